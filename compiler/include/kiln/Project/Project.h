@@ -1,0 +1,85 @@
+// Loading a dbt-style project: kiln_project.yml, sources YAML, and models rendered from the
+// Jinja subset Kiln supports ({{ ref() }}, {{ source() }}, {{ config() }}, {{ var() }}, {# #}).
+//
+// Rendering keeps a map from offsets in the rendered SQL back to offsets in the model file, so
+// every later stage (parser, binder, code generation) reports errors in the user's file.
+#pragma once
+
+#include "kiln/Support/Diagnostics.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kiln::project {
+
+enum class Materialization { View, Ephemeral, Sink, Index };
+const char *materializationName(Materialization m);
+
+struct ColumnDecl {
+  std::string name;
+  std::string type;  // SQL type text as written, e.g. "numeric(12,2)"; the binder parses it
+  SourceRange type_range;  // where the type text is in the YAML file (for type errors)
+  SourceRange range;       // the column's entry in the YAML file
+  bool not_null = false;   // `constraints: [not_null]`, or `nullable: false`, or a key column
+  std::string description;
+};
+
+struct SourceTable {
+  std::string source;  // the `sources:` entry name, e.g. "shop"
+  std::string name;    // the table name, e.g. "orders"
+  std::vector<ColumnDecl> columns;
+  std::vector<std::string> primary_key;  // column names; empty if the table has none
+  SourceRange range;                     // the table's entry in the YAML file
+  std::string description;
+  std::string qualifiedName() const { return source + "." + name; }
+};
+
+// A contiguous piece of rendered SQL and where it came from.
+struct OffsetSegment {
+  uint32_t rendered_begin = 0;
+  uint32_t length = 0;
+  uint32_t model_begin = 0;   // offset in the model file
+  bool verbatim = true;       // false: text produced by a {{ ... }} expression
+  uint32_t model_length = 0;  // length of the original text (the whole {{ ... }} if !verbatim)
+};
+
+struct Model {
+  std::string name;          // the file stem: models/marts/revenue.sql -> "revenue"
+  std::string path;          // relative to the project root, e.g. "models/marts/revenue.sql"
+  FileId file = -1;          // in the SourceManager
+  std::string rendered_sql;  // refs render as the model name, sources as source.table
+  Materialization materialization = Materialization::View;
+  SourceRange config_range;  // the {{ config(...) }} call, if any
+  std::vector<std::string> refs;  // names of referenced models, in order of appearance
+  std::vector<std::pair<std::string, std::string>> sources;  // (source, table) pairs used
+  std::vector<OffsetSegment> offsets;
+
+  // Maps an offset in rendered_sql to a range in the model file (a {{ }} expression maps to the
+  // whole expression).
+  SourceRange mapRendered(uint32_t rendered_offset, uint32_t length = 0) const;
+};
+
+struct Project {
+  std::string name;
+  std::string version;
+  std::string root;  // absolute path of the project directory
+  std::map<std::string, std::string> vars;  // rendered as SQL literals
+  int64_t tick_size = 0;                    // default records per tick (0: commit records/end)
+  std::vector<SourceTable> sources;
+  std::vector<Model> models;  // topologically sorted: every model after the models it refs
+
+  const Model *findModel(const std::string &name) const;
+  const SourceTable *findSource(const std::string &source, const std::string &table) const;
+};
+
+struct LoadOptions {
+  std::map<std::string, std::string> var_overrides;  // --vars on the command line
+};
+
+// Loads and renders a project. On failure reports located diagnostics and returns nullopt.
+std::optional<Project> loadProject(const std::string &directory, SourceManager &sources,
+                                   DiagnosticEngine &diags, const LoadOptions &options = {});
+
+}  // namespace kiln::project
