@@ -1,0 +1,49 @@
+// Helpers over the incremental IR shared by the printer, parser, verifier and passes: the typing
+// rules that are fixed by SQL (so the text form can leave them implicit), structural equality and
+// expression walking.
+#pragma once
+
+#include "kiln/IR/IR.h"
+
+#include <optional>
+#include <string>
+
+namespace kiln::ir {
+
+// The result type an operation always has (Bool for comparisons, logic, IS [NOT] NULL, LIKE; Text
+// for ||), or nullopt when it depends on the operands.
+std::optional<Type> fixedResultType(ExprOp op);
+
+// Whether an operation of `op` over `args` can be NULL under PostgreSQL's rules: strict operations
+// are NULL when an operand is; IS [NOT] NULL / IS [NOT] DISTINCT FROM never are; COALESCE,
+// GREATEST and LEAST only when every operand is; NULLIF always may be; CASE when a branch may be.
+// makeCall uses this, and the printer marks only expressions that deviate from it.
+bool inferNullable(ExprOp op, const std::vector<ExprPtr> &args);
+
+// The schema `op` has by construction from its inputs, when it is determined by them: filter and
+// distinct keep their input's, join concatenates, union_all takes its first input's names (a
+// column is nullable if it is in any input), aggregate is group keys ++ one column per aggregate
+// (COUNT never NULL), sink has none. nullopt for source and map, or when an input is missing.
+std::optional<Schema> inferSchema(const Module &module, const Op &op);
+
+bool sameColumn(const Column &a, const Column &b);  // name, type and nullability
+bool sameSchema(const Schema &a, const Schema &b);
+bool sameColumnTypes(const Schema &a, const Schema &b);  // types only
+
+// Structural equality of the semantic fields for `type` (a NULL equals a NULL).
+bool sameValue(const Value &a, const Value &b, const Type &type);
+// Structural equality of expressions, ignoring locations.
+bool sameExpr(const Expr &a, const Expr &b);
+
+// Calls `fn` on `expr` and every subexpression, parents first. `E` is Expr or const Expr.
+template <typename E, typename Fn>
+void walkExpr(E &expr, Fn &&fn) {
+  fn(expr);
+  for (auto &arg : expr.args) walkExpr(static_cast<E &>(*arg), fn);
+}
+
+// Every expression `op` owns (predicate, map expressions), for walking.
+std::vector<Expr *> rootExprs(Op &op);
+std::vector<const Expr *> rootExprs(const Op &op);
+
+}  // namespace kiln::ir

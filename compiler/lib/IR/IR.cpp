@@ -1,0 +1,195 @@
+#include "kiln/IR/IR.h"
+
+#include "kiln/IR/Utils.h"
+
+#include <algorithm>
+
+namespace kiln::ir {
+
+std::string Type::str() const {
+  switch (kind) {
+    case TypeKind::Bool: return "bool";
+    case TypeKind::Int32: return "i32";
+    case TypeKind::Int64: return "i64";
+    case TypeKind::Float64: return "f64";
+    case TypeKind::Numeric:
+      return "numeric(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
+    case TypeKind::Text: return "text";
+    case TypeKind::Date: return "date";
+    case TypeKind::Timestamp: return "timestamp";
+    case TypeKind::Null: return "null";
+  }
+  return "?";
+}
+
+std::string Type::sqlName() const {
+  switch (kind) {
+    case TypeKind::Bool: return "boolean";
+    case TypeKind::Int32: return "integer";
+    case TypeKind::Int64: return "bigint";
+    case TypeKind::Float64: return "double precision";
+    case TypeKind::Numeric:
+      return "numeric(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
+    case TypeKind::Text: return "text";
+    case TypeKind::Date: return "date";
+    case TypeKind::Timestamp: return "timestamp without time zone";
+    case TypeKind::Null: return "unknown";
+  }
+  return "?";
+}
+
+ExprPtr Expr::clone() const {
+  auto copy = std::make_unique<Expr>(op, type);
+  copy->nullable = nullable;
+  copy->column = column;
+  copy->literal = literal;
+  copy->function = function;
+  copy->flag = flag;
+  copy->loc = loc;
+  copy->args.reserve(args.size());
+  for (const ExprPtr &arg : args) copy->args.push_back(arg->clone());
+  return copy;
+}
+
+ExprPtr makeColumn(int32_t index, Type type, bool nullable) {
+  auto expr = std::make_unique<Expr>(ExprOp::Column, type);
+  expr->column = index;
+  expr->nullable = nullable;
+  return expr;
+}
+
+ExprPtr makeLiteral(Value value, Type type) {
+  auto expr = std::make_unique<Expr>(ExprOp::Literal, type);
+  expr->nullable = value.is_null;
+  expr->literal = std::move(value);
+  return expr;
+}
+
+ExprPtr makeCall(ExprOp op, Type type, std::vector<ExprPtr> args, Location loc) {
+  auto expr = std::make_unique<Expr>(op, type);
+  expr->nullable = inferNullable(op, args);
+  expr->args = std::move(args);
+  expr->loc = std::move(loc);
+  return expr;
+}
+
+StateSize Op::stateSize() const {
+  switch (kind) {
+    case OpKind::Join:
+      return StateSize::GrowsWithInput;
+    case OpKind::Distinct:
+      return StateSize::GrowsWithKeys;
+    case OpKind::Aggregate: {
+      // MIN/MAX must survive the retraction of the current extreme, so they keep every value.
+      bool keepsValues = std::any_of(aggregates.begin(), aggregates.end(), [](const AggCall &a) {
+        return a.kind == AggKind::Min || a.kind == AggKind::Max;
+      });
+      if (keepsValues) return StateSize::GrowsWithInput;
+      return group_keys.empty() ? StateSize::Bounded : StateSize::GrowsWithKeys;
+    }
+    case OpKind::Source:
+    case OpKind::Filter:
+    case OpKind::Map:
+    case OpKind::UnionAll:
+    case OpKind::Sink:
+      return StateSize::None;
+  }
+  return StateSize::None;
+}
+
+std::string Op::stateName() const {
+  if (!isStateful()) return "";
+  return std::string(opKindName(kind)) + "_" + std::to_string(id);
+}
+
+Op *Module::find(int32_t id) const {
+  for (const auto &op : ops)
+    if (op->id == id) return op.get();
+  return nullptr;
+}
+
+int32_t Module::nextId() const {
+  int32_t next = 0;
+  for (const auto &op : ops) next = std::max(next, op->id + 1);
+  return next;
+}
+
+Op &Module::append(std::unique_ptr<Op> op) {
+  if (op->id < 0) op->id = nextId();
+  ops.push_back(std::move(op));
+  return *ops.back();
+}
+
+const char *opKindName(OpKind kind) {
+  switch (kind) {
+    case OpKind::Source: return "source";
+    case OpKind::Filter: return "filter";
+    case OpKind::Map: return "map";
+    case OpKind::UnionAll: return "union_all";
+    case OpKind::Join: return "join";
+    case OpKind::Aggregate: return "aggregate";
+    case OpKind::Distinct: return "distinct";
+    case OpKind::Sink: return "sink";
+  }
+  return "?";
+}
+
+const char *exprOpName(ExprOp op) {
+  switch (op) {
+    case ExprOp::Column: return "column";
+    case ExprOp::Literal: return "literal";
+    case ExprOp::Add: return "add";
+    case ExprOp::Sub: return "sub";
+    case ExprOp::Mul: return "mul";
+    case ExprOp::Div: return "div";
+    case ExprOp::Mod: return "mod";
+    case ExprOp::Neg: return "neg";
+    case ExprOp::Eq: return "eq";
+    case ExprOp::Ne: return "ne";
+    case ExprOp::Lt: return "lt";
+    case ExprOp::Le: return "le";
+    case ExprOp::Gt: return "gt";
+    case ExprOp::Ge: return "ge";
+    case ExprOp::IsDistinctFrom: return "is_distinct_from";
+    case ExprOp::IsNotDistinctFrom: return "is_not_distinct_from";
+    case ExprOp::And: return "and";
+    case ExprOp::Or: return "or";
+    case ExprOp::Not: return "not";
+    case ExprOp::IsNull: return "is_null";
+    case ExprOp::IsNotNull: return "is_not_null";
+    case ExprOp::Case: return "case";
+    case ExprOp::Coalesce: return "coalesce";
+    case ExprOp::NullIf: return "nullif";
+    case ExprOp::Greatest: return "greatest";
+    case ExprOp::Least: return "least";
+    case ExprOp::Cast: return "cast";
+    case ExprOp::Like: return "like";
+    case ExprOp::Concat: return "concat";
+    case ExprOp::Call: return "call";
+  }
+  return "?";
+}
+
+const char *aggKindName(AggKind kind) {
+  switch (kind) {
+    case AggKind::CountStar: return "count_star";
+    case AggKind::Count: return "count";
+    case AggKind::Sum: return "sum";
+    case AggKind::Avg: return "avg";
+    case AggKind::Min: return "min";
+    case AggKind::Max: return "max";
+  }
+  return "?";
+}
+
+const char *stateSizeName(StateSize size) {
+  switch (size) {
+    case StateSize::None: return "none";
+    case StateSize::Bounded: return "bounded";
+    case StateSize::GrowsWithKeys: return "grows-with-keys";
+    case StateSize::GrowsWithInput: return "grows-with-input";
+  }
+  return "?";
+}
+
+}  // namespace kiln::ir

@@ -1,0 +1,257 @@
+// Prints the textual form of the incremental IR. The format (parsed back by Parser.cpp):
+//
+//   module @shop {
+//     %0 = source "shop.orders" key [$0] : (id i64 not null, amount numeric(12,2)) loc("s.yml":3:9)
+//     %1 = filter %0 (gt $1 (numeric(12,2) 0.00)) append_only
+//     %2 = map %1 [$0, (add $1 (numeric(12,2) 1.00) : numeric(13,2))] : (id i64 not null, a ...)
+//     %3 = join %1, %2 on [$0 = $0]
+//     %4 = aggregate %3 group [$0] [count_star() as n : i64, sum($1) as total : numeric(38,2)]
+//     %5 = sink "revenue" %4
+//   }
+//
+// What SQL's rules determine is left out and recomputed by the parser: an operator's schema when
+// it equals inferSchema(), a column reference's type and nullability when they are the input
+// column's, an operation's result type when fixed (comparisons are bool), and nullability when
+// it is inferNullable()'s. Anything that deviates is printed, so every field round-trips.
+
+#include "kiln/IR/TextFormat.h"
+#include "kiln/IR/Utils.h"
+
+#include "Syntax.h"
+
+#include <charconv>
+#include <ostream>
+#include <sstream>
+
+namespace kiln::ir {
+namespace {
+
+std::string int128String(__int128 value) {
+  unsigned __int128 magnitude = value < 0 ? -(unsigned __int128)value : value;
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), char('0' + int(magnitude % 10)));
+    magnitude /= 10;
+  } while (magnitude);
+  return value < 0 ? "-" + digits : digits;
+}
+
+// A scaled NUMERIC value with exactly `scale` fraction digits: 1250 at scale 2 is "12.50".
+std::string numericString(__int128 scaled, int32_t scale) {
+  std::string s = int128String(scaled);
+  bool negative = s[0] == '-';
+  std::string digits = negative ? s.substr(1) : s;
+  if (scale <= 0) return s;
+  if ((int32_t)digits.size() <= scale) digits.insert(0, scale + 1 - digits.size(), '0');
+  digits.insert(digits.size() - scale, ".");
+  return negative ? "-" + digits : digits;
+}
+
+std::string float64String(double f) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f);  // shortest exact representation
+  std::string s(buf, end);
+  // inf and nan are not numbers in the lexer's eyes: quote them.
+  bool finite = s.find_first_of("in") == std::string::npos;
+  return finite ? s : syntax::quote(s);
+}
+
+std::string locString(const Location &loc) {
+  return "loc(" + syntax::quote(loc.file) + ":" + std::to_string(loc.line) + ":" +
+         std::to_string(loc.column) + ")";
+}
+
+class Printer {
+ public:
+  explicit Printer(std::ostream &out) : out_(out) {}
+
+  void module(const Module &module);
+  // `input`: the row column references read, to leave out what it determines. Without one
+  // (printing an expression on its own) columns print as bare `$N`.
+  void expr(const Expr &e, const Schema *input);
+
+ private:
+  void op(const Module &module, const Op &op);
+  void schema(const Schema &schema);
+  void column(int32_t index) { out_ << "$" << index; }
+  void nullability(bool nullable, bool expected) {
+    if (nullable != expected) out_ << (nullable ? " nullable" : " not null");
+  }
+  void loc(const Location &loc) {
+    if (loc.known()) out_ << " " << locString(loc);
+  }
+  void literal(const Expr &e);
+
+  std::ostream &out_;
+};
+
+void Printer::module(const Module &module) {
+  out_ << "module";
+  if (!module.name.empty()) out_ << " @" << syntax::name(module.name);
+  out_ << " {\n";
+  for (const auto &op : module.ops) this->op(module, *op);
+  out_ << "}\n";
+}
+
+void Printer::op(const Module &module, const Op &op) {
+  out_ << "  %" << op.id << " = " << opKindName(op.kind);
+  if (!op.name.empty() || op.kind == OpKind::Source || op.kind == OpKind::Sink)
+    out_ << " " << syntax::quote(op.name);
+  for (size_t i = 0; i < op.inputs.size(); ++i) out_ << (i ? ", %" : " %") << op.inputs[i];
+
+  const Op *first = op.inputs.empty() ? nullptr : module.find(op.inputs[0]);
+  const Schema *input = first ? &first->schema : nullptr;
+  switch (op.kind) {
+    case OpKind::Source:
+      if (!op.key.empty()) {
+        out_ << " key [";
+        for (size_t i = 0; i < op.key.size(); ++i) {
+          if (i) out_ << ", ";
+          column(op.key[i]);
+        }
+        out_ << "]";
+      }
+      break;
+    case OpKind::Filter:
+      if (op.predicate) {
+        out_ << " ";
+        expr(*op.predicate, input);
+      }
+      break;
+    case OpKind::Map:
+      out_ << " [";
+      for (size_t i = 0; i < op.exprs.size(); ++i) {
+        if (i) out_ << ", ";
+        expr(*op.exprs[i], input);
+      }
+      out_ << "]";
+      break;
+    case OpKind::Join: {
+      // Pairs `left = right`; `_` marks the missing side of an (invalid) unequal key count.
+      out_ << " on [";
+      size_t n = std::max(op.left_keys.size(), op.right_keys.size());
+      for (size_t i = 0; i < n; ++i) {
+        if (i) out_ << ", ";
+        if (i < op.left_keys.size()) column(op.left_keys[i]); else out_ << "_";
+        out_ << " = ";
+        if (i < op.right_keys.size()) column(op.right_keys[i]); else out_ << "_";
+      }
+      out_ << "]";
+      break;
+    }
+    case OpKind::Aggregate:
+      if (!op.group_keys.empty()) {
+        out_ << " group [";
+        for (size_t i = 0; i < op.group_keys.size(); ++i) {
+          if (i) out_ << ", ";
+          column(op.group_keys[i]);
+        }
+        out_ << "]";
+      }
+      out_ << " [";
+      for (size_t i = 0; i < op.aggregates.size(); ++i) {
+        const AggCall &agg = op.aggregates[i];
+        if (i) out_ << ", ";
+        out_ << aggKindName(agg.kind) << "(";
+        if (agg.arg >= 0) column(agg.arg);
+        out_ << ") as " << syntax::name(agg.name) << " : " << agg.type.str();
+      }
+      out_ << "]";
+      break;
+    case OpKind::UnionAll:
+    case OpKind::Distinct:
+    case OpKind::Sink:
+      break;
+  }
+
+  std::optional<Schema> inferred = inferSchema(module, op);
+  if (!inferred || !sameSchema(*inferred, op.schema)) {
+    out_ << " : ";
+    schema(op.schema);
+  }
+  if (op.append_only) out_ << " append_only";
+  loc(op.loc);
+  out_ << "\n";
+}
+
+void Printer::schema(const Schema &schema) {
+  out_ << "(";
+  for (size_t i = 0; i < schema.size(); ++i) {
+    if (i) out_ << ", ";
+    out_ << syntax::name(schema[i].name) << " " << schema[i].type.str();
+    if (!schema[i].nullable) out_ << " not null";
+  }
+  out_ << ")";
+}
+
+void Printer::expr(const Expr &e, const Schema *input) {
+  if (e.op == ExprOp::Literal) return literal(e);
+  if (e.op == ExprOp::Column) {
+    if (!input) return column(e.column);
+    const Column *col = e.column >= 0 && e.column < (int32_t)input->size()
+                            ? &(*input)[e.column] : nullptr;
+    bool sameType = col && col->type == e.type;
+    if (sameType && col->nullable == e.nullable && !e.loc.known()) return column(e.column);
+    out_ << "(";
+    column(e.column);
+    if (!sameType) out_ << " : " << e.type.str();
+    nullability(e.nullable, col ? col->nullable : true);
+    loc(e.loc);
+    out_ << ")";
+    return;
+  }
+
+  out_ << "(" << exprOpName(e.op);
+  if (e.op == ExprOp::Call) out_ << " " << syntax::quote(e.function);
+  for (const ExprPtr &arg : e.args) {
+    out_ << " ";
+    expr(*arg, input);
+  }
+  if (e.op == ExprOp::Like && e.flag) out_ << " ilike";
+  std::optional<Type> fixed = fixedResultType(e.op);
+  if (!fixed || *fixed != e.type) out_ << " : " << e.type.str();
+  nullability(e.nullable, inferNullable(e.op, e.args));
+  loc(e.loc);
+  out_ << ")";
+}
+
+void Printer::literal(const Expr &e) {
+  const Value &v = e.literal;
+  out_ << "(";
+  if (v.is_null || e.type.kind == TypeKind::Null) {
+    out_ << "null";
+    if (e.type.kind != TypeKind::Null) out_ << " " << e.type.str();
+  } else {
+    out_ << e.type.str() << " ";
+    switch (e.type.kind) {
+      case TypeKind::Bool: out_ << (v.b ? "true" : "false"); break;
+      case TypeKind::Int32:
+      case TypeKind::Int64: out_ << v.i; break;
+      case TypeKind::Float64: out_ << float64String(v.f); break;
+      case TypeKind::Numeric: out_ << numericString(v.n, e.type.scale); break;
+      case TypeKind::Text: out_ << syntax::quote(v.s); break;
+      case TypeKind::Date:
+        if (auto s = syntax::formatDate(v.i)) out_ << syntax::quote(*s); else out_ << v.i;
+        break;
+      case TypeKind::Timestamp:
+        if (auto s = syntax::formatTimestamp(v.i)) out_ << syntax::quote(*s); else out_ << v.i;
+        break;
+      case TypeKind::Null: break;
+    }
+  }
+  nullability(e.nullable, v.is_null);
+  loc(e.loc);
+  out_ << ")";
+}
+
+}  // namespace
+
+void printModule(const Module &module, std::ostream &out) { Printer(out).module(module); }
+
+std::string printExpr(const Expr &expr) {
+  std::ostringstream out;
+  Printer(out).expr(expr, nullptr);
+  return out.str();
+}
+
+}  // namespace kiln::ir

@@ -1,0 +1,161 @@
+#include "kiln/IR/Utils.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace kiln::ir {
+
+std::optional<Type> fixedResultType(ExprOp op) {
+  switch (op) {
+    case ExprOp::Eq: case ExprOp::Ne: case ExprOp::Lt: case ExprOp::Le: case ExprOp::Gt:
+    case ExprOp::Ge: case ExprOp::IsDistinctFrom: case ExprOp::IsNotDistinctFrom:
+    case ExprOp::And: case ExprOp::Or: case ExprOp::Not: case ExprOp::IsNull:
+    case ExprOp::IsNotNull: case ExprOp::Like:
+      return Type::boolean();
+    case ExprOp::Concat:
+      return Type::text();
+    default:
+      return std::nullopt;
+  }
+}
+
+bool inferNullable(ExprOp op, const std::vector<ExprPtr> &args) {
+  auto nullable = [](const ExprPtr &e) { return e->nullable; };
+  switch (op) {
+    case ExprOp::IsNull: case ExprOp::IsNotNull: case ExprOp::IsDistinctFrom:
+    case ExprOp::IsNotDistinctFrom:
+      return false;
+    case ExprOp::Coalesce: case ExprOp::Greatest: case ExprOp::Least:
+      return args.empty() || std::all_of(args.begin(), args.end(), nullable);
+    case ExprOp::NullIf:
+      return true;
+    case ExprOp::Case:
+      // Conditions never make the result NULL (a NULL condition falls through): only the values
+      // at odd positions and the trailing ELSE matter.
+      for (size_t i = 1; i < args.size(); i += 2)
+        if (args[i]->nullable) return true;
+      return !args.empty() && args.back()->nullable;
+    default:
+      return std::any_of(args.begin(), args.end(), nullable);
+  }
+}
+
+std::optional<Schema> inferSchema(const Module &module, const Op &op) {
+  auto input = [&](size_t i) -> const Op * {
+    return i < op.inputs.size() ? module.find(op.inputs[i]) : nullptr;
+  };
+  switch (op.kind) {
+    case OpKind::Source:
+    case OpKind::Map:
+      return std::nullopt;
+    case OpKind::Sink:
+      return Schema{};
+    case OpKind::Filter:
+    case OpKind::Distinct:
+      if (const Op *in = input(0)) return in->schema;
+      return std::nullopt;
+    case OpKind::UnionAll: {
+      const Op *first = input(0);
+      if (!first) return std::nullopt;
+      Schema schema = first->schema;
+      for (size_t i = 1; i < op.inputs.size(); ++i) {
+        const Op *in = input(i);
+        if (!in || in->schema.size() != schema.size()) return std::nullopt;
+        for (size_t c = 0; c < schema.size(); ++c) schema[c].nullable |= in->schema[c].nullable;
+      }
+      return schema;
+    }
+    case OpKind::Join: {
+      const Op *left = input(0), *right = input(1);
+      if (!left || !right) return std::nullopt;
+      Schema schema = left->schema;
+      schema.insert(schema.end(), right->schema.begin(), right->schema.end());
+      return schema;
+    }
+    case OpKind::Aggregate: {
+      const Op *in = input(0);
+      if (!in) return std::nullopt;
+      Schema schema;
+      for (int32_t key : op.group_keys) {
+        if (key < 0 || key >= (int32_t)in->schema.size()) return std::nullopt;
+        schema.push_back(in->schema[key]);
+      }
+      for (const AggCall &agg : op.aggregates) {
+        bool isCount = agg.kind == AggKind::Count || agg.kind == AggKind::CountStar;
+        schema.push_back({agg.name, agg.type, !isCount});
+      }
+      return schema;
+    }
+  }
+  return std::nullopt;
+}
+
+bool sameColumn(const Column &a, const Column &b) {
+  return a.name == b.name && a.type == b.type && a.nullable == b.nullable;
+}
+
+bool sameSchema(const Schema &a, const Schema &b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), sameColumn);
+}
+
+bool sameColumnTypes(const Schema &a, const Schema &b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const Column &x, const Column &y) { return x.type == y.type; });
+}
+
+bool sameValue(const Value &a, const Value &b, const Type &type) {
+  if (a.is_null || b.is_null) return a.is_null == b.is_null;
+  switch (type.kind) {
+    case TypeKind::Bool: return a.b == b.b;
+    case TypeKind::Int32: case TypeKind::Int64: case TypeKind::Date: case TypeKind::Timestamp:
+      return a.i == b.i;
+    case TypeKind::Float64:
+      // Bitwise: 0.0 and -0.0 print differently, and a NaN literal equals itself.
+      return std::memcmp(&a.f, &b.f, sizeof(double)) == 0;
+    case TypeKind::Numeric: return a.n == b.n;
+    case TypeKind::Text: return a.s == b.s;
+    case TypeKind::Null: return true;
+  }
+  return false;
+}
+
+bool sameExpr(const Expr &a, const Expr &b) {
+  if (a.op != b.op || a.type != b.type || a.nullable != b.nullable ||
+      a.args.size() != b.args.size())
+    return false;
+  switch (a.op) {
+    case ExprOp::Column:
+      if (a.column != b.column) return false;
+      break;
+    case ExprOp::Literal:
+      if (!sameValue(a.literal, b.literal, a.type)) return false;
+      break;
+    case ExprOp::Call:
+      if (a.function != b.function) return false;
+      break;
+    case ExprOp::Like:
+      if (a.flag != b.flag) return false;
+      break;
+    default:
+      break;
+  }
+  for (size_t i = 0; i < a.args.size(); ++i)
+    if (!sameExpr(*a.args[i], *b.args[i])) return false;
+  return true;
+}
+
+std::vector<Expr *> rootExprs(Op &op) {
+  std::vector<Expr *> roots;
+  if (op.predicate) roots.push_back(op.predicate.get());
+  for (ExprPtr &e : op.exprs) roots.push_back(e.get());
+  return roots;
+}
+
+std::vector<const Expr *> rootExprs(const Op &op) {
+  std::vector<const Expr *> roots;
+  if (op.predicate) roots.push_back(op.predicate.get());
+  for (const ExprPtr &e : op.exprs) roots.push_back(e.get());
+  return roots;
+}
+
+}  // namespace kiln::ir
