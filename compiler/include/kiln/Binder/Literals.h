@@ -1,0 +1,32 @@
+// Parsing and converting constant values at compile time, with PostgreSQL's rules.
+#pragma once
+
+#include "kiln/IR/IR.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace kiln::binder {
+
+// A number as written in SQL: integers become integer (or bigint when they do not fit in 32
+// bits, numeric beyond that), anything with a point or exponent becomes numeric(p, s).
+std::optional<std::pair<ir::Value, ir::Type>> parseNumberLiteral(std::string_view text,
+                                                                 std::string &error);
+
+// Text converted to a value of `type`, as PostgreSQL's input functions do ('2024-01-31'::date).
+std::optional<ir::Value> parseLiteral(std::string_view text, const ir::Type &type,
+                                      std::string &error);
+
+// A constant cast between types (integers, numeric, double, text, date, timestamp, boolean).
+std::optional<ir::Value> castLiteral(const ir::Value &value, const ir::Type &from,
+                                     const ir::Type &to, std::string &error);
+
+// Days since 2000-01-01 for a proleptic Gregorian date, and back.
+int64_t daysFromCivil(int64_t year, unsigned month, unsigned day);
+void civilFromDays(int64_t days, int64_t &year, unsigned &month, unsigned &day);
+
+size_t editDistance(std::string_view a, std::string_view b);
+
+}  // namespace kiln::binder

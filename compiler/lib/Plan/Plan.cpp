@@ -1,0 +1,101 @@
+#include "kiln/Plan/Plan.h"
+
+#include "kiln/IR/TextFormat.h"
+
+#include <map>
+#include <ostream>
+
+namespace kiln::plan {
+
+const char *nodeKindName(NodeKind kind) {
+  switch (kind) {
+  case NodeKind::Scan: return "scan";
+  case NodeKind::Filter: return "filter";
+  case NodeKind::Project: return "project";
+  case NodeKind::Join: return "join";
+  case NodeKind::Aggregate: return "aggregate";
+  case NodeKind::Distinct: return "distinct";
+  case NodeKind::UnionAll: return "union_all";
+  }
+  return "?";
+}
+
+namespace {
+
+class PlanPrinter {
+ public:
+  explicit PlanPrinter(std::ostream &out) : out_(out) {}
+
+  void print(const Node &node, int depth) {
+    std::string indent(depth * 2, ' ');
+    auto seen = numbers_.find(&node);
+    if (seen != numbers_.end()) {
+      out_ << indent << "(shared #" << seen->second << ")\n";
+      return;
+    }
+    bool shared = node.inputs.size() > 0 || node.kind == NodeKind::Scan;
+    int number = static_cast<int>(numbers_.size());
+    if (shared) numbers_[&node] = number;
+    out_ << indent << '#' << number << ' ' << nodeKindName(node.kind);
+    printDetails(node);
+    out_ << " -> (";
+    for (size_t i = 0; i < node.schema.size(); ++i) {
+      const ir::Column &column = node.schema[i];
+      out_ << (i ? ", " : "") << column.name << ' ' << column.type.str()
+           << (column.nullable ? "" : " not null");
+    }
+    out_ << ")\n";
+    for (const NodePtr &input : node.inputs) print(*input, depth + 1);
+  }
+
+ private:
+  void printExprs(const char *label, const std::vector<ir::ExprPtr> &exprs) {
+    out_ << ' ' << label << " [";
+    for (size_t i = 0; i < exprs.size(); ++i) out_ << (i ? ", " : "") << ir::printExpr(*exprs[i]);
+    out_ << ']';
+  }
+
+  void printDetails(const Node &node) {
+    switch (node.kind) {
+    case NodeKind::Scan:
+      out_ << (node.scans_model ? " model " : " source ") << node.relation;
+      break;
+    case NodeKind::Filter:
+      out_ << ' ' << ir::printExpr(*node.predicate);
+      break;
+    case NodeKind::Project:
+      printExprs("", node.exprs);
+      break;
+    case NodeKind::Join:
+      printExprs("left_keys", node.left_keys);
+      printExprs("right_keys", node.right_keys);
+      if (node.predicate) out_ << " residual " << ir::printExpr(*node.predicate);
+      break;
+    case NodeKind::Aggregate:
+      out_ << " group [";
+      for (size_t i = 0; i < node.group_keys.size(); ++i)
+        out_ << (i ? ", " : "") << '$' << node.group_keys[i];
+      out_ << "] [";
+      for (size_t i = 0; i < node.aggregates.size(); ++i) {
+        const ir::AggCall &agg = node.aggregates[i];
+        out_ << (i ? ", " : "") << ir::aggKindName(agg.kind) << '(';
+        if (agg.arg >= 0) out_ << '$' << agg.arg;
+        out_ << ')';
+      }
+      out_ << ']';
+      break;
+    case NodeKind::Distinct:
+    case NodeKind::UnionAll:
+      break;
+    }
+  }
+
+  std::ostream &out_;
+  std::map<const Node *, int> numbers_;
+};
+
+}  // namespace
+
+void printPlan(const Node &root, std::ostream &out) { PlanPrinter(out).print(root, 0); }
+
+}  // namespace kiln::plan
