@@ -1,0 +1,111 @@
+/* Kiln's SQL standard library: the functions generated code calls for work that is too large to
+ * emit inline (text, NUMERIC division and rescaling, conversions to and from text).
+ *
+ * Compiled twice: to LLVM bitcode (kiln_stdlib.bc), which `kiln build` links into every generated
+ * module so LLVM can inline these into the fused pipelines, and to a static archive for embedders.
+ * Signatures use only pointers and scalars so the C ABI is the same from clang and from IRBuilder.
+ *
+ * Semantics follow PostgreSQL. Errors are raised through kiln_raise(rt, code, location) (see
+ * kiln/runtime/abi.h); `location` is an index into the program's location table. Text results are
+ * allocated with kiln_scratch (valid until the end of the tick) and returned through `out`.
+ * NUMERIC values are __int128 scaled by 10^scale; PostgreSQL rounds half away from zero.
+ */
+#ifndef KILN_STDLIB_H
+#define KILN_STDLIB_H
+
+#include "kiln/runtime/abi.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- hashing and comparison ---- */
+uint64_t kiln_hash_bytes(const char *p, int64_t n);
+uint64_t kiln_hash_mix(uint64_t h, uint64_t v); /* combine a running hash with one value's bits */
+int32_t kiln_text_cmp(const char *a, int64_t la, const char *b, int64_t lb); /* <0, 0, >0 ("C") */
+int32_t kiln_text_eq(const char *a, int64_t la, const char *b, int64_t lb);
+int32_t kiln_f64_cmp(double a, double b); /* NaN equals NaN and sorts above everything */
+int32_t kiln_numeric_cmp(__int128 a, int32_t sa, __int128 b, int32_t sb); /* exact, any scales */
+
+/* ---- NUMERIC arithmetic: result at scale rs, precision 38; overflow raises ---- */
+__int128 kiln_numeric_add(kiln_runtime *rt, __int128 a, int32_t sa, __int128 b, int32_t sb,
+                          int32_t rs, int32_t loc);
+__int128 kiln_numeric_sub(kiln_runtime *rt, __int128 a, int32_t sa, __int128 b, int32_t sb,
+                          int32_t rs, int32_t loc);
+__int128 kiln_numeric_mul(kiln_runtime *rt, __int128 a, int32_t sa, __int128 b, int32_t sb,
+                          int32_t rs, int32_t loc);
+__int128 kiln_numeric_div(kiln_runtime *rt, __int128 a, int32_t sa, __int128 b, int32_t sb,
+                          int32_t rs, int32_t loc); /* division by zero raises */
+__int128 kiln_numeric_mod(kiln_runtime *rt, __int128 a, int32_t sa, __int128 b, int32_t sb,
+                          int32_t rs, int32_t loc);
+/* `v` at scale `from` -> scale `to`, rounding half away from zero; raises "numeric field
+ * overflow" if the result needs more than `precision` digits. */
+__int128 kiln_numeric_rescale(kiln_runtime *rt, __int128 v, int32_t from, int32_t to,
+                              int32_t precision, int32_t loc);
+/* round/trunc/floor/ceil of `v` (scale `from`) to `digits` decimals, result at scale `to`.
+ * mode: 0 round (half away from zero), 1 trunc, 2 floor, 3 ceil. */
+__int128 kiln_numeric_round(kiln_runtime *rt, __int128 v, int32_t from, int32_t digits,
+                            int32_t to, int32_t mode, int32_t loc);
+/* Weighted sum step for aggregates: acc + v * weight, raising "numeric field overflow". */
+__int128 kiln_numeric_accumulate(kiln_runtime *rt, __int128 acc, __int128 v, int64_t weight,
+                                 int32_t loc);
+
+/* ---- conversions ---- */
+double kiln_numeric_to_f64(__int128 v, int32_t scale);
+__int128 kiln_f64_to_numeric(kiln_runtime *rt, double v, int32_t scale, int32_t precision,
+                             int32_t loc); /* NaN/Infinity raise (Kiln's NUMERIC has neither) */
+/* Rounds to an integer and range-checks against [lo, hi]; raises `code`
+ * (KILN_ERR_INT_OUT_OF_RANGE or KILN_ERR_BIGINT_OUT_OF_RANGE) outside it. */
+int64_t kiln_numeric_to_int(kiln_runtime *rt, __int128 v, int32_t scale, int64_t lo, int64_t hi,
+                            int32_t code, int32_t loc);
+int64_t kiln_f64_to_int(kiln_runtime *rt, double v, int64_t lo, int64_t hi, int32_t code,
+                        int32_t loc); /* rint(), like PostgreSQL */
+
+/* Text output, PostgreSQL's format (float8: shortest round-trip digits, fixed notation for
+ * decimal exponents in [-4, 15), else 1e+20 style; NaN, Infinity, -Infinity). */
+void kiln_text_from_i64(kiln_runtime *rt, int64_t v, kiln_str *out);
+void kiln_text_from_f64(kiln_runtime *rt, double v, kiln_str *out);
+void kiln_text_from_numeric(kiln_runtime *rt, __int128 v, int32_t scale, kiln_str *out);
+void kiln_text_from_bool(kiln_runtime *rt, int32_t v, kiln_str *out); /* "true"/"false" */
+void kiln_text_from_date(kiln_runtime *rt, int32_t days, kiln_str *out);          /* 2024-01-31 */
+void kiln_text_from_timestamp(kiln_runtime *rt, int64_t micros, kiln_str *out);  /* 2024-01-31 12:00:00[.5] */
+/* Text input; malformed text raises KILN_ERR_INVALID_TEXT_CAST (out of range: the range error). */
+int64_t kiln_text_to_int(kiln_runtime *rt, const char *p, int64_t n, int64_t lo, int64_t hi,
+                         int32_t code, int32_t loc);
+double kiln_text_to_f64(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
+__int128 kiln_text_to_numeric(kiln_runtime *rt, const char *p, int64_t n, int32_t scale,
+                              int32_t precision, int32_t loc);
+int32_t kiln_text_to_bool(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
+int32_t kiln_text_to_date(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
+int64_t kiln_text_to_timestamp(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
+
+/* ---- text functions ---- */
+int32_t kiln_like(const char *s, int64_t n, const char *pattern, int64_t pn,
+                  int32_t case_insensitive); /* % and _, backslash escapes; ILIKE folds ASCII */
+void kiln_concat(kiln_runtime *rt, const char *a, int64_t la, const char *b, int64_t lb,
+                 kiln_str *out);
+void kiln_lower(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out); /* ASCII folding */
+void kiln_upper(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out);
+void kiln_btrim(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out); /* spaces */
+void kiln_ltrim(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out);
+void kiln_rtrim(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out);
+int32_t kiln_length(const char *p, int64_t n); /* characters (UTF-8) */
+void kiln_replace(kiln_runtime *rt, const char *p, int64_t n, const char *from, int64_t fn,
+                  const char *to, int64_t tn, kiln_str *out);
+/* substr(s, start [, count]) with PostgreSQL's rules for start < 1; count < 0 raises
+ * "negative substring length not allowed" (use KILN_ERR_INVALID_TEXT_CAST's slot? no: see .c) */
+void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int64_t count,
+                 int32_t has_count, int32_t loc, kiln_str *out);
+
+/* ---- dates and times ---- */
+/* unit: 0 microseconds, 1 milliseconds, 2 second, 3 minute, 4 hour, 5 day, 6 week, 7 month,
+ * 8 quarter, 9 year. */
+int64_t kiln_date_trunc(int32_t unit, int64_t micros);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KILN_STDLIB_H */
