@@ -22,6 +22,7 @@
 #include <charconv>
 #include <ostream>
 #include <sstream>
+#include <unordered_map>
 
 namespace kiln::ir {
 namespace {
@@ -71,7 +72,7 @@ class Printer {
   void expr(const Expr &e, const Schema *input);
 
  private:
-  void op(const Module &module, const Op &op);
+  void op(const Op &op, const std::unordered_map<int32_t, const Op *> &earlier);
   void schema(const Schema &schema);
   void column(int32_t index) { out_ << "$" << index; }
   void nullability(bool nullable, bool expected) {
@@ -89,17 +90,26 @@ void Printer::module(const Module &module) {
   out_ << "module";
   if (!module.name.empty()) out_ << " @" << syntax::name(module.name);
   out_ << " {\n";
-  for (const auto &op : module.ops) this->op(module, *op);
+  // Only ops printed so far give context, as the parser sees the text in order.
+  std::unordered_map<int32_t, const Op *> earlier;
+  for (const auto &op : module.ops) {
+    this->op(*op, earlier);
+    earlier.emplace(op->id, op.get());
+  }
   out_ << "}\n";
 }
 
-void Printer::op(const Module &module, const Op &op) {
+void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &earlier) {
+  auto lookup = [&](int32_t id) -> const Op * {
+    auto it = earlier.find(id);
+    return it == earlier.end() ? nullptr : it->second;
+  };
   out_ << "  %" << op.id << " = " << opKindName(op.kind);
   if (!op.name.empty() || op.kind == OpKind::Source || op.kind == OpKind::Sink)
     out_ << " " << syntax::quote(op.name);
   for (size_t i = 0; i < op.inputs.size(); ++i) out_ << (i ? ", %" : " %") << op.inputs[i];
 
-  const Op *first = op.inputs.empty() ? nullptr : module.find(op.inputs[0]);
+  const Op *first = op.inputs.empty() ? nullptr : lookup(op.inputs[0]);
   const Schema *input = first ? &first->schema : nullptr;
   switch (op.kind) {
     case OpKind::Source:
@@ -164,7 +174,7 @@ void Printer::op(const Module &module, const Op &op) {
       break;
   }
 
-  std::optional<Schema> inferred = inferSchema(module, op);
+  std::optional<Schema> inferred = inferSchema(op, lookup);
   if (!inferred || !sameSchema(*inferred, op.schema)) {
     out_ << " : ";
     schema(op.schema);

@@ -41,8 +41,12 @@ bool inferNullable(ExprOp op, const std::vector<ExprPtr> &args) {
 }
 
 std::optional<Schema> inferSchema(const Module &module, const Op &op) {
+  return inferSchema(op, [&](int32_t id) -> const Op * { return module.find(id); });
+}
+
+std::optional<Schema> inferSchema(const Op &op, const OpLookup &lookup) {
   auto input = [&](size_t i) -> const Op * {
-    return i < op.inputs.size() ? module.find(op.inputs[i]) : nullptr;
+    return i < op.inputs.size() ? lookup(op.inputs[i]) : nullptr;
   };
   switch (op.kind) {
     case OpKind::Source:
@@ -80,14 +84,18 @@ std::optional<Schema> inferSchema(const Module &module, const Op &op) {
         if (key < 0 || key >= (int32_t)in->schema.size()) return std::nullopt;
         schema.push_back(in->schema[key]);
       }
-      for (const AggCall &agg : op.aggregates) {
-        bool isCount = agg.kind == AggKind::Count || agg.kind == AggKind::CountStar;
-        schema.push_back({agg.name, agg.type, !isCount});
-      }
+      for (const AggCall &agg : op.aggregates)
+        schema.push_back({agg.name, agg.type, aggregateNullable(op, agg, in->schema)});
       return schema;
     }
   }
   return std::nullopt;
+}
+
+bool aggregateNullable(const Op &aggregate, const AggCall &agg, const Schema &input) {
+  if (agg.kind == AggKind::Count || agg.kind == AggKind::CountStar) return false;
+  if (aggregate.group_keys.empty()) return true;
+  return agg.arg < 0 || agg.arg >= (int32_t)input.size() || input[agg.arg].nullable;
 }
 
 bool sameColumn(const Column &a, const Column &b) {

@@ -5,6 +5,7 @@
 
 #include "kiln/IR/IR.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -24,7 +25,15 @@ bool inferNullable(ExprOp op, const std::vector<ExprPtr> &args);
 // distinct keep their input's, join concatenates, union_all takes its first input's names (a
 // column is nullable if it is in any input), aggregate is group keys ++ one column per aggregate
 // (COUNT never NULL), sink has none. nullopt for source and map, or when an input is missing.
+// `lookup` resolves input ids (the printer and parser see only the ops before `op`).
+using OpLookup = std::function<const Op *(int32_t id)>;
+std::optional<Schema> inferSchema(const Op &op, const OpLookup &lookup);
 std::optional<Schema> inferSchema(const Module &module, const Op &op);
+
+// Whether `agg` (one of `aggregate`'s calls over rows of `input`) can be NULL: COUNT never is;
+// the others are NULL over no rows, which only a global aggregate (no group keys) sees, or when
+// their argument may be NULL.
+bool aggregateNullable(const Op &aggregate, const AggCall &agg, const Schema &input);
 
 bool sameColumn(const Column &a, const Column &b);  // name, type and nullability
 bool sameSchema(const Schema &a, const Schema &b);

@@ -1,0 +1,458 @@
+// Checks the invariants IR.h documents. Every message starts with the operator (`%4: ...`) and
+// names the offending piece the way the text form spells it.
+
+#include "kiln/IR/TextFormat.h"
+#include "kiln/IR/Utils.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace kiln::ir {
+namespace {
+
+// Equal types, except that NUMERIC operands may differ in precision and scale.
+bool comparable(const Type &a, const Type &b) {
+  return a == b || (a.kind == TypeKind::Numeric && b.kind == TypeKind::Numeric);
+}
+
+std::string typeList(const Schema &schema) {
+  std::string out = "(";
+  for (size_t i = 0; i < schema.size(); ++i) out += (i ? ", " : "") + schema[i].type.str();
+  return out + ")";
+}
+
+std::string describe(const Column &col, size_t index) {
+  return "column " + std::to_string(index) + " (" + col.name + ")";
+}
+
+class Verifier {
+ public:
+  explicit Verifier(const Module &module) : module_(module) {}
+
+  std::vector<std::string> run() {
+    std::unordered_set<int32_t> later;  // ids defined after the op being checked
+    for (const auto &op : module_.ops) later.insert(op->id);
+    for (const auto &op : module_.ops) {
+      op_ = op.get();
+      if (!earlier_.emplace(op->id, op.get()).second) error("id is already defined");
+      if (op->id < 0) error("operator has no id");
+      checkInputs(later);
+      checkOp();
+    }
+    return std::move(errors_);
+  }
+
+ private:
+  void error(const std::string &message) {
+    errors_.push_back("%" + std::to_string(op_->id) + ": " + message);
+  }
+  const Op *input(size_t i) const {
+    if (i >= op_->inputs.size()) return nullptr;
+    auto it = earlier_.find(op_->inputs[i]);
+    return it == earlier_.end() ? nullptr : it->second;
+  }
+
+  void checkInputs(const std::unordered_set<int32_t> &all);
+  void checkOp();
+  void checkType(const Type &type, const std::string &what);
+  void checkSchema();
+  void checkColumn(int32_t index, const Schema &row, const std::string &what);
+  // `op_`'s schema has `expected`'s column types; `narrowing`: a column may be NOT NULL where
+  // the expected one is nullable (a filter or join key can prove it).
+  void checkSchemaIs(const Schema &expected, const std::string &what, bool narrowing);
+  void checkAggregate(const Schema &row);
+  void checkJoin(const Schema &left, const Schema &right);
+  void checkExpr(const Expr &e, const Schema &row);
+
+  const Module &module_;
+  const Op *op_ = nullptr;
+  std::unordered_map<int32_t, const Op *> earlier_;  // first op of each id so far
+  std::vector<std::string> errors_;
+};
+
+void Verifier::checkInputs(const std::unordered_set<int32_t> &all) {
+  const Op &op = *op_;
+  size_t n = op.inputs.size();
+  auto count = [&](size_t expected) {
+    if (n != expected)
+      error(std::string(opKindName(op.kind)) + " takes " + std::to_string(expected) +
+            (expected == 1 ? " input" : " inputs") + ", has " + std::to_string(n));
+  };
+  switch (op.kind) {
+    case OpKind::Source: count(0); break;
+    case OpKind::Join: count(2); break;
+    case OpKind::UnionAll:
+      if (n < 2) error("union_all takes at least 2 inputs, has " + std::to_string(n));
+      break;
+    default: count(1); break;
+  }
+
+  bool allAppendOnly = true;
+  for (size_t i = 0; i < n; ++i) {
+    std::string id = "%" + std::to_string(op.inputs[i]);
+    const Op *in = input(i);
+    if (in == &op || (!in && all.count(op.inputs[i]))) {
+      error("input " + id + " is not defined before its use");
+    } else if (!in) {
+      error("input " + id + " is not defined");
+    } else if (in->kind == OpKind::Sink) {
+      error("input " + id + " is a sink, which produces no stream");
+    } else {
+      allAppendOnly &= in->append_only;
+    }
+  }
+
+  // append_only is an analysis result, but code generation trusts it to drop retraction paths.
+  if (op.append_only) {
+    if (op.kind == OpKind::Aggregate || op.kind == OpKind::Distinct)
+      error(std::string(opKindName(op.kind)) + " cannot be append_only: it retracts old rows");
+    else if (!allAppendOnly)
+      error("append_only, but an input is not");
+  }
+}
+
+void Verifier::checkType(const Type &type, const std::string &what) {
+  if (type.kind == TypeKind::Null) {
+    error(what + " has type null");
+  } else if (type.kind == TypeKind::Numeric &&
+             (type.precision < 1 || type.precision > kMaxNumericPrecision || type.scale < 0 ||
+              type.scale > type.precision)) {
+    error(what + " has invalid type " + type.str() + " (precision 1.." +
+          std::to_string(kMaxNumericPrecision) + ", scale 0..precision)");
+  }
+}
+
+void Verifier::checkSchema() {
+  for (size_t i = 0; i < op_->schema.size(); ++i)
+    checkType(op_->schema[i].type, describe(op_->schema[i], i));
+}
+
+void Verifier::checkColumn(int32_t index, const Schema &row, const std::string &what) {
+  if (index < 0 || index >= (int32_t)row.size())
+    error(what + " $" + std::to_string(index) + " is out of range (" +
+          std::to_string(row.size()) + " columns)");
+}
+
+void Verifier::checkSchemaIs(const Schema &expected, const std::string &what, bool narrowing) {
+  const Schema &schema = op_->schema;
+  if (!sameColumnTypes(schema, expected)) {
+    error(std::string(opKindName(op_->kind)) + " schema " + typeList(schema) + " must be " +
+          what + " " + typeList(expected));
+    return;
+  }
+  if (narrowing) return;
+  for (size_t i = 0; i < schema.size(); ++i)
+    if (!schema[i].nullable && expected[i].nullable)
+      error(describe(schema[i], i) + " is not null, but " + what + " may be NULL");
+}
+
+void Verifier::checkOp() {
+  const Op &op = *op_;
+  std::string kind = opKindName(op.kind);
+  checkSchema();
+
+  // Fields of other kinds must be empty, so that no pass leaves half an operator behind.
+  auto unused = [&](bool present, const char *field) {
+    if (present) error(kind + " has " + field);
+  };
+  unused(!op.key.empty() && op.kind != OpKind::Source, "a key");
+  unused(op.predicate && op.kind != OpKind::Filter, "a predicate");
+  unused(!op.exprs.empty() && op.kind != OpKind::Map, "map expressions");
+  unused((!op.left_keys.empty() || !op.right_keys.empty()) && op.kind != OpKind::Join,
+         "join keys");
+  unused(!op.group_keys.empty() && op.kind != OpKind::Aggregate, "group keys");
+  unused(!op.aggregates.empty() && op.kind != OpKind::Aggregate, "aggregates");
+
+  // Without its inputs an operator cannot be checked further.
+  size_t arity = op.kind == OpKind::Source ? 0 : op.kind == OpKind::Join ? 2 : 1;
+  for (size_t i = 0; i < std::max(arity, op.inputs.size()); ++i)
+    if (!input(i) || input(i)->kind == OpKind::Sink) return;
+  const Schema *row = arity ? &input(0)->schema : nullptr;
+
+  switch (op.kind) {
+    case OpKind::Source:
+      if (op.name.empty()) error("source has no table name");
+      for (int32_t key : op.key) checkColumn(key, op.schema, "source key column");
+      break;
+    case OpKind::Filter:
+      if (!op.predicate) {
+        error("filter has no predicate");
+      } else {
+        checkExpr(*op.predicate, *row);
+        if (op.predicate->type != Type::boolean())
+          error("filter predicate has type " + op.predicate->type.str() + ", not bool");
+      }
+      checkSchemaIs(*row, "its input's", /*narrowing=*/true);
+      break;
+    case OpKind::Map:
+      if (op.schema.size() != op.exprs.size()) {
+        error("map has " + std::to_string(op.exprs.size()) + " expressions but " +
+              std::to_string(op.schema.size()) + " columns");
+        break;
+      }
+      for (size_t i = 0; i < op.exprs.size(); ++i) {
+        const Expr &e = *op.exprs[i];
+        checkExpr(e, *row);
+        const Column &col = op.schema[i];
+        if (col.type != e.type)
+          error(describe(col, i) + " has type " + col.type.str() + " but its expression has " +
+                e.type.str());
+        else if (!col.nullable && e.nullable)
+          error(describe(col, i) + " is not null, but its expression may be NULL");
+      }
+      break;
+    case OpKind::UnionAll:
+      for (size_t i = 0; i < op.inputs.size(); ++i) {
+        const Schema &in = input(i)->schema;
+        if (!sameColumnTypes(in, op.schema)) {
+          error("union_all input " + std::to_string(i) + " (%" + std::to_string(op.inputs[i]) +
+                ") has types " + typeList(in) + ", not " + typeList(op.schema));
+          continue;
+        }
+        for (size_t c = 0; c < in.size(); ++c)
+          if (!op.schema[c].nullable && in[c].nullable)
+            error(describe(op.schema[c], c) + " is not null, but input %" +
+                  std::to_string(op.inputs[i]) + " may be NULL");
+      }
+      break;
+    case OpKind::Join:
+      checkJoin(input(0)->schema, input(1)->schema);
+      break;
+    case OpKind::Aggregate:
+      checkAggregate(*row);
+      break;
+    case OpKind::Distinct:
+      checkSchemaIs(*row, "its input's", /*narrowing=*/false);
+      break;
+    case OpKind::Sink:
+      if (op.name.empty()) error("sink has no model name");
+      if (!op.schema.empty()) error("sink has a schema (sinks produce no stream)");
+      break;
+  }
+}
+
+void Verifier::checkJoin(const Schema &left, const Schema &right) {
+  const Op &op = *op_;
+  if (op.left_keys.size() != op.right_keys.size()) {
+    error("join has " + std::to_string(op.left_keys.size()) + " left keys but " +
+          std::to_string(op.right_keys.size()) + " right keys");
+  } else {
+    for (size_t i = 0; i < op.left_keys.size(); ++i) {
+      int32_t l = op.left_keys[i], r = op.right_keys[i];
+      std::string key = "join key " + std::to_string(i);
+      checkColumn(l, left, key + ": left column");
+      checkColumn(r, right, key + ": right column");
+      if (l < 0 || r < 0 || l >= (int32_t)left.size() || r >= (int32_t)right.size()) continue;
+      const Type &a = left[l].type, &b = right[r].type;
+      // The index hashes the key's scaled integer: NUMERIC keys must agree on the scale.
+      bool same = a.kind == TypeKind::Numeric && b.kind == TypeKind::Numeric
+                      ? a.scale == b.scale : a == b;
+      if (!same) error(key + " compares " + a.str() + " with " + b.str());
+    }
+  }
+  Schema both = left;
+  both.insert(both.end(), right.begin(), right.end());
+  // Equi-join keys are never NULL in the output: the schema may say so.
+  checkSchemaIs(both, "its inputs' columns (left ++ right)", /*narrowing=*/true);
+}
+
+void Verifier::checkAggregate(const Schema &row) {
+  const Op &op = *op_;
+  Schema expected;
+  for (int32_t key : op.group_keys) {
+    checkColumn(key, row, "group key");
+    if (key >= 0 && key < (int32_t)row.size()) expected.push_back(row[key]);
+  }
+  if (expected.size() != op.group_keys.size()) return;
+
+  for (size_t i = 0; i < op.aggregates.size(); ++i) {
+    const AggCall &agg = op.aggregates[i];
+    std::string what = "aggregate " + std::to_string(i) + " (" + agg.name + ")";
+    expected.push_back({agg.name, agg.type, aggregateNullable(op, agg, row)});
+    checkType(agg.type, what);
+    if (agg.kind == AggKind::CountStar) {
+      if (agg.arg != -1) error(what + ": count_star takes no argument");
+    } else if (agg.arg < 0) {
+      error(what + ": " + aggKindName(agg.kind) + " takes a column argument");
+      continue;
+    } else if (agg.arg >= (int32_t)row.size()) {
+      checkColumn(agg.arg, row, what + ": argument");
+      continue;
+    }
+    const Type arg = agg.arg >= 0 ? row[agg.arg].type : Type::null();
+    const Type &result = agg.type;
+    bool ok = true;
+    switch (agg.kind) {
+      case AggKind::CountStar:
+      case AggKind::Count:
+        ok = result == Type::int64();
+        break;
+      case AggKind::Sum:
+        // PostgreSQL: sum(integer) is bigint, sum(bigint) numeric; Kiln may keep either exact.
+        if (arg.isInteger())
+          ok = result == Type::int64() || (result.kind == TypeKind::Numeric && result.scale == 0);
+        else if (arg.kind == TypeKind::Numeric)
+          ok = result.kind == TypeKind::Numeric && result.scale == arg.scale;
+        else
+          ok = arg.kind == TypeKind::Float64 && result == arg;
+        break;
+      case AggKind::Avg:
+        if (arg.isInteger() || arg.kind == TypeKind::Numeric)
+          ok = result.kind == TypeKind::Numeric;
+        else
+          ok = arg.kind == TypeKind::Float64 && result == arg;
+        break;
+      case AggKind::Min:
+      case AggKind::Max:
+        ok = result == arg;
+        break;
+    }
+    if (!ok)
+      error(what + ": " + aggKindName(agg.kind) + "(" + (agg.arg >= 0 ? arg.str() : "") +
+            ") cannot have type " + result.str());
+  }
+  checkSchemaIs(expected, "its group keys ++ aggregates", /*narrowing=*/false);
+}
+
+void Verifier::checkExpr(const Expr &e, const Schema &row) {
+  for (const ExprPtr &arg : e.args) checkExpr(*arg, row);
+  std::string name = exprOpName(e.op);
+  size_t n = e.args.size();
+  auto argType = [&](size_t i) { return e.args[i]->type; };
+  auto arity = [&](size_t expected) {
+    if (n == expected) return true;
+    error(name + " takes " + std::to_string(expected) + " operands, has " + std::to_string(n));
+    return false;
+  };
+  auto resultIs = [&](const Type &expected) {
+    if (e.type != expected)
+      error(name + " has result type " + e.type.str() + ", not " + expected.str());
+  };
+  auto allAre = [&](const Type &expected, size_t from) {
+    for (size_t i = from; i < n; ++i)
+      if (argType(i) != expected)
+        error(name + " operand " + std::to_string(i) + " has type " + argType(i).str() +
+              ", not " + expected.str());
+  };
+  auto neverNull = [&] {
+    if (e.nullable) error(name + " is never NULL but is marked nullable");
+  };
+
+  checkType(e.type, e.op == ExprOp::Literal ? "literal" : name);
+  switch (e.op) {
+    case ExprOp::Column:
+      if (e.column < 0 || e.column >= (int32_t)row.size()) {
+        checkColumn(e.column, row, "column");
+      } else if (row[e.column].type != e.type) {
+        error("column $" + std::to_string(e.column) + " has type " + e.type.str() +
+              " but the input column is " + row[e.column].type.str());
+      } else if (!e.nullable && row[e.column].nullable) {
+        error("column $" + std::to_string(e.column) +
+              " is marked not null but the input column may be NULL");
+      }
+      break;
+    case ExprOp::Literal: {
+      const Value &v = e.literal;
+      if (v.is_null) {
+        if (!e.nullable) error("NULL literal is marked not null");
+      } else if (e.type.kind == TypeKind::Int32 && (v.i < INT32_MIN || v.i > INT32_MAX)) {
+        error("literal " + std::to_string(v.i) + " is out of range for i32");
+      } else if (e.type.kind == TypeKind::Numeric && e.type.precision >= 1 &&
+                 e.type.precision <= kMaxNumericPrecision) {
+        __int128 limit = 1;
+        for (int32_t i = 0; i < e.type.precision; ++i) limit *= 10;
+        if (v.n >= limit || v.n <= -limit)
+          error("literal has more digits than " + e.type.str() + " allows");
+      }
+      break;
+    }
+    case ExprOp::Add: case ExprOp::Sub: case ExprOp::Mul: case ExprOp::Div: case ExprOp::Mod: {
+      if (!arity(2)) break;
+      Type a = argType(0), b = argType(1);
+      bool isDate = a.kind == TypeKind::Date;
+      if (isDate && (e.op == ExprOp::Add || e.op == ExprOp::Sub) && b == Type::int32()) {
+        resultIs(Type::date());
+      } else if (isDate && e.op == ExprOp::Sub && b == Type::date()) {
+        resultIs(Type::int32());
+      } else if (!a.isNumericLike() || !comparable(a, b)) {
+        error(name + " operands are " + a.str() + " and " + b.str());
+      } else if (a.kind == TypeKind::Numeric ? e.type.kind != TypeKind::Numeric : e.type != a) {
+        error(name + " of " + a.str() + " has result type " + e.type.str());
+      }
+      break;
+    }
+    case ExprOp::Neg:
+      if (!arity(1)) break;
+      if (!argType(0).isNumericLike())
+        error("neg operand has type " + argType(0).str());
+      else if (argType(0).kind == TypeKind::Numeric ? e.type.kind != TypeKind::Numeric
+                                                    : e.type != argType(0))
+        error("neg of " + argType(0).str() + " has result type " + e.type.str());
+      break;
+    case ExprOp::Eq: case ExprOp::Ne: case ExprOp::Lt: case ExprOp::Le: case ExprOp::Gt:
+    case ExprOp::Ge: case ExprOp::IsDistinctFrom: case ExprOp::IsNotDistinctFrom:
+      resultIs(Type::boolean());
+      if (e.op == ExprOp::IsDistinctFrom || e.op == ExprOp::IsNotDistinctFrom) neverNull();
+      if (arity(2) && !comparable(argType(0), argType(1)))
+        error(name + " compares " + argType(0).str() + " with " + argType(1).str());
+      break;
+    case ExprOp::And: case ExprOp::Or:
+      resultIs(Type::boolean());
+      if (n < 2) error(name + " takes at least 2 operands, has " + std::to_string(n));
+      allAre(Type::boolean(), 0);
+      break;
+    case ExprOp::Not:
+      resultIs(Type::boolean());
+      if (arity(1)) allAre(Type::boolean(), 0);
+      break;
+    case ExprOp::IsNull: case ExprOp::IsNotNull:
+      resultIs(Type::boolean());
+      neverNull();
+      arity(1);
+      break;
+    case ExprOp::Case:
+      if (n < 3 || n % 2 == 0) {
+        error("case takes condition/value pairs and an else value, has " + std::to_string(n) +
+              " operands");
+        break;
+      }
+      for (size_t i = 0; i + 1 < n; i += 2) {
+        if (argType(i) != Type::boolean())
+          error("case condition " + std::to_string(i / 2) + " has type " + argType(i).str() +
+                ", not bool");
+        if (argType(i + 1) != e.type)
+          error("case value " + std::to_string(i / 2) + " has type " + argType(i + 1).str() +
+                ", not " + e.type.str());
+      }
+      if (argType(n - 1) != e.type)
+        error("case else value has type " + argType(n - 1).str() + ", not " + e.type.str());
+      break;
+    case ExprOp::Coalesce: case ExprOp::Greatest: case ExprOp::Least:
+      if (n == 0) error(name + " takes at least 1 operand");
+      allAre(e.type, 0);
+      break;
+    case ExprOp::NullIf:
+      if (arity(2)) allAre(e.type, 0);
+      break;
+    case ExprOp::Cast:
+      arity(1);
+      break;
+    case ExprOp::Like:
+      resultIs(Type::boolean());
+      if (arity(2)) allAre(Type::text(), 0);
+      break;
+    case ExprOp::Concat:
+      resultIs(Type::text());
+      if (arity(2)) allAre(Type::text(), 0);
+      break;
+    case ExprOp::Call:
+      if (e.function.empty()) error("call has no function name");
+      break;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> verifyModule(const Module &module) { return Verifier(module).run(); }
+
+}  // namespace kiln::ir
