@@ -54,6 +54,10 @@ struct Model {
   SourceRange config_range;  // the {{ config(...) }} call, if any
   std::vector<std::string> refs;  // names of referenced models, in order of appearance
   std::vector<std::pair<std::string, std::string>> sources;  // (source, table) pairs used
+  // Where each entry of refs / sources is first used: the call from its name to the closing
+  // parenthesis, e.g. `ref('orders')` (config_range spans its call the same way).
+  std::vector<SourceRange> ref_ranges;
+  std::vector<SourceRange> source_ranges;
   std::vector<OffsetSegment> offsets;
 
   // Maps an offset in rendered_sql to a range in the model file (a {{ }} expression maps to the
@@ -75,8 +79,15 @@ struct Project {
 };
 
 struct LoadOptions {
-  std::map<std::string, std::string> var_overrides;  // --vars on the command line
+  // --vars on the command line. Each value is a YAML scalar, rendered like a var in
+  // kiln_project.yml: 10 is a number, true a boolean, EU and '10' are strings.
+  std::map<std::string, std::string> var_overrides;
 };
+
+// Parses a --vars argument, a YAML mapping such as "{region: EU, min_amount: 10}", into
+// var_overrides (keeping quoted values quoted). On failure returns nullopt and sets `error`.
+std::optional<std::map<std::string, std::string>> parseVarsArgument(const std::string &text,
+                                                                    std::string &error);
 
 // Loads and renders a project. On failure reports located diagnostics and returns nullopt.
 std::optional<Project> loadProject(const std::string &directory, SourceManager &sources,

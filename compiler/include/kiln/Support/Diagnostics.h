@@ -44,6 +44,9 @@ class SourceManager {
   std::string_view text(FileId file) const;
   LineCol lineCol(SourceLoc loc) const;
   std::string_view lineText(SourceLoc loc) const;  // the whole line containing loc, no newline
+  // The location of a 1-based line and column (for tools such as YAML parsers that report those);
+  // positions past the end clamp to the end of the file.
+  SourceLoc locate(FileId file, LineCol position) const;
   // "path:line:col", or "<unknown>" for an invalid location.
   std::string describe(SourceLoc loc) const;
 

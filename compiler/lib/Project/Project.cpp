@@ -1,0 +1,377 @@
+#include "Loader.h"
+
+#include "kiln/Support/Spelling.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace kiln::project {
+
+const char *materializationName(Materialization m) {
+  switch (m) {
+    case Materialization::View: return "view";
+    case Materialization::Ephemeral: return "ephemeral";
+    case Materialization::Sink: return "sink";
+    case Materialization::Index: return "index";
+  }
+  return "view";
+}
+
+SourceRange Model::mapRendered(uint32_t rendered_offset, uint32_t length) const {
+  if (offsets.empty()) return {{file, 0}, 0};
+  // The segment holding a rendered offset; offsets past the end belong to the last segment.
+  auto segmentOf = [&](uint32_t offset) -> const OffsetSegment & {
+    auto next = std::upper_bound(
+        offsets.begin(), offsets.end(), offset,
+        [](uint32_t value, const OffsetSegment &segment) { return value < segment.rendered_begin; });
+    return next == offsets.begin() ? offsets.front() : *std::prev(next);
+  };
+  // Where a rendered offset starts (or ends, for `end`) in the model file.
+  auto modelOffset = [&](uint32_t offset, bool end) {
+    const OffsetSegment &segment = segmentOf(offset);
+    if (!segment.verbatim || offset >= segment.rendered_begin + segment.length)
+      return end || offset >= segment.rendered_begin + segment.length
+                 ? segment.model_begin + segment.model_length
+                 : segment.model_begin;
+    return segment.model_begin + (offset - segment.rendered_begin) + (end ? 1 : 0);
+  };
+  uint32_t begin = modelOffset(rendered_offset, false);
+  // A point inside an expansion still covers the whole {{ ... }}.
+  uint32_t last = length > 0 ? rendered_offset + length - 1 : rendered_offset;
+  uint32_t end = length > 0 || !segmentOf(rendered_offset).verbatim ? modelOffset(last, true) : begin;
+  return {{file, begin}, std::max(end, begin) - begin};
+}
+
+const Model *Project::findModel(const std::string &name) const {
+  for (const Model &model : models)
+    if (model.name == name) return &model;
+  return nullptr;
+}
+
+const SourceTable *Project::findSource(const std::string &source, const std::string &table) const {
+  for (const SourceTable &candidate : sources)
+    if (candidate.source == source && candidate.name == table) return &candidate;
+  return nullptr;
+}
+
+std::optional<std::map<std::string, std::string>> parseVarsArgument(const std::string &text,
+                                                                    std::string &error) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception &e) {
+    error = "--vars is not valid YAML: " + e.msg;
+    return std::nullopt;
+  }
+  std::map<std::string, std::string> vars;
+  if (root.IsNull()) return vars;
+  if (!root.IsMap()) {
+    error = "--vars must be a YAML mapping, e.g. --vars '{region: EU, min_amount: 10}'";
+    return std::nullopt;
+  }
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    const YAML::Node &value = it->second;
+    if (!it->first.IsScalar() || value.IsMap() || value.IsSequence()) {
+      error = "--vars values must be strings, numbers or booleans";
+      return std::nullopt;
+    }
+    // Keep the YAML spelling: a quoted value stays a string when loadProject reads it again.
+    std::string spelled = value.IsNull() ? "null" : value.Scalar();
+    if (value.Tag() == "!") spelled = sqlStringLiteral(value.Scalar());  // YAML's '' quoting too
+    vars[it->first.Scalar()] = spelled;
+  }
+  return vars;
+}
+
+namespace {
+
+std::optional<std::string> readFile(const fs::path &path, std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = std::string("cannot read \"") + path.string() + "\"";
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class Loader {
+ public:
+  Loader(SourceManager &sources, DiagnosticEngine &diags, const LoadOptions &options)
+      : sources_(sources), diags_(diags), options_(options) {}
+
+  std::optional<Project> load(const std::string &directory) {
+    size_t errors_before = diags_.errorCount();
+    std::error_code ec;
+    if (!fs::is_directory(directory, ec)) {
+      diags_.error({}, "project directory \"" + directory + "\" does not exist");
+      return std::nullopt;
+    }
+    display_root_ = fs::path(directory);
+    project_.root = fs::weakly_canonical(fs::absolute(directory), ec).string();
+
+    std::vector<ModelPath> model_paths;
+    if (!readProjectFile(model_paths)) return std::nullopt;
+    applyVarOverrides();
+
+    std::vector<fs::path> sql_files, yaml_files;
+    collectFiles(model_paths, sql_files, yaml_files);
+    for (const fs::path &path : yaml_files)
+      if (std::optional<FileId> file = addFile(path)) {
+        YamlFile yaml(*file, sources_, diags_);
+        readSchemaFile(yaml, project_.sources);
+      }
+    for (const fs::path &path : sql_files) loadModel(path);
+    resolveReferences();
+    sortModels();
+
+    if (diags_.errorCount() > errors_before) return std::nullopt;
+    return std::move(project_);
+  }
+
+ private:
+  // How paths appear in diagnostics: under the directory as the user named it, so they are
+  // relative when the user is in the project ("models/a.sql") and still resolve from elsewhere.
+  std::string displayPath(const fs::path &relative) const {
+    return (display_root_ / relative).lexically_normal().generic_string();
+  }
+
+  std::optional<FileId> addFile(const fs::path &relative) {
+    std::string error;
+    std::optional<std::string> text = readFile(fs::path(project_.root) / relative, error);
+    if (!text) {
+      diags_.error({}, error);
+      return std::nullopt;
+    }
+    return sources_.addFile(displayPath(relative), std::move(*text));
+  }
+
+  bool readProjectFile(std::vector<ModelPath> &model_paths) {
+    if (!fs::exists(fs::path(project_.root) / "kiln_project.yml")) {
+      Diagnostic &error = diags_.error(
+          {}, "no kiln_project.yml in \"" + display_root_.generic_string() + "\"");
+      error.hint = fs::exists(fs::path(project_.root) / "dbt_project.yml")
+                       ? "found dbt_project.yml: Kiln reads the same keys (name, version, "
+                         "model-paths, vars) from kiln_project.yml"
+                       : "a Kiln project is a directory with a kiln_project.yml (`name: "
+                         "my_project`) and a models/ directory";
+      return false;
+    }
+    std::optional<FileId> file = addFile("kiln_project.yml");
+    if (!file) return false;
+    YamlFile yaml(*file, sources_, diags_);
+    return project::readProjectFile(yaml, project_, model_paths);
+  }
+
+  // --vars values are YAML scalars, rendered by the same rule as vars in kiln_project.yml.
+  void applyVarOverrides() {
+    for (const auto &[name, text] : options_.var_overrides) {
+      YAML::Node value;
+      try {
+        value = YAML::Load(text);
+      } catch (const YAML::Exception &) {
+        value = YAML::Node(text);
+      }
+      project_.vars[name] = value.IsScalar() || value.IsNull() ? sqlLiteral(value)
+                                                               : sqlStringLiteral(text);
+    }
+  }
+
+  // Every *.sql and *.yml/*.yaml file under the model paths, sorted by path so that loading and
+  // every diagnostic come out in the same order on every machine. Hidden files are skipped (editor
+  // backups such as .#orders.sql).
+  void collectFiles(const std::vector<ModelPath> &model_paths, std::vector<fs::path> &sql_files,
+                    std::vector<fs::path> &yaml_files) {
+    std::set<fs::path> seen;
+    fs::path root(project_.root);
+    for (const ModelPath &model_path : model_paths) {
+      std::error_code ec;
+      fs::path directory = root / model_path.path;
+      if (!fs::is_directory(directory, ec)) {
+        Diagnostic &error = diags_.error(
+            model_path.range, "model path \"" + model_path.path + "\" is not a directory");
+        if (!model_path.range.valid())
+          error.hint = "create it, or list the model directories under model-paths: in "
+                       "kiln_project.yml";
+        continue;
+      }
+      for (auto it = fs::recursive_directory_iterator(directory, ec);
+           it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        std::string name = it->path().filename().string();
+        if (!name.empty() && name[0] == '.') {
+          if (it->is_directory(ec)) it.disable_recursion_pending();
+          continue;
+        }
+        if (!it->is_regular_file(ec)) continue;
+        fs::path relative = it->path().lexically_relative(root);
+        std::string extension = it->path().extension().string();
+        if (!seen.insert(relative).second) continue;
+        if (extension == ".sql") sql_files.push_back(relative);
+        else if (extension == ".yml" || extension == ".yaml") yaml_files.push_back(relative);
+      }
+    }
+    std::sort(sql_files.begin(), sql_files.end());
+    std::sort(yaml_files.begin(), yaml_files.end());
+  }
+
+  void loadModel(const fs::path &relative) {
+    std::optional<FileId> file = addFile(relative);
+    if (!file) return;
+    Model model;
+    model.name = relative.stem().string();
+    model.path = relative.generic_string();
+    model.file = *file;
+    if (const Model *first = project_.findModel(model.name)) {
+      Diagnostic &error =
+          diags_.error({{model.file, 0}, 0}, "model \"" + model.name + "\" is defined twice");
+      error.notes.emplace_back(SourceRange{{first->file, 0}, 0}, "first defined here");
+      error.hint = "a model is named by its file name, which must be unique across model paths";
+      return;
+    }
+    renderModel(model, sources_.text(model.file), project_.vars, diags_);
+    project_.models.push_back(std::move(model));
+  }
+
+  void resolveReferences() {
+    std::vector<std::string> model_names, table_names;
+    for (const Model &model : project_.models) model_names.push_back(model.name);
+    for (const SourceTable &table : project_.sources) table_names.push_back(table.qualifiedName());
+
+    for (const Model &model : project_.models) {
+      for (size_t i = 0; i < model.refs.size(); ++i) {
+        const std::string &name = model.refs[i];
+        if (project_.findModel(name)) continue;
+        Diagnostic &error =
+            diags_.error(model.ref_ranges[i], "ref to unknown model \"" + name + "\"");
+        if (auto suggestion = closestMatch(name, model_names)) {
+          error.hint = "did you mean \"" + *suggestion + "\"?";
+        } else {
+          for (const SourceTable &table : project_.sources)
+            if (table.name == name)
+              error.hint = "\"" + name + "\" is a source table: use {{ source('" + table.source +
+                           "', '" + name + "') }}";
+        }
+      }
+      for (size_t i = 0; i < model.sources.size(); ++i) {
+        const auto &[source, table] = model.sources[i];
+        if (project_.findSource(source, table)) continue;
+        bool source_known = std::any_of(project_.sources.begin(), project_.sources.end(),
+                                        [&](const SourceTable &t) { return t.source == source; });
+        Diagnostic &error = diags_.error(
+            model.source_ranges[i], source_known ? "source \"" + source + "\" has no table \"" +
+                                                       table + "\""
+                                                 : "unknown source \"" + source + "\"");
+        error.hint = table_names.empty()
+                         ? "no sources are declared; declare them under sources: in a .yml file "
+                           "under the model paths"
+                         : "declared tables: " + quotedList(table_names);
+        if (auto suggestion = closestMatch(source + "." + table, table_names))
+          error.hint = "did you mean \"" + *suggestion + "\"? " + error.hint;
+      }
+    }
+  }
+
+  // Orders models so that each comes after the models it refs. Among models whose dependencies
+  // are all placed, the one with the smallest path goes first (models are already in path order),
+  // so the order is stable. Models left over are on or behind a cycle, which is reported.
+  void sortModels() {
+    std::vector<Model> &models = project_.models;
+    size_t count = models.size();
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < count; ++i) index[models[i].name] = i;
+    std::vector<std::vector<size_t>> dependencies(count), dependents(count);
+    for (size_t i = 0; i < count; ++i)
+      for (const std::string &ref : models[i].refs)
+        if (auto it = index.find(ref); it != index.end()) {
+          dependencies[i].push_back(it->second);
+          dependents[it->second].push_back(i);
+        }
+
+    std::vector<size_t> pending(count);
+    std::set<size_t> ready;
+    for (size_t i = 0; i < count; ++i)
+      if ((pending[i] = dependencies[i].size()) == 0) ready.insert(i);
+    std::vector<size_t> order;
+    while (!ready.empty()) {
+      size_t next = *ready.begin();
+      ready.erase(ready.begin());
+      order.push_back(next);
+      for (size_t dependent : dependents[next])
+        if (--pending[dependent] == 0) ready.insert(dependent);
+    }
+    if (order.size() < count) reportCycles(dependencies, pending);
+
+    std::vector<Model> sorted;
+    sorted.reserve(count);
+    for (size_t i : order) sorted.push_back(std::move(models[i]));
+    models = std::move(sorted);
+  }
+
+  // Every model still pending has a pending dependency, so following the first pending dependency
+  // from any of them must come back to a model already on the walk: that closes a cycle.
+  void reportCycles(const std::vector<std::vector<size_t>> &dependencies,
+                    const std::vector<size_t> &pending) {
+    const std::vector<Model> &models = project_.models;
+    std::vector<int> walked(models.size(), -1);  // which walk reached the model first
+    for (size_t start = 0; start < models.size(); ++start) {
+      if (pending[start] == 0 || walked[start] >= 0) continue;
+      std::vector<size_t> path;
+      size_t at = start;
+      while (walked[at] < 0) {
+        walked[at] = static_cast<int>(start);
+        path.push_back(at);
+        for (size_t dependency : dependencies[at])
+          if (pending[dependency] > 0) {
+            at = dependency;
+            break;
+          }
+      }
+      if (walked[at] != static_cast<int>(start)) continue;  // led into a cycle already reported
+      std::vector<size_t> cycle(std::find(path.begin(), path.end(), at), path.end());
+      // Start at the model with the smallest path so the message does not depend on the walk.
+      std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
+      reportCycle(cycle);
+    }
+  }
+
+  // `cycle` lists models each of which refs the next, the last one reffing the first.
+  void reportCycle(const std::vector<size_t> &cycle) {
+    const std::vector<Model> &models = project_.models;
+    auto refRange = [&](size_t from, size_t to) {
+      const Model &model = models[from];
+      auto it = std::find(model.refs.begin(), model.refs.end(), models[to].name);
+      return model.ref_ranges[it - model.refs.begin()];
+    };
+    std::string names;
+    for (size_t i : cycle) names += models[i].name + " -> ";
+    names += models[cycle.front()].name;
+    Diagnostic &error =
+        diags_.error(refRange(cycle.back(), cycle.front()), "models form a cycle: " + names);
+    for (size_t i = 0; i + 1 < cycle.size(); ++i)
+      error.notes.emplace_back(refRange(cycle[i], cycle[i + 1]),
+                               "\"" + models[cycle[i]].name + "\" refs \"" +
+                                   models[cycle[i + 1]].name + "\" here");
+  }
+
+  SourceManager &sources_;
+  DiagnosticEngine &diags_;
+  const LoadOptions &options_;
+  fs::path display_root_;
+  Project project_;
+};
+
+}  // namespace
+
+std::optional<Project> loadProject(const std::string &directory, SourceManager &sources,
+                                   DiagnosticEngine &diags, const LoadOptions &options) {
+  return Loader(sources, diags, options).load(directory);
+}
+
+}  // namespace kiln::project

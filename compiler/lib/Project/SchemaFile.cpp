@@ -1,0 +1,244 @@
+#include "Loader.h"
+
+#include "kiln/Support/Spelling.h"
+
+#include <algorithm>
+
+namespace kiln::project {
+namespace {
+
+// What a column's YAML says beyond ColumnDecl, needed to check the table as a whole.
+struct ColumnExtras {
+  SourceRange nullable_true;   // `nullable: true`, if given
+  SourceRange key_constraint;  // a `primary_key` constraint on the column, if given
+};
+
+class SchemaReader {
+ public:
+  SchemaReader(YamlFile &yaml, std::vector<SourceTable> &tables) : yaml_(yaml), tables_(tables) {}
+
+  void readFile() {
+    std::optional<YAML::Node> root = yaml_.parse();
+    if (!root || root->IsNull()) return;
+    if (!yaml_.expectMap(*root, "a YAML file under the model paths")) return;
+    auto fields = yaml_.fields(*root, {"version", "sources", "models"}, "at the top level");
+    // `models:` (descriptions, tests) is accepted and not used yet.
+    if (auto sources = fields.find("sources"); sources != fields.end())
+      if (auto entries = yaml_.expectList(sources->second, "sources"))
+        for (const YAML::Node &entry : *entries) readSource(entry);
+  }
+
+ private:
+  DiagnosticEngine &diags() { return yaml_.diags(); }
+
+  // The required `name` of an entry; reports its absence at the entry.
+  std::optional<std::string> name(const std::map<std::string, YamlField> &fields,
+                                  const YAML::Node &entry, std::string_view what) {
+    auto name = fields.find("name");
+    if (name == fields.end()) {
+      diags().error(yaml_.range(entry), std::string(what) + " has no \"name\"");
+      return std::nullopt;
+    }
+    return yaml_.expectString(name->second, "name");
+  }
+
+  void readSource(const YAML::Node &entry) {
+    if (!yaml_.expectMap(entry, "a source entry")) return;
+    auto fields = yaml_.fields(entry,
+                               {"name", "tables", "description", "schema", "database", "loader",
+                                "meta", "tags", "config", "freshness", "loaded_at_field",
+                                "quoting", "overrides"},
+                               "in a source entry");
+    std::optional<std::string> source = name(fields, entry, "a source entry");
+    if (!source) return;
+    auto tables = fields.find("tables");
+    if (tables == fields.end()) {
+      diags().warning(yaml_.range(fields.at("name")), "source \"" + *source + "\" has no tables");
+      return;
+    }
+    if (auto entries = yaml_.expectList(tables->second, "tables"))
+      for (const YAML::Node &table : *entries) readTable(*source, table);
+  }
+
+  void readTable(const std::string &source, const YAML::Node &entry) {
+    if (!yaml_.expectMap(entry, "a table entry")) return;
+    auto fields = yaml_.fields(entry,
+                               {"name", "description", "primary_key", "columns", "identifier",
+                                "meta", "tags", "config", "tests", "data_tests", "freshness",
+                                "loaded_at_field", "quoting", "external"},
+                               "in a table entry");
+    std::optional<std::string> name = this->name(fields, entry, "a table entry");
+    if (!name) return;
+    SourceTable table;
+    table.source = source;
+    table.name = *name;
+    table.range = yaml_.range(fields.at("name"));
+    if (auto description = fields.find("description"); description != fields.end())
+      table.description = yaml_.expectString(description->second, "description").value_or("");
+
+    std::vector<ColumnExtras> extras;
+    std::optional<std::vector<YAML::Node>> columns = std::vector<YAML::Node>{};
+    if (auto field = fields.find("columns"); field != fields.end())
+      columns = yaml_.expectList(field->second, "columns");
+    for (const YAML::Node &column : columns.value_or(std::vector<YAML::Node>{}))
+      readColumn(table, column, extras);
+    if (columns && columns->empty()) {
+      diags().error(table.range, "table " + table.qualifiedName() + " declares no columns").hint =
+          "source tables need typed columns, e.g. columns: [{name: id, data_type: bigint}]";
+    }
+    readPrimaryKey(table, fields, extras);
+
+    auto same = std::find_if(tables_.begin(), tables_.end(), [&](const SourceTable &other) {
+      return other.qualifiedName() == table.qualifiedName();
+    });
+    if (same != tables_.end()) {
+      diags().error(table.range, "table " + table.qualifiedName() + " is declared twice")
+          .notes.emplace_back(same->range, "first declared here");
+      return;
+    }
+    tables_.push_back(std::move(table));
+  }
+
+  void readColumn(SourceTable &table, const YAML::Node &entry, std::vector<ColumnExtras> &extras) {
+    if (!yaml_.expectMap(entry, "a column entry")) return;
+    auto fields = yaml_.fields(entry,
+                               {"name", "data_type", "type", "description", "constraints",
+                                "nullable", "meta", "tags", "tests", "data_tests", "quote"},
+                               "in a column entry");
+    std::optional<std::string> name = this->name(fields, entry, "a column entry");
+    if (!name) return;
+    ColumnDecl column;
+    ColumnExtras extra;
+    column.name = *name;
+    column.range = yaml_.range(fields.at("name"));
+
+    auto data_type = fields.find("data_type"), type = fields.find("type");
+    if (data_type != fields.end() && type != fields.end()) {
+      diags().error(yaml_.range(type->second.key),
+                    "column \"" + column.name + "\" has both \"data_type\" and \"type\"")
+          .notes.emplace_back(yaml_.range(data_type->second.key), "\"data_type\" is given here");
+    }
+    if (data_type == fields.end()) data_type = type;
+    if (data_type == fields.end()) {
+      diags().error(column.range, "column \"" + column.name + "\" of " + table.qualifiedName() +
+                                      " has no data_type")
+          .hint = "add its SQL type, e.g. data_type: bigint";
+    } else if (auto text = yaml_.expectString(data_type->second, data_type->first)) {
+      column.type = *text;
+      column.type_range = yaml_.range(data_type->second);
+    }
+    if (auto description = fields.find("description"); description != fields.end())
+      column.description = yaml_.expectString(description->second, "description").value_or("");
+
+    if (auto nullable = fields.find("nullable"); nullable != fields.end()) {
+      if (auto value = yaml_.expectBool(nullable->second, "nullable")) {
+        column.not_null |= !*value;
+        if (*value) extra.nullable_true = yaml_.range(nullable->second);
+      }
+    }
+    if (auto constraints = fields.find("constraints"); constraints != fields.end())
+      if (auto items = yaml_.expectList(constraints->second, "constraints"))
+        for (const YAML::Node &item : *items) readConstraint(item, column, extra);
+
+    auto same = std::find_if(table.columns.begin(), table.columns.end(),
+                             [&](const ColumnDecl &other) { return other.name == column.name; });
+    if (same != table.columns.end()) {
+      diags().error(column.range, "column \"" + column.name + "\" is declared twice in " +
+                                      table.qualifiedName())
+          .notes.emplace_back(same->range, "first declared here");
+      return;
+    }
+    table.columns.push_back(std::move(column));
+    extras.push_back(extra);
+  }
+
+  // A constraint is a name (`not_null`) or dbt's mapping (`{type: not_null}`).
+  void readConstraint(const YAML::Node &item, ColumnDecl &column, ColumnExtras &extra) {
+    YAML::Node type = item.IsMap() ? item["type"] : item;
+    if (!type.IsScalar()) {
+      diags().error(yaml_.range(item), "a constraint must be a name such as not_null, or a "
+                                       "mapping with a \"type\"");
+      return;
+    }
+    const std::string &name = type.Scalar();
+    SourceRange range = yaml_.range(type);
+    if (name == "not_null") {
+      column.not_null = true;
+    } else if (name == "primary_key") {
+      extra.key_constraint = range;
+    } else if (name == "unique" || name == "check" || name == "foreign_key") {
+      diags().warning(range, "constraint \"" + name + "\" is not enforced by Kiln; it is ignored");
+    } else {
+      Diagnostic &error = diags().error(range, "unknown constraint \"" + name + "\"");
+      auto suggestion = closestMatch(name, {"not_null", "primary_key", "unique"});
+      error.hint = suggestion ? "did you mean \"" + *suggestion + "\"?"
+                              : "Kiln understands not_null and primary_key";
+    }
+  }
+
+  // The key comes from the table's `primary_key` or from primary_key constraints on columns.
+  void readPrimaryKey(SourceTable &table, const std::map<std::string, YamlField> &fields,
+                      const std::vector<ColumnExtras> &extras) {
+    std::vector<std::string> column_names;
+    for (const ColumnDecl &column : table.columns) column_names.push_back(column.name);
+    auto key = fields.find("primary_key");
+    if (key != fields.end()) {
+      auto items = yaml_.expectList(key->second, "primary_key", true);
+      for (const YAML::Node &item : items.value_or(std::vector<YAML::Node>{})) {
+        if (!item.IsScalar()) {
+          diags().error(yaml_.range(item), std::string("key columns must be names, not ") +
+                                               describeKind(item));
+          continue;
+        }
+        const std::string &name = item.Scalar();
+        if (std::find(column_names.begin(), column_names.end(), name) == column_names.end()) {
+          Diagnostic &error = diags().error(yaml_.range(item), "key column \"" + name +
+                                                                   "\" is not a column of " +
+                                                                   table.qualifiedName());
+          if (auto suggestion = closestMatch(name, column_names))
+            error.hint = "did you mean \"" + *suggestion + "\"?";
+        } else if (std::find(table.primary_key.begin(), table.primary_key.end(), name) !=
+                   table.primary_key.end()) {
+          diags().error(yaml_.range(item), "key column \"" + name + "\" is listed twice");
+        } else {
+          table.primary_key.push_back(name);
+        }
+      }
+    }
+    for (size_t i = 0; i < table.columns.size(); ++i) {
+      if (!extras[i].key_constraint.valid()) continue;
+      const std::string &name = table.columns[i].name;
+      if (key == fields.end()) {
+        table.primary_key.push_back(name);
+      } else if (std::find(table.primary_key.begin(), table.primary_key.end(), name) ==
+                 table.primary_key.end()) {
+        diags().error(extras[i].key_constraint, "column \"" + name +
+                                                    "\" has a primary_key constraint but is not "
+                                                    "in the table's primary_key")
+            .notes.emplace_back(yaml_.range(key->second.key), "the table's primary_key is here");
+      }
+    }
+    // Key columns are implicitly NOT NULL, as in SQL.
+    for (size_t i = 0; i < table.columns.size(); ++i) {
+      ColumnDecl &column = table.columns[i];
+      if (std::find(table.primary_key.begin(), table.primary_key.end(), column.name) ==
+          table.primary_key.end())
+        continue;
+      column.not_null = true;
+      if (extras[i].nullable_true.valid())
+        diags().error(extras[i].nullable_true,
+                      "key column \"" + column.name + "\" cannot be nullable");
+    }
+  }
+
+  YamlFile &yaml_;
+  std::vector<SourceTable> &tables_;
+};
+
+}  // namespace
+
+void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables) {
+  SchemaReader(yaml, tables).readFile();
+}
+
+}  // namespace kiln::project

@@ -1,0 +1,93 @@
+#include "Loader.h"
+
+#include <cctype>
+#include <set>
+
+namespace kiln::project {
+namespace {
+
+// PostgreSQL's reserved keywords, including those reserved except as function or type names:
+// neither can name a table without quotes.
+bool isReservedKeyword(std::string_view word) {
+  static const std::set<std::string_view> keywords = {
+      "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
+      "authorization", "binary", "both", "case", "cast", "check", "collate", "collation",
+      "column", "concurrently", "constraint", "create", "cross", "current_catalog",
+      "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
+      "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except",
+      "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant", "group", "having",
+      "ilike", "in", "initially", "inner", "intersect", "into", "is", "isnull", "join", "lateral",
+      "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural", "not",
+      "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps", "placing",
+      "primary", "references", "returning", "right", "select", "session_user", "similar", "some",
+      "symmetric", "system_user", "table", "tablesample", "then", "to", "trailing", "true",
+      "union", "unique", "user", "using", "variadic", "verbose", "when", "where", "window",
+      "with"};
+  return keywords.count(word) > 0;
+}
+
+bool isPlainIdentifier(std::string_view name) {
+  if (name.empty() || !(std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_'))
+    return false;
+  for (char c : name)
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+          c == '_'))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+std::string sqlIdentifier(std::string_view name) {
+  if (isPlainIdentifier(name) && !isReservedKeyword(name)) return std::string(name);
+  std::string quoted = "\"";
+  for (char c : name) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
+}
+
+std::string sqlStringLiteral(std::string_view text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    if (c == '\'') quoted += '\'';
+    quoted += c;
+  }
+  return quoted + '\'';
+}
+
+bool isNumberLiteral(std::string_view text) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    return i - start;
+  };
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+  size_t mantissa = digits();
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    mantissa += digits();
+  }
+  if (mantissa == 0) return false;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == text.size();
+}
+
+std::string sqlLiteral(const YAML::Node &scalar) {
+  if (!scalar.IsDefined() || scalar.IsNull()) return "NULL";
+  const std::string &text = scalar.Scalar();
+  if (scalar.Tag() == "!") return sqlStringLiteral(text);  // quoted in the YAML
+  if (isNumberLiteral(text)) return text;
+  if (text == "true" || text == "True" || text == "TRUE") return "true";
+  if (text == "false" || text == "False" || text == "FALSE") return "false";
+  if (text == "null" || text == "Null" || text == "NULL" || text == "~") return "NULL";
+  return sqlStringLiteral(text);
+}
+
+}  // namespace kiln::project
