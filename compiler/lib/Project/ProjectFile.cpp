@@ -41,8 +41,9 @@ bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &m
   SourceRange file_start{{yaml.file(), 0}, 0};
   if (!root->IsMap()) {
     yaml.diags().error(root->IsNull() ? file_start : yaml.range(*root),
-                       std::string("kiln_project.yml must be a mapping, not ") +
-                           describeKind(*root))
+                       root->IsNull() ? std::string("kiln_project.yml is empty")
+                                      : std::string("kiln_project.yml must be a mapping, not ") +
+                                            describeKind(*root))
         .hint = "start it with `name: my_project`";
     return false;
   }
