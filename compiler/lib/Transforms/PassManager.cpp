@@ -1,0 +1,72 @@
+#include "kiln/Transforms/Passes.h"
+
+#include "kiln/IR/TextFormat.h"
+
+#include "PassDetail.h"
+
+namespace kiln::transforms {
+
+const std::vector<PassInfo> &allPasses() {
+  static const std::vector<PassInfo> passes = {
+      {"fold-constants",
+       "evaluate constant expressions that cannot raise, simplify boolean logic and CASE, "
+       "remove filters that are always true",
+       foldConstants},
+      {"fuse",
+       "merge filter chains and map chains, push filters on pass-through columns below maps, "
+       "remove identity maps",
+       fuse},
+      {"cse", "share structurally identical operators on the same inputs across models",
+       eliminateCommonSubexpressions},
+      {"dce", "remove operators whose output reaches no sink", eliminateDeadOps},
+      {"append-only",
+       "mark streams that never carry deletions (from append-only sources through linear "
+       "operators and joins)",
+       inferAppendOnly},
+  };
+  return passes;
+}
+
+const PassInfo *findPass(const std::string &name) {
+  for (const PassInfo &pass : allPasses())
+    if (pass.name == name) return &pass;
+  return nullptr;
+}
+
+std::vector<std::string> defaultPipeline() {
+  return {
+      // Simplify expressions first: filters that become TRUE disappear before anything is
+      // shared or fused, and predicates compare equal in more places.
+      "fold-constants",
+      // Share before fusing: two models that scan and filter the same source share that work
+      // only while their chains are still separate operators (fusion needs a single user).
+      "cse",
+      "fuse",
+      // Substituting map expressions into their users exposes new constants and new twins.
+      "fold-constants",
+      "cse",
+      "dce",
+      // Last: it reads the final graph, and code generation reads its result.
+      "append-only",
+  };
+}
+
+bool runPasses(ir::Module &module, const std::vector<std::string> &passes, std::string &error) {
+  for (const std::string &name : passes) {
+    const PassInfo *pass = findPass(name);
+    if (!pass) {
+      error = "unknown pass '" + name + "'";
+      return false;
+    }
+    pass->run(module);
+    std::vector<std::string> problems = ir::verifyModule(module);
+    if (!problems.empty()) {
+      error = "pass '" + name + "' produced an invalid module: " + problems.front();
+      for (size_t i = 1; i < problems.size(); ++i) error += "\n" + problems[i];
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace kiln::transforms
