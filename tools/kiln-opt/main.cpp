@@ -1,0 +1,146 @@
+// kiln-opt: runs IR passes on textual incremental IR (the lit tests' entry point).
+//
+//   kiln-opt [--passes=a,b,c] [--verify-only] [--no-verify] [--list-passes] [FILE|-]
+//
+// Parses FILE (default: stdin), verifies it, runs the passes in order (verifying after each) and
+// prints the result. `--passes=default` is Kiln's own pipeline.
+
+#include "kiln/IR/TextFormat.h"
+#include "kiln/Transforms/Passes.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string_view>
+
+using namespace kiln;
+
+namespace {
+
+constexpr const char *kUsage =
+    "usage: kiln-opt [--passes=a,b,c] [--verify-only] [--no-verify] [--list-passes] [FILE|-]\n"
+    "  --passes=LIST   run these passes in order ('default' is Kiln's optimizer pipeline)\n"
+    "  --verify-only   parse and verify, print nothing\n"
+    "  --no-verify     verify neither the input nor the result of each pass\n"
+    "  --list-passes   print every pass with what it does\n";
+
+std::vector<std::string> split(std::string_view list) {
+  std::vector<std::string> items;
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    if (!item.empty()) items.emplace_back(item);
+    list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+  }
+  return items;
+}
+
+// The width of the token starting at `column` (1-based) of `line`, for the caret.
+size_t tokenWidth(std::string_view line, uint32_t column) {
+  size_t start = column ? column - 1 : 0, end = start;
+  if (start >= line.size()) return 1;
+  auto word = [](char c) { return std::isalnum((unsigned char)c) || c == '_' || c == '.'; };
+  if (line[start] == '"') {
+    for (end = start + 1; end < line.size() && line[end] != '"'; ++end)
+      if (line[end] == '\\') ++end;
+    end = std::min(end + 1, line.size());
+  } else {
+    if (line[start] == '%' || line[start] == '$' || line[start] == '-') ++end;
+    while (end < line.size() && word(line[end])) ++end;
+  }
+  return std::max<size_t>(end - start, 1);
+}
+
+void reportParseError(const std::string &file, std::string_view text, const ir::ParseError &e) {
+  std::string_view line = text;
+  for (uint32_t i = 1; i < e.line; ++i) {
+    size_t next = line.find('\n');
+    line = next == std::string_view::npos ? "" : line.substr(next + 1);
+  }
+  line = line.substr(0, line.find('\n'));
+  std::cerr << file << ":" << e.line << ":" << e.column << ": error: " << e.message << "\n"
+            << line << "\n"
+            << std::string(e.column ? e.column - 1 : 0, ' ') << "^"
+            << std::string(tokenWidth(line, e.column) - 1, '~') << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::vector<std::string> passes;
+  bool verifyOnly = false, verify = true;
+  std::string file = "-";
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.starts_with("--passes=")) {
+      for (std::string &name : split(arg.substr(9))) {
+        if (name == "default") {
+          for (std::string &p : transforms::defaultPipeline()) passes.push_back(p);
+        } else if (!transforms::findPass(name)) {
+          std::cerr << "kiln-opt: error: unknown pass '" << name
+                    << "' (--list-passes shows them)\n";
+          return 1;
+        } else {
+          passes.push_back(name);
+        }
+      }
+    } else if (arg == "--verify-only") {
+      verifyOnly = true;
+    } else if (arg == "--no-verify") {
+      verify = false;
+    } else if (arg == "--list-passes") {
+      for (const transforms::PassInfo &pass : transforms::allPasses())
+        std::cout << pass.name << "\n    " << pass.description << "\n";
+      return 0;
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      std::cerr << "kiln-opt: error: unknown option '" << arg << "'\n" << kUsage;
+      return 1;
+    } else {
+      file = arg;
+    }
+  }
+
+  std::stringstream buffer;
+  if (file == "-") {
+    buffer << std::cin.rdbuf();
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::cerr << "kiln-opt: error: cannot read '" << file << "'\n";
+      return 1;
+    }
+    buffer << in.rdbuf();
+  }
+  std::string text = buffer.str();
+  std::string name = file == "-" ? "<stdin>" : file;
+
+  ir::ParseError parseError;
+  std::unique_ptr<ir::Module> module = ir::parseModule(text, parseError);
+  if (!module) {
+    reportParseError(name, text, parseError);
+    return 1;
+  }
+  if (verify || verifyOnly) {
+    std::vector<std::string> errors = ir::verifyModule(*module);
+    for (const std::string &error : errors) std::cerr << "error: " << error << "\n";
+    if (!errors.empty()) return 1;
+  }
+  if (verifyOnly) return 0;
+
+  if (verify) {
+    std::string error;
+    if (!transforms::runPasses(*module, passes, error)) {
+      std::cerr << "error: " << error << "\n";
+      return 1;
+    }
+  } else {
+    for (const std::string &pass : passes) transforms::findPass(pass)->run(*module);
+  }
+  ir::printModule(*module, std::cout);
+  return 0;
+}
