@@ -1,6 +1,7 @@
 #include "kiln/Binder/Binder.h"
 
 #include "kiln/Binder/Literals.h"
+#include "kiln/Support/Spelling.h"
 
 #include <algorithm>
 #include <cassert>
@@ -447,14 +448,11 @@ Bound Binder::bindColumnRef(const ast::Expr &expr, const Scope &scope) {
     for (const std::string &part : expr.names) full += (full.empty() ? "" : ".") + part;
     Diagnostic &d = error(expr.range, "column \"" + full + "\" does not exist");
     // Suggest the closest visible column.
-    std::string best;
-    size_t best_distance = 3;
+    std::vector<std::string> visible;
     for (const ScopeRelation &relation : scope.relations)
-      for (const ScopeColumn &candidate : relation.columns) {
-        size_t distance = editDistance(candidate.name, column);
-        if (distance < best_distance) best_distance = distance, best = candidate.name;
-      }
-    if (!best.empty()) d.hint = "did you mean \"" + best + "\"?";
+      for (const ScopeColumn &candidate : relation.columns) visible.push_back(candidate.name);
+    if (std::optional<std::string> best = closestMatch(column, visible))
+      d.hint = "did you mean \"" + *best + "\"?";
     return {};
   }
   return {ir::makeColumn(found->index, found->type, found->nullable), false};

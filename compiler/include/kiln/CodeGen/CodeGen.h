@@ -1,0 +1,68 @@
+// Code generation: incremental IR -> LLVM IR -> optimized object code (or in-process JIT).
+//
+// Every operator becomes specialised code: row layouts, key extraction, hashing, key comparison,
+// predicates, projections and aggregate updates are emitted per operator, and each operator
+// calls its consumers directly so LLVM fuses a pipeline from a source push to the next state
+// update. The runtime is reached only through the C ABI in kiln/runtime/abi.h, and the stdlib's
+// bitcode is linked into the module so its functions inline.
+//
+// LLVM's headers stay out of this header: the generated module is held behind an opaque pointer.
+#pragma once
+
+#include "kiln/IR/IR.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+struct kiln_program;
+
+namespace kiln::codegen {
+
+struct SourceTable {
+  std::string name;  // "shop.orders"
+  ir::Schema schema;
+  std::vector<int32_t> key;
+  std::string location;  // "models/sources.yml:12:9"
+};
+
+struct Options {
+  std::string stdlib_bitcode;  // path of kiln_stdlib.bc
+  int opt_level = 2;
+};
+
+class Artifact {
+ public:
+  struct Impl;
+  explicit Artifact(std::unique_ptr<Impl> impl);
+  ~Artifact();
+  Impl &impl() { return *impl_; }
+
+  std::string llvmText() const;
+  void optimize(int opt_level);
+  bool emitObject(const std::string &path, std::string &error);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Generates the LLVM module for `module`. `sources` lists every source table of the project (the
+// program accepts records for all of them, used or not) in the order the runtime numbers them.
+std::unique_ptr<Artifact> generate(const ir::Module &module, const std::vector<SourceTable> &sources,
+                                   const Options &options, std::string &error);
+
+// An in-process compiled program (for kiln-slt and tests).
+class JitProgram {
+ public:
+  struct Impl;
+  explicit JitProgram(std::unique_ptr<Impl> impl);
+  ~JitProgram();
+  const kiln_program *program() const;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+std::unique_ptr<JitProgram> jitCompile(std::unique_ptr<Artifact> artifact, std::string &error);
+
+}  // namespace kiln::codegen

@@ -1,0 +1,299 @@
+#include "kiln/Driver/Build.h"
+
+#include "kiln/Binder/Binder.h"
+#include "kiln/Driver/CompileCommand.h"
+#include "kiln/Driver/Config.h"
+#include "kiln/Frontend/ASTPrinter.h"
+#include "kiln/Frontend/Parser.h"
+#include "kiln/IR/TextFormat.h"
+#include "kiln/Incremental/Lowering.h"
+#include "kiln/Plan/Plan.h"
+#include "kiln/Project/Project.h"
+#include "kiln/Transforms/Passes.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace kiln::driver {
+
+std::string stdlibBitcodePath() {
+  if (const char *override_path = std::getenv("KILN_STDLIB_BITCODE")) return override_path;
+  return KILN_STDLIB_BITCODE;
+}
+
+namespace {
+
+ir::Location toLocation(const SourceManager &sources, SourceRange range) {
+  if (!range.valid()) return {};
+  LineCol lc = sources.lineCol(range.begin);
+  return {sources.path(range.begin.file), lc.line, lc.column};
+}
+
+std::string describe(const ir::Location &loc) {
+  return loc.known() ? loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column) : "";
+}
+
+// A column type written in YAML ("numeric(12,2)") goes through PostgreSQL's own grammar, so
+// every spelling PostgreSQL accepts is accepted, and errors point into the YAML file.
+std::optional<ir::Type> parseTypeText(const std::string &text, SourceRange where,
+                                      const SourceManager &sources, DiagnosticEngine &diags) {
+  static const std::string prefix = "SELECT NULL::";
+  std::string sql = prefix + text;
+  auto mapper = [&](uint32_t offset, uint32_t length) {
+    SourceRange range = where;
+    if (offset >= prefix.size() && where.valid()) {
+      range.begin.offset += offset - static_cast<uint32_t>(prefix.size());
+      range.length = length;
+    }
+    return range;
+  };
+  std::unique_ptr<ast::SelectStmt> query = frontend::parseQuery(sql, mapper, diags);
+  if (!query || query->targets.size() != 1 || query->targets[0].expr->kind != ast::ExprKind::Cast) {
+    if (query) diags.error(where, "\"" + text + "\" is not a type name");
+    return std::nullopt;
+  }
+  ast::TypeName type = query->targets[0].expr->cast_type;
+  if (!type.range.valid()) type.range = where;
+  return binder::resolveType(type, sources, diags);
+}
+
+class Timer {
+ public:
+  explicit Timer(bool enabled, std::ostream &err) : enabled_(enabled), err_(err) {}
+  void lap(const char *stage) {
+    auto now = std::chrono::steady_clock::now();
+    if (enabled_)
+      err_ << "kiln: " << stage << ": "
+           << std::chrono::duration_cast<std::chrono::microseconds>(now - last_).count() / 1000.0 << " ms\n";
+    last_ = now;
+  }
+
+ private:
+  bool enabled_;
+  std::ostream &err_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+std::string shellQuote(const std::string &text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// Links the object with the runtime into an executable that needs none of Kiln's build-time
+// packages: Kiln's archives and Abseil are linked statically.
+bool linkExecutable(const std::string &object, const std::string &output, std::string &error) {
+  std::vector<std::string> absl;
+  std::error_code ec;
+  for (const auto &entry : fs::directory_iterator(KILN_ABSL_LIB_DIR, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("libabsl_", 0) == 0 && entry.path().extension() == ".a") absl.push_back(entry.path().string());
+  }
+  std::string command = shellQuote(KILN_LINKER) + " -o " + shellQuote(output) + " " + shellQuote(object) + " " +
+                        shellQuote(KILN_RUNTIME_MAIN_LIB) + " " + shellQuote(KILN_RUNTIME_LIB) + " " +
+                        shellQuote(KILN_STDLIB_LIB) + " -Wl,--start-group";
+  for (const std::string &lib : absl) command += " " + shellQuote(lib);
+  command += " -Wl,--end-group -lsimdjson -lpthread";
+  int status = std::system(command.c_str());
+  if (status != 0) {
+    error = "linking failed: " + command;
+    return false;
+  }
+  return true;
+}
+
+struct Frontend {
+  std::vector<incremental::SourceTableInfo> sources;
+  std::vector<codegen::SourceTable> tables;
+  std::vector<incremental::ModelInfo> models;
+};
+
+}  // namespace
+
+int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) {
+  if (options.emit == Emit::Sql)
+    return runCompileCommand(options.project_dir, options.vars, options.diagnostics, out, err);
+  Timer timer(options.timings, err);
+  SourceManager sources;
+  DiagnosticEngine diags(sources);
+  auto fail = [&]() {
+    diags.print(err, options.diagnostics);
+    return 1;
+  };
+  project::LoadOptions load_options;
+  load_options.var_overrides = options.vars;
+  std::optional<project::Project> project = project::loadProject(options.project_dir, sources, diags, load_options);
+  if (!project || diags.hasErrors()) return fail();
+  timer.lap("load project");
+
+  Frontend front;
+  binder::Catalog catalog;
+  for (const project::SourceTable &table : project->sources) {
+    incremental::SourceTableInfo info;
+    info.name = table.qualifiedName();
+    info.loc = toLocation(sources, table.range);
+    for (const project::ColumnDecl &column : table.columns) {
+      std::optional<ir::Type> type = parseTypeText(column.type, column.type_range.valid() ? column.type_range : column.range, sources, diags);
+      info.schema.push_back({column.name, type.value_or(ir::Type::text()), !column.not_null});
+    }
+    for (const std::string &key : table.primary_key)
+      for (size_t i = 0; i < table.columns.size(); ++i)
+        if (table.columns[i].name == key) info.key.push_back(static_cast<int32_t>(i));
+    catalog.add({info.name, info.schema, false, info.key});
+    front.tables.push_back({info.name, info.schema, info.key, describe(info.loc)});
+    front.sources.push_back(std::move(info));
+  }
+  if (diags.hasErrors()) return fail();
+
+  std::set<std::string> failed;
+  for (const project::Model &model : project->models) {
+    bool blocked = false;
+    for (const std::string &ref : model.refs) blocked |= failed.count(ref) > 0;
+    if (blocked) {  // its own errors would only repeat an upstream model's
+      failed.insert(model.name);
+      continue;
+    }
+    auto mapper = [&model](uint32_t offset, uint32_t length) { return model.mapRendered(offset, length); };
+    std::unique_ptr<ast::SelectStmt> query = frontend::parseQuery(model.rendered_sql, mapper, diags);
+    if (!query) {
+      failed.insert(model.name);
+      continue;
+    }
+    if (options.emit == Emit::Ast) {
+      out << "-- model: " << model.name << "\n";
+      frontend::printAST(*query, out, &sources);
+    }
+    plan::NodePtr plan = binder::bindQuery(*query, catalog, sources, diags);
+    if (!plan) {
+      failed.insert(model.name);
+      continue;
+    }
+    if (options.emit == Emit::Plan) {
+      out << "-- model: " << model.name << " (" << project::materializationName(model.materialization) << ")\n";
+      plan::printPlan(*plan, out);
+    }
+    if (model.materialization == project::Materialization::Index) {
+      diags.error(model.config_range, "materialized='index' is not supported yet").hint =
+          "use materialized='sink' to emit the model's changes";
+      failed.insert(model.name);
+      continue;
+    }
+    catalog.add({model.name, plan->schema, true, {}});
+    SourceRange model_start{{model.file, 0}, 0};
+    front.models.push_back({model.name, plan, model.materialization == project::Materialization::Sink,
+                            toLocation(sources, model_start)});
+  }
+  if (diags.hasErrors()) return fail();
+  diags.print(err, options.diagnostics);  // warnings
+  if (options.emit == Emit::Ast || options.emit == Emit::Plan) return 0;
+  timer.lap("parse and bind");
+
+  std::unique_ptr<ir::Module> module = incremental::lowerProject(project->name, front.sources, front.models);
+  std::vector<std::string> problems = ir::verifyModule(*module);
+  if (!problems.empty()) {
+    err << "kiln: internal error: lowering produced invalid IR:\n";
+    for (const std::string &problem : problems) err << "  " << problem << "\n";
+    ir::printModule(*module, err);
+    return 2;
+  }
+  if (options.emit == Emit::Ir) {
+    ir::printModule(*module, out);
+    return 0;
+  }
+  std::string error;
+  if (!transforms::runPasses(*module, transforms::defaultPipeline(), error)) {
+    err << "kiln: internal error: " << error << "\n";
+    return 2;
+  }
+  timer.lap("incremental IR");
+  if (options.emit == Emit::IrInc) {
+    ir::printModule(*module, out);
+    return 0;
+  }
+
+  codegen::Options codegen_options;
+  codegen_options.stdlib_bitcode = stdlibBitcodePath();
+  std::unique_ptr<codegen::Artifact> artifact = codegen::generate(*module, front.tables, codegen_options, error);
+  if (!artifact) {
+    err << "kiln: error: " << error << "\n";
+    return 2;
+  }
+  timer.lap("generate LLVM IR");
+  artifact->optimize(options.opt_level);
+  timer.lap("optimize");
+  if (options.emit == Emit::Llvm) {
+    out << artifact->llvmText();
+    return 0;
+  }
+  fs::path target_dir = fs::path(options.project_dir) / "target";
+  std::string output = options.output;
+  if (output.empty()) {
+    fs::create_directories(target_dir);
+    output = (target_dir / (project->name + (options.emit == Emit::Obj ? ".o" : ""))).string();
+  }
+  std::string object = options.emit == Emit::Obj ? output : output + ".o";
+  if (!artifact->emitObject(object, error)) {
+    err << "kiln: error: " << error << "\n";
+    return 2;
+  }
+  timer.lap("emit object");
+  if (options.emit == Emit::Obj) return 0;
+  if (!linkExecutable(object, output, error)) {
+    err << "kiln: error: " << error << "\n";
+    return 2;
+  }
+  fs::remove(object);
+  timer.lap("link");
+  return 0;
+}
+
+std::unique_ptr<CompiledProgram> compileInMemory(const std::vector<TableDef> &tables,
+                                                 const std::vector<ViewDef> &views,
+                                                 SourceManager &sources, DiagnosticEngine &diags,
+                                                 std::string &error, bool optimize) {
+  binder::Catalog catalog;
+  auto result = std::make_unique<CompiledProgram>();
+  std::vector<incremental::SourceTableInfo> infos;
+  for (const TableDef &table : tables) {
+    catalog.add({table.name, table.schema, false, table.key});
+    infos.push_back({table.name, table.schema, table.key, {}, false});
+    result->tables.push_back({table.name, table.schema, table.key, ""});
+  }
+  std::vector<incremental::ModelInfo> models;
+  for (const ViewDef &view : views) {
+    FileId file = sources.addFile(view.name + ".sql", view.sql);
+    std::unique_ptr<ast::SelectStmt> query = frontend::parseQuery(view.sql, frontend::identityMapper(file), diags);
+    if (!query) return nullptr;
+    plan::NodePtr plan = binder::bindQuery(*query, catalog, sources, diags);
+    if (!plan) return nullptr;
+    catalog.add({view.name, plan->schema, true, {}});
+    models.push_back({view.name, plan, view.is_sink, {}});
+    if (view.is_sink) {
+      result->sinks.push_back(view.name);
+      result->sink_schemas.push_back(plan->schema);
+    }
+  }
+  std::unique_ptr<ir::Module> module = incremental::lowerProject("query", infos, models);
+  std::vector<std::string> problems = ir::verifyModule(*module);
+  if (!problems.empty()) {
+    error = "internal error: invalid IR: " + problems[0];
+    return nullptr;
+  }
+  if (optimize && !transforms::runPasses(*module, transforms::defaultPipeline(), error)) return nullptr;
+  codegen::Options options;
+  options.stdlib_bitcode = stdlibBitcodePath();
+  std::unique_ptr<codegen::Artifact> artifact = codegen::generate(*module, result->tables, options, error);
+  if (!artifact) return nullptr;
+  if (optimize) artifact->optimize(1);
+  result->jit = codegen::jitCompile(std::move(artifact), error);
+  if (!result->jit) return nullptr;
+  return result;
+}
+
+}  // namespace kiln::driver

@@ -1,0 +1,106 @@
+// kiln: the command line. `kiln build`, `kiln compile`, `kiln run`.
+#include "kiln/Driver/Build.h"
+#include "kiln/Driver/CompileCommand.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char *kUsage = R"(usage: kiln <command> [options] <project-dir>
+
+commands:
+  build     compile the project into one executable (<project>/target/<name>)
+  compile   print every model's rendered SQL (like `dbt compile`)
+  run       build, then run the executable; arguments after `--` go to it
+
+options:
+  --emit=STAGE               stop after STAGE and print or write it:
+                             sql, ast, plan, ir (after lowering), ir-inc (after the
+                             incremental passes), llvm, obj, exe (default)
+  -o PATH                    output file for obj/exe
+  -O0 | -O1 | -O2 | -O3      LLVM optimization level (default -O2)
+  --vars KEY=VALUE           override a project var (repeatable)
+  --diagnostics-format=FMT   text (default) or json
+  --timings                  print how long each stage took
+)";
+
+int usage(const std::string &problem) {
+  std::cerr << "kiln: error: " << problem << "\n\n" << kUsage;
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::cout << kUsage;
+    return argc < 2 ? 1 : 0;
+  }
+  std::string command = argv[1];
+  kiln::driver::BuildOptions options;
+  std::vector<std::string> passthrough;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const std::string &flag) -> std::string {
+      if (arg.size() > flag.size() && arg.compare(0, flag.size() + 1, flag + "=") == 0) return arg.substr(flag.size() + 1);
+      if (arg == flag && i + 1 < argc) return argv[++i];
+      return "";
+    };
+    if (arg == "--") {
+      passthrough.assign(argv + i + 1, argv + argc);
+      break;
+    } else if (arg.rfind("--emit", 0) == 0) {
+      std::string emit = value("--emit");
+      using kiln::driver::Emit;
+      static const std::vector<std::pair<std::string, Emit>> stages{
+          {"sql", Emit::Sql}, {"ast", Emit::Ast}, {"plan", Emit::Plan}, {"ir", Emit::Ir}, {"ir-inc", Emit::IrInc},
+          {"llvm", Emit::Llvm}, {"obj", Emit::Obj}, {"exe", Emit::Exe}};
+      bool found = false;
+      for (const auto &[name, stage] : stages)
+        if (name == emit) options.emit = stage, found = true;
+      if (emit == "lib") return usage("--emit=lib (a static library for embedding) is not supported yet");
+      if (!found) return usage("unknown stage \"" + emit + "\" for --emit");
+    } else if (arg == "-o") {
+      if (i + 1 >= argc) return usage("-o needs a path");
+      options.output = argv[++i];
+    } else if (arg.size() == 3 && arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3') {
+      options.opt_level = arg[2] - '0';
+    } else if (arg.rfind("--vars", 0) == 0) {
+      std::string kv = value("--vars");
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos) return usage("--vars takes KEY=VALUE");
+      options.vars[kv.substr(0, eq)] = kv.substr(eq + 1);
+    } else if (arg.rfind("--diagnostics-format", 0) == 0) {
+      std::string format = value("--diagnostics-format");
+      if (format == "json") options.diagnostics = kiln::DiagnosticFormat::Json;
+      else if (format != "text") return usage("--diagnostics-format is text or json");
+    } else if (arg == "--timings") {
+      options.timings = true;
+    } else if (!arg.empty() && arg[0] == '-') {
+      return usage("unknown option " + arg);
+    } else if (options.project_dir.empty()) {
+      options.project_dir = arg;
+    } else {
+      return usage("more than one project directory given");
+    }
+  }
+  if (options.project_dir.empty()) options.project_dir = ".";
+  if (command == "compile")
+    return kiln::runCompileCommand(options.project_dir, options.vars, options.diagnostics, std::cout, std::cerr);
+  if (command == "build") return kiln::driver::runBuild(options, std::cout, std::cerr);
+  if (command == "run") {
+    options.emit = kiln::driver::Emit::Exe;
+    if (options.output.empty()) options.output = options.project_dir + "/target/kiln-run";
+    int status = kiln::driver::runBuild(options, std::cout, std::cerr);
+    if (status != 0) return status;
+    std::string line = "'" + options.output + "'";
+    for (const std::string &arg : passthrough) line += " '" + arg + "'";
+    int rc = std::system(line.c_str());
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 2;
+  }
+  return usage("unknown command \"" + command + "\"");
+}
