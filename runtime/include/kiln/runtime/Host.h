@@ -1,0 +1,112 @@
+// The host around a compiled program: feeds it change records, runs its ticks and writes what its
+// sinks emit. Used by the generated executable's main (runMain) and by in-process embedders such
+// as kiln-slt, which JIT-compiles a program and drives a Host directly.
+//
+// Input is JSON lines, one change record per line:
+//   {"table":"shop.orders","op":"insert","row":{"id":1,"amount":"12.50"}}   op: insert|delete|upsert
+//   {"op":"commit"}                                                         ends a tick
+// "table" may be the table name alone if no other source has it, or be left out for an input
+// given a default source, where a bare row object ({"id":1,...}) means insert. An optional
+// "weight" multiplies an insert or delete. For sources with a primary key the host keeps the
+// current row of every key: an upsert becomes delete(old) + insert(new), a delete needs only the
+// key columns, and inserting an existing key or deleting a missing one is a bad record.
+//
+// Output, per tick and sink, sorted (deletions first, then by row) as JSON lines:
+//   {"tick":3,"sink":"revenue","weight":-1,"row":{"region":"EU","revenue":12.50}}
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "kiln/runtime/abi.h"
+
+namespace kiln::runtime {
+
+struct HostOptions {
+  enum class BadRecordPolicy {
+    Skip,        // report on stderr, count, go on
+    DeadLetter,  // append to dead_letter_path with the reason, count, go on
+    Fail,        // report on stderr; the caller stops (pushRecord returns false)
+  };
+
+  // Commit a tick after this many change records; 0: only at commit records and end of input.
+  int64_t tick_size = 0;
+  BadRecordPolicy policy = BadRecordPolicy::Skip;
+  std::string dead_letter_path;  // required with DeadLetter
+  // Output file per sink name ("-" is stdout); sinks not listed write to stdout.
+  std::map<std::string, std::string> sink_paths;
+};
+
+struct HostStats {
+  int64_t records_read = 0;  // non-blank input lines, commit records and bad records included
+  int64_t bad_records = 0;
+  int64_t ticks = 0;        // committed
+  int64_t changes_out = 0;  // changes emitted by the sinks
+};
+
+class Host {
+ public:
+  using EmitCallback = std::function<void(int32_t sink, const void *row, int64_t weight)>;
+  using ErrorHandler = std::function<void(int32_t error_code, int32_t location)>;
+
+  // Creates the program's state. Throws std::runtime_error if the program was built for another
+  // ABI version, a sink path names no sink, or an output file cannot be opened.
+  Host(const kiln_program *program, HostOptions options);
+  ~Host();
+  Host(const Host &) = delete;
+  Host &operator=(const Host &) = delete;
+
+  const kiln_program &program() const;
+  kiln_runtime *runtime();
+  // Index of a source by qualified or unambiguous table name, of a sink by name; -1 if none.
+  int32_t findSource(std::string_view name) const;
+  int32_t findSink(std::string_view name) const;
+
+  // Receive each emitted change directly (row valid during the call only) instead of the JSON
+  // output. Changes come in the order the program emits them.
+  void setEmitCallback(EmitCallback callback);
+  // Called for SQL runtime errors (kiln_raise); it must not return (throw, longjmp or exit): if it
+  // does, the process aborts. The default prints the error and exits with status 3.
+  void setErrorHandler(ErrorHandler handler);
+
+  // Processes one input line from `origin` (a file name, for messages). Returns false for a bad
+  // record, which has then been handled per the policy; lastBadRecord() tells why.
+  bool pushRecord(std::string_view json_line, std::string_view origin, int64_t line_number,
+                  int32_t default_source = -1);
+  const std::string &lastBadRecord() const;
+
+  // Decodes a JSON object into a row of `source` (not-null constraints checked), allocated in the
+  // tick's scratch memory: valid until the next commit.
+  absl::StatusOr<const void *> decodeRow(int32_t source, std::string_view json);
+  // Pushes one change as is: no primary key bookkeeping (do not mix with keyed pushRecord on the
+  // same source). `row` and its strings must stay valid until the next commit returns.
+  void pushRow(int32_t source, const void *row, int64_t weight);
+
+  // Ends the tick: runs the program's commit, writes the sinks' changes, frees scratch memory.
+  void commit();
+  // Commits if anything was pushed since the last commit (the end of an input).
+  void finishInput();
+  bool hasPendingChanges() const;
+  // The tick the next commit ends, counting from 1.
+  int64_t currentTick() const;
+  const HostStats &stats() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// PostgreSQL's message for a kiln_error_code ("division by zero", ...).
+std::string_view errorMessage(int32_t error_code);
+
+// The generated executable's command line (see --help); returns the exit status: 0 at end of
+// input, 1 on usage or I/O errors, 2 when --on-bad-record=fail met a bad record, 3 on a SQL
+// runtime error.
+int runMain(const kiln_program *program, int argc, char **argv);
+
+}  // namespace kiln::runtime

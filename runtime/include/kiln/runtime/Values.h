@@ -1,0 +1,94 @@
+// Values in rows: layout helpers, PostgreSQL-compatible text input and output, JSON rows.
+//
+// Output follows PostgreSQL's output functions (so results compare equal to what psql prints) and
+// input follows its input functions, with PostgreSQL's error messages. Kiln always uses the "C"
+// collation and ISO dates.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "kiln/runtime/Arena.h"
+#include "kiln/runtime/abi.h"
+
+namespace kiln::runtime {
+
+// ---- Row layout (see abi.h) ----
+
+inline bool isNull(const void *row, int32_t column) {
+  return (static_cast<const uint64_t *>(row)[column / 64] >> (column % 64)) & 1;
+}
+inline void setNull(void *row, int32_t column) {
+  static_cast<uint64_t *>(row)[column / 64] |= uint64_t(1) << (column % 64);
+}
+inline const void *valuePtr(const kiln_column_desc &col, const void *row) {
+  return static_cast<const char *>(row) + col.offset;
+}
+// Bytes of a value's storage inside a row.
+size_t storageSize(int32_t type_kind);
+// PostgreSQL's name of a type kind ("integer", "double precision", ...).
+std::string_view typeName(int32_t type_kind);
+
+// Whether two rows of `rel` hold the same values (TEXT by content, FLOAT64 bit for bit).
+bool rowsEqual(const kiln_relation_desc &rel, const void *a, const void *b);
+
+// ---- Text output ----
+
+std::string formatFloat64(double value);                  // 1.5, 1e+20, 1.5e-05, NaN, -Infinity
+std::string formatNumeric(__int128 scaled, int32_t scale);  // 12.50, -0.05, 0
+std::string formatDate(int32_t days);                     // 2024-01-31, 0044-03-15 BC
+std::string formatTimestamp(int64_t micros);              // 2024-01-31 12:00:00.5
+
+// The non-NULL value stored at `value` (storage of col's type); BOOL prints as t/f.
+std::string formatScalar(const kiln_column_desc &col, const void *value);
+// Column `column` of `row` in PostgreSQL's text output format; nullopt for NULL.
+std::optional<std::string> formatValue(const kiln_relation_desc &rel, int32_t column,
+                                       const void *row);
+// {"col":value,...} in column order: numbers as JSON numbers (NUMERIC with its exact digits),
+// BOOL as true/false, NaN/Infinity, DATE and TIMESTAMP as strings, NULL as null.
+std::string formatRowJson(const kiln_relation_desc &rel, const void *row);
+// Appends `text` as a quoted JSON string.
+void appendJsonString(std::string &out, std::string_view text);
+
+// ---- Text input; leading and trailing whitespace is allowed, as in PostgreSQL ----
+
+absl::StatusOr<int32_t> parseInt32(std::string_view text);
+absl::StatusOr<int64_t> parseInt64(std::string_view text);
+absl::StatusOr<double> parseFloat64(std::string_view text);  // also NaN, Infinity, -Infinity
+// The exact value times 10^scale, rounded half away from zero; at most `precision` digits.
+absl::StatusOr<__int128> parseNumeric(std::string_view text, int32_t precision, int32_t scale);
+absl::StatusOr<int32_t> parseDate(std::string_view text);  // YYYY-MM-DD
+// YYYY-MM-DD[( |T)HH:MM:SS[.ffffff]]
+absl::StatusOr<int64_t> parseTimestamp(std::string_view text);
+
+// ---- JSON rows ----
+
+// Builds rows from JSON objects such as {"id":1,"amount":"12.50"}. Column names match exactly; a
+// missing field or null is NULL; a field that is not a column is an error. Not-null constraints
+// are left to checkNotNull, because a key-only delete legitimately omits columns.
+class RowDecoder {
+ public:
+  RowDecoder();
+  ~RowDecoder();
+  RowDecoder(const RowDecoder &) = delete;
+  RowDecoder &operator=(const RowDecoder &) = delete;
+
+  // Decodes `json` into `row` (rel.row_size bytes, zeroed by the caller); TEXT bytes are copied
+  // into `strings`.
+  absl::Status decode(const kiln_relation_desc &rel, std::string_view json, void *row,
+                      Arena &strings);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Fails with PostgreSQL's message for the first not_null column of `row` that is NULL.
+absl::Status checkNotNull(const kiln_relation_desc &rel, const void *row);
+
+}  // namespace kiln::runtime

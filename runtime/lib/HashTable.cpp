@@ -1,0 +1,116 @@
+// kiln_hashtable: chained hash table in the HyPer style.
+//
+// The runtime owns the bucket directory and the entries; generated code hashes keys, walks a chain
+// and compares keys itself. The directory has a power-of-two number of buckets (bucket = hash & mask,
+// so generated hashes must mix their low bits) and doubles when the table holds as many entries as
+// buckets; growth re-links the existing entries by their stored hash, so entries never move and
+// pointers to them stay valid for their whole life. Entries come from slabs owned by the table and
+// erased entries are recycled through a free list.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "kiln/runtime/abi.h"
+
+static_assert(sizeof(kiln_entry) == 16, "payload must start at offset 16");
+static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16, "slabs must be 16-byte aligned");
+
+struct kiln_hashtable {
+  explicit kiln_hashtable(int64_t payload_size)
+      : payload_size(static_cast<size_t>(payload_size)),
+        entry_size(sizeof(kiln_entry) + ((payload_size + 15) & ~int64_t(15))),
+        directory(kInitialBuckets, nullptr) {}
+
+  size_t bucketOf(uint64_t hash) const { return hash & (directory.size() - 1); }
+
+  kiln_entry *allocateEntry() {
+    if (free_list != nullptr) {
+      kiln_entry *entry = free_list;
+      free_list = entry->next;
+      return entry;
+    }
+    if (slab_used == slab_capacity) {
+      // Slabs grow with the table so that the number of slabs stays logarithmic in its size.
+      slab_capacity = std::max<size_t>(kMinSlabEntries, size / 2);
+      slabs.push_back(std::make_unique_for_overwrite<std::byte[]>(slab_capacity * entry_size));
+      slab_used = 0;
+    }
+    return reinterpret_cast<kiln_entry *>(slabs.back().get() + entry_size * slab_used++);
+  }
+
+  void grow() {
+    std::vector<kiln_entry *> old(directory.size() * 2, nullptr);
+    old.swap(directory);
+    for (kiln_entry *head : old) {
+      while (head != nullptr) {
+        kiln_entry *next = head->next;
+        kiln_entry *&bucket = directory[bucketOf(head->hash)];
+        head->next = bucket;
+        bucket = head;
+        head = next;
+      }
+    }
+  }
+
+  kiln_entry *firstFromBucket(size_t bucket) const {
+    for (; bucket < directory.size(); ++bucket)
+      if (directory[bucket] != nullptr) return directory[bucket];
+    return nullptr;
+  }
+
+  static constexpr size_t kInitialBuckets = 16;
+  static constexpr size_t kMinSlabEntries = 64;
+
+  const size_t payload_size;
+  const size_t entry_size;  // header + payload rounded up to 16 bytes
+  std::vector<kiln_entry *> directory;
+  int64_t size = 0;
+  std::vector<std::unique_ptr<std::byte[]>> slabs;
+  size_t slab_capacity = 0;
+  size_t slab_used = 0;
+  kiln_entry *free_list = nullptr;  // erased entries, linked through `next`
+};
+
+extern "C" {
+
+kiln_hashtable *kiln_ht_create(int64_t payload_size) { return new kiln_hashtable(payload_size); }
+
+void kiln_ht_destroy(kiln_hashtable *ht) { delete ht; }
+
+kiln_entry *kiln_ht_chain(kiln_hashtable *ht, uint64_t hash) {
+  return ht->directory[ht->bucketOf(hash)];
+}
+
+kiln_entry *kiln_ht_insert(kiln_hashtable *ht, uint64_t hash) {
+  if (static_cast<size_t>(ht->size) >= ht->directory.size()) ht->grow();
+  kiln_entry *entry = ht->allocateEntry();
+  std::memset(entry + 1, 0, ht->payload_size);
+  entry->hash = hash;
+  kiln_entry *&bucket = ht->directory[ht->bucketOf(hash)];
+  entry->next = bucket;
+  bucket = entry;
+  ++ht->size;
+  return entry;
+}
+
+void kiln_ht_erase(kiln_hashtable *ht, kiln_entry *entry) {
+  kiln_entry **link = &ht->directory[ht->bucketOf(entry->hash)];
+  while (*link != entry) link = &(*link)->next;
+  *link = entry->next;
+  entry->next = ht->free_list;
+  ht->free_list = entry;
+  --ht->size;
+}
+
+int64_t kiln_ht_size(const kiln_hashtable *ht) { return ht->size; }
+
+kiln_entry *kiln_ht_first(kiln_hashtable *ht) { return ht->firstFromBucket(0); }
+
+kiln_entry *kiln_ht_next(kiln_hashtable *ht, kiln_entry *entry) {
+  if (entry->next != nullptr) return entry->next;
+  return ht->firstFromBucket(ht->bucketOf(entry->hash) + 1);
+}
+
+}  // extern "C"

@@ -1,0 +1,438 @@
+#include "kiln/runtime/Host.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <tuple>
+#include <vector>
+
+#include "RecordParser.h"
+#include "Runtime.h"
+#include "Strings.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "kiln/runtime/Values.h"
+
+namespace kiln::runtime {
+
+std::string_view errorMessage(int32_t error_code) {
+  switch (error_code) {
+    case KILN_ERR_INT_OUT_OF_RANGE: return "integer out of range";
+    case KILN_ERR_BIGINT_OUT_OF_RANGE: return "bigint out of range";
+    case KILN_ERR_DIVISION_BY_ZERO: return "division by zero";
+    case KILN_ERR_NUMERIC_OVERFLOW: return "numeric field overflow";
+    case KILN_ERR_INVALID_TEXT_CAST: return "invalid input syntax";
+    case KILN_ERR_FLOAT_OUT_OF_RANGE: return "value out of range: overflow";
+    case KILN_ERR_DATE_OUT_OF_RANGE: return "date out of range";
+  }
+  return "unknown runtime error";
+}
+
+namespace {
+
+using Policy = HostOptions::BadRecordPolicy;
+
+// A row kept by the host, with the bytes of its strings stored right after it.
+using OwnedRow = std::unique_ptr<std::byte[]>;
+
+kiln_str loadStr(const void *p) {
+  kiln_str str;
+  std::memcpy(&str, p, sizeof str);
+  return str;
+}
+
+OwnedRow copyRow(const kiln_relation_desc &rel, const void *row) {
+  size_t size = rel.row_size;
+  for (int32_t i = 0; i < rel.ncols; ++i)
+    if (rel.cols[i].type == KILN_T_TEXT && !isNull(row, i))
+      size += loadStr(valuePtr(rel.cols[i], row)).len;
+  auto owned = std::make_unique_for_overwrite<std::byte[]>(size);
+  std::memcpy(owned.get(), row, rel.row_size);
+  std::byte *tail = owned.get() + rel.row_size;
+  for (int32_t i = 0; i < rel.ncols; ++i) {
+    if (rel.cols[i].type != KILN_T_TEXT || isNull(row, i)) continue;
+    kiln_str str = loadStr(valuePtr(rel.cols[i], row));
+    if (str.len > 0) std::memcpy(tail, str.ptr, str.len);
+    str.ptr = reinterpret_cast<const char *>(tail);
+    tail += str.len;
+    std::memcpy(owned.get() + rel.cols[i].offset, &str, sizeof str);
+  }
+  return owned;
+}
+
+// The key columns' values as bytes that are equal exactly when the keys are equal.
+std::string keyBytes(const kiln_relation_desc &rel, const void *row) {
+  std::string key;
+  for (int32_t k = 0; k < rel.nkeys; ++k) {
+    const kiln_column_desc &col = rel.cols[rel.key_cols[k]];
+    const char *value = static_cast<const char *>(valuePtr(col, row));
+    if (col.type == KILN_T_TEXT) {
+      kiln_str str = loadStr(value);
+      key.append(reinterpret_cast<const char *>(&str.len), sizeof str.len);
+      key.append(str.ptr, str.len);
+    } else if (col.type == KILN_T_FLOAT64) {
+      // PostgreSQL's float equality: -0 = 0 and NaN = NaN.
+      double d;
+      std::memcpy(&d, value, sizeof d);
+      d = std::isnan(d) ? std::nan("") : d == 0 ? 0.0 : d;
+      key.append(reinterpret_cast<const char *>(&d), sizeof d);
+    } else {
+      key.append(value, storageSize(col.type));
+    }
+  }
+  return key;
+}
+
+// "(id, region)=(1, EU)", as in PostgreSQL's key violation details.
+std::string describeKey(const kiln_relation_desc &rel, const void *row) {
+  std::vector<std::string> names, values;
+  for (int32_t k = 0; k < rel.nkeys; ++k) {
+    names.emplace_back(rel.cols[rel.key_cols[k]].name);
+    values.push_back(formatValue(rel, rel.key_cols[k], row).value_or("null"));
+  }
+  return absl::StrCat("(", absl::StrJoin(names, ", "), ")=(", absl::StrJoin(values, ", "), ")");
+}
+
+struct FileCloser {
+  void operator()(std::FILE *file) const { std::fclose(file); }
+};
+using OwnedFile = std::unique_ptr<std::FILE, FileCloser>;
+
+OwnedFile openFile(const std::string &path, const char *mode) {
+  OwnedFile file(std::fopen(path.c_str(), mode));
+  if (file == nullptr)
+    throw std::runtime_error(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+  return file;
+}
+
+}  // namespace
+
+class Host::Impl final : public RuntimeServices {
+ public:
+  Impl(const kiln_program &program, HostOptions options)
+      : program(program),
+        options(std::move(options)),
+        parser(program),
+        keyed_rows(program.nsources),
+        sinks(program.nsinks) {
+    if (program.abi_version != KILN_ABI_VERSION)
+      throw std::runtime_error(absl::StrFormat("program %s was built for runtime ABI %d, but this "
+                                               "runtime implements ABI %d",
+                                               program.name, program.abi_version, KILN_ABI_VERSION));
+    for (int32_t i = 0; i < program.nsources; ++i) {
+      // Host-owned rows come from operator new[], which aligns to 16 bytes.
+      if (program.sources[i].row_align > 16)
+        throw std::runtime_error(absl::StrCat("source ", program.sources[i].name,
+                                              " needs an alignment above 16 bytes"));
+    }
+    absl::flat_hash_map<std::string, std::FILE *> files_by_path;
+    for (const auto &[name, path] : this->options.sink_paths) {
+      int32_t sink = findSink(name);
+      if (sink < 0) {
+        std::vector<std::string> names;
+        for (int32_t i = 0; i < program.nsinks; ++i) names.emplace_back(program.sinks[i].name);
+        throw std::runtime_error(absl::StrCat("unknown sink \"", name, "\" (sinks: ",
+                                              absl::StrJoin(names, ", "), ")"));
+      }
+      if (path == "-") continue;
+      auto [it, inserted] = files_by_path.try_emplace(path);
+      if (inserted) {
+        owned_files.push_back(openFile(path, "w"));
+        it->second = owned_files.back().get();
+      }
+      sinks[sink].file = it->second;
+    }
+    if (this->options.policy == Policy::DeadLetter) {
+      if (this->options.dead_letter_path.empty())
+        throw std::runtime_error("the dead-letter policy needs a dead-letter file");
+      dead_letter = openFile(this->options.dead_letter_path, "a");
+    }
+    error_handler = [this](int32_t error_code, int32_t location) {
+      reportRuntimeError(error_code, location);
+      std::exit(3);
+    };
+    state = program.create(&rt);
+  }
+
+  ~Impl() {
+    program.destroy(state);
+    std::fflush(stdout);
+  }
+
+  int32_t findSink(std::string_view name) const {
+    for (int32_t i = 0; i < program.nsinks; ++i)
+      if (name == program.sinks[i].name) return i;
+    return -1;
+  }
+
+  void emit(int32_t sink, const void *row, int64_t weight) override {
+    if (sink < 0 || sink >= program.nsinks) {
+      std::fprintf(stderr, "kiln runtime: kiln_emit: program %s has no sink %d\n", program.name,
+                   sink);
+      std::abort();
+    }
+    if (weight == 0) return;
+    ++stats.changes_out;
+    if (emit_callback) {
+      emit_callback(sink, row, weight);
+      return;
+    }
+    // The row lives only during this call, so it is formatted now.
+    sinks[sink].changes.emplace_back(weight, formatRowJson(program.sinks[sink], row));
+  }
+
+  [[noreturn]] void raise(int32_t error_code, int32_t location) override {
+    if (error_handler) error_handler(error_code, location);
+    std::fprintf(stderr, "kiln runtime: the runtime error handler returned\n");
+    std::abort();
+  }
+
+  void reportRuntimeError(int32_t error_code, int32_t location) const {
+    const char *where = location >= 0 && location < program.nlocations
+                            ? program.locations[location]
+                            : "<unknown location>";
+    std::fprintf(stderr, "%s: error: %s\n", where, std::string(errorMessage(error_code)).c_str());
+    std::string record = origin.empty() ? "" : absl::StrCat(origin, ":", line_number);
+    int64_t tick = stats.ticks + 1;
+    if (in_commit)
+      std::fprintf(stderr, "note: while committing tick %lld%s\n", static_cast<long long>(tick),
+                   record.empty() ? "" : absl::StrCat(" (last record ", record, ")").c_str());
+    else if (!record.empty())
+      std::fprintf(stderr, "note: while processing record %s in tick %lld\n", record.c_str(),
+                   static_cast<long long>(tick));
+    else
+      std::fprintf(stderr, "note: in tick %lld\n", static_cast<long long>(tick));
+  }
+
+  bool pushRecord(std::string_view line, std::string_view record_origin, int64_t record_line,
+                  int32_t default_source) {
+    ++stats.records_read;
+    if (record_origin != origin) origin.assign(record_origin);
+    line_number = record_line;
+    absl::StatusOr<detail::ChangeRecord> record =
+        parser.parse(line, default_source, rt.scratch);
+    if (!record.ok()) return reject(line, record.status());
+    if (record->op == detail::ChangeOp::Commit) {
+      commit();
+      return true;
+    }
+    if (absl::Status status = apply(*record); !status.ok()) return reject(line, status);
+    ++records_in_tick;
+    if (options.tick_size > 0 && records_in_tick >= options.tick_size) commit();
+    return true;
+  }
+
+  // Turns a decoded change into pushes, keeping the current row per primary key.
+  absl::Status apply(const detail::ChangeRecord &change) {
+    const kiln_relation_desc &rel = program.sources[change.source];
+    if (rel.nkeys == 0) {
+      if (change.op == detail::ChangeOp::Upsert)
+        return absl::InvalidArgumentError(
+            absl::StrCat("upsert needs a primary key, and ", rel.name, " has none"));
+      if (absl::Status status = checkNotNull(rel, change.row); !status.ok()) return status;
+      pushRow(change.source, change.row,
+              change.op == detail::ChangeOp::Delete ? -change.weight : change.weight);
+      return absl::OkStatus();
+    }
+
+    if (change.weight != 1)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"weight\" must be 1 for ", rel.name, ", which has a primary key"));
+    // A delete names its row by key alone; inserts and upserts carry the whole row.
+    for (int32_t k = 0; k < rel.nkeys; ++k) {
+      if (isNull(change.row, rel.key_cols[k]))
+        return absl::InvalidArgumentError(absl::StrCat("null value in column \"",
+                                                       rel.cols[rel.key_cols[k]].name,
+                                                       "\" violates not-null constraint"));
+    }
+    if (change.op != detail::ChangeOp::Delete) {
+      if (absl::Status status = checkNotNull(rel, change.row); !status.ok()) return status;
+    }
+    auto &rows = keyed_rows[change.source];
+    std::string key = keyBytes(rel, change.row);
+    auto it = rows.find(key);
+    if (change.op == detail::ChangeOp::Insert && it != rows.end())
+      return absl::InvalidArgumentError(
+          absl::StrCat("duplicate key value violates primary key of ", rel.name, ": ",
+                       describeKey(rel, change.row), " already exists"));
+    if (change.op == detail::ChangeOp::Delete && it == rows.end())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "no row with key ", describeKey(rel, change.row), " to delete in ", rel.name));
+
+    if (it != rows.end()) {
+      if (change.op == detail::ChangeOp::Upsert && rowsEqual(rel, it->second.get(), change.row))
+        return absl::OkStatus();
+      pushRow(change.source, it->second.get(), -1);
+      // The program may hold on to the old row until commit.
+      retired.push_back(std::move(it->second));
+      if (change.op == detail::ChangeOp::Delete) {
+        rows.erase(it);
+        return absl::OkStatus();
+      }
+      it->second = copyRow(rel, change.row);
+    } else {
+      rows.emplace(std::move(key), copyRow(rel, change.row));
+    }
+    pushRow(change.source, change.row, 1);
+    return absl::OkStatus();
+  }
+
+  bool reject(std::string_view line, const absl::Status &status) {
+    ++stats.bad_records;
+    last_bad_record = std::string(status.message());
+    if (options.policy != Policy::DeadLetter) {
+      constexpr size_t kShown = 200;
+      std::string shown(line.substr(0, kShown));
+      if (line.size() > kShown) shown += "...";
+      std::fprintf(stderr, "%s:%lld: error: %s\n  %s\n", origin.c_str(),
+                   static_cast<long long>(line_number), last_bad_record.c_str(), shown.c_str());
+      return false;
+    }
+    std::string out = "{\"origin\":";
+    appendJsonString(out, origin);
+    absl::StrAppend(&out, ",\"line\":", line_number, ",\"reason\":");
+    appendJsonString(out, last_bad_record);
+    // JSON strings hold UTF-8 only: other bytes are kept exactly in base64.
+    if (detail::isValidUtf8(line)) {
+      out += ",\"raw\":";
+      appendJsonString(out, line);
+    } else {
+      absl::StrAppend(&out, ",\"raw_base64\":\"", absl::Base64Escape(detail::toAbsl(line)), "\"");
+    }
+    out += "}\n";
+    writeBytes(dead_letter.get(), out, options.dead_letter_path);
+    if (std::fflush(dead_letter.get()) != 0)
+      throw std::runtime_error(absl::StrCat("cannot write to ", options.dead_letter_path, ": ",
+                                            std::strerror(errno)));
+    return false;
+  }
+
+  void pushRow(int32_t source, const void *row, int64_t weight) {
+    pending = true;
+    program.push(state, source, row, weight);
+  }
+
+  absl::StatusOr<const void *> decodeRow(int32_t source, std::string_view json) {
+    const kiln_relation_desc &rel = program.sources[source];
+    void *row = rt.scratch.allocateZeroed(rel.row_size, std::max<int32_t>(rel.row_align, 8));
+    if (absl::Status status = decoder.decode(rel, json, row, rt.scratch); !status.ok())
+      return status;
+    if (absl::Status status = checkNotNull(rel, row); !status.ok()) return status;
+    return row;
+  }
+
+  void commit() {
+    in_commit = true;
+    program.commit(state);
+    in_commit = false;
+    ++stats.ticks;
+    writeOutput();
+    rt.scratch.reset();
+    retired.clear();
+    pending = false;
+    records_in_tick = 0;
+  }
+
+  // Writes the tick's changes, per sink in a deterministic order: deletions first, then by row.
+  void writeOutput() {
+    for (int32_t i = 0; i < program.nsinks; ++i) {
+      SinkOutput &sink = sinks[i];
+      if (sink.changes.empty()) continue;
+      std::sort(sink.changes.begin(), sink.changes.end(), [](const auto &a, const auto &b) {
+        bool a_inserts = a.first > 0, b_inserts = b.first > 0;
+        return std::tie(a_inserts, a.second, a.first) < std::tie(b_inserts, b.second, b.first);
+      });
+      std::string prefix = absl::StrCat("{\"tick\":", stats.ticks, ",\"sink\":");
+      appendJsonString(prefix, program.sinks[i].name);
+      std::string lines;
+      for (const auto &[weight, row] : sink.changes)
+        absl::StrAppend(&lines, prefix, ",\"weight\":", weight, ",\"row\":", row, "}\n");
+      writeBytes(sink.file, lines, program.sinks[i].name);
+      sink.changes.clear();
+    }
+    // Each tick reaches its readers as soon as it is complete.
+    for (const SinkOutput &sink : sinks) {
+      if (std::fflush(sink.file) != 0)
+        throw std::runtime_error(absl::StrCat("cannot write output: ", std::strerror(errno)));
+    }
+  }
+
+  static void writeBytes(std::FILE *file, std::string_view bytes, std::string_view what) {
+    if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size())
+      throw std::runtime_error(
+          absl::StrFormat("cannot write output of %s: %s", what, std::strerror(errno)));
+  }
+
+  struct SinkOutput {
+    std::FILE *file = stdout;
+    std::vector<std::pair<int64_t, std::string>> changes;  // (weight, row as JSON) of this tick
+  };
+
+  const kiln_program &program;
+  const HostOptions options;
+  kiln_runtime rt{*this};
+  detail::RecordParser parser;
+  RowDecoder decoder;
+  // The current row of every key, for sources with a primary key (keyed by keyBytes).
+  std::vector<absl::flat_hash_map<std::string, OwnedRow>> keyed_rows;
+  std::vector<OwnedRow> retired;  // replaced or deleted this tick; freed after commit
+  std::vector<SinkOutput> sinks;
+  std::vector<OwnedFile> owned_files;
+  OwnedFile dead_letter;
+  EmitCallback emit_callback;
+  ErrorHandler error_handler;
+  void *state = nullptr;
+
+  HostStats stats;
+  std::string last_bad_record;
+  std::string origin;  // the record being processed, for messages
+  int64_t line_number = 0;
+  bool in_commit = false;
+  bool pending = false;  // pushed since the last commit
+  int64_t records_in_tick = 0;
+};
+
+Host::Host(const kiln_program *program, HostOptions options)
+    : impl_(std::make_unique<Impl>(*program, std::move(options))) {}
+Host::~Host() = default;
+
+const kiln_program &Host::program() const { return impl_->program; }
+kiln_runtime *Host::runtime() { return &impl_->rt; }
+
+int32_t Host::findSource(std::string_view name) const {
+  return impl_->parser.resolveTable(name).value_or(-1);
+}
+int32_t Host::findSink(std::string_view name) const { return impl_->findSink(name); }
+
+void Host::setEmitCallback(EmitCallback callback) { impl_->emit_callback = std::move(callback); }
+void Host::setErrorHandler(ErrorHandler handler) { impl_->error_handler = std::move(handler); }
+
+bool Host::pushRecord(std::string_view json_line, std::string_view origin, int64_t line_number,
+                      int32_t default_source) {
+  return impl_->pushRecord(json_line, origin, line_number, default_source);
+}
+const std::string &Host::lastBadRecord() const { return impl_->last_bad_record; }
+
+absl::StatusOr<const void *> Host::decodeRow(int32_t source, std::string_view json) {
+  return impl_->decodeRow(source, json);
+}
+void Host::pushRow(int32_t source, const void *row, int64_t weight) {
+  impl_->pushRow(source, row, weight);
+}
+
+void Host::commit() { impl_->commit(); }
+void Host::finishInput() {
+  if (impl_->pending) impl_->commit();
+}
+bool Host::hasPendingChanges() const { return impl_->pending; }
+int64_t Host::currentTick() const { return impl_->stats.ticks + 1; }
+const HostStats &Host::stats() const { return impl_->stats; }
+
+}  // namespace kiln::runtime

@@ -1,0 +1,131 @@
+// kiln_multiset: ordered multisets of values with signed counts, for MIN/MAX with retraction.
+//
+// Values are ordered like PostgreSQL orders them: TEXT bytewise then by length (the "C" collation),
+// FLOAT64 with NaN above every number and equal to itself (and -0 equal to 0), BOOL false < true.
+// Counts may go negative inside a tick (a retraction can arrive before its insertion); a value
+// whose count returns to zero is removed, and min/max skip values whose count is not positive.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+#include "absl/container/btree_map.h"
+#include "kiln/runtime/abi.h"
+
+struct kiln_multiset {
+  virtual ~kiln_multiset() = default;
+  virtual void add(const void *value, int64_t weight) = 0;
+  virtual bool min(void *out) const = 0;
+  virtual bool max(void *out) const = 0;
+};
+
+namespace {
+
+// PostgreSQL's float8 order: NaN is the largest value and equal to itself.
+struct Float64Less {
+  bool operator()(double a, double b) const {
+    if (std::isnan(a)) return false;
+    if (std::isnan(b)) return true;
+    return a < b;
+  }
+};
+
+template <typename Map, typename Write>
+bool firstPositive(const Map &counts, bool largest, Write write) {
+  auto find = [&](auto begin, auto end) {
+    for (auto it = begin; it != end; ++it) {
+      if (it->second.count > 0) {
+        write(it->first);
+        return true;
+      }
+    }
+    return false;
+  };
+  return largest ? find(counts.rbegin(), counts.rend()) : find(counts.begin(), counts.end());
+}
+
+template <typename T, typename Less = std::less<T>>
+class ScalarMultiset final : public kiln_multiset {
+ public:
+  void add(const void *value, int64_t weight) override {
+    T key;
+    std::memcpy(&key, value, sizeof(T));
+    auto it = counts_.try_emplace(key).first;
+    if ((it->second.count += weight) == 0) counts_.erase(it);
+  }
+  bool min(void *out) const override { return extreme(out, false); }
+  bool max(void *out) const override { return extreme(out, true); }
+
+ private:
+  struct Count {
+    int64_t count = 0;
+  };
+  bool extreme(void *out, bool largest) const {
+    return firstPositive(counts_, largest, [&](const T &v) { std::memcpy(out, &v, sizeof(T)); });
+  }
+  absl::btree_map<T, Count, Less> counts_;
+};
+
+// TEXT values are copied into buffers owned by the set: a btree moves its keys around, so the key is
+// a view of a heap buffer that stays put. The kiln_str written by min/max stays valid until that
+// value's count drops to zero.
+class TextMultiset final : public kiln_multiset {
+ public:
+  void add(const void *value, int64_t weight) override {
+    kiln_str str;
+    std::memcpy(&str, value, sizeof str);
+    std::string_view key(str.ptr, static_cast<size_t>(str.len));
+    auto it = counts_.find(key);
+    if (it == counts_.end()) {
+      auto bytes = std::make_unique_for_overwrite<char[]>(key.size());
+      std::memcpy(bytes.get(), key.data(), key.size());
+      std::string_view owned(bytes.get(), key.size());
+      it = counts_.try_emplace(owned, Count{0, std::move(bytes)}).first;
+    }
+    if ((it->second.count += weight) == 0) counts_.erase(it);
+  }
+  bool min(void *out) const override { return extreme(out, false); }
+  bool max(void *out) const override { return extreme(out, true); }
+
+ private:
+  struct Count {
+    int64_t count;
+    std::unique_ptr<char[]> bytes;
+  };
+  bool extreme(void *out, bool largest) const {
+    return firstPositive(counts_, largest, [&](std::string_view v) {
+      kiln_str str{v.data(), static_cast<int64_t>(v.size())};
+      std::memcpy(out, &str, sizeof str);
+    });
+  }
+  // std::string_view compares like memcmp, then by length: PostgreSQL's "C" collation.
+  absl::btree_map<std::string_view, Count> counts_;
+};
+
+}  // namespace
+
+extern "C" {
+
+kiln_multiset *kiln_ms_create(int32_t type_kind) {
+  switch (type_kind) {
+    case KILN_T_BOOL: return new ScalarMultiset<uint8_t>;
+    case KILN_T_INT32:
+    case KILN_T_DATE: return new ScalarMultiset<int32_t>;
+    case KILN_T_INT64:
+    case KILN_T_TIMESTAMP: return new ScalarMultiset<int64_t>;
+    case KILN_T_FLOAT64: return new ScalarMultiset<double, Float64Less>;
+    case KILN_T_NUMERIC: return new ScalarMultiset<__int128>;
+    case KILN_T_TEXT: return new TextMultiset;
+  }
+  std::fprintf(stderr, "kiln runtime: kiln_ms_create: unknown type kind %d\n", type_kind);
+  std::abort();
+}
+
+void kiln_ms_destroy(kiln_multiset *ms) { delete ms; }
+void kiln_ms_add(kiln_multiset *ms, const void *value, int64_t weight) { ms->add(value, weight); }
+int32_t kiln_ms_min(const kiln_multiset *ms, void *out) { return ms->min(out); }
+int32_t kiln_ms_max(const kiln_multiset *ms, void *out) { return ms->max(out); }
+
+}  // extern "C"

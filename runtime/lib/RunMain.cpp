@@ -1,0 +1,241 @@
+// The command line of a generated executable.
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "Strings.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "kiln/runtime/Host.h"
+
+namespace kiln::runtime {
+
+namespace {
+
+constexpr const char *kUsage = R"(usage: %s [options]
+
+Maintains the models of %s over change records read as JSON lines, one per line:
+  {"table":"source.table","op":"insert|delete|upsert","row":{...}}   or   {"op":"commit"}
+and writes every sink's changes of each tick as JSON lines.
+
+options:
+  --input FILE               read records from FILE ('-' is stdin); repeatable; default: stdin
+  --source NAME=FILE         read records of source table NAME from FILE: they may omit "table",
+                             and a bare row object means insert
+  --sink NAME=file:PATH      write the changes of sink NAME to PATH
+  --sink NAME=stdout         write them to stdout (the default)
+  --tick-size N              also end a tick every N records
+  --on-bad-record=POLICY     skip (default: report on stderr), dead-letter, or fail (stop, exit 2)
+  --dead-letter FILE         append rejected records to FILE (implies --on-bad-record=dead-letter)
+  --stats                    print counters to stderr at exit
+  --help                     show this help
+
+Inputs are read in order; a tick also ends at each {"op":"commit"} and at the end of each input.
+Exit status: 0 at end of input, 1 on usage or I/O errors, 2 on a bad record with
+--on-bad-record=fail, 3 on a SQL runtime error.
+)";
+
+struct Input {
+  std::string path;  // "-" for stdin
+  std::string source;  // --source NAME, or empty
+};
+
+struct CommandLine {
+  HostOptions options;
+  std::vector<Input> inputs;
+  bool policy_given = false;
+  bool stats = false;
+  bool help = false;
+};
+
+// Fills `line` or returns an error message.
+std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &line) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::string_view name = arg;
+    std::optional<std::string_view> inline_value;
+    if (size_t eq = arg.find('='); arg.starts_with("--") && eq != arg.npos) {
+      name = arg.substr(0, eq);
+      inline_value = arg.substr(eq + 1);
+    }
+    auto value = [&]() -> std::optional<std::string_view> {
+      if (inline_value) return inline_value;
+      if (i + 1 < argc) return std::string_view(argv[++i]);
+      return std::nullopt;
+    };
+
+    if (name == "--help" || name == "-h") {
+      line.help = true;
+      continue;
+    }
+    if (name == "--stats") {
+      line.stats = true;
+      continue;
+    }
+    if (name != "--input" && name != "--source" && name != "--sink" && name != "--tick-size" &&
+        name != "--on-bad-record" && name != "--dead-letter")
+      return absl::StrFormat(arg.starts_with("-") ? "unknown option %s" : "unexpected argument %s",
+                             arg);
+    std::optional<std::string_view> v = value();
+    if (!v) return absl::StrFormat("%s needs a value", name);
+
+    if (name == "--input") {
+      line.inputs.push_back({std::string(*v), ""});
+    } else if (name == "--source") {
+      size_t eq = v->find('=');
+      if (eq == v->npos || eq == 0 || eq + 1 == v->size())
+        return absl::StrFormat("--source takes NAME=FILE, not %s", *v);
+      line.inputs.push_back({std::string(v->substr(eq + 1)), std::string(v->substr(0, eq))});
+    } else if (name == "--sink") {
+      size_t eq = v->find('=');
+      std::string_view target = eq == v->npos ? "" : v->substr(eq + 1);
+      if (eq == 0 || (target != "stdout" && (!target.starts_with("file:") || target.size() == 5)))
+        return absl::StrFormat("--sink takes NAME=file:PATH or NAME=stdout, not %s", *v);
+      line.options.sink_paths[std::string(v->substr(0, eq))] =
+          target == "stdout" ? "-" : std::string(target.substr(5));
+    } else if (name == "--tick-size") {
+      if (!absl::SimpleAtoi(detail::toAbsl(*v), &line.options.tick_size) ||
+          line.options.tick_size < 0)
+        return absl::StrFormat("--tick-size takes a number of records, not %s", *v);
+    } else if (name == "--on-bad-record") {
+      using Policy = HostOptions::BadRecordPolicy;
+      if (*v == "skip") line.options.policy = Policy::Skip;
+      else if (*v == "dead-letter") line.options.policy = Policy::DeadLetter;
+      else if (*v == "fail") line.options.policy = Policy::Fail;
+      else return absl::StrFormat("--on-bad-record takes skip, dead-letter or fail, not %s", *v);
+      line.policy_given = true;
+    } else {  // --dead-letter
+      line.options.dead_letter_path = std::string(*v);
+    }
+  }
+
+  using Policy = HostOptions::BadRecordPolicy;
+  bool has_path = !line.options.dead_letter_path.empty();
+  if (has_path && !line.policy_given) line.options.policy = Policy::DeadLetter;
+  if (line.options.policy == Policy::DeadLetter && !has_path)
+    return "--on-bad-record=dead-letter needs --dead-letter FILE";
+  if (line.options.policy != Policy::DeadLetter && has_path)
+    return "--dead-letter is only used with --on-bad-record=dead-letter";
+  if (line.inputs.empty()) line.inputs.push_back({"-", ""});
+  return std::nullopt;
+}
+
+// Lines of a file or of stdin.
+class LineReader {
+ public:
+  explicit LineReader(const std::string &path)
+      : file_(path == "-" ? stdin : std::fopen(path.c_str(), "r")) {}
+  ~LineReader() {
+    std::free(buffer_);
+    if (file_ != nullptr && file_ != stdin) std::fclose(file_);
+  }
+  LineReader(const LineReader &) = delete;
+  LineReader &operator=(const LineReader &) = delete;
+
+  bool opened() const { return file_ != nullptr; }
+  bool failed() const { return std::ferror(file_) != 0; }
+
+  // The next line without its line terminator, or nullopt at end of input.
+  std::optional<std::string_view> next() {
+    ssize_t n = getline(&buffer_, &capacity_, file_);
+    if (n < 0) return std::nullopt;
+    std::string_view line(buffer_, static_cast<size_t>(n));
+    if (line.ends_with('\n')) line.remove_suffix(1);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    return line;
+  }
+
+ private:
+  std::FILE *file_;
+  char *buffer_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+void printStats(const kiln_program &program, const HostStats &stats) {
+  std::fprintf(stderr, "%s: %lld records (%lld bad), %lld ticks, %lld changes out\n", program.name,
+               static_cast<long long>(stats.records_read), static_cast<long long>(stats.bad_records),
+               static_cast<long long>(stats.ticks), static_cast<long long>(stats.changes_out));
+}
+
+std::string names(const kiln_relation_desc *relations, int32_t count) {
+  std::vector<std::string> list;
+  for (int32_t i = 0; i < count; ++i) list.emplace_back(relations[i].name);
+  return list.empty() ? "none" : absl::StrJoin(list, ", ");
+}
+
+int run(const kiln_program &program, const CommandLine &line, const char *argv0) {
+  Host host(&program, line.options);
+  std::vector<int32_t> sources;
+  for (const Input &input : line.inputs) {
+    int32_t source = input.source.empty() ? -1 : host.findSource(input.source);
+    if (!input.source.empty() && source < 0) {
+      std::fprintf(stderr, "%s: error: --source %s: no such source table (sources: %s)\n", argv0,
+                   input.source.c_str(), names(program.sources, program.nsources).c_str());
+      return 1;
+    }
+    sources.push_back(source);
+  }
+  for (size_t i = 0; i < line.inputs.size(); ++i) {
+    const std::string &path = line.inputs[i].path;
+    std::string origin = path == "-" ? "<stdin>" : path;
+    LineReader reader(path);
+    if (!reader.opened()) {
+      std::fprintf(stderr, "%s: error: cannot open %s: %s\n", argv0, path.c_str(),
+                   std::strerror(errno));
+      return 1;
+    }
+    int64_t line_number = 0;
+    while (std::optional<std::string_view> text = reader.next()) {
+      ++line_number;
+      if (detail::stripWhitespace(*text).empty()) continue;
+      if (!host.pushRecord(*text, origin, line_number, sources[i]) &&
+          line.options.policy == HostOptions::BadRecordPolicy::Fail) {
+        std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n",
+                     argv0);
+        if (line.stats) printStats(program, host.stats());
+        return 2;
+      }
+    }
+    if (reader.failed()) {
+      std::fprintf(stderr, "%s: error: cannot read %s: %s\n", argv0, origin.c_str(),
+                   std::strerror(errno));
+      return 1;
+    }
+    host.finishInput();
+  }
+  if (line.stats) printStats(program, host.stats());
+  return 0;
+}
+
+}  // namespace
+
+int runMain(const kiln_program *program, int argc, char **argv) {
+  const char *argv0 = argc > 0 ? argv[0] : program->name;
+  CommandLine line;
+  if (std::optional<std::string> error = parseArguments(argc, argv, line)) {
+    std::fprintf(stderr, "%s: error: %s\n\n", argv0, error->c_str());
+    std::fprintf(stderr, kUsage, argv0, program->name);
+    return 1;
+  }
+  if (line.help) {
+    std::printf(kUsage, argv0, program->name);
+    std::printf("\nsources: %s\nsinks: %s\n", names(program->sources, program->nsources).c_str(),
+                names(program->sinks, program->nsinks).c_str());
+    return 0;
+  }
+  try {
+    return run(*program, line, argv0);
+  } catch (const std::runtime_error &e) {
+    // Unknown sinks, unwritable files: raised by the Host.
+    std::fprintf(stderr, "%s: error: %s\n", argv0, e.what());
+    return 1;
+  }
+}
+
+}  // namespace kiln::runtime

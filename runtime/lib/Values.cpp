@@ -1,0 +1,455 @@
+#include "kiln/runtime/Values.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "Strings.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+
+namespace kiln::runtime {
+
+namespace {
+
+// PostgreSQL's epoch for DATE and TIMESTAMP.
+const absl::CivilDay kEpoch(2000, 1, 1);
+constexpr int64_t kMicrosPerSecond = 1'000'000;
+constexpr int64_t kMicrosPerDay = 86'400 * kMicrosPerSecond;
+// PostgreSQL's upper limits: DATE up to 5874897-12-31, TIMESTAMP up to 294276-12-31. Kiln reads
+// years from 1 on (no BC input).
+constexpr int64_t kMaxDateYear = 5874897;
+constexpr int64_t kMaxTimestampYear = 294276;
+
+absl::Status syntaxError(std::string_view type, std::string_view text) {
+  return absl::InvalidArgumentError(
+      absl::StrFormat("invalid input syntax for type %s: \"%s\"", type, text));
+}
+
+template <typename T>
+T load(const void *p) {
+  T value;
+  std::memcpy(&value, p, sizeof value);
+  return value;
+}
+
+std::string uint128ToString(unsigned __int128 value) {
+  char buf[40];
+  char *p = buf + sizeof buf;
+  do {
+    *--p = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  return std::string(p, buf + sizeof buf);
+}
+
+template <typename T>
+absl::StatusOr<T> parseInteger(std::string_view text, std::string_view type) {
+  std::string_view digits = detail::stripWhitespace(text);
+  // std::from_chars takes '-' but not '+'; a second sign is still rejected below.
+  if (digits.starts_with('+')) digits.remove_prefix(1);
+  T value;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec == std::errc::result_out_of_range)
+    return absl::InvalidArgumentError(
+        absl::StrFormat("value \"%s\" is out of range for type %s", text, type));
+  if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty())
+    return syntaxError(type, text);
+  return value;
+}
+
+// Reads exactly `width` digits at `pos`, advancing it.
+bool readDigits(std::string_view text, size_t &pos, size_t width, int64_t &out) {
+  if (pos + width > text.size()) return false;
+  out = 0;
+  for (size_t end = pos + width; pos < end; ++pos) {
+    if (!absl::ascii_isdigit(text[pos])) return false;
+    out = out * 10 + (text[pos] - '0');
+  }
+  return true;
+}
+
+// Parses YYYY-MM-DD (four or more year digits) at the start of `text` and advances `pos` past it.
+absl::StatusOr<absl::CivilDay> parseDatePart(std::string_view text, size_t &pos,
+                                             std::string_view type, int64_t max_year) {
+  size_t year_digits = 0;
+  while (pos + year_digits < text.size() && absl::ascii_isdigit(text[pos + year_digits]))
+    ++year_digits;
+  int64_t year, month, day;
+  if (year_digits < 4 || year_digits > 7 || !readDigits(text, pos, year_digits, year) ||
+      pos >= text.size() || text[pos++] != '-' || !readDigits(text, pos, 2, month) ||
+      pos >= text.size() || text[pos++] != '-' || !readDigits(text, pos, 2, day))
+    return syntaxError(type, text);
+  absl::CivilDay civil(year, month, day);
+  // CivilDay normalises 2024-02-30 to 2024-03-01; a field that changed was out of range.
+  if (civil.year() != year || civil.month() != month || civil.day() != day)
+    return absl::InvalidArgumentError(
+        absl::StrFormat("date/time field value out of range: \"%s\"", text));
+  if (year < 1 || year > max_year)
+    return absl::InvalidArgumentError(absl::StrFormat("%s out of range: \"%s\"", type, text));
+  return civil;
+}
+
+// Y-M-D of a civil day the way PostgreSQL prints it: year 0 and before are 1 BC and before.
+std::string formatCivilDay(absl::CivilDay day, bool &bc) {
+  int64_t year = day.year();
+  bc = year <= 0;
+  return absl::StrFormat("%04d-%02d-%02d", bc ? 1 - year : year, day.month(), day.day());
+}
+
+void appendJsonValue(std::string &out, const kiln_column_desc &col, const void *value) {
+  switch (col.type) {
+    case KILN_T_BOOL: out += load<uint8_t>(value) ? "true" : "false"; return;
+    case KILN_T_FLOAT64:
+      if (!std::isfinite(load<double>(value))) {
+        appendJsonString(out, formatFloat64(load<double>(value)));
+        return;
+      }
+      break;
+    case KILN_T_TEXT:
+    case KILN_T_DATE:
+    case KILN_T_TIMESTAMP: appendJsonString(out, formatScalar(col, value)); return;
+  }
+  // Integers, finite floats and numerics print as valid JSON numbers.
+  out += formatScalar(col, value);
+}
+
+}  // namespace
+
+size_t storageSize(int32_t type_kind) {
+  switch (type_kind) {
+    case KILN_T_BOOL: return 1;
+    case KILN_T_INT32:
+    case KILN_T_DATE: return 4;
+    case KILN_T_INT64:
+    case KILN_T_TIMESTAMP:
+    case KILN_T_FLOAT64: return 8;
+    case KILN_T_NUMERIC: return 16;
+    case KILN_T_TEXT: return sizeof(kiln_str);
+  }
+  return 0;
+}
+
+std::string_view typeName(int32_t type_kind) {
+  switch (type_kind) {
+    case KILN_T_BOOL: return "boolean";
+    case KILN_T_INT32: return "integer";
+    case KILN_T_INT64: return "bigint";
+    case KILN_T_FLOAT64: return "double precision";
+    case KILN_T_NUMERIC: return "numeric";
+    case KILN_T_TEXT: return "text";
+    case KILN_T_DATE: return "date";
+    case KILN_T_TIMESTAMP: return "timestamp";
+  }
+  return "unknown";
+}
+
+bool rowsEqual(const kiln_relation_desc &rel, const void *a, const void *b) {
+  size_t bitmap_bytes = (rel.ncols + 63) / 64 * sizeof(uint64_t);
+  if (std::memcmp(a, b, bitmap_bytes) != 0) return false;
+  for (int32_t i = 0; i < rel.ncols; ++i) {
+    const kiln_column_desc &col = rel.cols[i];
+    if (isNull(a, i)) continue;
+    const void *va = valuePtr(col, a);
+    const void *vb = valuePtr(col, b);
+    if (col.type == KILN_T_TEXT) {
+      auto sa = load<kiln_str>(va), sb = load<kiln_str>(vb);
+      if (sa.len != sb.len || (sa.len != 0 && std::memcmp(sa.ptr, sb.ptr, sa.len) != 0))
+        return false;
+    } else if (std::memcmp(va, vb, storageSize(col.type)) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// PostgreSQL prints the shortest digits that read back to the same double (extra_float_digits=1,
+// the default since PostgreSQL 12), in fixed notation for decimal exponents in [-4, 15) and in
+// scientific notation otherwise.
+std::string formatFloat64(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+  std::string_view sci(buf, end - buf);  // e.g. "-1.2345e+20": already PostgreSQL's layout
+  size_t e = sci.find('e');
+  int exponent = 0;
+  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exponent);
+  if (exponent < -4 || exponent >= 15) return std::string(sci);
+
+  bool negative = sci[0] == '-';
+  std::string digits;  // the significant digits without sign and point
+  for (char c : sci.substr(0, e))
+    if (absl::ascii_isdigit(c)) digits += c;
+  std::string out = negative ? "-" : "";
+  if (exponent < 0) {
+    out += "0.";
+    out.append(-exponent - 1, '0');
+    out += digits;
+  } else if (static_cast<size_t>(exponent) + 1 >= digits.size()) {
+    out += digits;
+    out.append(exponent + 1 - digits.size(), '0');
+  } else {
+    absl::StrAppend(&out, digits.substr(0, exponent + 1), ".", digits.substr(exponent + 1));
+  }
+  return out;
+}
+
+std::string formatNumeric(__int128 scaled, int32_t scale) {
+  bool negative = scaled < 0;
+  auto magnitude = negative ? -static_cast<unsigned __int128>(scaled)
+                            : static_cast<unsigned __int128>(scaled);
+  std::string digits = uint128ToString(magnitude);
+  if (scale < 0) {
+    // A negative scale stores the value divided by 10^-scale.
+    if (magnitude != 0) digits.append(-scale, '0');
+  } else if (scale > 0) {
+    if (digits.size() <= static_cast<size_t>(scale))
+      digits.insert(0, scale + 1 - digits.size(), '0');
+    digits.insert(digits.size() - scale, 1, '.');
+  }
+  return negative ? "-" + digits : digits;
+}
+
+std::string formatDate(int32_t days) {
+  bool bc;
+  std::string out = formatCivilDay(kEpoch + days, bc);
+  return bc ? out + " BC" : out;
+}
+
+std::string formatTimestamp(int64_t micros) {
+  // Floor division: the time of day of an instant before the epoch is still positive.
+  int64_t days = micros / kMicrosPerDay;
+  int64_t time = micros % kMicrosPerDay;
+  if (time < 0) {
+    time += kMicrosPerDay;
+    --days;
+  }
+  bool bc;
+  std::string out = formatCivilDay(kEpoch + days, bc);
+  int64_t seconds = time / kMicrosPerSecond;
+  absl::StrAppendFormat(&out, " %02d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60);
+  if (int64_t fraction = time % kMicrosPerSecond; fraction != 0) {
+    std::string digits = absl::StrFormat("%06d", fraction);
+    absl::StrAppend(&out, ".", digits.substr(0, digits.find_last_not_of('0') + 1));
+  }
+  return bc ? out + " BC" : out;
+}
+
+std::string formatScalar(const kiln_column_desc &col, const void *value) {
+  switch (col.type) {
+    case KILN_T_BOOL: return load<uint8_t>(value) ? "t" : "f";
+    case KILN_T_INT32: return absl::StrCat(load<int32_t>(value));
+    case KILN_T_INT64: return absl::StrCat(load<int64_t>(value));
+    case KILN_T_FLOAT64: return formatFloat64(load<double>(value));
+    case KILN_T_NUMERIC: return formatNumeric(load<__int128>(value), col.scale);
+    case KILN_T_TEXT: {
+      auto str = load<kiln_str>(value);
+      return std::string(str.ptr, static_cast<size_t>(str.len));
+    }
+    case KILN_T_DATE: return formatDate(load<int32_t>(value));
+    case KILN_T_TIMESTAMP: return formatTimestamp(load<int64_t>(value));
+  }
+  return "?";
+}
+
+std::optional<std::string> formatValue(const kiln_relation_desc &rel, int32_t column,
+                                       const void *row) {
+  if (isNull(row, column)) return std::nullopt;
+  return formatScalar(rel.cols[column], valuePtr(rel.cols[column], row));
+}
+
+std::string formatRowJson(const kiln_relation_desc &rel, const void *row) {
+  std::string out = "{";
+  for (int32_t i = 0; i < rel.ncols; ++i) {
+    if (i > 0) out += ',';
+    appendJsonString(out, rel.cols[i].name);
+    out += ':';
+    if (isNull(row, i))
+      out += "null";
+    else
+      appendJsonValue(out, rel.cols[i], valuePtr(rel.cols[i], row));
+  }
+  out += '}';
+  return out;
+}
+
+void appendJsonString(std::string &out, std::string_view text) {
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20)
+          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
+        else
+          out += c;
+    }
+  }
+  out += '"';
+}
+
+absl::StatusOr<int32_t> parseInt32(std::string_view text) {
+  return parseInteger<int32_t>(text, "integer");
+}
+
+absl::StatusOr<int64_t> parseInt64(std::string_view text) {
+  return parseInteger<int64_t>(text, "bigint");
+}
+
+absl::StatusOr<double> parseFloat64(std::string_view text) {
+  std::string_view body = detail::stripWhitespace(text);
+  // PostgreSQL's spellings of the special values, in any case ("inf" is std::from_chars's).
+  std::string lower(body.substr(0, 10));
+  for (char &c : lower) c = absl::ascii_tolower(c);
+  if (lower == "nan") return std::numeric_limits<double>::quiet_NaN();
+  if (lower == "infinity" || lower == "+infinity") return std::numeric_limits<double>::infinity();
+  if (lower == "-infinity") return -std::numeric_limits<double>::infinity();
+  if (body.starts_with('+')) body.remove_prefix(1);
+  double value;
+  auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), value);
+  if (ec == std::errc::result_out_of_range)
+    return absl::InvalidArgumentError(
+        absl::StrFormat("\"%s\" is out of range for type double precision", text));
+  if (ec != std::errc() || end != body.data() + body.size() || body.empty())
+    return syntaxError("double precision", text);
+  return value;
+}
+
+// Exact decimal arithmetic on the digits: the text is [sign] digits [. digits] [e [sign] digits],
+// i.e. D * 10^E for an integer D; the result is D * 10^(E + scale) rounded half away from zero,
+// which must stay below 10^precision.
+absl::StatusOr<__int128> parseNumeric(std::string_view text, int32_t precision, int32_t scale) {
+  std::string_view s = detail::stripWhitespace(text);
+  size_t pos = 0;
+  bool negative = false;
+  if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) negative = s[pos++] == '-';
+  size_t int_begin = pos;
+  while (pos < s.size() && absl::ascii_isdigit(s[pos])) ++pos;
+  std::string_view int_digits = s.substr(int_begin, pos - int_begin);
+  std::string_view frac_digits;
+  if (pos < s.size() && s[pos] == '.') {
+    size_t frac_begin = ++pos;
+    while (pos < s.size() && absl::ascii_isdigit(s[pos])) ++pos;
+    frac_digits = s.substr(frac_begin, pos - frac_begin);
+  }
+  if (int_digits.empty() && frac_digits.empty()) return syntaxError("numeric", text);
+  int64_t exponent = 0;
+  if (pos < s.size() && (s[pos] == 'e' || s[pos] == 'E')) {
+    ++pos;
+    bool negative_exponent = false;
+    if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) negative_exponent = s[pos++] == '-';
+    size_t exp_begin = pos;
+    for (; pos < s.size() && absl::ascii_isdigit(s[pos]); ++pos)
+      exponent = std::min<int64_t>(exponent * 10 + (s[pos] - '0'), 1'000'000);  // saturate
+    if (pos == exp_begin) return syntaxError("numeric", text);
+    if (negative_exponent) exponent = -exponent;
+  }
+  if (pos != s.size()) return syntaxError("numeric", text);
+
+  const int32_t max_digits = precision > 0 ? precision : 38;
+  __int128 limit = 1;
+  for (int32_t i = 1; i < max_digits; ++i) limit *= 10;  // 10^(max_digits - 1)
+  auto overflow = [&] {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "numeric field overflow: a field with precision %d, scale %d must round to an absolute "
+        "value less than %s",
+        max_digits, scale, max_digits - scale > 0 ? absl::StrCat("10^", max_digits - scale) : "1"));
+  };
+  // Appends a digit unless that reaches 10^max_digits (checked before multiplying, so the
+  // accumulator cannot overflow).
+  __int128 magnitude = 0;
+  auto append = [&](int digit) {
+    if (magnitude >= limit) return false;
+    magnitude = magnitude * 10 + digit;
+    return true;
+  };
+
+  // The digits kept are those above 10^-(scale) in the value: all of D but the last `dropped`.
+  int64_t shift = exponent - static_cast<int64_t>(frac_digits.size()) + scale;
+  std::string_view all[2] = {int_digits, frac_digits};
+  int64_t total = static_cast<int64_t>(int_digits.size() + frac_digits.size());
+  int64_t keep = shift >= 0 ? total : total + shift;
+  int64_t index = 0;
+  int round_digit = 0;
+  for (std::string_view part : all) {
+    for (char c : part) {
+      if (index < keep) {
+        if (!append(c - '0')) return overflow();
+      } else if (index == keep) {
+        round_digit = c - '0';
+      }
+      ++index;
+    }
+  }
+  for (int64_t i = 0; i < shift && magnitude != 0; ++i)
+    if (!append(0)) return overflow();
+  if (round_digit >= 5) {
+    ++magnitude;
+    if (magnitude >= limit * 10) return overflow();
+  }
+  return negative ? -magnitude : magnitude;
+}
+
+absl::StatusOr<int32_t> parseDate(std::string_view text) {
+  std::string_view s = detail::stripWhitespace(text);
+  size_t pos = 0;
+  absl::StatusOr<absl::CivilDay> day = parseDatePart(s, pos, "date", kMaxDateYear);
+  if (!day.ok()) return day.status();
+  if (pos != s.size()) return syntaxError("date", text);
+  return static_cast<int32_t>(*day - kEpoch);
+}
+
+absl::StatusOr<int64_t> parseTimestamp(std::string_view text) {
+  std::string_view s = detail::stripWhitespace(text);
+  size_t pos = 0;
+  absl::StatusOr<absl::CivilDay> day = parseDatePart(s, pos, "timestamp", kMaxTimestampYear);
+  if (!day.ok()) return day.status();
+  int64_t micros = (*day - kEpoch) * kMicrosPerDay;
+  if (pos == s.size()) return micros;
+
+  int64_t hour, minute, second;
+  if ((s[pos] != ' ' && s[pos] != 'T') || !readDigits(s, ++pos, 2, hour) || pos >= s.size() ||
+      s[pos++] != ':' || !readDigits(s, pos, 2, minute) || pos >= s.size() || s[pos++] != ':' ||
+      !readDigits(s, pos, 2, second))
+    return syntaxError("timestamp", text);
+  if (hour > 23 || minute > 59 || second > 59)
+    return absl::InvalidArgumentError(
+        absl::StrFormat("date/time field value out of range: \"%s\"", text));
+  micros += ((hour * 60 + minute) * 60 + second) * kMicrosPerSecond;
+  if (pos < s.size() && s[pos] == '.') {
+    // Microsecond precision: digits beyond the sixth round the value, as in PostgreSQL.
+    int64_t fraction = 0, scale = kMicrosPerSecond;
+    size_t begin = ++pos;
+    for (; pos < s.size() && absl::ascii_isdigit(s[pos]); ++pos) {
+      if (pos - begin < 6) {
+        scale /= 10;
+        fraction += (s[pos] - '0') * scale;
+      } else if (pos - begin == 6 && s[pos] >= '5') {
+        ++fraction;
+      }
+    }
+    if (pos == begin) return syntaxError("timestamp", text);
+    micros += fraction;
+  }
+  if (pos != s.size()) return syntaxError("timestamp", text);
+  return micros;
+}
+
+absl::Status checkNotNull(const kiln_relation_desc &rel, const void *row) {
+  for (int32_t i = 0; i < rel.ncols; ++i) {
+    if (rel.cols[i].not_null && isNull(row, i))
+      return absl::InvalidArgumentError(absl::StrCat("null value in column \"", rel.cols[i].name,
+                                                     "\" violates not-null constraint"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kiln::runtime
