@@ -1444,11 +1444,10 @@ plan::NodePtr Binder::bindSelect(const ast::SelectStmt &stmt) {
                              std::to_string(cte.column_names.size()) + " columns specified");
         return nullptr;
       }
-      auto renamed = std::make_shared<plan::Node>(*query);
-      for (size_t i = 0; i < cte.column_names.size(); ++i) renamed->schema[i].name = cte.column_names[i];
-      // Project node copies share inputs; expressions are not copied by Node's copy (unique_ptr),
-      // so express the rename as an identity projection.
-      plan::NodePtr project = makeNode(plan::NodeKind::Project, renamed->schema, query->loc, {query});
+      // WITH name(a, b): an identity projection that renames the columns.
+      ir::Schema renamed = query->schema;
+      for (size_t i = 0; i < cte.column_names.size(); ++i) renamed[i].name = cte.column_names[i];
+      plan::NodePtr project = makeNode(plan::NodeKind::Project, renamed, query->loc, {query});
       for (size_t i = 0; i < query->schema.size(); ++i)
         project->exprs.push_back(ir::makeColumn(static_cast<int32_t>(i), query->schema[i].type, query->schema[i].nullable));
       query = project;

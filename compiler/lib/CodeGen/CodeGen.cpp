@@ -223,7 +223,7 @@ class Generator {
         llvm::Function::ExternalLinkage, name, module_);
     if (name == "kiln_raise") {
       f->setDoesNotReturn();
-      f->setCold();
+      f->addFnAttr(llvm::Attribute::Cold);
     }
     return f;
   }

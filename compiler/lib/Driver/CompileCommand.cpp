@@ -1,13 +1,14 @@
 #include "kiln/Driver/CompileCommand.h"
 
-#include "kiln/Project/Project.h"
-
 #include <ostream>
+
+#include "kiln/Project/Project.h"
 
 namespace kiln {
 
-int runCompileCommand(const std::string &project_dir, const std::map<std::string, std::string> &vars,
-                      kiln::DiagnosticFormat format, std::ostream &out, std::ostream &err) {
+int runCompileCommand(const std::string &project_dir,
+                      const std::map<std::string, std::string> &vars, kiln::DiagnosticFormat format,
+                      std::ostream &out, std::ostream &err) {
   SourceManager sources;
   DiagnosticEngine diags(sources);
   project::LoadOptions options;
@@ -33,8 +34,8 @@ int runCompileCommand(const std::string &project_dir, const std::map<std::string
   for (const project::Model &model : project->models) {
     if (separate) out << '\n';
     separate = true;
-    out << "-- model: " << model.name << " ("
-        << project::materializationName(model.materialization) << ")\n";
+    out << "-- model: " << model.name << " (" << project::materializationName(model.materialization)
+        << ")\n";
     out << model.rendered_sql;
     if (!model.rendered_sql.empty() && model.rendered_sql.back() != '\n') out << '\n';
   }

@@ -1,0 +1,25 @@
+# lit configuration for Kiln's FileCheck tests. Substitutes the tools built in the build tree and
+# LLVM 19's FileCheck/not/count/split-file.
+import os
+import lit.formats
+
+config.name = "Kiln"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".test", ".sql", ".kir"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kiln_build_dir, "tests")
+
+tools_dir = os.path.join(config.kiln_build_dir, "tools")
+for tool in ["kiln", "kiln-opt", "kiln-slt", "kiln-parse"]:
+    config.substitutions.append(
+        ("%" + tool.replace("-", "_"), os.path.join(tools_dir, tool, tool)))
+config.substitutions.append(("%examples", os.path.join(config.kiln_source_dir, "examples")))
+config.substitutions.append(("%corpora", os.path.join(config.kiln_source_dir, "..", "shared", "corpora")))
+
+path = [os.path.join(tools_dir, t) for t in ["kiln", "kiln-opt", "kiln-slt", "kiln-parse"]]
+path += [config.llvm_tools_dir, config.environment.get("PATH", os.environ.get("PATH", ""))]
+config.environment["PATH"] = os.pathsep.join(path)
+for name in ["HOME", "TMPDIR", "KILN_PG_PORT"]:
+    if name in os.environ:
+        config.environment[name] = os.environ[name]
