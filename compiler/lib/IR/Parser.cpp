@@ -203,6 +203,11 @@ class Parser {
     tok_ = lexer_.next();
     return tok;
   }
+  // The token after the current one (an operand `%1` and the next op's `%1 =` differ only there).
+  Token peekNext() const {
+    Lexer ahead = lexer_;
+    return ahead.next();
+  }
   bool accept(Tok kind) {
     if (!is(kind)) return false;
     take();
@@ -388,7 +393,7 @@ void Parser::op(Module &module) {
   if (!known) failAt(kindTok, "unknown operator '" + std::string(kindTok.text) + "'");
 
   if (is(Tok::String)) op->name = take().value;
-  if (is(Tok::ValueId)) {
+  if (is(Tok::ValueId) && peekNext().kind != Tok::Equal) {
     do op->inputs.push_back(valueId());
     while (accept(Tok::Comma));
   }
@@ -594,10 +599,10 @@ void Parser::literalValue(Expr &lit) {
       std::string_view whole = s.substr(0, point);
       std::string_view frac = point == std::string_view::npos ? "" : s.substr(point + 1);
       int32_t scale = lit.type.scale;
-      if (s.find_first_of("eE") != std::string_view::npos || scale < 0 ||
-          (int32_t)frac.size() > scale)
-        failAt(tok, "numeric literal must have at most " + std::to_string(scale) +
-                        " fraction digits and no exponent");
+      if (s.find_first_of("eE") != std::string_view::npos)
+        failAt(tok, "numeric literal cannot have an exponent");
+      if (scale < 0 || (int32_t)frac.size() > scale)
+        failAt(tok, "too many fraction digits for " + lit.type.str());
       std::string digits = std::string(whole) + std::string(frac);
       digits.append(scale - frac.size(), '0');
       digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size()));

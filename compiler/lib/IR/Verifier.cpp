@@ -4,6 +4,8 @@
 #include "kiln/IR/TextFormat.h"
 #include "kiln/IR/Utils.h"
 
+#include <algorithm>
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -57,9 +59,10 @@ class Verifier {
   void checkType(const Type &type, const std::string &what);
   void checkSchema();
   void checkColumn(int32_t index, const Schema &row, const std::string &what);
-  // `op_`'s schema has `expected`'s column types; `narrowing`: a column may be NOT NULL where
-  // the expected one is nullable (a filter or join key can prove it).
-  void checkSchemaIs(const Schema &expected, const std::string &what, bool narrowing);
+  // `op_`'s schema has `expected`'s column types, and is NOT NULL only where `expected` is or
+  // where `mayNarrow(column)` (a filter's predicate or a join's keys prove it).
+  void checkSchemaIs(const Schema &expected, const std::string &what,
+                     const std::function<bool(size_t)> &mayNarrow = nullptr);
   void checkAggregate(const Schema &row);
   void checkJoin(const Schema &left, const Schema &right);
   void checkExpr(const Expr &e, const Schema &row);
@@ -133,17 +136,17 @@ void Verifier::checkColumn(int32_t index, const Schema &row, const std::string &
           std::to_string(row.size()) + " columns)");
 }
 
-void Verifier::checkSchemaIs(const Schema &expected, const std::string &what, bool narrowing) {
+void Verifier::checkSchemaIs(const Schema &expected, const std::string &what,
+                             const std::function<bool(size_t)> &mayNarrow) {
   const Schema &schema = op_->schema;
   if (!sameColumnTypes(schema, expected)) {
     error(std::string(opKindName(op_->kind)) + " schema " + typeList(schema) + " must be " +
           what + " " + typeList(expected));
     return;
   }
-  if (narrowing) return;
   for (size_t i = 0; i < schema.size(); ++i)
-    if (!schema[i].nullable && expected[i].nullable)
-      error(describe(schema[i], i) + " is not null, but " + what + " may be NULL");
+    if (!schema[i].nullable && expected[i].nullable && !(mayNarrow && mayNarrow(i)))
+      error(describe(schema[i], i) + " is not null, but the column it comes from may be NULL");
 }
 
 void Verifier::checkOp() {
@@ -182,7 +185,7 @@ void Verifier::checkOp() {
         if (op.predicate->type != Type::boolean())
           error("filter predicate has type " + op.predicate->type.str() + ", not bool");
       }
-      checkSchemaIs(*row, "its input's", /*narrowing=*/true);
+      checkSchemaIs(*row, "its input's", [](size_t) { return true; });
       break;
     case OpKind::Map:
       if (op.schema.size() != op.exprs.size()) {
@@ -222,7 +225,7 @@ void Verifier::checkOp() {
       checkAggregate(*row);
       break;
     case OpKind::Distinct:
-      checkSchemaIs(*row, "its input's", /*narrowing=*/false);
+      checkSchemaIs(*row, "its input's");
       break;
     case OpKind::Sink:
       if (op.name.empty()) error("sink has no model name");
@@ -253,7 +256,14 @@ void Verifier::checkJoin(const Schema &left, const Schema &right) {
   Schema both = left;
   both.insert(both.end(), right.begin(), right.end());
   // Equi-join keys are never NULL in the output: the schema may say so.
-  checkSchemaIs(both, "its inputs' columns (left ++ right)", /*narrowing=*/true);
+  auto isKey = [&](size_t column) {
+    auto in = [](const std::vector<int32_t> &keys, size_t c) {
+      return std::find(keys.begin(), keys.end(), (int32_t)c) != keys.end();
+    };
+    return column < left.size() ? in(op.left_keys, column)
+                                : in(op.right_keys, column - left.size());
+  };
+  checkSchemaIs(both, "left ++ right", isKey);
 }
 
 void Verifier::checkAggregate(const Schema &row) {
@@ -311,7 +321,7 @@ void Verifier::checkAggregate(const Schema &row) {
       error(what + ": " + aggKindName(agg.kind) + "(" + (agg.arg >= 0 ? arg.str() : "") +
             ") cannot have type " + result.str());
   }
-  checkSchemaIs(expected, "its group keys ++ aggregates", /*narrowing=*/false);
+  checkSchemaIs(expected, "group keys ++ aggregates");
 }
 
 void Verifier::checkExpr(const Expr &e, const Schema &row) {
@@ -321,7 +331,8 @@ void Verifier::checkExpr(const Expr &e, const Schema &row) {
   auto argType = [&](size_t i) { return e.args[i]->type; };
   auto arity = [&](size_t expected) {
     if (n == expected) return true;
-    error(name + " takes " + std::to_string(expected) + " operands, has " + std::to_string(n));
+    error(name + " takes " + std::to_string(expected) + (expected == 1 ? " operand" : " operands") +
+          ", has " + std::to_string(n));
     return false;
   };
   auto resultIs = [&](const Type &expected) {
