@@ -25,6 +25,9 @@ struct TypeName {
   std::vector<int64_t> modifiers;  // numeric(12,2) -> {12, 2}; varchar(20) -> {20}
   bool is_array = false;
   SourceRange range;
+  // INTERVAL's fields as written, lower-case: "day", "year to month", ...; empty if none. A
+  // seconds precision (INTERVAL '1' SECOND(3), INTERVAL(3)) is then the only modifier.
+  std::string interval_fields;
 };
 
 enum class ExprKind {
