@@ -35,7 +35,7 @@ std::string collapse(std::string_view text) {
 
 struct Token {
   enum Kind { Identifier, String, Number, Punct, End } kind = End;
-  std::string text;  // identifier or number spelling, decoded string, or the punctuation
+  std::string text;             // identifier or number spelling, decoded string, or the punctuation
   uint32_t begin = 0, end = 0;  // offsets in the model file
 };
 
@@ -58,7 +58,8 @@ struct Call {
   std::vector<Argument> args;
   SourceRange range;  // from the function name to the closing parenthesis
   size_t positional() const {
-    return std::count_if(args.begin(), args.end(), [](const Argument &a) { return a.keyword.empty(); });
+    return std::count_if(args.begin(), args.end(),
+                         [](const Argument &a) { return a.keyword.empty(); });
   }
 };
 
@@ -72,11 +73,7 @@ class ModelRenderer {
     uint32_t copy_from = 0;  // start of the verbatim text not yet copied
     uint32_t pos = 0;
     while (true) {
-      size_t open = text_.find('{', pos);
-      while (open != std::string_view::npos &&
-             (open + 1 >= text_.size() || std::string_view("{%#").find(text_[open + 1]) ==
-                                              std::string_view::npos))
-        open = text_.find('{', open + 1);
+      size_t open = findOpen(pos);
       if (open == std::string_view::npos) break;
 
       char kind = text_[open + 1];
@@ -123,6 +120,14 @@ class ModelRenderer {
     return {{model_.file, begin}, end - begin};
   }
 
+  // The next "{{", "{%" or "{#" at or after `from`.
+  size_t findOpen(size_t from) const {
+    for (size_t i = text_.find('{', from); i != std::string_view::npos && i + 1 < text_.size();
+         i = text_.find('{', i + 1))
+      if (text_[i + 1] == '{' || text_[i + 1] == '%' || text_[i + 1] == '#') return i;
+    return std::string_view::npos;
+  }
+
   // The offset of the delimiter closing a construct opened by "{<kind>", skipping string literals
   // in expressions and tags (so '}}' inside a string does not end them).
   size_t findClose(char kind, uint32_t from) const {
@@ -163,9 +168,9 @@ class ModelRenderer {
     size_t word_end = word;
     while (word_end < body.size() && isIdentChar(body[word_end])) ++word_end;
     std::string tag = std::string(body.substr(word, word_end - word));
-    Diagnostic &error = diags_.error(
-        range(open, end), "unsupported Jinja tag \"{% " + (tag.empty() ? collapse(body) : tag) +
-                              " %}\"; " + std::string(kSupported));
+    Diagnostic &error = diags_.error(range(open, end), "unsupported Jinja tag \"{% " +
+                                                           (tag.empty() ? collapse(body) : tag) +
+                                                           " %}\"; " + std::string(kSupported));
     if (body.find("is_incremental") != std::string_view::npos)
       error.hint = "every Kiln model is maintained incrementally; drop the is_incremental() block";
     else if (tag == "set")
@@ -259,8 +264,10 @@ class ModelRenderer {
         std::optional<Value> item = parseValue(tokens, pos, function);
         if (!item) return std::nullopt;
         value.items.push_back(std::move(*item));
-        if (isPunct(tokens[pos], ',')) ++pos;
-        else if (!isPunct(tokens[pos], ']')) return unexpected(tokens[pos], function);
+        if (isPunct(tokens[pos], ','))
+          ++pos;
+        else if (!isPunct(tokens[pos], ']'))
+          return unexpected(tokens[pos], function);
       }
       value.range = range(token.begin, tokens[pos].end);
       ++pos;
@@ -271,11 +278,12 @@ class ModelRenderer {
 
   std::nullopt_t unexpected(const Token &token, const std::string &function) {
     if (token.kind == Token::End)
-      diags_.error(range(token.begin, token.end), "missing \")\" in the call to " + function + "()");
-    else
       diags_.error(range(token.begin, token.end),
-                   "unsupported argument to " + function + "(); arguments must be literals such "
-                   "as 'orders', 10 or true");
+                   "missing \")\" in the call to " + function + "()");
+    else
+      diags_.error(range(token.begin, token.end), "unsupported argument to " + function +
+                                                      "(); arguments must be literals such "
+                                                      "as 'orders', 10 or true");
     return std::nullopt;
   }
 
@@ -283,10 +291,11 @@ class ModelRenderer {
   std::optional<std::string> evaluate(uint32_t body_begin, uint32_t body_end, uint32_t open,
                                       uint32_t end) {
     std::vector<Token> tokens = lex(body_begin, body_end);
-    std::string quoted = "\"{{ " + collapse(text_.substr(body_begin, body_end - body_begin)) + " }}\"";
+    std::string quoted =
+        "\"{{ " + collapse(text_.substr(body_begin, body_end - body_begin)) + " }}\"";
     auto unsupported = [&]() -> std::nullopt_t {
-      diags_.error(range(open, end), "unsupported Jinja expression " + quoted + "; " +
-                                         std::string(kSupported));
+      diags_.error(range(open, end),
+                   "unsupported Jinja expression " + quoted + "; " + std::string(kSupported));
       return std::nullopt;
     };
     if (tokens[0].kind == Token::End) {
@@ -318,15 +327,17 @@ class ModelRenderer {
       if (!value) return std::nullopt;
       argument.value = std::move(*value);
       call.args.push_back(std::move(argument));
-      if (isPunct(tokens[pos], ',')) ++pos;
-      else if (!isPunct(tokens[pos], ')')) return unexpected(tokens[pos], call.function);
+      if (isPunct(tokens[pos], ','))
+        ++pos;
+      else if (!isPunct(tokens[pos], ')'))
+        return unexpected(tokens[pos], call.function);
     }
     call.range = range(tokens[0].begin, tokens[pos].end);
     ++pos;
 
     if (isPunct(tokens[pos], '|')) {
-      uint32_t filter_end = tokens[pos + 1].kind == Token::Identifier ? tokens[pos + 1].end
-                                                                      : tokens[pos].end;
+      uint32_t filter_end =
+          tokens[pos + 1].kind == Token::Identifier ? tokens[pos + 1].end : tokens[pos].end;
       diags_.error(range(tokens[pos].begin, filter_end),
                    "unsupported Jinja filter \"" +
                        collapse(text_.substr(tokens[pos].begin, filter_end - tokens[pos].begin)) +
@@ -350,9 +361,9 @@ class ModelRenderer {
       if (isPunct(tokens[close], '(')) ++depth;
       if (isPunct(tokens[close], ')') && --depth == 0) break;
     }
-    Diagnostic &error = diags_.error(range(tokens[0].begin, tokens[close].end),
-                                     "unsupported Jinja function \"" + function + "()\"; " +
-                                         std::string(kSupported));
+    Diagnostic &error = diags_.error(
+        range(tokens[0].begin, tokens[close].end),
+        "unsupported Jinja function \"" + function + "()\"; " + std::string(kSupported));
     if (function == "is_incremental")
       error.hint = "every Kiln model is maintained incrementally; drop the is_incremental() check";
     return std::nullopt;
@@ -369,8 +380,8 @@ class ModelRenderer {
 
   std::optional<std::string> ref(const Call &call) {
     if (!positionalStrings(call, 1)) {
-      Diagnostic &error = diags_.error(
-          call.range, "ref() expects one model name, e.g. {{ ref('stg_orders') }}");
+      Diagnostic &error =
+          diags_.error(call.range, "ref() expects one model name, e.g. {{ ref('stg_orders') }}");
       if (positionalStrings(call, 2)) error.hint = "Kiln projects have no packages to ref into";
       return std::nullopt;
     }
@@ -384,8 +395,9 @@ class ModelRenderer {
 
   std::optional<std::string> source(const Call &call) {
     if (!positionalStrings(call, 2)) {
-      diags_.error(call.range, "source() expects a source name and a table name, e.g. "
-                               "{{ source('shop', 'orders') }}");
+      diags_.error(call.range,
+                   "source() expects a source name and a table name, e.g. "
+                   "{{ source('shop', 'orders') }}");
       return std::nullopt;
     }
     std::pair<std::string, std::string> table{call.args[0].value.text, call.args[1].value.text};
@@ -406,8 +418,9 @@ class ModelRenderer {
     bool ok = true;
     for (const Argument &argument : call.args) {
       if (argument.keyword.empty()) {
-        diags_.error(argument.value.range, "config() takes keyword arguments, e.g. "
-                                           "{{ config(materialized='sink') }}");
+        diags_.error(argument.value.range,
+                     "config() takes keyword arguments, e.g. "
+                     "{{ config(materialized='sink') }}");
         ok = false;
       } else if (argument.keyword == "materialized") {
         ok &= materialize(argument.value);
@@ -415,8 +428,7 @@ class ModelRenderer {
         diags_.warning(argument.keyword_range,
                        "config key \"" + argument.keyword + "\" is ignored by Kiln");
       } else {
-        diags_.error(argument.keyword_range,
-                     "unsupported config key \"" + argument.keyword + "\"")
+        diags_.error(argument.keyword_range, "unsupported config key \"" + argument.keyword + "\"")
             .hint = "Kiln's config() takes materialized='view', 'ephemeral', 'sink' or 'index'";
         ok = false;
       }
@@ -461,8 +473,9 @@ class ModelRenderer {
                        call.args[0].value.kind == Value::String &&
                        (call.args.size() == 1 || call.args[1].value.kind != Value::List);
     if (!well_formed) {
-      diags_.error(call.range, "var() expects a name and an optional default, e.g. "
-                               "{{ var('min_amount', 10) }}");
+      diags_.error(call.range,
+                   "var() expects a name and an optional default, e.g. "
+                   "{{ var('min_amount', 10) }}");
       return std::nullopt;
     }
     const std::string &name = call.args[0].value.text;

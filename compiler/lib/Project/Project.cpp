@@ -26,9 +26,10 @@ SourceRange Model::mapRendered(uint32_t rendered_offset, uint32_t length) const 
   if (offsets.empty()) return {{file, 0}, 0};
   // The segment holding a rendered offset; offsets past the end belong to the last segment.
   auto segmentOf = [&](uint32_t offset) -> const OffsetSegment & {
-    auto next = std::upper_bound(
-        offsets.begin(), offsets.end(), offset,
-        [](uint32_t value, const OffsetSegment &segment) { return value < segment.rendered_begin; });
+    auto next = std::upper_bound(offsets.begin(), offsets.end(), offset,
+                                 [](uint32_t value, const OffsetSegment &segment) {
+                                   return value < segment.rendered_begin;
+                                 });
     return next == offsets.begin() ? offsets.front() : *std::prev(next);
   };
   // Where a rendered offset starts (or ends, for `end`) in the model file.
@@ -43,7 +44,8 @@ SourceRange Model::mapRendered(uint32_t rendered_offset, uint32_t length) const 
   uint32_t begin = modelOffset(rendered_offset, false);
   // A point inside an expansion still covers the whole {{ ... }}.
   uint32_t last = length > 0 ? rendered_offset + length - 1 : rendered_offset;
-  uint32_t end = length > 0 || !segmentOf(rendered_offset).verbatim ? modelOffset(last, true) : begin;
+  uint32_t end =
+      length > 0 || !segmentOf(rendered_offset).verbatim ? modelOffset(last, true) : begin;
   return {{file, begin}, std::max(end, begin) - begin};
 }
 
@@ -154,8 +156,8 @@ class Loader {
 
   bool readProjectFile(std::vector<ModelPath> &model_paths) {
     if (!fs::exists(fs::path(project_.root) / "kiln_project.yml")) {
-      Diagnostic &error = diags_.error(
-          {}, "no kiln_project.yml in \"" + display_root_.generic_string() + "\"");
+      Diagnostic &error =
+          diags_.error({}, "no kiln_project.yml in \"" + display_root_.generic_string() + "\"");
       error.hint = fs::exists(fs::path(project_.root) / "dbt_project.yml")
                        ? "found dbt_project.yml: Kiln reads the same keys (name, version, "
                          "model-paths, vars) from kiln_project.yml"
@@ -178,8 +180,8 @@ class Loader {
       } catch (const YAML::Exception &) {
         value = YAML::Node(text);
       }
-      project_.vars[name] = value.IsScalar() || value.IsNull() ? sqlLiteral(value)
-                                                               : sqlStringLiteral(text);
+      project_.vars[name] =
+          value.IsScalar() || value.IsNull() ? sqlLiteral(value) : sqlStringLiteral(text);
     }
   }
 
@@ -197,8 +199,9 @@ class Loader {
         Diagnostic &error = diags_.error(
             model_path.range, "model path \"" + model_path.path + "\" is not a directory");
         if (!model_path.range.valid())
-          error.hint = "create it, or list the model directories under model-paths: in "
-                       "kiln_project.yml";
+          error.hint =
+              "create it, or list the model directories under model-paths: in "
+              "kiln_project.yml";
         continue;
       }
       for (auto it = fs::recursive_directory_iterator(directory, ec);
@@ -213,8 +216,10 @@ class Loader {
         fs::path relative = it->path().lexically_relative(root);
         std::string extension = it->path().extension().string();
         if (!seen.insert(relative).second) continue;
-        if (extension == ".sql") sql_files.push_back(relative);
-        else if (extension == ".yml" || extension == ".yaml") yaml_files.push_back(relative);
+        if (extension == ".sql")
+          sql_files.push_back(relative);
+        else if (extension == ".yml" || extension == ".yaml")
+          yaml_files.push_back(relative);
       }
     }
     std::sort(sql_files.begin(), sql_files.end());
@@ -264,10 +269,10 @@ class Loader {
         if (project_.findSource(source, table)) continue;
         bool source_known = std::any_of(project_.sources.begin(), project_.sources.end(),
                                         [&](const SourceTable &t) { return t.source == source; });
-        Diagnostic &error = diags_.error(
-            model.source_ranges[i], source_known ? "source \"" + source + "\" has no table \"" +
-                                                       table + "\""
-                                                 : "unknown source \"" + source + "\"");
+        Diagnostic &error =
+            diags_.error(model.source_ranges[i],
+                         source_known ? "source \"" + source + "\" has no table \"" + table + "\""
+                                      : "unknown source \"" + source + "\"");
         error.hint = table_names.empty()
                          ? "no sources are declared; declare them under sources: in a .yml file "
                            "under the model paths"
@@ -355,9 +360,9 @@ class Loader {
     Diagnostic &error =
         diags_.error(refRange(cycle.back(), cycle.front()), "models form a cycle: " + names);
     for (size_t i = 0; i + 1 < cycle.size(); ++i)
-      error.notes.emplace_back(refRange(cycle[i], cycle[i + 1]),
-                               "\"" + models[cycle[i]].name + "\" refs \"" +
-                                   models[cycle[i + 1]].name + "\" here");
+      error.notes.emplace_back(
+          refRange(cycle[i], cycle[i + 1]),
+          "\"" + models[cycle[i]].name + "\" refs \"" + models[cycle[i + 1]].name + "\" here");
   }
 
   SourceManager &sources_;

@@ -40,11 +40,12 @@ bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &m
   if (!root) return false;
   SourceRange file_start{{yaml.file(), 0}, 0};
   if (!root->IsMap()) {
-    yaml.diags().error(root->IsNull() ? file_start : yaml.range(*root),
-                       root->IsNull() ? std::string("kiln_project.yml is empty")
-                                      : std::string("kiln_project.yml must be a mapping, not ") +
-                                            describeKind(*root))
-        .hint = "start it with `name: my_project`";
+    std::string message = root->IsNull() ? "kiln_project.yml is empty"
+                                         : std::string("kiln_project.yml must be a mapping, not ") +
+                                               describeKind(*root);
+    Diagnostic &error =
+        yaml.diags().error(root->IsNull() ? file_start : yaml.range(*root), message);
+    error.hint = "start it with `name: my_project`";
     return false;
   }
   auto fields = yaml.fields(
@@ -55,14 +56,14 @@ bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &m
     yaml.diags().error(file_start, "kiln_project.yml has no \"name\"").hint =
         "add `name: my_project`";
   } else if (auto text = yaml.expectString(name->second, "name")) {
-    if (isValidProjectName(*text))
+    if (isValidProjectName(*text)) {
       project.name = *text;
-    else
-      yaml.diags().error(yaml.range(name->second),
-                         "project name \"" + *text +
-                             "\" must be letters, digits and underscores, not starting with a "
-                             "digit")
-          .hint = "it names the executable and, with --emit=lib, C symbols";
+    } else {
+      std::string message = "project name \"" + *text +
+                            "\" must be letters, digits and underscores, not starting with a digit";
+      yaml.diags().error(yaml.range(name->second), message).hint =
+          "it names the executable and, with --emit=lib, C symbols";
+    }
   }
 
   if (auto version = fields.find("version"); version != fields.end())
@@ -75,8 +76,8 @@ bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &m
       if (item.IsScalar() && !item.Scalar().empty())
         model_paths.push_back({item.Scalar(), yaml.range(item)});
       else
-        yaml.diags().error(yaml.range(item), std::string("model paths must be strings, not ") +
-                                                 describeKind(item));
+        yaml.diags().error(yaml.range(item),
+                           std::string("model paths must be strings, not ") + describeKind(item));
     }
   }
 
@@ -89,8 +90,9 @@ bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &m
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), project.tick_size);
     if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
         project.tick_size < 0) {
-      yaml.diags().error(yaml.range(tick->second), "\"tick-size\" must be a non-negative integer")
-          .hint = "the number of input records per tick; 0 ticks at each commit record";
+      Diagnostic &error = yaml.diags().error(yaml.range(tick->second),
+                                             "\"tick-size\" must be a non-negative integer");
+      error.hint = "the number of input records per tick; 0 ticks at each commit record";
       project.tick_size = 0;
     }
   }

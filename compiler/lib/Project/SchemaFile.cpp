@@ -15,7 +15,8 @@ struct ColumnExtras {
 
 class SchemaReader {
  public:
-  SchemaReader(YamlFile &yaml, std::vector<SourceTable> &tables) : yaml_(yaml), tables_(tables) {}
+  SchemaReader(YamlFile &yaml, std::vector<SourceTable> &tables)
+      : yaml_(yaml), diags_(yaml.diags()), tables_(tables) {}
 
   void readFile() {
     std::optional<YAML::Node> root = yaml_.parse();
@@ -29,14 +30,12 @@ class SchemaReader {
   }
 
  private:
-  DiagnosticEngine &diags() { return yaml_.diags(); }
-
   // The required `name` of an entry; reports its absence at the entry.
   std::optional<std::string> name(const std::map<std::string, YamlField> &fields,
                                   const YAML::Node &entry, std::string_view what) {
     auto name = fields.find("name");
     if (name == fields.end()) {
-      diags().error(yaml_.range(entry), std::string(what) + " has no \"name\"");
+      diags_.error(yaml_.range(entry), std::string(what) + " has no \"name\"");
       return std::nullopt;
     }
     return yaml_.expectString(name->second, "name");
@@ -44,16 +43,16 @@ class SchemaReader {
 
   void readSource(const YAML::Node &entry) {
     if (!yaml_.expectMap(entry, "a source entry")) return;
-    auto fields = yaml_.fields(entry,
-                               {"name", "tables", "description", "schema", "database", "loader",
-                                "meta", "tags", "config", "freshness", "loaded_at_field",
-                                "quoting", "overrides"},
-                               "in a source entry");
+    auto fields =
+        yaml_.fields(entry,
+                     {"name", "tables", "description", "schema", "database", "loader", "meta",
+                      "tags", "config", "freshness", "loaded_at_field", "quoting", "overrides"},
+                     "in a source entry");
     std::optional<std::string> source = name(fields, entry, "a source entry");
     if (!source) return;
     auto tables = fields.find("tables");
     if (tables == fields.end()) {
-      diags().warning(yaml_.range(fields.at("name")), "source \"" + *source + "\" has no tables");
+      diags_.warning(yaml_.range(fields.at("name")), "source \"" + *source + "\" has no tables");
       return;
     }
     if (auto entries = yaml_.expectList(tables->second, "tables"))
@@ -62,11 +61,11 @@ class SchemaReader {
 
   void readTable(const std::string &source, const YAML::Node &entry) {
     if (!yaml_.expectMap(entry, "a table entry")) return;
-    auto fields = yaml_.fields(entry,
-                               {"name", "description", "primary_key", "columns", "identifier",
-                                "meta", "tags", "config", "tests", "data_tests", "freshness",
-                                "loaded_at_field", "quoting", "external"},
-                               "in a table entry");
+    auto fields = yaml_.fields(
+        entry,
+        {"name", "description", "primary_key", "columns", "identifier", "meta", "tags", "config",
+         "tests", "data_tests", "freshness", "loaded_at_field", "quoting", "external"},
+        "in a table entry");
     std::optional<std::string> name = this->name(fields, entry, "a table entry");
     if (!name) return;
     SourceTable table;
@@ -83,7 +82,7 @@ class SchemaReader {
     for (const YAML::Node &column : columns.value_or(std::vector<YAML::Node>{}))
       readColumn(table, column, extras);
     if (columns && columns->empty()) {
-      diags().error(table.range, "table " + table.qualifiedName() + " declares no columns").hint =
+      diags_.error(table.range, "table " + table.qualifiedName() + " declares no columns").hint =
           "source tables need typed columns, e.g. columns: [{name: id, data_type: bigint}]";
     }
     readPrimaryKey(table, fields, extras);
@@ -92,7 +91,7 @@ class SchemaReader {
       return other.qualifiedName() == table.qualifiedName();
     });
     if (same != tables_.end()) {
-      diags().error(table.range, "table " + table.qualifiedName() + " is declared twice")
+      diags_.error(table.range, "table " + table.qualifiedName() + " is declared twice")
           .notes.emplace_back(same->range, "first declared here");
       return;
     }
@@ -114,15 +113,16 @@ class SchemaReader {
 
     auto data_type = fields.find("data_type"), type = fields.find("type");
     if (data_type != fields.end() && type != fields.end()) {
-      diags().error(yaml_.range(type->second.key),
-                    "column \"" + column.name + "\" has both \"data_type\" and \"type\"")
-          .notes.emplace_back(yaml_.range(data_type->second.key), "\"data_type\" is given here");
+      Diagnostic &error =
+          diags_.error(yaml_.range(type->second.key),
+                       "column \"" + column.name + "\" has both \"data_type\" and \"type\"");
+      error.notes.emplace_back(yaml_.range(data_type->second.key), "\"data_type\" is given here");
     }
     if (data_type == fields.end()) data_type = type;
     if (data_type == fields.end()) {
-      diags().error(column.range, "column \"" + column.name + "\" of " + table.qualifiedName() +
-                                      " has no data_type")
-          .hint = "add its SQL type, e.g. data_type: bigint";
+      std::string message =
+          "column \"" + column.name + "\" of " + table.qualifiedName() + " has no data_type";
+      diags_.error(column.range, message).hint = "add its SQL type, e.g. data_type: bigint";
     } else if (auto text = yaml_.expectString(data_type->second, data_type->first)) {
       column.type = *text;
       column.type_range = yaml_.range(data_type->second);
@@ -143,9 +143,9 @@ class SchemaReader {
     auto same = std::find_if(table.columns.begin(), table.columns.end(),
                              [&](const ColumnDecl &other) { return other.name == column.name; });
     if (same != table.columns.end()) {
-      diags().error(column.range, "column \"" + column.name + "\" is declared twice in " +
-                                      table.qualifiedName())
-          .notes.emplace_back(same->range, "first declared here");
+      std::string message =
+          "column \"" + column.name + "\" is declared twice in " + table.qualifiedName();
+      diags_.error(column.range, message).notes.emplace_back(same->range, "first declared here");
       return;
     }
     table.columns.push_back(std::move(column));
@@ -156,8 +156,9 @@ class SchemaReader {
   void readConstraint(const YAML::Node &item, ColumnDecl &column, ColumnExtras &extra) {
     YAML::Node type = item.IsMap() ? item["type"] : item;
     if (!type.IsScalar()) {
-      diags().error(yaml_.range(item), "a constraint must be a name such as not_null, or a "
-                                       "mapping with a \"type\"");
+      diags_.error(yaml_.range(item),
+                   "a constraint must be a name such as not_null, or a "
+                   "mapping with a \"type\"");
       return;
     }
     const std::string &name = type.Scalar();
@@ -167,9 +168,9 @@ class SchemaReader {
     } else if (name == "primary_key") {
       extra.key_constraint = range;
     } else if (name == "unique" || name == "check" || name == "foreign_key") {
-      diags().warning(range, "constraint \"" + name + "\" is not enforced by Kiln; it is ignored");
+      diags_.warning(range, "constraint \"" + name + "\" is not enforced by Kiln; it is ignored");
     } else {
-      Diagnostic &error = diags().error(range, "unknown constraint \"" + name + "\"");
+      Diagnostic &error = diags_.error(range, "unknown constraint \"" + name + "\"");
       auto suggestion = closestMatch(name, {"not_null", "primary_key", "unique"});
       error.hint = suggestion ? "did you mean \"" + *suggestion + "\"?"
                               : "Kiln understands not_null and primary_key";
@@ -186,20 +187,20 @@ class SchemaReader {
       auto items = yaml_.expectList(key->second, "primary_key", true);
       for (const YAML::Node &item : items.value_or(std::vector<YAML::Node>{})) {
         if (!item.IsScalar()) {
-          diags().error(yaml_.range(item), std::string("key columns must be names, not ") +
-                                               describeKind(item));
+          diags_.error(yaml_.range(item),
+                       std::string("key columns must be names, not ") + describeKind(item));
           continue;
         }
         const std::string &name = item.Scalar();
         if (std::find(column_names.begin(), column_names.end(), name) == column_names.end()) {
-          Diagnostic &error = diags().error(yaml_.range(item), "key column \"" + name +
-                                                                   "\" is not a column of " +
-                                                                   table.qualifiedName());
+          Diagnostic &error =
+              diags_.error(yaml_.range(item), "key column \"" + name + "\" is not a column of " +
+                                                  table.qualifiedName());
           if (auto suggestion = closestMatch(name, column_names))
             error.hint = "did you mean \"" + *suggestion + "\"?";
         } else if (std::find(table.primary_key.begin(), table.primary_key.end(), name) !=
                    table.primary_key.end()) {
-          diags().error(yaml_.range(item), "key column \"" + name + "\" is listed twice");
+          diags_.error(yaml_.range(item), "key column \"" + name + "\" is listed twice");
         } else {
           table.primary_key.push_back(name);
         }
@@ -212,10 +213,10 @@ class SchemaReader {
         table.primary_key.push_back(name);
       } else if (std::find(table.primary_key.begin(), table.primary_key.end(), name) ==
                  table.primary_key.end()) {
-        diags().error(extras[i].key_constraint, "column \"" + name +
-                                                    "\" has a primary_key constraint but is not "
-                                                    "in the table's primary_key")
-            .notes.emplace_back(yaml_.range(key->second.key), "the table's primary_key is here");
+        Diagnostic &error = diags_.error(
+            extras[i].key_constraint,
+            "column \"" + name + "\" has a primary_key constraint but is not in the primary_key");
+        error.notes.emplace_back(yaml_.range(key->second.key), "the table's primary_key is here");
       }
     }
     // Key columns are implicitly NOT NULL, as in SQL.
@@ -226,12 +227,13 @@ class SchemaReader {
         continue;
       column.not_null = true;
       if (extras[i].nullable_true.valid())
-        diags().error(extras[i].nullable_true,
-                      "key column \"" + column.name + "\" cannot be nullable");
+        diags_.error(extras[i].nullable_true,
+                     "key column \"" + column.name + "\" cannot be nullable");
     }
   }
 
   YamlFile &yaml_;
+  DiagnosticEngine &diags_;
   std::vector<SourceTable> &tables_;
 };
 

@@ -9,6 +9,7 @@ namespace {
 // PostgreSQL's reserved keywords, including those reserved except as function or type names:
 // neither can name a table without quotes.
 bool isReservedKeyword(std::string_view word) {
+  // clang-format off
   static const std::set<std::string_view> keywords = {
       "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
       "authorization", "binary", "both", "case", "cast", "check", "collate", "collation",
@@ -23,6 +24,7 @@ bool isReservedKeyword(std::string_view word) {
       "symmetric", "system_user", "table", "tablesample", "then", "to", "trailing", "true",
       "union", "unique", "user", "using", "variadic", "verbose", "when", "where", "window",
       "with"};
+  // clang-format on
   return keywords.count(word) > 0;
 }
 
@@ -30,8 +32,8 @@ bool isPlainIdentifier(std::string_view name) {
   if (name.empty() || !(std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_'))
     return false;
   for (char c : name)
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '_'))
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '_'))
       return false;
   return true;
 }

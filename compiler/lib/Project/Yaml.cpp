@@ -42,8 +42,10 @@ SourceRange YamlFile::range(const YAML::Node &node) const {
       if (quote == '"' && text[i] == '\\') {
         ++i;
       } else if (text[i] == quote) {
-        if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') ++i;
-        else return {begin, static_cast<uint32_t>(i + 1)};
+        if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'')
+          ++i;
+        else
+          return {begin, static_cast<uint32_t>(i + 1)};
       }
     }
     return {begin, 0};
@@ -59,8 +61,8 @@ SourceRange YamlFile::range(const YamlField &field) const {
 }
 
 std::map<std::string, YamlField> YamlFile::fields(const YAML::Node &map,
-                                                   std::initializer_list<std::string_view> known,
-                                                   std::string_view where) {
+                                                  std::initializer_list<std::string_view> known,
+                                                  std::string_view where) {
   std::map<std::string, YamlField> result;
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node &key = it->first;
@@ -110,8 +112,8 @@ std::optional<std::vector<YAML::Node>> YamlFile::expectList(const YamlField &fie
   if (field.value.IsNull()) return std::vector<YAML::Node>{};
   if (field.value.IsScalar() && scalar_is_one) return std::vector<YAML::Node>{field.value};
   if (!field.value.IsSequence()) {
-    diags_.error(range(field), "\"" + std::string(what) + "\" must be a list, not " +
-                                   describeKind(field.value));
+    diags_.error(range(field),
+                 "\"" + std::string(what) + "\" must be a list, not " + describeKind(field.value));
     return std::nullopt;
   }
   return std::vector<YAML::Node>(field.value.begin(), field.value.end());

@@ -26,8 +26,8 @@ class YamlFile {
   YamlFile(FileId file, const SourceManager &sources, DiagnosticEngine &diags)
       : file_(file), sources_(sources), diags_(diags) {}
 
-  // Parses the file; a syntax error is reported at yaml-cpp's mark and yields nullopt. An empty file
-  // is a null node.
+  // Parses the file; a syntax error is reported at yaml-cpp's mark and yields nullopt. An empty
+  // file is a null node.
   std::optional<YAML::Node> parse();
 
   // A scalar's whole text as written (quotes included); other nodes are a point at their start.

@@ -23,8 +23,10 @@ std::string caretLine(std::string_view line, uint32_t column, uint32_t length) {
   size_t begin = std::min<size_t>(column - 1, line.size());
   std::string out;
   for (size_t i = 0; i < begin; ++i) {
-    if (line[i] == '\t') out += '\t';
-    else if (!isContinuationByte(line[i])) out += ' ';
+    if (line[i] == '\t')
+      out += '\t';
+    else if (!isContinuationByte(line[i]))
+      out += ' ';
   }
   out += '^';
   size_t end = std::min<size_t>(begin + length, line.size());

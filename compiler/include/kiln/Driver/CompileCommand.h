@@ -14,7 +14,8 @@ namespace kiln {
 
 // Diagnostics (warnings too) go to `err` in `format`. Returns the process exit code: 0, or 1 if the
 // project has errors. `vars` are --vars overrides (see project::LoadOptions::var_overrides).
-int runCompileCommand(const std::string &project_dir, const std::map<std::string, std::string> &vars,
-                      kiln::DiagnosticFormat format, std::ostream &out, std::ostream &err);
+int runCompileCommand(const std::string &project_dir,
+                      const std::map<std::string, std::string> &vars, kiln::DiagnosticFormat format,
+                      std::ostream &out, std::ostream &err);
 
 }  // namespace kiln
