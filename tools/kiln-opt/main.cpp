@@ -1,9 +1,12 @@
 // kiln-opt: runs IR passes on textual incremental IR (the lit tests' entry point).
 //
-//   kiln-opt [--passes=a,b,c] [--verify-only] [--no-verify] [--list-passes] [FILE|-]
+//   kiln-opt [--passes=a,b,c] [--verify-only] [--no-verify] [--split-input-file]
+//            [--list-passes] [FILE|-]
 //
 // Parses FILE (default: stdin), verifies it, runs the passes in order (verifying after each) and
-// prints the result. `--passes=default` is Kiln's own pipeline.
+// prints the result. `--passes=default` is Kiln's own pipeline. With --split-input-file, each
+// part of FILE between `// -----` lines is a module of its own (as in mlir-opt), so that one
+// test file can hold many small cases.
 
 #include "kiln/IR/TextFormat.h"
 #include "kiln/Transforms/Passes.h"
@@ -20,10 +23,13 @@ using namespace kiln;
 namespace {
 
 constexpr const char *kUsage =
-    "usage: kiln-opt [--passes=a,b,c] [--verify-only] [--no-verify] [--list-passes] [FILE|-]\n"
+    "usage: kiln-opt [--passes=a,b,c] [--verify-only] [--no-verify] [--split-input-file]\n"
+    "                [--list-passes] [FILE|-]\n"
     "  --passes=LIST   run these passes in order ('default' is Kiln's optimizer pipeline)\n"
     "  --verify-only   parse and verify, print nothing\n"
     "  --no-verify     verify neither the input nor the result of each pass\n"
+    "  --split-input-file\n"
+    "                  process each part between '// -----' lines as its own module\n"
     "  --list-passes   print every pass with what it does\n";
 
 std::vector<std::string> split(std::string_view list) {
@@ -53,6 +59,36 @@ size_t tokenWidth(std::string_view line, uint32_t column) {
   return std::max<size_t>(end - start, 1);
 }
 
+constexpr std::string_view kSeparator = "// -----";
+
+// The parts of `text` between separator lines, each preceded by as many empty lines as came before
+// it so that errors keep the file's line numbers.
+std::vector<std::string> splitAtSeparators(std::string_view text) {
+  std::vector<std::string> parts;
+  std::string part;
+  size_t line = 0, partStart = 0;
+  for (size_t pos = 0; pos < text.size(); ++line) {
+    size_t eol = text.find('\n', pos);
+    size_t next = eol == std::string_view::npos ? text.size() : eol + 1;
+    std::string_view lineText = text.substr(pos, next - pos);
+    if (lineText.starts_with(kSeparator)) {
+      parts.push_back(std::string(partStart, '\n') + part);
+      part.clear();
+      partStart = line + 1;
+    } else {
+      part += lineText;
+    }
+    pos = next;
+  }
+  parts.push_back(std::string(partStart, '\n') + part);
+  return parts;
+}
+
+struct Options {
+  std::vector<std::string> passes;
+  bool verifyOnly = false, verify = true;
+};
+
 void reportParseError(const std::string &file, std::string_view text, const ir::ParseError &e) {
   std::string_view line = text;
   for (uint32_t i = 1; i < e.line; ++i) {
@@ -66,30 +102,60 @@ void reportParseError(const std::string &file, std::string_view text, const ir::
             << std::string(tokenWidth(line, e.column) - 1, '~') << "\n";
 }
 
+
+// Parses, verifies, transforms and prints one module; reports errors and returns false on any.
+bool processModule(const std::string &name, const std::string &text, const Options &options) {
+  ir::ParseError parseError;
+  std::unique_ptr<ir::Module> module = ir::parseModule(text, parseError);
+  if (!module) {
+    reportParseError(name, text, parseError);
+    return false;
+  }
+  if (options.verify || options.verifyOnly) {
+    std::vector<std::string> errors = ir::verifyModule(*module);
+    for (const std::string &error : errors) std::cerr << "error: " << error << "\n";
+    if (!errors.empty()) return false;
+  }
+  if (options.verifyOnly) return true;
+
+  if (options.verify) {
+    std::string error;
+    if (!transforms::runPasses(*module, options.passes, error)) {
+      std::cerr << "error: " << error << "\n";
+      return false;
+    }
+  } else {
+    for (const std::string &pass : options.passes) transforms::findPass(pass)->run(*module);
+  }
+  ir::printModule(*module, std::cout);
+  return true;
+}
 }  // namespace
 
 int main(int argc, char **argv) {
-  std::vector<std::string> passes;
-  bool verifyOnly = false, verify = true;
+  Options options;
+  bool splitInput = false;
   std::string file = "-";
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg.starts_with("--passes=")) {
       for (std::string &name : split(arg.substr(9))) {
         if (name == "default") {
-          for (std::string &p : transforms::defaultPipeline()) passes.push_back(p);
+          for (std::string &p : transforms::defaultPipeline()) options.passes.push_back(p);
         } else if (!transforms::findPass(name)) {
           std::cerr << "kiln-opt: error: unknown pass '" << name
                     << "' (--list-passes shows them)\n";
           return 1;
         } else {
-          passes.push_back(name);
+          options.passes.push_back(name);
         }
       }
     } else if (arg == "--verify-only") {
-      verifyOnly = true;
+      options.verifyOnly = true;
     } else if (arg == "--no-verify") {
-      verify = false;
+      options.verify = false;
+    } else if (arg == "--split-input-file") {
+      splitInput = true;
     } else if (arg == "--list-passes") {
       for (const transforms::PassInfo &pass : transforms::allPasses())
         std::cout << pass.name << "\n    " << pass.description << "\n";
@@ -119,28 +185,13 @@ int main(int argc, char **argv) {
   std::string text = buffer.str();
   std::string name = file == "-" ? "<stdin>" : file;
 
-  ir::ParseError parseError;
-  std::unique_ptr<ir::Module> module = ir::parseModule(text, parseError);
-  if (!module) {
-    reportParseError(name, text, parseError);
-    return 1;
-  }
-  if (verify || verifyOnly) {
-    std::vector<std::string> errors = ir::verifyModule(*module);
-    for (const std::string &error : errors) std::cerr << "error: " << error << "\n";
-    if (!errors.empty()) return 1;
-  }
-  if (verifyOnly) return 0;
+  if (!splitInput) return processModule(name, text, options) ? 0 : 1;
 
-  if (verify) {
-    std::string error;
-    if (!transforms::runPasses(*module, passes, error)) {
-      std::cerr << "error: " << error << "\n";
-      return 1;
-    }
-  } else {
-    for (const std::string &pass : passes) transforms::findPass(pass)->run(*module);
+  bool ok = true;
+  std::vector<std::string> parts = splitAtSeparators(text);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) std::cout << kSeparator << "\n";
+    ok &= processModule(name, parts[i], options);
   }
-  ir::printModule(*module, std::cout);
-  return 0;
+  return ok ? 0 : 1;
 }

@@ -70,6 +70,7 @@ class Verifier {
   const Module &module_;
   const Op *op_ = nullptr;
   std::unordered_map<int32_t, const Op *> earlier_;  // first op of each id so far
+  std::unordered_map<std::string, int32_t> sinks_;   // model name -> its sink
   std::vector<std::string> errors_;
 };
 
@@ -229,6 +230,8 @@ void Verifier::checkOp() {
       break;
     case OpKind::Sink:
       if (op.name.empty()) error("sink has no model name");
+      else if (auto [it, fresh] = sinks_.emplace(op.name, op.id); !fresh)
+        error("model \"" + op.name + "\" already has a sink (%" + std::to_string(it->second) + ")");
       if (!op.schema.empty()) error("sink has a schema (sinks produce no stream)");
       break;
   }
