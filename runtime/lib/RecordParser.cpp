@@ -383,7 +383,7 @@ absl::StatusOr<ChangeRecord> RecordParser::parse(std::string_view line, int32_t 
   }
   if (absl::Status status = expectEnd(doc); !status.ok()) return status;
 
-  if ((seen & kCommit) || record.op == ChangeOp::Commit) {
+  if ((seen & kCommit) || ((seen & kOp) && record.op == ChangeOp::Commit)) {
     if (seen & (kTable | kRow | kWeight))
       return absl::InvalidArgumentError("a commit record has no table, row or weight");
     if ((seen & kCommit) && (seen & kOp))

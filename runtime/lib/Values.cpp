@@ -49,8 +49,11 @@ std::string uint128ToString(unsigned __int128 value) {
 template <typename T>
 absl::StatusOr<T> parseInteger(std::string_view text, std::string_view type) {
   std::string_view digits = detail::stripWhitespace(text);
-  // std::from_chars takes '-' but not '+'; a second sign is still rejected below.
-  if (digits.starts_with('+')) digits.remove_prefix(1);
+  // std::from_chars takes '-' but not '+'.
+  if (digits.starts_with('+')) {
+    digits.remove_prefix(1);
+    if (digits.starts_with('-')) return syntaxError(type, text);
+  }
   T value;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (ec == std::errc::result_out_of_range)
@@ -312,7 +315,10 @@ absl::StatusOr<double> parseFloat64(std::string_view text) {
   if (lower == "nan") return std::numeric_limits<double>::quiet_NaN();
   if (lower == "infinity" || lower == "+infinity") return std::numeric_limits<double>::infinity();
   if (lower == "-infinity") return -std::numeric_limits<double>::infinity();
-  if (body.starts_with('+')) body.remove_prefix(1);
+  if (body.starts_with('+')) {
+    body.remove_prefix(1);
+    if (body.starts_with('-')) return syntaxError("double precision", text);
+  }
   double value;
   auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), value);
   if (ec == std::errc::result_out_of_range)

@@ -1,0 +1,307 @@
+// The containers generated code calls through abi.h: hash tables, pointer vectors, multisets.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "kiln/runtime/Arena.h"
+#include "kiln/runtime/abi.h"
+
+namespace {
+
+// A well-mixed hash of a key, as generated code computes (the low bits pick the bucket).
+uint64_t mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return x;
+}
+
+struct Payload {
+  int64_t key;
+  int64_t value;
+};
+
+Payload *payload(kiln_entry *entry) { return reinterpret_cast<Payload *>(entry + 1); }
+
+// Walks the chain the way generated code does: hash first, then the key.
+kiln_entry *find(kiln_hashtable *ht, uint64_t hash, int64_t key) {
+  for (kiln_entry *e = kiln_ht_chain(ht, hash); e != nullptr; e = e->next)
+    if (e->hash == hash && payload(e)->key == key) return e;
+  return nullptr;
+}
+
+class HashTableTest : public ::testing::Test {
+ protected:
+  void TearDown() override { kiln_ht_destroy(ht_); }
+  kiln_entry *insert(int64_t key, uint64_t hash) {
+    kiln_entry *e = kiln_ht_insert(ht_, hash);
+    payload(e)->key = key;
+    payload(e)->value = key * 10;
+    return e;
+  }
+  kiln_hashtable *ht_ = kiln_ht_create(sizeof(Payload));
+};
+
+TEST_F(HashTableTest, EmptyTable) {
+  EXPECT_EQ(kiln_ht_size(ht_), 0);
+  EXPECT_EQ(kiln_ht_first(ht_), nullptr);
+  EXPECT_EQ(kiln_ht_chain(ht_, mix(1)), nullptr);
+}
+
+TEST_F(HashTableTest, InsertFindEraseThroughGrowth) {
+  constexpr int64_t kCount = 20000;
+  std::vector<kiln_entry *> entries;
+  for (int64_t k = 0; k < kCount; ++k) entries.push_back(insert(k, mix(k)));
+  EXPECT_EQ(kiln_ht_size(ht_), kCount);
+  for (int64_t k = 0; k < kCount; ++k) {
+    kiln_entry *e = find(ht_, mix(k), k);
+    // Growth re-links entries but never moves them.
+    ASSERT_EQ(e, entries[k]) << k;
+    EXPECT_EQ(payload(e)->value, k * 10);
+  }
+  EXPECT_EQ(find(ht_, mix(kCount), kCount), nullptr);
+
+  for (int64_t k = 0; k < kCount; k += 2) kiln_ht_erase(ht_, find(ht_, mix(k), k));
+  EXPECT_EQ(kiln_ht_size(ht_), kCount / 2);
+  for (int64_t k = 0; k < kCount; ++k)
+    EXPECT_EQ(find(ht_, mix(k), k) != nullptr, k % 2 == 1) << k;
+}
+
+TEST_F(HashTableTest, CollidingHashesShareAChain) {
+  constexpr uint64_t kHash = 42;
+  for (int64_t k = 0; k < 100; ++k) insert(k, kHash);
+  insert(1000, kHash + 16);  // another hash that may land in the same bucket
+  for (int64_t k = 0; k < 100; ++k) ASSERT_NE(find(ht_, kHash, k), nullptr) << k;
+  EXPECT_EQ(find(ht_, kHash, 1000), nullptr);  // same bucket, different hash
+  ASSERT_NE(find(ht_, kHash + 16, 1000), nullptr);
+
+  // Erase from the middle, the head and the tail of the chain.
+  for (int64_t k : {50, 99, 0}) kiln_ht_erase(ht_, find(ht_, kHash, k));
+  EXPECT_EQ(kiln_ht_size(ht_), 98);
+  for (int64_t k = 0; k < 100; ++k)
+    EXPECT_EQ(find(ht_, kHash, k) != nullptr, k != 50 && k != 99 && k != 0) << k;
+}
+
+TEST_F(HashTableTest, IterationVisitsEveryEntryOnce) {
+  std::set<int64_t> expected;
+  for (int64_t k = 0; k < 1000; ++k) {
+    insert(k, k % 7 == 0 ? 7 : mix(k));  // some collisions too
+    expected.insert(k);
+  }
+  for (int64_t k = 0; k < 1000; k += 3) {
+    kiln_ht_erase(ht_, find(ht_, k % 7 == 0 ? 7 : mix(k), k));
+    expected.erase(k);
+  }
+  std::multiset<int64_t> seen;
+  for (kiln_entry *e = kiln_ht_first(ht_); e != nullptr; e = kiln_ht_next(ht_, e))
+    seen.insert(payload(e)->key);
+  EXPECT_EQ(seen, std::multiset<int64_t>(expected.begin(), expected.end()));
+}
+
+TEST_F(HashTableTest, PayloadIsAlignedAndZeroedOnInsert) {
+  kiln_entry *e = insert(1, mix(1));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(e) % 16, 0u);
+  std::memset(payload(e), 0xAB, sizeof(Payload));
+  kiln_ht_erase(ht_, e);
+  // The erased entry is recycled: it must come back zeroed.
+  kiln_entry *again = kiln_ht_insert(ht_, mix(2));
+  EXPECT_EQ(again, e);
+  EXPECT_EQ(payload(again)->key, 0);
+  EXPECT_EQ(payload(again)->value, 0);
+  EXPECT_EQ(again->hash, mix(2));
+}
+
+TEST(HashTableOddPayload, EntriesStay16ByteAligned) {
+  kiln_hashtable *ht = kiln_ht_create(20);
+  for (int i = 0; i < 200; ++i) {
+    kiln_entry *e = kiln_ht_insert(ht, mix(i));
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(e + 1) % 16, 0u);
+    const char *bytes = reinterpret_cast<const char *>(e + 1);
+    for (int b = 0; b < 20; ++b) ASSERT_EQ(bytes[b], 0);
+    std::memset(e + 1, 0xFF, 20);  // must not spill into the next entry's header
+  }
+  int64_t count = 0;
+  for (kiln_entry *e = kiln_ht_first(ht); e != nullptr; e = kiln_ht_next(ht, e)) ++count;
+  EXPECT_EQ(count, 200);
+  kiln_ht_destroy(ht);
+}
+
+TEST(PtrVec, PushGetClear) {
+  kiln_ptrvec *vec = kiln_vec_create();
+  int items[3];
+  for (int &item : items) kiln_vec_push(vec, &item);
+  ASSERT_EQ(kiln_vec_size(vec), 3);
+  EXPECT_EQ(kiln_vec_get(vec, 0), &items[0]);
+  EXPECT_EQ(kiln_vec_get(vec, 2), &items[2]);
+  kiln_vec_clear(vec);
+  EXPECT_EQ(kiln_vec_size(vec), 0);
+  kiln_vec_push(vec, &items[1]);
+  EXPECT_EQ(kiln_vec_get(vec, 0), &items[1]);
+  kiln_vec_destroy(vec);
+}
+
+// ---- Multisets ----
+
+template <typename T>
+class Multiset {
+ public:
+  explicit Multiset(int32_t kind) : ms_(kiln_ms_create(kind)) {}
+  ~Multiset() { kiln_ms_destroy(ms_); }
+  void add(T value, int64_t weight) { kiln_ms_add(ms_, &value, weight); }
+  std::optional<T> min() const {
+    T out;
+    return kiln_ms_min(ms_, &out) ? std::optional<T>(out) : std::nullopt;
+  }
+  std::optional<T> max() const {
+    T out;
+    return kiln_ms_max(ms_, &out) ? std::optional<T>(out) : std::nullopt;
+  }
+
+ private:
+  kiln_multiset *ms_;
+};
+
+template <typename T>
+void expectMinMaxWithRetraction(int32_t kind, T low, T mid, T high) {
+  Multiset<T> ms(kind);
+  EXPECT_EQ(ms.min(), std::nullopt);
+  ms.add(mid, 1);
+  ms.add(high, 2);
+  ms.add(low, 1);
+  EXPECT_EQ(ms.min(), low);
+  EXPECT_EQ(ms.max(), high);
+  ms.add(low, -1);
+  EXPECT_EQ(ms.min(), mid);
+  ms.add(high, -1);  // one copy left
+  EXPECT_EQ(ms.max(), high);
+  ms.add(high, -1);
+  EXPECT_EQ(ms.max(), mid);
+  ms.add(mid, -1);
+  EXPECT_EQ(ms.min(), std::nullopt);
+  EXPECT_EQ(ms.max(), std::nullopt);
+}
+
+TEST(Multiset, MinMaxWithRetractionForEachType) {
+  expectMinMaxWithRetraction<uint8_t>(KILN_T_BOOL, 0, 1, 1);
+  expectMinMaxWithRetraction<int32_t>(KILN_T_INT32, -5, 3, std::numeric_limits<int32_t>::max());
+  expectMinMaxWithRetraction<int64_t>(KILN_T_INT64, std::numeric_limits<int64_t>::min(), 0, 7);
+  expectMinMaxWithRetraction<double>(KILN_T_FLOAT64, -1.5, 0.25, 1e300);
+  expectMinMaxWithRetraction<__int128>(KILN_T_NUMERIC, -(__int128(1) << 100), 1250,
+                                       __int128(1) << 100);
+  expectMinMaxWithRetraction<int32_t>(KILN_T_DATE, -730120, 0, 8796);
+  expectMinMaxWithRetraction<int64_t>(KILN_T_TIMESTAMP, -1, 0, 759931200000000);
+}
+
+TEST(Multiset, BoolFalseBeforeTrue) {
+  Multiset<uint8_t> ms(KILN_T_BOOL);
+  ms.add(1, 1);
+  ms.add(0, 1);
+  EXPECT_EQ(ms.min(), 0);
+  EXPECT_EQ(ms.max(), 1);
+}
+
+TEST(Multiset, RetractionBeforeInsertionIsNotAValue) {
+  Multiset<int64_t> ms(KILN_T_INT64);
+  ms.add(1, -1);  // the delete of a row arrived before its insert within a tick
+  ms.add(5, 1);
+  EXPECT_EQ(ms.min(), 5);
+  EXPECT_EQ(ms.max(), 5);
+  ms.add(1, 1);
+  EXPECT_EQ(ms.min(), 5);
+  ms.add(1, 1);
+  EXPECT_EQ(ms.min(), 1);
+}
+
+TEST(Multiset, Float64OrdersLikePostgres) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  Multiset<double> ms(KILN_T_FLOAT64);
+  ms.add(nan, 1);
+  ms.add(inf, 1);
+  ms.add(-inf, 1);
+  ms.add(nan, 1);
+  EXPECT_EQ(ms.min(), -inf);
+  EXPECT_TRUE(std::isnan(*ms.max()));  // NaN is above Infinity
+  ms.add(nan, -1);  // NaN equals NaN: one of the two copies remains
+  EXPECT_TRUE(std::isnan(*ms.max()));
+  ms.add(nan, -1);
+  EXPECT_EQ(ms.max(), inf);
+  // -0 and 0 are one value.
+  ms.add(-0.0, 1);
+  ms.add(0.0, -1);
+  ms.add(-inf, -1);
+  EXPECT_EQ(ms.min(), inf);
+}
+
+TEST(Multiset, TextIsComparedBytewiseThenByLength) {
+  kiln_multiset *ms = kiln_ms_create(KILN_T_TEXT);
+  auto add = [&](const std::string &s, int64_t weight) {
+    kiln_str str{s.data(), static_cast<int64_t>(s.size())};
+    kiln_ms_add(ms, &str, weight);
+  };
+  auto min = [&] {
+    kiln_str out{};
+    return kiln_ms_min(ms, &out) ? std::string(out.ptr, out.len) : std::string("<empty>");
+  };
+  auto max = [&] {
+    kiln_str out{};
+    return kiln_ms_max(ms, &out) ? std::string(out.ptr, out.len) : std::string("<empty>");
+  };
+  add("abc", 1);
+  add("ab", 1);
+  add("B", 1);
+  add("\xc3\xa9t\xc3\xa9", 1);  // "été": bytes above ASCII sort last
+  EXPECT_EQ(min(), "B");          // 'B' (0x42) < 'a' (0x61) in the "C" collation
+  EXPECT_EQ(max(), "\xc3\xa9t\xc3\xa9");
+  add("B", -1);
+  EXPECT_EQ(min(), "ab");  // a prefix sorts first
+  add("ab", -1);
+  EXPECT_EQ(min(), "abc");
+  add("", 1);
+  EXPECT_EQ(min(), "");
+
+  // Values are copied: the caller's buffer may change afterwards.
+  std::string temp = "zzz";
+  kiln_str str{temp.data(), 3};
+  kiln_ms_add(ms, &str, 1);
+  temp = "aaa";
+  add("\xc3\xa9t\xc3\xa9", -1);
+  EXPECT_EQ(max(), "zzz");
+  kiln_ms_destroy(ms);
+}
+
+// ---- Arena ----
+
+TEST(Arena, AllocationsAreAlignedAndDistinct) {
+  kiln::runtime::Arena arena;
+  std::set<void *> seen;
+  for (size_t size : {1, 3, 16, 17, 100, 5000, 100000, 2}) {
+    void *p = arena.allocate(size, 16);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 16, 0u) << size;
+    std::memset(p, 0x5A, size);
+    EXPECT_TRUE(seen.insert(p).second);
+  }
+  auto *zeroed = static_cast<unsigned char *>(arena.allocateZeroed(64, 8));
+  for (int i = 0; i < 64; ++i) EXPECT_EQ(zeroed[i], 0);
+  EXPECT_EQ(arena.copy("hello"), "hello");
+  EXPECT_TRUE(arena.copy("").empty());
+}
+
+TEST(Arena, ResetKeepsOneBlock) {
+  kiln::runtime::Arena arena;
+  for (int i = 0; i < 1000; ++i) arena.allocate(1000);
+  size_t before = arena.reservedBytes();
+  arena.reset();
+  EXPECT_LT(arena.reservedBytes(), before);
+  EXPECT_GT(arena.reservedBytes(), 0u);
+  // The kept block serves new allocations without growing.
+  size_t kept = arena.reservedBytes();
+  arena.allocate(100);
+  EXPECT_EQ(arena.reservedBytes(), kept);
+}
+
+}  // namespace
