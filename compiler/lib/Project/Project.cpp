@@ -61,35 +61,6 @@ const SourceTable *Project::findSource(const std::string &source, const std::str
   return nullptr;
 }
 
-std::optional<std::map<std::string, std::string>> parseVarsArgument(const std::string &text,
-                                                                    std::string &error) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception &e) {
-    error = "--vars is not valid YAML: " + e.msg;
-    return std::nullopt;
-  }
-  std::map<std::string, std::string> vars;
-  if (root.IsNull()) return vars;
-  if (!root.IsMap()) {
-    error = "--vars must be a YAML mapping, e.g. --vars '{region: EU, min_amount: 10}'";
-    return std::nullopt;
-  }
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    const YAML::Node &value = it->second;
-    if (!it->first.IsScalar() || value.IsMap() || value.IsSequence()) {
-      error = "--vars values must be strings, numbers or booleans";
-      return std::nullopt;
-    }
-    // Keep the YAML spelling: a quoted value stays a string when loadProject reads it again.
-    std::string spelled = value.IsNull() ? "null" : value.Scalar();
-    if (value.Tag() == "!") spelled = sqlStringLiteral(value.Scalar());  // YAML's '' quoting too
-    vars[it->first.Scalar()] = spelled;
-  }
-  return vars;
-}
-
 namespace {
 
 std::optional<std::string> readFile(const fs::path &path, std::string &error) {

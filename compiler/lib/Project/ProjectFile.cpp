@@ -17,8 +17,9 @@ bool isValidProjectName(std::string_view name) {
 void readVars(YamlFile &yaml, const YamlField &field, std::map<std::string, std::string> &vars) {
   if (field.value.IsNull()) return;
   if (!yaml.expectMap(field.value, "\"vars\"", yaml.range(field))) return;
-  for (auto it = field.value.begin(); it != field.value.end(); ++it) {
-    const YAML::Node &key = it->first, &value = it->second;
+  // yaml-cpp's iterators yield key/value pairs by value: bind the pair, not its members.
+  for (const auto &entry : field.value) {
+    const YAML::Node &key = entry.first, &value = entry.second;
     if (!key.IsScalar()) {
       yaml.diags().error(yaml.range(key), "var names must be strings");
       continue;

@@ -64,8 +64,9 @@ std::map<std::string, YamlField> YamlFile::fields(const YAML::Node &map,
                                                   std::initializer_list<std::string_view> known,
                                                   std::string_view where) {
   std::map<std::string, YamlField> result;
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node &key = it->first;
+  // yaml-cpp's iterators yield key/value pairs by value: bind the pair, not its members.
+  for (const auto &entry : map) {
+    const YAML::Node &key = entry.first;
     if (!key.IsScalar()) {
       diags_.error(range(key), std::string("keys must be strings, not ") + describeKind(key));
       continue;
@@ -84,7 +85,7 @@ std::map<std::string, YamlField> YamlFile::fields(const YAML::Node &map,
       if (auto suggestion = closestMatch(name, {known.begin(), known.end()}))
         warning.hint = "did you mean \"" + *suggestion + "\"?";
     }
-    result.emplace(name, YamlField{key, it->second});
+    result.emplace(name, YamlField{key, entry.second});
   }
   return result;
 }

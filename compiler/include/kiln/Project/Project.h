@@ -84,11 +84,6 @@ struct LoadOptions {
   std::map<std::string, std::string> var_overrides;
 };
 
-// Parses a --vars argument, a YAML mapping such as "{region: EU, min_amount: 10}", into
-// var_overrides (keeping quoted values quoted). On failure returns nullopt and sets `error`.
-std::optional<std::map<std::string, std::string>> parseVarsArgument(const std::string &text,
-                                                                    std::string &error);
-
 // Loads and renders a project. On failure reports located diagnostics and returns nullopt.
 std::optional<Project> loadProject(const std::string &directory, SourceManager &sources,
                                    DiagnosticEngine &diags, const LoadOptions &options = {});
