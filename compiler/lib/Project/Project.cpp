@@ -32,14 +32,15 @@ SourceRange Model::mapRendered(uint32_t rendered_offset, uint32_t length) const 
                                  });
     return next == offsets.begin() ? offsets.front() : *std::prev(next);
   };
-  // Where a rendered offset starts (or ends, for `end`) in the model file.
-  auto modelOffset = [&](uint32_t offset, bool end) {
+  // The model offset where a rendered offset begins or, for `end`, just after it ends. Text from an
+  // expansion maps to its whole {{ ... }}; offsets past the rendered text map past the last
+  // segment.
+  auto modelOffset = [&](uint32_t offset, bool end) -> uint32_t {
     const OffsetSegment &segment = segmentOf(offset);
-    if (!segment.verbatim || offset >= segment.rendered_begin + segment.length)
-      return end || offset >= segment.rendered_begin + segment.length
-                 ? segment.model_begin + segment.model_length
-                 : segment.model_begin;
-    return segment.model_begin + (offset - segment.rendered_begin) + (end ? 1 : 0);
+    uint32_t into = offset - segment.rendered_begin;
+    if (into >= segment.length) return segment.model_begin + segment.model_length;
+    if (!segment.verbatim) return segment.model_begin + (end ? segment.model_length : 0);
+    return segment.model_begin + into + (end ? 1 : 0);
   };
   uint32_t begin = modelOffset(rendered_offset, false);
   // A point inside an expansion still covers the whole {{ ... }}.
