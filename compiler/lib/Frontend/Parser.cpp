@@ -22,6 +22,21 @@ uint32_t cursorOffset(std::string_view text, int cursorpos) {
   return offset;
 }
 
+// The first byte that does not start a well-formed UTF-8 sequence (lead byte and continuation
+// bytes; overlong forms are not looked for), if any.
+std::optional<uint32_t> invalidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return static_cast<uint32_t>(i);
+    for (size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return static_cast<uint32_t>(i);
+    }
+    i += length;
+  }
+  return std::nullopt;
+}
+
 // One run of libpg_query over a text: the text's statements, or the reported syntax error.
 class ParsedText {
  public:
@@ -34,10 +49,13 @@ class ParsedText {
     simdjson::dom::element tree;
     if (json_.parse(result_.parse_tree, std::strlen(result_.parse_tree)).get(tree) !=
         simdjson::SUCCESS) {
-      // libpg_query copies string constants into its JSON byte for byte.
-      diags.error(map_range(0, 0), simdjson::validate_utf8(text_.data(), text_.size())
-                                       ? "libpg_query produced an unreadable parse tree"
-                                       : "the query text is not valid UTF-8");
+      // libpg_query copies names and strings into its JSON byte for byte, and simdjson insists
+      // on UTF-8.
+      if (simdjson::validate_utf8(text_.data(), text_.size())) {
+        diags.error(map_range(0, 0), "libpg_query produced an unreadable parse tree");
+      } else {
+        diags.error(map_range(invalidUtf8(text_).value_or(0), 1), "the query text is not valid UTF-8");
+      }
       return;
     }
     for (pg::Json raw : pg::list(tree.get_object().value_unsafe(), "stmts")) {
@@ -83,7 +101,12 @@ class ParsedText {
     } else {
       range = map_range(offset, 0);
     }
-    diags.error(range, error.message);
+    // The message quotes the text at the error, which for an unterminated string or comment
+    // runs to the end of the input: keep its first line.
+    std::string message = error.message;
+    if (size_t newline = message.find('\n'); newline != std::string::npos)
+      message = message.substr(0, newline) + "...\"";
+    diags.error(range, std::move(message));
   }
 
   std::string text_;  // NUL-terminated for libpg_query

@@ -222,6 +222,16 @@ std::optional<size_t> TokenIndex::wordBefore(
   return std::nullopt;
 }
 
+std::optional<size_t> TokenIndex::wordFrom(
+    uint32_t offset, std::initializer_list<std::string_view> keywords) const {
+  auto first = firstFrom(offset);
+  if (!first) return std::nullopt;
+  for (size_t i = *first; i < tokens_.size(); ++i) {
+    if (isWordIn(i, keywords)) return i;
+  }
+  return std::nullopt;
+}
+
 uint32_t TokenIndex::clippedLength(uint32_t begin, uint32_t end) const {
   std::string_view covered = text_.substr(begin, end - begin);
   return static_cast<uint32_t>(std::min(covered.size(), covered.find('\n')));

@@ -35,9 +35,11 @@ class TokenIndex {
   // The first token that starts at or after `offset`, and the last that ends at or before it.
   std::optional<size_t> firstFrom(uint32_t offset) const;
   std::optional<size_t> lastBefore(uint32_t offset) const;
-  // The nearest token before `offset` that is one of `keywords`.
+  // The nearest token before `offset`, or from `offset` on, that is one of `keywords`.
   std::optional<size_t> wordBefore(uint32_t offset,
                                    std::initializer_list<std::string_view> keywords) const;
+  std::optional<size_t> wordFrom(uint32_t offset,
+                                 std::initializer_list<std::string_view> keywords) const;
 
   // Length of the token at `offset`; a name is taken with its dotted parts (`s.t`, `t.*`). Never
   // crosses a line end, so a multi-line string underlines only its first line. 0 if no token.

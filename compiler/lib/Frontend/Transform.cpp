@@ -39,6 +39,28 @@ int64_t firstLocation(pg::Json json) {
   return first;
 }
 
+// The largest "location" in the fields of `object` other than `skipped`, or -1.
+int64_t lastLocation(pg::Object object, std::string_view skipped = {}) {
+  int64_t last = -1;
+  for (auto [key, value] : object) {
+    if (key == skipped) continue;
+    int64_t location = -1;
+    pg::Object child;
+    simdjson::dom::array array;
+    if (key == "location") {
+      if (value.get(location) != simdjson::SUCCESS) location = -1;
+    } else if (value.get(child) == simdjson::SUCCESS) {
+      location = lastLocation(child);
+    } else if (value.get(array) == simdjson::SUCCESS) {
+      for (pg::Json item : array) {
+        if (item.get(child) == simdjson::SUCCESS) location = std::max(location, lastLocation(child));
+      }
+    }
+    last = std::max(last, location);
+  }
+  return last;
+}
+
 std::string joinNames(const std::vector<std::string> &names, std::string_view separator) {
   std::string result;
   for (const std::string &name : names) {
@@ -82,6 +104,14 @@ SourceRange Transformer::keywordBefore(int64_t before,
                                        const SourceRange &fallback) const {
   if (before < 0) return fallback;
   auto token = tokens_.wordBefore(static_cast<uint32_t>(before), keywords);
+  if (!token) return fallback;
+  return map_range_(tokens_[*token].begin, tokens_.span(*token, *token));
+}
+
+SourceRange Transformer::keywordFrom(int64_t from, std::initializer_list<std::string_view> keywords,
+                                     const SourceRange &fallback) const {
+  if (from < 0) return fallback;
+  auto token = tokens_.wordFrom(static_cast<uint32_t>(from), keywords);
   if (!token) return fallback;
   return map_range_(tokens_[*token].begin, tokens_.span(*token, *token));
 }
@@ -179,14 +209,12 @@ std::unique_ptr<ast::SelectStmt> Transformer::query(pg::Object select,
   if (auto count = pg::field(select, "limitCount")) stmt->limit = expr(*count, range);
   if (auto offset = pg::field(select, "limitOffset")) stmt->offset = expr(*offset, range);
   if (pg::string(select, "limitOption") == "LIMIT_OPTION_WITH_TIES")
-    error(range, "FETCH ... WITH TIES is not supported");
+    error(keywordFrom(firstLocation(*pg::field(select, "limitCount")), {"ties"}, range),
+          "FETCH ... WITH TIES is not supported");
+  // The locking clause has no location, and comes after everything else.
   if (!pg::list(select, "lockingClause").empty())
-    error(range, "FOR UPDATE and FOR SHARE are not supported");
-  if (auto into = pg::object(select, "intoClause"))
-    error(located(*pg::object(*into, "rel"), range), "SELECT INTO is not supported");
-  for (pg::Json window : pg::list(select, "windowClause")) {
-    error(located(pg::asNode(window)->fields, range), "window functions are not supported yet");
-  }
+    error(keywordFrom(lastLocation(select, "lockingClause"), {"for"}, range),
+          "FOR UPDATE and FOR SHARE are not supported");
   return stmt;
 }
 
@@ -205,6 +233,8 @@ void Transformer::plainSelect(pg::Object select, ast::SelectStmt &stmt) {
     select_item.alias = pg::string(target, "name");
     stmt.targets.push_back(std::move(select_item));
   }
+  if (auto into = pg::object(select, "intoClause"))
+    error(located(*pg::object(*into, "rel"), range), "SELECT INTO is not supported");
   for (pg::Json item : pg::list(select, "fromClause")) stmt.from.push_back(tableRef(item, range));
   if (auto where = pg::field(select, "whereClause")) stmt.where = expr(*where, range);
 
@@ -220,6 +250,10 @@ void Transformer::plainSelect(pg::Object select, ast::SelectStmt &stmt) {
     error(keywordBefore(firstLocation(pg::list(select, "groupClause").front()), {"distinct"}, range),
           "GROUP BY DISTINCT is not supported");
   if (auto having = pg::field(select, "havingClause")) stmt.having = expr(*having, range);
+  for (pg::Json window : pg::list(select, "windowClause")) {
+    error(keywordBefore(firstLocation(window), {"window"}, range),
+          "window functions are not supported yet");
+  }
   stmt.values = valuesRows(select, range);
 }
 
@@ -420,7 +454,6 @@ ExprPtr Transformer::unsupportedExpr(const pg::Node &node, const SourceRange &pa
       {"RowExpr", "row constructors are not supported"},
       {"GroupingFunc", "GROUPING() is not supported yet"},
       {"SetToDefault", "DEFAULT is not supported here"},
-      {"MultiAssignRef", "assigning several columns at once is not supported"},
       {"NamedArgExpr", "named arguments are not supported"},
       {"XmlExpr", "XML functions are not supported"},
       {"XmlSerialize", "XML functions are not supported"},
@@ -829,7 +862,8 @@ void Transformer::createTable(pg::Object node, ast::Statement &stmt, const Sourc
       column.name = pg::string(definition, "colname");
       column.range = located(definition, start);
       column.type = typeName(*pg::object(definition, "typeName"), column.range);
-      if (pg::field(definition, "collClause")) error(column.range, "COLLATE is not supported yet");
+      if (auto collate = pg::object(definition, "collClause"))
+        error(located(*collate, column.range), "COLLATE is not supported yet");
       for (pg::Json constraint_item : pg::list(definition, "constraints")) {
         pg::Object constraint = pg::asNode(constraint_item)->fields;
         std::string_view type = pg::string(constraint, "contype");
@@ -851,8 +885,9 @@ void Transformer::createTable(pg::Object node, ast::Statement &stmt, const Sourc
       } else if (type != "CONSTR_UNIQUE") {
         constraintError(type, range);
       }
-    } else {
-      error(firstTokenRange(item, start), "this table element is not supported");
+    } else {  // LIKE other_table
+      error(keywordBefore(firstLocation(item), {"like"}, start),
+            "CREATE TABLE ... (LIKE ...) is not supported");
     }
   }
   // PostgreSQL makes primary key columns NOT NULL.
@@ -930,7 +965,14 @@ void Transformer::update(pg::Object node, ast::Statement &stmt, const SourceRang
     SourceRange range = located(target, start);
     if (pg::field(target, "indirection"))
       error(range, "assigning to a field or subscript is not supported");
-    stmt.assignments.emplace_back(pg::string(target, "name"), expr(*pg::field(target, "val"), range));
+    pg::Json value = *pg::field(target, "val");
+    // SET (a, b) = (1, 2) comes as one target per column, each pointing at the source.
+    if (auto multiple = pg::asNode(value); multiple && multiple->is("MultiAssignRef")) {
+      if (pg::integer(multiple->fields, "colno") == 1)
+        error(range, "assigning several columns at once is not supported");
+      continue;
+    }
+    stmt.assignments.emplace_back(pg::string(target, "name"), expr(value, range));
   }
   if (auto where = pg::field(node, "whereClause")) stmt.where = expr(*where, start);
 }

@@ -52,6 +52,9 @@ class Transformer {
   // The nearest of `keywords` before offset `before`.
   SourceRange keywordBefore(int64_t before, std::initializer_list<std::string_view> keywords,
                             const SourceRange &fallback) const;
+  // The first of `keywords` at or after offset `from`.
+  SourceRange keywordFrom(int64_t from, std::initializer_list<std::string_view> keywords,
+                          const SourceRange &fallback) const;
   SourceRange queryRange(pg::Object select, const SourceRange &parent) const;
   SourceRange setOperatorRange(pg::Object right, const SourceRange &fallback) const;
   Diagnostic &error(const SourceRange &range, std::string message);

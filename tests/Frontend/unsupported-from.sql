@@ -1,0 +1,25 @@
+-- FROM items the AST cannot represent.
+-- RUN: not kiln-parse %s 2>&1 | FileCheck %s --check-prefix=ERR --strict-whitespace --match-full-lines
+
+select *
+from t,
+-- ERR:{{.*}}unsupported-from.sql:[[@LINE+3]]:3: error: LATERAL is not supported yet
+-- ERR-NEXT:  lateral (select t.a) as l,
+-- ERR-NEXT:  ^~~~~~~
+  lateral (select t.a) as l,
+-- ERR:{{.*}}unsupported-from.sql:[[@LINE+3]]:3: error: functions in FROM are not supported
+-- ERR-NEXT:  generate_series(1, 3),
+-- ERR-NEXT:  ^~~~~~~~~~~~~~~
+  generate_series(1, 3),
+-- ERR:{{.*}}unsupported-from.sql:[[@LINE+3]]:17: error: TABLESAMPLE is not supported
+-- ERR-NEXT:  u tablesample system (10),
+-- ERR-NEXT:                ^~~~~~
+  u tablesample system (10),
+-- ERR:{{.*}}unsupported-from.sql:[[@LINE+3]]:3: error: XMLTABLE is not supported
+-- ERR-NEXT:  xmltable('/a' passing x columns a int),
+-- ERR-NEXT:  ^~~~~~~~
+  xmltable('/a' passing x columns a int),
+-- ERR:{{.*}}unsupported-from.sql:[[@LINE+3]]:5: error: an alias for JOIN ... USING columns is not supported
+-- ERR-NEXT:  v join w using (k) as j
+-- ERR-NEXT:    ^~~~
+  v join w using (k) as j
