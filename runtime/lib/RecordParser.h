@@ -18,7 +18,7 @@ namespace kiln::runtime::detail {
 enum class ChangeOp { Insert, Delete, Upsert, Commit };
 
 struct ChangeRecord {
-  ChangeOp op = ChangeOp::Commit;
+  ChangeOp op = ChangeOp::Insert;
   int32_t source = -1;
   void *row = nullptr;  // the source's layout, allocated from the scratch arena
   int64_t weight = 1;   // as given; the sign of a delete is applied by the host

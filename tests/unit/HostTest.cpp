@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -427,6 +428,17 @@ TEST(HostOutput, UnknownSinkIsAnError) {
   HostOptions options;
   options.sink_paths = {{"nope", "-"}};
   EXPECT_THROW(Host(&kProgram, options), std::runtime_error);
+}
+
+TEST(AbiSymbols, NameEveryFunctionOfTheAbi) {
+  std::set<std::string_view> names;
+  for (const AbiSymbol &symbol : abiSymbols()) {
+    EXPECT_NE(symbol.address, nullptr) << symbol.name;
+    names.insert(symbol.name);
+  }
+  EXPECT_EQ(names.size(), 23u);  // the functions declared in abi.h
+  EXPECT_TRUE(names.contains("kiln_ht_insert"));
+  EXPECT_TRUE(names.contains("kiln_ms_max"));
 }
 
 // ---- The executable's command line ----

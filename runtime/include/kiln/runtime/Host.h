@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -100,6 +101,15 @@ class Host {
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Every function of abi.h by name. An embedder that JIT-compiles a program defines these symbols
+// in its JIT; referencing them here also keeps a static link from dropping the ones only
+// generated code calls.
+struct AbiSymbol {
+  const char *name;
+  void *address;
+};
+std::span<const AbiSymbol> abiSymbols();
 
 // PostgreSQL's message for a kiln_error_code ("division by zero", ...).
 std::string_view errorMessage(int32_t error_code);
