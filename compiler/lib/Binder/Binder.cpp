@@ -349,9 +349,12 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
     return nullptr;
   }
   bool nullable = expr->nullable;
-  if (expr->op == ExprOp::Literal && expr->literal.is_null) {
-    expr->type = target;
-    return expr;
+  if (expr->op == ExprOp::Literal) {
+    // Constants are converted now; a conversion that fails is left to run time, where
+    // PostgreSQL raises it too (only if the expression is evaluated).
+    std::string ignored;
+    if (std::optional<ir::Value> value = castLiteral(expr->literal, expr->type, target, ignored))
+      return ir::makeLiteral(std::move(*value), target);
   }
   ExprPtr cast = ir::makeCall(ExprOp::Cast, target, {}, location(range));
   cast->args.push_back(std::move(expr));
@@ -521,6 +524,13 @@ Bound Binder::arithmetic(const std::string &op, Bound left, Bound right, SourceR
     e->nullable = nullable;
     return {std::move(e), false};
   }
+  auto numberOrUnknown = [](const Bound &b) { return b.unknown || b.expr->type.isNumericLike(); };
+  if (!numberOrUnknown(left) || !numberOrUnknown(right)) {
+    error(range, "operator does not exist: " + (left.unknown ? std::string("unknown") : lt.sqlName()) + " " + op +
+                     " " + (right.unknown ? std::string("unknown") : rt.sqlName()))
+        .hint = "arithmetic needs numeric operands; add an explicit CAST";
+    return {};
+  }
   std::optional<Type> common = commonType({&left, &right}, range, "operator " + op);
   if (!common) return {};
   if (!common->isNumericLike()) {
@@ -531,8 +541,17 @@ Bound Binder::arithmetic(const std::string &op, Bound left, Bound right, SourceR
     return {};
   }
   Type operand_type = *common;
-  ExprPtr a = coerce(std::move(left), operand_type, range);
-  ExprPtr b = coerce(std::move(right), operand_type, range);
+  // NUMERIC operands keep their own scales and integers become NUMERIC with scale 0, as in
+  // PostgreSQL: the result scale then follows PostgreSQL's rules below.
+  auto operandType = [&](const Bound &operand) {
+    if (operand_type.kind != TypeKind::Numeric) return operand_type;
+    if (!operand.unknown && operand.expr->type.kind == TypeKind::Numeric) return operand.expr->type;
+    if (!operand.unknown && operand.expr->type.isInteger()) return Type::numeric(ir::kMaxNumericPrecision, 0);
+    return operand_type;
+  };
+  Type ta = operandType(left), tb = operandType(right);
+  ExprPtr a = coerce(std::move(left), ta, range);
+  ExprPtr b = coerce(std::move(right), tb, range);
   if (!a || !b) return {};
   Type result = operand_type;
   ExprOp kind = ExprOp::Add;
@@ -571,6 +590,8 @@ Bound Binder::comparison(ExprOp op, Bound left, Bound right, SourceRange range) 
   if (common->kind == TypeKind::Numeric) {
     if (!left.unknown && left.expr->type.kind == TypeKind::Numeric) lt = left.expr->type;
     if (!right.unknown && right.expr->type.kind == TypeKind::Numeric) rt = right.expr->type;
+    if (!left.unknown && left.expr->type.isInteger()) lt = Type::numeric(ir::kMaxNumericPrecision, 0);
+    if (!right.unknown && right.expr->type.isInteger()) rt = Type::numeric(ir::kMaxNumericPrecision, 0);
   }
   ExprPtr a = coerce(std::move(left), lt, range);
   ExprPtr b = coerce(std::move(right), rt, range);
@@ -1136,6 +1157,13 @@ plan::NodePtr Binder::makeJoin(FromItem &left, FromItem &right, std::vector<Expr
       shiftColumns(*conjunct, -left_width);
       right_filters.push_back(std::move(conjunct));
       continue;
+    }
+    if (conjunct->op == ExprOp::Eq && conjunct->args[0]->type.kind == TypeKind::Numeric &&
+        conjunct->args[0]->type != conjunct->args[1]->type) {
+      // Join keys are hashed, so both sides need one representation: the larger scale (exact).
+      int32_t scale = std::max(conjunct->args[0]->type.scale, conjunct->args[1]->type.scale);
+      Type key_type = Type::numeric(ir::kMaxNumericPrecision, scale);
+      for (ExprPtr &side : conjunct->args) side = castExpr(std::move(side), key_type, {});
     }
     if (conjunct->op == ExprOp::Eq && conjunct->args[0]->type == conjunct->args[1]->type) {
       std::set<int32_t> a, b;

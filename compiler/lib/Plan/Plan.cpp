@@ -50,7 +50,7 @@ class PlanPrinter {
 
  private:
   void printExprs(const char *label, const std::vector<ir::ExprPtr> &exprs) {
-    out_ << ' ' << label << " [";
+    out_ << ' ' << label << (*label ? " [" : "[");
     for (size_t i = 0; i < exprs.size(); ++i) out_ << (i ? ", " : "") << ir::printExpr(*exprs[i]);
     out_ << ']';
   }

@@ -48,9 +48,10 @@ std::optional<__int128> pow10(int32_t n) {
   return p;
 }
 
-// `n` at scale `from` as a NUMERIC of `to` (rounding half away from zero, as PostgreSQL does),
-// or nullopt if it does not fit `to`'s precision (a run-time error).
-std::optional<__int128> rescale(__int128 n, int32_t from, const Type &to) {
+// `n` at scale `from` as a NUMERIC of `to`, or nullopt if it does not fit `to`'s precision (a
+// run-time error). Dropping digits rounds half away from zero, as PostgreSQL's casts do, or
+// fails if `exact` (arithmetic results are exact in the type the binder gave them).
+std::optional<__int128> rescale(__int128 n, int32_t from, const Type &to, bool exact = false) {
   if (to.scale >= from) {
     auto factor = pow10(to.scale - from);
     if (!factor || __builtin_mul_overflow(n, *factor, &n)) return std::nullopt;
@@ -58,6 +59,7 @@ std::optional<__int128> rescale(__int128 n, int32_t from, const Type &to) {
     auto factor = pow10(from - to.scale);
     if (!factor) return std::nullopt;
     __int128 rest = n % *factor;
+    if (exact && rest != 0) return std::nullopt;
     n /= *factor;
     if ((rest < 0 ? -rest : rest) * 2 >= *factor) n += n < 0 || rest < 0 ? -1 : 1;
   }
@@ -190,7 +192,7 @@ ExprPtr foldArithmetic(const Expr &e) {
         break;
       default: return nullptr;  // division's result scale is PostgreSQL's own choice
     }
-    auto n = rescale(r, scale, e.type);
+    auto n = rescale(r, scale, e.type, /*exact=*/true);
     if (!n) return nullptr;
     return literalOf(e.type, [&](Value &v) { v.n = *n; });
   }

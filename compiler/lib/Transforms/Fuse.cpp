@@ -106,7 +106,9 @@ bool pushFilterBelowMap(Module &module, Op &map, Op &filter) {
   if (!source || !sameSchema(filter.schema, map.schema)) return false;
   bool passThrough = true;
   walkExpr(*filter.predicate, [&](const Expr &e) {
-    if (e.op == ExprOp::Column && map.exprs[e.column]->op != ExprOp::Column) passThrough = false;
+    if (e.op == ExprOp::Column &&
+        (e.column >= (int32_t)map.exprs.size() || map.exprs[e.column]->op != ExprOp::Column))
+      passThrough = false;
   });
   if (!passThrough) return false;
 
@@ -116,6 +118,7 @@ bool pushFilterBelowMap(Module &module, Op &map, Op &filter) {
   filter.schema = source->schema;
   replaceAllUses(module, filter.id, map.id);
   map.inputs = {filter.id};
+  map.append_only = map.append_only && filter.append_only;  // it now reads the filter
   moveBefore(module, filter, map);
   return true;
 }

@@ -1,4 +1,4 @@
-{{ config(materialized='index') }}
+{{ config(materialized='sink') }}
 -- Orders placed but not yet delivered, per customer, served for lookups by customer_id.
 select
     customer_id,
