@@ -1,0 +1,1165 @@
+/* Kiln's SQL standard library (interface and conventions: kiln/stdlib.h).
+ *
+ * Plain C11 so that it compiles to self-contained LLVM bitcode: the only dependencies are libc
+ * (memcpy, snprintf, strtod) and the compiler runtime (__int128 division).
+ *
+ * NUMERIC arithmetic has an __int128 fast path and an exact 256-bit slow path (u256 below): a
+ * product of two 38-digit values or a dividend scaled up by 10^38 fits in 256 bits, so every
+ * operation is computed exactly and rounded once, half away from zero, like PostgreSQL.
+ */
+#include "kiln/stdlib.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef __int128 i128;
+typedef unsigned __int128 u128;
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define SLOW __attribute__((noinline))
+#define NORETURN __attribute__((noreturn, cold, noinline))
+
+static NORETURN void raise_code(kiln_runtime *rt, int32_t code, int32_t loc) {
+  kiln_raise(rt, code, loc);
+}
+static NORETURN void overflow(kiln_runtime *rt, int32_t loc) {
+  kiln_raise(rt, KILN_ERR_NUMERIC_OVERFLOW, loc);
+}
+
+/* ======================================================================================== */
+/* Hashing and comparison                                                                   */
+/* ======================================================================================== */
+
+/* 64x64 -> 128-bit multiply folded to 64 bits (wyhash's "mum"). */
+static inline uint64_t mum(uint64_t a, uint64_t b) {
+  u128 r = (u128)a * b;
+  return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+static inline uint64_t rd8(const unsigned char *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+static inline uint64_t rd4(const unsigned char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+/* wyhash (final version 4) with a fixed seed, so hashes are stable across runs and builds. */
+uint64_t kiln_hash_bytes(const char *key, int64_t n) {
+  static const uint64_t S[4] = {0x2d358dccaa6c78a5ull, 0x8bb84b93962eacc9ull,
+                                0x4b33a62ed433d4a3ull, 0x4d5a2da51de1aa47ull};
+  const unsigned char *p = (const unsigned char *)key;
+  uint64_t len = (uint64_t)n, seed = 0x9E3779B97F4A7C15ull, a, b;
+  seed ^= mum(seed ^ S[0], S[1]);
+  if (LIKELY(len <= 16)) {
+    if (len >= 4) {
+      a = rd4(p) << 32 | rd4(p + ((len >> 3) << 2));
+      b = rd4(p + len - 4) << 32 | rd4(p + len - 4 - ((len >> 3) << 2));
+    } else if (len > 0) {
+      a = (uint64_t)p[0] << 16 | (uint64_t)p[len >> 1] << 8 | p[len - 1];
+      b = 0;
+    } else {
+      a = b = 0;
+    }
+  } else {
+    uint64_t i = len;
+    if (UNLIKELY(i > 48)) {
+      uint64_t s1 = seed, s2 = seed;
+      do {
+        seed = mum(rd8(p) ^ S[1], rd8(p + 8) ^ seed);
+        s1 = mum(rd8(p + 16) ^ S[2], rd8(p + 24) ^ s1);
+        s2 = mum(rd8(p + 32) ^ S[3], rd8(p + 40) ^ s2);
+        p += 48;
+        i -= 48;
+      } while (LIKELY(i > 48));
+      seed ^= s1 ^ s2;
+    }
+    while (UNLIKELY(i > 16)) {
+      seed = mum(rd8(p) ^ S[1], rd8(p + 8) ^ seed);
+      i -= 16;
+      p += 16;
+    }
+    a = rd8(p + i - 16);
+    b = rd8(p + i - 8);
+  }
+  a ^= S[1];
+  b ^= seed;
+  u128 r = (u128)a * b;
+  a = (uint64_t)r;
+  b = (uint64_t)(r >> 64);
+  return mum(a ^ S[0] ^ len, b ^ S[1]);
+}
+
+/* splitmix64's finalizer over (h ^ v): full avalanche, and chaining mix(mix(s, a), b) is
+ * order-sensitive because the finalizer is not linear. */
+uint64_t kiln_hash_mix(uint64_t h, uint64_t v) {
+  uint64_t x = (h ^ v) + 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+int32_t kiln_text_cmp(const char *a, int64_t la, const char *b, int64_t lb) {
+  int c = memcmp(a, b, (size_t)(la < lb ? la : lb));
+  if (c != 0) return c < 0 ? -1 : 1;
+  return (la > lb) - (la < lb);
+}
+
+int32_t kiln_text_eq(const char *a, int64_t la, const char *b, int64_t lb) {
+  return la == lb && memcmp(a, b, (size_t)la) == 0;
+}
+
+int32_t kiln_f64_cmp(double a, double b) {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  if (a == b) return 0; /* also -0 == 0, as in PostgreSQL */
+  return isnan(a) ? (isnan(b) ? 0 : 1) : -1;
+}
+
+/* ======================================================================================== */
+/* NUMERIC                                                                                  */
+/* ======================================================================================== */
+
+#define E19 ((u128)10000000000000000000ull)
+static const u128 P10[39] = {
+    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
+    1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
+    100000000000000ull, 1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+    1000000000000000000ull, 10000000000000000000ull, E19 * 10ull, E19 * 100ull, E19 * 1000ull,
+    E19 * 10000ull, E19 * 100000ull, E19 * 1000000ull, E19 * 10000000ull, E19 * 100000000ull,
+    E19 * 1000000000ull, E19 * 10000000000ull, E19 * 100000000000ull, E19 * 1000000000000ull,
+    E19 * 10000000000000ull, E19 * 100000000000000ull, E19 * 1000000000000000ull,
+    E19 * 10000000000000000ull, E19 * 100000000000000000ull, E19 * 1000000000000000000ull,
+    E19 * 10000000000000000000ull};
+#define MAX_DIGITS 38 /* NUMERIC values are below 10^38 in magnitude */
+
+static inline u128 uabs(i128 v) { return v < 0 ? -(u128)v : (u128)v; }
+static inline int32_t clamp_precision(int32_t p) { return p <= 0 || p > MAX_DIGITS ? MAX_DIGITS : p; }
+
+/* v *= 10^k for k >= 0; 0 if that overflows __int128. */
+static inline int upscale(i128 *v, int64_t k) {
+  if (k == 0 || *v == 0) return 1;
+  return k <= MAX_DIGITS && !__builtin_mul_overflow(*v, (i128)P10[k], v);
+}
+
+/* v at scale `from` -> scale `to`, rounding half away from zero; 0 on __int128 overflow. */
+static inline int shift_scale(i128 *v, int64_t from, int64_t to) {
+  if (to >= from) return upscale(v, to - from);
+  int64_t k = from - to;
+  if (k > MAX_DIGITS) {
+    *v = 0; /* |v| < 2^127 < 0.5 * 10^39 */
+    return 1;
+  }
+  u128 d = P10[k], m = uabs(*v), q = m / d, r = m % d;
+  q += r >= d - r; /* 2r >= d without overflowing */
+  *v = *v < 0 ? -(i128)q : (i128)q;
+  return 1;
+}
+
+/* shift_scale, then "numeric field overflow" unless |result| < 10^digits. */
+static inline i128 rescale(kiln_runtime *rt, i128 v, int64_t from, int64_t to, int32_t digits,
+                           int32_t loc) {
+  if (UNLIKELY(!shift_scale(&v, from, to) || uabs(v) >= P10[digits])) overflow(rt, loc);
+  return v;
+}
+
+/* ---- 256-bit unsigned magnitudes for the exact slow paths ---- */
+
+typedef struct {
+  uint64_t w[4]; /* little-endian 64-bit limbs */
+} u256;
+
+static u256 u256_of(u128 v) {
+  u256 r = {{(uint64_t)v, (uint64_t)(v >> 64), 0, 0}};
+  return r;
+}
+static int u256_is_zero(const u256 *x) { return !(x->w[0] | x->w[1] | x->w[2] | x->w[3]); }
+static int u256_cmp(const u256 *a, const u256 *b) {
+  for (int i = 3; i >= 0; --i)
+    if (a->w[i] != b->w[i]) return a->w[i] < b->w[i] ? -1 : 1;
+  return 0;
+}
+/* a += b; returns the carry out. */
+static int u256_add(u256 *a, const u256 *b) {
+  uint64_t carry = 0;
+  for (int i = 0; i < 4; ++i) {
+    u128 t = (u128)a->w[i] + b->w[i] + carry;
+    a->w[i] = (uint64_t)t;
+    carry = (uint64_t)(t >> 64);
+  }
+  return carry != 0;
+}
+/* a -= b modulo 2^256. */
+static void u256_sub(u256 *a, const u256 *b) {
+  uint64_t borrow = 0;
+  for (int i = 0; i < 4; ++i) {
+    uint64_t x = a->w[i], y = b->w[i];
+    a->w[i] = x - y - borrow;
+    borrow = (x < y) | ((x == y) & borrow);
+  }
+}
+/* x *= m; returns nonzero on overflow. */
+static int u256_mul64(u256 *x, uint64_t m) {
+  u128 carry = 0;
+  for (int i = 0; i < 4; ++i) {
+    u128 t = (u128)x->w[i] * m + carry;
+    x->w[i] = (uint64_t)t;
+    carry = t >> 64;
+  }
+  return carry != 0;
+}
+/* x /= d; returns the remainder. */
+static uint64_t u256_div64(u256 *x, uint64_t d) {
+  u128 rem = 0;
+  for (int i = 3; i >= 0; --i) {
+    u128 cur = rem << 64 | x->w[i];
+    x->w[i] = (uint64_t)(cur / d);
+    rem = cur % d;
+  }
+  return (uint64_t)rem;
+}
+/* x *= 10^k (k >= 0); returns nonzero on overflow. */
+static int u256_mul_pow10(u256 *x, int64_t k) {
+  if (u256_is_zero(x)) return 0;
+  if (k > 78) return 1; /* 10^78 > 2^256 */
+  for (; k > 0; k -= 19)
+    if (u256_mul64(x, (uint64_t)P10[k > 19 ? 19 : k])) return 1;
+  return 0;
+}
+/* round(x / 10^k) half away from zero, k >= 1: floor(x / 10^(k-1)), then the last digit
+ * decides the rounding. */
+static u256 u256_div_pow10_round(u256 x, int64_t k) {
+  if (k > 78) return u256_of(0); /* x < 2^256 < 0.5 * 10^78 */
+  for (int64_t j = k - 1; j > 0; j -= 19) u256_div64(&x, (uint64_t)P10[j > 19 ? 19 : j]);
+  if (u256_div64(&x, 10) >= 5) {
+    u256 one = u256_of(1);
+    u256_add(&x, &one);
+  }
+  return x;
+}
+static u256 u256_mul128(u128 a, u128 b) {
+  uint64_t x[2] = {(uint64_t)a, (uint64_t)(a >> 64)}, y[2] = {(uint64_t)b, (uint64_t)(b >> 64)};
+  u256 r = {{0, 0, 0, 0}};
+  for (int i = 0; i < 2; ++i) {
+    u128 carry = 0;
+    for (int j = 0; j < 2; ++j) {
+      u128 t = (u128)x[i] * y[j] + r.w[i + j] + carry;
+      r.w[i + j] = (uint64_t)t;
+      carry = t >> 64;
+    }
+    r.w[i + 2] = (uint64_t)carry;
+  }
+  return r;
+}
+/* Binary long division: q = n / d, r = n % d (d != 0). Only on slow paths. */
+static void u256_divmod(const u256 *n, const u256 *d, u256 *q, u256 *r) {
+  *q = u256_of(0);
+  *r = u256_of(0);
+  int top = 255;
+  while (top >= 0 && !((n->w[top / 64] >> (top % 64)) & 1)) --top;
+  for (int i = top; i >= 0; --i) {
+    /* r = 2r + bit; r < d, so when 2r leaves 256 bits it certainly exceeds d and the modular
+     * subtraction below still yields the right remainder. */
+    uint64_t out = r->w[3] >> 63;
+    for (int j = 3; j > 0; --j) r->w[j] = r->w[j] << 1 | r->w[j - 1] >> 63;
+    r->w[0] = r->w[0] << 1 | ((n->w[i / 64] >> (i % 64)) & 1);
+    if (out || u256_cmp(r, d) >= 0) {
+      u256_sub(r, d);
+      q->w[i / 64] |= (uint64_t)1 << (i % 64);
+    }
+  }
+}
+
+/* (neg ? -m : m) at scale `from` -> scale `to`, rounded, checked against 10^38. */
+static i128 finish(kiln_runtime *rt, int neg, u256 m, int64_t from, int64_t to, int32_t loc) {
+  if (to >= from) {
+    if (u256_mul_pow10(&m, to - from)) overflow(rt, loc);
+  } else {
+    m = u256_div_pow10_round(m, from - to);
+  }
+  if (m.w[2] | m.w[3]) overflow(rt, loc);
+  u128 v = (u128)m.w[1] << 64 | m.w[0];
+  if (v >= P10[MAX_DIGITS]) overflow(rt, loc);
+  return neg ? -(i128)v : (i128)v;
+}
+
+/* a + (negate_b ? -b : b) exactly. Exact unless aligning the scales takes more than 256 bits,
+ * which needs scales more than ~38 apart; that raises overflow. */
+static SLOW i128 addsub_slow(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb,
+                             int negate_b, int32_t rs, int32_t loc) {
+  int64_t sc = sa > sb ? sa : sb;
+  int na = a < 0, nb = (b < 0) ^ negate_b, neg = na;
+  u256 x = u256_of(uabs(a)), y = u256_of(uabs(b));
+  if (u256_mul_pow10(&x, sc - sa) || u256_mul_pow10(&y, sc - sb)) overflow(rt, loc);
+  if (na == nb) {
+    if (u256_add(&x, &y)) overflow(rt, loc);
+  } else if (u256_cmp(&x, &y) >= 0) {
+    u256_sub(&x, &y);
+  } else {
+    u256_sub(&y, &x);
+    x = y;
+    neg = nb;
+  }
+  return finish(rt, neg, x, sc, rs, loc);
+}
+
+i128 kiln_numeric_add(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t rs,
+                      int32_t loc) {
+  int32_t sc = sa > sb ? sa : sb;
+  i128 x = a, y = b, s;
+  if (LIKELY(upscale(&x, sc - sa) && upscale(&y, sc - sb) && !__builtin_add_overflow(x, y, &s)))
+    return rescale(rt, s, sc, rs, MAX_DIGITS, loc);
+  return addsub_slow(rt, a, sa, b, sb, 0, rs, loc);
+}
+
+i128 kiln_numeric_sub(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t rs,
+                      int32_t loc) {
+  int32_t sc = sa > sb ? sa : sb;
+  i128 x = a, y = b, s;
+  if (LIKELY(upscale(&x, sc - sa) && upscale(&y, sc - sb) && !__builtin_sub_overflow(x, y, &s)))
+    return rescale(rt, s, sc, rs, MAX_DIGITS, loc);
+  return addsub_slow(rt, a, sa, b, sb, 1, rs, loc);
+}
+
+i128 kiln_numeric_mul(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t rs,
+                      int32_t loc) {
+  int64_t ps = (int64_t)sa + sb; /* scale of the exact product */
+  i128 p;
+  if (LIKELY(!__builtin_mul_overflow(a, b, &p))) return rescale(rt, p, ps, rs, MAX_DIGITS, loc);
+  return finish(rt, (a < 0) != (b < 0), u256_mul128(uabs(a), uabs(b)), ps, rs, loc);
+}
+
+/* |a| * 10^k / |b| (k = rs + sb - sa) in 256 bits. A dividend that overflows 256 bits means a
+ * quotient >= 2^256 / 2^127 (overflow); a divisor that does means a quotient < 0.5 (zero). */
+static SLOW i128 div_slow(kiln_runtime *rt, u128 ua, u128 ub, int neg, int64_t k, int32_t loc) {
+  u256 n = u256_of(ua), d = u256_of(ub), q, r;
+  if (k >= 0) {
+    if (u256_mul_pow10(&n, k)) overflow(rt, loc);
+  } else if (u256_mul_pow10(&d, -k)) {
+    return 0;
+  }
+  u256_divmod(&n, &d, &q, &r);
+  u256 rest = d;
+  u256_sub(&rest, &r);
+  if (u256_cmp(&r, &rest) >= 0) { /* 2r >= d: round away from zero */
+    u256 one = u256_of(1);
+    u256_add(&q, &one);
+  }
+  return finish(rt, neg, q, 0, 0, loc);
+}
+
+i128 kiln_numeric_div(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t rs,
+                      int32_t loc) {
+  if (UNLIKELY(b == 0)) raise_code(rt, KILN_ERR_DIVISION_BY_ZERO, loc);
+  /* a / 10^sa / (b / 10^sb) * 10^rs = a * 10^k / b */
+  int64_t k = (int64_t)rs + sb - sa;
+  u128 ua = uabs(a), ub = uabs(b), n;
+  int neg = (a < 0) != (b < 0);
+  if (LIKELY(k >= 0 && k <= MAX_DIGITS && !__builtin_mul_overflow(ua, P10[k], &n))) {
+    u128 q = n / ub, r = n % ub;
+    q += r >= ub - r;
+    if (UNLIKELY(q >= P10[MAX_DIGITS])) overflow(rt, loc);
+    return neg ? -(i128)q : (i128)q;
+  }
+  return div_slow(rt, ua, ub, neg, k, loc);
+}
+
+/* PostgreSQL: a - trunc(a / b) * b at scale max(sa, sb), so the result has a's sign. */
+i128 kiln_numeric_mod(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t rs,
+                      int32_t loc) {
+  if (UNLIKELY(b == 0)) raise_code(rt, KILN_ERR_DIVISION_BY_ZERO, loc);
+  int32_t sc = sa > sb ? sa : sb;
+  i128 x = a, y = b;
+  if (LIKELY(upscale(&x, sc - sa) && upscale(&y, sc - sb))) {
+    u128 r = uabs(x) % uabs(y);
+    return rescale(rt, a < 0 ? -(i128)r : (i128)r, sc, rs, MAX_DIGITS, loc);
+  }
+  u256 n = u256_of(uabs(a)), d = u256_of(uabs(b)), q, r;
+  if (u256_mul_pow10(&n, sc - sa) || u256_mul_pow10(&d, sc - sb)) overflow(rt, loc);
+  u256_divmod(&n, &d, &q, &r);
+  return finish(rt, a < 0, r, sc, rs, loc);
+}
+
+i128 kiln_numeric_rescale(kiln_runtime *rt, i128 v, int32_t from, int32_t to, int32_t precision,
+                          int32_t loc) {
+  return rescale(rt, v, from, to, clamp_precision(precision), loc);
+}
+
+i128 kiln_numeric_round(kiln_runtime *rt, i128 v, int32_t from, int32_t digits, int32_t to,
+                        int32_t mode, int32_t loc) {
+  int64_t k = (int64_t)from - digits; /* digits to drop */
+  if (k <= 0) return rescale(rt, v, from, to, MAX_DIGITS, loc);
+  i128 q = 0, r = v; /* k > 38: every digit goes, |v| < 0.5 * 10^k */
+  if (k <= MAX_DIGITS) {
+    q = v / (i128)P10[k];
+    r = v % (i128)P10[k];
+  }
+  switch (mode) {
+    case 0:
+      if (k <= MAX_DIGITS && uabs(r) >= P10[k] - uabs(r)) q += v < 0 ? -1 : 1;
+      break;
+    case 2: q -= r < 0; break;
+    case 3: q += r > 0; break;
+    default: break; /* 1: trunc */
+  }
+  return rescale(rt, q, digits, to, MAX_DIGITS, loc);
+}
+
+i128 kiln_numeric_accumulate(kiln_runtime *rt, i128 acc, i128 v, int64_t weight, int32_t loc) {
+  i128 t, r;
+  if (UNLIKELY(__builtin_mul_overflow(v, (i128)weight, &t) || __builtin_add_overflow(acc, t, &r) ||
+               uabs(r) >= P10[MAX_DIGITS]))
+    overflow(rt, loc);
+  return r;
+}
+
+int32_t kiln_numeric_cmp(i128 a, int32_t sa, i128 b, int32_t sb) {
+  int32_t sc = sa > sb ? sa : sb;
+  i128 x = a, y = b;
+  /* Different signs or a zero: the raw values order correctly whatever the scales. */
+  if (sa == sb || (a < 0) != (b < 0) || a == 0 || b == 0 ||
+      (upscale(&x, sc - sa) && upscale(&y, sc - sb)))
+    return (x > y) - (x < y);
+  u256 ma = u256_of(uabs(a)), mb = u256_of(uabs(b));
+  /* Only the operand with the smaller scale grows; if it leaves 256 bits it is the larger. */
+  int c = u256_mul_pow10(&ma, sc - sa) ? 1 : u256_mul_pow10(&mb, sc - sb) ? -1 : u256_cmp(&ma, &mb);
+  return a < 0 ? -c : c;
+}
+
+/* ======================================================================================== */
+/* Decimal text helpers                                                                     */
+/* ======================================================================================== */
+
+static inline int is_space(char c) { /* what PostgreSQL's input functions skip (isspace, "C") */
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
+static inline char fold(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
+
+/* Writes the decimal digits of m ending at `end`; returns the first digit. */
+static char *u128_digits(u128 m, char *end) {
+  char *p = end;
+  while (m > UINT64_MAX) { /* 19 digits at a time: two 128-bit divisions instead of 38 */
+    uint64_t chunk = (uint64_t)(m % E19);
+    m /= E19;
+    for (int i = 0; i < 19; ++i, chunk /= 10) *--p = (char)('0' + chunk % 10);
+  }
+  uint64_t low = (uint64_t)m;
+  do *--p = (char)('0' + low % 10);
+  while (low /= 10);
+  return p;
+}
+
+static char *scratch(kiln_runtime *rt, int64_t n) { return (char *)kiln_scratch(rt, n > 0 ? n : 1); }
+static void set_copy(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
+  char *q = scratch(rt, n);
+  memcpy(q, p, (size_t)n);
+  out->ptr = q;
+  out->len = n;
+}
+static void set_static(const char *p, kiln_str *out) {
+  out->ptr = p;
+  out->len = (int64_t)strlen(p);
+}
+
+/* Parses [space][sign]digits[.digits][(e|E)[sign]digits][space] into the value times 10^scale,
+ * rounded half away from zero. The text is D * 10^E for the integer D made of all the digits, so
+ * the result is D * 10^(E + scale): the digits above the rounding position are kept and the next
+ * one rounds. Returns 0, KILN_ERR_INVALID_TEXT_CAST or KILN_ERR_NUMERIC_OVERFLOW (>= 10^precision). */
+static int parse_decimal(const char *s, int64_t n, int32_t scale, int32_t precision, i128 *out) {
+  int64_t i = 0, end = n;
+  while (i < end && is_space(s[i])) ++i;
+  while (end > i && is_space(s[end - 1])) --end;
+  int neg = 0;
+  if (i < end && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  int64_t int_begin = i;
+  while (i < end && is_digit(s[i])) ++i;
+  int64_t int_end = i, frac_begin = i, frac_end = i;
+  if (i < end && s[i] == '.') {
+    frac_begin = ++i;
+    while (i < end && is_digit(s[i])) ++i;
+    frac_end = i;
+  }
+  if (int_end == int_begin && frac_end == frac_begin) return KILN_ERR_INVALID_TEXT_CAST;
+  int64_t exponent = 0;
+  if (i < end && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    int eneg = 0;
+    if (i < end && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
+    int64_t exp_begin = i;
+    for (; i < end && is_digit(s[i]); ++i)
+      if ((exponent = exponent * 10 + (s[i] - '0')) > 1000000) exponent = 1000000; /* saturate */
+    if (i == exp_begin) return KILN_ERR_INVALID_TEXT_CAST;
+    if (eneg) exponent = -exponent;
+  }
+  if (i != end) return KILN_ERR_INVALID_TEXT_CAST;
+
+  const u128 limit = P10[precision - 1]; /* appending a digit to >= 10^(p-1) reaches 10^p */
+  int64_t nfrac = frac_end - frac_begin, total = (int_end - int_begin) + nfrac;
+  int64_t shift = exponent - nfrac + scale; /* result = D * 10^shift */
+  int64_t keep = shift >= 0 ? total : total + shift;
+  u128 m = 0;
+  int round_digit = 0;
+  for (int64_t idx = 0; idx < total && idx <= keep; ++idx) {
+    int64_t pos = idx < int_end - int_begin ? int_begin + idx : frac_begin + (idx - (int_end - int_begin));
+    int digit = s[pos] - '0';
+    if (idx == keep) {
+      round_digit = digit;
+    } else {
+      if (m >= limit) return KILN_ERR_NUMERIC_OVERFLOW;
+      m = m * 10 + (u128)digit;
+    }
+  }
+  for (int64_t z = 0; z < shift && m != 0; ++z) {
+    if (m >= limit) return KILN_ERR_NUMERIC_OVERFLOW;
+    m *= 10;
+  }
+  if (round_digit >= 5 && ++m >= P10[precision]) return KILN_ERR_NUMERIC_OVERFLOW;
+  *out = neg ? -(i128)m : (i128)m;
+  return 0;
+}
+
+/* ======================================================================================== */
+/* Conversions                                                                              */
+/* ======================================================================================== */
+
+static const double P10D[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Correctly rounded, as PostgreSQL's (numeric_out + strtod). One IEEE operation on exact operands
+ * rounds once; everything else goes through strtod. */
+double kiln_numeric_to_f64(i128 v, int32_t scale) {
+  if (uabs(v) <= ((u128)1 << 53)) {
+    if (scale >= 0 && scale <= 22) return (double)(int64_t)v / P10D[scale];
+    if (scale < 0 && scale >= -22) return (double)(int64_t)v * P10D[-scale];
+  }
+  char buf[64], *end = buf + sizeof buf - 1;
+  *end = '\0';
+  int e = -scale; /* digits "e" exponent */
+  char *p = end;
+  do *--p = (char)('0' + (e < 0 ? -(e % 10) : e % 10));
+  while (e /= 10);
+  if (scale > 0) *--p = '-';
+  *--p = 'e';
+  p = u128_digits(uabs(v), p);
+  if (v < 0) *--p = '-';
+  return strtod(p, NULL);
+}
+
+/* PostgreSQL's float8_numeric: the value printed with 15 significant digits ("%.15g"), then
+ * rounded to the scale. */
+i128 kiln_f64_to_numeric(kiln_runtime *rt, double v, int32_t scale, int32_t precision,
+                         int32_t loc) {
+  if (UNLIKELY(!isfinite(v))) overflow(rt, loc);
+  precision = clamp_precision(precision);
+  if (fabs(v) < 1e15 && v == (double)(int64_t)v) /* integers of <= 15 digits print exactly */
+    return rescale(rt, (int64_t)v, 0, scale, precision, loc);
+  char buf[32];
+  int len = snprintf(buf, sizeof buf, "%.15g", v);
+  i128 out;
+  if (parse_decimal(buf, len, scale, precision, &out) != 0) overflow(rt, loc);
+  return out;
+}
+
+int64_t kiln_numeric_to_int(kiln_runtime *rt, i128 v, int32_t scale, int64_t lo, int64_t hi,
+                            int32_t code, int32_t loc) {
+  if (UNLIKELY(!shift_scale(&v, scale, 0) || v < lo || v > hi)) raise_code(rt, code, loc);
+  return (int64_t)v;
+}
+
+/* rint() without libm: adding and subtracting 2^52 rounds to an integer in the current rounding
+ * mode (nearest, ties to even); doubles of magnitude >= 2^52, NaN and infinities are integral. */
+static inline double round_even(double x) {
+  const double two52 = 4503599627370496.0;
+  return fabs(x) < two52 ? copysign(fabs(x) + two52 - two52, x) : x;
+}
+
+int64_t kiln_f64_to_int(kiln_runtime *rt, double v, int64_t lo, int64_t hi, int32_t code,
+                        int32_t loc) {
+  double r = round_even(v);
+  /* NaN fails the comparisons; 2^63 is the first double above INT64_MAX. */
+  if (UNLIKELY(!(r >= (double)lo && r < 9223372036854775808.0) || (int64_t)r < lo ||
+               (int64_t)r > hi))
+    raise_code(rt, code, loc);
+  return (int64_t)r;
+}
+
+/* ---- text output ---- */
+
+void kiln_text_from_i64(kiln_runtime *rt, int64_t v, kiln_str *out) {
+  char buf[24], *end = buf + sizeof buf;
+  char *p = u128_digits(v < 0 ? -(uint64_t)v : (uint64_t)v, end);
+  if (v < 0) *--p = '-';
+  set_copy(rt, p, end - p, out);
+}
+
+/* Shortest significant digits of a finite double that read back as the same double (what
+ * PostgreSQL's Ryu-based float8out prints), trailing zeros removed, and the decimal exponent of
+ * the first digit. If a string of <= 15 digits round-trips, the correctly rounded 15-digit one
+ * is that string padded with zeros (the double's rounding interval is far narrower than the
+ * 15-digit grid), so 15, 16 and 17 digits are the only lengths to try. Subnormals have fewer
+ * significant bits, hence wider intervals: they try every length. */
+static int shortest_digits(double v, char *digits, int *exp10) {
+  char buf[48];
+  for (int prec = fabs(v) < 2.2250738585072014e-308 ? 0 : 14;; ++prec) {
+    snprintf(buf, sizeof buf, "%.*e", prec, fabs(v));
+    int nd = 0, e;
+    for (const char *q = buf; *q != 'e'; ++q)
+      if (is_digit(*q)) digits[nd++] = *q;
+    e = atoi(strchr(buf, 'e') + 1);
+    int ok = strtod(buf, NULL) == fabs(v);
+    if (!ok && prec == 15) {
+      /* At a power of two the rounding interval reaches twice as far above the value as below,
+       * so the 16-digit string just above the nearest one may round-trip when it does not. */
+      char up[48], bumped[17];
+      memcpy(bumped, digits, 16);
+      int i = 15, be = e;
+      while (i >= 0 && bumped[i] == '9') bumped[i--] = '0';
+      if (i >= 0) {
+        ++bumped[i];
+      } else {
+        bumped[0] = '1';
+        ++be;
+      }
+      snprintf(up, sizeof up, "%c.%.15se%d", bumped[0], bumped + 1, be);
+      if (strtod(up, NULL) == fabs(v)) {
+        memcpy(digits, bumped, 16);
+        e = be;
+        ok = 1;
+      }
+    }
+    if (ok || prec == 16) {
+      while (nd > 1 && digits[nd - 1] == '0') --nd;
+      *exp10 = e;
+      return nd;
+    }
+  }
+}
+
+void kiln_text_from_f64(kiln_runtime *rt, double v, kiln_str *out) {
+  if (!isfinite(v)) {
+    set_static(isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity", out);
+    return;
+  }
+  char digits[20], buf[40];
+  int e, nd = shortest_digits(v, digits, &e), n = 0;
+  if (signbit(v)) buf[n++] = '-';
+  if (e < -4 || e >= 15) { /* 1.5e-05, 1e+20 */
+    buf[n++] = digits[0];
+    if (nd > 1) {
+      buf[n++] = '.';
+      memcpy(buf + n, digits + 1, (size_t)nd - 1);
+      n += nd - 1;
+    }
+    n += snprintf(buf + n, sizeof buf - (size_t)n, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+  } else if (e < 0) { /* 0.00015 */
+    buf[n++] = '0';
+    buf[n++] = '.';
+    for (int i = -1; i > e; --i) buf[n++] = '0';
+    memcpy(buf + n, digits, (size_t)nd);
+    n += nd;
+  } else { /* 1500, 1.5 */
+    for (int i = 0; i < nd || i <= e; ++i) {
+      if (i == e + 1) buf[n++] = '.';
+      buf[n++] = i < nd ? digits[i] : '0';
+    }
+  }
+  set_copy(rt, buf, n, out);
+}
+
+void kiln_text_from_numeric(kiln_runtime *rt, i128 v, int32_t scale, kiln_str *out) {
+  char buf[40], *end = buf + sizeof buf;
+  char *d = u128_digits(uabs(v), end);
+  int64_t nd = end - d, neg = v < 0;
+  if (scale <= 0) { /* a negative scale stores the value divided by 10^-scale */
+    int64_t zeros = v != 0 ? -(int64_t)scale : 0, len = neg + nd + zeros;
+    char *p = scratch(rt, len), *q = p;
+    if (neg) *q++ = '-';
+    memcpy(q, d, (size_t)nd);
+    memset(q + nd, '0', (size_t)zeros);
+    out->ptr = p;
+    out->len = len;
+    return;
+  }
+  int64_t int_digits = nd > scale ? nd - scale : 1, len = neg + int_digits + 1 + scale;
+  char *p = scratch(rt, len), *q = p;
+  if (neg) *q++ = '-';
+  if (nd > scale) {
+    memcpy(q, d, (size_t)int_digits);
+    q += int_digits;
+    *q++ = '.';
+    memcpy(q, d + int_digits, (size_t)scale);
+  } else { /* 0.0042 */
+    *q++ = '0';
+    *q++ = '.';
+    memset(q, '0', (size_t)(scale - nd));
+    memcpy(q + scale - nd, d, (size_t)nd);
+  }
+  out->ptr = p;
+  out->len = len;
+}
+
+void kiln_text_from_bool(kiln_runtime *rt, int32_t v, kiln_str *out) {
+  (void)rt;
+  set_static(v ? "true" : "false", out);
+}
+
+/* ---- dates (days since 2000-01-01, proleptic Gregorian; Howard Hinnant's algorithms) ---- */
+
+#define EPOCH_OFFSET 10957 /* 2000-01-01 - 1970-01-01 in days */
+#define MICROS_PER_DAY 86400000000ll
+
+static int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468 - EPOCH_OFFSET;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+  z += 719468 + EPOCH_OFFSET;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+static int days_in_month(int64_t y, int m) {
+  static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return dim[m - 1] + (m == 2 && leap);
+}
+
+static int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return q - ((a % b != 0) & ((a < 0) != (b < 0)));
+}
+
+/* Writes "n" zero-padded to `width` digits at p; returns the end. */
+static char *put_num(char *p, int64_t n, int width) {
+  char tmp[24], *end = tmp + sizeof tmp, *d = u128_digits((u128)n, end);
+  for (int64_t pad = width - (end - d); pad > 0; --pad) *p++ = '0';
+  memcpy(p, d, (size_t)(end - d));
+  return p + (end - d);
+}
+
+/* YYYY-MM-DD of a day; years <= 0 print as 1 - year with *bc set, like PostgreSQL. */
+static char *put_ymd(char *p, int64_t days, int *bc) {
+  int64_t y;
+  int m, d;
+  civil_from_days(days, &y, &m, &d);
+  *bc = y <= 0;
+  p = put_num(p, *bc ? 1 - y : y, 4);
+  *p++ = '-';
+  p = put_num(p, m, 2);
+  *p++ = '-';
+  return put_num(p, d, 2);
+}
+
+void kiln_text_from_date(kiln_runtime *rt, int32_t days, kiln_str *out) {
+  char buf[32], *p;
+  int bc;
+  p = put_ymd(buf, days, &bc);
+  if (bc) {
+    memcpy(p, " BC", 3);
+    p += 3;
+  }
+  set_copy(rt, buf, p - buf, out);
+}
+
+void kiln_text_from_timestamp(kiln_runtime *rt, int64_t micros, kiln_str *out) {
+  /* floor division: an instant before the epoch still has a positive time of day */
+  int64_t days = floor_div(micros, MICROS_PER_DAY), t = micros - days * MICROS_PER_DAY;
+  int64_t secs = t / 1000000, frac = t % 1000000;
+  char buf[48], *p;
+  int bc;
+  p = put_ymd(buf, days, &bc);
+  *p++ = ' ';
+  p = put_num(p, secs / 3600, 2);
+  *p++ = ':';
+  p = put_num(p, secs / 60 % 60, 2);
+  *p++ = ':';
+  p = put_num(p, secs % 60, 2);
+  if (frac != 0) { /* .5, .000001: trailing zeros trimmed */
+    int width = 6;
+    while (frac % 10 == 0) frac /= 10, --width;
+    *p++ = '.';
+    p = put_num(p, frac, width);
+  }
+  if (bc) {
+    memcpy(p, " BC", 3);
+    p += 3;
+  }
+  set_copy(rt, buf, p - buf, out);
+}
+
+/* ---- text input ---- */
+
+int64_t kiln_text_to_int(kiln_runtime *rt, const char *s, int64_t n, int64_t lo, int64_t hi,
+                         int32_t code, int32_t loc) {
+  /* Like PostgreSQL's pg_strtoint: overflow is reported as soon as the digits pass the limit,
+   * before any trailing garbage is looked at. */
+  int64_t i = 0;
+  while (i < n && is_space(s[i])) ++i;
+  int neg = 0;
+  if (i < n && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  if (i >= n || !is_digit(s[i])) raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
+  uint64_t bound = neg ? (lo < 0 ? -(uint64_t)lo : 0) : (hi > 0 ? (uint64_t)hi : 0), m = 0;
+  for (; i < n && is_digit(s[i]); ++i) {
+    uint64_t digit = (uint64_t)(s[i] - '0');
+    if (digit > bound || m > (bound - digit) / 10) raise_code(rt, code, loc);
+    m = m * 10 + digit;
+  }
+  while (i < n && is_space(s[i])) ++i;
+  if (i != n) raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
+  int64_t v = neg ? (int64_t)(0 - m) : (int64_t)m;
+  if (v < lo || v > hi) raise_code(rt, code, loc); /* bounds of the same sign, e.g. lo > 0 */
+  return v;
+}
+
+static int starts_with_ci(const char *s, int64_t n, const char *word) {
+  int64_t len = (int64_t)strlen(word);
+  if (n < len) return 0;
+  for (int64_t i = 0; i < len; ++i)
+    if (fold(s[i]) != word[i]) return 0;
+  return 1;
+}
+
+/* PostgreSQL's float8in: strtod plus its own spellings of NaN and infinity, whitespace on both
+ * sides, and an error for results that overflow to infinity or underflow to zero. */
+double kiln_text_to_f64(kiln_runtime *rt, const char *s, int64_t n, int32_t loc) {
+  char small[64], *buf = n < (int64_t)sizeof small ? small : scratch(rt, n + 1);
+  memcpy(buf, s, (size_t)n);
+  buf[n] = '\0';
+  char *p = buf, *end;
+  while (*p && is_space(*p)) ++p;
+  errno = 0;
+  double v = strtod(p, &end);
+  if (end == p || errno != 0) {
+    int64_t rest = n - (p - buf);
+    static const struct {
+      const char *word;
+      double value;
+    } special[] = {{"nan", NAN},          {"infinity", INFINITY}, {"+infinity", INFINITY},
+                   {"-infinity", -INFINITY}, {"inf", INFINITY},      {"+inf", INFINITY},
+                   {"-inf", -INFINITY}};
+    int found = 0;
+    for (size_t k = 0; k < sizeof special / sizeof special[0] && !found; ++k)
+      if (starts_with_ci(p, rest, special[k].word)) {
+        v = special[k].value;
+        end = p + strlen(special[k].word);
+        found = 1;
+      }
+    if (!found) {
+      if (errno == ERANGE && (v == 0.0 || isinf(v)))
+        raise_code(rt, KILN_ERR_FLOAT_OUT_OF_RANGE, loc);
+      if (errno != ERANGE || end == p) raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
+    }
+  }
+  while (end < buf + n && is_space(*end)) ++end;
+  if (end != buf + n) raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
+  return v;
+}
+
+i128 kiln_text_to_numeric(kiln_runtime *rt, const char *p, int64_t n, int32_t scale,
+                          int32_t precision, int32_t loc) {
+  i128 out;
+  int rc = parse_decimal(p, n, scale, clamp_precision(precision), &out);
+  if (UNLIKELY(rc != 0)) raise_code(rt, rc, loc);
+  return out;
+}
+
+/* PostgreSQL's parse_bool: any unique prefix of true/false/yes/no, on/off, 1/0, any case. */
+int32_t kiln_text_to_bool(kiln_runtime *rt, const char *s, int64_t n, int32_t loc) {
+  while (n > 0 && is_space(*s)) ++s, --n;
+  while (n > 0 && is_space(s[n - 1])) --n;
+  static const struct {
+    const char *word;
+    int min_len, value;
+  } words[] = {{"true", 1, 1}, {"false", 1, 0}, {"yes", 1, 1}, {"no", 1, 0},
+               {"on", 2, 1},   {"off", 2, 0},   {"1", 1, 1},   {"0", 1, 0}};
+  for (size_t k = 0; k < sizeof words / sizeof words[0]; ++k) {
+    int64_t len = (int64_t)strlen(words[k].word);
+    if (n < words[k].min_len || n > len) continue;
+    int64_t i = 0;
+    while (i < n && fold(s[i]) == words[k].word[i]) ++i;
+    if (i == n) return words[k].value;
+  }
+  raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
+}
+
+/* PostgreSQL's limits: both types start at 4714-11-24 BC (Julian day 0); DATE ends with
+ * 5874897-12-31, TIMESTAMP with 294276-12-31 23:59:59.999999. */
+#define MIN_DAY (-2451545ll)
+#define DATE_END_YEAR 5874898
+#define TIMESTAMP_END_YEAR 294277
+
+/* Reads 1..max_len digits at s[*i]; returns the count read. */
+static int read_num(const char *s, int64_t n, int64_t *i, int max_len, int64_t *out) {
+  int len = 0;
+  *out = 0;
+  while (*i < n && is_digit(s[*i]) && len < max_len) *out = *out * 10 + (s[(*i)++] - '0'), ++len;
+  return len;
+}
+
+/* [space]Y-M-D[( |T)H:MM[:SS[.ffffff]]][ BC|AD][space] -> microseconds since the epoch. Years
+ * have 4 to 9 digits, month, day and hour 1 or 2. Returns 0, KILN_ERR_INVALID_TEXT_CAST, or
+ * KILN_ERR_DATE_OUT_OF_RANGE (fields out of range, or beyond the type's limits). */
+static int parse_datetime(const char *s, int64_t n, int64_t end_year, int64_t *days_out,
+                          int64_t *time_out) {
+  int64_t i = 0, y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
+  while (i < n && is_space(s[i])) ++i;
+  if (read_num(s, n, &i, 9, &y) < 4 || i >= n || s[i++] != '-' || !read_num(s, n, &i, 2, &mo) || i >= n ||
+      s[i++] != '-' || !read_num(s, n, &i, 2, &d))
+    return KILN_ERR_INVALID_TEXT_CAST;
+  if (i + 1 < n && (s[i] == ' ' || s[i] == 'T') && is_digit(s[i + 1])) {
+    ++i;
+    if (!read_num(s, n, &i, 2, &h) || i >= n || s[i++] != ':' || read_num(s, n, &i, 2, &mi) != 2)
+      return KILN_ERR_INVALID_TEXT_CAST;
+    if (i < n && s[i] == ':') {
+      ++i;
+      if (read_num(s, n, &i, 2, &sec) != 2) return KILN_ERR_INVALID_TEXT_CAST;
+      if (i < n && s[i] == '.') {
+        int64_t begin = ++i, unit = 1000000;
+        for (; i < n && is_digit(s[i]); ++i) {
+          if (i - begin < 6) frac += (s[i] - '0') * (unit /= 10);
+          else if (i - begin == 6 && s[i] >= '5') ++frac; /* rounds at microseconds */
+        }
+        if (i == begin) return KILN_ERR_INVALID_TEXT_CAST;
+      }
+    }
+  }
+  int64_t j = i;
+  int bc = 0;
+  while (j < n && is_space(s[j])) ++j;
+  if (j > i && j + 1 < n) { /* era suffix */
+    char a = fold(s[j]), b = fold(s[j + 1]);
+    if ((a == 'b' && b == 'c') || (a == 'a' && b == 'd')) {
+      bc = a == 'b';
+      i = j + 2;
+    }
+  }
+  while (i < n && is_space(s[i])) ++i;
+  if (i != n) return KILN_ERR_INVALID_TEXT_CAST;
+  if (y == 0) return KILN_ERR_DATE_OUT_OF_RANGE; /* there is no year 0 */
+  if (bc) y = 1 - y;                              /* 1 BC is astronomical year 0 */
+  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, (int)mo) || h > 24 || mi > 59 ||
+      sec > 60 || (h == 24 && (mi | sec | frac)))
+    return KILN_ERR_DATE_OUT_OF_RANGE;
+  int64_t days = days_from_civil(y, (int)mo, (int)d);
+  int64_t time = ((h * 60 + mi) * 60 + sec) * 1000000 + frac; /* 24:00:00 and :60 roll over */
+  int64_t total_days = days + time / MICROS_PER_DAY;
+  if (total_days < MIN_DAY || y >= end_year || total_days >= days_from_civil(end_year, 1, 1))
+    return KILN_ERR_DATE_OUT_OF_RANGE;
+  *days_out = days;
+  *time_out = time;
+  return 0;
+}
+
+/* PostgreSQL's date_in also takes a time of day, and ignores it. */
+int32_t kiln_text_to_date(kiln_runtime *rt, const char *p, int64_t n, int32_t loc) {
+  int64_t days, time;
+  int rc = parse_datetime(p, n, DATE_END_YEAR, &days, &time);
+  if (UNLIKELY(rc != 0)) raise_code(rt, rc, loc);
+  return (int32_t)days;
+}
+
+int64_t kiln_text_to_timestamp(kiln_runtime *rt, const char *p, int64_t n, int32_t loc) {
+  int64_t days, time;
+  int rc = parse_datetime(p, n, TIMESTAMP_END_YEAR, &days, &time);
+  if (UNLIKELY(rc != 0)) raise_code(rt, rc, loc);
+  return days * MICROS_PER_DAY + time;
+}
+
+/* ======================================================================================== */
+/* Text functions                                                                           */
+/* ======================================================================================== */
+
+/* Index just past the UTF-8 character starting at i (continuation bytes are 10xxxxxx). */
+static inline int64_t next_char(const char *s, int64_t n, int64_t i) {
+  ++i;
+  while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80) ++i;
+  return i;
+}
+
+/* Greedy matching that backtracks only to the most recent %: a later % can absorb anything an
+ * earlier one could, so this is complete, and it runs in O(n * m) at worst. `_` and the
+ * backtracking step move by whole UTF-8 characters; literals compare bytes. */
+int32_t kiln_like(const char *s, int64_t n, const char *pat, int64_t pn, int32_t ci) {
+  int64_t si = 0, pi = 0, star_p = -1, star_s = 0;
+  while (si < n) {
+    if (pi < pn) {
+      char c = pat[pi];
+      if (c == '%') {
+        star_p = ++pi;
+        star_s = si;
+        continue;
+      }
+      if (c == '_') {
+        si = next_char(s, n, si);
+        ++pi;
+        continue;
+      }
+      int64_t len = 1;
+      if (c == '\\') {
+        if (pi + 1 >= pn) return 0; /* PostgreSQL: "LIKE pattern must not end with escape character" */
+        c = pat[pi + 1];
+        len = 2;
+      }
+      if (s[si] == c || (ci && fold(s[si]) == fold(c))) {
+        ++si;
+        pi += len;
+        continue;
+      }
+    }
+    if (star_p < 0) return 0;
+    pi = star_p;
+    si = star_s = next_char(s, n, star_s);
+  }
+  while (pi < pn && pat[pi] == '%') ++pi;
+  return pi == pn;
+}
+
+void kiln_concat(kiln_runtime *rt, const char *a, int64_t la, const char *b, int64_t lb,
+                 kiln_str *out) {
+  if (lb == 0 || la == 0) { /* the non-empty side itself */
+    out->ptr = la ? a : b;
+    out->len = la + lb;
+    return;
+  }
+  char *p = scratch(rt, la + lb);
+  memcpy(p, a, (size_t)la);
+  memcpy(p + la, b, (size_t)lb);
+  out->ptr = p;
+  out->len = la + lb;
+}
+
+static void map_ascii(kiln_runtime *rt, const char *s, int64_t n, char lo, int delta,
+                      kiln_str *out) {
+  char *p = scratch(rt, n);
+  for (int64_t i = 0; i < n; ++i)
+    p[i] = s[i] >= lo && s[i] <= lo + 25 ? (char)(s[i] + delta) : s[i];
+  out->ptr = p;
+  out->len = n;
+}
+void kiln_lower(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
+  map_ascii(rt, p, n, 'A', 'a' - 'A', out);
+}
+void kiln_upper(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
+  map_ascii(rt, p, n, 'a', 'A' - 'a', out);
+}
+
+/* Trims return a slice of the input: no copy. */
+static void trim(const char *p, int64_t n, int left, int right, kiln_str *out) {
+  int64_t b = 0, e = n;
+  if (left)
+    while (b < e && p[b] == ' ') ++b;
+  if (right)
+    while (e > b && p[e - 1] == ' ') --e;
+  out->ptr = p + b;
+  out->len = e - b;
+}
+void kiln_btrim(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
+  (void)rt;
+  trim(p, n, 1, 1, out);
+}
+void kiln_ltrim(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
+  (void)rt;
+  trim(p, n, 1, 0, out);
+}
+void kiln_rtrim(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
+  (void)rt;
+  trim(p, n, 0, 1, out);
+}
+
+int32_t kiln_length(const char *p, int64_t n) {
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i) count += ((unsigned char)p[i] & 0xC0) != 0x80;
+  return (int32_t)count;
+}
+
+static int64_t find(const char *p, int64_t n, int64_t from, const char *w, int64_t wn) {
+  for (int64_t i = from; i + wn <= n; ++i)
+    if (p[i] == w[0] && memcmp(p + i, w, (size_t)wn) == 0) return i;
+  return -1;
+}
+
+/* Every non-overlapping occurrence, left to right; an empty `from` changes nothing. */
+void kiln_replace(kiln_runtime *rt, const char *p, int64_t n, const char *from, int64_t fn,
+                  const char *to, int64_t tn, kiln_str *out) {
+  int64_t count = 0;
+  if (fn > 0)
+    for (int64_t i = find(p, n, 0, from, fn); i >= 0; i = find(p, n, i + fn, from, fn)) ++count;
+  if (count == 0) {
+    out->ptr = p;
+    out->len = n;
+    return;
+  }
+  int64_t len = n + count * (tn - fn), pos = 0;
+  char *q = scratch(rt, len), *w = q;
+  for (int64_t i = find(p, n, 0, from, fn); i >= 0; pos = i + fn, i = find(p, n, pos, from, fn)) {
+    memcpy(w, p + pos, (size_t)(i - pos));
+    w += i - pos;
+    memcpy(w, to, (size_t)tn);
+    w += tn;
+  }
+  memcpy(w, p + pos, (size_t)(n - pos));
+  out->ptr = q;
+  out->len = len;
+}
+
+/* Byte index after skipping k characters from byte index i. */
+static int64_t skip_chars(const char *p, int64_t n, int64_t i, int64_t k) {
+  for (; k > 0 && i < n; --k) i = next_char(p, n, i);
+  return i;
+}
+
+/* PostgreSQL's text_substring: characters [start, start + count) intersected with [1, len];
+ * e.g. substr('abc', 0, 2) = 'a'. Returns a slice of the input. */
+void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int64_t count,
+                 int32_t has_count, int32_t loc, kiln_str *out) {
+  int64_t first = start < 1 ? 1 : start, end = INT64_MAX; /* 1-based, end exclusive */
+  if (has_count) {
+    if (UNLIKELY(count < 0)) raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc); /* no own code yet */
+    if (__builtin_add_overflow(start, count, &end)) end = INT64_MAX;
+  }
+  int64_t b = skip_chars(p, n, 0, first - 1);
+  int64_t e = end == INT64_MAX ? n : end <= first ? b : skip_chars(p, n, b, end - first);
+  out->ptr = p + b;
+  out->len = e - b;
+}
+
+/* ======================================================================================== */
+/* Dates and times                                                                          */
+/* ======================================================================================== */
+
+int64_t kiln_date_trunc(int32_t unit, int64_t micros) {
+  static const int64_t step[6] = {1, 1000, 1000000, 60000000, 3600000000ll, MICROS_PER_DAY};
+  if (unit >= 0 && unit <= 5) return floor_div(micros, step[unit]) * step[unit];
+  int64_t days = floor_div(micros, MICROS_PER_DAY);
+  if (unit == 6) {
+    /* 2000-01-03 (day 2) was a Monday; weeks start on Monday */
+    days -= (days - 2) - floor_div(days - 2, 7) * 7;
+  } else {
+    int64_t y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    if (unit == 8) m = (m - 1) / 3 * 3 + 1;
+    else if (unit >= 9) m = 1;
+    days = days_from_civil(y, m, 1);
+  }
+  return days * MICROS_PER_DAY;
+}
