@@ -228,16 +228,32 @@ class Generator {
     return f;
   }
 
+  // Calls a stdlib or runtime function with the signature clang gave it. The x86-64 C ABI passes
+  // an __int128 as two i64 halves and returns it as { i64, i64 }; integer widths may differ too.
   llvm::Value *call(const std::string &name, std::vector<llvm::Value *> args) {
     llvm::Function *f = fn(name);
     llvm::FunctionType *type = f->getFunctionType();
-    // The stdlib's bitcode decides the exact integer widths; adapt i32/i64 arguments to them.
-    for (size_t i = 0; i < args.size() && i < type->getNumParams(); ++i) {
-      llvm::Type *want = type->getParamType(i);
-      if (args[i]->getType() != want && want->isIntegerTy() && args[i]->getType()->isIntegerTy())
-        args[i] = b_.CreateSExtOrTrunc(args[i], want);
+    std::vector<llvm::Value *> lowered;
+    for (llvm::Value *arg : args) {
+      size_t p = lowered.size();
+      llvm::Type *want = p < type->getNumParams() ? type->getParamType(p) : arg->getType();
+      if (arg->getType() == i128_ && want == i64_) {
+        lowered.push_back(b_.CreateTrunc(arg, i64_));
+        lowered.push_back(b_.CreateTrunc(b_.CreateLShr(arg, 64), i64_));
+        continue;
+      }
+      if (arg->getType() != want && want->isIntegerTy() && arg->getType()->isIntegerTy())
+        arg = b_.CreateSExtOrTrunc(arg, want);
+      lowered.push_back(arg);
     }
-    return b_.CreateCall(f, args);
+    llvm::Value *result = b_.CreateCall(f, lowered);
+    if (auto *pair = llvm::dyn_cast<llvm::StructType>(result->getType());
+        pair && pair->getNumElements() == 2 && pair->getElementType(0) == i64_ && pair->getElementType(1) == i64_) {
+      llvm::Value *lo = b_.CreateZExt(b_.CreateExtractValue(result, 0), i128_);
+      llvm::Value *hi = b_.CreateZExt(b_.CreateExtractValue(result, 1), i128_);
+      result = b_.CreateOr(lo, b_.CreateShl(hi, 64));
+    }
+    return result;
   }
 
   llvm::Function *newFunction(const std::string &name, llvm::FunctionType *type) {
