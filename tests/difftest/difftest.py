@@ -1,0 +1,963 @@
+#!/usr/bin/env python3
+"""Differential test of Kiln against PostgreSQL (DESIGN.md, sections 2 and 8).
+
+For each project: build it with `kiln build`, create its source tables and every model (as a view)
+in PostgreSQL, generate random ticks of inserts, upserts and deletes, apply each tick to PostgreSQL
+in one transaction and feed the same change records to the Kiln binary, then after every tick
+compare each sink view with the sum of the changes Kiln emitted so far. A mismatch is shrunk by
+delta debugging to a small change sequence, printed and saved under /tmp.
+
+Needs a running server: tests/difftest/pg.sh start (run.sh does it all). Standard library only;
+PostgreSQL is reached through psql.
+"""
+import argparse
+import csv
+import decimal
+import io
+import json
+import math
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+decimal.getcontext().prec = 200
+
+KEYS = 8           # integer key columns take values 1..KEYS, so joins on keys match
+NULL_RATE = 0.15   # share of NULLs in nullable columns
+GENERIC_WORDS = ['a', 'b', 'B', 'ab', 'abc', 'x y', '']
+
+
+def log(*parts):
+    print(*parts, flush=True)
+
+
+def run(cmd, **kwargs):
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Types and values
+
+INT_TYPES = {'smallint', 'int2', 'int', 'integer', 'int4', 'bigint', 'int8'}
+FLOAT_TYPES = {'real', 'float4', 'double precision', 'float8', 'float'}
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str                # int numeric float bool date timestamp text
+    precision: int = 0       # numeric(p,s); 0 when unconstrained
+    scale: int = 2
+
+
+def kind_of(sql_type):
+    t = ' '.join(sql_type.lower().split())
+    if t in INT_TYPES:
+        return Kind('int')
+    if m := re.fullmatch(r'(?:numeric|decimal)(?: ?\((\d+)(?:, ?(\d+))?\))?', t):
+        return Kind('numeric', int(m[1]), int(m[2] or 0)) if m[1] else Kind('numeric')
+    if t in FLOAT_TYPES:
+        return Kind('float')
+    if t in ('bool', 'boolean'):
+        return Kind('bool')
+    if t == 'date' or t.startswith('timestamp'):
+        return Kind(t.split()[0].split('(')[0])
+    return Kind('text')
+
+
+def scale_of(d):
+    return max(0, -d.as_tuple().exponent)
+
+
+def values_match(a, b):
+    """Equal, or numerics equal after rounding both to the smaller scale, or floats close."""
+    if a == b:
+        return True
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, Decimal) and isinstance(b, Decimal) and a.is_finite() and b.is_finite():
+        q = Decimal(1).scaleb(-min(scale_of(a), scale_of(b)))
+        return a.quantize(q, ROUND_HALF_UP) == b.quantize(q, ROUND_HALF_UP)
+    return False
+
+
+def from_pg(text, kind):
+    """A value of PostgreSQL's CSV output (NULL as \\N) as a comparable Python value."""
+    if text == '\\N':
+        return None
+    k = kind.name
+    return (int(text) if k == 'int' else Decimal(text) if k == 'numeric' else
+            float(text) if k == 'float' else text == 't' if k == 'bool' else text)
+
+
+def from_kiln(value, kind):
+    """A value of Kiln's JSON output as a comparable Python value; unexpected JSON is kept as a
+    ('json', text) pair, which matches nothing."""
+    k = kind.name
+    if value is None:
+        return None
+    number = isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+    if k == 'int' and number and value == int(value):
+        return int(value)
+    if k == 'numeric' and number:
+        return Decimal(value)
+    if k == 'float' and (number or value in ('NaN', 'Infinity', '-Infinity')):
+        return float(value)
+    if k == 'bool' and isinstance(value, bool):
+        return value
+    if k in ('text', 'date', 'timestamp') and isinstance(value, str):
+        return value
+    return ('json', json.dumps(value, default=str))
+
+
+def show_value(v):
+    return ('NULL' if v is None else repr(v) if isinstance(v, str) else v[1] if isinstance(v, tuple)
+            else str(v).lower() if isinstance(v, bool) else str(v))
+
+
+def show_row(names, row):
+    return '(' + ', '.join(f'{n}={show_value(v)}' for n, v in zip(names, row)) + ')'
+
+
+def json_value(v):
+    return str(v) if isinstance(v, Decimal) else json.dumps(v)
+
+
+def sql_literal(v):
+    if v is None:
+        return 'NULL'
+    if isinstance(v, bool):
+        return 'true' if v else 'false'
+    if isinstance(v, (int, float, Decimal)):
+        return str(v) if v >= 0 else f'({v})'
+    return "'" + v.replace("'", "''") + "'"
+
+
+def quote_ident(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ---------------------------------------------------------------------------------------------
+# Projects
+
+@dataclass
+class Column:
+    name: str
+    type: str
+    not_null: bool
+
+    @property
+    def kind(self):
+        return kind_of(self.type)
+
+
+@dataclass
+class Table:
+    name: str                      # source.table
+    columns: list
+    key: list                      # primary key column names
+
+    @property
+    def sql_name(self):
+        return '.'.join(quote_ident(p) for p in self.name.split('.', 1))
+
+
+@dataclass
+class Project:
+    name: str
+    dir: Path                      # the built copy
+    binary: Path
+    tables: list
+    models: list                   # (name, materialization, sql) in dependency order
+    sinks: dict = field(default_factory=dict)   # sink -> [(column, Kind)], filled from PostgreSQL
+    db: str = ''
+
+    @property
+    def sql(self):
+        return '\n'.join(m[2] for m in self.models)
+
+
+class SetupError(Exception):
+    pass
+
+
+def split_top(text):
+    """Splits on the commas outside parentheses."""
+    parts, depth, cur = [], 0, ''
+    for ch in text:
+        if ch == ',' and depth == 0:
+            parts.append(cur.strip())
+            cur = ''
+            continue
+        depth += (ch == '(') - (ch == ')')
+        cur += ch
+    return [p for p in parts + [cur.strip()] if p]
+
+
+def parse_compile_output(text):
+    """Source tables and models from `kiln compile`."""
+    tables, models = [], []
+    for line in text.splitlines():
+        if m := re.fullmatch(r'-- source: (\S+) \((.*)\)', line):
+            columns, key = [], []
+            for part in split_top(m[2]):
+                if k := re.fullmatch(r'primary key \((.*)\)', part, re.I):
+                    key = [c.strip() for c in k[1].split(',')]
+                else:
+                    name, _, rest = part.partition(' ')
+                    not_null = rest.endswith(' not null')
+                    columns.append(Column(name, rest[:-9] if not_null else rest, not_null))
+            for c in columns:
+                c.not_null |= c.name in key
+            tables.append(Table(m[1], columns, key))
+        elif m := re.fullmatch(r'-- model: (\S+) \((\w+)\)', line):
+            models.append([m[1], m[2], []])
+        elif models:
+            models[-1][2].append(line)
+    return tables, [(n, mat, '\n'.join(lines).strip().rstrip(';')) for n, mat, lines in models]
+
+
+def failing_models(stderr):
+    """Model files named by error diagnostics of `kiln build`."""
+    return sorted({Path(m[1]).stem for m in re.finditer(r'([^\s:]+\.sql):\d+:\d+: error', stderr)})
+
+
+def build_project(kiln, src, workdir, drop_failing=False):
+    """Copies the project to `workdir`, builds it; with drop_failing, models that Kiln rejects
+    are printed and removed (generated projects only)."""
+    project_dir = workdir / src.name
+    shutil.copytree(src, project_dir, ignore=shutil.ignore_patterns('target', 'data'))
+    for _ in range(5):
+        compiled = run([kiln, 'compile', project_dir])
+        if compiled.returncode != 0:
+            raise SetupError(f'kiln compile {src} failed:\n{compiled.stderr}')
+        name = re.search(r'^name:\s*["\']?([\w-]+)', (project_dir / 'kiln_project.yml').read_text(), re.M)[1]
+        binary = project_dir / 'target' / name
+        built = run([kiln, 'build', project_dir])
+        if built.returncode == 0 and binary.exists():
+            tables, models = parse_compile_output(compiled.stdout)
+            return Project(name, project_dir, binary, tables, models)
+        rejected = failing_models(built.stderr) if drop_failing else []
+        if not rejected:
+            raise SetupError(f'kiln build {src} failed:\n{built.stderr}')
+        for model in rejected:
+            path = next(project_dir.glob(f'models/**/{model}.sql'))
+            log(f'generator bug: kiln rejects generated model {model}, skipped:\n'
+                f'{path.read_text().strip()}')
+            path.unlink()
+        log(built.stderr.strip())
+    raise SetupError(f'kiln build {src} kept failing')
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+
+class Postgres:
+    def __init__(self, url):
+        self.url = url
+
+    def psql(self, script, db=None):
+        url = self.url if db is None else self.url.rsplit('/', 1)[0] + '/' + db
+        return run(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', '-'], input=script)
+
+    def check(self, script, db=None):
+        result = self.psql(script, db)
+        if result.returncode != 0:
+            raise SetupError(f'PostgreSQL: {result.stderr.strip()}\nin:\n{script}')
+        return result.stdout
+
+    def setup(self, project, skip_bad_models):
+        """A fresh database with the project's tables and views; fills project.sinks."""
+        project.db = 'kiln_' + re.sub(r'\W', '_', project.name.lower())
+        self.check(f'DROP DATABASE IF EXISTS {project.db};\nCREATE DATABASE {project.db};')
+        ddl = [f'CREATE SCHEMA IF NOT EXISTS {quote_ident(s)};'
+               for s in dict.fromkeys(t.name.split('.')[0] for t in project.tables)]
+        for t in project.tables:
+            cols = [f'{quote_ident(c.name)} {c.type}{" NOT NULL" if c.not_null else ""}'
+                    for c in t.columns]
+            if t.key:
+                cols.append(f'PRIMARY KEY ({", ".join(map(quote_ident, t.key))})')
+            ddl.append(f'CREATE TABLE {t.sql_name} ({", ".join(cols)});')
+        self.check('\n'.join(ddl), project.db)
+        sinks = []
+        for name, materialization, sql in project.models:
+            result = self.psql(f'CREATE VIEW {name} AS\n{sql}\n;', project.db)
+            if result.returncode != 0:
+                message = f'PostgreSQL rejects model {name}, which Kiln accepts:\n{sql}\n{result.stderr.strip()}'
+                if not skip_bad_models:
+                    raise SetupError(message)
+                log('generator bug: ' + message)
+            elif materialization == 'sink':
+                sinks.append(name)
+        types = self.check(
+            "COPY (SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) "
+            "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped "
+            "ORDER BY c.relname, a.attnum) TO STDOUT WITH (FORMAT csv)", project.db)
+        columns = defaultdict(list)
+        for view, column, sql_type in csv.reader(io.StringIO(types)):
+            columns[view].append((column, kind_of(sql_type)))
+        project.sinks = {s: columns[s] for s in sinks}
+
+    def drop(self, project):
+        self.psql(f'DROP DATABASE IF EXISTS {project.db};')
+
+    def evaluate(self, project, ticks):
+        """Applies the ticks, one transaction each, and reads every sink view after each.
+        Returns ({(tick, sink): [row of CSV fields]}, (tick, message) of an error or None)."""
+        tables = {t.name: t for t in project.tables}
+        lines = ['TRUNCATE ' + ', '.join(t.sql_name for t in project.tables) + ';']
+        for i, tick in enumerate(ticks, 1):
+            lines += [f'\\echo @@tick {i}', 'BEGIN;']
+            lines += [record_sql(r, tables[r[0]]) for r in tick]
+            lines.append('COMMIT;')
+            for sink in project.sinks:
+                lines += [f'\\echo @@view {i} {sink}',
+                          f"COPY (SELECT * FROM {sink}) TO STDOUT WITH (FORMAT csv, NULL '\\N');"]
+        result = self.psql('\n'.join(lines) + '\n', project.db)
+        chunks, current, tick = defaultdict(list), None, 0
+        for line in result.stdout.splitlines(keepends=True):
+            if line.startswith('@@tick '):
+                tick = int(line.split()[1])
+            elif line.startswith('@@view '):
+                current = (int(line.split()[1]), line.split()[2].strip())
+                chunks[current] = []
+            elif current:
+                chunks[current].append(line)
+        views = {k: list(csv.reader(io.StringIO(''.join(v)))) for k, v in chunks.items()}
+        error = None
+        if result.returncode != 0:
+            error = (tick, result.stderr.strip())
+            views = {k: v for k, v in views.items() if k[0] < tick}
+        return views, error
+
+
+def record_sql(record, table):
+    _, op, row = record
+    if op == 'delete':
+        if table.key:
+            cond = ' AND '.join(f'{quote_ident(k)} = {sql_literal(row[k])}' for k in table.key)
+            return f'DELETE FROM {table.sql_name} WHERE {cond};'
+        cond = ' AND '.join(f'{quote_ident(c)} IS NOT DISTINCT FROM {sql_literal(v)}' for c, v in row.items())
+        return (f'DELETE FROM {table.sql_name} WHERE ctid = '
+                f'(SELECT ctid FROM {table.sql_name} WHERE {cond} LIMIT 1);')
+    sql = (f'INSERT INTO {table.sql_name} ({", ".join(map(quote_ident, row))}) '
+           f'VALUES ({", ".join(map(sql_literal, row.values()))})')
+    if op == 'upsert':
+        sets = [f'{quote_ident(c)} = EXCLUDED.{quote_ident(c)}' for c in row if c not in table.key]
+        sql += (f' ON CONFLICT ({", ".join(map(quote_ident, table.key))}) DO '
+                + ('UPDATE SET ' + ', '.join(sets) if sets else 'NOTHING'))
+    return sql + ';'
+
+
+# ---------------------------------------------------------------------------------------------
+# Kiln
+
+def record_json(record):
+    table, op, row = record
+    fields = ','.join(f'{json.dumps(k)}:{json_value(v)}' for k, v in row.items())
+    return f'{{"table":{json.dumps(table)},"op":"{op}","row":{{{fields}}}}}'
+
+
+def changes_text(ticks):
+    return ''.join(''.join(record_json(r) + '\n' for r in tick) + '{"op":"commit"}\n' for tick in ticks)
+
+
+def run_kiln(project, ticks, workdir):
+    """Runs the binary over the ticks. Returns ({(tick, sink): [(weight, row)]}, error or None)
+    where error is (tick or None, message)."""
+    changes = workdir / 'changes.jsonl'
+    changes.write_text(changes_text(ticks))
+    outputs = {s: workdir / f'out-{s}.jsonl' for s in project.sinks}
+    cmd = [project.binary, '--input', changes, '--on-bad-record=fail']
+    for sink, path in outputs.items():
+        cmd += ['--sink', f'{sink}=file:{path}']
+    try:
+        result = run(cmd, timeout=120)
+    except subprocess.TimeoutExpired:
+        return {}, (None, 'kiln timed out after 120 s')
+    changes_out = defaultdict(list)
+    for sink, path in outputs.items():
+        for line in path.read_text().splitlines() if path.exists() else []:
+            obj = json.loads(line, parse_float=Decimal)
+            changes_out[(obj['tick'], obj['sink'])].append((obj['weight'], obj['row']))
+    error = None
+    if result.returncode != 0:
+        tick = None
+        if m := re.search(r'tick (\d+)', result.stderr):  # a SQL runtime error
+            tick = int(m[1])
+        elif m := re.search(r'changes\.jsonl:(\d+):', result.stderr):  # a rejected record
+            ends = [sum(len(t) + 1 for t in ticks[:i + 1]) for i in range(len(ticks))]
+            tick = next((i + 1 for i, end in enumerate(ends) if int(m[1]) <= end), None)
+        error = (tick, f'kiln exited with status {result.returncode}: {result.stderr.strip()[:2000]}')
+    return changes_out, error
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison
+
+@dataclass
+class Failure:
+    tick: int
+    sink: str                      # or '' for a whole-program failure
+    message: str
+    columns: list = field(default_factory=list)
+    pg_only: list = field(default_factory=list)
+    kiln_only: list = field(default_factory=list)
+
+    def signature(self):
+        return self.sink or self.message.split(':')[0]
+
+    def report(self):
+        lines = [f'tick {self.tick}, model {self.sink or "-"}: {self.message}']
+        lines += [f'  only in PostgreSQL: {show_row(self.columns, r)}' for r in self.pg_only]
+        lines += [f'  only in Kiln:       {show_row(self.columns, r)}' for r in self.kiln_only]
+        return '\n'.join(lines)
+
+
+def multiset_difference(expected, actual):
+    """Rows of each side without an equal row on the other (numerics and floats compared
+    with values_match)."""
+    only_e, only_a = list((expected - actual).elements()), []
+    for row in (actual - expected).elements():
+        match = next((i for i, e in enumerate(only_e)
+                      if all(values_match(x, y) for x, y in zip(e, row))), None)
+        if match is None:
+            only_a.append(row)
+        else:
+            del only_e[match]
+    return only_e, only_a
+
+
+def compare(project, nticks, pg_views, pg_error, kiln_changes, kiln_error):
+    """The first difference between PostgreSQL's views and Kiln's accumulated changes."""
+    if kiln_error is not None and kiln_error[0] is None:  # a crash that no tick explains
+        return Failure(nticks, '', f'Kiln crashed: {kiln_error[1]}')
+    totals = {s: Counter() for s in project.sinks}
+    for tick in range(1, nticks + 1):
+        pg_fails = pg_error is not None and pg_error[0] == tick
+        kiln_fails = kiln_error is not None and kiln_error[0] == tick
+        if pg_fails and kiln_fails:
+            return None  # both raise an error in this tick: nothing more to compare
+        if pg_fails or kiln_fails:
+            return Failure(tick, '', 'error in one side only: ' + (
+                f'PostgreSQL: {pg_error[1]}' if pg_fails else f'Kiln: {kiln_error[1]}'))
+        for sink, columns in project.sinks.items():
+            names = [c for c, _ in columns]
+            fail = lambda message, **rows: Failure(tick, sink, message, names, **rows)
+            in_tick = Counter()
+            for weight, row in kiln_changes.get((tick, sink), []):
+                if sorted(row) != sorted(names):
+                    return fail(f'Kiln emits columns {list(row)}, PostgreSQL has {names}')
+                key = tuple(from_kiln(row[c], k) for c, k in columns)
+                if key in in_tick:
+                    both = (in_tick[key] > 0) != (weight > 0)
+                    return fail('tick not consolidated: ' + ('both +r and -r' if both else 'row emitted twice'),
+                                kiln_only=[key])
+                in_tick[key] = weight
+                totals[sink][key] += weight
+            negative = [r for r, w in totals[sink].items() if w < 0]
+            if negative:
+                return fail('negative accumulated weight', kiln_only=negative)
+            expected = Counter(tuple(from_pg(v, k) for v, (_, k) in zip(r, columns))
+                               for r in pg_views.get((tick, sink), []))
+            pg_only, kiln_only = multiset_difference(expected, +totals[sink])
+            if pg_only or kiln_only:
+                return fail('results differ', pg_only=pg_only, kiln_only=kiln_only)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Change generation
+
+def harvest(sql):
+    """String and number literals of the models' SQL, used as value domains (with LIKE patterns
+    turned into matching strings, and case variants)."""
+    sql = re.sub(r'--[^\n]*', '', sql)
+    words = set()
+    for lit in re.findall(r"'((?:[^']|'')*)'", sql):
+        lit = lit.replace("''", "'")
+        if len(lit) > 24 or re.match(r'\d{4}-\d\d-\d\d', lit):
+            continue
+        if '%' in lit or '_' in lit:
+            lit = lit.replace('%', 'x').replace('_', 'y')
+        words |= {lit, lit.upper(), lit.capitalize()}
+    numbers = {Decimal(n) for n in re.findall(r"(?<![\w.'])(\d+(?:\.\d+)?)(?![\w.'])", sql)}
+    return sorted(words | set(GENERIC_WORDS)), sorted(numbers)
+
+
+class ChangeGen:
+    """Random change records that keep a consistent picture of every table (keys exist before
+    they are updated or deleted), with values from small domains."""
+
+    def __init__(self, rng, tables, sql):
+        self.rng, self.tables = rng, tables
+        self.words, self.numbers = harvest(sql)
+        self.state = {t.name: {} if t.key else Counter() for t in tables}
+
+    def value(self, column, in_key):
+        r, kind = self.rng, column.kind
+        if not column.not_null and r.random() < NULL_RATE:
+            return None
+        k = kind.name
+        if k == 'int':
+            return r.randint(1, KEYS) if in_key else r.randint(-1, KEYS + 1)
+        if k == 'numeric':
+            if in_key:
+                return Decimal(r.randint(1, KEYS))
+            v = r.choice(self.numbers) if self.numbers and r.random() < 0.2 else Decimal(r.randint(-2, 200)) / 4
+            unit = Decimal(1).scaleb(-kind.scale)
+            v = (v + r.choice((-1, 0, 0, 1)) * unit).quantize(unit, ROUND_HALF_UP)
+            if kind.precision:
+                v = (v % Decimal(10) ** (kind.precision - kind.scale)).quantize(unit)
+            return v
+        if k == 'float':
+            return r.randint(1, KEYS) + 0.0 if in_key else r.randint(-4, 60) / 4
+        if k == 'bool':
+            return r.random() < 0.5
+        if k == 'date':
+            return f'2024-01-0{r.randint(1, 7)}'
+        if k == 'timestamp':
+            fraction = '.5' if r.random() < 0.1 else ''
+            return f'2024-01-0{r.randint(1, 4)} {r.choice(["00", "09", "12", "23"])}:{r.choice(["00", "30"])}:00{fraction}'
+        return r.choice(self.words[:KEYS] if in_key else self.words)
+
+    def row(self, table):
+        return {c.name: self.value(c, c.name in table.key) for c in table.columns}
+
+    def change(self, table):
+        r, state, row = self.rng, self.state[table.name], self.row(table)
+        x = r.random()
+        if not table.key:
+            if state and (x < 0.3 or sum(state.values()) > 2 * KEYS):
+                old = r.choice(list(state.elements()))
+                state[old] -= 1
+                state += Counter()
+                return (table.name, 'delete', dict(old))
+            state[tuple(row.items())] += 1
+            return (table.name, 'insert', row)
+        live = list(state)
+        if live and (x < 0.25 or len(live) >= 2 * KEYS):
+            key = r.choice(live)
+            old = state.pop(key)
+            return (table.name, 'delete', old if r.random() < 0.5 else dict(zip(table.key, key)))
+        if live and x < 0.6:  # update an existing row
+            row.update(zip(table.key, r.choice(live)))
+        key = tuple(row[k] for k in table.key)
+        op = 'upsert' if key in state or r.random() < 0.2 else 'insert'
+        state[key] = row
+        return (table.name, op, row)
+
+    def tick(self, per_table):
+        picks = [t for t in self.tables for _ in range(self.rng.randint(0, per_table))]
+        self.rng.shuffle(picks)
+        return [self.change(t) for t in picks]
+
+
+def normalize(ticks, tables):
+    """Makes a reduced change sequence consistent again: drops deletes of absent rows and turns
+    inserts of present keys into upserts."""
+    tables = {t.name: t for t in tables}
+    state = defaultdict(Counter)
+    out = []
+    for tick in ticks:
+        kept = []
+        for name, op, row in tick:
+            t = tables[name]
+            ident = tuple(row[k] for k in t.key) if t.key else tuple(row.items())
+            if op == 'delete':
+                if state[name][ident] == 0:
+                    continue
+                state[name][ident] -= 1
+            elif t.key:
+                op = 'upsert' if state[name][ident] else op
+                state[name][ident] = 1
+            else:
+                state[name][ident] += 1
+            kept.append((name, op, row))
+        out.append(kept)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Shrinking
+
+def ddmin(items, fails):
+    """Delta debugging: a smaller list on which `fails` still holds."""
+    n = 2
+    while len(items) >= 2:
+        size = math.ceil(len(items) / n)
+        for start in range(0, len(items), size):
+            candidate = items[:start] + items[start + size:]
+            if fails(candidate):
+                items, n = candidate, max(n - 1, 2)
+                break
+        else:
+            if n >= len(items):
+                break
+            n = min(2 * n, len(items))
+    return items
+
+
+def shrink(check, ticks, failure, budget_seconds):
+    """Drops ticks, then records, while the same model keeps failing."""
+    deadline = time.monotonic() + budget_seconds
+    runs = 0
+
+    def fails(candidate):
+        nonlocal runs
+        if time.monotonic() > deadline:
+            return False
+        runs += 1
+        f = check(candidate)
+        return f is not None and f.signature() == failure.signature()
+
+    ticks = ticks[:failure.tick]
+    for _ in range(3):
+        before = sum(map(len, ticks)) + len(ticks)
+        ticks = ddmin(ticks, lambda c: fails(c))
+        flat = [(i, r) for i, tick in enumerate(ticks) for r in tick]
+        regroup = lambda flat: [[r for j, r in flat if j == i] for i in range(len(ticks))]
+        ticks = regroup(ddmin(flat, lambda c: fails(regroup(c))))
+        if sum(map(len, ticks)) + len(ticks) == before:
+            break
+    return ticks, runs, time.monotonic() > deadline
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated projects
+
+GEN_PROJECT = 'name: generated\nversion: "1.0"\nmodel-paths: [models]\n'
+GEN_SOURCES = """version: 2
+sources:
+  - name: gen
+    tables:
+      - name: t1
+        primary_key: [id]
+        columns:
+          - {name: id, data_type: int}
+          - {name: a, data_type: int}
+          - {name: b, data_type: bigint}
+          - {name: n, data_type: 'numeric(10,2)'}
+          - {name: s, data_type: text}
+          - {name: d, data_type: date}
+          - {name: f, data_type: boolean}
+      - name: t2
+        primary_key: [id]
+        columns:
+          - {name: id, data_type: bigint}
+          - {name: t1_id, data_type: int}
+          - {name: x, data_type: int, nullable: false}
+          - {name: m, data_type: 'numeric(8,3)'}
+          - {name: s, data_type: text}
+          - {name: d, data_type: date}
+      - name: t3
+        primary_key: [k, line]
+        columns:
+          - {name: k, data_type: int}
+          - {name: line, data_type: int}
+          - {name: v, data_type: int}
+          - {name: w, data_type: 'numeric(6,1)'}
+          - {name: tag, data_type: text}
+"""
+GEN_TABLES = {  # column types of GEN_SOURCES as the generator's types
+    't1': [('id', 'int'), ('a', 'int'), ('b', 'int'), ('n', 'num'), ('s', 'text'), ('d', 'date'), ('f', 'bool')],
+    't2': [('id', 'int'), ('t1_id', 'int'), ('x', 'int'), ('m', 'num'), ('s', 'text'), ('d', 'date')],
+    't3': [('k', 'int'), ('line', 'int'), ('v', 'int'), ('w', 'num'), ('tag', 'text')],
+}
+TEXT_LITERALS = ['a', 'b', 'ab', 'B', 'x y', '']
+LIKE_PATTERNS = ['a%', '%b', '_b%', 'A%', '%', 'x_y']
+
+
+class QueryGen:
+    """Random queries in the SQL Kiln supports, typed with int, num, text, date and bool, over
+    small values (no overflow), dividing only by non-zero constants, and never summing floats."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.views = {}   # name -> columns, for {{ ref() }}
+        self.aliases = 0
+
+    def alias(self, prefix):
+        self.aliases += 1
+        return f'{prefix}{self.aliases}'
+
+    def literal(self, ty):
+        r = self.rng
+        return {'int': lambda: sql_literal(r.randint(-1, 9)),
+                'num': lambda: str(Decimal(r.randint(0, 40)) / 4),
+                'text': lambda: sql_literal(r.choice(TEXT_LITERALS)),
+                'date': lambda: f"DATE '2024-01-0{r.randint(1, 7)}'",
+                'bool': lambda: r.choice(['TRUE', 'FALSE'])}[ty]()
+
+    def expr(self, ty, scope, depth=0):
+        r = self.rng
+        cols = [c for c, t in scope if t == ty]
+        if depth >= 2 or r.random() < 0.45:
+            return r.choice(cols) if cols and r.random() < 0.85 else self.literal(ty)
+        e = lambda t=ty: self.expr(t, scope, depth + 1)
+        lit = self.literal
+        forms = {
+            'int': [lambda: f'({e()} + {e()})', lambda: f'({e()} - {e()})', lambda: f'({e()} * {r.randint(-2, 3)})',
+                    lambda: f'abs({e()})', lambda: f'({e()} / {r.choice([2, 3, -4])})', lambda: f'mod({e()}, 3)',
+                    lambda: f'length({e("text")})', lambda: f'COALESCE({e()}, {lit("int")})'],
+            'num': [lambda: f'({e()} + {e()})', lambda: f'({e()} - {e()})', lambda: f'({e()} * {e("int")})',
+                    lambda: f'round({e()}, {r.randint(0, 1)})', lambda: f'abs({e()})', lambda: f'({e()} / 4)',
+                    lambda: f'COALESCE({e()}, {lit("num")})', lambda: f'CAST({e("int")} AS numeric(10,2))'],
+            'text': [lambda: f'lower({e()})', lambda: f'upper({e()})', lambda: f'({e()} || {e()})',
+                     lambda: f'COALESCE({e()}, {lit("text")})', lambda: f'substr({e()}, 1, 2)'],
+            'date': [lambda: f'COALESCE({e()}, {lit("date")})'],
+            'bool': [self.comparison_form(scope, depth), lambda: f'({e()} AND {e()})', lambda: f'({e()} OR {e()})',
+                     lambda: f'(NOT {e()})', lambda: f'({e(self.any_type())} IS NULL)',
+                     lambda: f'({e(self.any_type())} IS NOT NULL)',
+                     lambda: (lambda t: f'({e(t)} BETWEEN {lit(t)} AND {lit(t)})')(self.ordered_type()),
+                     lambda: (lambda t: f'({e(t)} {r.choice(["IN", "NOT IN"])} '
+                                        f'({", ".join(lit(t) for _ in range(r.randint(1, 3)))}))')(self.ordered_type()),
+                     lambda: f'({e("text")} {r.choice(["LIKE", "NOT LIKE"])} {sql_literal(r.choice(LIKE_PATTERNS))})'],
+        }[ty]
+        forms.append(lambda: f'CASE WHEN {e("bool")} THEN {e()} ELSE {e()} END')
+        return r.choice(forms)()
+
+    def comparison_form(self, scope, depth):
+        def form():
+            t = self.ordered_type()
+            op = self.rng.choice(['=', '<>', '<', '<=', '>', '>='])
+            return f'({self.expr(t, scope, depth + 1)} {op} {self.expr(t, scope, depth + 1)})'
+        return form
+
+    def any_type(self):
+        return self.rng.choice(['int', 'num', 'text', 'date', 'bool'])
+
+    def ordered_type(self):
+        return self.rng.choice(['int', 'int', 'num', 'text', 'date'])
+
+    def from_item(self, depth):
+        """(SQL, scope) of a table, a view or a subquery, under a fresh alias."""
+        r = self.rng
+        choice = r.random()
+        if depth < 1 and choice < 0.2:
+            sql, cols = self.select(depth + 1, top=False)
+            alias = self.alias('q')
+            return f'({sql}) AS {alias}', [(f'{alias}.{c}', t) for c, t in cols]
+        if self.views and choice < 0.4:
+            name = r.choice(sorted(self.views))
+            alias = self.alias('v')
+            return f"{{{{ ref('{name}') }}}} AS {alias}", [(f'{alias}.{c}', t) for c, t in self.views[name]]
+        table = r.choice(sorted(GEN_TABLES))
+        alias = self.alias(table[:2])
+        return f"{{{{ source('gen', '{table}') }}}} AS {alias}", [(f'{alias}.{c}', t) for c, t in GEN_TABLES[table]]
+
+    def from_clause(self, depth):
+        """One item, or an inner join of two on equal columns plus sometimes a residual condition."""
+        left, lscope = self.from_item(depth)
+        if self.rng.random() < 0.5:
+            return left, lscope
+        right, rscope = self.from_item(depth)
+        ty = self.rng.choice(['int', 'int', 'int', 'text', 'date'])
+        lk = [c for c, t in lscope if t == ty]
+        rk = [c for c, t in rscope if t == ty]
+        if not lk or not rk:
+            return left, lscope
+        cond = f'{self.rng.choice(lk)} = {self.rng.choice(rk)}'
+        if self.rng.random() < 0.3:
+            cond += f' AND {self.expr("bool", lscope + rscope, 1)}'
+        return f'{left}\n  JOIN {right} ON {cond}', lscope + rscope
+
+    def where(self, scope):
+        return f'\nWHERE {self.expr("bool", scope)}' if self.rng.random() < 0.5 else ''
+
+    def select(self, depth=0, top=True):
+        """(SQL, [(column, type)]) of a random query."""
+        shape = self.rng.choice(['project', 'project', 'aggregate', 'aggregate', 'distinct', 'union'])
+        return getattr(self, 'select_' + shape)(depth, top)
+
+    def projection(self, scope, types):
+        items = [(self.expr(t, scope), t) for t in types]
+        return ', '.join(f'{e} AS c{i}' for i, (e, _) in enumerate(items, 1)), [(f'c{i}', t) for i, (_, t) in enumerate(items, 1)]
+
+    def select_project(self, depth, top, types=None, distinct=False):
+        frm, scope = self.from_clause(depth)
+        types = types or [self.any_type() for _ in range(self.rng.randint(1, 4))]
+        cols, out = self.projection(scope, types)
+        return f'SELECT {"DISTINCT " if distinct else ""}{cols}\nFROM {frm}{self.where(scope)}', out
+
+    def select_distinct(self, depth, top):
+        return self.select_project(depth, top, distinct=True)
+
+    def select_union(self, depth, top):
+        first, cols = self.select_project(depth, top)
+        second, _ = self.select_project(depth, top, types=[t for _, t in cols])
+        return f'{first}\nUNION ALL\n{second}', cols
+
+    def select_aggregate(self, depth, top):
+        r = self.rng
+        frm, scope = self.from_clause(depth)
+        keys = [] if r.random() < 0.1 else [self.group_key(scope) for _ in range(r.randint(1, 2))]
+        items = keys + [self.aggregate(scope, top) for _ in range(r.randint(1, 3))]
+        sql = f'SELECT {", ".join(f"{e} AS c{i}" for i, (e, _) in enumerate(items, 1))}\nFROM {frm}{self.where(scope)}'
+        if keys:
+            sql += '\nGROUP BY ' + ', '.join(e for e, _ in keys)
+        if r.random() < 0.35:
+            agg, ty = self.aggregate(scope, top=False, types=['int', 'num'])
+            sql += f'\nHAVING {agg} {r.choice([">", ">=", "<", "<>"])} {self.literal(ty)}'
+        return sql, [(f'c{i}', t) for i, (_, t) in enumerate(items, 1)]
+
+    def group_key(self, scope):
+        """A column, or an expression over columns (a constant would be a GROUP BY position)."""
+        if self.rng.random() < 0.7:
+            return self.rng.choice(scope)
+        while True:
+            ty = self.any_type()
+            e = self.expr(ty, scope, 1)
+            if any(c in e for c, _ in scope):
+                return e, ty
+
+    def aggregate(self, scope, top, types=None):
+        r = self.rng
+        ty = r.choice(types or ['int', 'num', 'text', 'date'])
+        arg = self.expr(ty, scope, 1)
+        forms = [('count(*)', 'int'), (f'count({arg})', 'int'), (f'min({arg})', ty), (f'max({arg})', ty)]
+        if ty in ('int', 'num'):
+            forms += [(f'sum({arg})', ty)] * 3
+            if top:  # avg's scale may legitimately differ: never fed into other expressions
+                forms.append((f'avg({arg})', 'avg'))
+        return r.choice(forms)
+
+    def view(self, name):
+        """A staging view over one table: all its columns, one derived column and a filter."""
+        table = self.rng.choice(sorted(GEN_TABLES))
+        scope = GEN_TABLES[table]
+        ty = self.any_type()
+        sql = (f"SELECT *, {self.expr(ty, scope)} AS e\nFROM {{{{ source('gen', '{table}') }}}}"
+               f"{self.where(scope)}")
+        self.views[name] = scope + [('e', ty)]
+        return sql
+
+
+def generate_project(rng, count, workdir):
+    """A project over GEN_SOURCES with two staging views and `count` random sink models."""
+    root = workdir / 'generated'
+    (root / 'models').mkdir(parents=True)
+    (root / 'kiln_project.yml').write_text(GEN_PROJECT)
+    (root / 'models' / 'sources.yml').write_text(GEN_SOURCES)
+    gen = QueryGen(rng)
+    for i, materialization in enumerate(['view', 'ephemeral'], 1):
+        sql = gen.view(f'v{i}')
+        (root / 'models' / f'v{i}.sql').write_text(f"{{{{ config(materialized='{materialization}') }}}}\n{sql}\n")
+    for i in range(1, count + 1):
+        sql, _ = gen.select()
+        (root / 'models' / f'g{i:02}.sql').write_text(f"{{{{ config(materialized='sink') }}}}\n{sql}\n")
+    return root
+
+
+# ---------------------------------------------------------------------------------------------
+# Driver
+
+def run_project(args, pg, project, seed, workdir):
+    """One (project, seed) run; True if Kiln agrees with PostgreSQL after every tick."""
+    start = time.monotonic()
+    rng = random.Random(f'{seed}/{project.name}')
+    gen = ChangeGen(rng, project.tables, project.sql)
+    ticks = [gen.tick(args.changes_per_tick + (KEYS // 2 if i == 0 else 0)) for i in range(args.ticks)]
+
+    def check(candidate):
+        candidate = normalize(candidate, project.tables)
+        pg_views, pg_error = pg.evaluate(project, candidate)
+        kiln_changes, kiln_error = run_kiln(project, candidate, workdir)
+        return compare(project, len(candidate), pg_views, pg_error, kiln_changes, kiln_error)
+
+    failure = check(ticks)
+    records = sum(map(len, ticks))
+    if failure is None:
+        log(f'PASS {project.name} seed={seed}: {len(ticks)} ticks, {records} records, '
+            f'{len(project.sinks)} sinks ({time.monotonic() - start:.1f}s)')
+        return True
+    log(f'FAIL {project.name} seed={seed} ({len(ticks)} ticks, {records} records)\n{failure.report()}')
+    model = next((m for m in project.models if m[0] == failure.sink), None)
+    if model:
+        log(f'model {model[0]} ({model[1]}):\n{model[2]}')
+    log(f'shrinking (at most {args.shrink_seconds} s)...')
+    small, runs, timed_out = shrink(check, ticks, failure, args.shrink_seconds)
+    small = normalize(small, project.tables)
+    final = check(small)
+    path = Path(tempfile.gettempdir()) / f'kiln-difftest-{project.name}-{seed}.jsonl'
+    path.write_text(changes_text(small))
+    log(f'smallest failing sequence after {runs} runs{" (time budget reached)" if timed_out else ""}: '
+        f'{len(small)} ticks, {sum(map(len, small))} records, saved to {path}:')
+    log(changes_text(small).rstrip())
+    log(final.report() if final else '(it no longer fails on its own: flaky?)')
+    return False
+
+
+def prepare(args, pg, source_dir, workdir, generated):
+    project = build_project(args.kiln, source_dir, workdir, drop_failing=generated)
+    pg.setup(project, skip_bad_models=generated)
+    if not project.sinks:
+        raise SetupError(f'{project.name} has no sink models')
+    return project
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--seed', type=int, nargs='+', help='seeds (default: one random seed)')
+    parser.add_argument('--ticks', type=int, default=20)
+    parser.add_argument('--changes-per-tick', type=int, default=4, help='at most this many changes per source and tick')
+    parser.add_argument('--projects', type=Path, nargs='*', help='project folders (default: every folder of examples/)')
+    parser.add_argument('--generated', type=int, default=20, help='sink models of the generated project (0: none)')
+    parser.add_argument('--kiln', type=Path, default=ROOT / 'build' / 'tools' / 'kiln' / 'kiln')
+    parser.add_argument('--pg-url', default=None, help='default: the URL of pg.sh')
+    parser.add_argument('--shrink-seconds', type=float, default=60)
+    parser.add_argument('--keep', action='store_true', help='keep the temporary folders')
+    args = parser.parse_args()
+    args.kiln = args.kiln.resolve()
+    seeds = args.seed or [random.randrange(1, 1 << 31)]
+    log(f'seeds: {" ".join(map(str, seeds))}')
+    projects = args.projects if args.projects is not None else sorted(
+        p for p in (ROOT / 'examples').iterdir() if (p / 'kiln_project.yml').exists())
+    url = args.pg_url or run([Path(__file__).parent / 'pg.sh', 'url']).stdout.strip()
+    pg = Postgres(url)
+    if pg.psql('SELECT 1;').returncode != 0:
+        sys.exit(f'difftest: PostgreSQL is not reachable at {url} (start it with pg.sh start)')
+
+    workdir = Path(tempfile.mkdtemp(prefix='kiln-difftest-'))
+    results = []
+
+    def run_seeds(source_dir, seeds, generated):
+        run_dir = Path(tempfile.mkdtemp(dir=workdir, prefix=source_dir.name + '-'))
+        try:
+            project = prepare(args, pg, source_dir, run_dir, generated)
+        except SetupError as e:
+            log(f'FAIL {source_dir.name} (seeds {" ".join(map(str, seeds))}): {e}')
+            results.extend([False] * len(seeds))
+            return
+        results.extend(run_project(args, pg, project, seed, run_dir) for seed in seeds)
+        pg.drop(project)
+
+    try:
+        for source_dir in projects:  # built once, run with every seed
+            run_seeds(source_dir, seeds, False)
+        for seed in seeds if args.generated > 0 else []:  # a new project per seed
+            gen_dir = workdir / f'gen-{seed}'
+            gen_dir.mkdir()
+            run_seeds(generate_project(random.Random(seed), args.generated, gen_dir), [seed], True)
+    finally:
+        if args.keep:
+            log(f'kept {workdir}')
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    passed, failed = results.count(True), results.count(False)
+    log(f'{passed} passed, {failed} failed')
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+    main()
