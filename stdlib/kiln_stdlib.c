@@ -140,7 +140,9 @@ static const u128 P10[39] = {
 #define MAX_DIGITS 38 /* NUMERIC values are below 10^38 in magnitude */
 
 static inline u128 uabs(i128 v) { return v < 0 ? -(u128)v : (u128)v; }
-static inline int32_t clamp_precision(int32_t p) { return p <= 0 || p > MAX_DIGITS ? MAX_DIGITS : p; }
+static inline int32_t clamp_precision(int32_t p) {
+  return p <= 0 || p > MAX_DIGITS ? MAX_DIGITS : p;
+}
 
 /* v *= 10^k for k >= 0; 0 if that overflows __int128. */
 static inline int upscale(i128 *v, int64_t k) {
@@ -456,7 +458,9 @@ static char *u128_digits(u128 m, char *end) {
   return p;
 }
 
-static char *scratch(kiln_runtime *rt, int64_t n) { return (char *)kiln_scratch(rt, n > 0 ? n : 1); }
+static char *scratch(kiln_runtime *rt, int64_t n) {
+  return (char *)kiln_scratch(rt, n > 0 ? n : 1);
+}
 static void set_copy(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
   char *q = scratch(rt, n);
   memcpy(q, p, (size_t)n);
@@ -471,7 +475,8 @@ static void set_static(const char *p, kiln_str *out) {
 /* Parses [space][sign]digits[.digits][(e|E)[sign]digits][space] into the value times 10^scale,
  * rounded half away from zero. The text is D * 10^E for the integer D made of all the digits, so
  * the result is D * 10^(E + scale): the digits above the rounding position are kept and the next
- * one rounds. Returns 0, KILN_ERR_INVALID_TEXT_CAST or KILN_ERR_NUMERIC_OVERFLOW (>= 10^precision). */
+ * one rounds. Returns 0, KILN_ERR_INVALID_TEXT_CAST, or KILN_ERR_NUMERIC_OVERFLOW when the result
+ * reaches 10^precision. */
 static int parse_decimal(const char *s, int64_t n, int32_t scale, int32_t precision, i128 *out) {
   int64_t i = 0, end = n;
   while (i < end && is_space(s[i])) ++i;
@@ -501,14 +506,13 @@ static int parse_decimal(const char *s, int64_t n, int32_t scale, int32_t precis
   if (i != end) return KILN_ERR_INVALID_TEXT_CAST;
 
   const u128 limit = P10[precision - 1]; /* appending a digit to >= 10^(p-1) reaches 10^p */
-  int64_t nfrac = frac_end - frac_begin, total = (int_end - int_begin) + nfrac;
+  int64_t nint = int_end - int_begin, nfrac = frac_end - frac_begin, total = nint + nfrac;
   int64_t shift = exponent - nfrac + scale; /* result = D * 10^shift */
   int64_t keep = shift >= 0 ? total : total + shift;
   u128 m = 0;
   int round_digit = 0;
   for (int64_t idx = 0; idx < total && idx <= keep; ++idx) {
-    int64_t pos = idx < int_end - int_begin ? int_begin + idx : frac_begin + (idx - (int_end - int_begin));
-    int digit = s[pos] - '0';
+    int digit = s[idx < nint ? int_begin + idx : frac_begin + (idx - nint)] - '0';
     if (idx == keep) {
       round_digit = digit;
     } else {
@@ -602,19 +606,46 @@ void kiln_text_from_i64(kiln_runtime *rt, int64_t v, kiln_str *out) {
 
 /* Shortest significant digits of a finite double that read back as the same double (what
  * PostgreSQL's Ryu-based float8out prints), trailing zeros removed, and the decimal exponent of
- * the first digit. If a string of <= 15 digits round-trips, the correctly rounded 15-digit one
- * is that string padded with zeros (the double's rounding interval is far narrower than the
- * 15-digit grid), so 15, 16 and 17 digits are the only lengths to try. Subnormals have fewer
- * significant bits, hence wider intervals: they try every length. */
+ * the first digit.
+ *
+ * If a string of <= 15 digits round-trips it is the only one of its length that does (the
+ * double's rounding interval, < 2.3e-16 relative, is far narrower than the 15-digit grid), and
+ * the correctly rounded 15-digit string is that string padded with zeros. So:
+ *  - in [1e-4, 1e15) (fixed notation), the fewest fraction digits k for which round(|v| * 10^k)
+ *    / 10^k == |v| give the answer when it has <= 15 digits: one IEEE division of exact operands
+ *    rounds like strtod, and the product's rounding error (< 0.11) cannot pick the wrong integer;
+ *  - otherwise snprintf("%.*e") with 15, 16 and 17 digits, checked with strtod. Subnormals have
+ *    fewer significant bits, hence wider intervals: they try every length. */
 static int shortest_digits(double v, char *digits, int *exp10) {
+  double a = fabs(v);
+  int prec = a < 2.2250738585072014e-308 ? 0 : 14;
+  if (a == 0) {
+    digits[0] = '0';
+    *exp10 = 0;
+    return 1;
+  }
+  if (a >= 1e-4 && a < 1e15) {
+    for (int k = 0; k <= 22 && a * P10D[k] < 1e15; ++k) {
+      double n = round_even(a * P10D[k]);
+      if (n / P10D[k] == a) {
+        char tmp[24], *end = tmp + sizeof tmp, *d = u128_digits((uint64_t)n, end);
+        int nd = (int)(end - d);
+        memcpy(digits, d, (size_t)nd);
+        *exp10 = nd - 1 - k;
+        while (nd > 1 && digits[nd - 1] == '0') --nd;
+        return nd;
+      }
+    }
+    prec = 15;
+  }
   char buf[48];
-  for (int prec = fabs(v) < 2.2250738585072014e-308 ? 0 : 14;; ++prec) {
-    snprintf(buf, sizeof buf, "%.*e", prec, fabs(v));
+  for (;; ++prec) {
+    snprintf(buf, sizeof buf, "%.*e", prec, a);
     int nd = 0, e;
     for (const char *q = buf; *q != 'e'; ++q)
       if (is_digit(*q)) digits[nd++] = *q;
     e = atoi(strchr(buf, 'e') + 1);
-    int ok = strtod(buf, NULL) == fabs(v);
+    int ok = strtod(buf, NULL) == a;
     if (!ok && prec == 15) {
       /* At a power of two the rounding interval reaches twice as far above the value as below,
        * so the 16-digit string just above the nearest one may round-trip when it does not. */
@@ -629,7 +660,7 @@ static int shortest_digits(double v, char *digits, int *exp10) {
         ++be;
       }
       snprintf(up, sizeof up, "%c.%.15se%d", bumped[0], bumped + 1, be);
-      if (strtod(up, NULL) == fabs(v)) {
+      if (strtod(up, NULL) == a) {
         memcpy(digits, bumped, 16);
         e = be;
         ok = 1;
@@ -922,8 +953,8 @@ static int parse_datetime(const char *s, int64_t n, int64_t end_year, int64_t *d
                           int64_t *time_out) {
   int64_t i = 0, y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
   while (i < n && is_space(s[i])) ++i;
-  if (read_num(s, n, &i, 9, &y) < 4 || i >= n || s[i++] != '-' || !read_num(s, n, &i, 2, &mo) || i >= n ||
-      s[i++] != '-' || !read_num(s, n, &i, 2, &d))
+  if (read_num(s, n, &i, 9, &y) < 4 || i >= n || s[i++] != '-' || !read_num(s, n, &i, 2, &mo) ||
+      i >= n || s[i++] != '-' || !read_num(s, n, &i, 2, &d))
     return KILN_ERR_INVALID_TEXT_CAST;
   if (i + 1 < n && (s[i] == ' ' || s[i] == 'T') && is_digit(s[i + 1])) {
     ++i;
@@ -1015,7 +1046,8 @@ int32_t kiln_like(const char *s, int64_t n, const char *pat, int64_t pn, int32_t
       }
       int64_t len = 1;
       if (c == '\\') {
-        if (pi + 1 >= pn) return 0; /* PostgreSQL: "LIKE pattern must not end with escape character" */
+        /* PostgreSQL raises "LIKE pattern must not end with escape character" */
+        if (pi + 1 >= pn) return 0;
         c = pat[pi + 1];
         len = 2;
       }

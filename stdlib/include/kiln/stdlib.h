@@ -7,7 +7,9 @@
  *
  * Semantics follow PostgreSQL. Errors are raised through kiln_raise(rt, code, location) (see
  * kiln/runtime/abi.h); `location` is an index into the program's location table. Text results are
- * allocated with kiln_scratch (valid until the end of the tick) and returned through `out`.
+ * allocated with kiln_scratch (valid until the end of the tick) and returned through `out`; a
+ * result that is a piece of an input (trims, substr, concat with an empty side, replace without a
+ * match) points into that input instead of being copied.
  * NUMERIC values are __int128 scaled by 10^scale; PostgreSQL rounds half away from zero.
  */
 #ifndef KILN_STDLIB_H
@@ -54,8 +56,10 @@ __int128 kiln_numeric_accumulate(kiln_runtime *rt, __int128 acc, __int128 v, int
 
 /* ---- conversions ---- */
 double kiln_numeric_to_f64(__int128 v, int32_t scale);
+/* Like PostgreSQL, through the value's 15-significant-digit text ("%.15g"). NaN and infinities
+ * raise KILN_ERR_NUMERIC_OVERFLOW (Kiln's NUMERIC has neither). */
 __int128 kiln_f64_to_numeric(kiln_runtime *rt, double v, int32_t scale, int32_t precision,
-                             int32_t loc); /* NaN/Infinity raise (Kiln's NUMERIC has neither) */
+                             int32_t loc);
 /* Rounds to an integer and range-checks against [lo, hi]; raises `code`
  * (KILN_ERR_INT_OUT_OF_RANGE or KILN_ERR_BIGINT_OUT_OF_RANGE) outside it. */
 int64_t kiln_numeric_to_int(kiln_runtime *rt, __int128 v, int32_t scale, int64_t lo, int64_t hi,
@@ -71,7 +75,10 @@ void kiln_text_from_numeric(kiln_runtime *rt, __int128 v, int32_t scale, kiln_st
 void kiln_text_from_bool(kiln_runtime *rt, int32_t v, kiln_str *out); /* "true"/"false" */
 void kiln_text_from_date(kiln_runtime *rt, int32_t days, kiln_str *out);          /* 2024-01-31 */
 void kiln_text_from_timestamp(kiln_runtime *rt, int64_t micros, kiln_str *out);  /* 2024-01-31 12:00:00[.5] */
-/* Text input; malformed text raises KILN_ERR_INVALID_TEXT_CAST (out of range: the range error). */
+/* Text input; malformed text raises KILN_ERR_INVALID_TEXT_CAST (out of range: the range error:
+ * `code` for integers, KILN_ERR_FLOAT_OUT_OF_RANGE, KILN_ERR_NUMERIC_OVERFLOW). Dates and
+ * timestamps take YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]][ BC]; a field out of range (2023-02-29,
+ * 25:00) or a value beyond PostgreSQL's limits raises KILN_ERR_DATE_OUT_OF_RANGE. */
 int64_t kiln_text_to_int(kiln_runtime *rt, const char *p, int64_t n, int64_t lo, int64_t hi,
                          int32_t code, int32_t loc);
 double kiln_text_to_f64(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
@@ -82,8 +89,10 @@ int32_t kiln_text_to_date(kiln_runtime *rt, const char *p, int64_t n, int32_t lo
 int64_t kiln_text_to_timestamp(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
 
 /* ---- text functions ---- */
+/* % and _ (one UTF-8 character), backslash escapes; ILIKE folds ASCII. A pattern ending in a lone
+ * backslash (an error in PostgreSQL) matches nothing: there is no runtime to raise through. */
 int32_t kiln_like(const char *s, int64_t n, const char *pattern, int64_t pn,
-                  int32_t case_insensitive); /* % and _, backslash escapes; ILIKE folds ASCII */
+                  int32_t case_insensitive);
 void kiln_concat(kiln_runtime *rt, const char *a, int64_t la, const char *b, int64_t lb,
                  kiln_str *out);
 void kiln_lower(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out); /* ASCII folding */
@@ -94,8 +103,9 @@ void kiln_rtrim(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out);
 int32_t kiln_length(const char *p, int64_t n); /* characters (UTF-8) */
 void kiln_replace(kiln_runtime *rt, const char *p, int64_t n, const char *from, int64_t fn,
                   const char *to, int64_t tn, kiln_str *out);
-/* substr(s, start [, count]) with PostgreSQL's rules for start < 1; count < 0 raises
- * "negative substring length not allowed" (use KILN_ERR_INVALID_TEXT_CAST's slot? no: see .c) */
+/* substr(s, start [, count]) in characters, with PostgreSQL's rules for start < 1; count < 0 is
+ * PostgreSQL's "negative substring length not allowed", raised as KILN_ERR_INVALID_TEXT_CAST until
+ * abi.h has a code of its own. */
 void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int64_t count,
                  int32_t has_count, int32_t loc, kiln_str *out);
 
