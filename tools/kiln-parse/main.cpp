@@ -5,13 +5,13 @@
 // The whole file is one query (a model) and its AST is printed; with --script it is a script of
 // statements (as in sqllogictest) and each prints on one line. --locations adds every node's
 // range. On errors, prints the diagnostics to stderr and exits 1.
-#include "kiln/Frontend/ASTPrinter.h"
-#include "kiln/Frontend/Parser.h"
-
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
+
+#include "kiln/Frontend/ASTPrinter.h"
+#include "kiln/Frontend/Parser.h"
 
 namespace {
 

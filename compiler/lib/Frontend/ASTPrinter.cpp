@@ -94,16 +94,19 @@ class Printer {
   // Every node prints with `level` as the indentation of the line it starts on.
   void select(const ast::SelectStmt &stmt, int level) {
     if (stmt.op != ast::SetOp::None) {
-      out_ << "(" << (stmt.op == ast::SetOp::Union       ? "union"
-                      : stmt.op == ast::SetOp::Intersect ? "intersect"
-                                                         : "except");
+      out_ << "("
+           << (stmt.op == ast::SetOp::Union       ? "union"
+               : stmt.op == ast::SetOp::Intersect ? "intersect"
+                                                  : "except");
       if (stmt.all) out_ << " all";
     } else if (stmt.targets.empty() && !stmt.values.empty()) {
       out_ << "(values";
     } else {
       out_ << "(select";
-      if (stmt.distinct_on) out_ << " distinct-on";
-      else if (stmt.distinct) out_ << " distinct";
+      if (stmt.distinct_on)
+        out_ << " distinct-on";
+      else if (stmt.distinct)
+        out_ << " distinct";
     }
     at(stmt.range);
     int inner = level + 1;

@@ -1,12 +1,12 @@
 #include "kiln/Frontend/Parser.h"
 
-#include "PgJson.h"
-#include "Tokens.h"
-#include "Transform.h"
-
 #include <pg_query.h>
 
 #include <cstring>
+
+#include "PgJson.h"
+#include "Tokens.h"
+#include "Transform.h"
 
 namespace kiln::frontend {
 namespace {
@@ -27,7 +27,11 @@ uint32_t cursorOffset(std::string_view text, int cursorpos) {
 std::optional<uint32_t> invalidUtf8(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
-    size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    size_t length = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xE  ? 3
+                    : (c >> 3) == 0x1E ? 4
+                                       : 0;
     if (length == 0 || i + length > text.size()) return static_cast<uint32_t>(i);
     for (size_t k = 1; k < length; ++k) {
       if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return static_cast<uint32_t>(i);
@@ -54,7 +58,8 @@ class ParsedText {
       if (simdjson::validate_utf8(text_.data(), text_.size())) {
         diags.error(map_range(0, 0), "libpg_query produced an unreadable parse tree");
       } else {
-        diags.error(map_range(invalidUtf8(text_).value_or(0), 1), "the query text is not valid UTF-8");
+        diags.error(map_range(invalidUtf8(text_).value_or(0), 1),
+                    "the query text is not valid UTF-8");
       }
       return;
     }
@@ -136,8 +141,9 @@ std::unique_ptr<ast::SelectStmt> parseQuery(std::string_view sql, const RangeMap
     return nullptr;
   }
   if (statements.size() > 1) {
-    diags.error(transformer.statementStart(statements[1]),
-                "expected one query, found a second statement")
+    diags
+        .error(transformer.statementStart(statements[1]),
+               "expected one query, found a second statement")
         .hint = "a model is a single SELECT statement";
     return nullptr;
   }
@@ -161,7 +167,8 @@ std::optional<std::vector<ast::Statement>> parseScript(std::string_view sql,
   Transformer transformer(parsed.tokens(), map_range, diags);
   size_t errors = diags.errorCount();
   std::vector<ast::Statement> statements;
-  for (const RawStatement &statement : parsed.statements()) transformer.statement(statement, statements);
+  for (const RawStatement &statement : parsed.statements())
+    transformer.statement(statement, statements);
   if (diags.errorCount() != errors) return std::nullopt;
   return statements;
 }

@@ -6,15 +6,23 @@
 namespace kiln::frontend {
 namespace {
 
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 // PostgreSQL's ident_start and ident_cont: any byte >= 0x80 is a letter (UTF-8 names).
 bool isNameStart(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
          static_cast<unsigned char>(c) >= 0x80;
 }
-bool isNameChar(char c) { return isNameStart(c) || isDigit(c) || c == '$'; }
-bool isOperatorChar(char c) { return c != '\0' && std::strchr("~!@#^&|`?+-*/%<>=", c) != nullptr; }
+bool isNameChar(char c) {
+  return isNameStart(c) || isDigit(c) || c == '$';
+}
+bool isOperatorChar(char c) {
+  return c != '\0' && std::strchr("~!@#^&|`?+-*/%<>=", c) != nullptr;
+}
 
 class Scanner {
  public:
@@ -133,7 +141,8 @@ class Scanner {
       while (isDigit(peek())) ++i_;
     }
     char e = peek() | 0x20;
-    if (e == 'e' && (isDigit(peek(1)) || ((peek(1) == '+' || peek(1) == '-') && isDigit(peek(2))))) {
+    if (e == 'e' &&
+        (isDigit(peek(1)) || ((peek(1) == '+' || peek(1) == '-') && isDigit(peek(2))))) {
       i_ += 2;
       while (isDigit(peek())) ++i_;
     }
@@ -222,8 +231,8 @@ std::optional<size_t> TokenIndex::wordBefore(
   return std::nullopt;
 }
 
-std::optional<size_t> TokenIndex::wordFrom(
-    uint32_t offset, std::initializer_list<std::string_view> keywords) const {
+std::optional<size_t> TokenIndex::wordFrom(uint32_t offset,
+                                           std::initializer_list<std::string_view> keywords) const {
   auto first = firstFrom(offset);
   if (!first) return std::nullopt;
   for (size_t i = *first; i < tokens_.size(); ++i) {

@@ -30,7 +30,8 @@ class TokenIndex {
   bool isWord(size_t i, std::string_view keyword) const;
   bool isWordIn(size_t i, std::initializer_list<std::string_view> keywords) const;
 
-  // The token that contains `offset`; nullopt if offset is in whitespace, a comment or past the end.
+  // The token that contains `offset`; nullopt if offset is in whitespace, a comment or past the
+  // end.
   std::optional<size_t> at(uint32_t offset) const;
   // The first token that starts at or after `offset`, and the last that ends at or before it.
   std::optional<size_t> firstFrom(uint32_t offset) const;

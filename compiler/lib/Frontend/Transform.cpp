@@ -13,52 +13,52 @@ ExprPtr makeExpr(ExprKind kind, const SourceRange &range) {
   return std::make_unique<ast::Expr>(kind, range);
 }
 
-int64_t firstLocation(pg::Json json);
-
-// The smallest "location" inside a subtree, or -1 if it has none.
-int64_t firstLocation(pg::Object object) {
-  int64_t first = -1;
-  for (auto [key, value] : object) {
-    int64_t location = -1;
-    if (key != "location" || value.get(location) != simdjson::SUCCESS) location = firstLocation(value);
-    if (location >= 0 && (first < 0 || location < first)) first = location;
-  }
-  return first;
-}
-
-int64_t firstLocation(pg::Json json) {
-  pg::Object object;
-  if (json.get(object) == simdjson::SUCCESS) return firstLocation(object);
-  simdjson::dom::array array;
-  if (json.get(array) != simdjson::SUCCESS) return -1;
-  int64_t first = -1;
-  for (pg::Json item : array) {
-    int64_t location = firstLocation(item);
-    if (location >= 0 && (first < 0 || location < first)) first = location;
-  }
-  return first;
-}
-
-// The largest "location" in the fields of `object` other than `skipped`, or -1.
-int64_t lastLocation(pg::Object object, std::string_view skipped = {}) {
-  int64_t last = -1;
-  for (auto [key, value] : object) {
-    if (key == skipped) continue;
-    int64_t location = -1;
-    pg::Object child;
-    simdjson::dom::array array;
-    if (key == "location") {
-      if (value.get(location) != simdjson::SUCCESS) location = -1;
-    } else if (value.get(child) == simdjson::SUCCESS) {
-      location = lastLocation(child);
-    } else if (value.get(array) == simdjson::SUCCESS) {
-      for (pg::Json item : array) {
-        if (item.get(child) == simdjson::SUCCESS) location = std::max(location, lastLocation(child));
-      }
-    }
+// The smallest and largest "location" in a subtree; -1 if it has none.
+struct Locations {
+  int64_t first = -1, last = -1;
+  void add(int64_t location) {
+    if (location < 0) return;
+    if (first < 0 || location < first) first = location;
     last = std::max(last, location);
   }
-  return last;
+};
+
+void collect(pg::Json json, Locations &locations);
+
+void collect(pg::Object object, Locations &locations, std::string_view skipped = {}) {
+  for (auto [key, value] : object) {
+    int64_t location;
+    if (key == skipped) continue;
+    if (key == "location" && value.get(location) == simdjson::SUCCESS) {
+      locations.add(location);
+    } else {
+      collect(value, locations);
+    }
+  }
+}
+
+void collect(pg::Json json, Locations &locations) {
+  pg::Object object;
+  simdjson::dom::array array;
+  if (json.get(object) == simdjson::SUCCESS) {
+    collect(object, locations);
+  } else if (json.get(array) == simdjson::SUCCESS) {
+    for (pg::Json item : array) collect(item, locations);
+  }
+}
+
+template <class Tree>
+int64_t firstLocation(Tree tree) {
+  Locations locations;
+  collect(tree, locations);
+  return locations.first;
+}
+
+// The last location in `object` outside its field `skipped`.
+int64_t lastLocation(pg::Object object, std::string_view skipped) {
+  Locations locations;
+  collect(object, locations, skipped);
+  return locations.last;
 }
 
 std::string joinNames(const std::vector<std::string> &names, std::string_view separator) {
@@ -99,21 +99,22 @@ SourceRange Transformer::firstTokenRange(pg::Json json, const SourceRange &fallb
   return tokenRange(firstLocation(json), fallback);
 }
 
+SourceRange Transformer::tokensRange(size_t first, size_t last) const {
+  return map_range_(tokens_[first].begin, tokens_.span(first, last));
+}
+
 SourceRange Transformer::keywordBefore(int64_t before,
                                        std::initializer_list<std::string_view> keywords,
                                        const SourceRange &fallback) const {
-  if (before < 0) return fallback;
-  auto token = tokens_.wordBefore(static_cast<uint32_t>(before), keywords);
-  if (!token) return fallback;
-  return map_range_(tokens_[*token].begin, tokens_.span(*token, *token));
+  auto token =
+      before < 0 ? std::nullopt : tokens_.wordBefore(static_cast<uint32_t>(before), keywords);
+  return token ? tokensRange(*token, *token) : fallback;
 }
 
 SourceRange Transformer::keywordFrom(int64_t from, std::initializer_list<std::string_view> keywords,
                                      const SourceRange &fallback) const {
-  if (from < 0) return fallback;
-  auto token = tokens_.wordFrom(static_cast<uint32_t>(from), keywords);
-  if (!token) return fallback;
-  return map_range_(tokens_[*token].begin, tokens_.span(*token, *token));
+  auto token = from < 0 ? std::nullopt : tokens_.wordFrom(static_cast<uint32_t>(from), keywords);
+  return token ? tokensRange(*token, *token) : fallback;
 }
 
 // A query's keyword: the tree has no location for a SELECT, but its first located child follows
@@ -131,7 +132,7 @@ SourceRange Transformer::setOperatorRange(pg::Object right, const SourceRange &f
   if (!keyword) return fallback;
   size_t last = *keyword;
   if (last + 1 < tokens_.size() && tokens_.isWordIn(last + 1, {"all", "distinct"})) ++last;
-  return map_range_(tokens_[*keyword].begin, tokens_.span(*keyword, last));
+  return tokensRange(*keyword, last);
 }
 
 SourceRange Transformer::statementRange(const RawStatement &raw) const {
@@ -144,15 +145,24 @@ SourceRange Transformer::statementStart(const RawStatement &raw) const {
 
 std::string Transformer::statementName(const RawStatement &raw) const {
   static const std::pair<std::string_view, std::string_view> kNames[] = {
-      {"SelectStmt", "SELECT"},          {"InsertStmt", "INSERT"},
-      {"UpdateStmt", "UPDATE"},          {"DeleteStmt", "DELETE"},
-      {"MergeStmt", "MERGE"},            {"CreateStmt", "CREATE TABLE"},
-      {"ViewStmt", "CREATE VIEW"},       {"CreateTableAsStmt", "CREATE TABLE AS"},
-      {"IndexStmt", "CREATE INDEX"},     {"CreateTrigStmt", "CREATE TRIGGER"},
-      {"CreateSchemaStmt", "CREATE SCHEMA"}, {"CreateFunctionStmt", "CREATE FUNCTION"},
-      {"AlterTableStmt", "ALTER TABLE"}, {"ReindexStmt", "REINDEX"},
-      {"TruncateStmt", "TRUNCATE"},      {"CopyStmt", "COPY"},
-      {"ExplainStmt", "EXPLAIN"},        {"VariableSetStmt", "SET"},
+      {"SelectStmt", "SELECT"},
+      {"InsertStmt", "INSERT"},
+      {"UpdateStmt", "UPDATE"},
+      {"DeleteStmt", "DELETE"},
+      {"MergeStmt", "MERGE"},
+      {"CreateStmt", "CREATE TABLE"},
+      {"ViewStmt", "CREATE VIEW"},
+      {"CreateTableAsStmt", "CREATE TABLE AS"},
+      {"IndexStmt", "CREATE INDEX"},
+      {"CreateTrigStmt", "CREATE TRIGGER"},
+      {"CreateSchemaStmt", "CREATE SCHEMA"},
+      {"CreateFunctionStmt", "CREATE FUNCTION"},
+      {"AlterTableStmt", "ALTER TABLE"},
+      {"ReindexStmt", "REINDEX"},
+      {"TruncateStmt", "TRUNCATE"},
+      {"CopyStmt", "COPY"},
+      {"ExplainStmt", "EXPLAIN"},
+      {"VariableSetStmt", "SET"},
   };
   for (auto [type, name] : kNames) {
     if (raw.node.type == type) return std::string(name);
@@ -173,8 +183,7 @@ Diagnostic &Transformer::error(const SourceRange &range, std::string message) {
 
 // ---- Queries ------------------------------------------------------------------------------------
 
-std::unique_ptr<ast::SelectStmt> Transformer::query(pg::Object select,
-                                                    const SourceRange &parent) {
+std::unique_ptr<ast::SelectStmt> Transformer::query(pg::Object select, const SourceRange &parent) {
   auto stmt = std::make_unique<ast::SelectStmt>();
   std::string_view op = pg::string(select, "op");
   stmt->range = queryRange(select, parent);
@@ -206,14 +215,16 @@ std::unique_ptr<ast::SelectStmt> Transformer::query(pg::Object select,
     sort_item.nulls = nulls == "SORTBY_NULLS_FIRST" ? 1 : nulls == "SORTBY_NULLS_LAST" ? 2 : 0;
     stmt->order_by.push_back(std::move(sort_item));
   }
-  if (auto count = pg::field(select, "limitCount")) stmt->limit = expr(*count, range);
+  if (auto count = pg::field(select, "limitCount")) {
+    stmt->limit = expr(*count, range);
+    if (pg::string(select, "limitOption") == "LIMIT_OPTION_WITH_TIES")
+      error(keywordFrom(firstLocation(*count), {"ties"}, range),
+            "FETCH ... WITH TIES is not supported");
+  }
   if (auto offset = pg::field(select, "limitOffset")) stmt->offset = expr(*offset, range);
-  if (pg::string(select, "limitOption") == "LIMIT_OPTION_WITH_TIES")
-    error(keywordFrom(firstLocation(*pg::field(select, "limitCount")), {"ties"}, range),
-          "FETCH ... WITH TIES is not supported");
   // The locking clause has no location, and comes after everything else.
   if (!pg::list(select, "lockingClause").empty())
-    error(keywordFrom(lastLocation(select, "lockingClause"), {"for"}, range),
+    error(keywordFrom(lastLocation(select, /*skipped=*/"lockingClause"), {"for"}, range),
           "FOR UPDATE and FOR SHARE are not supported");
   return stmt;
 }
@@ -247,8 +258,9 @@ void Transformer::plainSelect(pg::Object select, ast::SelectStmt &stmt) {
     stmt.group_by.push_back(expr(item, range));
   }
   if (pg::flag(select, "groupDistinct"))
-    error(keywordBefore(firstLocation(pg::list(select, "groupClause").front()), {"distinct"}, range),
-          "GROUP BY DISTINCT is not supported");
+    error(
+        keywordBefore(firstLocation(pg::list(select, "groupClause").front()), {"distinct"}, range),
+        "GROUP BY DISTINCT is not supported");
   if (auto having = pg::field(select, "havingClause")) stmt.having = expr(*having, range);
   for (pg::Json window : pg::list(select, "windowClause")) {
     error(keywordBefore(firstLocation(window), {"window"}, range),
@@ -333,9 +345,8 @@ std::unique_ptr<ast::TableRef> Transformer::tableRef(pg::Json json, const Source
                         : type == "RangeTableSample" ? "TABLESAMPLE is not supported"
                         : type == "RangeTableFunc"   ? "XMLTABLE is not supported"
                                                      : "this kind of FROM item is not supported";
-  SourceRange range = node && pg::field(node->fields, "location")
-                          ? located(node->fields, parent)
-                          : firstTokenRange(json, parent);
+  SourceRange range = node && pg::field(node->fields, "location") ? located(node->fields, parent)
+                                                                  : firstTokenRange(json, parent);
   error(range, std::move(message));
   return nullptr;
 }
@@ -352,10 +363,10 @@ std::unique_ptr<ast::TableRef> Transformer::join(pg::Object node, const SourceRa
                                  : tokens_.wordBefore(static_cast<uint32_t>(right_first), {"join"});
   if (keyword) {
     size_t first = *keyword;
-    while (first > 0 &&
-           tokens_.isWordIn(first - 1, {"natural", "inner", "left", "right", "full", "outer", "cross"}))
+    while (first > 0 && tokens_.isWordIn(first - 1, {"natural", "inner", "left", "right", "full",
+                                                     "outer", "cross"}))
       --first;
-    ref->range = map_range_(tokens_[first].begin, tokens_.span(first, *keyword));
+    ref->range = tokensRange(first, *keyword);
   }
   ref->natural = pg::flag(node, "isNatural");
   ref->left = tableRef(*pg::field(node, "larg"), ref->range);
@@ -462,8 +473,9 @@ ExprPtr Transformer::unsupportedExpr(const pg::Node &node, const SourceRange &pa
   for (auto [type, text] : kMessages) {
     if (node.type == type) message = text;
   }
-  SourceRange range = pg::field(node.fields, "location") ? located(node.fields, parent)
-                                                         : tokenRange(firstLocation(node.fields), parent);
+  SourceRange range = pg::field(node.fields, "location")
+                          ? located(node.fields, parent)
+                          : tokenRange(firstLocation(node.fields), parent);
   error(range, std::move(message));
   return nullptr;
 }
@@ -506,7 +518,7 @@ ExprPtr Transformer::constant(pg::Object node, const SourceRange &parent) {
     size_t last = *first;
     while (last + 1 < tokens_.size() && tokens_.text(last) == "-") ++last;
     if (last != *first && tokens_[last].kind == TokenIndex::Kind::Number)
-      range = map_range_(tokens_[*first].begin, tokens_.span(*first, last));
+      range = tokensRange(*first, last);
   }
   auto e = makeExpr(ExprKind::Literal, range);
   if (pg::flag(node, "isnull")) {
@@ -605,8 +617,7 @@ ExprPtr Transformer::operatorExpr(pg::Object node, const SourceRange &range) {
   if (kind == "AEXPR_SIMILAR") {
     error(range, "SIMILAR TO is not supported yet");
   } else if (kind == "AEXPR_OP_ANY" || kind == "AEXPR_OP_ALL") {
-    error(range, "ANY and ALL over an array are not supported").hint =
-        "use IN (...) or a subquery";
+    error(range, "ANY and ALL over an array are not supported").hint = "use IN (...) or a subquery";
   } else {
     error(range, "this operator is not supported");
   }
@@ -679,8 +690,9 @@ ExprPtr Transformer::subLink(pg::Object node, const SourceRange &range) {
   } else if (type == "ANY_SUBLINK" || type == "ALL_SUBLINK") {
     // `x IN (subquery)` is ANY_SUBLINK without an operator.
     bool in = type == "ANY_SUBLINK" && pg::list(node, "operName").empty();
-    e->sublink = in ? ast::SublinkKind::In
-                    : type == "ANY_SUBLINK" ? ast::SublinkKind::Any : ast::SublinkKind::All;
+    e->sublink = in                      ? ast::SublinkKind::In
+                 : type == "ANY_SUBLINK" ? ast::SublinkKind::Any
+                                         : ast::SublinkKind::All;
     if (!in) {
       auto op = operatorName(node, "operName", range);
       if (!op) return nullptr;
@@ -739,13 +751,14 @@ ast::TypeName Transformer::typeName(pg::Object node, const SourceRange &parent) 
   type.is_array = !pg::list(node, "arrayBounds").empty();
   for (pg::Json item : pg::list(node, "typmods")) {
     auto modifier = pg::asNode(item);
-    auto integer = modifier && modifier->is("A_Const") ? pg::object(modifier->fields, "ival")
-                                                        : std::nullopt;
+    auto integer =
+        modifier && modifier->is("A_Const") ? pg::object(modifier->fields, "ival") : std::nullopt;
     if (!integer) {
       error(firstTokenRange(item, type.range), "type modifiers must be integer constants");
       continue;
     }
-    type.modifiers.push_back(std::stoll(integerText(*integer, pg::integer(modifier->fields, "location"))));
+    type.modifiers.push_back(
+        std::stoll(integerText(*integer, pg::integer(modifier->fields, "location"))));
   }
   if (type.name == "interval" && !type.modifiers.empty()) intervalFields(type);
   return type;
@@ -755,11 +768,20 @@ ast::TypeName Transformer::typeName(pg::Object node, const SourceRange &parent) 
 // (INTERVAL_MASK in datetime.h), all of them for none; a seconds precision follows.
 void Transformer::intervalFields(ast::TypeName &type) {
   static const std::pair<int64_t, std::string_view> kFields[] = {
-      {1 << 2, "year"},     {1 << 1, "month"},           {1 << 3, "day"},
-      {1 << 10, "hour"},    {1 << 11, "minute"},         {1 << 12, "second"},
-      {6, "year to month"}, {1032, "day to hour"},       {3080, "day to minute"},
-      {7176, "day to second"}, {3072, "hour to minute"}, {7168, "hour to second"},
-      {6144, "minute to second"}, {0x7FFF, ""},
+      {1 << 2, "year"},
+      {1 << 1, "month"},
+      {1 << 3, "day"},
+      {1 << 10, "hour"},
+      {1 << 11, "minute"},
+      {1 << 12, "second"},
+      {6, "year to month"},
+      {1032, "day to hour"},
+      {3080, "day to minute"},
+      {7176, "day to second"},
+      {3072, "hour to minute"},
+      {7168, "hour to second"},
+      {6144, "minute to second"},
+      {0x7FFF, ""},
   };
   int64_t mask = type.modifiers.front();
   auto fields = std::find_if(std::begin(kFields), std::end(kFields),
@@ -803,12 +825,18 @@ void Transformer::statement(const RawStatement &raw, std::vector<ast::Statement>
 void Transformer::rejectOtherFields(pg::Object node, std::initializer_list<std::string_view> known,
                                     const SourceRange &range, std::string_view statement) {
   static const std::pair<std::string_view, std::string_view> kClauses[] = {
-      {"withClause", "WITH"},          {"returningList", "RETURNING"},
-      {"onConflictClause", "ON CONFLICT"}, {"usingClause", "USING"},
-      {"fromClause", "FROM"},          {"inhRelations", "INHERITS"},
-      {"partspec", "PARTITION BY"},    {"partbound", "PARTITION OF"},
-      {"ofTypename", "OF type"},       {"options", "storage parameters"},
-      {"tablespacename", "TABLESPACE"}, {"accessMethod", "USING"},
+      {"withClause", "WITH"},
+      {"returningList", "RETURNING"},
+      {"onConflictClause", "ON CONFLICT"},
+      {"usingClause", "USING"},
+      {"fromClause", "FROM"},
+      {"inhRelations", "INHERITS"},
+      {"partspec", "PARTITION BY"},
+      {"partbound", "PARTITION OF"},
+      {"ofTypename", "OF type"},
+      {"options", "storage parameters"},
+      {"tablespacename", "TABLESPACE"},
+      {"accessMethod", "USING"},
   };
   for (auto [key, value] : node) {
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -844,13 +872,13 @@ void Transformer::createTable(pg::Object node, ast::Statement &stmt, const Sourc
     for (std::string &column : columns) key.emplace_back(std::move(column), range);
   };
   auto constraintError = [&](std::string_view type, const SourceRange &range) {
-    std::string_view what = type == "CONSTR_DEFAULT"      ? "column defaults are"
-                            : type == "CONSTR_CHECK"      ? "CHECK constraints are"
-                            : type == "CONSTR_FOREIGN"    ? "foreign keys are"
-                            : type == "CONSTR_GENERATED"  ? "generated columns are"
-                            : type == "CONSTR_IDENTITY"   ? "identity columns are"
-                            : type == "CONSTR_EXCLUSION"  ? "exclusion constraints are"
-                                                          : "this constraint is";
+    std::string_view what = type == "CONSTR_DEFAULT"     ? "column defaults are"
+                            : type == "CONSTR_CHECK"     ? "CHECK constraints are"
+                            : type == "CONSTR_FOREIGN"   ? "foreign keys are"
+                            : type == "CONSTR_GENERATED" ? "generated columns are"
+                            : type == "CONSTR_IDENTITY"  ? "identity columns are"
+                            : type == "CONSTR_EXCLUSION" ? "exclusion constraints are"
+                                                         : "this constraint is";
     error(range, std::string(what) + " not supported");
   };
 
@@ -997,8 +1025,8 @@ void Transformer::drop(const RawStatement &raw, std::vector<ast::Statement> &out
   // DROP TABLE a, b: one statement per table.
   for (pg::Json object : pg::list(node, "objects")) {
     ast::Statement stmt;
-    stmt.kind = type == "OBJECT_TABLE" ? ast::Statement::Kind::DropTable
-                                       : ast::Statement::Kind::DropView;
+    stmt.kind =
+        type == "OBJECT_TABLE" ? ast::Statement::Kind::DropTable : ast::Statement::Kind::DropView;
     stmt.range = statementRange(raw);
     stmt.name = pg::strings(pg::asNode(object)->fields, "items");
     stmt.if_exists = pg::flag(node, "missing_ok");

@@ -7,15 +7,15 @@
 // keeps going so that one run reports all of them, and the caller discards the result.
 #pragma once
 
-#include "PgJson.h"
-#include "Tokens.h"
-#include "kiln/Frontend/Parser.h"
-
 #include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "PgJson.h"
+#include "Tokens.h"
+#include "kiln/Frontend/Parser.h"
 
 namespace kiln::frontend {
 
@@ -46,6 +46,7 @@ class Transformer {
  private:
   // Ranges.
   SourceRange tokenRange(int64_t offset, const SourceRange &fallback) const;
+  SourceRange tokensRange(size_t first, size_t last) const;  // tokens first..last (indexes)
   SourceRange located(pg::Object node, const SourceRange &fallback) const;
   // The range of the first located token inside `json`.
   SourceRange firstTokenRange(pg::Json json, const SourceRange &fallback) const;

@@ -12,9 +12,9 @@
 // range after its head word, as `@line:column+length`.
 #pragma once
 
-#include "kiln/Frontend/AST.h"
-
 #include <iosfwd>
+
+#include "kiln/Frontend/AST.h"
 
 namespace kiln::frontend {
 
