@@ -12,6 +12,7 @@
 #include "kiln/Transforms/Passes.h"
 
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -66,18 +67,24 @@ std::optional<ir::Type> parseTypeText(const std::string &text, SourceRange where
 class Timer {
  public:
   explicit Timer(bool enabled, std::ostream &err) : enabled_(enabled), err_(err) {}
+  // Wall time and this process's CPU time: on a busy machine the second is the stable one.
+  // (The linker runs in a child process, so its CPU time shows only in wall time.)
   void lap(const char *stage) {
     auto now = std::chrono::steady_clock::now();
+    std::clock_t cpu = std::clock();
     if (enabled_)
       err_ << "kiln: " << stage << ": "
-           << std::chrono::duration_cast<std::chrono::microseconds>(now - last_).count() / 1000.0 << " ms\n";
+           << std::chrono::duration_cast<std::chrono::microseconds>(now - last_).count() / 1000.0 << " ms ("
+           << (cpu - last_cpu_) * 1000.0 / CLOCKS_PER_SEC << " ms cpu)\n";
     last_ = now;
+    last_cpu_ = cpu;
   }
 
  private:
   bool enabled_;
   std::ostream &err_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  std::clock_t last_cpu_ = std::clock();
 };
 
 std::string shellQuote(const std::string &text) {
