@@ -1305,9 +1305,17 @@ void Generator::aggregateOutput(const ir::Op &op, llvm::Value *payload, llvm::Va
     }
     case ir::AggKind::Min:
     case ir::AggKind::Max: {
+      // The multiset exists once a non-NULL value arrived; a group of only NULLs has none.
       llvm::Value *set = b_.CreateLoad(ptr_, b_.CreateStructGEP(l.payload, payload, field + 1));
       llvm::Value *slot = columnPtr(*l.out, out, column);
+      llvm::Function *f = b_.GetInsertBlock()->getParent();
+      llvm::BasicBlock *read = llvm::BasicBlock::Create(ctx_, "extreme", f);
+      llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx_, "extreme.done", f);
+      b_.CreateCondBr(b_.CreateIsNull(set), after, read);
+      b_.SetInsertPoint(read);
       b_.CreateCall(fn(agg.kind == ir::AggKind::Min ? "kiln_ms_min" : "kiln_ms_max"), {set, slot});
+      b_.CreateBr(after);
+      b_.SetInsertPoint(after);
       if (intern_text && agg.type.kind == TypeKind::Text) {
         // The multiset may drop this value before the saved output is retracted: keep a copy.
         llvm::Value *text = b_.CreateLoad(str_, slot);
