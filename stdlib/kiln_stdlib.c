@@ -234,12 +234,15 @@ static int u256_mul_pow10(u256 *x, int64_t k) {
     if (u256_mul64(x, (uint64_t)P10[k > 19 ? 19 : k])) return 1;
   return 0;
 }
-/* round(x / 10^k) half away from zero, k >= 1: floor(x / 10^(k-1)), then the last digit
- * decides the rounding. */
-static u256 u256_div_pow10_round(u256 x, int64_t k) {
+/* round(x / 10^k), k >= 1: floor(x / 10^(k-1)), then the last digit decides. Ties round away
+ * from zero, or towards zero with `tie_down` (see addsub_slow). */
+static u256 u256_div_pow10_round(u256 x, int64_t k, int tie_down) {
   if (k > 78) return u256_of(0); /* x < 2^256 < 0.5 * 10^78 */
-  for (int64_t j = k - 1; j > 0; j -= 19) u256_div64(&x, (uint64_t)P10[j > 19 ? 19 : j]);
-  if (u256_div64(&x, 10) >= 5) {
+  int sticky = 0;                /* a nonzero digit below the last one */
+  for (int64_t j = k - 1; j > 0; j -= 19)
+    sticky |= u256_div64(&x, (uint64_t)P10[j > 19 ? 19 : j]) != 0;
+  uint64_t digit = u256_div64(&x, 10);
+  if (digit > 5 || (digit == 5 && (sticky || !tie_down))) {
     u256 one = u256_of(1);
     u256_add(&x, &one);
   }
@@ -279,36 +282,62 @@ static void u256_divmod(const u256 *n, const u256 *d, u256 *q, u256 *r) {
 }
 
 /* (neg ? -m : m) at scale `from` -> scale `to`, rounded, checked against 10^38. */
-static i128 finish(kiln_runtime *rt, int neg, u256 m, int64_t from, int64_t to, int32_t loc) {
+static i128 finish_tie(kiln_runtime *rt, int neg, u256 m, int64_t from, int64_t to, int tie_down,
+                       int32_t loc) {
   if (to >= from) {
     if (u256_mul_pow10(&m, to - from)) overflow(rt, loc);
   } else {
-    m = u256_div_pow10_round(m, from - to);
+    m = u256_div_pow10_round(m, from - to, tie_down);
   }
   if (m.w[2] | m.w[3]) overflow(rt, loc);
   u128 v = (u128)m.w[1] << 64 | m.w[0];
   if (v >= P10[MAX_DIGITS]) overflow(rt, loc);
   return neg ? -(i128)v : (i128)v;
 }
+static i128 finish(kiln_runtime *rt, int neg, u256 m, int64_t from, int64_t to, int32_t loc) {
+  return finish_tie(rt, neg, m, from, to, 0, loc);
+}
 
-/* a + (negate_b ? -b : b) exactly. Exact unless aligning the scales takes more than 256 bits,
- * which needs scales more than ~38 apart; that raises overflow. */
+/* a + (negate_b ? -b : b) rounded to rs, exactly. x is the operand with the smaller scale, y the
+ * other. Normally both are aligned at y's scale. When x does not fit in 256 bits there (scales
+ * far apart), they are added at t = max(x's scale, rs + 1) < y's scale instead: y is cut towards
+ * zero to scale t, S = x + y_cut is exact, and the true sum is S plus a fraction f (|f| < 1 unit
+ * of scale t) with y's sign. Rounding S to rs is then right, except that when f != 0 has the
+ * other sign than S, |true sum| is just below |S|, so an exact tie in S must round down. */
 static SLOW i128 addsub_slow(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb,
                              int negate_b, int32_t rs, int32_t loc) {
-  int64_t sc = sa > sb ? sa : sb;
-  int na = a < 0, nb = (b < 0) ^ negate_b, neg = na;
-  u256 x = u256_of(uabs(a)), y = u256_of(uabs(b));
-  if (u256_mul_pow10(&x, sc - sa) || u256_mul_pow10(&y, sc - sb)) overflow(rt, loc);
-  if (na == nb) {
+  int nx = a < 0, ny = (b < 0) ^ negate_b;
+  u128 mx = uabs(a), my = uabs(b);
+  int64_t sx = sa, sy = sb;
+  if (sx > sy) {
+    u128 m = mx;
+    int n = nx;
+    int64_t sc = sx;
+    mx = my, nx = ny, sx = sy;
+    my = m, ny = n, sy = sc;
+  }
+  u256 x = u256_of(mx), y = u256_of(my);
+  int64_t t = sy;
+  int cut = 0; /* y lost nonzero digits */
+  if (u256_mul_pow10(&x, sy - sx)) {
+    t = sx > (int64_t)rs + 1 ? sx : (int64_t)rs + 1;
+    x = u256_of(mx);
+    if (t >= sy || u256_mul_pow10(&x, t - sx)) overflow(rt, loc); /* the result is as large */
+    int64_t k = sy - t;
+    cut = k > MAX_DIGITS ? my != 0 : my % P10[k] != 0;
+    y = u256_of(k > MAX_DIGITS ? 0 : my / P10[k]);
+  }
+  int neg = nx;
+  if (nx == ny) {
     if (u256_add(&x, &y)) overflow(rt, loc);
   } else if (u256_cmp(&x, &y) >= 0) {
     u256_sub(&x, &y);
   } else {
     u256_sub(&y, &x);
     x = y;
-    neg = nb;
+    neg = ny;
   }
-  return finish(rt, neg, x, sc, rs, loc);
+  return finish_tie(rt, neg, x, t, rs, cut && neg != ny, loc);
 }
 
 i128 kiln_numeric_add(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t rs,
@@ -372,6 +401,36 @@ i128 kiln_numeric_div(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, 
   return div_slow(rt, ua, ub, neg, k, loc);
 }
 
+/* x = (x + y) mod d for x, y < d: the sum may carry out of 256 bits, and is then above d too. */
+static void u256_addmod(u256 *x, const u256 *y, const u256 *d) {
+  if (u256_add(x, y) || u256_cmp(x, d) >= 0) u256_sub(x, d);
+}
+
+/* |a| * 10^(sc - sa) mod |b| * 10^(sc - sb) in 256 bits. If the dividend does not fit, the
+ * remainder of |a| is multiplied by 10 (as 8r + 2r) modulo the divisor once per digit. */
+static SLOW i128 mod_slow(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t sc,
+                          int32_t rs, int32_t loc) {
+  u256 n = u256_of(uabs(a)), d = u256_of(uabs(b)), q, r;
+  if (u256_mul_pow10(&d, sc - sb)) /* then sc == sa: |a| < 2^128 < d */
+    return finish(rt, a < 0, n, sc, rs, loc);
+  if (!u256_mul_pow10(&n, sc - sa)) {
+    u256_divmod(&n, &d, &q, &r);
+  } else {
+    n = u256_of(uabs(a));
+    u256_divmod(&n, &d, &q, &r);
+    for (int64_t i = 0; i < (int64_t)sc - sa; ++i) {
+      u256 r2 = r, r8;
+      u256_addmod(&r2, &r, &d); /* 2r */
+      r8 = r2;
+      u256_addmod(&r8, &r8, &d); /* 4r */
+      u256_addmod(&r8, &r8, &d); /* 8r */
+      u256_addmod(&r8, &r2, &d);
+      r = r8;
+    }
+  }
+  return finish(rt, a < 0, r, sc, rs, loc);
+}
+
 /* PostgreSQL: a - trunc(a / b) * b at scale max(sa, sb), so the result has a's sign. */
 i128 kiln_numeric_mod(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t rs,
                       int32_t loc) {
@@ -382,10 +441,7 @@ i128 kiln_numeric_mod(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, 
     u128 r = uabs(x) % uabs(y);
     return rescale(rt, a < 0 ? -(i128)r : (i128)r, sc, rs, MAX_DIGITS, loc);
   }
-  u256 n = u256_of(uabs(a)), d = u256_of(uabs(b)), q, r;
-  if (u256_mul_pow10(&n, sc - sa) || u256_mul_pow10(&d, sc - sb)) overflow(rt, loc);
-  u256_divmod(&n, &d, &q, &r);
-  return finish(rt, a < 0, r, sc, rs, loc);
+  return mod_slow(rt, a, sa, b, sb, sc, rs, loc);
 }
 
 i128 kiln_numeric_rescale(kiln_runtime *rt, i128 v, int32_t from, int32_t to, int32_t precision,

@@ -122,6 +122,13 @@ TEST_F(StdlibTest, NumericAddSub) {
             "10000000000000000000000000000000000000");
   EXPECT_EQ(S(kiln_numeric_sub(nullptr, N("-1e37", 0), 0, N("0.5", 38), 38, 0, 0), 0),
             "-10000000000000000000000000000000000001");
+  // Scales so far apart that aligning takes more than 256 bits: y is cut at rs + 1 and its sign
+  // decides ties. 12345500 (scale -2) + b rounded to thousands (scale -3):
+  EXPECT_EQ(kiln_numeric_add(nullptr, 123455, -2, N("-0.1", 38), 38, -3, 0), 12345);
+  EXPECT_EQ(kiln_numeric_add(nullptr, 123455, -2, N("0.1", 38), 38, -3, 0), 12346);
+  EXPECT_EQ(kiln_numeric_sub(nullptr, 123455, -2, N("0.1", 38), 38, -3, 0), 12345);
+  EXPECT_EQ(kiln_numeric_add(nullptr, 123455, -2, 0, 38, -3, 0), 12346);
+  EXPECT_EQ(kiln_numeric_add(nullptr, -123455, -2, N("0.1", 38), 38, -3, 0), -12345);
   i128 max = N(kMax38.c_str(), 0);
   EXPECT_EQ(raised([&] { kiln_numeric_add(nullptr, max, 0, 1, 0, 0, 0); }),
             KILN_ERR_NUMERIC_OVERFLOW);
@@ -194,6 +201,11 @@ TEST_F(StdlibTest, NumericMod) {
   EXPECT_EQ(S(kiln_numeric_mod(nullptr, N("-5.5", 1), 1, N("0.25", 2), 2, 2, 0), 2), "0.00");
   EXPECT_EQ(S(kiln_numeric_mod(nullptr, N("1e37", 0), 0, N("0.3", 38), 38, 38, 0), 38),
             "0.10000000000000000000000000000000000000");
+  // 7e40 mod 0.3: the aligned dividend needs more than 256 bits.
+  EXPECT_EQ(S(kiln_numeric_mod(nullptr, 7, -40, N("0.3", 38), 38, 1, 0), 1), "0.1");
+  EXPECT_EQ(S(kiln_numeric_mod(nullptr, -7, -40, N("0.3", 38), 38, 1, 0), 1), "-0.1");
+  // ... and the aligned divisor: the remainder is the dividend.
+  EXPECT_EQ(S(kiln_numeric_mod(nullptr, N("0.7", 38), 38, 3, -41, 1, 0), 1), "0.7");
   EXPECT_EQ(raised([] { kiln_numeric_mod(nullptr, 7, 0, 0, 0, 0, 0); }), KILN_ERR_DIVISION_BY_ZERO);
 }
 
