@@ -50,7 +50,8 @@ static inline uint64_t rd4(const unsigned char *p) {
   return v;
 }
 
-/* wyhash (final version 4) with a fixed seed, so hashes are stable across runs and builds. */
+/* wyhash's construction (final version 4) with a fixed seed, so hashes are stable across runs
+ * and builds. */
 uint64_t kiln_hash_bytes(const char *key, int64_t n) {
   static const uint64_t S[4] = {0x2d358dccaa6c78a5ull, 0x8bb84b93962eacc9ull,
                                 0x4b33a62ed433d4a3ull, 0x4d5a2da51de1aa47ull};
@@ -140,6 +141,17 @@ static const u128 P10[39] = {
 #define MAX_DIGITS 38 /* NUMERIC values are below 10^38 in magnitude */
 
 static inline u128 uabs(i128 v) { return v < 0 ? -(u128)v : (u128)v; }
+
+/* n / d and n % d; 64-bit division when both fit (128-bit division is a libgcc call). */
+static inline u128 udivmod(u128 n, u128 d, u128 *rem) {
+  if (LIKELY(!((n | d) >> 64))) {
+    uint64_t q = (uint64_t)n / (uint64_t)d;
+    *rem = (uint64_t)n - q * (uint64_t)d;
+    return q;
+  }
+  *rem = n % d;
+  return n / d;
+}
 static inline int32_t clamp_precision(int32_t p) {
   return p <= 0 || p > MAX_DIGITS ? MAX_DIGITS : p;
 }
@@ -158,7 +170,7 @@ static inline int shift_scale(i128 *v, int64_t from, int64_t to) {
     *v = 0; /* |v| < 2^127 < 0.5 * 10^39 */
     return 1;
   }
-  u128 d = P10[k], m = uabs(*v), q = m / d, r = m % d;
+  u128 d = P10[k], r, q = udivmod(uabs(*v), d, &r);
   q += r >= d - r; /* 2r >= d without overflowing */
   *v = *v < 0 ? -(i128)q : (i128)q;
   return 1;
@@ -393,7 +405,7 @@ i128 kiln_numeric_div(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, 
   u128 ua = uabs(a), ub = uabs(b), n;
   int neg = (a < 0) != (b < 0);
   if (LIKELY(k >= 0 && k <= MAX_DIGITS && !__builtin_mul_overflow(ua, P10[k], &n))) {
-    u128 q = n / ub, r = n % ub;
+    u128 r, q = udivmod(n, ub, &r);
     q += r >= ub - r;
     if (UNLIKELY(q >= P10[MAX_DIGITS])) overflow(rt, loc);
     return neg ? -(i128)q : (i128)q;
@@ -438,7 +450,8 @@ i128 kiln_numeric_mod(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, 
   int32_t sc = sa > sb ? sa : sb;
   i128 x = a, y = b;
   if (LIKELY(upscale(&x, sc - sa) && upscale(&y, sc - sb))) {
-    u128 r = uabs(x) % uabs(y);
+    u128 r;
+    udivmod(uabs(x), uabs(y), &r);
     return rescale(rt, a < 0 ? -(i128)r : (i128)r, sc, rs, MAX_DIGITS, loc);
   }
   return mod_slow(rt, a, sa, b, sb, sc, rs, loc);
@@ -453,20 +466,16 @@ i128 kiln_numeric_round(kiln_runtime *rt, i128 v, int32_t from, int32_t digits, 
                         int32_t mode, int32_t loc) {
   int64_t k = (int64_t)from - digits; /* digits to drop */
   if (k <= 0) return rescale(rt, v, from, to, MAX_DIGITS, loc);
-  i128 q = 0, r = v; /* k > 38: every digit goes, |v| < 0.5 * 10^k */
-  if (k <= MAX_DIGITS) {
-    q = v / (i128)P10[k];
-    r = v % (i128)P10[k];
-  }
+  /* On magnitudes: q = |v| / 10^k, r = |v| % 10^k; k > 38 drops every digit (|v| < 0.5 * 10^k) */
+  u128 q = 0, r = uabs(v);
+  if (k <= MAX_DIGITS) q = udivmod(r, P10[k], &r);
   switch (mode) {
-    case 0:
-      if (k <= MAX_DIGITS && uabs(r) >= P10[k] - uabs(r)) q += v < 0 ? -1 : 1;
-      break;
-    case 2: q -= r < 0; break;
-    case 3: q += r > 0; break;
+    case 0: q += k <= MAX_DIGITS && r >= P10[k] - r; break;
+    case 2: q += v < 0 && r != 0; break; /* floor grows negative magnitudes */
+    case 3: q += v > 0 && r != 0; break;
     default: break; /* 1: trunc */
   }
-  return rescale(rt, q, digits, to, MAX_DIGITS, loc);
+  return rescale(rt, v < 0 ? -(i128)q : (i128)q, digits, to, MAX_DIGITS, loc);
 }
 
 i128 kiln_numeric_accumulate(kiln_runtime *rt, i128 acc, i128 v, int64_t weight, int32_t loc) {
@@ -655,7 +664,7 @@ int64_t kiln_f64_to_int(kiln_runtime *rt, double v, int64_t lo, int64_t hi, int3
 
 void kiln_text_from_i64(kiln_runtime *rt, int64_t v, kiln_str *out) {
   char buf[24], *end = buf + sizeof buf;
-  char *p = u128_digits(v < 0 ? -(uint64_t)v : (uint64_t)v, end);
+  char *p = u128_digits((u128)(v < 0 ? -(uint64_t)v : (uint64_t)v), end);
   if (v < 0) *--p = '-';
   set_copy(rt, p, end - p, out);
 }
