@@ -4,7 +4,10 @@
 //   map(map(x, E), F)        ->  map(x, F[$i := E_i])
 //   filter(map(x, E), p)     ->  map(filter(x, p[$i := E_i]), E)   when p reads only columns
 //                                                                  that E passes through
-//   map(x, [$0, ..., $n-1])  ->  x                                 when the schemas are equal
+//   map(x, [$0, ..., $n-1])  ->  x                                 when the schemas are equal,
+//                                                                  or x takes the map's names
+//   aggregate(map(x, E))     ->  aggregate(x)                      when it reads only columns
+//                                                                  that E passes through
 //
 // Code generation fuses pipelines anyway; fewer, larger operators give it larger expressions to
 // simplify and let filters run before the maps above them compute anything.
@@ -123,6 +126,52 @@ bool pushFilterBelowMap(Module &module, Op &map, Op &filter) {
   return true;
 }
 
+// A map that passes its input's columns through in order, possibly renaming them.
+bool isPassThrough(const Op &map, const Op &input) {
+  if (map.exprs.size() != input.schema.size()) return false;
+  for (size_t i = 0; i < map.exprs.size(); ++i) {
+    const Expr &e = *map.exprs[i];
+    if (e.op != ExprOp::Column || e.column != (int32_t)i || map.schema[i].type != e.type)
+      return false;
+  }
+  return true;
+}
+
+// Models end in such renaming maps (an aggregate's columns are named by the SELECT list). When
+// the map is its input's only user, the input can carry the names itself. Not a source: its
+// names are the table's, which connectors match by name.
+bool absorbRename(Module &module, Op &map, Op &input) {
+  if (input.kind == OpKind::Source || !isPassThrough(map, input)) return false;
+  // The map's columns are NOT NULL only where the input's are: taking its schema only widens.
+  input.schema = map.schema;
+  if (input.kind == OpKind::Aggregate)
+    for (size_t i = 0; i < input.aggregates.size(); ++i)
+      input.aggregates[i].name = map.schema[input.group_keys.size() + i].name;
+  replaceAllUses(module, map.id, input.id);
+  eraseOps(module, {map.id});
+  return true;
+}
+
+// An aggregate keeps only its group keys and arguments of its input: when a map merely passes
+// those through, the aggregate reads the map's input. The map may then die, taking its other
+// expressions with it: only if none of them can raise.
+bool aggregateThroughMap(Module &module, Op &aggregate, Op &map, int mapUses) {
+  std::vector<int32_t *> columns;
+  for (int32_t &key : aggregate.group_keys) columns.push_back(&key);
+  for (AggCall &agg : aggregate.aggregates)
+    if (agg.arg >= 0) columns.push_back(&agg.arg);
+  for (int32_t *column : columns)
+    if (*column >= (int32_t)map.exprs.size() || map.exprs[*column]->op != ExprOp::Column)
+      return false;
+  if (mapUses == 1)
+    for (const ExprPtr &e : map.exprs)
+      if (canRaise(*e)) return false;
+  for (int32_t *column : columns) *column = map.exprs[*column]->column;
+  aggregate.inputs = map.inputs;
+  if (mapUses == 1) eraseOps(module, {map.id});
+  return true;
+}
+
 bool isIdentityMap(const Module &module, const Op &map) {
   const Op *source = module.find(map.inputs[0]);
   if (!source || !sameSchema(map.schema, source->schema)) return false;
@@ -144,7 +193,12 @@ bool fuseOnce(Module &module) {
       return true;
     }
     Op *inner = module.find(op->inputs[0]);
-    if (!inner || uses[inner->id] != 1) continue;
+    if (!inner) continue;
+    if (op->kind == OpKind::Aggregate && inner->kind == OpKind::Map &&
+        aggregateThroughMap(module, *op, *inner, uses[inner->id]))
+      return true;
+    if (uses[inner->id] != 1) continue;
+    if (op->kind == OpKind::Map && absorbRename(module, *op, *inner)) return true;
     if (op->kind == OpKind::Filter && inner->kind == OpKind::Filter &&
         fuseFilters(module, *inner, *op))
       return true;

@@ -14,7 +14,7 @@ const std::vector<PassInfo> &allPasses() {
        foldConstants},
       {"fuse",
        "merge filter chains and map chains, push filters on pass-through columns below maps, "
-       "remove identity maps",
+       "let aggregates read through pass-through maps, remove identity and renaming maps",
        fuse},
       {"cse", "share structurally identical operators on the same inputs across models",
        eliminateCommonSubexpressions},
