@@ -1,0 +1,56 @@
+// The runner's model of the database: tables with their rows, and what statements do to them.
+//
+// Statements are parsed with Kiln's parser. Constants (INSERT ... VALUES) are typed with Kiln's
+// binder; everything that needs evaluating over rows (DELETE/UPDATE conditions, UPDATE's new
+// values, INSERT ... SELECT) is compiled with Kiln itself as a view over the current contents.
+#pragma once
+
+#include "Engine.h"
+#include "kiln/Frontend/AST.h"
+#include "kiln/Support/Diagnostics.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kiln::slt {
+
+struct Database {
+  std::vector<Table> tables;
+  std::vector<ViewSource> views;  // CREATE VIEW, in order (compiled before a query's own view)
+
+  int32_t findTable(const std::string &name) const;
+};
+
+class Executor {
+ public:
+  // Statements come from the text of `file` (registered in `sources`), so errors point into it.
+  Executor(SourceManager &sources, FileId file) : sources_(sources), file_(file) {}
+
+  // Parses the statements of `sql`, which starts at byte `offset` of the file.
+  std::optional<std::vector<ast::Statement>> parse(const std::string &sql, uint32_t offset,
+                                                   std::string &error);
+
+  // Executes one statement of `sql` (as returned by parse(sql, offset)). DML changes the rows of
+  // `db` and appends what it did to `changes`; a failing statement leaves `db` unchanged. A SQL
+  // runtime error while evaluating sets `runtime_error` too.
+  bool execute(Database &db, const ast::Statement &stmt, const std::string &sql, uint32_t offset,
+               std::vector<Change> &changes, std::string &error, bool *runtime_error = nullptr);
+
+ private:
+  bool createTable(Database &db, const ast::Statement &stmt, std::string &error);
+  bool insertValues(Database &db, int32_t table, const ast::Statement &stmt, std::vector<Row> &rows,
+                    std::string &error);
+  using Rows = std::vector<std::pair<Row, int64_t>>;
+  // The rows of `sql`, a SELECT over db's tables (and views), compiled with Kiln, and its schema.
+  bool evaluate(const Database &db, const std::string &sql, bool with_views, Rows &rows,
+                ir::Schema &schema, std::string &error, bool *runtime_error);
+
+  SourceManager &sources_;
+  FileId file_;
+};
+
+// "t", or "s.t" for a qualified name.
+std::string joinName(const std::vector<std::string> &names);
+
+}  // namespace kiln::slt
