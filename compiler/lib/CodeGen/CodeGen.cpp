@@ -54,8 +54,10 @@ std::unique_ptr<llvm::TargetMachine> hostTargetMachine(std::string &error) {
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target) return nullptr;
   llvm::TargetOptions options;
+  // Executables are built in CI and deployed elsewhere: target a baseline CPU, not the build
+  // machine's. x86-64-v2 (SSE4.2, 2009 on) is what the runtime's JSON parser needs anyway.
   return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
-      triple, llvm::sys::getHostCPUName(), "", options, llvm::Reloc::PIC_, std::nullopt,
+      triple, "x86-64-v2", "", options, llvm::Reloc::PIC_, std::nullopt,
       llvm::CodeGenOptLevel::Aggressive));
 }
 
@@ -1895,9 +1897,17 @@ std::unique_ptr<Artifact> generate(const ir::Module &module, const std::vector<S
   impl->module->setTargetTriple(impl->target->getTargetTriple().str());
   Generator generator(*impl->context, *impl->module, module, sources);
   if (!generator.run(error)) return nullptr;
-  // The stdlib is private to this program: unused functions disappear, used ones inline.
-  for (llvm::Function &f : *impl->module)
-    if (!f.isDeclaration()) f.setLinkage(llvm::GlobalValue::InternalLinkage);
+  // The stdlib is private to this program: unused functions disappear, used ones inline. Clang
+  // stamped its functions with its own target CPU and features; LLVM inlines only between
+  // functions whose targets agree, so everything gets the target machine's.
+  for (llvm::Function &f : *impl->module) {
+    if (f.isDeclaration()) continue;
+    f.setLinkage(llvm::GlobalValue::InternalLinkage);
+    f.removeFnAttr("target-cpu");
+    f.removeFnAttr("target-features");
+    f.removeFnAttr("tune-cpu");
+    f.addFnAttr("target-cpu", impl->target->getTargetCPU());
+  }
   for (llvm::GlobalVariable &g : impl->module->globals())
     if (!g.isDeclaration() && g.getName() != "kiln_program_main") g.setLinkage(llvm::GlobalValue::InternalLinkage);
   (void)options.opt_level;
