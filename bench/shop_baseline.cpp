@@ -476,19 +476,48 @@ class Shop {
     std::fflush(stdout);
   }
 
-  void processBuffer(const char *data, size_t size, size_t capacity, const std::string &origin) {
-    const char *p = data, *end = data + size;
+  // Reads JSON lines in blocks: every line is parsed in place, with the bytes after it (the rest
+  // of the block and simdjson's padding) readable.
+  void processFile(std::FILE *file, const std::string &origin) {
+    constexpr size_t kPadding = simdjson::SIMDJSON_PADDING;
+    size_t capacity = size_t{1} << 22;
+    std::unique_ptr<char[]> buf(new char[capacity + kPadding]);
+    size_t have = 0;
     int64_t line_number = 0;
-    while (p < end) {
-      const char *nl = static_cast<const char *>(std::memchr(p, '\n', end - p));
-      const char *line_end = nl != nullptr ? nl : end;
+    auto line = [&](size_t start, size_t end) {
       ++line_number;
-      size_t len = line_end - p;
-      if (len > 0 && p[len - 1] == '\r') --len;
-      std::string_view line(p, len);
-      size_t first = line.find_first_not_of(" \t");
-      if (first != std::string_view::npos) processRecord(line, capacity - (p - data), origin, line_number);
-      p = line_end + 1;
+      size_t len = end - start;
+      if (len > 0 && buf[start + len - 1] == '\r') --len;
+      std::string_view text(buf.get() + start, len);
+      if (text.find_first_not_of(" \t") != std::string_view::npos)
+        processRecord(text, capacity + kPadding - start, origin, line_number);
+    };
+    while (true) {
+      size_t n = std::fread(buf.get() + have, 1, capacity - have, file);
+      have += n;
+      size_t start = 0;
+      while (const char *nl = static_cast<const char *>(
+                 std::memchr(buf.get() + start, '\n', have - start))) {
+        size_t end = nl - buf.get();
+        line(start, end);
+        start = end + 1;
+      }
+      if (n == 0) {
+        if (std::ferror(file)) {
+          std::fprintf(stderr, "shop_baseline: error: cannot read %s\n", origin.c_str());
+          std::exit(1);
+        }
+        if (start < have) line(start, have);
+        break;
+      }
+      std::memmove(buf.get(), buf.get() + start, have - start);
+      have -= start;
+      if (have == capacity) {  // a line longer than the block
+        std::unique_ptr<char[]> bigger(new char[2 * capacity + kPadding]);
+        std::memcpy(bigger.get(), buf.get(), have);
+        buf = std::move(bigger);
+        capacity *= 2;
+      }
     }
     finishInput();
   }
@@ -1223,59 +1252,59 @@ class Shop {
     out += '}';
   }
 
-  // The changes of one sink in this tick: -old, +new for every group whose row changed.
-  void change(Sink sink, bool had, bool has, std::string &old_row, std::string &new_row) {
-    if (had && has && old_row == new_row) return;
-    if (had) changes_[sink].emplace_back(-1, std::move(old_row));
-    if (has) changes_[sink].emplace_back(1, std::move(new_row));
+  // The changes of one sink in this tick: -old, +new for every group whose row changed. Rows are
+  // formatted into the sink's buffer; a pair of equal rows is taken back out.
+  template <typename FormatOld, typename FormatNew>
+  void change(Sink sink, bool had, bool has, FormatOld format_old, FormatNew format_new) {
+    std::string &rows = rows_[sink];
+    size_t a = rows.size();
+    if (had) format_old(rows);
+    size_t b = rows.size();
+    if (has) format_new(rows);
+    size_t c = rows.size();
+    if (had && has && b - a == c - b && std::memcmp(rows.data() + a, rows.data() + b, b - a) == 0) {
+      rows.resize(a);
+      return;
+    }
+    if (had) changes_[sink].push_back({-1, static_cast<uint32_t>(a), static_cast<uint32_t>(b - a)});
+    if (has) changes_[sink].push_back({1, static_cast<uint32_t>(b), static_cast<uint32_t>(c - b)});
   }
 
   void collectChanges() {
-    std::string old_row, new_row;
     for (uint32_t slot : dirty_[kRevenue]) {
       const RevenueGroup &g = revenue_[slot];
-      old_row.clear(), new_row.clear();
-      bool had = g.b_lines > 0, has = g.lines > 0;
-      if (had) revenueRow(old_row, g, true);
-      if (has) revenueRow(new_row, g, false);
-      change(kRevenue, had, has, old_row, new_row);
+      change(kRevenue, g.b_lines > 0, g.lines > 0,
+             [&](std::string &out) { revenueRow(out, g, true); },
+             [&](std::string &out) { revenueRow(out, g, false); });
     }
     for (uint32_t category : dirty_[kTopCategories]) {
       const CategoryGroup &g = category_groups_[category];
-      old_row.clear(), new_row.clear();
-      bool had = g.b_lines > 0 && g.b_units >= kMinCategoryUnits;
-      bool has = g.lines > 0 && g.units >= kMinCategoryUnits;
-      if (had) categoryRow(old_row, category, g, true);
-      if (has) categoryRow(new_row, category, g, false);
-      change(kTopCategories, had, has, old_row, new_row);
+      change(kTopCategories, g.b_lines > 0 && g.b_units >= kMinCategoryUnits,
+             g.lines > 0 && g.units >= kMinCategoryUnits,
+             [&](std::string &out) { categoryRow(out, category, g, true); },
+             [&](std::string &out) { categoryRow(out, category, g, false); });
     }
     for (uint32_t slot : dirty_[kProductSales]) {
       const Product &p = products_[slot];
       Product::Sales now{p.name,  p.category, p.price,     p.price_null,
                          p.units, p.lines,    p.amount_nn, p.amount};
-      old_row.clear(), new_row.clear();
-      bool had = p.before.lines > 0, has = p.lines > 0;
-      if (had) productRow(old_row, p.id, p.before);
-      if (has) productRow(new_row, p.id, now);
-      change(kProductSales, had, has, old_row, new_row);
+      change(kProductSales, p.before.lines > 0, p.lines > 0,
+             [&](std::string &out) { productRow(out, p.id, p.before); },
+             [&](std::string &out) { productRow(out, p.id, now); });
     }
     for (uint32_t slot : dirty_[kLifetimeValue]) {
       const Customer &c = customers_[slot];
       Customer::Clv now{c.name, c.region, c.n_orders, c.lv_nn, c.lv, c.dates.min(), c.dates.max()};
-      old_row.clear(), new_row.clear();
-      bool had = c.clv_before.n_orders > 0, has = c.n_orders > 0;
-      if (had) lifetimeRow(old_row, c.id, c.clv_before);
-      if (has) lifetimeRow(new_row, c.id, now);
-      change(kLifetimeValue, had, has, old_row, new_row);
+      change(kLifetimeValue, c.clv_before.n_orders > 0, c.n_orders > 0,
+             [&](std::string &out) { lifetimeRow(out, c.id, c.clv_before); },
+             [&](std::string &out) { lifetimeRow(out, c.id, now); });
     }
     for (uint32_t slot : dirty_[kOpenOrders]) {
       const Customer &c = customers_[slot];
       Customer::Open now{c.n_open, c.open_dates.min()};
-      old_row.clear(), new_row.clear();
-      bool had = c.open_before.n_open > 0, has = c.n_open > 0;
-      if (had) openRow(old_row, c.id, c.open_before);
-      if (has) openRow(new_row, c.id, now);
-      change(kOpenOrders, had, has, old_row, new_row);
+      change(kOpenOrders, c.open_before.n_open > 0, c.n_open > 0,
+             [&](std::string &out) { openRow(out, c.id, c.open_before); },
+             [&](std::string &out) { openRow(out, c.id, now); });
     }
     for (auto &d : dirty_) d.clear();
   }
@@ -1284,25 +1313,28 @@ class Shop {
     collectChanges();
     ++ticks_;
     for (int s = 0; s < kSinks; ++s) {
-      auto &changes = changes_[s];
+      std::vector<Change> &changes = changes_[s];
       if (changes.empty()) continue;
-      std::sort(changes.begin(), changes.end(), [](const auto &a, const auto &b) {
-        bool ai = a.first > 0, bi = b.first > 0;
+      const char *rows = rows_[s].data();
+      auto row = [rows](const Change &c) { return std::string_view(rows + c.offset, c.length); };
+      std::sort(changes.begin(), changes.end(), [&](const Change &a, const Change &b) {
+        bool ai = a.weight > 0, bi = b.weight > 0;
         if (ai != bi) return bi;
-        int c = a.second.compare(b.second);
-        return c != 0 ? c < 0 : a.first < b.first;
+        int c = row(a).compare(row(b));
+        return c != 0 ? c < 0 : a.weight < b.weight;
       });
       std::string &out = out_;
       out.clear();
-      for (const auto &[weight, row] : changes) {
-        out += "{\"tick\":";
-        appendInt(out, ticks_);
-        out += ",\"sink\":\"";
-        out += kSinkNames[s];
-        out += "\",\"weight\":";
-        appendInt(out, weight);
+      std::string prefix = "{\"tick\":";
+      appendInt(prefix, ticks_);
+      prefix += ",\"sink\":\"";
+      prefix += kSinkNames[s];
+      prefix += "\",\"weight\":";
+      for (const Change &c : changes) {
+        out += prefix;
+        appendInt(out, c.weight);
         out += ",\"row\":";
-        out += row;
+        out += row(c);
         out += "}\n";
       }
       changes_out_ += static_cast<int64_t>(changes.size());
@@ -1311,6 +1343,7 @@ class Shop {
         std::exit(1);
       }
       changes.clear();
+      rows_[s].clear();
     }
     for (std::FILE *file : files_) std::fflush(file);
     ++tick_;
@@ -1344,7 +1377,12 @@ class Shop {
 
   uint32_t tick_ = 1;  // for snapshots: the tick being built
   std::vector<uint32_t> dirty_[kSinks];
-  std::vector<std::pair<int64_t, std::string>> changes_[kSinks];
+  struct Change {
+    int64_t weight;
+    uint32_t offset, length;  // of the row in rows_[sink]
+  };
+  std::vector<Change> changes_[kSinks];
+  std::string rows_[kSinks];
   std::string out_;
   std::FILE *files_[kSinks] = {};
 
@@ -1406,19 +1444,14 @@ int main(int argc, char **argv) {
 
   Shop shop(options);
   for (const std::string &path : inputs) {
-    simdjson::padded_string data;
-    if (path == "-") {
-      std::string all;
-      char buf[1 << 16];
-      size_t n;
-      while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) all.append(buf, n);
-      data = simdjson::padded_string(all);
-    } else if (simdjson::padded_string::load(path).get(data)) {
-      std::fprintf(stderr, "%s: error: cannot read %s\n", argv[0], path.c_str());
+    std::FILE *file = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+    if (file == nullptr) {
+      std::fprintf(stderr, "%s: error: cannot open %s: %s\n", argv[0], path.c_str(),
+                   std::strerror(errno));
       return 1;
     }
-    shop.processBuffer(data.data(), data.size(), data.size() + simdjson::SIMDJSON_PADDING,
-                       path == "-" ? "<stdin>" : path);
+    shop.processFile(file, path == "-" ? "<stdin>" : path);
+    if (file != stdin) std::fclose(file);
   }
   if (stats) shop.printStats();
   return 0;
