@@ -319,14 +319,8 @@ std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, Sou
         .hint = "add an explicit CAST to one side";
     return std::nullopt;
   }
-  if (!result) {
-    // Only untyped literals: PostgreSQL resolves them as text.
-    bool all_null = true;
-    for (Bound *operand : operands)
-      all_null &= operand->expr->op == ExprOp::Literal && operand->expr->literal.is_null;
-    result = all_null ? Type::text() : Type::text();
-  }
-  return result;
+  // Only untyped literals (strings or NULLs): PostgreSQL resolves them as text.
+  return result ? result : Type::text();
 }
 
 ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
@@ -1094,17 +1088,15 @@ Bound Binder::bindExprInner(const ast::Expr &expr, const Scope &scope) {
                 : expr.kind == K::NullIf ? ExprOp::NullIf
                 : expr.kind == K::Greatest ? ExprOp::Greatest : ExprOp::Least;
     ExprPtr e = ir::makeCall(op, *common, {}, loc);
-    bool all_nullable = true, any_nullable = false;
+    bool all_nullable = true;
     for (size_t i = 0; i < items.size(); ++i) {
       ExprPtr v = coerce(std::move(items[i]), *common, expr.args[i]->range);
       if (!v) return {};
       all_nullable &= v->nullable;
-      any_nullable |= v->nullable;
       e->args.push_back(std::move(v));
     }
     // COALESCE is NULL only if every argument is; GREATEST/LEAST too (they skip NULLs).
     e->nullable = op == ExprOp::NullIf ? true : all_nullable;
-    (void)any_nullable;
     return {std::move(e), false};
   }
   case K::Cast: {
@@ -1279,16 +1271,15 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
       splitConjuncts(std::move(on), conjuncts);
     }
     for (const std::string &name : ref.using_columns) {
-      auto findIn = [&](const Scope &scope, int32_t offset) -> const ScopeColumn * {
+      auto findIn = [&](const Scope &scope) -> const ScopeColumn * {
         const ScopeColumn *match = nullptr;
         for (const ScopeRelation &relation : scope.relations)
           for (const ScopeColumn &column : relation.columns)
             if (column.name == name && !column.hidden) match = &column;
-        (void)offset;
         return match;
       };
-      const ScopeColumn *l = findIn(left->scope, 0);
-      const ScopeColumn *r = findIn(right->scope, 0);
+      const ScopeColumn *l = findIn(left->scope);
+      const ScopeColumn *r = findIn(right->scope);
       if (!l || !r) {
         error(ref.range, "column \"" + name + "\" specified in USING clause does not exist in " +
                              (l ? "right" : "left") + " table");

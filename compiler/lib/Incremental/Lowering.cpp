@@ -126,16 +126,16 @@ class Lowering {
     const plan::Node &left = *node.inputs[0], &right = *node.inputs[1];
     int32_t left_width = static_cast<int32_t>(left.schema.size());
     int32_t right_width = static_cast<int32_t>(right.schema.size());
-    Op join_shape(OpKind::Join);
-    int32_t l = withKeyColumns(lower(node.inputs[0]), left.schema, node.left_keys, join_shape.left_keys, node.loc);
-    int32_t r = withKeyColumns(lower(node.inputs[1]), right.schema, node.right_keys, join_shape.right_keys, node.loc);
+    std::vector<int32_t> left_keys, right_keys;
+    int32_t l = withKeyColumns(lower(node.inputs[0]), left.schema, node.left_keys, left_keys, node.loc);
+    int32_t r = withKeyColumns(lower(node.inputs[1]), right.schema, node.right_keys, right_keys, node.loc);
     const ir::Schema &ls = module_.find(l)->schema, &rs = module_.find(r)->schema;
     int32_t left_extra = static_cast<int32_t>(ls.size()) - left_width;
     ir::Schema schema = ls;
     schema.insert(schema.end(), rs.begin(), rs.end());
     Op &join = append(OpKind::Join, {l, r}, schema, node.loc);
-    join.left_keys = std::move(join_shape.left_keys);
-    join.right_keys = std::move(join_shape.right_keys);
+    join.left_keys = std::move(left_keys);
+    join.right_keys = std::move(right_keys);
     int32_t result = join.id;
     bool widened = schema.size() != node.schema.size();
     // Column i of the plan's join row is column position(i) of the IR join's row.
