@@ -16,6 +16,7 @@ import decimal
 import io
 import json
 import math
+import os
 import random
 import re
 import shutil
@@ -24,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -179,6 +180,7 @@ class Project:
     models: list                   # (name, materialization, sql) in dependency order
     sinks: dict = field(default_factory=dict)   # sink -> [(column, Kind)], filled from PostgreSQL
     db: str = ''
+    generated: bool = False
 
     @property
     def sql(self):
@@ -276,7 +278,7 @@ class Postgres:
 
     def setup(self, project, skip_bad_models):
         """A fresh database with the project's tables and views; fills project.sinks."""
-        project.db = 'kiln_' + re.sub(r'\W', '_', project.name.lower())
+        project.db = 'kiln_' + re.sub(r'\W', '_', project.name.lower()) + f'_{os.getpid()}'
         self.check(f'DROP DATABASE IF EXISTS {project.db};\nCREATE DATABASE {project.db};')
         ddl = [f'CREATE SCHEMA IF NOT EXISTS {quote_ident(s)};'
                for s in dict.fromkeys(t.name.split('.')[0] for t in project.tables)]
@@ -313,7 +315,7 @@ class Postgres:
 
     def evaluate(self, project, ticks):
         """Applies the ticks, one transaction each, and reads every sink view after each.
-        Returns ({(tick, sink): [row of CSV fields]}, (tick, message) of an error or None)."""
+        Returns ({(tick, sink): [row of CSV fields]}, SideError or None)."""
         tables = {t.name: t for t in project.tables}
         lines = ['TRUNCATE ' + ', '.join(t.sql_name for t in project.tables) + ';']
         for i, tick in enumerate(ticks, 1):
@@ -336,7 +338,8 @@ class Postgres:
         views = {k: list(csv.reader(io.StringIO(''.join(v)))) for k, v in chunks.items()}
         error = None
         if result.returncode != 0:
-            error = (tick, result.stderr.strip())
+            view = current[1] if current and current[0] == tick else ''
+            error = SideError(tick, view, 'runtime', result.stderr.strip())
             views = {k: v for k, v in views.items() if k[0] < tick}
         return views, error
 
@@ -372,9 +375,17 @@ def changes_text(ticks):
     return ''.join(''.join(record_json(r) + '\n' for r in tick) + '{"op":"commit"}\n' for tick in ticks)
 
 
+@dataclass
+class SideError:
+    tick: int                      # None when unknown (a crash)
+    model: str                     # '' when unknown
+    kind: str                      # runtime (SQL error), input (a rejected record), crash
+    message: str
+
+
 def run_kiln(project, ticks, workdir):
-    """Runs the binary over the ticks. Returns ({(tick, sink): [(weight, row)]}, error or None)
-    where error is (tick or None, message)."""
+    """Runs the binary over the ticks. Returns ({(tick, sink): [(weight, row)]}, SideError or
+    None)."""
     changes = workdir / 'changes.jsonl'
     changes.write_text(changes_text(ticks))
     outputs = {s: workdir / f'out-{s}.jsonl' for s in project.sinks}
@@ -384,22 +395,24 @@ def run_kiln(project, ticks, workdir):
     try:
         result = run(cmd, timeout=120)
     except subprocess.TimeoutExpired:
-        return {}, (None, 'kiln timed out after 120 s')
+        return {}, SideError(None, '', 'crash', 'kiln timed out after 120 s')
     changes_out = defaultdict(list)
     for sink, path in outputs.items():
         for line in path.read_text().splitlines() if path.exists() else []:
             obj = json.loads(line, parse_float=Decimal)
             changes_out[(obj['tick'], obj['sink'])].append((obj['weight'], obj['row']))
-    error = None
-    if result.returncode != 0:
-        tick = None
-        if m := re.search(r'tick (\d+)', result.stderr):  # a SQL runtime error
-            tick = int(m[1])
-        elif m := re.search(r'changes\.jsonl:(\d+):', result.stderr):  # a rejected record
-            ends = [sum(len(t) + 1 for t in ticks[:i + 1]) for i in range(len(ticks))]
-            tick = next((i + 1 for i, end in enumerate(ends) if int(m[1]) <= end), None)
-        error = (tick, f'kiln exited with status {result.returncode}: {result.stderr.strip()[:2000]}')
-    return changes_out, error
+    rc, stderr = result.returncode, result.stderr.strip()[:2000]
+    message = f'kiln exited with status {rc}' + (f': {stderr}' if stderr else '')
+    if rc == 0:
+        return changes_out, None
+    if rc == 3 and (m := re.search(r'tick (\d+)', stderr)):  # a SQL runtime error
+        model = re.search(r'(\w+)\.sql:\d+:\d+: error', stderr)
+        return changes_out, SideError(int(m[1]), model[1] if model else '', 'runtime', message)
+    if rc == 2 and (m := re.search(r'changes\.jsonl:(\d+):', stderr)):  # a rejected record
+        ends = [sum(len(t) + 1 for t in ticks[:i + 1]) for i in range(len(ticks))]
+        tick = next(i + 1 for i, end in enumerate(ends) if int(m[1]) <= end)
+        return changes_out, SideError(tick, '', 'input', message)
+    return changes_out, SideError(None, '', 'crash', message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,14 +421,15 @@ def run_kiln(project, ticks, workdir):
 @dataclass
 class Failure:
     tick: int
-    sink: str                      # or '' for a whole-program failure
+    sink: str                      # the model, or '' when unknown
+    kind: str                      # rows, crash, kiln-error, pg-error, input
     message: str
     columns: list = field(default_factory=list)
     pg_only: list = field(default_factory=list)
     kiln_only: list = field(default_factory=list)
 
     def signature(self):
-        return self.sink or self.message.split(':')[0]
+        return self.sink, self.kind
 
     def report(self):
         lines = [f'tick {self.tick}, model {self.sink or "-"}: {self.message}']
@@ -440,20 +454,25 @@ def multiset_difference(expected, actual):
 
 def compare(project, nticks, pg_views, pg_error, kiln_changes, kiln_error):
     """The first difference between PostgreSQL's views and Kiln's accumulated changes."""
-    if kiln_error is not None and kiln_error[0] is None:  # a crash that no tick explains
-        return Failure(nticks, '', f'Kiln crashed: {kiln_error[1]}')
+    only_sink = next(iter(project.sinks)) if len(project.sinks) == 1 else ''
+    if kiln_error is not None and kiln_error.tick is None:  # a crash that no tick explains
+        return Failure(nticks, only_sink, 'crash', f'Kiln crashed: {kiln_error.message}')
     totals = {s: Counter() for s in project.sinks}
     for tick in range(1, nticks + 1):
-        pg_fails = pg_error is not None and pg_error[0] == tick
-        kiln_fails = kiln_error is not None and kiln_error[0] == tick
+        pg_fails = pg_error is not None and pg_error.tick == tick
+        kiln_fails = kiln_error is not None and kiln_error.tick == tick
+        if kiln_fails and kiln_error.kind == 'input':
+            return Failure(tick, '', 'input', f'Kiln rejects an input record: {kiln_error.message}')
         if pg_fails and kiln_fails:
             return None  # both raise an error in this tick: nothing more to compare
         if pg_fails or kiln_fails:
-            return Failure(tick, '', 'error in one side only: ' + (
-                f'PostgreSQL: {pg_error[1]}' if pg_fails else f'Kiln: {kiln_error[1]}'))
+            error = pg_error if pg_fails else kiln_error
+            side = 'PostgreSQL' if pg_fails else 'Kiln'
+            return Failure(tick, error.model or only_sink, 'pg-error' if pg_fails else 'kiln-error',
+                           f'only {side} raises an error: {error.message}')
         for sink, columns in project.sinks.items():
             names = [c for c, _ in columns]
-            fail = lambda message, **rows: Failure(tick, sink, message, names, **rows)
+            fail = lambda message, **rows: Failure(tick, sink, 'rows', message, names, **rows)
             in_tick = Counter()
             for weight, row in kiln_changes.get((tick, sink), []):
                 if sorted(row) != sorted(names):
@@ -481,7 +500,7 @@ def compare(project, nticks, pg_views, pg_error, kiln_changes, kiln_error):
 
 def harvest(sql):
     """String and number literals of the models' SQL, used as value domains (with LIKE patterns
-    turned into matching strings, and case variants)."""
+    turned into matching strings)."""
     sql = re.sub(r'--[^\n]*', '', sql)
     words = set()
     for lit in re.findall(r"'((?:[^']|'')*)'", sql):
@@ -490,7 +509,7 @@ def harvest(sql):
             continue
         if '%' in lit or '_' in lit:
             lit = lit.replace('%', 'x').replace('_', 'y')
-        words |= {lit, lit.upper(), lit.capitalize()}
+        words.add(lit)
     numbers = {Decimal(n) for n in re.findall(r"(?<![\w.'])(\d+(?:\.\d+)?)(?![\w.'])", sql)}
     return sorted(words | set(GENERIC_WORDS)), sorted(numbers)
 
@@ -514,9 +533,12 @@ class ChangeGen:
         if k == 'numeric':
             if in_key:
                 return Decimal(r.randint(1, KEYS))
-            v = r.choice(self.numbers) if self.numbers and r.random() < 0.2 else Decimal(r.randint(-2, 200)) / 4
             unit = Decimal(1).scaleb(-kind.scale)
-            v = (v + r.choice((-1, 0, 0, 1)) * unit).quantize(unit, ROUND_HALF_UP)
+            if self.numbers and r.random() < 0.2:  # at and around the models' constants
+                v = r.choice(self.numbers) + r.choice((-1, 0, 1)) * unit
+            else:
+                v = Decimal(r.randint(-2, 40)) / 4
+            v = v.quantize(unit, ROUND_HALF_UP)
             if kind.precision:
                 v = (v % Decimal(10) ** (kind.precision - kind.scale)).quantize(unit)
             return v
@@ -529,7 +551,8 @@ class ChangeGen:
         if k == 'timestamp':
             fraction = '.5' if r.random() < 0.1 else ''
             return f'2024-01-0{r.randint(1, 4)} {r.choice(["00", "09", "12", "23"])}:{r.choice(["00", "30"])}:00{fraction}'
-        return r.choice(self.words[:KEYS] if in_key else self.words)
+        word = r.choice(self.words[:KEYS] if in_key else self.words)
+        return r.choice([word.upper(), word.capitalize()]) if not in_key and r.random() < 0.2 else word
 
     def row(self, table):
         return {c.name: self.value(c, c.name in table.key) for c in table.columns}
@@ -703,7 +726,9 @@ class QueryGen:
         r = self.rng
         cols = [c for c, t in scope if t == ty]
         if depth >= 2 or r.random() < 0.45:
-            return r.choice(cols) if cols and r.random() < 0.85 else self.literal(ty)
+            if ty == 'bool' and (not cols or r.random() < 0.8):  # few bool columns: compare others
+                return self.comparison_form(scope, 2)()
+            return r.choice(cols) if cols and r.random() < 0.9 else self.literal(ty)
         e = lambda t=ty: self.expr(t, scope, depth + 1)
         lit = self.literal
         forms = {
@@ -717,11 +742,11 @@ class QueryGen:
                      lambda: f'COALESCE({e()}, {lit("text")})', lambda: f'substr({e()}, 1, 2)'],
             'date': [lambda: f'COALESCE({e()}, {lit("date")})'],
             'bool': [self.comparison_form(scope, depth), lambda: f'({e()} AND {e()})', lambda: f'({e()} OR {e()})',
-                     lambda: f'(NOT {e()})', lambda: f'({e(self.any_type())} IS NULL)',
-                     lambda: f'({e(self.any_type())} IS NOT NULL)',
-                     lambda: (lambda t: f'({e(t)} BETWEEN {lit(t)} AND {lit(t)})')(self.ordered_type()),
+                     lambda: f'(NOT {e()})', lambda: f'({e(self.ordered_type(scope))} IS NULL)',
+                     lambda: f'({e(self.ordered_type(scope))} IS NOT NULL)',
+                     lambda: (lambda t: f'({e(t)} BETWEEN {lit(t)} AND {lit(t)})')(self.ordered_type(scope)),
                      lambda: (lambda t: f'({e(t)} {r.choice(["IN", "NOT IN"])} '
-                                        f'({", ".join(lit(t) for _ in range(r.randint(1, 3)))}))')(self.ordered_type()),
+                                        f'({", ".join(lit(t) for _ in range(r.randint(1, 3)))}))')(self.ordered_type(scope)),
                      lambda: f'({e("text")} {r.choice(["LIKE", "NOT LIKE"])} {sql_literal(r.choice(LIKE_PATTERNS))})'],
         }[ty]
         forms.append(lambda: f'CASE WHEN {e("bool")} THEN {e()} ELSE {e()} END')
@@ -729,16 +754,21 @@ class QueryGen:
 
     def comparison_form(self, scope, depth):
         def form():
-            t = self.ordered_type()
+            t = self.ordered_type(scope)
             op = self.rng.choice(['=', '<>', '<', '<=', '>', '>='])
-            return f'({self.expr(t, scope, depth + 1)} {op} {self.expr(t, scope, depth + 1)})'
+            cols = [c for c, ty in scope if ty == t]
+            left = self.rng.choice(cols) if cols and self.rng.random() < 0.7 else self.expr(t, scope, depth + 1)
+            right = self.literal(t) if self.rng.random() < 0.6 else self.expr(t, scope, depth + 1)
+            return f'({left} {op} {right})'
         return form
 
     def any_type(self):
         return self.rng.choice(['int', 'num', 'text', 'date', 'bool'])
 
-    def ordered_type(self):
-        return self.rng.choice(['int', 'int', 'num', 'text', 'date'])
+    def ordered_type(self, scope=()):
+        """A type to compare, preferring those of the scope's columns."""
+        present = [t for _, t in scope if t != 'bool']
+        return self.rng.choice(present if present and self.rng.random() < 0.9 else ['int', 'num', 'text', 'date'])
 
     def from_item(self, depth):
         """(SQL, scope) of a table, a view or a subquery, under a fresh alias."""
@@ -862,44 +892,115 @@ def generate_project(rng, count, workdir):
 # ---------------------------------------------------------------------------------------------
 # Driver
 
-def run_project(args, pg, project, seed, workdir):
-    """One (project, seed) run; True if Kiln agrees with PostgreSQL after every tick."""
+def build_variant(kiln, project, keep, workdir):
+    """The project rebuilt with only the sink models in `keep` (plus every model they, or the
+    other models, ref), comparing only those sinks."""
+    files = {p.stem: p for p in project.dir.rglob('*.sql') if 'target' not in p.relative_to(project.dir).parts}
+    refs = {name: re.findall(r"ref\(\s*['\"](\w+)['\"]\s*\)", path.read_text()) for name, path in files.items()}
+    needed, todo = set(), list(keep) + [m for m in files if m not in project.sinks]
+    while todo:
+        model = todo.pop()
+        if model not in needed:
+            needed.add(model)
+            todo += refs.get(model, [])
+    dest = Path(tempfile.mkdtemp(dir=workdir, prefix='variant-')) / project.dir.name
+    shutil.copytree(project.dir, dest, ignore=shutil.ignore_patterns('target'))
+    for name, path in files.items():
+        if name not in needed:
+            (dest / path.relative_to(project.dir)).unlink()
+    built = run([kiln, 'build', dest])
+    if built.returncode != 0:
+        raise SetupError(f'kiln build of {project.name} with sinks {keep} failed:\n{built.stderr}')
+    return replace(project, dir=dest, binary=dest / 'target' / project.name,
+                   sinks={s: project.sinks[s] for s in keep})
+
+
+def isolate_crash(kiln, variant, check, ticks, workdir):
+    """Bisects the sink models for one that crashes Kiln on its own: (name, variant with only
+    it), or ('', None)."""
+    def crashes(sinks):
+        single = build_variant(kiln, variant, sinks, workdir)
+        failure = check(single, ticks)
+        return single if failure is not None and failure.kind == 'crash' else None
+
+    candidates = list(variant.sinks)
+    while len(candidates) > 1:
+        half = len(candidates) // 2
+        candidates = candidates[:half] if crashes(candidates[:half]) else candidates[half:]
+    single = crashes(candidates)
+    return (candidates[0], single) if single else ('', None)
+
+
+def run_project(args, pg, project, seed, workdir, shrunk):
+    """One (project, seed) run; True if Kiln agrees with PostgreSQL after every tick. After a
+    failure of one model, testing goes on without it (up to --max-failures)."""
     start = time.monotonic()
     rng = random.Random(f'{seed}/{project.name}')
     gen = ChangeGen(rng, project.tables, project.sql)
     ticks = [gen.tick(args.changes_per_tick + (KEYS // 2 if i == 0 else 0)) for i in range(args.ticks)]
-
-    def check(candidate):
-        candidate = normalize(candidate, project.tables)
-        pg_views, pg_error = pg.evaluate(project, candidate)
-        kiln_changes, kiln_error = run_kiln(project, candidate, workdir)
-        return compare(project, len(candidate), pg_views, pg_error, kiln_changes, kiln_error)
-
-    failure = check(ticks)
     records = sum(map(len, ticks))
-    if failure is None:
+
+    def check(variant, candidate):
+        candidate = normalize(candidate, project.tables)
+        pg_views, pg_error = pg.evaluate(variant, candidate)
+        kiln_changes, kiln_error = run_kiln(variant, candidate, workdir)
+        return compare(variant, len(candidate), pg_views, pg_error, kiln_changes, kiln_error)
+
+    variant, failures = project, []
+    while variant.sinks and len(failures) < args.max_failures:
+        failure = check(variant, ticks)
+        if failure is None:
+            break
+        failures.append(failure)
+        log(f'FAIL {project.name} seed={seed} ({len(ticks)} ticks, {records} records)\n{failure.report()}')
+        single = replace(variant, sinks={failure.sink: variant.sinks[failure.sink]}) if failure.sink else variant
+        if failure.kind == 'crash' and not failure.sink:
+            log('looking for the model that crashes Kiln...')
+            failure.sink, found = isolate_crash(args.kiln, variant, check, ticks, workdir)
+            log(f'model {failure.sink} alone crashes Kiln' if found else 'no single model crashes Kiln')
+            single = found or variant
+        if model := next((m for m in project.models if m[0] == failure.sink), None):
+            log(f'model {model[0]} ({model[1]}):\n{model[2]}')
+        key = (project.name, seed if project.generated else None, failure.signature())
+        if key in shrunk:
+            log('(the same model failed the same way with an earlier seed: not shrunk again)')
+        else:
+            shrunk.add(key)
+            shrink_and_report(args, project, seed, single, ticks, failure, check)
+        if not failure.sink:
+            break
+        rest = [s for s in variant.sinks if s != failure.sink]
+        if failure.kind in ('crash', 'kiln-error'):  # Kiln stopped: rebuild without the model
+            variant = build_variant(args.kiln, variant, rest, workdir) if rest else replace(variant, sinks={})
+        else:
+            variant = replace(variant, sinks={s: variant.sinks[s] for s in rest})
+    elapsed = f'{time.monotonic() - start:.1f}s'
+    if not failures:
         log(f'PASS {project.name} seed={seed}: {len(ticks)} ticks, {records} records, '
-            f'{len(project.sinks)} sinks ({time.monotonic() - start:.1f}s)')
-        return True
-    log(f'FAIL {project.name} seed={seed} ({len(ticks)} ticks, {records} records)\n{failure.report()}')
-    model = next((m for m in project.models if m[0] == failure.sink), None)
-    if model:
-        log(f'model {model[0]} ({model[1]}):\n{model[2]}')
-    log(f'shrinking (at most {args.shrink_seconds} s)...')
-    small, runs, timed_out = shrink(check, ticks, failure, args.shrink_seconds)
+            f'{len(project.sinks)} sinks ({elapsed})')
+    else:
+        untested = '' if failure is None or not variant.sinks else ', untested: ' + ' '.join(variant.sinks)
+        log(f'FAIL {project.name} seed={seed}: failing models: '
+            f'{" ".join(f.sink or "?" for f in failures)}{untested} ({elapsed})')
+    return not failures
+
+
+def shrink_and_report(args, project, seed, variant, ticks, failure, check):
+    log(f'shrinking (at most {args.shrink_seconds:g} s)...')
+    small, runs, timed_out = shrink(lambda c: check(variant, c), ticks, failure, args.shrink_seconds)
     small = normalize(small, project.tables)
-    final = check(small)
-    path = Path(tempfile.gettempdir()) / f'kiln-difftest-{project.name}-{seed}.jsonl'
+    final = check(variant, small)
+    path = Path(tempfile.gettempdir()) / f'kiln-difftest-{project.name}-{seed}-{failure.sink or "all"}.jsonl'
     path.write_text(changes_text(small))
     log(f'smallest failing sequence after {runs} runs{" (time budget reached)" if timed_out else ""}: '
         f'{len(small)} ticks, {sum(map(len, small))} records, saved to {path}:')
     log(changes_text(small).rstrip())
     log(final.report() if final else '(it no longer fails on its own: flaky?)')
-    return False
 
 
 def prepare(args, pg, source_dir, workdir, generated):
     project = build_project(args.kiln, source_dir, workdir, drop_failing=generated)
+    project.generated = generated
     pg.setup(project, skip_bad_models=generated)
     if not project.sinks:
         raise SetupError(f'{project.name} has no sink models')
@@ -916,6 +1017,8 @@ def main():
     parser.add_argument('--kiln', type=Path, default=ROOT / 'build' / 'tools' / 'kiln' / 'kiln')
     parser.add_argument('--pg-url', default=None, help='default: the URL of pg.sh')
     parser.add_argument('--shrink-seconds', type=float, default=60)
+    parser.add_argument('--max-failures', type=int, default=3,
+                        help='failing models after which a (project, seed) run stops')
     parser.add_argument('--keep', action='store_true', help='keep the temporary folders')
     args = parser.parse_args()
     args.kiln = args.kiln.resolve()
@@ -929,7 +1032,7 @@ def main():
         sys.exit(f'difftest: PostgreSQL is not reachable at {url} (start it with pg.sh start)')
 
     workdir = Path(tempfile.mkdtemp(prefix='kiln-difftest-'))
-    results = []
+    results, shrunk = [], set()
 
     def run_seeds(source_dir, seeds, generated):
         run_dir = Path(tempfile.mkdtemp(dir=workdir, prefix=source_dir.name + '-'))
@@ -939,7 +1042,7 @@ def main():
             log(f'FAIL {source_dir.name} (seeds {" ".join(map(str, seeds))}): {e}')
             results.extend([False] * len(seeds))
             return
-        results.extend(run_project(args, pg, project, seed, run_dir) for seed in seeds)
+        results.extend(run_project(args, pg, project, seed, run_dir, shrunk) for seed in seeds)
         pg.drop(project)
 
     try:
