@@ -105,11 +105,11 @@ def from_kiln(value, kind):
     k = kind.name
     if value is None:
         return None
-    number = isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+    number = isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
     if k == 'int' and number and value == int(value):
         return int(value)
     if k == 'numeric' and number:
-        return Decimal(value)
+        return Decimal(str(value))
     if k == 'float' and (number or value in ('NaN', 'Infinity', '-Infinity')):
         return float(value)
     if k == 'bool' and isinstance(value, bool):
@@ -120,7 +120,7 @@ def from_kiln(value, kind):
 
 
 def show_value(v):
-    return ('NULL' if v is None else repr(v) if isinstance(v, str) else v[1] if isinstance(v, tuple)
+    return ('NULL' if v is None else repr(v) if isinstance(v, str) else f'<JSON {v[1]}>' if isinstance(v, tuple)
             else str(v).lower() if isinstance(v, bool) else str(v))
 
 
@@ -892,6 +892,44 @@ def generate_project(rng, count, workdir):
 # ---------------------------------------------------------------------------------------------
 # Driver
 
+def self_test():
+    """Checks that compare() and the value rules catch what they must, on made-up outputs."""
+    p = Project('selftest', Path(), Path(), [], [], {'s': [('a', Kind('int')), ('x', Kind('numeric')), ('f', Kind('float'))]})
+    row = lambda a, x, f='0.5': {'a': a, 'x': Decimal(x), 'f': Decimal(f)}  # as json.loads makes them
+    cases = [  # (expected failure kind or None, PostgreSQL rows per tick, Kiln changes per tick, errors)
+        (None, [[['1', '2.50', '0.5']]], [[(1, row(1, '2.5'))]]),
+        (None, [[['1', '0.33333333333333333333', '0.5']]], [[(1, row(1, '0.333333'))]]),
+        (None, [[['1', '2', '0.30000000000000004']]], [[(1, row(1, '2', '0.3'))]]),
+        (None, [[['1', '2', '0.5']], [['1', '2', '0.5']]], [[(1, row(1, '2'))], []]),
+        (None, [[['1', '2', '0.5']], []], [[(1, row(1, '2'))], [(-1, row(1, '2.00'))]]),
+        ('rows', [[['1', '2.50', '0.5']]], [[(1, row(1, '2.51'))]]),
+        ('rows', [[['1', '0.33333333333333333333', '0.5']]], [[(1, row(1, '0.333334'))]]),
+        ('rows', [[['1', '2', '0.5'], ['1', '2', '0.5']]], [[(1, row(1, '2'))]]),
+        ('rows', [[['1', '2', '0.5']]], [[(1, row(1, '2', '0.5000001'))]]),
+        ('rows', [[['1', '\\N', '0.5']]], [[(1, row(1, '0'))]]),
+        ('rows', [[['1', '2', '0.5']]], [[(1, {'a': 1, 'x': '2', 'f': 0.5})]]),  # a string for a number
+        ('rows', [[]], [[(1, {'a': 1, 'x': 2})]]),
+        ('rows', [[['1', '2', '0.5']]], [[(1, row(1, '2')), (-1, row(1, '2.0'))]]),
+        ('rows', [[['1', '2', '0.5']], [['1', '2', '0.5']]], [[(1, row(1, '2'))], [(-1, row(1, '2')), (1, row(1, '2'))]]),
+        ('rows', [[], []], [[(1, row(1, '2'))], [(-2, row(1, '2'))]]),
+        (None, [[], []], [[], []], SideError(2, '', 'runtime', 'x'), SideError(2, '', 'runtime', 'y')),
+        ('pg-error', [[], []], [[], []], SideError(2, '', 'runtime', 'x'), None),
+        ('kiln-error', [[], []], [[], []], None, SideError(1, 's', 'runtime', 'y')),
+        ('crash', [[]], [[]], None, SideError(None, '', 'crash', 'z')),
+    ]
+    bad = 0
+    for expected, pg_ticks, kiln_ticks, *errors in cases:
+        pg_errors = errors or [None, None]
+        views = {(t, 's'): rows for t, rows in enumerate(pg_ticks, 1)}
+        changes = {(t, 's'): rows for t, rows in enumerate(kiln_ticks, 1)}
+        failure = compare(p, len(pg_ticks), views, pg_errors[0], changes, pg_errors[1])
+        if (failure and failure.kind) != expected:
+            bad += 1
+            log(f'self-test: expected {expected}, got {failure and failure.report()}: {pg_ticks} {kiln_ticks}')
+    log(f'self-test: {len(cases) - bad} of {len(cases)} cases behave')
+    return bad == 0
+
+
 def build_variant(kiln, project, keep, workdir):
     """The project rebuilt with only the sink models in `keep` (plus every model they, or the
     other models, ref), comparing only those sinks."""
@@ -1020,7 +1058,10 @@ def main():
     parser.add_argument('--max-failures', type=int, default=3,
                         help='failing models after which a (project, seed) run stops')
     parser.add_argument('--keep', action='store_true', help='keep the temporary folders')
+    parser.add_argument('--self-test', action='store_true', help='check the comparison on made-up outputs, then exit')
     args = parser.parse_args()
+    if args.self_test:
+        sys.exit(0 if self_test() else 1)
     args.kiln = args.kiln.resolve()
     seeds = args.seed or [random.randrange(1, 1 << 31)]
     log(f'seeds: {" ".join(map(str, seeds))}')

@@ -18,6 +18,7 @@ if [[ -z ${KILN_PG_PORT:-} ]]; then
   [[ -n ${KILN_PG_PORT:-} ]] || { echo "run.sh: no free port in 55432-55531" >&2; exit 1; }
   lock=/tmp/kiln-difftest-pg-$KILN_PG_PORT.lock
 fi
+python3 "$here/difftest.py" --self-test || exit 1
 trap '"$here/pg.sh" stop; rm -rf ${lock:-}' EXIT
 "$here/pg.sh" start >/dev/null || exit 1
 echo "PostgreSQL on port $KILN_PG_PORT"
