@@ -1,4 +1,3 @@
-#include <cstdlib>
 #include "kiln/Transforms/Passes.h"
 
 #include "kiln/IR/TextFormat.h"
@@ -35,11 +34,6 @@ const PassInfo *findPass(const std::string &name) {
 }
 
 std::vector<std::string> defaultPipeline() {
-  if (const char *env = getenv("KILN_PIPELINE_DEBUG")) {
-    std::vector<std::string> r; std::string cur;
-    for (const char *c = env;; ++c) { if (*c == ',' || !*c) { if (!cur.empty()) r.push_back(cur); cur.clear(); if (!*c) break; } else cur += *c; }
-    return r;
-  }
   return {
       // Simplify expressions first: filters that become TRUE disappear before anything is
       // shared or fused, and predicates compare equal in more places.
