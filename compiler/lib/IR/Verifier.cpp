@@ -32,13 +32,14 @@ class Verifier {
   explicit Verifier(const Module &module) : module_(module) {}
 
   std::vector<std::string> run() {
-    std::unordered_set<int32_t> later;  // ids defined after the op being checked
-    for (const auto &op : module_.ops) later.insert(op->id);
+    // Every id in the module, to tell a use before the definition from a dangling one.
+    std::unordered_set<int32_t> defined;
+    for (const auto &op : module_.ops) defined.insert(op->id);
     for (const auto &op : module_.ops) {
       op_ = op.get();
       if (!earlier_.emplace(op->id, op.get()).second) error("id is already defined");
       if (op->id < 0) error("operator has no id");
-      checkInputs(later);
+      checkInputs(defined);
       checkOp();
     }
     return std::move(errors_);
@@ -54,7 +55,7 @@ class Verifier {
     return it == earlier_.end() ? nullptr : it->second;
   }
 
-  void checkInputs(const std::unordered_set<int32_t> &all);
+  void checkInputs(const std::unordered_set<int32_t> &defined);
   void checkOp();
   void checkType(const Type &type, const std::string &what);
   void checkSchema();
@@ -74,7 +75,7 @@ class Verifier {
   std::vector<std::string> errors_;
 };
 
-void Verifier::checkInputs(const std::unordered_set<int32_t> &all) {
+void Verifier::checkInputs(const std::unordered_set<int32_t> &defined) {
   const Op &op = *op_;
   size_t n = op.inputs.size();
   auto count = [&](size_t expected) {
@@ -95,7 +96,7 @@ void Verifier::checkInputs(const std::unordered_set<int32_t> &all) {
   for (size_t i = 0; i < n; ++i) {
     std::string id = "%" + std::to_string(op.inputs[i]);
     const Op *in = input(i);
-    if (in == &op || (!in && all.count(op.inputs[i]))) {
+    if (in == &op || (!in && defined.count(op.inputs[i]))) {
       error("input " + id + " is not defined before its use");
     } else if (!in) {
       error("input " + id + " is not defined");
