@@ -691,19 +691,21 @@ sources:
           - {name: v, data_type: int}
           - {name: w, data_type: 'numeric(6,1)'}
           - {name: tag, data_type: text}
+          - {name: r, data_type: double precision}
 """
 GEN_TABLES = {  # column types of GEN_SOURCES as the generator's types
     't1': [('id', 'int'), ('a', 'int'), ('b', 'int'), ('n', 'num'), ('s', 'text'), ('d', 'date'), ('f', 'bool')],
     't2': [('id', 'int'), ('t1_id', 'int'), ('x', 'int'), ('m', 'num'), ('s', 'text'), ('d', 'date')],
-    't3': [('k', 'int'), ('line', 'int'), ('v', 'int'), ('w', 'num'), ('tag', 'text')],
+    't3': [('k', 'int'), ('line', 'int'), ('v', 'int'), ('w', 'num'), ('tag', 'text'), ('r', 'float')],
 }
 TEXT_LITERALS = ['a', 'b', 'ab', 'B', 'x y', '']
 LIKE_PATTERNS = ['a%', '%b', '_b%', 'A%', '%', 'x_y']
 
 
 class QueryGen:
-    """Random queries in the SQL Kiln supports, typed with int, num, text, date and bool, over
-    small values (no overflow), dividing only by non-zero constants, and never summing floats."""
+    """Random queries in the SQL Kiln supports, typed with int, num, float, text, date and bool,
+    over small values (no overflow), dividing only by non-zero constants; floats are multiples of
+    1/4 that add up exactly."""
 
     def __init__(self, rng):
         self.rng = rng
@@ -718,6 +720,7 @@ class QueryGen:
         r = self.rng
         return {'int': lambda: sql_literal(r.randint(-1, 9)),
                 'num': lambda: str(Decimal(r.randint(0, 40)) / 4),
+                'float': lambda: r.choice([f'{r.randint(0, 40) / 4}', f'CAST({r.randint(0, 40) / 4} AS double precision)']),
                 'text': lambda: sql_literal(r.choice(TEXT_LITERALS)),
                 'date': lambda: f"DATE '2024-01-0{r.randint(1, 7)}'",
                 'bool': lambda: r.choice(['TRUE', 'FALSE'])}[ty]()
@@ -738,6 +741,9 @@ class QueryGen:
             'num': [lambda: f'({e()} + {e()})', lambda: f'({e()} - {e()})', lambda: f'({e()} * {e("int")})',
                     lambda: f'round({e()}, {r.randint(0, 1)})', lambda: f'abs({e()})', lambda: f'({e()} / 4)',
                     lambda: f'COALESCE({e()}, {lit("num")})', lambda: f'CAST({e("int")} AS numeric(10,2))'],
+            'float': [lambda: f'({e()} + {e()})', lambda: f'({e()} - {e(r.choice(["float", "int"]))})',
+                      lambda: f'abs({e()})', lambda: f'COALESCE({e()}, {lit("float")})',
+                      lambda: f'CAST({e("int")} AS double precision)'],
             'text': [lambda: f'lower({e()})', lambda: f'upper({e()})', lambda: f'({e()} || {e()})',
                      lambda: f'COALESCE({e()}, {lit("text")})', lambda: f'substr({e()}, 1, 2)'],
             'date': [lambda: f'COALESCE({e()}, {lit("date")})'],
@@ -763,12 +769,12 @@ class QueryGen:
         return form
 
     def any_type(self):
-        return self.rng.choice(['int', 'num', 'text', 'date', 'bool'])
+        return self.rng.choice(['int', 'num', 'float', 'text', 'date', 'bool'])
 
     def ordered_type(self, scope=()):
         """A type to compare, preferring those of the scope's columns."""
         present = [t for _, t in scope if t != 'bool']
-        return self.rng.choice(present if present and self.rng.random() < 0.9 else ['int', 'num', 'text', 'date'])
+        return self.rng.choice(present if present and self.rng.random() < 0.9 else ['int', 'num', 'float', 'text', 'date'])
 
     def from_item(self, depth):
         """(SQL, scope) of a table, a view or a subquery, under a fresh alias."""
@@ -853,10 +859,10 @@ class QueryGen:
 
     def aggregate(self, scope, top, types=None):
         r = self.rng
-        ty = r.choice(types or ['int', 'num', 'text', 'date'])
+        ty = r.choice(types or ['int', 'num', 'float', 'text', 'date'])
         arg = self.expr(ty, scope, 1)
         forms = [('count(*)', 'int'), (f'count({arg})', 'int'), (f'min({arg})', ty), (f'max({arg})', ty)]
-        if ty in ('int', 'num'):
+        if ty in ('int', 'num', 'float'):
             forms += [(f'sum({arg})', ty)] * 3
             if top:  # avg's scale may legitimately differ: never fed into other expressions
                 forms.append((f'avg({arg})', 'avg'))

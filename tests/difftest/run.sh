@@ -8,6 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 kiln=${KILN:-$root/build/tools/kiln/kiln}
 
+python3 "$here/difftest.py" --self-test || exit 1
+
 # A port of our own (runs may overlap): the first one from 55432 that nobody listens on, claimed
 # with a lock folder; KILN_PG_PORT forces one.
 if [[ -z ${KILN_PG_PORT:-} ]]; then
@@ -18,7 +20,6 @@ if [[ -z ${KILN_PG_PORT:-} ]]; then
   [[ -n ${KILN_PG_PORT:-} ]] || { echo "run.sh: no free port in 55432-55531" >&2; exit 1; }
   lock=/tmp/kiln-difftest-pg-$KILN_PG_PORT.lock
 fi
-python3 "$here/difftest.py" --self-test || exit 1
 trap '"$here/pg.sh" stop; rm -rf ${lock:-}' EXIT
 "$here/pg.sh" start >/dev/null || exit 1
 echo "PostgreSQL on port $KILN_PG_PORT"
