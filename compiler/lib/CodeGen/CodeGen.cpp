@@ -163,8 +163,9 @@ class Generator {
   llvm::Value *newRow(const RowLayout &row_layout) {
     llvm::IRBuilder<> entry(&b_.GetInsertBlock()->getParent()->getEntryBlock(),
                             b_.GetInsertBlock()->getParent()->getEntryBlock().begin());
-    llvm::Value *row = entry.CreateAlloca(row_layout.type);
-    b_.CreateMemSet(row, b_.getInt8(0), layout_.getTypeAllocSize(row_layout.type), llvm::MaybeAlign(16));
+    llvm::AllocaInst *row = entry.CreateAlloca(row_layout.type);
+    row->setAlignment(llvm::Align(16));  // NUMERIC (i128) slots want 16; memsets claim only 8
+    b_.CreateMemSet(row, b_.getInt8(0), layout_.getTypeAllocSize(row_layout.type), llvm::MaybeAlign(8));
     return row;
   }
   llvm::Value *entryAlloca(llvm::Type *type) {
@@ -1265,7 +1266,7 @@ Generator::AggLayout Generator::aggLayout(const ir::Op &op) {
 void Generator::aggregateOutput(const ir::Op &op, llvm::Value *payload, llvm::Value *out, bool intern_text) {
   AggLayout l = aggLayout(op);
   const ir::Op &input = *ir_.find(op.inputs[0]);
-  b_.CreateMemSet(out, b_.getInt8(0), layout_.getTypeAllocSize(l.out->type), llvm::MaybeAlign(16));
+  b_.CreateMemSet(out, b_.getInt8(0), layout_.getTypeAllocSize(l.out->type), llvm::MaybeAlign(8));
   llvm::Value *key = b_.CreateStructGEP(l.payload, payload, 0);
   int keys = static_cast<int>(op.group_keys.size());
   for (int i = 0; i < keys; ++i) copyColumn(*l.key, key, i, *l.out, out, i);
@@ -1392,7 +1393,8 @@ void Generator::defineAggregate(const ir::Op &op) {
     {
       llvm::Value *tmp = newRow(*l.out);
       aggregateOutput(op, payload, tmp, /*intern_text=*/true);
-      b_.CreateMemCpy(b_.CreateStructGEP(l.payload, payload, l.old_field), llvm::MaybeAlign(16), tmp, llvm::MaybeAlign(16),
+      llvm::Align old_align = llvm::commonAlignment(llvm::Align(16), layout_.getStructLayout(l.payload)->getElementOffset(l.old_field));
+      b_.CreateMemCpy(b_.CreateStructGEP(l.payload, payload, l.old_field), old_align, tmp, llvm::MaybeAlign(8),
                       layout_.getTypeAllocSize(l.out->type));
     }
     b_.CreateBr(saved);
@@ -1562,7 +1564,7 @@ void Generator::defineSink(const ir::Op &op, int index) {
     llvm::Value *entry = b_.CreateCall(fn("kiln_ht_insert"), {table, hash});
     llvm::Value *payload = b_.CreateConstGEP1_64(i8_, entry, 16);
     // Strings need to live only until the end of the tick, like the change itself.
-    b_.CreateMemCpy(b_.CreateStructGEP(payload_type, payload, 0), llvm::MaybeAlign(16), row, llvm::MaybeAlign(8),
+    b_.CreateMemCpy(b_.CreateStructGEP(payload_type, payload, 0), llvm::MaybeAlign(8), row, llvm::MaybeAlign(8),
                     layout_.getTypeAllocSize(in.type));
     b_.CreateStore(weight, b_.CreateStructGEP(payload_type, payload, 1));
     b_.CreateCall(fn("kiln_vec_push"), {pending, entry});
