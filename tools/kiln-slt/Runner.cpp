@@ -183,18 +183,21 @@ std::string trimRight(const std::string &s) {
   return end == std::string::npos ? "" : s.substr(0, end + 1);
 }
 
-// The changes of every sink, one line each, in a stable order: by sink, deletions first, by row.
+// The changes of every sink, one line each, in a stable order: by sink, deletions first, by line.
 std::vector<std::string> changeLines(const kiln_program &program, const std::vector<ZSet> &delta) {
   std::vector<std::string> lines;
   for (int32_t sink = 0; sink < program.nsinks; ++sink) {
     for (bool inserts : {false, true}) {
+      std::vector<std::string> group;
       for (const auto &[row, weight] : delta[sink]) {
         if ((weight > 0) != inserts) continue;
         std::string line = std::string(program.sinks[sink].name) + " " + (weight > 0 ? "+" : "-") +
                            std::to_string(std::llabs(weight));
         for (const auto &value : row) line += " " + streamValue(value);
-        lines.push_back(line);
+        group.push_back(line);
       }
+      std::sort(group.begin(), group.end());
+      lines.insert(lines.end(), group.begin(), group.end());
     }
   }
   return lines;
