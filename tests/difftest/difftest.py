@@ -537,7 +537,7 @@ class ChangeGen:
             if self.numbers and r.random() < 0.2:  # at and around the models' constants
                 v = r.choice(self.numbers) + r.choice((-1, 0, 1)) * unit
             else:
-                v = Decimal(r.randint(-2, 40)) / 4
+                v = Decimal(r.randint(-2, 24)) / 4
             v = v.quantize(unit, ROUND_HALF_UP)
             if kind.precision:
                 v = (v % Decimal(10) ** (kind.precision - kind.scale)).quantize(unit)
@@ -683,6 +683,7 @@ sources:
           - {name: m, data_type: 'numeric(8,3)'}
           - {name: s, data_type: text}
           - {name: d, data_type: date}
+          - {name: ts, data_type: timestamp}
       - name: t3
         primary_key: [k, line]
         columns:
@@ -695,7 +696,7 @@ sources:
 """
 GEN_TABLES = {  # column types of GEN_SOURCES as the generator's types
     't1': [('id', 'int'), ('a', 'int'), ('b', 'int'), ('n', 'num'), ('s', 'text'), ('d', 'date'), ('f', 'bool')],
-    't2': [('id', 'int'), ('t1_id', 'int'), ('x', 'int'), ('m', 'num'), ('s', 'text'), ('d', 'date')],
+    't2': [('id', 'int'), ('t1_id', 'int'), ('x', 'int'), ('m', 'num'), ('s', 'text'), ('d', 'date'), ('ts', 'ts')],
     't3': [('k', 'int'), ('line', 'int'), ('v', 'int'), ('w', 'num'), ('tag', 'text'), ('r', 'float')],
 }
 TEXT_LITERALS = ['a', 'b', 'ab', 'B', 'x y', '']
@@ -703,7 +704,7 @@ LIKE_PATTERNS = ['a%', '%b', '_b%', 'A%', '%', 'x_y']
 
 
 class QueryGen:
-    """Random queries in the SQL Kiln supports, typed with int, num, float, text, date and bool,
+    """Random queries in the SQL Kiln supports, typed with int, num, float, text, date, ts and bool,
     over small values (no overflow), dividing only by non-zero constants; floats are multiples of
     1/4 that add up exactly."""
 
@@ -716,14 +717,28 @@ class QueryGen:
         self.aliases += 1
         return f'{prefix}{self.aliases}'
 
-    def literal(self, ty):
+    def literal_value(self, ty):
+        """A value for a literal of `ty`, from the change generator's domains."""
         r = self.rng
-        return {'int': lambda: sql_literal(r.randint(-1, 9)),
-                'num': lambda: str(Decimal(r.randint(0, 40)) / 4),
-                'float': lambda: r.choice([f'{r.randint(0, 40) / 4}', f'CAST({r.randint(0, 40) / 4} AS double precision)']),
-                'text': lambda: sql_literal(r.choice(TEXT_LITERALS)),
-                'date': lambda: f"DATE '2024-01-0{r.randint(1, 7)}'",
-                'bool': lambda: r.choice(['TRUE', 'FALSE'])}[ty]()
+        return {'int': lambda: r.randint(-1, 9), 'num': lambda: Decimal(r.randint(0, 24)) / 4,
+                'float': lambda: r.randint(0, 40) / 4, 'text': lambda: r.choice(TEXT_LITERALS),
+                'date': lambda: f'2024-01-0{r.randint(1, 7)}',
+                'ts': lambda: f'2024-01-0{r.randint(1, 4)} {r.choice(["00", "09", "12"])}:{r.choice(["00", "30"])}:00',
+                'bool': lambda: r.random() < 0.5}[ty]()
+
+    def literal(self, ty, value=None):
+        v = self.literal_value(ty) if value is None else value
+        if ty == 'float' and self.rng.random() < 0.5:
+            return f'CAST({v} AS double precision)'
+        return {'date': f"DATE '{v}'", 'ts': f"TIMESTAMP '{v}'", 'num': str(v), 'bool': str(v).upper()}.get(ty) or sql_literal(v)
+
+    def between(self, scope, e):
+        """BETWEEN with bounds in order, mostly."""
+        t = self.ordered_type(scope)
+        low, high = (self.literal_value(t) for _ in range(2))
+        if self.rng.random() < 0.8:
+            low, high = min(low, high), max(low, high)
+        return f'({e(t)} BETWEEN {self.literal(t, low)} AND {self.literal(t, high)})'
 
     def expr(self, ty, scope, depth=0):
         r = self.rng
@@ -737,20 +752,32 @@ class QueryGen:
         forms = {
             'int': [lambda: f'({e()} + {e()})', lambda: f'({e()} - {e()})', lambda: f'({e()} * {r.randint(-2, 3)})',
                     lambda: f'abs({e()})', lambda: f'({e()} / {r.choice([2, 3, -4])})', lambda: f'mod({e()}, 3)',
-                    lambda: f'length({e("text")})', lambda: f'COALESCE({e()}, {lit("int")})'],
+                    lambda: f'({e()} % -3)', lambda: f'(-{e()})', lambda: f'length({e("text")})',
+                    lambda: f'COALESCE({e()}, {lit("int")})', lambda: f'NULLIF({e()}, {lit("int")})',
+                    lambda: f'{r.choice(["GREATEST", "LEAST"])}({e()}, {e()})', lambda: f'CAST({e("num")} AS int)',
+                    lambda: f'({e("date")} - {e("date")})'],
             'num': [lambda: f'({e()} + {e()})', lambda: f'({e()} - {e()})', lambda: f'({e()} * {e("int")})',
-                    lambda: f'round({e()}, {r.randint(0, 1)})', lambda: f'abs({e()})', lambda: f'({e()} / 4)',
-                    lambda: f'COALESCE({e()}, {lit("num")})', lambda: f'CAST({e("int")} AS numeric(10,2))'],
+                    lambda: f'round({e()}, {r.randint(0, 1)})', lambda: f'round({e()})', lambda: f'trunc({e()}, 1)',
+                    lambda: f'{r.choice(["floor", "ceil"])}({e()})', lambda: f'abs({e()})', lambda: f'({e()} / 4)',
+                    lambda: f'({e("int")} / 2.0)', lambda: f'COALESCE({e()}, {lit("num")})',
+                    lambda: f'CAST({e("int")} AS numeric(10,2))', lambda: f'{r.choice(["GREATEST", "LEAST"])}({e()}, {e()})'],
             'float': [lambda: f'({e()} + {e()})', lambda: f'({e()} - {e(r.choice(["float", "int"]))})',
-                      lambda: f'abs({e()})', lambda: f'COALESCE({e()}, {lit("float")})',
-                      lambda: f'CAST({e("int")} AS double precision)'],
+                      lambda: f'({e()} * 2)', lambda: f'abs({e()})', lambda: f'COALESCE({e()}, {lit("float")})',
+                      lambda: f'CAST({e(r.choice(["int", "num"]))} AS double precision)'],
             'text': [lambda: f'lower({e()})', lambda: f'upper({e()})', lambda: f'({e()} || {e()})',
-                     lambda: f'COALESCE({e()}, {lit("text")})', lambda: f'substr({e()}, 1, 2)'],
-            'date': [lambda: f'COALESCE({e()}, {lit("date")})'],
+                     lambda: f'({e()} || {e("int")})', lambda: f'COALESCE({e()}, {lit("text")})',
+                     lambda: f'substr({e()}, {r.randint(1, 2)}, 2)', lambda: f'{r.choice(["btrim", "ltrim", "rtrim"])}({e()})',
+                     lambda: f"replace({e()}, 'a', 'b')", lambda: f'CAST({e("int")} AS text)'],
+            'date': [lambda: f'COALESCE({e()}, {lit("date")})', lambda: f'({e()} + {r.randint(-2, 2)})',
+                     lambda: f'CAST({e("ts")} AS date)'],
+            'ts': [lambda: f"date_trunc('{r.choice(['day', 'hour'])}', {e()})", lambda: f'CAST({e("date")} AS timestamp)',
+                   lambda: f'COALESCE({e()}, {lit("ts")})'],
             'bool': [self.comparison_form(scope, depth), lambda: f'({e()} AND {e()})', lambda: f'({e()} OR {e()})',
                      lambda: f'(NOT {e()})', lambda: f'({e(self.ordered_type(scope))} IS NULL)',
                      lambda: f'({e(self.ordered_type(scope))} IS NOT NULL)',
-                     lambda: (lambda t: f'({e(t)} BETWEEN {lit(t)} AND {lit(t)})')(self.ordered_type(scope)),
+                     lambda: (lambda t: f'({e(t)} IS {r.choice(["", "NOT "])}DISTINCT FROM {e(t)})')(self.ordered_type(scope)),
+                     lambda: f'({e()} IS {r.choice(["", "NOT "])}{r.choice(["TRUE", "FALSE"])})',
+                     lambda: self.between(scope, e),
                      lambda: (lambda t: f'({e(t)} {r.choice(["IN", "NOT IN"])} '
                                         f'({", ".join(lit(t) for _ in range(r.randint(1, 3)))}))')(self.ordered_type(scope)),
                      lambda: f'({e("text")} {r.choice(["LIKE", "NOT LIKE"])} {sql_literal(r.choice(LIKE_PATTERNS))})'],
@@ -768,13 +795,15 @@ class QueryGen:
             return f'({left} {op} {right})'
         return form
 
-    def any_type(self):
-        return self.rng.choice(['int', 'num', 'float', 'text', 'date', 'bool'])
+    def scope_type(self, scope):
+        """A type for an expression, mostly one of the scope's columns."""
+        present = [t for _, t in scope]
+        return self.rng.choice(present if self.rng.random() < 0.85 else ['int', 'num', 'float', 'text', 'date', 'ts', 'bool'])
 
     def ordered_type(self, scope=()):
         """A type to compare, preferring those of the scope's columns."""
         present = [t for _, t in scope if t != 'bool']
-        return self.rng.choice(present if present and self.rng.random() < 0.9 else ['int', 'num', 'float', 'text', 'date'])
+        return self.rng.choice(present if present and self.rng.random() < 0.9 else ['int', 'num', 'float', 'text', 'date', 'ts'])
 
     def from_item(self, depth):
         """(SQL, scope) of a table, a view or a subquery, under a fresh alias."""
@@ -822,7 +851,7 @@ class QueryGen:
 
     def select_project(self, depth, top, types=None, distinct=False):
         frm, scope = self.from_clause(depth)
-        types = types or [self.any_type() for _ in range(self.rng.randint(1, 4))]
+        types = types or [self.scope_type(scope) for _ in range(self.rng.randint(1, 4))]
         cols, out = self.projection(scope, types)
         return f'SELECT {"DISTINCT " if distinct else ""}{cols}\nFROM {frm}{self.where(scope)}', out
 
@@ -852,14 +881,14 @@ class QueryGen:
         if self.rng.random() < 0.7:
             return self.rng.choice(scope)
         while True:
-            ty = self.any_type()
+            ty = self.scope_type(scope)
             e = self.expr(ty, scope, 1)
             if any(c in e for c, _ in scope):
                 return e, ty
 
     def aggregate(self, scope, top, types=None):
         r = self.rng
-        ty = r.choice(types or ['int', 'num', 'float', 'text', 'date'])
+        ty = r.choice(types) if types else self.ordered_type(scope)
         arg = self.expr(ty, scope, 1)
         forms = [('count(*)', 'int'), (f'count({arg})', 'int'), (f'min({arg})', ty), (f'max({arg})', ty)]
         if ty in ('int', 'num', 'float'):
@@ -872,7 +901,7 @@ class QueryGen:
         """A staging view over one table: all its columns, one derived column and a filter."""
         table = self.rng.choice(sorted(GEN_TABLES))
         scope = GEN_TABLES[table]
-        ty = self.any_type()
+        ty = self.scope_type(scope)
         sql = (f"SELECT *, {self.expr(ty, scope)} AS e\nFROM {{{{ source('gen', '{table}') }}}}"
                f"{self.where(scope)}")
         self.views[name] = scope + [('e', ty)]
