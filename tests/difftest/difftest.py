@@ -34,7 +34,7 @@ decimal.getcontext().prec = 200
 
 KEYS = 8           # integer key columns take values 1..KEYS, so joins on keys match
 NULL_RATE = 0.15   # share of NULLs in nullable columns
-GENERIC_WORDS = ['a', 'b', 'B', 'ab', 'abc', 'x y', '']
+GENERIC_WORDS = ['a', 'b', 'B', 'ab', 'abc', 'x y', '', "O'b", 'é', 'Éa', 'a"b\\c']  # quotes, UTF-8, escapes
 
 
 def log(*parts):
@@ -566,6 +566,8 @@ class ChangeGen:
                 state[old] -= 1
                 state += Counter()
                 return (table.name, 'delete', dict(old))
+            if state and x < 0.45:  # a copy of a present row
+                row = dict(r.choice(list(state)))
             state[tuple(row.items())] += 1
             return (table.name, 'insert', row)
         live = list(state)
@@ -693,14 +695,21 @@ sources:
           - {name: w, data_type: 'numeric(6,1)'}
           - {name: tag, data_type: text}
           - {name: r, data_type: double precision}
+      - name: t4
+        description: no primary key, so rows repeat and a delete takes away one copy
+        columns:
+          - {name: t1_id, data_type: int}
+          - {name: kind, data_type: text}
+          - {name: amount, data_type: 'numeric(8,2)'}
 """
 GEN_TABLES = {  # column types of GEN_SOURCES as the generator's types
     't1': [('id', 'int'), ('a', 'int'), ('b', 'int'), ('n', 'num'), ('s', 'text'), ('d', 'date'), ('f', 'bool')],
     't2': [('id', 'int'), ('t1_id', 'int'), ('x', 'int'), ('m', 'num'), ('s', 'text'), ('d', 'date'), ('ts', 'ts')],
     't3': [('k', 'int'), ('line', 'int'), ('v', 'int'), ('w', 'num'), ('tag', 'text'), ('r', 'float')],
+    't4': [('t1_id', 'int'), ('kind', 'text'), ('amount', 'num')],
 }
-TEXT_LITERALS = ['a', 'b', 'ab', 'B', 'x y', '']
-LIKE_PATTERNS = ['a%', '%b', '_b%', 'A%', '%', 'x_y']
+TEXT_LITERALS = ['a', 'b', 'ab', 'B', 'x y', '', 'é']
+LIKE_PATTERNS = ['a%', '%b', '_b%', 'A%', '%', 'x_y', '_', '%a%']
 
 
 class QueryGen:
