@@ -6,6 +6,7 @@
 #include "kiln/Frontend/Parser.h"
 
 #include <algorithm>
+#include <regex>
 #include <cstring>
 #include <set>
 
@@ -78,6 +79,33 @@ std::string joinName(const std::vector<std::string> &names) {
   std::string name;
   for (const std::string &part : names) name += (name.empty() ? "" : ".") + part;
   return name;
+}
+
+std::optional<bool> executeIndexStatement(Database &db, const std::string &sql, std::string &error) {
+  static const std::regex create(R"(^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?(\w+)\s+ON\s+(\w+))",
+                                 std::regex::icase);
+  static const std::regex drop(R"(^\s*DROP\s+INDEX\s+(IF\s+EXISTS\s+)?(\w+))", std::regex::icase);
+  std::smatch m;
+  if (std::regex_search(sql, m, create)) {
+    if (db.findTable(m[4]) < 0) {
+      error = "relation \"" + m[4].str() + "\" does not exist";
+      return false;
+    }
+    if (db.indexes.count(m[3]) && !m[2].matched) {
+      error = "relation \"" + m[3].str() + "\" already exists";
+      return false;
+    }
+    db.indexes.emplace(m[3], m[4]);
+    return true;
+  }
+  if (std::regex_search(sql, m, drop)) {
+    if (db.indexes.erase(m[2]) == 0 && !m[1].matched) {
+      error = "index \"" + m[2].str() + "\" does not exist";
+      return false;
+    }
+    return true;
+  }
+  return std::nullopt;
 }
 
 int32_t Database::findTable(const std::string &name) const {
@@ -161,7 +189,7 @@ bool Executor::insertValues(Database &db, int32_t table_index, const ast::Statem
 }
 
 bool Executor::evaluate(const Database &db, const std::string &sql, bool with_views, Rows &rows,
-                        ir::Schema &schema, std::string &error, bool *runtime_error) {
+                        ir::Schema &schema, std::string &error) {
   std::vector<ViewSource> views = with_views ? db.views : std::vector<ViewSource>{};
   views.push_back({"__rows", sql, true});
   Compiled compiled = compileViews(db.tables, views);
@@ -176,7 +204,6 @@ bool Executor::evaluate(const Database &db, const std::string &sql, bool with_vi
     for (const Row &row : db.tables[t].rows) all.push_back({static_cast<int32_t>(t), row, 1});
   if (!instance.tick(all)) {
     error = instance.error();
-    if (runtime_error) *runtime_error = true;
     return false;
   }
   int32_t sink = static_cast<int32_t>(instance.total().size()) - 1;
@@ -185,7 +212,7 @@ bool Executor::evaluate(const Database &db, const std::string &sql, bool with_vi
 }
 
 bool Executor::execute(Database &db, const ast::Statement &stmt, const std::string &sql, uint32_t offset,
-                       std::vector<Change> &changes, std::string &error, bool *runtime_error) {
+                       std::vector<Change> &changes, std::string &error) {
   using Kind = ast::Statement::Kind;
   std::string name = joinName(stmt.name);
   // The statement's own text, for cutting it into clauses.
@@ -222,6 +249,7 @@ bool Executor::execute(Database &db, const ast::Statement &stmt, const std::stri
         int32_t table = db.findTable(name);
         if (table >= 0) {
           db.tables.erase(db.tables.begin() + table);
+          std::erase_if(db.indexes, [&](const auto &index) { return index.second == name; });
           return true;
         }
       } else {
@@ -238,7 +266,7 @@ bool Executor::execute(Database &db, const ast::Statement &stmt, const std::stri
     case Kind::Select: {
       Rows result;
       ir::Schema schema;
-      return evaluate(db, text, /*with_views=*/true, result, schema, error, runtime_error);
+      return evaluate(db, text, /*with_views=*/true, result, schema, error);
     }
     default:
       break;
@@ -264,7 +292,7 @@ bool Executor::execute(Database &db, const ast::Statement &stmt, const std::stri
     Rows result;
     ir::Schema schema;
     std::string query = tokenText(text, tokens, start, static_cast<int>(tokens.size()) - 1);
-    if (!evaluate(db, query, /*with_views=*/true, result, schema, error, runtime_error)) return false;
+    if (!evaluate(db, query, /*with_views=*/true, result, schema, error)) return false;
     // INSERT ... SELECT converts the query's values to the column types, as assignments do.
     std::vector<int32_t> targets;
     for (const std::string &column : stmt.insert_columns)
@@ -299,7 +327,7 @@ bool Executor::execute(Database &db, const ast::Statement &stmt, const std::stri
                              tokenText(text, tokens, where + 1, static_cast<int>(tokens.size()) - 1);
       Rows result;
       ir::Schema schema;
-      if (!evaluate(db, sql_rows, /*with_views=*/false, result, schema, error, runtime_error)) return false;
+      if (!evaluate(db, sql_rows, /*with_views=*/false, result, schema, error)) return false;
       for (const auto &[row, weight] : result)
         for (int64_t i = 0; i < weight; ++i) deleted.push_back(row);
     }
@@ -335,7 +363,7 @@ bool Executor::execute(Database &db, const ast::Statement &stmt, const std::stri
     if (where >= 0) select += " WHERE " + tokenText(text, tokens, where + 1, static_cast<int>(tokens.size()) - 1);
     Rows result;
     ir::Schema schema;
-    if (!evaluate(db, select, /*with_views=*/false, result, schema, error, runtime_error)) return false;
+    if (!evaluate(db, select, /*with_views=*/false, result, schema, error)) return false;
     for (const auto &[values, weight] : result) {
       Row old_row(values.begin(), values.begin() + width), new_row = old_row;
       for (size_t k = 0; k < targets.size(); ++k) {

@@ -9,6 +9,7 @@
 #include "kiln/Frontend/AST.h"
 #include "kiln/Support/Diagnostics.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@ namespace kiln::slt {
 struct Database {
   std::vector<Table> tables;
   std::vector<ViewSource> views;  // CREATE VIEW, in order (compiled before a query's own view)
+  std::map<std::string, std::string> indexes;  // index name -> table (indexes change no result)
 
   int32_t findTable(const std::string &name) const;
 };
@@ -32,10 +34,10 @@ class Executor {
                                                    std::string &error);
 
   // Executes one statement of `sql` (as returned by parse(sql, offset)). DML changes the rows of
-  // `db` and appends what it did to `changes`; a failing statement leaves `db` unchanged. A SQL
-  // runtime error while evaluating sets `runtime_error` too.
+  // `db` and appends what it did to `changes`; a failing statement (a SQL runtime error while
+  // evaluating included) leaves `db` unchanged.
   bool execute(Database &db, const ast::Statement &stmt, const std::string &sql, uint32_t offset,
-               std::vector<Change> &changes, std::string &error, bool *runtime_error = nullptr);
+               std::vector<Change> &changes, std::string &error);
 
  private:
   bool createTable(Database &db, const ast::Statement &stmt, std::string &error);
@@ -44,11 +46,15 @@ class Executor {
   using Rows = std::vector<std::pair<Row, int64_t>>;
   // The rows of `sql`, a SELECT over db's tables (and views), compiled with Kiln, and its schema.
   bool evaluate(const Database &db, const std::string &sql, bool with_views, Rows &rows,
-                ir::Schema &schema, std::string &error, bool *runtime_error);
+                ir::Schema &schema, std::string &error);
 
   SourceManager &sources_;
   FileId file_;
 };
+
+// CREATE INDEX and DROP INDEX, which Kiln's parser does not take: only their names are kept, so
+// that dropping a missing index fails. nullopt if `sql` is not one of them; else whether it worked.
+std::optional<bool> executeIndexStatement(Database &db, const std::string &sql, std::string &error);
 
 // "t", or "s.t" for a qualified name.
 std::string joinName(const std::vector<std::string> &names);

@@ -384,7 +384,7 @@ class FileRunner {
 
   // Applies the statements of `sql` to `db` in order; false at the first error.
   bool applyStatements(Database &db, const std::string &sql, uint32_t offset, std::vector<Change> &changes,
-                       std::string &error, bool &runtime_error) {
+                       std::string &error) {
     auto statements = executor_.parse(sql, offset, error);
     if (!statements) return false;
     for (const ast::Statement &stmt : *statements) {
@@ -392,7 +392,7 @@ class FileRunner {
         error = "tables cannot change once the views are compiled (at the first step)";
         return false;
       }
-      if (!executor_.execute(db, stmt, sql, offset, changes, error, &runtime_error)) return false;
+      if (!executor_.execute(db, stmt, sql, offset, changes, error)) return false;
     }
     return true;
   }
@@ -406,14 +406,13 @@ class FileRunner {
   // ---- statement ----
 
   void statement(const Record &record) {
-    // Kiln has no indexes: they change no result, so creating and dropping them succeeds.
-    static const std::regex index_ddl("^\\s*(CREATE\\s+(UNIQUE\\s+)?INDEX|DROP\\s+INDEX)\\b", std::regex::icase);
     std::string error;
-    bool runtime_error = false, ok = true;
-    if (!std::regex_search(record.sql, index_ddl)) {
+    std::optional<bool> index = executeIndexStatement(db_, record.sql, error);
+    bool ok = index.value_or(true);
+    if (!index) {
       Database next = db_;
       std::vector<Change> changes;
-      ok = applyStatements(next, record.sql, record.sql_offset, changes, error, runtime_error);
+      ok = applyStatements(next, record.sql, record.sql_offset, changes, error);
       if (ok && program_ && !changes.empty()) {
         // After the first step, data changes outside steps are ticks whose output is not checked.
         std::vector<ModeResult> results = advance(next, changes);
@@ -449,7 +448,7 @@ class FileRunner {
       report(record, "query failed", error);
       return tally.fail("unsupported: " + normalizeReason(error));
     }
-    // Kiln's views are sets: ORDER BY is done here, so it is cut from the view's SQL. Only
+    // A view has no order: ORDER BY is done here, so it is cut from the view's SQL. Only
     // positions (ORDER BY 2, 1) are ordered by; other keys make the query compare as rowsort.
     const ast::SelectStmt &select = *(*statements)[0].select;
     std::string sql = record.sql;
@@ -639,7 +638,7 @@ class FileRunner {
     Database next = db_;
     std::vector<Change> changes;
     std::string dml_error;
-    bool runtime_error = false, dml_ok = true;
+    bool dml_ok = true;
     static const std::regex statement_start("^(insert|delete|update)\\b", std::regex::icase);
     size_t begin = 0;
     while (dml_ok && begin < record.sql.size()) {
@@ -649,7 +648,7 @@ class FileRunner {
       } while (end != std::string::npos && !std::regex_search(record.sql.substr(end + 1, 7), statement_start));
       if (end == std::string::npos) end = record.sql.size();
       std::string text = record.sql.substr(begin, end - begin);
-      dml_ok = applyStatements(next, text, record.sql_offset + static_cast<uint32_t>(begin), changes, dml_error, runtime_error);
+      dml_ok = applyStatements(next, text, record.sql_offset + static_cast<uint32_t>(begin), changes, dml_error);
       begin = end + 1;
     }
 
