@@ -7,8 +7,17 @@ in one transaction and feed the same change records to the Kiln binary, then aft
 compare each sink view with the sum of the changes Kiln emitted so far. A mismatch is shrunk by
 delta debugging to a small change sequence, printed and saved under /tmp.
 
-Needs a running server: tests/difftest/pg.sh start (run.sh does it all). Standard library only;
-PostgreSQL is reached through psql.
+Besides examples/, each seed generates a project of random sink models (QueryGen) over a fixed
+schema. When a model fails, the run goes on without it; a model that crashes Kiln is found by
+rebuilding the project with halves of its sinks.
+
+  tests/difftest/run.sh                                  everything, as CI runs it
+  tests/difftest/pg.sh start                             or by hand: a server, then
+  tests/difftest/difftest.py --seed 7 --projects examples/shop --generated 0
+  tests/difftest/difftest.py --seed 7 --projects --generated 30 --ticks 40 --keep
+
+Needs a running server (pg.sh start; run.sh does it all). Standard library only; PostgreSQL is
+reached through psql, in a database of its own per project and process.
 """
 import argparse
 import csv
@@ -42,7 +51,9 @@ def log(*parts):
 
 
 def run(cmd, **kwargs):
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kwargs)
+    env = dict(os.environ, PGCLIENTENCODING='UTF8')
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, encoding='utf-8',
+                          errors='replace', env=env, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,8 +398,10 @@ def run_kiln(project, ticks, workdir):
     """Runs the binary over the ticks. Returns ({(tick, sink): [(weight, row)]}, SideError or
     None)."""
     changes = workdir / 'changes.jsonl'
-    changes.write_text(changes_text(ticks))
+    changes.write_text(changes_text(ticks), encoding='utf-8')
     outputs = {s: workdir / f'out-{s}.jsonl' for s in project.sinks}
+    for path in outputs.values():
+        path.unlink(missing_ok=True)
     cmd = [project.binary, '--input', changes, '--on-bad-record=fail']
     for sink, path in outputs.items():
         cmd += ['--sink', f'{sink}=file:{path}']
@@ -398,7 +411,7 @@ def run_kiln(project, ticks, workdir):
         return {}, SideError(None, '', 'crash', 'kiln timed out after 120 s')
     changes_out = defaultdict(list)
     for sink, path in outputs.items():
-        for line in path.read_text().splitlines() if path.exists() else []:
+        for line in path.read_text(encoding='utf-8').split('\n')[:-1] if path.exists() else []:
             obj = json.loads(line, parse_float=Decimal)
             changes_out[(obj['tick'], obj['sink'])].append((obj['weight'], obj['row']))
     rc, stderr = result.returncode, result.stderr.strip()[:2000]
@@ -549,8 +562,8 @@ class ChangeGen:
         if k == 'date':
             return f'2024-01-0{r.randint(1, 7)}'
         if k == 'timestamp':
-            fraction = '.5' if r.random() < 0.1 else ''
-            return f'2024-01-0{r.randint(1, 4)} {r.choice(["00", "09", "12", "23"])}:{r.choice(["00", "30"])}:00{fraction}'
+            hour, minute = r.choice(['00', '09', '12', '23']), r.choice(['00', '30'])
+            return f'2024-01-0{r.randint(1, 4)} {hour}:{minute}:00' + ('.5' if r.random() < 0.1 else '')
         word = r.choice(self.words[:KEYS] if in_key else self.words)
         return r.choice([word.upper(), word.capitalize()]) if not in_key and r.random() < 0.2 else word
 
@@ -709,7 +722,12 @@ GEN_TABLES = {  # column types of GEN_SOURCES as the generator's types
     't4': [('t1_id', 'int'), ('kind', 'text'), ('amount', 'num')],
 }
 TEXT_LITERALS = ['a', 'b', 'ab', 'B', 'x y', '', 'é']
+TYPES = ['int', 'num', 'float', 'text', 'date', 'ts', 'bool']  # of the query generator
 LIKE_PATTERNS = ['a%', '%b', '_b%', 'A%', '%', 'x_y', '_', '%a%']
+
+
+def select_list(items):
+    return ', '.join(f'{e} AS c{i}' for i, (e, _) in enumerate(items, 1))
 
 
 class QueryGen:
@@ -739,7 +757,8 @@ class QueryGen:
         v = self.literal_value(ty) if value is None else value
         if ty == 'float' and self.rng.random() < 0.5:
             return f'CAST({v} AS double precision)'
-        return {'date': f"DATE '{v}'", 'ts': f"TIMESTAMP '{v}'", 'num': str(v), 'bool': str(v).upper()}.get(ty) or sql_literal(v)
+        forms = {'date': f"DATE '{v}'", 'ts': f"TIMESTAMP '{v}'", 'num': str(v), 'bool': str(v).upper()}
+        return forms.get(ty) or sql_literal(v)
 
     def between(self, scope, e):
         """BETWEEN with bounds in order, mostly."""
@@ -769,26 +788,31 @@ class QueryGen:
                     lambda: f'round({e()}, {r.randint(0, 1)})', lambda: f'round({e()})', lambda: f'trunc({e()}, 1)',
                     lambda: f'{r.choice(["floor", "ceil"])}({e()})', lambda: f'abs({e()})', lambda: f'({e()} / 4)',
                     lambda: f'({e("int")} / 2.0)', lambda: f'COALESCE({e()}, {lit("num")})',
-                    lambda: f'CAST({e("int")} AS numeric(10,2))', lambda: f'{r.choice(["GREATEST", "LEAST"])}({e()}, {e()})'],
+                    lambda: f'CAST({e("int")} AS numeric(10,2))',
+                    lambda: f'{r.choice(["GREATEST", "LEAST"])}({e()}, {e()})'],
             'float': [lambda: f'({e()} + {e()})', lambda: f'({e()} - {e(r.choice(["float", "int"]))})',
                       lambda: f'({e()} * 2)', lambda: f'abs({e()})', lambda: f'COALESCE({e()}, {lit("float")})',
                       lambda: f'CAST({e(r.choice(["int", "num"]))} AS double precision)'],
             'text': [lambda: f'lower({e()})', lambda: f'upper({e()})', lambda: f'({e()} || {e()})',
                      lambda: f'({e()} || {e("int")})', lambda: f'COALESCE({e()}, {lit("text")})',
-                     lambda: f'substr({e()}, {r.randint(1, 2)}, 2)', lambda: f'{r.choice(["btrim", "ltrim", "rtrim"])}({e()})',
+                     lambda: f'substr({e()}, {r.randint(1, 2)}, 2)',
+                     lambda: f'{r.choice(["btrim", "ltrim", "rtrim"])}({e()})',
                      lambda: f"replace({e()}, 'a', 'b')", lambda: f'CAST({e("int")} AS text)'],
             'date': [lambda: f'COALESCE({e()}, {lit("date")})', lambda: f'({e()} + {r.randint(-2, 2)})',
                      lambda: f'CAST({e("ts")} AS date)'],
-            'ts': [lambda: f"date_trunc('{r.choice(['day', 'hour'])}', {e()})", lambda: f'CAST({e("date")} AS timestamp)',
+            'ts': [lambda: f"date_trunc('{r.choice(['day', 'hour'])}', {e()})",
+                   lambda: f'CAST({e("date")} AS timestamp)',
                    lambda: f'COALESCE({e()}, {lit("ts")})'],
             'bool': [self.comparison_form(scope, depth), lambda: f'({e()} AND {e()})', lambda: f'({e()} OR {e()})',
                      lambda: f'(NOT {e()})', lambda: f'({e(self.ordered_type(scope))} IS NULL)',
                      lambda: f'({e(self.ordered_type(scope))} IS NOT NULL)',
-                     lambda: (lambda t: f'({e(t)} IS {r.choice(["", "NOT "])}DISTINCT FROM {e(t)})')(self.ordered_type(scope)),
+                     lambda: (lambda t: f'({e(t)} IS {r.choice(["", "NOT "])}DISTINCT FROM {e(t)})')(
+                         self.ordered_type(scope)),
                      lambda: f'({e()} IS {r.choice(["", "NOT "])}{r.choice(["TRUE", "FALSE"])})',
                      lambda: self.between(scope, e),
                      lambda: (lambda t: f'({e(t)} {r.choice(["IN", "NOT IN"])} '
-                                        f'({", ".join(lit(t) for _ in range(r.randint(1, 3)))}))')(self.ordered_type(scope)),
+                                        f'({", ".join(lit(t) for _ in range(r.randint(1, 3)))}))')(
+                         self.ordered_type(scope)),
                      lambda: f'({e("text")} {r.choice(["LIKE", "NOT LIKE"])} {sql_literal(r.choice(LIKE_PATTERNS))})'],
         }[ty]
         forms.append(lambda: f'CASE WHEN {e("bool")} THEN {e()} ELSE {e()} END')
@@ -807,12 +831,12 @@ class QueryGen:
     def scope_type(self, scope):
         """A type for an expression, mostly one of the scope's columns."""
         present = [t for _, t in scope]
-        return self.rng.choice(present if self.rng.random() < 0.85 else ['int', 'num', 'float', 'text', 'date', 'ts', 'bool'])
+        return self.rng.choice(present if self.rng.random() < 0.85 else TYPES)
 
     def ordered_type(self, scope=()):
         """A type to compare, preferring those of the scope's columns."""
         present = [t for _, t in scope if t != 'bool']
-        return self.rng.choice(present if present and self.rng.random() < 0.9 else ['int', 'num', 'float', 'text', 'date', 'ts'])
+        return self.rng.choice(present if present and self.rng.random() < 0.9 else TYPES[:-1])
 
     def from_item(self, depth):
         """(SQL, scope) of a table, a view or a subquery, under a fresh alias."""
@@ -856,7 +880,7 @@ class QueryGen:
 
     def projection(self, scope, types):
         items = [(self.expr(t, scope), t) for t in types]
-        return ', '.join(f'{e} AS c{i}' for i, (e, _) in enumerate(items, 1)), [(f'c{i}', t) for i, (_, t) in enumerate(items, 1)]
+        return select_list(items), [(f'c{i}', t) for i, (_, t) in enumerate(items, 1)]
 
     def select_project(self, depth, top, types=None, distinct=False):
         frm, scope = self.from_clause(depth)
@@ -877,7 +901,7 @@ class QueryGen:
         frm, scope = self.from_clause(depth)
         keys = [] if r.random() < 0.1 else [self.group_key(scope) for _ in range(r.randint(1, 2))]
         items = keys + [self.aggregate(scope, top) for _ in range(r.randint(1, 3))]
-        sql = f'SELECT {", ".join(f"{e} AS c{i}" for i, (e, _) in enumerate(items, 1))}\nFROM {frm}{self.where(scope)}'
+        sql = f'SELECT {select_list(items)}\nFROM {frm}{self.where(scope)}'
         if keys:
             sql += '\nGROUP BY ' + ', '.join(e for e, _ in keys)
         if r.random() < 0.35:
@@ -938,7 +962,8 @@ def generate_project(rng, count, workdir):
 
 def self_test():
     """Checks that compare() and the value rules catch what they must, on made-up outputs."""
-    p = Project('selftest', Path(), Path(), [], [], {'s': [('a', Kind('int')), ('x', Kind('numeric')), ('f', Kind('float'))]})
+    columns = [('a', Kind('int')), ('x', Kind('numeric')), ('f', Kind('float'))]
+    p = Project('selftest', Path(), Path(), [], [], {'s': columns})
     row = lambda a, x, f='0.5': {'a': a, 'x': Decimal(x), 'f': Decimal(f)}  # as json.loads makes them
     cases = [  # (expected failure kind or None, PostgreSQL rows per tick, Kiln changes per tick, errors)
         (None, [[['1', '2.50', '0.5']]], [[(1, row(1, '2.5'))]]),
@@ -954,7 +979,8 @@ def self_test():
         ('rows', [[['1', '2', '0.5']]], [[(1, {'a': 1, 'x': '2', 'f': 0.5})]]),  # a string for a number
         ('rows', [[]], [[(1, {'a': 1, 'x': 2})]]),
         ('rows', [[['1', '2', '0.5']]], [[(1, row(1, '2')), (-1, row(1, '2.0'))]]),
-        ('rows', [[['1', '2', '0.5']], [['1', '2', '0.5']]], [[(1, row(1, '2'))], [(-1, row(1, '2')), (1, row(1, '2'))]]),
+        ('rows', [[['1', '2', '0.5']], [['1', '2', '0.5']]],
+         [[(1, row(1, '2'))], [(-1, row(1, '2')), (1, row(1, '2'))]]),
         ('rows', [[], []], [[(1, row(1, '2'))], [(-2, row(1, '2'))]]),
         (None, [[], []], [[], []], SideError(2, '', 'runtime', 'x'), SideError(2, '', 'runtime', 'y')),
         ('pg-error', [[], []], [[], []], SideError(2, '', 'runtime', 'x'), None),
@@ -1073,7 +1099,7 @@ def shrink_and_report(args, project, seed, variant, ticks, failure, check):
     small = normalize(small, project.tables)
     final = check(variant, small)
     path = Path(tempfile.gettempdir()) / f'kiln-difftest-{project.name}-{seed}-{failure.sink or "all"}.jsonl'
-    path.write_text(changes_text(small))
+    path.write_text(changes_text(small), encoding='utf-8')
     log(f'smallest failing sequence after {runs} runs{" (time budget reached)" if timed_out else ""}: '
         f'{len(small)} ticks, {sum(map(len, small))} records, saved to {path}:')
     log(changes_text(small).rstrip())

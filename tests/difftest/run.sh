@@ -25,6 +25,6 @@ trap '"$here/pg.sh" stop; rm -rf ${lock:-}' EXIT
 echo "PostgreSQL on port $KILN_PG_PORT"
 random_seed=$(( (RANDOM << 15 | RANDOM) + 1 ))
 echo "random seed: $random_seed"
-python3 "$here/difftest.py" --kiln "$kiln" --seed 1 2 3 4 5 "$random_seed" --ticks 30 --shrink-seconds 30 "$@"
+python3 "$here/difftest.py" --kiln "$kiln" --seed 1 2 3 4 5 6 "$random_seed" --ticks 30 --generated 30 --shrink-seconds 30 "$@"
 status=$?
 exit $status
