@@ -511,20 +511,27 @@ def compare(project, nticks, pg_views, pg_error, kiln_changes, kiln_error):
 # ---------------------------------------------------------------------------------------------
 # Change generation
 
-def harvest(sql):
-    """String and number literals of the models' SQL, used as value domains (with LIKE patterns
-    turned into matching strings)."""
+LITERAL = r"'((?:[^']|'')*)'"
+
+
+def as_word(lit):
+    """A string literal as a value, LIKE patterns turned into a string they match."""
+    return lit.replace("''", "'").replace('%', 'x').replace('_', 'y')
+
+
+def harvest(sql, columns):
+    """String and number literals of the models' SQL, used as value domains: (all words, {text
+    column: words compared with a column of its name}, numbers)."""
     sql = re.sub(r'--[^\n]*', '', sql)
-    words = set()
-    for lit in re.findall(r"'((?:[^']|'')*)'", sql):
-        lit = lit.replace("''", "'")
-        if len(lit) > 24 or re.match(r'\d{4}-\d\d-\d\d', lit):
-            continue
-        if '%' in lit or '_' in lit:
-            lit = lit.replace('%', 'x').replace('_', 'y')
-        words.add(lit)
+    words = {as_word(lit) for lit in re.findall(LITERAL, sql)
+             if len(lit) <= 24 and not re.match(r'\d{4}-\d\d-\d\d', lit)}
+    near = {}
+    for c in columns:  # e.g. status in ('placed', 'shipped'), lower(name) not like 'test%'
+        ops = r'(?:=|<>|!=|<=?|>=?|(?:not\s+)?(?:in|like))'
+        lists = re.findall(rf"\b{re.escape(c)}\b\)?\s*{ops}\s*\(?\s*((?:{LITERAL}\s*,?\s*)+)", sql, re.I)
+        near[c] = sorted({as_word(lit) for found in lists for lit in re.findall(LITERAL, found[0])})
     numbers = {Decimal(n) for n in re.findall(r"(?<![\w.'])(\d+(?:\.\d+)?)(?![\w.'])", sql)}
-    return sorted(words | set(GENERIC_WORDS)), sorted(numbers)
+    return sorted(words | set(GENERIC_WORDS)), near, sorted(numbers)
 
 
 class ChangeGen:
@@ -533,14 +540,29 @@ class ChangeGen:
 
     def __init__(self, rng, tables, sql):
         self.rng, self.tables = rng, tables
-        self.words, self.numbers = harvest(sql)
+        columns = {c.name for t in tables for c in t.columns if c.kind.name == 'text'}
+        self.words, self.near, self.numbers = harvest(sql, columns)
         self.state = {t.name: {} if t.key else Counter() for t in tables}
+        self.targets = {c.name: self.referenced(c.name) for t in tables for c in t.columns}
+
+    def referenced(self, column):
+        """The table with a one-column key that a column named like <table>_id refers to."""
+        m = re.fullmatch(r'(\w+?)_?id', column)
+        return next((t for t in self.tables if m and len(t.key) == 1 and
+                     t.name.split('.')[-1] in (m[1], m[1] + 's', m[1] + 'es')), None)
+
+    def key_kind(self, table):
+        return next(c.kind for c in table.columns if c.name == table.key[0])
 
     def value(self, column, in_key):
         r, kind = self.rng, column.kind
         if not column.not_null and r.random() < NULL_RATE:
             return None
         k = kind.name
+        target = self.targets[column.name]
+        if target and self.state[target.name] and kind == self.key_kind(target) and r.random() < 0.9:
+            # the key of a present row
+            return r.choice(list(self.state[target.name]))[0]
         if k == 'int':
             return r.randint(1, KEYS) if in_key else r.randint(-1, KEYS + 1)
         if k == 'numeric':
@@ -564,39 +586,50 @@ class ChangeGen:
         if k == 'timestamp':
             hour, minute = r.choice(['00', '09', '12', '23']), r.choice(['00', '30'])
             return f'2024-01-0{r.randint(1, 4)} {hour}:{minute}:00' + ('.5' if r.random() < 0.1 else '')
-        word = r.choice(self.words[:KEYS] if in_key else self.words)
+        near = self.near.get(column.name)
+        word = r.choice(near if near and r.random() < 0.6 else self.words[:KEYS] if in_key else self.words)
         return r.choice([word.upper(), word.capitalize()]) if not in_key and r.random() < 0.2 else word
 
     def row(self, table):
         return {c.name: self.value(c, c.name in table.key) for c in table.columns}
 
     def change(self, table):
+        """One change; deletes get likelier as the table fills up (to 3/4 of its key domain)."""
         r, state, row = self.rng, self.state[table.name], self.row(table)
+        size = sum(state.values()) if not table.key else len(state)
+        delete = 0.4 * size / (KEYS if len(table.key) == 1 else 2 * KEYS)
         x = r.random()
         if not table.key:
-            if state and (x < 0.3 or sum(state.values()) > 2 * KEYS):
+            if state and x < delete:
                 old = r.choice(list(state.elements()))
                 state[old] -= 1
                 state += Counter()
                 return (table.name, 'delete', dict(old))
-            if state and x < 0.45:  # a copy of a present row
+            if state and x < delete + 0.2:  # a copy of a present row
                 row = dict(r.choice(list(state)))
             state[tuple(row.items())] += 1
             return (table.name, 'insert', row)
         live = list(state)
-        if live and (x < 0.25 or len(live) >= 2 * KEYS):
+        if live and x < delete:
             key = r.choice(live)
             old = state.pop(key)
             return (table.name, 'delete', old if r.random() < 0.5 else dict(zip(table.key, key)))
-        if live and x < 0.6:  # update an existing row
+        if live and x < delete + 0.35:  # update a present row
             row.update(zip(table.key, r.choice(live)))
+        else:  # insert, under a new key if one comes up
+            for _ in range(5):
+                if tuple(row[k] for k in table.key) not in state:
+                    break
+                row.update({c.name: self.value(c, True) for c in table.columns if c.name in table.key})
         key = tuple(row[k] for k in table.key)
         op = 'upsert' if key in state or r.random() < 0.2 else 'insert'
         state[key] = row
         return (table.name, op, row)
 
-    def tick(self, per_table):
-        picks = [t for t in self.tables for _ in range(self.rng.randint(0, per_table))]
+    def tick(self, per_table, initial=False):
+        """A tick's changes: up to `per_table` per table (more in the first tick), interleaved."""
+        picks = [t for t in self.tables
+                 for _ in range(self.rng.randint(0, per_table) + (KEYS // 2 if initial else 0))]
         self.rng.shuffle(picks)
         return [self.change(t) for t in picks]
 
@@ -662,7 +695,7 @@ def shrink(check, ticks, failure, budget_seconds):
     ticks = ticks[:failure.tick]
     for _ in range(3):
         before = sum(map(len, ticks)) + len(ticks)
-        ticks = ddmin(ticks, lambda c: fails(c))
+        ticks = ddmin(ticks, fails)
         flat = [(i, r) for i, tick in enumerate(ticks) for r in tick]
         regroup = lambda flat: [[r for j, r in flat if j == i] for i in range(len(ticks))]
         ticks = regroup(ddmin(flat, lambda c: fails(regroup(c))))
@@ -1045,7 +1078,7 @@ def run_project(args, pg, project, seed, workdir, shrunk):
     start = time.monotonic()
     rng = random.Random(f'{seed}/{project.name}')
     gen = ChangeGen(rng, project.tables, project.sql)
-    ticks = [gen.tick(args.changes_per_tick + (KEYS // 2 if i == 0 else 0)) for i in range(args.ticks)]
+    ticks = [gen.tick(args.changes_per_tick, initial=i == 0) for i in range(args.ticks)]
     records = sum(map(len, ticks))
 
     def check(variant, candidate):
@@ -1116,12 +1149,16 @@ def prepare(args, pg, source_dir, workdir, generated):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--seed', type=int, nargs='+', help='seeds (default: one random seed)')
     parser.add_argument('--ticks', type=int, default=20)
-    parser.add_argument('--changes-per-tick', type=int, default=4, help='at most this many changes per source and tick')
-    parser.add_argument('--projects', type=Path, nargs='*', help='project folders (default: every folder of examples/)')
-    parser.add_argument('--generated', type=int, default=20, help='sink models of the generated project (0: none)')
+    parser.add_argument('--changes-per-tick', type=int, default=4,
+                        help='at most this many changes per source and tick')
+    parser.add_argument('--projects', type=Path, nargs='*',
+                        help='project folders (default: every folder of examples/; none if given empty)')
+    parser.add_argument('--generated', type=int, default=20,
+                        help='sink models of the generated project, one per seed (0: none)')
     parser.add_argument('--kiln', type=Path, default=ROOT / 'build' / 'tools' / 'kiln' / 'kiln')
     parser.add_argument('--pg-url', default=None, help='default: the URL of pg.sh')
     parser.add_argument('--shrink-seconds', type=float, default=60)
