@@ -793,6 +793,11 @@ class QueryGen:
         forms = {'date': f"DATE '{v}'", 'ts': f"TIMESTAMP '{v}'", 'num': str(v), 'bool': str(v).upper()}
         return forms.get(ty) or sql_literal(v)
 
+    def in_list(self, scope, e):
+        t = self.ordered_type(scope)
+        items = [self.literal(t) if self.rng.random() < 0.9 else 'NULL' for _ in range(self.rng.randint(1, 3))]
+        return f'({e(t)} {self.rng.choice(["IN", "NOT IN"])} ({", ".join(items)}))'
+
     def between(self, scope, e):
         """BETWEEN with bounds in order, mostly."""
         t = self.ordered_type(scope)
@@ -843,12 +848,13 @@ class QueryGen:
                          self.ordered_type(scope)),
                      lambda: f'({e()} IS {r.choice(["", "NOT "])}{r.choice(["TRUE", "FALSE"])})',
                      lambda: self.between(scope, e),
-                     lambda: (lambda t: f'({e(t)} {r.choice(["IN", "NOT IN"])} '
-                                        f'({", ".join(lit(t) for _ in range(r.randint(1, 3)))}))')(
-                         self.ordered_type(scope)),
+                     lambda: self.in_list(scope, e),
                      lambda: f'({e("text")} {r.choice(["LIKE", "NOT LIKE"])} {sql_literal(r.choice(LIKE_PATTERNS))})'],
         }[ty]
-        forms.append(lambda: f'CASE WHEN {e("bool")} THEN {e()} ELSE {e()} END')
+        forms += [lambda: f'CASE WHEN {e("bool")} THEN {e()} ELSE {e()} END',
+                  lambda: f'CASE WHEN {e("bool")} THEN {e()} WHEN {e("bool")} THEN {e()} END',
+                  lambda: f'CASE {e("int")} WHEN 1 THEN {e()} WHEN {lit("int")} THEN {e()} ELSE {e()} END',
+                  lambda: f'COALESCE({e()}, {e()}, {lit(ty)})']
         return r.choice(forms)()
 
     def comparison_form(self, scope, depth):
@@ -857,6 +863,8 @@ class QueryGen:
             op = self.rng.choice(['=', '<>', '<', '<=', '>', '>='])
             cols = [c for c, ty in scope if ty == t]
             left = self.rng.choice(cols) if cols and self.rng.random() < 0.7 else self.expr(t, scope, depth + 1)
+            if t in ('int', 'num', 'float') and self.rng.random() < 0.2:
+                t = self.rng.choice(['int', 'num', 'float'])  # mixed numeric types
             right = self.literal(t) if self.rng.random() < 0.6 else self.expr(t, scope, depth + 1)
             return f'({left} {op} {right})'
         return form
@@ -888,20 +896,21 @@ class QueryGen:
         return f"{{{{ source('gen', '{table}') }}}} AS {alias}", [(f'{alias}.{c}', t) for c, t in GEN_TABLES[table]]
 
     def from_clause(self, depth):
-        """One item, or an inner join of two on equal columns plus sometimes a residual condition."""
-        left, lscope = self.from_item(depth)
-        if self.rng.random() < 0.5:
-            return left, lscope
-        right, rscope = self.from_item(depth)
-        ty = self.rng.choice(['int', 'int', 'int', 'text', 'date'])
-        lk = [c for c, t in lscope if t == ty]
-        rk = [c for c, t in rscope if t == ty]
-        if not lk or not rk:
-            return left, lscope
-        cond = f'{self.rng.choice(lk)} = {self.rng.choice(rk)}'
-        if self.rng.random() < 0.3:
-            cond += f' AND {self.expr("bool", lscope + rscope, 1)}'
-        return f'{left}\n  JOIN {right} ON {cond}', lscope + rscope
+        """One item, or inner joins of up to three on equal columns, sometimes with a residual
+        condition."""
+        sql, scope = self.from_item(depth)
+        for _ in range(self.rng.choice([0, 0, 1, 1, 2])):
+            right, rscope = self.from_item(depth)
+            ty = self.rng.choice(['int', 'int', 'int', 'text', 'date'])
+            lk = [c for c, t in scope if t == ty]
+            rk = [c for c, t in rscope if t == ty]
+            if not lk or not rk:
+                break
+            cond = f'{self.rng.choice(lk)} = {self.rng.choice(rk)}'
+            if self.rng.random() < 0.3:
+                cond += f' AND {self.expr("bool", scope + rscope, 1)}'
+            sql, scope = f'{sql}\n  JOIN {right} ON {cond}', scope + rscope
+        return sql, scope
 
     def where(self, scope):
         return f'\nWHERE {self.expr("bool", scope)}' if self.rng.random() < 0.5 else ''
