@@ -43,6 +43,7 @@ decimal.getcontext().prec = 200
 
 KEYS = 8           # integer key columns take values 1..KEYS, so joins on keys match
 NULL_RATE = 0.15   # share of NULLs in nullable columns
+EDGE_DATES = ['1999-12-31', '2000-02-29', '1900-03-01', '1970-01-01', '2100-12-31', '0001-01-01']
 GENERIC_WORDS = ['a', 'b', 'B', 'ab', 'abc', 'x y', '', "O'b", 'é', 'Éa', 'a"b\\c']  # quotes, UTF-8, escapes
 
 
@@ -582,8 +583,10 @@ class ChangeGen:
         if k == 'bool':
             return r.random() < 0.5
         if k == 'date':
-            return f'2024-01-0{r.randint(1, 7)}'
+            return f'2024-01-0{r.randint(1, 7)}' if r.random() < 0.95 else r.choice(EDGE_DATES)
         if k == 'timestamp':
+            if r.random() < 0.05:
+                return r.choice(EDGE_DATES) + r.choice([' 00:00:00', ' 23:59:59.999999', ' 12:00:00.5'])
             hour, minute = r.choice(['00', '09', '12', '23']), r.choice(['00', '30'])
             return f'2024-01-0{r.randint(1, 4)} {hour}:{minute}:00' + ('.5' if r.random() < 0.1 else '')
         near = self.near.get(column.name)
