@@ -419,6 +419,30 @@ class Generator {
     b_.SetInsertPoint(done);
   }
 
+  // Walks the hash-table entries listed in `list` (a kiln_ptrvec of the entries changed in this
+  // tick), generating `body(entry)` for each, then clears the list. `body` must leave the insert
+  // point in a block that falls through to the next entry.
+  template <typename Body>
+  void forEachListed(llvm::Value *list, Body body) {
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::Value *n = b_.CreateCall(fn("kiln_vec_size"), {list});
+    llvm::BasicBlock *before = b_.GetInsertBlock();
+    llvm::BasicBlock *loop = llvm::BasicBlock::Create(ctx_, "listed", f);
+    llvm::BasicBlock *each = llvm::BasicBlock::Create(ctx_, "listed.entry", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "listed.done", f);
+    b_.CreateBr(loop);
+    b_.SetInsertPoint(loop);
+    llvm::PHINode *i = b_.CreatePHI(i64_, 2);
+    i->addIncoming(b_.getInt64(0), before);
+    b_.CreateCondBr(b_.CreateICmpSLT(i, n), each, done);
+    b_.SetInsertPoint(each);
+    body(b_.CreateCall(fn("kiln_vec_get"), {list, i}));
+    i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), b_.GetInsertBlock());
+    b_.CreateBr(loop);
+    b_.SetInsertPoint(done);
+    b_.CreateCall(fn("kiln_vec_clear"), {list});
+  }
+
   // ---- expressions ----
   SqlValue genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
   SqlValue genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
@@ -1191,43 +1215,29 @@ void Generator::defineDistinct(const ir::Op &op) {
     beginConsumer(f);
     llvm::Value *table = stateSlot(slots_[op.id]);
     llvm::Value *dirty_list = stateSlot(slots_[op.id] + 1);
-    llvm::Value *n = b_.CreateCall(fn("kiln_vec_size"), {dirty_list});
-    llvm::BasicBlock *before = b_.GetInsertBlock();
-    llvm::BasicBlock *loop = llvm::BasicBlock::Create(ctx_, "loop", f);
-    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "body", f);
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "done", f);
-    b_.CreateBr(loop);
-    b_.SetInsertPoint(loop);
-    llvm::PHINode *i = b_.CreatePHI(i64_, 2);
-    i->addIncoming(b_.getInt64(0), before);
-    b_.CreateCondBr(b_.CreateICmpSLT(i, n), body, done);
-    b_.SetInsertPoint(body);
-    llvm::Value *entry = b_.CreateCall(fn("kiln_vec_get"), {dirty_list, i});
-    llvm::Value *payload = b_.CreateConstGEP1_64(i8_, entry, 16);
-    llvm::Value *row = b_.CreateStructGEP(payload_type, payload, 0);
-    llvm::Value *count = b_.CreateLoad(i64_, b_.CreateStructGEP(payload_type, payload, 1));
-    llvm::Value *old = b_.CreateLoad(i64_, b_.CreateStructGEP(payload_type, payload, 2));
-    b_.CreateStore(b_.getInt8(0), b_.CreateStructGEP(payload_type, payload, 3));
-    llvm::Value *was = b_.CreateICmpSGT(old, b_.getInt64(0));
-    llvm::Value *now = b_.CreateICmpSGT(count, b_.getInt64(0));
-    llvm::BasicBlock *changed = llvm::BasicBlock::Create(ctx_, "changed", f);
-    llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx_, "after", f);
-    b_.CreateCondBr(b_.CreateICmpNE(was, now), changed, after);
-    b_.SetInsertPoint(changed);
-    emitToConsumers(op, row, b_.CreateSelect(now, b_.getInt64(1), b_.getInt64(-1)));
-    b_.CreateBr(after);
-    b_.SetInsertPoint(after);
-    llvm::BasicBlock *erase = llvm::BasicBlock::Create(ctx_, "erase", f);
-    llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx_, "next", f);
-    b_.CreateCondBr(b_.CreateICmpEQ(count, b_.getInt64(0)), erase, next);
-    b_.SetInsertPoint(erase);
-    b_.CreateCall(fn("kiln_ht_erase"), {table, entry});
-    b_.CreateBr(next);
-    b_.SetInsertPoint(next);
-    i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), next);
-    b_.CreateBr(loop);
-    b_.SetInsertPoint(done);
-    b_.CreateCall(fn("kiln_vec_clear"), {dirty_list});
+    forEachListed(dirty_list, [&](llvm::Value *entry) {
+      llvm::Value *payload = b_.CreateConstGEP1_64(i8_, entry, 16);
+      llvm::Value *row = b_.CreateStructGEP(payload_type, payload, 0);
+      llvm::Value *count = b_.CreateLoad(i64_, b_.CreateStructGEP(payload_type, payload, 1));
+      llvm::Value *old = b_.CreateLoad(i64_, b_.CreateStructGEP(payload_type, payload, 2));
+      b_.CreateStore(b_.getInt8(0), b_.CreateStructGEP(payload_type, payload, 3));
+      llvm::Value *was = b_.CreateICmpSGT(old, b_.getInt64(0));
+      llvm::Value *now = b_.CreateICmpSGT(count, b_.getInt64(0));
+      llvm::BasicBlock *changed = llvm::BasicBlock::Create(ctx_, "changed", f);
+      llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx_, "after", f);
+      b_.CreateCondBr(b_.CreateICmpNE(was, now), changed, after);
+      b_.SetInsertPoint(changed);
+      emitToConsumers(op, row, b_.CreateSelect(now, b_.getInt64(1), b_.getInt64(-1)));
+      b_.CreateBr(after);
+      b_.SetInsertPoint(after);
+      llvm::BasicBlock *erase = llvm::BasicBlock::Create(ctx_, "erase", f);
+      llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx_, "next", f);
+      b_.CreateCondBr(b_.CreateICmpEQ(count, b_.getInt64(0)), erase, next);
+      b_.SetInsertPoint(erase);
+      b_.CreateCall(fn("kiln_ht_erase"), {table, entry});
+      b_.CreateBr(next);
+      b_.SetInsertPoint(next);
+    });
     b_.CreateRetVoid();
   }
 }
@@ -1465,72 +1475,58 @@ void Generator::defineAggregate(const ir::Op &op) {
     beginConsumer(f);
     llvm::Value *table = stateSlot(slots_[op.id]);
     llvm::Value *dirty_list = stateSlot(slots_[op.id] + 1);
-    llvm::Value *n = b_.CreateCall(fn("kiln_vec_size"), {dirty_list});
     llvm::Value *current = newRow(*l.out);
-    llvm::BasicBlock *before = b_.GetInsertBlock();
-    llvm::BasicBlock *loop = llvm::BasicBlock::Create(ctx_, "loop", f);
-    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "body", f);
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "done", f);
-    b_.CreateBr(loop);
-    b_.SetInsertPoint(loop);
-    llvm::PHINode *i = b_.CreatePHI(i64_, 2);
-    i->addIncoming(b_.getInt64(0), before);
-    b_.CreateCondBr(b_.CreateICmpSLT(i, n), body, done);
-    b_.SetInsertPoint(body);
-    llvm::Value *entry = b_.CreateCall(fn("kiln_vec_get"), {dirty_list, i});
-    llvm::Value *payload = b_.CreateConstGEP1_64(i8_, entry, 16);
-    b_.CreateStore(b_.getInt8(0), b_.CreateStructGEP(l.payload, payload, l.dirty_field));
-    llvm::Value *count = b_.CreateLoad(i64_, b_.CreateStructGEP(l.payload, payload, l.count_field));
-    llvm::Value *present = global ? b_.getTrue() : b_.CreateICmpSGT(count, b_.getInt64(0));
-    llvm::Value *was = b_.CreateICmpNE(b_.CreateLoad(i8_, b_.CreateStructGEP(l.payload, payload, l.old_present_field)), b_.getInt8(0));
-    llvm::Value *old = b_.CreateStructGEP(l.payload, payload, l.old_field);
-    aggregateOutput(op, payload, current, false);
-    std::vector<int32_t> all = allColumns(l.out->types.size());
-    llvm::Value *unchanged = b_.CreateAnd(b_.CreateAnd(was, present), columnsEqual(*l.out, old, all, *l.out, current, all));
-    llvm::BasicBlock *changed = llvm::BasicBlock::Create(ctx_, "changed", f);
-    llvm::BasicBlock *retract = llvm::BasicBlock::Create(ctx_, "retract", f);
-    llvm::BasicBlock *insert_check = llvm::BasicBlock::Create(ctx_, "insert.check", f);
-    llvm::BasicBlock *insert = llvm::BasicBlock::Create(ctx_, "insert", f);
-    llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx_, "after", f);
-    b_.CreateCondBr(unchanged, after, changed);
-    b_.SetInsertPoint(changed);
-    b_.CreateCondBr(was, retract, insert_check);
-    b_.SetInsertPoint(retract);
-    emitToConsumers(op, old, b_.getInt64(-1));
-    b_.CreateBr(insert_check);
-    b_.SetInsertPoint(insert_check);
-    b_.CreateCondBr(present, insert, after);
-    b_.SetInsertPoint(insert);
-    emitToConsumers(op, current, b_.getInt64(1));
-    b_.CreateBr(after);
-    b_.SetInsertPoint(after);
-    llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx_, "next", f);
-    if (!global) {
-      llvm::BasicBlock *erase = llvm::BasicBlock::Create(ctx_, "erase", f);
-      b_.CreateCondBr(present, next, erase);
-      b_.SetInsertPoint(erase);
-      for (size_t j = 0; j < op.aggregates.size(); ++j) {
-        const ir::AggCall &agg = op.aggregates[j];
-        if (agg.kind != ir::AggKind::Min && agg.kind != ir::AggKind::Max) continue;
-        llvm::Value *set = b_.CreateLoad(ptr_, b_.CreateStructGEP(l.payload, payload, l.agg_field[j] + 1));
-        llvm::BasicBlock *destroy = llvm::BasicBlock::Create(ctx_, "destroy.set", f);
-        llvm::BasicBlock *skip = llvm::BasicBlock::Create(ctx_, "skip", f);
-        b_.CreateCondBr(b_.CreateIsNull(set), skip, destroy);
-        b_.SetInsertPoint(destroy);
-        b_.CreateCall(fn("kiln_ms_destroy"), {set});
-        b_.CreateBr(skip);
-        b_.SetInsertPoint(skip);
+    forEachListed(dirty_list, [&](llvm::Value *entry) {
+      llvm::Value *payload = b_.CreateConstGEP1_64(i8_, entry, 16);
+      b_.CreateStore(b_.getInt8(0), b_.CreateStructGEP(l.payload, payload, l.dirty_field));
+      llvm::Value *count = b_.CreateLoad(i64_, b_.CreateStructGEP(l.payload, payload, l.count_field));
+      llvm::Value *present = global ? b_.getTrue() : b_.CreateICmpSGT(count, b_.getInt64(0));
+      llvm::Value *was = b_.CreateICmpNE(b_.CreateLoad(i8_, b_.CreateStructGEP(l.payload, payload, l.old_present_field)), b_.getInt8(0));
+      llvm::Value *old = b_.CreateStructGEP(l.payload, payload, l.old_field);
+      aggregateOutput(op, payload, current, false);
+      std::vector<int32_t> all = allColumns(l.out->types.size());
+      llvm::Value *unchanged = b_.CreateAnd(b_.CreateAnd(was, present), columnsEqual(*l.out, old, all, *l.out, current, all));
+      llvm::BasicBlock *changed = llvm::BasicBlock::Create(ctx_, "changed", f);
+      llvm::BasicBlock *retract = llvm::BasicBlock::Create(ctx_, "retract", f);
+      llvm::BasicBlock *insert_check = llvm::BasicBlock::Create(ctx_, "insert.check", f);
+      llvm::BasicBlock *insert = llvm::BasicBlock::Create(ctx_, "insert", f);
+      llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx_, "after", f);
+      b_.CreateCondBr(unchanged, after, changed);
+      b_.SetInsertPoint(changed);
+      b_.CreateCondBr(was, retract, insert_check);
+      b_.SetInsertPoint(retract);
+      emitToConsumers(op, old, b_.getInt64(-1));
+      b_.CreateBr(insert_check);
+      b_.SetInsertPoint(insert_check);
+      b_.CreateCondBr(present, insert, after);
+      b_.SetInsertPoint(insert);
+      emitToConsumers(op, current, b_.getInt64(1));
+      b_.CreateBr(after);
+      b_.SetInsertPoint(after);
+      llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx_, "next", f);
+      if (!global) {
+        llvm::BasicBlock *erase = llvm::BasicBlock::Create(ctx_, "erase", f);
+        b_.CreateCondBr(present, next, erase);
+        b_.SetInsertPoint(erase);
+        for (size_t j = 0; j < op.aggregates.size(); ++j) {
+          const ir::AggCall &agg = op.aggregates[j];
+          if (agg.kind != ir::AggKind::Min && agg.kind != ir::AggKind::Max) continue;
+          llvm::Value *set = b_.CreateLoad(ptr_, b_.CreateStructGEP(l.payload, payload, l.agg_field[j] + 1));
+          llvm::BasicBlock *destroy = llvm::BasicBlock::Create(ctx_, "destroy.set", f);
+          llvm::BasicBlock *skip = llvm::BasicBlock::Create(ctx_, "skip", f);
+          b_.CreateCondBr(b_.CreateIsNull(set), skip, destroy);
+          b_.SetInsertPoint(destroy);
+          b_.CreateCall(fn("kiln_ms_destroy"), {set});
+          b_.CreateBr(skip);
+          b_.SetInsertPoint(skip);
+        }
+        b_.CreateCall(fn("kiln_ht_erase"), {table, entry});
+        b_.CreateBr(next);
+      } else {
+        b_.CreateBr(next);
       }
-      b_.CreateCall(fn("kiln_ht_erase"), {table, entry});
-      b_.CreateBr(next);
-    } else {
-      b_.CreateBr(next);
-    }
-    b_.SetInsertPoint(next);
-    i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), next);
-    b_.CreateBr(loop);
-    b_.SetInsertPoint(done);
-    b_.CreateCall(fn("kiln_vec_clear"), {dirty_list});
+      b_.SetInsertPoint(next);
+    });
     b_.CreateRetVoid();
   }
 }
@@ -1577,32 +1573,18 @@ void Generator::defineSink(const ir::Op &op, int index) {
     beginConsumer(f);
     llvm::Value *table = stateSlot(slots_[op.id]);
     llvm::Value *pending = stateSlot(slots_[op.id] + 1);
-    llvm::Value *n = b_.CreateCall(fn("kiln_vec_size"), {pending});
-    llvm::BasicBlock *before = b_.GetInsertBlock();
-    llvm::BasicBlock *loop = llvm::BasicBlock::Create(ctx_, "loop", f);
-    llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "body", f);
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "done", f);
-    b_.CreateBr(loop);
-    b_.SetInsertPoint(loop);
-    llvm::PHINode *i = b_.CreatePHI(i64_, 2);
-    i->addIncoming(b_.getInt64(0), before);
-    b_.CreateCondBr(b_.CreateICmpSLT(i, n), body, done);
-    b_.SetInsertPoint(body);
-    llvm::Value *entry = b_.CreateCall(fn("kiln_vec_get"), {pending, i});
-    llvm::Value *payload = b_.CreateConstGEP1_64(i8_, entry, 16);
-    llvm::Value *weight = b_.CreateLoad(i64_, b_.CreateStructGEP(payload_type, payload, 1));
-    llvm::BasicBlock *emit = llvm::BasicBlock::Create(ctx_, "emit", f);
-    llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx_, "next", f);
-    b_.CreateCondBr(b_.CreateICmpNE(weight, b_.getInt64(0)), emit, next);
-    b_.SetInsertPoint(emit);
-    b_.CreateCall(fn("kiln_emit"), {rt(), b_.getInt32(index), b_.CreateStructGEP(payload_type, payload, 0), weight});
-    b_.CreateBr(next);
-    b_.SetInsertPoint(next);
-    b_.CreateCall(fn("kiln_ht_erase"), {table, entry});
-    i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), next);
-    b_.CreateBr(loop);
-    b_.SetInsertPoint(done);
-    b_.CreateCall(fn("kiln_vec_clear"), {pending});
+    forEachListed(pending, [&](llvm::Value *entry) {
+      llvm::Value *payload = b_.CreateConstGEP1_64(i8_, entry, 16);
+      llvm::Value *weight = b_.CreateLoad(i64_, b_.CreateStructGEP(payload_type, payload, 1));
+      llvm::BasicBlock *emit = llvm::BasicBlock::Create(ctx_, "emit", f);
+      llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx_, "next", f);
+      b_.CreateCondBr(b_.CreateICmpNE(weight, b_.getInt64(0)), emit, next);
+      b_.SetInsertPoint(emit);
+      b_.CreateCall(fn("kiln_emit"), {rt(), b_.getInt32(index), b_.CreateStructGEP(payload_type, payload, 0), weight});
+      b_.CreateBr(next);
+      b_.SetInsertPoint(next);
+      b_.CreateCall(fn("kiln_ht_erase"), {table, entry});
+    });
     b_.CreateRetVoid();
   }
 }
