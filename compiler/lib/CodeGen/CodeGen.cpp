@@ -1122,10 +1122,16 @@ void Generator::defineJoinSide(const ir::Op &op, int side) {
     b_.SetInsertPoint(skip);
   });
 
-  // Record the change: add its weight to an identical stored row, or store a new one.
+  // Record the change: add its weight to an identical stored row, or store a new one. The index
+  // is keyed by the join key, and a hot key has many rows, so identical rows are found through a
+  // second table keyed by the whole row whose entries point at the index entries.
   std::vector<int32_t> all = allColumns(in.types.size());
+  llvm::Value *my_rows = stateSlot(slots_[op.id] + 2 + side);
+  llvm::Value *row_hash = hashColumns(in, row, all);
   llvm::BasicBlock *insert = llvm::BasicBlock::Create(ctx_, "insert", f);
-  forEachInChain(my_index, hash, [&](llvm::Value *entry, llvm::Value *payload, llvm::BasicBlock *) {
+  forEachInChain(my_rows, row_hash, [&](llvm::Value *row_entry, llvm::Value *row_payload, llvm::BasicBlock *) {
+    llvm::Value *entry = b_.CreateLoad(ptr_, row_payload);
+    llvm::Value *payload = b_.CreateConstGEP1_64(i8_, entry, 16);
     llvm::Value *stored = b_.CreateStructGEP(my_entry, payload, 0);
     llvm::BasicBlock *same = llvm::BasicBlock::Create(ctx_, "same", f);
     llvm::BasicBlock *differs = llvm::BasicBlock::Create(ctx_, "differs", f);
@@ -1138,6 +1144,7 @@ void Generator::defineJoinSide(const ir::Op &op, int side) {
     b_.CreateCondBr(b_.CreateICmpEQ(updated, b_.getInt64(0)), erase, exit);
     b_.SetInsertPoint(erase);
     b_.CreateCall(fn("kiln_ht_erase"), {my_index, entry});
+    b_.CreateCall(fn("kiln_ht_erase"), {my_rows, row_entry});
     b_.CreateBr(exit);
     b_.SetInsertPoint(differs);
   });
@@ -1148,6 +1155,8 @@ void Generator::defineJoinSide(const ir::Op &op, int side) {
   llvm::Value *stored = b_.CreateStructGEP(my_entry, payload, 0);
   for (int32_t c : all) copyColumn(in, row, c, in, stored, c, /*intern=*/true);
   b_.CreateStore(weight, b_.CreateStructGEP(my_entry, payload, 1));
+  llvm::Value *row_entry = b_.CreateCall(fn("kiln_ht_insert"), {my_rows, row_hash});
+  b_.CreateStore(entry, b_.CreateConstGEP1_64(i8_, row_entry, 16));
   b_.CreateBr(exit);
   b_.SetInsertPoint(exit);
   b_.CreateRetVoid();
@@ -1600,7 +1609,7 @@ void Generator::declareOperators() {
     case OpKind::Join:
       consumers_[op->id] = {newFunction(base + ".left", consumer), newFunction(base + ".right", consumer)};
       slots_[op->id] = slot_count_;
-      slot_count_ += 2;  // the left and the right index
+      slot_count_ += 4;  // the left and the right index, and their tables of distinct rows
       break;
     case OpKind::Aggregate:
     case OpKind::Distinct:
@@ -1643,6 +1652,7 @@ void Generator::defineEntryPoints() {
         const RowLayout &in = layoutOf(ir_.find(op->inputs[side])->schema);
         llvm::StructType *entry = llvm::StructType::get(ctx_, {in.type, i64_});
         setSlot(slot + side, b_.CreateCall(fn("kiln_ht_create"), {b_.getInt64(payloadSize(layout_, entry))}));
+        setSlot(slot + 2 + side, b_.CreateCall(fn("kiln_ht_create"), {b_.getInt64(8)}));
       }
       break;
     }
@@ -1757,8 +1767,11 @@ void Generator::defineEntryPoints() {
       }
     }
     b_.CreateCall(fn("kiln_ht_destroy"), {stateSlot(slot)});
-    if (op->kind == OpKind::Join) b_.CreateCall(fn("kiln_ht_destroy"), {stateSlot(slot + 1)});
-    else b_.CreateCall(fn("kiln_vec_destroy"), {stateSlot(slot + 1)});
+    if (op->kind == OpKind::Join) {
+      for (int other = 1; other < 4; ++other) b_.CreateCall(fn("kiln_ht_destroy"), {stateSlot(slot + other)});
+    } else {
+      b_.CreateCall(fn("kiln_vec_destroy"), {stateSlot(slot + 1)});
+    }
   }
   b_.CreateCall(fn("free"), {state_});
   b_.CreateRetVoid();
