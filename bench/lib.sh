@@ -57,7 +57,11 @@ pg_stop() {
 timed() {
   local t
   t=$(mktemp /tmp/kiln-bench-time.XXXXXX)
-  /usr/bin/time -f "%e %U %S" -o "$t" "$@" >/dev/null || { rm -f "$t"; return 1; }
+  if ! /usr/bin/time -f "%e %U %S" -o "$t" "$@" >/dev/null; then
+    echo "bench: failed: $* ($(head -1 "$t"))" >&2
+    rm -f "$t"
+    return 1
+  fi
   awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' "$t"
   rm -f "$t"
 }

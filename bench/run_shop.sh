@@ -4,11 +4,11 @@
 # stream, in one run. Prints ratios; absolute seconds depend on the machine and its load.
 #
 #   bash bench/run_shop.sh [--records N] [--commit-every T] [--seed S] [--repeat R]
-#                          [--pg-every K] [--no-pg] [--callgrind N]
+#                          [--kiln-repeat R] [--pg-every K] [--no-pg] [--callgrind N]
 #
 #   --records N       change records (default 1000000); --commit-every T: a tick every T (10000)
 #   --repeat R        runs of the Kiln binary, the baseline and each `kiln build` (default 3);
-#                     the median is reported
+#                     the median is reported; --kiln-repeat R: runs of the Kiln binary only
 #   --pg-every K      PostgreSQL recomputes the views after every K-th tick (default 10); the time
 #                     per tick is extrapolated to every tick (see the output)
 #   --callgrind N     also count instructions (valgrind --tool=callgrind) of the Kiln binary and
@@ -27,12 +27,14 @@ REPEAT=3
 PG_EVERY=10
 PG=1
 CALLGRIND=0
+KILN_REPEAT=
 while [ $# -gt 0 ]; do
   case $1 in
     --records) RECORDS=$2; shift ;;
     --commit-every) COMMIT_EVERY=$2; shift ;;
     --seed) SEED=$2; shift ;;
     --repeat) REPEAT=$2; shift ;;
+    --kiln-repeat) KILN_REPEAT=$2; shift ;;
     --pg-every) PG_EVERY=$2; shift ;;
     --no-pg) PG=0 ;;
     --callgrind) CALLGRIND=$2; shift ;;
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+KILN_REPEAT=${KILN_REPEAT:-$REPEAT}
 
 echo "== building (ninja -j$JOBS)"
 bench_build
@@ -50,18 +53,18 @@ trap cleanup EXIT
 # median of the numbers on stdin
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# repeat_timed FILE CMD...: runs CMD $REPEAT times, appends "WALL CPU" lines to FILE
+# repeat_timed N FILE CMD...: runs CMD N times, writes "WALL CPU" lines to FILE
 repeat_timed() {
-  local file=$1
-  shift
+  local n=$1 file=$2
+  shift 2
   : > "$file"
-  for _ in $(seq "$REPEAT"); do timed "$@" >> "$file"; done
+  for _ in $(seq "$n"); do timed "$@" >> "$file"; done
 }
 col() { awk -v c="$2" '{ print $c }' "$1" | median; }
 
 echo "== kiln build (median of $REPEAT)"
 for project in shop marketplace; do
-  repeat_timed "$WORK/build.$project" "$KILN" build -o "$WORK/$project" "$ROOT/examples/$project"
+  repeat_timed "$REPEAT" "$WORK/build.$project" "$KILN" build -o "$WORK/$project" "$ROOT/examples/$project"
 done
 
 echo "== generating $RECORDS change records, a commit every $COMMIT_EVERY (seed $SEED)"
@@ -75,12 +78,12 @@ sink_args() {  # sink_args PREFIX: every sink into PREFIX.SINK
   for s in $SINKS; do echo "--sink" "$s=file:$1.$s"; done
 }
 
-echo "== Kiln binary (examples/shop), $REPEAT runs"
+echo "== Kiln binary (examples/shop), $KILN_REPEAT runs"
 # shellcheck disable=SC2046
-repeat_timed "$WORK/t.kiln" "$WORK/shop" --input "$INPUT" $(sink_args "$WORK/out.kiln")
+repeat_timed "$KILN_REPEAT" "$WORK/t.kiln" "$WORK/shop" --input "$INPUT" $(sink_args "$WORK/out.kiln")
 echo "== hand-written C++ (bench/shop_baseline.cpp), $REPEAT runs"
 # shellcheck disable=SC2046
-repeat_timed "$WORK/t.base" "$BASELINE" --input "$INPUT" $(sink_args "$WORK/out.base")
+repeat_timed "$REPEAT" "$WORK/t.base" "$BASELINE" --input "$INPUT" $(sink_args "$WORK/out.base")
 SAME=yes
 for s in $SINKS; do cmp -s "$WORK/out.kiln.$s" "$WORK/out.base.$s" || SAME=NO; done
 CHANGES_OUT=$(cat "$WORK"/out.kiln.* | wc -l)
@@ -120,10 +123,10 @@ echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load
 echo
 PW=0; PC=0
 if [ $PG = 1 ]; then PW=$(pg_field est_wall); PC=$(pg_field est_cpu); fi
-awk -v n="$RECORDS" -v kw="$KW" -v kc="$KC" -v bw="$BW" -v bc="$BC" -v r="$REPEAT" \
+awk -v n="$RECORDS" -v kw="$KW" -v kc="$KC" -v bw="$BW" -v bc="$BC" -v r="$REPEAT" -v kr="$KILN_REPEAT" \
     -v pg="$PG" -v pw="$PW" -v pc="$PC" 'BEGIN {
   printf "%-34s %10s %10s %14s %14s\n", "", "wall s", "CPU s", "changes/s wall", "changes/s CPU"
-  printf "%-34s %10.2f %10.2f %14.0f %14.0f\n", "Kiln binary (median of " r ")", kw, kc, n / kw, n / kc
+  printf "%-34s %10.2f %10.2f %14.0f %14.0f\n", "Kiln binary (median of " kr ")", kw, kc, n / kw, n / kc
   printf "%-34s %10.2f %10.2f %14.0f %14.0f\n", "hand-written C++ (median of " r ")", bw, bc, n / bw, n / bc
   if (pg == 1)
     printf "%-34s %10.2f %10.2f %14.0f %14.0f\n", "PostgreSQL (extrapolated)", pw, pc, n / pw, n / pc
