@@ -443,6 +443,42 @@ class Generator {
     b_.CreateCall(fn("kiln_vec_clear"), {list});
   }
 
+  // Finds the entry of `table` for `hash` whose payload `matches`, or inserts a zeroed one and
+  // lets `initialize` fill it. Returns the payload.
+  template <typename Matches, typename Initialize>
+  llvm::Value *findOrInsert(llvm::Value *table, llvm::Value *hash, Matches matches, Initialize initialize) {
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::Value *found = entryAlloca(ptr_);
+    b_.CreateStore(llvm::ConstantPointerNull::get(b_.getPtrTy()), found);
+    llvm::BasicBlock *lookup_done = llvm::BasicBlock::Create(ctx_, "lookup.done", f);
+    forEachInChain(table, hash, [&](llvm::Value *, llvm::Value *payload, llvm::BasicBlock *) {
+      llvm::BasicBlock *hit = llvm::BasicBlock::Create(ctx_, "hit", f);
+      llvm::BasicBlock *miss = llvm::BasicBlock::Create(ctx_, "miss", f);
+      b_.CreateCondBr(matches(payload), hit, miss);
+      b_.SetInsertPoint(hit);
+      b_.CreateStore(payload, found);
+      b_.CreateBr(lookup_done);
+      b_.SetInsertPoint(miss);
+    });
+    b_.CreateBr(lookup_done);
+    b_.SetInsertPoint(lookup_done);
+    llvm::Value *existing = b_.CreateLoad(ptr_, found);
+    llvm::BasicBlock *create = llvm::BasicBlock::Create(ctx_, "create", f);
+    llvm::BasicBlock *have = llvm::BasicBlock::Create(ctx_, "have", f);
+    llvm::BasicBlock *before = b_.GetInsertBlock();
+    b_.CreateCondBr(b_.CreateIsNull(existing), create, have);
+    b_.SetInsertPoint(create);
+    llvm::Value *fresh = b_.CreateConstGEP1_64(i8_, b_.CreateCall(fn("kiln_ht_insert"), {table, hash}), 16);
+    initialize(fresh);
+    llvm::BasicBlock *created = b_.GetInsertBlock();
+    b_.CreateBr(have);
+    b_.SetInsertPoint(have);
+    llvm::PHINode *payload = b_.CreatePHI(ptr_, 2);
+    payload->addIncoming(existing, before);
+    payload->addIncoming(fresh, created);
+    return payload;
+  }
+
   // ---- expressions ----
   SqlValue genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
   SqlValue genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
@@ -1175,36 +1211,15 @@ void Generator::defineDistinct(const ir::Op &op) {
     llvm::Value *table = stateSlot(slots_[op.id]);
     llvm::Value *dirty_list = stateSlot(slots_[op.id] + 1);
     llvm::Value *hash = hashColumns(in, row, all);
-    llvm::Value *found = entryAlloca(ptr_);
-    b_.CreateStore(llvm::ConstantPointerNull::get(b_.getPtrTy()), found);
-    llvm::BasicBlock *lookup_done = llvm::BasicBlock::Create(ctx_, "lookup.done", f);
-    forEachInChain(table, hash, [&](llvm::Value *, llvm::Value *payload, llvm::BasicBlock *done) {
-      llvm::Value *stored = b_.CreateStructGEP(payload_type, payload, 0);
-      llvm::BasicBlock *hit = llvm::BasicBlock::Create(ctx_, "hit", f);
-      llvm::BasicBlock *miss = llvm::BasicBlock::Create(ctx_, "miss", f);
-      b_.CreateCondBr(columnsEqual(in, row, all, in, stored, all), hit, miss);
-      b_.SetInsertPoint(hit);
-      b_.CreateStore(payload, found);
-      b_.CreateBr(lookup_done);
-      b_.SetInsertPoint(miss);
-    });
-    b_.CreateBr(lookup_done);
-    b_.SetInsertPoint(lookup_done);
-    llvm::Value *existing = b_.CreateLoad(ptr_, found);
-    llvm::BasicBlock *create = llvm::BasicBlock::Create(ctx_, "create", f);
-    llvm::BasicBlock *update = llvm::BasicBlock::Create(ctx_, "update", f);
-    llvm::BasicBlock *before = b_.GetInsertBlock();
-    b_.CreateCondBr(b_.CreateIsNull(existing), create, update);
-    b_.SetInsertPoint(create);
-    llvm::Value *entry = b_.CreateCall(fn("kiln_ht_insert"), {table, hash});
-    llvm::Value *fresh = b_.CreateConstGEP1_64(i8_, entry, 16);
-    llvm::Value *stored = b_.CreateStructGEP(payload_type, fresh, 0);
-    for (int32_t c : all) copyColumn(in, row, c, in, stored, c, /*intern=*/true);
-    b_.CreateBr(update);
-    b_.SetInsertPoint(update);
-    llvm::PHINode *payload = b_.CreatePHI(ptr_, 2);
-    payload->addIncoming(existing, before);
-    payload->addIncoming(fresh, create);
+    llvm::Value *payload = findOrInsert(
+        table, hash,
+        [&](llvm::Value *candidate) {
+          return columnsEqual(in, row, all, in, b_.CreateStructGEP(payload_type, candidate, 0), all);
+        },
+        [&](llvm::Value *fresh) {
+          llvm::Value *stored = b_.CreateStructGEP(payload_type, fresh, 0);
+          for (int32_t c : all) copyColumn(in, row, c, in, stored, c, /*intern=*/true);
+        });
     llvm::Value *dirty_ptr = b_.CreateStructGEP(payload_type, payload, 3);
     llvm::Value *count_ptr = b_.CreateStructGEP(payload_type, payload, 1);
     llvm::BasicBlock *mark = llvm::BasicBlock::Create(ctx_, "mark", f);
@@ -1365,37 +1380,16 @@ void Generator::defineAggregate(const ir::Op &op) {
     llvm::Value *table = stateSlot(slots_[op.id]);
     llvm::Value *dirty_list = stateSlot(slots_[op.id] + 1);
     llvm::Value *hash = hashColumns(in, row, op.group_keys);
-    llvm::Value *found = entryAlloca(ptr_);
-    b_.CreateStore(llvm::ConstantPointerNull::get(b_.getPtrTy()), found);
-    llvm::BasicBlock *lookup_done = llvm::BasicBlock::Create(ctx_, "lookup.done", f);
-    forEachInChain(table, hash, [&](llvm::Value *, llvm::Value *payload, llvm::BasicBlock *) {
-      llvm::Value *key = b_.CreateStructGEP(l.payload, payload, 0);
-      llvm::BasicBlock *hit = llvm::BasicBlock::Create(ctx_, "hit", f);
-      llvm::BasicBlock *miss = llvm::BasicBlock::Create(ctx_, "miss", f);
-      b_.CreateCondBr(columnsEqual(in, row, op.group_keys, *l.key, key, key_columns), hit, miss);
-      b_.SetInsertPoint(hit);
-      b_.CreateStore(payload, found);
-      b_.CreateBr(lookup_done);
-      b_.SetInsertPoint(miss);
-    });
-    b_.CreateBr(lookup_done);
-    b_.SetInsertPoint(lookup_done);
-    llvm::Value *existing = b_.CreateLoad(ptr_, found);
-    llvm::BasicBlock *create = llvm::BasicBlock::Create(ctx_, "create", f);
-    llvm::BasicBlock *update = llvm::BasicBlock::Create(ctx_, "update", f);
-    llvm::BasicBlock *before = b_.GetInsertBlock();
-    b_.CreateCondBr(b_.CreateIsNull(existing), create, update);
-    b_.SetInsertPoint(create);
-    llvm::Value *entry = b_.CreateCall(fn("kiln_ht_insert"), {table, hash});
-    llvm::Value *fresh = b_.CreateConstGEP1_64(i8_, entry, 16);
-    llvm::Value *key = b_.CreateStructGEP(l.payload, fresh, 0);
-    for (size_t i = 0; i < op.group_keys.size(); ++i)
-      copyColumn(in, row, op.group_keys[i], *l.key, key, static_cast<int>(i), /*intern=*/true);
-    b_.CreateBr(update);
-    b_.SetInsertPoint(update);
-    llvm::PHINode *payload = b_.CreatePHI(ptr_, 2);
-    payload->addIncoming(existing, before);
-    payload->addIncoming(fresh, create);
+    llvm::Value *payload = findOrInsert(
+        table, hash,
+        [&](llvm::Value *candidate) {
+          return columnsEqual(in, row, op.group_keys, *l.key, b_.CreateStructGEP(l.payload, candidate, 0), key_columns);
+        },
+        [&](llvm::Value *fresh) {
+          llvm::Value *key = b_.CreateStructGEP(l.payload, fresh, 0);
+          for (size_t i = 0; i < op.group_keys.size(); ++i)
+            copyColumn(in, row, op.group_keys[i], *l.key, key, static_cast<int>(i), /*intern=*/true);
+        });
     llvm::Value *dirty_ptr = b_.CreateStructGEP(l.payload, payload, l.dirty_field);
     llvm::Value *count_ptr = b_.CreateStructGEP(l.payload, payload, l.count_field);
     llvm::BasicBlock *mark = llvm::BasicBlock::Create(ctx_, "mark", f);
