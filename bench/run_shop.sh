@@ -118,7 +118,10 @@ fi
 KW=$(col "$WORK/t.kiln" 1); KC=$(col "$WORK/t.kiln" 2)
 BW=$(col "$WORK/t.base" 1); BC=$(col "$WORK/t.base" 2)
 echo
-echo "examples/shop: $RECORDS change records in $TICKS ticks ($CHANGES_OUT changes out), $(nproc) cores shared"
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$ROOT" diff --quiet HEAD -- compiler runtime stdlib 2>/dev/null || COMMIT="$COMMIT + uncommitted changes"
+echo "examples/shop: $RECORDS change records in $TICKS ticks ($CHANGES_OUT changes out), Kiln at $COMMIT"
+echo "$(nproc) cores shared with other work"
 echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
 PW=0; PC=0
