@@ -78,9 +78,10 @@ void isolated(const Options &options, Tally &tally, const std::string &where, Wo
   int fds[2];
   std::fflush(stdout);
   std::fflush(stderr);
-  pid_t pid = options.fork && ::pipe(fds) == 0 ? ::fork() : -1;
-  if (pid < 0) {  // not asked for, or fork failed: run here
-    if (options.fork) ::close(fds[0]), ::close(fds[1]);
+  bool piped = options.fork && ::pipe(fds) == 0;
+  pid_t pid = piped ? ::fork() : -1;
+  if (pid < 0) {  // not asked for, or no pipe or process to be had: run here
+    if (piped) ::close(fds[0]), ::close(fds[1]);
     work(tally);
     return;
   }
