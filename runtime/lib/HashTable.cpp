@@ -6,6 +6,11 @@
 // buckets; growth re-links the existing entries by their stored hash, so entries never move and
 // pointers to them stay valid for their whole life. Entries come from slabs owned by the table and
 // erased entries are recycled through a free list.
+//
+// Erase is O(1): behind each entry's payload the runtime keeps a hidden back link, the address of
+// the pointer that points at the entry (its bucket's directory slot or its predecessor's `next`).
+// A join index keeps every row with one key in one chain, so finding the predecessor by walking
+// the chain would make each retraction cost as much as the key has rows.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -20,10 +25,25 @@ static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16, "slabs must be 16-byte ali
 struct kiln_hashtable {
   explicit kiln_hashtable(int64_t payload_size)
       : payload_size(static_cast<size_t>(payload_size)),
-        entry_size(sizeof(kiln_entry) + ((payload_size + 15) & ~int64_t(15))),
+        link_offset(sizeof(kiln_entry) + roundUp(this->payload_size, alignof(kiln_entry **))),
+        entry_size(roundUp(link_offset + sizeof(kiln_entry **), 16)),
         directory(kInitialBuckets, nullptr) {}
 
+  static size_t roundUp(size_t n, size_t to) { return (n + to - 1) & ~(to - 1); }
+
   size_t bucketOf(uint64_t hash) const { return hash & (directory.size() - 1); }
+
+  kiln_entry **&linkTo(kiln_entry *entry) const {
+    return *reinterpret_cast<kiln_entry ***>(reinterpret_cast<std::byte *>(entry) + link_offset);
+  }
+
+  // Puts `entry` at the head of the chain whose head pointer is `head`.
+  void pushFront(kiln_entry *&head, kiln_entry *entry) {
+    entry->next = head;
+    if (head != nullptr) linkTo(head) = &entry->next;
+    head = entry;
+    linkTo(entry) = &head;
+  }
 
   kiln_entry *allocateEntry() {
     if (free_list != nullptr) {
@@ -46,9 +66,7 @@ struct kiln_hashtable {
     for (kiln_entry *head : old) {
       while (head != nullptr) {
         kiln_entry *next = head->next;
-        kiln_entry *&bucket = directory[bucketOf(head->hash)];
-        head->next = bucket;
-        bucket = head;
+        pushFront(directory[bucketOf(head->hash)], head);
         head = next;
       }
     }
@@ -64,7 +82,8 @@ struct kiln_hashtable {
   static constexpr size_t kMinSlabEntries = 64;
 
   const size_t payload_size;
-  const size_t entry_size;  // header + payload rounded up to 16 bytes
+  const size_t link_offset;  // where the hidden back link sits, after the payload
+  const size_t entry_size;   // header + payload + back link, rounded up to 16 bytes
   std::vector<kiln_entry *> directory;
   int64_t size = 0;
   std::vector<std::unique_ptr<std::byte[]>> slabs;
@@ -88,17 +107,15 @@ kiln_entry *kiln_ht_insert(kiln_hashtable *ht, uint64_t hash) {
   kiln_entry *entry = ht->allocateEntry();
   std::memset(entry + 1, 0, ht->payload_size);
   entry->hash = hash;
-  kiln_entry *&bucket = ht->directory[ht->bucketOf(hash)];
-  entry->next = bucket;
-  bucket = entry;
+  ht->pushFront(ht->directory[ht->bucketOf(hash)], entry);
   ++ht->size;
   return entry;
 }
 
 void kiln_ht_erase(kiln_hashtable *ht, kiln_entry *entry) {
-  kiln_entry **link = &ht->directory[ht->bucketOf(entry->hash)];
-  while (*link != entry) link = &(*link)->next;
+  kiln_entry **link = ht->linkTo(entry);
   *link = entry->next;
+  if (entry->next != nullptr) ht->linkTo(entry->next) = link;
   entry->next = ht->free_list;
   ht->free_list = entry;
   --ht->size;
