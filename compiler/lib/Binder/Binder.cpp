@@ -1385,18 +1385,21 @@ plan::NodePtr Binder::bindValues(const ast::SelectStmt &stmt) {
 }
 
 plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
-  if (stmt.op != ast::SetOp::Union || !stmt.all) {
-    const char *name = stmt.op == ast::SetOp::Union       ? "UNION (without ALL)"
-                       : stmt.op == ast::SetOp::Intersect ? "INTERSECT"
-                                                          : "EXCEPT";
-    Diagnostic &d = error(stmt.range, std::string(name) + " is not supported yet");
-    if (stmt.op == ast::SetOp::Union) d.hint = "use UNION ALL, then SELECT DISTINCT over it";
+  const char *name = stmt.op == ast::SetOp::Union       ? (stmt.all ? "UNION ALL" : "UNION")
+                     : stmt.op == ast::SetOp::Intersect ? (stmt.all ? "INTERSECT ALL" : "INTERSECT")
+                                                        : (stmt.all ? "EXCEPT ALL" : "EXCEPT");
+  if (stmt.all && stmt.op != ast::SetOp::Union) {
+    error(stmt.range, std::string(name) + " is not supported yet").hint =
+        std::string("use ") + (stmt.op == ast::SetOp::Intersect ? "INTERSECT" : "EXCEPT") +
+        " (without ALL), which compares distinct rows";
     return nullptr;
   }
-  // Flatten a chain of UNION ALLs into one n-ary union.
+  // Flatten a chain of one union kind into one n-ary union: UNION ALL is associative, and so is
+  // UNION (distinct over the sum of all branches). INTERSECT and EXCEPT stay binary.
   std::vector<const ast::SelectStmt *> branches;
   std::function<void(const ast::SelectStmt &)> flatten = [&](const ast::SelectStmt &s) {
-    if (s.op == ast::SetOp::Union && s.all && s.with.empty() && s.order_by.empty() && !s.limit) {
+    if (stmt.op == ast::SetOp::Union && s.op == ast::SetOp::Union && s.all == stmt.all &&
+        s.with.empty() && s.order_by.empty() && !s.limit) {
       flatten(*s.larg);
       flatten(*s.rarg);
     } else {
@@ -1410,7 +1413,9 @@ plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
     plan::NodePtr input = bindSelect(*branch);
     if (!input) return nullptr;
     if (!inputs.empty() && input->schema.size() != inputs[0]->schema.size()) {
-      error(branch->range, "each UNION query must have the same number of columns");
+      error(branch->range, std::string("each ") + name + " query must have the same number of columns")
+          .hint = "add or remove columns so that every branch has as many as the first (" +
+                  std::to_string(inputs[0]->schema.size()) + ")";
       return nullptr;
     }
     inputs.push_back(input);
@@ -1423,7 +1428,7 @@ plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
       columns.push_back({ir::makeColumn(static_cast<int32_t>(c), input->schema[c].type, input->schema[c].nullable), input->schema[c].type.kind == TypeKind::Null});
     std::vector<Bound *> operands;
     for (Bound &b : columns) operands.push_back(&b);
-    std::optional<Type> common = commonType(operands, stmt.range, "UNION");
+    std::optional<Type> common = commonType(operands, stmt.range, name);
     if (!common) return nullptr;
     schema[c].type = *common;
     for (const plan::NodePtr &input : inputs) schema[c].nullable |= input->schema[c].nullable;
@@ -1443,7 +1448,37 @@ plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
     }
     inputs[i] = project;
   }
-  return makeNode(plan::NodeKind::UnionAll, schema, location(stmt.range), inputs);
+  // Set operations over Z-sets (DBSP): with D = distinct, a row is in D(L) - D(R) with weight 1
+  // when only L has it, 0 when both do and -1 when only R does. So
+  //   L UNION R     = D(L + R)
+  //   L EXCEPT R    = D(D(L) - D(R))
+  //   L INTERSECT R = D(L) - D(D(L) - D(R))   (weights 0 or 1: no outer distinct needed)
+  ir::Location loc = location(stmt.range);
+  // Each node's schema follows its inputs, so a branch that cannot be NULL stays NOT NULL.
+  auto node = [&](plan::NodeKind kind, std::vector<plan::NodePtr> in) {
+    ir::Schema out = in[0]->schema;
+    for (const plan::NodePtr &other : in)
+      for (size_t c = 0; c < out.size(); ++c) out[c].nullable |= other->schema[c].nullable;
+    return makeNode(kind, std::move(out), loc, std::move(in));
+  };
+  auto distinct = [&](plan::NodePtr in) { return node(plan::NodeKind::Distinct, {std::move(in)}); };
+  auto minus = [&](plan::NodePtr a, plan::NodePtr b) {
+    return node(plan::NodeKind::UnionAll, {std::move(a), node(plan::NodeKind::Negate, {std::move(b)})});
+  };
+  switch (stmt.op) {
+    case ast::SetOp::Union: {
+      plan::NodePtr sum = node(plan::NodeKind::UnionAll, inputs);
+      return stmt.all ? sum : distinct(sum);
+    }
+    case ast::SetOp::Except:
+      return distinct(minus(distinct(inputs[0]), distinct(inputs[1])));
+    case ast::SetOp::Intersect: {
+      plan::NodePtr left = distinct(inputs[0]);
+      return minus(left, distinct(minus(left, distinct(inputs[1]))));
+    }
+    case ast::SetOp::None: break;
+  }
+  return nullptr;
 }
 
 plan::NodePtr Binder::bindSelect(const ast::SelectStmt &stmt) {

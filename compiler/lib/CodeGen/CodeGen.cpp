@@ -499,6 +499,7 @@ class Generator {
   void defineFilter(const ir::Op &op);
   void defineMap(const ir::Op &op);
   void defineUnion(const ir::Op &op);
+  void defineNegate(const ir::Op &op);
   void defineJoinSide(const ir::Op &op, int side);
   void defineDistinct(const ir::Op &op);
   void defineAggregate(const ir::Op &op);
@@ -1107,6 +1108,12 @@ void Generator::defineMap(const ir::Op &op) {
 void Generator::defineUnion(const ir::Op &op) {
   llvm::Function *f = beginConsumer(consumers_[op.id][0]);
   emitToConsumers(op, f->getArg(1), f->getArg(2));
+  b_.CreateRetVoid();
+}
+
+void Generator::defineNegate(const ir::Op &op) {
+  llvm::Function *f = beginConsumer(consumers_[op.id][0]);
+  emitToConsumers(op, f->getArg(1), b_.CreateNeg(f->getArg(2)));
   b_.CreateRetVoid();
 }
 
@@ -1836,6 +1843,7 @@ bool Generator::run(std::string &error) {
     case OpKind::Filter: defineFilter(*op); break;
     case OpKind::Map: defineMap(*op); break;
     case OpKind::UnionAll: defineUnion(*op); break;
+    case OpKind::Negate: defineNegate(*op); break;
     case OpKind::Join:
       defineJoinSide(*op, 0);
       defineJoinSide(*op, 1);

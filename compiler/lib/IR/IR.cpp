@@ -91,6 +91,7 @@ StateSize Op::stateSize() const {
     case OpKind::Filter:
     case OpKind::Map:
     case OpKind::UnionAll:
+    case OpKind::Negate:
     case OpKind::Sink:
       return StateSize::None;
   }
@@ -126,6 +127,7 @@ const char *opKindName(OpKind kind) {
     case OpKind::Filter: return "filter";
     case OpKind::Map: return "map";
     case OpKind::UnionAll: return "union_all";
+    case OpKind::Negate: return "negate";
     case OpKind::Join: return "join";
     case OpKind::Aggregate: return "aggregate";
     case OpKind::Distinct: return "distinct";

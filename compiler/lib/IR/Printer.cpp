@@ -169,6 +169,7 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
       out_ << "]";
       break;
     case OpKind::UnionAll:
+    case OpKind::Negate:
     case OpKind::Distinct:
     case OpKind::Sink:
       break;

@@ -55,6 +55,7 @@ std::optional<Schema> inferSchema(const Op &op, const OpLookup &lookup) {
     case OpKind::Sink:
       return Schema{};
     case OpKind::Filter:
+    case OpKind::Negate:
     case OpKind::Distinct:
       if (const Op *in = input(0)) return in->schema;
       return std::nullopt;

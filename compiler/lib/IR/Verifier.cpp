@@ -109,7 +109,7 @@ void Verifier::checkInputs(const std::unordered_set<int32_t> &defined) {
 
   // append_only is an analysis result, but code generation trusts it to drop retraction paths.
   if (op.append_only) {
-    if (op.kind == OpKind::Aggregate || op.kind == OpKind::Distinct)
+    if (op.kind == OpKind::Aggregate || op.kind == OpKind::Distinct || op.kind == OpKind::Negate)
       error(std::string(opKindName(op.kind)) + " cannot be append_only: it retracts old rows");
     else if (!allAppendOnly)
       error("append_only, but an input is not");
@@ -226,6 +226,7 @@ void Verifier::checkOp() {
     case OpKind::Aggregate:
       checkAggregate(*row);
       break;
+    case OpKind::Negate:
     case OpKind::Distinct:
       checkSchemaIs(*row, "its input's");
       break;

@@ -77,6 +77,8 @@ class Lowering {
     }
     case plan::NodeKind::Distinct:
       return append(OpKind::Distinct, {lower(node.inputs[0])}, node.schema, node.loc).id;
+    case plan::NodeKind::Negate:
+      return append(OpKind::Negate, {lower(node.inputs[0])}, node.schema, node.loc).id;
     case plan::NodeKind::UnionAll: {
       std::vector<int32_t> inputs;
       for (const plan::NodePtr &input : node.inputs) inputs.push_back(lower(input));

@@ -16,6 +16,7 @@ const char *nodeKindName(NodeKind kind) {
   case NodeKind::Aggregate: return "aggregate";
   case NodeKind::Distinct: return "distinct";
   case NodeKind::UnionAll: return "union_all";
+  case NodeKind::Negate: return "negate";
   }
   return "?";
 }
@@ -86,6 +87,7 @@ class PlanPrinter {
       break;
     case NodeKind::Distinct:
     case NodeKind::UnionAll:
+    case NodeKind::Negate:
       break;
     }
   }

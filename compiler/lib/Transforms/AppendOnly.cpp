@@ -31,6 +31,7 @@ void inferAppendOnly(Module &module) {
         break;
       case OpKind::Aggregate:
       case OpKind::Distinct:
+      case OpKind::Negate:
         op->append_only = false;
         break;
     }

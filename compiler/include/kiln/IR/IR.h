@@ -140,6 +140,7 @@ enum class OpKind {
   Filter,     // keeps rows where `predicate` is TRUE. Linear.
   Map,        // projects `exprs` (one per output column). Linear.
   UnionAll,   // sum of two or more inputs of equal column types. Linear.
+  Negate,     // its input with every weight negated (set difference is a union with this). Linear.
   Join,       // inner equi-join; output = left columns ++ right columns. Bilinear: keeps an index
               // of each side keyed by its key columns (state grows with input).
   Aggregate,  // GROUP BY `group_keys` with `aggregates`; output = keys ++ one column per

@@ -14,7 +14,7 @@
 
 namespace kiln::plan {
 
-enum class NodeKind { Scan, Filter, Project, Join, Aggregate, Distinct, UnionAll };
+enum class NodeKind { Scan, Filter, Project, Join, Aggregate, Distinct, UnionAll, Negate };
 
 struct Node;
 using NodePtr = std::shared_ptr<Node>;
