@@ -122,6 +122,53 @@ void shiftColumns(Expr &expr, int32_t delta) {
   for (ExprPtr &arg : expr.args) shiftColumns(*arg, delta);
 }
 
+void remapColumns(Expr &expr, const std::vector<int32_t> &to) {
+  if (expr.op == ExprOp::Column) expr.column = to[expr.column];
+  for (ExprPtr &arg : expr.args) remapColumns(*arg, to);
+}
+
+// The order in which to join a comma-separated FROM list: FROM order, except that each next item
+// is the first one an equality in WHERE connects with the items already joined. Only when no
+// equality connects any remaining item does a cross product follow. `item_of` maps each column of
+// the FROM row to its item.
+std::vector<size_t> joinOrder(size_t item_count, const std::vector<size_t> &item_of,
+                              const std::vector<ExprPtr> &where) {
+  std::vector<std::set<size_t>> equalities;  // the items each equality refers to
+  for (const ExprPtr &c : where) {
+    if (c->op != ExprOp::Eq) continue;
+    std::set<int32_t> columns;
+    collectColumns(*c, columns);
+    std::set<size_t> items;
+    for (int32_t column : columns) items.insert(item_of[column]);
+    if (items.size() >= 2) equalities.push_back(std::move(items));
+  }
+  std::vector<size_t> order = {0};
+  std::vector<bool> joined(item_count, false);
+  joined[0] = true;
+  while (order.size() < item_count) {
+    auto connected = [&](size_t candidate) {
+      for (const std::set<size_t> &items : equalities) {
+        if (!items.count(candidate)) continue;
+        bool reachable = true, touches_joined = false;
+        for (size_t item : items) {
+          reachable &= item == candidate || joined[item];
+          touches_joined |= item != candidate && joined[item];
+        }
+        if (reachable && touches_joined) return true;
+      }
+      return false;
+    };
+    size_t next = item_count;
+    for (size_t i = 0; i < item_count && next == item_count; ++i)
+      if (!joined[i] && connected(i)) next = i;
+    for (size_t i = 0; i < item_count && next == item_count; ++i)
+      if (!joined[i]) next = i;
+    joined[next] = true;
+    order.push_back(next);
+  }
+  return order;
+}
+
 bool sameExpr(const Expr &a, const Expr &b) {
   if (a.op != b.op || a.type != b.type || a.args.size() != b.args.size()) return false;
   if (a.op == ExprOp::Column && a.column != b.column) return false;
@@ -1329,6 +1376,33 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     splitConjuncts(std::move(predicate), where);
   }
   if (items.empty()) return std::nullopt;
+
+  // Join along the equalities (see joinOrder), so that `FROM a, b, c WHERE a.x = c.x AND
+  // c.y = b.y` joins c before b instead of building a x b. The WHERE conjuncts are renumbered to
+  // the joined row, and a projection at the end restores FROM order for the rest of the query.
+  std::vector<int32_t> from_offsets;
+  std::vector<size_t> item_of;
+  for (size_t i = 0; i < items.size(); ++i) {
+    from_offsets.push_back(static_cast<int32_t>(item_of.size()));
+    item_of.insert(item_of.end(), items[i].scope.width, i);
+  }
+  std::vector<size_t> order = joinOrder(items.size(), item_of, where);
+  std::vector<int32_t> joined_column(item_of.size());  // FROM-row column -> joined-row column
+  bool reordered = false;
+  {
+    std::vector<FromItem> in_order;
+    int32_t at = 0;
+    for (size_t i : order) {
+      reordered |= i != in_order.size();
+      for (int32_t c = 0; c < items[i].scope.width; ++c) joined_column[from_offsets[i] + c] = at + c;
+      at += items[i].scope.width;
+      in_order.push_back(std::move(items[i]));
+    }
+    items = std::move(in_order);
+  }
+  if (reordered)
+    for (ExprPtr &c : where) remapColumns(*c, joined_column);
+
   std::vector<int32_t> offsets;
   int32_t width = 0;
   for (const FromItem &item : items) offsets.push_back(width), width += item.scope.width;
@@ -1361,6 +1435,15 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     plan::NodePtr join = makeJoin(acc, right, std::move(now), acc.plan->loc);
     acc = concatScopes(std::move(acc), right);
     acc.plan = join;
+  }
+  if (reordered) {
+    ir::Schema schema(joined_column.size());
+    for (size_t c = 0; c < joined_column.size(); ++c) schema[c] = acc.plan->schema[joined_column[c]];
+    plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, acc.plan->loc, {acc.plan});
+    for (size_t c = 0; c < joined_column.size(); ++c)
+      project->exprs.push_back(ir::makeColumn(joined_column[c], schema[c].type, schema[c].nullable));
+    acc.plan = project;
+    acc.scope = all;
   }
   return acc;
 }
