@@ -13,6 +13,7 @@
 #include <llvm/Linker/Linker.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Transforms/IPO/GlobalDCE.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
@@ -1935,9 +1936,14 @@ void Artifact::optimize(int opt_level) {
                                   : opt_level == 1 ? llvm::OptimizationLevel::O1
                                   : opt_level == 2 ? llvm::OptimizationLevel::O2
                                                    : llvm::OptimizationLevel::O3;
-  llvm::ModulePassManager passes = level == llvm::OptimizationLevel::O0
-                                       ? builder.buildO0DefaultPipeline(level)
-                                       : builder.buildPerModuleDefaultPipeline(level);
+  llvm::ModulePassManager passes;
+  if (level == llvm::OptimizationLevel::O0) {
+    // Still drop the stdlib functions the program does not call, so they are not compiled.
+    passes = builder.buildO0DefaultPipeline(level);
+    passes.addPass(llvm::GlobalDCEPass());
+  } else {
+    passes = builder.buildPerModuleDefaultPipeline(level);
+  }
   passes.run(*impl_->module, mam);
 }
 
@@ -1969,7 +1975,15 @@ const kiln_program *JitProgram::program() const { return impl_->program; }
 
 std::unique_ptr<JitProgram> jitCompile(std::unique_ptr<Artifact> artifact, std::string &error) {
   initializeLLVM();
-  auto jit = llvm::orc::LLJITBuilder().create();
+  // kiln-slt compiles a program per query and runs it on a few rows: fast instruction selection
+  // (the IR is already optimized) matters far more than the speed of the machine code.
+  auto target = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!target) {
+    error = llvm::toString(target.takeError());
+    return nullptr;
+  }
+  target->setCodeGenOptLevel(llvm::CodeGenOptLevel::None);
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*target)).create();
   if (!jit) {
     error = llvm::toString(jit.takeError());
     return nullptr;
