@@ -19,6 +19,10 @@ const std::vector<PassInfo> &allPasses() {
       {"cse", "share structurally identical operators on the same inputs across models",
        eliminateCommonSubexpressions},
       {"dce", "remove operators whose output reaches no sink", eliminateDeadOps},
+      {"prune-columns",
+       "narrow each join input to the columns the join or a later operator reads, and drop map "
+       "columns nobody reads",
+       pruneColumns},
       {"append-only",
        "mark streams that never carry deletions (from append-only sources through linear "
        "operators and joins)",
@@ -46,6 +50,11 @@ std::vector<std::string> defaultPipeline() {
       "fold-constants",
       "cse",
       "dce",
+      // Joins carry only what is read; the narrowing maps then fuse into the maps before them, and
+      // the twin maps of a self-join become one.
+      "prune-columns",
+      "fuse",
+      "cse",
       // Last: it reads the final graph, and code generation reads its result.
       "append-only",
   };

@@ -1,0 +1,233 @@
+// prune-columns: carries through joins only the columns something downstream reads.
+//
+// A model often joins whole rows and reads a few columns afterwards (order_lines joins orders,
+// items, customers and products, and its marts read a third of the columns). Every column a join
+// carries is copied into its index, hashed and compared when rows are matched, and a change to a
+// column nobody reads still retracts and re-inserts the joined rows. This pass narrows each join
+// input to the columns the join itself or a later operator reads, by a map in front of the join,
+// and renumbers the column references of the operators after it.
+//
+// Two sweeps. Backward (users come after their inputs): the set of output columns of each op that
+// some user reads. Union, negate, distinct and sink read every column (a row's identity is all of
+// it), so anything feeding them keeps its shape. Forward: each op's references are renumbered to
+// its inputs' new numbering; maps drop the expressions nobody reads (dropping an expression that
+// could raise matches PostgreSQL, which never evaluates an unused column of a subquery); and a join
+// input wider than what is needed gets a narrowing map. Filters keep their input's shape.
+
+#include "PassDetail.h"
+
+#include "kiln/IR/Utils.h"
+
+#include <algorithm>
+#include <set>
+
+namespace kiln::transforms {
+
+using namespace ir;
+
+namespace {
+
+// old column -> new column (-1: dropped), per op.
+using Renumbering = std::vector<int32_t>;
+
+Renumbering identity(size_t width) {
+  Renumbering r(width);
+  for (size_t i = 0; i < width; ++i) r[i] = static_cast<int32_t>(i);
+  return r;
+}
+
+void collectColumns(const Expr &e, std::set<int32_t> &out) {
+  walkExpr(e, [&](const Expr &sub) {
+    if (sub.op == ExprOp::Column) out.insert(sub.column);
+  });
+}
+
+ExprPtr renumbered(const Expr &expr, const Renumbering &r) {
+  return substituteColumns(expr, [&](const Expr &column) {
+    return makeColumn(r[column.column], column.type, column.nullable);
+  });
+}
+
+class Pruner {
+ public:
+  explicit Pruner(Module &module) : module_(module) {}
+
+  void run() {
+    computeNeeded();
+    // Forward. Inserting a narrowing map shifts the vector, so walk by index and re-find.
+    for (size_t i = 0; i < module_.ops.size(); ++i) {
+      Op &op = *module_.ops[i];
+      i += rewrite(op, i);
+    }
+  }
+
+ private:
+  // Backward sweep: needed_[id] = the output columns of `id` that some user reads.
+  void computeNeeded() {
+    for (auto it = module_.ops.rbegin(); it != module_.ops.rend(); ++it) {
+      const Op &op = **it;
+      const std::set<int32_t> &mine = needed_[op.id];
+      auto need = [&](int32_t input, int32_t column) { needed_[input].insert(column); };
+      auto needAll = [&](int32_t input) {
+        const Op *in = module_.find(input);
+        for (size_t c = 0; c < in->schema.size(); ++c) need(input, static_cast<int32_t>(c));
+      };
+      switch (op.kind) {
+        case OpKind::Source: break;
+        case OpKind::Filter: {
+          for (int32_t c : mine) need(op.inputs[0], c);
+          std::set<int32_t> read;
+          collectColumns(*op.predicate, read);
+          for (int32_t c : read) need(op.inputs[0], c);
+          break;
+        }
+        case OpKind::Map: {
+          std::set<int32_t> read;
+          for (int32_t c : mine) collectColumns(*op.exprs[c], read);
+          for (int32_t c : read) need(op.inputs[0], c);
+          break;
+        }
+        case OpKind::Join: {
+          int32_t left_width = static_cast<int32_t>(module_.find(op.inputs[0])->schema.size());
+          for (int32_t c : op.left_keys) need(op.inputs[0], c);
+          for (int32_t c : op.right_keys) need(op.inputs[1], c);
+          for (int32_t c : mine) {
+            if (c < left_width) need(op.inputs[0], c);
+            else need(op.inputs[1], c - left_width);
+          }
+          break;
+        }
+        case OpKind::Aggregate:
+          for (int32_t c : op.group_keys) need(op.inputs[0], c);
+          for (const AggCall &agg : op.aggregates)
+            if (agg.arg >= 0) need(op.inputs[0], agg.arg);
+          break;
+        case OpKind::UnionAll:
+        case OpKind::Negate:
+        case OpKind::Distinct:
+        case OpKind::Sink:
+          for (int32_t input : op.inputs) needAll(input);
+          break;
+      }
+    }
+  }
+
+  // Renumbers `op`'s references and narrows it; returns how many ops were inserted before it.
+  size_t rewrite(Op &op, size_t position) {
+    const std::set<int32_t> &mine = needed_[op.id];
+    switch (op.kind) {
+      case OpKind::Source:
+      case OpKind::Aggregate:
+      case OpKind::UnionAll:
+      case OpKind::Negate:
+      case OpKind::Distinct:
+      case OpKind::Sink:
+        // Their inputs keep every column they read at its place (see computeNeeded), except
+        // the aggregate's, which are renumbered here.
+        if (op.kind == OpKind::Aggregate) {
+          const Renumbering &in = renumbering(op.inputs[0]);
+          for (int32_t &c : op.group_keys) c = in[c];
+          for (AggCall &agg : op.aggregates)
+            if (agg.arg >= 0) agg.arg = in[agg.arg];
+        }
+        renumbering_[op.id] = identity(op.schema.size());
+        return 0;
+      case OpKind::Filter: {
+        const Op &input = *module_.find(op.inputs[0]);
+        op.predicate = renumbered(*op.predicate, renumbering(op.inputs[0]));
+        op.schema = input.schema;
+        renumbering_[op.id] = renumbering(op.inputs[0]);
+        return 0;
+      }
+      case OpKind::Map: {
+        const Renumbering &in = renumbering(op.inputs[0]);
+        Renumbering out(op.exprs.size(), -1);
+        std::vector<ExprPtr> exprs;
+        Schema schema;
+        for (size_t c = 0; c < op.exprs.size(); ++c) {
+          // Keep at least one column: rows of no columns would carry only a weight.
+          bool keep = mine.count(static_cast<int32_t>(c)) || (c + 1 == op.exprs.size() && exprs.empty());
+          if (!keep) continue;
+          out[c] = static_cast<int32_t>(exprs.size());
+          exprs.push_back(renumbered(*op.exprs[c], in));
+          schema.push_back(op.schema[c]);
+        }
+        op.exprs = std::move(exprs);
+        op.schema = std::move(schema);
+        renumbering_[op.id] = std::move(out);
+        return 0;
+      }
+      case OpKind::Join: {
+        size_t inserted = 0;
+        int32_t old_left_width = 0;
+        Renumbering out;
+        for (int side = 0; side < 2; ++side) {
+          const Op &input = *module_.find(op.inputs[side]);
+          const Renumbering &in = renumbering(op.inputs[side]);
+          size_t old_width = in.size();
+          if (side == 0) old_left_width = static_cast<int32_t>(old_width);
+          int32_t offset = side == 0 ? 0 : old_left_width;
+          // The input columns this join reads: its keys and what its users read.
+          std::set<int32_t> read;
+          for (int32_t c : side == 0 ? op.left_keys : op.right_keys) read.insert(c);
+          for (int32_t c : mine)
+            if (c >= offset && c < offset + static_cast<int32_t>(old_width)) read.insert(c - offset);
+          // Column numbers (of the input's current shape) in the order the join will see them.
+          Renumbering narrowed(old_width, -1);
+          std::vector<int32_t> kept;
+          for (int32_t c : read) {
+            narrowed[c] = static_cast<int32_t>(kept.size());
+            kept.push_back(in[c]);
+          }
+          int32_t input_id = op.inputs[side];
+          if (kept.size() < input.schema.size()) {
+            input_id = insertNarrowingMap(input, kept, position + inserted);
+            ++inserted;
+          } else {
+            for (size_t c = 0; c < old_width; ++c) narrowed[c] = in[c];
+          }
+          std::vector<int32_t> &keys = side == 0 ? op.left_keys : op.right_keys;
+          for (int32_t &k : keys) k = narrowed[k];
+          op.inputs[side] = input_id;
+          int32_t base = side == 0 ? 0 : static_cast<int32_t>(module_.find(op.inputs[0])->schema.size());
+          for (int32_t n : narrowed) out.push_back(n < 0 ? -1 : base + n);
+        }
+        op.schema = module_.find(op.inputs[0])->schema;
+        const Schema &right = module_.find(op.inputs[1])->schema;
+        op.schema.insert(op.schema.end(), right.begin(), right.end());
+        renumbering_[op.id] = std::move(out);
+        return inserted;
+      }
+    }
+    return 0;
+  }
+
+  // A map of `input`'s columns `kept` (current numbering), placed at `position` in the module.
+  int32_t insertNarrowingMap(const Op &input, const std::vector<int32_t> &kept, size_t position) {
+    auto map = std::make_unique<Op>(OpKind::Map);
+    map->id = module_.nextId();
+    map->inputs = {input.id};
+    map->loc = input.loc;
+    for (int32_t c : kept) {
+      const Column &column = input.schema[c];
+      map->exprs.push_back(makeColumn(c, column.type, column.nullable));
+      map->schema.push_back(column);
+    }
+    int32_t id = map->id;
+    renumbering_[id] = identity(kept.size());
+    module_.ops.insert(module_.ops.begin() + static_cast<std::ptrdiff_t>(position), std::move(map));
+    return id;
+  }
+
+  const Renumbering &renumbering(int32_t id) { return renumbering_.at(id); }
+
+  Module &module_;
+  std::unordered_map<int32_t, std::set<int32_t>> needed_;
+  std::unordered_map<int32_t, Renumbering> renumbering_;
+};
+
+}  // namespace
+
+void pruneColumns(Module &module) { Pruner(module).run(); }
+
+}  // namespace kiln::transforms
