@@ -939,7 +939,8 @@ class QueryGen:
     def select_union(self, depth, top):
         first, cols = self.select_project(depth, top)
         second, _ = self.select_project(depth, top, types=[t for _, t in cols])
-        return f'{first}\nUNION ALL\n{second}', cols
+        op = self.rng.choice(['UNION ALL', 'UNION ALL', 'UNION', 'INTERSECT', 'EXCEPT'])
+        return f'{first}\n{op}\n{second}', cols
 
     def select_aggregate(self, depth, top):
         r = self.rng
