@@ -13,14 +13,15 @@
 #include <llvm/Linker/Linker.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
-#include <llvm/Transforms/IPO/GlobalDCE.h>
 #include <llvm/Support/FileSystem.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
+#include <llvm/Transforms/IPO/GlobalDCE.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -505,6 +506,11 @@ class Generator {
   void defineDistinct(const ir::Op &op);
   void defineAggregate(const ir::Op &op);
   void defineSink(const ir::Op &op, int index);
+  void defineConsolidate(const ir::Op &op);
+  // Sums a tick's changes per row and, at the tick's end, passes each row whose weight is not
+  // zero to `pass_on` (row, weight), then forgets it.
+  void defineConsolidation(const ir::Op &op, const RowLayout &in,
+                           const std::function<void(llvm::Value *, llvm::Value *)> &pass_on);
   void aggregateOutput(const ir::Op &op, llvm::Value *payload, llvm::Value *out, bool intern_text);
   llvm::Function *beginConsumer(llvm::Function *f);
   void defineEntryPoints();
@@ -1544,7 +1550,19 @@ void Generator::defineAggregate(const ir::Op &op) {
 
 // A sink consolidates the changes of a tick per row and emits the non-zero ones at commit.
 void Generator::defineSink(const ir::Op &op, int index) {
-  const RowLayout &in = layoutOf(ir_.find(op.inputs[0])->schema);
+  defineConsolidation(op, layoutOf(ir_.find(op.inputs[0])->schema), [&](llvm::Value *row, llvm::Value *weight) {
+    b_.CreateCall(fn("kiln_emit"), {rt(), b_.getInt32(index), row, weight});
+  });
+}
+
+void Generator::defineConsolidate(const ir::Op &op) {
+  defineConsolidation(op, layoutOf(op.schema), [&](llvm::Value *row, llvm::Value *weight) {
+    emitToConsumers(op, row, weight);
+  });
+}
+
+void Generator::defineConsolidation(const ir::Op &op, const RowLayout &in,
+                                    const std::function<void(llvm::Value *, llvm::Value *)> &pass_on) {
   llvm::StructType *payload_type = llvm::StructType::get(ctx_, {in.type, i64_});
   std::vector<int32_t> all = allColumns(in.types.size());
   {
@@ -1591,7 +1609,7 @@ void Generator::defineSink(const ir::Op &op, int index) {
       llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx_, "next", f);
       b_.CreateCondBr(b_.CreateICmpNE(weight, b_.getInt64(0)), emit, next);
       b_.SetInsertPoint(emit);
-      b_.CreateCall(fn("kiln_emit"), {rt(), b_.getInt32(index), b_.CreateStructGEP(payload_type, payload, 0), weight});
+      pass_on(b_.CreateStructGEP(payload_type, payload, 0), weight);
       b_.CreateBr(next);
       b_.SetInsertPoint(next);
       b_.CreateCall(fn("kiln_ht_erase"), {table, entry});
@@ -1615,6 +1633,7 @@ void Generator::declareOperators() {
       break;
     case OpKind::Aggregate:
     case OpKind::Distinct:
+    case OpKind::Consolidate:
     case OpKind::Sink:
       consumers_[op->id] = {newFunction(base, consumer)};
       flushers_[op->id] = newFunction(base + ".flush", flusher);
@@ -1665,6 +1684,7 @@ void Generator::defineEntryPoints() {
       setSlot(slot + 1, b_.CreateCall(fn("kiln_vec_create"), {}));
       break;
     }
+    case OpKind::Consolidate:
     case OpKind::Sink: {
       const RowLayout &in = layoutOf(ir_.find(op->inputs[0])->schema);
       llvm::StructType *payload = llvm::StructType::get(ctx_, {in.type, i64_});
@@ -1722,7 +1742,7 @@ void Generator::defineEntryPoints() {
                                                   llvm::Function::InternalLinkage, "kiln.commit", module_);
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", commit));
   for (const auto &op : ir_.ops)
-    if (op->kind == OpKind::Aggregate || op->kind == OpKind::Distinct)
+    if (op->kind == OpKind::Aggregate || op->kind == OpKind::Distinct || op->kind == OpKind::Consolidate)
       b_.CreateCall(flushers_[op->id], {commit->getArg(0)});
   for (const ir::Op *sink : sinks_) b_.CreateCall(flushers_[sink->id], {commit->getArg(0)});
   b_.CreateRetVoid();
@@ -1845,6 +1865,7 @@ bool Generator::run(std::string &error) {
     case OpKind::Map: defineMap(*op); break;
     case OpKind::UnionAll: defineUnion(*op); break;
     case OpKind::Negate: defineNegate(*op); break;
+    case OpKind::Consolidate: defineConsolidate(*op); break;
     case OpKind::Join:
       defineJoinSide(*op, 0);
       defineJoinSide(*op, 1);

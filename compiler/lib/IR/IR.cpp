@@ -92,6 +92,7 @@ StateSize Op::stateSize() const {
     case OpKind::Map:
     case OpKind::UnionAll:
     case OpKind::Negate:
+    case OpKind::Consolidate:  // emptied at every tick's end
     case OpKind::Sink:
       return StateSize::None;
   }
@@ -128,6 +129,7 @@ const char *opKindName(OpKind kind) {
     case OpKind::Map: return "map";
     case OpKind::UnionAll: return "union_all";
     case OpKind::Negate: return "negate";
+    case OpKind::Consolidate: return "consolidate";
     case OpKind::Join: return "join";
     case OpKind::Aggregate: return "aggregate";
     case OpKind::Distinct: return "distinct";

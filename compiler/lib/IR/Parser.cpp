@@ -380,7 +380,7 @@ void Parser::op(Module &module) {
   expect(Tok::Equal, "'='");
 
   static const OpKind kKinds[] = {OpKind::Source, OpKind::Filter, OpKind::Map,
-                                  OpKind::UnionAll, OpKind::Negate, OpKind::Join, OpKind::Aggregate,
+                                  OpKind::UnionAll, OpKind::Negate, OpKind::Consolidate, OpKind::Join, OpKind::Aggregate,
                                   OpKind::Distinct, OpKind::Sink};
   Token kindTok = expect(Tok::Ident, "an operator kind");
   bool known = false;
@@ -465,6 +465,7 @@ void Parser::op(Module &module) {
       break;
     case OpKind::UnionAll:
     case OpKind::Negate:
+    case OpKind::Consolidate:
     case OpKind::Distinct:
     case OpKind::Sink:
       break;

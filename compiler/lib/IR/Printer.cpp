@@ -170,6 +170,7 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
       break;
     case OpKind::UnionAll:
     case OpKind::Negate:
+    case OpKind::Consolidate:
     case OpKind::Distinct:
     case OpKind::Sink:
       break;

@@ -56,6 +56,7 @@ std::optional<Schema> inferSchema(const Op &op, const OpLookup &lookup) {
       return Schema{};
     case OpKind::Filter:
     case OpKind::Negate:
+    case OpKind::Consolidate:
     case OpKind::Distinct:
       if (const Op *in = input(0)) return in->schema;
       return std::nullopt;

@@ -227,6 +227,7 @@ void Verifier::checkOp() {
       checkAggregate(*row);
       break;
     case OpKind::Negate:
+    case OpKind::Consolidate:
     case OpKind::Distinct:
       checkSchemaIs(*row, "its input's");
       break;

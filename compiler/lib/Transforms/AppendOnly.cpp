@@ -25,6 +25,7 @@ void inferAppendOnly(Module &module) {
       case OpKind::Filter:
       case OpKind::Map:
       case OpKind::UnionAll:
+      case OpKind::Consolidate:
       case OpKind::Join:
       case OpKind::Sink:
         op->append_only = inputsAppendOnly;

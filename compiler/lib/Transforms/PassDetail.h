@@ -15,6 +15,7 @@ void fuse(ir::Module &module);
 void eliminateCommonSubexpressions(ir::Module &module);
 void eliminateDeadOps(ir::Module &module);
 void pruneColumns(ir::Module &module);
+void consolidateUpdates(ir::Module &module);
 void inferAppendOnly(ir::Module &module);
 
 // How many times each op id is used as an input (an op used twice by one join counts twice).

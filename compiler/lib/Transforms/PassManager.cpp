@@ -23,6 +23,10 @@ const std::vector<PassInfo> &allPasses() {
        "narrow each join input to the columns the join or a later operator reads, and drop map "
        "columns nobody reads",
        pruneColumns},
+      {"consolidate-updates",
+       "sum a tick's changes per row in front of joins that read only some columns of an "
+       "updatable source, so updates of the other columns cancel before the join",
+       consolidateUpdates},
       {"append-only",
        "mark streams that never carry deletions (from append-only sources through linear "
        "operators and joins)",
@@ -55,6 +59,8 @@ std::vector<std::string> defaultPipeline() {
       "prune-columns",
       "fuse",
       "cse",
+      // After pruning, which decides what joins read.
+      "consolidate-updates",
       // Last: it reads the final graph, and code generation reads its result.
       "append-only",
   };

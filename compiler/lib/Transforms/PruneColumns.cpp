@@ -8,7 +8,7 @@
 // and renumbers the column references of the operators after it.
 //
 // Two sweeps. Backward (users come after their inputs): the set of output columns of each op that
-// some user reads. Union, negate, distinct and sink read every column (a row's identity is all of
+// some user reads. Union, negate, consolidate, distinct and sink read every column (a row's identity is all of
 // it), so anything feeding them keeps its shape. Forward: each op's references are renumbered to
 // its inputs' new numbering; maps drop the expressions nobody reads (dropping an expression that
 // could raise matches PostgreSQL, which never evaluates an unused column of a subquery); and a join
@@ -104,6 +104,7 @@ class Pruner {
           break;
         case OpKind::UnionAll:
         case OpKind::Negate:
+        case OpKind::Consolidate:
         case OpKind::Distinct:
         case OpKind::Sink:
           for (int32_t input : op.inputs) needAll(input);
@@ -120,6 +121,7 @@ class Pruner {
       case OpKind::Aggregate:
       case OpKind::UnionAll:
       case OpKind::Negate:
+      case OpKind::Consolidate:
       case OpKind::Distinct:
       case OpKind::Sink:
         // Their inputs keep every column they read at its place (see computeNeeded), except

@@ -141,6 +141,9 @@ enum class OpKind {
   Map,        // projects `exprs` (one per output column). Linear.
   UnionAll,   // sum of two or more inputs of equal column types. Linear.
   Negate,     // its input with every weight negated (set difference is a union with this). Linear.
+  Consolidate,  // its input, summed per row over a tick and emitted at the tick's end: changes
+                // that cancel (an update of columns nobody reads) go no further. State: the
+                // tick's changes only.
   Join,       // inner equi-join; output = left columns ++ right columns. Bilinear: keeps an index
               // of each side keyed by its key columns (state grows with input).
   Aggregate,  // GROUP BY `group_keys` with `aggregates`; output = keys ++ one column per
@@ -183,7 +186,8 @@ struct Op {
 
   Op(OpKind k) : kind(k) {}
   bool isStateful() const {
-    return kind == OpKind::Join || kind == OpKind::Aggregate || kind == OpKind::Distinct;
+    return kind == OpKind::Join || kind == OpKind::Aggregate || kind == OpKind::Distinct ||
+           kind == OpKind::Consolidate;
   }
   StateSize stateSize() const;
   std::string stateName() const;  // e.g. "join_5" (the names generated code and metrics use)
