@@ -100,7 +100,16 @@ absl::StatusOr<absl::CivilDay> parseDatePart(std::string_view text, size_t &pos,
 std::string formatCivilDay(absl::CivilDay day, bool &bc) {
   int64_t year = day.year();
   bc = year <= 0;
-  return absl::StrFormat("%04d-%02d-%02d", bc ? 1 - year : year, day.month(), day.day());
+  if (year > 9999 || year < -9998)
+    return absl::StrFormat("%04d-%02d-%02d", bc ? 1 - year : year, day.month(), day.day());
+  // Every date of every output row goes through here: format the common case by hand.
+  int64_t shown = bc ? 1 - year : year;
+  int month = day.month(), dom = day.day();
+  char text[10] = {static_cast<char>('0' + shown / 1000), static_cast<char>('0' + shown / 100 % 10),
+                   static_cast<char>('0' + shown / 10 % 10), static_cast<char>('0' + shown % 10), '-',
+                   static_cast<char>('0' + month / 10), static_cast<char>('0' + month % 10), '-',
+                   static_cast<char>('0' + dom / 10), static_cast<char>('0' + dom % 10)};
+  return std::string(text, sizeof text);
 }
 
 void appendJsonValue(std::string &out, const kiln_column_desc &col, const void *value) {
@@ -281,21 +290,26 @@ std::string formatRowJson(const kiln_relation_desc &rel, const void *row) {
 }
 
 void appendJsonString(std::string &out, std::string_view text) {
+  // Output is mostly plain text (and every column name of every row): copy runs that need no
+  // escaping in one go.
+  auto plain = [](char c) { return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20; };
   out += '"';
-  for (char c : text) {
+  size_t run = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (plain(c)) continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
-        else
-          out += c;
+      default: absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
     }
   }
+  out.append(text.data() + run, text.size() - run);
   out += '"';
 }
 

@@ -62,6 +62,10 @@ TEST(FormatDate, IsoAndBc) {
   EXPECT_EQ(formatDate(k2024_01_31), "2024-01-31");
   EXPECT_EQ(formatDate(-730119), "0001-01-01");
   EXPECT_EQ(formatDate(-730120), "0001-12-31 BC");
+  EXPECT_EQ(formatDate(-2451545), "4714-11-24 BC");   // PostgreSQL's first day
+  EXPECT_EQ(formatDate(2921939), "9999-12-31");       // the last one formatted by hand
+  EXPECT_EQ(formatDate(2921940), "10000-01-01");
+  EXPECT_EQ(formatDate(2145031948), "5874897-12-31");  // PostgreSQL's last day
 }
 
 TEST(FormatTimestamp, FractionOnlyWhenNonZero) {
@@ -223,6 +227,15 @@ TEST(FormatRow, Json) {
   EXPECT_EQ(formatRowJson(kAllTypes, &row),
             R"({"b":false,"i":null,"l":9000000000,"f":"-Infinity","n":-0.05,)"
             R"("t":"a\"b\\c\n\u0001","d":"2024-01-31","ts":"2024-01-31 12:00:00.5"})");
+}
+
+TEST(FormatRow, JsonStringEscapesOnlyWhatItMust) {
+  std::string out;
+  appendJsonString(out, "");
+  appendJsonString(out, "plain text, ünïcode");
+  appendJsonString(out, "\"\\\r\t\x1f end");
+  appendJsonString(out, "\n");
+  EXPECT_EQ(out, R"("""plain text, ünïcode""\"\\\r\t\u001f end""\n")");
 }
 
 TEST(RowsEqual, ComparesTextByContent) {
