@@ -30,7 +30,8 @@ options:
                              and a bare row object means insert
   --sink NAME=file:PATH      write the changes of sink NAME to PATH
   --sink NAME=stdout         write them to stdout (the default)
-  --tick-size N              also end a tick every N records
+  --tick-size N              also end a tick every N records (0: only at commits and the end
+                             of each input; default: the project's tick-size)
   --on-bad-record=POLICY     skip (default: report on stderr), dead-letter, or fail (stop, exit 2)
   --dead-letter FILE         append rejected records to FILE (implies --on-bad-record=dead-letter)
   --stats                    print counters to stderr at exit
@@ -218,6 +219,7 @@ int run(const kiln_program &program, const CommandLine &line, const char *argv0)
 int runMain(const kiln_program *program, int argc, char **argv) {
   const char *argv0 = argc > 0 ? argv[0] : program->name;
   CommandLine line;
+  line.options.tick_size = program->default_tick_size;  // the project's; --tick-size overrides it
   if (std::optional<std::string> error = parseArguments(argc, argv, line)) {
     std::fprintf(stderr, "%s: error: %s\n\n", argv0, error->c_str());
     std::fprintf(stderr, kUsage, argv0, program->name);
@@ -225,8 +227,9 @@ int runMain(const kiln_program *program, int argc, char **argv) {
   }
   if (line.help) {
     std::printf(kUsage, argv0, program->name);
-    std::printf("\nsources: %s\nsinks: %s\n", names(program->sources, program->nsources).c_str(),
-                names(program->sinks, program->nsinks).c_str());
+    std::printf("\nsources: %s\nsinks: %s\ntick-size: %lld\n", names(program->sources, program->nsources).c_str(),
+                names(program->sinks, program->nsinks).c_str(),
+                static_cast<long long>(program->default_tick_size));
     return 0;
   }
   try {

@@ -79,8 +79,8 @@ struct RowLayout {
 class Generator {
  public:
   Generator(llvm::LLVMContext &context, llvm::Module &module, const ir::Module &ir,
-            const std::vector<SourceTable> &sources)
-      : ctx_(context), module_(module), ir_(ir), sources_(sources), b_(context),
+            const std::vector<SourceTable> &sources, const Options &options)
+      : ctx_(context), module_(module), ir_(ir), sources_(sources), options_(options), b_(context),
         layout_(module.getDataLayout()) {
     i1_ = b_.getInt1Ty();
     i8_ = b_.getInt8Ty();
@@ -529,6 +529,7 @@ class Generator {
   llvm::Module &module_;
   const ir::Module &ir_;
   const std::vector<SourceTable> &sources_;
+  const Options &options_;
   llvm::IRBuilder<> b_;
   const llvm::DataLayout &layout_;
   llvm::Type *i1_, *i8_, *i32_, *i64_, *i128_, *f64_, *ptr_;
@@ -1844,14 +1845,15 @@ void Generator::defineProgram() {
                                     llvm::ConstantArray::get(type, items), name);
   };
   llvm::StructType *program_type = llvm::StructType::get(
-      ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, ptr_, ptr_});
+      ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_});
   llvm::Constant *program = llvm::ConstantStruct::get(program_type, {
       b_.getInt32(KILN_ABI_VERSION), string(ir_.name),
       b_.getInt32(sources.size()), array(relation_desc, sources, "sources"),
       b_.getInt32(sinks.size()), array(relation_desc, sinks, "sinks"),
       b_.getInt32(locations.size()), array(ptr_, locations, "locations"),
       module_.getFunction("kiln.create"), module_.getFunction("kiln.push"),
-      module_.getFunction("kiln.commit"), module_.getFunction("kiln.destroy")});
+      module_.getFunction("kiln.commit"), module_.getFunction("kiln.destroy"),
+      b_.getInt64(options_.default_tick_size)});
   new llvm::GlobalVariable(module_, program_type, true, llvm::GlobalValue::ExternalLinkage, program,
                            "kiln_program_main");
 }
@@ -1916,7 +1918,7 @@ std::unique_ptr<Artifact> generate(const ir::Module &module, const std::vector<S
   impl->module->setModuleIdentifier(module.name);
   impl->module->setDataLayout(impl->target->createDataLayout());
   impl->module->setTargetTriple(impl->target->getTargetTriple().str());
-  Generator generator(*impl->context, *impl->module, module, sources);
+  Generator generator(*impl->context, *impl->module, module, sources, options);
   if (!generator.run(error)) return nullptr;
   // The stdlib is private to this program: unused functions disappear, used ones inline. Clang
   // stamped its functions with its own target CPU and features; LLVM inlines only between

@@ -226,6 +226,7 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
 
   codegen::Options codegen_options;
   codegen_options.stdlib_bitcode = stdlibBitcodePath();
+  codegen_options.default_tick_size = project->tick_size;
   std::unique_ptr<codegen::Artifact> artifact = codegen::generate(*module, front.tables, codegen_options, error);
   if (!artifact) {
     err << "kiln: error: " << error << "\n";

@@ -29,6 +29,7 @@ struct SourceTable {
 struct Options {
   std::string stdlib_bitcode;  // path of kiln_stdlib.bc
   int opt_level = 2;
+  int64_t default_tick_size = 0;  // the project's tick-size, built into the executable
 };
 
 class Artifact {

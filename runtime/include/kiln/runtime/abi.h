@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define KILN_ABI_VERSION 1
+#define KILN_ABI_VERSION 2
 
 typedef struct kiln_str {
   const char *ptr;
@@ -96,6 +96,9 @@ typedef struct kiln_program {
    * changes through kiln_emit. */
   void (*commit)(void *state);
   void (*destroy)(void *state);
+  /* Records per tick unless the command line says otherwise (the project's tick-size); 0: ticks
+   * end only at commit records and at the end of each input. */
+  int64_t default_tick_size;
 } kiln_program;
 
 /* ---- Services for generated code ---- */
