@@ -16,6 +16,7 @@ void eliminateCommonSubexpressions(ir::Module &module);
 void eliminateDeadOps(ir::Module &module);
 void pruneColumns(ir::Module &module);
 void consolidateUpdates(ir::Module &module);
+void aggregateBelowJoin(ir::Module &module);
 void inferAppendOnly(ir::Module &module);
 
 // How many times each op id is used as an input (an op used twice by one join counts twice).

@@ -23,6 +23,10 @@ const std::vector<PassInfo> &allPasses() {
        "narrow each join input to the columns the join or a later operator reads, and drop map "
        "columns nobody reads",
        pruneColumns},
+      {"aggregate-below-join",
+       "aggregate a fact stream by its join key before joining it to a dimension that is unique "
+       "on that key, when the aggregate groups by the key (eager group-by)",
+       aggregateBelowJoin},
       {"consolidate-updates",
        "sum a tick's changes per row in front of joins that read only some columns of an "
        "updatable source, so updates of the other columns cancel before the join",
@@ -57,6 +61,8 @@ std::vector<std::string> defaultPipeline() {
       // Joins carry only what is read; the narrowing maps then fuse into the maps before them, and
       // the twin maps of a self-join become one.
       "prune-columns",
+      // Then a dimension change meets one pre-aggregated row instead of every fact row.
+      "aggregate-below-join",
       "fuse",
       "cse",
       // After pruning, which decides what joins read.

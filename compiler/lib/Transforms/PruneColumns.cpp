@@ -83,7 +83,7 @@ class Pruner {
         }
         case OpKind::Map: {
           std::set<int32_t> read;
-          for (int32_t c : mine) collectColumns(*op.exprs[c], read);
+          for (int32_t c : keptColumns(op)) collectColumns(*op.exprs[c], read);
           for (int32_t c : read) need(op.inputs[0], c);
           break;
         }
@@ -111,6 +111,23 @@ class Pruner {
           break;
       }
     }
+  }
+
+  // The columns a map keeps: those read after it, or, when none is, one that costs least to
+  // compute (rows of no columns would carry only a weight).
+  std::set<int32_t> keptColumns(const Op &map) {
+    std::set<int32_t> kept = needed_[map.id];
+    if (!kept.empty() || map.exprs.empty()) return kept;
+    int32_t cheapest = 0;
+    for (size_t c = 0; c < map.exprs.size(); ++c) {
+      ExprOp op = map.exprs[c]->op;
+      if (op == ExprOp::Column || op == ExprOp::Literal) {
+        cheapest = static_cast<int32_t>(c);
+        break;
+      }
+    }
+    kept.insert(cheapest);
+    return kept;
   }
 
   // Renumbers `op`'s references and narrows it; returns how many ops were inserted before it.
@@ -146,10 +163,9 @@ class Pruner {
         Renumbering out(op.exprs.size(), -1);
         std::vector<ExprPtr> exprs;
         Schema schema;
+        std::set<int32_t> kept = keptColumns(op);
         for (size_t c = 0; c < op.exprs.size(); ++c) {
-          // Keep at least one column: rows of no columns would carry only a weight.
-          bool keep = mine.count(static_cast<int32_t>(c)) || (c + 1 == op.exprs.size() && exprs.empty());
-          if (!keep) continue;
+          if (!kept.count(static_cast<int32_t>(c))) continue;
           out[c] = static_cast<int32_t>(exprs.size());
           exprs.push_back(renumbered(*op.exprs[c], in));
           schema.push_back(op.schema[c]);
