@@ -1094,7 +1094,8 @@ static inline int64_t next_char(const char *s, int64_t n, int64_t i) {
 /* Greedy matching that backtracks only to the most recent %: a later % can absorb anything an
  * earlier one could, so this is complete, and it runs in O(n * m) at worst. `_` and the
  * backtracking step move by whole UTF-8 characters; literals compare bytes. */
-int32_t kiln_like(const char *s, int64_t n, const char *pat, int64_t pn, int32_t ci) {
+int32_t kiln_like(kiln_runtime *rt, const char *s, int64_t n, const char *pat, int64_t pn, int32_t ci,
+                  int32_t loc) {
   int64_t si = 0, pi = 0, star_p = -1, star_s = 0;
   while (si < n) {
     if (pi < pn) {
@@ -1111,8 +1112,7 @@ int32_t kiln_like(const char *s, int64_t n, const char *pat, int64_t pn, int32_t
       }
       int64_t len = 1;
       if (c == '\\') {
-        /* PostgreSQL raises "LIKE pattern must not end with escape character" */
-        if (pi + 1 >= pn) return 0;
+        if (UNLIKELY(pi + 1 >= pn)) raise_code(rt, KILN_ERR_LIKE_TRAILING_ESCAPE, loc);
         c = pat[pi + 1];
         len = 2;
       }
@@ -1230,7 +1230,7 @@ void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int6
                  int32_t has_count, int32_t loc, kiln_str *out) {
   int64_t first = start < 1 ? 1 : start, end = INT64_MAX; /* 1-based, end exclusive */
   if (has_count) {
-    if (UNLIKELY(count < 0)) raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc); /* no own code yet */
+    if (UNLIKELY(count < 0)) raise_code(rt, KILN_ERR_NEGATIVE_SUBSTRING_LENGTH, loc);
     if (__builtin_add_overflow(start, count, &end)) end = INT64_MAX;
   }
   int64_t b = skip_chars(p, n, 0, first - 1);

@@ -31,6 +31,8 @@ std::string_view errorMessage(int32_t error_code) {
     case KILN_ERR_INVALID_TEXT_CAST: return "invalid input syntax";
     case KILN_ERR_FLOAT_OUT_OF_RANGE: return "value out of range: overflow";
     case KILN_ERR_DATE_OUT_OF_RANGE: return "date out of range";
+    case KILN_ERR_NEGATIVE_SUBSTRING_LENGTH: return "negative substring length not allowed";
+    case KILN_ERR_LIKE_TRAILING_ESCAPE: return "LIKE pattern must not end with escape character";
   }
   return "unknown runtime error";
 }

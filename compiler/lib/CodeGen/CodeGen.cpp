@@ -1049,9 +1049,9 @@ SqlValue Generator::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm
     return {phi, args[0].null};
   }
   case ExprOp::Like: {
-    llvm::Value *r = call("kiln_like", {b_.CreateExtractValue(args[0].value, 0), b_.CreateExtractValue(args[0].value, 1),
+    llvm::Value *r = call("kiln_like", {rt(), b_.CreateExtractValue(args[0].value, 0), b_.CreateExtractValue(args[0].value, 1),
                                         b_.CreateExtractValue(args[1].value, 0), b_.CreateExtractValue(args[1].value, 1),
-                                        b_.getInt32(e.flag)});
+                                        b_.getInt32(e.flag), b_.getInt32(locationIndex(e.loc))});
     return {boolean(b_.CreateICmpNE(r, llvm::ConstantInt::get(r->getType(), 0))), any_null};
   }
   case ExprOp::Concat:

@@ -89,10 +89,10 @@ int32_t kiln_text_to_date(kiln_runtime *rt, const char *p, int64_t n, int32_t lo
 int64_t kiln_text_to_timestamp(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
 
 /* ---- text functions ---- */
-/* % and _ (one UTF-8 character), backslash escapes; ILIKE folds ASCII. A pattern ending in a lone
- * backslash (an error in PostgreSQL) matches nothing: there is no runtime to raise through. */
-int32_t kiln_like(const char *s, int64_t n, const char *pattern, int64_t pn,
-                  int32_t case_insensitive);
+/* % and _ (one UTF-8 character), backslash escapes; ILIKE folds ASCII. Reaching a lone backslash
+ * at the end of the pattern raises KILN_ERR_LIKE_TRAILING_ESCAPE, as in PostgreSQL. */
+int32_t kiln_like(kiln_runtime *rt, const char *s, int64_t n, const char *pattern, int64_t pn,
+                  int32_t case_insensitive, int32_t loc);
 void kiln_concat(kiln_runtime *rt, const char *a, int64_t la, const char *b, int64_t lb,
                  kiln_str *out);
 void kiln_lower(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out); /* ASCII folding */
@@ -103,9 +103,8 @@ void kiln_rtrim(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out);
 int32_t kiln_length(const char *p, int64_t n); /* characters (UTF-8) */
 void kiln_replace(kiln_runtime *rt, const char *p, int64_t n, const char *from, int64_t fn,
                   const char *to, int64_t tn, kiln_str *out);
-/* substr(s, start [, count]) in characters, with PostgreSQL's rules for start < 1; count < 0 is
- * PostgreSQL's "negative substring length not allowed", raised as KILN_ERR_INVALID_TEXT_CAST until
- * abi.h has a code of its own. */
+/* substr(s, start [, count]) in characters, with PostgreSQL's rules for start < 1; count < 0
+ * raises KILN_ERR_NEGATIVE_SUBSTRING_LENGTH. */
 void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int64_t count,
                  int32_t has_count, int32_t loc, kiln_str *out);
 

@@ -74,7 +74,9 @@ typedef enum kiln_error_code {
   KILN_ERR_NUMERIC_OVERFLOW = 4,    /* "numeric field overflow" */
   KILN_ERR_INVALID_TEXT_CAST = 5,   /* "invalid input syntax for type ..." */
   KILN_ERR_FLOAT_OUT_OF_RANGE = 6,  /* "value out of range: overflow" */
-  KILN_ERR_DATE_OUT_OF_RANGE = 7    /* "date out of range" */
+  KILN_ERR_DATE_OUT_OF_RANGE = 7,   /* "date out of range" */
+  KILN_ERR_NEGATIVE_SUBSTRING_LENGTH = 8, /* "negative substring length not allowed" */
+  KILN_ERR_LIKE_TRAILING_ESCAPE = 9 /* "LIKE pattern must not end with escape character" */
 } kiln_error_code;
 
 /* What `kiln build` emits: one constant of this type named `kiln_program_main`. */
