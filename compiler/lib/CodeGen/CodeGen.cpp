@@ -1,5 +1,6 @@
 #include "kiln/CodeGen/CodeGen.h"
 
+#include "kiln/IR/Utils.h"
 #include "kiln/runtime/abi.h"
 
 #include <llvm/Bitcode/BitcodeReader.h>
@@ -24,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 
 namespace kiln::codegen {
 
@@ -1175,13 +1177,20 @@ void Generator::defineJoinSide(const ir::Op &op, int side) {
 
   // Record the change: add its weight to an identical stored row, or store a new one. The index
   // is keyed by the join key, and a hot key has many rows, so identical rows are found through a
-  // second table keyed by the whole row whose entries point at the index entries.
+  // second table keyed by the whole row whose entries point at the index entries. A side that is
+  // unique on its join key (a dimension joined on its primary key) has one row per key: its
+  // index chain finds the row as fast, and the second table is not kept.
   std::vector<int32_t> all = allColumns(in.types.size());
+  bool unique_on_key = false;
+  if (std::optional<std::set<int32_t>> unique = ir::uniqueColumns(ir_, mine.id)) {
+    unique_on_key = std::all_of(unique->begin(), unique->end(), [&](int32_t c) {
+      return std::find(my_keys.begin(), my_keys.end(), c) != my_keys.end();
+    });
+  }
   llvm::Value *my_rows = stateSlot(slots_[op.id] + 2 + side);
-  llvm::Value *row_hash = hashColumns(in, row, all);
+  llvm::Value *row_hash = unique_on_key ? nullptr : hashColumns(in, row, all);
   llvm::BasicBlock *insert = llvm::BasicBlock::Create(ctx_, "insert", f);
-  forEachInChain(my_rows, row_hash, [&](llvm::Value *row_entry, llvm::Value *row_payload, llvm::BasicBlock *) {
-    llvm::Value *entry = b_.CreateLoad(ptr_, row_payload);
+  auto addToStored = [&](llvm::Value *entry, llvm::Value *row_entry) {
     llvm::Value *payload = b_.CreateConstGEP1_64(i8_, entry, 16);
     llvm::Value *stored = b_.CreateStructGEP(my_entry, payload, 0);
     llvm::BasicBlock *same = llvm::BasicBlock::Create(ctx_, "same", f);
@@ -1195,10 +1204,19 @@ void Generator::defineJoinSide(const ir::Op &op, int side) {
     b_.CreateCondBr(b_.CreateICmpEQ(updated, b_.getInt64(0)), erase, exit);
     b_.SetInsertPoint(erase);
     b_.CreateCall(fn("kiln_ht_erase"), {my_index, entry});
-    b_.CreateCall(fn("kiln_ht_erase"), {my_rows, row_entry});
+    if (row_entry) b_.CreateCall(fn("kiln_ht_erase"), {my_rows, row_entry});
     b_.CreateBr(exit);
     b_.SetInsertPoint(differs);
-  });
+  };
+  if (unique_on_key) {
+    forEachInChain(my_index, hash, [&](llvm::Value *entry, llvm::Value *, llvm::BasicBlock *) {
+      addToStored(entry, nullptr);
+    });
+  } else {
+    forEachInChain(my_rows, row_hash, [&](llvm::Value *row_entry, llvm::Value *row_payload, llvm::BasicBlock *) {
+      addToStored(b_.CreateLoad(ptr_, row_payload), row_entry);
+    });
+  }
   b_.CreateBr(insert);
   b_.SetInsertPoint(insert);
   llvm::Value *entry = b_.CreateCall(fn("kiln_ht_insert"), {my_index, hash});
@@ -1206,8 +1224,10 @@ void Generator::defineJoinSide(const ir::Op &op, int side) {
   llvm::Value *stored = b_.CreateStructGEP(my_entry, payload, 0);
   for (int32_t c : all) copyColumn(in, row, c, in, stored, c, /*intern=*/true);
   b_.CreateStore(weight, b_.CreateStructGEP(my_entry, payload, 1));
-  llvm::Value *row_entry = b_.CreateCall(fn("kiln_ht_insert"), {my_rows, row_hash});
-  b_.CreateStore(entry, b_.CreateConstGEP1_64(i8_, row_entry, 16));
+  if (!unique_on_key) {
+    llvm::Value *row_entry = b_.CreateCall(fn("kiln_ht_insert"), {my_rows, row_hash});
+    b_.CreateStore(entry, b_.CreateConstGEP1_64(i8_, row_entry, 16));
+  }
   b_.CreateBr(exit);
   b_.SetInsertPoint(exit);
   b_.CreateRetVoid();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 namespace kiln::ir {
 
@@ -166,6 +167,42 @@ std::vector<const Expr *> rootExprs(const Op &op) {
   if (op.predicate) roots.push_back(op.predicate.get());
   for (const ExprPtr &e : op.exprs) roots.push_back(e.get());
   return roots;
+}
+
+std::optional<std::set<int32_t>> uniqueColumns(const Module &module, int32_t id) {
+  const Op *op = module.find(id);
+  switch (op->kind) {
+    case OpKind::Source:
+      if (op->key.empty()) return std::nullopt;
+      return std::set<int32_t>(op->key.begin(), op->key.end());
+    case OpKind::Filter:
+    case OpKind::Consolidate:
+      return uniqueColumns(module, op->inputs[0]);
+    case OpKind::Aggregate: {
+      if (op->group_keys.empty()) return std::nullopt;
+      std::set<int32_t> key;
+      for (size_t i = 0; i < op->group_keys.size(); ++i) key.insert(static_cast<int32_t>(i));
+      return key;
+    }
+    case OpKind::Map: {
+      std::optional<std::set<int32_t>> below = uniqueColumns(module, op->inputs[0]);
+      if (!below) return std::nullopt;
+      std::set<int32_t> key;
+      for (int32_t c : *below) {
+        bool found = false;
+        for (size_t i = 0; i < op->exprs.size() && !found; ++i) {
+          if (op->exprs[i]->op == ExprOp::Column && op->exprs[i]->column == c) {
+            key.insert(static_cast<int32_t>(i));
+            found = true;
+          }
+        }
+        if (!found) return std::nullopt;
+      }
+      return key;
+    }
+    default:
+      return std::nullopt;
+  }
 }
 
 }  // namespace kiln::ir

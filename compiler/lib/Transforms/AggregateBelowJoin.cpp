@@ -28,44 +28,6 @@ using namespace ir;
 
 namespace {
 
-// Columns on which `id`'s stream is unique (a primary key carried through filters and maps), or
-// nullopt when none is known.
-std::optional<std::set<int32_t>> uniqueKey(const Module &module, int32_t id) {
-  const Op *op = module.find(id);
-  switch (op->kind) {
-    case OpKind::Source:
-      if (op->key.empty()) return std::nullopt;
-      return std::set<int32_t>(op->key.begin(), op->key.end());
-    case OpKind::Filter:
-    case OpKind::Consolidate:
-      return uniqueKey(module, op->inputs[0]);
-    case OpKind::Aggregate: {
-      if (op->group_keys.empty()) return std::nullopt;
-      std::set<int32_t> key;
-      for (size_t i = 0; i < op->group_keys.size(); ++i) key.insert(static_cast<int32_t>(i));
-      return key;
-    }
-    case OpKind::Map: {
-      std::optional<std::set<int32_t>> below = uniqueKey(module, op->inputs[0]);
-      if (!below) return std::nullopt;
-      std::set<int32_t> key;
-      for (int32_t c : *below) {
-        bool found = false;
-        for (size_t i = 0; i < op->exprs.size() && !found; ++i) {
-          if (op->exprs[i]->op == ExprOp::Column && op->exprs[i]->column == c) {
-            key.insert(static_cast<int32_t>(i));
-            found = true;
-          }
-        }
-        if (!found) return std::nullopt;
-      }
-      return key;
-    }
-    default:
-      return std::nullopt;
-  }
-}
-
 bool readsOnly(const Expr &e, int32_t begin, int32_t end) {
   bool ok = true;
   walkExpr(e, [&](const Expr &sub) {
@@ -122,7 +84,7 @@ class Rewriter {
     const Op &dim = *module_.find(join.inputs[dim_side]);
     const std::vector<int32_t> &fact_keys = dim_side == 1 ? join.left_keys : join.right_keys;
     const std::vector<int32_t> &dim_keys = dim_side == 1 ? join.right_keys : join.left_keys;
-    std::optional<std::set<int32_t>> unique = uniqueKey(module_, dim.id);
+    std::optional<std::set<int32_t>> unique = uniqueColumns(module_, dim.id);
     if (!unique) return false;
     for (int32_t c : *unique)
       if (std::find(dim_keys.begin(), dim_keys.end(), c) == dim_keys.end()) return false;

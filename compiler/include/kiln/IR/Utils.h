@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace kiln::ir {
@@ -54,5 +55,11 @@ void walkExpr(E &expr, Fn &&fn) {
 // Every expression `op` owns (predicate, map expressions), for walking.
 std::vector<Expr *> rootExprs(Op &op);
 std::vector<const Expr *> rootExprs(const Op &op);
+
+// Columns on which the stream `id` is unique, as far as the graph shows: a source's primary key or
+// an aggregate's group keys, carried through filters, consolidates and maps that pass them on.
+// nullopt when nothing is known. It holds for the rows live between ticks; within a tick an
+// operator may see rows in another order, so use it to choose a faster plan, not for correctness.
+std::optional<std::set<int32_t>> uniqueColumns(const Module &module, int32_t id);
 
 }  // namespace kiln::ir
