@@ -18,14 +18,14 @@ namespace kiln::runtime {
 
 namespace {
 
-constexpr const char *kUsage = R"(usage: %s [options]
+constexpr const char *kUsage = R"(usage: %s [options] [FILE...]
 
 Maintains the models of %s over change records read as JSON lines, one per line:
   {"table":"source.table","op":"insert|delete|upsert","row":{...}}   or   {"op":"commit"}
 and writes every sink's changes of each tick as JSON lines.
 
 options:
-  --input FILE               read records from FILE ('-' is stdin); repeatable; default: stdin
+  --input FILE, FILE         read records from FILE ('-' is stdin); repeatable; default: stdin
   --source NAME=FILE         read records of source table NAME from FILE: they may omit "table",
                              and a bare row object means insert
   --sink NAME=file:PATH      write the changes of sink NAME to PATH
@@ -79,10 +79,13 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       line.stats = true;
       continue;
     }
+    if (arg == "-" || !arg.starts_with("-")) {  // a bare FILE is an --input FILE
+      line.inputs.push_back({std::string(arg), ""});
+      continue;
+    }
     if (name != "--input" && name != "--source" && name != "--sink" && name != "--tick-size" &&
         name != "--on-bad-record" && name != "--dead-letter")
-      return absl::StrFormat(arg.starts_with("-") ? "unknown option %s" : "unexpected argument %s",
-                             arg);
+      return absl::StrFormat("unknown option %s", arg);
     std::optional<std::string_view> v = value();
     if (!v) return absl::StrFormat("%s needs a value", name);
 
