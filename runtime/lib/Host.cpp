@@ -122,8 +122,8 @@ class Host::Impl final : public RuntimeServices {
       : program(program),
         options(std::move(options)),
         parser(program),
-        keyed_rows(program.nsources),
-        sinks(program.nsinks) {
+        keyed_rows(program.nsources) {
+    for (int32_t i = 0; i < program.nsinks; ++i) sinks.emplace_back(program.sinks[i]);
     if (program.abi_version != KILN_ABI_VERSION)
       throw std::runtime_error(absl::StrFormat("program %s was built for runtime ABI %d, but this "
                                                "runtime implements ABI %d",
@@ -187,7 +187,7 @@ class Host::Impl final : public RuntimeServices {
       return;
     }
     // The row lives only during this call, so it is formatted now.
-    sinks[sink].changes.emplace_back(weight, formatRowJson(program.sinks[sink], row));
+    sinks[sink].changes.emplace_back(weight, sinks[sink].formatter.format(row));
   }
 
   [[noreturn]] void raise(int32_t error_code, int32_t location) override {
@@ -373,6 +373,8 @@ class Host::Impl final : public RuntimeServices {
   }
 
   struct SinkOutput {
+    explicit SinkOutput(const kiln_relation_desc &rel) : formatter(rel) {}
+    RowJsonFormatter formatter;
     std::FILE *file = stdout;
     std::vector<std::pair<int64_t, std::string>> changes;  // (weight, row as JSON) of this tick
   };

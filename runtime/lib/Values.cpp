@@ -274,19 +274,31 @@ std::optional<std::string> formatValue(const kiln_relation_desc &rel, int32_t co
   return formatScalar(rel.cols[column], valuePtr(rel.cols[column], row));
 }
 
-std::string formatRowJson(const kiln_relation_desc &rel, const void *row) {
-  std::string out = "{";
+RowJsonFormatter::RowJsonFormatter(const kiln_relation_desc &rel) : rel_(&rel) {
   for (int32_t i = 0; i < rel.ncols; ++i) {
-    if (i > 0) out += ',';
-    appendJsonString(out, rel.cols[i].name);
-    out += ':';
+    std::string key = i == 0 ? "{" : ",";
+    appendJsonString(key, rel.cols[i].name);
+    key += ':';
+    keys_.push_back(std::move(key));
+  }
+}
+
+std::string RowJsonFormatter::format(const void *row) const {
+  std::string out;
+  out.reserve(16 * keys_.size() + 2);
+  for (int32_t i = 0; i < rel_->ncols; ++i) {
+    out += keys_[i];
     if (isNull(row, i))
       out += "null";
     else
-      appendJsonValue(out, rel.cols[i], valuePtr(rel.cols[i], row));
+      appendJsonValue(out, rel_->cols[i], valuePtr(rel_->cols[i], row));
   }
-  out += '}';
+  out += rel_->ncols == 0 ? "{}" : "}";
   return out;
+}
+
+std::string formatRowJson(const kiln_relation_desc &rel, const void *row) {
+  return RowJsonFormatter(rel).format(row);
 }
 
 void appendJsonString(std::string &out, std::string_view text) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,6 +53,16 @@ std::optional<std::string> formatValue(const kiln_relation_desc &rel, int32_t co
 // {"col":value,...} in column order: numbers as JSON numbers (NUMERIC with its exact digits),
 // BOOL as true/false, NaN/Infinity, DATE and TIMESTAMP as strings, NULL as null.
 std::string formatRowJson(const kiln_relation_desc &rel, const void *row);
+// The same for many rows of one relation: the quoted column names are escaped once, not per row.
+class RowJsonFormatter {
+ public:
+  explicit RowJsonFormatter(const kiln_relation_desc &rel);
+  std::string format(const void *row) const;
+
+ private:
+  const kiln_relation_desc *rel_;
+  std::vector<std::string> keys_;  // {"name":  then  ,"name":
+};
 // Appends `text` as a quoted JSON string.
 void appendJsonString(std::string &out, std::string_view text);
 
