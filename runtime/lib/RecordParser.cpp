@@ -98,6 +98,16 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
     case KILN_T_INT32:
     case KILN_T_INT64:
     case KILN_T_NUMERIC: {
+      if (type == od::json_type::number && col.type != KILN_T_NUMERIC) {
+        // Most integers are plain JSON integers: take simdjson's; anything else (a fraction, an
+        // exponent, out of range) goes through the text path for PostgreSQL's message.
+        int64_t i;
+        if (value.get_int64().get(i) == simdjson::SUCCESS) {
+          if (col.type == KILN_T_INT64) return store(dst, absl::StatusOr<int64_t>(i));
+          if (i >= INT32_MIN && i <= INT32_MAX)
+            return store(dst, absl::StatusOr<int32_t>(static_cast<int32_t>(i)));
+        }
+      }
       absl::StatusOr<std::string_view> text = numberOrStringText(col, value, type);
       if (!text.ok()) return text.status();
       if (col.type == KILN_T_INT32) return store(dst, parseInt32(*text));

@@ -430,8 +430,43 @@ absl::StatusOr<__int128> parseNumeric(std::string_view text, int32_t precision, 
   return negative ? -magnitude : magnitude;
 }
 
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+int64_t daysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+// The spelling nearly every input uses, YYYY-MM-DD with a valid day, without the general parser;
+// nullopt sends anything else (other spellings, BC, errors) to it.
+std::optional<int32_t> parseIsoDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  int64_t digits[8];
+  for (int i = 0, j = 0; i < 10; ++i) {
+    if (i == 4 || i == 7) continue;
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    digits[j++] = s[i] - '0';
+  }
+  int64_t year = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3];
+  int64_t month = digits[4] * 10 + digits[5], day = digits[6] * 10 + digits[7];
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (year < 1 || month < 1 || month > 12 || day < 1 ||
+      day > kDays[month - 1] + (month == 2 && leap))
+    return std::nullopt;
+  return static_cast<int32_t>(daysFromCivil(year, month, day) - daysFromCivil(2000, 1, 1));
+}
+
+}  // namespace
+
 absl::StatusOr<int32_t> parseDate(std::string_view text) {
   std::string_view s = detail::stripWhitespace(text);
+  if (std::optional<int32_t> days = parseIsoDate(s)) return *days;
   size_t pos = 0;
   absl::StatusOr<absl::CivilDay> day = parseDatePart(s, pos, "date", kMaxDateYear);
   if (!day.ok()) return day.status();

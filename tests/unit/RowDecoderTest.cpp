@@ -94,6 +94,10 @@ TEST_F(RowDecoderTest, BadInputsSayWhy) {
   const BadInput cases[] = {
       {R"({"i":2147483648})", R"(column "i": value "2147483648" is out of range for type integer)"},
       {R"({"i":1.5})", R"(column "i": invalid input syntax for type integer: "1.5")"},
+      {R"({"i":1e2})", R"(column "i": invalid input syntax for type integer: "1e2")"},
+      {R"({"i":-2147483649})", R"(column "i": value "-2147483649" is out of range for type integer)"},
+      {R"({"l":9223372036854775808})",
+       R"(column "l": value "9223372036854775808" is out of range for type bigint)"},
       {R"({"i":"x"})", R"(column "i": invalid input syntax for type integer: "x")"},
       {R"({"i":true})", R"(column "i": expected a number or a string for type integer, got a boolean)"},
       {R"({"l":[1]})", R"(column "l": expected a number or a string for type bigint, got an array)"},

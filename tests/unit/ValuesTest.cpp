@@ -171,6 +171,19 @@ TEST(ParseDate, IsoDatesOnly) {
             "invalid input syntax for type date: \"2024-1-31\"");
   EXPECT_FALSE(parseDate("2024-01-31x").ok());
   EXPECT_FALSE(parseDate("").ok());
+  EXPECT_FALSE(parseDate("1900-02-29").ok());  // a century is a leap year only every 400 years
+  EXPECT_EQ(*parseDate("2000-02-29"), 59);
+  EXPECT_EQ(*parseDate(" 2024-01-31 "), k2024_01_31);
+}
+
+TEST(ParseDate, EveryDayOfYears1To9999RoundTrips) {
+  // The YYYY-MM-DD fast path against the formatter (absl's civil time) on every day it covers.
+  for (int32_t day = -730119; day <= 2921939; ++day) {
+    std::string text = formatDate(day);
+    absl::StatusOr<int32_t> parsed = parseDate(text);
+    ASSERT_TRUE(parsed.ok()) << text;
+    ASSERT_EQ(*parsed, day) << text;
+  }
 }
 
 TEST(ParseTimestamp, SpaceOrTAndMicroseconds) {
