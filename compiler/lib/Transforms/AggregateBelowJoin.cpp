@@ -37,7 +37,9 @@ bool readsOnly(const Expr &e, int32_t begin, int32_t end) {
 }
 
 ExprPtr shifted(const Expr &e, int32_t delta) {
-  return substituteColumns(e, [&](const Expr &c) { return makeColumn(c.column + delta, c.type, c.nullable); });
+  return substituteColumns(e, [&](const Expr &c) {
+    return makeColumn(c.column + delta, c.type, c.nullable);
+  });
 }
 
 class Rewriter {
@@ -72,7 +74,8 @@ class Rewriter {
       view.map = input;
       input = module_.find(input->inputs[0]);
     }
-    if (input->kind != OpKind::Join || uses_[input->id] != 1 || aggregate.group_keys.empty()) return;
+    if (input->kind != OpKind::Join || uses_[input->id] != 1 || aggregate.group_keys.empty())
+      return;
     view.join = input;
     for (int side = 1; side >= 0; --side)  // the right side is the usual dimension
       if (tryWithDimension(aggregate, view, side)) return;
@@ -175,12 +178,14 @@ class Rewriter {
     pre->id = next_id++;
     pre->inputs = {pre_map->id};
     pre->loc = aggregate.loc;
-    for (size_t k = 0; k < pre_group.size(); ++k) pre->group_keys.push_back(static_cast<int32_t>(k));
+    for (size_t k = 0; k < pre_group.size(); ++k)
+      pre->group_keys.push_back(static_cast<int32_t>(k));
     for (Plan &plan : plans) {
       AggCall call = plan.pre;
       if (plan.pre_arg) {
         call.arg = static_cast<int32_t>(pre_map->exprs.size());
-        pre_map->schema.push_back({"arg" + std::to_string(call.arg), plan.pre_arg->type, plan.pre_arg->nullable});
+        pre_map->schema.push_back(
+            {"arg" + std::to_string(call.arg), plan.pre_arg->type, plan.pre_arg->nullable});
         pre_map->exprs.push_back(std::move(plan.pre_arg));
       }
       pre->aggregates.push_back(call);
@@ -219,7 +224,8 @@ class Rewriter {
         std::vector<ExprPtr> operands;
         operands.push_back(shifted(*plans[a].dim_factor, dim_offset));
         operands.push_back(std::move(value));
-        value = makeCall(ExprOp::Mul, aggregate.aggregates[a].type, std::move(operands), aggregate.loc);
+        value = makeCall(ExprOp::Mul, aggregate.aggregates[a].type, std::move(operands),
+                         aggregate.loc);
       }
       result->exprs.push_back(std::move(value));
     }
@@ -236,7 +242,8 @@ class Rewriter {
     built.push_back(std::move(pre));
     built.push_back(std::move(new_join));
     built.push_back(std::move(result));
-    module_.ops.insert(at, std::make_move_iterator(built.begin()), std::make_move_iterator(built.end()));
+    module_.ops.insert(at, std::make_move_iterator(built.begin()),
+                       std::make_move_iterator(built.end()));
     replaceAllUses(module_, old_id, new_id);
     // The old aggregate, its map and the join are now dead; dce removes them.
     return true;

@@ -68,7 +68,8 @@ void consolidateUpdates(Module &module) {
       consolidate->schema = producer.schema;
       consolidate->loc = producer.loc;
       input = consolidate->id;
-      module.ops.insert(module.ops.begin() + static_cast<std::ptrdiff_t>(i), std::move(consolidate));
+      module.ops.insert(module.ops.begin() + static_cast<std::ptrdiff_t>(i),
+                        std::move(consolidate));
       ++i;  // the join moved one place on
     }
   }

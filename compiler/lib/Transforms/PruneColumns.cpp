@@ -8,11 +8,12 @@
 // and renumbers the column references of the operators after it.
 //
 // Two sweeps. Backward (users come after their inputs): the set of output columns of each op that
-// some user reads. Union, negate, consolidate, distinct and sink read every column (a row's identity is all of
-// it), so anything feeding them keeps its shape. Forward: each op's references are renumbered to
-// its inputs' new numbering; maps drop the expressions nobody reads (dropping an expression that
-// could raise matches PostgreSQL, which never evaluates an unused column of a subquery); and a join
-// input wider than what is needed gets a narrowing map. Filters keep their input's shape.
+// some user reads. Union, negate, consolidate, distinct and sink read every column (a row's
+// identity is all of it), so anything feeding them keeps its shape. Forward: each op's references
+// are renumbered to its inputs' new numbering; maps drop the expressions nobody reads (dropping
+// one that could raise matches PostgreSQL, which removes unused outputs of a subquery before
+// evaluating anything); and a join input wider than what is needed gets a narrowing map. Filters
+// keep their input's shape.
 
 #include "PassDetail.h"
 
@@ -189,7 +190,8 @@ class Pruner {
           std::set<int32_t> read;
           for (int32_t c : side == 0 ? op.left_keys : op.right_keys) read.insert(c);
           for (int32_t c : mine)
-            if (c >= offset && c < offset + static_cast<int32_t>(old_width)) read.insert(c - offset);
+            if (c >= offset && c < offset + static_cast<int32_t>(old_width))
+              read.insert(c - offset);
           // Column numbers (of the input's current shape) in the order the join will see them.
           Renumbering narrowed(old_width, -1);
           std::vector<int32_t> kept;
@@ -207,7 +209,8 @@ class Pruner {
           std::vector<int32_t> &keys = side == 0 ? op.left_keys : op.right_keys;
           for (int32_t &k : keys) k = narrowed[k];
           op.inputs[side] = input_id;
-          int32_t base = side == 0 ? 0 : static_cast<int32_t>(module_.find(op.inputs[0])->schema.size());
+          int32_t base =
+              side == 0 ? 0 : static_cast<int32_t>(module_.find(op.inputs[0])->schema.size());
           for (int32_t n : narrowed) out.push_back(n < 0 ? -1 : base + n);
         }
         op.schema = module_.find(op.inputs[0])->schema;
