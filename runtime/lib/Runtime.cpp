@@ -18,8 +18,11 @@ void kiln_raise(kiln_runtime *rt, int32_t error_code, int32_t location) {
 }
 
 kiln_str kiln_intern(kiln_runtime *rt, const char *ptr, int64_t len) {
-  std::string_view copy = rt->interned.copy({ptr, static_cast<size_t>(len)});
-  return {copy.data(), static_cast<int64_t>(copy.size())};
+  std::string_view text(ptr, static_cast<size_t>(len));
+  auto it = rt->interned_set.find(text);
+  if (it == rt->interned_set.end())
+    it = rt->interned_set.insert(rt->interned.copy(text)).first;
+  return {it->data(), static_cast<int64_t>(it->size())};
 }
 
 void *kiln_scratch(kiln_runtime *rt, int64_t size) {

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
+#include "absl/container/flat_hash_set.h"
 #include "kiln/runtime/Arena.h"
 #include "kiln/runtime/abi.h"
 
@@ -24,6 +26,9 @@ struct kiln_runtime {
   explicit kiln_runtime(kiln::runtime::RuntimeServices &services) : services(services) {}
 
   kiln::runtime::RuntimeServices &services;
+  // Strings kept in operator state, each distinct one stored once: state memory grows with the
+  // distinct strings seen, not with the changes that store and retract them again and again.
   kiln::runtime::Arena interned;  // lives as long as the runtime
+  absl::flat_hash_set<std::string_view> interned_set;  // views into `interned`
   kiln::runtime::Arena scratch;   // reset after every commit
 };

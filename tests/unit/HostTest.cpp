@@ -327,6 +327,15 @@ TEST_F(HostTest, InternAndScratchMemory) {
   std::memset(scratch, 1, 40);
   commit();
   EXPECT_EQ(std::string(copy.ptr, copy.len), "interned");  // survives commits
+  // Each distinct string is stored once, however often state stores it again.
+  std::string again = "interned";
+  kiln_str second = kiln_intern(rt, again.data(), static_cast<int64_t>(again.size()));
+  EXPECT_EQ(second.ptr, copy.ptr);
+  kiln_str other = kiln_intern(rt, "intern", 6);
+  EXPECT_NE(other.ptr, copy.ptr);
+  EXPECT_EQ(std::string(other.ptr, other.len), "intern");
+  kiln_str empty = kiln_intern(rt, "", 0);
+  EXPECT_EQ(empty.len, 0);
 }
 
 TEST_F(HostTest, SkippedBadRecordsAreReportedWithTheirLine) {
