@@ -276,6 +276,9 @@ class Binder {
   };
   std::optional<FromItem> bindTableRef(const ast::TableRef &ref);
   std::optional<FromItem> bindFrom(const ast::SelectStmt &stmt, std::vector<ExprPtr> &where);
+  plan::NodePtr semiJoin(const FromItem &input, const ast::Expr &sublink);
+  bool refersToOuterQuery(const std::vector<std::string> &qualifier, const std::string &column) const;
+  std::vector<const Scope *> outer_scopes_;  // of the queries enclosing a WHERE subquery
   plan::NodePtr makeJoin(FromItem &left, FromItem &right, std::vector<ExprPtr> conjuncts,
                          ir::Location loc);
   static FromItem concatScopes(FromItem left, const FromItem &right);
@@ -452,6 +455,22 @@ Bound Binder::bindExpr(const ast::Expr &expr, const Scope &scope) {
   return bindExprInner(expr, scope);
 }
 
+// Whether a column reference that the current scope cannot resolve names a column of a query that
+// encloses this subquery (see semiJoin).
+bool Binder::refersToOuterQuery(const std::vector<std::string> &qualifier,
+                                const std::string &column) const {
+  for (const Scope *outer : outer_scopes_) {
+    for (const ScopeRelation &relation : outer->relations) {
+      if (!qualifier.empty() &&
+          !(qualifier.size() == 1 ? relation.alias == qualifier[0] : relation.names == qualifier))
+        continue;
+      for (const ScopeColumn &candidate : relation.columns)
+        if (candidate.name == column) return true;
+    }
+  }
+  return false;
+}
+
 Bound Binder::bindColumnRef(const ast::Expr &expr, const Scope &scope) {
   if (agg_) {
     std::string name = expr.names.back();
@@ -480,6 +499,14 @@ Bound Binder::bindColumnRef(const ast::Expr &expr, const Scope &scope) {
       }
       found = &candidate;
     }
+  }
+  if (!found && refersToOuterQuery(qualifier, column)) {
+    std::string full;
+    for (const std::string &part : expr.names) full += (full.empty() ? "" : ".") + part;
+    error(expr.range, "correlated subqueries are not supported yet: \"" + full +
+                          "\" refers to the outer query")
+        .hint = "join the tables in the outer FROM and filter there";
+    return {};
   }
   if (!relation_found) {
     std::string q;
@@ -866,10 +893,16 @@ Bound Binder::bindExprInner(const ast::Expr &expr, const Scope &scope) {
     error(expr.range, "query parameters are not supported");
     return {};
   case K::Subquery:
-    error(expr.range, expr.sublink == ast::SublinkKind::Exists ? "EXISTS subqueries are not supported yet"
-                      : expr.sublink == ast::SublinkKind::In   ? "IN (subquery) is not supported yet"
-                                                               : "subqueries in expressions are not supported yet")
-        .hint = "subqueries are supported in FROM; rewrite as a join";
+    // Top-level WHERE conditions never get here: bindFrom makes them semi-joins.
+    if (expr.sublink == ast::SublinkKind::Exists || expr.sublink == ast::SublinkKind::In) {
+      error(expr.range, std::string(expr.sublink == ast::SublinkKind::Exists ? "EXISTS" : "IN (subquery)") +
+                            " is supported only as a condition of WHERE, ANDed with the others")
+          .hint = "not under NOT or OR, and not in the select list; NOT IN and NOT EXISTS are not "
+                  "supported yet";
+    } else {
+      error(expr.range, "subqueries in expressions are not supported yet").hint =
+          "subqueries are supported in FROM; rewrite as a join";
+    }
     return {};
   case K::Unary: {
     Bound operand = bindExpr(*expr.args[0], scope);
@@ -1352,6 +1385,7 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
 std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
                                                  std::vector<ExprPtr> &where) {
   std::vector<FromItem> items;
+  std::vector<const ast::Expr *> semi_joins;
   for (const auto &ref : stmt.from) {
     std::optional<FromItem> item = bindTableRef(*ref);
     if (!item) return std::nullopt;
@@ -1371,9 +1405,24 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
           "use HAVING to filter on aggregates";
       return std::nullopt;
     }
-    ExprPtr predicate = bindCondition(*stmt.where, all, "WHERE");
-    if (!predicate) return std::nullopt;
-    splitConjuncts(std::move(predicate), where);
+    // Top-level conjuncts `x IN (subquery)` and `EXISTS (subquery)` become semi-joins after the
+    // FROM items are joined; the others are bound here.
+    std::vector<const ast::Expr *> conjuncts;
+    if (stmt.where->kind == ast::ExprKind::Binary && stmt.where->op == "AND") {
+      for (const auto &arg : stmt.where->args) conjuncts.push_back(arg.get());
+    } else {
+      conjuncts.push_back(stmt.where.get());
+    }
+    for (const ast::Expr *c : conjuncts) {
+      if (c->kind == ast::ExprKind::Subquery &&
+          (c->sublink == ast::SublinkKind::In || c->sublink == ast::SublinkKind::Exists)) {
+        semi_joins.push_back(c);
+        continue;
+      }
+      ExprPtr predicate = bindCondition(*c, all, "WHERE");
+      if (!predicate) return std::nullopt;
+      splitConjuncts(std::move(predicate), where);
+    }
   }
   if (items.empty()) return std::nullopt;
 
@@ -1445,7 +1494,61 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     acc.plan = project;
     acc.scope = all;
   }
+  for (const ast::Expr *sublink : semi_joins) {
+    acc.plan = semiJoin(acc, *sublink);
+    if (!acc.plan) return std::nullopt;
+  }
   return acc;
+}
+
+// `x IN (subquery)` as a WHERE conjunct keeps the rows whose x equals a row of the subquery: a join
+// with the subquery's distinct rows (so a row matches once), then the row's own columns again.
+// NULLs need no care: WHERE keeps only TRUE, and a NULL key joins nothing. `EXISTS (subquery)` is a
+// join without keys with the subquery's row count, filtered to be positive: one row or none.
+// The subquery is bound on its own, so it cannot refer to the outer query (correlation).
+plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink) {
+  ir::Location loc = location(sublink.range);
+  outer_scopes_.push_back(&input.scope);
+  plan::NodePtr sub = bindSelect(*sublink.subquery);
+  outer_scopes_.pop_back();
+  if (!sub) return nullptr;
+  int32_t width = input.scope.width;
+  FromItem left{input.plan, input.scope};
+  FromItem right;
+  std::vector<ExprPtr> conjuncts;
+  if (sublink.sublink == ast::SublinkKind::In) {
+    if (sub->schema.size() != 1) {
+      error(sublink.subquery->range,
+            sub->schema.size() > 1 ? "subquery has too many columns" : "subquery has too few columns")
+          .hint = "an IN subquery selects exactly one column";
+      return nullptr;
+    }
+    Bound x = bindExpr(*sublink.args[0], input.scope);
+    if (!x) return nullptr;
+    right.plan = makeNode(plan::NodeKind::Distinct, sub->schema, loc, {sub});
+    const ir::Column &column = sub->schema[0];
+    Bound value{ir::makeColumn(width, column.type, column.nullable), column.type.kind == TypeKind::Null};
+    Bound equal = comparison(ExprOp::Eq, std::move(x), std::move(value), sublink.range);
+    if (!equal) return nullptr;
+    conjuncts.push_back(std::move(equal.expr));
+  } else {
+    plan::NodePtr count = makeNode(plan::NodeKind::Aggregate, {{"count", Type::int64(), false}}, loc, {sub});
+    count->aggregates.push_back({ir::AggKind::CountStar, -1, Type::int64(), "count"});
+    right.plan = makeNode(plan::NodeKind::Filter, count->schema, loc, {count});
+    ir::Value zero;
+    zero.is_null = false;
+    std::vector<ExprPtr> operands;
+    operands.push_back(ir::makeColumn(0, Type::int64(), false));
+    operands.push_back(ir::makeLiteral(std::move(zero), Type::int64()));
+    right.plan->predicate = ir::makeCall(ExprOp::Gt, Type::boolean(), std::move(operands), loc);
+  }
+  right.scope.width = static_cast<int32_t>(right.plan->schema.size());
+  plan::NodePtr join = makeJoin(left, right, std::move(conjuncts), loc);
+  ir::Schema schema(join->schema.begin(), join->schema.begin() + width);
+  plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, loc, {join});
+  for (int32_t c = 0; c < width; ++c)
+    project->exprs.push_back(ir::makeColumn(c, schema[c].type, schema[c].nullable));
+  return project;
 }
 
 // ---------------------------------------------------------------------------------------------
