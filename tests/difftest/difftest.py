@@ -916,7 +916,25 @@ class QueryGen:
         return sql, scope
 
     def where(self, scope):
-        return f'\nWHERE {self.expr("bool", scope)}' if self.rng.random() < 0.5 else ''
+        r = self.rng
+        conds = [f'({self.expr("bool", scope)})'] if r.random() < 0.5 else []
+        if r.random() < 0.15:
+            conds.append(self.semi_join(scope))
+        return '\nWHERE ' + ' AND '.join(conds) if conds else ''
+
+    def semi_join(self, scope):
+        """`col IN (SELECT ...)` or `EXISTS (SELECT ...)` over a source, not correlated."""
+        r = self.rng
+        table = r.choice(sorted(GEN_TABLES))
+        alias = self.alias('s')
+        inner = [(f'{alias}.{c}', t) for c, t in GEN_TABLES[table]]
+        source = f"{{{{ source('gen', '{table}') }}}} AS {alias}"
+        cond = f' WHERE {self.expr("bool", inner, 1)}' if r.random() < 0.5 else ''
+        pairs = [(c, ic) for c, t in scope for ic, it in inner if t == it and t in ('int', 'text', 'date')]
+        if pairs and r.random() < 0.75:
+            outer, col = r.choice(pairs)
+            return f'{outer} IN (SELECT {col} FROM {source}{cond})'
+        return f'EXISTS (SELECT 1 FROM {source}{cond})'
 
     def select(self, depth=0, top=True):
         """(SQL, [(column, type)]) of a random query."""
