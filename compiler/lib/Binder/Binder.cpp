@@ -276,7 +276,7 @@ class Binder {
   };
   std::optional<FromItem> bindTableRef(const ast::TableRef &ref);
   std::optional<FromItem> bindFrom(const ast::SelectStmt &stmt, std::vector<ExprPtr> &where);
-  plan::NodePtr semiJoin(const FromItem &input, const ast::Expr &sublink);
+  plan::NodePtr semiJoin(const FromItem &input, const ast::Expr &sublink, bool negated);
   bool refersToOuterQuery(const std::vector<std::string> &qualifier, const std::string &column) const;
   std::vector<const Scope *> outer_scopes_;  // of the queries enclosing a WHERE subquery
   plan::NodePtr makeJoin(FromItem &left, FromItem &right, std::vector<ExprPtr> conjuncts,
@@ -897,8 +897,7 @@ Bound Binder::bindExprInner(const ast::Expr &expr, const Scope &scope) {
     if (expr.sublink == ast::SublinkKind::Exists || expr.sublink == ast::SublinkKind::In) {
       error(expr.range, std::string(expr.sublink == ast::SublinkKind::Exists ? "EXISTS" : "IN (subquery)") +
                             " is supported only as a condition of WHERE, ANDed with the others")
-          .hint = "not under NOT or OR, and not in the select list; NOT IN and NOT EXISTS are not "
-                  "supported yet";
+          .hint = "not under OR or inside another expression, and not in the select list";
     } else {
       error(expr.range, "subqueries in expressions are not supported yet").hint =
           "subqueries are supported in FROM; rewrite as a join";
@@ -1385,7 +1384,7 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
 std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
                                                  std::vector<ExprPtr> &where) {
   std::vector<FromItem> items;
-  std::vector<const ast::Expr *> semi_joins;
+  std::vector<std::pair<const ast::Expr *, bool>> semi_joins;  // (subquery, under NOT)
   for (const auto &ref : stmt.from) {
     std::optional<FromItem> item = bindTableRef(*ref);
     if (!item) return std::nullopt;
@@ -1405,18 +1404,25 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
           "use HAVING to filter on aggregates";
       return std::nullopt;
     }
-    // Top-level conjuncts `x IN (subquery)` and `EXISTS (subquery)` become semi-joins after the
-    // FROM items are joined; the others are bound here.
+    // Top-level conjuncts `[NOT] x IN (subquery)` and `[NOT] EXISTS (subquery)` become joins after
+    // the FROM items are joined (see semiJoin); the others are bound here.
     std::vector<const ast::Expr *> conjuncts;
     if (stmt.where->kind == ast::ExprKind::Binary && stmt.where->op == "AND") {
       for (const auto &arg : stmt.where->args) conjuncts.push_back(arg.get());
     } else {
       conjuncts.push_back(stmt.where.get());
     }
+    auto isSemiJoin = [](const ast::Expr &e) {
+      return e.kind == ast::ExprKind::Subquery &&
+             (e.sublink == ast::SublinkKind::In || e.sublink == ast::SublinkKind::Exists);
+    };
     for (const ast::Expr *c : conjuncts) {
-      if (c->kind == ast::ExprKind::Subquery &&
-          (c->sublink == ast::SublinkKind::In || c->sublink == ast::SublinkKind::Exists)) {
-        semi_joins.push_back(c);
+      if (isSemiJoin(*c)) {
+        semi_joins.push_back({c, false});
+        continue;
+      }
+      if (c->kind == ast::ExprKind::Unary && c->op == "NOT" && isSemiJoin(*c->args[0])) {
+        semi_joins.push_back({c->args[0].get(), true});
         continue;
       }
       ExprPtr predicate = bindCondition(*c, all, "WHERE");
@@ -1494,61 +1500,116 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     acc.plan = project;
     acc.scope = all;
   }
-  for (const ast::Expr *sublink : semi_joins) {
-    acc.plan = semiJoin(acc, *sublink);
+  for (auto [sublink, negated] : semi_joins) {
+    acc.plan = semiJoin(acc, *sublink, negated);
     if (!acc.plan) return std::nullopt;
   }
   return acc;
 }
 
-// `x IN (subquery)` as a WHERE conjunct keeps the rows whose x equals a row of the subquery: a join
-// with the subquery's distinct rows (so a row matches once), then the row's own columns again.
-// NULLs need no care: WHERE keeps only TRUE, and a NULL key joins nothing. `EXISTS (subquery)` is a
-// join without keys with the subquery's row count, filtered to be positive: one row or none.
-// The subquery is bound on its own, so it cannot refer to the outer query (correlation).
-plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink) {
+// WHERE conditions over an uncorrelated subquery, as joins (the subquery is bound on its own, so
+// it cannot refer to the outer query):
+// - `x IN (subquery)` keeps the rows whose x equals a row of the subquery: a join with the
+//   subquery's distinct rows (so a row matches once), then the row's own columns again. NULLs need
+//   no care: WHERE keeps only TRUE, and a NULL key joins nothing.
+// - `EXISTS (subquery)` joins, without keys, the subquery's row count filtered to be positive:
+//   one row or none. `NOT EXISTS` filters it to be zero.
+// - `x NOT IN (subquery)` is TRUE when the subquery is empty, and otherwise when x is not NULL,
+//   the subquery has no NULL and no row equal to x. So: the rows without a match (the input minus
+//   the semi-join), joined with the subquery's count of rows and of NULLs and filtered on them.
+plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink, bool negated) {
   ir::Location loc = location(sublink.range);
   outer_scopes_.push_back(&input.scope);
   plan::NodePtr sub = bindSelect(*sublink.subquery);
   outer_scopes_.pop_back();
   if (!sub) return nullptr;
   int32_t width = input.scope.width;
-  FromItem left{input.plan, input.scope};
-  FromItem right;
-  std::vector<ExprPtr> conjuncts;
-  if (sublink.sublink == ast::SublinkKind::In) {
-    if (sub->schema.size() != 1) {
-      error(sublink.subquery->range,
-            sub->schema.size() > 1 ? "subquery has too many columns" : "subquery has too few columns")
-          .hint = "an IN subquery selects exactly one column";
-      return nullptr;
-    }
-    Bound x = bindExpr(*sublink.args[0], input.scope);
-    if (!x) return nullptr;
-    right.plan = makeNode(plan::NodeKind::Distinct, sub->schema, loc, {sub});
-    const ir::Column &column = sub->schema[0];
-    Bound value{ir::makeColumn(width, column.type, column.nullable), column.type.kind == TypeKind::Null};
-    Bound equal = comparison(ExprOp::Eq, std::move(x), std::move(value), sublink.range);
-    if (!equal) return nullptr;
-    conjuncts.push_back(std::move(equal.expr));
-  } else {
-    plan::NodePtr count = makeNode(plan::NodeKind::Aggregate, {{"count", Type::int64(), false}}, loc, {sub});
-    count->aggregates.push_back({ir::AggKind::CountStar, -1, Type::int64(), "count"});
-    right.plan = makeNode(plan::NodeKind::Filter, count->schema, loc, {count});
-    ir::Value zero;
-    zero.is_null = false;
+  auto column = [](int32_t index, const ir::Column &c) { return ir::makeColumn(index, c.type, c.nullable); };
+  auto call = [&](ExprOp op, Type type, ExprPtr a, ExprPtr b) {
     std::vector<ExprPtr> operands;
-    operands.push_back(ir::makeColumn(0, Type::int64(), false));
-    operands.push_back(ir::makeLiteral(std::move(zero), Type::int64()));
-    right.plan->predicate = ir::makeCall(ExprOp::Gt, Type::boolean(), std::move(operands), loc);
+    operands.push_back(std::move(a));
+    operands.push_back(std::move(b));
+    return ir::makeCall(op, type, std::move(operands), loc);
+  };
+  auto int64 = [](int64_t v) {
+    ir::Value value;
+    value.is_null = false;
+    value.i = v;
+    return ir::makeLiteral(std::move(value), Type::int64());
+  };
+  // The input's own columns of a join of the input with something.
+  auto inputColumns = [&](plan::NodePtr join) {
+    ir::Schema schema(join->schema.begin(), join->schema.begin() + width);
+    plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, loc, {join});
+    for (int32_t c = 0; c < width; ++c) project->exprs.push_back(column(c, schema[c]));
+    return project;
+  };
+  // Joins `plan` (the input's columns) with the subquery's one-row statistics filtered by `keep`
+  // (over input ++ statistics), then drops the statistics.
+  auto withStatistics = [&](plan::NodePtr plan, std::vector<ir::AggCall> stats,
+                            const std::function<ExprPtr(int32_t first_stat)> &keep) {
+    plan::NodePtr aggregate = makeNode(plan::NodeKind::Aggregate, {}, loc, {sub});
+    for (ir::AggCall &call : stats) {
+      aggregate->schema.push_back({call.name, call.type, false});
+      aggregate->aggregates.push_back(std::move(call));
+    }
+    FromItem left{plan, input.scope};
+    FromItem right{aggregate, {}};
+    right.scope.width = static_cast<int32_t>(aggregate->schema.size());
+    std::vector<ExprPtr> conjuncts;
+    conjuncts.push_back(keep(width));
+    return inputColumns(makeJoin(left, right, std::move(conjuncts), loc));
+  };
+
+  if (sublink.sublink == ast::SublinkKind::Exists) {
+    return withStatistics(input.plan, {{ir::AggKind::CountStar, -1, Type::int64(), "count"}},
+                          [&](int32_t count) {
+                            return call(negated ? ExprOp::Eq : ExprOp::Gt, Type::boolean(),
+                                        ir::makeColumn(count, Type::int64(), false), int64(0));
+                          });
   }
-  right.scope.width = static_cast<int32_t>(right.plan->schema.size());
-  plan::NodePtr join = makeJoin(left, right, std::move(conjuncts), loc);
-  ir::Schema schema(join->schema.begin(), join->schema.begin() + width);
-  plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, loc, {join});
-  for (int32_t c = 0; c < width; ++c)
-    project->exprs.push_back(ir::makeColumn(c, schema[c].type, schema[c].nullable));
-  return project;
+
+  if (sub->schema.size() != 1) {
+    error(sublink.subquery->range,
+          sub->schema.size() > 1 ? "subquery has too many columns" : "subquery has too few columns")
+        .hint = "an IN subquery selects exactly one column";
+    return nullptr;
+  }
+  Bound x = bindExpr(*sublink.args[0], input.scope);
+  if (!x) return nullptr;
+  ExprPtr x_copy = x.expr->clone();
+  const ir::Column &value = sub->schema[0];
+  Bound equal = comparison(ExprOp::Eq, std::move(x),
+                           Bound{column(width, value), value.type.kind == TypeKind::Null}, sublink.range);
+  if (!equal) return nullptr;
+  FromItem left{input.plan, input.scope};
+  FromItem right{makeNode(plan::NodeKind::Distinct, sub->schema, loc, {sub}), {}};
+  right.scope.width = 1;
+  std::vector<ExprPtr> conjuncts;
+  conjuncts.push_back(std::move(equal.expr));
+  plan::NodePtr matched = inputColumns(makeJoin(left, right, std::move(conjuncts), loc));
+  if (!negated) return matched;
+
+  // NOT IN: the unmatched rows, kept if the subquery is empty, or else if x is not NULL and the
+  // subquery has no NULL.
+  plan::NodePtr negation = makeNode(plan::NodeKind::Negate, matched->schema, loc, {matched});
+  plan::NodePtr unmatched = makeNode(plan::NodeKind::UnionAll, input.plan->schema, loc, {input.plan, negation});
+  return withStatistics(
+      unmatched,
+      {{ir::AggKind::CountStar, -1, Type::int64(), "count"},
+       {ir::AggKind::Count, 0, Type::int64(), "non_null"}},
+      [&](int32_t count) {
+        ExprPtr empty = call(ExprOp::Eq, Type::boolean(), ir::makeColumn(count, Type::int64(), false), int64(0));
+        ExprPtr no_nulls = call(ExprOp::Eq, Type::boolean(), ir::makeColumn(count, Type::int64(), false),
+                                ir::makeColumn(count + 1, Type::int64(), false));
+        ExprPtr x_present = ir::makeCall(ExprOp::IsNotNull, Type::boolean(), [&] {
+          std::vector<ExprPtr> operand;
+          operand.push_back(x_copy->clone());
+          return operand;
+        }(), loc);
+        ExprPtr kept = call(ExprOp::And, Type::boolean(), std::move(x_present), std::move(no_nulls));
+        return call(ExprOp::Or, Type::boolean(), std::move(empty), std::move(kept));
+      });
 }
 
 // ---------------------------------------------------------------------------------------------
