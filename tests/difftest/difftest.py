@@ -923,8 +923,9 @@ class QueryGen:
         return '\nWHERE ' + ' AND '.join(conds) if conds else ''
 
     def semi_join(self, scope):
-        """`col IN (SELECT ...)` or `EXISTS (SELECT ...)` over a source, not correlated."""
+        """`col [NOT] IN (SELECT ...)` or `[NOT] EXISTS (SELECT ...)` over a source, not correlated."""
         r = self.rng
+        no = 'NOT ' if r.random() < 0.35 else ''
         table = r.choice(sorted(GEN_TABLES))
         alias = self.alias('s')
         inner = [(f'{alias}.{c}', t) for c, t in GEN_TABLES[table]]
@@ -933,8 +934,8 @@ class QueryGen:
         pairs = [(c, ic) for c, t in scope for ic, it in inner if t == it and t in ('int', 'text', 'date')]
         if pairs and r.random() < 0.75:
             outer, col = r.choice(pairs)
-            return f'{outer} IN (SELECT {col} FROM {source}{cond})'
-        return f'EXISTS (SELECT 1 FROM {source}{cond})'
+            return f'{outer} {no}IN (SELECT {col} FROM {source}{cond})'
+        return f'{no}EXISTS (SELECT 1 FROM {source}{cond})'
 
     def select(self, depth=0, top=True):
         """(SQL, [(column, type)]) of a random query."""
