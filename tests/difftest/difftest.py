@@ -923,7 +923,8 @@ class QueryGen:
         return '\nWHERE ' + ' AND '.join(conds) if conds else ''
 
     def semi_join(self, scope):
-        """`col [NOT] IN (SELECT ...)` or `[NOT] EXISTS (SELECT ...)` over a source, not correlated."""
+        """`col [NOT] IN (SELECT ...)`, `[NOT] EXISTS (SELECT ...)` or `col < (SELECT max(..) ...)`
+        over a source, not correlated."""
         r = self.rng
         no = 'NOT ' if r.random() < 0.35 else ''
         table = r.choice(sorted(GEN_TABLES))
@@ -932,6 +933,10 @@ class QueryGen:
         source = f"{{{{ source('gen', '{table}') }}}} AS {alias}"
         cond = f' WHERE {self.expr("bool", inner, 1)}' if r.random() < 0.5 else ''
         pairs = [(c, ic) for c, t in scope for ic, it in inner if t == it and t in ('int', 'text', 'date')]
+        if pairs and r.random() < 0.25:  # a scalar subquery: one aggregate, so one row
+            outer, col = r.choice(pairs)
+            op = r.choice(['<', '<=', '>', '>=', '=', '<>'])
+            return f'{outer} {op} (SELECT {r.choice(["min", "max"])}({col}) FROM {source}{cond})'
         if pairs and r.random() < 0.75:
             outer, col = r.choice(pairs)
             return f'{outer} {no}IN (SELECT {col} FROM {source}{cond})'

@@ -139,8 +139,12 @@ std::vector<size_t> joinOrder(size_t item_count, const std::vector<size_t> &item
     std::set<int32_t> columns;
     collectColumns(*c, columns);
     std::set<size_t> items;
-    for (int32_t column : columns) items.insert(item_of[column]);
-    if (items.size() >= 2) equalities.push_back(std::move(items));
+    bool from_items_only = true;  // not a scalar subquery's column, past the FROM row
+    for (int32_t column : columns) {
+      if (static_cast<size_t>(column) >= item_of.size()) from_items_only = false;
+      else items.insert(item_of[column]);
+    }
+    if (from_items_only && items.size() >= 2) equalities.push_back(std::move(items));
   }
   std::vector<size_t> order = {0};
   std::vector<bool> joined(item_count, false);
@@ -279,6 +283,10 @@ class Binder {
   plan::NodePtr semiJoin(const FromItem &input, const ast::Expr &sublink, bool negated);
   bool refersToOuterQuery(const std::vector<std::string> &qualifier, const std::string &column) const;
   std::vector<const Scope *> outer_scopes_;  // of the queries enclosing a WHERE subquery
+  // Scalar subqueries of the WHERE being bound: the column of the FROM row (extended past its
+  // end) that carries each one's value.
+  std::map<const ast::Expr *, std::pair<int32_t, ir::Column>> scalar_columns_;
+  plan::NodePtr bindScalarSubquery(const ast::Expr &subquery, const Scope &outer);
   plan::NodePtr makeJoin(FromItem &left, FromItem &right, std::vector<ExprPtr> conjuncts,
                          ir::Location loc);
   static FromItem concatScopes(FromItem left, const FromItem &right);
@@ -893,6 +901,10 @@ Bound Binder::bindExprInner(const ast::Expr &expr, const Scope &scope) {
     error(expr.range, "query parameters are not supported");
     return {};
   case K::Subquery:
+    if (auto it = scalar_columns_.find(&expr); it != scalar_columns_.end()) {
+      const ir::Column &column = it->second.second;
+      return {ir::makeColumn(it->second.first, column.type, column.nullable), false};
+    }
     // Top-level WHERE conditions never get here: bindFrom makes them semi-joins.
     if (expr.sublink == ast::SublinkKind::Exists || expr.sublink == ast::SublinkKind::In) {
       error(expr.range, std::string(expr.sublink == ast::SublinkKind::Exists ? "EXISTS" : "IN (subquery)") +
@@ -900,7 +912,7 @@ Bound Binder::bindExprInner(const ast::Expr &expr, const Scope &scope) {
           .hint = "not under OR or inside another expression, and not in the select list";
     } else {
       error(expr.range, "subqueries in expressions are not supported yet").hint =
-          "subqueries are supported in FROM; rewrite as a join";
+          "a subquery that computes one aggregate is supported in WHERE; others, in FROM";
     }
     return {};
   case K::Unary: {
@@ -1385,6 +1397,8 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
                                                  std::vector<ExprPtr> &where) {
   std::vector<FromItem> items;
   std::vector<std::pair<const ast::Expr *, bool>> semi_joins;  // (subquery, under NOT)
+  std::vector<const ast::Expr *> scalars;  // scalar subqueries in WHERE
+  std::vector<plan::NodePtr> scalar_plans;
   for (const auto &ref : stmt.from) {
     std::optional<FromItem> item = bindTableRef(*ref);
     if (!item) return std::nullopt;
@@ -1403,6 +1417,26 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
       error(stmt.where->range, "aggregate functions are not allowed in WHERE").hint =
           "use HAVING to filter on aggregates";
       return std::nullopt;
+    }
+    // Scalar subqueries in WHERE: each is one row, joined to the FROM row after its items, and
+    // its value is a column past the FROM row's end.
+    std::function<void(const ast::Expr &)> findScalars = [&](const ast::Expr &e) {
+      if (e.kind == ast::ExprKind::Subquery && e.sublink == ast::SublinkKind::Scalar) {
+        scalars.push_back(&e);
+        return;
+      }
+      for (const ast::ExprPtr &arg : e.args)
+        if (arg) findScalars(*arg);
+      if (e.case_operand) findScalars(*e.case_operand);
+      if (e.case_else) findScalars(*e.case_else);
+    };
+    findScalars(*stmt.where);
+    for (const ast::Expr *scalar : scalars) {
+      plan::NodePtr value = bindScalarSubquery(*scalar, all);
+      if (!value) return std::nullopt;
+      int32_t index = all.width + static_cast<int32_t>(scalar_plans.size());
+      scalar_columns_[scalar] = {index, value->schema[0]};
+      scalar_plans.push_back(value);
     }
     // Top-level conjuncts `[NOT] x IN (subquery)` and `[NOT] EXISTS (subquery)` become joins after
     // the FROM items are joined (see semiJoin); the others are bound here.
@@ -1442,7 +1476,9 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     item_of.insert(item_of.end(), items[i].scope.width, i);
   }
   std::vector<size_t> order = joinOrder(items.size(), item_of, where);
-  std::vector<int32_t> joined_column(item_of.size());  // FROM-row column -> joined-row column
+  // FROM-row column -> joined-row column; scalar subqueries' columns stay past the end.
+  std::vector<int32_t> joined_column(item_of.size() + scalar_plans.size());
+  for (size_t c = item_of.size(); c < joined_column.size(); ++c) joined_column[c] = static_cast<int32_t>(c);
   bool reordered = false;
   {
     std::vector<FromItem> in_order;
@@ -1504,7 +1540,40 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     acc.plan = semiJoin(acc, *sublink, negated);
     if (!acc.plan) return std::nullopt;
   }
+  for (const plan::NodePtr &value : scalar_plans) {
+    FromItem right{value, {}};
+    right.scope.width = 1;
+    acc.plan = makeJoin(acc, right, {}, value->loc);  // keyless: one row joins every row
+  }
+  // The conditions that read them are left in `where`, for the caller's filter over this row.
+  for (const ast::Expr *scalar : scalars) scalar_columns_.erase(scalar);
   return acc;
+}
+
+// An uncorrelated subquery in an expression, when it provably has exactly one row: one
+// aggregate over its FROM without GROUP BY or HAVING (PostgreSQL would raise at run time for more
+// rows, and give NULL for none).
+plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope &outer) {
+  outer_scopes_.push_back(&outer);
+  plan::NodePtr value = bindSelect(*subquery.subquery);
+  outer_scopes_.pop_back();
+  if (!value) return nullptr;
+  const ast::SelectStmt &stmt = *subquery.subquery;
+  bool one_row = stmt.op == ast::SetOp::None && stmt.group_by.empty() && !stmt.having &&
+                 !stmt.distinct && value->kind == plan::NodeKind::Project &&
+                 value->inputs[0]->kind == plan::NodeKind::Aggregate &&
+                 value->inputs[0]->group_keys.empty();
+  if (!one_row) {
+    error(subquery.range, "this scalar subquery is not supported yet").hint =
+        "a scalar subquery must compute aggregates without GROUP BY or HAVING, so that it has "
+        "exactly one row";
+    return nullptr;
+  }
+  if (value->schema.size() != 1) {
+    error(subquery.range, "subquery must return only one column");
+    return nullptr;
+  }
+  return value;
 }
 
 // WHERE conditions over an uncorrelated subquery, as joins (the subquery is bound on its own, so
