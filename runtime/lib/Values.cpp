@@ -432,16 +432,6 @@ absl::StatusOr<__int128> parseNumeric(std::string_view text, int32_t precision, 
 
 namespace {
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-int64_t daysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 // The spelling nearly every input uses, YYYY-MM-DD with a valid day, without the general parser;
 // nullopt sends anything else (other spellings, BC, errors) to it.
 std::optional<int32_t> parseIsoDate(std::string_view s) {
@@ -459,7 +449,7 @@ std::optional<int32_t> parseIsoDate(std::string_view s) {
   if (year < 1 || month < 1 || month > 12 || day < 1 ||
       day > kDays[month - 1] + (month == 2 && leap))
     return std::nullopt;
-  return static_cast<int32_t>(daysFromCivil(year, month, day) - daysFromCivil(2000, 1, 1));
+  return static_cast<int32_t>(absl::CivilDay(year, month, day) - kEpoch);
 }
 
 }  // namespace

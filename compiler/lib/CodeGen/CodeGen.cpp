@@ -526,6 +526,8 @@ class Generator {
     int count_field = 1, dirty_field = 0, old_present_field = 0, old_field = 0;
   };
   AggLayout aggLayout(const ir::Op &op);
+  void freeMultisets(const ir::Op &op, const AggLayout &l, llvm::Value *payload);
+  bool joinSideUniqueOnKey(const ir::Op &join, int side) const;
 
   llvm::LLVMContext &ctx_;
   llvm::Module &module_;
@@ -1127,6 +1129,16 @@ void Generator::defineNegate(const ir::Op &op) {
   b_.CreateRetVoid();
 }
 
+// Whether join side `side` has at most one live row per join key (a dimension joined on its
+// primary key): then it keeps no table of distinct rows (see defineJoinSide).
+bool Generator::joinSideUniqueOnKey(const ir::Op &join, int side) const {
+  const std::vector<int32_t> &keys = side == 0 ? join.left_keys : join.right_keys;
+  std::optional<std::set<int32_t>> unique = ir::uniqueColumns(ir_, join.inputs[side]);
+  return unique && std::all_of(unique->begin(), unique->end(), [&](int32_t c) {
+           return std::find(keys.begin(), keys.end(), c) != keys.end();
+         });
+}
+
 // One side of the bilinear join: match the change against the other side's index, then record
 // it in this side's index. Processing changes one at a time in any order yields exactly
 // dA ⋈ B + A ⋈ dB + dA ⋈ dB.
@@ -1181,12 +1193,7 @@ void Generator::defineJoinSide(const ir::Op &op, int side) {
   // unique on its join key (a dimension joined on its primary key) has one row per key: its
   // index chain finds the row as fast, and the second table is not kept.
   std::vector<int32_t> all = allColumns(in.types.size());
-  bool unique_on_key = false;
-  if (std::optional<std::set<int32_t>> unique = ir::uniqueColumns(ir_, mine.id)) {
-    unique_on_key = std::all_of(unique->begin(), unique->end(), [&](int32_t c) {
-      return std::find(my_keys.begin(), my_keys.end(), c) != my_keys.end();
-    });
-  }
+  bool unique_on_key = joinSideUniqueOnKey(op, side);
   llvm::Value *my_rows = stateSlot(slots_[op.id] + 2 + side);
   llvm::Value *row_hash = unique_on_key ? nullptr : hashColumns(in, row, all);
   llvm::BasicBlock *insert = llvm::BasicBlock::Create(ctx_, "insert", f);
@@ -1546,18 +1553,7 @@ void Generator::defineAggregate(const ir::Op &op) {
         llvm::BasicBlock *erase = llvm::BasicBlock::Create(ctx_, "erase", f);
         b_.CreateCondBr(present, next, erase);
         b_.SetInsertPoint(erase);
-        for (size_t j = 0; j < op.aggregates.size(); ++j) {
-          const ir::AggCall &agg = op.aggregates[j];
-          if (agg.kind != ir::AggKind::Min && agg.kind != ir::AggKind::Max) continue;
-          llvm::Value *set = b_.CreateLoad(ptr_, b_.CreateStructGEP(l.payload, payload, l.agg_field[j] + 1));
-          llvm::BasicBlock *destroy = llvm::BasicBlock::Create(ctx_, "destroy.set", f);
-          llvm::BasicBlock *skip = llvm::BasicBlock::Create(ctx_, "skip", f);
-          b_.CreateCondBr(b_.CreateIsNull(set), skip, destroy);
-          b_.SetInsertPoint(destroy);
-          b_.CreateCall(fn("kiln_ms_destroy"), {set});
-          b_.CreateBr(skip);
-          b_.SetInsertPoint(skip);
-        }
+        freeMultisets(op, l, payload);
         b_.CreateCall(fn("kiln_ht_erase"), {table, entry});
         b_.CreateBr(next);
       } else {
@@ -1566,6 +1562,23 @@ void Generator::defineAggregate(const ir::Op &op) {
       b_.SetInsertPoint(next);
     });
     b_.CreateRetVoid();
+  }
+}
+
+// Frees the MIN/MAX multisets of the aggregate group at `payload` (a group of only NULLs has none).
+void Generator::freeMultisets(const ir::Op &op, const AggLayout &l, llvm::Value *payload) {
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  for (size_t j = 0; j < op.aggregates.size(); ++j) {
+    const ir::AggCall &agg = op.aggregates[j];
+    if (agg.kind != ir::AggKind::Min && agg.kind != ir::AggKind::Max) continue;
+    llvm::Value *set = b_.CreateLoad(ptr_, b_.CreateStructGEP(l.payload, payload, l.agg_field[j] + 1));
+    llvm::BasicBlock *destroy = llvm::BasicBlock::Create(ctx_, "free.set", f);
+    llvm::BasicBlock *skip = llvm::BasicBlock::Create(ctx_, "skip", f);
+    b_.CreateCondBr(b_.CreateIsNull(set), skip, destroy);
+    b_.SetInsertPoint(destroy);
+    b_.CreateCall(fn("kiln_ms_destroy"), {set});
+    b_.CreateBr(skip);
+    b_.SetInsertPoint(skip);
   }
 }
 
@@ -1592,30 +1605,19 @@ void Generator::defineConsolidation(const ir::Op &op, const RowLayout &in,
     llvm::Value *table = stateSlot(slots_[op.id]);
     llvm::Value *pending = stateSlot(slots_[op.id] + 1);
     llvm::Value *hash = hashColumns(in, row, all);
-    llvm::BasicBlock *create = llvm::BasicBlock::Create(ctx_, "create", f);
-    llvm::BasicBlock *exit = llvm::BasicBlock::Create(ctx_, "exit", f);
-    forEachInChain(table, hash, [&](llvm::Value *, llvm::Value *payload, llvm::BasicBlock *) {
-      llvm::Value *stored = b_.CreateStructGEP(payload_type, payload, 0);
-      llvm::BasicBlock *hit = llvm::BasicBlock::Create(ctx_, "hit", f);
-      llvm::BasicBlock *miss = llvm::BasicBlock::Create(ctx_, "miss", f);
-      b_.CreateCondBr(columnsEqual(in, row, all, in, stored, all), hit, miss);
-      b_.SetInsertPoint(hit);
-      llvm::Value *weight_ptr = b_.CreateStructGEP(payload_type, payload, 1);
-      b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, weight_ptr), weight), weight_ptr);
-      b_.CreateBr(exit);
-      b_.SetInsertPoint(miss);
-    });
-    b_.CreateBr(create);
-    b_.SetInsertPoint(create);
-    llvm::Value *entry = b_.CreateCall(fn("kiln_ht_insert"), {table, hash});
-    llvm::Value *payload = b_.CreateConstGEP1_64(i8_, entry, 16);
-    // Strings need to live only until the end of the tick, like the change itself.
-    b_.CreateMemCpy(b_.CreateStructGEP(payload_type, payload, 0), llvm::MaybeAlign(8), row, llvm::MaybeAlign(8),
-                    layout_.getTypeAllocSize(in.type));
-    b_.CreateStore(weight, b_.CreateStructGEP(payload_type, payload, 1));
-    b_.CreateCall(fn("kiln_vec_push"), {pending, entry});
-    b_.CreateBr(exit);
-    b_.SetInsertPoint(exit);
+    llvm::Value *payload = findOrInsert(
+        table, hash,
+        [&](llvm::Value *candidate) {
+          return columnsEqual(in, row, all, in, b_.CreateStructGEP(payload_type, candidate, 0), all);
+        },
+        [&](llvm::Value *fresh) {
+          // Strings need to live only until the end of the tick, like the change itself.
+          b_.CreateMemCpy(b_.CreateStructGEP(payload_type, fresh, 0), llvm::MaybeAlign(8), row,
+                          llvm::MaybeAlign(8), layout_.getTypeAllocSize(in.type));
+          b_.CreateCall(fn("kiln_vec_push"), {pending, b_.CreateConstGEP1_64(i8_, fresh, -16)});
+        });
+    llvm::Value *weight_ptr = b_.CreateStructGEP(payload_type, payload, 1);
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, weight_ptr), weight), weight_ptr);
     b_.CreateRetVoid();
   }
   {
@@ -1650,7 +1652,7 @@ void Generator::declareOperators() {
     case OpKind::Join:
       consumers_[op->id] = {newFunction(base + ".left", consumer), newFunction(base + ".right", consumer)};
       slots_[op->id] = slot_count_;
-      slot_count_ += 4;  // the left and the right index, and their tables of distinct rows
+      slot_count_ += 4;  // the left and the right index, and their tables of distinct rows (or null)
       break;
     case OpKind::Aggregate:
     case OpKind::Distinct:
@@ -1694,7 +1696,8 @@ void Generator::defineEntryPoints() {
         const RowLayout &in = layoutOf(ir_.find(op->inputs[side])->schema);
         llvm::StructType *entry = llvm::StructType::get(ctx_, {in.type, i64_});
         setSlot(slot + side, b_.CreateCall(fn("kiln_ht_create"), {b_.getInt64(payloadSize(layout_, entry))}));
-        setSlot(slot + 2 + side, b_.CreateCall(fn("kiln_ht_create"), {b_.getInt64(8)}));
+        if (!joinSideUniqueOnKey(*op, side))
+          setSlot(slot + 2 + side, b_.CreateCall(fn("kiln_ht_create"), {b_.getInt64(8)}));
       }
       break;
     }
@@ -1777,41 +1780,34 @@ void Generator::defineEntryPoints() {
     auto it = slots_.find(op->id);
     if (it == slots_.end()) continue;
     int slot = it->second;
-    if (op->kind == OpKind::Aggregate) {
+    if (op->kind == OpKind::Aggregate &&
+        std::any_of(op->aggregates.begin(), op->aggregates.end(), [](const ir::AggCall &agg) {
+          return agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max;
+        })) {
       // Free the MIN/MAX multisets of every group first.
       AggLayout l = aggLayout(*op);
       llvm::Value *table = stateSlot(slot);
-      for (size_t j = 0; j < op->aggregates.size(); ++j) {
-        const ir::AggCall &agg = op->aggregates[j];
-        if (agg.kind != ir::AggKind::Min && agg.kind != ir::AggKind::Max) continue;
-        llvm::BasicBlock *before = b_.GetInsertBlock();
-        llvm::BasicBlock *loop = llvm::BasicBlock::Create(ctx_, "groups", destroy);
-        llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "group", destroy);
-        llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx_, "groups.done", destroy);
-        llvm::Value *first = b_.CreateCall(fn("kiln_ht_first"), {table});
-        b_.CreateBr(loop);
-        b_.SetInsertPoint(loop);
-        llvm::PHINode *entry = b_.CreatePHI(ptr_, 2);
-        entry->addIncoming(first, before);
-        b_.CreateCondBr(b_.CreateIsNull(entry), after, body);
-        b_.SetInsertPoint(body);
-        llvm::Value *payload = b_.CreateConstGEP1_64(i8_, entry, 16);
-        llvm::Value *set = b_.CreateLoad(ptr_, b_.CreateStructGEP(l.payload, payload, l.agg_field[j] + 1));
-        llvm::BasicBlock *free_set = llvm::BasicBlock::Create(ctx_, "free.set", destroy);
-        llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx_, "next", destroy);
-        b_.CreateCondBr(b_.CreateIsNull(set), next, free_set);
-        b_.SetInsertPoint(free_set);
-        b_.CreateCall(fn("kiln_ms_destroy"), {set});
-        b_.CreateBr(next);
-        b_.SetInsertPoint(next);
-        entry->addIncoming(b_.CreateCall(fn("kiln_ht_next"), {table, entry}), next);
-        b_.CreateBr(loop);
-        b_.SetInsertPoint(after);
-      }
+      llvm::BasicBlock *before = b_.GetInsertBlock();
+      llvm::BasicBlock *loop = llvm::BasicBlock::Create(ctx_, "groups", destroy);
+      llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "group", destroy);
+      llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx_, "groups.done", destroy);
+      llvm::Value *first = b_.CreateCall(fn("kiln_ht_first"), {table});
+      b_.CreateBr(loop);
+      b_.SetInsertPoint(loop);
+      llvm::PHINode *entry = b_.CreatePHI(ptr_, 2);
+      entry->addIncoming(first, before);
+      b_.CreateCondBr(b_.CreateIsNull(entry), after, body);
+      b_.SetInsertPoint(body);
+      freeMultisets(*op, l, b_.CreateConstGEP1_64(i8_, entry, 16));
+      entry->addIncoming(b_.CreateCall(fn("kiln_ht_next"), {table, entry}), b_.GetInsertBlock());
+      b_.CreateBr(loop);
+      b_.SetInsertPoint(after);
     }
     b_.CreateCall(fn("kiln_ht_destroy"), {stateSlot(slot)});
     if (op->kind == OpKind::Join) {
-      for (int other = 1; other < 4; ++other) b_.CreateCall(fn("kiln_ht_destroy"), {stateSlot(slot + other)});
+      b_.CreateCall(fn("kiln_ht_destroy"), {stateSlot(slot + 1)});  // the right index
+      for (int side = 0; side < 2; ++side)
+        if (!joinSideUniqueOnKey(*op, side)) b_.CreateCall(fn("kiln_ht_destroy"), {stateSlot(slot + 2 + side)});
     } else {
       b_.CreateCall(fn("kiln_vec_destroy"), {stateSlot(slot + 1)});
     }

@@ -29,11 +29,9 @@ using namespace ir;
 namespace {
 
 bool readsOnly(const Expr &e, int32_t begin, int32_t end) {
-  bool ok = true;
-  walkExpr(e, [&](const Expr &sub) {
-    if (sub.op == ExprOp::Column) ok &= sub.column >= begin && sub.column < end;
-  });
-  return ok;
+  std::set<int32_t> columns;
+  collectColumns(e, columns);
+  return columns.empty() || (*columns.begin() >= begin && *columns.rbegin() < end);
 }
 
 ExprPtr shifted(const Expr &e, int32_t delta) {

@@ -14,8 +14,6 @@
 
 #include "PassDetail.h"
 
-#include "kiln/IR/Utils.h"
-
 #include <set>
 
 namespace kiln::transforms {
@@ -39,10 +37,7 @@ bool dropsColumnsOfUpdatableSource(const Module &module, int32_t id) {
         break;
       case OpKind::Map: {
         std::set<int32_t> below;
-        for (int32_t c : read)
-          walkExpr(*op->exprs[c], [&](const Expr &e) {
-            if (e.op == ExprOp::Column) below.insert(e.column);
-          });
+        for (int32_t c : read) collectColumns(*op->exprs[c], below);
         read = std::move(below);
         break;
       }

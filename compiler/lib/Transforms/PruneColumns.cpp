@@ -17,8 +17,6 @@
 
 #include "PassDetail.h"
 
-#include "kiln/IR/Utils.h"
-
 #include <algorithm>
 #include <set>
 
@@ -35,12 +33,6 @@ Renumbering identity(size_t width) {
   Renumbering r(width);
   for (size_t i = 0; i < width; ++i) r[i] = static_cast<int32_t>(i);
   return r;
-}
-
-void collectColumns(const Expr &e, std::set<int32_t> &out) {
-  walkExpr(e, [&](const Expr &sub) {
-    if (sub.op == ExprOp::Column) out.insert(sub.column);
-  });
 }
 
 ExprPtr renumbered(const Expr &expr, const Renumbering &r) {
