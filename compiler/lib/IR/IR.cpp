@@ -73,30 +73,28 @@ ExprPtr makeCall(ExprOp op, Type type, std::vector<ExprPtr> args, Location loc) 
   return expr;
 }
 
+const std::vector<OpInfo> &allOps() {
+  static const std::vector<OpInfo> table = {
+#define KILN_OP(Kind, name, min_inputs, max_inputs, payload, schema, traits, state) \
+  {OpKind::Kind, name, min_inputs, max_inputs, OpPayload::payload, SchemaRule::schema, traits, \
+   StateSize::state},
+#include "kiln/IR/Ops.def"
+  };
+  return table;
+}
+
+const OpInfo &opInfo(OpKind kind) { return allOps()[static_cast<size_t>(kind)]; }
+
 StateSize Op::stateSize() const {
-  switch (kind) {
-    case OpKind::Join:
-      return StateSize::GrowsWithInput;
-    case OpKind::Distinct:
-      return StateSize::GrowsWithKeys;
-    case OpKind::Aggregate: {
-      // MIN/MAX must survive the retraction of the current extreme, so they keep every value.
-      bool keepsValues = std::any_of(aggregates.begin(), aggregates.end(), [](const AggCall &a) {
-        return a.kind == AggKind::Min || a.kind == AggKind::Max;
-      });
-      if (keepsValues) return StateSize::GrowsWithInput;
-      return group_keys.empty() ? StateSize::Bounded : StateSize::GrowsWithKeys;
-    }
-    case OpKind::Source:
-    case OpKind::Filter:
-    case OpKind::Map:
-    case OpKind::UnionAll:
-    case OpKind::Negate:
-    case OpKind::Consolidate:  // emptied at every tick's end
-    case OpKind::Sink:
-      return StateSize::None;
+  if (kind == OpKind::Aggregate) {
+    // MIN/MAX must survive the retraction of the current extreme, so they keep every value.
+    bool keepsValues = std::any_of(aggregates.begin(), aggregates.end(), [](const AggCall &a) {
+      return a.kind == AggKind::Min || a.kind == AggKind::Max;
+    });
+    if (keepsValues) return StateSize::GrowsWithInput;
+    if (group_keys.empty()) return StateSize::Bounded;
   }
-  return StateSize::None;
+  return info().state;
 }
 
 std::string Op::stateName() const {
@@ -122,21 +120,7 @@ Op &Module::append(std::unique_ptr<Op> op) {
   return *ops.back();
 }
 
-const char *opKindName(OpKind kind) {
-  switch (kind) {
-    case OpKind::Source: return "source";
-    case OpKind::Filter: return "filter";
-    case OpKind::Map: return "map";
-    case OpKind::UnionAll: return "union_all";
-    case OpKind::Negate: return "negate";
-    case OpKind::Consolidate: return "consolidate";
-    case OpKind::Join: return "join";
-    case OpKind::Aggregate: return "aggregate";
-    case OpKind::Distinct: return "distinct";
-    case OpKind::Sink: return "sink";
-  }
-  return "?";
-}
+const char *opKindName(OpKind kind) { return opInfo(kind).name; }
 
 const char *exprOpName(ExprOp op) {
   switch (op) {

@@ -379,14 +379,11 @@ void Parser::op(Module &module) {
   op->id = valueId();
   expect(Tok::Equal, "'='");
 
-  static const OpKind kKinds[] = {OpKind::Source, OpKind::Filter, OpKind::Map,
-                                  OpKind::UnionAll, OpKind::Negate, OpKind::Consolidate, OpKind::Join, OpKind::Aggregate,
-                                  OpKind::Distinct, OpKind::Sink};
   Token kindTok = expect(Tok::Ident, "an operator kind");
   bool known = false;
-  for (OpKind kind : kKinds) {
-    if (kindTok.text == opKindName(kind)) {
-      op->kind = kind;
+  for (const OpInfo &info : allOps()) {
+    if (kindTok.text == info.name) {
+      op->kind = info.kind;
       known = true;
     }
   }
@@ -401,14 +398,16 @@ void Parser::op(Module &module) {
   const Op *first = op->inputs.empty() ? nullptr : lookup(op->inputs[0]);
   row_ = first ? &first->schema : nullptr;
   rowOp_ = op->inputs.empty() ? -1 : op->inputs[0];
-  switch (op->kind) {
-    case OpKind::Source:
+  switch (op->info().payload) {
+    case OpPayload::None:
+      break;
+    case OpPayload::SourceKey:
       if (acceptIdent("key")) op->key = columnList();
       break;
-    case OpKind::Filter:
+    case OpPayload::Predicate:
       if (startsExpr()) op->predicate = expr();
       break;
-    case OpKind::Map:
+    case OpPayload::Exprs:
       expect(Tok::LBracket, "'[' and the map's expressions");
       if (!accept(Tok::RBracket)) {
         do op->exprs.push_back(expr());
@@ -416,7 +415,7 @@ void Parser::op(Module &module) {
         expect(Tok::RBracket, "',' or ']'");
       }
       break;
-    case OpKind::Join: {
+    case OpPayload::JoinKeys: {
       expectIdent("on");
       expect(Tok::LBracket, "'['");
       // `_` stands for the missing side of an unequal key count (which the verifier rejects).
@@ -433,7 +432,7 @@ void Parser::op(Module &module) {
       }
       break;
     }
-    case OpKind::Aggregate:
+    case OpPayload::Aggregates:
       if (acceptIdent("group")) op->group_keys = columnList();
       expect(Tok::LBracket, "'[' and the aggregates");
       if (!accept(Tok::RBracket)) {
@@ -463,12 +462,6 @@ void Parser::op(Module &module) {
         expect(Tok::RBracket, "',' or ']'");
       }
       break;
-    case OpKind::UnionAll:
-    case OpKind::Negate:
-    case OpKind::Consolidate:
-    case OpKind::Distinct:
-    case OpKind::Sink:
-      break;
   }
 
   if (accept(Tok::Colon)) {
@@ -477,7 +470,7 @@ void Parser::op(Module &module) {
     op->schema = std::move(*inferred);
   } else {
     fail("expected ':' and the schema of %" + std::to_string(op->id) +
-         (op->kind == OpKind::Source || op->kind == OpKind::Map
+         (op->info().schema == SchemaRule::Declared
               ? "" : " (it cannot be inferred: an input is not defined before it)"));
   }
   if (acceptIdent("append_only")) op->append_only = true;

@@ -105,14 +105,16 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
     return it == earlier.end() ? nullptr : it->second;
   };
   out_ << "  %" << op.id << " = " << opKindName(op.kind);
-  if (!op.name.empty() || op.kind == OpKind::Source || op.kind == OpKind::Sink)
+  if (!op.name.empty() || op.has(kNamed))
     out_ << " " << syntax::quote(op.name);
   for (size_t i = 0; i < op.inputs.size(); ++i) out_ << (i ? ", %" : " %") << op.inputs[i];
 
   const Op *first = op.inputs.empty() ? nullptr : lookup(op.inputs[0]);
   const Schema *input = first ? &first->schema : nullptr;
-  switch (op.kind) {
-    case OpKind::Source:
+  switch (op.info().payload) {
+    case OpPayload::None:
+      break;
+    case OpPayload::SourceKey:
       if (!op.key.empty()) {
         out_ << " key [";
         for (size_t i = 0; i < op.key.size(); ++i) {
@@ -122,13 +124,13 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
         out_ << "]";
       }
       break;
-    case OpKind::Filter:
+    case OpPayload::Predicate:
       if (op.predicate) {
         out_ << " ";
         expr(*op.predicate, input);
       }
       break;
-    case OpKind::Map:
+    case OpPayload::Exprs:
       out_ << " [";
       for (size_t i = 0; i < op.exprs.size(); ++i) {
         if (i) out_ << ", ";
@@ -136,7 +138,7 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
       }
       out_ << "]";
       break;
-    case OpKind::Join: {
+    case OpPayload::JoinKeys: {
       // Pairs `left = right`; `_` marks the missing side of an (invalid) unequal key count.
       out_ << " on [";
       size_t n = std::max(op.left_keys.size(), op.right_keys.size());
@@ -149,7 +151,7 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
       out_ << "]";
       break;
     }
-    case OpKind::Aggregate:
+    case OpPayload::Aggregates:
       if (!op.group_keys.empty()) {
         out_ << " group [";
         for (size_t i = 0; i < op.group_keys.size(); ++i) {
@@ -167,12 +169,6 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
         out_ << ") as " << syntax::name(agg.name) << " : " << agg.type.str();
       }
       out_ << "]";
-      break;
-    case OpKind::UnionAll:
-    case OpKind::Negate:
-    case OpKind::Consolidate:
-    case OpKind::Distinct:
-    case OpKind::Sink:
       break;
   }
 

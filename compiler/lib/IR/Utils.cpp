@@ -49,19 +49,15 @@ std::optional<Schema> inferSchema(const Op &op, const OpLookup &lookup) {
   auto input = [&](size_t i) -> const Op * {
     return i < op.inputs.size() ? lookup(op.inputs[i]) : nullptr;
   };
-  switch (op.kind) {
-    case OpKind::Source:
-    case OpKind::Map:
+  switch (op.info().schema) {
+    case SchemaRule::Declared:
       return std::nullopt;
-    case OpKind::Sink:
+    case SchemaRule::None:
       return Schema{};
-    case OpKind::Filter:
-    case OpKind::Negate:
-    case OpKind::Consolidate:
-    case OpKind::Distinct:
+    case SchemaRule::SameAsInput:
       if (const Op *in = input(0)) return in->schema;
       return std::nullopt;
-    case OpKind::UnionAll: {
+    case SchemaRule::UnionOfInputs: {
       const Op *first = input(0);
       if (!first) return std::nullopt;
       Schema schema = first->schema;
@@ -72,14 +68,16 @@ std::optional<Schema> inferSchema(const Op &op, const OpLookup &lookup) {
       }
       return schema;
     }
-    case OpKind::Join: {
-      const Op *left = input(0), *right = input(1);
-      if (!left || !right) return std::nullopt;
-      Schema schema = left->schema;
-      schema.insert(schema.end(), right->schema.begin(), right->schema.end());
+    case SchemaRule::Concat: {
+      Schema schema;
+      for (size_t i = 0; i < op.inputs.size(); ++i) {
+        const Op *in = input(i);
+        if (!in) return std::nullopt;
+        schema.insert(schema.end(), in->schema.begin(), in->schema.end());
+      }
       return schema;
     }
-    case OpKind::Aggregate: {
+    case SchemaRule::Aggregate: {
       const Op *in = input(0);
       if (!in) return std::nullopt;
       Schema schema;
@@ -155,6 +153,14 @@ bool sameExpr(const Expr &a, const Expr &b) {
   return true;
 }
 
+std::set<int32_t> columnsRead(const Expr &expr) {
+  std::set<int32_t> columns;
+  walkExpr(expr, [&](const Expr &e) {
+    if (e.op == ExprOp::Column) columns.insert(e.column);
+  });
+  return columns;
+}
+
 std::vector<Expr *> rootExprs(Op &op) {
   std::vector<Expr *> roots;
   if (op.predicate) roots.push_back(op.predicate.get());
@@ -171,38 +177,35 @@ std::vector<const Expr *> rootExprs(const Op &op) {
 
 std::optional<std::set<int32_t>> uniqueColumns(const Module &module, int32_t id) {
   const Op *op = module.find(id);
-  switch (op->kind) {
-    case OpKind::Source:
-      if (op->key.empty()) return std::nullopt;
-      return std::set<int32_t>(op->key.begin(), op->key.end());
-    case OpKind::Filter:
-    case OpKind::Consolidate:
-      return uniqueColumns(module, op->inputs[0]);
-    case OpKind::Aggregate: {
-      if (op->group_keys.empty()) return std::nullopt;
-      std::set<int32_t> key;
-      for (size_t i = 0; i < op->group_keys.size(); ++i) key.insert(static_cast<int32_t>(i));
-      return key;
-    }
-    case OpKind::Map: {
-      std::optional<std::set<int32_t>> below = uniqueColumns(module, op->inputs[0]);
-      if (!below) return std::nullopt;
-      std::set<int32_t> key;
-      for (int32_t c : *below) {
-        bool found = false;
-        for (size_t i = 0; i < op->exprs.size() && !found; ++i) {
-          if (op->exprs[i]->op == ExprOp::Column && op->exprs[i]->column == c) {
-            key.insert(static_cast<int32_t>(i));
-            found = true;
-          }
-        }
-        if (!found) return std::nullopt;
-      }
-      return key;
-    }
-    default:
-      return std::nullopt;
+  if (op->kind == OpKind::Source) {
+    if (op->key.empty()) return std::nullopt;
+    return std::set<int32_t>(op->key.begin(), op->key.end());
   }
+  if (op->kind == OpKind::Filter || op->kind == OpKind::Consolidate)
+    return uniqueColumns(module, op->inputs[0]);
+  if (op->kind == OpKind::Aggregate) {
+    if (op->group_keys.empty()) return std::nullopt;
+    std::set<int32_t> key;
+    for (size_t i = 0; i < op->group_keys.size(); ++i) key.insert(static_cast<int32_t>(i));
+    return key;
+  }
+  if (op->kind == OpKind::Map) {
+    std::optional<std::set<int32_t>> below = uniqueColumns(module, op->inputs[0]);
+    if (!below) return std::nullopt;
+    std::set<int32_t> key;
+    for (int32_t c : *below) {
+      bool found = false;
+      for (size_t i = 0; i < op->exprs.size() && !found; ++i) {
+        if (op->exprs[i]->op == ExprOp::Column && op->exprs[i]->column == c) {
+          key.insert(static_cast<int32_t>(i));
+          found = true;
+        }
+      }
+      if (!found) return std::nullopt;
+    }
+    return key;
+  }
+  return std::nullopt;  // nothing known: the conservative answer for any other operator
 }
 
 }  // namespace kiln::ir

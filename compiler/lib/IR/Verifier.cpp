@@ -65,7 +65,8 @@ class Verifier {
   void checkSchemaIs(const Schema &expected, const std::string &what,
                      const std::function<bool(size_t)> &mayNarrow = nullptr);
   void checkAggregate(const Schema &row);
-  void checkJoin(const Schema &left, const Schema &right);
+  void checkJoinKeys(const Schema &left, const Schema &right);
+  void checkConcat();
   void checkExpr(const Expr &e, const Schema &row);
 
   const Module &module_;
@@ -78,18 +79,14 @@ class Verifier {
 void Verifier::checkInputs(const std::unordered_set<int32_t> &defined) {
   const Op &op = *op_;
   size_t n = op.inputs.size();
-  auto count = [&](size_t expected) {
-    if (n != expected)
-      error(std::string(opKindName(op.kind)) + " takes " + std::to_string(expected) +
-            (expected == 1 ? " input" : " inputs") + ", has " + std::to_string(n));
-  };
-  switch (op.kind) {
-    case OpKind::Source: count(0); break;
-    case OpKind::Join: count(2); break;
-    case OpKind::UnionAll:
-      if (n < 2) error("union_all takes at least 2 inputs, has " + std::to_string(n));
-      break;
-    default: count(1); break;
+  const OpInfo &info = op.info();
+  if (info.max_inputs == kManyInputs) {
+    if ((int)n < info.min_inputs)
+      error(std::string(info.name) + " takes at least " + std::to_string(info.min_inputs) +
+            " inputs, has " + std::to_string(n));
+  } else if ((int)n != info.min_inputs) {  // a bounded kind takes an exact count
+    error(std::string(info.name) + " takes " + std::to_string(info.min_inputs) +
+          (info.min_inputs == 1 ? " input" : " inputs") + ", has " + std::to_string(n));
   }
 
   bool allAppendOnly = true;
@@ -100,7 +97,7 @@ void Verifier::checkInputs(const std::unordered_set<int32_t> &defined) {
       error("input " + id + " is not defined before its use");
     } else if (!in) {
       error("input " + id + " is not defined");
-    } else if (in->kind == OpKind::Sink) {
+    } else if (in->has(kNoOutput)) {
       error("input " + id + " is a sink, which produces no stream");
     } else {
       allAppendOnly &= in->append_only;
@@ -109,7 +106,7 @@ void Verifier::checkInputs(const std::unordered_set<int32_t> &defined) {
 
   // append_only is an analysis result, but code generation trusts it to drop retraction paths.
   if (op.append_only) {
-    if (op.kind == OpKind::Aggregate || op.kind == OpKind::Distinct || op.kind == OpKind::Negate)
+    if (op.has(kRetracts))
       error(std::string(opKindName(op.kind)) + " cannot be append_only: it retracts old rows");
     else if (!allAppendOnly)
       error("append_only, but an input is not");
@@ -157,41 +154,49 @@ void Verifier::checkOp() {
   checkSchema();
 
   // Fields of other kinds must be empty, so that no pass leaves half an operator behind.
-  auto unused = [&](bool present, const char *field) {
-    if (present) error(kind + " has " + field);
+  OpPayload payload = op.info().payload;
+  auto unused = [&](bool present, OpPayload owner, const char *field) {
+    if (present && payload != owner) error(kind + " has " + field);
   };
-  unused(!op.key.empty() && op.kind != OpKind::Source, "a key");
-  unused(op.predicate && op.kind != OpKind::Filter, "a predicate");
-  unused(!op.exprs.empty() && op.kind != OpKind::Map, "map expressions");
-  unused((!op.left_keys.empty() || !op.right_keys.empty()) && op.kind != OpKind::Join,
-         "join keys");
-  unused(!op.group_keys.empty() && op.kind != OpKind::Aggregate, "group keys");
-  unused(!op.aggregates.empty() && op.kind != OpKind::Aggregate, "aggregates");
+  unused(!op.key.empty(), OpPayload::SourceKey, "a key");
+  unused(op.predicate != nullptr, OpPayload::Predicate, "a predicate");
+  unused(!op.exprs.empty(), OpPayload::Exprs, "map expressions");
+  unused(!op.left_keys.empty() || !op.right_keys.empty(), OpPayload::JoinKeys, "join keys");
+  unused(!op.group_keys.empty(), OpPayload::Aggregates, "group keys");
+  unused(!op.aggregates.empty(), OpPayload::Aggregates, "aggregates");
 
+  if (op.has(kNamed) && op.name.empty())
+    error(kind + (op.kind == OpKind::Source ? " has no table name" : " has no model name"));
   // Without its inputs an operator cannot be checked further.
-  size_t arity = op.kind == OpKind::Source ? 0 : op.kind == OpKind::Join ? 2 : 1;
+  size_t arity = static_cast<size_t>(op.info().min_inputs);
   for (size_t i = 0; i < std::max(arity, op.inputs.size()); ++i)
-    if (!input(i) || input(i)->kind == OpKind::Sink) return;
+    if (!input(i) || input(i)->has(kNoOutput)) return;
   const Schema *row = arity ? &input(0)->schema : nullptr;
 
-  switch (op.kind) {
-    case OpKind::Source:
-      if (op.name.empty()) error("source has no table name");
+  // Rules of one kind alone.
+  if (op.kind == OpKind::Sink && !op.name.empty()) {
+    if (auto [it, fresh] = sinks_.emplace(op.name, op.id); !fresh)
+      error("model \"" + op.name + "\" already has a sink (%" + std::to_string(it->second) + ")");
+  }
+
+  switch (payload) {
+    case OpPayload::None:
+      break;
+    case OpPayload::SourceKey:
       for (int32_t key : op.key) checkColumn(key, op.schema, "source key column");
       break;
-    case OpKind::Filter:
+    case OpPayload::Predicate:
       if (!op.predicate) {
-        error("filter has no predicate");
+        error(kind + " has no predicate");
       } else {
         checkExpr(*op.predicate, *row);
         if (op.predicate->type != Type::boolean())
-          error("filter predicate has type " + op.predicate->type.str() + ", not bool");
+          error(kind + " predicate has type " + op.predicate->type.str() + ", not bool");
       }
-      checkSchemaIs(*row, "its input's", [](size_t) { return true; });
       break;
-    case OpKind::Map:
+    case OpPayload::Exprs:
       if (op.schema.size() != op.exprs.size()) {
-        error("map has " + std::to_string(op.exprs.size()) + " expressions but " +
+        error(kind + " has " + std::to_string(op.exprs.size()) + " expressions but " +
               std::to_string(op.schema.size()) + " columns");
         break;
       }
@@ -206,11 +211,30 @@ void Verifier::checkOp() {
           error(describe(col, i) + " is not null, but its expression may be NULL");
       }
       break;
-    case OpKind::UnionAll:
+    case OpPayload::JoinKeys:
+      checkJoinKeys(input(0)->schema, input(1)->schema);
+      break;
+    case OpPayload::Aggregates:
+      checkAggregate(*row);  // with the schema, which the aggregates determine
+      break;
+  }
+
+  switch (op.info().schema) {
+    case SchemaRule::Declared:    // a source's table; a map's expressions (checked above)
+    case SchemaRule::Aggregate:   // checked with the aggregates
+      break;
+    case SchemaRule::SameAsInput:
+      // A predicate proves its columns not NULL, so a filter may narrow any column.
+      if (payload == OpPayload::Predicate)
+        checkSchemaIs(*row, "its input's", [](size_t) { return true; });
+      else
+        checkSchemaIs(*row, "its input's");
+      break;
+    case SchemaRule::UnionOfInputs:
       for (size_t i = 0; i < op.inputs.size(); ++i) {
         const Schema &in = input(i)->schema;
         if (!sameColumnTypes(in, op.schema)) {
-          error("union_all input " + std::to_string(i) + " (%" + std::to_string(op.inputs[i]) +
+          error(kind + " input " + std::to_string(i) + " (%" + std::to_string(op.inputs[i]) +
                 ") has types " + typeList(in) + ", not " + typeList(op.schema));
           continue;
         }
@@ -220,27 +244,16 @@ void Verifier::checkOp() {
                   std::to_string(op.inputs[i]) + " may be NULL");
       }
       break;
-    case OpKind::Join:
-      checkJoin(input(0)->schema, input(1)->schema);
+    case SchemaRule::Concat:
+      checkConcat();
       break;
-    case OpKind::Aggregate:
-      checkAggregate(*row);
-      break;
-    case OpKind::Negate:
-    case OpKind::Consolidate:
-    case OpKind::Distinct:
-      checkSchemaIs(*row, "its input's");
-      break;
-    case OpKind::Sink:
-      if (op.name.empty()) error("sink has no model name");
-      else if (auto [it, fresh] = sinks_.emplace(op.name, op.id); !fresh)
-        error("model \"" + op.name + "\" already has a sink (%" + std::to_string(it->second) + ")");
-      if (!op.schema.empty()) error("sink has a schema (sinks produce no stream)");
+    case SchemaRule::None:
+      if (!op.schema.empty()) error(kind + " has a schema (sinks produce no stream)");
       break;
   }
 }
 
-void Verifier::checkJoin(const Schema &left, const Schema &right) {
+void Verifier::checkJoinKeys(const Schema &left, const Schema &right) {
   const Op &op = *op_;
   if (op.left_keys.size() != op.right_keys.size()) {
     error("join has " + std::to_string(op.left_keys.size()) + " left keys but " +
@@ -259,15 +272,23 @@ void Verifier::checkJoin(const Schema &left, const Schema &right) {
       if (!same) error(key + " compares " + a.str() + " with " + b.str());
     }
   }
-  Schema both = left;
-  both.insert(both.end(), right.begin(), right.end());
+}
+
+void Verifier::checkConcat() {
+  const Op &op = *op_;
+  Schema both;
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < op.inputs.size(); ++i) {
+    starts.push_back(both.size());
+    both.insert(both.end(), input(i)->schema.begin(), input(i)->schema.end());
+  }
   // Equi-join keys are never NULL in the output: the schema may say so.
   auto isKey = [&](size_t column) {
+    if (op.info().payload != OpPayload::JoinKeys || starts.size() != 2) return false;
     auto in = [](const std::vector<int32_t> &keys, size_t c) {
       return std::find(keys.begin(), keys.end(), (int32_t)c) != keys.end();
     };
-    return column < left.size() ? in(op.left_keys, column)
-                                : in(op.right_keys, column - left.size());
+    return column < starts[1] ? in(op.left_keys, column) : in(op.right_keys, column - starts[1]);
   };
   checkSchemaIs(both, "left ++ right", isKey);
 }

@@ -1,7 +1,7 @@
 // append-only: marks the streams that never carry deletions. Sources keep the flag the driver set
-// from the project (an insert-only topic or file); linear operators and joins of append-only
-// inputs only ever insert; aggregate and distinct retract their previous output row whenever a
-// group changes, so their outputs never are. A sink's flag says what it emits. Stateful
+// from the project (an insert-only topic or file); operators over append-only inputs only ever
+// insert, except those Ops.def marks kRetracts: aggregate and distinct retract their previous
+// output row whenever a group changes, negate turns insertions into deletions. A sink's flag says what it emits. Stateful
 // operators with append-only inputs need no retraction state (a MIN is a single value, a join
 // index never deletes), which is what code generation reads the flag for.
 
@@ -19,23 +19,8 @@ void inferAppendOnly(Module &module) {
       auto it = appendOnly.find(input);
       inputsAppendOnly &= it != appendOnly.end() && it->second;
     }
-    switch (op->kind) {
-      case OpKind::Source:
-        break;
-      case OpKind::Filter:
-      case OpKind::Map:
-      case OpKind::UnionAll:
-      case OpKind::Consolidate:
-      case OpKind::Join:
-      case OpKind::Sink:
-        op->append_only = inputsAppendOnly;
-        break;
-      case OpKind::Aggregate:
-      case OpKind::Distinct:
-      case OpKind::Negate:
-        op->append_only = false;
-        break;
-    }
+    // A source (no inputs) keeps the flag the driver set; an operator that retracts never is.
+    if (!op->inputs.empty()) op->append_only = inputsAppendOnly && !op->has(kRetracts);
     appendOnly.emplace(op->id, op->append_only);
   }
 }

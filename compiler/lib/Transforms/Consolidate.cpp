@@ -30,19 +30,14 @@ bool dropsColumnsOfUpdatableSource(const Module &module, int32_t id) {
   std::set<int32_t> read;
   for (size_t c = 0; c < op->schema.size(); ++c) read.insert(static_cast<int32_t>(c));
   for (;;) {
-    switch (op->kind) {
-      case OpKind::Source:
-        return !op->key.empty() && !op->append_only && read.size() < op->schema.size();
-      case OpKind::Filter:
-        break;
-      case OpKind::Map: {
-        std::set<int32_t> below;
-        for (int32_t c : read) collectColumns(*op->exprs[c], below);
-        read = std::move(below);
-        break;
-      }
-      default:
-        return false;
+    if (op->kind == OpKind::Source)
+      return !op->key.empty() && !op->append_only && read.size() < op->schema.size();
+    if (op->kind == OpKind::Map) {
+      std::set<int32_t> below;
+      for (int32_t c : read) collectColumns(*op->exprs[c], below);
+      read = std::move(below);
+    } else if (op->kind != OpKind::Filter) {
+      return false;  // anything else may combine rows: an update no longer maps to one row
     }
     op = module.find(op->inputs[0]);
   }

@@ -65,22 +65,28 @@ class Pruner {
         const Op *in = module_.find(input);
         for (size_t c = 0; c < in->schema.size(); ++c) need(input, static_cast<int32_t>(c));
       };
-      switch (op.kind) {
-        case OpKind::Source: break;
-        case OpKind::Filter: {
+      // Operators without a payload read every column of every input (distinct and sinks
+      // compare whole rows); the others read what their payload names.
+      switch (op.info().payload) {
+        case OpPayload::None:
+          for (int32_t input : op.inputs) needAll(input);
+          break;
+        case OpPayload::SourceKey:
+          break;
+        case OpPayload::Predicate: {
           for (int32_t c : mine) need(op.inputs[0], c);
           std::set<int32_t> read;
           collectColumns(*op.predicate, read);
           for (int32_t c : read) need(op.inputs[0], c);
           break;
         }
-        case OpKind::Map: {
+        case OpPayload::Exprs: {
           std::set<int32_t> read;
           for (int32_t c : keptColumns(op)) collectColumns(*op.exprs[c], read);
           for (int32_t c : read) need(op.inputs[0], c);
           break;
         }
-        case OpKind::Join: {
+        case OpPayload::JoinKeys: {
           int32_t left_width = static_cast<int32_t>(module_.find(op.inputs[0])->schema.size());
           for (int32_t c : op.left_keys) need(op.inputs[0], c);
           for (int32_t c : op.right_keys) need(op.inputs[1], c);
@@ -90,17 +96,10 @@ class Pruner {
           }
           break;
         }
-        case OpKind::Aggregate:
+        case OpPayload::Aggregates:
           for (int32_t c : op.group_keys) need(op.inputs[0], c);
           for (const AggCall &agg : op.aggregates)
             if (agg.arg >= 0) need(op.inputs[0], agg.arg);
-          break;
-        case OpKind::UnionAll:
-        case OpKind::Negate:
-        case OpKind::Consolidate:
-        case OpKind::Distinct:
-        case OpKind::Sink:
-          for (int32_t input : op.inputs) needAll(input);
           break;
       }
     }
@@ -126,32 +125,28 @@ class Pruner {
   // Renumbers `op`'s references and narrows it; returns how many ops were inserted before it.
   size_t rewrite(Op &op, size_t position) {
     const std::set<int32_t> &mine = needed_[op.id];
-    switch (op.kind) {
-      case OpKind::Source:
-      case OpKind::Aggregate:
-      case OpKind::UnionAll:
-      case OpKind::Negate:
-      case OpKind::Consolidate:
-      case OpKind::Distinct:
-      case OpKind::Sink:
-        // Their inputs keep every column they read at its place (see computeNeeded), except
-        // the aggregate's, which are renumbered here.
-        if (op.kind == OpKind::Aggregate) {
-          const Renumbering &in = renumbering(op.inputs[0]);
-          for (int32_t &c : op.group_keys) c = in[c];
-          for (AggCall &agg : op.aggregates)
-            if (agg.arg >= 0) agg.arg = in[agg.arg];
-        }
+    switch (op.info().payload) {
+      case OpPayload::None:
+      case OpPayload::SourceKey:
+        // Their inputs keep every column they read at its place (see computeNeeded).
         renumbering_[op.id] = identity(op.schema.size());
         return 0;
-      case OpKind::Filter: {
+      case OpPayload::Aggregates: {
+        const Renumbering &in = renumbering(op.inputs[0]);
+        for (int32_t &c : op.group_keys) c = in[c];
+        for (AggCall &agg : op.aggregates)
+          if (agg.arg >= 0) agg.arg = in[agg.arg];
+        renumbering_[op.id] = identity(op.schema.size());
+        return 0;
+      }
+      case OpPayload::Predicate: {
         const Op &input = *module_.find(op.inputs[0]);
         op.predicate = renumbered(*op.predicate, renumbering(op.inputs[0]));
         op.schema = input.schema;
         renumbering_[op.id] = renumbering(op.inputs[0]);
         return 0;
       }
-      case OpKind::Map: {
+      case OpPayload::Exprs: {
         const Renumbering &in = renumbering(op.inputs[0]);
         Renumbering out(op.exprs.size(), -1);
         std::vector<ExprPtr> exprs;
@@ -168,7 +163,7 @@ class Pruner {
         renumbering_[op.id] = std::move(out);
         return 0;
       }
-      case OpKind::Join: {
+      case OpPayload::JoinKeys: {
         size_t inserted = 0;
         int32_t old_left_width = 0;
         Renumbering out;

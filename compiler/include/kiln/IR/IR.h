@@ -4,7 +4,8 @@
 // A Module is the whole project: one graph, operators in topological order, each producing one
 // stream (`%N`). Linear operators (filter, map, union_all) act on deltas directly; stateful
 // operators (join, aggregate, distinct) name their state, its key and its size class; sinks
-// consolidate and emit a model's changes at the end of every tick.
+// consolidate and emit a model's changes at the end of every tick. Ops.def lists the operators
+// and their traits.
 //
 // Scalar expressions inside operators are fully typed: the binder has made every implicit cast
 // explicit, so each operation's operand types are exactly what code generation expects.
@@ -135,25 +136,65 @@ ExprPtr makeCall(ExprOp op, Type type, std::vector<ExprPtr> args, Location loc =
 // ---------------------------------------------------------------------------------------------
 // Operators
 
+// How an operator's state grows, so users and passes can reason about memory.
+enum class StateSize { None, Bounded, GrowsWithKeys, GrowsWithInput };
+
+// The operator kinds, one per line of Ops.def (which documents each).
 enum class OpKind {
-  Source,     // a source table's changes. No inputs.
-  Filter,     // keeps rows where `predicate` is TRUE. Linear.
-  Map,        // projects `exprs` (one per output column). Linear.
-  UnionAll,   // sum of two or more inputs of equal column types. Linear.
-  Negate,     // its input with every weight negated (set difference is a union with this). Linear.
-  Consolidate,  // its input, summed per row over a tick and emitted at the tick's end: changes
-                // that cancel (an update of columns nobody reads) go no further. State: the
-                // tick's changes only.
-  Join,       // inner equi-join; output = left columns ++ right columns. Bilinear: keeps an index
-              // of each side keyed by its key columns (state grows with input).
-  Aggregate,  // GROUP BY `group_keys` with `aggregates`; output = keys ++ one column per
-              // aggregate. One output row per group with a positive count; with no keys, exactly
-              // one row always (SQL's global aggregate). State: per group (grows with keys);
-              // MIN/MAX keep an ordered multiset of values per group (grows with input).
-  Distinct,   // set semantics: each distinct row once while its count is positive. State: a count
-              // per distinct row (grows with keys).
-  Sink,       // consolidates and emits the changes of model `name`. No output stream.
+#define KILN_OP(Kind, ...) Kind,
+#include "kiln/IR/Ops.def"
 };
+
+// An operator's own fields, as the text form spells them after its inputs.
+enum class OpPayload {
+  None,        // nothing
+  SourceKey,   // `key [$0, ...]`: Op::key
+  Predicate,   // an expression: Op::predicate
+  Exprs,       // `[expr, ...]`: Op::exprs
+  JoinKeys,    // `on [$l = $r, ...]`: Op::left_keys, Op::right_keys
+  Aggregates,  // `group [$k, ...] [count(...) as name : type, ...]`: group_keys, aggregates
+};
+
+// How an operator's output schema follows from its inputs.
+enum class SchemaRule {
+  Declared,       // written out (a source's table, a map's expressions)
+  SameAsInput,    // its first input's
+  UnionOfInputs,  // the first input's names; a column is nullable if it is in any input
+  Concat,         // every input's columns, left to right
+  Aggregate,      // group keys ++ one column per aggregate
+  None,           // no output stream
+};
+
+// Trait flags of an operator kind (see Ops.def).
+enum OpTrait : uint32_t {
+  kLinear = 1u << 0,
+  kStateful = 1u << 1,
+  kRetracts = 1u << 2,
+  kFlushes = 1u << 3,
+  kColumnWise = 1u << 4,
+  kNoOutput = 1u << 5,
+  kNamed = 1u << 6,
+};
+
+constexpr int kManyInputs = -1;
+
+// One row of Ops.def.
+struct OpInfo {
+  OpKind kind;
+  const char *name;
+  int min_inputs;
+  int max_inputs;  // kManyInputs: no limit
+  OpPayload payload;
+  SchemaRule schema;
+  uint32_t traits;
+  StateSize state;
+
+  bool has(OpTrait trait) const { return (traits & trait) != 0; }
+};
+
+const OpInfo &opInfo(OpKind kind);
+// Every operator kind, in the table's order.
+const std::vector<OpInfo> &allOps();
 
 enum class AggKind { CountStar, Count, Sum, Avg, Min, Max };
 
@@ -163,9 +204,6 @@ struct AggCall {
   Type type;         // result type
   std::string name;  // output column name
 };
-
-// How an operator's state grows, so users and passes can reason about memory.
-enum class StateSize { None, Bounded, GrowsWithKeys, GrowsWithInput };
 
 struct Op {
   int32_t id = -1;  // the value `%id`; unique within the module
@@ -185,10 +223,11 @@ struct Op {
   bool append_only = false;        // analysis result: the stream never carries deletions
 
   Op(OpKind k) : kind(k) {}
-  bool isStateful() const {
-    return kind == OpKind::Join || kind == OpKind::Aggregate || kind == OpKind::Distinct ||
-           kind == OpKind::Consolidate;
-  }
+  const OpInfo &info() const { return opInfo(kind); }
+  bool has(OpTrait trait) const { return info().has(trait); }
+  bool isStateful() const { return has(kStateful); }
+  // The table's class, refined by what this instance keeps (a global aggregate is bounded,
+  // MIN/MAX keep every value).
   StateSize stateSize() const;
   std::string stateName() const;  // e.g. "join_5" (the names generated code and metrics use)
 };

@@ -52,6 +52,9 @@ void walkExpr(E &expr, Fn &&fn) {
   for (auto &arg : expr.args) walkExpr(static_cast<E &>(*arg), fn);
 }
 
+// The input columns `expr` reads, in increasing order.
+std::set<int32_t> columnsRead(const Expr &expr);
+
 // Every expression `op` owns (predicate, map expressions), for walking.
 std::vector<Expr *> rootExprs(Op &op);
 std::vector<const Expr *> rootExprs(const Op &op);

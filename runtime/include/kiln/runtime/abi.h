@@ -20,13 +20,17 @@
 #ifndef KILN_RUNTIME_ABI_H
 #define KILN_RUNTIME_ABI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
+#define KILN_STATIC_ASSERT(condition, why) static_assert(condition, why)
 extern "C" {
+#else
+#define KILN_STATIC_ASSERT(condition, why) _Static_assert(condition, why)
 #endif
 
-#define KILN_ABI_VERSION 2
+#define KILN_ABI_VERSION 3
 
 typedef struct kiln_str {
   const char *ptr;
@@ -79,6 +83,60 @@ typedef enum kiln_error_code {
   KILN_ERR_LIKE_TRAILING_ESCAPE = 9 /* "LIKE pattern must not end with escape character" */
 } kiln_error_code;
 
+/* ---- Operator state, as the program describes it ----
+ * Every stateful operator keeps its state in arrangements: containers in the state array that
+ * create() returns (slot 0 holds the runtime). The program lists each arrangement with the
+ * layout of its entries, so the runtime can walk, measure, save and restore the state of every
+ * operator without knowing the operator. */
+typedef enum kiln_state_container {
+  KILN_STATE_HASH = 0, /* a kiln_hashtable; entries' payloads as `fields` say */
+  KILN_STATE_LIST = 1  /* a kiln_ptrvec of entries of the operator's other arrangements */
+} kiln_state_container;
+
+typedef enum kiln_state_field_kind {
+  KILN_FIELD_VALUE = 0,    /* a SQL value of `type` (TEXT: a kiln_str into interned storage) */
+  KILN_FIELD_WEIGHT = 1,   /* int64_t: a weight or a count */
+  KILN_FIELD_FLAG = 2,     /* uint8_t bookkeeping within a tick */
+  KILN_FIELD_MULTISET = 3, /* a kiln_multiset * the entry owns (or NULL), of `type` values */
+  KILN_FIELD_ENTRY = 4     /* a kiln_entry * into the operator's arrangement `target` */
+} kiln_state_field_kind;
+
+typedef enum kiln_state_size {
+  KILN_STATE_SIZE_NONE = 0,
+  KILN_STATE_SIZE_BOUNDED = 1,
+  KILN_STATE_SIZE_GROWS_WITH_KEYS = 2,
+  KILN_STATE_SIZE_GROWS_WITH_INPUT = 3
+} kiln_state_size;
+
+typedef struct kiln_state_field {
+  const char *name;    /* the column, or the field's role ("weight", "count", "sum") */
+  int32_t kind;        /* kiln_state_field_kind */
+  int32_t type;        /* kiln_type_kind of a VALUE or of a MULTISET's values */
+  int32_t scale;       /* NUMERIC */
+  int32_t offset;      /* byte offset in the entry's payload */
+  int32_t null_offset; /* byte offset of the 64-bit null word holding its NULL bit; -1: never NULL */
+  int32_t null_bit;
+  int32_t target;      /* ENTRY: index in the operator's arrangements; else -1 */
+} kiln_state_field;
+
+typedef struct kiln_arrangement_desc {
+  const char *op;          /* the operator's state name: "join_5" */
+  const char *kind;        /* the operator's kind: "join" */
+  const char *role;        /* this arrangement within it: "left", "groups", "changed" */
+  const char *model;       /* the model whose SQL the operator comes from ("" if none) */
+  const char *location;    /* "models/marts/revenue.sql:3:1" */
+  uint64_t fingerprint;    /* stable while the operator's plan and its inputs' plans are */
+  int32_t container;       /* kiln_state_container */
+  int32_t slot;            /* index in the state array */
+  int32_t payload_size;    /* HASH: bytes per entry payload */
+  int32_t size_class;      /* kiln_state_size */
+  int32_t transient;       /* 1: empty between ticks (nothing to save) */
+  int32_t nkey;            /* fields the entries are hashed by (0: derived, e.g. ENTRY's row) */
+  const int32_t *key_fields;
+  int32_t nfields;
+  const kiln_state_field *fields;
+} kiln_arrangement_desc;
+
 /* What `kiln build` emits: one constant of this type named `kiln_program_main`. */
 typedef struct kiln_program {
   int32_t abi_version; /* KILN_ABI_VERSION */
@@ -101,21 +159,20 @@ typedef struct kiln_program {
   /* Records per tick unless the command line says otherwise (the project's tick-size); 0: ticks
    * end only at commit records and at the end of each input. */
   int64_t default_tick_size;
+  /* The arrangements of every operator's state (ABI 3). */
+  int32_t nstate;
+  const kiln_arrangement_desc *state;
 } kiln_program;
 
-/* ---- Services for generated code ---- */
-
-/* One consolidated change of sink `sink` (row in the sink's layout). Called during commit. */
-void kiln_emit(kiln_runtime *rt, int32_t sink, const void *row, int64_t weight);
-
-/* Reports a SQL runtime error at program->locations[location]. Does not return. */
-void kiln_raise(kiln_runtime *rt, int32_t error_code, int32_t location) __attribute__((noreturn));
-
-/* A copy of the bytes that lives as long as the runtime (for strings kept in operator state). */
-kiln_str kiln_intern(kiln_runtime *rt, const char *ptr, int64_t len);
-
-/* Memory that lives until the end of the current tick (strings computed by expressions). */
-void *kiln_scratch(kiln_runtime *rt, int64_t size);
+/* ---- Services for generated code ----
+ * kiln_emit(rt, sink, row, weight): one consolidated change of sink `sink` (row in the sink's
+ *   layout). Called during commit.
+ * kiln_raise(rt, error_code, location): reports a SQL runtime error at
+ *   program->locations[location]. Does not return.
+ * kiln_intern(rt, ptr, len): a copy of the bytes that lives as long as the runtime (for strings
+ *   kept in operator state); equal strings share one copy.
+ * kiln_scratch(rt, size): memory that lives until the end of the current tick (strings computed
+ *   by expressions). */
 
 /* ---- Hash tables (the HyPer way) ----
  * The runtime owns buckets, entries and growth; generated code hashes keys, walks the chain of the
@@ -127,36 +184,33 @@ typedef struct kiln_entry {
   uint64_t hash;
 } kiln_entry;
 
+/* Where an entry's payload starts: generated code addresses it at this offset. */
+#define KILN_ENTRY_PAYLOAD_OFFSET 16
+KILN_STATIC_ASSERT(sizeof(kiln_entry) == KILN_ENTRY_PAYLOAD_OFFSET, "payload follows the header");
+KILN_STATIC_ASSERT(offsetof(kiln_entry, hash) == 8, "generated code reads the hash at offset 8");
+
 typedef struct kiln_hashtable kiln_hashtable;
 
-kiln_hashtable *kiln_ht_create(int64_t payload_size);
-void kiln_ht_destroy(kiln_hashtable *ht);
-kiln_entry *kiln_ht_chain(kiln_hashtable *ht, uint64_t hash);
-kiln_entry *kiln_ht_insert(kiln_hashtable *ht, uint64_t hash);
-void kiln_ht_erase(kiln_hashtable *ht, kiln_entry *entry);
+/* kiln_ht_create, _destroy, _chain (the first entry of the chain `hash` falls in), _insert (a
+ * zeroed payload), _erase, _first and _next (iteration in unspecified order; erasing the current
+ * entry invalidates it): see calls.def. */
 int64_t kiln_ht_size(const kiln_hashtable *ht);
-/* Iteration in unspecified order; erasing the current entry invalidates the iteration. */
-kiln_entry *kiln_ht_first(kiln_hashtable *ht);
-kiln_entry *kiln_ht_next(kiln_hashtable *ht, kiln_entry *entry);
 
 /* ---- Pointer vectors (per-tick lists of changed groups) ---- */
 typedef struct kiln_ptrvec kiln_ptrvec;
-kiln_ptrvec *kiln_vec_create(void);
-void kiln_vec_destroy(kiln_ptrvec *vec);
-void kiln_vec_push(kiln_ptrvec *vec, void *item);
-int64_t kiln_vec_size(const kiln_ptrvec *vec);
-void *kiln_vec_get(const kiln_ptrvec *vec, int64_t index);
-void kiln_vec_clear(kiln_ptrvec *vec);
 
 /* ---- Ordered multisets of values (MIN/MAX with retraction) ----
  * `value` points at storage of the set's type (see above); TEXT values are copied. */
 typedef struct kiln_multiset kiln_multiset;
-kiln_multiset *kiln_ms_create(int32_t type_kind);
-void kiln_ms_destroy(kiln_multiset *ms);
-void kiln_ms_add(kiln_multiset *ms, const void *value, int64_t weight);
-/* Write the smallest / largest value with positive count to *out and return 1; 0 if empty. */
-int32_t kiln_ms_min(const kiln_multiset *ms, void *out);
-int32_t kiln_ms_max(const kiln_multiset *ms, void *out);
+/* kiln_ms_min / kiln_ms_max write the smallest / largest value with positive count to *out and
+ * return 1; 0 if empty. */
+
+/* ---- The calls themselves ---- */
+#define KILN_NORETURN __attribute__((noreturn))
+#define KILN_NO_ATTRIBUTES
+#define KILN_RUNTIME_CALL(name, c_result, c_params, attributes, ir_result, ir_params) \
+  c_result name c_params attributes;
+#include "kiln/runtime/calls.def"
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,173 @@
+// The state of one module's code generation and the helpers every operator's generator uses:
+// row layouts (Rows.cpp), runtime and stdlib calls (RuntimeCalls.cpp), hashing, key equality
+// and the loops over the runtime's containers (Hashing.cpp), scalar expressions
+// (Expressions.cpp) and SQL functions (Functions.cpp). Operators/ holds one generator per
+// operator family; Program.cpp ties them into the program's entry points and descriptors.
+//
+// Private to the CodeGen library: LLVM's headers stay out of kiln/CodeGen/CodeGen.h.
+#pragma once
+
+#include "kiln/CodeGen/CodeGen.h"
+#include "kiln/IR/IR.h"
+#include "kiln/runtime/abi.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kiln::codegen {
+
+struct Artifact::Impl {
+  std::unique_ptr<llvm::LLVMContext> context;
+  std::unique_ptr<llvm::Module> module;
+  std::unique_ptr<llvm::TargetMachine> target;
+};
+
+// A SQL value in registers: the value and its NULL flag (i1).
+struct SqlValue {
+  llvm::Value *value = nullptr;
+  llvm::Value *null = nullptr;
+};
+
+// The layout of a row: { [words x i64] null bitmap, column 0, column 1, ... }.
+struct RowLayout {
+  llvm::StructType *type = nullptr;
+  std::vector<ir::Type> types;
+  unsigned null_words = 1;
+};
+
+class OperatorGen;
+
+// Walks a container entry: `body(entry, payload, done)`; `done` leaves the loop.
+using ChainBody = std::function<void(llvm::Value *entry, llvm::Value *payload, llvm::BasicBlock *done)>;
+
+class Emitter {
+ public:
+  Emitter(llvm::LLVMContext &context, llvm::Module &module, const ir::Module &ir,
+          const std::vector<SourceTable> &sources, const Options &options);
+  ~Emitter();
+
+  // Generates the whole program; false with `error` set if something is not supported.
+  bool run(std::string &error);
+
+  // ---- rows (Rows.cpp) ----
+  llvm::Type *valueType(const ir::Type &type);
+  const RowLayout &layoutOf(const std::vector<ir::Type> &types);
+  const RowLayout &layoutOf(const ir::Schema &schema);
+  static int32_t storageKind(const ir::Type &type);
+  llvm::Value *columnPtr(const RowLayout &row_layout, llvm::Value *row, int column);
+  llvm::Value *nullWordPtr(const RowLayout &row_layout, llvm::Value *row, int column);
+  llvm::Value *loadNull(const RowLayout &row_layout, llvm::Value *row, int column);
+  SqlValue loadColumn(const RowLayout &row_layout, llvm::Value *row, int column, bool nullable = true);
+  // Stores a value; NULL stores zero and sets the bit.
+  void storeColumn(const RowLayout &row_layout, llvm::Value *row, int column, SqlValue v);
+  llvm::Value *newRow(const RowLayout &row_layout);  // a zeroed row on the stack
+  llvm::Value *entryAlloca(llvm::Type *type);
+  void copyColumn(const RowLayout &from, llvm::Value *src, int i, const RowLayout &to,
+                  llvm::Value *dst, int j, bool intern = false);
+  llvm::Value *internText(llvm::Value *text);
+  llvm::Value *constantText(const std::string &text);
+  llvm::Value *literal(const ir::Value &v, const ir::Type &type);
+  int64_t allocSize(llvm::Type *type) const;
+  static std::vector<int32_t> allColumns(size_t n);
+
+  // ---- runtime and stdlib calls (RuntimeCalls.cpp) ----
+  // The declaration of a runtime call (from kiln/runtime/calls.def) or stdlib function.
+  llvm::Function *fn(const std::string &name);
+  // Calls a stdlib or runtime function with the signature clang gave it (see the .cpp).
+  llvm::Value *call(const std::string &name, std::vector<llvm::Value *> args);
+  llvm::Function *newFunction(const std::string &name, llvm::FunctionType *type);
+  llvm::Value *rt() { return rt_; }
+  // A payload pointer from a runtime container entry, and back.
+  llvm::Value *payloadOf(llvm::Value *entry);
+  llvm::Value *entryOf(llvm::Value *payload);
+
+  // ---- hashing, equality and container loops (Hashing.cpp) ----
+  llvm::Value *hashValue(const ir::Type &type, llvm::Value *v);
+  llvm::Value *hashColumns(const RowLayout &row_layout, llvm::Value *row, const std::vector<int32_t> &columns);
+  // Equality of two non-NULL values of one type (numeric: any scales).
+  llvm::Value *valuesEqual(const ir::Type &ta, llvm::Value *a, const ir::Type &tb, llvm::Value *b);
+  // NULL-aware ("not distinct") equality of columns of two rows, as grouping compares keys.
+  llvm::Value *columnsEqual(const RowLayout &la, llvm::Value *ra, const std::vector<int32_t> &ca,
+                            const RowLayout &lb, llvm::Value *rb, const std::vector<int32_t> &cb);
+  // Walks the chain for `hash` calling `body` for the entries with that hash.
+  void forEachInChain(llvm::Value *table, llvm::Value *hash, const ChainBody &body);
+  // Walks the entries listed in `list` (a kiln_ptrvec of entries changed in this tick), then
+  // clears it. `body` must leave the insert point in a block that falls through.
+  void forEachListed(llvm::Value *list, const std::function<void(llvm::Value *entry)> &body);
+  // Walks every entry of `table` (for destruction: `body` must not erase).
+  void forEachEntry(llvm::Value *table, const std::function<void(llvm::Value *entry)> &body);
+  // Finds the entry of `table` for `hash` whose payload `matches`, or inserts a zeroed one and
+  // lets `initialize` fill it. Returns the payload.
+  llvm::Value *findOrInsert(llvm::Value *table, llvm::Value *hash,
+                            const std::function<llvm::Value *(llvm::Value *payload)> &matches,
+                            const std::function<void(llvm::Value *payload)> &initialize);
+
+  // ---- expressions (Expressions.cpp, Functions.cpp) ----
+  SqlValue genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
+  int32_t locationIndex(const ir::Location &loc);
+  // Branches to a block that raises `code` when `condition` holds.
+  void raiseIf(llvm::Value *condition, kiln_error_code code, const ir::Location &loc);
+  // A call of a stdlib function that writes its text result through a pointer.
+  llvm::Value *textOut(const std::string &function, std::vector<llvm::Value *> args);
+
+  // ---- operators (Program.cpp) ----
+  // The function that consumes changes arriving at `op`'s input `port`.
+  llvm::Function *beginConsumer(llvm::Function *f);
+  void emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Value *weight);
+  // The container in `op`'s state slot `index` (in the order of its arrangements).
+  llvm::Value *stateSlot(const ir::Op &op, int index);
+  OperatorGen &generatorOf(const ir::Op &op);
+  const ir::Op &input(const ir::Op &op, size_t i) const { return *ir_.find(op.inputs[i]); }
+  // Records a construct code generation cannot compile; run() reports it.
+  void unsupported(std::string what) { missing_ = std::move(what); }
+
+  llvm::LLVMContext &ctx_;
+  llvm::Module &module_;
+  const ir::Module &ir_;
+  const std::vector<SourceTable> &sources_;
+  const Options &options_;
+  llvm::IRBuilder<> b_;
+  const llvm::DataLayout &layout_;
+  llvm::Type *i1_, *i8_, *i32_, *i64_, *i128_, *f64_, *ptr_;
+  llvm::StructType *str_;
+
+ private:
+  SqlValue genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);  // Functions.cpp
+  SqlValue genCast(const ir::Expr &e, SqlValue v, const ir::Type &from);
+  llvm::Value *genArithmetic(const ir::Expr &e, ir::ExprOp op, llvm::Value *a, const ir::Type &ta,
+                             llvm::Value *b, const ir::Type &tb);
+  llvm::Value *genCompare(ir::ExprOp op, llvm::Value *a, const ir::Type &ta, llvm::Value *b,
+                          const ir::Type &tb);
+  SqlValue genLogic(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
+  SqlValue genCase(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
+  SqlValue genCoalesce(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
+
+  void defineEntryPoints();
+  void defineProgram();
+  llvm::Constant *stateDescriptors(int32_t &count);
+  // Records an internal error unless `type`'s layout is the C struct's (abi.h).
+  void checkLayout(llvm::StructType *type, size_t size, std::initializer_list<size_t> offsets);
+
+  std::map<std::string, RowLayout> layouts_;
+  std::vector<std::string> locations_;
+  std::map<std::string, int32_t> location_index_;
+  std::string missing_;
+  std::vector<std::unique_ptr<OperatorGen>> generators_;
+  std::vector<std::vector<struct Arrangement>> arrangements_;  // per generator
+  std::map<int32_t, OperatorGen *> generator_of_;
+  int slot_count_ = 1;  // slot 0 holds the runtime
+  llvm::Value *state_ = nullptr;
+  llvm::Value *rt_ = nullptr;
+
+  friend class OperatorGen;
+};
+
+}  // namespace kiln::codegen

@@ -1,0 +1,77 @@
+// What every operator's generator shares: its functions' declarations, the description of the
+// state it keeps, and the factory that Ops.def expands into one case per kind.
+
+#include "Operator.h"
+
+namespace kiln::codegen {
+
+OperatorGen::OperatorGen(Emitter &emitter, const ir::Op &op) : e_(emitter), op_(op), b_(emitter.b_) {}
+OperatorGen::~OperatorGen() = default;
+
+void OperatorGen::declare() {
+  llvm::FunctionType *consumer =
+      llvm::FunctionType::get(b_.getVoidTy(), {e_.ptr_, e_.ptr_, e_.i64_}, false);
+  llvm::FunctionType *flusher = llvm::FunctionType::get(b_.getVoidTy(), {e_.ptr_}, false);
+  std::string base = std::string(ir::opKindName(op_.kind)) + "_" + std::to_string(op_.id);
+  size_t count = consumerCount();
+  if (count == 1) {
+    consumers_.push_back(e_.newFunction(base, consumer));
+  } else if (count == 2) {  // the two sides of a binary operator
+    consumers_.push_back(e_.newFunction(base + ".left", consumer));
+    consumers_.push_back(e_.newFunction(base + ".right", consumer));
+  } else {
+    for (size_t port = 0; port < count; ++port)
+      consumers_.push_back(e_.newFunction(base + "." + std::to_string(port), consumer));
+  }
+  if (op_.has(ir::kFlushes)) flusher_ = e_.newFunction(base + ".flush", flusher);
+}
+
+std::vector<std::string> OperatorGen::columnNames(const ir::Schema &schema) {
+  std::vector<std::string> names;
+  for (const ir::Column &column : schema) names.push_back(column.name);
+  return names;
+}
+
+void OperatorGen::describeRow(Arrangement &arrangement, int field, const RowLayout &row,
+                              const std::vector<std::string> &names) {
+  const llvm::DataLayout &layout = e_.layout_;
+  int64_t base = static_cast<int64_t>(layout.getStructLayout(arrangement.payload)->getElementOffset(field));
+  const llvm::StructLayout *columns = layout.getStructLayout(row.type);
+  auto nameOf = [&](size_t i) -> std::string {
+    return i < names.size() ? names[i] : "$" + std::to_string(i);
+  };
+  for (size_t i = 0; i < row.types.size(); ++i) {
+    StateField f;
+    f.name = nameOf(i);
+    f.kind = KILN_FIELD_VALUE;
+    f.type = Emitter::storageKind(row.types[i]);
+    f.scale = row.types[i].scale;
+    f.offset = base + static_cast<int64_t>(columns->getElementOffset(i + 1));
+    f.null_offset = base + static_cast<int64_t>(i / 64) * 8;
+    f.null_bit = static_cast<int32_t>(i % 64);
+    arrangement.fields.push_back(std::move(f));
+  }
+}
+
+void OperatorGen::describeScalar(Arrangement &arrangement, int field, std::string name,
+                                 kiln_state_field_kind kind, int32_t type) {
+  StateField f;
+  f.name = std::move(name);
+  f.kind = kind;
+  f.type = type;
+  f.offset = static_cast<int64_t>(
+      e_.layout_.getStructLayout(arrangement.payload)->getElementOffset(field));
+  arrangement.fields.push_back(std::move(f));
+}
+
+std::unique_ptr<OperatorGen> makeOperatorGen(Emitter &emitter, const ir::Op &op) {
+  switch (op.kind) {
+#define KILN_OP(Kind, ...) \
+  case ir::OpKind::Kind:   \
+    return make##Kind##Gen(emitter, op);
+#include "kiln/IR/Ops.def"
+  }
+  return nullptr;
+}
+
+}  // namespace kiln::codegen

@@ -1,0 +1,90 @@
+// The code generator of one operator: its consumer functions, its tick-end flush, and the state
+// it keeps, described as arrangements so that the program's state descriptors (abi.h) let the
+// runtime measure, save and restore it without knowing the operator.
+//
+// Every kind in Ops.def has a factory `make<Kind>Gen` defined in its family's file under
+// Operators/: a kind without one does not link.
+#pragma once
+
+#include "../Emitter.h"
+
+namespace kiln::codegen {
+
+// One field of an arrangement's entry payload, as the state descriptor lists it.
+struct StateField {
+  std::string name;             // a column name, or the role: "weight", "count", "dirty"
+  kiln_state_field_kind kind = KILN_FIELD_VALUE;
+  int32_t type = KILN_T_INT64;  // kiln_type_kind of a VALUE or a MULTISET's values
+  int32_t scale = 0;            // NUMERIC
+  int64_t offset = 0;           // in the payload
+  int64_t null_offset = -1;     // the null word's offset, or -1 if never NULL
+  int32_t null_bit = 0;
+  int32_t target = -1;          // ENTRY: the operator's arrangement it points into
+};
+
+// One container of operator state.
+struct Arrangement {
+  std::string role;  // "left", "groups", "changed", ...
+  kiln_state_container container = KILN_STATE_HASH;
+  llvm::StructType *payload = nullptr;  // HASH: each entry's payload
+  std::vector<int32_t> key_fields;      // indexes into `fields` the entries are hashed by
+  std::vector<StateField> fields;
+  bool transient = false;  // empty between ticks: nothing to save
+  ir::StateSize size = ir::StateSize::None;
+  std::string describe;    // what it holds, for descriptors and --stats
+};
+
+class OperatorGen {
+ public:
+  OperatorGen(Emitter &emitter, const ir::Op &op);
+  virtual ~OperatorGen();
+
+  const ir::Op &op() const { return op_; }
+
+  // How many consumer functions it has: one per input port, or one for all (the default).
+  virtual size_t consumerCount() const { return 1; }
+  // Its state, in slot order. Stateless operators keep none.
+  virtual std::vector<Arrangement> arrangements() { return {}; }
+  // Defines the consumer functions (declared by declare()).
+  virtual void defineConsumers() = 0;
+  // Defines the tick-end flush; only kinds that Ops.def marks kFlushes have one.
+  virtual void defineFlush() {}
+  // Emits into create(), after its containers exist (e.g. the global aggregate's one group).
+  virtual void emitCreate() {}
+  // Emits into destroy(), before its containers are freed (e.g. MIN/MAX multisets).
+  virtual void emitDestroy() {}
+
+  // Creates the consumer and flush functions, named after the operator.
+  void declare();
+  llvm::Function *consumer(size_t port) const {
+    return consumers_.size() > 1 ? consumers_[port] : consumers_[0];
+  }
+  llvm::Function *flusher() const { return flusher_; }
+  bool consumes() const { return !consumers_.empty(); }
+  int first_slot = -1;  // assigned by the program
+
+ protected:
+  // The container of arrangement `index`.
+  llvm::Value *slot(int index) { return e_.stateSlot(op_, index); }
+  // Fields describing a row stored at payload field `field`, its columns named `names` (or
+  // by position when there are none).
+  void describeRow(Arrangement &arrangement, int field, const RowLayout &row,
+                   const std::vector<std::string> &names = {});
+  static std::vector<std::string> columnNames(const ir::Schema &schema);
+  void describeScalar(Arrangement &arrangement, int field, std::string name,
+                      kiln_state_field_kind kind, int32_t type = KILN_T_INT64);
+
+  Emitter &e_;
+  const ir::Op &op_;
+  llvm::IRBuilder<> &b_;
+  std::vector<llvm::Function *> consumers_;
+  llvm::Function *flusher_ = nullptr;
+};
+
+#define KILN_OP(Kind, ...) \
+  std::unique_ptr<OperatorGen> make##Kind##Gen(Emitter &emitter, const ir::Op &op);
+#include "kiln/IR/Ops.def"
+
+std::unique_ptr<OperatorGen> makeOperatorGen(Emitter &emitter, const ir::Op &op);
+
+}  // namespace kiln::codegen

@@ -1,0 +1,318 @@
+// The program: one generator per operator, the state slots of their arrangements, the entry
+// points the runtime calls (create, push, commit, destroy), and the descriptor constant
+// `kiln_program_main` with the sources, sinks, error locations and state descriptors (abi.h).
+
+#include "Emitter.h"
+#include "Operators/Operator.h"
+
+#include "kiln/IR/Fingerprint.h"
+
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <cstddef>
+#include <filesystem>
+
+namespace kiln::codegen {
+
+using ir::OpKind;
+
+Emitter::Emitter(llvm::LLVMContext &context, llvm::Module &module, const ir::Module &ir,
+                 const std::vector<SourceTable> &sources, const Options &options)
+    : ctx_(context), module_(module), ir_(ir), sources_(sources), options_(options), b_(context),
+      layout_(module.getDataLayout()) {
+  i1_ = b_.getInt1Ty();
+  i8_ = b_.getInt8Ty();
+  i32_ = b_.getInt32Ty();
+  i64_ = b_.getInt64Ty();
+  i128_ = b_.getInt128Ty();
+  f64_ = b_.getDoubleTy();
+  ptr_ = b_.getPtrTy();
+  str_ = llvm::StructType::get(ctx_, {ptr_, i64_});
+}
+
+Emitter::~Emitter() = default;
+
+llvm::Function *Emitter::beginConsumer(llvm::Function *f) {
+  llvm::BasicBlock *entry = llvm::BasicBlock::Create(ctx_, "entry", f);
+  b_.SetInsertPoint(entry);
+  state_ = f->getArg(0);
+  rt_ = b_.CreateLoad(ptr_, state_);
+  return f;
+}
+
+void Emitter::emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Value *weight) {
+  for (const auto &op : ir_.ops) {
+    for (size_t port = 0; port < op->inputs.size(); ++port) {
+      if (op->inputs[port] != producer.id) continue;
+      b_.CreateCall(generatorOf(*op).consumer(port), {state_, row, weight});
+    }
+  }
+}
+
+OperatorGen &Emitter::generatorOf(const ir::Op &op) { return *generator_of_.at(op.id); }
+
+llvm::Value *Emitter::stateSlot(const ir::Op &op, int index) {
+  int slot = generatorOf(op).first_slot + index;
+  llvm::Value *p = b_.CreateGEP(ptr_, state_, b_.getInt64(slot));
+  return b_.CreateLoad(ptr_, p);
+}
+
+void Emitter::checkLayout(llvm::StructType *type, size_t size, std::initializer_list<size_t> offsets) {
+  const llvm::StructLayout *sl = layout_.getStructLayout(type);
+  bool same = sl->getSizeInBytes() == size && type->getNumElements() == offsets.size();
+  size_t i = 0;
+  for (size_t offset : offsets) same = same && sl->getElementOffset(i++) == offset;
+  if (!same) unsupported("a descriptor whose layout differs from abi.h (internal error)");
+}
+
+bool Emitter::run(std::string &error) {
+  for (const auto &op : ir_.ops) {
+    generators_.push_back(makeOperatorGen(*this, *op));
+    generator_of_[op->id] = generators_.back().get();
+  }
+  // Declare every function first: operators call their consumers, defined in any order.
+  for (auto &gen : generators_) {
+    gen->declare();
+    gen->first_slot = slot_count_;
+    arrangements_.push_back(gen->arrangements());
+    slot_count_ += static_cast<int>(arrangements_.back().size());
+  }
+  for (auto &gen : generators_) {
+    gen->defineConsumers();
+    if (gen->flusher()) gen->defineFlush();
+  }
+  defineEntryPoints();
+  // Locations are collected while generating code, so the descriptor comes last.
+  defineProgram();
+  if (!missing_.empty()) {
+    error = "code generation does not support " + missing_ + " yet";
+    return false;
+  }
+  std::string verify_errors;
+  llvm::raw_string_ostream os(verify_errors);
+  if (llvm::verifyModule(module_, &os)) {
+    error = "internal error: generated LLVM IR is invalid:\n" + os.str();
+    return false;
+  }
+  return true;
+}
+
+void Emitter::defineEntryPoints() {
+  // create(rt): allocate the state slots and the containers behind them.
+  llvm::Function *create = llvm::Function::Create(llvm::FunctionType::get(ptr_, {ptr_}, false),
+                                                  llvm::Function::InternalLinkage, "kiln.create", module_);
+  b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", create));
+  state_ = b_.CreateCall(fn("calloc"), {b_.getInt64(slot_count_), b_.getInt64(8)});
+  rt_ = create->getArg(0);
+  b_.CreateStore(rt_, state_);
+  for (size_t g = 0; g < generators_.size(); ++g) {
+    OperatorGen &gen = *generators_[g];
+    for (size_t a = 0; a < arrangements_[g].size(); ++a) {
+      const Arrangement &arrangement = arrangements_[g][a];
+      llvm::Value *container =
+          arrangement.container == KILN_STATE_HASH
+              ? b_.CreateCall(fn("kiln_ht_create"), {b_.getInt64(allocSize(arrangement.payload))})
+              : b_.CreateCall(fn("kiln_vec_create"), {});
+      b_.CreateStore(container, b_.CreateGEP(ptr_, state_, b_.getInt64(gen.first_slot + a)));
+    }
+    gen.emitCreate();
+  }
+  b_.CreateRet(state_);
+
+  // push(state, source, row, weight): dispatch a source change into its pipelines.
+  llvm::Function *push = llvm::Function::Create(
+      llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, ptr_, i64_}, false),
+      llvm::Function::InternalLinkage, "kiln.push", module_);
+  b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", push));
+  state_ = push->getArg(0);
+  rt_ = b_.CreateLoad(ptr_, state_);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "done", push);
+  llvm::SwitchInst *dispatch = b_.CreateSwitch(push->getArg(1), done);
+  for (size_t s = 0; s < sources_.size(); ++s) {
+    const ir::Op *source = nullptr;
+    for (const auto &op : ir_.ops)
+      if (op->kind == OpKind::Source && op->name == sources_[s].name) source = op.get();
+    if (!source) continue;  // no model reads this table
+    llvm::BasicBlock *block = llvm::BasicBlock::Create(ctx_, "source." + sources_[s].name, push);
+    dispatch->addCase(b_.getInt32(static_cast<uint32_t>(s)), block);
+    b_.SetInsertPoint(block);
+    emitToConsumers(*source, push->getArg(2), push->getArg(3));
+    b_.CreateBr(done);
+  }
+  b_.SetInsertPoint(done);
+  b_.CreateRetVoid();
+
+  // commit(state): operators that flush emit their changes in topological order, then sinks.
+  llvm::Function *commit = llvm::Function::Create(llvm::FunctionType::get(b_.getVoidTy(), {ptr_}, false),
+                                                  llvm::Function::InternalLinkage, "kiln.commit", module_);
+  b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", commit));
+  for (const auto &gen : generators_)
+    if (gen->flusher() && !gen->op().has(ir::kNoOutput)) b_.CreateCall(gen->flusher(), {commit->getArg(0)});
+  for (const auto &gen : generators_)
+    if (gen->flusher() && gen->op().has(ir::kNoOutput)) b_.CreateCall(gen->flusher(), {commit->getArg(0)});
+  b_.CreateRetVoid();
+
+  // destroy(state): each operator's own cleanup, then its containers, then the slots.
+  llvm::Function *destroy = llvm::Function::Create(llvm::FunctionType::get(b_.getVoidTy(), {ptr_}, false),
+                                                   llvm::Function::InternalLinkage, "kiln.destroy", module_);
+  b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", destroy));
+  state_ = destroy->getArg(0);
+  for (size_t g = 0; g < generators_.size(); ++g) {
+    OperatorGen &gen = *generators_[g];
+    gen.emitDestroy();
+    for (size_t a = 0; a < arrangements_[g].size(); ++a) {
+      llvm::Value *container = stateSlot(gen.op(), static_cast<int>(a));
+      bool hash = arrangements_[g][a].container == KILN_STATE_HASH;
+      b_.CreateCall(fn(hash ? "kiln_ht_destroy" : "kiln_vec_destroy"), {container});
+    }
+  }
+  b_.CreateCall(fn("free"), {state_});
+  b_.CreateRetVoid();
+}
+
+// The model an operator comes from: the stem of its location's file.
+static std::string modelOf(const ir::Op &op) {
+  if (op.kind == OpKind::Sink) return op.name;
+  if (!op.loc.known()) return "";
+  return std::filesystem::path(op.loc.file).stem().string();
+}
+
+llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
+  llvm::StructType *field_desc =
+      llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_, i32_, i32_});
+  llvm::StructType *arrangement_desc = llvm::StructType::get(
+      ctx_, {ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i32_, i32_, i32_, i32_, i32_, i32_, ptr_, i32_, ptr_});
+  checkLayout(field_desc, sizeof(kiln_state_field),
+              {offsetof(kiln_state_field, name), offsetof(kiln_state_field, kind),
+               offsetof(kiln_state_field, type), offsetof(kiln_state_field, scale),
+               offsetof(kiln_state_field, offset), offsetof(kiln_state_field, null_offset),
+               offsetof(kiln_state_field, null_bit), offsetof(kiln_state_field, target)});
+  checkLayout(arrangement_desc, sizeof(kiln_arrangement_desc),
+              {offsetof(kiln_arrangement_desc, op), offsetof(kiln_arrangement_desc, kind),
+               offsetof(kiln_arrangement_desc, role), offsetof(kiln_arrangement_desc, model),
+               offsetof(kiln_arrangement_desc, location), offsetof(kiln_arrangement_desc, fingerprint),
+               offsetof(kiln_arrangement_desc, container), offsetof(kiln_arrangement_desc, slot),
+               offsetof(kiln_arrangement_desc, payload_size), offsetof(kiln_arrangement_desc, size_class),
+               offsetof(kiln_arrangement_desc, transient), offsetof(kiln_arrangement_desc, nkey),
+               offsetof(kiln_arrangement_desc, key_fields), offsetof(kiln_arrangement_desc, nfields),
+               offsetof(kiln_arrangement_desc, fields)});
+  auto string = [&](const std::string &text) -> llvm::Constant * {
+    return b_.CreateGlobalString(text, "state.name", 0, &module_);
+  };
+  auto array = [&](llvm::Type *element, const std::vector<llvm::Constant *> &items, const char *name) {
+    auto *type = llvm::ArrayType::get(element, items.size());
+    return new llvm::GlobalVariable(module_, type, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(type, items), name);
+  };
+  std::unordered_map<int32_t, uint64_t> fingerprints = ir::fingerprints(ir_);
+  std::vector<llvm::Constant *> descriptors;
+  for (size_t g = 0; g < generators_.size(); ++g) {
+    const ir::Op &op = generators_[g]->op();
+    std::string location = op.loc.known() ? op.loc.file + ":" + std::to_string(op.loc.line) + ":" +
+                                                std::to_string(op.loc.column)
+                                          : "";
+    for (size_t a = 0; a < arrangements_[g].size(); ++a) {
+      const Arrangement &arrangement = arrangements_[g][a];
+      std::vector<llvm::Constant *> fields, keys;
+      for (const StateField &f : arrangement.fields)
+        fields.push_back(llvm::ConstantStruct::get(field_desc, {
+            string(f.name), b_.getInt32(f.kind), b_.getInt32(f.type), b_.getInt32(f.scale),
+            b_.getInt32(static_cast<uint32_t>(f.offset)), b_.getInt32(static_cast<uint32_t>(f.null_offset)),
+            b_.getInt32(f.null_bit), b_.getInt32(f.target)}));
+      for (int32_t k : arrangement.key_fields) keys.push_back(b_.getInt32(k));
+      int32_t payload_size = arrangement.payload ? static_cast<int32_t>(allocSize(arrangement.payload)) : 0;
+      descriptors.push_back(llvm::ConstantStruct::get(arrangement_desc, {
+          string(op.stateName()), string(ir::opKindName(op.kind)), string(arrangement.role),
+          string(modelOf(op)), string(location), b_.getInt64(fingerprints.at(op.id)),
+          b_.getInt32(arrangement.container), b_.getInt32(generators_[g]->first_slot + static_cast<int>(a)),
+          b_.getInt32(payload_size), b_.getInt32(static_cast<int32_t>(arrangement.size)),
+          b_.getInt32(arrangement.transient), b_.getInt32(keys.size()), array(i32_, keys, "state.keys"),
+          b_.getInt32(fields.size()), array(field_desc, fields, "state.fields")}));
+    }
+  }
+  count = static_cast<int32_t>(descriptors.size());
+  return array(arrangement_desc, descriptors, "state");
+}
+
+void Emitter::defineProgram() {
+  llvm::StructType *column_desc = llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_});
+  llvm::StructType *relation_desc = llvm::StructType::get(ctx_, {ptr_, ptr_, i32_, ptr_, i32_, i32_, i32_, ptr_});
+  auto string = [&](const std::string &text) -> llvm::Constant * {
+    return b_.CreateGlobalString(text, "name", 0, &module_);
+  };
+  auto relation = [&](const std::string &name, const std::string &location, const ir::Schema &schema,
+                      const std::vector<int32_t> &key) -> llvm::Constant * {
+    const RowLayout &row = layoutOf(schema);
+    const llvm::StructLayout *sl = layout_.getStructLayout(row.type);
+    std::vector<llvm::Constant *> columns;
+    for (size_t i = 0; i < schema.size(); ++i) {
+      const ir::Type &t = schema[i].type;
+      columns.push_back(llvm::ConstantStruct::get(column_desc, {
+          string(schema[i].name), b_.getInt32(storageKind(t)), b_.getInt32(t.precision), b_.getInt32(t.scale),
+          b_.getInt32(static_cast<uint32_t>(sl->getElementOffset(i + 1))), b_.getInt32(!schema[i].nullable)}));
+    }
+    auto *columns_type = llvm::ArrayType::get(column_desc, columns.size());
+    auto *columns_global = new llvm::GlobalVariable(module_, columns_type, true, llvm::GlobalValue::PrivateLinkage,
+                                                    llvm::ConstantArray::get(columns_type, columns), "columns");
+    std::vector<llvm::Constant *> keys;
+    for (int32_t k : key) keys.push_back(b_.getInt32(k));
+    auto *keys_type = llvm::ArrayType::get(i32_, keys.size());
+    auto *keys_global = new llvm::GlobalVariable(module_, keys_type, true, llvm::GlobalValue::PrivateLinkage,
+                                                 llvm::ConstantArray::get(keys_type, keys), "keys");
+    return llvm::ConstantStruct::get(relation_desc, {
+        string(name), string(location), b_.getInt32(schema.size()), columns_global,
+        b_.getInt32(static_cast<uint32_t>(layout_.getTypeAllocSize(row.type))),
+        b_.getInt32(static_cast<uint32_t>(layout_.getABITypeAlign(row.type).value())),
+        b_.getInt32(key.size()), keys_global});
+  };
+  checkLayout(column_desc, sizeof(kiln_column_desc),
+              {offsetof(kiln_column_desc, name), offsetof(kiln_column_desc, type),
+               offsetof(kiln_column_desc, precision), offsetof(kiln_column_desc, scale),
+               offsetof(kiln_column_desc, offset), offsetof(kiln_column_desc, not_null)});
+  checkLayout(relation_desc, sizeof(kiln_relation_desc),
+              {offsetof(kiln_relation_desc, name), offsetof(kiln_relation_desc, location),
+               offsetof(kiln_relation_desc, ncols), offsetof(kiln_relation_desc, cols),
+               offsetof(kiln_relation_desc, row_size), offsetof(kiln_relation_desc, row_align),
+               offsetof(kiln_relation_desc, nkeys), offsetof(kiln_relation_desc, key_cols)});
+  std::vector<llvm::Constant *> sources, sinks, locations;
+  for (const SourceTable &source : sources_) sources.push_back(relation(source.name, source.location, source.schema, source.key));
+  for (const auto &op : ir_.ops) {
+    if (op->kind != ir::OpKind::Sink) continue;
+    const ir::Op *sink = op.get();
+    const ir::Op &input = *ir_.find(sink->inputs[0]);
+    std::string location = sink->loc.known() ? sink->loc.file + ":" + std::to_string(sink->loc.line) + ":" + std::to_string(sink->loc.column) : "";
+    sinks.push_back(relation(sink->name, location, input.schema, {}));
+  }
+  for (const std::string &location : locations_) locations.push_back(string(location));
+  auto array = [&](llvm::Type *element, std::vector<llvm::Constant *> items, const char *name) {
+    auto *type = llvm::ArrayType::get(element, items.size());
+    return new llvm::GlobalVariable(module_, type, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(type, items), name);
+  };
+  int32_t nstate = 0;
+  llvm::Constant *state = stateDescriptors(nstate);
+  llvm::StructType *program_type = llvm::StructType::get(
+      ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i32_, ptr_});
+  checkLayout(program_type, sizeof(kiln_program),
+              {offsetof(kiln_program, abi_version), offsetof(kiln_program, name),
+               offsetof(kiln_program, nsources), offsetof(kiln_program, sources),
+               offsetof(kiln_program, nsinks), offsetof(kiln_program, sinks),
+               offsetof(kiln_program, nlocations), offsetof(kiln_program, locations),
+               offsetof(kiln_program, create), offsetof(kiln_program, push),
+               offsetof(kiln_program, commit), offsetof(kiln_program, destroy),
+               offsetof(kiln_program, default_tick_size), offsetof(kiln_program, nstate),
+               offsetof(kiln_program, state)});
+  llvm::Constant *program = llvm::ConstantStruct::get(program_type, {
+      b_.getInt32(KILN_ABI_VERSION), string(ir_.name),
+      b_.getInt32(sources.size()), array(relation_desc, sources, "sources"),
+      b_.getInt32(sinks.size()), array(relation_desc, sinks, "sinks"),
+      b_.getInt32(locations.size()), array(ptr_, locations, "locations"),
+      module_.getFunction("kiln.create"), module_.getFunction("kiln.push"),
+      module_.getFunction("kiln.commit"), module_.getFunction("kiln.destroy"),
+      b_.getInt64(options_.default_tick_size), b_.getInt32(nstate), state});
+  new llvm::GlobalVariable(module_, program_type, true, llvm::GlobalValue::ExternalLinkage, program,
+                           "kiln_program_main");
+}
+
+}  // namespace kiln::codegen

@@ -1,0 +1,101 @@
+#include "kiln/IR/Fingerprint.h"
+
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+namespace kiln::ir {
+
+namespace {
+
+// FNV-1a over a canonical byte encoding: simple, and the same on every machine and build.
+class Hasher {
+ public:
+  void bytes(const void *data, size_t size) {
+    const auto *p = static_cast<const unsigned char *>(data);
+    for (size_t i = 0; i < size; ++i) {
+      h_ ^= p[i];
+      h_ *= 0x100000001b3ULL;
+    }
+  }
+  void i64(int64_t v) { bytes(&v, sizeof v); }
+  void str(const std::string &s) {
+    i64(static_cast<int64_t>(s.size()));
+    bytes(s.data(), s.size());
+  }
+  void type(const Type &t) {
+    i64(static_cast<int64_t>(t.kind));
+    i64(t.precision);
+    i64(t.scale);
+  }
+  void columns(const std::vector<int32_t> &cs) {
+    i64(static_cast<int64_t>(cs.size()));
+    for (int32_t c : cs) i64(c);
+  }
+  void expr(const Expr &e) {
+    str(exprOpName(e.op));
+    type(e.type);
+    i64(e.nullable);
+    i64(e.column);
+    i64(e.literal.is_null);
+    if (!e.literal.is_null) {
+      i64(e.literal.b);
+      i64(e.literal.i);
+      bytes(&e.literal.f, sizeof e.literal.f);
+      bytes(&e.literal.n, sizeof e.literal.n);
+      str(e.literal.s);
+    }
+    str(e.function);
+    i64(e.flag);
+    i64(static_cast<int64_t>(e.args.size()));
+    for (const ExprPtr &arg : e.args) expr(*arg);
+  }
+  uint64_t value() const { return h_; }
+
+ private:
+  uint64_t h_ = 0xcbf29ce484222325ULL;
+};
+
+uint64_t compute(const Module &module, const Op &op, std::unordered_map<int32_t, uint64_t> &memo) {
+  if (auto it = memo.find(op.id); it != memo.end()) return it->second;
+  Hasher h;
+  h.str(opKindName(op.kind));
+  h.str(op.name);
+  h.columns(op.key);
+  if (op.predicate) h.expr(*op.predicate);
+  h.i64(static_cast<int64_t>(op.exprs.size()));
+  for (const ExprPtr &e : op.exprs) h.expr(*e);
+  h.columns(op.left_keys);
+  h.columns(op.right_keys);
+  h.columns(op.group_keys);
+  for (const AggCall &agg : op.aggregates) {
+    h.str(aggKindName(agg.kind));
+    h.i64(agg.arg);
+    h.type(agg.type);
+  }
+  h.i64(op.append_only);
+  for (const Column &c : op.schema) {
+    h.type(c.type);
+    h.i64(c.nullable);
+  }
+  for (int32_t input : op.inputs) {
+    const Op *in = module.find(input);
+    h.i64(in ? static_cast<int64_t>(compute(module, *in, memo)) : -1);
+  }
+  return memo[op.id] = h.value();
+}
+
+}  // namespace
+
+uint64_t fingerprint(const Module &module, const Op &op) {
+  std::unordered_map<int32_t, uint64_t> memo;
+  return compute(module, op, memo);
+}
+
+std::unordered_map<int32_t, uint64_t> fingerprints(const Module &module) {
+  std::unordered_map<int32_t, uint64_t> memo;
+  for (const auto &op : module.ops) compute(module, *op, memo);
+  return memo;
+}
+
+}  // namespace kiln::ir
