@@ -54,6 +54,7 @@ struct kiln_hashtable {
     if (slab_used == slab_capacity) {
       // Slabs grow with the table so that the number of slabs stays logarithmic in its size.
       slab_capacity = std::max<size_t>(kMinSlabEntries, size / 2);
+      slab_entries += slab_capacity;
       slabs.push_back(std::make_unique_for_overwrite<std::byte[]>(slab_capacity * entry_size));
       slab_used = 0;
     }
@@ -88,6 +89,7 @@ struct kiln_hashtable {
   int64_t size = 0;
   std::vector<std::unique_ptr<std::byte[]>> slabs;
   size_t slab_capacity = 0;
+  size_t slab_entries = 0;  // entries the slabs have room for, in all
   size_t slab_used = 0;
   kiln_entry *free_list = nullptr;  // erased entries, linked through `next`
 };
@@ -122,6 +124,12 @@ void kiln_ht_erase(kiln_hashtable *ht, kiln_entry *entry) {
 }
 
 int64_t kiln_ht_size(const kiln_hashtable *ht) { return ht->size; }
+
+int64_t kiln_ht_bytes(const kiln_hashtable *ht) {
+  size_t bytes = sizeof *ht + ht->directory.capacity() * sizeof(kiln_entry *) +
+                 ht->slabs.capacity() * sizeof(ht->slabs[0]) + ht->slab_entries * ht->entry_size;
+  return static_cast<int64_t>(bytes);
+}
 
 kiln_entry *kiln_ht_first(kiln_hashtable *ht) { return ht->firstFromBucket(0); }
 

@@ -439,4 +439,30 @@ bool Host::hasPendingChanges() const { return impl_->pending; }
 int64_t Host::currentTick() const { return impl_->stats.ticks + 1; }
 const HostStats &Host::stats() const { return impl_->stats; }
 
+StateStats Host::stateStats() const {
+  StateStats stats = measureState(impl_->program, impl_->state);
+  // The host keeps the current row of every key of a source with a primary key (to turn upserts
+  // and key-only deletes into changes): state too, though no operator's.
+  for (int32_t s = 0; s < impl_->program.nsources; ++s) {
+    const auto &rows = impl_->keyed_rows[s];
+    if (rows.empty()) continue;
+    OperatorStats op;
+    op.op = std::string("source ") + impl_->program.sources[s].name;
+    op.kind = "primary key";
+    op.entries = static_cast<int64_t>(rows.size());
+    op.bytes = static_cast<int64_t>(rows.capacity() * (sizeof(std::string) + sizeof(OwnedRow) + 1));
+    const kiln_relation_desc &rel = impl_->program.sources[s];
+    for (const auto &[key, row] : rows) {
+      // A key longer than the small-string buffer has a heap copy; a row carries its text.
+      op.bytes += static_cast<int64_t>(key.size() > 15 ? key.capacity() + 1 : 0) + rel.row_size;
+      for (int32_t i = 0; i < rel.ncols; ++i)
+        if (rel.cols[i].type == KILN_T_TEXT && !isNull(row.get(), i))
+          op.bytes += loadStr(valuePtr(rel.cols[i], row.get())).len;
+    }
+    stats.total_bytes += op.bytes;
+    stats.operators.push_back(std::move(op));
+  }
+  return stats;
+}
+
 }  // namespace kiln::runtime

@@ -19,9 +19,18 @@ struct kiln_multiset {
   virtual void add(const void *value, int64_t weight) = 0;
   virtual bool min(void *out) const = 0;
   virtual bool max(void *out) const = 0;
+  virtual int64_t size() const = 0;
+  virtual int64_t bytes() const = 0;
 };
 
 namespace {
+
+// absl's B-tree keeps its nodes between half and completely full: count them 3/4 full.
+template <typename Map>
+int64_t nodeBytes(const Map &map) {
+  using Slot = typename Map::value_type;
+  return static_cast<int64_t>(map.size() * sizeof(Slot) * 4 / 3);
+}
 
 // PostgreSQL's float8 order: NaN is the largest value and equal to itself.
 struct Float64Less {
@@ -57,6 +66,8 @@ class ScalarMultiset final : public kiln_multiset {
   }
   bool min(void *out) const override { return extreme(out, false); }
   bool max(void *out) const override { return extreme(out, true); }
+  int64_t size() const override { return static_cast<int64_t>(counts_.size()); }
+  int64_t bytes() const override { return static_cast<int64_t>(sizeof *this) + nodeBytes(counts_); }
 
  private:
   struct Count {
@@ -88,6 +99,12 @@ class TextMultiset final : public kiln_multiset {
   }
   bool min(void *out) const override { return extreme(out, false); }
   bool max(void *out) const override { return extreme(out, true); }
+  int64_t size() const override { return static_cast<int64_t>(counts_.size()); }
+  int64_t bytes() const override {
+    int64_t text = 0;
+    for (const auto &[key, count] : counts_) text += static_cast<int64_t>(key.size());
+    return static_cast<int64_t>(sizeof *this) + nodeBytes(counts_) + text;
+  }
 
  private:
   struct Count {
@@ -127,5 +144,7 @@ void kiln_ms_destroy(kiln_multiset *ms) { delete ms; }
 void kiln_ms_add(kiln_multiset *ms, const void *value, int64_t weight) { ms->add(value, weight); }
 int32_t kiln_ms_min(const kiln_multiset *ms, void *out) { return ms->min(out); }
 int32_t kiln_ms_max(const kiln_multiset *ms, void *out) { return ms->max(out); }
+int64_t kiln_ms_size(const kiln_multiset *ms) { return ms->size(); }
+int64_t kiln_ms_bytes(const kiln_multiset *ms) { return ms->bytes(); }
 
 }  // extern "C"

@@ -16,5 +16,8 @@ int64_t kiln_vec_size(const kiln_ptrvec *vec) { return static_cast<int64_t>(vec-
 void *kiln_vec_get(const kiln_ptrvec *vec, int64_t index) { return vec->items[index]; }
 // Keeps the capacity: the same vector is refilled every tick.
 void kiln_vec_clear(kiln_ptrvec *vec) { vec->items.clear(); }
+int64_t kiln_vec_bytes(const kiln_ptrvec *vec) {
+  return static_cast<int64_t>(sizeof *vec + vec->items.capacity() * sizeof(void *));
+}
 
 }  // extern "C"

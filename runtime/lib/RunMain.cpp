@@ -34,7 +34,9 @@ options:
                              of each input; default: the project's tick-size)
   --on-bad-record=POLICY     skip (default: report on stderr), dead-letter, or fail (stop, exit 2)
   --dead-letter FILE         append rejected records to FILE (implies --on-bad-record=dead-letter)
-  --stats                    print counters to stderr at exit
+  --stats                    print counters and each operator's state (entries, bytes) to
+                             stderr at exit
+  --stats-json FILE          write the same as JSON to FILE at exit
   --help                     show this help
 
 Inputs are read in order; a tick also ends at each {"op":"commit"} and at the end of each input.
@@ -52,6 +54,7 @@ struct CommandLine {
   std::vector<Input> inputs;
   bool policy_given = false;
   bool stats = false;
+  std::string stats_json;  // --stats-json FILE
   bool help = false;
 };
 
@@ -84,7 +87,7 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       continue;
     }
     if (name != "--input" && name != "--source" && name != "--sink" && name != "--tick-size" &&
-        name != "--on-bad-record" && name != "--dead-letter")
+        name != "--on-bad-record" && name != "--dead-letter" && name != "--stats-json")
       return absl::StrFormat("unknown option %s", arg);
     std::optional<std::string_view> v = value();
     if (!v) return absl::StrFormat("%s needs a value", name);
@@ -114,6 +117,8 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       else if (*v == "fail") line.options.policy = Policy::Fail;
       else return absl::StrFormat("--on-bad-record takes skip, dead-letter or fail, not %s", *v);
       line.policy_given = true;
+    } else if (name == "--stats-json") {
+      line.stats_json = std::string(*v);
     } else {  // --dead-letter
       line.options.dead_letter_path = std::string(*v);
     }
@@ -161,10 +166,29 @@ class LineReader {
   size_t capacity_ = 0;
 };
 
-void printStats(const kiln_program &program, const HostStats &stats) {
-  std::fprintf(stderr, "%s: %lld records (%lld bad), %lld ticks, %lld changes out\n", program.name,
-               static_cast<long long>(stats.records_read), static_cast<long long>(stats.bad_records),
-               static_cast<long long>(stats.ticks), static_cast<long long>(stats.changes_out));
+// --stats and --stats-json at exit; false if the JSON file cannot be written.
+bool reportStats(const CommandLine &line, const Host &host, const char *argv0) {
+  const HostStats &stats = host.stats();
+  const kiln_program &program = host.program();
+  if (line.stats) {
+    std::fprintf(stderr, "%s: %lld records (%lld bad), %lld ticks, %lld changes out\n", program.name,
+                 static_cast<long long>(stats.records_read), static_cast<long long>(stats.bad_records),
+                 static_cast<long long>(stats.ticks), static_cast<long long>(stats.changes_out));
+    printStateStats(stderr, host.stateStats());
+  }
+  if (line.stats_json.empty()) return true;
+  std::string json = absl::StrFormat(
+      "{\"program\":\"%s\",\"records\":%d,\"bad_records\":%d,\"ticks\":%d,\"changes_out\":%d,"
+      "\"state\":%s}\n",
+      program.name, stats.records_read, stats.bad_records, stats.ticks, stats.changes_out,
+      stateStatsJson(host.stateStats()));
+  std::FILE *file = std::fopen(line.stats_json.c_str(), "w");
+  if (file == nullptr || std::fputs(json.c_str(), file) < 0 || std::fclose(file) != 0) {
+    std::fprintf(stderr, "%s: error: cannot write %s: %s\n", argv0, line.stats_json.c_str(),
+                 std::strerror(errno));
+    return false;
+  }
+  return true;
 }
 
 std::string names(const kiln_relation_desc *relations, int32_t count) {
@@ -202,7 +226,7 @@ int run(const kiln_program &program, const CommandLine &line, const char *argv0)
           line.options.policy == HostOptions::BadRecordPolicy::Fail) {
         std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n",
                      argv0);
-        if (line.stats) printStats(program, host.stats());
+        reportStats(line, host, argv0);
         return 2;
       }
     }
@@ -213,8 +237,7 @@ int run(const kiln_program &program, const CommandLine &line, const char *argv0)
     }
     host.finishInput();
   }
-  if (line.stats) printStats(program, host.stats());
-  return 0;
+  return reportStats(line, host, argv0) ? 0 : 1;
 }
 
 }  // namespace

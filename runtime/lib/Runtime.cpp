@@ -36,14 +36,9 @@ namespace kiln::runtime {
 std::span<const AbiSymbol> abiSymbols() {
 #define KILN_SYMBOL(name) {#name, reinterpret_cast<void *>(&name)}
   static const AbiSymbol kSymbols[] = {
-      KILN_SYMBOL(kiln_emit),       KILN_SYMBOL(kiln_raise),       KILN_SYMBOL(kiln_intern),
-      KILN_SYMBOL(kiln_scratch),    KILN_SYMBOL(kiln_ht_create),   KILN_SYMBOL(kiln_ht_destroy),
-      KILN_SYMBOL(kiln_ht_chain),   KILN_SYMBOL(kiln_ht_insert),   KILN_SYMBOL(kiln_ht_erase),
-      KILN_SYMBOL(kiln_ht_size),    KILN_SYMBOL(kiln_ht_first),    KILN_SYMBOL(kiln_ht_next),
-      KILN_SYMBOL(kiln_vec_create), KILN_SYMBOL(kiln_vec_destroy), KILN_SYMBOL(kiln_vec_push),
-      KILN_SYMBOL(kiln_vec_size),   KILN_SYMBOL(kiln_vec_get),     KILN_SYMBOL(kiln_vec_clear),
-      KILN_SYMBOL(kiln_ms_create),  KILN_SYMBOL(kiln_ms_destroy),  KILN_SYMBOL(kiln_ms_add),
-      KILN_SYMBOL(kiln_ms_min),     KILN_SYMBOL(kiln_ms_max),
+#define KILN_RUNTIME_CALL(name, ...) KILN_SYMBOL(name),
+#include "kiln/runtime/calls.def"
+      KILN_SYMBOL(kiln_ht_size),
   };
 #undef KILN_SYMBOL
   return kSymbols;

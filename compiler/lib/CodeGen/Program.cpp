@@ -10,6 +10,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 
@@ -171,11 +172,16 @@ void Emitter::defineEntryPoints() {
   b_.CreateRetVoid();
 }
 
-// The model an operator comes from: the stem of its location's file.
-static std::string modelOf(const ir::Op &op) {
+// The model an operator maintains: the model file its location names, or, for operators that
+// passes placed in front of a model (a consolidate after a source), the first model that reads it.
+static std::string modelOf(const ir::Module &module, const ir::Op &op) {
   if (op.kind == OpKind::Sink) return op.name;
-  if (!op.loc.known()) return "";
-  return std::filesystem::path(op.loc.file).stem().string();
+  std::filesystem::path file(op.loc.file);
+  if (op.loc.known() && file.extension() == ".sql") return file.stem().string();
+  for (const auto &user : module.ops)
+    if (std::find(user->inputs.begin(), user->inputs.end(), op.id) != user->inputs.end())
+      if (std::string model = modelOf(module, *user); !model.empty()) return model;
+  return "";
 }
 
 llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
@@ -224,7 +230,7 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
       int32_t payload_size = arrangement.payload ? static_cast<int32_t>(allocSize(arrangement.payload)) : 0;
       descriptors.push_back(llvm::ConstantStruct::get(arrangement_desc, {
           string(op.stateName()), string(ir::opKindName(op.kind)), string(arrangement.role),
-          string(modelOf(op)), string(location), b_.getInt64(fingerprints.at(op.id)),
+          string(modelOf(ir_, op)), string(location), b_.getInt64(fingerprints.at(op.id)),
           b_.getInt32(arrangement.container), b_.getInt32(generators_[g]->first_slot + static_cast<int>(a)),
           b_.getInt32(payload_size), b_.getInt32(static_cast<int32_t>(arrangement.size)),
           b_.getInt32(arrangement.transient), b_.getInt32(keys.size()), array(i32_, keys, "state.keys"),

@@ -298,9 +298,6 @@ void AggregateGen::defineConsumers() {
 void AggregateGen::defineFlush() {
   const ir::Op &op = op_;
   const AggLayout &l = l_;
-  const ir::Op &input = e_.input(op, 0);
-  const RowLayout &in = e_.layoutOf(input.schema);
-  std::vector<int32_t> key_columns = Emitter::allColumns(op.group_keys.size());
   bool global = op.group_keys.empty();
     llvm::Function *f = flusher();
     e_.beginConsumer(f);

@@ -34,7 +34,6 @@ class DistinctGen : public OperatorGen {
   }
 
   void defineConsumers() override {
-    const ir::Op &op = op_;
     const RowLayout &in = in_;
     llvm::StructType *payload_type = payload_type_;
     std::vector<int32_t> all = Emitter::allColumns(in.types.size());

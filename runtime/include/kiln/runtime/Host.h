@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "kiln/runtime/State.h"
 #include "kiln/runtime/abi.h"
 
 namespace kiln::runtime {
@@ -96,6 +97,8 @@ class Host {
   // The tick the next commit ends, counting from 1.
   int64_t currentTick() const;
   const HostStats &stats() const;
+  // Entries and bytes of every operator's state, and of the host's own per-key rows.
+  StateStats stateStats() const;
 
  private:
   class Impl;

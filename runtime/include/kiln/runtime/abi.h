@@ -205,6 +205,15 @@ typedef struct kiln_multiset kiln_multiset;
 /* kiln_ms_min / kiln_ms_max write the smallest / largest value with positive count to *out and
  * return 1; 0 if empty. */
 
+/* ---- Measuring state (for the runtime and embedders; generated code does not call these) ----
+ * Bytes a container holds on the heap, itself included: a hash table's directory and entry slabs
+ * (free entries too: they are kept for reuse), a vector's capacity, a multiset's nodes (an
+ * estimate from its size: absl's B-tree does not report its nodes) and its copied text. */
+int64_t kiln_ht_bytes(const kiln_hashtable *ht);
+int64_t kiln_vec_bytes(const kiln_ptrvec *vec);
+int64_t kiln_ms_size(const kiln_multiset *ms);
+int64_t kiln_ms_bytes(const kiln_multiset *ms);
+
 /* ---- The calls themselves ---- */
 #define KILN_NORETURN __attribute__((noreturn))
 #define KILN_NO_ATTRIBUTES

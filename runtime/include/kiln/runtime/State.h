@@ -1,0 +1,46 @@
+// What a program's operator state holds, measured through the state descriptors the program
+// exports (abi.h): entries and bytes per operator and per arrangement, without knowing any
+// operator. The basis of --stats and of memory metrics ("which view is the bottleneck").
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "kiln/runtime/abi.h"
+
+namespace kiln::runtime {
+
+struct ArrangementStats {
+  const kiln_arrangement_desc *desc = nullptr;
+  int64_t entries = 0;
+  int64_t bytes = 0;  // the container and what its entries own (multisets)
+};
+
+struct OperatorStats {
+  std::string op;     // "join_5", or "source s.orders" for the host's primary-key state
+  std::string kind;   // "join"
+  std::string model;  // the model it maintains ("" if none)
+  // Live entries of its lasting arrangements (a join's stored rows, an aggregate's groups);
+  // per-tick state is empty between ticks.
+  int64_t entries = 0;
+  int64_t bytes = 0;
+  std::vector<ArrangementStats> arrangements;
+};
+
+struct StateStats {
+  std::vector<OperatorStats> operators;  // in the program's order, stateful ones only
+  int64_t interned_strings = 0;          // distinct strings kept in state, shared by all
+  int64_t interned_bytes = 0;
+  int64_t total_bytes = 0;               // operators + interned strings
+};
+
+// Measures the state `create` returned for `program` (slot 0 holds the runtime).
+StateStats measureState(const kiln_program &program, void *state);
+
+// A table for people (--stats) and a JSON object for tools (--stats-json).
+void printStateStats(std::FILE *out, const StateStats &stats);
+std::string stateStatsJson(const StateStats &stats);
+
+}  // namespace kiln::runtime
