@@ -8,6 +8,7 @@
  * operation is computed exactly and rounded once, half away from zero, like PostgreSQL.
  */
 #include "kiln/stdlib.h"
+#include "kiln/runtime/civil.h"
 
 #include <errno.h>
 #include <math.h>
@@ -809,35 +810,18 @@ void kiln_text_from_bool(kiln_runtime *rt, int32_t v, kiln_str *out) {
 
 /* ---- dates (days since 2000-01-01, proleptic Gregorian; Howard Hinnant's algorithms) ---- */
 
-#define EPOCH_OFFSET 10957 /* 2000-01-01 - 1970-01-01 in days */
-#define MICROS_PER_DAY 86400000000ll
+#define MICROS_PER_DAY KILN_MICROS_PER_DAY
 
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468 - EPOCH_OFFSET;
-}
+static int64_t days_from_civil(int64_t y, int m, int d) { return kiln_days_from_civil(y, m, d); }
 
 static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
-  z += 719468 + EPOCH_OFFSET;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
+  kiln_civil c = kiln_civil_from_days(z);
+  *y = c.year;
+  *m = c.month;
+  *d = c.day;
 }
 
-static int days_in_month(int64_t y, int m) {
-  static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return dim[m - 1] + (m == 2 && leap);
-}
+static int days_in_month(int64_t y, int m) { return kiln_days_in_month(y, m); }
 
 static int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;

@@ -9,16 +9,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/civil_time.h"
+#include "kiln/runtime/civil.h"
 
 namespace kiln::runtime {
 
 namespace {
 
-// PostgreSQL's epoch for DATE and TIMESTAMP.
-const absl::CivilDay kEpoch(2000, 1, 1);
 constexpr int64_t kMicrosPerSecond = 1'000'000;
-constexpr int64_t kMicrosPerDay = 86'400 * kMicrosPerSecond;
+constexpr int64_t kMicrosPerDay = KILN_MICROS_PER_DAY;
 // PostgreSQL's upper limits: DATE up to 5874897-12-31, TIMESTAMP up to 294276-12-31. Kiln reads
 // years from 1 on (no BC input).
 constexpr int64_t kMaxDateYear = 5874897;
@@ -76,7 +74,8 @@ bool readDigits(std::string_view text, size_t &pos, size_t width, int64_t &out) 
 }
 
 // Parses YYYY-MM-DD (four or more year digits) at the start of `text` and advances `pos` past it.
-absl::StatusOr<absl::CivilDay> parseDatePart(std::string_view text, size_t &pos,
+// Days since 2000-01-01 of the date at `pos`.
+absl::StatusOr<int64_t> parseDatePart(std::string_view text, size_t &pos,
                                              std::string_view type, int64_t max_year) {
   size_t year_digits = 0;
   while (pos + year_digits < text.size() && absl::ascii_isdigit(text[pos + year_digits]))
@@ -86,25 +85,24 @@ absl::StatusOr<absl::CivilDay> parseDatePart(std::string_view text, size_t &pos,
       pos >= text.size() || text[pos++] != '-' || !readDigits(text, pos, 2, month) ||
       pos >= text.size() || text[pos++] != '-' || !readDigits(text, pos, 2, day))
     return syntaxError(type, text);
-  absl::CivilDay civil(year, month, day);
-  // CivilDay normalises 2024-02-30 to 2024-03-01; a field that changed was out of range.
-  if (civil.year() != year || civil.month() != month || civil.day() != day)
+  if (!kiln_civil_valid(year, month, day))
     return absl::InvalidArgumentError(
         absl::StrFormat("date/time field value out of range: \"%s\"", text));
   if (year < 1 || year > max_year)
     return absl::InvalidArgumentError(absl::StrFormat("%s out of range: \"%s\"", type, text));
-  return civil;
+  return kiln_days_from_civil(year, static_cast<int32_t>(month), static_cast<int32_t>(day));
 }
 
 // Y-M-D of a civil day the way PostgreSQL prints it: year 0 and before are 1 BC and before.
-std::string formatCivilDay(absl::CivilDay day, bool &bc) {
-  int64_t year = day.year();
+std::string formatCivilDay(int64_t days, bool &bc) {
+  kiln_civil day = kiln_civil_from_days(days);
+  int64_t year = day.year;
   bc = year <= 0;
   if (year > 9999 || year < -9998)
-    return absl::StrFormat("%04d-%02d-%02d", bc ? 1 - year : year, day.month(), day.day());
+    return absl::StrFormat("%04d-%02d-%02d", bc ? 1 - year : year, day.month, day.day);
   // Every date of every output row goes through here: format the common case by hand.
   int64_t shown = bc ? 1 - year : year;
-  int month = day.month(), dom = day.day();
+  int month = day.month, dom = day.day;
   char text[10] = {static_cast<char>('0' + shown / 1000), static_cast<char>('0' + shown / 100 % 10),
                    static_cast<char>('0' + shown / 10 % 10), static_cast<char>('0' + shown % 10), '-',
                    static_cast<char>('0' + month / 10), static_cast<char>('0' + month % 10), '-',
@@ -228,7 +226,7 @@ std::string formatNumeric(__int128 scaled, int32_t scale) {
 
 std::string formatDate(int32_t days) {
   bool bc;
-  std::string out = formatCivilDay(kEpoch + days, bc);
+  std::string out = formatCivilDay(days, bc);
   return bc ? out + " BC" : out;
 }
 
@@ -241,7 +239,7 @@ std::string formatTimestamp(int64_t micros) {
     --days;
   }
   bool bc;
-  std::string out = formatCivilDay(kEpoch + days, bc);
+  std::string out = formatCivilDay(days, bc);
   int64_t seconds = time / kMicrosPerSecond;
   absl::StrAppendFormat(&out, " %02d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60);
   if (int64_t fraction = time % kMicrosPerSecond; fraction != 0) {
@@ -444,12 +442,9 @@ std::optional<int32_t> parseIsoDate(std::string_view s) {
   }
   int64_t year = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3];
   int64_t month = digits[4] * 10 + digits[5], day = digits[6] * 10 + digits[7];
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (year < 1 || month < 1 || month > 12 || day < 1 ||
-      day > kDays[month - 1] + (month == 2 && leap))
-    return std::nullopt;
-  return static_cast<int32_t>(absl::CivilDay(year, month, day) - kEpoch);
+  if (year < 1 || !kiln_civil_valid(year, month, day)) return std::nullopt;
+  return static_cast<int32_t>(
+      kiln_days_from_civil(year, static_cast<int32_t>(month), static_cast<int32_t>(day)));
 }
 
 }  // namespace
@@ -458,18 +453,18 @@ absl::StatusOr<int32_t> parseDate(std::string_view text) {
   std::string_view s = detail::stripWhitespace(text);
   if (std::optional<int32_t> days = parseIsoDate(s)) return *days;
   size_t pos = 0;
-  absl::StatusOr<absl::CivilDay> day = parseDatePart(s, pos, "date", kMaxDateYear);
+  absl::StatusOr<int64_t> day = parseDatePart(s, pos, "date", kMaxDateYear);
   if (!day.ok()) return day.status();
   if (pos != s.size()) return syntaxError("date", text);
-  return static_cast<int32_t>(*day - kEpoch);
+  return static_cast<int32_t>(*day);
 }
 
 absl::StatusOr<int64_t> parseTimestamp(std::string_view text) {
   std::string_view s = detail::stripWhitespace(text);
   size_t pos = 0;
-  absl::StatusOr<absl::CivilDay> day = parseDatePart(s, pos, "timestamp", kMaxTimestampYear);
+  absl::StatusOr<int64_t> day = parseDatePart(s, pos, "timestamp", kMaxTimestampYear);
   if (!day.ok()) return day.status();
-  int64_t micros = (*day - kEpoch) * kMicrosPerDay;
+  int64_t micros = *day * kMicrosPerDay;
   if (pos == s.size()) return micros;
 
   int64_t hour, minute, second;

@@ -1,17 +1,21 @@
 // kiln-opt: runs IR passes on textual incremental IR (the lit tests' entry point).
 //
 //   kiln-opt [--passes=a,b,c] [--verify-only] [--no-verify] [--split-input-file]
-//            [--list-passes] [FILE|-]
+//            [--emit=ir|llvm|obj] [-O0..-O3] [-o FILE] [--list-passes] [FILE|-]
 //
 // Parses FILE (default: stdin), verifies it, runs the passes in order (verifying after each) and
-// prints the result. `--passes=default` is Kiln's own pipeline. With --split-input-file, each
+// prints the result, or generates code for it: --emit=llvm prints the LLVM IR (at -O0 unless
+// told otherwise, so each operator's functions stay visible), --emit=obj writes an object file.
+// The program accepts changes for the module's source operators, in their order. `--passes=default` is Kiln's own pipeline. With --split-input-file, each
 // part of FILE between `// -----` lines is a module of its own (as in mlir-opt), so that one
 // test file can hold many small cases.
 
+#include "kiln/CodeGen/CodeGen.h"
 #include "kiln/IR/TextFormat.h"
 #include "kiln/Transforms/Passes.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cctype>
 #include <fstream>
 #include <iostream>
@@ -30,6 +34,10 @@ constexpr const char *kUsage =
     "  --no-verify     verify neither the input nor the result of each pass\n"
     "  --split-input-file\n"
     "                  process each part between '// -----' lines as its own module\n"
+    "  --emit=KIND     ir (default): print the module; llvm: print the generated LLVM IR;\n"
+    "                  obj: write an object file (-o FILE)\n"
+    "  -O0..-O3        LLVM optimization level for --emit=llvm|obj (default: -O0 for llvm, -O2 for obj)\n"
+    "  -o FILE         where --emit=obj writes\n"
     "  --list-passes   print every pass with what it does\n";
 
 std::vector<std::string> split(std::string_view list) {
@@ -84,10 +92,46 @@ std::vector<std::string> splitAtSeparators(std::string_view text) {
   return parts;
 }
 
+enum class Emit { Ir, Llvm, Obj };
+
 struct Options {
   std::vector<std::string> passes;
   bool verifyOnly = false, verify = true;
+  Emit emit = Emit::Ir;
+  int optLevel = -1;   // -1: the emit kind's default
+  std::string output;  // --emit=obj
 };
+
+std::string stdlibBitcode() {
+  if (const char *path = std::getenv("KILN_STDLIB_BITCODE")) return path;
+  return KILN_STDLIB_BITCODE;
+}
+
+// Generates code for `module`; its source operators are the program's sources.
+bool generate(const ir::Module &module, const Options &options) {
+  std::vector<codegen::SourceTable> sources;
+  for (const auto &op : module.ops)
+    if (op->kind == ir::OpKind::Source) sources.push_back({op->name, op->schema, op->key, ""});
+  codegen::Options codegenOptions;
+  codegenOptions.stdlib_bitcode = stdlibBitcode();
+  std::string error;
+  std::unique_ptr<codegen::Artifact> artifact = codegen::generate(module, sources, codegenOptions, error);
+  if (!artifact) {
+    std::cerr << "error: " << error << "\n";
+    return false;
+  }
+  int level = options.optLevel >= 0 ? options.optLevel : options.emit == Emit::Llvm ? 0 : 2;
+  artifact->optimize(level);
+  if (options.emit == Emit::Llvm) {
+    std::cout << artifact->llvmText();
+    return true;
+  }
+  if (!artifact->emitObject(options.output, error)) {
+    std::cerr << "error: " << error << "\n";
+    return false;
+  }
+  return true;
+}
 
 void reportParseError(const std::string &file, std::string_view text, const ir::ParseError &e) {
   std::string_view line = text;
@@ -127,6 +171,7 @@ bool processModule(const std::string &name, const std::string &text, const Optio
   } else {
     for (const std::string &pass : options.passes) transforms::findPass(pass)->run(*module);
   }
+  if (options.emit != Emit::Ir) return generate(*module, options);
   ir::printModule(*module, std::cout);
   return true;
 }
@@ -156,6 +201,19 @@ int main(int argc, char **argv) {
       options.verify = false;
     } else if (arg == "--split-input-file") {
       splitInput = true;
+    } else if (arg.starts_with("--emit=")) {
+      std::string_view kind = arg.substr(7);
+      if (kind == "ir") options.emit = Emit::Ir;
+      else if (kind == "llvm") options.emit = Emit::Llvm;
+      else if (kind == "obj") options.emit = Emit::Obj;
+      else {
+        std::cerr << "kiln-opt: error: --emit takes ir, llvm or obj, not '" << kind << "'\n";
+        return 1;
+      }
+    } else if (arg.size() == 3 && arg.starts_with("-O") && arg[2] >= '0' && arg[2] <= '3') {
+      options.optLevel = arg[2] - '0';
+    } else if (arg == "-o" && i + 1 < argc) {
+      options.output = argv[++i];
     } else if (arg == "--list-passes") {
       for (const transforms::PassInfo &pass : transforms::allPasses())
         std::cout << pass.name << "\n    " << pass.description << "\n";
@@ -169,6 +227,11 @@ int main(int argc, char **argv) {
     } else {
       file = arg;
     }
+  }
+
+  if (options.emit == Emit::Obj && (options.output.empty() || splitInput)) {
+    std::cerr << "kiln-opt: error: --emit=obj writes one module to -o FILE\n";
+    return 1;
   }
 
   std::stringstream buffer;

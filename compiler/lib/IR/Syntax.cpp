@@ -1,5 +1,7 @@
 #include "Syntax.h"
 
+#include "kiln/runtime/civil.h"
+
 #include <cstdio>
 
 namespace kiln::ir::syntax {
@@ -28,39 +30,15 @@ std::string quote(std::string_view s) {
 
 std::string name(std::string_view s) { return isBareName(s) ? std::string(s) : quote(s); }
 
-// Howard Hinnant's algorithms (days since 1970-01-01), shifted to PostgreSQL's 2000-01-01 epoch.
-static constexpr int64_t kUnixToPg = 10957;
-
-int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468 - kUnixToPg;
-}
-
-Civil civilFromDays(int64_t days) {
-  int64_t z = days + kUnixToPg + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  unsigned d = unsigned(doy - (153 * mp + 2) / 5 + 1);
-  unsigned m = unsigned(mp < 10 ? mp + 3 : mp - 9);
-  return {yoe + era * 400 + (m <= 2), m, d};
-}
-
-static const int64_t kFirstDay = daysFromCivil(1, 1, 1);
-static const int64_t kLastDay = daysFromCivil(9999, 12, 31);
-static constexpr int64_t kMicrosPerDay = 86400LL * 1000000;
+static const int64_t kFirstDay = kiln_days_from_civil(1, 1, 1);
+static const int64_t kLastDay = kiln_days_from_civil(9999, 12, 31);
+static constexpr int64_t kMicrosPerDay = KILN_MICROS_PER_DAY;
 
 std::optional<std::string> formatDate(int64_t days) {
   if (days < kFirstDay || days > kLastDay) return std::nullopt;
-  Civil c = civilFromDays(days);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", (long long)c.year, c.month, c.day);
+  kiln_civil c = kiln_civil_from_days(days);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02d", (long long)c.year, c.month, c.day);
   return std::string(buf);
 }
 
@@ -104,11 +82,8 @@ static std::optional<int64_t> parseDatePrefix(std::string_view s, size_t &pos) {
   if (!digits(s, pos, 4, y) || !expect(s, pos, '-') || !digits(s, pos, 2, m) ||
       !expect(s, pos, '-') || !digits(s, pos, 2, d))
     return std::nullopt;
-  if (y < 1 || m < 1 || m > 12 || d < 1) return std::nullopt;
-  static const unsigned kDaysIn[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (d > kDaysIn[m - 1] + (m == 2 && leap)) return std::nullopt;
-  return daysFromCivil(y, unsigned(m), unsigned(d));
+  if (y < 1 || !kiln_civil_valid(y, m, d)) return std::nullopt;
+  return kiln_days_from_civil(y, int32_t(m), int32_t(d));
 }
 
 std::optional<int64_t> parseDate(std::string_view text) {

@@ -27,14 +27,6 @@ std::string quote(std::string_view s);
 // A bare name or a quoted string.
 std::string name(std::string_view s);
 
-// Days since 2000-01-01 <-> proleptic Gregorian dates.
-struct Civil {
-  int64_t year;
-  unsigned month, day;
-};
-Civil civilFromDays(int64_t days);
-int64_t daysFromCivil(int64_t year, unsigned month, unsigned day);
-
 // "YYYY-MM-DD" and "YYYY-MM-DD HH:MM:SS[.ffffff]" for years 1..9999; other values print as
 // their counts (days, microseconds since 2000-01-01).
 std::optional<std::string> formatDate(int64_t days);
