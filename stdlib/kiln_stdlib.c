@@ -471,10 +471,10 @@ i128 kiln_numeric_round(kiln_runtime *rt, i128 v, int32_t from, int32_t digits, 
   u128 q = 0, r = uabs(v);
   if (k <= MAX_DIGITS) q = udivmod(r, P10[k], &r);
   switch (mode) {
-    case 0: q += k <= MAX_DIGITS && r >= P10[k] - r; break;
-    case 2: q += v < 0 && r != 0; break; /* floor grows negative magnitudes */
-    case 3: q += v > 0 && r != 0; break;
-    default: break; /* 1: trunc */
+    case KILN_ROUND_HALF_AWAY: q += k <= MAX_DIGITS && r >= P10[k] - r; break;
+    case KILN_ROUND_FLOOR: q += v < 0 && r != 0; break; /* floor grows negative magnitudes */
+    case KILN_ROUND_CEIL: q += v > 0 && r != 0; break;
+    default: break; /* KILN_ROUND_TRUNC */
   }
   return rescale(rt, v < 0 ? -(i128)q : (i128)q, digits, to, MAX_DIGITS, loc);
 }
@@ -1228,18 +1228,20 @@ void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int6
 /* ======================================================================================== */
 
 int64_t kiln_date_trunc(int32_t unit, int64_t micros) {
-  static const int64_t step[6] = {1, 1000, 1000000, 60000000, 3600000000ll, MICROS_PER_DAY};
-  if (unit >= 0 && unit <= 5) return floor_div(micros, step[unit]) * step[unit];
+  static const int64_t step[KILN_UNIT_DAY + 1] = {1, 1000, 1000000, 60000000, 3600000000ll,
+                                                  MICROS_PER_DAY};
+  if (unit >= KILN_UNIT_MICROSECONDS && unit <= KILN_UNIT_DAY)
+    return floor_div(micros, step[unit]) * step[unit];
   int64_t days = floor_div(micros, MICROS_PER_DAY);
-  if (unit == 6) {
+  if (unit == KILN_UNIT_WEEK) {
     /* 2000-01-03 (day 2) was a Monday; weeks start on Monday */
     days -= (days - 2) - floor_div(days - 2, 7) * 7;
   } else {
     int64_t y;
     int m, d;
     civil_from_days(days, &y, &m, &d);
-    if (unit == 8) m = (m - 1) / 3 * 3 + 1;
-    else if (unit >= 9) m = 1;
+    if (unit == KILN_UNIT_QUARTER) m = (m - 1) / 3 * 3 + 1;
+    else if (unit >= KILN_UNIT_YEAR) m = 1;
     days = days_from_civil(y, m, 1);
   }
   return days * MICROS_PER_DAY;

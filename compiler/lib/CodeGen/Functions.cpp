@@ -3,7 +3,8 @@
 
 #include "Emitter.h"
 
-#include <map>
+#include "kiln/stdlib.h"
+
 
 namespace kiln::codegen {
 
@@ -17,54 +18,61 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     null = b_.CreateOr(null, args.back().null);
   }
   auto text = [&](size_t i, int part) { return b_.CreateExtractValue(args[i].value, part); };
-  const std::string &name = e.function;
+  const ir::FunctionInfo &fn = ir::functionInfo(e.function);
   int32_t loc = locationIndex(e.loc);
   SqlValue r{nullptr, null};
-  if (name == "lower" || name == "upper" || name == "btrim" || name == "ltrim" || name == "rtrim") {
-    r.value = textOut("kiln_" + name, {rt(), text(0, 0), text(0, 1)});
-  } else if (name == "length") {
-    r.value = b_.CreateSExtOrTrunc(call("kiln_length", {text(0, 0), text(0, 1)}), i32_);
-  } else if (name == "replace") {
-    r.value = textOut("kiln_replace", {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1), text(2, 0), text(2, 1)});
-  } else if (name == "substr") {
+  // Float rounding is an LLVM intrinsic; NUMERIC rounding the stdlib's, in the mode of its kind.
+  auto round = [&](llvm::Intrinsic::ID float_op, kiln_round_mode mode) {
+    if (e.type.kind == TypeKind::Float64) {
+      r.value = b_.CreateCall(llvm::Intrinsic::getDeclaration(&module_, float_op, {f64_}), {args[0].value});
+      return;
+    }
+    r.value = call(fn.symbol, {rt(), args[0].value, b_.getInt32(e.args[0]->type.scale), b_.getInt32(e.type.scale),
+                               b_.getInt32(e.type.scale), b_.getInt32(mode), b_.getInt32(loc)});
+  };
+  switch (e.function) {
+  case ir::FunctionId::Lower:
+  case ir::FunctionId::Upper:
+  case ir::FunctionId::Btrim:
+  case ir::FunctionId::Ltrim:
+  case ir::FunctionId::Rtrim:
+    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1)});
+    break;
+  case ir::FunctionId::Length:
+    r.value = b_.CreateSExtOrTrunc(call(fn.symbol, {text(0, 0), text(0, 1)}), i32_);
+    break;
+  case ir::FunctionId::Replace:
+    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1), text(2, 0), text(2, 1)});
+    break;
+  case ir::FunctionId::Substr: {
     llvm::Value *count = args.size() == 3 ? b_.CreateSExt(args[2].value, i64_) : b_.getInt64(0);
-    r.value = textOut("kiln_substr", {rt(), text(0, 0), text(0, 1), b_.CreateSExt(args[1].value, i64_), count,
-                                      b_.getInt32(args.size() == 3), b_.getInt32(loc)});
-  } else if (name == "abs") {
+    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.CreateSExt(args[1].value, i64_), count,
+                                  b_.getInt32(args.size() == 3), b_.getInt32(loc)});
+    break;
+  }
+  case ir::FunctionId::Abs: {
     llvm::Value *x = args[0].value;
     if (e.type.kind == TypeKind::Float64) {
       r.value = b_.CreateCall(llvm::Intrinsic::getDeclaration(&module_, llvm::Intrinsic::fabs, {f64_}), {x});
-    } else {
-      llvm::Type *type = x->getType();
-      if (e.type.isInteger()) {
-        llvm::Value *min = llvm::ConstantInt::get(type, llvm::APInt::getSignedMinValue(type->getIntegerBitWidth()));
-        raiseIf(b_.CreateAnd(b_.CreateNot(args[0].null), b_.CreateICmpEQ(x, min)),
-                e.type.kind == TypeKind::Int32 ? KILN_ERR_INT_OUT_OF_RANGE : KILN_ERR_BIGINT_OUT_OF_RANGE, e.loc);
-      }
-      llvm::Value *negative = b_.CreateICmpSLT(x, llvm::ConstantInt::get(type, 0));
-      r.value = b_.CreateSelect(negative, b_.CreateNeg(x), x);
+      break;
     }
-  } else if (name == "round" || name == "trunc" || name == "floor" || name == "ceil") {
-    if (e.type.kind == TypeKind::Float64) {
-      llvm::Intrinsic::ID id = name == "round" ? llvm::Intrinsic::rint
-                               : name == "trunc" ? llvm::Intrinsic::trunc
-                               : name == "floor" ? llvm::Intrinsic::floor : llvm::Intrinsic::ceil;
-      r.value = b_.CreateCall(llvm::Intrinsic::getDeclaration(&module_, id, {f64_}), {args[0].value});
-    } else {
-      int mode = name == "round" ? 0 : name == "trunc" ? 1 : name == "floor" ? 2 : 3;
-      int32_t digits = e.type.scale;
-      r.value = call("kiln_numeric_round", {rt(), args[0].value, b_.getInt32(e.args[0]->type.scale), b_.getInt32(digits),
-                                            b_.getInt32(e.type.scale), b_.getInt32(mode), b_.getInt32(loc)});
+    llvm::Type *type = x->getType();
+    if (e.type.isInteger()) {
+      llvm::Value *min = llvm::ConstantInt::get(type, llvm::APInt::getSignedMinValue(type->getIntegerBitWidth()));
+      raiseIf(b_.CreateAnd(b_.CreateNot(args[0].null), b_.CreateICmpEQ(x, min)),
+              e.type.kind == TypeKind::Int32 ? KILN_ERR_INT_OUT_OF_RANGE : KILN_ERR_BIGINT_OUT_OF_RANGE, e.loc);
     }
-  } else if (name == "date_trunc") {
-    static const std::map<std::string, int> units{{"microseconds", 0}, {"millisecond", 1}, {"milliseconds", 1},
-                                                  {"second", 2}, {"minute", 3}, {"hour", 4}, {"day", 5},
-                                                  {"week", 6}, {"month", 7}, {"quarter", 8}, {"year", 9}};
-    int unit = units.at(e.args[0]->literal.s);
-    r.value = call("kiln_date_trunc", {b_.getInt32(unit), args[1].value});
-  } else {
-    unsupported("function " + name);
-    r.value = llvm::Constant::getNullValue(valueType(e.type));
+    llvm::Value *negative = b_.CreateICmpSLT(x, llvm::ConstantInt::get(type, 0));
+    r.value = b_.CreateSelect(negative, b_.CreateNeg(x), x);
+    break;
+  }
+  case ir::FunctionId::Round: round(llvm::Intrinsic::rint, KILN_ROUND_HALF_AWAY); break;
+  case ir::FunctionId::Trunc: round(llvm::Intrinsic::trunc, KILN_ROUND_TRUNC); break;
+  case ir::FunctionId::Floor: round(llvm::Intrinsic::floor, KILN_ROUND_FLOOR); break;
+  case ir::FunctionId::Ceil: round(llvm::Intrinsic::ceil, KILN_ROUND_CEIL); break;
+  case ir::FunctionId::DateTrunc:
+    r.value = call(fn.symbol, {b_.getInt32(ir::dateTruncUnit(e.args[0]->literal.s)), args[1].value});
+    break;
   }
   return r;
 }

@@ -45,7 +45,7 @@ class Hasher {
       bytes(&e.literal.n, sizeof e.literal.n);
       str(e.literal.s);
     }
-    str(e.function);
+    str(e.op == ExprOp::Call ? functionInfo(e.function).name : "");
     i64(e.flag);
     i64(static_cast<int64_t>(e.args.size()));
     for (const ExprPtr &arg : e.args) expr(*arg);

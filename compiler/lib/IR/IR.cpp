@@ -1,6 +1,7 @@
 #include "kiln/IR/IR.h"
 
 #include "kiln/IR/Utils.h"
+#include "kiln/runtime/civil.h"
 
 #include <algorithm>
 
@@ -121,6 +122,31 @@ Op &Module::append(std::unique_ptr<Op> op) {
 }
 
 const char *opKindName(OpKind kind) { return opInfo(kind).name; }
+
+const std::vector<FunctionInfo> &allFunctions() {
+  static const std::vector<FunctionInfo> table = {
+#define KILN_FUNCTION(Id, name, min_args, max_args, signature, flags, symbol) \
+  {FunctionId::Id, name, min_args, max_args, FunctionSignature::signature, flags, symbol},
+#include "kiln/IR/Functions.def"
+  };
+  return table;
+}
+
+const FunctionInfo &functionInfo(FunctionId id) { return allFunctions()[static_cast<size_t>(id)]; }
+
+std::optional<FunctionId> findFunction(std::string_view name) {
+  for (const FunctionInfo &info : allFunctions())
+    if (name == info.name) return info.id;
+  static const std::pair<std::string_view, FunctionId> aliases[] = {
+#define KILN_FUNCTION_ALIAS(sql_name, Id) {sql_name, FunctionId::Id},
+#include "kiln/IR/Functions.def"
+  };
+  for (const auto &[alias, id] : aliases)
+    if (name == alias) return id;
+  return std::nullopt;
+}
+
+int32_t dateTruncUnit(std::string_view name) { return kiln_date_unit_named(name.data(), name.size()); }
 
 const char *exprOpName(ExprOp op) {
   switch (op) {

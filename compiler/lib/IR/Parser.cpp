@@ -500,7 +500,13 @@ ExprPtr Parser::expr() {
   if (!op) failAt(head, "unknown operation '" + std::string(head.text) + "'");
 
   auto e = std::make_unique<Expr>(*op, Type::null());
-  if (*op == ExprOp::Call) e->function = expect(Tok::String, "a function name").value;
+  if (*op == ExprOp::Call) {
+    Token name = expect(Tok::String, "a function name");
+    std::optional<FunctionId> function = findFunction(name.value);
+    if (!function || functionInfo(*function).name != name.value)
+      failAt(name, "unknown function \"" + name.value + "\"");
+    e->function = *function;
+  }
   while (startsExpr()) e->args.push_back(expr());
   if (*op == ExprOp::Like && acceptIdent("ilike")) e->flag = true;
   if (accept(Tok::Colon)) {

@@ -210,7 +210,7 @@ void Printer::expr(const Expr &e, const Schema *input) {
   }
 
   out_ << "(" << exprOpName(e.op);
-  if (e.op == ExprOp::Call) out_ << " " << syntax::quote(e.function);
+  if (e.op == ExprOp::Call) out_ << " " << syntax::quote(functionInfo(e.function).name);
   for (const ExprPtr &arg : e.args) {
     out_ << " ";
     expr(*arg, input);

@@ -68,6 +68,7 @@ class Verifier {
   void checkJoinKeys(const Schema &left, const Schema &right);
   void checkConcat();
   void checkExpr(const Expr &e, const Schema &row);
+  void checkCall(const Expr &e);  // arity and types by the function's signature
 
   const Module &module_;
   const Op *op_ = nullptr;
@@ -484,7 +485,64 @@ void Verifier::checkExpr(const Expr &e, const Schema &row) {
       if (arity(2)) allAre(Type::text(), 0);
       break;
     case ExprOp::Call:
-      if (e.function.empty()) error("call has no function name");
+      checkCall(e);
+      break;
+  }
+}
+
+void Verifier::checkCall(const Expr &e) {
+  const FunctionInfo &fn = functionInfo(e.function);
+  std::string name = fn.name;
+  size_t n = e.args.size();
+  if ((int)n < fn.min_args || (int)n > fn.max_args) {
+    error(name + " takes " + std::to_string(fn.min_args) +
+          (fn.max_args > fn.min_args ? " to " + std::to_string(fn.max_args) : "") + " operands, has " +
+          std::to_string(n));
+    return;
+  }
+  auto argIs = [&](size_t i, bool ok, const std::string &expected) {
+    if (!ok)
+      error(name + " operand " + std::to_string(i) + " has type " + e.args[i]->type.str() + ", not " +
+            expected);
+  };
+  auto resultIs = [&](bool ok, const std::string &expected) {
+    if (!ok) error(name + " has result type " + e.type.str() + ", not " + expected);
+  };
+  const Type &first = e.args[0]->type;
+  switch (fn.signature) {
+    case FunctionSignature::TextToText:
+    case FunctionSignature::TextReplace:
+      for (size_t i = 0; i < n; ++i) argIs(i, e.args[i]->type == Type::text(), "text");
+      resultIs(e.type == Type::text(), "text");
+      break;
+    case FunctionSignature::TextLength:
+      argIs(0, first == Type::text(), "text");
+      resultIs(e.type == Type::int32(), "i32");
+      break;
+    case FunctionSignature::TextSubstr:
+      argIs(0, first == Type::text(), "text");
+      for (size_t i = 1; i < n; ++i) argIs(i, e.args[i]->type == Type::int32(), "i32");
+      resultIs(e.type == Type::text(), "text");
+      break;
+    case FunctionSignature::SameNumber:
+      argIs(0, first.isNumericLike(), "a number");
+      resultIs(first.kind == TypeKind::Numeric ? e.type.kind == TypeKind::Numeric : e.type == first,
+               first.str());
+      break;
+    case FunctionSignature::RoundNumber:
+      argIs(0, first.kind == TypeKind::Numeric || (first.kind == TypeKind::Float64 && n == 1),
+            n == 1 ? "numeric or f64" : "numeric");
+      if (n == 2)
+        argIs(1, e.args[1]->op == ExprOp::Literal && e.args[1]->type == Type::int32(),
+              "an i32 literal (the digits)");
+      resultIs(e.type.kind == first.kind, first.kind == TypeKind::Numeric ? "numeric" : first.str());
+      break;
+    case FunctionSignature::DateTrunc:
+      argIs(0, e.args[0]->op == ExprOp::Literal && first == Type::text() &&
+                   dateTruncUnit(e.args[0]->literal.s) >= 0,
+            "a text literal naming a unit");
+      argIs(1, e.args[1]->type == Type::timestamp(), "timestamp");
+      resultIs(e.type == Type::timestamp(), "timestamp");
       break;
   }
 }

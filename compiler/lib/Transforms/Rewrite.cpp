@@ -30,9 +30,12 @@ bool canRaise(const Expr &expr) {
   walkExpr(expr, [&](const Expr &e) {
     switch (e.op) {
       case ExprOp::Add: case ExprOp::Sub: case ExprOp::Mul: case ExprOp::Div: case ExprOp::Mod:
-      case ExprOp::Neg: case ExprOp::Cast: case ExprOp::Call:
+      case ExprOp::Neg: case ExprOp::Cast:
       case ExprOp::Like:  // a pattern ending in the escape character is an error
         raises = true;
+        break;
+      case ExprOp::Call:
+        raises |= functionInfo(e.function).has(kRaises);
         break;
       default:
         break;

@@ -46,8 +46,15 @@ __int128 kiln_numeric_mod(kiln_runtime *rt, __int128 a, int32_t sa, __int128 b, 
  * overflow" if the result needs more than `precision` digits. */
 __int128 kiln_numeric_rescale(kiln_runtime *rt, __int128 v, int32_t from, int32_t to,
                               int32_t precision, int32_t loc);
-/* round/trunc/floor/ceil of `v` (scale `from`) to `digits` decimals, result at scale `to`.
- * mode: 0 round (half away from zero), 1 trunc, 2 floor, 3 ceil. */
+/* How kiln_numeric_round drops digits. */
+typedef enum kiln_round_mode {
+  KILN_ROUND_HALF_AWAY = 0, /* round: half away from zero */
+  KILN_ROUND_TRUNC = 1,
+  KILN_ROUND_FLOOR = 2,
+  KILN_ROUND_CEIL = 3
+} kiln_round_mode;
+/* round/trunc/floor/ceil of `v` (scale `from`) to `digits` decimals, result at scale `to`;
+ * mode: a kiln_round_mode. */
 __int128 kiln_numeric_round(kiln_runtime *rt, __int128 v, int32_t from, int32_t digits,
                             int32_t to, int32_t mode, int32_t loc);
 /* Weighted sum step for aggregates: acc + v * weight, raising "numeric field overflow". */
@@ -109,8 +116,7 @@ void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int6
                  int32_t has_count, int32_t loc, kiln_str *out);
 
 /* ---- dates and times ---- */
-/* unit: 0 microseconds, 1 milliseconds, 2 second, 3 minute, 4 hour, 5 day, 6 week, 7 month,
- * 8 quarter, 9 year. */
+/* unit: a kiln_date_unit (kiln/runtime/civil.h). */
 int64_t kiln_date_trunc(int32_t unit, int64_t micros);
 
 #ifdef __cplusplus

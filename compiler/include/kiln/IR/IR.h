@@ -16,7 +16,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kiln::ir {
@@ -99,8 +101,42 @@ enum class ExprOp {
   Cast,      // args = [operand]; the result type is the target
   Like,      // args = [text, pattern]; `flag` = case-insensitive (ILIKE)
   Concat,    // args = [text, text] (|| on non-text operands is made text by casts)
-  Call,      // function: a stdlib function by name (lower, upper, length, abs, round, ...)
+  Call,      // function: one of Functions.def (lower, upper, length, abs, round, ...)
 };
+
+// The SQL functions, one per line of Functions.def (which documents each).
+enum class FunctionId {
+#define KILN_FUNCTION(Id, ...) Id,
+#include "kiln/IR/Functions.def"
+};
+
+// How a function's argument types are coerced and its result typed (see Functions.def).
+enum class FunctionSignature { TextToText, TextLength, TextReplace, TextSubstr, SameNumber, RoundNumber, DateTrunc };
+
+enum FunctionFlag : uint32_t {
+  kStrict = 1u << 0,     // a NULL argument makes the result NULL without running it
+  kRaises = 1u << 1,     // evaluating it can raise a SQL error
+  kImmutable = 1u << 2,  // the same arguments always give the same result
+};
+
+// One row of Functions.def.
+struct FunctionInfo {
+  FunctionId id;
+  const char *name;
+  int min_args, max_args;
+  FunctionSignature signature;
+  uint32_t flags;
+  const char *symbol;  // the stdlib function generated code calls; "" for inline code
+
+  bool has(FunctionFlag flag) const { return (flags & flag) != 0; }
+};
+
+const FunctionInfo &functionInfo(FunctionId id);
+const std::vector<FunctionInfo> &allFunctions();
+// A function by its SQL name or one of its aliases ("trim" is btrim); nullopt if Kiln has none.
+std::optional<FunctionId> findFunction(std::string_view name);
+// The date_trunc units (the stdlib's kiln_date_unit) by PostgreSQL's names; -1 if none.
+int32_t dateTruncUnit(std::string_view name);
 
 struct Value {
   bool is_null = true;
@@ -120,7 +156,7 @@ struct Expr {
   bool nullable = true;   // false if the result is never NULL
   int32_t column = -1;    // Column
   Value literal;          // Literal
-  std::string function;   // Call
+  FunctionId function = FunctionId::Lower;  // Call
   bool flag = false;      // Like: case-insensitive
   std::vector<ExprPtr> args;
   Location loc;           // for errors raised while evaluating (division by zero, overflow)

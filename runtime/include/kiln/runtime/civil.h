@@ -8,7 +8,9 @@
 #ifndef KILN_RUNTIME_CIVIL_H
 #define KILN_RUNTIME_CIVIL_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define KILN_UNIX_TO_PG_DAYS 10957 /* 2000-01-01 - 1970-01-01 */
 #define KILN_MICROS_PER_DAY 86400000000LL
@@ -54,6 +56,37 @@ static inline kiln_civil kiln_civil_from_days(int64_t days) {
   c.month = (int32_t)(mp < 10 ? mp + 3 : mp - 9);
   c.year = yoe + era * 400 + (c.month <= 2);
   return c;
+}
+
+/* The units date_trunc truncates to, finest first. */
+typedef enum kiln_date_unit {
+  KILN_UNIT_MICROSECONDS = 0,
+  KILN_UNIT_MILLISECONDS = 1,
+  KILN_UNIT_SECOND = 2,
+  KILN_UNIT_MINUTE = 3,
+  KILN_UNIT_HOUR = 4,
+  KILN_UNIT_DAY = 5,
+  KILN_UNIT_WEEK = 6, /* starting on Monday */
+  KILN_UNIT_MONTH = 7,
+  KILN_UNIT_QUARTER = 8,
+  KILN_UNIT_YEAR = 9
+} kiln_date_unit;
+
+/* A unit by the name PostgreSQL accepts (lower case), or -1. */
+static inline int32_t kiln_date_unit_named(const char *name, size_t length) {
+  static const struct {
+    const char *name;
+    int32_t unit;
+  } names[] = {{"microseconds", KILN_UNIT_MICROSECONDS}, {"millisecond", KILN_UNIT_MILLISECONDS},
+               {"milliseconds", KILN_UNIT_MILLISECONDS}, {"second", KILN_UNIT_SECOND},
+               {"minute", KILN_UNIT_MINUTE},             {"hour", KILN_UNIT_HOUR},
+               {"day", KILN_UNIT_DAY},                   {"week", KILN_UNIT_WEEK},
+               {"month", KILN_UNIT_MONTH},               {"quarter", KILN_UNIT_QUARTER},
+               {"year", KILN_UNIT_YEAR}};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i)
+    if (strlen(names[i].name) == length && memcmp(names[i].name, name, length) == 0)
+      return names[i].unit;
+  return -1;
 }
 
 #endif /* KILN_RUNTIME_CIVIL_H */

@@ -1,0 +1,106 @@
+// Aggregates: whether an expression calls one (which makes its query an aggregate query), and
+// the calls themselves: COUNT, SUM, AVG, MIN and MAX with PostgreSQL's result types. An aggregate
+// call becomes a column of the aggregate's output; its argument is bound over the FROM row and
+// computed before the aggregate. GROUP BY and the aggregate's plan are built by bindSimpleSelect
+// (Select.cpp).
+#include "BinderImpl.h"
+
+#include <algorithm>
+
+namespace kiln::binder {
+
+using ir::Type;
+using ir::TypeKind;
+
+bool isAggregateName(const std::string &name) {
+  return name == "count" || name == "sum" || name == "avg" || name == "min" || name == "max";
+}
+
+bool containsAggregate(const ast::Expr &expr) {
+  if (expr.kind == ast::ExprKind::FuncCall && expr.names.size() == 1 &&
+      isAggregateName(expr.names[0]))
+    return true;
+  for (const ast::ExprPtr &arg : expr.args)
+    if (arg && containsAggregate(*arg)) return true;
+  if (expr.case_operand && containsAggregate(*expr.case_operand)) return true;
+  if (expr.case_else && containsAggregate(*expr.case_else)) return true;
+  return false;
+}
+
+Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
+  const std::string &name = expr.names[0];
+  if (!agg_) {
+    error(expr.range, "aggregate functions are not allowed here");
+    return {};
+  }
+  if (expr.distinct) {
+    error(expr.range, name + "(DISTINCT ...) is not supported yet").hint =
+        "aggregate over a SELECT DISTINCT subquery instead";
+    return {};
+  }
+  ir::AggCall call;
+  call.name = name;
+  int32_t group_count = static_cast<int32_t>(agg_->group_exprs.size());
+  if (expr.star || (name == "count" && expr.args.empty())) {
+    if (name != "count") {
+      error(expr.range, name + "(*) is not valid").hint = "only count(*) takes *";
+      return {};
+    }
+    call.kind = ir::AggKind::CountStar;
+    call.type = Type::int64();
+  } else {
+    if (expr.args.size() != 1) {
+      error(expr.range, "function " + name + " takes exactly one argument");
+      return {};
+    }
+    if (containsAggregate(*expr.args[0])) {
+      error(expr.args[0]->range, "aggregate function calls cannot be nested");
+      return {};
+    }
+    AggregateContext *saved = agg_;
+    agg_ = nullptr;
+    Bound arg = bindExpr(*expr.args[0], *agg_from_scope_);
+    agg_ = saved;
+    if (!arg) return {};
+    if (arg.unknown) {
+      arg.expr = coerce(std::move(arg), Type::text(), expr.args[0]->range);
+      if (!arg.expr) return {};
+    }
+    const Type &t = arg.expr->type;
+    if (name == "count") {
+      call.kind = ir::AggKind::Count;
+      call.type = Type::int64();
+    } else if (name == "min" || name == "max") {
+      call.kind = name == "min" ? ir::AggKind::Min : ir::AggKind::Max;
+      call.type = t;
+    } else {
+      if (!t.isNumericLike()) {
+        error(expr.range, "function " + name + "(" + t.sqlName() + ") does not exist").hint =
+            name + " takes a numeric argument";
+        return {};
+      }
+      if (name == "sum") {
+        call.kind = ir::AggKind::Sum;
+        if (t.kind == TypeKind::Int32) call.type = Type::int64();
+        else if (t.kind == TypeKind::Int64) call.type = Type::numeric(ir::kMaxNumericPrecision, 0);
+        else if (t.kind == TypeKind::Numeric) call.type = Type::numeric(ir::kMaxNumericPrecision, t.scale);
+        else call.type = Type::float64();
+      } else {
+        call.kind = ir::AggKind::Avg;
+        if (t.kind == TypeKind::Float64) call.type = Type::float64();
+        else call.type = Type::numeric(ir::kMaxNumericPrecision,
+                                       std::max(16, t.kind == TypeKind::Numeric ? t.scale : 0));
+      }
+    }
+    // Arguments are computed before the aggregate, after the group expressions.
+    call.arg = group_count + static_cast<int32_t>(agg_->agg_args.size());
+    agg_->agg_args.push_back(std::move(arg.expr));
+  }
+  agg_->aggs.push_back(call);
+  int32_t column = group_count + static_cast<int32_t>(agg_->aggs.size()) - 1;
+  // count never returns NULL; the others do on groups whose values are all NULL.
+  bool nullable = call.kind != ir::AggKind::CountStar && call.kind != ir::AggKind::Count;
+  return {ir::makeColumn(column, call.type, nullable), false};
+}
+
+}  // namespace kiln::binder

@@ -1,0 +1,184 @@
+// The Binder's internals, shared by the files of this directory and private to KilnBinder: the
+// scopes expressions are bound in, the Binder class (one instance per query, see bindQuery) and
+// the plan-building helpers. Each file binds one part of a query:
+//   Catalog.cpp      the catalog of relations and type names
+//   Coercion.cpp     PostgreSQL's implicit casts: common types, casts, coercion of literals
+//   Expressions.cpp  expressions: dispatch, column references, literals, CASE and friends, CAST
+//   Operators.cpp    arithmetic, comparison, logic, IS, BETWEEN, IN (list), LIKE
+//   Functions.cpp    scalar function calls
+//   Aggregates.cpp   aggregate detection and aggregate calls
+//   FromItems.cpp    FROM: relations, subqueries, joins, the WHERE conditions placed on them
+//   Subqueries.cpp   subqueries in WHERE and references to the outer query
+//   Select.cpp       queries: SELECT, set operations, WITH, VALUES, and the entry points
+#pragma once
+
+#include <functional>
+
+#include "kiln/Binder/Binder.h"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kiln::binder {
+
+// ---------------------------------------------------------------------------------------------
+// Scopes: the columns visible to an expression.
+
+struct ScopeColumn {
+  std::string name;
+  ir::Type type;
+  bool nullable = true;
+  int32_t index = 0;          // in the row the expression is evaluated over
+  bool hidden = false;        // the right side of JOIN ... USING: found only when qualified
+};
+
+struct ScopeRelation {
+  std::string alias;                 // how the relation may be qualified ("o", "orders")
+  std::vector<std::string> names;    // full name parts ("shop", "orders") when not aliased
+  std::vector<ScopeColumn> columns;
+};
+
+struct Scope {
+  std::vector<ScopeRelation> relations;
+  int32_t width = 0;
+};
+
+// A bound expression and whether it is an untyped literal ('text' or NULL) that takes the type
+// its context wants, as in PostgreSQL.
+struct Bound {
+  ir::ExprPtr expr;
+  bool unknown = false;
+  explicit operator bool() const { return expr != nullptr; }
+};
+
+// How aggregate queries bind the select list and HAVING: group expressions and aggregate calls
+// become columns of the aggregate's output.
+struct AggregateContext {
+  std::vector<ir::ExprPtr> group_exprs;  // over the FROM row
+  std::vector<ir::ExprPtr> agg_args;     // over the FROM row, one per aggregate with an argument
+  std::vector<ir::AggCall> aggs;         // arg indexes into [group_exprs..., agg_args...]
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers (Aggregates.cpp, Coercion.cpp, FromItems.cpp)
+
+bool isAggregateName(const std::string &name);
+// Whether `expr` calls an aggregate (not looking into subqueries).
+bool containsAggregate(const ast::Expr &expr);
+
+// PostgreSQL's implicit-cast lattice for the numeric types: 0 for the others.
+int typeRank(ir::TypeKind kind);
+
+plan::NodePtr makeNode(plan::NodeKind kind, ir::Schema schema, ir::Location loc,
+                       std::vector<plan::NodePtr> inputs);
+// Appends the conjuncts of `expr` (its AND operands, recursively) to `out`.
+void splitConjuncts(ir::ExprPtr expr, std::vector<ir::ExprPtr> &out);
+// The AND of `conjuncts`; null for none.
+ir::ExprPtr conjunction(std::vector<ir::ExprPtr> conjuncts);
+
+// ---------------------------------------------------------------------------------------------
+
+class Binder {
+ public:
+  Binder(const Catalog &catalog, const SourceManager &sources, DiagnosticEngine &diags)
+      : catalog_(catalog), sources_(sources), diags_(diags) {}
+
+  plan::NodePtr bindSelect(const ast::SelectStmt &stmt);
+  std::optional<ir::Value> bindConstant(const ast::Expr &expr, const ir::Type &target);
+
+ private:
+  // ---- diagnostics and locations ----
+  Diagnostic &error(SourceRange range, std::string message) {
+    ++quiet_errors_;
+    if (quiet_ > 0) {
+      scratch_ = Diagnostic{};
+      return scratch_;
+    }
+    return diags_.error(range, std::move(message));
+  }
+  ir::Location location(SourceRange range) const {
+    if (!range.valid()) return {};
+    LineCol lc = sources_.lineCol(range.begin);
+    return {sources_.path(range.begin.file), lc.line, lc.column};
+  }
+
+  // ---- FROM (FromItems.cpp) ----
+  struct FromItem {
+    plan::NodePtr plan;
+    Scope scope;
+  };
+  std::optional<FromItem> bindTableRef(const ast::TableRef &ref);
+  std::optional<FromItem> bindFrom(const ast::SelectStmt &stmt, std::vector<ir::ExprPtr> &where);
+  plan::NodePtr makeJoin(FromItem &left, FromItem &right, std::vector<ir::ExprPtr> conjuncts,
+                         ir::Location loc);
+  static FromItem concatScopes(FromItem left, const FromItem &right);
+
+  // ---- subqueries (Subqueries.cpp) ----
+  plan::NodePtr semiJoin(const FromItem &input, const ast::Expr &sublink, bool negated);
+  plan::NodePtr bindScalarSubquery(const ast::Expr &subquery, const Scope &outer);
+  Bound bindSubqueryExpr(const ast::Expr &expr);
+  bool refersToOuterQuery(const std::vector<std::string> &qualifier, const std::string &column) const;
+  std::vector<const Scope *> outer_scopes_;  // of the queries enclosing a WHERE subquery
+  // Scalar subqueries of the WHERE being bound: the column of the FROM row (extended past its
+  // end) that carries each one's value.
+  std::map<const ast::Expr *, std::pair<int32_t, ir::Column>> scalar_columns_;
+
+  // ---- expressions (Expressions.cpp) ----
+  Bound bindExpr(const ast::Expr &expr, const Scope &scope);
+  Bound bindExprInner(const ast::Expr &expr, const Scope &scope);
+  Bound bindColumnRef(const ast::Expr &expr, const Scope &scope);
+  Bound bindLiteral(const ast::Expr &expr);
+  Bound bindCase(const ast::Expr &expr, const Scope &scope);
+  Bound bindConditional(const ast::Expr &expr, const Scope &scope);  // COALESCE, NULLIF, ...
+  Bound bindCast(const ast::Expr &expr, const Scope &scope);
+  ir::ExprPtr bindCondition(const ast::Expr &expr, const Scope &scope, const char *clause);
+
+  // ---- operators (Operators.cpp) ----
+  Bound bindUnary(const ast::Expr &expr, const Scope &scope);
+  Bound bindBinary(const ast::Expr &expr, const Scope &scope);
+  Bound bindIsNull(const ast::Expr &expr, const Scope &scope);
+  Bound bindIsBool(const ast::Expr &expr, const Scope &scope);
+  Bound bindBetween(const ast::Expr &expr, const Scope &scope);
+  Bound bindInList(const ast::Expr &expr, const Scope &scope);
+  Bound bindLike(const ast::Expr &expr, const Scope &scope);
+  Bound arithmetic(const std::string &op, Bound left, Bound right, SourceRange range);
+  Bound comparison(ir::ExprOp op, Bound left, Bound right, SourceRange range);
+
+  // ---- functions (Functions.cpp, Aggregates.cpp) ----
+  Bound bindFunction(const ast::Expr &expr, const Scope &scope);
+  Bound bindRounding(const ast::Expr &expr, const ir::FunctionInfo &fn, std::vector<Bound> &args,
+                     const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
+  Bound bindDateTrunc(const ast::Expr &expr, std::vector<Bound> &args,
+                      const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
+  Bound bindAggregateCall(const ast::Expr &expr, const Scope &scope);
+
+  // ---- types and coercion (Coercion.cpp) ----
+  ir::ExprPtr coerce(Bound bound, const ir::Type &target, SourceRange range);
+  std::optional<ir::Type> commonType(const std::vector<Bound *> &operands, SourceRange range,
+                                     const std::string &what);
+  ir::ExprPtr castExpr(ir::ExprPtr expr, const ir::Type &target, SourceRange range);
+
+  // ---- queries (Select.cpp) ----
+  plan::NodePtr bindSimpleSelect(const ast::SelectStmt &stmt);
+  plan::NodePtr bindSetOperation(const ast::SelectStmt &stmt);
+  plan::NodePtr bindValues(const ast::SelectStmt &stmt);
+  bool rejectUnsupportedClauses(const ast::SelectStmt &stmt);
+
+  const Catalog &catalog_;
+  const SourceManager &sources_;
+  DiagnosticEngine &diags_;
+  // CTEs visible to the query being bound, innermost last.
+  std::vector<std::map<std::string, std::pair<plan::NodePtr, std::vector<std::string>>>> ctes_;
+  // Set while binding the select list / HAVING of an aggregate query.
+  AggregateContext *agg_ = nullptr;
+  const Scope *agg_from_scope_ = nullptr;
+  int quiet_ = 0;          // > 0: trial binding, errors are not reported
+  int quiet_errors_ = 0;   // errors seen (reported or not)
+  Diagnostic scratch_;
+};
+
+}  // namespace kiln::binder

@@ -1,0 +1,122 @@
+// Types and coercion: PostgreSQL's implicit casts for the types Kiln has. The common type of the
+// operands of an operator, CASE, COALESCE, IN or set operation; explicit casts in the plan for
+// every implicit one (constants are converted at once); and coercion of untyped literals ('text'
+// and NULL), which take the type their context wants.
+#include "BinderImpl.h"
+
+#include "kiln/Binder/Literals.h"
+
+#include <algorithm>
+
+namespace kiln::binder {
+
+using ir::ExprOp;
+using ir::ExprPtr;
+using ir::Type;
+using ir::TypeKind;
+
+// PostgreSQL's implicit-cast lattice for the types Kiln has: integers widen to bigint, then to
+// numeric, then to double precision; date widens to timestamp.
+int typeRank(TypeKind kind) {
+  switch (kind) {
+  case TypeKind::Int32: return 1;
+  case TypeKind::Int64: return 2;
+  case TypeKind::Numeric: return 3;
+  case TypeKind::Float64: return 4;
+  default: return 0;
+  }
+}
+
+std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, SourceRange range,
+                                       const std::string &what) {
+  std::optional<Type> result;
+  for (Bound *operand : operands) {
+    if (operand->unknown) continue;
+    const Type &t = operand->expr->type;
+    if (!result) {
+      result = t;
+      continue;
+    }
+    if (*result == t) continue;
+    if (result->kind == TypeKind::Numeric && t.kind == TypeKind::Numeric) {
+      result = Type::numeric(ir::kMaxNumericPrecision, std::max(result->scale, t.scale));
+      continue;
+    }
+    int a = typeRank(result->kind), b = typeRank(t.kind);
+    if (a && b) {
+      TypeKind wider = a > b ? result->kind : t.kind;
+      if (wider == TypeKind::Numeric)
+        result = Type::numeric(ir::kMaxNumericPrecision,
+                               result->kind == TypeKind::Numeric ? result->scale : t.scale);
+      else
+        result = Type{wider};
+      continue;
+    }
+    if ((result->kind == TypeKind::Date && t.kind == TypeKind::Timestamp) ||
+        (result->kind == TypeKind::Timestamp && t.kind == TypeKind::Date)) {
+      result = Type::timestamp();
+      continue;
+    }
+    error(range, what + " types " + result->sqlName() + " and " + t.sqlName() +
+                     " cannot be matched")
+        .hint = "add an explicit CAST to one side";
+    return std::nullopt;
+  }
+  // Only untyped literals (strings or NULLs): PostgreSQL resolves them as text.
+  return result ? result : Type::text();
+}
+
+ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
+  if (expr->type == target) return expr;
+  const Type &from = expr->type;
+  auto allowed = [&]() {
+    if (from.kind == TypeKind::Null) return true;
+    if (typeRank(from.kind) && typeRank(target.kind)) return true;
+    if (from.kind == TypeKind::Text || target.kind == TypeKind::Text) return true;
+    if ((from.kind == TypeKind::Date || from.kind == TypeKind::Timestamp) &&
+        (target.kind == TypeKind::Date || target.kind == TypeKind::Timestamp))
+      return true;
+    if ((from.kind == TypeKind::Bool && target.kind == TypeKind::Int32) ||
+        (from.kind == TypeKind::Int32 && target.kind == TypeKind::Bool))
+      return true;
+    return false;
+  };
+  if (!allowed()) {
+    error(range, "cannot cast type " + from.sqlName() + " to " + target.sqlName());
+    return nullptr;
+  }
+  bool nullable = expr->nullable;
+  if (expr->op == ExprOp::Literal) {
+    // Constants are converted now; a conversion that fails is left to run time, where
+    // PostgreSQL raises it too (only if the expression is evaluated).
+    std::string ignored;
+    if (std::optional<ir::Value> value = castLiteral(expr->literal, expr->type, target, ignored))
+      return ir::makeLiteral(std::move(*value), target);
+  }
+  ExprPtr cast = ir::makeCall(ExprOp::Cast, target, {}, location(range));
+  cast->args.push_back(std::move(expr));
+  cast->nullable = nullable;
+  return cast;
+}
+
+ExprPtr Binder::coerce(Bound bound, const Type &target, SourceRange range) {
+  if (!bound) return nullptr;
+  if (bound.unknown && bound.expr->op == ExprOp::Literal && !bound.expr->literal.is_null &&
+      target.kind != TypeKind::Text) {
+    // 'text' literal in a typed context: parse it now, like PostgreSQL's unknown-type literals.
+    std::string error_message;
+    std::optional<ir::Value> value = parseLiteral(bound.expr->literal.s, target, error_message);
+    if (!value) {
+      error(range, error_message);
+      return nullptr;
+    }
+    return ir::makeLiteral(std::move(*value), target);
+  }
+  if (bound.expr->op == ExprOp::Literal && bound.expr->literal.is_null) {
+    bound.expr->type = target;
+    return std::move(bound.expr);
+  }
+  return castExpr(std::move(bound.expr), target, range);
+}
+
+}  // namespace kiln::binder

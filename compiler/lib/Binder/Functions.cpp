@@ -1,0 +1,147 @@
+// Scalar function calls: the string, math and date functions Kiln compiles, each coerced to its
+// parameter types (a few are canonicalised: trim is btrim, ceiling is ceil, char_length is
+// length); mod is the % operator. Aggregate names go to bindAggregateCall (Aggregates.cpp), and
+// everything else is rejected with the list of supported functions.
+#include "BinderImpl.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace kiln::binder {
+
+using ir::Expr;
+using ir::ExprOp;
+using ir::ExprPtr;
+using ir::Type;
+using ir::TypeKind;
+
+Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
+  if (expr.names.size() != 1 && !(expr.names.size() == 2 && expr.names[0] == "pg_catalog")) {
+    error(expr.range, "function " + expr.names.back() + " is not supported");
+    return {};
+  }
+  const std::string &name = expr.names.back();
+  if (isAggregateName(name)) return bindAggregateCall(expr, scope);
+  if (expr.distinct || expr.star) {
+    error(expr.range, "DISTINCT or * in a call to " + name + " is not valid");
+    return {};
+  }
+  std::vector<Bound> args;
+  for (const ast::ExprPtr &arg : expr.args) {
+    args.push_back(bindExpr(*arg, scope));
+    if (!args.back()) return {};
+  }
+  if (name == "mod" && args.size() == 2) {  // the % operator
+    return arithmetic("%", std::move(args[0]), std::move(args[1]), expr.range);
+  }
+  std::optional<ir::FunctionId> id = ir::findFunction(name);
+  if (!id) {
+    std::string supported;
+    for (const ir::FunctionInfo &fn : ir::allFunctions())
+      supported += std::string(supported.empty() ? "" : ", ") + fn.name;
+    error(expr.range, "function " + name + " is not supported yet").hint =
+        "supported functions: " + supported + ", mod, coalesce, nullif, greatest, least";
+    return {};
+  }
+  const ir::FunctionInfo &fn = ir::functionInfo(*id);
+  if ((int)args.size() < fn.min_args || (int)args.size() > fn.max_args) {
+    std::string count = std::to_string(fn.min_args);
+    if (fn.max_args > fn.min_args) count += " or " + std::to_string(fn.max_args);
+    error(expr.range, "function " + name + " takes " + count + " argument" +
+                          (fn.max_args == 1 ? "" : "s"));
+    return {};
+  }
+  bool nullable = false;
+  for (const Bound &arg : args) nullable |= arg.expr->nullable;
+  // The call of `fn` with the arguments coerced to `params`.
+  auto call = [&](Type result, std::vector<Type> params) -> Bound {
+    ExprPtr e = ir::makeCall(ExprOp::Call, result, {}, location(expr.range));
+    e->function = *id;
+    for (size_t i = 0; i < args.size(); ++i) {
+      ExprPtr a = coerce(std::move(args[i]), params[i], expr.args[i]->range);
+      if (!a) return {};
+      e->args.push_back(std::move(a));
+    }
+    e->nullable = nullable;
+    return {std::move(e), false};
+  };
+  auto argType = [&](size_t i) { return args[i].unknown ? Type::text() : args[i].expr->type; };
+  switch (fn.signature) {
+    case ir::FunctionSignature::TextToText:
+    case ir::FunctionSignature::TextReplace:
+      return call(Type::text(), std::vector<Type>(args.size(), Type::text()));
+    case ir::FunctionSignature::TextLength:
+      return call(Type::int32(), {Type::text()});
+    case ir::FunctionSignature::TextSubstr: {
+      std::vector<Type> params{Type::text(), Type::int32()};
+      if (args.size() == 3) params.push_back(Type::int32());
+      return call(Type::text(), params);
+    }
+    case ir::FunctionSignature::SameNumber: {
+      Type t = argType(0);
+      if (!t.isNumericLike()) t = Type::float64();
+      if (t.kind == TypeKind::Numeric) t = Type::numeric(ir::kMaxNumericPrecision, t.scale);
+      return call(t, {t});
+    }
+    case ir::FunctionSignature::RoundNumber:
+      return bindRounding(expr, fn, args, call);
+    case ir::FunctionSignature::DateTrunc:
+      return bindDateTrunc(expr, args, call);
+  }
+  return {};
+}
+
+// round/trunc to a constant number of digits (NUMERIC), or floor/ceil/round of a double.
+Bound Binder::bindRounding(const ast::Expr &expr, const ir::FunctionInfo &fn, std::vector<Bound> &args,
+                           const std::function<Bound(Type, std::vector<Type>)> &call) {
+  const std::string &name = expr.names.back();
+  Type t = args[0].unknown ? Type::text() : args[0].expr->type;
+  if (t.kind == TypeKind::Float64 && args.size() == 1) return call(t, {t});
+  if (args.size() == 2 && t.kind == TypeKind::Float64) {
+    error(expr.range, "function " + name + "(double precision, integer) does not exist")
+        .hint = "cast the first argument to numeric";
+    return {};
+  }
+  int32_t digits = 0;
+  if (args.size() == 2) {
+    const Expr &d = *args[1].expr;
+    if (d.op != ExprOp::Literal || !d.type.isInteger() || d.literal.is_null) {
+      error(expr.args[1]->range, "the number of digits of " + name +
+                                     " must be an integer constant in Kiln");
+      return {};
+    }
+    digits = static_cast<int32_t>(std::clamp<int64_t>(d.literal.i, 0, 30));
+  }
+  int32_t in_scale = t.kind == TypeKind::Numeric ? t.scale : 0;
+  Type in = Type::numeric(ir::kMaxNumericPrecision, in_scale);
+  Type out = Type::numeric(ir::kMaxNumericPrecision, args.size() == 2 ? std::max(digits, 0) : 0);
+  std::vector<Type> params{in};
+  if (args.size() == 2) params.push_back(Type::int32());
+  return call(out, params);
+}
+
+// date_trunc('unit', timestamp): the unit must be a constant Kiln knows.
+Bound Binder::bindDateTrunc(const ast::Expr &expr, std::vector<Bound> &args,
+                            const std::function<Bound(Type, std::vector<Type>)> &call) {
+  if (args[0].expr->op != ExprOp::Literal || !args[0].unknown) {
+    error(expr.range, "date_trunc takes a constant unit and a timestamp");
+    return {};
+  }
+  std::string unit = args[0].expr->literal.s;
+  std::transform(unit.begin(), unit.end(), unit.begin(), ::tolower);
+  if (ir::dateTruncUnit(unit) < 0) {
+    error(expr.args[0]->range, "unit \"" + unit + "\" not recognized for date_trunc");
+    return {};
+  }
+  if (!args[1].unknown && args[1].expr->type.kind == TypeKind::Date) {
+    error(expr.args[1]->range, "date_trunc on a date returns timestamp with time zone in "
+                               "PostgreSQL, which Kiln does not support")
+        .hint = "cast the argument to timestamp: date_trunc('" + unit + "', d::timestamp)";
+    return {};
+  }
+  args[0].expr->literal.s = unit;
+  return call(Type::timestamp(), {Type::text(), Type::timestamp()});
+}
+
+}  // namespace kiln::binder

@@ -1,0 +1,386 @@
+// Queries: the entry points, WITH (CTEs, optionally renaming columns), SELECT over FROM with
+// WHERE, the select list (stars expanded), GROUP BY (expressions, output names or ordinals) with
+// the aggregate's plan and HAVING, DISTINCT; set operations as Z-set arithmetic over distinct
+// rows; and constants (bindConstant). Clauses a maintained view cannot have yet (LIMIT, OFFSET,
+// VALUES, DISTINCT ON, no FROM) are rejected here.
+#include "BinderImpl.h"
+
+#include "kiln/Binder/Literals.h"
+#include "kiln/IR/Utils.h"
+
+#include <functional>
+
+namespace kiln::binder {
+
+using ir::Expr;
+using ir::ExprOp;
+using ir::ExprPtr;
+using ir::Type;
+using ir::TypeKind;
+
+bool Binder::rejectUnsupportedClauses(const ast::SelectStmt &stmt) {
+  if (stmt.limit || stmt.offset) {
+    error((stmt.limit ? stmt.limit : stmt.offset)->range,
+          "LIMIT and OFFSET are not supported in maintained views yet")
+        .hint = "a top-k operator is planned; filter with WHERE instead";
+    return false;
+  }
+  return true;
+}
+
+plan::NodePtr Binder::bindValues(const ast::SelectStmt &stmt) {
+  error(stmt.range, "VALUES lists are not supported in models yet").hint =
+      "declare the rows as a source table instead";
+  return nullptr;
+}
+
+plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
+  const char *name = stmt.op == ast::SetOp::Union       ? (stmt.all ? "UNION ALL" : "UNION")
+                     : stmt.op == ast::SetOp::Intersect ? (stmt.all ? "INTERSECT ALL" : "INTERSECT")
+                                                        : (stmt.all ? "EXCEPT ALL" : "EXCEPT");
+  if (stmt.all && stmt.op != ast::SetOp::Union) {
+    error(stmt.range, std::string(name) + " is not supported yet").hint =
+        std::string("use ") + (stmt.op == ast::SetOp::Intersect ? "INTERSECT" : "EXCEPT") +
+        " (without ALL), which compares distinct rows";
+    return nullptr;
+  }
+  // Flatten a chain of one union kind into one n-ary union: UNION ALL is associative, and so is
+  // UNION (distinct over the sum of all branches). INTERSECT and EXCEPT stay binary.
+  std::vector<const ast::SelectStmt *> branches;
+  std::function<void(const ast::SelectStmt &)> flatten = [&](const ast::SelectStmt &s) {
+    if (stmt.op == ast::SetOp::Union && s.op == ast::SetOp::Union && s.all == stmt.all &&
+        s.with.empty() && s.order_by.empty() && !s.limit) {
+      flatten(*s.larg);
+      flatten(*s.rarg);
+    } else {
+      branches.push_back(&s);
+    }
+  };
+  flatten(*stmt.larg);
+  flatten(*stmt.rarg);
+  std::vector<plan::NodePtr> inputs;
+  for (const ast::SelectStmt *branch : branches) {
+    plan::NodePtr input = bindSelect(*branch);
+    if (!input) return nullptr;
+    if (!inputs.empty() && input->schema.size() != inputs[0]->schema.size()) {
+      error(branch->range, std::string("each ") + name + " query must have the same number of columns")
+          .hint = "add or remove columns so that every branch has as many as the first (" +
+                  std::to_string(inputs[0]->schema.size()) + ")";
+      return nullptr;
+    }
+    inputs.push_back(input);
+  }
+  // Column types: the common type of each column across branches; casts where they differ.
+  ir::Schema schema = inputs[0]->schema;
+  for (size_t c = 0; c < schema.size(); ++c) {
+    std::vector<Bound> columns;
+    for (const plan::NodePtr &input : inputs)
+      columns.push_back({ir::makeColumn(static_cast<int32_t>(c), input->schema[c].type, input->schema[c].nullable), input->schema[c].type.kind == TypeKind::Null});
+    std::vector<Bound *> operands;
+    for (Bound &b : columns) operands.push_back(&b);
+    std::optional<Type> common = commonType(operands, stmt.range, name);
+    if (!common) return nullptr;
+    schema[c].type = *common;
+    for (const plan::NodePtr &input : inputs) schema[c].nullable |= input->schema[c].nullable;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    bool same = true;
+    for (size_t c = 0; c < schema.size(); ++c) same &= inputs[i]->schema[c].type == schema[c].type;
+    if (same) continue;
+    plan::NodePtr project = makeNode(plan::NodeKind::Project, inputs[i]->schema, inputs[i]->loc, {inputs[i]});
+    for (size_t c = 0; c < schema.size(); ++c) {
+      const ir::Column &column = inputs[i]->schema[c];
+      ExprPtr e = castExpr(ir::makeColumn(static_cast<int32_t>(c), column.type, column.nullable),
+                           schema[c].type, branches[i]->range);
+      if (!e) return nullptr;
+      project->schema[c].type = schema[c].type;
+      project->exprs.push_back(std::move(e));
+    }
+    inputs[i] = project;
+  }
+  // Set operations over Z-sets (DBSP): with D = distinct, a row is in D(L) - D(R) with weight 1
+  // when only L has it, 0 when both do and -1 when only R does. So
+  //   L UNION R     = D(L + R)
+  //   L EXCEPT R    = D(D(L) - D(R))
+  //   L INTERSECT R = D(L) - D(D(L) - D(R))   (weights 0 or 1: no outer distinct needed)
+  ir::Location loc = location(stmt.range);
+  // Each node's schema follows its inputs, so a branch that cannot be NULL stays NOT NULL.
+  auto node = [&](plan::NodeKind kind, std::vector<plan::NodePtr> in) {
+    ir::Schema out = in[0]->schema;
+    for (const plan::NodePtr &other : in)
+      for (size_t c = 0; c < out.size(); ++c) out[c].nullable |= other->schema[c].nullable;
+    return makeNode(kind, std::move(out), loc, std::move(in));
+  };
+  auto distinct = [&](plan::NodePtr in) { return node(plan::NodeKind::Distinct, {std::move(in)}); };
+  auto minus = [&](plan::NodePtr a, plan::NodePtr b) {
+    return node(plan::NodeKind::UnionAll, {std::move(a), node(plan::NodeKind::Negate, {std::move(b)})});
+  };
+  switch (stmt.op) {
+    case ast::SetOp::Union: {
+      plan::NodePtr sum = node(plan::NodeKind::UnionAll, inputs);
+      return stmt.all ? sum : distinct(sum);
+    }
+    case ast::SetOp::Except:
+      return distinct(minus(distinct(inputs[0]), distinct(inputs[1])));
+    case ast::SetOp::Intersect: {
+      plan::NodePtr left = distinct(inputs[0]);
+      return minus(left, distinct(minus(left, distinct(inputs[1]))));
+    }
+    case ast::SetOp::None: break;
+  }
+  return nullptr;
+}
+
+plan::NodePtr Binder::bindSelect(const ast::SelectStmt &stmt) {
+  if (!rejectUnsupportedClauses(stmt)) return nullptr;
+  ctes_.emplace_back();
+  struct PopCtes {
+    std::vector<std::map<std::string, std::pair<plan::NodePtr, std::vector<std::string>>>> &ctes;
+    ~PopCtes() { ctes.pop_back(); }
+  } pop{ctes_};
+  for (const ast::CommonTableExpr &cte : stmt.with) {
+    plan::NodePtr query = bindSelect(*cte.query);
+    if (!query) return nullptr;
+    if (!cte.column_names.empty()) {
+      if (cte.column_names.size() > query->schema.size()) {
+        error(cte.range, "WITH query \"" + cte.name + "\" has " +
+                             std::to_string(query->schema.size()) + " columns available but " +
+                             std::to_string(cte.column_names.size()) + " columns specified");
+        return nullptr;
+      }
+      // WITH name(a, b): an identity projection that renames the columns.
+      ir::Schema renamed = query->schema;
+      for (size_t i = 0; i < cte.column_names.size(); ++i) renamed[i].name = cte.column_names[i];
+      plan::NodePtr project = makeNode(plan::NodeKind::Project, renamed, query->loc, {query});
+      for (size_t i = 0; i < query->schema.size(); ++i)
+        project->exprs.push_back(ir::makeColumn(static_cast<int32_t>(i), query->schema[i].type, query->schema[i].nullable));
+      query = project;
+    }
+    ctes_.back()[cte.name] = {query, cte.column_names};
+  }
+  if (stmt.op != ast::SetOp::None) return bindSetOperation(stmt);
+  if (!stmt.values.empty()) return bindValues(stmt);
+  return bindSimpleSelect(stmt);
+}
+
+plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
+  if (stmt.distinct_on) {
+    error(stmt.range, "SELECT DISTINCT ON is not supported yet");
+    return nullptr;
+  }
+  if (stmt.from.empty()) {
+    error(stmt.range, "SELECT without FROM is not supported in a maintained view").hint =
+        "a view needs at least one source table or model to maintain";
+    return nullptr;
+  }
+  std::vector<ExprPtr> where;
+  std::optional<FromItem> from = bindFrom(stmt, where);
+  if (!from) return nullptr;
+  plan::NodePtr input = from->plan;
+  if (!where.empty()) {
+    plan::NodePtr filter = makeNode(plan::NodeKind::Filter, input->schema, input->loc, {input});
+    filter->predicate = conjunction(std::move(where));
+    input = filter;
+  }
+  const Scope &scope = from->scope;
+
+  // Expand the select list (stars) into (expression, name, range) items.
+  struct Item {
+    const ast::Expr *expr = nullptr;  // null for an expanded star column
+    const ScopeColumn *column = nullptr;
+    std::string name;
+    SourceRange range;
+  };
+  std::vector<Item> items;
+  for (const ast::SelectItem &target : stmt.targets) {
+    const ast::Expr &e = *target.expr;
+    if (e.kind == ast::ExprKind::Star) {
+      bool matched = false;
+      for (const ScopeRelation &relation : scope.relations) {
+        if (!e.names.empty() && relation.alias != e.names.back()) continue;
+        matched = true;
+        for (const ScopeColumn &column : relation.columns)
+          if (!column.hidden) items.push_back({nullptr, &column, column.name, target.range});
+      }
+      if (!matched) {
+        error(e.range, "missing FROM-clause entry for table \"" + e.names.back() + "\"");
+        return nullptr;
+      }
+      continue;
+    }
+    std::string name = target.alias;
+    if (name.empty()) {
+      if (e.kind == ast::ExprKind::ColumnRef) name = e.names.back();
+      else if (e.kind == ast::ExprKind::FuncCall) name = e.names.back();
+      else if (e.kind == ast::ExprKind::Cast && e.args[0]->kind == ast::ExprKind::ColumnRef)
+        name = e.args[0]->names.back();
+      else if (e.kind == ast::ExprKind::Case) name = "case";
+      else if (e.kind == ast::ExprKind::Coalesce) name = "coalesce";
+      else name = "?column?";
+    }
+    items.push_back({&e, nullptr, name, target.range});
+  }
+
+  bool aggregated = !stmt.group_by.empty() || stmt.having;
+  for (const Item &item : items) aggregated |= item.expr && containsAggregate(*item.expr);
+
+  std::vector<ExprPtr> outputs;
+  plan::NodePtr body = input;
+  if (!aggregated) {
+    for (const Item &item : items) {
+      if (!item.expr) {
+        outputs.push_back(ir::makeColumn(item.column->index, item.column->type, item.column->nullable));
+        continue;
+      }
+      Bound bound = bindExpr(*item.expr, scope);
+      if (!bound) return nullptr;
+      ExprPtr e = bound.unknown ? coerce(std::move(bound), Type::text(), item.range) : std::move(bound.expr);
+      if (!e) return nullptr;
+      outputs.push_back(std::move(e));
+    }
+  } else {
+    AggregateContext agg;
+    // GROUP BY items: expressions over the FROM row, output column names, or ordinals.
+    for (const ast::ExprPtr &key : stmt.group_by) {
+      const ast::Expr *target = key.get();
+      if (key->kind == ast::ExprKind::Literal && key->literal_kind == ast::LiteralKind::Integer) {
+        int64_t ordinal = std::stoll(key->text);
+        if (ordinal < 1 || ordinal > static_cast<int64_t>(items.size()) || !items[ordinal - 1].expr) {
+          error(key->range, "GROUP BY position " + key->text + " is not in select list");
+          return nullptr;
+        }
+        target = items[ordinal - 1].expr;
+      } else if (key->kind == ast::ExprKind::ColumnRef && key->names.size() == 1) {
+        // An input column wins over an output name, as in PostgreSQL.
+        bool is_input = false;
+        for (const ScopeRelation &relation : scope.relations)
+          for (const ScopeColumn &column : relation.columns)
+            is_input |= column.name == key->names[0] && !column.hidden;
+        if (!is_input)
+          for (const Item &item : items)
+            if (item.expr && item.name == key->names[0]) target = item.expr;
+      }
+      if (containsAggregate(*target)) {
+        error(key->range, "aggregate functions are not allowed in GROUP BY");
+        return nullptr;
+      }
+      Bound bound = bindExpr(*target, scope);
+      if (!bound) return nullptr;
+      ExprPtr e = bound.unknown ? coerce(std::move(bound), Type::text(), key->range) : std::move(bound.expr);
+      if (!e) return nullptr;
+      bool duplicate = false;
+      for (const ExprPtr &existing : agg.group_exprs) duplicate |= ir::sameExpr(*existing, *e);
+      if (!duplicate) agg.group_exprs.push_back(std::move(e));
+    }
+    agg_ = &agg;
+    agg_from_scope_ = &scope;
+    struct Reset {
+      Binder &b;
+      ~Reset() { b.agg_ = nullptr, b.agg_from_scope_ = nullptr; }
+    } reset{*this};
+    for (const Item &item : items) {
+      if (!item.expr) {
+        bool found = false;
+        for (size_t i = 0; i < agg.group_exprs.size(); ++i) {
+          const Expr &g = *agg.group_exprs[i];
+          if (g.op == ExprOp::Column && g.column == item.column->index) {
+            outputs.push_back(ir::makeColumn(static_cast<int32_t>(i), g.type, g.nullable));
+            found = true;
+          }
+        }
+        if (!found) {
+          error(item.range, "column \"" + item.name +
+                                "\" must appear in the GROUP BY clause or be used in an aggregate function");
+          return nullptr;
+        }
+        continue;
+      }
+      Bound bound = bindExpr(*item.expr, scope);
+      if (!bound) return nullptr;
+      ExprPtr e = bound.unknown ? coerce(std::move(bound), Type::text(), item.range) : std::move(bound.expr);
+      if (!e) return nullptr;
+      outputs.push_back(std::move(e));
+    }
+    ExprPtr having;
+    if (stmt.having) {
+      having = bindCondition(*stmt.having, scope, "HAVING");
+      if (!having) return nullptr;
+    }
+    // Pre-aggregation projection: [group exprs..., aggregate arguments...].
+    plan::NodePtr pre = makeNode(plan::NodeKind::Project, {}, input->loc, {input});
+    std::vector<ExprPtr> pre_exprs;
+    for (size_t i = 0; i < agg.group_exprs.size(); ++i) {
+      const Expr &g = *agg.group_exprs[i];
+      std::string name = g.op == ExprOp::Column ? input->schema[g.column].name : "key" + std::to_string(i);
+      pre->schema.push_back({name, g.type, g.nullable});
+      pre->exprs.push_back(g.clone());
+    }
+    for (size_t i = 0; i < agg.agg_args.size(); ++i) {
+      const Expr &a = *agg.agg_args[i];
+      pre->schema.push_back({"arg" + std::to_string(i), a.type, a.nullable});
+      pre->exprs.push_back(a.clone());
+    }
+    plan::NodePtr aggregate = makeNode(plan::NodeKind::Aggregate, {}, location(stmt.range), {pre});
+    for (size_t i = 0; i < agg.group_exprs.size(); ++i) {
+      aggregate->group_keys.push_back(static_cast<int32_t>(i));
+      aggregate->schema.push_back(pre->schema[i]);
+    }
+    for (const ir::AggCall &call : agg.aggs) {
+      aggregate->aggregates.push_back(call);
+      bool nullable = call.kind != ir::AggKind::CountStar && call.kind != ir::AggKind::Count;
+      aggregate->schema.push_back({call.name, call.type, nullable});
+    }
+    body = aggregate;
+    if (having) {
+      plan::NodePtr filter = makeNode(plan::NodeKind::Filter, body->schema, location(stmt.having->range), {body});
+      filter->predicate = std::move(having);
+      body = filter;
+    }
+  }
+
+  ir::Schema schema;
+  for (size_t i = 0; i < items.size(); ++i)
+    schema.push_back({items[i].name, outputs[i]->type, outputs[i]->nullable});
+  plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, location(stmt.range), {body});
+  project->exprs = std::move(outputs);
+  plan::NodePtr result = project;
+  if (stmt.distinct) result = makeNode(plan::NodeKind::Distinct, schema, project->loc, {project});
+  return result;
+}
+
+std::optional<ir::Value> Binder::bindConstant(const ast::Expr &expr, const Type &target) {
+  Scope empty;
+  Bound bound = bindExpr(expr, empty);
+  if (!bound) return std::nullopt;
+  ExprPtr e = coerce(std::move(bound), target, expr.range);
+  if (!e) return std::nullopt;
+  if (e->op == ExprOp::Literal) return e->literal;
+  // A cast of a literal: evaluate the handful of constant casts sqllogictest data needs.
+  if (e->op == ExprOp::Cast && e->args[0]->op == ExprOp::Literal) {
+    std::string message;
+    std::optional<ir::Value> v = castLiteral(e->args[0]->literal, e->args[0]->type, target, message);
+    if (v) return v;
+    error(expr.range, message);
+    return std::nullopt;
+  }
+  error(expr.range, "expected a constant value");
+  return std::nullopt;
+}
+
+plan::NodePtr bindQuery(const ast::SelectStmt &query, const Catalog &catalog,
+                        const SourceManager &sources, DiagnosticEngine &diags) {
+  Binder binder(catalog, sources, diags);
+  size_t errors_before = diags.errorCount();
+  plan::NodePtr result = binder.bindSelect(query);
+  if (diags.errorCount() != errors_before) return nullptr;
+  return result;
+}
+
+std::optional<ir::Value> bindConstant(const ast::Expr &expr, const ir::Type &target,
+                                      const SourceManager &sources, DiagnosticEngine &diags) {
+  static const Catalog empty;
+  Binder binder(empty, sources, diags);
+  return binder.bindConstant(expr, target);
+}
+
+}  // namespace kiln::binder

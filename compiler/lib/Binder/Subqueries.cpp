@@ -1,0 +1,184 @@
+// Subqueries in WHERE. A top-level `[NOT] IN (subquery)` or `[NOT] EXISTS (subquery)` conjunct
+// becomes a join of the FROM row with the subquery (semiJoin); a scalar subquery that provably has
+// one row is joined as a one-row relation whose value is a column past the FROM row's end
+// (bindScalarSubquery). Subqueries are bound on their own: a reference to a column of an
+// enclosing query is reported as correlated (refersToOuterQuery); subqueries anywhere else are
+// rejected (bindSubqueryExpr).
+#include "BinderImpl.h"
+
+#include <functional>
+
+namespace kiln::binder {
+
+using ir::ExprOp;
+using ir::ExprPtr;
+using ir::Type;
+using ir::TypeKind;
+
+// Whether a column reference that the current scope cannot resolve names a column of a query that
+// encloses this subquery (see semiJoin).
+bool Binder::refersToOuterQuery(const std::vector<std::string> &qualifier,
+                                const std::string &column) const {
+  for (const Scope *outer : outer_scopes_) {
+    for (const ScopeRelation &relation : outer->relations) {
+      if (!qualifier.empty() &&
+          !(qualifier.size() == 1 ? relation.alias == qualifier[0] : relation.names == qualifier))
+        continue;
+      for (const ScopeColumn &candidate : relation.columns)
+        if (candidate.name == column) return true;
+    }
+  }
+  return false;
+}
+
+// A subquery in an expression: the column that carries a scalar subquery's value (see
+// bindFrom), or an error.
+Bound Binder::bindSubqueryExpr(const ast::Expr &expr) {
+  if (auto it = scalar_columns_.find(&expr); it != scalar_columns_.end()) {
+    const ir::Column &column = it->second.second;
+    return {ir::makeColumn(it->second.first, column.type, column.nullable), false};
+  }
+  // Top-level WHERE conditions never get here: bindFrom makes them semi-joins.
+  if (expr.sublink == ast::SublinkKind::Exists || expr.sublink == ast::SublinkKind::In) {
+    error(expr.range, std::string(expr.sublink == ast::SublinkKind::Exists ? "EXISTS" : "IN (subquery)") +
+                          " is supported only as a condition of WHERE, ANDed with the others")
+        .hint = "not under OR or inside another expression, and not in the select list";
+  } else {
+    error(expr.range, "subqueries in expressions are not supported yet").hint =
+        "a subquery that computes one aggregate is supported in WHERE; others, in FROM";
+  }
+  return {};
+}
+
+// An uncorrelated subquery in an expression, when it provably has exactly one row: one
+// aggregate over its FROM without GROUP BY or HAVING (PostgreSQL would raise at run time for more
+// rows, and give NULL for none).
+plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope &outer) {
+  outer_scopes_.push_back(&outer);
+  plan::NodePtr value = bindSelect(*subquery.subquery);
+  outer_scopes_.pop_back();
+  if (!value) return nullptr;
+  const ast::SelectStmt &stmt = *subquery.subquery;
+  bool one_row = stmt.op == ast::SetOp::None && stmt.group_by.empty() && !stmt.having &&
+                 !stmt.distinct && value->kind == plan::NodeKind::Project &&
+                 value->inputs[0]->kind == plan::NodeKind::Aggregate &&
+                 value->inputs[0]->group_keys.empty();
+  if (!one_row) {
+    error(subquery.range, "this scalar subquery is not supported yet").hint =
+        "a scalar subquery must compute aggregates without GROUP BY or HAVING, so that it has "
+        "exactly one row";
+    return nullptr;
+  }
+  if (value->schema.size() != 1) {
+    error(subquery.range, "subquery must return only one column");
+    return nullptr;
+  }
+  return value;
+}
+
+// WHERE conditions over an uncorrelated subquery, as joins (the subquery is bound on its own, so
+// it cannot refer to the outer query):
+// - `x IN (subquery)` keeps the rows whose x equals a row of the subquery: a join with the
+//   subquery's distinct rows (so a row matches once), then the row's own columns again. NULLs need
+//   no care: WHERE keeps only TRUE, and a NULL key joins nothing.
+// - `EXISTS (subquery)` joins, without keys, the subquery's row count filtered to be positive:
+//   one row or none. `NOT EXISTS` filters it to be zero.
+// - `x NOT IN (subquery)` is TRUE when the subquery is empty, and otherwise when x is not NULL,
+//   the subquery has no NULL and no row equal to x. So: the rows without a match (the input minus
+//   the semi-join), joined with the subquery's count of rows and of NULLs and filtered on them.
+plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink, bool negated) {
+  ir::Location loc = location(sublink.range);
+  outer_scopes_.push_back(&input.scope);
+  plan::NodePtr sub = bindSelect(*sublink.subquery);
+  outer_scopes_.pop_back();
+  if (!sub) return nullptr;
+  int32_t width = input.scope.width;
+  auto column = [](int32_t index, const ir::Column &c) { return ir::makeColumn(index, c.type, c.nullable); };
+  auto call = [&](ExprOp op, Type type, ExprPtr a, ExprPtr b) {
+    std::vector<ExprPtr> operands;
+    operands.push_back(std::move(a));
+    operands.push_back(std::move(b));
+    return ir::makeCall(op, type, std::move(operands), loc);
+  };
+  auto int64 = [](int64_t v) {
+    ir::Value value;
+    value.is_null = false;
+    value.i = v;
+    return ir::makeLiteral(std::move(value), Type::int64());
+  };
+  // The input's own columns of a join of the input with something.
+  auto inputColumns = [&](plan::NodePtr join) {
+    ir::Schema schema(join->schema.begin(), join->schema.begin() + width);
+    plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, loc, {join});
+    for (int32_t c = 0; c < width; ++c) project->exprs.push_back(column(c, schema[c]));
+    return project;
+  };
+  // Joins `plan` (the input's columns) with the subquery's one-row statistics filtered by `keep`
+  // (over input ++ statistics), then drops the statistics.
+  auto withStatistics = [&](plan::NodePtr plan, std::vector<ir::AggCall> stats,
+                            const std::function<ExprPtr(int32_t first_stat)> &keep) {
+    plan::NodePtr aggregate = makeNode(plan::NodeKind::Aggregate, {}, loc, {sub});
+    for (ir::AggCall &call : stats) {
+      aggregate->schema.push_back({call.name, call.type, false});
+      aggregate->aggregates.push_back(std::move(call));
+    }
+    FromItem left{plan, input.scope};
+    FromItem right{aggregate, {}};
+    right.scope.width = static_cast<int32_t>(aggregate->schema.size());
+    std::vector<ExprPtr> conjuncts;
+    conjuncts.push_back(keep(width));
+    return inputColumns(makeJoin(left, right, std::move(conjuncts), loc));
+  };
+
+  if (sublink.sublink == ast::SublinkKind::Exists) {
+    return withStatistics(input.plan, {{ir::AggKind::CountStar, -1, Type::int64(), "count"}},
+                          [&](int32_t count) {
+                            return call(negated ? ExprOp::Eq : ExprOp::Gt, Type::boolean(),
+                                        ir::makeColumn(count, Type::int64(), false), int64(0));
+                          });
+  }
+
+  if (sub->schema.size() != 1) {
+    error(sublink.subquery->range,
+          sub->schema.size() > 1 ? "subquery has too many columns" : "subquery has too few columns")
+        .hint = "an IN subquery selects exactly one column";
+    return nullptr;
+  }
+  Bound x = bindExpr(*sublink.args[0], input.scope);
+  if (!x) return nullptr;
+  ExprPtr x_copy = x.expr->clone();
+  const ir::Column &value = sub->schema[0];
+  Bound equal = comparison(ExprOp::Eq, std::move(x),
+                           Bound{column(width, value), value.type.kind == TypeKind::Null}, sublink.range);
+  if (!equal) return nullptr;
+  FromItem left{input.plan, input.scope};
+  FromItem right{makeNode(plan::NodeKind::Distinct, sub->schema, loc, {sub}), {}};
+  right.scope.width = 1;
+  std::vector<ExprPtr> conjuncts;
+  conjuncts.push_back(std::move(equal.expr));
+  plan::NodePtr matched = inputColumns(makeJoin(left, right, std::move(conjuncts), loc));
+  if (!negated) return matched;
+
+  // NOT IN: the unmatched rows, kept if the subquery is empty, or else if x is not NULL and the
+  // subquery has no NULL.
+  plan::NodePtr negation = makeNode(plan::NodeKind::Negate, matched->schema, loc, {matched});
+  plan::NodePtr unmatched = makeNode(plan::NodeKind::UnionAll, input.plan->schema, loc, {input.plan, negation});
+  return withStatistics(
+      unmatched,
+      {{ir::AggKind::CountStar, -1, Type::int64(), "count"},
+       {ir::AggKind::Count, 0, Type::int64(), "non_null"}},
+      [&](int32_t count) {
+        ExprPtr empty = call(ExprOp::Eq, Type::boolean(), ir::makeColumn(count, Type::int64(), false), int64(0));
+        ExprPtr no_nulls = call(ExprOp::Eq, Type::boolean(), ir::makeColumn(count, Type::int64(), false),
+                                ir::makeColumn(count + 1, Type::int64(), false));
+        ExprPtr x_present = ir::makeCall(ExprOp::IsNotNull, Type::boolean(), [&] {
+          std::vector<ExprPtr> operand;
+          operand.push_back(x_copy->clone());
+          return operand;
+        }(), loc);
+        ExprPtr kept = call(ExprOp::And, Type::boolean(), std::move(x_present), std::move(no_nulls));
+        return call(ExprOp::Or, Type::boolean(), std::move(empty), std::move(kept));
+      });
+}
+
+}  // namespace kiln::binder
