@@ -26,6 +26,10 @@ options:
   --vars KEY=VALUE           override a project var (repeatable)
   --diagnostics-format=FMT   text (default) or json
   --timings                  print how long each stage took
+  --verify-diagnostics       check the errors and warnings against `expected-error {{text}}`
+                             in comments of the project's files ({# #} in models, # in YAML;
+                             expected-error@+N for N lines below) instead of printing them;
+                             exit 0 when all match
 )";
 
 int usage(const std::string &problem) {
@@ -80,6 +84,8 @@ int main(int argc, char **argv) {
       else if (format != "text") return usage("--diagnostics-format is text or json");
     } else if (arg == "--timings") {
       options.timings = true;
+    } else if (arg == "--verify-diagnostics") {
+      options.verify_diagnostics = true;
     } else if (!arg.empty() && arg[0] == '-') {
       return usage("unknown option " + arg);
     } else if (options.project_dir.empty()) {

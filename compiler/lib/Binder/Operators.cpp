@@ -133,6 +133,13 @@ Bound Binder::bindUnary(const ast::Expr &expr, const Scope &scope) {
     e->nullable = nullable;
     return {std::move(e), false};
   }
+  if (expr.op != "+" && expr.op != "-") {
+    // PostgreSQL's other prefix operators (~ bitwise not, @ absolute value, |/ square root,
+    // ||/ cube root) have no IR operation yet.
+    error(expr.range, "operator " + expr.op + " is not supported yet").hint =
+        expr.op == "@" ? "use abs(...)" : "";
+    return {};
+  }
   if (operand.unknown) operand.expr = coerce(std::move(operand), Type::numeric(38, 6), expr.range);
   if (!operand.expr) return {};
   if (!operand.expr->type.isNumericLike()) {

@@ -130,6 +130,7 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
   SourceManager sources;
   DiagnosticEngine diags(sources);
   auto fail = [&]() {
+    if (options.verify_diagnostics) return verifyDiagnostics(sources, diags.diagnostics(), err) ? 0 : 1;
     diags.print(err, options.diagnostics);
     return 1;
   };
@@ -196,7 +197,7 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
     front.models.push_back({model.name, plan, model.materialization == project::Materialization::Sink,
                             toLocation(sources, model_start)});
   }
-  if (diags.hasErrors()) return fail();
+  if (diags.hasErrors() || options.verify_diagnostics) return fail();
   diags.print(err, options.diagnostics);  // warnings
   if (options.emit == Emit::Ast || options.emit == Emit::Plan) return 0;
   timer.lap("parse and bind");

@@ -183,8 +183,14 @@ std::optional<std::set<int32_t>> uniqueColumns(const Module &module, int32_t id)
   }
   if (op->kind == OpKind::Filter || op->kind == OpKind::Consolidate)
     return uniqueColumns(module, op->inputs[0]);
+  // A distinct stream is unique on all its columns; a global aggregate has one row (unique on
+  // no column: any key has at most one row).
+  if (op->kind == OpKind::Distinct) {
+    std::set<int32_t> all;
+    for (size_t i = 0; i < op->schema.size(); ++i) all.insert(static_cast<int32_t>(i));
+    return all;
+  }
   if (op->kind == OpKind::Aggregate) {
-    if (op->group_keys.empty()) return std::nullopt;
     std::set<int32_t> key;
     for (size_t i = 0; i < op->group_keys.size(); ++i) key.insert(static_cast<int32_t>(i));
     return key;

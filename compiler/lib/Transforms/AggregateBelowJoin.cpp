@@ -86,7 +86,8 @@ class Rewriter {
     const std::vector<int32_t> &fact_keys = dim_side == 1 ? join.left_keys : join.right_keys;
     const std::vector<int32_t> &dim_keys = dim_side == 1 ? join.right_keys : join.left_keys;
     std::optional<std::set<int32_t>> unique = uniqueColumns(module_, dim.id);
-    if (!unique) return false;
+    // A one-row dimension (unique on no column) has no key to group by.
+    if (!unique || unique->empty()) return false;
     for (int32_t c : *unique)
       if (std::find(dim_keys.begin(), dim_keys.end(), c) == dim_keys.end()) return false;
 

@@ -23,6 +23,9 @@ struct BuildOptions {
   DiagnosticFormat diagnostics = DiagnosticFormat::Text;
   int opt_level = 2;
   bool timings = false;  // print how long each stage took (stderr)
+  // Check the project's diagnostics against `expected-error {{...}}` comments in its files
+  // (verifyDiagnostics) instead of printing them; stops after the front end.
+  bool verify_diagnostics = false;
 };
 
 // Returns the process exit code (0 ok, 1 errors in the project, 2 internal/tool failures).

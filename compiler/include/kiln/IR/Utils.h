@@ -59,8 +59,9 @@ std::set<int32_t> columnsRead(const Expr &expr);
 std::vector<Expr *> rootExprs(Op &op);
 std::vector<const Expr *> rootExprs(const Op &op);
 
-// Columns on which the stream `id` is unique, as far as the graph shows: a source's primary key or
-// an aggregate's group keys, carried through filters, consolidates and maps that pass them on.
+// Columns on which the stream `id` is unique, as far as the graph shows: a source's primary key,
+// an aggregate's group keys (none for a global aggregate: it has one row), or every column of a
+// distinct, carried through filters, consolidates and maps that pass them on.
 // nullopt when nothing is known. It holds for the rows live between ticks; within a tick an
 // operator may see rows in another order, so use it to choose a faster plan, not for correctness.
 std::optional<std::set<int32_t>> uniqueColumns(const Module &module, int32_t id);

@@ -40,6 +40,7 @@ struct LineCol {
 class SourceManager {
  public:
   FileId addFile(std::string path, std::string text);
+  size_t fileCount() const { return files_.size(); }
   const std::string &path(FileId file) const;
   std::string_view text(FileId file) const;
   LineCol lineCol(SourceLoc loc) const;
@@ -94,5 +95,18 @@ class DiagnosticEngine {
   std::vector<Diagnostic> diagnostics_;
   size_t error_count_ = 0;
 };
+
+// MLIR's -verify-diagnostics for Kiln's inputs: checks `diagnostics` against expectations written
+// in comments of the files they point into (Jinja comments in models, `#` comments in YAML):
+//
+//   select amout from t  {# expected-error {{column "amout" does not exist}} #}
+//   {# expected-error@+1 {{...}} #}     the next line; @-2 two lines up
+//
+// `expected-warning` and `expected-note` (matched against notes) work the same. An expectation
+// is met by a diagnostic of its severity on its line whose message contains its text. Every
+// unmet expectation and every diagnostic nothing expected is printed to `err` as a located
+// error; returns true when there is none.
+bool verifyDiagnostics(const SourceManager &sources, const std::vector<Diagnostic> &diagnostics,
+                       std::ostream &err);
 
 }  // namespace kiln

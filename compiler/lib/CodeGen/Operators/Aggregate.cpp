@@ -36,7 +36,12 @@ AggLayout layoutFor(Emitter &e_, const ir::Op &op) {
     fields.push_back(e_.i64_);  // non-NULL count
     if (agg.kind == ir::AggKind::Sum || agg.kind == ir::AggKind::Avg) {
       const ir::Type &t = input.schema[agg.arg].type;
-      fields.push_back(t.kind == TypeKind::Float64 ? e_.f64_ : (t.kind == TypeKind::Int32 && agg.kind == ir::AggKind::Sum) ? e_.i64_ : e_.i128_);
+      // The accumulator has the result's representation: a bigint SUM (of integers) adds
+      // with overflow checks, a NUMERIC SUM or AVG exactly in 128 bits, a float one in doubles.
+      (void)t;
+      fields.push_back(agg.type.kind == TypeKind::Float64 ? e_.f64_
+                       : agg.type.kind == TypeKind::Int64 ? e_.i64_
+                                                          : e_.i128_);
     } else if (agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max) {
       fields.push_back(e_.ptr_);
     }
@@ -83,9 +88,9 @@ std::vector<Arrangement> AggregateGen::arrangements() {
   groups.describe = "state per group";
   groups.payload = l_.payload;
   groups.size = op_.stateSize();
-  std::vector<std::string> key_names;
-  for (int32_t k : op_.group_keys) key_names.push_back(input.schema[k].name);
-  describeRow(groups, 0, *l_.key, key_names);
+  ir::Schema keys;
+  for (int32_t k : op_.group_keys) keys.push_back(input.schema[k]);
+  describeRow(groups, 0, *l_.key, keys);
   groups.key_fields = Emitter::allColumns(op_.group_keys.size());
   describeScalar(groups, l_.count_field, "count", KILN_FIELD_WEIGHT);
   for (size_t j = 0; j < op_.aggregates.size(); ++j) {
@@ -106,7 +111,7 @@ std::vector<Arrangement> AggregateGen::arrangements() {
   }
   describeScalar(groups, l_.dirty_field, "changed", KILN_FIELD_FLAG);
   describeScalar(groups, l_.old_present_field, "had output", KILN_FIELD_FLAG);
-  describeRow(groups, l_.old_field, *l_.out, columnNames(op_.schema));
+  describeRow(groups, l_.old_field, *l_.out, op_.schema);
   for (size_t i = groups.fields.size() - l_.out->types.size(); i < groups.fields.size(); ++i)
     groups.fields[i].name = "output at tick start." + groups.fields[i].name;
   Arrangement changed;

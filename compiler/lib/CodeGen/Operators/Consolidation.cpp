@@ -22,7 +22,7 @@ class ConsolidationGen : public OperatorGen {
     rows.payload = payload_type_;
     rows.transient = true;
     rows.size = op_.stateSize();
-    describeRow(rows, 0, in_, columnNames(e_.input(op_, 0).schema));
+    describeRow(rows, 0, in_, e_.input(op_, 0).schema);
     describeScalar(rows, 1, "weight", KILN_FIELD_WEIGHT);
     rows.key_fields = Emitter::allColumns(in_.types.size());
     Arrangement changed;

@@ -20,7 +20,7 @@ class DistinctGen : public OperatorGen {
     rows.describe = "count per distinct row";
     rows.payload = payload_type_;
     rows.size = op_.stateSize();
-    describeRow(rows, 0, in_, columnNames(op_.schema));
+    describeRow(rows, 0, in_, op_.schema);
     describeScalar(rows, 1, "count", KILN_FIELD_WEIGHT);
     describeScalar(rows, 2, "count at tick start", KILN_FIELD_WEIGHT);
     describeScalar(rows, 3, "changed", KILN_FIELD_FLAG);

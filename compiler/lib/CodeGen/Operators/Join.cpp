@@ -32,7 +32,7 @@ class JoinGen : public OperatorGen {
       index.describe = std::string(names[side]) + " rows by join key";
       index.payload = llvm::StructType::get(e_.ctx_, {row.type, e_.i64_});
       index.size = ir::StateSize::GrowsWithInput;
-      describeRow(index, 0, row, columnNames(in.schema));
+      describeRow(index, 0, row, in.schema);
       describeScalar(index, 1, "weight", KILN_FIELD_WEIGHT);
       for (int32_t k : side == 0 ? op_.left_keys : op_.right_keys) index.key_fields.push_back(k);
       index_[side] = static_cast<int>(result.size());

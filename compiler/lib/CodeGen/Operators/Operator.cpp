@@ -26,29 +26,22 @@ void OperatorGen::declare() {
   if (op_.has(ir::kFlushes)) flusher_ = e_.newFunction(base + ".flush", flusher);
 }
 
-std::vector<std::string> OperatorGen::columnNames(const ir::Schema &schema) {
-  std::vector<std::string> names;
-  for (const ir::Column &column : schema) names.push_back(column.name);
-  return names;
-}
-
 void OperatorGen::describeRow(Arrangement &arrangement, int field, const RowLayout &row,
-                              const std::vector<std::string> &names) {
+                              const ir::Schema &schema) {
   const llvm::DataLayout &layout = e_.layout_;
   int64_t base = static_cast<int64_t>(layout.getStructLayout(arrangement.payload)->getElementOffset(field));
   const llvm::StructLayout *columns = layout.getStructLayout(row.type);
-  auto nameOf = [&](size_t i) -> std::string {
-    return i < names.size() ? names[i] : "$" + std::to_string(i);
-  };
   for (size_t i = 0; i < row.types.size(); ++i) {
     StateField f;
-    f.name = nameOf(i);
+    f.name = i < schema.size() ? schema[i].name : "$" + std::to_string(i);
     f.kind = KILN_FIELD_VALUE;
     f.type = Emitter::storageKind(row.types[i]);
     f.scale = row.types[i].scale;
     f.offset = base + static_cast<int64_t>(columns->getElementOffset(i + 1));
-    f.null_offset = base + static_cast<int64_t>(i / 64) * 8;
-    f.null_bit = static_cast<int32_t>(i % 64);
+    if (i >= schema.size() || schema[i].nullable) {
+      f.null_offset = base + static_cast<int64_t>(i / 64) * 8;
+      f.null_bit = static_cast<int32_t>(i % 64);
+    }
     arrangement.fields.push_back(std::move(f));
   }
 }

@@ -66,11 +66,9 @@ class OperatorGen {
  protected:
   // The container of arrangement `index`.
   llvm::Value *slot(int index) { return e_.stateSlot(op_, index); }
-  // Fields describing a row stored at payload field `field`, its columns named `names` (or
-  // by position when there are none).
-  void describeRow(Arrangement &arrangement, int field, const RowLayout &row,
-                   const std::vector<std::string> &names = {});
-  static std::vector<std::string> columnNames(const ir::Schema &schema);
+  // Fields describing a row of `schema` (laid out as `row`) stored at payload field `field`: its
+  // columns' names, types, and NULL bits (none for a column that is never NULL).
+  void describeRow(Arrangement &arrangement, int field, const RowLayout &row, const ir::Schema &schema);
   void describeScalar(Arrangement &arrangement, int field, std::string name,
                       kiln_state_field_kind kind, int32_t type = KILN_T_INT64);
 
