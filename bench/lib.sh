@@ -52,16 +52,16 @@ pg_stop() {
   PG_DATA=
 }
 
-# Runs a command with its output discarded, and prints "WALL CPU" (seconds; CPU = user + system
-# of the command and its children) via GNU time.
+# Runs a command with its output discarded, and prints "WALL CPU MAXRSS" (seconds; CPU = user +
+# system of the command and its children; the largest resident set, in MB) via GNU time.
 timed() {
   local t
   t=$(mktemp /tmp/kiln-bench-time.XXXXXX)
-  if ! /usr/bin/time -f "%e %U %S" -o "$t" "$@" >/dev/null; then
+  if ! /usr/bin/time -f "%e %U %S %M" -o "$t" "$@" >/dev/null; then
     echo "bench: failed: $* ($(head -1 "$t"))" >&2
     rm -f "$t"
     return 1
   fi
-  awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' "$t"
+  awk '{ printf "%.3f %.3f %.1f\n", $1, $2 + $3, $4 / 1024 }' "$t"
   rm -f "$t"
 }

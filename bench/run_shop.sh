@@ -115,8 +115,8 @@ if [ "$CALLGRIND" -gt 0 ]; then
 fi
 
 # ---- report ----
-KW=$(col "$WORK/t.kiln" 1); KC=$(col "$WORK/t.kiln" 2)
-BW=$(col "$WORK/t.base" 1); BC=$(col "$WORK/t.base" 2)
+KW=$(col "$WORK/t.kiln" 1); KC=$(col "$WORK/t.kiln" 2); KM=$(col "$WORK/t.kiln" 3)
+BW=$(col "$WORK/t.base" 1); BC=$(col "$WORK/t.base" 2); BM=$(col "$WORK/t.base" 3)
 echo
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$ROOT" diff --quiet HEAD -- compiler runtime stdlib 2>/dev/null || COMMIT="$COMMIT + uncommitted changes"
@@ -127,18 +127,24 @@ echo
 PW=0; PC=0
 if [ $PG = 1 ]; then PW=$(pg_field est_wall); PC=$(pg_field est_cpu); fi
 awk -v n="$RECORDS" -v kw="$KW" -v kc="$KC" -v bw="$BW" -v bc="$BC" -v r="$REPEAT" -v kr="$KILN_REPEAT" \
-    -v pg="$PG" -v pw="$PW" -v pc="$PC" 'BEGIN {
-  printf "%-34s %10s %10s %14s %14s\n", "", "wall s", "CPU s", "changes/s wall", "changes/s CPU"
-  printf "%-34s %10.2f %10.2f %14.0f %14.0f\n", "Kiln binary (median of " kr ")", kw, kc, n / kw, n / kc
-  printf "%-34s %10.2f %10.2f %14.0f %14.0f\n", "hand-written C++ (median of " r ")", bw, bc, n / bw, n / bc
+    -v km="$KM" -v bm="$BM" -v pg="$PG" -v pw="$PW" -v pc="$PC" 'BEGIN {
+  printf "%-34s %10s %10s %14s %14s %12s\n", "", "wall s", "CPU s", "changes/s wall", "changes/s CPU", "max RSS MB"
+  printf "%-34s %10.2f %10.2f %14.0f %14.0f %12.0f\n", "Kiln binary (median of " kr ")", kw, kc, n / kw, n / kc, km
+  printf "%-34s %10.2f %10.2f %14.0f %14.0f %12.0f\n", "hand-written C++ (median of " r ")", bw, bc, n / bw, n / bc, bm
   if (pg == 1)
     printf "%-34s %10.2f %10.2f %14.0f %14.0f\n", "PostgreSQL (extrapolated)", pw, pc, n / pw, n / pc
   print ""
   printf "Kiln / hand-written C++ throughput: %.3f wall, %.3f CPU (Kiln takes %.1fx the CPU time)\n", bw / kw, bc / kc, kc / bc
+  printf "Kiln / hand-written C++ max RSS:    %.2fx\n", km / bm
   if (pg == 1)
     printf "Kiln / PostgreSQL throughput:       %.3f wall, %.3f CPU\n", pw / kw, pc / kc
 }'
 echo "Kiln and hand-written outputs identical: $SAME"
+echo
+echo "Kiln's state at the end of the input (--stats: the operators' state descriptors):"
+# shellcheck disable=SC2046
+"$WORK/shop" --input "$INPUT" $(sink_args "$WORK/out.stats") --stats 2>&1 >/dev/null | sed 's/^/  /'
+
 if [ $PG = 1 ]; then
   echo "PostgreSQL: $(pg_field ticks) ticks loaded in $(pg_field load_wall) s wall ($(pg_field load_cpu) s CPU);"
   echo "  recomputing the 5 sink views took $(pg_field query_wall_mean) s wall ($(pg_field query_cpu_mean) s CPU) per tick,"

@@ -207,9 +207,8 @@ enum OpTrait : uint32_t {
   kStateful = 1u << 1,
   kRetracts = 1u << 2,
   kFlushes = 1u << 3,
-  kColumnWise = 1u << 4,
-  kNoOutput = 1u << 5,
-  kNamed = 1u << 6,
+  kNoOutput = 1u << 4,
+  kNamed = 1u << 5,
 };
 
 constexpr int kManyInputs = -1;
