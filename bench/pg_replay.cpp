@@ -35,7 +35,7 @@
 namespace {
 
 struct Table {
-  std::string name;  // schema.table
+  std::string name; // schema.table
   std::string definition;
   std::vector<std::string> columns, key;
 };
@@ -51,7 +51,8 @@ struct Model {
 
 std::string trim(std::string_view s) {
   size_t b = s.find_first_not_of(" \t\n");
-  if (b == std::string_view::npos) return "";
+  if (b == std::string_view::npos)
+    return "";
   size_t e = s.find_last_not_of(" \t\n");
   return std::string(s.substr(b, e - b + 1));
 }
@@ -62,8 +63,10 @@ std::vector<std::string> splitTopLevel(std::string_view s) {
   int depth = 0;
   size_t start = 0;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '(') ++depth;
-    else if (s[i] == ')') --depth;
+    if (s[i] == '(')
+      ++depth;
+    else if (s[i] == ')')
+      --depth;
     else if (s[i] == ',' && depth == 0) {
       parts.push_back(trim(s.substr(start, i - start)));
       start = i + 1;
@@ -82,14 +85,16 @@ void parseCompileOutput(const std::string &text, std::vector<Table> &tables,
     if (line.starts_with("-- source: ")) {
       std::string rest = line.substr(11);
       size_t open = rest.find(" (");
-      if (open == std::string::npos || rest.back() != ')') die("cannot read: " + line);
+      if (open == std::string::npos || rest.back() != ')')
+        die("cannot read: " + line);
       Table t;
       t.name = rest.substr(0, open);
       t.definition = rest.substr(open + 1);
       for (const std::string &part : splitTopLevel(rest.substr(open + 2, rest.size() - open - 3))) {
         if (part.starts_with("primary key")) {
           size_t a = part.find('('), b = part.rfind(')');
-          for (const std::string &k : splitTopLevel(part.substr(a + 1, b - a - 1))) t.key.push_back(k);
+          for (const std::string &k : splitTopLevel(part.substr(a + 1, b - a - 1)))
+            t.key.push_back(k);
         } else {
           t.columns.push_back(part.substr(0, part.find(' ')));
         }
@@ -99,7 +104,8 @@ void parseCompileOutput(const std::string &text, std::vector<Table> &tables,
     } else if (line.starts_with("-- model: ")) {
       std::string rest = line.substr(10);
       size_t open = rest.find(" (");
-      if (open == std::string::npos) die("cannot read: " + line);
+      if (open == std::string::npos)
+        die("cannot read: " + line);
       models.push_back({rest.substr(0, open), rest.substr(open + 2, rest.size() - open - 3), ""});
       current = &models.back();
     } else if (current != nullptr) {
@@ -123,13 +129,16 @@ double cpuSecondsOfProcess(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   size_t close = content.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos)
+    return 0;
   std::istringstream fields(content.substr(close + 2));
   std::string field;
   long long utime = 0, stime = 0;
   for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14) utime = std::atoll(field.c_str());
-    if (i == 15) stime = std::atoll(field.c_str());
+    if (i == 14)
+      utime = std::atoll(field.c_str());
+    if (i == 15)
+      stime = std::atoll(field.c_str());
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
@@ -148,7 +157,8 @@ double now() {
 std::string quoteIdent(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"') out += '"';
+    if (c == '"')
+      out += '"';
     out += c;
   }
   return out + '"';
@@ -157,46 +167,64 @@ std::string quoteIdent(std::string_view s) {
 void appendLiteral(std::string &out, simdjson::dom::element v) {
   using simdjson::dom::element_type;
   switch (v.type()) {
-    case element_type::NULL_VALUE: out += "NULL"; return;
-    case element_type::BOOL: out += v.get_bool().value() ? "TRUE" : "FALSE"; return;
-    case element_type::STRING: {
-      std::string_view s = v.get_string().value();
-      out += '\'';
-      for (char c : s) {
-        if (c == '\'') out += '\'';
-        out += c;
-      }
-      out += '\'';
-      return;
+  case element_type::NULL_VALUE:
+    out += "NULL";
+    return;
+  case element_type::BOOL:
+    out += v.get_bool().value() ? "TRUE" : "FALSE";
+    return;
+  case element_type::STRING: {
+    std::string_view s = v.get_string().value();
+    out += '\'';
+    for (char c : s) {
+      if (c == '\'')
+        out += '\'';
+      out += c;
     }
-    case element_type::INT64: out += std::to_string(v.get_int64().value()); return;
-    case element_type::UINT64: out += std::to_string(v.get_uint64().value()); return;
-    case element_type::DOUBLE: {
-      // The double's shortest text: write NUMERIC values as JSON strings to keep them exact.
-      std::string text = simdjson::minify(v);
-      out += text;
-      return;
-    }
-    default: die("arrays and objects are not column values");
+    out += '\'';
+    return;
+  }
+  case element_type::INT64:
+    out += std::to_string(v.get_int64().value());
+    return;
+  case element_type::UINT64:
+    out += std::to_string(v.get_uint64().value());
+    return;
+  case element_type::DOUBLE: {
+    // The double's shortest text: write NUMERIC values as JSON strings to keep them exact.
+    std::string text = simdjson::minify(v);
+    out += text;
+    return;
+  }
+  default:
+    die("arrays and objects are not column values");
   }
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv) {
   std::string conninfo, compile_path, input_path, output_path = "/dev/null", snapshots_path;
   long every = 1;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (i + 1 >= argc) die("missing value for " + arg);
+    if (i + 1 >= argc)
+      die("missing value for " + arg);
     std::string value = argv[++i];
-    if (arg == "--conninfo") conninfo = value;
-    else if (arg == "--compile") compile_path = value;
-    else if (arg == "--input") input_path = value;
-    else if (arg == "--every") every = std::atol(value.c_str());
-    else if (arg == "--output") output_path = value;
-    else if (arg == "--snapshots") snapshots_path = value;
-    else die("unknown option " + arg);
+    if (arg == "--conninfo")
+      conninfo = value;
+    else if (arg == "--compile")
+      compile_path = value;
+    else if (arg == "--input")
+      input_path = value;
+    else if (arg == "--every")
+      every = std::atol(value.c_str());
+    else if (arg == "--output")
+      output_path = value;
+    else if (arg == "--snapshots")
+      snapshots_path = value;
+    else
+      die("unknown option " + arg);
   }
   if (conninfo.empty() || compile_path.empty() || input_path.empty() || every <= 0)
     die("usage: pg_replay --conninfo STR --compile FILE --input FILE [--every K] [--output FILE] "
@@ -208,10 +236,12 @@ int main(int argc, char **argv) {
   std::vector<Table> tables;
   std::vector<Model> models;
   parseCompileOutput(compile_text, tables, models);
-  if (tables.empty() || models.empty()) die("no sources or models in " + compile_path);
+  if (tables.empty() || models.empty())
+    die("no sources or models in " + compile_path);
 
   PGconn *conn = PQconnectdb(conninfo.c_str());
-  if (PQstatus(conn) != CONNECTION_OK) die(PQerrorMessage(conn));
+  if (PQstatus(conn) != CONNECTION_OK)
+    die(PQerrorMessage(conn));
   PQclear(exec(conn, "SET client_min_messages = warning; SET max_parallel_workers_per_gather = 0; "
                      "SET synchronous_commit = off"));
   for (auto it = models.rbegin(); it != models.rend(); ++it)
@@ -222,24 +252,27 @@ int main(int argc, char **argv) {
     if (t.name.find('.') != std::string::npos &&
         std::find(schemas.begin(), schemas.end(), schema) == schemas.end()) {
       schemas.push_back(schema);
-      PQclear(exec(conn, "DROP SCHEMA IF EXISTS " + quoteIdent(schema) + " CASCADE; CREATE SCHEMA " +
-                             quoteIdent(schema)));
+      PQclear(exec(conn, "DROP SCHEMA IF EXISTS " + quoteIdent(schema) +
+                             " CASCADE; CREATE SCHEMA " + quoteIdent(schema)));
     }
     PQclear(exec(conn, "CREATE TABLE " + t.name + " " + t.definition));
   }
   std::vector<std::string> sinks;
   for (const Model &m : models) {
     PQclear(exec(conn, "CREATE VIEW " + quoteIdent(m.name) + " AS\n" + m.sql));
-    if (m.kind == "sink") sinks.push_back(m.name);
+    if (m.kind == "sink")
+      sinks.push_back(m.name);
   }
   int backend = PQbackendPID(conn);
 
   simdjson::padded_string input;
-  if (simdjson::padded_string::load(input_path).get(input)) die("cannot read " + input_path);
+  if (simdjson::padded_string::load(input_path).get(input))
+    die("cannot read " + input_path);
   simdjson::dom::parser parser;
 
   std::FILE *output = std::fopen(output_path.c_str(), "w");
-  if (output == nullptr) die("cannot open " + output_path);
+  if (output == nullptr)
+    die("cannot open " + output_path);
   std::FILE *snapshots = nullptr;
   if (!snapshots_path.empty() && (snapshots = std::fopen(snapshots_path.c_str(), "w")) == nullptr)
     die("cannot open " + snapshots_path);
@@ -250,7 +283,8 @@ int main(int argc, char **argv) {
   // The statement being built: consecutive inserts into one table with the same columns share it.
   std::string batch_key;
   auto flushStatement = [&] {
-    if (!batch_key.empty()) sql += ";\n";
+    if (!batch_key.empty())
+      sql += ";\n";
     batch_key.clear();
   };
 
@@ -291,7 +325,8 @@ int main(int argc, char **argv) {
     load_wall += now() - wall0;
     load_cpu += cpuSecondsOfProcess(backend) + cpuSecondsOfSelf() - cpu0;
     sql.clear();
-    if (ticks % every == 0 || last) recompute(ticks);
+    if (ticks % every == 0 || last)
+      recompute(ticks);
   };
 
   const char *p = input.data(), *end = input.data() + input.size();
@@ -300,9 +335,11 @@ int main(int argc, char **argv) {
     const char *nl = static_cast<const char *>(std::memchr(p, '\n', end - p));
     std::string_view line(p, (nl != nullptr ? nl : end) - p);
     p += line.size() + 1;
-    if (trim(line).empty()) continue;
+    if (trim(line).empty())
+      continue;
     simdjson::dom::element record;
-    if (parser.parse(line.data(), line.size()).get(record)) die("invalid JSON: " + std::string(line));
+    if (parser.parse(line.data(), line.size()).get(record))
+      die("invalid JSON: " + std::string(line));
     std::string_view op = record["op"].get_string().value();
     if (op == "commit") {
       commitTick(false);
@@ -314,12 +351,15 @@ int main(int argc, char **argv) {
     std::string_view table_name = record["table"].get_string().value();
     const Table *table = nullptr;
     for (const Table &t : tables)
-      if (t.name == table_name || t.name.substr(t.name.find('.') + 1) == table_name) table = &t;
-    if (table == nullptr) die("unknown table " + std::string(table_name));
+      if (t.name == table_name || t.name.substr(t.name.find('.') + 1) == table_name)
+        table = &t;
+    if (table == nullptr)
+      die("unknown table " + std::string(table_name));
     simdjson::dom::object row = record["row"].get_object().value();
     std::string columns, values;
     for (auto [key, value] : row) {
-      if (!columns.empty()) columns += ", ", values += ", ";
+      if (!columns.empty())
+        columns += ", ", values += ", ";
       columns += quoteIdent(key);
       appendLiteral(values, value);
     }
@@ -334,9 +374,11 @@ int main(int argc, char **argv) {
       batch_key = key;
     } else if (op == "upsert") {
       flushStatement();
-      sql += "INSERT INTO " + table->name + " (" + columns + ") VALUES (" + values + ") ON CONFLICT (";
+      sql +=
+          "INSERT INTO " + table->name + " (" + columns + ") VALUES (" + values + ") ON CONFLICT (";
       std::string set;
-      for (size_t k = 0; k < table->key.size(); ++k) sql += (k ? ", " : "") + quoteIdent(table->key[k]);
+      for (size_t k = 0; k < table->key.size(); ++k)
+        sql += (k ? ", " : "") + quoteIdent(table->key[k]);
       for (auto [key, value] : row) {
         if (std::find(table->key.begin(), table->key.end(), std::string(key)) != table->key.end())
           continue;
@@ -348,7 +390,8 @@ int main(int argc, char **argv) {
       sql += "DELETE FROM " + table->name + " WHERE ";
       for (size_t k = 0; k < table->key.size(); ++k) {
         simdjson::dom::element v;
-        if (row[table->key[k]].get(v)) die("delete without its key: " + std::string(line));
+        if (row[table->key[k]].get(v))
+          die("delete without its key: " + std::string(line));
         sql += (k ? " AND " : "") + quoteIdent(table->key[k]) + " = ";
         appendLiteral(sql, v);
       }
@@ -357,16 +400,19 @@ int main(int argc, char **argv) {
       die("unknown op " + std::string(op));
     }
   }
-  if (pending) commitTick(true);
-  else if (ticks % every != 0) recompute(ticks);
+  if (pending)
+    commitTick(true);
+  else if (ticks % every != 0)
+    recompute(ticks);
 
-  std::printf(
-      "records=%ld ticks=%ld samples=%ld load_wall=%.6f load_cpu=%.6f query_wall_mean=%.6f "
-      "query_cpu_mean=%.6f est_wall=%.6f est_cpu=%.6f\n",
-      records, ticks, samples, load_wall, load_cpu, query_wall / samples, query_cpu / samples,
-      load_wall + ticks * query_wall / samples, load_cpu + ticks * query_cpu / samples);
+  std::printf("records=%ld ticks=%ld samples=%ld load_wall=%.6f load_cpu=%.6f query_wall_mean=%.6f "
+              "query_cpu_mean=%.6f est_wall=%.6f est_cpu=%.6f\n",
+              records, ticks, samples, load_wall, load_cpu, query_wall / samples,
+              query_cpu / samples, load_wall + ticks * query_wall / samples,
+              load_cpu + ticks * query_cpu / samples);
   std::fclose(output);
-  if (snapshots != nullptr) std::fclose(snapshots);
+  if (snapshots != nullptr)
+    std::fclose(snapshots);
   PQfinish(conn);
   return 0;
 }

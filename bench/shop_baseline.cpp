@@ -1,7 +1,8 @@
 // shop_baseline: examples/shop's sink models maintained by hand-written C++, the practical limit
 // that the Kiln binary is compared with (bench/README.md).
 //
-//   shop_baseline [--input FILE]... [--sink NAME=file:PATH|NAME=stdout]... [--tick-size N] [--stats]
+//   shop_baseline [--input FILE]... [--sink NAME=file:PATH|NAME=stdout]... [--tick-size N]
+//   [--stats]
 //
 // Same input and output as the binary `kiln build examples/shop` writes: change records as JSON
 // lines ({"table":"shop.orders","op":"insert"|"delete"|"upsert","row":{...}}, {"op":"commit"}
@@ -49,7 +50,7 @@ using u128 = unsigned __int128;
 // ---------------------------------------------------------------------------------------------
 // Values
 
-constexpr int32_t kNullDate = INT32_MIN;  // a NULL date inside group keys and snapshots
+constexpr int32_t kNullDate = INT32_MIN; // a NULL date inside group keys and snapshots
 
 // Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
 int64_t daysFromCivil(int64_t y, int64_t m, int64_t d) {
@@ -60,7 +61,7 @@ int64_t daysFromCivil(int64_t y, int64_t m, int64_t d) {
   int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + doe - 719468;
 }
-constexpr int64_t kPgEpoch = 10957;  // 2000-01-01, PostgreSQL's epoch for DATE
+constexpr int64_t kPgEpoch = 10957; // 2000-01-01, PostgreSQL's epoch for DATE
 
 void civilFromDays(int64_t z, int64_t &y, int64_t &m, int64_t &d) {
   z += 719468;
@@ -72,23 +73,27 @@ void civilFromDays(int64_t z, int64_t &y, int64_t &m, int64_t &d) {
   int64_t mp = (5 * doy + 2) / 153;
   d = doy - (153 * mp + 2) / 5 + 1;
   m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
+  if (m <= 2)
+    ++y;
 }
 
 // "YYYY-MM-DD" -> days since 2000-01-01.
 bool parseDate(std::string_view s, int32_t &out) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-')
+    return false;
   int v[8];
   int k = 0;
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (s[i] < '0' || s[i] > '9') return false;
+    if (s[i] < '0' || s[i] > '9')
+      return false;
     v[k++] = s[i] - '0';
   }
   int64_t y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3], m = v[4] * 10 + v[5],
           d = v[6] * 10 + v[7];
   static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (y < 1 || m < 1 || m > 12 || d < 1 || d > kDays[m - 1] + (m == 2 && leap)) return false;
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > kDays[m - 1] + (m == 2 && leap))
+    return false;
   out = static_cast<int32_t>(daysFromCivil(y, m, d) - kPgEpoch);
   return true;
 }
@@ -97,14 +102,16 @@ bool parseDate(std::string_view s, int32_t &out) {
 bool parseNumeric(std::string_view s, int precision, int scale, i128 &out) {
   size_t pos = 0;
   bool negative = false;
-  if (pos < s.size() && (s[pos] == '-' || s[pos] == '+')) negative = s[pos++] == '-';
+  if (pos < s.size() && (s[pos] == '-' || s[pos] == '+'))
+    negative = s[pos++] == '-';
   i128 v = 0;
   int digits = 0, frac = 0;
   bool any = false, round_up = false;
   for (; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos) {
     v = v * 10 + (s[pos] - '0');
     any = true;
-    if (v != 0 && ++digits > 38) return false;
+    if (v != 0 && ++digits > 38)
+      return false;
   }
   if (pos < s.size() && s[pos] == '.') {
     for (++pos; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos) {
@@ -118,19 +125,25 @@ bool parseNumeric(std::string_view s, int precision, int scale, i128 &out) {
       }
     }
   }
-  if (!any || pos != s.size()) return false;
-  for (int f = std::min(frac, scale); f < scale; ++f) v *= 10;
-  if (round_up) ++v;
+  if (!any || pos != s.size())
+    return false;
+  for (int f = std::min(frac, scale); f < scale; ++f)
+    v *= 10;
+  if (round_up)
+    ++v;
   i128 limit = 1;
-  for (int i = 0; i < precision; ++i) limit *= 10;
-  if (v >= limit) return false;
+  for (int i = 0; i < precision; ++i)
+    limit *= 10;
+  if (v >= limit)
+    return false;
   out = negative ? -v : v;
   return true;
 }
 
 i128 pow10(int k) {
   i128 p = 1;
-  while (k-- > 0) p *= 10;
+  while (k-- > 0)
+    p *= 10;
   return p;
 }
 
@@ -163,9 +176,9 @@ i128 pgDivRound(i128 a, int sa, i128 b, int sb, int digits) {
       first = 0;
       return;
     }
-    int e10 = decimalDigits(v) - 1 - scale;  // the value's decimal exponent
+    int e10 = decimalDigits(v) - 1 - scale; // the value's decimal exponent
     weight = e10 >= 0 ? e10 / 4 : -((-e10 + 3) / 4);
-    int shift = scale + 4 * weight;  // first = floor(v / 10^shift)
+    int shift = scale + 4 * weight; // first = floor(v / 10^shift)
     first = shift >= 0 ? static_cast<int>(v / static_cast<u128>(pow10(shift)))
                        : static_cast<int>(v * static_cast<u128>(pow10(-shift)));
   };
@@ -189,8 +202,10 @@ i128 pgDivRound(i128 a, int sa, i128 b, int sb, int digits) {
     den *= static_cast<u128>(pow10(-k));
   }
   u128 q = divRound(num, den);
-  if (rscale > digits) q = divRound(q, static_cast<u128>(pow10(rscale - digits)));
-  else q *= static_cast<u128>(pow10(digits - rscale));
+  if (rscale > digits)
+    q = divRound(q, static_cast<u128>(pow10(rscale - digits)));
+  else
+    q *= static_cast<u128>(pow10(digits - rscale));
   return negative ? -static_cast<i128>(q) : static_cast<i128>(q);
 }
 
@@ -208,10 +223,13 @@ void appendNumeric(std::string &out, i128 v, int scale) {
   do {
     *--p = static_cast<char>('0' + static_cast<int>(m % 10));
     m /= 10;
-    if (++n == scale) *--p = '.';
+    if (++n == scale)
+      *--p = '.';
   } while (m != 0 || n < scale);
-  if (n == scale) *--p = '0';  // 0.xx
-  if (v < 0) *--p = '-';
+  if (n == scale)
+    *--p = '0'; // 0.xx
+  if (v < 0)
+    *--p = '-';
   out.append(p, buf + sizeof buf);
 }
 
@@ -235,8 +253,10 @@ void appendDate(std::string &out, int32_t days) {
 }
 
 void appendNullableDate(std::string &out, int32_t days) {
-  if (days == kNullDate) out += "null";
-  else appendDate(out, days);
+  if (days == kNullDate)
+    out += "null";
+  else
+    appendDate(out, days);
 }
 
 void appendJsonString(std::string &out, std::string_view s) {
@@ -244,20 +264,31 @@ void appendJsonString(std::string &out, std::string_view s) {
   size_t start = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
     out.append(s.data() + start, i - start);
     start = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      }
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default: {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    }
     }
   }
   out.append(s.data() + start, s.size() - start);
@@ -266,7 +297,7 @@ void appendJsonString(std::string &out, std::string_view s) {
 
 // Strings that live as long as the program (names; interned values).
 class Arena {
- public:
+public:
   std::string_view copy(std::string_view s) {
     if (s.size() > left_) {
       size_t n = std::max<size_t>(1 << 16, s.size());
@@ -274,14 +305,15 @@ class Arena {
       next_ = chunks_.back().get();
       left_ = n;
     }
-    if (!s.empty()) std::memcpy(next_, s.data(), s.size());
+    if (!s.empty())
+      std::memcpy(next_, s.data(), s.size());
     std::string_view out(next_, s.size());
     next_ += s.size();
     left_ -= s.size();
     return out;
   }
 
- private:
+private:
   std::vector<std::unique_ptr<char[]>> chunks_;
   char *next_ = nullptr;
   size_t left_ = 0;
@@ -290,19 +322,23 @@ class Arena {
 // Multiset of dates with retraction, kept sorted: MIN is front, MAX is back. New orders carry
 // the latest date, so inserts are mostly appends.
 class DateMultiset {
- public:
+public:
   void insert(int32_t d) {
-    if (v_.empty() || v_.back() <= d) v_.push_back(d);
-    else v_.insert(std::upper_bound(v_.begin(), v_.end(), d), d);
+    if (v_.empty() || v_.back() <= d)
+      v_.push_back(d);
+    else
+      v_.insert(std::upper_bound(v_.begin(), v_.end(), d), d);
   }
   void erase(int32_t d) {
-    if (v_.back() == d) v_.pop_back();
-    else v_.erase(std::lower_bound(v_.begin(), v_.end(), d));
+    if (v_.back() == d)
+      v_.pop_back();
+    else
+      v_.erase(std::lower_bound(v_.begin(), v_.end(), d));
   }
   int32_t min() const { return v_.empty() ? kNullDate : v_.front(); }
   int32_t max() const { return v_.empty() ? kNullDate : v_.back(); }
 
- private:
+private:
   std::vector<int32_t> v_;
 };
 
@@ -312,9 +348,9 @@ class DateMultiset {
 // Categorical strings (region, category, status as given) get an id once; id 0 is NULL.
 struct Category {
   std::string_view text;
-  uint32_t region = 0;    // as a raw region: id of coalesce(lower(region), 'unknown')
-  uint32_t category = 0;  // as a raw category: id of lower(category)
-  bool north_east = false, south_west = false;  // as a normalised region
+  uint32_t region = 0;   // as a raw region: id of coalesce(lower(region), 'unknown')
+  uint32_t category = 0; // as a raw category: id of lower(category)
+  bool north_east = false, south_west = false; // as a normalised region
   bool active = false, open = false;           // as a raw status: not cancelled; placed/shipped
 };
 
@@ -323,9 +359,9 @@ struct Customer {
   bool exists = false;
   std::string_view name;
   uint32_t region_raw = 0;
-  uint32_t region = 0;  // normalised
+  uint32_t region = 0; // normalised
   int32_t signup = kNullDate;
-  std::vector<uint32_t> orders;  // existing orders with this customer_id
+  std::vector<uint32_t> orders; // existing orders with this customer_id
   // customer_lifetime_value: the customer's orders in order_totals
   int64_t n_orders = 0, lv_nn = 0;
   i128 lv = 0;
@@ -353,7 +389,7 @@ struct Product {
   bool exists = false;
   std::string_view name;
   uint32_t category_raw = 0;
-  uint32_t category = 0;  // lower(category)
+  uint32_t category = 0; // lower(category)
   i128 price = 0;
   bool price_null = true;
   std::vector<uint32_t> items;
@@ -375,12 +411,12 @@ struct Order {
   int64_t id = 0;
   bool exists = false;
   int64_t customer_id = 0;
-  uint32_t customer = 0;  // slot, valid while exists
+  uint32_t customer = 0; // slot, valid while exists
   uint32_t pos_in_customer = 0;
   int32_t date = kNullDate;
   uint32_t status_raw = 0;
   bool active = false, open = false;
-  std::vector<uint32_t> items;  // lines, also those that arrived before the order
+  std::vector<uint32_t> items; // lines, also those that arrived before the order
   // order_totals (the parts customer_lifetime_value reads)
   int64_t lines = 0, amount_nn = 0;
   i128 amount = 0;
@@ -398,7 +434,7 @@ struct Item {
   bool price_null = true;
 };
 
-struct RevenueGroup {  // revenue_by_region_day
+struct RevenueGroup { // revenue_by_region_day
   uint32_t region;
   int32_t date;
   int64_t units = 0, lines = 0, amount_nn = 0;
@@ -408,7 +444,7 @@ struct RevenueGroup {  // revenue_by_region_day
   i128 b_amount = 0;
 };
 
-struct CategoryGroup {  // top_categories
+struct CategoryGroup { // top_categories
   int64_t units = 0, lines = 0, amount_nn = 0, north_east = 0, south_west = 0;
   i128 amount = 0;
   uint32_t tick = 0;
@@ -418,14 +454,13 @@ struct CategoryGroup {  // top_categories
 
 enum Sink { kOpenOrders, kLifetimeValue, kProductSales, kRevenue, kTopCategories, kSinks };
 const char *const kSinkNames[kSinks] = {"customer_open_orders", "customer_lifetime_value",
-                                        "product_sales", "revenue_by_region_day",
-                                        "top_categories"};
+                                        "product_sales", "revenue_by_region_day", "top_categories"};
 
 // Which aggregates a line update reaches.
 enum : unsigned { kRev = 1, kTop = 2, kProd = 4, kOrd = 8, kAll = 15 };
 
 // Project vars (kiln_project.yml).
-const i128 kVip = 1000 * 100, kRegular = 250 * 100;  // lifetime value in cents
+const i128 kVip = 1000 * 100, kRegular = 250 * 100; // lifetime value in cents
 constexpr int64_t kMinCategoryUnits = 20;
 
 // A decoded row: the columns the record carries, parsed.
@@ -438,14 +473,14 @@ struct Field {
 };
 
 class Shop {
- public:
+public:
   struct Options {
     int64_t tick_size = 0;
-    std::string sink_paths[kSinks];  // "" or "-": stdout
+    std::string sink_paths[kSinks]; // "" or "-": stdout
   };
 
   explicit Shop(const Options &options) : options_(options) {
-    categoricals_.push_back(Category{});  // 0: NULL
+    categoricals_.push_back(Category{}); // 0: NULL
     unknown_region_ = internNormalised("unknown");
     category_groups_.resize(1);
     for (int s = 0; s < kSinks; ++s) {
@@ -455,7 +490,8 @@ class Shop {
         continue;
       }
       for (int t = 0; t < s; ++t)
-        if (options.sink_paths[t] == path) files_[s] = files_[t];
+        if (options.sink_paths[t] == path)
+          files_[s] = files_[t];
       if (files_[s] == nullptr) {
         files_[s] = std::fopen(path.c_str(), "w");
         if (files_[s] == nullptr) {
@@ -470,8 +506,10 @@ class Shop {
   ~Shop() {
     for (int s = 0; s < kSinks; ++s) {
       bool first = true;
-      for (int t = 0; t < s; ++t) first &= files_[t] != files_[s];
-      if (first && files_[s] != stdout) std::fclose(files_[s]);
+      for (int t = 0; t < s; ++t)
+        first &= files_[t] != files_[s];
+      if (first && files_[s] != stdout)
+        std::fclose(files_[s]);
     }
     std::fflush(stdout);
   }
@@ -487,7 +525,8 @@ class Shop {
     auto line = [&](size_t start, size_t end) {
       ++line_number;
       size_t len = end - start;
-      if (len > 0 && buf[start + len - 1] == '\r') --len;
+      if (len > 0 && buf[start + len - 1] == '\r')
+        --len;
       std::string_view text(buf.get() + start, len);
       if (text.find_first_not_of(" \t") != std::string_view::npos)
         processRecord(text, capacity + kPadding - start, origin, line_number);
@@ -496,8 +535,8 @@ class Shop {
       size_t n = std::fread(buf.get() + have, 1, capacity - have, file);
       have += n;
       size_t start = 0;
-      while (const char *nl = static_cast<const char *>(
-                 std::memchr(buf.get() + start, '\n', have - start))) {
+      while (const char *nl =
+                 static_cast<const char *>(std::memchr(buf.get() + start, '\n', have - start))) {
         size_t end = nl - buf.get();
         line(start, end);
         start = end + 1;
@@ -507,12 +546,13 @@ class Shop {
           std::fprintf(stderr, "shop_baseline: error: cannot read %s\n", origin.c_str());
           std::exit(1);
         }
-        if (start < have) line(start, have);
+        if (start < have)
+          line(start, have);
         break;
       }
       std::memmove(buf.get(), buf.get() + start, have - start);
       have -= start;
-      if (have == capacity) {  // a line longer than the block
+      if (have == capacity) { // a line longer than the block
         std::unique_ptr<char[]> bigger(new char[2 * capacity + kPadding]);
         std::memcpy(bigger.get(), buf.get(), have);
         buf = std::move(bigger);
@@ -528,16 +568,18 @@ class Shop {
                  static_cast<long long>(ticks_), static_cast<long long>(changes_out_));
   }
 
- private:
+private:
   // ---- interning ----
   uint32_t internRaw(std::string_view s) {
     auto it = raw_ids_.find(s);
-    if (it != raw_ids_.end()) return it->second;
+    if (it != raw_ids_.end())
+      return it->second;
     Category c;
     c.text = arena_.copy(s);
     std::string lower(s);
     for (char &ch : lower)
-      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+      if (ch >= 'A' && ch <= 'Z')
+        ch = static_cast<char>(ch - 'A' + 'a');
     uint32_t normal = internNormalised(lower);
     c.region = normal;
     c.category = normal;
@@ -551,15 +593,17 @@ class Shop {
   // Ids of lower-cased values (regions and categories share the space).
   uint32_t internNormalised(std::string_view s) {
     auto it = normal_ids_.find(s);
-    if (it != normal_ids_.end()) return it->second;
+    if (it != normal_ids_.end())
+      return it->second;
     Category c;
     c.text = arena_.copy(s);
     c.north_east = s == "north" || s == "east";
     c.south_west = s == "south" || s == "west";
-    uint32_t id = static_cast<uint32_t>(normals_.size()) + 1;  // 0: NULL
+    uint32_t id = static_cast<uint32_t>(normals_.size()) + 1; // 0: NULL
     normals_.push_back(c);
     normal_ids_.emplace(c.text, id);
-    if (category_groups_.size() <= id) category_groups_.resize(id + 1);
+    if (category_groups_.size() <= id)
+      category_groups_.resize(id + 1);
     return id;
   }
   const Category &normal(uint32_t id) const { return normals_[id - 1]; }
@@ -567,17 +611,20 @@ class Shop {
   // ---- slots ----
   uint32_t customerSlot(int64_t id) {
     auto [it, inserted] = customer_ids_.try_emplace(id, static_cast<uint32_t>(customers_.size()));
-    if (inserted) customers_.emplace_back().id = id;
+    if (inserted)
+      customers_.emplace_back().id = id;
     return it->second;
   }
   uint32_t productSlot(int64_t id) {
     auto [it, inserted] = product_ids_.try_emplace(id, static_cast<uint32_t>(products_.size()));
-    if (inserted) products_.emplace_back().id = id;
+    if (inserted)
+      products_.emplace_back().id = id;
     return it->second;
   }
   uint32_t orderSlot(int64_t id) {
     auto [it, inserted] = order_ids_.try_emplace(id, static_cast<uint32_t>(orders_.size()));
-    if (inserted) orders_.emplace_back().id = id;
+    if (inserted)
+      orders_.emplace_back().id = id;
     return it->second;
   }
   uint32_t newItem() {
@@ -593,19 +640,22 @@ class Shop {
 
   // ---- per-tick snapshots ----
   void touchClv(Customer &c) {
-    if (c.clv_tick == tick_) return;
+    if (c.clv_tick == tick_)
+      return;
     c.clv_tick = tick_;
     c.clv_before = {c.name, c.region, c.n_orders, c.lv_nn, c.lv, c.dates.min(), c.dates.max()};
     dirty_[kLifetimeValue].push_back(static_cast<uint32_t>(&c - customers_.data()));
   }
   void touchOpen(Customer &c) {
-    if (c.open_tick == tick_) return;
+    if (c.open_tick == tick_)
+      return;
     c.open_tick = tick_;
     c.open_before = {c.n_open, c.open_dates.min()};
     dirty_[kOpenOrders].push_back(static_cast<uint32_t>(&c - customers_.data()));
   }
   void touchProduct(Product &p) {
-    if (p.tick == tick_) return;
+    if (p.tick == tick_)
+      return;
     p.tick = tick_;
     p.before = {p.name, p.category, p.price, p.price_null, p.units, p.lines, p.amount_nn, p.amount};
     dirty_[kProductSales].push_back(static_cast<uint32_t>(&p - products_.data()));
@@ -641,7 +691,8 @@ class Shop {
   // A line is in order_lines when its quantity is > 0, its order exists and is not cancelled,
   // and its customer and product exist.
   bool effective(const Item &it) const {
-    if (it.quantity_null || it.quantity <= 0) return false;
+    if (it.quantity_null || it.quantity <= 0)
+      return false;
     const Order &o = orders_[it.order];
     return o.exists && o.active && customers_[o.customer].exists && products_[it.product].exists;
   }
@@ -662,8 +713,10 @@ class Shop {
       CategoryGroup &g = categoryGroup(p.category);
       const Category &r = normal(c.region);
       g.units += q, g.lines += sign, g.amount_nn += nn, g.amount += amount;
-      if (r.north_east) g.north_east += q;
-      if (r.south_west) g.south_west += q;
+      if (r.north_east)
+        g.north_east += q;
+      if (r.south_west)
+        g.south_west += q;
     }
     if (mask & kProd) {
       touchProduct(p);
@@ -683,26 +736,34 @@ class Shop {
         c.lv_nn += nn1 - nn0;
         c.lv += total1 - total0;
         if (present0 != present1 && o.date != kNullDate) {
-          if (present1) c.dates.insert(o.date);
-          else c.dates.erase(o.date);
+          if (present1)
+            c.dates.insert(o.date);
+          else
+            c.dates.erase(o.date);
         }
       }
     }
   }
 
   void applyOrderLines(const Order &o, int sign, unsigned mask) {
-    if (!o.exists || !o.active) return;
+    if (!o.exists || !o.active)
+      return;
     for (uint32_t i : o.items)
-      if (effective(items_[i])) apply(items_[i], sign, mask);
+      if (effective(items_[i]))
+        apply(items_[i], sign, mask);
   }
   void applyCustomerLines(const Customer &c, int sign, unsigned mask) {
-    if (!c.exists) return;
-    for (uint32_t o : c.orders) applyOrderLines(orders_[o], sign, mask);
+    if (!c.exists)
+      return;
+    for (uint32_t o : c.orders)
+      applyOrderLines(orders_[o], sign, mask);
   }
   void applyProductLines(const Product &p, int sign, unsigned mask) {
-    if (!p.exists) return;
+    if (!p.exists)
+      return;
     for (uint32_t i : p.items)
-      if (effective(items_[i])) apply(items_[i], sign, mask);
+      if (effective(items_[i]))
+        apply(items_[i], sign, mask);
   }
 
   // ---- orders: customer links and customer_open_orders ----
@@ -711,7 +772,8 @@ class Shop {
     Customer &c = customers_[o.customer];
     o.pos_in_customer = static_cast<uint32_t>(c.orders.size());
     c.orders.push_back(static_cast<uint32_t>(&o - orders_.data()));
-    if (o.open) addOpen(c, o, 1);
+    if (o.open)
+      addOpen(c, o, 1);
   }
   void unlinkOrder(Order &o) {
     Customer &c = customers_[o.customer];
@@ -719,14 +781,17 @@ class Shop {
     c.orders[o.pos_in_customer] = last;
     orders_[last].pos_in_customer = o.pos_in_customer;
     c.orders.pop_back();
-    if (o.open) addOpen(c, o, -1);
+    if (o.open)
+      addOpen(c, o, -1);
   }
   void addOpen(Customer &c, const Order &o, int sign) {
     touchOpen(c);
     c.n_open += sign;
     if (o.date != kNullDate) {
-      if (sign > 0) c.open_dates.insert(o.date);
-      else c.open_dates.erase(o.date);
+      if (sign > 0)
+        c.open_dates.insert(o.date);
+      else
+        c.open_dates.erase(o.date);
     }
   }
 
@@ -744,11 +809,16 @@ class Shop {
   enum Op { kInsert, kDelete, kUpsert };
 
   static Table tableOf(std::string_view name) {
-    if (name.starts_with("shop.")) name.remove_prefix(5);
-    if (name == "customers") return kCustomers;
-    if (name == "products") return kProducts;
-    if (name == "orders") return kOrders;
-    if (name == "order_items") return kItems;
+    if (name.starts_with("shop."))
+      name.remove_prefix(5);
+    if (name == "customers")
+      return kCustomers;
+    if (name == "products")
+      return kProducts;
+    if (name == "orders")
+      return kOrders;
+    if (name == "order_items")
+      return kItems;
     return kNoTable;
   }
 
@@ -761,7 +831,8 @@ class Shop {
         {"order_id", "line", "product_id", "quantity", "unit_price"}};
     const auto &cols = kColumns[t];
     for (size_t i = 0; i < cols.size(); ++i)
-      if (cols[i] == name) return static_cast<int>(i);
+      if (cols[i] == name)
+        return static_cast<int>(i);
     return -1;
   }
   enum Kind { kBigint, kInt, kText, kDate, kNumeric };
@@ -776,17 +847,21 @@ class Shop {
   // Decodes the row object into fields; returns an error message or nullptr.
   const char *decodeRow(Table t, od::value row, Field *fields) {
     od::object obj;
-    if (row.get_object().get(obj)) return "\"row\" must be an object";
+    if (row.get_object().get(obj))
+      return "\"row\" must be an object";
     for (auto field : obj) {
       std::string_view key;
-      if (field.unescaped_key().get(key)) return "invalid JSON";
+      if (field.unescaped_key().get(key))
+        return "invalid JSON";
       int col = columnOf(t, key);
-      if (col < 0) return "unknown column";
+      if (col < 0)
+        return "unknown column";
       Field &f = fields[col];
       f.present = true;
       od::value v = field.value();
       od::json_type type;
-      if (v.type().get(type)) return "invalid JSON";
+      if (v.type().get(type))
+        return "invalid JSON";
       if (type == od::json_type::null) {
         f.null = true;
         continue;
@@ -795,32 +870,39 @@ class Shop {
       Kind kind = kindOf(t, col);
       std::string_view text;
       if (type == od::json_type::number) {
-        if (kind == kText || kind == kDate) return "expected a string";
+        if (kind == kText || kind == kDate)
+          return "expected a string";
         text = v.raw_json_token();
         while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\t' ||
                                  text.back() == '\r'))
           text.remove_suffix(1);
       } else if (type == od::json_type::string) {
-        if (v.get_string().get(text)) return "invalid JSON";
+        if (v.get_string().get(text))
+          return "invalid JSON";
       } else {
         return "wrong JSON type";
       }
       switch (kind) {
-        case kBigint:
-        case kInt: {
-          auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), f.i);
-          if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-            return "invalid integer";
-          if (kind == kInt && (f.i < INT32_MIN || f.i > INT32_MAX)) return "integer out of range";
-          break;
-        }
-        case kText: f.s = text; break;
-        case kDate:
-          if (!parseDate(text, f.date)) return "invalid date";
-          break;
-        case kNumeric:
-          if (!parseNumeric(text, 10, 2, f.n)) return "invalid numeric(10,2)";
-          break;
+      case kBigint:
+      case kInt: {
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), f.i);
+        if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+          return "invalid integer";
+        if (kind == kInt && (f.i < INT32_MIN || f.i > INT32_MAX))
+          return "integer out of range";
+        break;
+      }
+      case kText:
+        f.s = text;
+        break;
+      case kDate:
+        if (!parseDate(text, f.date))
+          return "invalid date";
+        break;
+      case kNumeric:
+        if (!parseNumeric(text, 10, 2, f.n))
+          return "invalid numeric(10,2)";
+        break;
       }
     }
     return nullptr;
@@ -844,7 +926,7 @@ class Shop {
     Op op = kInsert;
     bool commit = false;
     Field fields[5];
-    bool row_first = false;  // "row" came before "table"
+    bool row_first = false; // "row" came before "table"
     for (auto field : obj) {
       std::string_view key;
       if (field.unescaped_key().get(key)) {
@@ -865,10 +947,14 @@ class Shop {
           return;
         }
         has_op = true;
-        if (name == "insert") op = kInsert;
-        else if (name == "delete") op = kDelete;
-        else if (name == "upsert") op = kUpsert;
-        else if (name == "commit") commit = true;
+        if (name == "insert")
+          op = kInsert;
+        else if (name == "delete")
+          op = kDelete;
+        else if (name == "upsert")
+          op = kUpsert;
+        else if (name == "commit")
+          commit = true;
         else {
           bad(line, origin, line_number, "unknown op");
           return;
@@ -876,7 +962,7 @@ class Shop {
       } else if (key == "row") {
         has_row = true;
         if (!has_table) {
-          row_first = true;  // decoded once the table is known
+          row_first = true; // decoded once the table is known
           continue;
         }
         if (const char *error = decodeRow(table, field.value(), fields)) {
@@ -916,29 +1002,42 @@ class Shop {
     }
     const char *error = nullptr;
     switch (table) {
-      case kCustomers: error = changeCustomer(op, fields); break;
-      case kProducts: error = changeProduct(op, fields); break;
-      case kOrders: error = changeOrder(op, fields); break;
-      case kItems: error = changeItem(op, fields); break;
-      case kNoTable: break;
+    case kCustomers:
+      error = changeCustomer(op, fields);
+      break;
+    case kProducts:
+      error = changeProduct(op, fields);
+      break;
+    case kOrders:
+      error = changeOrder(op, fields);
+      break;
+    case kItems:
+      error = changeItem(op, fields);
+      break;
+    case kNoTable:
+      break;
     }
     if (error != nullptr) {
       bad(line, origin, line_number, error);
       return;
     }
-    if (options_.tick_size > 0 && ++records_in_tick_ >= options_.tick_size) this->commit();
+    if (options_.tick_size > 0 && ++records_in_tick_ >= options_.tick_size)
+      this->commit();
   }
 
   static bool nullKey(const Field &f) { return !f.present || f.null; }
 
   const char *changeCustomer(Op op, const Field *f) {
-    if (nullKey(f[0])) return "null value in column \"id\" violates not-null constraint";
+    if (nullKey(f[0]))
+      return "null value in column \"id\" violates not-null constraint";
     if (op != kDelete && (!f[1].present || f[1].null))
       return "null value in column \"name\" violates not-null constraint";
     auto found = customer_ids_.find(f[0].i);
     bool exists = found != customer_ids_.end() && customers_[found->second].exists;
-    if (op == kInsert && exists) return "duplicate key value violates primary key of shop.customers";
-    if (op == kDelete && !exists) return "no row with that key to delete in shop.customers";
+    if (op == kInsert && exists)
+      return "duplicate key value violates primary key of shop.customers";
+    if (op == kDelete && !exists)
+      return "no row with that key to delete in shop.customers";
     Customer &c = customers_[exists ? found->second : customerSlot(f[0].i)];
     if (op == kDelete) {
       pending_ = true;
@@ -951,14 +1050,17 @@ class Shop {
     uint32_t region = region_raw == 0 ? unknown_region_ : categoricals_[region_raw].region;
     if (exists) {
       bool same_name = c.name == f[1].s;
-      if (same_name && c.region_raw == region_raw && c.signup == signup) return nullptr;
+      if (same_name && c.region_raw == region_raw && c.signup == signup)
+        return nullptr;
       pending_ = true;
       if (!same_name) {
-        if (c.n_orders > 0) touchClv(c);
+        if (c.n_orders > 0)
+          touchClv(c);
         c.name = arena_.copy(f[1].s);
       }
       if (region != c.region) {
-        if (c.n_orders > 0) touchClv(c);
+        if (c.n_orders > 0)
+          touchClv(c);
         applyCustomerLines(c, -1, kRev | kTop);
         c.region = region;
         applyCustomerLines(c, 1, kRev | kTop);
@@ -978,13 +1080,16 @@ class Shop {
   }
 
   const char *changeProduct(Op op, const Field *f) {
-    if (nullKey(f[0])) return "null value in column \"id\" violates not-null constraint";
+    if (nullKey(f[0]))
+      return "null value in column \"id\" violates not-null constraint";
     if (op != kDelete && (!f[1].present || f[1].null))
       return "null value in column \"name\" violates not-null constraint";
     auto found = product_ids_.find(f[0].i);
     bool exists = found != product_ids_.end() && products_[found->second].exists;
-    if (op == kInsert && exists) return "duplicate key value violates primary key of shop.products";
-    if (op == kDelete && !exists) return "no row with that key to delete in shop.products";
+    if (op == kInsert && exists)
+      return "duplicate key value violates primary key of shop.products";
+    if (op == kDelete && !exists)
+      return "no row with that key to delete in shop.products";
     Product &p = products_[exists ? found->second : productSlot(f[0].i)];
     if (op == kDelete) {
       pending_ = true;
@@ -1002,8 +1107,10 @@ class Shop {
           p.price == price)
         return nullptr;
       pending_ = true;
-      if (p.lines > 0) touchProduct(p);
-      if (!same_name) p.name = arena_.copy(f[1].s);
+      if (p.lines > 0)
+        touchProduct(p);
+      if (!same_name)
+        p.name = arena_.copy(f[1].s);
       if (category != p.category) {
         applyProductLines(p, -1, kTop);
         p.category = category;
@@ -1026,13 +1133,16 @@ class Shop {
   }
 
   const char *changeOrder(Op op, const Field *f) {
-    if (nullKey(f[0])) return "null value in column \"id\" violates not-null constraint";
+    if (nullKey(f[0]))
+      return "null value in column \"id\" violates not-null constraint";
     if (op != kDelete && (!f[1].present || f[1].null))
       return "null value in column \"customer_id\" violates not-null constraint";
     auto found = order_ids_.find(f[0].i);
     bool exists = found != order_ids_.end() && orders_[found->second].exists;
-    if (op == kInsert && exists) return "duplicate key value violates primary key of shop.orders";
-    if (op == kDelete && !exists) return "no row with that key to delete in shop.orders";
+    if (op == kInsert && exists)
+      return "duplicate key value violates primary key of shop.orders";
+    if (op == kDelete && !exists)
+      return "no row with that key to delete in shop.orders";
     uint32_t slot = exists ? found->second : orderSlot(f[0].i);
     if (op == kDelete) {
       pending_ = true;
@@ -1051,17 +1161,21 @@ class Shop {
     if (exists) {
       if (o->customer_id == customer_id && o->date == date) {
         // Only the status changed: the lines leave or join when the order is (un)cancelled.
-        if (o->status_raw == status_raw) return nullptr;
+        if (o->status_raw == status_raw)
+          return nullptr;
         pending_ = true;
         if (active != o->active) {
-          if (o->active) applyOrderLines(*o, -1, kAll);
+          if (o->active)
+            applyOrderLines(*o, -1, kAll);
         }
-        if (open != o->open) addOpen(customers_[o->customer], *o, open ? 1 : -1);
+        if (open != o->open)
+          addOpen(customers_[o->customer], *o, open ? 1 : -1);
         bool was_active = o->active;
         o->status_raw = status_raw;
         o->active = active;
         o->open = open;
-        if (active && !was_active) applyOrderLines(*o, 1, kAll);
+        if (active && !was_active)
+          applyOrderLines(*o, 1, kAll);
         return nullptr;
       }
       // Another customer or date: out with the old row, in with the new one.
@@ -1077,29 +1191,34 @@ class Shop {
     o->status_raw = status_raw;
     o->active = active;
     o->open = open;
-    linkOrder(*o);  // may grow customers_, not orders_
+    linkOrder(*o); // may grow customers_, not orders_
     applyOrderLines(*o, 1, kAll);
     return nullptr;
   }
 
   const char *changeItem(Op op, const Field *f) {
-    if (nullKey(f[0])) return "null value in column \"order_id\" violates not-null constraint";
-    if (nullKey(f[1])) return "null value in column \"line\" violates not-null constraint";
+    if (nullKey(f[0]))
+      return "null value in column \"order_id\" violates not-null constraint";
+    if (nullKey(f[1]))
+      return "null value in column \"line\" violates not-null constraint";
     if (op != kDelete && (!f[2].present || f[2].null))
       return "null value in column \"product_id\" violates not-null constraint";
     uint32_t order = orderSlot(f[0].i);
     int32_t line = static_cast<int32_t>(f[1].i);
     std::vector<uint32_t> &lines = orders_[order].items;
     size_t pos = 0;
-    while (pos < lines.size() && items_[lines[pos]].line != line) ++pos;
+    while (pos < lines.size() && items_[lines[pos]].line != line)
+      ++pos;
     bool exists = pos < lines.size();
     if (op == kInsert && exists)
       return "duplicate key value violates primary key of shop.order_items";
-    if (op == kDelete && !exists) return "no row with that key to delete in shop.order_items";
+    if (op == kDelete && !exists)
+      return "no row with that key to delete in shop.order_items";
     if (op == kDelete) {
       pending_ = true;
       uint32_t i = lines[pos];
-      if (effective(items_[i])) apply(items_[i], -1, kAll);
+      if (effective(items_[i]))
+        apply(items_[i], -1, kAll);
       unlinkItem(i);
       lines[pos] = lines.back();
       lines.pop_back();
@@ -1118,7 +1237,8 @@ class Shop {
           it.quantity == quantity && it.price_null == price_null && it.unit_price == unit_price)
         return nullptr;
       pending_ = true;
-      if (effective(it)) apply(it, -1, kAll);
+      if (effective(it))
+        apply(it, -1, kAll);
       if (it.product_id != product_id) {
         unlinkItem(i);
         linkItem(i, product_id);
@@ -1136,7 +1256,8 @@ class Shop {
     it.quantity_null = quantity_null;
     it.unit_price = unit_price;
     it.price_null = price_null;
-    if (effective(it)) apply(it, 1, kAll);
+    if (effective(it))
+      apply(it, 1, kAll);
     return nullptr;
   }
 
@@ -1166,8 +1287,10 @@ class Shop {
     out += ",\"order_date\":";
     appendNullableDate(out, g.date);
     out += ",\"revenue\":";
-    if (nn > 0) appendNumeric(out, amount, 2);
-    else out += "null";
+    if (nn > 0)
+      appendNumeric(out, amount, 2);
+    else
+      out += "null";
     out += ",\"units\":";
     appendInt(out, units);
     out += ",\"order_lines\":";
@@ -1179,13 +1302,17 @@ class Shop {
     int64_t units = before ? g.b_units : g.units, nn = before ? g.b_amount_nn : g.amount_nn;
     i128 amount = before ? g.b_amount : g.amount;
     out += "{\"category\":";
-    if (category == 0) out += "null";
-    else appendJsonString(out, normal(category).text);
+    if (category == 0)
+      out += "null";
+    else
+      appendJsonString(out, normal(category).text);
     out += ",\"units\":";
     appendInt(out, units);
     out += ",\"revenue\":";
-    if (nn > 0) appendNumeric(out, amount, 2);
-    else out += "null";
+    if (nn > 0)
+      appendNumeric(out, amount, 2);
+    else
+      out += "null";
     out += ",\"units_north_east\":";
     appendInt(out, before ? g.b_north_east : g.north_east);
     out += ",\"units_south_west\":";
@@ -1199,13 +1326,17 @@ class Shop {
     out += ",\"product_name\":";
     appendJsonString(out, s.name);
     out += ",\"category\":";
-    if (s.category == 0) out += "null";
-    else appendJsonString(out, normal(s.category).text);
+    if (s.category == 0)
+      out += "null";
+    else
+      appendJsonString(out, normal(s.category).text);
     out += ",\"units_sold\":";
     appendInt(out, s.units);
     out += ",\"revenue\":";
-    if (s.amount_nn > 0) appendNumeric(out, s.amount, 2);
-    else out += "null";
+    if (s.amount_nn > 0)
+      appendNumeric(out, s.amount, 2);
+    else
+      out += "null";
     // round(sum(line_amount) / nullif(sum(quantity * list_price), 0), 3): every line of the
     // product has the same list price, so the sum is list_price * units_sold.
     out += ",\"price_realisation\":";
@@ -1227,18 +1358,24 @@ class Shop {
     out += ",\"order_count\":";
     appendInt(out, s.n_orders);
     out += ",\"lifetime_value\":";
-    if (s.lv_nn > 0) appendNumeric(out, s.lv, 2);
-    else out += "null";
+    if (s.lv_nn > 0)
+      appendNumeric(out, s.lv, 2);
+    else
+      out += "null";
     out += ",\"avg_order_value\":";
-    if (s.lv_nn > 0) appendNumeric(out, pgDivRound(s.lv, 2, s.n_orders, 0, 2), 2);
-    else out += "null";
+    if (s.lv_nn > 0)
+      appendNumeric(out, pgDivRound(s.lv, 2, s.n_orders, 0, 2), 2);
+    else
+      out += "null";
     out += ",\"first_order_date\":";
     appendNullableDate(out, s.first);
     out += ",\"last_order_date\":";
     appendNullableDate(out, s.last);
     out += ",\"tier\":";
     bool known = s.lv_nn > 0;
-    out += known && s.lv >= kVip ? "\"vip\"" : known && s.lv >= kRegular ? "\"regular\"" : "\"occasional\"";
+    out += known && s.lv >= kVip       ? "\"vip\""
+           : known && s.lv >= kRegular ? "\"regular\""
+                                       : "\"occasional\"";
     out += '}';
   }
 
@@ -1258,55 +1395,64 @@ class Shop {
   void change(Sink sink, bool had, bool has, FormatOld format_old, FormatNew format_new) {
     std::string &rows = rows_[sink];
     size_t a = rows.size();
-    if (had) format_old(rows);
+    if (had)
+      format_old(rows);
     size_t b = rows.size();
-    if (has) format_new(rows);
+    if (has)
+      format_new(rows);
     size_t c = rows.size();
     if (had && has && b - a == c - b && std::memcmp(rows.data() + a, rows.data() + b, b - a) == 0) {
       rows.resize(a);
       return;
     }
-    if (had) changes_[sink].push_back({-1, static_cast<uint32_t>(a), static_cast<uint32_t>(b - a)});
-    if (has) changes_[sink].push_back({1, static_cast<uint32_t>(b), static_cast<uint32_t>(c - b)});
+    if (had)
+      changes_[sink].push_back({-1, static_cast<uint32_t>(a), static_cast<uint32_t>(b - a)});
+    if (has)
+      changes_[sink].push_back({1, static_cast<uint32_t>(b), static_cast<uint32_t>(c - b)});
   }
 
   void collectChanges() {
     for (uint32_t slot : dirty_[kRevenue]) {
       const RevenueGroup &g = revenue_[slot];
-      change(kRevenue, g.b_lines > 0, g.lines > 0,
-             [&](std::string &out) { revenueRow(out, g, true); },
-             [&](std::string &out) { revenueRow(out, g, false); });
+      change(
+          kRevenue, g.b_lines > 0, g.lines > 0, [&](std::string &out) { revenueRow(out, g, true); },
+          [&](std::string &out) { revenueRow(out, g, false); });
     }
     for (uint32_t category : dirty_[kTopCategories]) {
       const CategoryGroup &g = category_groups_[category];
-      change(kTopCategories, g.b_lines > 0 && g.b_units >= kMinCategoryUnits,
-             g.lines > 0 && g.units >= kMinCategoryUnits,
-             [&](std::string &out) { categoryRow(out, category, g, true); },
-             [&](std::string &out) { categoryRow(out, category, g, false); });
+      change(
+          kTopCategories, g.b_lines > 0 && g.b_units >= kMinCategoryUnits,
+          g.lines > 0 && g.units >= kMinCategoryUnits,
+          [&](std::string &out) { categoryRow(out, category, g, true); },
+          [&](std::string &out) { categoryRow(out, category, g, false); });
     }
     for (uint32_t slot : dirty_[kProductSales]) {
       const Product &p = products_[slot];
       Product::Sales now{p.name,  p.category, p.price,     p.price_null,
                          p.units, p.lines,    p.amount_nn, p.amount};
-      change(kProductSales, p.before.lines > 0, p.lines > 0,
-             [&](std::string &out) { productRow(out, p.id, p.before); },
-             [&](std::string &out) { productRow(out, p.id, now); });
+      change(
+          kProductSales, p.before.lines > 0, p.lines > 0,
+          [&](std::string &out) { productRow(out, p.id, p.before); },
+          [&](std::string &out) { productRow(out, p.id, now); });
     }
     for (uint32_t slot : dirty_[kLifetimeValue]) {
       const Customer &c = customers_[slot];
       Customer::Clv now{c.name, c.region, c.n_orders, c.lv_nn, c.lv, c.dates.min(), c.dates.max()};
-      change(kLifetimeValue, c.clv_before.n_orders > 0, c.n_orders > 0,
-             [&](std::string &out) { lifetimeRow(out, c.id, c.clv_before); },
-             [&](std::string &out) { lifetimeRow(out, c.id, now); });
+      change(
+          kLifetimeValue, c.clv_before.n_orders > 0, c.n_orders > 0,
+          [&](std::string &out) { lifetimeRow(out, c.id, c.clv_before); },
+          [&](std::string &out) { lifetimeRow(out, c.id, now); });
     }
     for (uint32_t slot : dirty_[kOpenOrders]) {
       const Customer &c = customers_[slot];
       Customer::Open now{c.n_open, c.open_dates.min()};
-      change(kOpenOrders, c.open_before.n_open > 0, c.n_open > 0,
-             [&](std::string &out) { openRow(out, c.id, c.open_before); },
-             [&](std::string &out) { openRow(out, c.id, now); });
+      change(
+          kOpenOrders, c.open_before.n_open > 0, c.n_open > 0,
+          [&](std::string &out) { openRow(out, c.id, c.open_before); },
+          [&](std::string &out) { openRow(out, c.id, now); });
     }
-    for (auto &d : dirty_) d.clear();
+    for (auto &d : dirty_)
+      d.clear();
   }
 
   void commit() {
@@ -1314,12 +1460,14 @@ class Shop {
     ++ticks_;
     for (int s = 0; s < kSinks; ++s) {
       std::vector<Change> &changes = changes_[s];
-      if (changes.empty()) continue;
+      if (changes.empty())
+        continue;
       const char *rows = rows_[s].data();
       auto row = [rows](const Change &c) { return std::string_view(rows + c.offset, c.length); };
       std::sort(changes.begin(), changes.end(), [&](const Change &a, const Change &b) {
         bool ai = a.weight > 0, bi = b.weight > 0;
-        if (ai != bi) return bi;
+        if (ai != bi)
+          return bi;
         int c = row(a).compare(row(b));
         return c != 0 ? c < 0 : a.weight < b.weight;
       });
@@ -1339,28 +1487,31 @@ class Shop {
       }
       changes_out_ += static_cast<int64_t>(changes.size());
       if (std::fwrite(out.data(), 1, out.size(), files_[s]) != out.size()) {
-        std::fprintf(stderr, "shop_baseline: error: cannot write output: %s\n", std::strerror(errno));
+        std::fprintf(stderr, "shop_baseline: error: cannot write output: %s\n",
+                     std::strerror(errno));
         std::exit(1);
       }
       changes.clear();
       rows_[s].clear();
     }
-    for (std::FILE *file : files_) std::fflush(file);
+    for (std::FILE *file : files_)
+      std::fflush(file);
     ++tick_;
     pending_ = false;
     records_in_tick_ = 0;
   }
 
   void finishInput() {
-    if (pending_) commit();
+    if (pending_)
+      commit();
   }
 
   Options options_;
   od::parser parser_;
   Arena arena_;
-  std::vector<Category> categoricals_;  // raw values; 0: NULL
+  std::vector<Category> categoricals_; // raw values; 0: NULL
   absl::flat_hash_map<std::string_view, uint32_t> raw_ids_;
-  std::vector<Category> normals_;  // lower-cased values, id - 1
+  std::vector<Category> normals_; // lower-cased values, id - 1
   absl::flat_hash_map<std::string_view, uint32_t> normal_ids_;
   uint32_t unknown_region_ = 0;
 
@@ -1373,13 +1524,13 @@ class Shop {
 
   std::vector<RevenueGroup> revenue_;
   absl::flat_hash_map<uint64_t, uint32_t> revenue_ids_;
-  std::vector<CategoryGroup> category_groups_;  // by normalised category id; 0: NULL
+  std::vector<CategoryGroup> category_groups_; // by normalised category id; 0: NULL
 
-  uint32_t tick_ = 1;  // for snapshots: the tick being built
+  uint32_t tick_ = 1; // for snapshots: the tick being built
   std::vector<uint32_t> dirty_[kSinks];
   struct Change {
     int64_t weight;
-    uint32_t offset, length;  // of the row in rows_[sink]
+    uint32_t offset, length; // of the row in rows_[sink]
   };
   std::vector<Change> changes_[kSinks];
   std::string rows_[kSinks];
@@ -1399,7 +1550,7 @@ class Shop {
   std::exit(1);
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv) {
   Shop::Options options;
@@ -1418,9 +1569,11 @@ int main(int argc, char **argv) {
       stats = true;
       continue;
     }
-    if (arg != "--input" && arg != "--sink" && arg != "--tick-size") usage(argv[0], "unknown option " + arg);
+    if (arg != "--input" && arg != "--sink" && arg != "--tick-size")
+      usage(argv[0], "unknown option " + arg);
     if (!has_value) {
-      if (i + 1 >= argc) usage(argv[0], arg + " needs a value");
+      if (i + 1 >= argc)
+        usage(argv[0], arg + " needs a value");
       value = argv[++i];
     }
     if (arg == "--input") {
@@ -1433,14 +1586,20 @@ int main(int argc, char **argv) {
       std::string target = eq == std::string::npos ? "" : value.substr(eq + 1);
       int sink = -1;
       for (int s = 0; s < kSinks; ++s)
-        if (name == kSinkNames[s]) sink = s;
-      if (sink < 0) usage(argv[0], "unknown sink \"" + name + "\"");
-      if (target == "stdout") options.sink_paths[sink] = "-";
-      else if (target.starts_with("file:") && target.size() > 5) options.sink_paths[sink] = target.substr(5);
-      else usage(argv[0], "--sink takes NAME=file:PATH or NAME=stdout");
+        if (name == kSinkNames[s])
+          sink = s;
+      if (sink < 0)
+        usage(argv[0], "unknown sink \"" + name + "\"");
+      if (target == "stdout")
+        options.sink_paths[sink] = "-";
+      else if (target.starts_with("file:") && target.size() > 5)
+        options.sink_paths[sink] = target.substr(5);
+      else
+        usage(argv[0], "--sink takes NAME=file:PATH or NAME=stdout");
     }
   }
-  if (inputs.empty()) inputs.push_back("-");
+  if (inputs.empty())
+    inputs.push_back("-");
 
   Shop shop(options);
   for (const std::string &path : inputs) {
@@ -1451,8 +1610,10 @@ int main(int argc, char **argv) {
       return 1;
     }
     shop.processFile(file, path == "-" ? "<stdin>" : path);
-    if (file != stdin) std::fclose(file);
+    if (file != stdin)
+      std::fclose(file);
   }
-  if (stats) shop.printStats();
+  if (stats)
+    shop.printStats();
   return 0;
 }

@@ -31,7 +31,7 @@ namespace {
 
 // xoshiro256** seeded through splitmix64.
 class Rng {
- public:
+public:
   explicit Rng(uint64_t seed) {
     for (uint64_t &word : s_) {
       seed += 0x9e3779b97f4a7c15ULL;
@@ -59,34 +59,31 @@ class Rng {
   int64_t range(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(below(hi - lo + 1)); }
   // True with probability p.
   bool chance(double p) { return static_cast<double>(next() >> 11) * 0x1.0p-53 < p; }
-  template <typename T, size_t N>
-  const T &pick(const T (&items)[N]) {
-    return items[below(N)];
-  }
+  template <typename T, size_t N> const T &pick(const T (&items)[N]) { return items[below(N)]; }
 
- private:
+private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4];
 };
 
-const char *const kFirst[] = {"Ada",   "Ben",    "Chloe", "Dev",   "Elena", "Farid", "Greta",
-                              "Hiro",  "Ines",   "Jon",   "Kemal", "Lena",  "Milo",  "Nora",
-                              "Omar",  "Priya",  "Quinn", "Rosa",  "Sami",  "Tess",  "Ugo",
-                              "Vera",  "Wanjiru", "Xiu",  "Yusuf", "Zoë",   "Ángel", "Björn"};
-const char *const kLast[] = {"Alvarez", "Brown",  "Chen",     "Dubois", "Evans",  "Fischer",
-                             "Garcia",  "Hansen", "Ito",      "Jones",  "Kowalski", "Lopez",
-                             "Müller",  "Nakamura", "O'Brien", "Patel",  "Quispe", "Rossi",
-                             "Smith",   "Tanaka", "Usman",    "Vargas", "Wójcik", "Yilmaz"};
+const char *const kFirst[] = {"Ada",  "Ben",     "Chloe", "Dev",   "Elena", "Farid", "Greta",
+                              "Hiro", "Ines",    "Jon",   "Kemal", "Lena",  "Milo",  "Nora",
+                              "Omar", "Priya",   "Quinn", "Rosa",  "Sami",  "Tess",  "Ugo",
+                              "Vera", "Wanjiru", "Xiu",   "Yusuf", "Zoë",   "Ángel", "Björn"};
+const char *const kLast[] = {"Alvarez", "Brown",    "Chen",    "Dubois", "Evans",    "Fischer",
+                             "Garcia",  "Hansen",   "Ito",     "Jones",  "Kowalski", "Lopez",
+                             "Müller",  "Nakamura", "O'Brien", "Patel",  "Quispe",   "Rossi",
+                             "Smith",   "Tanaka",   "Usman",   "Vargas", "Wójcik",   "Yilmaz"};
 // Mixed case on purpose: the models group by lower(region).
-const char *const kRegions[] = {"north", "south", "east", "west", "North", "West",
-                                "EAST",  "south", "central", "north", "west", "Central"};
+const char *const kRegions[] = {"north", "south", "east",    "west",  "North", "West",
+                                "EAST",  "south", "central", "north", "west",  "Central"};
 const char *const kMoveRegions[] = {"north", "south", "east", "west", "central"};
 const char *const kCategories[] = {
-    "Books",   "Games",    "Garden",  "Kitchen", "Toys",    "Music",   "Sports",  "Outdoor",
-    "Beauty",  "Health",   "Office",  "Pets",    "Tools",   "Baby",    "Fashion", "Shoes",
-    "Jewelry", "Computers", "Phones", "Cameras", "Grocery", "Crafts",  "Auto",    "Lighting"};
-const char *const kAdjectives[] = {"Classic", "Compact", "Deluxe", "Eco",    "Essential",
-                                   "Handy",   "Mini",    "Pro",    "Rugged", "Smart",
+    "Books",   "Games",     "Garden", "Kitchen", "Toys",    "Music",  "Sports",  "Outdoor",
+    "Beauty",  "Health",    "Office", "Pets",    "Tools",   "Baby",   "Fashion", "Shoes",
+    "Jewelry", "Computers", "Phones", "Cameras", "Grocery", "Crafts", "Auto",    "Lighting"};
+const char *const kAdjectives[] = {"Classic", "Compact", "Deluxe", "Eco",     "Essential",
+                                   "Handy",   "Mini",    "Pro",    "Rugged",  "Smart",
                                    "Super",   "Travel",  "Ultra",  "Vintage", "Wireless"};
 const char *const kNouns[] = {"Kettle", "Lamp",   "Backpack", "Board Game", "Notebook", "Pan",
                               "Kite",   "Puzzle", "Speaker",  "Jacket",     "Mug",      "Tent",
@@ -103,17 +100,18 @@ std::string formatDate(int64_t days) {
   int64_t mp = (5 * doy + 2) / 153;
   int64_t d = doy - (153 * mp + 2) / 5 + 1;
   int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
+  if (m <= 2)
+    ++y;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04" PRId64 "-%02" PRId64 "-%02" PRId64, y, m, d);
   return buf;
 }
 
-constexpr int64_t kStartDay = 19723;  // 2024-01-01
+constexpr int64_t kStartDay = 19723; // 2024-01-01
 
 struct Customer {
   std::string name;
-  const char *region = nullptr;  // nullptr: NULL
+  const char *region = nullptr; // nullptr: NULL
   int64_t signup = 0;
   bool alive = false;
 };
@@ -121,7 +119,7 @@ struct Customer {
 struct Product {
   std::string name;
   const char *category = nullptr;
-  int64_t price = 0;  // cents
+  int64_t price = 0; // cents
   bool price_null = false;
 };
 
@@ -130,7 +128,7 @@ struct Item {
   int64_t product = 0;
   int32_t quantity = 0;
   bool quantity_null = false;
-  int64_t unit_price = 0;  // cents
+  int64_t unit_price = 0; // cents
   bool price_null = false;
   bool alive = false;
 };
@@ -153,28 +151,28 @@ struct Order {
 };
 
 class Generator {
- public:
+public:
   Generator(uint64_t seed, int64_t records, int64_t commit_every, int64_t customers,
             int64_t products, std::FILE *out)
-      : rng_(seed),
-        limit_(records),
-        commit_every_(commit_every),
-        initial_customers_(customers),
-        initial_products_(products),
-        out_(out) {}
+      : rng_(seed), limit_(records), commit_every_(commit_every), initial_customers_(customers),
+        initial_products_(products), out_(out) {}
 
   void run() {
-    customers_.emplace_back();  // ids start at 1
+    customers_.emplace_back(); // ids start at 1
     products_.emplace_back();
     orders_.emplace_back();
-    for (int64_t i = 0; i < initial_customers_ && !done(); ++i) newCustomer(true);
-    for (int64_t i = 0; i < initial_products_ && !done(); ++i) newProduct();
-    while (!done()) event();
-    if (in_tick_ > 0) commit();
+    for (int64_t i = 0; i < initial_customers_ && !done(); ++i)
+      newCustomer(true);
+    for (int64_t i = 0; i < initial_products_ && !done(); ++i)
+      newProduct();
+    while (!done())
+      event();
+    if (in_tick_ > 0)
+      commit();
     flush();
   }
 
- private:
+private:
   bool done() const { return emitted_ >= limit_; }
 
   // ---- output ----
@@ -187,14 +185,17 @@ class Generator {
   void appendString(std::string_view s) {
     buf_ += '"';
     for (char c : s) {
-      if (c == '"' || c == '\\') buf_ += '\\';
+      if (c == '"' || c == '\\')
+        buf_ += '\\';
       buf_ += c;
     }
     buf_ += '"';
   }
   void appendNullableString(const char *s) {
-    if (s == nullptr) append("null");
-    else appendString(s);
+    if (s == nullptr)
+      append("null");
+    else
+      appendString(s);
   }
   void appendMoney(int64_t cents, bool null) {
     if (null) {
@@ -202,16 +203,20 @@ class Generator {
       return;
     }
     char tmp[32];
-    int n = std::snprintf(tmp, sizeof tmp, "\"%" PRId64 ".%02" PRId64 "\"", cents / 100, cents % 100);
+    int n =
+        std::snprintf(tmp, sizeof tmp, "\"%" PRId64 ".%02" PRId64 "\"", cents / 100, cents % 100);
     buf_.append(tmp, n);
   }
   void appendDate(int64_t day, bool null) {
-    if (null) append("null");
-    else appendString(formatDate(day));
+    if (null)
+      append("null");
+    else
+      appendString(formatDate(day));
   }
   // Opens a record; the caller appends the row's fields and calls end().
   bool begin(const char *table, const char *op) {
-    if (done()) return false;
+    if (done())
+      return false;
     append("{\"table\":\"shop.");
     append(table);
     append("\",\"op\":\"");
@@ -222,8 +227,10 @@ class Generator {
   void end() {
     append("}}\n");
     ++emitted_;
-    if (++in_tick_ == commit_every_) commit();
-    if (buf_.size() > (1 << 20)) flush();
+    if (++in_tick_ == commit_every_)
+      commit();
+    if (buf_.size() > (1 << 20))
+      flush();
   }
   void commit() {
     append("{\"op\":\"commit\"}\n");
@@ -235,7 +242,8 @@ class Generator {
   }
 
   void writeCustomer(int64_t id, const char *op) {
-    if (!begin("customers", op)) return;
+    if (!begin("customers", op))
+      return;
     const Customer &c = customers_[id];
     append("\"id\":");
     appendInt(id);
@@ -248,7 +256,8 @@ class Generator {
     end();
   }
   void writeProduct(int64_t id, const char *op) {
-    if (!begin("products", op)) return;
+    if (!begin("products", op))
+      return;
     const Product &p = products_[id];
     append("\"id\":");
     appendInt(id);
@@ -261,7 +270,8 @@ class Generator {
     end();
   }
   void writeOrder(int64_t id, const char *op) {
-    if (!begin("orders", op)) return;
+    if (!begin("orders", op))
+      return;
     const Order &o = orders_[id];
     append("\"id\":");
     appendInt(id);
@@ -274,13 +284,15 @@ class Generator {
     end();
   }
   void writeOrderKey(int64_t id) {
-    if (!begin("orders", "delete")) return;
+    if (!begin("orders", "delete"))
+      return;
     append("\"id\":");
     appendInt(id);
     end();
   }
   void writeItem(int64_t order, const Item &item, const char *op) {
-    if (!begin("order_items", op)) return;
+    if (!begin("order_items", op))
+      return;
     append("\"order_id\":");
     appendInt(order);
     append(",\"line\":");
@@ -288,14 +300,17 @@ class Generator {
     append(",\"product_id\":");
     appendInt(item.product);
     append(",\"quantity\":");
-    if (item.quantity_null) append("null");
-    else appendInt(item.quantity);
+    if (item.quantity_null)
+      append("null");
+    else
+      appendInt(item.quantity);
     append(",\"unit_price\":");
     appendMoney(item.unit_price, item.price_null);
     end();
   }
   void writeItemKey(int64_t order, int32_t line) {
-    if (!begin("order_items", "delete")) return;
+    if (!begin("order_items", "delete"))
+      return;
     append("\"order_id\":");
     appendInt(order);
     append(",\"line\":");
@@ -306,7 +321,8 @@ class Generator {
   // ---- entities ----
   std::string personName() {
     std::string name = rng_.pick(kFirst);
-    if (rng_.chance(0.002)) name += " \"Bo\"";  // a nickname in quotes
+    if (rng_.chance(0.002))
+      name += " \"Bo\""; // a nickname in quotes
     name += ' ';
     name += rng_.pick(kLast);
     return name;
@@ -341,7 +357,8 @@ class Generator {
   }
   int64_t pickProduct() {
     int64_t n = static_cast<int64_t>(products_.size()) - 1;
-    if (rng_.chance(0.3)) return 1 + rng_.below(std::max<int64_t>(1, n / 20));
+    if (rng_.chance(0.3))
+      return 1 + rng_.below(std::max<int64_t>(1, n / 20));
     return 1 + rng_.below(n);
   }
   // A live customer, some of them far more often than others.
@@ -353,21 +370,24 @@ class Generator {
   // An order among the most recent ones (where updates happen), or 0.
   int64_t pickRecentOrder() {
     int64_t last = static_cast<int64_t>(orders_.size()) - 1;
-    if (last < 1) return 0;
+    if (last < 1)
+      return 0;
     int64_t window = std::min<int64_t>(last, 20000);
     return last - rng_.below(window);
   }
 
   int64_t unitPrice(const Product &p) {
-    if (p.price_null) return rng_.range(100, 10000);
+    if (p.price_null)
+      return rng_.range(100, 10000);
     static const int kDiscount[] = {100, 100, 100, 100, 95, 90, 80, 75};
     int64_t percent = rng_.pick(kDiscount);
     return (p.price * percent + 50) / 100;
   }
 
   void newOrder() {
-    if (live_customers_.empty()) return;
-    if (++orders_today_ >= 600) {  // about 600 orders a day
+    if (live_customers_.empty())
+      return;
+    if (++orders_today_ >= 600) { // about 600 orders a day
       ++day_;
       orders_today_ = 0;
     }
@@ -409,7 +429,8 @@ class Generator {
   bool advanceOrder() {
     for (int attempt = 0; attempt < 4; ++attempt) {
       int64_t id = pickRecentOrder();
-      if (id == 0 || !orders_[id].alive) continue;
+      if (id == 0 || !orders_[id].alive)
+        continue;
       Status s = orders_[id].status;
       if (s == kPlaced || s == kShipped) {
         setStatus(id, s == kPlaced ? kShipped : kDelivered);
@@ -422,7 +443,8 @@ class Generator {
   bool cancelOrder() {
     for (int attempt = 0; attempt < 4; ++attempt) {
       int64_t id = pickRecentOrder();
-      if (id == 0 || !orders_[id].alive || orders_[id].status != kPlaced) continue;
+      if (id == 0 || !orders_[id].alive || orders_[id].status != kPlaced)
+        continue;
       setStatus(id, kCancelled);
       return true;
     }
@@ -432,7 +454,8 @@ class Generator {
   bool reinstateOrder() {
     for (int attempt = 0; attempt < 8; ++attempt) {
       int64_t id = pickRecentOrder();
-      if (id == 0 || !orders_[id].alive || orders_[id].status != kCancelled) continue;
+      if (id == 0 || !orders_[id].alive || orders_[id].status != kCancelled)
+        continue;
       setStatus(id, kPlaced);
       return true;
     }
@@ -443,11 +466,14 @@ class Generator {
   Item *pickOpenLine(int64_t &order_id) {
     for (int attempt = 0; attempt < 4; ++attempt) {
       int64_t id = pickRecentOrder();
-      if (id == 0 || !orders_[id].alive || orders_[id].status != kPlaced) continue;
+      if (id == 0 || !orders_[id].alive || orders_[id].status != kPlaced)
+        continue;
       std::vector<Item> &items = orders_[id].items;
-      if (items.empty()) continue;
+      if (items.empty())
+        continue;
       Item &item = items[rng_.below(items.size())];
-      if (!item.alive) continue;
+      if (!item.alive)
+        continue;
       order_id = id;
       return &item;
     }
@@ -457,10 +483,14 @@ class Generator {
   bool changeQuantity() {
     int64_t order = 0;
     Item *item = pickOpenLine(order);
-    if (item == nullptr) return false;
-    if (item->quantity_null) item->quantity_null = false;
-    else if (rng_.chance(0.05)) item->quantity = 0;  // leaves the models (quantity > 0)
-    else item->quantity = std::max(1, item->quantity + (rng_.chance(0.6) ? 1 : -1));
+    if (item == nullptr)
+      return false;
+    if (item->quantity_null)
+      item->quantity_null = false;
+    else if (rng_.chance(0.05))
+      item->quantity = 0; // leaves the models (quantity > 0)
+    else
+      item->quantity = std::max(1, item->quantity + (rng_.chance(0.6) ? 1 : -1));
     writeItem(order, *item, "upsert");
     return true;
   }
@@ -468,7 +498,8 @@ class Generator {
   bool removeLine() {
     int64_t order = 0;
     Item *item = pickOpenLine(order);
-    if (item == nullptr) return false;
+    if (item == nullptr)
+      return false;
     item->alive = false;
     writeItemKey(order, item->line);
     return true;
@@ -477,7 +508,8 @@ class Generator {
   bool addLine() {
     int64_t order = 0;
     Item *existing = pickOpenLine(order);
-    if (existing == nullptr) return false;
+    if (existing == nullptr)
+      return false;
     Order &o = orders_[order];
     Item item;
     item.line = o.next_line++;
@@ -494,10 +526,12 @@ class Generator {
   bool deleteOrder() {
     for (int attempt = 0; attempt < 4; ++attempt) {
       int64_t id = pickRecentOrder();
-      if (id == 0 || !orders_[id].alive) continue;
+      if (id == 0 || !orders_[id].alive)
+        continue;
       Order &o = orders_[id];
       for (Item &item : o.items) {
-        if (!item.alive) continue;
+        if (!item.alive)
+          continue;
         item.alive = false;
         writeItem(id, item, "delete");
       }
@@ -512,7 +546,8 @@ class Generator {
   bool correctOrder() {
     for (int attempt = 0; attempt < 4; ++attempt) {
       int64_t id = pickRecentOrder();
-      if (id == 0 || !orders_[id].alive) continue;
+      if (id == 0 || !orders_[id].alive)
+        continue;
       Order &o = orders_[id];
       if (rng_.chance(0.7)) {
         o.date_null = false;
@@ -527,24 +562,29 @@ class Generator {
   }
 
   bool updateCustomer() {
-    if (live_customers_.empty()) return false;
+    if (live_customers_.empty())
+      return false;
     int64_t id = pickCustomer();
     Customer &c = customers_[id];
-    if (rng_.chance(0.1)) c.name = personName();
-    else c.region = rng_.chance(0.02) ? nullptr : rng_.pick(kMoveRegions);
+    if (rng_.chance(0.1))
+      c.name = personName();
+    else
+      c.region = rng_.chance(0.02) ? nullptr : rng_.pick(kMoveRegions);
     writeCustomer(id, "upsert");
     return true;
   }
 
   // A closed account: the customer row goes, the orders stay (and leave the joined models).
   bool deleteCustomer() {
-    if (live_customers_.size() < 100) return false;
+    if (live_customers_.size() < 100)
+      return false;
     size_t index = rng_.below(live_customers_.size());
     int64_t id = live_customers_[index];
     live_customers_[index] = live_customers_.back();
     live_customers_.pop_back();
     customers_[id].alive = false;
-    if (!begin("customers", "delete")) return true;
+    if (!begin("customers", "delete"))
+      return true;
     append("\"id\":");
     appendInt(id);
     end();
@@ -572,21 +612,33 @@ class Generator {
       newOrder();
       return;
     }
-    if (r < 700) ok = advanceOrder();
-    else if (r < 730) ok = cancelOrder();
-    else if (r < 735) ok = reinstateOrder();
-    else if (r < 815) ok = changeQuantity();
-    else if (r < 850) ok = removeLine();
-    else if (r < 870) ok = addLine();
-    else if (r < 885) ok = deleteOrder();
-    else if (r < 890) ok = correctOrder();
-    else if (r < 930) ok = updateCustomer();
+    if (r < 700)
+      ok = advanceOrder();
+    else if (r < 730)
+      ok = cancelOrder();
+    else if (r < 735)
+      ok = reinstateOrder();
+    else if (r < 815)
+      ok = changeQuantity();
+    else if (r < 850)
+      ok = removeLine();
+    else if (r < 870)
+      ok = addLine();
+    else if (r < 885)
+      ok = deleteOrder();
+    else if (r < 890)
+      ok = correctOrder();
+    else if (r < 930)
+      ok = updateCustomer();
     else if (r < 945) {
       newCustomer(false);
       ok = true;
-    } else if (r < 946) ok = deleteCustomer();
-    else if (r < 956) ok = updateProduct();
-    if (!ok) newOrder();
+    } else if (r < 946)
+      ok = deleteCustomer();
+    else if (r < 956)
+      ok = updateProduct();
+    if (!ok)
+      newOrder();
   }
 
   Rng rng_;
@@ -607,7 +659,8 @@ class Generator {
 };
 
 [[noreturn]] void usage(const char *argv0, const char *problem) {
-  if (problem != nullptr) std::fprintf(stderr, "%s: error: %s\n", argv0, problem);
+  if (problem != nullptr)
+    std::fprintf(stderr, "%s: error: %s\n", argv0, problem);
   std::fprintf(stderr,
                "usage: %s [--records N] [--commit-every T] [--seed S] [--customers C] "
                "[--products P] [-o FILE]\n",
@@ -615,7 +668,7 @@ class Generator {
   std::exit(problem != nullptr ? 1 : 0);
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv) {
   int64_t records = 1'000'000, commit_every = 10'000, customers = 10'000, products = 1'000;
@@ -623,23 +676,35 @@ int main(int argc, char **argv) {
   const char *output = nullptr;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") usage(argv[0], nullptr);
-    if (i + 1 >= argc) usage(argv[0], "missing value");
+    if (arg == "--help" || arg == "-h")
+      usage(argv[0], nullptr);
+    if (i + 1 >= argc)
+      usage(argv[0], "missing value");
     const char *value = argv[++i];
     char *end = nullptr;
     long long number = std::strtoll(value, &end, 10);
     bool numeric = *value != '\0' && *end == '\0';
-    if (arg == "-o") output = value;
-    else if (!numeric || number < 0) usage(argv[0], "expected a non-negative number");
-    else if (arg == "--records") records = number;
-    else if (arg == "--commit-every") commit_every = number;
-    else if (arg == "--seed") seed = static_cast<uint64_t>(number);
-    else if (arg == "--customers") customers = number;
-    else if (arg == "--products") products = number;
-    else usage(argv[0], "unknown option");
+    if (arg == "-o")
+      output = value;
+    else if (!numeric || number < 0)
+      usage(argv[0], "expected a non-negative number");
+    else if (arg == "--records")
+      records = number;
+    else if (arg == "--commit-every")
+      commit_every = number;
+    else if (arg == "--seed")
+      seed = static_cast<uint64_t>(number);
+    else if (arg == "--customers")
+      customers = number;
+    else if (arg == "--products")
+      products = number;
+    else
+      usage(argv[0], "unknown option");
   }
-  if (commit_every <= 0) usage(argv[0], "--commit-every must be positive");
-  if (products <= 0 || customers <= 0) usage(argv[0], "--customers and --products must be positive");
+  if (commit_every <= 0)
+    usage(argv[0], "--commit-every must be positive");
+  if (products <= 0 || customers <= 0)
+    usage(argv[0], "--customers and --products must be positive");
   std::FILE *out = output == nullptr ? stdout : std::fopen(output, "w");
   if (out == nullptr) {
     std::perror(output);

@@ -7,8 +7,8 @@
  * product of two 38-digit values or a dividend scaled up by 10^38 fits in 256 bits, so every
  * operation is computed exactly and rounded once, half away from zero, like PostgreSQL.
  */
-#include "kiln/stdlib.h"
 #include "kiln/runtime/civil.h"
+#include "kiln/stdlib.h"
 
 #include <errno.h>
 #include <math.h>
@@ -54,8 +54,8 @@ static inline uint64_t rd4(const unsigned char *p) {
 /* wyhash's construction (final version 4) with a fixed seed, so hashes are stable across runs
  * and builds. */
 uint64_t kiln_hash_bytes(const char *key, int64_t n) {
-  static const uint64_t S[4] = {0x2d358dccaa6c78a5ull, 0x8bb84b93962eacc9ull,
-                                0x4b33a62ed433d4a3ull, 0x4d5a2da51de1aa47ull};
+  static const uint64_t S[4] = {0x2d358dccaa6c78a5ull, 0x8bb84b93962eacc9ull, 0x4b33a62ed433d4a3ull,
+                                0x4d5a2da51de1aa47ull};
   const unsigned char *p = (const unsigned char *)key;
   uint64_t len = (uint64_t)n, seed = 0x9E3779B97F4A7C15ull, a, b;
   seed ^= mum(seed ^ S[0], S[1]);
@@ -109,7 +109,8 @@ uint64_t kiln_hash_mix(uint64_t h, uint64_t v) {
 
 int32_t kiln_text_cmp(const char *a, int64_t la, const char *b, int64_t lb) {
   int c = memcmp(a, b, (size_t)(la < lb ? la : lb));
-  if (c != 0) return c < 0 ? -1 : 1;
+  if (c != 0)
+    return c < 0 ? -1 : 1;
   return (la > lb) - (la < lb);
 }
 
@@ -118,9 +119,12 @@ int32_t kiln_text_eq(const char *a, int64_t la, const char *b, int64_t lb) {
 }
 
 int32_t kiln_f64_cmp(double a, double b) {
-  if (a < b) return -1;
-  if (a > b) return 1;
-  if (a == b) return 0; /* also -0 == 0, as in PostgreSQL */
+  if (a < b)
+    return -1;
+  if (a > b)
+    return 1;
+  if (a == b)
+    return 0; /* also -0 == 0, as in PostgreSQL */
   return isnan(a) ? (isnan(b) ? 0 : 1) : -1;
 }
 
@@ -129,16 +133,45 @@ int32_t kiln_f64_cmp(double a, double b) {
 /* ======================================================================================== */
 
 #define E19 ((u128)10000000000000000000ull)
-static const u128 P10[39] = {
-    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
-    1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
-    100000000000000ull, 1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
-    1000000000000000000ull, 10000000000000000000ull, E19 * 10ull, E19 * 100ull, E19 * 1000ull,
-    E19 * 10000ull, E19 * 100000ull, E19 * 1000000ull, E19 * 10000000ull, E19 * 100000000ull,
-    E19 * 1000000000ull, E19 * 10000000000ull, E19 * 100000000000ull, E19 * 1000000000000ull,
-    E19 * 10000000000000ull, E19 * 100000000000000ull, E19 * 1000000000000000ull,
-    E19 * 10000000000000000ull, E19 * 100000000000000000ull, E19 * 1000000000000000000ull,
-    E19 * 10000000000000000000ull};
+static const u128 P10[39] = {1ull,
+                             10ull,
+                             100ull,
+                             1000ull,
+                             10000ull,
+                             100000ull,
+                             1000000ull,
+                             10000000ull,
+                             100000000ull,
+                             1000000000ull,
+                             10000000000ull,
+                             100000000000ull,
+                             1000000000000ull,
+                             10000000000000ull,
+                             100000000000000ull,
+                             1000000000000000ull,
+                             10000000000000000ull,
+                             100000000000000000ull,
+                             1000000000000000000ull,
+                             10000000000000000000ull,
+                             E19 * 10ull,
+                             E19 * 100ull,
+                             E19 * 1000ull,
+                             E19 * 10000ull,
+                             E19 * 100000ull,
+                             E19 * 1000000ull,
+                             E19 * 10000000ull,
+                             E19 * 100000000ull,
+                             E19 * 1000000000ull,
+                             E19 * 10000000000ull,
+                             E19 * 100000000000ull,
+                             E19 * 1000000000000ull,
+                             E19 * 10000000000000ull,
+                             E19 * 100000000000000ull,
+                             E19 * 1000000000000000ull,
+                             E19 * 10000000000000000ull,
+                             E19 * 100000000000000000ull,
+                             E19 * 1000000000000000000ull,
+                             E19 * 10000000000000000000ull};
 #define MAX_DIGITS 38 /* NUMERIC values are below 10^38 in magnitude */
 
 static inline u128 uabs(i128 v) { return v < 0 ? -(u128)v : (u128)v; }
@@ -159,13 +192,15 @@ static inline int32_t clamp_precision(int32_t p) {
 
 /* v *= 10^k for k >= 0; 0 if that overflows __int128. */
 static inline int upscale(i128 *v, int64_t k) {
-  if (k == 0 || *v == 0) return 1;
+  if (k == 0 || *v == 0)
+    return 1;
   return k <= MAX_DIGITS && !__builtin_mul_overflow(*v, (i128)P10[k], v);
 }
 
 /* v at scale `from` -> scale `to`, rounding half away from zero; 0 on __int128 overflow. */
 static inline int shift_scale(i128 *v, int64_t from, int64_t to) {
-  if (to >= from) return upscale(v, to - from);
+  if (to >= from)
+    return upscale(v, to - from);
   int64_t k = from - to;
   if (k > MAX_DIGITS) {
     *v = 0; /* |v| < 2^127 < 0.5 * 10^39 */
@@ -180,7 +215,8 @@ static inline int shift_scale(i128 *v, int64_t from, int64_t to) {
 /* shift_scale, then "numeric field overflow" unless |result| < 10^digits. */
 static inline i128 rescale(kiln_runtime *rt, i128 v, int64_t from, int64_t to, int32_t digits,
                            int32_t loc) {
-  if (UNLIKELY(!shift_scale(&v, from, to) || uabs(v) >= P10[digits])) overflow(rt, loc);
+  if (UNLIKELY(!shift_scale(&v, from, to) || uabs(v) >= P10[digits]))
+    overflow(rt, loc);
   return v;
 }
 
@@ -197,7 +233,8 @@ static u256 u256_of(u128 v) {
 static int u256_is_zero(const u256 *x) { return !(x->w[0] | x->w[1] | x->w[2] | x->w[3]); }
 static int u256_cmp(const u256 *a, const u256 *b) {
   for (int i = 3; i >= 0; --i)
-    if (a->w[i] != b->w[i]) return a->w[i] < b->w[i] ? -1 : 1;
+    if (a->w[i] != b->w[i])
+      return a->w[i] < b->w[i] ? -1 : 1;
   return 0;
 }
 /* a += b; returns the carry out. */
@@ -241,17 +278,21 @@ static uint64_t u256_div64(u256 *x, uint64_t d) {
 }
 /* x *= 10^k (k >= 0); returns nonzero on overflow. */
 static int u256_mul_pow10(u256 *x, int64_t k) {
-  if (u256_is_zero(x)) return 0;
-  if (k > 78) return 1; /* 10^78 > 2^256 */
+  if (u256_is_zero(x))
+    return 0;
+  if (k > 78)
+    return 1; /* 10^78 > 2^256 */
   for (; k > 0; k -= 19)
-    if (u256_mul64(x, (uint64_t)P10[k > 19 ? 19 : k])) return 1;
+    if (u256_mul64(x, (uint64_t)P10[k > 19 ? 19 : k]))
+      return 1;
   return 0;
 }
 /* round(x / 10^k), k >= 1: floor(x / 10^(k-1)), then the last digit decides. Ties round away
  * from zero, or towards zero with `tie_down` (see addsub_slow). */
 static u256 u256_div_pow10_round(u256 x, int64_t k, int tie_down) {
-  if (k > 78) return u256_of(0); /* x < 2^256 < 0.5 * 10^78 */
-  int sticky = 0;                /* a nonzero digit below the last one */
+  if (k > 78)
+    return u256_of(0); /* x < 2^256 < 0.5 * 10^78 */
+  int sticky = 0;      /* a nonzero digit below the last one */
   for (int64_t j = k - 1; j > 0; j -= 19)
     sticky |= u256_div64(&x, (uint64_t)P10[j > 19 ? 19 : j]) != 0;
   uint64_t digit = u256_div64(&x, 10);
@@ -280,12 +321,14 @@ static void u256_divmod(const u256 *n, const u256 *d, u256 *q, u256 *r) {
   *q = u256_of(0);
   *r = u256_of(0);
   int top = 255;
-  while (top >= 0 && !((n->w[top / 64] >> (top % 64)) & 1)) --top;
+  while (top >= 0 && !((n->w[top / 64] >> (top % 64)) & 1))
+    --top;
   for (int i = top; i >= 0; --i) {
     /* r = 2r + bit; r < d, so when 2r leaves 256 bits it certainly exceeds d and the modular
      * subtraction below still yields the right remainder. */
     uint64_t out = r->w[3] >> 63;
-    for (int j = 3; j > 0; --j) r->w[j] = r->w[j] << 1 | r->w[j - 1] >> 63;
+    for (int j = 3; j > 0; --j)
+      r->w[j] = r->w[j] << 1 | r->w[j - 1] >> 63;
     r->w[0] = r->w[0] << 1 | ((n->w[i / 64] >> (i % 64)) & 1);
     if (out || u256_cmp(r, d) >= 0) {
       u256_sub(r, d);
@@ -298,13 +341,16 @@ static void u256_divmod(const u256 *n, const u256 *d, u256 *q, u256 *r) {
 static i128 finish_tie(kiln_runtime *rt, int neg, u256 m, int64_t from, int64_t to, int tie_down,
                        int32_t loc) {
   if (to >= from) {
-    if (u256_mul_pow10(&m, to - from)) overflow(rt, loc);
+    if (u256_mul_pow10(&m, to - from))
+      overflow(rt, loc);
   } else {
     m = u256_div_pow10_round(m, from - to, tie_down);
   }
-  if (m.w[2] | m.w[3]) overflow(rt, loc);
+  if (m.w[2] | m.w[3])
+    overflow(rt, loc);
   u128 v = (u128)m.w[1] << 64 | m.w[0];
-  if (v >= P10[MAX_DIGITS]) overflow(rt, loc);
+  if (v >= P10[MAX_DIGITS])
+    overflow(rt, loc);
   return neg ? -(i128)v : (i128)v;
 }
 static i128 finish(kiln_runtime *rt, int neg, u256 m, int64_t from, int64_t to, int32_t loc) {
@@ -317,8 +363,8 @@ static i128 finish(kiln_runtime *rt, int neg, u256 m, int64_t from, int64_t to, 
  * zero to scale t, S = x + y_cut is exact, and the true sum is S plus a fraction f (|f| < 1 unit
  * of scale t) with y's sign. Rounding S to rs is then right, except that when f != 0 has the
  * other sign than S, |true sum| is just below |S|, so an exact tie in S must round down. */
-static SLOW i128 addsub_slow(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb,
-                             int negate_b, int32_t rs, int32_t loc) {
+static SLOW i128 addsub_slow(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int negate_b,
+                             int32_t rs, int32_t loc) {
   int nx = a < 0, ny = (b < 0) ^ negate_b;
   u128 mx = uabs(a), my = uabs(b);
   int64_t sx = sa, sy = sb;
@@ -335,14 +381,16 @@ static SLOW i128 addsub_slow(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32
   if (u256_mul_pow10(&x, sy - sx)) {
     t = sx > (int64_t)rs + 1 ? sx : (int64_t)rs + 1;
     x = u256_of(mx);
-    if (t >= sy || u256_mul_pow10(&x, t - sx)) overflow(rt, loc); /* the result is as large */
+    if (t >= sy || u256_mul_pow10(&x, t - sx))
+      overflow(rt, loc); /* the result is as large */
     int64_t k = sy - t;
     cut = k > MAX_DIGITS ? my != 0 : my % P10[k] != 0;
     y = u256_of(k > MAX_DIGITS ? 0 : my / P10[k]);
   }
   int neg = nx;
   if (nx == ny) {
-    if (u256_add(&x, &y)) overflow(rt, loc);
+    if (u256_add(&x, &y))
+      overflow(rt, loc);
   } else if (u256_cmp(&x, &y) >= 0) {
     u256_sub(&x, &y);
   } else {
@@ -375,7 +423,8 @@ i128 kiln_numeric_mul(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, 
                       int32_t loc) {
   int64_t ps = (int64_t)sa + sb; /* scale of the exact product */
   i128 p;
-  if (LIKELY(!__builtin_mul_overflow(a, b, &p))) return rescale(rt, p, ps, rs, MAX_DIGITS, loc);
+  if (LIKELY(!__builtin_mul_overflow(a, b, &p)))
+    return rescale(rt, p, ps, rs, MAX_DIGITS, loc);
   return finish(rt, (a < 0) != (b < 0), u256_mul128(uabs(a), uabs(b)), ps, rs, loc);
 }
 
@@ -384,7 +433,8 @@ i128 kiln_numeric_mul(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, 
 static SLOW i128 div_slow(kiln_runtime *rt, u128 ua, u128 ub, int neg, int64_t k, int32_t loc) {
   u256 n = u256_of(ua), d = u256_of(ub), q, r;
   if (k >= 0) {
-    if (u256_mul_pow10(&n, k)) overflow(rt, loc);
+    if (u256_mul_pow10(&n, k))
+      overflow(rt, loc);
   } else if (u256_mul_pow10(&d, -k)) {
     return 0;
   }
@@ -400,7 +450,8 @@ static SLOW i128 div_slow(kiln_runtime *rt, u128 ua, u128 ub, int neg, int64_t k
 
 i128 kiln_numeric_div(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t rs,
                       int32_t loc) {
-  if (UNLIKELY(b == 0)) raise_code(rt, KILN_ERR_DIVISION_BY_ZERO, loc);
+  if (UNLIKELY(b == 0))
+    raise_code(rt, KILN_ERR_DIVISION_BY_ZERO, loc);
   /* a / 10^sa / (b / 10^sb) * 10^rs = a * 10^k / b */
   int64_t k = (int64_t)rs + sb - sa;
   u128 ua = uabs(a), ub = uabs(b), n;
@@ -408,7 +459,8 @@ i128 kiln_numeric_div(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, 
   if (LIKELY(k >= 0 && k <= MAX_DIGITS && !__builtin_mul_overflow(ua, P10[k], &n))) {
     u128 r, q = udivmod(n, ub, &r);
     q += r >= ub - r;
-    if (UNLIKELY(q >= P10[MAX_DIGITS])) overflow(rt, loc);
+    if (UNLIKELY(q >= P10[MAX_DIGITS]))
+      overflow(rt, loc);
     return neg ? -(i128)q : (i128)q;
   }
   return div_slow(rt, ua, ub, neg, k, loc);
@@ -416,7 +468,8 @@ i128 kiln_numeric_div(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, 
 
 /* x = (x + y) mod d for x, y < d: the sum may carry out of 256 bits, and is then above d too. */
 static void u256_addmod(u256 *x, const u256 *y, const u256 *d) {
-  if (u256_add(x, y) || u256_cmp(x, d) >= 0) u256_sub(x, d);
+  if (u256_add(x, y) || u256_cmp(x, d) >= 0)
+    u256_sub(x, d);
 }
 
 /* |a| * 10^(sc - sa) mod |b| * 10^(sc - sb) in 256 bits. If the dividend does not fit, the
@@ -447,7 +500,8 @@ static SLOW i128 mod_slow(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t 
 /* PostgreSQL: a - trunc(a / b) * b at scale max(sa, sb), so the result has a's sign. */
 i128 kiln_numeric_mod(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t rs,
                       int32_t loc) {
-  if (UNLIKELY(b == 0)) raise_code(rt, KILN_ERR_DIVISION_BY_ZERO, loc);
+  if (UNLIKELY(b == 0))
+    raise_code(rt, KILN_ERR_DIVISION_BY_ZERO, loc);
   int32_t sc = sa > sb ? sa : sb;
   i128 x = a, y = b;
   if (LIKELY(upscale(&x, sc - sa) && upscale(&y, sc - sb))) {
@@ -466,15 +520,24 @@ i128 kiln_numeric_rescale(kiln_runtime *rt, i128 v, int32_t from, int32_t to, in
 i128 kiln_numeric_round(kiln_runtime *rt, i128 v, int32_t from, int32_t digits, int32_t to,
                         int32_t mode, int32_t loc) {
   int64_t k = (int64_t)from - digits; /* digits to drop */
-  if (k <= 0) return rescale(rt, v, from, to, MAX_DIGITS, loc);
+  if (k <= 0)
+    return rescale(rt, v, from, to, MAX_DIGITS, loc);
   /* On magnitudes: q = |v| / 10^k, r = |v| % 10^k; k > 38 drops every digit (|v| < 0.5 * 10^k) */
   u128 q = 0, r = uabs(v);
-  if (k <= MAX_DIGITS) q = udivmod(r, P10[k], &r);
+  if (k <= MAX_DIGITS)
+    q = udivmod(r, P10[k], &r);
   switch (mode) {
-    case KILN_ROUND_HALF_AWAY: q += k <= MAX_DIGITS && r >= P10[k] - r; break;
-    case KILN_ROUND_FLOOR: q += v < 0 && r != 0; break; /* floor grows negative magnitudes */
-    case KILN_ROUND_CEIL: q += v > 0 && r != 0; break;
-    default: break; /* KILN_ROUND_TRUNC */
+  case KILN_ROUND_HALF_AWAY:
+    q += k <= MAX_DIGITS && r >= P10[k] - r;
+    break;
+  case KILN_ROUND_FLOOR:
+    q += v < 0 && r != 0;
+    break; /* floor grows negative magnitudes */
+  case KILN_ROUND_CEIL:
+    q += v > 0 && r != 0;
+    break;
+  default:
+    break; /* KILN_ROUND_TRUNC */
   }
   return rescale(rt, v < 0 ? -(i128)q : (i128)q, digits, to, MAX_DIGITS, loc);
 }
@@ -516,10 +579,12 @@ static char *u128_digits(u128 m, char *end) {
   while (m > UINT64_MAX) { /* 19 digits at a time: two 128-bit divisions instead of 38 */
     uint64_t chunk = (uint64_t)(m % E19);
     m /= E19;
-    for (int i = 0; i < 19; ++i, chunk /= 10) *--p = (char)('0' + chunk % 10);
+    for (int i = 0; i < 19; ++i, chunk /= 10)
+      *--p = (char)('0' + chunk % 10);
   }
   uint64_t low = (uint64_t)m;
-  do *--p = (char)('0' + low % 10);
+  do
+    *--p = (char)('0' + low % 10);
   while (low /= 10);
   return p;
 }
@@ -545,31 +610,42 @@ static void set_static(const char *p, kiln_str *out) {
  * reaches 10^precision. */
 static int parse_decimal(const char *s, int64_t n, int32_t scale, int32_t precision, i128 *out) {
   int64_t i = 0, end = n;
-  while (i < end && is_space(s[i])) ++i;
-  while (end > i && is_space(s[end - 1])) --end;
+  while (i < end && is_space(s[i]))
+    ++i;
+  while (end > i && is_space(s[end - 1]))
+    --end;
   int neg = 0;
-  if (i < end && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  if (i < end && (s[i] == '+' || s[i] == '-'))
+    neg = s[i++] == '-';
   int64_t int_begin = i;
-  while (i < end && is_digit(s[i])) ++i;
+  while (i < end && is_digit(s[i]))
+    ++i;
   int64_t int_end = i, frac_begin = i, frac_end = i;
   if (i < end && s[i] == '.') {
     frac_begin = ++i;
-    while (i < end && is_digit(s[i])) ++i;
+    while (i < end && is_digit(s[i]))
+      ++i;
     frac_end = i;
   }
-  if (int_end == int_begin && frac_end == frac_begin) return KILN_ERR_INVALID_TEXT_CAST;
+  if (int_end == int_begin && frac_end == frac_begin)
+    return KILN_ERR_INVALID_TEXT_CAST;
   int64_t exponent = 0;
   if (i < end && (s[i] == 'e' || s[i] == 'E')) {
     ++i;
     int eneg = 0;
-    if (i < end && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
+    if (i < end && (s[i] == '+' || s[i] == '-'))
+      eneg = s[i++] == '-';
     int64_t exp_begin = i;
     for (; i < end && is_digit(s[i]); ++i)
-      if ((exponent = exponent * 10 + (s[i] - '0')) > 1000000) exponent = 1000000; /* saturate */
-    if (i == exp_begin) return KILN_ERR_INVALID_TEXT_CAST;
-    if (eneg) exponent = -exponent;
+      if ((exponent = exponent * 10 + (s[i] - '0')) > 1000000)
+        exponent = 1000000; /* saturate */
+    if (i == exp_begin)
+      return KILN_ERR_INVALID_TEXT_CAST;
+    if (eneg)
+      exponent = -exponent;
   }
-  if (i != end) return KILN_ERR_INVALID_TEXT_CAST;
+  if (i != end)
+    return KILN_ERR_INVALID_TEXT_CAST;
 
   const u128 limit = P10[precision - 1]; /* appending a digit to >= 10^(p-1) reaches 10^p */
   int64_t nint = int_end - int_begin, nfrac = frac_end - frac_begin, total = nint + nfrac;
@@ -582,15 +658,18 @@ static int parse_decimal(const char *s, int64_t n, int32_t scale, int32_t precis
     if (idx == keep) {
       round_digit = digit;
     } else {
-      if (m >= limit) return KILN_ERR_NUMERIC_OVERFLOW;
+      if (m >= limit)
+        return KILN_ERR_NUMERIC_OVERFLOW;
       m = m * 10 + (u128)digit;
     }
   }
   for (int64_t z = 0; z < shift && m != 0; ++z) {
-    if (m >= limit) return KILN_ERR_NUMERIC_OVERFLOW;
+    if (m >= limit)
+      return KILN_ERR_NUMERIC_OVERFLOW;
     m *= 10;
   }
-  if (round_digit >= 5 && ++m >= P10[precision]) return KILN_ERR_NUMERIC_OVERFLOW;
+  if (round_digit >= 5 && ++m >= P10[precision])
+    return KILN_ERR_NUMERIC_OVERFLOW;
   *out = neg ? -(i128)m : (i128)m;
   return 0;
 }
@@ -607,19 +686,24 @@ static const double P10D[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
  * rounds once; everything else goes through strtod. */
 double kiln_numeric_to_f64(i128 v, int32_t scale) {
   if (uabs(v) <= ((u128)1 << 53)) {
-    if (scale >= 0 && scale <= 22) return (double)(int64_t)v / P10D[scale];
-    if (scale < 0 && scale >= -22) return (double)(int64_t)v * P10D[-scale];
+    if (scale >= 0 && scale <= 22)
+      return (double)(int64_t)v / P10D[scale];
+    if (scale < 0 && scale >= -22)
+      return (double)(int64_t)v * P10D[-scale];
   }
   char buf[64], *end = buf + sizeof buf - 1;
   *end = '\0';
   int e = -scale; /* digits "e" exponent */
   char *p = end;
-  do *--p = (char)('0' + (e < 0 ? -(e % 10) : e % 10));
+  do
+    *--p = (char)('0' + (e < 0 ? -(e % 10) : e % 10));
   while (e /= 10);
-  if (scale > 0) *--p = '-';
+  if (scale > 0)
+    *--p = '-';
   *--p = 'e';
   p = u128_digits(uabs(v), p);
-  if (v < 0) *--p = '-';
+  if (v < 0)
+    *--p = '-';
   return strtod(p, NULL);
 }
 
@@ -627,20 +711,23 @@ double kiln_numeric_to_f64(i128 v, int32_t scale) {
  * rounded to the scale. */
 i128 kiln_f64_to_numeric(kiln_runtime *rt, double v, int32_t scale, int32_t precision,
                          int32_t loc) {
-  if (UNLIKELY(!isfinite(v))) overflow(rt, loc);
+  if (UNLIKELY(!isfinite(v)))
+    overflow(rt, loc);
   precision = clamp_precision(precision);
   if (fabs(v) < 1e15 && v == (double)(int64_t)v) /* integers of <= 15 digits print exactly */
     return rescale(rt, (int64_t)v, 0, scale, precision, loc);
   char buf[32];
   int len = snprintf(buf, sizeof buf, "%.15g", v);
   i128 out;
-  if (parse_decimal(buf, len, scale, precision, &out) != 0) overflow(rt, loc);
+  if (parse_decimal(buf, len, scale, precision, &out) != 0)
+    overflow(rt, loc);
   return out;
 }
 
 int64_t kiln_numeric_to_int(kiln_runtime *rt, i128 v, int32_t scale, int64_t lo, int64_t hi,
                             int32_t code, int32_t loc) {
-  if (UNLIKELY(!shift_scale(&v, scale, 0) || v < lo || v > hi)) raise_code(rt, code, loc);
+  if (UNLIKELY(!shift_scale(&v, scale, 0) || v < lo || v > hi))
+    raise_code(rt, code, loc);
   return (int64_t)v;
 }
 
@@ -666,7 +753,8 @@ int64_t kiln_f64_to_int(kiln_runtime *rt, double v, int64_t lo, int64_t hi, int3
 void kiln_text_from_i64(kiln_runtime *rt, int64_t v, kiln_str *out) {
   char buf[24], *end = buf + sizeof buf;
   char *p = u128_digits((u128)(v < 0 ? -(uint64_t)v : (uint64_t)v), end);
-  if (v < 0) *--p = '-';
+  if (v < 0)
+    *--p = '-';
   set_copy(rt, p, end - p, out);
 }
 
@@ -698,7 +786,8 @@ static int shortest_digits(double v, char *digits, int *exp10) {
         int nd = (int)(end - d);
         memcpy(digits, d, (size_t)nd);
         *exp10 = nd - 1 - k;
-        while (nd > 1 && digits[nd - 1] == '0') --nd;
+        while (nd > 1 && digits[nd - 1] == '0')
+          --nd;
         return nd;
       }
     }
@@ -709,7 +798,8 @@ static int shortest_digits(double v, char *digits, int *exp10) {
     snprintf(buf, sizeof buf, "%.*e", prec, a);
     int nd = 0, e;
     for (const char *q = buf; *q != 'e'; ++q)
-      if (is_digit(*q)) digits[nd++] = *q;
+      if (is_digit(*q))
+        digits[nd++] = *q;
     e = atoi(strchr(buf, 'e') + 1);
     int ok = strtod(buf, NULL) == a;
     if (!ok && prec == 15) {
@@ -718,7 +808,8 @@ static int shortest_digits(double v, char *digits, int *exp10) {
       char up[48], bumped[17];
       memcpy(bumped, digits, 16);
       int i = 15, be = e;
-      while (i >= 0 && bumped[i] == '9') bumped[i--] = '0';
+      while (i >= 0 && bumped[i] == '9')
+        bumped[i--] = '0';
       if (i >= 0) {
         ++bumped[i];
       } else {
@@ -733,7 +824,8 @@ static int shortest_digits(double v, char *digits, int *exp10) {
       }
     }
     if (ok || prec == 16) {
-      while (nd > 1 && digits[nd - 1] == '0') --nd;
+      while (nd > 1 && digits[nd - 1] == '0')
+        --nd;
       *exp10 = e;
       return nd;
     }
@@ -747,7 +839,8 @@ void kiln_text_from_f64(kiln_runtime *rt, double v, kiln_str *out) {
   }
   char digits[20], buf[40];
   int e, nd = shortest_digits(v, digits, &e), n = 0;
-  if (signbit(v)) buf[n++] = '-';
+  if (signbit(v))
+    buf[n++] = '-';
   if (e < -4 || e >= 15) { /* 1.5e-05, 1e+20 */
     buf[n++] = digits[0];
     if (nd > 1) {
@@ -759,12 +852,14 @@ void kiln_text_from_f64(kiln_runtime *rt, double v, kiln_str *out) {
   } else if (e < 0) { /* 0.00015 */
     buf[n++] = '0';
     buf[n++] = '.';
-    for (int i = -1; i > e; --i) buf[n++] = '0';
+    for (int i = -1; i > e; --i)
+      buf[n++] = '0';
     memcpy(buf + n, digits, (size_t)nd);
     n += nd;
   } else { /* 1500, 1.5 */
     for (int i = 0; i < nd || i <= e; ++i) {
-      if (i == e + 1) buf[n++] = '.';
+      if (i == e + 1)
+        buf[n++] = '.';
       buf[n++] = i < nd ? digits[i] : '0';
     }
   }
@@ -778,7 +873,8 @@ void kiln_text_from_numeric(kiln_runtime *rt, i128 v, int32_t scale, kiln_str *o
   if (scale <= 0) { /* a negative scale stores the value divided by 10^-scale */
     int64_t zeros = v != 0 ? -(int64_t)scale : 0, len = neg + nd + zeros;
     char *p = scratch(rt, len), *q = p;
-    if (neg) *q++ = '-';
+    if (neg)
+      *q++ = '-';
     memcpy(q, d, (size_t)nd);
     memset(q + nd, '0', (size_t)zeros);
     out->ptr = p;
@@ -787,7 +883,8 @@ void kiln_text_from_numeric(kiln_runtime *rt, i128 v, int32_t scale, kiln_str *o
   }
   int64_t int_digits = nd > scale ? nd - scale : 1, len = neg + int_digits + 1 + scale;
   char *p = scratch(rt, len), *q = p;
-  if (neg) *q++ = '-';
+  if (neg)
+    *q++ = '-';
   if (nd > scale) {
     memcpy(q, d, (size_t)int_digits);
     q += int_digits;
@@ -831,7 +928,8 @@ static int64_t floor_div(int64_t a, int64_t b) {
 /* Writes "n" zero-padded to `width` digits at p; returns the end. */
 static char *put_num(char *p, int64_t n, int width) {
   char tmp[24], *end = tmp + sizeof tmp, *d = u128_digits((u128)n, end);
-  for (int64_t pad = width - (end - d); pad > 0; --pad) *p++ = '0';
+  for (int64_t pad = width - (end - d); pad > 0; --pad)
+    *p++ = '0';
   memcpy(p, d, (size_t)(end - d));
   return p + (end - d);
 }
@@ -875,7 +973,8 @@ void kiln_text_from_timestamp(kiln_runtime *rt, int64_t micros, kiln_str *out) {
   p = put_num(p, secs % 60, 2);
   if (frac != 0) { /* .5, .000001: trailing zeros trimmed */
     int width = 6;
-    while (frac % 10 == 0) frac /= 10, --width;
+    while (frac % 10 == 0)
+      frac /= 10, --width;
     *p++ = '.';
     p = put_num(p, frac, width);
   }
@@ -893,28 +992,37 @@ int64_t kiln_text_to_int(kiln_runtime *rt, const char *s, int64_t n, int64_t lo,
   /* Like PostgreSQL's pg_strtoint: overflow is reported as soon as the digits pass the limit,
    * before any trailing garbage is looked at. */
   int64_t i = 0;
-  while (i < n && is_space(s[i])) ++i;
+  while (i < n && is_space(s[i]))
+    ++i;
   int neg = 0;
-  if (i < n && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
-  if (i >= n || !is_digit(s[i])) raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
+  if (i < n && (s[i] == '+' || s[i] == '-'))
+    neg = s[i++] == '-';
+  if (i >= n || !is_digit(s[i]))
+    raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
   uint64_t bound = neg ? (lo < 0 ? -(uint64_t)lo : 0) : (hi > 0 ? (uint64_t)hi : 0), m = 0;
   for (; i < n && is_digit(s[i]); ++i) {
     uint64_t digit = (uint64_t)(s[i] - '0');
-    if (digit > bound || m > (bound - digit) / 10) raise_code(rt, code, loc);
+    if (digit > bound || m > (bound - digit) / 10)
+      raise_code(rt, code, loc);
     m = m * 10 + digit;
   }
-  while (i < n && is_space(s[i])) ++i;
-  if (i != n) raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
+  while (i < n && is_space(s[i]))
+    ++i;
+  if (i != n)
+    raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
   int64_t v = neg ? (int64_t)(0 - m) : (int64_t)m;
-  if (v < lo || v > hi) raise_code(rt, code, loc); /* bounds of the same sign, e.g. lo > 0 */
+  if (v < lo || v > hi)
+    raise_code(rt, code, loc); /* bounds of the same sign, e.g. lo > 0 */
   return v;
 }
 
 static int starts_with_ci(const char *s, int64_t n, const char *word) {
   int64_t len = (int64_t)strlen(word);
-  if (n < len) return 0;
+  if (n < len)
+    return 0;
   for (int64_t i = 0; i < len; ++i)
-    if (fold(s[i]) != word[i]) return 0;
+    if (fold(s[i]) != word[i])
+      return 0;
   return 1;
 }
 
@@ -925,7 +1033,8 @@ double kiln_text_to_f64(kiln_runtime *rt, const char *s, int64_t n, int32_t loc)
   memcpy(buf, s, (size_t)n);
   buf[n] = '\0';
   char *p = buf, *end;
-  while (*p && is_space(*p)) ++p;
+  while (*p && is_space(*p))
+    ++p;
   errno = 0;
   double v = strtod(p, &end);
   if (end == p || errno != 0) {
@@ -933,8 +1042,12 @@ double kiln_text_to_f64(kiln_runtime *rt, const char *s, int64_t n, int32_t loc)
     static const struct {
       const char *word;
       double value;
-    } special[] = {{"nan", NAN},          {"infinity", INFINITY}, {"+infinity", INFINITY},
-                   {"-infinity", -INFINITY}, {"inf", INFINITY},      {"+inf", INFINITY},
+    } special[] = {{"nan", NAN},
+                   {"infinity", INFINITY},
+                   {"+infinity", INFINITY},
+                   {"-infinity", -INFINITY},
+                   {"inf", INFINITY},
+                   {"+inf", INFINITY},
                    {"-inf", -INFINITY}};
     int found = 0;
     for (size_t k = 0; k < sizeof special / sizeof special[0] && !found; ++k)
@@ -946,11 +1059,14 @@ double kiln_text_to_f64(kiln_runtime *rt, const char *s, int64_t n, int32_t loc)
     if (!found) {
       if (errno == ERANGE && (v == 0.0 || isinf(v)))
         raise_code(rt, KILN_ERR_FLOAT_OUT_OF_RANGE, loc);
-      if (errno != ERANGE || end == p) raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
+      if (errno != ERANGE || end == p)
+        raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
     }
   }
-  while (end < buf + n && is_space(*end)) ++end;
-  if (end != buf + n) raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
+  while (end < buf + n && is_space(*end))
+    ++end;
+  if (end != buf + n)
+    raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
   return v;
 }
 
@@ -958,14 +1074,17 @@ i128 kiln_text_to_numeric(kiln_runtime *rt, const char *p, int64_t n, int32_t sc
                           int32_t precision, int32_t loc) {
   i128 out;
   int rc = parse_decimal(p, n, scale, clamp_precision(precision), &out);
-  if (UNLIKELY(rc != 0)) raise_code(rt, rc, loc);
+  if (UNLIKELY(rc != 0))
+    raise_code(rt, rc, loc);
   return out;
 }
 
 /* PostgreSQL's parse_bool: any unique prefix of true/false/yes/no, on/off, 1/0, any case. */
 int32_t kiln_text_to_bool(kiln_runtime *rt, const char *s, int64_t n, int32_t loc) {
-  while (n > 0 && is_space(*s)) ++s, --n;
-  while (n > 0 && is_space(s[n - 1])) --n;
+  while (n > 0 && is_space(*s))
+    ++s, --n;
+  while (n > 0 && is_space(s[n - 1]))
+    --n;
   static const struct {
     const char *word;
     int min_len, value;
@@ -973,10 +1092,13 @@ int32_t kiln_text_to_bool(kiln_runtime *rt, const char *s, int64_t n, int32_t lo
                {"on", 2, 1},   {"off", 2, 0},   {"1", 1, 1},   {"0", 1, 0}};
   for (size_t k = 0; k < sizeof words / sizeof words[0]; ++k) {
     int64_t len = (int64_t)strlen(words[k].word);
-    if (n < words[k].min_len || n > len) continue;
+    if (n < words[k].min_len || n > len)
+      continue;
     int64_t i = 0;
-    while (i < n && fold(s[i]) == words[k].word[i]) ++i;
-    if (i == n) return words[k].value;
+    while (i < n && fold(s[i]) == words[k].word[i])
+      ++i;
+    if (i == n)
+      return words[k].value;
   }
   raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
 }
@@ -991,7 +1113,8 @@ int32_t kiln_text_to_bool(kiln_runtime *rt, const char *s, int64_t n, int32_t lo
 static int read_num(const char *s, int64_t n, int64_t *i, int max_len, int64_t *out) {
   int len = 0;
   *out = 0;
-  while (*i < n && is_digit(s[*i]) && len < max_len) *out = *out * 10 + (s[(*i)++] - '0'), ++len;
+  while (*i < n && is_digit(s[*i]) && len < max_len)
+    *out = *out * 10 + (s[(*i)++] - '0'), ++len;
   return len;
 }
 
@@ -1001,7 +1124,8 @@ static int read_num(const char *s, int64_t n, int64_t *i, int max_len, int64_t *
 static int parse_datetime(const char *s, int64_t n, int64_t end_year, int64_t *days_out,
                           int64_t *time_out) {
   int64_t i = 0, y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
-  while (i < n && is_space(s[i])) ++i;
+  while (i < n && is_space(s[i]))
+    ++i;
   if (read_num(s, n, &i, 9, &y) < 4 || i >= n || s[i++] != '-' || !read_num(s, n, &i, 2, &mo) ||
       i >= n || s[i++] != '-' || !read_num(s, n, &i, 2, &d))
     return KILN_ERR_INVALID_TEXT_CAST;
@@ -1011,20 +1135,25 @@ static int parse_datetime(const char *s, int64_t n, int64_t end_year, int64_t *d
       return KILN_ERR_INVALID_TEXT_CAST;
     if (i < n && s[i] == ':') {
       ++i;
-      if (read_num(s, n, &i, 2, &sec) != 2) return KILN_ERR_INVALID_TEXT_CAST;
+      if (read_num(s, n, &i, 2, &sec) != 2)
+        return KILN_ERR_INVALID_TEXT_CAST;
       if (i < n && s[i] == '.') {
         int64_t begin = ++i, unit = 1000000;
         for (; i < n && is_digit(s[i]); ++i) {
-          if (i - begin < 6) frac += (s[i] - '0') * (unit /= 10);
-          else if (i - begin == 6 && s[i] >= '5') ++frac; /* rounds at microseconds */
+          if (i - begin < 6)
+            frac += (s[i] - '0') * (unit /= 10);
+          else if (i - begin == 6 && s[i] >= '5')
+            ++frac; /* rounds at microseconds */
         }
-        if (i == begin) return KILN_ERR_INVALID_TEXT_CAST;
+        if (i == begin)
+          return KILN_ERR_INVALID_TEXT_CAST;
       }
     }
   }
   int64_t j = i;
   int bc = 0;
-  while (j < n && is_space(s[j])) ++j;
+  while (j < n && is_space(s[j]))
+    ++j;
   if (j > i && j + 1 < n) { /* era suffix */
     char a = fold(s[j]), b = fold(s[j + 1]);
     if ((a == 'b' && b == 'c') || (a == 'a' && b == 'd')) {
@@ -1032,10 +1161,14 @@ static int parse_datetime(const char *s, int64_t n, int64_t end_year, int64_t *d
       i = j + 2;
     }
   }
-  while (i < n && is_space(s[i])) ++i;
-  if (i != n) return KILN_ERR_INVALID_TEXT_CAST;
-  if (y == 0) return KILN_ERR_DATE_OUT_OF_RANGE; /* there is no year 0 */
-  if (bc) y = 1 - y;                              /* 1 BC is astronomical year 0 */
+  while (i < n && is_space(s[i]))
+    ++i;
+  if (i != n)
+    return KILN_ERR_INVALID_TEXT_CAST;
+  if (y == 0)
+    return KILN_ERR_DATE_OUT_OF_RANGE; /* there is no year 0 */
+  if (bc)
+    y = 1 - y; /* 1 BC is astronomical year 0 */
   if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, (int)mo) || h > 24 || mi > 59 ||
       sec > 60 || (h == 24 && (mi | sec | frac)))
     return KILN_ERR_DATE_OUT_OF_RANGE;
@@ -1053,14 +1186,16 @@ static int parse_datetime(const char *s, int64_t n, int64_t end_year, int64_t *d
 int32_t kiln_text_to_date(kiln_runtime *rt, const char *p, int64_t n, int32_t loc) {
   int64_t days, time;
   int rc = parse_datetime(p, n, DATE_END_YEAR, &days, &time);
-  if (UNLIKELY(rc != 0)) raise_code(rt, rc, loc);
+  if (UNLIKELY(rc != 0))
+    raise_code(rt, rc, loc);
   return (int32_t)days;
 }
 
 int64_t kiln_text_to_timestamp(kiln_runtime *rt, const char *p, int64_t n, int32_t loc) {
   int64_t days, time;
   int rc = parse_datetime(p, n, TIMESTAMP_END_YEAR, &days, &time);
-  if (UNLIKELY(rc != 0)) raise_code(rt, rc, loc);
+  if (UNLIKELY(rc != 0))
+    raise_code(rt, rc, loc);
   return days * MICROS_PER_DAY + time;
 }
 
@@ -1071,15 +1206,16 @@ int64_t kiln_text_to_timestamp(kiln_runtime *rt, const char *p, int64_t n, int32
 /* Index just past the UTF-8 character starting at i (continuation bytes are 10xxxxxx). */
 static inline int64_t next_char(const char *s, int64_t n, int64_t i) {
   ++i;
-  while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80) ++i;
+  while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
+    ++i;
   return i;
 }
 
 /* Greedy matching that backtracks only to the most recent %: a later % can absorb anything an
  * earlier one could, so this is complete, and it runs in O(n * m) at worst. `_` and the
  * backtracking step move by whole UTF-8 characters; literals compare bytes. */
-int32_t kiln_like(kiln_runtime *rt, const char *s, int64_t n, const char *pat, int64_t pn, int32_t ci,
-                  int32_t loc) {
+int32_t kiln_like(kiln_runtime *rt, const char *s, int64_t n, const char *pat, int64_t pn,
+                  int32_t ci, int32_t loc) {
   int64_t si = 0, pi = 0, star_p = -1, star_s = 0;
   while (si < n) {
     if (pi < pn) {
@@ -1096,7 +1232,8 @@ int32_t kiln_like(kiln_runtime *rt, const char *s, int64_t n, const char *pat, i
       }
       int64_t len = 1;
       if (c == '\\') {
-        if (UNLIKELY(pi + 1 >= pn)) raise_code(rt, KILN_ERR_LIKE_TRAILING_ESCAPE, loc);
+        if (UNLIKELY(pi + 1 >= pn))
+          raise_code(rt, KILN_ERR_LIKE_TRAILING_ESCAPE, loc);
         c = pat[pi + 1];
         len = 2;
       }
@@ -1106,11 +1243,13 @@ int32_t kiln_like(kiln_runtime *rt, const char *s, int64_t n, const char *pat, i
         continue;
       }
     }
-    if (star_p < 0) return 0;
+    if (star_p < 0)
+      return 0;
     pi = star_p;
     si = star_s = next_char(s, n, star_s);
   }
-  while (pi < pn && pat[pi] == '%') ++pi;
+  while (pi < pn && pat[pi] == '%')
+    ++pi;
   return pi == pn;
 }
 
@@ -1147,9 +1286,11 @@ void kiln_upper(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
 static void trim(const char *p, int64_t n, int left, int right, kiln_str *out) {
   int64_t b = 0, e = n;
   if (left)
-    while (b < e && p[b] == ' ') ++b;
+    while (b < e && p[b] == ' ')
+      ++b;
   if (right)
-    while (e > b && p[e - 1] == ' ') --e;
+    while (e > b && p[e - 1] == ' ')
+      --e;
   out->ptr = p + b;
   out->len = e - b;
 }
@@ -1168,13 +1309,15 @@ void kiln_rtrim(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
 
 int32_t kiln_length(const char *p, int64_t n) {
   int64_t count = 0;
-  for (int64_t i = 0; i < n; ++i) count += ((unsigned char)p[i] & 0xC0) != 0x80;
+  for (int64_t i = 0; i < n; ++i)
+    count += ((unsigned char)p[i] & 0xC0) != 0x80;
   return (int32_t)count;
 }
 
 static int64_t find(const char *p, int64_t n, int64_t from, const char *w, int64_t wn) {
   for (int64_t i = from; i + wn <= n; ++i)
-    if (p[i] == w[0] && memcmp(p + i, w, (size_t)wn) == 0) return i;
+    if (p[i] == w[0] && memcmp(p + i, w, (size_t)wn) == 0)
+      return i;
   return -1;
 }
 
@@ -1183,7 +1326,8 @@ void kiln_replace(kiln_runtime *rt, const char *p, int64_t n, const char *from, 
                   const char *to, int64_t tn, kiln_str *out) {
   int64_t count = 0;
   if (fn > 0)
-    for (int64_t i = find(p, n, 0, from, fn); i >= 0; i = find(p, n, i + fn, from, fn)) ++count;
+    for (int64_t i = find(p, n, 0, from, fn); i >= 0; i = find(p, n, i + fn, from, fn))
+      ++count;
   if (count == 0) {
     out->ptr = p;
     out->len = n;
@@ -1204,7 +1348,8 @@ void kiln_replace(kiln_runtime *rt, const char *p, int64_t n, const char *from, 
 
 /* Byte index after skipping k characters from byte index i. */
 static int64_t skip_chars(const char *p, int64_t n, int64_t i, int64_t k) {
-  for (; k > 0 && i < n; --k) i = next_char(p, n, i);
+  for (; k > 0 && i < n; --k)
+    i = next_char(p, n, i);
   return i;
 }
 
@@ -1214,8 +1359,10 @@ void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int6
                  int32_t has_count, int32_t loc, kiln_str *out) {
   int64_t first = start < 1 ? 1 : start, end = INT64_MAX; /* 1-based, end exclusive */
   if (has_count) {
-    if (UNLIKELY(count < 0)) raise_code(rt, KILN_ERR_NEGATIVE_SUBSTRING_LENGTH, loc);
-    if (__builtin_add_overflow(start, count, &end)) end = INT64_MAX;
+    if (UNLIKELY(count < 0))
+      raise_code(rt, KILN_ERR_NEGATIVE_SUBSTRING_LENGTH, loc);
+    if (__builtin_add_overflow(start, count, &end))
+      end = INT64_MAX;
   }
   int64_t b = skip_chars(p, n, 0, first - 1);
   int64_t e = end == INT64_MAX ? n : end <= first ? b : skip_chars(p, n, b, end - first);
@@ -1228,8 +1375,8 @@ void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int6
 /* ======================================================================================== */
 
 int64_t kiln_date_trunc(int32_t unit, int64_t micros) {
-  static const int64_t step[KILN_UNIT_DAY + 1] = {1, 1000, 1000000, 60000000, 3600000000ll,
-                                                  MICROS_PER_DAY};
+  static const int64_t step[KILN_UNIT_DAY + 1] = {1,        1000,         1000000,
+                                                  60000000, 3600000000ll, MICROS_PER_DAY};
   if (unit >= KILN_UNIT_MICROSECONDS && unit <= KILN_UNIT_DAY)
     return floor_div(micros, step[unit]) * step[unit];
   int64_t days = floor_div(micros, MICROS_PER_DAY);
@@ -1240,8 +1387,10 @@ int64_t kiln_date_trunc(int32_t unit, int64_t micros) {
     int64_t y;
     int m, d;
     civil_from_days(days, &y, &m, &d);
-    if (unit == KILN_UNIT_QUARTER) m = (m - 1) / 3 * 3 + 1;
-    else if (unit >= KILN_UNIT_YEAR) m = 1;
+    if (unit == KILN_UNIT_QUARTER)
+      m = (m - 1) / 3 * 3 + 1;
+    else if (unit >= KILN_UNIT_YEAR)
+      m = 1;
     days = days_from_civil(y, m, 1);
   }
   return days * MICROS_PER_DAY;

@@ -9,10 +9,11 @@ namespace {
 // overhead no longer matters.
 constexpr size_t kFirstBlockSize = 16 * 1024;
 constexpr size_t kMaxBlockSize = 1024 * 1024;
-}  // namespace
+} // namespace
 
 void *Arena::allocateSlow(size_t size, size_t align) {
-  size_t grown = blocks_.empty() ? kFirstBlockSize : std::min(blocks_.back().size * 2, kMaxBlockSize);
+  size_t grown =
+      blocks_.empty() ? kFirstBlockSize : std::min(blocks_.back().size * 2, kMaxBlockSize);
   size_t block_size = std::max(grown, size + align);
   blocks_.push_back({std::make_unique_for_overwrite<std::byte[]>(block_size), block_size});
   reserved_ += block_size;
@@ -22,7 +23,8 @@ void *Arena::allocateSlow(size_t size, size_t align) {
 }
 
 void Arena::reset() {
-  if (blocks_.empty()) return;
+  if (blocks_.empty())
+    return;
   auto largest = std::max_element(blocks_.begin(), blocks_.end(),
                                   [](const Block &a, const Block &b) { return a.size < b.size; });
   Block kept = std::move(*largest);
@@ -33,4 +35,4 @@ void Arena::reset() {
   end_ = cur_ + blocks_.back().size;
 }
 
-}  // namespace kiln::runtime
+} // namespace kiln::runtime

@@ -1,11 +1,11 @@
 // kiln_hashtable: chained hash table in the HyPer style.
 //
 // The runtime owns the bucket directory and the entries; generated code hashes keys, walks a chain
-// and compares keys itself. The directory has a power-of-two number of buckets (bucket = hash & mask,
-// so generated hashes must mix their low bits) and doubles when the table holds as many entries as
-// buckets; growth re-links the existing entries by their stored hash, so entries never move and
-// pointers to them stay valid for their whole life. Entries come from slabs owned by the table and
-// erased entries are recycled through a free list.
+// and compares keys itself. The directory has a power-of-two number of buckets (bucket = hash &
+// mask, so generated hashes must mix their low bits) and doubles when the table holds as many
+// entries as buckets; growth re-links the existing entries by their stored hash, so entries never
+// move and pointers to them stay valid for their whole life. Entries come from slabs owned by the
+// table and erased entries are recycled through a free list.
 //
 // Erase is O(1): behind each entry's payload the runtime keeps a hidden back link, the address of
 // the pointer that points at the entry (its bucket's directory slot or its predecessor's `next`).
@@ -40,7 +40,8 @@ struct kiln_hashtable {
   // Puts `entry` at the head of the chain whose head pointer is `head`.
   void pushFront(kiln_entry *&head, kiln_entry *entry) {
     entry->next = head;
-    if (head != nullptr) linkTo(head) = &entry->next;
+    if (head != nullptr)
+      linkTo(head) = &entry->next;
     head = entry;
     linkTo(entry) = &head;
   }
@@ -75,7 +76,8 @@ struct kiln_hashtable {
 
   kiln_entry *firstFromBucket(size_t bucket) const {
     for (; bucket < directory.size(); ++bucket)
-      if (directory[bucket] != nullptr) return directory[bucket];
+      if (directory[bucket] != nullptr)
+        return directory[bucket];
     return nullptr;
   }
 
@@ -83,15 +85,15 @@ struct kiln_hashtable {
   static constexpr size_t kMinSlabEntries = 64;
 
   const size_t payload_size;
-  const size_t link_offset;  // where the hidden back link sits, after the payload
-  const size_t entry_size;   // header + payload + back link, rounded up to 16 bytes
+  const size_t link_offset; // where the hidden back link sits, after the payload
+  const size_t entry_size;  // header + payload + back link, rounded up to 16 bytes
   std::vector<kiln_entry *> directory;
   int64_t size = 0;
   std::vector<std::unique_ptr<std::byte[]>> slabs;
   size_t slab_capacity = 0;
-  size_t slab_entries = 0;  // entries the slabs have room for, in all
+  size_t slab_entries = 0; // entries the slabs have room for, in all
   size_t slab_used = 0;
-  kiln_entry *free_list = nullptr;  // erased entries, linked through `next`
+  kiln_entry *free_list = nullptr; // erased entries, linked through `next`
 };
 
 extern "C" {
@@ -105,7 +107,8 @@ kiln_entry *kiln_ht_chain(kiln_hashtable *ht, uint64_t hash) {
 }
 
 kiln_entry *kiln_ht_insert(kiln_hashtable *ht, uint64_t hash) {
-  if (static_cast<size_t>(ht->size) >= ht->directory.size()) ht->grow();
+  if (static_cast<size_t>(ht->size) >= ht->directory.size())
+    ht->grow();
   kiln_entry *entry = ht->allocateEntry();
   std::memset(entry + 1, 0, ht->payload_size);
   entry->hash = hash;
@@ -117,7 +120,8 @@ kiln_entry *kiln_ht_insert(kiln_hashtable *ht, uint64_t hash) {
 void kiln_ht_erase(kiln_hashtable *ht, kiln_entry *entry) {
   kiln_entry **link = ht->linkTo(entry);
   *link = entry->next;
-  if (entry->next != nullptr) ht->linkTo(entry->next) = link;
+  if (entry->next != nullptr)
+    ht->linkTo(entry->next) = link;
   entry->next = ht->free_list;
   ht->free_list = entry;
   --ht->size;
@@ -134,8 +138,9 @@ int64_t kiln_ht_bytes(const kiln_hashtable *ht) {
 kiln_entry *kiln_ht_first(kiln_hashtable *ht) { return ht->firstFromBucket(0); }
 
 kiln_entry *kiln_ht_next(kiln_hashtable *ht, kiln_entry *entry) {
-  if (entry->next != nullptr) return entry->next;
+  if (entry->next != nullptr)
+    return entry->next;
   return ht->firstFromBucket(ht->bucketOf(entry->hash) + 1);
 }
 
-}  // extern "C"
+} // extern "C"

@@ -24,15 +24,24 @@ namespace kiln::runtime {
 
 std::string_view errorMessage(int32_t error_code) {
   switch (error_code) {
-    case KILN_ERR_INT_OUT_OF_RANGE: return "integer out of range";
-    case KILN_ERR_BIGINT_OUT_OF_RANGE: return "bigint out of range";
-    case KILN_ERR_DIVISION_BY_ZERO: return "division by zero";
-    case KILN_ERR_NUMERIC_OVERFLOW: return "numeric field overflow";
-    case KILN_ERR_INVALID_TEXT_CAST: return "invalid input syntax";
-    case KILN_ERR_FLOAT_OUT_OF_RANGE: return "value out of range: overflow";
-    case KILN_ERR_DATE_OUT_OF_RANGE: return "date out of range";
-    case KILN_ERR_NEGATIVE_SUBSTRING_LENGTH: return "negative substring length not allowed";
-    case KILN_ERR_LIKE_TRAILING_ESCAPE: return "LIKE pattern must not end with escape character";
+  case KILN_ERR_INT_OUT_OF_RANGE:
+    return "integer out of range";
+  case KILN_ERR_BIGINT_OUT_OF_RANGE:
+    return "bigint out of range";
+  case KILN_ERR_DIVISION_BY_ZERO:
+    return "division by zero";
+  case KILN_ERR_NUMERIC_OVERFLOW:
+    return "numeric field overflow";
+  case KILN_ERR_INVALID_TEXT_CAST:
+    return "invalid input syntax";
+  case KILN_ERR_FLOAT_OUT_OF_RANGE:
+    return "value out of range: overflow";
+  case KILN_ERR_DATE_OUT_OF_RANGE:
+    return "date out of range";
+  case KILN_ERR_NEGATIVE_SUBSTRING_LENGTH:
+    return "negative substring length not allowed";
+  case KILN_ERR_LIKE_TRAILING_ESCAPE:
+    return "LIKE pattern must not end with escape character";
   }
   return "unknown runtime error";
 }
@@ -59,9 +68,11 @@ OwnedRow copyRow(const kiln_relation_desc &rel, const void *row) {
   std::memcpy(owned.get(), row, rel.row_size);
   std::byte *tail = owned.get() + rel.row_size;
   for (int32_t i = 0; i < rel.ncols; ++i) {
-    if (rel.cols[i].type != KILN_T_TEXT || isNull(row, i)) continue;
+    if (rel.cols[i].type != KILN_T_TEXT || isNull(row, i))
+      continue;
     kiln_str str = loadStr(valuePtr(rel.cols[i], row));
-    if (str.len > 0) std::memcpy(tail, str.ptr, str.len);
+    if (str.len > 0)
+      std::memcpy(tail, str.ptr, str.len);
     str.ptr = reinterpret_cast<const char *>(tail);
     tail += str.len;
     std::memcpy(owned.get() + rel.cols[i].offset, &str, sizeof str);
@@ -114,36 +125,38 @@ OwnedFile openFile(const std::string &path, const char *mode) {
   return file;
 }
 
-}  // namespace
+} // namespace
 
 class Host::Impl final : public RuntimeServices {
- public:
+public:
   Impl(const kiln_program &program, HostOptions options)
-      : program(program),
-        options(std::move(options)),
-        parser(program),
+      : program(program), options(std::move(options)), parser(program),
         keyed_rows(program.nsources) {
-    for (int32_t i = 0; i < program.nsinks; ++i) sinks.emplace_back(program.sinks[i]);
+    for (int32_t i = 0; i < program.nsinks; ++i)
+      sinks.emplace_back(program.sinks[i]);
     if (program.abi_version != KILN_ABI_VERSION)
       throw std::runtime_error(absl::StrFormat("program %s was built for runtime ABI %d, but this "
                                                "runtime implements ABI %d",
-                                               program.name, program.abi_version, KILN_ABI_VERSION));
+                                               program.name, program.abi_version,
+                                               KILN_ABI_VERSION));
     for (int32_t i = 0; i < program.nsources; ++i) {
       // Host-owned rows come from operator new[], which aligns to 16 bytes.
       if (program.sources[i].row_align > 16)
-        throw std::runtime_error(absl::StrCat("source ", program.sources[i].name,
-                                              " needs an alignment above 16 bytes"));
+        throw std::runtime_error(
+            absl::StrCat("source ", program.sources[i].name, " needs an alignment above 16 bytes"));
     }
     absl::flat_hash_map<std::string, std::FILE *> files_by_path;
     for (const auto &[name, path] : this->options.sink_paths) {
       int32_t sink = findSink(name);
       if (sink < 0) {
         std::vector<std::string> names;
-        for (int32_t i = 0; i < program.nsinks; ++i) names.emplace_back(program.sinks[i].name);
-        throw std::runtime_error(absl::StrCat("unknown sink \"", name, "\" (sinks: ",
-                                              absl::StrJoin(names, ", "), ")"));
+        for (int32_t i = 0; i < program.nsinks; ++i)
+          names.emplace_back(program.sinks[i].name);
+        throw std::runtime_error(
+            absl::StrCat("unknown sink \"", name, "\" (sinks: ", absl::StrJoin(names, ", "), ")"));
       }
-      if (path == "-") continue;
+      if (path == "-")
+        continue;
       auto [it, inserted] = files_by_path.try_emplace(path);
       if (inserted) {
         owned_files.push_back(openFile(path, "w"));
@@ -170,7 +183,8 @@ class Host::Impl final : public RuntimeServices {
 
   int32_t findSink(std::string_view name) const {
     for (int32_t i = 0; i < program.nsinks; ++i)
-      if (name == program.sinks[i].name) return i;
+      if (name == program.sinks[i].name)
+        return i;
     return -1;
   }
 
@@ -180,7 +194,8 @@ class Host::Impl final : public RuntimeServices {
                    sink);
       std::abort();
     }
-    if (weight == 0) return;
+    if (weight == 0)
+      return;
     ++stats.changes_out;
     if (emit_callback) {
       emit_callback(sink, row, weight);
@@ -191,15 +206,15 @@ class Host::Impl final : public RuntimeServices {
   }
 
   [[noreturn]] void raise(int32_t error_code, int32_t location) override {
-    if (error_handler) error_handler(error_code, location);
+    if (error_handler)
+      error_handler(error_code, location);
     std::fprintf(stderr, "kiln runtime: the runtime error handler returned\n");
     std::abort();
   }
 
   void reportRuntimeError(int32_t error_code, int32_t location) const {
-    const char *where = location >= 0 && location < program.nlocations
-                            ? program.locations[location]
-                            : "<unknown location>";
+    const char *where = location >= 0 && location < program.nlocations ? program.locations[location]
+                                                                       : "<unknown location>";
     std::fprintf(stderr, "%s: error: %s\n", where, std::string(errorMessage(error_code)).c_str());
     std::string record = origin.empty() ? "" : absl::StrCat(origin, ":", line_number);
     int64_t tick = stats.ticks + 1;
@@ -216,18 +231,21 @@ class Host::Impl final : public RuntimeServices {
   bool pushRecord(std::string_view line, std::string_view record_origin, int64_t record_line,
                   int32_t default_source) {
     ++stats.records_read;
-    if (record_origin != origin) origin.assign(record_origin);
+    if (record_origin != origin)
+      origin.assign(record_origin);
     line_number = record_line;
-    absl::StatusOr<detail::ChangeRecord> record =
-        parser.parse(line, default_source, rt.scratch);
-    if (!record.ok()) return reject(line, record.status());
+    absl::StatusOr<detail::ChangeRecord> record = parser.parse(line, default_source, rt.scratch);
+    if (!record.ok())
+      return reject(line, record.status());
     if (record->op == detail::ChangeOp::Commit) {
       commit();
       return true;
     }
-    if (absl::Status status = apply(*record); !status.ok()) return reject(line, status);
+    if (absl::Status status = apply(*record); !status.ok())
+      return reject(line, status);
     ++records_in_tick;
-    if (options.tick_size > 0 && records_in_tick >= options.tick_size) commit();
+    if (options.tick_size > 0 && records_in_tick >= options.tick_size)
+      commit();
     return true;
   }
 
@@ -238,15 +256,16 @@ class Host::Impl final : public RuntimeServices {
       if (change.op == detail::ChangeOp::Upsert)
         return absl::InvalidArgumentError(
             absl::StrCat("upsert needs a primary key, and ", rel.name, " has none"));
-      if (absl::Status status = checkNotNull(rel, change.row); !status.ok()) return status;
+      if (absl::Status status = checkNotNull(rel, change.row); !status.ok())
+        return status;
       pushRow(change.source, change.row,
               change.op == detail::ChangeOp::Delete ? -change.weight : change.weight);
       return absl::OkStatus();
     }
 
     if (change.weight != 1)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "\"weight\" must be 1 for ", rel.name, ", which has a primary key"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"weight\" must be 1 for ", rel.name, ", which has a primary key"));
     // A delete names its row by key alone; inserts and upserts carry the whole row.
     for (int32_t k = 0; k < rel.nkeys; ++k) {
       if (isNull(change.row, rel.key_cols[k]))
@@ -255,15 +274,16 @@ class Host::Impl final : public RuntimeServices {
                                                        "\" violates not-null constraint"));
     }
     if (change.op != detail::ChangeOp::Delete) {
-      if (absl::Status status = checkNotNull(rel, change.row); !status.ok()) return status;
+      if (absl::Status status = checkNotNull(rel, change.row); !status.ok())
+        return status;
     }
     auto &rows = keyed_rows[change.source];
     std::string key = keyBytes(rel, change.row);
     auto it = rows.find(key);
     if (change.op == detail::ChangeOp::Insert && it != rows.end())
-      return absl::InvalidArgumentError(
-          absl::StrCat("duplicate key value violates primary key of ", rel.name, ": ",
-                       describeKey(rel, change.row), " already exists"));
+      return absl::InvalidArgumentError(absl::StrCat("duplicate key value violates primary key of ",
+                                                     rel.name, ": ", describeKey(rel, change.row),
+                                                     " already exists"));
     if (change.op == detail::ChangeOp::Delete && it == rows.end())
       return absl::InvalidArgumentError(absl::StrCat(
           "no row with key ", describeKey(rel, change.row), " to delete in ", rel.name));
@@ -292,7 +312,8 @@ class Host::Impl final : public RuntimeServices {
     if (options.policy != Policy::DeadLetter) {
       constexpr size_t kShown = 200;
       std::string shown(line.substr(0, kShown));
-      if (line.size() > kShown) shown += "...";
+      if (line.size() > kShown)
+        shown += "...";
       std::fprintf(stderr, "%s:%lld: error: %s\n  %s\n", origin.c_str(),
                    static_cast<long long>(line_number), last_bad_record.c_str(), shown.c_str());
       return false;
@@ -311,8 +332,8 @@ class Host::Impl final : public RuntimeServices {
     out += "}\n";
     writeBytes(dead_letter.get(), out, options.dead_letter_path);
     if (std::fflush(dead_letter.get()) != 0)
-      throw std::runtime_error(absl::StrCat("cannot write to ", options.dead_letter_path, ": ",
-                                            std::strerror(errno)));
+      throw std::runtime_error(
+          absl::StrCat("cannot write to ", options.dead_letter_path, ": ", std::strerror(errno)));
     return false;
   }
 
@@ -326,7 +347,8 @@ class Host::Impl final : public RuntimeServices {
     void *row = rt.scratch.allocateZeroed(rel.row_size, std::max<int32_t>(rel.row_align, 8));
     if (absl::Status status = decoder.decode(rel, json, row, rt.scratch); !status.ok())
       return status;
-    if (absl::Status status = checkNotNull(rel, row); !status.ok()) return status;
+    if (absl::Status status = checkNotNull(rel, row); !status.ok())
+      return status;
     return row;
   }
 
@@ -346,7 +368,8 @@ class Host::Impl final : public RuntimeServices {
   void writeOutput() {
     for (int32_t i = 0; i < program.nsinks; ++i) {
       SinkOutput &sink = sinks[i];
-      if (sink.changes.empty()) continue;
+      if (sink.changes.empty())
+        continue;
       std::sort(sink.changes.begin(), sink.changes.end(), [](const auto &a, const auto &b) {
         bool a_inserts = a.first > 0, b_inserts = b.first > 0;
         return std::tie(a_inserts, a.second, a.first) < std::tie(b_inserts, b.second, b.first);
@@ -376,7 +399,7 @@ class Host::Impl final : public RuntimeServices {
     explicit SinkOutput(const kiln_relation_desc &rel) : formatter(rel) {}
     RowJsonFormatter formatter;
     std::FILE *file = stdout;
-    std::vector<std::pair<int64_t, std::string>> changes;  // (weight, row as JSON) of this tick
+    std::vector<std::pair<int64_t, std::string>> changes; // (weight, row as JSON) of this tick
   };
 
   const kiln_program &program;
@@ -386,7 +409,7 @@ class Host::Impl final : public RuntimeServices {
   RowDecoder decoder;
   // The current row of every key, for sources with a primary key (keyed by keyBytes).
   std::vector<absl::flat_hash_map<std::string, OwnedRow>> keyed_rows;
-  std::vector<OwnedRow> retired;  // replaced or deleted this tick; freed after commit
+  std::vector<OwnedRow> retired; // replaced or deleted this tick; freed after commit
   std::vector<SinkOutput> sinks;
   std::vector<OwnedFile> owned_files;
   OwnedFile dead_letter;
@@ -396,10 +419,10 @@ class Host::Impl final : public RuntimeServices {
 
   HostStats stats;
   std::string last_bad_record;
-  std::string origin;  // the record being processed, for messages
+  std::string origin; // the record being processed, for messages
   int64_t line_number = 0;
   bool in_commit = false;
-  bool pending = false;  // pushed since the last commit
+  bool pending = false; // pushed since the last commit
   int64_t records_in_tick = 0;
 };
 
@@ -433,7 +456,8 @@ void Host::pushRow(int32_t source, const void *row, int64_t weight) {
 
 void Host::commit() { impl_->commit(); }
 void Host::finishInput() {
-  if (impl_->pending) impl_->commit();
+  if (impl_->pending)
+    impl_->commit();
 }
 bool Host::hasPendingChanges() const { return impl_->pending; }
 int64_t Host::currentTick() const { return impl_->stats.ticks + 1; }
@@ -445,7 +469,8 @@ StateStats Host::stateStats() const {
   // and key-only deletes into changes): state too, though no operator's.
   for (int32_t s = 0; s < impl_->program.nsources; ++s) {
     const auto &rows = impl_->keyed_rows[s];
-    if (rows.empty()) continue;
+    if (rows.empty())
+      continue;
     OperatorStats op;
     op.op = std::string("source ") + impl_->program.sources[s].name;
     op.kind = "primary key";
@@ -465,4 +490,4 @@ StateStats Host::stateStats() const {
   return stats;
 }
 
-}  // namespace kiln::runtime
+} // namespace kiln::runtime

@@ -3,6 +3,4 @@
 
 extern "C" const kiln_program kiln_program_main;
 
-int main(int argc, char **argv) {
-  return kiln::runtime::runMain(&kiln_program_main, argc, argv);
-}
+int main(int argc, char **argv) { return kiln::runtime::runMain(&kiln_program_main, argc, argv); }

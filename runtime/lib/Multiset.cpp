@@ -26,8 +26,7 @@ struct kiln_multiset {
 namespace {
 
 // absl's B-tree keeps its nodes between half and completely full: count them 3/4 full.
-template <typename Map>
-int64_t nodeBytes(const Map &map) {
+template <typename Map> int64_t nodeBytes(const Map &map) {
   using Slot = typename Map::value_type;
   return static_cast<int64_t>(map.size() * sizeof(Slot) * 4 / 3);
 }
@@ -35,8 +34,10 @@ int64_t nodeBytes(const Map &map) {
 // PostgreSQL's float8 order: NaN is the largest value and equal to itself.
 struct Float64Less {
   bool operator()(double a, double b) const {
-    if (std::isnan(a)) return false;
-    if (std::isnan(b)) return true;
+    if (std::isnan(a))
+      return false;
+    if (std::isnan(b))
+      return true;
     return a < b;
   }
 };
@@ -57,19 +58,20 @@ bool firstPositive(const Map &counts, bool largest, Write write) {
 
 template <typename T, typename Less = std::less<T>>
 class ScalarMultiset final : public kiln_multiset {
- public:
+public:
   void add(const void *value, int64_t weight) override {
     T key;
     std::memcpy(&key, value, sizeof(T));
     auto it = counts_.try_emplace(key).first;
-    if ((it->second.count += weight) == 0) counts_.erase(it);
+    if ((it->second.count += weight) == 0)
+      counts_.erase(it);
   }
   bool min(void *out) const override { return extreme(out, false); }
   bool max(void *out) const override { return extreme(out, true); }
   int64_t size() const override { return static_cast<int64_t>(counts_.size()); }
   int64_t bytes() const override { return static_cast<int64_t>(sizeof *this) + nodeBytes(counts_); }
 
- private:
+private:
   struct Count {
     int64_t count = 0;
   };
@@ -79,11 +81,11 @@ class ScalarMultiset final : public kiln_multiset {
   absl::btree_map<T, Count, Less> counts_;
 };
 
-// TEXT values are copied into buffers owned by the set: a btree moves its keys around, so the key is
-// a view of a heap buffer that stays put. The kiln_str written by min/max stays valid until that
+// TEXT values are copied into buffers owned by the set: a btree moves its keys around, so the key
+// is a view of a heap buffer that stays put. The kiln_str written by min/max stays valid until that
 // value's count drops to zero.
 class TextMultiset final : public kiln_multiset {
- public:
+public:
   void add(const void *value, int64_t weight) override {
     kiln_str str;
     std::memcpy(&str, value, sizeof str);
@@ -95,18 +97,20 @@ class TextMultiset final : public kiln_multiset {
       std::string_view owned(bytes.get(), key.size());
       it = counts_.try_emplace(owned, Count{0, std::move(bytes)}).first;
     }
-    if ((it->second.count += weight) == 0) counts_.erase(it);
+    if ((it->second.count += weight) == 0)
+      counts_.erase(it);
   }
   bool min(void *out) const override { return extreme(out, false); }
   bool max(void *out) const override { return extreme(out, true); }
   int64_t size() const override { return static_cast<int64_t>(counts_.size()); }
   int64_t bytes() const override {
     int64_t text = 0;
-    for (const auto &[key, count] : counts_) text += static_cast<int64_t>(key.size());
+    for (const auto &[key, count] : counts_)
+      text += static_cast<int64_t>(key.size());
     return static_cast<int64_t>(sizeof *this) + nodeBytes(counts_) + text;
   }
 
- private:
+private:
   struct Count {
     int64_t count;
     std::unique_ptr<char[]> bytes;
@@ -121,20 +125,26 @@ class TextMultiset final : public kiln_multiset {
   absl::btree_map<std::string_view, Count> counts_;
 };
 
-}  // namespace
+} // namespace
 
 extern "C" {
 
 kiln_multiset *kiln_ms_create(int32_t type_kind) {
   switch (type_kind) {
-    case KILN_T_BOOL: return new ScalarMultiset<uint8_t>;
-    case KILN_T_INT32:
-    case KILN_T_DATE: return new ScalarMultiset<int32_t>;
-    case KILN_T_INT64:
-    case KILN_T_TIMESTAMP: return new ScalarMultiset<int64_t>;
-    case KILN_T_FLOAT64: return new ScalarMultiset<double, Float64Less>;
-    case KILN_T_NUMERIC: return new ScalarMultiset<__int128>;
-    case KILN_T_TEXT: return new TextMultiset;
+  case KILN_T_BOOL:
+    return new ScalarMultiset<uint8_t>;
+  case KILN_T_INT32:
+  case KILN_T_DATE:
+    return new ScalarMultiset<int32_t>;
+  case KILN_T_INT64:
+  case KILN_T_TIMESTAMP:
+    return new ScalarMultiset<int64_t>;
+  case KILN_T_FLOAT64:
+    return new ScalarMultiset<double, Float64Less>;
+  case KILN_T_NUMERIC:
+    return new ScalarMultiset<__int128>;
+  case KILN_T_TEXT:
+    return new TextMultiset;
   }
   std::fprintf(stderr, "kiln runtime: kiln_ms_create: unknown type kind %d\n", type_kind);
   std::abort();
@@ -147,4 +157,4 @@ int32_t kiln_ms_max(const kiln_multiset *ms, void *out) { return ms->max(out); }
 int64_t kiln_ms_size(const kiln_multiset *ms) { return ms->size(); }
 int64_t kiln_ms_bytes(const kiln_multiset *ms) { return ms->bytes(); }
 
-}  // extern "C"
+} // extern "C"

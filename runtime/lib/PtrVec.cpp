@@ -20,4 +20,4 @@ int64_t kiln_vec_bytes(const kiln_ptrvec *vec) {
   return static_cast<int64_t>(sizeof *vec + vec->items.capacity() * sizeof(void *));
 }
 
-}  // extern "C"
+} // extern "C"

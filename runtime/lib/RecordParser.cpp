@@ -27,29 +27,35 @@ absl::Status jsonError(simdjson::error_code error) {
 
 std::string_view jsonTypeName(od::json_type type) {
   switch (type) {
-    case od::json_type::array: return "an array";
-    case od::json_type::object: return "an object";
-    case od::json_type::number: return "a number";
-    case od::json_type::string: return "a string";
-    case od::json_type::boolean: return "a boolean";
-    case od::json_type::null: return "null";
+  case od::json_type::array:
+    return "an array";
+  case od::json_type::object:
+    return "an object";
+  case od::json_type::number:
+    return "a number";
+  case od::json_type::string:
+    return "a string";
+  case od::json_type::boolean:
+    return "a boolean";
+  case od::json_type::null:
+    return "null";
   }
   return "an unknown value";
 }
 
 absl::Status wrongType(const kiln_column_desc &col, od::json_type got) {
-  std::string_view expected = col.type == KILN_T_BOOL ? "true or false"
-                              : col.type == KILN_T_TEXT || col.type == KILN_T_DATE ||
-                                      col.type == KILN_T_TIMESTAMP
-                                  ? "a string"
-                                  : "a number or a string";
+  std::string_view expected =
+      col.type == KILN_T_BOOL ? "true or false"
+      : col.type == KILN_T_TEXT || col.type == KILN_T_DATE || col.type == KILN_T_TIMESTAMP
+          ? "a string"
+          : "a number or a string";
   return absl::InvalidArgumentError(absl::StrFormat("expected %s for type %s, got %s", expected,
                                                     typeName(col.type), jsonTypeName(got)));
 }
 
-template <typename T>
-absl::Status store(void *dst, const absl::StatusOr<T> &value) {
-  if (!value.ok()) return value.status();
+template <typename T> absl::Status store(void *dst, const absl::StatusOr<T> &value) {
+  if (!value.ok())
+    return value.status();
   std::memcpy(dst, &*value, sizeof(T));
   return absl::OkStatus();
 }
@@ -59,17 +65,21 @@ absl::StatusOr<std::string_view> numberOrStringText(const kiln_column_desc &col,
                                                     od::json_type type) {
   if (type == od::json_type::number)
     return detail::stripWhitespace(value.raw_json_token());
-  if (type != od::json_type::string) return wrongType(col, type);
+  if (type != od::json_type::string)
+    return wrongType(col, type);
   std::string_view text;
-  if (auto error = value.get_string().get(text)) return jsonError(error);
+  if (auto error = value.get_string().get(text))
+    return jsonError(error);
   return text;
 }
 
 absl::StatusOr<std::string_view> stringText(const kiln_column_desc &col, od::value &value,
                                             od::json_type type) {
-  if (type != od::json_type::string) return wrongType(col, type);
+  if (type != od::json_type::string)
+    return wrongType(col, type);
   std::string_view text;
-  if (auto error = value.get_string().get(text)) return jsonError(error);
+  if (auto error = value.get_string().get(text))
+    return jsonError(error);
   return text;
 }
 
@@ -77,7 +87,8 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
                          Arena &strings) {
   const kiln_column_desc &col = rel.cols[column];
   od::json_type type;
-  if (auto error = value.type().get(type)) return jsonError(error);
+  if (auto error = value.type().get(type))
+    return jsonError(error);
   if (type == od::json_type::null) {
     // type() only looks at the first byte; is_null() checks the whole literal.
     bool is_null = false;
@@ -88,72 +99,85 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
   }
   void *dst = static_cast<char *>(row) + col.offset;
   switch (col.type) {
-    case KILN_T_BOOL: {
-      bool b;
-      if (type != od::json_type::boolean) return wrongType(col, type);
-      if (auto error = value.get_bool().get(b)) return jsonError(error);
-      *static_cast<uint8_t *>(dst) = b;
-      return absl::OkStatus();
-    }
-    case KILN_T_INT32:
-    case KILN_T_INT64:
-    case KILN_T_NUMERIC: {
-      if (type == od::json_type::number && col.type != KILN_T_NUMERIC) {
-        // Most integers are plain JSON integers: take simdjson's; anything else (a fraction, an
-        // exponent, out of range) goes through the text path for PostgreSQL's message.
-        int64_t i;
-        if (value.get_int64().get(i) == simdjson::SUCCESS) {
-          if (col.type == KILN_T_INT64) return store(dst, absl::StatusOr<int64_t>(i));
-          if (i >= INT32_MIN && i <= INT32_MAX)
-            return store(dst, absl::StatusOr<int32_t>(static_cast<int32_t>(i)));
-        }
-      }
-      absl::StatusOr<std::string_view> text = numberOrStringText(col, value, type);
-      if (!text.ok()) return text.status();
-      if (col.type == KILN_T_INT32) return store(dst, parseInt32(*text));
-      if (col.type == KILN_T_INT64) return store(dst, parseInt64(*text));
-      return store(dst, parseNumeric(*text, col.precision, col.scale));
-    }
-    case KILN_T_FLOAT64: {
-      if (type != od::json_type::number) {
-        absl::StatusOr<std::string_view> text = numberOrStringText(col, value, type);
-        return text.ok() ? store(dst, parseFloat64(*text)) : text.status();
-      }
-      std::string_view token = detail::stripWhitespace(value.raw_json_token());
-      double d;
-      if (value.get_double().get(d) == simdjson::SUCCESS) return store(dst, absl::StatusOr<double>(d));
-      // Not a JSON number simdjson accepts: PostgreSQL's message if it has one (out of range).
-      absl::StatusOr<double> parsed = parseFloat64(token);
-      if (!parsed.ok()) return parsed.status();
-      return absl::InvalidArgumentError(
-          absl::StrFormat("invalid input syntax for type double precision: \"%s\"", token));
-    }
-    case KILN_T_TEXT: {
-      absl::StatusOr<std::string_view> text = stringText(col, value, type);
-      if (!text.ok()) return text.status();
-      // The parser's string buffer is reused by the next line: the row gets its own copy.
-      std::string_view copy = strings.copy(*text);
-      kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
-      std::memcpy(dst, &str, sizeof str);
-      return absl::OkStatus();
-    }
-    case KILN_T_DATE:
-    case KILN_T_TIMESTAMP: {
-      absl::StatusOr<std::string_view> text = stringText(col, value, type);
-      if (!text.ok()) return text.status();
-      if (col.type == KILN_T_DATE) return store(dst, parseDate(*text));
-      return store(dst, parseTimestamp(*text));
-    }
+  case KILN_T_BOOL: {
+    bool b;
+    if (type != od::json_type::boolean)
+      return wrongType(col, type);
+    if (auto error = value.get_bool().get(b))
+      return jsonError(error);
+    *static_cast<uint8_t *>(dst) = b;
+    return absl::OkStatus();
   }
-  return absl::InternalError(absl::StrCat("column \"", col.name, "\" has unknown type kind ",
-                                          col.type));
+  case KILN_T_INT32:
+  case KILN_T_INT64:
+  case KILN_T_NUMERIC: {
+    if (type == od::json_type::number && col.type != KILN_T_NUMERIC) {
+      // Most integers are plain JSON integers: take simdjson's; anything else (a fraction, an
+      // exponent, out of range) goes through the text path for PostgreSQL's message.
+      int64_t i;
+      if (value.get_int64().get(i) == simdjson::SUCCESS) {
+        if (col.type == KILN_T_INT64)
+          return store(dst, absl::StatusOr<int64_t>(i));
+        if (i >= INT32_MIN && i <= INT32_MAX)
+          return store(dst, absl::StatusOr<int32_t>(static_cast<int32_t>(i)));
+      }
+    }
+    absl::StatusOr<std::string_view> text = numberOrStringText(col, value, type);
+    if (!text.ok())
+      return text.status();
+    if (col.type == KILN_T_INT32)
+      return store(dst, parseInt32(*text));
+    if (col.type == KILN_T_INT64)
+      return store(dst, parseInt64(*text));
+    return store(dst, parseNumeric(*text, col.precision, col.scale));
+  }
+  case KILN_T_FLOAT64: {
+    if (type != od::json_type::number) {
+      absl::StatusOr<std::string_view> text = numberOrStringText(col, value, type);
+      return text.ok() ? store(dst, parseFloat64(*text)) : text.status();
+    }
+    std::string_view token = detail::stripWhitespace(value.raw_json_token());
+    double d;
+    if (value.get_double().get(d) == simdjson::SUCCESS)
+      return store(dst, absl::StatusOr<double>(d));
+    // Not a JSON number simdjson accepts: PostgreSQL's message if it has one (out of range).
+    absl::StatusOr<double> parsed = parseFloat64(token);
+    if (!parsed.ok())
+      return parsed.status();
+    return absl::InvalidArgumentError(
+        absl::StrFormat("invalid input syntax for type double precision: \"%s\"", token));
+  }
+  case KILN_T_TEXT: {
+    absl::StatusOr<std::string_view> text = stringText(col, value, type);
+    if (!text.ok())
+      return text.status();
+    // The parser's string buffer is reused by the next line: the row gets its own copy.
+    std::string_view copy = strings.copy(*text);
+    kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
+    std::memcpy(dst, &str, sizeof str);
+    return absl::OkStatus();
+  }
+  case KILN_T_DATE:
+  case KILN_T_TIMESTAMP: {
+    absl::StatusOr<std::string_view> text = stringText(col, value, type);
+    if (!text.ok())
+      return text.status();
+    if (col.type == KILN_T_DATE)
+      return store(dst, parseDate(*text));
+    return store(dst, parseTimestamp(*text));
+  }
+  }
+  return absl::InternalError(
+      absl::StrCat("column \"", col.name, "\" has unknown type kind ", col.type));
 }
 
 // Fields usually come in column order, so the column after the previous one is tried first.
 int32_t findColumn(const kiln_relation_desc &rel, std::string_view name, int32_t hint) {
-  if (hint < rel.ncols && name == rel.cols[hint].name) return hint;
+  if (hint < rel.ncols && name == rel.cols[hint].name)
+    return hint;
   for (int32_t i = 0; i < rel.ncols; ++i)
-    if (name == rel.cols[i].name) return i;
+    if (name == rel.cols[i].name)
+      return i;
   return -1;
 }
 
@@ -164,8 +188,10 @@ absl::Status decodeObject(const kiln_relation_desc &rel, od::object object, void
   for (auto field_result : object) {
     od::field field;
     std::string_view key;
-    if (auto error = std::move(field_result).get(field)) return jsonError(error);
-    if (auto error = field.unescaped_key().get(key)) return jsonError(error);
+    if (auto error = std::move(field_result).get(field))
+      return jsonError(error);
+    if (auto error = field.unescaped_key().get(key))
+      return jsonError(error);
     int32_t column = findColumn(rel, key, next);
     if (column < 0)
       return absl::InvalidArgumentError(
@@ -180,7 +206,8 @@ absl::Status decodeObject(const kiln_relation_desc &rel, od::object object, void
           absl::StrFormat("column \"%s\": %s", key, status.message()));
   }
   for (int32_t i = 0; i < rel.ncols; ++i)
-    if (!seen[i]) setNull(row, i);
+    if (!seen[i])
+      setNull(row, i);
   return absl::OkStatus();
 }
 
@@ -212,7 +239,8 @@ struct JsonInput {
     auto error = doc.get_object().get(object);
     if (error == simdjson::INCORRECT_TYPE)
       return absl::InvalidArgumentError("expected a JSON object");
-    if (error) return jsonError(error);
+    if (error)
+      return jsonError(error);
     return object;
   }
 
@@ -224,7 +252,7 @@ void *allocateRow(const kiln_relation_desc &rel, Arena &arena) {
   return arena.allocateZeroed(rel.row_size, std::max<int32_t>(rel.row_align, alignof(uint64_t)));
 }
 
-}  // namespace
+} // namespace
 
 struct RowDecoder::Impl : JsonInput {};
 
@@ -234,16 +262,21 @@ RowDecoder::~RowDecoder() = default;
 absl::Status RowDecoder::decode(const kiln_relation_desc &rel, std::string_view json, void *row,
                                 Arena &strings) {
   od::document doc;
-  if (auto error = impl_->iterate(json).get(doc)) return jsonError(error);
+  if (auto error = impl_->iterate(json).get(doc))
+    return jsonError(error);
   absl::StatusOr<od::object> object = JsonInput::topObject(doc);
-  if (!object.ok()) return object.status();
-  if (absl::Status status = decodeObject(rel, *object, row, strings); !status.ok()) return status;
+  if (!object.ok())
+    return object.status();
+  if (absl::Status status = decodeObject(rel, *object, row, strings); !status.ok())
+    return status;
   return expectEnd(doc);
 }
 
 namespace detail {
 
-bool isValidUtf8(std::string_view bytes) { return simdjson::validate_utf8(bytes.data(), bytes.size()); }
+bool isValidUtf8(std::string_view bytes) {
+  return simdjson::validate_utf8(bytes.data(), bytes.size());
+}
 
 struct RecordParser::Impl : JsonInput {};
 
@@ -252,22 +285,24 @@ RecordParser::RecordParser(const kiln_program &program)
   for (int32_t i = 0; i < program.nsources; ++i) {
     std::string_view name = program.sources[i].name;
     qualified_.emplace(name, i);
-    std::string_view table = name.substr(name.find('.') + 1);  // npos + 1 == 0: unqualified
+    std::string_view table = name.substr(name.find('.') + 1); // npos + 1 == 0: unqualified
     auto [it, inserted] = unqualified_.emplace(table, i);
-    if (!inserted) it->second = -1;
+    if (!inserted)
+      it->second = -1;
   }
 }
 
 RecordParser::~RecordParser() = default;
 
 absl::StatusOr<int32_t> RecordParser::resolveTable(std::string_view name) const {
-  if (auto it = qualified_.find(name); it != qualified_.end()) return it->second;
+  if (auto it = qualified_.find(name); it != qualified_.end())
+    return it->second;
   auto it = unqualified_.find(name);
   if (it == unqualified_.end())
     return absl::InvalidArgumentError(absl::StrFormat("unknown table \"%s\"", name));
   if (it->second < 0)
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "table name \"%s\" is ambiguous; qualify it with its source name", name));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("table name \"%s\" is ambiguous; qualify it with its source name", name));
   return it->second;
 }
 
@@ -278,38 +313,49 @@ absl::StatusOr<bool> isEnvelope(od::object object) {
   for (auto field_result : object) {
     od::field field;
     std::string_view key;
-    if (auto error = std::move(field_result).get(field)) return jsonError(error);
-    if (auto error = field.unescaped_key().get(key)) return jsonError(error);
-    if (key == "op" || key == "row" || key == "commit") return true;
+    if (auto error = std::move(field_result).get(field))
+      return jsonError(error);
+    if (auto error = field.unescaped_key().get(key))
+      return jsonError(error);
+    if (key == "op" || key == "row" || key == "commit")
+      return true;
   }
   return false;
 }
 
 absl::StatusOr<ChangeOp> parseOp(std::string_view op) {
-  if (op == "insert") return ChangeOp::Insert;
-  if (op == "delete") return ChangeOp::Delete;
-  if (op == "upsert") return ChangeOp::Upsert;
-  if (op == "commit") return ChangeOp::Commit;
+  if (op == "insert")
+    return ChangeOp::Insert;
+  if (op == "delete")
+    return ChangeOp::Delete;
+  if (op == "upsert")
+    return ChangeOp::Upsert;
+  if (op == "commit")
+    return ChangeOp::Commit;
   return absl::InvalidArgumentError(
       absl::StrFormat("unknown op \"%s\" (expected insert, delete, upsert or commit)", op));
 }
 
-}  // namespace
+} // namespace
 
 absl::StatusOr<ChangeRecord> RecordParser::parse(std::string_view line, int32_t default_source,
                                                  Arena &scratch) {
   od::document doc;
-  if (auto error = impl_->iterate(line).get(doc)) return jsonError(error);
+  if (auto error = impl_->iterate(line).get(doc))
+    return jsonError(error);
   absl::StatusOr<od::object> object = JsonInput::topObject(doc);
-  if (!object.ok()) return object.status();
+  if (!object.ok())
+    return object.status();
 
   ChangeRecord record;
   if (default_source >= 0) {
     absl::StatusOr<bool> envelope = isEnvelope(*object);
-    if (!envelope.ok()) return envelope.status();
+    if (!envelope.ok())
+      return envelope.status();
     doc.rewind();
     object = JsonInput::topObject(doc);
-    if (!object.ok()) return object.status();
+    if (!object.ok())
+      return object.status();
     if (!*envelope) {
       const kiln_relation_desc &rel = program_.sources[default_source];
       record.op = ChangeOp::Insert;
@@ -317,7 +363,8 @@ absl::StatusOr<ChangeRecord> RecordParser::parse(std::string_view line, int32_t 
       record.row = allocateRow(rel, scratch);
       if (absl::Status status = decodeObject(rel, *object, record.row, scratch); !status.ok())
         return status;
-      if (absl::Status status = expectEnd(doc); !status.ok()) return status;
+      if (absl::Status status = expectEnd(doc); !status.ok())
+        return status;
       return record;
     }
   }
@@ -325,16 +372,18 @@ absl::StatusOr<ChangeRecord> RecordParser::parse(std::string_view line, int32_t 
   enum Key { kTable = 1, kOp = 2, kRow = 4, kWeight = 8, kCommit = 16 };
   int seen = 0;
   bool explicit_table = false;
-  std::string_view deferred_row;  // raw text of a row that came before its table
+  std::string_view deferred_row; // raw text of a row that came before its table
   record.source = default_source;
   for (auto field_result : *object) {
     od::field field;
     std::string_view key;
-    if (auto error = std::move(field_result).get(field)) return jsonError(error);
-    if (auto error = field.unescaped_key().get(key)) return jsonError(error);
-    int bit = key == "table" ? kTable
-              : key == "op"  ? kOp
-              : key == "row" ? kRow
+    if (auto error = std::move(field_result).get(field))
+      return jsonError(error);
+    if (auto error = field.unescaped_key().get(key))
+      return jsonError(error);
+    int bit = key == "table"    ? kTable
+              : key == "op"     ? kOp
+              : key == "row"    ? kRow
               : key == "weight" ? kWeight
               : key == "commit" ? kCommit
                                 : 0;
@@ -346,78 +395,88 @@ absl::StatusOr<ChangeRecord> RecordParser::parse(std::string_view line, int32_t 
     seen |= bit;
     od::value value = field.value();
     switch (bit) {
-      case kTable: {
-        std::string_view name;
-        if (value.get_string().get(name)) return absl::InvalidArgumentError("\"table\" must be a string");
-        absl::StatusOr<int32_t> source = resolveTable(name);
-        if (!source.ok()) return source.status();
-        record.source = *source;
-        explicit_table = true;
-        break;
+    case kTable: {
+      std::string_view name;
+      if (value.get_string().get(name))
+        return absl::InvalidArgumentError("\"table\" must be a string");
+      absl::StatusOr<int32_t> source = resolveTable(name);
+      if (!source.ok())
+        return source.status();
+      record.source = *source;
+      explicit_table = true;
+      break;
+    }
+    case kOp: {
+      std::string_view op;
+      if (value.get_string().get(op))
+        return absl::InvalidArgumentError("\"op\" must be a string");
+      absl::StatusOr<ChangeOp> parsed_op = parseOp(op);
+      if (!parsed_op.ok())
+        return parsed_op.status();
+      record.op = *parsed_op;
+      break;
+    }
+    case kRow: {
+      od::object row_object;
+      if (value.get_object().get(row_object))
+        return absl::InvalidArgumentError("\"row\" must be a JSON object");
+      if (explicit_table) {
+        const kiln_relation_desc &rel = program_.sources[record.source];
+        record.row = allocateRow(rel, scratch);
+        if (absl::Status status = decodeObject(rel, row_object, record.row, scratch); !status.ok())
+          return status;
+      } else if (auto error = row_object.raw_json().get(deferred_row)) {
+        return jsonError(error);
       }
-      case kOp: {
-        std::string_view op;
-        if (value.get_string().get(op)) return absl::InvalidArgumentError("\"op\" must be a string");
-        absl::StatusOr<ChangeOp> parsed_op = parseOp(op);
-        if (!parsed_op.ok()) return parsed_op.status();
-        record.op = *parsed_op;
-        break;
-      }
-      case kRow: {
-        od::object row_object;
-        if (value.get_object().get(row_object))
-          return absl::InvalidArgumentError("\"row\" must be a JSON object");
-        if (explicit_table) {
-          const kiln_relation_desc &rel = program_.sources[record.source];
-          record.row = allocateRow(rel, scratch);
-          if (absl::Status status = decodeObject(rel, row_object, record.row, scratch);
-              !status.ok())
-            return status;
-        } else if (auto error = row_object.raw_json().get(deferred_row)) {
-          return jsonError(error);
-        }
-        break;
-      }
-      case kWeight:
-        if (value.get_int64().get(record.weight) || record.weight == 0)
-          return absl::InvalidArgumentError("\"weight\" must be a non-zero integer");
-        break;
-      case kCommit: {
-        bool commit = false;
-        if (value.get_bool().get(commit) || !commit)
-          return absl::InvalidArgumentError("\"commit\" must be true");
-        record.op = ChangeOp::Commit;
-        break;
-      }
+      break;
+    }
+    case kWeight:
+      if (value.get_int64().get(record.weight) || record.weight == 0)
+        return absl::InvalidArgumentError("\"weight\" must be a non-zero integer");
+      break;
+    case kCommit: {
+      bool commit = false;
+      if (value.get_bool().get(commit) || !commit)
+        return absl::InvalidArgumentError("\"commit\" must be true");
+      record.op = ChangeOp::Commit;
+      break;
+    }
     }
   }
-  if (absl::Status status = expectEnd(doc); !status.ok()) return status;
+  if (absl::Status status = expectEnd(doc); !status.ok())
+    return status;
 
   if ((seen & kCommit) || ((seen & kOp) && record.op == ChangeOp::Commit)) {
     if (seen & (kTable | kRow | kWeight))
       return absl::InvalidArgumentError("a commit record has no table, row or weight");
     if ((seen & kCommit) && (seen & kOp))
-      return absl::InvalidArgumentError("a commit record has either \"op\" or \"commit\", not both");
+      return absl::InvalidArgumentError(
+          "a commit record has either \"op\" or \"commit\", not both");
     record.op = ChangeOp::Commit;
     return record;
   }
-  if (!(seen & kOp)) return absl::InvalidArgumentError("missing \"op\"");
-  if (!(seen & kRow)) return absl::InvalidArgumentError("missing \"row\"");
-  if (record.source < 0) return absl::InvalidArgumentError("missing \"table\"");
+  if (!(seen & kOp))
+    return absl::InvalidArgumentError("missing \"op\"");
+  if (!(seen & kRow))
+    return absl::InvalidArgumentError("missing \"row\"");
+  if (record.source < 0)
+    return absl::InvalidArgumentError("missing \"table\"");
   if (record.op == ChangeOp::Upsert && (seen & kWeight))
     return absl::InvalidArgumentError("an upsert has no weight");
   if (record.row == nullptr) {
     // The row came before the table (or the table is the input's default): decode it now.
     const kiln_relation_desc &rel = program_.sources[record.source];
     record.row = allocateRow(rel, scratch);
-    if (auto error = impl_->iterateAgain(deferred_row).get(doc)) return jsonError(error);
+    if (auto error = impl_->iterateAgain(deferred_row).get(doc))
+      return jsonError(error);
     absl::StatusOr<od::object> row_object = JsonInput::topObject(doc);
-    if (!row_object.ok()) return row_object.status();
+    if (!row_object.ok())
+      return row_object.status();
     if (absl::Status status = decodeObject(rel, *row_object, record.row, scratch); !status.ok())
       return status;
   }
   return record;
 }
 
-}  // namespace detail
-}  // namespace kiln::runtime
+} // namespace detail
+} // namespace kiln::runtime

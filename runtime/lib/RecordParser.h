@@ -20,32 +20,31 @@ enum class ChangeOp { Insert, Delete, Upsert, Commit };
 struct ChangeRecord {
   ChangeOp op = ChangeOp::Insert;
   int32_t source = -1;
-  void *row = nullptr;  // the source's layout, allocated from the scratch arena
-  int64_t weight = 1;   // as given; the sign of a delete is applied by the host
+  void *row = nullptr; // the source's layout, allocated from the scratch arena
+  int64_t weight = 1;  // as given; the sign of a delete is applied by the host
 };
 
 class RecordParser {
- public:
+public:
   explicit RecordParser(const kiln_program &program);
   ~RecordParser();
 
   // Parses one record. `default_source` (or -1) is the table of records that name none; for such
   // inputs an object without "op", "row" or "commit" keys is a bare row to insert.
-  absl::StatusOr<ChangeRecord> parse(std::string_view line, int32_t default_source,
-                                     Arena &scratch);
+  absl::StatusOr<ChangeRecord> parse(std::string_view line, int32_t default_source, Arena &scratch);
 
   // A source by qualified name ("shop.orders") or by table name if only one source has it.
   absl::StatusOr<int32_t> resolveTable(std::string_view name) const;
 
- private:
+private:
   struct Impl;
   const kiln_program &program_;
   absl::flat_hash_map<std::string_view, int32_t> qualified_;
-  absl::flat_hash_map<std::string_view, int32_t> unqualified_;  // -1 when ambiguous
+  absl::flat_hash_map<std::string_view, int32_t> unqualified_; // -1 when ambiguous
   std::unique_ptr<Impl> impl_;
 };
 
 // Whether `bytes` is valid UTF-8 (what a JSON string may hold).
 bool isValidUtf8(std::string_view bytes);
 
-}  // namespace kiln::runtime::detail
+} // namespace kiln::runtime::detail

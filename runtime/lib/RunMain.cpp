@@ -45,8 +45,8 @@ Exit status: 0 at end of input, 1 on usage or I/O errors, 2 on a bad record with
 )";
 
 struct Input {
-  std::string path;  // "-" for stdin
-  std::string source;  // --source NAME, or empty
+  std::string path;   // "-" for stdin
+  std::string source; // --source NAME, or empty
 };
 
 struct CommandLine {
@@ -54,7 +54,7 @@ struct CommandLine {
   std::vector<Input> inputs;
   bool policy_given = false;
   bool stats = false;
-  std::string stats_json;  // --stats-json FILE
+  std::string stats_json; // --stats-json FILE
   bool help = false;
 };
 
@@ -69,8 +69,10 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       inline_value = arg.substr(eq + 1);
     }
     auto value = [&]() -> std::optional<std::string_view> {
-      if (inline_value) return inline_value;
-      if (i + 1 < argc) return std::string_view(argv[++i]);
+      if (inline_value)
+        return inline_value;
+      if (i + 1 < argc)
+        return std::string_view(argv[++i]);
       return std::nullopt;
     };
 
@@ -82,7 +84,7 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       line.stats = true;
       continue;
     }
-    if (arg == "-" || !arg.starts_with("-")) {  // a bare FILE is an --input FILE
+    if (arg == "-" || !arg.starts_with("-")) { // a bare FILE is an --input FILE
       line.inputs.push_back({std::string(arg), ""});
       continue;
     }
@@ -90,7 +92,8 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
         name != "--on-bad-record" && name != "--dead-letter" && name != "--stats-json")
       return absl::StrFormat("unknown option %s", arg);
     std::optional<std::string_view> v = value();
-    if (!v) return absl::StrFormat("%s needs a value", name);
+    if (!v)
+      return absl::StrFormat("%s needs a value", name);
 
     if (name == "--input") {
       line.inputs.push_back({std::string(*v), ""});
@@ -112,37 +115,44 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
         return absl::StrFormat("--tick-size takes a number of records, not %s", *v);
     } else if (name == "--on-bad-record") {
       using Policy = HostOptions::BadRecordPolicy;
-      if (*v == "skip") line.options.policy = Policy::Skip;
-      else if (*v == "dead-letter") line.options.policy = Policy::DeadLetter;
-      else if (*v == "fail") line.options.policy = Policy::Fail;
-      else return absl::StrFormat("--on-bad-record takes skip, dead-letter or fail, not %s", *v);
+      if (*v == "skip")
+        line.options.policy = Policy::Skip;
+      else if (*v == "dead-letter")
+        line.options.policy = Policy::DeadLetter;
+      else if (*v == "fail")
+        line.options.policy = Policy::Fail;
+      else
+        return absl::StrFormat("--on-bad-record takes skip, dead-letter or fail, not %s", *v);
       line.policy_given = true;
     } else if (name == "--stats-json") {
       line.stats_json = std::string(*v);
-    } else {  // --dead-letter
+    } else { // --dead-letter
       line.options.dead_letter_path = std::string(*v);
     }
   }
 
   using Policy = HostOptions::BadRecordPolicy;
   bool has_path = !line.options.dead_letter_path.empty();
-  if (has_path && !line.policy_given) line.options.policy = Policy::DeadLetter;
+  if (has_path && !line.policy_given)
+    line.options.policy = Policy::DeadLetter;
   if (line.options.policy == Policy::DeadLetter && !has_path)
     return "--on-bad-record=dead-letter needs --dead-letter FILE";
   if (line.options.policy != Policy::DeadLetter && has_path)
     return "--dead-letter is only used with --on-bad-record=dead-letter";
-  if (line.inputs.empty()) line.inputs.push_back({"-", ""});
+  if (line.inputs.empty())
+    line.inputs.push_back({"-", ""});
   return std::nullopt;
 }
 
 // Lines of a file or of stdin.
 class LineReader {
- public:
+public:
   explicit LineReader(const std::string &path)
       : file_(path == "-" ? stdin : std::fopen(path.c_str(), "r")) {}
   ~LineReader() {
     std::free(buffer_);
-    if (file_ != nullptr && file_ != stdin) std::fclose(file_);
+    if (file_ != nullptr && file_ != stdin)
+      std::fclose(file_);
   }
   LineReader(const LineReader &) = delete;
   LineReader &operator=(const LineReader &) = delete;
@@ -153,14 +163,17 @@ class LineReader {
   // The next line without its line terminator, or nullopt at end of input.
   std::optional<std::string_view> next() {
     ssize_t n = getline(&buffer_, &capacity_, file_);
-    if (n < 0) return std::nullopt;
+    if (n < 0)
+      return std::nullopt;
     std::string_view line(buffer_, static_cast<size_t>(n));
-    if (line.ends_with('\n')) line.remove_suffix(1);
-    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (line.ends_with('\n'))
+      line.remove_suffix(1);
+    if (line.ends_with('\r'))
+      line.remove_suffix(1);
     return line;
   }
 
- private:
+private:
   std::FILE *file_;
   char *buffer_ = nullptr;
   size_t capacity_ = 0;
@@ -171,12 +184,14 @@ bool reportStats(const CommandLine &line, const Host &host, const char *argv0) {
   const HostStats &stats = host.stats();
   const kiln_program &program = host.program();
   if (line.stats) {
-    std::fprintf(stderr, "%s: %lld records (%lld bad), %lld ticks, %lld changes out\n", program.name,
-                 static_cast<long long>(stats.records_read), static_cast<long long>(stats.bad_records),
-                 static_cast<long long>(stats.ticks), static_cast<long long>(stats.changes_out));
+    std::fprintf(stderr, "%s: %lld records (%lld bad), %lld ticks, %lld changes out\n",
+                 program.name, static_cast<long long>(stats.records_read),
+                 static_cast<long long>(stats.bad_records), static_cast<long long>(stats.ticks),
+                 static_cast<long long>(stats.changes_out));
     printStateStats(stderr, host.stateStats());
   }
-  if (line.stats_json.empty()) return true;
+  if (line.stats_json.empty())
+    return true;
   std::string json = absl::StrFormat(
       "{\"program\":\"%s\",\"records\":%d,\"bad_records\":%d,\"ticks\":%d,\"changes_out\":%d,"
       "\"state\":%s}\n",
@@ -193,7 +208,8 @@ bool reportStats(const CommandLine &line, const Host &host, const char *argv0) {
 
 std::string names(const kiln_relation_desc *relations, int32_t count) {
   std::vector<std::string> list;
-  for (int32_t i = 0; i < count; ++i) list.emplace_back(relations[i].name);
+  for (int32_t i = 0; i < count; ++i)
+    list.emplace_back(relations[i].name);
   return list.empty() ? "none" : absl::StrJoin(list, ", ");
 }
 
@@ -221,7 +237,8 @@ int run(const kiln_program &program, const CommandLine &line, const char *argv0)
     int64_t line_number = 0;
     while (std::optional<std::string_view> text = reader.next()) {
       ++line_number;
-      if (detail::stripWhitespace(*text).empty()) continue;
+      if (detail::stripWhitespace(*text).empty())
+        continue;
       if (!host.pushRecord(*text, origin, line_number, sources[i]) &&
           line.options.policy == HostOptions::BadRecordPolicy::Fail) {
         std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n",
@@ -240,12 +257,12 @@ int run(const kiln_program &program, const CommandLine &line, const char *argv0)
   return reportStats(line, host, argv0) ? 0 : 1;
 }
 
-}  // namespace
+} // namespace
 
 int runMain(const kiln_program *program, int argc, char **argv) {
   const char *argv0 = argc > 0 ? argv[0] : program->name;
   CommandLine line;
-  line.options.tick_size = program->default_tick_size;  // the project's; --tick-size overrides it
+  line.options.tick_size = program->default_tick_size; // the project's; --tick-size overrides it
   if (std::optional<std::string> error = parseArguments(argc, argv, line)) {
     std::fprintf(stderr, "%s: error: %s\n\n", argv0, error->c_str());
     std::fprintf(stderr, kUsage, argv0, program->name);
@@ -253,7 +270,8 @@ int runMain(const kiln_program *program, int argc, char **argv) {
   }
   if (line.help) {
     std::printf(kUsage, argv0, program->name);
-    std::printf("\nsources: %s\nsinks: %s\ntick-size: %lld\n", names(program->sources, program->nsources).c_str(),
+    std::printf("\nsources: %s\nsinks: %s\ntick-size: %lld\n",
+                names(program->sources, program->nsources).c_str(),
                 names(program->sinks, program->nsinks).c_str(),
                 static_cast<long long>(program->default_tick_size));
     return 0;
@@ -267,4 +285,4 @@ int runMain(const kiln_program *program, int argc, char **argv) {
   }
 }
 
-}  // namespace kiln::runtime
+} // namespace kiln::runtime

@@ -29,7 +29,7 @@ void *kiln_scratch(kiln_runtime *rt, int64_t size) {
   return rt->scratch.allocate(static_cast<size_t>(size), 16);
 }
 
-}  // extern "C"
+} // extern "C"
 
 namespace kiln::runtime {
 
@@ -44,4 +44,4 @@ std::span<const AbiSymbol> abiSymbols() {
   return kSymbols;
 }
 
-}  // namespace kiln::runtime
+} // namespace kiln::runtime

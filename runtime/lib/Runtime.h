@@ -12,15 +12,15 @@ namespace kiln::runtime {
 
 // What generated code's emits and errors go to: the Host.
 class RuntimeServices {
- public:
+public:
   virtual void emit(int32_t sink, const void *row, int64_t weight) = 0;
   [[noreturn]] virtual void raise(int32_t error_code, int32_t location) = 0;
 
- protected:
+protected:
   ~RuntimeServices() = default;
 };
 
-}  // namespace kiln::runtime
+} // namespace kiln::runtime
 
 struct kiln_runtime {
   explicit kiln_runtime(kiln::runtime::RuntimeServices &services) : services(services) {}
@@ -28,7 +28,7 @@ struct kiln_runtime {
   kiln::runtime::RuntimeServices &services;
   // Strings kept in operator state, each distinct one stored once: state memory grows with the
   // distinct strings seen, not with the changes that store and retract them again and again.
-  kiln::runtime::Arena interned;  // lives as long as the runtime
-  absl::flat_hash_set<std::string_view> interned_set;  // views into `interned`
-  kiln::runtime::Arena scratch;   // reset after every commit
+  kiln::runtime::Arena interned;                      // lives as long as the runtime
+  absl::flat_hash_set<std::string_view> interned_set; // views into `interned`
+  kiln::runtime::Arena scratch;                       // reset after every commit
 };

@@ -4,9 +4,9 @@
 #include <map>
 
 #include "Runtime.h"
-#include "kiln/runtime/Values.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "kiln/runtime/Values.h"
 
 namespace kiln::runtime {
 
@@ -15,16 +15,19 @@ namespace {
 // Whether an arrangement's entries are the operator's lasting contents, not an index of another
 // arrangement's entries (a join's table of distinct rows points at its index entries).
 bool holdsContents(const kiln_arrangement_desc &desc) {
-  if (desc.container != KILN_STATE_HASH || desc.transient) return false;
+  if (desc.container != KILN_STATE_HASH || desc.transient)
+    return false;
   for (int32_t f = 0; f < desc.nfields; ++f)
-    if (desc.fields[f].kind == KILN_FIELD_ENTRY) return false;
+    if (desc.fields[f].kind == KILN_FIELD_ENTRY)
+      return false;
   return true;
 }
 
 ArrangementStats measure(const kiln_arrangement_desc &desc, void *container) {
   ArrangementStats stats;
   stats.desc = &desc;
-  if (container == nullptr) return stats;
+  if (container == nullptr)
+    return stats;
   if (desc.container == KILN_STATE_LIST) {
     auto *list = static_cast<kiln_ptrvec *>(container);
     stats.entries = kiln_vec_size(list);
@@ -37,25 +40,28 @@ ArrangementStats measure(const kiln_arrangement_desc &desc, void *container) {
   // What entries own: MIN/MAX multisets.
   std::vector<int32_t> owned;
   for (int32_t f = 0; f < desc.nfields; ++f)
-    if (desc.fields[f].kind == KILN_FIELD_MULTISET) owned.push_back(desc.fields[f].offset);
-  if (owned.empty()) return stats;
+    if (desc.fields[f].kind == KILN_FIELD_MULTISET)
+      owned.push_back(desc.fields[f].offset);
+  if (owned.empty())
+    return stats;
   for (kiln_entry *e = kiln_ht_first(table); e != nullptr; e = kiln_ht_next(table, e)) {
     const auto *payload = reinterpret_cast<const std::byte *>(e) + KILN_ENTRY_PAYLOAD_OFFSET;
     for (int32_t offset : owned) {
       kiln_multiset *set;
       std::memcpy(&set, payload + offset, sizeof set);
-      if (set != nullptr) stats.bytes += kiln_ms_bytes(set);
+      if (set != nullptr)
+        stats.bytes += kiln_ms_bytes(set);
     }
   }
   return stats;
 }
 
-}  // namespace
+} // namespace
 
 StateStats measureState(const kiln_program &program, void *state) {
   StateStats result;
   auto *slots = static_cast<void **>(state);
-  std::map<std::string, size_t> index;  // operator name -> position in result.operators
+  std::map<std::string, size_t> index; // operator name -> position in result.operators
   for (int32_t a = 0; a < program.nstate; ++a) {
     const kiln_arrangement_desc &desc = program.state[a];
     auto [it, fresh] = index.try_emplace(desc.op, result.operators.size());
@@ -68,24 +74,27 @@ StateStats measureState(const kiln_program &program, void *state) {
     }
     OperatorStats &op = result.operators[it->second];
     ArrangementStats stats = measure(desc, slots[desc.slot]);
-    if (holdsContents(desc)) op.entries += stats.entries;
+    if (holdsContents(desc))
+      op.entries += stats.entries;
     op.bytes += stats.bytes;
     result.total_bytes += stats.bytes;
     op.arrangements.push_back(stats);
   }
   const kiln_runtime &rt = *static_cast<kiln_runtime *>(slots[0]);
   result.interned_strings = static_cast<int64_t>(rt.interned_set.size());
-  result.interned_bytes = static_cast<int64_t>(rt.interned.reservedBytes() +
-                                               rt.interned_set.capacity() * sizeof(std::string_view));
+  result.interned_bytes = static_cast<int64_t>(
+      rt.interned.reservedBytes() + rt.interned_set.capacity() * sizeof(std::string_view));
   result.total_bytes += result.interned_bytes;
   return result;
 }
 
 void printStateStats(std::FILE *out, const StateStats &stats) {
-  std::fprintf(out, "%-24s %-24s %-12s %12s %14s\n", "operator", "model", "kind", "entries", "bytes");
+  std::fprintf(out, "%-24s %-24s %-12s %12s %14s\n", "operator", "model", "kind", "entries",
+               "bytes");
   for (const OperatorStats &op : stats.operators)
     std::fprintf(out, "%-24s %-24s %-12s %12lld %14lld\n", op.op.c_str(), op.model.c_str(),
-                 op.kind.c_str(), static_cast<long long>(op.entries), static_cast<long long>(op.bytes));
+                 op.kind.c_str(), static_cast<long long>(op.entries),
+                 static_cast<long long>(op.bytes));
   std::fprintf(out, "%-24s %-24s %-12s %12lld %14lld\n", "interned strings", "", "",
                static_cast<long long>(stats.interned_strings),
                static_cast<long long>(stats.interned_bytes));
@@ -97,17 +106,20 @@ std::string stateStatsJson(const StateStats &stats) {
   std::string out = "{\"operators\":[";
   for (size_t i = 0; i < stats.operators.size(); ++i) {
     const OperatorStats &op = stats.operators[i];
-    if (i) out += ",";
+    if (i)
+      out += ",";
     out += "{\"operator\":";
     appendJsonString(out, op.op);
     out += ",\"model\":";
     appendJsonString(out, op.model);
     out += ",\"kind\":";
     appendJsonString(out, op.kind);
-    out += absl::StrCat(",\"entries\":", op.entries, ",\"bytes\":", op.bytes, ",\"arrangements\":[");
+    out +=
+        absl::StrCat(",\"entries\":", op.entries, ",\"bytes\":", op.bytes, ",\"arrangements\":[");
     for (size_t a = 0; a < op.arrangements.size(); ++a) {
       const ArrangementStats &arr = op.arrangements[a];
-      if (a) out += ",";
+      if (a)
+        out += ",";
       out += "{\"role\":";
       appendJsonString(out, arr.desc->role);
       out += absl::StrCat(",\"fingerprint\":\"", absl::Hex(arr.desc->fingerprint, absl::kZeroPad16),
@@ -121,4 +133,4 @@ std::string stateStatsJson(const StateStats &stats) {
   return out;
 }
 
-}  // namespace kiln::runtime
+} // namespace kiln::runtime

@@ -18,8 +18,9 @@ inline absl::string_view toAbsl(std::string_view text) { return {text.data(), te
 inline std::string_view stripWhitespace(std::string_view text) {
   constexpr std::string_view kSpace = " \t\n\r\f\v";
   size_t begin = text.find_first_not_of(kSpace);
-  if (begin == text.npos) return {};
+  if (begin == text.npos)
+    return {};
   return text.substr(begin, text.find_last_not_of(kSpace) - begin + 1);
 }
 
-}  // namespace kiln::runtime::detail
+} // namespace kiln::runtime::detail

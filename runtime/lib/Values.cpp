@@ -27,8 +27,7 @@ absl::Status syntaxError(std::string_view type, std::string_view text) {
       absl::StrFormat("invalid input syntax for type %s: \"%s\"", type, text));
 }
 
-template <typename T>
-T load(const void *p) {
+template <typename T> T load(const void *p) {
   T value;
   std::memcpy(&value, p, sizeof value);
   return value;
@@ -44,13 +43,13 @@ std::string uint128ToString(unsigned __int128 value) {
   return std::string(p, buf + sizeof buf);
 }
 
-template <typename T>
-absl::StatusOr<T> parseInteger(std::string_view text, std::string_view type) {
+template <typename T> absl::StatusOr<T> parseInteger(std::string_view text, std::string_view type) {
   std::string_view digits = detail::stripWhitespace(text);
   // std::from_chars takes '-' but not '+'.
   if (digits.starts_with('+')) {
     digits.remove_prefix(1);
-    if (digits.starts_with('-')) return syntaxError(type, text);
+    if (digits.starts_with('-'))
+      return syntaxError(type, text);
   }
   T value;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
@@ -64,10 +63,12 @@ absl::StatusOr<T> parseInteger(std::string_view text, std::string_view type) {
 
 // Reads exactly `width` digits at `pos`, advancing it.
 bool readDigits(std::string_view text, size_t &pos, size_t width, int64_t &out) {
-  if (pos + width > text.size()) return false;
+  if (pos + width > text.size())
+    return false;
   out = 0;
   for (size_t end = pos + width; pos < end; ++pos) {
-    if (!absl::ascii_isdigit(text[pos])) return false;
+    if (!absl::ascii_isdigit(text[pos]))
+      return false;
     out = out * 10 + (text[pos] - '0');
   }
   return true;
@@ -75,8 +76,8 @@ bool readDigits(std::string_view text, size_t &pos, size_t width, int64_t &out) 
 
 // Parses YYYY-MM-DD (four or more year digits) at the start of `text` and advances `pos` past it.
 // Days since 2000-01-01 of the date at `pos`.
-absl::StatusOr<int64_t> parseDatePart(std::string_view text, size_t &pos,
-                                             std::string_view type, int64_t max_year) {
+absl::StatusOr<int64_t> parseDatePart(std::string_view text, size_t &pos, std::string_view type,
+                                      int64_t max_year) {
   size_t year_digits = 0;
   while (pos + year_digits < text.size() && absl::ascii_isdigit(text[pos + year_digits]))
     ++year_digits;
@@ -103,66 +104,91 @@ std::string formatCivilDay(int64_t days, bool &bc) {
   // Every date of every output row goes through here: format the common case by hand.
   int64_t shown = bc ? 1 - year : year;
   int month = day.month, dom = day.day;
-  char text[10] = {static_cast<char>('0' + shown / 1000), static_cast<char>('0' + shown / 100 % 10),
-                   static_cast<char>('0' + shown / 10 % 10), static_cast<char>('0' + shown % 10), '-',
-                   static_cast<char>('0' + month / 10), static_cast<char>('0' + month % 10), '-',
-                   static_cast<char>('0' + dom / 10), static_cast<char>('0' + dom % 10)};
+  char text[10] = {static_cast<char>('0' + shown / 1000),
+                   static_cast<char>('0' + shown / 100 % 10),
+                   static_cast<char>('0' + shown / 10 % 10),
+                   static_cast<char>('0' + shown % 10),
+                   '-',
+                   static_cast<char>('0' + month / 10),
+                   static_cast<char>('0' + month % 10),
+                   '-',
+                   static_cast<char>('0' + dom / 10),
+                   static_cast<char>('0' + dom % 10)};
   return std::string(text, sizeof text);
 }
 
 void appendJsonValue(std::string &out, const kiln_column_desc &col, const void *value) {
   switch (col.type) {
-    case KILN_T_BOOL: out += load<uint8_t>(value) ? "true" : "false"; return;
-    case KILN_T_FLOAT64:
-      if (!std::isfinite(load<double>(value))) {
-        appendJsonString(out, formatFloat64(load<double>(value)));
-        return;
-      }
-      break;
-    case KILN_T_TEXT:
-    case KILN_T_DATE:
-    case KILN_T_TIMESTAMP: appendJsonString(out, formatScalar(col, value)); return;
+  case KILN_T_BOOL:
+    out += load<uint8_t>(value) ? "true" : "false";
+    return;
+  case KILN_T_FLOAT64:
+    if (!std::isfinite(load<double>(value))) {
+      appendJsonString(out, formatFloat64(load<double>(value)));
+      return;
+    }
+    break;
+  case KILN_T_TEXT:
+  case KILN_T_DATE:
+  case KILN_T_TIMESTAMP:
+    appendJsonString(out, formatScalar(col, value));
+    return;
   }
   // Integers, finite floats and numerics print as valid JSON numbers.
   out += formatScalar(col, value);
 }
 
-}  // namespace
+} // namespace
 
 size_t storageSize(int32_t type_kind) {
   switch (type_kind) {
-    case KILN_T_BOOL: return 1;
-    case KILN_T_INT32:
-    case KILN_T_DATE: return 4;
-    case KILN_T_INT64:
-    case KILN_T_TIMESTAMP:
-    case KILN_T_FLOAT64: return 8;
-    case KILN_T_NUMERIC: return 16;
-    case KILN_T_TEXT: return sizeof(kiln_str);
+  case KILN_T_BOOL:
+    return 1;
+  case KILN_T_INT32:
+  case KILN_T_DATE:
+    return 4;
+  case KILN_T_INT64:
+  case KILN_T_TIMESTAMP:
+  case KILN_T_FLOAT64:
+    return 8;
+  case KILN_T_NUMERIC:
+    return 16;
+  case KILN_T_TEXT:
+    return sizeof(kiln_str);
   }
   return 0;
 }
 
 std::string_view typeName(int32_t type_kind) {
   switch (type_kind) {
-    case KILN_T_BOOL: return "boolean";
-    case KILN_T_INT32: return "integer";
-    case KILN_T_INT64: return "bigint";
-    case KILN_T_FLOAT64: return "double precision";
-    case KILN_T_NUMERIC: return "numeric";
-    case KILN_T_TEXT: return "text";
-    case KILN_T_DATE: return "date";
-    case KILN_T_TIMESTAMP: return "timestamp";
+  case KILN_T_BOOL:
+    return "boolean";
+  case KILN_T_INT32:
+    return "integer";
+  case KILN_T_INT64:
+    return "bigint";
+  case KILN_T_FLOAT64:
+    return "double precision";
+  case KILN_T_NUMERIC:
+    return "numeric";
+  case KILN_T_TEXT:
+    return "text";
+  case KILN_T_DATE:
+    return "date";
+  case KILN_T_TIMESTAMP:
+    return "timestamp";
   }
   return "unknown";
 }
 
 bool rowsEqual(const kiln_relation_desc &rel, const void *a, const void *b) {
   size_t bitmap_bytes = (rel.ncols + 63) / 64 * sizeof(uint64_t);
-  if (std::memcmp(a, b, bitmap_bytes) != 0) return false;
+  if (std::memcmp(a, b, bitmap_bytes) != 0)
+    return false;
   for (int32_t i = 0; i < rel.ncols; ++i) {
     const kiln_column_desc &col = rel.cols[i];
-    if (isNull(a, i)) continue;
+    if (isNull(a, i))
+      continue;
     const void *va = valuePtr(col, a);
     const void *vb = valuePtr(col, b);
     if (col.type == KILN_T_TEXT) {
@@ -180,20 +206,24 @@ bool rowsEqual(const kiln_relation_desc &rel, const void *a, const void *b) {
 // the default since PostgreSQL 12), in fixed notation for decimal exponents in [-4, 15) and in
 // scientific notation otherwise.
 std::string formatFloat64(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  if (std::isnan(value))
+    return "NaN";
+  if (std::isinf(value))
+    return value > 0 ? "Infinity" : "-Infinity";
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
-  std::string_view sci(buf, end - buf);  // e.g. "-1.2345e+20": already PostgreSQL's layout
+  std::string_view sci(buf, end - buf); // e.g. "-1.2345e+20": already PostgreSQL's layout
   size_t e = sci.find('e');
   int exponent = 0;
   std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exponent);
-  if (exponent < -4 || exponent >= 15) return std::string(sci);
+  if (exponent < -4 || exponent >= 15)
+    return std::string(sci);
 
   bool negative = sci[0] == '-';
-  std::string digits;  // the significant digits without sign and point
+  std::string digits; // the significant digits without sign and point
   for (char c : sci.substr(0, e))
-    if (absl::ascii_isdigit(c)) digits += c;
+    if (absl::ascii_isdigit(c))
+      digits += c;
   std::string out = negative ? "-" : "";
   if (exponent < 0) {
     out += "0.";
@@ -210,12 +240,13 @@ std::string formatFloat64(double value) {
 
 std::string formatNumeric(__int128 scaled, int32_t scale) {
   bool negative = scaled < 0;
-  auto magnitude = negative ? -static_cast<unsigned __int128>(scaled)
-                            : static_cast<unsigned __int128>(scaled);
+  auto magnitude =
+      negative ? -static_cast<unsigned __int128>(scaled) : static_cast<unsigned __int128>(scaled);
   std::string digits = uint128ToString(magnitude);
   if (scale < 0) {
     // A negative scale stores the value divided by 10^-scale.
-    if (magnitude != 0) digits.append(-scale, '0');
+    if (magnitude != 0)
+      digits.append(-scale, '0');
   } else if (scale > 0) {
     if (digits.size() <= static_cast<size_t>(scale))
       digits.insert(0, scale + 1 - digits.size(), '0');
@@ -251,24 +282,32 @@ std::string formatTimestamp(int64_t micros) {
 
 std::string formatScalar(const kiln_column_desc &col, const void *value) {
   switch (col.type) {
-    case KILN_T_BOOL: return load<uint8_t>(value) ? "t" : "f";
-    case KILN_T_INT32: return absl::StrCat(load<int32_t>(value));
-    case KILN_T_INT64: return absl::StrCat(load<int64_t>(value));
-    case KILN_T_FLOAT64: return formatFloat64(load<double>(value));
-    case KILN_T_NUMERIC: return formatNumeric(load<__int128>(value), col.scale);
-    case KILN_T_TEXT: {
-      auto str = load<kiln_str>(value);
-      return std::string(str.ptr, static_cast<size_t>(str.len));
-    }
-    case KILN_T_DATE: return formatDate(load<int32_t>(value));
-    case KILN_T_TIMESTAMP: return formatTimestamp(load<int64_t>(value));
+  case KILN_T_BOOL:
+    return load<uint8_t>(value) ? "t" : "f";
+  case KILN_T_INT32:
+    return absl::StrCat(load<int32_t>(value));
+  case KILN_T_INT64:
+    return absl::StrCat(load<int64_t>(value));
+  case KILN_T_FLOAT64:
+    return formatFloat64(load<double>(value));
+  case KILN_T_NUMERIC:
+    return formatNumeric(load<__int128>(value), col.scale);
+  case KILN_T_TEXT: {
+    auto str = load<kiln_str>(value);
+    return std::string(str.ptr, static_cast<size_t>(str.len));
+  }
+  case KILN_T_DATE:
+    return formatDate(load<int32_t>(value));
+  case KILN_T_TIMESTAMP:
+    return formatTimestamp(load<int64_t>(value));
   }
   return "?";
 }
 
 std::optional<std::string> formatValue(const kiln_relation_desc &rel, int32_t column,
                                        const void *row) {
-  if (isNull(row, column)) return std::nullopt;
+  if (isNull(row, column))
+    return std::nullopt;
   return formatScalar(rel.cols[column], valuePtr(rel.cols[column], row));
 }
 
@@ -302,21 +341,35 @@ std::string formatRowJson(const kiln_relation_desc &rel, const void *row) {
 void appendJsonString(std::string &out, std::string_view text) {
   // Output is mostly plain text (and every column name of every row): copy runs that need no
   // escaping in one go.
-  auto plain = [](char c) { return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20; };
+  auto plain = [](char c) {
+    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  };
   out += '"';
   size_t run = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (plain(c)) continue;
+    if (plain(c))
+      continue;
     out.append(text.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
     }
   }
   out.append(text.data() + run, text.size() - run);
@@ -335,13 +388,18 @@ absl::StatusOr<double> parseFloat64(std::string_view text) {
   std::string_view body = detail::stripWhitespace(text);
   // PostgreSQL's spellings of the special values, in any case ("inf" is std::from_chars's).
   std::string lower(body.substr(0, 10));
-  for (char &c : lower) c = absl::ascii_tolower(c);
-  if (lower == "nan") return std::numeric_limits<double>::quiet_NaN();
-  if (lower == "infinity" || lower == "+infinity") return std::numeric_limits<double>::infinity();
-  if (lower == "-infinity") return -std::numeric_limits<double>::infinity();
+  for (char &c : lower)
+    c = absl::ascii_tolower(c);
+  if (lower == "nan")
+    return std::numeric_limits<double>::quiet_NaN();
+  if (lower == "infinity" || lower == "+infinity")
+    return std::numeric_limits<double>::infinity();
+  if (lower == "-infinity")
+    return -std::numeric_limits<double>::infinity();
   if (body.starts_with('+')) {
     body.remove_prefix(1);
-    if (body.starts_with('-')) return syntaxError("double precision", text);
+    if (body.starts_with('-'))
+      return syntaxError("double precision", text);
   }
   double value;
   auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), value);
@@ -360,33 +418,42 @@ absl::StatusOr<__int128> parseNumeric(std::string_view text, int32_t precision, 
   std::string_view s = detail::stripWhitespace(text);
   size_t pos = 0;
   bool negative = false;
-  if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) negative = s[pos++] == '-';
+  if (pos < s.size() && (s[pos] == '+' || s[pos] == '-'))
+    negative = s[pos++] == '-';
   size_t int_begin = pos;
-  while (pos < s.size() && absl::ascii_isdigit(s[pos])) ++pos;
+  while (pos < s.size() && absl::ascii_isdigit(s[pos]))
+    ++pos;
   std::string_view int_digits = s.substr(int_begin, pos - int_begin);
   std::string_view frac_digits;
   if (pos < s.size() && s[pos] == '.') {
     size_t frac_begin = ++pos;
-    while (pos < s.size() && absl::ascii_isdigit(s[pos])) ++pos;
+    while (pos < s.size() && absl::ascii_isdigit(s[pos]))
+      ++pos;
     frac_digits = s.substr(frac_begin, pos - frac_begin);
   }
-  if (int_digits.empty() && frac_digits.empty()) return syntaxError("numeric", text);
+  if (int_digits.empty() && frac_digits.empty())
+    return syntaxError("numeric", text);
   int64_t exponent = 0;
   if (pos < s.size() && (s[pos] == 'e' || s[pos] == 'E')) {
     ++pos;
     bool negative_exponent = false;
-    if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) negative_exponent = s[pos++] == '-';
+    if (pos < s.size() && (s[pos] == '+' || s[pos] == '-'))
+      negative_exponent = s[pos++] == '-';
     size_t exp_begin = pos;
     for (; pos < s.size() && absl::ascii_isdigit(s[pos]); ++pos)
-      exponent = std::min<int64_t>(exponent * 10 + (s[pos] - '0'), 1'000'000);  // saturate
-    if (pos == exp_begin) return syntaxError("numeric", text);
-    if (negative_exponent) exponent = -exponent;
+      exponent = std::min<int64_t>(exponent * 10 + (s[pos] - '0'), 1'000'000); // saturate
+    if (pos == exp_begin)
+      return syntaxError("numeric", text);
+    if (negative_exponent)
+      exponent = -exponent;
   }
-  if (pos != s.size()) return syntaxError("numeric", text);
+  if (pos != s.size())
+    return syntaxError("numeric", text);
 
   const int32_t max_digits = precision > 0 ? precision : 38;
   __int128 limit = 1;
-  for (int32_t i = 1; i < max_digits; ++i) limit *= 10;  // 10^(max_digits - 1)
+  for (int32_t i = 1; i < max_digits; ++i)
+    limit *= 10; // 10^(max_digits - 1)
   auto overflow = [&] {
     return absl::InvalidArgumentError(absl::StrFormat(
         "numeric field overflow: a field with precision %d, scale %d must round to an absolute "
@@ -397,7 +464,8 @@ absl::StatusOr<__int128> parseNumeric(std::string_view text, int32_t precision, 
   // accumulator cannot overflow).
   __int128 magnitude = 0;
   auto append = [&](int digit) {
-    if (magnitude >= limit) return false;
+    if (magnitude >= limit)
+      return false;
     magnitude = magnitude * 10 + digit;
     return true;
   };
@@ -412,7 +480,8 @@ absl::StatusOr<__int128> parseNumeric(std::string_view text, int32_t precision, 
   for (std::string_view part : all) {
     for (char c : part) {
       if (index < keep) {
-        if (!append(c - '0')) return overflow();
+        if (!append(c - '0'))
+          return overflow();
       } else if (index == keep) {
         round_digit = c - '0';
       }
@@ -420,10 +489,12 @@ absl::StatusOr<__int128> parseNumeric(std::string_view text, int32_t precision, 
     }
   }
   for (int64_t i = 0; i < shift && magnitude != 0; ++i)
-    if (!append(0)) return overflow();
+    if (!append(0))
+      return overflow();
   if (round_digit >= 5) {
     ++magnitude;
-    if (magnitude >= limit * 10) return overflow();
+    if (magnitude >= limit * 10)
+      return overflow();
   }
   return negative ? -magnitude : magnitude;
 }
@@ -433,29 +504,36 @@ namespace {
 // The spelling nearly every input uses, YYYY-MM-DD with a valid day, without the general parser;
 // nullopt sends anything else (other spellings, BC, errors) to it.
 std::optional<int32_t> parseIsoDate(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-')
+    return std::nullopt;
   int64_t digits[8];
   for (int i = 0, j = 0; i < 10; ++i) {
-    if (i == 4 || i == 7) continue;
-    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    if (i == 4 || i == 7)
+      continue;
+    if (s[i] < '0' || s[i] > '9')
+      return std::nullopt;
     digits[j++] = s[i] - '0';
   }
   int64_t year = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3];
   int64_t month = digits[4] * 10 + digits[5], day = digits[6] * 10 + digits[7];
-  if (year < 1 || !kiln_civil_valid(year, month, day)) return std::nullopt;
+  if (year < 1 || !kiln_civil_valid(year, month, day))
+    return std::nullopt;
   return static_cast<int32_t>(
       kiln_days_from_civil(year, static_cast<int32_t>(month), static_cast<int32_t>(day)));
 }
 
-}  // namespace
+} // namespace
 
 absl::StatusOr<int32_t> parseDate(std::string_view text) {
   std::string_view s = detail::stripWhitespace(text);
-  if (std::optional<int32_t> days = parseIsoDate(s)) return *days;
+  if (std::optional<int32_t> days = parseIsoDate(s))
+    return *days;
   size_t pos = 0;
   absl::StatusOr<int64_t> day = parseDatePart(s, pos, "date", kMaxDateYear);
-  if (!day.ok()) return day.status();
-  if (pos != s.size()) return syntaxError("date", text);
+  if (!day.ok())
+    return day.status();
+  if (pos != s.size())
+    return syntaxError("date", text);
   return static_cast<int32_t>(*day);
 }
 
@@ -463,9 +541,11 @@ absl::StatusOr<int64_t> parseTimestamp(std::string_view text) {
   std::string_view s = detail::stripWhitespace(text);
   size_t pos = 0;
   absl::StatusOr<int64_t> day = parseDatePart(s, pos, "timestamp", kMaxTimestampYear);
-  if (!day.ok()) return day.status();
+  if (!day.ok())
+    return day.status();
   int64_t micros = *day * kMicrosPerDay;
-  if (pos == s.size()) return micros;
+  if (pos == s.size())
+    return micros;
 
   int64_t hour, minute, second;
   if ((s[pos] != ' ' && s[pos] != 'T') || !readDigits(s, ++pos, 2, hour) || pos >= s.size() ||
@@ -488,10 +568,12 @@ absl::StatusOr<int64_t> parseTimestamp(std::string_view text) {
         ++fraction;
       }
     }
-    if (pos == begin) return syntaxError("timestamp", text);
+    if (pos == begin)
+      return syntaxError("timestamp", text);
     micros += fraction;
   }
-  if (pos != s.size()) return syntaxError("timestamp", text);
+  if (pos != s.size())
+    return syntaxError("timestamp", text);
   return micros;
 }
 
@@ -504,4 +586,4 @@ absl::Status checkNotNull(const kiln_relation_desc &rel, const void *row) {
   return absl::OkStatus();
 }
 
-}  // namespace kiln::runtime
+} // namespace kiln::runtime

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "kiln/runtime/Arena.h"
 #include "kiln/runtime/abi.h"
+#include "gtest/gtest.h"
 
 namespace {
 
@@ -32,12 +32,13 @@ Payload *payload(kiln_entry *entry) { return reinterpret_cast<Payload *>(entry +
 // Walks the chain the way generated code does: hash first, then the key.
 kiln_entry *find(kiln_hashtable *ht, uint64_t hash, int64_t key) {
   for (kiln_entry *e = kiln_ht_chain(ht, hash); e != nullptr; e = e->next)
-    if (e->hash == hash && payload(e)->key == key) return e;
+    if (e->hash == hash && payload(e)->key == key)
+      return e;
   return nullptr;
 }
 
 class HashTableTest : public ::testing::Test {
- protected:
+protected:
   void TearDown() override { kiln_ht_destroy(ht_); }
   kiln_entry *insert(int64_t key, uint64_t hash) {
     kiln_entry *e = kiln_ht_insert(ht_, hash);
@@ -57,7 +58,8 @@ TEST_F(HashTableTest, EmptyTable) {
 TEST_F(HashTableTest, InsertFindEraseThroughGrowth) {
   constexpr int64_t kCount = 20000;
   std::vector<kiln_entry *> entries;
-  for (int64_t k = 0; k < kCount; ++k) entries.push_back(insert(k, mix(k)));
+  for (int64_t k = 0; k < kCount; ++k)
+    entries.push_back(insert(k, mix(k)));
   EXPECT_EQ(kiln_ht_size(ht_), kCount);
   for (int64_t k = 0; k < kCount; ++k) {
     kiln_entry *e = find(ht_, mix(k), k);
@@ -67,7 +69,8 @@ TEST_F(HashTableTest, InsertFindEraseThroughGrowth) {
   }
   EXPECT_EQ(find(ht_, mix(kCount), kCount), nullptr);
 
-  for (int64_t k = 0; k < kCount; k += 2) kiln_ht_erase(ht_, find(ht_, mix(k), k));
+  for (int64_t k = 0; k < kCount; k += 2)
+    kiln_ht_erase(ht_, find(ht_, mix(k), k));
   EXPECT_EQ(kiln_ht_size(ht_), kCount / 2);
   for (int64_t k = 0; k < kCount; ++k)
     EXPECT_EQ(find(ht_, mix(k), k) != nullptr, k % 2 == 1) << k;
@@ -75,14 +78,17 @@ TEST_F(HashTableTest, InsertFindEraseThroughGrowth) {
 
 TEST_F(HashTableTest, CollidingHashesShareAChain) {
   constexpr uint64_t kHash = 42;
-  for (int64_t k = 0; k < 100; ++k) insert(k, kHash);
-  insert(1000, kHash + 16);  // another hash that may land in the same bucket
-  for (int64_t k = 0; k < 100; ++k) ASSERT_NE(find(ht_, kHash, k), nullptr) << k;
-  EXPECT_EQ(find(ht_, kHash, 1000), nullptr);  // same bucket, different hash
+  for (int64_t k = 0; k < 100; ++k)
+    insert(k, kHash);
+  insert(1000, kHash + 16); // another hash that may land in the same bucket
+  for (int64_t k = 0; k < 100; ++k)
+    ASSERT_NE(find(ht_, kHash, k), nullptr) << k;
+  EXPECT_EQ(find(ht_, kHash, 1000), nullptr); // same bucket, different hash
   ASSERT_NE(find(ht_, kHash + 16, 1000), nullptr);
 
   // Erase from the middle, the head and the tail of the chain.
-  for (int64_t k : {50, 99, 0}) kiln_ht_erase(ht_, find(ht_, kHash, k));
+  for (int64_t k : {50, 99, 0})
+    kiln_ht_erase(ht_, find(ht_, kHash, k));
   EXPECT_EQ(kiln_ht_size(ht_), 98);
   for (int64_t k = 0; k < 100; ++k)
     EXPECT_EQ(find(ht_, kHash, k) != nullptr, k != 50 && k != 99 && k != 0) << k;
@@ -111,13 +117,14 @@ TEST_F(HashTableTest, RandomInsertsAndErasesAgreeWithAModel) {
   for (kiln_entry *e = kiln_ht_first(ht_); e != nullptr; e = kiln_ht_next(ht_, e))
     EXPECT_TRUE(seen.insert(payload(e)->key).second);
   EXPECT_EQ(seen.size(), live.size());
-  for (auto &[key, entry] : live) EXPECT_EQ(find(ht_, hashOf(key), key), entry);
+  for (auto &[key, entry] : live)
+    EXPECT_EQ(find(ht_, hashOf(key), key), entry);
 }
 
 TEST_F(HashTableTest, IterationVisitsEveryEntryOnce) {
   std::set<int64_t> expected;
   for (int64_t k = 0; k < 1000; ++k) {
-    insert(k, k % 7 == 0 ? 7 : mix(k));  // some collisions too
+    insert(k, k % 7 == 0 ? 7 : mix(k)); // some collisions too
     expected.insert(k);
   }
   for (int64_t k = 0; k < 1000; k += 3) {
@@ -149,16 +156,19 @@ TEST(HashTableOddPayload, EntriesStay16ByteAligned) {
     kiln_entry *e = kiln_ht_insert(ht, mix(i));
     ASSERT_EQ(reinterpret_cast<uintptr_t>(e + 1) % 16, 0u);
     const char *bytes = reinterpret_cast<const char *>(e + 1);
-    for (int b = 0; b < 20; ++b) ASSERT_EQ(bytes[b], 0);
-    std::memset(e + 1, 0xFF, 20);  // must not spill into the next entry or the back link
+    for (int b = 0; b < 20; ++b)
+      ASSERT_EQ(bytes[b], 0);
+    std::memset(e + 1, 0xFF, 20); // must not spill into the next entry or the back link
   }
   for (int i = 0; i < 200; i += 2) {
     kiln_entry *e = kiln_ht_chain(ht, mix(i));
-    while (e->hash != mix(i)) e = e->next;
+    while (e->hash != mix(i))
+      e = e->next;
     kiln_ht_erase(ht, e);
   }
   int64_t count = 0;
-  for (kiln_entry *e = kiln_ht_first(ht); e != nullptr; e = kiln_ht_next(ht, e)) ++count;
+  for (kiln_entry *e = kiln_ht_first(ht); e != nullptr; e = kiln_ht_next(ht, e))
+    ++count;
   EXPECT_EQ(count, 100);
   kiln_ht_destroy(ht);
 }
@@ -166,7 +176,8 @@ TEST(HashTableOddPayload, EntriesStay16ByteAligned) {
 TEST(PtrVec, PushGetClear) {
   kiln_ptrvec *vec = kiln_vec_create();
   int items[3];
-  for (int &item : items) kiln_vec_push(vec, &item);
+  for (int &item : items)
+    kiln_vec_push(vec, &item);
   ASSERT_EQ(kiln_vec_size(vec), 3);
   EXPECT_EQ(kiln_vec_get(vec, 0), &items[0]);
   EXPECT_EQ(kiln_vec_get(vec, 2), &items[2]);
@@ -179,9 +190,8 @@ TEST(PtrVec, PushGetClear) {
 
 // ---- Multisets ----
 
-template <typename T>
-class Multiset {
- public:
+template <typename T> class Multiset {
+public:
   explicit Multiset(int32_t kind) : ms_(kiln_ms_create(kind)) {}
   ~Multiset() { kiln_ms_destroy(ms_); }
   void add(T value, int64_t weight) { kiln_ms_add(ms_, &value, weight); }
@@ -194,12 +204,11 @@ class Multiset {
     return kiln_ms_max(ms_, &out) ? std::optional<T>(out) : std::nullopt;
   }
 
- private:
+private:
   kiln_multiset *ms_;
 };
 
-template <typename T>
-void expectMinMaxWithRetraction(int32_t kind, T low, T mid, T high) {
+template <typename T> void expectMinMaxWithRetraction(int32_t kind, T low, T mid, T high) {
   Multiset<T> ms(kind);
   EXPECT_EQ(ms.min(), std::nullopt);
   ms.add(mid, 1);
@@ -209,7 +218,7 @@ void expectMinMaxWithRetraction(int32_t kind, T low, T mid, T high) {
   EXPECT_EQ(ms.max(), high);
   ms.add(low, -1);
   EXPECT_EQ(ms.min(), mid);
-  ms.add(high, -1);  // one copy left
+  ms.add(high, -1); // one copy left
   EXPECT_EQ(ms.max(), high);
   ms.add(high, -1);
   EXPECT_EQ(ms.max(), mid);
@@ -239,7 +248,7 @@ TEST(Multiset, BoolFalseBeforeTrue) {
 
 TEST(Multiset, RetractionBeforeInsertionIsNotAValue) {
   Multiset<int64_t> ms(KILN_T_INT64);
-  ms.add(1, -1);  // the delete of a row arrived before its insert within a tick
+  ms.add(1, -1); // the delete of a row arrived before its insert within a tick
   ms.add(5, 1);
   EXPECT_EQ(ms.min(), 5);
   EXPECT_EQ(ms.max(), 5);
@@ -258,8 +267,8 @@ TEST(Multiset, Float64OrdersLikePostgres) {
   ms.add(-inf, 1);
   ms.add(nan, 1);
   EXPECT_EQ(ms.min(), -inf);
-  EXPECT_TRUE(std::isnan(*ms.max()));  // NaN is above Infinity
-  ms.add(nan, -1);  // NaN equals NaN: one of the two copies remains
+  EXPECT_TRUE(std::isnan(*ms.max())); // NaN is above Infinity
+  ms.add(nan, -1);                    // NaN equals NaN: one of the two copies remains
   EXPECT_TRUE(std::isnan(*ms.max()));
   ms.add(nan, -1);
   EXPECT_EQ(ms.max(), inf);
@@ -287,11 +296,11 @@ TEST(Multiset, TextIsComparedBytewiseThenByLength) {
   add("abc", 1);
   add("ab", 1);
   add("B", 1);
-  add("\xc3\xa9t\xc3\xa9", 1);  // "été": bytes above ASCII sort last
-  EXPECT_EQ(min(), "B");          // 'B' (0x42) < 'a' (0x61) in the "C" collation
+  add("\xc3\xa9t\xc3\xa9", 1); // "été": bytes above ASCII sort last
+  EXPECT_EQ(min(), "B");       // 'B' (0x42) < 'a' (0x61) in the "C" collation
   EXPECT_EQ(max(), "\xc3\xa9t\xc3\xa9");
   add("B", -1);
-  EXPECT_EQ(min(), "ab");  // a prefix sorts first
+  EXPECT_EQ(min(), "ab"); // a prefix sorts first
   add("ab", -1);
   EXPECT_EQ(min(), "abc");
   add("", 1);
@@ -319,14 +328,16 @@ TEST(Arena, AllocationsAreAlignedAndDistinct) {
     EXPECT_TRUE(seen.insert(p).second);
   }
   auto *zeroed = static_cast<unsigned char *>(arena.allocateZeroed(64, 8));
-  for (int i = 0; i < 64; ++i) EXPECT_EQ(zeroed[i], 0);
+  for (int i = 0; i < 64; ++i)
+    EXPECT_EQ(zeroed[i], 0);
   EXPECT_EQ(arena.copy("hello"), "hello");
   EXPECT_TRUE(arena.copy("").empty());
 }
 
 TEST(Arena, ResetKeepsOneBlock) {
   kiln::runtime::Arena arena;
-  for (int i = 0; i < 1000; ++i) arena.allocate(1000);
+  for (int i = 0; i < 1000; ++i)
+    arena.allocate(1000);
   size_t before = arena.reservedBytes();
   arena.reset();
   EXPECT_LT(arena.reservedBytes(), before);
@@ -337,4 +348,4 @@ TEST(Arena, ResetKeepsOneBlock) {
   EXPECT_EQ(arena.reservedBytes(), kept);
 }
 
-}  // namespace
+} // namespace

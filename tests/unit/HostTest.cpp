@@ -10,10 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "kiln/runtime/Host.h"
 #include "kiln/runtime/Values.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace kiln::runtime {
 namespace {
@@ -26,7 +26,7 @@ struct OrderRow {
   uint64_t nulls;
   int64_t id;
   kiln_str region;
-  __int128 amount;  // NUMERIC(10,2)
+  __int128 amount; // NUMERIC(10,2)
 };
 struct EventRow {
   uint64_t nulls;
@@ -46,10 +46,10 @@ const kiln_column_desc kEventColumns[] = {
 };
 
 const kiln_relation_desc kSources[] = {
-    {"shop.orders", "models/sources.yml:4:7", 3, kOrderColumns, sizeof(OrderRow),
-     alignof(OrderRow), 1, kOrderKey},
-    {"shop.events", "models/sources.yml:9:7", 2, kEventColumns, sizeof(EventRow),
-     alignof(EventRow), 0, nullptr},
+    {"shop.orders", "models/sources.yml:4:7", 3, kOrderColumns, sizeof(OrderRow), alignof(OrderRow),
+     1, kOrderKey},
+    {"shop.events", "models/sources.yml:9:7", 2, kEventColumns, sizeof(EventRow), alignof(EventRow),
+     0, nullptr},
     {"audit.events", "models/sources.yml:14:7", 2, kEventColumns, sizeof(EventRow),
      alignof(EventRow), 0, nullptr},
 };
@@ -64,12 +64,12 @@ const char *const kLocations[] = {"models/marts/revenue.sql:3:12"};
 struct Echo {
   struct Push {
     int32_t source;
-    const void *row;  // must stay valid until commit
+    const void *row; // must stay valid until commit
     int64_t weight;
   };
   kiln_runtime *rt;
   std::vector<Push> tick;
-  std::vector<std::string> log;  // "source weight row" of every push
+  std::vector<std::string> log; // "source weight row" of every push
 };
 Echo *g_echo = nullptr;
 
@@ -87,17 +87,20 @@ void echoPush(void *state, int32_t source, const void *row, int64_t weight) {
 void echoCommit(void *state) {
   auto *echo = static_cast<Echo *>(state);
   for (const Echo::Push &push : echo->tick)
-    if (push.source < 2) kiln_emit(echo->rt, push.source, push.row, push.weight);
+    if (push.source < 2)
+      kiln_emit(echo->rt, push.source, push.row, push.weight);
   echo->tick.clear();
 }
 
 void echoDestroy(void *state) {
-  if (g_echo == state) g_echo = nullptr;
+  if (g_echo == state)
+    g_echo = nullptr;
   delete static_cast<Echo *>(state);
 }
 
-const kiln_program kProgram = {KILN_ABI_VERSION, "shop", 3, kSources, 2, kSinks, 1, kLocations,
-                               echoCreate, echoPush, echoCommit, echoDestroy};
+const kiln_program kProgram = {KILN_ABI_VERSION, "shop",     3,          kSources,   2,
+                               kSinks,           1,          kLocations, echoCreate, echoPush,
+                               echoCommit,       echoDestroy};
 
 std::string tempPath(std::string_view name) {
   const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -112,12 +115,10 @@ std::string readFile(const std::string &path) {
   return text.str();
 }
 
-void writeFile(const std::string &path, std::string_view text) {
-  std::ofstream(path) << text;
-}
+void writeFile(const std::string &path, std::string_view text) { std::ofstream(path) << text; }
 
 class HostTest : public ::testing::Test {
- protected:
+protected:
   void SetUp() override { makeHost({}); }
 
   // A host whose sink output is collected in out_ ("sink weight row", in emit order).
@@ -145,7 +146,8 @@ class HostTest : public ::testing::Test {
 };
 
 TEST_F(HostTest, InsertReachesTheProgramAndItsSink) {
-  EXPECT_TRUE(push(R"({"table":"shop.orders","op":"insert","row":{"id":1,"region":"EU","amount":"12.5"}})"));
+  EXPECT_TRUE(push(
+      R"({"table":"shop.orders","op":"insert","row":{"id":1,"region":"EU","amount":"12.5"}})"));
   EXPECT_THAT(pushed(), ElementsAre(R"(0 1 {"id":1,"region":"EU","amount":12.50})"));
   EXPECT_THAT(commit(), ElementsAre(R"(orders_out 1 {"id":1,"region":"EU","amount":12.50})"));
   EXPECT_EQ(host_->stats().records_read, 1);
@@ -158,7 +160,8 @@ TEST_F(HostTest, UpsertReplacesTheRowOfItsKey) {
   ASSERT_TRUE(push(R"({"table":"orders","op":"upsert","row":{"id":1,"region":"EU","amount":10}})"));
   EXPECT_THAT(pushed(), ElementsAre(R"(0 1 {"id":1,"region":"EU","amount":10.00})"));
   // The same row again changes nothing.
-  ASSERT_TRUE(push(R"({"table":"orders","op":"upsert","row":{"id":1,"region":"EU","amount":10.0}})"));
+  ASSERT_TRUE(
+      push(R"({"table":"orders","op":"upsert","row":{"id":1,"region":"EU","amount":10.0}})"));
   EXPECT_THAT(pushed(), IsEmpty());
   ASSERT_TRUE(push(R"({"table":"orders","op":"upsert","row":{"id":1,"region":"US","amount":12}})"));
   EXPECT_THAT(pushed(), ElementsAre(R"(0 -1 {"id":1,"region":"EU","amount":10.00})",
@@ -170,7 +173,8 @@ TEST_F(HostTest, UpsertReplacesTheRowOfItsKey) {
 }
 
 TEST_F(HostTest, DeleteByKeyUsesTheStoredRow) {
-  ASSERT_TRUE(push(R"({"table":"orders","op":"insert","row":{"id":7,"region":"NORTH","amount":3}})"));
+  ASSERT_TRUE(
+      push(R"({"table":"orders","op":"insert","row":{"id":7,"region":"NORTH","amount":3}})"));
   commit();
   pushed();
   ASSERT_TRUE(push(R"({"table":"orders","op":"delete","row":{"id":7}})"));
@@ -195,21 +199,24 @@ TEST_F(HostTest, KeyViolationsAreBadRecords) {
   EXPECT_FALSE(push(R"({"table":"orders","op":"delete","row":{"amount":2}})"));
   EXPECT_EQ(host_->lastBadRecord(), "null value in column \"id\" violates not-null constraint");
   EXPECT_FALSE(push(R"({"table":"orders","op":"upsert","row":{"id":1}})"));
-  EXPECT_EQ(host_->lastBadRecord(),
-            "null value in column \"amount\" violates not-null constraint");
+  EXPECT_EQ(host_->lastBadRecord(), "null value in column \"amount\" violates not-null constraint");
   EXPECT_FALSE(push(R"({"table":"orders","op":"insert","weight":2,"row":{"id":5,"amount":2}})"));
-  EXPECT_EQ(host_->lastBadRecord(), "\"weight\" must be 1 for shop.orders, which has a primary key");
+  EXPECT_EQ(host_->lastBadRecord(),
+            "\"weight\" must be 1 for shop.orders, which has a primary key");
   EXPECT_THAT(pushed(), IsEmpty());
   EXPECT_EQ(host_->stats().bad_records, 5);
   EXPECT_EQ(host_->stats().records_read, 6);
 }
 
 TEST_F(HostTest, TablesWithoutKeyTakeWeights) {
-  ASSERT_TRUE(push(R"({"table":"shop.events","op":"insert","weight":3,"row":{"name":"a","value":1}})"));
-  ASSERT_TRUE(push(R"({"table":"shop.events","op":"delete","weight":2,"row":{"name":"a","value":1}})"));
+  ASSERT_TRUE(
+      push(R"({"table":"shop.events","op":"insert","weight":3,"row":{"name":"a","value":1}})"));
+  ASSERT_TRUE(
+      push(R"({"table":"shop.events","op":"delete","weight":2,"row":{"name":"a","value":1}})"));
   ASSERT_TRUE(push(R"({"table":"shop.events","op":"delete","row":{"name":"b"}})"));
-  EXPECT_THAT(pushed(), ElementsAre(R"(1 3 {"name":"a","value":1})", R"(1 -2 {"name":"a","value":1})",
-                                    R"(1 -1 {"name":"b","value":null})"));
+  EXPECT_THAT(pushed(),
+              ElementsAre(R"(1 3 {"name":"a","value":1})", R"(1 -2 {"name":"a","value":1})",
+                          R"(1 -1 {"name":"b","value":null})"));
   EXPECT_FALSE(push(R"({"table":"shop.events","op":"upsert","row":{"name":"a"}})"));
   EXPECT_EQ(host_->lastBadRecord(), "upsert needs a primary key, and shop.events has none");
   EXPECT_FALSE(push(R"({"table":"shop.events","op":"delete","row":{"value":1}})"));
@@ -220,7 +227,7 @@ TEST_F(HostTest, TableNames) {
   EXPECT_EQ(host_->findSource("shop.orders"), 0);
   EXPECT_EQ(host_->findSource("orders"), 0);
   EXPECT_EQ(host_->findSource("audit.events"), 2);
-  EXPECT_EQ(host_->findSource("events"), -1);  // shop.events or audit.events
+  EXPECT_EQ(host_->findSource("events"), -1); // shop.events or audit.events
   EXPECT_EQ(host_->findSink("events_out"), 1);
   EXPECT_EQ(host_->findSink("nope"), -1);
   EXPECT_FALSE(push(R"({"table":"events","op":"insert","row":{"name":"a"}})"));
@@ -279,7 +286,8 @@ TEST_F(HostTest, RecordsOfAnInputWithADefaultSource) {
 }
 
 TEST_F(HostTest, RowBeforeTableIsDecodedForThatTable) {
-  ASSERT_TRUE(push(R"({"row":{"id":3,"region":"W","amount":"0.5"},"op":"insert","table":"orders"})"));
+  ASSERT_TRUE(
+      push(R"({"row":{"id":3,"region":"W","amount":"0.5"},"op":"insert","table":"orders"})"));
   EXPECT_THAT(pushed(), ElementsAre(R"(0 1 {"id":3,"region":"W","amount":0.50})"));
   EXPECT_FALSE(push(R"({"row":{"id":"z","amount":1},"op":"insert","table":"orders"})"));
   EXPECT_EQ(host_->lastBadRecord(), "column \"id\": invalid input syntax for type bigint: \"z\"");
@@ -290,15 +298,15 @@ TEST_F(HostTest, TicksEndAtCommitRecordsAndEveryTickSizeRecords) {
   ASSERT_TRUE(push(R"({"op":"commit"})"));
   EXPECT_EQ(host_->stats().ticks, 1);
   EXPECT_THAT(out_, ElementsAre(R"(events_out 1 {"name":"a","value":null})"));
-  host_->finishInput();  // nothing pending: no empty tick
+  host_->finishInput(); // nothing pending: no empty tick
   EXPECT_EQ(host_->stats().ticks, 1);
 
   HostOptions options;
   options.tick_size = 2;
   makeHost(options);
   for (int i = 0; i < 5; ++i)
-    ASSERT_TRUE(push(absl::StrCat(R"({"table":"shop.events","op":"insert","row":{"name":"e)", i,
-                                  R"("}})")));
+    ASSERT_TRUE(push(
+        absl::StrCat(R"({"table":"shop.events","op":"insert","row":{"name":"e)", i, R"("}})")));
   EXPECT_EQ(host_->stats().ticks, 2);
   EXPECT_TRUE(host_->hasPendingChanges());
   host_->finishInput();
@@ -326,7 +334,7 @@ TEST_F(HostTest, InternAndScratchMemory) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(scratch) % 16, 0u);
   std::memset(scratch, 1, 40);
   commit();
-  EXPECT_EQ(std::string(copy.ptr, copy.len), "interned");  // survives commits
+  EXPECT_EQ(std::string(copy.ptr, copy.len), "interned"); // survives commits
   // Each distinct string is stored once, however often state stores it again.
   std::string again = "interned";
   kiln_str second = kiln_intern(rt, again.data(), static_cast<int64_t>(again.size()));
@@ -422,15 +430,23 @@ TEST(HostOutput, TicksAreWrittenSortedPerSink) {
     EXPECT_EQ(host.stats().ticks, 2);
     EXPECT_EQ(host.stats().changes_out, 7);
   }
-  EXPECT_EQ(readFile(orders),
-            R"({"tick":1,"sink":"orders_out","weight":-1,"row":{"id":2,"region":"b","amount":1.00}})" "\n"
-            R"({"tick":1,"sink":"orders_out","weight":1,"row":{"id":1,"region":null,"amount":1.00}})" "\n"
-            R"({"tick":1,"sink":"orders_out","weight":1,"row":{"id":10,"region":"a","amount":1.00}})" "\n"
-            R"({"tick":1,"sink":"orders_out","weight":1,"row":{"id":2,"region":"b","amount":1.00}})" "\n"
-            R"({"tick":2,"sink":"orders_out","weight":-1,"row":{"id":10,"region":"a","amount":1.00}})" "\n");
+  EXPECT_EQ(
+      readFile(orders),
+      R"({"tick":1,"sink":"orders_out","weight":-1,"row":{"id":2,"region":"b","amount":1.00}})"
+      "\n"
+      R"({"tick":1,"sink":"orders_out","weight":1,"row":{"id":1,"region":null,"amount":1.00}})"
+      "\n"
+      R"({"tick":1,"sink":"orders_out","weight":1,"row":{"id":10,"region":"a","amount":1.00}})"
+      "\n"
+      R"({"tick":1,"sink":"orders_out","weight":1,"row":{"id":2,"region":"b","amount":1.00}})"
+      "\n"
+      R"({"tick":2,"sink":"orders_out","weight":-1,"row":{"id":10,"region":"a","amount":1.00}})"
+      "\n");
   EXPECT_EQ(readFile(events),
-            R"({"tick":1,"sink":"events_out","weight":1,"row":{"name":"a","value":"-Infinity"}})" "\n"
-            R"({"tick":1,"sink":"events_out","weight":1,"row":{"name":"z\"q","value":1e+20}})" "\n");
+            R"({"tick":1,"sink":"events_out","weight":1,"row":{"name":"a","value":"-Infinity"}})"
+            "\n"
+            R"({"tick":1,"sink":"events_out","weight":1,"row":{"name":"z\"q","value":1e+20}})"
+            "\n");
 }
 
 TEST(HostOutput, UnknownSinkIsAnError) {
@@ -445,7 +461,7 @@ TEST(AbiSymbols, NameEveryFunctionOfTheAbi) {
     EXPECT_NE(symbol.address, nullptr) << symbol.name;
     names.insert(symbol.name);
   }
-  EXPECT_EQ(names.size(), 23u);  // the functions declared in abi.h
+  EXPECT_EQ(names.size(), 23u); // the functions declared in abi.h
   EXPECT_TRUE(names.contains("kiln_ht_insert"));
   EXPECT_TRUE(names.contains("kiln_ms_max"));
 }
@@ -455,43 +471,49 @@ TEST(AbiSymbols, NameEveryFunctionOfTheAbi) {
 int runMainWith(std::vector<std::string> args) {
   args.insert(args.begin(), "shop");
   std::vector<char *> argv;
-  for (std::string &arg : args) argv.push_back(arg.data());
+  for (std::string &arg : args)
+    argv.push_back(arg.data());
   return runMain(&kProgram, static_cast<int>(argv.size()), argv.data());
 }
 
 TEST(RunMain, ReadsInputsInOrderAndWritesSinks) {
   std::string input = tempPath("in.jsonl"), orders = tempPath("orders.jsonl");
   std::string bare = tempPath("orders_rows.jsonl"), events = tempPath("events.jsonl");
-  writeFile(input,
-            "{\"table\":\"orders\",\"op\":\"insert\",\"row\":{\"id\":1,\"amount\":5}}\n"
-            "\n"
-            "{\"op\":\"commit\"}\r\n"
-            "{\"table\":\"orders\",\"op\":\"upsert\",\"row\":{\"id\":1,\"amount\":6}}\n"
-            "not json\n");
+  writeFile(input, "{\"table\":\"orders\",\"op\":\"insert\",\"row\":{\"id\":1,\"amount\":5}}\n"
+                   "\n"
+                   "{\"op\":\"commit\"}\r\n"
+                   "{\"table\":\"orders\",\"op\":\"upsert\",\"row\":{\"id\":1,\"amount\":6}}\n"
+                   "not json\n");
   writeFile(bare, "{\"id\":2,\"amount\":7}\n");
   ::testing::internal::CaptureStderr();
-  EXPECT_EQ(runMainWith({"--input", input, "--source=orders=" + bare, "--sink",
-                         "orders_out=file:" + orders, "--sink=events_out=file:" + events,
-                         "--stats"}),
-            0);
+  EXPECT_EQ(
+      runMainWith({"--input", input, "--source=orders=" + bare, "--sink",
+                   "orders_out=file:" + orders, "--sink=events_out=file:" + events, "--stats"}),
+      0);
   std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_THAT(err, HasSubstr(input + ":5: error: expected a JSON object\n  not json\n"));
   EXPECT_THAT(err, HasSubstr("shop: 5 records (1 bad), 3 ticks, 4 changes out\n"));
-  EXPECT_EQ(readFile(orders),
-            R"({"tick":1,"sink":"orders_out","weight":1,"row":{"id":1,"region":null,"amount":5.00}})" "\n"
-            R"({"tick":2,"sink":"orders_out","weight":-1,"row":{"id":1,"region":null,"amount":5.00}})" "\n"
-            R"({"tick":2,"sink":"orders_out","weight":1,"row":{"id":1,"region":null,"amount":6.00}})" "\n"
-            R"({"tick":3,"sink":"orders_out","weight":1,"row":{"id":2,"region":null,"amount":7.00}})" "\n");
+  EXPECT_EQ(
+      readFile(orders),
+      R"({"tick":1,"sink":"orders_out","weight":1,"row":{"id":1,"region":null,"amount":5.00}})"
+      "\n"
+      R"({"tick":2,"sink":"orders_out","weight":-1,"row":{"id":1,"region":null,"amount":5.00}})"
+      "\n"
+      R"({"tick":2,"sink":"orders_out","weight":1,"row":{"id":1,"region":null,"amount":6.00}})"
+      "\n"
+      R"({"tick":3,"sink":"orders_out","weight":1,"row":{"id":2,"region":null,"amount":7.00}})"
+      "\n");
   EXPECT_EQ(readFile(events), "");
 }
 
 TEST(RunMain, FailPolicyStopsWithStatus2) {
   std::string input = tempPath("in.jsonl"), out = tempPath("out.jsonl");
-  writeFile(input, "{\"table\":\"orders\",\"op\":\"delete\",\"row\":{\"id\":1}}\n{\"op\":\"commit\"}\n");
+  writeFile(input,
+            "{\"table\":\"orders\",\"op\":\"delete\",\"row\":{\"id\":1}}\n{\"op\":\"commit\"}\n");
   ::testing::internal::CaptureStderr();
-  EXPECT_EQ(runMainWith({"--input", input, "--on-bad-record=fail", "--sink",
-                         "orders_out=file:" + out}),
-            2);
+  EXPECT_EQ(
+      runMainWith({"--input", input, "--on-bad-record=fail", "--sink", "orders_out=file:" + out}),
+      2);
   std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_THAT(err, HasSubstr(":1: error: no row with key (id)=(1) to delete in shop.orders"));
   EXPECT_THAT(err, HasSubstr("stopping at the first bad record"));
@@ -526,8 +548,11 @@ TEST(RunMain, HelpListsSourcesAndSinks) {
   EXPECT_EQ(runMainWith({"--help"}), 0);
   std::string help = ::testing::internal::GetCapturedStdout();
   EXPECT_THAT(help, HasSubstr("--on-bad-record=POLICY"));
-  EXPECT_THAT(help, HasSubstr("sources: shop.orders, shop.events, audit.events\nsinks: orders_out, events_out\n"));
+  EXPECT_THAT(
+      help,
+      HasSubstr(
+          "sources: shop.orders, shop.events, audit.events\nsinks: orders_out, events_out\n"));
 }
 
-}  // namespace
-}  // namespace kiln::runtime
+} // namespace
+} // namespace kiln::runtime

@@ -3,19 +3,19 @@
 #include <cstring>
 
 #include "TestRelations.h"
+#include "kiln/runtime/Values.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "kiln/runtime/Values.h"
 
 namespace kiln::runtime {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::AllTypesRow;
+using ::testing::HasSubstr;
 using testing::kAllTypes;
 
 class RowDecoderTest : public ::testing::Test {
- protected:
+protected:
   absl::Status decode(std::string_view json) {
     row_ = AllTypesRow{};
     return decoder_.decode(kAllTypes, json, &row_, strings_);
@@ -38,7 +38,7 @@ TEST_F(RowDecoderTest, EveryTypeFromItsJsonForms) {
   EXPECT_EQ(row_.i, 42);
   EXPECT_EQ(row_.l, -9000000000);
   EXPECT_TRUE(std::isnan(row_.f));
-  EXPECT_EQ(row_.n, 1235);  // NUMERIC(20,2), rounded half away from zero
+  EXPECT_EQ(row_.n, 1235); // NUMERIC(20,2), rounded half away from zero
   EXPECT_EQ(std::string(row_.t.ptr, row_.t.len), "h\xc3\xa9llo \"q\"");
   EXPECT_EQ(value(6), "2024-01-31");
   EXPECT_EQ(value(7), "2024-01-31 12:00:00.5");
@@ -61,11 +61,13 @@ TEST_F(RowDecoderTest, NumericUsesTheDigitsAsWritten) {
 
 TEST_F(RowDecoderTest, MissingOrNullIsNull) {
   ASSERT_TRUE(decode(R"({"i":1,"t":null})").ok());
-  for (int32_t c : {0, 2, 3, 4, 5, 6, 7}) EXPECT_TRUE(isNull(&row_, c)) << c;
+  for (int32_t c : {0, 2, 3, 4, 5, 6, 7})
+    EXPECT_TRUE(isNull(&row_, c)) << c;
   EXPECT_FALSE(isNull(&row_, 1));
-  EXPECT_EQ(row_.t.ptr, nullptr);  // storage of a NULL stays zero
+  EXPECT_EQ(row_.t.ptr, nullptr); // storage of a NULL stays zero
   ASSERT_TRUE(decode("  {}  ").ok());
-  for (int32_t c = 0; c < 8; ++c) EXPECT_TRUE(isNull(&row_, c)) << c;
+  for (int32_t c = 0; c < 8; ++c)
+    EXPECT_TRUE(isNull(&row_, c)) << c;
 }
 
 TEST_F(RowDecoderTest, FieldsInAnyOrder) {
@@ -79,7 +81,7 @@ TEST_F(RowDecoderTest, TextIsCopiedIntoTheArena) {
   std::string json = R"({"t":"abc"})";
   ASSERT_TRUE(decode(json).ok());
   json.assign(json.size(), ' ');
-  ASSERT_TRUE(decode(R"({"t":"zzzzz"})").ok());  // reuses the parser's buffers
+  ASSERT_TRUE(decode(R"({"t":"zzzzz"})").ok()); // reuses the parser's buffers
   AllTypesRow first = row_;
   ASSERT_TRUE(decode(R"({"t":"yy"})").ok());
   EXPECT_EQ(std::string(first.t.ptr, first.t.len), "zzzzz");
@@ -95,21 +97,26 @@ TEST_F(RowDecoderTest, BadInputsSayWhy) {
       {R"({"i":2147483648})", R"(column "i": value "2147483648" is out of range for type integer)"},
       {R"({"i":1.5})", R"(column "i": invalid input syntax for type integer: "1.5")"},
       {R"({"i":1e2})", R"(column "i": invalid input syntax for type integer: "1e2")"},
-      {R"({"i":-2147483649})", R"(column "i": value "-2147483649" is out of range for type integer)"},
+      {R"({"i":-2147483649})",
+       R"(column "i": value "-2147483649" is out of range for type integer)"},
       {R"({"l":9223372036854775808})",
        R"(column "l": value "9223372036854775808" is out of range for type bigint)"},
       {R"({"i":"x"})", R"(column "i": invalid input syntax for type integer: "x")"},
-      {R"({"i":true})", R"(column "i": expected a number or a string for type integer, got a boolean)"},
-      {R"({"l":[1]})", R"(column "l": expected a number or a string for type bigint, got an array)"},
+      {R"({"i":true})",
+       R"(column "i": expected a number or a string for type integer, got a boolean)"},
+      {R"({"l":[1]})",
+       R"(column "l": expected a number or a string for type bigint, got an array)"},
       {R"({"b":"yes"})", R"(column "b": expected true or false for type boolean, got a string)"},
       {R"({"t":5})", R"(column "t": expected a string for type text, got a number)"},
       {R"({"d":20240131})", R"(column "d": expected a string for type date, got a number)"},
       {R"({"d":"2024-13-01"})", R"(column "d": date/time field value out of range: "2024-13-01")"},
-      {R"({"ts":"yesterday"})", R"(column "ts": invalid input syntax for type timestamp: "yesterday")"},
+      {R"({"ts":"yesterday"})",
+       R"(column "ts": invalid input syntax for type timestamp: "yesterday")"},
       {R"({"f":1e400})", R"(column "f": "1e400" is out of range for type double precision)"},
       {R"({"f":"fast"})", R"(column "f": invalid input syntax for type double precision: "fast")"},
-      {R"({"n":"1e30"})", "column \"n\": numeric field overflow: a field with precision 20, scale 2 "
-                          "must round to an absolute value less than 10^18"},
+      {R"({"n":"1e30"})",
+       "column \"n\": numeric field overflow: a field with precision 20, scale 2 "
+       "must round to an absolute value less than 10^18"},
       {R"({"zz":1})", R"(column "zz" of relation "test.all_types" does not exist)"},
       {R"({"I":1})", R"(column "I" of relation "test.all_types" does not exist)"},
       {R"({"i":1,"i":2})", R"(column "i" specified more than once)"},
@@ -117,17 +124,18 @@ TEST_F(RowDecoderTest, BadInputsSayWhy) {
       {R"("row")", "expected a JSON object"},
       {R"({"i":1} {})", "unexpected text after the JSON object"},
   };
-  for (const BadInput &c : cases) EXPECT_EQ(decode(c.json).message(), c.reason) << c.json;
+  for (const BadInput &c : cases)
+    EXPECT_EQ(decode(c.json).message(), c.reason) << c.json;
 }
 
 TEST_F(RowDecoderTest, MalformedJsonIsAnError) {
-  for (const char *json : {R"({"i":1)", R"({"i":1,})", R"({"i" 1})", R"({"b":tru})",
-                           R"({"i":nul})", "", R"({"t":"unterminated})", "{\"t\":\"\xff\"}"}) {
+  for (const char *json : {R"({"i":1)", R"({"i":1,})", R"({"i" 1})", R"({"b":tru})", R"({"i":nul})",
+                           "", R"({"t":"unterminated})", "{\"t\":\"\xff\"}"}) {
     absl::Status status = decode(json);
     EXPECT_FALSE(status.ok()) << json;
     EXPECT_THAT(status.message(), HasSubstr("JSON")) << json;
   }
 }
 
-}  // namespace
-}  // namespace kiln::runtime
+} // namespace
+} // namespace kiln::runtime

@@ -7,8 +7,8 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <csetjmp>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -25,11 +25,11 @@ std::jmp_buf *g_jump = nullptr;
 int g_code = 0;
 std::vector<void *> g_scratch;
 
-}  // namespace
+} // namespace
 
 extern "C" void kiln_raise(kiln_runtime *, int32_t error_code, int32_t) {
   g_code = error_code;
-  if (g_jump == nullptr) {  // an error the test did not expect
+  if (g_jump == nullptr) { // an error the test did not expect
     std::fprintf(stderr, "unexpected kiln_raise(%d)\n", error_code);
     std::abort();
   }
@@ -46,8 +46,7 @@ namespace {
 using i128 = __int128;
 
 // Runs f and returns the error code it raised, 0 if none.
-template <typename F>
-int raised(F f) {
+template <typename F> int raised(F f) {
   std::jmp_buf buf;
   g_jump = &buf;
   int code = 0;
@@ -96,12 +95,13 @@ std::string Substr(const std::string &s, int64_t start, int64_t count = 0, bool 
   return str(out);
 }
 
-const std::string kMax38(38, '9');  // the largest NUMERIC(38, 0)
+const std::string kMax38(38, '9'); // the largest NUMERIC(38, 0)
 
 class StdlibTest : public testing::Test {
- protected:
+protected:
   void TearDown() override {
-    for (void *p : g_scratch) std::free(p);
+    for (void *p : g_scratch)
+      std::free(p);
     g_scratch.clear();
   }
 };
@@ -160,7 +160,7 @@ TEST_F(StdlibTest, NumericMul) {
   EXPECT_EQ(raised([] { kiln_numeric_mul(nullptr, N("1e20", 0), 0, N("1e20", 0), 0, 0, 0); }),
             KILN_ERR_NUMERIC_OVERFLOW);
   EXPECT_EQ(raised([] { kiln_numeric_mul(nullptr, N("1e19", 0), 0, N("1e19", 0), 0, 0, 0); }),
-            KILN_ERR_NUMERIC_OVERFLOW);  // exactly 10^38
+            KILN_ERR_NUMERIC_OVERFLOW); // exactly 10^38
   EXPECT_EQ(raised([] { kiln_numeric_mul(nullptr, N("1e15", 0), 0, N("1e15", 0), 0, 10, 0); }),
             KILN_ERR_NUMERIC_OVERFLOW);
 }
@@ -194,7 +194,7 @@ TEST_F(StdlibTest, NumericDiv) {
 
 TEST_F(StdlibTest, NumericMod) {
   EXPECT_EQ(kiln_numeric_mod(nullptr, 7, 0, 3, 0, 0, 0), 1);
-  EXPECT_EQ(kiln_numeric_mod(nullptr, -7, 0, 3, 0, 0, 0), -1);  // the dividend's sign
+  EXPECT_EQ(kiln_numeric_mod(nullptr, -7, 0, 3, 0, 0, 0), -1); // the dividend's sign
   EXPECT_EQ(kiln_numeric_mod(nullptr, 7, 0, -3, 0, 0, 0), 1);
   EXPECT_EQ(kiln_numeric_mod(nullptr, -7, 0, -3, 0, 0, 0), -1);
   EXPECT_EQ(S(kiln_numeric_mod(nullptr, N("5.5", 1), 1, 2, 0, 1, 0), 1), "1.5");
@@ -216,7 +216,7 @@ TEST_F(StdlibTest, NumericRescale) {
   EXPECT_EQ(kiln_numeric_rescale(nullptr, -24, 1, 0, 38, 0), -2);
   EXPECT_EQ(S(kiln_numeric_rescale(nullptr, N("1.005", 3), 3, 2, 38, 0), 2), "1.01");
   EXPECT_EQ(kiln_numeric_rescale(nullptr, 12, 0, 2, 38, 0), 1200);
-  EXPECT_EQ(kiln_numeric_rescale(nullptr, 1250, 0, -2, 38, 0), 13);  // negative scale
+  EXPECT_EQ(kiln_numeric_rescale(nullptr, 1250, 0, -2, 38, 0), 13); // negative scale
   EXPECT_EQ(kiln_numeric_rescale(nullptr, N("0.5", 38), 38, -1, 38, 0), 0);
   EXPECT_EQ(S(kiln_numeric_rescale(nullptr, N("999.994", 3), 3, 2, 5, 0), 2), "999.99");
   EXPECT_EQ(raised([] { kiln_numeric_rescale(nullptr, N("999.995", 3), 3, 2, 5, 0); }),
@@ -262,7 +262,7 @@ TEST_F(StdlibTest, NumericAccumulateAndCompare) {
   EXPECT_EQ(kiln_numeric_cmp(-151, 2, -15, 1), -1);
   EXPECT_EQ(kiln_numeric_cmp(-1, 0, 0, 5), -1);
   EXPECT_EQ(kiln_numeric_cmp(0, 0, 0, 5), 0);
-  EXPECT_EQ(kiln_numeric_cmp(N("1e37", 0), 0, 1, 38), 1);  // slow path
+  EXPECT_EQ(kiln_numeric_cmp(N("1e37", 0), 0, 1, 38), 1); // slow path
   EXPECT_EQ(kiln_numeric_cmp(-N("1e37", 0), 0, -1, 38), -1);
   EXPECT_EQ(kiln_numeric_cmp(N("0.5", 38), 38, 5, 1), 0);
   EXPECT_EQ(kiln_numeric_cmp(1, 0, N("0.5", 38), 38), 1);
@@ -279,7 +279,7 @@ TEST_F(StdlibTest, NumericFloatConversions) {
   EXPECT_EQ(kiln_numeric_to_f64(N("9007199254740993", 0), 0), 9007199254740992.0);
 
   EXPECT_EQ(S(kiln_f64_to_numeric(nullptr, 0.1, 2, 38, 0), 2), "0.10");
-  EXPECT_EQ(S(kiln_f64_to_numeric(nullptr, 1.005, 2, 38, 0), 2), "1.01");  // via "%.15g"
+  EXPECT_EQ(S(kiln_f64_to_numeric(nullptr, 1.005, 2, 38, 0), 2), "1.01"); // via "%.15g"
   EXPECT_EQ(S(kiln_f64_to_numeric(nullptr, -2.5, 0, 38, 0), 0), "-3");
   EXPECT_EQ(S(kiln_f64_to_numeric(nullptr, 1e20, 0, 38, 0), 0), "100000000000000000000");
   EXPECT_EQ(S(kiln_f64_to_numeric(nullptr, 1.0 / 3, 20, 38, 0), 20), "0.33333333333333300000");
@@ -305,7 +305,7 @@ TEST_F(StdlibTest, ToInteger) {
             }),
             KILN_ERR_BIGINT_OUT_OF_RANGE);
 
-  EXPECT_EQ(kiln_f64_to_int(nullptr, 2.5, lo, hi, code, 0), 2);  // rint: half to even
+  EXPECT_EQ(kiln_f64_to_int(nullptr, 2.5, lo, hi, code, 0), 2); // rint: half to even
   EXPECT_EQ(kiln_f64_to_int(nullptr, 3.5, lo, hi, code, 0), 4);
   EXPECT_EQ(kiln_f64_to_int(nullptr, -2.5, lo, hi, code, 0), -2);
   EXPECT_EQ(kiln_f64_to_int(nullptr, 0.5, lo, hi, code, 0), 0);
@@ -332,12 +332,15 @@ std::string referenceFloat(double v) {
   std::string sci(buf, end);
   size_t e = sci.find('e');
   int exponent = std::stoi(sci.substr(e + 1));
-  if (exponent < -4 || exponent >= 15) return sci;
+  if (exponent < -4 || exponent >= 15)
+    return sci;
   std::string digits;
   for (char c : sci.substr(0, e))
-    if (c >= '0' && c <= '9') digits += c;
+    if (c >= '0' && c <= '9')
+      digits += c;
   std::string out = v < 0 || std::signbit(v) ? "-" : "";
-  if (exponent < 0) return out + "0." + std::string(-exponent - 1, '0') + digits;
+  if (exponent < 0)
+    return out + "0." + std::string(-exponent - 1, '0') + digits;
   if (static_cast<size_t>(exponent) + 1 >= digits.size())
     return out + digits + std::string(exponent + 1 - digits.size(), '0');
   return out + digits.substr(0, exponent + 1) + "." + digits.substr(exponent + 1);
@@ -378,7 +381,8 @@ TEST_F(StdlibTest, FloatOutput) {
     uint64_t bits = rng();
     double v;
     std::memcpy(&v, &bits, sizeof v);
-    if (!std::isfinite(v)) continue;
+    if (!std::isfinite(v))
+      continue;
     ASSERT_EQ(F(v), referenceFloat(v)) << bits;
   }
   // Decimal data (few digits) and arbitrary values in the fixed-notation range.
@@ -431,9 +435,8 @@ TEST_F(StdlibTest, TextToNumeric) {
   EXPECT_EQ(S(N("00000000000000000000000000000000000000000000012", 0), 0), "12");
   EXPECT_EQ(S(N("1234.5", -2), -2), "1200");
   auto numeric = [](const char *text, int32_t scale, int32_t precision) {
-    return raised([=] {
-      kiln_text_to_numeric(nullptr, text, std::strlen(text), scale, precision, 0);
-    });
+    return raised(
+        [=] { kiln_text_to_numeric(nullptr, text, std::strlen(text), scale, precision, 0); });
   };
   for (const char *bad : {"", " ", "abc", "1e", "1.2.3", "--1", "1 2", ".", "e5", "NaN", "1,5"})
     EXPECT_EQ(numeric(bad, 2, 38), KILN_ERR_INVALID_TEXT_CAST) << bad;
@@ -449,8 +452,8 @@ TEST_F(StdlibTest, TextToNumeric) {
 TEST_F(StdlibTest, TextToIntFloatBool) {
   auto toInt = [](const char *text, int64_t lo, int64_t hi, int64_t *out) {
     return raised([=] {
-      *out = kiln_text_to_int(nullptr, text, std::strlen(text), lo, hi,
-                              KILN_ERR_INT_OUT_OF_RANGE, 0);
+      *out =
+          kiln_text_to_int(nullptr, text, std::strlen(text), lo, hi, KILN_ERR_INT_OUT_OF_RANGE, 0);
     });
   };
   int64_t v = 0;
@@ -468,7 +471,7 @@ TEST_F(StdlibTest, TextToIntFloatBool) {
   EXPECT_EQ(toInt("-2147483649", INT32_MIN, INT32_MAX, &v), KILN_ERR_INT_OUT_OF_RANGE);
   EXPECT_EQ(toInt("9223372036854775808", INT64_MIN, INT64_MAX, &v), KILN_ERR_INT_OUT_OF_RANGE);
   EXPECT_EQ(toInt("99999999999999999999999x", INT64_MIN, INT64_MAX, &v),
-            KILN_ERR_INT_OUT_OF_RANGE);  // overflow is noticed first, as in PostgreSQL
+            KILN_ERR_INT_OUT_OF_RANGE); // overflow is noticed first, as in PostgreSQL
   for (const char *bad : {"", " ", "-", "+", "12a", "1 2", "1.0", "0x10", "--1", " - 1"})
     EXPECT_EQ(toInt(bad, INT32_MIN, INT32_MAX, &v), KILN_ERR_INVALID_TEXT_CAST) << bad;
 
@@ -484,7 +487,7 @@ TEST_F(StdlibTest, TextToIntFloatBool) {
   EXPECT_EQ(d, INFINITY);
   EXPECT_EQ(toFloat("NaN", &d), 0);
   EXPECT_TRUE(std::isnan(d));
-  EXPECT_EQ(toFloat("4.9e-324", &d), 0);  // denormal: accepted
+  EXPECT_EQ(toFloat("4.9e-324", &d), 0); // denormal: accepted
   EXPECT_EQ(d, 5e-324);
   EXPECT_EQ(toFloat("1e400", &d), KILN_ERR_FLOAT_OUT_OF_RANGE);
   EXPECT_EQ(toFloat("-1e400", &d), KILN_ERR_FLOAT_OUT_OF_RANGE);
@@ -525,11 +528,12 @@ TEST_F(StdlibTest, Dates) {
   EXPECT_EQ(Date("1999-12-31"), -1);
   EXPECT_EQ(Date("0001-12-31 BC"), -730120);
   EXPECT_EQ(Date("2024-01-31 12:34:56"), Date("2024-01-31"));
-  EXPECT_EQ(Date("4714-11-24 BC"), -2451545);  // Julian day 0, PostgreSQL's first date
+  EXPECT_EQ(Date("4714-11-24 BC"), -2451545); // Julian day 0, PostgreSQL's first date
   EXPECT_EQ(DateText(Date("5874897-12-31")), "5874897-12-31");
   for (int32_t days = -800000; days <= 800000; days += 7)
     ASSERT_EQ(Date(DateText(days)), days) << days;
-  for (int32_t days : {-2451545, 2145031948}) ASSERT_EQ(Date(DateText(days)), days);
+  for (int32_t days : {-2451545, 2145031948})
+    ASSERT_EQ(Date(DateText(days)), days);
 
   auto date = [](const char *text) {
     return raised([=] { kiln_text_to_date(nullptr, text, std::strlen(text), 0); });
@@ -553,7 +557,7 @@ TEST_F(StdlibTest, Timestamps) {
   EXPECT_EQ(Ts("1999-12-31 23:59:59.999999"), -1);
   EXPECT_EQ(Ts("2024-01-31T12:00"), Ts("2024-01-31 12:00:00"));
   EXPECT_EQ(Ts("2024-01-31 12:00:00.5"), Ts("2024-01-31") + 12 * 3600000000LL + 500000);
-  EXPECT_EQ(Ts("2000-01-01 00:00:00.0000005"), 1);  // rounds at microseconds
+  EXPECT_EQ(Ts("2000-01-01 00:00:00.0000005"), 1); // rounds at microseconds
   EXPECT_EQ(Ts("2000-01-01 00:00:00.9999995"), 1000000);
   EXPECT_EQ(Ts("2024-01-01 24:00:00"), Ts("2024-01-02"));
   EXPECT_EQ(Ts("0001-12-31 00:00:00.001 BC"), -day * 730120 + 1000);
@@ -563,7 +567,8 @@ TEST_F(StdlibTest, Timestamps) {
     // From 4714-11-24 BC (PostgreSQL's first day) to about 275000 AD.
     int64_t micros =
         static_cast<int64_t>(rng() % uint64_t((2451545 + 100000000) * day)) - 2451545 * day;
-    if (i % 2) micros -= micros % 1000000;
+    if (i % 2)
+      micros -= micros % 1000000;
     ASSERT_EQ(Ts(TsText(micros)), micros) << micros;
   }
 
@@ -579,7 +584,7 @@ TEST_F(StdlibTest, Timestamps) {
 }
 
 TEST_F(StdlibTest, DateTrunc) {
-  const int64_t t = Ts("2024-05-15 13:45:30.123456");  // a Wednesday
+  const int64_t t = Ts("2024-05-15 13:45:30.123456"); // a Wednesday
   const char *expected[] = {"2024-05-15 13:45:30.123456", "2024-05-15 13:45:30.123",
                             "2024-05-15 13:45:30",        "2024-05-15 13:45:00",
                             "2024-05-15 13:00:00",        "2024-05-15 00:00:00",
@@ -595,7 +600,7 @@ TEST_F(StdlibTest, DateTrunc) {
                           "1999-10-01 00:00:00",        "1999-01-01 00:00:00"};
   for (int32_t unit = 0; unit <= 9; ++unit)
     EXPECT_EQ(TsText(kiln_date_trunc(unit, -1)), before[unit]) << unit;
-  EXPECT_EQ(TsText(kiln_date_trunc(6, 0)), "1999-12-27 00:00:00");  // 2000-01-01: a Saturday
+  EXPECT_EQ(TsText(kiln_date_trunc(6, 0)), "1999-12-27 00:00:00"); // 2000-01-01: a Saturday
   EXPECT_EQ(TsText(kiln_date_trunc(6, Ts("2024-05-13 00:00:00"))), "2024-05-13 00:00:00");
   EXPECT_EQ(TsText(kiln_date_trunc(6, Ts("2024-05-19 23:59:59"))), "2024-05-13 00:00:00");
   EXPECT_EQ(TsText(kiln_date_trunc(8, Ts("2024-12-31 23:59:59"))), "2024-10-01 00:00:00");
@@ -636,8 +641,8 @@ TEST_F(StdlibTest, Like) {
   // A lone backslash at the end of the pattern raises when the match reaches it, as in PostgreSQL.
   EXPECT_EQ(raised([] { Like("a\\", "a\\"); }), KILN_ERR_LIKE_TRAILING_ESCAPE);
   EXPECT_EQ(raised([] { Like("ab", "a\\"); }), KILN_ERR_LIKE_TRAILING_ESCAPE);
-  EXPECT_FALSE(Like("ab", "%b\\"));  // the text ends first, so PostgreSQL does not raise either
-  EXPECT_FALSE(Like("a", "b\\"));  // the mismatch comes first
+  EXPECT_FALSE(Like("ab", "%b\\")); // the text ends first, so PostgreSQL does not raise either
+  EXPECT_FALSE(Like("a", "b\\"));   // the mismatch comes first
   // ILIKE folds ASCII only.
   EXPECT_TRUE(Like("ABC", "a%c", true));
   EXPECT_FALSE(Like("ABC", "a%c", false));
@@ -698,7 +703,7 @@ TEST_F(StdlibTest, StringFunctions) {
   EXPECT_EQ(str(out), "  a b");
   kiln_btrim(nullptr, "   ", 3, &out);
   EXPECT_EQ(str(out), "");
-  kiln_btrim(nullptr, "\ta\t", 3, &out);  // spaces only
+  kiln_btrim(nullptr, "\ta\t", 3, &out); // spaces only
   EXPECT_EQ(str(out), "\ta\t");
   EXPECT_EQ(kiln_length("héllo", 6), 5);
   EXPECT_EQ(kiln_length("", 0), 0);
@@ -724,7 +729,7 @@ TEST_F(StdlibTest, HashingAndComparison) {
   std::set<uint64_t> seen;
   for (size_t n = 0; n <= text.size(); ++n) {
     uint64_t h = kiln_hash_bytes(text.data(), n);
-    EXPECT_EQ(h, kiln_hash_bytes(std::string(text, 0, n).data(), n));  // content, not address
+    EXPECT_EQ(h, kiln_hash_bytes(std::string(text, 0, n).data(), n)); // content, not address
     seen.insert(h);
   }
   EXPECT_EQ(seen.size(), text.size() + 1);
@@ -743,7 +748,7 @@ TEST_F(StdlibTest, HashingAndComparison) {
   EXPECT_LT(kiln_text_cmp("ab", 2, "abc", 3), 0);
   EXPECT_GT(kiln_text_cmp("b", 1, "abc", 3), 0);
   EXPECT_EQ(kiln_text_cmp("abc", 3, "abc", 3), 0);
-  EXPECT_GT(kiln_text_cmp("\xc3\xa9", 2, "z", 1), 0);  // bytes compare unsigned ("C")
+  EXPECT_GT(kiln_text_cmp("\xc3\xa9", 2, "z", 1), 0); // bytes compare unsigned ("C")
   EXPECT_TRUE(kiln_text_eq("abc", 3, "abc", 3));
   EXPECT_FALSE(kiln_text_eq("abc", 3, "abd", 3));
   EXPECT_FALSE(kiln_text_eq("abc", 3, "ab", 2));
@@ -756,4 +761,4 @@ TEST_F(StdlibTest, HashingAndComparison) {
   EXPECT_EQ(kiln_f64_cmp(-INFINITY, NAN), -1);
 }
 
-}  // namespace
+} // namespace

@@ -3,18 +3,18 @@
 #include <limits>
 
 #include "TestRelations.h"
+#include "kiln/runtime/Values.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "kiln/runtime/Values.h"
 
 namespace kiln::runtime {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::AllTypesRow;
+using ::testing::HasSubstr;
 using testing::kAllTypes;
 
-constexpr int32_t k2024_01_31 = 8796;  // days from 2000-01-01
+constexpr int32_t k2024_01_31 = 8796; // days from 2000-01-01
 constexpr int64_t kMicrosPerDay = 86'400'000'000;
 
 TEST(FormatFloat64, ShortestDigitsInPostgresLayout) {
@@ -51,8 +51,9 @@ TEST(FormatNumeric, ExactlyAtScale) {
   EXPECT_EQ(formatNumeric(-123, 0), "-123");
   EXPECT_EQ(formatNumeric(12, -2), "1200");
   __int128 big = 1;
-  for (int i = 0; i < 38; ++i) big *= 10;
-  big -= 1;  // 38 nines
+  for (int i = 0; i < 38; ++i)
+    big *= 10;
+  big -= 1; // 38 nines
   EXPECT_EQ(formatNumeric(-big, 10), "-9999999999999999999999999999.9999999999");
 }
 
@@ -62,10 +63,10 @@ TEST(FormatDate, IsoAndBc) {
   EXPECT_EQ(formatDate(k2024_01_31), "2024-01-31");
   EXPECT_EQ(formatDate(-730119), "0001-01-01");
   EXPECT_EQ(formatDate(-730120), "0001-12-31 BC");
-  EXPECT_EQ(formatDate(-2451545), "4714-11-24 BC");   // PostgreSQL's first day
-  EXPECT_EQ(formatDate(2921939), "9999-12-31");       // the last one formatted by hand
+  EXPECT_EQ(formatDate(-2451545), "4714-11-24 BC"); // PostgreSQL's first day
+  EXPECT_EQ(formatDate(2921939), "9999-12-31");     // the last one formatted by hand
   EXPECT_EQ(formatDate(2921940), "10000-01-01");
-  EXPECT_EQ(formatDate(2145031948), "5874897-12-31");  // PostgreSQL's last day
+  EXPECT_EQ(formatDate(2145031948), "5874897-12-31"); // PostgreSQL's last day
 }
 
 TEST(FormatTimestamp, FractionOnlyWhenNonZero) {
@@ -94,13 +95,13 @@ TEST(ParseNumeric, RoundsHalfAwayFromZeroAtScale) {
   EXPECT_EQ(*parseNumeric("0e999999999", 10, 2), 0);
   EXPECT_EQ(*parseNumeric("7e-999999999", 10, 2), 0);
   EXPECT_EQ(*parseNumeric("000000000000000000000000000000000000000001", 10, 0), 1);
-  EXPECT_EQ(*parseNumeric("1250", 5, -2), 13);  // negative scale: hundreds
+  EXPECT_EQ(*parseNumeric("1250", 5, -2), 13); // negative scale: hundreds
 }
 
 TEST(ParseNumeric, PrecisionLimitsIntegerDigits) {
   EXPECT_EQ(*parseNumeric("999.994", 5, 2), 99999);
   EXPECT_THAT(parseNumeric("999.995", 5, 2).status().message(),
-              HasSubstr("numeric field overflow"));  // rounds up to 1000.00
+              HasSubstr("numeric field overflow")); // rounds up to 1000.00
   EXPECT_EQ(parseNumeric("1000", 5, 2).status().message(),
             "numeric field overflow: a field with precision 5, scale 2 must round to an "
             "absolute value less than 10^3");
@@ -108,7 +109,8 @@ TEST(ParseNumeric, PrecisionLimitsIntegerDigits) {
               HasSubstr("numeric field overflow"));
   std::string nines(38, '9');
   __int128 expected = 0;
-  for (int i = 0; i < 38; ++i) expected = expected * 10 + 9;
+  for (int i = 0; i < 38; ++i)
+    expected = expected * 10 + 9;
   EXPECT_EQ(*parseNumeric(nines, 38, 0), expected);
   EXPECT_EQ(*parseNumeric("-" + nines, 38, 0), -expected);
   EXPECT_THAT(parseNumeric(nines + "9", 38, 0).status().message(),
@@ -171,7 +173,7 @@ TEST(ParseDate, IsoDatesOnly) {
             "invalid input syntax for type date: \"2024-1-31\"");
   EXPECT_FALSE(parseDate("2024-01-31x").ok());
   EXPECT_FALSE(parseDate("").ok());
-  EXPECT_FALSE(parseDate("1900-02-29").ok());  // a century is a leap year only every 400 years
+  EXPECT_FALSE(parseDate("1900-02-29").ok()); // a century is a leap year only every 400 years
   EXPECT_EQ(*parseDate("2000-02-29"), 59);
   EXPECT_EQ(*parseDate(" 2024-01-31 "), k2024_01_31);
 }
@@ -192,7 +194,7 @@ TEST(ParseTimestamp, SpaceOrTAndMicroseconds) {
   EXPECT_EQ(*parseTimestamp("2024-01-31T12:00:00"), noon);
   EXPECT_EQ(*parseTimestamp("2024-01-31 12:00:00.5"), noon + 500'000);
   EXPECT_EQ(*parseTimestamp("2024-01-31 12:00:00.000001"), noon + 1);
-  EXPECT_EQ(*parseTimestamp("2024-01-31 12:00:00.1234567"), noon + 123'457);  // rounded
+  EXPECT_EQ(*parseTimestamp("2024-01-31 12:00:00.1234567"), noon + 123'457); // rounded
   EXPECT_EQ(*parseTimestamp("2024-01-31"), k2024_01_31 * kMicrosPerDay);
   EXPECT_EQ(*parseTimestamp("1999-12-31 23:59:59.999999"), -1);
   EXPECT_EQ(parseTimestamp("2024-01-31 25:00:00").status().message(),
@@ -276,5 +278,5 @@ TEST(CheckNotNull, NamesTheColumn) {
             "null value in column \"id\" violates not-null constraint");
 }
 
-}  // namespace
-}  // namespace kiln::runtime
+} // namespace
+} // namespace kiln::runtime

@@ -6,17 +6,17 @@
 // Parses FILE (default: stdin), verifies it, runs the passes in order (verifying after each) and
 // prints the result, or generates code for it: --emit=llvm prints the LLVM IR (at -O0 unless
 // told otherwise, so each operator's functions stay visible), --emit=obj writes an object file.
-// The program accepts changes for the module's source operators, in their order. `--passes=default` is Kiln's own pipeline. With --split-input-file, each
-// part of FILE between `// -----` lines is a module of its own (as in mlir-opt), so that one
-// test file can hold many small cases.
+// The program accepts changes for the module's source operators, in their order. `--passes=default`
+// is Kiln's own pipeline. With --split-input-file, each part of FILE between `// -----` lines is a
+// module of its own (as in mlir-opt), so that one test file can hold many small cases.
 
 #include "kiln/CodeGen/CodeGen.h"
 #include "kiln/IR/TextFormat.h"
 #include "kiln/Transforms/Passes.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -28,7 +28,8 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: kiln-opt [--passes=a,b,c] [--verify-only] [--no-verify] [--split-input-file]\n"
-    "                [--list-passes] [FILE|-]\n"
+    "                [--emit=ir|llvm|obj] [-O0..-O3] [-o FILE] [--list-passes] [--list-ops]\n"
+    "                [FILE|-]\n"
     "  --passes=LIST   run these passes in order ('default' is Kiln's optimizer pipeline)\n"
     "  --verify-only   parse and verify, print nothing\n"
     "  --no-verify     verify neither the input nor the result of each pass\n"
@@ -36,16 +37,39 @@ constexpr const char *kUsage =
     "                  process each part between '// -----' lines as its own module\n"
     "  --emit=KIND     ir (default): print the module; llvm: print the generated LLVM IR;\n"
     "                  obj: write an object file (-o FILE)\n"
-    "  -O0..-O3        LLVM optimization level for --emit=llvm|obj (default: -O0 for llvm, -O2 for obj)\n"
+    "  -O0..-O3        LLVM optimization level for --emit=llvm|obj (default: -O0 for llvm, -O2 for "
+    "obj)\n"
     "  -o FILE         where --emit=obj writes\n"
-    "  --list-passes   print every pass with what it does\n";
+    "  --list-passes   print every pass with what it does\n"
+    "  --list-ops      print every operator with its inputs, traits and state (Ops.def)\n";
+
+// Ops.def's table as a user reads it.
+void listOps() {
+  for (const ir::OpInfo &op : ir::allOps()) {
+    std::string inputs = op.max_inputs == ir::kManyInputs
+                             ? std::to_string(op.min_inputs) + "+"
+                             : std::to_string(op.min_inputs);
+    std::string traits;
+    auto trait = [&](ir::OpTrait t, const char *name) {
+      if (op.has(t)) traits += std::string(traits.empty() ? "" : ", ") + name;
+    };
+    trait(ir::kLinear, "linear");
+    trait(ir::kStateful, "stateful");
+    trait(ir::kRetracts, "retracts");
+    trait(ir::kFlushes, "flushes at commit");
+    trait(ir::kNoOutput, "no output");
+    std::cout << op.name << "\n    inputs: " << inputs << "; traits: " << (traits.empty() ? "none" : traits)
+              << "; state: " << ir::stateSizeName(op.state) << "\n";
+  }
+}
 
 std::vector<std::string> split(std::string_view list) {
   std::vector<std::string> items;
   while (!list.empty()) {
     size_t comma = list.find(',');
     std::string_view item = list.substr(0, comma);
-    if (!item.empty()) items.emplace_back(item);
+    if (!item.empty())
+      items.emplace_back(item);
     list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
   }
   return items;
@@ -54,15 +78,19 @@ std::vector<std::string> split(std::string_view list) {
 // The width of the token starting at `column` (1-based) of `line`, for the caret.
 size_t tokenWidth(std::string_view line, uint32_t column) {
   size_t start = column ? column - 1 : 0, end = start;
-  if (start >= line.size()) return 1;
+  if (start >= line.size())
+    return 1;
   auto word = [](char c) { return std::isalnum((unsigned char)c) || c == '_' || c == '.'; };
   if (line[start] == '"') {
     for (end = start + 1; end < line.size() && line[end] != '"'; ++end)
-      if (line[end] == '\\') ++end;
+      if (line[end] == '\\')
+        ++end;
     end = std::min(end + 1, line.size());
   } else {
-    if (line[start] == '%' || line[start] == '$' || line[start] == '-') ++end;
-    while (end < line.size() && word(line[end])) ++end;
+    if (line[start] == '%' || line[start] == '$' || line[start] == '-')
+      ++end;
+    while (end < line.size() && word(line[end]))
+      ++end;
   }
   return std::max<size_t>(end - start, 1);
 }
@@ -98,12 +126,13 @@ struct Options {
   std::vector<std::string> passes;
   bool verifyOnly = false, verify = true;
   Emit emit = Emit::Ir;
-  int optLevel = -1;   // -1: the emit kind's default
-  std::string output;  // --emit=obj
+  int optLevel = -1;  // -1: the emit kind's default
+  std::string output; // --emit=obj
 };
 
 std::string stdlibBitcode() {
-  if (const char *path = std::getenv("KILN_STDLIB_BITCODE")) return path;
+  if (const char *path = std::getenv("KILN_STDLIB_BITCODE"))
+    return path;
   return KILN_STDLIB_BITCODE;
 }
 
@@ -111,11 +140,16 @@ std::string stdlibBitcode() {
 bool generate(const ir::Module &module, const Options &options) {
   std::vector<codegen::SourceTable> sources;
   for (const auto &op : module.ops)
-    if (op->kind == ir::OpKind::Source) sources.push_back({op->name, op->schema, op->key, ""});
+    if (op->kind == ir::OpKind::Source)
+      sources.push_back({op->name, op->schema, op->key,
+                         op->loc.known() ? op->loc.file + ":" + std::to_string(op->loc.line) +
+                                               ":" + std::to_string(op->loc.column)
+                                         : ""});
   codegen::Options codegenOptions;
   codegenOptions.stdlib_bitcode = stdlibBitcode();
   std::string error;
-  std::unique_ptr<codegen::Artifact> artifact = codegen::generate(module, sources, codegenOptions, error);
+  std::unique_ptr<codegen::Artifact> artifact =
+      codegen::generate(module, sources, codegenOptions, error);
   if (!artifact) {
     std::cerr << "error: " << error << "\n";
     return false;
@@ -146,7 +180,6 @@ void reportParseError(const std::string &file, std::string_view text, const ir::
             << std::string(tokenWidth(line, e.column) - 1, '~') << "\n";
 }
 
-
 // Parses, verifies, transforms and prints one module; reports errors and returns false on any.
 bool processModule(const std::string &name, const std::string &text, const Options &options) {
   ir::ParseError parseError;
@@ -157,10 +190,13 @@ bool processModule(const std::string &name, const std::string &text, const Optio
   }
   if (options.verify || options.verifyOnly) {
     std::vector<std::string> errors = ir::verifyModule(*module);
-    for (const std::string &error : errors) std::cerr << "error: " << error << "\n";
-    if (!errors.empty()) return false;
+    for (const std::string &error : errors)
+      std::cerr << "error: " << error << "\n";
+    if (!errors.empty())
+      return false;
   }
-  if (options.verifyOnly) return true;
+  if (options.verifyOnly)
+    return true;
 
   if (options.verify) {
     std::string error;
@@ -169,13 +205,15 @@ bool processModule(const std::string &name, const std::string &text, const Optio
       return false;
     }
   } else {
-    for (const std::string &pass : options.passes) transforms::findPass(pass)->run(*module);
+    for (const std::string &pass : options.passes)
+      transforms::findPass(pass)->run(*module);
   }
-  if (options.emit != Emit::Ir) return generate(*module, options);
+  if (options.emit != Emit::Ir)
+    return generate(*module, options);
   ir::printModule(*module, std::cout);
   return true;
 }
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv) {
   Options options;
@@ -186,7 +224,8 @@ int main(int argc, char **argv) {
     if (arg.starts_with("--passes=")) {
       for (std::string &name : split(arg.substr(9))) {
         if (name == "default") {
-          for (std::string &p : transforms::defaultPipeline()) options.passes.push_back(p);
+          for (std::string &p : transforms::defaultPipeline())
+            options.passes.push_back(p);
         } else if (!transforms::findPass(name)) {
           std::cerr << "kiln-opt: error: unknown pass '" << name
                     << "' (--list-passes shows them)\n";
@@ -203,9 +242,12 @@ int main(int argc, char **argv) {
       splitInput = true;
     } else if (arg.starts_with("--emit=")) {
       std::string_view kind = arg.substr(7);
-      if (kind == "ir") options.emit = Emit::Ir;
-      else if (kind == "llvm") options.emit = Emit::Llvm;
-      else if (kind == "obj") options.emit = Emit::Obj;
+      if (kind == "ir")
+        options.emit = Emit::Ir;
+      else if (kind == "llvm")
+        options.emit = Emit::Llvm;
+      else if (kind == "obj")
+        options.emit = Emit::Obj;
       else {
         std::cerr << "kiln-opt: error: --emit takes ir, llvm or obj, not '" << kind << "'\n";
         return 1;
@@ -214,6 +256,9 @@ int main(int argc, char **argv) {
       options.optLevel = arg[2] - '0';
     } else if (arg == "-o" && i + 1 < argc) {
       options.output = argv[++i];
+    } else if (arg == "--list-ops") {
+      listOps();
+      return 0;
     } else if (arg == "--list-passes") {
       for (const transforms::PassInfo &pass : transforms::allPasses())
         std::cout << pass.name << "\n    " << pass.description << "\n";
@@ -233,6 +278,10 @@ int main(int argc, char **argv) {
     std::cerr << "kiln-opt: error: --emit=obj writes one module to -o FILE\n";
     return 1;
   }
+  if (options.emit != Emit::Obj && !options.output.empty()) {
+    std::cerr << "kiln-opt: error: -o is only used with --emit=obj (the others print)\n";
+    return 1;
+  }
 
   std::stringstream buffer;
   if (file == "-") {
@@ -248,12 +297,14 @@ int main(int argc, char **argv) {
   std::string text = buffer.str();
   std::string name = file == "-" ? "<stdin>" : file;
 
-  if (!splitInput) return processModule(name, text, options) ? 0 : 1;
+  if (!splitInput)
+    return processModule(name, text, options) ? 0 : 1;
 
   bool ok = true;
   std::vector<std::string> parts = splitAtSeparators(text);
   for (size_t i = 0; i < parts.size(); ++i) {
-    if (i) std::cout << kSeparator << "\n";
+    if (i)
+      std::cout << kSeparator << "\n";
     ok &= processModule(name, parts[i], options);
   }
   return ok ? 0 : 1;

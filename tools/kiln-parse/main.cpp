@@ -21,7 +21,7 @@ int usage() {
   return 2;
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv) {
   bool script = false, locations = false;
@@ -43,7 +43,8 @@ int main(int argc, char **argv) {
       return usage();
     }
   }
-  if (path.empty()) return usage();
+  if (path.empty())
+    return usage();
 
   std::stringstream text;
   if (path == "-") {

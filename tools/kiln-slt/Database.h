@@ -18,14 +18,14 @@ namespace kiln::slt {
 
 struct Database {
   std::vector<Table> tables;
-  std::vector<ViewSource> views;  // CREATE VIEW, in order (compiled before a query's own view)
-  std::map<std::string, std::string> indexes;  // index name -> table (indexes change no result)
+  std::vector<ViewSource> views; // CREATE VIEW, in order (compiled before a query's own view)
+  std::map<std::string, std::string> indexes; // index name -> table (indexes change no result)
 
   int32_t findTable(const std::string &name) const;
 };
 
 class Executor {
- public:
+public:
   // Statements come from the text of `file` (registered in `sources`), so errors point into it.
   Executor(SourceManager &sources, FileId file) : sources_(sources), file_(file) {}
 
@@ -39,7 +39,7 @@ class Executor {
   bool execute(Database &db, const ast::Statement &stmt, const std::string &sql, uint32_t offset,
                std::vector<Change> &changes, std::string &error);
 
- private:
+private:
   bool createTable(Database &db, const ast::Statement &stmt, std::string &error);
   bool insertValues(Database &db, int32_t table, const ast::Statement &stmt, std::vector<Row> &rows,
                     std::string &error);
@@ -59,4 +59,4 @@ std::optional<bool> executeIndexStatement(Database &db, const std::string &sql, 
 // "t", or "s.t" for a qualified name.
 std::string joinName(const std::vector<std::string> &names);
 
-}  // namespace kiln::slt
+} // namespace kiln::slt

@@ -8,13 +8,11 @@
 namespace kiln::slt {
 namespace {
 
-template <typename T>
-void store(std::byte *row, const kiln_column_desc &col, T value) {
+template <typename T> void store(std::byte *row, const kiln_column_desc &col, T value) {
   std::memcpy(row + col.offset, &value, sizeof value);
 }
 
-template <typename T>
-T load(const void *row, const kiln_column_desc &col) {
+template <typename T> T load(const void *row, const kiln_column_desc &col) {
   T value;
   std::memcpy(&value, static_cast<const std::byte *>(row) + col.offset, sizeof value);
   return value;
@@ -25,8 +23,9 @@ T load(const void *row, const kiln_column_desc &col) {
 std::unique_ptr<std::byte[]> encodeRow(const kiln_relation_desc &rel, const Row &values) {
   size_t size = rel.row_size;
   for (int32_t i = 0; i < rel.ncols; ++i)
-    if (rel.cols[i].type == KILN_T_TEXT && !values[i].is_null) size += values[i].s.size();
-  auto row = std::make_unique<std::byte[]>(size);  // zeroed: NULL storage must be zero
+    if (rel.cols[i].type == KILN_T_TEXT && !values[i].is_null)
+      size += values[i].s.size();
+  auto row = std::make_unique<std::byte[]>(size); // zeroed: NULL storage must be zero
   std::byte *tail = row.get() + rel.row_size;
   for (int32_t i = 0; i < rel.ncols; ++i) {
     const kiln_column_desc &col = rel.cols[i];
@@ -36,19 +35,30 @@ std::unique_ptr<std::byte[]> encodeRow(const kiln_relation_desc &rel, const Row 
       continue;
     }
     switch (col.type) {
-      case KILN_T_BOOL: store<uint8_t>(row.get(), col, v.b ? 1 : 0); break;
-      case KILN_T_INT32:
-      case KILN_T_DATE: store<int32_t>(row.get(), col, static_cast<int32_t>(v.i)); break;
-      case KILN_T_INT64:
-      case KILN_T_TIMESTAMP: store<int64_t>(row.get(), col, v.i); break;
-      case KILN_T_FLOAT64: store<double>(row.get(), col, v.f); break;
-      case KILN_T_NUMERIC: store<__int128>(row.get(), col, v.n); break;
-      case KILN_T_TEXT: {
-        std::memcpy(tail, v.s.data(), v.s.size());
-        store(row.get(), col, kiln_str{reinterpret_cast<const char *>(tail), static_cast<int64_t>(v.s.size())});
-        tail += v.s.size();
-        break;
-      }
+    case KILN_T_BOOL:
+      store<uint8_t>(row.get(), col, v.b ? 1 : 0);
+      break;
+    case KILN_T_INT32:
+    case KILN_T_DATE:
+      store<int32_t>(row.get(), col, static_cast<int32_t>(v.i));
+      break;
+    case KILN_T_INT64:
+    case KILN_T_TIMESTAMP:
+      store<int64_t>(row.get(), col, v.i);
+      break;
+    case KILN_T_FLOAT64:
+      store<double>(row.get(), col, v.f);
+      break;
+    case KILN_T_NUMERIC:
+      store<__int128>(row.get(), col, v.n);
+      break;
+    case KILN_T_TEXT: {
+      std::memcpy(tail, v.s.data(), v.s.size());
+      store(row.get(), col,
+            kiln_str{reinterpret_cast<const char *>(tail), static_cast<int64_t>(v.s.size())});
+      tail += v.s.size();
+      break;
+    }
     }
   }
   return row;
@@ -60,43 +70,58 @@ Row decodeRow(const kiln_relation_desc &rel, const void *row) {
     const kiln_column_desc &col = rel.cols[i];
     ir::Value &v = values[i];
     v.is_null = runtime::isNull(row, i);
-    if (v.is_null) continue;
+    if (v.is_null)
+      continue;
     switch (col.type) {
-      case KILN_T_BOOL: v.b = load<uint8_t>(row, col) != 0; break;
-      case KILN_T_INT32:
-      case KILN_T_DATE: v.i = load<int32_t>(row, col); break;
-      case KILN_T_INT64:
-      case KILN_T_TIMESTAMP: v.i = load<int64_t>(row, col); break;
-      case KILN_T_FLOAT64: v.f = load<double>(row, col); break;
-      case KILN_T_NUMERIC: v.n = load<__int128>(row, col); break;
-      case KILN_T_TEXT: {
-        kiln_str str = load<kiln_str>(row, col);
-        v.s.assign(str.ptr, str.len);
-        break;
-      }
+    case KILN_T_BOOL:
+      v.b = load<uint8_t>(row, col) != 0;
+      break;
+    case KILN_T_INT32:
+    case KILN_T_DATE:
+      v.i = load<int32_t>(row, col);
+      break;
+    case KILN_T_INT64:
+    case KILN_T_TIMESTAMP:
+      v.i = load<int64_t>(row, col);
+      break;
+    case KILN_T_FLOAT64:
+      v.f = load<double>(row, col);
+      break;
+    case KILN_T_NUMERIC:
+      v.n = load<__int128>(row, col);
+      break;
+    case KILN_T_TEXT: {
+      kiln_str str = load<kiln_str>(row, col);
+      v.s.assign(str.ptr, str.len);
+      break;
+    }
     }
   }
   return values;
 }
 
-}  // namespace
+} // namespace
 
 void addTo(ZSet &set, const TextRow &row, int64_t weight) {
   auto [it, inserted] = set.try_emplace(row, weight);
-  if (!inserted && (it->second += weight) == 0) set.erase(it);
+  if (!inserted && (it->second += weight) == 0)
+    set.erase(it);
 }
 
 TextRow formatRow(const kiln_relation_desc &rel, const void *row) {
   TextRow text(rel.ncols);
-  for (int32_t i = 0; i < rel.ncols; ++i) text[i] = runtime::formatValue(rel, i, row);
+  for (int32_t i = 0; i < rel.ncols; ++i)
+    text[i] = runtime::formatValue(rel, i, row);
   return text;
 }
 
 Compiled compileViews(const std::vector<Table> &tables, const std::vector<ViewSource> &views) {
   std::vector<driver::TableDef> defs;
-  for (const Table &table : tables) defs.push_back({table.name, table.schema, table.key});
+  for (const Table &table : tables)
+    defs.push_back({table.name, table.schema, table.key});
   std::vector<driver::ViewDef> view_defs;
-  for (const ViewSource &view : views) view_defs.push_back({view.name, view.sql, view.sink});
+  for (const ViewSource &view : views)
+    view_defs.push_back({view.name, view.sql, view.sink});
   SourceManager sources;
   DiagnosticEngine diags(sources);
   Compiled result;
@@ -105,7 +130,8 @@ Compiled compileViews(const std::vector<Table> &tables, const std::vector<ViewSo
     result.program.reset();
     result.unsupported = true;
     for (const Diagnostic &d : diags.diagnostics()) {
-      if (d.severity == Severity::Error && result.error.empty()) result.error = d.message;
+      if (d.severity == Severity::Error && result.error.empty())
+        result.error = d.message;
     }
     std::ostringstream out;
     diags.print(out);
@@ -117,27 +143,26 @@ Compiled compileViews(const std::vector<Table> &tables, const std::vector<ViewSo
 }
 
 Instance::Instance(const kiln_program &program, bool keep_typed)
-    : program_(program),
-      host_(std::make_unique<runtime::Host>(&program, runtime::HostOptions{})),
-      keep_typed_(keep_typed),
-      total_(program.nsinks),
-      last_tick_(program.nsinks),
-      emitted_(program.nsinks),
-      typed_(program.nsinks) {
+    : program_(program), host_(std::make_unique<runtime::Host>(&program, runtime::HostOptions{})),
+      keep_typed_(keep_typed), total_(program.nsinks), last_tick_(program.nsinks),
+      emitted_(program.nsinks), typed_(program.nsinks) {
   host_->setEmitCallback([this](int32_t sink, const void *row, int64_t weight) {
     const kiln_relation_desc &rel = program_.sinks[sink];
     TextRow text = formatRow(rel, row);
     if (++emitted_[sink][text] == 2 && !unconsolidated_) {
       std::string shown;
-      for (const auto &value : text) shown += " " + value.value_or("NULL");
+      for (const auto &value : text)
+        shown += " " + value.value_or("NULL");
       unconsolidated_ = std::string(rel.name) + " emitted" + shown + " more than once in one tick";
     }
     addTo(last_tick_[sink], text, weight);
-    if (keep_typed_) typed_[sink].try_emplace(text, decodeRow(rel, row));
+    if (keep_typed_)
+      typed_[sink].try_emplace(text, decodeRow(rel, row));
   });
   host_->setErrorHandler([this](int32_t code, int32_t location) {
     error_ = runtime::errorMessage(code);
-    if (location >= 0 && location < program_.nlocations) error_location_ = program_.locations[location];
+    if (location >= 0 && location < program_.nlocations)
+      error_location_ = program_.locations[location];
     std::longjmp(on_error_, 1);
   });
 }
@@ -145,30 +170,38 @@ Instance::Instance(const kiln_program &program, bool keep_typed)
 Instance::~Instance() = default;
 
 bool Instance::tick(const std::vector<Change> &changes) {
-  if (failed()) return false;
-  for (ZSet &set : last_tick_) set.clear();
-  for (auto &counts : emitted_) counts.clear();
+  if (failed())
+    return false;
+  for (ZSet &set : last_tick_)
+    set.clear();
+  for (auto &counts : emitted_)
+    counts.clear();
   rows_.clear();
-  for (const Change &change : changes) rows_.push_back(encodeRow(program_.sources[change.table], change.row));
+  for (const Change &change : changes)
+    rows_.push_back(encodeRow(program_.sources[change.table], change.row));
   if (!run(changes)) {
     // The state may be half-updated; the host (and the program state) is dropped.
     host_.reset();
-    for (ZSet &set : last_tick_) set.clear();
+    for (ZSet &set : last_tick_)
+      set.clear();
     return false;
   }
   rows_.clear();
   for (size_t sink = 0; sink < total_.size(); ++sink)
-    for (const auto &[row, weight] : last_tick_[sink]) addTo(total_[sink], row, weight);
+    for (const auto &[row, weight] : last_tick_[sink])
+      addTo(total_[sink], row, weight);
   return true;
 }
 
 // Kept apart from tick() so that no object with a destructor lives in the frames that the error
 // handler's longjmp skips.
 bool Instance::run(const std::vector<Change> &changes) {
-  if (setjmp(on_error_) != 0) return false;
-  for (size_t i = 0; i < changes.size(); ++i) host_->pushRow(changes[i].table, rows_[i].get(), changes[i].weight);
+  if (setjmp(on_error_) != 0)
+    return false;
+  for (size_t i = 0; i < changes.size(); ++i)
+    host_->pushRow(changes[i].table, rows_[i].get(), changes[i].weight);
   host_->commit();
   return true;
 }
 
-}  // namespace kiln::slt
+} // namespace kiln::slt

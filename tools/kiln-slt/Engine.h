@@ -14,13 +14,13 @@
 
 namespace kiln::slt {
 
-using Row = std::vector<ir::Value>;  // values typed by their table's schema
+using Row = std::vector<ir::Value>; // values typed by their table's schema
 
 struct Table {
   std::string name;
   ir::Schema schema;
-  std::vector<int32_t> key;  // primary key columns
-  std::vector<Row> rows;     // a multiset
+  std::vector<int32_t> key; // primary key columns
+  std::vector<Row> rows;    // a multiset
 };
 
 // One change to table `table` (an index into the tables a program was compiled over).
@@ -42,10 +42,10 @@ struct ViewSource {
 };
 
 struct Compiled {
-  std::unique_ptr<driver::CompiledProgram> program;  // null if compilation failed
-  bool unsupported = false;  // Kiln rejected the SQL with a diagnostic (otherwise: internal error)
-  std::string error;         // the first diagnostic's message, or the internal error
-  std::string details;       // all diagnostics, rendered
+  std::unique_ptr<driver::CompiledProgram> program; // null if compilation failed
+  bool unsupported = false; // Kiln rejected the SQL with a diagnostic (otherwise: internal error)
+  std::string error;        // the first diagnostic's message, or the internal error
+  std::string details;      // all diagnostics, rendered
 };
 
 // Compiles `views` over `tables` (in this order: table i is the program's source i).
@@ -55,7 +55,7 @@ Compiled compileViews(const std::vector<Table> &tables, const std::vector<ViewSo
 // instance: the runtime's error handler must not return, so it jumps back into tick(), which
 // reports the error; the half-updated state is then discarded.
 class Instance {
- public:
+public:
   // `keep_typed`: also remember each emitted row's typed values (see typed()).
   explicit Instance(const kiln_program &program, bool keep_typed = false);
   ~Instance();
@@ -65,25 +65,25 @@ class Instance {
   // Pushes the changes and commits them as one tick. False if the tick raised a SQL error.
   bool tick(const std::vector<Change> &changes);
   bool failed() const { return !error_.empty(); }
-  const std::string &error() const { return error_; }  // PostgreSQL's message
+  const std::string &error() const { return error_; } // PostgreSQL's message
   const std::string &errorLocation() const { return error_location_; }
 
   const std::vector<ZSet> &total() const { return total_; }        // per sink, since creation
-  const std::vector<ZSet> &lastTick() const { return last_tick_; }  // per sink, the last tick
+  const std::vector<ZSet> &lastTick() const { return last_tick_; } // per sink, the last tick
   // A row emitted more than once in one tick: the program's output was not consolidated.
   const std::optional<std::string> &unconsolidated() const { return unconsolidated_; }
   const Row &typed(int32_t sink, const TextRow &row) const { return typed_[sink].at(row); }
 
- private:
+private:
   bool run(const std::vector<Change> &changes);
 
   const kiln_program &program_;
   std::unique_ptr<runtime::Host> host_;
   bool keep_typed_;
   std::jmp_buf on_error_;
-  std::vector<std::unique_ptr<std::byte[]>> rows_;  // encoded rows of the current tick
+  std::vector<std::unique_ptr<std::byte[]>> rows_; // encoded rows of the current tick
   std::vector<ZSet> total_, last_tick_;
-  std::vector<std::map<TextRow, int>> emitted_;  // emissions per row in the current tick
+  std::vector<std::map<TextRow, int>> emitted_; // emissions per row in the current tick
   std::vector<std::map<TextRow, Row>> typed_;
   std::optional<std::string> unconsolidated_;
   std::string error_, error_location_;
@@ -92,4 +92,4 @@ class Instance {
 // A row of `rel` in PostgreSQL's text format.
 TextRow formatRow(const kiln_relation_desc &rel, const void *row);
 
-}  // namespace kiln::slt
+} // namespace kiln::slt

@@ -9,13 +9,14 @@ namespace {
 std::vector<std::string> words(const std::string &line) {
   std::istringstream in(line);
   std::vector<std::string> result;
-  for (std::string word; in >> word;) result.push_back(word);
+  for (std::string word; in >> word;)
+    result.push_back(word);
   return result;
 }
 
 bool blank(const std::string &line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
-}  // namespace
+} // namespace
 
 std::optional<Script> readScript(const std::string &path, std::string &error) {
   std::ifstream in(path, std::ios::binary);
@@ -28,11 +29,13 @@ std::optional<Script> readScript(const std::string &path, std::string &error) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   for (char c : buffer.str())
-    if (c != '\r') script.text += c;  // the evidence corpus has CRLF line ends
+    if (c != '\r')
+      script.text += c; // the evidence corpus has CRLF line ends
   std::vector<uint32_t> starts;
   for (size_t begin = 0; begin <= script.text.size();) {
     size_t end = script.text.find('\n', begin);
-    if (end == std::string::npos) end = script.text.size();
+    if (end == std::string::npos)
+      end = script.text.size();
     starts.push_back(static_cast<uint32_t>(begin));
     script.lines.push_back(script.text.substr(begin, end - begin));
     begin = end + 1;
@@ -61,7 +64,8 @@ std::optional<Script> readScript(const std::string &path, std::string &error) {
     std::vector<std::string> head = words(line);
     const std::string &keyword = head[0];
     if (keyword == "skipif" || keyword == "onlyif") {
-      if (head.size() < 2) return fail(i, keyword + " needs a database name");
+      if (head.size() < 2)
+        return fail(i, keyword + " needs a database name");
       skip_next |= (keyword == "skipif") == (head[1] == "kiln");
       ++i;
       continue;
@@ -72,12 +76,14 @@ std::optional<Script> readScript(const std::string &path, std::string &error) {
     record.skip = skip_next;
     skip_next = false;
     if (keyword == "halt") {
-      if (!record.skip) break;
+      if (!record.skip)
+        break;
       ++i;
       continue;
     }
     if (keyword == "hash-threshold") {
-      if (head.size() != 2) return fail(i, "hash-threshold needs a number");
+      if (head.size() != 2)
+        return fail(i, "hash-threshold needs a number");
       record.kind = RecordKind::HashThreshold;
       record.threshold = std::atoi(head[1].c_str());
       record.end = ++i;
@@ -90,15 +96,19 @@ std::optional<Script> readScript(const std::string &path, std::string &error) {
       record.kind = RecordKind::Statement;
       record.expect_error = head[1] == "error";
     } else if (keyword == "query") {
-      if (head.size() < 2) return fail(i, "query needs column types");
+      if (head.size() < 2)
+        return fail(i, "query needs column types");
       record.kind = RecordKind::Query;
       record.types = head[1];
       record.sort_mode = head.size() > 2 ? head[2] : "nosort";
-      if (record.sort_mode != "nosort" && record.sort_mode != "rowsort" && record.sort_mode != "valuesort")
+      if (record.sort_mode != "nosort" && record.sort_mode != "rowsort" &&
+          record.sort_mode != "valuesort")
         return fail(i, "unknown sort mode '" + record.sort_mode + "'");
-      if (head.size() > 3) record.label = head[3];
+      if (head.size() > 3)
+        record.label = head[3];
     } else if (keyword == "view") {
-      if (head.size() != 2) return fail(i, "expected 'view NAME'");
+      if (head.size() != 2)
+        return fail(i, "expected 'view NAME'");
       record.kind = RecordKind::View;
       record.name = head[1];
       script.streaming = true;
@@ -106,11 +116,13 @@ std::optional<Script> readScript(const std::string &path, std::string &error) {
       record.kind = RecordKind::Step;
       script.streaming = true;
       if (head.size() > 1) {
-        if (head[1] != "error") return fail(i, "expected 'step' or 'step error [message]'");
+        if (head[1] != "error")
+          return fail(i, "expected 'step' or 'step error [message]'");
         record.expect_error = true;
         size_t at = line.find("error") + 5;
         size_t from = line.find_first_not_of(" \t", at);
-        if (from != std::string::npos) record.error_substring = line.substr(from);
+        if (from != std::string::npos)
+          record.error_substring = line.substr(from);
       }
     } else {
       return fail(i, "unknown record '" + keyword + "'");
@@ -120,11 +132,13 @@ std::optional<Script> readScript(const std::string &path, std::string &error) {
     bool results = record.kind == RecordKind::Query || record.kind == RecordKind::Step;
     record.sql = block(i, results);
     record.sql_end = i;
-    if (record.sql.empty() && record.kind != RecordKind::Step) return fail(record.header, "missing SQL");
+    if (record.sql.empty() && record.kind != RecordKind::Step)
+      return fail(record.header, "missing SQL");
     if (results && i < n && lines[i].rfind("----", 0) == 0) {
       record.has_results = true;
       ++i;
-      while (i < n && !blank(lines[i])) record.expected.push_back(lines[i++]);
+      while (i < n && !blank(lines[i]))
+        record.expected.push_back(lines[i++]);
     }
     record.end = i;
     script.records.push_back(std::move(record));
@@ -143,7 +157,8 @@ bool writeScript(const Script &script,
     lines.insert(lines.begin() + record.header, it->second.begin(), it->second.end());
   }
   std::ofstream out(script.path, std::ios::binary | std::ios::trunc);
-  for (size_t i = 0; i < lines.size(); ++i) out << lines[i] << (i + 1 < lines.size() ? "\n" : "");
+  for (size_t i = 0; i < lines.size(); ++i)
+    out << lines[i] << (i + 1 < lines.size() ? "\n" : "");
   if (!out) {
     error = script.path + ": cannot write file";
     return false;
@@ -151,4 +166,4 @@ bool writeScript(const Script &script,
   return true;
 }
 
-}  // namespace kiln::slt
+} // namespace kiln::slt

@@ -20,17 +20,17 @@ enum class RecordKind { Statement, Query, HashThreshold, Halt, View, Step };
 
 struct Record {
   RecordKind kind = RecordKind::Statement;
-  int line = 0;          // 1-based line of the record's first line (its header)
-  bool skip = false;     // excluded by skipif/onlyif
+  int line = 0;                // 1-based line of the record's first line (its header)
+  bool skip = false;           // excluded by skipif/onlyif
   bool expect_error = false;   // statement error, step error
-  std::string error_substring;  // step error <substring>
-  std::string sql;       // the statement, query, view or step text (lines joined by '\n')
-  uint32_t sql_offset = 0;      // where `sql` starts in the file text (for diagnostics)
-  std::string types, sort_mode, label;  // query
-  std::string name;                     // view
-  int threshold = 0;                    // hash-threshold
-  bool has_results = false;             // a "----" line was present
-  std::vector<std::string> expected;    // the lines after "----"
+  std::string error_substring; // step error <substring>
+  std::string sql;             // the statement, query, view or step text (lines joined by '\n')
+  uint32_t sql_offset = 0;     // where `sql` starts in the file text (for diagnostics)
+  std::string types, sort_mode, label; // query
+  std::string name;                    // view
+  int threshold = 0;                   // hash-threshold
+  bool has_results = false;            // a "----" line was present
+  std::vector<std::string> expected;   // the lines after "----"
   // 0-based line indexes, for rewriting a step in place: [header, end) is the whole record, and
   // the SQL occupies [header + 1, sql_end).
   int header = 0, sql_end = 0, end = 0;
@@ -38,10 +38,10 @@ struct Record {
 
 struct Script {
   std::string path;
-  std::string text;                // with CRLF line ends normalized to LF
-  std::vector<std::string> lines;  // `text` split at '\n'
+  std::string text;               // with CRLF line ends normalized to LF
+  std::vector<std::string> lines; // `text` split at '\n'
   std::vector<Record> records;
-  bool streaming = false;          // has view or step records
+  bool streaming = false; // has view or step records
 };
 
 // Reads and splits a test file; nullopt with `error` ("path:line: message") if it is malformed.
@@ -53,4 +53,4 @@ bool writeScript(const Script &script,
                  const std::vector<std::pair<size_t, std::vector<std::string>>> &replacements,
                  std::string &error);
 
-}  // namespace kiln::slt
+} // namespace kiln::slt

@@ -14,8 +14,8 @@
 namespace kiln::slt {
 
 struct SqlToken {
-  size_t begin = 0, end = 0;  // byte range in the text
-  int depth = 0;              // parentheses around the token
+  size_t begin = 0, end = 0; // byte range in the text
+  int depth = 0;             // parentheses around the token
 };
 
 std::vector<SqlToken> lexSql(std::string_view sql);
@@ -25,6 +25,7 @@ int findTopLevel(std::string_view sql, const std::vector<SqlToken> &tokens, std:
                  int from = 0);
 
 // The text between tokens [first, last] (inclusive), or "" if first > last.
-std::string tokenText(std::string_view sql, const std::vector<SqlToken> &tokens, int first, int last);
+std::string tokenText(std::string_view sql, const std::vector<SqlToken> &tokens, int first,
+                      int last);
 
-}  // namespace kiln::slt
+} // namespace kiln::slt

@@ -31,44 +31,60 @@ void usage(std::ostream &out) {
 }
 
 void printCounts(const std::string &title, const std::map<std::string, int64_t> &counts) {
-  if (counts.empty()) return;
+  if (counts.empty())
+    return;
   std::vector<std::pair<int64_t, std::string>> sorted;
-  for (const auto &[text, count] : counts) sorted.emplace_back(-count, text);
+  for (const auto &[text, count] : counts)
+    sorted.emplace_back(-count, text);
   std::sort(sorted.begin(), sorted.end());
   std::cout << "  " << title << ":\n";
-  for (const auto &[count, text] : sorted) std::cout << "    " << -count << "  " << text << "\n";
+  for (const auto &[count, text] : sorted)
+    std::cout << "    " << -count << "  " << text << "\n";
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv) {
   // Generated code calls the runtime's C functions by name, resolved in this executable: keep
   // every one of them linked in (and exported, see CMakeLists.txt).
-  if (kiln::runtime::abiSymbols().empty()) return 2;
+  if (kiln::runtime::abiSymbols().empty())
+    return 2;
 
   kiln::slt::Options options;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--mode=incremental") options.recompute = false;
-    else if (arg == "--mode=recompute") options.incremental = false;
-    else if (arg == "--mode=both") options.incremental = options.recompute = true;
-    else if (arg == "--summary") options.summary = true;
-    else if (arg == "--verbose") options.verbose = true;
-    else if (arg == "--rewrite") options.rewrite = true;
-    else if (arg == "--no-fork") options.fork = false;
-    else if (arg.rfind("--timeout=", 0) == 0 && std::atoi(arg.c_str() + 10) > 0) options.timeout = std::atoi(arg.c_str() + 10);
-    else if (arg == "--help" || arg == "-h") return usage(std::cout), 0;
-    else if (arg.rfind("-", 0) == 0) return std::cerr << "kiln-slt: unknown option " << arg << "\n", usage(std::cerr), 2;
-    else files.push_back(arg);
+    if (arg == "--mode=incremental")
+      options.recompute = false;
+    else if (arg == "--mode=recompute")
+      options.incremental = false;
+    else if (arg == "--mode=both")
+      options.incremental = options.recompute = true;
+    else if (arg == "--summary")
+      options.summary = true;
+    else if (arg == "--verbose")
+      options.verbose = true;
+    else if (arg == "--rewrite")
+      options.rewrite = true;
+    else if (arg == "--no-fork")
+      options.fork = false;
+    else if (arg.rfind("--timeout=", 0) == 0 && std::atoi(arg.c_str() + 10) > 0)
+      options.timeout = std::atoi(arg.c_str() + 10);
+    else if (arg == "--help" || arg == "-h")
+      return usage(std::cout), 0;
+    else if (arg.rfind("-", 0) == 0)
+      return std::cerr << "kiln-slt: unknown option " << arg << "\n", usage(std::cerr), 2;
+    else
+      files.push_back(arg);
   }
-  if (files.empty()) return usage(std::cerr), 2;
+  if (files.empty())
+    return usage(std::cerr), 2;
 
   kiln::slt::Tally total;
   for (const std::string &file : files) {
     kiln::slt::Tally tally = kiln::slt::runFile(file, options);
-    std::cout << file << ": " << tally.passed << " passed, " << tally.failed << " failed, " << tally.skipped
-              << " skipped\n";
+    std::cout << file << ": " << tally.passed << " passed, " << tally.failed << " failed, "
+              << tally.skipped << " skipped\n";
     if (options.summary) {
       printCounts("failures", tally.reasons);
       printCounts("notes", tally.notes);

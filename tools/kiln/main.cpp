@@ -37,7 +37,7 @@ int usage(const std::string &problem) {
   return 1;
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
@@ -50,8 +50,10 @@ int main(int argc, char **argv) {
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const std::string &flag) -> std::string {
-      if (arg.size() > flag.size() && arg.compare(0, flag.size() + 1, flag + "=") == 0) return arg.substr(flag.size() + 1);
-      if (arg == flag && i + 1 < argc) return argv[++i];
+      if (arg.size() > flag.size() && arg.compare(0, flag.size() + 1, flag + "=") == 0)
+        return arg.substr(flag.size() + 1);
+      if (arg == flag && i + 1 < argc)
+        return argv[++i];
       return "";
     };
     if (arg == "--") {
@@ -61,27 +63,35 @@ int main(int argc, char **argv) {
       std::string emit = value("--emit");
       using kiln::driver::Emit;
       static const std::vector<std::pair<std::string, Emit>> stages{
-          {"sql", Emit::Sql}, {"ast", Emit::Ast}, {"plan", Emit::Plan}, {"ir", Emit::Ir}, {"ir-inc", Emit::IrInc},
-          {"llvm", Emit::Llvm}, {"obj", Emit::Obj}, {"exe", Emit::Exe}};
+          {"sql", Emit::Sql},      {"ast", Emit::Ast},   {"plan", Emit::Plan}, {"ir", Emit::Ir},
+          {"ir-inc", Emit::IrInc}, {"llvm", Emit::Llvm}, {"obj", Emit::Obj},   {"exe", Emit::Exe}};
       bool found = false;
       for (const auto &[name, stage] : stages)
-        if (name == emit) options.emit = stage, found = true;
-      if (emit == "lib") return usage("--emit=lib (a static library for embedding) is not supported yet");
-      if (!found) return usage("unknown stage \"" + emit + "\" for --emit");
+        if (name == emit)
+          options.emit = stage, found = true;
+      if (emit == "lib")
+        return usage("--emit=lib (a static library for embedding) is not supported yet");
+      if (!found)
+        return usage("unknown stage \"" + emit + "\" for --emit");
     } else if (arg == "-o") {
-      if (i + 1 >= argc) return usage("-o needs a path");
+      if (i + 1 >= argc)
+        return usage("-o needs a path");
       options.output = argv[++i];
-    } else if (arg.size() == 3 && arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3') {
+    } else if (arg.size() == 3 && arg[0] == '-' && arg[1] == 'O' && arg[2] >= '0' &&
+               arg[2] <= '3') {
       options.opt_level = arg[2] - '0';
     } else if (arg.rfind("--vars", 0) == 0) {
       std::string kv = value("--vars");
       size_t eq = kv.find('=');
-      if (eq == std::string::npos) return usage("--vars takes KEY=VALUE");
+      if (eq == std::string::npos)
+        return usage("--vars takes KEY=VALUE");
       options.vars[kv.substr(0, eq)] = kv.substr(eq + 1);
     } else if (arg.rfind("--diagnostics-format", 0) == 0) {
       std::string format = value("--diagnostics-format");
-      if (format == "json") options.diagnostics = kiln::DiagnosticFormat::Json;
-      else if (format != "text") return usage("--diagnostics-format is text or json");
+      if (format == "json")
+        options.diagnostics = kiln::DiagnosticFormat::Json;
+      else if (format != "text")
+        return usage("--diagnostics-format is text or json");
     } else if (arg == "--timings") {
       options.timings = true;
     } else if (arg == "--verify-diagnostics") {
@@ -94,17 +104,23 @@ int main(int argc, char **argv) {
       return usage("more than one project directory given");
     }
   }
-  if (options.project_dir.empty()) options.project_dir = ".";
+  if (options.project_dir.empty())
+    options.project_dir = ".";
   if (command == "compile")
-    return kiln::runCompileCommand(options.project_dir, options.vars, options.diagnostics, std::cout, std::cerr);
-  if (command == "build") return kiln::driver::runBuild(options, std::cout, std::cerr);
+    return kiln::runCompileCommand(options.project_dir, options.vars, options.diagnostics,
+                                   std::cout, std::cerr);
+  if (command == "build")
+    return kiln::driver::runBuild(options, std::cout, std::cerr);
   if (command == "run") {
     options.emit = kiln::driver::Emit::Exe;
-    if (options.output.empty()) options.output = options.project_dir + "/target/kiln-run";
+    if (options.output.empty())
+      options.output = options.project_dir + "/target/kiln-run";
     int status = kiln::driver::runBuild(options, std::cout, std::cerr);
-    if (status != 0) return status;
+    if (status != 0)
+      return status;
     std::string line = "'" + options.output + "'";
-    for (const std::string &arg : passthrough) line += " '" + arg + "'";
+    for (const std::string &arg : passthrough)
+      line += " '" + arg + "'";
     int rc = std::system(line.c_str());
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : 2;
   }

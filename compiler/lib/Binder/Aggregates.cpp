@@ -21,9 +21,12 @@ bool containsAggregate(const ast::Expr &expr) {
       isAggregateName(expr.names[0]))
     return true;
   for (const ast::ExprPtr &arg : expr.args)
-    if (arg && containsAggregate(*arg)) return true;
-  if (expr.case_operand && containsAggregate(*expr.case_operand)) return true;
-  if (expr.case_else && containsAggregate(*expr.case_else)) return true;
+    if (arg && containsAggregate(*arg))
+      return true;
+  if (expr.case_operand && containsAggregate(*expr.case_operand))
+    return true;
+  if (expr.case_else && containsAggregate(*expr.case_else))
+    return true;
   return false;
 }
 
@@ -61,10 +64,12 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
     agg_ = nullptr;
     Bound arg = bindExpr(*expr.args[0], *agg_from_scope_);
     agg_ = saved;
-    if (!arg) return {};
+    if (!arg)
+      return {};
     if (arg.unknown) {
       arg.expr = coerce(std::move(arg), Type::text(), expr.args[0]->range);
-      if (!arg.expr) return {};
+      if (!arg.expr)
+        return {};
     }
     const Type &t = arg.expr->type;
     if (name == "count") {
@@ -81,15 +86,21 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
       }
       if (name == "sum") {
         call.kind = ir::AggKind::Sum;
-        if (t.kind == TypeKind::Int32) call.type = Type::int64();
-        else if (t.kind == TypeKind::Int64) call.type = Type::numeric(ir::kMaxNumericPrecision, 0);
-        else if (t.kind == TypeKind::Numeric) call.type = Type::numeric(ir::kMaxNumericPrecision, t.scale);
-        else call.type = Type::float64();
+        if (t.kind == TypeKind::Int32)
+          call.type = Type::int64();
+        else if (t.kind == TypeKind::Int64)
+          call.type = Type::numeric(ir::kMaxNumericPrecision, 0);
+        else if (t.kind == TypeKind::Numeric)
+          call.type = Type::numeric(ir::kMaxNumericPrecision, t.scale);
+        else
+          call.type = Type::float64();
       } else {
         call.kind = ir::AggKind::Avg;
-        if (t.kind == TypeKind::Float64) call.type = Type::float64();
-        else call.type = Type::numeric(ir::kMaxNumericPrecision,
-                                       std::max(16, t.kind == TypeKind::Numeric ? t.scale : 0));
+        if (t.kind == TypeKind::Float64)
+          call.type = Type::float64();
+        else
+          call.type = Type::numeric(ir::kMaxNumericPrecision,
+                                    std::max(16, t.kind == TypeKind::Numeric ? t.scale : 0));
       }
     }
     // Arguments are computed before the aggregate, after the group expressions.
@@ -103,4 +114,4 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   return {ir::makeColumn(column, call.type, nullable), false};
 }
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

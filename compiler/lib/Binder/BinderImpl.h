@@ -32,13 +32,13 @@ struct ScopeColumn {
   std::string name;
   ir::Type type;
   bool nullable = true;
-  int32_t index = 0;          // in the row the expression is evaluated over
-  bool hidden = false;        // the right side of JOIN ... USING: found only when qualified
+  int32_t index = 0;   // in the row the expression is evaluated over
+  bool hidden = false; // the right side of JOIN ... USING: found only when qualified
 };
 
 struct ScopeRelation {
-  std::string alias;                 // how the relation may be qualified ("o", "orders")
-  std::vector<std::string> names;    // full name parts ("shop", "orders") when not aliased
+  std::string alias;              // how the relation may be qualified ("o", "orders")
+  std::vector<std::string> names; // full name parts ("shop", "orders") when not aliased
   std::vector<ScopeColumn> columns;
 };
 
@@ -58,9 +58,9 @@ struct Bound {
 // How aggregate queries bind the select list and HAVING: group expressions and aggregate calls
 // become columns of the aggregate's output.
 struct AggregateContext {
-  std::vector<ir::ExprPtr> group_exprs;  // over the FROM row
-  std::vector<ir::ExprPtr> agg_args;     // over the FROM row, one per aggregate with an argument
-  std::vector<ir::AggCall> aggs;         // arg indexes into [group_exprs..., agg_args...]
+  std::vector<ir::ExprPtr> group_exprs; // over the FROM row
+  std::vector<ir::ExprPtr> agg_args;    // over the FROM row, one per aggregate with an argument
+  std::vector<ir::AggCall> aggs;        // arg indexes into [group_exprs..., agg_args...]
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -83,14 +83,14 @@ ir::ExprPtr conjunction(std::vector<ir::ExprPtr> conjuncts);
 // ---------------------------------------------------------------------------------------------
 
 class Binder {
- public:
+public:
   Binder(const Catalog &catalog, const SourceManager &sources, DiagnosticEngine &diags)
       : catalog_(catalog), sources_(sources), diags_(diags) {}
 
   plan::NodePtr bindSelect(const ast::SelectStmt &stmt);
   std::optional<ir::Value> bindConstant(const ast::Expr &expr, const ir::Type &target);
 
- private:
+private:
   // ---- diagnostics and locations ----
   Diagnostic &error(SourceRange range, std::string message) {
     ++quiet_errors_;
@@ -101,7 +101,8 @@ class Binder {
     return diags_.error(range, std::move(message));
   }
   ir::Location location(SourceRange range) const {
-    if (!range.valid()) return {};
+    if (!range.valid())
+      return {};
     LineCol lc = sources_.lineCol(range.begin);
     return {sources_.path(range.begin.file), lc.line, lc.column};
   }
@@ -121,8 +122,9 @@ class Binder {
   plan::NodePtr semiJoin(const FromItem &input, const ast::Expr &sublink, bool negated);
   plan::NodePtr bindScalarSubquery(const ast::Expr &subquery, const Scope &outer);
   Bound bindSubqueryExpr(const ast::Expr &expr);
-  bool refersToOuterQuery(const std::vector<std::string> &qualifier, const std::string &column) const;
-  std::vector<const Scope *> outer_scopes_;  // of the queries enclosing a WHERE subquery
+  bool refersToOuterQuery(const std::vector<std::string> &qualifier,
+                          const std::string &column) const;
+  std::vector<const Scope *> outer_scopes_; // of the queries enclosing a WHERE subquery
   // Scalar subqueries of the WHERE being bound: the column of the FROM row (extended past its
   // end) that carries each one's value.
   std::map<const ast::Expr *, std::pair<int32_t, ir::Column>> scalar_columns_;
@@ -133,7 +135,7 @@ class Binder {
   Bound bindColumnRef(const ast::Expr &expr, const Scope &scope);
   Bound bindLiteral(const ast::Expr &expr);
   Bound bindCase(const ast::Expr &expr, const Scope &scope);
-  Bound bindConditional(const ast::Expr &expr, const Scope &scope);  // COALESCE, NULLIF, ...
+  Bound bindConditional(const ast::Expr &expr, const Scope &scope); // COALESCE, NULLIF, ...
   Bound bindCast(const ast::Expr &expr, const Scope &scope);
   ir::ExprPtr bindCondition(const ast::Expr &expr, const Scope &scope, const char *clause);
 
@@ -176,9 +178,9 @@ class Binder {
   // Set while binding the select list / HAVING of an aggregate query.
   AggregateContext *agg_ = nullptr;
   const Scope *agg_from_scope_ = nullptr;
-  int quiet_ = 0;          // > 0: trial binding, errors are not reported
-  int quiet_errors_ = 0;   // errors seen (reported or not)
+  int quiet_ = 0;        // > 0: trial binding, errors are not reported
+  int quiet_errors_ = 0; // errors seen (reported or not)
   Diagnostic scratch_;
 };
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

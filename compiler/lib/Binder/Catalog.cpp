@@ -14,14 +14,16 @@ void Catalog::add(Relation relation) {
 
 const Relation *Catalog::find(const std::vector<std::string> &names) const {
   std::string key;
-  for (const std::string &part : names) key += (key.empty() ? "" : ".") + part;
+  for (const std::string &part : names)
+    key += (key.empty() ? "" : ".") + part;
   auto it = relations_.find(key);
   return it == relations_.end() ? nullptr : &it->second;
 }
 
 std::vector<std::string> Catalog::names() const {
   std::vector<std::string> result;
-  for (const auto &[name, relation] : relations_) result.push_back(name);
+  for (const auto &[name, relation] : relations_)
+    result.push_back(name);
   return result;
 }
 
@@ -32,29 +34,37 @@ std::optional<ir::Type> resolveType(const ast::TypeName &type, const SourceManag
     return std::nullopt;
   }
   const std::string &name = type.name;
-  if (name == "bool" || name == "boolean") return Type::boolean();
-  if (name == "int4" || name == "integer" || name == "int") return Type::int32();
-  if (name == "int8" || name == "bigint") return Type::int64();
-  if (name == "float8" || name == "double precision" || name == "float") return Type::float64();
+  if (name == "bool" || name == "boolean")
+    return Type::boolean();
+  if (name == "int4" || name == "integer" || name == "int")
+    return Type::int32();
+  if (name == "int8" || name == "bigint")
+    return Type::int64();
+  if (name == "float8" || name == "double precision" || name == "float")
+    return Type::float64();
   if (name == "text" || name == "varchar" || name == "bpchar" || name == "character varying") {
     if (name == "bpchar") {
       diags.error(type.range, "type char(n) is not supported yet").hint =
           "use text or varchar: blank-padded semantics are not implemented";
       return std::nullopt;
     }
-    return Type::text();  // varchar(n) length limits are not enforced yet
+    return Type::text(); // varchar(n) length limits are not enforced yet
   }
-  if (name == "date") return Type::date();
-  if (name == "timestamp") return Type::timestamp();
+  if (name == "date")
+    return Type::date();
+  if (name == "timestamp")
+    return Type::timestamp();
   if (name == "numeric" || name == "decimal") {
     int64_t precision = ir::kMaxNumericPrecision, scale = 0;
-    if (type.modifiers.size() >= 1) precision = type.modifiers[0];
-    if (type.modifiers.size() >= 2) scale = type.modifiers[1];
-    if (type.modifiers.empty()) scale = 6;  // unconstrained NUMERIC: see README (fixed scale)
+    if (type.modifiers.size() >= 1)
+      precision = type.modifiers[0];
+    if (type.modifiers.size() >= 2)
+      scale = type.modifiers[1];
+    if (type.modifiers.empty())
+      scale = 6; // unconstrained NUMERIC: see README (fixed scale)
     if (precision < 1 || precision > ir::kMaxNumericPrecision) {
-      diags.error(type.range, "NUMERIC precision " + std::to_string(precision) +
-                                  " is out of range").hint =
-          "Kiln stores NUMERIC as a 128-bit scaled integer: precision must be 1 to 38";
+      diags.error(type.range, "NUMERIC precision " + std::to_string(precision) + " is out of range")
+          .hint = "Kiln stores NUMERIC as a 128-bit scaled integer: precision must be 1 to 38";
       return std::nullopt;
     }
     if (scale < 0 || scale > precision) {
@@ -65,17 +75,23 @@ std::optional<ir::Type> resolveType(const ast::TypeName &type, const SourceManag
     return Type::numeric(static_cast<int32_t>(precision), static_cast<int32_t>(scale));
   }
   std::string shown = name;
-  if (name == "int2") shown = "smallint";
-  if (name == "float4") shown = "real";
-  if (name == "timestamptz") shown = "timestamp with time zone";
+  if (name == "int2")
+    shown = "smallint";
+  if (name == "float4")
+    shown = "real";
+  if (name == "timestamptz")
+    shown = "timestamp with time zone";
   Diagnostic &d = diags.error(type.range, "type " + shown + " is not supported yet");
-  if (name == "int2") d.hint = "use integer";
-  else if (name == "float4") d.hint = "use double precision";
-  else if (name == "timestamptz") d.hint = "use timestamp (without time zone)";
+  if (name == "int2")
+    d.hint = "use integer";
+  else if (name == "float4")
+    d.hint = "use double precision";
+  else if (name == "timestamptz")
+    d.hint = "use timestamp (without time zone)";
   else
     d.hint = "supported types: boolean, integer, bigint, double precision, numeric(p,s), text, "
              "varchar, date, timestamp";
   return std::nullopt;
 }
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

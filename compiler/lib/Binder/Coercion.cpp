@@ -19,11 +19,16 @@ using ir::TypeKind;
 // numeric, then to double precision; date widens to timestamp.
 int typeRank(TypeKind kind) {
   switch (kind) {
-  case TypeKind::Int32: return 1;
-  case TypeKind::Int64: return 2;
-  case TypeKind::Numeric: return 3;
-  case TypeKind::Float64: return 4;
-  default: return 0;
+  case TypeKind::Int32:
+    return 1;
+  case TypeKind::Int64:
+    return 2;
+  case TypeKind::Numeric:
+    return 3;
+  case TypeKind::Float64:
+    return 4;
+  default:
+    return 0;
   }
 }
 
@@ -31,13 +36,15 @@ std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, Sou
                                        const std::string &what) {
   std::optional<Type> result;
   for (Bound *operand : operands) {
-    if (operand->unknown) continue;
+    if (operand->unknown)
+      continue;
     const Type &t = operand->expr->type;
     if (!result) {
       result = t;
       continue;
     }
-    if (*result == t) continue;
+    if (*result == t)
+      continue;
     if (result->kind == TypeKind::Numeric && t.kind == TypeKind::Numeric) {
       result = Type::numeric(ir::kMaxNumericPrecision, std::max(result->scale, t.scale));
       continue;
@@ -57,8 +64,8 @@ std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, Sou
       result = Type::timestamp();
       continue;
     }
-    error(range, what + " types " + result->sqlName() + " and " + t.sqlName() +
-                     " cannot be matched")
+    error(range,
+          what + " types " + result->sqlName() + " and " + t.sqlName() + " cannot be matched")
         .hint = "add an explicit CAST to one side";
     return std::nullopt;
   }
@@ -67,12 +74,16 @@ std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, Sou
 }
 
 ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
-  if (expr->type == target) return expr;
+  if (expr->type == target)
+    return expr;
   const Type &from = expr->type;
   auto allowed = [&]() {
-    if (from.kind == TypeKind::Null) return true;
-    if (typeRank(from.kind) && typeRank(target.kind)) return true;
-    if (from.kind == TypeKind::Text || target.kind == TypeKind::Text) return true;
+    if (from.kind == TypeKind::Null)
+      return true;
+    if (typeRank(from.kind) && typeRank(target.kind))
+      return true;
+    if (from.kind == TypeKind::Text || target.kind == TypeKind::Text)
+      return true;
     if ((from.kind == TypeKind::Date || from.kind == TypeKind::Timestamp) &&
         (target.kind == TypeKind::Date || target.kind == TypeKind::Timestamp))
       return true;
@@ -100,7 +111,8 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
 }
 
 ExprPtr Binder::coerce(Bound bound, const Type &target, SourceRange range) {
-  if (!bound) return nullptr;
+  if (!bound)
+    return nullptr;
   if (bound.unknown && bound.expr->op == ExprOp::Literal && !bound.expr->literal.is_null &&
       target.kind != TypeKind::Text) {
     // 'text' literal in a typed context: parse it now, like PostgreSQL's unknown-type literals.
@@ -119,4 +131,4 @@ ExprPtr Binder::coerce(Bound bound, const Type &target, SourceRange range) {
   return castExpr(std::move(bound.expr), target, range);
 }
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

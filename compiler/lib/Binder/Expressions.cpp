@@ -39,7 +39,8 @@ Bound Binder::bindExpr(const ast::Expr &expr, const Scope &scope) {
           return {ir::makeColumn(static_cast<int32_t>(i), key.type, key.nullable), false};
         }
       }
-      if (trial.expr->op == ExprOp::Literal) return trial;
+      if (trial.expr->op == ExprOp::Literal)
+        return trial;
     }
   }
   return bindExprInner(expr, scope);
@@ -103,13 +104,15 @@ Bound Binder::bindColumnRef(const ast::Expr &expr, const Scope &scope) {
   bool relation_found = qualifier.empty();
   for (const ScopeRelation &relation : scope.relations) {
     if (!qualifier.empty()) {
-      bool matches = qualifier.size() == 1 ? relation.alias == qualifier[0]
-                                           : relation.names == qualifier;
-      if (!matches) continue;
+      bool matches =
+          qualifier.size() == 1 ? relation.alias == qualifier[0] : relation.names == qualifier;
+      if (!matches)
+        continue;
       relation_found = true;
     }
     for (const ScopeColumn &candidate : relation.columns) {
-      if (candidate.name != column || (candidate.hidden && qualifier.empty())) continue;
+      if (candidate.name != column || (candidate.hidden && qualifier.empty()))
+        continue;
       if (found) {
         error(expr.range, "column reference \"" + column + "\" is ambiguous").hint =
             "qualify it with a table name or alias";
@@ -120,26 +123,30 @@ Bound Binder::bindColumnRef(const ast::Expr &expr, const Scope &scope) {
   }
   if (!found && refersToOuterQuery(qualifier, column)) {
     std::string full;
-    for (const std::string &part : expr.names) full += (full.empty() ? "" : ".") + part;
-    error(expr.range, "correlated subqueries are not supported yet: \"" + full +
-                          "\" refers to the outer query")
+    for (const std::string &part : expr.names)
+      full += (full.empty() ? "" : ".") + part;
+    error(expr.range,
+          "correlated subqueries are not supported yet: \"" + full + "\" refers to the outer query")
         .hint = "join the tables in the outer FROM and filter there";
     return {};
   }
   if (!relation_found) {
     std::string q;
-    for (const std::string &part : qualifier) q += (q.empty() ? "" : ".") + part;
+    for (const std::string &part : qualifier)
+      q += (q.empty() ? "" : ".") + part;
     error(expr.range, "missing FROM-clause entry for table \"" + q + "\"");
     return {};
   }
   if (!found) {
     std::string full;
-    for (const std::string &part : expr.names) full += (full.empty() ? "" : ".") + part;
+    for (const std::string &part : expr.names)
+      full += (full.empty() ? "" : ".") + part;
     Diagnostic &d = error(expr.range, "column \"" + full + "\" does not exist");
     // Suggest the closest visible column.
     std::vector<std::string> visible;
     for (const ScopeRelation &relation : scope.relations)
-      for (const ScopeColumn &candidate : relation.columns) visible.push_back(candidate.name);
+      for (const ScopeColumn &candidate : relation.columns)
+        visible.push_back(candidate.name);
     if (std::optional<std::string> best = closestMatch(column, visible))
       d.hint = "did you mean \"" + *best + "\"?";
     return {};
@@ -178,8 +185,10 @@ Bound Binder::bindLiteral(const ast::Expr &expr) {
 
 ExprPtr Binder::bindCondition(const ast::Expr &expr, const Scope &scope, const char *clause) {
   Bound bound = bindExpr(expr, scope);
-  if (!bound) return nullptr;
-  if (bound.unknown) return coerce(std::move(bound), Type::boolean(), expr.range);
+  if (!bound)
+    return nullptr;
+  if (bound.unknown)
+    return coerce(std::move(bound), Type::boolean(), expr.range);
   if (bound.expr->type.kind != TypeKind::Bool) {
     error(expr.range, std::string("argument of ") + clause + " must be type boolean, not type " +
                           bound.expr->type.sqlName());
@@ -197,39 +206,47 @@ Bound Binder::bindCase(const ast::Expr &expr, const Scope &scope) {
     if (expr.case_operand) {
       Bound eq = comparison(ExprOp::Eq, bindExpr(*expr.case_operand, scope),
                             bindExpr(*expr.args[i], scope), expr.args[i]->range);
-      if (!eq) return {};
+      if (!eq)
+        return {};
       condition = std::move(eq.expr);
     } else {
       condition = bindCondition(*expr.args[i], scope, "CASE/WHEN");
     }
-    if (!condition) return {};
+    if (!condition)
+      return {};
     conditions.push_back(std::move(condition));
     values.push_back(bindExpr(*expr.args[i + 1], scope));
-    if (!values.back()) return {};
+    if (!values.back())
+      return {};
   }
   Bound otherwise;
   if (expr.case_else) {
     otherwise = bindExpr(*expr.case_else, scope);
-    if (!otherwise) return {};
+    if (!otherwise)
+      return {};
   } else {
     otherwise = {ir::makeLiteral(ir::Value{}, Type::null()), true};
   }
   std::vector<Bound *> results;
-  for (Bound &value : values) results.push_back(&value);
+  for (Bound &value : values)
+    results.push_back(&value);
   results.push_back(&otherwise);
   std::optional<Type> common = commonType(results, expr.range, "CASE");
-  if (!common) return {};
+  if (!common)
+    return {};
   ExprPtr e = ir::makeCall(ExprOp::Case, *common, {}, loc);
   bool nullable = false;
   for (size_t i = 0; i < conditions.size(); ++i) {
     e->args.push_back(std::move(conditions[i]));
     ExprPtr v = coerce(std::move(values[i]), *common, expr.args[2 * i + 1]->range);
-    if (!v) return {};
+    if (!v)
+      return {};
     nullable |= v->nullable;
     e->args.push_back(std::move(v));
   }
   ExprPtr v = coerce(std::move(otherwise), *common, expr.range);
-  if (!v) return {};
+  if (!v)
+    return {};
   nullable |= v->nullable;
   e->args.push_back(std::move(v));
   e->nullable = nullable;
@@ -243,23 +260,29 @@ Bound Binder::bindConditional(const ast::Expr &expr, const Scope &scope) {
   std::vector<Bound> items;
   for (const ast::ExprPtr &arg : expr.args) {
     items.push_back(bindExpr(*arg, scope));
-    if (!items.back()) return {};
+    if (!items.back())
+      return {};
   }
   std::vector<Bound *> operands;
-  for (Bound &item : items) operands.push_back(&item);
-  const char *what = expr.kind == K::Coalesce ? "COALESCE"
-                     : expr.kind == K::NullIf ? "NULLIF"
-                     : expr.kind == K::Greatest ? "GREATEST" : "LEAST";
+  for (Bound &item : items)
+    operands.push_back(&item);
+  const char *what = expr.kind == K::Coalesce   ? "COALESCE"
+                     : expr.kind == K::NullIf   ? "NULLIF"
+                     : expr.kind == K::Greatest ? "GREATEST"
+                                                : "LEAST";
   std::optional<Type> common = commonType(operands, expr.range, what);
-  if (!common) return {};
-  ExprOp op = expr.kind == K::Coalesce ? ExprOp::Coalesce
-              : expr.kind == K::NullIf ? ExprOp::NullIf
-              : expr.kind == K::Greatest ? ExprOp::Greatest : ExprOp::Least;
+  if (!common)
+    return {};
+  ExprOp op = expr.kind == K::Coalesce   ? ExprOp::Coalesce
+              : expr.kind == K::NullIf   ? ExprOp::NullIf
+              : expr.kind == K::Greatest ? ExprOp::Greatest
+                                         : ExprOp::Least;
   ExprPtr e = ir::makeCall(op, *common, {}, loc);
   bool all_nullable = true;
   for (size_t i = 0; i < items.size(); ++i) {
     ExprPtr v = coerce(std::move(items[i]), *common, expr.args[i]->range);
-    if (!v) return {};
+    if (!v)
+      return {};
     all_nullable &= v->nullable;
     e->args.push_back(std::move(v));
   }
@@ -277,11 +300,14 @@ Bound Binder::bindCast(const ast::Expr &expr, const Scope &scope) {
     return {};
   }
   Bound operand = bindExpr(*expr.args[0], scope);
-  if (!operand) return {};
+  if (!operand)
+    return {};
   ExprPtr e = coerce(std::move(operand), *target, expr.range);
-  if (!e) return {};
-  if (e->op == ExprOp::Cast) e->loc = loc;
+  if (!e)
+    return {};
+  if (e->op == ExprOp::Cast)
+    e->loc = loc;
   return {std::move(e), false};
 }
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

@@ -30,17 +30,21 @@ plan::NodePtr makeNode(plan::NodeKind kind, ir::Schema schema, ir::Location loc,
 
 void splitConjuncts(ExprPtr expr, std::vector<ExprPtr> &out) {
   if (expr->op == ExprOp::And) {
-    for (ExprPtr &arg : expr->args) splitConjuncts(std::move(arg), out);
+    for (ExprPtr &arg : expr->args)
+      splitConjuncts(std::move(arg), out);
     return;
   }
   out.push_back(std::move(expr));
 }
 
 ExprPtr conjunction(std::vector<ExprPtr> conjuncts) {
-  if (conjuncts.empty()) return nullptr;
-  if (conjuncts.size() == 1) return std::move(conjuncts[0]);
+  if (conjuncts.empty())
+    return nullptr;
+  if (conjuncts.size() == 1)
+    return std::move(conjuncts[0]);
   bool nullable = false;
-  for (const ExprPtr &c : conjuncts) nullable |= c->nullable;
+  for (const ExprPtr &c : conjuncts)
+    nullable |= c->nullable;
   ExprPtr result = ir::makeCall(ExprOp::And, Type::boolean(), std::move(conjuncts));
   result->nullable = nullable;
   return result;
@@ -50,13 +54,15 @@ namespace {
 
 void shiftColumns(Expr &expr, int32_t delta) {
   ir::walkExpr(expr, [&](Expr &e) {
-    if (e.op == ExprOp::Column) e.column += delta;
+    if (e.op == ExprOp::Column)
+      e.column += delta;
   });
 }
 
 void remapColumns(Expr &expr, const std::vector<int32_t> &to) {
   ir::walkExpr(expr, [&](Expr &e) {
-    if (e.op == ExprOp::Column) e.column = to[e.column];
+    if (e.op == ExprOp::Column)
+      e.column = to[e.column];
   });
 }
 
@@ -66,17 +72,21 @@ void remapColumns(Expr &expr, const std::vector<int32_t> &to) {
 // the FROM row to its item.
 std::vector<size_t> joinOrder(size_t item_count, const std::vector<size_t> &item_of,
                               const std::vector<ExprPtr> &where) {
-  std::vector<std::set<size_t>> equalities;  // the items each equality refers to
+  std::vector<std::set<size_t>> equalities; // the items each equality refers to
   for (const ExprPtr &c : where) {
-    if (c->op != ExprOp::Eq) continue;
+    if (c->op != ExprOp::Eq)
+      continue;
     std::set<int32_t> columns = ir::columnsRead(*c);
     std::set<size_t> items;
-    bool from_items_only = true;  // not a scalar subquery's column, past the FROM row
+    bool from_items_only = true; // not a scalar subquery's column, past the FROM row
     for (int32_t column : columns) {
-      if (static_cast<size_t>(column) >= item_of.size()) from_items_only = false;
-      else items.insert(item_of[column]);
+      if (static_cast<size_t>(column) >= item_of.size())
+        from_items_only = false;
+      else
+        items.insert(item_of[column]);
     }
-    if (from_items_only && items.size() >= 2) equalities.push_back(std::move(items));
+    if (from_items_only && items.size() >= 2)
+      equalities.push_back(std::move(items));
   }
   std::vector<size_t> order = {0};
   std::vector<bool> joined(item_count, false);
@@ -84,32 +94,37 @@ std::vector<size_t> joinOrder(size_t item_count, const std::vector<size_t> &item
   while (order.size() < item_count) {
     auto connected = [&](size_t candidate) {
       for (const std::set<size_t> &items : equalities) {
-        if (!items.count(candidate)) continue;
+        if (!items.count(candidate))
+          continue;
         bool reachable = true, touches_joined = false;
         for (size_t item : items) {
           reachable &= item == candidate || joined[item];
           touches_joined |= item != candidate && joined[item];
         }
-        if (reachable && touches_joined) return true;
+        if (reachable && touches_joined)
+          return true;
       }
       return false;
     };
     size_t next = item_count;
     for (size_t i = 0; i < item_count && next == item_count; ++i)
-      if (!joined[i] && connected(i)) next = i;
+      if (!joined[i] && connected(i))
+        next = i;
     for (size_t i = 0; i < item_count && next == item_count; ++i)
-      if (!joined[i]) next = i;
+      if (!joined[i])
+        next = i;
     joined[next] = true;
     order.push_back(next);
   }
   return order;
 }
 
-}  // namespace
+} // namespace
 
 Binder::FromItem Binder::concatScopes(FromItem left, const FromItem &right) {
   for (ScopeRelation relation : right.scope.relations) {
-    for (ScopeColumn &column : relation.columns) column.index += left.scope.width;
+    for (ScopeColumn &column : relation.columns)
+      column.index += left.scope.width;
     left.scope.relations.push_back(std::move(relation));
   }
   left.scope.width += right.scope.width;
@@ -139,16 +154,23 @@ plan::NodePtr Binder::makeJoin(FromItem &left, FromItem &right, std::vector<Expr
       // Join keys are hashed, so both sides need one representation: the larger scale (exact).
       int32_t scale = std::max(conjunct->args[0]->type.scale, conjunct->args[1]->type.scale);
       Type key_type = Type::numeric(ir::kMaxNumericPrecision, scale);
-      for (ExprPtr &side : conjunct->args) side = castExpr(std::move(side), key_type, {});
+      for (ExprPtr &side : conjunct->args)
+        side = castExpr(std::move(side), key_type, {});
     }
     if (conjunct->op == ExprOp::Eq && conjunct->args[0]->type == conjunct->args[1]->type) {
       std::set<int32_t> a = ir::columnsRead(*conjunct->args[0]);
       std::set<int32_t> b = ir::columnsRead(*conjunct->args[1]);
-      auto onlyLeft = [&](const std::set<int32_t> &s) { return !s.empty() && *s.rbegin() < left_width; };
-      auto onlyRight = [&](const std::set<int32_t> &s) { return !s.empty() && *s.begin() >= left_width; };
+      auto onlyLeft = [&](const std::set<int32_t> &s) {
+        return !s.empty() && *s.rbegin() < left_width;
+      };
+      auto onlyRight = [&](const std::set<int32_t> &s) {
+        return !s.empty() && *s.begin() >= left_width;
+      };
       int lhs = -1;
-      if (onlyLeft(a) && onlyRight(b)) lhs = 0;
-      if (onlyLeft(b) && onlyRight(a)) lhs = 1;
+      if (onlyLeft(a) && onlyRight(b))
+        lhs = 0;
+      if (onlyLeft(b) && onlyRight(a))
+        lhs = 1;
       if (lhs >= 0) {
         ExprPtr l = std::move(conjunct->args[lhs]);
         ExprPtr r = std::move(conjunct->args[1 - lhs]);
@@ -161,7 +183,8 @@ plan::NodePtr Binder::makeJoin(FromItem &left, FromItem &right, std::vector<Expr
     residual.push_back(std::move(conjunct));
   }
   auto filtered = [&](plan::NodePtr input, std::vector<ExprPtr> filters) {
-    if (filters.empty()) return input;
+    if (filters.empty())
+      return input;
     ir::Schema schema = input->schema;
     plan::NodePtr node = makeNode(plan::NodeKind::Filter, schema, input->loc, {input});
     node->predicate = conjunction(std::move(filters));
@@ -180,13 +203,15 @@ plan::NodePtr Binder::makeJoin(FromItem &left, FromItem &right, std::vector<Expr
 
 std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
   FromItem item;
-  auto makeScope = [&](const ir::Schema &schema, std::string alias, std::vector<std::string> names) {
+  auto makeScope = [&](const ir::Schema &schema, std::string alias,
+                       std::vector<std::string> names) {
     ScopeRelation relation;
     relation.alias = std::move(alias);
     relation.names = std::move(names);
     for (size_t i = 0; i < schema.size(); ++i) {
       std::string name = i < ref.column_aliases.size() ? ref.column_aliases[i] : schema[i].name;
-      relation.columns.push_back({name, schema[i].type, schema[i].nullable, static_cast<int32_t>(i)});
+      relation.columns.push_back(
+          {name, schema[i].type, schema[i].nullable, static_cast<int32_t>(i)});
     }
     item.scope.relations.push_back(std::move(relation));
     item.scope.width = static_cast<int32_t>(schema.size());
@@ -196,7 +221,8 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
     if (ref.names.size() == 1) {
       for (auto it = ctes_.rbegin(); it != ctes_.rend(); ++it) {
         auto found = it->find(ref.names[0]);
-        if (found == it->end()) continue;
+        if (found == it->end())
+          continue;
         item.plan = found->second.first;
         makeScope(item.plan->schema, ref.alias.empty() ? ref.names[0] : ref.alias,
                   ref.alias.empty() ? ref.names : std::vector<std::string>{ref.alias});
@@ -206,7 +232,8 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
     const Relation *relation = catalog_.find(ref.names);
     if (!relation) {
       std::string full;
-      for (const std::string &part : ref.names) full += (full.empty() ? "" : ".") + part;
+      for (const std::string &part : ref.names)
+        full += (full.empty() ? "" : ".") + part;
       Diagnostic &d = error(ref.range, "relation \"" + full + "\" does not exist");
       if (ref.names.size() == 1)
         d.hint = "refer to models with {{ ref('name') }} and to source tables with "
@@ -224,7 +251,8 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
   }
   case ast::TableRef::Kind::Subquery: {
     plan::NodePtr sub = bindSelect(*ref.subquery);
-    if (!sub) return std::nullopt;
+    if (!sub)
+      return std::nullopt;
     item.plan = sub;
     makeScope(sub->schema, ref.alias, {ref.alias});
     return item;
@@ -243,14 +271,17 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
       return std::nullopt;
     }
     std::optional<FromItem> left = bindTableRef(*ref.left);
-    if (!left) return std::nullopt;
+    if (!left)
+      return std::nullopt;
     std::optional<FromItem> right = bindTableRef(*ref.right);
-    if (!right) return std::nullopt;
+    if (!right)
+      return std::nullopt;
     FromItem combined = concatScopes(*left, *right);
     std::vector<ExprPtr> conjuncts;
     if (ref.on) {
       ExprPtr on = bindCondition(*ref.on, combined.scope, "JOIN/ON");
-      if (!on) return std::nullopt;
+      if (!on)
+        return std::nullopt;
       splitConjuncts(std::move(on), conjuncts);
     }
     for (const std::string &name : ref.using_columns) {
@@ -258,7 +289,8 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
         const ScopeColumn *match = nullptr;
         for (const ScopeRelation &relation : scope.relations)
           for (const ScopeColumn &column : relation.columns)
-            if (column.name == name && !column.hidden) match = &column;
+            if (column.name == name && !column.hidden)
+              match = &column;
         return match;
       };
       const ScopeColumn *l = findIn(left->scope);
@@ -271,12 +303,14 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
       Bound a{ir::makeColumn(l->index, l->type, l->nullable), false};
       Bound b{ir::makeColumn(r->index + left->scope.width, r->type, r->nullable), false};
       Bound eq = comparison(ExprOp::Eq, std::move(a), std::move(b), ref.range);
-      if (!eq) return std::nullopt;
+      if (!eq)
+        return std::nullopt;
       conjuncts.push_back(std::move(eq.expr));
       // The merged column is found unqualified on the left only.
       for (ScopeRelation &relation : combined.scope.relations)
         for (ScopeColumn &column : relation.columns)
-          if (column.name == name && column.index == r->index + left->scope.width) column.hidden = true;
+          if (column.name == name && column.index == r->index + left->scope.width)
+            column.hidden = true;
     }
     combined.plan = makeJoin(*left, *right, std::move(conjuncts), location(ref.range));
     return combined;
@@ -288,12 +322,13 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
 std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
                                                  std::vector<ExprPtr> &where) {
   std::vector<FromItem> items;
-  std::vector<std::pair<const ast::Expr *, bool>> semi_joins;  // (subquery, under NOT)
-  std::vector<const ast::Expr *> scalars;  // scalar subqueries in WHERE
+  std::vector<std::pair<const ast::Expr *, bool>> semi_joins; // (subquery, under NOT)
+  std::vector<const ast::Expr *> scalars;                     // scalar subqueries in WHERE
   std::vector<plan::NodePtr> scalar_plans;
   for (const auto &ref : stmt.from) {
     std::optional<FromItem> item = bindTableRef(*ref);
-    if (!item) return std::nullopt;
+    if (!item)
+      return std::nullopt;
     items.push_back(std::move(*item));
   }
   // Bind WHERE over the whole FROM row, then place each conjunct at the first join where all
@@ -318,14 +353,18 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
         return;
       }
       for (const ast::ExprPtr &arg : e.args)
-        if (arg) findScalars(*arg);
-      if (e.case_operand) findScalars(*e.case_operand);
-      if (e.case_else) findScalars(*e.case_else);
+        if (arg)
+          findScalars(*arg);
+      if (e.case_operand)
+        findScalars(*e.case_operand);
+      if (e.case_else)
+        findScalars(*e.case_else);
     };
     findScalars(*stmt.where);
     for (const ast::Expr *scalar : scalars) {
       plan::NodePtr value = bindScalarSubquery(*scalar, all);
-      if (!value) return std::nullopt;
+      if (!value)
+        return std::nullopt;
       int32_t index = all.width + static_cast<int32_t>(scalar_plans.size());
       scalar_columns_[scalar] = {index, value->schema[0]};
       scalar_plans.push_back(value);
@@ -334,7 +373,8 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     // the FROM items are joined (see semiJoin); the others are bound here.
     std::vector<const ast::Expr *> conjuncts;
     if (stmt.where->kind == ast::ExprKind::Binary && stmt.where->op == "AND") {
-      for (const auto &arg : stmt.where->args) conjuncts.push_back(arg.get());
+      for (const auto &arg : stmt.where->args)
+        conjuncts.push_back(arg.get());
     } else {
       conjuncts.push_back(stmt.where.get());
     }
@@ -352,11 +392,13 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
         continue;
       }
       ExprPtr predicate = bindCondition(*c, all, "WHERE");
-      if (!predicate) return std::nullopt;
+      if (!predicate)
+        return std::nullopt;
       splitConjuncts(std::move(predicate), where);
     }
   }
-  if (items.empty()) return std::nullopt;
+  if (items.empty())
+    return std::nullopt;
 
   // Join along the equalities (see joinOrder), so that `FROM a, b, c WHERE a.x = c.x AND
   // c.y = b.y` joins c before b instead of building a x b. The WHERE conjuncts are renumbered to
@@ -370,25 +412,29 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
   std::vector<size_t> order = joinOrder(items.size(), item_of, where);
   // FROM-row column -> joined-row column; scalar subqueries' columns stay past the end.
   std::vector<int32_t> joined_column(item_of.size() + scalar_plans.size());
-  for (size_t c = item_of.size(); c < joined_column.size(); ++c) joined_column[c] = static_cast<int32_t>(c);
+  for (size_t c = item_of.size(); c < joined_column.size(); ++c)
+    joined_column[c] = static_cast<int32_t>(c);
   bool reordered = false;
   {
     std::vector<FromItem> in_order;
     int32_t at = 0;
     for (size_t i : order) {
       reordered |= i != in_order.size();
-      for (int32_t c = 0; c < items[i].scope.width; ++c) joined_column[from_offsets[i] + c] = at + c;
+      for (int32_t c = 0; c < items[i].scope.width; ++c)
+        joined_column[from_offsets[i] + c] = at + c;
       at += items[i].scope.width;
       in_order.push_back(std::move(items[i]));
     }
     items = std::move(in_order);
   }
   if (reordered)
-    for (ExprPtr &c : where) remapColumns(*c, joined_column);
+    for (ExprPtr &c : where)
+      remapColumns(*c, joined_column);
 
   std::vector<int32_t> offsets;
   int32_t width = 0;
-  for (const FromItem &item : items) offsets.push_back(width), width += item.scope.width;
+  for (const FromItem &item : items)
+    offsets.push_back(width), width += item.scope.width;
   auto maxColumn = [](const Expr &e) {
     std::set<int32_t> columns = ir::columnsRead(e);
     return columns.empty() ? -1 : *columns.rbegin();
@@ -403,7 +449,8 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     }
     where = std::move(rest);
     if (!first.empty()) {
-      plan::NodePtr filter = makeNode(plan::NodeKind::Filter, acc.plan->schema, acc.plan->loc, {acc.plan});
+      plan::NodePtr filter =
+          makeNode(plan::NodeKind::Filter, acc.plan->schema, acc.plan->loc, {acc.plan});
       filter->predicate = conjunction(std::move(first));
       acc.plan = filter;
     }
@@ -411,7 +458,8 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
   for (size_t i = 1; i < items.size(); ++i) {
     int32_t end = offsets[i] + items[i].scope.width;
     std::vector<ExprPtr> now, later;
-    for (ExprPtr &c : where) (maxColumn(*c) < end ? now : later).push_back(std::move(c));
+    for (ExprPtr &c : where)
+      (maxColumn(*c) < end ? now : later).push_back(std::move(c));
     where = std::move(later);
     FromItem right = std::move(items[i]);
     plan::NodePtr join = makeJoin(acc, right, std::move(now), acc.plan->loc);
@@ -420,25 +468,29 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
   }
   if (reordered) {
     ir::Schema schema(joined_column.size());
-    for (size_t c = 0; c < joined_column.size(); ++c) schema[c] = acc.plan->schema[joined_column[c]];
+    for (size_t c = 0; c < joined_column.size(); ++c)
+      schema[c] = acc.plan->schema[joined_column[c]];
     plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, acc.plan->loc, {acc.plan});
     for (size_t c = 0; c < joined_column.size(); ++c)
-      project->exprs.push_back(ir::makeColumn(joined_column[c], schema[c].type, schema[c].nullable));
+      project->exprs.push_back(
+          ir::makeColumn(joined_column[c], schema[c].type, schema[c].nullable));
     acc.plan = project;
     acc.scope = all;
   }
   for (auto [sublink, negated] : semi_joins) {
     acc.plan = semiJoin(acc, *sublink, negated);
-    if (!acc.plan) return std::nullopt;
+    if (!acc.plan)
+      return std::nullopt;
   }
   for (const plan::NodePtr &value : scalar_plans) {
     FromItem right{value, {}};
     right.scope.width = 1;
-    acc.plan = makeJoin(acc, right, {}, value->loc);  // keyless: one row joins every row
+    acc.plan = makeJoin(acc, right, {}, value->loc); // keyless: one row joins every row
   }
   // The conditions that read them are left in `where`, for the caller's filter over this row.
-  for (const ast::Expr *scalar : scalars) scalar_columns_.erase(scalar);
+  for (const ast::Expr *scalar : scalars)
+    scalar_columns_.erase(scalar);
   return acc;
 }
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

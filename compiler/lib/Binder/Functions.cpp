@@ -22,7 +22,8 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
     return {};
   }
   const std::string &name = expr.names.back();
-  if (isAggregateName(name)) return bindAggregateCall(expr, scope);
+  if (isAggregateName(name))
+    return bindAggregateCall(expr, scope);
   if (expr.distinct || expr.star) {
     error(expr.range, "DISTINCT or * in a call to " + name + " is not valid");
     return {};
@@ -30,9 +31,10 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   std::vector<Bound> args;
   for (const ast::ExprPtr &arg : expr.args) {
     args.push_back(bindExpr(*arg, scope));
-    if (!args.back()) return {};
+    if (!args.back())
+      return {};
   }
-  if (name == "mod" && args.size() == 2) {  // the % operator
+  if (name == "mod" && args.size() == 2) { // the % operator
     return arithmetic("%", std::move(args[0]), std::move(args[1]), expr.range);
   }
   std::optional<ir::FunctionId> id = ir::findFunction(name);
@@ -47,20 +49,23 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   const ir::FunctionInfo &fn = ir::functionInfo(*id);
   if ((int)args.size() < fn.min_args || (int)args.size() > fn.max_args) {
     std::string count = std::to_string(fn.min_args);
-    if (fn.max_args > fn.min_args) count += " or " + std::to_string(fn.max_args);
-    error(expr.range, "function " + name + " takes " + count + " argument" +
-                          (fn.max_args == 1 ? "" : "s"));
+    if (fn.max_args > fn.min_args)
+      count += " or " + std::to_string(fn.max_args);
+    error(expr.range,
+          "function " + name + " takes " + count + " argument" + (fn.max_args == 1 ? "" : "s"));
     return {};
   }
   bool nullable = false;
-  for (const Bound &arg : args) nullable |= arg.expr->nullable;
+  for (const Bound &arg : args)
+    nullable |= arg.expr->nullable;
   // The call of `fn` with the arguments coerced to `params`.
   auto call = [&](Type result, std::vector<Type> params) -> Bound {
     ExprPtr e = ir::makeCall(ExprOp::Call, result, {}, location(expr.range));
     e->function = *id;
     for (size_t i = 0; i < args.size(); ++i) {
       ExprPtr a = coerce(std::move(args[i]), params[i], expr.args[i]->range);
-      if (!a) return {};
+      if (!a)
+        return {};
       e->args.push_back(std::move(a));
     }
     e->nullable = nullable;
@@ -68,47 +73,52 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   };
   auto argType = [&](size_t i) { return args[i].unknown ? Type::text() : args[i].expr->type; };
   switch (fn.signature) {
-    case ir::FunctionSignature::TextToText:
-    case ir::FunctionSignature::TextReplace:
-      return call(Type::text(), std::vector<Type>(args.size(), Type::text()));
-    case ir::FunctionSignature::TextLength:
-      return call(Type::int32(), {Type::text()});
-    case ir::FunctionSignature::TextSubstr: {
-      std::vector<Type> params{Type::text(), Type::int32()};
-      if (args.size() == 3) params.push_back(Type::int32());
-      return call(Type::text(), params);
-    }
-    case ir::FunctionSignature::SameNumber: {
-      Type t = argType(0);
-      if (!t.isNumericLike()) t = Type::float64();
-      if (t.kind == TypeKind::Numeric) t = Type::numeric(ir::kMaxNumericPrecision, t.scale);
-      return call(t, {t});
-    }
-    case ir::FunctionSignature::RoundNumber:
-      return bindRounding(expr, fn, args, call);
-    case ir::FunctionSignature::DateTrunc:
-      return bindDateTrunc(expr, args, call);
+  case ir::FunctionSignature::TextToText:
+  case ir::FunctionSignature::TextReplace:
+    return call(Type::text(), std::vector<Type>(args.size(), Type::text()));
+  case ir::FunctionSignature::TextLength:
+    return call(Type::int32(), {Type::text()});
+  case ir::FunctionSignature::TextSubstr: {
+    std::vector<Type> params{Type::text(), Type::int32()};
+    if (args.size() == 3)
+      params.push_back(Type::int32());
+    return call(Type::text(), params);
+  }
+  case ir::FunctionSignature::SameNumber: {
+    Type t = argType(0);
+    if (!t.isNumericLike())
+      t = Type::float64();
+    if (t.kind == TypeKind::Numeric)
+      t = Type::numeric(ir::kMaxNumericPrecision, t.scale);
+    return call(t, {t});
+  }
+  case ir::FunctionSignature::RoundNumber:
+    return bindRounding(expr, fn, args, call);
+  case ir::FunctionSignature::DateTrunc:
+    return bindDateTrunc(expr, args, call);
   }
   return {};
 }
 
 // round/trunc to a constant number of digits (NUMERIC), or floor/ceil/round of a double.
-Bound Binder::bindRounding(const ast::Expr &expr, const ir::FunctionInfo &fn, std::vector<Bound> &args,
+Bound Binder::bindRounding(const ast::Expr &expr, const ir::FunctionInfo &fn,
+                           std::vector<Bound> &args,
                            const std::function<Bound(Type, std::vector<Type>)> &call) {
   const std::string &name = expr.names.back();
   Type t = args[0].unknown ? Type::text() : args[0].expr->type;
-  if (t.kind == TypeKind::Float64 && args.size() == 1) return call(t, {t});
+  if (t.kind == TypeKind::Float64 && args.size() == 1)
+    return call(t, {t});
   if (args.size() == 2 && t.kind == TypeKind::Float64) {
-    error(expr.range, "function " + name + "(double precision, integer) does not exist")
-        .hint = "cast the first argument to numeric";
+    error(expr.range, "function " + name + "(double precision, integer) does not exist").hint =
+        "cast the first argument to numeric";
     return {};
   }
   int32_t digits = 0;
   if (args.size() == 2) {
     const Expr &d = *args[1].expr;
     if (d.op != ExprOp::Literal || !d.type.isInteger() || d.literal.is_null) {
-      error(expr.args[1]->range, "the number of digits of " + name +
-                                     " must be an integer constant in Kiln");
+      error(expr.args[1]->range,
+            "the number of digits of " + name + " must be an integer constant in Kiln");
       return {};
     }
     digits = static_cast<int32_t>(std::clamp<int64_t>(d.literal.i, 0, 30));
@@ -117,7 +127,8 @@ Bound Binder::bindRounding(const ast::Expr &expr, const ir::FunctionInfo &fn, st
   Type in = Type::numeric(ir::kMaxNumericPrecision, in_scale);
   Type out = Type::numeric(ir::kMaxNumericPrecision, args.size() == 2 ? std::max(digits, 0) : 0);
   std::vector<Type> params{in};
-  if (args.size() == 2) params.push_back(Type::int32());
+  if (args.size() == 2)
+    params.push_back(Type::int32());
   return call(out, params);
 }
 
@@ -144,4 +155,4 @@ Bound Binder::bindDateTrunc(const ast::Expr &expr, std::vector<Bound> &args,
   return call(Type::timestamp(), {Type::text(), Type::timestamp()});
 }
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

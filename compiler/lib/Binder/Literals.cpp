@@ -16,7 +16,8 @@ namespace {
 
 __int128 pow10(int n) {
   __int128 r = 1;
-  while (n-- > 0) r *= 10;
+  while (n-- > 0)
+    r *= 10;
   return r;
 }
 
@@ -27,34 +28,45 @@ __int128 maxForPrecision(int precision) { return pow10(precision) - 1; }
 bool parseDecimal(std::string_view text, int scale, __int128 &out) {
   size_t i = 0;
   bool negative = false;
-  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-  if (i < text.size() && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
+  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])))
+    ++i;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-'))
+    negative = text[i++] == '-';
   std::string digits;
   int point = -1;
   bool any = false;
   for (; i < text.size(); ++i) {
     char c = text[i];
-    if (std::isdigit(static_cast<unsigned char>(c))) digits += c, any = true;
-    else if (c == '.' && point < 0) point = static_cast<int>(digits.size());
-    else break;
+    if (std::isdigit(static_cast<unsigned char>(c)))
+      digits += c, any = true;
+    else if (c == '.' && point < 0)
+      point = static_cast<int>(digits.size());
+    else
+      break;
   }
-  if (!any) return false;
+  if (!any)
+    return false;
   int exponent = 0;
   if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
     ++i;
     bool exp_negative = false;
-    if (i < text.size() && (text[i] == '+' || text[i] == '-')) exp_negative = text[i++] == '-';
+    if (i < text.size() && (text[i] == '+' || text[i] == '-'))
+      exp_negative = text[i++] == '-';
     size_t start = i;
     while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
       exponent = std::min(exponent * 10 + (text[i++] - '0'), 10000);
-    if (i == start) return false;
-    if (exp_negative) exponent = -exponent;
+    if (i == start)
+      return false;
+    if (exp_negative)
+      exponent = -exponent;
   }
-  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-  if (i != text.size()) return false;
+  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])))
+    ++i;
+  if (i != text.size())
+    return false;
   // value = digits * 10^(exponent - fraction_digits)
   int fraction_digits = point < 0 ? 0 : static_cast<int>(digits.size()) - point;
-  int shift = scale + exponent - fraction_digits;  // multiply digits by 10^shift
+  int shift = scale + exponent - fraction_digits; // multiply digits by 10^shift
   size_t first = digits.find_first_not_of('0');
   if (first == std::string::npos) {
     out = 0;
@@ -69,23 +81,30 @@ bool parseDecimal(std::string_view text, int scale, __int128 &out) {
     } else {
       round_up = digits[digits.size() - drop] >= '5';
       digits = digits.substr(0, digits.size() - drop);
-      if (digits.empty()) digits = "0";
+      if (digits.empty())
+        digits = "0";
     }
     shift = 0;
   }
-  if (static_cast<int>(digits.size()) + shift > 38) return false;
+  if (static_cast<int>(digits.size()) + shift > 38)
+    return false;
   __int128 value = 0;
-  for (char c : digits) value = value * 10 + (c - '0');
+  for (char c : digits)
+    value = value * 10 + (c - '0');
   value *= pow10(shift);
-  if (round_up) value += 1;
+  if (round_up)
+    value += 1;
   out = negative ? -value : value;
   return true;
 }
 
 bool parseInteger(std::string_view text, int64_t &out) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  if (!text.empty() && text.front() == '+')
+    text.remove_prefix(1);
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }
@@ -94,11 +113,14 @@ bool parseDate(std::string_view text, int64_t &days) {
   int year = 0, month = 0, day = 0;
   char extra = 0;
   std::string s(text);
-  if (std::sscanf(s.c_str(), "%d-%d-%d%c", &year, &month, &day, &extra) != 3) return false;
+  if (std::sscanf(s.c_str(), "%d-%d-%d%c", &year, &month, &day, &extra) != 3)
+    return false;
   static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1]) return false;
+  if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1])
+    return false;
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (month == 2 && day == 29 && !leap) return false;
+  if (month == 2 && day == 29 && !leap)
+    return false;
   days = daysFromCivil(year, month, day);
   return true;
 }
@@ -107,7 +129,8 @@ bool parseTimestamp(std::string_view text, int64_t &micros) {
   std::string s(text);
   size_t split = s.find_first_of(" T");
   int64_t days = 0;
-  if (!parseDate(split == std::string::npos ? s : s.substr(0, split), days)) return false;
+  if (!parseDate(split == std::string::npos ? s : s.substr(0, split), days))
+    return false;
   int64_t time = 0;
   if (split != std::string::npos) {
     int hour = 0, minute = 0;
@@ -115,7 +138,8 @@ bool parseTimestamp(std::string_view text, int64_t &micros) {
     char extra = 0;
     if (std::sscanf(s.c_str() + split + 1, "%d:%d:%lf%c", &hour, &minute, &second, &extra) != 3)
       return false;
-    if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second >= 60) return false;
+    if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second >= 60)
+      return false;
     time = (static_cast<int64_t>(hour) * 3600 + minute * 60) * 1000000 +
            static_cast<int64_t>(std::llround(second * 1e6));
   }
@@ -131,21 +155,25 @@ std::string formatNumeric(__int128 value, int scale) {
     digits += static_cast<char>('0' + static_cast<int>(magnitude % 10));
     magnitude /= 10;
   } while (magnitude);
-  while (static_cast<int>(digits.size()) <= scale) digits += '0';
+  while (static_cast<int>(digits.size()) <= scale)
+    digits += '0';
   std::reverse(digits.begin(), digits.end());
-  if (scale > 0) digits.insert(digits.size() - scale, ".");
+  if (scale > 0)
+    digits.insert(digits.size() - scale, ".");
   return (negative ? "-" : "") + digits;
 }
 
 __int128 rescale(__int128 value, int from, int to) {
-  if (to >= from) return value * pow10(to - from);
+  if (to >= from)
+    return value * pow10(to - from);
   __int128 divisor = pow10(from - to);
   __int128 q = value / divisor, r = value % divisor;
-  if ((r < 0 ? -r : r) * 2 >= divisor) q += value < 0 ? -1 : 1;
+  if ((r < 0 ? -r : r) * 2 >= divisor)
+    q += value < 0 ? -1 : 1;
   return q;
 }
 
-}  // namespace
+} // namespace
 
 int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
   // Howard Hinnant's days_from_civil, shifted from 1970-01-01 to PostgreSQL's 2000-01-01.
@@ -170,7 +198,8 @@ void civilFromDays(int64_t z, int64_t &year, unsigned &month, unsigned &day) {
   year = y + (month <= 2);
 }
 
-std::optional<std::pair<Value, Type>> parseNumberLiteral(std::string_view text, std::string &error) {
+std::optional<std::pair<Value, Type>> parseNumberLiteral(std::string_view text,
+                                                         std::string &error) {
   Value v;
   v.is_null = false;
   int64_t integer = 0;
@@ -209,14 +238,18 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
   case TypeKind::Bool: {
     std::string lower(text);
     std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    if (lower == "t" || lower == "true" || lower == "yes" || lower == "on" || lower == "1") v.b = true;
-    else if (lower == "f" || lower == "false" || lower == "no" || lower == "off" || lower == "0") v.b = false;
-    else return invalid();
+    if (lower == "t" || lower == "true" || lower == "yes" || lower == "on" || lower == "1")
+      v.b = true;
+    else if (lower == "f" || lower == "false" || lower == "no" || lower == "off" || lower == "0")
+      v.b = false;
+    else
+      return invalid();
     return v;
   }
   case TypeKind::Int32:
   case TypeKind::Int64:
-    if (!parseInteger(text, v.i)) return invalid();
+    if (!parseInteger(text, v.i))
+      return invalid();
     if (type.kind == TypeKind::Int32 && (v.i < INT32_MIN || v.i > INT32_MAX)) {
       error = "value \"" + std::string(text) + "\" is out of range for type integer";
       return std::nullopt;
@@ -226,11 +259,13 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
     std::string s(text);
     char *end = nullptr;
     v.f = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end) return invalid();
+    if (s.empty() || *end)
+      return invalid();
     return v;
   }
   case TypeKind::Numeric:
-    if (!parseDecimal(text, type.scale, v.n)) return invalid();
+    if (!parseDecimal(text, type.scale, v.n))
+      return invalid();
     if ((v.n < 0 ? -v.n : v.n) > maxForPrecision(type.precision)) {
       error = "numeric field overflow";
       return std::nullopt;
@@ -240,10 +275,12 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
     v.s = std::string(text);
     return v;
   case TypeKind::Date:
-    if (!parseDate(text, v.i)) return invalid();
+    if (!parseDate(text, v.i))
+      return invalid();
     return v;
   case TypeKind::Timestamp:
-    if (!parseTimestamp(text, v.i)) return invalid();
+    if (!parseTimestamp(text, v.i))
+      return invalid();
     return v;
   case TypeKind::Null:
     break;
@@ -253,9 +290,12 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
 
 std::optional<Value> castLiteral(const Value &value, const Type &from, const Type &to,
                                  std::string &error) {
-  if (value.is_null) return value;
-  if (from == to) return value;
-  if (from.kind == TypeKind::Text) return parseLiteral(value.s, to, error);
+  if (value.is_null)
+    return value;
+  if (from == to)
+    return value;
+  if (from.kind == TypeKind::Text)
+    return parseLiteral(value.s, to, error);
   Value v;
   v.is_null = false;
   auto outOfRange = [&]() -> std::optional<Value> {
@@ -267,23 +307,31 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
   case TypeKind::Int64: {
     int64_t lo = to.kind == TypeKind::Int32 ? INT32_MIN : INT64_MIN;
     int64_t hi = to.kind == TypeKind::Int32 ? INT32_MAX : INT64_MAX;
-    if (from.isInteger()) v.i = value.i;
+    if (from.isInteger())
+      v.i = value.i;
     else if (from.kind == TypeKind::Numeric) {
       __int128 r = rescale(value.n, from.scale, 0);
-      if (r < lo || r > hi) return outOfRange();
+      if (r < lo || r > hi)
+        return outOfRange();
       v.i = static_cast<int64_t>(r);
     } else if (from.kind == TypeKind::Float64) {
       double r = std::nearbyint(value.f);
-      if (!(r >= static_cast<double>(lo) && r < -static_cast<double>(lo))) return outOfRange();
+      if (!(r >= static_cast<double>(lo) && r < -static_cast<double>(lo)))
+        return outOfRange();
       v.i = static_cast<int64_t>(r);
-    } else if (from.kind == TypeKind::Bool) v.i = value.b;
-    else break;
-    if (v.i < lo || v.i > hi) return outOfRange();
+    } else if (from.kind == TypeKind::Bool)
+      v.i = value.b;
+    else
+      break;
+    if (v.i < lo || v.i > hi)
+      return outOfRange();
     return v;
   }
   case TypeKind::Numeric: {
-    if (from.isInteger()) v.n = static_cast<__int128>(value.i) * pow10(to.scale);
-    else if (from.kind == TypeKind::Numeric) v.n = rescale(value.n, from.scale, to.scale);
+    if (from.isInteger())
+      v.n = static_cast<__int128>(value.i) * pow10(to.scale);
+    else if (from.kind == TypeKind::Numeric)
+      v.n = rescale(value.n, from.scale, to.scale);
     else if (from.kind == TypeKind::Float64) {
       char buffer[64];
       auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value.f);
@@ -291,7 +339,8 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
         error = "numeric field overflow";
         return std::nullopt;
       }
-    } else break;
+    } else
+      break;
     if ((v.n < 0 ? -v.n : v.n) > maxForPrecision(to.precision)) {
       error = "numeric field overflow";
       return std::nullopt;
@@ -299,16 +348,22 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
     return v;
   }
   case TypeKind::Float64:
-    if (from.isInteger()) v.f = static_cast<double>(value.i);
+    if (from.isInteger())
+      v.f = static_cast<double>(value.i);
     else if (from.kind == TypeKind::Numeric)
       v.f = std::strtod(formatNumeric(value.n, from.scale).c_str(), nullptr);
-    else break;
+    else
+      break;
     return v;
   case TypeKind::Text:
-    if (from.isInteger()) v.s = std::to_string(value.i);
-    else if (from.kind == TypeKind::Numeric) v.s = formatNumeric(value.n, from.scale);
-    else if (from.kind == TypeKind::Bool) v.s = value.b ? "true" : "false";
-    else break;
+    if (from.isInteger())
+      v.s = std::to_string(value.i);
+    else if (from.kind == TypeKind::Numeric)
+      v.s = formatNumeric(value.n, from.scale);
+    else if (from.kind == TypeKind::Bool)
+      v.s = value.b ? "true" : "false";
+    else
+      break;
     return v;
   case TypeKind::Timestamp:
     if (from.kind == TypeKind::Date) {
@@ -318,7 +373,8 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
     break;
   case TypeKind::Date:
     if (from.kind == TypeKind::Timestamp) {
-      v.i = value.i >= 0 ? value.i / 86400000000LL : -((-value.i + 86400000000LL - 1) / 86400000000LL);
+      v.i = value.i >= 0 ? value.i / 86400000000LL
+                         : -((-value.i + 86400000000LL - 1) / 86400000000LL);
       return v;
     }
     break;
@@ -335,4 +391,4 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
   return std::nullopt;
 }
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

@@ -22,7 +22,8 @@ Bound Binder::arithmetic(const std::string &op, Bound left, Bound right, SourceR
   if (!left.unknown && lt.kind == TypeKind::Date && (op == "+" || op == "-") &&
       (rt.isInteger() || right.unknown)) {
     ExprPtr days = coerce(std::move(right), Type::int32(), range);
-    if (!days) return {};
+    if (!days)
+      return {};
     ExprPtr e = ir::makeCall(op == "+" ? ExprOp::Add : ExprOp::Sub, Type::date(), {}, loc);
     e->args.push_back(std::move(left.expr));
     e->args.push_back(std::move(days));
@@ -38,50 +39,63 @@ Bound Binder::arithmetic(const std::string &op, Bound left, Bound right, SourceR
   }
   auto numberOrUnknown = [](const Bound &b) { return b.unknown || b.expr->type.isNumericLike(); };
   if (!numberOrUnknown(left) || !numberOrUnknown(right)) {
-    error(range, "operator does not exist: " + (left.unknown ? std::string("unknown") : lt.sqlName()) + " " + op +
-                     " " + (right.unknown ? std::string("unknown") : rt.sqlName()))
+    error(range,
+          "operator does not exist: " + (left.unknown ? std::string("unknown") : lt.sqlName()) +
+              " " + op + " " + (right.unknown ? std::string("unknown") : rt.sqlName()))
         .hint = "arithmetic needs numeric operands; add an explicit CAST";
     return {};
   }
   std::optional<Type> common = commonType({&left, &right}, range, "operator " + op);
-  if (!common) return {};
+  if (!common)
+    return {};
   if (!common->isNumericLike()) {
     // A lone untyped literal next to a number takes the number's type (handled above); two
     // unknowns or non-numeric types have no arithmetic.
-    error(range, "operator does not exist: " + lt.sqlName() + " " + op + " " + rt.sqlName())
-        .hint = "arithmetic needs numeric operands; add an explicit CAST";
+    error(range, "operator does not exist: " + lt.sqlName() + " " + op + " " + rt.sqlName()).hint =
+        "arithmetic needs numeric operands; add an explicit CAST";
     return {};
   }
   Type operand_type = *common;
   // NUMERIC operands keep their own scales and integers become NUMERIC with scale 0, as in
   // PostgreSQL: the result scale then follows PostgreSQL's rules below.
   auto operandType = [&](const Bound &operand) {
-    if (operand_type.kind != TypeKind::Numeric) return operand_type;
-    if (!operand.unknown && operand.expr->type.kind == TypeKind::Numeric) return operand.expr->type;
-    if (!operand.unknown && operand.expr->type.isInteger()) return Type::numeric(ir::kMaxNumericPrecision, 0);
+    if (operand_type.kind != TypeKind::Numeric)
+      return operand_type;
+    if (!operand.unknown && operand.expr->type.kind == TypeKind::Numeric)
+      return operand.expr->type;
+    if (!operand.unknown && operand.expr->type.isInteger())
+      return Type::numeric(ir::kMaxNumericPrecision, 0);
     return operand_type;
   };
   Type ta = operandType(left), tb = operandType(right);
   ExprPtr a = coerce(std::move(left), ta, range);
   ExprPtr b = coerce(std::move(right), tb, range);
-  if (!a || !b) return {};
+  if (!a || !b)
+    return {};
   Type result = operand_type;
   ExprOp kind = ExprOp::Add;
-  if (op == "+") kind = ExprOp::Add;
-  else if (op == "-") kind = ExprOp::Sub;
-  else if (op == "*") kind = ExprOp::Mul;
-  else if (op == "/") kind = ExprOp::Div;
-  else if (op == "%") kind = ExprOp::Mod;
+  if (op == "+")
+    kind = ExprOp::Add;
+  else if (op == "-")
+    kind = ExprOp::Sub;
+  else if (op == "*")
+    kind = ExprOp::Mul;
+  else if (op == "/")
+    kind = ExprOp::Div;
+  else if (op == "%")
+    kind = ExprOp::Mod;
   if (operand_type.kind == TypeKind::Numeric) {
     // PostgreSQL's result scales: + - %: the larger scale; *: the sum; /: at least 16 digits.
     // Operands keep their own scales (code generation aligns them).
     int32_t sa = a->type.scale, sb = b->type.scale;
     int32_t scale = std::max(sa, sb);
-    if (kind == ExprOp::Mul) scale = sa + sb;
-    if (kind == ExprOp::Div) scale = std::max({16, sa, sb});
+    if (kind == ExprOp::Mul)
+      scale = sa + sb;
+    if (kind == ExprOp::Div)
+      scale = std::max({16, sa, sb});
     if (scale > ir::kMaxNumericPrecision - 1) {
-      error(range, "NUMERIC result scale " + std::to_string(scale) + " exceeds Kiln's limit")
-          .hint = "CAST the operands to a smaller scale first";
+      error(range, "NUMERIC result scale " + std::to_string(scale) + " exceeds Kiln's limit").hint =
+          "CAST the operands to a smaller scale first";
       return {};
     }
     result = Type::numeric(ir::kMaxNumericPrecision, scale);
@@ -95,34 +109,43 @@ Bound Binder::arithmetic(const std::string &op, Bound left, Bound right, SourceR
 
 Bound Binder::comparison(ExprOp op, Bound left, Bound right, SourceRange range) {
   std::optional<Type> common = commonType({&left, &right}, range, "comparison of");
-  if (!common) return {};
+  if (!common)
+    return {};
   bool nullable = left.expr->nullable || right.expr->nullable;
   // Numeric operands keep their scales: code generation compares them exactly.
   Type lt = *common, rt = *common;
   if (common->kind == TypeKind::Numeric) {
-    if (!left.unknown && left.expr->type.kind == TypeKind::Numeric) lt = left.expr->type;
-    if (!right.unknown && right.expr->type.kind == TypeKind::Numeric) rt = right.expr->type;
-    if (!left.unknown && left.expr->type.isInteger()) lt = Type::numeric(ir::kMaxNumericPrecision, 0);
-    if (!right.unknown && right.expr->type.isInteger()) rt = Type::numeric(ir::kMaxNumericPrecision, 0);
+    if (!left.unknown && left.expr->type.kind == TypeKind::Numeric)
+      lt = left.expr->type;
+    if (!right.unknown && right.expr->type.kind == TypeKind::Numeric)
+      rt = right.expr->type;
+    if (!left.unknown && left.expr->type.isInteger())
+      lt = Type::numeric(ir::kMaxNumericPrecision, 0);
+    if (!right.unknown && right.expr->type.isInteger())
+      rt = Type::numeric(ir::kMaxNumericPrecision, 0);
   }
   ExprPtr a = coerce(std::move(left), lt, range);
   ExprPtr b = coerce(std::move(right), rt, range);
-  if (!a || !b) return {};
+  if (!a || !b)
+    return {};
   ExprPtr e = ir::makeCall(op, Type::boolean(), {}, location(range));
   e->args.push_back(std::move(a));
   e->args.push_back(std::move(b));
-  e->nullable = (op == ExprOp::IsDistinctFrom || op == ExprOp::IsNotDistinctFrom) ? false : nullable;
+  e->nullable =
+      (op == ExprOp::IsDistinctFrom || op == ExprOp::IsNotDistinctFrom) ? false : nullable;
   return {std::move(e), false};
 }
 
 Bound Binder::bindUnary(const ast::Expr &expr, const Scope &scope) {
   ir::Location loc = location(expr.range);
   Bound operand = bindExpr(*expr.args[0], scope);
-  if (!operand) return {};
+  if (!operand)
+    return {};
   if (expr.op == "NOT") {
     ExprPtr arg = operand.unknown ? coerce(std::move(operand), Type::boolean(), expr.range)
                                   : std::move(operand.expr);
-    if (!arg) return {};
+    if (!arg)
+      return {};
     if (arg->type.kind != TypeKind::Bool) {
       error(expr.range, "argument of NOT must be type boolean, not type " + arg->type.sqlName());
       return {};
@@ -140,13 +163,16 @@ Bound Binder::bindUnary(const ast::Expr &expr, const Scope &scope) {
         expr.op == "@" ? "use abs(...)" : "";
     return {};
   }
-  if (operand.unknown) operand.expr = coerce(std::move(operand), Type::numeric(38, 6), expr.range);
-  if (!operand.expr) return {};
+  if (operand.unknown)
+    operand.expr = coerce(std::move(operand), Type::numeric(38, 6), expr.range);
+  if (!operand.expr)
+    return {};
   if (!operand.expr->type.isNumericLike()) {
     error(expr.range, "operator does not exist: " + expr.op + " " + operand.expr->type.sqlName());
     return {};
   }
-  if (expr.op == "+") return operand;
+  if (expr.op == "+")
+    return operand;
   // Fold negative literals so -2147483648 stays an integer, as PostgreSQL's grammar does.
   if (operand.expr->op == ExprOp::Literal) {
     ir::Value &v = operand.expr->literal;
@@ -178,7 +204,8 @@ Bound Binder::bindBinary(const ast::Expr &expr, const Scope &scope) {
     bool nullable = false;
     for (const ast::ExprPtr &arg : expr.args) {
       ExprPtr operand = bindCondition(*arg, scope, expr.op.c_str());
-      if (!operand) return {};
+      if (!operand)
+        return {};
       nullable |= operand->nullable;
       operands.push_back(std::move(operand));
     }
@@ -189,10 +216,15 @@ Bound Binder::bindBinary(const ast::Expr &expr, const Scope &scope) {
   }
   Bound left = bindExpr(*expr.args[0], scope);
   Bound right = bindExpr(*expr.args[1], scope);
-  if (!left || !right) return {};
+  if (!left || !right)
+    return {};
   static const std::map<std::string, ExprOp> comparisons{
-      {"=", ExprOp::Eq},  {"<>", ExprOp::Ne}, {"<", ExprOp::Lt},
-      {"<=", ExprOp::Le}, {">", ExprOp::Gt},  {">=", ExprOp::Ge},
+      {"=", ExprOp::Eq},
+      {"<>", ExprOp::Ne},
+      {"<", ExprOp::Lt},
+      {"<=", ExprOp::Le},
+      {">", ExprOp::Gt},
+      {">=", ExprOp::Ge},
       {"IS DISTINCT FROM", ExprOp::IsDistinctFrom},
       {"IS NOT DISTINCT FROM", ExprOp::IsNotDistinctFrom}};
   if (auto it = comparisons.find(expr.op); it != comparisons.end())
@@ -201,7 +233,8 @@ Bound Binder::bindBinary(const ast::Expr &expr, const Scope &scope) {
     bool nullable = left.expr->nullable || right.expr->nullable;
     ExprPtr a = coerce(std::move(left), Type::text(), expr.args[0]->range);
     ExprPtr b = coerce(std::move(right), Type::text(), expr.args[1]->range);
-    if (!a || !b) return {};
+    if (!a || !b)
+      return {};
     ExprPtr e = ir::makeCall(ExprOp::Concat, Type::text(), {}, loc);
     e->args.push_back(std::move(a));
     e->args.push_back(std::move(b));
@@ -217,9 +250,12 @@ Bound Binder::bindBinary(const ast::Expr &expr, const Scope &scope) {
 Bound Binder::bindIsNull(const ast::Expr &expr, const Scope &scope) {
   ir::Location loc = location(expr.range);
   Bound operand = bindExpr(*expr.args[0], scope);
-  if (!operand) return {};
-  if (operand.unknown) operand.expr = coerce(std::move(operand), Type::text(), expr.range);
-  ExprPtr e = ir::makeCall(expr.negated ? ExprOp::IsNotNull : ExprOp::IsNull, Type::boolean(), {}, loc);
+  if (!operand)
+    return {};
+  if (operand.unknown)
+    operand.expr = coerce(std::move(operand), Type::text(), expr.range);
+  ExprPtr e =
+      ir::makeCall(expr.negated ? ExprOp::IsNotNull : ExprOp::IsNull, Type::boolean(), {}, loc);
   e->args.push_back(std::move(operand.expr));
   e->nullable = false;
   return {std::move(e), false};
@@ -229,7 +265,8 @@ Bound Binder::bindIsBool(const ast::Expr &expr, const Scope &scope) {
   ir::Location loc = location(expr.range);
   // x IS TRUE = (x IS NOT DISTINCT FROM true); IS UNKNOWN = IS NULL.
   ExprPtr operand = bindCondition(*expr.args[0], scope, "IS");
-  if (!operand) return {};
+  if (!operand)
+    return {};
   ExprPtr e;
   if (expr.text == "unknown") {
     e = ir::makeCall(expr.negated ? ExprOp::IsNotNull : ExprOp::IsNull, Type::boolean(), {}, loc);
@@ -254,10 +291,14 @@ Bound Binder::bindBetween(const ast::Expr &expr, const Scope &scope) {
     error(expr.range, "BETWEEN SYMMETRIC is not supported yet");
     return {};
   }
-  Bound low = comparison(ExprOp::Ge, bindExpr(*expr.args[0], scope), bindExpr(*expr.args[1], scope), expr.range);
-  if (!low) return {};
-  Bound high = comparison(ExprOp::Le, bindExpr(*expr.args[0], scope), bindExpr(*expr.args[2], scope), expr.range);
-  if (!high) return {};
+  Bound low = comparison(ExprOp::Ge, bindExpr(*expr.args[0], scope), bindExpr(*expr.args[1], scope),
+                         expr.range);
+  if (!low)
+    return {};
+  Bound high = comparison(ExprOp::Le, bindExpr(*expr.args[0], scope),
+                          bindExpr(*expr.args[2], scope), expr.range);
+  if (!high)
+    return {};
   bool nullable = low.expr->nullable || high.expr->nullable;
   std::vector<ExprPtr> both;
   both.push_back(std::move(low.expr));
@@ -279,18 +320,22 @@ Bound Binder::bindInList(const ast::Expr &expr, const Scope &scope) {
   std::vector<Bound> items;
   for (const ast::ExprPtr &arg : expr.args) {
     items.push_back(bindExpr(*arg, scope));
-    if (!items.back()) return {};
+    if (!items.back())
+      return {};
   }
   std::vector<Bound *> operands;
-  for (Bound &item : items) operands.push_back(&item);
+  for (Bound &item : items)
+    operands.push_back(&item);
   std::optional<Type> common = commonType(operands, expr.range, "IN");
-  if (!common) return {};
+  if (!common)
+    return {};
   std::vector<ExprPtr> equalities;
   bool nullable = false;
   for (size_t i = 1; i < items.size(); ++i) {
     Bound lhs{items[0].expr->clone(), items[0].unknown};
     Bound eq = comparison(ExprOp::Eq, std::move(lhs), std::move(items[i]), expr.args[i]->range);
-    if (!eq) return {};
+    if (!eq)
+      return {};
     nullable |= eq.expr->nullable;
     equalities.push_back(std::move(eq.expr));
   }
@@ -311,11 +356,13 @@ Bound Binder::bindLike(const ast::Expr &expr, const Scope &scope) {
   ir::Location loc = location(expr.range);
   Bound value = bindExpr(*expr.args[0], scope);
   Bound pattern = bindExpr(*expr.args[1], scope);
-  if (!value || !pattern) return {};
+  if (!value || !pattern)
+    return {};
   bool nullable = value.expr->nullable || pattern.expr->nullable;
   ExprPtr a = coerce(std::move(value), Type::text(), expr.args[0]->range);
   ExprPtr b = coerce(std::move(pattern), Type::text(), expr.args[1]->range);
-  if (!a || !b) return {};
+  if (!a || !b)
+    return {};
   if (a->type.kind != TypeKind::Text || b->type.kind != TypeKind::Text) {
     error(expr.range, "LIKE needs text operands");
     return {};
@@ -334,4 +381,4 @@ Bound Binder::bindLike(const ast::Expr &expr, const Scope &scope) {
   return {std::move(e), false};
 }
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

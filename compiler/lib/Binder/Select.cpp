@@ -61,9 +61,11 @@ plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
   std::vector<plan::NodePtr> inputs;
   for (const ast::SelectStmt *branch : branches) {
     plan::NodePtr input = bindSelect(*branch);
-    if (!input) return nullptr;
+    if (!input)
+      return nullptr;
     if (!inputs.empty() && input->schema.size() != inputs[0]->schema.size()) {
-      error(branch->range, std::string("each ") + name + " query must have the same number of columns")
+      error(branch->range,
+            std::string("each ") + name + " query must have the same number of columns")
           .hint = "add or remove columns so that every branch has as many as the first (" +
                   std::to_string(inputs[0]->schema.size()) + ")";
       return nullptr;
@@ -75,24 +77,33 @@ plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
   for (size_t c = 0; c < schema.size(); ++c) {
     std::vector<Bound> columns;
     for (const plan::NodePtr &input : inputs)
-      columns.push_back({ir::makeColumn(static_cast<int32_t>(c), input->schema[c].type, input->schema[c].nullable), input->schema[c].type.kind == TypeKind::Null});
+      columns.push_back({ir::makeColumn(static_cast<int32_t>(c), input->schema[c].type,
+                                        input->schema[c].nullable),
+                         input->schema[c].type.kind == TypeKind::Null});
     std::vector<Bound *> operands;
-    for (Bound &b : columns) operands.push_back(&b);
+    for (Bound &b : columns)
+      operands.push_back(&b);
     std::optional<Type> common = commonType(operands, stmt.range, name);
-    if (!common) return nullptr;
+    if (!common)
+      return nullptr;
     schema[c].type = *common;
-    for (const plan::NodePtr &input : inputs) schema[c].nullable |= input->schema[c].nullable;
+    for (const plan::NodePtr &input : inputs)
+      schema[c].nullable |= input->schema[c].nullable;
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     bool same = true;
-    for (size_t c = 0; c < schema.size(); ++c) same &= inputs[i]->schema[c].type == schema[c].type;
-    if (same) continue;
-    plan::NodePtr project = makeNode(plan::NodeKind::Project, inputs[i]->schema, inputs[i]->loc, {inputs[i]});
+    for (size_t c = 0; c < schema.size(); ++c)
+      same &= inputs[i]->schema[c].type == schema[c].type;
+    if (same)
+      continue;
+    plan::NodePtr project =
+        makeNode(plan::NodeKind::Project, inputs[i]->schema, inputs[i]->loc, {inputs[i]});
     for (size_t c = 0; c < schema.size(); ++c) {
       const ir::Column &column = inputs[i]->schema[c];
       ExprPtr e = castExpr(ir::makeColumn(static_cast<int32_t>(c), column.type, column.nullable),
                            schema[c].type, branches[i]->range);
-      if (!e) return nullptr;
+      if (!e)
+        return nullptr;
       project->schema[c].type = schema[c].type;
       project->exprs.push_back(std::move(e));
     }
@@ -108,31 +119,35 @@ plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
   auto node = [&](plan::NodeKind kind, std::vector<plan::NodePtr> in) {
     ir::Schema out = in[0]->schema;
     for (const plan::NodePtr &other : in)
-      for (size_t c = 0; c < out.size(); ++c) out[c].nullable |= other->schema[c].nullable;
+      for (size_t c = 0; c < out.size(); ++c)
+        out[c].nullable |= other->schema[c].nullable;
     return makeNode(kind, std::move(out), loc, std::move(in));
   };
   auto distinct = [&](plan::NodePtr in) { return node(plan::NodeKind::Distinct, {std::move(in)}); };
   auto minus = [&](plan::NodePtr a, plan::NodePtr b) {
-    return node(plan::NodeKind::UnionAll, {std::move(a), node(plan::NodeKind::Negate, {std::move(b)})});
+    return node(plan::NodeKind::UnionAll,
+                {std::move(a), node(plan::NodeKind::Negate, {std::move(b)})});
   };
   switch (stmt.op) {
-    case ast::SetOp::Union: {
-      plan::NodePtr sum = node(plan::NodeKind::UnionAll, inputs);
-      return stmt.all ? sum : distinct(sum);
-    }
-    case ast::SetOp::Except:
-      return distinct(minus(distinct(inputs[0]), distinct(inputs[1])));
-    case ast::SetOp::Intersect: {
-      plan::NodePtr left = distinct(inputs[0]);
-      return minus(left, distinct(minus(left, distinct(inputs[1]))));
-    }
-    case ast::SetOp::None: break;
+  case ast::SetOp::Union: {
+    plan::NodePtr sum = node(plan::NodeKind::UnionAll, inputs);
+    return stmt.all ? sum : distinct(sum);
+  }
+  case ast::SetOp::Except:
+    return distinct(minus(distinct(inputs[0]), distinct(inputs[1])));
+  case ast::SetOp::Intersect: {
+    plan::NodePtr left = distinct(inputs[0]);
+    return minus(left, distinct(minus(left, distinct(inputs[1]))));
+  }
+  case ast::SetOp::None:
+    break;
   }
   return nullptr;
 }
 
 plan::NodePtr Binder::bindSelect(const ast::SelectStmt &stmt) {
-  if (!rejectUnsupportedClauses(stmt)) return nullptr;
+  if (!rejectUnsupportedClauses(stmt))
+    return nullptr;
   ctes_.emplace_back();
   struct PopCtes {
     std::vector<std::map<std::string, std::pair<plan::NodePtr, std::vector<std::string>>>> &ctes;
@@ -140,7 +155,8 @@ plan::NodePtr Binder::bindSelect(const ast::SelectStmt &stmt) {
   } pop{ctes_};
   for (const ast::CommonTableExpr &cte : stmt.with) {
     plan::NodePtr query = bindSelect(*cte.query);
-    if (!query) return nullptr;
+    if (!query)
+      return nullptr;
     if (!cte.column_names.empty()) {
       if (cte.column_names.size() > query->schema.size()) {
         error(cte.range, "WITH query \"" + cte.name + "\" has " +
@@ -150,16 +166,20 @@ plan::NodePtr Binder::bindSelect(const ast::SelectStmt &stmt) {
       }
       // WITH name(a, b): an identity projection that renames the columns.
       ir::Schema renamed = query->schema;
-      for (size_t i = 0; i < cte.column_names.size(); ++i) renamed[i].name = cte.column_names[i];
+      for (size_t i = 0; i < cte.column_names.size(); ++i)
+        renamed[i].name = cte.column_names[i];
       plan::NodePtr project = makeNode(plan::NodeKind::Project, renamed, query->loc, {query});
       for (size_t i = 0; i < query->schema.size(); ++i)
-        project->exprs.push_back(ir::makeColumn(static_cast<int32_t>(i), query->schema[i].type, query->schema[i].nullable));
+        project->exprs.push_back(ir::makeColumn(static_cast<int32_t>(i), query->schema[i].type,
+                                                query->schema[i].nullable));
       query = project;
     }
     ctes_.back()[cte.name] = {query, cte.column_names};
   }
-  if (stmt.op != ast::SetOp::None) return bindSetOperation(stmt);
-  if (!stmt.values.empty()) return bindValues(stmt);
+  if (stmt.op != ast::SetOp::None)
+    return bindSetOperation(stmt);
+  if (!stmt.values.empty())
+    return bindValues(stmt);
   return bindSimpleSelect(stmt);
 }
 
@@ -175,7 +195,8 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   }
   std::vector<ExprPtr> where;
   std::optional<FromItem> from = bindFrom(stmt, where);
-  if (!from) return nullptr;
+  if (!from)
+    return nullptr;
   plan::NodePtr input = from->plan;
   if (!where.empty()) {
     plan::NodePtr filter = makeNode(plan::NodeKind::Filter, input->schema, input->loc, {input});
@@ -186,7 +207,7 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
 
   // Expand the select list (stars) into (expression, name, range) items.
   struct Item {
-    const ast::Expr *expr = nullptr;  // null for an expanded star column
+    const ast::Expr *expr = nullptr; // null for an expanded star column
     const ScopeColumn *column = nullptr;
     std::string name;
     SourceRange range;
@@ -197,10 +218,12 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     if (e.kind == ast::ExprKind::Star) {
       bool matched = false;
       for (const ScopeRelation &relation : scope.relations) {
-        if (!e.names.empty() && relation.alias != e.names.back()) continue;
+        if (!e.names.empty() && relation.alias != e.names.back())
+          continue;
         matched = true;
         for (const ScopeColumn &column : relation.columns)
-          if (!column.hidden) items.push_back({nullptr, &column, column.name, target.range});
+          if (!column.hidden)
+            items.push_back({nullptr, &column, column.name, target.range});
       }
       if (!matched) {
         error(e.range, "missing FROM-clause entry for table \"" + e.names.back() + "\"");
@@ -210,32 +233,42 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     }
     std::string name = target.alias;
     if (name.empty()) {
-      if (e.kind == ast::ExprKind::ColumnRef) name = e.names.back();
-      else if (e.kind == ast::ExprKind::FuncCall) name = e.names.back();
+      if (e.kind == ast::ExprKind::ColumnRef)
+        name = e.names.back();
+      else if (e.kind == ast::ExprKind::FuncCall)
+        name = e.names.back();
       else if (e.kind == ast::ExprKind::Cast && e.args[0]->kind == ast::ExprKind::ColumnRef)
         name = e.args[0]->names.back();
-      else if (e.kind == ast::ExprKind::Case) name = "case";
-      else if (e.kind == ast::ExprKind::Coalesce) name = "coalesce";
-      else name = "?column?";
+      else if (e.kind == ast::ExprKind::Case)
+        name = "case";
+      else if (e.kind == ast::ExprKind::Coalesce)
+        name = "coalesce";
+      else
+        name = "?column?";
     }
     items.push_back({&e, nullptr, name, target.range});
   }
 
   bool aggregated = !stmt.group_by.empty() || stmt.having;
-  for (const Item &item : items) aggregated |= item.expr && containsAggregate(*item.expr);
+  for (const Item &item : items)
+    aggregated |= item.expr && containsAggregate(*item.expr);
 
   std::vector<ExprPtr> outputs;
   plan::NodePtr body = input;
   if (!aggregated) {
     for (const Item &item : items) {
       if (!item.expr) {
-        outputs.push_back(ir::makeColumn(item.column->index, item.column->type, item.column->nullable));
+        outputs.push_back(
+            ir::makeColumn(item.column->index, item.column->type, item.column->nullable));
         continue;
       }
       Bound bound = bindExpr(*item.expr, scope);
-      if (!bound) return nullptr;
-      ExprPtr e = bound.unknown ? coerce(std::move(bound), Type::text(), item.range) : std::move(bound.expr);
-      if (!e) return nullptr;
+      if (!bound)
+        return nullptr;
+      ExprPtr e = bound.unknown ? coerce(std::move(bound), Type::text(), item.range)
+                                : std::move(bound.expr);
+      if (!e)
+        return nullptr;
       outputs.push_back(std::move(e));
     }
   } else {
@@ -245,7 +278,8 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
       const ast::Expr *target = key.get();
       if (key->kind == ast::ExprKind::Literal && key->literal_kind == ast::LiteralKind::Integer) {
         int64_t ordinal = std::stoll(key->text);
-        if (ordinal < 1 || ordinal > static_cast<int64_t>(items.size()) || !items[ordinal - 1].expr) {
+        if (ordinal < 1 || ordinal > static_cast<int64_t>(items.size()) ||
+            !items[ordinal - 1].expr) {
           error(key->range, "GROUP BY position " + key->text + " is not in select list");
           return nullptr;
         }
@@ -258,19 +292,25 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
             is_input |= column.name == key->names[0] && !column.hidden;
         if (!is_input)
           for (const Item &item : items)
-            if (item.expr && item.name == key->names[0]) target = item.expr;
+            if (item.expr && item.name == key->names[0])
+              target = item.expr;
       }
       if (containsAggregate(*target)) {
         error(key->range, "aggregate functions are not allowed in GROUP BY");
         return nullptr;
       }
       Bound bound = bindExpr(*target, scope);
-      if (!bound) return nullptr;
-      ExprPtr e = bound.unknown ? coerce(std::move(bound), Type::text(), key->range) : std::move(bound.expr);
-      if (!e) return nullptr;
+      if (!bound)
+        return nullptr;
+      ExprPtr e = bound.unknown ? coerce(std::move(bound), Type::text(), key->range)
+                                : std::move(bound.expr);
+      if (!e)
+        return nullptr;
       bool duplicate = false;
-      for (const ExprPtr &existing : agg.group_exprs) duplicate |= ir::sameExpr(*existing, *e);
-      if (!duplicate) agg.group_exprs.push_back(std::move(e));
+      for (const ExprPtr &existing : agg.group_exprs)
+        duplicate |= ir::sameExpr(*existing, *e);
+      if (!duplicate)
+        agg.group_exprs.push_back(std::move(e));
     }
     agg_ = &agg;
     agg_from_scope_ = &scope;
@@ -289,29 +329,35 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
           }
         }
         if (!found) {
-          error(item.range, "column \"" + item.name +
-                                "\" must appear in the GROUP BY clause or be used in an aggregate function");
+          error(item.range,
+                "column \"" + item.name +
+                    "\" must appear in the GROUP BY clause or be used in an aggregate function");
           return nullptr;
         }
         continue;
       }
       Bound bound = bindExpr(*item.expr, scope);
-      if (!bound) return nullptr;
-      ExprPtr e = bound.unknown ? coerce(std::move(bound), Type::text(), item.range) : std::move(bound.expr);
-      if (!e) return nullptr;
+      if (!bound)
+        return nullptr;
+      ExprPtr e = bound.unknown ? coerce(std::move(bound), Type::text(), item.range)
+                                : std::move(bound.expr);
+      if (!e)
+        return nullptr;
       outputs.push_back(std::move(e));
     }
     ExprPtr having;
     if (stmt.having) {
       having = bindCondition(*stmt.having, scope, "HAVING");
-      if (!having) return nullptr;
+      if (!having)
+        return nullptr;
     }
     // Pre-aggregation projection: [group exprs..., aggregate arguments...].
     plan::NodePtr pre = makeNode(plan::NodeKind::Project, {}, input->loc, {input});
     std::vector<ExprPtr> pre_exprs;
     for (size_t i = 0; i < agg.group_exprs.size(); ++i) {
       const Expr &g = *agg.group_exprs[i];
-      std::string name = g.op == ExprOp::Column ? input->schema[g.column].name : "key" + std::to_string(i);
+      std::string name =
+          g.op == ExprOp::Column ? input->schema[g.column].name : "key" + std::to_string(i);
       pre->schema.push_back({name, g.type, g.nullable});
       pre->exprs.push_back(g.clone());
     }
@@ -332,7 +378,8 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     }
     body = aggregate;
     if (having) {
-      plan::NodePtr filter = makeNode(plan::NodeKind::Filter, body->schema, location(stmt.having->range), {body});
+      plan::NodePtr filter =
+          makeNode(plan::NodeKind::Filter, body->schema, location(stmt.having->range), {body});
       filter->predicate = std::move(having);
       body = filter;
     }
@@ -344,22 +391,28 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, location(stmt.range), {body});
   project->exprs = std::move(outputs);
   plan::NodePtr result = project;
-  if (stmt.distinct) result = makeNode(plan::NodeKind::Distinct, schema, project->loc, {project});
+  if (stmt.distinct)
+    result = makeNode(plan::NodeKind::Distinct, schema, project->loc, {project});
   return result;
 }
 
 std::optional<ir::Value> Binder::bindConstant(const ast::Expr &expr, const Type &target) {
   Scope empty;
   Bound bound = bindExpr(expr, empty);
-  if (!bound) return std::nullopt;
+  if (!bound)
+    return std::nullopt;
   ExprPtr e = coerce(std::move(bound), target, expr.range);
-  if (!e) return std::nullopt;
-  if (e->op == ExprOp::Literal) return e->literal;
+  if (!e)
+    return std::nullopt;
+  if (e->op == ExprOp::Literal)
+    return e->literal;
   // A cast of a literal: evaluate the handful of constant casts sqllogictest data needs.
   if (e->op == ExprOp::Cast && e->args[0]->op == ExprOp::Literal) {
     std::string message;
-    std::optional<ir::Value> v = castLiteral(e->args[0]->literal, e->args[0]->type, target, message);
-    if (v) return v;
+    std::optional<ir::Value> v =
+        castLiteral(e->args[0]->literal, e->args[0]->type, target, message);
+    if (v)
+      return v;
     error(expr.range, message);
     return std::nullopt;
   }
@@ -372,7 +425,8 @@ plan::NodePtr bindQuery(const ast::SelectStmt &query, const Catalog &catalog,
   Binder binder(catalog, sources, diags);
   size_t errors_before = diags.errorCount();
   plan::NodePtr result = binder.bindSelect(query);
-  if (diags.errorCount() != errors_before) return nullptr;
+  if (diags.errorCount() != errors_before)
+    return nullptr;
   return result;
 }
 
@@ -383,4 +437,4 @@ std::optional<ir::Value> bindConstant(const ast::Expr &expr, const ir::Type &tar
   return binder.bindConstant(expr, target);
 }
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

@@ -25,7 +25,8 @@ bool Binder::refersToOuterQuery(const std::vector<std::string> &qualifier,
           !(qualifier.size() == 1 ? relation.alias == qualifier[0] : relation.names == qualifier))
         continue;
       for (const ScopeColumn &candidate : relation.columns)
-        if (candidate.name == column) return true;
+        if (candidate.name == column)
+          return true;
     }
   }
   return false;
@@ -40,8 +41,9 @@ Bound Binder::bindSubqueryExpr(const ast::Expr &expr) {
   }
   // Top-level WHERE conditions never get here: bindFrom makes them semi-joins.
   if (expr.sublink == ast::SublinkKind::Exists || expr.sublink == ast::SublinkKind::In) {
-    error(expr.range, std::string(expr.sublink == ast::SublinkKind::Exists ? "EXISTS" : "IN (subquery)") +
-                          " is supported only as a condition of WHERE, ANDed with the others")
+    error(expr.range,
+          std::string(expr.sublink == ast::SublinkKind::Exists ? "EXISTS" : "IN (subquery)") +
+              " is supported only as a condition of WHERE, ANDed with the others")
         .hint = "not under OR or inside another expression, and not in the select list";
   } else {
     error(expr.range, "subqueries in expressions are not supported yet").hint =
@@ -57,7 +59,8 @@ plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope 
   outer_scopes_.push_back(&outer);
   plan::NodePtr value = bindSelect(*subquery.subquery);
   outer_scopes_.pop_back();
-  if (!value) return nullptr;
+  if (!value)
+    return nullptr;
   const ast::SelectStmt &stmt = *subquery.subquery;
   bool one_row = stmt.op == ast::SetOp::None && stmt.group_by.empty() && !stmt.having &&
                  !stmt.distinct && value->kind == plan::NodeKind::Project &&
@@ -91,9 +94,12 @@ plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink, 
   outer_scopes_.push_back(&input.scope);
   plan::NodePtr sub = bindSelect(*sublink.subquery);
   outer_scopes_.pop_back();
-  if (!sub) return nullptr;
+  if (!sub)
+    return nullptr;
   int32_t width = input.scope.width;
-  auto column = [](int32_t index, const ir::Column &c) { return ir::makeColumn(index, c.type, c.nullable); };
+  auto column = [](int32_t index, const ir::Column &c) {
+    return ir::makeColumn(index, c.type, c.nullable);
+  };
   auto call = [&](ExprOp op, Type type, ExprPtr a, ExprPtr b) {
     std::vector<ExprPtr> operands;
     operands.push_back(std::move(a));
@@ -110,7 +116,8 @@ plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink, 
   auto inputColumns = [&](plan::NodePtr join) {
     ir::Schema schema(join->schema.begin(), join->schema.begin() + width);
     plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, loc, {join});
-    for (int32_t c = 0; c < width; ++c) project->exprs.push_back(column(c, schema[c]));
+    for (int32_t c = 0; c < width; ++c)
+      project->exprs.push_back(column(c, schema[c]));
     return project;
   };
   // Joins `plan` (the input's columns) with the subquery's one-row statistics filtered by `keep`
@@ -145,40 +152,51 @@ plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink, 
     return nullptr;
   }
   Bound x = bindExpr(*sublink.args[0], input.scope);
-  if (!x) return nullptr;
+  if (!x)
+    return nullptr;
   ExprPtr x_copy = x.expr->clone();
   const ir::Column &value = sub->schema[0];
-  Bound equal = comparison(ExprOp::Eq, std::move(x),
-                           Bound{column(width, value), value.type.kind == TypeKind::Null}, sublink.range);
-  if (!equal) return nullptr;
+  Bound equal =
+      comparison(ExprOp::Eq, std::move(x),
+                 Bound{column(width, value), value.type.kind == TypeKind::Null}, sublink.range);
+  if (!equal)
+    return nullptr;
   FromItem left{input.plan, input.scope};
   FromItem right{makeNode(plan::NodeKind::Distinct, sub->schema, loc, {sub}), {}};
   right.scope.width = 1;
   std::vector<ExprPtr> conjuncts;
   conjuncts.push_back(std::move(equal.expr));
   plan::NodePtr matched = inputColumns(makeJoin(left, right, std::move(conjuncts), loc));
-  if (!negated) return matched;
+  if (!negated)
+    return matched;
 
   // NOT IN: the unmatched rows, kept if the subquery is empty, or else if x is not NULL and the
   // subquery has no NULL.
   plan::NodePtr negation = makeNode(plan::NodeKind::Negate, matched->schema, loc, {matched});
-  plan::NodePtr unmatched = makeNode(plan::NodeKind::UnionAll, input.plan->schema, loc, {input.plan, negation});
+  plan::NodePtr unmatched =
+      makeNode(plan::NodeKind::UnionAll, input.plan->schema, loc, {input.plan, negation});
   return withStatistics(
       unmatched,
       {{ir::AggKind::CountStar, -1, Type::int64(), "count"},
        {ir::AggKind::Count, 0, Type::int64(), "non_null"}},
       [&](int32_t count) {
-        ExprPtr empty = call(ExprOp::Eq, Type::boolean(), ir::makeColumn(count, Type::int64(), false), int64(0));
-        ExprPtr no_nulls = call(ExprOp::Eq, Type::boolean(), ir::makeColumn(count, Type::int64(), false),
-                                ir::makeColumn(count + 1, Type::int64(), false));
-        ExprPtr x_present = ir::makeCall(ExprOp::IsNotNull, Type::boolean(), [&] {
-          std::vector<ExprPtr> operand;
-          operand.push_back(x_copy->clone());
-          return operand;
-        }(), loc);
-        ExprPtr kept = call(ExprOp::And, Type::boolean(), std::move(x_present), std::move(no_nulls));
+        ExprPtr empty = call(ExprOp::Eq, Type::boolean(),
+                             ir::makeColumn(count, Type::int64(), false), int64(0));
+        ExprPtr no_nulls =
+            call(ExprOp::Eq, Type::boolean(), ir::makeColumn(count, Type::int64(), false),
+                 ir::makeColumn(count + 1, Type::int64(), false));
+        ExprPtr x_present = ir::makeCall(
+            ExprOp::IsNotNull, Type::boolean(),
+            [&] {
+              std::vector<ExprPtr> operand;
+              operand.push_back(x_copy->clone());
+              return operand;
+            }(),
+            loc);
+        ExprPtr kept =
+            call(ExprOp::And, Type::boolean(), std::move(x_present), std::move(no_nulls));
         return call(ExprOp::Or, Type::boolean(), std::move(empty), std::move(kept));
       });
 }
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

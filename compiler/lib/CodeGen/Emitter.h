@@ -46,10 +46,11 @@ struct RowLayout {
 class OperatorGen;
 
 // Walks a container entry: `body(entry, payload, done)`; `done` leaves the loop.
-using ChainBody = std::function<void(llvm::Value *entry, llvm::Value *payload, llvm::BasicBlock *done)>;
+using ChainBody =
+    std::function<void(llvm::Value *entry, llvm::Value *payload, llvm::BasicBlock *done)>;
 
 class Emitter {
- public:
+public:
   Emitter(llvm::LLVMContext &context, llvm::Module &module, const ir::Module &ir,
           const std::vector<SourceTable> &sources, const Options &options);
   ~Emitter();
@@ -65,10 +66,11 @@ class Emitter {
   llvm::Value *columnPtr(const RowLayout &row_layout, llvm::Value *row, int column);
   llvm::Value *nullWordPtr(const RowLayout &row_layout, llvm::Value *row, int column);
   llvm::Value *loadNull(const RowLayout &row_layout, llvm::Value *row, int column);
-  SqlValue loadColumn(const RowLayout &row_layout, llvm::Value *row, int column, bool nullable = true);
+  SqlValue loadColumn(const RowLayout &row_layout, llvm::Value *row, int column,
+                      bool nullable = true);
   // Stores a value; NULL stores zero and sets the bit.
   void storeColumn(const RowLayout &row_layout, llvm::Value *row, int column, SqlValue v);
-  llvm::Value *newRow(const RowLayout &row_layout);  // a zeroed row on the stack
+  llvm::Value *newRow(const RowLayout &row_layout); // a zeroed row on the stack
   llvm::Value *entryAlloca(llvm::Type *type);
   void copyColumn(const RowLayout &from, llvm::Value *src, int i, const RowLayout &to,
                   llvm::Value *dst, int j, bool intern = false);
@@ -91,7 +93,8 @@ class Emitter {
 
   // ---- hashing, equality and container loops (Hashing.cpp) ----
   llvm::Value *hashValue(const ir::Type &type, llvm::Value *v);
-  llvm::Value *hashColumns(const RowLayout &row_layout, llvm::Value *row, const std::vector<int32_t> &columns);
+  llvm::Value *hashColumns(const RowLayout &row_layout, llvm::Value *row,
+                           const std::vector<int32_t> &columns);
   // Equality of two non-NULL values of one type (numeric: any scales).
   llvm::Value *valuesEqual(const ir::Type &ta, llvm::Value *a, const ir::Type &tb, llvm::Value *b);
   // NULL-aware ("not distinct") equality of columns of two rows, as grouping compares keys.
@@ -139,8 +142,9 @@ class Emitter {
   llvm::Type *i1_, *i8_, *i32_, *i64_, *i128_, *f64_, *ptr_;
   llvm::StructType *str_;
 
- private:
-  SqlValue genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);  // Functions.cpp
+private:
+  SqlValue genCall(const ir::Expr &e, const RowLayout &row_layout,
+                   llvm::Value *row); // Functions.cpp
   SqlValue genCast(const ir::Expr &e, SqlValue v, const ir::Type &from);
   llvm::Value *genArithmetic(const ir::Expr &e, ir::ExprOp op, llvm::Value *a, const ir::Type &ta,
                              llvm::Value *b, const ir::Type &tb);
@@ -161,13 +165,13 @@ class Emitter {
   std::map<std::string, int32_t> location_index_;
   std::string missing_;
   std::vector<std::unique_ptr<OperatorGen>> generators_;
-  std::vector<std::vector<struct Arrangement>> arrangements_;  // per generator
+  std::vector<std::vector<struct Arrangement>> arrangements_; // per generator
   std::map<int32_t, OperatorGen *> generator_of_;
-  int slot_count_ = 1;  // slot 0 holds the runtime
+  int slot_count_ = 1; // slot 0 holds the runtime
   llvm::Value *state_ = nullptr;
   llvm::Value *rt_ = nullptr;
 
   friend class OperatorGen;
 };
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

@@ -10,11 +10,12 @@ using ir::ExprOp;
 using ir::TypeKind;
 
 int32_t Emitter::locationIndex(const ir::Location &loc) {
-  std::string text = loc.known() ? loc.file + ":" + std::to_string(loc.line) + ":" +
-                                       std::to_string(loc.column)
-                                 : "<unknown location>";
+  std::string text =
+      loc.known() ? loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column)
+                  : "<unknown location>";
   auto it = location_index_.find(text);
-  if (it != location_index_.end()) return it->second;
+  if (it != location_index_.end())
+    return it->second;
   int32_t index = static_cast<int32_t>(locations_.size());
   locations_.push_back(text);
   location_index_[text] = index;
@@ -40,10 +41,12 @@ llvm::Value *Emitter::textOut(const std::string &function, std::vector<llvm::Val
 }
 
 llvm::Value *Emitter::genCompare(ExprOp op, llvm::Value *a, const ir::Type &ta, llvm::Value *b,
-                                   const ir::Type &tb) {
-  llvm::Value *cmp = nullptr;  // an i32 three-way result, or null for direct integer compares
+                                 const ir::Type &tb) {
+  llvm::Value *cmp = nullptr; // an i32 three-way result, or null for direct integer compares
   switch (ta.kind) {
-  case TypeKind::Float64: cmp = call("kiln_f64_cmp", {a, b}); break;
+  case TypeKind::Float64:
+    cmp = call("kiln_f64_cmp", {a, b});
+    break;
   case TypeKind::Numeric:
     if (ta.scale != tb.scale)
       cmp = call("kiln_numeric_cmp", {a, b_.getInt32(ta.scale), b, b_.getInt32(tb.scale)});
@@ -52,7 +55,8 @@ llvm::Value *Emitter::genCompare(ExprOp op, llvm::Value *a, const ir::Type &ta, 
     cmp = call("kiln_text_cmp", {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
                                  b_.CreateExtractValue(b, 0), b_.CreateExtractValue(b, 1)});
     break;
-  default: break;
+  default:
+    break;
   }
   llvm::Value *x = a, *y = b;
   bool is_signed = true;
@@ -64,40 +68,57 @@ llvm::Value *Emitter::genCompare(ExprOp op, llvm::Value *a, const ir::Type &ta, 
   }
   switch (op) {
   case ExprOp::Eq:
-  case ExprOp::IsNotDistinctFrom: return b_.CreateICmpEQ(x, y);
+  case ExprOp::IsNotDistinctFrom:
+    return b_.CreateICmpEQ(x, y);
   case ExprOp::Ne:
-  case ExprOp::IsDistinctFrom: return b_.CreateICmpNE(x, y);
-  case ExprOp::Lt: return is_signed ? b_.CreateICmpSLT(x, y) : b_.CreateICmpULT(x, y);
-  case ExprOp::Le: return is_signed ? b_.CreateICmpSLE(x, y) : b_.CreateICmpULE(x, y);
-  case ExprOp::Gt: return is_signed ? b_.CreateICmpSGT(x, y) : b_.CreateICmpUGT(x, y);
-  case ExprOp::Ge: return is_signed ? b_.CreateICmpSGE(x, y) : b_.CreateICmpUGE(x, y);
-  default: return b_.getFalse();
+  case ExprOp::IsDistinctFrom:
+    return b_.CreateICmpNE(x, y);
+  case ExprOp::Lt:
+    return is_signed ? b_.CreateICmpSLT(x, y) : b_.CreateICmpULT(x, y);
+  case ExprOp::Le:
+    return is_signed ? b_.CreateICmpSLE(x, y) : b_.CreateICmpULE(x, y);
+  case ExprOp::Gt:
+    return is_signed ? b_.CreateICmpSGT(x, y) : b_.CreateICmpUGT(x, y);
+  case ExprOp::Ge:
+    return is_signed ? b_.CreateICmpSGE(x, y) : b_.CreateICmpUGE(x, y);
+  default:
+    return b_.getFalse();
   }
 }
 
 llvm::Value *Emitter::genArithmetic(const ir::Expr &e, ExprOp op, llvm::Value *a,
-                                      const ir::Type &ta, llvm::Value *b, const ir::Type &tb) {
+                                    const ir::Type &ta, llvm::Value *b, const ir::Type &tb) {
   const ir::Type &result = e.type;
   int32_t loc = locationIndex(e.loc);
   if (result.kind == TypeKind::Numeric) {
-    const char *name = op == ExprOp::Add ? "kiln_numeric_add"
+    const char *name = op == ExprOp::Add   ? "kiln_numeric_add"
                        : op == ExprOp::Sub ? "kiln_numeric_sub"
                        : op == ExprOp::Mul ? "kiln_numeric_mul"
-                       : op == ExprOp::Div ? "kiln_numeric_div" : "kiln_numeric_mod";
+                       : op == ExprOp::Div ? "kiln_numeric_div"
+                                           : "kiln_numeric_mod";
     return call(name, {rt(), a, b_.getInt32(ta.scale), b, b_.getInt32(tb.scale),
                        b_.getInt32(result.scale), b_.getInt32(loc)});
   }
   if (result.kind == TypeKind::Float64) {
     llvm::Value *r = nullptr;
     switch (op) {
-    case ExprOp::Add: r = b_.CreateFAdd(a, b); break;
-    case ExprOp::Sub: r = b_.CreateFSub(a, b); break;
-    case ExprOp::Mul: r = b_.CreateFMul(a, b); break;
+    case ExprOp::Add:
+      r = b_.CreateFAdd(a, b);
+      break;
+    case ExprOp::Sub:
+      r = b_.CreateFSub(a, b);
+      break;
+    case ExprOp::Mul:
+      r = b_.CreateFMul(a, b);
+      break;
     case ExprOp::Div:
-      raiseIf(b_.CreateFCmpOEQ(b, llvm::ConstantFP::get(f64_, 0.0)), KILN_ERR_DIVISION_BY_ZERO, e.loc);
+      raiseIf(b_.CreateFCmpOEQ(b, llvm::ConstantFP::get(f64_, 0.0)), KILN_ERR_DIVISION_BY_ZERO,
+              e.loc);
       r = b_.CreateFDiv(a, b);
       break;
-    default: r = b_.CreateFRem(a, b); break;
+    default:
+      r = b_.CreateFRem(a, b);
+      break;
     }
     // PostgreSQL reports overflow to infinity instead of returning it.
     llvm::Function *fabs = llvm::Intrinsic::getDeclaration(&module_, llvm::Intrinsic::fabs, {f64_});
@@ -105,17 +126,20 @@ llvm::Value *Emitter::genArithmetic(const ir::Expr &e, ExprOp op, llvm::Value *a
     llvm::Value *r_inf = b_.CreateFCmpOEQ(b_.CreateCall(fabs, {r}), inf);
     llvm::Value *a_inf = b_.CreateFCmpOEQ(b_.CreateCall(fabs, {a}), inf);
     llvm::Value *b_inf = b_.CreateFCmpOEQ(b_.CreateCall(fabs, {b}), inf);
-    raiseIf(b_.CreateAnd(r_inf, b_.CreateNot(b_.CreateOr(a_inf, b_inf))), KILN_ERR_FLOAT_OUT_OF_RANGE, e.loc);
+    raiseIf(b_.CreateAnd(r_inf, b_.CreateNot(b_.CreateOr(a_inf, b_inf))),
+            KILN_ERR_FLOAT_OUT_OF_RANGE, e.loc);
     return r;
   }
-  if (result.kind == TypeKind::Date) {  // date +/- integer days
+  if (result.kind == TypeKind::Date) { // date +/- integer days
     llvm::Value *r = op == ExprOp::Add ? b_.CreateAdd(a, b) : b_.CreateSub(a, b);
     return r;
   }
-  if (ta.kind == TypeKind::Date) return b_.CreateSub(a, b);  // date - date -> days
+  if (ta.kind == TypeKind::Date)
+    return b_.CreateSub(a, b); // date - date -> days
   // Integers: overflow and division by zero are errors, as in PostgreSQL.
   llvm::Type *type = a->getType();
-  kiln_error_code overflow = result.kind == TypeKind::Int32 ? KILN_ERR_INT_OUT_OF_RANGE : KILN_ERR_BIGINT_OUT_OF_RANGE;
+  kiln_error_code overflow =
+      result.kind == TypeKind::Int32 ? KILN_ERR_INT_OUT_OF_RANGE : KILN_ERR_BIGINT_OUT_OF_RANGE;
   auto checked = [&](llvm::Intrinsic::ID id) {
     llvm::Function *f = llvm::Intrinsic::getDeclaration(&module_, id, {type});
     llvm::Value *pair = b_.CreateCall(f, {a, b});
@@ -123,13 +147,17 @@ llvm::Value *Emitter::genArithmetic(const ir::Expr &e, ExprOp op, llvm::Value *a
     return b_.CreateExtractValue(pair, 0);
   };
   switch (op) {
-  case ExprOp::Add: return checked(llvm::Intrinsic::sadd_with_overflow);
-  case ExprOp::Sub: return checked(llvm::Intrinsic::ssub_with_overflow);
-  case ExprOp::Mul: return checked(llvm::Intrinsic::smul_with_overflow);
+  case ExprOp::Add:
+    return checked(llvm::Intrinsic::sadd_with_overflow);
+  case ExprOp::Sub:
+    return checked(llvm::Intrinsic::ssub_with_overflow);
+  case ExprOp::Mul:
+    return checked(llvm::Intrinsic::smul_with_overflow);
   case ExprOp::Div:
   case ExprOp::Mod: {
     raiseIf(b_.CreateICmpEQ(b, llvm::ConstantInt::get(type, 0)), KILN_ERR_DIVISION_BY_ZERO, e.loc);
-    llvm::Value *min = llvm::ConstantInt::get(type, llvm::APInt::getSignedMinValue(type->getIntegerBitWidth()));
+    llvm::Value *min =
+        llvm::ConstantInt::get(type, llvm::APInt::getSignedMinValue(type->getIntegerBitWidth()));
     llvm::Value *minus_one = llvm::ConstantInt::getSigned(type, -1);
     llvm::Value *special = b_.CreateAnd(b_.CreateICmpEQ(a, min), b_.CreateICmpEQ(b, minus_one));
     if (op == ExprOp::Div) {
@@ -140,7 +168,8 @@ llvm::Value *Emitter::genArithmetic(const ir::Expr &e, ExprOp op, llvm::Value *a
     llvm::Value *safe_b = b_.CreateSelect(special, llvm::ConstantInt::get(type, 1), b);
     return b_.CreateSRem(a, safe_b);
   }
-  default: return a;
+  default:
+    return a;
   }
 }
 
@@ -157,14 +186,30 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
   // Text output of any type.
   if (to.kind == TypeKind::Text) {
     switch (from.kind) {
-    case TypeKind::Int32: r.value = textOut("kiln_text_from_i64", {rt(), b_.CreateSExt(x, i64_)}); break;
-    case TypeKind::Int64: r.value = textOut("kiln_text_from_i64", {rt(), x}); break;
-    case TypeKind::Float64: r.value = textOut("kiln_text_from_f64", {rt(), x}); break;
-    case TypeKind::Numeric: r.value = textOut("kiln_text_from_numeric", {rt(), x, b_.getInt32(from.scale)}); break;
-    case TypeKind::Bool: r.value = textOut("kiln_text_from_bool", {rt(), b_.CreateZExt(x, i32_)}); break;
-    case TypeKind::Date: r.value = textOut("kiln_text_from_date", {rt(), x}); break;
-    case TypeKind::Timestamp: r.value = textOut("kiln_text_from_timestamp", {rt(), x}); break;
-    default: r.value = x; break;
+    case TypeKind::Int32:
+      r.value = textOut("kiln_text_from_i64", {rt(), b_.CreateSExt(x, i64_)});
+      break;
+    case TypeKind::Int64:
+      r.value = textOut("kiln_text_from_i64", {rt(), x});
+      break;
+    case TypeKind::Float64:
+      r.value = textOut("kiln_text_from_f64", {rt(), x});
+      break;
+    case TypeKind::Numeric:
+      r.value = textOut("kiln_text_from_numeric", {rt(), x, b_.getInt32(from.scale)});
+      break;
+    case TypeKind::Bool:
+      r.value = textOut("kiln_text_from_bool", {rt(), b_.CreateZExt(x, i32_)});
+      break;
+    case TypeKind::Date:
+      r.value = textOut("kiln_text_from_date", {rt(), x});
+      break;
+    case TypeKind::Timestamp:
+      r.value = textOut("kiln_text_from_timestamp", {rt(), x});
+      break;
+    default:
+      r.value = x;
+      break;
     }
     return r;
   }
@@ -176,16 +221,30 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
     case TypeKind::Int32:
     case TypeKind::Int64:
       intRange(to.kind, lo, hi, code);
-      r.value = b_.CreateTrunc(call("kiln_text_to_int", {rt(), p, n, b_.getInt64(lo), b_.getInt64(hi), b_.getInt32(code), b_.getInt32(loc)}), valueType(to));
+      r.value =
+          b_.CreateTrunc(call("kiln_text_to_int", {rt(), p, n, b_.getInt64(lo), b_.getInt64(hi),
+                                                   b_.getInt32(code), b_.getInt32(loc)}),
+                         valueType(to));
       break;
-    case TypeKind::Float64: r.value = call("kiln_text_to_f64", {rt(), p, n, b_.getInt32(loc)}); break;
+    case TypeKind::Float64:
+      r.value = call("kiln_text_to_f64", {rt(), p, n, b_.getInt32(loc)});
+      break;
     case TypeKind::Numeric:
-      r.value = call("kiln_text_to_numeric", {rt(), p, n, b_.getInt32(to.scale), b_.getInt32(to.precision), b_.getInt32(loc)});
+      r.value = call("kiln_text_to_numeric", {rt(), p, n, b_.getInt32(to.scale),
+                                              b_.getInt32(to.precision), b_.getInt32(loc)});
       break;
-    case TypeKind::Bool: r.value = b_.CreateTrunc(call("kiln_text_to_bool", {rt(), p, n, b_.getInt32(loc)}), i8_); break;
-    case TypeKind::Date: r.value = call("kiln_text_to_date", {rt(), p, n, b_.getInt32(loc)}); break;
-    case TypeKind::Timestamp: r.value = call("kiln_text_to_timestamp", {rt(), p, n, b_.getInt32(loc)}); break;
-    default: r.value = x; break;
+    case TypeKind::Bool:
+      r.value = b_.CreateTrunc(call("kiln_text_to_bool", {rt(), p, n, b_.getInt32(loc)}), i8_);
+      break;
+    case TypeKind::Date:
+      r.value = call("kiln_text_to_date", {rt(), p, n, b_.getInt32(loc)});
+      break;
+    case TypeKind::Timestamp:
+      r.value = call("kiln_text_to_timestamp", {rt(), p, n, b_.getInt32(loc)});
+      break;
+    default:
+      r.value = x;
+      break;
     }
     return r;
   }
@@ -200,43 +259,57 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
     } else if (from.isInteger()) {
       if (from.kind == TypeKind::Int32) {
         r.value = b_.CreateSExt(x, i64_);
-      } else {  // bigint -> integer
-        raiseIf(b_.CreateOr(b_.CreateICmpSLT(x, b_.getInt64(lo)), b_.CreateICmpSGT(x, b_.getInt64(hi))), code, e.loc);
+      } else { // bigint -> integer
+        raiseIf(
+            b_.CreateOr(b_.CreateICmpSLT(x, b_.getInt64(lo)), b_.CreateICmpSGT(x, b_.getInt64(hi))),
+            code, e.loc);
         r.value = b_.CreateTrunc(x, i32_);
       }
     } else if (from.kind == TypeKind::Numeric) {
-      r.value = b_.CreateTrunc(call("kiln_numeric_to_int", {rt(), x, b_.getInt32(from.scale), b_.getInt64(lo), b_.getInt64(hi), b_.getInt32(code), b_.getInt32(loc)}), valueType(to));
+      r.value = b_.CreateTrunc(
+          call("kiln_numeric_to_int", {rt(), x, b_.getInt32(from.scale), b_.getInt64(lo),
+                                       b_.getInt64(hi), b_.getInt32(code), b_.getInt32(loc)}),
+          valueType(to));
     } else if (from.kind == TypeKind::Float64) {
-      r.value = b_.CreateTrunc(call("kiln_f64_to_int", {rt(), x, b_.getInt64(lo), b_.getInt64(hi), b_.getInt32(code), b_.getInt32(loc)}), valueType(to));
+      r.value = b_.CreateTrunc(call("kiln_f64_to_int", {rt(), x, b_.getInt64(lo), b_.getInt64(hi),
+                                                        b_.getInt32(code), b_.getInt32(loc)}),
+                               valueType(to));
     }
     return r;
   }
   case TypeKind::Numeric:
     if (from.isInteger()) {
       llvm::Value *wide = b_.CreateSExt(x, i128_);
-      r.value = call("kiln_numeric_rescale", {rt(), wide, b_.getInt32(0), b_.getInt32(to.scale), b_.getInt32(to.precision), b_.getInt32(loc)});
+      r.value = call("kiln_numeric_rescale", {rt(), wide, b_.getInt32(0), b_.getInt32(to.scale),
+                                              b_.getInt32(to.precision), b_.getInt32(loc)});
     } else if (from.kind == TypeKind::Numeric) {
-      r.value = call("kiln_numeric_rescale", {rt(), x, b_.getInt32(from.scale), b_.getInt32(to.scale), b_.getInt32(to.precision), b_.getInt32(loc)});
+      r.value =
+          call("kiln_numeric_rescale", {rt(), x, b_.getInt32(from.scale), b_.getInt32(to.scale),
+                                        b_.getInt32(to.precision), b_.getInt32(loc)});
     } else if (from.kind == TypeKind::Float64) {
-      r.value = call("kiln_f64_to_numeric", {rt(), x, b_.getInt32(to.scale), b_.getInt32(to.precision), b_.getInt32(loc)});
+      r.value = call("kiln_f64_to_numeric",
+                     {rt(), x, b_.getInt32(to.scale), b_.getInt32(to.precision), b_.getInt32(loc)});
     }
     return r;
   case TypeKind::Float64:
-    if (from.isInteger()) r.value = b_.CreateSIToFP(x, f64_);
-    else if (from.kind == TypeKind::Numeric) r.value = call("kiln_numeric_to_f64", {x, b_.getInt32(from.scale)});
+    if (from.isInteger())
+      r.value = b_.CreateSIToFP(x, f64_);
+    else if (from.kind == TypeKind::Numeric)
+      r.value = call("kiln_numeric_to_f64", {x, b_.getInt32(from.scale)});
     return r;
-  case TypeKind::Timestamp:  // from date
+  case TypeKind::Timestamp: // from date
     r.value = b_.CreateMul(b_.CreateSExt(x, i64_), b_.getInt64(86400000000LL));
     return r;
-  case TypeKind::Date: {  // from timestamp: floor division by a day
+  case TypeKind::Date: { // from timestamp: floor division by a day
     llvm::Value *day = b_.getInt64(86400000000LL);
     llvm::Value *q = b_.CreateSDiv(x, day);
-    llvm::Value *adjust = b_.CreateAnd(b_.CreateICmpSLT(x, b_.getInt64(0)), b_.CreateICmpNE(b_.CreateSRem(x, day), b_.getInt64(0)));
+    llvm::Value *adjust = b_.CreateAnd(b_.CreateICmpSLT(x, b_.getInt64(0)),
+                                       b_.CreateICmpNE(b_.CreateSRem(x, day), b_.getInt64(0)));
     q = b_.CreateSub(q, b_.CreateZExt(adjust, i64_));
     r.value = b_.CreateTrunc(q, i32_);
     return r;
   }
-  case TypeKind::Bool:  // from integer
+  case TypeKind::Bool: // from integer
     r.value = b_.CreateZExt(b_.CreateICmpNE(x, llvm::ConstantInt::get(x->getType(), 0)), i8_);
     return r;
   default:
@@ -256,11 +329,14 @@ SqlValue Emitter::genLogic(const ir::Expr &e, const RowLayout &row_layout, llvm:
   for (size_t i = 0; i < e.args.size(); ++i) {
     SqlValue v = genExpr(*e.args[i], row_layout, row);
     llvm::Value *truth = b_.CreateICmpNE(v.value, b_.getInt8(0));
-    llvm::Value *decisive = b_.CreateAnd(b_.CreateNot(v.null), is_and ? b_.CreateNot(truth) : truth);
+    llvm::Value *decisive =
+        b_.CreateAnd(b_.CreateNot(v.null), is_and ? b_.CreateNot(truth) : truth);
     saw_null = b_.CreateOr(saw_null, v.null);
     if (i + 1 == e.args.size()) {
-      exits.push_back({b_.GetInsertBlock(), {b_.CreateSelect(decisive, b_.getInt8(!is_and ? 1 : 0), b_.getInt8(is_and ? 1 : 0)),
-                                             b_.CreateAnd(b_.CreateNot(decisive), saw_null)}});
+      exits.push_back(
+          {b_.GetInsertBlock(),
+           {b_.CreateSelect(decisive, b_.getInt8(!is_and ? 1 : 0), b_.getInt8(is_and ? 1 : 0)),
+            b_.CreateAnd(b_.CreateNot(decisive), saw_null)}});
       b_.CreateBr(done);
       break;
     }
@@ -286,7 +362,8 @@ SqlValue Emitter::genCase(const ir::Expr &e, const RowLayout &row_layout, llvm::
   size_t pairs = e.args.size() / 2;
   for (size_t i = 0; i < pairs; ++i) {
     SqlValue condition = genExpr(*e.args[2 * i], row_layout, row);
-    llvm::Value *taken = b_.CreateAnd(b_.CreateNot(condition.null), b_.CreateICmpNE(condition.value, b_.getInt8(0)));
+    llvm::Value *taken =
+        b_.CreateAnd(b_.CreateNot(condition.null), b_.CreateICmpNE(condition.value, b_.getInt8(0)));
     llvm::BasicBlock *then = llvm::BasicBlock::Create(ctx_, "case.then", f);
     llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx_, "case.next", f);
     b_.CreateCondBr(taken, then, next);
@@ -339,7 +416,8 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
   case ExprOp::Column:
     return loadColumn(row_layout, row, e.column, e.nullable);
   case ExprOp::Literal:
-    return {e.literal.is_null ? llvm::Constant::getNullValue(valueType(e.type)) : literal(e.literal, e.type),
+    return {e.literal.is_null ? llvm::Constant::getNullValue(valueType(e.type))
+                              : literal(e.literal, e.type),
             b_.getInt1(e.literal.is_null)};
   case ExprOp::And:
   case ExprOp::Or:
@@ -354,9 +432,11 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
     break;
   }
   std::vector<SqlValue> args;
-  for (const ir::ExprPtr &arg : e.args) args.push_back(genExpr(*arg, row_layout, row));
+  for (const ir::ExprPtr &arg : e.args)
+    args.push_back(genExpr(*arg, row_layout, row));
   llvm::Value *any_null = b_.getFalse();
-  for (const SqlValue &a : args) any_null = b_.CreateOr(any_null, a.null);
+  for (const SqlValue &a : args)
+    any_null = b_.CreateOr(any_null, a.null);
   auto boolean = [&](llvm::Value *i1) { return b_.CreateZExt(i1, i8_); };
   switch (e.op) {
   case ExprOp::Add:
@@ -371,7 +451,8 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
     llvm::BasicBlock *from = b_.GetInsertBlock();
     b_.CreateCondBr(any_null, done, compute);
     b_.SetInsertPoint(compute);
-    llvm::Value *v = genArithmetic(e, e.op, args[0].value, e.args[0]->type, args[1].value, e.args[1]->type);
+    llvm::Value *v =
+        genArithmetic(e, e.op, args[0].value, e.args[0]->type, args[1].value, e.args[1]->type);
     llvm::BasicBlock *computed = b_.GetInsertBlock();
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
@@ -383,12 +464,16 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
   case ExprOp::Neg: {
     const ir::Type &t = e.type;
     llvm::Value *x = args[0].value;
-    if (t.kind == TypeKind::Float64) return {b_.CreateFNeg(x), args[0].null};
-    if (t.kind == TypeKind::Numeric) return {b_.CreateNeg(x), args[0].null};
+    if (t.kind == TypeKind::Float64)
+      return {b_.CreateFNeg(x), args[0].null};
+    if (t.kind == TypeKind::Numeric)
+      return {b_.CreateNeg(x), args[0].null};
     llvm::Type *type = x->getType();
-    llvm::Value *min = llvm::ConstantInt::get(type, llvm::APInt::getSignedMinValue(type->getIntegerBitWidth()));
+    llvm::Value *min =
+        llvm::ConstantInt::get(type, llvm::APInt::getSignedMinValue(type->getIntegerBitWidth()));
     raiseIf(b_.CreateAnd(b_.CreateNot(args[0].null), b_.CreateICmpEQ(x, min)),
-            t.kind == TypeKind::Int32 ? KILN_ERR_INT_OUT_OF_RANGE : KILN_ERR_BIGINT_OUT_OF_RANGE, e.loc);
+            t.kind == TypeKind::Int32 ? KILN_ERR_INT_OUT_OF_RANGE : KILN_ERR_BIGINT_OUT_OF_RANGE,
+            e.loc);
     return {b_.CreateNeg(x), args[0].null};
   }
   case ExprOp::Eq:
@@ -397,10 +482,13 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
   case ExprOp::Le:
   case ExprOp::Gt:
   case ExprOp::Ge:
-    return {boolean(genCompare(e.op, args[0].value, e.args[0]->type, args[1].value, e.args[1]->type)), any_null};
+    return {
+        boolean(genCompare(e.op, args[0].value, e.args[0]->type, args[1].value, e.args[1]->type)),
+        any_null};
   case ExprOp::IsDistinctFrom:
   case ExprOp::IsNotDistinctFrom: {
-    llvm::Value *eq = genCompare(ExprOp::Eq, args[0].value, e.args[0]->type, args[1].value, e.args[1]->type);
+    llvm::Value *eq =
+        genCompare(ExprOp::Eq, args[0].value, e.args[0]->type, args[1].value, e.args[1]->type);
     llvm::Value *same = b_.CreateOr(b_.CreateAnd(args[0].null, args[1].null),
                                     b_.CreateAnd(b_.CreateNot(any_null), eq));
     return {boolean(e.op == ExprOp::IsNotDistinctFrom ? same : b_.CreateNot(same)), b_.getFalse()};
@@ -412,7 +500,8 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
   case ExprOp::IsNotNull:
     return {boolean(b_.CreateNot(args[0].null)), b_.getFalse()};
   case ExprOp::NullIf: {
-    llvm::Value *eq = genCompare(ExprOp::Eq, args[0].value, e.args[0]->type, args[1].value, e.args[1]->type);
+    llvm::Value *eq =
+        genCompare(ExprOp::Eq, args[0].value, e.args[0]->type, args[1].value, e.args[1]->type);
     llvm::Value *equal = b_.CreateAnd(b_.CreateNot(any_null), eq);
     return {args[0].value, b_.CreateOr(args[0].null, equal)};
   }
@@ -420,8 +509,8 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
   case ExprOp::Least: {
     SqlValue best = args[0];
     for (size_t i = 1; i < args.size(); ++i) {
-      llvm::Value *better = genCompare(e.op == ExprOp::Greatest ? ExprOp::Gt : ExprOp::Lt, args[i].value,
-                                       e.args[i]->type, best.value, e.type);
+      llvm::Value *better = genCompare(e.op == ExprOp::Greatest ? ExprOp::Gt : ExprOp::Lt,
+                                       args[i].value, e.args[i]->type, best.value, e.type);
       llvm::Value *take = b_.CreateAnd(b_.CreateNot(args[i].null), b_.CreateOr(best.null, better));
       best.value = b_.CreateSelect(take, args[i].value, best.value);
       best.null = b_.CreateAnd(best.null, args[i].null);
@@ -446,14 +535,18 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
     return {phi, args[0].null};
   }
   case ExprOp::Like: {
-    llvm::Value *r = call("kiln_like", {rt(), b_.CreateExtractValue(args[0].value, 0), b_.CreateExtractValue(args[0].value, 1),
-                                        b_.CreateExtractValue(args[1].value, 0), b_.CreateExtractValue(args[1].value, 1),
+    llvm::Value *r = call("kiln_like", {rt(), b_.CreateExtractValue(args[0].value, 0),
+                                        b_.CreateExtractValue(args[0].value, 1),
+                                        b_.CreateExtractValue(args[1].value, 0),
+                                        b_.CreateExtractValue(args[1].value, 1),
                                         b_.getInt32(e.flag), b_.getInt32(locationIndex(e.loc))});
     return {boolean(b_.CreateICmpNE(r, llvm::ConstantInt::get(r->getType(), 0))), any_null};
   }
   case ExprOp::Concat:
-    return {textOut("kiln_concat", {rt(), b_.CreateExtractValue(args[0].value, 0), b_.CreateExtractValue(args[0].value, 1),
-                                    b_.CreateExtractValue(args[1].value, 0), b_.CreateExtractValue(args[1].value, 1)}),
+    return {textOut("kiln_concat", {rt(), b_.CreateExtractValue(args[0].value, 0),
+                                    b_.CreateExtractValue(args[0].value, 1),
+                                    b_.CreateExtractValue(args[1].value, 0),
+                                    b_.CreateExtractValue(args[1].value, 1)}),
             any_null};
   default:
     unsupported(std::string("expression ") + ir::exprOpName(e.op));
@@ -461,4 +554,4 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
   }
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

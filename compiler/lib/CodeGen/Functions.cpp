@@ -5,7 +5,6 @@
 
 #include "kiln/stdlib.h"
 
-
 namespace kiln::codegen {
 
 using ir::TypeKind;
@@ -24,11 +23,13 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
   // Float rounding is an LLVM intrinsic; NUMERIC rounding the stdlib's, in the mode of its kind.
   auto round = [&](llvm::Intrinsic::ID float_op, kiln_round_mode mode) {
     if (e.type.kind == TypeKind::Float64) {
-      r.value = b_.CreateCall(llvm::Intrinsic::getDeclaration(&module_, float_op, {f64_}), {args[0].value});
+      r.value = b_.CreateCall(llvm::Intrinsic::getDeclaration(&module_, float_op, {f64_}),
+                              {args[0].value});
       return;
     }
-    r.value = call(fn.symbol, {rt(), args[0].value, b_.getInt32(e.args[0]->type.scale), b_.getInt32(e.type.scale),
-                               b_.getInt32(e.type.scale), b_.getInt32(mode), b_.getInt32(loc)});
+    r.value = call(fn.symbol, {rt(), args[0].value, b_.getInt32(e.args[0]->type.scale),
+                               b_.getInt32(e.type.scale), b_.getInt32(e.type.scale),
+                               b_.getInt32(mode), b_.getInt32(loc)});
   };
   switch (e.function) {
   case ir::FunctionId::Lower:
@@ -42,39 +43,53 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value = b_.CreateSExtOrTrunc(call(fn.symbol, {text(0, 0), text(0, 1)}), i32_);
     break;
   case ir::FunctionId::Replace:
-    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1), text(2, 0), text(2, 1)});
+    r.value = textOut(
+        fn.symbol, {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1), text(2, 0), text(2, 1)});
     break;
   case ir::FunctionId::Substr: {
     llvm::Value *count = args.size() == 3 ? b_.CreateSExt(args[2].value, i64_) : b_.getInt64(0);
-    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.CreateSExt(args[1].value, i64_), count,
-                                  b_.getInt32(args.size() == 3), b_.getInt32(loc)});
+    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.CreateSExt(args[1].value, i64_),
+                                  count, b_.getInt32(args.size() == 3), b_.getInt32(loc)});
     break;
   }
   case ir::FunctionId::Abs: {
     llvm::Value *x = args[0].value;
     if (e.type.kind == TypeKind::Float64) {
-      r.value = b_.CreateCall(llvm::Intrinsic::getDeclaration(&module_, llvm::Intrinsic::fabs, {f64_}), {x});
+      r.value = b_.CreateCall(
+          llvm::Intrinsic::getDeclaration(&module_, llvm::Intrinsic::fabs, {f64_}), {x});
       break;
     }
     llvm::Type *type = x->getType();
     if (e.type.isInteger()) {
-      llvm::Value *min = llvm::ConstantInt::get(type, llvm::APInt::getSignedMinValue(type->getIntegerBitWidth()));
+      llvm::Value *min =
+          llvm::ConstantInt::get(type, llvm::APInt::getSignedMinValue(type->getIntegerBitWidth()));
       raiseIf(b_.CreateAnd(b_.CreateNot(args[0].null), b_.CreateICmpEQ(x, min)),
-              e.type.kind == TypeKind::Int32 ? KILN_ERR_INT_OUT_OF_RANGE : KILN_ERR_BIGINT_OUT_OF_RANGE, e.loc);
+              e.type.kind == TypeKind::Int32 ? KILN_ERR_INT_OUT_OF_RANGE
+                                             : KILN_ERR_BIGINT_OUT_OF_RANGE,
+              e.loc);
     }
     llvm::Value *negative = b_.CreateICmpSLT(x, llvm::ConstantInt::get(type, 0));
     r.value = b_.CreateSelect(negative, b_.CreateNeg(x), x);
     break;
   }
-  case ir::FunctionId::Round: round(llvm::Intrinsic::rint, KILN_ROUND_HALF_AWAY); break;
-  case ir::FunctionId::Trunc: round(llvm::Intrinsic::trunc, KILN_ROUND_TRUNC); break;
-  case ir::FunctionId::Floor: round(llvm::Intrinsic::floor, KILN_ROUND_FLOOR); break;
-  case ir::FunctionId::Ceil: round(llvm::Intrinsic::ceil, KILN_ROUND_CEIL); break;
+  case ir::FunctionId::Round:
+    round(llvm::Intrinsic::rint, KILN_ROUND_HALF_AWAY);
+    break;
+  case ir::FunctionId::Trunc:
+    round(llvm::Intrinsic::trunc, KILN_ROUND_TRUNC);
+    break;
+  case ir::FunctionId::Floor:
+    round(llvm::Intrinsic::floor, KILN_ROUND_FLOOR);
+    break;
+  case ir::FunctionId::Ceil:
+    round(llvm::Intrinsic::ceil, KILN_ROUND_CEIL);
+    break;
   case ir::FunctionId::DateTrunc:
-    r.value = call(fn.symbol, {b_.getInt32(ir::dateTruncUnit(e.args[0]->literal.s)), args[1].value});
+    r.value =
+        call(fn.symbol, {b_.getInt32(ir::dateTruncUnit(e.args[0]->literal.s)), args[1].value});
     break;
   }
   return r;
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

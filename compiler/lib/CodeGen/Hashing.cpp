@@ -40,7 +40,8 @@ llvm::Value *Emitter::hashValue(const ir::Type &type, llvm::Value *v) {
   return b_.getInt64(0);
 }
 
-llvm::Value *Emitter::hashColumns(const RowLayout &row_layout, llvm::Value *row, const std::vector<int32_t> &columns) {
+llvm::Value *Emitter::hashColumns(const RowLayout &row_layout, llvm::Value *row,
+                                  const std::vector<int32_t> &columns) {
   llvm::Value *h = b_.getInt64(0x9E3779B97F4A7C15ULL);
   for (int32_t c : columns) {
     SqlValue v = loadColumn(row_layout, row, c);
@@ -51,16 +52,21 @@ llvm::Value *Emitter::hashColumns(const RowLayout &row_layout, llvm::Value *row,
   return h;
 }
 
-llvm::Value *Emitter::valuesEqual(const ir::Type &ta, llvm::Value *a, const ir::Type &tb, llvm::Value *b) {
+llvm::Value *Emitter::valuesEqual(const ir::Type &ta, llvm::Value *a, const ir::Type &tb,
+                                  llvm::Value *b) {
   switch (ta.kind) {
   case TypeKind::Float64:
     return b_.CreateICmpEQ(call("kiln_f64_cmp", {a, b}), b_.getInt32(0));
   case TypeKind::Numeric:
-    if (ta.scale == tb.scale) return b_.CreateICmpEQ(a, b);
-    return b_.CreateICmpEQ(call("kiln_numeric_cmp", {a, b_.getInt32(ta.scale), b, b_.getInt32(tb.scale)}), b_.getInt32(0));
+    if (ta.scale == tb.scale)
+      return b_.CreateICmpEQ(a, b);
+    return b_.CreateICmpEQ(
+        call("kiln_numeric_cmp", {a, b_.getInt32(ta.scale), b, b_.getInt32(tb.scale)}),
+        b_.getInt32(0));
   case TypeKind::Text: {
-    llvm::Value *r = call("kiln_text_eq", {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
-                                            b_.CreateExtractValue(b, 0), b_.CreateExtractValue(b, 1)});
+    llvm::Value *r =
+        call("kiln_text_eq", {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
+                              b_.CreateExtractValue(b, 0), b_.CreateExtractValue(b, 1)});
     return b_.CreateICmpNE(r, llvm::ConstantInt::get(r->getType(), 0));
   }
   default:
@@ -68,8 +74,9 @@ llvm::Value *Emitter::valuesEqual(const ir::Type &ta, llvm::Value *a, const ir::
   }
 }
 
-llvm::Value *Emitter::columnsEqual(const RowLayout &la, llvm::Value *ra, const std::vector<int32_t> &ca,
-                          const RowLayout &lb, llvm::Value *rb, const std::vector<int32_t> &cb) {
+llvm::Value *Emitter::columnsEqual(const RowLayout &la, llvm::Value *ra,
+                                   const std::vector<int32_t> &ca, const RowLayout &lb,
+                                   llvm::Value *rb, const std::vector<int32_t> &cb) {
   llvm::Value *all = b_.getTrue();
   for (size_t i = 0; i < ca.size(); ++i) {
     SqlValue a = loadColumn(la, ra, ca[i]);
@@ -98,19 +105,22 @@ void Emitter::forEachInChain(llvm::Value *table, llvm::Value *hash, const ChainB
   b_.SetInsertPoint(check);
   // Read `next` first: the body may erase the entry.
   llvm::Value *following = b_.CreateLoad(ptr_, entry);
-  llvm::Value *entry_hash = b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i8_, entry, offsetof(kiln_entry, hash)));
+  llvm::Value *entry_hash =
+      b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i8_, entry, offsetof(kiln_entry, hash)));
   llvm::BasicBlock *match = llvm::BasicBlock::Create(ctx_, "chain.match", f);
   b_.CreateCondBr(b_.CreateICmpEQ(entry_hash, hash), match, next);
   b_.SetInsertPoint(match);
   body(entry, payloadOf(entry), done);
-  if (!b_.GetInsertBlock()->getTerminator()) b_.CreateBr(next);
+  if (!b_.GetInsertBlock()->getTerminator())
+    b_.CreateBr(next);
   b_.SetInsertPoint(next);
   entry->addIncoming(following, next);
   b_.CreateBr(loop);
   b_.SetInsertPoint(done);
 }
 
-void Emitter::forEachListed(llvm::Value *list, const std::function<void(llvm::Value *entry)> &body) {
+void Emitter::forEachListed(llvm::Value *list,
+                            const std::function<void(llvm::Value *entry)> &body) {
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   llvm::Value *n = b_.CreateCall(fn("kiln_vec_size"), {list});
   llvm::BasicBlock *before = b_.GetInsertBlock();
@@ -130,9 +140,10 @@ void Emitter::forEachListed(llvm::Value *list, const std::function<void(llvm::Va
   b_.CreateCall(fn("kiln_vec_clear"), {list});
 }
 
-llvm::Value *Emitter::findOrInsert(llvm::Value *table, llvm::Value *hash,
-                                   const std::function<llvm::Value *(llvm::Value *payload)> &matches,
-                                   const std::function<void(llvm::Value *payload)> &initialize) {
+llvm::Value *
+Emitter::findOrInsert(llvm::Value *table, llvm::Value *hash,
+                      const std::function<llvm::Value *(llvm::Value *payload)> &matches,
+                      const std::function<void(llvm::Value *payload)> &initialize) {
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   llvm::Value *found = entryAlloca(ptr_);
   b_.CreateStore(llvm::ConstantPointerNull::get(b_.getPtrTy()), found);
@@ -165,7 +176,8 @@ llvm::Value *Emitter::findOrInsert(llvm::Value *table, llvm::Value *hash,
   return payload;
 }
 
-void Emitter::forEachEntry(llvm::Value *table, const std::function<void(llvm::Value *entry)> &body) {
+void Emitter::forEachEntry(llvm::Value *table,
+                           const std::function<void(llvm::Value *entry)> &body) {
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   llvm::BasicBlock *before = b_.GetInsertBlock();
   llvm::BasicBlock *loop = llvm::BasicBlock::Create(ctx_, "entries", f);
@@ -184,4 +196,4 @@ void Emitter::forEachEntry(llvm::Value *table, const std::function<void(llvm::Va
   b_.SetInsertPoint(after);
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

@@ -45,7 +45,8 @@ llvm::Function *Emitter::beginConsumer(llvm::Function *f) {
 void Emitter::emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Value *weight) {
   for (const auto &op : ir_.ops) {
     for (size_t port = 0; port < op->inputs.size(); ++port) {
-      if (op->inputs[port] != producer.id) continue;
+      if (op->inputs[port] != producer.id)
+        continue;
       b_.CreateCall(generatorOf(*op).consumer(port), {state_, row, weight});
     }
   }
@@ -59,12 +60,15 @@ llvm::Value *Emitter::stateSlot(const ir::Op &op, int index) {
   return b_.CreateLoad(ptr_, p);
 }
 
-void Emitter::checkLayout(llvm::StructType *type, size_t size, std::initializer_list<size_t> offsets) {
+void Emitter::checkLayout(llvm::StructType *type, size_t size,
+                          std::initializer_list<size_t> offsets) {
   const llvm::StructLayout *sl = layout_.getStructLayout(type);
   bool same = sl->getSizeInBytes() == size && type->getNumElements() == offsets.size();
   size_t i = 0;
-  for (size_t offset : offsets) same = same && sl->getElementOffset(i++) == offset;
-  if (!same) unsupported("a descriptor whose layout differs from abi.h (internal error)");
+  for (size_t offset : offsets)
+    same = same && sl->getElementOffset(i++) == offset;
+  if (!same)
+    unsupported("a descriptor whose layout differs from abi.h (internal error)");
 }
 
 bool Emitter::run(std::string &error) {
@@ -81,7 +85,8 @@ bool Emitter::run(std::string &error) {
   }
   for (auto &gen : generators_) {
     gen->defineConsumers();
-    if (gen->flusher()) gen->defineFlush();
+    if (gen->flusher())
+      gen->defineFlush();
   }
   defineEntryPoints();
   // Locations are collected while generating code, so the descriptor comes last.
@@ -101,8 +106,9 @@ bool Emitter::run(std::string &error) {
 
 void Emitter::defineEntryPoints() {
   // create(rt): allocate the state slots and the containers behind them.
-  llvm::Function *create = llvm::Function::Create(llvm::FunctionType::get(ptr_, {ptr_}, false),
-                                                  llvm::Function::InternalLinkage, "kiln.create", module_);
+  llvm::Function *create =
+      llvm::Function::Create(llvm::FunctionType::get(ptr_, {ptr_}, false),
+                             llvm::Function::InternalLinkage, "kiln.create", module_);
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", create));
   state_ = b_.CreateCall(fn("calloc"), {b_.getInt64(slot_count_), b_.getInt64(8)});
   rt_ = create->getArg(0);
@@ -133,8 +139,10 @@ void Emitter::defineEntryPoints() {
   for (size_t s = 0; s < sources_.size(); ++s) {
     const ir::Op *source = nullptr;
     for (const auto &op : ir_.ops)
-      if (op->kind == OpKind::Source && op->name == sources_[s].name) source = op.get();
-    if (!source) continue;  // no model reads this table
+      if (op->kind == OpKind::Source && op->name == sources_[s].name)
+        source = op.get();
+    if (!source)
+      continue; // no model reads this table
     llvm::BasicBlock *block = llvm::BasicBlock::Create(ctx_, "source." + sources_[s].name, push);
     dispatch->addCase(b_.getInt32(static_cast<uint32_t>(s)), block);
     b_.SetInsertPoint(block);
@@ -145,18 +153,22 @@ void Emitter::defineEntryPoints() {
   b_.CreateRetVoid();
 
   // commit(state): operators that flush emit their changes in topological order, then sinks.
-  llvm::Function *commit = llvm::Function::Create(llvm::FunctionType::get(b_.getVoidTy(), {ptr_}, false),
-                                                  llvm::Function::InternalLinkage, "kiln.commit", module_);
+  llvm::Function *commit =
+      llvm::Function::Create(llvm::FunctionType::get(b_.getVoidTy(), {ptr_}, false),
+                             llvm::Function::InternalLinkage, "kiln.commit", module_);
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", commit));
   for (const auto &gen : generators_)
-    if (gen->flusher() && !gen->op().has(ir::kNoOutput)) b_.CreateCall(gen->flusher(), {commit->getArg(0)});
+    if (gen->flusher() && !gen->op().has(ir::kNoOutput))
+      b_.CreateCall(gen->flusher(), {commit->getArg(0)});
   for (const auto &gen : generators_)
-    if (gen->flusher() && gen->op().has(ir::kNoOutput)) b_.CreateCall(gen->flusher(), {commit->getArg(0)});
+    if (gen->flusher() && gen->op().has(ir::kNoOutput))
+      b_.CreateCall(gen->flusher(), {commit->getArg(0)});
   b_.CreateRetVoid();
 
   // destroy(state): each operator's own cleanup, then its containers, then the slots.
-  llvm::Function *destroy = llvm::Function::Create(llvm::FunctionType::get(b_.getVoidTy(), {ptr_}, false),
-                                                   llvm::Function::InternalLinkage, "kiln.destroy", module_);
+  llvm::Function *destroy =
+      llvm::Function::Create(llvm::FunctionType::get(b_.getVoidTy(), {ptr_}, false),
+                             llvm::Function::InternalLinkage, "kiln.destroy", module_);
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", destroy));
   state_ = destroy->getArg(0);
   for (size_t g = 0; g < generators_.size(); ++g) {
@@ -175,38 +187,44 @@ void Emitter::defineEntryPoints() {
 // The model an operator maintains: the model file its location names, or, for operators that
 // passes placed in front of a model (a consolidate after a source), the first model that reads it.
 static std::string modelOf(const ir::Module &module, const ir::Op &op) {
-  if (op.kind == OpKind::Sink) return op.name;
+  if (op.kind == OpKind::Sink)
+    return op.name;
   std::filesystem::path file(op.loc.file);
-  if (op.loc.known() && file.extension() == ".sql") return file.stem().string();
+  if (op.loc.known() && file.extension() == ".sql")
+    return file.stem().string();
   for (const auto &user : module.ops)
     if (std::find(user->inputs.begin(), user->inputs.end(), op.id) != user->inputs.end())
-      if (std::string model = modelOf(module, *user); !model.empty()) return model;
+      if (std::string model = modelOf(module, *user); !model.empty())
+        return model;
   return "";
 }
 
 llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
   llvm::StructType *field_desc =
       llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_, i32_, i32_});
-  llvm::StructType *arrangement_desc = llvm::StructType::get(
-      ctx_, {ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i32_, i32_, i32_, i32_, i32_, i32_, ptr_, i32_, ptr_});
+  llvm::StructType *arrangement_desc =
+      llvm::StructType::get(ctx_, {ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i32_, i32_, i32_, i32_, i32_,
+                                   i32_, ptr_, i32_, ptr_});
   checkLayout(field_desc, sizeof(kiln_state_field),
               {offsetof(kiln_state_field, name), offsetof(kiln_state_field, kind),
                offsetof(kiln_state_field, type), offsetof(kiln_state_field, scale),
                offsetof(kiln_state_field, offset), offsetof(kiln_state_field, null_offset),
                offsetof(kiln_state_field, null_bit), offsetof(kiln_state_field, target)});
-  checkLayout(arrangement_desc, sizeof(kiln_arrangement_desc),
-              {offsetof(kiln_arrangement_desc, op), offsetof(kiln_arrangement_desc, kind),
-               offsetof(kiln_arrangement_desc, role), offsetof(kiln_arrangement_desc, model),
-               offsetof(kiln_arrangement_desc, location), offsetof(kiln_arrangement_desc, fingerprint),
-               offsetof(kiln_arrangement_desc, container), offsetof(kiln_arrangement_desc, slot),
-               offsetof(kiln_arrangement_desc, payload_size), offsetof(kiln_arrangement_desc, size_class),
-               offsetof(kiln_arrangement_desc, transient), offsetof(kiln_arrangement_desc, nkey),
-               offsetof(kiln_arrangement_desc, key_fields), offsetof(kiln_arrangement_desc, nfields),
-               offsetof(kiln_arrangement_desc, fields)});
+  checkLayout(
+      arrangement_desc, sizeof(kiln_arrangement_desc),
+      {offsetof(kiln_arrangement_desc, op), offsetof(kiln_arrangement_desc, kind),
+       offsetof(kiln_arrangement_desc, role), offsetof(kiln_arrangement_desc, model),
+       offsetof(kiln_arrangement_desc, location), offsetof(kiln_arrangement_desc, fingerprint),
+       offsetof(kiln_arrangement_desc, container), offsetof(kiln_arrangement_desc, slot),
+       offsetof(kiln_arrangement_desc, payload_size), offsetof(kiln_arrangement_desc, size_class),
+       offsetof(kiln_arrangement_desc, transient), offsetof(kiln_arrangement_desc, nkey),
+       offsetof(kiln_arrangement_desc, key_fields), offsetof(kiln_arrangement_desc, nfields),
+       offsetof(kiln_arrangement_desc, fields)});
   auto string = [&](const std::string &text) -> llvm::Constant * {
     return b_.CreateGlobalString(text, "state.name", 0, &module_);
   };
-  auto array = [&](llvm::Type *element, const std::vector<llvm::Constant *> &items, const char *name) {
+  auto array = [&](llvm::Type *element, const std::vector<llvm::Constant *> &items,
+                   const char *name) {
     auto *type = llvm::ArrayType::get(element, items.size());
     return new llvm::GlobalVariable(module_, type, true, llvm::GlobalValue::PrivateLinkage,
                                     llvm::ConstantArray::get(type, items), name);
@@ -222,19 +240,24 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
       const Arrangement &arrangement = arrangements_[g][a];
       std::vector<llvm::Constant *> fields, keys;
       for (const StateField &f : arrangement.fields)
-        fields.push_back(llvm::ConstantStruct::get(field_desc, {
-            string(f.name), b_.getInt32(f.kind), b_.getInt32(f.type), b_.getInt32(f.scale),
-            b_.getInt32(static_cast<uint32_t>(f.offset)), b_.getInt32(static_cast<uint32_t>(f.null_offset)),
-            b_.getInt32(f.null_bit), b_.getInt32(f.target)}));
-      for (int32_t k : arrangement.key_fields) keys.push_back(b_.getInt32(k));
-      int32_t payload_size = arrangement.payload ? static_cast<int32_t>(allocSize(arrangement.payload)) : 0;
-      descriptors.push_back(llvm::ConstantStruct::get(arrangement_desc, {
-          string(op.stateName()), string(ir::opKindName(op.kind)), string(arrangement.role),
-          string(modelOf(ir_, op)), string(location), b_.getInt64(fingerprints.at(op.id)),
-          b_.getInt32(arrangement.container), b_.getInt32(generators_[g]->first_slot + static_cast<int>(a)),
-          b_.getInt32(payload_size), b_.getInt32(static_cast<int32_t>(arrangement.size)),
-          b_.getInt32(arrangement.transient), b_.getInt32(keys.size()), array(i32_, keys, "state.keys"),
-          b_.getInt32(fields.size()), array(field_desc, fields, "state.fields")}));
+        fields.push_back(llvm::ConstantStruct::get(
+            field_desc, {string(f.name), b_.getInt32(f.kind), b_.getInt32(f.type),
+                         b_.getInt32(f.scale), b_.getInt32(static_cast<uint32_t>(f.offset)),
+                         b_.getInt32(static_cast<uint32_t>(f.null_offset)), b_.getInt32(f.null_bit),
+                         b_.getInt32(f.target)}));
+      for (int32_t k : arrangement.key_fields)
+        keys.push_back(b_.getInt32(k));
+      int32_t payload_size =
+          arrangement.payload ? static_cast<int32_t>(allocSize(arrangement.payload)) : 0;
+      descriptors.push_back(llvm::ConstantStruct::get(
+          arrangement_desc,
+          {string(op.stateName()), string(ir::opKindName(op.kind)), string(arrangement.role),
+           string(modelOf(ir_, op)), string(location), b_.getInt64(fingerprints.at(op.id)),
+           b_.getInt32(arrangement.container),
+           b_.getInt32(generators_[g]->first_slot + static_cast<int>(a)), b_.getInt32(payload_size),
+           b_.getInt32(static_cast<int32_t>(arrangement.size)), b_.getInt32(arrangement.transient),
+           b_.getInt32(keys.size()), array(i32_, keys, "state.keys"), b_.getInt32(fields.size()),
+           array(field_desc, fields, "state.fields")}));
     }
   }
   count = static_cast<int32_t>(descriptors.size());
@@ -243,34 +266,42 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
 
 void Emitter::defineProgram() {
   llvm::StructType *column_desc = llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_});
-  llvm::StructType *relation_desc = llvm::StructType::get(ctx_, {ptr_, ptr_, i32_, ptr_, i32_, i32_, i32_, ptr_});
+  llvm::StructType *relation_desc =
+      llvm::StructType::get(ctx_, {ptr_, ptr_, i32_, ptr_, i32_, i32_, i32_, ptr_});
   auto string = [&](const std::string &text) -> llvm::Constant * {
     return b_.CreateGlobalString(text, "name", 0, &module_);
   };
-  auto relation = [&](const std::string &name, const std::string &location, const ir::Schema &schema,
+  auto relation = [&](const std::string &name, const std::string &location,
+                      const ir::Schema &schema,
                       const std::vector<int32_t> &key) -> llvm::Constant * {
     const RowLayout &row = layoutOf(schema);
     const llvm::StructLayout *sl = layout_.getStructLayout(row.type);
     std::vector<llvm::Constant *> columns;
     for (size_t i = 0; i < schema.size(); ++i) {
       const ir::Type &t = schema[i].type;
-      columns.push_back(llvm::ConstantStruct::get(column_desc, {
-          string(schema[i].name), b_.getInt32(storageKind(t)), b_.getInt32(t.precision), b_.getInt32(t.scale),
-          b_.getInt32(static_cast<uint32_t>(sl->getElementOffset(i + 1))), b_.getInt32(!schema[i].nullable)}));
+      columns.push_back(llvm::ConstantStruct::get(
+          column_desc,
+          {string(schema[i].name), b_.getInt32(storageKind(t)), b_.getInt32(t.precision),
+           b_.getInt32(t.scale), b_.getInt32(static_cast<uint32_t>(sl->getElementOffset(i + 1))),
+           b_.getInt32(!schema[i].nullable)}));
     }
     auto *columns_type = llvm::ArrayType::get(column_desc, columns.size());
-    auto *columns_global = new llvm::GlobalVariable(module_, columns_type, true, llvm::GlobalValue::PrivateLinkage,
-                                                    llvm::ConstantArray::get(columns_type, columns), "columns");
+    auto *columns_global =
+        new llvm::GlobalVariable(module_, columns_type, true, llvm::GlobalValue::PrivateLinkage,
+                                 llvm::ConstantArray::get(columns_type, columns), "columns");
     std::vector<llvm::Constant *> keys;
-    for (int32_t k : key) keys.push_back(b_.getInt32(k));
+    for (int32_t k : key)
+      keys.push_back(b_.getInt32(k));
     auto *keys_type = llvm::ArrayType::get(i32_, keys.size());
-    auto *keys_global = new llvm::GlobalVariable(module_, keys_type, true, llvm::GlobalValue::PrivateLinkage,
-                                                 llvm::ConstantArray::get(keys_type, keys), "keys");
-    return llvm::ConstantStruct::get(relation_desc, {
-        string(name), string(location), b_.getInt32(schema.size()), columns_global,
-        b_.getInt32(static_cast<uint32_t>(layout_.getTypeAllocSize(row.type))),
-        b_.getInt32(static_cast<uint32_t>(layout_.getABITypeAlign(row.type).value())),
-        b_.getInt32(key.size()), keys_global});
+    auto *keys_global =
+        new llvm::GlobalVariable(module_, keys_type, true, llvm::GlobalValue::PrivateLinkage,
+                                 llvm::ConstantArray::get(keys_type, keys), "keys");
+    return llvm::ConstantStruct::get(
+        relation_desc,
+        {string(name), string(location), b_.getInt32(schema.size()), columns_global,
+         b_.getInt32(static_cast<uint32_t>(layout_.getTypeAllocSize(row.type))),
+         b_.getInt32(static_cast<uint32_t>(layout_.getABITypeAlign(row.type).value())),
+         b_.getInt32(key.size()), keys_global});
   };
   checkLayout(column_desc, sizeof(kiln_column_desc),
               {offsetof(kiln_column_desc, name), offsetof(kiln_column_desc, type),
@@ -282,15 +313,21 @@ void Emitter::defineProgram() {
                offsetof(kiln_relation_desc, row_size), offsetof(kiln_relation_desc, row_align),
                offsetof(kiln_relation_desc, nkeys), offsetof(kiln_relation_desc, key_cols)});
   std::vector<llvm::Constant *> sources, sinks, locations;
-  for (const SourceTable &source : sources_) sources.push_back(relation(source.name, source.location, source.schema, source.key));
+  for (const SourceTable &source : sources_)
+    sources.push_back(relation(source.name, source.location, source.schema, source.key));
   for (const auto &op : ir_.ops) {
-    if (op->kind != ir::OpKind::Sink) continue;
+    if (op->kind != ir::OpKind::Sink)
+      continue;
     const ir::Op *sink = op.get();
     const ir::Op &input = *ir_.find(sink->inputs[0]);
-    std::string location = sink->loc.known() ? sink->loc.file + ":" + std::to_string(sink->loc.line) + ":" + std::to_string(sink->loc.column) : "";
+    std::string location = sink->loc.known()
+                               ? sink->loc.file + ":" + std::to_string(sink->loc.line) + ":" +
+                                     std::to_string(sink->loc.column)
+                               : "";
     sinks.push_back(relation(sink->name, location, input.schema, {}));
   }
-  for (const std::string &location : locations_) locations.push_back(string(location));
+  for (const std::string &location : locations_)
+    locations.push_back(string(location));
   auto array = [&](llvm::Type *element, std::vector<llvm::Constant *> items, const char *name) {
     auto *type = llvm::ArrayType::get(element, items.size());
     return new llvm::GlobalVariable(module_, type, true, llvm::GlobalValue::PrivateLinkage,
@@ -298,8 +335,9 @@ void Emitter::defineProgram() {
   };
   int32_t nstate = 0;
   llvm::Constant *state = stateDescriptors(nstate);
-  llvm::StructType *program_type = llvm::StructType::get(
-      ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i32_, ptr_});
+  llvm::StructType *program_type =
+      llvm::StructType::get(ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, ptr_,
+                                   ptr_, i64_, i32_, ptr_});
   checkLayout(program_type, sizeof(kiln_program),
               {offsetof(kiln_program, abi_version), offsetof(kiln_program, name),
                offsetof(kiln_program, nsources), offsetof(kiln_program, sources),
@@ -309,16 +347,16 @@ void Emitter::defineProgram() {
                offsetof(kiln_program, commit), offsetof(kiln_program, destroy),
                offsetof(kiln_program, default_tick_size), offsetof(kiln_program, nstate),
                offsetof(kiln_program, state)});
-  llvm::Constant *program = llvm::ConstantStruct::get(program_type, {
-      b_.getInt32(KILN_ABI_VERSION), string(ir_.name),
-      b_.getInt32(sources.size()), array(relation_desc, sources, "sources"),
-      b_.getInt32(sinks.size()), array(relation_desc, sinks, "sinks"),
-      b_.getInt32(locations.size()), array(ptr_, locations, "locations"),
-      module_.getFunction("kiln.create"), module_.getFunction("kiln.push"),
-      module_.getFunction("kiln.commit"), module_.getFunction("kiln.destroy"),
-      b_.getInt64(options_.default_tick_size), b_.getInt32(nstate), state});
+  llvm::Constant *program = llvm::ConstantStruct::get(
+      program_type, {b_.getInt32(KILN_ABI_VERSION), string(ir_.name), b_.getInt32(sources.size()),
+                     array(relation_desc, sources, "sources"), b_.getInt32(sinks.size()),
+                     array(relation_desc, sinks, "sinks"), b_.getInt32(locations.size()),
+                     array(ptr_, locations, "locations"), module_.getFunction("kiln.create"),
+                     module_.getFunction("kiln.push"), module_.getFunction("kiln.commit"),
+                     module_.getFunction("kiln.destroy"), b_.getInt64(options_.default_tick_size),
+                     b_.getInt32(nstate), state});
   new llvm::GlobalVariable(module_, program_type, true, llvm::GlobalValue::ExternalLinkage, program,
                            "kiln_program_main");
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

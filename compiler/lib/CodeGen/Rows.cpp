@@ -9,51 +9,73 @@ using ir::TypeKind;
 
 llvm::Type *Emitter::valueType(const ir::Type &type) {
   switch (type.kind) {
-  case TypeKind::Bool: return i8_;
-  case TypeKind::Int32: return i32_;
-  case TypeKind::Int64: return i64_;
-  case TypeKind::Float64: return f64_;
-  case TypeKind::Numeric: return i128_;
-  case TypeKind::Text: return str_;
-  case TypeKind::Date: return i32_;
-  case TypeKind::Timestamp: return i64_;
-  case TypeKind::Null: return i8_;
+  case TypeKind::Bool:
+    return i8_;
+  case TypeKind::Int32:
+    return i32_;
+  case TypeKind::Int64:
+    return i64_;
+  case TypeKind::Float64:
+    return f64_;
+  case TypeKind::Numeric:
+    return i128_;
+  case TypeKind::Text:
+    return str_;
+  case TypeKind::Date:
+    return i32_;
+  case TypeKind::Timestamp:
+    return i64_;
+  case TypeKind::Null:
+    return i8_;
   }
   return i8_;
 }
 
 int32_t Emitter::storageKind(const ir::Type &type) {
   switch (type.kind) {
-  case TypeKind::Bool: return KILN_T_BOOL;
-  case TypeKind::Int32: return KILN_T_INT32;
-  case TypeKind::Int64: return KILN_T_INT64;
-  case TypeKind::Float64: return KILN_T_FLOAT64;
-  case TypeKind::Numeric: return KILN_T_NUMERIC;
-  case TypeKind::Text: return KILN_T_TEXT;
-  case TypeKind::Date: return KILN_T_DATE;
-  case TypeKind::Timestamp: return KILN_T_TIMESTAMP;
-  case TypeKind::Null: break;
+  case TypeKind::Bool:
+    return KILN_T_BOOL;
+  case TypeKind::Int32:
+    return KILN_T_INT32;
+  case TypeKind::Int64:
+    return KILN_T_INT64;
+  case TypeKind::Float64:
+    return KILN_T_FLOAT64;
+  case TypeKind::Numeric:
+    return KILN_T_NUMERIC;
+  case TypeKind::Text:
+    return KILN_T_TEXT;
+  case TypeKind::Date:
+    return KILN_T_DATE;
+  case TypeKind::Timestamp:
+    return KILN_T_TIMESTAMP;
+  case TypeKind::Null:
+    break;
   }
   return KILN_T_BOOL;
 }
 
 const RowLayout &Emitter::layoutOf(const std::vector<ir::Type> &types) {
   std::string key;
-  for (const ir::Type &t : types) key += t.str() + ",";
+  for (const ir::Type &t : types)
+    key += t.str() + ",";
   auto it = layouts_.find(key);
-  if (it != layouts_.end()) return it->second;
+  if (it != layouts_.end())
+    return it->second;
   RowLayout layout;
   layout.types = types;
   layout.null_words = std::max<unsigned>(1, (types.size() + 63) / 64);
   std::vector<llvm::Type *> fields{llvm::ArrayType::get(i64_, layout.null_words)};
-  for (const ir::Type &t : types) fields.push_back(valueType(t));
+  for (const ir::Type &t : types)
+    fields.push_back(valueType(t));
   layout.type = llvm::StructType::get(ctx_, fields);
   return layouts_.emplace(key, layout).first->second;
 }
 
 const RowLayout &Emitter::layoutOf(const ir::Schema &schema) {
   std::vector<ir::Type> types;
-  for (const ir::Column &c : schema) types.push_back(c.type);
+  for (const ir::Column &c : schema)
+    types.push_back(c.type);
   return layoutOf(types);
 }
 
@@ -62,7 +84,8 @@ llvm::Value *Emitter::columnPtr(const RowLayout &row_layout, llvm::Value *row, i
 }
 
 llvm::Value *Emitter::nullWordPtr(const RowLayout &row_layout, llvm::Value *row, int column) {
-  return b_.CreateGEP(row_layout.type, row, {b_.getInt32(0), b_.getInt32(0), b_.getInt32(column / 64)});
+  return b_.CreateGEP(row_layout.type, row,
+                      {b_.getInt32(0), b_.getInt32(0), b_.getInt32(column / 64)});
 }
 
 llvm::Value *Emitter::loadNull(const RowLayout &row_layout, llvm::Value *row, int column) {
@@ -71,7 +94,8 @@ llvm::Value *Emitter::loadNull(const RowLayout &row_layout, llvm::Value *row, in
   return b_.CreateICmpNE(bit, b_.getInt64(0));
 }
 
-SqlValue Emitter::loadColumn(const RowLayout &row_layout, llvm::Value *row, int column, bool nullable) {
+SqlValue Emitter::loadColumn(const RowLayout &row_layout, llvm::Value *row, int column,
+                             bool nullable) {
   SqlValue v;
   v.value = b_.CreateLoad(valueType(row_layout.types[column]), columnPtr(row_layout, row, column));
   v.null = nullable ? loadNull(row_layout, row, column) : b_.getFalse();
@@ -97,8 +121,9 @@ llvm::Value *Emitter::newRow(const RowLayout &row_layout) {
   llvm::IRBuilder<> entry(&b_.GetInsertBlock()->getParent()->getEntryBlock(),
                           b_.GetInsertBlock()->getParent()->getEntryBlock().begin());
   llvm::AllocaInst *row = entry.CreateAlloca(row_layout.type);
-  row->setAlignment(llvm::Align(16));  // NUMERIC (i128) slots want 16; memsets claim only 8
-  b_.CreateMemSet(row, b_.getInt8(0), layout_.getTypeAllocSize(row_layout.type), llvm::MaybeAlign(8));
+  row->setAlignment(llvm::Align(16)); // NUMERIC (i128) slots want 16; memsets claim only 8
+  b_.CreateMemSet(row, b_.getInt8(0), layout_.getTypeAllocSize(row_layout.type),
+                  llvm::MaybeAlign(8));
   return row;
 }
 
@@ -111,7 +136,8 @@ llvm::Value *Emitter::entryAlloca(llvm::Type *type) {
 void Emitter::copyColumn(const RowLayout &from, llvm::Value *src, int i, const RowLayout &to,
                          llvm::Value *dst, int j, bool intern) {
   SqlValue v = loadColumn(from, src, i);
-  if (intern && from.types[i].kind == TypeKind::Text) v.value = internText(v.value);
+  if (intern && from.types[i].kind == TypeKind::Text)
+    v.value = internText(v.value);
   storeColumn(to, dst, j, v);
 }
 
@@ -127,18 +153,25 @@ llvm::Value *Emitter::constantText(const std::string &text) {
 
 llvm::Value *Emitter::literal(const ir::Value &v, const ir::Type &type) {
   switch (type.kind) {
-  case TypeKind::Bool: return b_.getInt8(v.b);
+  case TypeKind::Bool:
+    return b_.getInt8(v.b);
   case TypeKind::Int32:
-  case TypeKind::Date: return b_.getInt32(static_cast<uint32_t>(v.i));
+  case TypeKind::Date:
+    return b_.getInt32(static_cast<uint32_t>(v.i));
   case TypeKind::Int64:
-  case TypeKind::Timestamp: return b_.getInt64(static_cast<uint64_t>(v.i));
-  case TypeKind::Float64: return llvm::ConstantFP::get(f64_, v.f);
+  case TypeKind::Timestamp:
+    return b_.getInt64(static_cast<uint64_t>(v.i));
+  case TypeKind::Float64:
+    return llvm::ConstantFP::get(f64_, v.f);
   case TypeKind::Numeric: {
-    uint64_t words[2] = {static_cast<uint64_t>(v.n), static_cast<uint64_t>(static_cast<unsigned __int128>(v.n) >> 64)};
+    uint64_t words[2] = {static_cast<uint64_t>(v.n),
+                         static_cast<uint64_t>(static_cast<unsigned __int128>(v.n) >> 64)};
     return llvm::ConstantInt::get(ctx_, llvm::APInt(128, words));
   }
-  case TypeKind::Text: return constantText(v.s);
-  case TypeKind::Null: return b_.getInt8(0);
+  case TypeKind::Text:
+    return constantText(v.s);
+  case TypeKind::Null:
+    return b_.getInt8(0);
   }
   return nullptr;
 }
@@ -149,8 +182,9 @@ int64_t Emitter::allocSize(llvm::Type *type) const {
 
 std::vector<int32_t> Emitter::allColumns(size_t n) {
   std::vector<int32_t> columns(n);
-  for (size_t i = 0; i < n; ++i) columns[i] = static_cast<int32_t>(i);
+  for (size_t i = 0; i < n; ++i)
+    columns[i] = static_cast<int32_t>(i);
   return columns;
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

@@ -16,16 +16,20 @@ namespace {
 enum class IrType { Void, Ptr, I64, I32, Str };
 
 // The code a C type has in calls.def, so that the table's two signatures cannot disagree.
-template <typename T>
-constexpr IrType irTypeOf() {
-  if constexpr (std::is_void_v<T>) return IrType::Void;
-  else if constexpr (std::is_pointer_v<T>) return IrType::Ptr;
-  else if constexpr (std::is_same_v<T, kiln_str>) return IrType::Str;
-  else if constexpr (std::is_integral_v<T> && sizeof(T) == 8) return IrType::I64;
-  else if constexpr (std::is_integral_v<T> && sizeof(T) == 4) return IrType::I32;
-  else static_assert(sizeof(T) == 0, "calls.def uses a C type with no IR code");
+template <typename T> constexpr IrType irTypeOf() {
+  if constexpr (std::is_void_v<T>)
+    return IrType::Void;
+  else if constexpr (std::is_pointer_v<T>)
+    return IrType::Ptr;
+  else if constexpr (std::is_same_v<T, kiln_str>)
+    return IrType::Str;
+  else if constexpr (std::is_integral_v<T> && sizeof(T) == 8)
+    return IrType::I64;
+  else if constexpr (std::is_integral_v<T> && sizeof(T) == 4)
+    return IrType::I32;
+  else
+    static_assert(sizeof(T) == 0, "calls.def uses a C type with no IR code");
 }
-
 
 // calls.def's type codes, by the names the table uses.
 constexpr IrType Void = IrType::Void, Ptr = IrType::Ptr, I64 = IrType::I64, I32 = IrType::I32,
@@ -34,7 +38,8 @@ constexpr IrType Void = IrType::Void, Ptr = IrType::Ptr, I64 = IrType::I64, I32 
 constexpr auto irParams(auto... codes) { return std::array<IrType, sizeof...(codes)>{codes...}; }
 
 template <typename Result, typename... Params, size_t N>
-constexpr bool signatureMatches(Result (*)(Params...), IrType result, std::array<IrType, N> params) {
+constexpr bool signatureMatches(Result (*)(Params...), IrType result,
+                                std::array<IrType, N> params) {
   if constexpr (N != sizeof...(Params)) {
     return false;
   } else {
@@ -43,8 +48,8 @@ constexpr bool signatureMatches(Result (*)(Params...), IrType result, std::array
   }
 }
 
-#define KILN_RUNTIME_CALL(name, c_result, c_params, attributes, ir_result, ir_params) \
-  static_assert(signatureMatches(&name, ir_result, irParams ir_params),                \
+#define KILN_RUNTIME_CALL(name, c_result, c_params, attributes, ir_result, ir_params)              \
+  static_assert(signatureMatches(&name, ir_result, irParams ir_params),                            \
                 "calls.def: the IR signature of " #name " disagrees with its C prototype");
 #include "kiln/runtime/calls.def"
 
@@ -57,11 +62,11 @@ struct CallSignature {
 const std::map<std::string, CallSignature> &runtimeCalls() {
   static const std::map<std::string, CallSignature> calls = [] {
     std::map<std::string, CallSignature> table;
-#define KILN_RUNTIME_CALL(name, c_result, c_params, attributes, ir_result, ir_params)       \
-  {                                                                                        \
-    auto params = irParams ir_params;                                                      \
-    table[#name] = {ir_result, std::vector<IrType>(params.begin(), params.end()),          \
-                    std::string_view(#attributes) == "KILN_NORETURN"};                      \
+#define KILN_RUNTIME_CALL(name, c_result, c_params, attributes, ir_result, ir_params)              \
+  {                                                                                                \
+    auto params = irParams ir_params;                                                              \
+    table[#name] = {ir_result, std::vector<IrType>(params.begin(), params.end()),                  \
+                    std::string_view(#attributes) == "KILN_NORETURN"};                             \
   }
 #include "kiln/runtime/calls.def"
     // The C library's allocator, for the state array.
@@ -72,10 +77,11 @@ const std::map<std::string, CallSignature> &runtimeCalls() {
   return calls;
 }
 
-}  // namespace
+} // namespace
 
 llvm::Function *Emitter::fn(const std::string &name) {
-  if (llvm::Function *f = module_.getFunction(name)) return f;
+  if (llvm::Function *f = module_.getFunction(name))
+    return f;
   // Not in the module: a runtime call (the stdlib's functions come with its bitcode).
   auto it = runtimeCalls().find(name);
   if (it == runtimeCalls().end()) {
@@ -86,19 +92,25 @@ llvm::Function *Emitter::fn(const std::string &name) {
   }
   auto type = [&](IrType code) -> llvm::Type * {
     switch (code) {
-    case IrType::Void: return b_.getVoidTy();
-    case IrType::Ptr: return ptr_;
-    case IrType::I64: return i64_;
-    case IrType::I32: return i32_;
-    case IrType::Str: return str_;
+    case IrType::Void:
+      return b_.getVoidTy();
+    case IrType::Ptr:
+      return ptr_;
+    case IrType::I64:
+      return i64_;
+    case IrType::I32:
+      return i32_;
+    case IrType::Str:
+      return str_;
     }
     return nullptr;
   };
   std::vector<llvm::Type *> params;
-  for (IrType p : it->second.params) params.push_back(type(p));
-  llvm::Function *f = llvm::Function::Create(
-      llvm::FunctionType::get(type(it->second.result), params, false),
-      llvm::Function::ExternalLinkage, name, module_);
+  for (IrType p : it->second.params)
+    params.push_back(type(p));
+  llvm::Function *f =
+      llvm::Function::Create(llvm::FunctionType::get(type(it->second.result), params, false),
+                             llvm::Function::ExternalLinkage, name, module_);
   if (it->second.noreturn) {
     f->setDoesNotReturn();
     f->addFnAttr(llvm::Attribute::Cold);
@@ -126,7 +138,8 @@ llvm::Value *Emitter::call(const std::string &name, std::vector<llvm::Value *> a
   }
   llvm::Value *result = b_.CreateCall(f, lowered);
   if (auto *pair = llvm::dyn_cast<llvm::StructType>(result->getType());
-      pair && pair->getNumElements() == 2 && pair->getElementType(0) == i64_ && pair->getElementType(1) == i64_) {
+      pair && pair->getNumElements() == 2 && pair->getElementType(0) == i64_ &&
+      pair->getElementType(1) == i64_) {
     llvm::Value *lo = b_.CreateZExt(b_.CreateExtractValue(result, 0), i128_);
     llvm::Value *hi = b_.CreateZExt(b_.CreateExtractValue(result, 1), i128_);
     result = b_.CreateOr(lo, b_.CreateShl(hi, 64));
@@ -146,4 +159,4 @@ llvm::Value *Emitter::entryOf(llvm::Value *payload) {
   return b_.CreateConstGEP1_64(i8_, payload, -KILN_ENTRY_PAYLOAD_OFFSET);
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

@@ -37,28 +37,31 @@ std::unique_ptr<llvm::TargetMachine> hostTargetMachine(std::string &error) {
   initializeLLVM();
   std::string triple = llvm::sys::getDefaultTargetTriple();
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target) return nullptr;
+  if (!target)
+    return nullptr;
   llvm::TargetOptions options;
   // Executables are built in CI and deployed elsewhere: target a baseline CPU, not the build
   // machine's. x86-64-v2 (SSE4.2, 2009 on) is what the runtime's JSON parser needs anyway.
-  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
-      triple, "x86-64-v2", "", options, llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
+  return std::unique_ptr<llvm::TargetMachine>(
+      target->createTargetMachine(triple, "x86-64-v2", "", options, llvm::Reloc::PIC_, std::nullopt,
+                                  llvm::CodeGenOptLevel::Aggressive));
 }
 
+} // namespace
 
-}  // namespace
-
-std::unique_ptr<Artifact> generate(const ir::Module &module, const std::vector<SourceTable> &sources,
-                                   const Options &options, std::string &error) {
+std::unique_ptr<Artifact> generate(const ir::Module &module,
+                                   const std::vector<SourceTable> &sources, const Options &options,
+                                   std::string &error) {
   auto impl = std::make_unique<Artifact::Impl>();
   impl->target = hostTargetMachine(error);
-  if (!impl->target) return nullptr;
+  if (!impl->target)
+    return nullptr;
   impl->context = std::make_unique<llvm::LLVMContext>();
   // Start from the stdlib's bitcode so calls use exactly the signatures clang gave it.
   auto buffer = llvm::MemoryBuffer::getFile(options.stdlib_bitcode);
   if (!buffer) {
-    error = "cannot read the stdlib bitcode " + options.stdlib_bitcode + ": " + buffer.getError().message();
+    error = "cannot read the stdlib bitcode " + options.stdlib_bitcode + ": " +
+            buffer.getError().message();
     return nullptr;
   }
   auto stdlib = llvm::parseBitcodeFile((*buffer)->getMemBufferRef(), *impl->context);
@@ -71,12 +74,14 @@ std::unique_ptr<Artifact> generate(const ir::Module &module, const std::vector<S
   impl->module->setDataLayout(impl->target->createDataLayout());
   impl->module->setTargetTriple(impl->target->getTargetTriple().str());
   Emitter emitter(*impl->context, *impl->module, module, sources, options);
-  if (!emitter.run(error)) return nullptr;
+  if (!emitter.run(error))
+    return nullptr;
   // The stdlib is private to this program: unused functions disappear, used ones inline. Clang
   // stamped its functions with its own target CPU and features; LLVM inlines only between
   // functions whose targets agree, so everything gets the target machine's.
   for (llvm::Function &f : *impl->module) {
-    if (f.isDeclaration()) continue;
+    if (f.isDeclaration())
+      continue;
     f.setLinkage(llvm::GlobalValue::InternalLinkage);
     f.removeFnAttr("target-cpu");
     f.removeFnAttr("target-features");
@@ -84,7 +89,8 @@ std::unique_ptr<Artifact> generate(const ir::Module &module, const std::vector<S
     f.addFnAttr("target-cpu", impl->target->getTargetCPU());
   }
   for (llvm::GlobalVariable &g : impl->module->globals())
-    if (!g.isDeclaration() && g.getName() != "kiln_program_main") g.setLinkage(llvm::GlobalValue::InternalLinkage);
+    if (!g.isDeclaration() && g.getName() != "kiln_program_main")
+      g.setLinkage(llvm::GlobalValue::InternalLinkage);
   (void)options.opt_level;
   return std::make_unique<Artifact>(std::move(impl));
 }
@@ -173,7 +179,8 @@ std::unique_ptr<JitProgram> jitCompile(std::unique_ptr<Artifact> artifact, std::
   (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
   Artifact::Impl &impl = artifact->impl();
   impl.module->setDataLayout((*jit)->getDataLayout());
-  if (auto err = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(impl.module), std::move(impl.context)))) {
+  if (auto err = (*jit)->addIRModule(
+          llvm::orc::ThreadSafeModule(std::move(impl.module), std::move(impl.context)))) {
     error = llvm::toString(std::move(err));
     return nullptr;
   }
@@ -188,4 +195,4 @@ std::unique_ptr<JitProgram> jitCompile(std::unique_ptr<Artifact> artifact, std::
   return std::make_unique<JitProgram>(std::move(result));
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

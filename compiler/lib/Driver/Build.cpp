@@ -12,8 +12,8 @@
 #include "kiln/Transforms/Passes.h"
 
 #include <chrono>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -24,20 +24,23 @@ namespace fs = std::filesystem;
 namespace kiln::driver {
 
 std::string stdlibBitcodePath() {
-  if (const char *override_path = std::getenv("KILN_STDLIB_BITCODE")) return override_path;
+  if (const char *override_path = std::getenv("KILN_STDLIB_BITCODE"))
+    return override_path;
   return KILN_STDLIB_BITCODE;
 }
 
 namespace {
 
 ir::Location toLocation(const SourceManager &sources, SourceRange range) {
-  if (!range.valid()) return {};
+  if (!range.valid())
+    return {};
   LineCol lc = sources.lineCol(range.begin);
   return {sources.path(range.begin.file), lc.line, lc.column};
 }
 
 std::string describe(const ir::Location &loc) {
-  return loc.known() ? loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column) : "";
+  return loc.known() ? loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column)
+                     : "";
 }
 
 // A column type written in YAML ("numeric(12,2)") goes through PostgreSQL's own grammar, so
@@ -56,16 +59,18 @@ std::optional<ir::Type> parseTypeText(const std::string &text, SourceRange where
   };
   std::unique_ptr<ast::SelectStmt> query = frontend::parseQuery(sql, mapper, diags);
   if (!query || query->targets.size() != 1 || query->targets[0].expr->kind != ast::ExprKind::Cast) {
-    if (query) diags.error(where, "\"" + text + "\" is not a type name");
+    if (query)
+      diags.error(where, "\"" + text + "\" is not a type name");
     return std::nullopt;
   }
   ast::TypeName type = query->targets[0].expr->cast_type;
-  if (!type.range.valid()) type.range = where;
+  if (!type.range.valid())
+    type.range = where;
   return binder::resolveType(type, sources, diags);
 }
 
 class Timer {
- public:
+public:
   explicit Timer(bool enabled, std::ostream &err) : enabled_(enabled), err_(err) {}
   // Wall time and this process's CPU time: on a busy machine the second is the stable one.
   // (The linker runs in a child process, so its CPU time shows only in wall time.)
@@ -74,13 +79,13 @@ class Timer {
     std::clock_t cpu = std::clock();
     if (enabled_)
       err_ << "kiln: " << stage << ": "
-           << std::chrono::duration_cast<std::chrono::microseconds>(now - last_).count() / 1000.0 << " ms ("
-           << (cpu - last_cpu_) * 1000.0 / CLOCKS_PER_SEC << " ms cpu)\n";
+           << std::chrono::duration_cast<std::chrono::microseconds>(now - last_).count() / 1000.0
+           << " ms (" << (cpu - last_cpu_) * 1000.0 / CLOCKS_PER_SEC << " ms cpu)\n";
     last_ = now;
     last_cpu_ = cpu;
   }
 
- private:
+private:
   bool enabled_;
   std::ostream &err_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
@@ -89,7 +94,8 @@ class Timer {
 
 std::string shellQuote(const std::string &text) {
   std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : text)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return quoted + "'";
 }
 
@@ -100,12 +106,15 @@ bool linkExecutable(const std::string &object, const std::string &output, std::s
   std::error_code ec;
   for (const auto &entry : fs::directory_iterator(KILN_ABSL_LIB_DIR, ec)) {
     std::string name = entry.path().filename().string();
-    if (name.rfind("libabsl_", 0) == 0 && entry.path().extension() == ".a") absl.push_back(entry.path().string());
+    if (name.rfind("libabsl_", 0) == 0 && entry.path().extension() == ".a")
+      absl.push_back(entry.path().string());
   }
-  std::string command = shellQuote(KILN_LINKER) + " -o " + shellQuote(output) + " " + shellQuote(object) + " " +
-                        shellQuote(KILN_RUNTIME_MAIN_LIB) + " " + shellQuote(KILN_RUNTIME_LIB) + " " +
-                        shellQuote(KILN_STDLIB_LIB) + " -Wl,--start-group";
-  for (const std::string &lib : absl) command += " " + shellQuote(lib);
+  std::string command = shellQuote(KILN_LINKER) + " -o " + shellQuote(output) + " " +
+                        shellQuote(object) + " " + shellQuote(KILN_RUNTIME_MAIN_LIB) + " " +
+                        shellQuote(KILN_RUNTIME_LIB) + " " + shellQuote(KILN_STDLIB_LIB) +
+                        " -Wl,--start-group";
+  for (const std::string &lib : absl)
+    command += " " + shellQuote(lib);
   command += " -Wl,--end-group -lsimdjson -lpthread";
   int status = std::system(command.c_str());
   if (status != 0) {
@@ -121,7 +130,7 @@ struct Frontend {
   std::vector<incremental::ModelInfo> models;
 };
 
-}  // namespace
+} // namespace
 
 int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) {
   if (options.emit == Emit::Sql)
@@ -130,14 +139,17 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
   SourceManager sources;
   DiagnosticEngine diags(sources);
   auto fail = [&]() {
-    if (options.verify_diagnostics) return verifyDiagnostics(sources, diags.diagnostics(), err) ? 0 : 1;
+    if (options.verify_diagnostics)
+      return verifyDiagnostics(sources, diags.diagnostics(), err) ? 0 : 1;
     diags.print(err, options.diagnostics);
     return 1;
   };
   project::LoadOptions load_options;
   load_options.var_overrides = options.vars;
-  std::optional<project::Project> project = project::loadProject(options.project_dir, sources, diags, load_options);
-  if (!project || diags.hasErrors()) return fail();
+  std::optional<project::Project> project =
+      project::loadProject(options.project_dir, sources, diags, load_options);
+  if (!project || diags.hasErrors())
+    return fail();
   timer.lap("load project");
 
   Frontend front;
@@ -147,28 +159,36 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
     info.name = table.qualifiedName();
     info.loc = toLocation(sources, table.range);
     for (const project::ColumnDecl &column : table.columns) {
-      std::optional<ir::Type> type = parseTypeText(column.type, column.type_range.valid() ? column.type_range : column.range, sources, diags);
+      std::optional<ir::Type> type =
+          parseTypeText(column.type, column.type_range.valid() ? column.type_range : column.range,
+                        sources, diags);
       info.schema.push_back({column.name, type.value_or(ir::Type::text()), !column.not_null});
     }
     for (const std::string &key : table.primary_key)
       for (size_t i = 0; i < table.columns.size(); ++i)
-        if (table.columns[i].name == key) info.key.push_back(static_cast<int32_t>(i));
+        if (table.columns[i].name == key)
+          info.key.push_back(static_cast<int32_t>(i));
     catalog.add({info.name, info.schema, false, info.key});
     front.tables.push_back({info.name, info.schema, info.key, describe(info.loc)});
     front.sources.push_back(std::move(info));
   }
-  if (diags.hasErrors()) return fail();
+  if (diags.hasErrors())
+    return fail();
 
   std::set<std::string> failed;
   for (const project::Model &model : project->models) {
     bool blocked = false;
-    for (const std::string &ref : model.refs) blocked |= failed.count(ref) > 0;
-    if (blocked) {  // its own errors would only repeat an upstream model's
+    for (const std::string &ref : model.refs)
+      blocked |= failed.count(ref) > 0;
+    if (blocked) { // its own errors would only repeat an upstream model's
       failed.insert(model.name);
       continue;
     }
-    auto mapper = [&model](uint32_t offset, uint32_t length) { return model.mapRendered(offset, length); };
-    std::unique_ptr<ast::SelectStmt> query = frontend::parseQuery(model.rendered_sql, mapper, diags);
+    auto mapper = [&model](uint32_t offset, uint32_t length) {
+      return model.mapRendered(offset, length);
+    };
+    std::unique_ptr<ast::SelectStmt> query =
+        frontend::parseQuery(model.rendered_sql, mapper, diags);
     if (!query) {
       failed.insert(model.name);
       continue;
@@ -183,7 +203,8 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
       continue;
     }
     if (options.emit == Emit::Plan) {
-      out << "-- model: " << model.name << " (" << project::materializationName(model.materialization) << ")\n";
+      out << "-- model: " << model.name << " ("
+          << project::materializationName(model.materialization) << ")\n";
       plan::printPlan(*plan, out);
     }
     if (model.materialization == project::Materialization::Index) {
@@ -194,19 +215,24 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
     }
     catalog.add({model.name, plan->schema, true, {}});
     SourceRange model_start{{model.file, 0}, 0};
-    front.models.push_back({model.name, plan, model.materialization == project::Materialization::Sink,
+    front.models.push_back({model.name, plan,
+                            model.materialization == project::Materialization::Sink,
                             toLocation(sources, model_start)});
   }
-  if (diags.hasErrors() || options.verify_diagnostics) return fail();
-  diags.print(err, options.diagnostics);  // warnings
-  if (options.emit == Emit::Ast || options.emit == Emit::Plan) return 0;
+  if (diags.hasErrors() || options.verify_diagnostics)
+    return fail();
+  diags.print(err, options.diagnostics); // warnings
+  if (options.emit == Emit::Ast || options.emit == Emit::Plan)
+    return 0;
   timer.lap("parse and bind");
 
-  std::unique_ptr<ir::Module> module = incremental::lowerProject(project->name, front.sources, front.models);
+  std::unique_ptr<ir::Module> module =
+      incremental::lowerProject(project->name, front.sources, front.models);
   std::vector<std::string> problems = ir::verifyModule(*module);
   if (!problems.empty()) {
     err << "kiln: internal error: lowering produced invalid IR:\n";
-    for (const std::string &problem : problems) err << "  " << problem << "\n";
+    for (const std::string &problem : problems)
+      err << "  " << problem << "\n";
     ir::printModule(*module, err);
     return 2;
   }
@@ -228,7 +254,8 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
   codegen::Options codegen_options;
   codegen_options.stdlib_bitcode = stdlibBitcodePath();
   codegen_options.default_tick_size = project->tick_size;
-  std::unique_ptr<codegen::Artifact> artifact = codegen::generate(*module, front.tables, codegen_options, error);
+  std::unique_ptr<codegen::Artifact> artifact =
+      codegen::generate(*module, front.tables, codegen_options, error);
   if (!artifact) {
     err << "kiln: error: " << error << "\n";
     return 2;
@@ -252,7 +279,8 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
     return 2;
   }
   timer.lap("emit object");
-  if (options.emit == Emit::Obj) return 0;
+  if (options.emit == Emit::Obj)
+    return 0;
   if (!linkExecutable(object, output, error)) {
     err << "kiln: error: " << error << "\n";
     return 2;
@@ -277,10 +305,13 @@ std::unique_ptr<CompiledProgram> compileInMemory(const std::vector<TableDef> &ta
   std::vector<incremental::ModelInfo> models;
   for (const ViewDef &view : views) {
     FileId file = sources.addFile(view.name + ".sql", view.sql);
-    std::unique_ptr<ast::SelectStmt> query = frontend::parseQuery(view.sql, frontend::identityMapper(file), diags);
-    if (!query) return nullptr;
+    std::unique_ptr<ast::SelectStmt> query =
+        frontend::parseQuery(view.sql, frontend::identityMapper(file), diags);
+    if (!query)
+      return nullptr;
     plan::NodePtr plan = binder::bindQuery(*query, catalog, sources, diags);
-    if (!plan) return nullptr;
+    if (!plan)
+      return nullptr;
     catalog.add({view.name, plan->schema, true, {}});
     models.push_back({view.name, plan, view.is_sink, {}});
     if (view.is_sink) {
@@ -294,18 +325,23 @@ std::unique_ptr<CompiledProgram> compileInMemory(const std::vector<TableDef> &ta
     error = "internal error: invalid IR: " + problems[0];
     return nullptr;
   }
-  if (optimize && !transforms::runPasses(*module, transforms::defaultPipeline(), error)) return nullptr;
+  if (optimize && !transforms::runPasses(*module, transforms::defaultPipeline(), error))
+    return nullptr;
   codegen::Options options;
   options.stdlib_bitcode = stdlibBitcodePath();
-  std::unique_ptr<codegen::Artifact> artifact = codegen::generate(*module, result->tables, options, error);
-  if (!artifact) return nullptr;
+  std::unique_ptr<codegen::Artifact> artifact =
+      codegen::generate(*module, result->tables, options, error);
+  if (!artifact)
+    return nullptr;
   // Programs compiled here (kiln-slt) run on a few rows each: LLVM's O0 pipeline, which still
   // inlines and drops unused stdlib code, compiles 3x faster than O1 and nothing runs long
   // enough for the difference to show. `kiln build` executables are optimized at O2 instead.
-  if (optimize) artifact->optimize(0);
+  if (optimize)
+    artifact->optimize(0);
   result->jit = codegen::jitCompile(std::move(artifact), error);
-  if (!result->jit) return nullptr;
+  if (!result->jit)
+    return nullptr;
   return result;
 }
 
-}  // namespace kiln::driver
+} // namespace kiln::driver

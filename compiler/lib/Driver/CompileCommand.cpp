@@ -16,7 +16,8 @@ int runCompileCommand(const std::string &project_dir,
   std::optional<project::Project> project =
       project::loadProject(project_dir, sources, diags, options);
   diags.print(err, format);
-  if (!project) return 1;
+  if (!project)
+    return 1;
 
   // Sources first, as SQL comments, so the schema read from the YAML files can be checked too.
   for (const project::SourceTable &table : project->sources) {
@@ -30,16 +31,18 @@ int runCompileCommand(const std::string &project_dir,
       out << (i ? ", " : ", primary key (") << table.primary_key[i];
     out << (table.primary_key.empty() ? ")\n" : "))\n");
   }
-  bool separate = !project->sources.empty();  // a blank line before every block but the first
+  bool separate = !project->sources.empty(); // a blank line before every block but the first
   for (const project::Model &model : project->models) {
-    if (separate) out << '\n';
+    if (separate)
+      out << '\n';
     separate = true;
     out << "-- model: " << model.name << " (" << project::materializationName(model.materialization)
         << ")\n";
     out << model.rendered_sql;
-    if (!model.rendered_sql.empty() && model.rendered_sql.back() != '\n') out << '\n';
+    if (!model.rendered_sql.empty() && model.rendered_sql.back() != '\n')
+      out << '\n';
   }
   return 0;
 }
 
-}  // namespace kiln
+} // namespace kiln

@@ -10,9 +10,11 @@ using ast::Expr;
 using ast::ExprKind;
 
 bool isPlainName(std::string_view name) {
-  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9'))
+    return false;
   for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
   }
   return true;
 }
@@ -21,18 +23,26 @@ std::string quoted(std::string_view text) {
   std::string result = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': result += "\\\""; break;
-      case '\\': result += "\\\\"; break;
-      case '\n': result += "\\n"; break;
-      case '\t': result += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escape[8];
-          std::snprintf(escape, sizeof escape, "\\x%02x", static_cast<unsigned char>(c));
-          result += escape;
-        } else {
-          result += c;
-        }
+    case '"':
+      result += "\\\"";
+      break;
+    case '\\':
+      result += "\\\\";
+      break;
+    case '\n':
+      result += "\\n";
+      break;
+    case '\t':
+      result += "\\t";
+      break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char escape[8];
+        std::snprintf(escape, sizeof escape, "\\x%02x", static_cast<unsigned char>(c));
+        result += escape;
+      } else {
+        result += c;
+      }
     }
   }
   return result + "\"";
@@ -40,21 +50,25 @@ std::string quoted(std::string_view text) {
 
 // A name as SQL would need it written: bare if it is a plain lower-case identifier.
 std::string name(std::string_view text) {
-  if (isPlainName(text)) return std::string(text);
+  if (isPlainName(text))
+    return std::string(text);
   std::string result = "\"";
-  for (char c : text) result += c == '"' ? std::string("\"\"") : std::string(1, c);
+  for (char c : text)
+    result += c == '"' ? std::string("\"\"") : std::string(1, c);
   return result + "\"";
 }
 
 std::string qualifiedName(const std::vector<std::string> &parts) {
   std::string result;
-  for (const std::string &part : parts) result += (result.empty() ? "" : ".") + name(part);
+  for (const std::string &part : parts)
+    result += (result.empty() ? "" : ".") + name(part);
   return result;
 }
 
 std::string typeName(const ast::TypeName &type) {
   std::string result = type.name;
-  if (!type.interval_fields.empty()) result += " " + type.interval_fields;
+  if (!type.interval_fields.empty())
+    result += " " + type.interval_fields;
   if (!type.modifiers.empty()) {
     result += "(";
     for (size_t i = 0; i < type.modifiers.size(); ++i)
@@ -66,28 +80,38 @@ std::string typeName(const ast::TypeName &type) {
 
 const char *literalKind(ast::LiteralKind kind) {
   switch (kind) {
-    case ast::LiteralKind::Integer: return "integer";
-    case ast::LiteralKind::Numeric: return "numeric";
-    case ast::LiteralKind::String: return "string";
-    case ast::LiteralKind::Boolean: return "boolean";
-    case ast::LiteralKind::Null: return "null";
+  case ast::LiteralKind::Integer:
+    return "integer";
+  case ast::LiteralKind::Numeric:
+    return "numeric";
+  case ast::LiteralKind::String:
+    return "string";
+  case ast::LiteralKind::Boolean:
+    return "boolean";
+  case ast::LiteralKind::Null:
+    return "null";
   }
   return "?";
 }
 
 const char *joinKind(ast::JoinKind kind) {
   switch (kind) {
-    case ast::JoinKind::Inner: return "inner";
-    case ast::JoinKind::Left: return "left";
-    case ast::JoinKind::Right: return "right";
-    case ast::JoinKind::Full: return "full";
-    case ast::JoinKind::Cross: return "cross";
+  case ast::JoinKind::Inner:
+    return "inner";
+  case ast::JoinKind::Left:
+    return "left";
+  case ast::JoinKind::Right:
+    return "right";
+  case ast::JoinKind::Full:
+    return "full";
+  case ast::JoinKind::Cross:
+    return "cross";
   }
   return "?";
 }
 
 class Printer {
- public:
+public:
   Printer(std::ostream &out, const SourceManager *sources, bool multiline)
       : out_(out), sources_(sources), multiline_(multiline) {}
 
@@ -98,7 +122,8 @@ class Printer {
            << (stmt.op == ast::SetOp::Union       ? "union"
                : stmt.op == ast::SetOp::Intersect ? "intersect"
                                                   : "except");
-      if (stmt.all) out_ << " all";
+      if (stmt.all)
+        out_ << " all";
     } else if (stmt.targets.empty() && !stmt.values.empty()) {
       out_ << "(values";
     } else {
@@ -134,7 +159,8 @@ class Printer {
         at(item.range);
         out_ << " ";
         expr(item.expr.get(), l);
-        if (!item.alias.empty()) out_ << " as " << name(item.alias);
+        if (!item.alias.empty())
+          out_ << " as " << name(item.alias);
         out_ << ")";
       });
     }
@@ -158,8 +184,10 @@ class Printer {
       list("order-by", inner, stmt.order_by, [&](const ast::SortItem &item, int l) {
         out_ << "(sort ";
         expr(item.expr.get(), l);
-        if (item.descending) out_ << " desc";
-        if (item.nulls) out_ << (item.nulls == 1 ? " nulls-first" : " nulls-last");
+        if (item.descending)
+          out_ << " desc";
+        if (item.nulls)
+          out_ << (item.nulls == 1 ? " nulls-first" : " nulls-last");
         out_ << ")";
       });
     }
@@ -178,14 +206,17 @@ class Printer {
                                          "delete", "update",       "drop-table",  "drop-view"};
     out_ << "(" << kHeads[static_cast<int>(stmt.kind)];
     at(stmt.range);
-    if (stmt.if_exists) out_ << " if-exists";
+    if (stmt.if_exists)
+      out_ << " if-exists";
     out_ << " " << qualifiedName(stmt.name);
     for (const ast::ColumnDef &column : stmt.columns) {
       out_ << " (column";
       at(column.range);
       out_ << " " << name(column.name) << " " << typeName(column.type);
-      if (column.not_null) out_ << " not-null";
-      if (column.primary_key) out_ << " primary-key";
+      if (column.not_null)
+        out_ << " not-null";
+      if (column.primary_key)
+        out_ << " primary-key";
       out_ << ")";
     }
     names(" (primary-key", stmt.primary_key);
@@ -207,7 +238,7 @@ class Printer {
     out_ << ")";
   }
 
- private:
+private:
   void newline(int level) {
     if (multiline_) {
       out_ << "\n" << std::string(2 * level, ' ');
@@ -217,7 +248,8 @@ class Printer {
   }
 
   void at(const SourceRange &range) {
-    if (!sources_) return;
+    if (!sources_)
+      return;
     if (!range.valid()) {
       out_ << " @?";
       return;
@@ -241,7 +273,8 @@ class Printer {
   }
 
   void clause(const char *head, const Expr *e, int level) {
-    if (!e) return;
+    if (!e)
+      return;
     newline(level);
     out_ << "(" << head << " ";
     expr(e, level);
@@ -249,9 +282,11 @@ class Printer {
   }
 
   void names(const char *head, const std::vector<std::string> &list) {
-    if (list.empty()) return;
+    if (list.empty())
+      return;
     out_ << head;
-    for (const std::string &n : list) out_ << " " << name(n);
+    for (const std::string &n : list)
+      out_ << " " << name(n);
     out_ << ")";
   }
 
@@ -265,7 +300,8 @@ class Printer {
   }
 
   void subquery(const ast::SelectStmt *stmt, int level) {
-    if (!stmt) return;
+    if (!stmt)
+      return;
     newline(level);
     select(*stmt, level);
   }
@@ -276,22 +312,24 @@ class Printer {
       return;
     }
     switch (ref->kind) {
-      case ast::TableRef::Kind::Named:
-        out_ << "(table";
-        at(ref->range);
-        out_ << " " << qualifiedName(ref->names);
-        break;
-      case ast::TableRef::Kind::Subquery:
-        out_ << "(subquery";
-        at(ref->range);
-        break;
-      case ast::TableRef::Kind::Join:
-        out_ << "(join " << joinKind(ref->join_kind);
-        if (ref->natural) out_ << " natural";
-        at(ref->range);
-        break;
+    case ast::TableRef::Kind::Named:
+      out_ << "(table";
+      at(ref->range);
+      out_ << " " << qualifiedName(ref->names);
+      break;
+    case ast::TableRef::Kind::Subquery:
+      out_ << "(subquery";
+      at(ref->range);
+      break;
+    case ast::TableRef::Kind::Join:
+      out_ << "(join " << joinKind(ref->join_kind);
+      if (ref->natural)
+        out_ << " natural";
+      at(ref->range);
+      break;
     }
-    if (!ref->alias.empty()) out_ << " as " << name(ref->alias);
+    if (!ref->alias.empty())
+      out_ << " as " << name(ref->alias);
     names(" (columns", ref->column_aliases);
     subquery(ref->subquery.get(), level + 1);
     if (ref->kind == ast::TableRef::Kind::Join) {
@@ -326,102 +364,108 @@ class Printer {
     };
     const char *negation = e->negated ? "not-" : "";
     switch (e->kind) {
-      case ExprKind::ColumnRef:
-        open("column");
+    case ExprKind::ColumnRef:
+      open("column");
+      out_ << " " << qualifiedName(e->names);
+      break;
+    case ExprKind::Star:
+      open("star");
+      if (!e->names.empty())
         out_ << " " << qualifiedName(e->names);
-        break;
-      case ExprKind::Star:
-        open("star");
-        if (!e->names.empty()) out_ << " " << qualifiedName(e->names);
-        break;
-      case ExprKind::Literal:
-        open("literal");
-        out_ << " " << literalKind(e->literal_kind);
-        if (e->literal_kind != ast::LiteralKind::Null) out_ << " " << quoted(e->text);
-        break;
-      case ExprKind::Unary:
-      case ExprKind::Binary:
-        open(e->kind == ExprKind::Unary ? "unary" : "binary");
-        out_ << " " << quoted(e->op);
-        args(e->args, level);
-        break;
-      case ExprKind::IsNull:
-        open(std::string("is-") + negation + "null");
-        args(e->args, level);
-        break;
-      case ExprKind::IsBool:
-        open(std::string("is-") + negation + e->text);
-        args(e->args, level);
-        break;
-      case ExprKind::Between:
-        open(std::string(negation) + "between");
-        if (e->symmetric) out_ << " symmetric";
-        args(e->args, level);
-        break;
-      case ExprKind::InList:
-        open(std::string(negation) + "in");
-        args(e->args, level);
-        break;
-      case ExprKind::Like:
-        open(std::string(negation) + (e->case_insensitive ? "ilike" : "like"));
-        args(e->args, level);
-        break;
-      case ExprKind::Case:
-        open("case");
-        if (e->case_operand) {
-          out_ << " (operand ";
-          expr(e->case_operand.get(), level);
-          out_ << ")";
-        }
-        for (size_t i = 0; i + 1 < e->args.size(); i += 2) {
-          out_ << " (when ";
-          expr(e->args[i].get(), level);
-          out_ << " ";
-          expr(e->args[i + 1].get(), level);
-          out_ << ")";
-        }
-        if (e->case_else) {
-          out_ << " (else ";
-          expr(e->case_else.get(), level);
-          out_ << ")";
-        }
-        break;
-      case ExprKind::Coalesce:
-      case ExprKind::NullIf:
-      case ExprKind::Greatest:
-      case ExprKind::Least:
-        open(e->kind == ExprKind::Coalesce   ? "coalesce"
-             : e->kind == ExprKind::NullIf   ? "nullif"
-             : e->kind == ExprKind::Greatest ? "greatest"
-                                             : "least");
-        args(e->args, level);
-        break;
-      case ExprKind::Cast:
-        open("cast");
-        args(e->args, level);
-        out_ << " " << typeName(e->cast_type);
-        at(e->cast_type.range);
-        break;
-      case ExprKind::FuncCall:
-        open("call");
-        out_ << " " << qualifiedName(e->names);
-        if (e->distinct) out_ << " distinct";
-        if (e->star) out_ << " *";
-        args(e->args, level);
-        break;
-      case ExprKind::Subquery: {
-        static const char *const kSublinks[] = {"scalar", "exists", "in", "any", "all"};
-        open("subquery");
-        out_ << " " << kSublinks[static_cast<int>(e->sublink)];
-        if (!e->op.empty()) out_ << " " << quoted(e->op);
-        args(e->args, level);
-        subquery(e->subquery.get(), level + 1);
-        break;
+      break;
+    case ExprKind::Literal:
+      open("literal");
+      out_ << " " << literalKind(e->literal_kind);
+      if (e->literal_kind != ast::LiteralKind::Null)
+        out_ << " " << quoted(e->text);
+      break;
+    case ExprKind::Unary:
+    case ExprKind::Binary:
+      open(e->kind == ExprKind::Unary ? "unary" : "binary");
+      out_ << " " << quoted(e->op);
+      args(e->args, level);
+      break;
+    case ExprKind::IsNull:
+      open(std::string("is-") + negation + "null");
+      args(e->args, level);
+      break;
+    case ExprKind::IsBool:
+      open(std::string("is-") + negation + e->text);
+      args(e->args, level);
+      break;
+    case ExprKind::Between:
+      open(std::string(negation) + "between");
+      if (e->symmetric)
+        out_ << " symmetric";
+      args(e->args, level);
+      break;
+    case ExprKind::InList:
+      open(std::string(negation) + "in");
+      args(e->args, level);
+      break;
+    case ExprKind::Like:
+      open(std::string(negation) + (e->case_insensitive ? "ilike" : "like"));
+      args(e->args, level);
+      break;
+    case ExprKind::Case:
+      open("case");
+      if (e->case_operand) {
+        out_ << " (operand ";
+        expr(e->case_operand.get(), level);
+        out_ << ")";
       }
-      case ExprKind::Param:
-        open("param");
-        out_ << " " << e->text;
-        break;
+      for (size_t i = 0; i + 1 < e->args.size(); i += 2) {
+        out_ << " (when ";
+        expr(e->args[i].get(), level);
+        out_ << " ";
+        expr(e->args[i + 1].get(), level);
+        out_ << ")";
+      }
+      if (e->case_else) {
+        out_ << " (else ";
+        expr(e->case_else.get(), level);
+        out_ << ")";
+      }
+      break;
+    case ExprKind::Coalesce:
+    case ExprKind::NullIf:
+    case ExprKind::Greatest:
+    case ExprKind::Least:
+      open(e->kind == ExprKind::Coalesce   ? "coalesce"
+           : e->kind == ExprKind::NullIf   ? "nullif"
+           : e->kind == ExprKind::Greatest ? "greatest"
+                                           : "least");
+      args(e->args, level);
+      break;
+    case ExprKind::Cast:
+      open("cast");
+      args(e->args, level);
+      out_ << " " << typeName(e->cast_type);
+      at(e->cast_type.range);
+      break;
+    case ExprKind::FuncCall:
+      open("call");
+      out_ << " " << qualifiedName(e->names);
+      if (e->distinct)
+        out_ << " distinct";
+      if (e->star)
+        out_ << " *";
+      args(e->args, level);
+      break;
+    case ExprKind::Subquery: {
+      static const char *const kSublinks[] = {"scalar", "exists", "in", "any", "all"};
+      open("subquery");
+      out_ << " " << kSublinks[static_cast<int>(e->sublink)];
+      if (!e->op.empty())
+        out_ << " " << quoted(e->op);
+      args(e->args, level);
+      subquery(e->subquery.get(), level + 1);
+      break;
+    }
+    case ExprKind::Param:
+      open("param");
+      out_ << " " << e->text;
+      break;
     }
     out_ << ")";
   }
@@ -431,7 +475,7 @@ class Printer {
   bool multiline_;
 };
 
-}  // namespace
+} // namespace
 
 void printAST(const ast::SelectStmt &stmt, std::ostream &out, const SourceManager *sources) {
   Printer(out, sources, /*multiline=*/true).select(stmt, 0);
@@ -443,4 +487,4 @@ void printStatement(const ast::Statement &stmt, std::ostream &out, const SourceM
   out << "\n";
 }
 
-}  // namespace kiln::frontend
+} // namespace kiln::frontend

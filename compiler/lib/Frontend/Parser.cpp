@@ -32,9 +32,11 @@ std::optional<uint32_t> invalidUtf8(std::string_view text) {
                     : (c >> 4) == 0xE  ? 3
                     : (c >> 3) == 0x1E ? 4
                                        : 0;
-    if (length == 0 || i + length > text.size()) return static_cast<uint32_t>(i);
+    if (length == 0 || i + length > text.size())
+      return static_cast<uint32_t>(i);
     for (size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return static_cast<uint32_t>(i);
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80)
+        return static_cast<uint32_t>(i);
     }
     i += length;
   }
@@ -43,7 +45,7 @@ std::optional<uint32_t> invalidUtf8(std::string_view text) {
 
 // One run of libpg_query over a text: the text's statements, or the reported syntax error.
 class ParsedText {
- public:
+public:
   ParsedText(std::string_view sql, const RangeMapper &map_range, DiagnosticEngine &diags)
       : text_(sql), tokens_(text_), result_(pg_query_parse(text_.c_str())) {
     if (result_.error) {
@@ -66,7 +68,8 @@ class ParsedText {
     for (pg::Json raw : pg::list(tree.get_object().value_unsafe(), "stmts")) {
       pg::Object fields = raw.get_object().value_unsafe();
       auto stmt = pg::node(fields, "stmt");
-      if (!stmt) continue;
+      if (!stmt)
+        continue;
       // A statement's text runs from stmt_location for stmt_len bytes (0: to the end of the
       // text); it starts at its first token and ends with its last before the semicolon.
       auto location = static_cast<uint32_t>(pg::integer(fields, "stmt_location"));
@@ -74,7 +77,8 @@ class ParsedText {
       uint32_t end = length ? location + length : static_cast<uint32_t>(text_.size());
       auto first = tokens_.firstFrom(location);
       auto last = tokens_.lastBefore(end);
-      while (last && first && *last > *first && tokens_.text(*last) == ";") --*last;
+      while (last && first && *last > *first && tokens_.text(*last) == ";")
+        --*last;
       RawStatement statement{*stmt, location, location};
       if (first && last && *last >= *first) {
         statement.begin = tokens_[*first].begin;
@@ -92,7 +96,7 @@ class ParsedText {
   const TokenIndex &tokens() const { return tokens_; }
   const std::vector<RawStatement> &statements() const { return statements_; }
 
- private:
+private:
   // At the token PostgreSQL names ("syntax error at or near "frm""), or just after the last
   // token for "syntax error at end of input".
   void reportSyntaxError(const RangeMapper &map_range, DiagnosticEngine &diags) const {
@@ -114,7 +118,7 @@ class ParsedText {
     diags.error(range, std::move(message));
   }
 
-  std::string text_;  // NUL-terminated for libpg_query
+  std::string text_; // NUL-terminated for libpg_query
   TokenIndex tokens_;
   PgQueryParseResult result_;
   simdjson::dom::parser json_;
@@ -122,7 +126,7 @@ class ParsedText {
   bool ok_ = false;
 };
 
-}  // namespace
+} // namespace
 
 RangeMapper identityMapper(FileId file) {
   return [file](uint32_t offset, uint32_t length) {
@@ -133,7 +137,8 @@ RangeMapper identityMapper(FileId file) {
 std::unique_ptr<ast::SelectStmt> parseQuery(std::string_view sql, const RangeMapper &map_range,
                                             DiagnosticEngine &diags) {
   ParsedText parsed(sql, map_range, diags);
-  if (!parsed.ok()) return nullptr;
+  if (!parsed.ok())
+    return nullptr;
   Transformer transformer(parsed.tokens(), map_range, diags);
   const std::vector<RawStatement> &statements = parsed.statements();
   if (statements.empty()) {
@@ -155,22 +160,24 @@ std::unique_ptr<ast::SelectStmt> parseQuery(std::string_view sql, const RangeMap
   }
   size_t errors = diags.errorCount();
   auto query = transformer.query(statement.node.fields, transformer.statementStart(statement));
-  if (diags.errorCount() != errors) return nullptr;
+  if (diags.errorCount() != errors)
+    return nullptr;
   return query;
 }
 
-std::optional<std::vector<ast::Statement>> parseScript(std::string_view sql,
-                                                       const RangeMapper &map_range,
-                                                       DiagnosticEngine &diags) {
+std::optional<std::vector<ast::Statement>>
+parseScript(std::string_view sql, const RangeMapper &map_range, DiagnosticEngine &diags) {
   ParsedText parsed(sql, map_range, diags);
-  if (!parsed.ok()) return std::nullopt;
+  if (!parsed.ok())
+    return std::nullopt;
   Transformer transformer(parsed.tokens(), map_range, diags);
   size_t errors = diags.errorCount();
   std::vector<ast::Statement> statements;
   for (const RawStatement &statement : parsed.statements())
     transformer.statement(statement, statements);
-  if (diags.errorCount() != errors) return std::nullopt;
+  if (diags.errorCount() != errors)
+    return std::nullopt;
   return statements;
 }
 
-}  // namespace kiln::frontend
+} // namespace kiln::frontend

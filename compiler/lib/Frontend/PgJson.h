@@ -27,10 +27,12 @@ struct Node {
 // The node held by `json`; nullopt for `{}` (a NULL entry in a list) or a non-node value.
 inline std::optional<Node> asNode(Json json) {
   Object object;
-  if (json.get(object) != simdjson::SUCCESS) return std::nullopt;
+  if (json.get(object) != simdjson::SUCCESS)
+    return std::nullopt;
   for (auto [key, value] : object) {
     Object fields;
-    if (value.get(fields) != simdjson::SUCCESS) return std::nullopt;
+    if (value.get(fields) != simdjson::SUCCESS)
+      return std::nullopt;
     return Node{key, fields};
   }
   return std::nullopt;
@@ -38,7 +40,8 @@ inline std::optional<Node> asNode(Json json) {
 
 inline std::optional<Json> field(Object object, std::string_view key) {
   Json value;
-  if (object[key].get(value) != simdjson::SUCCESS) return std::nullopt;
+  if (object[key].get(value) != simdjson::SUCCESS)
+    return std::nullopt;
   return value;
 }
 
@@ -51,33 +54,39 @@ inline std::optional<Node> node(Object object, std::string_view key) {
 // A field holding a struct inline, without the node wrapper (e.g. "typeName", "alias").
 inline std::optional<Object> object(Object object, std::string_view key) {
   Object value;
-  if (object[key].get(value) != simdjson::SUCCESS) return std::nullopt;
+  if (object[key].get(value) != simdjson::SUCCESS)
+    return std::nullopt;
   return value;
 }
 
 inline std::string_view string(Object object, std::string_view key) {
   std::string_view value;
-  if (object[key].get(value) != simdjson::SUCCESS) return {};
+  if (object[key].get(value) != simdjson::SUCCESS)
+    return {};
   return value;
 }
 
 inline int64_t integer(Object object, std::string_view key) {
   int64_t value;
-  if (object[key].get(value) != simdjson::SUCCESS) return 0;
+  if (object[key].get(value) != simdjson::SUCCESS)
+    return 0;
   return value;
 }
 
 inline bool flag(Object object, std::string_view key) {
   bool value;
-  if (object[key].get(value) != simdjson::SUCCESS) return false;
+  if (object[key].get(value) != simdjson::SUCCESS)
+    return false;
   return value;
 }
 
 inline std::vector<Json> list(Object object, std::string_view key) {
   simdjson::dom::array array;
-  if (object[key].get(array) != simdjson::SUCCESS) return {};
+  if (object[key].get(array) != simdjson::SUCCESS)
+    return {};
   std::vector<Json> items;
-  for (Json item : array) items.push_back(item);
+  for (Json item : array)
+    items.push_back(item);
   return items;
 }
 
@@ -86,9 +95,10 @@ inline std::vector<std::string> strings(Object object, std::string_view key) {
   std::vector<std::string> result;
   for (Json item : list(object, key)) {
     auto n = asNode(item);
-    if (n && n->is("String")) result.emplace_back(string(n->fields, "sval"));
+    if (n && n->is("String"))
+      result.emplace_back(string(n->fields, "sval"));
   }
   return result;
 }
 
-}  // namespace kiln::frontend::pg
+} // namespace kiln::frontend::pg

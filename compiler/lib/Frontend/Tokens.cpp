@@ -9,23 +9,17 @@ namespace {
 bool isSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
-bool isDigit(char c) {
-  return c >= '0' && c <= '9';
-}
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
 // PostgreSQL's ident_start and ident_cont: any byte >= 0x80 is a letter (UTF-8 names).
 bool isNameStart(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
          static_cast<unsigned char>(c) >= 0x80;
 }
-bool isNameChar(char c) {
-  return isNameStart(c) || isDigit(c) || c == '$';
-}
-bool isOperatorChar(char c) {
-  return c != '\0' && std::strchr("~!@#^&|`?+-*/%<>=", c) != nullptr;
-}
+bool isNameChar(char c) { return isNameStart(c) || isDigit(c) || c == '$'; }
+bool isOperatorChar(char c) { return c != '\0' && std::strchr("~!@#^&|`?+-*/%<>=", c) != nullptr; }
 
 class Scanner {
- public:
+public:
   explicit Scanner(std::string_view text) : s_(text) {}
 
   std::vector<TokenIndex::Token> run() {
@@ -38,7 +32,7 @@ class Scanner {
     return tokens;
   }
 
- private:
+private:
   char peek(size_t ahead = 0) const { return i_ + ahead < s_.size() ? s_[i_ + ahead] : '\0'; }
 
   // Returns false at the end of the text. An unterminated block comment runs to the end.
@@ -47,10 +41,11 @@ class Scanner {
       if (isSpace(peek())) {
         ++i_;
       } else if (peek() == '-' && peek(1) == '-') {
-        while (i_ < s_.size() && peek() != '\n') ++i_;
+        while (i_ < s_.size() && peek() != '\n')
+          ++i_;
       } else if (peek() == '/' && peek(1) == '*') {
         i_ += 2;
-        for (int depth = 1; depth > 0 && i_ < s_.size();) {  // PostgreSQL nests block comments
+        for (int depth = 1; depth > 0 && i_ < s_.size();) { // PostgreSQL nests block comments
           if (peek() == '/' && peek(1) == '*') {
             ++depth, i_ += 2;
           } else if (peek() == '*' && peek(1) == '/') {
@@ -70,7 +65,7 @@ class Scanner {
     char c = peek();
     if (isNameStart(c)) {
       // Prefixed strings: E'...' (backslash escapes), B'...', X'...', N'...', U&'...', U&"...".
-      char p = c | 0x20;  // ASCII lower case
+      char p = c | 0x20; // ASCII lower case
       if (std::strchr("ebxn", p) && peek(1) == '\'') {
         ++i_;
         return quoted('\'', /*backslash=*/p == 'e');
@@ -79,17 +74,22 @@ class Scanner {
         i_ += 2;
         return quoted(peek(), /*backslash=*/false);
       }
-      while (isNameChar(peek())) ++i_;
+      while (isNameChar(peek()))
+        ++i_;
       return TokenIndex::Kind::Word;
     }
-    if (c == '\'' || c == '"') return quoted(c, false);
-    if (c == '$') return dollar();
-    if (isDigit(c) || (c == '.' && isDigit(peek(1)))) return number();
+    if (c == '\'' || c == '"')
+      return quoted(c, false);
+    if (c == '$')
+      return dollar();
+    if (isDigit(c) || (c == '.' && isDigit(peek(1))))
+      return number();
     if (c == ':' && (peek(1) == ':' || peek(1) == '=')) {
       i_ += 2;
       return TokenIndex::Kind::Punct;
     }
-    if (isOperatorChar(c)) return op();
+    if (isOperatorChar(c))
+      return op();
     ++i_;
     return TokenIndex::Kind::Punct;
   }
@@ -102,7 +102,8 @@ class Scanner {
         i_ += 2;
       } else if (peek() == quote) {
         ++i_;
-        if (peek() != quote) break;
+        if (peek() != quote)
+          break;
         ++i_;
       } else {
         ++i_;
@@ -116,12 +117,14 @@ class Scanner {
   TokenIndex::Kind dollar() {
     ++i_;
     if (isDigit(peek())) {
-      while (isDigit(peek())) ++i_;
+      while (isDigit(peek()))
+        ++i_;
       return TokenIndex::Kind::Param;
     }
     uint32_t tag_begin = i_ - 1;
     if (isNameStart(peek()) || peek() == '$') {
-      while (isNameChar(peek()) && peek() != '$') ++i_;
+      while (isNameChar(peek()) && peek() != '$')
+        ++i_;
       if (peek() == '$') {
         ++i_;
         std::string_view tag = s_.substr(tag_begin, i_ - tag_begin);
@@ -135,16 +138,19 @@ class Scanner {
   }
 
   TokenIndex::Kind number() {
-    while (isDigit(peek())) ++i_;
-    if (peek() == '.' && peek(1) != '.') {  // `1..2` is not a number followed by `.2`
+    while (isDigit(peek()))
       ++i_;
-      while (isDigit(peek())) ++i_;
+    if (peek() == '.' && peek(1) != '.') { // `1..2` is not a number followed by `.2`
+      ++i_;
+      while (isDigit(peek()))
+        ++i_;
     }
     char e = peek() | 0x20;
     if (e == 'e' &&
         (isDigit(peek(1)) || ((peek(1) == '+' || peek(1) == '-') && isDigit(peek(2))))) {
       i_ += 2;
-      while (isDigit(peek())) ++i_;
+      while (isDigit(peek()))
+        ++i_;
     }
     return TokenIndex::Kind::Number;
   }
@@ -160,7 +166,8 @@ class Scanner {
     }
     std::string_view text = s_.substr(begin, i_ - begin);
     if (text.size() > 1 && text.find_first_of("~!@#%^&|`?") == std::string_view::npos) {
-      while (i_ > begin + 1 && (s_[i_ - 1] == '+' || s_[i_ - 1] == '-')) --i_;
+      while (i_ > begin + 1 && (s_[i_ - 1] == '+' || s_[i_ - 1] == '-'))
+        --i_;
     }
     return TokenIndex::Kind::Operator;
   }
@@ -170,17 +177,21 @@ class Scanner {
 };
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
+  if (a.size() != b.size())
+    return false;
   for (size_t i = 0; i < a.size(); ++i) {
     char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x += 'a' - 'A';
-    if (y >= 'A' && y <= 'Z') y += 'a' - 'A';
-    if (x != y) return false;
+    if (x >= 'A' && x <= 'Z')
+      x += 'a' - 'A';
+    if (y >= 'A' && y <= 'Z')
+      y += 'a' - 'A';
+    if (x != y)
+      return false;
   }
   return true;
 }
 
-}  // namespace
+} // namespace
 
 TokenIndex::TokenIndex(std::string_view text) : text_(text), tokens_(Scanner(text).run()) {}
 
@@ -200,14 +211,16 @@ bool TokenIndex::isWordIn(size_t i, std::initializer_list<std::string_view> keyw
 std::optional<size_t> TokenIndex::firstFrom(uint32_t offset) const {
   auto it = std::lower_bound(tokens_.begin(), tokens_.end(), offset,
                              [](const Token &t, uint32_t o) { return t.begin < o; });
-  if (it == tokens_.end()) return std::nullopt;
+  if (it == tokens_.end())
+    return std::nullopt;
   return it - tokens_.begin();
 }
 
 std::optional<size_t> TokenIndex::lastBefore(uint32_t offset) const {
   auto it = std::upper_bound(tokens_.begin(), tokens_.end(), offset,
                              [](uint32_t o, const Token &t) { return o < t.end; });
-  if (it == tokens_.begin()) return std::nullopt;
+  if (it == tokens_.begin())
+    return std::nullopt;
   return (it - tokens_.begin()) - 1;
 }
 
@@ -215,18 +228,22 @@ std::optional<size_t> TokenIndex::at(uint32_t offset) const {
   // The last token starting at or before offset, if it reaches past it.
   auto it = std::upper_bound(tokens_.begin(), tokens_.end(), offset,
                              [](uint32_t o, const Token &t) { return o < t.begin; });
-  if (it == tokens_.begin()) return std::nullopt;
+  if (it == tokens_.begin())
+    return std::nullopt;
   --it;
-  if (offset >= it->end) return std::nullopt;
+  if (offset >= it->end)
+    return std::nullopt;
   return it - tokens_.begin();
 }
 
-std::optional<size_t> TokenIndex::wordBefore(
-    uint32_t offset, std::initializer_list<std::string_view> keywords) const {
+std::optional<size_t>
+TokenIndex::wordBefore(uint32_t offset, std::initializer_list<std::string_view> keywords) const {
   auto last = lastBefore(offset);
-  if (!last) return std::nullopt;
+  if (!last)
+    return std::nullopt;
   for (size_t i = *last + 1; i-- > 0;) {
-    if (isWordIn(i, keywords)) return i;
+    if (isWordIn(i, keywords))
+      return i;
   }
   return std::nullopt;
 }
@@ -234,9 +251,11 @@ std::optional<size_t> TokenIndex::wordBefore(
 std::optional<size_t> TokenIndex::wordFrom(uint32_t offset,
                                            std::initializer_list<std::string_view> keywords) const {
   auto first = firstFrom(offset);
-  if (!first) return std::nullopt;
+  if (!first)
+    return std::nullopt;
   for (size_t i = *first; i < tokens_.size(); ++i) {
-    if (isWordIn(i, keywords)) return i;
+    if (isWordIn(i, keywords))
+      return i;
   }
   return std::nullopt;
 }
@@ -252,7 +271,8 @@ uint32_t TokenIndex::span(size_t first, size_t last) const {
 
 uint32_t TokenIndex::extent(uint32_t offset) const {
   auto first = at(offset);
-  if (!first) return 0;
+  if (!first)
+    return 0;
   size_t last = *first;
   auto isName = [&](size_t i) {
     return tokens_[i].kind == Kind::Word || tokens_[i].kind == Kind::QuotedName;
@@ -261,10 +281,11 @@ uint32_t TokenIndex::extent(uint32_t offset) const {
     while (last + 2 < tokens_.size() && text(last + 1) == "." &&
            (isName(last + 2) || text(last + 2) == "*")) {
       last += 2;
-      if (text(last) == "*") break;
+      if (text(last) == "*")
+        break;
     }
   }
   return clippedLength(offset, tokens_[last].end);
 }
 
-}  // namespace kiln::frontend
+} // namespace kiln::frontend

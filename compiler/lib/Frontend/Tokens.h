@@ -14,7 +14,7 @@
 namespace kiln::frontend {
 
 class TokenIndex {
- public:
+public:
   enum class Kind { Word, QuotedName, String, Number, Operator, Param, Punct };
   struct Token {
     uint32_t begin, end;
@@ -48,11 +48,11 @@ class TokenIndex {
   // From token `first` to the end of token `last`, clipped like extent().
   uint32_t span(size_t first, size_t last) const;
 
- private:
+private:
   uint32_t clippedLength(uint32_t begin, uint32_t end) const;
 
   std::string_view text_;
   std::vector<Token> tokens_;
 };
 
-}  // namespace kiln::frontend
+} // namespace kiln::frontend

@@ -17,8 +17,10 @@ ExprPtr makeExpr(ExprKind kind, const SourceRange &range) {
 struct Locations {
   int64_t first = -1, last = -1;
   void add(int64_t location) {
-    if (location < 0) return;
-    if (first < 0 || location < first) first = location;
+    if (location < 0)
+      return;
+    if (first < 0 || location < first)
+      first = location;
     last = std::max(last, location);
   }
 };
@@ -28,7 +30,8 @@ void collect(pg::Json json, Locations &locations);
 void collect(pg::Object object, Locations &locations, std::string_view skipped = {}) {
   for (auto [key, value] : object) {
     int64_t location;
-    if (key == skipped) continue;
+    if (key == skipped)
+      continue;
     if (key == "location" && value.get(location) == simdjson::SUCCESS) {
       locations.add(location);
     } else {
@@ -43,12 +46,12 @@ void collect(pg::Json json, Locations &locations) {
   if (json.get(object) == simdjson::SUCCESS) {
     collect(object, locations);
   } else if (json.get(array) == simdjson::SUCCESS) {
-    for (pg::Json item : array) collect(item, locations);
+    for (pg::Json item : array)
+      collect(item, locations);
   }
 }
 
-template <class Tree>
-int64_t firstLocation(Tree tree) {
+template <class Tree> int64_t firstLocation(Tree tree) {
   Locations locations;
   collect(tree, locations);
   return locations.first;
@@ -64,7 +67,8 @@ int64_t lastLocation(pg::Object object, std::string_view skipped) {
 std::string joinNames(const std::vector<std::string> &names, std::string_view separator) {
   std::string result;
   for (const std::string &name : names) {
-    if (!result.empty()) result += separator;
+    if (!result.empty())
+      result += separator;
     result += name;
   }
   return result;
@@ -72,22 +76,25 @@ std::string joinNames(const std::vector<std::string> &names, std::string_view se
 
 std::string upper(std::string_view text) {
   std::string result(text);
-  for (char &c : result) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char &c : result)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return result;
 }
 
 std::string lower(std::string_view text) {
   std::string result(text);
-  for (char &c : result) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char &c : result)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return result;
 }
 
-}  // namespace
+} // namespace
 
 // ---- Ranges -------------------------------------------------------------------------------------
 
 SourceRange Transformer::tokenRange(int64_t offset, const SourceRange &fallback) const {
-  if (offset < 0) return fallback;
+  if (offset < 0)
+    return fallback;
   return map_range_(static_cast<uint32_t>(offset), tokens_.extent(static_cast<uint32_t>(offset)));
 }
 
@@ -126,12 +133,15 @@ SourceRange Transformer::queryRange(pg::Object select, const SourceRange &parent
 // UNION [ALL], INTERSECT or EXCEPT: the keyword before the right operand.
 SourceRange Transformer::setOperatorRange(pg::Object right, const SourceRange &fallback) const {
   int64_t right_first = firstLocation(right);
-  if (right_first < 0) return fallback;
+  if (right_first < 0)
+    return fallback;
   auto keyword =
       tokens_.wordBefore(static_cast<uint32_t>(right_first), {"union", "intersect", "except"});
-  if (!keyword) return fallback;
+  if (!keyword)
+    return fallback;
   size_t last = *keyword;
-  if (last + 1 < tokens_.size() && tokens_.isWordIn(last + 1, {"all", "distinct"})) ++last;
+  if (last + 1 < tokens_.size() && tokens_.isWordIn(last + 1, {"all", "distinct"}))
+    ++last;
   return tokensRange(*keyword, last);
 }
 
@@ -165,11 +175,13 @@ std::string Transformer::statementName(const RawStatement &raw) const {
       {"VariableSetStmt", "SET"},
   };
   for (auto [type, name] : kNames) {
-    if (raw.node.type == type) return std::string(name);
+    if (raw.node.type == type)
+      return std::string(name);
   }
   if (raw.node.is("DropStmt")) {
-    std::string object = upper(pg::string(raw.node.fields, "removeType"));  // OBJECT_INDEX
-    if (object.rfind("OBJECT_", 0) == 0) object.erase(0, 7);
+    std::string object = upper(pg::string(raw.node.fields, "removeType")); // OBJECT_INDEX
+    if (object.rfind("OBJECT_", 0) == 0)
+      object.erase(0, 7);
     std::replace(object.begin(), object.end(), '_', ' ');
     return "DROP " + object;
   }
@@ -187,9 +199,11 @@ std::unique_ptr<ast::SelectStmt> Transformer::query(pg::Object select, const Sou
   auto stmt = std::make_unique<ast::SelectStmt>();
   std::string_view op = pg::string(select, "op");
   stmt->range = queryRange(select, parent);
-  if (op != "SETOP_NONE") stmt->range = setOperatorRange(*pg::object(select, "rarg"), stmt->range);
+  if (op != "SETOP_NONE")
+    stmt->range = setOperatorRange(*pg::object(select, "rarg"), stmt->range);
   const SourceRange &range = stmt->range;
-  if (auto with = pg::object(select, "withClause")) withClause(*with, *stmt);
+  if (auto with = pg::object(select, "withClause"))
+    withClause(*with, *stmt);
 
   if (op == "SETOP_NONE") {
     plainSelect(select, *stmt);
@@ -209,7 +223,7 @@ std::unique_ptr<ast::SelectStmt> Transformer::query(pg::Object select, const Sou
     sort_item.expr = expr(*pg::field(sort, "node"), range);
     std::string_view direction = pg::string(sort, "sortby_dir");
     sort_item.descending = direction == "SORTBY_DESC";
-    if (direction == "SORTBY_USING")  // located at the operator
+    if (direction == "SORTBY_USING") // located at the operator
       error(located(sort, range), "ORDER BY ... USING is not supported");
     std::string_view nulls = pg::string(sort, "sortby_nulls");
     sort_item.nulls = nulls == "SORTBY_NULLS_FIRST" ? 1 : nulls == "SORTBY_NULLS_LAST" ? 2 : 0;
@@ -221,7 +235,8 @@ std::unique_ptr<ast::SelectStmt> Transformer::query(pg::Object select, const Sou
       error(keywordFrom(firstLocation(*count), {"ties"}, range),
             "FETCH ... WITH TIES is not supported");
   }
-  if (auto offset = pg::field(select, "limitOffset")) stmt->offset = expr(*offset, range);
+  if (auto offset = pg::field(select, "limitOffset"))
+    stmt->offset = expr(*offset, range);
   // The locking clause has no location, and comes after everything else.
   if (!pg::list(select, "lockingClause").empty())
     error(keywordFrom(lastLocation(select, /*skipped=*/"lockingClause"), {"for"}, range),
@@ -246,8 +261,10 @@ void Transformer::plainSelect(pg::Object select, ast::SelectStmt &stmt) {
   }
   if (auto into = pg::object(select, "intoClause"))
     error(located(*pg::object(*into, "rel"), range), "SELECT INTO is not supported");
-  for (pg::Json item : pg::list(select, "fromClause")) stmt.from.push_back(tableRef(item, range));
-  if (auto where = pg::field(select, "whereClause")) stmt.where = expr(*where, range);
+  for (pg::Json item : pg::list(select, "fromClause"))
+    stmt.from.push_back(tableRef(item, range));
+  if (auto where = pg::field(select, "whereClause"))
+    stmt.where = expr(*where, range);
 
   for (pg::Json item : pg::list(select, "groupClause")) {
     auto node = pg::asNode(item);
@@ -261,7 +278,8 @@ void Transformer::plainSelect(pg::Object select, ast::SelectStmt &stmt) {
     error(
         keywordBefore(firstLocation(pg::list(select, "groupClause").front()), {"distinct"}, range),
         "GROUP BY DISTINCT is not supported");
-  if (auto having = pg::field(select, "havingClause")) stmt.having = expr(*having, range);
+  if (auto having = pg::field(select, "havingClause"))
+    stmt.having = expr(*having, range);
   for (pg::Json window : pg::list(select, "windowClause")) {
     error(keywordBefore(firstLocation(window), {"window"}, range),
           "window functions are not supported yet");
@@ -305,7 +323,8 @@ std::vector<std::string> Transformer::relationName(pg::Object range_var) const {
   std::vector<std::string> names;
   for (std::string_view key : {"catalogname", "schemaname", "relname"}) {
     std::string_view name = pg::string(range_var, key);
-    if (!name.empty()) names.emplace_back(name);
+    if (!name.empty())
+      names.emplace_back(name);
   }
   return names;
 }
@@ -319,7 +338,8 @@ void Transformer::alias(pg::Object node, ast::TableRef &ref) const {
 
 std::unique_ptr<ast::TableRef> Transformer::tableRef(pg::Json json, const SourceRange &parent) {
   auto node = pg::asNode(json);
-  if (node && node->is("JoinExpr")) return join(node->fields, parent);
+  if (node && node->is("JoinExpr"))
+    return join(node->fields, parent);
   if (node && node->is("RangeVar")) {
     auto ref = std::make_unique<ast::TableRef>();
     ref->kind = ast::TableRef::Kind::Named;
@@ -371,7 +391,8 @@ std::unique_ptr<ast::TableRef> Transformer::join(pg::Object node, const SourceRa
   ref->natural = pg::flag(node, "isNatural");
   ref->left = tableRef(*pg::field(node, "larg"), ref->range);
   ref->right = tableRef(right, ref->range);
-  if (auto quals = pg::field(node, "quals")) ref->on = expr(*quals, ref->range);
+  if (auto quals = pg::field(node, "quals"))
+    ref->on = expr(*quals, ref->range);
   ref->using_columns = pg::strings(node, "usingClause");
   std::string_view type = pg::string(node, "jointype");
   if (type == "JOIN_LEFT") {
@@ -396,7 +417,8 @@ std::unique_ptr<ast::TableRef> Transformer::join(pg::Object node, const SourceRa
 std::vector<ExprPtr> Transformer::exprs(const std::vector<pg::Json> &list,
                                         const SourceRange &parent) {
   std::vector<ExprPtr> result;
-  for (pg::Json item : list) result.push_back(expr(item, parent));
+  for (pg::Json item : list)
+    result.push_back(expr(item, parent));
   return result;
 }
 
@@ -408,14 +430,22 @@ ExprPtr Transformer::expr(pg::Json json, const SourceRange &parent) {
   }
   pg::Object n = node->fields;
   std::string_view type = node->type;
-  if (type == "ColumnRef") return columnRef(n, located(n, parent));
-  if (type == "A_Const") return constant(n, parent);
-  if (type == "A_Expr") return operatorExpr(n, located(n, parent));
-  if (type == "BoolExpr") return boolExpr(n, located(n, parent));
-  if (type == "FuncCall") return funcCall(n, located(n, parent));
-  if (type == "SubLink") return subLink(n, located(n, parent));
-  if (type == "CaseExpr") return caseExpr(n, located(n, parent));
-  if (type == "SQLValueFunction") return valueFunction(n, located(n, parent));
+  if (type == "ColumnRef")
+    return columnRef(n, located(n, parent));
+  if (type == "A_Const")
+    return constant(n, parent);
+  if (type == "A_Expr")
+    return operatorExpr(n, located(n, parent));
+  if (type == "BoolExpr")
+    return boolExpr(n, located(n, parent));
+  if (type == "FuncCall")
+    return funcCall(n, located(n, parent));
+  if (type == "SubLink")
+    return subLink(n, located(n, parent));
+  if (type == "CaseExpr")
+    return caseExpr(n, located(n, parent));
+  if (type == "SQLValueFunction")
+    return valueFunction(n, located(n, parent));
   if (type == "TypeCast") {
     ast::TypeName cast_type = typeName(*pg::object(n, "typeName"), parent);
     // Typed literals (DATE '2024-01-01') have no location of their own: use the type's.
@@ -432,7 +462,7 @@ ExprPtr Transformer::expr(pg::Json json, const SourceRange &parent) {
   }
   if (type == "BooleanTest") {
     auto e = makeExpr(ExprKind::IsBool, located(n, parent));
-    std::string_view test = pg::string(n, "booltesttype");  // IS_TRUE, IS_NOT_UNKNOWN, ...
+    std::string_view test = pg::string(n, "booltesttype"); // IS_TRUE, IS_NOT_UNKNOWN, ...
     e->negated = test.rfind("IS_NOT_", 0) == 0;
     e->text = lower(test.substr(e->negated ? 7 : 3));
     e->args.push_back(expr(*pg::field(n, "arg"), e->range));
@@ -471,7 +501,8 @@ ExprPtr Transformer::unsupportedExpr(const pg::Node &node, const SourceRange &pa
   };
   std::string message = "this expression is not supported (" + std::string(node.type) + ")";
   for (auto [type, text] : kMessages) {
-    if (node.type == type) message = text;
+    if (node.type == type)
+      message = text;
   }
   SourceRange range = pg::field(node.fields, "location")
                           ? located(node.fields, parent)
@@ -485,7 +516,7 @@ ExprPtr Transformer::columnRef(pg::Object node, const SourceRange &range) {
   for (pg::Json field : pg::list(node, "fields")) {
     auto part = pg::asNode(field);
     if (part && part->is("A_Star")) {
-      e->kind = ExprKind::Star;  // `*` or `t.*`: always the last part
+      e->kind = ExprKind::Star; // `*` or `t.*`: always the last part
     } else if (part) {
       e->names.emplace_back(pg::string(part->fields, "sval"));
     }
@@ -497,16 +528,21 @@ ExprPtr Transformer::columnRef(pg::Object node, const SourceRange &range) {
 // (pganalyze/libpg_query#243), so zero and negative integers are read back from the text. The
 // grammar folds unary minus into a constant, which then starts at its minus sign(s).
 std::string Transformer::integerText(pg::Object integer, int64_t location) const {
-  if (int64_t value = pg::integer(integer, "ival")) return std::to_string(value);
+  if (int64_t value = pg::integer(integer, "ival"))
+    return std::to_string(value);
   auto token = location < 0 ? std::nullopt : tokens_.at(static_cast<uint32_t>(location));
-  if (!token) return "0";
+  if (!token)
+    return "0";
   size_t i = *token;
   bool negative = false;
-  for (; i < tokens_.size() && tokens_.text(i) == "-"; ++i) negative = !negative;
-  if (i == tokens_.size() || tokens_[i].kind != TokenIndex::Kind::Number) return "0";
+  for (; i < tokens_.size() && tokens_.text(i) == "-"; ++i)
+    negative = !negative;
+  if (i == tokens_.size() || tokens_[i].kind != TokenIndex::Kind::Number)
+    return "0";
   std::string_view digits = tokens_.text(i);
   digits.remove_prefix(std::min(digits.find_first_not_of('0'), digits.size()));
-  if (digits.empty()) return "0";
+  if (digits.empty())
+    return "0";
   return (negative ? "-" : "") + std::string(digits);
 }
 
@@ -516,7 +552,8 @@ ExprPtr Transformer::constant(pg::Object node, const SourceRange &parent) {
   // A folded negative number (`-1`) starts at the minus: underline through the digits.
   if (auto first = location < 0 ? std::nullopt : tokens_.at(static_cast<uint32_t>(location))) {
     size_t last = *first;
-    while (last + 1 < tokens_.size() && tokens_.text(last) == "-") ++last;
+    while (last + 1 < tokens_.size() && tokens_.text(last) == "-")
+      ++last;
     if (last != *first && tokens_[last].kind == TokenIndex::Kind::Number)
       range = tokensRange(*first, last);
   }
@@ -549,7 +586,8 @@ ExprPtr Transformer::constant(pg::Object node, const SourceRange &parent) {
 std::optional<std::string> Transformer::operatorName(pg::Object node, std::string_view key,
                                                      const SourceRange &range) {
   std::vector<std::string> names = pg::strings(node, key);
-  if (names.size() == 1) return names.front();
+  if (names.size() == 1)
+    return names.front();
   error(range, "OPERATOR() syntax is not supported");
   return std::nullopt;
 }
@@ -560,7 +598,8 @@ ExprPtr Transformer::operatorExpr(pg::Object node, const SourceRange &range) {
   auto right = pg::field(node, "rexpr");
   auto make = [&](ExprKind expr_kind) {
     auto e = makeExpr(expr_kind, range);
-    if (left) e->args.push_back(expr(*left, range));
+    if (left)
+      e->args.push_back(expr(*left, range));
     return e;
   };
   // BETWEEN and IN have their operands in a List node.
@@ -568,8 +607,9 @@ ExprPtr Transformer::operatorExpr(pg::Object node, const SourceRange &range) {
 
   if (kind == "AEXPR_OP") {
     auto op = operatorName(node, "name", range);
-    if (!op) return nullptr;
-    auto e = make(left ? ExprKind::Binary : ExprKind::Unary);  // prefix operators have no lexpr
+    if (!op)
+      return nullptr;
+    auto e = make(left ? ExprKind::Binary : ExprKind::Unary); // prefix operators have no lexpr
     e->op = *op;
     e->args.push_back(expr(*right, range));
     return e;
@@ -588,7 +628,8 @@ ExprPtr Transformer::operatorExpr(pg::Object node, const SourceRange &range) {
   if (kind == "AEXPR_IN") {
     auto e = make(ExprKind::InList);
     e->negated = operatorName(node, "name", range) == "<>";
-    for (ExprPtr &item : exprs(rightItems(), range)) e->args.push_back(std::move(item));
+    for (ExprPtr &item : exprs(rightItems(), range))
+      e->args.push_back(std::move(item));
     return e;
   }
   if (kind == "AEXPR_LIKE" || kind == "AEXPR_ILIKE") {
@@ -602,7 +643,7 @@ ExprPtr Transformer::operatorExpr(pg::Object node, const SourceRange &range) {
       return nullptr;
     }
     auto e = make(ExprKind::Like);
-    e->negated = operatorName(node, "name", range).value_or("").rfind('!', 0) == 0;  // !~~, !~~*
+    e->negated = operatorName(node, "name", range).value_or("").rfind('!', 0) == 0; // !~~, !~~*
     e->case_insensitive = kind == "AEXPR_ILIKE";
     e->args.push_back(expr(*right, range));
     return e;
@@ -611,7 +652,8 @@ ExprPtr Transformer::operatorExpr(pg::Object node, const SourceRange &range) {
     auto e = make(ExprKind::Between);
     e->negated = kind.rfind("AEXPR_NOT_", 0) == 0;
     e->symmetric = kind.size() > 4 && kind.substr(kind.size() - 4) == "_SYM";
-    for (ExprPtr &bound : exprs(rightItems(), range)) e->args.push_back(std::move(bound));
+    for (ExprPtr &bound : exprs(rightItems(), range))
+      e->args.push_back(std::move(bound));
     return e;
   }
   if (kind == "AEXPR_SIMILAR") {
@@ -639,7 +681,8 @@ ExprPtr Transformer::boolExpr(pg::Object node, const SourceRange &range) {
     ExprPtr operand = expr(arg, range);
     // Flatten nested chains of the same operator, e.g. `a AND (b AND c)`.
     if (operand && operand->kind == ExprKind::Binary && operand->op == e->op) {
-      for (ExprPtr &inner : operand->args) e->args.push_back(std::move(inner));
+      for (ExprPtr &inner : operand->args)
+        e->args.push_back(std::move(inner));
     } else {
       e->args.push_back(std::move(operand));
     }
@@ -695,7 +738,8 @@ ExprPtr Transformer::subLink(pg::Object node, const SourceRange &range) {
                                          : ast::SublinkKind::All;
     if (!in) {
       auto op = operatorName(node, "operName", range);
-      if (!op) return nullptr;
+      if (!op)
+        return nullptr;
       e->op = *op;
     }
   } else if (type == "ARRAY_SUBLINK") {
@@ -708,27 +752,30 @@ ExprPtr Transformer::subLink(pg::Object node, const SourceRange &range) {
     error(range, "this kind of subquery is not supported");
     return nullptr;
   }
-  if (auto test = pg::field(node, "testexpr")) e->args.push_back(expr(*test, range));
+  if (auto test = pg::field(node, "testexpr"))
+    e->args.push_back(expr(*test, range));
   e->subquery = query(pg::node(node, "subselect")->fields, range);
   return e;
 }
 
 ExprPtr Transformer::caseExpr(pg::Object node, const SourceRange &range) {
   auto e = makeExpr(ExprKind::Case, range);
-  if (auto operand = pg::field(node, "arg")) e->case_operand = expr(*operand, range);
+  if (auto operand = pg::field(node, "arg"))
+    e->case_operand = expr(*operand, range);
   for (pg::Json item : pg::list(node, "args")) {
     pg::Object when = pg::asNode(item)->fields;
     SourceRange when_range = located(when, range);
     e->args.push_back(expr(*pg::field(when, "expr"), when_range));
     e->args.push_back(expr(*pg::field(when, "result"), when_range));
   }
-  if (auto otherwise = pg::field(node, "defresult")) e->case_else = expr(*otherwise, range);
+  if (auto otherwise = pg::field(node, "defresult"))
+    e->case_else = expr(*otherwise, range);
   return e;
 }
 
 // CURRENT_DATE, CURRENT_TIMESTAMP, LOCALTIMESTAMP, CURRENT_USER, ...: calls without arguments.
 ExprPtr Transformer::valueFunction(pg::Object node, const SourceRange &range) {
-  std::string name = lower(pg::string(node, "op"));  // svfop_current_timestamp[_n]
+  std::string name = lower(pg::string(node, "op")); // svfop_current_timestamp[_n]
   name.erase(0, name.find('_') + 1);
   if (name.size() > 2 && name.substr(name.size() - 2) == "_n") {
     error(range, name.substr(0, name.size() - 2) + " with a precision is not supported");
@@ -746,7 +793,8 @@ ast::TypeName Transformer::typeName(pg::Object node, const SourceRange &parent) 
   // The grammar spells SQL's type keywords as pg_catalog.<canonical name> (INTEGER ->
   // pg_catalog.int4); other names are as written, and PostgreSQL's own (int8, text, date) are
   // canonical already.
-  if (names.size() == 2 && names.front() == "pg_catalog") names.erase(names.begin());
+  if (names.size() == 2 && names.front() == "pg_catalog")
+    names.erase(names.begin());
   type.name = joinNames(names, ".");
   type.is_array = !pg::list(node, "arrayBounds").empty();
   for (pg::Json item : pg::list(node, "typmods")) {
@@ -760,7 +808,8 @@ ast::TypeName Transformer::typeName(pg::Object node, const SourceRange &parent) 
     type.modifiers.push_back(
         std::stoll(integerText(*integer, pg::integer(modifier->fields, "location"))));
   }
-  if (type.name == "interval" && !type.modifiers.empty()) intervalFields(type);
+  if (type.name == "interval" && !type.modifiers.empty())
+    intervalFields(type);
   return type;
 }
 
@@ -797,7 +846,8 @@ void Transformer::intervalFields(ast::TypeName &type) {
 // ---- Other statements ---------------------------------------------------------------------------
 
 void Transformer::statement(const RawStatement &raw, std::vector<ast::Statement> &out) {
-  if (raw.node.is("DropStmt")) return drop(raw, out);
+  if (raw.node.is("DropStmt"))
+    return drop(raw, out);
   ast::Statement stmt;
   stmt.range = statementRange(raw);
   SourceRange start = statementStart(raw);
@@ -839,7 +889,8 @@ void Transformer::rejectOtherFields(pg::Object node, std::initializer_list<std::
       {"accessMethod", "USING"},
   };
   for (auto [key, value] : node) {
-    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    if (std::find(known.begin(), known.end(), key) != known.end())
+      continue;
     std::string message = "this form of " + std::string(statement) + " is not supported";
     for (auto [field, clause] : kClauses) {
       if (key == field)
@@ -860,7 +911,8 @@ void Transformer::createTable(pg::Object node, ast::Statement &stmt, const Sourc
   stmt.name = targetTable(*pg::object(node, "relation"), start);
   rejectOtherFields(node, {"relation", "tableElts", "oncommit", "if_not_exists"}, start,
                     "CREATE TABLE");
-  if (pg::flag(node, "if_not_exists")) error(start, "CREATE TABLE IF NOT EXISTS is not supported");
+  if (pg::flag(node, "if_not_exists"))
+    error(start, "CREATE TABLE IF NOT EXISTS is not supported");
 
   // The primary key, from a column's constraint or the table's, with where it was declared.
   std::vector<std::pair<std::string, SourceRange>> key;
@@ -869,7 +921,8 @@ void Transformer::createTable(pg::Object node, ast::Statement &stmt, const Sourc
       error(range, "multiple primary keys for table \"" + stmt.name.back() + "\" are not allowed");
       return;
     }
-    for (std::string &column : columns) key.emplace_back(std::move(column), range);
+    for (std::string &column : columns)
+      key.emplace_back(std::move(column), range);
   };
   auto constraintError = [&](std::string_view type, const SourceRange &range) {
     std::string_view what = type == "CONSTR_DEFAULT"     ? "column defaults are"
@@ -900,7 +953,7 @@ void Transformer::createTable(pg::Object node, ast::Statement &stmt, const Sourc
           column.not_null = true;
         } else if (type == "CONSTR_PRIMARY") {
           setKey({column.name}, range);
-        } else if (type != "CONSTR_NULL" && type != "CONSTR_UNIQUE") {  // UNIQUE is not enforced
+        } else if (type != "CONSTR_NULL" && type != "CONSTR_UNIQUE") { // UNIQUE is not enforced
           constraintError(type, range);
         }
       }
@@ -913,7 +966,7 @@ void Transformer::createTable(pg::Object node, ast::Statement &stmt, const Sourc
       } else if (type != "CONSTR_UNIQUE") {
         constraintError(type, range);
       }
-    } else {  // LIKE other_table
+    } else { // LIKE other_table
       error(keywordBefore(firstLocation(item), {"like"}, start),
             "CREATE TABLE ... (LIKE ...) is not supported");
     }
@@ -937,12 +990,14 @@ void Transformer::createView(pg::Object node, ast::Statement &stmt, const Source
   stmt.name = targetTable(view, start);
   rejectOtherFields(node, {"view", "query", "aliases", "replace", "withCheckOption"}, start,
                     "CREATE VIEW");
-  if (pg::flag(node, "replace")) error(start, "CREATE OR REPLACE VIEW is not supported");
+  if (pg::flag(node, "replace"))
+    error(start, "CREATE OR REPLACE VIEW is not supported");
   if (pg::string(node, "withCheckOption") != "NO_CHECK_OPTION")
     error(start, "WITH CHECK OPTION is not supported");
   stmt.select = query(pg::node(node, "query")->fields, start);
   std::vector<std::string> columns = pg::strings(node, "aliases");
-  if (columns.empty()) return;
+  if (columns.empty())
+    return;
   // CREATE VIEW v (a, b) AS q names the columns as SELECT * FROM (q) AS v (a, b) would.
   SourceRange name_range = located(view, start);
   auto renamed = std::make_unique<ast::TableRef>();
@@ -1002,14 +1057,16 @@ void Transformer::update(pg::Object node, ast::Statement &stmt, const SourceRang
     }
     stmt.assignments.emplace_back(pg::string(target, "name"), expr(value, range));
   }
-  if (auto where = pg::field(node, "whereClause")) stmt.where = expr(*where, start);
+  if (auto where = pg::field(node, "whereClause"))
+    stmt.where = expr(*where, start);
 }
 
 void Transformer::remove(pg::Object node, ast::Statement &stmt, const SourceRange &start) {
   stmt.kind = ast::Statement::Kind::Delete;
   stmt.name = targetTable(*pg::object(node, "relation"), start);
   rejectOtherFields(node, {"relation", "whereClause"}, start, "DELETE");
-  if (auto where = pg::field(node, "whereClause")) stmt.where = expr(*where, start);
+  if (auto where = pg::field(node, "whereClause"))
+    stmt.where = expr(*where, start);
 }
 
 void Transformer::drop(const RawStatement &raw, std::vector<ast::Statement> &out) {
@@ -1034,4 +1091,4 @@ void Transformer::drop(const RawStatement &raw, std::vector<ast::Statement> &out
   }
 }
 
-}  // namespace kiln::frontend
+} // namespace kiln::frontend

@@ -27,7 +27,7 @@ struct RawStatement {
 };
 
 class Transformer {
- public:
+public:
   Transformer(const TokenIndex &tokens, const RangeMapper &map_range, DiagnosticEngine &diags)
       : tokens_(tokens), map_range_(map_range), diags_(diags) {}
 
@@ -43,10 +43,10 @@ class Transformer {
   // "INSERT", "CREATE INDEX", ...: how a message names the statement.
   std::string statementName(const RawStatement &raw) const;
 
- private:
+private:
   // Ranges.
   SourceRange tokenRange(int64_t offset, const SourceRange &fallback) const;
-  SourceRange tokensRange(size_t first, size_t last) const;  // tokens first..last (indexes)
+  SourceRange tokensRange(size_t first, size_t last) const; // tokens first..last (indexes)
   SourceRange located(pg::Object node, const SourceRange &fallback) const;
   // The range of the first located token inside `json`.
   SourceRange firstTokenRange(pg::Json json, const SourceRange &fallback) const;
@@ -107,4 +107,4 @@ class Transformer {
   DiagnosticEngine &diags_;
 };
 
-}  // namespace kiln::frontend
+} // namespace kiln::frontend

@@ -10,7 +10,7 @@ namespace {
 
 // FNV-1a over a canonical byte encoding: simple, and the same on every machine and build.
 class Hasher {
- public:
+public:
   void bytes(const void *data, size_t size) {
     const auto *p = static_cast<const unsigned char *>(data);
     for (size_t i = 0; i < size; ++i) {
@@ -30,7 +30,8 @@ class Hasher {
   }
   void columns(const std::vector<int32_t> &cs) {
     i64(static_cast<int64_t>(cs.size()));
-    for (int32_t c : cs) i64(c);
+    for (int32_t c : cs)
+      i64(c);
   }
   void expr(const Expr &e) {
     str(exprOpName(e.op));
@@ -48,23 +49,27 @@ class Hasher {
     str(e.op == ExprOp::Call ? functionInfo(e.function).name : "");
     i64(e.flag);
     i64(static_cast<int64_t>(e.args.size()));
-    for (const ExprPtr &arg : e.args) expr(*arg);
+    for (const ExprPtr &arg : e.args)
+      expr(*arg);
   }
   uint64_t value() const { return h_; }
 
- private:
+private:
   uint64_t h_ = 0xcbf29ce484222325ULL;
 };
 
 uint64_t compute(const Module &module, const Op &op, std::unordered_map<int32_t, uint64_t> &memo) {
-  if (auto it = memo.find(op.id); it != memo.end()) return it->second;
+  if (auto it = memo.find(op.id); it != memo.end())
+    return it->second;
   Hasher h;
   h.str(opKindName(op.kind));
   h.str(op.name);
   h.columns(op.key);
-  if (op.predicate) h.expr(*op.predicate);
+  if (op.predicate)
+    h.expr(*op.predicate);
   h.i64(static_cast<int64_t>(op.exprs.size()));
-  for (const ExprPtr &e : op.exprs) h.expr(*e);
+  for (const ExprPtr &e : op.exprs)
+    h.expr(*e);
   h.columns(op.left_keys);
   h.columns(op.right_keys);
   h.columns(op.group_keys);
@@ -85,7 +90,7 @@ uint64_t compute(const Module &module, const Op &op, std::unordered_map<int32_t,
   return memo[op.id] = h.value();
 }
 
-}  // namespace
+} // namespace
 
 uint64_t fingerprint(const Module &module, const Op &op) {
   std::unordered_map<int32_t, uint64_t> memo;
@@ -94,8 +99,9 @@ uint64_t fingerprint(const Module &module, const Op &op) {
 
 std::unordered_map<int32_t, uint64_t> fingerprints(const Module &module) {
   std::unordered_map<int32_t, uint64_t> memo;
-  for (const auto &op : module.ops) compute(module, *op, memo);
+  for (const auto &op : module.ops)
+    compute(module, *op, memo);
   return memo;
 }
 
-}  // namespace kiln::ir
+} // namespace kiln::ir

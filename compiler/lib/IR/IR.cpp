@@ -9,32 +9,48 @@ namespace kiln::ir {
 
 std::string Type::str() const {
   switch (kind) {
-    case TypeKind::Bool: return "bool";
-    case TypeKind::Int32: return "i32";
-    case TypeKind::Int64: return "i64";
-    case TypeKind::Float64: return "f64";
-    case TypeKind::Numeric:
-      return "numeric(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
-    case TypeKind::Text: return "text";
-    case TypeKind::Date: return "date";
-    case TypeKind::Timestamp: return "timestamp";
-    case TypeKind::Null: return "null";
+  case TypeKind::Bool:
+    return "bool";
+  case TypeKind::Int32:
+    return "i32";
+  case TypeKind::Int64:
+    return "i64";
+  case TypeKind::Float64:
+    return "f64";
+  case TypeKind::Numeric:
+    return "numeric(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
+  case TypeKind::Text:
+    return "text";
+  case TypeKind::Date:
+    return "date";
+  case TypeKind::Timestamp:
+    return "timestamp";
+  case TypeKind::Null:
+    return "null";
   }
   return "?";
 }
 
 std::string Type::sqlName() const {
   switch (kind) {
-    case TypeKind::Bool: return "boolean";
-    case TypeKind::Int32: return "integer";
-    case TypeKind::Int64: return "bigint";
-    case TypeKind::Float64: return "double precision";
-    case TypeKind::Numeric:
-      return "numeric(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
-    case TypeKind::Text: return "text";
-    case TypeKind::Date: return "date";
-    case TypeKind::Timestamp: return "timestamp without time zone";
-    case TypeKind::Null: return "unknown";
+  case TypeKind::Bool:
+    return "boolean";
+  case TypeKind::Int32:
+    return "integer";
+  case TypeKind::Int64:
+    return "bigint";
+  case TypeKind::Float64:
+    return "double precision";
+  case TypeKind::Numeric:
+    return "numeric(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
+  case TypeKind::Text:
+    return "text";
+  case TypeKind::Date:
+    return "date";
+  case TypeKind::Timestamp:
+    return "timestamp without time zone";
+  case TypeKind::Null:
+    return "unknown";
   }
   return "?";
 }
@@ -48,7 +64,8 @@ ExprPtr Expr::clone() const {
   copy->flag = flag;
   copy->loc = loc;
   copy->args.reserve(args.size());
-  for (const ExprPtr &arg : args) copy->args.push_back(arg->clone());
+  for (const ExprPtr &arg : args)
+    copy->args.push_back(arg->clone());
   return copy;
 }
 
@@ -76,9 +93,9 @@ ExprPtr makeCall(ExprOp op, Type type, std::vector<ExprPtr> args, Location loc) 
 
 const std::vector<OpInfo> &allOps() {
   static const std::vector<OpInfo> table = {
-#define KILN_OP(Kind, name, min_inputs, max_inputs, payload, schema, traits, state) \
-  {OpKind::Kind, name, min_inputs, max_inputs, OpPayload::payload, SchemaRule::schema, traits, \
-   StateSize::state},
+#define KILN_OP(Kind, name, min_inputs, max_inputs, payload, schema, traits, state)                \
+  {OpKind::Kind,       name,   min_inputs,      max_inputs, OpPayload::payload,                    \
+   SchemaRule::schema, traits, StateSize::state},
 #include "kiln/IR/Ops.def"
   };
   return table;
@@ -92,31 +109,37 @@ StateSize Op::stateSize() const {
     bool keepsValues = std::any_of(aggregates.begin(), aggregates.end(), [](const AggCall &a) {
       return a.kind == AggKind::Min || a.kind == AggKind::Max;
     });
-    if (keepsValues) return StateSize::GrowsWithInput;
-    if (group_keys.empty()) return StateSize::Bounded;
+    if (keepsValues)
+      return StateSize::GrowsWithInput;
+    if (group_keys.empty())
+      return StateSize::Bounded;
   }
   return info().state;
 }
 
 std::string Op::stateName() const {
-  if (!isStateful()) return "";
+  if (!isStateful())
+    return "";
   return std::string(opKindName(kind)) + "_" + std::to_string(id);
 }
 
 Op *Module::find(int32_t id) const {
   for (const auto &op : ops)
-    if (op->id == id) return op.get();
+    if (op->id == id)
+      return op.get();
   return nullptr;
 }
 
 int32_t Module::nextId() const {
   int32_t next = 0;
-  for (const auto &op : ops) next = std::max(next, op->id + 1);
+  for (const auto &op : ops)
+    next = std::max(next, op->id + 1);
   return next;
 }
 
 Op &Module::append(std::unique_ptr<Op> op) {
-  if (op->id < 0) op->id = nextId();
+  if (op->id < 0)
+    op->id = nextId();
   ops.push_back(std::move(op));
   return *ops.back();
 }
@@ -125,7 +148,7 @@ const char *opKindName(OpKind kind) { return opInfo(kind).name; }
 
 const std::vector<FunctionInfo> &allFunctions() {
   static const std::vector<FunctionInfo> table = {
-#define KILN_FUNCTION(Id, name, min_args, max_args, signature, flags, symbol) \
+#define KILN_FUNCTION(Id, name, min_args, max_args, signature, flags, symbol)                      \
   {FunctionId::Id, name, min_args, max_args, FunctionSignature::signature, flags, symbol},
 #include "kiln/IR/Functions.def"
   };
@@ -136,74 +159,118 @@ const FunctionInfo &functionInfo(FunctionId id) { return allFunctions()[static_c
 
 std::optional<FunctionId> findFunction(std::string_view name) {
   for (const FunctionInfo &info : allFunctions())
-    if (name == info.name) return info.id;
+    if (name == info.name)
+      return info.id;
   static const std::pair<std::string_view, FunctionId> aliases[] = {
 #define KILN_FUNCTION_ALIAS(sql_name, Id) {sql_name, FunctionId::Id},
 #include "kiln/IR/Functions.def"
   };
   for (const auto &[alias, id] : aliases)
-    if (name == alias) return id;
+    if (name == alias)
+      return id;
   return std::nullopt;
 }
 
-int32_t dateTruncUnit(std::string_view name) { return kiln_date_unit_named(name.data(), name.size()); }
+int32_t dateTruncUnit(std::string_view name) {
+  return kiln_date_unit_named(name.data(), name.size());
+}
 
 const char *exprOpName(ExprOp op) {
   switch (op) {
-    case ExprOp::Column: return "column";
-    case ExprOp::Literal: return "literal";
-    case ExprOp::Add: return "add";
-    case ExprOp::Sub: return "sub";
-    case ExprOp::Mul: return "mul";
-    case ExprOp::Div: return "div";
-    case ExprOp::Mod: return "mod";
-    case ExprOp::Neg: return "neg";
-    case ExprOp::Eq: return "eq";
-    case ExprOp::Ne: return "ne";
-    case ExprOp::Lt: return "lt";
-    case ExprOp::Le: return "le";
-    case ExprOp::Gt: return "gt";
-    case ExprOp::Ge: return "ge";
-    case ExprOp::IsDistinctFrom: return "is_distinct_from";
-    case ExprOp::IsNotDistinctFrom: return "is_not_distinct_from";
-    case ExprOp::And: return "and";
-    case ExprOp::Or: return "or";
-    case ExprOp::Not: return "not";
-    case ExprOp::IsNull: return "is_null";
-    case ExprOp::IsNotNull: return "is_not_null";
-    case ExprOp::Case: return "case";
-    case ExprOp::Coalesce: return "coalesce";
-    case ExprOp::NullIf: return "nullif";
-    case ExprOp::Greatest: return "greatest";
-    case ExprOp::Least: return "least";
-    case ExprOp::Cast: return "cast";
-    case ExprOp::Like: return "like";
-    case ExprOp::Concat: return "concat";
-    case ExprOp::Call: return "call";
+  case ExprOp::Column:
+    return "column";
+  case ExprOp::Literal:
+    return "literal";
+  case ExprOp::Add:
+    return "add";
+  case ExprOp::Sub:
+    return "sub";
+  case ExprOp::Mul:
+    return "mul";
+  case ExprOp::Div:
+    return "div";
+  case ExprOp::Mod:
+    return "mod";
+  case ExprOp::Neg:
+    return "neg";
+  case ExprOp::Eq:
+    return "eq";
+  case ExprOp::Ne:
+    return "ne";
+  case ExprOp::Lt:
+    return "lt";
+  case ExprOp::Le:
+    return "le";
+  case ExprOp::Gt:
+    return "gt";
+  case ExprOp::Ge:
+    return "ge";
+  case ExprOp::IsDistinctFrom:
+    return "is_distinct_from";
+  case ExprOp::IsNotDistinctFrom:
+    return "is_not_distinct_from";
+  case ExprOp::And:
+    return "and";
+  case ExprOp::Or:
+    return "or";
+  case ExprOp::Not:
+    return "not";
+  case ExprOp::IsNull:
+    return "is_null";
+  case ExprOp::IsNotNull:
+    return "is_not_null";
+  case ExprOp::Case:
+    return "case";
+  case ExprOp::Coalesce:
+    return "coalesce";
+  case ExprOp::NullIf:
+    return "nullif";
+  case ExprOp::Greatest:
+    return "greatest";
+  case ExprOp::Least:
+    return "least";
+  case ExprOp::Cast:
+    return "cast";
+  case ExprOp::Like:
+    return "like";
+  case ExprOp::Concat:
+    return "concat";
+  case ExprOp::Call:
+    return "call";
   }
   return "?";
 }
 
 const char *aggKindName(AggKind kind) {
   switch (kind) {
-    case AggKind::CountStar: return "count_star";
-    case AggKind::Count: return "count";
-    case AggKind::Sum: return "sum";
-    case AggKind::Avg: return "avg";
-    case AggKind::Min: return "min";
-    case AggKind::Max: return "max";
+  case AggKind::CountStar:
+    return "count_star";
+  case AggKind::Count:
+    return "count";
+  case AggKind::Sum:
+    return "sum";
+  case AggKind::Avg:
+    return "avg";
+  case AggKind::Min:
+    return "min";
+  case AggKind::Max:
+    return "max";
   }
   return "?";
 }
 
 const char *stateSizeName(StateSize size) {
   switch (size) {
-    case StateSize::None: return "none";
-    case StateSize::Bounded: return "bounded";
-    case StateSize::GrowsWithKeys: return "grows-with-keys";
-    case StateSize::GrowsWithInput: return "grows-with-input";
+  case StateSize::None:
+    return "none";
+  case StateSize::Bounded:
+    return "bounded";
+  case StateSize::GrowsWithKeys:
+    return "grows-with-keys";
+  case StateSize::GrowsWithInput:
+    return "grows-with-input";
   }
   return "?";
 }
 
-}  // namespace kiln::ir
+} // namespace kiln::ir

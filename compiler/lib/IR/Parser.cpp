@@ -18,14 +18,28 @@ namespace kiln::ir {
 namespace {
 
 enum class Tok {
-  Eof, Ident, String, Number, ValueId, ColumnRef,  // `%3`, `$3`
-  LParen, RParen, LBracket, RBracket, LBrace, RBrace, Comma, Colon, Equal, At,
+  Eof,
+  Ident,
+  String,
+  Number,
+  ValueId,
+  ColumnRef, // `%3`, `$3`
+  LParen,
+  RParen,
+  LBracket,
+  RBracket,
+  LBrace,
+  RBrace,
+  Comma,
+  Colon,
+  Equal,
+  At,
 };
 
 struct Token {
   Tok kind = Tok::Eof;
-  std::string_view text;  // as written; for ValueId/ColumnRef the number after the sigil
-  std::string value;      // String: the unescaped contents
+  std::string_view text; // as written; for ValueId/ColumnRef the number after the sigil
+  std::string value;     // String: the unescaped contents
   uint32_t line = 1, column = 1;
 };
 
@@ -36,7 +50,7 @@ struct Failure {
 };
 
 class Lexer {
- public:
+public:
   explicit Lexer(std::string_view text) : text_(text) {}
 
   Token next() {
@@ -45,7 +59,8 @@ class Lexer {
     tok.line = line_;
     tok.column = column_;
     size_t start = pos_;
-    if (pos_ >= text_.size()) return tok;
+    if (pos_ >= text_.size())
+      return tok;
     char c = text_[pos_];
     auto single = [&](Tok kind) {
       advance();
@@ -54,34 +69,48 @@ class Lexer {
       return tok;
     };
     switch (c) {
-      case '(': return single(Tok::LParen);
-      case ')': return single(Tok::RParen);
-      case '[': return single(Tok::LBracket);
-      case ']': return single(Tok::RBracket);
-      case '{': return single(Tok::LBrace);
-      case '}': return single(Tok::RBrace);
-      case ',': return single(Tok::Comma);
-      case ':': return single(Tok::Colon);
-      case '=': return single(Tok::Equal);
-      case '@': return single(Tok::At);
-      case '"': return string(tok);
-      case '%':
-      case '$': {
+    case '(':
+      return single(Tok::LParen);
+    case ')':
+      return single(Tok::RParen);
+    case '[':
+      return single(Tok::LBracket);
+    case ']':
+      return single(Tok::RBracket);
+    case '{':
+      return single(Tok::LBrace);
+    case '}':
+      return single(Tok::RBrace);
+    case ',':
+      return single(Tok::Comma);
+    case ':':
+      return single(Tok::Colon);
+    case '=':
+      return single(Tok::Equal);
+    case '@':
+      return single(Tok::At);
+    case '"':
+      return string(tok);
+    case '%':
+    case '$': {
+      advance();
+      size_t digits = pos_;
+      if (peek() == '-')
         advance();
-        size_t digits = pos_;
-        if (peek() == '-') advance();
-        if (!isDigit(peek()))
-          fail(tok, std::string("expected a number after '") + c + "'");
-        while (isDigit(peek())) advance();
-        tok.kind = c == '%' ? Tok::ValueId : Tok::ColumnRef;
-        tok.text = text_.substr(digits, pos_ - digits);
-        return tok;
-      }
-      default:
-        break;
+      if (!isDigit(peek()))
+        fail(tok, std::string("expected a number after '") + c + "'");
+      while (isDigit(peek()))
+        advance();
+      tok.kind = c == '%' ? Tok::ValueId : Tok::ColumnRef;
+      tok.text = text_.substr(digits, pos_ - digits);
+      return tok;
+    }
+    default:
+      break;
     }
     if (syntax::isIdentStart(c)) {
-      while (syntax::isIdentChar(peek())) advance();
+      while (syntax::isIdentChar(peek()))
+        advance();
       tok.kind = Tok::Ident;
       tok.text = text_.substr(start, pos_ - start);
       return tok;
@@ -89,15 +118,18 @@ class Lexer {
     if (isDigit(c) || (c == '-' && isDigit(peek(1)))) {
       // -?digits(.digits)?([eE][+-]?digits)?: integers, NUMERIC and f64 literals.
       advance();
-      while (isDigit(peek())) advance();
+      while (isDigit(peek()))
+        advance();
       if (peek() == '.' && isDigit(peek(1))) {
         advance();
-        while (isDigit(peek())) advance();
+        while (isDigit(peek()))
+          advance();
       }
       if ((peek() == 'e' || peek() == 'E') &&
           (isDigit(peek(1)) || ((peek(1) == '-' || peek(1) == '+') && isDigit(peek(2))))) {
         advance(2);
-        while (isDigit(peek())) advance();
+        while (isDigit(peek()))
+          advance();
       }
       tok.kind = Tok::Number;
       tok.text = text_.substr(start, pos_ - start);
@@ -110,7 +142,7 @@ class Lexer {
     throw Failure{{at.line, at.column, std::move(message)}};
   }
 
- private:
+private:
   static bool isDigit(char c) { return c >= '0' && c <= '9'; }
   char peek(size_t ahead = 0) const {
     return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0';
@@ -132,7 +164,8 @@ class Lexer {
       if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
         advance();
       } else if (c == '/' && peek(1) == '/') {
-        while (pos_ < text_.size() && text_[pos_] != '\n') advance();
+        while (pos_ < text_.size() && text_[pos_] != '\n')
+          advance();
       } else {
         break;
       }
@@ -143,9 +176,11 @@ class Lexer {
     size_t start = pos_;
     advance();
     for (;;) {
-      if (pos_ >= text_.size() || peek() == '\n') fail(tok, "unterminated string");
+      if (pos_ >= text_.size() || peek() == '\n')
+        fail(tok, "unterminated string");
       char c = peek();
-      if (c == '"') break;
+      if (c == '"')
+        break;
       if (c != '\\') {
         tok.value += c;
         advance();
@@ -156,25 +191,41 @@ class Lexer {
       escape.column = column_;
       advance();
       switch (char e = peek()) {
-        case '"': case '\\': tok.value += e; advance(); break;
-        case 'n': tok.value += '\n'; advance(); break;
-        case 't': tok.value += '\t'; advance(); break;
-        case 'r': tok.value += '\r'; advance(); break;
-        case 'x': {
-          int v = 0;
-          for (int i = 1; i <= 2; ++i) {
-            char h = peek(i);
-            int d = isDigit(h) ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10
-                                         : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
-            if (d < 0) fail(escape, "expected two hex digits after '\\x'");
-            v = v * 16 + d;
-          }
-          tok.value += char(v);
-          advance(3);
-          break;
+      case '"':
+      case '\\':
+        tok.value += e;
+        advance();
+        break;
+      case 'n':
+        tok.value += '\n';
+        advance();
+        break;
+      case 't':
+        tok.value += '\t';
+        advance();
+        break;
+      case 'r':
+        tok.value += '\r';
+        advance();
+        break;
+      case 'x': {
+        int v = 0;
+        for (int i = 1; i <= 2; ++i) {
+          char h = peek(i);
+          int d = isDigit(h)               ? h - '0'
+                  : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                  : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                           : -1;
+          if (d < 0)
+            fail(escape, "expected two hex digits after '\\x'");
+          v = v * 16 + d;
         }
-        default:
-          fail(escape, "unknown escape sequence in string");
+        tok.value += char(v);
+        advance(3);
+        break;
+      }
+      default:
+        fail(escape, "unknown escape sequence in string");
       }
     }
     advance();
@@ -189,12 +240,12 @@ class Lexer {
 };
 
 class Parser {
- public:
+public:
   explicit Parser(std::string_view text) : lexer_(text) { tok_ = lexer_.next(); }
 
   std::unique_ptr<Module> module();
 
- private:
+private:
   // --- Tokens
   bool is(Tok kind) const { return tok_.kind == kind; }
   bool isIdent(std::string_view word) const { return is(Tok::Ident) && tok_.text == word; }
@@ -209,12 +260,14 @@ class Parser {
     return ahead.next();
   }
   bool accept(Tok kind) {
-    if (!is(kind)) return false;
+    if (!is(kind))
+      return false;
     take();
     return true;
   }
   bool acceptIdent(std::string_view word) {
-    if (!isIdent(word)) return false;
+    if (!isIdent(word))
+      return false;
     take();
     return true;
   }
@@ -223,19 +276,25 @@ class Parser {
     Lexer::fail(at, std::move(message));
   }
   Token expect(Tok kind, const char *what) {
-    if (!is(kind)) fail(std::string("expected ") + what);
+    if (!is(kind))
+      fail(std::string("expected ") + what);
     return take();
   }
   void expectIdent(std::string_view word) {
-    if (!acceptIdent(word)) fail("expected '" + std::string(word) + "'");
+    if (!acceptIdent(word))
+      fail("expected '" + std::string(word) + "'");
   }
 
   // --- Pieces
   int64_t integer(const Token &tok, int64_t min, int64_t max, const char *what);
-  int32_t valueId() { return int32_t(integer(expect(Tok::ValueId, "'%' and an operator id"),
-                                             INT32_MIN, INT32_MAX, "operator id")); }
-  int32_t columnIndex() { return int32_t(integer(expect(Tok::ColumnRef, "a column ('$N')"),
-                                                 INT32_MIN, INT32_MAX, "column index")); }
+  int32_t valueId() {
+    return int32_t(integer(expect(Tok::ValueId, "'%' and an operator id"), INT32_MIN, INT32_MAX,
+                           "operator id"));
+  }
+  int32_t columnIndex() {
+    return int32_t(
+        integer(expect(Tok::ColumnRef, "a column ('$N')"), INT32_MIN, INT32_MAX, "column index"));
+  }
   std::vector<int32_t> columnList();
   std::string name(const char *what);
   Type type();
@@ -258,9 +317,9 @@ class Parser {
 
   Lexer lexer_;
   Token tok_;
-  std::unordered_map<int32_t, const Op *> earlier_;  // first op of each id parsed so far
-  const Schema *row_ = nullptr;  // the input row of the expressions being parsed, if known
-  int32_t rowOp_ = -1;           // its operator id, for messages
+  std::unordered_map<int32_t, const Op *> earlier_; // first op of each id parsed so far
+  const Schema *row_ = nullptr; // the input row of the expressions being parsed, if known
+  int32_t rowOp_ = -1;          // its operator id, for messages
 };
 
 int64_t Parser::integer(const Token &tok, int64_t min, int64_t max, const char *what) {
@@ -275,7 +334,8 @@ std::vector<int32_t> Parser::columnList() {
   expect(Tok::LBracket, "'['");
   std::vector<int32_t> columns;
   if (!accept(Tok::RBracket)) {
-    do columns.push_back(columnIndex());
+    do
+      columns.push_back(columnIndex());
     while (accept(Tok::Comma));
     expect(Tok::RBracket, "',' or ']'");
   }
@@ -283,31 +343,43 @@ std::vector<int32_t> Parser::columnList() {
 }
 
 std::string Parser::name(const char *what) {
-  if (is(Tok::Ident)) return std::string(take().text);
-  if (is(Tok::String)) return take().value;
+  if (is(Tok::Ident))
+    return std::string(take().text);
+  if (is(Tok::String))
+    return take().value;
   fail(std::string("expected ") + what);
 }
 
 bool Parser::isTypeName() const {
-  static const char *const kNames[] = {"bool", "i32", "i64", "f64", "numeric",
+  static const char *const kNames[] = {"bool", "i32",  "i64",       "f64", "numeric",
                                        "text", "date", "timestamp", "null"};
   for (const char *n : kNames)
-    if (isIdent(n)) return true;
+    if (isIdent(n))
+      return true;
   return false;
 }
 
 Type Parser::type() {
-  if (!is(Tok::Ident)) fail("expected a type");
+  if (!is(Tok::Ident))
+    fail("expected a type");
   Token tok = take();
   std::string_view t = tok.text;
-  if (t == "bool") return Type::boolean();
-  if (t == "i32") return Type::int32();
-  if (t == "i64") return Type::int64();
-  if (t == "f64") return Type::float64();
-  if (t == "text") return Type::text();
-  if (t == "date") return Type::date();
-  if (t == "timestamp") return Type::timestamp();
-  if (t == "null") return Type::null();
+  if (t == "bool")
+    return Type::boolean();
+  if (t == "i32")
+    return Type::int32();
+  if (t == "i64")
+    return Type::int64();
+  if (t == "f64")
+    return Type::float64();
+  if (t == "text")
+    return Type::text();
+  if (t == "date")
+    return Type::date();
+  if (t == "timestamp")
+    return Type::timestamp();
+  if (t == "null")
+    return Type::null();
   if (t == "numeric") {
     expect(Tok::LParen, "'(' after numeric");
     auto p = int32_t(integer(expect(Tok::Number, "a precision"), 0, INT32_MAX, "precision"));
@@ -322,7 +394,8 @@ Type Parser::type() {
 Schema Parser::schema() {
   expect(Tok::LParen, "'(' to start a schema");
   Schema columns;
-  if (accept(Tok::RParen)) return columns;
+  if (accept(Tok::RParen))
+    return columns;
   do {
     Column col;
     col.name = name("a column name");
@@ -360,21 +433,26 @@ void Parser::exprTrailer(Expr &expr, bool inferred) {
   } else if (acceptIdent("nullable")) {
     expr.nullable = true;
   }
-  if (isIdent("loc")) expr.loc = location();
+  if (isIdent("loc"))
+    expr.loc = location();
 }
 
 std::unique_ptr<Module> Parser::module() {
   auto module = std::make_unique<Module>();
   expectIdent("module");
-  if (accept(Tok::At)) module->name = name("a module name");
+  if (accept(Tok::At))
+    module->name = name("a module name");
   expect(Tok::LBrace, "'{'");
-  while (!accept(Tok::RBrace)) op(*module);
-  if (!is(Tok::Eof)) fail("expected the end of the input after the module");
+  while (!accept(Tok::RBrace))
+    op(*module);
+  if (!is(Tok::Eof))
+    fail("expected the end of the input after the module");
   return module;
 }
 
 void Parser::op(Module &module) {
-  if (!is(Tok::ValueId)) fail("expected an operator ('%N = ...') or '}'");
+  if (!is(Tok::ValueId))
+    fail("expected an operator ('%N = ...') or '}'");
   auto op = std::make_unique<Op>(OpKind::Source);
   op->id = valueId();
   expect(Tok::Equal, "'='");
@@ -387,11 +465,14 @@ void Parser::op(Module &module) {
       known = true;
     }
   }
-  if (!known) failAt(kindTok, "unknown operator '" + std::string(kindTok.text) + "'");
+  if (!known)
+    failAt(kindTok, "unknown operator '" + std::string(kindTok.text) + "'");
 
-  if (is(Tok::String)) op->name = take().value;
+  if (is(Tok::String))
+    op->name = take().value;
   if (is(Tok::ValueId) && peekNext().kind != Tok::Equal) {
-    do op->inputs.push_back(valueId());
+    do
+      op->inputs.push_back(valueId());
     while (accept(Tok::Comma));
   }
 
@@ -399,69 +480,75 @@ void Parser::op(Module &module) {
   row_ = first ? &first->schema : nullptr;
   rowOp_ = op->inputs.empty() ? -1 : op->inputs[0];
   switch (op->info().payload) {
-    case OpPayload::None:
-      break;
-    case OpPayload::SourceKey:
-      if (acceptIdent("key")) op->key = columnList();
-      break;
-    case OpPayload::Predicate:
-      if (startsExpr()) op->predicate = expr();
-      break;
-    case OpPayload::Exprs:
-      expect(Tok::LBracket, "'[' and the map's expressions");
-      if (!accept(Tok::RBracket)) {
-        do op->exprs.push_back(expr());
-        while (accept(Tok::Comma));
-        expect(Tok::RBracket, "',' or ']'");
-      }
-      break;
-    case OpPayload::JoinKeys: {
-      expectIdent("on");
-      expect(Tok::LBracket, "'['");
-      // `_` stands for the missing side of an unequal key count (which the verifier rejects).
-      auto key = [&](std::vector<int32_t> &keys) {
-        if (!acceptIdent("_")) keys.push_back(columnIndex());
-      };
-      if (!accept(Tok::RBracket)) {
-        do {
-          key(op->left_keys);
-          expect(Tok::Equal, "'='");
-          key(op->right_keys);
-        } while (accept(Tok::Comma));
-        expect(Tok::RBracket, "',' or ']'");
-      }
-      break;
+  case OpPayload::None:
+    break;
+  case OpPayload::SourceKey:
+    if (acceptIdent("key"))
+      op->key = columnList();
+    break;
+  case OpPayload::Predicate:
+    if (startsExpr())
+      op->predicate = expr();
+    break;
+  case OpPayload::Exprs:
+    expect(Tok::LBracket, "'[' and the map's expressions");
+    if (!accept(Tok::RBracket)) {
+      do
+        op->exprs.push_back(expr());
+      while (accept(Tok::Comma));
+      expect(Tok::RBracket, "',' or ']'");
     }
-    case OpPayload::Aggregates:
-      if (acceptIdent("group")) op->group_keys = columnList();
-      expect(Tok::LBracket, "'[' and the aggregates");
-      if (!accept(Tok::RBracket)) {
-        static const AggKind kAggs[] = {AggKind::CountStar, AggKind::Count, AggKind::Sum,
-                                        AggKind::Avg, AggKind::Min, AggKind::Max};
-        do {
-          Token aggTok = expect(Tok::Ident, "an aggregate function");
-          AggCall agg{AggKind::CountStar, -1, Type::null(), ""};
-          bool knownAgg = false;
-          for (AggKind kind : kAggs) {
-            if (aggTok.text == aggKindName(kind)) {
-              agg.kind = kind;
-              knownAgg = true;
-            }
+    break;
+  case OpPayload::JoinKeys: {
+    expectIdent("on");
+    expect(Tok::LBracket, "'['");
+    // `_` stands for the missing side of an unequal key count (which the verifier rejects).
+    auto key = [&](std::vector<int32_t> &keys) {
+      if (!acceptIdent("_"))
+        keys.push_back(columnIndex());
+    };
+    if (!accept(Tok::RBracket)) {
+      do {
+        key(op->left_keys);
+        expect(Tok::Equal, "'='");
+        key(op->right_keys);
+      } while (accept(Tok::Comma));
+      expect(Tok::RBracket, "',' or ']'");
+    }
+    break;
+  }
+  case OpPayload::Aggregates:
+    if (acceptIdent("group"))
+      op->group_keys = columnList();
+    expect(Tok::LBracket, "'[' and the aggregates");
+    if (!accept(Tok::RBracket)) {
+      static const AggKind kAggs[] = {AggKind::CountStar, AggKind::Count, AggKind::Sum,
+                                      AggKind::Avg,       AggKind::Min,   AggKind::Max};
+      do {
+        Token aggTok = expect(Tok::Ident, "an aggregate function");
+        AggCall agg{AggKind::CountStar, -1, Type::null(), ""};
+        bool knownAgg = false;
+        for (AggKind kind : kAggs) {
+          if (aggTok.text == aggKindName(kind)) {
+            agg.kind = kind;
+            knownAgg = true;
           }
-          if (!knownAgg)
-            failAt(aggTok, "unknown aggregate function '" + std::string(aggTok.text) + "'");
-          expect(Tok::LParen, "'('");
-          if (is(Tok::ColumnRef)) agg.arg = columnIndex();
-          expect(Tok::RParen, "')'");
-          expectIdent("as");
-          agg.name = name("the aggregate's column name");
-          expect(Tok::Colon, "':' and the aggregate's type");
-          agg.type = type();
-          op->aggregates.push_back(std::move(agg));
-        } while (accept(Tok::Comma));
-        expect(Tok::RBracket, "',' or ']'");
-      }
-      break;
+        }
+        if (!knownAgg)
+          failAt(aggTok, "unknown aggregate function '" + std::string(aggTok.text) + "'");
+        expect(Tok::LParen, "'('");
+        if (is(Tok::ColumnRef))
+          agg.arg = columnIndex();
+        expect(Tok::RParen, "')'");
+        expectIdent("as");
+        agg.name = name("the aggregate's column name");
+        expect(Tok::Colon, "':' and the aggregate's type");
+        agg.type = type();
+        op->aggregates.push_back(std::move(agg));
+      } while (accept(Tok::Comma));
+      expect(Tok::RBracket, "',' or ']'");
+    }
+    break;
   }
 
   if (accept(Tok::Colon)) {
@@ -471,33 +558,64 @@ void Parser::op(Module &module) {
   } else {
     fail("expected ':' and the schema of %" + std::to_string(op->id) +
          (op->info().schema == SchemaRule::Declared
-              ? "" : " (it cannot be inferred: an input is not defined before it)"));
+              ? ""
+              : " (it cannot be inferred: an input is not defined before it)"));
   }
-  if (acceptIdent("append_only")) op->append_only = true;
-  if (isIdent("loc")) op->loc = location();
-  if (!is(Tok::ValueId) && !is(Tok::RBrace)) fail("expected the next operator or '}'");
+  if (acceptIdent("append_only"))
+    op->append_only = true;
+  if (isIdent("loc"))
+    op->loc = location();
+  if (!is(Tok::ValueId) && !is(Tok::RBrace))
+    fail("expected the next operator or '}'");
 
   earlier_.emplace(op->id, op.get());
   module.ops.push_back(std::move(op));
 }
 
 ExprPtr Parser::expr() {
-  if (is(Tok::ColumnRef)) return columnRef(false);
+  if (is(Tok::ColumnRef))
+    return columnRef(false);
   expect(Tok::LParen, "an expression");
-  if (is(Tok::ColumnRef)) return columnRef(true);
-  if (isTypeName()) return literal();
+  if (is(Tok::ColumnRef))
+    return columnRef(true);
+  if (isTypeName())
+    return literal();
 
   Token head = expect(Tok::Ident, "an operation, a type or a column after '('");
-  static const ExprOp kOps[] = {
-      ExprOp::Add, ExprOp::Sub, ExprOp::Mul, ExprOp::Div, ExprOp::Mod, ExprOp::Neg, ExprOp::Eq,
-      ExprOp::Ne, ExprOp::Lt, ExprOp::Le, ExprOp::Gt, ExprOp::Ge, ExprOp::IsDistinctFrom,
-      ExprOp::IsNotDistinctFrom, ExprOp::And, ExprOp::Or, ExprOp::Not, ExprOp::IsNull,
-      ExprOp::IsNotNull, ExprOp::Case, ExprOp::Coalesce, ExprOp::NullIf, ExprOp::Greatest,
-      ExprOp::Least, ExprOp::Cast, ExprOp::Like, ExprOp::Concat, ExprOp::Call};
+  static const ExprOp kOps[] = {ExprOp::Add,
+                                ExprOp::Sub,
+                                ExprOp::Mul,
+                                ExprOp::Div,
+                                ExprOp::Mod,
+                                ExprOp::Neg,
+                                ExprOp::Eq,
+                                ExprOp::Ne,
+                                ExprOp::Lt,
+                                ExprOp::Le,
+                                ExprOp::Gt,
+                                ExprOp::Ge,
+                                ExprOp::IsDistinctFrom,
+                                ExprOp::IsNotDistinctFrom,
+                                ExprOp::And,
+                                ExprOp::Or,
+                                ExprOp::Not,
+                                ExprOp::IsNull,
+                                ExprOp::IsNotNull,
+                                ExprOp::Case,
+                                ExprOp::Coalesce,
+                                ExprOp::NullIf,
+                                ExprOp::Greatest,
+                                ExprOp::Least,
+                                ExprOp::Cast,
+                                ExprOp::Like,
+                                ExprOp::Concat,
+                                ExprOp::Call};
   const ExprOp *op = nullptr;
   for (const ExprOp &candidate : kOps)
-    if (head.text == exprOpName(candidate)) op = &candidate;
-  if (!op) failAt(head, "unknown operation '" + std::string(head.text) + "'");
+    if (head.text == exprOpName(candidate))
+      op = &candidate;
+  if (!op)
+    failAt(head, "unknown operation '" + std::string(head.text) + "'");
 
   auto e = std::make_unique<Expr>(*op, Type::null());
   if (*op == ExprOp::Call) {
@@ -507,8 +625,10 @@ ExprPtr Parser::expr() {
       failAt(name, "unknown function \"" + name.value + "\"");
     e->function = *function;
   }
-  while (startsExpr()) e->args.push_back(expr());
-  if (*op == ExprOp::Like && acceptIdent("ilike")) e->flag = true;
+  while (startsExpr())
+    e->args.push_back(expr());
+  if (*op == ExprOp::Like && acceptIdent("ilike"))
+    e->flag = true;
   if (accept(Tok::Colon)) {
     e->type = type();
   } else if (auto fixed = fixedResultType(*op)) {
@@ -539,9 +659,9 @@ ExprPtr Parser::columnRef(bool parenthesized) {
     expect(Tok::RParen, "')'");
   }
   if (!typed) {
-    std::string why = row_ ? "%" + std::to_string(rowOp_) + " has " +
-                                 std::to_string(row_->size()) + " columns"
-                           : "the input is not defined before this operator";
+    std::string why =
+        row_ ? "%" + std::to_string(rowOp_) + " has " + std::to_string(row_->size()) + " columns"
+             : "the input is not defined before this operator";
     failAt(ref, "cannot type column $" + std::to_string(index) + " (" + why + "): write ($" +
                     std::to_string(index) + " : type)");
   }
@@ -557,7 +677,8 @@ ExprPtr Parser::literal() {
   } else {
     Type t = type();
     e = makeLiteral(value, t);
-    if (t.kind == TypeKind::Null) fail("expected a value");
+    if (t.kind == TypeKind::Null)
+      fail("expected a value");
     literalValue(*e);
   }
   exprTrailer(*e, e->literal.is_null);
@@ -569,75 +690,81 @@ void Parser::literalValue(Expr &lit) {
   Value &v = lit.literal;
   v.is_null = false;
   switch (lit.type.kind) {
-    case TypeKind::Bool:
-      if (acceptIdent("true")) v.b = true;
-      else if (acceptIdent("false")) v.b = false;
-      else fail("expected true or false");
-      return;
-    case TypeKind::Int32:
-      v.i = integer(expect(Tok::Number, "an integer"), INT32_MIN, INT32_MAX, "i32 literal");
-      return;
-    case TypeKind::Int64:
-      v.i = integer(expect(Tok::Number, "an integer"), INT64_MIN, INT64_MAX, "i64 literal");
-      return;
-    case TypeKind::Float64: {
-      // Numbers, or "inf", "-inf", "nan" as strings.
-      if (!is(Tok::Number) && !is(Tok::String)) fail("expected a number");
-      Token tok = take();
-      std::string_view s = tok.kind == Tok::String ? std::string_view(tok.value) : tok.text;
-      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v.f);
-      if (ec != std::errc() || end != s.data() + s.size())
-        failAt(tok, "invalid f64 literal");
-      return;
-    }
-    case TypeKind::Numeric: {
-      // Digits with at most `scale` fraction digits, stored as value * 10^scale.
-      Token tok = expect(Tok::Number, "a number");
-      std::string_view s = tok.text;
-      bool negative = !s.empty() && s[0] == '-';
-      if (negative) s.remove_prefix(1);
-      size_t point = s.find('.');
-      std::string_view whole = s.substr(0, point);
-      std::string_view frac = point == std::string_view::npos ? "" : s.substr(point + 1);
-      int32_t scale = lit.type.scale;
-      if (s.find_first_of("eE") != std::string_view::npos)
-        failAt(tok, "numeric literal cannot have an exponent");
-      if (scale < 0 || (int32_t)frac.size() > scale)
-        failAt(tok, "too many fraction digits for " + lit.type.str());
-      std::string digits = std::string(whole) + std::string(frac);
-      digits.append(scale - frac.size(), '0');
-      digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size()));
-      if (digits.size() > 38)
-        failAt(tok, "numeric literal has more than 38 digits");
-      __int128 n = 0;
-      for (char c : digits) n = n * 10 + (c - '0');
-      v.n = negative ? -n : n;
-      return;
-    }
-    case TypeKind::Text:
-      v.s = expect(Tok::String, "a string").value;
-      return;
-    case TypeKind::Date:
-    case TypeKind::Timestamp: {
-      bool date = lit.type.kind == TypeKind::Date;
-      if (is(Tok::Number)) {
-        v.i = integer(take(), INT64_MIN, INT64_MAX, date ? "day count" : "microsecond count");
-        return;
-      }
-      Token tok = expect(Tok::String, date ? "a date" : "a timestamp");
-      auto parsed = date ? syntax::parseDate(tok.value) : syntax::parseTimestamp(tok.value);
-      if (!parsed)
-        failAt(tok, date ? "invalid date (expected \"YYYY-MM-DD\")"
-                         : "invalid timestamp (expected \"YYYY-MM-DD HH:MM:SS[.ffffff]\")");
-      v.i = *parsed;
+  case TypeKind::Bool:
+    if (acceptIdent("true"))
+      v.b = true;
+    else if (acceptIdent("false"))
+      v.b = false;
+    else
+      fail("expected true or false");
+    return;
+  case TypeKind::Int32:
+    v.i = integer(expect(Tok::Number, "an integer"), INT32_MIN, INT32_MAX, "i32 literal");
+    return;
+  case TypeKind::Int64:
+    v.i = integer(expect(Tok::Number, "an integer"), INT64_MIN, INT64_MAX, "i64 literal");
+    return;
+  case TypeKind::Float64: {
+    // Numbers, or "inf", "-inf", "nan" as strings.
+    if (!is(Tok::Number) && !is(Tok::String))
+      fail("expected a number");
+    Token tok = take();
+    std::string_view s = tok.kind == Tok::String ? std::string_view(tok.value) : tok.text;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v.f);
+    if (ec != std::errc() || end != s.data() + s.size())
+      failAt(tok, "invalid f64 literal");
+    return;
+  }
+  case TypeKind::Numeric: {
+    // Digits with at most `scale` fraction digits, stored as value * 10^scale.
+    Token tok = expect(Tok::Number, "a number");
+    std::string_view s = tok.text;
+    bool negative = !s.empty() && s[0] == '-';
+    if (negative)
+      s.remove_prefix(1);
+    size_t point = s.find('.');
+    std::string_view whole = s.substr(0, point);
+    std::string_view frac = point == std::string_view::npos ? "" : s.substr(point + 1);
+    int32_t scale = lit.type.scale;
+    if (s.find_first_of("eE") != std::string_view::npos)
+      failAt(tok, "numeric literal cannot have an exponent");
+    if (scale < 0 || (int32_t)frac.size() > scale)
+      failAt(tok, "too many fraction digits for " + lit.type.str());
+    std::string digits = std::string(whole) + std::string(frac);
+    digits.append(scale - frac.size(), '0');
+    digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size()));
+    if (digits.size() > 38)
+      failAt(tok, "numeric literal has more than 38 digits");
+    __int128 n = 0;
+    for (char c : digits)
+      n = n * 10 + (c - '0');
+    v.n = negative ? -n : n;
+    return;
+  }
+  case TypeKind::Text:
+    v.s = expect(Tok::String, "a string").value;
+    return;
+  case TypeKind::Date:
+  case TypeKind::Timestamp: {
+    bool date = lit.type.kind == TypeKind::Date;
+    if (is(Tok::Number)) {
+      v.i = integer(take(), INT64_MIN, INT64_MAX, date ? "day count" : "microsecond count");
       return;
     }
-    case TypeKind::Null:
-      return;
+    Token tok = expect(Tok::String, date ? "a date" : "a timestamp");
+    auto parsed = date ? syntax::parseDate(tok.value) : syntax::parseTimestamp(tok.value);
+    if (!parsed)
+      failAt(tok, date ? "invalid date (expected \"YYYY-MM-DD\")"
+                       : "invalid timestamp (expected \"YYYY-MM-DD HH:MM:SS[.ffffff]\")");
+    v.i = *parsed;
+    return;
+  }
+  case TypeKind::Null:
+    return;
   }
 }
 
-}  // namespace
+} // namespace
 
 std::unique_ptr<Module> parseModule(std::string_view text, ParseError &error) {
   try {
@@ -648,4 +775,4 @@ std::unique_ptr<Module> parseModule(std::string_view text, ParseError &error) {
   }
 }
 
-}  // namespace kiln::ir
+} // namespace kiln::ir

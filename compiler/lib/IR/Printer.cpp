@@ -42,15 +42,17 @@ std::string numericString(__int128 scaled, int32_t scale) {
   std::string s = int128String(scaled);
   bool negative = s[0] == '-';
   std::string digits = negative ? s.substr(1) : s;
-  if (scale <= 0) return s;
-  if ((int32_t)digits.size() <= scale) digits.insert(0, scale + 1 - digits.size(), '0');
+  if (scale <= 0)
+    return s;
+  if ((int32_t)digits.size() <= scale)
+    digits.insert(0, scale + 1 - digits.size(), '0');
   digits.insert(digits.size() - scale, ".");
   return negative ? "-" + digits : digits;
 }
 
 std::string float64String(double f) {
   char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f);  // shortest exact representation
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f); // shortest exact representation
   std::string s(buf, end);
   // inf and nan are not numbers in the lexer's eyes: quote them.
   bool finite = s.find_first_of("in") == std::string::npos;
@@ -63,7 +65,7 @@ std::string locString(const Location &loc) {
 }
 
 class Printer {
- public:
+public:
   explicit Printer(std::ostream &out) : out_(out) {}
 
   void module(const Module &module);
@@ -71,15 +73,17 @@ class Printer {
   // (printing an expression on its own) columns print as bare `$N`.
   void expr(const Expr &e, const Schema *input);
 
- private:
+private:
   void op(const Op &op, const std::unordered_map<int32_t, const Op *> &earlier);
   void schema(const Schema &schema);
   void column(int32_t index) { out_ << "$" << index; }
   void nullability(bool nullable, bool expected) {
-    if (nullable != expected) out_ << (nullable ? " nullable" : " not null");
+    if (nullable != expected)
+      out_ << (nullable ? " nullable" : " not null");
   }
   void loc(const Location &loc) {
-    if (loc.known()) out_ << " " << locString(loc);
+    if (loc.known())
+      out_ << " " << locString(loc);
   }
   void literal(const Expr &e);
 
@@ -88,7 +92,8 @@ class Printer {
 
 void Printer::module(const Module &module) {
   out_ << "module";
-  if (!module.name.empty()) out_ << " @" << syntax::name(module.name);
+  if (!module.name.empty())
+    out_ << " @" << syntax::name(module.name);
   out_ << " {\n";
   // Only ops printed so far give context, as the parser sees the text in order.
   std::unordered_map<int32_t, const Op *> earlier;
@@ -107,69 +112,82 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
   out_ << "  %" << op.id << " = " << opKindName(op.kind);
   if (!op.name.empty() || op.has(kNamed))
     out_ << " " << syntax::quote(op.name);
-  for (size_t i = 0; i < op.inputs.size(); ++i) out_ << (i ? ", %" : " %") << op.inputs[i];
+  for (size_t i = 0; i < op.inputs.size(); ++i)
+    out_ << (i ? ", %" : " %") << op.inputs[i];
 
   const Op *first = op.inputs.empty() ? nullptr : lookup(op.inputs[0]);
   const Schema *input = first ? &first->schema : nullptr;
   switch (op.info().payload) {
-    case OpPayload::None:
-      break;
-    case OpPayload::SourceKey:
-      if (!op.key.empty()) {
-        out_ << " key [";
-        for (size_t i = 0; i < op.key.size(); ++i) {
-          if (i) out_ << ", ";
-          column(op.key[i]);
-        }
-        out_ << "]";
-      }
-      break;
-    case OpPayload::Predicate:
-      if (op.predicate) {
-        out_ << " ";
-        expr(*op.predicate, input);
-      }
-      break;
-    case OpPayload::Exprs:
-      out_ << " [";
-      for (size_t i = 0; i < op.exprs.size(); ++i) {
-        if (i) out_ << ", ";
-        expr(*op.exprs[i], input);
+  case OpPayload::None:
+    break;
+  case OpPayload::SourceKey:
+    if (!op.key.empty()) {
+      out_ << " key [";
+      for (size_t i = 0; i < op.key.size(); ++i) {
+        if (i)
+          out_ << ", ";
+        column(op.key[i]);
       }
       out_ << "]";
-      break;
-    case OpPayload::JoinKeys: {
-      // Pairs `left = right`; `_` marks the missing side of an (invalid) unequal key count.
-      out_ << " on [";
-      size_t n = std::max(op.left_keys.size(), op.right_keys.size());
-      for (size_t i = 0; i < n; ++i) {
-        if (i) out_ << ", ";
-        if (i < op.left_keys.size()) column(op.left_keys[i]); else out_ << "_";
-        out_ << " = ";
-        if (i < op.right_keys.size()) column(op.right_keys[i]); else out_ << "_";
-      }
-      out_ << "]";
-      break;
     }
-    case OpPayload::Aggregates:
-      if (!op.group_keys.empty()) {
-        out_ << " group [";
-        for (size_t i = 0; i < op.group_keys.size(); ++i) {
-          if (i) out_ << ", ";
-          column(op.group_keys[i]);
-        }
-        out_ << "]";
-      }
-      out_ << " [";
-      for (size_t i = 0; i < op.aggregates.size(); ++i) {
-        const AggCall &agg = op.aggregates[i];
-        if (i) out_ << ", ";
-        out_ << aggKindName(agg.kind) << "(";
-        if (agg.arg >= 0) column(agg.arg);
-        out_ << ") as " << syntax::name(agg.name) << " : " << agg.type.str();
+    break;
+  case OpPayload::Predicate:
+    if (op.predicate) {
+      out_ << " ";
+      expr(*op.predicate, input);
+    }
+    break;
+  case OpPayload::Exprs:
+    out_ << " [";
+    for (size_t i = 0; i < op.exprs.size(); ++i) {
+      if (i)
+        out_ << ", ";
+      expr(*op.exprs[i], input);
+    }
+    out_ << "]";
+    break;
+  case OpPayload::JoinKeys: {
+    // Pairs `left = right`; `_` marks the missing side of an (invalid) unequal key count.
+    out_ << " on [";
+    size_t n = std::max(op.left_keys.size(), op.right_keys.size());
+    for (size_t i = 0; i < n; ++i) {
+      if (i)
+        out_ << ", ";
+      if (i < op.left_keys.size())
+        column(op.left_keys[i]);
+      else
+        out_ << "_";
+      out_ << " = ";
+      if (i < op.right_keys.size())
+        column(op.right_keys[i]);
+      else
+        out_ << "_";
+    }
+    out_ << "]";
+    break;
+  }
+  case OpPayload::Aggregates:
+    if (!op.group_keys.empty()) {
+      out_ << " group [";
+      for (size_t i = 0; i < op.group_keys.size(); ++i) {
+        if (i)
+          out_ << ", ";
+        column(op.group_keys[i]);
       }
       out_ << "]";
-      break;
+    }
+    out_ << " [";
+    for (size_t i = 0; i < op.aggregates.size(); ++i) {
+      const AggCall &agg = op.aggregates[i];
+      if (i)
+        out_ << ", ";
+      out_ << aggKindName(agg.kind) << "(";
+      if (agg.arg >= 0)
+        column(agg.arg);
+      out_ << ") as " << syntax::name(agg.name) << " : " << agg.type.str();
+    }
+    out_ << "]";
+    break;
   }
 
   std::optional<Schema> inferred = inferSchema(op, lookup);
@@ -177,7 +195,8 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
     out_ << " : ";
     schema(op.schema);
   }
-  if (op.append_only) out_ << " append_only";
+  if (op.append_only)
+    out_ << " append_only";
   loc(op.loc);
   out_ << "\n";
 }
@@ -185,24 +204,30 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
 void Printer::schema(const Schema &schema) {
   out_ << "(";
   for (size_t i = 0; i < schema.size(); ++i) {
-    if (i) out_ << ", ";
+    if (i)
+      out_ << ", ";
     out_ << syntax::name(schema[i].name) << " " << schema[i].type.str();
-    if (!schema[i].nullable) out_ << " not null";
+    if (!schema[i].nullable)
+      out_ << " not null";
   }
   out_ << ")";
 }
 
 void Printer::expr(const Expr &e, const Schema *input) {
-  if (e.op == ExprOp::Literal) return literal(e);
+  if (e.op == ExprOp::Literal)
+    return literal(e);
   if (e.op == ExprOp::Column) {
-    if (!input) return column(e.column);
-    const Column *col = e.column >= 0 && e.column < (int32_t)input->size()
-                            ? &(*input)[e.column] : nullptr;
+    if (!input)
+      return column(e.column);
+    const Column *col =
+        e.column >= 0 && e.column < (int32_t)input->size() ? &(*input)[e.column] : nullptr;
     bool sameType = col && col->type == e.type;
-    if (sameType && col->nullable == e.nullable && !e.loc.known()) return column(e.column);
+    if (sameType && col->nullable == e.nullable && !e.loc.known())
+      return column(e.column);
     out_ << "(";
     column(e.column);
-    if (!sameType) out_ << " : " << e.type.str();
+    if (!sameType)
+      out_ << " : " << e.type.str();
     nullability(e.nullable, col ? col->nullable : true);
     loc(e.loc);
     out_ << ")";
@@ -210,14 +235,17 @@ void Printer::expr(const Expr &e, const Schema *input) {
   }
 
   out_ << "(" << exprOpName(e.op);
-  if (e.op == ExprOp::Call) out_ << " " << syntax::quote(functionInfo(e.function).name);
+  if (e.op == ExprOp::Call)
+    out_ << " " << syntax::quote(functionInfo(e.function).name);
   for (const ExprPtr &arg : e.args) {
     out_ << " ";
     expr(*arg, input);
   }
-  if (e.op == ExprOp::Like && e.flag) out_ << " ilike";
+  if (e.op == ExprOp::Like && e.flag)
+    out_ << " ilike";
   std::optional<Type> fixed = fixedResultType(e.op);
-  if (!fixed || *fixed != e.type) out_ << " : " << e.type.str();
+  if (!fixed || *fixed != e.type)
+    out_ << " : " << e.type.str();
   nullability(e.nullable, inferNullable(e.op, e.args));
   loc(e.loc);
   out_ << ")";
@@ -228,23 +256,41 @@ void Printer::literal(const Expr &e) {
   out_ << "(";
   if (v.is_null || e.type.kind == TypeKind::Null) {
     out_ << "null";
-    if (e.type.kind != TypeKind::Null) out_ << " " << e.type.str();
+    if (e.type.kind != TypeKind::Null)
+      out_ << " " << e.type.str();
   } else {
     out_ << e.type.str() << " ";
     switch (e.type.kind) {
-      case TypeKind::Bool: out_ << (v.b ? "true" : "false"); break;
-      case TypeKind::Int32:
-      case TypeKind::Int64: out_ << v.i; break;
-      case TypeKind::Float64: out_ << float64String(v.f); break;
-      case TypeKind::Numeric: out_ << numericString(v.n, e.type.scale); break;
-      case TypeKind::Text: out_ << syntax::quote(v.s); break;
-      case TypeKind::Date:
-        if (auto s = syntax::formatDate(v.i)) out_ << syntax::quote(*s); else out_ << v.i;
-        break;
-      case TypeKind::Timestamp:
-        if (auto s = syntax::formatTimestamp(v.i)) out_ << syntax::quote(*s); else out_ << v.i;
-        break;
-      case TypeKind::Null: break;
+    case TypeKind::Bool:
+      out_ << (v.b ? "true" : "false");
+      break;
+    case TypeKind::Int32:
+    case TypeKind::Int64:
+      out_ << v.i;
+      break;
+    case TypeKind::Float64:
+      out_ << float64String(v.f);
+      break;
+    case TypeKind::Numeric:
+      out_ << numericString(v.n, e.type.scale);
+      break;
+    case TypeKind::Text:
+      out_ << syntax::quote(v.s);
+      break;
+    case TypeKind::Date:
+      if (auto s = syntax::formatDate(v.i))
+        out_ << syntax::quote(*s);
+      else
+        out_ << v.i;
+      break;
+    case TypeKind::Timestamp:
+      if (auto s = syntax::formatTimestamp(v.i))
+        out_ << syntax::quote(*s);
+      else
+        out_ << v.i;
+      break;
+    case TypeKind::Null:
+      break;
     }
   }
   nullability(e.nullable, v.is_null);
@@ -252,7 +298,7 @@ void Printer::literal(const Expr &e) {
   out_ << ")";
 }
 
-}  // namespace
+} // namespace
 
 void printModule(const Module &module, std::ostream &out) { Printer(out).module(module); }
 
@@ -262,4 +308,4 @@ std::string printExpr(const Expr &expr) {
   return out.str();
 }
 
-}  // namespace kiln::ir
+} // namespace kiln::ir

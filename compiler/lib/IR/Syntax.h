@@ -15,9 +15,11 @@ inline bool isIdentStart(char c) {
 }
 inline bool isIdentChar(char c) { return isIdentStart(c) || (c >= '0' && c <= '9'); }
 inline bool isBareName(std::string_view s) {
-  if (s.empty() || !isIdentStart(s[0])) return false;
+  if (s.empty() || !isIdentStart(s[0]))
+    return false;
   for (char c : s)
-    if (!isIdentChar(c)) return false;
+    if (!isIdentChar(c))
+      return false;
   return true;
 }
 
@@ -34,4 +36,4 @@ std::optional<std::string> formatTimestamp(int64_t micros);
 std::optional<int64_t> parseDate(std::string_view text);
 std::optional<int64_t> parseTimestamp(std::string_view text);
 
-}  // namespace kiln::ir::syntax
+} // namespace kiln::ir::syntax

@@ -8,36 +8,51 @@ namespace kiln::ir {
 
 std::optional<Type> fixedResultType(ExprOp op) {
   switch (op) {
-    case ExprOp::Eq: case ExprOp::Ne: case ExprOp::Lt: case ExprOp::Le: case ExprOp::Gt:
-    case ExprOp::Ge: case ExprOp::IsDistinctFrom: case ExprOp::IsNotDistinctFrom:
-    case ExprOp::And: case ExprOp::Or: case ExprOp::Not: case ExprOp::IsNull:
-    case ExprOp::IsNotNull: case ExprOp::Like:
-      return Type::boolean();
-    case ExprOp::Concat:
-      return Type::text();
-    default:
-      return std::nullopt;
+  case ExprOp::Eq:
+  case ExprOp::Ne:
+  case ExprOp::Lt:
+  case ExprOp::Le:
+  case ExprOp::Gt:
+  case ExprOp::Ge:
+  case ExprOp::IsDistinctFrom:
+  case ExprOp::IsNotDistinctFrom:
+  case ExprOp::And:
+  case ExprOp::Or:
+  case ExprOp::Not:
+  case ExprOp::IsNull:
+  case ExprOp::IsNotNull:
+  case ExprOp::Like:
+    return Type::boolean();
+  case ExprOp::Concat:
+    return Type::text();
+  default:
+    return std::nullopt;
   }
 }
 
 bool inferNullable(ExprOp op, const std::vector<ExprPtr> &args) {
   auto nullable = [](const ExprPtr &e) { return e->nullable; };
   switch (op) {
-    case ExprOp::IsNull: case ExprOp::IsNotNull: case ExprOp::IsDistinctFrom:
-    case ExprOp::IsNotDistinctFrom:
-      return false;
-    case ExprOp::Coalesce: case ExprOp::Greatest: case ExprOp::Least:
-      return args.empty() || std::all_of(args.begin(), args.end(), nullable);
-    case ExprOp::NullIf:
-      return true;
-    case ExprOp::Case:
-      // Conditions never make the result NULL (a NULL condition falls through): only the values
-      // at odd positions and the trailing ELSE matter.
-      for (size_t i = 1; i < args.size(); i += 2)
-        if (args[i]->nullable) return true;
-      return !args.empty() && args.back()->nullable;
-    default:
-      return std::any_of(args.begin(), args.end(), nullable);
+  case ExprOp::IsNull:
+  case ExprOp::IsNotNull:
+  case ExprOp::IsDistinctFrom:
+  case ExprOp::IsNotDistinctFrom:
+    return false;
+  case ExprOp::Coalesce:
+  case ExprOp::Greatest:
+  case ExprOp::Least:
+    return args.empty() || std::all_of(args.begin(), args.end(), nullable);
+  case ExprOp::NullIf:
+    return true;
+  case ExprOp::Case:
+    // Conditions never make the result NULL (a NULL condition falls through): only the values
+    // at odd positions and the trailing ELSE matter.
+    for (size_t i = 1; i < args.size(); i += 2)
+      if (args[i]->nullable)
+        return true;
+    return !args.empty() && args.back()->nullable;
+  default:
+    return std::any_of(args.begin(), args.end(), nullable);
   }
 }
 
@@ -50,52 +65,61 @@ std::optional<Schema> inferSchema(const Op &op, const OpLookup &lookup) {
     return i < op.inputs.size() ? lookup(op.inputs[i]) : nullptr;
   };
   switch (op.info().schema) {
-    case SchemaRule::Declared:
+  case SchemaRule::Declared:
+    return std::nullopt;
+  case SchemaRule::None:
+    return Schema{};
+  case SchemaRule::SameAsInput:
+    if (const Op *in = input(0))
+      return in->schema;
+    return std::nullopt;
+  case SchemaRule::UnionOfInputs: {
+    const Op *first = input(0);
+    if (!first)
       return std::nullopt;
-    case SchemaRule::None:
-      return Schema{};
-    case SchemaRule::SameAsInput:
-      if (const Op *in = input(0)) return in->schema;
+    Schema schema = first->schema;
+    for (size_t i = 1; i < op.inputs.size(); ++i) {
+      const Op *in = input(i);
+      if (!in || in->schema.size() != schema.size())
+        return std::nullopt;
+      for (size_t c = 0; c < schema.size(); ++c)
+        schema[c].nullable |= in->schema[c].nullable;
+    }
+    return schema;
+  }
+  case SchemaRule::Concat: {
+    Schema schema;
+    for (size_t i = 0; i < op.inputs.size(); ++i) {
+      const Op *in = input(i);
+      if (!in)
+        return std::nullopt;
+      schema.insert(schema.end(), in->schema.begin(), in->schema.end());
+    }
+    return schema;
+  }
+  case SchemaRule::Aggregate: {
+    const Op *in = input(0);
+    if (!in)
       return std::nullopt;
-    case SchemaRule::UnionOfInputs: {
-      const Op *first = input(0);
-      if (!first) return std::nullopt;
-      Schema schema = first->schema;
-      for (size_t i = 1; i < op.inputs.size(); ++i) {
-        const Op *in = input(i);
-        if (!in || in->schema.size() != schema.size()) return std::nullopt;
-        for (size_t c = 0; c < schema.size(); ++c) schema[c].nullable |= in->schema[c].nullable;
-      }
-      return schema;
+    Schema schema;
+    for (int32_t key : op.group_keys) {
+      if (key < 0 || key >= (int32_t)in->schema.size())
+        return std::nullopt;
+      schema.push_back(in->schema[key]);
     }
-    case SchemaRule::Concat: {
-      Schema schema;
-      for (size_t i = 0; i < op.inputs.size(); ++i) {
-        const Op *in = input(i);
-        if (!in) return std::nullopt;
-        schema.insert(schema.end(), in->schema.begin(), in->schema.end());
-      }
-      return schema;
-    }
-    case SchemaRule::Aggregate: {
-      const Op *in = input(0);
-      if (!in) return std::nullopt;
-      Schema schema;
-      for (int32_t key : op.group_keys) {
-        if (key < 0 || key >= (int32_t)in->schema.size()) return std::nullopt;
-        schema.push_back(in->schema[key]);
-      }
-      for (const AggCall &agg : op.aggregates)
-        schema.push_back({agg.name, agg.type, aggregateNullable(op, agg, in->schema)});
-      return schema;
-    }
+    for (const AggCall &agg : op.aggregates)
+      schema.push_back({agg.name, agg.type, aggregateNullable(op, agg, in->schema)});
+    return schema;
+  }
   }
   return std::nullopt;
 }
 
 bool aggregateNullable(const Op &aggregate, const AggCall &agg, const Schema &input) {
-  if (agg.kind == AggKind::Count || agg.kind == AggKind::CountStar) return false;
-  if (aggregate.group_keys.empty()) return true;
+  if (agg.kind == AggKind::Count || agg.kind == AggKind::CountStar)
+    return false;
+  if (aggregate.group_keys.empty())
+    return true;
   return agg.arg < 0 || agg.arg >= (int32_t)input.size() || input[agg.arg].nullable;
 }
 
@@ -113,17 +137,25 @@ bool sameColumnTypes(const Schema &a, const Schema &b) {
 }
 
 bool sameValue(const Value &a, const Value &b, const Type &type) {
-  if (a.is_null || b.is_null) return a.is_null == b.is_null;
+  if (a.is_null || b.is_null)
+    return a.is_null == b.is_null;
   switch (type.kind) {
-    case TypeKind::Bool: return a.b == b.b;
-    case TypeKind::Int32: case TypeKind::Int64: case TypeKind::Date: case TypeKind::Timestamp:
-      return a.i == b.i;
-    case TypeKind::Float64:
-      // Bitwise: 0.0 and -0.0 print differently, and a NaN literal equals itself.
-      return std::memcmp(&a.f, &b.f, sizeof(double)) == 0;
-    case TypeKind::Numeric: return a.n == b.n;
-    case TypeKind::Text: return a.s == b.s;
-    case TypeKind::Null: return true;
+  case TypeKind::Bool:
+    return a.b == b.b;
+  case TypeKind::Int32:
+  case TypeKind::Int64:
+  case TypeKind::Date:
+  case TypeKind::Timestamp:
+    return a.i == b.i;
+  case TypeKind::Float64:
+    // Bitwise: 0.0 and -0.0 print differently, and a NaN literal equals itself.
+    return std::memcmp(&a.f, &b.f, sizeof(double)) == 0;
+  case TypeKind::Numeric:
+    return a.n == b.n;
+  case TypeKind::Text:
+    return a.s == b.s;
+  case TypeKind::Null:
+    return true;
   }
   return false;
 }
@@ -133,52 +165,63 @@ bool sameExpr(const Expr &a, const Expr &b) {
       a.args.size() != b.args.size())
     return false;
   switch (a.op) {
-    case ExprOp::Column:
-      if (a.column != b.column) return false;
-      break;
-    case ExprOp::Literal:
-      if (!sameValue(a.literal, b.literal, a.type)) return false;
-      break;
-    case ExprOp::Call:
-      if (a.function != b.function) return false;
-      break;
-    case ExprOp::Like:
-      if (a.flag != b.flag) return false;
-      break;
-    default:
-      break;
+  case ExprOp::Column:
+    if (a.column != b.column)
+      return false;
+    break;
+  case ExprOp::Literal:
+    if (!sameValue(a.literal, b.literal, a.type))
+      return false;
+    break;
+  case ExprOp::Call:
+    if (a.function != b.function)
+      return false;
+    break;
+  case ExprOp::Like:
+    if (a.flag != b.flag)
+      return false;
+    break;
+  default:
+    break;
   }
   for (size_t i = 0; i < a.args.size(); ++i)
-    if (!sameExpr(*a.args[i], *b.args[i])) return false;
+    if (!sameExpr(*a.args[i], *b.args[i]))
+      return false;
   return true;
 }
 
 std::set<int32_t> columnsRead(const Expr &expr) {
   std::set<int32_t> columns;
   walkExpr(expr, [&](const Expr &e) {
-    if (e.op == ExprOp::Column) columns.insert(e.column);
+    if (e.op == ExprOp::Column)
+      columns.insert(e.column);
   });
   return columns;
 }
 
 std::vector<Expr *> rootExprs(Op &op) {
   std::vector<Expr *> roots;
-  if (op.predicate) roots.push_back(op.predicate.get());
-  for (ExprPtr &e : op.exprs) roots.push_back(e.get());
+  if (op.predicate)
+    roots.push_back(op.predicate.get());
+  for (ExprPtr &e : op.exprs)
+    roots.push_back(e.get());
   return roots;
 }
 
 std::vector<const Expr *> rootExprs(const Op &op) {
   std::vector<const Expr *> roots;
-  if (op.predicate) roots.push_back(op.predicate.get());
-  for (const ExprPtr &e : op.exprs) roots.push_back(e.get());
+  if (op.predicate)
+    roots.push_back(op.predicate.get());
+  for (const ExprPtr &e : op.exprs)
+    roots.push_back(e.get());
   return roots;
 }
 
 std::optional<std::set<int32_t>> uniqueColumns(const Module &module, int32_t id) {
   const Op *op = module.find(id);
   if (op->kind == OpKind::Source) {
-    if (op->key.empty()) return std::nullopt;
+    if (op->key.empty())
+      return std::nullopt;
     return std::set<int32_t>(op->key.begin(), op->key.end());
   }
   if (op->kind == OpKind::Filter || op->kind == OpKind::Consolidate)
@@ -187,17 +230,20 @@ std::optional<std::set<int32_t>> uniqueColumns(const Module &module, int32_t id)
   // no column: any key has at most one row).
   if (op->kind == OpKind::Distinct) {
     std::set<int32_t> all;
-    for (size_t i = 0; i < op->schema.size(); ++i) all.insert(static_cast<int32_t>(i));
+    for (size_t i = 0; i < op->schema.size(); ++i)
+      all.insert(static_cast<int32_t>(i));
     return all;
   }
   if (op->kind == OpKind::Aggregate) {
     std::set<int32_t> key;
-    for (size_t i = 0; i < op->group_keys.size(); ++i) key.insert(static_cast<int32_t>(i));
+    for (size_t i = 0; i < op->group_keys.size(); ++i)
+      key.insert(static_cast<int32_t>(i));
     return key;
   }
   if (op->kind == OpKind::Map) {
     std::optional<std::set<int32_t>> below = uniqueColumns(module, op->inputs[0]);
-    if (!below) return std::nullopt;
+    if (!below)
+      return std::nullopt;
     std::set<int32_t> key;
     for (int32_t c : *below) {
       bool found = false;
@@ -207,11 +253,12 @@ std::optional<std::set<int32_t>> uniqueColumns(const Module &module, int32_t id)
           found = true;
         }
       }
-      if (!found) return std::nullopt;
+      if (!found)
+        return std::nullopt;
     }
     return key;
   }
-  return std::nullopt;  // nothing known: the conservative answer for any other operator
+  return std::nullopt; // nothing known: the conservative answer for any other operator
 }
 
-}  // namespace kiln::ir
+} // namespace kiln::ir

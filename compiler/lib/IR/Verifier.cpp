@@ -19,7 +19,8 @@ bool comparable(const Type &a, const Type &b) {
 
 std::string typeList(const Schema &schema) {
   std::string out = "(";
-  for (size_t i = 0; i < schema.size(); ++i) out += (i ? ", " : "") + schema[i].type.str();
+  for (size_t i = 0; i < schema.size(); ++i)
+    out += (i ? ", " : "") + schema[i].type.str();
   return out + ")";
 }
 
@@ -28,29 +29,33 @@ std::string describe(const Column &col, size_t index) {
 }
 
 class Verifier {
- public:
+public:
   explicit Verifier(const Module &module) : module_(module) {}
 
   std::vector<std::string> run() {
     // Every id in the module, to tell a use before the definition from a dangling one.
     std::unordered_set<int32_t> defined;
-    for (const auto &op : module_.ops) defined.insert(op->id);
+    for (const auto &op : module_.ops)
+      defined.insert(op->id);
     for (const auto &op : module_.ops) {
       op_ = op.get();
-      if (!earlier_.emplace(op->id, op.get()).second) error("id is already defined");
-      if (op->id < 0) error("operator has no id");
+      if (!earlier_.emplace(op->id, op.get()).second)
+        error("id is already defined");
+      if (op->id < 0)
+        error("operator has no id");
       checkInputs(defined);
       checkOp();
     }
     return std::move(errors_);
   }
 
- private:
+private:
   void error(const std::string &message) {
     errors_.push_back("%" + std::to_string(op_->id) + ": " + message);
   }
   const Op *input(size_t i) const {
-    if (i >= op_->inputs.size()) return nullptr;
+    if (i >= op_->inputs.size())
+      return nullptr;
     auto it = earlier_.find(op_->inputs[i]);
     return it == earlier_.end() ? nullptr : it->second;
   }
@@ -68,12 +73,12 @@ class Verifier {
   void checkJoinKeys(const Schema &left, const Schema &right);
   void checkConcat();
   void checkExpr(const Expr &e, const Schema &row);
-  void checkCall(const Expr &e);  // arity and types by the function's signature
+  void checkCall(const Expr &e); // arity and types by the function's signature
 
   const Module &module_;
   const Op *op_ = nullptr;
-  std::unordered_map<int32_t, const Op *> earlier_;  // first op of each id so far
-  std::unordered_map<std::string, int32_t> sinks_;   // model name -> its sink
+  std::unordered_map<int32_t, const Op *> earlier_; // first op of each id so far
+  std::unordered_map<std::string, int32_t> sinks_;  // model name -> its sink
   std::vector<std::string> errors_;
 };
 
@@ -85,7 +90,7 @@ void Verifier::checkInputs(const std::unordered_set<int32_t> &defined) {
     if ((int)n < info.min_inputs)
       error(std::string(info.name) + " takes at least " + std::to_string(info.min_inputs) +
             " inputs, has " + std::to_string(n));
-  } else if ((int)n != info.min_inputs) {  // a bounded kind takes an exact count
+  } else if ((int)n != info.min_inputs) { // a bounded kind takes an exact count
     error(std::string(info.name) + " takes " + std::to_string(info.min_inputs) +
           (info.min_inputs == 1 ? " input" : " inputs") + ", has " + std::to_string(n));
   }
@@ -132,16 +137,16 @@ void Verifier::checkSchema() {
 
 void Verifier::checkColumn(int32_t index, const Schema &row, const std::string &what) {
   if (index < 0 || index >= (int32_t)row.size())
-    error(what + " $" + std::to_string(index) + " is out of range (" +
-          std::to_string(row.size()) + " columns)");
+    error(what + " $" + std::to_string(index) + " is out of range (" + std::to_string(row.size()) +
+          " columns)");
 }
 
 void Verifier::checkSchemaIs(const Schema &expected, const std::string &what,
                              const std::function<bool(size_t)> &mayNarrow) {
   const Schema &schema = op_->schema;
   if (!sameColumnTypes(schema, expected)) {
-    error(std::string(opKindName(op_->kind)) + " schema " + typeList(schema) + " must be " +
-          what + " " + typeList(expected));
+    error(std::string(opKindName(op_->kind)) + " schema " + typeList(schema) + " must be " + what +
+          " " + typeList(expected));
     return;
   }
   for (size_t i = 0; i < schema.size(); ++i)
@@ -157,7 +162,8 @@ void Verifier::checkOp() {
   // Fields of other kinds must be empty, so that no pass leaves half an operator behind.
   OpPayload payload = op.info().payload;
   auto unused = [&](bool present, OpPayload owner, const char *field) {
-    if (present && payload != owner) error(kind + " has " + field);
+    if (present && payload != owner)
+      error(kind + " has " + field);
   };
   unused(!op.key.empty(), OpPayload::SourceKey, "a key");
   unused(op.predicate != nullptr, OpPayload::Predicate, "a predicate");
@@ -171,7 +177,8 @@ void Verifier::checkOp() {
   // Without its inputs an operator cannot be checked further.
   size_t arity = static_cast<size_t>(op.info().min_inputs);
   for (size_t i = 0; i < std::max(arity, op.inputs.size()); ++i)
-    if (!input(i) || input(i)->has(kNoOutput)) return;
+    if (!input(i) || input(i)->has(kNoOutput))
+      return;
   const Schema *row = arity ? &input(0)->schema : nullptr;
 
   // Rules of one kind alone.
@@ -181,76 +188,78 @@ void Verifier::checkOp() {
   }
 
   switch (payload) {
-    case OpPayload::None:
+  case OpPayload::None:
+    break;
+  case OpPayload::SourceKey:
+    for (int32_t key : op.key)
+      checkColumn(key, op.schema, "source key column");
+    break;
+  case OpPayload::Predicate:
+    if (!op.predicate) {
+      error(kind + " has no predicate");
+    } else {
+      checkExpr(*op.predicate, *row);
+      if (op.predicate->type != Type::boolean())
+        error(kind + " predicate has type " + op.predicate->type.str() + ", not bool");
+    }
+    break;
+  case OpPayload::Exprs:
+    if (op.schema.size() != op.exprs.size()) {
+      error(kind + " has " + std::to_string(op.exprs.size()) + " expressions but " +
+            std::to_string(op.schema.size()) + " columns");
       break;
-    case OpPayload::SourceKey:
-      for (int32_t key : op.key) checkColumn(key, op.schema, "source key column");
-      break;
-    case OpPayload::Predicate:
-      if (!op.predicate) {
-        error(kind + " has no predicate");
-      } else {
-        checkExpr(*op.predicate, *row);
-        if (op.predicate->type != Type::boolean())
-          error(kind + " predicate has type " + op.predicate->type.str() + ", not bool");
-      }
-      break;
-    case OpPayload::Exprs:
-      if (op.schema.size() != op.exprs.size()) {
-        error(kind + " has " + std::to_string(op.exprs.size()) + " expressions but " +
-              std::to_string(op.schema.size()) + " columns");
-        break;
-      }
-      for (size_t i = 0; i < op.exprs.size(); ++i) {
-        const Expr &e = *op.exprs[i];
-        checkExpr(e, *row);
-        const Column &col = op.schema[i];
-        if (col.type != e.type)
-          error(describe(col, i) + " has type " + col.type.str() + " but its expression has " +
-                e.type.str());
-        else if (!col.nullable && e.nullable)
-          error(describe(col, i) + " is not null, but its expression may be NULL");
-      }
-      break;
-    case OpPayload::JoinKeys:
-      checkJoinKeys(input(0)->schema, input(1)->schema);
-      break;
-    case OpPayload::Aggregates:
-      checkAggregate(*row);  // with the schema, which the aggregates determine
-      break;
+    }
+    for (size_t i = 0; i < op.exprs.size(); ++i) {
+      const Expr &e = *op.exprs[i];
+      checkExpr(e, *row);
+      const Column &col = op.schema[i];
+      if (col.type != e.type)
+        error(describe(col, i) + " has type " + col.type.str() + " but its expression has " +
+              e.type.str());
+      else if (!col.nullable && e.nullable)
+        error(describe(col, i) + " is not null, but its expression may be NULL");
+    }
+    break;
+  case OpPayload::JoinKeys:
+    checkJoinKeys(input(0)->schema, input(1)->schema);
+    break;
+  case OpPayload::Aggregates:
+    checkAggregate(*row); // with the schema, which the aggregates determine
+    break;
   }
 
   switch (op.info().schema) {
-    case SchemaRule::Declared:    // a source's table; a map's expressions (checked above)
-    case SchemaRule::Aggregate:   // checked with the aggregates
-      break;
-    case SchemaRule::SameAsInput:
-      // A predicate proves its columns not NULL, so a filter may narrow any column.
-      if (payload == OpPayload::Predicate)
-        checkSchemaIs(*row, "its input's", [](size_t) { return true; });
-      else
-        checkSchemaIs(*row, "its input's");
-      break;
-    case SchemaRule::UnionOfInputs:
-      for (size_t i = 0; i < op.inputs.size(); ++i) {
-        const Schema &in = input(i)->schema;
-        if (!sameColumnTypes(in, op.schema)) {
-          error(kind + " input " + std::to_string(i) + " (%" + std::to_string(op.inputs[i]) +
-                ") has types " + typeList(in) + ", not " + typeList(op.schema));
-          continue;
-        }
-        for (size_t c = 0; c < in.size(); ++c)
-          if (!op.schema[c].nullable && in[c].nullable)
-            error(describe(op.schema[c], c) + " is not null, but input %" +
-                  std::to_string(op.inputs[i]) + " may be NULL");
+  case SchemaRule::Declared:  // a source's table; a map's expressions (checked above)
+  case SchemaRule::Aggregate: // checked with the aggregates
+    break;
+  case SchemaRule::SameAsInput:
+    // A predicate proves its columns not NULL, so a filter may narrow any column.
+    if (payload == OpPayload::Predicate)
+      checkSchemaIs(*row, "its input's", [](size_t) { return true; });
+    else
+      checkSchemaIs(*row, "its input's");
+    break;
+  case SchemaRule::UnionOfInputs:
+    for (size_t i = 0; i < op.inputs.size(); ++i) {
+      const Schema &in = input(i)->schema;
+      if (!sameColumnTypes(in, op.schema)) {
+        error(kind + " input " + std::to_string(i) + " (%" + std::to_string(op.inputs[i]) +
+              ") has types " + typeList(in) + ", not " + typeList(op.schema));
+        continue;
       }
-      break;
-    case SchemaRule::Concat:
-      checkConcat();
-      break;
-    case SchemaRule::None:
-      if (!op.schema.empty()) error(kind + " has a schema (sinks produce no stream)");
-      break;
+      for (size_t c = 0; c < in.size(); ++c)
+        if (!op.schema[c].nullable && in[c].nullable)
+          error(describe(op.schema[c], c) + " is not null, but input %" +
+                std::to_string(op.inputs[i]) + " may be NULL");
+    }
+    break;
+  case SchemaRule::Concat:
+    checkConcat();
+    break;
+  case SchemaRule::None:
+    if (!op.schema.empty())
+      error(kind + " has a schema (sinks produce no stream)");
+    break;
   }
 }
 
@@ -265,12 +274,14 @@ void Verifier::checkJoinKeys(const Schema &left, const Schema &right) {
       std::string key = "join key " + std::to_string(i);
       checkColumn(l, left, key + ": left column");
       checkColumn(r, right, key + ": right column");
-      if (l < 0 || r < 0 || l >= (int32_t)left.size() || r >= (int32_t)right.size()) continue;
+      if (l < 0 || r < 0 || l >= (int32_t)left.size() || r >= (int32_t)right.size())
+        continue;
       const Type &a = left[l].type, &b = right[r].type;
       // The index hashes the key's scaled integer: NUMERIC keys must agree on the scale.
-      bool same = a.kind == TypeKind::Numeric && b.kind == TypeKind::Numeric
-                      ? a.scale == b.scale : a == b;
-      if (!same) error(key + " compares " + a.str() + " with " + b.str());
+      bool same =
+          a.kind == TypeKind::Numeric && b.kind == TypeKind::Numeric ? a.scale == b.scale : a == b;
+      if (!same)
+        error(key + " compares " + a.str() + " with " + b.str());
     }
   }
 }
@@ -285,7 +296,8 @@ void Verifier::checkConcat() {
   }
   // Equi-join keys are never NULL in the output: the schema may say so.
   auto isKey = [&](size_t column) {
-    if (op.info().payload != OpPayload::JoinKeys || starts.size() != 2) return false;
+    if (op.info().payload != OpPayload::JoinKeys || starts.size() != 2)
+      return false;
     auto in = [](const std::vector<int32_t> &keys, size_t c) {
       return std::find(keys.begin(), keys.end(), (int32_t)c) != keys.end();
     };
@@ -299,9 +311,11 @@ void Verifier::checkAggregate(const Schema &row) {
   Schema expected;
   for (int32_t key : op.group_keys) {
     checkColumn(key, row, "group key");
-    if (key >= 0 && key < (int32_t)row.size()) expected.push_back(row[key]);
+    if (key >= 0 && key < (int32_t)row.size())
+      expected.push_back(row[key]);
   }
-  if (expected.size() != op.group_keys.size()) return;
+  if (expected.size() != op.group_keys.size())
+    return;
 
   for (size_t i = 0; i < op.aggregates.size(); ++i) {
     const AggCall &agg = op.aggregates[i];
@@ -309,7 +323,8 @@ void Verifier::checkAggregate(const Schema &row) {
     expected.push_back({agg.name, agg.type, aggregateNullable(op, agg, row)});
     checkType(agg.type, what);
     if (agg.kind == AggKind::CountStar) {
-      if (agg.arg != -1) error(what + ": count_star takes no argument");
+      if (agg.arg != -1)
+        error(what + ": count_star takes no argument");
     } else if (agg.arg < 0) {
       error(what + ": " + aggKindName(agg.kind) + " takes a column argument");
       continue;
@@ -321,29 +336,29 @@ void Verifier::checkAggregate(const Schema &row) {
     const Type &result = agg.type;
     bool ok = true;
     switch (agg.kind) {
-      case AggKind::CountStar:
-      case AggKind::Count:
-        ok = result == Type::int64();
-        break;
-      case AggKind::Sum:
-        // PostgreSQL: sum(integer) is bigint, sum(bigint) numeric; Kiln may keep either exact.
-        if (arg.isInteger())
-          ok = result == Type::int64() || (result.kind == TypeKind::Numeric && result.scale == 0);
-        else if (arg.kind == TypeKind::Numeric)
-          ok = result.kind == TypeKind::Numeric && result.scale == arg.scale;
-        else
-          ok = arg.kind == TypeKind::Float64 && result == arg;
-        break;
-      case AggKind::Avg:
-        if (arg.isInteger() || arg.kind == TypeKind::Numeric)
-          ok = result.kind == TypeKind::Numeric;
-        else
-          ok = arg.kind == TypeKind::Float64 && result == arg;
-        break;
-      case AggKind::Min:
-      case AggKind::Max:
-        ok = result == arg;
-        break;
+    case AggKind::CountStar:
+    case AggKind::Count:
+      ok = result == Type::int64();
+      break;
+    case AggKind::Sum:
+      // PostgreSQL: sum(integer) is bigint, sum(bigint) numeric; Kiln may keep either exact.
+      if (arg.isInteger())
+        ok = result == Type::int64() || (result.kind == TypeKind::Numeric && result.scale == 0);
+      else if (arg.kind == TypeKind::Numeric)
+        ok = result.kind == TypeKind::Numeric && result.scale == arg.scale;
+      else
+        ok = arg.kind == TypeKind::Float64 && result == arg;
+      break;
+    case AggKind::Avg:
+      if (arg.isInteger() || arg.kind == TypeKind::Numeric)
+        ok = result.kind == TypeKind::Numeric;
+      else
+        ok = arg.kind == TypeKind::Float64 && result == arg;
+      break;
+    case AggKind::Min:
+    case AggKind::Max:
+      ok = result == arg;
+      break;
     }
     if (!ok)
       error(what + ": " + aggKindName(agg.kind) + "(" + (agg.arg >= 0 ? arg.str() : "") +
@@ -353,12 +368,14 @@ void Verifier::checkAggregate(const Schema &row) {
 }
 
 void Verifier::checkExpr(const Expr &e, const Schema &row) {
-  for (const ExprPtr &arg : e.args) checkExpr(*arg, row);
+  for (const ExprPtr &arg : e.args)
+    checkExpr(*arg, row);
   std::string name = exprOpName(e.op);
   size_t n = e.args.size();
   auto argType = [&](size_t i) { return e.args[i]->type; };
   auto arity = [&](size_t expected) {
-    if (n == expected) return true;
+    if (n == expected)
+      return true;
     error(name + " takes " + std::to_string(expected) + (expected == 1 ? " operand" : " operands") +
           ", has " + std::to_string(n));
     return false;
@@ -370,123 +387,149 @@ void Verifier::checkExpr(const Expr &e, const Schema &row) {
   auto allAre = [&](const Type &expected, size_t from) {
     for (size_t i = from; i < n; ++i)
       if (argType(i) != expected)
-        error(name + " operand " + std::to_string(i) + " has type " + argType(i).str() +
-              ", not " + expected.str());
+        error(name + " operand " + std::to_string(i) + " has type " + argType(i).str() + ", not " +
+              expected.str());
   };
   auto neverNull = [&] {
-    if (e.nullable) error(name + " is never NULL but is marked nullable");
+    if (e.nullable)
+      error(name + " is never NULL but is marked nullable");
   };
 
   checkType(e.type, e.op == ExprOp::Literal ? "literal" : name);
   switch (e.op) {
-    case ExprOp::Column:
-      if (e.column < 0 || e.column >= (int32_t)row.size()) {
-        checkColumn(e.column, row, "column");
-      } else if (row[e.column].type != e.type) {
-        error("column $" + std::to_string(e.column) + " has type " + e.type.str() +
-              " but the input column is " + row[e.column].type.str());
-      } else if (!e.nullable && row[e.column].nullable) {
-        error("column $" + std::to_string(e.column) +
-              " is marked not null but the input column may be NULL");
-      }
-      break;
-    case ExprOp::Literal: {
-      const Value &v = e.literal;
-      if (v.is_null) {
-        if (!e.nullable) error("NULL literal is marked not null");
-      } else if (e.type.kind == TypeKind::Int32 && (v.i < INT32_MIN || v.i > INT32_MAX)) {
-        error("literal " + std::to_string(v.i) + " is out of range for i32");
-      } else if (e.type.kind == TypeKind::Numeric && e.type.precision >= 1 &&
-                 e.type.precision <= kMaxNumericPrecision) {
-        __int128 limit = 1;
-        for (int32_t i = 0; i < e.type.precision; ++i) limit *= 10;
-        if (v.n >= limit || v.n <= -limit)
-          error("literal has more digits than " + e.type.str() + " allows");
-      }
-      break;
+  case ExprOp::Column:
+    if (e.column < 0 || e.column >= (int32_t)row.size()) {
+      checkColumn(e.column, row, "column");
+    } else if (row[e.column].type != e.type) {
+      error("column $" + std::to_string(e.column) + " has type " + e.type.str() +
+            " but the input column is " + row[e.column].type.str());
+    } else if (!e.nullable && row[e.column].nullable) {
+      error("column $" + std::to_string(e.column) +
+            " is marked not null but the input column may be NULL");
     }
-    case ExprOp::Add: case ExprOp::Sub: case ExprOp::Mul: case ExprOp::Div: case ExprOp::Mod: {
-      if (!arity(2)) break;
-      Type a = argType(0), b = argType(1);
-      bool isDate = a.kind == TypeKind::Date;
-      if (isDate && (e.op == ExprOp::Add || e.op == ExprOp::Sub) && b == Type::int32()) {
-        resultIs(Type::date());
-      } else if (isDate && e.op == ExprOp::Sub && b == Type::date()) {
-        resultIs(Type::int32());
-      } else if (!a.isNumericLike() || !comparable(a, b)) {
-        error(name + " operands are " + a.str() + " and " + b.str());
-      } else if (a.kind == TypeKind::Numeric ? e.type.kind != TypeKind::Numeric : e.type != a) {
-        error(name + " of " + a.str() + " has result type " + e.type.str());
-      }
-      break;
+    break;
+  case ExprOp::Literal: {
+    const Value &v = e.literal;
+    if (v.is_null) {
+      if (!e.nullable)
+        error("NULL literal is marked not null");
+    } else if (e.type.kind == TypeKind::Int32 && (v.i < INT32_MIN || v.i > INT32_MAX)) {
+      error("literal " + std::to_string(v.i) + " is out of range for i32");
+    } else if (e.type.kind == TypeKind::Numeric && e.type.precision >= 1 &&
+               e.type.precision <= kMaxNumericPrecision) {
+      __int128 limit = 1;
+      for (int32_t i = 0; i < e.type.precision; ++i)
+        limit *= 10;
+      if (v.n >= limit || v.n <= -limit)
+        error("literal has more digits than " + e.type.str() + " allows");
     }
-    case ExprOp::Neg:
-      if (!arity(1)) break;
-      if (!argType(0).isNumericLike())
-        error("neg operand has type " + argType(0).str());
-      else if (argType(0).kind == TypeKind::Numeric ? e.type.kind != TypeKind::Numeric
-                                                    : e.type != argType(0))
-        error("neg of " + argType(0).str() + " has result type " + e.type.str());
+    break;
+  }
+  case ExprOp::Add:
+  case ExprOp::Sub:
+  case ExprOp::Mul:
+  case ExprOp::Div:
+  case ExprOp::Mod: {
+    if (!arity(2))
       break;
-    case ExprOp::Eq: case ExprOp::Ne: case ExprOp::Lt: case ExprOp::Le: case ExprOp::Gt:
-    case ExprOp::Ge: case ExprOp::IsDistinctFrom: case ExprOp::IsNotDistinctFrom:
-      resultIs(Type::boolean());
-      if (e.op == ExprOp::IsDistinctFrom || e.op == ExprOp::IsNotDistinctFrom) neverNull();
-      if (arity(2) && !comparable(argType(0), argType(1)))
-        error(name + " compares " + argType(0).str() + " with " + argType(1).str());
+    Type a = argType(0), b = argType(1);
+    bool isDate = a.kind == TypeKind::Date;
+    if (isDate && (e.op == ExprOp::Add || e.op == ExprOp::Sub) && b == Type::int32()) {
+      resultIs(Type::date());
+    } else if (isDate && e.op == ExprOp::Sub && b == Type::date()) {
+      resultIs(Type::int32());
+    } else if (!a.isNumericLike() || !comparable(a, b)) {
+      error(name + " operands are " + a.str() + " and " + b.str());
+    } else if (a.kind == TypeKind::Numeric ? e.type.kind != TypeKind::Numeric : e.type != a) {
+      error(name + " of " + a.str() + " has result type " + e.type.str());
+    }
+    break;
+  }
+  case ExprOp::Neg:
+    if (!arity(1))
       break;
-    case ExprOp::And: case ExprOp::Or:
-      resultIs(Type::boolean());
-      if (n < 2) error(name + " takes at least 2 operands, has " + std::to_string(n));
-      allAre(Type::boolean(), 0);
-      break;
-    case ExprOp::Not:
-      resultIs(Type::boolean());
-      if (arity(1)) allAre(Type::boolean(), 0);
-      break;
-    case ExprOp::IsNull: case ExprOp::IsNotNull:
-      resultIs(Type::boolean());
+    if (!argType(0).isNumericLike())
+      error("neg operand has type " + argType(0).str());
+    else if (argType(0).kind == TypeKind::Numeric ? e.type.kind != TypeKind::Numeric
+                                                  : e.type != argType(0))
+      error("neg of " + argType(0).str() + " has result type " + e.type.str());
+    break;
+  case ExprOp::Eq:
+  case ExprOp::Ne:
+  case ExprOp::Lt:
+  case ExprOp::Le:
+  case ExprOp::Gt:
+  case ExprOp::Ge:
+  case ExprOp::IsDistinctFrom:
+  case ExprOp::IsNotDistinctFrom:
+    resultIs(Type::boolean());
+    if (e.op == ExprOp::IsDistinctFrom || e.op == ExprOp::IsNotDistinctFrom)
       neverNull();
-      arity(1);
+    if (arity(2) && !comparable(argType(0), argType(1)))
+      error(name + " compares " + argType(0).str() + " with " + argType(1).str());
+    break;
+  case ExprOp::And:
+  case ExprOp::Or:
+    resultIs(Type::boolean());
+    if (n < 2)
+      error(name + " takes at least 2 operands, has " + std::to_string(n));
+    allAre(Type::boolean(), 0);
+    break;
+  case ExprOp::Not:
+    resultIs(Type::boolean());
+    if (arity(1))
+      allAre(Type::boolean(), 0);
+    break;
+  case ExprOp::IsNull:
+  case ExprOp::IsNotNull:
+    resultIs(Type::boolean());
+    neverNull();
+    arity(1);
+    break;
+  case ExprOp::Case:
+    if (n < 3 || n % 2 == 0) {
+      error("case takes condition/value pairs and an else value, has " + std::to_string(n) +
+            " operands");
       break;
-    case ExprOp::Case:
-      if (n < 3 || n % 2 == 0) {
-        error("case takes condition/value pairs and an else value, has " + std::to_string(n) +
-              " operands");
-        break;
-      }
-      for (size_t i = 0; i + 1 < n; i += 2) {
-        if (argType(i) != Type::boolean())
-          error("case condition " + std::to_string(i / 2) + " has type " + argType(i).str() +
-                ", not bool");
-        if (argType(i + 1) != e.type)
-          error("case value " + std::to_string(i / 2) + " has type " + argType(i + 1).str() +
-                ", not " + e.type.str());
-      }
-      if (argType(n - 1) != e.type)
-        error("case else value has type " + argType(n - 1).str() + ", not " + e.type.str());
-      break;
-    case ExprOp::Coalesce: case ExprOp::Greatest: case ExprOp::Least:
-      if (n == 0) error(name + " takes at least 1 operand");
+    }
+    for (size_t i = 0; i + 1 < n; i += 2) {
+      if (argType(i) != Type::boolean())
+        error("case condition " + std::to_string(i / 2) + " has type " + argType(i).str() +
+              ", not bool");
+      if (argType(i + 1) != e.type)
+        error("case value " + std::to_string(i / 2) + " has type " + argType(i + 1).str() +
+              ", not " + e.type.str());
+    }
+    if (argType(n - 1) != e.type)
+      error("case else value has type " + argType(n - 1).str() + ", not " + e.type.str());
+    break;
+  case ExprOp::Coalesce:
+  case ExprOp::Greatest:
+  case ExprOp::Least:
+    if (n == 0)
+      error(name + " takes at least 1 operand");
+    allAre(e.type, 0);
+    break;
+  case ExprOp::NullIf:
+    if (arity(2))
       allAre(e.type, 0);
-      break;
-    case ExprOp::NullIf:
-      if (arity(2)) allAre(e.type, 0);
-      break;
-    case ExprOp::Cast:
-      arity(1);
-      break;
-    case ExprOp::Like:
-      resultIs(Type::boolean());
-      if (arity(2)) allAre(Type::text(), 0);
-      break;
-    case ExprOp::Concat:
-      resultIs(Type::text());
-      if (arity(2)) allAre(Type::text(), 0);
-      break;
-    case ExprOp::Call:
-      checkCall(e);
-      break;
+    break;
+  case ExprOp::Cast:
+    arity(1);
+    break;
+  case ExprOp::Like:
+    resultIs(Type::boolean());
+    if (arity(2))
+      allAre(Type::text(), 0);
+    break;
+  case ExprOp::Concat:
+    resultIs(Type::text());
+    if (arity(2))
+      allAre(Type::text(), 0);
+    break;
+  case ExprOp::Call:
+    checkCall(e);
+    break;
   }
 }
 
@@ -496,59 +539,63 @@ void Verifier::checkCall(const Expr &e) {
   size_t n = e.args.size();
   if ((int)n < fn.min_args || (int)n > fn.max_args) {
     error(name + " takes " + std::to_string(fn.min_args) +
-          (fn.max_args > fn.min_args ? " to " + std::to_string(fn.max_args) : "") + " operands, has " +
-          std::to_string(n));
+          (fn.max_args > fn.min_args ? " to " + std::to_string(fn.max_args) : "") +
+          " operands, has " + std::to_string(n));
     return;
   }
   auto argIs = [&](size_t i, bool ok, const std::string &expected) {
     if (!ok)
-      error(name + " operand " + std::to_string(i) + " has type " + e.args[i]->type.str() + ", not " +
-            expected);
+      error(name + " operand " + std::to_string(i) + " has type " + e.args[i]->type.str() +
+            ", not " + expected);
   };
   auto resultIs = [&](bool ok, const std::string &expected) {
-    if (!ok) error(name + " has result type " + e.type.str() + ", not " + expected);
+    if (!ok)
+      error(name + " has result type " + e.type.str() + ", not " + expected);
   };
   const Type &first = e.args[0]->type;
   switch (fn.signature) {
-    case FunctionSignature::TextToText:
-    case FunctionSignature::TextReplace:
-      for (size_t i = 0; i < n; ++i) argIs(i, e.args[i]->type == Type::text(), "text");
-      resultIs(e.type == Type::text(), "text");
-      break;
-    case FunctionSignature::TextLength:
-      argIs(0, first == Type::text(), "text");
-      resultIs(e.type == Type::int32(), "i32");
-      break;
-    case FunctionSignature::TextSubstr:
-      argIs(0, first == Type::text(), "text");
-      for (size_t i = 1; i < n; ++i) argIs(i, e.args[i]->type == Type::int32(), "i32");
-      resultIs(e.type == Type::text(), "text");
-      break;
-    case FunctionSignature::SameNumber:
-      argIs(0, first.isNumericLike(), "a number");
-      resultIs(first.kind == TypeKind::Numeric ? e.type.kind == TypeKind::Numeric : e.type == first,
-               first.str());
-      break;
-    case FunctionSignature::RoundNumber:
-      argIs(0, first.kind == TypeKind::Numeric || (first.kind == TypeKind::Float64 && n == 1),
-            n == 1 ? "numeric or f64" : "numeric");
-      if (n == 2)
-        argIs(1, e.args[1]->op == ExprOp::Literal && e.args[1]->type == Type::int32(),
-              "an i32 literal (the digits)");
-      resultIs(e.type.kind == first.kind, first.kind == TypeKind::Numeric ? "numeric" : first.str());
-      break;
-    case FunctionSignature::DateTrunc:
-      argIs(0, e.args[0]->op == ExprOp::Literal && first == Type::text() &&
-                   dateTruncUnit(e.args[0]->literal.s) >= 0,
-            "a text literal naming a unit");
-      argIs(1, e.args[1]->type == Type::timestamp(), "timestamp");
-      resultIs(e.type == Type::timestamp(), "timestamp");
-      break;
+  case FunctionSignature::TextToText:
+  case FunctionSignature::TextReplace:
+    for (size_t i = 0; i < n; ++i)
+      argIs(i, e.args[i]->type == Type::text(), "text");
+    resultIs(e.type == Type::text(), "text");
+    break;
+  case FunctionSignature::TextLength:
+    argIs(0, first == Type::text(), "text");
+    resultIs(e.type == Type::int32(), "i32");
+    break;
+  case FunctionSignature::TextSubstr:
+    argIs(0, first == Type::text(), "text");
+    for (size_t i = 1; i < n; ++i)
+      argIs(i, e.args[i]->type == Type::int32(), "i32");
+    resultIs(e.type == Type::text(), "text");
+    break;
+  case FunctionSignature::SameNumber:
+    argIs(0, first.isNumericLike(), "a number");
+    resultIs(first.kind == TypeKind::Numeric ? e.type.kind == TypeKind::Numeric : e.type == first,
+             first.str());
+    break;
+  case FunctionSignature::RoundNumber:
+    argIs(0, first.kind == TypeKind::Numeric || (first.kind == TypeKind::Float64 && n == 1),
+          n == 1 ? "numeric or f64" : "numeric");
+    if (n == 2)
+      argIs(1, e.args[1]->op == ExprOp::Literal && e.args[1]->type == Type::int32(),
+            "an i32 literal (the digits)");
+    resultIs(e.type.kind == first.kind, first.kind == TypeKind::Numeric ? "numeric" : first.str());
+    break;
+  case FunctionSignature::DateTrunc:
+    argIs(0,
+          e.args[0]->op == ExprOp::Literal && first == Type::text() &&
+              dateTruncUnit(e.args[0]->literal.s) >= 0,
+          "a text literal naming a unit");
+    argIs(1, e.args[1]->type == Type::timestamp(), "timestamp");
+    resultIs(e.type == Type::timestamp(), "timestamp");
+    break;
   }
 }
 
-}  // namespace
+} // namespace
 
 std::vector<std::string> verifyModule(const Module &module) { return Verifier(module).run(); }
 
-}  // namespace kiln::ir
+} // namespace kiln::ir

@@ -12,7 +12,7 @@ using ir::OpKind;
 namespace {
 
 class Lowering {
- public:
+public:
   explicit Lowering(ir::Module &module) : module_(module) {}
 
   int32_t addSource(const SourceTableInfo &source) {
@@ -40,7 +40,7 @@ class Lowering {
     return id;
   }
 
- private:
+private:
   Op &append(OpKind kind, std::vector<int32_t> inputs, ir::Schema schema, const ir::Location &loc) {
     auto op = std::make_unique<Op>(kind);
     op->inputs = std::move(inputs);
@@ -51,7 +51,8 @@ class Lowering {
 
   int32_t lower(const plan::NodePtr &node) {
     auto memo = lowered_.find(node.get());
-    if (memo != lowered_.end()) return memo->second;
+    if (memo != lowered_.end())
+      return memo->second;
     int32_t id = lowerNode(*node);
     lowered_[node.get()] = id;
     return id;
@@ -72,7 +73,8 @@ class Lowering {
     }
     case plan::NodeKind::Project: {
       Op &op = append(OpKind::Map, {lower(node.inputs[0])}, node.schema, node.loc);
-      for (const ExprPtr &e : node.exprs) op.exprs.push_back(e->clone());
+      for (const ExprPtr &e : node.exprs)
+        op.exprs.push_back(e->clone());
       return op.id;
     }
     case plan::NodeKind::Distinct:
@@ -81,7 +83,8 @@ class Lowering {
       return append(OpKind::Negate, {lower(node.inputs[0])}, node.schema, node.loc).id;
     case plan::NodeKind::UnionAll: {
       std::vector<int32_t> inputs;
-      for (const plan::NodePtr &input : node.inputs) inputs.push_back(lower(input));
+      for (const plan::NodePtr &input : node.inputs)
+        inputs.push_back(lower(input));
       return append(OpKind::UnionAll, inputs, node.schema, node.loc).id;
     }
     case plan::NodeKind::Aggregate: {
@@ -97,13 +100,14 @@ class Lowering {
   }
 
   // Join keys that are not plain columns are computed by a map that appends them to the input.
-  int32_t withKeyColumns(int32_t input, const ir::Schema &schema,
-                         const std::vector<ExprPtr> &keys, std::vector<int32_t> &key_columns,
-                         const ir::Location &loc) {
+  int32_t withKeyColumns(int32_t input, const ir::Schema &schema, const std::vector<ExprPtr> &keys,
+                         std::vector<int32_t> &key_columns, const ir::Location &loc) {
     bool all_columns = true;
-    for (const ExprPtr &key : keys) all_columns &= key->op == ir::ExprOp::Column;
+    for (const ExprPtr &key : keys)
+      all_columns &= key->op == ir::ExprOp::Column;
     if (all_columns) {
-      for (const ExprPtr &key : keys) key_columns.push_back(key->column);
+      for (const ExprPtr &key : keys)
+        key_columns.push_back(key->column);
       return input;
     }
     ir::Schema extended = schema;
@@ -129,8 +133,10 @@ class Lowering {
     int32_t left_width = static_cast<int32_t>(left.schema.size());
     int32_t right_width = static_cast<int32_t>(right.schema.size());
     std::vector<int32_t> left_keys, right_keys;
-    int32_t l = withKeyColumns(lower(node.inputs[0]), left.schema, node.left_keys, left_keys, node.loc);
-    int32_t r = withKeyColumns(lower(node.inputs[1]), right.schema, node.right_keys, right_keys, node.loc);
+    int32_t l =
+        withKeyColumns(lower(node.inputs[0]), left.schema, node.left_keys, left_keys, node.loc);
+    int32_t r =
+        withKeyColumns(lower(node.inputs[1]), right.schema, node.right_keys, right_keys, node.loc);
     const ir::Schema &ls = module_.find(l)->schema, &rs = module_.find(r)->schema;
     int32_t left_extra = static_cast<int32_t>(ls.size()) - left_width;
     ir::Schema schema = ls;
@@ -144,7 +150,8 @@ class Lowering {
     auto position = [&](int32_t i) { return i < left_width ? i : i + left_extra; };
     if (node.predicate) {
       ExprPtr predicate = node.predicate->clone();
-      if (left_extra) remap(*predicate, position);
+      if (left_extra)
+        remap(*predicate, position);
       Op &filter = append(OpKind::Filter, {result}, schema, node.loc);
       filter.predicate = std::move(predicate);
       result = filter.id;
@@ -152,16 +159,18 @@ class Lowering {
     if (widened) {
       Op &project = append(OpKind::Map, {result}, node.schema, node.loc);
       for (int32_t i = 0; i < left_width + right_width; ++i)
-        project.exprs.push_back(ir::makeColumn(position(i), node.schema[i].type, node.schema[i].nullable));
+        project.exprs.push_back(
+            ir::makeColumn(position(i), node.schema[i].type, node.schema[i].nullable));
       result = project.id;
     }
     return result;
   }
 
-  template <typename Fn>
-  static void remap(ir::Expr &expr, const Fn &position) {
-    if (expr.op == ir::ExprOp::Column) expr.column = position(expr.column);
-    for (ExprPtr &arg : expr.args) remap(*arg, position);
+  template <typename Fn> static void remap(ir::Expr &expr, const Fn &position) {
+    if (expr.op == ir::ExprOp::Column)
+      expr.column = position(expr.column);
+    for (ExprPtr &arg : expr.args)
+      remap(*arg, position);
   }
 
   ir::Module &module_;
@@ -169,7 +178,7 @@ class Lowering {
   std::map<const plan::Node *, int32_t> lowered_;
 };
 
-}  // namespace
+} // namespace
 
 std::unique_ptr<ir::Module> lowerProject(const std::string &name,
                                          const std::vector<SourceTableInfo> &sources,
@@ -177,9 +186,11 @@ std::unique_ptr<ir::Module> lowerProject(const std::string &name,
   auto module = std::make_unique<ir::Module>();
   module->name = name;
   Lowering lowering(*module);
-  for (const SourceTableInfo &source : sources) lowering.addSource(source);
-  for (const ModelInfo &model : models) lowering.lowerModel(model);
+  for (const SourceTableInfo &source : sources)
+    lowering.addSource(source);
+  for (const ModelInfo &model : models)
+    lowering.lowerModel(model);
   return module;
 }
 
-}  // namespace kiln::incremental
+} // namespace kiln::incremental

@@ -9,14 +9,22 @@ namespace kiln::plan {
 
 const char *nodeKindName(NodeKind kind) {
   switch (kind) {
-  case NodeKind::Scan: return "scan";
-  case NodeKind::Filter: return "filter";
-  case NodeKind::Project: return "project";
-  case NodeKind::Join: return "join";
-  case NodeKind::Aggregate: return "aggregate";
-  case NodeKind::Distinct: return "distinct";
-  case NodeKind::UnionAll: return "union_all";
-  case NodeKind::Negate: return "negate";
+  case NodeKind::Scan:
+    return "scan";
+  case NodeKind::Filter:
+    return "filter";
+  case NodeKind::Project:
+    return "project";
+  case NodeKind::Join:
+    return "join";
+  case NodeKind::Aggregate:
+    return "aggregate";
+  case NodeKind::Distinct:
+    return "distinct";
+  case NodeKind::UnionAll:
+    return "union_all";
+  case NodeKind::Negate:
+    return "negate";
   }
   return "?";
 }
@@ -24,7 +32,7 @@ const char *nodeKindName(NodeKind kind) {
 namespace {
 
 class PlanPrinter {
- public:
+public:
   explicit PlanPrinter(std::ostream &out) : out_(out) {}
 
   void print(const Node &node, int depth) {
@@ -36,7 +44,8 @@ class PlanPrinter {
     }
     bool shared = node.inputs.size() > 0 || node.kind == NodeKind::Scan;
     int number = static_cast<int>(numbers_.size());
-    if (shared) numbers_[&node] = number;
+    if (shared)
+      numbers_[&node] = number;
     out_ << indent << '#' << number << ' ' << nodeKindName(node.kind);
     printDetails(node);
     out_ << " -> (";
@@ -46,13 +55,15 @@ class PlanPrinter {
            << (column.nullable ? "" : " not null");
     }
     out_ << ")\n";
-    for (const NodePtr &input : node.inputs) print(*input, depth + 1);
+    for (const NodePtr &input : node.inputs)
+      print(*input, depth + 1);
   }
 
- private:
+private:
   void printExprs(const char *label, const std::vector<ir::ExprPtr> &exprs) {
     out_ << ' ' << label << (*label ? " [" : "[");
-    for (size_t i = 0; i < exprs.size(); ++i) out_ << (i ? ", " : "") << ir::printExpr(*exprs[i]);
+    for (size_t i = 0; i < exprs.size(); ++i)
+      out_ << (i ? ", " : "") << ir::printExpr(*exprs[i]);
     out_ << ']';
   }
 
@@ -70,7 +81,8 @@ class PlanPrinter {
     case NodeKind::Join:
       printExprs("left_keys", node.left_keys);
       printExprs("right_keys", node.right_keys);
-      if (node.predicate) out_ << " residual " << ir::printExpr(*node.predicate);
+      if (node.predicate)
+        out_ << " residual " << ir::printExpr(*node.predicate);
       break;
     case NodeKind::Aggregate:
       out_ << " group [";
@@ -80,7 +92,8 @@ class PlanPrinter {
       for (size_t i = 0; i < node.aggregates.size(); ++i) {
         const ir::AggCall &agg = node.aggregates[i];
         out_ << (i ? ", " : "") << ir::aggKindName(agg.kind) << '(';
-        if (agg.arg >= 0) out_ << '$' << agg.arg;
+        if (agg.arg >= 0)
+          out_ << '$' << agg.arg;
         out_ << ')';
       }
       out_ << ']';
@@ -96,8 +109,8 @@ class PlanPrinter {
   std::map<const Node *, int> numbers_;
 };
 
-}  // namespace
+} // namespace
 
 void printPlan(const Node &root, std::ostream &out) { PlanPrinter(out).print(root, 0); }
 
-}  // namespace kiln::plan
+} // namespace kiln::plan

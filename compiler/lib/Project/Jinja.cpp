@@ -23,40 +23,43 @@ std::string collapse(std::string_view text) {
   std::string out;
   for (char c : text) {
     if (isSpace(c)) {
-      if (!out.empty() && out.back() != ' ') out += ' ';
+      if (!out.empty() && out.back() != ' ')
+        out += ' ';
     } else {
       out += c;
     }
   }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  if (out.size() > 60) out = out.substr(0, 57) + "...";
+  while (!out.empty() && out.back() == ' ')
+    out.pop_back();
+  if (out.size() > 60)
+    out = out.substr(0, 57) + "...";
   return out;
 }
 
 struct Token {
   enum Kind { Identifier, String, Number, Punct, End } kind = End;
-  std::string text;             // identifier or number spelling, decoded string, or the punctuation
-  uint32_t begin = 0, end = 0;  // offsets in the model file
+  std::string text;            // identifier or number spelling, decoded string, or the punctuation
+  uint32_t begin = 0, end = 0; // offsets in the model file
 };
 
 // A literal argument: Jinja's strings, numbers, true/false/none and lists of them.
 struct Value {
   enum Kind { String, Number, Bool, None, List } kind = None;
-  std::string text;  // decoded string, number spelling, "true" or "false"
+  std::string text; // decoded string, number spelling, "true" or "false"
   std::vector<Value> items;
   SourceRange range;
 };
 
 struct Argument {
-  std::string keyword;  // empty for a positional argument
+  std::string keyword; // empty for a positional argument
   SourceRange keyword_range;
   Value value;
 };
 
 struct Call {
-  std::string function;  // dotted for calls such as dbt_utils.star()
+  std::string function; // dotted for calls such as dbt_utils.star()
   std::vector<Argument> args;
-  SourceRange range;  // from the function name to the closing parenthesis
+  SourceRange range; // from the function name to the closing parenthesis
   size_t positional() const {
     return std::count_if(args.begin(), args.end(),
                          [](const Argument &a) { return a.keyword.empty(); });
@@ -64,17 +67,18 @@ struct Call {
 };
 
 class ModelRenderer {
- public:
+public:
   ModelRenderer(Model &model, std::string_view text, const std::map<std::string, std::string> &vars,
                 DiagnosticEngine &diags)
       : model_(model), text_(text), vars_(vars), diags_(diags) {}
 
   void render() {
-    uint32_t copy_from = 0;  // start of the verbatim text not yet copied
+    uint32_t copy_from = 0; // start of the verbatim text not yet copied
     uint32_t pos = 0;
     while (true) {
       size_t open = findOpen(pos);
-      if (open == std::string_view::npos) break;
+      if (open == std::string_view::npos)
+        break;
 
       char kind = text_[open + 1];
       uint32_t body_begin = open + 2;
@@ -93,11 +97,13 @@ class ModelRenderer {
       uint32_t end = close + 2;
       uint32_t body_end = close;
       bool strip_after = close > body_begin && text_[close - 1] == '-';
-      if (close > body_begin && (text_[close - 1] == '-' || text_[close - 1] == '+')) --body_end;
+      if (close > body_begin && (text_[close - 1] == '-' || text_[close - 1] == '+'))
+        --body_end;
 
       uint32_t verbatim_end = open;
       if (strip_before)
-        while (verbatim_end > copy_from && isSpace(text_[verbatim_end - 1])) --verbatim_end;
+        while (verbatim_end > copy_from && isSpace(text_[verbatim_end - 1]))
+          --verbatim_end;
       appendVerbatim(copy_from, verbatim_end);
 
       if (kind == '{') {
@@ -105,17 +111,18 @@ class ModelRenderer {
           appendExpansion(*output, open, end);
       } else if (kind == '%') {
         reportTag(body_begin, body_end, open, end);
-      }  // a comment renders as nothing
+      } // a comment renders as nothing
 
       copy_from = end;
       if (strip_after)
-        while (copy_from < text_.size() && isSpace(text_[copy_from])) ++copy_from;
+        while (copy_from < text_.size() && isSpace(text_[copy_from]))
+          ++copy_from;
       pos = copy_from;
     }
     appendVerbatim(copy_from, text_.size());
   }
 
- private:
+private:
   SourceRange range(uint32_t begin, uint32_t end) const {
     return {{model_.file, begin}, end - begin};
   }
@@ -124,21 +131,25 @@ class ModelRenderer {
   size_t findOpen(size_t from) const {
     for (size_t i = text_.find('{', from); i != std::string_view::npos && i + 1 < text_.size();
          i = text_.find('{', i + 1))
-      if (text_[i + 1] == '{' || text_[i + 1] == '%' || text_[i + 1] == '#') return i;
+      if (text_[i + 1] == '{' || text_[i + 1] == '%' || text_[i + 1] == '#')
+        return i;
     return std::string_view::npos;
   }
 
   // The offset of the delimiter closing a construct opened by "{<kind>", skipping string literals
   // in expressions and tags (so '}}' inside a string does not end them).
   size_t findClose(char kind, uint32_t from) const {
-    if (kind == '#') return text_.find("#}", from);
+    if (kind == '#')
+      return text_.find("#}", from);
     char closer = kind == '{' ? '}' : '%';
     for (size_t i = from; i + 1 < text_.size(); ++i) {
       char c = text_[i];
       if (c == '\'' || c == '"') {
         for (++i; i < text_.size() && text_[i] != c; ++i)
-          if (text_[i] == '\\') ++i;
-        if (i >= text_.size()) return std::string_view::npos;
+          if (text_[i] == '\\')
+            ++i;
+        if (i >= text_.size())
+          return std::string_view::npos;
       } else if (c == closer && text_[i + 1] == '}') {
         return i;
       }
@@ -147,14 +158,16 @@ class ModelRenderer {
   }
 
   void appendVerbatim(uint32_t begin, uint32_t end) {
-    if (end <= begin) return;
+    if (end <= begin)
+      return;
     uint32_t rendered = model_.rendered_sql.size();
     model_.rendered_sql.append(text_.substr(begin, end - begin));
     model_.offsets.push_back({rendered, end - begin, begin, true, end - begin});
   }
 
   void appendExpansion(std::string_view output, uint32_t begin, uint32_t end) {
-    if (output.empty()) return;
+    if (output.empty())
+      return;
     uint32_t rendered = model_.rendered_sql.size();
     model_.rendered_sql.append(output);
     model_.offsets.push_back(
@@ -164,9 +177,11 @@ class ModelRenderer {
   void reportTag(uint32_t body_begin, uint32_t body_end, uint32_t open, uint32_t end) {
     std::string_view body = text_.substr(body_begin, body_end - body_begin);
     size_t word = 0;
-    while (word < body.size() && isSpace(body[word])) ++word;
+    while (word < body.size() && isSpace(body[word]))
+      ++word;
     size_t word_end = word;
-    while (word_end < body.size() && isIdentChar(body[word_end])) ++word_end;
+    while (word_end < body.size() && isIdentChar(body[word_end]))
+      ++word_end;
     std::string tag = std::string(body.substr(word, word_end - word));
     Diagnostic &error = diags_.error(range(open, end), "unsupported Jinja tag \"{% " +
                                                            (tag.empty() ? collapse(body) : tag) +
@@ -191,7 +206,8 @@ class ModelRenderer {
       Token token;
       token.begin = i;
       if (isIdentStart(c)) {
-        while (i < end && isIdentChar(text_[i])) ++i;
+        while (i < end && isIdentChar(text_[i]))
+          ++i;
         token.kind = Token::Identifier;
         token.text = std::string(text_.substr(token.begin, i - token.begin));
       } else if (std::isdigit(static_cast<unsigned char>(c))) {
@@ -209,7 +225,7 @@ class ModelRenderer {
             token.text += text_[i];
           }
         }
-        ++i;  // the closing quote (findClose guarantees there is one)
+        ++i; // the closing quote (findClose guarantees there is one)
       } else {
         token.kind = Token::Punct;
         token.text = std::string(1, c);
@@ -262,7 +278,8 @@ class ModelRenderer {
       ++pos;
       while (!isPunct(tokens[pos], ']')) {
         std::optional<Value> item = parseValue(tokens, pos, function);
-        if (!item) return std::nullopt;
+        if (!item)
+          return std::nullopt;
         value.items.push_back(std::move(*item));
         if (isPunct(tokens[pos], ','))
           ++pos;
@@ -302,7 +319,8 @@ class ModelRenderer {
       diags_.error(range(open, end), "empty Jinja expression");
       return std::nullopt;
     }
-    if (tokens[0].kind != Token::Identifier) return unsupported();
+    if (tokens[0].kind != Token::Identifier)
+      return unsupported();
 
     Call call;
     size_t pos = 0;
@@ -311,7 +329,8 @@ class ModelRenderer {
       call.function += "." + tokens[pos + 1].text;
       pos += 2;
     }
-    if (!isPunct(tokens[pos], '(')) return unsupported();
+    if (!isPunct(tokens[pos], '('))
+      return unsupported();
     if (call.function != "ref" && call.function != "source" && call.function != "config" &&
         call.function != "var")
       return unsupportedFunction(call.function, tokens, pos);
@@ -324,7 +343,8 @@ class ModelRenderer {
         pos += 2;
       }
       std::optional<Value> value = parseValue(tokens, pos, call.function);
-      if (!value) return std::nullopt;
+      if (!value)
+        return std::nullopt;
       argument.value = std::move(*value);
       call.args.push_back(std::move(argument));
       if (isPunct(tokens[pos], ','))
@@ -344,11 +364,15 @@ class ModelRenderer {
                        "\"; " + std::string(kSupported));
       return std::nullopt;
     }
-    if (tokens[pos].kind != Token::End) return unsupported();
+    if (tokens[pos].kind != Token::End)
+      return unsupported();
 
-    if (call.function == "ref") return ref(call);
-    if (call.function == "source") return source(call);
-    if (call.function == "config") return config(call);
+    if (call.function == "ref")
+      return ref(call);
+    if (call.function == "source")
+      return source(call);
+    if (call.function == "config")
+      return config(call);
     return var(call);
   }
 
@@ -358,12 +382,14 @@ class ModelRenderer {
                                      size_t open_paren) {
     size_t close = open_paren;
     for (int depth = 0; tokens[close].kind != Token::End; ++close) {
-      if (isPunct(tokens[close], '(')) ++depth;
-      if (isPunct(tokens[close], ')') && --depth == 0) break;
+      if (isPunct(tokens[close], '('))
+        ++depth;
+      if (isPunct(tokens[close], ')') && --depth == 0)
+        break;
     }
-    Diagnostic &error = diags_.error(
-        range(tokens[0].begin, tokens[close].end),
-        "unsupported Jinja function \"" + function + "()\"; " + std::string(kSupported));
+    Diagnostic &error = diags_.error(range(tokens[0].begin, tokens[close].end),
+                                     "unsupported Jinja function \"" + function + "()\"; " +
+                                         std::string(kSupported));
     if (function == "is_incremental")
       error.hint = "every Kiln model is maintained incrementally; drop the is_incremental() check";
     return std::nullopt;
@@ -372,9 +398,11 @@ class ModelRenderer {
   // --- The four functions.
 
   bool positionalStrings(const Call &call, size_t count) const {
-    if (call.args.size() != count) return false;
+    if (call.args.size() != count)
+      return false;
     for (const Argument &argument : call.args)
-      if (!argument.keyword.empty() || argument.value.kind != Value::String) return false;
+      if (!argument.keyword.empty() || argument.value.kind != Value::String)
+        return false;
     return true;
   }
 
@@ -382,7 +410,8 @@ class ModelRenderer {
     if (!positionalStrings(call, 1)) {
       Diagnostic &error =
           diags_.error(call.range, "ref() expects one model name, e.g. {{ ref('stg_orders') }}");
-      if (positionalStrings(call, 2)) error.hint = "Kiln projects have no packages to ref into";
+      if (positionalStrings(call, 2))
+        error.hint = "Kiln projects have no packages to ref into";
       return std::nullopt;
     }
     const std::string &name = call.args[0].value.text;
@@ -395,9 +424,8 @@ class ModelRenderer {
 
   std::optional<std::string> source(const Call &call) {
     if (!positionalStrings(call, 2)) {
-      diags_.error(call.range,
-                   "source() expects a source name and a table name, e.g. "
-                   "{{ source('shop', 'orders') }}");
+      diags_.error(call.range, "source() expects a source name and a table name, e.g. "
+                               "{{ source('shop', 'orders') }}");
       return std::nullopt;
     }
     std::pair<std::string, std::string> table{call.args[0].value.text, call.args[1].value.text};
@@ -418,9 +446,8 @@ class ModelRenderer {
     bool ok = true;
     for (const Argument &argument : call.args) {
       if (argument.keyword.empty()) {
-        diags_.error(argument.value.range,
-                     "config() takes keyword arguments, e.g. "
-                     "{{ config(materialized='sink') }}");
+        diags_.error(argument.value.range, "config() takes keyword arguments, e.g. "
+                                           "{{ config(materialized='sink') }}");
         ok = false;
       } else if (argument.keyword == "materialized") {
         ok &= materialize(argument.value);
@@ -433,7 +460,8 @@ class ModelRenderer {
         ok = false;
       }
     }
-    if (!ok) return std::nullopt;
+    if (!ok)
+      return std::nullopt;
     return "";
   }
 
@@ -458,11 +486,16 @@ class ModelRenderer {
 
   static std::string literal(const Value &value) {
     switch (value.kind) {
-      case Value::String: return sqlStringLiteral(value.text);
-      case Value::Number: return value.text;
-      case Value::Bool: return value.text;
-      case Value::None: return "NULL";
-      case Value::List: break;
+    case Value::String:
+      return sqlStringLiteral(value.text);
+    case Value::Number:
+      return value.text;
+    case Value::Bool:
+      return value.text;
+    case Value::None:
+      return "NULL";
+    case Value::List:
+      break;
     }
     return "";
   }
@@ -473,18 +506,20 @@ class ModelRenderer {
                        call.args[0].value.kind == Value::String &&
                        (call.args.size() == 1 || call.args[1].value.kind != Value::List);
     if (!well_formed) {
-      diags_.error(call.range,
-                   "var() expects a name and an optional default, e.g. "
-                   "{{ var('min_amount', 10) }}");
+      diags_.error(call.range, "var() expects a name and an optional default, e.g. "
+                               "{{ var('min_amount', 10) }}");
       return std::nullopt;
     }
     const std::string &name = call.args[0].value.text;
-    if (auto it = vars_.find(name); it != vars_.end()) return it->second;
-    if (call.args.size() == 2) return literal(call.args[1].value);
+    if (auto it = vars_.find(name); it != vars_.end())
+      return it->second;
+    if (call.args.size() == 2)
+      return literal(call.args[1].value);
 
     Diagnostic &error = diags_.error(call.range, "var \"" + name + "\" is not defined");
     std::vector<std::string> defined;
-    for (const auto &[defined_name, value] : vars_) defined.push_back(defined_name);
+    for (const auto &[defined_name, value] : vars_)
+      defined.push_back(defined_name);
     if (defined.empty())
       error.hint = "no vars are defined; set them under vars: in kiln_project.yml or with --vars";
     else
@@ -498,11 +533,11 @@ class ModelRenderer {
   DiagnosticEngine &diags_;
 };
 
-}  // namespace
+} // namespace
 
 void renderModel(Model &model, std::string_view text,
                  const std::map<std::string, std::string> &vars, DiagnosticEngine &diags) {
   ModelRenderer(model, text, vars, diags).render();
 }
 
-}  // namespace kiln::project
+} // namespace kiln::project

@@ -26,8 +26,8 @@ std::string sqlLiteral(const YAML::Node &scalar);
 // --- ProjectFile.cpp: kiln_project.yml.
 
 struct ModelPath {
-  std::string path;   // relative to the project root
-  SourceRange range;  // the entry in kiln_project.yml; invalid for the default "models"
+  std::string path;  // relative to the project root
+  SourceRange range; // the entry in kiln_project.yml; invalid for the default "models"
 };
 
 // Fills name, version, vars and tick_size. Returns false if the file could not be used at all.
@@ -47,4 +47,4 @@ void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables);
 void renderModel(Model &model, std::string_view text,
                  const std::map<std::string, std::string> &vars, DiagnosticEngine &diags);
 
-}  // namespace kiln::project
+} // namespace kiln::project

@@ -14,16 +14,21 @@ namespace kiln::project {
 
 const char *materializationName(Materialization m) {
   switch (m) {
-    case Materialization::View: return "view";
-    case Materialization::Ephemeral: return "ephemeral";
-    case Materialization::Sink: return "sink";
-    case Materialization::Index: return "index";
+  case Materialization::View:
+    return "view";
+  case Materialization::Ephemeral:
+    return "ephemeral";
+  case Materialization::Sink:
+    return "sink";
+  case Materialization::Index:
+    return "index";
   }
   return "view";
 }
 
 SourceRange Model::mapRendered(uint32_t rendered_offset, uint32_t length) const {
-  if (offsets.empty()) return {{file, 0}, 0};
+  if (offsets.empty())
+    return {{file, 0}, 0};
   // The segment holding a rendered offset; offsets past the end belong to the last segment.
   auto segmentOf = [&](uint32_t offset) -> const OffsetSegment & {
     auto next = std::upper_bound(offsets.begin(), offsets.end(), offset,
@@ -38,8 +43,10 @@ SourceRange Model::mapRendered(uint32_t rendered_offset, uint32_t length) const 
   auto modelOffset = [&](uint32_t offset, bool end) -> uint32_t {
     const OffsetSegment &segment = segmentOf(offset);
     uint32_t into = offset - segment.rendered_begin;
-    if (into >= segment.length) return segment.model_begin + segment.model_length;
-    if (!segment.verbatim) return segment.model_begin + (end ? segment.model_length : 0);
+    if (into >= segment.length)
+      return segment.model_begin + segment.model_length;
+    if (!segment.verbatim)
+      return segment.model_begin + (end ? segment.model_length : 0);
     return segment.model_begin + into + (end ? 1 : 0);
   };
   uint32_t begin = modelOffset(rendered_offset, false);
@@ -52,13 +59,15 @@ SourceRange Model::mapRendered(uint32_t rendered_offset, uint32_t length) const 
 
 const Model *Project::findModel(const std::string &name) const {
   for (const Model &model : models)
-    if (model.name == name) return &model;
+    if (model.name == name)
+      return &model;
   return nullptr;
 }
 
 const SourceTable *Project::findSource(const std::string &source, const std::string &table) const {
   for (const SourceTable &candidate : sources)
-    if (candidate.source == source && candidate.name == table) return &candidate;
+    if (candidate.source == source && candidate.name == table)
+      return &candidate;
   return nullptr;
 }
 
@@ -76,7 +85,7 @@ std::optional<std::string> readFile(const fs::path &path, std::string &error) {
 }
 
 class Loader {
- public:
+public:
   Loader(SourceManager &sources, DiagnosticEngine &diags, const LoadOptions &options)
       : sources_(sources), diags_(diags), options_(options) {}
 
@@ -91,7 +100,8 @@ class Loader {
     project_.root = fs::weakly_canonical(fs::absolute(directory), ec).string();
 
     std::vector<ModelPath> model_paths;
-    if (!readProjectFile(model_paths)) return std::nullopt;
+    if (!readProjectFile(model_paths))
+      return std::nullopt;
     applyVarOverrides();
 
     std::vector<fs::path> sql_files, yaml_files;
@@ -101,15 +111,17 @@ class Loader {
         YamlFile yaml(*file, sources_, diags_);
         readSchemaFile(yaml, project_.sources);
       }
-    for (const fs::path &path : sql_files) loadModel(path);
+    for (const fs::path &path : sql_files)
+      loadModel(path);
     resolveReferences();
     sortModels();
 
-    if (diags_.errorCount() > errors_before) return std::nullopt;
+    if (diags_.errorCount() > errors_before)
+      return std::nullopt;
     return std::move(project_);
   }
 
- private:
+private:
   // How paths appear in diagnostics: under the directory as the user named it, so they are
   // relative when the user is in the project ("models/a.sql") and still resolve from elsewhere.
   std::string displayPath(const fs::path &relative) const {
@@ -138,7 +150,8 @@ class Loader {
       return false;
     }
     std::optional<FileId> file = addFile("kiln_project.yml");
-    if (!file) return false;
+    if (!file)
+      return false;
     YamlFile yaml(*file, sources_, diags_);
     return project::readProjectFile(yaml, project_, model_paths);
   }
@@ -168,26 +181,29 @@ class Loader {
       std::error_code ec;
       fs::path directory = root / model_path.path;
       if (!fs::is_directory(directory, ec)) {
-        Diagnostic &error = diags_.error(
-            model_path.range, "model path \"" + model_path.path + "\" is not a directory");
+        Diagnostic &error = diags_.error(model_path.range, "model path \"" + model_path.path +
+                                                               "\" is not a directory");
         if (!model_path.range.valid())
-          error.hint =
-              "create it, or list the model directories under model-paths: in "
-              "kiln_project.yml";
+          error.hint = "create it, or list the model directories under model-paths: in "
+                       "kiln_project.yml";
         continue;
       }
       for (auto it = fs::recursive_directory_iterator(directory, ec);
            it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (ec) break;
+        if (ec)
+          break;
         std::string name = it->path().filename().string();
         if (!name.empty() && name[0] == '.') {
-          if (it->is_directory(ec)) it.disable_recursion_pending();
+          if (it->is_directory(ec))
+            it.disable_recursion_pending();
           continue;
         }
-        if (!it->is_regular_file(ec)) continue;
+        if (!it->is_regular_file(ec))
+          continue;
         fs::path relative = it->path().lexically_relative(root);
         std::string extension = it->path().extension().string();
-        if (!seen.insert(relative).second) continue;
+        if (!seen.insert(relative).second)
+          continue;
         if (extension == ".sql")
           sql_files.push_back(relative);
         else if (extension == ".yml" || extension == ".yaml")
@@ -200,7 +216,8 @@ class Loader {
 
   void loadModel(const fs::path &relative) {
     std::optional<FileId> file = addFile(relative);
-    if (!file) return;
+    if (!file)
+      return;
     Model model;
     model.name = relative.stem().string();
     model.path = relative.generic_string();
@@ -218,13 +235,16 @@ class Loader {
 
   void resolveReferences() {
     std::vector<std::string> model_names, table_names;
-    for (const Model &model : project_.models) model_names.push_back(model.name);
-    for (const SourceTable &table : project_.sources) table_names.push_back(table.qualifiedName());
+    for (const Model &model : project_.models)
+      model_names.push_back(model.name);
+    for (const SourceTable &table : project_.sources)
+      table_names.push_back(table.qualifiedName());
 
     for (const Model &model : project_.models) {
       for (size_t i = 0; i < model.refs.size(); ++i) {
         const std::string &name = model.refs[i];
-        if (project_.findModel(name)) continue;
+        if (project_.findModel(name))
+          continue;
         Diagnostic &error =
             diags_.error(model.ref_ranges[i], "ref to unknown model \"" + name + "\"");
         if (auto suggestion = closestMatch(name, model_names)) {
@@ -238,7 +258,8 @@ class Loader {
       }
       for (size_t i = 0; i < model.sources.size(); ++i) {
         const auto &[source, table] = model.sources[i];
-        if (project_.findSource(source, table)) continue;
+        if (project_.findSource(source, table))
+          continue;
         bool source_known = std::any_of(project_.sources.begin(), project_.sources.end(),
                                         [&](const SourceTable &t) { return t.source == source; });
         Diagnostic &error =
@@ -262,7 +283,8 @@ class Loader {
     std::vector<Model> &models = project_.models;
     size_t count = models.size();
     std::map<std::string, size_t> index;
-    for (size_t i = 0; i < count; ++i) index[models[i].name] = i;
+    for (size_t i = 0; i < count; ++i)
+      index[models[i].name] = i;
     std::vector<std::vector<size_t>> dependencies(count), dependents(count);
     for (size_t i = 0; i < count; ++i)
       for (const std::string &ref : models[i].refs)
@@ -274,20 +296,24 @@ class Loader {
     std::vector<size_t> pending(count);
     std::set<size_t> ready;
     for (size_t i = 0; i < count; ++i)
-      if ((pending[i] = dependencies[i].size()) == 0) ready.insert(i);
+      if ((pending[i] = dependencies[i].size()) == 0)
+        ready.insert(i);
     std::vector<size_t> order;
     while (!ready.empty()) {
       size_t next = *ready.begin();
       ready.erase(ready.begin());
       order.push_back(next);
       for (size_t dependent : dependents[next])
-        if (--pending[dependent] == 0) ready.insert(dependent);
+        if (--pending[dependent] == 0)
+          ready.insert(dependent);
     }
-    if (order.size() < count) reportCycles(dependencies, pending);
+    if (order.size() < count)
+      reportCycles(dependencies, pending);
 
     std::vector<Model> sorted;
     sorted.reserve(count);
-    for (size_t i : order) sorted.push_back(std::move(models[i]));
+    for (size_t i : order)
+      sorted.push_back(std::move(models[i]));
     models = std::move(sorted);
   }
 
@@ -296,9 +322,10 @@ class Loader {
   void reportCycles(const std::vector<std::vector<size_t>> &dependencies,
                     const std::vector<size_t> &pending) {
     const std::vector<Model> &models = project_.models;
-    std::vector<int> walked(models.size(), -1);  // which walk reached the model first
+    std::vector<int> walked(models.size(), -1); // which walk reached the model first
     for (size_t start = 0; start < models.size(); ++start) {
-      if (pending[start] == 0 || walked[start] >= 0) continue;
+      if (pending[start] == 0 || walked[start] >= 0)
+        continue;
       std::vector<size_t> path;
       size_t at = start;
       while (walked[at] < 0) {
@@ -310,7 +337,8 @@ class Loader {
             break;
           }
       }
-      if (walked[at] != static_cast<int>(start)) continue;  // led into a cycle already reported
+      if (walked[at] != static_cast<int>(start))
+        continue; // led into a cycle already reported
       std::vector<size_t> cycle(std::find(path.begin(), path.end(), at), path.end());
       // Start at the model with the smallest path so the message does not depend on the walk.
       std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
@@ -327,14 +355,15 @@ class Loader {
       return model.ref_ranges[it - model.refs.begin()];
     };
     std::string names;
-    for (size_t i : cycle) names += models[i].name + " -> ";
+    for (size_t i : cycle)
+      names += models[i].name + " -> ";
     names += models[cycle.front()].name;
     Diagnostic &error =
         diags_.error(refRange(cycle.back(), cycle.front()), "models form a cycle: " + names);
     for (size_t i = 0; i + 1 < cycle.size(); ++i)
-      error.notes.emplace_back(
-          refRange(cycle[i], cycle[i + 1]),
-          "\"" + models[cycle[i]].name + "\" refs \"" + models[cycle[i + 1]].name + "\" here");
+      error.notes.emplace_back(refRange(cycle[i], cycle[i + 1]),
+                               "\"" + models[cycle[i]].name + "\" refs \"" +
+                                   models[cycle[i + 1]].name + "\" here");
   }
 
   SourceManager &sources_;
@@ -344,11 +373,11 @@ class Loader {
   Project project_;
 };
 
-}  // namespace
+} // namespace
 
 std::optional<Project> loadProject(const std::string &directory, SourceManager &sources,
                                    DiagnosticEngine &diags, const LoadOptions &options) {
   return Loader(sources, diags, options).load(directory);
 }
 
-}  // namespace kiln::project
+} // namespace kiln::project

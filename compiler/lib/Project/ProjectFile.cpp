@@ -8,15 +8,19 @@ namespace {
 
 // The project name becomes file and symbol names (target/<name>, lib<name>.a, <name>.h).
 bool isValidProjectName(std::string_view name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+    return false;
   for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      return false;
   return true;
 }
 
 void readVars(YamlFile &yaml, const YamlField &field, std::map<std::string, std::string> &vars) {
-  if (field.value.IsNull()) return;
-  if (!yaml.expectMap(field.value, "\"vars\"", yaml.range(field))) return;
+  if (field.value.IsNull())
+    return;
+  if (!yaml.expectMap(field.value, "\"vars\"", yaml.range(field)))
+    return;
   // yaml-cpp's iterators yield key/value pairs by value: bind the pair, not its members.
   for (const auto &entry : field.value) {
     const YAML::Node &key = entry.first, &value = entry.second;
@@ -34,11 +38,12 @@ void readVars(YamlFile &yaml, const YamlField &field, std::map<std::string, std:
   }
 }
 
-}  // namespace
+} // namespace
 
 bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &model_paths) {
   std::optional<YAML::Node> root = yaml.parse();
-  if (!root) return false;
+  if (!root)
+    return false;
   SourceRange file_start{{yaml.file(), 0}, 0};
   if (!root->IsMap()) {
     std::string message = root->IsNull() ? "kiln_project.yml is empty"
@@ -100,4 +105,4 @@ bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &m
   return true;
 }
 
-}  // namespace kiln::project
+} // namespace kiln::project

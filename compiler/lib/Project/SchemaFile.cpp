@@ -9,27 +9,30 @@ namespace {
 
 // What a column's YAML says beyond ColumnDecl, needed to check the table as a whole.
 struct ColumnExtras {
-  SourceRange nullable_true;   // `nullable: true`, if given
-  SourceRange key_constraint;  // a `primary_key` constraint on the column, if given
+  SourceRange nullable_true;  // `nullable: true`, if given
+  SourceRange key_constraint; // a `primary_key` constraint on the column, if given
 };
 
 class SchemaReader {
- public:
+public:
   SchemaReader(YamlFile &yaml, std::vector<SourceTable> &tables)
       : yaml_(yaml), diags_(yaml.diags()), tables_(tables) {}
 
   void readFile() {
     std::optional<YAML::Node> root = yaml_.parse();
-    if (!root || root->IsNull()) return;
-    if (!yaml_.expectMap(*root, "a YAML file under the model paths")) return;
+    if (!root || root->IsNull())
+      return;
+    if (!yaml_.expectMap(*root, "a YAML file under the model paths"))
+      return;
     auto fields = yaml_.fields(*root, {"version", "sources", "models"}, "at the top level");
     // `models:` (descriptions, tests) is accepted and not used yet.
     if (auto sources = fields.find("sources"); sources != fields.end())
       if (auto entries = yaml_.expectList(sources->second, "sources"))
-        for (const YAML::Node &entry : *entries) readSource(entry);
+        for (const YAML::Node &entry : *entries)
+          readSource(entry);
   }
 
- private:
+private:
   // The required `name` of an entry; reports its absence at the entry.
   std::optional<std::string> name(const std::map<std::string, YamlField> &fields,
                                   const YAML::Node &entry, std::string_view what) {
@@ -42,32 +45,37 @@ class SchemaReader {
   }
 
   void readSource(const YAML::Node &entry) {
-    if (!yaml_.expectMap(entry, "a source entry")) return;
+    if (!yaml_.expectMap(entry, "a source entry"))
+      return;
     auto fields =
         yaml_.fields(entry,
                      {"name", "tables", "description", "schema", "database", "loader", "meta",
                       "tags", "config", "freshness", "loaded_at_field", "quoting", "overrides"},
                      "in a source entry");
     std::optional<std::string> source = name(fields, entry, "a source entry");
-    if (!source) return;
+    if (!source)
+      return;
     auto tables = fields.find("tables");
     if (tables == fields.end()) {
       diags_.warning(yaml_.range(fields.at("name")), "source \"" + *source + "\" has no tables");
       return;
     }
     if (auto entries = yaml_.expectList(tables->second, "tables"))
-      for (const YAML::Node &table : *entries) readTable(*source, table);
+      for (const YAML::Node &table : *entries)
+        readTable(*source, table);
   }
 
   void readTable(const std::string &source, const YAML::Node &entry) {
-    if (!yaml_.expectMap(entry, "a table entry")) return;
-    auto fields = yaml_.fields(
-        entry,
-        {"name", "description", "primary_key", "columns", "identifier", "meta", "tags", "config",
-         "tests", "data_tests", "freshness", "loaded_at_field", "quoting", "external"},
-        "in a table entry");
+    if (!yaml_.expectMap(entry, "a table entry"))
+      return;
+    auto fields = yaml_.fields(entry,
+                               {"name", "description", "primary_key", "columns", "identifier",
+                                "meta", "tags", "config", "tests", "data_tests", "freshness",
+                                "loaded_at_field", "quoting", "external"},
+                               "in a table entry");
     std::optional<std::string> name = this->name(fields, entry, "a table entry");
-    if (!name) return;
+    if (!name)
+      return;
     SourceTable table;
     table.source = source;
     table.name = *name;
@@ -99,13 +107,15 @@ class SchemaReader {
   }
 
   void readColumn(SourceTable &table, const YAML::Node &entry, std::vector<ColumnExtras> &extras) {
-    if (!yaml_.expectMap(entry, "a column entry")) return;
+    if (!yaml_.expectMap(entry, "a column entry"))
+      return;
     auto fields = yaml_.fields(entry,
                                {"name", "data_type", "type", "description", "constraints",
                                 "nullable", "meta", "tags", "tests", "data_tests", "quote"},
                                "in a column entry");
     std::optional<std::string> name = this->name(fields, entry, "a column entry");
-    if (!name) return;
+    if (!name)
+      return;
     ColumnDecl column;
     ColumnExtras extra;
     column.name = *name;
@@ -118,7 +128,8 @@ class SchemaReader {
                        "column \"" + column.name + "\" has both \"data_type\" and \"type\"");
       error.notes.emplace_back(yaml_.range(data_type->second.key), "\"data_type\" is given here");
     }
-    if (data_type == fields.end()) data_type = type;
+    if (data_type == fields.end())
+      data_type = type;
     if (data_type == fields.end()) {
       std::string message =
           "column \"" + column.name + "\" of " + table.qualifiedName() + " has no data_type";
@@ -133,12 +144,14 @@ class SchemaReader {
     if (auto nullable = fields.find("nullable"); nullable != fields.end()) {
       if (auto value = yaml_.expectBool(nullable->second, "nullable")) {
         column.not_null |= !*value;
-        if (*value) extra.nullable_true = yaml_.range(nullable->second);
+        if (*value)
+          extra.nullable_true = yaml_.range(nullable->second);
       }
     }
     if (auto constraints = fields.find("constraints"); constraints != fields.end())
       if (auto items = yaml_.expectList(constraints->second, "constraints"))
-        for (const YAML::Node &item : *items) readConstraint(item, column, extra);
+        for (const YAML::Node &item : *items)
+          readConstraint(item, column, extra);
 
     auto same = std::find_if(table.columns.begin(), table.columns.end(),
                              [&](const ColumnDecl &other) { return other.name == column.name; });
@@ -156,9 +169,8 @@ class SchemaReader {
   void readConstraint(const YAML::Node &item, ColumnDecl &column, ColumnExtras &extra) {
     YAML::Node type = item.IsMap() ? item["type"] : item;
     if (!type.IsScalar()) {
-      diags_.error(yaml_.range(item),
-                   "a constraint must be a name such as not_null, or a "
-                   "mapping with a \"type\"");
+      diags_.error(yaml_.range(item), "a constraint must be a name such as not_null, or a "
+                                      "mapping with a \"type\"");
       return;
     }
     const std::string &name = type.Scalar();
@@ -181,7 +193,8 @@ class SchemaReader {
   void readPrimaryKey(SourceTable &table, const std::map<std::string, YamlField> &fields,
                       const std::vector<ColumnExtras> &extras) {
     std::vector<std::string> column_names;
-    for (const ColumnDecl &column : table.columns) column_names.push_back(column.name);
+    for (const ColumnDecl &column : table.columns)
+      column_names.push_back(column.name);
     auto key = fields.find("primary_key");
     if (key != fields.end()) {
       auto items = yaml_.expectList(key->second, "primary_key", true);
@@ -207,7 +220,8 @@ class SchemaReader {
       }
     }
     for (size_t i = 0; i < table.columns.size(); ++i) {
-      if (!extras[i].key_constraint.valid()) continue;
+      if (!extras[i].key_constraint.valid())
+        continue;
       const std::string &name = table.columns[i].name;
       if (key == fields.end()) {
         table.primary_key.push_back(name);
@@ -237,10 +251,10 @@ class SchemaReader {
   std::vector<SourceTable> &tables_;
 };
 
-}  // namespace
+} // namespace
 
 void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables) {
   SchemaReader(yaml, tables).readFile();
 }
 
-}  // namespace kiln::project
+} // namespace kiln::project

@@ -38,13 +38,15 @@ bool isPlainIdentifier(std::string_view name) {
   return true;
 }
 
-}  // namespace
+} // namespace
 
 std::string sqlIdentifier(std::string_view name) {
-  if (isPlainIdentifier(name) && !isReservedKeyword(name)) return std::string(name);
+  if (isPlainIdentifier(name) && !isReservedKeyword(name))
+    return std::string(name);
   std::string quoted = "\"";
   for (char c : name) {
-    if (c == '"') quoted += '"';
+    if (c == '"')
+      quoted += '"';
     quoted += c;
   }
   return quoted + '"';
@@ -53,7 +55,8 @@ std::string sqlIdentifier(std::string_view name) {
 std::string sqlStringLiteral(std::string_view text) {
   std::string quoted = "'";
   for (char c : text) {
-    if (c == '\'') quoted += '\'';
+    if (c == '\'')
+      quoted += '\'';
     quoted += c;
   }
   return quoted + '\'';
@@ -63,33 +66,44 @@ bool isNumberLiteral(std::string_view text) {
   size_t i = 0;
   auto digits = [&] {
     size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
+      ++i;
     return i - start;
   };
-  if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+  if (i < text.size() && (text[i] == '-' || text[i] == '+'))
+    ++i;
   size_t mantissa = digits();
   if (i < text.size() && text[i] == '.') {
     ++i;
     mantissa += digits();
   }
-  if (mantissa == 0) return false;
+  if (mantissa == 0)
+    return false;
   if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
     ++i;
-    if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
-    if (digits() == 0) return false;
+    if (i < text.size() && (text[i] == '-' || text[i] == '+'))
+      ++i;
+    if (digits() == 0)
+      return false;
   }
   return i == text.size();
 }
 
 std::string sqlLiteral(const YAML::Node &scalar) {
-  if (!scalar.IsDefined() || scalar.IsNull()) return "NULL";
+  if (!scalar.IsDefined() || scalar.IsNull())
+    return "NULL";
   const std::string &text = scalar.Scalar();
-  if (scalar.Tag() == "!") return sqlStringLiteral(text);  // quoted in the YAML
-  if (isNumberLiteral(text)) return text;
-  if (text == "true" || text == "True" || text == "TRUE") return "true";
-  if (text == "false" || text == "False" || text == "FALSE") return "false";
-  if (text == "null" || text == "Null" || text == "NULL" || text == "~") return "NULL";
+  if (scalar.Tag() == "!")
+    return sqlStringLiteral(text); // quoted in the YAML
+  if (isNumberLiteral(text))
+    return text;
+  if (text == "true" || text == "True" || text == "TRUE")
+    return "true";
+  if (text == "false" || text == "False" || text == "FALSE")
+    return "false";
+  if (text == "null" || text == "Null" || text == "NULL" || text == "~")
+    return "NULL";
   return sqlStringLiteral(text);
 }
 
-}  // namespace kiln::project
+} // namespace kiln::project

@@ -6,10 +6,14 @@ namespace kiln::project {
 
 const char *describeKind(const YAML::Node &node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a string";
-    default: return "empty";
+  case YAML::NodeType::Map:
+    return "a mapping";
+  case YAML::NodeType::Sequence:
+    return "a list";
+  case YAML::NodeType::Scalar:
+    return "a string";
+  default:
+    return "empty";
   }
 }
 
@@ -28,10 +32,12 @@ std::optional<YAML::Node> YamlFile::parse() {
 
 SourceRange YamlFile::range(const YAML::Node &node) const {
   YAML::Mark mark = node.Mark();
-  if (mark.is_null()) return {{file_, 0}, 0};
+  if (mark.is_null())
+    return {{file_, 0}, 0};
   SourceLoc begin = sources_.locate(
       file_, {static_cast<uint32_t>(mark.line + 1), static_cast<uint32_t>(mark.column + 1)});
-  if (!node.IsScalar()) return {begin, 0};
+  if (!node.IsScalar())
+    return {begin, 0};
 
   std::string_view text = sources_.text(file_).substr(begin.offset);
   if (!text.empty() && (text[0] == '\'' || text[0] == '"')) {
@@ -52,7 +58,8 @@ SourceRange YamlFile::range(const YAML::Node &node) const {
   }
   // A plain scalar on one line is its own text; folded and block scalars get a point.
   const std::string &value = node.Scalar();
-  if (text.substr(0, value.size()) == value) return {begin, static_cast<uint32_t>(value.size())};
+  if (text.substr(0, value.size()) == value)
+    return {begin, static_cast<uint32_t>(value.size())};
   return {begin, 0};
 }
 
@@ -78,10 +85,11 @@ std::map<std::string, YamlField> YamlFile::fields(const YAML::Node &map,
       continue;
     }
     bool is_known = false;
-    for (std::string_view candidate : known) is_known |= candidate == name;
+    for (std::string_view candidate : known)
+      is_known |= candidate == name;
     if (!is_known) {
-      Diagnostic &warning = diags_.warning(
-          range(key), "unknown key \"" + name + "\" " + std::string(where) + "; it is ignored");
+      Diagnostic &warning = diags_.warning(range(key), "unknown key \"" + name + "\" " +
+                                                           std::string(where) + "; it is ignored");
       if (auto suggestion = closestMatch(name, {known.begin(), known.end()}))
         warning.hint = "did you mean \"" + *suggestion + "\"?";
     }
@@ -91,14 +99,16 @@ std::map<std::string, YamlField> YamlFile::fields(const YAML::Node &map,
 }
 
 bool YamlFile::expectMap(const YAML::Node &node, std::string_view what, SourceRange at) {
-  if (node.IsMap()) return true;
+  if (node.IsMap())
+    return true;
   diags_.error(at.valid() ? at : range(node),
                std::string(what) + " must be a mapping, not " + describeKind(node));
   return false;
 }
 
 std::optional<std::string> YamlFile::expectString(const YamlField &field, std::string_view what) {
-  if (field.value.IsScalar()) return field.value.Scalar();
+  if (field.value.IsScalar())
+    return field.value.Scalar();
   if (field.value.IsNull())
     diags_.error(range(field), "\"" + std::string(what) + "\" has no value");
   else
@@ -107,11 +117,12 @@ std::optional<std::string> YamlFile::expectString(const YamlField &field, std::s
   return std::nullopt;
 }
 
-std::optional<std::vector<YAML::Node>> YamlFile::expectList(const YamlField &field,
-                                                            std::string_view what,
-                                                            bool scalar_is_one) {
-  if (field.value.IsNull()) return std::vector<YAML::Node>{};
-  if (field.value.IsScalar() && scalar_is_one) return std::vector<YAML::Node>{field.value};
+std::optional<std::vector<YAML::Node>>
+YamlFile::expectList(const YamlField &field, std::string_view what, bool scalar_is_one) {
+  if (field.value.IsNull())
+    return std::vector<YAML::Node>{};
+  if (field.value.IsScalar() && scalar_is_one)
+    return std::vector<YAML::Node>{field.value};
   if (!field.value.IsSequence()) {
     diags_.error(range(field),
                  "\"" + std::string(what) + "\" must be a list, not " + describeKind(field.value));
@@ -121,13 +132,15 @@ std::optional<std::vector<YAML::Node>> YamlFile::expectList(const YamlField &fie
 }
 
 std::optional<bool> YamlFile::expectBool(const YamlField &field, std::string_view what) {
-  if (field.value.IsScalar() && field.value.Tag() != "!") {  // "!": quoted, so a string
+  if (field.value.IsScalar() && field.value.Tag() != "!") { // "!": quoted, so a string
     const std::string &text = field.value.Scalar();
-    if (text == "true" || text == "True" || text == "TRUE") return true;
-    if (text == "false" || text == "False" || text == "FALSE") return false;
+    if (text == "true" || text == "True" || text == "TRUE")
+      return true;
+    if (text == "false" || text == "False" || text == "FALSE")
+      return false;
   }
   diags_.error(range(field), "\"" + std::string(what) + "\" must be true or false");
   return std::nullopt;
 }
 
-}  // namespace kiln::project
+} // namespace kiln::project

@@ -22,7 +22,7 @@ struct YamlField {
 };
 
 class YamlFile {
- public:
+public:
   YamlFile(FileId file, const SourceManager &sources, DiagnosticEngine &diags)
       : file_(file), sources_(sources), diags_(diags) {}
 
@@ -56,7 +56,7 @@ class YamlFile {
   FileId file() const { return file_; }
   DiagnosticEngine &diags() { return diags_; }
 
- private:
+private:
   FileId file_;
   const SourceManager &sources_;
   DiagnosticEngine &diags_;
@@ -65,4 +65,4 @@ class YamlFile {
 // "a mapping", "a list", "a string" or "empty", for shape errors.
 const char *describeKind(const YAML::Node &node);
 
-}  // namespace kiln::project
+} // namespace kiln::project

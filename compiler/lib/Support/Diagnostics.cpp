@@ -8,9 +8,12 @@ namespace {
 
 const char *severityName(Severity severity) {
   switch (severity) {
-    case Severity::Error: return "error";
-    case Severity::Warning: return "warning";
-    case Severity::Note: return "note";
+  case Severity::Error:
+    return "error";
+  case Severity::Warning:
+    return "warning";
+  case Severity::Note:
+    return "note";
   }
   return "error";
 }
@@ -31,17 +34,20 @@ std::string caretLine(std::string_view line, uint32_t column, uint32_t length) {
   out += '^';
   size_t end = std::min<size_t>(begin + length, line.size());
   for (size_t i = begin + 1; i < end; ++i)
-    if (!isContinuationByte(line[i])) out += '~';
+    if (!isContinuationByte(line[i]))
+      out += '~';
   return out;
 }
 
 // "path:line:col: severity: message", then the line and the caret when the range is valid.
 void renderLocated(std::string &out, const SourceManager &sources, SourceRange range,
                    Severity severity, const std::string &message) {
-  if (range.valid()) out += sources.describe(range.begin) + ": ";
+  if (range.valid())
+    out += sources.describe(range.begin) + ": ";
   out += severityName(severity);
   out += ": " + message + "\n";
-  if (!range.valid()) return;
+  if (!range.valid())
+    return;
   std::string_view line = sources.lineText(range.begin);
   out.append(line);
   out += '\n';
@@ -52,19 +58,29 @@ void appendJsonString(std::string &out, std::string_view text) {
   out += '"';
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char escaped[8];
+        std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+        out += escaped;
+      } else {
+        out += c;
+      }
     }
   }
   out += '"';
@@ -79,7 +95,7 @@ void appendJsonLocation(std::string &out, const SourceManager &sources, SourceRa
   out += ",\"column\":" + std::to_string(position.column);
 }
 
-}  // namespace
+} // namespace
 
 Diagnostic &DiagnosticEngine::error(SourceRange range, std::string message) {
   ++error_count_;
@@ -96,7 +112,8 @@ std::string DiagnosticEngine::render(const Diagnostic &diagnostic) const {
   renderLocated(out, sources_, diagnostic.range, diagnostic.severity, diagnostic.message);
   for (const auto &[range, message] : diagnostic.notes)
     renderLocated(out, sources_, range, Severity::Note, message);
-  if (!diagnostic.hint.empty()) out += "hint: " + diagnostic.hint + "\n";
+  if (!diagnostic.hint.empty())
+    out += "hint: " + diagnostic.hint + "\n";
   return out;
 }
 
@@ -128,4 +145,4 @@ void DiagnosticEngine::print(std::ostream &out, DiagnosticFormat format) const {
   }
 }
 
-}  // namespace kiln
+} // namespace kiln

@@ -33,17 +33,19 @@ std::optional<std::string> closestMatch(std::string_view name,
       best_distance = distance;
     }
   }
-  if (!best) return std::nullopt;
+  if (!best)
+    return std::nullopt;
   return *best;
 }
 
 std::string quotedList(const std::vector<std::string> &items) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += i + 1 == items.size() ? " and " : ", ";
+    if (i > 0)
+      out += i + 1 == items.size() ? " and " : ", ";
     out += '"' + items[i] + '"';
   }
   return out;
 }
 
-}  // namespace kiln
+} // namespace kiln

@@ -35,30 +35,32 @@ bool readsOnly(const Expr &e, int32_t begin, int32_t end) {
 }
 
 ExprPtr shifted(const Expr &e, int32_t delta) {
-  return substituteColumns(e, [&](const Expr &c) {
-    return makeColumn(c.column + delta, c.type, c.nullable);
-  });
+  return substituteColumns(
+      e, [&](const Expr &c) { return makeColumn(c.column + delta, c.type, c.nullable); });
 }
 
 class Rewriter {
- public:
+public:
   explicit Rewriter(Module &module) : module_(module), uses_(countUses(module)) {}
 
   void run() {
     // Collect first: the rewrite appends ops.
     std::vector<int32_t> aggregates;
     for (const auto &op : module_.ops)
-      if (op->kind == OpKind::Aggregate) aggregates.push_back(op->id);
-    for (int32_t id : aggregates) tryRewrite(*module_.find(id));
+      if (op->kind == OpKind::Aggregate)
+        aggregates.push_back(op->id);
+    for (int32_t id : aggregates)
+      tryRewrite(*module_.find(id));
   }
 
- private:
+private:
   // The aggregate's input as expressions over the join row: the map's, or the join's columns.
   struct View {
-    const Op *map = nullptr;  // null: the aggregate reads the join directly
+    const Op *map = nullptr; // null: the aggregate reads the join directly
     const Op *join = nullptr;
     ExprPtr column(int32_t c) const {
-      if (map) return map->exprs[c]->clone();
+      if (map)
+        return map->exprs[c]->clone();
       const Column &col = join->schema[c];
       return makeColumn(c, col.type, col.nullable);
     }
@@ -68,15 +70,17 @@ class Rewriter {
     View view;
     const Op *input = module_.find(aggregate.inputs[0]);
     if (input->kind == OpKind::Map) {
-      if (uses_[input->id] != 1) return;
+      if (uses_[input->id] != 1)
+        return;
       view.map = input;
       input = module_.find(input->inputs[0]);
     }
     if (input->kind != OpKind::Join || uses_[input->id] != 1 || aggregate.group_keys.empty())
       return;
     view.join = input;
-    for (int side = 1; side >= 0; --side)  // the right side is the usual dimension
-      if (tryWithDimension(aggregate, view, side)) return;
+    for (int side = 1; side >= 0; --side) // the right side is the usual dimension
+      if (tryWithDimension(aggregate, view, side))
+        return;
   }
 
   bool tryWithDimension(Op &aggregate, const View &view, int dim_side) {
@@ -87,9 +91,11 @@ class Rewriter {
     const std::vector<int32_t> &dim_keys = dim_side == 1 ? join.right_keys : join.left_keys;
     std::optional<std::set<int32_t>> unique = uniqueColumns(module_, dim.id);
     // A one-row dimension (unique on no column) has no key to group by.
-    if (!unique || unique->empty()) return false;
+    if (!unique || unique->empty())
+      return false;
     for (int32_t c : *unique)
-      if (std::find(dim_keys.begin(), dim_keys.end(), c) == dim_keys.end()) return false;
+      if (std::find(dim_keys.begin(), dim_keys.end(), c) == dim_keys.end())
+        return false;
 
     // Column ranges of the join row.
     int32_t left_width = static_cast<int32_t>(module_.find(join.inputs[0])->schema.size());
@@ -101,15 +107,16 @@ class Rewriter {
     auto isDim = [&](const Expr &e) { return readsOnly(e, dim_begin, dim_end); };
 
     // The pre-aggregation's group: the fact's join keys, then the fact columns the group reads.
-    std::vector<int32_t> pre_group(fact_keys.begin(), fact_keys.end());  // fact columns
+    std::vector<int32_t> pre_group(fact_keys.begin(), fact_keys.end()); // fact columns
     struct GroupKey {
       bool from_dim;
-      int32_t column;  // dim column, or index into pre_group
+      int32_t column; // dim column, or index into pre_group
     };
     std::vector<GroupKey> group;
     for (int32_t g : aggregate.group_keys) {
       ExprPtr e = view.column(g);
-      if (e->op != ExprOp::Column) return false;
+      if (e->op != ExprOp::Column)
+        return false;
       int32_t c = e->column;
       if (c >= dim_begin && c < dim_end) {
         group.push_back({true, c - dim_begin});
@@ -117,7 +124,8 @@ class Rewriter {
       }
       int32_t f = c - fact_begin;
       auto at = std::find(pre_group.begin(), pre_group.end(), f);
-      if (at == pre_group.end()) at = pre_group.insert(pre_group.end(), f);
+      if (at == pre_group.end())
+        at = pre_group.insert(pre_group.end(), f);
       group.push_back({false, static_cast<int32_t>(at - pre_group.begin())});
     }
     // Each join key must be grouped on, from either side: then a group is one fact key's rows.
@@ -127,14 +135,15 @@ class Rewriter {
         ExprPtr e = view.column(g);
         grouped |= e->column == fact_begin + fact_keys[k] || e->column == dim_begin + dim_keys[k];
       }
-      if (!grouped) return false;
+      if (!grouped)
+        return false;
     }
 
     // Aggregates: over fact columns as they are, or SUM(fact * dim) as dim * SUM(fact).
     struct Plan {
       AggCall pre;
-      ExprPtr pre_arg;     // over the fact row; null for count(*)
-      ExprPtr dim_factor;  // over the dim row; null when the aggregate carries over as is
+      ExprPtr pre_arg;    // over the fact row; null for count(*)
+      ExprPtr dim_factor; // over the dim row; null when the aggregate carries over as is
     };
     std::vector<Plan> plans;
     for (const AggCall &agg : aggregate.aggregates) {
@@ -144,9 +153,11 @@ class Rewriter {
         if (isFact(*arg)) {
           plan.pre_arg = shifted(*arg, -fact_begin);
         } else if (agg.kind == AggKind::Sum && arg->op == ExprOp::Mul && arg->args.size() == 2) {
-          int fact_arg = isFact(*arg->args[0]) && isDim(*arg->args[1]) ? 0
-                         : isFact(*arg->args[1]) && isDim(*arg->args[0]) ? 1 : -1;
-          if (fact_arg < 0) return false;
+          int fact_arg = isFact(*arg->args[0]) && isDim(*arg->args[1])   ? 0
+                         : isFact(*arg->args[1]) && isDim(*arg->args[0]) ? 1
+                                                                         : -1;
+          if (fact_arg < 0)
+            return false;
           const Expr &f = *arg->args[fact_arg];
           const Expr &d = *arg->args[1 - fact_arg];
           // Exact only in NUMERIC: the scale of dim * SUM(fact) is the scale of the sum's rows.
@@ -189,7 +200,8 @@ class Rewriter {
       }
       pre->aggregates.push_back(call);
     }
-    for (size_t k = 0; k < pre_group.size(); ++k) pre->schema.push_back(pre_map->schema[k]);
+    for (size_t k = 0; k < pre_group.size(); ++k)
+      pre->schema.push_back(pre_map->schema[k]);
     for (const AggCall &call : pre->aggregates)
       pre->schema.push_back({call.name, call.type, aggregateNullable(*pre, call, pre_map->schema)});
 
@@ -223,14 +235,15 @@ class Rewriter {
         std::vector<ExprPtr> operands;
         operands.push_back(shifted(*plans[a].dim_factor, dim_offset));
         operands.push_back(std::move(value));
-        value = makeCall(ExprOp::Mul, aggregate.aggregates[a].type, std::move(operands),
-                         aggregate.loc);
+        value =
+            makeCall(ExprOp::Mul, aggregate.aggregates[a].type, std::move(operands), aggregate.loc);
       }
       result->exprs.push_back(std::move(value));
     }
     // The original's NOT NULL columns must stay provably NOT NULL.
     for (size_t c = 0; c < result->exprs.size(); ++c)
-      if (result->exprs[c]->nullable && !result->schema[c].nullable) return false;
+      if (result->exprs[c]->nullable && !result->schema[c].nullable)
+        return false;
 
     // In place of the aggregate, so that its users still come after what they read.
     auto at = std::find_if(module_.ops.begin(), module_.ops.end(),
@@ -252,11 +265,11 @@ class Rewriter {
   std::unordered_map<int32_t, int> uses_;
 };
 
-}  // namespace
+} // namespace
 
 void aggregateBelowJoin(Module &module) {
   Rewriter(module).run();
   eliminateDeadOps(module);
 }
 
-}  // namespace kiln::transforms
+} // namespace kiln::transforms

@@ -42,22 +42,25 @@ bool sameOp(const Op &a, const Op &b) {
 // Candidates share kind, inputs and name; sameOp decides.
 std::string bucketKey(const Op &op) {
   std::string key = std::string(opKindName(op.kind)) + " " + op.name;
-  for (int32_t input : op.inputs) key += " %" + std::to_string(input);
+  for (int32_t input : op.inputs)
+    key += " %" + std::to_string(input);
   return key;
 }
 
-}  // namespace
+} // namespace
 
 void eliminateCommonSubexpressions(Module &module) {
   std::unordered_map<std::string, std::vector<const Op *>> seen;
-  std::unordered_map<int32_t, int32_t> replacement;  // merged op -> the op that stays
+  std::unordered_map<int32_t, int32_t> replacement; // merged op -> the op that stays
   std::unordered_set<int32_t> merged;
   for (const auto &op : module.ops) {
     for (int32_t &input : op->inputs) {
       auto it = replacement.find(input);
-      if (it != replacement.end()) input = it->second;
+      if (it != replacement.end())
+        input = it->second;
     }
-    if (op->kind == OpKind::Sink) continue;
+    if (op->kind == OpKind::Sink)
+      continue;
     std::vector<const Op *> &candidates = seen[bucketKey(*op)];
     auto twin = std::find_if(candidates.begin(), candidates.end(),
                              [&](const Op *candidate) { return sameOp(*candidate, *op); });
@@ -71,4 +74,4 @@ void eliminateCommonSubexpressions(Module &module) {
   eraseOps(module, merged);
 }
 
-}  // namespace kiln::transforms
+} // namespace kiln::transforms

@@ -28,29 +28,33 @@ bool dropsColumnsOfUpdatableSource(const Module &module, int32_t id) {
   // The columns of the current op's input that the stream's columns are computed from.
   const Op *op = module.find(id);
   std::set<int32_t> read;
-  for (size_t c = 0; c < op->schema.size(); ++c) read.insert(static_cast<int32_t>(c));
+  for (size_t c = 0; c < op->schema.size(); ++c)
+    read.insert(static_cast<int32_t>(c));
   for (;;) {
     if (op->kind == OpKind::Source)
       return !op->key.empty() && !op->append_only && read.size() < op->schema.size();
     if (op->kind == OpKind::Map) {
       std::set<int32_t> below;
-      for (int32_t c : read) collectColumns(*op->exprs[c], below);
+      for (int32_t c : read)
+        collectColumns(*op->exprs[c], below);
       read = std::move(below);
     } else if (op->kind != OpKind::Filter) {
-      return false;  // anything else may combine rows: an update no longer maps to one row
+      return false; // anything else may combine rows: an update no longer maps to one row
     }
     op = module.find(op->inputs[0]);
   }
 }
 
-}  // namespace
+} // namespace
 
 void consolidateUpdates(Module &module) {
   for (size_t i = 0; i < module.ops.size(); ++i) {
     Op &join = *module.ops[i];
-    if (join.kind != OpKind::Join) continue;
+    if (join.kind != OpKind::Join)
+      continue;
     for (int32_t &input : join.inputs) {
-      if (!dropsColumnsOfUpdatableSource(module, input)) continue;
+      if (!dropsColumnsOfUpdatableSource(module, input))
+        continue;
       const Op &producer = *module.find(input);
       auto consolidate = std::make_unique<Op>(OpKind::Consolidate);
       consolidate->id = module.nextId();
@@ -60,9 +64,9 @@ void consolidateUpdates(Module &module) {
       input = consolidate->id;
       module.ops.insert(module.ops.begin() + static_cast<std::ptrdiff_t>(i),
                         std::move(consolidate));
-      ++i;  // the join moved one place on
+      ++i; // the join moved one place on
     }
   }
 }
 
-}  // namespace kiln::transforms
+} // namespace kiln::transforms

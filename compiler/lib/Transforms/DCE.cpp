@@ -12,14 +12,16 @@ void eliminateDeadOps(Module &module) {
   // Users come after their inputs, so one backward sweep sees every user before its inputs.
   for (auto it = module.ops.rbegin(); it != module.ops.rend(); ++it) {
     const Op &op = **it;
-    if (op.kind != OpKind::Sink && !live.count(op.id)) continue;
+    if (op.kind != OpKind::Sink && !live.count(op.id))
+      continue;
     live.insert(op.id);
     live.insert(op.inputs.begin(), op.inputs.end());
   }
   std::unordered_set<int32_t> dead;
   for (const auto &op : module.ops)
-    if (!live.count(op->id)) dead.insert(op->id);
+    if (!live.count(op->id))
+      dead.insert(op->id);
   eraseOps(module, dead);
 }
 
-}  // namespace kiln::transforms
+} // namespace kiln::transforms

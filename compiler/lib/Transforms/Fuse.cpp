@@ -47,8 +47,8 @@ struct ColumnUses {
       }
       return;
     }
-    bool skipsLaterArgs = e.op == ExprOp::Case || e.op == ExprOp::Coalesce ||
-                          e.op == ExprOp::And || e.op == ExprOp::Or;
+    bool skipsLaterArgs = e.op == ExprOp::Case || e.op == ExprOp::Coalesce || e.op == ExprOp::And ||
+                          e.op == ExprOp::Or;
     for (size_t i = 0; i < e.args.size(); ++i)
       add(*e.args[i], underCondition || (skipsLaterArgs && i > 0));
   }
@@ -58,7 +58,8 @@ ExprPtr makeAnd(ExprPtr a, ExprPtr b) {
   std::vector<ExprPtr> operands;
   for (ExprPtr *e : {&a, &b}) {
     if ((*e)->op == ExprOp::And)
-      for (ExprPtr &arg : (*e)->args) operands.push_back(std::move(arg));
+      for (ExprPtr &arg : (*e)->args)
+        operands.push_back(std::move(arg));
     else
       operands.push_back(std::move(*e));
   }
@@ -87,7 +88,8 @@ bool fuseFilters(Module &module, Op &inner, Op &outer) {
 
 bool fuseMaps(Module &module, Op &inner, Op &outer) {
   ColumnUses uses(inner.exprs.size());
-  for (const ExprPtr &e : outer.exprs) uses.add(*e, false);
+  for (const ExprPtr &e : outer.exprs)
+    uses.add(*e, false);
   for (size_t i = 0; i < inner.exprs.size(); ++i) {
     const Expr &e = *inner.exprs[i];
     bool trivial = e.op == ExprOp::Column || e.op == ExprOp::Literal;
@@ -106,14 +108,16 @@ bool fuseMaps(Module &module, Op &inner, Op &outer) {
 bool pushFilterBelowMap(Module &module, Op &map, Op &filter) {
   const Op *source = module.find(map.inputs[0]);
   // Users of the filter will read the map: the rows must look the same to them.
-  if (!source || !sameSchema(filter.schema, map.schema)) return false;
+  if (!source || !sameSchema(filter.schema, map.schema))
+    return false;
   bool passThrough = true;
   walkExpr(*filter.predicate, [&](const Expr &e) {
     if (e.op == ExprOp::Column &&
         (e.column >= (int32_t)map.exprs.size() || map.exprs[e.column]->op != ExprOp::Column))
       passThrough = false;
   });
-  if (!passThrough) return false;
+  if (!passThrough)
+    return false;
 
   filter.predicate = substituteColumns(
       *filter.predicate, [&](const Expr &ref) { return map.exprs[ref.column]->clone(); });
@@ -121,14 +125,15 @@ bool pushFilterBelowMap(Module &module, Op &map, Op &filter) {
   filter.schema = source->schema;
   replaceAllUses(module, filter.id, map.id);
   map.inputs = {filter.id};
-  map.append_only = map.append_only && filter.append_only;  // it now reads the filter
+  map.append_only = map.append_only && filter.append_only; // it now reads the filter
   moveBefore(module, filter, map);
   return true;
 }
 
 // A map that passes its input's columns through in order, possibly renaming them.
 bool isPassThrough(const Op &map, const Op &input) {
-  if (map.exprs.size() != input.schema.size()) return false;
+  if (map.exprs.size() != input.schema.size())
+    return false;
   for (size_t i = 0; i < map.exprs.size(); ++i) {
     const Expr &e = *map.exprs[i];
     if (e.op != ExprOp::Column || e.column != (int32_t)i || map.schema[i].type != e.type)
@@ -141,7 +146,8 @@ bool isPassThrough(const Op &map, const Op &input) {
 // the map is its input's only user, the input can carry the names itself. Not a source: its
 // names are the table's, which connectors match by name.
 bool absorbRename(Module &module, Op &map, Op &input) {
-  if (input.kind == OpKind::Source || !isPassThrough(map, input)) return false;
+  if (input.kind == OpKind::Source || !isPassThrough(map, input))
+    return false;
   // The map's columns are NOT NULL only where the input's are: taking its schema only widens.
   input.schema = map.schema;
   if (input.kind == OpKind::Aggregate)
@@ -157,27 +163,34 @@ bool absorbRename(Module &module, Op &map, Op &input) {
 // expressions with it: only if none of them can raise.
 bool aggregateThroughMap(Module &module, Op &aggregate, Op &map, int mapUses) {
   std::vector<int32_t *> columns;
-  for (int32_t &key : aggregate.group_keys) columns.push_back(&key);
+  for (int32_t &key : aggregate.group_keys)
+    columns.push_back(&key);
   for (AggCall &agg : aggregate.aggregates)
-    if (agg.arg >= 0) columns.push_back(&agg.arg);
+    if (agg.arg >= 0)
+      columns.push_back(&agg.arg);
   for (int32_t *column : columns)
     if (*column >= (int32_t)map.exprs.size() || map.exprs[*column]->op != ExprOp::Column)
       return false;
   if (mapUses == 1)
     for (const ExprPtr &e : map.exprs)
-      if (canRaise(*e)) return false;
-  for (int32_t *column : columns) *column = map.exprs[*column]->column;
+      if (canRaise(*e))
+        return false;
+  for (int32_t *column : columns)
+    *column = map.exprs[*column]->column;
   aggregate.inputs = map.inputs;
-  if (mapUses == 1) eraseOps(module, {map.id});
+  if (mapUses == 1)
+    eraseOps(module, {map.id});
   return true;
 }
 
 bool isIdentityMap(const Module &module, const Op &map) {
   const Op *source = module.find(map.inputs[0]);
-  if (!source || !sameSchema(map.schema, source->schema)) return false;
+  if (!source || !sameSchema(map.schema, source->schema))
+    return false;
   for (size_t i = 0; i < map.exprs.size(); ++i) {
     const Expr &e = *map.exprs[i];
-    if (e.op != ExprOp::Column || e.column != (int32_t)i) return false;
+    if (e.op != ExprOp::Column || e.column != (int32_t)i)
+      return false;
   }
   return true;
 }
@@ -186,19 +199,23 @@ bool isIdentityMap(const Module &module, const Op &map) {
 bool fuseOnce(Module &module) {
   std::unordered_map<int32_t, int> uses = countUses(module);
   for (const auto &op : module.ops) {
-    if (op->inputs.size() != 1) continue;
+    if (op->inputs.size() != 1)
+      continue;
     if (op->kind == OpKind::Map && isIdentityMap(module, *op)) {
       replaceAllUses(module, op->id, op->inputs[0]);
       eraseOps(module, {op->id});
       return true;
     }
     Op *inner = module.find(op->inputs[0]);
-    if (!inner) continue;
+    if (!inner)
+      continue;
     if (op->kind == OpKind::Aggregate && inner->kind == OpKind::Map &&
         aggregateThroughMap(module, *op, *inner, uses[inner->id]))
       return true;
-    if (uses[inner->id] != 1) continue;
-    if (op->kind == OpKind::Map && absorbRename(module, *op, *inner)) return true;
+    if (uses[inner->id] != 1)
+      continue;
+    if (op->kind == OpKind::Map && absorbRename(module, *op, *inner))
+      return true;
     if (op->kind == OpKind::Filter && inner->kind == OpKind::Filter &&
         fuseFilters(module, *inner, *op))
       return true;
@@ -211,11 +228,11 @@ bool fuseOnce(Module &module) {
   return false;
 }
 
-}  // namespace
+} // namespace
 
 void fuse(Module &module) {
   while (fuseOnce(module)) {
   }
 }
 
-}  // namespace kiln::transforms
+} // namespace kiln::transforms

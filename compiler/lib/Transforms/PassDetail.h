@@ -45,4 +45,4 @@ void collectColumns(const ir::Expr &expr, std::set<int32_t> &out);
 ir::ExprPtr substituteColumns(const ir::Expr &expr,
                               const std::function<ir::ExprPtr(const ir::Expr &column)> &replace);
 
-}  // namespace kiln::transforms
+} // namespace kiln::transforms

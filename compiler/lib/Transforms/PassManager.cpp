@@ -41,7 +41,8 @@ const std::vector<PassInfo> &allPasses() {
 
 const PassInfo *findPass(const std::string &name) {
   for (const PassInfo &pass : allPasses())
-    if (pass.name == name) return &pass;
+    if (pass.name == name)
+      return &pass;
   return nullptr;
 }
 
@@ -83,11 +84,12 @@ bool runPasses(ir::Module &module, const std::vector<std::string> &passes, std::
     std::vector<std::string> problems = ir::verifyModule(module);
     if (!problems.empty()) {
       error = "pass '" + name + "' produced an invalid module: " + problems.front();
-      for (size_t i = 1; i < problems.size(); ++i) error += "\n" + problems[i];
+      for (size_t i = 1; i < problems.size(); ++i)
+        error += "\n" + problems[i];
       return false;
     }
   }
   return true;
 }
 
-}  // namespace kiln::transforms
+} // namespace kiln::transforms

@@ -31,7 +31,8 @@ using Renumbering = std::vector<int32_t>;
 
 Renumbering identity(size_t width) {
   Renumbering r(width);
-  for (size_t i = 0; i < width; ++i) r[i] = static_cast<int32_t>(i);
+  for (size_t i = 0; i < width; ++i)
+    r[i] = static_cast<int32_t>(i);
   return r;
 }
 
@@ -42,7 +43,7 @@ ExprPtr renumbered(const Expr &expr, const Renumbering &r) {
 }
 
 class Pruner {
- public:
+public:
   explicit Pruner(Module &module) : module_(module) {}
 
   void run() {
@@ -54,7 +55,7 @@ class Pruner {
     }
   }
 
- private:
+private:
   // Backward sweep: needed_[id] = the output columns of `id` that some user reads.
   void computeNeeded() {
     for (auto it = module_.ops.rbegin(); it != module_.ops.rend(); ++it) {
@@ -63,44 +64,56 @@ class Pruner {
       auto need = [&](int32_t input, int32_t column) { needed_[input].insert(column); };
       auto needAll = [&](int32_t input) {
         const Op *in = module_.find(input);
-        for (size_t c = 0; c < in->schema.size(); ++c) need(input, static_cast<int32_t>(c));
+        for (size_t c = 0; c < in->schema.size(); ++c)
+          need(input, static_cast<int32_t>(c));
       };
       // Operators without a payload read every column of every input (distinct and sinks
       // compare whole rows); the others read what their payload names.
       switch (op.info().payload) {
-        case OpPayload::None:
-          for (int32_t input : op.inputs) needAll(input);
-          break;
-        case OpPayload::SourceKey:
-          break;
-        case OpPayload::Predicate: {
-          for (int32_t c : mine) need(op.inputs[0], c);
-          std::set<int32_t> read;
-          collectColumns(*op.predicate, read);
-          for (int32_t c : read) need(op.inputs[0], c);
-          break;
+      case OpPayload::None:
+        for (int32_t input : op.inputs)
+          needAll(input);
+        break;
+      case OpPayload::SourceKey:
+        break;
+      case OpPayload::Predicate: {
+        for (int32_t c : mine)
+          need(op.inputs[0], c);
+        std::set<int32_t> read;
+        collectColumns(*op.predicate, read);
+        for (int32_t c : read)
+          need(op.inputs[0], c);
+        break;
+      }
+      case OpPayload::Exprs: {
+        std::set<int32_t> read;
+        for (int32_t c : keptColumns(op))
+          collectColumns(*op.exprs[c], read);
+        for (int32_t c : read)
+          need(op.inputs[0], c);
+        break;
+      }
+      case OpPayload::JoinKeys: {
+        int32_t left_width = static_cast<int32_t>(module_.find(op.inputs[0])->schema.size());
+        for (int32_t c : op.left_keys)
+          need(op.inputs[0], c);
+        for (int32_t c : op.right_keys)
+          need(op.inputs[1], c);
+        for (int32_t c : mine) {
+          if (c < left_width)
+            need(op.inputs[0], c);
+          else
+            need(op.inputs[1], c - left_width);
         }
-        case OpPayload::Exprs: {
-          std::set<int32_t> read;
-          for (int32_t c : keptColumns(op)) collectColumns(*op.exprs[c], read);
-          for (int32_t c : read) need(op.inputs[0], c);
-          break;
-        }
-        case OpPayload::JoinKeys: {
-          int32_t left_width = static_cast<int32_t>(module_.find(op.inputs[0])->schema.size());
-          for (int32_t c : op.left_keys) need(op.inputs[0], c);
-          for (int32_t c : op.right_keys) need(op.inputs[1], c);
-          for (int32_t c : mine) {
-            if (c < left_width) need(op.inputs[0], c);
-            else need(op.inputs[1], c - left_width);
-          }
-          break;
-        }
-        case OpPayload::Aggregates:
-          for (int32_t c : op.group_keys) need(op.inputs[0], c);
-          for (const AggCall &agg : op.aggregates)
-            if (agg.arg >= 0) need(op.inputs[0], agg.arg);
-          break;
+        break;
+      }
+      case OpPayload::Aggregates:
+        for (int32_t c : op.group_keys)
+          need(op.inputs[0], c);
+        for (const AggCall &agg : op.aggregates)
+          if (agg.arg >= 0)
+            need(op.inputs[0], agg.arg);
+        break;
       }
     }
   }
@@ -109,7 +122,8 @@ class Pruner {
   // compute (rows of no columns would carry only a weight).
   std::set<int32_t> keptColumns(const Op &map) {
     std::set<int32_t> kept = needed_[map.id];
-    if (!kept.empty() || map.exprs.empty()) return kept;
+    if (!kept.empty() || map.exprs.empty())
+      return kept;
     int32_t cheapest = 0;
     for (size_t c = 0; c < map.exprs.size(); ++c) {
       ExprOp op = map.exprs[c]->op;
@@ -126,86 +140,94 @@ class Pruner {
   size_t rewrite(Op &op, size_t position) {
     const std::set<int32_t> &mine = needed_[op.id];
     switch (op.info().payload) {
-      case OpPayload::None:
-      case OpPayload::SourceKey:
-        // Their inputs keep every column they read at its place (see computeNeeded).
-        renumbering_[op.id] = identity(op.schema.size());
-        return 0;
-      case OpPayload::Aggregates: {
-        const Renumbering &in = renumbering(op.inputs[0]);
-        for (int32_t &c : op.group_keys) c = in[c];
-        for (AggCall &agg : op.aggregates)
-          if (agg.arg >= 0) agg.arg = in[agg.arg];
-        renumbering_[op.id] = identity(op.schema.size());
-        return 0;
+    case OpPayload::None:
+    case OpPayload::SourceKey:
+      // Their inputs keep every column they read at its place (see computeNeeded).
+      renumbering_[op.id] = identity(op.schema.size());
+      return 0;
+    case OpPayload::Aggregates: {
+      const Renumbering &in = renumbering(op.inputs[0]);
+      for (int32_t &c : op.group_keys)
+        c = in[c];
+      for (AggCall &agg : op.aggregates)
+        if (agg.arg >= 0)
+          agg.arg = in[agg.arg];
+      renumbering_[op.id] = identity(op.schema.size());
+      return 0;
+    }
+    case OpPayload::Predicate: {
+      const Op &input = *module_.find(op.inputs[0]);
+      op.predicate = renumbered(*op.predicate, renumbering(op.inputs[0]));
+      op.schema = input.schema;
+      renumbering_[op.id] = renumbering(op.inputs[0]);
+      return 0;
+    }
+    case OpPayload::Exprs: {
+      const Renumbering &in = renumbering(op.inputs[0]);
+      Renumbering out(op.exprs.size(), -1);
+      std::vector<ExprPtr> exprs;
+      Schema schema;
+      std::set<int32_t> kept = keptColumns(op);
+      for (size_t c = 0; c < op.exprs.size(); ++c) {
+        if (!kept.count(static_cast<int32_t>(c)))
+          continue;
+        out[c] = static_cast<int32_t>(exprs.size());
+        exprs.push_back(renumbered(*op.exprs[c], in));
+        schema.push_back(op.schema[c]);
       }
-      case OpPayload::Predicate: {
-        const Op &input = *module_.find(op.inputs[0]);
-        op.predicate = renumbered(*op.predicate, renumbering(op.inputs[0]));
-        op.schema = input.schema;
-        renumbering_[op.id] = renumbering(op.inputs[0]);
-        return 0;
-      }
-      case OpPayload::Exprs: {
-        const Renumbering &in = renumbering(op.inputs[0]);
-        Renumbering out(op.exprs.size(), -1);
-        std::vector<ExprPtr> exprs;
-        Schema schema;
-        std::set<int32_t> kept = keptColumns(op);
-        for (size_t c = 0; c < op.exprs.size(); ++c) {
-          if (!kept.count(static_cast<int32_t>(c))) continue;
-          out[c] = static_cast<int32_t>(exprs.size());
-          exprs.push_back(renumbered(*op.exprs[c], in));
-          schema.push_back(op.schema[c]);
+      op.exprs = std::move(exprs);
+      op.schema = std::move(schema);
+      renumbering_[op.id] = std::move(out);
+      return 0;
+    }
+    case OpPayload::JoinKeys: {
+      size_t inserted = 0;
+      int32_t old_left_width = 0;
+      Renumbering out;
+      for (int side = 0; side < 2; ++side) {
+        const Op &input = *module_.find(op.inputs[side]);
+        const Renumbering &in = renumbering(op.inputs[side]);
+        size_t old_width = in.size();
+        if (side == 0)
+          old_left_width = static_cast<int32_t>(old_width);
+        int32_t offset = side == 0 ? 0 : old_left_width;
+        // The input columns this join reads: its keys and what its users read.
+        std::set<int32_t> read;
+        for (int32_t c : side == 0 ? op.left_keys : op.right_keys)
+          read.insert(c);
+        for (int32_t c : mine)
+          if (c >= offset && c < offset + static_cast<int32_t>(old_width))
+            read.insert(c - offset);
+        // Column numbers (of the input's current shape) in the order the join will see them.
+        Renumbering narrowed(old_width, -1);
+        std::vector<int32_t> kept;
+        for (int32_t c : read) {
+          narrowed[c] = static_cast<int32_t>(kept.size());
+          kept.push_back(in[c]);
         }
-        op.exprs = std::move(exprs);
-        op.schema = std::move(schema);
-        renumbering_[op.id] = std::move(out);
-        return 0;
-      }
-      case OpPayload::JoinKeys: {
-        size_t inserted = 0;
-        int32_t old_left_width = 0;
-        Renumbering out;
-        for (int side = 0; side < 2; ++side) {
-          const Op &input = *module_.find(op.inputs[side]);
-          const Renumbering &in = renumbering(op.inputs[side]);
-          size_t old_width = in.size();
-          if (side == 0) old_left_width = static_cast<int32_t>(old_width);
-          int32_t offset = side == 0 ? 0 : old_left_width;
-          // The input columns this join reads: its keys and what its users read.
-          std::set<int32_t> read;
-          for (int32_t c : side == 0 ? op.left_keys : op.right_keys) read.insert(c);
-          for (int32_t c : mine)
-            if (c >= offset && c < offset + static_cast<int32_t>(old_width))
-              read.insert(c - offset);
-          // Column numbers (of the input's current shape) in the order the join will see them.
-          Renumbering narrowed(old_width, -1);
-          std::vector<int32_t> kept;
-          for (int32_t c : read) {
-            narrowed[c] = static_cast<int32_t>(kept.size());
-            kept.push_back(in[c]);
-          }
-          int32_t input_id = op.inputs[side];
-          if (kept.size() < input.schema.size()) {
-            input_id = insertNarrowingMap(input, kept, position + inserted);
-            ++inserted;
-          } else {
-            for (size_t c = 0; c < old_width; ++c) narrowed[c] = in[c];
-          }
-          std::vector<int32_t> &keys = side == 0 ? op.left_keys : op.right_keys;
-          for (int32_t &k : keys) k = narrowed[k];
-          op.inputs[side] = input_id;
-          int32_t base =
-              side == 0 ? 0 : static_cast<int32_t>(module_.find(op.inputs[0])->schema.size());
-          for (int32_t n : narrowed) out.push_back(n < 0 ? -1 : base + n);
+        int32_t input_id = op.inputs[side];
+        if (kept.size() < input.schema.size()) {
+          input_id = insertNarrowingMap(input, kept, position + inserted);
+          ++inserted;
+        } else {
+          for (size_t c = 0; c < old_width; ++c)
+            narrowed[c] = in[c];
         }
-        op.schema = module_.find(op.inputs[0])->schema;
-        const Schema &right = module_.find(op.inputs[1])->schema;
-        op.schema.insert(op.schema.end(), right.begin(), right.end());
-        renumbering_[op.id] = std::move(out);
-        return inserted;
+        std::vector<int32_t> &keys = side == 0 ? op.left_keys : op.right_keys;
+        for (int32_t &k : keys)
+          k = narrowed[k];
+        op.inputs[side] = input_id;
+        int32_t base =
+            side == 0 ? 0 : static_cast<int32_t>(module_.find(op.inputs[0])->schema.size());
+        for (int32_t n : narrowed)
+          out.push_back(n < 0 ? -1 : base + n);
       }
+      op.schema = module_.find(op.inputs[0])->schema;
+      const Schema &right = module_.find(op.inputs[1])->schema;
+      op.schema.insert(op.schema.end(), right.begin(), right.end());
+      renumbering_[op.id] = std::move(out);
+      return inserted;
+    }
     }
     return 0;
   }
@@ -234,8 +256,8 @@ class Pruner {
   std::unordered_map<int32_t, Renumbering> renumbering_;
 };
 
-}  // namespace
+} // namespace
 
 void pruneColumns(Module &module) { Pruner(module).run(); }
 
-}  // namespace kiln::transforms
+} // namespace kiln::transforms

@@ -11,7 +11,8 @@ using namespace ir;
 std::unordered_map<int32_t, int> countUses(const Module &module) {
   std::unordered_map<int32_t, int> uses;
   for (const auto &op : module.ops)
-    for (int32_t input : op->inputs) ++uses[input];
+    for (int32_t input : op->inputs)
+      ++uses[input];
   return uses;
 }
 
@@ -21,7 +22,8 @@ void replaceAllUses(Module &module, int32_t from, int32_t to) {
 }
 
 void eraseOps(Module &module, const std::unordered_set<int32_t> &ids) {
-  if (ids.empty()) return;
+  if (ids.empty())
+    return;
   std::erase_if(module.ops, [&](const std::unique_ptr<Op> &op) { return ids.count(op->id); });
 }
 
@@ -29,16 +31,21 @@ bool canRaise(const Expr &expr) {
   bool raises = false;
   walkExpr(expr, [&](const Expr &e) {
     switch (e.op) {
-      case ExprOp::Add: case ExprOp::Sub: case ExprOp::Mul: case ExprOp::Div: case ExprOp::Mod:
-      case ExprOp::Neg: case ExprOp::Cast:
-      case ExprOp::Like:  // a pattern ending in the escape character is an error
-        raises = true;
-        break;
-      case ExprOp::Call:
-        raises |= functionInfo(e.function).has(kRaises);
-        break;
-      default:
-        break;
+    case ExprOp::Add:
+    case ExprOp::Sub:
+    case ExprOp::Mul:
+    case ExprOp::Div:
+    case ExprOp::Mod:
+    case ExprOp::Neg:
+    case ExprOp::Cast:
+    case ExprOp::Like: // a pattern ending in the escape character is an error
+      raises = true;
+      break;
+    case ExprOp::Call:
+      raises |= functionInfo(e.function).has(kRaises);
+      break;
+    default:
+      break;
     }
   });
   return raises;
@@ -47,7 +54,8 @@ bool canRaise(const Expr &expr) {
 bool fitsRow(const Expr &expr, const Schema &row) {
   bool fits = true;
   walkExpr(expr, [&](const Expr &e) {
-    if (e.op != ExprOp::Column) return;
+    if (e.op != ExprOp::Column)
+      return;
     if (e.column < 0 || e.column >= (int32_t)row.size() || row[e.column].type != e.type ||
         (!e.nullable && row[e.column].nullable))
       fits = false;
@@ -57,21 +65,24 @@ bool fitsRow(const Expr &expr, const Schema &row) {
 
 void collectColumns(const Expr &expr, std::set<int32_t> &out) {
   walkExpr(expr, [&](const Expr &e) {
-    if (e.op == ExprOp::Column) out.insert(e.column);
+    if (e.op == ExprOp::Column)
+      out.insert(e.column);
   });
 }
 
 ExprPtr substituteColumns(const Expr &expr,
                           const std::function<ExprPtr(const Expr &column)> &replace) {
-  if (expr.op == ExprOp::Column) return replace(expr);
+  if (expr.op == ExprOp::Column)
+    return replace(expr);
   ExprPtr copy = std::make_unique<Expr>(expr.op, expr.type);
   copy->nullable = expr.nullable;
   copy->literal = expr.literal;
   copy->function = expr.function;
   copy->flag = expr.flag;
   copy->loc = expr.loc;
-  for (const ExprPtr &arg : expr.args) copy->args.push_back(substituteColumns(*arg, replace));
+  for (const ExprPtr &arg : expr.args)
+    copy->args.push_back(substituteColumns(*arg, replace));
   return copy;
 }
 
-}  // namespace kiln::transforms
+} // namespace kiln::transforms

@@ -55,8 +55,8 @@ typedef enum kiln_round_mode {
 } kiln_round_mode;
 /* round/trunc/floor/ceil of `v` (scale `from`) to `digits` decimals, result at scale `to`;
  * mode: a kiln_round_mode. */
-__int128 kiln_numeric_round(kiln_runtime *rt, __int128 v, int32_t from, int32_t digits,
-                            int32_t to, int32_t mode, int32_t loc);
+__int128 kiln_numeric_round(kiln_runtime *rt, __int128 v, int32_t from, int32_t digits, int32_t to,
+                            int32_t mode, int32_t loc);
 /* Weighted sum step for aggregates: acc + v * weight, raising "numeric field overflow". */
 __int128 kiln_numeric_accumulate(kiln_runtime *rt, __int128 acc, __int128 v, int64_t weight,
                                  int32_t loc);
@@ -79,9 +79,10 @@ int64_t kiln_f64_to_int(kiln_runtime *rt, double v, int64_t lo, int64_t hi, int3
 void kiln_text_from_i64(kiln_runtime *rt, int64_t v, kiln_str *out);
 void kiln_text_from_f64(kiln_runtime *rt, double v, kiln_str *out);
 void kiln_text_from_numeric(kiln_runtime *rt, __int128 v, int32_t scale, kiln_str *out);
-void kiln_text_from_bool(kiln_runtime *rt, int32_t v, kiln_str *out); /* "true"/"false" */
-void kiln_text_from_date(kiln_runtime *rt, int32_t days, kiln_str *out);          /* 2024-01-31 */
-void kiln_text_from_timestamp(kiln_runtime *rt, int64_t micros, kiln_str *out);  /* 2024-01-31 12:00:00[.5] */
+void kiln_text_from_bool(kiln_runtime *rt, int32_t v, kiln_str *out);    /* "true"/"false" */
+void kiln_text_from_date(kiln_runtime *rt, int32_t days, kiln_str *out); /* 2024-01-31 */
+void kiln_text_from_timestamp(kiln_runtime *rt, int64_t micros,
+                              kiln_str *out); /* 2024-01-31 12:00:00[.5] */
 /* Text input; malformed text raises KILN_ERR_INVALID_TEXT_CAST (out of range: the range error:
  * `code` for integers, KILN_ERR_FLOAT_OUT_OF_RANGE, KILN_ERR_NUMERIC_OVERFLOW). Dates and
  * timestamps take YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]][ BC]; a field out of range (2023-02-29,

@@ -19,21 +19,21 @@
 namespace kiln::binder {
 
 struct Relation {
-  std::string name;  // "shop.orders" for a source table, the model name for a model
+  std::string name; // "shop.orders" for a source table, the model name for a model
   ir::Schema schema;
   bool is_model = false;
-  std::vector<int32_t> key;  // primary key columns (sources)
+  std::vector<int32_t> key; // primary key columns (sources)
 };
 
 class Catalog {
- public:
+public:
   void add(Relation relation);
   // One-part names find models (and tables registered without a schema), two-part names find
   // source tables ("shop.orders").
   const Relation *find(const std::vector<std::string> &names) const;
   std::vector<std::string> names() const;
 
- private:
+private:
   std::map<std::string, Relation> relations_;
 };
 
@@ -50,4 +50,4 @@ plan::NodePtr bindQuery(const ast::SelectStmt &query, const Catalog &catalog,
 std::optional<ir::Value> bindConstant(const ast::Expr &expr, const ir::Type &target,
                                       const SourceManager &sources, DiagnosticEngine &diags);
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

@@ -27,4 +27,4 @@ std::optional<ir::Value> castLiteral(const ir::Value &value, const ir::Type &fro
 int64_t daysFromCivil(int64_t year, unsigned month, unsigned day);
 void civilFromDays(int64_t days, int64_t &year, unsigned &month, unsigned &day);
 
-}  // namespace kiln::binder
+} // namespace kiln::binder

@@ -20,20 +20,20 @@ struct kiln_program;
 namespace kiln::codegen {
 
 struct SourceTable {
-  std::string name;  // "shop.orders"
+  std::string name; // "shop.orders"
   ir::Schema schema;
   std::vector<int32_t> key;
-  std::string location;  // "models/sources.yml:12:9"
+  std::string location; // "models/sources.yml:12:9"
 };
 
 struct Options {
-  std::string stdlib_bitcode;  // path of kiln_stdlib.bc
+  std::string stdlib_bitcode; // path of kiln_stdlib.bc
   int opt_level = 2;
-  int64_t default_tick_size = 0;  // the project's tick-size, built into the executable
+  int64_t default_tick_size = 0; // the project's tick-size, built into the executable
 };
 
 class Artifact {
- public:
+public:
   struct Impl;
   explicit Artifact(std::unique_ptr<Impl> impl);
   ~Artifact();
@@ -43,27 +43,28 @@ class Artifact {
   void optimize(int opt_level);
   bool emitObject(const std::string &path, std::string &error);
 
- private:
+private:
   std::unique_ptr<Impl> impl_;
 };
 
 // Generates the LLVM module for `module`. `sources` lists every source table of the project (the
 // program accepts records for all of them, used or not) in the order the runtime numbers them.
-std::unique_ptr<Artifact> generate(const ir::Module &module, const std::vector<SourceTable> &sources,
-                                   const Options &options, std::string &error);
+std::unique_ptr<Artifact> generate(const ir::Module &module,
+                                   const std::vector<SourceTable> &sources, const Options &options,
+                                   std::string &error);
 
 // An in-process compiled program (for kiln-slt and tests).
 class JitProgram {
- public:
+public:
   struct Impl;
   explicit JitProgram(std::unique_ptr<Impl> impl);
   ~JitProgram();
   const kiln_program *program() const;
 
- private:
+private:
   std::unique_ptr<Impl> impl_;
 };
 
 std::unique_ptr<JitProgram> jitCompile(std::unique_ptr<Artifact> artifact, std::string &error);
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

@@ -18,11 +18,11 @@ enum class Emit { Sql, Ast, Plan, Ir, IrInc, Llvm, Obj, Exe };
 struct BuildOptions {
   std::string project_dir;
   Emit emit = Emit::Exe;
-  std::string output;  // default: <project>/target/<name>[.o]
+  std::string output; // default: <project>/target/<name>[.o]
   std::map<std::string, std::string> vars;
   DiagnosticFormat diagnostics = DiagnosticFormat::Text;
   int opt_level = 2;
-  bool timings = false;  // print how long each stage took (stderr)
+  bool timings = false; // print how long each stage took (stderr)
   // Check the project's diagnostics against `expected-error {{...}}` comments in its files
   // (verifyDiagnostics) instead of printing them; stops after the front end.
   bool verify_diagnostics = false;
@@ -34,21 +34,21 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err);
 // ---- In-memory compilation, for kiln-slt and tests ----
 
 struct TableDef {
-  std::string name;  // how queries name it: "t1" or "shop.orders"
+  std::string name; // how queries name it: "t1" or "shop.orders"
   ir::Schema schema;
   std::vector<int32_t> key;
 };
 
 struct ViewDef {
   std::string name;
-  std::string sql;     // a SELECT; its text is registered in `sources` as "<name>.sql"
+  std::string sql; // a SELECT; its text is registered in `sources` as "<name>.sql"
   bool is_sink = true;
 };
 
 struct CompiledProgram {
   std::unique_ptr<codegen::JitProgram> jit;
-  std::vector<codegen::SourceTable> tables;  // in the program's source order (= `tables` order)
-  std::vector<std::string> sinks;            // sink view names in the program's sink order
+  std::vector<codegen::SourceTable> tables; // in the program's source order (= `tables` order)
+  std::vector<std::string> sinks;           // sink view names in the program's sink order
   std::vector<ir::Schema> sink_schemas;
 };
 
@@ -63,4 +63,4 @@ std::unique_ptr<CompiledProgram> compileInMemory(const std::vector<TableDef> &ta
 // Where the build found its runtime pieces (from the build tree).
 std::string stdlibBitcodePath();
 
-}  // namespace kiln::driver
+} // namespace kiln::driver

@@ -18,4 +18,4 @@ int runCompileCommand(const std::string &project_dir,
                       const std::map<std::string, std::string> &vars, kiln::DiagnosticFormat format,
                       std::ostream &out, std::ostream &err);
 
-}  // namespace kiln
+} // namespace kiln

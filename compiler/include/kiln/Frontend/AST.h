@@ -18,11 +18,11 @@ namespace kiln::ast {
 struct SelectStmt;
 
 struct TypeName {
-  std::string name;            // lower-case, PostgreSQL's canonical spelling where it has one:
-                               // "int4", "int8", "int2", "float8", "float4", "numeric", "text",
-                               // "varchar", "bpchar", "bool", "date", "timestamp", "timestamptz",
-                               // "interval", or the name as written for anything else
-  std::vector<int64_t> modifiers;  // numeric(12,2) -> {12, 2}; varchar(20) -> {20}
+  std::string name; // lower-case, PostgreSQL's canonical spelling where it has one:
+                    // "int4", "int8", "int2", "float8", "float4", "numeric", "text",
+                    // "varchar", "bpchar", "bool", "date", "timestamp", "timestamptz",
+                    // "interval", or the name as written for anything else
+  std::vector<int64_t> modifiers; // numeric(12,2) -> {12, 2}; varchar(20) -> {20}
   bool is_array = false;
   SourceRange range;
   // INTERVAL's fields as written, lower-case: "day", "year to month", ...; empty if none. A
@@ -31,26 +31,26 @@ struct TypeName {
 };
 
 enum class ExprKind {
-  ColumnRef,   // names = [column] or [table, column] (or [schema, table, column])
-  Star,        // `*` or `t.*` in a select list or count(*): names = [] or [table]
-  Literal,     // literal_kind + text
-  Unary,       // op in {"-", "+", "NOT"}; args = [operand]
-  Binary,      // op in {"+","-","*","/","%","=","<>","<",">","<=",">=","||","AND","OR"};
-               // AND/OR chains are flattened: args has two or more operands
-  IsNull,      // args = [operand]; negated for IS NOT NULL
-  IsBool,      // IS [NOT] TRUE/FALSE/UNKNOWN: text = "true"|"false"|"unknown", negated
-  Between,     // args = [operand, low, high]; negated for NOT BETWEEN; symmetric flag
-  InList,      // args = [operand, item...]; negated for NOT IN
-  Like,        // args = [operand, pattern] (escape not supported); negated; case_insensitive
-  Case,        // args = [when1, then1, when2, then2, ...]; case_operand and case_else optional
-  Coalesce,    // args
-  NullIf,      // args = [a, b]
-  Greatest,    // args (GREATEST); Least for LEAST
+  ColumnRef, // names = [column] or [table, column] (or [schema, table, column])
+  Star,      // `*` or `t.*` in a select list or count(*): names = [] or [table]
+  Literal,   // literal_kind + text
+  Unary,     // op in {"-", "+", "NOT"}; args = [operand]
+  Binary,    // op in {"+","-","*","/","%","=","<>","<",">","<=",">=","||","AND","OR"};
+             // AND/OR chains are flattened: args has two or more operands
+  IsNull,    // args = [operand]; negated for IS NOT NULL
+  IsBool,    // IS [NOT] TRUE/FALSE/UNKNOWN: text = "true"|"false"|"unknown", negated
+  Between,   // args = [operand, low, high]; negated for NOT BETWEEN; symmetric flag
+  InList,    // args = [operand, item...]; negated for NOT IN
+  Like,      // args = [operand, pattern] (escape not supported); negated; case_insensitive
+  Case,      // args = [when1, then1, when2, then2, ...]; case_operand and case_else optional
+  Coalesce,  // args
+  NullIf,    // args = [a, b]
+  Greatest,  // args (GREATEST); Least for LEAST
   Least,
-  Cast,        // args = [operand]; cast_type
-  FuncCall,    // names = [name] or [schema, name] lower-case; args; star (count(*)); distinct
-  Subquery,    // subquery; sublink kind (scalar, EXISTS, IN (subquery), ANY/ALL)
-  Param,       // $1: not supported, kept so the binder can reject it at its location
+  Cast,     // args = [operand]; cast_type
+  FuncCall, // names = [name] or [schema, name] lower-case; args; star (count(*)); distinct
+  Subquery, // subquery; sublink kind (scalar, EXISTS, IN (subquery), ANY/ALL)
+  Param,    // $1: not supported, kept so the binder can reject it at its location
 };
 
 enum class LiteralKind { Integer, Numeric, String, Boolean, Null };
@@ -61,7 +61,7 @@ struct Expr {
   SourceRange range;
   std::vector<std::string> names;
   LiteralKind literal_kind = LiteralKind::Null;
-  std::string text;  // literal text (numbers as written, strings unescaped), or IsBool's test
+  std::string text; // literal text (numbers as written, strings unescaped), or IsBool's test
   std::string op;
   std::vector<std::unique_ptr<Expr>> args;
   std::unique_ptr<Expr> case_operand;
@@ -84,27 +84,27 @@ enum class JoinKind { Inner, Left, Right, Full, Cross };
 struct TableRef {
   enum class Kind { Named, Subquery, Join } kind = Kind::Named;
   SourceRange range;
-  std::vector<std::string> names;   // Named: [table] or [schema, table]
-  std::string alias;                // empty if none
-  std::vector<std::string> column_aliases;  // AS t(a, b)
-  std::unique_ptr<SelectStmt> subquery;     // Subquery
-  JoinKind join_kind = JoinKind::Inner;     // Join
+  std::vector<std::string> names;          // Named: [table] or [schema, table]
+  std::string alias;                       // empty if none
+  std::vector<std::string> column_aliases; // AS t(a, b)
+  std::unique_ptr<SelectStmt> subquery;    // Subquery
+  JoinKind join_kind = JoinKind::Inner;    // Join
   bool natural = false;
   std::unique_ptr<TableRef> left, right;
-  ExprPtr on;                            // JOIN ... ON
-  std::vector<std::string> using_columns;  // JOIN ... USING
+  ExprPtr on;                             // JOIN ... ON
+  std::vector<std::string> using_columns; // JOIN ... USING
 };
 
 struct SelectItem {
-  ExprPtr expr;       // may be a Star expression
-  std::string alias;  // AS name, empty if none
+  ExprPtr expr;      // may be a Star expression
+  std::string alias; // AS name, empty if none
   SourceRange range;
 };
 
 struct SortItem {
   ExprPtr expr;
   bool descending = false;
-  int nulls = 0;  // 0 default, 1 NULLS FIRST, 2 NULLS LAST
+  int nulls = 0; // 0 default, 1 NULLS FIRST, 2 NULLS LAST
 };
 
 struct CommonTableExpr {
@@ -121,11 +121,11 @@ struct SelectStmt {
   std::vector<CommonTableExpr> with;
   // A set operation (op != None) has larg/rarg and no select list of its own.
   SetOp op = SetOp::None;
-  bool all = false;  // UNION ALL
+  bool all = false; // UNION ALL
   std::unique_ptr<SelectStmt> larg, rarg;
   // A plain SELECT.
   bool distinct = false;
-  bool distinct_on = false;  // DISTINCT ON (...): not supported, rejected by the binder
+  bool distinct_on = false; // DISTINCT ON (...): not supported, rejected by the binder
   std::vector<SelectItem> targets;
   std::vector<std::unique_ptr<TableRef>> from;
   ExprPtr where;
@@ -148,17 +148,26 @@ struct ColumnDef {
 };
 
 struct Statement {
-  enum class Kind { Select, CreateTable, CreateView, Insert, Delete, Update, DropTable, DropView } kind;
+  enum class Kind {
+    Select,
+    CreateTable,
+    CreateView,
+    Insert,
+    Delete,
+    Update,
+    DropTable,
+    DropView
+  } kind;
   SourceRange range;
-  std::unique_ptr<SelectStmt> select;  // Select, CreateView (the view's query), Insert ... SELECT
-  std::vector<std::string> name;       // CreateTable/CreateView/Insert/Delete/Update/Drop target
-  std::vector<ColumnDef> columns;      // CreateTable
-  std::vector<std::string> primary_key;  // CreateTable (table constraint or column constraint)
-  std::vector<std::string> insert_columns;  // Insert (empty: all, in order)
-  std::vector<std::vector<ExprPtr>> values;  // Insert ... VALUES
-  ExprPtr where;                             // Delete / Update
-  std::vector<std::pair<std::string, ExprPtr>> assignments;  // Update SET
-  bool if_exists = false;                    // Drop
+  std::unique_ptr<SelectStmt> select;   // Select, CreateView (the view's query), Insert ... SELECT
+  std::vector<std::string> name;        // CreateTable/CreateView/Insert/Delete/Update/Drop target
+  std::vector<ColumnDef> columns;       // CreateTable
+  std::vector<std::string> primary_key; // CreateTable (table constraint or column constraint)
+  std::vector<std::string> insert_columns;                  // Insert (empty: all, in order)
+  std::vector<std::vector<ExprPtr>> values;                 // Insert ... VALUES
+  ExprPtr where;                                            // Delete / Update
+  std::vector<std::pair<std::string, ExprPtr>> assignments; // Update SET
+  bool if_exists = false;                                   // Drop
 };
 
-}  // namespace kiln::ast
+} // namespace kiln::ast

@@ -26,4 +26,4 @@ void printAST(const ast::SelectStmt &stmt, std::ostream &out,
 void printStatement(const ast::Statement &stmt, std::ostream &out,
                     const SourceManager *sources = nullptr);
 
-}  // namespace kiln::frontend
+} // namespace kiln::frontend

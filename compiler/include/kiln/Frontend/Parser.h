@@ -25,8 +25,7 @@ std::unique_ptr<ast::SelectStmt> parseQuery(std::string_view sql, const RangeMap
 
 // Parses a script of statements (sqllogictest): SELECT, CREATE TABLE, CREATE VIEW, INSERT,
 // DELETE, UPDATE, DROP TABLE/VIEW.
-std::optional<std::vector<ast::Statement>> parseScript(std::string_view sql,
-                                                       const RangeMapper &map_range,
-                                                       DiagnosticEngine &diags);
+std::optional<std::vector<ast::Statement>>
+parseScript(std::string_view sql, const RangeMapper &map_range, DiagnosticEngine &diags);
 
-}  // namespace kiln::frontend
+} // namespace kiln::frontend

@@ -16,4 +16,4 @@ uint64_t fingerprint(const Module &module, const Op &op);
 // Every operator's, by id.
 std::unordered_map<int32_t, uint64_t> fingerprints(const Module &module);
 
-}  // namespace kiln::ir
+} // namespace kiln::ir

@@ -50,7 +50,8 @@ struct Type {
     return isInteger() || kind == TypeKind::Float64 || kind == TypeKind::Numeric;
   }
   bool operator==(const Type &o) const {
-    return kind == o.kind && (kind != TypeKind::Numeric || (precision == o.precision && scale == o.scale));
+    return kind == o.kind &&
+           (kind != TypeKind::Numeric || (precision == o.precision && scale == o.scale));
   }
   bool operator!=(const Type &o) const { return !(*this == o); }
   // IR spelling: bool, i32, i64, f64, numeric(p,s), text, date, timestamp, null.
@@ -73,7 +74,7 @@ using Schema = std::vector<Column>;
 // Where an operator or expression came from in the user's project (for errors at run time).
 struct Location {
   std::string file;  // relative to the project root, e.g. "models/marts/revenue.sql"
-  uint32_t line = 0;  // 1-based; 0 = unknown
+  uint32_t line = 0; // 1-based; 0 = unknown
   uint32_t column = 0;
   bool known() const { return line != 0; }
 };
@@ -82,26 +83,41 @@ struct Location {
 // Scalar expressions
 
 enum class ExprOp {
-  Column,   // column: index into the operator's input row (for join residuals: left ++ right)
-  Literal,  // literal
+  Column,  // column: index into the operator's input row (for join residuals: left ++ right)
+  Literal, // literal
   // Arithmetic on equal operand types, except: Numeric operands may differ in scale (the result
   // type says the scale), Date + Int32 / Date - Int32 -> Date, Date - Date -> Int32.
-  Add, Sub, Mul, Div, Mod, Neg,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Mod,
+  Neg,
   // Comparisons: operands of equal type (Numeric: equal kind, any scale). Result Bool.
-  Eq, Ne, Lt, Le, Gt, Ge,
-  IsDistinctFrom, IsNotDistinctFrom,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  IsDistinctFrom,
+  IsNotDistinctFrom,
   // Three-valued logic. And/Or take two or more Bool operands.
-  And, Or, Not,
-  IsNull, IsNotNull,  // never NULL
+  And,
+  Or,
+  Not,
+  IsNull,
+  IsNotNull, // never NULL
   // args = [cond1, value1, cond2, value2, ..., else]: odd count; values and else share the type.
   Case,
-  Coalesce,  // args of one type
-  NullIf,    // args = [a, b], same type
-  Greatest, Least,  // args of one type; NULLs ignored as in PostgreSQL
-  Cast,      // args = [operand]; the result type is the target
-  Like,      // args = [text, pattern]; `flag` = case-insensitive (ILIKE)
-  Concat,    // args = [text, text] (|| on non-text operands is made text by casts)
-  Call,      // function: one of Functions.def (lower, upper, length, abs, round, ...)
+  Coalesce, // args of one type
+  NullIf,   // args = [a, b], same type
+  Greatest,
+  Least,  // args of one type; NULLs ignored as in PostgreSQL
+  Cast,   // args = [operand]; the result type is the target
+  Like,   // args = [text, pattern]; `flag` = case-insensitive (ILIKE)
+  Concat, // args = [text, text] (|| on non-text operands is made text by casts)
+  Call,   // function: one of Functions.def (lower, upper, length, abs, round, ...)
 };
 
 // The SQL functions, one per line of Functions.def (which documents each).
@@ -111,12 +127,20 @@ enum class FunctionId {
 };
 
 // How a function's argument types are coerced and its result typed (see Functions.def).
-enum class FunctionSignature { TextToText, TextLength, TextReplace, TextSubstr, SameNumber, RoundNumber, DateTrunc };
+enum class FunctionSignature {
+  TextToText,
+  TextLength,
+  TextReplace,
+  TextSubstr,
+  SameNumber,
+  RoundNumber,
+  DateTrunc
+};
 
 enum FunctionFlag : uint32_t {
-  kStrict = 1u << 0,     // a NULL argument makes the result NULL without running it
-  kRaises = 1u << 1,     // evaluating it can raise a SQL error
-  kImmutable = 1u << 2,  // the same arguments always give the same result
+  kStrict = 1u << 0,    // a NULL argument makes the result NULL without running it
+  kRaises = 1u << 1,    // evaluating it can raise a SQL error
+  kImmutable = 1u << 2, // the same arguments always give the same result
 };
 
 // One row of Functions.def.
@@ -126,7 +150,7 @@ struct FunctionInfo {
   int min_args, max_args;
   FunctionSignature signature;
   uint32_t flags;
-  const char *symbol;  // the stdlib function generated code calls; "" for inline code
+  const char *symbol; // the stdlib function generated code calls; "" for inline code
 
   bool has(FunctionFlag flag) const { return (flags & flag) != 0; }
 };
@@ -140,11 +164,11 @@ int32_t dateTruncUnit(std::string_view name);
 
 struct Value {
   bool is_null = true;
-  bool b = false;    // Bool
-  int64_t i = 0;     // Int32, Int64, Date (days since 2000-01-01), Timestamp (µs since 2000-01-01)
-  double f = 0;      // Float64
-  __int128 n = 0;    // Numeric: value * 10^scale
-  std::string s;     // Text
+  bool b = false; // Bool
+  int64_t i = 0;  // Int32, Int64, Date (days since 2000-01-01), Timestamp (µs since 2000-01-01)
+  double f = 0;   // Float64
+  __int128 n = 0; // Numeric: value * 10^scale
+  std::string s;  // Text
 };
 
 struct Expr;
@@ -152,14 +176,14 @@ using ExprPtr = std::unique_ptr<Expr>;
 
 struct Expr {
   ExprOp op;
-  Type type;              // the result type
-  bool nullable = true;   // false if the result is never NULL
-  int32_t column = -1;    // Column
-  Value literal;          // Literal
-  FunctionId function = FunctionId::Lower;  // Call
-  bool flag = false;      // Like: case-insensitive
+  Type type;                               // the result type
+  bool nullable = true;                    // false if the result is never NULL
+  int32_t column = -1;                     // Column
+  Value literal;                           // Literal
+  FunctionId function = FunctionId::Lower; // Call
+  bool flag = false;                       // Like: case-insensitive
   std::vector<ExprPtr> args;
-  Location loc;           // for errors raised while evaluating (division by zero, overflow)
+  Location loc; // for errors raised while evaluating (division by zero, overflow)
 
   Expr(ExprOp o, Type t) : op(o), type(t) {}
   ExprPtr clone() const;
@@ -183,22 +207,22 @@ enum class OpKind {
 
 // An operator's own fields, as the text form spells them after its inputs.
 enum class OpPayload {
-  None,        // nothing
-  SourceKey,   // `key [$0, ...]`: Op::key
-  Predicate,   // an expression: Op::predicate
-  Exprs,       // `[expr, ...]`: Op::exprs
-  JoinKeys,    // `on [$l = $r, ...]`: Op::left_keys, Op::right_keys
-  Aggregates,  // `group [$k, ...] [count(...) as name : type, ...]`: group_keys, aggregates
+  None,       // nothing
+  SourceKey,  // `key [$0, ...]`: Op::key
+  Predicate,  // an expression: Op::predicate
+  Exprs,      // `[expr, ...]`: Op::exprs
+  JoinKeys,   // `on [$l = $r, ...]`: Op::left_keys, Op::right_keys
+  Aggregates, // `group [$k, ...] [count(...) as name : type, ...]`: group_keys, aggregates
 };
 
 // How an operator's output schema follows from its inputs.
 enum class SchemaRule {
-  Declared,       // written out (a source's table, a map's expressions)
-  SameAsInput,    // its first input's
-  UnionOfInputs,  // the first input's names; a column is nullable if it is in any input
-  Concat,         // every input's columns, left to right
-  Aggregate,      // group keys ++ one column per aggregate
-  None,           // no output stream
+  Declared,      // written out (a source's table, a map's expressions)
+  SameAsInput,   // its first input's
+  UnionOfInputs, // the first input's names; a column is nullable if it is in any input
+  Concat,        // every input's columns, left to right
+  Aggregate,     // group keys ++ one column per aggregate
+  None,          // no output stream
 };
 
 // Trait flags of an operator kind (see Ops.def).
@@ -218,7 +242,7 @@ struct OpInfo {
   OpKind kind;
   const char *name;
   int min_inputs;
-  int max_inputs;  // kManyInputs: no limit
+  int max_inputs; // kManyInputs: no limit
   OpPayload payload;
   SchemaRule schema;
   uint32_t traits;
@@ -235,16 +259,16 @@ enum class AggKind { CountStar, Count, Sum, Avg, Min, Max };
 
 struct AggCall {
   AggKind kind;
-  int32_t arg = -1;  // input column; -1 for CountStar
-  Type type;         // result type
-  std::string name;  // output column name
+  int32_t arg = -1; // input column; -1 for CountStar
+  Type type;        // result type
+  std::string name; // output column name
 };
 
 struct Op {
-  int32_t id = -1;  // the value `%id`; unique within the module
+  int32_t id = -1; // the value `%id`; unique within the module
   OpKind kind;
-  std::vector<int32_t> inputs;  // ids of earlier ops
-  Schema schema;                // output columns (empty for Sink)
+  std::vector<int32_t> inputs; // ids of earlier ops
+  Schema schema;               // output columns (empty for Sink)
   Location loc;
 
   std::string name;                // Source: qualified table ("shop.orders"); Sink: model name
@@ -264,21 +288,21 @@ struct Op {
   // The table's class, refined by what this instance keeps (a global aggregate is bounded,
   // MIN/MAX keep every value).
   StateSize stateSize() const;
-  std::string stateName() const;  // e.g. "join_5" (the names generated code and metrics use)
+  std::string stateName() const; // e.g. "join_5" (the names generated code and metrics use)
 };
 
 struct Module {
   std::string name;
-  std::vector<std::unique_ptr<Op>> ops;  // topological order: inputs come before their users
+  std::vector<std::unique_ptr<Op>> ops; // topological order: inputs come before their users
 
   Op *find(int32_t id) const;
-  int32_t nextId() const;  // an unused id
-  Op &append(std::unique_ptr<Op> op);  // assigns an id if op->id < 0
+  int32_t nextId() const;             // an unused id
+  Op &append(std::unique_ptr<Op> op); // assigns an id if op->id < 0
 };
 
-const char *opKindName(OpKind kind);          // "source", "filter", ...
-const char *exprOpName(ExprOp op);            // "add", "eq", "is_null", ...
-const char *aggKindName(AggKind kind);        // "count_star", "count", "sum", ...
-const char *stateSizeName(StateSize size);    // "none", "bounded", "grows-with-keys", ...
+const char *opKindName(OpKind kind);       // "source", "filter", ...
+const char *exprOpName(ExprOp op);         // "add", "eq", "is_null", ...
+const char *aggKindName(AggKind kind);     // "count_star", "count", "sum", ...
+const char *stateSizeName(StateSize size); // "none", "bounded", "grows-with-keys", ...
 
-}  // namespace kiln::ir
+} // namespace kiln::ir

@@ -15,7 +15,7 @@ void printModule(const Module &module, std::ostream &out);
 std::string printExpr(const Expr &expr);
 
 struct ParseError {
-  uint32_t line = 0, column = 0;  // in the parsed text
+  uint32_t line = 0, column = 0; // in the parsed text
   std::string message;
 };
 
@@ -26,4 +26,4 @@ std::unique_ptr<Module> parseModule(std::string_view text, ParseError &error);
 // operator (`%N`) and what is wrong.
 std::vector<std::string> verifyModule(const Module &module);
 
-}  // namespace kiln::ir
+} // namespace kiln::ir

@@ -36,9 +36,9 @@ std::optional<Schema> inferSchema(const Module &module, const Op &op);
 // their argument may be NULL.
 bool aggregateNullable(const Op &aggregate, const AggCall &agg, const Schema &input);
 
-bool sameColumn(const Column &a, const Column &b);  // name, type and nullability
+bool sameColumn(const Column &a, const Column &b); // name, type and nullability
 bool sameSchema(const Schema &a, const Schema &b);
-bool sameColumnTypes(const Schema &a, const Schema &b);  // types only
+bool sameColumnTypes(const Schema &a, const Schema &b); // types only
 
 // Structural equality of the semantic fields for `type` (a NULL equals a NULL).
 bool sameValue(const Value &a, const Value &b, const Type &type);
@@ -46,10 +46,10 @@ bool sameValue(const Value &a, const Value &b, const Type &type);
 bool sameExpr(const Expr &a, const Expr &b);
 
 // Calls `fn` on `expr` and every subexpression, parents first. `E` is Expr or const Expr.
-template <typename E, typename Fn>
-void walkExpr(E &expr, Fn &&fn) {
+template <typename E, typename Fn> void walkExpr(E &expr, Fn &&fn) {
   fn(expr);
-  for (auto &arg : expr.args) walkExpr(static_cast<E &>(*arg), fn);
+  for (auto &arg : expr.args)
+    walkExpr(static_cast<E &>(*arg), fn);
 }
 
 // The input columns `expr` reads, in increasing order.
@@ -66,4 +66,4 @@ std::vector<const Expr *> rootExprs(const Op &op);
 // operator may see rows in another order, so use it to choose a faster plan, not for correctness.
 std::optional<std::set<int32_t>> uniqueColumns(const Module &module, int32_t id);
 
-}  // namespace kiln::ir
+} // namespace kiln::ir

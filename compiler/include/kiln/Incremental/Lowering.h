@@ -17,7 +17,7 @@
 namespace kiln::incremental {
 
 struct SourceTableInfo {
-  std::string name;  // "shop.orders"
+  std::string name; // "shop.orders"
   ir::Schema schema;
   std::vector<int32_t> key;
   ir::Location loc;
@@ -36,4 +36,4 @@ std::unique_ptr<ir::Module> lowerProject(const std::string &name,
                                          const std::vector<SourceTableInfo> &sources,
                                          const std::vector<ModelInfo> &models);
 
-}  // namespace kiln::incremental
+} // namespace kiln::incremental

@@ -28,14 +28,14 @@ struct Node {
   // Scan: a source table ("shop.orders") or, when `scans_model`, a model by name.
   std::string relation;
   bool scans_model = false;
-  std::vector<int32_t> key;  // Scan of a source: its primary key columns
-  ir::ExprPtr predicate;     // Filter; Join: residual condition over left ++ right (may be null)
-  std::vector<ir::ExprPtr> exprs;  // Project
+  std::vector<int32_t> key; // Scan of a source: its primary key columns
+  ir::ExprPtr predicate;    // Filter; Join: residual condition over left ++ right (may be null)
+  std::vector<ir::ExprPtr> exprs; // Project
   // Join: equi-join keys; left_keys over the left row, right_keys over the right row, pairwise of
   // one type. No keys: a cross product.
   std::vector<ir::ExprPtr> left_keys, right_keys;
-  std::vector<int32_t> group_keys;       // Aggregate
-  std::vector<ir::AggCall> aggregates;   // Aggregate
+  std::vector<int32_t> group_keys;     // Aggregate
+  std::vector<ir::AggCall> aggregates; // Aggregate
 
   explicit Node(NodeKind k) : kind(k) {}
 };
@@ -45,4 +45,4 @@ const char *nodeKindName(NodeKind kind);
 // An indented tree; a shared node is printed once and referred to by its number afterwards.
 void printPlan(const Node &root, std::ostream &out);
 
-}  // namespace kiln::plan
+} // namespace kiln::plan

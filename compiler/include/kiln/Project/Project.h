@@ -19,19 +19,19 @@ const char *materializationName(Materialization m);
 
 struct ColumnDecl {
   std::string name;
-  std::string type;  // SQL type text as written, e.g. "numeric(12,2)"; the binder parses it
-  SourceRange type_range;  // where the type text is in the YAML file (for type errors)
-  SourceRange range;       // the column's entry in the YAML file
-  bool not_null = false;   // `constraints: [not_null]`, or `nullable: false`, or a key column
+  std::string type;       // SQL type text as written, e.g. "numeric(12,2)"; the binder parses it
+  SourceRange type_range; // where the type text is in the YAML file (for type errors)
+  SourceRange range;      // the column's entry in the YAML file
+  bool not_null = false;  // `constraints: [not_null]`, or `nullable: false`, or a key column
   std::string description;
 };
 
 struct SourceTable {
-  std::string source;  // the `sources:` entry name, e.g. "shop"
-  std::string name;    // the table name, e.g. "orders"
+  std::string source; // the `sources:` entry name, e.g. "shop"
+  std::string name;   // the table name, e.g. "orders"
   std::vector<ColumnDecl> columns;
-  std::vector<std::string> primary_key;  // column names; empty if the table has none
-  SourceRange range;                     // the table's entry in the YAML file
+  std::vector<std::string> primary_key; // column names; empty if the table has none
+  SourceRange range;                    // the table's entry in the YAML file
   std::string description;
   std::string qualifiedName() const { return source + "." + name; }
 };
@@ -40,20 +40,20 @@ struct SourceTable {
 struct OffsetSegment {
   uint32_t rendered_begin = 0;
   uint32_t length = 0;
-  uint32_t model_begin = 0;   // offset in the model file
-  bool verbatim = true;       // false: text produced by a {{ ... }} expression
-  uint32_t model_length = 0;  // length of the original text (the whole {{ ... }} if !verbatim)
+  uint32_t model_begin = 0;  // offset in the model file
+  bool verbatim = true;      // false: text produced by a {{ ... }} expression
+  uint32_t model_length = 0; // length of the original text (the whole {{ ... }} if !verbatim)
 };
 
 struct Model {
-  std::string name;          // the file stem: models/marts/revenue.sql -> "revenue"
-  std::string path;          // relative to the project root, e.g. "models/marts/revenue.sql"
-  FileId file = -1;          // in the SourceManager
-  std::string rendered_sql;  // refs render as the model name, sources as source.table
+  std::string name;         // the file stem: models/marts/revenue.sql -> "revenue"
+  std::string path;         // relative to the project root, e.g. "models/marts/revenue.sql"
+  FileId file = -1;         // in the SourceManager
+  std::string rendered_sql; // refs render as the model name, sources as source.table
   Materialization materialization = Materialization::View;
-  SourceRange config_range;  // the {{ config(...) }} call, if any
-  std::vector<std::string> refs;  // names of referenced models, in order of appearance
-  std::vector<std::pair<std::string, std::string>> sources;  // (source, table) pairs used
+  SourceRange config_range;      // the {{ config(...) }} call, if any
+  std::vector<std::string> refs; // names of referenced models, in order of appearance
+  std::vector<std::pair<std::string, std::string>> sources; // (source, table) pairs used
   // Where each entry of refs / sources is first used: the call from its name to the closing
   // parenthesis, e.g. `ref('orders')` (config_range spans its call the same way).
   std::vector<SourceRange> ref_ranges;
@@ -68,11 +68,11 @@ struct Model {
 struct Project {
   std::string name;
   std::string version;
-  std::string root;  // absolute path of the project directory
-  std::map<std::string, std::string> vars;  // rendered as SQL literals
-  int64_t tick_size = 0;                    // default records per tick (0: commit records/end)
+  std::string root;                        // absolute path of the project directory
+  std::map<std::string, std::string> vars; // rendered as SQL literals
+  int64_t tick_size = 0;                   // default records per tick (0: commit records/end)
   std::vector<SourceTable> sources;
-  std::vector<Model> models;  // topologically sorted: every model after the models it refs
+  std::vector<Model> models; // topologically sorted: every model after the models it refs
 
   const Model *findModel(const std::string &name) const;
   const SourceTable *findSource(const std::string &source, const std::string &table) const;
@@ -88,4 +88,4 @@ struct LoadOptions {
 std::optional<Project> loadProject(const std::string &directory, SourceManager &sources,
                                    DiagnosticEngine &diags, const LoadOptions &options = {});
 
-}  // namespace kiln::project
+} // namespace kiln::project

@@ -21,37 +21,37 @@ using FileId = int32_t;
 
 struct SourceLoc {
   FileId file = -1;
-  uint32_t offset = 0;  // byte offset into the file's text
+  uint32_t offset = 0; // byte offset into the file's text
   bool valid() const { return file >= 0; }
 };
 
 struct SourceRange {
   SourceLoc begin;
-  uint32_t length = 0;  // bytes; 0 means "a point" (the caret covers one column)
+  uint32_t length = 0; // bytes; 0 means "a point" (the caret covers one column)
   bool valid() const { return begin.valid(); }
 };
 
 struct LineCol {
-  uint32_t line = 0;    // 1-based
-  uint32_t column = 0;  // 1-based, in bytes
+  uint32_t line = 0;   // 1-based
+  uint32_t column = 0; // 1-based, in bytes
 };
 
 // Owns the text of every file the compiler read, so diagnostics can quote lines.
 class SourceManager {
- public:
+public:
   FileId addFile(std::string path, std::string text);
   size_t fileCount() const { return files_.size(); }
   const std::string &path(FileId file) const;
   std::string_view text(FileId file) const;
   LineCol lineCol(SourceLoc loc) const;
-  std::string_view lineText(SourceLoc loc) const;  // the whole line containing loc, no newline
+  std::string_view lineText(SourceLoc loc) const; // the whole line containing loc, no newline
   // The location of a 1-based line and column (for tools such as YAML parsers that report those);
   // positions past the end clamp to the end of the file.
   SourceLoc locate(FileId file, LineCol position) const;
   // "path:line:col", or "<unknown>" for an invalid location.
   std::string describe(SourceLoc loc) const;
 
- private:
+private:
   struct File {
     std::string path;
     std::string text;
@@ -65,15 +65,15 @@ enum class Severity { Error, Warning, Note };
 struct Diagnostic {
   Severity severity = Severity::Error;
   SourceRange range;
-  std::string message;                // starts lower-case, no trailing period
+  std::string message; // starts lower-case, no trailing period
   std::vector<std::pair<SourceRange, std::string>> notes;
-  std::string hint;                   // what to do, if there is something useful to say
+  std::string hint; // what to do, if there is something useful to say
 };
 
 enum class DiagnosticFormat { Text, Json };
 
 class DiagnosticEngine {
- public:
+public:
   explicit DiagnosticEngine(const SourceManager &sources) : sources_(sources) {}
 
   // Records a diagnostic; the returned reference may be used to add notes or a hint.
@@ -88,9 +88,9 @@ class DiagnosticEngine {
   // Json: one JSON object per line: {"severity","file","line","column","length","message","hint",
   // "notes":[{"file","line","column","message"}]}.
   void print(std::ostream &out, DiagnosticFormat format = DiagnosticFormat::Text) const;
-  std::string render(const Diagnostic &diagnostic) const;  // one diagnostic in text form
+  std::string render(const Diagnostic &diagnostic) const; // one diagnostic in text form
 
- private:
+private:
   const SourceManager &sources_;
   std::vector<Diagnostic> diagnostics_;
   size_t error_count_ = 0;
@@ -109,4 +109,4 @@ class DiagnosticEngine {
 bool verifyDiagnostics(const SourceManager &sources, const std::vector<Diagnostic> &diagnostics,
                        std::ostream &err);
 
-}  // namespace kiln
+} // namespace kiln

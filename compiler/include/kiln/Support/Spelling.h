@@ -19,4 +19,4 @@ std::optional<std::string> closestMatch(std::string_view name,
 // "a, b and c" with every item double-quoted, for hints that list names.
 std::string quotedList(const std::vector<std::string> &items);
 
-}  // namespace kiln
+} // namespace kiln

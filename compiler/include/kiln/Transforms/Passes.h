@@ -11,7 +11,7 @@
 namespace kiln::transforms {
 
 struct PassInfo {
-  std::string name;         // as used by `kiln-opt --passes=`
+  std::string name; // as used by `kiln-opt --passes=`
   std::string description;
   std::function<void(ir::Module &)> run;
 };
@@ -27,4 +27,4 @@ std::vector<std::string> defaultPipeline();
 // the pass and the verifier's complaint) if a pass is unknown or broke the module.
 bool runPasses(ir::Module &module, const std::vector<std::string> &passes, std::string &error);
 
-}  // namespace kiln::transforms
+} // namespace kiln::transforms

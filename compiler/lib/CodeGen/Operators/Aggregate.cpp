@@ -16,7 +16,7 @@ struct AggLayout {
   llvm::StructType *payload = nullptr;
   const RowLayout *key = nullptr;
   const RowLayout *out = nullptr;
-  std::vector<int> agg_field;  // first payload field of each aggregate's state
+  std::vector<int> agg_field; // first payload field of each aggregate's state
   int count_field = 1, dirty_field = 0, old_present_field = 0, old_field = 0;
 };
 
@@ -26,14 +26,16 @@ AggLayout layoutFor(Emitter &e_, const ir::Op &op) {
   AggLayout l;
   const ir::Op &input = e_.input(op, 0);
   std::vector<ir::Type> key_types;
-  for (int32_t k : op.group_keys) key_types.push_back(input.schema[k].type);
+  for (int32_t k : op.group_keys)
+    key_types.push_back(input.schema[k].type);
   l.key = &e_.layoutOf(key_types);
   l.out = &e_.layoutOf(op.schema);
   std::vector<llvm::Type *> fields{l.key->type, e_.i64_};
   for (const ir::AggCall &agg : op.aggregates) {
     l.agg_field.push_back(static_cast<int>(fields.size()));
-    if (agg.kind == ir::AggKind::CountStar) continue;
-    fields.push_back(e_.i64_);  // non-NULL count
+    if (agg.kind == ir::AggKind::CountStar)
+      continue;
+    fields.push_back(e_.i64_); // non-NULL count
     if (agg.kind == ir::AggKind::Sum || agg.kind == ir::AggKind::Avg) {
       const ir::Type &t = input.schema[agg.arg].type;
       // The accumulator has the result's representation: a bigint SUM (of integers) adds
@@ -57,8 +59,9 @@ AggLayout layoutFor(Emitter &e_, const ir::Op &op) {
 }
 
 class AggregateGen : public OperatorGen {
- public:
-  AggregateGen(Emitter &emitter, const ir::Op &op) : OperatorGen(emitter, op), l_(layoutFor(emitter, op)) {}
+public:
+  AggregateGen(Emitter &emitter, const ir::Op &op)
+      : OperatorGen(emitter, op), l_(layoutFor(emitter, op)) {}
 
   std::vector<Arrangement> arrangements() override;
   void defineConsumers() override;
@@ -66,7 +69,7 @@ class AggregateGen : public OperatorGen {
   void emitCreate() override;
   void emitDestroy() override;
 
- private:
+private:
   // Writes the group's current output row to `out`; `intern_text` copies MIN/MAX text that the
   // multiset may drop before the saved row is used.
   void aggregateOutput(llvm::Value *payload, llvm::Value *out, bool intern_text);
@@ -89,19 +92,23 @@ std::vector<Arrangement> AggregateGen::arrangements() {
   groups.payload = l_.payload;
   groups.size = op_.stateSize();
   ir::Schema keys;
-  for (int32_t k : op_.group_keys) keys.push_back(input.schema[k]);
+  for (int32_t k : op_.group_keys)
+    keys.push_back(input.schema[k]);
   describeRow(groups, 0, *l_.key, keys);
   groups.key_fields = Emitter::allColumns(op_.group_keys.size());
   describeScalar(groups, l_.count_field, "count", KILN_FIELD_WEIGHT);
   for (size_t j = 0; j < op_.aggregates.size(); ++j) {
     const ir::AggCall &agg = op_.aggregates[j];
-    if (agg.kind == ir::AggKind::CountStar) continue;
+    if (agg.kind == ir::AggKind::CountStar)
+      continue;
     int field = l_.agg_field[j];
     describeScalar(groups, field, agg.name + ".count", KILN_FIELD_WEIGHT);
     const ir::Type &arg = input.schema[agg.arg].type;
     if (agg.kind == ir::AggKind::Sum || agg.kind == ir::AggKind::Avg) {
       llvm::Type *acc = l_.payload->getElementType(field + 1);
-      int32_t kind = acc == e_.f64_ ? KILN_T_FLOAT64 : acc == e_.i64_ ? KILN_T_INT64 : KILN_T_NUMERIC;
+      int32_t kind = acc == e_.f64_   ? KILN_T_FLOAT64
+                     : acc == e_.i64_ ? KILN_T_INT64
+                                      : KILN_T_NUMERIC;
       describeScalar(groups, field + 1, agg.name + ".sum", KILN_FIELD_VALUE, kind);
       groups.fields.back().scale = arg.kind == TypeKind::Numeric ? arg.scale : 0;
     } else if (agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max) {
@@ -126,11 +133,14 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
   const ir::Op &op = op_;
   const AggLayout &l = l_;
   const ir::Op &input = e_.input(op, 0);
-  b_.CreateMemSet(out, b_.getInt8(0), e_.layout_.getTypeAllocSize(l.out->type), llvm::MaybeAlign(8));
+  b_.CreateMemSet(out, b_.getInt8(0), e_.layout_.getTypeAllocSize(l.out->type),
+                  llvm::MaybeAlign(8));
   llvm::Value *key = b_.CreateStructGEP(l.payload, payload, 0);
   int keys = static_cast<int>(op.group_keys.size());
-  for (int i = 0; i < keys; ++i) e_.copyColumn(*l.key, key, i, *l.out, out, i);
-  llvm::Value *count = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(l.payload, payload, l.count_field));
+  for (int i = 0; i < keys; ++i)
+    e_.copyColumn(*l.key, key, i, *l.out, out, i);
+  llvm::Value *count =
+      b_.CreateLoad(e_.i64_, b_.CreateStructGEP(l.payload, payload, l.count_field));
   for (size_t j = 0; j < op.aggregates.size(); ++j) {
     const ir::AggCall &agg = op.aggregates[j];
     int column = keys + static_cast<int>(j);
@@ -147,12 +157,14 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
       e_.storeColumn(*l.out, out, column, {n, b_.getFalse()});
       break;
     case ir::AggKind::Sum: {
-      llvm::Value *sum = b_.CreateLoad(l.payload->getElementType(field + 1), b_.CreateStructGEP(l.payload, payload, field + 1));
+      llvm::Value *sum = b_.CreateLoad(l.payload->getElementType(field + 1),
+                                       b_.CreateStructGEP(l.payload, payload, field + 1));
       e_.storeColumn(*l.out, out, column, {sum, empty});
       break;
     }
     case ir::AggKind::Avg: {
-      llvm::Value *sum = b_.CreateLoad(l.payload->getElementType(field + 1), b_.CreateStructGEP(l.payload, payload, field + 1));
+      llvm::Value *sum = b_.CreateLoad(l.payload->getElementType(field + 1),
+                                       b_.CreateStructGEP(l.payload, payload, field + 1));
       llvm::Value *avg;
       if (agg.type.kind == TypeKind::Float64) {
         avg = b_.CreateFDiv(sum, b_.CreateSIToFP(n, e_.f64_));
@@ -160,8 +172,9 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
         // Guard the division: an empty group's average is NULL, not a division by zero.
         llvm::Value *divisor = b_.CreateSExt(b_.CreateSelect(empty, b_.getInt64(1), n), e_.i128_);
         int32_t scale = arg_type.kind == TypeKind::Numeric ? arg_type.scale : 0;
-        avg = e_.call("kiln_numeric_div", {e_.rt(), sum, b_.getInt32(scale), divisor, b_.getInt32(0),
-                                        b_.getInt32(agg.type.scale), b_.getInt32(e_.locationIndex(op.loc))});
+        avg = e_.call("kiln_numeric_div",
+                      {e_.rt(), sum, b_.getInt32(scale), divisor, b_.getInt32(0),
+                       b_.getInt32(agg.type.scale), b_.getInt32(e_.locationIndex(op.loc))});
       }
       e_.storeColumn(*l.out, out, column, {avg, empty});
       break;
@@ -176,7 +189,8 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
       llvm::BasicBlock *after = llvm::BasicBlock::Create(e_.ctx_, "extreme.done", f);
       b_.CreateCondBr(b_.CreateIsNull(set), after, read);
       b_.SetInsertPoint(read);
-      b_.CreateCall(e_.fn(agg.kind == ir::AggKind::Min ? "kiln_ms_min" : "kiln_ms_max"), {set, slot});
+      b_.CreateCall(e_.fn(agg.kind == ir::AggKind::Min ? "kiln_ms_min" : "kiln_ms_max"),
+                    {set, slot});
       b_.CreateBr(after);
       b_.SetInsertPoint(after);
       if (intern_text && agg.type.kind == TypeKind::Text) {
@@ -201,157 +215,171 @@ void AggregateGen::defineConsumers() {
   const RowLayout &in = e_.layoutOf(input.schema);
   std::vector<int32_t> key_columns = Emitter::allColumns(op.group_keys.size());
   bool global = op.group_keys.empty();
-    llvm::Function *f = e_.beginConsumer(consumer(0));
-    llvm::Value *row = f->getArg(1), *weight = f->getArg(2);
-    llvm::Value *table = slot(0);
-    llvm::Value *dirty_list = slot(1);
-    llvm::Value *hash = e_.hashColumns(in, row, op.group_keys);
-    llvm::Value *payload = e_.findOrInsert(
-        table, hash,
-        [&](llvm::Value *candidate) {
-          return e_.columnsEqual(in, row, op.group_keys, *l.key, b_.CreateStructGEP(l.payload, candidate, 0), key_columns);
-        },
-        [&](llvm::Value *fresh) {
-          llvm::Value *key = b_.CreateStructGEP(l.payload, fresh, 0);
-          for (size_t i = 0; i < op.group_keys.size(); ++i)
-            e_.copyColumn(in, row, op.group_keys[i], *l.key, key, static_cast<int>(i), /*intern=*/true);
-        });
-    llvm::Value *dirty_ptr = b_.CreateStructGEP(l.payload, payload, l.dirty_field);
-    llvm::Value *count_ptr = b_.CreateStructGEP(l.payload, payload, l.count_field);
-    llvm::BasicBlock *mark = llvm::BasicBlock::Create(e_.ctx_, "mark", f);
-    llvm::BasicBlock *add = llvm::BasicBlock::Create(e_.ctx_, "add", f);
-    b_.CreateCondBr(b_.CreateICmpEQ(b_.CreateLoad(e_.i8_, dirty_ptr), b_.getInt8(0)), mark, add);
-    b_.SetInsertPoint(mark);
-    b_.CreateStore(b_.getInt8(1), dirty_ptr);
-    llvm::Value *present = global ? b_.getTrue() : b_.CreateICmpSGT(b_.CreateLoad(e_.i64_, count_ptr), b_.getInt64(0));
-    b_.CreateStore(b_.CreateZExt(present, e_.i8_), b_.CreateStructGEP(l.payload, payload, l.old_present_field));
-    llvm::BasicBlock *save = llvm::BasicBlock::Create(e_.ctx_, "save", f);
-    llvm::BasicBlock *saved = llvm::BasicBlock::Create(e_.ctx_, "saved", f);
-    b_.CreateCondBr(present, save, saved);
-    b_.SetInsertPoint(save);
-    {
-      llvm::Value *tmp = e_.newRow(*l.out);
-      aggregateOutput(payload, tmp, /*intern_text=*/true);
-      llvm::Align old_align = llvm::commonAlignment(llvm::Align(16), e_.layout_.getStructLayout(l.payload)->getElementOffset(l.old_field));
-      b_.CreateMemCpy(b_.CreateStructGEP(l.payload, payload, l.old_field), old_align, tmp, llvm::MaybeAlign(8),
-                      e_.layout_.getTypeAllocSize(l.out->type));
-    }
-    b_.CreateBr(saved);
-    b_.SetInsertPoint(saved);
-    b_.CreateCall(e_.fn("kiln_vec_push"), {dirty_list, e_.entryOf(payload)});
-    b_.CreateBr(add);
-    b_.SetInsertPoint(add);
-    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(e_.i64_, count_ptr), weight), count_ptr);
-    for (size_t j = 0; j < op.aggregates.size(); ++j) {
-      const ir::AggCall &agg = op.aggregates[j];
-      if (agg.kind == ir::AggKind::CountStar) continue;
-      int field = l.agg_field[j];
-      SqlValue v = e_.loadColumn(in, row, agg.arg);
-      llvm::BasicBlock *accumulate = llvm::BasicBlock::Create(e_.ctx_, "accumulate", f);
-      llvm::BasicBlock *next = llvm::BasicBlock::Create(e_.ctx_, "next", f);
-      b_.CreateCondBr(v.null, next, accumulate);
-      b_.SetInsertPoint(accumulate);
-      llvm::Value *n_ptr = b_.CreateStructGEP(l.payload, payload, field);
-      b_.CreateStore(b_.CreateAdd(b_.CreateLoad(e_.i64_, n_ptr), weight), n_ptr);
-      const ir::Type &t = in.types[agg.arg];
-      if (agg.kind == ir::AggKind::Sum || agg.kind == ir::AggKind::Avg) {
-        llvm::Value *sum_ptr = b_.CreateStructGEP(l.payload, payload, field + 1);
-        llvm::Type *acc_type = l.payload->getElementType(field + 1);
-        llvm::Value *acc = b_.CreateLoad(acc_type, sum_ptr);
-        llvm::Value *updated;
-        if (acc_type == e_.f64_) {
-          updated = b_.CreateFAdd(acc, b_.CreateFMul(v.value, b_.CreateSIToFP(weight, e_.f64_)));
-        } else if (acc_type == e_.i64_) {
-          // SUM(integer) is bigint; its overflow is an error.
-          llvm::Function *mul = llvm::Intrinsic::getDeclaration(&e_.module_, llvm::Intrinsic::smul_with_overflow, {e_.i64_});
-          llvm::Function *sadd = llvm::Intrinsic::getDeclaration(&e_.module_, llvm::Intrinsic::sadd_with_overflow, {e_.i64_});
-          llvm::Value *product = b_.CreateCall(mul, {b_.CreateSExt(v.value, e_.i64_), weight});
-          llvm::Value *total = b_.CreateCall(sadd, {acc, b_.CreateExtractValue(product, 0)});
-          e_.raiseIf(b_.CreateOr(b_.CreateExtractValue(product, 1), b_.CreateExtractValue(total, 1)), KILN_ERR_BIGINT_OUT_OF_RANGE, op.loc);
-          updated = b_.CreateExtractValue(total, 0);
-        } else {
-          llvm::Value *value = t.kind == TypeKind::Numeric ? v.value : b_.CreateSExt(v.value, e_.i128_);
-          updated = e_.call("kiln_numeric_accumulate", {e_.rt(), acc, value, weight, b_.getInt32(e_.locationIndex(op.loc))});
-        }
-        b_.CreateStore(updated, sum_ptr);
-      } else if (agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max) {
-        llvm::Value *set_ptr = b_.CreateStructGEP(l.payload, payload, field + 1);
-        llvm::Value *set = b_.CreateLoad(e_.ptr_, set_ptr);
-        // Created on first use, with the value's storage kind.
-        llvm::BasicBlock *make = llvm::BasicBlock::Create(e_.ctx_, "make.set", f);
-        llvm::BasicBlock *have = llvm::BasicBlock::Create(e_.ctx_, "have.set", f);
-        llvm::BasicBlock *from = b_.GetInsertBlock();
-        b_.CreateCondBr(b_.CreateIsNull(set), make, have);
-        b_.SetInsertPoint(make);
-        llvm::Value *made = b_.CreateCall(e_.fn("kiln_ms_create"), {b_.getInt32(e_.storageKind(t))});
-        b_.CreateStore(made, set_ptr);
-        b_.CreateBr(have);
-        b_.SetInsertPoint(have);
-        llvm::PHINode *the_set = b_.CreatePHI(e_.ptr_, 2);
-        the_set->addIncoming(set, from);
-        the_set->addIncoming(made, make);
-        llvm::Value *tmp = e_.entryAlloca(e_.valueType(t));
-        b_.CreateStore(v.value, tmp);
-        b_.CreateCall(e_.fn("kiln_ms_add"), {the_set, tmp, weight});
+  llvm::Function *f = e_.beginConsumer(consumer(0));
+  llvm::Value *row = f->getArg(1), *weight = f->getArg(2);
+  llvm::Value *table = slot(0);
+  llvm::Value *dirty_list = slot(1);
+  llvm::Value *hash = e_.hashColumns(in, row, op.group_keys);
+  llvm::Value *payload = e_.findOrInsert(
+      table, hash,
+      [&](llvm::Value *candidate) {
+        return e_.columnsEqual(in, row, op.group_keys, *l.key,
+                               b_.CreateStructGEP(l.payload, candidate, 0), key_columns);
+      },
+      [&](llvm::Value *fresh) {
+        llvm::Value *key = b_.CreateStructGEP(l.payload, fresh, 0);
+        for (size_t i = 0; i < op.group_keys.size(); ++i)
+          e_.copyColumn(in, row, op.group_keys[i], *l.key, key, static_cast<int>(i),
+                        /*intern=*/true);
+      });
+  llvm::Value *dirty_ptr = b_.CreateStructGEP(l.payload, payload, l.dirty_field);
+  llvm::Value *count_ptr = b_.CreateStructGEP(l.payload, payload, l.count_field);
+  llvm::BasicBlock *mark = llvm::BasicBlock::Create(e_.ctx_, "mark", f);
+  llvm::BasicBlock *add = llvm::BasicBlock::Create(e_.ctx_, "add", f);
+  b_.CreateCondBr(b_.CreateICmpEQ(b_.CreateLoad(e_.i8_, dirty_ptr), b_.getInt8(0)), mark, add);
+  b_.SetInsertPoint(mark);
+  b_.CreateStore(b_.getInt8(1), dirty_ptr);
+  llvm::Value *present =
+      global ? b_.getTrue() : b_.CreateICmpSGT(b_.CreateLoad(e_.i64_, count_ptr), b_.getInt64(0));
+  b_.CreateStore(b_.CreateZExt(present, e_.i8_),
+                 b_.CreateStructGEP(l.payload, payload, l.old_present_field));
+  llvm::BasicBlock *save = llvm::BasicBlock::Create(e_.ctx_, "save", f);
+  llvm::BasicBlock *saved = llvm::BasicBlock::Create(e_.ctx_, "saved", f);
+  b_.CreateCondBr(present, save, saved);
+  b_.SetInsertPoint(save);
+  {
+    llvm::Value *tmp = e_.newRow(*l.out);
+    aggregateOutput(payload, tmp, /*intern_text=*/true);
+    llvm::Align old_align = llvm::commonAlignment(
+        llvm::Align(16), e_.layout_.getStructLayout(l.payload)->getElementOffset(l.old_field));
+    b_.CreateMemCpy(b_.CreateStructGEP(l.payload, payload, l.old_field), old_align, tmp,
+                    llvm::MaybeAlign(8), e_.layout_.getTypeAllocSize(l.out->type));
+  }
+  b_.CreateBr(saved);
+  b_.SetInsertPoint(saved);
+  b_.CreateCall(e_.fn("kiln_vec_push"), {dirty_list, e_.entryOf(payload)});
+  b_.CreateBr(add);
+  b_.SetInsertPoint(add);
+  b_.CreateStore(b_.CreateAdd(b_.CreateLoad(e_.i64_, count_ptr), weight), count_ptr);
+  for (size_t j = 0; j < op.aggregates.size(); ++j) {
+    const ir::AggCall &agg = op.aggregates[j];
+    if (agg.kind == ir::AggKind::CountStar)
+      continue;
+    int field = l.agg_field[j];
+    SqlValue v = e_.loadColumn(in, row, agg.arg);
+    llvm::BasicBlock *accumulate = llvm::BasicBlock::Create(e_.ctx_, "accumulate", f);
+    llvm::BasicBlock *next = llvm::BasicBlock::Create(e_.ctx_, "next", f);
+    b_.CreateCondBr(v.null, next, accumulate);
+    b_.SetInsertPoint(accumulate);
+    llvm::Value *n_ptr = b_.CreateStructGEP(l.payload, payload, field);
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(e_.i64_, n_ptr), weight), n_ptr);
+    const ir::Type &t = in.types[agg.arg];
+    if (agg.kind == ir::AggKind::Sum || agg.kind == ir::AggKind::Avg) {
+      llvm::Value *sum_ptr = b_.CreateStructGEP(l.payload, payload, field + 1);
+      llvm::Type *acc_type = l.payload->getElementType(field + 1);
+      llvm::Value *acc = b_.CreateLoad(acc_type, sum_ptr);
+      llvm::Value *updated;
+      if (acc_type == e_.f64_) {
+        updated = b_.CreateFAdd(acc, b_.CreateFMul(v.value, b_.CreateSIToFP(weight, e_.f64_)));
+      } else if (acc_type == e_.i64_) {
+        // SUM(integer) is bigint; its overflow is an error.
+        llvm::Function *mul = llvm::Intrinsic::getDeclaration(
+            &e_.module_, llvm::Intrinsic::smul_with_overflow, {e_.i64_});
+        llvm::Function *sadd = llvm::Intrinsic::getDeclaration(
+            &e_.module_, llvm::Intrinsic::sadd_with_overflow, {e_.i64_});
+        llvm::Value *product = b_.CreateCall(mul, {b_.CreateSExt(v.value, e_.i64_), weight});
+        llvm::Value *total = b_.CreateCall(sadd, {acc, b_.CreateExtractValue(product, 0)});
+        e_.raiseIf(b_.CreateOr(b_.CreateExtractValue(product, 1), b_.CreateExtractValue(total, 1)),
+                   KILN_ERR_BIGINT_OUT_OF_RANGE, op.loc);
+        updated = b_.CreateExtractValue(total, 0);
+      } else {
+        llvm::Value *value =
+            t.kind == TypeKind::Numeric ? v.value : b_.CreateSExt(v.value, e_.i128_);
+        updated = e_.call("kiln_numeric_accumulate",
+                          {e_.rt(), acc, value, weight, b_.getInt32(e_.locationIndex(op.loc))});
       }
-      b_.CreateBr(next);
-      b_.SetInsertPoint(next);
+      b_.CreateStore(updated, sum_ptr);
+    } else if (agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max) {
+      llvm::Value *set_ptr = b_.CreateStructGEP(l.payload, payload, field + 1);
+      llvm::Value *set = b_.CreateLoad(e_.ptr_, set_ptr);
+      // Created on first use, with the value's storage kind.
+      llvm::BasicBlock *make = llvm::BasicBlock::Create(e_.ctx_, "make.set", f);
+      llvm::BasicBlock *have = llvm::BasicBlock::Create(e_.ctx_, "have.set", f);
+      llvm::BasicBlock *from = b_.GetInsertBlock();
+      b_.CreateCondBr(b_.CreateIsNull(set), make, have);
+      b_.SetInsertPoint(make);
+      llvm::Value *made = b_.CreateCall(e_.fn("kiln_ms_create"), {b_.getInt32(e_.storageKind(t))});
+      b_.CreateStore(made, set_ptr);
+      b_.CreateBr(have);
+      b_.SetInsertPoint(have);
+      llvm::PHINode *the_set = b_.CreatePHI(e_.ptr_, 2);
+      the_set->addIncoming(set, from);
+      the_set->addIncoming(made, make);
+      llvm::Value *tmp = e_.entryAlloca(e_.valueType(t));
+      b_.CreateStore(v.value, tmp);
+      b_.CreateCall(e_.fn("kiln_ms_add"), {the_set, tmp, weight});
     }
-    b_.CreateRetVoid();
+    b_.CreateBr(next);
+    b_.SetInsertPoint(next);
+  }
+  b_.CreateRetVoid();
 }
 
 void AggregateGen::defineFlush() {
   const ir::Op &op = op_;
   const AggLayout &l = l_;
   bool global = op.group_keys.empty();
-    llvm::Function *f = flusher();
-    e_.beginConsumer(f);
-    llvm::Value *table = slot(0);
-    llvm::Value *dirty_list = slot(1);
-    llvm::Value *current = e_.newRow(*l.out);
-    e_.forEachListed(dirty_list, [&](llvm::Value *entry) {
-      llvm::Value *payload = e_.payloadOf(entry);
-      b_.CreateStore(b_.getInt8(0), b_.CreateStructGEP(l.payload, payload, l.dirty_field));
-      llvm::Value *count = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(l.payload, payload, l.count_field));
-      llvm::Value *present = global ? b_.getTrue() : b_.CreateICmpSGT(count, b_.getInt64(0));
-      llvm::Value *was = b_.CreateICmpNE(b_.CreateLoad(e_.i8_, b_.CreateStructGEP(l.payload, payload, l.old_present_field)), b_.getInt8(0));
-      llvm::Value *old = b_.CreateStructGEP(l.payload, payload, l.old_field);
-      aggregateOutput(payload, current, false);
-      std::vector<int32_t> all = Emitter::allColumns(l.out->types.size());
-      llvm::Value *unchanged = b_.CreateAnd(b_.CreateAnd(was, present), e_.columnsEqual(*l.out, old, all, *l.out, current, all));
-      llvm::BasicBlock *changed = llvm::BasicBlock::Create(e_.ctx_, "changed", f);
-      llvm::BasicBlock *retract = llvm::BasicBlock::Create(e_.ctx_, "retract", f);
-      llvm::BasicBlock *insert_check = llvm::BasicBlock::Create(e_.ctx_, "insert.check", f);
-      llvm::BasicBlock *insert = llvm::BasicBlock::Create(e_.ctx_, "insert", f);
-      llvm::BasicBlock *after = llvm::BasicBlock::Create(e_.ctx_, "after", f);
-      b_.CreateCondBr(unchanged, after, changed);
-      b_.SetInsertPoint(changed);
-      b_.CreateCondBr(was, retract, insert_check);
-      b_.SetInsertPoint(retract);
-      e_.emitToConsumers(op, old, b_.getInt64(-1));
-      b_.CreateBr(insert_check);
-      b_.SetInsertPoint(insert_check);
-      b_.CreateCondBr(present, insert, after);
-      b_.SetInsertPoint(insert);
-      e_.emitToConsumers(op, current, b_.getInt64(1));
-      b_.CreateBr(after);
-      b_.SetInsertPoint(after);
-      llvm::BasicBlock *next = llvm::BasicBlock::Create(e_.ctx_, "next", f);
-      if (!global) {
-        llvm::BasicBlock *erase = llvm::BasicBlock::Create(e_.ctx_, "erase", f);
-        b_.CreateCondBr(present, next, erase);
-        b_.SetInsertPoint(erase);
-        freeMultisets(payload);
-        b_.CreateCall(e_.fn("kiln_ht_erase"), {table, entry});
-        b_.CreateBr(next);
-      } else {
-        b_.CreateBr(next);
-      }
-      b_.SetInsertPoint(next);
-    });
-    b_.CreateRetVoid();
+  llvm::Function *f = flusher();
+  e_.beginConsumer(f);
+  llvm::Value *table = slot(0);
+  llvm::Value *dirty_list = slot(1);
+  llvm::Value *current = e_.newRow(*l.out);
+  e_.forEachListed(dirty_list, [&](llvm::Value *entry) {
+    llvm::Value *payload = e_.payloadOf(entry);
+    b_.CreateStore(b_.getInt8(0), b_.CreateStructGEP(l.payload, payload, l.dirty_field));
+    llvm::Value *count =
+        b_.CreateLoad(e_.i64_, b_.CreateStructGEP(l.payload, payload, l.count_field));
+    llvm::Value *present = global ? b_.getTrue() : b_.CreateICmpSGT(count, b_.getInt64(0));
+    llvm::Value *was = b_.CreateICmpNE(
+        b_.CreateLoad(e_.i8_, b_.CreateStructGEP(l.payload, payload, l.old_present_field)),
+        b_.getInt8(0));
+    llvm::Value *old = b_.CreateStructGEP(l.payload, payload, l.old_field);
+    aggregateOutput(payload, current, false);
+    std::vector<int32_t> all = Emitter::allColumns(l.out->types.size());
+    llvm::Value *unchanged = b_.CreateAnd(b_.CreateAnd(was, present),
+                                          e_.columnsEqual(*l.out, old, all, *l.out, current, all));
+    llvm::BasicBlock *changed = llvm::BasicBlock::Create(e_.ctx_, "changed", f);
+    llvm::BasicBlock *retract = llvm::BasicBlock::Create(e_.ctx_, "retract", f);
+    llvm::BasicBlock *insert_check = llvm::BasicBlock::Create(e_.ctx_, "insert.check", f);
+    llvm::BasicBlock *insert = llvm::BasicBlock::Create(e_.ctx_, "insert", f);
+    llvm::BasicBlock *after = llvm::BasicBlock::Create(e_.ctx_, "after", f);
+    b_.CreateCondBr(unchanged, after, changed);
+    b_.SetInsertPoint(changed);
+    b_.CreateCondBr(was, retract, insert_check);
+    b_.SetInsertPoint(retract);
+    e_.emitToConsumers(op, old, b_.getInt64(-1));
+    b_.CreateBr(insert_check);
+    b_.SetInsertPoint(insert_check);
+    b_.CreateCondBr(present, insert, after);
+    b_.SetInsertPoint(insert);
+    e_.emitToConsumers(op, current, b_.getInt64(1));
+    b_.CreateBr(after);
+    b_.SetInsertPoint(after);
+    llvm::BasicBlock *next = llvm::BasicBlock::Create(e_.ctx_, "next", f);
+    if (!global) {
+      llvm::BasicBlock *erase = llvm::BasicBlock::Create(e_.ctx_, "erase", f);
+      b_.CreateCondBr(present, next, erase);
+      b_.SetInsertPoint(erase);
+      freeMultisets(payload);
+      b_.CreateCall(e_.fn("kiln_ht_erase"), {table, entry});
+      b_.CreateBr(next);
+    } else {
+      b_.CreateBr(next);
+    }
+    b_.SetInsertPoint(next);
+  });
+  b_.CreateRetVoid();
 }
-
 
 // Frees the MIN/MAX multisets of the aggregate group at `payload` (a group of only NULLs has none).
 void AggregateGen::freeMultisets(llvm::Value *payload) {
@@ -360,8 +388,10 @@ void AggregateGen::freeMultisets(llvm::Value *payload) {
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   for (size_t j = 0; j < op.aggregates.size(); ++j) {
     const ir::AggCall &agg = op.aggregates[j];
-    if (agg.kind != ir::AggKind::Min && agg.kind != ir::AggKind::Max) continue;
-    llvm::Value *set = b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(l.payload, payload, l.agg_field[j] + 1));
+    if (agg.kind != ir::AggKind::Min && agg.kind != ir::AggKind::Max)
+      continue;
+    llvm::Value *set =
+        b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(l.payload, payload, l.agg_field[j] + 1));
     llvm::BasicBlock *destroy = llvm::BasicBlock::Create(e_.ctx_, "free.set", f);
     llvm::BasicBlock *skip = llvm::BasicBlock::Create(e_.ctx_, "skip", f);
     b_.CreateCondBr(b_.CreateIsNull(set), skip, destroy);
@@ -375,22 +405,25 @@ void AggregateGen::freeMultisets(llvm::Value *payload) {
 // A global aggregate has one row from the start (count 0, sums NULL): its group exists before
 // any input and is marked changed so the first tick emits it.
 void AggregateGen::emitCreate() {
-  if (!op_.group_keys.empty()) return;
-  llvm::Value *entry = b_.CreateCall(e_.fn("kiln_ht_insert"), {slot(0), b_.getInt64(0x9E3779B97F4A7C15ULL)});
+  if (!op_.group_keys.empty())
+    return;
+  llvm::Value *entry =
+      b_.CreateCall(e_.fn("kiln_ht_insert"), {slot(0), b_.getInt64(0x9E3779B97F4A7C15ULL)});
   llvm::Value *payload = e_.payloadOf(entry);
   b_.CreateStore(b_.getInt8(1), b_.CreateStructGEP(l_.payload, payload, l_.dirty_field));
   b_.CreateCall(e_.fn("kiln_vec_push"), {slot(1), entry});
 }
 
 void AggregateGen::emitDestroy() {
-  if (!keepsMultisets()) return;
+  if (!keepsMultisets())
+    return;
   e_.forEachEntry(slot(0), [&](llvm::Value *entry) { freeMultisets(e_.payloadOf(entry)); });
 }
 
-}  // namespace
+} // namespace
 
 std::unique_ptr<OperatorGen> makeAggregateGen(Emitter &emitter, const ir::Op &op) {
   return std::make_unique<AggregateGen>(emitter, op);
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

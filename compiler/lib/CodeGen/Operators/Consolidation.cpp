@@ -10,7 +10,7 @@ namespace kiln::codegen {
 namespace {
 
 class ConsolidationGen : public OperatorGen {
- public:
+public:
   ConsolidationGen(Emitter &emitter, const ir::Op &op)
       : OperatorGen(emitter, op), in_(emitter.layoutOf(emitter.input(op, 0).schema)),
         payload_type_(llvm::StructType::get(emitter.ctx_, {in_.type, emitter.i64_})) {}
@@ -45,7 +45,8 @@ class ConsolidationGen : public OperatorGen {
     llvm::Value *payload = e_.findOrInsert(
         table, hash,
         [&](llvm::Value *candidate) {
-          return e_.columnsEqual(in, row, all, in, b_.CreateStructGEP(payload_type, candidate, 0), all);
+          return e_.columnsEqual(in, row, all, in, b_.CreateStructGEP(payload_type, candidate, 0),
+                                 all);
         },
         [&](llvm::Value *fresh) {
           // Strings need to live only until the end of the tick, like the change itself.
@@ -79,7 +80,7 @@ class ConsolidationGen : public OperatorGen {
     b_.CreateRetVoid();
   }
 
- protected:
+protected:
   // Passes on one consolidated change at the tick's end.
   virtual void passOn(llvm::Value *row, llvm::Value *weight) = 0;
 
@@ -88,24 +89,28 @@ class ConsolidationGen : public OperatorGen {
 };
 
 class ConsolidateGen : public ConsolidationGen {
- public:
+public:
   using ConsolidationGen::ConsolidationGen;
 
- private:
-  void passOn(llvm::Value *row, llvm::Value *weight) override { e_.emitToConsumers(op_, row, weight); }
+private:
+  void passOn(llvm::Value *row, llvm::Value *weight) override {
+    e_.emitToConsumers(op_, row, weight);
+  }
 };
 
 class SinkGen : public ConsolidationGen {
- public:
+public:
   SinkGen(Emitter &emitter, const ir::Op &op) : ConsolidationGen(emitter, op) {
     // The runtime numbers sinks in the module's order, as the program descriptor lists them.
     for (const auto &other : emitter.ir_.ops) {
-      if (other.get() == &op) break;
-      if (other->kind == ir::OpKind::Sink) ++index_;
+      if (other.get() == &op)
+        break;
+      if (other->kind == ir::OpKind::Sink)
+        ++index_;
     }
   }
 
- private:
+private:
   void passOn(llvm::Value *row, llvm::Value *weight) override {
     b_.CreateCall(e_.fn("kiln_emit"), {e_.rt(), b_.getInt32(index_), row, weight});
   }
@@ -113,7 +118,7 @@ class SinkGen : public ConsolidationGen {
   int32_t index_ = 0;
 };
 
-}  // namespace
+} // namespace
 
 std::unique_ptr<OperatorGen> makeConsolidateGen(Emitter &emitter, const ir::Op &op) {
   return std::make_unique<ConsolidateGen>(emitter, op);
@@ -122,4 +127,4 @@ std::unique_ptr<OperatorGen> makeSinkGen(Emitter &emitter, const ir::Op &op) {
   return std::make_unique<SinkGen>(emitter, op);
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

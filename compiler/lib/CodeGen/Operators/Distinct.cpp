@@ -8,11 +8,12 @@ namespace kiln::codegen {
 namespace {
 
 class DistinctGen : public OperatorGen {
- public:
+public:
   DistinctGen(Emitter &emitter, const ir::Op &op)
       : OperatorGen(emitter, op), in_(emitter.layoutOf(op.schema)),
         // payload: { row, count, count at tick start, dirty }
-        payload_type_(llvm::StructType::get(emitter.ctx_, {in_.type, emitter.i64_, emitter.i64_, emitter.i8_})) {}
+        payload_type_(llvm::StructType::get(emitter.ctx_,
+                                            {in_.type, emitter.i64_, emitter.i64_, emitter.i8_})) {}
 
   std::vector<Arrangement> arrangements() override {
     Arrangement rows;
@@ -37,77 +38,79 @@ class DistinctGen : public OperatorGen {
     const RowLayout &in = in_;
     llvm::StructType *payload_type = payload_type_;
     std::vector<int32_t> all = Emitter::allColumns(in.types.size());
-  llvm::Function *f = e_.beginConsumer(consumer(0));
-  llvm::Value *row = f->getArg(1), *weight = f->getArg(2);
-  llvm::Value *table = slot(0);
-  llvm::Value *dirty_list = slot(1);
-  llvm::Value *hash = e_.hashColumns(in, row, all);
-  llvm::Value *payload = e_.findOrInsert(
-      table, hash,
-      [&](llvm::Value *candidate) {
-        return e_.columnsEqual(in, row, all, in, b_.CreateStructGEP(payload_type, candidate, 0), all);
-      },
-      [&](llvm::Value *fresh) {
-        llvm::Value *stored = b_.CreateStructGEP(payload_type, fresh, 0);
-        for (int32_t c : all) e_.copyColumn(in, row, c, in, stored, c, /*intern=*/true);
-      });
-  llvm::Value *dirty_ptr = b_.CreateStructGEP(payload_type, payload, 3);
-  llvm::Value *count_ptr = b_.CreateStructGEP(payload_type, payload, 1);
-  llvm::BasicBlock *mark = llvm::BasicBlock::Create(e_.ctx_, "mark", f);
-  llvm::BasicBlock *add = llvm::BasicBlock::Create(e_.ctx_, "add", f);
-  b_.CreateCondBr(b_.CreateICmpEQ(b_.CreateLoad(e_.i8_, dirty_ptr), b_.getInt8(0)), mark, add);
-  b_.SetInsertPoint(mark);
-  b_.CreateStore(b_.getInt8(1), dirty_ptr);
-  b_.CreateStore(b_.CreateLoad(e_.i64_, count_ptr), b_.CreateStructGEP(payload_type, payload, 2));
-  b_.CreateCall(e_.fn("kiln_vec_push"), {dirty_list, e_.entryOf(payload)});
-  b_.CreateBr(add);
-  b_.SetInsertPoint(add);
-  b_.CreateStore(b_.CreateAdd(b_.CreateLoad(e_.i64_, count_ptr), weight), count_ptr);
-  b_.CreateRetVoid();
+    llvm::Function *f = e_.beginConsumer(consumer(0));
+    llvm::Value *row = f->getArg(1), *weight = f->getArg(2);
+    llvm::Value *table = slot(0);
+    llvm::Value *dirty_list = slot(1);
+    llvm::Value *hash = e_.hashColumns(in, row, all);
+    llvm::Value *payload = e_.findOrInsert(
+        table, hash,
+        [&](llvm::Value *candidate) {
+          return e_.columnsEqual(in, row, all, in, b_.CreateStructGEP(payload_type, candidate, 0),
+                                 all);
+        },
+        [&](llvm::Value *fresh) {
+          llvm::Value *stored = b_.CreateStructGEP(payload_type, fresh, 0);
+          for (int32_t c : all)
+            e_.copyColumn(in, row, c, in, stored, c, /*intern=*/true);
+        });
+    llvm::Value *dirty_ptr = b_.CreateStructGEP(payload_type, payload, 3);
+    llvm::Value *count_ptr = b_.CreateStructGEP(payload_type, payload, 1);
+    llvm::BasicBlock *mark = llvm::BasicBlock::Create(e_.ctx_, "mark", f);
+    llvm::BasicBlock *add = llvm::BasicBlock::Create(e_.ctx_, "add", f);
+    b_.CreateCondBr(b_.CreateICmpEQ(b_.CreateLoad(e_.i8_, dirty_ptr), b_.getInt8(0)), mark, add);
+    b_.SetInsertPoint(mark);
+    b_.CreateStore(b_.getInt8(1), dirty_ptr);
+    b_.CreateStore(b_.CreateLoad(e_.i64_, count_ptr), b_.CreateStructGEP(payload_type, payload, 2));
+    b_.CreateCall(e_.fn("kiln_vec_push"), {dirty_list, e_.entryOf(payload)});
+    b_.CreateBr(add);
+    b_.SetInsertPoint(add);
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(e_.i64_, count_ptr), weight), count_ptr);
+    b_.CreateRetVoid();
   }
 
   void defineFlush() override {
     const ir::Op &op = op_;
     llvm::StructType *payload_type = payload_type_;
-  llvm::Function *f = flusher();
-  e_.beginConsumer(f);
-  llvm::Value *table = slot(0);
-  llvm::Value *dirty_list = slot(1);
-  e_.forEachListed(dirty_list, [&](llvm::Value *entry) {
-    llvm::Value *payload = e_.payloadOf(entry);
-    llvm::Value *row = b_.CreateStructGEP(payload_type, payload, 0);
-    llvm::Value *count = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(payload_type, payload, 1));
-    llvm::Value *old = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(payload_type, payload, 2));
-    b_.CreateStore(b_.getInt8(0), b_.CreateStructGEP(payload_type, payload, 3));
-    llvm::Value *was = b_.CreateICmpSGT(old, b_.getInt64(0));
-    llvm::Value *now = b_.CreateICmpSGT(count, b_.getInt64(0));
-    llvm::BasicBlock *changed = llvm::BasicBlock::Create(e_.ctx_, "changed", f);
-    llvm::BasicBlock *after = llvm::BasicBlock::Create(e_.ctx_, "after", f);
-    b_.CreateCondBr(b_.CreateICmpNE(was, now), changed, after);
-    b_.SetInsertPoint(changed);
-    e_.emitToConsumers(op, row, b_.CreateSelect(now, b_.getInt64(1), b_.getInt64(-1)));
-    b_.CreateBr(after);
-    b_.SetInsertPoint(after);
-    llvm::BasicBlock *erase = llvm::BasicBlock::Create(e_.ctx_, "erase", f);
-    llvm::BasicBlock *next = llvm::BasicBlock::Create(e_.ctx_, "next", f);
-    b_.CreateCondBr(b_.CreateICmpEQ(count, b_.getInt64(0)), erase, next);
-    b_.SetInsertPoint(erase);
-    b_.CreateCall(e_.fn("kiln_ht_erase"), {table, entry});
-    b_.CreateBr(next);
-    b_.SetInsertPoint(next);
-  });
-  b_.CreateRetVoid();
+    llvm::Function *f = flusher();
+    e_.beginConsumer(f);
+    llvm::Value *table = slot(0);
+    llvm::Value *dirty_list = slot(1);
+    e_.forEachListed(dirty_list, [&](llvm::Value *entry) {
+      llvm::Value *payload = e_.payloadOf(entry);
+      llvm::Value *row = b_.CreateStructGEP(payload_type, payload, 0);
+      llvm::Value *count = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(payload_type, payload, 1));
+      llvm::Value *old = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(payload_type, payload, 2));
+      b_.CreateStore(b_.getInt8(0), b_.CreateStructGEP(payload_type, payload, 3));
+      llvm::Value *was = b_.CreateICmpSGT(old, b_.getInt64(0));
+      llvm::Value *now = b_.CreateICmpSGT(count, b_.getInt64(0));
+      llvm::BasicBlock *changed = llvm::BasicBlock::Create(e_.ctx_, "changed", f);
+      llvm::BasicBlock *after = llvm::BasicBlock::Create(e_.ctx_, "after", f);
+      b_.CreateCondBr(b_.CreateICmpNE(was, now), changed, after);
+      b_.SetInsertPoint(changed);
+      e_.emitToConsumers(op, row, b_.CreateSelect(now, b_.getInt64(1), b_.getInt64(-1)));
+      b_.CreateBr(after);
+      b_.SetInsertPoint(after);
+      llvm::BasicBlock *erase = llvm::BasicBlock::Create(e_.ctx_, "erase", f);
+      llvm::BasicBlock *next = llvm::BasicBlock::Create(e_.ctx_, "next", f);
+      b_.CreateCondBr(b_.CreateICmpEQ(count, b_.getInt64(0)), erase, next);
+      b_.SetInsertPoint(erase);
+      b_.CreateCall(e_.fn("kiln_ht_erase"), {table, entry});
+      b_.CreateBr(next);
+      b_.SetInsertPoint(next);
+    });
+    b_.CreateRetVoid();
   }
 
- private:
+private:
   const RowLayout &in_;
   llvm::StructType *payload_type_;
 };
 
-}  // namespace
+} // namespace
 
 std::unique_ptr<OperatorGen> makeDistinctGen(Emitter &emitter, const ir::Op &op) {
   return std::make_unique<DistinctGen>(emitter, op);
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

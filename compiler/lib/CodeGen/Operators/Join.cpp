@@ -14,7 +14,7 @@ namespace kiln::codegen {
 namespace {
 
 class JoinGen : public OperatorGen {
- public:
+public:
   JoinGen(Emitter &emitter, const ir::Op &op) : OperatorGen(emitter, op) {}
 
   size_t consumerCount() const override { return 2; }
@@ -34,17 +34,20 @@ class JoinGen : public OperatorGen {
       index.size = ir::StateSize::GrowsWithInput;
       describeRow(index, 0, row, in.schema);
       describeScalar(index, 1, "weight", KILN_FIELD_WEIGHT);
-      for (int32_t k : side == 0 ? op_.left_keys : op_.right_keys) index.key_fields.push_back(k);
+      for (int32_t k : side == 0 ? op_.left_keys : op_.right_keys)
+        index.key_fields.push_back(k);
       index_[side] = static_cast<int>(result.size());
       result.push_back(std::move(index));
     }
     for (int side = 0; side < 2; ++side) {
       rows_[side] = -1;
-      if (uniqueOnKey(side)) continue;
+      if (uniqueOnKey(side))
+        continue;
       Arrangement rows;
       rows.role = std::string(names[side]) + ".rows";
       rows.describe = std::string(names[side]) + " index entries by whole row";
-      rows.payload = llvm::StructType::get(e_.ctx_, llvm::ArrayRef<llvm::Type *>{e_.ptr_});  // not the (context, isPacked) overload
+      rows.payload = llvm::StructType::get(
+          e_.ctx_, llvm::ArrayRef<llvm::Type *>{e_.ptr_}); // not the (context, isPacked) overload
       rows.size = ir::StateSize::GrowsWithInput;
       describeScalar(rows, 0, "entry", KILN_FIELD_ENTRY);
       rows.fields.back().target = index_[side];
@@ -59,7 +62,7 @@ class JoinGen : public OperatorGen {
     defineSide(1);
   }
 
- private:
+private:
   // Whether side `side` has at most one live row per join key (a dimension joined on its
   // primary key): then it keeps no table of distinct rows.
   bool uniqueOnKey(int side) const {
@@ -72,8 +75,8 @@ class JoinGen : public OperatorGen {
 
   void defineSide(int side);
 
-  int index_[2] = {-1, -1};  // arrangement of each side's index
-  int rows_[2] = {-1, -1};   // arrangement of each side's distinct rows, or -1
+  int index_[2] = {-1, -1}; // arrangement of each side's index
+  int rows_[2] = {-1, -1};  // arrangement of each side's distinct rows, or -1
 };
 
 void JoinGen::defineSide(int side) {
@@ -93,7 +96,8 @@ void JoinGen::defineSide(int side) {
 
   // A NULL key equals nothing: such a row can never produce output, so it is not even stored.
   llvm::Value *null_key = b_.getFalse();
-  for (int32_t k : my_keys) null_key = b_.CreateOr(null_key, e_.loadNull(in, row, k));
+  for (int32_t k : my_keys)
+    null_key = b_.CreateOr(null_key, e_.loadNull(in, row, k));
   llvm::BasicBlock *work = llvm::BasicBlock::Create(e_.ctx_, "work", f);
   b_.CreateCondBr(null_key, exit, work);
   b_.SetInsertPoint(work);
@@ -101,26 +105,31 @@ void JoinGen::defineSide(int side) {
   llvm::Value *hash = e_.hashColumns(in, row, my_keys);
   llvm::Value *other_index = slot(index_[1 - side]);
   llvm::Value *my_index = slot(index_[side]);
-  e_.forEachInChain(other_index, hash, [&](llvm::Value *, llvm::Value *payload, llvm::BasicBlock *) {
-    llvm::Value *other_row = b_.CreateStructGEP(other_entry, payload, 0);
-    llvm::Value *other_weight = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(other_entry, payload, 1));
-    llvm::Value *match = e_.columnsEqual(in, row, my_keys, other_layout, other_row, other_keys);
-    llvm::BasicBlock *emit = llvm::BasicBlock::Create(e_.ctx_, "join.emit", f);
-    llvm::BasicBlock *skip = llvm::BasicBlock::Create(e_.ctx_, "join.skip", f);
-    b_.CreateCondBr(match, emit, skip);
-    b_.SetInsertPoint(emit);
-    llvm::Value *joined = e_.newRow(out);
-    const RowLayout &left = side == 0 ? in : other_layout;
-    const RowLayout &right = side == 0 ? other_layout : in;
-    llvm::Value *left_row = side == 0 ? row : other_row;
-    llvm::Value *right_row = side == 0 ? other_row : row;
-    int left_width = static_cast<int>(left.types.size());
-    for (int i = 0; i < left_width; ++i) e_.copyColumn(left, left_row, i, out, joined, i);
-    for (size_t i = 0; i < right.types.size(); ++i) e_.copyColumn(right, right_row, static_cast<int>(i), out, joined, left_width + static_cast<int>(i));
-    e_.emitToConsumers(op, joined, b_.CreateMul(weight, other_weight));
-    b_.CreateBr(skip);
-    b_.SetInsertPoint(skip);
-  });
+  e_.forEachInChain(
+      other_index, hash, [&](llvm::Value *, llvm::Value *payload, llvm::BasicBlock *) {
+        llvm::Value *other_row = b_.CreateStructGEP(other_entry, payload, 0);
+        llvm::Value *other_weight =
+            b_.CreateLoad(e_.i64_, b_.CreateStructGEP(other_entry, payload, 1));
+        llvm::Value *match = e_.columnsEqual(in, row, my_keys, other_layout, other_row, other_keys);
+        llvm::BasicBlock *emit = llvm::BasicBlock::Create(e_.ctx_, "join.emit", f);
+        llvm::BasicBlock *skip = llvm::BasicBlock::Create(e_.ctx_, "join.skip", f);
+        b_.CreateCondBr(match, emit, skip);
+        b_.SetInsertPoint(emit);
+        llvm::Value *joined = e_.newRow(out);
+        const RowLayout &left = side == 0 ? in : other_layout;
+        const RowLayout &right = side == 0 ? other_layout : in;
+        llvm::Value *left_row = side == 0 ? row : other_row;
+        llvm::Value *right_row = side == 0 ? other_row : row;
+        int left_width = static_cast<int>(left.types.size());
+        for (int i = 0; i < left_width; ++i)
+          e_.copyColumn(left, left_row, i, out, joined, i);
+        for (size_t i = 0; i < right.types.size(); ++i)
+          e_.copyColumn(right, right_row, static_cast<int>(i), out, joined,
+                        left_width + static_cast<int>(i));
+        e_.emitToConsumers(op, joined, b_.CreateMul(weight, other_weight));
+        b_.CreateBr(skip);
+        b_.SetInsertPoint(skip);
+      });
 
   // Record the change: add its weight to an identical stored row, or store a new one. The index
   // is keyed by the join key, and a hot key has many rows, so identical rows are found through a
@@ -146,7 +155,8 @@ void JoinGen::defineSide(int side) {
     b_.CreateCondBr(b_.CreateICmpEQ(updated, b_.getInt64(0)), erase, exit);
     b_.SetInsertPoint(erase);
     b_.CreateCall(e_.fn("kiln_ht_erase"), {my_index, entry});
-    if (row_entry) b_.CreateCall(e_.fn("kiln_ht_erase"), {my_rows, row_entry});
+    if (row_entry)
+      b_.CreateCall(e_.fn("kiln_ht_erase"), {my_rows, row_entry});
     b_.CreateBr(exit);
     b_.SetInsertPoint(differs);
   };
@@ -155,16 +165,18 @@ void JoinGen::defineSide(int side) {
       addToStored(entry, nullptr);
     });
   } else {
-    e_.forEachInChain(my_rows, row_hash, [&](llvm::Value *row_entry, llvm::Value *row_payload, llvm::BasicBlock *) {
-      addToStored(b_.CreateLoad(e_.ptr_, row_payload), row_entry);
-    });
+    e_.forEachInChain(my_rows, row_hash,
+                      [&](llvm::Value *row_entry, llvm::Value *row_payload, llvm::BasicBlock *) {
+                        addToStored(b_.CreateLoad(e_.ptr_, row_payload), row_entry);
+                      });
   }
   b_.CreateBr(insert);
   b_.SetInsertPoint(insert);
   llvm::Value *entry = b_.CreateCall(e_.fn("kiln_ht_insert"), {my_index, hash});
   llvm::Value *payload = e_.payloadOf(entry);
   llvm::Value *stored = b_.CreateStructGEP(my_entry, payload, 0);
-  for (int32_t c : all) e_.copyColumn(in, row, c, in, stored, c, /*intern=*/true);
+  for (int32_t c : all)
+    e_.copyColumn(in, row, c, in, stored, c, /*intern=*/true);
   b_.CreateStore(weight, b_.CreateStructGEP(my_entry, payload, 1));
   if (!unique_on_key) {
     llvm::Value *row_entry = b_.CreateCall(e_.fn("kiln_ht_insert"), {my_rows, row_hash});
@@ -175,11 +187,10 @@ void JoinGen::defineSide(int side) {
   b_.CreateRetVoid();
 }
 
-
-}  // namespace
+} // namespace
 
 std::unique_ptr<OperatorGen> makeJoinGen(Emitter &emitter, const ir::Op &op) {
   return std::make_unique<JoinGen>(emitter, op);
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

@@ -9,14 +9,14 @@ namespace {
 
 // A source has no consumer function: the program's push entry point dispatches to its users.
 class SourceGen : public OperatorGen {
- public:
+public:
   using OperatorGen::OperatorGen;
   size_t consumerCount() const override { return 0; }
   void defineConsumers() override {}
 };
 
 class FilterGen : public OperatorGen {
- public:
+public:
   using OperatorGen::OperatorGen;
   void defineConsumers() override {
     llvm::Function *f = e_.beginConsumer(consumer(0));
@@ -25,7 +25,9 @@ class FilterGen : public OperatorGen {
     SqlValue keep = e_.genExpr(*op_.predicate, in, row);
     llvm::BasicBlock *pass = llvm::BasicBlock::Create(e_.ctx_, "pass", f);
     llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "done", f);
-    b_.CreateCondBr(b_.CreateAnd(b_.CreateNot(keep.null), b_.CreateICmpNE(keep.value, b_.getInt8(0))), pass, done);
+    b_.CreateCondBr(
+        b_.CreateAnd(b_.CreateNot(keep.null), b_.CreateICmpNE(keep.value, b_.getInt8(0))), pass,
+        done);
     b_.SetInsertPoint(pass);
     e_.emitToConsumers(op_, row, weight);
     b_.CreateBr(done);
@@ -35,7 +37,7 @@ class FilterGen : public OperatorGen {
 };
 
 class MapGen : public OperatorGen {
- public:
+public:
   using OperatorGen::OperatorGen;
   void defineConsumers() override {
     llvm::Function *f = e_.beginConsumer(consumer(0));
@@ -52,8 +54,9 @@ class MapGen : public OperatorGen {
 
 // Union and negate pass each change on, negate with its weight negated.
 class PassOnGen : public OperatorGen {
- public:
-  PassOnGen(Emitter &emitter, const ir::Op &op, bool negate) : OperatorGen(emitter, op), negate_(negate) {}
+public:
+  PassOnGen(Emitter &emitter, const ir::Op &op, bool negate)
+      : OperatorGen(emitter, op), negate_(negate) {}
   void defineConsumers() override {
     llvm::Function *f = e_.beginConsumer(consumer(0));
     llvm::Value *weight = negate_ ? b_.CreateNeg(f->getArg(2)) : f->getArg(2);
@@ -61,11 +64,11 @@ class PassOnGen : public OperatorGen {
     b_.CreateRetVoid();
   }
 
- private:
+private:
   bool negate_;
 };
 
-}  // namespace
+} // namespace
 
 std::unique_ptr<OperatorGen> makeSourceGen(Emitter &emitter, const ir::Op &op) {
   return std::make_unique<SourceGen>(emitter, op);
@@ -83,4 +86,4 @@ std::unique_ptr<OperatorGen> makeNegateGen(Emitter &emitter, const ir::Op &op) {
   return std::make_unique<PassOnGen>(emitter, op, /*negate=*/true);
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

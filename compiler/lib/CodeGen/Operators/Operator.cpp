@@ -5,7 +5,8 @@
 
 namespace kiln::codegen {
 
-OperatorGen::OperatorGen(Emitter &emitter, const ir::Op &op) : e_(emitter), op_(op), b_(emitter.b_) {}
+OperatorGen::OperatorGen(Emitter &emitter, const ir::Op &op)
+    : e_(emitter), op_(op), b_(emitter.b_) {}
 OperatorGen::~OperatorGen() = default;
 
 void OperatorGen::declare() {
@@ -16,20 +17,22 @@ void OperatorGen::declare() {
   size_t count = consumerCount();
   if (count == 1) {
     consumers_.push_back(e_.newFunction(base, consumer));
-  } else if (count == 2) {  // the two sides of a binary operator
+  } else if (count == 2) { // the two sides of a binary operator
     consumers_.push_back(e_.newFunction(base + ".left", consumer));
     consumers_.push_back(e_.newFunction(base + ".right", consumer));
   } else {
     for (size_t port = 0; port < count; ++port)
       consumers_.push_back(e_.newFunction(base + "." + std::to_string(port), consumer));
   }
-  if (op_.has(ir::kFlushes)) flusher_ = e_.newFunction(base + ".flush", flusher);
+  if (op_.has(ir::kFlushes))
+    flusher_ = e_.newFunction(base + ".flush", flusher);
 }
 
 void OperatorGen::describeRow(Arrangement &arrangement, int field, const RowLayout &row,
                               const ir::Schema &schema) {
   const llvm::DataLayout &layout = e_.layout_;
-  int64_t base = static_cast<int64_t>(layout.getStructLayout(arrangement.payload)->getElementOffset(field));
+  int64_t base =
+      static_cast<int64_t>(layout.getStructLayout(arrangement.payload)->getElementOffset(field));
   const llvm::StructLayout *columns = layout.getStructLayout(row.type);
   for (size_t i = 0; i < row.types.size(); ++i) {
     StateField f;
@@ -59,12 +62,12 @@ void OperatorGen::describeScalar(Arrangement &arrangement, int field, std::strin
 
 std::unique_ptr<OperatorGen> makeOperatorGen(Emitter &emitter, const ir::Op &op) {
   switch (op.kind) {
-#define KILN_OP(Kind, ...) \
-  case ir::OpKind::Kind:   \
+#define KILN_OP(Kind, ...)                                                                         \
+  case ir::OpKind::Kind:                                                                           \
     return make##Kind##Gen(emitter, op);
 #include "kiln/IR/Ops.def"
   }
   return nullptr;
 }
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

@@ -12,30 +12,30 @@ namespace kiln::codegen {
 
 // One field of an arrangement's entry payload, as the state descriptor lists it.
 struct StateField {
-  std::string name;             // a column name, or the role: "weight", "count", "dirty"
+  std::string name; // a column name, or the role: "weight", "count", "dirty"
   kiln_state_field_kind kind = KILN_FIELD_VALUE;
-  int32_t type = KILN_T_INT64;  // kiln_type_kind of a VALUE or a MULTISET's values
-  int32_t scale = 0;            // NUMERIC
-  int64_t offset = 0;           // in the payload
-  int64_t null_offset = -1;     // the null word's offset, or -1 if never NULL
+  int32_t type = KILN_T_INT64; // kiln_type_kind of a VALUE or a MULTISET's values
+  int32_t scale = 0;           // NUMERIC
+  int64_t offset = 0;          // in the payload
+  int64_t null_offset = -1;    // the null word's offset, or -1 if never NULL
   int32_t null_bit = 0;
-  int32_t target = -1;          // ENTRY: the operator's arrangement it points into
+  int32_t target = -1; // ENTRY: the operator's arrangement it points into
 };
 
 // One container of operator state.
 struct Arrangement {
-  std::string role;  // "left", "groups", "changed", ...
+  std::string role; // "left", "groups", "changed", ...
   kiln_state_container container = KILN_STATE_HASH;
-  llvm::StructType *payload = nullptr;  // HASH: each entry's payload
-  std::vector<int32_t> key_fields;      // indexes into `fields` the entries are hashed by
+  llvm::StructType *payload = nullptr; // HASH: each entry's payload
+  std::vector<int32_t> key_fields;     // indexes into `fields` the entries are hashed by
   std::vector<StateField> fields;
-  bool transient = false;  // empty between ticks: nothing to save
+  bool transient = false; // empty between ticks: nothing to save
   ir::StateSize size = ir::StateSize::None;
-  std::string describe;    // what it holds, for descriptors and --stats
+  std::string describe; // what it holds, for descriptors and --stats
 };
 
 class OperatorGen {
- public:
+public:
   OperatorGen(Emitter &emitter, const ir::Op &op);
   virtual ~OperatorGen();
 
@@ -61,14 +61,15 @@ class OperatorGen {
   }
   llvm::Function *flusher() const { return flusher_; }
   bool consumes() const { return !consumers_.empty(); }
-  int first_slot = -1;  // assigned by the program
+  int first_slot = -1; // assigned by the program
 
- protected:
+protected:
   // The container of arrangement `index`.
   llvm::Value *slot(int index) { return e_.stateSlot(op_, index); }
   // Fields describing a row of `schema` (laid out as `row`) stored at payload field `field`: its
   // columns' names, types, and NULL bits (none for a column that is never NULL).
-  void describeRow(Arrangement &arrangement, int field, const RowLayout &row, const ir::Schema &schema);
+  void describeRow(Arrangement &arrangement, int field, const RowLayout &row,
+                   const ir::Schema &schema);
   void describeScalar(Arrangement &arrangement, int field, std::string name,
                       kiln_state_field_kind kind, int32_t type = KILN_T_INT64);
 
@@ -79,10 +80,10 @@ class OperatorGen {
   llvm::Function *flusher_ = nullptr;
 };
 
-#define KILN_OP(Kind, ...) \
+#define KILN_OP(Kind, ...)                                                                         \
   std::unique_ptr<OperatorGen> make##Kind##Gen(Emitter &emitter, const ir::Op &op);
 #include "kiln/IR/Ops.def"
 
 std::unique_ptr<OperatorGen> makeOperatorGen(Emitter &emitter, const ir::Op &op);
 
-}  // namespace kiln::codegen
+} // namespace kiln::codegen

@@ -14,7 +14,7 @@
 namespace kiln::runtime {
 
 class Arena {
- public:
+public:
   Arena() = default;
   Arena(const Arena &) = delete;
   Arena &operator=(const Arena &) = delete;
@@ -35,7 +35,8 @@ class Arena {
   }
 
   std::string_view copy(std::string_view bytes) {
-    if (bytes.empty()) return {};
+    if (bytes.empty())
+      return {};
     auto *dst = static_cast<char *>(allocate(bytes.size(), 1));
     std::memcpy(dst, bytes.data(), bytes.size());
     return {dst, bytes.size()};
@@ -48,7 +49,7 @@ class Arena {
   // Bytes obtained from the system allocator and not yet released.
   size_t reservedBytes() const { return reserved_; }
 
- private:
+private:
   struct Block {
     std::unique_ptr<std::byte[]> data;
     size_t size;
@@ -56,10 +57,10 @@ class Arena {
 
   void *allocateSlow(size_t size, size_t align);
 
-  std::vector<Block> blocks_;  // the current block is the last one
+  std::vector<Block> blocks_; // the current block is the last one
   std::byte *cur_ = nullptr;
   std::byte *end_ = nullptr;
   size_t reserved_ = 0;
 };
 
-}  // namespace kiln::runtime
+} // namespace kiln::runtime

@@ -3,7 +3,8 @@
 // as kiln-slt, which JIT-compiles a program and drives a Host directly.
 //
 // Input is JSON lines, one change record per line:
-//   {"table":"shop.orders","op":"insert","row":{"id":1,"amount":"12.50"}}   op: insert|delete|upsert
+//   {"table":"shop.orders","op":"insert","row":{"id":1,"amount":"12.50"}}   op:
+//   insert|delete|upsert
 //   {"op":"commit"}                                                         ends a tick
 // "table" may be the table name alone if no other source has it, or be left out for an input
 // given a default source, where a bare row object ({"id":1,...}) means insert. An optional
@@ -31,28 +32,28 @@ namespace kiln::runtime {
 
 struct HostOptions {
   enum class BadRecordPolicy {
-    Skip,        // report on stderr, count, go on
-    DeadLetter,  // append to dead_letter_path with the reason, count, go on
-    Fail,        // report on stderr; the caller stops (pushRecord returns false)
+    Skip,       // report on stderr, count, go on
+    DeadLetter, // append to dead_letter_path with the reason, count, go on
+    Fail,       // report on stderr; the caller stops (pushRecord returns false)
   };
 
   // Commit a tick after this many change records; 0: only at commit records and end of input.
   int64_t tick_size = 0;
   BadRecordPolicy policy = BadRecordPolicy::Skip;
-  std::string dead_letter_path;  // required with DeadLetter
+  std::string dead_letter_path; // required with DeadLetter
   // Output file per sink name ("-" is stdout); sinks not listed write to stdout.
   std::map<std::string, std::string> sink_paths;
 };
 
 struct HostStats {
-  int64_t records_read = 0;  // non-blank input lines, commit records and bad records included
+  int64_t records_read = 0; // non-blank input lines, commit records and bad records included
   int64_t bad_records = 0;
-  int64_t ticks = 0;        // committed
-  int64_t changes_out = 0;  // changes emitted by the sinks
+  int64_t ticks = 0;       // committed
+  int64_t changes_out = 0; // changes emitted by the sinks
 };
 
 class Host {
- public:
+public:
   using EmitCallback = std::function<void(int32_t sink, const void *row, int64_t weight)>;
   using ErrorHandler = std::function<void(int32_t error_code, int32_t location)>;
 
@@ -100,7 +101,7 @@ class Host {
   // Entries and bytes of every operator's state, and of the host's own per-key rows.
   StateStats stateStats() const;
 
- private:
+private:
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -122,4 +123,4 @@ std::string_view errorMessage(int32_t error_code);
 // runtime error.
 int runMain(const kiln_program *program, int argc, char **argv);
 
-}  // namespace kiln::runtime
+} // namespace kiln::runtime

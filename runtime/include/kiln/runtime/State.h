@@ -15,13 +15,13 @@ namespace kiln::runtime {
 struct ArrangementStats {
   const kiln_arrangement_desc *desc = nullptr;
   int64_t entries = 0;
-  int64_t bytes = 0;  // the container and what its entries own (multisets)
+  int64_t bytes = 0; // the container and what its entries own (multisets)
 };
 
 struct OperatorStats {
-  std::string op;     // "join_5", or "source s.orders" for the host's primary-key state
-  std::string kind;   // "join"
-  std::string model;  // the model it maintains ("" if none)
+  std::string op;    // "join_5", or "source s.orders" for the host's primary-key state
+  std::string kind;  // "join"
+  std::string model; // the model it maintains ("" if none)
   // Live entries of its lasting arrangements (a join's stored rows, an aggregate's groups);
   // per-tick state is empty between ticks.
   int64_t entries = 0;
@@ -30,10 +30,10 @@ struct OperatorStats {
 };
 
 struct StateStats {
-  std::vector<OperatorStats> operators;  // in the program's order, stateful ones only
-  int64_t interned_strings = 0;          // distinct strings kept in state, shared by all
+  std::vector<OperatorStats> operators; // in the program's order, stateful ones only
+  int64_t interned_strings = 0;         // distinct strings kept in state, shared by all
   int64_t interned_bytes = 0;
-  int64_t total_bytes = 0;               // operators + interned strings
+  int64_t total_bytes = 0; // operators + interned strings
 };
 
 // Measures the state `create` returned for `program` (slot 0 holds the runtime).
@@ -43,4 +43,4 @@ StateStats measureState(const kiln_program &program, void *state);
 void printStateStats(std::FILE *out, const StateStats &stats);
 std::string stateStatsJson(const StateStats &stats);
 
-}  // namespace kiln::runtime
+} // namespace kiln::runtime

@@ -40,10 +40,10 @@ bool rowsEqual(const kiln_relation_desc &rel, const void *a, const void *b);
 
 // ---- Text output ----
 
-std::string formatFloat64(double value);                  // 1.5, 1e+20, 1.5e-05, NaN, -Infinity
-std::string formatNumeric(__int128 scaled, int32_t scale);  // 12.50, -0.05, 0
-std::string formatDate(int32_t days);                     // 2024-01-31, 0044-03-15 BC
-std::string formatTimestamp(int64_t micros);              // 2024-01-31 12:00:00.5
+std::string formatFloat64(double value);                   // 1.5, 1e+20, 1.5e-05, NaN, -Infinity
+std::string formatNumeric(__int128 scaled, int32_t scale); // 12.50, -0.05, 0
+std::string formatDate(int32_t days);                      // 2024-01-31, 0044-03-15 BC
+std::string formatTimestamp(int64_t micros);               // 2024-01-31 12:00:00.5
 
 // The non-NULL value stored at `value` (storage of col's type); BOOL prints as t/f.
 std::string formatScalar(const kiln_column_desc &col, const void *value);
@@ -55,13 +55,13 @@ std::optional<std::string> formatValue(const kiln_relation_desc &rel, int32_t co
 std::string formatRowJson(const kiln_relation_desc &rel, const void *row);
 // The same for many rows of one relation: the quoted column names are escaped once, not per row.
 class RowJsonFormatter {
- public:
+public:
   explicit RowJsonFormatter(const kiln_relation_desc &rel);
   std::string format(const void *row) const;
 
- private:
+private:
   const kiln_relation_desc *rel_;
-  std::vector<std::string> keys_;  // {"name":  then  ,"name":
+  std::vector<std::string> keys_; // {"name":  then  ,"name":
 };
 // Appends `text` as a quoted JSON string.
 void appendJsonString(std::string &out, std::string_view text);
@@ -70,10 +70,10 @@ void appendJsonString(std::string &out, std::string_view text);
 
 absl::StatusOr<int32_t> parseInt32(std::string_view text);
 absl::StatusOr<int64_t> parseInt64(std::string_view text);
-absl::StatusOr<double> parseFloat64(std::string_view text);  // also NaN, Infinity, -Infinity
+absl::StatusOr<double> parseFloat64(std::string_view text); // also NaN, Infinity, -Infinity
 // The exact value times 10^scale, rounded half away from zero; at most `precision` digits.
 absl::StatusOr<__int128> parseNumeric(std::string_view text, int32_t precision, int32_t scale);
-absl::StatusOr<int32_t> parseDate(std::string_view text);  // YYYY-MM-DD
+absl::StatusOr<int32_t> parseDate(std::string_view text); // YYYY-MM-DD
 // YYYY-MM-DD[( |T)HH:MM:SS[.ffffff]]
 absl::StatusOr<int64_t> parseTimestamp(std::string_view text);
 
@@ -83,7 +83,7 @@ absl::StatusOr<int64_t> parseTimestamp(std::string_view text);
 // missing field or null is NULL; a field that is not a column is an error. Not-null constraints
 // are left to checkNotNull, because a key-only delete legitimately omits columns.
 class RowDecoder {
- public:
+public:
   RowDecoder();
   ~RowDecoder();
   RowDecoder(const RowDecoder &) = delete;
@@ -94,7 +94,7 @@ class RowDecoder {
   absl::Status decode(const kiln_relation_desc &rel, std::string_view json, void *row,
                       Arena &strings);
 
- private:
+private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -102,4 +102,4 @@ class RowDecoder {
 // Fails with PostgreSQL's message for the first not_null column of `row` that is NULL.
 absl::Status checkNotNull(const kiln_relation_desc &rel, const void *row);
 
-}  // namespace kiln::runtime
+} // namespace kiln::runtime

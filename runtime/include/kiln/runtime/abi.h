@@ -50,7 +50,7 @@ typedef enum kiln_type_kind {
 
 typedef struct kiln_column_desc {
   const char *name;
-  int32_t type; /* kiln_type_kind */
+  int32_t type;      /* kiln_type_kind */
   int32_t precision; /* NUMERIC only */
   int32_t scale;     /* NUMERIC only */
   int32_t offset;    /* byte offset of the value inside the row */
@@ -72,15 +72,15 @@ typedef struct kiln_runtime kiln_runtime; /* opaque; owned by the runtime */
 
 /* Runtime errors raised by generated code; each message follows PostgreSQL's wording. */
 typedef enum kiln_error_code {
-  KILN_ERR_INT_OUT_OF_RANGE = 1,    /* "integer out of range" */
-  KILN_ERR_BIGINT_OUT_OF_RANGE = 2, /* "bigint out of range" */
-  KILN_ERR_DIVISION_BY_ZERO = 3,    /* "division by zero" */
-  KILN_ERR_NUMERIC_OVERFLOW = 4,    /* "numeric field overflow" */
-  KILN_ERR_INVALID_TEXT_CAST = 5,   /* "invalid input syntax for type ..." */
-  KILN_ERR_FLOAT_OUT_OF_RANGE = 6,  /* "value out of range: overflow" */
-  KILN_ERR_DATE_OUT_OF_RANGE = 7,   /* "date out of range" */
+  KILN_ERR_INT_OUT_OF_RANGE = 1,          /* "integer out of range" */
+  KILN_ERR_BIGINT_OUT_OF_RANGE = 2,       /* "bigint out of range" */
+  KILN_ERR_DIVISION_BY_ZERO = 3,          /* "division by zero" */
+  KILN_ERR_NUMERIC_OVERFLOW = 4,          /* "numeric field overflow" */
+  KILN_ERR_INVALID_TEXT_CAST = 5,         /* "invalid input syntax for type ..." */
+  KILN_ERR_FLOAT_OUT_OF_RANGE = 6,        /* "value out of range: overflow" */
+  KILN_ERR_DATE_OUT_OF_RANGE = 7,         /* "date out of range" */
   KILN_ERR_NEGATIVE_SUBSTRING_LENGTH = 8, /* "negative substring length not allowed" */
-  KILN_ERR_LIKE_TRAILING_ESCAPE = 9 /* "LIKE pattern must not end with escape character" */
+  KILN_ERR_LIKE_TRAILING_ESCAPE = 9       /* "LIKE pattern must not end with escape character" */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
@@ -109,29 +109,30 @@ typedef enum kiln_state_size {
 } kiln_state_size;
 
 typedef struct kiln_state_field {
-  const char *name;    /* the column, or the field's role ("weight", "count", "sum") */
-  int32_t kind;        /* kiln_state_field_kind */
-  int32_t type;        /* kiln_type_kind of a VALUE or of a MULTISET's values */
-  int32_t scale;       /* NUMERIC */
-  int32_t offset;      /* byte offset in the entry's payload */
-  int32_t null_offset; /* byte offset of the 64-bit null word holding its NULL bit; -1: never NULL */
+  const char *name; /* the column, or the field's role ("weight", "count", "sum") */
+  int32_t kind;     /* kiln_state_field_kind */
+  int32_t type;     /* kiln_type_kind of a VALUE or of a MULTISET's values */
+  int32_t scale;    /* NUMERIC */
+  int32_t offset;   /* byte offset in the entry's payload */
+  int32_t
+      null_offset; /* byte offset of the 64-bit null word holding its NULL bit; -1: never NULL */
   int32_t null_bit;
-  int32_t target;      /* ENTRY: index in the operator's arrangements; else -1 */
+  int32_t target; /* ENTRY: index in the operator's arrangements; else -1 */
 } kiln_state_field;
 
 typedef struct kiln_arrangement_desc {
-  const char *op;          /* the operator's state name: "join_5" */
-  const char *kind;        /* the operator's kind: "join" */
-  const char *role;        /* this arrangement within it: "left", "groups", "changed" */
-  const char *model;       /* the model whose SQL the operator comes from ("" if none) */
-  const char *location;    /* "models/marts/revenue.sql:3:1" */
-  uint64_t fingerprint;    /* stable while the operator's plan and its inputs' plans are */
-  int32_t container;       /* kiln_state_container */
-  int32_t slot;            /* index in the state array */
-  int32_t payload_size;    /* HASH: bytes per entry payload */
-  int32_t size_class;      /* kiln_state_size */
-  int32_t transient;       /* 1: empty between ticks (nothing to save) */
-  int32_t nkey;            /* fields the entries are hashed by (0: derived, e.g. ENTRY's row) */
+  const char *op;       /* the operator's state name: "join_5" */
+  const char *kind;     /* the operator's kind: "join" */
+  const char *role;     /* this arrangement within it: "left", "groups", "changed" */
+  const char *model;    /* the model whose SQL the operator comes from ("" if none) */
+  const char *location; /* "models/marts/revenue.sql:3:1" */
+  uint64_t fingerprint; /* stable while the operator's plan and its inputs' plans are */
+  int32_t container;    /* kiln_state_container */
+  int32_t slot;         /* index in the state array */
+  int32_t payload_size; /* HASH: bytes per entry payload */
+  int32_t size_class;   /* kiln_state_size */
+  int32_t transient;    /* 1: empty between ticks (nothing to save) */
+  int32_t nkey;         /* fields the entries are hashed by (0: derived, e.g. ENTRY's row) */
   const int32_t *key_fields;
   int32_t nfields;
   const kiln_state_field *fields;
@@ -217,7 +218,7 @@ int64_t kiln_ms_bytes(const kiln_multiset *ms);
 /* ---- The calls themselves ---- */
 #define KILN_NORETURN __attribute__((noreturn))
 #define KILN_NO_ATTRIBUTES
-#define KILN_RUNTIME_CALL(name, c_result, c_params, attributes, ir_result, ir_params) \
+#define KILN_RUNTIME_CALL(name, c_result, c_params, attributes, ir_result, ir_params)              \
   c_result name c_params attributes;
 #include "kiln/runtime/calls.def"
 

@@ -16,7 +16,7 @@
 #define KILN_MICROS_PER_DAY 86400000000LL
 
 typedef struct kiln_civil {
-  int64_t year; /* 0 is 1 BC */
+  int64_t year;  /* 0 is 1 BC */
   int32_t month; /* 1..12 */
   int32_t day;   /* 1..31 */
 } kiln_civil;
@@ -77,11 +77,16 @@ static inline int32_t kiln_date_unit_named(const char *name, size_t length) {
   static const struct {
     const char *name;
     int32_t unit;
-  } names[] = {{"microseconds", KILN_UNIT_MICROSECONDS}, {"millisecond", KILN_UNIT_MILLISECONDS},
-               {"milliseconds", KILN_UNIT_MILLISECONDS}, {"second", KILN_UNIT_SECOND},
-               {"minute", KILN_UNIT_MINUTE},             {"hour", KILN_UNIT_HOUR},
-               {"day", KILN_UNIT_DAY},                   {"week", KILN_UNIT_WEEK},
-               {"month", KILN_UNIT_MONTH},               {"quarter", KILN_UNIT_QUARTER},
+  } names[] = {{"microseconds", KILN_UNIT_MICROSECONDS},
+               {"millisecond", KILN_UNIT_MILLISECONDS},
+               {"milliseconds", KILN_UNIT_MILLISECONDS},
+               {"second", KILN_UNIT_SECOND},
+               {"minute", KILN_UNIT_MINUTE},
+               {"hour", KILN_UNIT_HOUR},
+               {"day", KILN_UNIT_DAY},
+               {"week", KILN_UNIT_WEEK},
+               {"month", KILN_UNIT_MONTH},
+               {"quarter", KILN_UNIT_QUARTER},
                {"year", KILN_UNIT_YEAR}};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i)
     if (strlen(names[i].name) == length && memcmp(names[i].name, name, length) == 0)
