@@ -46,19 +46,20 @@ constexpr const char *kUsage =
 // Ops.def's table as a user reads it.
 void listOps() {
   for (const ir::OpInfo &op : ir::allOps()) {
-    std::string inputs = op.max_inputs == ir::kManyInputs
-                             ? std::to_string(op.min_inputs) + "+"
-                             : std::to_string(op.min_inputs);
+    std::string inputs = op.max_inputs == ir::kManyInputs ? std::to_string(op.min_inputs) + "+"
+                                                          : std::to_string(op.min_inputs);
     std::string traits;
     auto trait = [&](ir::OpTrait t, const char *name) {
-      if (op.has(t)) traits += std::string(traits.empty() ? "" : ", ") + name;
+      if (op.has(t))
+        traits += std::string(traits.empty() ? "" : ", ") + name;
     };
     trait(ir::kLinear, "linear");
     trait(ir::kStateful, "stateful");
     trait(ir::kRetracts, "retracts");
     trait(ir::kFlushes, "flushes at commit");
     trait(ir::kNoOutput, "no output");
-    std::cout << op.name << "\n    inputs: " << inputs << "; traits: " << (traits.empty() ? "none" : traits)
+    std::cout << op.name << "\n    inputs: " << inputs
+              << "; traits: " << (traits.empty() ? "none" : traits)
               << "; state: " << ir::stateSizeName(op.state) << "\n";
   }
 }
@@ -142,8 +143,8 @@ bool generate(const ir::Module &module, const Options &options) {
   for (const auto &op : module.ops)
     if (op->kind == ir::OpKind::Source)
       sources.push_back({op->name, op->schema, op->key,
-                         op->loc.known() ? op->loc.file + ":" + std::to_string(op->loc.line) +
-                                               ":" + std::to_string(op->loc.column)
+                         op->loc.known() ? op->loc.file + ":" + std::to_string(op->loc.line) + ":" +
+                                               std::to_string(op->loc.column)
                                          : ""});
   codegen::Options codegenOptions;
   codegenOptions.stdlib_bitcode = stdlibBitcode();
