@@ -142,10 +142,7 @@ bool generate(const ir::Module &module, const Options &options) {
   std::vector<codegen::SourceTable> sources;
   for (const auto &op : module.ops)
     if (op->kind == ir::OpKind::Source)
-      sources.push_back({op->name, op->schema, op->key,
-                         op->loc.known() ? op->loc.file + ":" + std::to_string(op->loc.line) + ":" +
-                                               std::to_string(op->loc.column)
-                                         : ""});
+      sources.push_back({op->name, op->schema, op->key, op->loc.str()});
   codegen::Options codegenOptions;
   codegenOptions.stdlib_bitcode = stdlibBitcode();
   std::string error;

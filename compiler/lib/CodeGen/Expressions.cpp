@@ -10,9 +10,7 @@ using ir::ExprOp;
 using ir::TypeKind;
 
 int32_t Emitter::locationIndex(const ir::Location &loc) {
-  std::string text =
-      loc.known() ? loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column)
-                  : "<unknown location>";
+  std::string text = loc.known() ? loc.str() : "<unknown location>";
   auto it = location_index_.find(text);
   if (it != location_index_.end())
     return it->second;

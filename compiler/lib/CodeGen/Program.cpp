@@ -233,9 +233,7 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
   std::vector<llvm::Constant *> descriptors;
   for (size_t g = 0; g < generators_.size(); ++g) {
     const ir::Op &op = generators_[g]->op();
-    std::string location = op.loc.known() ? op.loc.file + ":" + std::to_string(op.loc.line) + ":" +
-                                                std::to_string(op.loc.column)
-                                          : "";
+    std::string location = op.loc.str();
     for (size_t a = 0; a < arrangements_[g].size(); ++a) {
       const Arrangement &arrangement = arrangements_[g][a];
       std::vector<llvm::Constant *> fields, keys;
@@ -320,10 +318,7 @@ void Emitter::defineProgram() {
       continue;
     const ir::Op *sink = op.get();
     const ir::Op &input = *ir_.find(sink->inputs[0]);
-    std::string location = sink->loc.known()
-                               ? sink->loc.file + ":" + std::to_string(sink->loc.line) + ":" +
-                                     std::to_string(sink->loc.column)
-                               : "";
+    std::string location = sink->loc.str();
     sinks.push_back(relation(sink->name, location, input.schema, {}));
   }
   for (const std::string &location : locations_)

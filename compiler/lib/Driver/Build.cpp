@@ -38,11 +38,6 @@ ir::Location toLocation(const SourceManager &sources, SourceRange range) {
   return {sources.path(range.begin.file), lc.line, lc.column};
 }
 
-std::string describe(const ir::Location &loc) {
-  return loc.known() ? loc.file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column)
-                     : "";
-}
-
 // A column type written in YAML ("numeric(12,2)") goes through PostgreSQL's own grammar, so
 // every spelling PostgreSQL accepts is accepted, and errors point into the YAML file.
 std::optional<ir::Type> parseTypeText(const std::string &text, SourceRange where,
@@ -169,7 +164,7 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
         if (table.columns[i].name == key)
           info.key.push_back(static_cast<int32_t>(i));
     catalog.add({info.name, info.schema, false, info.key});
-    front.tables.push_back({info.name, info.schema, info.key, describe(info.loc)});
+    front.tables.push_back({info.name, info.schema, info.key, info.loc.str()});
     front.sources.push_back(std::move(info));
   }
   if (diags.hasErrors())

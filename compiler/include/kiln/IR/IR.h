@@ -77,6 +77,10 @@ struct Location {
   uint32_t line = 0; // 1-based; 0 = unknown
   uint32_t column = 0;
   bool known() const { return line != 0; }
+  // "models/marts/revenue.sql:3:25", or "" when unknown.
+  std::string str() const {
+    return known() ? file + ":" + std::to_string(line) + ":" + std::to_string(column) : "";
+  }
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -121,12 +121,7 @@ std::vector<Arrangement> AggregateGen::arrangements() {
   describeRow(groups, l_.old_field, *l_.out, op_.schema);
   for (size_t i = groups.fields.size() - l_.out->types.size(); i < groups.fields.size(); ++i)
     groups.fields[i].name = "output at tick start." + groups.fields[i].name;
-  Arrangement changed;
-  changed.role = "changed";
-  changed.describe = "groups changed in this tick";
-  changed.container = KILN_STATE_LIST;
-  changed.transient = true;
-  return {groups, changed};
+  return {groups, changedList("groups changed in this tick")};
 }
 
 void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool intern_text) {

@@ -25,12 +25,7 @@ public:
     describeRow(rows, 0, in_, e_.input(op_, 0).schema);
     describeScalar(rows, 1, "weight", KILN_FIELD_WEIGHT);
     rows.key_fields = Emitter::allColumns(in_.types.size());
-    Arrangement changed;
-    changed.role = "changed";
-    changed.describe = "rows changed in this tick";
-    changed.container = KILN_STATE_LIST;
-    changed.transient = true;
-    return {rows, changed};
+    return {rows, changedList("rows changed in this tick")};
   }
 
   void defineConsumers() override {

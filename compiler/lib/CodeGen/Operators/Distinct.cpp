@@ -26,12 +26,7 @@ public:
     describeScalar(rows, 2, "count at tick start", KILN_FIELD_WEIGHT);
     describeScalar(rows, 3, "changed", KILN_FIELD_FLAG);
     rows.key_fields = Emitter::allColumns(in_.types.size());
-    Arrangement changed;
-    changed.role = "changed";
-    changed.describe = "rows changed in this tick";
-    changed.container = KILN_STATE_LIST;
-    changed.transient = true;
-    return {rows, changed};
+    return {rows, changedList("rows changed in this tick")};
   }
 
   void defineConsumers() override {

@@ -49,6 +49,15 @@ void OperatorGen::describeRow(Arrangement &arrangement, int field, const RowLayo
   }
 }
 
+Arrangement OperatorGen::changedList(std::string describe) {
+  Arrangement changed;
+  changed.role = "changed";
+  changed.describe = std::move(describe);
+  changed.container = KILN_STATE_LIST;
+  changed.transient = true;
+  return changed;
+}
+
 void OperatorGen::describeScalar(Arrangement &arrangement, int field, std::string name,
                                  kiln_state_field_kind kind, int32_t type) {
   StateField f;

@@ -70,6 +70,9 @@ protected:
   // columns' names, types, and NULL bits (none for a column that is never NULL).
   void describeRow(Arrangement &arrangement, int field, const RowLayout &row,
                    const ir::Schema &schema);
+  // The per-tick list of entries changed in this tick (of the operator's first arrangement),
+  // which its flush walks: empty between ticks.
+  static Arrangement changedList(std::string describe);
   void describeScalar(Arrangement &arrangement, int field, std::string name,
                       kiln_state_field_kind kind, int32_t type = KILN_T_INT64);
 
