@@ -316,6 +316,59 @@ TEST(Multiset, TextIsComparedBytewiseThenByLength) {
   kiln_ms_destroy(ms);
 }
 
+// ---- Measuring (what --stats reports through the state descriptors) ----
+
+TEST(Measuring, HashTableBytesCoverItsEntriesAndKeepFreedOnesForReuse) {
+  kiln_hashtable *ht = kiln_ht_create(sizeof(Payload));
+  int64_t empty = kiln_ht_bytes(ht);
+  EXPECT_GT(empty, 0);
+  std::vector<kiln_entry *> entries;
+  for (int64_t k = 0; k < 10000; ++k)
+    entries.push_back(kiln_ht_insert(ht, mix(k)));
+  int64_t full = kiln_ht_bytes(ht);
+  // Each entry holds its header, its payload and the hidden back link, and the directory a
+  // bucket pointer per entry.
+  EXPECT_GE(full - empty,
+            10000 * static_cast<int64_t>(sizeof(kiln_entry) + sizeof(Payload) + sizeof(void *)));
+  EXPECT_LT(full - empty, 10000 * 128);
+  for (kiln_entry *e : entries)
+    kiln_ht_erase(ht, e);
+  EXPECT_EQ(kiln_ht_size(ht), 0);
+  EXPECT_EQ(kiln_ht_bytes(ht), full); // erased entries stay allocated for reuse
+  for (int64_t k = 0; k < 10000; ++k)
+    kiln_ht_insert(ht, mix(k));
+  EXPECT_EQ(kiln_ht_bytes(ht), full); // and are reused
+  kiln_ht_destroy(ht);
+}
+
+TEST(Measuring, VectorAndMultisetBytesGrowWithTheirContents) {
+  kiln_ptrvec *vec = kiln_vec_create();
+  int64_t empty = kiln_vec_bytes(vec);
+  int item;
+  for (int i = 0; i < 1000; ++i)
+    kiln_vec_push(vec, &item);
+  EXPECT_GE(kiln_vec_bytes(vec) - empty, 1000 * static_cast<int64_t>(sizeof(void *)));
+  kiln_vec_destroy(vec);
+
+  kiln_multiset *ints = kiln_ms_create(KILN_T_INT64);
+  kiln_multiset *texts = kiln_ms_create(KILN_T_TEXT);
+  int64_t ints_empty = kiln_ms_bytes(ints), texts_empty = kiln_ms_bytes(texts);
+  std::string long_text(100, 'x');
+  for (int64_t v = 0; v < 1000; ++v) {
+    kiln_ms_add(ints, &v, 1);
+    std::string text = long_text + std::to_string(v);
+    kiln_str str{text.data(), static_cast<int64_t>(text.size())};
+    kiln_ms_add(texts, &str, 1);
+  }
+  EXPECT_EQ(kiln_ms_size(ints), 1000);
+  EXPECT_EQ(kiln_ms_size(texts), 1000);
+  EXPECT_GE(kiln_ms_bytes(ints) - ints_empty, 1000 * 16);
+  // Text multisets own a copy of every distinct value.
+  EXPECT_GE(kiln_ms_bytes(texts) - texts_empty, 1000 * 100);
+  kiln_ms_destroy(ints);
+  kiln_ms_destroy(texts);
+}
+
 // ---- Arena ----
 
 TEST(Arena, AllocationsAreAlignedAndDistinct) {
