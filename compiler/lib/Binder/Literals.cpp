@@ -1,5 +1,7 @@
 #include "kiln/Binder/Literals.h"
 
+#include "kiln/runtime/civil.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -115,13 +117,9 @@ bool parseDate(std::string_view text, int64_t &days) {
   std::string s(text);
   if (std::sscanf(s.c_str(), "%d-%d-%d%c", &year, &month, &day, &extra) != 3)
     return false;
-  static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1])
+  if (!kiln_civil_valid(year, month, day))
     return false;
-  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (month == 2 && day == 29 && !leap)
-    return false;
-  days = daysFromCivil(year, month, day);
+  days = kiln_days_from_civil(year, month, day);
   return true;
 }
 
@@ -143,7 +141,7 @@ bool parseTimestamp(std::string_view text, int64_t &micros) {
     time = (static_cast<int64_t>(hour) * 3600 + minute * 60) * 1000000 +
            static_cast<int64_t>(std::llround(second * 1e6));
   }
-  micros = days * 86400000000LL + time;
+  micros = days * KILN_MICROS_PER_DAY + time;
   return true;
 }
 
@@ -174,29 +172,6 @@ __int128 rescale(__int128 value, int from, int to) {
 }
 
 } // namespace
-
-int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
-  // Howard Hinnant's days_from_civil, shifted from 1970-01-01 to PostgreSQL's 2000-01-01.
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468 - 10957;
-}
-
-void civilFromDays(int64_t z, int64_t &year, unsigned &month, unsigned &day) {
-  z += 719468 + 10957;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  day = doy - (153 * mp + 2) / 5 + 1;
-  month = mp < 10 ? mp + 3 : mp - 9;
-  year = y + (month <= 2);
-}
 
 std::optional<std::pair<Value, Type>> parseNumberLiteral(std::string_view text,
                                                          std::string &error) {

@@ -23,8 +23,4 @@ std::optional<ir::Value> parseLiteral(std::string_view text, const ir::Type &typ
 std::optional<ir::Value> castLiteral(const ir::Value &value, const ir::Type &from,
                                      const ir::Type &to, std::string &error);
 
-// Days since 2000-01-01 for a proleptic Gregorian date, and back.
-int64_t daysFromCivil(int64_t year, unsigned month, unsigned day);
-void civilFromDays(int64_t days, int64_t &year, unsigned &month, unsigned &day);
-
 } // namespace kiln::binder

@@ -165,6 +165,15 @@ typedef struct kiln_program {
   const kiln_arrangement_desc *state;
 } kiln_program;
 
+/* The descriptors' layouts are part of the ABI: generated code builds these structs as LLVM
+ * constants (CodeGen/Program.cpp checks its types against offsetof() of every field). A change
+ * here is a new KILN_ABI_VERSION. */
+KILN_STATIC_ASSERT(sizeof(kiln_column_desc) == 32, "kiln_column_desc is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_relation_desc) == 56, "kiln_relation_desc is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_state_field) == 40, "kiln_state_field is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_arrangement_desc) == 96, "kiln_arrangement_desc is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_program) == 120, "kiln_program is ABI");
+
 /* ---- Services for generated code ----
  * kiln_emit(rt, sink, row, weight): one consolidated change of sink `sink` (row in the sink's
  *   layout). Called during commit.
