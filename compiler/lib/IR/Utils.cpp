@@ -192,11 +192,15 @@ bool sameExpr(const Expr &a, const Expr &b) {
 
 std::set<int32_t> columnsRead(const Expr &expr) {
   std::set<int32_t> columns;
+  collectColumns(expr, columns);
+  return columns;
+}
+
+void collectColumns(const Expr &expr, std::set<int32_t> &out) {
   walkExpr(expr, [&](const Expr &e) {
     if (e.op == ExprOp::Column)
-      columns.insert(e.column);
+      out.insert(e.column);
   });
-  return columns;
 }
 
 std::vector<Expr *> rootExprs(Op &op) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kiln/IR/IR.h"
+#include "kiln/IR/Utils.h"
 
 #include <functional>
 #include <set>
@@ -37,9 +38,6 @@ bool canRaise(const ir::Expr &expr);
 // Whether `expr`'s column references are valid over `row`: in range, of the column's type, and
 // not claiming NOT NULL for a nullable column.
 bool fitsRow(const ir::Expr &expr, const ir::Schema &row);
-
-// Adds the input columns `expr` reads to `out`.
-void collectColumns(const ir::Expr &expr, std::set<int32_t> &out);
 
 // A copy of `expr` with each column reference replaced by `replace(index)`.
 ir::ExprPtr substituteColumns(const ir::Expr &expr,

@@ -63,13 +63,6 @@ bool fitsRow(const Expr &expr, const Schema &row) {
   return fits;
 }
 
-void collectColumns(const Expr &expr, std::set<int32_t> &out) {
-  walkExpr(expr, [&](const Expr &e) {
-    if (e.op == ExprOp::Column)
-      out.insert(e.column);
-  });
-}
-
 ExprPtr substituteColumns(const Expr &expr,
                           const std::function<ExprPtr(const Expr &column)> &replace) {
   if (expr.op == ExprOp::Column)

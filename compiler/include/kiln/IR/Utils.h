@@ -54,6 +54,8 @@ template <typename E, typename Fn> void walkExpr(E &expr, Fn &&fn) {
 
 // The input columns `expr` reads, in increasing order.
 std::set<int32_t> columnsRead(const Expr &expr);
+// Adds the input columns `expr` reads to `out` (for the union over several expressions).
+void collectColumns(const Expr &expr, std::set<int32_t> &out);
 
 // Every expression `op` owns (predicate, map expressions), for walking.
 std::vector<Expr *> rootExprs(Op &op);
