@@ -463,6 +463,10 @@ bool Host::hasPendingChanges() const { return impl_->pending; }
 int64_t Host::currentTick() const { return impl_->stats.ticks + 1; }
 const HostStats &Host::stats() const { return impl_->stats; }
 
+int64_t Host::dumpState(std::FILE *out) const {
+  return kiln::runtime::dumpState(impl_->program, impl_->state, out);
+}
+
 StateStats Host::stateStats() const {
   StateStats stats = measureState(impl_->program, impl_->state);
   // The host keeps the current row of every key of a source with a primary key (to turn upserts

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -37,6 +38,8 @@ options:
   --stats                    print counters and each operator's state (entries, bytes) to
                              stderr at exit
   --stats-json FILE          write the same as JSON to FILE at exit
+  --dump-state FILE          write every operator's state, entry by entry, as JSON lines to
+                             FILE at exit
   --help                     show this help
 
 Inputs are read in order; a tick also ends at each {"op":"commit"} and at the end of each input.
@@ -55,6 +58,7 @@ struct CommandLine {
   bool policy_given = false;
   bool stats = false;
   std::string stats_json; // --stats-json FILE
+  std::string dump_state; // --dump-state FILE
   bool help = false;
 };
 
@@ -89,7 +93,8 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       continue;
     }
     if (name != "--input" && name != "--source" && name != "--sink" && name != "--tick-size" &&
-        name != "--on-bad-record" && name != "--dead-letter" && name != "--stats-json")
+        name != "--on-bad-record" && name != "--dead-letter" && name != "--stats-json" &&
+        name != "--dump-state")
       return absl::StrFormat("unknown option %s", arg);
     std::optional<std::string_view> v = value();
     if (!v)
@@ -126,6 +131,8 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       line.policy_given = true;
     } else if (name == "--stats-json") {
       line.stats_json = std::string(*v);
+    } else if (name == "--dump-state") {
+      line.dump_state = std::string(*v);
     } else { // --dead-letter
       line.options.dead_letter_path = std::string(*v);
     }
@@ -179,7 +186,7 @@ private:
   size_t capacity_ = 0;
 };
 
-// --stats and --stats-json at exit; false if the JSON file cannot be written.
+// --stats, --stats-json and --dump-state at exit; false if a file cannot be written.
 bool reportStats(const CommandLine &line, const Host &host, const char *argv0) {
   const HostStats &stats = host.stats();
   const kiln_program &program = host.program();
@@ -190,20 +197,33 @@ bool reportStats(const CommandLine &line, const Host &host, const char *argv0) {
                  static_cast<long long>(stats.changes_out));
     printStateStats(stderr, host.stateStats());
   }
-  if (line.stats_json.empty())
-    return true;
-  std::string json = absl::StrFormat(
-      "{\"program\":\"%s\",\"records\":%d,\"bad_records\":%d,\"ticks\":%d,\"changes_out\":%d,"
-      "\"state\":%s}\n",
-      program.name, stats.records_read, stats.bad_records, stats.ticks, stats.changes_out,
-      stateStatsJson(host.stateStats()));
-  std::FILE *file = std::fopen(line.stats_json.c_str(), "w");
-  if (file == nullptr || std::fputs(json.c_str(), file) < 0 || std::fclose(file) != 0) {
-    std::fprintf(stderr, "%s: error: cannot write %s: %s\n", argv0, line.stats_json.c_str(),
-                 std::strerror(errno));
-    return false;
+  // Writes a file at exit; false (reported) if it cannot be written.
+  auto write = [&](const std::string &path, const std::function<bool(std::FILE *)> &fill) {
+    std::FILE *file = std::fopen(path.c_str(), "w");
+    bool ok = file != nullptr && fill(file);
+    if (file != nullptr && std::fclose(file) != 0)
+      ok = false;
+    if (!ok)
+      std::fprintf(stderr, "%s: error: cannot write %s: %s\n", argv0, path.c_str(),
+                   std::strerror(errno));
+    return ok;
+  };
+  bool ok = true;
+  if (!line.stats_json.empty()) {
+    std::string json = absl::StrFormat(
+        "{\"program\":\"%s\",\"records\":%d,\"bad_records\":%d,\"ticks\":%d,\"changes_out\":%d,"
+        "\"state\":%s}\n",
+        program.name, stats.records_read, stats.bad_records, stats.ticks, stats.changes_out,
+        stateStatsJson(host.stateStats()));
+    ok &= write(line.stats_json,
+                [&](std::FILE *file) { return std::fputs(json.c_str(), file) >= 0; });
   }
-  return true;
+  if (!line.dump_state.empty())
+    ok &= write(line.dump_state, [&](std::FILE *file) {
+      host.dumpState(file);
+      return std::ferror(file) == 0;
+    });
+  return ok;
 }
 
 std::string names(const kiln_relation_desc *relations, int32_t count) {

@@ -88,6 +88,63 @@ StateStats measureState(const kiln_program &program, void *state) {
   return result;
 }
 
+int64_t dumpState(const kiln_program &program, void *state, std::FILE *out) {
+  auto *slots = static_cast<void **>(state);
+  int64_t written = 0;
+  for (int32_t a = 0; a < program.nstate; ++a) {
+    const kiln_arrangement_desc &desc = program.state[a];
+    if (!holdsContents(desc) || slots[desc.slot] == nullptr)
+      continue;
+    auto *table = static_cast<kiln_hashtable *>(slots[desc.slot]);
+    std::string prefix = "{\"operator\":";
+    appendJsonString(prefix, desc.op);
+    prefix += ",\"model\":";
+    appendJsonString(prefix, desc.model);
+    prefix += ",\"role\":";
+    appendJsonString(prefix, desc.role);
+    prefix += ",\"entry\":{";
+    for (kiln_entry *e = kiln_ht_first(table); e != nullptr; e = kiln_ht_next(table, e)) {
+      const auto *payload = reinterpret_cast<const std::byte *>(e) + KILN_ENTRY_PAYLOAD_OFFSET;
+      std::string line = prefix;
+      bool first = true;
+      for (int32_t f = 0; f < desc.nfields; ++f) {
+        const kiln_state_field &field = desc.fields[f];
+        if (field.kind == KILN_FIELD_FLAG || field.kind == KILN_FIELD_ENTRY ||
+            field.kind == KILN_FIELD_SCRATCH)
+          continue;
+        line += first ? "" : ",";
+        first = false;
+        appendJsonString(line, field.name);
+        line += ":";
+        const std::byte *at = payload + field.offset;
+        if (field.kind == KILN_FIELD_WEIGHT) {
+          int64_t weight;
+          std::memcpy(&weight, at, sizeof weight);
+          absl::StrAppend(&line, weight);
+        } else if (field.kind == KILN_FIELD_MULTISET) {
+          kiln_multiset *set;
+          std::memcpy(&set, at, sizeof set);
+          absl::StrAppend(&line, set == nullptr ? 0 : kiln_ms_size(set));
+        } else {
+          uint64_t word = 0;
+          if (field.null_offset >= 0)
+            std::memcpy(&word, payload + field.null_offset, sizeof word);
+          if ((word >> field.null_bit) & 1) {
+            line += "null";
+          } else {
+            kiln_column_desc col{field.name, field.type, 0, field.scale, 0, 0};
+            appendJsonString(line, formatScalar(col, at));
+          }
+        }
+      }
+      line += "}}\n";
+      std::fputs(line.c_str(), out);
+      ++written;
+    }
+  }
+  return written;
+}
+
 void printStateStats(std::FILE *out, const StateStats &stats) {
   std::fprintf(out, "%-24s %-24s %-12s %12s %14s\n", "operator", "model", "kind", "entries",
                "bytes");

@@ -119,8 +119,10 @@ std::vector<Arrangement> AggregateGen::arrangements() {
   describeScalar(groups, l_.dirty_field, "changed", KILN_FIELD_FLAG);
   describeScalar(groups, l_.old_present_field, "had output", KILN_FIELD_FLAG);
   describeRow(groups, l_.old_field, *l_.out, op_.schema);
-  for (size_t i = groups.fields.size() - l_.out->types.size(); i < groups.fields.size(); ++i)
+  for (size_t i = groups.fields.size() - l_.out->types.size(); i < groups.fields.size(); ++i) {
     groups.fields[i].name = "output at tick start." + groups.fields[i].name;
+    groups.fields[i].kind = KILN_FIELD_SCRATCH;
+  }
   return {groups, changedList("groups changed in this tick")};
 }
 

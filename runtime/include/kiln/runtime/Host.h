@@ -100,6 +100,8 @@ public:
   const HostStats &stats() const;
   // Entries and bytes of every operator's state, and of the host's own per-key rows.
   StateStats stateStats() const;
+  // Writes every operator's lasting state as JSON lines (dumpState in State.h).
+  int64_t dumpState(std::FILE *out) const;
 
 private:
   class Impl;

@@ -39,6 +39,13 @@ struct StateStats {
 // Measures the state `create` returned for `program` (slot 0 holds the runtime).
 StateStats measureState(const kiln_program &program, void *state);
 
+// Every entry of every lasting arrangement, read through the descriptors alone, as JSON lines:
+//   {"operator":"join_2","model":"revenue","role":"left","entry":{"id":"1","region":"eu","weight":1}}
+// Values print in PostgreSQL's text form (NULL as null), weights and counts as numbers, a MIN/MAX
+// multiset as its number of distinct values; per-tick bookkeeping is left out. Returns the
+// number of entries written. (--dump-state; the basis of checkpoints.)
+int64_t dumpState(const kiln_program &program, void *state, std::FILE *out);
+
 // A table for people (--stats) and a JSON object for tools (--stats-json).
 void printStateStats(std::FILE *out, const StateStats &stats);
 std::string stateStatsJson(const StateStats &stats);
