@@ -52,8 +52,10 @@ AggLayout layoutFor(Emitter &e_, const ir::Op &op) {
   fields.push_back(e_.i8_);
   l.old_present_field = static_cast<int>(fields.size());
   fields.push_back(e_.i8_);
+  // The output row at the tick's start matters only within a tick: the group keeps a pointer to
+  // it in the tick's scratch memory, not the row itself.
   l.old_field = static_cast<int>(fields.size());
-  fields.push_back(l.out->type);
+  fields.push_back(e_.ptr_);
   l.payload = llvm::StructType::get(e_.ctx_, fields);
   return l;
 }
@@ -118,11 +120,8 @@ std::vector<Arrangement> AggregateGen::arrangements() {
   }
   describeScalar(groups, l_.dirty_field, "changed", KILN_FIELD_FLAG);
   describeScalar(groups, l_.old_present_field, "had output", KILN_FIELD_FLAG);
-  describeRow(groups, l_.old_field, *l_.out, op_.schema);
-  for (size_t i = groups.fields.size() - l_.out->types.size(); i < groups.fields.size(); ++i) {
-    groups.fields[i].name = "output at tick start." + groups.fields[i].name;
-    groups.fields[i].kind = KILN_FIELD_SCRATCH;
-  }
+  // A pointer into the tick's scratch memory: nothing between ticks.
+  describeScalar(groups, l_.old_field, "output at tick start", KILN_FIELD_SCRATCH);
   return {groups, changedList("groups changed in this tick")};
 }
 
@@ -245,12 +244,10 @@ void AggregateGen::defineConsumers() {
   b_.CreateCondBr(present, save, saved);
   b_.SetInsertPoint(save);
   {
-    llvm::Value *tmp = e_.newRow(*l.out);
-    aggregateOutput(payload, tmp, /*intern_text=*/true);
-    llvm::Align old_align = llvm::commonAlignment(
-        llvm::Align(16), e_.layout_.getStructLayout(l.payload)->getElementOffset(l.old_field));
-    b_.CreateMemCpy(b_.CreateStructGEP(l.payload, payload, l.old_field), old_align, tmp,
-                    llvm::MaybeAlign(8), e_.layout_.getTypeAllocSize(l.out->type));
+    llvm::Value *saved_row =
+        b_.CreateCall(e_.fn("kiln_scratch"), {e_.rt(), b_.getInt64(e_.allocSize(l.out->type))});
+    aggregateOutput(payload, saved_row, /*intern_text=*/true);
+    b_.CreateStore(saved_row, b_.CreateStructGEP(l.payload, payload, l.old_field));
   }
   b_.CreateBr(saved);
   b_.SetInsertPoint(saved);
@@ -340,8 +337,10 @@ void AggregateGen::defineFlush() {
     llvm::Value *was = b_.CreateICmpNE(
         b_.CreateLoad(e_.i8_, b_.CreateStructGEP(l.payload, payload, l.old_present_field)),
         b_.getInt8(0));
-    llvm::Value *old = b_.CreateStructGEP(l.payload, payload, l.old_field);
     aggregateOutput(payload, current, false);
+    // Saved only when the group had output: otherwise compare the current row with itself.
+    llvm::Value *old = b_.CreateSelect(
+        was, b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(l.payload, payload, l.old_field)), current);
     std::vector<int32_t> all = Emitter::allColumns(l.out->types.size());
     llvm::Value *unchanged = b_.CreateAnd(b_.CreateAnd(was, present),
                                           e_.columnsEqual(*l.out, old, all, *l.out, current, all));

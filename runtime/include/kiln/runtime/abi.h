@@ -99,8 +99,9 @@ typedef enum kiln_state_field_kind {
   KILN_FIELD_FLAG = 2,     /* uint8_t bookkeeping within a tick */
   KILN_FIELD_MULTISET = 3, /* a kiln_multiset * the entry owns (or NULL), of `type` values */
   KILN_FIELD_ENTRY = 4,    /* a kiln_entry * into the operator's arrangement `target` */
-  KILN_FIELD_SCRATCH = 5   /* a value of `type` that means something only within a tick (an
-                              aggregate's output at the tick's start): nothing to save */
+  KILN_FIELD_SCRATCH = 5   /* means something only within a tick (a pointer to an aggregate's
+                              output at the tick's start, in the tick's scratch memory):
+                              nothing to save */
 } kiln_state_field_kind;
 
 typedef enum kiln_state_size {
