@@ -14,6 +14,8 @@
 #include "Runtime.h"
 #include "Strings.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -80,28 +82,73 @@ OwnedRow copyRow(const kiln_relation_desc &rel, const void *row) {
   return owned;
 }
 
-// The key columns' values as bytes that are equal exactly when the keys are equal.
-std::string keyBytes(const kiln_relation_desc &rel, const void *row) {
-  std::string key;
+// A float key compares as PostgreSQL's float equality does: -0 = 0 and NaN = NaN.
+double canonicalFloat(const void *value) {
+  double d;
+  std::memcpy(&d, value, sizeof d);
+  return std::isnan(d) ? std::nan("") : d == 0 ? 0.0 : d;
+}
+
+// The hash of a row's primary key columns, equal for rows whose keys are equal (keysEqual).
+size_t hashKey(const kiln_relation_desc &rel, const void *row) {
+  size_t h = 0;
   for (int32_t k = 0; k < rel.nkeys; ++k) {
     const kiln_column_desc &col = rel.cols[rel.key_cols[k]];
-    const char *value = static_cast<const char *>(valuePtr(col, row));
+    const void *value = valuePtr(col, row);
     if (col.type == KILN_T_TEXT) {
       kiln_str str = loadStr(value);
-      key.append(reinterpret_cast<const char *>(&str.len), sizeof str.len);
-      key.append(str.ptr, str.len);
+      h = absl::HashOf(h, absl::string_view(str.ptr, static_cast<size_t>(str.len)));
     } else if (col.type == KILN_T_FLOAT64) {
-      // PostgreSQL's float equality: -0 = 0 and NaN = NaN.
-      double d;
-      std::memcpy(&d, value, sizeof d);
-      d = std::isnan(d) ? std::nan("") : d == 0 ? 0.0 : d;
-      key.append(reinterpret_cast<const char *>(&d), sizeof d);
+      h = absl::HashOf(h, canonicalFloat(value));
     } else {
-      key.append(value, storageSize(col.type));
+      h = absl::HashOf(h,
+                       absl::string_view(static_cast<const char *>(value), storageSize(col.type)));
     }
   }
-  return key;
+  return h;
 }
+
+bool keysEqual(const kiln_relation_desc &rel, const void *a, const void *b) {
+  for (int32_t k = 0; k < rel.nkeys; ++k) {
+    const kiln_column_desc &col = rel.cols[rel.key_cols[k]];
+    const void *va = valuePtr(col, a), *vb = valuePtr(col, b);
+    if (col.type == KILN_T_TEXT) {
+      kiln_str sa = loadStr(va), sb = loadStr(vb);
+      if (sa.len != sb.len || (sa.len != 0 && std::memcmp(sa.ptr, sb.ptr, sa.len) != 0))
+        return false;
+    } else if (col.type == KILN_T_FLOAT64) {
+      double da = canonicalFloat(va), db = canonicalFloat(vb);
+      if (std::memcmp(&da, &db, sizeof da) != 0)
+        return false;
+    } else if (std::memcmp(va, vb, storageSize(col.type)) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The current row of every key of one source with a primary key: owned rows hashed and
+// compared by their key columns, so that the key is not stored a second time beside the row.
+// A row is found by any row with the same key (heterogeneous lookup).
+struct KeyedRow {
+  mutable OwnedRow row; // replaced in place by a row with the same key (same hash)
+};
+struct KeyedRowHash {
+  using is_transparent = void;
+  const kiln_relation_desc *rel;
+  size_t operator()(const KeyedRow &r) const { return hashKey(*rel, r.row.get()); }
+  size_t operator()(const void *row) const { return hashKey(*rel, row); }
+};
+struct KeyedRowEq {
+  using is_transparent = void;
+  const kiln_relation_desc *rel;
+  static const void *rowOf(const KeyedRow &r) { return r.row.get(); }
+  static const void *rowOf(const void *row) { return row; }
+  template <typename A, typename B> bool operator()(const A &a, const B &b) const {
+    return keysEqual(*rel, rowOf(a), rowOf(b));
+  }
+};
+using KeyedRows = absl::flat_hash_set<KeyedRow, KeyedRowHash, KeyedRowEq>;
 
 // "(id, region)=(1, EU)", as in PostgreSQL's key violation details.
 std::string describeKey(const kiln_relation_desc &rel, const void *row) {
@@ -130,8 +177,10 @@ OwnedFile openFile(const std::string &path, const char *mode) {
 class Host::Impl final : public RuntimeServices {
 public:
   Impl(const kiln_program &program, HostOptions options)
-      : program(program), options(std::move(options)), parser(program),
-        keyed_rows(program.nsources) {
+      : program(program), options(std::move(options)), parser(program) {
+    for (int32_t i = 0; i < program.nsources; ++i)
+      keyed_rows.emplace_back(0, KeyedRowHash{&program.sources[i]},
+                              KeyedRowEq{&program.sources[i]});
     for (int32_t i = 0; i < program.nsinks; ++i)
       sinks.emplace_back(program.sinks[i]);
     if (program.abi_version != KILN_ABI_VERSION)
@@ -277,9 +326,8 @@ public:
       if (absl::Status status = checkNotNull(rel, change.row); !status.ok())
         return status;
     }
-    auto &rows = keyed_rows[change.source];
-    std::string key = keyBytes(rel, change.row);
-    auto it = rows.find(key);
+    KeyedRows &rows = keyed_rows[change.source];
+    auto it = rows.find(static_cast<const void *>(change.row));
     if (change.op == detail::ChangeOp::Insert && it != rows.end())
       return absl::InvalidArgumentError(absl::StrCat("duplicate key value violates primary key of ",
                                                      rel.name, ": ", describeKey(rel, change.row),
@@ -289,18 +337,18 @@ public:
           "no row with key ", describeKey(rel, change.row), " to delete in ", rel.name));
 
     if (it != rows.end()) {
-      if (change.op == detail::ChangeOp::Upsert && rowsEqual(rel, it->second.get(), change.row))
+      if (change.op == detail::ChangeOp::Upsert && rowsEqual(rel, it->row.get(), change.row))
         return absl::OkStatus();
-      pushRow(change.source, it->second.get(), -1);
+      pushRow(change.source, it->row.get(), -1);
       // The program may hold on to the old row until commit.
-      retired.push_back(std::move(it->second));
+      retired.push_back(std::move(it->row));
       if (change.op == detail::ChangeOp::Delete) {
-        rows.erase(it);
+        rows.erase(it); // by position: the moved-from row is not hashed again
         return absl::OkStatus();
       }
-      it->second = copyRow(rel, change.row);
+      it->row = copyRow(rel, change.row);
     } else {
-      rows.emplace(std::move(key), copyRow(rel, change.row));
+      rows.insert(KeyedRow{copyRow(rel, change.row)});
     }
     pushRow(change.source, change.row, 1);
     return absl::OkStatus();
@@ -407,8 +455,8 @@ public:
   kiln_runtime rt{*this};
   detail::RecordParser parser;
   RowDecoder decoder;
-  // The current row of every key, for sources with a primary key (keyed by keyBytes).
-  std::vector<absl::flat_hash_map<std::string, OwnedRow>> keyed_rows;
+  // The current row of every key, for sources with a primary key.
+  std::vector<KeyedRows> keyed_rows;
   std::vector<OwnedRow> retired; // replaced or deleted this tick; freed after commit
   std::vector<SinkOutput> sinks;
   std::vector<OwnedFile> owned_files;
@@ -479,14 +527,14 @@ StateStats Host::stateStats() const {
     op.op = std::string("source ") + impl_->program.sources[s].name;
     op.kind = "primary key";
     op.entries = static_cast<int64_t>(rows.size());
-    op.bytes = static_cast<int64_t>(rows.capacity() * (sizeof(std::string) + sizeof(OwnedRow) + 1));
+    op.bytes = static_cast<int64_t>(rows.capacity() * (sizeof(KeyedRow) + 1));
     const kiln_relation_desc &rel = impl_->program.sources[s];
-    for (const auto &[key, row] : rows) {
-      // A key longer than the small-string buffer has a heap copy; a row carries its text.
-      op.bytes += static_cast<int64_t>(key.size() > 15 ? key.capacity() + 1 : 0) + rel.row_size;
+    for (const KeyedRow &keyed : rows) {
+      const void *row = keyed.row.get();
+      op.bytes += rel.row_size; // and its text, which the row carries
       for (int32_t i = 0; i < rel.ncols; ++i)
-        if (rel.cols[i].type == KILN_T_TEXT && !isNull(row.get(), i))
-          op.bytes += loadStr(valuePtr(rel.cols[i], row.get())).len;
+        if (rel.cols[i].type == KILN_T_TEXT && !isNull(row, i))
+          op.bytes += loadStr(valuePtr(rel.cols[i], row)).len;
     }
     stats.total_bytes += op.bytes;
     stats.operators.push_back(std::move(op));
