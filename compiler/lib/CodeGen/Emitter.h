@@ -36,10 +36,14 @@ struct SqlValue {
   llvm::Value *null = nullptr;
 };
 
-// The layout of a row: { [words x i64] null bitmap, column 0, column 1, ... }.
+// The layout of a row: { [words x i64] null bitmap, then the columns' slots }. The slots are in
+// column order unless another order pads less (a NUMERIC is 16-byte aligned): `field_of` maps a
+// column to its struct field. Everything outside code generation finds a column through the
+// descriptors' offsets.
 struct RowLayout {
   llvm::StructType *type = nullptr;
   std::vector<ir::Type> types;
+  std::vector<unsigned> field_of; // column -> struct field
   unsigned null_words = 1;
 };
 

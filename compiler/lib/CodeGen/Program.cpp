@@ -278,10 +278,10 @@ void Emitter::defineProgram() {
     for (size_t i = 0; i < schema.size(); ++i) {
       const ir::Type &t = schema[i].type;
       columns.push_back(llvm::ConstantStruct::get(
-          column_desc,
-          {string(schema[i].name), b_.getInt32(storageKind(t)), b_.getInt32(t.precision),
-           b_.getInt32(t.scale), b_.getInt32(static_cast<uint32_t>(sl->getElementOffset(i + 1))),
-           b_.getInt32(!schema[i].nullable)}));
+          column_desc, {string(schema[i].name), b_.getInt32(storageKind(t)),
+                        b_.getInt32(t.precision), b_.getInt32(t.scale),
+                        b_.getInt32(static_cast<uint32_t>(sl->getElementOffset(row.field_of[i]))),
+                        b_.getInt32(!schema[i].nullable)}));
     }
     auto *columns_type = llvm::ArrayType::get(column_desc, columns.size());
     auto *columns_global =

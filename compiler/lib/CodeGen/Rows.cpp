@@ -65,10 +65,52 @@ const RowLayout &Emitter::layoutOf(const std::vector<ir::Type> &types) {
   RowLayout layout;
   layout.types = types;
   layout.null_words = std::max<unsigned>(1, (types.size() + 63) / 64);
-  std::vector<llvm::Type *> fields{llvm::ArrayType::get(i64_, layout.null_words)};
-  for (const ir::Type &t : types)
-    fields.push_back(valueType(t));
-  layout.type = llvm::StructType::get(ctx_, fields);
+  llvm::Type *nulls = llvm::ArrayType::get(i64_, layout.null_words);
+  // Candidate orders of the columns: as declared, or by alignment, so that 16-byte NUMERICs
+  // need no padding: one 8-byte slot to fill the null words up to 16 bytes, then the 16-byte
+  // aligned slots, then the other 8-, 4-, 2- and 1-byte aligned ones. The smallest row wins; a
+  // tie keeps the declared order.
+  auto alignOf = [&](unsigned c) { return layout_.getABITypeAlign(valueType(types[c])).value(); };
+  auto sizeOf = [&](unsigned c) {
+    return layout_.getTypeAllocSize(valueType(types[c])).getFixedValue();
+  };
+  std::vector<unsigned> declared(types.size()), packed;
+  std::vector<bool> placed(types.size(), false);
+  for (unsigned c = 0; c < types.size(); ++c)
+    declared[c] = c;
+  if (layout.null_words % 2 == 1) {
+    for (unsigned c = 0; c < types.size(); ++c) {
+      if (alignOf(c) == 8 && sizeOf(c) == 8) {
+        packed.push_back(c);
+        placed[c] = true;
+        break;
+      }
+    }
+  }
+  for (uint64_t align : {16, 8, 4, 2, 1})
+    for (unsigned c = 0; c < types.size(); ++c)
+      if (!placed[c] && alignOf(c) == align) {
+        packed.push_back(c);
+        placed[c] = true;
+      }
+  auto build = [&](const std::vector<unsigned> &order) {
+    std::vector<llvm::Type *> fields{nulls};
+    for (unsigned c : order)
+      fields.push_back(valueType(types[c]));
+    return llvm::StructType::get(ctx_, fields);
+  };
+  std::vector<unsigned> order = declared;
+  layout.type = build(declared);
+  if (packed.size() == types.size()) {
+    llvm::StructType *tighter = build(packed);
+    if (layout_.getTypeAllocSize(tighter) < layout_.getTypeAllocSize(layout.type)) {
+      layout.type = tighter;
+      order = packed;
+    }
+  }
+  layout.field_of.resize(types.size());
+  for (unsigned f = 0; f < order.size(); ++f)
+    layout.field_of[order[f]] = f + 1;
   return layouts_.emplace(key, layout).first->second;
 }
 
@@ -80,7 +122,7 @@ const RowLayout &Emitter::layoutOf(const ir::Schema &schema) {
 }
 
 llvm::Value *Emitter::columnPtr(const RowLayout &row_layout, llvm::Value *row, int column) {
-  return b_.CreateStructGEP(row_layout.type, row, column + 1);
+  return b_.CreateStructGEP(row_layout.type, row, row_layout.field_of[column]);
 }
 
 llvm::Value *Emitter::nullWordPtr(const RowLayout &row_layout, llvm::Value *row, int column) {

@@ -40,7 +40,7 @@ void OperatorGen::describeRow(Arrangement &arrangement, int field, const RowLayo
     f.kind = KILN_FIELD_VALUE;
     f.type = Emitter::storageKind(row.types[i]);
     f.scale = row.types[i].scale;
-    f.offset = base + static_cast<int64_t>(columns->getElementOffset(i + 1));
+    f.offset = base + static_cast<int64_t>(columns->getElementOffset(row.field_of[i]));
     if (i >= schema.size() || schema[i].nullable) {
       f.null_offset = base + static_cast<int64_t>(i / 64) * 8;
       f.null_bit = static_cast<int32_t>(i % 64);
