@@ -5,7 +5,6 @@
 
 #include "Runtime.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "kiln/runtime/Values.h"
 
 namespace kiln::runtime {

@@ -116,6 +116,11 @@ public:
   llvm::Value *findOrInsert(llvm::Value *table, llvm::Value *hash,
                             const std::function<llvm::Value *(llvm::Value *payload)> &matches,
                             const std::function<void(llvm::Value *payload)> &initialize);
+  // findOrInsert for a table whose payloads start with a row of layout `row_layout`, found by
+  // the whole row (NULLs equal).
+  llvm::Value *findOrInsertRow(llvm::Value *table, llvm::StructType *payload_type,
+                               const RowLayout &row_layout, llvm::Value *row,
+                               const std::function<void(llvm::Value *payload)> &initialize);
 
   // ---- expressions (Expressions.cpp, Functions.cpp) ----
   SqlValue genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
@@ -126,8 +131,10 @@ public:
   llvm::Value *textOut(const std::string &function, std::vector<llvm::Value *> args);
 
   // ---- operators (Program.cpp) ----
-  // The function that consumes changes arriving at `op`'s input `port`.
+  // Starts the body of `f`, a consumer or flush function taking the state array first: the
+  // builder at its entry, the state and the runtime loaded.
   llvm::Function *beginConsumer(llvm::Function *f);
+  // Calls the consumer of every operator that reads `producer`'s stream with one change.
   void emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Value *weight);
   // The container in `op`'s state slot `index` (in the order of its arrangements).
   llvm::Value *stateSlot(const ir::Op &op, int index);
@@ -157,6 +164,14 @@ private:
   SqlValue genLogic(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
   SqlValue genCase(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
   SqlValue genCoalesce(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
+  // The value of `type` arriving from each of `exits` (a block and what it computed): the
+  // builder must be at the block they all branch to.
+  // `compute()` evaluated only when `null` is false (block `name`), else zero: SQL operations
+  // that could raise must not run on NULL operands.
+  llvm::Value *unlessNull(llvm::Value *null, llvm::Type *type, const char *name,
+                          const std::function<llvm::Value *()> &compute);
+  SqlValue mergeExits(llvm::Type *type,
+                      const std::vector<std::pair<llvm::BasicBlock *, SqlValue>> &exits);
 
   void defineEntryPoints();
   void defineProgram();
@@ -169,13 +184,13 @@ private:
   std::map<std::string, int32_t> location_index_;
   std::string missing_;
   std::vector<std::unique_ptr<OperatorGen>> generators_;
-  std::vector<std::vector<struct Arrangement>> arrangements_; // per generator
   std::map<int32_t, OperatorGen *> generator_of_;
+  // Per operator id, the operators that read its stream and on which input port, in module order.
+  std::map<int32_t, std::vector<std::pair<OperatorGen *, size_t>>> users_;
   int slot_count_ = 1; // slot 0 holds the runtime
   llvm::Value *state_ = nullptr;
   llvm::Value *rt_ = nullptr;
 
-  friend class OperatorGen;
 };
 
 } // namespace kiln::codegen

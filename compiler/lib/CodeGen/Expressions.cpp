@@ -344,13 +344,36 @@ SqlValue Emitter::genLogic(const ir::Expr &e, const RowLayout &row_layout, llvm:
     b_.SetInsertPoint(next);
   }
   b_.SetInsertPoint(done);
-  llvm::PHINode *value = b_.CreatePHI(i8_, exits.size());
+  return mergeExits(i8_, exits);
+}
+
+SqlValue Emitter::mergeExits(llvm::Type *type,
+                             const std::vector<std::pair<llvm::BasicBlock *, SqlValue>> &exits) {
+  llvm::PHINode *value = b_.CreatePHI(type, exits.size());
   llvm::PHINode *null = b_.CreatePHI(i1_, exits.size());
-  for (auto &[block, v] : exits) {
+  for (const auto &[block, v] : exits) {
     value->addIncoming(v.value, block);
     null->addIncoming(v.null, block);
   }
   return {value, null};
+}
+
+llvm::Value *Emitter::unlessNull(llvm::Value *null, llvm::Type *type, const char *name,
+                                 const std::function<llvm::Value *()> &compute) {
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  llvm::BasicBlock *compute_block = llvm::BasicBlock::Create(ctx_, name, f);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, std::string(name) + ".done", f);
+  llvm::BasicBlock *from = b_.GetInsertBlock();
+  b_.CreateCondBr(null, done, compute_block);
+  b_.SetInsertPoint(compute_block);
+  llvm::Value *v = compute();
+  llvm::BasicBlock *computed = b_.GetInsertBlock();
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
+  llvm::PHINode *phi = b_.CreatePHI(type, 2);
+  phi->addIncoming(llvm::Constant::getNullValue(type), from);
+  phi->addIncoming(v, computed);
+  return phi;
 }
 
 SqlValue Emitter::genCase(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row) {
@@ -375,13 +398,7 @@ SqlValue Emitter::genCase(const ir::Expr &e, const RowLayout &row_layout, llvm::
   exits.push_back({b_.GetInsertBlock(), otherwise});
   b_.CreateBr(done);
   b_.SetInsertPoint(done);
-  llvm::PHINode *value = b_.CreatePHI(valueType(e.type), exits.size());
-  llvm::PHINode *null = b_.CreatePHI(i1_, exits.size());
-  for (auto &[block, v] : exits) {
-    value->addIncoming(v.value, block);
-    null->addIncoming(v.null, block);
-  }
-  return {value, null};
+  return mergeExits(valueType(e.type), exits);
 }
 
 SqlValue Emitter::genCoalesce(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row) {
@@ -400,13 +417,7 @@ SqlValue Emitter::genCoalesce(const ir::Expr &e, const RowLayout &row_layout, ll
     b_.SetInsertPoint(next);
   }
   b_.SetInsertPoint(done);
-  llvm::PHINode *value = b_.CreatePHI(valueType(e.type), exits.size());
-  llvm::PHINode *null = b_.CreatePHI(i1_, exits.size());
-  for (auto &[block, v] : exits) {
-    value->addIncoming(v.value, block);
-    null->addIncoming(v.null, block);
-  }
-  return {value, null};
+  return mergeExits(valueType(e.type), exits);
 }
 
 SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row) {
@@ -443,21 +454,10 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
   case ExprOp::Div:
   case ExprOp::Mod: {
     // Evaluate only when both operands are present: 1/NULL is NULL, not an error.
-    llvm::Function *f = b_.GetInsertBlock()->getParent();
-    llvm::BasicBlock *compute = llvm::BasicBlock::Create(ctx_, "arith", f);
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "arith.done", f);
-    llvm::BasicBlock *from = b_.GetInsertBlock();
-    b_.CreateCondBr(any_null, done, compute);
-    b_.SetInsertPoint(compute);
-    llvm::Value *v =
-        genArithmetic(e, e.op, args[0].value, e.args[0]->type, args[1].value, e.args[1]->type);
-    llvm::BasicBlock *computed = b_.GetInsertBlock();
-    b_.CreateBr(done);
-    b_.SetInsertPoint(done);
-    llvm::PHINode *phi = b_.CreatePHI(valueType(e.type), 2);
-    phi->addIncoming(llvm::Constant::getNullValue(valueType(e.type)), from);
-    phi->addIncoming(v, computed);
-    return {phi, any_null};
+    llvm::Value *v = unlessNull(any_null, valueType(e.type), "arith", [&] {
+      return genArithmetic(e, e.op, args[0].value, e.args[0]->type, args[1].value, e.args[1]->type);
+    });
+    return {v, any_null};
   }
   case ExprOp::Neg: {
     const ir::Type &t = e.type;
@@ -517,20 +517,9 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
   }
   case ExprOp::Cast: {
     // Casts of NULL are NULL without running the conversion (text parsing could raise).
-    llvm::Function *f = b_.GetInsertBlock()->getParent();
-    llvm::BasicBlock *compute = llvm::BasicBlock::Create(ctx_, "cast", f);
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "cast.done", f);
-    llvm::BasicBlock *from = b_.GetInsertBlock();
-    b_.CreateCondBr(args[0].null, done, compute);
-    b_.SetInsertPoint(compute);
-    SqlValue v = genCast(e, args[0], e.args[0]->type);
-    llvm::BasicBlock *computed = b_.GetInsertBlock();
-    b_.CreateBr(done);
-    b_.SetInsertPoint(done);
-    llvm::PHINode *phi = b_.CreatePHI(valueType(e.type), 2);
-    phi->addIncoming(llvm::Constant::getNullValue(valueType(e.type)), from);
-    phi->addIncoming(v.value, computed);
-    return {phi, args[0].null};
+    llvm::Value *v = unlessNull(args[0].null, valueType(e.type), "cast",
+                                [&] { return genCast(e, args[0], e.args[0]->type).value; });
+    return {v, args[0].null};
   }
   case ExprOp::Like: {
     llvm::Value *r = call("kiln_like", {rt(), b_.CreateExtractValue(args[0].value, 0),

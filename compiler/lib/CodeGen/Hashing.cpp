@@ -176,6 +176,19 @@ Emitter::findOrInsert(llvm::Value *table, llvm::Value *hash,
   return payload;
 }
 
+llvm::Value *Emitter::findOrInsertRow(llvm::Value *table, llvm::StructType *payload_type,
+                                      const RowLayout &row_layout, llvm::Value *row,
+                                      const std::function<void(llvm::Value *payload)> &initialize) {
+  std::vector<int32_t> all = allColumns(row_layout.types.size());
+  return findOrInsert(
+      table, hashColumns(row_layout, row, all),
+      [&](llvm::Value *candidate) {
+        return columnsEqual(row_layout, row, all, row_layout,
+                            b_.CreateStructGEP(payload_type, candidate, 0), all);
+      },
+      initialize);
+}
+
 void Emitter::forEachEntry(llvm::Value *table,
                            const std::function<void(llvm::Value *entry)> &body) {
   llvm::Function *f = b_.GetInsertBlock()->getParent();

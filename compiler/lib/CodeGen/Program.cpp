@@ -43,13 +43,8 @@ llvm::Function *Emitter::beginConsumer(llvm::Function *f) {
 }
 
 void Emitter::emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Value *weight) {
-  for (const auto &op : ir_.ops) {
-    for (size_t port = 0; port < op->inputs.size(); ++port) {
-      if (op->inputs[port] != producer.id)
-        continue;
-      b_.CreateCall(generatorOf(*op).consumer(port), {state_, row, weight});
-    }
-  }
+  for (const auto &[user, port] : users_[producer.id])
+    b_.CreateCall(user->consumer(port), {state_, row, weight});
 }
 
 OperatorGen &Emitter::generatorOf(const ir::Op &op) { return *generator_of_.at(op.id); }
@@ -75,13 +70,13 @@ bool Emitter::run(std::string &error) {
   for (const auto &op : ir_.ops) {
     generators_.push_back(makeOperatorGen(*this, *op));
     generator_of_[op->id] = generators_.back().get();
+    for (size_t port = 0; port < op->inputs.size(); ++port)
+      users_[op->inputs[port]].push_back({generators_.back().get(), port});
   }
   // Declare every function first: operators call their consumers, defined in any order.
   for (auto &gen : generators_) {
-    gen->declare();
-    gen->first_slot = slot_count_;
-    arrangements_.push_back(gen->arrangements());
-    slot_count_ += static_cast<int>(arrangements_.back().size());
+    gen->declare(slot_count_);
+    slot_count_ += static_cast<int>(gen->state().size());
   }
   for (auto &gen : generators_) {
     gen->defineConsumers();
@@ -113,10 +108,10 @@ void Emitter::defineEntryPoints() {
   state_ = b_.CreateCall(fn("calloc"), {b_.getInt64(slot_count_), b_.getInt64(8)});
   rt_ = create->getArg(0);
   b_.CreateStore(rt_, state_);
-  for (size_t g = 0; g < generators_.size(); ++g) {
-    OperatorGen &gen = *generators_[g];
-    for (size_t a = 0; a < arrangements_[g].size(); ++a) {
-      const Arrangement &arrangement = arrangements_[g][a];
+  for (const auto &generator : generators_) {
+    OperatorGen &gen = *generator;
+    for (size_t a = 0; a < gen.state().size(); ++a) {
+      const Arrangement &arrangement = gen.state()[a];
       llvm::Value *container =
           arrangement.container == KILN_STATE_HASH
               ? b_.CreateCall(fn("kiln_ht_create"), {b_.getInt64(allocSize(arrangement.payload))})
@@ -171,12 +166,12 @@ void Emitter::defineEntryPoints() {
                              llvm::Function::InternalLinkage, "kiln.destroy", module_);
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", destroy));
   state_ = destroy->getArg(0);
-  for (size_t g = 0; g < generators_.size(); ++g) {
-    OperatorGen &gen = *generators_[g];
+  for (const auto &generator : generators_) {
+    OperatorGen &gen = *generator;
     gen.emitDestroy();
-    for (size_t a = 0; a < arrangements_[g].size(); ++a) {
+    for (size_t a = 0; a < gen.state().size(); ++a) {
       llvm::Value *container = stateSlot(gen.op(), static_cast<int>(a));
-      bool hash = arrangements_[g][a].container == KILN_STATE_HASH;
+      bool hash = gen.state()[a].container == KILN_STATE_HASH;
       b_.CreateCall(fn(hash ? "kiln_ht_destroy" : "kiln_vec_destroy"), {container});
     }
   }
@@ -234,8 +229,8 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
   for (size_t g = 0; g < generators_.size(); ++g) {
     const ir::Op &op = generators_[g]->op();
     std::string location = op.loc.str();
-    for (size_t a = 0; a < arrangements_[g].size(); ++a) {
-      const Arrangement &arrangement = arrangements_[g][a];
+    for (size_t a = 0; a < generators_[g]->state().size(); ++a) {
+      const Arrangement &arrangement = generators_[g]->state()[a];
       std::vector<llvm::Constant *> fields, keys;
       for (const StateField &f : arrangement.fields)
         fields.push_back(llvm::ConstantStruct::get(

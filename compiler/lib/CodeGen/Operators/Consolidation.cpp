@@ -31,19 +31,12 @@ public:
   void defineConsumers() override {
     const RowLayout &in = in_;
     llvm::StructType *payload_type = payload_type_;
-    std::vector<int32_t> all = Emitter::allColumns(in.types.size());
     llvm::Function *f = e_.beginConsumer(consumer(0));
     llvm::Value *row = f->getArg(1), *weight = f->getArg(2);
     llvm::Value *table = slot(0);
     llvm::Value *pending = slot(1);
-    llvm::Value *hash = e_.hashColumns(in, row, all);
-    llvm::Value *payload = e_.findOrInsert(
-        table, hash,
-        [&](llvm::Value *candidate) {
-          return e_.columnsEqual(in, row, all, in, b_.CreateStructGEP(payload_type, candidate, 0),
-                                 all);
-        },
-        [&](llvm::Value *fresh) {
+    llvm::Value *payload =
+        e_.findOrInsertRow(table, payload_type, in, row, [&](llvm::Value *fresh) {
           // Strings need to live only until the end of the tick, like the change itself.
           b_.CreateMemCpy(b_.CreateStructGEP(payload_type, fresh, 0), llvm::MaybeAlign(8), row,
                           llvm::MaybeAlign(8), e_.layout_.getTypeAllocSize(in.type));

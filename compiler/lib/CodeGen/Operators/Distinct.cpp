@@ -37,14 +37,8 @@ public:
     llvm::Value *row = f->getArg(1), *weight = f->getArg(2);
     llvm::Value *table = slot(0);
     llvm::Value *dirty_list = slot(1);
-    llvm::Value *hash = e_.hashColumns(in, row, all);
-    llvm::Value *payload = e_.findOrInsert(
-        table, hash,
-        [&](llvm::Value *candidate) {
-          return e_.columnsEqual(in, row, all, in, b_.CreateStructGEP(payload_type, candidate, 0),
-                                 all);
-        },
-        [&](llvm::Value *fresh) {
+    llvm::Value *payload =
+        e_.findOrInsertRow(table, payload_type, in, row, [&](llvm::Value *fresh) {
           llvm::Value *stored = b_.CreateStructGEP(payload_type, fresh, 0);
           for (int32_t c : all)
             e_.copyColumn(in, row, c, in, stored, c, /*intern=*/true);

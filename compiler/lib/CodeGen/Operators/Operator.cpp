@@ -9,7 +9,9 @@ OperatorGen::OperatorGen(Emitter &emitter, const ir::Op &op)
     : e_(emitter), op_(op), b_(emitter.b_) {}
 OperatorGen::~OperatorGen() = default;
 
-void OperatorGen::declare() {
+void OperatorGen::declare(int first) {
+  first_slot = first;
+  state_ = arrangements();
   llvm::FunctionType *consumer =
       llvm::FunctionType::get(b_.getVoidTy(), {e_.ptr_, e_.ptr_, e_.i64_}, false);
   llvm::FunctionType *flusher = llvm::FunctionType::get(b_.getVoidTy(), {e_.ptr_}, false);

@@ -54,14 +54,16 @@ public:
   // Emits into destroy(), before its containers are freed (e.g. MIN/MAX multisets).
   virtual void emitDestroy() {}
 
-  // Creates the consumer and flush functions, named after the operator.
-  void declare();
+  // Creates the consumer and flush functions, named after the operator, and records its
+  // arrangements (state()), which occupy the slots from `first_slot` on.
+  void declare(int first_slot);
+  const std::vector<Arrangement> &state() const { return state_; }
   llvm::Function *consumer(size_t port) const {
     return consumers_.size() > 1 ? consumers_[port] : consumers_[0];
   }
   llvm::Function *flusher() const { return flusher_; }
   bool consumes() const { return !consumers_.empty(); }
-  int first_slot = -1; // assigned by the program
+  int first_slot = -1;
 
 protected:
   // The container of arrangement `index`.
@@ -80,6 +82,7 @@ protected:
   const ir::Op &op_;
   llvm::IRBuilder<> &b_;
   std::vector<llvm::Function *> consumers_;
+  std::vector<Arrangement> state_;
   llvm::Function *flusher_ = nullptr;
 };
 
