@@ -190,7 +190,6 @@ private:
   int slot_count_ = 1; // slot 0 holds the runtime
   llvm::Value *state_ = nullptr;
   llvm::Value *rt_ = nullptr;
-
 };
 
 } // namespace kiln::codegen
