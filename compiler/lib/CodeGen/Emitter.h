@@ -49,6 +49,14 @@ struct RowLayout {
 
 class OperatorGen;
 
+// A column of a row in memory: keys whose columns come from several rows (a delta join's lookups)
+// are hashed and compared as lists of these.
+struct ColumnOf {
+  const RowLayout *layout = nullptr;
+  llvm::Value *row = nullptr;
+  int32_t column = 0;
+};
+
 // Walks a container entry: `body(entry, payload, done)`; `done` leaves the loop.
 using ChainBody =
     std::function<void(llvm::Value *entry, llvm::Value *payload, llvm::BasicBlock *done)>;
@@ -99,11 +107,13 @@ public:
   llvm::Value *hashValue(const ir::Type &type, llvm::Value *v);
   llvm::Value *hashColumns(const RowLayout &row_layout, llvm::Value *row,
                            const std::vector<int32_t> &columns);
+  llvm::Value *hashColumns(const std::vector<ColumnOf> &columns);
   // Equality of two non-NULL values of one type (numeric: any scales).
   llvm::Value *valuesEqual(const ir::Type &ta, llvm::Value *a, const ir::Type &tb, llvm::Value *b);
   // NULL-aware ("not distinct") equality of columns of two rows, as grouping compares keys.
   llvm::Value *columnsEqual(const RowLayout &la, llvm::Value *ra, const std::vector<int32_t> &ca,
                             const RowLayout &lb, llvm::Value *rb, const std::vector<int32_t> &cb);
+  llvm::Value *columnsEqual(const std::vector<ColumnOf> &a, const std::vector<ColumnOf> &b);
   // Walks the chain for `hash` calling `body` for the entries with that hash.
   void forEachInChain(llvm::Value *table, llvm::Value *hash, const ChainBody &body);
   // Walks the entries listed in `list` (a kiln_ptrvec of entries changed in this tick), then

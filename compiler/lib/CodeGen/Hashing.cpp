@@ -42,10 +42,17 @@ llvm::Value *Emitter::hashValue(const ir::Type &type, llvm::Value *v) {
 
 llvm::Value *Emitter::hashColumns(const RowLayout &row_layout, llvm::Value *row,
                                   const std::vector<int32_t> &columns) {
+  std::vector<ColumnOf> of;
+  for (int32_t c : columns)
+    of.push_back({&row_layout, row, c});
+  return hashColumns(of);
+}
+
+llvm::Value *Emitter::hashColumns(const std::vector<ColumnOf> &columns) {
   llvm::Value *h = b_.getInt64(0x9E3779B97F4A7C15ULL);
-  for (int32_t c : columns) {
-    SqlValue v = loadColumn(row_layout, row, c);
-    llvm::Value *hv = hashValue(row_layout.types[c], v.value);
+  for (const ColumnOf &c : columns) {
+    SqlValue v = loadColumn(*c.layout, c.row, c.column);
+    llvm::Value *hv = hashValue(c.layout->types[c.column], v.value);
     hv = b_.CreateSelect(v.null, b_.getInt64(0x5bd1e9955bd1e995ULL), hv);
     h = call("kiln_hash_mix", {h, hv});
   }
@@ -77,13 +84,24 @@ llvm::Value *Emitter::valuesEqual(const ir::Type &ta, llvm::Value *a, const ir::
 llvm::Value *Emitter::columnsEqual(const RowLayout &la, llvm::Value *ra,
                                    const std::vector<int32_t> &ca, const RowLayout &lb,
                                    llvm::Value *rb, const std::vector<int32_t> &cb) {
+  std::vector<ColumnOf> a, b;
+  for (size_t i = 0; i < ca.size(); ++i) {
+    a.push_back({&la, ra, ca[i]});
+    b.push_back({&lb, rb, cb[i]});
+  }
+  return columnsEqual(a, b);
+}
+
+llvm::Value *Emitter::columnsEqual(const std::vector<ColumnOf> &ca,
+                                   const std::vector<ColumnOf> &cb) {
   llvm::Value *all = b_.getTrue();
   for (size_t i = 0; i < ca.size(); ++i) {
-    SqlValue a = loadColumn(la, ra, ca[i]);
-    SqlValue b = loadColumn(lb, rb, cb[i]);
+    SqlValue a = loadColumn(*ca[i].layout, ca[i].row, ca[i].column);
+    SqlValue b = loadColumn(*cb[i].layout, cb[i].row, cb[i].column);
     llvm::Value *both_null = b_.CreateAnd(a.null, b.null);
     llvm::Value *neither = b_.CreateNot(b_.CreateOr(a.null, b.null));
-    llvm::Value *eq = valuesEqual(la.types[ca[i]], a.value, lb.types[cb[i]], b.value);
+    llvm::Value *eq = valuesEqual(ca[i].layout->types[ca[i].column], a.value,
+                                  cb[i].layout->types[cb[i].column], b.value);
     all = b_.CreateAnd(all, b_.CreateOr(both_null, b_.CreateAnd(neither, eq)));
   }
   return all;

@@ -72,6 +72,13 @@ uint64_t compute(const Module &module, const Op &op, std::unordered_map<int32_t,
     h.expr(*e);
   h.columns(op.left_keys);
   h.columns(op.right_keys);
+  if (op.info().payload == OpPayload::JoinGraph) { // (other kinds' fingerprints stay as they were)
+    for (auto [a, b] : op.equalities) {
+      h.i64(a);
+      h.i64(b);
+    }
+    h.columns(op.columns);
+  }
   h.columns(op.group_keys);
   for (const AggCall &agg : op.aggregates) {
     h.str(aggKindName(agg.kind));

@@ -517,6 +517,21 @@ void Parser::op(Module &module) {
     }
     break;
   }
+  case OpPayload::JoinGraph: {
+    expectIdent("on");
+    expect(Tok::LBracket, "'['");
+    if (!accept(Tok::RBracket)) {
+      do {
+        int32_t a = columnIndex();
+        expect(Tok::Equal, "'='");
+        op->equalities.emplace_back(a, columnIndex());
+      } while (accept(Tok::Comma));
+      expect(Tok::RBracket, "',' or ']'");
+    }
+    expectIdent("columns");
+    op->columns = columnList();
+    break;
+  }
   case OpPayload::Aggregates:
     if (acceptIdent("group"))
       op->group_keys = columnList();

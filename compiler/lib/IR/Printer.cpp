@@ -166,6 +166,21 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
     out_ << "]";
     break;
   }
+  case OpPayload::JoinGraph:
+    out_ << " on [";
+    for (size_t i = 0; i < op.equalities.size(); ++i) {
+      out_ << (i ? ", " : "");
+      column(op.equalities[i].first);
+      out_ << " = ";
+      column(op.equalities[i].second);
+    }
+    out_ << "] columns [";
+    for (size_t i = 0; i < op.columns.size(); ++i) {
+      out_ << (i ? ", " : "");
+      column(op.columns[i]);
+    }
+    out_ << "]";
+    break;
   case OpPayload::Aggregates:
     if (!op.group_keys.empty()) {
       out_ << " group [";

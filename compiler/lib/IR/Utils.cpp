@@ -97,6 +97,22 @@ std::optional<Schema> inferSchema(const Op &op, const OpLookup &lookup) {
     }
     return schema;
   }
+  case SchemaRule::Projection: {
+    Schema all;
+    for (size_t i = 0; i < op.inputs.size(); ++i) {
+      const Op *in = input(i);
+      if (!in)
+        return std::nullopt;
+      all.insert(all.end(), in->schema.begin(), in->schema.end());
+    }
+    Schema schema;
+    for (int32_t c : op.columns) {
+      if (c < 0 || c >= static_cast<int32_t>(all.size()))
+        return std::nullopt;
+      schema.push_back(all[c]);
+    }
+    return schema;
+  }
   case SchemaRule::Aggregate: {
     const Op *in = input(0);
     if (!in)
@@ -263,6 +279,13 @@ std::optional<std::set<int32_t>> uniqueColumns(const Module &module, int32_t id)
     return key;
   }
   return std::nullopt; // nothing known: the conservative answer for any other operator
+}
+
+std::vector<int32_t> inputOffsets(const Module &module, const Op &op) {
+  std::vector<int32_t> offsets{0};
+  for (int32_t input : op.inputs)
+    offsets.push_back(offsets.back() + static_cast<int32_t>(module.find(input)->schema.size()));
+  return offsets;
 }
 
 } // namespace kiln::ir

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -72,6 +73,8 @@ private:
   void checkAggregate(const Schema &row);
   void checkJoinKeys(const Schema &left, const Schema &right);
   void checkConcat();
+  // DeltaJoin: its equalities compare columns of different inputs; its schema is its columns.
+  void checkJoinGraph();
   void checkExpr(const Expr &e, const Schema &row);
   void checkCall(const Expr &e); // arity and types by the function's signature
 
@@ -169,6 +172,8 @@ void Verifier::checkOp() {
   unused(op.predicate != nullptr, OpPayload::Predicate, "a predicate");
   unused(!op.exprs.empty(), OpPayload::Exprs, "map expressions");
   unused(!op.left_keys.empty() || !op.right_keys.empty(), OpPayload::JoinKeys, "join keys");
+  unused(!op.equalities.empty(), OpPayload::JoinGraph, "join equalities");
+  unused(!op.columns.empty(), OpPayload::JoinGraph, "output columns");
   unused(!op.group_keys.empty(), OpPayload::Aggregates, "group keys");
   unused(!op.aggregates.empty(), OpPayload::Aggregates, "aggregates");
 
@@ -223,14 +228,18 @@ void Verifier::checkOp() {
   case OpPayload::JoinKeys:
     checkJoinKeys(input(0)->schema, input(1)->schema);
     break;
+  case OpPayload::JoinGraph:
+    checkJoinGraph(); // with the schema, which the columns determine
+    break;
   case OpPayload::Aggregates:
     checkAggregate(*row); // with the schema, which the aggregates determine
     break;
   }
 
   switch (op.info().schema) {
-  case SchemaRule::Declared:  // a source's table; a map's expressions (checked above)
-  case SchemaRule::Aggregate: // checked with the aggregates
+  case SchemaRule::Declared:   // a source's table; a map's expressions (checked above)
+  case SchemaRule::Aggregate:  // checked with the aggregates
+  case SchemaRule::Projection: // checked with the join graph
     break;
   case SchemaRule::SameAsInput:
     // A predicate proves its columns not NULL, so a filter may narrow any column.
@@ -304,6 +313,43 @@ void Verifier::checkConcat() {
     return column < starts[1] ? in(op.left_keys, column) : in(op.right_keys, column - starts[1]);
   };
   checkSchemaIs(both, "left ++ right", isKey);
+}
+
+void Verifier::checkJoinGraph() {
+  const Op &op = *op_;
+  Schema all;
+  std::vector<size_t> input_of; // column -> the input it comes from
+  for (size_t i = 0; i < op.inputs.size(); ++i) {
+    all.insert(all.end(), input(i)->schema.begin(), input(i)->schema.end());
+    input_of.resize(all.size(), i);
+  }
+  std::set<int32_t> equal; // columns an equality reads: never NULL in the output
+  for (size_t i = 0; i < op.equalities.size(); ++i) {
+    auto [a, b] = op.equalities[i];
+    std::string what = "join equality " + std::to_string(i);
+    checkColumn(a, all, what);
+    checkColumn(b, all, what);
+    if (a < 0 || b < 0 || a >= (int32_t)all.size() || b >= (int32_t)all.size())
+      continue;
+    if (input_of[a] == input_of[b])
+      error(what + " compares two columns of input " + std::to_string(input_of[a]));
+    const Type &ta = all[a].type, &tb = all[b].type;
+    bool same = ta.kind == TypeKind::Numeric && tb.kind == TypeKind::Numeric ? ta.scale == tb.scale
+                                                                             : ta == tb;
+    if (!same)
+      error(what + " compares " + ta.str() + " with " + tb.str());
+    equal.insert(a);
+    equal.insert(b);
+  }
+  Schema expected;
+  for (size_t i = 0; i < op.columns.size(); ++i) {
+    checkColumn(op.columns[i], all, "output column " + std::to_string(i));
+    if (op.columns[i] >= 0 && op.columns[i] < (int32_t)all.size())
+      expected.push_back(all[op.columns[i]]);
+  }
+  if (expected.size() != op.columns.size())
+    return;
+  checkSchemaIs(expected, "its columns", [&](size_t i) { return equal.count(op.columns[i]) > 0; });
 }
 
 void Verifier::checkAggregate(const Schema &row) {

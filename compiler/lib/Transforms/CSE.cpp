@@ -35,8 +35,8 @@ bool sameOp(const Op &a, const Op &b) {
   return a.kind == b.kind && a.inputs == b.inputs && a.name == b.name && a.key == b.key &&
          a.append_only == b.append_only && samePredicate && sameExprs(a.exprs, b.exprs) &&
          a.left_keys == b.left_keys && a.right_keys == b.right_keys &&
-         a.group_keys == b.group_keys && sameAggregates(a.aggregates, b.aggregates) &&
-         sameSchema(a.schema, b.schema);
+         a.equalities == b.equalities && a.columns == b.columns && a.group_keys == b.group_keys &&
+         sameAggregates(a.aggregates, b.aggregates) && sameSchema(a.schema, b.schema);
 }
 
 // Candidates share kind, inputs and name; sameOp decides.

@@ -19,6 +19,7 @@ void eliminateDeadOps(ir::Module &module);
 void pruneColumns(ir::Module &module);
 void consolidateUpdates(ir::Module &module);
 void aggregateBelowJoin(ir::Module &module);
+void fuseDeltaJoins(ir::Module &module);
 void inferAppendOnly(ir::Module &module);
 
 // How many times each op id is used as an input (an op used twice by one join counts twice).

@@ -31,6 +31,10 @@ const std::vector<PassInfo> &allPasses() {
        "sum a tick's changes per row in front of joins that read only some columns of an "
        "updatable source, so updates of the other columns cancel before the join",
        consolidateUpdates},
+      {"delta-joins",
+       "fuse trees of inner joins (through the maps that only pick columns between them) into "
+       "delta joins that keep each input once and store no intermediate joined rows",
+       fuseDeltaJoins},
       {"append-only",
        "mark streams that never carry deletions (from append-only sources through linear "
        "operators and joins)",
@@ -68,6 +72,9 @@ std::vector<std::string> defaultPipeline() {
       "cse",
       // After pruning, which decides what joins read.
       "consolidate-updates",
+      // After everything that rewrites binary joins; its trees' leaves are the consolidated
+      // inputs.
+      "delta-joins",
       // Last: it reads the final graph, and code generation reads its result.
       "append-only",
   };

@@ -107,6 +107,20 @@ private:
         }
         break;
       }
+      case OpPayload::JoinGraph: {
+        std::vector<int32_t> offsets = inputOffsets(module_, op);
+        auto needGlobal = [&](int32_t g) {
+          size_t i = std::upper_bound(offsets.begin(), offsets.end(), g) - offsets.begin() - 1;
+          need(op.inputs[i], g - offsets[i]);
+        };
+        for (auto [a, b] : op.equalities) {
+          needGlobal(a);
+          needGlobal(b);
+        }
+        for (int32_t c : keptColumns(op))
+          needGlobal(op.columns[c]);
+        break;
+      }
       case OpPayload::Aggregates:
         for (int32_t c : op.group_keys)
           need(op.inputs[0], c);
@@ -122,6 +136,8 @@ private:
   // compute (rows of no columns would carry only a weight).
   std::set<int32_t> keptColumns(const Op &map) {
     std::set<int32_t> kept = needed_[map.id];
+    if (kept.empty() && !map.columns.empty()) // a delta join: any column costs the same
+      kept.insert(0);
     if (!kept.empty() || map.exprs.empty())
       return kept;
     int32_t cheapest = 0;
@@ -176,6 +192,44 @@ private:
         schema.push_back(op.schema[c]);
       }
       op.exprs = std::move(exprs);
+      op.schema = std::move(schema);
+      renumbering_[op.id] = std::move(out);
+      return 0;
+    }
+    case OpPayload::JoinGraph: {
+      // Its inputs keep their shape (it is formed after pruning); only renumber and drop output
+      // columns nobody reads.
+      std::vector<int32_t> offsets{0};                          // of the inputs' new numbering
+      std::vector<std::pair<int32_t, const Renumbering *>> old; // old offset, renumbering
+      int32_t old_offset = 0;
+      for (int32_t input : op.inputs) {
+        const Renumbering &in = renumbering(input);
+        old.emplace_back(old_offset, &in);
+        old_offset += static_cast<int32_t>(in.size());
+        offsets.push_back(offsets.back() +
+                          static_cast<int32_t>(module_.find(input)->schema.size()));
+      }
+      auto renumber = [&](int32_t &g) {
+        size_t i = old.size() - 1;
+        while (old[i].first > g)
+          --i;
+        g = offsets[i] + (*old[i].second)[g - old[i].first];
+      };
+      for (auto &[a, b] : op.equalities) {
+        renumber(a);
+        renumber(b);
+      }
+      std::set<int32_t> kept = keptColumns(op);
+      Renumbering out(op.columns.size(), -1);
+      std::vector<int32_t> columns;
+      Schema schema;
+      for (int32_t c : kept) {
+        out[c] = static_cast<int32_t>(columns.size());
+        columns.push_back(op.columns[c]);
+        renumber(columns.back());
+        schema.push_back(op.schema[c]);
+      }
+      op.columns = std::move(columns);
       op.schema = std::move(schema);
       renumbering_[op.id] = std::move(out);
       return 0;

@@ -216,6 +216,8 @@ enum class OpPayload {
   Predicate,  // an expression: Op::predicate
   Exprs,      // `[expr, ...]`: Op::exprs
   JoinKeys,   // `on [$l = $r, ...]`: Op::left_keys, Op::right_keys
+  JoinGraph,  // `on [$a = $b, ...] columns [$c, ...]`: Op::equalities, Op::columns, numbering the
+              // columns of all inputs left to right
   Aggregates, // `group [$k, ...] [count(...) as name : type, ...]`: group_keys, aggregates
 };
 
@@ -225,6 +227,7 @@ enum class SchemaRule {
   SameAsInput,   // its first input's
   UnionOfInputs, // the first input's names; a column is nullable if it is in any input
   Concat,        // every input's columns, left to right
+  Projection,    // Op::columns of every input's columns, left to right
   Aggregate,     // group keys ++ one column per aggregate
   None,          // no output stream
 };
@@ -281,6 +284,10 @@ struct Op {
   std::vector<ExprPtr> exprs;      // Map: one per output column
   std::vector<int32_t> left_keys;  // Join: columns of inputs[0]
   std::vector<int32_t> right_keys; // Join: columns of inputs[1]; same count and types
+  // DeltaJoin: pairs of equal columns, and the output columns, both numbering the columns of
+  // all inputs left to right (input 1's first column follows input 0's last).
+  std::vector<std::pair<int32_t, int32_t>> equalities;
+  std::vector<int32_t> columns;
   std::vector<int32_t> group_keys; // Aggregate: input columns
   std::vector<AggCall> aggregates; // Aggregate
   bool append_only = false;        // analysis result: the stream never carries deletions

@@ -68,4 +68,8 @@ std::vector<const Expr *> rootExprs(const Op &op);
 // operator may see rows in another order, so use it to choose a faster plan, not for correctness.
 std::optional<std::set<int32_t>> uniqueColumns(const Module &module, int32_t id);
 
+// Where each input's columns start in the numbering of all of `op`'s inputs' columns, left to
+// right (a delta join's equalities and columns), and the total width as the last element.
+std::vector<int32_t> inputOffsets(const Module &module, const Op &op);
+
 } // namespace kiln::ir
