@@ -7,6 +7,10 @@
 // move and pointers to them stay valid for their whole life. Entries come from slabs owned by the
 // table and erased entries are recycled through a free list.
 //
+// A table may chain its entries by several keys (a join input found by each key other inputs look
+// it up by): chain k >= 1 keeps its links after the payload (abi.h, kiln_entry_link_offset), and
+// each chain has a directory of its own, all growing together.
+//
 // Erase is O(1): behind each entry's payload the runtime keeps a hidden back link, the address of
 // the pointer that points at the entry (its bucket's directory slot or its predecessor's `next`).
 // A join index keeps every row with one key in one chain, so finding the predecessor by walking
@@ -23,27 +27,49 @@ static_assert(sizeof(kiln_entry) == 16, "payload must start at offset 16");
 static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16, "slabs must be 16-byte aligned");
 
 struct kiln_hashtable {
-  explicit kiln_hashtable(int64_t payload_size)
+  kiln_hashtable(int64_t payload_size, int32_t chains)
       : payload_size(static_cast<size_t>(payload_size)),
         link_offset(sizeof(kiln_entry) + roundUp(this->payload_size, alignof(kiln_entry **))),
-        entry_size(roundUp(link_offset + sizeof(kiln_entry **), 16)),
-        directory(kInitialBuckets, nullptr) {}
+        entry_size(roundUp(static_cast<size_t>(kiln_entry_link_offset(payload_size, chains)), 16)),
+        directories(static_cast<size_t>(chains),
+                    std::vector<kiln_entry *>(kInitialBuckets, nullptr)) {}
 
   static size_t roundUp(size_t n, size_t to) { return (n + to - 1) & ~(to - 1); }
 
-  size_t bucketOf(uint64_t hash) const { return hash & (directory.size() - 1); }
+  size_t bucketOf(uint64_t hash) const { return hash & (directories[0].size() - 1); }
 
-  kiln_entry **&linkTo(kiln_entry *entry) const {
+  // Chain k >= 1's links of `entry` (abi.h: after the payload and chain 0's back link).
+  kiln_entry_link &linkOf(kiln_entry *entry, size_t chain) const {
+    return *reinterpret_cast<kiln_entry_link *>(reinterpret_cast<std::byte *>(entry) +
+                                                kiln_entry_link_offset(payload_size, chain));
+  }
+  kiln_entry *&nextOf(kiln_entry *entry, size_t chain) const {
+    return chain == 0 ? entry->next : linkOf(entry, chain).next;
+  }
+  uint64_t hashOf(kiln_entry *entry, size_t chain) const {
+    return chain == 0 ? entry->hash : linkOf(entry, chain).hash;
+  }
+  kiln_entry **&backOf(kiln_entry *entry, size_t chain) const {
+    if (chain != 0)
+      return linkOf(entry, chain).back;
     return *reinterpret_cast<kiln_entry ***>(reinterpret_cast<std::byte *>(entry) + link_offset);
   }
 
-  // Puts `entry` at the head of the chain whose head pointer is `head`.
-  void pushFront(kiln_entry *&head, kiln_entry *entry) {
-    entry->next = head;
+  // Puts `entry` at the head of chain `chain` whose head pointer is `head`.
+  void pushFront(kiln_entry *&head, kiln_entry *entry, size_t chain) {
+    nextOf(entry, chain) = head;
     if (head != nullptr)
-      linkTo(head) = &entry->next;
+      backOf(head, chain) = &nextOf(entry, chain);
     head = entry;
-    linkTo(entry) = &head;
+    backOf(entry, chain) = &head;
+  }
+
+  void unlink(kiln_entry *entry, size_t chain) {
+    kiln_entry **back = backOf(entry, chain);
+    kiln_entry *next = nextOf(entry, chain);
+    *back = next;
+    if (next != nullptr)
+      backOf(next, chain) = back;
   }
 
   kiln_entry *allocateEntry() {
@@ -62,19 +88,23 @@ struct kiln_hashtable {
     return reinterpret_cast<kiln_entry *>(slabs.back().get() + entry_size * slab_used++);
   }
 
+  // Doubles every chain's directory, re-linking the entries by their stored hashes.
   void grow() {
-    std::vector<kiln_entry *> old(directory.size() * 2, nullptr);
-    old.swap(directory);
-    for (kiln_entry *head : old) {
-      while (head != nullptr) {
-        kiln_entry *next = head->next;
-        pushFront(directory[bucketOf(head->hash)], head);
-        head = next;
+    for (size_t chain = 0; chain < directories.size(); ++chain) {
+      std::vector<kiln_entry *> old(directories[chain].size() * 2, nullptr);
+      old.swap(directories[chain]);
+      for (kiln_entry *head : old) {
+        while (head != nullptr) {
+          kiln_entry *next = nextOf(head, chain);
+          pushFront(directories[chain][bucketOf(hashOf(head, chain))], head, chain);
+          head = next;
+        }
       }
     }
   }
 
   kiln_entry *firstFromBucket(size_t bucket) const {
+    const std::vector<kiln_entry *> &directory = directories[0];
     for (; bucket < directory.size(); ++bucket)
       if (directory[bucket] != nullptr)
         return directory[bucket];
@@ -85,9 +115,9 @@ struct kiln_hashtable {
   static constexpr size_t kMinSlabEntries = 64;
 
   const size_t payload_size;
-  const size_t link_offset; // where the hidden back link sits, after the payload
-  const size_t entry_size;  // header + payload + back link, rounded up to 16 bytes
-  std::vector<kiln_entry *> directory;
+  const size_t link_offset; // where chain 0's hidden back link sits, after the payload
+  const size_t entry_size;  // header + payload + back link + other chains' links, to 16 bytes
+  std::vector<std::vector<kiln_entry *>> directories; // per chain, all of one size
   int64_t size = 0;
   std::vector<std::unique_ptr<std::byte[]>> slabs;
   size_t slab_capacity = 0;
@@ -98,30 +128,42 @@ struct kiln_hashtable {
 
 extern "C" {
 
-kiln_hashtable *kiln_ht_create(int64_t payload_size) { return new kiln_hashtable(payload_size); }
+kiln_hashtable *kiln_ht_create(int64_t payload_size) { return new kiln_hashtable(payload_size, 1); }
+
+kiln_hashtable *kiln_ht_create_chains(int64_t payload_size, int32_t chains) {
+  return new kiln_hashtable(payload_size, chains);
+}
 
 void kiln_ht_destroy(kiln_hashtable *ht) { delete ht; }
 
 kiln_entry *kiln_ht_chain(kiln_hashtable *ht, uint64_t hash) {
-  return ht->directory[ht->bucketOf(hash)];
+  return ht->directories[0][ht->bucketOf(hash)];
+}
+
+kiln_entry *kiln_ht_chain_at(kiln_hashtable *ht, int32_t chain, uint64_t hash) {
+  return ht->directories[static_cast<size_t>(chain)][ht->bucketOf(hash)];
 }
 
 kiln_entry *kiln_ht_insert(kiln_hashtable *ht, uint64_t hash) {
-  if (static_cast<size_t>(ht->size) >= ht->directory.size())
+  if (static_cast<size_t>(ht->size) >= ht->directories[0].size())
     ht->grow();
   kiln_entry *entry = ht->allocateEntry();
   std::memset(entry + 1, 0, ht->payload_size);
   entry->hash = hash;
-  ht->pushFront(ht->directory[ht->bucketOf(hash)], entry);
+  ht->pushFront(ht->directories[0][ht->bucketOf(hash)], entry, 0);
   ++ht->size;
   return entry;
 }
 
+void kiln_ht_link(kiln_hashtable *ht, kiln_entry *entry, int32_t chain, uint64_t hash) {
+  size_t k = static_cast<size_t>(chain);
+  ht->linkOf(entry, k).hash = hash;
+  ht->pushFront(ht->directories[k][ht->bucketOf(hash)], entry, k);
+}
+
 void kiln_ht_erase(kiln_hashtable *ht, kiln_entry *entry) {
-  kiln_entry **link = ht->linkTo(entry);
-  *link = entry->next;
-  if (entry->next != nullptr)
-    ht->linkTo(entry->next) = link;
+  for (size_t chain = 0; chain < ht->directories.size(); ++chain)
+    ht->unlink(entry, chain);
   entry->next = ht->free_list;
   ht->free_list = entry;
   --ht->size;
@@ -130,8 +172,10 @@ void kiln_ht_erase(kiln_hashtable *ht, kiln_entry *entry) {
 int64_t kiln_ht_size(const kiln_hashtable *ht) { return ht->size; }
 
 int64_t kiln_ht_bytes(const kiln_hashtable *ht) {
-  size_t bytes = sizeof *ht + ht->directory.capacity() * sizeof(kiln_entry *) +
-                 ht->slabs.capacity() * sizeof(ht->slabs[0]) + ht->slab_entries * ht->entry_size;
+  size_t bytes =
+      sizeof *ht + ht->slabs.capacity() * sizeof(ht->slabs[0]) + ht->slab_entries * ht->entry_size;
+  for (const std::vector<kiln_entry *> &directory : ht->directories)
+    bytes += directory.capacity() * sizeof(kiln_entry *);
   return static_cast<int64_t>(bytes);
 }
 

@@ -12,14 +12,15 @@ namespace kiln::runtime {
 namespace {
 
 // Whether an arrangement's entries are the operator's lasting contents, not an index of another
-// arrangement's entries (a join's table of distinct rows points at its index entries).
+// arrangement's entries (a join's table of distinct rows, or its index by a further key, holds
+// nothing but pointers to its home entries).
 bool holdsContents(const kiln_arrangement_desc &desc) {
   if (desc.container != KILN_STATE_HASH || desc.transient)
     return false;
   for (int32_t f = 0; f < desc.nfields; ++f)
-    if (desc.fields[f].kind == KILN_FIELD_ENTRY)
-      return false;
-  return true;
+    if (desc.fields[f].kind != KILN_FIELD_ENTRY)
+      return true;
+  return false;
 }
 
 ArrangementStats measure(const kiln_arrangement_desc &desc, void *container) {

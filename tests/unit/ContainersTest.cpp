@@ -173,6 +173,59 @@ TEST(HashTableOddPayload, EntriesStay16ByteAligned) {
   kiln_ht_destroy(ht);
 }
 
+// A join input's table: rows chained by their id (chain 0) and by a group (chain 1), as a delta
+// join links them by every key the other inputs look them up by. Walking chain 1 follows the
+// links at kiln_entry_link_offset; erasing unlinks an entry from both chains; growth re-links both.
+struct GroupedRow {
+  int64_t id, group;
+};
+
+std::multiset<int64_t> idsInGroup(kiln_hashtable *ht, int64_t group) {
+  int64_t link = kiln_entry_link_offset(sizeof(GroupedRow), 1);
+  std::multiset<int64_t> ids;
+  for (kiln_entry *e = kiln_ht_chain_at(ht, 1, mix(group)); e != nullptr;) {
+    const auto *at = reinterpret_cast<const kiln_entry_link *>(reinterpret_cast<char *>(e) + link);
+    const auto *row = reinterpret_cast<const GroupedRow *>(e + 1);
+    if (at->hash == mix(group) && row->group == group)
+      ids.insert(row->id);
+    e = at->next;
+  }
+  return ids;
+}
+
+TEST(HashTableChains, EntriesAreFoundByEveryChainAndErasedFromAll) {
+  kiln_hashtable *ht = kiln_ht_create_chains(sizeof(GroupedRow), 2);
+  std::map<int64_t, std::multiset<int64_t>> expected; // group -> ids
+  for (int64_t id = 0; id < 5000; ++id) {             // several growths of both directories
+    kiln_entry *e = kiln_ht_insert(ht, mix(id));
+    auto *row = reinterpret_cast<GroupedRow *>(e + 1);
+    row->id = id;
+    row->group = id % 7; // long chains: one per group
+    kiln_ht_link(ht, e, 1, mix(row->group));
+    expected[row->group].insert(id);
+  }
+  for (int64_t id = 0; id < 5000; id += 3) {
+    kiln_entry *e = find(ht, mix(id), id);
+    ASSERT_NE(e, nullptr);
+    kiln_ht_erase(ht, e);
+    expected[id % 7].erase(id);
+  }
+  for (int64_t group = 0; group < 7; ++group)
+    EXPECT_EQ(idsInGroup(ht, group), expected[group]) << group;
+  EXPECT_EQ(find(ht, mix(3), 3), nullptr);
+  ASSERT_NE(find(ht, mix(4), 4), nullptr);
+  // Freed entries are reused, and a reused entry is linked afresh.
+  kiln_entry *e = kiln_ht_insert(ht, mix(3));
+  auto *row = reinterpret_cast<GroupedRow *>(e + 1);
+  *row = {3, 6};
+  kiln_ht_link(ht, e, 1, mix(6));
+  expected[6].insert(3);
+  EXPECT_EQ(idsInGroup(ht, 6), expected[6]);
+  EXPECT_EQ(idsInGroup(ht, 3), expected[3]);
+  EXPECT_EQ(kiln_ht_size(ht), 5000 - 1667 + 1);
+  kiln_ht_destroy(ht);
+}
+
 TEST(PtrVec, PushGetClear) {
   kiln_ptrvec *vec = kiln_vec_create();
   int items[3];

@@ -114,8 +114,11 @@ public:
   llvm::Value *columnsEqual(const RowLayout &la, llvm::Value *ra, const std::vector<int32_t> &ca,
                             const RowLayout &lb, llvm::Value *rb, const std::vector<int32_t> &cb);
   llvm::Value *columnsEqual(const std::vector<ColumnOf> &a, const std::vector<ColumnOf> &b);
-  // Walks the chain for `hash` calling `body` for the entries with that hash.
-  void forEachInChain(llvm::Value *table, llvm::Value *hash, const ChainBody &body);
+  // Walks the chain for `hash` calling `body` for the entries with that hash. In a table of
+  // several chains (kiln_ht_create_chains), `chain` k >= 1 of entries whose payload is
+  // `payload_size` bytes.
+  void forEachInChain(llvm::Value *table, llvm::Value *hash, const ChainBody &body,
+                      int32_t chain = 0, int64_t payload_size = 0);
   // Walks the entries listed in `list` (a kiln_ptrvec of entries changed in this tick), then
   // clears it. `body` must leave the insert point in a block that falls through.
   void forEachListed(llvm::Value *list, const std::function<void(llvm::Value *entry)> &body);

@@ -107,10 +107,15 @@ llvm::Value *Emitter::columnsEqual(const std::vector<ColumnOf> &ca,
   return all;
 }
 
-void Emitter::forEachInChain(llvm::Value *table, llvm::Value *hash, const ChainBody &body) {
+void Emitter::forEachInChain(llvm::Value *table, llvm::Value *hash, const ChainBody &body,
+                             int32_t chain, int64_t payload_size) {
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   llvm::BasicBlock *before = b_.GetInsertBlock();
-  llvm::Value *first = b_.CreateCall(fn("kiln_ht_chain"), {table, hash});
+  llvm::Value *first =
+      chain == 0 ? b_.CreateCall(fn("kiln_ht_chain"), {table, hash})
+                 : b_.CreateCall(fn("kiln_ht_chain_at"), {table, b_.getInt32(chain), hash});
+  // Where this chain's { next, hash } sit in an entry (abi.h).
+  int64_t link = chain == 0 ? 0 : kiln_entry_link_offset(payload_size, chain);
   llvm::BasicBlock *loop = llvm::BasicBlock::Create(ctx_, "chain", f);
   llvm::BasicBlock *check = llvm::BasicBlock::Create(ctx_, "chain.check", f);
   llvm::BasicBlock *next = llvm::BasicBlock::Create(ctx_, "chain.next", f);
@@ -122,9 +127,12 @@ void Emitter::forEachInChain(llvm::Value *table, llvm::Value *hash, const ChainB
   b_.CreateCondBr(b_.CreateIsNull(entry), done, check);
   b_.SetInsertPoint(check);
   // Read `next` first: the body may erase the entry.
-  llvm::Value *following = b_.CreateLoad(ptr_, entry);
-  llvm::Value *entry_hash =
-      b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i8_, entry, offsetof(kiln_entry, hash)));
+  llvm::Value *following =
+      b_.CreateLoad(ptr_, link == 0 ? entry : b_.CreateConstGEP1_64(i8_, entry, link));
+  llvm::Value *entry_hash = b_.CreateLoad(
+      i64_, b_.CreateConstGEP1_64(i8_, entry,
+                                  link == 0 ? offsetof(kiln_entry, hash)
+                                            : link + offsetof(kiln_entry_link, hash)));
   llvm::BasicBlock *match = llvm::BasicBlock::Create(ctx_, "chain.match", f);
   b_.CreateCondBr(b_.CreateICmpEQ(entry_hash, hash), match, next);
   b_.SetInsertPoint(match);

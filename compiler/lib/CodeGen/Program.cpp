@@ -113,9 +113,12 @@ void Emitter::defineEntryPoints() {
     for (size_t a = 0; a < gen.state().size(); ++a) {
       const Arrangement &arrangement = gen.state()[a];
       llvm::Value *container =
-          arrangement.container == KILN_STATE_HASH
+          arrangement.container != KILN_STATE_HASH ? b_.CreateCall(fn("kiln_vec_create"), {})
+          : arrangement.chain_keys.empty()
               ? b_.CreateCall(fn("kiln_ht_create"), {b_.getInt64(allocSize(arrangement.payload))})
-              : b_.CreateCall(fn("kiln_vec_create"), {});
+              : b_.CreateCall(fn("kiln_ht_create_chains"),
+                              {b_.getInt64(allocSize(arrangement.payload)),
+                               b_.getInt32(1 + arrangement.chain_keys.size())});
       b_.CreateStore(container, b_.CreateGEP(ptr_, state_, b_.getInt64(gen.first_slot + a)));
     }
     gen.emitCreate();
@@ -199,7 +202,7 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
       llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_, i32_, i32_});
   llvm::StructType *arrangement_desc =
       llvm::StructType::get(ctx_, {ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i32_, i32_, i32_, i32_, i32_,
-                                   i32_, ptr_, i32_, ptr_});
+                                   i32_, ptr_, i32_, ptr_, i32_, ptr_});
   checkLayout(field_desc, sizeof(kiln_state_field),
               {offsetof(kiln_state_field, name), offsetof(kiln_state_field, kind),
                offsetof(kiln_state_field, type), offsetof(kiln_state_field, scale),
@@ -214,7 +217,8 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
        offsetof(kiln_arrangement_desc, payload_size), offsetof(kiln_arrangement_desc, size_class),
        offsetof(kiln_arrangement_desc, transient), offsetof(kiln_arrangement_desc, nkey),
        offsetof(kiln_arrangement_desc, key_fields), offsetof(kiln_arrangement_desc, nfields),
-       offsetof(kiln_arrangement_desc, fields)});
+       offsetof(kiln_arrangement_desc, fields), offsetof(kiln_arrangement_desc, nchains),
+       offsetof(kiln_arrangement_desc, chain_keys)});
   auto string = [&](const std::string &text) -> llvm::Constant * {
     return b_.CreateGlobalString(text, "state.name", 0, &module_);
   };
@@ -240,6 +244,15 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
                          b_.getInt32(f.target)}));
       for (int32_t k : arrangement.key_fields)
         keys.push_back(b_.getInt32(k));
+      std::vector<llvm::Constant *> chain_keys;
+      for (const std::vector<int32_t> &chain : arrangement.chain_keys) {
+        chain_keys.push_back(b_.getInt32(chain.size()));
+        for (int32_t k : chain)
+          chain_keys.push_back(b_.getInt32(k));
+      }
+      int32_t chains = arrangement.container == KILN_STATE_HASH
+                           ? 1 + static_cast<int32_t>(arrangement.chain_keys.size())
+                           : 0;
       int32_t payload_size =
           arrangement.payload ? static_cast<int32_t>(allocSize(arrangement.payload)) : 0;
       descriptors.push_back(llvm::ConstantStruct::get(
@@ -250,7 +263,8 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
            b_.getInt32(generators_[g]->first_slot + static_cast<int>(a)), b_.getInt32(payload_size),
            b_.getInt32(static_cast<int32_t>(arrangement.size)), b_.getInt32(arrangement.transient),
            b_.getInt32(keys.size()), array(i32_, keys, "state.keys"), b_.getInt32(fields.size()),
-           array(field_desc, fields, "state.fields")}));
+           array(field_desc, fields, "state.fields"), b_.getInt32(chains),
+           array(i32_, chain_keys, "state.chains")}));
     }
   }
   count = static_cast<int32_t>(descriptors.size());

@@ -33,9 +33,8 @@ struct Tree {
 };
 
 bool picksColumns(const Op &op) {
-  return op.kind == OpKind::Map && std::all_of(op.exprs.begin(), op.exprs.end(), [](auto &e) {
-           return e->op == ExprOp::Column;
-         });
+  return op.kind == OpKind::Map && std::all_of(op.exprs.begin(), op.exprs.end(),
+                                               [](auto &e) { return e->op == ExprOp::Column; });
 }
 
 class DeltaJoinFuser {

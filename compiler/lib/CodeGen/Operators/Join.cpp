@@ -1,13 +1,14 @@
 // Inner equi-joins: the binary `join` and the `delta_join` of many inputs, one generator for both.
 //
-// Each input is stored once. Its rows and their weights live in a home index, keyed by one of the
-// keys the other inputs look it up by; each further key has an index of its own whose entries
-// point at the home entries (and the home entry points back at them, to erase them with it). A
-// change of one input is matched against the other inputs' current rows, looked up one after
-// another along the equalities (a delta query: a lookup that finds at most one row goes first),
-// and then recorded in its own input's indexes. Processing changes one at a time in any order
-// yields every combination of rows exactly once, when the last of its rows arrives: for two
-// inputs, dA ⋈ B + A ⋈ dB + dA ⋈ dB. Nothing intermediate is stored.
+// Each input is stored once, in one table whose entries (a row and its weight) are linked into one
+// chain per key the other inputs look it up by (kiln_ht_create_chains): the first is its home key,
+// and unless the input is unique on that key a last chain by the whole row finds a change's
+// identical stored row fast even when a key has many rows. A change of one input is matched
+// against the other inputs' current rows, looked up one after another along the equalities (a
+// delta query: a lookup that finds at most one row goes first), and then recorded in its own
+// input's table. Processing changes one at a time in any order yields every combination of rows
+// exactly once, when the last of its rows arrives: for two inputs, dA ⋈ B + A ⋈ dB + dA ⋈ dB.
+// Nothing intermediate is stored.
 
 #include "Operator.h"
 
@@ -41,12 +42,13 @@ struct JoinInput {
   const ir::Op *op = nullptr;
   const RowLayout *layout = nullptr;
   std::string name;                       // "left", "right", or "input2"
-  std::vector<std::vector<int32_t>> keys; // of its indexes, in first-use order
-  size_t home = 0;                        // the index that holds the rows
-  std::vector<int> arrangement;           // per index
-  int rows = -1;           // arrangement of its distinct rows (when not unique on home's key)
-  std::set<int32_t> equal; // columns an equality reads: a NULL there never matches
-  llvm::StructType *entry = nullptr; // home payload: { row, weight, entry of each other index }
+  std::vector<std::vector<int32_t>> keys; // other inputs look it up by, in first-use order
+  size_t home = 0;                        // the key of chain 0
+  std::vector<int32_t> chain;             // per key: the chain linking entries by it
+  int32_t rows_chain = -1;           // the chain by the whole row (unless unique on the home key)
+  int arrangement = -1;              // its table
+  std::set<int32_t> equal;           // columns an equality reads: a NULL there never matches
+  llvm::StructType *entry = nullptr; // an entry's payload: { row, weight }
   std::vector<Lookup> plan;          // how a change of this input meets the others
 };
 
@@ -70,10 +72,6 @@ private:
   }
   bool uniqueOn(int input, const std::vector<int32_t> &key) const;
   void planLookups(int from);
-  // The position of the field in the home payload that points at index `index`'s entry.
-  unsigned pointerField(const JoinInput &in, size_t index) const {
-    return 2 + static_cast<unsigned>(index < in.home ? index : index - 1);
-  }
   void defineInput(int i);
   void match(int i, size_t step, std::vector<llvm::Value *> &rows, llvm::Value *weight);
   void record(int i, llvm::Value *row, llvm::Value *weight, llvm::BasicBlock *exit);
@@ -117,9 +115,14 @@ JoinGen::JoinGen(Emitter &emitter, const ir::Op &op) : OperatorGen(emitter, op) 
         break;
       }
     }
-    std::vector<llvm::Type *> fields = {in.layout->type, e_.i64_};
-    fields.resize(1 + in.keys.size(), e_.ptr_);
-    in.entry = llvm::StructType::get(e_.ctx_, fields);
+    in.chain.assign(in.keys.size(), 0);
+    int32_t next = 1;
+    for (size_t k = 0; k < in.keys.size(); ++k)
+      if (k != in.home)
+        in.chain[k] = next++;
+    if (!uniqueOn(static_cast<int>(&in - inputs_.data()), in.keys[in.home]))
+      in.rows_chain = next;
+    in.entry = llvm::StructType::get(e_.ctx_, {in.layout->type, e_.i64_});
   }
 }
 
@@ -186,9 +189,8 @@ void JoinGen::planLookups(int from) {
   }
 }
 
-// Per input: its home index (rows and weights by one key), one index of pointers per further key,
-// and, unless it is unique on the home's key, a table of its distinct rows pointing at their home
-// entries (a hot key has many rows, and a change must find its identical row fast).
+// One table per input: its rows and weights, chained by each key (the home key first) and,
+// unless it is unique on the home key, by the whole row.
 std::vector<Arrangement> JoinGen::arrangements() {
   std::vector<Arrangement> result;
   auto keyNames = [](const JoinInput &in, const std::vector<int32_t> &key) {
@@ -198,54 +200,27 @@ std::vector<Arrangement> JoinGen::arrangements() {
     return names.empty() ? std::string("nothing") : names;
   };
   for (JoinInput &in : inputs_) {
-    in.arrangement.assign(in.keys.size(), -1);
-    in.arrangement[in.home] = static_cast<int>(result.size());
-    Arrangement home;
-    home.role = in.name;
-    home.describe = in.name + " rows by " + keyNames(in, in.keys[in.home]);
-    home.payload = in.entry;
-    home.size = ir::StateSize::GrowsWithInput;
-    describeRow(home, 0, *in.layout, in.op->schema);
-    describeScalar(home, 1, "weight", KILN_FIELD_WEIGHT);
-    home.key_fields = in.keys[in.home]; // a row's fields are its columns
-    result.push_back(std::move(home));
+    in.arrangement = static_cast<int>(result.size());
+    Arrangement table;
+    table.role = in.name;
+    table.describe = in.name + " rows by " + keyNames(in, in.keys[in.home]);
+    table.payload = in.entry;
+    table.size = ir::StateSize::GrowsWithInput;
+    describeRow(table, 0, *in.layout, in.op->schema);
+    describeScalar(table, 1, "weight", KILN_FIELD_WEIGHT);
+    table.key_fields = in.keys[in.home]; // a row's fields are its columns
+    table.chain_keys.resize(in.keys.size() - 1 + (in.rows_chain > 0 ? 1 : 0));
     for (size_t k = 0; k < in.keys.size(); ++k) {
       if (k == in.home)
         continue;
-      in.arrangement[k] = static_cast<int>(result.size());
-      Arrangement index;
-      index.role = in.name + ".by";
-      for (int32_t c : in.keys[k])
-        index.role += "_" + in.op->schema[c].name;
-      index.describe = in.name + " home entries by " + keyNames(in, in.keys[k]);
-      index.payload = llvm::StructType::get(
-          e_.ctx_, llvm::ArrayRef<llvm::Type *>{e_.ptr_}); // not the (context, isPacked) overload
-      index.size = ir::StateSize::GrowsWithInput;
-      describeScalar(index, 0, "entry", KILN_FIELD_ENTRY);
-      index.fields.back().target = in.arrangement[in.home];
-      result.push_back(std::move(index));
+      table.chain_keys[in.chain[k] - 1] = in.keys[k];
+      table.describe += ", by " + keyNames(in, in.keys[k]);
     }
-    Arrangement &stored = result[in.arrangement[in.home]];
-    for (size_t k = 0; k < in.keys.size(); ++k) {
-      if (k == in.home)
-        continue;
-      describeScalar(stored, static_cast<int>(pointerField(in, k)), "entry", KILN_FIELD_ENTRY);
-      stored.fields.back().target = in.arrangement[k];
+    if (in.rows_chain > 0) {
+      table.chain_keys[in.rows_chain - 1] = Emitter::allColumns(in.layout->types.size());
+      table.describe += " and by the whole row";
     }
-  }
-  for (JoinInput &in : inputs_) {
-    in.rows = -1;
-    if (uniqueOn(static_cast<int>(&in - inputs_.data()), in.keys[in.home]))
-      continue;
-    Arrangement rows;
-    rows.role = in.name + ".rows";
-    rows.describe = in.name + " home entries by whole row";
-    rows.payload = llvm::StructType::get(e_.ctx_, llvm::ArrayRef<llvm::Type *>{e_.ptr_});
-    rows.size = ir::StateSize::GrowsWithInput;
-    describeScalar(rows, 0, "entry", KILN_FIELD_ENTRY);
-    rows.fields.back().target = in.arrangement[in.home];
-    in.rows = static_cast<int>(result.size());
-    result.push_back(std::move(rows));
+    result.push_back(std::move(table));
   }
   return result;
 }
@@ -297,48 +272,42 @@ void JoinGen::match(int i, size_t step, std::vector<llvm::Value *> &rows, llvm::
     probe.push_back(bound(c));
   llvm::Value *hash = e_.hashColumns(probe);
   llvm::Function *f = b_.GetInsertBlock()->getParent();
-  bool home = lookup.index == in.home;
-  e_.forEachInChain(slot(in.arrangement[lookup.index]), hash,
-                    [&](llvm::Value *, llvm::Value *payload, llvm::BasicBlock *) {
-                      llvm::Value *stored =
-                          home ? payload : e_.payloadOf(b_.CreateLoad(e_.ptr_, payload));
-                      llvm::Value *other = b_.CreateStructGEP(in.entry, stored, 0);
-                      llvm::Value *other_weight =
-                          b_.CreateLoad(e_.i64_, b_.CreateStructGEP(in.entry, stored, 1));
-                      std::vector<ColumnOf> key, wanted = probe;
-                      for (int32_t c : in.keys[lookup.index])
-                        key.push_back({in.layout, other, c});
-                      for (const auto &[c, equal_to] : lookup.checks) {
-                        key.push_back({in.layout, other, c});
-                        wanted.push_back(bound(equal_to));
-                      }
-                      llvm::BasicBlock *emit = llvm::BasicBlock::Create(e_.ctx_, "join.emit", f);
-                      llvm::BasicBlock *skip = llvm::BasicBlock::Create(e_.ctx_, "join.skip", f);
-                      b_.CreateCondBr(e_.columnsEqual(wanted, key), emit, skip);
-                      b_.SetInsertPoint(emit);
-                      rows[lookup.input] = other;
-                      match(i, step + 1, rows, b_.CreateMul(weight, other_weight));
-                      rows[lookup.input] = nullptr;
-                      b_.CreateBr(skip);
-                      b_.SetInsertPoint(skip);
-                    });
+  auto body = [&](llvm::Value *, llvm::Value *stored, llvm::BasicBlock *) {
+    llvm::Value *other = b_.CreateStructGEP(in.entry, stored, 0);
+    llvm::Value *other_weight = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(in.entry, stored, 1));
+    std::vector<ColumnOf> key, wanted = probe;
+    for (int32_t c : in.keys[lookup.index])
+      key.push_back({in.layout, other, c});
+    for (const auto &[c, equal_to] : lookup.checks) {
+      key.push_back({in.layout, other, c});
+      wanted.push_back(bound(equal_to));
+    }
+    llvm::BasicBlock *emit = llvm::BasicBlock::Create(e_.ctx_, "join.emit", f);
+    llvm::BasicBlock *skip = llvm::BasicBlock::Create(e_.ctx_, "join.skip", f);
+    b_.CreateCondBr(e_.columnsEqual(wanted, key), emit, skip);
+    b_.SetInsertPoint(emit);
+    rows[lookup.input] = other;
+    match(i, step + 1, rows, b_.CreateMul(weight, other_weight));
+    rows[lookup.input] = nullptr;
+    b_.CreateBr(skip);
+    b_.SetInsertPoint(skip);
+  };
+  e_.forEachInChain(slot(in.arrangement), hash, body, in.chain[lookup.index],
+                    e_.allocSize(in.entry));
 }
 
-// Records the change in input `i`'s indexes: adds its weight to an identical stored row (found
-// through the home index when the input is unique on its key, else through the table of distinct
-// rows), erasing the row from every index when the weight reaches zero; or stores a new row.
+// Records the change in input `i`'s table: adds its weight to an identical stored row (found by
+// the home key when the input is unique on it, else by the whole row), erasing the entry when
+// the weight reaches zero; or stores a new row linked into every chain.
 void JoinGen::record(int i, llvm::Value *row, llvm::Value *weight, llvm::BasicBlock *exit) {
   const JoinInput &in = inputs_[i];
   const RowLayout &layout = *in.layout;
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   std::vector<int32_t> all = Emitter::allColumns(layout.types.size());
-  llvm::Value *home = slot(in.arrangement[in.home]);
+  llvm::Value *table = slot(in.arrangement);
   llvm::Value *hash = e_.hashColumns(layout, row, in.keys[in.home]);
-  llvm::Value *rows = in.rows < 0 ? nullptr : slot(in.rows);
-  llvm::Value *row_hash = rows ? e_.hashColumns(layout, row, all) : nullptr;
-  llvm::BasicBlock *insert = llvm::BasicBlock::Create(e_.ctx_, "insert", f);
-  auto addToStored = [&](llvm::Value *entry, llvm::Value *row_entry) {
-    llvm::Value *payload = e_.payloadOf(entry);
+  llvm::Value *row_hash = in.rows_chain > 0 ? e_.hashColumns(layout, row, all) : hash;
+  auto addToStored = [&](llvm::Value *entry, llvm::Value *payload, llvm::BasicBlock *) {
     llvm::Value *stored = b_.CreateStructGEP(in.entry, payload, 0);
     llvm::BasicBlock *same = llvm::BasicBlock::Create(e_.ctx_, "same", f);
     llvm::BasicBlock *differs = llvm::BasicBlock::Create(e_.ctx_, "differs", f);
@@ -350,50 +319,27 @@ void JoinGen::record(int i, llvm::Value *row, llvm::Value *weight, llvm::BasicBl
     llvm::BasicBlock *erase = llvm::BasicBlock::Create(e_.ctx_, "erase", f);
     b_.CreateCondBr(b_.CreateICmpEQ(updated, b_.getInt64(0)), erase, exit);
     b_.SetInsertPoint(erase);
-    for (size_t k = 0; k < in.keys.size(); ++k) {
-      if (k == in.home)
-        continue;
-      llvm::Value *index_entry =
-          b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(in.entry, payload, pointerField(in, k)));
-      b_.CreateCall(e_.fn("kiln_ht_erase"), {slot(in.arrangement[k]), index_entry});
-    }
-    b_.CreateCall(e_.fn("kiln_ht_erase"), {home, entry});
-    if (row_entry)
-      b_.CreateCall(e_.fn("kiln_ht_erase"), {rows, row_entry});
+    b_.CreateCall(e_.fn("kiln_ht_erase"), {table, entry});
     b_.CreateBr(exit);
     b_.SetInsertPoint(differs);
   };
-  if (!rows) {
-    e_.forEachInChain(home, hash, [&](llvm::Value *entry, llvm::Value *, llvm::BasicBlock *) {
-      addToStored(entry, nullptr);
-    });
-  } else {
-    e_.forEachInChain(rows, row_hash,
-                      [&](llvm::Value *row_entry, llvm::Value *row_payload, llvm::BasicBlock *) {
-                        addToStored(b_.CreateLoad(e_.ptr_, row_payload), row_entry);
-                      });
-  }
+  e_.forEachInChain(table, row_hash, addToStored, std::max(in.rows_chain, 0),
+                    e_.allocSize(in.entry));
+  llvm::BasicBlock *insert = llvm::BasicBlock::Create(e_.ctx_, "insert", f);
   b_.CreateBr(insert);
   b_.SetInsertPoint(insert);
-  llvm::Value *entry = b_.CreateCall(e_.fn("kiln_ht_insert"), {home, hash});
+  llvm::Value *entry = b_.CreateCall(e_.fn("kiln_ht_insert"), {table, hash});
   llvm::Value *payload = e_.payloadOf(entry);
   llvm::Value *stored = b_.CreateStructGEP(in.entry, payload, 0);
   for (int32_t c : all)
     e_.copyColumn(layout, row, c, layout, stored, c, /*intern=*/true);
   b_.CreateStore(weight, b_.CreateStructGEP(in.entry, payload, 1));
-  for (size_t k = 0; k < in.keys.size(); ++k) {
-    if (k == in.home)
-      continue;
-    llvm::Value *index_entry =
-        b_.CreateCall(e_.fn("kiln_ht_insert"),
-                      {slot(in.arrangement[k]), e_.hashColumns(layout, row, in.keys[k])});
-    b_.CreateStore(entry, e_.payloadOf(index_entry));
-    b_.CreateStore(index_entry, b_.CreateStructGEP(in.entry, payload, pointerField(in, k)));
-  }
-  if (rows) {
-    llvm::Value *row_entry = b_.CreateCall(e_.fn("kiln_ht_insert"), {rows, row_hash});
-    b_.CreateStore(entry, e_.payloadOf(row_entry));
-  }
+  for (size_t k = 0; k < in.keys.size(); ++k)
+    if (k != in.home)
+      b_.CreateCall(e_.fn("kiln_ht_link"), {table, entry, b_.getInt32(in.chain[k]),
+                                            e_.hashColumns(layout, row, in.keys[k])});
+  if (in.rows_chain > 0)
+    b_.CreateCall(e_.fn("kiln_ht_link"), {table, entry, b_.getInt32(in.rows_chain), row_hash});
   b_.CreateBr(exit);
 }
 

@@ -28,6 +28,9 @@ struct Arrangement {
   kiln_state_container container = KILN_STATE_HASH;
   llvm::StructType *payload = nullptr; // HASH: each entry's payload
   std::vector<int32_t> key_fields;     // indexes into `fields` the entries are hashed by
+  // HASH: the keys of the chains after the first (kiln_ht_create_chains), as indexes into
+  // `fields`; a chain by the whole row lists every column's field.
+  std::vector<std::vector<int32_t>> chain_keys;
   std::vector<StateField> fields;
   bool transient = false; // empty between ticks: nothing to save
   ir::StateSize size = ir::StateSize::None;

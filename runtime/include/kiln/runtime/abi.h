@@ -30,7 +30,7 @@ extern "C" {
 #define KILN_STATIC_ASSERT(condition, why) _Static_assert(condition, why)
 #endif
 
-#define KILN_ABI_VERSION 3
+#define KILN_ABI_VERSION 4
 
 typedef struct kiln_str {
   const char *ptr;
@@ -139,6 +139,10 @@ typedef struct kiln_arrangement_desc {
   const int32_t *key_fields;
   int32_t nfields;
   const kiln_state_field *fields;
+  int32_t nchains;           /* HASH: the chains its entries are linked in (1, or more: abi.h's
+                                kiln_ht_create_chains); chain 0 is hashed by key_fields */
+  const int32_t *chain_keys; /* chains 1..nchains-1, one after another: the count of fields
+                                that chain is hashed by, then those fields */
 } kiln_arrangement_desc;
 
 /* What `kiln build` emits: one constant of this type named `kiln_program_main`. */
@@ -163,7 +167,7 @@ typedef struct kiln_program {
   /* Records per tick unless the command line says otherwise (the project's tick-size); 0: ticks
    * end only at commit records and at the end of each input. */
   int64_t default_tick_size;
-  /* The arrangements of every operator's state (ABI 3). */
+  /* The arrangements of every operator's state (ABI 3; chains: ABI 4). */
   int32_t nstate;
   const kiln_arrangement_desc *state;
 } kiln_program;
@@ -174,7 +178,7 @@ typedef struct kiln_program {
 KILN_STATIC_ASSERT(sizeof(kiln_column_desc) == 32, "kiln_column_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_relation_desc) == 56, "kiln_relation_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_state_field) == 40, "kiln_state_field is ABI");
-KILN_STATIC_ASSERT(sizeof(kiln_arrangement_desc) == 96, "kiln_arrangement_desc is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_arrangement_desc) == 112, "kiln_arrangement_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_program) == 120, "kiln_program is ABI");
 
 /* ---- Services for generated code ----
@@ -204,9 +208,27 @@ KILN_STATIC_ASSERT(offsetof(kiln_entry, hash) == 8, "generated code reads the ha
 
 typedef struct kiln_hashtable kiln_hashtable;
 
+/* A table may chain its entries by more than one key (kiln_ht_create_chains): a join keeps each
+ * input's rows once and finds them by every key other inputs look them up by. Chain 0 is the
+ * header above; chain k >= 1 keeps its links { next entry, hash, back link } at this offset in
+ * the entry, after the payload and chain 0's back link. `next` points at the next entry itself,
+ * as chain 0's does. */
+typedef struct kiln_entry_link {
+  struct kiln_entry *next;
+  uint64_t hash;
+  struct kiln_entry **back; /* runtime-private */
+} kiln_entry_link;
+static inline int64_t kiln_entry_link_offset(int64_t payload_size, int32_t chain) {
+  return KILN_ENTRY_PAYLOAD_OFFSET + ((payload_size + 7) & ~(int64_t)7) + 8 +
+         (int64_t)sizeof(kiln_entry_link) * (chain - 1);
+}
+
 /* kiln_ht_create, _destroy, _chain (the first entry of the chain `hash` falls in), _insert (a
- * zeroed payload), _erase, _first and _next (iteration in unspecified order; erasing the current
- * entry invalidates it): see calls.def. */
+ * zeroed payload, linked into chain 0), _erase (from every chain), _first and _next (iteration in
+ * unspecified order; erasing the current entry invalidates it): see calls.def. With several
+ * chains: kiln_ht_create_chains, kiln_ht_link (links a new entry into chain k >= 1 under its
+ * hash there; every entry must be linked into every chain before the next insert) and
+ * kiln_ht_chain_at (the first entry of chain k's bucket for `hash`). */
 int64_t kiln_ht_size(const kiln_hashtable *ht);
 
 /* ---- Pointer vectors (per-tick lists of changed groups) ---- */
