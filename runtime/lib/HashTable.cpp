@@ -2,10 +2,12 @@
 //
 // The runtime owns the bucket directory and the entries; generated code hashes keys, walks a chain
 // and compares keys itself. The directory has a power-of-two number of buckets (bucket = hash &
-// mask, so generated hashes must mix their low bits) and doubles when the table holds as many
-// entries as buckets; growth re-links the existing entries by their stored hash, so entries never
-// move and pointers to them stay valid for their whole life. Entries come from slabs owned by the
-// table and erased entries are recycled through a free list.
+// mask, so generated hashes must mix their low bits) and doubles when the table holds twice as
+// many entries as buckets (chains of one or two entries on average: a directory slot costs as
+// much per entry as a chain link, and a chain walk compares the stored hash before the key); growth
+// re-links the existing entries by their stored hash, so entries never move and pointers to them
+// stay valid for their whole life. Entries come from slabs owned by the table and erased entries
+// are recycled through a free list.
 //
 // A table may chain its entries by several keys (a join input found by each key other inputs look
 // it up by): chain k >= 1 keeps its links after the payload (abi.h, kiln_entry_link_offset), and
@@ -145,7 +147,7 @@ kiln_entry *kiln_ht_chain_at(kiln_hashtable *ht, int32_t chain, uint64_t hash) {
 }
 
 kiln_entry *kiln_ht_insert(kiln_hashtable *ht, uint64_t hash) {
-  if (static_cast<size_t>(ht->size) >= ht->directories[0].size())
+  if (static_cast<size_t>(ht->size) >= 2 * ht->directories[0].size())
     ht->grow();
   kiln_entry *entry = ht->allocateEntry();
   std::memset(entry + 1, 0, ht->payload_size);
