@@ -250,8 +250,18 @@ public:
       emit_callback(sink, row, weight);
       return;
     }
-    // The row lives only during this call, so it is formatted now.
-    sinks[sink].changes.emplace_back(weight, sinks[sink].formatter.format(row));
+    // The row lives only during this call, so it is formatted now, into the tick's text.
+    SinkOutput &out = sinks[sink];
+    size_t offset = out.text.size();
+    out.formatter.appendTo(out.text, row);
+    // Rows are sorted by their text; they all start alike, so the sort key skips that part and
+    // compares its next eight bytes as one number first.
+    size_t skip = out.formatter.commonPrefix().size();
+    std::string_view text = std::string_view(out.text).substr(offset + skip);
+    uint64_t head = 0;
+    for (size_t i = 0; i < sizeof head; ++i)
+      head = head << 8 | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0);
+    out.changes.push_back({weight, head, offset + skip, text.size()});
   }
 
   [[noreturn]] void raise(int32_t error_code, int32_t location) override {
@@ -418,17 +428,33 @@ public:
       SinkOutput &sink = sinks[i];
       if (sink.changes.empty())
         continue;
-      std::sort(sink.changes.begin(), sink.changes.end(), [](const auto &a, const auto &b) {
-        bool a_inserts = a.first > 0, b_inserts = b.first > 0;
-        return std::tie(a_inserts, a.second, a.first) < std::tie(b_inserts, b.second, b.first);
+      // Deletions first, then by row (JSON has no NUL bytes: the zero padding of a short head
+      // orders a row before the longer rows it is a prefix of, as comparing the text would).
+      std::sort(sink.changes.begin(), sink.changes.end(), [&](const Change &a, const Change &b) {
+        bool a_inserts = a.weight > 0, b_inserts = b.weight > 0;
+        if (a_inserts != b_inserts)
+          return b_inserts;
+        if (a.head != b.head)
+          return a.head < b.head;
+        if (int order = sink.rowOf(a).compare(sink.rowOf(b)); order != 0)
+          return order < 0;
+        return a.weight < b.weight;
       });
+      std::string_view common = sink.formatter.commonPrefix();
       std::string prefix = absl::StrCat("{\"tick\":", stats.ticks, ",\"sink\":");
       appendJsonString(prefix, program.sinks[i].name);
+      absl::StrAppend(&prefix, ",\"weight\":");
       std::string lines;
-      for (const auto &[weight, row] : sink.changes)
-        absl::StrAppend(&lines, prefix, ",\"weight\":", weight, ",\"row\":", row, "}\n");
+      lines.reserve(sink.text.size() + sink.changes.size() * (prefix.size() + 16));
+      for (const Change &change : sink.changes) {
+        absl::StrAppend(&lines, prefix, change.weight, ",\"row\":");
+        lines.append(common);
+        lines.append(sink.rowOf(change));
+        lines += "}\n";
+      }
       writeBytes(sink.file, lines, program.sinks[i].name);
       sink.changes.clear();
+      sink.text.clear();
     }
     // Each tick reaches its readers as soon as it is complete.
     for (const SinkOutput &sink : sinks) {
@@ -443,11 +469,22 @@ public:
           absl::StrFormat("cannot write output of %s: %s", what, std::strerror(errno)));
   }
 
+  // One change of a sink in this tick: its weight and its row as JSON, a range of the sink's text
+  // after the part every row starts with, whose first eight bytes `head` holds big-endian.
+  struct Change {
+    int64_t weight;
+    uint64_t head;
+    size_t offset, length;
+  };
   struct SinkOutput {
     explicit SinkOutput(const kiln_relation_desc &rel) : formatter(rel) {}
+    std::string_view rowOf(const Change &change) const {
+      return std::string_view(text).substr(change.offset, change.length);
+    }
     RowJsonFormatter formatter;
     std::FILE *file = stdout;
-    std::vector<std::pair<int64_t, std::string>> changes; // (weight, row as JSON) of this tick
+    std::string text;            // this tick's rows as JSON, one after another
+    std::vector<Change> changes; // this tick's changes
   };
 
   const kiln_program &program;

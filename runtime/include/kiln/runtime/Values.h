@@ -42,8 +42,9 @@ bool rowsEqual(const kiln_relation_desc &rel, const void *a, const void *b);
 
 std::string formatFloat64(double value);                   // 1.5, 1e+20, 1.5e-05, NaN, -Infinity
 std::string formatNumeric(__int128 scaled, int32_t scale); // 12.50, -0.05, 0
-std::string formatDate(int32_t days);                      // 2024-01-31, 0044-03-15 BC
-std::string formatTimestamp(int64_t micros);               // 2024-01-31 12:00:00.5
+void appendNumeric(std::string &out, __int128 scaled, int32_t scale);
+std::string formatDate(int32_t days);        // 2024-01-31, 0044-03-15 BC
+std::string formatTimestamp(int64_t micros); // 2024-01-31 12:00:00.5
 
 // The non-NULL value stored at `value` (storage of col's type); BOOL prints as t/f.
 std::string formatScalar(const kiln_column_desc &col, const void *value);
@@ -58,6 +59,9 @@ class RowJsonFormatter {
 public:
   explicit RowJsonFormatter(const kiln_relation_desc &rel);
   std::string format(const void *row) const;
+  void appendTo(std::string &out, const void *row) const;
+  // How every row starts (`{"first_column":`), or "" for a relation without columns.
+  std::string_view commonPrefix() const { return keys_.empty() ? "" : keys_[0]; }
 
 private:
   const kiln_relation_desc *rel_;
