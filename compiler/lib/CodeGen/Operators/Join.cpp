@@ -28,12 +28,12 @@ struct InputColumn {
   bool operator==(const InputColumn &) const = default;
 };
 
-// One step of matching a change: find the rows of `input` whose key (of its index `index`)
-// equals `probe`, columns of inputs already matched; `checks` are the further equalities between
-// this input and those, compared after the lookup.
+// One step of matching a change: find the rows of `input` whose key `keys[key]` equals `probe`,
+// columns of inputs already matched (walking the chain of that key); `checks` are the further
+// equalities between this input and those, compared after the lookup.
 struct Lookup {
   int input = 0;
-  size_t index = 0;
+  size_t key = 0;
   std::vector<InputColumn> probe;
   std::vector<std::pair<int32_t, InputColumn>> checks;
 };
@@ -127,7 +127,7 @@ JoinGen::JoinGen(Emitter &emitter, const ir::Op &op) : OperatorGen(emitter, op) 
 }
 
 // Whether input `input` has at most one live row per value of `key` (a dimension joined on its
-// primary key): its home index then finds a row as fast as a table of distinct rows would.
+// primary key): its chain by that key then finds a row as fast as a chain by the whole row would.
 bool JoinGen::uniqueOn(int input, const std::vector<int32_t> &key) const {
   std::optional<std::set<int32_t>> unique = ir::uniqueColumns(e_.ir_, op_.inputs[input]);
   return unique && std::all_of(unique->begin(), unique->end(), [&](int32_t c) {
@@ -166,7 +166,7 @@ void JoinGen::planLookups(int from) {
     lookup.input = best;
     JoinInput &in = inputs_[best];
     auto found = std::find(in.keys.begin(), in.keys.end(), best_key);
-    lookup.index = static_cast<size_t>(found - in.keys.begin());
+    lookup.key = static_cast<size_t>(found - in.keys.begin());
     if (found == in.keys.end())
       in.keys.push_back(best_key);
     lookup.probe.resize(best_key.size());
@@ -276,7 +276,7 @@ void JoinGen::match(int i, size_t step, std::vector<llvm::Value *> &rows, llvm::
     llvm::Value *other = b_.CreateStructGEP(in.entry, stored, 0);
     llvm::Value *other_weight = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(in.entry, stored, 1));
     std::vector<ColumnOf> key, wanted = probe;
-    for (int32_t c : in.keys[lookup.index])
+    for (int32_t c : in.keys[lookup.key])
       key.push_back({in.layout, other, c});
     for (const auto &[c, equal_to] : lookup.checks) {
       key.push_back({in.layout, other, c});
@@ -292,8 +292,7 @@ void JoinGen::match(int i, size_t step, std::vector<llvm::Value *> &rows, llvm::
     b_.CreateBr(skip);
     b_.SetInsertPoint(skip);
   };
-  e_.forEachInChain(slot(in.arrangement), hash, body, in.chain[lookup.index],
-                    e_.allocSize(in.entry));
+  e_.forEachInChain(slot(in.arrangement), hash, body, in.chain[lookup.key], e_.allocSize(in.entry));
 }
 
 // Records the change in input `i`'s table: adds its weight to an identical stored row (found by
