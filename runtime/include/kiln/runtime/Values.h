@@ -61,7 +61,9 @@ public:
   std::string format(const void *row) const;
   void appendTo(std::string &out, const void *row) const;
   // How every row starts (`{"first_column":`), or "" for a relation without columns.
-  std::string_view commonPrefix() const { return keys_.empty() ? "" : keys_[0]; }
+  std::string_view commonPrefix() const {
+    return keys_.empty() ? std::string_view() : std::string_view(keys_[0]);
+  }
 
 private:
   const kiln_relation_desc *rel_;
