@@ -6,6 +6,8 @@
 
 #include "Operator.h"
 
+#include <algorithm>
+
 namespace kiln::codegen {
 
 using ir::TypeKind;
@@ -17,6 +19,9 @@ struct AggLayout {
   const RowLayout *key = nullptr;
   const RowLayout *out = nullptr;
   std::vector<int> agg_field; // first payload field of each aggregate's state
+  // Per aggregate: whether an earlier one keeps the state it reads (MIN and MAX of one column
+  // share one multiset, which the first of them updates, describes and frees).
+  std::vector<bool> shared;
   int count_field = 1, dirty_field = 0, old_present_field = 0, old_field = 0;
 };
 
@@ -31,7 +36,20 @@ AggLayout layoutFor(Emitter &e_, const ir::Op &op) {
   l.key = &e_.layoutOf(key_types);
   l.out = &e_.layoutOf(op.schema);
   std::vector<llvm::Type *> fields{l.key->type, e_.i64_};
-  for (const ir::AggCall &agg : op.aggregates) {
+  auto extreme = [](const ir::AggCall &agg) {
+    return agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max;
+  };
+  for (size_t j = 0; j < op.aggregates.size(); ++j) {
+    const ir::AggCall &agg = op.aggregates[j];
+    auto owner = std::find_if(op.aggregates.begin(), op.aggregates.begin() + j,
+                              [&](const ir::AggCall &earlier) {
+                                return extreme(agg) && extreme(earlier) && earlier.arg == agg.arg;
+                              });
+    l.shared.push_back(owner != op.aggregates.begin() + j);
+    if (l.shared.back()) {
+      l.agg_field.push_back(l.agg_field[owner - op.aggregates.begin()]);
+      continue;
+    }
     l.agg_field.push_back(static_cast<int>(fields.size()));
     if (agg.kind == ir::AggKind::CountStar)
       continue;
@@ -101,7 +119,7 @@ std::vector<Arrangement> AggregateGen::arrangements() {
   describeScalar(groups, l_.count_field, "count", KILN_FIELD_WEIGHT);
   for (size_t j = 0; j < op_.aggregates.size(); ++j) {
     const ir::AggCall &agg = op_.aggregates[j];
-    if (agg.kind == ir::AggKind::CountStar)
+    if (agg.kind == ir::AggKind::CountStar || l_.shared[j])
       continue;
     int field = l_.agg_field[j];
     describeScalar(groups, field, agg.name + ".count", KILN_FIELD_WEIGHT);
@@ -257,7 +275,7 @@ void AggregateGen::defineConsumers() {
   b_.CreateStore(b_.CreateAdd(b_.CreateLoad(e_.i64_, count_ptr), weight), count_ptr);
   for (size_t j = 0; j < op.aggregates.size(); ++j) {
     const ir::AggCall &agg = op.aggregates[j];
-    if (agg.kind == ir::AggKind::CountStar)
+    if (agg.kind == ir::AggKind::CountStar || l.shared[j])
       continue;
     int field = l.agg_field[j];
     SqlValue v = e_.loadColumn(in, row, agg.arg);
@@ -384,7 +402,7 @@ void AggregateGen::freeMultisets(llvm::Value *payload) {
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   for (size_t j = 0; j < op.aggregates.size(); ++j) {
     const ir::AggCall &agg = op.aggregates[j];
-    if (agg.kind != ir::AggKind::Min && agg.kind != ir::AggKind::Max)
+    if ((agg.kind != ir::AggKind::Min && agg.kind != ir::AggKind::Max) || l.shared[j])
       continue;
     llvm::Value *set =
         b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(l.payload, payload, l.agg_field[j] + 1));
