@@ -34,6 +34,17 @@ struct EventRow {
   double value;
 };
 
+struct ItemRow { // a source without text: the host keeps its rows in slots of one size
+  uint64_t nulls;
+  int64_t id;
+  int32_t qty;
+};
+
+const kiln_column_desc kItemColumns[] = {
+    {"id", KILN_T_INT64, 0, 0, offsetof(ItemRow, id), 1},
+    {"qty", KILN_T_INT32, 0, 0, offsetof(ItemRow, qty), 0},
+};
+
 const kiln_column_desc kOrderColumns[] = {
     {"id", KILN_T_INT64, 0, 0, offsetof(OrderRow, id), 1},
     {"region", KILN_T_TEXT, 0, 0, offsetof(OrderRow, region), 0},
@@ -52,6 +63,8 @@ const kiln_relation_desc kSources[] = {
      0, nullptr},
     {"audit.events", "models/sources.yml:14:7", 2, kEventColumns, sizeof(EventRow),
      alignof(EventRow), 0, nullptr},
+    {"shop.items", "models/sources.yml:19:7", 2, kItemColumns, sizeof(ItemRow), alignof(ItemRow), 1,
+     kOrderKey},
 };
 const kiln_relation_desc kSinks[] = {
     {"orders_out", "models/orders_out.sql:1:1", 3, kOrderColumns, sizeof(OrderRow),
@@ -98,7 +111,7 @@ void echoDestroy(void *state) {
   delete static_cast<Echo *>(state);
 }
 
-const kiln_program kProgram = {KILN_ABI_VERSION, "shop",     3,          kSources,   2,
+const kiln_program kProgram = {KILN_ABI_VERSION, "shop",     4,          kSources,   2,
                                kSinks,           1,          kLocations, echoCreate, echoPush,
                                echoCommit,       echoDestroy};
 
@@ -170,6 +183,24 @@ TEST_F(HostTest, UpsertReplacesTheRowOfItsKey) {
   EXPECT_THAT(commit(), ElementsAre(R"(orders_out 1 {"id":1,"region":"EU","amount":10.00})",
                                     R"(orders_out -1 {"id":1,"region":"EU","amount":10.00})",
                                     R"(orders_out 1 {"id":1,"region":"US","amount":12.00})"));
+}
+
+// Rows of a source without text live in the host's slots: replaced and deleted rows stay
+// readable until commit, and their slots are reused after it.
+TEST_F(HostTest, RowsWithoutTextAreKeptInSlots) {
+  for (int round = 0; round < 3; ++round) {
+    for (int id = 0; id < 300; ++id)
+      ASSERT_TRUE(push(absl::StrCat(R"({"table":"items","op":"upsert","row":{"id":)", id,
+                                    R"(,"qty":)", round, "}}")));
+    for (int id = 0; id < 300; id += 2)
+      ASSERT_TRUE(push(absl::StrCat(R"({"table":"items","op":"delete","row":{"id":)", id, "}}")));
+    std::vector<std::string> log = pushed();
+    if (round > 0) // id 0 was deleted, id 1 is replaced: its old row is still intact
+      EXPECT_EQ(log[1], absl::StrCat(R"(3 -1 {"id":1,"qty":)", round - 1, "}"));
+    commit();
+  }
+  ASSERT_TRUE(push(R"({"table":"items","op":"delete","row":{"id":299}})"));
+  EXPECT_THAT(pushed(), ElementsAre(R"(3 -1 {"id":299,"qty":2})"));
 }
 
 TEST_F(HostTest, DeleteByKeyUsesTheStoredRow) {
@@ -550,8 +581,8 @@ TEST(RunMain, HelpListsSourcesAndSinks) {
   EXPECT_THAT(help, HasSubstr("--on-bad-record=POLICY"));
   EXPECT_THAT(
       help,
-      HasSubstr(
-          "sources: shop.orders, shop.events, audit.events\nsinks: orders_out, events_out\n"));
+      HasSubstr("sources: shop.orders, shop.events, audit.events, shop.items\nsinks: orders_out, "
+                "events_out\n"));
 }
 
 } // namespace
