@@ -16,7 +16,9 @@
 // Erase is O(1): behind each entry's payload the runtime keeps a hidden back link, the address of
 // the pointer that points at the entry (its bucket's directory slot or its predecessor's `next`).
 // A join index keeps every row with one key in one chain, so finding the predecessor by walking
-// the chain would make each retraction cost as much as the key has rows.
+// the chain would make each retraction cost as much as the key has rows. A table whose first
+// chain is by a unique key (aggregate groups, distinct rows) walks its short bucket instead and
+// saves the link.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -29,10 +31,10 @@ static_assert(sizeof(kiln_entry) == 16, "payload must start at offset 16");
 static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16, "slabs must be 16-byte aligned");
 
 struct kiln_hashtable {
-  kiln_hashtable(int64_t payload_size, int32_t chains)
-      : payload_size(static_cast<size_t>(payload_size)),
-        link_offset(sizeof(kiln_entry) + roundUp(this->payload_size, alignof(kiln_entry **))),
-        entry_size(roundUp(static_cast<size_t>(kiln_entry_link_offset(payload_size, chains)), 16)),
+  kiln_hashtable(int64_t payload_size, int32_t chains, bool unique_first)
+      : payload_size(static_cast<size_t>(payload_size)), unique_first(unique_first),
+        link_offset(static_cast<size_t>(kiln_entry_link_offset(payload_size, chains))),
+        entry_size(roundUp(link_offset + (unique_first ? 0 : sizeof(kiln_entry **)), 16)),
         directories(static_cast<size_t>(chains),
                     std::vector<kiln_entry *>(kInitialBuckets, nullptr)) {}
 
@@ -57,9 +59,15 @@ struct kiln_hashtable {
     return *reinterpret_cast<kiln_entry ***>(reinterpret_cast<std::byte *>(entry) + link_offset);
   }
 
+  bool hasBackLink(size_t chain) const { return chain != 0 || !unique_first; }
+
   // Puts `entry` at the head of chain `chain` whose head pointer is `head`.
   void pushFront(kiln_entry *&head, kiln_entry *entry, size_t chain) {
     nextOf(entry, chain) = head;
+    if (!hasBackLink(chain)) {
+      head = entry;
+      return;
+    }
     if (head != nullptr)
       backOf(head, chain) = &nextOf(entry, chain);
     head = entry;
@@ -67,8 +75,16 @@ struct kiln_hashtable {
   }
 
   void unlink(kiln_entry *entry, size_t chain) {
-    kiln_entry **back = backOf(entry, chain);
     kiln_entry *next = nextOf(entry, chain);
+    if (!hasBackLink(chain)) {
+      // A key with one entry: its bucket is short (two entries per bucket on average).
+      kiln_entry **link = &directories[0][bucketOf(entry->hash)];
+      while (*link != entry)
+        link = &(*link)->next;
+      *link = next;
+      return;
+    }
+    kiln_entry **back = backOf(entry, chain);
     *back = next;
     if (next != nullptr)
       backOf(next, chain) = back;
@@ -117,7 +133,8 @@ struct kiln_hashtable {
   static constexpr size_t kMinSlabEntries = 64;
 
   const size_t payload_size;
-  const size_t link_offset; // where chain 0's hidden back link sits, after the payload
+  const bool unique_first;  // chain 0 keeps no back links (KILN_HT_UNIQUE_FIRST_CHAIN)
+  const size_t link_offset; // where chain 0's hidden back link sits, after the other chains
   const size_t entry_size;  // header + payload + back link + other chains' links, to 16 bytes
   std::vector<std::vector<kiln_entry *>> directories; // per chain, all of one size
   int64_t size = 0;
@@ -130,10 +147,12 @@ struct kiln_hashtable {
 
 extern "C" {
 
-kiln_hashtable *kiln_ht_create(int64_t payload_size) { return new kiln_hashtable(payload_size, 1); }
+kiln_hashtable *kiln_ht_create(int64_t payload_size) {
+  return new kiln_hashtable(payload_size, 1, false);
+}
 
-kiln_hashtable *kiln_ht_create_chains(int64_t payload_size, int32_t chains) {
-  return new kiln_hashtable(payload_size, chains);
+kiln_hashtable *kiln_ht_create_chains(int64_t payload_size, int32_t chains, int32_t flags) {
+  return new kiln_hashtable(payload_size, chains, (flags & KILN_HT_UNIQUE_FIRST_CHAIN) != 0);
 }
 
 void kiln_ht_destroy(kiln_hashtable *ht) { delete ht; }

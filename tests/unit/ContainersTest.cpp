@@ -193,8 +193,11 @@ std::multiset<int64_t> idsInGroup(kiln_hashtable *ht, int64_t group) {
   return ids;
 }
 
-TEST(HashTableChains, EntriesAreFoundByEveryChainAndErasedFromAll) {
-  kiln_hashtable *ht = kiln_ht_create_chains(sizeof(GroupedRow), 2);
+// Once with back links on every chain, once without on the first (its key, the id, is unique).
+class HashTableChains : public ::testing::TestWithParam<int32_t> {};
+
+TEST_P(HashTableChains, EntriesAreFoundByEveryChainAndErasedFromAll) {
+  kiln_hashtable *ht = kiln_ht_create_chains(sizeof(GroupedRow), 2, GetParam());
   std::map<int64_t, std::multiset<int64_t>> expected; // group -> ids
   for (int64_t id = 0; id < 5000; ++id) {             // several growths of both directories
     kiln_entry *e = kiln_ht_insert(ht, mix(id));
@@ -225,6 +228,9 @@ TEST(HashTableChains, EntriesAreFoundByEveryChainAndErasedFromAll) {
   EXPECT_EQ(kiln_ht_size(ht), 5000 - 1667 + 1);
   kiln_ht_destroy(ht);
 }
+
+INSTANTIATE_TEST_SUITE_P(BackLinks, HashTableChains,
+                         ::testing::Values(0, KILN_HT_UNIQUE_FIRST_CHAIN));
 
 TEST(PtrVec, PushGetClear) {
   kiln_ptrvec *vec = kiln_vec_create();

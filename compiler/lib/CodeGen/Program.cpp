@@ -114,11 +114,13 @@ void Emitter::defineEntryPoints() {
       const Arrangement &arrangement = gen.state()[a];
       llvm::Value *container =
           arrangement.container != KILN_STATE_HASH ? b_.CreateCall(fn("kiln_vec_create"), {})
-          : arrangement.chain_keys.empty()
+          : arrangement.chain_keys.empty() && !arrangement.unique_key
               ? b_.CreateCall(fn("kiln_ht_create"), {b_.getInt64(allocSize(arrangement.payload))})
-              : b_.CreateCall(fn("kiln_ht_create_chains"),
-                              {b_.getInt64(allocSize(arrangement.payload)),
-                               b_.getInt32(1 + arrangement.chain_keys.size())});
+              : b_.CreateCall(
+                    fn("kiln_ht_create_chains"),
+                    {b_.getInt64(allocSize(arrangement.payload)),
+                     b_.getInt32(1 + arrangement.chain_keys.size()),
+                     b_.getInt32(arrangement.unique_key ? KILN_HT_UNIQUE_FIRST_CHAIN : 0)});
       b_.CreateStore(container, b_.CreateGEP(ptr_, state_, b_.getInt64(gen.first_slot + a)));
     }
     gen.emitCreate();

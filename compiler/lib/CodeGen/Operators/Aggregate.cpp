@@ -116,6 +116,7 @@ std::vector<Arrangement> AggregateGen::arrangements() {
     keys.push_back(input.schema[k]);
   describeRow(groups, 0, *l_.key, keys);
   groups.key_fields = Emitter::allColumns(op_.group_keys.size());
+  groups.unique_key = true; // one entry per group
   describeScalar(groups, l_.count_field, "count", KILN_FIELD_WEIGHT);
   for (size_t j = 0; j < op_.aggregates.size(); ++j) {
     const ir::AggCall &agg = op_.aggregates[j];

@@ -25,6 +25,7 @@ public:
     describeRow(rows, 0, in_, e_.input(op_, 0).schema);
     describeScalar(rows, 1, "weight", KILN_FIELD_WEIGHT);
     rows.key_fields = Emitter::allColumns(in_.types.size());
+    rows.unique_key = true; // identical rows add up in one entry
     return {rows, changedList("rows changed in this tick")};
   }
 

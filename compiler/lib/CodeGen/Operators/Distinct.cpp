@@ -26,6 +26,7 @@ public:
     describeScalar(rows, 2, "count at tick start", KILN_FIELD_WEIGHT);
     describeScalar(rows, 3, "changed", KILN_FIELD_FLAG);
     rows.key_fields = Emitter::allColumns(in_.types.size());
+    rows.unique_key = true; // one entry per distinct row
     return {rows, changedList("rows changed in this tick")};
   }
 

@@ -208,7 +208,8 @@ std::vector<Arrangement> JoinGen::arrangements() {
     table.size = ir::StateSize::GrowsWithInput;
     describeRow(table, 0, *in.layout, in.op->schema);
     describeScalar(table, 1, "weight", KILN_FIELD_WEIGHT);
-    table.key_fields = in.keys[in.home]; // a row's fields are its columns
+    table.key_fields = in.keys[in.home];  // a row's fields are its columns
+    table.unique_key = in.rows_chain < 0; // unique on the home key
     table.chain_keys.resize(in.keys.size() - 1 + (in.rows_chain > 0 ? 1 : 0));
     for (size_t k = 0; k < in.keys.size(); ++k) {
       if (k == in.home)

@@ -31,6 +31,9 @@ struct Arrangement {
   // HASH: the keys of the chains after the first (kiln_ht_create_chains), as indexes into
   // `fields`; a chain by the whole row lists every column's field.
   std::vector<std::vector<int32_t>> chain_keys;
+  // HASH: at most one live entry per key of the first chain (groups, distinct rows), so its
+  // entries need no back link (KILN_HT_UNIQUE_FIRST_CHAIN).
+  bool unique_key = false;
   std::vector<StateField> fields;
   bool transient = false; // empty between ticks: nothing to save
   ir::StateSize size = ir::StateSize::None;

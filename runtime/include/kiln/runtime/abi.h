@@ -211,15 +211,16 @@ typedef struct kiln_hashtable kiln_hashtable;
 /* A table may chain its entries by more than one key (kiln_ht_create_chains): a join keeps each
  * input's rows once and finds them by every key other inputs look them up by. Chain 0 is the
  * header above; chain k >= 1 keeps its links { next entry, hash, back link } at this offset in
- * the entry, after the payload and chain 0's back link. `next` points at the next entry itself,
- * as chain 0's does. */
+ * the entry, right after the payload. `next` points at the next entry itself, as chain 0's does.
+ * (Chain 0's back link, which only the runtime reads, comes last, and a table whose first chain
+ * has at most one entry per key has none: see kiln_ht_create_chains.) */
 typedef struct kiln_entry_link {
   struct kiln_entry *next;
   uint64_t hash;
   struct kiln_entry **back; /* runtime-private */
 } kiln_entry_link;
 static inline int64_t kiln_entry_link_offset(int64_t payload_size, int32_t chain) {
-  return KILN_ENTRY_PAYLOAD_OFFSET + ((payload_size + 7) & ~(int64_t)7) + 8 +
+  return KILN_ENTRY_PAYLOAD_OFFSET + ((payload_size + 7) & ~(int64_t)7) +
          (int64_t)sizeof(kiln_entry_link) * (chain - 1);
 }
 
@@ -228,7 +229,11 @@ static inline int64_t kiln_entry_link_offset(int64_t payload_size, int32_t chain
  * unspecified order; erasing the current entry invalidates it): see calls.def. With several
  * chains: kiln_ht_create_chains, kiln_ht_link (links a new entry into chain k >= 1 under its
  * hash there; every entry must be linked into every chain before the next insert) and
- * kiln_ht_chain_at (the first entry of chain k's bucket for `hash`). */
+ * kiln_ht_chain_at (the first entry of chain k's bucket for `hash`).
+ * kiln_ht_create_chains(payload_size, chains, flags): KILN_HT_UNIQUE_FIRST_CHAIN says that chain
+ * 0's key has at most one live entry (a group, a distinct row; transiently two): its entries then
+ * carry no back link for chain 0, and erase finds their predecessor in their short bucket. */
+#define KILN_HT_UNIQUE_FIRST_CHAIN 1
 int64_t kiln_ht_size(const kiln_hashtable *ht);
 
 /* ---- Pointer vectors (per-tick lists of changed groups) ---- */
