@@ -135,7 +135,7 @@ struct kiln_hashtable {
   const size_t payload_size;
   const bool unique_first;  // chain 0 keeps no back links (KILN_HT_UNIQUE_FIRST_CHAIN)
   const size_t link_offset; // where chain 0's hidden back link sits, after the other chains
-  const size_t entry_size;  // header + payload + back link + other chains' links, to 16 bytes
+  const size_t entry_size;  // header + payload + other chains' links + back link, to 16 bytes
   std::vector<std::vector<kiln_entry *>> directories; // per chain, all of one size
   int64_t size = 0;
   std::vector<std::unique_ptr<std::byte[]>> slabs;
