@@ -15,6 +15,8 @@ for tool in ["kiln", "kiln-opt", "kiln-slt", "kiln-parse"]:
     config.substitutions.append(
         ("%" + tool.replace("-", "_"), os.path.join(tools_dir, tool, tool)))
 config.substitutions.append(("%examples", os.path.join(config.kiln_source_dir, "examples")))
+config.substitutions.append(("%sanitized_runtime", os.path.join(
+    config.kiln_build_dir, "runtime", "libkiln_runtime_sanitized.a")))
 config.substitutions.append(("%corpora", os.path.join(config.kiln_source_dir, "..", "shared", "corpora")))
 
 path = [os.path.join(tools_dir, t) for t in ["kiln", "kiln-opt", "kiln-slt", "kiln-parse"]]

@@ -95,8 +95,13 @@ std::string shellQuote(const std::string &text) {
 }
 
 // Links the object with the runtime into an executable that needs none of Kiln's build-time
-// packages: Kiln's archives and Abseil are linked statically.
+// packages: Kiln's archives and Abseil are linked statically. Kiln's own tests link a runtime
+// built with sanitizers instead: KILN_RUNTIME_LIB names its archive and KILN_LINK_FLAGS adds
+// flags (tests/e2e/sanitized-runtime.test).
 bool linkExecutable(const std::string &object, const std::string &output, std::string &error) {
+  const char *runtime_override = std::getenv("KILN_RUNTIME_LIB");
+  const char *extra_flags = std::getenv("KILN_LINK_FLAGS");
+  std::string runtime = runtime_override ? runtime_override : KILN_RUNTIME_LIB;
   std::vector<std::string> absl;
   std::error_code ec;
   for (const auto &entry : fs::directory_iterator(KILN_ABSL_LIB_DIR, ec)) {
@@ -106,11 +111,13 @@ bool linkExecutable(const std::string &object, const std::string &output, std::s
   }
   std::string command = shellQuote(KILN_LINKER) + " -o " + shellQuote(output) + " " +
                         shellQuote(object) + " " + shellQuote(KILN_RUNTIME_MAIN_LIB) + " " +
-                        shellQuote(KILN_RUNTIME_LIB) + " " + shellQuote(KILN_STDLIB_LIB) +
+                        shellQuote(runtime) + " " + shellQuote(KILN_STDLIB_LIB) +
                         " -Wl,--start-group";
   for (const std::string &lib : absl)
     command += " " + shellQuote(lib);
   command += " -Wl,--end-group -lsimdjson -lpthread";
+  if (extra_flags)
+    command += std::string(" ") + extra_flags;
   int status = std::system(command.c_str());
   if (status != 0) {
     error = "linking failed: " + command;
