@@ -132,18 +132,19 @@ private:
     }
   }
 
-  // The columns a map keeps: those read after it, or, when none is, one that costs least to
-  // compute (rows of no columns would carry only a weight).
-  std::set<int32_t> keptColumns(const Op &map) {
-    std::set<int32_t> kept = needed_[map.id];
-    if (kept.empty() && !map.columns.empty()) // a delta join: any column costs the same
+  // The output columns a map (or a delta join) keeps: those read after it, or, when none is, one
+  // that costs least to compute (rows of no columns would carry only a weight; a delta join's
+  // columns all cost the same).
+  std::set<int32_t> keptColumns(const Op &op) {
+    std::set<int32_t> kept = needed_[op.id];
+    if (kept.empty() && !op.columns.empty())
       kept.insert(0);
-    if (!kept.empty() || map.exprs.empty())
+    if (!kept.empty() || op.exprs.empty())
       return kept;
     int32_t cheapest = 0;
-    for (size_t c = 0; c < map.exprs.size(); ++c) {
-      ExprOp op = map.exprs[c]->op;
-      if (op == ExprOp::Column || op == ExprOp::Literal) {
+    for (size_t c = 0; c < op.exprs.size(); ++c) {
+      ExprOp kind = op.exprs[c]->op;
+      if (kind == ExprOp::Column || kind == ExprOp::Literal) {
         cheapest = static_cast<int32_t>(c);
         break;
       }

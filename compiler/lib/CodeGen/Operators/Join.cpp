@@ -45,11 +45,12 @@ struct JoinInput {
   std::vector<std::vector<int32_t>> keys; // other inputs look it up by, in first-use order
   size_t home = 0;                        // the key of chain 0
   std::vector<int32_t> chain;             // per key: the chain linking entries by it
-  int32_t rows_chain = -1;           // the chain by the whole row (unless unique on the home key)
-  int arrangement = -1;              // its table
-  std::set<int32_t> equal;           // columns an equality reads: a NULL there never matches
-  llvm::StructType *entry = nullptr; // an entry's payload: { row, weight }
-  std::vector<Lookup> plan;          // how a change of this input meets the others
+  int32_t rows_chain = -1; // the chain by the whole row (unless unique on the home key)
+  int arrangement = -1;    // its table
+  std::optional<std::set<int32_t>> unique; // what it is unique on, if known (ir::uniqueColumns)
+  std::set<int32_t> equal;                 // columns an equality reads: a NULL there never matches
+  llvm::StructType *entry = nullptr;       // an entry's payload: { row, weight }
+  std::vector<Lookup> plan;                // how a change of this input meets the others
 };
 
 class JoinGen : public OperatorGen {
@@ -98,6 +99,7 @@ JoinGen::JoinGen(Emitter &emitter, const ir::Op &op) : OperatorGen(emitter, op) 
     JoinInput in;
     in.op = &e_.input(op, i);
     in.layout = &e_.layoutOf(in.op->schema);
+    in.unique = ir::uniqueColumns(e_.ir_, op.inputs[i]);
     in.name =
         op.kind == ir::OpKind::Join ? (i == 0 ? "left" : "right") : "input" + std::to_string(i);
     inputs_.push_back(std::move(in));
@@ -129,7 +131,7 @@ JoinGen::JoinGen(Emitter &emitter, const ir::Op &op) : OperatorGen(emitter, op) 
 // Whether input `input` has at most one live row per value of `key` (a dimension joined on its
 // primary key): its chain by that key then finds a row as fast as a chain by the whole row would.
 bool JoinGen::uniqueOn(int input, const std::vector<int32_t> &key) const {
-  std::optional<std::set<int32_t>> unique = ir::uniqueColumns(e_.ir_, op_.inputs[input]);
+  const std::optional<std::set<int32_t>> &unique = inputs_[input].unique;
   return unique && std::all_of(unique->begin(), unique->end(), [&](int32_t c) {
            return std::find(key.begin(), key.end(), c) != key.end();
          });
