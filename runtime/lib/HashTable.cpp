@@ -74,6 +74,12 @@ struct kiln_hashtable {
     backOf(entry, chain) = &head;
   }
 
+  // Whether `entry` is in chain `chain` (k >= 1: kiln_ht_link sets its back link, kiln_ht_unlink
+  // clears it).
+  bool linked(kiln_entry *entry, size_t chain) const {
+    return chain == 0 || linkOf(entry, chain).back != nullptr;
+  }
+
   void unlink(kiln_entry *entry, size_t chain) {
     kiln_entry *next = nextOf(entry, chain);
     if (!hasBackLink(chain)) {
@@ -88,6 +94,8 @@ struct kiln_hashtable {
     *back = next;
     if (next != nullptr)
       backOf(next, chain) = back;
+    if (chain != 0)
+      backOf(entry, chain) = nullptr;
   }
 
   kiln_entry *allocateEntry() {
@@ -169,7 +177,8 @@ kiln_entry *kiln_ht_insert(kiln_hashtable *ht, uint64_t hash) {
   if (static_cast<size_t>(ht->size) >= 2 * ht->directories[0].size())
     ht->grow();
   kiln_entry *entry = ht->allocateEntry();
-  std::memset(entry + 1, 0, ht->payload_size);
+  // The payload, and the other chains' links: in none of them until kiln_ht_link.
+  std::memset(entry + 1, 0, ht->link_offset - sizeof(kiln_entry));
   entry->hash = hash;
   ht->pushFront(ht->directories[0][ht->bucketOf(hash)], entry, 0);
   ++ht->size;
@@ -182,9 +191,16 @@ void kiln_ht_link(kiln_hashtable *ht, kiln_entry *entry, int32_t chain, uint64_t
   ht->pushFront(ht->directories[k][ht->bucketOf(hash)], entry, k);
 }
 
+void kiln_ht_unlink(kiln_hashtable *ht, kiln_entry *entry, int32_t chain) {
+  size_t k = static_cast<size_t>(chain);
+  if (ht->linked(entry, k))
+    ht->unlink(entry, k);
+}
+
 void kiln_ht_erase(kiln_hashtable *ht, kiln_entry *entry) {
   for (size_t chain = 0; chain < ht->directories.size(); ++chain)
-    ht->unlink(entry, chain);
+    if (ht->linked(entry, chain))
+      ht->unlink(entry, chain);
   entry->next = ht->free_list;
   ht->free_list = entry;
   --ht->size;

@@ -14,8 +14,6 @@
 #include "Runtime.h"
 #include "Strings.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
-#include "absl/hash/hash.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -52,172 +50,6 @@ namespace {
 
 using Policy = HostOptions::BadRecordPolicy;
 
-kiln_str loadStr(const void *p) {
-  kiln_str str;
-  std::memcpy(&str, p, sizeof str);
-  return str;
-}
-
-bool hasText(const kiln_relation_desc &rel) {
-  for (int32_t i = 0; i < rel.ncols; ++i)
-    if (rel.cols[i].type == KILN_T_TEXT)
-      return true;
-  return false;
-}
-
-// Where the rows one source keeps by primary key live. A row with text carries its strings'
-// bytes right after it and is allocated alone. The rows of a source without text all have its
-// row size: they come from slabs with a free list, without an allocator header each (an order
-// item is 48 bytes, 64 from malloc; a million of them is 16 MB).
-class RowStore {
-public:
-  // Slots are rounded to the row's alignment; slabs are 16-byte aligned, a NUMERIC's alignment.
-  explicit RowStore(const kiln_relation_desc &rel)
-      : rel_(&rel), fixed_(!hasText(rel)),
-        slot_size_(roundUp(static_cast<size_t>(rel.row_size),
-                           std::max<size_t>(static_cast<size_t>(rel.row_align), 8))) {}
-
-  // A copy of `row` (in the source's layout) that stays put until released. Rows allocated
-  // alone must all be released; slots go with the store.
-  std::byte *copy(const void *row) {
-    const kiln_relation_desc &rel = *rel_;
-    if (fixed_) {
-      std::byte *slot = allocateSlot();
-      std::memcpy(slot, row, rel.row_size);
-      return slot;
-    }
-    size_t size = rel.row_size;
-    for (int32_t i = 0; i < rel.ncols; ++i)
-      if (rel.cols[i].type == KILN_T_TEXT && !isNull(row, i))
-        size += loadStr(valuePtr(rel.cols[i], row)).len;
-    auto *owned = new std::byte[size];
-    std::memcpy(owned, row, rel.row_size);
-    std::byte *tail = owned + rel.row_size;
-    for (int32_t i = 0; i < rel.ncols; ++i) {
-      if (rel.cols[i].type != KILN_T_TEXT || isNull(row, i))
-        continue;
-      kiln_str str = loadStr(valuePtr(rel.cols[i], row));
-      if (str.len > 0)
-        std::memcpy(tail, str.ptr, str.len);
-      str.ptr = reinterpret_cast<const char *>(tail);
-      tail += str.len;
-      std::memcpy(owned + rel.cols[i].offset, &str, sizeof str);
-    }
-    return owned;
-  }
-
-  void release(std::byte *row) {
-    if (!fixed_) {
-      delete[] row;
-      return;
-    }
-    std::memcpy(row, &free_, sizeof free_);
-    free_ = row;
-  }
-
-private:
-  static constexpr size_t kSlabSlots = 4096;
-  static size_t roundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
-
-  std::byte *allocateSlot() {
-    if (free_ != nullptr) {
-      std::byte *slot = free_;
-      std::memcpy(&free_, slot, sizeof free_);
-      return slot;
-    }
-    if (used_ == kSlabSlots || slabs_.empty()) {
-      slabs_.push_back(std::make_unique_for_overwrite<std::byte[]>(kSlabSlots * slot_size_));
-      used_ = 0;
-    }
-    return slabs_.back().get() + slot_size_ * used_++;
-  }
-
-  const kiln_relation_desc *rel_;
-  bool fixed_;
-  size_t slot_size_;
-  std::vector<std::unique_ptr<std::byte[]>> slabs_;
-  size_t used_ = 0;
-  std::byte *free_ = nullptr; // released slots, linked through their first bytes
-};
-
-// A float key compares as PostgreSQL's float equality does: -0 = 0 and NaN = NaN.
-double canonicalFloat(const void *value) {
-  double d;
-  std::memcpy(&d, value, sizeof d);
-  return std::isnan(d) ? std::nan("") : d == 0 ? 0.0 : d;
-}
-
-// The hash of a row's primary key columns, equal for rows whose keys are equal (keysEqual).
-size_t hashKey(const kiln_relation_desc &rel, const void *row) {
-  size_t h = 0;
-  for (int32_t k = 0; k < rel.nkeys; ++k) {
-    const kiln_column_desc &col = rel.cols[rel.key_cols[k]];
-    const void *value = valuePtr(col, row);
-    if (col.type == KILN_T_TEXT) {
-      kiln_str str = loadStr(value);
-      h = absl::HashOf(h, absl::string_view(str.ptr, static_cast<size_t>(str.len)));
-    } else if (col.type == KILN_T_FLOAT64) {
-      h = absl::HashOf(h, canonicalFloat(value));
-    } else if (col.type == KILN_T_INT64 || col.type == KILN_T_TIMESTAMP) {
-      // Integer keys (the common case) hash as integers: much cheaper than as bytes.
-      int64_t v;
-      std::memcpy(&v, value, sizeof v);
-      h = absl::HashOf(h, v);
-    } else if (col.type == KILN_T_INT32 || col.type == KILN_T_DATE) {
-      int32_t v;
-      std::memcpy(&v, value, sizeof v);
-      h = absl::HashOf(h, v);
-    } else {
-      h = absl::HashOf(h,
-                       absl::string_view(static_cast<const char *>(value), storageSize(col.type)));
-    }
-  }
-  return h;
-}
-
-bool keysEqual(const kiln_relation_desc &rel, const void *a, const void *b) {
-  for (int32_t k = 0; k < rel.nkeys; ++k) {
-    const kiln_column_desc &col = rel.cols[rel.key_cols[k]];
-    const void *va = valuePtr(col, a), *vb = valuePtr(col, b);
-    if (col.type == KILN_T_TEXT) {
-      kiln_str sa = loadStr(va), sb = loadStr(vb);
-      if (sa.len != sb.len || (sa.len != 0 && std::memcmp(sa.ptr, sb.ptr, sa.len) != 0))
-        return false;
-    } else if (col.type == KILN_T_FLOAT64) {
-      double da = canonicalFloat(va), db = canonicalFloat(vb);
-      if (std::memcmp(&da, &db, sizeof da) != 0)
-        return false;
-    } else if (std::memcmp(va, vb, storageSize(col.type)) != 0) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// The current row of every key of one source with a primary key: owned rows hashed and
-// compared by their key columns, so that the key is not stored a second time beside the row.
-// A row is found by any row with the same key (heterogeneous lookup).
-struct KeyedRow {
-  mutable std::byte *row; // from the source's RowStore; replaced in place by a row with the same
-                          // key (same hash)
-};
-struct KeyedRowHash {
-  using is_transparent = void;
-  const kiln_relation_desc *rel;
-  size_t operator()(const KeyedRow &r) const { return hashKey(*rel, r.row); }
-  size_t operator()(const void *row) const { return hashKey(*rel, row); }
-};
-struct KeyedRowEq {
-  using is_transparent = void;
-  const kiln_relation_desc *rel;
-  static const void *rowOf(const KeyedRow &r) { return r.row; }
-  static const void *rowOf(const void *row) { return row; }
-  template <typename A, typename B> bool operator()(const A &a, const B &b) const {
-    return keysEqual(*rel, rowOf(a), rowOf(b));
-  }
-};
-using KeyedRows = absl::flat_hash_set<KeyedRow, KeyedRowHash, KeyedRowEq>;
-
 // "(id, region)=(1, EU)", as in PostgreSQL's key violation details.
 std::string describeKey(const kiln_relation_desc &rel, const void *row) {
   std::vector<std::string> names, values;
@@ -246,11 +78,6 @@ class Host::Impl final : public RuntimeServices {
 public:
   Impl(const kiln_program &program, HostOptions options)
       : program(program), options(std::move(options)), parser(program) {
-    for (int32_t i = 0; i < program.nsources; ++i) {
-      keyed_rows.emplace_back(0, KeyedRowHash{&program.sources[i]},
-                              KeyedRowEq{&program.sources[i]});
-      row_stores.emplace_back(program.sources[i]);
-    }
     for (int32_t i = 0; i < program.nsinks; ++i)
       sinks.emplace_back(program.sinks[i]);
     if (program.abi_version != KILN_ABI_VERSION)
@@ -258,12 +85,6 @@ public:
                                                "runtime implements ABI %d",
                                                program.name, program.abi_version,
                                                KILN_ABI_VERSION));
-    for (int32_t i = 0; i < program.nsources; ++i) {
-      // Host-owned rows come from operator new[], which aligns to 16 bytes.
-      if (program.sources[i].row_align > 16)
-        throw std::runtime_error(
-            absl::StrCat("source ", program.sources[i].name, " needs an alignment above 16 bytes"));
-    }
     absl::flat_hash_map<std::string, std::FILE *> files_by_path;
     for (const auto &[name, path] : this->options.sink_paths) {
       int32_t sink = findSink(name);
@@ -298,16 +119,6 @@ public:
   ~Impl() {
     program.destroy(state);
     std::fflush(stdout);
-    releaseRetired();
-    for (size_t s = 0; s < keyed_rows.size(); ++s)
-      for (const KeyedRow &keyed : keyed_rows[s])
-        row_stores[s].release(keyed.row);
-  }
-
-  void releaseRetired() {
-    for (auto [source, row] : retired)
-      row_stores[source].release(row);
-    retired.clear();
   }
 
   int32_t findSink(std::string_view name) const {
@@ -416,31 +227,23 @@ public:
       if (absl::Status status = checkNotNull(rel, change.row); !status.ok())
         return status;
     }
-    KeyedRows &rows = keyed_rows[change.source];
-    auto it = rows.find(static_cast<const void *>(change.row));
-    if (change.op == detail::ChangeOp::Insert && it != rows.end())
+    kiln_apply_op op = change.op == detail::ChangeOp::Insert   ? KILN_APPLY_INSERT
+                       : change.op == detail::ChangeOp::Delete ? KILN_APPLY_DELETE
+                                                               : KILN_APPLY_UPSERT;
+    switch (program.apply(state, change.source, op, change.row)) {
+    case KILN_APPLY_OK:
+      pending = true;
+      break;
+    case KILN_APPLY_UNCHANGED:
+      break;
+    case KILN_APPLY_DUPLICATE_KEY:
       return absl::InvalidArgumentError(absl::StrCat("duplicate key value violates primary key of ",
                                                      rel.name, ": ", describeKey(rel, change.row),
                                                      " already exists"));
-    if (change.op == detail::ChangeOp::Delete && it == rows.end())
+    case KILN_APPLY_NO_SUCH_KEY:
       return absl::InvalidArgumentError(absl::StrCat(
           "no row with key ", describeKey(rel, change.row), " to delete in ", rel.name));
-
-    if (it != rows.end()) {
-      if (change.op == detail::ChangeOp::Upsert && rowsEqual(rel, it->row, change.row))
-        return absl::OkStatus();
-      pushRow(change.source, it->row, -1);
-      // The program may hold on to the old row until commit.
-      retired.emplace_back(change.source, it->row);
-      if (change.op == detail::ChangeOp::Delete) {
-        rows.erase(it); // by position: the moved-from row is not hashed again
-        return absl::OkStatus();
-      }
-      it->row = row_stores[change.source].copy(change.row);
-    } else {
-      rows.insert(KeyedRow{row_stores[change.source].copy(change.row)});
     }
-    pushRow(change.source, change.row, 1);
     return absl::OkStatus();
   }
 
@@ -477,7 +280,19 @@ public:
 
   void pushRow(int32_t source, const void *row, int64_t weight) {
     pending = true;
-    program.push(state, source, row, weight);
+    if (program.sources[source].nkeys == 0) {
+      program.push(state, source, row, weight);
+      return;
+    }
+    // The program keeps a keyed source's rows: each unit of weight inserts or deletes one.
+    for (int64_t n = weight < 0 ? -weight : weight; n > 0; --n) {
+      int32_t result =
+          program.apply(state, source, weight > 0 ? KILN_APPLY_INSERT : KILN_APPLY_DELETE, row);
+      if (result != KILN_APPLY_OK)
+        throw std::runtime_error(absl::StrCat(
+            weight > 0 ? "duplicate key " : "no row with key ",
+            describeKey(program.sources[source], row), " in ", program.sources[source].name));
+    }
   }
 
   absl::StatusOr<const void *> decodeRow(int32_t source, std::string_view json) {
@@ -497,7 +312,7 @@ public:
     ++stats.ticks;
     writeOutput();
     rt.scratch.reset();
-    releaseRetired();
+    rt.freeReleasedText();
     pending = false;
     records_in_tick = 0;
   }
@@ -572,11 +387,6 @@ public:
   kiln_runtime rt{*this};
   detail::RecordParser parser;
   RowDecoder decoder;
-  // The current row of every key, for sources with a primary key.
-  std::vector<KeyedRows> keyed_rows;
-  std::vector<RowStore> row_stores; // per source
-  // Rows replaced or deleted this tick, by source: released after commit.
-  std::vector<std::pair<int32_t, std::byte *>> retired;
   std::vector<SinkOutput> sinks;
   std::vector<OwnedFile> owned_files;
   OwnedFile dead_letter;
@@ -635,30 +445,7 @@ int64_t Host::dumpState(std::FILE *out) const {
 }
 
 StateStats Host::stateStats() const {
-  StateStats stats = measureState(impl_->program, impl_->state);
-  // The host keeps the current row of every key of a source with a primary key (to turn upserts
-  // and key-only deletes into changes): state too, though no operator's.
-  for (int32_t s = 0; s < impl_->program.nsources; ++s) {
-    const auto &rows = impl_->keyed_rows[s];
-    if (rows.empty())
-      continue;
-    OperatorStats op;
-    op.op = std::string("source ") + impl_->program.sources[s].name;
-    op.kind = "primary key";
-    op.entries = static_cast<int64_t>(rows.size());
-    op.bytes = static_cast<int64_t>(rows.capacity() * (sizeof(KeyedRow) + 1));
-    const kiln_relation_desc &rel = impl_->program.sources[s];
-    for (const KeyedRow &keyed : rows) {
-      const void *row = keyed.row;
-      op.bytes += rel.row_size; // and its text, which the row carries
-      for (int32_t i = 0; i < rel.ncols; ++i)
-        if (rel.cols[i].type == KILN_T_TEXT && !isNull(row, i))
-          op.bytes += loadStr(valuePtr(rel.cols[i], row)).len;
-    }
-    stats.total_bytes += op.bytes;
-    stats.operators.push_back(std::move(op));
-  }
-  return stats;
+  return measureState(impl_->program, impl_->state);
 }
 
 } // namespace kiln::runtime

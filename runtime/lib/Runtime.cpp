@@ -2,6 +2,7 @@
 #include "Runtime.h"
 
 #include <cstdlib>
+#include <cstring>
 
 #include "kiln/runtime/Host.h"
 
@@ -23,6 +24,27 @@ kiln_str kiln_intern(kiln_runtime *rt, const char *ptr, int64_t len) {
   if (it == rt->interned_set.end())
     it = rt->interned_set.insert(rt->interned.copy(text)).first;
   return {it->data(), static_cast<int64_t>(it->size())};
+}
+
+// A kept string's length is stored before its bytes, so that releasing it can count it.
+kiln_str kiln_text_keep(kiln_runtime *rt, const char *ptr, int64_t len) {
+  if (len == 0)
+    return {nullptr, 0};
+  char *block = new char[sizeof(int64_t) + static_cast<size_t>(len)];
+  std::memcpy(block, &len, sizeof len);
+  std::memcpy(block + sizeof len, ptr, static_cast<size_t>(len));
+  rt->kept_text_bytes += len;
+  return {block + sizeof len, len};
+}
+
+void kiln_text_release(kiln_runtime *rt, const char *ptr) {
+  if (ptr == nullptr)
+    return;
+  char *block = const_cast<char *>(ptr) - sizeof(int64_t);
+  int64_t len;
+  std::memcpy(&len, block, sizeof len);
+  rt->kept_text_bytes -= len;
+  rt->released_text.push_back(block);
 }
 
 void *kiln_scratch(kiln_runtime *rt, int64_t size) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "kiln/runtime/Arena.h"
@@ -31,4 +32,15 @@ struct kiln_runtime {
   kiln::runtime::Arena interned;                      // lives as long as the runtime
   absl::flat_hash_set<std::string_view> interned_set; // views into `interned`
   kiln::runtime::Arena scratch;                       // reset after every commit
+  // Strings one entry owns (kiln_text_keep), freed at the end of the tick they are released in.
+  std::vector<char *> released_text;
+  int64_t kept_text_bytes = 0; // held by entries now
+
+  // Frees the strings released in the tick that just ended.
+  void freeReleasedText() {
+    for (char *text : released_text)
+      delete[] text;
+    released_text.clear();
+  }
+  ~kiln_runtime() { freeReleasedText(); }
 };

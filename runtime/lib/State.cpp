@@ -84,7 +84,8 @@ StateStats measureState(const kiln_program &program, void *state) {
   result.interned_strings = static_cast<int64_t>(rt.interned_set.size());
   result.interned_bytes = static_cast<int64_t>(
       rt.interned.reservedBytes() + rt.interned_set.capacity() * sizeof(std::string_view));
-  result.total_bytes += result.interned_bytes;
+  result.kept_text_bytes = rt.kept_text_bytes;
+  result.total_bytes += result.interned_bytes + result.kept_text_bytes;
   return result;
 }
 
@@ -155,6 +156,8 @@ void printStateStats(std::FILE *out, const StateStats &stats) {
   std::fprintf(out, "%-24s %-24s %-12s %12lld %14lld\n", "interned strings", "", "",
                static_cast<long long>(stats.interned_strings),
                static_cast<long long>(stats.interned_bytes));
+  std::fprintf(out, "%-24s %-24s %-12s %12s %14lld\n", "kept strings", "", "", "",
+               static_cast<long long>(stats.kept_text_bytes));
   std::fprintf(out, "%-24s %-24s %-12s %12s %14lld\n", "total", "", "", "",
                static_cast<long long>(stats.total_bytes));
 }
@@ -186,6 +189,7 @@ std::string stateStatsJson(const StateStats &stats) {
   }
   out += absl::StrCat("],\"interned_strings\":", stats.interned_strings,
                       ",\"interned_bytes\":", stats.interned_bytes,
+                      ",\"kept_text_bytes\":", stats.kept_text_bytes,
                       ",\"total_bytes\":", stats.total_bytes, "}");
   return out;
 }

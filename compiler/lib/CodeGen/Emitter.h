@@ -57,6 +57,22 @@ struct ColumnOf {
   int32_t column = 0;
 };
 
+// Where a join input over a keyed source keeps its rows (sharedSourceOf in Operators/): in the
+// source's table, each entry of which holds the source's current row of a key and is linked into
+// the input's chains while the row passes the input's filters. The input's row is computed from
+// the source's when it is read. The source's generator lays the table out; the join's reads and
+// links it.
+struct SharedPart {
+  const ir::Op *source = nullptr;     // whose table it is in
+  llvm::StructType *payload = nullptr; // the table's entry payload: { row, part... }
+  unsigned field = 0;                  // the part in the payload: { linked, settled }
+  llvm::StructType *part = nullptr;
+  int32_t first_chain = 0; // the input's k-th key is chain first_chain + k
+  // Called once the source has pushed all of a change (join.settle): a row that no longer
+  // reaches the input (deleted, or dropped by its filters) leaves it here.
+  llvm::Function *settle = nullptr;
+};
+
 // Walks a container entry: `body(entry, payload, done)`; `done` leaves the loop.
 using ChainBody =
     std::function<void(llvm::Value *entry, llvm::Value *payload, llvm::BasicBlock *done)>;
@@ -114,6 +130,9 @@ public:
   llvm::Value *columnsEqual(const RowLayout &la, llvm::Value *ra, const std::vector<int32_t> &ca,
                             const RowLayout &lb, llvm::Value *rb, const std::vector<int32_t> &cb);
   llvm::Value *columnsEqual(const std::vector<ColumnOf> &a, const std::vector<ColumnOf> &b);
+  // Whether two rows of one layout hold the same values bit for bit (text byte for byte): an
+  // update to such a row changes nothing anyone can see, not even -0 for 0.
+  llvm::Value *rowsIdentical(const RowLayout &layout, llvm::Value *a, llvm::Value *b);
   // Walks the chain for `hash` calling `body` for the entries with that hash. In a table of
   // several chains (kiln_ht_create_chains), `chain` k >= 1 of entries whose payload is
   // `payload_size` bytes.
@@ -151,10 +170,15 @@ public:
   void emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Value *weight);
   // The container in `op`'s state slot `index` (in the order of its arrangements).
   llvm::Value *stateSlot(const ir::Op &op, int index);
+  // The address of `op`'s slot `index` (after its arrangements' slots: its scratch slots).
+  llvm::Value *stateSlotAddress(const ir::Op &op, int index);
   OperatorGen &generatorOf(const ir::Op &op);
   const ir::Op &input(const ir::Op &op, size_t i) const { return *ir_.find(op.inputs[i]); }
   // Records a construct code generation cannot compile; run() reports it.
   void unsupported(std::string what) { missing_ = std::move(what); }
+
+  // The join inputs that keep their rows in a keyed source's table, by (join op id, port).
+  std::map<std::pair<int32_t, size_t>, SharedPart> shared_parts_;
 
   llvm::LLVMContext &ctx_;
   llvm::Module &module_;

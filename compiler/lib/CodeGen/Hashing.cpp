@@ -107,6 +107,35 @@ llvm::Value *Emitter::columnsEqual(const std::vector<ColumnOf> &ca,
   return all;
 }
 
+llvm::Value *Emitter::rowsIdentical(const RowLayout &layout, llvm::Value *a, llvm::Value *b) {
+  // The same columns are NULL, and those that are not hold the same bits.
+  llvm::Value *all = b_.getTrue();
+  for (unsigned w = 0; w < layout.null_words; ++w) { // the bitmap starts the row (RowLayout)
+    llvm::Value *wa = b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i8_, a, w * 8));
+    llvm::Value *wb = b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i8_, b, w * 8));
+    all = b_.CreateAnd(all, b_.CreateICmpEQ(wa, wb));
+  }
+  for (size_t c = 0; c < layout.types.size(); ++c) {
+    int column = static_cast<int>(c);
+    SqlValue va = loadColumn(layout, a, column), vb = loadColumn(layout, b, column);
+    llvm::Value *same;
+    switch (layout.types[c].kind) {
+    case ir::TypeKind::Float64:
+      same = b_.CreateICmpEQ(b_.CreateBitCast(va.value, i64_), b_.CreateBitCast(vb.value, i64_));
+      break;
+    case ir::TypeKind::Text:
+      same = valuesEqual(layout.types[c], va.value, layout.types[c], vb.value);
+      break;
+    default:
+      same = b_.CreateICmpEQ(va.value, vb.value);
+      break;
+    }
+    // A NULL's storage is zero, so its bits compare equal too.
+    all = b_.CreateAnd(all, same);
+  }
+  return all;
+}
+
 void Emitter::forEachInChain(llvm::Value *table, llvm::Value *hash, const ChainBody &body,
                              int32_t chain, int64_t payload_size) {
   llvm::Function *f = b_.GetInsertBlock()->getParent();

@@ -49,10 +49,12 @@ void Emitter::emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Va
 
 OperatorGen &Emitter::generatorOf(const ir::Op &op) { return *generator_of_.at(op.id); }
 
+llvm::Value *Emitter::stateSlotAddress(const ir::Op &op, int index) {
+  return b_.CreateGEP(ptr_, state_, b_.getInt64(generatorOf(op).first_slot + index));
+}
+
 llvm::Value *Emitter::stateSlot(const ir::Op &op, int index) {
-  int slot = generatorOf(op).first_slot + index;
-  llvm::Value *p = b_.CreateGEP(ptr_, state_, b_.getInt64(slot));
-  return b_.CreateLoad(ptr_, p);
+  return b_.CreateLoad(ptr_, stateSlotAddress(op, index));
 }
 
 void Emitter::checkLayout(llvm::StructType *type, size_t size,
@@ -76,7 +78,7 @@ bool Emitter::run(std::string &error) {
   // Declare every function first: operators call their consumers, defined in any order.
   for (auto &gen : generators_) {
     gen->declare(slot_count_);
-    slot_count_ += static_cast<int>(gen->state().size());
+    slot_count_ += static_cast<int>(gen->state().size()) + gen->scratchSlots();
   }
   for (auto &gen : generators_) {
     gen->defineConsumers();
@@ -127,7 +129,14 @@ void Emitter::defineEntryPoints() {
   }
   b_.CreateRet(state_);
 
-  // push(state, source, row, weight): dispatch a source change into its pipelines.
+  // push(state, source, row, weight): dispatch a change of a source without a primary key into
+  // its pipelines. apply(state, source, op, row): hand a keyed source's change to its generator,
+  // which keeps the source's rows (Operators/Source.cpp).
+  std::vector<const ir::Op *> source_ops(sources_.size(), nullptr);
+  for (size_t s = 0; s < sources_.size(); ++s)
+    for (const auto &op : ir_.ops)
+      if (op->kind == OpKind::Source && op->name == sources_[s].name)
+        source_ops[s] = op.get(); // null: no model reads this table
   llvm::Function *push = llvm::Function::Create(
       llvm::FunctionType::get(b_.getVoidTy(), {ptr_, i32_, ptr_, i64_}, false),
       llvm::Function::InternalLinkage, "kiln.push", module_);
@@ -137,12 +146,9 @@ void Emitter::defineEntryPoints() {
   llvm::BasicBlock *done = llvm::BasicBlock::Create(ctx_, "done", push);
   llvm::SwitchInst *dispatch = b_.CreateSwitch(push->getArg(1), done);
   for (size_t s = 0; s < sources_.size(); ++s) {
-    const ir::Op *source = nullptr;
-    for (const auto &op : ir_.ops)
-      if (op->kind == OpKind::Source && op->name == sources_[s].name)
-        source = op.get();
-    if (!source)
-      continue; // no model reads this table
+    const ir::Op *source = source_ops[s];
+    if (!source || !source->key.empty())
+      continue;
     llvm::BasicBlock *block = llvm::BasicBlock::Create(ctx_, "source." + sources_[s].name, push);
     dispatch->addCase(b_.getInt32(static_cast<uint32_t>(s)), block);
     b_.SetInsertPoint(block);
@@ -151,6 +157,26 @@ void Emitter::defineEntryPoints() {
   }
   b_.SetInsertPoint(done);
   b_.CreateRetVoid();
+
+  llvm::Function *apply = llvm::Function::Create(
+      llvm::FunctionType::get(i32_, {ptr_, i32_, i32_, ptr_}, false),
+      llvm::Function::InternalLinkage, "kiln.apply", module_);
+  b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", apply));
+  // A keyed table that no model reads keeps no rows: every change is accepted.
+  llvm::BasicBlock *unread = llvm::BasicBlock::Create(ctx_, "unread", apply);
+  dispatch = b_.CreateSwitch(apply->getArg(1), unread);
+  for (size_t s = 0; s < sources_.size(); ++s) {
+    const ir::Op *source = source_ops[s];
+    if (!source || source->key.empty())
+      continue;
+    llvm::BasicBlock *block = llvm::BasicBlock::Create(ctx_, "source." + sources_[s].name, apply);
+    dispatch->addCase(b_.getInt32(static_cast<uint32_t>(s)), block);
+    b_.SetInsertPoint(block);
+    b_.CreateRet(b_.CreateCall(generatorOf(*source).applier(),
+                               {apply->getArg(0), apply->getArg(2), apply->getArg(3)}));
+  }
+  b_.SetInsertPoint(unread);
+  b_.CreateRet(b_.getInt32(KILN_APPLY_OK));
 
   // commit(state): operators that flush emit their changes in topological order, then sinks.
   llvm::Function *commit =
@@ -171,6 +197,7 @@ void Emitter::defineEntryPoints() {
                              llvm::Function::InternalLinkage, "kiln.destroy", module_);
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", destroy));
   state_ = destroy->getArg(0);
+  rt_ = b_.CreateLoad(ptr_, state_);
   for (const auto &generator : generators_) {
     OperatorGen &gen = *generator;
     gen.emitDestroy();
@@ -184,11 +211,13 @@ void Emitter::defineEntryPoints() {
   b_.CreateRetVoid();
 }
 
-// The model an operator maintains: the model file its location names, or, for operators that
+// The model an operator maintains: the model file its location names, the source table of a
+// source, or, for operators that
 // passes placed in front of a model (a consolidate after a source), the first model that reads it.
 static std::string modelOf(const ir::Module &module, const ir::Op &op) {
-  if (op.kind == OpKind::Sink)
-    return op.name;
+  if (op.kind == OpKind::Sink || op.kind == OpKind::Source)
+    return op.name; // the model, or the source table
+
   std::filesystem::path file(op.loc.file);
   if (op.loc.known() && file.extension() == ".sql")
     return file.stem().string();
@@ -247,7 +276,10 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
       for (int32_t k : arrangement.key_fields)
         keys.push_back(b_.getInt32(k));
       std::vector<llvm::Constant *> chain_keys;
-      for (const std::vector<int32_t> &chain : arrangement.chain_keys) {
+      for (size_t c = 0; c < arrangement.chain_keys.size(); ++c) {
+        const std::vector<int32_t> &chain = arrangement.chain_keys[c];
+        chain_keys.push_back(b_.getInt32(static_cast<uint32_t>(
+            c < arrangement.chain_member.size() ? arrangement.chain_member[c] : -1)));
         chain_keys.push_back(b_.getInt32(chain.size()));
         for (int32_t k : chain)
           chain_keys.push_back(b_.getInt32(k));
@@ -343,14 +375,14 @@ void Emitter::defineProgram() {
   llvm::Constant *state = stateDescriptors(nstate);
   llvm::StructType *program_type =
       llvm::StructType::get(ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, ptr_,
-                                   ptr_, i64_, i32_, ptr_});
+                                   ptr_, ptr_, i64_, i32_, ptr_});
   checkLayout(program_type, sizeof(kiln_program),
               {offsetof(kiln_program, abi_version), offsetof(kiln_program, name),
                offsetof(kiln_program, nsources), offsetof(kiln_program, sources),
                offsetof(kiln_program, nsinks), offsetof(kiln_program, sinks),
                offsetof(kiln_program, nlocations), offsetof(kiln_program, locations),
                offsetof(kiln_program, create), offsetof(kiln_program, push),
-               offsetof(kiln_program, commit), offsetof(kiln_program, destroy),
+               offsetof(kiln_program, apply), offsetof(kiln_program, commit), offsetof(kiln_program, destroy),
                offsetof(kiln_program, default_tick_size), offsetof(kiln_program, nstate),
                offsetof(kiln_program, state)});
   llvm::Constant *program = llvm::ConstantStruct::get(
@@ -358,7 +390,8 @@ void Emitter::defineProgram() {
                      array(relation_desc, sources, "sources"), b_.getInt32(sinks.size()),
                      array(relation_desc, sinks, "sinks"), b_.getInt32(locations.size()),
                      array(ptr_, locations, "locations"), module_.getFunction("kiln.create"),
-                     module_.getFunction("kiln.push"), module_.getFunction("kiln.commit"),
+                     module_.getFunction("kiln.push"), module_.getFunction("kiln.apply"),
+                     module_.getFunction("kiln.commit"),
                      module_.getFunction("kiln.destroy"), b_.getInt64(options_.default_tick_size),
                      b_.getInt32(nstate), state});
   new llvm::GlobalVariable(module_, program_type, true, llvm::GlobalValue::ExternalLinkage, program,

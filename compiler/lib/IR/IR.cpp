@@ -104,6 +104,8 @@ const std::vector<OpInfo> &allOps() {
 const OpInfo &opInfo(OpKind kind) { return allOps()[static_cast<size_t>(kind)]; }
 
 StateSize Op::stateSize() const {
+  if (kind == OpKind::Source && !key.empty())
+    return StateSize::GrowsWithKeys;
   if (kind == OpKind::Aggregate) {
     // MIN/MAX must survive the retraction of the current extreme, so they keep every value.
     bool keepsValues = std::any_of(aggregates.begin(), aggregates.end(), [](const AggCall &a) {

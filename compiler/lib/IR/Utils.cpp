@@ -288,4 +288,11 @@ std::vector<int32_t> inputOffsets(const Module &module, const Op &op) {
   return offsets;
 }
 
+const Op *keyedSourceOf(const Module &module, int32_t id) {
+  const Op *op = module.find(id);
+  while (op->kind == OpKind::Filter || op->kind == OpKind::Map)
+    op = module.find(op->inputs[0]);
+  return op->kind == OpKind::Source && !op->key.empty() ? op : nullptr;
+}
+
 } // namespace kiln::ir

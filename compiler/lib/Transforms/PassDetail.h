@@ -17,7 +17,6 @@ void fuse(ir::Module &module);
 void eliminateCommonSubexpressions(ir::Module &module);
 void eliminateDeadOps(ir::Module &module);
 void pruneColumns(ir::Module &module);
-void consolidateUpdates(ir::Module &module);
 void aggregateBelowJoin(ir::Module &module);
 void fuseDeltaJoins(ir::Module &module);
 void inferAppendOnly(ir::Module &module);

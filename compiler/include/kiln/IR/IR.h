@@ -295,7 +295,8 @@ struct Op {
   Op(OpKind k) : kind(k) {}
   const OpInfo &info() const { return opInfo(kind); }
   bool has(OpTrait trait) const { return info().has(trait); }
-  bool isStateful() const { return has(kStateful); }
+  // Stateful kinds, and a source with a primary key (it keeps the current row of every key).
+  bool isStateful() const { return has(kStateful) || (kind == OpKind::Source && !key.empty()); }
   // The table's class, refined by what this instance keeps (a global aggregate is bounded,
   // MIN/MAX keep every value).
   StateSize stateSize() const;

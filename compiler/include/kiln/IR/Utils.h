@@ -72,4 +72,10 @@ std::optional<std::set<int32_t>> uniqueColumns(const Module &module, int32_t id)
 // right (a delta join's equalities and columns), and the total width as the last element.
 std::vector<int32_t> inputOffsets(const Module &module, const Op &op);
 
+// The source with a primary key that the stream `id` is computed from row by row (through
+// filters and maps only), or null. Such a stream has at most one row per key of the source, and
+// the source's state (its current row per key) can hold what an operator indexes of it: a join
+// input over it shares the source's rows instead of storing them again.
+const Op *keyedSourceOf(const Module &module, int32_t id);
+
 } // namespace kiln::ir

@@ -9,6 +9,16 @@
 // input's table. Processing changes one at a time in any order yields every combination of rows
 // exactly once, when the last of its rows arrives: for two inputs, dA ⋈ B + A ⋈ dB + dA ⋈ dB.
 // Nothing intermediate is stored.
+//
+// An input computed row by row from a source with a primary key (sharedSourceOf) keeps its rows
+// in the source's table instead (SharedPart, Operators/Source.cpp): each source entry is linked
+// into this input's chains while the source's row passes the input's filters, and the input's
+// row is computed from the source's (its maps) when it is read. The source's rows are stored
+// once. The source pushes an update as a retraction and an insertion, then settles the entry;
+// the input defers the retraction to the insertion and does nothing at all when the row it sees
+// is the same (an order's status changed, and the join does not read it), so such updates stop
+// here without any state of their own. Changes are still met one at a time, each against the
+// other inputs' current rows, so the result is the same.
 
 #include "Operator.h"
 
@@ -51,6 +61,11 @@ struct JoinInput {
   std::set<int32_t> equal;                 // columns an equality reads: a NULL there never matches
   llvm::StructType *entry = nullptr;       // an entry's payload: { row, weight }
   std::vector<Lookup> plan;                // how a change of this input meets the others
+  // Its rows live in a keyed source's table (sharedSourceOf); then `maps` compute its row from
+  // the source's, and `part` says where its flags are, once the source has laid its table out.
+  const ir::Op *source = nullptr;
+  std::vector<const ir::Op *> maps; // from the source's side
+  const SharedPart *part = nullptr;
 };
 
 class JoinGen : public OperatorGen {
@@ -60,8 +75,17 @@ public:
   size_t consumerCount() const override { return inputs_.size(); }
   std::vector<Arrangement> arrangements() override;
   void defineConsumers() override {
-    for (size_t i = 0; i < inputs_.size(); ++i)
-      defineInput(static_cast<int>(i));
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      if (inputs_[i].source) {
+        defineSharedInput(static_cast<int>(i));
+        defineSettle(static_cast<int>(i));
+      } else {
+        defineInput(static_cast<int>(i));
+      }
+    }
+  }
+  std::vector<std::vector<int32_t>> sharedKeys(size_t port) const override {
+    return inputs_[port].source ? inputs_[port].keys : std::vector<std::vector<int32_t>>{};
   }
 
 private:
@@ -74,8 +98,34 @@ private:
   bool uniqueOn(int input, const std::vector<int32_t> &key) const;
   void planLookups(int from);
   void defineInput(int i);
+  void defineSharedInput(int i);
+  void defineSettle(int i);
+  // Matches the change `row` of input `i` (weight `weight`) against the other inputs.
+  void matchChange(int i, llvm::Value *row, llvm::Value *weight);
   void match(int i, size_t step, std::vector<llvm::Value *> &rows, llvm::Value *weight);
   void record(int i, llvm::Value *row, llvm::Value *weight, llvm::BasicBlock *exit);
+  // Input `in`'s table, and a stored row and its weight from an entry payload of it.
+  llvm::Value *tableOf(const JoinInput &in) {
+    return in.part ? e_.stateSlot(*in.part->source, 0) : slot(in.arrangement);
+  }
+  llvm::Value *storedRow(const JoinInput &in, llvm::Value *payload) {
+    if (!in.part)
+      return b_.CreateStructGEP(in.entry, payload, 0);
+    return viewOf(in, b_.CreateStructGEP(in.part->payload, payload, 0));
+  }
+  // The row of a shared input computed from its source's row `source_row`.
+  llvm::Value *viewOf(const JoinInput &in, llvm::Value *source_row);
+  llvm::Value *storedWeight(const JoinInput &in, llvm::Value *payload) {
+    if (in.part)
+      return b_.getInt64(1); // a source's row, linked while it passes the input's filters
+    return b_.CreateLoad(e_.i64_, b_.CreateStructGEP(in.entry, payload, 1));
+  }
+  llvm::Value *partOf(const JoinInput &in, llvm::Value *payload) {
+    return b_.CreateStructGEP(in.part->payload, payload, in.part->field);
+  }
+  int64_t payloadSize(const JoinInput &in) {
+    return e_.allocSize(in.part ? static_cast<llvm::Type *>(in.part->payload) : in.entry);
+  }
 
   std::vector<JoinInput> inputs_;
   std::vector<int32_t> offsets_; // where each input's columns start in the numbering of all
@@ -100,6 +150,11 @@ JoinGen::JoinGen(Emitter &emitter, const ir::Op &op) : OperatorGen(emitter, op) 
     in.op = &e_.input(op, i);
     in.layout = &e_.layoutOf(in.op->schema);
     in.unique = ir::uniqueColumns(e_.ir_, op.inputs[i]);
+    in.source = sharedSourceOf(e_.ir_, op, i);
+    for (const ir::Op *step = in.op; in.source && step != in.source;
+         step = &e_.input(*step, 0))
+      if (step->kind == ir::OpKind::Map)
+        in.maps.insert(in.maps.begin(), step);
     in.name =
         op.kind == ir::OpKind::Join ? (i == 0 ? "left" : "right") : "input" + std::to_string(i);
     inputs_.push_back(std::move(in));
@@ -111,6 +166,8 @@ JoinGen::JoinGen(Emitter &emitter, const ir::Op &op) : OperatorGen(emitter, op) 
   for (size_t i = 0; i < inputs_.size(); ++i)
     planLookups(static_cast<int>(i));
   for (JoinInput &in : inputs_) {
+    if (in.source) // the source's table chains it by every key (arrangements())
+      continue;
     for (size_t k = 0; k < in.keys.size(); ++k) {
       if (uniqueOn(static_cast<int>(&in - inputs_.data()), in.keys[k])) {
         in.home = k;
@@ -201,7 +258,20 @@ std::vector<Arrangement> JoinGen::arrangements() {
       names += (names.empty() ? "" : ", ") + in.op->schema[c].name;
     return names.empty() ? std::string("nothing") : names;
   };
-  for (JoinInput &in : inputs_) {
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    JoinInput &in = inputs_[i];
+    if (in.source) {
+      // The source laid out its table first (sources come first in the module).
+      SharedPart &part = e_.shared_parts_.at({op_.id, i});
+      part.settle = e_.newFunction(
+          op_.stateName() + ".settle" + std::to_string(i),
+          llvm::FunctionType::get(b_.getVoidTy(), {e_.ptr_, e_.ptr_}, false));
+      in.part = &part;
+      in.chain.clear();
+      for (size_t k = 0; k < in.keys.size(); ++k)
+        in.chain.push_back(part.first_chain + static_cast<int32_t>(k));
+      continue;
+    }
     in.arrangement = static_cast<int>(result.size());
     Arrangement table;
     table.role = in.name;
@@ -242,12 +312,118 @@ void JoinGen::defineInput(int i) {
   b_.CreateCondBr(null_key, exit, work);
   b_.SetInsertPoint(work);
 
-  std::vector<llvm::Value *> rows(inputs_.size(), nullptr);
-  rows[i] = row;
-  match(i, 0, rows, weight);
+  matchChange(i, row, weight);
   record(i, row, weight, exit);
   b_.SetInsertPoint(exit);
   b_.CreateRetVoid();
+}
+
+// A change of an input whose rows live in a keyed source's table: `row` comes from the entry the
+// source is pushing a change of (its scratch slot). A retraction waits: for the insertion of the
+// same change, which replaces the row the entry holds for this input unless it is the same, or
+// for the settle after the change, which takes out a row no longer inserted.
+void JoinGen::defineSharedInput(int i) {
+  llvm::Function *f = e_.beginConsumer(consumer(static_cast<size_t>(i)));
+  const JoinInput &in = inputs_[i];
+  llvm::Value *row = f->getArg(1), *weight = f->getArg(2);
+  llvm::BasicBlock *exit = llvm::BasicBlock::Create(e_.ctx_, "exit", f);
+  auto block = [&](const char *name) { return llvm::BasicBlock::Create(e_.ctx_, name, f); };
+
+  llvm::BasicBlock *inserted = block("inserted");
+  b_.CreateCondBr(b_.CreateICmpSGT(weight, b_.getInt64(0)), inserted, exit);
+  b_.SetInsertPoint(inserted);
+  // A NULL equals nothing: a row with one in a key is never linked (settle unlinks the old row).
+  llvm::Value *null_key = b_.getFalse();
+  for (int32_t c : in.equal)
+    null_key = b_.CreateOr(null_key, e_.loadNull(*in.layout, row, c));
+  llvm::BasicBlock *work = block("work");
+  b_.CreateCondBr(null_key, exit, work);
+  b_.SetInsertPoint(work);
+
+  llvm::Value *entry = b_.CreateLoad(e_.ptr_, e_.stateSlotAddress(*in.part->source, 1));
+  llvm::Value *payload = e_.payloadOf(entry);
+  llvm::Value *part = partOf(in, payload);
+  llvm::Value *linked_ptr = b_.CreateStructGEP(in.part->part, part, 0);
+  llvm::Value *settled_ptr = b_.CreateStructGEP(in.part->part, part, 1);
+  llvm::Value *table = tableOf(in);
+  llvm::BasicBlock *was_linked = block("was.linked"), *link = block("link");
+  b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(e_.i8_, linked_ptr), b_.getInt8(0)), was_linked,
+                  link);
+  b_.SetInsertPoint(was_linked);
+  // The source's row is still the old one: it replaces it after the change is settled.
+  llvm::Value *stored = storedRow(in, payload);
+  llvm::BasicBlock *same = block("same"), *replaced = block("replaced");
+  b_.CreateCondBr(e_.rowsIdentical(*in.layout, stored, row), same, replaced);
+  b_.SetInsertPoint(same);
+  b_.CreateStore(b_.getInt8(1), settled_ptr);
+  b_.CreateBr(exit);
+  b_.SetInsertPoint(replaced);
+  matchChange(i, stored, b_.getInt64(-1));
+  for (int32_t chain : in.chain)
+    b_.CreateCall(e_.fn("kiln_ht_unlink"), {table, entry, b_.getInt32(chain)});
+  b_.CreateBr(link);
+
+  b_.SetInsertPoint(link);
+  matchChange(i, row, weight);
+  for (size_t k = 0; k < in.keys.size(); ++k)
+    b_.CreateCall(e_.fn("kiln_ht_link"), {table, entry, b_.getInt32(in.chain[k]),
+                                          e_.hashColumns(*in.layout, row, in.keys[k])});
+  b_.CreateStore(b_.getInt8(1), linked_ptr);
+  b_.CreateStore(b_.getInt8(1), settled_ptr);
+  b_.CreateBr(exit);
+  b_.SetInsertPoint(exit);
+  b_.CreateRetVoid();
+}
+
+// settle(state, entry), after the source pushed a change of `entry`: a row the change did not
+// insert again (it was deleted, or the input's filters now drop it) is retracted and unlinked.
+void JoinGen::defineSettle(int i) {
+  const JoinInput &in = inputs_[i];
+  llvm::Function *f = e_.beginConsumer(in.part->settle);
+  llvm::Value *entry = f->getArg(1);
+  auto block = [&](const char *name) { return llvm::BasicBlock::Create(e_.ctx_, name, f); };
+  llvm::Value *payload = e_.payloadOf(entry);
+  llvm::Value *part = partOf(in, payload);
+  llvm::Value *linked_ptr = b_.CreateStructGEP(in.part->part, part, 0);
+  llvm::Value *settled_ptr = b_.CreateStructGEP(in.part->part, part, 1);
+  llvm::BasicBlock *exit = block("exit"), *unsettled = block("unsettled"),
+                   *retract = block("retract");
+  llvm::Value *settled = b_.CreateICmpNE(b_.CreateLoad(e_.i8_, settled_ptr), b_.getInt8(0));
+  b_.CreateStore(b_.getInt8(0), settled_ptr);
+  b_.CreateCondBr(settled, exit, unsettled);
+  b_.SetInsertPoint(unsettled);
+  b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(e_.i8_, linked_ptr), b_.getInt8(0)), retract,
+                  exit);
+  b_.SetInsertPoint(retract);
+  matchChange(i, storedRow(in, payload), b_.getInt64(-1));
+  llvm::Value *table = tableOf(in);
+  for (int32_t chain : in.chain)
+    b_.CreateCall(e_.fn("kiln_ht_unlink"), {table, entry, b_.getInt32(chain)});
+  b_.CreateStore(b_.getInt8(0), linked_ptr);
+  b_.CreateBr(exit);
+  b_.SetInsertPoint(exit);
+  b_.CreateRetVoid();
+}
+
+// The maps on the way from the source to the input, evaluated on the stored row. They cannot
+// raise: they computed the same row without error when the source's change was pushed.
+llvm::Value *JoinGen::viewOf(const JoinInput &in, llvm::Value *source_row) {
+  llvm::Value *row = source_row;
+  for (const ir::Op *map : in.maps) {
+    const RowLayout &from = e_.layoutOf(e_.input(*map, 0).schema);
+    const RowLayout &to = e_.layoutOf(map->schema);
+    llvm::Value *out = e_.newRow(to);
+    for (size_t c = 0; c < map->exprs.size(); ++c)
+      e_.storeColumn(to, out, static_cast<int>(c), e_.genExpr(*map->exprs[c], from, row));
+    row = out;
+  }
+  return row;
+}
+
+void JoinGen::matchChange(int i, llvm::Value *row, llvm::Value *weight) {
+  std::vector<llvm::Value *> rows(inputs_.size(), nullptr);
+  rows[i] = row;
+  match(i, 0, rows, weight);
 }
 
 // Emits the change's matches from lookup `step` of input `i`'s plan on, `rows` holding the rows
@@ -276,8 +452,8 @@ void JoinGen::match(int i, size_t step, std::vector<llvm::Value *> &rows, llvm::
   llvm::Value *hash = e_.hashColumns(probe);
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   auto body = [&](llvm::Value *, llvm::Value *stored, llvm::BasicBlock *) {
-    llvm::Value *other = b_.CreateStructGEP(in.entry, stored, 0);
-    llvm::Value *other_weight = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(in.entry, stored, 1));
+    llvm::Value *other = storedRow(in, stored);
+    llvm::Value *other_weight = storedWeight(in, stored);
     std::vector<ColumnOf> key, wanted = probe;
     for (int32_t c : in.keys[lookup.key])
       key.push_back({in.layout, other, c});
@@ -295,7 +471,7 @@ void JoinGen::match(int i, size_t step, std::vector<llvm::Value *> &rows, llvm::
     b_.CreateBr(skip);
     b_.SetInsertPoint(skip);
   };
-  e_.forEachInChain(slot(in.arrangement), hash, body, in.chain[lookup.key], e_.allocSize(in.entry));
+  e_.forEachInChain(tableOf(in), hash, body, in.chain[lookup.key], payloadSize(in));
 }
 
 // Records the change in input `i`'s table: adds its weight to an identical stored row (found by

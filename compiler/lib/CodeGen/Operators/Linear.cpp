@@ -7,14 +7,6 @@ namespace kiln::codegen {
 
 namespace {
 
-// A source has no consumer function: the program's push entry point dispatches to its users.
-class SourceGen : public OperatorGen {
-public:
-  using OperatorGen::OperatorGen;
-  size_t consumerCount() const override { return 0; }
-  void defineConsumers() override {}
-};
-
 class FilterGen : public OperatorGen {
 public:
   using OperatorGen::OperatorGen;
@@ -70,9 +62,6 @@ private:
 
 } // namespace
 
-std::unique_ptr<OperatorGen> makeSourceGen(Emitter &emitter, const ir::Op &op) {
-  return std::make_unique<SourceGen>(emitter, op);
-}
 std::unique_ptr<OperatorGen> makeFilterGen(Emitter &emitter, const ir::Op &op) {
   return std::make_unique<FilterGen>(emitter, op);
 }

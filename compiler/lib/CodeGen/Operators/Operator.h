@@ -31,6 +31,9 @@ struct Arrangement {
   // HASH: the keys of the chains after the first (kiln_ht_create_chains), as indexes into
   // `fields`; a chain by the whole row lists every column's field.
   std::vector<std::vector<int32_t>> chain_keys;
+  // HASH: per chain after the first, the field (a flag) that says an entry is linked in it, or
+  // -1 if every entry is; empty: every entry is in every chain.
+  std::vector<int32_t> chain_member;
   // HASH: at most one live entry per key of the first chain (groups, distinct rows), so its
   // entries need no back link (KILN_HT_UNIQUE_FIRST_CHAIN).
   bool unique_key = false;
@@ -59,6 +62,12 @@ public:
   virtual void emitCreate() {}
   // Emits into destroy(), before its containers are freed (e.g. MIN/MAX multisets).
   virtual void emitDestroy() {}
+  // Slots after its arrangements' that hold a value within a change, not a container.
+  virtual int scratchSlots() const { return 0; }
+  // The keys of input `port`'s rows that the operator looks them up by, when it keeps that
+  // input's rows in a keyed source's table (SharedPart): the source's generator lays out one
+  // chain per key.
+  virtual std::vector<std::vector<int32_t>> sharedKeys(size_t /*port*/) const { return {}; }
 
   // Creates the consumer and flush functions, named after the operator, and records its
   // arrangements (state()), which occupy the slots from `first_slot` on.
@@ -68,6 +77,8 @@ public:
     return consumers_.size() > 1 ? consumers_[port] : consumers_[0];
   }
   llvm::Function *flusher() const { return flusher_; }
+  // A keyed source's: applies one change (abi.h, kiln_program.apply).
+  llvm::Function *applier() const { return applier_; }
   bool consumes() const { return !consumers_.empty(); }
   int first_slot = -1;
 
@@ -90,7 +101,14 @@ protected:
   std::vector<llvm::Function *> consumers_;
   std::vector<Arrangement> state_;
   llvm::Function *flusher_ = nullptr;
+  llvm::Function *applier_ = nullptr;
 };
+
+// The keyed source whose table keeps the rows of input `port` of `join` (a join or delta join):
+// the input is computed from it row by row (ir::keyedSourceOf) and no other input of the join
+// is computed from the same source (the rows of a self-join's inputs are kept apart). Null if
+// the join keeps that input's rows itself.
+const ir::Op *sharedSourceOf(const ir::Module &module, const ir::Op &join, size_t port);
 
 #define KILN_OP(Kind, ...)                                                                         \
   std::unique_ptr<OperatorGen> make##Kind##Gen(Emitter &emitter, const ir::Op &op);

@@ -86,8 +86,9 @@ public:
   // Decodes a JSON object into a row of `source` (not-null constraints checked), allocated in the
   // tick's scratch memory: valid until the next commit.
   absl::StatusOr<const void *> decodeRow(int32_t source, std::string_view json);
-  // Pushes one change as is: no primary key bookkeeping (do not mix with keyed pushRecord on the
-  // same source). `row` and its strings must stay valid until the next commit returns.
+  // Pushes one change as is. Each unit of weight of a source with a primary key inserts (> 0) or
+  // deletes (< 0) the key's row, and throws std::runtime_error if the key has one (has none).
+  // `row` and its strings must stay valid until the next commit returns.
   void pushRow(int32_t source, const void *row, int64_t weight);
 
   // Ends the tick: runs the program's commit, writes the sinks' changes, frees scratch memory.
@@ -98,7 +99,7 @@ public:
   // The tick the next commit ends, counting from 1.
   int64_t currentTick() const;
   const HostStats &stats() const;
-  // Entries and bytes of every operator's state, and of the host's own per-key rows.
+  // Entries and bytes of every operator's state (a keyed source's current rows included).
   StateStats stateStats() const;
   // Writes every operator's lasting state as JSON lines (dumpState in State.h).
   int64_t dumpState(std::FILE *out) const;

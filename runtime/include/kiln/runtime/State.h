@@ -19,7 +19,7 @@ struct ArrangementStats {
 };
 
 struct OperatorStats {
-  std::string op;    // "join_5", or "source s.orders" for the host's primary-key state
+  std::string op;    // "join_5"
   std::string kind;  // "join"
   std::string model; // the model it maintains ("" if none)
   // Live entries of its lasting arrangements (a join's stored rows, an aggregate's groups);
@@ -33,7 +33,8 @@ struct StateStats {
   std::vector<OperatorStats> operators; // in the program's order, stateful ones only
   int64_t interned_strings = 0;         // distinct strings kept in state, shared by all
   int64_t interned_bytes = 0;
-  int64_t total_bytes = 0; // operators + interned strings
+  int64_t kept_text_bytes = 0; // strings entries own (a source's current rows' text)
+  int64_t total_bytes = 0;     // operators + interned and kept strings
 };
 
 // Measures the state `create` returned for `program` (slot 0 holds the runtime).

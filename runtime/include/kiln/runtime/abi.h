@@ -30,7 +30,7 @@ extern "C" {
 #define KILN_STATIC_ASSERT(condition, why) _Static_assert(condition, why)
 #endif
 
-#define KILN_ABI_VERSION 4
+#define KILN_ABI_VERSION 5
 
 typedef struct kiln_str {
   const char *ptr;
@@ -141,9 +141,28 @@ typedef struct kiln_arrangement_desc {
   const kiln_state_field *fields;
   int32_t nchains;           /* HASH: the chains its entries are linked in (1, or more: abi.h's
                                 kiln_ht_create_chains); chain 0 is hashed by key_fields */
-  const int32_t *chain_keys; /* chains 1..nchains-1, one after another: the count of fields
-                                that chain is hashed by, then those fields */
+  const int32_t *chain_keys; /* chains 1..nchains-1, one after another: the field whose nonzero
+                                byte says an entry is linked in that chain (-1: every entry is),
+                                the count of fields the chain is hashed by, then those fields
+                                (none: by values the program computes from the entry, a join
+                                input's columns from a source's row) */
 } kiln_arrangement_desc;
+
+/* How the host hands a source with a primary key its changes (kiln_program.apply): the program
+ * keeps the current row of every key, turns an upsert or a delete by key into the retraction of
+ * the stored row and the insertion of the new one, and shares those rows with the operators
+ * that index the source's rows (a join input over a filter and a projection of the source). */
+typedef enum kiln_apply_op {
+  KILN_APPLY_INSERT = 0, /* a new key; its row */
+  KILN_APPLY_UPSERT = 1, /* the key's new row, or a new key's */
+  KILN_APPLY_DELETE = 2  /* the key's row goes: `row` needs only the key columns */
+} kiln_apply_op;
+typedef enum kiln_apply_result {
+  KILN_APPLY_OK = 0,
+  KILN_APPLY_DUPLICATE_KEY = 1, /* insert of a key that has a row: nothing changed */
+  KILN_APPLY_NO_SUCH_KEY = 2,   /* delete of a key that has none: nothing changed */
+  KILN_APPLY_UNCHANGED = 3      /* upsert of the row the key has: nothing changed */
+} kiln_apply_result;
 
 /* What `kiln build` emits: one constant of this type named `kiln_program_main`. */
 typedef struct kiln_program {
@@ -157,9 +176,14 @@ typedef struct kiln_program {
   const char *const *locations;
   /* Allocates the operator state of one instance of the dataflow. */
   void *(*create)(kiln_runtime *rt);
-  /* Pushes one change (weight > 0 insert, < 0 delete) of source `source` through the dataflow.
-   * `row` uses the source's layout; its strings need only live until commit returns. */
+  /* Pushes one change (weight > 0 insert, < 0 delete) of source `source`, which has no primary
+   * key, through the dataflow. `row` uses the source's layout; its strings need only live until
+   * commit returns. */
   void (*push)(void *state, int32_t source, const void *row, int64_t weight);
+  /* Applies one change (kiln_apply_op) of source `source`, which has a primary key whose columns
+   * `row` holds (not NULL), and pushes what it changes through the dataflow; returns a
+   * kiln_apply_result. The program copies what it keeps of `row` (ABI 5). */
+  int32_t (*apply)(void *state, int32_t source, int32_t op, const void *row);
   /* Ends a tick: stateful operators emit their changed output, each sink emits its consolidated
    * changes through kiln_emit. */
   void (*commit)(void *state);
@@ -179,7 +203,7 @@ KILN_STATIC_ASSERT(sizeof(kiln_column_desc) == 32, "kiln_column_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_relation_desc) == 56, "kiln_relation_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_state_field) == 40, "kiln_state_field is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_arrangement_desc) == 112, "kiln_arrangement_desc is ABI");
-KILN_STATIC_ASSERT(sizeof(kiln_program) == 120, "kiln_program is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_program) == 128, "kiln_program is ABI");
 
 /* ---- Services for generated code ----
  * kiln_emit(rt, sink, row, weight): one consolidated change of sink `sink` (row in the sink's
@@ -189,7 +213,11 @@ KILN_STATIC_ASSERT(sizeof(kiln_program) == 120, "kiln_program is ABI");
  * kiln_intern(rt, ptr, len): a copy of the bytes that lives as long as the runtime (for strings
  *   kept in operator state); equal strings share one copy.
  * kiln_scratch(rt, size): memory that lives until the end of the current tick (strings computed
- *   by expressions). */
+ *   by expressions).
+ * kiln_text_keep(rt, ptr, len): a copy of the bytes that one entry of operator state owns (a
+ *   source's current row): unlike interned text, it goes when the entry lets it go, with
+ * kiln_text_release(rt, ptr): frees a kept copy at the end of the tick (the rows pushed in this
+ *   tick may point at it until then). */
 
 /* ---- Hash tables (the HyPer way) ----
  * The runtime owns buckets, entries and growth; generated code hashes keys, walks the chain of the
@@ -227,9 +255,12 @@ static inline int64_t kiln_entry_link_offset(int64_t payload_size, int32_t chain
 /* kiln_ht_create, _destroy, _chain (the first entry of the chain `hash` falls in), _insert (a
  * zeroed payload, linked into chain 0), _erase (from every chain), _first and _next (iteration in
  * unspecified order; erasing the current entry invalidates it): see calls.def. With several
- * chains: kiln_ht_create_chains, kiln_ht_link (links a new entry into chain k >= 1 under its
- * hash there; every entry must be linked into every chain before the next insert) and
+ * chains: kiln_ht_create_chains, kiln_ht_link (links an entry into chain k >= 1 under its
+ * hash there) and
  * kiln_ht_chain_at (the first entry of chain k's bucket for `hash`).
+ * An entry need not be in every chain k >= 1: kiln_ht_unlink takes it out of one (a source's
+ * row that a join input's filter drops is in no chain of that join), and kiln_ht_link puts it
+ * back; a new entry is in none of them until linked.
  * kiln_ht_create_chains(payload_size, chains, flags): KILN_HT_UNIQUE_FIRST_CHAIN says that chain
  * 0's key has at most one live entry (a group, a distinct row; transiently two): its entries then
  * carry no back link for chain 0, and erase finds their predecessor in their short bucket. */
