@@ -408,6 +408,23 @@ TEST_F(HostTest, InternAndScratchMemory) {
   EXPECT_EQ(empty.len, 0);
 }
 
+// A source's rows own their text: kept copies are counted while held, and a released copy stays
+// readable until the tick ends (the tick's pushed rows may point at it).
+TEST_F(HostTest, KeptTextLivesUntilTheTickOfItsRelease) {
+  kiln_runtime *rt = host_->runtime();
+  std::string text = "a customer's name";
+  kiln_str kept = kiln_text_keep(rt, text.data(), static_cast<int64_t>(text.size()));
+  text = "overwritten";
+  EXPECT_EQ(std::string(kept.ptr, kept.len), "a customer's name");
+  EXPECT_EQ(host_->stateStats().kept_text_bytes, 17);
+  EXPECT_EQ(kiln_text_keep(rt, "", 0).ptr, nullptr); // nothing to keep
+  kiln_text_release(rt, kept.ptr);
+  kiln_text_release(rt, nullptr);
+  EXPECT_EQ(host_->stateStats().kept_text_bytes, 0);
+  EXPECT_EQ(std::string(kept.ptr, kept.len), "a customer's name");
+  commit(); // frees it (the sanitized build checks that it is freed once)
+}
+
 TEST_F(HostTest, SkippedBadRecordsAreReportedWithTheirLine) {
   ::testing::internal::CaptureStderr();
   EXPECT_FALSE(push("{oops"));
@@ -523,9 +540,11 @@ TEST(AbiSymbols, NameEveryFunctionOfTheAbi) {
     EXPECT_NE(symbol.address, nullptr) << symbol.name;
     names.insert(symbol.name);
   }
-  EXPECT_EQ(names.size(), 26u); // the functions declared in abi.h
+  EXPECT_EQ(names.size(), 29u); // the functions declared in abi.h
   EXPECT_TRUE(names.contains("kiln_ht_insert"));
   EXPECT_TRUE(names.contains("kiln_ms_max"));
+  EXPECT_TRUE(names.contains("kiln_ht_unlink"));
+  EXPECT_TRUE(names.contains("kiln_text_keep"));
 }
 
 // ---- The executable's command line ----
