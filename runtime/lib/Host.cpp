@@ -289,9 +289,9 @@ public:
       int32_t result =
           program.apply(state, source, weight > 0 ? KILN_APPLY_INSERT : KILN_APPLY_DELETE, row);
       if (result != KILN_APPLY_OK)
-        throw std::runtime_error(absl::StrCat(
-            weight > 0 ? "duplicate key " : "no row with key ",
-            describeKey(program.sources[source], row), " in ", program.sources[source].name));
+        throw std::runtime_error(absl::StrCat(weight > 0 ? "duplicate key " : "no row with key ",
+                                              describeKey(program.sources[source], row), " in ",
+                                              program.sources[source].name));
     }
   }
 
@@ -444,8 +444,6 @@ int64_t Host::dumpState(std::FILE *out) const {
   return kiln::runtime::dumpState(impl_->program, impl_->state, out);
 }
 
-StateStats Host::stateStats() const {
-  return measureState(impl_->program, impl_->state);
-}
+StateStats Host::stateStats() const { return measureState(impl_->program, impl_->state); }
 
 } // namespace kiln::runtime

@@ -159,10 +159,9 @@ void echoDestroy(void *state) {
   delete static_cast<Echo *>(state);
 }
 
-const kiln_program kProgram = {KILN_ABI_VERSION, "shop",     4,          kSources,
-                               2,                kSinks,     1,          kLocations,
-                               echoCreate,       echoPush,   echoApply,  echoCommit,
-                               echoDestroy};
+const kiln_program kProgram = {KILN_ABI_VERSION, "shop",     4,          kSources,   2,
+                               kSinks,           1,          kLocations, echoCreate, echoPush,
+                               echoApply,        echoCommit, echoDestroy};
 
 std::string tempPath(std::string_view name) {
   const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();

@@ -63,7 +63,7 @@ struct ColumnOf {
 // the source's when it is read. The source's generator lays the table out; the join's reads and
 // links it.
 struct SharedPart {
-  const ir::Op *source = nullptr;     // whose table it is in
+  const ir::Op *source = nullptr;      // whose table it is in
   llvm::StructType *payload = nullptr; // the table's entry payload: { row, part... }
   unsigned field = 0;                  // the part in the payload: { linked, settled }
   llvm::StructType *part = nullptr;

@@ -158,9 +158,9 @@ void Emitter::defineEntryPoints() {
   b_.SetInsertPoint(done);
   b_.CreateRetVoid();
 
-  llvm::Function *apply = llvm::Function::Create(
-      llvm::FunctionType::get(i32_, {ptr_, i32_, i32_, ptr_}, false),
-      llvm::Function::InternalLinkage, "kiln.apply", module_);
+  llvm::Function *apply =
+      llvm::Function::Create(llvm::FunctionType::get(i32_, {ptr_, i32_, i32_, ptr_}, false),
+                             llvm::Function::InternalLinkage, "kiln.apply", module_);
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", apply));
   // A keyed table that no model reads keeps no rows: every change is accepted.
   llvm::BasicBlock *unread = llvm::BasicBlock::Create(ctx_, "unread", apply);
@@ -382,18 +382,17 @@ void Emitter::defineProgram() {
                offsetof(kiln_program, nsinks), offsetof(kiln_program, sinks),
                offsetof(kiln_program, nlocations), offsetof(kiln_program, locations),
                offsetof(kiln_program, create), offsetof(kiln_program, push),
-               offsetof(kiln_program, apply), offsetof(kiln_program, commit), offsetof(kiln_program, destroy),
-               offsetof(kiln_program, default_tick_size), offsetof(kiln_program, nstate),
-               offsetof(kiln_program, state)});
+               offsetof(kiln_program, apply), offsetof(kiln_program, commit),
+               offsetof(kiln_program, destroy), offsetof(kiln_program, default_tick_size),
+               offsetof(kiln_program, nstate), offsetof(kiln_program, state)});
   llvm::Constant *program = llvm::ConstantStruct::get(
       program_type, {b_.getInt32(KILN_ABI_VERSION), string(ir_.name), b_.getInt32(sources.size()),
                      array(relation_desc, sources, "sources"), b_.getInt32(sinks.size()),
                      array(relation_desc, sinks, "sinks"), b_.getInt32(locations.size()),
                      array(ptr_, locations, "locations"), module_.getFunction("kiln.create"),
                      module_.getFunction("kiln.push"), module_.getFunction("kiln.apply"),
-                     module_.getFunction("kiln.commit"),
-                     module_.getFunction("kiln.destroy"), b_.getInt64(options_.default_tick_size),
-                     b_.getInt32(nstate), state});
+                     module_.getFunction("kiln.commit"), module_.getFunction("kiln.destroy"),
+                     b_.getInt64(options_.default_tick_size), b_.getInt32(nstate), state});
   new llvm::GlobalVariable(module_, program_type, true, llvm::GlobalValue::ExternalLinkage, program,
                            "kiln_program_main");
 }

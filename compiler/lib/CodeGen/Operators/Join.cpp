@@ -151,8 +151,7 @@ JoinGen::JoinGen(Emitter &emitter, const ir::Op &op) : OperatorGen(emitter, op) 
     in.layout = &e_.layoutOf(in.op->schema);
     in.unique = ir::uniqueColumns(e_.ir_, op.inputs[i]);
     in.source = sharedSourceOf(e_.ir_, op, i);
-    for (const ir::Op *step = in.op; in.source && step != in.source;
-         step = &e_.input(*step, 0))
+    for (const ir::Op *step = in.op; in.source && step != in.source; step = &e_.input(*step, 0))
       if (step->kind == ir::OpKind::Map)
         in.maps.insert(in.maps.begin(), step);
     in.name =
@@ -263,9 +262,9 @@ std::vector<Arrangement> JoinGen::arrangements() {
     if (in.source) {
       // The source laid out its table first (sources come first in the module).
       SharedPart &part = e_.shared_parts_.at({op_.id, i});
-      part.settle = e_.newFunction(
-          op_.stateName() + ".settle" + std::to_string(i),
-          llvm::FunctionType::get(b_.getVoidTy(), {e_.ptr_, e_.ptr_}, false));
+      part.settle =
+          e_.newFunction(op_.stateName() + ".settle" + std::to_string(i),
+                         llvm::FunctionType::get(b_.getVoidTy(), {e_.ptr_, e_.ptr_}, false));
       in.part = &part;
       in.chain.clear();
       for (size_t k = 0; k < in.keys.size(); ++k)
@@ -392,8 +391,7 @@ void JoinGen::defineSettle(int i) {
   b_.CreateStore(b_.getInt8(0), settled_ptr);
   b_.CreateCondBr(settled, exit, unsettled);
   b_.SetInsertPoint(unsettled);
-  b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(e_.i8_, linked_ptr), b_.getInt8(0)), retract,
-                  exit);
+  b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(e_.i8_, linked_ptr), b_.getInt8(0)), retract, exit);
   b_.SetInsertPoint(retract);
   matchChange(i, storedRow(in, payload), b_.getInt64(-1));
   llvm::Value *table = tableOf(in);

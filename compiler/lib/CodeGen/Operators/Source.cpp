@@ -143,9 +143,8 @@ void SourceGen::settle(llvm::Value *state, llvm::Value *entry) {
 void SourceGen::defineConsumers() {
   if (!keyed())
     return;
-  applier_ = e_.newFunction(
-      "source_" + std::to_string(op_.id) + ".apply",
-      llvm::FunctionType::get(e_.i32_, {e_.ptr_, e_.i32_, e_.ptr_}, false));
+  applier_ = e_.newFunction("source_" + std::to_string(op_.id) + ".apply",
+                            llvm::FunctionType::get(e_.i32_, {e_.ptr_, e_.i32_, e_.ptr_}, false));
   llvm::Function *f = e_.beginConsumer(applier_);
   llvm::Value *change = f->getArg(1), *row = f->getArg(2);
   llvm::Value *table = slot(0);
@@ -156,17 +155,18 @@ void SourceGen::defineConsumers() {
   llvm::Value *hash = e_.hashColumns(layout_, row, op_.key);
   llvm::Value *found_slot = e_.entryAlloca(e_.ptr_);
   b_.CreateStore(llvm::Constant::getNullValue(e_.ptr_), found_slot);
-  e_.forEachInChain(table, hash, [&](llvm::Value *entry, llvm::Value *payload,
-                                     llvm::BasicBlock *done) {
-    llvm::Value *stored = b_.CreateStructGEP(payload_, payload, 0);
-    llvm::BasicBlock *same = block("same.key");
-    llvm::BasicBlock *other = block("other.key");
-    b_.CreateCondBr(e_.columnsEqual(layout_, row, op_.key, layout_, stored, op_.key), same, other);
-    b_.SetInsertPoint(same);
-    b_.CreateStore(entry, found_slot);
-    b_.CreateBr(done);
-    b_.SetInsertPoint(other);
-  });
+  e_.forEachInChain(
+      table, hash, [&](llvm::Value *entry, llvm::Value *payload, llvm::BasicBlock *done) {
+        llvm::Value *stored = b_.CreateStructGEP(payload_, payload, 0);
+        llvm::BasicBlock *same = block("same.key");
+        llvm::BasicBlock *other = block("other.key");
+        b_.CreateCondBr(e_.columnsEqual(layout_, row, op_.key, layout_, stored, op_.key), same,
+                        other);
+        b_.SetInsertPoint(same);
+        b_.CreateStore(entry, found_slot);
+        b_.CreateBr(done);
+        b_.SetInsertPoint(other);
+      });
   llvm::Value *found = b_.CreateLoad(e_.ptr_, found_slot);
   llvm::Value *has_row = b_.CreateIsNotNull(found);
 
