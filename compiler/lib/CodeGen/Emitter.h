@@ -57,7 +57,7 @@ struct ColumnOf {
   int32_t column = 0;
 };
 
-// Where a join input over a keyed source keeps its rows (sharedSourceOf in Operators/): in the
+// Where a join input over a keyed source keeps its rows (ir::sharedKeyedSource): in the
 // source's table, each entry of which holds the source's current row of a key and is linked into
 // the input's chains while the row passes the input's filters. The input's row is computed from
 // the source's when it is read. The source's generator lays the table out; the join's reads and

@@ -295,4 +295,29 @@ const Op *keyedSourceOf(const Module &module, int32_t id) {
   return op->kind == OpKind::Source && !op->key.empty() ? op : nullptr;
 }
 
+namespace {
+
+bool reads(const Module &module, int32_t id, const Op *source, std::set<int32_t> &seen) {
+  if (!seen.insert(id).second)
+    return false;
+  const Op *op = module.find(id);
+  if (op == source)
+    return true;
+  for (int32_t input : op->inputs)
+    if (reads(module, input, source, seen))
+      return true;
+  return false;
+}
+
+} // namespace
+
+const Op *sharedKeyedSource(const Module &module, const Op &join, size_t port) {
+  const Op *source = keyedSourceOf(module, join.inputs[port]);
+  std::set<int32_t> seen;
+  for (size_t other = 0; source && other < join.inputs.size(); ++other)
+    if (other != port && reads(module, join.inputs[other], source, seen))
+      return nullptr;
+  return source;
+}
+
 } // namespace kiln::ir

@@ -18,6 +18,7 @@ void eliminateCommonSubexpressions(ir::Module &module);
 void eliminateDeadOps(ir::Module &module);
 void pruneColumns(ir::Module &module);
 void aggregateBelowJoin(ir::Module &module);
+void consolidateUpdates(ir::Module &module);
 void fuseDeltaJoins(ir::Module &module);
 void inferAppendOnly(ir::Module &module);
 

@@ -27,6 +27,11 @@ const std::vector<PassInfo> &allPasses() {
        "aggregate a fact stream by its join key before joining it to a dimension that is unique "
        "on that key, when the aggregate groups by the key (eager group-by)",
        aggregateBelowJoin},
+      {"consolidate-updates",
+       "sum a tick's changes per row in front of joins that read only some columns of an "
+       "updatable source and do not keep their rows in the source's state, so updates of the "
+       "other columns cancel before the join",
+       consolidateUpdates},
       {"delta-joins",
        "fuse trees of inner joins (through the maps that only pick columns between them) into "
        "delta joins that keep each input once and store no intermediate joined rows",
@@ -66,7 +71,10 @@ std::vector<std::string> defaultPipeline() {
       "aggregate-below-join",
       "fuse",
       "cse",
-      // After everything that rewrites binary joins.
+      // After pruning, which decides what joins read.
+      "consolidate-updates",
+      // After everything that rewrites binary joins; its trees' leaves are the consolidated
+      // inputs.
       "delta-joins",
       // Last: it reads the final graph, and code generation reads its result.
       "append-only",

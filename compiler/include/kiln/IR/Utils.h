@@ -78,4 +78,12 @@ std::vector<int32_t> inputOffsets(const Module &module, const Op &op);
 // input over it shares the source's rows instead of storing them again.
 const Op *keyedSourceOf(const Module &module, int32_t id);
 
+// The keyed source whose state keeps the rows of input `port` of `join` (a join or a delta join):
+// the input is computed from it row by row (keyedSourceOf), and no other input of the join reads
+// the source at all, through any path. A change of the source then reaches the join through
+// this input only, so the join can defer its retraction to the insertion that follows it and
+// leave the source's row alone until the change is done. Null if the join keeps that input's
+// rows itself.
+const Op *sharedKeyedSource(const Module &module, const Op &join, size_t port);
+
 } // namespace kiln::ir

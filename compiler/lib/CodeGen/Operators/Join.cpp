@@ -10,13 +10,13 @@
 // exactly once, when the last of its rows arrives: for two inputs, dA ⋈ B + A ⋈ dB + dA ⋈ dB.
 // Nothing intermediate is stored.
 //
-// An input computed row by row from a source with a primary key (sharedSourceOf) keeps its rows
-// in the source's table instead (SharedPart, Operators/Source.cpp): each source entry is linked
-// into this input's chains while the source's row passes the input's filters, and the input's
-// row is computed from the source's (its maps) when it is read. The source's rows are stored
-// once. The source pushes an update as a retraction and an insertion, then settles the entry;
-// the input defers the retraction to the insertion and does nothing at all when the row it sees
-// is the same (an order's status changed, and the join does not read it), so such updates stop
+// An input computed row by row from a source with a primary key (ir::sharedKeyedSource) keeps its
+// rows in the source's table instead (SharedPart, Operators/Source.cpp): each source entry is
+// linked into this input's chains while the source's row passes the input's filters, and the
+// input's row is computed from the source's (its maps) when it is read. The source's rows are
+// stored once. The source pushes an update as a retraction and an insertion, then settles the
+// entry; the input defers the retraction to the insertion and does nothing at all when the row it
+// sees is the same (an order's status changed, and the join does not read it), so such updates stop
 // here without any state of their own. Changes are still met one at a time, each against the
 // other inputs' current rows, so the result is the same.
 
@@ -61,8 +61,8 @@ struct JoinInput {
   std::set<int32_t> equal;                 // columns an equality reads: a NULL there never matches
   llvm::StructType *entry = nullptr;       // an entry's payload: { row, weight }
   std::vector<Lookup> plan;                // how a change of this input meets the others
-  // Its rows live in a keyed source's table (sharedSourceOf); then `maps` compute its row from
-  // the source's, and `part` says where its flags are, once the source has laid its table out.
+  // Its rows live in a keyed source's table (ir::sharedKeyedSource); then `maps` compute its row
+  // from the source's, and `part` says where its flags are, once the source has laid its table out.
   const ir::Op *source = nullptr;
   std::vector<const ir::Op *> maps; // from the source's side
   const SharedPart *part = nullptr;
@@ -150,7 +150,7 @@ JoinGen::JoinGen(Emitter &emitter, const ir::Op &op) : OperatorGen(emitter, op) 
     in.op = &e_.input(op, i);
     in.layout = &e_.layoutOf(in.op->schema);
     in.unique = ir::uniqueColumns(e_.ir_, op.inputs[i]);
-    in.source = sharedSourceOf(e_.ir_, op, i);
+    in.source = ir::sharedKeyedSource(e_.ir_, op, i);
     for (const ir::Op *step = in.op; in.source && step != in.source; step = &e_.input(*step, 0))
       if (step->kind == ir::OpKind::Map)
         in.maps.insert(in.maps.begin(), step);

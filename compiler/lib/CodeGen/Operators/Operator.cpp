@@ -3,8 +3,6 @@
 
 #include "Operator.h"
 
-#include "kiln/IR/Utils.h"
-
 namespace kiln::codegen {
 
 OperatorGen::OperatorGen(Emitter &emitter, const ir::Op &op)
@@ -71,14 +69,6 @@ void OperatorGen::describeScalar(Arrangement &arrangement, int field, std::strin
   f.offset = static_cast<int64_t>(
       e_.layout_.getStructLayout(arrangement.payload)->getElementOffset(field));
   arrangement.fields.push_back(std::move(f));
-}
-
-const ir::Op *sharedSourceOf(const ir::Module &module, const ir::Op &join, size_t port) {
-  const ir::Op *source = ir::keyedSourceOf(module, join.inputs[port]);
-  for (size_t other = 0; source && other < join.inputs.size(); ++other)
-    if (other != port && ir::keyedSourceOf(module, join.inputs[other]) == source)
-      return nullptr;
-  return source;
 }
 
 std::unique_ptr<OperatorGen> makeOperatorGen(Emitter &emitter, const ir::Op &op) {

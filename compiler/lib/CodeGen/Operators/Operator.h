@@ -104,12 +104,6 @@ protected:
   llvm::Function *applier_ = nullptr;
 };
 
-// The keyed source whose table keeps the rows of input `port` of `join` (a join or delta join):
-// the input is computed from it row by row (ir::keyedSourceOf) and no other input of the join
-// is computed from the same source (the rows of a self-join's inputs are kept apart). Null if
-// the join keeps that input's rows itself.
-const ir::Op *sharedSourceOf(const ir::Module &module, const ir::Op &join, size_t port);
-
 #define KILN_OP(Kind, ...)                                                                         \
   std::unique_ptr<OperatorGen> make##Kind##Gen(Emitter &emitter, const ir::Op &op);
 #include "kiln/IR/Ops.def"

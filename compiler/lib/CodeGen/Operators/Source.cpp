@@ -5,8 +5,8 @@
 // of the new one, pushed to its users.
 //
 // The table is also where the joins keep the rows of their inputs over the source (SharedPart in
-// Emitter.h, sharedSourceOf): an entry is linked into the chains such an input is looked up by
-// while the source's row passes the input's filters, and the join computes the input's row from
+// Emitter.h, ir::sharedKeyedSource): an entry is linked into the chains such an input is looked up
+// by while the source's row passes the input's filters, and the join computes the input's row from
 // the source's when it reads it. The source's rows are stored once (Join.cpp).
 
 #include "Operator.h"
@@ -53,7 +53,7 @@ std::vector<Arrangement> SourceGen::arrangements() {
     if (op->kind != ir::OpKind::Join && op->kind != ir::OpKind::DeltaJoin)
       continue;
     for (size_t port = 0; port < op->inputs.size(); ++port)
-      if (sharedSourceOf(e_.ir_, *op, port) == &op_)
+      if (ir::sharedKeyedSource(e_.ir_, *op, port) == &op_)
         parts_.push_back({op->id, port});
   }
   // Each part: whether the entry is linked in the input's chains, and whether the change being
