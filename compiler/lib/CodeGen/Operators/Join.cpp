@@ -317,10 +317,11 @@ void JoinGen::defineInput(int i) {
   b_.CreateRetVoid();
 }
 
-// A change of an input whose rows live in a keyed source's table: `row` comes from the entry the
-// source is pushing a change of (its scratch slot). A retraction waits: for the insertion of the
-// same change, which replaces the row the entry holds for this input unless it is the same, or
-// for the settle after the change, which takes out a row no longer inserted.
+// A change of an input whose rows live in a keyed source's table: `row` is computed from the
+// entry the source is pushing a change of (its scratch slot), whose own row is still the old one.
+// A retraction waits: for the insertion of the same change, which retracts and unlinks the old
+// row and links the new one unless the two are the same, or for the settle after the change,
+// which takes out a row no longer inserted.
 void JoinGen::defineSharedInput(int i) {
   llvm::Function *f = e_.beginConsumer(consumer(static_cast<size_t>(i)));
   const JoinInput &in = inputs_[i];

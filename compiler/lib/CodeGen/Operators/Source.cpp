@@ -84,18 +84,18 @@ std::vector<Arrangement> SourceGen::arrangements() {
     unsigned field = static_cast<unsigned>(p + 1);
     const llvm::StructLayout *part_layout = e_.layout_.getStructLayout(part_type);
     int64_t base = static_cast<int64_t>(entry_layout->getElementOffset(field));
-    StateField linked, handled;
+    StateField linked, settled;
     linked.name = prefix + "linked";
     linked.kind = KILN_FIELD_FLAG;
     linked.type = KILN_T_BOOL;
-    linked.offset = base + static_cast<int64_t>(part_layout->getElementOffset(1));
-    handled.name = prefix + "settled";
-    handled.kind = KILN_FIELD_SCRATCH;
-    handled.type = KILN_T_BOOL;
-    handled.offset = base + static_cast<int64_t>(part_layout->getElementOffset(2));
+    linked.offset = base + static_cast<int64_t>(part_layout->getElementOffset(0));
+    settled.name = prefix + "settled";
+    settled.kind = KILN_FIELD_SCRATCH; // set and cleared within one change
+    settled.type = KILN_T_BOOL;
+    settled.offset = base + static_cast<int64_t>(part_layout->getElementOffset(1));
     int32_t linked_field = static_cast<int32_t>(table.fields.size());
     table.fields.push_back(linked);
-    table.fields.push_back(handled);
+    table.fields.push_back(settled);
 
     SharedPart shared;
     shared.source = &op_;

@@ -96,7 +96,7 @@ typedef enum kiln_state_container {
 typedef enum kiln_state_field_kind {
   KILN_FIELD_VALUE = 0,    /* a SQL value of `type` (TEXT: a kiln_str into interned storage) */
   KILN_FIELD_WEIGHT = 1,   /* int64_t: a weight or a count */
-  KILN_FIELD_FLAG = 2,     /* uint8_t bookkeeping within a tick */
+  KILN_FIELD_FLAG = 2,     /* uint8_t bookkeeping: within a tick, or an entry's chain membership */
   KILN_FIELD_MULTISET = 3, /* a kiln_multiset * the entry owns (or NULL), of `type` values */
   KILN_FIELD_ENTRY = 4,    /* a kiln_entry * into the operator's arrangement `target` */
   KILN_FIELD_SCRATCH = 5   /* means something only within a tick (a pointer to an aggregate's
