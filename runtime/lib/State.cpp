@@ -11,16 +11,9 @@ namespace kiln::runtime {
 
 namespace {
 
-// Whether an arrangement's entries are the operator's lasting contents, not an index of another
-// arrangement's entries (a join's table of distinct rows, or its index by a further key, holds
-// nothing but pointers to its home entries).
+// Whether an arrangement's entries are the operator's lasting contents (not per-tick state).
 bool holdsContents(const kiln_arrangement_desc &desc) {
-  if (desc.container != KILN_STATE_HASH || desc.transient)
-    return false;
-  for (int32_t f = 0; f < desc.nfields; ++f)
-    if (desc.fields[f].kind != KILN_FIELD_ENTRY)
-      return true;
-  return false;
+  return desc.container == KILN_STATE_HASH && !desc.transient;
 }
 
 ArrangementStats measure(const kiln_arrangement_desc &desc, void *container) {
@@ -110,8 +103,7 @@ int64_t dumpState(const kiln_program &program, void *state, std::FILE *out) {
       bool first = true;
       for (int32_t f = 0; f < desc.nfields; ++f) {
         const kiln_state_field &field = desc.fields[f];
-        if (field.kind == KILN_FIELD_FLAG || field.kind == KILN_FIELD_ENTRY ||
-            field.kind == KILN_FIELD_SCRATCH)
+        if (field.kind == KILN_FIELD_FLAG || field.kind == KILN_FIELD_SCRATCH)
           continue;
         line += first ? "" : ",";
         first = false;

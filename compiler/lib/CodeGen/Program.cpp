@@ -230,7 +230,7 @@ static std::string modelOf(const ir::Module &module, const ir::Op &op) {
 
 llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
   llvm::StructType *field_desc =
-      llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_, i32_, i32_});
+      llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_, i32_});
   llvm::StructType *arrangement_desc =
       llvm::StructType::get(ctx_, {ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i32_, i32_, i32_, i32_, i32_,
                                    i32_, ptr_, i32_, ptr_, i32_, ptr_});
@@ -238,7 +238,7 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
               {offsetof(kiln_state_field, name), offsetof(kiln_state_field, kind),
                offsetof(kiln_state_field, type), offsetof(kiln_state_field, scale),
                offsetof(kiln_state_field, offset), offsetof(kiln_state_field, null_offset),
-               offsetof(kiln_state_field, null_bit), offsetof(kiln_state_field, target)});
+               offsetof(kiln_state_field, null_bit)});
   checkLayout(
       arrangement_desc, sizeof(kiln_arrangement_desc),
       {offsetof(kiln_arrangement_desc, op), offsetof(kiln_arrangement_desc, kind),
@@ -271,8 +271,8 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
         fields.push_back(llvm::ConstantStruct::get(
             field_desc, {string(f.name), b_.getInt32(f.kind), b_.getInt32(f.type),
                          b_.getInt32(f.scale), b_.getInt32(static_cast<uint32_t>(f.offset)),
-                         b_.getInt32(static_cast<uint32_t>(f.null_offset)), b_.getInt32(f.null_bit),
-                         b_.getInt32(f.target)}));
+                         b_.getInt32(static_cast<uint32_t>(f.null_offset)),
+                         b_.getInt32(f.null_bit)}));
       for (int32_t k : arrangement.key_fields)
         keys.push_back(b_.getInt32(k));
       std::vector<llvm::Constant *> chain_keys;

@@ -19,7 +19,6 @@ struct StateField {
   int64_t offset = 0;          // in the payload
   int64_t null_offset = -1;    // the null word's offset, or -1 if never NULL
   int32_t null_bit = 0;
-  int32_t target = -1; // ENTRY: the operator's arrangement it points into
 };
 
 // One container of operator state.

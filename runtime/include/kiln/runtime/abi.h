@@ -98,8 +98,7 @@ typedef enum kiln_state_field_kind {
   KILN_FIELD_WEIGHT = 1,   /* int64_t: a weight or a count */
   KILN_FIELD_FLAG = 2,     /* uint8_t bookkeeping: within a tick, or an entry's chain membership */
   KILN_FIELD_MULTISET = 3, /* a kiln_multiset * the entry owns (or NULL), of `type` values */
-  KILN_FIELD_ENTRY = 4,    /* a kiln_entry * into the operator's arrangement `target` */
-  KILN_FIELD_SCRATCH = 5   /* means something only within a tick (a pointer to an aggregate's
+  KILN_FIELD_SCRATCH = 4   /* means something only within a tick (a pointer to an aggregate's
                               output at the tick's start, in the tick's scratch memory):
                               nothing to save */
 } kiln_state_field_kind;
@@ -120,7 +119,6 @@ typedef struct kiln_state_field {
   int32_t
       null_offset; /* byte offset of the 64-bit null word holding its NULL bit; -1: never NULL */
   int32_t null_bit;
-  int32_t target; /* ENTRY: index in the operator's arrangements; else -1 */
 } kiln_state_field;
 
 typedef struct kiln_arrangement_desc {
@@ -201,7 +199,7 @@ typedef struct kiln_program {
  * here is a new KILN_ABI_VERSION. */
 KILN_STATIC_ASSERT(sizeof(kiln_column_desc) == 32, "kiln_column_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_relation_desc) == 56, "kiln_relation_desc is ABI");
-KILN_STATIC_ASSERT(sizeof(kiln_state_field) == 40, "kiln_state_field is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_state_field) == 32, "kiln_state_field is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_arrangement_desc) == 112, "kiln_arrangement_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_program) == 128, "kiln_program is ABI");
 
