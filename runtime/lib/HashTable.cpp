@@ -216,6 +216,20 @@ int64_t kiln_ht_bytes(const kiln_hashtable *ht) {
   return static_cast<int64_t>(bytes);
 }
 
+int32_t kiln_ht_linked(const kiln_hashtable *ht, const kiln_entry *entry, int32_t chain) {
+  return ht->linked(const_cast<kiln_entry *>(entry), static_cast<size_t>(chain)) ? 1 : 0;
+}
+
+int64_t kiln_ht_chain_bytes(const kiln_hashtable *ht, int32_t chain) {
+  size_t k = static_cast<size_t>(chain);
+  size_t linked = 0;
+  for (kiln_entry *head : ht->directories[k])
+    for (kiln_entry *e = head; e != nullptr; e = ht->nextOf(e, k))
+      ++linked;
+  return static_cast<int64_t>(ht->directories[k].capacity() * sizeof(kiln_entry *) +
+                              linked * sizeof(kiln_entry_link));
+}
+
 kiln_entry *kiln_ht_first(kiln_hashtable *ht) { return ht->firstFromBucket(0); }
 
 kiln_entry *kiln_ht_next(kiln_hashtable *ht, kiln_entry *entry) {

@@ -16,7 +16,24 @@ bool holdsContents(const kiln_arrangement_desc &desc) {
   return desc.container == KILN_STATE_HASH && !desc.transient;
 }
 
+// Rows kept in another operator's table: those linked in the first of its chains, and what the
+// chains cost (their directories and links).
+ArrangementStats measureShared(const kiln_arrangement_desc &desc, void *container) {
+  ArrangementStats stats;
+  stats.desc = &desc;
+  auto *table = static_cast<kiln_hashtable *>(container);
+  if (table == nullptr || desc.nchains == 0)
+    return stats;
+  for (kiln_entry *e = kiln_ht_first(table); e != nullptr; e = kiln_ht_next(table, e))
+    stats.entries += kiln_ht_linked(table, e, desc.chain_keys[0]);
+  for (int32_t c = 0; c < desc.nchains; ++c)
+    stats.bytes += kiln_ht_chain_bytes(table, desc.chain_keys[c]);
+  return stats;
+}
+
 ArrangementStats measure(const kiln_arrangement_desc &desc, void *container) {
+  if (desc.container == KILN_STATE_SHARED)
+    return measureShared(desc, container);
   ArrangementStats stats;
   stats.desc = &desc;
   if (container == nullptr)
@@ -67,11 +84,26 @@ StateStats measureState(const kiln_program &program, void *state) {
     }
     OperatorStats &op = result.operators[it->second];
     ArrangementStats stats = measure(desc, slots[desc.slot]);
-    if (holdsContents(desc))
+    if (holdsContents(desc) || desc.container == KILN_STATE_SHARED)
       op.entries += stats.entries;
     op.bytes += stats.bytes;
     result.total_bytes += stats.bytes;
     op.arrangements.push_back(stats);
+  }
+  // Bytes of chains kept in another operator's table count for the operator that keeps them, not
+  // twice: the table's owner (described earlier: sources come first) gives them up.
+  for (OperatorStats &sharer : result.operators) {
+    for (const ArrangementStats &shared : sharer.arrangements) {
+      if (shared.desc->container != KILN_STATE_SHARED)
+        continue;
+      for (OperatorStats &owner : result.operators)
+        for (ArrangementStats &table : owner.arrangements)
+          if (table.desc->container == KILN_STATE_HASH && table.desc->slot == shared.desc->slot) {
+            table.bytes -= shared.bytes;
+            owner.bytes -= shared.bytes;
+            result.total_bytes -= shared.bytes;
+          }
+    }
   }
   const kiln_runtime &rt = *static_cast<kiln_runtime *>(slots[0]);
   result.interned_strings = static_cast<int64_t>(rt.interned_set.size());

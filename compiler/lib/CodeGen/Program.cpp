@@ -114,6 +114,8 @@ void Emitter::defineEntryPoints() {
     OperatorGen &gen = *generator;
     for (size_t a = 0; a < gen.state().size(); ++a) {
       const Arrangement &arrangement = gen.state()[a];
+      if (arrangement.container == KILN_STATE_SHARED)
+        continue; // in another operator's table; its slot stays empty
       llvm::Value *container =
           arrangement.container != KILN_STATE_HASH ? b_.CreateCall(fn("kiln_vec_create"), {})
           : arrangement.chain_keys.empty() && !arrangement.unique_key
@@ -202,6 +204,8 @@ void Emitter::defineEntryPoints() {
     OperatorGen &gen = *generator;
     gen.emitDestroy();
     for (size_t a = 0; a < gen.state().size(); ++a) {
+      if (gen.state()[a].container == KILN_STATE_SHARED)
+        continue;
       llvm::Value *container = stateSlot(gen.op(), static_cast<int>(a));
       bool hash = gen.state()[a].container == KILN_STATE_HASH;
       b_.CreateCall(fn(hash ? "kiln_ht_destroy" : "kiln_vec_destroy"), {container});
@@ -269,13 +273,15 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
       std::vector<llvm::Constant *> fields, keys;
       for (const StateField &f : arrangement.fields)
         fields.push_back(llvm::ConstantStruct::get(
-            field_desc, {string(f.name), b_.getInt32(f.kind), b_.getInt32(f.type),
-                         b_.getInt32(f.scale), b_.getInt32(static_cast<uint32_t>(f.offset)),
-                         b_.getInt32(static_cast<uint32_t>(f.null_offset)),
-                         b_.getInt32(f.null_bit)}));
+            field_desc,
+            {string(f.name), b_.getInt32(f.kind), b_.getInt32(f.type), b_.getInt32(f.scale),
+             b_.getInt32(static_cast<uint32_t>(f.offset)),
+             b_.getInt32(static_cast<uint32_t>(f.null_offset)), b_.getInt32(f.null_bit)}));
       for (int32_t k : arrangement.key_fields)
         keys.push_back(b_.getInt32(k));
       std::vector<llvm::Constant *> chain_keys;
+      for (int32_t chain : arrangement.shared_chains)
+        chain_keys.push_back(b_.getInt32(static_cast<uint32_t>(chain)));
       for (size_t c = 0; c < arrangement.chain_keys.size(); ++c) {
         const std::vector<int32_t> &chain = arrangement.chain_keys[c];
         chain_keys.push_back(b_.getInt32(static_cast<uint32_t>(
@@ -286,15 +292,16 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
       }
       int32_t chains = arrangement.container == KILN_STATE_HASH
                            ? 1 + static_cast<int32_t>(arrangement.chain_keys.size())
-                           : 0;
+                           : static_cast<int32_t>(arrangement.shared_chains.size());
+      int32_t slot = arrangement.shared_source ? generatorOf(*arrangement.shared_source).first_slot
+                                               : generators_[g]->first_slot + static_cast<int>(a);
       int32_t payload_size =
           arrangement.payload ? static_cast<int32_t>(allocSize(arrangement.payload)) : 0;
       descriptors.push_back(llvm::ConstantStruct::get(
           arrangement_desc,
           {string(op.stateName()), string(ir::opKindName(op.kind)), string(arrangement.role),
            string(modelOf(ir_, op)), string(location), b_.getInt64(fingerprints.at(op.id)),
-           b_.getInt32(arrangement.container),
-           b_.getInt32(generators_[g]->first_slot + static_cast<int>(a)), b_.getInt32(payload_size),
+           b_.getInt32(arrangement.container), b_.getInt32(slot), b_.getInt32(payload_size),
            b_.getInt32(static_cast<int32_t>(arrangement.size)), b_.getInt32(arrangement.transient),
            b_.getInt32(keys.size()), array(i32_, keys, "state.keys"), b_.getInt32(fields.size()),
            array(field_desc, fields, "state.fields"), b_.getInt32(chains),

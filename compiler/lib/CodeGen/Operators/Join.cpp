@@ -269,6 +269,17 @@ std::vector<Arrangement> JoinGen::arrangements() {
       in.chain.clear();
       for (size_t k = 0; k < in.keys.size(); ++k)
         in.chain.push_back(part.first_chain + static_cast<int32_t>(k));
+      // Described for measuring: the rows it has linked in the source's table.
+      Arrangement rows;
+      rows.role = in.name;
+      rows.container = KILN_STATE_SHARED;
+      rows.shared_source = in.source;
+      rows.shared_chains = in.chain;
+      rows.size = ir::StateSize::GrowsWithInput;
+      rows.describe = in.name + " rows in " + in.source->stateName() + "'s table, by";
+      for (size_t k = 0; k < in.keys.size(); ++k)
+        rows.describe += (k ? ", by " : " ") + keyNames(in, in.keys[k]);
+      result.push_back(std::move(rows));
       continue;
     }
     in.arrangement = static_cast<int>(result.size());

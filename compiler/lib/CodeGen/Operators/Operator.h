@@ -38,6 +38,10 @@ struct Arrangement {
   bool unique_key = false;
   std::vector<StateField> fields;
   bool transient = false; // empty between ticks: nothing to save
+  // SHARED: the operator whose first arrangement (a HASH table) holds these rows, and the chains
+  // of that table they are linked in.
+  const ir::Op *shared_source = nullptr;
+  std::vector<int32_t> shared_chains;
   ir::StateSize size = ir::StateSize::None;
   std::string describe; // what it holds, for descriptors and --stats
 };

@@ -89,8 +89,11 @@ typedef enum kiln_error_code {
  * layout of its entries, so the runtime can walk, measure, save and restore the state of every
  * operator without knowing the operator. */
 typedef enum kiln_state_container {
-  KILN_STATE_HASH = 0, /* a kiln_hashtable; entries' payloads as `fields` say */
-  KILN_STATE_LIST = 1  /* a kiln_ptrvec of entries of the operator's other arrangements */
+  KILN_STATE_HASH = 0,  /* a kiln_hashtable; entries' payloads as `fields` say */
+  KILN_STATE_LIST = 1,  /* a kiln_ptrvec of entries of the operator's other arrangements */
+  KILN_STATE_SHARED = 2 /* rows the operator keeps in another operator's HASH arrangement, the
+                           one in `slot` (a join input's rows in its keyed source's table): the
+                           entries linked in the chains `chain_keys` lists (`nchains` of them) */
 } kiln_state_container;
 
 typedef enum kiln_state_field_kind {
@@ -279,6 +282,10 @@ typedef struct kiln_multiset kiln_multiset;
  * (free entries too: they are kept for reuse), a vector's capacity, a multiset's nodes (an
  * estimate from its size: absl's B-tree does not report its nodes) and its copied text. */
 int64_t kiln_ht_bytes(const kiln_hashtable *ht);
+/* Of those, what chain k >= 1 costs: its directory and its links in the entries linked in it;
+ * and whether an entry is linked in chain k >= 1. */
+int64_t kiln_ht_chain_bytes(const kiln_hashtable *ht, int32_t chain);
+int32_t kiln_ht_linked(const kiln_hashtable *ht, const kiln_entry *entry, int32_t chain);
 int64_t kiln_vec_bytes(const kiln_ptrvec *vec);
 int64_t kiln_ms_size(const kiln_multiset *ms);
 int64_t kiln_ms_bytes(const kiln_multiset *ms);
