@@ -143,9 +143,22 @@ void SourceGen::settle(llvm::Value *state, llvm::Value *entry) {
 void SourceGen::defineConsumers() {
   if (!keyed())
     return;
-  applier_ = e_.newFunction("source_" + std::to_string(op_.id) + ".apply",
+  // One function pushes a change to the source's consumers, called wherever apply pushes: the
+  // pipelines behind it are inlined once, not once per kind of change (build time).
+  std::string base = "source_" + std::to_string(op_.id);
+  llvm::Function *push = e_.newFunction(
+      base + ".push", llvm::FunctionType::get(b_.getVoidTy(), {e_.ptr_, e_.ptr_, e_.i64_}, false));
+  push->addFnAttr(llvm::Attribute::NoInline);
+  e_.beginConsumer(push);
+  e_.emitToConsumers(op_, push->getArg(1), push->getArg(2));
+  b_.CreateRetVoid();
+
+  applier_ = e_.newFunction(base + ".apply",
                             llvm::FunctionType::get(e_.i32_, {e_.ptr_, e_.i32_, e_.ptr_}, false));
   llvm::Function *f = e_.beginConsumer(applier_);
+  auto pushChange = [&](llvm::Value *changed, int64_t weight) {
+    b_.CreateCall(push, {f->getArg(0), changed, b_.getInt64(static_cast<uint64_t>(weight))});
+  };
   llvm::Value *change = f->getArg(1), *row = f->getArg(2);
   llvm::Value *table = slot(0);
   llvm::Value *current = e_.stateSlotAddress(op_, 1);
@@ -193,7 +206,7 @@ void SourceGen::defineConsumers() {
   llvm::Value *entry = b_.CreateCall(e_.fn("kiln_ht_insert"), {table, hash});
   keepRow(row, storedRow(entry));
   b_.CreateStore(entry, current);
-  e_.emitToConsumers(op_, row, b_.getInt64(1));
+  pushChange(row, 1);
   settle(f->getArg(0), entry);
   b_.CreateRet(b_.getInt32(KILN_APPLY_OK));
 
@@ -201,7 +214,7 @@ void SourceGen::defineConsumers() {
   b_.SetInsertPoint(erase);
   llvm::Value *stored = storedRow(found);
   b_.CreateStore(found, current);
-  e_.emitToConsumers(op_, stored, b_.getInt64(-1));
+  pushChange(stored, -1);
   settle(f->getArg(0), found);
   releaseRow(stored);
   b_.CreateCall(e_.fn("kiln_ht_erase"), {table, found});
@@ -216,8 +229,8 @@ void SourceGen::defineConsumers() {
   b_.CreateRet(b_.getInt32(KILN_APPLY_UNCHANGED));
   b_.SetInsertPoint(replace);
   b_.CreateStore(found, current);
-  e_.emitToConsumers(op_, stored, b_.getInt64(-1));
-  e_.emitToConsumers(op_, row, b_.getInt64(1));
+  pushChange(stored, -1);
+  pushChange(row, 1);
   settle(f->getArg(0), found);
   releaseRow(stored);
   keepRow(row, stored);
