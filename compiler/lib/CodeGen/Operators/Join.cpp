@@ -66,6 +66,7 @@ struct JoinInput {
   const ir::Op *source = nullptr;
   std::vector<const ir::Op *> maps; // from the source's side
   const SharedPart *part = nullptr;
+  llvm::Function *matcher = nullptr; // matches a change of it against the other inputs
 };
 
 class JoinGen : public OperatorGen {
@@ -77,6 +78,7 @@ public:
   void defineConsumers() override {
     for (size_t i = 0; i < inputs_.size(); ++i) {
       if (inputs_[i].source) {
+        defineMatcher(static_cast<int>(i));
         defineSharedInput(static_cast<int>(i));
         defineSettle(static_cast<int>(i));
       } else {
@@ -99,6 +101,9 @@ private:
   void planLookups(int from);
   void defineInput(int i);
   void defineSharedInput(int i);
+  // A shared input's changes are matched in three places (a new row, a replaced one, a row
+  // settled out): one function each input, not inlined, so that its lookups compile once.
+  void defineMatcher(int i);
   void defineSettle(int i);
   // Matches the change `row` of input `i` (weight `weight`) against the other inputs.
   void matchChange(int i, llvm::Value *row, llvm::Value *weight);
@@ -430,7 +435,25 @@ llvm::Value *JoinGen::viewOf(const JoinInput &in, llvm::Value *source_row) {
   return row;
 }
 
+void JoinGen::defineMatcher(int i) {
+  JoinInput &in = inputs_[i];
+  in.matcher =
+      e_.newFunction(op_.stateName() + ".match" + std::to_string(i),
+                     llvm::FunctionType::get(b_.getVoidTy(), {e_.ptr_, e_.ptr_, e_.i64_}, false));
+  in.matcher->addFnAttr(llvm::Attribute::NoInline);
+  llvm::Function *f = e_.beginConsumer(in.matcher);
+  std::vector<llvm::Value *> rows(inputs_.size(), nullptr);
+  rows[i] = f->getArg(1);
+  match(i, 0, rows, f->getArg(2));
+  b_.CreateRetVoid();
+}
+
 void JoinGen::matchChange(int i, llvm::Value *row, llvm::Value *weight) {
+  if (llvm::Function *matcher = inputs_[i].matcher) {
+    llvm::Value *state = b_.GetInsertBlock()->getParent()->getArg(0);
+    b_.CreateCall(matcher, {state, row, weight});
+    return;
+  }
   std::vector<llvm::Value *> rows(inputs_.size(), nullptr);
   rows[i] = row;
   match(i, 0, rows, weight);
