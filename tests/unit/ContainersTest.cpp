@@ -444,6 +444,35 @@ TEST(Measuring, HashTableBytesCoverItsEntriesAndKeepFreedOnesForReuse) {
   kiln_ht_destroy(ht);
 }
 
+// A chain that only some entries are linked in (a join input's rows in its source's table) is
+// measured by itself: its directory and one link per linked entry.
+TEST(Measuring, AChainCountsItsDirectoryAndTheLinksOfItsEntries) {
+  kiln_hashtable *ht = kiln_ht_create_chains(sizeof(GroupedRow), 2, KILN_HT_UNIQUE_FIRST_CHAIN);
+  int64_t empty = kiln_ht_chain_bytes(ht, 1);
+  std::vector<kiln_entry *> entries;
+  for (int64_t id = 0; id < 1000; ++id) {
+    kiln_entry *e = kiln_ht_insert(ht, mix(id));
+    *reinterpret_cast<GroupedRow *>(e + 1) = {id, id % 10};
+    if (id % 4 == 0)
+      kiln_ht_link(ht, e, 1, mix(id % 10));
+    entries.push_back(e);
+  }
+  int64_t linked = 0;
+  for (kiln_entry *e : entries)
+    linked += kiln_ht_linked(ht, e, 1);
+  EXPECT_EQ(linked, 250);
+  EXPECT_EQ(kiln_ht_linked(ht, entries[1], 0), 1); // every entry is in the first chain
+  int64_t directory =
+      kiln_ht_chain_bytes(ht, 1) - 250 * static_cast<int64_t>(sizeof(kiln_entry_link));
+  EXPECT_GE(directory, empty);
+  EXPECT_LE(directory, 1000 * static_cast<int64_t>(sizeof(kiln_entry *)));
+  kiln_ht_unlink(ht, entries[0], 1);
+  EXPECT_EQ(kiln_ht_linked(ht, entries[0], 1), 0);
+  EXPECT_EQ(kiln_ht_chain_bytes(ht, 1),
+            directory + 249 * static_cast<int64_t>(sizeof(kiln_entry_link)));
+  kiln_ht_destroy(ht);
+}
+
 TEST(Measuring, VectorAndMultisetBytesGrowWithTheirContents) {
   kiln_ptrvec *vec = kiln_vec_create();
   int64_t empty = kiln_vec_bytes(vec);
