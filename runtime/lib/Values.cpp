@@ -99,61 +99,102 @@ absl::StatusOr<int64_t> parseDatePart(std::string_view text, size_t &pos, std::s
   return kiln_days_from_civil(year, static_cast<int32_t>(month), static_cast<int32_t>(day));
 }
 
-// Y-M-D of a civil day the way PostgreSQL prints it: year 0 and before are 1 BC and before.
-std::string formatCivilDay(int64_t days, bool &bc) {
+// Y-M-D of a civil day the way PostgreSQL prints it, written at `p` (at most kCivilDayWidth
+// bytes); returns the end. Year 0 and before are 1 BC and before (`bc`), years of fewer than four
+// digits have leading zeros.
+constexpr size_t kCivilDayWidth = 24;
+char *writeCivilDay(char *p, int64_t days, bool &bc) {
   kiln_civil day = kiln_civil_from_days(days);
   int64_t year = day.year;
   bc = year <= 0;
-  if (year > 9999 || year < -9998)
-    return absl::StrFormat("%04d-%02d-%02d", bc ? 1 - year : year, day.month, day.day);
-  // Every date of every output row goes through here: format the common case by hand.
   int64_t shown = bc ? 1 - year : year;
+  if (shown > 9999) {
+    p = std::to_chars(p, p + 20, shown).ptr;
+  } else {
+    p[0] = static_cast<char>('0' + shown / 1000);
+    p[1] = static_cast<char>('0' + shown / 100 % 10);
+    p[2] = static_cast<char>('0' + shown / 10 % 10);
+    p[3] = static_cast<char>('0' + shown % 10);
+    p += 4;
+  }
   int month = day.month, dom = day.day;
-  char text[10] = {static_cast<char>('0' + shown / 1000),
-                   static_cast<char>('0' + shown / 100 % 10),
-                   static_cast<char>('0' + shown / 10 % 10),
-                   static_cast<char>('0' + shown % 10),
-                   '-',
-                   static_cast<char>('0' + month / 10),
-                   static_cast<char>('0' + month % 10),
-                   '-',
-                   static_cast<char>('0' + dom / 10),
-                   static_cast<char>('0' + dom % 10)};
-  return std::string(text, sizeof text);
+  p[0] = '-';
+  p[1] = static_cast<char>('0' + month / 10);
+  p[2] = static_cast<char>('0' + month % 10);
+  p[3] = '-';
+  p[4] = static_cast<char>('0' + dom / 10);
+  p[5] = static_cast<char>('0' + dom % 10);
+  return p + 6;
 }
 
-void appendJsonValue(std::string &out, const kiln_column_desc &col, const void *value) {
-  // Every value of every output row goes through here: append without temporaries.
+std::string formatCivilDay(int64_t days, bool &bc) {
+  char text[kCivilDayWidth];
+  return std::string(text, writeCivilDay(text, days, bc));
+}
+
+// The most bytes writeJsonValue writes for a value of `col` (text: of `value`).
+size_t jsonValueWidth(const kiln_column_desc &col, const void *value);
+
+// Writes a non-NULL value as JSON at `p`, which has room for jsonValueWidth bytes; returns the
+// end. Every value of every output row goes through here: no temporaries, no checks per byte.
+char *writeJsonValue(char *p, const kiln_column_desc &col, const void *value) {
+  auto copy = [&](std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    return p + text.size();
+  };
   switch (col.type) {
   case KILN_T_BOOL:
-    out += load<uint8_t>(value) ? "true" : "false";
-    return;
+    return copy(load<uint8_t>(value) ? "true" : "false");
   case KILN_T_INT32:
-    absl::StrAppend(&out, load<int32_t>(value));
-    return;
+    return std::to_chars(p, p + 11, load<int32_t>(value)).ptr;
   case KILN_T_INT64:
-    absl::StrAppend(&out, load<int64_t>(value));
-    return;
+    return std::to_chars(p, p + 20, load<int64_t>(value)).ptr;
   case KILN_T_NUMERIC:
-    appendNumeric(out, load<__int128>(value), col.scale);
-    return;
-  case KILN_T_FLOAT64:
+    return writeNumeric(p, load<__int128>(value), col.scale);
+  case KILN_T_FLOAT64: {
     // Finite floats print as JSON numbers; NaN and the infinities as strings.
-    if (std::isfinite(load<double>(value)))
-      out += formatFloat64(load<double>(value));
-    else
-      appendJsonString(out, formatFloat64(load<double>(value)));
-    return;
+    std::string text = formatFloat64(load<double>(value));
+    return std::isfinite(load<double>(value)) ? copy(text) : writeJsonString(p, text);
+  }
   case KILN_T_TEXT: {
     auto str = load<kiln_str>(value);
-    appendJsonString(out, std::string_view(str.ptr, static_cast<size_t>(str.len)));
-    return;
+    return writeJsonString(p, std::string_view(str.ptr, static_cast<size_t>(str.len)));
   }
-  case KILN_T_DATE:
+  case KILN_T_DATE: {
+    bool bc;
+    *p++ = '"';
+    p = writeCivilDay(p, load<int32_t>(value), bc);
+    if (bc)
+      p = copy(" BC");
+    *p++ = '"';
+    return p;
+  }
   case KILN_T_TIMESTAMP:
-    appendJsonString(out, formatScalar(col, value));
-    return;
+    return writeJsonString(p, formatTimestamp(load<int64_t>(value)));
   }
+  return p;
+}
+
+size_t jsonValueWidth(const kiln_column_desc &col, const void *value) {
+  switch (col.type) {
+  case KILN_T_BOOL:
+    return 5;
+  case KILN_T_INT32:
+    return 11;
+  case KILN_T_INT64:
+    return 20;
+  case KILN_T_NUMERIC:
+    return kNumericWidth + static_cast<size_t>(std::abs(col.scale));
+  case KILN_T_FLOAT64:
+    return 64;
+  case KILN_T_TEXT:
+    return 6 * static_cast<size_t>(load<kiln_str>(value).len) + 2; // every byte as \u00XX
+  case KILN_T_DATE:
+    return kCivilDayWidth + 5; // quotes and " BC"
+  case KILN_T_TIMESTAMP:
+    return 6 * (kCivilDayWidth + 20) + 2;
+  }
+  return 0;
 }
 
 } // namespace
@@ -256,7 +297,7 @@ std::string formatFloat64(double value) {
   return out;
 }
 
-void appendNumeric(std::string &out, __int128 scaled, int32_t scale) {
+char *writeNumeric(char *p, __int128 scaled, int32_t scale) {
   bool negative = scaled < 0;
   auto magnitude =
       negative ? -static_cast<unsigned __int128>(scaled) : static_cast<unsigned __int128>(scaled);
@@ -264,25 +305,45 @@ void appendNumeric(std::string &out, __int128 scaled, int32_t scale) {
   char *end = buf + sizeof buf;
   char *digits = writeDigits(magnitude, end);
   auto count = static_cast<size_t>(end - digits);
+  auto append = [&](const char *from, size_t n) {
+    std::memcpy(p, from, n);
+    p += n;
+  };
+  auto zeros = [&](size_t n) {
+    std::memset(p, '0', n);
+    p += n;
+  };
   if (negative)
-    out += '-';
+    *p++ = '-';
   if (scale <= 0) {
-    out.append(digits, count);
+    append(digits, count);
     // A negative scale stores the value divided by 10^-scale.
     if (scale < 0 && magnitude != 0)
-      out.append(static_cast<size_t>(-scale), '0');
-    return;
+      zeros(static_cast<size_t>(-scale));
+    return p;
   }
   auto fraction = static_cast<size_t>(scale);
   if (count <= fraction) { // 0.05
-    out += "0.";
-    out.append(fraction - count, '0');
-    out.append(digits, count);
+    append("0.", 2);
+    zeros(fraction - count);
+    append(digits, count);
   } else {
-    out.append(digits, count - fraction);
-    out += '.';
-    out.append(digits + count - fraction, fraction);
+    append(digits, count - fraction);
+    *p++ = '.';
+    append(digits + count - fraction, fraction);
   }
+  return p;
+}
+
+void appendNumeric(std::string &out, __int128 scaled, int32_t scale) {
+  char text[kNumericWidth + 128];
+  if (std::abs(scale) > 128) { // beyond NUMERIC's limits, but never past the buffer
+    std::string wide(kNumericWidth + static_cast<size_t>(std::abs(scale)), '\0');
+    wide.resize(static_cast<size_t>(writeNumeric(wide.data(), scaled, scale) - wide.data()));
+    out += wide;
+    return;
+  }
+  out.append(text, writeNumeric(text, scaled, scale));
 }
 
 std::string formatNumeric(__int128 scaled, int32_t scale) {
@@ -352,19 +413,34 @@ RowJsonFormatter::RowJsonFormatter(const kiln_relation_desc &rel) : rel_(&rel) {
     std::string key = i == 0 ? "{" : ",";
     appendJsonString(key, rel.cols[i].name);
     key += ':';
+    keys_width_ += key.size() + 4; // a NULL's "null" if nothing longer
     keys_.push_back(std::move(key));
   }
 }
 
 void RowJsonFormatter::appendTo(std::string &out, const void *row) const {
+  // Room for the longest text the row can have, then written without a check per byte.
+  size_t width = keys_width_ + 2;
+  for (int32_t i = 0; i < rel_->ncols; ++i)
+    if (!isNull(row, i))
+      width += jsonValueWidth(rel_->cols[i], valuePtr(rel_->cols[i], row));
+  size_t at = out.size();
+  out.resize(at + width);
+  char *p = out.data() + at;
   for (int32_t i = 0; i < rel_->ncols; ++i) {
-    out += keys_[i];
-    if (isNull(row, i))
-      out += "null";
-    else
-      appendJsonValue(out, rel_->cols[i], valuePtr(rel_->cols[i], row));
+    std::memcpy(p, keys_[i].data(), keys_[i].size());
+    p += keys_[i].size();
+    if (isNull(row, i)) {
+      std::memcpy(p, "null", 4);
+      p += 4;
+    } else {
+      p = writeJsonValue(p, rel_->cols[i], valuePtr(rel_->cols[i], row));
+    }
   }
-  out += rel_->ncols == 0 ? "{}" : "}";
+  if (rel_->ncols == 0)
+    *p++ = '{';
+  *p++ = '}';
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 std::string RowJsonFormatter::format(const void *row) const {
@@ -378,42 +454,45 @@ std::string formatRowJson(const kiln_relation_desc &rel, const void *row) {
   return RowJsonFormatter(rel).format(row);
 }
 
-void appendJsonString(std::string &out, std::string_view text) {
-  // Output is mostly plain text (and every column name of every row): copy runs that need no
-  // escaping in one go.
-  auto plain = [](char c) {
-    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
-  };
-  out += '"';
-  size_t run = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (plain(c))
+char *writeJsonString(char *p, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *p++ = '"';
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && c != '"' && c != '\\') {
+      *p++ = c;
       continue;
-    out.append(text.data() + run, i - run);
-    run = i + 1;
+    }
+    *p++ = '\\';
     switch (c) {
     case '"':
-      out += "\\\"";
-      break;
     case '\\':
-      out += "\\\\";
+      *p++ = c;
       break;
     case '\n':
-      out += "\\n";
+      *p++ = 'n';
       break;
     case '\r':
-      out += "\\r";
+      *p++ = 'r';
       break;
     case '\t':
-      out += "\\t";
+      *p++ = 't';
       break;
     default:
-      absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
+      std::memcpy(p, "u00", 3);
+      p[3] = kHex[byte >> 4];
+      p[4] = kHex[byte & 15];
+      p += 5;
     }
   }
-  out.append(text.data() + run, text.size() - run);
-  out += '"';
+  *p++ = '"';
+  return p;
+}
+
+void appendJsonString(std::string &out, std::string_view text) {
+  size_t at = out.size();
+  out.resize(at + 6 * text.size() + 2);
+  out.resize(static_cast<size_t>(writeJsonString(out.data() + at, text) - out.data()));
 }
 
 absl::StatusOr<int32_t> parseInt32(std::string_view text) {

@@ -133,6 +133,11 @@ public:
   // Whether two rows of one layout hold the same values bit for bit (text byte for byte): an
   // update to such a row changes nothing anyone can see, not even -0 for 0.
   llvm::Value *rowsIdentical(const RowLayout &layout, llvm::Value *a, llvm::Value *b);
+  // Whether two values of `type` hold the same bits (text: the same bytes).
+  llvm::Value *sameBits(const ir::Type &type, llvm::Value *a, llvm::Value *b);
+  // rowsIdentical on `columns` only.
+  llvm::Value *columnsIdentical(const RowLayout &layout, llvm::Value *a, llvm::Value *b,
+                                const std::vector<int32_t> &columns);
   // Walks the chain for `hash` calling `body` for the entries with that hash. In a table of
   // several chains (kiln_ht_create_chains), `chain` k >= 1 of entries whose payload is
   // `payload_size` bytes.
@@ -168,6 +173,13 @@ public:
   llvm::Function *beginConsumer(llvm::Function *f);
   // Calls the consumer of every operator that reads `producer`'s stream with one change.
   void emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Value *weight);
+  // Hands every operator that reads `producer`'s stream the update of `old_row` to `new_row`
+  // (`weight` times), through producer's updater.
+  void emitUpdateToConsumers(const ir::Op &producer, llvm::Value *old_row, llvm::Value *new_row,
+                             llvm::Value *weight);
+  // `producer`.update(state, old row, new row, weight): each of its users' emitUpdate. Defined
+  // on first use, so only the paths an update can take have one.
+  llvm::Function *updaterOf(const ir::Op &producer);
   // The container in `op`'s state slot `index` (in the order of its arrangements).
   llvm::Value *stateSlot(const ir::Op &op, int index);
   // The address of `op`'s slot `index` (after its arrangements' slots: its scratch slots).
@@ -224,7 +236,8 @@ private:
   std::map<int32_t, OperatorGen *> generator_of_;
   // Per operator id, the operators that read its stream and on which input port, in module order.
   std::map<int32_t, std::vector<std::pair<OperatorGen *, size_t>>> users_;
-  int slot_count_ = 1; // slot 0 holds the runtime
+  std::map<int32_t, llvm::Function *> updaters_; // updaterOf, by operator id
+  int slot_count_ = 1;                           // slot 0 holds the runtime
   llvm::Value *state_ = nullptr;
   llvm::Value *rt_ = nullptr;
 };

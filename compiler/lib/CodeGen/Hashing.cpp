@@ -118,20 +118,31 @@ llvm::Value *Emitter::rowsIdentical(const RowLayout &layout, llvm::Value *a, llv
   for (size_t c = 0; c < layout.types.size(); ++c) {
     int column = static_cast<int>(c);
     SqlValue va = loadColumn(layout, a, column), vb = loadColumn(layout, b, column);
-    llvm::Value *same;
-    switch (layout.types[c].kind) {
-    case ir::TypeKind::Float64:
-      same = b_.CreateICmpEQ(b_.CreateBitCast(va.value, i64_), b_.CreateBitCast(vb.value, i64_));
-      break;
-    case ir::TypeKind::Text:
-      same = valuesEqual(layout.types[c], va.value, layout.types[c], vb.value);
-      break;
-    default:
-      same = b_.CreateICmpEQ(va.value, vb.value);
-      break;
-    }
     // A NULL's storage is zero, so its bits compare equal too.
-    all = b_.CreateAnd(all, same);
+    all = b_.CreateAnd(all, sameBits(layout.types[c], va.value, vb.value));
+  }
+  return all;
+}
+
+llvm::Value *Emitter::sameBits(const ir::Type &type, llvm::Value *a, llvm::Value *b) {
+  switch (type.kind) {
+  case ir::TypeKind::Float64:
+    return b_.CreateICmpEQ(b_.CreateBitCast(a, i64_), b_.CreateBitCast(b, i64_));
+  case ir::TypeKind::Text:
+    return valuesEqual(type, a, type, b);
+  default:
+    return b_.CreateICmpEQ(a, b);
+  }
+}
+
+llvm::Value *Emitter::columnsIdentical(const RowLayout &layout, llvm::Value *a, llvm::Value *b,
+                                       const std::vector<int32_t> &columns) {
+  llvm::Value *all = b_.getTrue();
+  for (int32_t column : columns) {
+    all = b_.CreateAnd(all,
+                       b_.CreateICmpEQ(loadNull(layout, a, column), loadNull(layout, b, column)));
+    SqlValue va = loadColumn(layout, a, column), vb = loadColumn(layout, b, column);
+    all = b_.CreateAnd(all, sameBits(layout.types[column], va.value, vb.value));
   }
   return all;
 }

@@ -47,6 +47,30 @@ void Emitter::emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Va
     b_.CreateCall(user->consumer(port), {state_, row, weight});
 }
 
+void Emitter::emitUpdateToConsumers(const ir::Op &producer, llvm::Value *old_row,
+                                    llvm::Value *new_row, llvm::Value *weight) {
+  b_.CreateCall(updaterOf(producer), {state_, old_row, new_row, weight});
+}
+
+llvm::Function *Emitter::updaterOf(const ir::Op &producer) {
+  llvm::Function *&updater = updaters_[producer.id];
+  if (updater)
+    return updater;
+  updater = newFunction(std::string(ir::opKindName(producer.kind)) + "_" +
+                            std::to_string(producer.id) + ".update",
+                        llvm::FunctionType::get(b_.getVoidTy(), {ptr_, ptr_, ptr_, i64_}, false));
+  // Defined now, in the middle of another function's body.
+  llvm::IRBuilderBase::InsertPointGuard guard(b_);
+  llvm::Value *state = state_, *rt = rt_;
+  llvm::Function *f = beginConsumer(updater);
+  for (const auto &[user, port] : users_[producer.id])
+    user->emitUpdate(port, f->getArg(1), f->getArg(2), f->getArg(3));
+  b_.CreateRetVoid();
+  state_ = state;
+  rt_ = rt;
+  return updater;
+}
+
 OperatorGen &Emitter::generatorOf(const ir::Op &op) { return *generator_of_.at(op.id); }
 
 llvm::Value *Emitter::stateSlotAddress(const ir::Op &op, int index) {

@@ -29,6 +29,12 @@ public:
     return {rows, changedList("rows changed in this tick")};
   }
 
+  // The same row out and in again cancels within the tick.
+  void emitUpdate(size_t port, llvm::Value *old_row, llvm::Value *new_row,
+                  llvm::Value *weight) override {
+    emitUpdateUnless(e_.rowsIdentical(in_, old_row, new_row), port, old_row, new_row, weight);
+  }
+
   void defineConsumers() override {
     const RowLayout &in = in_;
     llvm::StructType *payload_type = payload_type_;

@@ -67,6 +67,8 @@ struct JoinInput {
   std::vector<const ir::Op *> maps; // from the source's side
   const SharedPart *part = nullptr;
   llvm::Function *matcher = nullptr; // matches a change of it against the other inputs
+  // Matches an update of one of its rows that keeps the columns the join compares.
+  llvm::Function *update_matcher = nullptr;
 };
 
 class JoinGen : public OperatorGen {
@@ -79,12 +81,24 @@ public:
     for (size_t i = 0; i < inputs_.size(); ++i) {
       if (inputs_[i].source) {
         defineMatcher(static_cast<int>(i));
+        defineUpdateMatcher(static_cast<int>(i));
         defineSharedInput(static_cast<int>(i));
         defineSettle(static_cast<int>(i));
       } else {
         defineInput(static_cast<int>(i));
       }
     }
+  }
+  // A shared input's updates arrive as a retraction and an insertion, which it pairs up itself
+  // (defineSharedInput); another input's update of a row to the same row changes nothing.
+  void emitUpdate(size_t port, llvm::Value *old_row, llvm::Value *new_row,
+                  llvm::Value *weight) override {
+    const JoinInput &in = inputs_[port];
+    if (in.source)
+      OperatorGen::emitUpdate(port, old_row, new_row, weight);
+    else
+      emitUpdateUnless(e_.rowsIdentical(*in.layout, old_row, new_row), port, old_row, new_row,
+                       weight);
   }
   std::vector<std::vector<int32_t>> sharedKeys(size_t port) const override {
     return inputs_[port].source ? inputs_[port].keys : std::vector<std::vector<int32_t>>{};
@@ -104,10 +118,15 @@ private:
   // A shared input's changes are matched in three places (a new row, a replaced one, a row
   // settled out): one function each input, not inlined, so that its lookups compile once.
   void defineMatcher(int i);
+  // An update of a shared input's row that keeps the columns the join compares meets the same
+  // rows of the other inputs: they are looked up once, and each match is an update of a joined
+  // row (to consumers that may not read what changed: emitUpdateToConsumers).
+  void defineUpdateMatcher(int i);
   void defineSettle(int i);
   // Matches the change `row` of input `i` (weight `weight`) against the other inputs.
   void matchChange(int i, llvm::Value *row, llvm::Value *weight);
   void match(int i, size_t step, std::vector<llvm::Value *> &rows, llvm::Value *weight);
+  llvm::Value *joinedRow(const std::vector<llvm::Value *> &rows);
   void record(int i, llvm::Value *row, llvm::Value *weight, llvm::BasicBlock *exit);
   // Input `in`'s table, and a stored row and its weight from an entry payload of it.
   llvm::Value *tableOf(const JoinInput &in) {
@@ -136,6 +155,9 @@ private:
   std::vector<int32_t> offsets_; // where each input's columns start in the numbering of all
   std::vector<std::pair<InputColumn, InputColumn>> equalities_;
   std::vector<int32_t> columns_; // the output
+  // While an update matcher is generated: the updated row's new version (its old one is matched).
+  llvm::Value *updated_row_ = nullptr;
+  int updated_input_ = -1;
 };
 
 JoinGen::JoinGen(Emitter &emitter, const ir::Op &op) : OperatorGen(emitter, op) {
@@ -374,6 +396,14 @@ void JoinGen::defineSharedInput(int i) {
   b_.CreateStore(b_.getInt8(1), settled_ptr);
   b_.CreateBr(exit);
   b_.SetInsertPoint(replaced);
+  std::vector<int32_t> compared(in.equal.begin(), in.equal.end());
+  llvm::BasicBlock *update = block("update"), *relink = block("relink");
+  b_.CreateCondBr(e_.columnsIdentical(*in.layout, stored, row, compared), update, relink);
+  b_.SetInsertPoint(update);
+  b_.CreateCall(in.update_matcher, {f->getArg(0), stored, row});
+  b_.CreateStore(b_.getInt8(1), settled_ptr);
+  b_.CreateBr(exit);
+  b_.SetInsertPoint(relink);
   matchChange(i, stored, b_.getInt64(-1));
   for (int32_t chain : in.chain)
     b_.CreateCall(e_.fn("kiln_ht_unlink"), {table, entry, b_.getInt32(chain)});
@@ -448,6 +478,23 @@ void JoinGen::defineMatcher(int i) {
   b_.CreateRetVoid();
 }
 
+void JoinGen::defineUpdateMatcher(int i) {
+  JoinInput &in = inputs_[i];
+  in.update_matcher =
+      e_.newFunction(op_.stateName() + ".update" + std::to_string(i),
+                     llvm::FunctionType::get(b_.getVoidTy(), {e_.ptr_, e_.ptr_, e_.ptr_}, false));
+  in.update_matcher->addFnAttr(llvm::Attribute::NoInline);
+  llvm::Function *f = e_.beginConsumer(in.update_matcher);
+  std::vector<llvm::Value *> rows(inputs_.size(), nullptr);
+  rows[i] = f->getArg(1);
+  updated_row_ = f->getArg(2);
+  updated_input_ = i;
+  match(i, 0, rows, b_.getInt64(1));
+  updated_row_ = nullptr;
+  updated_input_ = -1;
+  b_.CreateRetVoid();
+}
+
 void JoinGen::matchChange(int i, llvm::Value *row, llvm::Value *weight) {
   if (llvm::Function *matcher = inputs_[i].matcher) {
     llvm::Value *state = b_.GetInsertBlock()->getParent()->getArg(0);
@@ -464,14 +511,14 @@ void JoinGen::matchChange(int i, llvm::Value *row, llvm::Value *weight) {
 void JoinGen::match(int i, size_t step, std::vector<llvm::Value *> &rows, llvm::Value *weight) {
   const std::vector<Lookup> &plan = inputs_[i].plan;
   if (step == plan.size()) {
-    const RowLayout &out = e_.layoutOf(op_.schema);
-    llvm::Value *joined = e_.newRow(out);
-    for (size_t c = 0; c < columns_.size(); ++c) {
-      InputColumn from = locate(columns_[c]);
-      e_.copyColumn(*inputs_[from.input].layout, rows[from.input], from.column, out, joined,
-                    static_cast<int>(c));
+    if (!updated_row_) {
+      e_.emitToConsumers(op_, joinedRow(rows), weight);
+      return;
     }
-    e_.emitToConsumers(op_, joined, weight);
+    llvm::Value *joined_old = joinedRow(rows);
+    std::vector<llvm::Value *> updated = rows;
+    updated[updated_input_] = updated_row_;
+    e_.emitUpdateToConsumers(op_, joined_old, joinedRow(updated), weight);
     return;
   }
   const Lookup &lookup = plan[step];
@@ -505,6 +552,17 @@ void JoinGen::match(int i, size_t step, std::vector<llvm::Value *> &rows, llvm::
     b_.SetInsertPoint(skip);
   };
   e_.forEachInChain(tableOf(in), hash, body, in.chain[lookup.key], payloadSize(in));
+}
+
+llvm::Value *JoinGen::joinedRow(const std::vector<llvm::Value *> &rows) {
+  const RowLayout &out = e_.layoutOf(op_.schema);
+  llvm::Value *joined = e_.newRow(out);
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    InputColumn from = locate(columns_[c]);
+    e_.copyColumn(*inputs_[from.input].layout, rows[from.input], from.column, out, joined,
+                  static_cast<int>(c));
+  }
+  return joined;
 }
 
 // Records the change in input `i`'s table: adds its weight to an identical stored row (found by

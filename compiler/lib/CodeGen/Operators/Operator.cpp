@@ -30,6 +30,25 @@ void OperatorGen::declare(int first) {
     flusher_ = e_.newFunction(base + ".flush", flusher);
 }
 
+void OperatorGen::emitUpdate(size_t port, llvm::Value *old_row, llvm::Value *new_row,
+                             llvm::Value *weight) {
+  llvm::Value *state = b_.GetInsertBlock()->getParent()->getArg(0);
+  b_.CreateCall(consumer(port), {state, old_row, b_.CreateNeg(weight)});
+  b_.CreateCall(consumer(port), {state, new_row, weight});
+}
+
+void OperatorGen::emitUpdateUnless(llvm::Value *same, size_t port, llvm::Value *old_row,
+                                   llvm::Value *new_row, llvm::Value *weight) {
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  llvm::BasicBlock *changed = llvm::BasicBlock::Create(e_.ctx_, "changed", f);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "same", f);
+  b_.CreateCondBr(same, done, changed);
+  b_.SetInsertPoint(changed);
+  OperatorGen::emitUpdate(port, old_row, new_row, weight);
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
+}
+
 void OperatorGen::describeRow(Arrangement &arrangement, int field, const RowLayout &row,
                               const ir::Schema &schema) {
   const llvm::DataLayout &layout = e_.layout_;

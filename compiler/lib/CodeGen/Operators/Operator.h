@@ -59,6 +59,13 @@ public:
   virtual std::vector<Arrangement> arrangements() { return {}; }
   // Defines the consumer functions (declared by declare()).
   virtual void defineConsumers() = 0;
+  // Emits, inline, taking an update arriving on input `port`: `old_row` replaced by `new_row`,
+  // `weight` times (Emitter::emitUpdateToConsumers). By default a retraction of the old row and
+  // an insertion of the new; an operator whose result cannot change when the columns it reads did
+  // not stops the update there, and a linear one passes it on as an update of its own rows, so
+  // that an update of a column only some consumers read costs the others nothing.
+  virtual void emitUpdate(size_t port, llvm::Value *old_row, llvm::Value *new_row,
+                          llvm::Value *weight);
   // Defines the tick-end flush; only kinds that Ops.def marks kFlushes have one.
   virtual void defineFlush() {}
   // Emits into create(), after its containers exist (e.g. the global aggregate's one group).
@@ -95,6 +102,9 @@ protected:
   // The per-tick list of entries changed in this tick (of the operator's first arrangement),
   // which its flush walks: empty between ticks.
   static Arrangement changedList(std::string describe);
+  // The default update, unless `same` (i1) holds: then the update changes nothing here.
+  void emitUpdateUnless(llvm::Value *same, size_t port, llvm::Value *old_row, llvm::Value *new_row,
+                        llvm::Value *weight);
   void describeScalar(Arrangement &arrangement, int field, std::string name,
                       kiln_state_field_kind kind, int32_t type = KILN_T_INT64);
 

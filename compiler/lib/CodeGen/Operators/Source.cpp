@@ -153,6 +153,11 @@ void SourceGen::defineConsumers() {
   e_.emitToConsumers(op_, push->getArg(1), push->getArg(2));
   b_.CreateRetVoid();
 
+  // An upsert of a key with a row goes through as an update (emitUpdateToConsumers), so that the
+  // consumers that do not read what changed do nothing.
+  llvm::Function *replace_row = e_.updaterOf(op_);
+  replace_row->addFnAttr(llvm::Attribute::NoInline);
+
   applier_ = e_.newFunction(base + ".apply",
                             llvm::FunctionType::get(e_.i32_, {e_.ptr_, e_.i32_, e_.ptr_}, false));
   llvm::Function *f = e_.beginConsumer(applier_);
@@ -229,8 +234,7 @@ void SourceGen::defineConsumers() {
   b_.CreateRet(b_.getInt32(KILN_APPLY_UNCHANGED));
   b_.SetInsertPoint(replace);
   b_.CreateStore(found, current);
-  pushChange(stored, -1);
-  pushChange(row, 1);
+  b_.CreateCall(replace_row, {f->getArg(0), stored, row, b_.getInt64(1)});
   settle(f->getArg(0), found);
   releaseRow(stored);
   keepRow(row, stored);

@@ -43,6 +43,9 @@ bool rowsEqual(const kiln_relation_desc &rel, const void *a, const void *b);
 std::string formatFloat64(double value);                   // 1.5, 1e+20, 1.5e-05, NaN, -Infinity
 std::string formatNumeric(__int128 scaled, int32_t scale); // 12.50, -0.05, 0
 void appendNumeric(std::string &out, __int128 scaled, int32_t scale);
+// The same written at `p`, which has room for kNumericWidth + |scale| bytes; returns the end.
+constexpr size_t kNumericWidth = 42; // sign, 39 digits, "0." or "."
+char *writeNumeric(char *p, __int128 scaled, int32_t scale);
 std::string formatDate(int32_t days);        // 2024-01-31, 0044-03-15 BC
 std::string formatTimestamp(int64_t micros); // 2024-01-31 12:00:00.5
 
@@ -68,9 +71,12 @@ public:
 private:
   const kiln_relation_desc *rel_;
   std::vector<std::string> keys_; // {"name":  then  ,"name":
+  size_t keys_width_ = 0;         // the keys' bytes, and room for a NULL after each
 };
 // Appends `text` as a quoted JSON string.
 void appendJsonString(std::string &out, std::string_view text);
+// The same written at `p`, which has room for 6 * text.size() + 2 bytes; returns the end.
+char *writeJsonString(char *p, std::string_view text);
 
 // ---- Text input; leading and trailing whitespace is allowed, as in PostgreSQL ----
 
