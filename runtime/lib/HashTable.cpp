@@ -116,10 +116,16 @@ struct kiln_hashtable {
 
   // Doubles every chain's directory, re-linking the entries by their stored hashes.
   void grow() {
+    // Every entry is touched, in the old directory's order: each is a cache miss in a large
+    // table unless its link is fetched while the buckets before it are re-linked.
+    constexpr size_t kPrefetchAhead = 8;
     for (size_t chain = 0; chain < directories.size(); ++chain) {
       std::vector<kiln_entry *> old(directories[chain].size() * 2, nullptr);
       old.swap(directories[chain]);
-      for (kiln_entry *head : old) {
+      for (size_t bucket = 0; bucket < old.size(); ++bucket) {
+        if (bucket + kPrefetchAhead < old.size() && old[bucket + kPrefetchAhead] != nullptr)
+          __builtin_prefetch(&nextOf(old[bucket + kPrefetchAhead], chain), 1);
+        kiln_entry *head = old[bucket];
         while (head != nullptr) {
           kiln_entry *next = nextOf(head, chain);
           pushFront(directories[chain][bucketOf(hashOf(head, chain))], head, chain);

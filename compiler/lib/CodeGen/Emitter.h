@@ -171,6 +171,9 @@ public:
   // Starts the body of `f`, a consumer or flush function taking the state array first: the
   // builder at its entry, the state and the runtime loaded.
   llvm::Function *beginConsumer(llvm::Function *f);
+  // Defines `f` (as beginConsumer starts it; `body` ends it) while in the middle of another
+  // function's body, which continues afterwards where it was.
+  void defineAside(llvm::Function *f, const std::function<void(llvm::Function *)> &body);
   // Calls the consumer of every operator that reads `producer`'s stream with one change.
   void emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Value *weight);
   // Hands every operator that reads `producer`'s stream the update of `old_row` to `new_row`

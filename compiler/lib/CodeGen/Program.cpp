@@ -59,16 +59,20 @@ llvm::Function *Emitter::updaterOf(const ir::Op &producer) {
   updater = newFunction(std::string(ir::opKindName(producer.kind)) + "_" +
                             std::to_string(producer.id) + ".update",
                         llvm::FunctionType::get(b_.getVoidTy(), {ptr_, ptr_, ptr_, i64_}, false));
-  // Defined now, in the middle of another function's body.
+  defineAside(updater, [&](llvm::Function *f) {
+    for (const auto &[user, port] : users_[producer.id])
+      user->emitUpdate(port, f->getArg(1), f->getArg(2), f->getArg(3));
+    b_.CreateRetVoid();
+  });
+  return updater;
+}
+
+void Emitter::defineAside(llvm::Function *f, const std::function<void(llvm::Function *)> &body) {
   llvm::IRBuilderBase::InsertPointGuard guard(b_);
   llvm::Value *state = state_, *rt = rt_;
-  llvm::Function *f = beginConsumer(updater);
-  for (const auto &[user, port] : users_[producer.id])
-    user->emitUpdate(port, f->getArg(1), f->getArg(2), f->getArg(3));
-  b_.CreateRetVoid();
+  body(beginConsumer(f));
   state_ = state;
   rt_ = rt;
-  return updater;
 }
 
 OperatorGen &Emitter::generatorOf(const ir::Op &op) { return *generator_of_.at(op.id); }

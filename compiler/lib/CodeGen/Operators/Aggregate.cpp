@@ -87,21 +87,20 @@ public:
   void defineConsumers() override;
   void defineFlush() override;
   // A group's state depends only on its key and the aggregates' arguments: an update that
-  // changes neither (a customer's region, to the order totals) changes nothing here.
+  // changes neither (a customer's region, to the order totals) changes nothing here, and one that
+  // keeps the key moves its group's aggregates, found once (regroup).
   void emitUpdate(size_t port, llvm::Value *old_row, llvm::Value *new_row,
-                  llvm::Value *weight) override {
-    std::vector<int32_t> read = op_.group_keys;
-    for (const ir::AggCall &agg : op_.aggregates)
-      if (agg.arg >= 0)
-        read.push_back(agg.arg);
-    const RowLayout &in = e_.layoutOf(e_.input(op_, 0).schema);
-    emitUpdateUnless(e_.columnsIdentical(in, old_row, new_row, read), port, old_row, new_row,
-                     weight);
-  }
+                  llvm::Value *weight) override;
   void emitCreate() override;
   void emitDestroy() override;
 
 private:
+  // The group of `row`, created if it has none.
+  llvm::Value *findGroup(llvm::Value *row);
+  void accumulate(llvm::Value *payload, llvm::Value *row, llvm::Value *weight);
+  // aggregate_N.regroup(state, old, new, weight): an update within one group.
+  llvm::Function *regrouper();
+  llvm::Function *regroup_ = nullptr;
   // Writes the group's current output row to `out`; `intern_text` copies MIN/MAX text that the
   // multiset may drop before the saved row is used.
   void aggregateOutput(llvm::Value *payload, llvm::Value *out, bool intern_text);
@@ -236,19 +235,21 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
 }
 
 void AggregateGen::defineConsumers() {
-  const ir::Op &op = op_;
-  const AggLayout &l = l_;
-  const ir::Op &input = e_.input(op, 0);
-  const RowLayout &in = e_.layoutOf(input.schema);
-  std::vector<int32_t> key_columns = Emitter::allColumns(op.group_keys.size());
-  bool global = op.group_keys.empty();
   llvm::Function *f = e_.beginConsumer(consumer(0));
   llvm::Value *row = f->getArg(1), *weight = f->getArg(2);
-  llvm::Value *table = slot(0);
-  llvm::Value *dirty_list = slot(1);
+  llvm::Value *payload = findGroup(row);
+  accumulate(payload, row, weight);
+  b_.CreateRetVoid();
+}
+
+llvm::Value *AggregateGen::findGroup(llvm::Value *row) {
+  const ir::Op &op = op_;
+  const AggLayout &l = l_;
+  const RowLayout &in = e_.layoutOf(e_.input(op, 0).schema);
+  std::vector<int32_t> key_columns = Emitter::allColumns(op.group_keys.size());
   llvm::Value *hash = e_.hashColumns(in, row, op.group_keys);
-  llvm::Value *payload = e_.findOrInsert(
-      table, hash,
+  return e_.findOrInsert(
+      slot(0), hash,
       [&](llvm::Value *candidate) {
         return e_.columnsEqual(in, row, op.group_keys, *l.key,
                                b_.CreateStructGEP(l.payload, candidate, 0), key_columns);
@@ -259,6 +260,17 @@ void AggregateGen::defineConsumers() {
           e_.copyColumn(in, row, op.group_keys[i], *l.key, key, static_cast<int>(i),
                         /*intern=*/true);
       });
+}
+
+// The group at `payload` takes `row` with `weight`: it is listed as changed (its output at the
+// tick's start saved) the first time in a tick, and its count and aggregates move.
+void AggregateGen::accumulate(llvm::Value *payload, llvm::Value *row, llvm::Value *weight) {
+  const ir::Op &op = op_;
+  const AggLayout &l = l_;
+  const RowLayout &in = e_.layoutOf(e_.input(op, 0).schema);
+  bool global = op.group_keys.empty();
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  llvm::Value *dirty_list = slot(1);
   llvm::Value *dirty_ptr = b_.CreateStructGEP(l.payload, payload, l.dirty_field);
   llvm::Value *count_ptr = b_.CreateStructGEP(l.payload, payload, l.count_field);
   llvm::BasicBlock *mark = llvm::BasicBlock::Create(e_.ctx_, "mark", f);
@@ -347,7 +359,46 @@ void AggregateGen::defineConsumers() {
     b_.CreateBr(next);
     b_.SetInsertPoint(next);
   }
-  b_.CreateRetVoid();
+}
+
+llvm::Function *AggregateGen::regrouper() {
+  if (regroup_)
+    return regroup_;
+  regroup_ = e_.newFunction(
+      op_.stateName() + ".regroup",
+      llvm::FunctionType::get(b_.getVoidTy(), {e_.ptr_, e_.ptr_, e_.ptr_, e_.i64_}, false));
+  e_.defineAside(regroup_, [&](llvm::Function *f) {
+    llvm::Value *payload = findGroup(f->getArg(1));
+    accumulate(payload, f->getArg(1), b_.CreateNeg(f->getArg(3)));
+    accumulate(payload, f->getArg(2), f->getArg(3));
+    b_.CreateRetVoid();
+  });
+  return regroup_;
+}
+
+void AggregateGen::emitUpdate(size_t port, llvm::Value *old_row, llvm::Value *new_row,
+                              llvm::Value *weight) {
+  std::vector<int32_t> read = op_.group_keys;
+  for (const ir::AggCall &agg : op_.aggregates)
+    if (agg.arg >= 0)
+      read.push_back(agg.arg);
+  const RowLayout &in = e_.layoutOf(e_.input(op_, 0).schema);
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  llvm::BasicBlock *changed = llvm::BasicBlock::Create(e_.ctx_, "changed", f);
+  llvm::BasicBlock *same_group = llvm::BasicBlock::Create(e_.ctx_, "same.group", f);
+  llvm::BasicBlock *other_group = llvm::BasicBlock::Create(e_.ctx_, "other.group", f);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "same", f);
+  b_.CreateCondBr(e_.columnsIdentical(in, old_row, new_row, read), done, changed);
+  b_.SetInsertPoint(changed);
+  b_.CreateCondBr(e_.columnsIdentical(in, old_row, new_row, op_.group_keys), same_group,
+                  other_group);
+  b_.SetInsertPoint(same_group);
+  b_.CreateCall(regrouper(), {f->getArg(0), old_row, new_row, weight});
+  b_.CreateBr(done);
+  b_.SetInsertPoint(other_group);
+  OperatorGen::emitUpdate(port, old_row, new_row, weight);
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
 }
 
 void AggregateGen::defineFlush() {
