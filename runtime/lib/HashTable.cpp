@@ -23,11 +23,17 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <utility>
 #include <vector>
 
+#include "LargeBlocks.h"
 #include "kiln/runtime/abi.h"
 
 static_assert(sizeof(kiln_entry) == 16, "payload must start at offset 16");
+
+using kiln::runtime::detail::LargeBlockAllocator;
+// A chain's bucket heads (large directories get huge pages: LargeBlocks.h).
+using Directory = std::vector<kiln_entry *, LargeBlockAllocator<kiln_entry *>>;
 static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16, "slabs must be 16-byte aligned");
 
 struct kiln_hashtable {
@@ -35,8 +41,7 @@ struct kiln_hashtable {
       : payload_size(static_cast<size_t>(payload_size)), unique_first(unique_first),
         link_offset(static_cast<size_t>(kiln_entry_link_offset(payload_size, chains))),
         entry_size(roundUp(link_offset + (unique_first ? 0 : sizeof(kiln_entry **)), 16)),
-        directories(static_cast<size_t>(chains),
-                    std::vector<kiln_entry *>(kInitialBuckets, nullptr)) {}
+        directories(static_cast<size_t>(chains), Directory(kInitialBuckets, nullptr)) {}
 
   static size_t roundUp(size_t n, size_t to) { return (n + to - 1) & ~(to - 1); }
 
@@ -106,12 +111,15 @@ struct kiln_hashtable {
     }
     if (slab_used == slab_capacity) {
       // Slabs grow with the table so that the number of slabs stays logarithmic in its size.
-      slab_capacity = std::max<size_t>(kMinSlabEntries, size / 2);
+      // A large slab fills the huge pages it is rounded up to.
+      size_t bytes = kiln::runtime::detail::largeBlockBytes(
+          std::max<size_t>(kMinSlabEntries, static_cast<size_t>(size) / 2) * entry_size);
+      slab_capacity = bytes / entry_size;
       slab_entries += slab_capacity;
-      slabs.push_back(std::make_unique_for_overwrite<std::byte[]>(slab_capacity * entry_size));
+      slabs.push_back(Slab(bytes));
       slab_used = 0;
     }
-    return reinterpret_cast<kiln_entry *>(slabs.back().get() + entry_size * slab_used++);
+    return reinterpret_cast<kiln_entry *>(slabs.back().data + entry_size * slab_used++);
   }
 
   // Doubles every chain's directory, re-linking the entries by their stored hashes.
@@ -120,7 +128,7 @@ struct kiln_hashtable {
     // table unless its link is fetched while the buckets before it are re-linked.
     constexpr size_t kPrefetchAhead = 8;
     for (size_t chain = 0; chain < directories.size(); ++chain) {
-      std::vector<kiln_entry *> old(directories[chain].size() * 2, nullptr);
+      Directory old(directories[chain].size() * 2, nullptr);
       old.swap(directories[chain]);
       for (size_t bucket = 0; bucket < old.size(); ++bucket) {
         if (bucket + kPrefetchAhead < old.size() && old[bucket + kPrefetchAhead] != nullptr)
@@ -136,7 +144,7 @@ struct kiln_hashtable {
   }
 
   kiln_entry *firstFromBucket(size_t bucket) const {
-    const std::vector<kiln_entry *> &directory = directories[0];
+    const Directory &directory = directories[0];
     for (; bucket < directory.size(); ++bucket)
       if (directory[bucket] != nullptr)
         return directory[bucket];
@@ -150,9 +158,21 @@ struct kiln_hashtable {
   const bool unique_first;  // chain 0 keeps no back links (KILN_HT_UNIQUE_FIRST_CHAIN)
   const size_t link_offset; // where chain 0's hidden back link sits, after the other chains
   const size_t entry_size;  // header + payload + other chains' links + back link, to 16 bytes
-  std::vector<std::vector<kiln_entry *>> directories; // per chain, all of one size
+  std::vector<Directory> directories; // per chain, all of one size
   int64_t size = 0;
-  std::vector<std::unique_ptr<std::byte[]>> slabs;
+  struct Slab {
+    explicit Slab(size_t size)
+        : data(static_cast<std::byte *>(kiln::runtime::detail::allocateLarge(size))), bytes(size) {}
+    Slab(Slab &&other) noexcept : data(std::exchange(other.data, nullptr)), bytes(other.bytes) {}
+    Slab &operator=(Slab &&) = delete;
+    ~Slab() {
+      if (data)
+        kiln::runtime::detail::freeLarge(data, bytes);
+    }
+    std::byte *data;
+    size_t bytes;
+  };
+  std::vector<Slab> slabs;
   size_t slab_capacity = 0;
   size_t slab_entries = 0; // entries the slabs have room for, in all
   size_t slab_used = 0;
@@ -217,7 +237,7 @@ int64_t kiln_ht_size(const kiln_hashtable *ht) { return ht->size; }
 int64_t kiln_ht_bytes(const kiln_hashtable *ht) {
   size_t bytes =
       sizeof *ht + ht->slabs.capacity() * sizeof(ht->slabs[0]) + ht->slab_entries * ht->entry_size;
-  for (const std::vector<kiln_entry *> &directory : ht->directories)
+  for (const Directory &directory : ht->directories)
     bytes += directory.capacity() * sizeof(kiln_entry *);
   return static_cast<int64_t>(bytes);
 }

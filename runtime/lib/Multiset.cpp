@@ -56,6 +56,9 @@ bool firstPositive(const Map &counts, bool largest, Write write) {
   return largest ? find(counts.rbegin(), counts.rend()) : find(counts.begin(), counts.end());
 }
 
+// Each set remembers its smallest and largest present value, so that a group's MIN or MAX at the
+// end of a tick reads the set's header, not a path down the tree; a value that stops being present
+// while it is one of them makes the set look it up again when asked.
 template <typename T, typename Less = std::less<T>>
 class ScalarMultiset final : public kiln_multiset {
 public:
@@ -63,11 +66,19 @@ public:
     T key;
     std::memcpy(&key, value, sizeof(T));
     auto it = counts_.try_emplace(key).first;
-    if ((it->second.count += weight) == 0)
+    int64_t count = (it->second.count += weight);
+    if (count > 0) {
+      least_.arrived(it->first, [](const T &a, const T &b) { return Less()(a, b); });
+      greatest_.arrived(it->first, [](const T &a, const T &b) { return Less()(b, a); });
+      return;
+    }
+    least_.left(it->first);
+    greatest_.left(it->first);
+    if (count == 0)
       counts_.erase(it);
   }
-  bool min(void *out) const override { return extreme(out, false); }
-  bool max(void *out) const override { return extreme(out, true); }
+  bool min(void *out) const override { return extreme(least_, out, false); }
+  bool max(void *out) const override { return extreme(greatest_, out, true); }
   int64_t size() const override { return static_cast<int64_t>(counts_.size()); }
   int64_t bytes() const override { return static_cast<int64_t>(sizeof *this) + nodeBytes(counts_); }
 
@@ -75,10 +86,33 @@ private:
   struct Count {
     int64_t count = 0;
   };
-  bool extreme(void *out, bool largest) const {
-    return firstPositive(counts_, largest, [&](const T &v) { std::memcpy(out, &v, sizeof(T)); });
+  // The extreme present value, when known.
+  struct Extreme {
+    bool known = true; // an empty set's is known: there is none
+    bool present = false;
+    T value{};
+    template <typename Before> void arrived(const T &v, Before before) {
+      if (known && (!present || before(v, value))) {
+        value = v;
+        present = true;
+      }
+    }
+    void left(const T &v) {
+      if (known && present && !Less()(v, value) && !Less()(value, v))
+        known = false;
+    }
+  };
+  bool extreme(Extreme &cached, void *out, bool largest) const {
+    if (!cached.known) {
+      cached.present = firstPositive(counts_, largest, [&](const T &v) { cached.value = v; });
+      cached.known = true;
+    }
+    if (cached.present)
+      std::memcpy(out, &cached.value, sizeof(T));
+    return cached.present;
   }
   absl::btree_map<T, Count, Less> counts_;
+  mutable Extreme least_, greatest_;
 };
 
 // TEXT values are copied into buffers owned by the set: a btree moves its keys around, so the key

@@ -361,6 +361,33 @@ TEST(Multiset, RetractionBeforeInsertionIsNotAValue) {
   EXPECT_EQ(ms.min(), 1);
 }
 
+// A set remembers its extremes between changes: after any sequence of changes, asked or not in
+// between, they are the smallest and largest values whose count is positive.
+TEST(Multiset, RememberedExtremesFollowEveryChange) {
+  std::mt19937 random(7);
+  for (int round = 0; round < 50; ++round) {
+    Multiset<int32_t> ms(KILN_T_DATE);
+    std::map<int32_t, int64_t> counts;
+    for (int step = 0; step < 200; ++step) {
+      int32_t value = static_cast<int32_t>(random() % 12);
+      int64_t weight = static_cast<int64_t>(random() % 5) - 2;
+      ms.add(value, weight);
+      counts[value] += weight;
+      if (random() % 3 != 0) // sometimes several changes between two questions
+        continue;
+      std::optional<int32_t> least, greatest;
+      for (auto [v, count] : counts) {
+        if (count > 0) {
+          least = least ? least : v;
+          greatest = v;
+        }
+      }
+      ASSERT_EQ(ms.min(), least) << "round " << round << " step " << step;
+      ASSERT_EQ(ms.max(), greatest) << "round " << round << " step " << step;
+    }
+  }
+}
+
 TEST(Multiset, Float64OrdersLikePostgres) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
