@@ -19,7 +19,14 @@
 // the chain would make each retraction cost as much as the key has rows. A table whose first
 // chain is by a unique key (aggregate groups, distinct rows) walks its short bucket instead and
 // saves the link.
+//
+// Each directory slot carries a 16-bit Bloom filter of the hashes in its chain in the pointer's
+// unused top bits (Umbra's tagged pointers): a lookup of a key the table does not hold, such as
+// every insert of a new key, usually ends at the slot without touching an entry. Tags are set on
+// insertion, kept when entries leave (a stale bit only costs a walk), and rebuilt by growth.
+// Only directory slots are tagged; entries' links are plain pointers, which generated code walks.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -32,6 +39,25 @@
 static_assert(sizeof(kiln_entry) == 16, "payload must start at offset 16");
 
 using kiln::runtime::detail::LargeBlockAllocator;
+
+namespace {
+
+// User-space addresses fit in 48 bits (x86-64, AArch64): the top 16 bits of a slot are its tag.
+constexpr unsigned kTagShift = 48;
+constexpr uintptr_t kAddressMask = (uintptr_t{1} << kTagShift) - 1;
+
+uintptr_t bitsOf(kiln_entry *slot) { return reinterpret_cast<uintptr_t>(slot); }
+kiln_entry *untagged(kiln_entry *slot) {
+  return reinterpret_cast<kiln_entry *>(bitsOf(slot) & kAddressMask);
+}
+// The tag bit of a hash: its top four bits choose one of 16 (the bucket uses the low bits).
+uintptr_t tagOf(uint64_t hash) { return uintptr_t{1} << (kTagShift + (hash >> 60)); }
+// `pointer` stored where `old` was, keeping old's tag (zero unless the place is a slot).
+kiln_entry *keepingTag(kiln_entry *old, kiln_entry *pointer) {
+  return reinterpret_cast<kiln_entry *>((bitsOf(old) & ~kAddressMask) | bitsOf(pointer));
+}
+
+} // namespace
 // A chain's bucket heads (large directories get huge pages: LargeBlocks.h).
 using Directory = std::vector<kiln_entry *, LargeBlockAllocator<kiln_entry *>>;
 static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16, "slabs must be 16-byte aligned");
@@ -66,17 +92,17 @@ struct kiln_hashtable {
 
   bool hasBackLink(size_t chain) const { return chain != 0 || !unique_first; }
 
-  // Puts `entry` at the head of chain `chain` whose head pointer is `head`.
-  void pushFront(kiln_entry *&head, kiln_entry *entry, size_t chain) {
+  // Puts `entry`, of `hash` in chain `chain`, at the head of the chain in directory slot `slot`.
+  void pushFront(kiln_entry *&slot, kiln_entry *entry, size_t chain, uint64_t hash) {
+    kiln_entry *head = untagged(slot);
     nextOf(entry, chain) = head;
-    if (!hasBackLink(chain)) {
-      head = entry;
+    slot = reinterpret_cast<kiln_entry *>((bitsOf(slot) & ~kAddressMask) | tagOf(hash) |
+                                          bitsOf(entry));
+    if (!hasBackLink(chain))
       return;
-    }
     if (head != nullptr)
       backOf(head, chain) = &nextOf(entry, chain);
-    head = entry;
-    backOf(entry, chain) = &head;
+    backOf(entry, chain) = &slot;
   }
 
   // Whether `entry` is in chain `chain` (k >= 1: kiln_ht_link sets its back link, kiln_ht_unlink
@@ -90,13 +116,13 @@ struct kiln_hashtable {
     if (!hasBackLink(chain)) {
       // A key with one entry: its bucket is short (two entries per bucket on average).
       kiln_entry **link = &directories[0][bucketOf(entry->hash)];
-      while (*link != entry)
-        link = &(*link)->next;
-      *link = next;
+      while (untagged(*link) != entry)
+        link = &untagged(*link)->next;
+      *link = keepingTag(*link, next);
       return;
     }
     kiln_entry **back = backOf(entry, chain);
-    *back = next;
+    *back = keepingTag(*back, next);
     if (next != nullptr)
       backOf(next, chain) = back;
     if (chain != 0)
@@ -131,12 +157,13 @@ struct kiln_hashtable {
       Directory old(directories[chain].size() * 2, nullptr);
       old.swap(directories[chain]);
       for (size_t bucket = 0; bucket < old.size(); ++bucket) {
-        if (bucket + kPrefetchAhead < old.size() && old[bucket + kPrefetchAhead] != nullptr)
-          __builtin_prefetch(&nextOf(old[bucket + kPrefetchAhead], chain), 1);
-        kiln_entry *head = old[bucket];
+        if (bucket + kPrefetchAhead < old.size() && untagged(old[bucket + kPrefetchAhead]))
+          __builtin_prefetch(&nextOf(untagged(old[bucket + kPrefetchAhead]), chain), 1);
+        kiln_entry *head = untagged(old[bucket]);
         while (head != nullptr) {
           kiln_entry *next = nextOf(head, chain);
-          pushFront(directories[chain][bucketOf(hashOf(head, chain))], head, chain);
+          uint64_t hash = hashOf(head, chain);
+          pushFront(directories[chain][bucketOf(hash)], head, chain, hash);
           head = next;
         }
       }
@@ -146,8 +173,8 @@ struct kiln_hashtable {
   kiln_entry *firstFromBucket(size_t bucket) const {
     const Directory &directory = directories[0];
     for (; bucket < directory.size(); ++bucket)
-      if (directory[bucket] != nullptr)
-        return directory[bucket];
+      if (kiln_entry *head = untagged(directory[bucket]))
+        return head;
     return nullptr;
   }
 
@@ -192,11 +219,13 @@ kiln_hashtable *kiln_ht_create_chains(int64_t payload_size, int32_t chains, int3
 void kiln_ht_destroy(kiln_hashtable *ht) { delete ht; }
 
 kiln_entry *kiln_ht_chain(kiln_hashtable *ht, uint64_t hash) {
-  return ht->directories[0][ht->bucketOf(hash)];
+  kiln_entry *slot = ht->directories[0][ht->bucketOf(hash)];
+  return (bitsOf(slot) & tagOf(hash)) != 0 ? untagged(slot) : nullptr;
 }
 
 kiln_entry *kiln_ht_chain_at(kiln_hashtable *ht, int32_t chain, uint64_t hash) {
-  return ht->directories[static_cast<size_t>(chain)][ht->bucketOf(hash)];
+  kiln_entry *slot = ht->directories[static_cast<size_t>(chain)][ht->bucketOf(hash)];
+  return (bitsOf(slot) & tagOf(hash)) != 0 ? untagged(slot) : nullptr;
 }
 
 kiln_entry *kiln_ht_insert(kiln_hashtable *ht, uint64_t hash) {
@@ -206,7 +235,7 @@ kiln_entry *kiln_ht_insert(kiln_hashtable *ht, uint64_t hash) {
   // The payload, and the other chains' links: in none of them until kiln_ht_link.
   std::memset(entry + 1, 0, ht->link_offset - sizeof(kiln_entry));
   entry->hash = hash;
-  ht->pushFront(ht->directories[0][ht->bucketOf(hash)], entry, 0);
+  ht->pushFront(ht->directories[0][ht->bucketOf(hash)], entry, 0, hash);
   ++ht->size;
   return entry;
 }
@@ -214,7 +243,7 @@ kiln_entry *kiln_ht_insert(kiln_hashtable *ht, uint64_t hash) {
 void kiln_ht_link(kiln_hashtable *ht, kiln_entry *entry, int32_t chain, uint64_t hash) {
   size_t k = static_cast<size_t>(chain);
   ht->linkOf(entry, k).hash = hash;
-  ht->pushFront(ht->directories[k][ht->bucketOf(hash)], entry, k);
+  ht->pushFront(ht->directories[k][ht->bucketOf(hash)], entry, k, hash);
 }
 
 void kiln_ht_unlink(kiln_hashtable *ht, kiln_entry *entry, int32_t chain) {
@@ -249,8 +278,8 @@ int32_t kiln_ht_linked(const kiln_hashtable *ht, const kiln_entry *entry, int32_
 int64_t kiln_ht_chain_bytes(const kiln_hashtable *ht, int32_t chain) {
   size_t k = static_cast<size_t>(chain);
   size_t linked = 0;
-  for (kiln_entry *head : ht->directories[k])
-    for (kiln_entry *e = head; e != nullptr; e = ht->nextOf(e, k))
+  for (kiln_entry *slot : ht->directories[k])
+    for (kiln_entry *e = untagged(slot); e != nullptr; e = ht->nextOf(e, k))
       ++linked;
   return static_cast<int64_t>(ht->directories[k].capacity() * sizeof(kiln_entry *) +
                               linked * sizeof(kiln_entry_link));

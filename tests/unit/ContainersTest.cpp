@@ -94,6 +94,25 @@ TEST_F(HashTableTest, CollidingHashesShareAChain) {
     EXPECT_EQ(find(ht_, kHash, k) != nullptr, k != 50 && k != 99 && k != 0) << k;
 }
 
+// A directory slot's tag (the top bits of its pointer) filters lookups: a hash whose tag bit no
+// entry of the bucket set finds no chain without reading an entry, one that shares it finds the
+// chain (and compares hashes there). An emptied bucket keeps its stale tag and finds nothing.
+TEST_F(HashTableTest, TagsFilterLookupsOfAbsentHashes) {
+  constexpr uint64_t kTop = uint64_t{1} << 60; // the top four bits choose the tag bit
+  const uint64_t hash = 5;                     // tag bit 0
+  kiln_entry *entry = insert(1, hash);
+  EXPECT_EQ(kiln_ht_chain(ht_, hash), entry);
+  EXPECT_EQ(kiln_ht_chain(ht_, hash + 3 * kTop), nullptr); // same bucket, another tag bit
+  EXPECT_EQ(kiln_ht_chain(ht_, hash + 16), entry);         // same bucket and tag bit
+  kiln_entry *other = insert(2, hash + 3 * kTop);
+  EXPECT_EQ(kiln_ht_chain(ht_, hash + 3 * kTop), other);
+  EXPECT_EQ(find(ht_, hash, 1), entry);
+  kiln_ht_erase(ht_, other);
+  kiln_ht_erase(ht_, entry);
+  EXPECT_EQ(kiln_ht_chain(ht_, hash), nullptr);
+  EXPECT_EQ(kiln_ht_first(ht_), nullptr);
+}
+
 TEST_F(HashTableTest, RandomInsertsAndErasesAgreeWithAModel) {
   // Few distinct hashes, so chains are long and erases hit heads, middles and tails, interleaved
   // with growth, which re-links every chain and must keep the erase back links right.
