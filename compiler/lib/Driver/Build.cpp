@@ -210,7 +210,7 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
       plan::printPlan(*plan, out);
     }
     if (model.materialization == project::Materialization::Index) {
-      diags.error(model.config_range, "materialized='index' is not supported yet").hint =
+      diags.error(model.materialization_range, "materialized='index' is not supported yet").hint =
           "use materialized='sink' to emit the model's changes";
       failed.insert(model.name);
       continue;

@@ -451,12 +451,24 @@ private:
         ok = false;
       } else if (argument.keyword == "materialized") {
         ok &= materialize(argument.value);
-      } else if (argument.keyword == "tags" || argument.keyword == "alias") {
-        diags_.warning(argument.keyword_range,
-                       "config key \"" + argument.keyword + "\" is ignored by Kiln");
-      } else {
+      } else if (argument.keyword == "enabled") {
+        if (argument.value.kind == Value::Bool) {
+          model_.enabled = argument.value.text == "true";
+        } else {
+          diags_.error(argument.value.range, "enabled must be true or false");
+          ok = false;
+        }
+      } else if (argument.keyword == "alias" || argument.keyword == "schema" ||
+                 argument.keyword == "database") {
+        diags_
+            .warning(argument.keyword_range,
+                     "config key \"" + argument.keyword + "\" is ignored by Kiln")
+            .hint = "a model's changes are named after its file in Kiln's output";
+      } else if (std::find(std::begin(kDbtConfigKeys), std::end(kDbtConfigKeys),
+                           argument.keyword) == std::end(kDbtConfigKeys)) {
         diags_.error(argument.keyword_range, "unsupported config key \"" + argument.keyword + "\"")
-            .hint = "Kiln's config() takes materialized='view', 'ephemeral', 'sink' or 'index'";
+            .hint = "Kiln's config() takes materialized= and enabled=, and accepts dbt's other "
+                    "model configs (tags, unique_key, ...) without using them";
         ok = false;
       }
     }
@@ -466,21 +478,16 @@ private:
   }
 
   bool materialize(const Value &value) {
-    static const std::pair<std::string_view, Materialization> kinds[] = {
-        {"view", Materialization::View},
-        {"ephemeral", Materialization::Ephemeral},
-        {"sink", Materialization::Sink},
-        {"index", Materialization::Index}};
     if (value.kind == Value::String)
-      for (const auto &[name, kind] : kinds)
-        if (value.text == name) {
-          model_.materialization = kind;
-          return true;
-        }
+      if (std::optional<Materialization> kind = parseMaterialization(value.text)) {
+        model_.materialization = *kind;
+        model_.materialization_range = value.range;
+        model_.materialization_in_model = true;
+        return true;
+      }
     std::string shown = value.kind == Value::String ? value.text : "?";
     diags_.error(value.range, "unsupported materialization \"" + shown + "\"").hint =
-        "Kiln maintains every model incrementally: use 'view' (internal), 'ephemeral' (inlined "
-        "into its users), 'sink' (its changes are written out) or 'index' (served for lookups)";
+        kMaterializationHint;
     return false;
   }
 

@@ -4,6 +4,8 @@
 #include "Yaml.h"
 #include "kiln/Project/Project.h"
 
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,8 +32,82 @@ struct ModelPath {
   SourceRange range; // the entry in kiln_project.yml; invalid for the default "models"
 };
 
+// dbt_project.yml's `models:` configs, as a tree of folders (and models, by name) under the
+// model paths.
+struct FolderConfig {
+  std::optional<Materialization> materialized;
+  SourceRange materialized_range;
+  std::optional<bool> enabled;
+  std::map<std::string, FolderConfig> children;
+};
+
 // Fills name, version, vars and tick_size. Returns false if the file could not be used at all.
 bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &model_paths);
+// dbt_project.yml: name, version, model-paths, vars (also scoped to the project's name) and the
+// `models:` configs of this project; dbt's other keys are accepted and unused.
+bool readDbtProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &model_paths,
+                        FolderConfig &models);
+// kiln_project.yml next to dbt_project.yml: Kiln's own settings only (tick-size).
+bool readKilnSettings(YamlFile &yaml, Project &project);
+
+// --- FolderConfig.cpp: materializations and dbt's model configs.
+
+// dbt's model config keys that Kiln accepts and does not use.
+inline constexpr std::string_view kDbtConfigKeys[] = {"tags",
+                                                      "docs",
+                                                      "persist_docs",
+                                                      "meta",
+                                                      "full_refresh",
+                                                      "grants",
+                                                      "contract",
+                                                      "pre-hook",
+                                                      "post-hook",
+                                                      "pre_hook",
+                                                      "post_hook",
+                                                      "unique_key",
+                                                      "on_schema_change",
+                                                      "incremental_strategy",
+                                                      "sql_header",
+                                                      "access",
+                                                      "group",
+                                                      "quoting",
+                                                      "column_types",
+                                                      "indexes",
+                                                      "sort",
+                                                      "dist",
+                                                      "cluster_by",
+                                                      "partition_by",
+                                                      "transient",
+                                                      "copy_grants",
+                                                      "bind",
+                                                      "labels",
+                                                      "event_time",
+                                                      "batch_size",
+                                                      "lookback",
+                                                      "begin",
+                                                      "concurrent_batches",
+                                                      "merge_update_columns",
+                                                      "merge_exclude_columns",
+                                                      "incremental_predicates",
+                                                      "snowflake_warehouse",
+                                                      "query_tag"};
+// view, table and incremental (all maintained views), ephemeral, sink, index.
+std::optional<Materialization> parseMaterialization(std::string_view name);
+extern const char *kMaterializationHint;
+// One `+key: value` of a folder (or of every model), into `into`.
+void readFolderConfig(YamlFile &yaml, const YAML::Node &key, const YAML::Node &value,
+                      FolderConfig &into);
+// A folder's mapping: its configs and its subfolders.
+void readFolderConfigs(YamlFile &yaml, const YAML::Node &map, FolderConfig &into);
+
+struct ModelConfig {
+  std::optional<Materialization> materialized;
+  SourceRange materialized_range;
+  std::optional<bool> enabled;
+};
+// What applies to the model at `segments` (its folders under its model path, then its name): the
+// deepest level that sets a config wins.
+ModelConfig configFor(const FolderConfig &root, const std::vector<std::string> &segments);
 
 // --- SchemaFile.cpp: the *.yml files under the model paths.
 

@@ -113,6 +113,7 @@ public:
       }
     for (const fs::path &path : sql_files)
       loadModel(path);
+    applyFolderConfigs(model_paths);
     resolveReferences();
     sortModels();
 
@@ -138,22 +139,69 @@ private:
     return sources_.addFile(displayPath(relative), std::move(*text));
   }
 
+  // dbt_project.yml as dbt reads it, with kiln_project.yml beside it for Kiln's own settings; or
+  // kiln_project.yml alone.
   bool readProjectFile(std::vector<ModelPath> &model_paths) {
-    if (!fs::exists(fs::path(project_.root) / "kiln_project.yml")) {
-      Diagnostic &error =
-          diags_.error({}, "no kiln_project.yml in \"" + display_root_.generic_string() + "\"");
-      error.hint = fs::exists(fs::path(project_.root) / "dbt_project.yml")
-                       ? "found dbt_project.yml: Kiln reads the same keys (name, version, "
-                         "model-paths, vars) from kiln_project.yml"
-                       : "a Kiln project is a directory with a kiln_project.yml (`name: "
-                         "my_project`) and a models/ directory";
+    bool dbt = fs::exists(fs::path(project_.root) / "dbt_project.yml");
+    bool kiln = fs::exists(fs::path(project_.root) / "kiln_project.yml");
+    if (!dbt && !kiln) {
+      diags_
+          .error({}, "no dbt_project.yml or kiln_project.yml in \"" +
+                         display_root_.generic_string() + "\"")
+          .hint = "a project is a directory with a dbt_project.yml (`name: my_project`) and a "
+                  "models/ directory";
       return false;
     }
-    std::optional<FileId> file = addFile("kiln_project.yml");
+    if (!dbt) {
+      std::optional<FileId> file = addFile("kiln_project.yml");
+      if (!file)
+        return false;
+      YamlFile yaml(*file, sources_, diags_);
+      return project::readProjectFile(yaml, project_, model_paths);
+    }
+    std::optional<FileId> file = addFile("dbt_project.yml");
     if (!file)
       return false;
     YamlFile yaml(*file, sources_, diags_);
-    return project::readProjectFile(yaml, project_, model_paths);
+    if (!readDbtProjectFile(yaml, project_, model_paths, folder_configs_))
+      return false;
+    if (kiln) {
+      std::optional<FileId> settings = addFile("kiln_project.yml");
+      if (!settings)
+        return false;
+      YamlFile settings_yaml(*settings, sources_, diags_);
+      return readKilnSettings(settings_yaml, project_);
+    }
+    return true;
+  }
+
+  // dbt_project.yml's `models:` configs, for the models whose config() does not say otherwise;
+  // disabled models leave the project.
+  void applyFolderConfigs(const std::vector<ModelPath> &model_paths) {
+    std::vector<Model> enabled;
+    for (Model &model : project_.models) {
+      fs::path path(model.path);
+      std::vector<std::string> segments;
+      for (const ModelPath &model_path : model_paths) {
+        fs::path relative = path.lexically_relative(fs::path(model_path.path));
+        if (relative.empty() || *relative.begin() == "..")
+          continue;
+        for (const fs::path &part : relative.parent_path())
+          segments.push_back(part.string());
+        segments.push_back(model.name);
+        break;
+      }
+      ModelConfig config = configFor(folder_configs_, segments);
+      if (config.materialized && !model.materialization_in_model) {
+        model.materialization = *config.materialized;
+        model.materialization_range = config.materialized_range;
+      }
+      if (model.enabled.value_or(config.enabled.value_or(true)))
+        enabled.push_back(std::move(model));
+      else
+        disabled_.insert(model.name);
+    }
+    project_.models = std::move(enabled);
   }
 
   // --vars values are YAML scalars, rendered by the same rule as vars in kiln_project.yml.
@@ -245,6 +293,11 @@ private:
         const std::string &name = model.refs[i];
         if (project_.findModel(name))
           continue;
+        if (disabled_.count(name)) {
+          diags_.error(model.ref_ranges[i], "ref to disabled model \"" + name + "\"").hint =
+              "enable it (enabled: true), or disable this model too";
+          continue;
+        }
         Diagnostic &error =
             diags_.error(model.ref_ranges[i], "ref to unknown model \"" + name + "\"");
         if (auto suggestion = closestMatch(name, model_names)) {
@@ -371,6 +424,8 @@ private:
   const LoadOptions &options_;
   fs::path display_root_;
   Project project_;
+  FolderConfig folder_configs_;    // dbt_project.yml's `models:`
+  std::set<std::string> disabled_; // models with enabled: false
 };
 
 } // namespace

@@ -16,16 +16,18 @@ bool isValidProjectName(std::string_view name) {
   return true;
 }
 
-void readVars(YamlFile &yaml, const YamlField &field, std::map<std::string, std::string> &vars) {
-  if (field.value.IsNull())
-    return;
-  if (!yaml.expectMap(field.value, "\"vars\"", yaml.range(field)))
-    return;
+void readVarMap(YamlFile &yaml, const YAML::Node &map, std::map<std::string, std::string> &vars,
+                std::string_view project_name) {
   // yaml-cpp's iterators yield key/value pairs by value: bind the pair, not its members.
-  for (const auto &entry : field.value) {
+  for (const auto &entry : map) {
     const YAML::Node &key = entry.first, &value = entry.second;
     if (!key.IsScalar()) {
       yaml.diags().error(yaml.range(key), "var names must be strings");
+      continue;
+    }
+    // dbt scopes vars to a package by nesting them under its name.
+    if (!project_name.empty() && key.Scalar() == project_name && value.IsMap()) {
+      readVarMap(yaml, value, vars, "");
       continue;
     }
     if (value.IsMap() || value.IsSequence()) {
@@ -38,46 +40,87 @@ void readVars(YamlFile &yaml, const YamlField &field, std::map<std::string, std:
   }
 }
 
-} // namespace
+// vars: names to scalars (in dbt_project.yml also `project_name: {names: scalars}`).
+void readVars(YamlFile &yaml, const YamlField &field, std::map<std::string, std::string> &vars,
+              std::string_view project_name) {
+  if (field.value.IsNull())
+    return;
+  if (yaml.expectMap(field.value, "\"vars\"", yaml.range(field)))
+    readVarMap(yaml, field.value, vars, project_name);
+}
 
-bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &model_paths) {
-  std::optional<YAML::Node> root = yaml.parse();
-  if (!root)
-    return false;
+// The keys of dbt_project.yml that are dbt's own and mean nothing to Kiln (profiles, paths of
+// things Kiln does not build, hooks, dbt Cloud): accepted without a word.
+constexpr std::string_view kDbtProjectKeys[] = {"name",
+                                                "version",
+                                                "config-version",
+                                                "profile",
+                                                "model-paths",
+                                                "seed-paths",
+                                                "macro-paths",
+                                                "test-paths",
+                                                "analysis-paths",
+                                                "snapshot-paths",
+                                                "docs-paths",
+                                                "asset-paths",
+                                                "target-path",
+                                                "log-path",
+                                                "packages-install-path",
+                                                "clean-targets",
+                                                "require-dbt-version",
+                                                "quoting",
+                                                "vars",
+                                                "models",
+                                                "seeds",
+                                                "snapshots",
+                                                "tests",
+                                                "data_tests",
+                                                "sources",
+                                                "on-run-start",
+                                                "on-run-end",
+                                                "dispatch",
+                                                "query-comment",
+                                                "flags",
+                                                "dbt-cloud",
+                                                "restrict-access",
+                                                "metrics",
+                                                "semantic-models",
+                                                "saved-queries",
+                                                "exposures",
+                                                "analyses",
+                                                "unit_tests"};
+
+bool readName(YamlFile &yaml, const std::map<std::string, YamlField> &fields, Project &project,
+              std::string_view file_name) {
   SourceRange file_start{{yaml.file(), 0}, 0};
-  if (!root->IsMap()) {
-    std::string message = root->IsNull() ? "kiln_project.yml is empty"
-                                         : std::string("kiln_project.yml must be a mapping, not ") +
-                                               describeKind(*root);
-    Diagnostic &error =
-        yaml.diags().error(root->IsNull() ? file_start : yaml.range(*root), message);
-    error.hint = "start it with `name: my_project`";
+  auto name = fields.find("name");
+  if (name == fields.end()) {
+    yaml.diags().error(file_start, std::string(file_name) + " has no \"name\"").hint =
+        "add `name: my_project`";
     return false;
   }
-  auto fields = yaml.fields(
-      *root, {"name", "version", "model-paths", "vars", "tick-size", "config-version", "profile"},
-      "in kiln_project.yml");
-
-  if (auto name = fields.find("name"); name == fields.end()) {
-    yaml.diags().error(file_start, "kiln_project.yml has no \"name\"").hint =
-        "add `name: my_project`";
-  } else if (auto text = yaml.expectString(name->second, "name")) {
-    if (isValidProjectName(*text)) {
-      project.name = *text;
-    } else {
-      std::string message = "project name \"" + *text +
-                            "\" must be letters, digits and underscores, not starting with a digit";
-      yaml.diags().error(yaml.range(name->second), message).hint =
-          "it names the executable and, with --emit=lib, C symbols";
-    }
+  std::optional<std::string> text = yaml.expectString(name->second, "name");
+  if (!text)
+    return false;
+  if (!isValidProjectName(*text)) {
+    std::string message = "project name \"" + *text +
+                          "\" must be letters, digits and underscores, not starting with a digit";
+    yaml.diags().error(yaml.range(name->second), message).hint =
+        "it names the executable and, with --emit=lib, C symbols";
+    return false;
   }
+  project.name = *text;
+  return true;
+}
 
-  if (auto version = fields.find("version"); version != fields.end())
-    project.version = yaml.expectString(version->second, "version").value_or("");
-
-  if (auto paths = fields.find("model-paths"); paths == fields.end()) {
+void readModelPaths(YamlFile &yaml, const std::map<std::string, YamlField> &fields,
+                    std::vector<ModelPath> &model_paths) {
+  auto paths = fields.find("model-paths");
+  if (paths == fields.end()) {
     model_paths.push_back({"models", {}});
-  } else if (auto items = yaml.expectList(paths->second, "model-paths", true)) {
+    return;
+  }
+  if (auto items = yaml.expectList(paths->second, "model-paths", true)) {
     for (const YAML::Node &item : *items) {
       if (item.IsScalar() && !item.Scalar().empty())
         model_paths.push_back({item.Scalar(), yaml.range(item)});
@@ -86,21 +129,114 @@ bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &m
                            std::string("model paths must be strings, not ") + describeKind(item));
     }
   }
+}
 
+void readTickSize(YamlFile &yaml, const YamlField &tick, Project &project) {
+  const YAML::Node &value = tick.value;
+  const std::string text = value.IsScalar() ? value.Scalar() : "";
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), project.tick_size);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+      project.tick_size < 0) {
+    Diagnostic &error =
+        yaml.diags().error(yaml.range(tick), "\"tick-size\" must be a non-negative integer");
+    error.hint = "the number of input records per tick; 0 ticks at each commit record";
+    project.tick_size = 0;
+  }
+}
+
+// The root must be a mapping; reports why not.
+bool expectRootMap(YamlFile &yaml, const std::optional<YAML::Node> &root,
+                   std::string_view file_name, std::string_view hint) {
+  if (!root)
+    return false;
+  if (root->IsMap())
+    return true;
+  SourceRange file_start{{yaml.file(), 0}, 0};
+  std::string message =
+      root->IsNull() ? std::string(file_name) + " is empty"
+                     : std::string(file_name) + " must be a mapping, not " + describeKind(*root);
+  yaml.diags().error(root->IsNull() ? file_start : yaml.range(*root), message).hint =
+      std::string(hint);
+  return false;
+}
+
+} // namespace
+
+bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &model_paths) {
+  std::optional<YAML::Node> root = yaml.parse();
+  if (!expectRootMap(yaml, root, "kiln_project.yml", "start it with `name: my_project`"))
+    return false;
+  auto fields = yaml.fields(
+      *root, {"name", "version", "model-paths", "vars", "tick-size", "config-version", "profile"},
+      "in kiln_project.yml");
+  readName(yaml, fields, project, "kiln_project.yml");
+  if (auto version = fields.find("version"); version != fields.end())
+    project.version = yaml.expectString(version->second, "version").value_or("");
+  readModelPaths(yaml, fields, model_paths);
   if (auto vars = fields.find("vars"); vars != fields.end())
-    readVars(yaml, vars->second, project.vars);
+    readVars(yaml, vars->second, project.vars, "");
+  if (auto tick = fields.find("tick-size"); tick != fields.end())
+    readTickSize(yaml, tick->second, project);
+  return true;
+}
 
-  if (auto tick = fields.find("tick-size"); tick != fields.end()) {
-    const YAML::Node &value = tick->second.value;
-    const std::string text = value.IsScalar() ? value.Scalar() : "";
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), project.tick_size);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
-        project.tick_size < 0) {
-      Diagnostic &error = yaml.diags().error(yaml.range(tick->second),
-                                             "\"tick-size\" must be a non-negative integer");
-      error.hint = "the number of input records per tick; 0 ticks at each commit record";
-      project.tick_size = 0;
+bool readDbtProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &model_paths,
+                        FolderConfig &models) {
+  std::optional<YAML::Node> root = yaml.parse();
+  if (!expectRootMap(yaml, root, "dbt_project.yml", "start it with `name: my_project`"))
+    return false;
+  auto fields = yaml.fields(*root, kDbtProjectKeys, "in dbt_project.yml");
+  readName(yaml, fields, project, "dbt_project.yml");
+  if (auto version = fields.find("version"); version != fields.end())
+    project.version = yaml.expectString(version->second, "version").value_or("");
+  readModelPaths(yaml, fields, model_paths);
+  if (auto vars = fields.find("vars"); vars != fields.end())
+    readVars(yaml, vars->second, project.vars, project.name);
+  if (auto configs = fields.find("models");
+      configs != fields.end() && !configs->second.value.IsNull() &&
+      yaml.expectMap(configs->second.value, "\"models\"", yaml.range(configs->second))) {
+    // Under `models:`, configs for every model, then one entry per package: this project's
+    // configures its models; another package's configures models Kiln does not build.
+    for (const auto &entry : configs->second.value) {
+      const YAML::Node &key = entry.first, &value = entry.second;
+      std::string name = key.IsScalar() ? key.Scalar() : "";
+      if (!name.empty() && (name[0] == '+' || !value.IsMap())) {
+        readFolderConfig(yaml, key, value, models);
+      } else if (name == project.name) {
+        readFolderConfigs(yaml, value, models);
+      } else {
+        yaml.diags()
+            .warning(yaml.range(key), "models: \"" + name + "\" is not this project (\"" +
+                                          project.name + "\"); its configs are ignored")
+            .hint = "packages are not supported; configs of this project's models go under `" +
+                    project.name + ":`";
+      }
     }
+  }
+  return true;
+}
+
+bool readKilnSettings(YamlFile &yaml, Project &project) {
+  std::optional<YAML::Node> root = yaml.parse();
+  if (!expectRootMap(
+          yaml, root, "kiln_project.yml",
+          "next to dbt_project.yml it holds Kiln's own settings, e.g. `tick-size: 1000`"))
+    return false;
+  for (const auto &entry : *root) {
+    const YAML::Node &key = entry.first;
+    std::string name = key.IsScalar() ? key.Scalar() : "";
+    if (name == "tick-size") {
+      readTickSize(yaml, YamlField{key, entry.second}, project);
+      continue;
+    }
+    bool dbt_key = false;
+    for (std::string_view candidate : kDbtProjectKeys)
+      dbt_key |= candidate == name;
+    Diagnostic &error = yaml.diags().error(
+        yaml.range(key), dbt_key ? "\"" + name + "\" belongs in dbt_project.yml"
+                                 : "unknown key \"" + name + "\" in kiln_project.yml");
+    error.hint = "next to dbt_project.yml, kiln_project.yml holds only Kiln's own settings "
+                 "(tick-size)";
   }
   return true;
 }

@@ -70,6 +70,12 @@ SourceRange YamlFile::range(const YamlField &field) const {
 std::map<std::string, YamlField> YamlFile::fields(const YAML::Node &map,
                                                   std::initializer_list<std::string_view> known,
                                                   std::string_view where) {
+  return fields(map, std::span<const std::string_view>(known.begin(), known.size()), where);
+}
+
+std::map<std::string, YamlField> YamlFile::fields(const YAML::Node &map,
+                                                  std::span<const std::string_view> known,
+                                                  std::string_view where) {
   std::map<std::string, YamlField> result;
   // yaml-cpp's iterators yield key/value pairs by value: bind the pair, not its members.
   for (const auto &entry : map) {

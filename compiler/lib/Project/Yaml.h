@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,8 @@ public:
   std::map<std::string, YamlField> fields(const YAML::Node &map,
                                           std::initializer_list<std::string_view> known,
                                           std::string_view where);
+  std::map<std::string, YamlField>
+  fields(const YAML::Node &map, std::span<const std::string_view> known, std::string_view where);
 
   // Shape checks: report "<what> must be a <kind>, not a <kind>" at the node and return false.
   bool expectMap(const YAML::Node &node, std::string_view what, SourceRange at = {});

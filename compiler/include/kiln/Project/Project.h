@@ -51,8 +51,13 @@ struct Model {
   FileId file = -1;         // in the SourceManager
   std::string rendered_sql; // refs render as the model name, sources as source.table
   Materialization materialization = Materialization::View;
-  SourceRange config_range;      // the {{ config(...) }} call, if any
-  std::vector<std::string> refs; // names of referenced models, in order of appearance
+  // Where the materialization was chosen: in the model's config() or in dbt_project.yml's
+  // `models:` configs; invalid for the default.
+  SourceRange materialization_range;
+  bool materialization_in_model = false; // config() chose it: dbt_project.yml's does not apply
+  std::optional<bool> enabled;           // config(enabled=...), if given
+  SourceRange config_range;              // the {{ config(...) }} call, if any
+  std::vector<std::string> refs;         // names of referenced models, in order of appearance
   std::vector<std::pair<std::string, std::string>> sources; // (source, table) pairs used
   // Where each entry of refs / sources is first used: the call from its name to the closing
   // parenthesis, e.g. `ref('orders')` (config_range spans its call the same way).
