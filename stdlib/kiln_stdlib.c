@@ -1374,6 +1374,84 @@ void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int6
 /* Dates and times                                                                          */
 /* ======================================================================================== */
 
+/* A field of a timestamp (`micros` since 2000-01-01) in millionths: extract scales it to its
+ * NUMERIC result, date_part to a double. */
+static int64_t date_field_micros(int32_t field, int64_t micros) {
+  int64_t days = floor_div(micros, MICROS_PER_DAY), time = micros - days * MICROS_PER_DAY;
+  int64_t y;
+  int m, d;
+  civil_from_days(days, &y, &m, &d);
+  /* PostgreSQL's years: year 0 of the proleptic calendar is 1 BC, shown as -1. */
+  int64_t year = y > 0 ? y : y - 1;
+  const int64_t million = 1000000;
+  /* 2000-01-01 (day 0) was a Saturday. */
+  int64_t dow = (days + 6) - floor_div(days + 6, 7) * 7; /* 0 Sunday */
+  switch (field) {
+  case KILN_FIELD_MICROSECONDS:
+    return (time % (60 * million)) * million;
+  case KILN_FIELD_MILLISECONDS:
+    return (time % (60 * million)) * 1000;
+  case KILN_FIELD_SECOND:
+    return time % (60 * million);
+  case KILN_FIELD_MINUTE:
+    return time / (60 * million) % 60 * million;
+  case KILN_FIELD_HOUR:
+    return time / (3600 * million) * million;
+  case KILN_FIELD_DAY:
+    return d * million;
+  case KILN_FIELD_MONTH:
+    return m * million;
+  case KILN_FIELD_QUARTER:
+    return ((m - 1) / 3 + 1) * million;
+  case KILN_FIELD_YEAR:
+    return year * million;
+  case KILN_FIELD_DECADE:
+    return (year >= 0 ? year / 10 : -((8 - (year - 1)) / 10)) * million;
+  case KILN_FIELD_CENTURY:
+    return (year > 0 ? (year + 99) / 100 : -((99 - (year - 1)) / 100)) * million;
+  case KILN_FIELD_MILLENNIUM:
+    return (year > 0 ? (year + 999) / 1000 : -((999 - (year - 1)) / 1000)) * million;
+  case KILN_FIELD_WEEK:
+  case KILN_FIELD_ISOYEAR: {
+    /* The ISO year holds the week of its first Thursday: the Thursday of this day's week. */
+    int64_t isodow = dow == 0 ? 7 : dow;
+    int64_t thursday = days - isodow + 4;
+    int64_t ty;
+    int tm, td;
+    civil_from_days(thursday, &ty, &tm, &td);
+    if (field == KILN_FIELD_ISOYEAR)
+      return (ty > 0 ? ty : ty - 1) * million;
+    return ((thursday - days_from_civil(ty, 1, 1)) / 7 + 1) * million;
+  }
+  case KILN_FIELD_DOW:
+    return dow * million;
+  case KILN_FIELD_ISODOW:
+    return (dow == 0 ? 7 : dow) * million;
+  case KILN_FIELD_DOY:
+    return (days - days_from_civil(y, 1, 1) + 1) * million;
+  case KILN_FIELD_EPOCH:
+    return micros + (int64_t)KILN_UNIX_TO_PG_DAYS * MICROS_PER_DAY;
+  }
+  return 0;
+}
+
+int64_t kiln_extract(int32_t field, int64_t micros, int32_t scale) {
+  int64_t value = date_field_micros(field, micros);
+  for (int32_t i = scale; i < 6; ++i)
+    value /= 10; /* exact: fields other than seconds and epoch are whole */
+  return value;
+}
+
+int64_t kiln_extract_date(int32_t field, int32_t days) {
+  if (field == KILN_FIELD_EPOCH)
+    return ((int64_t)days + KILN_UNIX_TO_PG_DAYS) * 86400;
+  return date_field_micros(field, (int64_t)days * MICROS_PER_DAY) / 1000000;
+}
+
+double kiln_date_part(int32_t field, int64_t micros) {
+  return (double)date_field_micros(field, micros) / 1e6;
+}
+
 int64_t kiln_date_trunc(int32_t unit, int64_t micros) {
   static const int64_t step[KILN_UNIT_DAY + 1] = {1,        1000,         1000000,
                                                   60000000, 3600000000ll, MICROS_PER_DAY};

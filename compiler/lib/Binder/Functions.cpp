@@ -4,6 +4,8 @@
 // everything else is rejected with the list of supported functions.
 #include "BinderImpl.h"
 
+#include "kiln/runtime/civil.h"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -96,6 +98,9 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
     return bindRounding(expr, fn, args, call);
   case ir::FunctionSignature::DateTrunc:
     return bindDateTrunc(expr, args, call);
+  case ir::FunctionSignature::DatePart:
+  case ir::FunctionSignature::Extract:
+    return bindDateField(expr, fn, args, call);
   }
   return {};
 }
@@ -153,6 +158,44 @@ Bound Binder::bindDateTrunc(const ast::Expr &expr, std::vector<Bound> &args,
   }
   args[0].expr->literal.s = unit;
   return call(Type::timestamp(), {Type::text(), Type::timestamp()});
+}
+
+// extract(field FROM x) and date_part('field', x): the field must be a constant Kiln knows; x a
+// date or a timestamp (a text literal is read as a timestamp).
+Bound Binder::bindDateField(const ast::Expr &expr, const ir::FunctionInfo &fn,
+                            std::vector<Bound> &args,
+                            const std::function<Bound(Type, std::vector<Type>)> &call) {
+  const std::string &name = expr.names.back();
+  if (args[0].expr->op != ExprOp::Literal || !args[0].unknown) {
+    error(expr.range, name + " takes a constant field and a date or timestamp");
+    return {};
+  }
+  std::string field = args[0].expr->literal.s;
+  std::transform(field.begin(), field.end(), field.begin(), ::tolower);
+  int32_t id = ir::dateField(field);
+  if (id < 0) {
+    error(expr.args[0]->range, "unit \"" + field + "\" not recognized for " + name).hint =
+        "Kiln knows year, quarter, month, week, day, hour, minute, second, milliseconds, "
+        "microseconds, dow, isodow, doy, isoyear, decade, century, millennium and epoch";
+    return {};
+  }
+  args[0].expr->literal.s = field;
+  Type arg = args[1].unknown ? Type::timestamp() : args[1].expr->type;
+  if (arg.kind != TypeKind::Date && arg.kind != TypeKind::Timestamp) {
+    error(expr.args[1]->range, "function " + name + "(text, " + arg.str() + ") does not exist")
+        .hint = "the argument must be a date or a timestamp";
+    return {};
+  }
+  if (fn.signature == ir::FunctionSignature::DatePart)
+    return call(Type::float64(), {Type::text(), Type::timestamp()});
+  bool from_date = arg.kind == TypeKind::Date;
+  if (from_date && kiln_date_field_is_time(id)) {
+    error(expr.args[0]->range, "unit \"" + field + "\" not supported for type date").hint =
+        "cast the date to timestamp for its time of day (midnight)";
+    return {};
+  }
+  Type result = Type::numeric(ir::kMaxNumericPrecision, kiln_extract_scale(id, from_date));
+  return call(result, {Type::text(), arg});
 }
 
 } // namespace kiln::binder

@@ -88,6 +88,17 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value =
         call(fn.symbol, {b_.getInt32(ir::dateTruncUnit(e.args[0]->literal.s)), args[1].value});
     break;
+  case ir::FunctionId::DatePart:
+    r.value = call(fn.symbol, {b_.getInt32(ir::dateField(e.args[0]->literal.s)), args[1].value});
+    break;
+  case ir::FunctionId::Extract: {
+    llvm::Value *field = b_.getInt32(ir::dateField(e.args[0]->literal.s));
+    llvm::Value *scaled = e.args[1]->type.kind == TypeKind::Date
+                              ? call("kiln_extract_date", {field, args[1].value})
+                              : call(fn.symbol, {field, args[1].value, b_.getInt32(e.type.scale)});
+    r.value = b_.CreateSExt(scaled, i128_);
+    break;
+  }
   }
   return r;
 }

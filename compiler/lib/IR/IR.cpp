@@ -177,6 +177,8 @@ int32_t dateTruncUnit(std::string_view name) {
   return kiln_date_unit_named(name.data(), name.size());
 }
 
+int32_t dateField(std::string_view name) { return kiln_date_field_named(name.data(), name.size()); }
+
 const char *exprOpName(ExprOp op) {
   switch (op) {
   case ExprOp::Column:

@@ -3,6 +3,7 @@
 
 #include "kiln/IR/TextFormat.h"
 #include "kiln/IR/Utils.h"
+#include "kiln/runtime/civil.h"
 
 #include <algorithm>
 #include <functional>
@@ -637,6 +638,25 @@ void Verifier::checkCall(const Expr &e) {
     argIs(1, e.args[1]->type == Type::timestamp(), "timestamp");
     resultIs(e.type == Type::timestamp(), "timestamp");
     break;
+  case FunctionSignature::DatePart:
+  case FunctionSignature::Extract: {
+    bool from_date = e.args[1]->type == Type::date();
+    int32_t field = e.args[0]->op == ExprOp::Literal && first == Type::text()
+                        ? dateField(e.args[0]->literal.s)
+                        : -1;
+    argIs(0, field >= 0, "a text literal naming a field");
+    if (fn.signature == FunctionSignature::DatePart) {
+      argIs(1, e.args[1]->type == Type::timestamp(), "timestamp");
+      resultIs(e.type == Type::float64(), "f64");
+    } else {
+      argIs(1, from_date || e.args[1]->type == Type::timestamp(), "date or timestamp");
+      argIs(0, !(from_date && field >= 0 && kiln_date_field_is_time(field)), "a field a date has");
+      resultIs(e.type.kind == TypeKind::Numeric &&
+                   e.type.scale == kiln_extract_scale(field, from_date),
+               "numeric with the field's scale");
+    }
+    break;
+  }
   }
 }
 

@@ -2,7 +2,6 @@
 
 #include "kiln/Support/Spelling.h"
 
-
 namespace kiln::project {
 
 namespace {
@@ -20,9 +19,9 @@ std::optional<Materialization> parseMaterialization(std::string_view name) {
   // dbt's table and incremental models are kept up to date like views: every Kiln model is
   // maintained incrementally.
   static const std::pair<std::string_view, Materialization> kinds[] = {
-      {"view", Materialization::View},         {"table", Materialization::View},
-      {"incremental", Materialization::View},  {"ephemeral", Materialization::Ephemeral},
-      {"sink", Materialization::Sink},         {"index", Materialization::Index}};
+      {"view", Materialization::View},        {"table", Materialization::View},
+      {"incremental", Materialization::View}, {"ephemeral", Materialization::Ephemeral},
+      {"sink", Materialization::Sink},        {"index", Materialization::Index}};
   for (const auto &[spelling, kind] : kinds)
     if (name == spelling)
       return kind;
@@ -69,13 +68,14 @@ void readFolderConfigs(YamlFile &yaml, const YAML::Node &map, FolderConfig &into
   for (const auto &entry : map) {
     const YAML::Node &key = entry.first, &value = entry.second;
     if (!key.IsScalar()) {
-      yaml.diags().error(yaml.range(key), std::string("keys must be strings, not ") +
-                                              describeKind(key));
+      yaml.diags().error(yaml.range(key),
+                         std::string("keys must be strings, not ") + describeKind(key));
       continue;
     }
     const std::string &name = key.Scalar();
     if (auto previous = seen.find(name); previous != seen.end()) {
-      yaml.diags().error(yaml.range(key), "duplicate key \"" + name + "\"")
+      yaml.diags()
+          .error(yaml.range(key), "duplicate key \"" + name + "\"")
           .notes.emplace_back(yaml.range(previous->second), "first given here");
       continue;
     }

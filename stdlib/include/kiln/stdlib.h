@@ -119,6 +119,12 @@ void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int6
 /* ---- dates and times ---- */
 /* unit: a kiln_date_unit (kiln/runtime/civil.h). */
 int64_t kiln_date_trunc(int32_t unit, int64_t micros);
+/* extract(field FROM timestamp) as a NUMERIC of `scale` digits (kiln_extract_scale), scaled. */
+int64_t kiln_extract(int32_t field, int64_t micros, int32_t scale);
+/* extract(field FROM date): a whole number (the field is not a time of day). */
+int64_t kiln_extract_date(int32_t field, int32_t days);
+/* date_part('field', timestamp). */
+double kiln_date_part(int32_t field, int64_t micros);
 
 #ifdef __cplusplus
 }

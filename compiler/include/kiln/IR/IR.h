@@ -138,7 +138,9 @@ enum class FunctionSignature {
   TextSubstr,
   SameNumber,
   RoundNumber,
-  DateTrunc
+  DateTrunc,
+  DatePart,
+  Extract
 };
 
 enum FunctionFlag : uint32_t {
@@ -165,6 +167,8 @@ const std::vector<FunctionInfo> &allFunctions();
 std::optional<FunctionId> findFunction(std::string_view name);
 // The date_trunc units (the stdlib's kiln_date_unit) by PostgreSQL's names; -1 if none.
 int32_t dateTruncUnit(std::string_view name);
+// The fields of extract and date_part (the stdlib's kiln_date_field) by PostgreSQL's names; -1.
+int32_t dateField(std::string_view name);
 
 struct Value {
   bool is_null = true;

@@ -94,4 +94,82 @@ static inline int32_t kiln_date_unit_named(const char *name, size_t length) {
   return -1;
 }
 
+/* The fields extract and date_part take. */
+typedef enum kiln_date_field {
+  KILN_FIELD_MICROSECONDS = 0, /* seconds with their fraction, times 1,000,000 */
+  KILN_FIELD_MILLISECONDS = 1, /* seconds with their fraction, times 1,000 */
+  KILN_FIELD_SECOND = 2,       /* with its fraction */
+  KILN_FIELD_MINUTE = 3,
+  KILN_FIELD_HOUR = 4,
+  KILN_FIELD_DAY = 5,
+  KILN_FIELD_MONTH = 6,
+  KILN_FIELD_QUARTER = 7,
+  KILN_FIELD_YEAR = 8, /* 1 BC is -1 */
+  KILN_FIELD_DECADE = 9,
+  KILN_FIELD_CENTURY = 10,
+  KILN_FIELD_MILLENNIUM = 11,
+  KILN_FIELD_WEEK = 12, /* ISO 8601 week of the ISO year */
+  KILN_FIELD_ISOYEAR = 13,
+  KILN_FIELD_DOW = 14,    /* 0 Sunday .. 6 Saturday */
+  KILN_FIELD_ISODOW = 15, /* 1 Monday .. 7 Sunday */
+  KILN_FIELD_DOY = 16,    /* 1 .. 366 */
+  KILN_FIELD_EPOCH = 17   /* seconds since 1970-01-01 00:00:00 */
+} kiln_date_field;
+
+/* A field by the name PostgreSQL accepts (lower case; its plural and abbreviated spellings too),
+ * or -1. */
+static inline int32_t kiln_date_field_named(const char *name, size_t length) {
+  static const struct {
+    const char *name;
+    int32_t field;
+  } names[] = {{"microseconds", KILN_FIELD_MICROSECONDS},
+               {"microsecond", KILN_FIELD_MICROSECONDS},
+               {"us", KILN_FIELD_MICROSECONDS},
+               {"milliseconds", KILN_FIELD_MILLISECONDS},
+               {"millisecond", KILN_FIELD_MILLISECONDS},
+               {"ms", KILN_FIELD_MILLISECONDS},
+               {"second", KILN_FIELD_SECOND},
+               {"seconds", KILN_FIELD_SECOND},
+               {"sec", KILN_FIELD_SECOND},
+               {"minute", KILN_FIELD_MINUTE},
+               {"minutes", KILN_FIELD_MINUTE},
+               {"min", KILN_FIELD_MINUTE},
+               {"hour", KILN_FIELD_HOUR},
+               {"hours", KILN_FIELD_HOUR},
+               {"day", KILN_FIELD_DAY},
+               {"days", KILN_FIELD_DAY},
+               {"month", KILN_FIELD_MONTH},
+               {"months", KILN_FIELD_MONTH},
+               {"mon", KILN_FIELD_MONTH},
+               {"quarter", KILN_FIELD_QUARTER},
+               {"year", KILN_FIELD_YEAR},
+               {"years", KILN_FIELD_YEAR},
+               {"decade", KILN_FIELD_DECADE},
+               {"century", KILN_FIELD_CENTURY},
+               {"millennium", KILN_FIELD_MILLENNIUM},
+               {"week", KILN_FIELD_WEEK},
+               {"isoyear", KILN_FIELD_ISOYEAR},
+               {"dow", KILN_FIELD_DOW},
+               {"isodow", KILN_FIELD_ISODOW},
+               {"doy", KILN_FIELD_DOY},
+               {"epoch", KILN_FIELD_EPOCH}};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i)
+    if (strlen(names[i].name) == length && memcmp(names[i].name, name, length) == 0)
+      return names[i].field;
+  return -1;
+}
+
+/* Whether a field is a time of day, which a date has none of (extract from a date rejects it). */
+static inline int kiln_date_field_is_time(int32_t field) { return field <= KILN_FIELD_HOUR; }
+
+/* The decimal digits after the point of extract's NUMERIC result for a field: PostgreSQL gives
+ * the seconds of a timestamp in microseconds. */
+static inline int32_t kiln_extract_scale(int32_t field, int from_date) {
+  if (from_date)
+    return 0;
+  return field == KILN_FIELD_SECOND || field == KILN_FIELD_EPOCH ? 6
+         : field == KILN_FIELD_MILLISECONDS                      ? 3
+                                                                 : 0;
+}
+
 #endif /* KILN_RUNTIME_CIVIL_H */
