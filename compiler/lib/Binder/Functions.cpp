@@ -18,6 +18,22 @@ using ir::ExprPtr;
 using ir::Type;
 using ir::TypeKind;
 
+namespace {
+
+// The types PostgreSQL also names a cast function after.
+std::optional<Type> functionStyleCast(const std::string &name) {
+  static const std::pair<std::string_view, Type (*)()> casts[] = {
+      {"date", Type::date},          {"text", Type::text},      {"int4", Type::int32},
+      {"int8", Type::int64},         {"float8", Type::float64}, {"bool", Type::boolean},
+      {"timestamp", Type::timestamp}};
+  for (const auto &[spelling, make] : casts)
+    if (name == spelling)
+      return make();
+  return std::nullopt;
+}
+
+} // namespace
+
 Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   if (expr.names.size() != 1 && !(expr.names.size() == 2 && expr.names[0] == "pg_catalog")) {
     error(expr.range, "function " + expr.names.back() + " is not supported");
@@ -38,6 +54,15 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   }
   if (name == "mod" && args.size() == 2) { // the % operator
     return arithmetic("%", std::move(args[0]), std::move(args[1]), expr.range);
+  }
+  // A type's name called with one argument is a cast, as in PostgreSQL: date(ts), int8(x).
+  if (std::optional<Type> type = functionStyleCast(name); type && args.size() == 1) {
+    ExprPtr e = coerce(std::move(args[0]), *type, expr.range);
+    if (!e)
+      return {};
+    if (e->op == ExprOp::Cast)
+      e->loc = location(expr.range);
+    return {std::move(e), false};
   }
   std::optional<ir::FunctionId> id = ir::findFunction(name);
   if (!id) {
