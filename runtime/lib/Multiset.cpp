@@ -19,8 +19,17 @@ struct kiln_multiset {
   virtual void add(const void *value, int64_t weight) = 0;
   virtual bool min(void *out) const = 0;
   virtual bool max(void *out) const = 0;
+  // How many values have a positive count (count(DISTINCT)).
+  int64_t distinct() const { return positive_; }
   virtual int64_t size() const = 0;
   virtual int64_t bytes() const = 0;
+
+protected:
+  // A value's count went from `before` to `after`.
+  void counted(int64_t before, int64_t after) { positive_ += (after > 0) - (before > 0); }
+
+private:
+  int64_t positive_ = 0;
 };
 
 namespace {
@@ -67,6 +76,7 @@ public:
     std::memcpy(&key, value, sizeof(T));
     auto it = counts_.try_emplace(key).first;
     int64_t count = (it->second.count += weight);
+    counted(count - weight, count);
     if (count > 0) {
       least_.arrived(it->first, [](const T &a, const T &b) { return Less()(a, b); });
       greatest_.arrived(it->first, [](const T &a, const T &b) { return Less()(b, a); });
@@ -131,6 +141,7 @@ public:
       std::string_view owned(bytes.get(), key.size());
       it = counts_.try_emplace(owned, Count{0, std::move(bytes)}).first;
     }
+    counted(it->second.count, it->second.count + weight);
     if ((it->second.count += weight) == 0)
       counts_.erase(it);
   }
@@ -188,6 +199,7 @@ void kiln_ms_destroy(kiln_multiset *ms) { delete ms; }
 void kiln_ms_add(kiln_multiset *ms, const void *value, int64_t weight) { ms->add(value, weight); }
 int32_t kiln_ms_min(const kiln_multiset *ms, void *out) { return ms->min(out); }
 int32_t kiln_ms_max(const kiln_multiset *ms, void *out) { return ms->max(out); }
+int64_t kiln_ms_distinct(const kiln_multiset *ms) { return ms->distinct(); }
 int64_t kiln_ms_size(const kiln_multiset *ms) { return ms->size(); }
 int64_t kiln_ms_bytes(const kiln_multiset *ms) { return ms->bytes(); }
 

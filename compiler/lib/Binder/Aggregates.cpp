@@ -36,7 +36,8 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
     error(expr.range, "aggregate functions are not allowed here");
     return {};
   }
-  if (expr.distinct) {
+  // count(DISTINCT x) keeps a multiset of x per group; min and max ignore duplicates anyway.
+  if (expr.distinct && name != "count" && name != "min" && name != "max") {
     error(expr.range, name + "(DISTINCT ...) is not supported yet").hint =
         "aggregate over a SELECT DISTINCT subquery instead";
     return {};
@@ -73,7 +74,7 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
     }
     const Type &t = arg.expr->type;
     if (name == "count") {
-      call.kind = ir::AggKind::Count;
+      call.kind = expr.distinct ? ir::AggKind::CountDistinct : ir::AggKind::Count;
       call.type = Type::int64();
     } else if (name == "min" || name == "max") {
       call.kind = name == "min" ? ir::AggKind::Min : ir::AggKind::Max;
@@ -110,7 +111,8 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   agg_->aggs.push_back(call);
   int32_t column = group_count + static_cast<int32_t>(agg_->aggs.size()) - 1;
   // count never returns NULL; the others do on groups whose values are all NULL.
-  bool nullable = call.kind != ir::AggKind::CountStar && call.kind != ir::AggKind::Count;
+  bool nullable = call.kind != ir::AggKind::CountStar && call.kind != ir::AggKind::Count &&
+                  call.kind != ir::AggKind::CountDistinct;
   return {ir::makeColumn(column, call.type, nullable), false};
 }
 

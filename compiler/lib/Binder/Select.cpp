@@ -373,7 +373,8 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     }
     for (const ir::AggCall &call : agg.aggs) {
       aggregate->aggregates.push_back(call);
-      bool nullable = call.kind != ir::AggKind::CountStar && call.kind != ir::AggKind::Count;
+      bool nullable = call.kind != ir::AggKind::CountStar && call.kind != ir::AggKind::Count &&
+                      call.kind != ir::AggKind::CountDistinct;
       aggregate->schema.push_back({call.name, call.type, nullable});
     }
     body = aggregate;

@@ -107,9 +107,10 @@ StateSize Op::stateSize() const {
   if (kind == OpKind::Source && !key.empty())
     return StateSize::GrowsWithKeys;
   if (kind == OpKind::Aggregate) {
-    // MIN/MAX must survive the retraction of the current extreme, so they keep every value.
+    // MIN/MAX must survive the retraction of the current extreme, and count(DISTINCT) count
+    // each value once however often it comes, so they keep every value.
     bool keepsValues = std::any_of(aggregates.begin(), aggregates.end(), [](const AggCall &a) {
-      return a.kind == AggKind::Min || a.kind == AggKind::Max;
+      return a.kind == AggKind::Min || a.kind == AggKind::Max || a.kind == AggKind::CountDistinct;
     });
     if (keepsValues)
       return StateSize::GrowsWithInput;
@@ -259,6 +260,8 @@ const char *aggKindName(AggKind kind) {
     return "min";
   case AggKind::Max:
     return "max";
+  case AggKind::CountDistinct:
+    return "count_distinct";
   }
   return "?";
 }

@@ -132,7 +132,8 @@ std::optional<Schema> inferSchema(const Op &op, const OpLookup &lookup) {
 }
 
 bool aggregateNullable(const Op &aggregate, const AggCall &agg, const Schema &input) {
-  if (agg.kind == AggKind::Count || agg.kind == AggKind::CountStar)
+  if (agg.kind == AggKind::Count || agg.kind == AggKind::CountStar ||
+      agg.kind == AggKind::CountDistinct)
     return false;
   if (aggregate.group_keys.empty())
     return true;

@@ -385,6 +385,7 @@ void Verifier::checkAggregate(const Schema &row) {
     switch (agg.kind) {
     case AggKind::CountStar:
     case AggKind::Count:
+    case AggKind::CountDistinct:
       ok = result == Type::int64();
       break;
     case AggKind::Sum:

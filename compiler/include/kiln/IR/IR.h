@@ -266,7 +266,8 @@ const OpInfo &opInfo(OpKind kind);
 // Every operator kind, in the table's order.
 const std::vector<OpInfo> &allOps();
 
-enum class AggKind { CountStar, Count, Sum, Avg, Min, Max };
+// CountDistinct: count(DISTINCT x), the number of distinct non-NULL values.
+enum class AggKind { CountStar, Count, Sum, Avg, Min, Max, CountDistinct };
 
 struct AggCall {
   AggKind kind;

@@ -14,6 +14,12 @@ using ir::TypeKind;
 
 namespace {
 
+// MIN, MAX and count(DISTINCT) keep a multiset of their values per group.
+bool keepsValues(const ir::AggCall &agg) {
+  return agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max ||
+         agg.kind == ir::AggKind::CountDistinct;
+}
+
 struct AggLayout {
   llvm::StructType *payload = nullptr;
   const RowLayout *key = nullptr;
@@ -62,7 +68,7 @@ AggLayout layoutFor(Emitter &e_, const ir::Op &op) {
       fields.push_back(agg.type.kind == TypeKind::Float64 ? e_.f64_
                        : agg.type.kind == TypeKind::Int64 ? e_.i64_
                                                           : e_.i128_);
-    } else if (agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max) {
+    } else if (keepsValues(agg)) {
       fields.push_back(e_.ptr_);
     }
   }
@@ -107,9 +113,7 @@ private:
   // Frees the MIN/MAX multisets of the group at `payload` (a group of only NULLs has none).
   void freeMultisets(llvm::Value *payload);
   bool keepsMultisets() const {
-    return std::any_of(op_.aggregates.begin(), op_.aggregates.end(), [](const ir::AggCall &agg) {
-      return agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max;
-    });
+    return std::any_of(op_.aggregates.begin(), op_.aggregates.end(), keepsValues);
   }
 
   AggLayout l_;
@@ -143,7 +147,7 @@ std::vector<Arrangement> AggregateGen::arrangements() {
                                       : KILN_T_NUMERIC;
       describeScalar(groups, field + 1, agg.name + ".sum", KILN_FIELD_VALUE, kind);
       groups.fields.back().scale = arg.kind == TypeKind::Numeric ? arg.scale : 0;
-    } else if (agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max) {
+    } else if (keepsValues(agg)) {
       describeScalar(groups, field + 1, agg.name + ".values", KILN_FIELD_MULTISET,
                      Emitter::storageKind(arg));
     }
@@ -226,6 +230,24 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
       }
       SqlValue v = e_.loadColumn(*l.out, out, column, false);
       e_.storeColumn(*l.out, out, column, {v.value, empty});
+      break;
+    }
+    case ir::AggKind::CountDistinct: {
+      // The multiset exists once a non-NULL value arrived.
+      llvm::Value *set = b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(l.payload, payload, field + 1));
+      llvm::Function *f = b_.GetInsertBlock()->getParent();
+      llvm::BasicBlock *before = b_.GetInsertBlock();
+      llvm::BasicBlock *read = llvm::BasicBlock::Create(e_.ctx_, "distinct", f);
+      llvm::BasicBlock *after = llvm::BasicBlock::Create(e_.ctx_, "distinct.done", f);
+      b_.CreateCondBr(b_.CreateIsNull(set), after, read);
+      b_.SetInsertPoint(read);
+      llvm::Value *distinct = b_.CreateCall(e_.fn("kiln_ms_distinct"), {set});
+      b_.CreateBr(after);
+      b_.SetInsertPoint(after);
+      llvm::PHINode *count_distinct = b_.CreatePHI(e_.i64_, 2);
+      count_distinct->addIncoming(b_.getInt64(0), before);
+      count_distinct->addIncoming(distinct, read);
+      e_.storeColumn(*l.out, out, column, {count_distinct, b_.getFalse()});
       break;
     }
     default:
@@ -336,7 +358,7 @@ void AggregateGen::accumulate(llvm::Value *payload, llvm::Value *row, llvm::Valu
                           {e_.rt(), acc, value, weight, b_.getInt32(e_.locationIndex(op.loc))});
       }
       b_.CreateStore(updated, sum_ptr);
-    } else if (agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max) {
+    } else if (keepsValues(agg)) {
       llvm::Value *set_ptr = b_.CreateStructGEP(l.payload, payload, field + 1);
       llvm::Value *set = b_.CreateLoad(e_.ptr_, set_ptr);
       // Created on first use, with the value's storage kind.
@@ -466,7 +488,7 @@ void AggregateGen::freeMultisets(llvm::Value *payload) {
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   for (size_t j = 0; j < op.aggregates.size(); ++j) {
     const ir::AggCall &agg = op.aggregates[j];
-    if ((agg.kind != ir::AggKind::Min && agg.kind != ir::AggKind::Max) || l.shared[j])
+    if (!keepsValues(agg) || l.shared[j])
       continue;
     llvm::Value *set =
         b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(l.payload, payload, l.agg_field[j] + 1));

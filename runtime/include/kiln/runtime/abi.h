@@ -275,7 +275,7 @@ typedef struct kiln_ptrvec kiln_ptrvec;
  * `value` points at storage of the set's type (see above); TEXT values are copied. */
 typedef struct kiln_multiset kiln_multiset;
 /* kiln_ms_min / kiln_ms_max write the smallest / largest value with positive count to *out and
- * return 1; 0 if empty. */
+ * return 1; 0 if empty. kiln_ms_distinct: how many values have a positive count. */
 
 /* ---- Measuring state (for the runtime and embedders; generated code does not call these) ----
  * Bytes a container holds on the heap, itself included: a hash table's directory and entry slabs
