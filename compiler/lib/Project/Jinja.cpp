@@ -491,16 +491,17 @@ private:
     return false;
   }
 
-  static std::string literal(const Value &value) {
+  // A value as Jinja prints it: dbt's var() returns the value, and the model quotes a string
+  // itself ('{{ var("region") }}').
+  static std::string printed(const Value &value) {
     switch (value.kind) {
     case Value::String:
-      return sqlStringLiteral(value.text);
     case Value::Number:
       return value.text;
     case Value::Bool:
-      return value.text;
+      return value.text == "true" ? "True" : "False";
     case Value::None:
-      return "NULL";
+      return "None";
     case Value::List:
       break;
     }
@@ -521,7 +522,7 @@ private:
     if (auto it = vars_.find(name); it != vars_.end())
       return it->second;
     if (call.args.size() == 2)
-      return literal(call.args[1].value);
+      return printed(call.args[1].value);
 
     Diagnostic &error = diags_.error(call.range, "var \"" + name + "\" is not defined");
     std::vector<std::string> defined;

@@ -17,13 +17,9 @@ namespace kiln::project {
 // The name as an SQL identifier: as-is when it is a plain lower-case identifier that is not a
 // reserved keyword, double-quoted otherwise.
 std::string sqlIdentifier(std::string_view name);
-// 'text' with embedded quotes doubled.
-std::string sqlStringLiteral(std::string_view text);
-// Whether the text is a decimal number literal (digits, optional sign, point and exponent).
-bool isNumberLiteral(std::string_view text);
-// A YAML scalar as an SQL literal: quoted scalars are strings; plain ones are numbers, true/false,
-// null, or else strings. An empty node is NULL.
-std::string sqlLiteral(const YAML::Node &scalar);
+// A YAML scalar as Jinja prints the value dbt reads from it (var()): strings and numbers as they
+// are, booleans True/False, null None.
+std::string jinjaText(const YAML::Node &scalar);
 
 // --- ProjectFile.cpp: kiln_project.yml.
 

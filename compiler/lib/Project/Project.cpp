@@ -213,8 +213,7 @@ private:
       } catch (const YAML::Exception &) {
         value = YAML::Node(text);
       }
-      project_.vars[name] =
-          value.IsScalar() || value.IsNull() ? sqlLiteral(value) : sqlStringLiteral(text);
+      project_.vars[name] = value.IsScalar() || value.IsNull() ? jinjaText(value) : text;
     }
   }
 

@@ -36,7 +36,7 @@ void readVarMap(YamlFile &yaml, const YAML::Node &map, std::map<std::string, std
                                                 describeKind(value));
       continue;
     }
-    vars[key.Scalar()] = sqlLiteral(value);
+    vars[key.Scalar()] = jinjaText(value);
   }
 }
 

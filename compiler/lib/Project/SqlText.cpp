@@ -52,58 +52,19 @@ std::string sqlIdentifier(std::string_view name) {
   return quoted + '"';
 }
 
-std::string sqlStringLiteral(std::string_view text) {
-  std::string quoted = "'";
-  for (char c : text) {
-    if (c == '\'')
-      quoted += '\'';
-    quoted += c;
-  }
-  return quoted + '\'';
-}
-
-bool isNumberLiteral(std::string_view text) {
-  size_t i = 0;
-  auto digits = [&] {
-    size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
-      ++i;
-    return i - start;
-  };
-  if (i < text.size() && (text[i] == '-' || text[i] == '+'))
-    ++i;
-  size_t mantissa = digits();
-  if (i < text.size() && text[i] == '.') {
-    ++i;
-    mantissa += digits();
-  }
-  if (mantissa == 0)
-    return false;
-  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-    ++i;
-    if (i < text.size() && (text[i] == '-' || text[i] == '+'))
-      ++i;
-    if (digits() == 0)
-      return false;
-  }
-  return i == text.size();
-}
-
-std::string sqlLiteral(const YAML::Node &scalar) {
+std::string jinjaText(const YAML::Node &scalar) {
   if (!scalar.IsDefined() || scalar.IsNull())
-    return "NULL";
+    return "None";
   const std::string &text = scalar.Scalar();
   if (scalar.Tag() == "!")
-    return sqlStringLiteral(text); // quoted in the YAML
-  if (isNumberLiteral(text))
-    return text;
+    return text; // quoted in the YAML: a string as it is
   if (text == "true" || text == "True" || text == "TRUE")
-    return "true";
+    return "True";
   if (text == "false" || text == "False" || text == "FALSE")
-    return "false";
+    return "False";
   if (text == "null" || text == "Null" || text == "NULL" || text == "~")
-    return "NULL";
-  return sqlStringLiteral(text);
+    return "None";
+  return text;
 }
 
 } // namespace kiln::project

@@ -74,7 +74,7 @@ struct Project {
   std::string name;
   std::string version;
   std::string root;                        // absolute path of the project directory
-  std::map<std::string, std::string> vars; // rendered as SQL literals
+  std::map<std::string, std::string> vars; // as Jinja prints them (var())
   int64_t tick_size = 0;                   // default records per tick (0: commit records/end)
   std::vector<SourceTable> sources;
   std::vector<Model> models; // topologically sorted: every model after the models it refs
