@@ -336,14 +336,9 @@ char *writeNumeric(char *p, __int128 scaled, int32_t scale) {
 }
 
 void appendNumeric(std::string &out, __int128 scaled, int32_t scale) {
-  char text[kNumericWidth + 128];
-  if (std::abs(scale) > 128) { // beyond NUMERIC's limits, but never past the buffer
-    std::string wide(kNumericWidth + static_cast<size_t>(std::abs(scale)), '\0');
-    wide.resize(static_cast<size_t>(writeNumeric(wide.data(), scaled, scale) - wide.data()));
-    out += wide;
-    return;
-  }
-  out.append(text, writeNumeric(text, scaled, scale));
+  size_t at = out.size();
+  out.resize(at + kNumericWidth + static_cast<size_t>(std::abs(scale)));
+  out.resize(static_cast<size_t>(writeNumeric(out.data() + at, scaled, scale) - out.data()));
 }
 
 std::string formatNumeric(__int128 scaled, int32_t scale) {

@@ -6,14 +6,62 @@ namespace kiln::project {
 
 namespace {
 
-bool isDbtConfigKey(std::string_view name) {
-  for (std::string_view key : kDbtConfigKeys)
-    if (key == name)
-      return true;
-  return false;
-}
+// dbt's model config keys that Kiln accepts and does not use.
+constexpr std::string_view kUnusedConfigKeys[] = {"tags",
+                                                  "docs",
+                                                  "persist_docs",
+                                                  "meta",
+                                                  "full_refresh",
+                                                  "grants",
+                                                  "contract",
+                                                  "pre-hook",
+                                                  "post-hook",
+                                                  "pre_hook",
+                                                  "post_hook",
+                                                  "unique_key",
+                                                  "on_schema_change",
+                                                  "incremental_strategy",
+                                                  "sql_header",
+                                                  "access",
+                                                  "group",
+                                                  "quoting",
+                                                  "column_types",
+                                                  "indexes",
+                                                  "sort",
+                                                  "dist",
+                                                  "cluster_by",
+                                                  "partition_by",
+                                                  "transient",
+                                                  "copy_grants",
+                                                  "bind",
+                                                  "labels",
+                                                  "event_time",
+                                                  "batch_size",
+                                                  "lookback",
+                                                  "begin",
+                                                  "concurrent_batches",
+                                                  "merge_update_columns",
+                                                  "merge_exclude_columns",
+                                                  "incremental_predicates",
+                                                  "snowflake_warehouse",
+                                                  "query_tag"};
 
 } // namespace
+
+ConfigKey classifyConfigKey(std::string_view name) {
+  if (name == "materialized")
+    return ConfigKey::Materialized;
+  if (name == "enabled")
+    return ConfigKey::Enabled;
+  if (name == "alias" || name == "schema" || name == "database")
+    return ConfigKey::Renames;
+  for (std::string_view key : kUnusedConfigKeys)
+    if (key == name)
+      return ConfigKey::Unused;
+  return ConfigKey::Unknown;
+}
+
+const char *kRenamingConfigHint = "a model's changes are named after its file in Kiln's output";
 
 std::optional<Materialization> parseMaterialization(std::string_view name) {
   // dbt's table and incremental models are kept up to date like views: every Kiln model is
@@ -38,7 +86,8 @@ void readFolderConfig(YamlFile &yaml, const YAML::Node &key, const YAML::Node &v
   std::string name = key.Scalar();
   if (!name.empty() && name[0] == '+')
     name.erase(0, 1);
-  if (name == "materialized") {
+  switch (classifyConfigKey(name)) {
+  case ConfigKey::Materialized: {
     std::string text = value.IsScalar() ? value.Scalar() : "";
     if (std::optional<Materialization> kind = parseMaterialization(text)) {
       into.materialized = kind;
@@ -47,17 +96,25 @@ void readFolderConfig(YamlFile &yaml, const YAML::Node &key, const YAML::Node &v
       yaml.diags().error(yaml.range(value), "unsupported materialization \"" + text + "\"").hint =
           kMaterializationHint;
     }
-  } else if (name == "enabled") {
+    break;
+  }
+  case ConfigKey::Enabled:
     if (std::optional<bool> enabled = yaml.expectBool(YamlField{key, value}, "enabled"))
       into.enabled = enabled;
-  } else if (name == "alias" || name == "schema" || name == "database") {
+    break;
+  case ConfigKey::Renames:
     yaml.diags().warning(yaml.range(key), "config \"" + name + "\" is ignored by Kiln").hint =
-        "a model's changes are named after its file in Kiln's output";
-  } else if (!isDbtConfigKey(name)) {
+        kRenamingConfigHint;
+    break;
+  case ConfigKey::Unused:
+    break;
+  case ConfigKey::Unknown: {
     Diagnostic &warning =
         yaml.diags().warning(yaml.range(key), "unknown config \"" + name + "\"; it is ignored");
     if (auto suggestion = closestMatch(name, {"materialized", "enabled"}))
       warning.hint = "did you mean \"" + *suggestion + "\"?";
+    break;
+  }
   }
 }
 

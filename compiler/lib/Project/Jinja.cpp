@@ -449,27 +449,34 @@ private:
         diags_.error(argument.value.range, "config() takes keyword arguments, e.g. "
                                            "{{ config(materialized='sink') }}");
         ok = false;
-      } else if (argument.keyword == "materialized") {
+        continue;
+      }
+      switch (classifyConfigKey(argument.keyword)) {
+      case ConfigKey::Materialized:
         ok &= materialize(argument.value);
-      } else if (argument.keyword == "enabled") {
+        break;
+      case ConfigKey::Enabled:
         if (argument.value.kind == Value::Bool) {
           model_.enabled = argument.value.text == "true";
         } else {
           diags_.error(argument.value.range, "enabled must be true or false");
           ok = false;
         }
-      } else if (argument.keyword == "alias" || argument.keyword == "schema" ||
-                 argument.keyword == "database") {
+        break;
+      case ConfigKey::Renames:
         diags_
             .warning(argument.keyword_range,
                      "config key \"" + argument.keyword + "\" is ignored by Kiln")
-            .hint = "a model's changes are named after its file in Kiln's output";
-      } else if (std::find(std::begin(kDbtConfigKeys), std::end(kDbtConfigKeys),
-                           argument.keyword) == std::end(kDbtConfigKeys)) {
+            .hint = kRenamingConfigHint;
+        break;
+      case ConfigKey::Unused:
+        break;
+      case ConfigKey::Unknown:
         diags_.error(argument.keyword_range, "unsupported config key \"" + argument.keyword + "\"")
             .hint = "Kiln's config() takes materialized= and enabled=, and accepts dbt's other "
                     "model configs (tags, unique_key, ...) without using them";
         ok = false;
+        break;
       }
     }
     if (!ok)

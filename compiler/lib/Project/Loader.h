@@ -48,45 +48,17 @@ bool readKilnSettings(YamlFile &yaml, Project &project);
 
 // --- FolderConfig.cpp: materializations and dbt's model configs.
 
-// dbt's model config keys that Kiln accepts and does not use.
-inline constexpr std::string_view kDbtConfigKeys[] = {"tags",
-                                                      "docs",
-                                                      "persist_docs",
-                                                      "meta",
-                                                      "full_refresh",
-                                                      "grants",
-                                                      "contract",
-                                                      "pre-hook",
-                                                      "post-hook",
-                                                      "pre_hook",
-                                                      "post_hook",
-                                                      "unique_key",
-                                                      "on_schema_change",
-                                                      "incremental_strategy",
-                                                      "sql_header",
-                                                      "access",
-                                                      "group",
-                                                      "quoting",
-                                                      "column_types",
-                                                      "indexes",
-                                                      "sort",
-                                                      "dist",
-                                                      "cluster_by",
-                                                      "partition_by",
-                                                      "transient",
-                                                      "copy_grants",
-                                                      "bind",
-                                                      "labels",
-                                                      "event_time",
-                                                      "batch_size",
-                                                      "lookback",
-                                                      "begin",
-                                                      "concurrent_batches",
-                                                      "merge_update_columns",
-                                                      "merge_exclude_columns",
-                                                      "incremental_predicates",
-                                                      "snowflake_warehouse",
-                                                      "query_tag"};
+// How Kiln takes a key of a model's config (in config() or dbt_project.yml's `models:`).
+enum class ConfigKey {
+  Materialized, // honoured
+  Enabled,      // honoured
+  Renames,      // alias, schema, database: Kiln names a model's output after its file
+  Unused,       // another of dbt's model configs (tags, unique_key, ...): accepted, unused
+  Unknown,
+};
+ConfigKey classifyConfigKey(std::string_view name);
+// The hint of the warning a renaming key gets.
+extern const char *kRenamingConfigHint;
 // view, table and incremental (all maintained views), ephemeral, sink, index.
 std::optional<Materialization> parseMaterialization(std::string_view name);
 extern const char *kMaterializationHint;

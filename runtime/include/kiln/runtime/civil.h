@@ -72,26 +72,35 @@ typedef enum kiln_date_unit {
   KILN_UNIT_YEAR = 9
 } kiln_date_unit;
 
+/* A PostgreSQL keyword (a date unit or field) and its code. */
+typedef struct kiln_named_code {
+  const char *name;
+  int32_t code;
+} kiln_named_code;
+
+/* The code of `name` in `names`, or -1. */
+static inline int32_t kiln_code_named(const kiln_named_code *names, size_t count, const char *name,
+                                      size_t length) {
+  for (size_t i = 0; i < count; ++i)
+    if (strlen(names[i].name) == length && memcmp(names[i].name, name, length) == 0)
+      return names[i].code;
+  return -1;
+}
+
 /* A unit by the name PostgreSQL accepts (lower case), or -1. */
 static inline int32_t kiln_date_unit_named(const char *name, size_t length) {
-  static const struct {
-    const char *name;
-    int32_t unit;
-  } names[] = {{"microseconds", KILN_UNIT_MICROSECONDS},
-               {"millisecond", KILN_UNIT_MILLISECONDS},
-               {"milliseconds", KILN_UNIT_MILLISECONDS},
-               {"second", KILN_UNIT_SECOND},
-               {"minute", KILN_UNIT_MINUTE},
-               {"hour", KILN_UNIT_HOUR},
-               {"day", KILN_UNIT_DAY},
-               {"week", KILN_UNIT_WEEK},
-               {"month", KILN_UNIT_MONTH},
-               {"quarter", KILN_UNIT_QUARTER},
-               {"year", KILN_UNIT_YEAR}};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i)
-    if (strlen(names[i].name) == length && memcmp(names[i].name, name, length) == 0)
-      return names[i].unit;
-  return -1;
+  static const kiln_named_code names[] = {{"microseconds", KILN_UNIT_MICROSECONDS},
+                                          {"millisecond", KILN_UNIT_MILLISECONDS},
+                                          {"milliseconds", KILN_UNIT_MILLISECONDS},
+                                          {"second", KILN_UNIT_SECOND},
+                                          {"minute", KILN_UNIT_MINUTE},
+                                          {"hour", KILN_UNIT_HOUR},
+                                          {"day", KILN_UNIT_DAY},
+                                          {"week", KILN_UNIT_WEEK},
+                                          {"month", KILN_UNIT_MONTH},
+                                          {"quarter", KILN_UNIT_QUARTER},
+                                          {"year", KILN_UNIT_YEAR}};
+  return kiln_code_named(names, sizeof names / sizeof names[0], name, length);
 }
 
 /* The fields extract and date_part take. */
@@ -119,44 +128,38 @@ typedef enum kiln_date_field {
 /* A field by the name PostgreSQL accepts (lower case; its plural and abbreviated spellings too),
  * or -1. */
 static inline int32_t kiln_date_field_named(const char *name, size_t length) {
-  static const struct {
-    const char *name;
-    int32_t field;
-  } names[] = {{"microseconds", KILN_FIELD_MICROSECONDS},
-               {"microsecond", KILN_FIELD_MICROSECONDS},
-               {"us", KILN_FIELD_MICROSECONDS},
-               {"milliseconds", KILN_FIELD_MILLISECONDS},
-               {"millisecond", KILN_FIELD_MILLISECONDS},
-               {"ms", KILN_FIELD_MILLISECONDS},
-               {"second", KILN_FIELD_SECOND},
-               {"seconds", KILN_FIELD_SECOND},
-               {"sec", KILN_FIELD_SECOND},
-               {"minute", KILN_FIELD_MINUTE},
-               {"minutes", KILN_FIELD_MINUTE},
-               {"min", KILN_FIELD_MINUTE},
-               {"hour", KILN_FIELD_HOUR},
-               {"hours", KILN_FIELD_HOUR},
-               {"day", KILN_FIELD_DAY},
-               {"days", KILN_FIELD_DAY},
-               {"month", KILN_FIELD_MONTH},
-               {"months", KILN_FIELD_MONTH},
-               {"mon", KILN_FIELD_MONTH},
-               {"quarter", KILN_FIELD_QUARTER},
-               {"year", KILN_FIELD_YEAR},
-               {"years", KILN_FIELD_YEAR},
-               {"decade", KILN_FIELD_DECADE},
-               {"century", KILN_FIELD_CENTURY},
-               {"millennium", KILN_FIELD_MILLENNIUM},
-               {"week", KILN_FIELD_WEEK},
-               {"isoyear", KILN_FIELD_ISOYEAR},
-               {"dow", KILN_FIELD_DOW},
-               {"isodow", KILN_FIELD_ISODOW},
-               {"doy", KILN_FIELD_DOY},
-               {"epoch", KILN_FIELD_EPOCH}};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i)
-    if (strlen(names[i].name) == length && memcmp(names[i].name, name, length) == 0)
-      return names[i].field;
-  return -1;
+  static const kiln_named_code names[] = {{"microseconds", KILN_FIELD_MICROSECONDS},
+                                          {"microsecond", KILN_FIELD_MICROSECONDS},
+                                          {"us", KILN_FIELD_MICROSECONDS},
+                                          {"milliseconds", KILN_FIELD_MILLISECONDS},
+                                          {"millisecond", KILN_FIELD_MILLISECONDS},
+                                          {"ms", KILN_FIELD_MILLISECONDS},
+                                          {"second", KILN_FIELD_SECOND},
+                                          {"seconds", KILN_FIELD_SECOND},
+                                          {"sec", KILN_FIELD_SECOND},
+                                          {"minute", KILN_FIELD_MINUTE},
+                                          {"minutes", KILN_FIELD_MINUTE},
+                                          {"min", KILN_FIELD_MINUTE},
+                                          {"hour", KILN_FIELD_HOUR},
+                                          {"hours", KILN_FIELD_HOUR},
+                                          {"day", KILN_FIELD_DAY},
+                                          {"days", KILN_FIELD_DAY},
+                                          {"month", KILN_FIELD_MONTH},
+                                          {"months", KILN_FIELD_MONTH},
+                                          {"mon", KILN_FIELD_MONTH},
+                                          {"quarter", KILN_FIELD_QUARTER},
+                                          {"year", KILN_FIELD_YEAR},
+                                          {"years", KILN_FIELD_YEAR},
+                                          {"decade", KILN_FIELD_DECADE},
+                                          {"century", KILN_FIELD_CENTURY},
+                                          {"millennium", KILN_FIELD_MILLENNIUM},
+                                          {"week", KILN_FIELD_WEEK},
+                                          {"isoyear", KILN_FIELD_ISOYEAR},
+                                          {"dow", KILN_FIELD_DOW},
+                                          {"isodow", KILN_FIELD_ISODOW},
+                                          {"doy", KILN_FIELD_DOY},
+                                          {"epoch", KILN_FIELD_EPOCH}};
+  return kiln_code_named(names, sizeof names / sizeof names[0], name, length);
 }
 
 /* Whether a field is a time of day, which a date has none of (extract from a date rejects it). */
