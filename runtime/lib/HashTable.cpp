@@ -25,6 +25,10 @@
 // every insert of a new key, usually ends at the slot without touching an entry. Tags are set on
 // insertion, kept when entries leave (a stale bit only costs a walk), and rebuilt by growth.
 // Only directory slots are tagged; entries' links are plain pointers, which generated code walks.
+//
+// Within a tick every change is recorded in the runtime's journal first (Journal.h), so that a
+// SQL runtime error can put the table back as it was; an erased entry is then freed only when the
+// tick is kept.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -33,11 +37,14 @@
 #include <utility>
 #include <vector>
 
+#include "Containers.h"
+#include "Journal.h"
 #include "LargeBlocks.h"
 #include "kiln/runtime/abi.h"
 
 static_assert(sizeof(kiln_entry) == 16, "payload must start at offset 16");
 
+using kiln::runtime::detail::Journal;
 using kiln::runtime::detail::LargeBlockAllocator;
 
 namespace {
@@ -63,8 +70,9 @@ using Directory = std::vector<kiln_entry *, LargeBlockAllocator<kiln_entry *>>;
 static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16, "slabs must be 16-byte aligned");
 
 struct kiln_hashtable {
-  kiln_hashtable(int64_t payload_size, int32_t chains, bool unique_first)
-      : payload_size(static_cast<size_t>(payload_size)), unique_first(unique_first),
+  kiln_hashtable(Journal *journal, int64_t payload_size, int32_t chains, bool unique_first)
+      : journal(journal), payload_size(static_cast<size_t>(payload_size)),
+        unique_first(unique_first),
         link_offset(static_cast<size_t>(kiln_entry_link_offset(payload_size, chains))),
         entry_size(roundUp(link_offset + (unique_first ? 0 : sizeof(kiln_entry **)), 16)),
         directories(static_cast<size_t>(chains), Directory(kInitialBuckets, nullptr)) {}
@@ -178,9 +186,20 @@ struct kiln_hashtable {
     return nullptr;
   }
 
+  // The journal to record changes in, while it records (a tick is running).
+  Journal *recording() const {
+    return journal != nullptr && journal->recording() ? journal : nullptr;
+  }
+
+  void free(kiln_entry *entry) {
+    entry->next = free_list;
+    free_list = entry;
+  }
+
   static constexpr size_t kInitialBuckets = 16;
   static constexpr size_t kMinSlabEntries = 64;
 
+  Journal *const journal;
   const size_t payload_size;
   const bool unique_first;  // chain 0 keeps no back links (KILN_HT_UNIQUE_FIRST_CHAIN)
   const size_t link_offset; // where chain 0's hidden back link sits, after the other chains
@@ -208,12 +227,14 @@ struct kiln_hashtable {
 
 extern "C" {
 
-kiln_hashtable *kiln_ht_create(int64_t payload_size) {
-  return new kiln_hashtable(payload_size, 1, false);
+kiln_hashtable *kiln_ht_create(kiln_runtime *rt, int64_t payload_size) {
+  return new kiln_hashtable(kiln::runtime::detail::journalOf(rt), payload_size, 1, false);
 }
 
-kiln_hashtable *kiln_ht_create_chains(int64_t payload_size, int32_t chains, int32_t flags) {
-  return new kiln_hashtable(payload_size, chains, (flags & KILN_HT_UNIQUE_FIRST_CHAIN) != 0);
+kiln_hashtable *kiln_ht_create_chains(kiln_runtime *rt, int64_t payload_size, int32_t chains,
+                                      int32_t flags) {
+  return new kiln_hashtable(kiln::runtime::detail::journalOf(rt), payload_size, chains,
+                            (flags & KILN_HT_UNIQUE_FIRST_CHAIN) != 0);
 }
 
 void kiln_ht_destroy(kiln_hashtable *ht) { delete ht; }
@@ -237,28 +258,47 @@ kiln_entry *kiln_ht_insert(kiln_hashtable *ht, uint64_t hash) {
   entry->hash = hash;
   ht->pushFront(ht->directories[0][ht->bucketOf(hash)], entry, 0, hash);
   ++ht->size;
+  if (Journal *journal = ht->recording())
+    journal->inserted(ht, entry);
   return entry;
 }
 
 void kiln_ht_link(kiln_hashtable *ht, kiln_entry *entry, int32_t chain, uint64_t hash) {
   size_t k = static_cast<size_t>(chain);
+  if (Journal *journal = ht->recording())
+    journal->linked(ht, entry, chain);
   ht->linkOf(entry, k).hash = hash;
   ht->pushFront(ht->directories[k][ht->bucketOf(hash)], entry, k, hash);
 }
 
 void kiln_ht_unlink(kiln_hashtable *ht, kiln_entry *entry, int32_t chain) {
   size_t k = static_cast<size_t>(chain);
-  if (ht->linked(entry, k))
-    ht->unlink(entry, k);
+  if (!ht->linked(entry, k))
+    return;
+  if (Journal *journal = ht->recording())
+    journal->unlinked(ht, entry, chain, ht->hashOf(entry, k));
+  ht->unlink(entry, k);
 }
 
 void kiln_ht_erase(kiln_hashtable *ht, kiln_entry *entry) {
-  for (size_t chain = 0; chain < ht->directories.size(); ++chain)
-    if (ht->linked(entry, chain))
+  uint32_t chains = 0;
+  for (size_t chain = 0; chain < ht->directories.size(); ++chain) {
+    if (ht->linked(entry, chain)) {
       ht->unlink(entry, chain);
-  entry->next = ht->free_list;
-  ht->free_list = entry;
+      chains |= uint32_t{1} << chain;
+    }
+  }
   --ht->size;
+  // While a tick runs the entry stays as it is, for a rollback to link it back.
+  if (Journal *journal = ht->recording())
+    journal->erased(ht, entry, chains);
+  else
+    ht->free(entry);
+}
+
+void kiln_ht_touch(kiln_hashtable *ht, kiln_entry *entry) {
+  if (Journal *journal = ht->recording())
+    journal->touched(ht, entry, ht->payload_size);
 }
 
 int64_t kiln_ht_size(const kiln_hashtable *ht) { return ht->size; }
@@ -294,3 +334,21 @@ kiln_entry *kiln_ht_next(kiln_hashtable *ht, kiln_entry *entry) {
 }
 
 } // extern "C"
+
+namespace kiln::runtime::detail {
+
+size_t payloadSize(const kiln_hashtable *ht) { return ht->payload_size; }
+
+void relinkErased(kiln_hashtable *ht, kiln_entry *entry, uint32_t chains) {
+  for (size_t chain = 0; chain < ht->directories.size(); ++chain) {
+    if ((chains >> chain & 1) == 0)
+      continue;
+    uint64_t hash = ht->hashOf(entry, chain);
+    ht->pushFront(ht->directories[chain][ht->bucketOf(hash)], entry, chain, hash);
+  }
+  ++ht->size;
+}
+
+void freeErased(kiln_hashtable *ht, kiln_entry *entry) { ht->free(entry); }
+
+} // namespace kiln::runtime::detail

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "RecordParser.h"
-#include "Runtime.h"
 #include "Strings.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
@@ -20,43 +19,9 @@
 
 namespace kiln::runtime {
 
-std::string_view errorMessage(int32_t error_code) {
-  switch (error_code) {
-  case KILN_ERR_INT_OUT_OF_RANGE:
-    return "integer out of range";
-  case KILN_ERR_BIGINT_OUT_OF_RANGE:
-    return "bigint out of range";
-  case KILN_ERR_DIVISION_BY_ZERO:
-    return "division by zero";
-  case KILN_ERR_NUMERIC_OVERFLOW:
-    return "numeric field overflow";
-  case KILN_ERR_INVALID_TEXT_CAST:
-    return "invalid input syntax";
-  case KILN_ERR_FLOAT_OUT_OF_RANGE:
-    return "value out of range: overflow";
-  case KILN_ERR_DATE_OUT_OF_RANGE:
-    return "date out of range";
-  case KILN_ERR_NEGATIVE_SUBSTRING_LENGTH:
-    return "negative substring length not allowed";
-  case KILN_ERR_LIKE_TRAILING_ESCAPE:
-    return "LIKE pattern must not end with escape character";
-  }
-  return "unknown runtime error";
-}
-
 namespace {
 
 using Policy = HostOptions::BadRecordPolicy;
-
-// "(id, region)=(1, EU)", as in PostgreSQL's key violation details.
-std::string describeKey(const kiln_relation_desc &rel, const void *row) {
-  std::vector<std::string> names, values;
-  for (int32_t k = 0; k < rel.nkeys; ++k) {
-    names.emplace_back(rel.cols[rel.key_cols[k]].name);
-    values.push_back(formatValue(rel, rel.key_cols[k], row).value_or("null"));
-  }
-  return absl::StrCat("(", absl::StrJoin(names, ", "), ")=(", absl::StrJoin(values, ", "), ")");
-}
 
 struct FileCloser {
   void operator()(std::FILE *file) const { std::fclose(file); }
@@ -70,19 +35,26 @@ OwnedFile openFile(const std::string &path, const char *mode) {
   return file;
 }
 
+std::unique_ptr<Engine> openEngine(const kiln_program &program, const HostOptions &options) {
+  EngineOptions engine_options;
+  engine_options.on_error = options.on_error == HostOptions::RuntimeErrorPolicy::DeadLetter
+                                ? EngineOptions::OnError::Isolate
+                                : EngineOptions::OnError::Fail;
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::open(&program, engine_options);
+  if (!engine.ok())
+    throw std::runtime_error(std::string(engine.status().message()));
+  return *std::move(engine);
+}
+
 } // namespace
 
-class Host::Impl final : public RuntimeServices {
+class Host::Impl {
 public:
   Impl(const kiln_program &program, HostOptions options)
-      : program(program), options(std::move(options)), parser(program) {
+      : program(program), options(std::move(options)), engine(openEngine(program, this->options)),
+        parser(program) {
     for (int32_t i = 0; i < program.nsinks; ++i)
       sinks.emplace_back(program.sinks[i]);
-    if (program.abi_version != KILN_ABI_VERSION)
-      throw std::runtime_error(absl::StrFormat("program %s was built for runtime ABI %d, but this "
-                                               "runtime implements ABI %d",
-                                               program.name, program.abi_version,
-                                               KILN_ABI_VERSION));
     absl::flat_hash_map<std::string, std::FILE *> files_by_path;
     for (const auto &[name, path] : this->options.sink_paths) {
       int32_t sink = findSink(name);
@@ -102,22 +74,17 @@ public:
       }
       sinks[sink].file = it->second;
     }
-    if (this->options.policy == Policy::DeadLetter) {
+    if (this->options.policy == Policy::DeadLetter ||
+        this->options.on_error == HostOptions::RuntimeErrorPolicy::DeadLetter) {
       if (this->options.dead_letter_path.empty())
         throw std::runtime_error("the dead-letter policy needs a dead-letter file");
       dead_letter = openFile(this->options.dead_letter_path, "a");
     }
-    error_handler = [this](int32_t error_code, int32_t location) {
-      reportRuntimeError(error_code, location);
-      std::exit(3);
-    };
-    state = program.create(&rt);
+    engine->setSinkCallback(
+        [this](int32_t sink, const void *row, int64_t weight) { emit(sink, row, weight); });
   }
 
-  ~Impl() {
-    program.destroy(state);
-    std::fflush(stdout);
-  }
+  ~Impl() { std::fflush(stdout); }
 
   int32_t findSink(std::string_view name) const {
     for (int32_t i = 0; i < program.nsinks; ++i)
@@ -126,15 +93,7 @@ public:
     return -1;
   }
 
-  void emit(int32_t sink, const void *row, int64_t weight) override {
-    if (sink < 0 || sink >= program.nsinks) {
-      std::fprintf(stderr, "kiln runtime: kiln_emit: program %s has no sink %d\n", program.name,
-                   sink);
-      std::abort();
-    }
-    if (weight == 0)
-      return;
-    ++stats.changes_out;
+  void emit(int32_t sink, const void *row, int64_t weight) {
     if (emit_callback) {
       emit_callback(sink, row, weight);
       return;
@@ -153,96 +112,65 @@ public:
     out.changes.push_back({weight, head, offset + skip, text.size()});
   }
 
-  [[noreturn]] void raise(int32_t error_code, int32_t location) override {
-    if (error_handler)
-      error_handler(error_code, location);
-    std::fprintf(stderr, "kiln runtime: the runtime error handler returned\n");
-    std::abort();
-  }
-
-  void reportRuntimeError(int32_t error_code, int32_t location) const {
-    const char *where = location >= 0 && location < program.nlocations ? program.locations[location]
-                                                                       : "<unknown location>";
-    std::fprintf(stderr, "%s: error: %s\n", where, std::string(errorMessage(error_code)).c_str());
-    std::string record = origin.empty() ? "" : absl::StrCat(origin, ":", line_number);
-    int64_t tick = stats.ticks + 1;
-    if (in_commit)
-      std::fprintf(stderr, "note: while committing tick %lld%s\n", static_cast<long long>(tick),
-                   record.empty() ? "" : absl::StrCat(" (last record ", record, ")").c_str());
-    else if (!record.empty())
-      std::fprintf(stderr, "note: while processing record %s in tick %lld\n", record.c_str(),
-                   static_cast<long long>(tick));
-    else
-      std::fprintf(stderr, "note: in tick %lld\n", static_cast<long long>(tick));
-  }
-
   bool pushRecord(std::string_view line, std::string_view record_origin, int64_t record_line,
                   int32_t default_source) {
+    if (failed)
+      return false;
     ++stats.records_read;
     if (record_origin != origin)
       origin.assign(record_origin);
     line_number = record_line;
-    absl::StatusOr<detail::ChangeRecord> record = parser.parse(line, default_source, rt.scratch);
+    absl::StatusOr<detail::ChangeRecord> record =
+        parser.parse(line, default_source, engine->scratch());
     if (!record.ok())
       return reject(line, record.status());
     if (record->op == detail::ChangeOp::Commit) {
       commit();
-      return true;
+      return !failed;
     }
-    if (absl::Status status = apply(*record); !status.ok())
+    // The tick's records, so that a runtime error can name the one that raised it.
+    int64_t tag = static_cast<int64_t>(tick_records.size());
+    tick_records.push_back({origin, line_number, std::string(line)});
+    ChangeOp op = record->op == detail::ChangeOp::Insert   ? ChangeOp::Insert
+                  : record->op == detail::ChangeOp::Delete ? ChangeOp::Delete
+                                                           : ChangeOp::Upsert;
+    absl::Status status = engine->change(record->source, op, record->row, record->weight, tag);
+    if (absl::IsAborted(status)) {
+      runtimeError(*engine->runtimeError());
+      return false;
+    }
+    if (!status.ok())
       return reject(line, status);
     ++records_in_tick;
     if (options.tick_size > 0 && records_in_tick >= options.tick_size)
       commit();
-    return true;
+    return !failed;
   }
 
-  // Turns a decoded change into pushes, keeping the current row per primary key.
-  absl::Status apply(const detail::ChangeRecord &change) {
-    const kiln_relation_desc &rel = program.sources[change.source];
-    if (rel.nkeys == 0) {
-      if (change.op == detail::ChangeOp::Upsert)
-        return absl::InvalidArgumentError(
-            absl::StrCat("upsert needs a primary key, and ", rel.name, " has none"));
-      if (absl::Status status = checkNotNull(rel, change.row); !status.ok())
-        return status;
-      pushRow(change.source, change.row,
-              change.op == detail::ChangeOp::Delete ? -change.weight : change.weight);
-      return absl::OkStatus();
+  // A record whose change raised a SQL runtime error: left out of the tick (dead-letter), or the
+  // end of the input, the tick not applied.
+  void runtimeError(const RuntimeError &error) {
+    const TickRecord *record =
+        error.tag && *error.tag >= 0 && static_cast<size_t>(*error.tag) < tick_records.size()
+            ? &tick_records[static_cast<size_t>(*error.tag)]
+            : nullptr;
+    if (options.on_error == HostOptions::RuntimeErrorPolicy::DeadLetter && record != nullptr) {
+      ++stats.runtime_errors;
+      deadLetter(record->origin, record->line, record->raw, error.message, &error);
+      return;
     }
-
-    if (change.weight != 1)
-      return absl::InvalidArgumentError(
-          absl::StrCat("\"weight\" must be 1 for ", rel.name, ", which has a primary key"));
-    // A delete names its row by key alone; inserts and upserts carry the whole row.
-    for (int32_t k = 0; k < rel.nkeys; ++k) {
-      if (isNull(change.row, rel.key_cols[k]))
-        return absl::InvalidArgumentError(absl::StrCat("null value in column \"",
-                                                       rel.cols[rel.key_cols[k]].name,
-                                                       "\" violates not-null constraint"));
-    }
-    if (change.op != detail::ChangeOp::Delete) {
-      if (absl::Status status = checkNotNull(rel, change.row); !status.ok())
-        return status;
-    }
-    kiln_apply_op op = change.op == detail::ChangeOp::Insert   ? KILN_APPLY_INSERT
-                       : change.op == detail::ChangeOp::Delete ? KILN_APPLY_DELETE
-                                                               : KILN_APPLY_UPSERT;
-    switch (program.apply(state, change.source, op, change.row)) {
-    case KILN_APPLY_OK:
-      pending = true;
-      break;
-    case KILN_APPLY_UNCHANGED:
-      break;
-    case KILN_APPLY_DUPLICATE_KEY:
-      return absl::InvalidArgumentError(absl::StrCat("duplicate key value violates primary key of ",
-                                                     rel.name, ": ", describeKey(rel, change.row),
-                                                     " already exists"));
-    case KILN_APPLY_NO_SUCH_KEY:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "no row with key ", describeKey(rel, change.row), " to delete in ", rel.name));
-    }
-    return absl::OkStatus();
+    failed = true;
+    std::string where = error.location.empty() ? "<unknown location>" : error.location;
+    std::fprintf(stderr, "%s: error: %s\n", where.c_str(), error.message.c_str());
+    std::string in_model = error.model.empty() ? "" : absl::StrCat(" in model ", error.model);
+    int64_t tick = engine->ticksCommitted() + 1;
+    if (record != nullptr)
+      std::fprintf(stderr, "note: raised%s by record %s:%lld of tick %lld, which was not applied\n",
+                   in_model.c_str(), record->origin.c_str(), static_cast<long long>(record->line),
+                   static_cast<long long>(tick));
+    else
+      std::fprintf(stderr, "note: raised%s while committing tick %lld, which was not applied\n",
+                   in_model.c_str(), static_cast<long long>(tick));
   }
 
   bool reject(std::string_view line, const absl::Status &status) {
@@ -257,10 +185,23 @@ public:
                    static_cast<long long>(line_number), last_bad_record.c_str(), shown.c_str());
       return false;
     }
+    deadLetter(origin, line_number, line, last_bad_record, nullptr);
+    return false;
+  }
+
+  // Appends a record to the dead-letter file: where it came from, why, and its bytes.
+  void deadLetter(std::string_view record_origin, int64_t record_line, std::string_view line,
+                  std::string_view reason, const RuntimeError *error) {
     std::string out = "{\"origin\":";
-    appendJsonString(out, origin);
-    absl::StrAppend(&out, ",\"line\":", line_number, ",\"reason\":");
-    appendJsonString(out, last_bad_record);
+    appendJsonString(out, record_origin);
+    absl::StrAppend(&out, ",\"line\":", record_line, ",\"reason\":");
+    appendJsonString(out, reason);
+    if (error != nullptr) {
+      out += ",\"location\":";
+      appendJsonString(out, error->location);
+      out += ",\"model\":";
+      appendJsonString(out, error->model);
+    }
     // JSON strings hold UTF-8 only: other bytes are kept exactly in base64.
     if (detail::isValidUtf8(line)) {
       out += ",\"raw\":";
@@ -273,30 +214,27 @@ public:
     if (std::fflush(dead_letter.get()) != 0)
       throw std::runtime_error(
           absl::StrCat("cannot write to ", options.dead_letter_path, ": ", std::strerror(errno)));
-    return false;
   }
 
   void pushRow(int32_t source, const void *row, int64_t weight) {
-    pending = true;
-    if (program.sources[source].nkeys == 0) {
-      program.push(state, source, row, weight);
+    if (weight == 0)
       return;
-    }
-    // The program keeps a keyed source's rows: each unit of weight inserts or deletes one.
-    for (int64_t n = weight < 0 ? -weight : weight; n > 0; --n) {
-      int32_t result =
-          program.apply(state, source, weight > 0 ? KILN_APPLY_INSERT : KILN_APPLY_DELETE, row);
-      if (result != KILN_APPLY_OK)
-        throw std::runtime_error(absl::StrCat(weight > 0 ? "duplicate key " : "no row with key ",
-                                              describeKey(program.sources[source], row), " in ",
-                                              program.sources[source].name));
+    ChangeOp op = weight > 0 ? ChangeOp::Insert : ChangeOp::Delete;
+    int64_t units = weight < 0 ? -weight : weight;
+    // A keyed source's rows are inserted or deleted one unit of weight at a time.
+    int64_t repeat = program.sources[source].nkeys == 0 ? 1 : units;
+    for (int64_t n = 0; n < repeat; ++n) {
+      absl::Status status = engine->change(source, op, row, repeat == 1 ? units : 1, -1);
+      if (!status.ok())
+        throw std::runtime_error(std::string(status.message()));
     }
   }
 
   absl::StatusOr<const void *> decodeRow(int32_t source, std::string_view json) {
     const kiln_relation_desc &rel = program.sources[source];
-    void *row = rt.scratch.allocateZeroed(rel.row_size, std::max<int32_t>(rel.row_align, 8));
-    if (absl::Status status = decoder.decode(rel, json, row, rt.scratch); !status.ok())
+    void *row = engine->scratch().allocateZeroed(static_cast<size_t>(rel.row_size),
+                                                 std::max<int32_t>(rel.row_align, 8));
+    if (absl::Status status = decoder.decode(rel, json, row, engine->scratch()); !status.ok())
       return status;
     if (absl::Status status = checkNotNull(rel, row); !status.ok())
       return status;
@@ -304,17 +242,29 @@ public:
   }
 
   void commit() {
-    in_commit = true;
-    program.commit(state);
-    in_commit = false;
-    ++stats.ticks;
+    if (failed)
+      return;
+    absl::StatusOr<CommitReport> report = engine->commit();
+    if (!report.ok()) {
+      runtimeError(*engine->runtimeError());
+      tick_records.clear();
+      records_in_tick = 0;
+      return;
+    }
+    for (const CommitReport::LeftOut &left : report->left_out) {
+      const TickRecord &record = tick_records[static_cast<size_t>(left.tag)];
+      if (left.error)
+        ++stats.runtime_errors;
+      else
+        ++stats.bad_records;
+      deadLetter(record.origin, record.line, record.raw,
+                 left.error ? std::string_view(left.error->message) : left.reason,
+                 left.error ? &*left.error : nullptr);
+    }
     writeOutput();
-    rt.scratch.reset();
-    rt.freeReleasedText();
-    pending = false;
+    tick_records.clear();
     records_in_tick = 0;
   }
-
   // Writes the tick's changes, per sink in a deterministic order: deletions first, then by row.
   void writeOutput() {
     for (int32_t i = 0; i < program.nsinks; ++i) {
@@ -334,7 +284,7 @@ public:
         return a.weight < b.weight;
       });
       std::string_view common = sink.formatter.commonPrefix();
-      std::string prefix = absl::StrCat("{\"tick\":", stats.ticks, ",\"sink\":");
+      std::string prefix = absl::StrCat("{\"tick\":", engine->ticksCommitted(), ",\"sink\":");
       appendJsonString(prefix, program.sinks[i].name);
       absl::StrAppend(&prefix, ",\"weight\":");
       std::string lines;
@@ -380,25 +330,30 @@ public:
     std::vector<Change> changes; // this tick's changes
   };
 
+  // A record of the running tick: where it came from and its text, for the dead-letter file.
+  struct TickRecord {
+    std::string origin;
+    int64_t line;
+    std::string raw;
+  };
+
   const kiln_program &program;
   const HostOptions options;
-  kiln_runtime rt{*this};
+  std::unique_ptr<Engine> engine;
   detail::RecordParser parser;
   RowDecoder decoder;
   std::vector<SinkOutput> sinks;
   std::vector<OwnedFile> owned_files;
   OwnedFile dead_letter;
   EmitCallback emit_callback;
-  ErrorHandler error_handler;
-  void *state = nullptr;
 
   HostStats stats;
   std::string last_bad_record;
   std::string origin; // the record being processed, for messages
   int64_t line_number = 0;
-  bool in_commit = false;
-  bool pending = false; // pushed since the last commit
+  std::vector<TickRecord> tick_records;
   int64_t records_in_tick = 0;
+  bool failed = false; // a runtime error stopped the input (RuntimeErrorPolicy::Fail)
 };
 
 Host::Host(const kiln_program *program, HostOptions options)
@@ -406,7 +361,7 @@ Host::Host(const kiln_program *program, HostOptions options)
 Host::~Host() = default;
 
 const kiln_program &Host::program() const { return impl_->program; }
-kiln_runtime *Host::runtime() { return &impl_->rt; }
+Engine &Host::engine() { return *impl_->engine; }
 
 int32_t Host::findSource(std::string_view name) const {
   return impl_->parser.resolveTable(name).value_or(-1);
@@ -414,7 +369,6 @@ int32_t Host::findSource(std::string_view name) const {
 int32_t Host::findSink(std::string_view name) const { return impl_->findSink(name); }
 
 void Host::setEmitCallback(EmitCallback callback) { impl_->emit_callback = std::move(callback); }
-void Host::setErrorHandler(ErrorHandler handler) { impl_->error_handler = std::move(handler); }
 
 bool Host::pushRecord(std::string_view json_line, std::string_view origin, int64_t line_number,
                       int32_t default_source) {
@@ -430,18 +384,22 @@ void Host::pushRow(int32_t source, const void *row, int64_t weight) {
 }
 
 void Host::commit() { impl_->commit(); }
-void Host::finishInput() {
-  if (impl_->pending)
+bool Host::finishInput() {
+  if (impl_->engine->hasPendingChanges())
     impl_->commit();
+  return !impl_->failed;
 }
-bool Host::hasPendingChanges() const { return impl_->pending; }
-int64_t Host::currentTick() const { return impl_->stats.ticks + 1; }
-const HostStats &Host::stats() const { return impl_->stats; }
-
-int64_t Host::dumpState(std::FILE *out) const {
-  return kiln::runtime::dumpState(impl_->program, impl_->state, out);
+bool Host::hasPendingChanges() const { return impl_->engine->hasPendingChanges(); }
+bool Host::failed() const { return impl_->failed; }
+int64_t Host::currentTick() const { return impl_->engine->ticksCommitted() + 1; }
+const HostStats &Host::stats() const {
+  impl_->stats.ticks = impl_->engine->ticksCommitted();
+  impl_->stats.changes_out = impl_->engine->changesOut();
+  return impl_->stats;
 }
 
-StateStats Host::stateStats() const { return measureState(impl_->program, impl_->state); }
+int64_t Host::dumpState(std::FILE *out) const { return impl_->engine->dumpState(out); }
+
+StateStats Host::stateStats() const { return impl_->engine->stateStats(); }
 
 } // namespace kiln::runtime

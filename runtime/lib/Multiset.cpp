@@ -4,6 +4,8 @@
 // FLOAT64 with NaN above every number and equal to itself (and -0 equal to 0), BOOL false < true.
 // Counts may go negative inside a tick (a retraction can arrive before its insertion); a value
 // whose count returns to zero is removed, and min/max skip values whose count is not positive.
+// Within a tick, additions, creations and destructions are recorded in the journal (Journal.h);
+// a destroyed set is deleted when the tick is kept.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -11,10 +13,16 @@
 #include <memory>
 #include <string_view>
 
+#include "Containers.h"
+#include "Journal.h"
 #include "absl/container/btree_map.h"
 #include "kiln/runtime/abi.h"
 
 struct kiln_multiset {
+  // The journal to record changes in, and the size of the values it records.
+  kiln::runtime::detail::Journal *journal = nullptr;
+  size_t value_size = 0;
+
   virtual ~kiln_multiset() = default;
   virtual void add(const void *value, int64_t weight) = 0;
   virtual bool min(void *out) const = 0;
@@ -174,7 +182,7 @@ private:
 
 extern "C" {
 
-kiln_multiset *kiln_ms_create(int32_t type_kind) {
+static kiln_multiset *newMultiset(int32_t type_kind) {
   switch (type_kind) {
   case KILN_T_BOOL:
     return new ScalarMultiset<uint8_t>;
@@ -195,8 +203,50 @@ kiln_multiset *kiln_ms_create(int32_t type_kind) {
   std::abort();
 }
 
-void kiln_ms_destroy(kiln_multiset *ms) { delete ms; }
-void kiln_ms_add(kiln_multiset *ms, const void *value, int64_t weight) { ms->add(value, weight); }
+static size_t valueSize(int32_t type_kind) {
+  switch (type_kind) {
+  case KILN_T_BOOL:
+    return 1;
+  case KILN_T_INT32:
+  case KILN_T_DATE:
+    return 4;
+  case KILN_T_INT64:
+  case KILN_T_TIMESTAMP:
+  case KILN_T_FLOAT64:
+    return 8;
+  case KILN_T_NUMERIC:
+    return 16;
+  default:
+    return sizeof(kiln_str);
+  }
+}
+
+static kiln::runtime::detail::Journal *recording(const kiln_multiset *ms) {
+  return ms->journal != nullptr && ms->journal->recording() ? ms->journal : nullptr;
+}
+
+kiln_multiset *kiln_ms_create(kiln_runtime *rt, int32_t type_kind) {
+  kiln_multiset *ms = newMultiset(type_kind);
+  ms->journal = kiln::runtime::detail::journalOf(rt);
+  ms->value_size = valueSize(type_kind);
+  if (auto *journal = recording(ms))
+    journal->multisetCreated(ms);
+  return ms;
+}
+
+void kiln_ms_destroy(kiln_multiset *ms) {
+  // While a tick runs the set stays as it is, for a rollback to find it.
+  if (auto *journal = recording(ms))
+    journal->multisetDestroyed(ms);
+  else
+    delete ms;
+}
+
+void kiln_ms_add(kiln_multiset *ms, const void *value, int64_t weight) {
+  if (auto *journal = recording(ms))
+    journal->multisetAdded(ms, value, ms->value_size, weight);
+  ms->add(value, weight);
+}
 int32_t kiln_ms_min(const kiln_multiset *ms, void *out) { return ms->min(out); }
 int32_t kiln_ms_max(const kiln_multiset *ms, void *out) { return ms->max(out); }
 int64_t kiln_ms_distinct(const kiln_multiset *ms) { return ms->distinct(); }

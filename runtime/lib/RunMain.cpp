@@ -36,6 +36,11 @@ options:
                              of each input; default: the project's tick-size)
   --on-bad-record=POLICY     skip (default: report on stderr), dead-letter, or fail (stop, exit 2)
   --dead-letter FILE         append rejected records to FILE (implies --on-bad-record=dead-letter)
+  --on-error=POLICY          a record whose change raises a SQL runtime error (division by
+                             zero, overflow, an invalid cast): fail (default: report it and stop,
+                             exit 3; its tick is not applied, every earlier tick was written) or
+                             dead-letter (leave it out of its tick, append it to the
+                             --dead-letter FILE with the error, and go on)
   --stats                    print counters and each operator's state (entries, bytes) to
                              stderr at exit
   --stats-json FILE          write the same as JSON to FILE at exit
@@ -95,7 +100,7 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
     }
     if (name != "--input" && name != "--source" && name != "--sink" && name != "--tick-size" &&
         name != "--on-bad-record" && name != "--dead-letter" && name != "--stats-json" &&
-        name != "--dump-state")
+        name != "--dump-state" && name != "--on-error")
       return absl::StrFormat("unknown option %s", arg);
     std::optional<std::string_view> v = value();
     if (!v)
@@ -130,6 +135,14 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       else
         return absl::StrFormat("--on-bad-record takes skip, dead-letter or fail, not %s", *v);
       line.policy_given = true;
+    } else if (name == "--on-error") {
+      using OnError = HostOptions::RuntimeErrorPolicy;
+      if (*v == "fail")
+        line.options.on_error = OnError::Fail;
+      else if (*v == "dead-letter")
+        line.options.on_error = OnError::DeadLetter;
+      else
+        return absl::StrFormat("--on-error takes fail or dead-letter, not %s", *v);
     } else if (name == "--stats-json") {
       line.stats_json = std::string(*v);
     } else if (name == "--dump-state") {
@@ -145,8 +158,11 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
     line.options.policy = Policy::DeadLetter;
   if (line.options.policy == Policy::DeadLetter && !has_path)
     return "--on-bad-record=dead-letter needs --dead-letter FILE";
-  if (line.options.policy != Policy::DeadLetter && has_path)
-    return "--dead-letter is only used with --on-bad-record=dead-letter";
+  bool errors_dead_lettered = line.options.on_error == HostOptions::RuntimeErrorPolicy::DeadLetter;
+  if (errors_dead_lettered && !has_path)
+    return "--on-error=dead-letter needs --dead-letter FILE";
+  if (line.options.policy != Policy::DeadLetter && !errors_dead_lettered && has_path)
+    return "--dead-letter is only used with --on-bad-record=dead-letter or --on-error=dead-letter";
   if (line.inputs.empty())
     line.inputs.push_back({"-", ""});
   return std::nullopt;
@@ -192,10 +208,14 @@ bool reportStats(const CommandLine &line, const Host &host, const char *argv0) {
   const HostStats &stats = host.stats();
   const kiln_program &program = host.program();
   if (line.stats) {
-    std::fprintf(stderr, "%s: %lld records (%lld bad), %lld ticks, %lld changes out\n",
+    std::string errors =
+        stats.runtime_errors == 0
+            ? ""
+            : absl::StrFormat(", %d left out by runtime errors", stats.runtime_errors);
+    std::fprintf(stderr, "%s: %lld records (%lld bad%s), %lld ticks, %lld changes out\n",
                  program.name, static_cast<long long>(stats.records_read),
-                 static_cast<long long>(stats.bad_records), static_cast<long long>(stats.ticks),
-                 static_cast<long long>(stats.changes_out));
+                 static_cast<long long>(stats.bad_records), errors.c_str(),
+                 static_cast<long long>(stats.ticks), static_cast<long long>(stats.changes_out));
     printStateStats(stderr, host.stateStats());
   }
   // Writes a file at exit; false (reported) if it cannot be written.
@@ -212,10 +232,10 @@ bool reportStats(const CommandLine &line, const Host &host, const char *argv0) {
   bool ok = true;
   if (!line.stats_json.empty()) {
     std::string json = absl::StrFormat(
-        "{\"program\":\"%s\",\"records\":%d,\"bad_records\":%d,\"ticks\":%d,\"changes_out\":%d,"
-        "\"state\":%s}\n",
-        program.name, stats.records_read, stats.bad_records, stats.ticks, stats.changes_out,
-        stateStatsJson(host.stateStats()));
+        "{\"program\":\"%s\",\"records\":%d,\"bad_records\":%d,\"runtime_errors\":%d,"
+        "\"ticks\":%d,\"changes_out\":%d,\"state\":%s}\n",
+        program.name, stats.records_read, stats.bad_records, stats.runtime_errors, stats.ticks,
+        stats.changes_out, stateStatsJson(host.stateStats()));
     ok &= write(line.stats_json,
                 [&](std::FILE *file) { return std::fputs(json.c_str(), file) >= 0; });
   }
@@ -277,8 +297,13 @@ int run(const kiln_program &program, const CommandLine &line, const char *argv0)
       ++line_number;
       if (detail::stripWhitespace(*text).empty())
         continue;
-      if (!host.pushRecord(*text, origin, line_number, sources[i]) &&
-          line.options.policy == HostOptions::BadRecordPolicy::Fail) {
+      if (host.pushRecord(*text, origin, line_number, sources[i]))
+        continue;
+      if (host.failed()) {
+        reportStats(line, host, argv0);
+        return 3;
+      }
+      if (line.options.policy == HostOptions::BadRecordPolicy::Fail) {
         std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n",
                      argv0);
         reportStats(line, host, argv0);
@@ -290,7 +315,10 @@ int run(const kiln_program &program, const CommandLine &line, const char *argv0)
                    std::strerror(errno));
       return 1;
     }
-    host.finishInput();
+    if (!host.finishInput()) {
+      reportStats(line, host, argv0);
+      return 3;
+    }
   }
   int status = reportStats(line, host, argv0) ? 0 : 1;
   if (!kDestroyStateAtExit) {

@@ -1,6 +1,8 @@
 // The services abi.h offers generated code.
 #include "Runtime.h"
 
+#include "Containers.h"
+
 #include <cstdlib>
 #include <cstring>
 
@@ -34,6 +36,8 @@ kiln_str kiln_text_keep(kiln_runtime *rt, const char *ptr, int64_t len) {
   std::memcpy(block, &len, sizeof len);
   std::memcpy(block + sizeof len, ptr, static_cast<size_t>(len));
   rt->kept_text_bytes += len;
+  if (rt->journal.recording())
+    rt->journal.textKept(rt, block);
   return {block + sizeof len, len};
 }
 
@@ -45,6 +49,8 @@ void kiln_text_release(kiln_runtime *rt, const char *ptr) {
   std::memcpy(&len, block, sizeof len);
   rt->kept_text_bytes -= len;
   rt->released_text.push_back(block);
+  if (rt->journal.recording())
+    rt->journal.textReleased(rt);
 }
 
 void *kiln_scratch(kiln_runtime *rt, int64_t size) {
@@ -52,6 +58,27 @@ void *kiln_scratch(kiln_runtime *rt, int64_t size) {
 }
 
 } // extern "C"
+
+namespace kiln::runtime::detail {
+
+Journal *journalOf(kiln_runtime *rt) { return rt != nullptr ? &rt->journal : nullptr; }
+
+void freeKeptText(kiln_runtime *rt, char *block) {
+  int64_t len;
+  std::memcpy(&len, block, sizeof len);
+  rt->kept_text_bytes -= len;
+  delete[] block;
+}
+
+void unreleaseLastText(kiln_runtime *rt) {
+  char *block = rt->released_text.back();
+  rt->released_text.pop_back();
+  int64_t len;
+  std::memcpy(&len, block, sizeof len);
+  rt->kept_text_bytes += len;
+}
+
+} // namespace kiln::runtime::detail
 
 namespace kiln::runtime {
 

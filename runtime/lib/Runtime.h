@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "Journal.h"
 #include "absl/container/flat_hash_set.h"
 #include "kiln/runtime/Arena.h"
 #include "kiln/runtime/abi.h"
@@ -35,6 +36,8 @@ struct kiln_runtime {
   // Strings one entry owns (kiln_text_keep), freed at the end of the tick they are released in.
   std::vector<char *> released_text;
   int64_t kept_text_bytes = 0; // held by entries now
+  // Every change to operator state in the running tick, to undo it after a SQL runtime error.
+  kiln::runtime::detail::Journal journal;
 
   // Frees the strings released in the tick that just ended.
   void freeReleasedText() {

@@ -46,7 +46,7 @@ protected:
     payload(e)->value = key * 10;
     return e;
   }
-  kiln_hashtable *ht_ = kiln_ht_create(sizeof(Payload));
+  kiln_hashtable *ht_ = kiln_ht_create(nullptr, sizeof(Payload));
 };
 
 TEST_F(HashTableTest, EmptyTable) {
@@ -170,7 +170,7 @@ TEST_F(HashTableTest, PayloadIsAlignedAndZeroedOnInsert) {
 }
 
 TEST(HashTableOddPayload, EntriesStay16ByteAligned) {
-  kiln_hashtable *ht = kiln_ht_create(20);
+  kiln_hashtable *ht = kiln_ht_create(nullptr, 20);
   for (int i = 0; i < 200; ++i) {
     kiln_entry *e = kiln_ht_insert(ht, mix(i));
     ASSERT_EQ(reinterpret_cast<uintptr_t>(e + 1) % 16, 0u);
@@ -216,7 +216,7 @@ std::multiset<int64_t> idsInGroup(kiln_hashtable *ht, int64_t group) {
 class HashTableChains : public ::testing::TestWithParam<int32_t> {};
 
 TEST_P(HashTableChains, EntriesAreFoundByEveryChainAndErasedFromAll) {
-  kiln_hashtable *ht = kiln_ht_create_chains(sizeof(GroupedRow), 2, GetParam());
+  kiln_hashtable *ht = kiln_ht_create_chains(nullptr, sizeof(GroupedRow), 2, GetParam());
   std::map<int64_t, std::multiset<int64_t>> expected; // group -> ids
   for (int64_t id = 0; id < 5000; ++id) {             // several growths of both directories
     kiln_entry *e = kiln_ht_insert(ht, mix(id));
@@ -252,7 +252,7 @@ TEST_P(HashTableChains, EntriesAreFoundByEveryChainAndErasedFromAll) {
 // linked it (its row passes the join input's filter). Unlinking, relinking under a new hash,
 // erasing entries that are in no chain 1, and growth all keep the chain exact.
 TEST_P(HashTableChains, EntriesMayBeOutOfTheOtherChains) {
-  kiln_hashtable *ht = kiln_ht_create_chains(sizeof(GroupedRow), 2, GetParam());
+  kiln_hashtable *ht = kiln_ht_create_chains(nullptr, sizeof(GroupedRow), 2, GetParam());
   std::map<int64_t, std::multiset<int64_t>> expected; // group -> linked ids
   std::map<int64_t, kiln_entry *> entries;
   for (int64_t id = 0; id < 3000; ++id) {
@@ -296,7 +296,7 @@ INSTANTIATE_TEST_SUITE_P(BackLinks, HashTableChains,
                          ::testing::Values(0, KILN_HT_UNIQUE_FIRST_CHAIN));
 
 TEST(PtrVec, PushGetClear) {
-  kiln_ptrvec *vec = kiln_vec_create();
+  kiln_ptrvec *vec = kiln_vec_create(nullptr);
   int items[3];
   for (int &item : items)
     kiln_vec_push(vec, &item);
@@ -314,7 +314,7 @@ TEST(PtrVec, PushGetClear) {
 
 template <typename T> class Multiset {
 public:
-  explicit Multiset(int32_t kind) : ms_(kiln_ms_create(kind)) {}
+  explicit Multiset(int32_t kind) : ms_(kiln_ms_create(nullptr, kind)) {}
   ~Multiset() { kiln_ms_destroy(ms_); }
   void add(T value, int64_t weight) { kiln_ms_add(ms_, &value, weight); }
   std::optional<T> min() const {
@@ -429,7 +429,7 @@ TEST(Multiset, Float64OrdersLikePostgres) {
 }
 
 TEST(Multiset, TextIsComparedBytewiseThenByLength) {
-  kiln_multiset *ms = kiln_ms_create(KILN_T_TEXT);
+  kiln_multiset *ms = kiln_ms_create(nullptr, KILN_T_TEXT);
   auto add = [&](const std::string &s, int64_t weight) {
     kiln_str str{s.data(), static_cast<int64_t>(s.size())};
     kiln_ms_add(ms, &str, weight);
@@ -468,7 +468,7 @@ TEST(Multiset, TextIsComparedBytewiseThenByLength) {
 // ---- Measuring (what --stats reports through the state descriptors) ----
 
 TEST(Measuring, HashTableBytesCoverItsEntriesAndKeepFreedOnesForReuse) {
-  kiln_hashtable *ht = kiln_ht_create(sizeof(Payload));
+  kiln_hashtable *ht = kiln_ht_create(nullptr, sizeof(Payload));
   int64_t empty = kiln_ht_bytes(ht);
   EXPECT_GT(empty, 0);
   std::vector<kiln_entry *> entries;
@@ -493,7 +493,8 @@ TEST(Measuring, HashTableBytesCoverItsEntriesAndKeepFreedOnesForReuse) {
 // A chain that only some entries are linked in (a join input's rows in its source's table) is
 // measured by itself: its directory and one link per linked entry.
 TEST(Measuring, AChainCountsItsDirectoryAndTheLinksOfItsEntries) {
-  kiln_hashtable *ht = kiln_ht_create_chains(sizeof(GroupedRow), 2, KILN_HT_UNIQUE_FIRST_CHAIN);
+  kiln_hashtable *ht =
+      kiln_ht_create_chains(nullptr, sizeof(GroupedRow), 2, KILN_HT_UNIQUE_FIRST_CHAIN);
   int64_t empty = kiln_ht_chain_bytes(ht, 1);
   std::vector<kiln_entry *> entries;
   for (int64_t id = 0; id < 1000; ++id) {
@@ -520,7 +521,7 @@ TEST(Measuring, AChainCountsItsDirectoryAndTheLinksOfItsEntries) {
 }
 
 TEST(Measuring, VectorAndMultisetBytesGrowWithTheirContents) {
-  kiln_ptrvec *vec = kiln_vec_create();
+  kiln_ptrvec *vec = kiln_vec_create(nullptr);
   int64_t empty = kiln_vec_bytes(vec);
   int item;
   for (int i = 0; i < 1000; ++i)
@@ -528,8 +529,8 @@ TEST(Measuring, VectorAndMultisetBytesGrowWithTheirContents) {
   EXPECT_GE(kiln_vec_bytes(vec) - empty, 1000 * static_cast<int64_t>(sizeof(void *)));
   kiln_vec_destroy(vec);
 
-  kiln_multiset *ints = kiln_ms_create(KILN_T_INT64);
-  kiln_multiset *texts = kiln_ms_create(KILN_T_TEXT);
+  kiln_multiset *ints = kiln_ms_create(nullptr, KILN_T_INT64);
+  kiln_multiset *texts = kiln_ms_create(nullptr, KILN_T_TEXT);
   int64_t ints_empty = kiln_ms_bytes(ints), texts_empty = kiln_ms_bytes(texts);
   std::string long_text(100, 'x');
   for (int64_t v = 0; v < 1000; ++v) {

@@ -142,11 +142,22 @@ Compiled compileViews(const std::vector<Table> &tables, const std::vector<ViewSo
   return result;
 }
 
+namespace {
+
+std::unique_ptr<runtime::Engine> openEngine(const kiln_program &program) {
+  absl::StatusOr<std::unique_ptr<runtime::Engine>> engine = runtime::Engine::open(&program);
+  if (!engine.ok())
+    throw std::runtime_error(std::string(engine.status().message()));
+  return *std::move(engine);
+}
+
+} // namespace
+
 Instance::Instance(const kiln_program &program, bool keep_typed)
-    : program_(program), host_(std::make_unique<runtime::Host>(&program, runtime::HostOptions{})),
-      keep_typed_(keep_typed), total_(program.nsinks), last_tick_(program.nsinks),
-      emitted_(program.nsinks), typed_(program.nsinks) {
-  host_->setEmitCallback([this](int32_t sink, const void *row, int64_t weight) {
+    : program_(program), engine_(openEngine(program)), keep_typed_(keep_typed),
+      total_(program.nsinks), last_tick_(program.nsinks), emitted_(program.nsinks),
+      typed_(program.nsinks) {
+  engine_->setSinkCallback([this](int32_t sink, const void *row, int64_t weight) {
     const kiln_relation_desc &rel = program_.sinks[sink];
     TextRow text = formatRow(rel, row);
     if (++emitted_[sink][text] == 2 && !unconsolidated_) {
@@ -159,19 +170,13 @@ Instance::Instance(const kiln_program &program, bool keep_typed)
     if (keep_typed_)
       typed_[sink].try_emplace(text, decodeRow(rel, row));
   });
-  host_->setErrorHandler([this](int32_t code, int32_t location) {
-    error_ = runtime::errorMessage(code);
-    if (location >= 0 && location < program_.nlocations)
-      error_location_ = program_.locations[location];
-    std::longjmp(on_error_, 1);
-  });
 }
 
 Instance::~Instance() = default;
 
 bool Instance::tick(const std::vector<Change> &changes) {
-  if (failed())
-    return false;
+  error_.clear();
+  error_location_.clear();
   for (ZSet &set : last_tick_)
     set.clear();
   for (auto &counts : emitted_)
@@ -179,29 +184,49 @@ bool Instance::tick(const std::vector<Change> &changes) {
   rows_.clear();
   for (const Change &change : changes)
     rows_.push_back(encodeRow(program_.sources[change.table], change.row));
-  if (!run(changes)) {
-    // The state may be half-updated; the host (and the program state) is dropped.
-    host_.reset();
+  bool ok = run(changes);
+  rows_.clear();
+  if (!ok) {
     for (ZSet &set : last_tick_)
       set.clear();
     return false;
   }
-  rows_.clear();
   for (size_t sink = 0; sink < total_.size(); ++sink)
     for (const auto &[row, weight] : last_tick_[sink])
       addTo(total_[sink], row, weight);
   return true;
 }
 
-// Kept apart from tick() so that no object with a destructor lives in the frames that the error
-// handler's longjmp skips.
 bool Instance::run(const std::vector<Change> &changes) {
-  if (setjmp(on_error_) != 0)
+  auto failed = [&](const absl::Status &status) {
+    if (const std::optional<runtime::RuntimeError> &raised = engine_->runtimeError();
+        absl::IsAborted(status) && raised) {
+      error_ = raised->message;
+      error_location_ = raised->location;
+    } else {
+      error_ = std::string(status.message());
+    }
+    engine_->rollback();
     return false;
-  for (size_t i = 0; i < changes.size(); ++i)
-    host_->pushRow(changes[i].table, rows_[i].get(), changes[i].weight);
-  host_->commit();
-  return true;
+  };
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const Change &change = changes[i];
+    if (change.weight == 0)
+      continue;
+    runtime::ChangeOp op =
+        change.weight > 0 ? runtime::ChangeOp::Insert : runtime::ChangeOp::Delete;
+    int64_t units = change.weight < 0 ? -change.weight : change.weight;
+    // A keyed table's rows go in and out one at a time.
+    bool keyed = program_.sources[change.table].nkeys > 0;
+    for (int64_t n = 0; n < (keyed ? units : 1); ++n) {
+      absl::Status status = engine_->change(change.table, op, rows_[i].get(), keyed ? 1 : units,
+                                            static_cast<int64_t>(i));
+      if (!status.ok())
+        return failed(status);
+    }
+  }
+  absl::StatusOr<runtime::CommitReport> committed = engine_->commit();
+  return committed.ok() || failed(committed.status());
 }
 
 } // namespace kiln::slt

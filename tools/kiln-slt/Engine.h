@@ -3,9 +3,8 @@
 
 #include "kiln/Driver/Build.h"
 #include "kiln/IR/IR.h"
-#include "kiln/runtime/Host.h"
+#include "kiln/runtime/Engine.h"
 
-#include <csetjmp>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,9 +50,9 @@ struct Compiled {
 // Compiles `views` over `tables` (in this order: table i is the program's source i).
 Compiled compileViews(const std::vector<Table> &tables, const std::vector<ViewSource> &views);
 
-// One instance of a compiled program. A SQL runtime error (division by zero, overflow) ends the
-// instance: the runtime's error handler must not return, so it jumps back into tick(), which
-// reports the error; the half-updated state is then discarded.
+// One instance of a compiled program (a runtime Engine). A tick that raises a SQL runtime error
+// (division by zero, overflow) is rolled back: the instance goes on from the state before it, as
+// PostgreSQL goes on after a failed statement.
 class Instance {
 public:
   // `keep_typed`: also remember each emitted row's typed values (see typed()).
@@ -62,9 +61,10 @@ public:
   Instance(const Instance &) = delete;
   Instance &operator=(const Instance &) = delete;
 
-  // Pushes the changes and commits them as one tick. False if the tick raised a SQL error.
+  // Pushes the changes and commits them as one tick. False if the tick raised a SQL error; the
+  // instance is then as it was before the tick.
   bool tick(const std::vector<Change> &changes);
-  bool failed() const { return !error_.empty(); }
+  bool failed() const { return !error_.empty(); }     // the last tick
   const std::string &error() const { return error_; } // PostgreSQL's message
   const std::string &errorLocation() const { return error_location_; }
 
@@ -78,9 +78,8 @@ private:
   bool run(const std::vector<Change> &changes);
 
   const kiln_program &program_;
-  std::unique_ptr<runtime::Host> host_;
+  std::unique_ptr<runtime::Engine> engine_;
   bool keep_typed_;
-  std::jmp_buf on_error_;
   std::vector<std::unique_ptr<std::byte[]>> rows_; // encoded rows of the current tick
   std::vector<ZSet> total_, last_tick_;
   std::vector<std::map<TextRow, int>> emitted_; // emissions per row in the current tick

@@ -703,7 +703,8 @@ private:
     std::vector<ModeResult> results;
     if (options_.incremental) {
       ModeResult r{"incremental", false, "", {}};
-      if (!incremental_->tick(changes)) {
+      incremental_applied_ = incremental_->tick(changes);
+      if (!incremental_applied_) {
         r.error = true;
         r.message = incremental_->error();
       } else {
@@ -728,8 +729,10 @@ private:
     return results;
   }
 
-  // After a tick: keep its effects, or roll back to the state before it (as PostgreSQL rolls back
-  // a failed statement) with a fresh incremental instance.
+  // After a tick: keep its effects, or go on from the state before it (as PostgreSQL rolls back
+  // a failed statement). A tick that raised was rolled back by the engine, so the incremental
+  // instance goes on as it is: the steps after it check that nothing of the tick remained. Only
+  // a tick it applied while the step failed elsewhere needs a fresh instance.
   void settle(bool ok, Database next) {
     if (ok) {
       db_ = std::move(next);
@@ -737,7 +740,8 @@ private:
         snapshot_ = std::move(next_snapshot_);
       return;
     }
-    restartIncremental();
+    if (incremental_applied_)
+      restartIncremental();
   }
 
   void step(size_t index, const Record &record) {
@@ -767,6 +771,7 @@ private:
     }
 
     std::vector<ModeResult> results;
+    incremental_applied_ = false;
     if (dml_ok) {
       results = advance(next, changes);
     } else {
@@ -859,6 +864,7 @@ private:
   bool broken_ = false;
   std::string start_error_;
   std::unique_ptr<Instance> incremental_;
+  bool incremental_applied_ = false;           // whether it applied the last step's tick
   std::vector<ZSet> snapshot_, next_snapshot_; // recompute mode: the views before/after a tick
   std::vector<std::pair<size_t, std::vector<std::string>>> rewrites_;
 };

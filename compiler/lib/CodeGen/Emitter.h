@@ -148,16 +148,21 @@ public:
   void forEachListed(llvm::Value *list, const std::function<void(llvm::Value *entry)> &body);
   // Walks every entry of `table` (for destruction: `body` must not erase).
   void forEachEntry(llvm::Value *table, const std::function<void(llvm::Value *entry)> &body);
+  // Whether the caller writes a found entry's payload in a table that lasts across ticks (the
+  // entry is touched first: abi.h, atomic ticks) or in one emptied by every commit.
+  enum class Writes { Lasting, WithinTick };
   // Finds the entry of `table` for `hash` whose payload `matches`, or inserts a zeroed one and
   // lets `initialize` fill it. Returns the payload.
   llvm::Value *findOrInsert(llvm::Value *table, llvm::Value *hash,
                             const std::function<llvm::Value *(llvm::Value *payload)> &matches,
-                            const std::function<void(llvm::Value *payload)> &initialize);
+                            const std::function<void(llvm::Value *payload)> &initialize,
+                            Writes writes = Writes::Lasting);
   // findOrInsert for a table whose payloads start with a row of layout `row_layout`, found by
   // the whole row (NULLs equal).
   llvm::Value *findOrInsertRow(llvm::Value *table, llvm::StructType *payload_type,
                                const RowLayout &row_layout, llvm::Value *row,
-                               const std::function<void(llvm::Value *payload)> &initialize);
+                               const std::function<void(llvm::Value *payload)> &initialize,
+                               Writes writes = Writes::Lasting);
 
   // ---- expressions (Expressions.cpp, Functions.cpp) ----
   SqlValue genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);

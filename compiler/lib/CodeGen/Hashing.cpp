@@ -209,7 +209,7 @@ void Emitter::forEachListed(llvm::Value *list,
 llvm::Value *
 Emitter::findOrInsert(llvm::Value *table, llvm::Value *hash,
                       const std::function<llvm::Value *(llvm::Value *payload)> &matches,
-                      const std::function<void(llvm::Value *payload)> &initialize) {
+                      const std::function<void(llvm::Value *payload)> &initialize, Writes writes) {
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   llvm::Value *found = entryAlloca(ptr_);
   b_.CreateStore(llvm::ConstantPointerNull::get(b_.getPtrTy()), found);
@@ -228,8 +228,13 @@ Emitter::findOrInsert(llvm::Value *table, llvm::Value *hash,
   llvm::Value *existing = b_.CreateLoad(ptr_, found);
   llvm::BasicBlock *create = llvm::BasicBlock::Create(ctx_, "create", f);
   llvm::BasicBlock *have = llvm::BasicBlock::Create(ctx_, "have", f);
+  llvm::BasicBlock *found_block = llvm::BasicBlock::Create(ctx_, "found", f);
+  b_.CreateCondBr(b_.CreateIsNull(existing), create, found_block);
+  b_.SetInsertPoint(found_block);
+  if (writes == Writes::Lasting)
+    b_.CreateCall(fn("kiln_ht_touch"), {table, entryOf(existing)});
   llvm::BasicBlock *before = b_.GetInsertBlock();
-  b_.CreateCondBr(b_.CreateIsNull(existing), create, have);
+  b_.CreateBr(have);
   b_.SetInsertPoint(create);
   llvm::Value *fresh = payloadOf(b_.CreateCall(fn("kiln_ht_insert"), {table, hash}));
   initialize(fresh);
@@ -244,7 +249,8 @@ Emitter::findOrInsert(llvm::Value *table, llvm::Value *hash,
 
 llvm::Value *Emitter::findOrInsertRow(llvm::Value *table, llvm::StructType *payload_type,
                                       const RowLayout &row_layout, llvm::Value *row,
-                                      const std::function<void(llvm::Value *payload)> &initialize) {
+                                      const std::function<void(llvm::Value *payload)> &initialize,
+                                      Writes writes) {
   std::vector<int32_t> all = allColumns(row_layout.types.size());
   return findOrInsert(
       table, hashColumns(row_layout, row, all),
@@ -252,7 +258,7 @@ llvm::Value *Emitter::findOrInsertRow(llvm::Value *table, llvm::StructType *payl
         return columnsEqual(row_layout, row, all, row_layout,
                             b_.CreateStructGEP(payload_type, candidate, 0), all);
       },
-      initialize);
+      initialize, writes);
 }
 
 void Emitter::forEachEntry(llvm::Value *table,

@@ -145,12 +145,13 @@ void Emitter::defineEntryPoints() {
       if (arrangement.container == KILN_STATE_SHARED)
         continue; // in another operator's table; its slot stays empty
       llvm::Value *container =
-          arrangement.container != KILN_STATE_HASH ? b_.CreateCall(fn("kiln_vec_create"), {})
+          arrangement.container != KILN_STATE_HASH ? b_.CreateCall(fn("kiln_vec_create"), {rt_})
           : arrangement.chain_keys.empty() && !arrangement.unique_key
-              ? b_.CreateCall(fn("kiln_ht_create"), {b_.getInt64(allocSize(arrangement.payload))})
+              ? b_.CreateCall(fn("kiln_ht_create"),
+                              {rt_, b_.getInt64(allocSize(arrangement.payload))})
               : b_.CreateCall(
                     fn("kiln_ht_create_chains"),
-                    {b_.getInt64(allocSize(arrangement.payload)),
+                    {rt_, b_.getInt64(allocSize(arrangement.payload)),
                      b_.getInt32(1 + arrangement.chain_keys.size()),
                      b_.getInt32(arrangement.unique_key ? KILN_HT_UNIQUE_FIRST_CHAIN : 0)});
       b_.CreateStore(container, b_.CreateGEP(ptr_, state_, b_.getInt64(gen.first_slot + a)));

@@ -367,7 +367,8 @@ void AggregateGen::accumulate(llvm::Value *payload, llvm::Value *row, llvm::Valu
       llvm::BasicBlock *from = b_.GetInsertBlock();
       b_.CreateCondBr(b_.CreateIsNull(set), make, have);
       b_.SetInsertPoint(make);
-      llvm::Value *made = b_.CreateCall(e_.fn("kiln_ms_create"), {b_.getInt32(e_.storageKind(t))});
+      llvm::Value *made =
+          b_.CreateCall(e_.fn("kiln_ms_create"), {e_.rt(), b_.getInt32(e_.storageKind(t))});
       b_.CreateStore(made, set_ptr);
       b_.CreateBr(have);
       b_.SetInsertPoint(have);

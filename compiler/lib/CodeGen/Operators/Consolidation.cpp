@@ -42,13 +42,15 @@ public:
     llvm::Value *row = f->getArg(1), *weight = f->getArg(2);
     llvm::Value *table = slot(0);
     llvm::Value *pending = slot(1);
-    llvm::Value *payload =
-        e_.findOrInsertRow(table, payload_type, in, row, [&](llvm::Value *fresh) {
+    llvm::Value *payload = e_.findOrInsertRow(
+        table, payload_type, in, row,
+        [&](llvm::Value *fresh) {
           // Strings need to live only until the end of the tick, like the change itself.
           b_.CreateMemCpy(b_.CreateStructGEP(payload_type, fresh, 0), llvm::MaybeAlign(8), row,
                           llvm::MaybeAlign(8), e_.layout_.getTypeAllocSize(in.type));
           b_.CreateCall(e_.fn("kiln_vec_push"), {pending, e_.entryOf(fresh)});
-        });
+        },
+        Emitter::Writes::WithinTick);
     llvm::Value *weight_ptr = b_.CreateStructGEP(payload_type, payload, 1);
     b_.CreateStore(b_.CreateAdd(b_.CreateLoad(e_.i64_, weight_ptr), weight), weight_ptr);
     b_.CreateRetVoid();

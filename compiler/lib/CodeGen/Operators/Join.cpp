@@ -582,6 +582,7 @@ void JoinGen::record(int i, llvm::Value *row, llvm::Value *weight, llvm::BasicBl
     llvm::BasicBlock *differs = llvm::BasicBlock::Create(e_.ctx_, "differs", f);
     b_.CreateCondBr(e_.columnsEqual(layout, row, all, layout, stored, all), same, differs);
     b_.SetInsertPoint(same);
+    b_.CreateCall(e_.fn("kiln_ht_touch"), {table, entry});
     llvm::Value *weight_ptr = b_.CreateStructGEP(in.entry, payload, 1);
     llvm::Value *updated = b_.CreateAdd(b_.CreateLoad(e_.i64_, weight_ptr), weight);
     b_.CreateStore(updated, weight_ptr);

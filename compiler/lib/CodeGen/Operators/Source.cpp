@@ -215,8 +215,10 @@ void SourceGen::defineConsumers() {
   settle(f->getArg(0), entry);
   b_.CreateRet(b_.getInt32(KILN_APPLY_OK));
 
-  // The key's row goes (`row` holds only its key).
+  // The key's row goes (`row` holds only its key). The joins over the source write their flags
+  // in its entry, so it is touched before anything is pushed.
   b_.SetInsertPoint(erase);
+  b_.CreateCall(e_.fn("kiln_ht_touch"), {table, found});
   llvm::Value *stored = storedRow(found);
   b_.CreateStore(found, current);
   pushChange(stored, -1);
@@ -233,6 +235,7 @@ void SourceGen::defineConsumers() {
   b_.SetInsertPoint(unchanged);
   b_.CreateRet(b_.getInt32(KILN_APPLY_UNCHANGED));
   b_.SetInsertPoint(replace);
+  b_.CreateCall(e_.fn("kiln_ht_touch"), {table, found});
   b_.CreateStore(found, current);
   b_.CreateCall(replace_row, {f->getArg(0), stored, row, b_.getInt64(1)});
   settle(f->getArg(0), found);

@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "kiln/runtime/Engine.h"
 #include "kiln/runtime/State.h"
 #include "kiln/runtime/abi.h"
 
@@ -40,7 +41,12 @@ struct HostOptions {
   // Commit a tick after this many change records; 0: only at commit records and end of input.
   int64_t tick_size = 0;
   BadRecordPolicy policy = BadRecordPolicy::Skip;
-  std::string dead_letter_path; // required with DeadLetter
+  // A record whose change raises a SQL runtime error (division by zero, overflow, ...): Fail
+  // stops the input, the tick not applied (every earlier tick was written); DeadLetter leaves the
+  // record out of its tick, appends it to dead_letter_path with the error, and goes on.
+  enum class RuntimeErrorPolicy { Fail, DeadLetter };
+  RuntimeErrorPolicy on_error = RuntimeErrorPolicy::Fail;
+  std::string dead_letter_path; // required with either DeadLetter
   // Output file per sink name ("-" is stdout); sinks not listed write to stdout.
   std::map<std::string, std::string> sink_paths;
 };
@@ -48,37 +54,36 @@ struct HostOptions {
 struct HostStats {
   int64_t records_read = 0; // non-blank input lines, commit records and bad records included
   int64_t bad_records = 0;
-  int64_t ticks = 0;       // committed
-  int64_t changes_out = 0; // changes emitted by the sinks
+  int64_t runtime_errors = 0; // records left out of their tick (RuntimeErrorPolicy::DeadLetter)
+  int64_t ticks = 0;          // committed
+  int64_t changes_out = 0;    // changes emitted by the sinks
 };
 
 class Host {
 public:
   using EmitCallback = std::function<void(int32_t sink, const void *row, int64_t weight)>;
-  using ErrorHandler = std::function<void(int32_t error_code, int32_t location)>;
 
-  // Creates the program's state. Throws std::runtime_error if the program was built for another
-  // ABI version, a sink path names no sink, or an output file cannot be opened.
+  // Creates the program's state (an Engine). Throws std::runtime_error if the program was built
+  // for another ABI version, a sink path names no sink, or an output file cannot be opened.
   Host(const kiln_program *program, HostOptions options);
   ~Host();
   Host(const Host &) = delete;
   Host &operator=(const Host &) = delete;
 
   const kiln_program &program() const;
-  kiln_runtime *runtime();
+  Engine &engine();
   // Index of a source by qualified or unambiguous table name, of a sink by name; -1 if none.
   int32_t findSource(std::string_view name) const;
   int32_t findSink(std::string_view name) const;
 
   // Receive each emitted change directly (row valid during the call only) instead of the JSON
-  // output. Changes come in the order the program emits them.
+  // output. Changes come in the order the program emits them, after their tick's commit.
   void setEmitCallback(EmitCallback callback);
-  // Called for SQL runtime errors (kiln_raise); it must not return (throw, longjmp or exit): if it
-  // does, the process aborts. The default prints the error and exits with status 3.
-  void setErrorHandler(ErrorHandler handler);
 
   // Processes one input line from `origin` (a file name, for messages). Returns false for a bad
-  // record, which has then been handled per the policy; lastBadRecord() tells why.
+  // record, which has then been handled per the policy (lastBadRecord() tells why), and for a
+  // record whose change raised a SQL runtime error, handled per on_error (with Fail, the error
+  // is reported on stderr and failed() is true: the host takes no more input).
   bool pushRecord(std::string_view json_line, std::string_view origin, int64_t line_number,
                   int32_t default_source = -1);
   const std::string &lastBadRecord() const;
@@ -87,15 +92,20 @@ public:
   // tick's scratch memory: valid until the next commit.
   absl::StatusOr<const void *> decodeRow(int32_t source, std::string_view json);
   // Pushes one change as is. Each unit of weight of a source with a primary key inserts (> 0) or
-  // deletes (< 0) the key's row, and throws std::runtime_error if the key has one (has none).
-  // `row` and its strings must stay valid until the next commit returns.
+  // deletes (< 0) the key's row. Throws std::runtime_error if the key has one (has none) or the
+  // change raises a SQL runtime error (nothing of the change is then applied). `row` and its
+  // strings must stay valid until the next commit returns.
   void pushRow(int32_t source, const void *row, int64_t weight);
 
-  // Ends the tick: runs the program's commit, writes the sinks' changes, frees scratch memory.
+  // Ends the tick: runs the program's commit, writes the sinks' changes, frees scratch memory. A
+  // runtime error is handled per on_error, as in pushRecord.
   void commit();
-  // Commits if anything was pushed since the last commit (the end of an input).
-  void finishInput();
+  // Commits if anything was pushed since the last commit (the end of an input); false if the
+  // host has failed.
+  bool finishInput();
   bool hasPendingChanges() const;
+  // Whether a SQL runtime error stopped the host (RuntimeErrorPolicy::Fail).
+  bool failed() const;
   // The tick the next commit ends, counting from 1.
   int64_t currentTick() const;
   const HostStats &stats() const;
@@ -117,9 +127,6 @@ struct AbiSymbol {
   void *address;
 };
 std::span<const AbiSymbol> abiSymbols();
-
-// PostgreSQL's message for a kiln_error_code ("division by zero", ...).
-std::string_view errorMessage(int32_t error_code);
 
 // The generated executable's command line (see --help); returns the exit status: 0 at end of
 // input, 1 on usage or I/O errors, 2 when --on-bad-record=fail met a bad record, 3 on a SQL

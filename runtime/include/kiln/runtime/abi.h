@@ -30,7 +30,7 @@ extern "C" {
 #define KILN_STATIC_ASSERT(condition, why) _Static_assert(condition, why)
 #endif
 
-#define KILN_ABI_VERSION 5
+#define KILN_ABI_VERSION 6
 
 typedef struct kiln_str {
   const char *ptr;
@@ -208,9 +208,11 @@ KILN_STATIC_ASSERT(sizeof(kiln_program) == 128, "kiln_program is ABI");
 
 /* ---- Services for generated code ----
  * kiln_emit(rt, sink, row, weight): one consolidated change of sink `sink` (row in the sink's
- *   layout). Called during commit.
+ *   layout). Called during commit. The host copies the row but not its strings, which must stay
+ *   valid until the tick ends, after commit returns (the host delivers the tick's changes only
+ *   once its commit has succeeded).
  * kiln_raise(rt, error_code, location): reports a SQL runtime error at
- *   program->locations[location]. Does not return.
+ *   program->locations[location]. Does not return: the host rolls the tick back (see below).
  * kiln_intern(rt, ptr, len): a copy of the bytes that lives as long as the runtime (for strings
  *   kept in operator state); equal strings share one copy.
  * kiln_scratch(rt, size): memory that lives until the end of the current tick (strings computed
@@ -253,7 +255,14 @@ static inline int64_t kiln_entry_link_offset(int64_t payload_size, int32_t chain
          (int64_t)sizeof(kiln_entry_link) * (chain - 1);
 }
 
-/* kiln_ht_create, _destroy, _chain (the first entry of the chain `hash` falls in), _insert (a
+/* Atomic ticks (ABI 6). Containers are created for a runtime (their first argument), and while a
+ * tick runs they record every change in the runtime's undo log, so that a SQL runtime error can
+ * put all state back as it was when the tick began. Generated code's part: before it writes the
+ * payload of an entry that existed before (an aggregate's group, a stored row's weight, a
+ * source's row), it calls kiln_ht_touch(ht, entry), which saves the payload's bytes. Entries
+ * erased and multisets destroyed in a tick are freed when the tick is kept.
+ *
+ * kiln_ht_create, _destroy, _chain (the first entry of the chain `hash` falls in), _insert (a
  * zeroed payload, linked into chain 0), _erase (from every chain), _first and _next (iteration in
  * unspecified order; erasing the current entry invalidates it): see calls.def. With several
  * chains: kiln_ht_create_chains, kiln_ht_link (links an entry into chain k >= 1 under its

@@ -1,0 +1,130 @@
+// The engine core: one instance of a compiled program's dataflow, with its state, its ticks,
+// its outputs and its errors. Drivers feed it: the generated executable's JSON-lines reader
+// (Host.h), the C API of generated libraries, kiln-slt. The engine never prints, exits or aborts
+// because of its input: every failure is a returned status or a RuntimeError.
+//
+// Ticks are atomic. Changes are pushed through the dataflow as they arrive; while a tick runs,
+// the runtime records every change to operator state in an undo log, and a SQL runtime error
+// (division by zero, overflow, an invalid cast) rolls all state back to the tick's start:
+//   - raised by a change: the tick's earlier changes are pushed again and the change is left out
+//     (nothing of it applied); the driver decides whether to go on or to drop the tick;
+//   - raised by commit (an aggregate's output over the whole tick): with OnError::Fail nothing of
+//     the tick is applied and commit returns the error; with OnError::Isolate the engine finds
+//     the changes whose presence raises it (trial commits over prefixes of the tick, bisected),
+//     leaves them out, and commits the rest.
+// Sink changes reach the driver only once a commit has succeeded.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "kiln/runtime/Arena.h"
+#include "kiln/runtime/State.h"
+#include "kiln/runtime/abi.h"
+
+namespace kiln::runtime {
+
+// A SQL runtime error, as PostgreSQL words it, where the program raised it.
+struct RuntimeError {
+  int32_t code = 0;     // kiln_error_code
+  std::string message;  // "division by zero"
+  std::string location; // "models/marts/revenue.sql:3:25", or "" if unknown
+  std::string model;    // the model whose SQL holds the location ("revenue"), or ""
+  bool in_commit = false;
+  // The change that raised it, by the tag the driver gave it; nullopt if no single change can be
+  // blamed (an error with no change in the tick).
+  std::optional<int64_t> tag;
+  // "models/marts/revenue.sql:3:25: division by zero"
+  std::string describe() const;
+};
+
+enum class ChangeOp { Insert, Delete, Upsert };
+
+struct EngineOptions {
+  enum class OnError {
+    Fail,    // commit returns the error; nothing of the tick is applied
+    Isolate, // commit leaves out the changes that raise errors and applies the rest
+  };
+  OnError on_error = OnError::Fail;
+};
+
+// What commit did besides applying the tick.
+struct CommitReport {
+  // Changes left out of the tick (OnError::Isolate): those that raised a runtime error, and
+  // changes of keyed sources that no longer fit once those were left out (a delete of a key
+  // whose insertion was), each with its reason.
+  struct LeftOut {
+    int64_t tag;
+    std::string reason;
+    std::optional<RuntimeError> error; // set for runtime errors
+  };
+  std::vector<LeftOut> left_out;
+};
+
+class Engine {
+public:
+  // Receives each change of each sink after a successful commit, consolidated; the row (in the
+  // sink's layout) and its strings are valid during the call only.
+  using SinkCallback = std::function<void(int32_t sink, const void *row, int64_t weight)>;
+
+  // Creates the program's state. Fails if the program was built for another runtime ABI.
+  static absl::StatusOr<std::unique_ptr<Engine>> open(const kiln_program *program,
+                                                      EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine &) = delete;
+  Engine &operator=(const Engine &) = delete;
+
+  const kiln_program &program() const;
+  void setSinkCallback(SinkCallback callback);
+
+  // Memory for rows and strings that lives until the end of the tick (the next commit or
+  // rollback).
+  Arena &scratch();
+
+  // Applies one change of `source` within the current tick. `row` uses the source's layout and,
+  // with its strings, must stay valid until the next commit or rollback returns (scratch()
+  // memory does). A keyed source's insert needs a new key, its delete (`row` needs only the key
+  // columns) an existing one; upsert needs a key. `weight` repeats the change (keyed: must be 1).
+  //   OK: applied (or an upsert of the row the key already has: nothing to do).
+  //   InvalidArgument: the change does not fit (duplicate key, no such key, NULL key); nothing
+  //     changed.
+  //   Aborted: the change raised a SQL runtime error (runtimeError() tells which); nothing of it
+  //     is applied, the tick's earlier changes are.
+  absl::Status change(int32_t source, ChangeOp op, const void *row, int64_t weight, int64_t tag);
+  // The error of the last change or commit that returned Aborted.
+  const std::optional<RuntimeError> &runtimeError() const;
+
+  // Ends the tick: the program's commit, then each sink's changes to the callback. Returns
+  // Aborted (runtimeError() tells which) when a runtime error leaves nothing of the tick applied.
+  absl::StatusOr<CommitReport> commit();
+  // Drops the tick: all state as it was when the tick began, nothing emitted.
+  void rollback();
+
+  // Whether any change was applied since the last commit.
+  bool hasPendingChanges() const;
+  int64_t ticksCommitted() const;
+  int64_t changesOut() const; // changes delivered to the sink callback
+  StateStats stateStats() const;
+  int64_t dumpState(std::FILE *out) const;
+
+  // The program's state and the runtime it was created for (tests; the C API's lookups).
+  void *state() const;
+  kiln_runtime *runtime();
+
+private:
+  Engine();
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// PostgreSQL's message for a kiln_error_code ("division by zero", ...).
+std::string_view errorMessage(int32_t error_code);
+
+} // namespace kiln::runtime

@@ -1,0 +1,31 @@
+// What the journal (Journal.h) needs of the containers to undo a change or finish a tick; the
+// containers themselves are abi.h's.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kiln/runtime/abi.h"
+
+namespace kiln::runtime::detail {
+
+class Journal;
+
+// The journal of the runtime a container was created for (nullptr: none, nothing is recorded).
+Journal *journalOf(kiln_runtime *rt);
+
+size_t payloadSize(const kiln_hashtable *ht);
+// Links an erased entry back into chain 0 and the chains k of `chains` (bit k).
+void relinkErased(kiln_hashtable *ht, kiln_entry *entry, uint32_t chains);
+// Gives an erased entry's memory back to the table.
+void freeErased(kiln_hashtable *ht, kiln_entry *entry);
+
+void popItem(kiln_ptrvec *vec);
+void restoreItems(kiln_ptrvec *vec, const void *const *items, size_t n);
+
+// Kept text (Runtime.cpp): frees a block kept in an undone tick; takes back the last release.
+void freeKeptText(kiln_runtime *rt, char *block);
+void unreleaseLastText(kiln_runtime *rt);
+
+} // namespace kiln::runtime::detail
