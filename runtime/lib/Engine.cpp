@@ -67,8 +67,7 @@ std::string describeKey(const kiln_relation_desc &rel, const void *row) {
 
 class Engine::Impl final : public RuntimeServices {
 public:
-  Impl(const kiln_program &program, EngineOptions options)
-      : program(program), options(options) {
+  Impl(const kiln_program &program, EngineOptions options) : program(program), options(options) {
     state = program.create(&rt);
     rt.journal.begin();
   }
@@ -262,52 +261,50 @@ public:
       return report;
     }
     RuntimeError failed = raisedError(/*in_commit=*/true, std::nullopt);
-    if (options.on_error == EngineOptions::OnError::Fail || tick.empty())
-      return abortTick(std::move(failed));
-
-    // Isolate: leave out, one at a time, a change without which the tick gets further.
     std::vector<Change> changes = std::move(tick);
     tick.clear();
-    auto leaveOut = [&](size_t i, std::string reason, std::optional<RuntimeError> error) {
-      report.left_out.push_back({changes[i].tag, std::move(reason), std::move(error)});
-      changes.erase(changes.begin() + static_cast<ptrdiff_t>(i));
-    };
-    if (trial(changes, 0).outcome != Trial::Committed)
+    if (changes.empty() || trial(changes, 0).outcome != Trial::Committed)
       return abortTick(std::move(failed)); // the tick fails with no change at all
+
+    // Find a change without which the tick gets further; with Isolate, leave it out and go on.
     for (;;) {
-      Trial all = trial(changes, changes.size());
-      if (all.outcome == Trial::Committed)
+      Trial blamed = blame(changes);
+      if (blamed.outcome == Trial::Committed)
         break;
-      if (all.outcome == Trial::ChangeFailed) {
-        leaveOut(all.change, std::move(all.reason), std::move(all.error));
-        continue;
-      }
-      // The shortest prefix whose commit fails ends with a change to blame: bisect between a
-      // prefix that commits (lo) and one that does not (hi).
-      size_t lo = 0, hi = changes.size();
-      RuntimeError hi_error = std::move(*all.error);
-      std::optional<Trial> misfit;
-      while (hi - lo > 1 && !misfit) {
-        size_t mid = lo + (hi - lo) / 2;
-        Trial t = trial(changes, mid);
-        if (t.outcome == Trial::Committed)
-          lo = mid;
-        else if (t.outcome == Trial::CommitFailed)
-          hi = mid, hi_error = std::move(*t.error);
-        else
-          misfit = std::move(t);
-      }
-      if (misfit) {
-        leaveOut(misfit->change, std::move(misfit->reason), std::move(misfit->error));
-        continue;
-      }
-      hi_error.tag = changes[hi - 1].tag;
-      std::string reason = hi_error.describe();
-      leaveOut(hi - 1, std::move(reason), std::move(hi_error));
+      if (options.on_error == EngineOptions::OnError::Fail)
+        return abortTick(blamed.error ? std::move(*blamed.error) : std::move(failed));
+      report.left_out.push_back(
+          {changes[blamed.change].tag, std::move(blamed.reason), std::move(blamed.error)});
+      changes.erase(changes.begin() + static_cast<ptrdiff_t>(blamed.change));
     }
     tick = std::move(changes);
     finishTick();
     return report;
+  }
+
+  // Commits `changes` as the tick if it can (Committed, the program's commit done); else names a
+  // change to blame (ChangeFailed): one that raises or no longer fits when pushed after the
+  // ones before it, or the last change of the shortest prefix whose commit raises, found by
+  // bisection between a prefix that commits (the empty one does) and one that does not.
+  Trial blame(const std::vector<Change> &changes) {
+    Trial all = trial(changes, changes.size());
+    if (all.outcome != Trial::CommitFailed)
+      return all;
+    size_t lo = 0, hi = changes.size();
+    RuntimeError hi_error = std::move(*all.error);
+    while (hi - lo > 1) {
+      size_t mid = lo + (hi - lo) / 2;
+      Trial t = trial(changes, mid);
+      if (t.outcome == Trial::ChangeFailed)
+        return t;
+      if (t.outcome == Trial::Committed)
+        lo = mid;
+      else
+        hi = mid, hi_error = std::move(*t.error);
+    }
+    hi_error.tag = changes[hi - 1].tag;
+    std::string reason = hi_error.describe();
+    return {Trial::ChangeFailed, hi - 1, std::move(reason), std::move(hi_error)};
   }
 
   absl::Status abortTick(RuntimeError failed) {
@@ -352,8 +349,8 @@ public:
   kiln_runtime rt{*this};
   void *state = nullptr;
   SinkCallback sink_callback;
-  std::vector<Change> tick;      // the changes applied in this tick, in order
-  std::vector<Emitted> emitted;  // by the commit in progress
+  std::vector<Change> tick;     // the changes applied in this tick, in order
+  std::vector<Emitted> emitted; // by the commit in progress
   std::optional<RuntimeError> error;
   int64_t ticks = 0;
   int64_t changes_out = 0;
@@ -381,9 +378,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::open(const kiln_program *program
 }
 
 const kiln_program &Engine::program() const { return impl_->program; }
-void Engine::setSinkCallback(SinkCallback callback) {
-  impl_->sink_callback = std::move(callback);
-}
+void Engine::setSinkCallback(SinkCallback callback) { impl_->sink_callback = std::move(callback); }
 Arena &Engine::scratch() { return impl_->rt.scratch; }
 
 absl::Status Engine::change(int32_t source, ChangeOp op, const void *row, int64_t weight,

@@ -130,7 +130,10 @@ public:
     }
     // The tick's records, so that a runtime error can name the one that raised it.
     int64_t tag = static_cast<int64_t>(tick_records.size());
-    tick_records.push_back({origin, line_number, std::string(line)});
+    if (origins.empty() || origins.back() != origin)
+      origins.push_back(origin);
+    tick_records.push_back({origins.size() - 1, line_number, tick_text.size(), line.size()});
+    tick_text.append(line);
     ChangeOp op = record->op == detail::ChangeOp::Insert   ? ChangeOp::Insert
                   : record->op == detail::ChangeOp::Delete ? ChangeOp::Delete
                                                            : ChangeOp::Upsert;
@@ -156,7 +159,7 @@ public:
             : nullptr;
     if (options.on_error == HostOptions::RuntimeErrorPolicy::DeadLetter && record != nullptr) {
       ++stats.runtime_errors;
-      deadLetter(record->origin, record->line, record->raw, error.message, &error);
+      deadLetter(originOf(*record), record->line, rawOf(*record), error.message, &error);
       return;
     }
     failed = true;
@@ -166,8 +169,8 @@ public:
     int64_t tick = engine->ticksCommitted() + 1;
     if (record != nullptr)
       std::fprintf(stderr, "note: raised%s by record %s:%lld of tick %lld, which was not applied\n",
-                   in_model.c_str(), record->origin.c_str(), static_cast<long long>(record->line),
-                   static_cast<long long>(tick));
+                   in_model.c_str(), originOf(*record).c_str(),
+                   static_cast<long long>(record->line), static_cast<long long>(tick));
     else
       std::fprintf(stderr, "note: raised%s while committing tick %lld, which was not applied\n",
                    in_model.c_str(), static_cast<long long>(tick));
@@ -247,8 +250,7 @@ public:
     absl::StatusOr<CommitReport> report = engine->commit();
     if (!report.ok()) {
       runtimeError(*engine->runtimeError());
-      tick_records.clear();
-      records_in_tick = 0;
+      forgetTick();
       return;
     }
     for (const CommitReport::LeftOut &left : report->left_out) {
@@ -257,12 +259,19 @@ public:
         ++stats.runtime_errors;
       else
         ++stats.bad_records;
-      deadLetter(record.origin, record.line, record.raw,
+      deadLetter(originOf(record), record.line, rawOf(record),
                  left.error ? std::string_view(left.error->message) : left.reason,
                  left.error ? &*left.error : nullptr);
     }
     writeOutput();
+    forgetTick();
+  }
+
+  void forgetTick() {
     tick_records.clear();
+    tick_text.clear();
+    if (origins.size() > 1)
+      origins.erase(origins.begin(), origins.end() - 1);
     records_in_tick = 0;
   }
   // Writes the tick's changes, per sink in a deterministic order: deletions first, then by row.
@@ -330,12 +339,17 @@ public:
     std::vector<Change> changes; // this tick's changes
   };
 
-  // A record of the running tick: where it came from and its text, for the dead-letter file.
+  // A record of the running tick: where it came from and its text (in tick_text), for messages
+  // and the dead-letter file.
   struct TickRecord {
-    std::string origin;
+    size_t origin; // in origins
     int64_t line;
-    std::string raw;
+    size_t offset, length;
   };
+  const std::string &originOf(const TickRecord &record) const { return origins[record.origin]; }
+  std::string_view rawOf(const TickRecord &record) const {
+    return std::string_view(tick_text).substr(record.offset, record.length);
+  }
 
   const kiln_program &program;
   const HostOptions options;
@@ -352,6 +366,8 @@ public:
   std::string origin; // the record being processed, for messages
   int64_t line_number = 0;
   std::vector<TickRecord> tick_records;
+  std::string tick_text;            // the tick's records, one after another
+  std::vector<std::string> origins; // of the tick's records
   int64_t records_in_tick = 0;
   bool failed = false; // a runtime error stopped the input (RuntimeErrorPolicy::Fail)
 };

@@ -60,9 +60,7 @@ void Journal::finish() {
   forgetSaved();
 }
 
-size_t Journal::bytes() const {
-  return records_.capacity() * sizeof(Record) + bytes_.capacity();
-}
+size_t Journal::bytes() const { return records_.capacity() * sizeof(Record) + bytes_.capacity(); }
 
 void Journal::add(Kind kind, void *container, void *item, uint32_t small) {
   Record record{kind, small, container, {}};
@@ -70,8 +68,7 @@ void Journal::add(Kind kind, void *container, void *item, uint32_t small) {
   records_.push_back(record);
 }
 
-void Journal::addWithBytes(Kind kind, void *container, void *item, const void *bytes,
-                           size_t size) {
+void Journal::addWithBytes(Kind kind, void *container, void *item, const void *bytes, size_t size) {
   size_t at = bytes_.size();
   bytes_.resize(at + size);
   std::memcpy(bytes_.data() + at, bytes, size);

@@ -74,14 +74,15 @@ public:
     TextKept,
     TextReleased,
   };
+
 private:
   // 24 bytes: a tick of a million changes logs a few million of them. Saved bytes (a payload, a
   // multiset's value, a chain's hash, a list's items) follow one another in bytes_, in the order
   // of their records, so undoing newest first finds each record's bytes at the end.
   struct Record {
     Kind kind;
-    uint32_t small;   // a chain, a chain mask, or how many bytes it saved
-    void *container;  // the table, multiset, list or runtime
+    uint32_t small;  // a chain, a chain mask, or how many bytes it saved
+    void *container; // the table, multiset, list or runtime
     union {
       void *item;     // the entry or the kept block
       int64_t weight; // MultisetAdded

@@ -8,10 +8,11 @@
 // (division by zero, overflow, an invalid cast) rolls all state back to the tick's start:
 //   - raised by a change: the tick's earlier changes are pushed again and the change is left out
 //     (nothing of it applied); the driver decides whether to go on or to drop the tick;
-//   - raised by commit (an aggregate's output over the whole tick): with OnError::Fail nothing of
-//     the tick is applied and commit returns the error; with OnError::Isolate the engine finds
-//     the changes whose presence raises it (trial commits over prefixes of the tick, bisected),
-//     leaves them out, and commits the rest.
+//   - raised by commit (an aggregate's output over the whole tick): the engine finds a change to
+//     blame, the last of the shortest prefix of the tick whose commit raises (trial commits,
+//     bisected). With OnError::Fail nothing of the tick is applied and commit returns the error,
+//     naming that change; with OnError::Isolate it is left out, and so on until the rest of the
+//     tick commits.
 // Sink changes reach the driver only once a commit has succeeded.
 #pragma once
 
