@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "kiln/runtime/Engine.h"
 #include "kiln/runtime/abi.h"
+#include "gtest/gtest.h"
 
 namespace kiln::runtime {
 namespace {
@@ -110,9 +110,8 @@ void destroy(void *opaque) {
   delete state;
 }
 
-const kiln_program kProgram = {KILN_ABI_VERSION, "journal", 1,       kSources, 1,
-                               kSinks,           1,         kLocations, create, push,
-                               nullptr,          commit,    destroy};
+const kiln_program kProgram = {KILN_ABI_VERSION, "journal", 1,    kSources, 1,      kSinks, 1,
+                               kLocations,       create,    push, nullptr,  commit, destroy};
 
 // Everything the containers hold, comparable.
 struct Snapshot {
@@ -124,7 +123,8 @@ struct Snapshot {
 
 Snapshot snapshot(const State &state) {
   Snapshot s;
-  for (kiln_entry *e = kiln_ht_first(state.groups); e != nullptr; e = kiln_ht_next(state.groups, e)) {
+  for (kiln_entry *e = kiln_ht_first(state.groups); e != nullptr;
+       e = kiln_ht_next(state.groups, e)) {
     const Group &group = *groupOf(e);
     s.groups[group.key] = {group.total, group.count};
     // Found again by its total in chain 1.
@@ -180,8 +180,8 @@ TEST(JournalTest, FailedTicksLeaveEveryContainerAsItWas) {
           continue; // left out; the rest of the tick goes on
         }
         ASSERT_TRUE(status.ok()) << status;
-        applied.push_back({static_cast<int64_t>(i), row.key, remove ? -row.amount : row.amount,
-                           remove ? -1 : 1});
+        applied.push_back(
+            {static_cast<int64_t>(i), row.key, remove ? -row.amount : row.amount, remove ? -1 : 1});
         auto &[total, count] = next[row.key];
         total += applied.back().amount;
         count += applied.back().count;

@@ -20,8 +20,10 @@ commands:
 options:
   --emit=STAGE               stop after STAGE and print or write it:
                              sql, ast, plan, ir (after lowering), ir-inc (after the
-                             incremental passes), llvm, obj, exe (default)
-  -o PATH                    output file for obj/exe
+                             incremental passes), llvm, obj, exe (default), lib (a static
+                             library <project>/target/lib<name>.a and its C header <name>.h,
+                             for embedding in a service)
+  -o PATH                    output file for obj/exe/lib (a library's header goes beside it)
   -O0 | -O1 | -O2 | -O3      LLVM optimization level (default -O2)
   --vars KEY=VALUE           override a project var (repeatable)
   --diagnostics-format=FMT   text (default) or json
@@ -63,14 +65,13 @@ int main(int argc, char **argv) {
       std::string emit = value("--emit");
       using kiln::driver::Emit;
       static const std::vector<std::pair<std::string, Emit>> stages{
-          {"sql", Emit::Sql},      {"ast", Emit::Ast},   {"plan", Emit::Plan}, {"ir", Emit::Ir},
-          {"ir-inc", Emit::IrInc}, {"llvm", Emit::Llvm}, {"obj", Emit::Obj},   {"exe", Emit::Exe}};
+          {"sql", Emit::Sql}, {"ast", Emit::Ast},      {"plan", Emit::Plan},
+          {"ir", Emit::Ir},   {"ir-inc", Emit::IrInc}, {"llvm", Emit::Llvm},
+          {"obj", Emit::Obj}, {"exe", Emit::Exe},      {"lib", Emit::Lib}};
       bool found = false;
       for (const auto &[name, stage] : stages)
         if (name == emit)
           options.emit = stage, found = true;
-      if (emit == "lib")
-        return usage("--emit=lib (a static library for embedding) is not supported yet");
       if (!found)
         return usage("unknown stage \"" + emit + "\" for --emit");
     } else if (arg == "-o") {

@@ -392,14 +392,8 @@ void Emitter::defineProgram() {
   std::vector<llvm::Constant *> sources, sinks, locations;
   for (const SourceTable &source : sources_)
     sources.push_back(relation(source.name, source.location, source.schema, source.key));
-  for (const auto &op : ir_.ops) {
-    if (op->kind != ir::OpKind::Sink)
-      continue;
-    const ir::Op *sink = op.get();
-    const ir::Op &input = *ir_.find(sink->inputs[0]);
-    std::string location = sink->loc.str();
-    sinks.push_back(relation(sink->name, location, input.schema, {}));
-  }
+  for (const SinkInfo &sink : sinksOf(ir_))
+    sinks.push_back(relation(sink.name, sink.location, sink.schema, {}));
   for (const std::string &location : locations_)
     locations.push_back(string(location));
   auto array = [&](llvm::Type *element, std::vector<llvm::Constant *> items, const char *name) {
@@ -431,6 +425,15 @@ void Emitter::defineProgram() {
                      b_.getInt64(options_.default_tick_size), b_.getInt32(nstate), state});
   new llvm::GlobalVariable(module_, program_type, true, llvm::GlobalValue::ExternalLinkage, program,
                            "kiln_program_main");
+}
+
+std::vector<SinkInfo> sinksOf(const ir::Module &module) {
+  std::vector<SinkInfo> sinks;
+  for (const auto &op : module.ops) {
+    if (op->kind == ir::OpKind::Sink)
+      sinks.push_back({op->name, module.find(op->inputs[0])->schema, op->loc.str()});
+  }
+  return sinks;
 }
 
 } // namespace kiln::codegen

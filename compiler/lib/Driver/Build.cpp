@@ -1,5 +1,6 @@
 #include "kiln/Driver/Build.h"
 
+#include "Link.h"
 #include "kiln/Binder/Binder.h"
 #include "kiln/Driver/CompileCommand.h"
 #include "kiln/Driver/Config.h"
@@ -86,45 +87,6 @@ private:
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
   std::clock_t last_cpu_ = std::clock();
 };
-
-std::string shellQuote(const std::string &text) {
-  std::string quoted = "'";
-  for (char c : text)
-    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-// Links the object with the runtime into an executable that needs none of Kiln's build-time
-// packages: Kiln's archives and Abseil are linked statically. Kiln's own tests link a runtime
-// built with sanitizers instead: KILN_RUNTIME_LIB names its archive and KILN_LINK_FLAGS adds
-// flags (tests/e2e/sanitized-runtime.test).
-bool linkExecutable(const std::string &object, const std::string &output, std::string &error) {
-  const char *runtime_override = std::getenv("KILN_RUNTIME_LIB");
-  const char *extra_flags = std::getenv("KILN_LINK_FLAGS");
-  std::string runtime = runtime_override ? runtime_override : KILN_RUNTIME_LIB;
-  std::vector<std::string> absl;
-  std::error_code ec;
-  for (const auto &entry : fs::directory_iterator(KILN_ABSL_LIB_DIR, ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.rfind("libabsl_", 0) == 0 && entry.path().extension() == ".a")
-      absl.push_back(entry.path().string());
-  }
-  std::string command = shellQuote(KILN_LINKER) + " -o " + shellQuote(output) + " " +
-                        shellQuote(object) + " " + shellQuote(KILN_RUNTIME_MAIN_LIB) + " " +
-                        shellQuote(runtime) + " " + shellQuote(KILN_STDLIB_LIB) +
-                        " -Wl,--start-group";
-  for (const std::string &lib : absl)
-    command += " " + shellQuote(lib);
-  command += " -Wl,--end-group -lsimdjson -lpthread";
-  if (extra_flags)
-    command += std::string(" ") + extra_flags;
-  int status = std::system(command.c_str());
-  if (status != 0) {
-    error = "linking failed: " + command;
-    return false;
-  }
-  return true;
-}
 
 struct Frontend {
   std::vector<incremental::SourceTableInfo> sources;
@@ -273,8 +235,13 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
   std::string output = options.output;
   if (output.empty()) {
     fs::create_directories(target_dir);
-    output = (target_dir / (project->name + (options.emit == Emit::Obj ? ".o" : ""))).string();
+    std::string file = options.emit == Emit::Lib   ? "lib" + cPrefix(project->name) + ".a"
+                       : options.emit == Emit::Obj ? project->name + ".o"
+                                                   : project->name;
+    output = (target_dir / file).string();
   }
+  if (fs::path parent = fs::path(output).parent_path(); !parent.empty())
+    fs::create_directories(parent);
   std::string object = options.emit == Emit::Obj ? output : output + ".o";
   if (!artifact->emitObject(object, error)) {
     err << "kiln: error: " << error << "\n";
@@ -283,6 +250,19 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
   timer.lap("emit object");
   if (options.emit == Emit::Obj)
     return 0;
+  if (options.emit == Emit::Lib) {
+    LibraryInterface interface{project->name, front.tables, codegen::sinksOf(*module)};
+    std::string header =
+        (fs::path(output).parent_path() / (cPrefix(project->name) + ".h")).string();
+    if (!writeLibraryHeader(interface, header, error) ||
+        !linkLibrary(object, interface, output, error)) {
+      err << "kiln: error: " << error << "\n";
+      return 2;
+    }
+    fs::remove(object);
+    timer.lap("link library");
+    return 0;
+  }
   if (!linkExecutable(object, output, error)) {
     err << "kiln: error: " << error << "\n";
     return 2;

@@ -47,6 +47,15 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+// A sink of the program: the model whose changes it emits, in the order the program numbers its
+// sinks (kiln_program.sinks).
+struct SinkInfo {
+  std::string name;
+  ir::Schema schema;
+  std::string location;
+};
+std::vector<SinkInfo> sinksOf(const ir::Module &module);
+
 // Generates the LLVM module for `module`. `sources` lists every source table of the project (the
 // program accepts records for all of them, used or not) in the order the runtime numbers them.
 std::unique_ptr<Artifact> generate(const ir::Module &module,

@@ -13,12 +13,14 @@
 
 namespace kiln::driver {
 
-enum class Emit { Sql, Ast, Plan, Ir, IrInc, Llvm, Obj, Exe };
+enum class Emit { Sql, Ast, Plan, Ir, IrInc, Llvm, Obj, Exe, Lib };
 
 struct BuildOptions {
   std::string project_dir;
   Emit emit = Emit::Exe;
-  std::string output; // default: <project>/target/<name>[.o]
+  // default: <project>/target/<name>[.o], or for a library <project>/target/lib<name>.a (and
+  // its header <name>.h beside it)
+  std::string output;
   std::map<std::string, std::string> vars;
   DiagnosticFormat diagnostics = DiagnosticFormat::Text;
   int opt_level = 2;

@@ -434,6 +434,9 @@ void AggregateGen::defineFlush() {
   llvm::Value *dirty_list = slot(1);
   llvm::Value *current = e_.newRow(*l.out);
   e_.forEachListed(dirty_list, [&](llvm::Value *entry) {
+    // Groups are touched when the tick lists them, except a global aggregate's group, which
+    // create() lists for the first tick to emit (the journal then costs one lookup).
+    b_.CreateCall(e_.fn("kiln_ht_touch"), {table, entry});
     llvm::Value *payload = e_.payloadOf(entry);
     b_.CreateStore(b_.getInt8(0), b_.CreateStructGEP(l.payload, payload, l.dirty_field));
     llvm::Value *count =
