@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build
-  llvm-19-dev llvm-19-tools clang-19 lld-19 libzstd-dev clang-format-19
+  llvm-19-dev llvm-19-tools clang-19 lld-19 libzstd-dev zlib1g-dev clang-format-19
   libpg-query-dev libabsl-dev libsimdjson-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql python3

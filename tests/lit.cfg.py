@@ -15,6 +15,7 @@ for tool in ["kiln", "kiln-opt", "kiln-slt", "kiln-parse"]:
     config.substitutions.append(
         ("%" + tool.replace("-", "_"), os.path.join(tools_dir, tool, tool)))
 config.substitutions.append(("%examples", os.path.join(config.kiln_source_dir, "examples")))
+config.substitutions.append(("%shop_gen", os.path.join(config.kiln_build_dir, "bench", "shop_gen")))
 config.substitutions.append(("%sanitized_runtime", os.path.join(
     config.kiln_build_dir, "runtime", "libkiln_runtime_sanitized.a")))
 config.substitutions.append(("%corpora", os.path.join(config.kiln_source_dir, "..", "shared", "corpora")))

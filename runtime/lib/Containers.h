@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "kiln/runtime/abi.h"
@@ -20,6 +21,10 @@ size_t payloadSize(const kiln_hashtable *ht);
 void relinkErased(kiln_hashtable *ht, kiln_entry *entry, uint32_t chains);
 // Gives an erased entry's memory back to the table.
 void freeErased(kiln_hashtable *ht, kiln_entry *entry);
+
+// Every value of a multiset with its count, in order (TEXT values as kiln_str).
+void forEachCount(const kiln_multiset *ms,
+                  const std::function<void(const void *value, int64_t count)> &visit);
 
 void popItem(kiln_ptrvec *vec);
 void restoreItems(kiln_ptrvec *vec, const void *const *items, size_t n);

@@ -389,6 +389,27 @@ const std::optional<RuntimeError> &Engine::runtimeError() const { return impl_->
 absl::StatusOr<CommitReport> Engine::commit() { return impl_->commit(); }
 void Engine::rollback() { impl_->rollback(); }
 
+std::string Engine::saveState() const {
+  return saveStateImage(impl_->program, impl_->state, impl_->ticks);
+}
+
+absl::Status Engine::restoreState(std::string_view image) {
+  Impl &impl = *impl_;
+  if (!impl.tick.empty() || impl.ticks != 0)
+    return absl::FailedPreconditionError("state can only be restored into a new instance");
+  // Loading is not a tick: nothing to undo, and create()'s entries are freed at once.
+  impl.rt.journal.finish();
+  absl::StatusOr<int64_t> ticks = loadStateImage(impl.program, impl.state, &impl.rt, image);
+  if (!ticks.ok()) {
+    impl.program.destroy(impl.state);
+    impl.state = impl.program.create(&impl.rt);
+  } else {
+    impl.ticks = *ticks;
+  }
+  impl.rt.journal.begin();
+  return ticks.status();
+}
+
 bool Engine::hasPendingChanges() const { return !impl_->tick.empty(); }
 int64_t Engine::ticksCommitted() const { return impl_->ticks; }
 int64_t Engine::changesOut() const { return impl_->changes_out; }

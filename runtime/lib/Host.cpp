@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <unistd.h>
 #include <vector>
 
 #include "RecordParser.h"
@@ -32,6 +33,21 @@ OwnedFile openFile(const std::string &path, const char *mode) {
   OwnedFile file(std::fopen(path.c_str(), mode));
   if (file == nullptr)
     throw std::runtime_error(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+  return file;
+}
+
+// An output file, created empty (`fresh_mode`), or for a run resumed from a checkpoint cut back
+// to the length the checkpoint recorded and written on from there.
+OwnedFile openOutput(const std::string &path, const char *fresh_mode,
+                     const std::map<std::string, int64_t> &resume_lengths) {
+  auto resumed = resume_lengths.find(path);
+  if (resumed == resume_lengths.end())
+    return openFile(path, fresh_mode);
+  OwnedFile file = openFile(path, "r+");
+  if (::ftruncate(::fileno(file.get()), resumed->second) != 0 ||
+      std::fseek(file.get(), 0, SEEK_END) != 0)
+    throw std::runtime_error(absl::StrCat("cannot cut ", path, " back to ", resumed->second,
+                                          " bytes: ", std::strerror(errno)));
   return file;
 }
 
@@ -69,7 +85,8 @@ public:
         continue;
       auto [it, inserted] = files_by_path.try_emplace(path);
       if (inserted) {
-        owned_files.push_back(openFile(path, "w"));
+        owned_files.push_back(openOutput(path, "w", this->options.resume_output_lengths));
+        owned_paths.push_back(path);
         it->second = owned_files.back().get();
       }
       sinks[sink].file = it->second;
@@ -78,7 +95,8 @@ public:
         this->options.on_error == HostOptions::RuntimeErrorPolicy::DeadLetter) {
       if (this->options.dead_letter_path.empty())
         throw std::runtime_error("the dead-letter policy needs a dead-letter file");
-      dead_letter = openFile(this->options.dead_letter_path, "a");
+      dead_letter =
+          openOutput(this->options.dead_letter_path, "a", this->options.resume_output_lengths);
     }
     engine->setSinkCallback(
         [this](int32_t sink, const void *row, int64_t weight) { emit(sink, row, weight); });
@@ -358,10 +376,12 @@ public:
   RowDecoder decoder;
   std::vector<SinkOutput> sinks;
   std::vector<OwnedFile> owned_files;
+  std::vector<std::string> owned_paths; // of owned_files
   OwnedFile dead_letter;
   EmitCallback emit_callback;
 
   HostStats stats;
+  int64_t changes_out_base = 0; // written before the checkpoint a run resumed from
   std::string last_bad_record;
   std::string origin; // the record being processed, for messages
   int64_t line_number = 0;
@@ -410,11 +430,28 @@ bool Host::failed() const { return impl_->failed; }
 int64_t Host::currentTick() const { return impl_->engine->ticksCommitted() + 1; }
 const HostStats &Host::stats() const {
   impl_->stats.ticks = impl_->engine->ticksCommitted();
-  impl_->stats.changes_out = impl_->engine->changesOut();
+  impl_->stats.changes_out = impl_->changes_out_base + impl_->engine->changesOut();
   return impl_->stats;
 }
 
 int64_t Host::dumpState(std::FILE *out) const { return impl_->engine->dumpState(out); }
+
+std::vector<std::pair<std::string, int64_t>> Host::outputLengths() const {
+  std::vector<std::pair<std::string, int64_t>> lengths;
+  for (size_t i = 0; i < impl_->owned_files.size(); ++i)
+    lengths.emplace_back(impl_->owned_paths[i], std::ftell(impl_->owned_files[i].get()));
+  if (impl_->dead_letter)
+    lengths.emplace_back(impl_->options.dead_letter_path, std::ftell(impl_->dead_letter.get()));
+  return lengths;
+}
+
+absl::Status Host::restore(std::string_view state_image, const HostStats &stats) {
+  if (absl::Status status = impl_->engine->restoreState(state_image); !status.ok())
+    return status;
+  impl_->stats = stats;
+  impl_->changes_out_base = stats.changes_out;
+  return absl::OkStatus();
+}
 
 StateStats Host::stateStats() const { return impl_->engine->stateStats(); }
 

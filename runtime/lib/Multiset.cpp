@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -31,6 +32,9 @@ struct kiln_multiset {
   int64_t distinct() const { return positive_; }
   virtual int64_t size() const = 0;
   virtual int64_t bytes() const = 0;
+  // Every value with a nonzero count (TEXT values as kiln_str), in order.
+  virtual void
+  forEach(const std::function<void(const void *value, int64_t count)> &visit) const = 0;
 
 protected:
   // A value's count went from `before` to `after`.
@@ -99,6 +103,10 @@ public:
   bool max(void *out) const override { return extreme(greatest_, out, true); }
   int64_t size() const override { return static_cast<int64_t>(counts_.size()); }
   int64_t bytes() const override { return static_cast<int64_t>(sizeof *this) + nodeBytes(counts_); }
+  void forEach(const std::function<void(const void *, int64_t)> &visit) const override {
+    for (const auto &[value, count] : counts_)
+      visit(&value, count.count);
+  }
 
 private:
   struct Count {
@@ -155,6 +163,12 @@ public:
   }
   bool min(void *out) const override { return extreme(out, false); }
   bool max(void *out) const override { return extreme(out, true); }
+  void forEach(const std::function<void(const void *, int64_t)> &visit) const override {
+    for (const auto &[key, count] : counts_) {
+      kiln_str str{key.data(), static_cast<int64_t>(key.size())};
+      visit(&str, count.count);
+    }
+  }
   int64_t size() const override { return static_cast<int64_t>(counts_.size()); }
   int64_t bytes() const override {
     int64_t text = 0;
@@ -254,3 +268,12 @@ int64_t kiln_ms_size(const kiln_multiset *ms) { return ms->size(); }
 int64_t kiln_ms_bytes(const kiln_multiset *ms) { return ms->bytes(); }
 
 } // extern "C"
+
+namespace kiln::runtime::detail {
+
+void forEachCount(const kiln_multiset *ms,
+                  const std::function<void(const void *value, int64_t count)> &visit) {
+  ms->forEach(visit);
+}
+
+} // namespace kiln::runtime::detail

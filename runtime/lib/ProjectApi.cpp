@@ -14,6 +14,7 @@
 #include "Strings.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "kiln/runtime/Checkpoints.h"
 #include "kiln/runtime/Engine.h"
 #include "kiln/runtime/Values.h"
 
@@ -175,8 +176,8 @@ bool readable(const kiln_project_row *row, int32_t column) {
 
 extern "C" {
 
-kiln_project_status kiln_project_open(const kiln_project_options *options,
-                                      kiln_project **instance, char *error, size_t error_size) {
+kiln_project_status kiln_project_open(const kiln_project_options *options, kiln_project **instance,
+                                      char *error, size_t error_size) {
   auto failed = [&](kiln_project_status status, std::string_view message) {
     copyOut(message, error, error_size);
     return status;
@@ -233,7 +234,8 @@ kiln_project_status kiln_project_push_json(kiln_project *instance, int32_t table
     Arena &scratch = instance->engine->scratch();
     void *row = scratch.allocateZeroed(static_cast<size_t>(rel.row_size),
                                        static_cast<size_t>(std::max<int32_t>(rel.row_align, 8)));
-    absl::Status decoded = instance->decoder.decode(rel, std::string_view(json, length), row, scratch);
+    absl::Status decoded =
+        instance->decoder.decode(rel, std::string_view(json, length), row, scratch);
     if (!decoded.ok()) {
       ++instance->pushed;
       ++instance->stats.bad_changes;
@@ -254,7 +256,8 @@ kiln_project_row *kiln_project_row_begin(kiln_project *instance, int32_t table) 
   try {
     const kiln_relation_desc &rel = program().sources[table];
     void *row = instance->engine->scratch().allocateZeroed(
-        static_cast<size_t>(rel.row_size), static_cast<size_t>(std::max<int32_t>(rel.row_align, 8)));
+        static_cast<size_t>(rel.row_size),
+        static_cast<size_t>(std::max<int32_t>(rel.row_align, 8)));
     for (int32_t c = 0; c < rel.ncols; ++c)
       setNull(row, c);
     instance->building = {instance, &rel, row, table};
@@ -297,46 +300,45 @@ kiln_project_status kiln_project_set_int64(kiln_project_row *row, int32_t column
 }
 
 kiln_project_status kiln_project_set_double(kiln_project_row *row, int32_t column, double value) {
-  return setValue(row, column, {KILN_T_FLOAT64}, "set_double",
-                  [&](const kiln_column_desc &, void *at) {
-                    return store(at, absl::StatusOr<double>(value));
-                  });
+  return setValue(
+      row, column, {KILN_T_FLOAT64}, "set_double",
+      [&](const kiln_column_desc &, void *at) { return store(at, absl::StatusOr<double>(value)); });
 }
 
 kiln_project_status kiln_project_set_text(kiln_project_row *row, int32_t column, const char *text,
                                           size_t length) {
   if (text == nullptr && length > 0)
-    return row == nullptr ? KILN_PROJECT_INVALID_ARGUMENT
-                          : row->owner->fail(KILN_PROJECT_INVALID_ARGUMENT, "set_text: text is NULL");
+    return row == nullptr
+               ? KILN_PROJECT_INVALID_ARGUMENT
+               : row->owner->fail(KILN_PROJECT_INVALID_ARGUMENT, "set_text: text is NULL");
   std::string_view value(text == nullptr ? "" : text, length);
-  return setValue(
-      row, column,
-      {KILN_T_BOOL, KILN_T_INT32, KILN_T_INT64, KILN_T_FLOAT64, KILN_T_NUMERIC, KILN_T_TEXT,
-       KILN_T_DATE, KILN_T_TIMESTAMP},
-      "set_text", [&](const kiln_column_desc &col, void *at) -> absl::Status {
-        switch (col.type) {
-        case KILN_T_BOOL:
-          return store(at, parseBool(value));
-        case KILN_T_INT32:
-          return store(at, parseInt32(value));
-        case KILN_T_INT64:
-          return store(at, parseInt64(value));
-        case KILN_T_FLOAT64:
-          return store(at, parseFloat64(value));
-        case KILN_T_NUMERIC:
-          return store(at, parseNumeric(value, col.precision, col.scale));
-        case KILN_T_DATE:
-          return store(at, parseDate(value));
-        case KILN_T_TIMESTAMP:
-          return store(at, parseTimestamp(value));
-        default: {
-          std::string_view copy = row->owner->engine->scratch().copy(value);
-          kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
-          std::memcpy(at, &str, sizeof str);
-          return absl::OkStatus();
-        }
-        }
-      });
+  return setValue(row, column,
+                  {KILN_T_BOOL, KILN_T_INT32, KILN_T_INT64, KILN_T_FLOAT64, KILN_T_NUMERIC,
+                   KILN_T_TEXT, KILN_T_DATE, KILN_T_TIMESTAMP},
+                  "set_text", [&](const kiln_column_desc &col, void *at) -> absl::Status {
+                    switch (col.type) {
+                    case KILN_T_BOOL:
+                      return store(at, parseBool(value));
+                    case KILN_T_INT32:
+                      return store(at, parseInt32(value));
+                    case KILN_T_INT64:
+                      return store(at, parseInt64(value));
+                    case KILN_T_FLOAT64:
+                      return store(at, parseFloat64(value));
+                    case KILN_T_NUMERIC:
+                      return store(at, parseNumeric(value, col.precision, col.scale));
+                    case KILN_T_DATE:
+                      return store(at, parseDate(value));
+                    case KILN_T_TIMESTAMP:
+                      return store(at, parseTimestamp(value));
+                    default: {
+                      std::string_view copy = row->owner->engine->scratch().copy(value);
+                      kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
+                      std::memcpy(at, &str, sizeof str);
+                      return absl::OkStatus();
+                    }
+                    }
+                  });
 }
 
 kiln_project_status kiln_project_set_date(kiln_project_row *row, int32_t column, int32_t days) {
@@ -355,9 +357,9 @@ kiln_project_status kiln_project_set_timestamp(kiln_project_row *row, int32_t co
 
 kiln_project_status kiln_project_row_push(kiln_project_row *row, int32_t op) {
   if (row == nullptr || row->table < 0 || row->data == nullptr)
-    return row == nullptr ? KILN_PROJECT_INVALID_ARGUMENT
-                          : row->owner->fail(KILN_PROJECT_INVALID_ARGUMENT,
-                                             "row_push: not a row being built");
+    return row == nullptr
+               ? KILN_PROJECT_INVALID_ARGUMENT
+               : row->owner->fail(KILN_PROJECT_INVALID_ARGUMENT, "row_push: not a row being built");
   kiln_project *instance = row->owner;
   return guarded(instance, [&]() -> kiln_project_status {
     void *data = row->data;
@@ -421,8 +423,8 @@ int64_t kiln_project_left_out_count(const kiln_project *instance) {
   return instance == nullptr ? 0 : static_cast<int64_t>(instance->left_out.size());
 }
 
-kiln_project_status kiln_project_left_out(const kiln_project *instance, int64_t i,
-                                          int64_t *change, const char **reason) {
+kiln_project_status kiln_project_left_out(const kiln_project *instance, int64_t i, int64_t *change,
+                                          const char **reason) {
   if (instance == nullptr || i < 0 || i >= static_cast<int64_t>(instance->left_out.size()))
     return KILN_PROJECT_INVALID_ARGUMENT;
   const CommitReport::LeftOut &left = instance->left_out[static_cast<size_t>(i)];
@@ -514,6 +516,39 @@ size_t kiln_project_format_json(const kiln_project_row *row, char *buffer, size_
   } catch (...) {
     return copyOut("", buffer, size);
   }
+}
+
+kiln_project_status kiln_project_checkpoint(kiln_project *instance, const char *path) {
+  if (instance == nullptr || path == nullptr)
+    return instance == nullptr ? KILN_PROJECT_INVALID_ARGUMENT
+                               : instance->fail(KILN_PROJECT_INVALID_ARGUMENT, "path is NULL");
+  return guarded(instance, [&]() -> kiln_project_status {
+    if (instance->engine->hasPendingChanges() || instance->pushed > 0)
+      return instance->fail(KILN_PROJECT_INVALID_ARGUMENT,
+                            "checkpoint: the tick has changes; commit or roll it back first");
+    absl::Status written = writeFileAtomically(path, instance->engine->saveState());
+    if (!written.ok())
+      return instance->fail(KILN_PROJECT_INTERNAL_ERROR, std::string(written.message()));
+    return instance->ok();
+  });
+}
+
+kiln_project_status kiln_project_restore(kiln_project *instance, const char *path) {
+  if (instance == nullptr || path == nullptr)
+    return instance == nullptr ? KILN_PROJECT_INVALID_ARGUMENT
+                               : instance->fail(KILN_PROJECT_INVALID_ARGUMENT, "path is NULL");
+  return guarded(instance, [&]() -> kiln_project_status {
+    absl::StatusOr<std::string> image = readFile(path);
+    if (!image.ok())
+      return instance->fail(KILN_PROJECT_INVALID_ARGUMENT, std::string(image.status().message()));
+    absl::Status restored = instance->engine->restoreState(*image);
+    if (!restored.ok())
+      return instance->fail(absl::IsDataLoss(restored) ? KILN_PROJECT_BAD_CHANGE
+                                                       : KILN_PROJECT_VERSION_MISMATCH,
+                            absl::StrCat(path, ": ", restored.message()));
+    instance->stats.ticks = instance->engine->ticksCommitted();
+    return instance->ok();
+  });
 }
 
 kiln_project_status kiln_project_get_stats(kiln_project *instance, kiln_project_stats *stats) {

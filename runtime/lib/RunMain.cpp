@@ -1,5 +1,6 @@
 // The command line of a generated executable.
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "kiln/runtime/Checkpoints.h"
 #include "kiln/runtime/Host.h"
 
 namespace kiln::runtime {
@@ -41,6 +43,13 @@ options:
                              exit 3; its tick is not applied, every earlier tick was written) or
                              dead-letter (leave it out of its tick, append it to the
                              --dead-letter FILE with the error, and go on)
+  --checkpoint-dir DIR       checkpoint the state, the inputs' positions and the outputs'
+                             lengths into DIR, and on start resume from the newest checkpoint
+                             there: a run killed at any moment and started again with the same
+                             command writes exactly the output of an uninterrupted run. Needs
+                             file inputs and every sink written to a file
+  --checkpoint-every N|Ns    checkpoint every N ticks, or every N seconds (default: 60s); at the
+                             end of the input too
   --stats                    print counters and each operator's state (entries, bytes) to
                              stderr at exit
   --stats-json FILE          write the same as JSON to FILE at exit
@@ -65,6 +74,9 @@ struct CommandLine {
   bool stats = false;
   std::string stats_json; // --stats-json FILE
   std::string dump_state; // --dump-state FILE
+  std::string checkpoint_dir;
+  int64_t checkpoint_every_ticks = 0;
+  double checkpoint_every_seconds = 60;
   bool help = false;
 };
 
@@ -100,7 +112,8 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
     }
     if (name != "--input" && name != "--source" && name != "--sink" && name != "--tick-size" &&
         name != "--on-bad-record" && name != "--dead-letter" && name != "--stats-json" &&
-        name != "--dump-state" && name != "--on-error")
+        name != "--dump-state" && name != "--on-error" && name != "--checkpoint-dir" &&
+        name != "--checkpoint-every")
       return absl::StrFormat("unknown option %s", arg);
     std::optional<std::string_view> v = value();
     if (!v)
@@ -143,6 +156,20 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
         line.options.on_error = OnError::DeadLetter;
       else
         return absl::StrFormat("--on-error takes fail or dead-letter, not %s", *v);
+    } else if (name == "--checkpoint-dir") {
+      line.checkpoint_dir = std::string(*v);
+    } else if (name == "--checkpoint-every") {
+      std::string_view count = *v;
+      bool seconds = count.ends_with('s');
+      if (seconds)
+        count.remove_suffix(1);
+      int64_t n = 0;
+      if (!absl::SimpleAtoi(detail::toAbsl(count), &n) || n <= 0)
+        return absl::StrFormat("--checkpoint-every takes a number of ticks (N) or seconds (Ns), "
+                               "not %s",
+                               *v);
+      line.checkpoint_every_ticks = seconds ? 0 : n;
+      line.checkpoint_every_seconds = seconds ? static_cast<double>(n) : 0;
     } else if (name == "--stats-json") {
       line.stats_json = std::string(*v);
     } else if (name == "--dump-state") {
@@ -184,11 +211,20 @@ public:
   bool opened() const { return file_ != nullptr; }
   bool failed() const { return std::ferror(file_) != 0; }
 
+  // Continues from byte `offset` (a checkpoint's position).
+  bool seek(int64_t offset) {
+    offset_ = offset;
+    return std::fseek(file_, static_cast<long>(offset), SEEK_SET) == 0;
+  }
+  // Bytes read so far, line terminators included.
+  int64_t offset() const { return offset_; }
+
   // The next line without its line terminator, or nullopt at end of input.
   std::optional<std::string_view> next() {
     ssize_t n = getline(&buffer_, &capacity_, file_);
     if (n < 0)
       return std::nullopt;
+    offset_ += n;
     std::string_view line(buffer_, static_cast<size_t>(n));
     if (line.ends_with('\n'))
       line.remove_suffix(1);
@@ -201,6 +237,7 @@ private:
   std::FILE *file_;
   char *buffer_ = nullptr;
   size_t capacity_ = 0;
+  int64_t offset_ = 0;
 };
 
 // --stats, --stats-json and --dump-state at exit; false if a file cannot be written.
@@ -270,7 +307,158 @@ constexpr bool kDestroyStateAtExit = false;
 constexpr bool kDestroyStateAtExit = false;
 #endif
 
-int run(const kiln_program &program, const CommandLine &line, const char *argv0) {
+// Checkpoints of a run (--checkpoint-dir): when one is due and what it records.
+class Checkpointer {
+public:
+  Checkpointer(const CommandLine &line, Host &host, const char *argv0,
+               const std::optional<Checkpoint> &resumed)
+      : line_(line), host_(host), argv0_(argv0), dir_(line.checkpoint_dir),
+        last_ticks_(host.stats().ticks), last_time_(std::chrono::steady_clock::now()) {
+    for (const Input &input : line.inputs)
+      inputs_.push_back({input.path, 0, 0});
+    if (resumed) {
+      sequence_ = resumed->manifest.sequence;
+      inputs_ = resumed->manifest.inputs;
+    }
+  }
+
+  // A tick ended with input `current` read up to byte `offset` (line `line_number`); `force`:
+  // the end of the run. False if the checkpoint could not be written (reported).
+  bool tickEnded(size_t current, int64_t offset, int64_t line_number, bool force) {
+    if (current < inputs_.size()) {
+      inputs_[current].offset = offset;
+      inputs_[current].line = line_number;
+    }
+    int64_t ticks = host_.stats().ticks;
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - last_time_).count();
+    bool due = line_.checkpoint_every_ticks > 0
+                   ? ticks - last_ticks_ >= line_.checkpoint_every_ticks
+                   : elapsed >= line_.checkpoint_every_seconds;
+    if (!(due || (force && ticks != last_ticks_)))
+      return true;
+    auto start = std::chrono::steady_clock::now();
+    CheckpointManifest manifest;
+    manifest.sequence = ++sequence_;
+    manifest.ticks = ticks;
+    manifest.inputs = inputs_;
+    manifest.current = static_cast<int64_t>(current);
+    for (const auto &[path, length] : host_.outputLengths())
+      manifest.outputs.push_back({path, length});
+    const HostStats &stats = host_.stats();
+    manifest.records_read = stats.records_read;
+    manifest.bad_records = stats.bad_records;
+    manifest.runtime_errors = stats.runtime_errors;
+    manifest.changes_out = stats.changes_out;
+    std::string state = host_.engine().saveState();
+    if (absl::Status status = dir_.write(manifest, state); !status.ok()) {
+      std::fprintf(stderr, "%s: error: checkpoint: %s\n", argv0_,
+                   std::string(status.message()).c_str());
+      return false;
+    }
+    ++written_;
+    last_bytes_ = static_cast<int64_t>(state.size());
+    write_seconds_ +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    written_bytes_ += last_bytes_;
+    last_ticks_ = ticks;
+    last_time_ = std::chrono::steady_clock::now();
+    return true;
+  }
+
+  // For --stats: how many, how large, how fast.
+  std::string describe(double restore_seconds, int64_t restored_bytes) const {
+    auto rate = [](int64_t bytes, double seconds) {
+      return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0;
+    };
+    std::string text =
+        absl::StrFormat("checkpoints: %d written to %s, the last %.3f MB, written at %.1f MB/s",
+                        written_, line_.checkpoint_dir, static_cast<double>(last_bytes_) / 1e6,
+                        rate(written_bytes_, write_seconds_));
+    if (restored_bytes > 0)
+      text += absl::StrFormat("; resumed from %.3f MB, restored at %.1f MB/s",
+                              static_cast<double>(restored_bytes) / 1e6,
+                              rate(restored_bytes, restore_seconds));
+    return text;
+  }
+
+private:
+  const CommandLine &line_;
+  Host &host_;
+  const char *argv0_;
+  CheckpointDir dir_;
+  std::vector<CheckpointManifest::Input> inputs_;
+  int64_t sequence_ = 0;
+  int64_t last_ticks_;
+  std::chrono::steady_clock::time_point last_time_;
+  int64_t written_ = 0, last_bytes_ = 0, written_bytes_ = 0;
+  double write_seconds_ = 0;
+};
+
+// Where a run resumes (--checkpoint-dir): the newest usable checkpoint, checked against the
+// command; nullopt for a new run. Errors are reported and make `error` true.
+std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLine &line,
+                                         const char *argv0, bool &error) {
+  error = true;
+  for (const Input &input : line.inputs) {
+    if (input.path == "-") {
+      std::fprintf(stderr,
+                   "%s: error: --checkpoint-dir needs file inputs: stdin cannot be read "
+                   "again from a checkpoint's position\n",
+                   argv0);
+      return std::nullopt;
+    }
+  }
+  std::vector<std::string> to_stdout;
+  for (int32_t i = 0; i < program.nsinks; ++i) {
+    auto it = line.options.sink_paths.find(program.sinks[i].name);
+    if (it == line.options.sink_paths.end() || it->second == "-")
+      to_stdout.emplace_back(program.sinks[i].name);
+  }
+  if (!to_stdout.empty()) {
+    std::fprintf(stderr,
+                 "%s: error: --checkpoint-dir needs every sink written to a file, which a "
+                 "restart can cut back to the checkpoint: add --sink NAME=file:PATH for %s\n",
+                 argv0, absl::StrJoin(to_stdout, ", ").c_str());
+    return std::nullopt;
+  }
+  std::vector<std::string> warnings;
+  absl::StatusOr<std::optional<Checkpoint>> found =
+      CheckpointDir(line.checkpoint_dir).latest(warnings);
+  for (const std::string &warning : warnings)
+    std::fprintf(stderr, "%s: warning: %s\n", argv0, warning.c_str());
+  if (!found.ok()) {
+    std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(found.status().message()).c_str());
+    return std::nullopt;
+  }
+  error = false;
+  if (!found->has_value())
+    return std::nullopt;
+  const CheckpointManifest &manifest = (*found)->manifest;
+  bool same_inputs = manifest.inputs.size() == line.inputs.size();
+  for (size_t i = 0; same_inputs && i < line.inputs.size(); ++i)
+    same_inputs = manifest.inputs[i].path == line.inputs[i].path;
+  if (!same_inputs) {
+    std::fprintf(stderr,
+                 "%s: error: the inputs differ from those of the checkpoint in %s: start "
+                 "with the same command, or with an empty checkpoint directory\n",
+                 argv0, line.checkpoint_dir.c_str());
+    error = true;
+    return std::nullopt;
+  }
+  for (const CheckpointManifest::Output &output : manifest.outputs)
+    line.options.resume_output_lengths[output.path] = output.length;
+  return std::move(*found);
+}
+
+int run(const kiln_program &program, CommandLine line, const char *argv0) {
+  std::optional<Checkpoint> resumed;
+  if (!line.checkpoint_dir.empty()) {
+    bool error = false;
+    resumed = findCheckpoint(program, line, argv0, error);
+    if (error)
+      return 1;
+  }
   auto owned_host = std::make_unique<Host>(&program, line.options);
   Host &host = *owned_host;
   std::vector<int32_t> sources;
@@ -283,7 +471,40 @@ int run(const kiln_program &program, const CommandLine &line, const char *argv0)
     }
     sources.push_back(source);
   }
-  for (size_t i = 0; i < line.inputs.size(); ++i) {
+  double restore_seconds = 0;
+  size_t first_input = 0;
+  if (resumed) {
+    const CheckpointManifest &m = resumed->manifest;
+    HostStats stats;
+    stats.records_read = m.records_read;
+    stats.bad_records = m.bad_records;
+    stats.runtime_errors = m.runtime_errors;
+    stats.changes_out = m.changes_out;
+    auto start = std::chrono::steady_clock::now();
+    if (absl::Status status = host.restore(resumed->state, stats); !status.ok()) {
+      std::fprintf(stderr, "%s: error: cannot resume from %s/%s: %s\n", argv0,
+                   line.checkpoint_dir.c_str(), resumed->name.c_str(),
+                   std::string(status.message()).c_str());
+      return 1;
+    }
+    restore_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    first_input = static_cast<size_t>(m.current);
+  }
+  std::optional<Checkpointer> checkpointer;
+  if (!line.checkpoint_dir.empty())
+    checkpointer.emplace(line, host, argv0, resumed);
+  auto report = [&] {
+    bool ok = reportStats(line, host, argv0);
+    if (checkpointer && line.stats)
+      std::fprintf(
+          stderr, "%s\n",
+          checkpointer
+              ->describe(restore_seconds, resumed ? static_cast<int64_t>(resumed->state.size()) : 0)
+              .c_str());
+    return ok;
+  };
+  for (size_t i = first_input; i < line.inputs.size(); ++i) {
     const std::string &path = line.inputs[i].path;
     std::string origin = path == "-" ? "<stdin>" : path;
     LineReader reader(path);
@@ -293,22 +514,35 @@ int run(const kiln_program &program, const CommandLine &line, const char *argv0)
       return 1;
     }
     int64_t line_number = 0;
+    if (resumed && i == first_input) {
+      const CheckpointManifest::Input &position = resumed->manifest.inputs[i];
+      if (!reader.seek(position.offset)) {
+        std::fprintf(stderr, "%s: error: cannot seek %s to byte %lld: %s\n", argv0, path.c_str(),
+                     static_cast<long long>(position.offset), std::strerror(errno));
+        return 1;
+      }
+      line_number = position.line;
+    }
     while (std::optional<std::string_view> text = reader.next()) {
       ++line_number;
       if (detail::stripWhitespace(*text).empty())
         continue;
-      if (host.pushRecord(*text, origin, line_number, sources[i]))
-        continue;
-      if (host.failed()) {
-        reportStats(line, host, argv0);
-        return 3;
+      int64_t tick = host.currentTick();
+      if (!host.pushRecord(*text, origin, line_number, sources[i])) {
+        if (host.failed()) {
+          report();
+          return 3;
+        }
+        if (line.options.policy == HostOptions::BadRecordPolicy::Fail) {
+          std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n",
+                       argv0);
+          report();
+          return 2;
+        }
       }
-      if (line.options.policy == HostOptions::BadRecordPolicy::Fail) {
-        std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n",
-                     argv0);
-        reportStats(line, host, argv0);
-        return 2;
-      }
+      if (checkpointer && host.currentTick() != tick &&
+          !checkpointer->tickEnded(i, reader.offset(), line_number, false))
+        return 1;
     }
     if (reader.failed()) {
       std::fprintf(stderr, "%s: error: cannot read %s: %s\n", argv0, origin.c_str(),
@@ -316,11 +550,15 @@ int run(const kiln_program &program, const CommandLine &line, const char *argv0)
       return 1;
     }
     if (!host.finishInput()) {
-      reportStats(line, host, argv0);
+      report();
       return 3;
     }
+    // The input is done: a checkpoint from here on starts at the next one.
+    if (checkpointer &&
+        !checkpointer->tickEnded(i, reader.offset(), line_number, i + 1 == line.inputs.size()))
+      return 1;
   }
-  int status = reportStats(line, host, argv0) ? 0 : 1;
+  int status = report() ? 0 : 1;
   if (!kDestroyStateAtExit) {
     std::fflush(nullptr); // what the host's destructor would have flushed
     static_cast<void>(owned_host.release());

@@ -32,15 +32,15 @@ bool run(const std::string &command, std::string &error) {
 
 // The runtime archives every artifact links, and Abseil's, which depend on one another.
 std::string runtimeArchives(const std::string &runtime) {
-  std::string archives = shellQuote(runtime) + " " + shellQuote(KILN_STDLIB_LIB) +
-                         " -Wl,--start-group";
+  std::string archives =
+      shellQuote(runtime) + " " + shellQuote(KILN_STDLIB_LIB) + " -Wl,--start-group";
   std::error_code ec;
   for (const auto &entry : fs::directory_iterator(KILN_ABSL_LIB_DIR, ec)) {
     std::string name = entry.path().filename().string();
     if (name.rfind("libabsl_", 0) == 0 && entry.path().extension() == ".a")
       archives += " " + shellQuote(entry.path().string());
   }
-  return archives + " -Wl,--end-group";
+  return archives + " -Wl,--end-group " + shellQuote(KILN_ZLIB_STATIC_LIB);
 }
 
 // "shop.orders" -> "SHOP_ORDERS".
@@ -55,8 +55,7 @@ std::string macroName(const std::string &name) {
 std::vector<std::string> apiFunctions(const std::string &header) {
   std::vector<std::string> names;
   const std::string prefix = "kiln_project_";
-  for (size_t at = header.find(prefix); at != std::string::npos;
-       at = header.find(prefix, at + 1)) {
+  for (size_t at = header.find(prefix); at != std::string::npos; at = header.find(prefix, at + 1)) {
     size_t end = at + prefix.size();
     while (end < header.size() &&
            (std::isalnum(static_cast<unsigned char>(header[end])) || header[end] == '_'))
@@ -107,7 +106,8 @@ bool linkExecutable(const std::string &object, const std::string &output, std::s
 std::string cPrefix(const std::string &project) {
   std::string prefix;
   for (char c : project)
-    prefix += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
+    prefix +=
+        std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
   if (prefix.empty() || std::isdigit(static_cast<unsigned char>(prefix[0])))
     prefix = "kiln_" + prefix;
   return prefix;
@@ -199,22 +199,21 @@ bool linkLibrary(const std::string &object, const LibraryInterface &interface,
   // One relocatable object: section groups resolved here (a group another library also has
   // would otherwise be dropped by the final link while this object's local symbols point into
   // it), then every symbol but the API's made local.
-  bool ok =
-      run(shellQuote(KILN_LINKER) + " -r -nostdlib -Wl,--force-group-allocation -o " +
-              shellQuote(combined) + " " + shellQuote(object) + " -Wl,--whole-archive " +
-              shellQuote(KILN_RUNTIME_PROJECT_API_LIB) + " -Wl,--no-whole-archive " +
-              runtimeArchives(KILN_RUNTIME_LIB),
-          error) &&
-      run(shellQuote(KILN_OBJCOPY) + " --redefine-syms=" + shellQuote(renames) + " " +
-              shellQuote(combined),
-          error) &&
-      run(shellQuote(KILN_OBJCOPY) + " --keep-global-symbols=" + shellQuote(keep) + " " +
-              shellQuote(combined),
-          error);
+  bool ok = run(shellQuote(KILN_LINKER) + " -r -nostdlib -Wl,--force-group-allocation -o " +
+                    shellQuote(combined) + " " + shellQuote(object) + " -Wl,--whole-archive " +
+                    shellQuote(KILN_RUNTIME_PROJECT_API_LIB) + " -Wl,--no-whole-archive " +
+                    runtimeArchives(KILN_RUNTIME_LIB),
+                error) &&
+            run(shellQuote(KILN_OBJCOPY) + " --redefine-syms=" + shellQuote(renames) + " " +
+                    shellQuote(combined),
+                error) &&
+            run(shellQuote(KILN_OBJCOPY) + " --keep-global-symbols=" + shellQuote(keep) + " " +
+                    shellQuote(combined),
+                error);
   std::error_code ec;
   fs::remove(archive, ec);
-  ok = ok && run(shellQuote(KILN_AR) + " rcs " + shellQuote(archive) + " " + shellQuote(combined),
-                 error);
+  ok = ok &&
+       run(shellQuote(KILN_AR) + " rcs " + shellQuote(archive) + " " + shellQuote(combined), error);
   fs::remove(combined, ec);
   fs::remove(renames, ec);
   fs::remove(keep, ec);

@@ -108,6 +108,12 @@ public:
   // Drops the tick: all state as it was when the tick began, nothing emitted.
   void rollback();
 
+  // Checkpoints: an image of all state between ticks (saveStateImage in State.h), and the
+  // restore of one into an engine that has not been given a change yet. A failed restore leaves
+  // the engine as it was opened.
+  std::string saveState() const;
+  absl::Status restoreState(std::string_view image);
+
   // Whether any change was applied since the last commit.
   bool hasPendingChanges() const;
   int64_t ticksCommitted() const;

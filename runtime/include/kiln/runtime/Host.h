@@ -23,6 +23,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "kiln/runtime/Engine.h"
@@ -49,6 +51,9 @@ struct HostOptions {
   std::string dead_letter_path; // required with either DeadLetter
   // Output file per sink name ("-" is stdout); sinks not listed write to stdout.
   std::map<std::string, std::string> sink_paths;
+  // A run resumed from a checkpoint: the output files (sinks, dead letters) it recorded, each cut
+  // back to its length then and written on from there. Files not listed are created empty.
+  std::map<std::string, int64_t> resume_output_lengths;
 };
 
 struct HostStats {
@@ -113,6 +118,11 @@ public:
   StateStats stateStats() const;
   // Writes every operator's lasting state as JSON lines (dumpState in State.h).
   int64_t dumpState(std::FILE *out) const;
+
+  // Checkpoints: the files the host writes with their lengths now (flushed at every tick), and
+  // the restore of a state image (Engine::restoreState) with the counters it was taken with.
+  std::vector<std::pair<std::string, int64_t>> outputLengths() const;
+  absl::Status restore(std::string_view state_image, const HostStats &stats);
 
 private:
   class Impl;

@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "kiln/runtime/abi.h"
 
 namespace kiln::runtime {
@@ -46,6 +48,15 @@ StateStats measureState(const kiln_program &program, void *state);
 // multiset as its number of distinct values; per-tick bookkeeping is left out. Returns the
 // number of entries written. (--dump-state; the basis of checkpoints.)
 int64_t dumpState(const kiln_program &program, void *state, std::FILE *out);
+
+// A binary image of every lasting arrangement (checkpoints; StateImage.cpp documents the
+// format), with the number of ticks committed, and a CRC-32 that loading checks.
+std::string saveStateImage(const kiln_program &program, void *state, int64_t ticks);
+// Loads an image into the state `create` just returned for `runtime` (nothing pushed yet):
+// returns the image's ticks, DataLoss for a damaged image, FailedPrecondition for an image of
+// another project or build. After a failure the state is half-loaded: recreate it.
+absl::StatusOr<int64_t> loadStateImage(const kiln_program &program, void *state,
+                                       kiln_runtime *runtime, std::string_view image);
 
 // A table for people (--stats) and a JSON object for tools (--stats-json).
 void printStateStats(std::FILE *out, const StateStats &stats);

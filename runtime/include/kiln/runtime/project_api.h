@@ -86,13 +86,13 @@ typedef struct kiln_project_options {
 /* The project's tables (sources), sinks and their columns, by index.
  * @KILN_PROJECT_CONSTANTS@ */
 
-typedef struct kiln_project kiln_project; /* one instance of the project */
+typedef struct kiln_project kiln_project;         /* one instance of the project */
 typedef struct kiln_project_row kiln_project_row; /* a row being built, or a sink's row */
 
 /* Opens an instance. On failure *instance is NULL and, if error_size > 0, `error` holds the
  * message (NUL-terminated, cut to error_size - 1 bytes). */
-kiln_project_status kiln_project_open(const kiln_project_options *options,
-                                      kiln_project **instance, char *error, size_t error_size);
+kiln_project_status kiln_project_open(const kiln_project_options *options, kiln_project **instance,
+                                      char *error, size_t error_size);
 /* Frees the instance; an uncommitted tick is dropped. NULL is allowed. */
 void kiln_project_close(kiln_project *instance);
 /* What the last failed call on the instance failed with (NUL-terminated; "" if none). Valid until
@@ -150,8 +150,8 @@ void kiln_project_rollback(kiln_project *instance);
 /* The changes the last commit left out (KILN_PROJECT_ON_ERROR_ISOLATE): how many, and the i-th's
  * number in its tick and reason (valid until the next call on the instance). */
 int64_t kiln_project_left_out_count(const kiln_project *instance);
-kiln_project_status kiln_project_left_out(const kiln_project *instance, int64_t i,
-                                          int64_t *change, const char **reason);
+kiln_project_status kiln_project_left_out(const kiln_project *instance, int64_t i, int64_t *change,
+                                          const char **reason);
 
 /* ---- Rows (a sink's rows in on_change, or a row being built) ---- */
 int32_t kiln_project_row_columns(const kiln_project_row *row);
@@ -171,6 +171,17 @@ const char *kiln_project_get_text(const kiln_project_row *row, int32_t column, s
 size_t kiln_project_format_value(const kiln_project_row *row, int32_t column, char *buffer,
                                  size_t size);
 size_t kiln_project_format_json(const kiln_project_row *row, char *buffer, size_t size);
+
+/* ---- Checkpoints ----
+ * Writes the instance's state between ticks to the file `path` (NUL-terminated) atomically: a
+ * temporary file beside it, fsync'ed, renamed over it. Positions in the caller's own inputs are
+ * the caller's to keep (store them with the file, and resume from them). Fails
+ * (KILN_PROJECT_INVALID_ARGUMENT) while a tick has changes. */
+kiln_project_status kiln_project_checkpoint(kiln_project *instance, const char *path);
+/* Loads a checkpoint into an instance that has not been given a change yet. A damaged file
+ * (checksums) or one written by another build of the project fails, leaving the instance as it
+ * was opened. */
+kiln_project_status kiln_project_restore(kiln_project *instance, const char *path);
 
 /* ---- Stats ---- */
 typedef struct kiln_project_stats {

@@ -1,0 +1,306 @@
+// A binary image of a program's lasting state, written and read through the state descriptors
+// alone (abi.h), for checkpoints.
+//
+//   "KILNSTAT" | u32 format | u32 ABI | str program | i64 ticks | u32 arrangements
+//   per lasting HASH arrangement, in the program's order:
+//     u64 fingerprint | u32 slot | u32 payload size | u32 chains | u64 entries
+//     per entry: u64 hash | u32 chains linked (bit k) | u64 hash per linked chain k >= 1
+//                | the payload's bytes | per TEXT field: str | per MULTISET field: u64 values
+//                (~0: none), then per value its bytes (TEXT: str) and i64 count
+//   u32 CRC-32 (zlib's) of everything before it
+// where str is u64 length + bytes, numbers little-endian as the machine stores them (an image is
+// read back on the machine kind that wrote it).
+//
+// Payload bytes are copied as they are, then the pointers in them are made again: TEXT values
+// (kept text for a source's rows, which own them; interned text elsewhere) and multisets.
+// SCRATCH fields mean nothing between ticks and are zeroed. Hashes are stored, not recomputed:
+// generated code hashes with fixed seeds, so a rebuilt table finds its entries where the program
+// looks for them.
+#include <cstring>
+#include <string>
+#include <zlib.h>
+
+#include "Containers.h"
+#include "Strings.h"
+#include "Runtime.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "kiln/runtime/State.h"
+#include "kiln/runtime/Values.h"
+
+namespace kiln::runtime {
+
+namespace {
+
+constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'S', 'T', 'A', 'T'};
+constexpr uint32_t kFormat = 1;
+
+bool lasting(const kiln_arrangement_desc &desc) {
+  return desc.container == KILN_STATE_HASH && !desc.transient;
+}
+// A source's rows own their text (kiln_text_keep); other operators intern theirs.
+bool keepsText(const kiln_arrangement_desc &desc) { return std::strcmp(desc.kind, "source") == 0; }
+
+size_t valueSize(int32_t type) {
+  return type == KILN_T_TEXT ? sizeof(kiln_str) : storageSize(type);
+}
+
+class Writer {
+public:
+  template <typename T> void put(T value) {
+    out.append(reinterpret_cast<const char *>(&value), sizeof value);
+  }
+  void bytes(const void *data, size_t size) {
+    out.append(static_cast<const char *>(data), size);
+  }
+  void str(const char *data, int64_t size) {
+    put<uint64_t>(static_cast<uint64_t>(size));
+    if (size > 0)
+      bytes(data, static_cast<size_t>(size));
+  }
+  std::string out;
+};
+
+class Reader {
+public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  template <typename T> bool get(T &value) {
+    if (in_.size() < sizeof value)
+      return false;
+    std::memcpy(&value, in_.data(), sizeof value);
+    in_.remove_prefix(sizeof value);
+    return true;
+  }
+  bool bytes(void *data, size_t size) {
+    if (in_.size() < size)
+      return false;
+    std::memcpy(data, in_.data(), size);
+    in_.remove_prefix(size);
+    return true;
+  }
+  bool str(std::string_view &text) {
+    uint64_t size;
+    if (!get(size) || in_.size() < size)
+      return false;
+    text = in_.substr(0, size);
+    in_.remove_prefix(size);
+    return true;
+  }
+  bool done() const { return in_.empty(); }
+
+private:
+  std::string_view in_;
+};
+
+uint32_t crcOf(std::string_view bytes) {
+  return static_cast<uint32_t>(
+      crc32_z(crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef *>(bytes.data()), bytes.size()));
+}
+
+std::byte *payloadOf(kiln_entry *entry) {
+  return reinterpret_cast<std::byte *>(entry) + KILN_ENTRY_PAYLOAD_OFFSET;
+}
+kiln_entry_link *linkOf(kiln_entry *entry, const kiln_arrangement_desc &desc, int32_t chain) {
+  return reinterpret_cast<kiln_entry_link *>(reinterpret_cast<std::byte *>(entry) +
+                                             kiln_entry_link_offset(desc.payload_size, chain));
+}
+
+} // namespace
+
+std::string saveStateImage(const kiln_program &program, void *state, int64_t ticks) {
+  auto *slots = static_cast<void **>(state);
+  Writer w;
+  w.bytes(kMagic, sizeof kMagic);
+  w.put<uint32_t>(kFormat);
+  w.put<uint32_t>(KILN_ABI_VERSION);
+  w.str(program.name, static_cast<int64_t>(std::strlen(program.name)));
+  w.put<int64_t>(ticks);
+  uint32_t count = 0;
+  for (int32_t a = 0; a < program.nstate; ++a)
+    count += lasting(program.state[a]);
+  w.put<uint32_t>(count);
+  for (int32_t a = 0; a < program.nstate; ++a) {
+    const kiln_arrangement_desc &desc = program.state[a];
+    if (!lasting(desc))
+      continue;
+    auto *table = static_cast<kiln_hashtable *>(slots[desc.slot]);
+    w.put<uint64_t>(desc.fingerprint);
+    w.put<uint32_t>(static_cast<uint32_t>(desc.slot));
+    w.put<uint32_t>(static_cast<uint32_t>(desc.payload_size));
+    w.put<uint32_t>(static_cast<uint32_t>(desc.nchains));
+    w.put<uint64_t>(static_cast<uint64_t>(kiln_ht_size(table)));
+    for (kiln_entry *e = kiln_ht_first(table); e != nullptr; e = kiln_ht_next(table, e)) {
+      w.put<uint64_t>(e->hash);
+      uint32_t linked = 0;
+      for (int32_t k = 1; k < desc.nchains; ++k)
+        linked |= static_cast<uint32_t>(kiln_ht_linked(table, e, k)) << k;
+      w.put<uint32_t>(linked);
+      for (int32_t k = 1; k < desc.nchains; ++k)
+        if (linked >> k & 1)
+          w.put<uint64_t>(linkOf(e, desc, k)->hash);
+      const std::byte *payload = payloadOf(e);
+      w.bytes(payload, static_cast<size_t>(desc.payload_size));
+      for (int32_t f = 0; f < desc.nfields; ++f) {
+        const kiln_state_field &field = desc.fields[f];
+        if (field.kind == KILN_FIELD_VALUE && field.type == KILN_T_TEXT) {
+          kiln_str text;
+          std::memcpy(&text, payload + field.offset, sizeof text);
+          w.str(text.ptr, text.ptr == nullptr ? 0 : text.len);
+        } else if (field.kind == KILN_FIELD_MULTISET) {
+          kiln_multiset *set;
+          std::memcpy(&set, payload + field.offset, sizeof set);
+          if (set == nullptr) {
+            w.put<uint64_t>(~uint64_t{0});
+            continue;
+          }
+          w.put<uint64_t>(static_cast<uint64_t>(kiln_ms_size(set)));
+          detail::forEachCount(set, [&](const void *value, int64_t n) {
+            if (field.type == KILN_T_TEXT) {
+              kiln_str text;
+              std::memcpy(&text, value, sizeof text);
+              w.str(text.ptr, text.len);
+            } else {
+              w.bytes(value, valueSize(field.type));
+            }
+            w.put<int64_t>(n);
+          });
+        }
+      }
+    }
+  }
+  w.put<uint32_t>(crcOf(w.out));
+  return std::move(w.out);
+}
+
+absl::StatusOr<int64_t> loadStateImage(const kiln_program &program, void *state, kiln_runtime *rt,
+                                       std::string_view image) {
+  auto damaged = [](std::string_view what) {
+    return absl::DataLossError(absl::StrCat("damaged state image: ", detail::toAbsl(what)));
+  };
+  if (image.size() < sizeof kMagic + sizeof(uint32_t) ||
+      std::memcmp(image.data(), kMagic, sizeof kMagic) != 0)
+    return damaged("not a Kiln state image");
+  uint32_t crc;
+  std::memcpy(&crc, image.data() + image.size() - sizeof crc, sizeof crc);
+  image.remove_suffix(sizeof crc);
+  if (crcOf(image) != crc)
+    return damaged("checksum mismatch (truncated or corrupted)");
+  Reader r(image.substr(sizeof kMagic));
+  uint32_t format, abi, count;
+  std::string_view name;
+  int64_t ticks;
+  if (!r.get(format) || !r.get(abi) || !r.str(name) || !r.get(ticks) || !r.get(count))
+    return damaged("truncated header");
+  if (format != kFormat || abi != KILN_ABI_VERSION)
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the state image was written by another Kiln (format %d, ABI %d; this one: %d, %d)",
+        format, abi, kFormat, KILN_ABI_VERSION));
+  if (name != program.name)
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the state image is of project %s, not %s", std::string(name), program.name));
+
+  // Every lasting arrangement must be the same operator: the same plan, the same layout.
+  std::vector<const kiln_arrangement_desc *> lasting_arrangements;
+  for (int32_t a = 0; a < program.nstate; ++a)
+    if (lasting(program.state[a]))
+      lasting_arrangements.push_back(&program.state[a]);
+  if (count != lasting_arrangements.size())
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the state image has %d arrangements and this build of %s has %d: it was written by "
+        "another build of the project",
+        count, program.name, lasting_arrangements.size()));
+
+  auto *slots = static_cast<void **>(state);
+  // The state create() made is replaced: the tables emptied (a global aggregate's group), the
+  // per-tick lists cleared.
+  for (int32_t a = 0; a < program.nstate; ++a) {
+    const kiln_arrangement_desc &desc = program.state[a];
+    if (desc.container == KILN_STATE_LIST && slots[desc.slot] != nullptr)
+      kiln_vec_clear(static_cast<kiln_ptrvec *>(slots[desc.slot]));
+  }
+  for (const kiln_arrangement_desc *desc : lasting_arrangements) {
+    auto *table = static_cast<kiln_hashtable *>(slots[desc->slot]);
+    while (kiln_entry *e = kiln_ht_first(table))
+      kiln_ht_erase(table, e);
+  }
+
+  for (const kiln_arrangement_desc *desc : lasting_arrangements) {
+    uint64_t fingerprint, entries;
+    uint32_t slot, payload_size, chains;
+    if (!r.get(fingerprint) || !r.get(slot) || !r.get(payload_size) || !r.get(chains) ||
+        !r.get(entries))
+      return damaged("truncated arrangement");
+    if (fingerprint != desc->fingerprint || slot != static_cast<uint32_t>(desc->slot) ||
+        payload_size != static_cast<uint32_t>(desc->payload_size) ||
+        chains != static_cast<uint32_t>(desc->nchains))
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "the state of %s (%s, model %s) in the image was written by another build: its plan "
+          "changed",
+          desc->op, desc->role, desc->model));
+    auto *table = static_cast<kiln_hashtable *>(slots[desc->slot]);
+    bool keep = keepsText(*desc);
+    for (uint64_t i = 0; i < entries; ++i) {
+      uint64_t hash;
+      uint32_t linked;
+      if (!r.get(hash) || !r.get(linked))
+        return damaged("truncated entry");
+      std::vector<uint64_t> link_hashes(static_cast<size_t>(desc->nchains), 0);
+      for (int32_t k = 1; k < desc->nchains; ++k)
+        if ((linked >> k & 1) && !r.get(link_hashes[static_cast<size_t>(k)]))
+          return damaged("truncated entry");
+      kiln_entry *e = kiln_ht_insert(table, hash);
+      std::byte *payload = payloadOf(e);
+      if (!r.bytes(payload, payload_size))
+        return damaged("truncated entry");
+      for (int32_t f = 0; f < desc->nfields; ++f) {
+        const kiln_state_field &field = desc->fields[f];
+        std::byte *at = payload + field.offset;
+        if (field.kind == KILN_FIELD_SCRATCH) {
+          std::memset(at, 0, sizeof(void *));
+        } else if (field.kind == KILN_FIELD_VALUE && field.type == KILN_T_TEXT) {
+          std::string_view text;
+          if (!r.str(text))
+            return damaged("truncated text");
+          kiln_str value{nullptr, 0};
+          if (!text.empty())
+            value = keep ? kiln_text_keep(rt, text.data(), static_cast<int64_t>(text.size()))
+                         : kiln_intern(rt, text.data(), static_cast<int64_t>(text.size()));
+          std::memcpy(at, &value, sizeof value);
+        } else if (field.kind == KILN_FIELD_MULTISET) {
+          uint64_t values;
+          if (!r.get(values))
+            return damaged("truncated multiset");
+          kiln_multiset *set = nullptr;
+          if (values != ~uint64_t{0}) {
+            set = kiln_ms_create(rt, field.type);
+            for (uint64_t v = 0; v < values; ++v) {
+              alignas(16) std::byte value[16];
+              if (field.type == KILN_T_TEXT) {
+                std::string_view text;
+                if (!r.str(text))
+                  return damaged("truncated multiset");
+                kiln_str str{text.data(), static_cast<int64_t>(text.size())};
+                std::memcpy(value, &str, sizeof str);
+              } else if (!r.bytes(value, valueSize(field.type))) {
+                return damaged("truncated multiset");
+              }
+              int64_t n;
+              if (!r.get(n))
+                return damaged("truncated multiset");
+              kiln_ms_add(set, value, n);
+            }
+          }
+          std::memcpy(at, &set, sizeof set);
+        }
+      }
+      for (int32_t k = 1; k < desc->nchains; ++k)
+        if (linked >> k & 1)
+          kiln_ht_link(table, e, k, link_hashes[static_cast<size_t>(k)]);
+    }
+  }
+  if (!r.done())
+    return damaged("bytes after the last arrangement");
+  return ticks;
+}
+
+} // namespace kiln::runtime
