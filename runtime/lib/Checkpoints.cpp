@@ -28,8 +28,8 @@ std::string sequenceName(std::string_view prefix, int64_t sequence) {
 }
 
 absl::Status ioError(std::string_view what, const std::string &path) {
-  return absl::InternalError(absl::StrFormat("cannot %s %s: %s", std::string(what), path,
-                                             std::strerror(errno)));
+  return absl::InternalError(
+      absl::StrFormat("cannot %s %s: %s", std::string(what), path, std::strerror(errno)));
 }
 
 // Writes `bytes` to `path` and fsyncs it.
@@ -143,8 +143,8 @@ absl::Status parseManifest(std::string_view json, CheckpointManifest &m, int64_t
   auto number = [&](std::string_view key, int64_t &value) {
     return doc[key].get_int64().get(value) == simdjson::SUCCESS;
   };
-  bool ok = number("sequence", m.sequence) && number("ticks", m.ticks) &&
-            number("current", m.current);
+  bool ok =
+      number("sequence", m.sequence) && number("ticks", m.ticks) && number("current", m.current);
   simdjson::ondemand::array inputs;
   ok = ok && doc["inputs"].get_array().get(inputs) == simdjson::SUCCESS;
   if (ok) {
@@ -244,7 +244,8 @@ CheckpointDir::latest(std::vector<std::string> &warnings) const {
       warnings.push_back(
           absl::StrCat("checkpoint ", dir, " is damaged (", why, "): using the one before it"));
     };
-    absl::StatusOr<std::string> manifest_text = readFile((fs::path(dir) / "manifest.json").string());
+    absl::StatusOr<std::string> manifest_text =
+        readFile((fs::path(dir) / "manifest.json").string());
     if (!manifest_text.ok()) {
       skip(manifest_text.status().message());
       continue;

@@ -389,6 +389,33 @@ const std::optional<RuntimeError> &Engine::runtimeError() const { return impl_->
 absl::StatusOr<CommitReport> Engine::commit() { return impl_->commit(); }
 void Engine::rollback() { impl_->rollback(); }
 
+namespace {
+
+void visitRow(void *context, const void *row, int64_t weight) {
+  (*static_cast<const Engine::RowCallback *>(context))(row, weight);
+}
+
+} // namespace
+
+absl::StatusOr<int64_t> Engine::lookup(int32_t index, const void *key_row,
+                                       const RowCallback &visit) {
+  const kiln_program &program = impl_->program;
+  if (index < 0 || index >= program.nindexes)
+    return absl::InvalidArgumentError(absl::StrCat("no index ", index));
+  if (hasPendingChanges())
+    return absl::FailedPreconditionError("lookups read committed state: commit or roll back first");
+  return program.lookup(impl_->state, index, key_row, visitRow, const_cast<RowCallback *>(&visit));
+}
+
+absl::StatusOr<int64_t> Engine::scan(int32_t index, const RowCallback &visit) {
+  const kiln_program &program = impl_->program;
+  if (index < 0 || index >= program.nindexes)
+    return absl::InvalidArgumentError(absl::StrCat("no index ", index));
+  if (hasPendingChanges())
+    return absl::FailedPreconditionError("scans read committed state: commit or roll back first");
+  return program.scan(impl_->state, index, visitRow, const_cast<RowCallback *>(&visit));
+}
+
 std::string Engine::saveState() const {
   return saveStateImage(impl_->program, impl_->state, impl_->ticks);
 }

@@ -29,14 +29,16 @@ struct kiln_project_row {
   kiln_project *owner;
   const kiln_relation_desc *rel;
   void *data;
-  int32_t table; // the source a row being built belongs to; -1 for a sink's row
+  int32_t table;      // the source a row being built belongs to; -1 for other rows
+  int32_t index = -1; // the index a key row being built is for
 };
 
 struct kiln_project {
   std::unique_ptr<Engine> engine;
   kiln::runtime::RowDecoder decoder;
   std::string error;
-  kiln_project_row building{this, nullptr, nullptr, -1};
+  kiln_project_row building{this, nullptr, nullptr, -1, -1};
+  kiln_project_row key{this, nullptr, nullptr, -1, -1};
   int64_t pushed = 0; // in this tick
   std::vector<CommitReport::LeftOut> left_out;
   kiln_project_stats stats{};
@@ -95,7 +97,7 @@ kiln_project_status pushRow(kiln_project *instance, int32_t table, int32_t op, c
 
 // The column `column` of a row being built, if the setter may write it; else an error.
 kiln_project_status settable(kiln_project_row *row, int32_t column, const char **why) {
-  if (row == nullptr || row->table < 0)
+  if (row == nullptr || (row->table < 0 && row->index < 0) || row->data == nullptr)
     return *why = "not a row being built", KILN_PROJECT_INVALID_ARGUMENT;
   if (column < 0 || column >= row->rel->ncols)
     return *why = "no such column", KILN_PROJECT_INVALID_ARGUMENT;
@@ -170,6 +172,39 @@ size_t copyOut(std::string_view text, char *buffer, size_t size) {
 
 bool readable(const kiln_project_row *row, int32_t column) {
   return row != nullptr && column >= 0 && column < row->rel->ncols;
+}
+
+} // namespace
+
+namespace {
+
+// Visits rows of index `index` through `visit`, as lookup and scan do.
+template <typename Read>
+int64_t readIndex(kiln_project *instance, int32_t index, kiln_project_row_fn visit, void *context,
+                  Read read) {
+  if (instance == nullptr)
+    return -1;
+  if (visit == nullptr || index < 0 || index >= program().nindexes) {
+    instance->fail(KILN_PROJECT_INVALID_ARGUMENT,
+                   visit == nullptr ? "visit is NULL" : absl::StrCat("no index ", index));
+    return -1;
+  }
+  try {
+    kiln_project_row row{instance, &program().indexes[index], nullptr, -1, -1};
+    absl::StatusOr<int64_t> visited = read([&](const void *data, int64_t weight) {
+      row.data = const_cast<void *>(data);
+      visit(context, &row, weight);
+    });
+    if (!visited.ok()) {
+      instance->fail(KILN_PROJECT_INVALID_ARGUMENT, std::string(visited.status().message()));
+      return -1;
+    }
+    instance->ok();
+    return *visited;
+  } catch (const std::exception &e) {
+    instance->fail(KILN_PROJECT_INTERNAL_ERROR, e.what());
+    return -1;
+  }
 }
 
 } // namespace
@@ -516,6 +551,48 @@ size_t kiln_project_format_json(const kiln_project_row *row, char *buffer, size_
   } catch (...) {
     return copyOut("", buffer, size);
   }
+}
+
+kiln_project_row *kiln_project_key_begin(kiln_project *instance, int32_t index) {
+  if (instance == nullptr)
+    return nullptr;
+  if (index < 0 || index >= program().nindexes) {
+    instance->fail(KILN_PROJECT_INVALID_ARGUMENT, absl::StrCat("no index ", index));
+    return nullptr;
+  }
+  try {
+    const kiln_relation_desc &rel = program().indexes[index];
+    void *row = instance->engine->scratch().allocateZeroed(
+        static_cast<size_t>(rel.row_size),
+        static_cast<size_t>(std::max<int32_t>(rel.row_align, 8)));
+    for (int32_t c = 0; c < rel.ncols; ++c)
+      setNull(row, c);
+    instance->key = {instance, &rel, row, -1, index};
+    instance->ok();
+    return &instance->key;
+  } catch (const std::exception &e) {
+    instance->fail(KILN_PROJECT_INTERNAL_ERROR, e.what());
+    return nullptr;
+  }
+}
+
+int64_t kiln_project_lookup(kiln_project *instance, const kiln_project_row *key,
+                            kiln_project_row_fn visit, void *context) {
+  if (instance != nullptr && (key == nullptr || key->index < 0 || key->data == nullptr)) {
+    instance->fail(KILN_PROJECT_INVALID_ARGUMENT, "lookup: not a key row (kiln_project_key_begin)");
+    return -1;
+  }
+  int32_t index = key == nullptr ? -1 : key->index;
+  return readIndex(instance, index, visit, context, [&](const Engine::RowCallback &callback) {
+    return instance->engine->lookup(index, key->data, callback);
+  });
+}
+
+int64_t kiln_project_scan(kiln_project *instance, int32_t index, kiln_project_row_fn visit,
+                          void *context) {
+  return readIndex(instance, index, visit, context, [&](const Engine::RowCallback &callback) {
+    return instance->engine->scan(index, callback);
+  });
 }
 
 kiln_project_status kiln_project_checkpoint(kiln_project *instance, const char *path) {

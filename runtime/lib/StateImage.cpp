@@ -21,8 +21,8 @@
 #include <zlib.h>
 
 #include "Containers.h"
-#include "Strings.h"
 #include "Runtime.h"
+#include "Strings.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "kiln/runtime/State.h"
@@ -50,9 +50,7 @@ public:
   template <typename T> void put(T value) {
     out.append(reinterpret_cast<const char *>(&value), sizeof value);
   }
-  void bytes(const void *data, size_t size) {
-    out.append(static_cast<const char *>(data), size);
-  }
+  void bytes(const void *data, size_t size) { out.append(static_cast<const char *>(data), size); }
   void str(const char *data, int64_t size) {
     put<uint64_t>(static_cast<uint64_t>(size));
     if (size > 0)
@@ -193,11 +191,11 @@ absl::StatusOr<int64_t> loadStateImage(const kiln_program &program, void *state,
     return damaged("truncated header");
   if (format != kFormat || abi != KILN_ABI_VERSION)
     return absl::FailedPreconditionError(absl::StrFormat(
-        "the state image was written by another Kiln (format %d, ABI %d; this one: %d, %d)",
-        format, abi, kFormat, KILN_ABI_VERSION));
+        "the state image was written by another Kiln (format %d, ABI %d; this one: %d, %d)", format,
+        abi, kFormat, KILN_ABI_VERSION));
   if (name != program.name)
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "the state image is of project %s, not %s", std::string(name), program.name));
+    return absl::FailedPreconditionError(absl::StrFormat("the state image is of project %s, not %s",
+                                                         std::string(name), program.name));
 
   // Every lasting arrangement must be the same operator: the same plan, the same layout.
   std::vector<const kiln_arrangement_desc *> lasting_arrangements;

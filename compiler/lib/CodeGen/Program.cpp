@@ -222,6 +222,36 @@ void Emitter::defineEntryPoints() {
       b_.CreateCall(gen->flusher(), {commit->getArg(0)});
   b_.CreateRetVoid();
 
+  // lookup(state, index, key_row, visit, context) and scan(state, index, visit, context): to
+  // the index's own functions (Operators/Index.cpp), by index number; -1 for no such index.
+  std::vector<const OperatorGen *> index_gens;
+  for (const auto &gen : generators_)
+    if (gen->op().kind == OpKind::Index)
+      index_gens.push_back(gen.get());
+  for (bool is_lookup : {true, false}) {
+    std::vector<llvm::Type *> params{ptr_, i32_, ptr_, ptr_};
+    if (is_lookup)
+      params.push_back(ptr_);
+    llvm::Function *f = llvm::Function::Create(llvm::FunctionType::get(i64_, params, false),
+                                               llvm::Function::InternalLinkage,
+                                               is_lookup ? "kiln.lookup" : "kiln.scan", module_);
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", f));
+    llvm::BasicBlock *none = llvm::BasicBlock::Create(ctx_, "none", f);
+    llvm::SwitchInst *which = b_.CreateSwitch(f->getArg(1), none);
+    for (size_t i = 0; i < index_gens.size(); ++i) {
+      llvm::BasicBlock *block = llvm::BasicBlock::Create(ctx_, "index", f);
+      which->addCase(b_.getInt32(static_cast<uint32_t>(i)), block);
+      b_.SetInsertPoint(block);
+      std::vector<llvm::Value *> args{f->getArg(0)};
+      for (unsigned a = 2; a < f->arg_size(); ++a)
+        args.push_back(f->getArg(a));
+      b_.CreateRet(b_.CreateCall(
+          is_lookup ? index_gens[i]->lookupFunction() : index_gens[i]->scanFunction(), args));
+    }
+    b_.SetInsertPoint(none);
+    b_.CreateRet(b_.getInt64(-1));
+  }
+
   // destroy(state): each operator's own cleanup, then its containers, then the slots.
   llvm::Function *destroy =
       llvm::Function::Create(llvm::FunctionType::get(b_.getVoidTy(), {ptr_}, false),
@@ -389,11 +419,13 @@ void Emitter::defineProgram() {
                offsetof(kiln_relation_desc, ncols), offsetof(kiln_relation_desc, cols),
                offsetof(kiln_relation_desc, row_size), offsetof(kiln_relation_desc, row_align),
                offsetof(kiln_relation_desc, nkeys), offsetof(kiln_relation_desc, key_cols)});
-  std::vector<llvm::Constant *> sources, sinks, locations;
+  std::vector<llvm::Constant *> sources, sinks, indexes, locations;
   for (const SourceTable &source : sources_)
     sources.push_back(relation(source.name, source.location, source.schema, source.key));
-  for (const SinkInfo &sink : sinksOf(ir_))
+  for (const ModelRelation &sink : sinksOf(ir_))
     sinks.push_back(relation(sink.name, sink.location, sink.schema, {}));
+  for (const ModelRelation &index : indexesOf(ir_))
+    indexes.push_back(relation(index.name, index.location, index.schema, index.key));
   for (const std::string &location : locations_)
     locations.push_back(string(location));
   auto array = [&](llvm::Type *element, std::vector<llvm::Constant *> items, const char *name) {
@@ -404,36 +436,59 @@ void Emitter::defineProgram() {
   int32_t nstate = 0;
   llvm::Constant *state = stateDescriptors(nstate);
   llvm::StructType *program_type =
-      llvm::StructType::get(ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, ptr_,
-                                   ptr_, ptr_, i64_, i32_, ptr_});
+      llvm::StructType::get(ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_,
+                                   ptr_, ptr_, ptr_, i64_, i32_, ptr_, i32_, ptr_, ptr_, ptr_});
   checkLayout(program_type, sizeof(kiln_program),
               {offsetof(kiln_program, abi_version), offsetof(kiln_program, name),
-               offsetof(kiln_program, nsources), offsetof(kiln_program, sources),
-               offsetof(kiln_program, nsinks), offsetof(kiln_program, sinks),
-               offsetof(kiln_program, nlocations), offsetof(kiln_program, locations),
-               offsetof(kiln_program, create), offsetof(kiln_program, push),
-               offsetof(kiln_program, apply), offsetof(kiln_program, commit),
-               offsetof(kiln_program, destroy), offsetof(kiln_program, default_tick_size),
-               offsetof(kiln_program, nstate), offsetof(kiln_program, state)});
-  llvm::Constant *program = llvm::ConstantStruct::get(
-      program_type, {b_.getInt32(KILN_ABI_VERSION), string(ir_.name), b_.getInt32(sources.size()),
-                     array(relation_desc, sources, "sources"), b_.getInt32(sinks.size()),
-                     array(relation_desc, sinks, "sinks"), b_.getInt32(locations.size()),
-                     array(ptr_, locations, "locations"), module_.getFunction("kiln.create"),
-                     module_.getFunction("kiln.push"), module_.getFunction("kiln.apply"),
-                     module_.getFunction("kiln.commit"), module_.getFunction("kiln.destroy"),
-                     b_.getInt64(options_.default_tick_size), b_.getInt32(nstate), state});
+               offsetof(kiln_program, nsources),    offsetof(kiln_program, sources),
+               offsetof(kiln_program, nsinks),      offsetof(kiln_program, sinks),
+               offsetof(kiln_program, nlocations),  offsetof(kiln_program, locations),
+               offsetof(kiln_program, create),      offsetof(kiln_program, push),
+               offsetof(kiln_program, apply),       offsetof(kiln_program, commit),
+               offsetof(kiln_program, destroy),     offsetof(kiln_program, default_tick_size),
+               offsetof(kiln_program, nstate),      offsetof(kiln_program, state),
+               offsetof(kiln_program, nindexes),    offsetof(kiln_program, indexes),
+               offsetof(kiln_program, lookup),      offsetof(kiln_program, scan)});
+  llvm::Constant *program =
+      llvm::ConstantStruct::get(program_type, {b_.getInt32(KILN_ABI_VERSION),
+                                               string(ir_.name),
+                                               b_.getInt32(sources.size()),
+                                               array(relation_desc, sources, "sources"),
+                                               b_.getInt32(sinks.size()),
+                                               array(relation_desc, sinks, "sinks"),
+                                               b_.getInt32(locations.size()),
+                                               array(ptr_, locations, "locations"),
+                                               module_.getFunction("kiln.create"),
+                                               module_.getFunction("kiln.push"),
+                                               module_.getFunction("kiln.apply"),
+                                               module_.getFunction("kiln.commit"),
+                                               module_.getFunction("kiln.destroy"),
+                                               b_.getInt64(options_.default_tick_size),
+                                               b_.getInt32(nstate),
+                                               state,
+                                               b_.getInt32(indexes.size()),
+                                               array(relation_desc, indexes, "indexes"),
+                                               module_.getFunction("kiln.lookup"),
+                                               module_.getFunction("kiln.scan")});
   new llvm::GlobalVariable(module_, program_type, true, llvm::GlobalValue::ExternalLinkage, program,
                            "kiln_program_main");
 }
 
-std::vector<SinkInfo> sinksOf(const ir::Module &module) {
-  std::vector<SinkInfo> sinks;
+static std::vector<ModelRelation> relationsOf(const ir::Module &module, ir::OpKind kind) {
+  std::vector<ModelRelation> relations;
   for (const auto &op : module.ops) {
-    if (op->kind == ir::OpKind::Sink)
-      sinks.push_back({op->name, module.find(op->inputs[0])->schema, op->loc.str()});
+    if (op->kind == kind)
+      relations.push_back({op->name, module.find(op->inputs[0])->schema, op->loc.str(), op->key});
   }
-  return sinks;
+  return relations;
+}
+
+std::vector<ModelRelation> sinksOf(const ir::Module &module) {
+  return relationsOf(module, ir::OpKind::Sink);
+}
+
+std::vector<ModelRelation> indexesOf(const ir::Module &module) {
+  return relationsOf(module, ir::OpKind::Index);
 }
 
 } // namespace kiln::codegen

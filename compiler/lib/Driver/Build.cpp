@@ -88,6 +88,35 @@ private:
   std::clock_t last_cpu_ = std::clock();
 };
 
+// The columns an index model is looked up by: its unique_key, which must name its columns.
+std::optional<std::vector<int32_t>> indexKey(const project::Model &model, const ir::Schema &schema,
+                                             DiagnosticEngine &diags) {
+  if (model.unique_key.empty()) {
+    diags
+        .error(model.materialization_range,
+               "an index model needs a unique_key: the columns lookups find its rows by")
+        .hint = "e.g. {{ config(materialized='index', unique_key='id') }}";
+    return std::nullopt;
+  }
+  std::vector<int32_t> key;
+  for (const std::string &name : model.unique_key) {
+    auto column = std::find_if(schema.begin(), schema.end(),
+                               [&](const ir::Column &c) { return c.name == name; });
+    if (column == schema.end()) {
+      std::string columns;
+      for (const ir::Column &c : schema)
+        columns += (columns.empty() ? "" : ", ") + c.name;
+      diags
+          .error(model.unique_key_range,
+                 "unique_key column \"" + name + "\" is not a column of " + model.name)
+          .hint = "its columns: " + columns;
+      return std::nullopt;
+    }
+    key.push_back(static_cast<int32_t>(column - schema.begin()));
+  }
+  return key;
+}
+
 struct Frontend {
   std::vector<incremental::SourceTableInfo> sources;
   std::vector<codegen::SourceTable> tables;
@@ -171,16 +200,18 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
           << project::materializationName(model.materialization) << ")\n";
       plan::printPlan(*plan, out);
     }
+    std::optional<std::vector<int32_t>> index_key;
     if (model.materialization == project::Materialization::Index) {
-      diags.error(model.materialization_range, "materialized='index' is not supported yet").hint =
-          "use materialized='sink' to emit the model's changes";
-      failed.insert(model.name);
-      continue;
+      index_key = indexKey(model, plan->schema, diags);
+      if (!index_key) {
+        failed.insert(model.name);
+        continue;
+      }
     }
     catalog.add({model.name, plan->schema, true, {}});
     SourceRange model_start{{model.file, 0}, 0};
     front.models.push_back({model.name, plan,
-                            model.materialization == project::Materialization::Sink,
+                            model.materialization == project::Materialization::Sink, index_key,
                             toLocation(sources, model_start)});
   }
   if (diags.hasErrors() || options.verify_diagnostics)
@@ -251,7 +282,8 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
   if (options.emit == Emit::Obj)
     return 0;
   if (options.emit == Emit::Lib) {
-    LibraryInterface interface{project->name, front.tables, codegen::sinksOf(*module)};
+    LibraryInterface interface{project->name, front.tables, codegen::sinksOf(*module),
+                               codegen::indexesOf(*module)};
     std::string header =
         (fs::path(output).parent_path() / (cPrefix(project->name) + ".h")).string();
     if (!writeLibraryHeader(interface, header, error) ||
@@ -295,7 +327,7 @@ std::unique_ptr<CompiledProgram> compileInMemory(const std::vector<TableDef> &ta
     if (!plan)
       return nullptr;
     catalog.add({view.name, plan->schema, true, {}});
-    models.push_back({view.name, plan, view.is_sink, {}});
+    models.push_back({view.name, plan, view.is_sink, std::nullopt, {}});
     if (view.is_sink) {
       result->sinks.push_back(view.name);
       result->sink_schemas.push_back(plan->schema);

@@ -155,8 +155,20 @@ bool writeLibraryHeader(const LibraryInterface &interface, const std::string &pa
     constant(macro + "_SINK_" + macroName(interface.sinks[s].name), static_cast<int64_t>(s),
              "sink " + interface.sinks[s].name, "model " + interface.sinks[s].name);
   constants << "  " << macro << "_SINK_COUNT = " << interface.sinks.size() << "\n};\n";
-  for (const codegen::SinkInfo &sink : interface.sinks)
+  for (const codegen::ModelRelation &sink : interface.sinks)
     columns(sink.name, sink.schema);
+  constants << "/* Indexes (kiln_project_key_begin, kiln_project_scan) */\nenum {\n";
+  for (size_t i = 0; i < interface.indexes.size(); ++i) {
+    const codegen::ModelRelation &index = interface.indexes[i];
+    std::string key;
+    for (int32_t k : index.key)
+      key += (key.empty() ? "" : ", ") + index.schema[k].name;
+    constant(macro + "_INDEX_" + macroName(index.name), static_cast<int64_t>(i),
+             "index " + index.name, "model " + index.name + ", by " + key);
+  }
+  constants << "  " << macro << "_INDEX_COUNT = " << interface.indexes.size() << "\n};\n";
+  for (const codegen::ModelRelation &index : interface.indexes)
+    columns(index.name, index.schema);
   if (!error.empty())
     return false;
 

@@ -19,7 +19,8 @@ bool linkExecutable(const std::string &object, const std::string &output, std::s
 struct LibraryInterface {
   std::string project; // the project's name, which the C names start with
   std::vector<codegen::SourceTable> tables;
-  std::vector<codegen::SinkInfo> sinks;
+  std::vector<codegen::ModelRelation> sinks;
+  std::vector<codegen::ModelRelation> indexes;
 };
 
 // The C identifier the API of `project` is named with: "my-shop" -> "my_shop".

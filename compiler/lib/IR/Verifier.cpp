@@ -188,9 +188,10 @@ void Verifier::checkOp() {
   const Schema *row = arity ? &input(0)->schema : nullptr;
 
   // Rules of one kind alone.
-  if (op.kind == OpKind::Sink && !op.name.empty()) {
+  if (op.has(kNoOutput) && !op.name.empty()) {
     if (auto [it, fresh] = sinks_.emplace(op.name, op.id); !fresh)
-      error("model \"" + op.name + "\" already has a sink (%" + std::to_string(it->second) + ")");
+      error("model \"" + op.name + "\" already has a sink or index (%" +
+            std::to_string(it->second) + ")");
   }
 
   switch (payload) {
@@ -198,7 +199,9 @@ void Verifier::checkOp() {
     break;
   case OpPayload::SourceKey:
     for (int32_t key : op.key)
-      checkColumn(key, op.schema, "source key column");
+      checkColumn(key, row ? *row : op.schema, row ? "index key column" : "source key column");
+    if (op.kind == OpKind::Index && op.key.empty())
+      error("index has no key");
     break;
   case OpPayload::Predicate:
     if (!op.predicate) {

@@ -30,11 +30,13 @@ public:
   int32_t lowerModel(const ModelInfo &model) {
     int32_t id = lower(model.plan);
     models_[model.name] = id;
-    if (model.is_sink) {
-      auto sink = std::make_unique<Op>(OpKind::Sink);
+    if (model.is_sink || model.index_key) {
+      auto sink = std::make_unique<Op>(model.is_sink ? OpKind::Sink : OpKind::Index);
       sink->name = model.name;
       sink->inputs = {id};
       sink->loc = model.loc;
+      if (model.index_key)
+        sink->key = *model.index_key;
       module_.append(std::move(sink));
     }
     return id;

@@ -18,7 +18,6 @@ constexpr std::string_view kUnusedConfigKeys[] = {"tags",
                                                   "post-hook",
                                                   "pre_hook",
                                                   "post_hook",
-                                                  "unique_key",
                                                   "on_schema_change",
                                                   "incremental_strategy",
                                                   "sql_header",
@@ -55,6 +54,8 @@ ConfigKey classifyConfigKey(std::string_view name) {
     return ConfigKey::Enabled;
   if (name == "alias" || name == "schema" || name == "database")
     return ConfigKey::Renames;
+  if (name == "unique_key")
+    return ConfigKey::UniqueKey;
   for (std::string_view key : kUnusedConfigKeys)
     if (key == name)
       return ConfigKey::Unused;
@@ -107,6 +108,7 @@ void readFolderConfig(YamlFile &yaml, const YAML::Node &key, const YAML::Node &v
         kRenamingConfigHint;
     break;
   case ConfigKey::Unused:
+  case ConfigKey::UniqueKey: // an index model names its key in its own config()
     break;
   case ConfigKey::Unknown: {
     Diagnostic &warning =

@@ -469,6 +469,9 @@ private:
                      "config key \"" + argument.keyword + "\" is ignored by Kiln")
             .hint = kRenamingConfigHint;
         break;
+      case ConfigKey::UniqueKey:
+        ok &= uniqueKey(argument.value);
+        break;
       case ConfigKey::Unused:
         break;
       case ConfigKey::Unknown:
@@ -482,6 +485,25 @@ private:
     if (!ok)
       return std::nullopt;
     return "";
+  }
+
+  // unique_key='id' or unique_key=['order_id', 'line'], as dbt takes it.
+  bool uniqueKey(const Value &value) {
+    model_.unique_key.clear();
+    model_.unique_key_range = value.range;
+    if (value.kind == Value::String) {
+      model_.unique_key.push_back(value.text);
+      return true;
+    }
+    bool ok = value.kind == Value::List && !value.items.empty();
+    for (const Value &item : value.items) {
+      ok &= item.kind == Value::String;
+      model_.unique_key.push_back(item.text);
+    }
+    if (!ok)
+      diags_.error(value.range, "unique_key takes a column name or a list of them, e.g. "
+                                "unique_key='id' or unique_key=['order_id', 'line']");
+    return ok;
   }
 
   bool materialize(const Value &value) {

@@ -53,6 +53,7 @@ enum class ConfigKey {
   Materialized, // honoured
   Enabled,      // honoured
   Renames,      // alias, schema, database: Kiln names a model's output after its file
+  UniqueKey,    // honoured by index models (the columns lookups find rows by); else unused
   Unused,       // another of dbt's model configs (tags, unique_key, ...): accepted, unused
   Unknown,
 };

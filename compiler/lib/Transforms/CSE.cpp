@@ -59,7 +59,7 @@ void eliminateCommonSubexpressions(Module &module) {
       if (it != replacement.end())
         input = it->second;
     }
-    if (op->kind == OpKind::Sink)
+    if (op->has(kNoOutput)) // each model's sink or index stays its own
       continue;
     std::vector<const Op *> &candidates = seen[bucketKey(*op)];
     auto twin = std::find_if(candidates.begin(), candidates.end(),

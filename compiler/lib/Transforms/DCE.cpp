@@ -12,7 +12,7 @@ void eliminateDeadOps(Module &module) {
   // Users come after their inputs, so one backward sweep sees every user before its inputs.
   for (auto it = module.ops.rbegin(); it != module.ops.rend(); ++it) {
     const Op &op = **it;
-    if (op.kind != OpKind::Sink && !live.count(op.id))
+    if (!op.has(kNoOutput) && !live.count(op.id))
       continue;
     live.insert(op.id);
     live.insert(op.inputs.begin(), op.inputs.end());

@@ -68,13 +68,13 @@ private:
           need(input, static_cast<int32_t>(c));
       };
       // Operators without a payload read every column of every input (distinct and sinks
-      // compare whole rows); the others read what their payload names.
+      // compare whole rows), and so does an index (its key is in its input's numbering; a
+      // source has no input); the others read what their payload names.
       switch (op.info().payload) {
       case OpPayload::None:
+      case OpPayload::SourceKey:
         for (int32_t input : op.inputs)
           needAll(input);
-        break;
-      case OpPayload::SourceKey:
         break;
       case OpPayload::Predicate: {
         for (int32_t c : mine)

@@ -47,14 +47,17 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
-// A sink of the program: the model whose changes it emits, in the order the program numbers its
-// sinks (kiln_program.sinks).
-struct SinkInfo {
+// A model the program exchanges rows of with its host: a sink (whose changes it emits) or an
+// index (whose rows it serves), in the order the program numbers them (kiln_program.sinks,
+// kiln_program.indexes).
+struct ModelRelation {
   std::string name;
   ir::Schema schema;
   std::string location;
+  std::vector<int32_t> key; // an index's unique_key columns
 };
-std::vector<SinkInfo> sinksOf(const ir::Module &module);
+std::vector<ModelRelation> sinksOf(const ir::Module &module);
+std::vector<ModelRelation> indexesOf(const ir::Module &module);
 
 // Generates the LLVM module for `module`. `sources` lists every source table of the project (the
 // program accepts records for all of them, used or not) in the order the runtime numbers them.

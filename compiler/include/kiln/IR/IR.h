@@ -216,7 +216,7 @@ enum class OpKind {
 // An operator's own fields, as the text form spells them after its inputs.
 enum class OpPayload {
   None,       // nothing
-  SourceKey,  // `key [$0, ...]`: Op::key
+  SourceKey,  // `key [$0, ...]`: Op::key (a source's primary key, an index's lookup key)
   Predicate,  // an expression: Op::predicate
   Exprs,      // `[expr, ...]`: Op::exprs
   JoinKeys,   // `on [$l = $r, ...]`: Op::left_keys, Op::right_keys

@@ -11,6 +11,7 @@
 #include "kiln/Plan/Plan.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct ModelInfo {
   std::string name;
   plan::NodePtr plan;
   bool is_sink = false;
+  // materialized='index': kept for lookups by these columns of the model (its unique_key).
+  std::optional<std::vector<int32_t>> index_key;
   ir::Location loc;
 };
 

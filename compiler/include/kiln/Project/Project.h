@@ -56,8 +56,11 @@ struct Model {
   SourceRange materialization_range;
   bool materialization_in_model = false; // config() chose it: dbt_project.yml's does not apply
   std::optional<bool> enabled;           // config(enabled=...), if given
-  SourceRange config_range;              // the {{ config(...) }} call, if any
-  std::vector<std::string> refs;         // names of referenced models, in order of appearance
+  // config(unique_key=...): the columns an index model is looked up by.
+  std::vector<std::string> unique_key;
+  SourceRange unique_key_range;
+  SourceRange config_range;      // the {{ config(...) }} call, if any
+  std::vector<std::string> refs; // names of referenced models, in order of appearance
   std::vector<std::pair<std::string, std::string>> sources; // (source, table) pairs used
   // Where each entry of refs / sources is first used: the call from its name to the closing
   // parenthesis, e.g. `ref('orders')` (config_range spans its call the same way).

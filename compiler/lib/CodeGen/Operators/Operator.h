@@ -89,6 +89,10 @@ public:
   llvm::Function *flusher() const { return flusher_; }
   // A keyed source's: applies one change (abi.h, kiln_program.apply).
   llvm::Function *applier() const { return applier_; }
+  // An index's: index_N.lookup(state, key_row, visit, context) and index_N.scan(state, visit,
+  // context), as kiln_program.lookup and .scan call them for this index.
+  llvm::Function *lookupFunction() const { return lookup_; }
+  llvm::Function *scanFunction() const { return scan_; }
   bool consumes() const { return !consumers_.empty(); }
   int first_slot = -1;
 
@@ -115,6 +119,8 @@ protected:
   std::vector<Arrangement> state_;
   llvm::Function *flusher_ = nullptr;
   llvm::Function *applier_ = nullptr;
+  llvm::Function *lookup_ = nullptr;
+  llvm::Function *scan_ = nullptr;
 };
 
 #define KILN_OP(Kind, ...)                                                                         \

@@ -108,6 +108,14 @@ public:
   // Drops the tick: all state as it was when the tick began, nothing emitted.
   void rollback();
 
+  // Models materialized as `index` (kiln_program.indexes): the rows of index `index` whose key
+  // columns equal those of `key_row` (a row of the index's layout; NULL equals NULL), or every
+  // row, each with its multiplicity; returns how many. The row is valid during the call only.
+  // Between ticks only: FailedPrecondition while the tick has changes.
+  using RowCallback = std::function<void(const void *row, int64_t weight)>;
+  absl::StatusOr<int64_t> lookup(int32_t index, const void *key_row, const RowCallback &visit);
+  absl::StatusOr<int64_t> scan(int32_t index, const RowCallback &visit);
+
   // Checkpoints: an image of all state between ticks (saveStateImage in State.h), and the
   // restore of one into an engine that has not been given a change yet. A failed restore leaves
   // the engine as it was opened.

@@ -30,7 +30,7 @@ extern "C" {
 #define KILN_STATIC_ASSERT(condition, why) _Static_assert(condition, why)
 #endif
 
-#define KILN_ABI_VERSION 6
+#define KILN_ABI_VERSION 7
 
 typedef struct kiln_str {
   const char *ptr;
@@ -165,6 +165,9 @@ typedef enum kiln_apply_result {
   KILN_APPLY_UNCHANGED = 3      /* upsert of the row the key has: nothing changed */
 } kiln_apply_result;
 
+/* Receives one row of an index model (kiln_program.lookup, .scan) and its multiplicity. */
+typedef void (*kiln_row_visitor)(void *context, const void *row, int64_t weight);
+
 /* What `kiln build` emits: one constant of this type named `kiln_program_main`. */
 typedef struct kiln_program {
   int32_t abi_version; /* KILN_ABI_VERSION */
@@ -195,6 +198,16 @@ typedef struct kiln_program {
   /* The arrangements of every operator's state (ABI 3; chains: ABI 4). */
   int32_t nstate;
   const kiln_arrangement_desc *state;
+  /* Models materialized as `index` (ABI 7): each a relation whose key columns (nkeys, key_cols)
+   * are the model's unique_key, which lookups find its rows by. */
+  int32_t nindexes;
+  const kiln_relation_desc *indexes;
+  /* Calls `visit` for every current row of index `index` whose key columns equal those of
+   * `key_row` (a row of the index's layout; NULL equals NULL here), or for every row (scan);
+   * returns how many rows it visited, -1 for no such index. Between ticks only. */
+  int64_t (*lookup)(void *state, int32_t index, const void *key_row, kiln_row_visitor visit,
+                    void *context);
+  int64_t (*scan)(void *state, int32_t index, kiln_row_visitor visit, void *context);
 } kiln_program;
 
 /* The descriptors' layouts are part of the ABI: generated code builds these structs as LLVM
@@ -204,7 +217,7 @@ KILN_STATIC_ASSERT(sizeof(kiln_column_desc) == 32, "kiln_column_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_relation_desc) == 56, "kiln_relation_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_state_field) == 32, "kiln_state_field is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_arrangement_desc) == 112, "kiln_arrangement_desc is ABI");
-KILN_STATIC_ASSERT(sizeof(kiln_program) == 128, "kiln_program is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_program) == 160, "kiln_program is ABI");
 
 /* ---- Services for generated code ----
  * kiln_emit(rt, sink, row, weight): one consolidated change of sink `sink` (row in the sink's

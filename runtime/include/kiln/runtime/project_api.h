@@ -83,7 +83,8 @@ typedef struct kiln_project_options {
   int32_t on_error;    /* kiln_project_on_error */
 } kiln_project_options;
 
-/* The project's tables (sources), sinks and their columns, by index.
+/* The project's tables (sources), sinks, indexes (models materialized as `index`) and their
+ * columns, by number.
  * @KILN_PROJECT_CONSTANTS@ */
 
 typedef struct kiln_project kiln_project;         /* one instance of the project */
@@ -171,6 +172,22 @@ const char *kiln_project_get_text(const kiln_project_row *row, int32_t column, s
 size_t kiln_project_format_value(const kiln_project_row *row, int32_t column, char *buffer,
                                  size_t size);
 size_t kiln_project_format_json(const kiln_project_row *row, char *buffer, size_t size);
+
+/* ---- Index models ----
+ * A model materialized as `index` ({{ config(materialized='index', unique_key='id') }}) is kept
+ * for lookups by its unique_key. Begin a key row of the index (every column NULL), set its key
+ * columns with the setters above, and look it up: `visit` is called for every current row whose
+ * key columns equal the key row's (NULL equals NULL here), with its multiplicity. A scan visits
+ * every row. Both read the state of the last commit, so they fail
+ * (KILN_PROJECT_INVALID_ARGUMENT) while the tick has changes; they return how many rows they
+ * visited, or -1 on an error (kiln_project_error tells). The row passed to `visit` is valid during
+ * the call only. */
+typedef void (*kiln_project_row_fn)(void *context, const kiln_project_row *row, int64_t count);
+kiln_project_row *kiln_project_key_begin(kiln_project *instance, int32_t index);
+int64_t kiln_project_lookup(kiln_project *instance, const kiln_project_row *key,
+                            kiln_project_row_fn visit, void *context);
+int64_t kiln_project_scan(kiln_project *instance, int32_t index, kiln_project_row_fn visit,
+                          void *context);
 
 /* ---- Checkpoints ----
  * Writes the instance's state between ticks to the file `path` (NUL-terminated) atomically: a
