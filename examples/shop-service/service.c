@@ -8,10 +8,13 @@
  *   item ORDER LINE PRODUCT QUANTITY UNIT_PRICE
  *   ship ORDER | deliver ORDER | cancel ORDER
  *   flush                           ends a batch: commit, then print the dashboard
+ *   lookup CUSTOMER                 after a flush: the customer's current value and tier, looked
+ *                                   up in the index model customer_lookup
  * pushes each as a typed row (no JSON on this path), and at every flush commits the batch and
  * handles the models' changes itself: it keeps revenue per region (the sum over days of
  * revenue_by_region_day) and announces customers who reach the "vip" tier of
- * customer_lifetime_value. An event the shop's tables refuse (an unknown order, a duplicate) is
+ * customer_lifetime_value; and it answers lookups from the shop's index model. An event the
+ * shop's tables refuse (an unknown order, a duplicate) is
  * reported and skipped; a SQL runtime error leaves the batch out and the service goes on.
  *
  * Build (after `kiln build ../shop --emit=lib`):
@@ -91,6 +94,14 @@ static void on_change(void *context, int32_t sink, const shop_row *row, int64_t 
   }
 }
 
+static void print_customer(void *context, const shop_row *row, int64_t count) {
+  char json[512];
+  shop_format_json(row, json, sizeof json);
+  printf("customer: %s\n", json);
+  (void)context;
+  (void)count;
+}
+
 static void refused(struct service *s, long long line, const char *what) {
   ++s->refused;
   fprintf(stderr, "line %lld: %s: %s\n", line, what, shop_error(s->kiln));
@@ -127,6 +138,14 @@ static void handle(struct service *s, const char *line, long long number) {
   ++s->events;
   if (strcmp(kind, "flush") == 0) {
     flush(s);
+  } else if (strcmp(kind, "lookup") == 0 && sscanf(line, "lookup %lld", &id) == 1) {
+    shop_row *key = shop_key_begin(s->kiln, SHOP_INDEX_CUSTOMER_LOOKUP);
+    shop_set_int64(key, SHOP_CUSTOMER_LOOKUP_CUSTOMER_ID, id);
+    int64_t found = shop_lookup(s->kiln, key, print_customer, NULL);
+    if (found < 0)
+      refused(s, number, "lookup");
+    else if (found == 0)
+      printf("customer: %lld has no orders\n", id);
   } else if (strcmp(kind, "customer") == 0 &&
              sscanf(line, "customer %lld \"%127[^\"]\" %63s %10s", &id, name, word, date) == 4) {
     shop_row *row = shop_row_begin(s->kiln, SHOP_TABLE_SHOP_CUSTOMERS);
