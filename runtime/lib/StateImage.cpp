@@ -2,6 +2,8 @@
 // alone (abi.h), for checkpoints.
 //
 //   "KILNSTAT" | u32 format | u32 ABI | str program | i64 ticks | u32 arrangements
+//   | u64 fingerprint per arrangement (a table of contents: a loader tells every operator whose
+//     plan changed before reading any state)
 //   per lasting HASH arrangement, in the program's order:
 //     u64 fingerprint | u32 slot | u32 payload size | u32 chains | u64 entries
 //     per entry: u64 hash | u32 chains linked (bit k) | u64 hash per linked chain k >= 1
@@ -17,6 +19,7 @@
 // generated code hashes with fixed seeds, so a rebuilt table finds its entries where the program
 // looks for them.
 #include <cstring>
+#include <set>
 #include <string>
 #include <zlib.h>
 
@@ -25,6 +28,7 @@
 #include "Strings.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "kiln/runtime/State.h"
 #include "kiln/runtime/Values.h"
 
@@ -117,6 +121,9 @@ std::string saveStateImage(const kiln_program &program, void *state, int64_t tic
   for (int32_t a = 0; a < program.nstate; ++a)
     count += lasting(program.state[a]);
   w.put<uint32_t>(count);
+  for (int32_t a = 0; a < program.nstate; ++a)
+    if (lasting(program.state[a]))
+      w.put<uint64_t>(program.state[a].fingerprint);
   for (int32_t a = 0; a < program.nstate; ++a) {
     const kiln_arrangement_desc &desc = program.state[a];
     if (!lasting(desc))
@@ -202,11 +209,27 @@ absl::StatusOr<int64_t> loadStateImage(const kiln_program &program, void *state,
   for (int32_t a = 0; a < program.nstate; ++a)
     if (lasting(program.state[a]))
       lasting_arrangements.push_back(&program.state[a]);
-  if (count != lasting_arrangements.size())
+  // Every operator whose plan changed since the image was written blocks the restore: name them
+  // all, by model.
+  std::set<uint64_t> saved_fingerprints;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t fingerprint;
+    if (!r.get(fingerprint))
+      return damaged("truncated table of contents");
+    saved_fingerprints.insert(fingerprint);
+  }
+  std::set<std::string> changed_models;
+  for (const kiln_arrangement_desc *desc : lasting_arrangements)
+    if (!saved_fingerprints.contains(desc->fingerprint))
+      changed_models.insert(*desc->model ? desc->model : desc->op);
+  if (!changed_models.empty() || count != lasting_arrangements.size())
     return absl::FailedPreconditionError(absl::StrFormat(
-        "the state image has %d arrangements and this build of %s has %d: it was written by "
-        "another build of the project",
-        count, program.name, lasting_arrangements.size()));
+        "the state image was written by another build of %s: the plans of %s changed, so their "
+        "state cannot be kept (start from an empty checkpoint directory to rebuild it from the "
+        "inputs)",
+        program.name,
+        changed_models.empty() ? std::string("its operators")
+                               : absl::StrJoin(changed_models, ", ")));
 
   auto *slots = static_cast<void **>(state);
   // The state create() made is replaced: the tables emptied (a global aggregate's group), the
