@@ -235,6 +235,14 @@ absl::Status CheckpointDir::write(const CheckpointManifest &manifest, std::strin
   return absl::OkStatus();
 }
 
+int64_t CheckpointDir::lastSequence() const {
+  int64_t last = 0;
+  for (std::string_view prefix : {kPrefix, kPartial})
+    for (const auto &[sequence, name] : entries(path_, prefix))
+      last = std::max(last, sequence);
+  return last;
+}
+
 absl::StatusOr<std::optional<Checkpoint>>
 CheckpointDir::latest(std::vector<std::string> &warnings) const {
   std::vector<std::pair<int64_t, std::string>> found = entries(path_, kPrefix);

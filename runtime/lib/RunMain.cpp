@@ -316,10 +316,10 @@ public:
         last_ticks_(host.stats().ticks), last_time_(std::chrono::steady_clock::now()) {
     for (const Input &input : line.inputs)
       inputs_.push_back({input.path, 0, 0});
-    if (resumed) {
-      sequence_ = resumed->manifest.sequence;
+    if (resumed)
       inputs_ = resumed->manifest.inputs;
-    }
+    // After the newest checkpoint, damaged ones included: none is ever replaced in place.
+    sequence_ = dir_.lastSequence();
   }
 
   // A tick ended with input `current` read up to byte `offset` (line `line_number`); `force`:

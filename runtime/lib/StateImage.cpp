@@ -2,8 +2,9 @@
 // alone (abi.h), for checkpoints.
 //
 //   "KILNSTAT" | u32 format | u32 ABI | str program | i64 ticks | u32 arrangements
-//   | u64 fingerprint per arrangement (a table of contents: a loader tells every operator whose
-//     plan changed before reading any state)
+//   | per arrangement: u64 fingerprint, str operator, str role, str model (a table of contents:
+//     a loader tells every operator whose plan changed before reading any state, and `kiln diff`
+//     compares it with another build)
 //   per lasting HASH arrangement, in the program's order:
 //     u64 fingerprint | u32 slot | u32 payload size | u32 chains | u64 entries
 //     per entry: u64 hash | u32 chains linked (bit k) | u64 hash per linked chain k >= 1
@@ -121,9 +122,14 @@ std::string saveStateImage(const kiln_program &program, void *state, int64_t tic
   for (int32_t a = 0; a < program.nstate; ++a)
     count += lasting(program.state[a]);
   w.put<uint32_t>(count);
-  for (int32_t a = 0; a < program.nstate; ++a)
-    if (lasting(program.state[a]))
-      w.put<uint64_t>(program.state[a].fingerprint);
+  for (int32_t a = 0; a < program.nstate; ++a) {
+    const kiln_arrangement_desc &desc = program.state[a];
+    if (!lasting(desc))
+      continue;
+    w.put<uint64_t>(desc.fingerprint);
+    for (const char *text : {desc.op, desc.role, desc.model})
+      w.str(text, static_cast<int64_t>(std::strlen(text)));
+  }
   for (int32_t a = 0; a < program.nstate; ++a) {
     const kiln_arrangement_desc &desc = program.state[a];
     if (!lasting(desc))
@@ -214,7 +220,8 @@ absl::StatusOr<int64_t> loadStateImage(const kiln_program &program, void *state,
   std::set<uint64_t> saved_fingerprints;
   for (uint32_t i = 0; i < count; ++i) {
     uint64_t fingerprint;
-    if (!r.get(fingerprint))
+    std::string_view op, role, model;
+    if (!r.get(fingerprint) || !r.str(op) || !r.str(role) || !r.str(model))
       return damaged("truncated table of contents");
     saved_fingerprints.insert(fingerprint);
   }
@@ -322,6 +329,36 @@ absl::StatusOr<int64_t> loadStateImage(const kiln_program &program, void *state,
   if (!r.done())
     return damaged("bytes after the last arrangement");
   return ticks;
+}
+
+absl::StatusOr<StateImageSummary> summarizeStateImage(std::string_view image) {
+  if (image.size() < sizeof kMagic + sizeof(uint32_t) ||
+      std::memcmp(image.data(), kMagic, sizeof kMagic) != 0)
+    return absl::DataLossError("damaged state image: not a Kiln state image");
+  uint32_t crc;
+  std::memcpy(&crc, image.data() + image.size() - sizeof crc, sizeof crc);
+  if (crcOf(image.substr(0, image.size() - sizeof crc)) != crc)
+    return absl::DataLossError("damaged state image: checksum mismatch");
+  Reader r(image.substr(sizeof kMagic));
+  uint32_t format, abi, count;
+  std::string_view name;
+  StateImageSummary summary;
+  if (!r.get(format) || !r.get(abi) || !r.str(name) || !r.get(summary.ticks) || !r.get(count))
+    return absl::DataLossError("damaged state image: truncated header");
+  if (format != kFormat)
+    return absl::FailedPreconditionError("the state image was written by another Kiln");
+  summary.program = std::string(name);
+  for (uint32_t i = 0; i < count; ++i) {
+    StateImageSummary::Arrangement arrangement;
+    std::string_view op, role, model;
+    if (!r.get(arrangement.fingerprint) || !r.str(op) || !r.str(role) || !r.str(model))
+      return absl::DataLossError("damaged state image: truncated table of contents");
+    arrangement.op = std::string(op);
+    arrangement.role = std::string(role);
+    arrangement.model = std::string(model);
+    summary.arrangements.push_back(std::move(arrangement));
+  }
+  return summary;
 }
 
 } // namespace kiln::runtime

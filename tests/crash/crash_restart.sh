@@ -62,7 +62,7 @@ while [ "$kills" -lt "$KILLS" ]; do
     restarts=$((restarts + 1))
     # Now and then, damage the newest checkpoint: the restart must fall back to the one before.
     newest=$(ls -d "$WORK"/ckpt/checkpoint-* 2>/dev/null | tail -1 || true)
-    if [ -n "$newest" ] && [ $((RANDOM % 8)) -eq 0 ]; then
+    if [ -n "$newest" ] && [ -f "$newest/state.bin" ] && [ $((RANDOM % 8)) -eq 0 ]; then
       damaged=$((damaged + 1))
       if [ $((RANDOM % 2)) -eq 0 ]; then
         size=$(stat -c %s "$newest/state.bin")

@@ -1,6 +1,7 @@
-// kiln: the command line. `kiln build`, `kiln compile`, `kiln run`.
+// kiln: the command line. `kiln build`, `kiln compile`, `kiln run`, `kiln diff`.
 #include "kiln/Driver/Build.h"
 #include "kiln/Driver/CompileCommand.h"
+#include "kiln/Driver/Diff.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +17,9 @@ commands:
   build     compile the project into one executable (<project>/target/<name>)
   compile   print every model's rendered SQL (like `dbt compile`)
   run       build, then run the executable; arguments after `--` go to it
+  diff      kiln diff <checkpoint> <project>: which models' state a checkpoint of an earlier
+            build (a --checkpoint-dir, or a library's checkpoint file) keeps for this build;
+            exit 0 if the build resumes from it, 2 if models block it
 
 options:
   --emit=STAGE               stop after STAGE and print or write it:
@@ -47,6 +51,15 @@ int main(int argc, char **argv) {
     return argc < 2 ? 1 : 0;
   }
   std::string command = argv[1];
+  // kiln diff <checkpoint> <project>: the checkpoint comes first.
+  std::string checkpoint;
+  if (command == "diff") {
+    if (argc < 3 || argv[2][0] == '-')
+      return usage("kiln diff takes a checkpoint and a project: kiln diff <checkpoint> <project>");
+    checkpoint = argv[2];
+    ++argv;
+    --argc;
+  }
   kiln::driver::BuildOptions options;
   std::vector<std::string> passthrough;
   for (int i = 2; i < argc; ++i) {
@@ -112,6 +125,8 @@ int main(int argc, char **argv) {
                                    std::cout, std::cerr);
   if (command == "build")
     return kiln::driver::runBuild(options, std::cout, std::cerr);
+  if (command == "diff")
+    return kiln::driver::runDiff(checkpoint, options, std::cout, std::cerr);
   if (command == "run") {
     options.emit = kiln::driver::Emit::Exe;
     if (options.output.empty())

@@ -6,6 +6,7 @@
 #include "Operators/Operator.h"
 
 #include "kiln/IR/Fingerprint.h"
+#include "kiln/IR/Utils.h"
 
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
@@ -274,23 +275,6 @@ void Emitter::defineEntryPoints() {
   b_.CreateRetVoid();
 }
 
-// The model an operator maintains: the model file its location names, the source table of a
-// source, or, for operators that
-// passes placed in front of a model (a consolidate after a source), the first model that reads it.
-static std::string modelOf(const ir::Module &module, const ir::Op &op) {
-  if (op.kind == OpKind::Sink || op.kind == OpKind::Source)
-    return op.name; // the model, or the source table
-
-  std::filesystem::path file(op.loc.file);
-  if (op.loc.known() && file.extension() == ".sql")
-    return file.stem().string();
-  for (const auto &user : module.ops)
-    if (std::find(user->inputs.begin(), user->inputs.end(), op.id) != user->inputs.end())
-      if (std::string model = modelOf(module, *user); !model.empty())
-        return model;
-  return "";
-}
-
 llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
   llvm::StructType *field_desc =
       llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_, i32_});
@@ -359,7 +343,7 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
       descriptors.push_back(llvm::ConstantStruct::get(
           arrangement_desc,
           {string(op.stateName()), string(ir::opKindName(op.kind)), string(arrangement.role),
-           string(modelOf(ir_, op)), string(location), b_.getInt64(fingerprints.at(op.id)),
+           string(ir::modelOf(ir_, op)), string(location), b_.getInt64(fingerprints.at(op.id)),
            b_.getInt32(arrangement.container), b_.getInt32(slot), b_.getInt32(payload_size),
            b_.getInt32(static_cast<int32_t>(arrangement.size)), b_.getInt32(arrangement.transient),
            b_.getInt32(keys.size()), array(i32_, keys, "state.keys"), b_.getInt32(fields.size()),

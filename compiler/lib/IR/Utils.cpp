@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 namespace kiln::ir {
@@ -319,6 +320,19 @@ const Op *sharedKeyedSource(const Module &module, const Op &join, size_t port) {
     if (other != port && reads(module, join.inputs[other], source, seen))
       return nullptr;
   return source;
+}
+
+std::string modelOf(const Module &module, const Op &op) {
+  if (op.has(kNamed))
+    return op.name; // the model, or the source table
+  std::filesystem::path file(op.loc.file);
+  if (op.loc.known() && file.extension() == ".sql")
+    return file.stem().string();
+  for (const auto &user : module.ops)
+    if (std::find(user->inputs.begin(), user->inputs.end(), op.id) != user->inputs.end())
+      if (std::string model = modelOf(module, *user); !model.empty())
+        return model;
+  return "";
 }
 
 } // namespace kiln::ir

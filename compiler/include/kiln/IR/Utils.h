@@ -37,6 +37,11 @@ std::optional<Schema> inferSchema(const Module &module, const Op &op);
 bool aggregateNullable(const Op &aggregate, const AggCall &agg, const Schema &input);
 
 bool sameColumn(const Column &a, const Column &b); // name, type and nullability
+
+// The model an operator maintains: a sink's or index's model, a source's table, the model file
+// its location names, or, for operators that passes placed in front of a model (a consolidate
+// after a source), the first model that reads it; "" if none.
+std::string modelOf(const Module &module, const Op &op);
 bool sameSchema(const Schema &a, const Schema &b);
 bool sameColumnTypes(const Schema &a, const Schema &b); // types only
 

@@ -60,6 +60,10 @@ public:
   // Each checkpoint skipped as damaged adds a warning.
   absl::StatusOr<std::optional<Checkpoint>> latest(std::vector<std::string> &warnings) const;
 
+  // The highest sequence number in the directory, complete, damaged or partial (0 if none): a
+  // new checkpoint takes a higher one, so that it never replaces a directory in place.
+  int64_t lastSequence() const;
+
   const std::string &path() const { return path_; }
 
 private:

@@ -58,6 +58,19 @@ std::string saveStateImage(const kiln_program &program, void *state, int64_t tic
 absl::StatusOr<int64_t> loadStateImage(const kiln_program &program, void *state,
                                        kiln_runtime *runtime, std::string_view image);
 
+// What an image holds, from its table of contents: the project, the ticks, and each lasting
+// arrangement's operator, role, model and fingerprint (`kiln diff`).
+struct StateImageSummary {
+  std::string program;
+  int64_t ticks = 0;
+  struct Arrangement {
+    uint64_t fingerprint = 0;
+    std::string op, role, model;
+  };
+  std::vector<Arrangement> arrangements;
+};
+absl::StatusOr<StateImageSummary> summarizeStateImage(std::string_view image);
+
 // A table for people (--stats) and a JSON object for tools (--stats-json).
 void printStateStats(std::FILE *out, const StateStats &stats);
 std::string stateStatsJson(const StateStats &stats);
