@@ -17,8 +17,8 @@
  * shop's tables refuse (an unknown order, a duplicate) is
  * reported and skipped; a SQL runtime error leaves the batch out and the service goes on.
  *
- * Build (after `kiln build ../shop --emit=lib`):
- *   cc -std=c11 -I ../shop/target service.c ../shop/target/libshop.a \
+ * Build (after `kiln build project --emit=lib`: the shop's models and the customer_lookup index):
+ *   cc -std=c11 -I project/target service.c project/target/libshop.a \
  *      -lstdc++ -lsimdjson -lm -lpthread -o service
  */
 #include <stdio.h>
