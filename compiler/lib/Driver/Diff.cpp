@@ -120,8 +120,9 @@ int runDiff(const std::string &checkpoint, const BuildOptions &options, std::ost
     std::string model = ir::modelOf(*module, *op);
     std::string &what = verdict[model];
     if (what.empty())
-      what = saved_models.contains(model) ? "changed: its state is rebuilt by a replay from the inputs"
-                                          : "new: its state is built by a replay from the inputs";
+      what = saved_models.contains(model)
+                 ? "changed: its state is rebuilt by a replay from the inputs"
+                 : "new: its state is built by a replay from the inputs";
   }
 
   out << "checkpoint of " << saved->program << " after tick " << saved->ticks << " -> project "
