@@ -32,27 +32,34 @@ absl::Status ioError(std::string_view what, const std::string &path) {
       absl::StrFormat("cannot %s %s: %s", std::string(what), path, std::strerror(errno)));
 }
 
-// Writes `bytes` to `path` and fsyncs it.
-absl::Status writeDurably(const std::string &path, std::string_view bytes) {
+// Writes to `path` what `produce` hands its sink, then fsyncs it.
+absl::Status writeDurably(const std::string &path,
+                          const std::function<absl::Status(const StateImageSink &)> &produce) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return ioError("create", path);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      ::close(fd);
-      return ioError("write", path);
+  StateImageSink sink = [&](std::string_view bytes) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return ioError("write", path);
+      done += static_cast<size_t>(n);
     }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return ioError("sync", path);
-  }
-  return ::close(fd) == 0 ? absl::OkStatus() : ioError("close", path);
+    return absl::OkStatus();
+  };
+  absl::Status status = produce(sink);
+  if (status.ok() && ::fsync(fd) != 0)
+    status = ioError("sync", path);
+  if (::close(fd) != 0 && status.ok())
+    status = ioError("close", path);
+  return status;
+}
+
+absl::Status writeDurably(const std::string &path, std::string_view bytes) {
+  return writeDurably(path, [&](const StateImageSink &sink) { return sink(bytes); });
 }
 
 absl::Status syncDirectory(const std::string &path) {
@@ -82,9 +89,11 @@ absl::StatusOr<std::string> readFile(const std::string &path) {
   return bytes;
 }
 
-absl::Status writeFileAtomically(const std::string &path, std::string_view bytes) {
+absl::Status writeFileAtomically(const std::string &path, const StateImageWriter &write_state) {
   std::string temporary = path + ".partial";
-  if (absl::Status status = writeDurably(temporary, bytes); !status.ok())
+  absl::Status status = writeDurably(
+      temporary, [&](const StateImageSink &sink) { return write_state(sink).status(); });
+  if (!status.ok())
     return status;
   if (std::rename(temporary.c_str(), path.c_str()) != 0)
     return ioError("rename", temporary);
@@ -111,7 +120,7 @@ std::optional<uint32_t> imageCrc(std::string_view image) {
   return crc;
 }
 
-std::string manifestJson(const CheckpointManifest &m, std::string_view state) {
+std::string manifestJson(const CheckpointManifest &m, const StateImageInfo &state) {
   std::string out = absl::StrFormat("{\"sequence\":%d,\"ticks\":%d,\"current\":%d,\"inputs\":[",
                                     m.sequence, m.ticks, m.current);
   for (size_t i = 0; i < m.inputs.size(); ++i) {
@@ -128,7 +137,7 @@ std::string manifestJson(const CheckpointManifest &m, std::string_view state) {
   out += absl::StrFormat("],\"records_read\":%d,\"bad_records\":%d,\"runtime_errors\":%d,"
                          "\"changes_out\":%d,\"state_bytes\":%d,\"state_crc32\":%d}\n",
                          m.records_read, m.bad_records, m.runtime_errors, m.changes_out,
-                         state.size(), imageCrc(state).value_or(0));
+                         state.bytes, state.crc);
   return out;
 }
 
@@ -200,7 +209,8 @@ std::vector<std::pair<int64_t, std::string>> entries(const std::string &dir,
 
 } // namespace
 
-absl::Status CheckpointDir::write(const CheckpointManifest &manifest, std::string_view state) {
+absl::Status CheckpointDir::write(const CheckpointManifest &manifest,
+                                  const StateImageWriter &write_state) {
   std::error_code ec;
   fs::create_directories(path_, ec);
   if (ec)
@@ -212,8 +222,16 @@ absl::Status CheckpointDir::write(const CheckpointManifest &manifest, std::strin
   fs::create_directory(partial, ec);
   if (ec)
     return absl::InternalError(absl::StrCat("cannot create ", partial, ": ", ec.message()));
-  if (absl::Status s = writeDurably((fs::path(partial) / "state.bin").string(), state); !s.ok())
-    return s;
+  StateImageInfo state;
+  absl::Status written =
+      writeDurably((fs::path(partial) / "state.bin").string(), [&](const StateImageSink &sink) {
+        absl::StatusOr<StateImageInfo> info = write_state(sink);
+        if (info.ok())
+          state = *info;
+        return info.status();
+      });
+  if (!written.ok())
+    return written;
   if (absl::Status s = writeDurably((fs::path(partial) / "manifest.json").string(),
                                     manifestJson(manifest, state));
       !s.ok())

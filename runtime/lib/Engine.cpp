@@ -420,6 +420,10 @@ std::string Engine::saveState() const {
   return saveStateImage(impl_->program, impl_->state, impl_->ticks);
 }
 
+absl::StatusOr<StateImageInfo> Engine::writeState(const StateImageSink &sink) const {
+  return writeStateImage(impl_->program, impl_->state, impl_->ticks, sink);
+}
+
 absl::Status Engine::restoreState(std::string_view image) {
   Impl &impl = *impl_;
   if (!impl.tick.empty() || impl.ticks != 0)

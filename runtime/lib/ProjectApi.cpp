@@ -603,7 +603,8 @@ kiln_project_status kiln_project_checkpoint(kiln_project *instance, const char *
     if (instance->engine->hasPendingChanges() || instance->pushed > 0)
       return instance->fail(KILN_PROJECT_INVALID_ARGUMENT,
                             "checkpoint: the tick has changes; commit or roll it back first");
-    absl::Status written = writeFileAtomically(path, instance->engine->saveState());
+    absl::Status written = writeFileAtomically(
+        path, [&](const StateImageSink &sink) { return instance->engine->writeState(sink); });
     if (!written.ok())
       return instance->fail(KILN_PROJECT_INTERNAL_ERROR, std::string(written.message()));
     return instance->ok();

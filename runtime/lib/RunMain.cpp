@@ -350,14 +350,20 @@ public:
     manifest.bad_records = stats.bad_records;
     manifest.runtime_errors = stats.runtime_errors;
     manifest.changes_out = stats.changes_out;
-    std::string state = host_.engine().saveState();
-    if (absl::Status status = dir_.write(manifest, state); !status.ok()) {
+    StateImageInfo state;
+    absl::Status status = dir_.write(manifest, [&](const StateImageSink &sink) {
+      absl::StatusOr<StateImageInfo> info = host_.engine().writeState(sink);
+      if (info.ok())
+        state = *info;
+      return info;
+    });
+    if (!status.ok()) {
       std::fprintf(stderr, "%s: error: checkpoint: %s\n", argv0_,
                    std::string(status.message()).c_str());
       return false;
     }
     ++written_;
-    last_bytes_ = static_cast<int64_t>(state.size());
+    last_bytes_ = state.bytes;
     write_seconds_ +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     written_bytes_ += last_bytes_;

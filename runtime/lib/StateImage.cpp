@@ -50,18 +50,53 @@ size_t valueSize(int32_t type) {
   return type == KILN_T_TEXT ? sizeof(kiln_str) : storageSize(type);
 }
 
+// Writes an image in chunks to `sink`, keeping the CRC-32 of what it wrote: an image need not
+// fit in memory beside the state it copies.
 class Writer {
 public:
-  template <typename T> void put(T value) {
-    out.append(reinterpret_cast<const char *>(&value), sizeof value);
+  explicit Writer(const StateImageSink &sink) : sink_(sink) { out_.reserve(kChunk); }
+  template <typename T> void put(T value) { bytes(&value, sizeof value); }
+  void bytes(const void *data, size_t size) {
+    out_.append(static_cast<const char *>(data), size);
+    if (out_.size() >= kChunk)
+      flush();
   }
-  void bytes(const void *data, size_t size) { out.append(static_cast<const char *>(data), size); }
   void str(const char *data, int64_t size) {
     put<uint64_t>(static_cast<uint64_t>(size));
     if (size > 0)
       bytes(data, static_cast<size_t>(size));
   }
-  std::string out;
+  // Ends the image with the CRC-32 of everything before it.
+  absl::StatusOr<StateImageInfo> finish() {
+    flush();
+    uint32_t crc = crc_;
+    out_.append(reinterpret_cast<const char *>(&crc), sizeof crc);
+    sink(out_);
+    if (!status_.ok())
+      return status_;
+    return StateImageInfo{written_, crc};
+  }
+
+private:
+  static constexpr size_t kChunk = 1 << 20;
+  void flush() {
+    if (out_.empty())
+      return;
+    crc_ = static_cast<uint32_t>(
+        crc32_z(crc_, reinterpret_cast<const Bytef *>(out_.data()), out_.size()));
+    sink(out_);
+  }
+  void sink(std::string &chunk) {
+    if (status_.ok())
+      status_ = sink_(chunk);
+    written_ += static_cast<int64_t>(chunk.size());
+    chunk.clear();
+  }
+  const StateImageSink &sink_;
+  std::string out_;
+  uint32_t crc_ = static_cast<uint32_t>(crc32_z(0, nullptr, 0));
+  int64_t written_ = 0;
+  absl::Status status_;
 };
 
 class Reader {
@@ -111,8 +146,19 @@ kiln_entry_link *linkOf(kiln_entry *entry, const kiln_arrangement_desc &desc, in
 } // namespace
 
 std::string saveStateImage(const kiln_program &program, void *state, int64_t ticks) {
+  std::string image;
+  StateImageSink append = [&](std::string_view chunk) {
+    image.append(chunk);
+    return absl::OkStatus();
+  };
+  static_cast<void>(writeStateImage(program, state, ticks, append));
+  return image;
+}
+
+absl::StatusOr<StateImageInfo> writeStateImage(const kiln_program &program, void *state,
+                                               int64_t ticks, const StateImageSink &sink) {
   auto *slots = static_cast<void **>(state);
-  Writer w;
+  Writer w(sink);
   w.bytes(kMagic, sizeof kMagic);
   w.put<uint32_t>(kFormat);
   w.put<uint32_t>(KILN_ABI_VERSION);
@@ -179,8 +225,7 @@ std::string saveStateImage(const kiln_program &program, void *state, int64_t tic
       }
     }
   }
-  w.put<uint32_t>(crcOf(w.out));
-  return std::move(w.out);
+  return w.finish();
 }
 
 absl::StatusOr<int64_t> loadStateImage(const kiln_program &program, void *state, kiln_runtime *rt,

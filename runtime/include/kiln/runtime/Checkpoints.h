@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "kiln/runtime/State.h"
 
 namespace kiln::runtime {
 
@@ -44,17 +45,21 @@ struct Checkpoint {
   std::string name;  // "checkpoint-000042"
 };
 
-// Writes `bytes` to `path` atomically and durably: a temporary file beside it, fsync'ed, renamed
-// over it, the directory fsync'ed.
-absl::Status writeFileAtomically(const std::string &path, std::string_view bytes);
+// Writes a state image (Engine::writeState: through the sink it is given, chunk by chunk).
+using StateImageWriter = std::function<absl::StatusOr<StateImageInfo>(const StateImageSink &)>;
+
+// Writes the image to `path` atomically and durably: a temporary file beside it, fsync'ed,
+// renamed over it, the directory fsync'ed.
+absl::Status writeFileAtomically(const std::string &path, const StateImageWriter &write_state);
 absl::StatusOr<std::string> readFile(const std::string &path);
 
 class CheckpointDir {
 public:
   explicit CheckpointDir(std::string path) : path_(std::move(path)) {}
 
-  // Writes checkpoint `manifest.sequence` atomically, then removes all but it and the one before.
-  absl::Status write(const CheckpointManifest &manifest, std::string_view state);
+  // Writes checkpoint `manifest.sequence` atomically (the state image as `write_state` makes it,
+  // then the manifest), then removes all but it and the one before.
+  absl::Status write(const CheckpointManifest &manifest, const StateImageWriter &write_state);
 
   // The newest complete, undamaged checkpoint, or nullopt if there is none (a new directory).
   // Each checkpoint skipped as damaged adds a warning.

@@ -120,6 +120,8 @@ public:
   // restore of one into an engine that has not been given a change yet. A failed restore leaves
   // the engine as it was opened.
   std::string saveState() const;
+  // The same image, handed to `sink` chunk by chunk as it is made (a checkpoint file).
+  absl::StatusOr<StateImageInfo> writeState(const StateImageSink &sink) const;
   absl::Status restoreState(std::string_view image);
 
   // Whether any change was applied since the last commit.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,16 @@ int64_t dumpState(const kiln_program &program, void *state, std::FILE *out);
 // A binary image of every lasting arrangement (checkpoints; StateImage.cpp documents the
 // format), with the number of ticks committed, and a CRC-32 that loading checks.
 std::string saveStateImage(const kiln_program &program, void *state, int64_t ticks);
+// The same, handed to `sink` in chunks of about a megabyte as it is made (a checkpoint file), so
+// that an image of a large state need not fit in memory beside it. Returns its size and CRC-32
+// (the one it ends with), or the sink's first error.
+struct StateImageInfo {
+  int64_t bytes = 0;
+  uint32_t crc = 0;
+};
+using StateImageSink = std::function<absl::Status(std::string_view chunk)>;
+absl::StatusOr<StateImageInfo> writeStateImage(const kiln_program &program, void *state,
+                                               int64_t ticks, const StateImageSink &sink);
 // Loads an image into the state `create` just returned for `runtime` (nothing pushed yet):
 // returns the image's ticks, DataLoss for a damaged image, FailedPrecondition for an image of
 // another project or build. After a failure the state is half-loaded: recreate it.
