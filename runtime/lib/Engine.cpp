@@ -416,10 +416,6 @@ absl::StatusOr<int64_t> Engine::scan(int32_t index, const RowCallback &visit) {
   return program.scan(impl_->state, index, visitRow, const_cast<RowCallback *>(&visit));
 }
 
-std::string Engine::saveState() const {
-  return saveStateImage(impl_->program, impl_->state, impl_->ticks);
-}
-
 absl::StatusOr<StateImageInfo> Engine::writeState(const StateImageSink &sink) const {
   return writeStateImage(impl_->program, impl_->state, impl_->ticks, sink);
 }

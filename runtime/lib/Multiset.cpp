@@ -17,6 +17,7 @@
 #include "Containers.h"
 #include "Journal.h"
 #include "absl/container/btree_map.h"
+#include "kiln/runtime/Values.h"
 #include "kiln/runtime/abi.h"
 
 struct kiln_multiset {
@@ -217,24 +218,6 @@ static kiln_multiset *newMultiset(int32_t type_kind) {
   std::abort();
 }
 
-static size_t valueSize(int32_t type_kind) {
-  switch (type_kind) {
-  case KILN_T_BOOL:
-    return 1;
-  case KILN_T_INT32:
-  case KILN_T_DATE:
-    return 4;
-  case KILN_T_INT64:
-  case KILN_T_TIMESTAMP:
-  case KILN_T_FLOAT64:
-    return 8;
-  case KILN_T_NUMERIC:
-    return 16;
-  default:
-    return sizeof(kiln_str);
-  }
-}
-
 static kiln::runtime::detail::Journal *recording(const kiln_multiset *ms) {
   return ms->journal != nullptr && ms->journal->recording() ? ms->journal : nullptr;
 }
@@ -242,7 +225,7 @@ static kiln::runtime::detail::Journal *recording(const kiln_multiset *ms) {
 kiln_multiset *kiln_ms_create(kiln_runtime *rt, int32_t type_kind) {
   kiln_multiset *ms = newMultiset(type_kind);
   ms->journal = kiln::runtime::detail::journalOf(rt);
-  ms->value_size = valueSize(type_kind);
+  ms->value_size = kiln::runtime::storageSize(type_kind);
   if (auto *journal = recording(ms))
     journal->multisetCreated(ms);
   return ms;

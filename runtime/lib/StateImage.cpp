@@ -46,10 +46,6 @@ bool lasting(const kiln_arrangement_desc &desc) {
 // A source's rows own their text (kiln_text_keep); other operators intern theirs.
 bool keepsText(const kiln_arrangement_desc &desc) { return std::strcmp(desc.kind, "source") == 0; }
 
-size_t valueSize(int32_t type) {
-  return type == KILN_T_TEXT ? sizeof(kiln_str) : storageSize(type);
-}
-
 // Writes an image in chunks to `sink`, keeping the CRC-32 of what it wrote: an image need not
 // fit in memory beside the state it copies.
 class Writer {
@@ -145,16 +141,6 @@ kiln_entry_link *linkOf(kiln_entry *entry, const kiln_arrangement_desc &desc, in
 
 } // namespace
 
-std::string saveStateImage(const kiln_program &program, void *state, int64_t ticks) {
-  std::string image;
-  StateImageSink append = [&](std::string_view chunk) {
-    image.append(chunk);
-    return absl::OkStatus();
-  };
-  static_cast<void>(writeStateImage(program, state, ticks, append));
-  return image;
-}
-
 absl::StatusOr<StateImageInfo> writeStateImage(const kiln_program &program, void *state,
                                                int64_t ticks, const StateImageSink &sink) {
   auto *slots = static_cast<void **>(state);
@@ -217,7 +203,7 @@ absl::StatusOr<StateImageInfo> writeStateImage(const kiln_program &program, void
               std::memcpy(&text, value, sizeof text);
               w.str(text.ptr, text.len);
             } else {
-              w.bytes(value, valueSize(field.type));
+              w.bytes(value, storageSize(field.type));
             }
             w.put<int64_t>(n);
           });
@@ -354,7 +340,7 @@ absl::StatusOr<int64_t> loadStateImage(const kiln_program &program, void *state,
                   return damaged("truncated multiset");
                 kiln_str str{text.data(), static_cast<int64_t>(text.size())};
                 std::memcpy(value, &str, sizeof str);
-              } else if (!r.bytes(value, valueSize(field.type))) {
+              } else if (!r.bytes(value, storageSize(field.type))) {
                 return damaged("truncated multiset");
               }
               int64_t n;

@@ -116,11 +116,9 @@ public:
   absl::StatusOr<int64_t> lookup(int32_t index, const void *key_row, const RowCallback &visit);
   absl::StatusOr<int64_t> scan(int32_t index, const RowCallback &visit);
 
-  // Checkpoints: an image of all state between ticks (saveStateImage in State.h), and the
-  // restore of one into an engine that has not been given a change yet. A failed restore leaves
-  // the engine as it was opened.
-  std::string saveState() const;
-  // The same image, handed to `sink` chunk by chunk as it is made (a checkpoint file).
+  // Checkpoints: an image of all state between ticks, written to `sink` as it is made
+  // (writeStateImage in State.h), and the restore of one into an engine that has not been given a
+  // change yet. A failed restore leaves the engine as it was opened.
   absl::StatusOr<StateImageInfo> writeState(const StateImageSink &sink) const;
   absl::Status restoreState(std::string_view image);
 

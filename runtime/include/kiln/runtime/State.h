@@ -51,11 +51,10 @@ StateStats measureState(const kiln_program &program, void *state);
 int64_t dumpState(const kiln_program &program, void *state, std::FILE *out);
 
 // A binary image of every lasting arrangement (checkpoints; StateImage.cpp documents the
-// format), with the number of ticks committed, and a CRC-32 that loading checks.
-std::string saveStateImage(const kiln_program &program, void *state, int64_t ticks);
-// The same, handed to `sink` in chunks of about a megabyte as it is made (a checkpoint file), so
-// that an image of a large state need not fit in memory beside it. Returns its size and CRC-32
-// (the one it ends with), or the sink's first error.
+// format), with the number of ticks committed, and a CRC-32 that loading checks: handed to
+// `sink` in chunks of about a megabyte as it is made (a checkpoint file), so that an image of a
+// large state need not fit in memory beside it. Returns its size and CRC-32 (the one it ends
+// with), or the sink's first error.
 struct StateImageInfo {
   int64_t bytes = 0;
   uint32_t crc = 0;
