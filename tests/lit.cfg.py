@@ -14,6 +14,7 @@ tools_dir = os.path.join(config.kiln_build_dir, "tools")
 for tool in ["kiln", "kiln-opt", "kiln-slt", "kiln-parse"]:
     config.substitutions.append(
         ("%" + tool.replace("-", "_"), os.path.join(tools_dir, tool, tool)))
+config.substitutions.append(("%sum_sinks", "python3 " + os.path.join(config.kiln_source_dir, "tests", "e2e", "sum-sinks.py")))
 config.substitutions.append(("%examples", os.path.join(config.kiln_source_dir, "examples")))
 config.substitutions.append(("%shop_gen", os.path.join(config.kiln_build_dir, "bench", "shop_gen")))
 config.substitutions.append(("%sanitized_runtime", os.path.join(

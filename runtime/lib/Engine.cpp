@@ -141,6 +141,19 @@ public:
     return result;
   }
 
+  // Each of `ops` pushes its contents (kiln_op_desc.contents); false if that raised.
+  bool pushContents(const std::vector<int32_t> &ops) {
+    guarded = true;
+    if (setjmp(jump) != 0) {
+      guarded = false;
+      return false;
+    }
+    for (int32_t op : ops)
+      program.ops[op].contents(state);
+    guarded = false;
+    return true;
+  }
+
   // The program's commit; false if it raised. (No destructors here either.)
   bool commitProgram() {
     guarded = true;
@@ -353,6 +366,8 @@ public:
   std::vector<Emitted> emitted; // by the commit in progress
   std::optional<RuntimeError> error;
   int64_t ticks = 0;
+  int64_t upgrade_ticks = 0; // the ticks of the image an upgrade restored
+  bool rebuilding = false;   // between restoreStateForUpgrade and finishUpgrade
   int64_t changes_out = 0;
 
   // Where a SQL runtime error returns to, and what it was.
@@ -435,6 +450,56 @@ absl::Status Engine::restoreState(std::string_view image) {
   }
   impl.rt.journal.begin();
   return ticks.status();
+}
+
+absl::StatusOr<UpgradePlan> Engine::restoreStateForUpgrade(std::string_view image) {
+  Impl &impl = *impl_;
+  const kiln_program &program = impl.program;
+  if (!impl.tick.empty() || impl.ticks != 0)
+    return absl::FailedPreconditionError("state can only be restored into a new instance");
+  absl::StatusOr<StateImageSummary> saved = summarizeStateImage(image);
+  if (!saved.ok())
+    return saved.status();
+  std::vector<SavedOp> saved_ops;
+  for (const StateImageSummary::Op &op : saved->ops)
+    saved_ops.push_back({op.fingerprint, op.model});
+  UpgradePlan plan = planUpgrade(dataflowOf(program), saved_ops);
+  impl.rt.journal.finish();
+  absl::StatusOr<int64_t> ticks =
+      loadStateImage(program, impl.state, &impl.rt, image,
+                     program.nops > 0 ? &plan.kept_names : nullptr); // (hand-written programs)
+  impl.rt.journal.begin();
+  if (!ticks.ok())
+    return ticks.status();
+  impl.ticks = *ticks;
+  impl.upgrade_ticks = *ticks;
+  if (!plan.needed())
+    return plan;
+  impl.rebuilding = true;
+  auto *mute = static_cast<uint8_t **>(impl.state)[program.mute_slot];
+  for (int32_t i = 0; i < program.nops; ++i)
+    mute[i] = !plan.rebuilt[static_cast<size_t>(i)];
+  if (!impl.pushContents(plan.contents))
+    return absl::AbortedError(absl::StrCat("while rebuilding from the kept state: ",
+                                           impl.raisedError(false, std::nullopt).describe()));
+  absl::StatusOr<CommitReport> committed = impl.commit();
+  if (!committed.ok())
+    return absl::AbortedError(
+        absl::StrCat("while rebuilding from the kept state: ", committed.status().message()));
+  return plan;
+}
+
+int64_t Engine::finishUpgrade() {
+  Impl &impl = *impl_;
+  const kiln_program &program = impl.program;
+  if (!impl.rebuilding)
+    return impl.ticks;
+  impl.rebuilding = false;
+  std::memset(static_cast<uint8_t **>(impl.state)[program.mute_slot], 0,
+              static_cast<size_t>(program.nops));
+  impl.ticks = impl.upgrade_ticks + 1;
+  impl.changes_out = 0;
+  return impl.ticks;
 }
 
 bool Engine::hasPendingChanges() const { return !impl_->tick.empty(); }

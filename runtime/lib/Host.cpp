@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "RecordParser.h"
+#include "absl/container/flat_hash_set.h"
+#include "kiln/runtime/Checkpoints.h"
 #include "Strings.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
@@ -112,6 +114,12 @@ public:
   }
 
   void emit(int32_t sink, const void *row, int64_t weight) {
+    if (upgrading) {
+      std::string text;
+      sinks[sink].formatter.appendTo(text, row);
+      rebuilt_rows[static_cast<size_t>(sink)][text] += weight;
+      return;
+    }
     if (emit_callback) {
       emit_callback(sink, row, weight);
       return;
@@ -120,26 +128,25 @@ public:
     SinkOutput &out = sinks[sink];
     size_t offset = out.text.size();
     out.formatter.appendTo(out.text, row);
-    // Rows are sorted by their text; they all start alike, so the sort key skips that part and
-    // compares its next eight bytes as one number first.
-    size_t skip = out.formatter.commonPrefix().size();
-    std::string_view text = std::string_view(out.text).substr(offset + skip);
-    uint64_t head = 0;
-    for (size_t i = 0; i < sizeof head; ++i)
-      head = head << 8 | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0);
-    out.changes.push_back({weight, head, offset + skip, text.size()});
+    addChange(out, offset, weight);
   }
 
   bool pushRecord(std::string_view line, std::string_view record_origin, int64_t record_line,
                   int32_t default_source) {
     if (failed)
       return false;
-    ++stats.records_read;
+    if (upgrading && dead_lettered.contains({std::string(record_origin), record_line}))
+      return true;
+    if (!upgrading)
+      ++stats.records_read;
     if (record_origin != origin)
       origin.assign(record_origin);
     line_number = record_line;
     absl::StatusOr<detail::ChangeRecord> record =
         parser.parse(line, default_source, engine->scratch());
+    if (upgrading && (!record.ok() || (record->op != detail::ChangeOp::Commit &&
+                                       !replayed_source[static_cast<size_t>(record->source)])))
+      return true; // handled when the run read it first, or not needed by the rebuild
     if (!record.ok())
       return reject(line, record.status());
     if (record->op == detail::ChangeOp::Commit) {
@@ -161,7 +168,7 @@ public:
       return false;
     }
     if (!status.ok())
-      return reject(line, status);
+      return upgrading || reject(line, status);
     ++records_in_tick;
     if (options.tick_size > 0 && records_in_tick >= options.tick_size)
       commit();
@@ -364,6 +371,18 @@ public:
     int64_t line;
     size_t offset, length;
   };
+  // A change whose row is the sink's text from `offset` on.
+  void addChange(SinkOutput &out, size_t offset, int64_t weight) {
+    // Rows are sorted by their text; they all start alike, so the sort key skips that part and
+    // compares its next eight bytes as one number first.
+    size_t skip = out.formatter.commonPrefix().size();
+    std::string_view text = std::string_view(out.text).substr(offset + skip);
+    uint64_t head = 0;
+    for (size_t i = 0; i < sizeof head; ++i)
+      head = head << 8 | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0);
+    out.changes.push_back({weight, head, offset + skip, text.size()});
+  }
+
   const std::string &originOf(const TickRecord &record) const { return origins[record.origin]; }
   std::string_view rawOf(const TickRecord &record) const {
     return std::string_view(tick_text).substr(record.offset, record.length);
@@ -390,6 +409,14 @@ public:
   std::vector<std::string> origins; // of the tick's records
   int64_t records_in_tick = 0;
   bool failed = false; // a runtime error stopped the input (RuntimeErrorPolicy::Fail)
+
+  // An upgrade in progress (Host::upgrade).
+  bool upgrading = false;
+  bool rebuilding = false; // the upgrade's plan rebuilds operators
+  std::vector<bool> replayed_source;                               // by source
+  std::vector<bool> rebuilt_sink;                                  // by sink
+  std::vector<absl::flat_hash_map<std::string, int64_t>> rebuilt_rows; // by sink: row -> weight
+  absl::flat_hash_set<std::pair<std::string, int64_t>> dead_lettered;  // origin, line
 };
 
 Host::Host(const kiln_program *program, HostOptions options)
@@ -451,6 +478,87 @@ absl::Status Host::restore(std::string_view state_image, const HostStats &stats)
   impl_->stats = stats;
   impl_->changes_out_base = stats.changes_out;
   return absl::OkStatus();
+}
+
+absl::StatusOr<UpgradePlan> Host::upgrade(std::string_view state_image, const HostStats &stats) {
+  Impl &impl = *impl_;
+  const kiln_program &program = impl.program;
+  if (impl.dead_letter) {
+    std::fflush(impl.dead_letter.get());
+    absl::StatusOr<std::string> text = readFile(impl.options.dead_letter_path);
+    if (!text.ok())
+      return text.status();
+    if (absl::Status status = detail::deadLetterRecords(*text, impl.dead_lettered); !status.ok())
+      return absl::DataLossError(absl::StrCat(impl.options.dead_letter_path, ": ",
+                                              status.message()));
+  }
+  impl.replayed_source.assign(static_cast<size_t>(program.nsources), false);
+  impl.rebuilt_sink.assign(static_cast<size_t>(program.nsinks), false);
+  impl.rebuilt_rows.assign(static_cast<size_t>(program.nsinks), {});
+  impl.upgrading = true;
+  absl::StatusOr<UpgradePlan> plan = impl.engine->restoreStateForUpgrade(state_image);
+  if (!plan.ok())
+    return plan.status();
+  for (int32_t i = 0; i < program.nops && plan->needed(); ++i) {
+    if (!plan->rebuilt[static_cast<size_t>(i)])
+      continue;
+    if (program.ops[i].source >= 0)
+      impl.replayed_source[static_cast<size_t>(program.ops[i].source)] = true;
+    if (program.ops[i].sink >= 0)
+      impl.rebuilt_sink[static_cast<size_t>(program.ops[i].sink)] = true;
+  }
+  impl.rebuilding = plan->needed();
+  impl.stats = stats;
+  impl.changes_out_base = stats.changes_out;
+  return plan;
+}
+
+bool Host::finishUpgrade() {
+  Impl &impl = *impl_;
+  const kiln_program &program = impl.program;
+  if (impl.engine->hasPendingChanges())
+    impl.commit();
+  impl.upgrading = false;
+  impl.dead_lettered.clear();
+  if (impl.failed)
+    return false;
+  impl.engine->finishUpgrade();
+  if (!impl.rebuilding)
+    return true;
+  impl.rebuilding = false;
+  int64_t corrections = 0;
+  for (int32_t s = 0; s < program.nsinks; ++s) {
+    if (!impl.rebuilt_sink[static_cast<size_t>(s)])
+      continue;
+    Impl::SinkOutput &out = impl.sinks[static_cast<size_t>(s)];
+    absl::flat_hash_map<std::string, int64_t> written;
+    auto path = impl.options.sink_paths.find(program.sinks[s].name);
+    if (path != impl.options.sink_paths.end() && path->second != "-") {
+      std::fflush(out.file);
+      absl::StatusOr<std::string> text = readFile(path->second);
+      if (!text.ok())
+        throw std::runtime_error(std::string(text.status().message()));
+      if (absl::Status status = detail::sumSinkOutput(*text, program.sinks[s].name, written);
+          !status.ok())
+        throw std::runtime_error(absl::StrCat("cannot read back ", path->second, ": ",
+                                              status.message()));
+    }
+    absl::flat_hash_map<std::string, int64_t> &rebuilt = impl.rebuilt_rows[static_cast<size_t>(s)];
+    for (const auto &[row, weight] : written)
+      rebuilt[row] -= weight;
+    for (const auto &[row, weight] : rebuilt) {
+      if (weight == 0)
+        continue;
+      size_t offset = out.text.size();
+      out.text += row;
+      impl.addChange(out, offset, weight);
+      ++corrections;
+    }
+    rebuilt.clear();
+  }
+  impl.writeOutput();
+  impl.changes_out_base += corrections;
+  return true;
 }
 
 StateStats Host::stateStats() const { return impl_->engine->stateStats(); }

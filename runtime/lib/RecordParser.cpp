@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <string>
 
 #include "Strings.h"
@@ -480,3 +481,70 @@ absl::StatusOr<ChangeRecord> RecordParser::parse(std::string_view line, int32_t 
 
 } // namespace detail
 } // namespace kiln::runtime
+
+namespace kiln::runtime::detail {
+
+namespace {
+
+// Calls `each` with every non-blank line of `text` as a parsed document; stops at an error.
+absl::Status forEachJsonLine(std::string_view text,
+                             const std::function<absl::Status(od::document &)> &each) {
+  od::parser parser;
+  simdjson::padded_string padded;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == text.npos ? text.size() : end + 1);
+    if (line.find_first_not_of(" \t\r") == line.npos)
+      continue;
+    padded = simdjson::padded_string(line);
+    od::document doc;
+    if (auto error = parser.iterate(padded).get(doc))
+      return jsonError(error);
+    if (absl::Status status = each(doc); !status.ok())
+      return status;
+  }
+  return absl::OkStatus();
+}
+
+} // namespace
+
+absl::Status sumSinkOutput(std::string_view text, std::string_view sink,
+                           absl::flat_hash_map<std::string, int64_t> &rows) {
+  return forEachJsonLine(text, [&](od::document &doc) {
+    std::string_view name, row;
+    int64_t weight;
+    if (auto error = doc["sink"].get_string().get(name))
+      return jsonError(error);
+    if (name != sink)
+      return absl::OkStatus();
+    if (auto error = doc["weight"].get_int64().get(weight))
+      return jsonError(error);
+    od::object object;
+    if (auto error = doc["row"].get_object().get(object))
+      return jsonError(error);
+    if (auto error = object.raw_json().get(row))
+      return jsonError(error);
+    // raw_json keeps the whitespace after the value: the host writes none.
+    while (!row.empty() && (row.back() == ' ' || row.back() == '\n' || row.back() == '\r'))
+      row.remove_suffix(1);
+    rows[std::string(row)] += weight;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status deadLetterRecords(std::string_view text,
+                               absl::flat_hash_set<std::pair<std::string, int64_t>> &records) {
+  return forEachJsonLine(text, [&](od::document &doc) {
+    std::string_view origin;
+    int64_t line;
+    if (auto error = doc["origin"].get_string().get(origin))
+      return jsonError(error);
+    if (auto error = doc["line"].get_int64().get(line))
+      return jsonError(error);
+    records.emplace(std::string(origin), line);
+    return absl::OkStatus();
+  });
+}
+
+} // namespace kiln::runtime::detail

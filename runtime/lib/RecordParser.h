@@ -8,7 +8,11 @@
 #include <memory>
 #include <string_view>
 
+#include <string>
+#include <utility>
+
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "kiln/runtime/Arena.h"
 #include "kiln/runtime/abi.h"
@@ -43,6 +47,15 @@ private:
   absl::flat_hash_map<std::string_view, int32_t> unqualified_; // -1 when ambiguous
   std::unique_ptr<Impl> impl_;
 };
+
+// Reading back what the host wrote (upgrades, Host::finishUpgrade):
+// the changes of sink `sink` in JSON-lines sink output ({"tick":..,"sink":..,"weight":..,
+// "row":{..}}), summed by the row's JSON text;
+absl::Status sumSinkOutput(std::string_view text, std::string_view sink,
+                           absl::flat_hash_map<std::string, int64_t> &rows);
+// the records of a dead-letter file, by origin and line.
+absl::Status deadLetterRecords(std::string_view text,
+                               absl::flat_hash_set<std::pair<std::string, int64_t>> &records);
 
 // Whether `bytes` is valid UTF-8 (what a JSON string may hold).
 bool isValidUtf8(std::string_view bytes);

@@ -457,6 +457,48 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
   return std::move(*found);
 }
 
+// A run resumed from a checkpoint of an earlier build (Upgrade.h): says what becomes of each
+// model, and replays the records of the plan's sources from the start of the inputs to the
+// checkpoint's positions. False if a runtime error stopped it.
+bool rebuild(const UpgradePlan &plan, Host &host, const CommandLine &line,
+             const std::vector<int32_t> &sources, const Checkpoint &resumed, const char *argv0) {
+  std::fprintf(stderr, "%s: the checkpoint %s/%s was written by another build of %s:\n", argv0,
+               line.checkpoint_dir.c_str(), resumed.name.c_str(), host.program().name);
+  for (const UpgradePlan::Verdict &verdict : plan.verdicts)
+    std::fprintf(stderr, "  %s: %s\n", verdict.model.c_str(), verdict.what.c_str());
+  if (plan.replayed.empty())
+    return true;
+  const CheckpointManifest &m = resumed.manifest;
+  for (size_t i = 0; i <= static_cast<size_t>(m.current) && i < line.inputs.size(); ++i) {
+    const std::string &path = line.inputs[i].path;
+    LineReader reader(path);
+    if (!reader.opened()) {
+      std::fprintf(stderr, "%s: error: cannot open %s again to replay it: %s\n", argv0,
+                   path.c_str(), std::strerror(errno));
+      return false;
+    }
+    bool whole = i < static_cast<size_t>(m.current);
+    int64_t end = whole ? -1 : m.inputs[i].offset;
+    int64_t line_number = 0;
+    while (end < 0 || reader.offset() < end) {
+      std::optional<std::string_view> text = reader.next();
+      if (!text)
+        break;
+      ++line_number;
+      if (detail::stripWhitespace(*text).empty())
+        continue;
+      if (!host.pushRecord(*text, path, line_number, sources[i]) && host.failed())
+        return false;
+    }
+    if (reader.failed()) {
+      std::fprintf(stderr, "%s: error: cannot read %s again to replay it: %s\n", argv0,
+                   path.c_str(), std::strerror(errno));
+      return false;
+    }
+  }
+  return true;
+}
+
 int run(const kiln_program &program, CommandLine line, const char *argv0) {
   std::optional<Checkpoint> resumed;
   if (!line.checkpoint_dir.empty()) {
@@ -477,29 +519,8 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
     }
     sources.push_back(source);
   }
-  double restore_seconds = 0;
-  size_t first_input = 0;
-  if (resumed) {
-    const CheckpointManifest &m = resumed->manifest;
-    HostStats stats;
-    stats.records_read = m.records_read;
-    stats.bad_records = m.bad_records;
-    stats.runtime_errors = m.runtime_errors;
-    stats.changes_out = m.changes_out;
-    auto start = std::chrono::steady_clock::now();
-    if (absl::Status status = host.restore(resumed->state, stats); !status.ok()) {
-      std::fprintf(stderr, "%s: error: cannot resume from %s/%s: %s\n", argv0,
-                   line.checkpoint_dir.c_str(), resumed->name.c_str(),
-                   std::string(status.message()).c_str());
-      return 1;
-    }
-    restore_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    first_input = static_cast<size_t>(m.current);
-  }
   std::optional<Checkpointer> checkpointer;
-  if (!line.checkpoint_dir.empty())
-    checkpointer.emplace(line, host, argv0, resumed);
+  double restore_seconds = 0;
   auto report = [&] {
     bool ok = reportStats(line, host, argv0);
     if (checkpointer && line.stats)
@@ -510,6 +531,36 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
               .c_str());
     return ok;
   };
+  size_t first_input = 0;
+  if (resumed) {
+    const CheckpointManifest &m = resumed->manifest;
+    HostStats stats;
+    stats.records_read = m.records_read;
+    stats.bad_records = m.bad_records;
+    stats.runtime_errors = m.runtime_errors;
+    stats.changes_out = m.changes_out;
+    auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<UpgradePlan> plan = host.upgrade(resumed->state, stats);
+    if (!plan.ok()) {
+      std::fprintf(stderr, "%s: error: cannot resume from %s/%s: %s\n", argv0,
+                   line.checkpoint_dir.c_str(), resumed->name.c_str(),
+                   std::string(plan.status().message()).c_str());
+      return 1;
+    }
+    if (plan->needed() && !rebuild(*plan, host, line, sources, *resumed, argv0)) {
+      report();
+      return 3;
+    }
+    if (!host.finishUpgrade()) {
+      report();
+      return 3;
+    }
+    restore_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    first_input = static_cast<size_t>(m.current);
+  }
+  if (!line.checkpoint_dir.empty())
+    checkpointer.emplace(line, host, argv0, resumed);
   for (size_t i = first_input; i < line.inputs.size(); ++i) {
     const std::string &path = line.inputs[i].path;
     std::string origin = path == "-" ? "<stdin>" : path;

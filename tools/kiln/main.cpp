@@ -18,8 +18,9 @@ commands:
   compile   print every model's rendered SQL (like `dbt compile`)
   run       build, then run the executable; arguments after `--` go to it
   diff      kiln diff <checkpoint> <project>: which models' state a checkpoint of an earlier
-            build (a --checkpoint-dir, or a library's checkpoint file) keeps for this build;
-            exit 0 if the build resumes from it, 2 if models block it
+            build (a --checkpoint-dir, or a library's checkpoint file) keeps for this build,
+            and how the others are rebuilt; exit 0 if from the kept state alone, 2 if sources
+            must be replayed from the inputs
 
 options:
   --emit=STAGE               stop after STAGE and print or write it:

@@ -179,6 +179,9 @@ public:
   // Defines `f` (as beginConsumer starts it; `body` ends it) while in the middle of another
   // function's body, which continues afterwards where it was.
   void defineAside(llvm::Function *f, const std::function<void(llvm::Function *)> &body);
+  // Emits what `call` emits, a call of `user`'s consumer, unless the program's mute byte of
+  // `user` is set (kiln_program.mute_slot).
+  void unlessMuted(const OperatorGen &user, const std::function<void()> &call);
   // Calls the consumer of every operator that reads `producer`'s stream with one change.
   void emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Value *weight);
   // Hands every operator that reads `producer`'s stream the update of `old_row` to `new_row`
@@ -246,6 +249,8 @@ private:
   std::map<int32_t, std::vector<std::pair<OperatorGen *, size_t>>> users_;
   std::map<int32_t, llvm::Function *> updaters_; // updaterOf, by operator id
   int slot_count_ = 1;                           // slot 0 holds the runtime
+  int mute_slot_ = -1;                           // kiln_program.mute_slot
+  std::map<int32_t, int32_t> op_index_;          // op id -> index in kiln_program.ops
   llvm::Value *state_ = nullptr;
   llvm::Value *rt_ = nullptr;
 };

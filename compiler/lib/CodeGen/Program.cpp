@@ -8,6 +8,7 @@
 #include "kiln/IR/Fingerprint.h"
 #include "kiln/IR/Utils.h"
 
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -43,9 +44,29 @@ llvm::Function *Emitter::beginConsumer(llvm::Function *f) {
   return f;
 }
 
+void Emitter::unlessMuted(const OperatorGen &user, const std::function<void()> &call) {
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  llvm::Value *state = f->getArg(0);
+  llvm::Value *mute = b_.CreateLoad(ptr_, b_.CreateGEP(ptr_, state, b_.getInt64(mute_slot_)));
+  llvm::Value *muted = b_.CreateICmpNE(
+      b_.CreateLoad(i8_, b_.CreateGEP(i8_, mute, b_.getInt64(op_index_.at(user.op().id)))),
+      b_.getInt8(0));
+  llvm::BasicBlock *deliver = llvm::BasicBlock::Create(ctx_, "deliver", f);
+  llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx_, "delivered", f);
+  // Operators are muted only while an upgrade rebuilds others.
+  b_.CreateCondBr(muted, after, deliver, llvm::MDBuilder(ctx_).createUnlikelyBranchWeights());
+  b_.SetInsertPoint(deliver);
+  call();
+  b_.CreateBr(after);
+  b_.SetInsertPoint(after);
+}
+
 void Emitter::emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Value *weight) {
-  for (const auto &[user, port] : users_[producer.id])
-    b_.CreateCall(user->consumer(port), {state_, row, weight});
+  for (const auto &[user, port] : users_[producer.id]) {
+    OperatorGen *consumer = user;
+    size_t input = port;
+    unlessMuted(*user, [&] { b_.CreateCall(consumer->consumer(input), {state_, row, weight}); });
+  }
 }
 
 void Emitter::emitUpdateToConsumers(const ir::Op &producer, llvm::Value *old_row,
@@ -61,8 +82,13 @@ llvm::Function *Emitter::updaterOf(const ir::Op &producer) {
                             std::to_string(producer.id) + ".update",
                         llvm::FunctionType::get(b_.getVoidTy(), {ptr_, ptr_, ptr_, i64_}, false));
   defineAside(updater, [&](llvm::Function *f) {
-    for (const auto &[user, port] : users_[producer.id])
-      user->emitUpdate(port, f->getArg(1), f->getArg(2), f->getArg(3));
+    for (const auto &[user, port] : users_[producer.id]) {
+      OperatorGen *consumer = user;
+      size_t input = port;
+      unlessMuted(*user, [&] {
+        consumer->emitUpdate(input, f->getArg(1), f->getArg(2), f->getArg(3));
+      });
+    }
     b_.CreateRetVoid();
   });
   return updater;
@@ -101,6 +127,7 @@ bool Emitter::run(std::string &error) {
   for (const auto &op : ir_.ops) {
     generators_.push_back(makeOperatorGen(*this, *op));
     generator_of_[op->id] = generators_.back().get();
+    op_index_[op->id] = static_cast<int32_t>(generators_.size() - 1);
     for (size_t port = 0; port < op->inputs.size(); ++port)
       users_[op->inputs[port]].push_back({generators_.back().get(), port});
   }
@@ -109,10 +136,13 @@ bool Emitter::run(std::string &error) {
     gen->declare(slot_count_);
     slot_count_ += static_cast<int>(gen->state().size()) + gen->scratchSlots();
   }
+  mute_slot_ = slot_count_++;
   for (auto &gen : generators_) {
     gen->defineConsumers();
     if (gen->flusher())
       gen->defineFlush();
+    if (gen->contents())
+      gen->defineContents();
   }
   defineEntryPoints();
   // Locations are collected while generating code, so the descriptor comes last.
@@ -159,6 +189,9 @@ void Emitter::defineEntryPoints() {
     }
     gen.emitCreate();
   }
+  b_.CreateStore(b_.CreateCall(fn("calloc"), {b_.getInt64(std::max<size_t>(generators_.size(), 1)),
+                                              b_.getInt64(1)}),
+                 b_.CreateGEP(ptr_, state_, b_.getInt64(mute_slot_)));
   b_.CreateRet(state_);
 
   // push(state, source, row, weight): dispatch a change of a source without a primary key into
@@ -271,6 +304,8 @@ void Emitter::defineEntryPoints() {
       b_.CreateCall(fn(hash ? "kiln_ht_destroy" : "kiln_vec_destroy"), {container});
     }
   }
+  b_.CreateCall(fn("free"), {b_.CreateLoad(ptr_, b_.CreateGEP(ptr_, state_,
+                                                              b_.getInt64(mute_slot_)))});
   b_.CreateCall(fn("free"), {state_});
   b_.CreateRetVoid();
 }
@@ -419,9 +454,42 @@ void Emitter::defineProgram() {
   };
   int32_t nstate = 0;
   llvm::Constant *state = stateDescriptors(nstate);
-  llvm::StructType *program_type =
-      llvm::StructType::get(ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_,
-                                   ptr_, ptr_, ptr_, i64_, i32_, ptr_, i32_, ptr_, ptr_, ptr_});
+  // The operators (kiln_op_desc), in generators_' order, which is the module's: inputs first.
+  llvm::StructType *op_desc = llvm::StructType::get(
+      ctx_, {ptr_, ptr_, ptr_, i64_, i32_, ptr_, i32_, i32_, i32_, ptr_});
+  checkLayout(op_desc, sizeof(kiln_op_desc),
+              {offsetof(kiln_op_desc, name), offsetof(kiln_op_desc, kind),
+               offsetof(kiln_op_desc, model), offsetof(kiln_op_desc, fingerprint),
+               offsetof(kiln_op_desc, ninputs), offsetof(kiln_op_desc, inputs),
+               offsetof(kiln_op_desc, source), offsetof(kiln_op_desc, sink),
+               offsetof(kiln_op_desc, keyed), offsetof(kiln_op_desc, contents)});
+  std::unordered_map<int32_t, uint64_t> fingerprints = ir::fingerprints(ir_);
+  int32_t sinks_seen = 0; // sinks are numbered in the module's order (sinksOf)
+  std::vector<llvm::Constant *> ops;
+  for (const auto &generator : generators_) {
+    const ir::Op &op = generator->op();
+    std::vector<llvm::Constant *> inputs;
+    for (int32_t input : op.inputs)
+      inputs.push_back(b_.getInt32(op_index_.at(input)));
+    int32_t source = -1, sink = -1;
+    if (op.kind == ir::OpKind::Source)
+      for (size_t s = 0; s < sources_.size(); ++s)
+        if (sources_[s].name == op.name)
+          source = static_cast<int32_t>(s);
+    if (op.kind == ir::OpKind::Sink)
+      sink = sinks_seen++;
+    llvm::Constant *contents = generator->contents();
+    ops.push_back(llvm::ConstantStruct::get(
+        op_desc, {string(op.stateName()), string(ir::opKindName(op.kind)),
+                  string(ir::modelOf(ir_, op)), b_.getInt64(fingerprints.at(op.id)),
+                  b_.getInt32(inputs.size()), array(i32_, inputs, "op.inputs"),
+                  b_.getInt32(source), b_.getInt32(sink),
+                  b_.getInt32(op.kind == ir::OpKind::Source && !op.key.empty()),
+                  contents ? contents : llvm::ConstantPointerNull::get(b_.getPtrTy())}));
+  }
+  llvm::StructType *program_type = llvm::StructType::get(
+      ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, ptr_,
+             ptr_, ptr_, i64_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, i32_, i32_, ptr_});
   checkLayout(program_type, sizeof(kiln_program),
               {offsetof(kiln_program, abi_version), offsetof(kiln_program, name),
                offsetof(kiln_program, nsources),    offsetof(kiln_program, sources),
@@ -432,7 +500,9 @@ void Emitter::defineProgram() {
                offsetof(kiln_program, destroy),     offsetof(kiln_program, default_tick_size),
                offsetof(kiln_program, nstate),      offsetof(kiln_program, state),
                offsetof(kiln_program, nindexes),    offsetof(kiln_program, indexes),
-               offsetof(kiln_program, lookup),      offsetof(kiln_program, scan)});
+               offsetof(kiln_program, lookup),      offsetof(kiln_program, scan),
+               offsetof(kiln_program, nops),        offsetof(kiln_program, mute_slot),
+               offsetof(kiln_program, ops)});
   llvm::Constant *program =
       llvm::ConstantStruct::get(program_type, {b_.getInt32(KILN_ABI_VERSION),
                                                string(ir_.name),
@@ -453,7 +523,10 @@ void Emitter::defineProgram() {
                                                b_.getInt32(indexes.size()),
                                                array(relation_desc, indexes, "indexes"),
                                                module_.getFunction("kiln.lookup"),
-                                               module_.getFunction("kiln.scan")});
+                                               module_.getFunction("kiln.scan"),
+                                               b_.getInt32(ops.size()),
+                                               b_.getInt32(mute_slot_),
+                                               array(op_desc, ops, "ops")});
   new llvm::GlobalVariable(module_, program_type, true, llvm::GlobalValue::ExternalLinkage, program,
                            "kiln_program_main");
 }

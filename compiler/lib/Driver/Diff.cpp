@@ -11,6 +11,7 @@
 #include "kiln/IR/Utils.h"
 #include "kiln/runtime/Checkpoints.h"
 #include "kiln/runtime/State.h"
+#include "kiln/runtime/Upgrade.h"
 
 namespace fs = std::filesystem;
 
@@ -45,20 +46,35 @@ std::optional<std::string> readImage(const std::string &path, std::ostream &err)
   return *std::move(image);
 }
 
-// Whether an operator always keeps state of its own across ticks. (A join may keep its inputs'
-// rows in their sources' tables instead, which --emit=ir-inc does not tell: joins are judged by
-// the checkpoint's side alone.)
-bool ownsLastingState(const ir::Op &op) {
-  switch (op.kind) {
-  case ir::OpKind::Aggregate:
-  case ir::OpKind::Distinct:
-  case ir::OpKind::Index:
-    return true;
-  case ir::OpKind::Source:
-    return !op.key.empty();
-  default:
-    return false;
+// The new build's dataflow as the runtime's upgrade plan sees it (runtime::dataflowOf), from
+// its IR: which operators' state holds their output, and which joins keep rows in a keyed
+// source's table (ir::sharedKeyedSource, as code generation lays them out).
+std::vector<runtime::DataflowOp> dataflowOf(const ir::Module &module) {
+  std::unordered_map<int32_t, uint64_t> fingerprints = ir::fingerprints(module);
+  std::unordered_map<int32_t, int32_t> index_of;
+  std::vector<runtime::DataflowOp> ops;
+  for (const auto &op : module.ops) {
+    runtime::DataflowOp node;
+    node.name = op->stateName();
+    node.kind = std::string(ir::opKindName(op->kind));
+    node.model = ir::modelOf(module, *op);
+    node.fingerprint = fingerprints.at(op->id);
+    for (int32_t input : op->inputs)
+      node.inputs.push_back(index_of.at(input));
+    node.source = op->kind == ir::OpKind::Source;
+    node.keyed = node.source && !op->key.empty();
+    node.has_contents = node.keyed || op->kind == ir::OpKind::Aggregate ||
+                        op->kind == ir::OpKind::Distinct;
+    if (node.source)
+      node.source_table = op->name;
+    if (op->kind == ir::OpKind::Join || op->kind == ir::OpKind::DeltaJoin)
+      for (size_t port = 0; port < op->inputs.size(); ++port)
+        if (const ir::Op *source = ir::sharedKeyedSource(module, *op, port))
+          node.shares.push_back(index_of.at(source->id));
+    index_of.emplace(op->id, static_cast<int32_t>(ops.size()));
+    ops.push_back(std::move(node));
   }
+  return ops;
 }
 
 } // namespace
@@ -88,59 +104,30 @@ int runDiff(const std::string &checkpoint, const BuildOptions &options, std::ost
     return 1;
   }
 
-  // The new build's operators by fingerprint, and the models they maintain.
-  std::unordered_map<int32_t, uint64_t> fingerprints = ir::fingerprints(*module);
-  std::set<uint64_t> new_fingerprints;
-  std::map<std::string, std::string> verdict; // model -> "" (kept so far) or what changed
-  for (const auto &op : module->ops) {
-    std::string model = ir::modelOf(*module, *op);
-    new_fingerprints.insert(fingerprints.at(op->id));
-    if (op->isStateful())
-      verdict.try_emplace(model, "");
-  }
-  // Every saved arrangement must find its operator, unchanged, in the new build.
-  std::set<uint64_t> saved_fingerprints;
-  std::set<std::string> saved_models;
-  for (const auto &arrangement : saved->arrangements) {
-    std::string model = arrangement.model.empty() ? arrangement.op : arrangement.model;
-    saved_fingerprints.insert(arrangement.fingerprint);
-    saved_models.insert(model);
-    if (new_fingerprints.contains(arrangement.fingerprint))
-      continue;
-    auto it = verdict.find(model);
-    if (it == verdict.end())
-      verdict[model] = "dropped (no longer in the project, or no longer keeps state)";
-    else
-      it->second = "changed: its state is rebuilt by a replay from the inputs";
-  }
-  // And state the new build keeps that the checkpoint does not have must be built.
-  for (const auto &op : module->ops) {
-    if (!ownsLastingState(*op) || saved_fingerprints.contains(fingerprints.at(op->id)))
-      continue;
-    std::string model = ir::modelOf(*module, *op);
-    std::string &what = verdict[model];
-    if (what.empty())
-      what = saved_models.contains(model)
-                 ? "changed: its state is rebuilt by a replay from the inputs"
-                 : "new: its state is built by a replay from the inputs";
-  }
+  std::vector<runtime::SavedOp> saved_ops;
+  for (const runtime::StateImageSummary::Op &op : saved->ops)
+    saved_ops.push_back({op.fingerprint, op.model});
+  runtime::UpgradePlan plan = runtime::planUpgrade(dataflowOf(*module), saved_ops);
 
   out << "checkpoint of " << saved->program << " after tick " << saved->ticks << " -> project "
       << options.project_dir << "\n";
-  std::vector<std::string> blocking;
-  for (const auto &[model, what] : verdict) {
-    out << "  " << model << ": " << (what.empty() ? "kept" : what) << "\n";
-    if (!what.empty())
-      blocking.push_back(model);
+  bool replays = false;
+  for (const runtime::UpgradePlan::Verdict &verdict : plan.verdicts) {
+    out << "  " << verdict.model << ": " << verdict.what << "\n";
+    replays = replays || verdict.replays;
   }
-  if (blocking.empty()) {
+  size_t rebuilt = static_cast<size_t>(std::count(plan.rebuilt.begin(), plan.rebuilt.end(), true));
+  if (!plan.needed()) {
     out << "the new build resumes from this checkpoint: every operator's state is kept\n";
     return 0;
   }
-  out << "the new build cannot resume from this checkpoint (models that block it:";
-  for (const std::string &model : blocking)
-    out << " " << model;
-  out << "); start it with an empty checkpoint directory, which replays the inputs\n";
+  out << "the new build resumes from this checkpoint: of its " << plan.rebuilt.size()
+      << " operators it keeps " << plan.rebuilt.size() - rebuilt << " and rebuilds " << rebuilt;
+  if (!replays) {
+    out << " from the kept state\n";
+    return 0;
+  }
+  out << ", reading its file inputs again from the start up to the checkpoint's positions\n";
   return 2;
 }
 

@@ -92,6 +92,10 @@ public:
   std::vector<Arrangement> arrangements() override;
   void defineConsumers() override;
   void defineFlush() override;
+  // Between ticks every group's output row follows from its state; a group has output when the
+  // last flush emitted one (a global aggregate's, always after the first tick).
+  bool hasContents() const override { return true; }
+  void defineContents() override;
   // A group's state depends only on its key and the aggregates' arguments: an update that
   // changes neither (a customer's region, to the order totals) changes nothing here, and one that
   // keeps the key moves its group's aggregates, found once (regroup).
@@ -422,6 +426,26 @@ void AggregateGen::emitUpdate(size_t port, llvm::Value *old_row, llvm::Value *ne
   OperatorGen::emitUpdate(port, old_row, new_row, weight);
   b_.CreateBr(done);
   b_.SetInsertPoint(done);
+}
+
+void AggregateGen::defineContents() {
+  llvm::Function *f = e_.beginConsumer(contents());
+  llvm::Value *current = e_.newRow(*l_.out);
+  e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
+    llvm::Value *payload = e_.payloadOf(entry);
+    llvm::Value *has_output = b_.CreateICmpNE(
+        b_.CreateLoad(e_.i8_, b_.CreateStructGEP(l_.payload, payload, l_.old_present_field)),
+        b_.getInt8(0));
+    llvm::BasicBlock *emit = llvm::BasicBlock::Create(e_.ctx_, "emit", f);
+    llvm::BasicBlock *next = llvm::BasicBlock::Create(e_.ctx_, "next", f);
+    b_.CreateCondBr(has_output, emit, next);
+    b_.SetInsertPoint(emit);
+    aggregateOutput(payload, current, false);
+    e_.emitToConsumers(op_, current, b_.getInt64(1));
+    b_.CreateBr(next);
+    b_.SetInsertPoint(next);
+  });
+  b_.CreateRetVoid();
 }
 
 void AggregateGen::defineFlush() {

@@ -65,6 +65,18 @@ public:
     b_.CreateRetVoid();
   }
 
+  // Between ticks the table holds the rows whose count is positive, and the ones that went to
+  // zero are erased.
+  bool hasContents() const override { return true; }
+  void defineContents() override {
+    e_.beginConsumer(contents());
+    e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
+      llvm::Value *payload = e_.payloadOf(entry);
+      e_.emitToConsumers(op_, b_.CreateStructGEP(payload_type_, payload, 0), b_.getInt64(1));
+    });
+    b_.CreateRetVoid();
+  }
+
   void defineFlush() override {
     const ir::Op &op = op_;
     llvm::StructType *payload_type = payload_type_;

@@ -28,6 +28,8 @@ void OperatorGen::declare(int first) {
   }
   if (op_.has(ir::kFlushes))
     flusher_ = e_.newFunction(base + ".flush", flusher);
+  if (hasContents())
+    contents_ = e_.newFunction(base + ".contents", flusher);
 }
 
 void OperatorGen::emitUpdate(size_t port, llvm::Value *old_row, llvm::Value *new_row,

@@ -68,6 +68,10 @@ public:
                           llvm::Value *weight);
   // Defines the tick-end flush; only kinds that Ops.def marks kFlushes have one.
   virtual void defineFlush() {}
+  // Whether its state holds its whole output, which contents() can push to its consumers
+  // (kiln_op_desc.contents), and the definition of that function.
+  virtual bool hasContents() const { return false; }
+  virtual void defineContents() {}
   // Emits into create(), after its containers exist (e.g. the global aggregate's one group).
   virtual void emitCreate() {}
   // Emits into destroy(), before its containers are freed (e.g. MIN/MAX multisets).
@@ -87,6 +91,8 @@ public:
     return consumers_.size() > 1 ? consumers_[port] : consumers_[0];
   }
   llvm::Function *flusher() const { return flusher_; }
+  // <op>.contents(state), or null (hasContents).
+  llvm::Function *contents() const { return contents_; }
   // A keyed source's: applies one change (abi.h, kiln_program.apply).
   llvm::Function *applier() const { return applier_; }
   // An index's: index_N.lookup(state, key_row, visit, context) and index_N.scan(state, visit,
@@ -118,6 +124,7 @@ protected:
   std::vector<llvm::Function *> consumers_;
   std::vector<Arrangement> state_;
   llvm::Function *flusher_ = nullptr;
+  llvm::Function *contents_ = nullptr;
   llvm::Function *applier_ = nullptr;
   llvm::Function *lookup_ = nullptr;
   llvm::Function *scan_ = nullptr;

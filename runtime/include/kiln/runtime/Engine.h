@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "kiln/runtime/Arena.h"
 #include "kiln/runtime/State.h"
+#include "kiln/runtime/Upgrade.h"
 #include "kiln/runtime/abi.h"
 
 namespace kiln::runtime {
@@ -121,6 +122,19 @@ public:
   // change yet. A failed restore leaves the engine as it was opened.
   absl::StatusOr<StateImageInfo> writeState(const StateImageSink &sink) const;
   absl::Status restoreState(std::string_view image);
+  // Upgrades (Upgrade.h): restores an image of this build or an earlier one into a new
+  // instance, loading the state of the operators the plan keeps, and starts rebuilding the
+  // others: the kept operators are muted, the kept operators the plan names push their contents,
+  // and the rebuild's first tick commits (its sink changes reach the callback; only rebuilt
+  // sinks have any). The driver then replays the records of the plan's replayed sources, from
+  // the start of its inputs to the image's positions, through change() and commit(), and calls
+  // finishUpgrade(), which unmutes every operator, counts the whole rebuild as one tick after the
+  // image's and returns that tick's number. An image of the same build needs no rebuild (the
+  // plan says so): finishUpgrade() then changes nothing.
+  // A failure (a damaged image, a runtime error raised while rebuilding) leaves the engine
+  // unusable: close it.
+  absl::StatusOr<UpgradePlan> restoreStateForUpgrade(std::string_view image);
+  int64_t finishUpgrade();
 
   // Whether any change was applied since the last commit.
   bool hasPendingChanges() const;

@@ -123,6 +123,16 @@ public:
   // the restore of a state image (Engine::restoreState) with the counters it was taken with.
   std::vector<std::pair<std::string, int64_t>> outputLengths() const;
   absl::Status restore(std::string_view state_image, const HostStats &stats);
+  // Upgrades (Engine::restoreStateForUpgrade): restores an image of this build or an earlier one,
+  // with the counters it was taken with, and starts rebuilding the operators the new build
+  // changed. Until finishUpgrade(), pushRecord takes only the records of the plan's replayed
+  // sources, except those the dead-letter file already holds (by origin and line), and skips
+  // the others silently, counting nothing; the rebuilt sinks' changes are gathered, not written.
+  // finishUpgrade() then writes, as one tick, each rebuilt sink's correction: the difference
+  // between what its file accumulated and the rebuilt model's contents, so that a reader who
+  // sums a sink's changes has the new model's contents. False if a runtime error stopped it.
+  absl::StatusOr<UpgradePlan> upgrade(std::string_view state_image, const HostStats &stats);
+  bool finishUpgrade();
 
 private:
   class Impl;

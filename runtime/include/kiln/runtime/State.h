@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,8 +66,12 @@ absl::StatusOr<StateImageInfo> writeStateImage(const kiln_program &program, void
 // Loads an image into the state `create` just returned for `runtime` (nothing pushed yet):
 // returns the image's ticks, DataLoss for a damaged image, FailedPrecondition for an image of
 // another project or build. After a failure the state is half-loaded: recreate it.
+// With `only_ops` (an upgrade, Upgrade.h), the state of those operators alone (by
+// kiln_op_desc.name) is loaded, each from the saved state of an operator of the same
+// fingerprint, which must be there; the others keep the state create() gave them.
 absl::StatusOr<int64_t> loadStateImage(const kiln_program &program, void *state,
-                                       kiln_runtime *runtime, std::string_view image);
+                                       kiln_runtime *runtime, std::string_view image,
+                                       const std::set<std::string> *only_ops = nullptr);
 
 // What an image holds, from its table of contents: the project, the ticks, and each lasting
 // arrangement's operator, role, model and fingerprint (`kiln diff`).
@@ -78,6 +83,12 @@ struct StateImageSummary {
     std::string op, role, model;
   };
   std::vector<Arrangement> arrangements;
+  // Every operator of the build that wrote it (its lasting state or not).
+  struct Op {
+    uint64_t fingerprint = 0;
+    std::string name, model;
+  };
+  std::vector<Op> ops;
 };
 absl::StatusOr<StateImageSummary> summarizeStateImage(std::string_view image);
 

@@ -30,7 +30,7 @@ extern "C" {
 #define KILN_STATIC_ASSERT(condition, why) _Static_assert(condition, why)
 #endif
 
-#define KILN_ABI_VERSION 7
+#define KILN_ABI_VERSION 8
 
 typedef struct kiln_str {
   const char *ptr;
@@ -165,6 +165,25 @@ typedef enum kiln_apply_result {
   KILN_APPLY_UNCHANGED = 3      /* upsert of the row the key has: nothing changed */
 } kiln_apply_result;
 
+/* One operator of the dataflow (ABI 8), for upgrades: a checkpoint of an earlier build restores
+ * the operators whose fingerprint it has, and the runtime rebuilds the others (Upgrade.h) by
+ * feeding them their inputs' current contents while the kept operators are muted. */
+typedef struct kiln_op_desc {
+  const char *name;      /* its state name, as kiln_arrangement_desc.op spells it: "join_5" */
+  const char *kind;      /* "join" */
+  const char *model;     /* the model whose SQL it comes from ("" if none) */
+  uint64_t fingerprint;  /* as kiln_arrangement_desc.fingerprint: covers its inputs' plans */
+  int32_t ninputs;
+  const int32_t *inputs; /* indexes into kiln_program.ops */
+  int32_t source;        /* a source operator's index in kiln_program.sources, else -1 */
+  int32_t sink;          /* a sink operator's index in kiln_program.sinks, else -1 */
+  int32_t keyed;         /* 1: a source with a primary key, which keeps its rows */
+  /* Pushes the operator's current output (between ticks) to its consumers as insertions, within
+   * a tick; NULL if its state does not hold its output (only aggregates, DISTINCT and keyed
+   * sources' does). */
+  void (*contents)(void *state);
+} kiln_op_desc;
+
 /* Receives one row of an index model (kiln_program.lookup, .scan) and its multiplicity. */
 typedef void (*kiln_row_visitor)(void *context, const void *row, int64_t weight);
 
@@ -208,6 +227,13 @@ typedef struct kiln_program {
   int64_t (*lookup)(void *state, int32_t index, const void *key_row, kiln_row_visitor visit,
                     void *context);
   int64_t (*scan)(void *state, int32_t index, kiln_row_visitor visit, void *context);
+  /* Every operator, inputs before their consumers (ABI 8). ((uint8_t **)state)[mute_slot] is an
+   * array of one byte per operator, zero when create() returns: an operator whose byte is
+   * nonzero takes no input (its consumer functions are not called), so that an upgrade rebuilds
+   * some operators while the others keep their state. */
+  int32_t nops;
+  int32_t mute_slot;
+  const kiln_op_desc *ops;
 } kiln_program;
 
 /* The descriptors' layouts are part of the ABI: generated code builds these structs as LLVM
@@ -217,7 +243,8 @@ KILN_STATIC_ASSERT(sizeof(kiln_column_desc) == 32, "kiln_column_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_relation_desc) == 56, "kiln_relation_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_state_field) == 32, "kiln_state_field is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_arrangement_desc) == 112, "kiln_arrangement_desc is ABI");
-KILN_STATIC_ASSERT(sizeof(kiln_program) == 160, "kiln_program is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_op_desc) == 72, "kiln_op_desc is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_program) == 176, "kiln_program is ABI");
 
 /* ---- Services for generated code ----
  * kiln_emit(rt, sink, row, weight): one consolidated change of sink `sink` (row in the sink's
