@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "RecordParser.h"
-#include "absl/container/flat_hash_set.h"
-#include "kiln/runtime/Checkpoints.h"
 #include "Strings.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "kiln/runtime/Checkpoints.h"
 #include "kiln/runtime/Values.h"
 
 namespace kiln::runtime {
@@ -412,9 +412,9 @@ public:
 
   // An upgrade in progress (Host::upgrade).
   bool upgrading = false;
-  bool rebuilding = false; // the upgrade's plan rebuilds operators
-  std::vector<bool> replayed_source;                               // by source
-  std::vector<bool> rebuilt_sink;                                  // by sink
+  bool rebuilding = false;           // the upgrade's plan rebuilds operators
+  std::vector<bool> replayed_source; // by source
+  std::vector<bool> rebuilt_sink;    // by sink
   std::vector<absl::flat_hash_map<std::string, int64_t>> rebuilt_rows; // by sink: row -> weight
   absl::flat_hash_set<std::pair<std::string, int64_t>> dead_lettered;  // origin, line
 };
@@ -489,8 +489,8 @@ absl::StatusOr<UpgradePlan> Host::upgrade(std::string_view state_image, const Ho
     if (!text.ok())
       return text.status();
     if (absl::Status status = detail::deadLetterRecords(*text, impl.dead_lettered); !status.ok())
-      return absl::DataLossError(absl::StrCat(impl.options.dead_letter_path, ": ",
-                                              status.message()));
+      return absl::DataLossError(
+          absl::StrCat(impl.options.dead_letter_path, ": ", status.message()));
   }
   impl.replayed_source.assign(static_cast<size_t>(program.nsources), false);
   impl.rebuilt_sink.assign(static_cast<size_t>(program.nsinks), false);
@@ -540,8 +540,8 @@ bool Host::finishUpgrade() {
         throw std::runtime_error(std::string(text.status().message()));
       if (absl::Status status = detail::sumSinkOutput(*text, program.sinks[s].name, written);
           !status.ok())
-        throw std::runtime_error(absl::StrCat("cannot read back ", path->second, ": ",
-                                              status.message()));
+        throw std::runtime_error(
+            absl::StrCat("cannot read back ", path->second, ": ", status.message()));
     }
     absl::flat_hash_map<std::string, int64_t> &rebuilt = impl.rebuilt_rows[static_cast<size_t>(s)];
     for (const auto &[row, weight] : written)

@@ -310,8 +310,8 @@ absl::StatusOr<ParsedImage> parseImage(std::string_view image) {
 }
 
 // Reads the section of one arrangement into its (empty) table.
-absl::Status loadSection(const kiln_arrangement_desc &desc, kiln_hashtable *table,
-                         kiln_runtime *rt, Reader &r) {
+absl::Status loadSection(const kiln_arrangement_desc &desc, kiln_hashtable *table, kiln_runtime *rt,
+                         Reader &r) {
   uint64_t fingerprint, entries;
   uint32_t slot, payload_size, chains;
   if (!r.get(fingerprint) || !r.get(slot) || !r.get(payload_size) || !r.get(chains) ||
@@ -396,12 +396,12 @@ absl::StatusOr<int64_t> loadStateImage(const kiln_program &program, void *state,
     return parsed.status();
   const StateImageSummary &saved = parsed->summary;
   if (parsed->abi != KILN_ABI_VERSION)
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "the state image was written by another Kiln (ABI %d; this one: %d)", parsed->abi,
-        KILN_ABI_VERSION));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("the state image was written by another Kiln (ABI %d; this one: %d)",
+                        parsed->abi, KILN_ABI_VERSION));
   if (saved.program != program.name)
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "the state image is of project %s, not %s", saved.program, program.name));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("the state image is of project %s, not %s", saved.program, program.name));
 
   // The arrangements to load, each with the section of the same operator (fingerprint) and role.
   std::vector<const kiln_arrangement_desc *> loaded;

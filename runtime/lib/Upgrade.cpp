@@ -65,8 +65,8 @@ std::string relationOf(const DataflowOp &op) {
 // Whether an operator keeps state across ticks or emits a model's changes: what a model's verdict
 // is about. (A projection a new model reads a kept model through is new, and the kept model's.)
 bool definesModel(const DataflowOp &op) {
-  static const std::set<std::string> kinds = {"aggregate", "distinct", "join",
-                                              "delta_join", "index", "sink"};
+  static const std::set<std::string> kinds = {"aggregate",  "distinct", "join",
+                                              "delta_join", "index",    "sink"};
   return op.keyed || kinds.contains(op.kind);
 }
 

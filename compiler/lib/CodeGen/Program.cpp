@@ -51,8 +51,10 @@ void Emitter::unlessMuted(const OperatorGen &user, const std::function<void()> &
   llvm::Value *muted = b_.CreateICmpNE(
       b_.CreateLoad(i8_, b_.CreateGEP(i8_, mute, b_.getInt64(op_index_.at(user.op().id)))),
       b_.getInt8(0));
-  llvm::BasicBlock *deliver = llvm::BasicBlock::Create(ctx_, "deliver", f);
-  llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx_, "delivered", f);
+  // Laid out right after the current block, so the function reads in the order it runs.
+  llvm::BasicBlock *next = b_.GetInsertBlock()->getNextNode();
+  llvm::BasicBlock *deliver = llvm::BasicBlock::Create(ctx_, "deliver", f, next);
+  llvm::BasicBlock *after = llvm::BasicBlock::Create(ctx_, "delivered", f, next);
   // Operators are muted only while an upgrade rebuilds others.
   b_.CreateCondBr(muted, after, deliver, llvm::MDBuilder(ctx_).createUnlikelyBranchWeights());
   b_.SetInsertPoint(deliver);
@@ -85,9 +87,8 @@ llvm::Function *Emitter::updaterOf(const ir::Op &producer) {
     for (const auto &[user, port] : users_[producer.id]) {
       OperatorGen *consumer = user;
       size_t input = port;
-      unlessMuted(*user, [&] {
-        consumer->emitUpdate(input, f->getArg(1), f->getArg(2), f->getArg(3));
-      });
+      unlessMuted(*user,
+                  [&] { consumer->emitUpdate(input, f->getArg(1), f->getArg(2), f->getArg(3)); });
     }
     b_.CreateRetVoid();
   });
@@ -304,8 +305,8 @@ void Emitter::defineEntryPoints() {
       b_.CreateCall(fn(hash ? "kiln_ht_destroy" : "kiln_vec_destroy"), {container});
     }
   }
-  b_.CreateCall(fn("free"), {b_.CreateLoad(ptr_, b_.CreateGEP(ptr_, state_,
-                                                              b_.getInt64(mute_slot_)))});
+  b_.CreateCall(fn("free"),
+                {b_.CreateLoad(ptr_, b_.CreateGEP(ptr_, state_, b_.getInt64(mute_slot_)))});
   b_.CreateCall(fn("free"), {state_});
   b_.CreateRetVoid();
 }
@@ -455,8 +456,8 @@ void Emitter::defineProgram() {
   int32_t nstate = 0;
   llvm::Constant *state = stateDescriptors(nstate);
   // The operators (kiln_op_desc), in generators_' order, which is the module's: inputs first.
-  llvm::StructType *op_desc = llvm::StructType::get(
-      ctx_, {ptr_, ptr_, ptr_, i64_, i32_, ptr_, i32_, i32_, i32_, ptr_});
+  llvm::StructType *op_desc =
+      llvm::StructType::get(ctx_, {ptr_, ptr_, ptr_, i64_, i32_, ptr_, i32_, i32_, i32_, ptr_});
   checkLayout(op_desc, sizeof(kiln_op_desc),
               {offsetof(kiln_op_desc, name), offsetof(kiln_op_desc, kind),
                offsetof(kiln_op_desc, model), offsetof(kiln_op_desc, fingerprint),
@@ -482,14 +483,13 @@ void Emitter::defineProgram() {
     ops.push_back(llvm::ConstantStruct::get(
         op_desc, {string(op.stateName()), string(ir::opKindName(op.kind)),
                   string(ir::modelOf(ir_, op)), b_.getInt64(fingerprints.at(op.id)),
-                  b_.getInt32(inputs.size()), array(i32_, inputs, "op.inputs"),
-                  b_.getInt32(source), b_.getInt32(sink),
-                  b_.getInt32(op.kind == ir::OpKind::Source && !op.key.empty()),
+                  b_.getInt32(inputs.size()), array(i32_, inputs, "op.inputs"), b_.getInt32(source),
+                  b_.getInt32(sink), b_.getInt32(op.kind == ir::OpKind::Source && !op.key.empty()),
                   contents ? contents : llvm::ConstantPointerNull::get(b_.getPtrTy())}));
   }
   llvm::StructType *program_type = llvm::StructType::get(
-      ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, ptr_,
-             ptr_, ptr_, i64_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, i32_, i32_, ptr_});
+      ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, ptr_, ptr_,
+             ptr_, i64_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, i32_, i32_, ptr_});
   checkLayout(program_type, sizeof(kiln_program),
               {offsetof(kiln_program, abi_version), offsetof(kiln_program, name),
                offsetof(kiln_program, nsources),    offsetof(kiln_program, sources),

@@ -46,11 +46,11 @@ struct DataflowOp {
 std::vector<DataflowOp> dataflowOf(const kiln_program &program);
 
 struct UpgradePlan {
-  std::vector<bool> rebuilt;            // per operator: starts empty, fed during the rebuild
-  std::vector<int32_t> contents;        // kept operators that push their output to rebuilt ones
-  std::vector<int32_t> replayed;        // rebuilt sources, replayed from the inputs
-  std::set<std::string> kept_names;     // the operators whose state is loaded
-  bool needed() const;                  // whether anything is rebuilt
+  std::vector<bool> rebuilt;        // per operator: starts empty, fed during the rebuild
+  std::vector<int32_t> contents;    // kept operators that push their output to rebuilt ones
+  std::vector<int32_t> replayed;    // rebuilt sources, replayed from the inputs
+  std::set<std::string> kept_names; // the operators whose state is loaded
+  bool needed() const;              // whether anything is rebuilt
   // Per model (a source by its table's name), what becomes of it, for people:
   //   "kept", "changed: rebuilt from the state of orders_by_day",
   //   "new: built by a replay of shop.orders from the inputs", "dropped", ...

@@ -169,10 +169,10 @@ typedef enum kiln_apply_result {
  * the operators whose fingerprint it has, and the runtime rebuilds the others (Upgrade.h) by
  * feeding them their inputs' current contents while the kept operators are muted. */
 typedef struct kiln_op_desc {
-  const char *name;      /* its state name, as kiln_arrangement_desc.op spells it: "join_5" */
-  const char *kind;      /* "join" */
-  const char *model;     /* the model whose SQL it comes from ("" if none) */
-  uint64_t fingerprint;  /* as kiln_arrangement_desc.fingerprint: covers its inputs' plans */
+  const char *name;     /* its state name, as kiln_arrangement_desc.op spells it: "join_5" */
+  const char *kind;     /* "join" */
+  const char *model;    /* the model whose SQL it comes from ("" if none) */
+  uint64_t fingerprint; /* as kiln_arrangement_desc.fingerprint: covers its inputs' plans */
   int32_t ninputs;
   const int32_t *inputs; /* indexes into kiln_program.ops */
   int32_t source;        /* a source operator's index in kiln_program.sources, else -1 */
