@@ -181,7 +181,7 @@ UpgradePlan planUpgrade(const std::vector<DataflowOp> &ops, const std::vector<Sa
     else if (any_changed)
       verdict.what = "changed: rebuilt";
     else
-      verdict.what = "unchanged, rebuilt with a model that shares its state:";
+      verdict.what = "unchanged, but rebuilt";
     if (!is_source) {
       std::vector<std::string> how;
       if (!from_state.empty())
