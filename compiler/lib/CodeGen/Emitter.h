@@ -180,7 +180,7 @@ public:
   // function's body, which continues afterwards where it was.
   void defineAside(llvm::Function *f, const std::function<void(llvm::Function *)> &body);
   // Emits what `call` emits, a call of `user`'s consumer, unless the program's mute byte of
-  // `user` is set (kiln_program.mute_slot).
+  // `user` is set (kiln_program.mute_slot); stateless operators are never muted.
   void unlessMuted(const OperatorGen &user, const std::function<void()> &call);
   // Calls the consumer of every operator that reads `producer`'s stream with one change.
   void emitToConsumers(const ir::Op &producer, llvm::Value *row, llvm::Value *weight);

@@ -45,6 +45,13 @@ llvm::Function *Emitter::beginConsumer(llvm::Function *f) {
 }
 
 void Emitter::unlessMuted(const OperatorGen &user, const std::function<void()> &call) {
+  // Only operators with state are muted: what a muted stateless operator would pass on reaches
+  // nothing but muted or rebuilding operators with state, and the check stays off the paths
+  // between them (filters, projections), which run once per row.
+  if (!user.op().isStateful()) {
+    call();
+    return;
+  }
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   llvm::Value *state = f->getArg(0);
   llvm::Value *mute = b_.CreateLoad(ptr_, b_.CreateGEP(ptr_, state, b_.getInt64(mute_slot_)));

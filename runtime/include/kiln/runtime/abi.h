@@ -228,9 +228,10 @@ typedef struct kiln_program {
                     void *context);
   int64_t (*scan)(void *state, int32_t index, kiln_row_visitor visit, void *context);
   /* Every operator, inputs before their consumers (ABI 8). ((uint8_t **)state)[mute_slot] is an
-   * array of one byte per operator, zero when create() returns: an operator whose byte is
-   * nonzero takes no input (its consumer functions are not called), so that an upgrade rebuilds
-   * some operators while the others keep their state. */
+   * array of one byte per operator, zero when create() returns: an operator with state whose
+   * byte is nonzero takes no input (its consumer functions are not called), so that an upgrade
+   * rebuilds some operators while the others keep their state. Operators without state are
+   * never muted: what they pass on reaches only operators with state. */
   int32_t nops;
   int32_t mute_slot;
   const kiln_op_desc *ops;
