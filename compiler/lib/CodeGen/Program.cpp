@@ -349,7 +349,7 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
     return new llvm::GlobalVariable(module_, type, true, llvm::GlobalValue::PrivateLinkage,
                                     llvm::ConstantArray::get(type, items), name);
   };
-  std::unordered_map<int32_t, uint64_t> fingerprints = ir::fingerprints(ir_);
+  std::unordered_map<int32_t, uint64_t> fingerprints = ir::stateFingerprints(ir_);
   std::vector<llvm::Constant *> descriptors;
   for (size_t g = 0; g < generators_.size(); ++g) {
     const ir::Op &op = generators_[g]->op();
@@ -471,7 +471,7 @@ void Emitter::defineProgram() {
                offsetof(kiln_op_desc, ninputs), offsetof(kiln_op_desc, inputs),
                offsetof(kiln_op_desc, source), offsetof(kiln_op_desc, sink),
                offsetof(kiln_op_desc, keyed), offsetof(kiln_op_desc, contents)});
-  std::unordered_map<int32_t, uint64_t> fingerprints = ir::fingerprints(ir_);
+  std::unordered_map<int32_t, uint64_t> fingerprints = ir::stateFingerprints(ir_);
   int32_t sinks_seen = 0; // sinks are numbered in the module's order (sinksOf)
   std::vector<llvm::Constant *> ops;
   for (const auto &generator : generators_) {

@@ -50,7 +50,7 @@ std::optional<std::string> readImage(const std::string &path, std::ostream &err)
 // its IR: which operators' state holds their output, and which joins keep rows in a keyed
 // source's table (ir::sharedKeyedSource, as code generation lays them out).
 std::vector<runtime::DataflowOp> dataflowOf(const ir::Module &module) {
-  std::unordered_map<int32_t, uint64_t> fingerprints = ir::fingerprints(module);
+  std::unordered_map<int32_t, uint64_t> fingerprints = ir::stateFingerprints(module);
   std::unordered_map<int32_t, int32_t> index_of;
   std::vector<runtime::DataflowOp> ops;
   for (const auto &op : module.ops) {

@@ -1,8 +1,12 @@
 #include "kiln/IR/Fingerprint.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <unordered_map>
+#include <vector>
+
+#include "kiln/IR/Utils.h"
 
 namespace kiln::ir {
 
@@ -109,6 +113,30 @@ std::unordered_map<int32_t, uint64_t> fingerprints(const Module &module) {
   for (const auto &op : module.ops)
     compute(module, *op, memo);
   return memo;
+}
+
+std::unordered_map<int32_t, uint64_t> stateFingerprints(const Module &module) {
+  std::unordered_map<int32_t, uint64_t> plans = fingerprints(module);
+  std::unordered_map<int32_t, uint64_t> states = plans;
+  std::unordered_map<int32_t, std::vector<std::pair<uint64_t, int64_t>>> sharers;
+  for (const auto &op : module.ops) {
+    if (op->kind != OpKind::Join && op->kind != OpKind::DeltaJoin)
+      continue;
+    for (size_t port = 0; port < op->inputs.size(); ++port)
+      if (const Op *source = sharedKeyedSource(module, *op, port))
+        sharers[source->id].push_back({plans.at(op->id), static_cast<int64_t>(port)});
+  }
+  for (auto &[source, joins] : sharers) {
+    std::sort(joins.begin(), joins.end());
+    Hasher h;
+    h.i64(static_cast<int64_t>(plans.at(source)));
+    for (auto [join, port] : joins) {
+      h.i64(static_cast<int64_t>(join));
+      h.i64(port);
+    }
+    states[source] = h.value();
+  }
+  return states;
 }
 
 } // namespace kiln::ir

@@ -15,5 +15,10 @@ namespace kiln::ir {
 uint64_t fingerprint(const Module &module, const Op &op);
 // Every operator's, by id.
 std::unordered_map<int32_t, uint64_t> fingerprints(const Module &module);
+// Every operator's fingerprint of the state it keeps, by id: its plan's, and for a keyed source
+// also the joins that keep their rows in its table (sharedKeyedSource), whose chains and flags
+// are part of its entries. What state descriptors and upgrades compare: a source that a new join
+// shares keeps the same rows but not the same table.
+std::unordered_map<int32_t, uint64_t> stateFingerprints(const Module &module);
 
 } // namespace kiln::ir
