@@ -55,6 +55,9 @@ options:
   --stats-json FILE          write the same as JSON to FILE at exit
   --dump-state FILE          write every operator's state, entry by entry, as JSON lines to
                              FILE at exit
+  --empty-state-image FILE   write the state image of an empty instance to FILE and exit:
+                             its operators' fingerprints, for `kiln diff <this program>
+                             <project>` before an upgrade
   --help                     show this help
 
 Inputs are read in order; a tick also ends at each {"op":"commit"} and at the end of each input.
@@ -72,8 +75,9 @@ struct CommandLine {
   std::vector<Input> inputs;
   bool policy_given = false;
   bool stats = false;
-  std::string stats_json; // --stats-json FILE
-  std::string dump_state; // --dump-state FILE
+  std::string stats_json;        // --stats-json FILE
+  std::string dump_state;        // --dump-state FILE
+  std::string empty_state_image; // --empty-state-image FILE
   std::string checkpoint_dir;
   int64_t checkpoint_every_ticks = 0;
   double checkpoint_every_seconds = 60;
@@ -113,7 +117,7 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
     if (name != "--input" && name != "--source" && name != "--sink" && name != "--tick-size" &&
         name != "--on-bad-record" && name != "--dead-letter" && name != "--stats-json" &&
         name != "--dump-state" && name != "--on-error" && name != "--checkpoint-dir" &&
-        name != "--checkpoint-every")
+        name != "--checkpoint-every" && name != "--empty-state-image")
       return absl::StrFormat("unknown option %s", arg);
     std::optional<std::string_view> v = value();
     if (!v)
@@ -174,6 +178,8 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       line.stats_json = std::string(*v);
     } else if (name == "--dump-state") {
       line.dump_state = std::string(*v);
+    } else if (name == "--empty-state-image") {
+      line.empty_state_image = std::string(*v);
     } else { // --dead-letter
       line.options.dead_letter_path = std::string(*v);
     }
@@ -640,6 +646,19 @@ int runMain(const kiln_program *program, int argc, char **argv) {
                 names(program->sources, program->nsources).c_str(),
                 names(program->sinks, program->nsinks).c_str(),
                 static_cast<long long>(program->default_tick_size));
+    return 0;
+  }
+  if (!line.empty_state_image.empty()) {
+    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::open(program);
+    absl::Status written = engine.ok() ? writeFileAtomically(line.empty_state_image,
+                                                             [&](const StateImageSink &sink) {
+                                                               return (*engine)->writeState(sink);
+                                                             })
+                                       : engine.status();
+    if (!written.ok()) {
+      std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(written.message()).c_str());
+      return 1;
+    }
     return 0;
   }
   try {

@@ -18,7 +18,8 @@ commands:
   compile   print every model's rendered SQL (like `dbt compile`)
   run       build, then run the executable; arguments after `--` go to it
   diff      kiln diff <checkpoint> <project>: which models' state a checkpoint of an earlier
-            build (a --checkpoint-dir, or a library's checkpoint file) keeps for this build,
+            build (a --checkpoint-dir, a library's checkpoint file, or the earlier build's
+            executable itself) keeps for this build,
             and how the others are rebuilt; exit 0 if from the kept state alone, 2 if sources
             must be replayed from the inputs
 

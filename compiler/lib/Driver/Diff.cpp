@@ -1,10 +1,17 @@
 #include "kiln/Driver/Diff.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "kiln/IR/Fingerprint.h"
 #include "kiln/IR/TextFormat.h"
@@ -19,9 +26,50 @@ namespace kiln::driver {
 
 namespace {
 
+// Whether `path` is a program (an old build) rather than a state file: not an image, and
+// executable.
+bool isProgram(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[8] = {};
+  in.read(magic, sizeof magic);
+  return std::string_view(magic, sizeof magic) != "KILNSTAT" && ::access(path.c_str(), X_OK) == 0;
+}
+
+// The image of an old build's empty state (--empty-state-image): its operators' fingerprints.
+std::optional<std::string> imageOfProgram(const std::string &path, std::ostream &err) {
+  std::string file = (fs::temp_directory_path() / "kiln-diff-XXXXXX").string();
+  int fd = ::mkstemp(file.data());
+  if (fd < 0) {
+    err << "kiln: error: cannot create a temporary file: " << std::strerror(errno) << "\n";
+    return std::nullopt;
+  }
+  ::close(fd);
+  std::string flag = "--empty-state-image";
+  std::vector<char *> argv = {const_cast<char *>(path.c_str()), flag.data(), file.data(), nullptr};
+  std::string message;
+  pid_t pid;
+  int status = -1;
+  if (int error = ::posix_spawn(&pid, path.c_str(), nullptr, nullptr, argv.data(), environ);
+      error != 0)
+    message = std::strerror(error);
+  else if (::waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    message = "--empty-state-image failed";
+  absl::StatusOr<std::string> image = runtime::readFile(file);
+  fs::remove(file);
+  if (!message.empty() || !image.ok() || image->empty()) {
+    err << "kiln: error: " << path
+        << " is neither a checkpoint nor a program built by this Kiln that tells its operators ("
+        << (message.empty() ? "it wrote no state image" : message) << ")\n";
+    return std::nullopt;
+  }
+  return *std::move(image);
+}
+
 // The state image a path names: a checkpoint directory's newest undamaged checkpoint, one
-// checkpoint, or a state file.
+// checkpoint, a state file, or an old build (the image of its empty state).
 std::optional<std::string> readImage(const std::string &path, std::ostream &err) {
+  if (fs::is_regular_file(path) && isProgram(path))
+    return imageOfProgram(path, err);
   std::string file = path;
   if (fs::is_directory(path)) {
     if (fs::exists(fs::path(path) / "state.bin")) {
@@ -109,8 +157,12 @@ int runDiff(const std::string &checkpoint, const BuildOptions &options, std::ost
     saved_ops.push_back({op.fingerprint, op.model});
   runtime::UpgradePlan plan = runtime::planUpgrade(dataflowOf(*module), saved_ops);
 
-  out << "checkpoint of " << saved->program << " after tick " << saved->ticks << " -> project "
-      << options.project_dir << "\n";
+  if (fs::is_regular_file(checkpoint) && isProgram(checkpoint))
+    out << "build " << checkpoint << " of " << saved->program << " -> project "
+        << options.project_dir << "\n";
+  else
+    out << "checkpoint of " << saved->program << " after tick " << saved->ticks << " -> project "
+        << options.project_dir << "\n";
   bool replays = false;
   for (const runtime::UpgradePlan::Verdict &verdict : plan.verdicts) {
     out << "  " << verdict.model << ": " << verdict.what << "\n";

@@ -92,8 +92,8 @@ public:
   std::vector<Arrangement> arrangements() override;
   void defineConsumers() override;
   void defineFlush() override;
-  // Between ticks every group's output row follows from its state; a group has output when the
-  // last flush emitted one (a global aggregate's, always after the first tick).
+  // Between ticks every group's output row follows from its state; a group has output while
+  // its count is positive (a global aggregate's always: checkpoints follow a tick).
   bool hasContents() const override { return true; }
   void defineContents() override;
   // A group's state depends only on its key and the aggregates' arguments: an update that
@@ -431,11 +431,15 @@ void AggregateGen::emitUpdate(size_t port, llvm::Value *old_row, llvm::Value *ne
 void AggregateGen::defineContents() {
   llvm::Function *f = e_.beginConsumer(contents());
   llvm::Value *current = e_.newRow(*l_.out);
+  bool global = op_.group_keys.empty();
   e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
     llvm::Value *payload = e_.payloadOf(entry);
-    llvm::Value *has_output = b_.CreateICmpNE(
-        b_.CreateLoad(e_.i8_, b_.CreateStructGEP(l_.payload, payload, l_.old_present_field)),
-        b_.getInt8(0));
+    // (Not "had output": that flag is the state at the start of the group's last tick.)
+    llvm::Value *has_output =
+        global ? b_.getTrue()
+               : b_.CreateICmpSGT(b_.CreateLoad(e_.i64_, b_.CreateStructGEP(l_.payload, payload,
+                                                                            l_.count_field)),
+                                  b_.getInt64(0));
     llvm::BasicBlock *emit = llvm::BasicBlock::Create(e_.ctx_, "emit", f);
     llvm::BasicBlock *next = llvm::BasicBlock::Create(e_.ctx_, "next", f);
     b_.CreateCondBr(has_output, emit, next);
