@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "Kafka.h"
 #include "RecordParser.h"
 #include "Strings.h"
 #include "absl/container/flat_hash_map.h"
@@ -85,6 +86,17 @@ public:
       }
       if (path == "-")
         continue;
+      absl::StatusOr<std::optional<detail::KafkaAddress>> kafka = detail::parseKafkaAddress(path);
+      if (!kafka.ok())
+        throw std::runtime_error(std::string(kafka.status().message()));
+      if (kafka->has_value()) {
+        absl::StatusOr<std::unique_ptr<detail::KafkaSink>> producer =
+            detail::KafkaSink::open(**kafka);
+        if (!producer.ok())
+          throw std::runtime_error(std::string(producer.status().message()));
+        sinks[sink].kafka = *std::move(producer);
+        continue;
+      }
       auto [it, inserted] = files_by_path.try_emplace(path);
       if (inserted) {
         owned_files.push_back(openOutput(path, "w", this->options.resume_output_lengths));
@@ -329,14 +341,33 @@ public:
         lines.append(sink.rowOf(change));
         lines += "}\n";
       }
-      writeBytes(sink.file, lines, program.sinks[i].name);
+      if (sink.kafka)
+        produce(*sink.kafka, lines, program.sinks[i].name);
+      else
+        writeBytes(sink.file, lines, program.sinks[i].name);
       sink.changes.clear();
       sink.text.clear();
     }
     // Each tick reaches its readers as soon as it is complete.
     for (const SinkOutput &sink : sinks) {
+      if (sink.kafka) {
+        if (absl::Status status = sink.kafka->flush(); !status.ok())
+          throw std::runtime_error(std::string(status.message()));
+        continue;
+      }
       if (std::fflush(sink.file) != 0)
         throw std::runtime_error(absl::StrCat("cannot write output: ", std::strerror(errno)));
+    }
+  }
+
+  // One message per change: the line a file would get, without its newline.
+  static void produce(detail::KafkaSink &kafka, std::string_view lines, std::string_view what) {
+    while (!lines.empty()) {
+      size_t end = lines.find('\n');
+      if (absl::Status status = kafka.produce(lines.substr(0, end)); !status.ok())
+        throw std::runtime_error(absl::StrCat("output of ", detail::toAbsl(what), ": ",
+                                              status.message()));
+      lines.remove_prefix(end + 1);
     }
   }
 
@@ -360,6 +391,7 @@ public:
     }
     RowJsonFormatter formatter;
     std::FILE *file = stdout;
+    std::unique_ptr<detail::KafkaSink> kafka; // a Kafka topic instead of the file
     std::string text;            // this tick's rows as JSON, one after another
     std::vector<Change> changes; // this tick's changes
   };
@@ -533,7 +565,8 @@ bool Host::finishUpgrade() {
     Impl::SinkOutput &out = impl.sinks[static_cast<size_t>(s)];
     absl::flat_hash_map<std::string, int64_t> written;
     auto path = impl.options.sink_paths.find(program.sinks[s].name);
-    if (path != impl.options.sink_paths.end() && path->second != "-") {
+    if (path != impl.options.sink_paths.end() && path->second != "-" &&
+        !path->second.starts_with("kafka://")) {
       std::fflush(out.file);
       absl::StatusOr<std::string> text = readFile(path->second);
       if (!text.ok())

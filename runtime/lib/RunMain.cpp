@@ -1,5 +1,6 @@
 // The command line of a generated executable.
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -11,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "Kafka.h"
 #include "Strings.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "kiln/runtime/Checkpoints.h"
@@ -30,10 +33,22 @@ and writes every sink's changes of each tick as JSON lines.
 
 options:
   --input FILE, FILE         read records from FILE ('-' is stdin); repeatable; default: stdin
-  --source NAME=FILE         read records of source table NAME from FILE: they may omit "table",
-                             and a bare row object means insert
+  --input kafka://BROKERS/TOPIC
+                             read records from every partition of a Kafka topic, one per
+                             message (BROKERS: HOST:PORT[,HOST:PORT...])
+  --source NAME=FILE         read records of source table NAME from FILE (or a kafka:// topic):
+                             they may omit "table", and a bare row object means insert
   --sink NAME=file:PATH      write the changes of sink NAME to PATH
+  --sink NAME=kafka://BROKERS/TOPIC
+                             write them to a Kafka topic, one message per change (the JSON
+                             object a file gets), each tick's delivered before the next
   --sink NAME=stdout         write them to stdout (the default)
+  --tick-interval N|Nms      with Kafka inputs, also end a tick N seconds (or milliseconds) after
+                             its first record (default: 1s), so a quiet topic still flushes
+  --stop-at-end              stop once every Kafka input has been read to its end (default:
+                             keep reading until SIGINT or SIGTERM)
+  --kafka-group ID           the consumer group of Kafka inputs (default: kiln-PROJECT); Kiln
+                             keeps its positions itself and commits none to the group
   --tick-size N              also end a tick every N records (0: only at commits and the end
                              of each input; default: the project's tick-size)
   --on-bad-record=POLICY     skip (default: report on stderr), dead-letter, or fail (stop, exit 2)
@@ -78,6 +93,9 @@ struct CommandLine {
   std::string stats_json;        // --stats-json FILE
   std::string dump_state;        // --dump-state FILE
   std::string empty_state_image; // --empty-state-image FILE
+  int64_t tick_interval_ms = 1000;
+  bool stop_at_end = false;
+  std::string kafka_group;
   std::string checkpoint_dir;
   int64_t checkpoint_every_ticks = 0;
   double checkpoint_every_seconds = 60;
@@ -110,6 +128,10 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       line.stats = true;
       continue;
     }
+    if (name == "--stop-at-end") {
+      line.stop_at_end = true;
+      continue;
+    }
     if (arg == "-" || !arg.starts_with("-")) { // a bare FILE is an --input FILE
       line.inputs.push_back({std::string(arg), ""});
       continue;
@@ -117,7 +139,8 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
     if (name != "--input" && name != "--source" && name != "--sink" && name != "--tick-size" &&
         name != "--on-bad-record" && name != "--dead-letter" && name != "--stats-json" &&
         name != "--dump-state" && name != "--on-error" && name != "--checkpoint-dir" &&
-        name != "--checkpoint-every" && name != "--empty-state-image")
+        name != "--checkpoint-every" && name != "--empty-state-image" &&
+        name != "--tick-interval" && name != "--kafka-group")
       return absl::StrFormat("unknown option %s", arg);
     std::optional<std::string_view> v = value();
     if (!v)
@@ -133,10 +156,13 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
     } else if (name == "--sink") {
       size_t eq = v->find('=');
       std::string_view target = eq == v->npos ? "" : v->substr(eq + 1);
-      if (eq == 0 || (target != "stdout" && (!target.starts_with("file:") || target.size() == 5)))
-        return absl::StrFormat("--sink takes NAME=file:PATH or NAME=stdout, not %s", *v);
+      bool kafka = target.starts_with("kafka://");
+      if (eq == 0 || (target != "stdout" && !kafka &&
+                      (!target.starts_with("file:") || target.size() == 5)))
+        return absl::StrFormat(
+            "--sink takes NAME=file:PATH, NAME=kafka://BROKERS/TOPIC or NAME=stdout, not %s", *v);
       line.options.sink_paths[std::string(v->substr(0, eq))] =
-          target == "stdout" ? "-" : std::string(target.substr(5));
+          target == "stdout" ? "-" : kafka ? std::string(target) : std::string(target.substr(5));
     } else if (name == "--tick-size") {
       if (!absl::SimpleAtoi(detail::toAbsl(*v), &line.options.tick_size) ||
           line.options.tick_size < 0)
@@ -180,6 +206,16 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       line.dump_state = std::string(*v);
     } else if (name == "--empty-state-image") {
       line.empty_state_image = std::string(*v);
+    } else if (name == "--kafka-group") {
+      line.kafka_group = std::string(*v);
+    } else if (name == "--tick-interval") {
+      bool ms = v->ends_with("ms");
+      std::string_view number = v->substr(0, v->size() - (ms ? 2 : 0));
+      int64_t n = 0;
+      if (!absl::SimpleAtoi(detail::toAbsl(number), &n) || n <= 0)
+        return absl::StrFormat("--tick-interval takes seconds (N) or milliseconds (Nms), not %s",
+                               *v);
+      line.tick_interval_ms = ms ? n : n * 1000;
     } else { // --dead-letter
       line.options.dead_letter_path = std::string(*v);
     }
@@ -421,6 +457,24 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
       return std::nullopt;
     }
   }
+  for (const Input &input : line.inputs) {
+    if (input.path.starts_with("kafka://")) {
+      std::fprintf(stderr,
+                   "%s: error: --checkpoint-dir does not support Kafka inputs yet (their "
+                   "offsets are not checkpointed): use file inputs, or run without checkpoints\n",
+                   argv0);
+      return std::nullopt;
+    }
+  }
+  for (const auto &[sink, path] : line.options.sink_paths) {
+    if (path.starts_with("kafka://")) {
+      std::fprintf(stderr,
+                   "%s: error: --checkpoint-dir does not support Kafka sinks yet (a restart "
+                   "cannot take back what the topic received): write %s to a file\n",
+                   argv0, sink.c_str());
+      return std::nullopt;
+    }
+  }
   std::vector<std::string> to_stdout;
   for (int32_t i = 0; i < program.nsinks; ++i) {
     auto it = line.options.sink_paths.find(program.sinks[i].name);
@@ -461,6 +515,72 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
   for (const CheckpointManifest::Output &output : manifest.outputs)
     line.options.resume_output_lengths[output.path] = output.length;
   return std::move(*found);
+}
+
+volatile std::sig_atomic_t g_stop_requested = 0;
+void requestStop(int) { g_stop_requested = 1; }
+
+// Reads a Kafka input (kafka://BROKERS/TOPIC) until every partition has been read to its end
+// (--stop-at-end) or SIGINT/SIGTERM; a tick also ends --tick-interval after its first record.
+// Returns 0, or the exit status: 1 (the topic cannot be read), 2 (a bad record with
+// --on-bad-record=fail), 3 (a SQL runtime error).
+int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32_t source,
+              const char *argv0) {
+  absl::StatusOr<std::optional<detail::KafkaAddress>> address = detail::parseKafkaAddress(uri);
+  absl::StatusOr<std::unique_ptr<detail::KafkaSource>> kafka =
+      address.ok() ? detail::KafkaSource::open(
+                         **address, line.kafka_group.empty()
+                                        ? absl::StrCat("kiln-", host.program().name)
+                                        : line.kafka_group)
+                   : address.status();
+  if (!kafka.ok()) {
+    std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(kafka.status().message()).c_str());
+    return 1;
+  }
+  std::signal(SIGINT, requestStop);
+  std::signal(SIGTERM, requestStop);
+  using Clock = std::chrono::steady_clock;
+  std::optional<Clock::time_point> tick_started;
+  std::string origin;
+  while (!g_stop_requested) {
+    absl::StatusOr<std::optional<detail::KafkaSource::Message>> message = (*kafka)->poll(100);
+    if (!message.ok()) {
+      std::fprintf(stderr, "%s: error: %s\n", argv0,
+                   std::string(message.status().message()).c_str());
+      return 1;
+    }
+    if (message->has_value()) {
+      const detail::KafkaSource::Message &m = **message;
+      // Dead letters and messages name a record by topic, partition and offset.
+      origin = absl::StrCat("kafka:", (*kafka)->topic(), "/", m.partition);
+      if (!detail::stripWhitespace(m.payload).empty()) {
+        int64_t tick = host.currentTick();
+        if (!tick_started)
+          tick_started = Clock::now();
+        if (!host.pushRecord(m.payload, origin, m.offset, source)) {
+          if (host.failed())
+            return 3;
+          if (line.options.policy == HostOptions::BadRecordPolicy::Fail) {
+            std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n",
+                         argv0);
+            return 2;
+          }
+        }
+        if (host.currentTick() != tick) // the record ended the tick
+          tick_started.reset();
+      }
+    }
+    if (host.hasPendingChanges() && tick_started &&
+        Clock::now() - *tick_started >= std::chrono::milliseconds(line.tick_interval_ms)) {
+      host.commit();
+      tick_started.reset();
+      if (host.failed())
+        return 3;
+    }
+    if (line.stop_at_end && (*kafka)->atEnd())
+      break;
+  }
+  return host.finishInput() ? 0 : 3;
 }
 
 // A run resumed from a checkpoint of an earlier build (Upgrade.h): says what becomes of each
@@ -569,6 +689,15 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
     checkpointer.emplace(line, host, argv0, resumed);
   for (size_t i = first_input; i < line.inputs.size(); ++i) {
     const std::string &path = line.inputs[i].path;
+    if (path.starts_with("kafka://")) {
+      int status = readKafka(host, line, path, sources[i], argv0);
+      if (status != 0) {
+        if (status != 1)
+          report();
+        return status;
+      }
+      continue;
+    }
     std::string origin = path == "-" ? "<stdin>" : path;
     LineReader reader(path);
     if (!reader.opened()) {

@@ -97,6 +97,7 @@ bool linkExecutable(const std::string &object, const std::string &output, std::s
   std::string command = shellQuote(KILN_LINKER) + " -o " + shellQuote(output) + " " +
                         shellQuote(object) + " " + shellQuote(KILN_RUNTIME_MAIN_LIB) + " " +
                         runtimeArchives(runtime_override ? runtime_override : KILN_RUNTIME_LIB) +
+                        " " + KILN_RDKAFKA_LINK + " " + shellQuote(KILN_ZLIB_STATIC_LIB) +
                         " -lsimdjson -lpthread";
   if (extra_flags)
     command += std::string(" ") + extra_flags;

@@ -1,0 +1,67 @@
+// Kafka connectors through librdkafka: a source that reads a topic's partitions, and a sink
+// that writes a sink model's changes to a topic. librdkafka is confined to Kafka.cpp.
+//
+// Addresses are URIs: kafka://HOST:PORT[,HOST:PORT...]/TOPIC.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace kiln::runtime::detail {
+
+struct KafkaAddress {
+  std::string brokers; // bootstrap.servers
+  std::string topic;
+};
+// Parses kafka://BROKERS/TOPIC; nullopt if `uri` is not a Kafka address, an error if it is one
+// that is malformed.
+absl::StatusOr<std::optional<KafkaAddress>> parseKafkaAddress(std::string_view uri);
+
+// Reads every partition of a topic from its start (or from given offsets), in a consumer group
+// whose offsets Kiln does not commit: positions are Kiln's to keep. Reads committed messages
+// only (isolation.level=read_committed).
+class KafkaSource {
+public:
+  struct Message {
+    std::string_view payload; // valid until the next poll
+    int32_t partition = 0;
+    int64_t offset = 0;
+  };
+  static absl::StatusOr<std::unique_ptr<KafkaSource>> open(const KafkaAddress &address,
+                                                           const std::string &group);
+  ~KafkaSource();
+  // The next message, or nullopt if none arrived within `timeout_ms`.
+  absl::StatusOr<std::optional<Message>> poll(int timeout_ms);
+  // Whether every partition has been read to its end (as of the last poll).
+  bool atEnd() const;
+  const std::string &topic() const;
+
+private:
+  KafkaSource();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Writes messages to a topic; delivery failures are reported by flush().
+class KafkaSink {
+public:
+  static absl::StatusOr<std::unique_ptr<KafkaSink>> open(const KafkaAddress &address);
+  ~KafkaSink();
+  absl::Status produce(std::string_view value);
+  // Waits until every message produced so far is acknowledged by the brokers (the end of a
+  // tick, the end of the run); returns the first delivery error.
+  absl::Status flush();
+
+private:
+  KafkaSink();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace kiln::runtime::detail
