@@ -11,6 +11,8 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.kiln_build_dir, "tests")
 
 tools_dir = os.path.join(config.kiln_build_dir, "tools")
+# (Before %kiln, which is a prefix of it.)
+config.substitutions.append(("%kafka_mock", os.path.join(tools_dir, "kiln-kafka-mock", "kiln-kafka-mock")))
 for tool in ["kiln", "kiln-opt", "kiln-slt", "kiln-parse"]:
     config.substitutions.append(
         ("%" + tool.replace("-", "_"), os.path.join(tools_dir, tool, tool)))

@@ -365,8 +365,8 @@ public:
     while (!lines.empty()) {
       size_t end = lines.find('\n');
       if (absl::Status status = kafka.produce(lines.substr(0, end)); !status.ok())
-        throw std::runtime_error(absl::StrCat("output of ", detail::toAbsl(what), ": ",
-                                              status.message()));
+        throw std::runtime_error(
+            absl::StrCat("output of ", detail::toAbsl(what), ": ", status.message()));
       lines.remove_prefix(end + 1);
     }
   }
@@ -392,8 +392,8 @@ public:
     RowJsonFormatter formatter;
     std::FILE *file = stdout;
     std::unique_ptr<detail::KafkaSink> kafka; // a Kafka topic instead of the file
-    std::string text;            // this tick's rows as JSON, one after another
-    std::vector<Change> changes; // this tick's changes
+    std::string text;                         // this tick's rows as JSON, one after another
+    std::vector<Change> changes;              // this tick's changes
   };
 
   // A record of the running tick: where it came from and its text (in tick_text), for messages

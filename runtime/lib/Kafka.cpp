@@ -26,7 +26,8 @@ namespace {
 absl::Status configure(rd_kafka_conf_t *conf, const char *name, const std::string &value) {
   char error[512];
   if (rd_kafka_conf_set(conf, name, value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK)
-    return absl::InvalidArgumentError(absl::StrCat("Kafka setting ", name, "=", value, ": ", error));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Kafka setting ", name, "=", value, ": ", error));
   return absl::OkStatus();
 }
 
@@ -217,8 +218,7 @@ absl::Status KafkaSink::produce(std::string_view value) {
   Impl &impl = *impl_;
   for (;;) {
     if (rd_kafka_produce(impl.topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                         const_cast<char *>(value.data()), value.size(), nullptr, 0,
-                         nullptr) == 0)
+                         const_cast<char *>(value.data()), value.size(), nullptr, 0, nullptr) == 0)
       break;
     rd_kafka_resp_err_t err = rd_kafka_last_error();
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)

@@ -1,7 +1,7 @@
 // The command line of a generated executable.
 #include <cerrno>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -157,12 +157,14 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       size_t eq = v->find('=');
       std::string_view target = eq == v->npos ? "" : v->substr(eq + 1);
       bool kafka = target.starts_with("kafka://");
-      if (eq == 0 || (target != "stdout" && !kafka &&
-                      (!target.starts_with("file:") || target.size() == 5)))
+      if (eq == 0 ||
+          (target != "stdout" && !kafka && (!target.starts_with("file:") || target.size() == 5)))
         return absl::StrFormat(
             "--sink takes NAME=file:PATH, NAME=kafka://BROKERS/TOPIC or NAME=stdout, not %s", *v);
-      line.options.sink_paths[std::string(v->substr(0, eq))] =
-          target == "stdout" ? "-" : kafka ? std::string(target) : std::string(target.substr(5));
+      line.options.sink_paths[std::string(v->substr(0, eq))] = target == "stdout" ? "-"
+                                                               : kafka
+                                                                   ? std::string(target)
+                                                                   : std::string(target.substr(5));
     } else if (name == "--tick-size") {
       if (!absl::SimpleAtoi(detail::toAbsl(*v), &line.options.tick_size) ||
           line.options.tick_size < 0)
@@ -528,11 +530,11 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
               const char *argv0) {
   absl::StatusOr<std::optional<detail::KafkaAddress>> address = detail::parseKafkaAddress(uri);
   absl::StatusOr<std::unique_ptr<detail::KafkaSource>> kafka =
-      address.ok() ? detail::KafkaSource::open(
-                         **address, line.kafka_group.empty()
-                                        ? absl::StrCat("kiln-", host.program().name)
-                                        : line.kafka_group)
-                   : address.status();
+      address.ok()
+          ? detail::KafkaSource::open(**address, line.kafka_group.empty()
+                                                     ? absl::StrCat("kiln-", host.program().name)
+                                                     : line.kafka_group)
+          : address.status();
   if (!kafka.ok()) {
     std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(kafka.status().message()).c_str());
     return 1;

@@ -71,8 +71,8 @@ int main(int argc, char **argv) {
         return usage(argv[0], "--default-partitions takes a number, 1 or more");
     } else if (arg == "--topic") {
       size_t colon = value.find(':');
-      int partitions = colon == std::string::npos ? default_partitions
-                                                  : std::atoi(value.c_str() + colon + 1);
+      int partitions =
+          colon == std::string::npos ? default_partitions : std::atoi(value.c_str() + colon + 1);
       if (partitions < 1)
         return usage(argv[0], "--topic NAME:PARTITIONS takes a number of partitions, 1 or more");
       topics.emplace_back(value.substr(0, colon), partitions);
@@ -115,8 +115,8 @@ int main(int argc, char **argv) {
     std::FILE *out = std::fopen(partial.c_str(), "w");
     if (out == nullptr || std::fprintf(out, "%s\n", bootstraps.c_str()) < 0 ||
         std::fclose(out) != 0 || std::rename(partial.c_str(), bootstrap_file.c_str()) != 0) {
-      std::fprintf(stderr, "kiln-kafka-mock: error: cannot write %s: %s\n",
-                   bootstrap_file.c_str(), std::strerror(errno));
+      std::fprintf(stderr, "kiln-kafka-mock: error: cannot write %s: %s\n", bootstrap_file.c_str(),
+                   std::strerror(errno));
       return 1;
     }
   }
