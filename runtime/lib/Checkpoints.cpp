@@ -126,7 +126,12 @@ std::string manifestJson(const CheckpointManifest &m, const StateImageInfo &stat
   for (size_t i = 0; i < m.inputs.size(); ++i) {
     out += i == 0 ? "{\"path\":" : ",{\"path\":";
     appendJsonString(out, m.inputs[i].path);
-    out += absl::StrFormat(",\"offset\":%d,\"line\":%d}", m.inputs[i].offset, m.inputs[i].line);
+    out += absl::StrFormat(",\"offset\":%d,\"line\":%d,\"partitions\":[", m.inputs[i].offset,
+                           m.inputs[i].line);
+    for (size_t p = 0; p < m.inputs[i].partitions.size(); ++p)
+      out += absl::StrFormat("%s{\"partition\":%d,\"offset\":%d}", p == 0 ? "" : ",",
+                             m.inputs[i].partitions[p].first, m.inputs[i].partitions[p].second);
+    out += "]}";
   }
   out += "],\"outputs\":[";
   for (size_t i = 0; i < m.outputs.size(); ++i) {
@@ -165,6 +170,16 @@ absl::Status parseManifest(std::string_view json, CheckpointManifest &m, int64_t
            object["path"].get_string().get(path) == simdjson::SUCCESS &&
            object["offset"].get_int64().get(input.offset) == simdjson::SUCCESS &&
            object["line"].get_int64().get(input.line) == simdjson::SUCCESS;
+      simdjson::ondemand::array partitions;
+      ok = ok && object["partitions"].get_array().get(partitions) == simdjson::SUCCESS;
+      if (ok) {
+        for (auto partition : partitions) {
+          int64_t number = 0, offset = 0;
+          ok = ok && partition["partition"].get_int64().get(number) == simdjson::SUCCESS &&
+               partition["offset"].get_int64().get(offset) == simdjson::SUCCESS;
+          input.partitions.emplace_back(static_cast<int32_t>(number), offset);
+        }
+      }
       input.path = std::string(path);
       m.inputs.push_back(std::move(input));
     }

@@ -59,9 +59,11 @@ struct KafkaSource::Impl {
 KafkaSource::KafkaSource() : impl_(std::make_unique<Impl>()) {}
 KafkaSource::~KafkaSource() = default;
 const std::string &KafkaSource::topic() const { return impl_->topic; }
+int32_t KafkaSource::partitions() const { return static_cast<int32_t>(impl_->at_end.size()); }
 
-absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaAddress &address,
-                                                               const std::string &group) {
+absl::StatusOr<std::unique_ptr<KafkaSource>>
+KafkaSource::open(const KafkaAddress &address, const std::string &group,
+                  const std::map<int32_t, int64_t> &start) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   if (absl::Status status = configureAll(conf, {{"bootstrap.servers", address.brokers},
                                                 {"group.id", group},
@@ -85,7 +87,8 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaAddres
   }
   rd_kafka_t *consumer = source->impl_->consumer;
   rd_kafka_poll_set_consumer(consumer);
-  // Every partition, assigned by Kiln (not by the group's rebalancing), from the beginning.
+  // Every partition, assigned by Kiln (not by the group's rebalancing), from the beginning or
+  // from where a checkpoint says.
   rd_kafka_topic_t *topic = rd_kafka_topic_new(consumer, address.topic.c_str(), nullptr);
   const rd_kafka_metadata_t *metadata = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(consumer, 0, topic, &metadata, 10000);
@@ -113,7 +116,7 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::open(const KafkaAddres
   rd_kafka_topic_partition_list_t *assignment = rd_kafka_topic_partition_list_new(partitions);
   for (int p = 0; p < partitions; ++p)
     rd_kafka_topic_partition_list_add(assignment, address.topic.c_str(), p)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
+        start.contains(p) ? start.at(p) : RD_KAFKA_OFFSET_BEGINNING;
   err = rd_kafka_assign(consumer, assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)

@@ -33,14 +33,17 @@ public:
     int32_t partition = 0;
     int64_t offset = 0;
   };
-  static absl::StatusOr<std::unique_ptr<KafkaSource>> open(const KafkaAddress &address,
-                                                           const std::string &group);
+  // Reads each partition from `start`'s offset for it (a checkpoint's), else from its beginning.
+  static absl::StatusOr<std::unique_ptr<KafkaSource>>
+  open(const KafkaAddress &address, const std::string &group,
+       const std::map<int32_t, int64_t> &start = {});
   ~KafkaSource();
   // The next message, or nullopt if none arrived within `timeout_ms`.
   absl::StatusOr<std::optional<Message>> poll(int timeout_ms);
   // Whether every partition has been read to its end (as of the last poll).
   bool atEnd() const;
   const std::string &topic() const;
+  int32_t partitions() const;
 
 private:
   KafkaSource();

@@ -368,10 +368,14 @@ public:
 
   // A tick ended with input `current` read up to byte `offset` (line `line_number`); `force`:
   // the end of the run. False if the checkpoint could not be written (reported).
-  bool tickEnded(size_t current, int64_t offset, int64_t line_number, bool force) {
+  // A Kafka input's positions come in `partitions`.
+  bool tickEnded(size_t current, int64_t offset, int64_t line_number, bool force,
+                 const std::vector<std::pair<int32_t, int64_t>> *partitions = nullptr) {
     if (current < inputs_.size()) {
       inputs_[current].offset = offset;
       inputs_[current].line = line_number;
+      if (partitions)
+        inputs_[current].partitions = *partitions;
     }
     int64_t ticks = host_.stats().ticks;
     double elapsed =
@@ -459,15 +463,6 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
       return std::nullopt;
     }
   }
-  for (const Input &input : line.inputs) {
-    if (input.path.starts_with("kafka://")) {
-      std::fprintf(stderr,
-                   "%s: error: --checkpoint-dir does not support Kafka inputs yet (their "
-                   "offsets are not checkpointed): use file inputs, or run without checkpoints\n",
-                   argv0);
-      return std::nullopt;
-    }
-  }
   for (const auto &[sink, path] : line.options.sink_paths) {
     if (path.starts_with("kafka://")) {
       std::fprintf(stderr,
@@ -522,29 +517,60 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
 volatile std::sig_atomic_t g_stop_requested = 0;
 void requestStop(int) { g_stop_requested = 1; }
 
+using KafkaPositions = std::vector<std::pair<int32_t, int64_t>>; // partition, next offset
+
+// How readKafka reads: from where, up to where, checkpointed or not.
+struct KafkaRead {
+  KafkaPositions start;                // a checkpoint's positions (empty: every beginning)
+  std::optional<KafkaPositions> until; // an upgrade's replay: up to a checkpoint's positions
+  Checkpointer *checkpointer = nullptr;
+  size_t input = 0;  // the input's index, for the checkpoint
+  bool last = false; // the last input: its end is the run's
+};
+
 // Reads a Kafka input (kafka://BROKERS/TOPIC) until every partition has been read to its end
-// (--stop-at-end) or SIGINT/SIGTERM; a tick also ends --tick-interval after its first record.
-// Returns 0, or the exit status: 1 (the topic cannot be read), 2 (a bad record with
-// --on-bad-record=fail), 3 (a SQL runtime error).
+// (--stop-at-end), up to `read.until`, or until SIGINT/SIGTERM; a tick also ends
+// --tick-interval after its first record. Returns 0, or the exit status: 1 (the topic cannot be
+// read, a checkpoint cannot be written), 2 (a bad record with --on-bad-record=fail), 3 (a SQL
+// runtime error).
 int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32_t source,
-              const char *argv0) {
+              const char *argv0, const KafkaRead &read) {
   absl::StatusOr<std::optional<detail::KafkaAddress>> address = detail::parseKafkaAddress(uri);
+  std::map<int32_t, int64_t> next(read.start.begin(), read.start.end());
   absl::StatusOr<std::unique_ptr<detail::KafkaSource>> kafka =
-      address.ok()
-          ? detail::KafkaSource::open(**address, line.kafka_group.empty()
-                                                     ? absl::StrCat("kiln-", host.program().name)
-                                                     : line.kafka_group)
-          : address.status();
+      address.ok() ? detail::KafkaSource::open(**address,
+                                               line.kafka_group.empty()
+                                                   ? absl::StrCat("kiln-", host.program().name)
+                                                   : line.kafka_group,
+                                               next)
+                   : address.status();
   if (!kafka.ok()) {
     std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(kafka.status().message()).c_str());
     return 1;
   }
+  for (int32_t p = 0; p < (*kafka)->partitions(); ++p)
+    next.try_emplace(p, 0);
+  std::map<int32_t, int64_t> until;
+  if (read.until)
+    until.insert(read.until->begin(), read.until->end());
+  auto replayed = [&] {
+    for (const auto &[partition, offset] : next)
+      if (offset < (until.contains(partition) ? until.at(partition) : 0))
+        return false;
+    return true;
+  };
+  auto tickEnded = [&](bool force) {
+    if (!read.checkpointer)
+      return true;
+    KafkaPositions positions(next.begin(), next.end());
+    return read.checkpointer->tickEnded(read.input, 0, 0, force, &positions);
+  };
   std::signal(SIGINT, requestStop);
   std::signal(SIGTERM, requestStop);
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> tick_started;
   std::string origin;
-  while (!g_stop_requested) {
+  while (!g_stop_requested && !(read.until && replayed())) {
     absl::StatusOr<std::optional<detail::KafkaSource::Message>> message = (*kafka)->poll(100);
     if (!message.ok()) {
       std::fprintf(stderr, "%s: error: %s\n", argv0,
@@ -553,6 +579,10 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
     }
     if (message->has_value()) {
       const detail::KafkaSource::Message &m = **message;
+      // A replay reads a partition up to the checkpoint's position only.
+      if (read.until && m.offset >= (until.contains(m.partition) ? until.at(m.partition) : 0))
+        continue;
+      next[m.partition] = m.offset + 1;
       // Dead letters and messages name a record by topic, partition and offset.
       origin = absl::StrCat("kafka:", (*kafka)->topic(), "/", m.partition);
       if (!detail::stripWhitespace(m.payload).empty()) {
@@ -568,8 +598,11 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
             return 2;
           }
         }
-        if (host.currentTick() != tick) // the record ended the tick
+        if (host.currentTick() != tick) { // the record ended the tick
           tick_started.reset();
+          if (!tickEnded(false))
+            return 1;
+        }
       }
     }
     if (host.hasPendingChanges() && tick_started &&
@@ -578,11 +611,22 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
       tick_started.reset();
       if (host.failed())
         return 3;
+      if (!tickEnded(false))
+        return 1;
     }
-    if (line.stop_at_end && (*kafka)->atEnd())
+    if (line.stop_at_end && !read.until && (*kafka)->atEnd())
       break;
+    if (read.until && (*kafka)->atEnd() && !replayed()) {
+      std::fprintf(stderr,
+                   "%s: error: cannot replay %s: its partitions end before the checkpoint's "
+                   "positions (messages deleted by retention?)\n",
+                   argv0, uri.c_str());
+      return 1;
+    }
   }
-  return host.finishInput() ? 0 : 3;
+  if (!host.finishInput())
+    return 3;
+  return tickEnded(read.last) ? 0 : 1;
 }
 
 // A run resumed from a checkpoint of an earlier build (Upgrade.h): says what becomes of each
@@ -599,6 +643,13 @@ bool rebuild(const UpgradePlan &plan, Host &host, const CommandLine &line,
   const CheckpointManifest &m = resumed.manifest;
   for (size_t i = 0; i <= static_cast<size_t>(m.current) && i < line.inputs.size(); ++i) {
     const std::string &path = line.inputs[i].path;
+    if (path.starts_with("kafka://")) {
+      KafkaRead read;
+      read.until = m.inputs[i].partitions;
+      if (readKafka(host, line, path, sources[i], argv0, read) != 0)
+        return false;
+      continue;
+    }
     LineReader reader(path);
     if (!reader.opened()) {
       std::fprintf(stderr, "%s: error: cannot open %s again to replay it: %s\n", argv0,
@@ -692,7 +743,13 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
   for (size_t i = first_input; i < line.inputs.size(); ++i) {
     const std::string &path = line.inputs[i].path;
     if (path.starts_with("kafka://")) {
-      int status = readKafka(host, line, path, sources[i], argv0);
+      KafkaRead read;
+      if (resumed && i == first_input)
+        read.start = resumed->manifest.inputs[i].partitions;
+      read.checkpointer = checkpointer ? &*checkpointer : nullptr;
+      read.input = i;
+      read.last = i + 1 == line.inputs.size();
+      int status = readKafka(host, line, path, sources[i], argv0, read);
       if (status != 0) {
         if (status != 1)
           report();

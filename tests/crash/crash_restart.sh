@@ -5,11 +5,16 @@
 # checkpoint (a flipped byte, a truncated state file), which must be detected and skipped.
 #
 #   crash_restart.sh --kiln PATH --gen PATH --example DIR [--kills N] [--records N] [--seed S]
+#                    [--kafka TOPIC]
+#
+# With --kafka, the records are produced (kcat) into TOPIC of the cluster at $KAFKA_BROKERS
+# (tests/kafka/with-mock.sh) and the program reads them from there: restarts resume from the
+# partitions' offsets in the checkpoint.
 #
 # Prints one summary line; exits 1 at the first mismatch (the outputs are kept for a look).
 set -euo pipefail
 
-KILN="" GEN="" EXAMPLE="" KILLS=20 RECORDS=20000 SEED=1
+KILN="" GEN="" EXAMPLE="" KILLS=20 RECORDS=20000 SEED=1 TOPIC=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --kiln) KILN=$2; shift ;;
@@ -18,6 +23,7 @@ while [ $# -gt 0 ]; do
     --kills) KILLS=$2; shift ;;
     --records) RECORDS=$2; shift ;;
     --seed) SEED=$2; shift ;;
+    --kafka) TOPIC=$2; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -34,6 +40,12 @@ sink_flags() {
 }
 # Ticks of 50 records, a checkpoint every 2 ticks: many checkpoints, many kills inside writes.
 COMMON="--input $WORK/input.jsonl"
+if [ -n "$TOPIC" ]; then
+  kcat -b "$KAFKA_BROKERS" -t "$TOPIC" -P -l "$WORK/input.jsonl"
+  # Ticks end at the records' commits only (no --tick-interval tick in a run of an hour), as in
+  # the uninterrupted run, so outputs compare byte for byte.
+  COMMON="--input kafka://$KAFKA_BROKERS/$TOPIC --stop-at-end --tick-interval 3600"
+fi
 seconds() { date +%s.%N; }
 
 start=$(seconds)

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,6 +28,8 @@ struct CheckpointManifest {
     std::string path;
     int64_t offset = 0; // bytes read and applied
     int64_t line = 0;   // lines read (for messages after a restart)
+    // A Kafka input's: per partition, the offset of the next message to read.
+    std::vector<std::pair<int32_t, int64_t>> partitions;
   };
   std::vector<Input> inputs; // in the command's order; the ones before `current` are done
   int64_t current = 0;       // the input being read (inputs.size(): all done)
