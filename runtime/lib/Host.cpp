@@ -114,6 +114,14 @@ public:
     }
     engine->setSinkCallback(
         [this](int32_t sink, const void *row, int64_t weight) { emit(sink, row, weight); });
+    debezium.assign(static_cast<size_t>(program.nsources), false);
+    for (const std::string &table : this->options.debezium_sources) {
+      absl::StatusOr<int32_t> source = parser.resolveTable(table);
+      if (!source.ok())
+        throw std::runtime_error(
+            absl::StrCat("--format ", table, "=debezium: ", source.status().message()));
+      debezium[static_cast<size_t>(*source)] = true;
+    }
   }
 
   ~Impl() { std::fflush(stdout); }
@@ -154,6 +162,8 @@ public:
     if (record_origin != origin)
       origin.assign(record_origin);
     line_number = record_line;
+    if (default_source >= 0 && debezium[static_cast<size_t>(default_source)])
+      return pushDebezium(line, default_source);
     absl::StatusOr<detail::ChangeRecord> record =
         parser.parse(line, default_source, engine->scratch());
     if (upgrading && (!record.ok() || (record->op != detail::ChangeOp::Commit &&
@@ -181,6 +191,38 @@ public:
     }
     if (!status.ok())
       return upgrading || reject(line, status);
+    ++records_in_tick;
+    if (options.tick_size > 0 && records_in_tick >= options.tick_size)
+      commit();
+    return !failed;
+  }
+
+  // A Debezium change event: its changes, one or two, under one tag. (When the second of two
+  // fails, the first stays applied: the key change of a row whose old key Kiln never had.)
+  bool pushDebezium(std::string_view line, int32_t source) {
+    absl::StatusOr<std::vector<detail::ChangeRecord>> changes =
+        parser.parseDebezium(line, source, engine->scratch());
+    if (upgrading && (!changes.ok() || !replayed_source[static_cast<size_t>(source)]))
+      return true;
+    if (!changes.ok())
+      return reject(line, changes.status());
+    int64_t tag = static_cast<int64_t>(tick_records.size());
+    if (origins.empty() || origins.back() != origin)
+      origins.push_back(origin);
+    tick_records.push_back({origins.size() - 1, line_number, tick_text.size(), line.size()});
+    tick_text.append(line);
+    for (const detail::ChangeRecord &record : *changes) {
+      ChangeOp op = record.op == detail::ChangeOp::Insert   ? ChangeOp::Insert
+                    : record.op == detail::ChangeOp::Delete ? ChangeOp::Delete
+                                                            : ChangeOp::Upsert;
+      absl::Status status = engine->change(record.source, op, record.row, 1, tag);
+      if (absl::IsAborted(status)) {
+        runtimeError(*engine->runtimeError());
+        return false;
+      }
+      if (!status.ok())
+        return upgrading || reject(line, status);
+    }
     ++records_in_tick;
     if (options.tick_size > 0 && records_in_tick >= options.tick_size)
       commit();
@@ -234,7 +276,9 @@ public:
                   std::string_view reason, const RuntimeError *error) {
     std::string out = "{\"origin\":";
     appendJsonString(out, record_origin);
-    absl::StrAppend(&out, ",\"line\":", record_line, ",\"reason\":");
+    // A file's records are numbered by line, a Kafka partition's by offset.
+    absl::StrAppend(&out, record_origin.starts_with("kafka:") ? ",\"offset\":" : ",\"line\":",
+                    record_line, ",\"reason\":");
     appendJsonString(out, reason);
     if (error != nullptr) {
       out += ",\"location\":";
@@ -443,6 +487,7 @@ public:
   bool failed = false; // a runtime error stopped the input (RuntimeErrorPolicy::Fail)
 
   // An upgrade in progress (Host::upgrade).
+  std::vector<bool> debezium; // by source: its inputs hold Debezium events
   bool upgrading = false;
   bool rebuilding = false;           // the upgrade's plan rebuilds operators
   std::vector<bool> replayed_source; // by source

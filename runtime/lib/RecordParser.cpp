@@ -339,6 +339,141 @@ absl::StatusOr<ChangeOp> parseOp(std::string_view op) {
 
 } // namespace
 
+absl::StatusOr<std::vector<ChangeRecord>>
+RecordParser::parseDebezium(std::string_view value, int32_t source, Arena &scratch) {
+  const kiln_relation_desc &rel = program_.sources[source];
+  if (value.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return std::vector<ChangeRecord>{}; // a tombstone (log compaction's delete marker)
+  // The envelope's parts as raw JSON, each parsed again on its own: the wrapper's "payload" is
+  // the envelope itself.
+  // (Copies: each parse reuses the parser's buffer, which the views of the last one point into.)
+  std::string_view text = value;
+  std::string before, after, op;
+  for (int depth = 0; depth < 2; ++depth) {
+    od::document doc;
+    if (auto error = impl_->iterate(text).get(doc))
+      return jsonError(error);
+    if (doc.is_null())
+      return std::vector<ChangeRecord>{};
+    doc.rewind();
+    absl::StatusOr<od::object> object = JsonInput::topObject(doc);
+    if (!object.ok())
+      return object.status();
+    std::string_view payload;
+    bool has_op = false;
+    for (auto field_result : *object) {
+      od::field field;
+      std::string_view key;
+      if (auto error = std::move(field_result).get(field))
+        return jsonError(error);
+      if (auto error = field.unescaped_key().get(key))
+        return jsonError(error);
+      if (key != "payload" && key != "before" && key != "after" && key != "op")
+        continue; // schema, source, ts_ms, transaction
+      od::value value = field.value();
+      if (key == "op") {
+        std::string_view name;
+        if (value.get_string().get(name))
+          return absl::InvalidArgumentError("a Debezium event's \"op\" must be a string");
+        op.assign(name);
+        has_op = true;
+        continue;
+      }
+      // An object's text, or "null".
+      std::string_view raw = "null";
+      od::object object_value;
+      if (!value.is_null()) {
+        if (value.get_object().get(object_value))
+          return absl::InvalidArgumentError(
+              absl::StrFormat("a Debezium event's \"%s\" must be an object or null", key));
+        if (auto error = object_value.raw_json().get(raw))
+          return jsonError(error);
+      }
+      raw = stripWhitespace(raw);
+      if (key == "payload")
+        payload = raw;
+      else if (key == "before")
+        before.assign(raw);
+      else
+        after.assign(raw);
+    }
+    if (has_op || payload.empty())
+      break;
+    if (payload == "null")
+      return std::vector<ChangeRecord>{};
+    // The copy the next iteration parses lives in the parser's buffer, so keep it apart.
+    deferred_.assign(payload);
+    text = deferred_;
+  }
+  if (op.empty())
+    return absl::InvalidArgumentError("not a Debezium change event: no \"op\"");
+  bool keyed = rel.nkeys > 0;
+  auto decode = [&](std::string_view raw, const char *which) -> absl::StatusOr<void *> {
+    if (raw.empty() || raw == "null")
+      return absl::InvalidArgumentError(
+          absl::StrFormat("a Debezium \"%s\" event needs \"%s\"", op, which));
+    od::document doc;
+    if (auto error = impl_->iterate(raw).get(doc))
+      return jsonError(error);
+    absl::StatusOr<od::object> object = JsonInput::topObject(doc);
+    if (!object.ok())
+      return object.status();
+    void *row = allocateRow(rel, scratch);
+    if (absl::Status status = decodeObject(rel, *object, row, scratch); !status.ok())
+      return absl::InvalidArgumentError(absl::StrCat("\"", which, "\": ", status.message()));
+    return row;
+  };
+  auto change = [&](ChangeOp change_op, void *row) {
+    ChangeRecord record;
+    record.op = change_op;
+    record.source = source;
+    record.row = row;
+    return record;
+  };
+  std::vector<ChangeRecord> changes;
+  if (op == "c" || op == "r") {
+    // A snapshot read again after a restart finds its key: keyed tables take it as an upsert.
+    absl::StatusOr<void *> row = decode(after, "after");
+    if (!row.ok())
+      return row.status();
+    changes.push_back(change(keyed ? ChangeOp::Upsert : ChangeOp::Insert, *row));
+  } else if (op == "d") {
+    absl::StatusOr<void *> row = decode(before, "before");
+    if (!row.ok())
+      return row.status();
+    changes.push_back(change(ChangeOp::Delete, *row));
+  } else if (op == "u") {
+    absl::StatusOr<void *> new_row = decode(after, "after");
+    if (!new_row.ok())
+      return new_row.status();
+    if (keyed && (before.empty() || before == "null")) {
+      // PostgreSQL's default replica identity sends no "before": the table's key finds the row.
+      changes.push_back(change(ChangeOp::Upsert, *new_row));
+      return changes;
+    }
+    absl::StatusOr<void *> old_row = decode(before, "before");
+    if (!old_row.ok())
+      return old_row.status();
+    if (!keyed) {
+      changes.push_back(change(ChangeOp::Delete, *old_row));
+      changes.push_back(change(ChangeOp::Insert, *new_row));
+      return changes;
+    }
+    changes.push_back(change(ChangeOp::Upsert, *new_row));
+    for (int32_t k = 0; k < rel.nkeys; ++k) {
+      int32_t column = rel.key_cols[k];
+      if (formatValue(rel, column, *old_row) != formatValue(rel, column, *new_row)) {
+        changes.push_back(change(ChangeOp::Delete, *old_row)); // the key changed
+        break;
+      }
+    }
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("Debezium operation \"%s\" is not supported (c, r, u and d are)", op));
+  }
+  return changes;
+}
+
 absl::StatusOr<ChangeRecord> RecordParser::parse(std::string_view line, int32_t default_source,
                                                  Arena &scratch) {
   od::document doc;
@@ -540,7 +675,8 @@ absl::Status deadLetterRecords(std::string_view text,
     int64_t line;
     if (auto error = doc["origin"].get_string().get(origin))
       return jsonError(error);
-    if (auto error = doc["line"].get_int64().get(line))
+    auto position = origin.starts_with("kafka:") ? doc["offset"] : doc["line"];
+    if (auto error = position.get_int64().get(line))
       return jsonError(error);
     records.emplace(std::string(origin), line);
     return absl::OkStatus();

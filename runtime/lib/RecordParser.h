@@ -10,6 +10,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -37,6 +38,13 @@ public:
   // inputs an object without "op", "row" or "commit" keys is a bare row to insert.
   absl::StatusOr<ChangeRecord> parse(std::string_view line, int32_t default_source, Arena &scratch);
 
+  // A Debezium change event of table `source` (the message's JSON value, with or without the
+  // schema/payload wrapper; Kiln reads no schema from it): no change for a tombstone (an empty or
+  // null value), one for a create, a snapshot read, a delete or an update that keeps the key,
+  // two for an update of a table without a primary key (the old row out, the new in) or one that
+  // changes the key (the new row in, then the old key out).
+  absl::StatusOr<std::vector<ChangeRecord>> parseDebezium(std::string_view value, int32_t source,
+                                                          Arena &scratch);
   // A source by qualified name ("shop.orders") or by table name if only one source has it.
   absl::StatusOr<int32_t> resolveTable(std::string_view name) const;
 
@@ -45,6 +53,7 @@ private:
   const kiln_program &program_;
   absl::flat_hash_map<std::string_view, int32_t> qualified_;
   absl::flat_hash_map<std::string_view, int32_t> unqualified_; // -1 when ambiguous
+  std::string deferred_; // a Debezium wrapper's payload, parsed on its own
   std::unique_ptr<Impl> impl_;
 };
 

@@ -38,6 +38,10 @@ options:
                              message (BROKERS: HOST:PORT[,HOST:PORT...])
   --source NAME=FILE         read records of source table NAME from FILE (or a kafka:// topic):
                              they may omit "table", and a bare row object means insert
+  --format NAME=FORMAT       what the inputs of source table NAME (--source NAME=...) hold:
+                             json (default: rows to insert, or change records) or debezium
+                             (Debezium's JSON change events, with or without the schema
+                             wrapper; tombstones are skipped)
   --sink NAME=file:PATH      write the changes of sink NAME to PATH
   --sink NAME=kafka://BROKERS/TOPIC
                              write them to a Kafka topic, one message per change (the JSON
@@ -140,7 +144,7 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
         name != "--on-bad-record" && name != "--dead-letter" && name != "--stats-json" &&
         name != "--dump-state" && name != "--on-error" && name != "--checkpoint-dir" &&
         name != "--checkpoint-every" && name != "--empty-state-image" &&
-        name != "--tick-interval" && name != "--kafka-group")
+        name != "--tick-interval" && name != "--kafka-group" && name != "--format")
       return absl::StrFormat("unknown option %s", arg);
     std::optional<std::string_view> v = value();
     if (!v)
@@ -208,6 +212,13 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       line.dump_state = std::string(*v);
     } else if (name == "--empty-state-image") {
       line.empty_state_image = std::string(*v);
+    } else if (name == "--format") {
+      size_t eq = v->find('=');
+      std::string_view format = eq == v->npos ? "" : v->substr(eq + 1);
+      if (eq == 0 || (format != "json" && format != "debezium"))
+        return absl::StrFormat("--format takes NAME=json or NAME=debezium, not %s", *v);
+      if (format == "debezium")
+        line.options.debezium_sources.insert(std::string(v->substr(0, eq)));
     } else if (name == "--kafka-group") {
       line.kafka_group = std::string(*v);
     } else if (name == "--tick-interval") {

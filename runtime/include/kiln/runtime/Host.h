@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,6 +50,9 @@ struct HostOptions {
   enum class RuntimeErrorPolicy { Fail, DeadLetter };
   RuntimeErrorPolicy on_error = RuntimeErrorPolicy::Fail;
   std::string dead_letter_path; // required with either DeadLetter
+  // Source tables (by name) whose inputs hold Debezium change events, not change records
+  // (RecordParser::parseDebezium); they apply to inputs given that table (--source NAME=...).
+  std::set<std::string> debezium_sources;
   // Output file per sink name ("-" is stdout); sinks not listed write to stdout.
   std::map<std::string, std::string> sink_paths;
   // A run resumed from a checkpoint: the output files (sinks, dead letters) it recorded, each cut
