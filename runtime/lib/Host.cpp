@@ -90,11 +90,19 @@ public:
       if (!kafka.ok())
         throw std::runtime_error(std::string(kafka.status().message()));
       if (kafka->has_value()) {
-        absl::StatusOr<std::unique_ptr<detail::KafkaSink>> producer =
-            detail::KafkaSink::open(**kafka);
-        if (!producer.ok())
-          throw std::runtime_error(std::string(producer.status().message()));
-        sinks[sink].kafka = *std::move(producer);
+        // One producer writes every Kafka sink: a tick is one transaction across them.
+        if (!kafka_out) {
+          absl::StatusOr<std::unique_ptr<detail::KafkaSink>> producer =
+              detail::KafkaSink::open((*kafka)->brokers, this->options.kafka_transactional_id);
+          if (!producer.ok())
+            throw std::runtime_error(std::string(producer.status().message()));
+          kafka_out = *std::move(producer);
+        } else if (kafka_out->brokers() != (*kafka)->brokers) {
+          throw std::runtime_error(absl::StrCat(
+              "sink ", name, " writes to Kafka at ", (*kafka)->brokers, ", another sink at ",
+              kafka_out->brokers(), ": Kafka sinks share one cluster"));
+        }
+        sinks[sink].kafka_topic = (*kafka)->topic;
         continue;
       }
       auto [it, inserted] = files_by_path.try_emplace(path);
@@ -385,30 +393,36 @@ public:
         lines.append(sink.rowOf(change));
         lines += "}\n";
       }
-      if (sink.kafka)
-        produce(*sink.kafka, lines, program.sinks[i].name);
-      else
+      if (!sink.kafka_topic.empty()) {
+        if (!mute_kafka)
+          produce(sink.kafka_topic, lines, program.sinks[i].name);
+      } else {
         writeBytes(sink.file, lines, program.sinks[i].name);
+      }
       sink.changes.clear();
       sink.text.clear();
     }
-    // Each tick reaches its readers as soon as it is complete.
+    // Each tick reaches its readers as soon as it is complete: a Kafka transaction per tick,
+    // with the offsets the tick consumed from a Kafka input.
+    if (kafka_out && !mute_kafka) {
+      if (absl::Status status = kafka_out->commitTick(
+              transaction_source, transaction_next ? *transaction_next : kNoOffsets);
+          !status.ok())
+        throw std::runtime_error(std::string(status.message()));
+    }
     for (const SinkOutput &sink : sinks) {
-      if (sink.kafka) {
-        if (absl::Status status = sink.kafka->flush(); !status.ok())
-          throw std::runtime_error(std::string(status.message()));
+      if (!sink.kafka_topic.empty())
         continue;
-      }
       if (std::fflush(sink.file) != 0)
         throw std::runtime_error(absl::StrCat("cannot write output: ", std::strerror(errno)));
     }
   }
 
   // One message per change: the line a file would get, without its newline.
-  static void produce(detail::KafkaSink &kafka, std::string_view lines, std::string_view what) {
+  void produce(const std::string &topic, std::string_view lines, std::string_view what) {
     while (!lines.empty()) {
       size_t end = lines.find('\n');
-      if (absl::Status status = kafka.produce(lines.substr(0, end)); !status.ok())
+      if (absl::Status status = kafka_out->produce(topic, lines.substr(0, end)); !status.ok())
         throw std::runtime_error(
             absl::StrCat("output of ", detail::toAbsl(what), ": ", status.message()));
       lines.remove_prefix(end + 1);
@@ -435,9 +449,9 @@ public:
     }
     RowJsonFormatter formatter;
     std::FILE *file = stdout;
-    std::unique_ptr<detail::KafkaSink> kafka; // a Kafka topic instead of the file
-    std::string text;                         // this tick's rows as JSON, one after another
-    std::vector<Change> changes;              // this tick's changes
+    std::string kafka_topic;     // a Kafka topic (kafka_out) instead of the file
+    std::string text;            // this tick's rows as JSON, one after another
+    std::vector<Change> changes; // this tick's changes
   };
 
   // A record of the running tick: where it came from and its text (in tick_text), for messages
@@ -488,6 +502,13 @@ public:
 
   // An upgrade in progress (Host::upgrade).
   std::vector<bool> debezium; // by source: its inputs hold Debezium events
+  // Kafka sinks: their producer, the input whose offsets each tick's transaction commits, and
+  // whether they are muted (a restart replaying ticks they already delivered).
+  std::unique_ptr<detail::KafkaSink> kafka_out;
+  detail::KafkaSource *transaction_source = nullptr;
+  const std::map<int32_t, int64_t> *transaction_next = nullptr;
+  bool mute_kafka = false;
+  static inline const std::map<int32_t, int64_t> kNoOffsets;
   bool upgrading = false;
   bool rebuilding = false;           // the upgrade's plan rebuilds operators
   std::vector<bool> replayed_source; // by source
@@ -638,6 +659,16 @@ bool Host::finishUpgrade() {
   impl.changes_out_base += corrections;
   return true;
 }
+
+bool Host::hasKafkaSinks() const { return impl_->kafka_out != nullptr; }
+bool Host::kafkaTransactions() const {
+  return impl_->kafka_out != nullptr && impl_->kafka_out->transactional();
+}
+void Host::setKafkaInput(detail::KafkaSource *source, const std::map<int32_t, int64_t> *next) {
+  impl_->transaction_source = source;
+  impl_->transaction_next = next;
+}
+void Host::muteKafkaSinks(bool mute) { impl_->mute_kafka = mute; }
 
 StateStats Host::stateStats() const { return impl_->engine->stateStats(); }
 

@@ -158,6 +158,24 @@ absl::StatusOr<std::optional<KafkaSource::Message>> KafkaSource::poll(int timeou
   }
 }
 
+absl::StatusOr<std::map<int32_t, int64_t>> KafkaSource::committed() {
+  Impl &impl = *impl_;
+  rd_kafka_topic_partition_list_t *partitions =
+      rd_kafka_topic_partition_list_new(static_cast<int>(impl.at_end.size()));
+  for (size_t p = 0; p < impl.at_end.size(); ++p)
+    rd_kafka_topic_partition_list_add(partitions, impl.topic.c_str(), static_cast<int32_t>(p));
+  rd_kafka_resp_err_t err = rd_kafka_committed(impl.consumer, partitions, 30000);
+  std::map<int32_t, int64_t> offsets;
+  for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < partitions->cnt; ++i)
+    if (partitions->elems[i].offset >= 0)
+      offsets[partitions->elems[i].partition] = partitions->elems[i].offset;
+  rd_kafka_topic_partition_list_destroy(partitions);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return absl::UnavailableError(absl::StrCat("cannot read the committed offsets of Kafka topic ",
+                                               impl.topic, ": ", rd_kafka_err2str(err)));
+  return offsets;
+}
+
 bool KafkaSource::atEnd() const {
   for (bool end : impl_->at_end)
     if (!end)
@@ -167,40 +185,57 @@ bool KafkaSource::atEnd() const {
 
 struct KafkaSink::Impl {
   ~Impl() {
-    if (topic != nullptr)
+    for (auto &[name, topic] : topics)
       rd_kafka_topic_destroy(topic);
     if (producer != nullptr)
       rd_kafka_destroy(producer);
   }
   rd_kafka_t *producer = nullptr;
-  rd_kafka_topic_t *topic = nullptr;
-  std::string name;
+  std::map<std::string, rd_kafka_topic_t *> topics;
+  std::string brokers;
+  bool transactional = false;
+  bool in_transaction = false;
   rd_kafka_resp_err_t delivery_error = RD_KAFKA_RESP_ERR_NO_ERROR;
 };
 
 namespace {
 
-// Keeps the first delivery error, which flush() reports.
+// Keeps the first delivery error, which the end of the tick reports.
 void onDelivery(rd_kafka_t *, const rd_kafka_message_t *message, void *opaque) {
   auto *error = static_cast<rd_kafka_resp_err_t *>(opaque);
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR && *error == RD_KAFKA_RESP_ERR_NO_ERROR)
     *error = message->err;
 }
 
+// An rd_kafka_error_t as a status (and freed).
+absl::Status statusOf(rd_kafka_error_t *error, std::string_view what) {
+  if (error == nullptr)
+    return absl::OkStatus();
+  absl::Status status =
+      absl::UnavailableError(absl::StrCat(toAbsl(what), ": ", rd_kafka_error_string(error)));
+  rd_kafka_error_destroy(error);
+  return status;
+}
+
 } // namespace
 
 KafkaSink::KafkaSink() : impl_(std::make_unique<Impl>()) {}
 KafkaSink::~KafkaSink() = default;
+const std::string &KafkaSink::brokers() const { return impl_->brokers; }
+bool KafkaSink::transactional() const { return impl_->transactional; }
 
-absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::open(const KafkaAddress &address) {
+absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::open(const std::string &brokers,
+                                                           const std::string &transactional_id) {
   std::unique_ptr<KafkaSink> sink(new KafkaSink());
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   // Idempotent: a retried batch is not written twice, and order per partition holds.
-  if (absl::Status status = configureAll(conf, {{"bootstrap.servers", address.brokers},
-                                                {"enable.idempotence", "true"},
-                                                {"linger.ms", "5"},
-                                                {"log_level", "3"}});
-      !status.ok()) {
+  std::vector<std::pair<const char *, std::string>> settings = {{"bootstrap.servers", brokers},
+                                                                {"enable.idempotence", "true"},
+                                                                {"linger.ms", "5"},
+                                                                {"log_level", "3"}};
+  if (!transactional_id.empty())
+    settings.push_back({"transactional.id", transactional_id});
+  if (absl::Status status = configureAll(conf, settings); !status.ok()) {
     rd_kafka_conf_destroy(conf);
     return status;
   }
@@ -212,36 +247,86 @@ absl::StatusOr<std::unique_ptr<KafkaSink>> KafkaSink::open(const KafkaAddress &a
     rd_kafka_conf_destroy(conf);
     return absl::UnavailableError(absl::StrCat("cannot create a Kafka producer: ", error));
   }
-  sink->impl_->topic = rd_kafka_topic_new(sink->impl_->producer, address.topic.c_str(), nullptr);
-  sink->impl_->name = address.topic;
+  sink->impl_->brokers = brokers;
+  sink->impl_->transactional = !transactional_id.empty();
+  if (sink->impl_->transactional) {
+    // Fences an earlier instance with the same id (a run killed mid-tick) and aborts the
+    // transaction it left open.
+    if (absl::Status status =
+            statusOf(rd_kafka_init_transactions(sink->impl_->producer, 60000),
+                     absl::StrCat("cannot start Kafka transactions (transactional.id ",
+                                  transactional_id, ") on ", brokers));
+        !status.ok())
+      return status;
+  }
   return sink;
 }
 
-absl::Status KafkaSink::produce(std::string_view value) {
+absl::Status KafkaSink::begin() {
   Impl &impl = *impl_;
+  if (!impl.transactional || impl.in_transaction)
+    return absl::OkStatus();
+  if (absl::Status status =
+          statusOf(rd_kafka_begin_transaction(impl.producer), "cannot begin a Kafka transaction");
+      !status.ok())
+    return status;
+  impl.in_transaction = true;
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSink::produce(const std::string &topic_name, std::string_view value) {
+  Impl &impl = *impl_;
+  if (absl::Status status = begin(); !status.ok())
+    return status;
+  rd_kafka_topic_t *&topic = impl.topics[topic_name];
+  if (topic == nullptr)
+    topic = rd_kafka_topic_new(impl.producer, topic_name.c_str(), nullptr);
   for (;;) {
-    if (rd_kafka_produce(impl.topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+    if (rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
                          const_cast<char *>(value.data()), value.size(), nullptr, 0, nullptr) == 0)
       break;
     rd_kafka_resp_err_t err = rd_kafka_last_error();
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
       return absl::UnavailableError(
-          absl::StrCat("cannot produce to Kafka topic ", impl.name, ": ", rd_kafka_err2str(err)));
+          absl::StrCat("cannot produce to Kafka topic ", topic_name, ": ", rd_kafka_err2str(err)));
     rd_kafka_poll(impl.producer, 100); // the queue drains as deliveries are acknowledged
   }
   rd_kafka_poll(impl.producer, 0);
   return absl::OkStatus();
 }
 
-absl::Status KafkaSink::flush() {
+absl::Status KafkaSink::commitTick(KafkaSource *source, const std::map<int32_t, int64_t> &next) {
   Impl &impl = *impl_;
-  rd_kafka_resp_err_t err = rd_kafka_flush(impl.producer, 60000);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-    err = impl.delivery_error;
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return absl::UnavailableError(
-        absl::StrCat("cannot deliver to Kafka topic ", impl.name, ": ", rd_kafka_err2str(err)));
-  return absl::OkStatus();
+  if (!impl.transactional) {
+    rd_kafka_resp_err_t err = rd_kafka_flush(impl.producer, 60000);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+      err = impl.delivery_error;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+      return absl::UnavailableError(
+          absl::StrCat("cannot deliver to Kafka on ", impl.brokers, ": ", rd_kafka_err2str(err)));
+    return absl::OkStatus();
+  }
+  if (absl::Status status = begin(); !status.ok())
+    return status;
+  if (source != nullptr && !next.empty()) {
+    rd_kafka_topic_partition_list_t *offsets =
+        rd_kafka_topic_partition_list_new(static_cast<int>(next.size()));
+    for (const auto &[partition, offset] : next)
+      rd_kafka_topic_partition_list_add(offsets, source->topic().c_str(), partition)->offset =
+          offset;
+    rd_kafka_consumer_group_metadata_t *group =
+        rd_kafka_consumer_group_metadata(source->impl_->consumer);
+    absl::Status sent =
+        statusOf(rd_kafka_send_offsets_to_transaction(impl.producer, offsets, group, 60000),
+                 "cannot commit the consumed offsets in the Kafka transaction");
+    rd_kafka_consumer_group_metadata_destroy(group);
+    rd_kafka_topic_partition_list_destroy(offsets);
+    if (!sent.ok())
+      return sent;
+  }
+  impl.in_transaction = false;
+  return statusOf(rd_kafka_commit_transaction(impl.producer, 60000),
+                  "cannot commit the Kafka transaction");
 }
 
 } // namespace kiln::runtime::detail

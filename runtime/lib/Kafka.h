@@ -44,25 +44,38 @@ public:
   bool atEnd() const;
   const std::string &topic() const;
   int32_t partitions() const;
+  // The offsets the consumer group has committed (by a transactional sink's ticks), per
+  // partition that has one.
+  absl::StatusOr<std::map<int32_t, int64_t>> committed();
 
 private:
+  friend class KafkaSink;
   KafkaSource();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-// Writes messages to a topic; delivery failures are reported by flush().
+// Writes the messages of sinks to topics of one cluster, a tick at a time. With a
+// transactional id, each tick is one Kafka transaction, which also commits the offsets a Kafka
+// source consumed in it to that source's consumer group (send_offsets_to_transaction): readers
+// with isolation.level=read_committed see a tick's messages completely or not at all, and the
+// group's offsets tell a restarted run which ticks were delivered. Without one, each tick is
+// flushed (delivered at least once).
 class KafkaSink {
 public:
-  static absl::StatusOr<std::unique_ptr<KafkaSink>> open(const KafkaAddress &address);
+  static absl::StatusOr<std::unique_ptr<KafkaSink>> open(const std::string &brokers,
+                                                         const std::string &transactional_id);
   ~KafkaSink();
-  absl::Status produce(std::string_view value);
-  // Waits until every message produced so far is acknowledged by the brokers (the end of a
-  // tick, the end of the run); returns the first delivery error.
-  absl::Status flush();
+  const std::string &brokers() const;
+  bool transactional() const;
+  absl::Status produce(const std::string &topic, std::string_view value);
+  // Ends the tick: its messages delivered (and, transactional, committed with `source`'s
+  // positions `next`, the offsets of the messages to read next, if there is a source).
+  absl::Status commitTick(KafkaSource *source, const std::map<int32_t, int64_t> &next);
 
 private:
   KafkaSink();
+  absl::Status begin();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -51,8 +51,14 @@ options:
                              its first record (default: 1s), so a quiet topic still flushes
   --stop-at-end              stop once every Kafka input has been read to its end (default:
                              keep reading until SIGINT or SIGTERM)
-  --kafka-group ID           the consumer group of Kafka inputs (default: kiln-PROJECT); Kiln
-                             keeps its positions itself and commits none to the group
+  --kafka-group ID           the consumer group of Kafka inputs (default: kiln-PROJECT)
+  --kafka-transactional-id ID
+                             Kafka sinks write each tick as one Kafka transaction with this
+                             id (default: kiln-PROJECT), which also commits the offsets a Kafka
+                             input consumed to its group: exactly once from Kafka to Kafka,
+                             across restarts (readers use isolation.level=read_committed)
+  --kafka-at-least-once      no transactions: each tick is flushed, and a restart may write
+                             some of it again
   --tick-size N              also end a tick every N records (0: only at commits and the end
                              of each input; default: the project's tick-size)
   --on-bad-record=POLICY     skip (default: report on stderr), dead-letter, or fail (stop, exit 2)
@@ -100,6 +106,7 @@ struct CommandLine {
   int64_t tick_interval_ms = 1000;
   bool stop_at_end = false;
   std::string kafka_group;
+  bool kafka_at_least_once = false;
   std::string checkpoint_dir;
   int64_t checkpoint_every_ticks = 0;
   double checkpoint_every_seconds = 60;
@@ -136,6 +143,10 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       line.stop_at_end = true;
       continue;
     }
+    if (name == "--kafka-at-least-once") {
+      line.kafka_at_least_once = true;
+      continue;
+    }
     if (arg == "-" || !arg.starts_with("-")) { // a bare FILE is an --input FILE
       line.inputs.push_back({std::string(arg), ""});
       continue;
@@ -144,7 +155,8 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
         name != "--on-bad-record" && name != "--dead-letter" && name != "--stats-json" &&
         name != "--dump-state" && name != "--on-error" && name != "--checkpoint-dir" &&
         name != "--checkpoint-every" && name != "--empty-state-image" &&
-        name != "--tick-interval" && name != "--kafka-group" && name != "--format")
+        name != "--tick-interval" && name != "--kafka-group" && name != "--format" &&
+        name != "--kafka-transactional-id")
       return absl::StrFormat("unknown option %s", arg);
     std::optional<std::string_view> v = value();
     if (!v)
@@ -219,6 +231,8 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
         return absl::StrFormat("--format takes NAME=json or NAME=debezium, not %s", *v);
       if (format == "debezium")
         line.options.debezium_sources.insert(std::string(v->substr(0, eq)));
+    } else if (name == "--kafka-transactional-id") {
+      line.options.kafka_transactional_id = std::string(*v);
     } else if (name == "--kafka-group") {
       line.kafka_group = std::string(*v);
     } else if (name == "--tick-interval") {
@@ -474,12 +488,20 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
       return std::nullopt;
     }
   }
+  // A restart cannot take back what a Kafka sink's topic received: only a transactional one
+  // fed by Kafka inputs, whose consumer group tells which ticks it delivered, resumes exactly.
+  bool kafka_inputs_only = !line.inputs.empty();
+  for (const Input &input : line.inputs)
+    kafka_inputs_only = kafka_inputs_only && input.path.starts_with("kafka://");
   for (const auto &[sink, path] : line.options.sink_paths) {
-    if (path.starts_with("kafka://")) {
+    if (!path.starts_with("kafka://"))
+      continue;
+    if (line.options.kafka_transactional_id.empty() || !kafka_inputs_only) {
       std::fprintf(stderr,
-                   "%s: error: --checkpoint-dir does not support Kafka sinks yet (a restart "
-                   "cannot take back what the topic received): write %s to a file\n",
-                   argv0, sink.c_str());
+                   "%s: error: --checkpoint-dir with Kafka sink %s needs Kafka transactions "
+                   "(not --kafka-at-least-once) and Kafka inputs only, so that a restart knows "
+                   "which ticks the topic received: or write %s to a file\n",
+                   argv0, sink.c_str(), sink.c_str());
       return std::nullopt;
     }
   }
@@ -548,13 +570,10 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
               const char *argv0, const KafkaRead &read) {
   absl::StatusOr<std::optional<detail::KafkaAddress>> address = detail::parseKafkaAddress(uri);
   std::map<int32_t, int64_t> next(read.start.begin(), read.start.end());
+  std::string group =
+      line.kafka_group.empty() ? absl::StrCat("kiln-", host.program().name) : line.kafka_group;
   absl::StatusOr<std::unique_ptr<detail::KafkaSource>> kafka =
-      address.ok() ? detail::KafkaSource::open(**address,
-                                               line.kafka_group.empty()
-                                                   ? absl::StrCat("kiln-", host.program().name)
-                                                   : line.kafka_group,
-                                               next)
-                   : address.status();
+      address.ok() ? detail::KafkaSource::open(**address, group, next) : address.status();
   if (!kafka.ok()) {
     std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(kafka.status().message()).c_str());
     return 1;
@@ -576,6 +595,36 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
     KafkaPositions positions(next.begin(), next.end());
     return read.checkpointer->tickEnded(read.input, 0, 0, force, &positions);
   };
+  // With transactional Kafka sinks, each tick's transaction commits the offsets it consumed;
+  // the ticks up to those offsets were delivered before a restart, and are replayed muted.
+  std::map<int32_t, int64_t> delivered;
+  if (!read.until && host.kafkaTransactions()) {
+    absl::StatusOr<std::map<int32_t, int64_t>> committed = (*kafka)->committed();
+    if (!committed.ok()) {
+      std::fprintf(stderr, "%s: error: %s\n", argv0,
+                   std::string(committed.status().message()).c_str());
+      return 1;
+    }
+    delivered = *std::move(committed);
+    host.setKafkaInput(kafka->get(), &next);
+  }
+  auto caughtUp = [&] {
+    for (const auto &[partition, offset] : delivered)
+      if (next[partition] < offset)
+        return false;
+    return true;
+  };
+  bool muted = !caughtUp();
+  host.muteKafkaSinks(muted);
+  if (muted) {
+    std::vector<std::string> offsets;
+    for (const auto &[partition, offset] : delivered)
+      offsets.push_back(absl::StrCat(partition, ":", offset));
+    std::fprintf(stderr,
+                 "%s: consumer group %s committed offsets %s of %s with the sinks' last "
+                 "transaction: replaying up to there without writing to Kafka sinks\n",
+                 argv0, group.c_str(), absl::StrJoin(offsets, ",").c_str(), uri.c_str());
+  }
   std::signal(SIGINT, requestStop);
   std::signal(SIGTERM, requestStop);
   using Clock = std::chrono::steady_clock;
@@ -616,6 +665,19 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
         }
       }
     }
+    if (muted && caughtUp()) {
+      // Every delivered tick is replayed: what follows is new to the sinks.
+      if (host.hasPendingChanges()) {
+        host.commit();
+        if (host.failed())
+          return 3;
+        if (!tickEnded(false))
+          return 1;
+      }
+      tick_started.reset();
+      muted = false;
+      host.muteKafkaSinks(false);
+    }
     if (host.hasPendingChanges() && tick_started &&
         Clock::now() - *tick_started >= std::chrono::milliseconds(line.tick_interval_ms)) {
       host.commit();
@@ -635,7 +697,10 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
       return 1;
     }
   }
-  if (!host.finishInput())
+  bool finished = host.finishInput();
+  host.setKafkaInput(nullptr, nullptr);
+  host.muteKafkaSinks(false);
+  if (!finished)
     return 3;
   return tickEnded(read.last) ? 0 : 1;
 }
@@ -834,11 +899,14 @@ int runMain(const kiln_program *program, int argc, char **argv) {
   const char *argv0 = argc > 0 ? argv[0] : program->name;
   CommandLine line;
   line.options.tick_size = program->default_tick_size; // the project's; --tick-size overrides it
+  line.options.kafka_transactional_id = absl::StrCat("kiln-", program->name);
   if (std::optional<std::string> error = parseArguments(argc, argv, line)) {
     std::fprintf(stderr, "%s: error: %s\n\n", argv0, error->c_str());
     std::fprintf(stderr, kUsage, argv0, program->name);
     return 1;
   }
+  if (line.kafka_at_least_once)
+    line.options.kafka_transactional_id.clear();
   if (line.help) {
     std::printf(kUsage, argv0, program->name);
     std::printf("\nsources: %s\nsinks: %s\ntick-size: %lld\n",

@@ -34,6 +34,10 @@
 
 namespace kiln::runtime {
 
+namespace detail {
+class KafkaSource; // runtime/lib/Kafka.h
+} // namespace detail
+
 struct HostOptions {
   enum class BadRecordPolicy {
     Skip,       // report on stderr, count, go on
@@ -53,6 +57,9 @@ struct HostOptions {
   // Source tables (by name) whose inputs hold Debezium change events, not change records
   // (RecordParser::parseDebezium); they apply to inputs given that table (--source NAME=...).
   std::set<std::string> debezium_sources;
+  // Kafka sinks (kafka://BROKERS/TOPIC paths): with an id, each tick is one Kafka transaction
+  // (exactly once with a Kafka input, setKafkaInput); without, each tick is flushed.
+  std::string kafka_transactional_id;
   // Output file per sink name ("-" is stdout); sinks not listed write to stdout.
   std::map<std::string, std::string> sink_paths;
   // A run resumed from a checkpoint: the output files (sinks, dead letters) it recorded, each cut
@@ -137,6 +144,16 @@ public:
   // sums a sink's changes has the new model's contents. False if a runtime error stopped it.
   absl::StatusOr<UpgradePlan> upgrade(std::string_view state_image, const HostStats &stats);
   bool finishUpgrade();
+  // Kafka sinks: whether there are any, and whether each tick is a transaction.
+  bool hasKafkaSinks() const;
+  bool kafkaTransactions() const;
+  // The Kafka input whose positions `next` (partition -> offset of the next message, kept up to
+  // date by the caller) each tick's transaction commits to the input's consumer group; null for
+  // none.
+  void setKafkaInput(detail::KafkaSource *source, const std::map<int32_t, int64_t> *next);
+  // While muted, ticks write nothing to Kafka sinks and commit no transaction: a restarted run
+  // replaying ticks whose messages a committed transaction delivered.
+  void muteKafkaSinks(bool mute);
 
 private:
   class Impl;
