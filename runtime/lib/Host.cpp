@@ -605,6 +605,15 @@ absl::StatusOr<UpgradePlan> Host::upgrade(std::string_view state_image, const Ho
     if (program.ops[i].sink >= 0)
       impl.rebuilt_sink[static_cast<size_t>(program.ops[i].sink)] = true;
   }
+  // A rebuilt sink's correction retracts what its output holds, which a topic cannot give back.
+  for (int32_t s = 0; s < program.nsinks; ++s)
+    if (impl.rebuilt_sink[static_cast<size_t>(s)] &&
+        !impl.sinks[static_cast<size_t>(s)].kafka_topic.empty())
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the plan of sink ", program.sinks[s].name,
+          " changed, and it writes to Kafka: Kiln cannot read its topic back to correct it; "
+          "write the new build's sink to a new topic (or start from an empty checkpoint "
+          "directory)"));
   impl.rebuilding = plan->needed();
   impl.stats = stats;
   impl.changes_out_base = stats.changes_out;
