@@ -384,7 +384,7 @@ public:
       : line_(line), host_(host), argv0_(argv0), dir_(line.checkpoint_dir),
         last_ticks_(host.stats().ticks), last_time_(std::chrono::steady_clock::now()) {
     for (const Input &input : line.inputs)
-      inputs_.push_back({input.path, 0, 0});
+      inputs_.push_back({input.path, 0, 0, {}});
     if (resumed)
       inputs_ = resumed->manifest.inputs;
     // After the newest checkpoint, damaged ones included: none is ever replaced in place.
