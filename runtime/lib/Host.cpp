@@ -122,6 +122,18 @@ public:
     }
     engine->setSinkCallback(
         [this](int32_t sink, const void *row, int64_t weight) { emit(sink, row, weight); });
+    upserts.assign(static_cast<size_t>(program.nsources), false);
+    for (const std::string &table : this->options.upsert_sources) {
+      absl::StatusOr<int32_t> source = parser.resolveTable(table);
+      if (!source.ok())
+        throw std::runtime_error(
+            absl::StrCat("--format ", table, "=upsert: ", source.status().message()));
+      if (program.sources[*source].nkeys == 0)
+        throw std::runtime_error(absl::StrCat(
+            "--format ", table, "=upsert: ", program.sources[*source].name,
+            " has no primary key, which upserts need (declare primary_key in sources.yml)"));
+      upserts[static_cast<size_t>(*source)] = true;
+    }
     debezium.assign(static_cast<size_t>(program.nsources), false);
     for (const std::string &table : this->options.debezium_sources) {
       absl::StatusOr<int32_t> source = parser.resolveTable(table);
@@ -203,6 +215,84 @@ public:
     if (options.tick_size > 0 && records_in_tick >= options.tick_size)
       commit();
     return !failed;
+  }
+
+  bool pushUpsert(std::optional<std::string_view> key, std::optional<std::string_view> value,
+                  std::string_view record_origin, int64_t position, int32_t source) {
+    if (failed)
+      return false;
+    if (!upgrading)
+      ++stats.records_read;
+    if (record_origin != origin)
+      origin.assign(record_origin);
+    line_number = position;
+    // The record as the dead-letter output shows it: its value, or its key for a deletion.
+    std::string shown =
+        value ? std::string(*value) : absl::StrCat("key ", detail::toAbsl(key.value_or("(none)")));
+    const kiln_relation_desc &rel = program.sources[source];
+    absl::StatusOr<const void *> row = absl::InvalidArgumentError("");
+    ChangeOp op = ChangeOp::Upsert;
+    if (value) {
+      row = decodeRow(source, *value);
+    } else if (!key) {
+      row = absl::InvalidArgumentError("a message without a value deletes by key, and has none");
+    } else {
+      op = ChangeOp::Delete;
+      std::string_view trimmed = detail::stripWhitespace(*key);
+      std::string json(trimmed);
+      if (!trimmed.starts_with("{")) {
+        // The value of a one-column key: a JSON scalar, or else the text itself.
+        if (rel.nkeys != 1) {
+          json.clear();
+          row = absl::InvalidArgumentError(absl::StrCat(
+              "the key of a deletion of ", rel.name, " must be a JSON object of its key columns"));
+        } else {
+          json = "{";
+          appendJsonString(json, rel.cols[rel.key_cols[0]].name);
+          json += ":";
+          bool scalar = !trimmed.empty() && (trimmed.front() == '"' || trimmed == "true" ||
+                                             trimmed == "false" || trimmed.front() == '-' ||
+                                             (trimmed.front() >= '0' && trimmed.front() <= '9'));
+          if (scalar)
+            json += trimmed;
+          else
+            appendJsonString(json, trimmed);
+          json += "}";
+        }
+      }
+      if (!json.empty())
+        row = decodeKey(source, json);
+    }
+    if (!row.ok())
+      return upgrading || reject(shown, row.status());
+    if (upgrading && !replayed_source[static_cast<size_t>(source)])
+      return true;
+    int64_t tag = static_cast<int64_t>(tick_records.size());
+    if (origins.empty() || origins.back() != origin)
+      origins.push_back(origin);
+    tick_records.push_back({origins.size() - 1, line_number, tick_text.size(), shown.size()});
+    tick_text.append(shown);
+    absl::Status status = engine->change(source, op, *row, 1, tag);
+    if (absl::IsAborted(status)) {
+      runtimeError(*engine->runtimeError());
+      return false;
+    }
+    if (!status.ok())
+      return upgrading || reject(shown, status);
+    ++records_in_tick;
+    if (options.tick_size > 0 && records_in_tick >= options.tick_size)
+      commit();
+    return !failed;
+  }
+
+  // A row of `source` holding the key columns `json` gives (the others NULL): a deletion's.
+  absl::StatusOr<const void *> decodeKey(int32_t source, std::string_view json) {
+    const kiln_relation_desc &rel = program.sources[source];
+    void *row = engine->scratch().allocateZeroed(static_cast<size_t>(rel.row_size),
+                                                 std::max<int32_t>(rel.row_align, 8));
+    if (absl::Status status = decoder.decode(rel, json, row, engine->scratch()); !status.ok())
+      return status;
+    return row;
   }
 
   // A Debezium change event: its changes, one or two, under one tag. (When the second of two
@@ -502,6 +592,7 @@ public:
 
   // An upgrade in progress (Host::upgrade).
   std::vector<bool> debezium; // by source: its inputs hold Debezium events
+  std::vector<bool> upserts;  // by source: its Kafka messages are upserts by key
   // Kafka sinks: their producer, the input whose offsets each tick's transaction commits, and
   // whether they are muted (a restart replaying ticks they already delivered).
   std::unique_ptr<detail::KafkaSink> kafka_out;
@@ -678,6 +769,14 @@ void Host::setKafkaInput(detail::KafkaSource *source, const std::map<int32_t, in
   impl_->transaction_next = next;
 }
 void Host::muteKafkaSinks(bool mute) { impl_->mute_kafka = mute; }
+
+bool Host::takesUpserts(int32_t source) const {
+  return source >= 0 && impl_->upserts[static_cast<size_t>(source)];
+}
+bool Host::pushUpsert(std::optional<std::string_view> key, std::optional<std::string_view> value,
+                      std::string_view origin, int64_t position, int32_t source) {
+  return impl_->pushUpsert(key, value, origin, position, source);
+}
 
 StateStats Host::stateStats() const { return impl_->engine->stateStats(); }
 

@@ -153,8 +153,11 @@ absl::StatusOr<std::optional<KafkaSource::Message>> KafkaSource::poll(int timeou
     if (partition >= 0 && static_cast<size_t>(partition) < impl.at_end.size())
       impl.at_end[static_cast<size_t>(partition)] = false;
     impl.message = message;
-    return Message{std::string_view(static_cast<const char *>(message->payload), message->len),
-                   partition, message->offset};
+    Message out{std::string_view(static_cast<const char *>(message->payload), message->len),
+                partition, message->offset, message->payload == nullptr, std::nullopt};
+    if (message->key != nullptr)
+      out.key = std::string_view(static_cast<const char *>(message->key), message->key_len);
+    return out;
   }
 }
 

@@ -32,6 +32,8 @@ public:
     std::string_view payload; // valid until the next poll
     int32_t partition = 0;
     int64_t offset = 0;
+    bool null_value = false;             // a tombstone: no value at all
+    std::optional<std::string_view> key; // the message key, if it has one
   };
   // Reads each partition from `start`'s offset for it (a checkpoint's), else from its beginning.
   static absl::StatusOr<std::unique_ptr<KafkaSource>>

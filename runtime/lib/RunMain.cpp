@@ -41,7 +41,8 @@ options:
   --format NAME=FORMAT       what the inputs of source table NAME (--source NAME=...) hold:
                              json (default: rows to insert, or change records) or debezium
                              (Debezium's JSON change events, with or without the schema
-                             wrapper; tombstones are skipped)
+                             wrapper; tombstones are skipped) or upsert (Kafka messages keyed
+                             by primary key: the value is the row, no value deletes the key's)
   --sink NAME=file:PATH      write the changes of sink NAME to PATH
   --sink NAME=kafka://BROKERS/TOPIC
                              write them to a Kafka topic, one message per change (the JSON
@@ -227,10 +228,13 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
     } else if (name == "--format") {
       size_t eq = v->find('=');
       std::string_view format = eq == v->npos ? "" : v->substr(eq + 1);
-      if (eq == 0 || (format != "json" && format != "debezium"))
-        return absl::StrFormat("--format takes NAME=json or NAME=debezium, not %s", *v);
+      if (eq == 0 || (format != "json" && format != "debezium" && format != "upsert"))
+        return absl::StrFormat("--format takes NAME=json, NAME=debezium or NAME=upsert, not %s",
+                               *v);
       if (format == "debezium")
         line.options.debezium_sources.insert(std::string(v->substr(0, eq)));
+      if (format == "upsert")
+        line.options.upsert_sources.insert(std::string(v->substr(0, eq)));
     } else if (name == "--kafka-transactional-id") {
       line.options.kafka_transactional_id = std::string(*v);
     } else if (name == "--kafka-group") {
@@ -645,11 +649,17 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
       next[m.partition] = m.offset + 1;
       // Dead letters and messages name a record by topic, partition and offset.
       origin = absl::StrCat("kafka:", (*kafka)->topic(), "/", m.partition);
-      if (!detail::stripWhitespace(m.payload).empty()) {
+      bool upsert = host.takesUpserts(source);
+      if (upsert || !detail::stripWhitespace(m.payload).empty()) {
         int64_t tick = host.currentTick();
         if (!tick_started)
           tick_started = Clock::now();
-        if (!host.pushRecord(m.payload, origin, m.offset, source)) {
+        std::optional<std::string_view> value;
+        if (!m.null_value)
+          value = m.payload;
+        bool pushed = upsert ? host.pushUpsert(m.key, value, origin, m.offset, source)
+                             : host.pushRecord(m.payload, origin, m.offset, source);
+        if (!pushed) {
           if (host.failed())
             return 3;
           if (line.options.policy == HostOptions::BadRecordPolicy::Fail) {

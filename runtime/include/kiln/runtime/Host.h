@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -57,6 +58,9 @@ struct HostOptions {
   // Source tables (by name) whose inputs hold Debezium change events, not change records
   // (RecordParser::parseDebezium); they apply to inputs given that table (--source NAME=...).
   std::set<std::string> debezium_sources;
+  // Source tables (by name, each with a primary key) whose Kafka messages are upserts by key:
+  // the value is the row, a message without a value deletes the row of its key (pushUpsert).
+  std::set<std::string> upsert_sources;
   // Kafka sinks (kafka://BROKERS/TOPIC paths): with an id, each tick is one Kafka transaction
   // (exactly once with a Kafka input, setKafkaInput); without, each tick is flushed.
   std::string kafka_transactional_id;
@@ -103,6 +107,13 @@ public:
   bool pushRecord(std::string_view json_line, std::string_view origin, int64_t line_number,
                   int32_t default_source = -1);
   const std::string &lastBadRecord() const;
+  // Whether `source`'s messages are upserts by key (HostOptions::upsert_sources).
+  bool takesUpserts(int32_t source) const;
+  // One message of an upsert topic of `source`: `value` the row (an upsert), or none: the
+  // deletion of the row of `key` (a JSON object of the key columns, or the value of a
+  // one-column key). Returns false for a bad record, as pushRecord.
+  bool pushUpsert(std::optional<std::string_view> key, std::optional<std::string_view> value,
+                  std::string_view origin, int64_t position, int32_t source);
 
   // Decodes a JSON object into a row of `source` (not-null constraints checked), allocated in the
   // tick's scratch memory: valid until the next commit.
