@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <stdexcept>
 #include <unistd.h>
 #include <vector>
@@ -105,13 +106,33 @@ public:
         sinks[sink].kafka_topic = (*kafka)->topic;
         continue;
       }
+      bool csv = this->options.csv_sinks.contains(name);
       auto [it, inserted] = files_by_path.try_emplace(path);
       if (inserted) {
         owned_files.push_back(openOutput(path, "w", this->options.resume_output_lengths));
         owned_paths.push_back(path);
         it->second = owned_files.back().get();
+      } else if (csv || csv_paths.contains(path)) {
+        throw std::runtime_error(
+            absl::StrCat("sink ", name, " shares the file ", path,
+                         " with another sink: a CSV file holds one sink's rows"));
       }
       sinks[sink].file = it->second;
+      if (csv) {
+        csv_paths.insert(path);
+        sinks[sink].csv = true;
+        // A new file starts with a header; a resumed one has it.
+        if (std::ftell(it->second) == 0) {
+          std::string header = "tick,weight";
+          const kiln_relation_desc &rel = program.sinks[sink];
+          for (int32_t c = 0; c < rel.ncols; ++c) {
+            header += ',';
+            appendCsvField(header, rel.cols[c].name);
+          }
+          header += '\n';
+          writeBytes(it->second, header, name);
+        }
+      }
     }
     if (this->options.policy == Policy::DeadLetter ||
         this->options.on_error == HostOptions::RuntimeErrorPolicy::DeadLetter) {
@@ -167,8 +188,36 @@ public:
     // The row lives only during this call, so it is formatted now, into the tick's text.
     SinkOutput &out = sinks[sink];
     size_t offset = out.text.size();
-    out.formatter.appendTo(out.text, row);
+    if (out.csv)
+      appendCsvRow(out.text, program.sinks[sink], row);
+    else
+      out.formatter.appendTo(out.text, row);
     addChange(out, offset, weight);
+  }
+
+  // A row's values as CSV fields (RFC 4180: quoted when they hold a comma, a quote or a line
+  // break; NULL is an empty field, an empty text a quoted one), PostgreSQL's text formats.
+  static void appendCsvRow(std::string &out, const kiln_relation_desc &rel, const void *row) {
+    for (int32_t c = 0; c < rel.ncols; ++c) {
+      if (c > 0)
+        out += ',';
+      std::optional<std::string> value = formatValue(rel, c, row);
+      if (value)
+        appendCsvField(out, *value);
+    }
+  }
+  static void appendCsvField(std::string &out, std::string_view value) {
+    if (!value.empty() && value.find_first_of(",\"\r\n") == std::string_view::npos) {
+      out += value;
+      return;
+    }
+    out += '"';
+    for (char ch : value) {
+      if (ch == '"')
+        out += '"';
+      out += ch;
+    }
+    out += '"';
   }
 
   bool pushRecord(std::string_view line, std::string_view record_origin, int64_t record_line,
@@ -478,6 +527,12 @@ public:
       std::string lines;
       lines.reserve(sink.text.size() + sink.changes.size() * (prefix.size() + 16));
       for (const Change &change : sink.changes) {
+        if (sink.csv) { // tick,weight,columns...
+          absl::StrAppend(&lines, engine->ticksCommitted(), ",", change.weight, ",");
+          lines.append(sink.rowOf(change));
+          lines += "\n";
+          continue;
+        }
         absl::StrAppend(&lines, prefix, change.weight, ",\"row\":");
         lines.append(common);
         lines.append(sink.rowOf(change));
@@ -540,6 +595,7 @@ public:
     RowJsonFormatter formatter;
     std::FILE *file = stdout;
     std::string kafka_topic;     // a Kafka topic (kafka_out) instead of the file
+    bool csv = false;            // CSV lines (tick, weight, columns) instead of JSON
     std::string text;            // this tick's rows as JSON, one after another
     std::vector<Change> changes; // this tick's changes
   };
@@ -555,7 +611,7 @@ public:
   void addChange(SinkOutput &out, size_t offset, int64_t weight) {
     // Rows are sorted by their text; they all start alike, so the sort key skips that part and
     // compares its next eight bytes as one number first.
-    size_t skip = out.formatter.commonPrefix().size();
+    size_t skip = out.csv ? 0 : out.formatter.commonPrefix().size();
     std::string_view text = std::string_view(out.text).substr(offset + skip);
     uint64_t head = 0;
     for (size_t i = 0; i < sizeof head; ++i)
@@ -591,8 +647,9 @@ public:
   bool failed = false; // a runtime error stopped the input (RuntimeErrorPolicy::Fail)
 
   // An upgrade in progress (Host::upgrade).
-  std::vector<bool> debezium; // by source: its inputs hold Debezium events
-  std::vector<bool> upserts;  // by source: its Kafka messages are upserts by key
+  std::vector<bool> debezium;      // by source: its inputs hold Debezium events
+  std::vector<bool> upserts;       // by source: its Kafka messages are upserts by key
+  std::set<std::string> csv_paths; // files CSV sinks write
   // Kafka sinks: their producer, the input whose offsets each tick's transaction commits, and
   // whether they are muted (a restart replaying ticks they already delivered).
   std::unique_ptr<detail::KafkaSink> kafka_out;
@@ -696,7 +753,14 @@ absl::StatusOr<UpgradePlan> Host::upgrade(std::string_view state_image, const Ho
     if (program.ops[i].sink >= 0)
       impl.rebuilt_sink[static_cast<size_t>(program.ops[i].sink)] = true;
   }
-  // A rebuilt sink's correction retracts what its output holds, which a topic cannot give back.
+  // A rebuilt sink's correction retracts what its output holds, which a topic cannot give back
+  // (and which Kiln reads back from JSON lines only).
+  for (int32_t s = 0; s < program.nsinks; ++s)
+    if (impl.rebuilt_sink[static_cast<size_t>(s)] && impl.sinks[static_cast<size_t>(s)].csv)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the plan of sink ", program.sinks[s].name,
+          " changed, and it writes CSV: Kiln corrects JSON-lines sink files only; write the new "
+          "build's sink to a new file (or start from an empty checkpoint directory)"));
   for (int32_t s = 0; s < program.nsinks; ++s)
     if (impl.rebuilt_sink[static_cast<size_t>(s)] &&
         !impl.sinks[static_cast<size_t>(s)].kafka_topic.empty())

@@ -44,6 +44,9 @@ options:
                              wrapper; tombstones are skipped) or upsert (Kafka messages keyed
                              by primary key: the value is the row, no value deletes the key's)
   --sink NAME=file:PATH      write the changes of sink NAME to PATH
+  --sink NAME=csv:PATH       write them to PATH as CSV: a header, then per change the tick,
+                             the weight and the row's columns (PostgreSQL's text formats;
+                             NULL is an empty field)
   --sink NAME=kafka://BROKERS/TOPIC
                              write them to a Kafka topic, one message per change (the JSON
                              object a file gets), each tick's delivered before the next
@@ -174,14 +177,19 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       size_t eq = v->find('=');
       std::string_view target = eq == v->npos ? "" : v->substr(eq + 1);
       bool kafka = target.starts_with("kafka://");
-      if (eq == 0 ||
-          (target != "stdout" && !kafka && (!target.starts_with("file:") || target.size() == 5)))
-        return absl::StrFormat(
-            "--sink takes NAME=file:PATH, NAME=kafka://BROKERS/TOPIC or NAME=stdout, not %s", *v);
-      line.options.sink_paths[std::string(v->substr(0, eq))] = target == "stdout" ? "-"
-                                                               : kafka
-                                                                   ? std::string(target)
-                                                                   : std::string(target.substr(5));
+      bool csv = target.starts_with("csv:") && target.size() > 4;
+      if (eq == 0 || (target != "stdout" && !kafka && !csv &&
+                      (!target.starts_with("file:") || target.size() == 5)))
+        return absl::StrFormat("--sink takes NAME=file:PATH, NAME=csv:PATH, "
+                               "NAME=kafka://BROKERS/TOPIC or NAME=stdout, not %s",
+                               *v);
+      std::string sink(v->substr(0, eq));
+      line.options.sink_paths[sink] = target == "stdout" ? "-"
+                                      : kafka            ? std::string(target)
+                                      : csv              ? std::string(target.substr(4))
+                                                         : std::string(target.substr(5));
+      if (csv)
+        line.options.csv_sinks.insert(sink);
     } else if (name == "--tick-size") {
       if (!absl::SimpleAtoi(detail::toAbsl(*v), &line.options.tick_size) ||
           line.options.tick_size < 0)

@@ -64,6 +64,9 @@ struct HostOptions {
   // Kafka sinks (kafka://BROKERS/TOPIC paths): with an id, each tick is one Kafka transaction
   // (exactly once with a Kafka input, setKafkaInput); without, each tick is flushed.
   std::string kafka_transactional_id;
+  // Sinks (by name) whose file gets CSV lines (tick, weight, then the columns, with a header
+  // line) instead of JSON lines.
+  std::set<std::string> csv_sinks;
   // Output file per sink name ("-" is stdout); sinks not listed write to stdout.
   std::map<std::string, std::string> sink_paths;
   // A run resumed from a checkpoint: the output files (sinks, dead letters) it recorded, each cut
