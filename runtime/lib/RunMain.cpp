@@ -620,6 +620,14 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
     delivered = *std::move(committed);
     host.setKafkaInput(kafka->get(), &next);
   }
+  // The host must not keep pointers to this input once it is done, however it ends.
+  struct Detach {
+    Host &host;
+    ~Detach() {
+      host.setKafkaInput(nullptr, nullptr);
+      host.muteKafkaSinks(false);
+    }
+  } detach{host};
   auto caughtUp = [&] {
     for (const auto &[partition, offset] : delivered)
       if (next[partition] < offset)
@@ -715,10 +723,7 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
       return 1;
     }
   }
-  bool finished = host.finishInput();
-  host.setKafkaInput(nullptr, nullptr);
-  host.muteKafkaSinks(false);
-  if (!finished)
+  if (!host.finishInput())
     return 3;
   return tickEnded(read.last) ? 0 : 1;
 }
