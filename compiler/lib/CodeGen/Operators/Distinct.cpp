@@ -65,14 +65,21 @@ public:
     b_.CreateRetVoid();
   }
 
-  // Between ticks the table holds the rows whose count is positive, and the ones that went to
-  // zero are erased.
+  // The output is the rows whose count is positive: a count can also be negative (DISTINCT
+  // over a difference, as INTERSECT and EXCEPT lower), and such rows are not output.
   bool hasContents() const override { return true; }
   void defineContents() override {
-    e_.beginConsumer(contents());
+    llvm::Function *f = e_.beginConsumer(contents());
     e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
       llvm::Value *payload = e_.payloadOf(entry);
+      llvm::Value *count = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(payload_type_, payload, 1));
+      llvm::BasicBlock *emit = llvm::BasicBlock::Create(e_.ctx_, "emit", f);
+      llvm::BasicBlock *next = llvm::BasicBlock::Create(e_.ctx_, "next", f);
+      b_.CreateCondBr(b_.CreateICmpSGT(count, b_.getInt64(0)), emit, next);
+      b_.SetInsertPoint(emit);
       e_.emitToConsumers(op_, b_.CreateStructGEP(payload_type_, payload, 0), b_.getInt64(1));
+      b_.CreateBr(next);
+      b_.SetInsertPoint(next);
     });
     b_.CreateRetVoid();
   }
