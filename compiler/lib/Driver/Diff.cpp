@@ -111,8 +111,8 @@ std::vector<runtime::DataflowOp> dataflowOf(const ir::Module &module) {
       node.inputs.push_back(index_of.at(input));
     node.source = op->kind == ir::OpKind::Source;
     node.keyed = node.source && !op->key.empty();
-    node.has_contents =
-        node.keyed || op->kind == ir::OpKind::Aggregate || op->kind == ir::OpKind::Distinct;
+    // (A keyed source's table holds its rows, but pushing them is not supported yet.)
+    node.has_contents = op->kind == ir::OpKind::Aggregate || op->kind == ir::OpKind::Distinct;
     if (node.source)
       node.source_table = op->name;
     if (op->kind == ir::OpKind::Join || op->kind == ir::OpKind::DeltaJoin)

@@ -28,17 +28,6 @@ public:
   std::vector<Arrangement> arrangements() override;
   void defineConsumers() override;
   void emitDestroy() override;
-  // A keyed source's table holds its rows: its contents are every stored row.
-  bool hasContents() const override { return keyed(); }
-  void defineContents() override {
-    e_.beginConsumer(contents());
-    llvm::Value *current = e_.stateSlotAddress(op_, 1);
-    e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
-      b_.CreateStore(entry, current);
-      e_.emitToConsumers(op_, storedRow(entry), b_.getInt64(1));
-    });
-    b_.CreateRetVoid();
-  }
 
 private:
   bool keyed() const { return !op_.key.empty(); }

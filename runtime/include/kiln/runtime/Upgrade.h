@@ -5,8 +5,8 @@
 // saved one computed, and keeps its state. The others are rebuilt: they start empty and are fed,
 // in rebuild ticks, the current contents of their inputs while every kept operator is muted
 // (kiln_program.mute_slot), so kept state is neither read twice nor changed:
-//   - an input produced by a kept operator whose state holds its output (an aggregate, DISTINCT,
-//     a keyed source: kiln_op_desc.contents) pushes that output once, from the loaded state;
+//   - an input produced by a kept operator whose state holds its output (an aggregate or a
+//     DISTINCT: kiln_op_desc.contents) pushes that output once, from the loaded state;
 //   - any other kept input (a join, a filter, a source without a key) is rebuilt as well, so
 //     the rebuild reaches back to such operators or to the sources; a rebuilt source is replayed
 //     from the inputs (its records read again from the start, up to the checkpoint's positions);

@@ -179,8 +179,8 @@ typedef struct kiln_op_desc {
   int32_t sink;          /* a sink operator's index in kiln_program.sinks, else -1 */
   int32_t keyed;         /* 1: a source with a primary key, which keeps its rows */
   /* Pushes the operator's current output (between ticks) to its consumers as insertions, within
-   * a tick; NULL if its state does not hold its output (only aggregates, DISTINCT and keyed
-   * sources' does). */
+   * a tick; NULL if its state does not hold its output (aggregates' and DISTINCT's does; a keyed
+   * source's too, but pushing it is not supported yet: such a source is replayed). */
   void (*contents)(void *state);
 } kiln_op_desc;
 
