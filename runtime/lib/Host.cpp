@@ -244,15 +244,8 @@ public:
       commit();
       return !failed;
     }
-    // The tick's records, so that a runtime error can name the one that raised it.
-    int64_t tag = static_cast<int64_t>(tick_records.size());
-    if (origins.empty() || origins.back() != origin)
-      origins.push_back(origin);
-    tick_records.push_back({origins.size() - 1, line_number, tick_text.size(), line.size()});
-    tick_text.append(line);
-    ChangeOp op = record->op == detail::ChangeOp::Insert   ? ChangeOp::Insert
-                  : record->op == detail::ChangeOp::Delete ? ChangeOp::Delete
-                                                           : ChangeOp::Upsert;
+    int64_t tag = tagRecord(line);
+    ChangeOp op = engineOp(record->op);
     absl::Status status = engine->change(record->source, op, record->row, record->weight, tag);
     if (absl::IsAborted(status)) {
       runtimeError(*engine->runtimeError());
@@ -260,10 +253,7 @@ public:
     }
     if (!status.ok())
       return upgrading || reject(line, status);
-    ++records_in_tick;
-    if (options.tick_size > 0 && records_in_tick >= options.tick_size)
-      commit();
-    return !failed;
+    return recordApplied();
   }
 
   bool pushUpsert(std::optional<std::string_view> key, std::optional<std::string_view> value,
@@ -316,11 +306,7 @@ public:
       return upgrading || reject(shown, row.status());
     if (upgrading && !replayed_source[static_cast<size_t>(source)])
       return true;
-    int64_t tag = static_cast<int64_t>(tick_records.size());
-    if (origins.empty() || origins.back() != origin)
-      origins.push_back(origin);
-    tick_records.push_back({origins.size() - 1, line_number, tick_text.size(), shown.size()});
-    tick_text.append(shown);
+    int64_t tag = tagRecord(shown);
     absl::Status status = engine->change(source, op, *row, 1, tag);
     if (absl::IsAborted(status)) {
       runtimeError(*engine->runtimeError());
@@ -328,10 +314,7 @@ public:
     }
     if (!status.ok())
       return upgrading || reject(shown, status);
-    ++records_in_tick;
-    if (options.tick_size > 0 && records_in_tick >= options.tick_size)
-      commit();
-    return !failed;
+    return recordApplied();
   }
 
   // A row of `source` holding the key columns `json` gives (the others NULL): a deletion's.
@@ -353,16 +336,9 @@ public:
       return true;
     if (!changes.ok())
       return reject(line, changes.status());
-    int64_t tag = static_cast<int64_t>(tick_records.size());
-    if (origins.empty() || origins.back() != origin)
-      origins.push_back(origin);
-    tick_records.push_back({origins.size() - 1, line_number, tick_text.size(), line.size()});
-    tick_text.append(line);
+    int64_t tag = tagRecord(line);
     for (const detail::ChangeRecord &record : *changes) {
-      ChangeOp op = record.op == detail::ChangeOp::Insert   ? ChangeOp::Insert
-                    : record.op == detail::ChangeOp::Delete ? ChangeOp::Delete
-                                                            : ChangeOp::Upsert;
-      absl::Status status = engine->change(record.source, op, record.row, 1, tag);
+      absl::Status status = engine->change(record.source, engineOp(record.op), record.row, 1, tag);
       if (absl::IsAborted(status)) {
         runtimeError(*engine->runtimeError());
         return false;
@@ -370,10 +346,32 @@ public:
       if (!status.ok())
         return upgrading || reject(line, status);
     }
+    return recordApplied();
+  }
+
+  // Keeps a record of the running tick (its origin, position and text), so that a runtime error
+  // can name the record that raised it; returns its tag.
+  int64_t tagRecord(std::string_view text) {
+    int64_t tag = static_cast<int64_t>(tick_records.size());
+    if (origins.empty() || origins.back() != origin)
+      origins.push_back(origin);
+    tick_records.push_back({origins.size() - 1, line_number, tick_text.size(), text.size()});
+    tick_text.append(text);
+    return tag;
+  }
+
+  // A record's changes were applied: the tick ends after --tick-size of them.
+  bool recordApplied() {
     ++records_in_tick;
     if (options.tick_size > 0 && records_in_tick >= options.tick_size)
       commit();
     return !failed;
+  }
+
+  static ChangeOp engineOp(detail::ChangeOp op) {
+    return op == detail::ChangeOp::Insert   ? ChangeOp::Insert
+           : op == detail::ChangeOp::Delete ? ChangeOp::Delete
+                                            : ChangeOp::Upsert;
   }
 
   // A record whose change raised a SQL runtime error: left out of the tick (dead-letter), or the
