@@ -716,14 +716,6 @@ std::vector<std::pair<std::string, int64_t>> Host::outputLengths() const {
   return lengths;
 }
 
-absl::Status Host::restore(std::string_view state_image, const HostStats &stats) {
-  if (absl::Status status = impl_->engine->restoreState(state_image); !status.ok())
-    return status;
-  impl_->stats = stats;
-  impl_->changes_out_base = stats.changes_out;
-  return absl::OkStatus();
-}
-
 absl::StatusOr<UpgradePlan> Host::upgrade(std::string_view state_image, const HostStats &stats) {
   Impl &impl = *impl_;
   const kiln_program &program = impl.program;

@@ -144,11 +144,9 @@ public:
   // Writes every operator's lasting state as JSON lines (dumpState in State.h).
   int64_t dumpState(std::FILE *out) const;
 
-  // Checkpoints: the files the host writes with their lengths now (flushed at every tick), and
-  // the restore of a state image (Engine::restoreState) with the counters it was taken with.
+  // Checkpoints: the files the host writes with their lengths now (flushed at every tick).
   std::vector<std::pair<std::string, int64_t>> outputLengths() const;
-  absl::Status restore(std::string_view state_image, const HostStats &stats);
-  // Upgrades (Engine::restoreStateForUpgrade): restores an image of this build or an earlier one,
+  // Restores (Engine::restoreStateForUpgrade): an image of this build or an earlier one,
   // with the counters it was taken with, and starts rebuilding the operators the new build
   // changed. Until finishUpgrade(), pushRecord takes only the records of the plan's replayed
   // sources, except those the dead-letter file already holds (by origin and line), and skips
