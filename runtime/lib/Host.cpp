@@ -652,9 +652,9 @@ public:
   // whether they are muted (a restart replaying ticks they already delivered).
   std::unique_ptr<detail::KafkaSink> kafka_out;
   detail::KafkaSource *transaction_source = nullptr;
-  const std::map<int32_t, int64_t> *transaction_next = nullptr;
+  const std::vector<std::map<int32_t, int64_t>> *transaction_next = nullptr;
   bool mute_kafka = false;
-  static inline const std::map<int32_t, int64_t> kNoOffsets;
+  static inline const std::vector<std::map<int32_t, int64_t>> kNoOffsets;
   bool upgrading = false;
   bool rebuilding = false;           // the upgrade's plan rebuilds operators
   std::vector<bool> replayed_source; // by source
@@ -818,7 +818,8 @@ bool Host::hasKafkaSinks() const { return impl_->kafka_out != nullptr; }
 bool Host::kafkaTransactions() const {
   return impl_->kafka_out != nullptr && impl_->kafka_out->transactional();
 }
-void Host::setKafkaInput(detail::KafkaSource *source, const std::map<int32_t, int64_t> *next) {
+void Host::setKafkaInput(detail::KafkaSource *source,
+                         const std::vector<std::map<int32_t, int64_t>> *next) {
   impl_->transaction_source = source;
   impl_->transaction_next = next;
 }

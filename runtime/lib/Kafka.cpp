@@ -6,6 +6,7 @@
 
 #include "Strings.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace kiln::runtime::detail {
 
@@ -50,22 +51,66 @@ struct KafkaSource::Impl {
       rd_kafka_destroy(consumer);
     }
   }
+  // The index of a topic by name, -1 if it is not read.
+  int32_t topicIndex(const char *name) const {
+    for (size_t t = 0; t < topics.size(); ++t)
+      if (topics[t] == name)
+        return static_cast<int32_t>(t);
+    return -1;
+  }
   rd_kafka_t *consumer = nullptr;
   rd_kafka_message_t *message = nullptr; // the last one polled
-  std::string topic;
-  std::vector<bool> at_end; // per partition
+  std::string brokers;
+  std::vector<std::string> topics;
+  std::vector<std::vector<bool>> at_end; // per topic and partition
 };
 
 KafkaSource::KafkaSource() : impl_(std::make_unique<Impl>()) {}
 KafkaSource::~KafkaSource() = default;
-const std::string &KafkaSource::topic() const { return impl_->topic; }
-int32_t KafkaSource::partitions() const { return static_cast<int32_t>(impl_->at_end.size()); }
+const std::vector<std::string> &KafkaSource::topics() const { return impl_->topics; }
+const std::string &KafkaSource::brokers() const { return impl_->brokers; }
+int32_t KafkaSource::partitions(size_t topic) const {
+  return static_cast<int32_t>(impl_->at_end[topic].size());
+}
+
+namespace {
+
+// How many partitions `topic` has, from the cluster's metadata.
+absl::StatusOr<int> partitionCount(rd_kafka_t *client, const std::string &brokers,
+                                   const std::string &topic_name) {
+  rd_kafka_topic_t *topic = rd_kafka_topic_new(client, topic_name.c_str(), nullptr);
+  const rd_kafka_metadata_t *metadata = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(client, 0, topic, &metadata, 10000);
+  rd_kafka_topic_destroy(topic);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return absl::UnavailableError(absl::StrCat("cannot read the metadata of Kafka topic ",
+                                               topic_name, " from ", brokers, ": ",
+                                               rd_kafka_err2str(err)));
+  int partitions = 0;
+  rd_kafka_resp_err_t topic_error = RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (int t = 0; t < metadata->topic_cnt; ++t) {
+    if (topic_name != metadata->topics[t].topic)
+      continue;
+    topic_error = metadata->topics[t].err;
+    partitions = metadata->topics[t].partition_cnt;
+  }
+  rd_kafka_metadata_destroy(metadata);
+  if (topic_error != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return absl::NotFoundError(absl::StrCat("Kafka topic ", topic_name, " on ", brokers, ": ",
+                                            rd_kafka_err2str(topic_error)));
+  if (partitions == 0)
+    return absl::NotFoundError(
+        absl::StrCat("Kafka topic ", topic_name, " on ", brokers, " has no partitions"));
+  return partitions;
+}
+
+} // namespace
 
 absl::StatusOr<std::unique_ptr<KafkaSource>>
-KafkaSource::open(const KafkaAddress &address, const std::string &group,
-                  const std::map<int32_t, int64_t> &start) {
+KafkaSource::open(const std::string &brokers, const std::vector<std::string> &topics,
+                  const std::string &group, const std::vector<KafkaOffsets> &start) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  if (absl::Status status = configureAll(conf, {{"bootstrap.servers", address.brokers},
+  if (absl::Status status = configureAll(conf, {{"bootstrap.servers", brokers},
                                                 {"group.id", group},
                                                 {"enable.auto.commit", "false"},
                                                 {"enable.auto.offset.store", "false"},
@@ -79,50 +124,37 @@ KafkaSource::open(const KafkaAddress &address, const std::string &group,
   }
   char error[512];
   std::unique_ptr<KafkaSource> source(new KafkaSource());
-  source->impl_->topic = address.topic;
-  source->impl_->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
-  if (source->impl_->consumer == nullptr) {
+  Impl &impl = *source->impl_;
+  impl.brokers = brokers;
+  impl.topics = topics;
+  impl.consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+  if (impl.consumer == nullptr) {
     rd_kafka_conf_destroy(conf);
     return absl::UnavailableError(absl::StrCat("cannot create a Kafka consumer: ", error));
   }
-  rd_kafka_t *consumer = source->impl_->consumer;
-  rd_kafka_poll_set_consumer(consumer);
+  rd_kafka_poll_set_consumer(impl.consumer);
   // Every partition, assigned by Kiln (not by the group's rebalancing), from the beginning or
   // from where a checkpoint says.
-  rd_kafka_topic_t *topic = rd_kafka_topic_new(consumer, address.topic.c_str(), nullptr);
-  const rd_kafka_metadata_t *metadata = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(consumer, 0, topic, &metadata, 10000);
-  rd_kafka_topic_destroy(topic);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return absl::UnavailableError(absl::StrCat("cannot read the metadata of Kafka topic ",
-                                               address.topic, " from ", address.brokers, ": ",
-                                               rd_kafka_err2str(err)));
-  int partitions = 0;
-  for (int t = 0; t < metadata->topic_cnt; ++t) {
-    if (address.topic != metadata->topics[t].topic)
-      continue;
-    if (metadata->topics[t].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      std::string why = rd_kafka_err2str(metadata->topics[t].err);
-      rd_kafka_metadata_destroy(metadata);
-      return absl::NotFoundError(
-          absl::StrCat("Kafka topic ", address.topic, " on ", address.brokers, ": ", why));
+  rd_kafka_topic_partition_list_t *assignment = rd_kafka_topic_partition_list_new(0);
+  for (size_t t = 0; t < topics.size(); ++t) {
+    absl::StatusOr<int> partitions = partitionCount(impl.consumer, brokers, topics[t]);
+    if (!partitions.ok()) {
+      rd_kafka_topic_partition_list_destroy(assignment);
+      return partitions.status();
     }
-    partitions = metadata->topics[t].partition_cnt;
+    for (int p = 0; p < *partitions; ++p) {
+      bool given = t < start.size() && start[t].contains(p);
+      rd_kafka_topic_partition_list_add(assignment, topics[t].c_str(), p)->offset =
+          given ? start[t].at(p) : RD_KAFKA_OFFSET_BEGINNING;
+    }
+    impl.at_end.emplace_back(static_cast<size_t>(*partitions), false);
   }
-  rd_kafka_metadata_destroy(metadata);
-  if (partitions == 0)
-    return absl::NotFoundError(
-        absl::StrCat("Kafka topic ", address.topic, " on ", address.brokers, " has no partitions"));
-  rd_kafka_topic_partition_list_t *assignment = rd_kafka_topic_partition_list_new(partitions);
-  for (int p = 0; p < partitions; ++p)
-    rd_kafka_topic_partition_list_add(assignment, address.topic.c_str(), p)->offset =
-        start.contains(p) ? start.at(p) : RD_KAFKA_OFFSET_BEGINNING;
-  err = rd_kafka_assign(consumer, assignment);
+  rd_kafka_resp_err_t err = rd_kafka_assign(impl.consumer, assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return absl::UnavailableError(absl::StrCat("cannot assign the partitions of Kafka topic ",
-                                               address.topic, ": ", rd_kafka_err2str(err)));
-  source->impl_->at_end.assign(static_cast<size_t>(partitions), false);
+    return absl::UnavailableError(absl::StrCat("cannot assign the partitions of Kafka topics ",
+                                               absl::StrJoin(topics, ", "), ": ",
+                                               rd_kafka_err2str(err)));
   return source;
 }
 
@@ -136,53 +168,69 @@ absl::StatusOr<std::optional<KafkaSource::Message>> KafkaSource::poll(int timeou
     rd_kafka_message_t *message = rd_kafka_consumer_poll(impl.consumer, timeout_ms);
     if (message == nullptr)
       return std::nullopt;
+    int32_t topic = message->rkt ? impl.topicIndex(rd_kafka_topic_name(message->rkt)) : -1;
     int32_t partition = message->partition;
+    std::vector<bool> *ends = topic >= 0 ? &impl.at_end[static_cast<size_t>(topic)] : nullptr;
+    bool known_partition =
+        ends != nullptr && partition >= 0 && static_cast<size_t>(partition) < ends->size();
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (partition >= 0 && static_cast<size_t>(partition) < impl.at_end.size())
-        impl.at_end[static_cast<size_t>(partition)] = true;
+      if (known_partition)
+        (*ends)[static_cast<size_t>(partition)] = true;
       rd_kafka_message_destroy(message);
       if (atEnd())
         return std::nullopt;
       continue;
     }
-    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      std::string why = rd_kafka_message_errstr(message);
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR || !known_partition) {
+      std::string why = message->err != RD_KAFKA_RESP_ERR_NO_ERROR
+                            ? rd_kafka_message_errstr(message)
+                            : "a message of a partition that was not assigned";
+      std::string where = message->rkt ? rd_kafka_topic_name(message->rkt) : impl.brokers;
       rd_kafka_message_destroy(message);
-      return absl::UnavailableError(absl::StrCat("Kafka topic ", impl.topic, ": ", why));
+      return absl::UnavailableError(absl::StrCat("Kafka topic ", where, ": ", why));
     }
-    if (partition >= 0 && static_cast<size_t>(partition) < impl.at_end.size())
-      impl.at_end[static_cast<size_t>(partition)] = false;
+    (*ends)[static_cast<size_t>(partition)] = false;
     impl.message = message;
     Message out{std::string_view(static_cast<const char *>(message->payload), message->len),
-                partition, message->offset, message->payload == nullptr, std::nullopt};
+                topic,
+                partition,
+                message->offset,
+                message->payload == nullptr,
+                std::nullopt};
     if (message->key != nullptr)
       out.key = std::string_view(static_cast<const char *>(message->key), message->key_len);
     return out;
   }
 }
 
-absl::StatusOr<std::map<int32_t, int64_t>> KafkaSource::committed() {
+absl::StatusOr<std::vector<KafkaOffsets>> KafkaSource::committed() {
   Impl &impl = *impl_;
-  rd_kafka_topic_partition_list_t *partitions =
-      rd_kafka_topic_partition_list_new(static_cast<int>(impl.at_end.size()));
-  for (size_t p = 0; p < impl.at_end.size(); ++p)
-    rd_kafka_topic_partition_list_add(partitions, impl.topic.c_str(), static_cast<int32_t>(p));
+  rd_kafka_topic_partition_list_t *partitions = rd_kafka_topic_partition_list_new(0);
+  for (size_t t = 0; t < impl.topics.size(); ++t)
+    for (size_t p = 0; p < impl.at_end[t].size(); ++p)
+      rd_kafka_topic_partition_list_add(partitions, impl.topics[t].c_str(),
+                                        static_cast<int32_t>(p));
   rd_kafka_resp_err_t err = rd_kafka_committed(impl.consumer, partitions, 30000);
-  std::map<int32_t, int64_t> offsets;
-  for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < partitions->cnt; ++i)
-    if (partitions->elems[i].offset >= 0)
-      offsets[partitions->elems[i].partition] = partitions->elems[i].offset;
+  std::vector<KafkaOffsets> offsets(impl.topics.size());
+  for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < partitions->cnt; ++i) {
+    const rd_kafka_topic_partition_t &elem = partitions->elems[i];
+    int32_t topic = impl.topicIndex(elem.topic);
+    if (topic >= 0 && elem.offset >= 0)
+      offsets[static_cast<size_t>(topic)][elem.partition] = elem.offset;
+  }
   rd_kafka_topic_partition_list_destroy(partitions);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return absl::UnavailableError(absl::StrCat("cannot read the committed offsets of Kafka topic ",
-                                               impl.topic, ": ", rd_kafka_err2str(err)));
+    return absl::UnavailableError(absl::StrCat("cannot read the committed offsets of Kafka topics ",
+                                               absl::StrJoin(impl.topics, ", "), ": ",
+                                               rd_kafka_err2str(err)));
   return offsets;
 }
 
 bool KafkaSource::atEnd() const {
-  for (bool end : impl_->at_end)
-    if (!end)
-      return false;
+  for (const std::vector<bool> &topic : impl_->at_end)
+    for (bool end : topic)
+      if (!end)
+        return false;
   return true;
 }
 
@@ -298,7 +346,7 @@ absl::Status KafkaSink::produce(const std::string &topic_name, std::string_view 
   return absl::OkStatus();
 }
 
-absl::Status KafkaSink::commitTick(KafkaSource *source, const std::map<int32_t, int64_t> &next) {
+absl::Status KafkaSink::commitTick(KafkaSource *source, const std::vector<KafkaOffsets> &next) {
   Impl &impl = *impl_;
   if (!impl.transactional) {
     rd_kafka_resp_err_t err = rd_kafka_flush(impl.producer, 60000);
@@ -312,11 +360,11 @@ absl::Status KafkaSink::commitTick(KafkaSource *source, const std::map<int32_t, 
   if (absl::Status status = begin(); !status.ok())
     return status;
   if (source != nullptr && !next.empty()) {
-    rd_kafka_topic_partition_list_t *offsets =
-        rd_kafka_topic_partition_list_new(static_cast<int>(next.size()));
-    for (const auto &[partition, offset] : next)
-      rd_kafka_topic_partition_list_add(offsets, source->topic().c_str(), partition)->offset =
-          offset;
+    rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(0);
+    for (size_t t = 0; t < next.size() && t < source->topics().size(); ++t)
+      for (const auto &[partition, offset] : next[t])
+        rd_kafka_topic_partition_list_add(offsets, source->topics()[t].c_str(), partition)->offset =
+            offset;
     rd_kafka_consumer_group_metadata_t *group =
         rd_kafka_consumer_group_metadata(source->impl_->consumer);
     absl::Status sent =

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -23,32 +24,39 @@ struct KafkaAddress {
 // that is malformed.
 absl::StatusOr<std::optional<KafkaAddress>> parseKafkaAddress(std::string_view uri);
 
-// Reads every partition of a topic from its start (or from given offsets), in a consumer group
-// whose offsets Kiln does not commit: positions are Kiln's to keep. Reads committed messages
-// only (isolation.level=read_committed).
+// Positions in a Kafka topic: per partition, the offset of the next message to read.
+using KafkaOffsets = std::map<int32_t, int64_t>;
+
+// Reads every partition of one or more topics of a cluster from their start (or from given
+// offsets), through one consumer whose group's offsets Kiln does not commit itself: positions are
+// Kiln's to keep (or a transactional sink's to commit with its ticks). Reads committed messages
+// only (isolation.level=read_committed). Messages of different topics interleave as they arrive.
 class KafkaSource {
 public:
   struct Message {
     std::string_view payload; // valid until the next poll
+    int32_t topic = 0;        // index into topics()
     int32_t partition = 0;
     int64_t offset = 0;
     bool null_value = false;             // a tombstone: no value at all
     std::optional<std::string_view> key; // the message key, if it has one
   };
-  // Reads each partition from `start`'s offset for it (a checkpoint's), else from its beginning.
+  // Reads topic t's partitions from `start[t]`'s offset for each (a checkpoint's), else from
+  // its beginning.
   static absl::StatusOr<std::unique_ptr<KafkaSource>>
-  open(const KafkaAddress &address, const std::string &group,
-       const std::map<int32_t, int64_t> &start = {});
+  open(const std::string &brokers, const std::vector<std::string> &topics, const std::string &group,
+       const std::vector<KafkaOffsets> &start = {});
   ~KafkaSource();
   // The next message, or nullopt if none arrived within `timeout_ms`.
   absl::StatusOr<std::optional<Message>> poll(int timeout_ms);
-  // Whether every partition has been read to its end (as of the last poll).
+  // Whether every partition of every topic has been read to its end (as of the last poll).
   bool atEnd() const;
-  const std::string &topic() const;
-  int32_t partitions() const;
-  // The offsets the consumer group has committed (by a transactional sink's ticks), per
-  // partition that has one.
-  absl::StatusOr<std::map<int32_t, int64_t>> committed();
+  const std::vector<std::string> &topics() const;
+  const std::string &brokers() const;
+  int32_t partitions(size_t topic) const;
+  // The offsets the consumer group has committed (by a transactional sink's ticks), per topic
+  // and partition that has one.
+  absl::StatusOr<std::vector<KafkaOffsets>> committed();
 
 private:
   friend class KafkaSink;
@@ -72,8 +80,8 @@ public:
   bool transactional() const;
   absl::Status produce(const std::string &topic, std::string_view value);
   // Ends the tick: its messages delivered (and, transactional, committed with `source`'s
-  // positions `next`, the offsets of the messages to read next, if there is a source).
-  absl::Status commitTick(KafkaSource *source, const std::map<int32_t, int64_t> &next);
+  // positions `next` per topic, the offsets of the messages to read next, if there is a source).
+  absl::Status commitTick(KafkaSource *source, const std::vector<KafkaOffsets> &next);
 
 private:
   KafkaSink();

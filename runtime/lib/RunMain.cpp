@@ -1,4 +1,5 @@
 // The command line of a generated executable.
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -89,7 +90,8 @@ options:
                              <project>` before an upgrade
   --help                     show this help
 
-Inputs are read in order; a tick also ends at each {"op":"commit"} and at the end of each input.
+Inputs are read in order, except Kafka topics: they are read together, through one consumer,
+after the other inputs. A tick also ends at each {"op":"commit"} and at the end of each input.
 Exit status: 0 at end of input, 1 on usage or I/O errors, 2 on a bad record with
 --on-bad-record=fail, 3 on a SQL runtime error.
 )";
@@ -115,7 +117,11 @@ struct CommandLine {
   int64_t checkpoint_every_ticks = 0;
   double checkpoint_every_seconds = 60;
   bool help = false;
+  // Kafka inputs are read together, after the others: inputs[kafka_begin...] are the Kafka ones.
+  size_t kafka_begin = 0;
 };
+
+bool isKafka(const Input &input) { return input.path.starts_with("kafka://"); }
 
 // Fills `line` or returns an error message.
 std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &line) {
@@ -273,8 +279,13 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
     return "--dead-letter is only used with --on-bad-record=dead-letter or --on-error=dead-letter";
   if (line.inputs.empty())
     line.inputs.push_back({"-", ""});
+  auto kafka = std::stable_partition(line.inputs.begin(), line.inputs.end(),
+                                     [](const Input &input) { return !isKafka(input); });
+  line.kafka_begin = static_cast<size_t>(kafka - line.inputs.begin());
   return std::nullopt;
 }
+
+using KafkaPositions = std::vector<std::pair<int32_t, int64_t>>; // partition, next offset
 
 // Lines of a file or of stdin.
 class LineReader {
@@ -405,15 +416,15 @@ public:
 
   // A tick ended with input `current` read up to byte `offset` (line `line_number`); `force`:
   // the end of the run. False if the checkpoint could not be written (reported).
-  // A Kafka input's positions come in `partitions`.
+  // The Kafka inputs, from `current` on, give their positions in `kafka`.
   bool tickEnded(size_t current, int64_t offset, int64_t line_number, bool force,
-                 const std::vector<std::pair<int32_t, int64_t>> *partitions = nullptr) {
+                 const std::vector<KafkaPositions> *kafka = nullptr) {
     if (current < inputs_.size()) {
       inputs_[current].offset = offset;
       inputs_[current].line = line_number;
-      if (partitions)
-        inputs_[current].partitions = *partitions;
     }
+    for (size_t k = 0; kafka && k < kafka->size() && current + k < inputs_.size(); ++k)
+      inputs_[current + k].partitions = (*kafka)[k];
     int64_t ticks = host_.stats().ticks;
     double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - last_time_).count();
@@ -504,7 +515,7 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
   // fed by Kafka inputs, whose consumer group tells which ticks it delivered, resumes exactly.
   bool kafka_inputs_only = !line.inputs.empty();
   for (const Input &input : line.inputs)
-    kafka_inputs_only = kafka_inputs_only && input.path.starts_with("kafka://");
+    kafka_inputs_only = kafka_inputs_only && isKafka(input);
   for (const auto &[sink, path] : line.options.sink_paths) {
     if (!path.starts_with("kafka://"))
       continue;
@@ -562,56 +573,89 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
 volatile std::sig_atomic_t g_stop_requested = 0;
 void requestStop(int) { g_stop_requested = 1; }
 
-using KafkaPositions = std::vector<std::pair<int32_t, int64_t>>; // partition, next offset
-
 // How readKafka reads: from where, up to where, checkpointed or not.
 struct KafkaRead {
-  KafkaPositions start;                // a checkpoint's positions (empty: every beginning)
-  std::optional<KafkaPositions> until; // an upgrade's replay: up to a checkpoint's positions
+  std::vector<KafkaPositions> start; // per Kafka input, a checkpoint's (empty: the beginnings)
+  // An upgrade's replay: up to a checkpoint's positions, per Kafka input.
+  std::optional<std::vector<KafkaPositions>> until;
   Checkpointer *checkpointer = nullptr;
-  size_t input = 0;  // the input's index, for the checkpoint
-  bool last = false; // the last input: its end is the run's
 };
 
-// Reads a Kafka input (kafka://BROKERS/TOPIC) until every partition has been read to its end
-// (--stop-at-end), up to `read.until`, or until SIGINT/SIGTERM; a tick also ends
-// --tick-interval after its first record. Returns 0, or the exit status: 1 (the topic cannot be
-// read, a checkpoint cannot be written), 2 (a bad record with --on-bad-record=fail), 3 (a SQL
-// runtime error).
-int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32_t source,
+// Reads the Kafka inputs (kafka://BROKERS/TOPIC, the last inputs of the command line) together,
+// through one consumer, until every partition has been read to its end (--stop-at-end), up to
+// `read.until`, or until SIGINT/SIGTERM; a tick also ends --tick-interval after its first
+// record. Returns 0, or the exit status: 1 (a topic cannot be read, a checkpoint cannot be
+// written), 2 (a bad record with --on-bad-record=fail), 3 (a SQL runtime error).
+int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &sources,
               const char *argv0, const KafkaRead &read) {
-  absl::StatusOr<std::optional<detail::KafkaAddress>> address = detail::parseKafkaAddress(uri);
-  std::map<int32_t, int64_t> next(read.start.begin(), read.start.end());
+  const size_t first = line.kafka_begin;
+  std::vector<std::string> topics;
+  std::string brokers;
+  for (size_t i = first; i < line.inputs.size(); ++i) {
+    absl::StatusOr<std::optional<detail::KafkaAddress>> address =
+        detail::parseKafkaAddress(line.inputs[i].path);
+    if (!address.ok()) {
+      std::fprintf(stderr, "%s: error: %s\n", argv0,
+                   std::string(address.status().message()).c_str());
+      return 1;
+    }
+    const detail::KafkaAddress &kafka = **address;
+    if (i > first && kafka.brokers != brokers) {
+      std::fprintf(stderr,
+                   "%s: error: Kafka inputs %s and %s are on different clusters: the Kafka inputs "
+                   "of a run share one\n",
+                   argv0, line.inputs[first].path.c_str(), line.inputs[i].path.c_str());
+      return 1;
+    }
+    if (std::find(topics.begin(), topics.end(), kafka.topic) != topics.end()) {
+      std::fprintf(stderr, "%s: error: Kafka topic %s is an input twice\n", argv0,
+                   kafka.topic.c_str());
+      return 1;
+    }
+    brokers = kafka.brokers;
+    topics.push_back(kafka.topic);
+  }
+  const size_t count = topics.size();
+  std::vector<detail::KafkaOffsets> next(count), until(count);
+  for (size_t t = 0; t < count && t < read.start.size(); ++t)
+    next[t].insert(read.start[t].begin(), read.start[t].end());
+  for (size_t t = 0; read.until && t < count && t < read.until->size(); ++t)
+    until[t].insert((*read.until)[t].begin(), (*read.until)[t].end());
   std::string group =
       line.kafka_group.empty() ? absl::StrCat("kiln-", host.program().name) : line.kafka_group;
   absl::StatusOr<std::unique_ptr<detail::KafkaSource>> kafka =
-      address.ok() ? detail::KafkaSource::open(**address, group, next) : address.status();
+      detail::KafkaSource::open(brokers, topics, group, next);
   if (!kafka.ok()) {
     std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(kafka.status().message()).c_str());
     return 1;
   }
-  for (int32_t p = 0; p < (*kafka)->partitions(); ++p)
-    next.try_emplace(p, 0);
-  std::map<int32_t, int64_t> until;
-  if (read.until)
-    until.insert(read.until->begin(), read.until->end());
+  for (size_t t = 0; t < count; ++t)
+    for (int32_t p = 0; p < (*kafka)->partitions(t); ++p)
+      next[t].try_emplace(p, 0);
+  auto limit = [&](size_t topic, int32_t partition) {
+    auto it = until[topic].find(partition);
+    return it == until[topic].end() ? 0 : it->second;
+  };
   auto replayed = [&] {
-    for (const auto &[partition, offset] : next)
-      if (offset < (until.contains(partition) ? until.at(partition) : 0))
-        return false;
+    for (size_t t = 0; t < count; ++t)
+      for (const auto &[partition, offset] : next[t])
+        if (offset < limit(t, partition))
+          return false;
     return true;
   };
   auto tickEnded = [&](bool force) {
     if (!read.checkpointer)
       return true;
-    KafkaPositions positions(next.begin(), next.end());
-    return read.checkpointer->tickEnded(read.input, 0, 0, force, &positions);
+    std::vector<KafkaPositions> positions;
+    for (const detail::KafkaOffsets &offsets : next)
+      positions.emplace_back(offsets.begin(), offsets.end());
+    return read.checkpointer->tickEnded(first, 0, 0, force, &positions);
   };
   // With transactional Kafka sinks, each tick's transaction commits the offsets it consumed;
   // the ticks up to those offsets were delivered before a restart, and are replayed muted.
-  std::map<int32_t, int64_t> delivered;
+  std::vector<detail::KafkaOffsets> delivered(count);
   if (!read.until && host.kafkaTransactions()) {
-    absl::StatusOr<std::map<int32_t, int64_t>> committed = (*kafka)->committed();
+    absl::StatusOr<std::vector<detail::KafkaOffsets>> committed = (*kafka)->committed();
     if (!committed.ok()) {
       std::fprintf(stderr, "%s: error: %s\n", argv0,
                    std::string(committed.status().message()).c_str());
@@ -629,21 +673,23 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
     }
   } detach{host};
   auto caughtUp = [&] {
-    for (const auto &[partition, offset] : delivered)
-      if (next[partition] < offset)
-        return false;
+    for (size_t t = 0; t < count; ++t)
+      for (const auto &[partition, offset] : delivered[t])
+        if (next[t][partition] < offset)
+          return false;
     return true;
   };
   bool muted = !caughtUp();
   host.muteKafkaSinks(muted);
   if (muted) {
     std::vector<std::string> offsets;
-    for (const auto &[partition, offset] : delivered)
-      offsets.push_back(absl::StrCat(partition, ":", offset));
+    for (size_t t = 0; t < count; ++t)
+      for (const auto &[partition, offset] : delivered[t])
+        offsets.push_back(absl::StrCat(topics[t], "/", partition, ":", offset));
     std::fprintf(stderr,
-                 "%s: consumer group %s committed offsets %s of %s with the sinks' last "
-                 "transaction: replaying up to there without writing to Kafka sinks\n",
-                 argv0, group.c_str(), absl::StrJoin(offsets, ",").c_str(), uri.c_str());
+                 "%s: consumer group %s committed offsets %s with the sinks' last transaction: "
+                 "replaying up to there without writing to Kafka sinks\n",
+                 argv0, group.c_str(), absl::StrJoin(offsets, ",").c_str());
   }
   std::signal(SIGINT, requestStop);
   std::signal(SIGTERM, requestStop);
@@ -659,12 +705,14 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
     }
     if (message->has_value()) {
       const detail::KafkaSource::Message &m = **message;
+      const size_t t = static_cast<size_t>(m.topic);
       // A replay reads a partition up to the checkpoint's position only.
-      if (read.until && m.offset >= (until.contains(m.partition) ? until.at(m.partition) : 0))
+      if (read.until && m.offset >= limit(t, m.partition))
         continue;
-      next[m.partition] = m.offset + 1;
+      next[t][m.partition] = m.offset + 1;
       // Dead letters and messages name a record by topic, partition and offset.
-      origin = absl::StrCat("kafka:", (*kafka)->topic(), "/", m.partition);
+      origin = absl::StrCat("kafka:", topics[t], "/", m.partition);
+      int32_t source = sources[first + t];
       bool upsert = host.takesUpserts(source);
       if (upsert || !detail::stripWhitespace(m.payload).empty()) {
         int64_t tick = host.currentTick();
@@ -717,15 +765,15 @@ int readKafka(Host &host, const CommandLine &line, const std::string &uri, int32
       break;
     if (read.until && (*kafka)->atEnd() && !replayed()) {
       std::fprintf(stderr,
-                   "%s: error: cannot replay %s: its partitions end before the checkpoint's "
-                   "positions (messages deleted by retention?)\n",
-                   argv0, uri.c_str());
+                   "%s: error: cannot replay the Kafka inputs: their partitions end before the "
+                   "checkpoint's positions (messages deleted by retention?)\n",
+                   argv0);
       return 1;
     }
   }
   if (!host.finishInput())
     return 3;
-  return tickEnded(read.last) ? 0 : 1;
+  return tickEnded(!read.until) ? 0 : 1;
 }
 
 // A run resumed from a checkpoint of an earlier build (Upgrade.h): says what becomes of each
@@ -742,12 +790,12 @@ bool rebuild(const UpgradePlan &plan, Host &host, const CommandLine &line,
   const CheckpointManifest &m = resumed.manifest;
   for (size_t i = 0; i <= static_cast<size_t>(m.current) && i < line.inputs.size(); ++i) {
     const std::string &path = line.inputs[i].path;
-    if (path.starts_with("kafka://")) {
+    if (i == line.kafka_begin) { // the Kafka inputs, read together
       KafkaRead read;
-      read.until = m.inputs[i].partitions;
-      if (readKafka(host, line, path, sources[i], argv0, read) != 0)
-        return false;
-      continue;
+      read.until.emplace();
+      for (size_t k = i; k < line.inputs.size(); ++k)
+        read.until->push_back(m.inputs[k].partitions);
+      return readKafka(host, line, sources, argv0, read) == 0;
     }
     LineReader reader(path);
     if (!reader.opened()) {
@@ -841,20 +889,18 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
     checkpointer.emplace(line, host, argv0, resumed);
   for (size_t i = first_input; i < line.inputs.size(); ++i) {
     const std::string &path = line.inputs[i].path;
-    if (path.starts_with("kafka://")) {
+    if (i == line.kafka_begin) { // the Kafka inputs, read together
       KafkaRead read;
-      if (resumed && i == first_input)
-        read.start = resumed->manifest.inputs[i].partitions;
+      for (size_t k = i; resumed && i == first_input && k < line.inputs.size(); ++k)
+        read.start.push_back(resumed->manifest.inputs[k].partitions);
       read.checkpointer = checkpointer ? &*checkpointer : nullptr;
-      read.input = i;
-      read.last = i + 1 == line.inputs.size();
-      int status = readKafka(host, line, path, sources[i], argv0, read);
+      int status = readKafka(host, line, sources, argv0, read);
       if (status != 0) {
         if (status != 1)
           report();
         return status;
       }
-      continue;
+      break;
     }
     std::string origin = path == "-" ? "<stdin>" : path;
     LineReader reader(path);

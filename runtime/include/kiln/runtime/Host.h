@@ -159,10 +159,11 @@ public:
   // Kafka sinks: whether there are any, and whether each tick is a transaction.
   bool hasKafkaSinks() const;
   bool kafkaTransactions() const;
-  // The Kafka input whose positions `next` (partition -> offset of the next message, kept up to
-  // date by the caller) each tick's transaction commits to the input's consumer group; null for
-  // none.
-  void setKafkaInput(detail::KafkaSource *source, const std::map<int32_t, int64_t> *next);
+  // The Kafka input whose positions `next` (per topic, partition -> offset of the next message,
+  // kept up to date by the caller) each tick's transaction commits to the input's consumer
+  // group; null for none.
+  void setKafkaInput(detail::KafkaSource *source,
+                     const std::vector<std::map<int32_t, int64_t>> *next);
   // While muted, ticks write nothing to Kafka sinks and commit no transaction: a restarted run
   // replaying ticks whose messages a committed transaction delivered.
   void muteKafkaSinks(bool mute);
