@@ -12,6 +12,7 @@
 
 #include "Kafka.h"
 #include "RecordParser.h"
+#include "Sinks.h"
 #include "Strings.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -72,68 +73,12 @@ class Host::Impl {
 public:
   Impl(const kiln_program &program, HostOptions options)
       : program(program), options(std::move(options)), engine(openEngine(program, this->options)),
-        parser(program) {
+        parser(program),
+        sinks(std::make_unique<detail::Sinks>(program, this->options.sinks,
+                                              this->options.kafka_transactional_id,
+                                              this->options.resume_output_lengths)) {
     for (int32_t i = 0; i < program.nsinks; ++i)
-      sinks.emplace_back(program.sinks[i]);
-    absl::flat_hash_map<std::string, std::FILE *> files_by_path;
-    for (const auto &[name, path] : this->options.sink_paths) {
-      int32_t sink = findSink(name);
-      if (sink < 0) {
-        std::vector<std::string> names;
-        for (int32_t i = 0; i < program.nsinks; ++i)
-          names.emplace_back(program.sinks[i].name);
-        throw std::runtime_error(
-            absl::StrCat("unknown sink \"", name, "\" (sinks: ", absl::StrJoin(names, ", "), ")"));
-      }
-      if (path == "-")
-        continue;
-      absl::StatusOr<std::optional<detail::KafkaAddress>> kafka = detail::parseKafkaAddress(path);
-      if (!kafka.ok())
-        throw std::runtime_error(std::string(kafka.status().message()));
-      if (kafka->has_value()) {
-        // One producer writes every Kafka sink: a tick is one transaction across them.
-        if (!kafka_out) {
-          absl::StatusOr<std::unique_ptr<detail::KafkaSink>> producer =
-              detail::KafkaSink::open((*kafka)->brokers, this->options.kafka_transactional_id);
-          if (!producer.ok())
-            throw std::runtime_error(std::string(producer.status().message()));
-          kafka_out = *std::move(producer);
-        } else if (kafka_out->brokers() != (*kafka)->brokers) {
-          throw std::runtime_error(absl::StrCat(
-              "sink ", name, " writes to Kafka at ", (*kafka)->brokers, ", another sink at ",
-              kafka_out->brokers(), ": Kafka sinks share one cluster"));
-        }
-        sinks[sink].kafka_topic = (*kafka)->topic;
-        continue;
-      }
-      bool csv = this->options.csv_sinks.contains(name);
-      auto [it, inserted] = files_by_path.try_emplace(path);
-      if (inserted) {
-        owned_files.push_back(openOutput(path, "w", this->options.resume_output_lengths));
-        owned_paths.push_back(path);
-        it->second = owned_files.back().get();
-      } else if (csv || csv_paths.contains(path)) {
-        throw std::runtime_error(
-            absl::StrCat("sink ", name, " shares the file ", path,
-                         " with another sink: a CSV file holds one sink's rows"));
-      }
-      sinks[sink].file = it->second;
-      if (csv) {
-        csv_paths.insert(path);
-        sinks[sink].csv = true;
-        // A new file starts with a header; a resumed one has it.
-        if (std::ftell(it->second) == 0) {
-          std::string header = "tick,weight";
-          const kiln_relation_desc &rel = program.sinks[sink];
-          for (int32_t c = 0; c < rel.ncols; ++c) {
-            header += ',';
-            appendCsvField(header, rel.cols[c].name);
-          }
-          header += '\n';
-          writeBytes(it->second, header, name);
-        }
-      }
-    }
+      json_rows.emplace_back(program.sinks[i]);
     if (this->options.policy == Policy::DeadLetter ||
         this->options.on_error == HostOptions::RuntimeErrorPolicy::DeadLetter) {
       if (this->options.dead_letter_path.empty())
@@ -143,41 +88,31 @@ public:
     }
     engine->setSinkCallback(
         [this](int32_t sink, const void *row, int64_t weight) { emit(sink, row, weight); });
-    upserts.assign(static_cast<size_t>(program.nsources), false);
-    for (const std::string &table : this->options.upsert_sources) {
+    formats.assign(static_cast<size_t>(program.nsources), SourceFormat::Json);
+    for (const auto &[table, format] : this->options.source_formats) {
+      const char *name = format == SourceFormat::Upsert     ? "upsert"
+                         : format == SourceFormat::Debezium ? "debezium"
+                                                            : "json";
       absl::StatusOr<int32_t> source = parser.resolveTable(table);
       if (!source.ok())
         throw std::runtime_error(
-            absl::StrCat("--format ", table, "=upsert: ", source.status().message()));
-      if (program.sources[*source].nkeys == 0)
+            absl::StrCat("--format ", table, "=", name, ": ", source.status().message()));
+      if (format == SourceFormat::Upsert && program.sources[*source].nkeys == 0)
         throw std::runtime_error(absl::StrCat(
             "--format ", table, "=upsert: ", program.sources[*source].name,
             " has no primary key, which upserts need (declare primary_key in sources.yml)"));
-      upserts[static_cast<size_t>(*source)] = true;
-    }
-    debezium.assign(static_cast<size_t>(program.nsources), false);
-    for (const std::string &table : this->options.debezium_sources) {
-      absl::StatusOr<int32_t> source = parser.resolveTable(table);
-      if (!source.ok())
-        throw std::runtime_error(
-            absl::StrCat("--format ", table, "=debezium: ", source.status().message()));
-      debezium[static_cast<size_t>(*source)] = true;
+      formats[static_cast<size_t>(*source)] = format;
     }
   }
 
   ~Impl() { std::fflush(stdout); }
 
-  int32_t findSink(std::string_view name) const {
-    for (int32_t i = 0; i < program.nsinks; ++i)
-      if (name == program.sinks[i].name)
-        return i;
-    return -1;
-  }
+  int32_t findSink(std::string_view name) const { return sinks->find(name); }
 
   void emit(int32_t sink, const void *row, int64_t weight) {
     if (upgrading) {
       std::string text;
-      sinks[sink].formatter.appendTo(text, row);
+      json_rows[static_cast<size_t>(sink)].appendTo(text, row);
       rebuilt_rows[static_cast<size_t>(sink)][text] += weight;
       return;
     }
@@ -185,39 +120,7 @@ public:
       emit_callback(sink, row, weight);
       return;
     }
-    // The row lives only during this call, so it is formatted now, into the tick's text.
-    SinkOutput &out = sinks[sink];
-    size_t offset = out.text.size();
-    if (out.csv)
-      appendCsvRow(out.text, program.sinks[sink], row);
-    else
-      out.formatter.appendTo(out.text, row);
-    addChange(out, offset, weight);
-  }
-
-  // A row's values as CSV fields (RFC 4180: quoted when they hold a comma, a quote or a line
-  // break; NULL is an empty field, an empty text a quoted one), PostgreSQL's text formats.
-  static void appendCsvRow(std::string &out, const kiln_relation_desc &rel, const void *row) {
-    for (int32_t c = 0; c < rel.ncols; ++c) {
-      if (c > 0)
-        out += ',';
-      std::optional<std::string> value = formatValue(rel, c, row);
-      if (value)
-        appendCsvField(out, *value);
-    }
-  }
-  static void appendCsvField(std::string &out, std::string_view value) {
-    if (!value.empty() && value.find_first_of(",\"\r\n") == std::string_view::npos) {
-      out += value;
-      return;
-    }
-    out += '"';
-    for (char ch : value) {
-      if (ch == '"')
-        out += '"';
-      out += ch;
-    }
-    out += '"';
+    sinks->add(sink, row, weight);
   }
 
   bool pushRecord(std::string_view line, std::string_view record_origin, int64_t record_line,
@@ -231,7 +134,8 @@ public:
     if (record_origin != origin)
       origin.assign(record_origin);
     line_number = record_line;
-    if (default_source >= 0 && debezium[static_cast<size_t>(default_source)])
+    if (default_source >= 0 &&
+        formats[static_cast<size_t>(default_source)] == SourceFormat::Debezium)
       return pushDebezium(line, default_source);
     absl::StatusOr<detail::ChangeRecord> record =
         parser.parse(line, default_source, engine->scratch());
@@ -500,103 +404,14 @@ public:
       origins.erase(origins.begin(), origins.end() - 1);
     records_in_tick = 0;
   }
-  // Writes the tick's changes, per sink in a deterministic order: deletions first, then by row.
-  void writeOutput() {
-    for (int32_t i = 0; i < program.nsinks; ++i) {
-      SinkOutput &sink = sinks[i];
-      if (sink.changes.empty())
-        continue;
-      // Deletions first, then by row (JSON has no NUL bytes: the zero padding of a short head
-      // orders a row before the longer rows it is a prefix of, as comparing the text would).
-      std::sort(sink.changes.begin(), sink.changes.end(), [&](const Change &a, const Change &b) {
-        bool a_inserts = a.weight > 0, b_inserts = b.weight > 0;
-        if (a_inserts != b_inserts)
-          return b_inserts;
-        if (a.head != b.head)
-          return a.head < b.head;
-        if (int order = sink.rowOf(a).compare(sink.rowOf(b)); order != 0)
-          return order < 0;
-        return a.weight < b.weight;
-      });
-      std::string_view common = sink.formatter.commonPrefix();
-      std::string prefix = absl::StrCat("{\"tick\":", engine->ticksCommitted(), ",\"sink\":");
-      appendJsonString(prefix, program.sinks[i].name);
-      absl::StrAppend(&prefix, ",\"weight\":");
-      std::string lines;
-      lines.reserve(sink.text.size() + sink.changes.size() * (prefix.size() + 16));
-      for (const Change &change : sink.changes) {
-        if (sink.csv) { // tick,weight,columns...
-          absl::StrAppend(&lines, engine->ticksCommitted(), ",", change.weight, ",");
-          lines.append(sink.rowOf(change));
-          lines += "\n";
-          continue;
-        }
-        absl::StrAppend(&lines, prefix, change.weight, ",\"row\":");
-        lines.append(common);
-        lines.append(sink.rowOf(change));
-        lines += "}\n";
-      }
-      if (!sink.kafka_topic.empty()) {
-        if (!mute_kafka)
-          produce(sink.kafka_topic, lines, program.sinks[i].name);
-      } else {
-        writeBytes(sink.file, lines, program.sinks[i].name);
-      }
-      sink.changes.clear();
-      sink.text.clear();
-    }
-    // Each tick reaches its readers as soon as it is complete: a Kafka transaction per tick,
-    // with the offsets the tick consumed from a Kafka input.
-    if (kafka_out && !mute_kafka) {
-      if (absl::Status status = kafka_out->commitTick(
-              transaction_source, transaction_next ? *transaction_next : kNoOffsets);
-          !status.ok())
-        throw std::runtime_error(std::string(status.message()));
-    }
-    for (const SinkOutput &sink : sinks) {
-      if (!sink.kafka_topic.empty())
-        continue;
-      if (std::fflush(sink.file) != 0)
-        throw std::runtime_error(absl::StrCat("cannot write output: ", std::strerror(errno)));
-    }
-  }
-
-  // One message per change: the line a file would get, without its newline.
-  void produce(const std::string &topic, std::string_view lines, std::string_view what) {
-    while (!lines.empty()) {
-      size_t end = lines.find('\n');
-      if (absl::Status status = kafka_out->produce(topic, lines.substr(0, end)); !status.ok())
-        throw std::runtime_error(
-            absl::StrCat("output of ", detail::toAbsl(what), ": ", status.message()));
-      lines.remove_prefix(end + 1);
-    }
-  }
+  // Writes the tick's changes, per sink in a deterministic order.
+  void writeOutput() { sinks->write(engine->ticksCommitted()); }
 
   static void writeBytes(std::FILE *file, std::string_view bytes, std::string_view what) {
     if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size())
       throw std::runtime_error(
           absl::StrFormat("cannot write output of %s: %s", what, std::strerror(errno)));
   }
-
-  // One change of a sink in this tick: its weight and its row as JSON, a range of the sink's text
-  // after the part every row starts with, whose first eight bytes `head` holds big-endian.
-  struct Change {
-    int64_t weight;
-    uint64_t head;
-    size_t offset, length;
-  };
-  struct SinkOutput {
-    explicit SinkOutput(const kiln_relation_desc &rel) : formatter(rel) {}
-    std::string_view rowOf(const Change &change) const {
-      return std::string_view(text).substr(change.offset, change.length);
-    }
-    RowJsonFormatter formatter;
-    std::FILE *file = stdout;
-    std::string kafka_topic;     // a Kafka topic (kafka_out) instead of the file
-    bool csv = false;            // CSV lines (tick, weight, columns) instead of JSON
-    std::string text;            // this tick's rows as JSON, one after another
-    std::vector<Change> changes; // this tick's changes
-  };
 
   // A record of the running tick: where it came from and its text (in tick_text), for messages
   // and the dead-letter file.
@@ -605,18 +420,6 @@ public:
     int64_t line;
     size_t offset, length;
   };
-  // A change whose row is the sink's text from `offset` on.
-  void addChange(SinkOutput &out, size_t offset, int64_t weight) {
-    // Rows are sorted by their text; they all start alike, so the sort key skips that part and
-    // compares its next eight bytes as one number first.
-    size_t skip = out.csv ? 0 : out.formatter.commonPrefix().size();
-    std::string_view text = std::string_view(out.text).substr(offset + skip);
-    uint64_t head = 0;
-    for (size_t i = 0; i < sizeof head; ++i)
-      head = head << 8 | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0);
-    out.changes.push_back({weight, head, offset + skip, text.size()});
-  }
-
   const std::string &originOf(const TickRecord &record) const { return origins[record.origin]; }
   std::string_view rawOf(const TickRecord &record) const {
     return std::string_view(tick_text).substr(record.offset, record.length);
@@ -627,9 +430,8 @@ public:
   std::unique_ptr<Engine> engine;
   detail::RecordParser parser;
   RowDecoder decoder;
-  std::vector<SinkOutput> sinks;
-  std::vector<OwnedFile> owned_files;
-  std::vector<std::string> owned_paths; // of owned_files
+  std::unique_ptr<detail::Sinks> sinks;
+  std::vector<RowJsonFormatter> json_rows; // by sink: rows as an upgrade gathers them
   OwnedFile dead_letter;
   EmitCallback emit_callback;
 
@@ -645,16 +447,7 @@ public:
   bool failed = false; // a runtime error stopped the input (RuntimeErrorPolicy::Fail)
 
   // An upgrade in progress (Host::upgrade).
-  std::vector<bool> debezium;      // by source: its inputs hold Debezium events
-  std::vector<bool> upserts;       // by source: its Kafka messages are upserts by key
-  std::set<std::string> csv_paths; // files CSV sinks write
-  // Kafka sinks: their producer, the input whose offsets each tick's transaction commits, and
-  // whether they are muted (a restart replaying ticks they already delivered).
-  std::unique_ptr<detail::KafkaSink> kafka_out;
-  detail::KafkaSource *transaction_source = nullptr;
-  const std::vector<std::map<int32_t, int64_t>> *transaction_next = nullptr;
-  bool mute_kafka = false;
-  static inline const std::vector<std::map<int32_t, int64_t>> kNoOffsets;
+  std::vector<SourceFormat> formats; // by source: what its inputs hold
   bool upgrading = false;
   bool rebuilding = false;           // the upgrade's plan rebuilds operators
   std::vector<bool> replayed_source; // by source
@@ -708,9 +501,7 @@ const HostStats &Host::stats() const {
 int64_t Host::dumpState(std::FILE *out) const { return impl_->engine->dumpState(out); }
 
 std::vector<std::pair<std::string, int64_t>> Host::outputLengths() const {
-  std::vector<std::pair<std::string, int64_t>> lengths;
-  for (size_t i = 0; i < impl_->owned_files.size(); ++i)
-    lengths.emplace_back(impl_->owned_paths[i], std::ftell(impl_->owned_files[i].get()));
+  std::vector<std::pair<std::string, int64_t>> lengths = impl_->sinks->fileLengths();
   if (impl_->dead_letter)
     lengths.emplace_back(impl_->options.dead_letter_path, std::ftell(impl_->dead_letter.get()));
   return lengths;
@@ -745,20 +536,22 @@ absl::StatusOr<UpgradePlan> Host::upgrade(std::string_view state_image, const Ho
   }
   // A rebuilt sink's correction retracts what its output holds, which a topic cannot give back
   // (and which Kiln reads back from JSON lines only).
-  for (int32_t s = 0; s < program.nsinks; ++s)
-    if (impl.rebuilt_sink[static_cast<size_t>(s)] && impl.sinks[static_cast<size_t>(s)].csv)
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the plan of sink ", program.sinks[s].name,
-          " changed, and it writes CSV: Kiln corrects JSON-lines sink files only; write the new "
-          "build's sink to a new file (or start from an empty checkpoint directory)"));
-  for (int32_t s = 0; s < program.nsinks; ++s)
-    if (impl.rebuilt_sink[static_cast<size_t>(s)] &&
-        !impl.sinks[static_cast<size_t>(s)].kafka_topic.empty())
+  for (int32_t s = 0; s < program.nsinks; ++s) {
+    if (!impl.rebuilt_sink[static_cast<size_t>(s)])
+      continue;
+    const SinkTarget &target = impl.sinks->target(s);
+    if (target.kind == SinkTarget::Kind::Kafka)
       return absl::FailedPreconditionError(absl::StrCat(
           "the plan of sink ", program.sinks[s].name,
           " changed, and it writes to Kafka: Kiln cannot read its topic back to correct it; "
           "write the new build's sink to a new topic (or start from an empty checkpoint "
           "directory)"));
+    if (target.format != SinkTarget::Format::Json)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the plan of sink ", program.sinks[s].name, " changed, and it writes ", target.describe(),
+          ": Kiln corrects sink files of JSON change records only; write the "
+          "new build's sink to a new file (or start from an empty checkpoint directory)"));
+  }
   impl.rebuilding = plan->needed();
   impl.stats = stats;
   impl.changes_out_base = stats.changes_out;
@@ -782,19 +575,17 @@ bool Host::finishUpgrade() {
   for (int32_t s = 0; s < program.nsinks; ++s) {
     if (!impl.rebuilt_sink[static_cast<size_t>(s)])
       continue;
-    Impl::SinkOutput &out = impl.sinks[static_cast<size_t>(s)];
     absl::flat_hash_map<std::string, int64_t> written;
-    auto path = impl.options.sink_paths.find(program.sinks[s].name);
-    if (path != impl.options.sink_paths.end() && path->second != "-" &&
-        !path->second.starts_with("kafka://")) {
-      std::fflush(out.file);
-      absl::StatusOr<std::string> text = readFile(path->second);
+    const SinkTarget &target = impl.sinks->target(s);
+    if (target.kind == SinkTarget::Kind::File) {
+      impl.sinks->flush();
+      absl::StatusOr<std::string> text = readFile(target.path);
       if (!text.ok())
         throw std::runtime_error(std::string(text.status().message()));
       if (absl::Status status = detail::sumSinkOutput(*text, program.sinks[s].name, written);
           !status.ok())
         throw std::runtime_error(
-            absl::StrCat("cannot read back ", path->second, ": ", status.message()));
+            absl::StrCat("cannot read back ", target.path, ": ", status.message()));
     }
     absl::flat_hash_map<std::string, int64_t> &rebuilt = impl.rebuilt_rows[static_cast<size_t>(s)];
     for (const auto &[row, weight] : written)
@@ -802,9 +593,7 @@ bool Host::finishUpgrade() {
     for (const auto &[row, weight] : rebuilt) {
       if (weight == 0)
         continue;
-      size_t offset = out.text.size();
-      out.text += row;
-      impl.addChange(out, offset, weight);
+      impl.sinks->addJson(s, row, weight);
       ++corrections;
     }
     rebuilt.clear();
@@ -814,19 +603,16 @@ bool Host::finishUpgrade() {
   return true;
 }
 
-bool Host::hasKafkaSinks() const { return impl_->kafka_out != nullptr; }
-bool Host::kafkaTransactions() const {
-  return impl_->kafka_out != nullptr && impl_->kafka_out->transactional();
-}
+bool Host::hasKafkaSinks() const { return impl_->sinks->hasKafka(); }
+bool Host::kafkaTransactions() const { return impl_->sinks->kafkaTransactions(); }
 void Host::setKafkaInput(detail::KafkaSource *source,
                          const std::vector<std::map<int32_t, int64_t>> *next) {
-  impl_->transaction_source = source;
-  impl_->transaction_next = next;
+  impl_->sinks->setKafkaInput(source, next);
 }
-void Host::muteKafkaSinks(bool mute) { impl_->mute_kafka = mute; }
+void Host::muteKafkaSinks(bool mute) { impl_->sinks->muteKafka(mute); }
 
 bool Host::takesUpserts(int32_t source) const {
-  return source >= 0 && impl_->upserts[static_cast<size_t>(source)];
+  return source >= 0 && impl_->formats[static_cast<size_t>(source)] == SourceFormat::Upsert;
 }
 bool Host::pushUpsert(std::optional<std::string_view> key, std::optional<std::string_view> value,
                       std::string_view origin, int64_t position, int32_t source) {

@@ -325,7 +325,8 @@ absl::Status KafkaSink::begin() {
   return absl::OkStatus();
 }
 
-absl::Status KafkaSink::produce(const std::string &topic_name, std::string_view value) {
+absl::Status KafkaSink::produce(const std::string &topic_name, std::optional<std::string_view> key,
+                                std::optional<std::string_view> value) {
   Impl &impl = *impl_;
   if (absl::Status status = begin(); !status.ok())
     return status;
@@ -333,8 +334,12 @@ absl::Status KafkaSink::produce(const std::string &topic_name, std::string_view 
   if (topic == nullptr)
     topic = rd_kafka_topic_new(impl.producer, topic_name.c_str(), nullptr);
   for (;;) {
+    // Keyed messages go to the partition of their key's hash (librdkafka's default
+    // partitioner), so a key's changes stay in order.
     if (rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                         const_cast<char *>(value.data()), value.size(), nullptr, 0, nullptr) == 0)
+                         value ? const_cast<char *>(value->data()) : nullptr,
+                         value ? value->size() : 0, key ? key->data() : nullptr,
+                         key ? key->size() : 0, nullptr) == 0)
       break;
     rd_kafka_resp_err_t err = rd_kafka_last_error();
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)

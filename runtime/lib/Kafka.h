@@ -78,7 +78,9 @@ public:
   ~KafkaSink();
   const std::string &brokers() const;
   bool transactional() const;
-  absl::Status produce(const std::string &topic, std::string_view value);
+  // One message of the running tick: `key` (if any) partitions it; no value is a tombstone.
+  absl::Status produce(const std::string &topic, std::optional<std::string_view> key,
+                       std::optional<std::string_view> value);
   // Ends the tick: its messages delivered (and, transactional, committed with `source`'s
   // positions `next` per topic, the offsets of the messages to read next, if there is a source).
   absl::Status commitTick(KafkaSource *source, const std::vector<KafkaOffsets> &next);

@@ -9,10 +9,12 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "Connector.h"
 #include "Kafka.h"
 #include "Strings.h"
 #include "absl/strings/numbers.h"
@@ -117,6 +119,8 @@ struct CommandLine {
   int64_t checkpoint_every_ticks = 0;
   double checkpoint_every_seconds = 60;
   bool help = false;
+  bool mixed_inputs = false;           // FILE or --input arguments (records of any table)
+  std::set<std::string> formats_given; // tables given a --format
   // Kafka inputs are read together, after the others: inputs[kafka_begin...] are the Kafka ones.
   size_t kafka_begin = 0;
 };
@@ -159,6 +163,7 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
     }
     if (arg == "-" || !arg.starts_with("-")) { // a bare FILE is an --input FILE
       line.inputs.push_back({std::string(arg), ""});
+      line.mixed_inputs = true;
       continue;
     }
     if (name != "--input" && name != "--source" && name != "--sink" && name != "--tick-size" &&
@@ -174,28 +179,30 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
 
     if (name == "--input") {
       line.inputs.push_back({std::string(*v), ""});
+      line.mixed_inputs = true;
     } else if (name == "--source") {
       size_t eq = v->find('=');
       if (eq == v->npos || eq == 0 || eq + 1 == v->size())
         return absl::StrFormat("--source takes NAME=FILE, not %s", *v);
-      line.inputs.push_back({std::string(v->substr(eq + 1)), std::string(v->substr(0, eq))});
+      std::string table(v->substr(0, eq));
+      absl::StatusOr<detail::SourceAddress> address = detail::parseSourceAddress(v->substr(eq + 1));
+      if (!address.ok())
+        return absl::StrFormat("--source %s: %s", *v, address.status().message());
+      line.inputs.push_back({address->input, table});
+      if (address->format && !line.formats_given.contains(table))
+        line.options.source_formats[table] = *address->format;
     } else if (name == "--sink") {
       size_t eq = v->find('=');
       std::string_view target = eq == v->npos ? "" : v->substr(eq + 1);
-      bool kafka = target.starts_with("kafka://");
-      bool csv = target.starts_with("csv:") && target.size() > 4;
-      if (eq == 0 || (target != "stdout" && !kafka && !csv &&
-                      (!target.starts_with("file:") || target.size() == 5)))
+      absl::StatusOr<SinkTarget> parsed = detail::parseSinkTarget(target);
+      if (eq == 0 || eq == v->npos || !parsed.ok())
         return absl::StrFormat("--sink takes NAME=file:PATH, NAME=csv:PATH, "
-                               "NAME=kafka://BROKERS/TOPIC or NAME=stdout, not %s",
-                               *v);
-      std::string sink(v->substr(0, eq));
-      line.options.sink_paths[sink] = target == "stdout" ? "-"
-                                      : kafka            ? std::string(target)
-                                      : csv              ? std::string(target.substr(4))
-                                                         : std::string(target.substr(5));
-      if (csv)
-        line.options.csv_sinks.insert(sink);
+                               "NAME=kafka://BROKERS/TOPIC or NAME=stdout, not %s%s",
+                               *v,
+                               parsed.ok() || target.empty()
+                                   ? ""
+                                   : absl::StrCat(" (", parsed.status().message(), ")"));
+      line.options.sinks[std::string(v->substr(0, eq))] = *std::move(parsed);
     } else if (name == "--tick-size") {
       if (!absl::SimpleAtoi(detail::toAbsl(*v), &line.options.tick_size) ||
           line.options.tick_size < 0)
@@ -245,10 +252,11 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       if (eq == 0 || (format != "json" && format != "debezium" && format != "upsert"))
         return absl::StrFormat("--format takes NAME=json, NAME=debezium or NAME=upsert, not %s",
                                *v);
-      if (format == "debezium")
-        line.options.debezium_sources.insert(std::string(v->substr(0, eq)));
-      if (format == "upsert")
-        line.options.upsert_sources.insert(std::string(v->substr(0, eq)));
+      std::string table(v->substr(0, eq));
+      line.options.source_formats[table] = format == "debezium" ? SourceFormat::Debezium
+                                           : format == "upsert" ? SourceFormat::Upsert
+                                                                : SourceFormat::Json;
+      line.formats_given.insert(table);
     } else if (name == "--kafka-transactional-id") {
       line.options.kafka_transactional_id = std::string(*v);
     } else if (name == "--kafka-group") {
@@ -277,6 +285,55 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
     return "--on-error=dead-letter needs --dead-letter FILE";
   if (line.options.policy != Policy::DeadLetter && !errors_dead_lettered && has_path)
     return "--dead-letter is only used with --on-bad-record=dead-letter or --on-error=dead-letter";
+  return std::nullopt;
+}
+
+using KafkaPositions = std::vector<std::pair<int32_t, int64_t>>; // partition, next offset
+
+// Adds the project's connectors (sources.yml, config()) for the source tables and sinks the
+// command line leaves open (sources only when no FILE or --input argument gives records of any
+// table), then stdin if nothing else is read, and puts the Kafka inputs last. Returns an error
+// message, or nullopt.
+std::optional<std::string> addProjectConnectors(const kiln_program &program, CommandLine &line) {
+  auto expand = [](const kiln_relation_desc &rel) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> address = detail::expandEnvVars(rel.connector);
+    if (!address.ok())
+      return absl::Status(address.status().code(),
+                          absl::StrCat(rel.connector_location, ": the connector of ", rel.name,
+                                       ": ", address.status().message()));
+    return address;
+  };
+  auto named = [&](const kiln_relation_desc &rel) {
+    std::string_view name = rel.name;
+    std::string_view table = name.substr(name.rfind('.') + 1);
+    for (const Input &input : line.inputs)
+      if (input.source == name || input.source == table)
+        return true;
+    return false;
+  };
+  for (int32_t i = 0; !line.mixed_inputs && i < program.nsources; ++i) {
+    const kiln_relation_desc &rel = program.sources[i];
+    if (rel.connector == nullptr || named(rel))
+      continue;
+    absl::StatusOr<std::string> text = expand(rel);
+    absl::StatusOr<detail::SourceAddress> address =
+        text.ok() ? detail::parseSourceAddress(*text) : text.status();
+    if (!address.ok())
+      return std::string(address.status().message());
+    line.inputs.push_back({address->input, rel.name});
+    if (address->format && !line.formats_given.contains(rel.name))
+      line.options.source_formats[rel.name] = *address->format;
+  }
+  for (int32_t i = 0; i < program.nsinks; ++i) {
+    const kiln_relation_desc &rel = program.sinks[i];
+    if (rel.connector == nullptr || line.options.sinks.contains(rel.name))
+      continue;
+    absl::StatusOr<std::string> text = expand(rel);
+    absl::StatusOr<SinkTarget> target = text.ok() ? detail::parseSinkTarget(*text) : text.status();
+    if (!target.ok())
+      return std::string(target.status().message());
+    line.options.sinks[rel.name] = *std::move(target);
+  }
   if (line.inputs.empty())
     line.inputs.push_back({"-", ""});
   auto kafka = std::stable_partition(line.inputs.begin(), line.inputs.end(),
@@ -284,8 +341,6 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
   line.kafka_begin = static_cast<size_t>(kafka - line.inputs.begin());
   return std::nullopt;
 }
-
-using KafkaPositions = std::vector<std::pair<int32_t, int64_t>>; // partition, next offset
 
 // Lines of a file or of stdin.
 class LineReader {
@@ -516,8 +571,8 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
   bool kafka_inputs_only = !line.inputs.empty();
   for (const Input &input : line.inputs)
     kafka_inputs_only = kafka_inputs_only && isKafka(input);
-  for (const auto &[sink, path] : line.options.sink_paths) {
-    if (!path.starts_with("kafka://"))
+  for (const auto &[sink, target] : line.options.sinks) {
+    if (target.kind != SinkTarget::Kind::Kafka)
       continue;
     if (line.options.kafka_transactional_id.empty() || !kafka_inputs_only) {
       std::fprintf(stderr,
@@ -530,8 +585,8 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
   }
   std::vector<std::string> to_stdout;
   for (int32_t i = 0; i < program.nsinks; ++i) {
-    auto it = line.options.sink_paths.find(program.sinks[i].name);
-    if (it == line.options.sink_paths.end() || it->second == "-")
+    auto it = line.options.sinks.find(program.sinks[i].name);
+    if (it == line.options.sinks.end() || it->second.kind == SinkTarget::Kind::Stdout)
       to_stdout.emplace_back(program.sinks[i].name);
   }
   if (!to_stdout.empty()) {
@@ -976,6 +1031,10 @@ int runMain(const kiln_program *program, int argc, char **argv) {
   }
   if (line.kafka_at_least_once)
     line.options.kafka_transactional_id.clear();
+  if (std::optional<std::string> error = addProjectConnectors(*program, line)) {
+    std::fprintf(stderr, "%s: error: %s\n", argv0, error->c_str());
+    return 1;
+  }
   if (line.help) {
     std::printf(kUsage, argv0, program->name);
     std::printf("\nsources: %s\nsinks: %s\ntick-size: %lld\n",

@@ -403,10 +403,23 @@ std::optional<std::string> formatValue(const kiln_relation_desc &rel, int32_t co
   return formatScalar(rel.cols[column], valuePtr(rel.cols[column], row));
 }
 
-RowJsonFormatter::RowJsonFormatter(const kiln_relation_desc &rel) : rel_(&rel) {
-  for (int32_t i = 0; i < rel.ncols; ++i) {
+namespace {
+std::vector<int32_t> allColumns(const kiln_relation_desc &rel) {
+  std::vector<int32_t> columns(static_cast<size_t>(rel.ncols));
+  for (int32_t i = 0; i < rel.ncols; ++i)
+    columns[static_cast<size_t>(i)] = i;
+  return columns;
+}
+} // namespace
+
+RowJsonFormatter::RowJsonFormatter(const kiln_relation_desc &rel)
+    : RowJsonFormatter(rel, allColumns(rel)) {}
+
+RowJsonFormatter::RowJsonFormatter(const kiln_relation_desc &rel, std::vector<int32_t> columns)
+    : rel_(&rel), columns_(std::move(columns)) {
+  for (size_t i = 0; i < columns_.size(); ++i) {
     std::string key = i == 0 ? "{" : ",";
-    appendJsonString(key, rel.cols[i].name);
+    appendJsonString(key, rel.cols[columns_[i]].name);
     key += ':';
     keys_width_ += key.size() + 4; // a NULL's "null" if nothing longer
     keys_.push_back(std::move(key));
@@ -416,23 +429,24 @@ RowJsonFormatter::RowJsonFormatter(const kiln_relation_desc &rel) : rel_(&rel) {
 void RowJsonFormatter::appendTo(std::string &out, const void *row) const {
   // Room for the longest text the row can have, then written without a check per byte.
   size_t width = keys_width_ + 2;
-  for (int32_t i = 0; i < rel_->ncols; ++i)
-    if (!isNull(row, i))
-      width += jsonValueWidth(rel_->cols[i], valuePtr(rel_->cols[i], row));
+  for (int32_t c : columns_)
+    if (!isNull(row, c))
+      width += jsonValueWidth(rel_->cols[c], valuePtr(rel_->cols[c], row));
   size_t at = out.size();
   out.resize(at + width);
   char *p = out.data() + at;
-  for (int32_t i = 0; i < rel_->ncols; ++i) {
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    int32_t c = columns_[i];
     std::memcpy(p, keys_[i].data(), keys_[i].size());
     p += keys_[i].size();
-    if (isNull(row, i)) {
+    if (isNull(row, c)) {
       std::memcpy(p, "null", 4);
       p += 4;
     } else {
-      p = writeJsonValue(p, rel_->cols[i], valuePtr(rel_->cols[i], row));
+      p = writeJsonValue(p, rel_->cols[c], valuePtr(rel_->cols[c], row));
     }
   }
-  if (rel_->ncols == 0)
+  if (columns_.empty())
     *p++ = '{';
   *p++ = '}';
   out.resize(static_cast<size_t>(p - out.data()));

@@ -173,6 +173,13 @@ std::string tempPath(std::string_view name) {
                       "_", std::string(name));
 }
 
+SinkTarget fileTarget(const std::string &path) {
+  SinkTarget target;
+  target.kind = SinkTarget::Kind::File;
+  target.path = path;
+  return target;
+}
+
 std::string readFile(const std::string &path) {
   std::ifstream in(path);
   std::stringstream text;
@@ -484,7 +491,8 @@ TEST_F(HostTest, RuntimeErrorsStopTheHost) {
 TEST(HostOutput, TicksAreWrittenSortedPerSink) {
   std::string orders = tempPath("orders.jsonl"), events = tempPath("events.jsonl");
   HostOptions options;
-  options.sink_paths = {{"orders_out", orders}, {"events_out", events}};
+  options.sinks["orders_out"] = fileTarget(orders);
+  options.sinks["events_out"] = fileTarget(events);
   {
     Host host(&kProgram, options);
     int64_t line = 0;
@@ -524,7 +532,57 @@ TEST(HostOutput, TicksAreWrittenSortedPerSink) {
 
 TEST(HostOutput, UnknownSinkIsAnError) {
   HostOptions options;
-  options.sink_paths = {{"nope", "-"}};
+  options.sinks["nope"] = SinkTarget{};
+  EXPECT_THROW(Host(&kProgram, options), std::runtime_error);
+}
+
+// Debezium envelopes: with key columns, a key's row replaced in a tick is one "u" event.
+TEST(HostOutput, DebeziumEnvelopesPairAKeysChanges) {
+  std::string orders = tempPath("orders.dbz");
+  HostOptions options;
+  options.sinks["orders_out"] = fileTarget(orders);
+  options.sinks["orders_out"].format = SinkTarget::Format::Debezium;
+  options.sinks["orders_out"].key = {"id"};
+  {
+    Host host(&kProgram, options);
+    int64_t line = 0;
+    for (std::string_view record : {
+             R"({"table":"orders","op":"insert","row":{"id":1,"region":"a","amount":1}})",
+             R"({"table":"orders","op":"insert","row":{"id":2,"region":"b","amount":2}})",
+             R"({"op":"commit"})",
+             R"({"table":"orders","op":"upsert","row":{"id":1,"region":"c","amount":1}})",
+             R"({"table":"orders","op":"delete","row":{"id":2}})",
+         })
+      ASSERT_TRUE(host.pushRecord(record, "in.jsonl", ++line));
+    host.finishInput();
+  }
+  std::string source = R"("source":{"connector":"kiln","name":"shop","table":"orders_out")";
+  EXPECT_EQ(
+      readFile(orders),
+      R"({"before":null,"after":{"id":1,"region":"a","amount":1.00},"op":"c",)" + source +
+          R"(,"tick":1}})"
+          "\n"
+          R"({"before":null,"after":{"id":2,"region":"b","amount":2.00},"op":"c",)" +
+          source +
+          R"(,"tick":1}})"
+          "\n"
+          R"({"before":{"id":1,"region":"a","amount":1.00},"after":{"id":1,"region":"c","amount":1.00},"op":"u",)" +
+          source +
+          R"(,"tick":2}})"
+          "\n"
+          R"({"before":{"id":2,"region":"b","amount":2.00},"after":null,"op":"d",)" +
+          source +
+          R"(,"tick":2}})"
+          "\n");
+}
+
+TEST(HostOutput, UpsertSinksNeedKafkaAndKeyColumns) {
+  HostOptions options;
+  options.sinks["orders_out"] = fileTarget(tempPath("orders.upsert"));
+  options.sinks["orders_out"].format = SinkTarget::Format::Upsert;
+  EXPECT_THROW(Host(&kProgram, options), std::runtime_error);
+  options.sinks["orders_out"].format = SinkTarget::Format::Debezium;
+  options.sinks["orders_out"].key = {"nope"};
   EXPECT_THROW(Host(&kProgram, options), std::runtime_error);
 }
 

@@ -268,7 +268,7 @@ TEST(RowsEqual, ComparesTextByContent) {
 
 TEST(CheckNotNull, NamesTheColumn) {
   kiln_column_desc cols[] = {{"id", KILN_T_INT64, 0, 0, 8, 1}, {"note", KILN_T_TEXT, 0, 0, 16, 0}};
-  kiln_relation_desc rel = {"t", "", 2, cols, 32, 8, 0, nullptr};
+  kiln_relation_desc rel = {"t", "", 2, cols, 32, 8, 0, nullptr, nullptr, nullptr};
   alignas(16) unsigned char row[32] = {};
   EXPECT_TRUE(checkNotNull(rel, row).ok());
   setNull(row, 1);

@@ -401,13 +401,14 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
 void Emitter::defineProgram() {
   llvm::StructType *column_desc = llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_});
   llvm::StructType *relation_desc =
-      llvm::StructType::get(ctx_, {ptr_, ptr_, i32_, ptr_, i32_, i32_, i32_, ptr_});
+      llvm::StructType::get(ctx_, {ptr_, ptr_, i32_, ptr_, i32_, i32_, i32_, ptr_, ptr_, ptr_});
   auto string = [&](const std::string &text) -> llvm::Constant * {
     return b_.CreateGlobalString(text, "name", 0, &module_);
   };
+  llvm::Constant *null = llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr_));
   auto relation = [&](const std::string &name, const std::string &location,
-                      const ir::Schema &schema,
-                      const std::vector<int32_t> &key) -> llvm::Constant * {
+                      const ir::Schema &schema, const std::vector<int32_t> &key,
+                      const Connector &connector) -> llvm::Constant * {
     const RowLayout &row = layoutOf(schema);
     const llvm::StructLayout *sl = layout_.getStructLayout(row.type);
     std::vector<llvm::Constant *> columns;
@@ -435,7 +436,9 @@ void Emitter::defineProgram() {
         {string(name), string(location), b_.getInt32(schema.size()), columns_global,
          b_.getInt32(static_cast<uint32_t>(layout_.getTypeAllocSize(row.type))),
          b_.getInt32(static_cast<uint32_t>(layout_.getABITypeAlign(row.type).value())),
-         b_.getInt32(key.size()), keys_global});
+         b_.getInt32(key.size()), keys_global,
+         connector.address.empty() ? null : string(connector.address),
+         connector.address.empty() ? null : string(connector.location)});
   };
   checkLayout(column_desc, sizeof(kiln_column_desc),
               {offsetof(kiln_column_desc, name), offsetof(kiln_column_desc, type),
@@ -445,14 +448,21 @@ void Emitter::defineProgram() {
               {offsetof(kiln_relation_desc, name), offsetof(kiln_relation_desc, location),
                offsetof(kiln_relation_desc, ncols), offsetof(kiln_relation_desc, cols),
                offsetof(kiln_relation_desc, row_size), offsetof(kiln_relation_desc, row_align),
-               offsetof(kiln_relation_desc, nkeys), offsetof(kiln_relation_desc, key_cols)});
+               offsetof(kiln_relation_desc, nkeys), offsetof(kiln_relation_desc, key_cols),
+               offsetof(kiln_relation_desc, connector),
+               offsetof(kiln_relation_desc, connector_location)});
   std::vector<llvm::Constant *> sources, sinks, indexes, locations;
   for (const SourceTable &source : sources_)
-    sources.push_back(relation(source.name, source.location, source.schema, source.key));
-  for (const ModelRelation &sink : sinksOf(ir_))
-    sinks.push_back(relation(sink.name, sink.location, sink.schema, {}));
+    sources.push_back(
+        relation(source.name, source.location, source.schema, source.key, source.connector));
+  for (const ModelRelation &sink : sinksOf(ir_)) {
+    auto connector = options_.sink_connectors.find(sink.name);
+    sinks.push_back(
+        relation(sink.name, sink.location, sink.schema, {},
+                 connector == options_.sink_connectors.end() ? Connector{} : connector->second));
+  }
   for (const ModelRelation &index : indexesOf(ir_))
-    indexes.push_back(relation(index.name, index.location, index.schema, index.key));
+    indexes.push_back(relation(index.name, index.location, index.schema, index.key, {}));
   for (const std::string &location : locations_)
     locations.push_back(string(location));
   auto array = [&](llvm::Type *element, std::vector<llvm::Constant *> items, const char *name) {

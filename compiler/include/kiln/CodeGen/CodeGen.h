@@ -11,6 +11,7 @@
 
 #include "kiln/IR/IR.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,17 +20,26 @@ struct kiln_program;
 
 namespace kiln::codegen {
 
+// Where the project says a source's changes come from or a sink's go (kiln_relation_desc's
+// connector): an address as the executable's --source/--sink take it.
+struct Connector {
+  std::string address;  // empty: none configured
+  std::string location; // "models/sources.yml:7:20"
+};
+
 struct SourceTable {
   std::string name; // "shop.orders"
   ir::Schema schema;
   std::vector<int32_t> key;
   std::string location; // "models/sources.yml:12:9"
+  Connector connector;
 };
 
 struct Options {
   std::string stdlib_bitcode; // path of kiln_stdlib.bc
   int opt_level = 2;
   int64_t default_tick_size = 0; // the project's tick-size, built into the executable
+  std::map<std::string, Connector> sink_connectors; // by sink model name
 };
 
 class Artifact {

@@ -39,6 +39,32 @@ namespace detail {
 class KafkaSource; // runtime/lib/Kafka.h
 } // namespace detail
 
+// What a source table's input holds.
+enum class SourceFormat {
+  Json,     // change records, or plain rows to insert (an input given the table)
+  Debezium, // Debezium's JSON change events, with or without the schema wrapper
+  Upsert,   // Kafka messages keyed by primary key: the value is the row, none deletes the key's
+};
+
+// Where a sink's changes go, and in what form (Connector.h parses the addresses).
+struct SinkTarget {
+  enum class Kind { Stdout, File, Kafka };
+  enum class Format {
+    Json,     // change records: {"tick":N,"sink":"s","weight":w,"row":{...}}
+    Csv,      // a header, then per change: tick, weight, the columns (files)
+    Debezium, // Debezium's envelope: {"before":...,"after":...,"op":"c|u|d",...}; with key
+              // columns a key's delete and insert in one tick are one "u", and (Kafka) a
+              // delete is followed by a tombstone
+    Upsert,   // Kafka: per key changed in a tick, its row, or a tombstone if it has none
+  };
+  Kind kind = Kind::Stdout;
+  Format format = Format::Json;
+  std::string path;             // Kind::File
+  std::string brokers, topic;   // Kind::Kafka
+  std::vector<std::string> key; // Kafka: the columns of each message's key (a JSON object)
+  std::string describe() const; // as an address: file:PATH, kafka://BROKERS/TOPIC?format=...
+};
+
 struct HostOptions {
   enum class BadRecordPolicy {
     Skip,       // report on stderr, count, go on
@@ -55,20 +81,14 @@ struct HostOptions {
   enum class RuntimeErrorPolicy { Fail, DeadLetter };
   RuntimeErrorPolicy on_error = RuntimeErrorPolicy::Fail;
   std::string dead_letter_path; // required with either DeadLetter
-  // Source tables (by name) whose inputs hold Debezium change events, not change records
-  // (RecordParser::parseDebezium); they apply to inputs given that table (--source NAME=...).
-  std::set<std::string> debezium_sources;
-  // Source tables (by name, each with a primary key) whose Kafka messages are upserts by key:
-  // the value is the row, a message without a value deletes the row of its key (pushUpsert).
-  std::set<std::string> upsert_sources;
-  // Kafka sinks (kafka://BROKERS/TOPIC paths): with an id, each tick is one Kafka transaction
-  // (exactly once with a Kafka input, setKafkaInput); without, each tick is flushed.
+  // What the inputs of source tables hold (by table name), where it is not change records or
+  // plain rows (SourceFormat::Json): applies to inputs given that table (--source NAME=...).
+  std::map<std::string, SourceFormat> source_formats;
+  // Kafka sinks: with an id, each tick is one Kafka transaction (exactly once with a Kafka input,
+  // setKafkaInput); without, each tick is flushed.
   std::string kafka_transactional_id;
-  // Sinks (by name) whose file gets CSV lines (tick, weight, then the columns, with a header
-  // line) instead of JSON lines.
-  std::set<std::string> csv_sinks;
-  // Output file per sink name ("-" is stdout); sinks not listed write to stdout.
-  std::map<std::string, std::string> sink_paths;
+  // Where each sink's changes go, by sink name; sinks not listed write JSON lines to stdout.
+  std::map<std::string, SinkTarget> sinks;
   // A run resumed from a checkpoint: the output files (sinks, dead letters) it recorded, each cut
   // back to its length then and written on from there. Files not listed are created empty.
   std::map<std::string, int64_t> resume_output_lengths;
@@ -110,7 +130,7 @@ public:
   bool pushRecord(std::string_view json_line, std::string_view origin, int64_t line_number,
                   int32_t default_source = -1);
   const std::string &lastBadRecord() const;
-  // Whether `source`'s messages are upserts by key (HostOptions::upsert_sources).
+  // Whether `source`'s messages are upserts by key (SourceFormat::Upsert).
   bool takesUpserts(int32_t source) const;
   // One message of an upsert topic of `source`: `value` the row (an upsert), or none: the
   // deletion of the row of `key` (a JSON object of the key columns, or the value of a

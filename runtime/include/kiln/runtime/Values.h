@@ -61,6 +61,8 @@ std::string formatRowJson(const kiln_relation_desc &rel, const void *row);
 class RowJsonFormatter {
 public:
   explicit RowJsonFormatter(const kiln_relation_desc &rel);
+  // An object of some of the columns only (e.g. a key's), in the order given.
+  RowJsonFormatter(const kiln_relation_desc &rel, std::vector<int32_t> columns);
   std::string format(const void *row) const;
   void appendTo(std::string &out, const void *row) const;
   // How every row starts (`{"first_column":`), or "" for a relation without columns.
@@ -70,6 +72,7 @@ public:
 
 private:
   const kiln_relation_desc *rel_;
+  std::vector<int32_t> columns_;  // the columns written, in order
   std::vector<std::string> keys_; // {"name":  then  ,"name":
   size_t keys_width_ = 0;         // the keys' bytes, and room for a NULL after each
 };

@@ -30,7 +30,7 @@ extern "C" {
 #define KILN_STATIC_ASSERT(condition, why) _Static_assert(condition, why)
 #endif
 
-#define KILN_ABI_VERSION 8
+#define KILN_ABI_VERSION 9
 
 typedef struct kiln_str {
   const char *ptr;
@@ -66,6 +66,12 @@ typedef struct kiln_relation_desc {
   int32_t row_align; /* bytes */
   int32_t nkeys;     /* primary key columns (sources); 0 if none */
   const int32_t *key_cols;
+  /* Where the project says the source's changes come from or the sink's go (ABI 9): an address
+   * as --source/--sink take it (e.g. "kafka://{{ env_var('BROKERS') }}/orders?format=debezium"),
+   * env_var() calls expanded when the program starts; NULL if the project names none.
+   * connector_location is where it is configured ("models/sources.yml:7:20"). */
+  const char *connector;
+  const char *connector_location;
 } kiln_relation_desc;
 
 typedef struct kiln_runtime kiln_runtime; /* opaque; owned by the runtime */
@@ -241,7 +247,7 @@ typedef struct kiln_program {
  * constants (CodeGen/Program.cpp checks its types against offsetof() of every field). A change
  * here is a new KILN_ABI_VERSION. */
 KILN_STATIC_ASSERT(sizeof(kiln_column_desc) == 32, "kiln_column_desc is ABI");
-KILN_STATIC_ASSERT(sizeof(kiln_relation_desc) == 56, "kiln_relation_desc is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_relation_desc) == 72, "kiln_relation_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_state_field) == 32, "kiln_state_field is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_arrangement_desc) == 112, "kiln_arrangement_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_op_desc) == 72, "kiln_op_desc is ABI");
