@@ -52,9 +52,8 @@ absl::StatusOr<SourceAddress> parseSourceAddress(std::string_view address) {
     base.remove_prefix(5);
   source.input = std::string(base);
   if (source.input.empty())
-    return absl::InvalidArgumentError(
-        absl::StrCat("a source is FILE, file:PATH, - or kafka://BROKERS/TOPIC, not \"",
-                     toAbsl(address), "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a source is FILE, file:PATH, - or kafka://BROKERS/TOPIC, not \"", toAbsl(address), "\""));
   if (absl::StatusOr<std::optional<KafkaAddress>> kafka = parseKafkaAddress(source.input);
       !kafka.ok())
     return kafka.status();

@@ -24,8 +24,8 @@ std::FILE *openOutput(const std::string &path, const std::map<std::string, int64
   std::FILE *file = std::fopen(path.c_str(), resumed == resume.end() ? "w" : "r+");
   if (file == nullptr)
     throw std::runtime_error(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
-  if (resumed != resume.end() && (::ftruncate(::fileno(file), resumed->second) != 0 ||
-                                  std::fseek(file, 0, SEEK_END) != 0)) {
+  if (resumed != resume.end() &&
+      (::ftruncate(::fileno(file), resumed->second) != 0 || std::fseek(file, 0, SEEK_END) != 0)) {
     int error = errno;
     std::fclose(file);
     throw std::runtime_error(absl::StrCat("cannot cut ", path, " back to ", resumed->second,
@@ -125,7 +125,8 @@ Sinks::Sinks(const kiln_program &program, const std::map<std::string, SinkTarget
     using Format = SinkTarget::Format;
     using Kind = SinkTarget::Kind;
     auto fail = [&](std::string_view why) {
-      throw std::runtime_error(absl::StrCat("sink ", rel.name, " (", target.describe(), "): ", toAbsl(why)));
+      throw std::runtime_error(
+          absl::StrCat("sink ", rel.name, " (", target.describe(), "): ", toAbsl(why)));
     };
     std::vector<int32_t> key_columns;
     for (const std::string &column : target.key) {
@@ -275,8 +276,8 @@ void Sinks::write(int64_t tick) {
   // the offsets the tick consumed from a Kafka input.
   if (kafka_ && !mute_kafka_) {
     static const std::vector<KafkaOffsets> kNone;
-    if (absl::Status status = kafka_->commitTick(transaction_source_,
-                                                 transaction_next_ ? *transaction_next_ : kNone);
+    if (absl::Status status =
+            kafka_->commitTick(transaction_source_, transaction_next_ ? *transaction_next_ : kNone);
         !status.ok())
       throw std::runtime_error(std::string(status.message()));
   }
@@ -337,7 +338,8 @@ void Sinks::writeKeyed(Output &out, int32_t sink, int64_t tick) {
   const char *name = program_.sinks[sink].name;
   std::string common(out.formatter.commonPrefix());
   auto row = [&](const Change *change) {
-    return change == nullptr ? std::string("null") : absl::StrCat(common, toAbsl(out.rowOf(*change)));
+    return change == nullptr ? std::string("null")
+                             : absl::StrCat(common, toAbsl(out.rowOf(*change)));
   };
   std::string source = absl::StrCat(",\"source\":{\"connector\":\"kiln\",\"name\":");
   appendJsonString(source, program_.name);
@@ -375,9 +377,9 @@ void Sinks::writeKeyed(Output &out, int32_t sink, int64_t tick) {
     bool one_row = !key.empty() && deleted <= 1 && inserted <= 1;
     if (upsert) {
       if (!one_row)
-        throw std::runtime_error(absl::StrCat(
-            "sink ", name, ": key ", toAbsl(key), " has more than one row at tick ", tick,
-            ": an upsert sink needs key columns that are unique in the model"));
+        throw std::runtime_error(
+            absl::StrCat("sink ", name, ": key ", toAbsl(key), " has more than one row at tick ",
+                         tick, ": an upsert sink needs key columns that are unique in the model"));
       if (!mute_kafka_ && after != nullptr)
         send(out, key, row(after));
       else if (!mute_kafka_)

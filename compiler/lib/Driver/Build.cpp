@@ -117,10 +117,30 @@ std::optional<std::vector<int32_t>> indexKey(const project::Model &model, const 
   return key;
 }
 
+// A sink's key columns (Kafka message keys) must be its columns.
+bool checkConnectorKey(const project::Model &model, const ir::Schema &schema,
+                       DiagnosticEngine &diags) {
+  for (const std::string &name : model.connector.key) {
+    if (std::any_of(schema.begin(), schema.end(),
+                    [&](const ir::Column &c) { return c.name == name; }))
+      continue;
+    std::string columns;
+    for (const ir::Column &c : schema)
+      columns += (columns.empty() ? "" : ", ") + c.name;
+    diags
+        .error(model.connector.key_range,
+               "key column \"" + name + "\" is not a column of " + model.name)
+        .hint = "its columns: " + columns;
+    return false;
+  }
+  return true;
+}
+
 struct Frontend {
   std::vector<incremental::SourceTableInfo> sources;
   std::vector<codegen::SourceTable> tables;
   std::vector<incremental::ModelInfo> models;
+  std::map<std::string, codegen::Connector> sink_connectors;
 };
 
 } // namespace
@@ -162,7 +182,12 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
         if (table.columns[i].name == key)
           info.key.push_back(static_cast<int32_t>(i));
     catalog.add({info.name, info.schema, false, info.key});
-    front.tables.push_back({info.name, info.schema, info.key, info.loc.str()});
+    front.tables.push_back(
+        {info.name,
+         info.schema,
+         info.key,
+         info.loc.str(),
+         {table.connector.address, toLocation(sources, table.connector.range).str()}});
     front.sources.push_back(std::move(info));
   }
   if (diags.hasErrors())
@@ -208,6 +233,13 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
         continue;
       }
     }
+    if (!checkConnectorKey(model, plan->schema, diags)) {
+      failed.insert(model.name);
+      continue;
+    }
+    if (!model.connector.address.empty())
+      front.sink_connectors[model.name] = {model.connector.address,
+                                           toLocation(sources, model.connector.range).str()};
     catalog.add({model.name, plan->schema, true, {}});
     SourceRange model_start{{model.file, 0}, 0};
     front.models.push_back({model.name, plan,
@@ -249,6 +281,7 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
   codegen::Options codegen_options;
   codegen_options.stdlib_bitcode = stdlibBitcodePath();
   codegen_options.default_tick_size = project->tick_size;
+  codegen_options.sink_connectors = front.sink_connectors;
   std::unique_ptr<codegen::Artifact> artifact =
       codegen::generate(*module, front.tables, codegen_options, error);
   if (!artifact) {

@@ -56,6 +56,8 @@ ConfigKey classifyConfigKey(std::string_view name) {
     return ConfigKey::Renames;
   if (name == "unique_key")
     return ConfigKey::UniqueKey;
+  if (isConnectorSetting(name))
+    return ConfigKey::Connector;
   for (std::string_view key : kUnusedConfigKeys)
     if (key == name)
       return ConfigKey::Unused;
@@ -106,6 +108,9 @@ void readFolderConfig(YamlFile &yaml, const YAML::Node &key, const YAML::Node &v
   case ConfigKey::Renames:
     yaml.diags().warning(yaml.range(key), "config \"" + name + "\" is ignored by Kiln").hint =
         kRenamingConfigHint;
+    break;
+  case ConfigKey::Connector:
+    readConnectorSetting(yaml, key, value, into.connector);
     break;
   case ConfigKey::Unused:
   case ConfigKey::UniqueKey: // an index model names its key in its own config()
@@ -158,6 +163,8 @@ ModelConfig configFor(const FolderConfig &root, const std::vector<std::string> &
     }
     if (level.enabled)
       config.enabled = level.enabled;
+    for (const auto &[name, setting] : level.connector)
+      config.connector[name] = setting;
   };
   take(*folder);
   for (const std::string &segment : segments) {

@@ -68,9 +68,9 @@ struct Call {
 
 class ModelRenderer {
 public:
-  ModelRenderer(Model &model, std::string_view text, const std::map<std::string, std::string> &vars,
-                DiagnosticEngine &diags)
-      : model_(model), text_(text), vars_(vars), diags_(diags) {}
+  ModelRenderer(Model &model, ConnectorSettings &connector, std::string_view text,
+                const std::map<std::string, std::string> &vars, DiagnosticEngine &diags)
+      : model_(model), connector_(connector), text_(text), vars_(vars), diags_(diags) {}
 
   void render() {
     uint32_t copy_from = 0; // start of the verbatim text not yet copied
@@ -261,6 +261,30 @@ private:
       value.text = "-" + tokens[pos + 1].text;
       value.range = range(token.begin, tokens[pos + 1].end);
       pos += 2;
+      return value;
+    }
+    // env_var('NAME'[, 'default']) stays a call: the executable expands it when it starts
+    // (connector settings only take it).
+    if (token.kind == Token::Identifier && token.text == "env_var" &&
+        isPunct(tokens[pos + 1], '(')) {
+      size_t at = pos + 2;
+      std::vector<std::string> arguments;
+      while (tokens[at].kind == Token::String) {
+        arguments.push_back(tokens[at++].text);
+        if (isPunct(tokens[at], ','))
+          ++at;
+      }
+      if (!isPunct(tokens[at], ')') || arguments.empty() || arguments.size() > 2) {
+        diags_.error(range(token.begin, tokens[at].end),
+                     "env_var() takes a variable's name and an optional default, e.g. "
+                     "env_var('KAFKA_BROKERS', 'localhost:9092')");
+        return std::nullopt;
+      }
+      value.kind = Value::String;
+      value.text = "{{ env_var('" + arguments[0] + "'" +
+                   (arguments.size() == 2 ? ", '" + arguments[1] + "'" : "") + ") }}";
+      value.range = range(token.begin, tokens[at].end);
+      pos = at + 1;
       return value;
     }
     if (token.kind == Token::Identifier) {
@@ -472,12 +496,16 @@ private:
       case ConfigKey::UniqueKey:
         ok &= uniqueKey(argument.value);
         break;
+      case ConfigKey::Connector:
+        ok &= connectorSetting(argument);
+        break;
       case ConfigKey::Unused:
         break;
       case ConfigKey::Unknown:
         diags_.error(argument.keyword_range, "unsupported config key \"" + argument.keyword + "\"")
-            .hint = "Kiln's config() takes materialized= and enabled=, and accepts dbt's other "
-                    "model configs (tags, unique_key, ...) without using them";
+            .hint = "Kiln's config() takes materialized=, enabled=, unique_key= and a sink's "
+                    "connector settings (connector=, format=, topic=, brokers=, path=, key=), "
+                    "and accepts dbt's other model configs (tags, ...) without using them";
         ok = false;
         break;
       }
@@ -485,6 +513,40 @@ private:
     if (!ok)
       return std::nullopt;
     return "";
+  }
+
+  // connector='kafka', topic='revenue', key=['region', 'day'], brokers=env_var('BROKERS'), ...
+  bool connectorSetting(const Argument &argument) {
+    ConnectorSetting setting;
+    setting.key_range = argument.keyword_range;
+    setting.value_range = argument.value.range;
+    const Value &value = argument.value;
+    bool ok = value.kind == Value::String;
+    if (argument.keyword == "key" && value.kind == Value::List) {
+      ok = !value.items.empty();
+      for (const Value &item : value.items) {
+        ok &= item.kind == Value::String;
+        setting.key.push_back(item.text);
+      }
+    } else if (argument.keyword == "key") {
+      setting.key.push_back(value.text);
+    }
+    if (!ok) {
+      diags_.error(value.range,
+                   argument.keyword == "key"
+                       ? "key takes a column name or a list of them, e.g. "
+                         "key='id' or key=['region', 'day']"
+                       : argument.keyword + " takes a string, e.g. " + argument.keyword + "='...'");
+      return false;
+    }
+    setting.value = value.text;
+    if (argument.keyword == "key") {
+      setting.value.clear();
+      for (const std::string &column : setting.key)
+        setting.value += (setting.value.empty() ? "" : ",") + column;
+    }
+    connector_[argument.keyword] = std::move(setting);
+    return true;
   }
 
   // unique_key='id' or unique_key=['order_id', 'line'], as dbt takes it.
@@ -565,6 +627,7 @@ private:
   }
 
   Model &model_;
+  ConnectorSettings &connector_;
   std::string_view text_;
   const std::map<std::string, std::string> &vars_;
   DiagnosticEngine &diags_;
@@ -572,9 +635,9 @@ private:
 
 } // namespace
 
-void renderModel(Model &model, std::string_view text,
+void renderModel(Model &model, ConnectorSettings &connector, std::string_view text,
                  const std::map<std::string, std::string> &vars, DiagnosticEngine &diags) {
-  ModelRenderer(model, text, vars, diags).render();
+  ModelRenderer(model, connector, text, vars, diags).render();
 }
 
 } // namespace kiln::project

@@ -21,6 +21,39 @@ std::string sqlIdentifier(std::string_view name);
 // are, booleans True/False, null None.
 std::string jinjaText(const YAML::Node &scalar);
 
+// --- Connectors.cpp: where sources' changes come from and sinks' go.
+
+// One connector setting as written (connector, format, topic, brokers, path, key).
+struct ConnectorSetting {
+  std::string value;            // key: the columns joined by commas
+  std::vector<std::string> key; // key: the columns
+  SourceRange key_range;        // the setting's name
+  SourceRange value_range;
+};
+using ConnectorSettings = std::map<std::string, ConnectorSetting>;
+bool isConnectorSetting(std::string_view name);
+// One setting (`key: value`, a leading `+` allowed), into `into` (replacing one of its name).
+void readConnectorSetting(YamlFile &yaml, const YAML::Node &key, const YAML::Node &value,
+                          ConnectorSettings &into);
+// The connector settings of a `config:` or `meta:` mapping (meta's other keys are the user's;
+// config's other keys get a warning if `warn_unknown` and they are not dbt's).
+void readConnectorSettings(YamlFile &yaml, const YAML::Node &map, bool warn_unknown,
+                           ConnectorSettings &into);
+// Whether `value` holds only text and {{ env_var('NAME'[, 'default']) }} calls; reports anything
+// else in {{ }} at `range`.
+bool checkEnvVarTemplate(std::string_view value, SourceRange range, DiagnosticEngine &diags);
+struct ConnectorTarget {
+  bool sink = false;
+  std::string name;          // the table (shop.orders) or model
+  std::string default_topic; // a Kafka topic's name when the settings give none
+  bool has_primary_key = false;
+};
+// The address the settings describe, with their key columns; reports (at the settings) what is
+// missing or wrong. An empty config for no settings; nullopt after an error.
+std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
+                                              const ConnectorTarget &target,
+                                              DiagnosticEngine &diags);
+
 // --- ProjectFile.cpp: kiln_project.yml.
 
 struct ModelPath {
@@ -34,6 +67,7 @@ struct FolderConfig {
   std::optional<Materialization> materialized;
   SourceRange materialized_range;
   std::optional<bool> enabled;
+  ConnectorSettings connector; // sinks' connector settings
   std::map<std::string, FolderConfig> children;
 };
 
@@ -54,6 +88,7 @@ enum class ConfigKey {
   Enabled,      // honoured
   Renames,      // alias, schema, database: Kiln names a model's output after its file
   UniqueKey,    // honoured by index models (the columns lookups find rows by); else unused
+  Connector,    // a sink model's connector settings (connector, format, topic, key, ...)
   Unused,       // another of dbt's model configs (tags, unique_key, ...): accepted, unused
   Unknown,
 };
@@ -73,6 +108,7 @@ struct ModelConfig {
   std::optional<Materialization> materialized;
   SourceRange materialized_range;
   std::optional<bool> enabled;
+  ConnectorSettings connector; // per setting, the deepest level's
 };
 // What applies to the model at `segments` (its folders under its model path, then its name): the
 // deepest level that sets a config wins.
@@ -87,9 +123,9 @@ void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables);
 // --- Jinja.cpp: rendering a model.
 
 // Renders `text` (the model file's contents) into model.rendered_sql and model.offsets, and
-// records its refs, sources and config. Errors are reported at their construct; rendering goes
-// on past them where it can, to report more than one.
-void renderModel(Model &model, std::string_view text,
+// records its refs, sources and config (its connector settings into `connector`). Errors are
+// reported at their construct; rendering goes on past them where it can, to report more than one.
+void renderModel(Model &model, ConnectorSettings &connector, std::string_view text,
                  const std::map<std::string, std::string> &vars, DiagnosticEngine &diags);
 
 } // namespace kiln::project

@@ -196,10 +196,30 @@ private:
         model.materialization = *config.materialized;
         model.materialization_range = config.materialized_range;
       }
-      if (model.enabled.value_or(config.enabled.value_or(true)))
-        enabled.push_back(std::move(model));
-      else
+      if (!model.enabled.value_or(config.enabled.value_or(true))) {
         disabled_.insert(model.name);
+        continue;
+      }
+      // A sink's connector: its config()'s settings over those of its folders.
+      ConnectorSettings settings = config.connector;
+      bool in_model = false;
+      for (const auto &[name, setting] : model_connectors_[model.name]) {
+        settings[name] = setting;
+        in_model = true;
+      }
+      if (model.materialization == Materialization::Sink) {
+        if (std::optional<ConnectorConfig> connector =
+                buildConnector(settings, {true, model.name, model.name, false}, diags_))
+          model.connector = std::move(*connector);
+      } else if (in_model) {
+        const ConnectorSetting &first = model_connectors_[model.name].begin()->second;
+        diags_
+            .error(first.key_range, "connector settings are for sink models; " + model.name +
+                                        " is materialized as " +
+                                        materializationName(model.materialization))
+            .hint = "add materialized='sink' to its config()";
+      }
+      enabled.push_back(std::move(model));
     }
     project_.models = std::move(enabled);
   }
@@ -276,7 +296,8 @@ private:
       error.hint = "a model is named by its file name, which must be unique across model paths";
       return;
     }
-    renderModel(model, sources_.text(model.file), project_.vars, diags_);
+    renderModel(model, model_connectors_[model.name], sources_.text(model.file), project_.vars,
+                diags_);
     project_.models.push_back(std::move(model));
   }
 
@@ -423,8 +444,9 @@ private:
   const LoadOptions &options_;
   fs::path display_root_;
   Project project_;
-  FolderConfig folder_configs_;    // dbt_project.yml's `models:`
-  std::set<std::string> disabled_; // models with enabled: false
+  FolderConfig folder_configs_;                               // dbt_project.yml's `models:`
+  std::set<std::string> disabled_;                            // models with enabled: false
+  std::map<std::string, ConnectorSettings> model_connectors_; // by model: its config()'s
 };
 
 } // namespace

@@ -60,12 +60,24 @@ private:
       diags_.warning(yaml_.range(fields.at("name")), "source \"" + *source + "\" has no tables");
       return;
     }
+    // Connector settings under the source apply to its tables; a table's own override them
+    // (`meta:` first, then dbt's `config:`).
+    ConnectorSettings connector;
+    readConnectorConfigs(fields, connector);
     if (auto entries = yaml_.expectList(tables->second, "tables"))
       for (const YAML::Node &table : *entries)
-        readTable(*source, table);
+        readTable(*source, table, connector);
   }
 
-  void readTable(const std::string &source, const YAML::Node &entry) {
+  void readConnectorConfigs(const std::map<std::string, YamlField> &fields,
+                            ConnectorSettings &into) {
+    if (auto meta = fields.find("meta"); meta != fields.end())
+      readConnectorSettings(yaml_, meta->second.value, false, into);
+    if (auto config = fields.find("config"); config != fields.end())
+      readConnectorSettings(yaml_, config->second.value, true, into);
+  }
+
+  void readTable(const std::string &source, const YAML::Node &entry, ConnectorSettings connector) {
     if (!yaml_.expectMap(entry, "a table entry"))
       return;
     auto fields = yaml_.fields(entry,
@@ -94,6 +106,13 @@ private:
           "source tables need typed columns, e.g. columns: [{name: id, data_type: bigint}]";
     }
     readPrimaryKey(table, fields, extras);
+    readConnectorConfigs(fields, connector);
+    std::string topic = table.name;
+    if (auto identifier = fields.find("identifier"); identifier != fields.end())
+      topic = yaml_.expectString(identifier->second, "identifier").value_or(topic);
+    if (std::optional<ConnectorConfig> config = buildConnector(
+            connector, {false, table.qualifiedName(), topic, !table.primary_key.empty()}, diags_))
+      table.connector = std::move(*config);
 
     auto same = std::find_if(tables_.begin(), tables_.end(), [&](const SourceTable &other) {
       return other.qualifiedName() == table.qualifiedName();

@@ -26,6 +26,18 @@ struct ColumnDecl {
   std::string description;
 };
 
+// Where a source table's changes come from or a sink model's go, as the project configures it
+// (sources.yml's config/meta, a sink's config()): an address as the executable's --source/--sink
+// take it, e.g. "kafka://{{ env_var('KAFKA_BROKERS', 'localhost:9092') }}/orders?format=debezium".
+// env_var() calls stay in the address: the executable expands them when it starts, so brokers and
+// credentials stay out of the build.
+struct ConnectorConfig {
+  std::string address;          // empty: none configured
+  SourceRange range;            // the `connector` setting
+  std::vector<std::string> key; // a sink's key columns (message keys), if given
+  SourceRange key_range;
+};
+
 struct SourceTable {
   std::string source; // the `sources:` entry name, e.g. "shop"
   std::string name;   // the table name, e.g. "orders"
@@ -33,6 +45,7 @@ struct SourceTable {
   std::vector<std::string> primary_key; // column names; empty if the table has none
   SourceRange range;                    // the table's entry in the YAML file
   std::string description;
+  ConnectorConfig connector;
   std::string qualifiedName() const { return source + "." + name; }
 };
 
@@ -60,6 +73,7 @@ struct Model {
   std::vector<std::string> unique_key;
   SourceRange unique_key_range;
   SourceRange config_range;      // the {{ config(...) }} call, if any
+  ConnectorConfig connector;     // a sink's, from config(connector=..., ...)
   std::vector<std::string> refs; // names of referenced models, in order of appearance
   std::vector<std::pair<std::string, std::string>> sources; // (source, table) pairs used
   // Where each entry of refs / sources is first used: the call from its name to the closing
