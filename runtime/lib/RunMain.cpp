@@ -39,8 +39,11 @@ options:
   --input kafka://BROKERS/TOPIC
                              read records from every partition of a Kafka topic, one per
                              message (BROKERS: HOST:PORT[,HOST:PORT...])
-  --source NAME=FILE         read records of source table NAME from FILE (or a kafka:// topic):
-                             they may omit "table", and a bare row object means insert
+  --source NAME=FILE         read records of source table NAME from FILE (or a kafka:// topic,
+                             ?format=FORMAT as --format): they may omit "table", and a bare row
+                             object means insert. Source tables the project gives a connector
+                             are read from it unless a --source names them or FILE/--input
+                             arguments are given
   --format NAME=FORMAT       what the inputs of source table NAME (--source NAME=...) hold:
                              json (default: rows to insert, or change records) or debezium
                              (Debezium's JSON change events, with or without the schema
@@ -50,10 +53,14 @@ options:
   --sink NAME=csv:PATH       write them to PATH as CSV: a header, then per change the tick,
                              the weight and the row's columns (PostgreSQL's text formats;
                              NULL is an empty field)
-  --sink NAME=kafka://BROKERS/TOPIC
-                             write them to a Kafka topic, one message per change (the JSON
-                             object a file gets), each tick's delivered before the next
-  --sink NAME=stdout         write them to stdout (the default)
+  --sink NAME=kafka://BROKERS/TOPIC[?format=FORMAT&key=COLUMN,...]
+                             write them to a Kafka topic, each tick's delivered before the
+                             next: json (default: a message per change, the JSON object a file
+                             gets), debezium (Debezium's envelope; a key's replaced row is one
+                             "u" event) or upsert (per changed key its row, or a tombstone);
+                             key: the columns of each message's key (upsert needs them)
+  --sink NAME=stdout         write them to stdout (the default, unless the project configures
+                             the sink's connector)
   --tick-interval N|Nms      with Kafka inputs, also end a tick N seconds (or milliseconds) after
                              its first record (default: 1s), so a quiet topic still flushes
   --stop-at-end              stop once every Kafka input has been read to its end (default:
