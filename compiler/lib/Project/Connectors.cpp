@@ -46,8 +46,8 @@ bool checkEnvVarTemplate(std::string_view value, SourceRange range, DiagnosticEn
     while (!call.empty() && call.back() == ' ')
       call.remove_suffix(1);
     // env_var('NAME') or env_var('NAME', 'default'): quoted names, an optional quoted default.
-    bool ok = close != std::string_view::npos && call.starts_with("env_var(") &&
-              call.ends_with(")");
+    bool ok =
+        close != std::string_view::npos && call.starts_with("env_var(") && call.ends_with(")");
     std::string_view rest = ok ? call.substr(8, call.size() - 9) : std::string_view();
     int arguments = 0;
     while (ok) {
@@ -71,8 +71,9 @@ bool checkEnvVarTemplate(std::string_view value, SourceRange range, DiagnosticEn
       rest.remove_prefix(1);
     }
     if (!ok || arguments < 1 || arguments > 2) {
-      diags.error(range, "connector settings expand only {{ env_var('NAME') }} and "
-                         "{{ env_var('NAME', 'default') }}")
+      diags
+          .error(range, "connector settings expand only {{ env_var('NAME') }} and "
+                        "{{ env_var('NAME', 'default') }}")
           .hint = "the executable reads the environment variable when it starts";
       return false;
     }
@@ -106,9 +107,9 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
   std::vector<std::string> kinds = target.sink ? std::vector<std::string>{"kafka", "file", "stdout"}
                                                : std::vector<std::string>{"kafka", "file"};
   if (kind == "postgres") {
-    diags.error(connector->value_range, "the postgres connector is not supported yet")
-        .hint = "stream the tables through Debezium into Kafka (connector: kafka, format: "
-                "debezium), or feed change records from a file";
+    diags.error(connector->value_range, "the postgres connector is not supported yet").hint =
+        "stream the tables through Debezium into Kafka (connector: kafka, format: "
+        "debezium), or feed change records from a file";
     return std::nullopt;
   }
   if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
@@ -149,18 +150,21 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
   if (const ConnectorSetting *given = get("format")) {
     format = given->value;
     if (std::find(formats.begin(), formats.end(), format) == formats.end()) {
-      diags.error(given->value_range, "a " + kind + " connector does not take format \"" +
-                                          format + "\"")
+      diags
+          .error(given->value_range,
+                 "a " + kind + " connector does not take format \"" + format + "\"")
           .hint = "its formats: " + join(formats, ", ");
       ok = false;
     } else if (format == "upsert" && !target.sink && !target.has_primary_key) {
-      diags.error(given->value_range, "an upsert source needs a primary_key: messages are keyed "
-                                      "by it")
+      diags
+          .error(given->value_range, "an upsert source needs a primary_key: messages are keyed "
+                                     "by it")
           .hint = "declare primary_key: [...] on table " + target.name;
       ok = false;
     } else if (format == "upsert" && target.sink && get("key") == nullptr) {
-      diags.error(given->value_range, "an upsert sink needs key columns: messages are keyed by "
-                                      "them")
+      diags
+          .error(given->value_range, "an upsert sink needs key columns: messages are keyed by "
+                                     "them")
           .hint = "add key='id' (or key=['a', 'b']) to its config()";
       ok = false;
     }
@@ -170,9 +174,9 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
   if (kind == "kafka") {
     const ConnectorSetting *brokers = get("brokers");
     if (brokers == nullptr || brokers->value.empty()) {
-      diags.error(connector->value_range, "a kafka connector needs brokers")
-          .hint = target.sink ? "e.g. brokers=env_var('KAFKA_BROKERS', 'localhost:9092')"
-                              : "e.g. brokers: \"{{ env_var('KAFKA_BROKERS', 'localhost:9092') }}\"";
+      diags.error(connector->value_range, "a kafka connector needs brokers").hint =
+          target.sink ? "e.g. brokers=env_var('KAFKA_BROKERS', 'localhost:9092')"
+                      : "e.g. brokers: \"{{ env_var('KAFKA_BROKERS', 'localhost:9092') }}\"";
       return std::nullopt;
     }
     const ConnectorSetting *topic = get("topic");
@@ -181,7 +185,8 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
     const ConnectorSetting *path = get("path");
     if (path == nullptr || path->value.empty()) {
       diags.error(connector->value_range, "a file connector needs a path").hint =
-          target.sink ? "e.g. path='out/" + target.name + ".jsonl'" : "e.g. path: data/orders.jsonl";
+          target.sink ? "e.g. path='out/" + target.name + ".jsonl'"
+                      : "e.g. path: data/orders.jsonl";
       return std::nullopt;
     }
     address = "file:" + path->value;
@@ -225,9 +230,9 @@ void readConnectorSetting(YamlFile &yaml, const YAML::Node &key, const YAML::Nod
     if (name == "key")
       setting.key.push_back(setting.value);
   } else {
-    yaml.diags().error(yaml.range(value), "\"" + name + "\" takes " +
-                                              (name == "key" ? "a column or a list of columns"
-                                                             : "a string"));
+    yaml.diags().error(yaml.range(value),
+                       "\"" + name + "\" takes " +
+                           (name == "key" ? "a column or a list of columns" : "a string"));
     return;
   }
   if (name == "key")
@@ -248,8 +253,8 @@ void readConnectorSettings(YamlFile &yaml, const YAML::Node &map, bool warn_unkn
       continue;
     if (isConnectorSetting(key.Scalar())) {
       readConnectorSetting(yaml, key, entry.second, into);
-    } else if (warn_unknown && std::find(kDbtKeys.begin(), kDbtKeys.end(), key.Scalar()) ==
-                                   kDbtKeys.end()) {
+    } else if (warn_unknown &&
+               std::find(kDbtKeys.begin(), kDbtKeys.end(), key.Scalar()) == kDbtKeys.end()) {
       Diagnostic &warning = yaml.diags().warning(
           yaml.range(key), "unknown config \"" + key.Scalar() + "\"; it is ignored");
       std::vector<std::string> known(std::begin(kSettings), std::end(kSettings));
