@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -79,6 +80,10 @@ public:
                                               this->options.resume_output_lengths)) {
     for (int32_t i = 0; i < program.nsinks; ++i)
       json_rows.emplace_back(program.sinks[i]);
+    metrics.source_records.assign(static_cast<size_t>(program.nsources), 0);
+    metrics.sink_changes.assign(static_cast<size_t>(program.nsinks), 0);
+    metrics.sink_last_change.assign(static_cast<size_t>(program.nsinks), 0);
+    metrics.tick_buckets.assign(std::size(HostMetrics::kTickBounds) + 1, 0);
     if (this->options.policy == Policy::DeadLetter ||
         this->options.on_error == HostOptions::RuntimeErrorPolicy::DeadLetter) {
       if (this->options.dead_letter_path.empty())
@@ -116,6 +121,10 @@ public:
       rebuilt_rows[static_cast<size_t>(sink)][text] += weight;
       return;
     }
+    ++metrics.sink_changes[static_cast<size_t>(sink)];
+    if (changed_sinks.empty() || changed_sinks.back() != sink) // sinks emit one after another
+      if (std::find(changed_sinks.begin(), changed_sinks.end(), sink) == changed_sinks.end())
+        changed_sinks.push_back(sink);
     if (emit_callback) {
       emit_callback(sink, row, weight);
       return;
@@ -157,7 +166,7 @@ public:
     }
     if (!status.ok())
       return upgrading || reject(line, status);
-    return recordApplied();
+    return recordApplied(record->source);
   }
 
   bool pushUpsert(std::optional<std::string_view> key, std::optional<std::string_view> value,
@@ -218,7 +227,7 @@ public:
     }
     if (!status.ok())
       return upgrading || reject(shown, status);
-    return recordApplied();
+    return recordApplied(source);
   }
 
   // A row of `source` holding the key columns `json` gives (the others NULL): a deletion's.
@@ -250,7 +259,7 @@ public:
       if (!status.ok())
         return upgrading || reject(line, status);
     }
-    return recordApplied();
+    return recordApplied(source);
   }
 
   // Keeps a record of the running tick (its origin, position and text), so that a runtime error
@@ -265,7 +274,9 @@ public:
   }
 
   // A record's changes were applied: the tick ends after --tick-size of them.
-  bool recordApplied() {
+  bool recordApplied(int32_t source) {
+    if (!upgrading)
+      ++metrics.source_records[static_cast<size_t>(source)];
     ++records_in_tick;
     if (options.tick_size > 0 && records_in_tick >= options.tick_size)
       commit();
@@ -377,6 +388,7 @@ public:
   void commit() {
     if (failed)
       return;
+    auto started = std::chrono::steady_clock::now();
     absl::StatusOr<CommitReport> report = engine->commit();
     if (!report.ok()) {
       runtimeError(*engine->runtimeError());
@@ -395,6 +407,19 @@ public:
     }
     writeOutput();
     forgetTick();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics.tick_seconds += seconds;
+    ++metrics.tick_buckets[static_cast<size_t>(
+        std::lower_bound(std::begin(HostMetrics::kTickBounds), std::end(HostMetrics::kTickBounds),
+                         seconds) -
+        std::begin(HostMetrics::kTickBounds))];
+    double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    metrics.last_tick = now;
+    for (int32_t s : changed_sinks)
+      metrics.sink_last_change[static_cast<size_t>(s)] = now;
+    changed_sinks.clear();
   }
 
   void forgetTick() {
@@ -432,6 +457,8 @@ public:
   RowDecoder decoder;
   std::unique_ptr<detail::Sinks> sinks;
   std::vector<RowJsonFormatter> json_rows; // by sink: rows as an upgrade gathers them
+  HostMetrics metrics;
+  std::vector<int32_t> changed_sinks; // sinks the running tick changed
   OwnedFile dead_letter;
   EmitCallback emit_callback;
 
@@ -478,6 +505,15 @@ const std::string &Host::lastBadRecord() const { return impl_->last_bad_record; 
 
 absl::StatusOr<const void *> Host::decodeRow(int32_t source, std::string_view json) {
   return impl_->decodeRow(source, json);
+}
+absl::StatusOr<const void *> Host::decodeIndexKey(int32_t index, std::string_view json) {
+  const kiln_relation_desc &rel = impl_->program.indexes[index];
+  void *row = impl_->engine->scratch().allocateZeroed(static_cast<size_t>(rel.row_size),
+                                                      std::max<int32_t>(rel.row_align, 8));
+  if (absl::Status status = impl_->decoder.decode(rel, json, row, impl_->engine->scratch());
+      !status.ok())
+    return status;
+  return row;
 }
 void Host::pushRow(int32_t source, const void *row, int64_t weight) {
   impl_->pushRow(source, row, weight);
@@ -620,5 +656,6 @@ bool Host::pushUpsert(std::optional<std::string_view> key, std::optional<std::st
 }
 
 StateStats Host::stateStats() const { return impl_->engine->stateStats(); }
+const HostMetrics &Host::metrics() const { return impl_->metrics; }
 
 } // namespace kiln::runtime

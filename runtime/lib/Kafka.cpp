@@ -226,6 +226,20 @@ absl::StatusOr<std::vector<KafkaOffsets>> KafkaSource::committed() {
   return offsets;
 }
 
+std::vector<KafkaOffsets> KafkaSource::ends() const {
+  std::vector<KafkaOffsets> ends(impl_->topics.size());
+  for (size_t t = 0; t < impl_->topics.size(); ++t)
+    for (size_t p = 0; p < impl_->at_end[t].size(); ++p) {
+      int64_t low = -1, high = -1;
+      if (rd_kafka_get_watermark_offsets(impl_->consumer, impl_->topics[t].c_str(),
+                                         static_cast<int32_t>(p), &low,
+                                         &high) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        high = -1;
+      ends[t][static_cast<int32_t>(p)] = high;
+    }
+  return ends;
+}
+
 bool KafkaSource::atEnd() const {
   for (const std::vector<bool> &topic : impl_->at_end)
     for (bool end : topic)

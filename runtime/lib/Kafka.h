@@ -54,6 +54,9 @@ public:
   const std::vector<std::string> &topics() const;
   const std::string &brokers() const;
   int32_t partitions(size_t topic) const;
+  // Per topic and partition, the offset after its last message as librdkafka last heard from
+  // the brokers (-1 before it has), for consumer lag.
+  std::vector<KafkaOffsets> ends() const;
   // The offsets the consumer group has committed (by a transactional sink's ticks), per topic
   // and partition that has one.
   absl::StatusOr<std::vector<KafkaOffsets>> committed();

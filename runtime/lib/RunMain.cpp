@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "Connector.h"
+#include "HttpServer.h"
 #include "Kafka.h"
+#include "Serving.h"
 #include "Strings.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -89,6 +91,10 @@ options:
                              file inputs and every sink written to a file
   --checkpoint-every N|Ns    checkpoint every N ticks, or every N seconds (default: 60s); at the
                              end of the input too
+  --http HOST:PORT           serve /metrics (Prometheus' text format), /healthz, and /views,
+                             /views/MODEL?KEY=VALUE for the project's index models (JSON), on
+                             HOST:PORT (:PORT: every interface; port 0: a free one, printed);
+                             answered between ticks
   --stats                    print counters and each operator's state (entries, bytes) to
                              stderr at exit
   --stats-json FILE          write the same as JSON to FILE at exit
@@ -122,6 +128,7 @@ struct CommandLine {
   bool stop_at_end = false;
   std::string kafka_group;
   bool kafka_at_least_once = false;
+  std::string http; // --http HOST:PORT
   std::string checkpoint_dir;
   int64_t checkpoint_every_ticks = 0;
   double checkpoint_every_seconds = 60;
@@ -178,7 +185,7 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
         name != "--dump-state" && name != "--on-error" && name != "--checkpoint-dir" &&
         name != "--checkpoint-every" && name != "--empty-state-image" &&
         name != "--tick-interval" && name != "--kafka-group" && name != "--format" &&
-        name != "--kafka-transactional-id")
+        name != "--kafka-transactional-id" && name != "--http")
       return absl::StrFormat("unknown option %s", arg);
     std::optional<std::string_view> v = value();
     if (!v)
@@ -264,6 +271,8 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
                                            : format == "upsert" ? SourceFormat::Upsert
                                                                 : SourceFormat::Json;
       line.formats_given.insert(table);
+    } else if (name == "--http") {
+      line.http = std::string(*v);
     } else if (name == "--kafka-transactional-id") {
       line.options.kafka_transactional_id = std::string(*v);
     } else if (name == "--kafka-group") {
@@ -635,12 +644,28 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
 volatile std::sig_atomic_t g_stop_requested = 0;
 void requestStop(int) { g_stop_requested = 1; }
 
+// The HTTP endpoint (--http), if any: the main loop answers its requests between ticks.
+struct Endpoint {
+  std::unique_ptr<detail::HttpServer> server;
+  std::function<std::vector<detail::PartitionLag>()> kafka_lag; // while Kafka inputs are read
+  bool waiting() const { return server && server->waiting(); }
+  void serve(Host &host) {
+    if (!waiting())
+      return;
+    detail::ServingContext context{host, kafka_lag};
+    server->serve([&](const detail::HttpServer::Request &request) {
+      return detail::answer(context, request);
+    });
+  }
+};
+
 // How readKafka reads: from where, up to where, checkpointed or not.
 struct KafkaRead {
   std::vector<KafkaPositions> start; // per Kafka input, a checkpoint's (empty: the beginnings)
   // An upgrade's replay: up to a checkpoint's positions, per Kafka input.
   std::optional<std::vector<KafkaPositions>> until;
   Checkpointer *checkpointer = nullptr;
+  Endpoint *endpoint = nullptr;
 };
 
 // Reads the Kafka inputs (kafka://BROKERS/TOPIC, the last inputs of the command line) together,
@@ -726,14 +751,28 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
     delivered = *std::move(committed);
     host.setKafkaInput(kafka->get(), &next);
   }
-  // The host must not keep pointers to this input once it is done, however it ends.
+  if (read.endpoint)
+    read.endpoint->kafka_lag = [&] {
+      std::vector<detail::PartitionLag> lags;
+      std::vector<detail::KafkaOffsets> ends = (*kafka)->ends();
+      for (size_t t = 0; t < count; ++t)
+        for (const auto &[partition, end] : ends[t])
+          if (end >= 0)
+            lags.push_back({topics[t], partition, std::max<int64_t>(0, end - next[t][partition])});
+      return lags;
+    };
+  // The host and the endpoint must not keep pointers to this input once it is done, however it
+  // ends.
   struct Detach {
     Host &host;
+    Endpoint *endpoint;
     ~Detach() {
       host.setKafkaInput(nullptr, nullptr);
       host.muteKafkaSinks(false);
+      if (endpoint)
+        endpoint->kafka_lag = nullptr;
     }
-  } detach{host};
+  } detach{host, read.endpoint};
   auto caughtUp = [&] {
     for (size_t t = 0; t < count; ++t)
       for (const auto &[partition, offset] : delivered[t])
@@ -814,8 +853,12 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
       muted = false;
       host.muteKafkaSinks(false);
     }
+    // A request waits: the tick ends now (ticks here are a matter of time anyway), and the
+    // answer reads whole ticks.
+    bool serve = read.endpoint && read.endpoint->waiting() && !read.until;
     if (host.hasPendingChanges() && tick_started &&
-        Clock::now() - *tick_started >= std::chrono::milliseconds(line.tick_interval_ms)) {
+        (serve ||
+         Clock::now() - *tick_started >= std::chrono::milliseconds(line.tick_interval_ms))) {
       host.commit();
       tick_started.reset();
       if (host.failed())
@@ -823,6 +866,8 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
       if (!tickEnded(false))
         return 1;
     }
+    if (serve)
+      read.endpoint->serve(host);
     if (line.stop_at_end && !read.until && (*kafka)->atEnd())
       break;
     if (read.until && (*kafka)->atEnd() && !replayed()) {
@@ -949,6 +994,19 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
   }
   if (!line.checkpoint_dir.empty())
     checkpointer.emplace(line, host, argv0, resumed);
+  Endpoint endpoint;
+  if (!line.http.empty()) {
+    absl::StatusOr<std::unique_ptr<detail::HttpServer>> server =
+        detail::HttpServer::start(line.http);
+    if (!server.ok()) {
+      std::fprintf(stderr, "%s: error: %s\n", argv0,
+                   std::string(server.status().message()).c_str());
+      return 1;
+    }
+    endpoint.server = *std::move(server);
+    std::fprintf(stderr, "%s: serving http://%s:%d (/metrics, /healthz, /views)\n", argv0,
+                 endpoint.server->host().c_str(), endpoint.server->port());
+  }
   for (size_t i = first_input; i < line.inputs.size(); ++i) {
     const std::string &path = line.inputs[i].path;
     if (i == line.kafka_begin) { // the Kafka inputs, read together
@@ -956,6 +1014,7 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
       for (size_t k = i; resumed && i == first_input && k < line.inputs.size(); ++k)
         read.start.push_back(resumed->manifest.inputs[k].partitions);
       read.checkpointer = checkpointer ? &*checkpointer : nullptr;
+      read.endpoint = &endpoint;
       int status = readKafka(host, line, sources, argv0, read);
       if (status != 0) {
         if (status != 1)
@@ -998,9 +1057,11 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
           return 2;
         }
       }
-      if (checkpointer && host.currentTick() != tick &&
-          !checkpointer->tickEnded(i, reader.offset(), line_number, false))
+      if (host.currentTick() == tick)
+        continue;
+      if (checkpointer && !checkpointer->tickEnded(i, reader.offset(), line_number, false))
         return 1;
+      endpoint.serve(host); // between ticks
     }
     if (reader.failed()) {
       std::fprintf(stderr, "%s: error: cannot read %s: %s\n", argv0, origin.c_str(),
@@ -1011,6 +1072,7 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
       report();
       return 3;
     }
+    endpoint.serve(host);
     // The input is done: a checkpoint from here on starts at the next one.
     if (checkpointer &&
         !checkpointer->tickEnded(i, reader.offset(), line_number, i + 1 == line.inputs.size()))

@@ -102,6 +102,20 @@ struct HostStats {
   int64_t changes_out = 0;    // changes emitted by the sinks
 };
 
+// Counters and timings since the host was created (for /metrics; not checkpointed: Prometheus
+// counters start again with the process).
+struct HostMetrics {
+  std::vector<int64_t> source_records;  // by source: records applied to it
+  std::vector<int64_t> sink_changes;    // by sink: changes emitted
+  std::vector<double> sink_last_change; // by sink: when a tick last changed it (Unix seconds)
+  double last_tick = 0;                 // when the last tick ended (Unix seconds)
+  // Tick durations (commit and output): tick_buckets[i] counts the ticks that took at most
+  // kTickBounds[i] seconds and more than the bound before; the last, those beyond every bound.
+  static constexpr double kTickBounds[] = {0.0001, 0.001, 0.01, 0.1, 1, 10};
+  std::vector<int64_t> tick_buckets;
+  double tick_seconds = 0; // their sum
+};
+
 class Host {
 public:
   using EmitCallback = std::function<void(int32_t sink, const void *row, int64_t weight)>;
@@ -141,6 +155,9 @@ public:
   // Decodes a JSON object into a row of `source` (not-null constraints checked), allocated in the
   // tick's scratch memory: valid until the next commit.
   absl::StatusOr<const void *> decodeRow(int32_t source, std::string_view json);
+  // The same for a key row of index `index` (kiln_program.indexes): the columns `json` gives,
+  // the others NULL; for Engine::lookup.
+  absl::StatusOr<const void *> decodeIndexKey(int32_t index, std::string_view json);
   // Pushes one change as is. Each unit of weight of a source with a primary key inserts (> 0) or
   // deletes (< 0) the key's row. Throws std::runtime_error if the key has one (has none) or the
   // change raises a SQL runtime error (nothing of the change is then applied). `row` and its
@@ -161,6 +178,7 @@ public:
   const HostStats &stats() const;
   // Entries and bytes of every operator's state (a keyed source's current rows included).
   StateStats stateStats() const;
+  const HostMetrics &metrics() const;
   // Writes every operator's lasting state as JSON lines (dumpState in State.h).
   int64_t dumpState(std::FILE *out) const;
 
