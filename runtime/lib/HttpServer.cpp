@@ -43,7 +43,8 @@ struct HttpServer::Impl {
     }
     queue.push_back(pending);
     has_waiting = true;
-    bool answered = answered_cv.wait_for(lock, kWaitLimit, [&] { return pending->answered || stopping; });
+    bool answered =
+        answered_cv.wait_for(lock, kWaitLimit, [&] { return pending->answered || stopping; });
     if (!answered || !pending->answered) {
       out.status = 503;
       out.set_content("the program is busy (a tick or its input holds the main loop); try again\n",
@@ -113,8 +114,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::start(const std::string 
       return absl::UnavailableError(absl::StrCat("cannot listen on ", impl.host, ":0"));
   } else {
     if (!impl.server.bind_to_port(impl.host, port))
-      return absl::UnavailableError(absl::StrCat("cannot listen on ", address,
-                                                 " (in use, or not an address of this host?)"));
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", address, " (in use, or not an address of this host?)"));
     impl.port = port;
   }
   impl.thread = std::thread([&impl] { impl.server.listen_after_bind(); });

@@ -16,7 +16,7 @@ namespace kiln::runtime::detail {
 class HttpServer {
 public:
   struct Request {
-    std::string path;                          // e.g. /metrics, /views/customer_ltv
+    std::string path;                               // e.g. /metrics, /views/customer_ltv
     std::multimap<std::string, std::string> params; // the query's
   };
   struct Response {

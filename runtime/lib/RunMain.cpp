@@ -12,6 +12,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "Connector.h"
@@ -644,6 +645,47 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
 volatile std::sig_atomic_t g_stop_requested = 0;
 void requestStop(int) { g_stop_requested = 1; }
 
+// A line on stderr, rewritten about once a second while the program runs, when stderr is a
+// terminal: what a long run has done so far, and how fast.
+class Progress {
+public:
+  explicit Progress(const char *argv0) : argv0_(argv0), enabled_(::isatty(2) != 0) {}
+  ~Progress() { finish(); }
+  // Ends the line, before anything else is written to stderr.
+  void finish() {
+    if (shown_)
+      std::fputc('\n', stderr);
+    shown_ = false;
+    enabled_ = false;
+  }
+  // Cheap enough to call per record: it looks at the clock every 1024 calls only.
+  void update(const Host &host) {
+    if (!enabled_ || (++calls_ & 1023) != 1)
+      return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::seconds(1))
+      return;
+    const HostStats &stats = host.stats();
+    double seconds = std::chrono::duration<double>(now - last_).count();
+    double rate = static_cast<double>(stats.records_read - last_records_) / seconds;
+    std::fprintf(
+        stderr, "\r%s: %lld records (%.0f/s), %lld ticks, %lld changes out, %lld bad\033[K", argv0_,
+        static_cast<long long>(stats.records_read), rate, static_cast<long long>(stats.ticks),
+        static_cast<long long>(stats.changes_out), static_cast<long long>(stats.bad_records));
+    last_ = now;
+    last_records_ = stats.records_read;
+    shown_ = true;
+  }
+
+private:
+  const char *argv0_;
+  bool enabled_;
+  bool shown_ = false;
+  uint64_t calls_ = 0;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  int64_t last_records_ = 0;
+};
+
 // The HTTP endpoint (--http), if any: the main loop answers its requests between ticks.
 struct Endpoint {
   std::unique_ptr<detail::HttpServer> server;
@@ -666,6 +708,7 @@ struct KafkaRead {
   std::optional<std::vector<KafkaPositions>> until;
   Checkpointer *checkpointer = nullptr;
   Endpoint *endpoint = nullptr;
+  Progress *progress = nullptr;
 };
 
 // Reads the Kafka inputs (kafka://BROKERS/TOPIC, the last inputs of the command line) together,
@@ -868,6 +911,8 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
     }
     if (serve)
       read.endpoint->serve(host);
+    if (read.progress)
+      read.progress->update(host);
     if (line.stop_at_end && !read.until && (*kafka)->atEnd())
       break;
     if (read.until && (*kafka)->atEnd() && !replayed()) {
@@ -954,7 +999,9 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
   }
   std::optional<Checkpointer> checkpointer;
   double restore_seconds = 0;
+  Progress progress(argv0);
   auto report = [&] {
+    progress.finish();
     bool ok = reportStats(line, host, argv0);
     if (checkpointer && line.stats)
       std::fprintf(
@@ -1015,6 +1062,7 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
         read.start.push_back(resumed->manifest.inputs[k].partitions);
       read.checkpointer = checkpointer ? &*checkpointer : nullptr;
       read.endpoint = &endpoint;
+      read.progress = &progress;
       int status = readKafka(host, line, sources, argv0, read);
       if (status != 0) {
         if (status != 1)
@@ -1045,6 +1093,7 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
       if (detail::stripWhitespace(*text).empty())
         continue;
       int64_t tick = host.currentTick();
+      progress.update(host);
       if (!host.pushRecord(*text, origin, line_number, sources[i])) {
         if (host.failed()) {
           report();

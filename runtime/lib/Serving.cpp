@@ -163,11 +163,13 @@ std::string prometheusText(const ServingContext &context) {
 
   out.family("kiln_source_records_total", "counter", "Records applied per source table.");
   for (int32_t s = 0; s < program.nsources; ++s)
-    out.sample("kiln_source_records_total", absl::StrCat("source=\"", label(program.sources[s].name), "\""),
+    out.sample("kiln_source_records_total",
+               absl::StrCat("source=\"", label(program.sources[s].name), "\""),
                static_cast<double>(metrics.source_records[static_cast<size_t>(s)]));
   out.family("kiln_sink_changes_total", "counter", "Changes emitted per sink.");
   for (int32_t s = 0; s < program.nsinks; ++s)
-    out.sample("kiln_sink_changes_total", absl::StrCat("sink=\"", label(program.sinks[s].name), "\""),
+    out.sample("kiln_sink_changes_total",
+               absl::StrCat("sink=\"", label(program.sinks[s].name), "\""),
                static_cast<double>(metrics.sink_changes[static_cast<size_t>(s)]));
 
   // Every tick brings every sink up to date with the input read so far: a sink's freshness is
@@ -180,7 +182,8 @@ std::string prometheusText(const ServingContext &context) {
   out.family("kiln_sink_freshness_seconds", "gauge",
              "Seconds since each sink was last brought up to date (the last tick).");
   for (int32_t s = 0; s < program.nsinks && metrics.last_tick > 0; ++s)
-    out.sample("kiln_sink_freshness_seconds", absl::StrCat("sink=\"", label(program.sinks[s].name), "\""),
+    out.sample("kiln_sink_freshness_seconds",
+               absl::StrCat("sink=\"", label(program.sinks[s].name), "\""),
                now - metrics.last_tick);
   out.family("kiln_sink_last_change_timestamp_seconds", "gauge",
              "When a tick last changed each sink (Unix time; 0 if none has).");
@@ -236,8 +239,7 @@ HttpServer::Response answer(const ServingContext &context, const HttpServer::Req
     return listViews(context.host.program());
   constexpr std::string_view kViews = "/views/";
   if (request.path.starts_with(kViews))
-    return view(context.host, std::string_view(request.path).substr(kViews.size()),
-                request.params);
+    return view(context.host, std::string_view(request.path).substr(kViews.size()), request.params);
   return error(404, "not found: GET /metrics, /healthz, /views or /views/<model>");
 }
 
