@@ -18,6 +18,7 @@
 #include "Connector.h"
 #include "HttpServer.h"
 #include "Kafka.h"
+#include "Postgres.h"
 #include "Serving.h"
 #include "Strings.h"
 #include "absl/strings/numbers.h"
@@ -136,11 +137,14 @@ struct CommandLine {
   bool help = false;
   bool mixed_inputs = false;           // FILE or --input arguments (records of any table)
   std::set<std::string> formats_given; // tables given a --format
-  // Kafka inputs are read together, after the others: inputs[kafka_begin...] are the Kafka ones.
+  // Kafka inputs (or PostgreSQL ones) are read together, after the others: inputs[kafka_begin...]
+  // are the Kafka (PostgreSQL) ones.
   size_t kafka_begin = 0;
+  bool postgres = false; // the streamed inputs are PostgreSQL tables
 };
 
 bool isKafka(const Input &input) { return input.path.starts_with("kafka://"); }
+bool isPostgres(const Input &input) { return detail::parsePostgresAddress(input.path).has_value(); }
 
 // Fills `line` or returns an error message.
 std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &line) {
@@ -353,9 +357,15 @@ std::optional<std::string> addProjectConnectors(const kiln_program &program, Com
   }
   if (line.inputs.empty())
     line.inputs.push_back({"-", ""});
-  auto kafka = std::stable_partition(line.inputs.begin(), line.inputs.end(),
-                                     [](const Input &input) { return !isKafka(input); });
-  line.kafka_begin = static_cast<size_t>(kafka - line.inputs.begin());
+  auto streamed =
+      std::stable_partition(line.inputs.begin(), line.inputs.end(), [](const Input &input) {
+        return !isKafka(input) && !isPostgres(input);
+      });
+  line.kafka_begin = static_cast<size_t>(streamed - line.inputs.begin());
+  line.postgres = streamed != line.inputs.end() && isPostgres(*streamed);
+  for (auto it = streamed; it != line.inputs.end(); ++it)
+    if (isPostgres(*it) != line.postgres)
+      return std::string("Kafka and PostgreSQL inputs in one run are not supported yet");
   return std::nullopt;
 }
 
@@ -539,6 +549,9 @@ public:
     last_time_ = std::chrono::steady_clock::now();
     return true;
   }
+
+  // How many checkpoints this run has written.
+  int64_t written() const { return written_; }
 
   // For --stats: how many, how large, how fast.
   std::string describe(double restore_seconds, int64_t restored_bytes) const {
@@ -928,6 +941,186 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
   return tickEnded(!read.until) ? 0 : 1;
 }
 
+// How readPostgres reads.
+struct PostgresRead {
+  std::optional<uint64_t> start; // a checkpoint's LSN: resume after it (else a new snapshot)
+  Checkpointer *checkpointer = nullptr;
+  Endpoint *endpoint = nullptr;
+  Progress *progress = nullptr;
+};
+
+// Reads the PostgreSQL inputs (postgres://..., the last inputs; one source table each) through
+// one logical replication stream: a snapshot as the first tick (unless resuming), then each
+// upstream transaction as one tick, until SIGINT/SIGTERM (or, with --stop-at-end, until it has
+// caught up with the server's WAL position at start). The slot's position is confirmed once a
+// tick is durable here: at once without checkpoints (a temporary slot), else once a checkpoint
+// holds it (a slot kept across runs). Returns 0 or an exit status, as readKafka.
+int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t> &sources,
+                 const char *argv0, const PostgresRead &read) {
+  const size_t first = line.kafka_begin;
+  const kiln_program &program = host.program();
+  std::string default_name = absl::StrCat("kiln_", program.name);
+  detail::PgReplication::Options options;
+  std::vector<detail::PgReplication::Table> tables;
+  for (size_t i = first; i < line.inputs.size(); ++i) {
+    detail::PostgresAddress address = *detail::parsePostgresAddress(line.inputs[i].path);
+    if (sources[i] < 0) {
+      std::fprintf(stderr,
+                   "%s: error: a PostgreSQL input feeds one source table: --source "
+                   "NAME=%s\n",
+                   argv0, line.inputs[i].path.c_str());
+      return 1;
+    }
+    if (i > first && address.conninfo != options.conninfo) {
+      std::fprintf(stderr,
+                   "%s: error: PostgreSQL inputs %s and %s are different databases: the "
+                   "PostgreSQL inputs of a run share one\n",
+                   argv0, line.inputs[first].path.c_str(), line.inputs[i].path.c_str());
+      return 1;
+    }
+    options.conninfo = address.conninfo;
+    if (!address.publication.empty())
+      options.publication = address.publication;
+    if (!address.slot.empty())
+      options.slot = address.slot;
+    const kiln_relation_desc &desc = program.sources[sources[i]];
+    std::string_view name = desc.name;
+    std::string upstream = address.table.empty()
+                               ? "public." + std::string(name.substr(name.rfind('.') + 1))
+                               : address.table;
+    if (upstream.find('.') == std::string::npos)
+      upstream = "public." + upstream;
+    tables.push_back({upstream, &desc});
+  }
+  if (options.publication.empty())
+    options.publication = default_name;
+  if (options.slot.empty())
+    options.slot = default_name;
+  options.permanent_slot = read.checkpointer != nullptr;
+  options.start = read.start;
+  absl::StatusOr<std::unique_ptr<detail::PgReplication>> opened =
+      detail::PgReplication::open(options, tables);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(opened.status().message()).c_str());
+    return 1;
+  }
+  detail::PgReplication &pg = **opened;
+  std::string origin = absl::StrCat("postgres:", options.slot);
+  uint64_t position = read.start.value_or(pg.startLsn()); // the end of the last tick applied
+  int64_t checkpoints = 0;
+  // A tick ended at `position`: checkpoint (maybe), then confirm what is durable.
+  auto tickEnded = [&](bool force) {
+    if (read.checkpointer) {
+      if (!read.checkpointer->tickEnded(first, static_cast<int64_t>(position), 0, force))
+        return false;
+      if (read.checkpointer->written() == checkpoints)
+        return true;
+      checkpoints = read.checkpointer->written();
+    }
+    absl::Status confirmed = pg.confirm(position);
+    if (!confirmed.ok())
+      std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(confirmed.message()).c_str());
+    return confirmed.ok();
+  };
+  // One change record for the host, of source table `table`.
+  std::string record;
+  auto push = [&](int32_t table, const char *op, const std::string &row) {
+    record = absl::StrCat("{\"op\":\"", op, "\",\"row\":", row, "}");
+    if (host.pushRecord(record, origin, static_cast<int64_t>(position), sources[first + table]))
+      return 0;
+    if (host.failed())
+      return 3;
+    if (line.options.policy == HostOptions::BadRecordPolicy::Fail) {
+      std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n", argv0);
+      return 2;
+    }
+    return 0;
+  };
+  auto keyed = [&](int32_t table) {
+    return program.sources[sources[first + static_cast<size_t>(table)]].nkeys > 0;
+  };
+  int status = 0;
+  absl::Status snapshot = pg.readSnapshot([&](const detail::PgChange &change) {
+    // Upserts: a snapshot read again after a crash replaces what it finds.
+    status = push(change.table, keyed(change.table) ? "upsert" : "insert", change.row);
+    return status == 0 ? absl::OkStatus() : absl::AbortedError("");
+  });
+  if (!snapshot.ok()) {
+    if (status != 0)
+      return status;
+    std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(snapshot.message()).c_str());
+    return 1;
+  }
+  if (host.hasPendingChanges()) {
+    host.commit();
+    if (host.failed())
+      return 3;
+  }
+  if (!tickEnded(false))
+    return 1;
+  if (absl::Status started = pg.startStreaming(); !started.ok()) {
+    std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(started.message()).c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "%s: streaming %s from %s (slot %s, publication %s)\n", argv0,
+               absl::StrJoin(tables, ", ",
+                             [](std::string *out, const detail::PgReplication::Table &t) {
+                               out->append(t.upstream);
+                             })
+                   .c_str(),
+               detail::formatLsn(pg.startLsn()).c_str(), options.slot.c_str(),
+               options.publication.c_str());
+  std::signal(SIGINT, requestStop);
+  std::signal(SIGTERM, requestStop);
+  bool in_transaction = false;
+  while (!g_stop_requested) {
+    absl::StatusOr<detail::PgReplication::Event> event = pg.poll(100);
+    if (!event.ok()) {
+      std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(event.status().message()).c_str());
+      return 1;
+    }
+    using Kind = detail::PgReplication::Event::Kind;
+    if (event->kind == Kind::Change) {
+      in_transaction = true;
+      const detail::PgChange &change = event->change;
+      using Op = detail::PgChange::Op;
+      bool has_key = keyed(change.table);
+      // A keyed table: inserts and updates are upserts (a transaction seen again after a
+      // restart replaces what it wrote), a changed key deletes the old one first. A table without
+      // a key: an update is its old row out and its new row in.
+      if (change.op != Op::Insert && change.old_row)
+        status = push(change.table, "delete", *change.old_row);
+      if (status == 0 && change.op != Op::Delete)
+        status = push(change.table, has_key ? "upsert" : "insert", change.row);
+      if (status != 0)
+        return status;
+    } else if (event->kind == Kind::Commit) {
+      in_transaction = false;
+      position = event->lsn;
+      // Each upstream transaction is one tick: outputs agree with a transaction boundary.
+      if (host.hasPendingChanges()) {
+        host.commit();
+        if (host.failed())
+          return 3;
+        if (!tickEnded(false))
+          return 1;
+      }
+    }
+    if (in_transaction)
+      continue;
+    if (read.endpoint)
+      read.endpoint->serve(host);
+    if (read.progress)
+      read.progress->update(host);
+    if (line.stop_at_end && event->kind == Kind::None &&
+        std::max(position, pg.lastServerLsn()) >= pg.serverLsnAtStart())
+      break;
+  }
+  if (!host.finishInput())
+    return 3;
+  return tickEnded(true) ? 0 : 1;
+}
+
 // A run resumed from a checkpoint of an earlier build (Upgrade.h): says what becomes of each
 // model, and replays the records of the plan's sources from the start of the inputs to the
 // checkpoint's positions. False if a runtime error stopped it.
@@ -942,6 +1135,14 @@ bool rebuild(const UpgradePlan &plan, Host &host, const CommandLine &line,
   const CheckpointManifest &m = resumed.manifest;
   for (size_t i = 0; i <= static_cast<size_t>(m.current) && i < line.inputs.size(); ++i) {
     const std::string &path = line.inputs[i].path;
+    if (i == line.kafka_begin && line.postgres) {
+      std::fprintf(stderr,
+                   "%s: error: the upgrade rebuilds state from PostgreSQL sources, which cannot "
+                   "be read again from their start: start from an empty checkpoint directory "
+                   "(a new snapshot)\n",
+                   argv0);
+      return false;
+    }
     if (i == line.kafka_begin) { // the Kafka inputs, read together
       KafkaRead read;
       read.until.emplace();
@@ -1056,6 +1257,21 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
   }
   for (size_t i = first_input; i < line.inputs.size(); ++i) {
     const std::string &path = line.inputs[i].path;
+    if (i == line.kafka_begin && line.postgres) { // the PostgreSQL tables, one stream
+      PostgresRead read;
+      if (resumed && i == first_input)
+        read.start = static_cast<uint64_t>(resumed->manifest.inputs[i].offset);
+      read.checkpointer = checkpointer ? &*checkpointer : nullptr;
+      read.endpoint = &endpoint;
+      read.progress = &progress;
+      int status = readPostgres(host, line, sources, argv0, read);
+      if (status != 0) {
+        if (status != 1)
+          report();
+        return status;
+      }
+      break;
+    }
     if (i == line.kafka_begin) { // the Kafka inputs, read together
       KafkaRead read;
       for (size_t k = i; resumed && i == first_input && k < line.inputs.size(); ++k)

@@ -36,7 +36,8 @@ start() {
   if ! as_owner "$BIN/pg_ctl" -D "$DATA" -l "$BASE/server.log" -w -t 60 start -o \
       "-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories=$BASE/socket \
        -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-       -c max_connections=20 -c shared_buffers=32MB" >/dev/null; then
+       -c max_connections=20 -c shared_buffers=32MB -c wal_level=logical \
+       -c max_replication_slots=10 -c max_wal_senders=10" >/dev/null; then
     echo "pg.sh: PostgreSQL did not start (is port $PORT taken?); its log:" >&2
     cat "$BASE/server.log" >&2
     exit 1

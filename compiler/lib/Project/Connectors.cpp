@@ -11,7 +11,8 @@ namespace kiln::project {
 
 namespace {
 
-constexpr std::string_view kSettings[] = {"connector", "format", "topic", "brokers", "path", "key"};
+constexpr std::string_view kSettings[] = {"connector", "format", "topic", "brokers",     "path",
+                                          "key",       "dsn",    "slot",  "publication", "table"};
 
 // The first setting as written, for errors about the whole connector.
 SourceRange firstRange(const ConnectorSettings &settings) {
@@ -104,12 +105,12 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
   }
   config.range = connector->value_range;
   const std::string &kind = connector->value;
-  std::vector<std::string> kinds = target.sink ? std::vector<std::string>{"kafka", "file", "stdout"}
-                                               : std::vector<std::string>{"kafka", "file"};
-  if (kind == "postgres") {
-    diags.error(connector->value_range, "the postgres connector is not supported yet").hint =
-        "stream the tables through Debezium into Kafka (connector: kafka, format: "
-        "debezium), or feed change records from a file";
+  std::vector<std::string> kinds = target.sink
+                                       ? std::vector<std::string>{"kafka", "file", "stdout"}
+                                       : std::vector<std::string>{"kafka", "file", "postgres"};
+  if (kind == "postgres" && target.sink) {
+    diags.error(connector->value_range, "a sink cannot write to postgres yet").hint =
+        "write it to Kafka (a JDBC sink connector can take it from there) or a file";
     return std::nullopt;
   }
   if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
@@ -129,6 +130,8 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
       return kind == "kafka";
     if (name == "path")
       return kind == "file";
+    if (name == "dsn" || name == "slot" || name == "publication" || name == "table")
+      return kind == "postgres";
     return name == "key" && target.sink && kind == "kafka";
   };
   for (const auto &[name, setting] : settings) {
@@ -143,10 +146,11 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
   }
 
   std::vector<std::string> formats =
-      kind == "kafka" ? std::vector<std::string>{"json", "debezium", "upsert"}
-      : target.sink   ? std::vector<std::string>{"json", "csv", "debezium"}
-                      : std::vector<std::string>{"json", "debezium"};
-  std::string format = "json";
+      kind == "kafka"      ? std::vector<std::string>{"json", "debezium", "upsert"}
+      : kind == "postgres" ? std::vector<std::string>{"pgoutput"}
+      : target.sink        ? std::vector<std::string>{"json", "csv", "debezium"}
+                           : std::vector<std::string>{"json", "debezium"};
+  std::string format = kind == "postgres" ? "pgoutput" : "json";
   if (const ConnectorSetting *given = get("format")) {
     format = given->value;
     if (std::find(formats.begin(), formats.end(), format) == formats.end()) {
@@ -190,11 +194,31 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
       return std::nullopt;
     }
     address = "file:" + path->value;
+  } else if (kind == "postgres") {
+    const ConnectorSetting *dsn = get("dsn");
+    if (dsn == nullptr || dsn->value.empty()) {
+      diags.error(connector->value_range, "a postgres connector needs a dsn").hint =
+          "e.g. dsn: \"{{ env_var('PG_URL', 'postgres://localhost/shop') }}\"";
+      return std::nullopt;
+    }
+    if (!dsn->value.starts_with("postgres://") && !dsn->value.starts_with("postgresql://") &&
+        !dsn->value.starts_with("{{")) {
+      diags.error(dsn->value_range, "a dsn is a URI: postgres://USER@HOST:PORT/DATABASE");
+      return std::nullopt;
+    }
+    std::vector<std::string> params;
+    for (const char *name : {"publication", "slot"})
+      if (const ConnectorSetting *setting = get(name))
+        params.push_back(std::string(name) + "=" + setting->value);
+    const ConnectorSetting *table = get("table");
+    params.push_back("table=" + (table ? table->value : target.default_topic));
+    address =
+        dsn->value + (dsn->value.find('?') == std::string::npos ? "?" : "&") + join(params, "&");
   } else {
     address = "stdout";
   }
   std::vector<std::string> query;
-  if (format != "json")
+  if (format != "json" && format != "pgoutput")
     query.push_back("format=" + format);
   if (const ConnectorSetting *key = get("key"); key != nullptr && allowed("key")) {
     config.key = key->key;

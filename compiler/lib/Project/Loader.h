@@ -23,7 +23,8 @@ std::string jinjaText(const YAML::Node &scalar);
 
 // --- Connectors.cpp: where sources' changes come from and sinks' go.
 
-// One connector setting as written (connector, format, topic, brokers, path, key).
+// One connector setting as written (connector, format, topic, brokers, path, key; postgres:
+// dsn, slot, publication, table).
 struct ConnectorSetting {
   std::string value;            // key: the columns joined by commas
   std::vector<std::string> key; // key: the columns
@@ -45,7 +46,7 @@ bool checkEnvVarTemplate(std::string_view value, SourceRange range, DiagnosticEn
 struct ConnectorTarget {
   bool sink = false;
   std::string name;          // the table (shop.orders) or model
-  std::string default_topic; // a Kafka topic's name when the settings give none
+  std::string default_topic; // a Kafka topic's (a postgres table's) name when none is given
   bool has_primary_key = false;
 };
 // The address the settings describe, with their key columns; reports (at the settings) what is

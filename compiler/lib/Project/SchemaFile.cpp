@@ -64,9 +64,13 @@ private:
     // (`meta:` first, then dbt's `config:`).
     ConnectorSettings connector;
     readConnectorConfigs(fields, connector);
+    // dbt's schema of a source defaults to its name: where a postgres connector finds its tables.
+    std::string schema = *source;
+    if (auto given = fields.find("schema"); given != fields.end())
+      schema = yaml_.expectString(given->second, "schema").value_or(schema);
     if (auto entries = yaml_.expectList(tables->second, "tables"))
       for (const YAML::Node &table : *entries)
-        readTable(*source, table, connector);
+        readTable(*source, schema, table, connector);
   }
 
   void readConnectorConfigs(const std::map<std::string, YamlField> &fields,
@@ -77,7 +81,8 @@ private:
       readConnectorSettings(yaml_, config->second.value, true, into);
   }
 
-  void readTable(const std::string &source, const YAML::Node &entry, ConnectorSettings connector) {
+  void readTable(const std::string &source, const std::string &schema, const YAML::Node &entry,
+                 ConnectorSettings connector) {
     if (!yaml_.expectMap(entry, "a table entry"))
       return;
     auto fields = yaml_.fields(entry,
@@ -107,9 +112,14 @@ private:
     }
     readPrimaryKey(table, fields, extras);
     readConnectorConfigs(fields, connector);
+    // A Kafka topic is named after the table's identifier (or name); a postgres table is
+    // schema.identifier.
     std::string topic = table.name;
     if (auto identifier = fields.find("identifier"); identifier != fields.end())
       topic = yaml_.expectString(identifier->second, "identifier").value_or(topic);
+    if (auto kind = connector.find("connector");
+        kind != connector.end() && kind->second.value == "postgres")
+      topic = schema + "." + topic;
     if (std::optional<ConnectorConfig> config = buildConnector(
             connector, {false, table.qualifiedName(), topic, !table.primary_key.empty()}, diags_))
       table.connector = std::move(*config);
