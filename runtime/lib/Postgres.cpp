@@ -643,7 +643,7 @@ absl::StatusOr<PgReplication::Event> PgReplication::poll(int timeout_ms) {
     if (kind != 'w')
       continue;
     in.u64(); // start of the data
-    impl.last_server_lsn = std::max(impl.last_server_lsn, in.u64());
+    in.u64(); // the server's WAL end (for logical decoding: this record's position)
     in.u64(); // time
     if (!in.ok())
       return absl::DataLossError("a truncated XLogData message");
@@ -653,6 +653,11 @@ absl::StatusOr<PgReplication::Event> PgReplication::poll(int timeout_ms) {
     if (event->has_value())
       return **event;
   }
+}
+
+absl::Status PgReplication::requestKeepalive() {
+  impl_->last_status = std::chrono::steady_clock::now();
+  return impl_->sendStatus(impl_->confirmed, true);
 }
 
 absl::Status PgReplication::confirm(uint64_t lsn) {

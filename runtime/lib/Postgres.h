@@ -76,9 +76,12 @@ public:
   absl::Status confirm(uint64_t lsn);
   // The position streaming started at (the slot's consistent point, or `start`).
   uint64_t startLsn() const;
-  // The server's WAL position when the stream was opened, and the last position it reported.
+  // The server's WAL position when the stream was opened, and the last position its keepalives
+  // reported: the WAL decoded and sent up to there.
   uint64_t serverLsnAtStart() const;
   uint64_t lastServerLsn() const;
+  // Asks the server for a keepalive now (to learn how far it has sent).
+  absl::Status requestKeepalive();
 
 private:
   PgReplication();

@@ -1008,16 +1008,25 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
   std::string origin = absl::StrCat("postgres:", options.slot);
   uint64_t position = read.start.value_or(pg.startLsn()); // the end of the last tick applied
   int64_t checkpoints = 0;
+  // The position of the newest checkpoint: a restart may resume from the one before it (if the
+  // newest is damaged), so the slot is confirmed up to that one only.
+  std::optional<uint64_t> newest = read.start;
   // A tick ended at `position`: checkpoint (maybe), then confirm what is durable.
   auto tickEnded = [&](bool force) {
+    uint64_t durable = position;
     if (read.checkpointer) {
       if (!read.checkpointer->tickEnded(first, static_cast<int64_t>(position), 0, force))
         return false;
       if (read.checkpointer->written() == checkpoints)
         return true;
       checkpoints = read.checkpointer->written();
+      std::optional<uint64_t> before = newest;
+      newest = position;
+      if (!before)
+        return true;
+      durable = *before;
     }
-    absl::Status confirmed = pg.confirm(position);
+    absl::Status confirmed = pg.confirm(durable);
     if (!confirmed.ok())
       std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(confirmed.message()).c_str());
     return confirmed.ok();
@@ -1112,9 +1121,15 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
       read.endpoint->serve(host);
     if (read.progress)
       read.progress->update(host);
-    if (line.stop_at_end && event->kind == Kind::None &&
-        std::max(position, pg.lastServerLsn()) >= pg.serverLsnAtStart())
-      break;
+    // --stop-at-end: done once the server has sent all it had when the run started.
+    if (line.stop_at_end && event->kind == Kind::None) {
+      if (std::max(position, pg.lastServerLsn()) >= pg.serverLsnAtStart())
+        break;
+      if (absl::Status asked = pg.requestKeepalive(); !asked.ok()) {
+        std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(asked.message()).c_str());
+        return 1;
+      }
+    }
   }
   if (!host.finishInput())
     return 3;
