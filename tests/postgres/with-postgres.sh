@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command beside a private PostgreSQL 15 server with wal_level=logical
-# (tests/difftest/pg.sh, on port $KILN_PG_REPLICATION_PORT, default 55461), with PG_URL set to
+# (tests/difftest/pg.sh, on port $KILN_PG_REPLICATION_PORT, default 55461: tests that run at the
+# same time take different ones), with PG_URL set to
 # its URL; stops the server afterwards. Exits with the command's status.
 #   with-postgres.sh COMMAND [ARGS...]
 set -uo pipefail
