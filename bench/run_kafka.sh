@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The shop example fed through Kafka in Debezium's JSON envelope (each table a topic of the
+# mock cluster, tools/kiln-kafka-mock) and written to Kafka sinks (a transaction per tick),
+# against the same binary reading the same envelopes from files and writing files. Prints
+# records per CPU-second of the Kiln binary (user + system; the mock broker and kcat run beside
+# it and are not counted) and the ratio. No PostgreSQL or C++ baseline here: run_shop.sh
+# compares those on the same workload.
+#
+#   bash bench/run_kafka.sh [--records N] [--repeat R]
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+RECORDS=1000000
+REPEAT=3
+while [ $# -gt 0 ]; do
+  case $1 in
+    --records) RECORDS=$2; shift ;;
+    --repeat) REPEAT=$2; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+bench_build
+ninja -C "$BUILD_DIR" -j"$JOBS" kiln-kafka-mock >/dev/null
+MOCK=$BUILD_DIR/tools/kiln-kafka-mock/kiln-kafka-mock
+WORK=$(mktemp -d /tmp/kiln-bench-kafka.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+"$KILN" build "$ROOT/examples/shop" -o "$WORK/shop" >/dev/null
+"$GEN" --records "$RECORDS" --commit-every 1000 --seed 1 --customers $((RECORDS / 50 + 1)) \
+  --products $((RECORDS / 500 + 1)) -o "$WORK/changes.jsonl"
+# Each table's change records as Debezium envelopes, in a file of its own.
+python3 - "$WORK" <<'PY'
+import json, sys
+work = sys.argv[1]
+files = {}
+for line in open(f"{work}/changes.jsonl"):
+    record = json.loads(line)
+    table = record.get("table")
+    if table is None:
+        continue
+    name = table.split(".")[1]
+    if name not in files:
+        files[name] = open(f"{work}/{name}.dbz", "w")
+    op = record["op"]
+    event = {"before": record["row"] if op == "delete" else None,
+             "after": None if op == "delete" else record["row"],
+             "op": {"insert": "c", "upsert": "u", "delete": "d"}[op]}
+    files[name].write(json.dumps(event, separators=(",", ":")) + "\n")
+print(" ".join(sorted(files)), file=open(f"{work}/tables", "w"))
+PY
+TABLES=$(cat "$WORK/tables")
+SINKS=$(sinks_of "$WORK/shop")
+records=$(cat "$WORK"/*.dbz | wc -l)
+bytes=$(cat "$WORK"/*.dbz | wc -c)
+
+cpu_of() { # the time file: "user system elapsed"
+  awk '{ printf "%.3f", $1 + $2 }' "$1"
+}
+run_files() {
+  local args=(--tick-size 1000)
+  for t in $TABLES; do args+=(--source "shop.$t=file:$WORK/$t.dbz?format=debezium"); done
+  for s in $SINKS; do args+=(--sink "$s=file:$WORK/file.$s"); done
+  /usr/bin/time -f "%U %S %e" -o "$WORK/time" "$WORK/shop" "${args[@]}" 2>>"$WORK/stderr"
+}
+run_kafka() {
+  local args=(--tick-size 1000 --stop-at-end --kafka-group "bench-$1")
+  for t in $TABLES; do args+=(--source "shop.$t=kafka://$KAFKA_BROKERS/$t?format=debezium"); done
+  for s in $SINKS; do args+=(--sink "$s=kafka://$KAFKA_BROKERS/out_$s"); done
+  /usr/bin/time -f "%U %S %e" -o "$WORK/time" "$WORK/shop" "${args[@]}" \
+    --kafka-transactional-id "bench-$1" 2>>"$WORK/stderr"
+}
+export -f run_kafka cpu_of
+export WORK TABLES SINKS
+
+topics=()
+for t in $TABLES; do topics+=(--topic "$t:1"); done
+for s in $SINKS; do topics+=(--topic "out_$s:1"); done
+bash "$ROOT/tests/kafka/with-mock.sh" "$MOCK" "${topics[@]}" -- bash -c '
+  set -euo pipefail
+  for t in $TABLES; do kcat -b "$KAFKA_BROKERS" -t "$t" -P -l "$WORK/$t.dbz"; done
+  for i in $(seq '"$REPEAT"'); do
+    run_kafka "$i"
+    cpu_of "$WORK/time" >> "$WORK/kafka.cpu"; echo >> "$WORK/kafka.cpu"
+    awk "{print \$3}" "$WORK/time" >> "$WORK/kafka.wall"
+  done'
+for i in $(seq "$REPEAT"); do
+  run_files
+  cpu_of "$WORK/time" >> "$WORK/file.cpu"; echo >> "$WORK/file.cpu"
+  awk '{print $3}' "$WORK/time" >> "$WORK/file.wall"
+done
+median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+kafka_cpu=$(median "$WORK/kafka.cpu"); file_cpu=$(median "$WORK/file.cpu")
+kafka_wall=$(median "$WORK/kafka.wall"); file_wall=$(median "$WORK/file.wall")
+calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
+printf '\nshop in Debezium JSON: %d records (%.1f MB) in %d topics/files, ticks of 1000 records, median of %d\n' \
+  "$records" "$(calc "$bytes / 1000000")" "$(echo $TABLES | wc -w)" "$REPEAT"
+printf '%-34s %12s %12s %16s\n' "input -> output" "cpu s" "wall s" "records/cpu-s"
+printf '%-34s %12s %12s %16.0f\n' "files -> files" "$file_cpu" "$file_wall" "$(calc "$records / $file_cpu")"
+printf '%-34s %12s %12s %16.0f\n' "Kafka (mock) -> Kafka, exactly-once" "$kafka_cpu" "$kafka_wall" "$(calc "$records / $kafka_cpu")"
+printf 'Kafka / files, records per CPU-second: %.2f\n' "$(calc "$file_cpu / $kafka_cpu")"
