@@ -22,8 +22,17 @@ url = os.environ["PG_URL"]
 random.seed(args.seed)
 
 def sql(text):
-    return subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", text],
-                          check=True, capture_output=True, text=True).stdout
+    # A server busy with the connections of killed programs may refuse one for a moment: psql
+    # then exits with 2 before running anything, and the statement is tried again.
+    for attempt in range(50):
+        run = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", text],
+                             capture_output=True, text=True)
+        if run.returncode == 0:
+            return run.stdout
+        if run.returncode != 2 or "connection to server" not in run.stderr:
+            break
+        time.sleep(0.2)
+    raise RuntimeError(f"psql failed ({run.returncode}): {run.stderr}")
 
 sql("""drop schema if exists shop cascade; drop table if exists customers;
        select pg_drop_replication_slot(slot_name) from pg_replication_slots where not active;
