@@ -79,8 +79,7 @@ using Result = std::unique_ptr<PGresult, ResultDeleter>;
 // Microseconds since 2000-01-01, PostgreSQL's epoch, for standby status updates.
 int64_t pgNow() {
   auto now = std::chrono::system_clock::now().time_since_epoch();
-  return std::chrono::duration_cast<std::chrono::microseconds>(now).count() -
-         946684800LL * 1000000;
+  return std::chrono::duration_cast<std::chrono::microseconds>(now).count() - 946684800LL * 1000000;
 }
 
 // Big-endian readers over a message.
@@ -150,7 +149,8 @@ bool typeFits(const kiln_column_desc &col, const std::string &upstream) {
   case KILN_T_DATE:
     return upstream == "date";
   case KILN_T_TIMESTAMP:
-    return upstream.starts_with("timestamp") && upstream.find("with time zone") == std::string::npos;
+    return upstream.starts_with("timestamp") &&
+           upstream.find("with time zone") == std::string::npos;
   }
   return false;
 }
@@ -183,16 +183,16 @@ struct PgReplication::Impl {
   }
 
   absl::Status error(PGconn *connection, std::string_view what) {
-    return absl::UnavailableError(absl::StrCat("PostgreSQL: ", toAbsl(what), ": ",
-                                               absl::StripTrailingAsciiWhitespace(
-                                                   PQerrorMessage(connection))));
+    return absl::UnavailableError(
+        absl::StrCat("PostgreSQL: ", toAbsl(what), ": ",
+                     absl::StripTrailingAsciiWhitespace(PQerrorMessage(connection))));
   }
   absl::StatusOr<Result> exec(PGconn *connection, const std::string &sql, ExecStatusType want) {
     Result result(PQexec(connection, sql.c_str()));
     if (PQresultStatus(result.get()) != want)
-      return absl::UnavailableError(absl::StrCat(
-          "PostgreSQL: ", sql, ": ",
-          absl::StripTrailingAsciiWhitespace(PQresultErrorMessage(result.get()))));
+      return absl::UnavailableError(
+          absl::StrCat("PostgreSQL: ", sql, ": ",
+                       absl::StripTrailingAsciiWhitespace(PQresultErrorMessage(result.get()))));
     return result;
   }
 
@@ -223,22 +223,21 @@ struct PgReplication::Impl {
         const kiln_column_desc &col = table.desc->cols[c];
         auto it = upstream.find(col.name);
         if (it == upstream.end())
-          return absl::FailedPreconditionError(
-              absl::StrCat("column \"", col.name, "\" of ", table.desc->name, " (",
-                           table.desc->location, ") is not a column of the upstream table ",
-                           table.upstream));
+          return absl::FailedPreconditionError(absl::StrCat(
+              "column \"", col.name, "\" of ", table.desc->name, " (", table.desc->location,
+              ") is not a column of the upstream table ", table.upstream));
         if (!typeFits(col, it->second))
           return absl::FailedPreconditionError(absl::StrCat(
-              "column \"", col.name, "\" of ", table.desc->name, " is ", kindName(col.type),
-              " in ", table.desc->location, ", but ", it->second, " in the upstream table ",
-              table.upstream, ": declare its data_type to match"));
+              "column \"", col.name, "\" of ", table.desc->name, " is ", kindName(col.type), " in ",
+              table.desc->location, ", but ", it->second, " in the upstream table ", table.upstream,
+              ": declare its data_type to match"));
       }
       // A table Kiln keeps no rows of by key needs each deleted or replaced row whole.
       if (table.desc->nkeys == 0 && replica_identity != 'f')
-        return absl::FailedPreconditionError(absl::StrCat(
-            table.desc->name, " has no primary_key in ", table.desc->location,
-            ", so its updates and deletes need the whole old row: ALTER TABLE ", table.upstream,
-            " REPLICA IDENTITY FULL (or declare its primary_key)"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(table.desc->name, " has no primary_key in ", table.desc->location,
+                         ", so its updates and deletes need the whole old row: ALTER TABLE ",
+                         table.upstream, " REPLICA IDENTITY FULL (or declare its primary_key)"));
     }
     return absl::OkStatus();
   }
@@ -338,8 +337,8 @@ struct PgReplication::Impl {
               tables[static_cast<size_t>(relation.table)].upstream,
               " REPLICA IDENTITY FULL sends it"));
       } else if (kind != 'n') {
-        return absl::DataLossError(absl::StrCat("unknown tuple value kind '", std::string(1, kind),
-                                                "' from pgoutput"));
+        return absl::DataLossError(
+            absl::StrCat("unknown tuple value kind '", std::string(1, kind), "' from pgoutput"));
       }
       if (column >= 0)
         values[column] = std::move(value);
@@ -483,7 +482,8 @@ absl::StatusOr<std::unique_ptr<PgReplication>> PgReplication::open(const Options
     return status;
   if (absl::Status status = impl.ensurePublication(); !status.ok())
     return status;
-  absl::StatusOr<Result> now = impl.exec(impl.query, "SELECT pg_current_wal_lsn()", PGRES_TUPLES_OK);
+  absl::StatusOr<Result> now =
+      impl.exec(impl.query, "SELECT pg_current_wal_lsn()", PGRES_TUPLES_OK);
   if (!now.ok())
     return now.status();
   impl.server_lsn_at_start = parseLsn(PQgetvalue(now->get(), 0, 0)).value_or(0);
@@ -523,8 +523,7 @@ absl::StatusOr<std::unique_ptr<PgReplication>> PgReplication::open(const Options
   return replication;
 }
 
-absl::Status PgReplication::readSnapshot(
-    const std::function<absl::Status(const PgChange &)> &row) {
+absl::Status PgReplication::readSnapshot(const std::function<absl::Status(const PgChange &)> &row) {
   Impl &impl = *impl_;
   if (impl.snapshot.empty())
     return absl::OkStatus();
@@ -543,11 +542,12 @@ absl::Status PgReplication::readSnapshot(
       columns.push_back(impl.identifier(desc.cols[c].name) + "::text");
     // Read in portions through a cursor, so a large table need not fit in memory at once.
     std::string cursor = absl::StrCat("kiln_snapshot_", t);
-    if (absl::StatusOr<Result> declared = impl.exec(
-            impl.query,
-            absl::StrCat("DECLARE ", cursor, " NO SCROLL CURSOR FOR SELECT ",
-                         absl::StrJoin(columns, ", "), " FROM ", impl.qualified(impl.tables[t].upstream)),
-            PGRES_COMMAND_OK);
+    if (absl::StatusOr<Result> declared =
+            impl.exec(impl.query,
+                      absl::StrCat("DECLARE ", cursor, " NO SCROLL CURSOR FOR SELECT ",
+                                   absl::StrJoin(columns, ", "), " FROM ",
+                                   impl.qualified(impl.tables[t].upstream)),
+                      PGRES_COMMAND_OK);
         !declared.ok())
       return declared.status();
     for (;;) {
@@ -583,15 +583,15 @@ absl::Status PgReplication::readSnapshot(
 
 absl::Status PgReplication::startStreaming() {
   Impl &impl = *impl_;
-  std::string sql = absl::StrCat("START_REPLICATION SLOT ", impl.identifier(impl.options.slot),
-                                 " LOGICAL ", formatLsn(impl.start_lsn),
-                                 " (proto_version '1', publication_names ",
-                                 impl.literal(impl.options.publication), ")");
+  std::string sql =
+      absl::StrCat("START_REPLICATION SLOT ", impl.identifier(impl.options.slot), " LOGICAL ",
+                   formatLsn(impl.start_lsn), " (proto_version '1', publication_names ",
+                   impl.literal(impl.options.publication), ")");
   Result result(PQexec(impl.stream, sql.c_str()));
   if (PQresultStatus(result.get()) != PGRES_COPY_BOTH)
-    return absl::UnavailableError(absl::StrCat(
-        "PostgreSQL: ", sql, ": ",
-        absl::StripTrailingAsciiWhitespace(PQresultErrorMessage(result.get()))));
+    return absl::UnavailableError(
+        absl::StrCat("PostgreSQL: ", sql, ": ",
+                     absl::StripTrailingAsciiWhitespace(PQresultErrorMessage(result.get()))));
   impl.confirmed = std::max(impl.confirmed, impl.start_lsn);
   impl.streaming = true;
   return impl.sendStatus(impl.confirmed, false);

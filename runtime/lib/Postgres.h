@@ -44,8 +44,8 @@ struct PgChange {
 class PgReplication {
 public:
   struct Table {
-    std::string upstream;            // schema.name
-    const kiln_relation_desc *desc;  // the source table it feeds
+    std::string upstream;           // schema.name
+    const kiln_relation_desc *desc; // the source table it feeds
   };
   struct Options {
     std::string conninfo;
