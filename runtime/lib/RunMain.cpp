@@ -703,11 +703,12 @@ private:
 struct Endpoint {
   std::unique_ptr<detail::HttpServer> server;
   std::function<std::vector<detail::PartitionLag>()> kafka_lag; // while Kafka inputs are read
+  std::function<int64_t()> replication_lag;                     // while a PostgreSQL stream is read
   bool waiting() const { return server && server->waiting(); }
   void serve(Host &host) {
     if (!waiting())
       return;
-    detail::ServingContext context{host, kafka_lag};
+    detail::ServingContext context{host, kafka_lag, replication_lag};
     server->serve([&](const detail::HttpServer::Request &request) {
       return detail::answer(context, request);
     });
@@ -1079,6 +1080,20 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
                    .c_str(),
                detail::formatLsn(pg.startLsn()).c_str(), options.slot.c_str(),
                options.publication.c_str());
+  if (read.endpoint)
+    read.endpoint->replication_lag = [&] {
+      // The server reports its position in keepalives: ask for one, for the next scrape.
+      static_cast<void>(pg.requestKeepalive());
+      return static_cast<int64_t>(pg.lastServerLsn() > position ? pg.lastServerLsn() - position
+                                                                : 0);
+    };
+  struct Detach {
+    Endpoint *endpoint;
+    ~Detach() {
+      if (endpoint)
+        endpoint->replication_lag = nullptr;
+    }
+  } detach{read.endpoint};
   std::signal(SIGINT, requestStop);
   std::signal(SIGTERM, requestStop);
   bool in_transaction = false;

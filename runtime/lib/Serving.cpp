@@ -215,6 +215,14 @@ std::string prometheusText(const ServingContext &context) {
                  static_cast<double>(lag.lag));
   }
 
+  if (context.replication_lag) {
+    out.family("kiln_postgres_replication_lag_bytes", "gauge",
+               "Bytes of WAL between the last upstream transaction applied and the server's "
+               "position as it last reported it.");
+    out.sample("kiln_postgres_replication_lag_bytes", "",
+               static_cast<double>(context.replication_lag()));
+  }
+
   StateStats state = host.stateStats();
   out.family("kiln_state_entries", "gauge", "Entries of each operator's lasting state.");
   auto operatorLabels = [](const OperatorStats &op) {

@@ -24,6 +24,8 @@ struct ServingContext {
   Host &host;
   // The Kafka inputs' lag now (empty without Kafka inputs).
   std::function<std::vector<PartitionLag>()> kafka_lag;
+  // The PostgreSQL replication stream's lag in bytes of WAL (empty without one).
+  std::function<int64_t()> replication_lag;
 };
 
 HttpServer::Response answer(const ServingContext &context, const HttpServer::Request &request);
