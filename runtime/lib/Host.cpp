@@ -506,12 +506,12 @@ const std::string &Host::lastBadRecord() const { return impl_->last_bad_record; 
 absl::StatusOr<const void *> Host::decodeRow(int32_t source, std::string_view json) {
   return impl_->decodeRow(source, json);
 }
-absl::StatusOr<const void *> Host::decodeIndexKey(int32_t index, std::string_view json) {
+absl::StatusOr<const void *> Host::decodeIndexKey(int32_t index, std::string_view json,
+                                                  Arena &memory) {
   const kiln_relation_desc &rel = impl_->program.indexes[index];
-  void *row = impl_->engine->scratch().allocateZeroed(static_cast<size_t>(rel.row_size),
-                                                      std::max<int32_t>(rel.row_align, 8));
-  if (absl::Status status = impl_->decoder.decode(rel, json, row, impl_->engine->scratch());
-      !status.ok())
+  void *row =
+      memory.allocateZeroed(static_cast<size_t>(rel.row_size), std::max<int32_t>(rel.row_align, 8));
+  if (absl::Status status = impl_->decoder.decode(rel, json, row, memory); !status.ok())
     return status;
   return row;
 }

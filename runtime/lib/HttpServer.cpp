@@ -119,6 +119,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::start(const std::string 
     impl.port = port;
   }
   impl.thread = std::thread([&impl] { impl.server.listen_after_bind(); });
+  // stop() does nothing until the server runs: a server destroyed at once would never stop.
+  for (int i = 0; i < 5000 && !impl.server.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return server;
 }
 

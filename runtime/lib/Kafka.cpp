@@ -62,7 +62,9 @@ struct KafkaSource::Impl {
   rd_kafka_message_t *message = nullptr; // the last one polled
   std::string brokers;
   std::vector<std::string> topics;
-  std::vector<std::vector<bool>> at_end; // per topic and partition
+  std::vector<std::vector<bool>> at_end;        // per topic and partition
+  std::vector<std::vector<int64_t>> eof_offset; // per topic and partition: the last EOF's
+  std::vector<std::pair<size_t, int32_t>> paused;
 };
 
 KafkaSource::KafkaSource() : impl_(std::make_unique<Impl>()) {}
@@ -148,6 +150,7 @@ KafkaSource::open(const std::string &brokers, const std::vector<std::string> &to
           given ? start[t].at(p) : RD_KAFKA_OFFSET_BEGINNING;
     }
     impl.at_end.emplace_back(static_cast<size_t>(*partitions), false);
+    impl.eof_offset.emplace_back(static_cast<size_t>(*partitions), -1);
   }
   rd_kafka_resp_err_t err = rd_kafka_assign(impl.consumer, assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
@@ -174,8 +177,11 @@ absl::StatusOr<std::optional<KafkaSource::Message>> KafkaSource::poll(int timeou
     bool known_partition =
         ends != nullptr && partition >= 0 && static_cast<size_t>(partition) < ends->size();
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (known_partition)
+      if (known_partition) {
         (*ends)[static_cast<size_t>(partition)] = true;
+        impl.eof_offset[static_cast<size_t>(topic)][static_cast<size_t>(partition)] =
+            message->offset;
+      }
       rd_kafka_message_destroy(message);
       if (atEnd())
         return std::nullopt;
@@ -238,6 +244,48 @@ std::vector<KafkaOffsets> KafkaSource::ends() const {
       ends[t][static_cast<int32_t>(p)] = high;
     }
   return ends;
+}
+
+std::vector<KafkaOffsets> KafkaSource::endsRead() const {
+  std::vector<KafkaOffsets> ends(impl_->topics.size());
+  for (size_t t = 0; t < impl_->topics.size(); ++t)
+    for (size_t p = 0; p < impl_->eof_offset[t].size(); ++p)
+      ends[t][static_cast<int32_t>(p)] = impl_->eof_offset[t][p];
+  return ends;
+}
+
+namespace {
+absl::Status pauseOrResume(rd_kafka_t *consumer, const std::vector<std::string> &topics,
+                           const std::vector<std::pair<size_t, int32_t>> &partitions, bool pause) {
+  rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(0);
+  for (const auto &[topic, partition] : partitions)
+    rd_kafka_topic_partition_list_add(list, topics[topic].c_str(), partition);
+  rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(consumer, list)
+                                  : rd_kafka_resume_partitions(consumer, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return absl::UnavailableError(absl::StrCat("cannot ", pause ? "pause" : "resume",
+                                               " Kafka partitions: ", rd_kafka_err2str(err)));
+  return absl::OkStatus();
+}
+} // namespace
+
+absl::Status KafkaSource::pause(size_t topic, int32_t partition) {
+  Impl &impl = *impl_;
+  for (const auto &paused : impl.paused)
+    if (paused == std::make_pair(topic, partition))
+      return absl::OkStatus();
+  impl.paused.emplace_back(topic, partition);
+  return pauseOrResume(impl.consumer, impl.topics, {{topic, partition}}, true);
+}
+
+absl::Status KafkaSource::resumeAll() {
+  Impl &impl = *impl_;
+  if (impl.paused.empty())
+    return absl::OkStatus();
+  absl::Status status = pauseOrResume(impl.consumer, impl.topics, impl.paused, false);
+  impl.paused.clear();
+  return status;
 }
 
 bool KafkaSource::atEnd() const {

@@ -57,6 +57,12 @@ public:
   // Per topic and partition, the offset after its last message as librdkafka last heard from
   // the brokers (-1 before it has), for consumer lag.
   std::vector<KafkaOffsets> ends() const;
+  // Stops fetching a partition (until resumeAll), keeping its position.
+  absl::Status pause(size_t topic, int32_t partition);
+  absl::Status resumeAll();
+  // Per topic and partition, the offset the last end-of-partition event was at (-1 before one):
+  // the end of what was read, transaction markers included.
+  std::vector<KafkaOffsets> endsRead() const;
   // The offsets the consumer group has committed (by a transactional sink's ticks), per topic
   // and partition that has one.
   absl::StatusOr<std::vector<KafkaOffsets>> committed();

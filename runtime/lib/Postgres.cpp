@@ -26,7 +26,9 @@ std::optional<PostgresAddress> parsePostgresAddress(std::string_view uri) {
   if (mark == std::string_view::npos)
     return address;
   std::vector<std::string> kept; // libpq's own parameters (sslmode=..., ...)
-  for (absl::string_view setting : absl::StrSplit(toAbsl(uri.substr(mark + 1)), '&')) {
+  // A dsn that has its own `?...` gets Kiln's settings after another `?`: both separate.
+  for (absl::string_view setting :
+       absl::StrSplit(toAbsl(uri.substr(mark + 1)), absl::ByAnyChar("&?"))) {
     if (absl::ConsumePrefix(&setting, "publication="))
       address.publication = std::string(setting);
     else if (absl::ConsumePrefix(&setting, "slot="))
@@ -161,11 +163,12 @@ const char *kindName(int32_t type) {
   return type >= 0 && type < 8 ? kNames[type] : "?";
 }
 
-// A value in PostgreSQL's text output as JSON for Kiln's row decoder: booleans as true/false,
-// everything else as a string (the decoder reads numbers, dates and timestamps from text).
+// A value in PostgreSQL's text output as JSON for Kiln's row decoder: booleans as true/false
+// (pgoutput and libpq write t/f), everything else as a string (the decoder reads numbers, dates
+// and timestamps from text).
 void appendValue(std::string &json, const kiln_column_desc &col, std::string_view text) {
   if (col.type == KILN_T_BOOL)
-    json += text == "t" ? "true" : "false";
+    json += text == "t" || text == "true" ? "true" : "false";
   else
     appendJsonString(json, text);
 }
@@ -328,7 +331,9 @@ struct PgReplication::Impl {
         uint32_t length = in.u32();
         value = std::string(in.bytes(length));
       } else if (kind == 'u') {
-        if (column >= 0 && unchanged && unchanged->contains(column))
+        // Only a whole old row (REPLICA IDENTITY FULL) has it; a key's old tuple has NULLs there.
+        if (column >= 0 && unchanged && unchanged->contains(column) &&
+            unchanged->at(column).has_value())
           value = unchanged->at(column);
         else if (column >= 0)
           return absl::DataLossError(absl::StrCat(
@@ -539,7 +544,7 @@ absl::Status PgReplication::readSnapshot(const std::function<absl::Status(const 
     const kiln_relation_desc &desc = *impl.tables[t].desc;
     std::vector<std::string> columns;
     for (int32_t c = 0; c < desc.ncols; ++c)
-      columns.push_back(impl.identifier(desc.cols[c].name) + "::text");
+      columns.push_back(impl.identifier(desc.cols[c].name));
     // Read in portions through a cursor, so a large table need not fit in memory at once.
     std::string cursor = absl::StrCat("kiln_snapshot_", t);
     if (absl::StatusOr<Result> declared =

@@ -811,11 +811,15 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
   if (read.endpoint)
     read.endpoint->kafka_lag = [&] {
       std::vector<detail::PartitionLag> lags;
-      std::vector<detail::KafkaOffsets> ends = (*kafka)->ends();
+      std::vector<detail::KafkaOffsets> ends = (*kafka)->ends(), read_to = (*kafka)->endsRead();
       for (size_t t = 0; t < count; ++t)
-        for (const auto &[partition, end] : ends[t])
+        for (const auto &[partition, end] : ends[t]) {
+          // Past the last data message, a transaction's marker may remain: the end of what was
+          // read counts too.
+          int64_t at = std::max(next[t][partition], read_to[t][partition]);
           if (end >= 0)
-            lags.push_back({topics[t], partition, std::max<int64_t>(0, end - next[t][partition])});
+            lags.push_back({topics[t], partition, std::max<int64_t>(0, end - at)});
+        }
       return lags;
     };
   // The host and the endpoint must not keep pointers to this input once it is done, however it
@@ -854,6 +858,53 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> tick_started;
   std::string origin;
+  // Applies one message; 0, or the exit status.
+  auto apply = [&](const detail::KafkaSource::Message &m) {
+    const size_t t = static_cast<size_t>(m.topic);
+    next[t][m.partition] = m.offset + 1;
+    // Dead letters and messages name a record by topic, partition and offset.
+    origin = absl::StrCat("kafka:", topics[t], "/", m.partition);
+    int32_t source = sources[first + t];
+    bool upsert = host.takesUpserts(source);
+    if (!upsert && detail::stripWhitespace(m.payload).empty())
+      return 0;
+    int64_t tick = host.currentTick();
+    if (!tick_started)
+      tick_started = Clock::now();
+    std::optional<std::string_view> value;
+    if (!m.null_value)
+      value = m.payload;
+    bool pushed = upsert ? host.pushUpsert(m.key, value, origin, m.offset, source)
+                         : host.pushRecord(m.payload, origin, m.offset, source);
+    if (!pushed) {
+      if (host.failed())
+        return 3;
+      if (line.options.policy == HostOptions::BadRecordPolicy::Fail) {
+        std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n",
+                     argv0);
+        return 2;
+      }
+    }
+    if (host.currentTick() != tick) { // the record ended the tick
+      tick_started.reset();
+      if (!tickEnded(false))
+        return 1;
+    }
+    return 0;
+  };
+  // While the sinks are muted, a partition that has passed its delivered offset waits (paused,
+  // its messages kept here) for the others: what it reads next is new to the sinks, and a muted
+  // tick would apply it without writing it.
+  struct Held {
+    detail::KafkaSource::Message message;
+    std::string payload;
+    std::optional<std::string> key;
+  };
+  std::vector<Held> held;
+  auto deliveredOffset = [&](size_t topic, int32_t partition) -> std::optional<int64_t> {
+    auto it = delivered[topic].find(partition);
+    return it == delivered[topic].end() ? std::nullopt : std::optional<int64_t>(it->second);
+  };
   while (!g_stop_requested && !(read.until && replayed())) {
     absl::StatusOr<std::optional<detail::KafkaSource::Message>> message = (*kafka)->poll(100);
     if (!message.ok()) {
@@ -864,37 +915,20 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
     if (message->has_value()) {
       const detail::KafkaSource::Message &m = **message;
       const size_t t = static_cast<size_t>(m.topic);
+      std::optional<int64_t> done = deliveredOffset(t, m.partition);
       // A replay reads a partition up to the checkpoint's position only.
-      if (read.until && m.offset >= limit(t, m.partition))
-        continue;
-      next[t][m.partition] = m.offset + 1;
-      // Dead letters and messages name a record by topic, partition and offset.
-      origin = absl::StrCat("kafka:", topics[t], "/", m.partition);
-      int32_t source = sources[first + t];
-      bool upsert = host.takesUpserts(source);
-      if (upsert || !detail::stripWhitespace(m.payload).empty()) {
-        int64_t tick = host.currentTick();
-        if (!tick_started)
-          tick_started = Clock::now();
-        std::optional<std::string_view> value;
-        if (!m.null_value)
-          value = m.payload;
-        bool pushed = upsert ? host.pushUpsert(m.key, value, origin, m.offset, source)
-                             : host.pushRecord(m.payload, origin, m.offset, source);
-        if (!pushed) {
-          if (host.failed())
-            return 3;
-          if (line.options.policy == HostOptions::BadRecordPolicy::Fail) {
-            std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n",
-                         argv0);
-            return 2;
-          }
+      if (read.until && m.offset >= limit(t, m.partition)) {
+        // (not applied)
+      } else if (muted && (!done || m.offset >= *done)) {
+        Held &h = held.emplace_back(Held{m, std::string(m.payload), std::nullopt});
+        if (m.key)
+          h.key = std::string(*m.key);
+        if (absl::Status paused = (*kafka)->pause(t, m.partition); !paused.ok()) {
+          std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(paused.message()).c_str());
+          return 1;
         }
-        if (host.currentTick() != tick) { // the record ended the tick
-          tick_started.reset();
-          if (!tickEnded(false))
-            return 1;
-        }
+      } else if (int status = apply(m); status != 0) {
+        return status;
       }
     }
     if (muted && caughtUp()) {
@@ -909,6 +943,17 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
       tick_started.reset();
       muted = false;
       host.muteKafkaSinks(false);
+      if (absl::Status resumed = (*kafka)->resumeAll(); !resumed.ok()) {
+        std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(resumed.message()).c_str());
+        return 1;
+      }
+      for (Held &h : held) {
+        h.message.payload = h.payload;
+        h.message.key = h.key ? std::optional<std::string_view>(*h.key) : std::nullopt;
+        if (int status = apply(h.message); status != 0)
+          return status;
+      }
+      held.clear();
     }
     // A request waits: the tick ends now (ticks here are a matter of time anyway), and the
     // answer reads whole ticks.
@@ -1097,7 +1142,8 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
   std::signal(SIGINT, requestStop);
   std::signal(SIGTERM, requestStop);
   bool in_transaction = false;
-  while (!g_stop_requested) {
+  // A stop waits for the transaction being read to end: a tick is a whole transaction.
+  while (!g_stop_requested || in_transaction) {
     absl::StatusOr<detail::PgReplication::Event> event = pg.poll(100);
     if (!event.ok()) {
       std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(event.status().message()).c_str());
@@ -1132,6 +1178,16 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
     }
     if (in_transaction)
       continue;
+    // Idle without a checkpoint to wait for: the slot may release the WAL the server has sent
+    // since (changes of other tables), which this run has nothing of.
+    if (event->kind == Kind::None && !read.checkpointer && !host.hasPendingChanges() &&
+        pg.lastServerLsn() > position) {
+      position = pg.lastServerLsn();
+      if (absl::Status confirmed = pg.confirm(position); !confirmed.ok()) {
+        std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(confirmed.message()).c_str());
+        return 1;
+      }
+    }
     if (read.endpoint)
       read.endpoint->serve(host);
     if (read.progress)
@@ -1395,9 +1451,14 @@ int runMain(const kiln_program *program, int argc, char **argv) {
   }
   if (line.kafka_at_least_once)
     line.options.kafka_transactional_id.clear();
-  if (std::optional<std::string> error = addProjectConnectors(*program, line)) {
-    std::fprintf(stderr, "%s: error: %s\n", argv0, error->c_str());
-    return 1;
+  if (!line.help) {
+    if (std::optional<std::string> error = addProjectConnectors(*program, line)) {
+      std::fprintf(stderr, "%s: error: %s\n", argv0, error->c_str());
+      return 1;
+    }
+    // Ticks of a PostgreSQL stream are its transactions, whatever their size.
+    if (line.postgres)
+      line.options.tick_size = 0;
   }
   if (line.help) {
     std::printf(kUsage, argv0, program->name);

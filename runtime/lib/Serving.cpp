@@ -127,7 +127,8 @@ HttpServer::Response view(Host &host, std::string_view name,
         appendJsonString(key, value);
     }
     key += "}";
-    absl::StatusOr<const void *> row = host.decodeIndexKey(index, key);
+    Arena memory; // the key row and its strings, for this request only
+    absl::StatusOr<const void *> row = host.decodeIndexKey(index, key, memory);
     if (!row.ok())
       return error(400, std::string(row.status().message()));
     visited = host.engine().lookup(index, *row, visit);

@@ -348,7 +348,8 @@ void Sinks::writeKeyed(Output &out, int32_t sink, int64_t tick) {
   absl::StrAppend(&source, ",\"tick\":", tick, "}}");
   bool kafka = out.target.kind == SinkTarget::Kind::Kafka;
   std::string lines;
-  auto envelope = [&](std::string_view key, const Change *before, const Change *after) {
+  auto envelope = [&](std::string_view key, const Change *before, const Change *after,
+                      bool tombstone) {
     const char *op = before == nullptr ? "c" : after == nullptr ? "d" : "u";
     std::string value = absl::StrCat("{\"before\":", row(before), ",\"after\":", row(after),
                                      ",\"op\":\"", op, "\"", source);
@@ -358,7 +359,7 @@ void Sinks::writeKeyed(Output &out, int32_t sink, int64_t tick) {
     }
     send(out, key, value);
     // Debezium follows a delete with a tombstone, so that compaction drops the key.
-    if (after == nullptr && !key.empty())
+    if (after == nullptr && !key.empty() && tombstone)
       send(out, key, std::nullopt);
   };
   bool upsert = out.target.format == SinkTarget::Format::Upsert;
@@ -386,12 +387,14 @@ void Sinks::writeKeyed(Output &out, int32_t sink, int64_t tick) {
         send(out, key, std::nullopt); // the key's row is gone: a tombstone
     } else if (one_row) {
       if (!mute_kafka_ || !kafka)
-        envelope(key, before, after);
-    } else if (!mute_kafka_ || !kafka) { // no key, or duplicates: each row in or out
+        envelope(key, before, after, true);
+    } else if (!mute_kafka_ || !kafka) {
+      // No key, or a key with several rows: each row in or out, keyed (so that a key's messages
+      // stay in one partition, in order) but without tombstones (other rows of the key remain).
       for (size_t i = begin; i < end; ++i)
         for (int64_t n = 0; n < std::abs(out.changes[i].weight); ++n)
-          envelope("", out.changes[i].weight < 0 ? &out.changes[i] : nullptr,
-                   out.changes[i].weight > 0 ? &out.changes[i] : nullptr);
+          envelope(key, out.changes[i].weight < 0 ? &out.changes[i] : nullptr,
+                   out.changes[i].weight > 0 ? &out.changes[i] : nullptr, false);
     }
     begin = end;
   }

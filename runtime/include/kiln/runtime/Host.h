@@ -155,9 +155,9 @@ public:
   // Decodes a JSON object into a row of `source` (not-null constraints checked), allocated in the
   // tick's scratch memory: valid until the next commit.
   absl::StatusOr<const void *> decodeRow(int32_t source, std::string_view json);
-  // The same for a key row of index `index` (kiln_program.indexes): the columns `json` gives,
-  // the others NULL; for Engine::lookup.
-  absl::StatusOr<const void *> decodeIndexKey(int32_t index, std::string_view json);
+  // The same for a key row of index `index` (kiln_program.indexes), allocated in `memory`: the
+  // columns `json` gives, the others NULL; for Engine::lookup between ticks.
+  absl::StatusOr<const void *> decodeIndexKey(int32_t index, std::string_view json, Arena &memory);
   // Pushes one change as is. Each unit of weight of a source with a primary key inserts (> 0) or
   // deletes (< 0) the key's row. Throws std::runtime_error if the key has one (has none) or the
   // change raises a SQL runtime error (nothing of the change is then applied). `row` and its
