@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <poll.h>
+#include <set>
 
 #include "Strings.h"
 #include "absl/strings/str_cat.h"
@@ -234,6 +235,32 @@ struct PgReplication::Impl {
               "column \"", col.name, "\" of ", table.desc->name, " is ", kindName(col.type), " in ",
               table.desc->location, ", but ", it->second, " in the upstream table ", table.upstream,
               ": declare its data_type to match"));
+      }
+      // A keyed table's deletes and key changes carry the replica identity's columns only (the
+      // primary key by default): Kiln's key must be among them, unless rows go whole.
+      if (table.desc->nkeys > 0 && replica_identity != 'f') {
+        absl::StatusOr<Result> identity = exec(
+            query,
+            absl::StrCat("SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+                         "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = "
+                         "ANY(i.indkey) WHERE i.indrelid = ",
+                         literal(table.upstream),
+                         "::regclass AND (i.indisreplident OR (c.relreplident = 'd' AND "
+                         "i.indisprimary))"),
+            PGRES_TUPLES_OK);
+        if (!identity.ok())
+          return identity.status();
+        std::set<std::string> columns;
+        for (int r = 0; r < PQntuples(identity->get()); ++r)
+          columns.insert(PQgetvalue(identity->get(), r, 0));
+        for (int32_t k = 0; k < table.desc->nkeys; ++k)
+          if (!columns.contains(table.desc->cols[table.desc->key_cols[k]].name))
+            return absl::FailedPreconditionError(absl::StrCat(
+                "the primary_key of ", table.desc->name, " (", table.desc->location,
+                ") is not in the replica identity of the upstream table ", table.upstream,
+                ", so its deletes would not name the row: give the table that primary key, or "
+                "ALTER TABLE ",
+                table.upstream, " REPLICA IDENTITY FULL"));
       }
       // A table Kiln keeps no rows of by key needs each deleted or replaced row whole.
       if (table.desc->nkeys == 0 && replica_identity != 'f')
