@@ -44,6 +44,30 @@ std::optional<PostgresAddress> parsePostgresAddress(std::string_view uri) {
   return address;
 }
 
+std::string withoutPassword(std::string_view address) {
+  if (!parsePostgresAddress(address))
+    return std::string(address);
+  std::string out(address);
+  size_t scheme = out.find("://") + 3;
+  size_t at = out.find('@', scheme);
+  size_t end = out.find_first_of("/?", scheme);
+  if (at != std::string::npos && (end == std::string::npos || at < end)) {
+    size_t colon = out.find(':', scheme);
+    if (colon != std::string::npos && colon < at)
+      out.erase(colon, at - colon);
+  }
+  for (size_t p = out.find("password="); p != std::string::npos; p = out.find("password=")) {
+    if (p == 0 || (out[p - 1] != '?' && out[p - 1] != '&'))
+      break;
+    size_t value_end = out.find('&', p);
+    if (value_end == std::string::npos) // the last setting: it goes with the separator before
+      out.erase(p - 1);
+    else // it goes with the separator after
+      out.erase(p, value_end + 1 - p);
+  }
+  return out;
+}
+
 std::string formatLsn(uint64_t lsn) {
   return absl::StrFormat("%X/%X", static_cast<uint32_t>(lsn >> 32), static_cast<uint32_t>(lsn));
 }

@@ -28,6 +28,9 @@ struct PostgresAddress {
 };
 // Parses a postgres:// or postgresql:// address; nullopt if `uri` is not one.
 std::optional<PostgresAddress> parsePostgresAddress(std::string_view uri);
+// `address` without a password (in its user part or a password= parameter), for messages and
+// checkpoints: a password rotated through env_var() must not make a checkpoint's inputs differ.
+std::string withoutPassword(std::string_view address);
 
 // One row change of a replicated table, in the shape of Kiln's change records: `row` a JSON
 // object of the source table's columns (for a delete of a keyed table, its key columns).

@@ -489,7 +489,7 @@ public:
       : line_(line), host_(host), argv0_(argv0), dir_(line.checkpoint_dir),
         last_ticks_(host.stats().ticks), last_time_(std::chrono::steady_clock::now()) {
     for (const Input &input : line.inputs)
-      inputs_.push_back({input.path, 0, 0, {}});
+      inputs_.push_back({detail::withoutPassword(input.path), 0, 0, {}});
     if (resumed)
       inputs_ = resumed->manifest.inputs;
     // After the newest checkpoint, damaged ones included: none is ever replaced in place.
@@ -641,7 +641,7 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
   const CheckpointManifest &manifest = (*found)->manifest;
   bool same_inputs = manifest.inputs.size() == line.inputs.size();
   for (size_t i = 0; same_inputs && i < line.inputs.size(); ++i)
-    same_inputs = manifest.inputs[i].path == line.inputs[i].path;
+    same_inputs = manifest.inputs[i].path == detail::withoutPassword(line.inputs[i].path);
   if (!same_inputs) {
     std::fprintf(stderr,
                  "%s: error: the inputs differ from those of the checkpoint in %s: start "
@@ -1014,14 +1014,15 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
       std::fprintf(stderr,
                    "%s: error: a PostgreSQL input feeds one source table: --source "
                    "NAME=%s\n",
-                   argv0, line.inputs[i].path.c_str());
+                   argv0, detail::withoutPassword(line.inputs[i].path).c_str());
       return 1;
     }
     if (i > first && address.conninfo != options.conninfo) {
       std::fprintf(stderr,
                    "%s: error: PostgreSQL inputs %s and %s are different databases: the "
                    "PostgreSQL inputs of a run share one\n",
-                   argv0, line.inputs[first].path.c_str(), line.inputs[i].path.c_str());
+                   argv0, detail::withoutPassword(line.inputs[first].path).c_str(),
+                   detail::withoutPassword(line.inputs[i].path).c_str());
       return 1;
     }
     options.conninfo = address.conninfo;

@@ -80,6 +80,16 @@ TEST(PostgresAddress, KilnsSettingsLeaveTheConninfo) {
   EXPECT_FALSE(parsePostgresAddress("kafka://b/t").has_value());
 }
 
+TEST(PostgresAddress, PasswordsStayOutOfMessagesAndCheckpoints) {
+  EXPECT_EQ(withoutPassword("postgres://app:s3cret@db:5432/shop?table=t"),
+            "postgres://app@db:5432/shop?table=t");
+  EXPECT_EQ(withoutPassword("postgresql://db/shop?password=x&sslmode=require&table=t"),
+            "postgresql://db/shop?sslmode=require&table=t");
+  EXPECT_EQ(withoutPassword("postgres://db/shop?sslmode=require&password=x"),
+            "postgres://db/shop?sslmode=require");
+  EXPECT_EQ(withoutPassword("kafka://a:b@c/t"), "kafka://a:b@c/t");
+}
+
 TEST(PostgresAddress, LsnsRoundTrip) {
   EXPECT_EQ(parseLsn("0/16B3748"), 0x16B3748u);
   EXPECT_EQ(parseLsn("1A/FF"), (uint64_t{0x1A} << 32) | 0xFF);
