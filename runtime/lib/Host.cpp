@@ -6,12 +6,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <set>
 #include <stdexcept>
-#include <unistd.h>
 #include <vector>
 
 #include "Kafka.h"
+#include "OutputFile.h"
 #include "RecordParser.h"
 #include "Sinks.h"
 #include "Strings.h"
@@ -30,32 +29,9 @@ namespace {
 
 using Policy = HostOptions::BadRecordPolicy;
 
-struct FileCloser {
-  void operator()(std::FILE *file) const { std::fclose(file); }
-};
-using OwnedFile = std::unique_ptr<std::FILE, FileCloser>;
-
-OwnedFile openFile(const std::string &path, const char *mode) {
-  OwnedFile file(std::fopen(path.c_str(), mode));
-  if (file == nullptr)
-    throw std::runtime_error(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
-  return file;
-}
-
-// An output file, created empty (`fresh_mode`), or for a run resumed from a checkpoint cut back
-// to the length the checkpoint recorded and written on from there.
-OwnedFile openOutput(const std::string &path, const char *fresh_mode,
-                     const std::map<std::string, int64_t> &resume_lengths) {
-  auto resumed = resume_lengths.find(path);
-  if (resumed == resume_lengths.end())
-    return openFile(path, fresh_mode);
-  OwnedFile file = openFile(path, "r+");
-  if (::ftruncate(::fileno(file.get()), resumed->second) != 0 ||
-      std::fseek(file.get(), 0, SEEK_END) != 0)
-    throw std::runtime_error(absl::StrCat("cannot cut ", path, " back to ", resumed->second,
-                                          " bytes: ", std::strerror(errno)));
-  return file;
-}
+using detail::openOutput;
+using detail::OwnedFile;
+using detail::writeBytes;
 
 std::unique_ptr<Engine> openEngine(const kiln_program &program, const HostOptions &options) {
   EngineOptions engine_options;
@@ -432,12 +408,6 @@ public:
   // Writes the tick's changes, per sink in a deterministic order.
   void writeOutput() { sinks->write(engine->ticksCommitted()); }
 
-  static void writeBytes(std::FILE *file, std::string_view bytes, std::string_view what) {
-    if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size())
-      throw std::runtime_error(
-          absl::StrFormat("cannot write output of %s: %s", what, std::strerror(errno)));
-  }
-
   // A record of the running tick: where it came from and its text (in tick_text), for messages
   // and the dead-letter file.
   struct TickRecord {
@@ -639,7 +609,6 @@ bool Host::finishUpgrade() {
   return true;
 }
 
-bool Host::hasKafkaSinks() const { return impl_->sinks->hasKafka(); }
 bool Host::kafkaTransactions() const { return impl_->sinks->kafkaTransactions(); }
 void Host::setKafkaInput(detail::KafkaSource *source,
                          const std::vector<std::map<int32_t, int64_t>> *next) {

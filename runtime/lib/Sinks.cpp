@@ -17,29 +17,6 @@ namespace kiln::runtime::detail {
 
 namespace {
 
-// An output file, created empty, or for a run resumed from a checkpoint cut back to the length
-// the checkpoint recorded and written on from there.
-std::FILE *openOutput(const std::string &path, const std::map<std::string, int64_t> &resume) {
-  auto resumed = resume.find(path);
-  std::FILE *file = std::fopen(path.c_str(), resumed == resume.end() ? "w" : "r+");
-  if (file == nullptr)
-    throw std::runtime_error(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
-  if (resumed != resume.end() &&
-      (::ftruncate(::fileno(file), resumed->second) != 0 || std::fseek(file, 0, SEEK_END) != 0)) {
-    int error = errno;
-    std::fclose(file);
-    throw std::runtime_error(absl::StrCat("cannot cut ", path, " back to ", resumed->second,
-                                          " bytes: ", std::strerror(error)));
-  }
-  return file;
-}
-
-void writeBytes(std::FILE *file, std::string_view bytes, std::string_view what) {
-  if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size())
-    throw std::runtime_error(
-        absl::StrFormat("cannot write output of %s: %s", what, std::strerror(errno)));
-}
-
 // A CSV field (RFC 4180: quoted when it holds a comma, a quote or a line break).
 void appendCsvField(std::string &out, std::string_view value) {
   if (!value.empty() && value.find_first_of(",\"\r\n") == std::string_view::npos) {
@@ -165,8 +142,8 @@ Sinks::Sinks(const kiln_program &program, const std::map<std::string, SinkTarget
     } else if (target.kind == Kind::File) {
       std::vector<int32_t> &sharing = sinks_by_file[target.path];
       if (sharing.empty()) {
-        files_.emplace_back(target.path, openOutput(target.path, resume_lengths));
-        output->file = files_.back().second;
+        files_.emplace_back(target.path, openOutput(target.path, "w", resume_lengths));
+        output->file = files_.back().second.get();
       } else {
         output->file = outputs_[static_cast<size_t>(sharing[0])]->file;
       }
@@ -196,11 +173,7 @@ Sinks::Sinks(const kiln_program &program, const std::map<std::string, SinkTarget
   }
 }
 
-Sinks::~Sinks() {
-  for (const auto &[path, file] : files_)
-    std::fclose(file);
-  std::fflush(stdout);
-}
+Sinks::~Sinks() { std::fflush(stdout); }
 
 int32_t Sinks::find(std::string_view name) const {
   for (int32_t i = 0; i < program_.nsinks; ++i)
@@ -413,7 +386,7 @@ void Sinks::send(Output &out, std::string_view key, std::optional<std::string_vi
 std::vector<std::pair<std::string, int64_t>> Sinks::fileLengths() const {
   std::vector<std::pair<std::string, int64_t>> lengths;
   for (const auto &[path, file] : files_)
-    lengths.emplace_back(path, std::ftell(file));
+    lengths.emplace_back(path, std::ftell(file.get()));
   return lengths;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "Kafka.h"
+#include "OutputFile.h"
 #include "kiln/runtime/Host.h"
 #include "kiln/runtime/Values.h"
 
@@ -43,7 +44,6 @@ public:
   // The files written, with their lengths now.
   std::vector<std::pair<std::string, int64_t>> fileLengths() const;
 
-  bool hasKafka() const { return kafka_ != nullptr; }
   bool kafkaTransactions() const { return kafka_ != nullptr && kafka_->transactional(); }
   // The Kafka input whose positions (per topic) each tick's transaction commits; null for none.
   void setKafkaInput(KafkaSource *source, const std::vector<KafkaOffsets> *next) {
@@ -71,7 +71,7 @@ private:
 
   const kiln_program &program_;
   std::vector<std::unique_ptr<Output>> outputs_; // by sink
-  std::vector<std::pair<std::string, std::FILE *>> files_;
+  std::vector<std::pair<std::string, OwnedFile>> files_;
   std::unique_ptr<KafkaSink> kafka_;
   KafkaSource *transaction_source_ = nullptr;
   const std::vector<KafkaOffsets> *transaction_next_ = nullptr;

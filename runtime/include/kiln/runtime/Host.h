@@ -194,8 +194,7 @@ public:
   // sums a sink's changes has the new model's contents. False if a runtime error stopped it.
   absl::StatusOr<UpgradePlan> upgrade(std::string_view state_image, const HostStats &stats);
   bool finishUpgrade();
-  // Kafka sinks: whether there are any, and whether each tick is a transaction.
-  bool hasKafkaSinks() const;
+  // Whether each tick is a Kafka transaction (Kafka sinks, not --kafka-at-least-once).
   bool kafkaTransactions() const;
   // The Kafka input whose positions `next` (per topic, partition -> offset of the next message,
   // kept up to date by the caller) each tick's transaction commits to the input's consumer
