@@ -182,6 +182,14 @@ int32_t findColumn(const kiln_relation_desc &rel, std::string_view name, int32_t
   return -1;
 }
 
+// The field an object iteration reached, and its unescaped key.
+simdjson::error_code openField(simdjson::simdjson_result<od::field> result, od::field &field,
+                               std::string_view &key) {
+  if (auto error = std::move(result).get(field))
+    return error;
+  return field.unescaped_key().get(key);
+}
+
 absl::Status decodeObject(const kiln_relation_desc &rel, od::object object, void *row,
                           Arena &strings) {
   absl::FixedArray<bool, 64> seen(rel.ncols, false);
@@ -189,9 +197,7 @@ absl::Status decodeObject(const kiln_relation_desc &rel, od::object object, void
   for (auto field_result : object) {
     od::field field;
     std::string_view key;
-    if (auto error = std::move(field_result).get(field))
-      return jsonError(error);
-    if (auto error = field.unescaped_key().get(key))
+    if (auto error = openField(std::move(field_result), field, key))
       return jsonError(error);
     int32_t column = findColumn(rel, key, next);
     if (column < 0)
@@ -314,9 +320,7 @@ absl::StatusOr<bool> isEnvelope(od::object object) {
   for (auto field_result : object) {
     od::field field;
     std::string_view key;
-    if (auto error = std::move(field_result).get(field))
-      return jsonError(error);
-    if (auto error = field.unescaped_key().get(key))
+    if (auto error = openField(std::move(field_result), field, key))
       return jsonError(error);
     if (key == "op" || key == "row" || key == "commit")
       return true;
@@ -364,9 +368,7 @@ RecordParser::parseDebezium(std::string_view value, int32_t source, Arena &scrat
     for (auto field_result : *object) {
       od::field field;
       std::string_view key;
-      if (auto error = std::move(field_result).get(field))
-        return jsonError(error);
-      if (auto error = field.unescaped_key().get(key))
+      if (auto error = openField(std::move(field_result), field, key))
         return jsonError(error);
       if (key != "payload" && key != "before" && key != "after" && key != "op")
         continue; // schema, source, ts_ms, transaction
@@ -513,9 +515,7 @@ absl::StatusOr<ChangeRecord> RecordParser::parse(std::string_view line, int32_t 
   for (auto field_result : *object) {
     od::field field;
     std::string_view key;
-    if (auto error = std::move(field_result).get(field))
-      return jsonError(error);
-    if (auto error = field.unescaped_key().get(key))
+    if (auto error = openField(std::move(field_result), field, key))
       return jsonError(error);
     int bit = key == "table"    ? kTable
               : key == "op"     ? kOp

@@ -311,6 +311,24 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
 
 using KafkaPositions = std::vector<std::pair<int32_t, int64_t>>; // partition, next offset
 
+// Reports `status` as the program's error; returns exit status 1.
+int fail(const char *argv0, const absl::Status &status) {
+  std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(status.message()).c_str());
+  return 1;
+}
+
+// After a record the host did not take (pushRecord/pushUpsert returned false): 0 to go on, or the
+// exit status: 3 if a SQL runtime error stopped the host, 2 for a bad record under
+// --on-bad-record=fail (both reported).
+int afterRejected(const Host &host, const CommandLine &line, const char *argv0) {
+  if (host.failed())
+    return 3;
+  if (line.options.policy != HostOptions::BadRecordPolicy::Fail)
+    return 0;
+  std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n", argv0);
+  return 2;
+}
+
 // Adds the project's connectors (sources.yml, config()) for the source tables and sinks the
 // command line leaves open (sources only when no FILE or --input argument gives records of any
 // table), then stdin if nothing else is read, and puts the Kafka inputs last. Returns an error
@@ -715,14 +733,19 @@ struct Endpoint {
   }
 };
 
-// How readKafka reads: from where, up to where, checkpointed or not.
-struct KafkaRead {
-  std::vector<KafkaPositions> start; // per Kafka input, a checkpoint's (empty: the beginnings)
-  // An upgrade's replay: up to a checkpoint's positions, per Kafka input.
-  std::optional<std::vector<KafkaPositions>> until;
+// What a streamed input's reader serves besides the host: checkpoints, the HTTP endpoint and the
+// progress line (each may be absent).
+struct StreamRead {
   Checkpointer *checkpointer = nullptr;
   Endpoint *endpoint = nullptr;
   Progress *progress = nullptr;
+};
+
+// How readKafka reads: from where, up to where.
+struct KafkaRead : StreamRead {
+  std::vector<KafkaPositions> start; // per Kafka input, a checkpoint's (empty: the beginnings)
+  // An upgrade's replay: up to a checkpoint's positions, per Kafka input.
+  std::optional<std::vector<KafkaPositions>> until;
 };
 
 // Reads the Kafka inputs (kafka://BROKERS/TOPIC, the last inputs of the command line) together,
@@ -739,9 +762,7 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
     absl::StatusOr<std::optional<detail::KafkaAddress>> address =
         detail::parseKafkaAddress(line.inputs[i].path);
     if (!address.ok()) {
-      std::fprintf(stderr, "%s: error: %s\n", argv0,
-                   std::string(address.status().message()).c_str());
-      return 1;
+      return fail(argv0, address.status());
     }
     const detail::KafkaAddress &kafka = **address;
     if (i > first && kafka.brokers != brokers) {
@@ -770,8 +791,7 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
   absl::StatusOr<std::unique_ptr<detail::KafkaSource>> kafka =
       detail::KafkaSource::open(brokers, topics, group, next);
   if (!kafka.ok()) {
-    std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(kafka.status().message()).c_str());
-    return 1;
+    return fail(argv0, kafka.status());
   }
   for (size_t t = 0; t < count; ++t)
     for (int32_t p = 0; p < (*kafka)->partitions(t); ++p)
@@ -801,9 +821,7 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
   if (!read.until && host.kafkaTransactions()) {
     absl::StatusOr<std::vector<detail::KafkaOffsets>> committed = (*kafka)->committed();
     if (!committed.ok()) {
-      std::fprintf(stderr, "%s: error: %s\n", argv0,
-                   std::string(committed.status().message()).c_str());
-      return 1;
+      return fail(argv0, committed.status());
     }
     delivered = *std::move(committed);
     host.setKafkaInput(kafka->get(), &next);
@@ -876,15 +894,9 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
       value = m.payload;
     bool pushed = upsert ? host.pushUpsert(m.key, value, origin, m.offset, source)
                          : host.pushRecord(m.payload, origin, m.offset, source);
-    if (!pushed) {
-      if (host.failed())
-        return 3;
-      if (line.options.policy == HostOptions::BadRecordPolicy::Fail) {
-        std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n",
-                     argv0);
-        return 2;
-      }
-    }
+    if (!pushed)
+      if (int status = afterRejected(host, line, argv0); status != 0)
+        return status;
     if (host.currentTick() != tick) { // the record ended the tick
       tick_started.reset();
       if (!tickEnded(false))
@@ -908,9 +920,7 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
   while (!g_stop_requested && !(read.until && replayed())) {
     absl::StatusOr<std::optional<detail::KafkaSource::Message>> message = (*kafka)->poll(100);
     if (!message.ok()) {
-      std::fprintf(stderr, "%s: error: %s\n", argv0,
-                   std::string(message.status().message()).c_str());
-      return 1;
+      return fail(argv0, message.status());
     }
     if (message->has_value()) {
       const detail::KafkaSource::Message &m = **message;
@@ -924,8 +934,7 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
         if (m.key)
           h.key = std::string(*m.key);
         if (absl::Status paused = (*kafka)->pause(t, m.partition); !paused.ok()) {
-          std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(paused.message()).c_str());
-          return 1;
+          return fail(argv0, paused);
         }
       } else if (int status = apply(m); status != 0) {
         return status;
@@ -944,8 +953,7 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
       muted = false;
       host.muteKafkaSinks(false);
       if (absl::Status resumed = (*kafka)->resumeAll(); !resumed.ok()) {
-        std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(resumed.message()).c_str());
-        return 1;
+        return fail(argv0, resumed);
       }
       for (Held &h : held) {
         h.message.payload = h.payload;
@@ -988,11 +996,8 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
 }
 
 // How readPostgres reads.
-struct PostgresRead {
+struct PostgresRead : StreamRead {
   std::optional<uint64_t> start; // a checkpoint's LSN: resume after it (else a new snapshot)
-  Checkpointer *checkpointer = nullptr;
-  Endpoint *endpoint = nullptr;
-  Progress *progress = nullptr;
 };
 
 // Reads the PostgreSQL inputs (postgres://..., the last inputs; one source table each) through
@@ -1048,8 +1053,7 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
   absl::StatusOr<std::unique_ptr<detail::PgReplication>> opened =
       detail::PgReplication::open(options, tables);
   if (!opened.ok()) {
-    std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(opened.status().message()).c_str());
-    return 1;
+    return fail(argv0, opened.status());
   }
   detail::PgReplication &pg = **opened;
   std::string origin = absl::StrCat("postgres:", options.slot);
@@ -1084,13 +1088,7 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
     record = absl::StrCat("{\"op\":\"", op, "\",\"row\":", row, "}");
     if (host.pushRecord(record, origin, static_cast<int64_t>(position), sources[first + table]))
       return 0;
-    if (host.failed())
-      return 3;
-    if (line.options.policy == HostOptions::BadRecordPolicy::Fail) {
-      std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n", argv0);
-      return 2;
-    }
-    return 0;
+    return afterRejected(host, line, argv0);
   };
   auto keyed = [&](int32_t table) {
     return program.sources[sources[first + static_cast<size_t>(table)]].nkeys > 0;
@@ -1104,8 +1102,7 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
   if (!snapshot.ok()) {
     if (status != 0)
       return status;
-    std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(snapshot.message()).c_str());
-    return 1;
+    return fail(argv0, snapshot);
   }
   if (host.hasPendingChanges()) {
     host.commit();
@@ -1115,8 +1112,7 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
   if (!tickEnded(false))
     return 1;
   if (absl::Status started = pg.startStreaming(); !started.ok()) {
-    std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(started.message()).c_str());
-    return 1;
+    return fail(argv0, started);
   }
   std::fprintf(stderr, "%s: streaming %s from %s (slot %s, publication %s)\n", argv0,
                absl::StrJoin(tables, ", ",
@@ -1147,8 +1143,7 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
   while (!g_stop_requested || in_transaction) {
     absl::StatusOr<detail::PgReplication::Event> event = pg.poll(100);
     if (!event.ok()) {
-      std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(event.status().message()).c_str());
-      return 1;
+      return fail(argv0, event.status());
     }
     using Kind = detail::PgReplication::Event::Kind;
     if (event->kind == Kind::Change) {
@@ -1185,8 +1180,7 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
         pg.lastServerLsn() > position) {
       position = pg.lastServerLsn();
       if (absl::Status confirmed = pg.confirm(position); !confirmed.ok()) {
-        std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(confirmed.message()).c_str());
-        return 1;
+        return fail(argv0, confirmed);
       }
     }
     if (read.endpoint)
@@ -1198,8 +1192,7 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
       if (std::max(position, pg.lastServerLsn()) >= pg.serverLsnAtStart())
         break;
       if (absl::Status asked = pg.requestKeepalive(); !asked.ok()) {
-        std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(asked.message()).c_str());
-        return 1;
+        return fail(argv0, asked);
       }
     }
   }
@@ -1334,9 +1327,7 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
     absl::StatusOr<std::unique_ptr<detail::HttpServer>> server =
         detail::HttpServer::start(line.http);
     if (!server.ok()) {
-      std::fprintf(stderr, "%s: error: %s\n", argv0,
-                   std::string(server.status().message()).c_str());
-      return 1;
+      return fail(argv0, server.status());
     }
     endpoint.server = *std::move(server);
     std::fprintf(stderr, "%s: serving http://%s:%d (/metrics, /healthz, /views)\n", argv0,
@@ -1344,29 +1335,21 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
   }
   for (size_t i = first_input; i < line.inputs.size(); ++i) {
     const std::string &path = line.inputs[i].path;
-    if (i == line.kafka_begin && line.postgres) { // the PostgreSQL tables, one stream
-      PostgresRead read;
-      if (resumed && i == first_input)
-        read.start = static_cast<uint64_t>(resumed->manifest.inputs[i].offset);
-      read.checkpointer = checkpointer ? &*checkpointer : nullptr;
-      read.endpoint = &endpoint;
-      read.progress = &progress;
-      int status = readPostgres(host, line, sources, argv0, read);
-      if (status != 0) {
-        if (status != 1)
-          report();
-        return status;
+    if (i == line.kafka_begin) { // the streamed inputs, read together, last
+      StreamRead serving{checkpointer ? &*checkpointer : nullptr, &endpoint, &progress};
+      bool resuming = resumed && i == first_input;
+      int status = 0;
+      if (line.postgres) { // the PostgreSQL tables, one replication stream
+        PostgresRead read{serving};
+        if (resuming)
+          read.start = static_cast<uint64_t>(resumed->manifest.inputs[i].offset);
+        status = readPostgres(host, line, sources, argv0, read);
+      } else {
+        KafkaRead read{serving};
+        for (size_t k = i; resuming && k < line.inputs.size(); ++k)
+          read.start.push_back(resumed->manifest.inputs[k].partitions);
+        status = readKafka(host, line, sources, argv0, read);
       }
-      break;
-    }
-    if (i == line.kafka_begin) { // the Kafka inputs, read together
-      KafkaRead read;
-      for (size_t k = i; resumed && i == first_input && k < line.inputs.size(); ++k)
-        read.start.push_back(resumed->manifest.inputs[k].partitions);
-      read.checkpointer = checkpointer ? &*checkpointer : nullptr;
-      read.endpoint = &endpoint;
-      read.progress = &progress;
-      int status = readKafka(host, line, sources, argv0, read);
       if (status != 0) {
         if (status != 1)
           report();
@@ -1397,18 +1380,11 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
         continue;
       int64_t tick = host.currentTick();
       progress.update(host);
-      if (!host.pushRecord(*text, origin, line_number, sources[i])) {
-        if (host.failed()) {
+      if (!host.pushRecord(*text, origin, line_number, sources[i]))
+        if (int status = afterRejected(host, line, argv0); status != 0) {
           report();
-          return 3;
+          return status;
         }
-        if (line.options.policy == HostOptions::BadRecordPolicy::Fail) {
-          std::fprintf(stderr, "%s: stopping at the first bad record (--on-bad-record=fail)\n",
-                       argv0);
-          report();
-          return 2;
-        }
-      }
       if (host.currentTick() == tick)
         continue;
       if (checkpointer && !checkpointer->tickEnded(i, reader.offset(), line_number, false))
@@ -1477,8 +1453,7 @@ int runMain(const kiln_program *program, int argc, char **argv) {
                                                              })
                                        : engine.status();
     if (!written.ok()) {
-      std::fprintf(stderr, "%s: error: %s\n", argv0, std::string(written.message()).c_str());
-      return 1;
+      return fail(argv0, written);
     }
     return 0;
   }
