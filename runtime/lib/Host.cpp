@@ -64,8 +64,16 @@ public:
         this->options.on_error == HostOptions::RuntimeErrorPolicy::DeadLetter) {
       if (this->options.dead_letter_path.empty())
         throw std::runtime_error("the dead-letter policy needs a dead-letter file");
-      dead_letter =
-          openOutput(this->options.dead_letter_path, "a", this->options.resume_output_lengths);
+      absl::StatusOr<std::optional<detail::KafkaAddress>> topic =
+          detail::parseKafkaAddress(this->options.dead_letter_path);
+      if (!topic.ok())
+        throw std::runtime_error(absl::StrCat("--dead-letter ", this->options.dead_letter_path,
+                                              ": ", topic.status().message()));
+      if (*topic)
+        sinks->openDeadLetterTopic(**topic);
+      else
+        dead_letter =
+            openOutput(this->options.dead_letter_path, "a", this->options.resume_output_lengths);
     }
     engine->setSinkCallback(
         [this](int32_t sink, const void *row, int64_t weight) { emit(sink, row, weight); });
@@ -329,7 +337,14 @@ public:
     } else {
       absl::StrAppend(&out, ",\"raw_base64\":\"", absl::Base64Escape(detail::toAbsl(line)), "\"");
     }
-    out += "}\n";
+    out += "}";
+    if (!dead_letter) {
+      // A replay for an upgrade reads again what a run read: its rejected records were sent then.
+      if (!upgrading)
+        sinks->deadLetter(record_origin, out);
+      return;
+    }
+    out += "\n";
     writeBytes(dead_letter.get(), out, options.dead_letter_path);
     if (std::fflush(dead_letter.get()) != 0)
       throw std::runtime_error(
@@ -613,6 +628,10 @@ bool Host::kafkaTransactions() const { return impl_->sinks->kafkaTransactions();
 void Host::setKafkaInput(detail::KafkaSource *source,
                          const std::vector<std::map<int32_t, int64_t>> *next) {
   impl_->sinks->setKafkaInput(source, next);
+}
+void Host::setInputPosition(const int64_t *position) { impl_->sinks->setInputPosition(position); }
+absl::StatusOr<std::optional<int64_t>> Host::deliveredInputPosition() const {
+  return impl_->sinks->deliveredInputPosition();
 }
 void Host::muteKafkaSinks(bool mute) { impl_->sinks->muteKafka(mute); }
 

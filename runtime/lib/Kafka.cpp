@@ -232,6 +232,46 @@ absl::StatusOr<std::vector<KafkaOffsets>> KafkaSource::committed() {
   return offsets;
 }
 
+absl::StatusOr<std::optional<int64_t>> committedOffset(const std::string &brokers,
+                                                       const std::string &group,
+                                                       const std::string &topic,
+                                                       int32_t partition) {
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  if (absl::Status status = configureAll(conf, {{"bootstrap.servers", brokers},
+                                                {"group.id", group},
+                                                {"enable.auto.commit", "false"},
+                                                {"isolation.level", "read_committed"},
+                                                {"log_level", "3"}});
+      !status.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return status;
+  }
+  char error[512];
+  rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+  if (consumer == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::UnavailableError(absl::StrCat("cannot create a Kafka consumer: ", error));
+  }
+  rd_kafka_topic_partition_list_t *partitions = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(partitions, topic.c_str(), partition);
+  rd_kafka_resp_err_t err = rd_kafka_committed(consumer, partitions, 30000);
+  int64_t offset = partitions->elems[0].offset;
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    err = partitions->elems[0].err;
+  rd_kafka_topic_partition_list_destroy(partitions);
+  rd_kafka_consumer_close(consumer);
+  rd_kafka_destroy(consumer);
+  if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+    return std::nullopt; // the topic is new: nothing was delivered to it
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return absl::UnavailableError(absl::StrCat("cannot read the offset consumer group ", group,
+                                               " committed for Kafka topic ", topic, " on ",
+                                               brokers, ": ", rd_kafka_err2str(err)));
+  if (offset < 0)
+    return std::nullopt;
+  return offset;
+}
+
 std::vector<KafkaOffsets> KafkaSource::ends() const {
   std::vector<KafkaOffsets> ends(impl_->topics.size());
   for (size_t t = 0; t < impl_->topics.size(); ++t)
@@ -413,7 +453,8 @@ absl::Status KafkaSink::produce(const std::string &topic_name, std::optional<std
   return absl::OkStatus();
 }
 
-absl::Status KafkaSink::commitTick(KafkaSource *source, const std::vector<KafkaOffsets> &next) {
+absl::Status KafkaSink::commitTick(KafkaSource *source, const std::vector<KafkaOffsets> &next,
+                                   const InputPosition *position) {
   Impl &impl = *impl_;
   if (!impl.transactional) {
     rd_kafka_resp_err_t err = rd_kafka_flush(impl.producer, 60000);
@@ -426,14 +467,22 @@ absl::Status KafkaSink::commitTick(KafkaSource *source, const std::vector<KafkaO
   }
   if (absl::Status status = begin(); !status.ok())
     return status;
+  rd_kafka_topic_partition_list_t *offsets = nullptr;
+  rd_kafka_consumer_group_metadata_t *group = nullptr;
   if (source != nullptr && !next.empty()) {
-    rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(0);
+    offsets = rd_kafka_topic_partition_list_new(0);
     for (size_t t = 0; t < next.size() && t < source->topics().size(); ++t)
       for (const auto &[partition, offset] : next[t])
         rd_kafka_topic_partition_list_add(offsets, source->topics()[t].c_str(), partition)->offset =
             offset;
-    rd_kafka_consumer_group_metadata_t *group =
-        rd_kafka_consumer_group_metadata(source->impl_->consumer);
+    group = rd_kafka_consumer_group_metadata(source->impl_->consumer);
+  } else if (position != nullptr) {
+    offsets = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(offsets, position->topic.c_str(), 0)->offset =
+        position->offset;
+    group = rd_kafka_consumer_group_metadata_new(position->group.c_str());
+  }
+  if (offsets != nullptr) {
     absl::Status sent =
         statusOf(rd_kafka_send_offsets_to_transaction(impl.producer, offsets, group, 60000),
                  "cannot commit the consumed offsets in the Kafka transaction");

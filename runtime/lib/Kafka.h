@@ -74,6 +74,22 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+// A position in an input that is not Kafka (a PostgreSQL LSN), committed with each tick's
+// transaction as consumer group `group`'s offset of partition 0 of `topic`: a topic the sinks
+// write, so that it exists. The group's committed offset tells a restarted run which ticks were
+// delivered, as a Kafka input's consumed offsets do.
+struct InputPosition {
+  std::string group;
+  std::string topic;
+  int64_t offset = 0;
+};
+
+// The offset consumer group `group` has committed for `topic`'s `partition` (nullopt if none),
+// as a read_committed consumer sees it: a transaction's commit counts once it is committed.
+absl::StatusOr<std::optional<int64_t>> committedOffset(const std::string &brokers,
+                                                       const std::string &group,
+                                                       const std::string &topic, int32_t partition);
+
 // Writes the messages of sinks to topics of one cluster, a tick at a time. With a
 // transactional id, each tick is one Kafka transaction, which also commits the offsets a Kafka
 // source consumed in it to that source's consumer group (send_offsets_to_transaction): readers
@@ -91,8 +107,10 @@ public:
   absl::Status produce(const std::string &topic, std::optional<std::string_view> key,
                        std::optional<std::string_view> value);
   // Ends the tick: its messages delivered (and, transactional, committed with `source`'s
-  // positions `next` per topic, the offsets of the messages to read next, if there is a source).
-  absl::Status commitTick(KafkaSource *source, const std::vector<KafkaOffsets> &next);
+  // positions `next` per topic, the offsets of the messages to read next, if there is a source,
+  // or with `position`, if there is one).
+  absl::Status commitTick(KafkaSource *source, const std::vector<KafkaOffsets> &next,
+                          const InputPosition *position = nullptr);
 
 private:
   KafkaSink();

@@ -80,7 +80,11 @@ options:
   --tick-size N              also end a tick every N records (0: only at commits and the end
                              of each input; default: the project's tick-size)
   --on-bad-record=POLICY     skip (default: report on stderr), dead-letter, or fail (stop, exit 2)
-  --dead-letter FILE         append rejected records to FILE (implies --on-bad-record=dead-letter)
+  --dead-letter FILE|kafka://BROKERS/TOPIC
+                             append rejected records to FILE, or send them to the topic (on the
+                             Kafka sinks' cluster, in their transactions), as JSON objects with
+                             their origin, position, reason and bytes (implies
+                             --on-bad-record=dead-letter)
   --on-error=POLICY          a record whose change raises a SQL runtime error (division by
                              zero, overflow, an invalid cast): fail (default: report it and stop,
                              exit 3; its tick is not applied, every earlier tick was written) or
@@ -614,20 +618,28 @@ std::optional<Checkpoint> findCheckpoint(const kiln_program &program, CommandLin
       return std::nullopt;
     }
   }
-  // A restart cannot take back what a Kafka sink's topic received: only a transactional one
-  // fed by Kafka inputs, whose consumer group tells which ticks it delivered, resumes exactly.
-  bool kafka_inputs_only = !line.inputs.empty();
-  for (const Input &input : line.inputs)
+  // A restart cannot take back what a Kafka topic received: only a transactional producer fed
+  // by Kafka inputs (whose consumer group's offsets the transactions commit) or by PostgreSQL
+  // ones (whose LSN they commit) knows which ticks it delivered, and resumes exactly.
+  bool kafka_inputs_only = !line.inputs.empty(), postgres_inputs_only = line.postgres;
+  for (const Input &input : line.inputs) {
     kafka_inputs_only = kafka_inputs_only && isKafka(input);
-  for (const auto &[sink, target] : line.options.sinks) {
-    if (target.kind != SinkTarget::Kind::Kafka)
-      continue;
-    if (line.options.kafka_transactional_id.empty() || !kafka_inputs_only) {
+    postgres_inputs_only = postgres_inputs_only && detail::parsePostgresAddress(input.path);
+  }
+  std::vector<std::string> kafka_targets;
+  for (const auto &[sink, target] : line.options.sinks)
+    if (target.kind == SinkTarget::Kind::Kafka)
+      kafka_targets.push_back(absl::StrCat("sink ", sink));
+  if (line.options.dead_letter_path.starts_with("kafka://"))
+    kafka_targets.push_back("the dead-letter topic");
+  for (const std::string &target : kafka_targets) {
+    if (line.options.kafka_transactional_id.empty() ||
+        !(kafka_inputs_only || postgres_inputs_only)) {
       std::fprintf(stderr,
-                   "%s: error: --checkpoint-dir with Kafka sink %s needs Kafka transactions "
-                   "(not --kafka-at-least-once) and Kafka inputs only, so that a restart knows "
-                   "which ticks the topic received: or write %s to a file\n",
-                   argv0, sink.c_str(), sink.c_str());
+                   "%s: error: --checkpoint-dir with Kafka %s needs Kafka transactions "
+                   "(not --kafka-at-least-once) and Kafka inputs only or PostgreSQL inputs only, "
+                   "so that a restart knows which ticks the topic received: or write to a file\n",
+                   argv0, target.c_str());
       return std::nullopt;
     }
   }
@@ -1093,6 +1105,41 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
   auto keyed = [&](int32_t table) {
     return program.sources[sources[first + static_cast<size_t>(table)]].nkeys > 0;
   };
+  // With transactional Kafka targets, each tick's transaction commits the LSN the tick ends at
+  // (as an offset, see detail::InputPosition). A restart replays the ticks after its checkpoint:
+  // those up to the LSN the last transaction committed were delivered, and are replayed muted.
+  int64_t committed_position = 0;
+  std::optional<uint64_t> delivered;
+  if (host.kafkaTransactions()) {
+    if (read.start) {
+      absl::StatusOr<std::optional<int64_t>> last = host.deliveredInputPosition();
+      if (!last.ok())
+        return fail(argv0, last.status());
+      if (*last && static_cast<uint64_t>(**last) > *read.start) {
+        delivered = static_cast<uint64_t>(**last);
+        std::fprintf(stderr,
+                     "%s: the sinks' last Kafka transaction holds the ticks up to %s: "
+                     "replaying those after the checkpoint (%s) without writing them again\n",
+                     argv0, detail::formatLsn(*delivered).c_str(),
+                     detail::formatLsn(*read.start).c_str());
+      }
+    }
+    host.setInputPosition(&committed_position);
+  }
+  struct DetachPosition {
+    Host &host;
+    ~DetachPosition() {
+      host.setInputPosition(nullptr);
+      host.muteKafkaSinks(false);
+    }
+  } detach_position{host};
+  // Commits the tick that ends at `position`.
+  auto commit = [&] {
+    committed_position = static_cast<int64_t>(position);
+    host.muteKafkaSinks(delivered && position <= *delivered);
+    host.commit();
+    return !host.failed();
+  };
   int status = 0;
   absl::Status snapshot = pg.readSnapshot([&](const detail::PgChange &change) {
     // Upserts: a snapshot read again after a crash replaces what it finds.
@@ -1104,11 +1151,8 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
       return status;
     return fail(argv0, snapshot);
   }
-  if (host.hasPendingChanges()) {
-    host.commit();
-    if (host.failed())
-      return 3;
-  }
+  if (host.hasPendingChanges() && !commit())
+    return 3;
   if (!tickEnded(false))
     return 1;
   if (absl::Status started = pg.startStreaming(); !started.ok()) {
@@ -1165,8 +1209,7 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
       position = event->lsn;
       // Each upstream transaction is one tick: outputs agree with a transaction boundary.
       if (host.hasPendingChanges()) {
-        host.commit();
-        if (host.failed())
+        if (!commit())
           return 3;
         if (!tickEnded(false))
           return 1;

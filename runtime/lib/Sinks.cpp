@@ -85,7 +85,7 @@ struct Sinks::Output {
 Sinks::Sinks(const kiln_program &program, const std::map<std::string, SinkTarget> &targets,
              const std::string &transactional_id,
              const std::map<std::string, int64_t> &resume_lengths)
-    : program_(program) {
+    : program_(program), transactional_id_(transactional_id) {
   std::vector<std::string> names;
   for (int32_t i = 0; i < program.nsinks; ++i)
     names.emplace_back(program.sinks[i].name);
@@ -128,17 +128,7 @@ Sinks::Sinks(const kiln_program &program, const std::map<std::string, SinkTarget
 
     auto output = std::make_unique<Output>(rel, target, std::move(key_columns));
     if (target.kind == Kind::Kafka) {
-      // One producer writes every Kafka sink: a tick is one transaction across them.
-      if (!kafka_) {
-        absl::StatusOr<std::unique_ptr<KafkaSink>> producer =
-            KafkaSink::open(target.brokers, transactional_id);
-        if (!producer.ok())
-          throw std::runtime_error(std::string(producer.status().message()));
-        kafka_ = *std::move(producer);
-      } else if (kafka_->brokers() != target.brokers) {
-        fail(absl::StrCat("another sink writes to Kafka at ", kafka_->brokers(),
-                          ": Kafka sinks share one cluster"));
-      }
+      kafkaAt(target.brokers, absl::StrCat("sink ", rel.name));
     } else if (target.kind == Kind::File) {
       std::vector<int32_t> &sharing = sinks_by_file[target.path];
       if (sharing.empty()) {
@@ -174,6 +164,46 @@ Sinks::Sinks(const kiln_program &program, const std::map<std::string, SinkTarget
 }
 
 Sinks::~Sinks() { std::fflush(stdout); }
+
+KafkaSink &Sinks::kafkaAt(const std::string &brokers, std::string_view what) {
+  // One producer writes every Kafka target: a tick is one transaction across them.
+  if (!kafka_) {
+    absl::StatusOr<std::unique_ptr<KafkaSink>> producer =
+        KafkaSink::open(brokers, transactional_id_);
+    if (!producer.ok())
+      throw std::runtime_error(std::string(producer.status().message()));
+    kafka_ = *std::move(producer);
+  } else if (kafka_->brokers() != brokers) {
+    throw std::runtime_error(absl::StrCat(
+        toAbsl(what), " writes to Kafka at ", brokers, ", but another Kafka target at ",
+        kafka_->brokers(), ": what a run writes to Kafka goes to one cluster, in one transaction"));
+  }
+  return *kafka_;
+}
+
+void Sinks::openDeadLetterTopic(const KafkaAddress &address) {
+  kafkaAt(address.brokers, absl::StrCat("the dead-letter topic ", address.topic));
+  dead_letter_topic_ = address.topic;
+}
+
+void Sinks::deadLetter(std::string_view origin, std::string_view record) {
+  // A muted tick was delivered before a restart, its rejected records with it.
+  if (mute_kafka_)
+    return;
+  if (absl::Status status = kafka_->produce(dead_letter_topic_, origin, record); !status.ok())
+    throw std::runtime_error(std::string(status.message()));
+}
+
+const std::string &Sinks::positionTopic() const {
+  for (const auto &out : outputs_)
+    if (out->target.kind == SinkTarget::Kind::Kafka)
+      return out->target.topic;
+  return dead_letter_topic_;
+}
+
+absl::StatusOr<std::optional<int64_t>> Sinks::deliveredInputPosition() const {
+  return committedOffset(kafka_->brokers(), transactional_id_, positionTopic(), 0);
+}
 
 int32_t Sinks::find(std::string_view name) const {
   for (int32_t i = 0; i < program_.nsinks; ++i)
@@ -249,8 +279,12 @@ void Sinks::write(int64_t tick) {
   // the offsets the tick consumed from a Kafka input.
   if (kafka_ && !mute_kafka_) {
     static const std::vector<KafkaOffsets> kNone;
+    std::optional<InputPosition> position;
+    if (input_position_ != nullptr)
+      position = InputPosition{transactional_id_, positionTopic(), *input_position_};
     if (absl::Status status =
-            kafka_->commitTick(transaction_source_, transaction_next_ ? *transaction_next_ : kNone);
+            kafka_->commitTick(transaction_source_, transaction_next_ ? *transaction_next_ : kNone,
+                               position ? &*position : nullptr);
         !status.ok())
       throw std::runtime_error(std::string(status.message()));
   }

@@ -13,6 +13,7 @@
 
 #include "Kafka.h"
 #include "OutputFile.h"
+#include "absl/status/statusor.h"
 #include "kiln/runtime/Host.h"
 #include "kiln/runtime/Values.h"
 
@@ -50,8 +51,19 @@ public:
     transaction_source_ = source;
     transaction_next_ = next;
   }
+  // A position of a non-Kafka input (a PostgreSQL LSN) that each tick's transaction commits
+  // (see InputPosition), read at the end of every tick; null for none.
+  void setInputPosition(const int64_t *position) { input_position_ = position; }
+  // The input position the last committed transaction holds (nullopt if none has).
+  absl::StatusOr<std::optional<int64_t>> deliveredInputPosition() const;
   // While muted, ticks write nothing to Kafka and commit no transaction.
   void muteKafka(bool mute) { mute_kafka_ = mute; }
+
+  // Rejected records go to Kafka topic `address.topic` too, in the ticks' transactions. Throws
+  // std::runtime_error if the Kafka sinks write to another cluster or it cannot be reached.
+  void openDeadLetterTopic(const KafkaAddress &address);
+  // One rejected record (as a JSON object), keyed by where it came from.
+  void deadLetter(std::string_view origin, std::string_view record);
 
 private:
   // One change of a sink in this tick: its weight, its row as JSON (a range of the sink's text
@@ -68,11 +80,19 @@ private:
   void writeJson(Output &out, int32_t sink, int64_t tick, std::string &lines);
   void writeKeyed(Output &out, int32_t sink, int64_t tick);
   void send(Output &out, std::string_view key, std::optional<std::string_view> value);
+  // The producer of every Kafka target, opened for the first at `brokers`; `what` names the
+  // target for an error.
+  KafkaSink &kafkaAt(const std::string &brokers, std::string_view what);
+  // The topic whose offset in the transactional id's group holds the input position.
+  const std::string &positionTopic() const;
 
   const kiln_program &program_;
   std::vector<std::unique_ptr<Output>> outputs_; // by sink
   std::vector<std::pair<std::string, OwnedFile>> files_;
   std::unique_ptr<KafkaSink> kafka_;
+  std::string transactional_id_;
+  std::string dead_letter_topic_; // empty unless rejected records go to Kafka
+  const int64_t *input_position_ = nullptr;
   KafkaSource *transaction_source_ = nullptr;
   const std::vector<KafkaOffsets> *transaction_next_ = nullptr;
   bool mute_kafka_ = false;

@@ -1,10 +1,13 @@
 """Kills a program streaming from PostgreSQL (logical replication) with SIGKILL at random
 moments while a writer changes the upstream tables, restarts it from its checkpoints each time,
-and checks that the sink file of the run that finally catches up (--stop-at-end) sums to
+and checks that the sink of the run that finally catches up (--stop-at-end) sums to
 PostgreSQL's view of the model: nothing lost, nothing applied twice.
 
-  crash_restart.py --prog PATH --work DIR [--kills N] [--transactions N] [--seed S]
+  crash_restart.py --prog PATH --work DIR [--kills N] [--transactions N] [--seed S] [--kafka]
 
+The sink is a file, or with --kafka a Kafka topic (KAFKA_BROKERS, tests/kafka/with-mock.sh) written
+in one transaction per tick, read back by kcat with isolation.level=read_committed; checkpoints
+are then taken every third tick, so that restarts replay ticks that were already delivered.
 Needs PG_URL (tests/postgres/with-postgres.sh) and a program built from replication.test's
 project (tables public.customers and shop.orders, sink revenue). Prints one summary line.
 """
@@ -17,6 +20,7 @@ parser.add_argument("--work", required=True)
 parser.add_argument("--kills", type=int, default=5)
 parser.add_argument("--transactions", type=int, default=300)
 parser.add_argument("--seed", type=int, default=1)
+parser.add_argument("--kafka", action="store_true")
 args = parser.parse_args()
 url = os.environ["PG_URL"]
 random.seed(args.seed)
@@ -63,8 +67,13 @@ for name in ("out.jsonl", "stderr"):
     if os.path.exists(name):
         os.remove(name)
 subprocess.run(["rm", "-rf", "ck"], check=True)
-command = [args.prog, "--checkpoint-dir", "ck", "--checkpoint-every", "1",
-           "--sink", "revenue=file:out.jsonl"]
+if args.kafka:
+    topic = f"revenue-{args.seed}-{time.time_ns()}"
+    command = [args.prog, "--checkpoint-dir", "ck", "--checkpoint-every", "3",
+               "--sink", f"revenue=kafka://{os.environ['KAFKA_BROKERS']}/{topic}"]
+else:
+    command = [args.prog, "--checkpoint-dir", "ck", "--checkpoint-every", "1",
+               "--sink", "revenue=file:out.jsonl"]
 thread = threading.Thread(target=writer)
 thread.start()
 kills = starts = 0
@@ -83,6 +92,10 @@ if final.returncode != 0:
     print("crash_restart: the final run failed:", open("stderr").read()[-2000:])
     sys.exit(1)
 
+if args.kafka:
+    with open("out.jsonl", "w") as out:
+        subprocess.run(["kcat", "-b", os.environ["KAFKA_BROKERS"], "-X", "isolation.level=read_committed",
+                        "-C", "-t", topic, "-e", "-q", "-f", "%s\n"], stdout=out, check=True)
 state = collections.Counter()
 for line in open("out.jsonl"):
     change = json.loads(line, parse_float=Decimal)
@@ -97,5 +110,6 @@ for line in sql("""select c.region, count(*), sum(o.amount) from customers c
 if got != expected:
     print(f"crash_restart: the sink holds {sorted(got)} but PostgreSQL {sorted(expected)}")
     sys.exit(1)
+sink = "Kafka sink" if args.kafka else "sink"
 print(f"crash_restart: {kills} kills ({starts} starts) during {args.transactions} upstream "
-      f"transactions: the sink equals PostgreSQL's view")
+      f"transactions: the {sink} equals PostgreSQL's view")

@@ -8,6 +8,12 @@
 // FILE, written atomically, for scripts that start it in the background), then serves until it
 // gets SIGINT or SIGTERM. Topics listed are created with PARTITIONS partitions (default:
 // --default-partitions, 1); the mock cluster creates others on first use.
+//
+//   kiln-kafka-mock --commit BROKERS GROUP TOPIC PARTITION OFFSET
+//
+// Commits OFFSET for TOPIC's PARTITION to consumer group GROUP on a running cluster, and exits:
+// what a broker's group would hold after a transaction that committed it, which the mock cluster
+// acknowledges without storing (tests then set it this way).
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -47,9 +53,38 @@ bool set(rd_kafka_conf_t *conf, const char *name, const std::string &value) {
   return false;
 }
 
+// --commit: see the top of the file.
+int commitOffset(char **args) {
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  if (!set(conf, "bootstrap.servers", args[0]) || !set(conf, "group.id", args[1]) ||
+      !set(conf, "enable.auto.commit", "false") || !set(conf, "log_level", "3"))
+    return 1;
+  char error[512];
+  rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+  if (consumer == nullptr) {
+    std::fprintf(stderr, "kiln-kafka-mock: error: %s\n", error);
+    return 1;
+  }
+  rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(offsets, args[2], std::atoi(args[3]))->offset =
+      std::strtoll(args[4], nullptr, 10);
+  rd_kafka_resp_err_t err = rd_kafka_commit(consumer, offsets, 0);
+  rd_kafka_topic_partition_list_destroy(offsets);
+  rd_kafka_consumer_close(consumer);
+  rd_kafka_destroy(consumer);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    std::fprintf(stderr, "kiln-kafka-mock: error: cannot commit the offset: %s\n",
+                 rd_kafka_err2str(err));
+    return 1;
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
+  if (argc == 7 && std::string_view(argv[1]) == "--commit")
+    return commitOffset(argv + 2);
   int brokers = 1;
   int default_partitions = 1;
   std::vector<std::pair<std::string, int>> topics;

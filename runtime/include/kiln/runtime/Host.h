@@ -80,7 +80,9 @@ struct HostOptions {
   // record out of its tick, appends it to dead_letter_path with the error, and goes on.
   enum class RuntimeErrorPolicy { Fail, DeadLetter };
   RuntimeErrorPolicy on_error = RuntimeErrorPolicy::Fail;
-  std::string dead_letter_path; // required with either DeadLetter
+  // Required with either DeadLetter: a file, or kafka://BROKERS/TOPIC (on the Kafka sinks'
+  // cluster, in their transactions).
+  std::string dead_letter_path;
   // What the inputs of source tables hold (by table name), where it is not change records or
   // plain rows (SourceFormat::Json): applies to inputs given that table (--source NAME=...).
   std::map<std::string, SourceFormat> source_formats;
@@ -201,6 +203,11 @@ public:
   // group; null for none.
   void setKafkaInput(detail::KafkaSource *source,
                      const std::vector<std::map<int32_t, int64_t>> *next);
+  // A position of an input that is not Kafka (a PostgreSQL LSN, kept up to date by the caller)
+  // that each tick's transaction commits (detail::InputPosition); null for none.
+  void setInputPosition(const int64_t *position);
+  // The input position the last committed Kafka transaction holds; nullopt if none does.
+  absl::StatusOr<std::optional<int64_t>> deliveredInputPosition() const;
   // While muted, ticks write nothing to Kafka sinks and commit no transaction: a restarted run
   // replaying ticks whose messages a committed transaction delivered.
   void muteKafkaSinks(bool mute);
