@@ -899,8 +899,8 @@ class QueryGen:
         return f"{{{{ source('gen', '{table}') }}}} AS {alias}", [(f'{alias}.{c}', t) for c, t in GEN_TABLES[table]]
 
     def from_clause(self, depth):
-        """One item, or inner joins of up to three on equal columns, sometimes with a residual
-        condition."""
+        """One item, or inner or outer (LEFT, RIGHT, FULL) joins of up to three on equal columns,
+        sometimes with a residual condition, or on a comparison only."""
         sql, scope = self.from_item(depth)
         for _ in range(self.rng.choice([0, 0, 1, 1, 2])):
             right, rscope = self.from_item(depth)
@@ -909,10 +909,14 @@ class QueryGen:
             rk = [c for c, t in rscope if t == ty]
             if not lk or not rk:
                 break
-            cond = f'{self.rng.choice(lk)} = {self.rng.choice(rk)}'
-            if self.rng.random() < 0.3:
+            kind = self.rng.choice(['JOIN', 'JOIN', 'LEFT JOIN', 'LEFT JOIN', 'RIGHT JOIN', 'FULL JOIN'])
+            # PostgreSQL runs a FULL JOIN on equalities only (merge- or hash-joinable).
+            full = kind == 'FULL JOIN'
+            op = '=' if full or self.rng.random() < 0.9 else self.rng.choice(['<', '>='])
+            cond = f'{self.rng.choice(lk)} {op} {self.rng.choice(rk)}'
+            if not full and self.rng.random() < 0.3:
                 cond += f' AND {self.expr("bool", scope + rscope, 1)}'
-            sql, scope = f'{sql}\n  JOIN {right} ON {cond}', scope + rscope
+            sql, scope = f'{sql}\n  {kind} {right} ON {cond}', scope + rscope
         return sql, scope
 
     def where(self, scope):

@@ -116,6 +116,10 @@ private:
   std::optional<FromItem> bindFrom(const ast::SelectStmt &stmt, std::vector<ir::ExprPtr> &where);
   plan::NodePtr makeJoin(FromItem &left, FromItem &right, std::vector<ir::ExprPtr> conjuncts,
                          ir::Location loc);
+  // LEFT (keep_left), RIGHT (keep_right) or FULL (both) JOIN of `left` and `right` on
+  // `conjuncts` (over left ++ right).
+  plan::NodePtr makeOuterJoin(FromItem &left, FromItem &right, std::vector<ir::ExprPtr> conjuncts,
+                              bool keep_left, bool keep_right, ir::Location loc);
   static FromItem concatScopes(FromItem left, const FromItem &right);
 
   // ---- subqueries (Subqueries.cpp) ----

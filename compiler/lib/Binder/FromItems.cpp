@@ -1,8 +1,9 @@
-// FROM: named relations (CTEs, models, source tables), subqueries in FROM, inner and cross joins
-// with ON or USING, and comma-separated lists. The WHERE conditions are bound over the whole FROM
-// row and each one is placed at the first join where its columns are available: conditions on
-// one item filter it, two-sided equalities become join keys, and comma joins follow the
-// equalities (joinOrder). Subqueries in WHERE are bound here too, by Subqueries.cpp.
+// FROM: named relations (CTEs, models, source tables), subqueries in FROM, inner, cross and outer
+// (LEFT, RIGHT, FULL) joins with ON, USING or NATURAL, and comma-separated lists. The WHERE
+// conditions are bound over the whole FROM row and each one is placed at the first join where its
+// columns are available: conditions on one item filter it, two-sided equalities become join keys,
+// and comma joins follow the equalities (joinOrder). Subqueries in WHERE are bound here too, by
+// Subqueries.cpp.
 #include "BinderImpl.h"
 
 #include "kiln/IR/Utils.h"
@@ -201,6 +202,135 @@ plan::NodePtr Binder::makeJoin(FromItem &left, FromItem &right, std::vector<Expr
   return join;
 }
 
+namespace {
+
+// The columns [first, first + count) of `input`, projected.
+plan::NodePtr projectColumns(const plan::NodePtr &input, int32_t first, int32_t count,
+                             const ir::Location &loc) {
+  ir::Schema schema(input->schema.begin() + first, input->schema.begin() + first + count);
+  plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, loc, {input});
+  for (int32_t c = 0; c < count; ++c)
+    project->exprs.push_back(ir::makeColumn(first + c, schema[c].type, schema[c].nullable));
+  return project;
+}
+
+// Keys that compare whole rows of `schema` with NULL equal to NULL (as DISTINCT and EXCEPT do): a
+// column that may be NULL becomes two keys, whether it is NULL and its value with NULL as zero, so
+// that the join, where a NULL key matches nothing, still matches it.
+std::vector<ExprPtr> nullSafeRowKeys(const ir::Schema &schema, const ir::Location &loc) {
+  std::vector<ExprPtr> keys;
+  for (int32_t c = 0; c < static_cast<int32_t>(schema.size()); ++c) {
+    const ir::Column &column = schema[static_cast<size_t>(c)];
+    if (!column.nullable) {
+      keys.push_back(ir::makeColumn(c, column.type, false));
+      continue;
+    }
+    std::vector<ExprPtr> operand;
+    operand.push_back(ir::makeColumn(c, column.type, true));
+    keys.push_back(ir::makeCall(ExprOp::IsNull, Type::boolean(), std::move(operand), loc));
+    ir::Value zero;
+    zero.is_null = false;
+    std::vector<ExprPtr> operands;
+    operands.push_back(ir::makeColumn(c, column.type, true));
+    operands.push_back(ir::makeLiteral(zero, column.type));
+    keys.push_back(ir::makeCall(ExprOp::Coalesce, column.type, std::move(operands), loc));
+  }
+  return keys;
+}
+
+plan::NodePtr makeEquiJoin(plan::NodePtr left, plan::NodePtr right, std::vector<ExprPtr> left_keys,
+                           std::vector<ExprPtr> right_keys, const ir::Location &loc) {
+  ir::Schema schema = left->schema;
+  schema.insert(schema.end(), right->schema.begin(), right->schema.end());
+  plan::NodePtr join = makeNode(plan::NodeKind::Join, schema, loc, {left, right});
+  join->left_keys = std::move(left_keys);
+  join->right_keys = std::move(right_keys);
+  return join;
+}
+
+} // namespace
+
+// Outer joins are composed of inner joins, as DBSP composes them: the inner join of the two sides,
+// plus, for each preserved side, its rows that match nothing, padded with NULLs. A side's
+// unmatched rows are the side minus its matched rows (a semi-join: each row once, however many
+// rows of the other side it matches), so a row's NULL-padded form is retracted when its first
+// match arrives and comes back when its last match goes; every part is maintained incrementally.
+// - With equality keys only, a row matches if the other side has its key: the semi-join meets
+//   the side's rows with the other side's distinct keys.
+// - Otherwise (a condition over both sides beyond equalities, or no equality), a row matches if
+//   the inner join holds it: the semi-join meets the side's rows with the distinct rows of that
+//   side in the inner join, comparing whole rows with NULL equal to NULL.
+// Conditions on one side only restrict which rows match, as the inner join's filters of that
+// side; a preserved side's rows that fail them are unmatched, not dropped.
+plan::NodePtr Binder::makeOuterJoin(FromItem &left, FromItem &right, std::vector<ExprPtr> conjuncts,
+                                    bool keep_left, bool keep_right, ir::Location loc) {
+  const plan::NodePtr sides[2] = {left.plan, right.plan};
+  const int32_t widths[2] = {left.scope.width, right.scope.width};
+  plan::NodePtr inner = makeJoin(left, right, std::move(conjuncts), loc);
+  bool by_keys = !inner->predicate && !inner->left_keys.empty();
+  auto unmatched = [&](int side) {
+    int32_t width = widths[side], first = side == 0 ? 0 : widths[0];
+    plan::NodePtr matched;
+    if (by_keys) {
+      const std::vector<ExprPtr> &own = side == 0 ? inner->left_keys : inner->right_keys;
+      const std::vector<ExprPtr> &other = side == 0 ? inner->right_keys : inner->left_keys;
+      const plan::NodePtr &other_input = inner->inputs[static_cast<size_t>(1 - side)];
+      ir::Schema key_schema;
+      plan::NodePtr keys = makeNode(plan::NodeKind::Project, {}, loc, {other_input});
+      for (const ExprPtr &key : other) {
+        key_schema.push_back({"key" + std::to_string(key_schema.size()), key->type, key->nullable});
+        keys->exprs.push_back(key->clone());
+      }
+      keys->schema = key_schema;
+      plan::NodePtr distinct_keys = makeNode(plan::NodeKind::Distinct, key_schema, loc, {keys});
+      std::vector<ExprPtr> own_keys, key_columns;
+      for (size_t k = 0; k < own.size(); ++k) {
+        own_keys.push_back(own[k]->clone());
+        key_columns.push_back(
+            ir::makeColumn(static_cast<int32_t>(k), key_schema[k].type, key_schema[k].nullable));
+      }
+      // The side's rows that pass its own conditions (the inner join's input) and have a key
+      // the other side has.
+      matched = makeEquiJoin(inner->inputs[static_cast<size_t>(side)], distinct_keys,
+                             std::move(own_keys), std::move(key_columns), loc);
+    } else {
+      plan::NodePtr rows = projectColumns(inner, first, width, loc);
+      plan::NodePtr distinct_rows = makeNode(plan::NodeKind::Distinct, rows->schema, loc, {rows});
+      ir::Schema schema = sides[side]->schema;
+      for (size_t c = 0; c < schema.size(); ++c)
+        schema[c].nullable = schema[c].nullable || rows->schema[c].nullable;
+      matched = makeEquiJoin(sides[side], distinct_rows, nullSafeRowKeys(schema, loc),
+                             nullSafeRowKeys(schema, loc), loc);
+    }
+    matched = projectColumns(matched, 0, width, loc);
+    plan::NodePtr negated = makeNode(plan::NodeKind::Negate, matched->schema, loc, {matched});
+    return makeNode(plan::NodeKind::UnionAll, sides[side]->schema, loc, {sides[side], negated});
+  };
+  ir::Schema schema = inner->schema;
+  for (int32_t c = 0; c < widths[0] + widths[1]; ++c)
+    if (c < widths[0] ? keep_right : keep_left)
+      schema[static_cast<size_t>(c)].nullable = true;
+  std::vector<plan::NodePtr> parts = {inner};
+  for (int side = 0; side < 2; ++side) {
+    if (!(side == 0 ? keep_left : keep_right))
+      continue;
+    // The unmatched rows with NULL for every column of the other side.
+    plan::NodePtr rows = unmatched(side);
+    plan::NodePtr padded = makeNode(plan::NodeKind::Project, schema, loc, {rows});
+    int32_t first = side == 0 ? 0 : widths[0];
+    for (int32_t c = 0; c < widths[0] + widths[1]; ++c) {
+      const ir::Column &column = schema[static_cast<size_t>(c)];
+      if (c >= first && c < first + widths[side])
+        padded->exprs.push_back(ir::makeColumn(
+            c - first, column.type, rows->schema[static_cast<size_t>(c - first)].nullable));
+      else
+        padded->exprs.push_back(ir::makeLiteral(ir::Value{}, column.type));
+    }
+    parts.push_back(padded);
+  }
+  return makeNode(plan::NodeKind::UnionAll, schema, loc, std::move(parts));
+}
+
 std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
   FromItem item;
   auto makeScope = [&](const ir::Schema &schema, std::string alias,
@@ -258,25 +388,43 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
     return item;
   }
   case ast::TableRef::Kind::Join: {
-    if (ref.join_kind != ast::JoinKind::Inner && ref.join_kind != ast::JoinKind::Cross) {
-      const char *kind = ref.join_kind == ast::JoinKind::Left    ? "LEFT JOIN"
-                         : ref.join_kind == ast::JoinKind::Right ? "RIGHT JOIN"
-                                                                 : "FULL JOIN";
-      error(ref.range, std::string(kind) + " is not supported yet").hint =
-          "Kiln compiles inner joins so far";
-      return std::nullopt;
-    }
-    if (ref.natural) {
-      error(ref.range, "NATURAL JOIN is not supported yet").hint = "use JOIN ... USING (columns)";
-      return std::nullopt;
-    }
+    bool keep_left = ref.join_kind == ast::JoinKind::Left || ref.join_kind == ast::JoinKind::Full;
+    bool keep_right = ref.join_kind == ast::JoinKind::Right || ref.join_kind == ast::JoinKind::Full;
     std::optional<FromItem> left = bindTableRef(*ref.left);
     if (!left)
       return std::nullopt;
     std::optional<FromItem> right = bindTableRef(*ref.right);
     if (!right)
       return std::nullopt;
+    std::vector<std::string> using_columns = ref.using_columns;
+    if (ref.natural) {
+      // The columns both sides have, in the left side's order.
+      for (const ScopeRelation &l : left->scope.relations)
+        for (const ScopeColumn &lc : l.columns) {
+          if (lc.hidden)
+            continue;
+          for (const ScopeRelation &r : right->scope.relations)
+            for (const ScopeColumn &rc : r.columns)
+              if (!rc.hidden && rc.name == lc.name &&
+                  std::find(using_columns.begin(), using_columns.end(), lc.name) ==
+                      using_columns.end())
+                using_columns.push_back(lc.name);
+        }
+    }
+    if (keep_left && keep_right && !using_columns.empty()) {
+      error(ref.range, std::string("FULL JOIN with ") + (ref.natural ? "NATURAL" : "USING") +
+                           " is not supported yet")
+          .hint = "join ON the columns and select COALESCE(a.column, b.column) for each";
+      return std::nullopt;
+    }
     FromItem combined = concatScopes(*left, *right);
+    // The side an outer join pads with NULLs: its columns may be NULL above the join.
+    for (size_t r = 0; r < combined.scope.relations.size(); ++r) {
+      bool from_left = r < left->scope.relations.size();
+      if (from_left ? keep_right : keep_left)
+        for (ScopeColumn &column : combined.scope.relations[r].columns)
+          column.nullable = true;
+    }
     std::vector<ExprPtr> conjuncts;
     if (ref.on) {
       ExprPtr on = bindCondition(*ref.on, combined.scope, "JOIN/ON");
@@ -284,7 +432,7 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
         return std::nullopt;
       splitConjuncts(std::move(on), conjuncts);
     }
-    for (const std::string &name : ref.using_columns) {
+    for (const std::string &name : using_columns) {
       auto findIn = [&](const Scope &scope) -> const ScopeColumn * {
         const ScopeColumn *match = nullptr;
         for (const ScopeRelation &relation : scope.relations)
@@ -306,13 +454,19 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
       if (!eq)
         return std::nullopt;
       conjuncts.push_back(std::move(eq.expr));
-      // The merged column is found unqualified on the left only.
+      // The merged column is found unqualified on one side only: the preserved one (a RIGHT
+      // JOIN's right side), whose value it always has.
+      int32_t hidden_index = keep_right ? l->index : r->index + left->scope.width;
       for (ScopeRelation &relation : combined.scope.relations)
         for (ScopeColumn &column : relation.columns)
-          if (column.name == name && column.index == r->index + left->scope.width)
+          if (column.name == name && column.index == hidden_index)
             column.hidden = true;
     }
-    combined.plan = makeJoin(*left, *right, std::move(conjuncts), location(ref.range));
+    if (keep_left || keep_right)
+      combined.plan = makeOuterJoin(*left, *right, std::move(conjuncts), keep_left, keep_right,
+                                    location(ref.range));
+    else
+      combined.plan = makeJoin(*left, *right, std::move(conjuncts), location(ref.range));
     return combined;
   }
   }
