@@ -1452,6 +1452,10 @@ double kiln_date_part(int32_t field, int64_t micros) {
   return (double)date_field_micros(field, micros) / 1e6;
 }
 
+int64_t kiln_add_interval(int64_t micros, int32_t months, int32_t days, int64_t interval_micros) {
+  return kiln_timestamp_add_interval(micros, months, days, interval_micros);
+}
+
 int64_t kiln_date_trunc(int32_t unit, int64_t micros) {
   static const int64_t step[KILN_UNIT_DAY + 1] = {1,        1000,         1000000,
                                                   60000000, 3600000000ll, MICROS_PER_DAY};

@@ -55,6 +55,11 @@ struct Bound {
   explicit operator bool() const { return expr != nullptr; }
 };
 
+// A constant INTERVAL: PostgreSQL's three parts (Intervals.cpp).
+struct IntervalValue {
+  int64_t months = 0, days = 0, micros = 0;
+};
+
 // How aggregate queries bind the select list and HAVING: group expressions and aggregate calls
 // become columns of the aggregate's output.
 struct AggregateContext {
@@ -152,6 +157,15 @@ private:
   Bound bindInList(const ast::Expr &expr, const Scope &scope);
   Bound bindLike(const ast::Expr &expr, const Scope &scope);
   Bound arithmetic(const std::string &op, Bound left, Bound right, SourceRange range);
+
+  // ---- intervals (Intervals.cpp) ----
+  enum class IntervalForm { None, Constant, Failed };
+  // Whether `expr` is a constant interval (a literal, negated, summed or multiplied by an integer
+  // constant), and its value; Failed after reporting an error in it.
+  IntervalForm constantInterval(const ast::Expr &expr, IntervalValue &out);
+  // A date or timestamp plus or minus a constant interval (`expr` a + or - of them), or nullopt
+  // if `expr` has no interval operand.
+  std::optional<Bound> bindIntervalArithmetic(const ast::Expr &expr, const Scope &scope);
   Bound comparison(ir::ExprOp op, Bound left, Bound right, SourceRange range);
 
   // ---- functions (Functions.cpp, Aggregates.cpp) ----

@@ -293,6 +293,13 @@ Bound Binder::bindConditional(const ast::Expr &expr, const Scope &scope) {
 
 Bound Binder::bindCast(const ast::Expr &expr, const Scope &scope) {
   ir::Location loc = location(expr.range);
+  if (expr.cast_type.name == "interval" && !expr.cast_type.is_array) {
+    // Date and timestamp arithmetic takes constant intervals before this (Intervals.cpp).
+    error(expr.range, "interval values are supported only added to or subtracted from a date or "
+                      "timestamp so far")
+        .hint = "use them as date '2024-01-01' + interval '3 days' or ts - interval '1 hour'";
+    return {};
+  }
   DiagnosticEngine trial_diags(sources_);
   std::optional<Type> target = resolveType(expr.cast_type, sources_, quiet_ ? trial_diags : diags_);
   if (!target) {

@@ -65,6 +65,9 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
     return {std::move(e), false};
   }
   std::optional<ir::FunctionId> id = ir::findFunction(name);
+  // Kiln's own functions are the binder's to call (timestamp + interval), not the user's.
+  if (id && ir::functionInfo(*id).signature == ir::FunctionSignature::AddInterval)
+    id.reset();
   if (!id) {
     std::string supported;
     for (const ir::FunctionInfo &fn : ir::allFunctions())
@@ -126,6 +129,8 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   case ir::FunctionSignature::DatePart:
   case ir::FunctionSignature::Extract:
     return bindDateField(expr, fn, args, call);
+  case ir::FunctionSignature::AddInterval:
+    break; // not found by name (above)
   }
   return {};
 }

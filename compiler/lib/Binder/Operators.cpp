@@ -214,6 +214,9 @@ Bound Binder::bindBinary(const ast::Expr &expr, const Scope &scope) {
     e->nullable = nullable;
     return {std::move(e), false};
   }
+  if (expr.op == "+" || expr.op == "-")
+    if (std::optional<Bound> with_interval = bindIntervalArithmetic(expr, scope))
+      return std::move(*with_interval);
   Bound left = bindExpr(*expr.args[0], scope);
   Bound right = bindExpr(*expr.args[1], scope);
   if (!left || !right)

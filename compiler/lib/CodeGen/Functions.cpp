@@ -99,6 +99,9 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value = b_.CreateSExt(scaled, i128_);
     break;
   }
+  case ir::FunctionId::AddInterval:
+    r.value = call(fn.symbol, {args[0].value, args[1].value, args[2].value, args[3].value});
+    break;
   }
   return r;
 }

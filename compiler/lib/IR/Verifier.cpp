@@ -661,6 +661,16 @@ void Verifier::checkCall(const Expr &e) {
     }
     break;
   }
+  case FunctionSignature::AddInterval: {
+    argIs(0, first == Type::timestamp(), "timestamp");
+    for (size_t i = 1; i < n; ++i)
+      argIs(i,
+            e.args[i]->op == ExprOp::Literal && !e.args[i]->literal.is_null &&
+                e.args[i]->type == (i == 3 ? Type::int64() : Type::int32()),
+            i == 3 ? "an i64 literal" : "an i32 literal");
+    resultIs(e.type == Type::timestamp(), "timestamp");
+    break;
+  }
   }
 }
 

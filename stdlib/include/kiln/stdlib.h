@@ -125,6 +125,8 @@ int64_t kiln_extract(int32_t field, int64_t micros, int32_t scale);
 int64_t kiln_extract_date(int32_t field, int32_t days);
 /* date_part('field', timestamp). */
 double kiln_date_part(int32_t field, int64_t micros);
+/* timestamp + interval (kiln_timestamp_add_interval). */
+int64_t kiln_add_interval(int64_t micros, int32_t months, int32_t days, int64_t interval_micros);
 
 #ifdef __cplusplus
 }

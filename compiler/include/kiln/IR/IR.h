@@ -140,7 +140,8 @@ enum class FunctionSignature {
   RoundNumber,
   DateTrunc,
   DatePart,
-  Extract
+  Extract,
+  AddInterval
 };
 
 enum FunctionFlag : uint32_t {

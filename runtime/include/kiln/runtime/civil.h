@@ -175,4 +175,28 @@ static inline int32_t kiln_extract_scale(int32_t field, int from_date) {
                                                                  : 0;
 }
 
+/* A timestamp (microseconds since 2000-01-01) plus an interval of `months`, `days` and
+ * `micros`, as PostgreSQL's timestamp_pl_interval adds one: the months first, on the calendar (a
+ * day past the end of the new month becomes its last day: Jan 31 + 1 month is Feb 28 or 29),
+ * then the days, then the microseconds. */
+static inline int64_t kiln_timestamp_add_interval(int64_t timestamp, int64_t months, int64_t days,
+                                                  int64_t micros) {
+  if (months != 0 || days != 0) {
+    int64_t day = timestamp / KILN_MICROS_PER_DAY;
+    if (timestamp % KILN_MICROS_PER_DAY < 0)
+      --day;
+    int64_t time = timestamp - day * KILN_MICROS_PER_DAY;
+    if (months != 0) {
+      kiln_civil c = kiln_civil_from_days(day);
+      int64_t month0 = c.year * 12 + (c.month - 1) + months;
+      int64_t year = month0 / 12 - (month0 % 12 < 0);
+      int32_t month = (int32_t)(month0 - year * 12) + 1;
+      int32_t last = kiln_days_in_month(year, month);
+      day = kiln_days_from_civil(year, month, c.day > last ? last : c.day);
+    }
+    timestamp = (day + days) * KILN_MICROS_PER_DAY + time;
+  }
+  return timestamp + micros;
+}
+
 #endif /* KILN_RUNTIME_CIVIL_H */
