@@ -843,7 +843,9 @@ class QueryGen:
                      lambda: f'CAST({e("ts")} AS date)'],
             'ts': [lambda: f"date_trunc('{r.choice(['day', 'hour'])}', {e()})",
                    lambda: f'CAST({e("date")} AS timestamp)',
-                   lambda: f'COALESCE({e()}, {lit("ts")})'],
+                   lambda: f'COALESCE({e()}, {lit("ts")})',
+                   lambda: (f'({e(r.choice(["ts", "date"]))} {r.choice(["+", "-"])} interval '
+                            f"'{r.choice(['1 month', '2 days', '3 hours', '1 year 1 day', '90 minutes', '1.5 days'])}')")],
             'bool': [self.comparison_form(scope, depth), lambda: f'({e()} AND {e()})', lambda: f'({e()} OR {e()})',
                      lambda: f'(NOT {e()})', lambda: f'({e(self.ordered_type(scope))} IS NULL)',
                      lambda: f'({e(self.ordered_type(scope))} IS NOT NULL)',
@@ -928,7 +930,7 @@ class QueryGen:
 
     def semi_join(self, scope):
         """`col [NOT] IN (SELECT ...)`, `[NOT] EXISTS (SELECT ...)` or `col < (SELECT max(..) ...)`
-        over a source, not correlated."""
+        over a source, uncorrelated, or [NOT] EXISTS and IN correlated by an equality."""
         r = self.rng
         no = 'NOT ' if r.random() < 0.35 else ''
         table = r.choice(sorted(GEN_TABLES))
@@ -941,6 +943,13 @@ class QueryGen:
             outer, col = r.choice(pairs)
             op = r.choice(['<', '<=', '>', '>=', '=', '<>'])
             return f'{outer} {op} (SELECT {r.choice(["min", "max"])}({col}) FROM {source}{cond})'
+        if pairs and r.random() < 0.3:  # correlated by an equality, unnested into a join
+            outer, col = r.choice(pairs)
+            cond = f' WHERE {col} = {outer}' + (f' AND {self.expr("bool", inner, 1)}' if r.random() < 0.5 else '')
+            if r.random() < 0.5 or no:
+                return f'{no}EXISTS (SELECT 1 FROM {source}{cond})'
+            outer, col = r.choice(pairs)
+            return f'{outer} IN (SELECT {col} FROM {source}{cond})'
         if pairs and r.random() < 0.75:
             outer, col = r.choice(pairs)
             return f'{outer} {no}IN (SELECT {col} FROM {source}{cond})'

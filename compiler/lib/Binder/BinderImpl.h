@@ -84,6 +84,8 @@ plan::NodePtr makeNode(plan::NodeKind kind, ir::Schema schema, ir::Location loc,
 void splitConjuncts(ir::ExprPtr expr, std::vector<ir::ExprPtr> &out);
 // The AND of `conjuncts`; null for none.
 ir::ExprPtr conjunction(std::vector<ir::ExprPtr> conjuncts);
+// Adds `delta` to every column `expr` reads.
+void shiftColumns(ir::Expr &expr, int32_t delta);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -134,6 +136,25 @@ private:
   bool refersToOuterQuery(const std::vector<std::string> &qualifier,
                           const std::string &column) const;
   std::vector<const Scope *> outer_scopes_; // of the queries enclosing a WHERE subquery
+  // A WHERE subquery of a semi-join being bound that refers to the enclosing query: while its
+  // WHERE conjuncts are bound, a column of the enclosing FROM row reads as kOuterColumn plus its
+  // index there, and each equality between its own columns and those becomes a pair of join keys
+  // (takeCorrelation); the subquery's select list then carries the inner keys as extra columns.
+  struct Correlation {
+    const Scope *outer = nullptr;
+    const ast::SelectStmt *stmt = nullptr; // the subquery's SELECT
+    bool in_where = false;
+    std::vector<ir::ExprPtr> inner_keys; // over the subquery's FROM row
+    std::vector<ir::ExprPtr> outer_keys; // over the enclosing FROM row
+  };
+  static constexpr int32_t kOuterColumn = 1 << 24;
+  Correlation *correlation_ = nullptr;
+  // Moves the equalities of `predicate` (a bound WHERE conjunct of the correlated subquery) that
+  // relate its columns to the enclosing query's into correlation_; what remains (maybe nothing)
+  // stays in `predicate`. False after an error: another use of the enclosing query's columns.
+  bool takeCorrelation(const ast::Expr &conjunct, ir::ExprPtr &predicate);
+  plan::NodePtr correlatedSemiJoin(const FromItem &input, const ast::Expr &sublink, bool negated,
+                                   plan::NodePtr sub, Correlation &correlation);
   // Scalar subqueries of the WHERE being bound: the column of the FROM row (extended past its
   // end) that carries each one's value.
   std::map<const ast::Expr *, std::pair<int32_t, ir::Column>> scalar_columns_;

@@ -121,13 +121,27 @@ Bound Binder::bindColumnRef(const ast::Expr &expr, const Scope &scope) {
       found = &candidate;
     }
   }
+  if (!found && correlation_ && correlation_->in_where) {
+    for (const ScopeRelation &relation : correlation_->outer->relations) {
+      if (!qualifier.empty() &&
+          !(qualifier.size() == 1 ? relation.alias == qualifier[0] : relation.names == qualifier))
+        continue;
+      for (const ScopeColumn &candidate : relation.columns)
+        if (candidate.name == column && !(candidate.hidden && qualifier.empty()))
+          return {
+              ir::makeColumn(kOuterColumn + candidate.index, candidate.type, candidate.nullable),
+              false};
+    }
+  }
   if (!found && refersToOuterQuery(qualifier, column)) {
     std::string full;
     for (const std::string &part : expr.names)
       full += (full.empty() ? "" : ".") + part;
     error(expr.range,
           "correlated subqueries are not supported yet: \"" + full + "\" refers to the outer query")
-        .hint = "join the tables in the outer FROM and filter there";
+        .hint = "a subquery in WHERE under [NOT] EXISTS or IN may compare its own columns with the "
+                "outer query's by equality in its WHERE; otherwise join the tables in the outer "
+                "FROM and filter there";
     return {};
   }
   if (!relation_found) {

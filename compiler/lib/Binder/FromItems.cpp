@@ -51,14 +51,14 @@ ExprPtr conjunction(std::vector<ExprPtr> conjuncts) {
   return result;
 }
 
-namespace {
-
 void shiftColumns(Expr &expr, int32_t delta) {
   ir::walkExpr(expr, [&](Expr &e) {
     if (e.op == ExprOp::Column)
       e.column += delta;
   });
 }
+
+namespace {
 
 void remapColumns(Expr &expr, const std::vector<int32_t> &to) {
   ir::walkExpr(expr, [&](Expr &e) {
@@ -545,10 +545,18 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
         semi_joins.push_back({c->args[0].get(), true});
         continue;
       }
+      bool correlated = correlation_ && correlation_->stmt == &stmt;
+      if (correlated)
+        correlation_->in_where = true;
       ExprPtr predicate = bindCondition(*c, all, "WHERE");
+      if (correlated)
+        correlation_->in_where = false;
       if (!predicate)
         return std::nullopt;
-      splitConjuncts(std::move(predicate), where);
+      if (correlated && !takeCorrelation(*c, predicate))
+        return std::nullopt;
+      if (predicate)
+        splitConjuncts(std::move(predicate), where);
     }
   }
   if (items.empty())

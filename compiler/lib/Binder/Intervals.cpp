@@ -154,9 +154,8 @@ bool parseInterval(std::string_view text, std::string_view fields, IntervalValue
     } else {
       number(words[w], value);
       // A bare number: in the unit of the type's last field, else seconds.
-      std::string_view last = fields.substr(fields.rfind(' ') == std::string_view::npos
-                                                ? 0
-                                                : fields.rfind(' ') + 1);
+      std::string_view last =
+          fields.substr(fields.rfind(' ') == std::string_view::npos ? 0 : fields.rfind(' ') + 1);
       unit = findIntervalUnit(last.empty() ? "second" : last);
       if (unit == nullptr)
         return false;
@@ -288,8 +287,8 @@ std::optional<Bound> Binder::bindIntervalArithmetic(const ast::Expr &expr, const
   if (timestamp->op == ExprOp::Literal) {
     ir::Value value = timestamp->literal;
     if (!value.is_null)
-      value.i = kiln_timestamp_add_interval(value.i, interval.months, interval.days,
-                                            interval.micros);
+      value.i =
+          kiln_timestamp_add_interval(value.i, interval.months, interval.days, interval.micros);
     return Bound{ir::makeLiteral(value, Type::timestamp()), false};
   }
   bool nullable = timestamp->nullable;

@@ -148,6 +148,14 @@ plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
 plan::NodePtr Binder::bindSelect(const ast::SelectStmt &stmt) {
   if (!rejectUnsupportedClauses(stmt))
     return nullptr;
+  // Only the correlated subquery's own SELECT reads the enclosing query's columns.
+  struct RestoreCorrelation {
+    Correlation *&current;
+    Correlation *saved;
+    ~RestoreCorrelation() { current = saved; }
+  } restore{correlation_, correlation_};
+  if (correlation_ && correlation_->stmt != &stmt)
+    correlation_ = nullptr;
   ctes_.emplace_back();
   struct PopCtes {
     std::vector<std::map<std::string, std::pair<plan::NodePtr, std::vector<std::string>>>> &ctes;
@@ -389,6 +397,18 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   ir::Schema schema;
   for (size_t i = 0; i < items.size(); ++i)
     schema.push_back({items[i].name, outputs[i]->type, outputs[i]->nullable});
+  if (correlation_ && correlation_->stmt == &stmt && !correlation_->inner_keys.empty()) {
+    if (aggregated) {
+      error(stmt.range, "correlated subqueries with aggregates are not supported yet").hint =
+          "join the tables in the outer FROM and filter there";
+      return nullptr;
+    }
+    // The correlated keys, for the semi-join with the enclosing query.
+    for (const ExprPtr &key : correlation_->inner_keys) {
+      schema.push_back({"correlated" + std::to_string(schema.size()), key->type, key->nullable});
+      outputs.push_back(key->clone());
+    }
+  }
   plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, location(stmt.range), {body});
   project->exprs = std::move(outputs);
   plan::NodePtr result = project;

@@ -6,7 +6,11 @@
 // rejected (bindSubqueryExpr).
 #include "BinderImpl.h"
 
+#include "kiln/IR/Utils.h"
+
+#include <algorithm>
 #include <functional>
+#include <set>
 
 namespace kiln::binder {
 
@@ -79,6 +83,113 @@ plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope 
   return value;
 }
 
+bool Binder::takeCorrelation(const ast::Expr &conjunct, ExprPtr &predicate) {
+  auto reads = [](const ir::Expr &e, bool outer) {
+    std::set<int32_t> columns = ir::columnsRead(e);
+    return std::any_of(columns.begin(), columns.end(),
+                       [&](int32_t c) { return (c >= kOuterColumn) == outer; });
+  };
+  if (!reads(*predicate, true))
+    return true;
+  std::vector<ExprPtr> parts, kept;
+  splitConjuncts(std::move(predicate), parts);
+  for (ExprPtr &part : parts) {
+    if (!reads(*part, true)) {
+      kept.push_back(std::move(part));
+      continue;
+    }
+    int outer_side = -1;
+    if (part->op == ExprOp::Eq) {
+      for (int side = 0; side < 2; ++side) {
+        const ir::Expr &mine = *part->args[static_cast<size_t>(1 - side)];
+        const ir::Expr &theirs = *part->args[static_cast<size_t>(side)];
+        if (reads(theirs, true) && !reads(theirs, false) && reads(mine, false) &&
+            !reads(mine, true))
+          outer_side = side;
+      }
+    }
+    if (outer_side < 0) {
+      error(conjunct.range, "this condition on the outer query's columns is not supported yet")
+          .hint = "a correlated subquery may compare its own columns with the outer query's by "
+                  "equality, in conditions ANDed in its WHERE";
+      return false;
+    }
+    ExprPtr outer = std::move(part->args[static_cast<size_t>(outer_side)]);
+    ExprPtr inner = std::move(part->args[static_cast<size_t>(1 - outer_side)]);
+    shiftColumns(*outer, -kOuterColumn);
+    correlation_->inner_keys.push_back(std::move(inner));
+    correlation_->outer_keys.push_back(std::move(outer));
+  }
+  predicate = conjunction(std::move(kept));
+  return true;
+}
+
+// A subquery that refers to the enclosing query by equalities, unnested into joins on them:
+// - `EXISTS`: the input rows whose keys the subquery's rows have (a join with the subquery's
+//   distinct keys, so that a row matches once); `NOT EXISTS`, the input minus those. A NULL key
+//   matches nothing, as `inner = NULL` is never TRUE.
+// - `x IN`: the same with x among the keys, equal to the subquery's value.
+plan::NodePtr Binder::correlatedSemiJoin(const FromItem &input, const ast::Expr &sublink,
+                                         bool negated, plan::NodePtr sub,
+                                         Correlation &correlation) {
+  ir::Location loc = location(sublink.range);
+  int32_t width = input.scope.width;
+  int32_t keys = static_cast<int32_t>(correlation.inner_keys.size());
+  int32_t values = static_cast<int32_t>(sub->schema.size()) - keys;
+  bool in = sublink.sublink == ast::SublinkKind::In;
+  if (in && values != 1) {
+    error(sublink.subquery->range,
+          values > 1 ? "subquery has too many columns" : "subquery has too few columns")
+        .hint = "an IN subquery selects exactly one column";
+    return nullptr;
+  }
+  if (in && negated) {
+    error(sublink.range, "NOT IN over a correlated subquery is not supported yet").hint =
+        "use NOT EXISTS with the equality in the subquery's WHERE (it also treats NULLs as "
+        "most queries mean)";
+    return nullptr;
+  }
+  // The subquery's distinct rows of what the join compares: [value,] keys.
+  int32_t first = in ? 0 : values;
+  ir::Schema compared(sub->schema.begin() + first, sub->schema.end());
+  plan::NodePtr project = makeNode(plan::NodeKind::Project, compared, loc, {sub});
+  for (int32_t c = 0; c < static_cast<int32_t>(compared.size()); ++c)
+    project->exprs.push_back(ir::makeColumn(first + c, compared[static_cast<size_t>(c)].type,
+                                            compared[static_cast<size_t>(c)].nullable));
+  FromItem right{makeNode(plan::NodeKind::Distinct, compared, loc, {project}), {}};
+  right.scope.width = static_cast<int32_t>(compared.size());
+  std::vector<ExprPtr> conjuncts;
+  if (in) {
+    Bound x = bindExpr(*sublink.args[0], input.scope);
+    if (!x)
+      return nullptr;
+    Bound equal = comparison(
+        ExprOp::Eq, std::move(x),
+        Bound{ir::makeColumn(width, compared[0].type, compared[0].nullable), false}, sublink.range);
+    if (!equal)
+      return nullptr;
+    conjuncts.push_back(std::move(equal.expr));
+  }
+  for (int32_t k = 0; k < keys; ++k) {
+    const ir::Column &key = compared[static_cast<size_t>(k + (in ? 1 : 0))];
+    std::vector<ExprPtr> operands;
+    operands.push_back(std::move(correlation.outer_keys[static_cast<size_t>(k)]));
+    operands.push_back(ir::makeColumn(width + k + (in ? 1 : 0), key.type, key.nullable));
+    conjuncts.push_back(ir::makeCall(ExprOp::Eq, Type::boolean(), std::move(operands), loc));
+  }
+  FromItem left{input.plan, input.scope};
+  plan::NodePtr join = makeJoin(left, right, std::move(conjuncts), loc);
+  ir::Schema schema(join->schema.begin(), join->schema.begin() + width);
+  plan::NodePtr matched = makeNode(plan::NodeKind::Project, schema, loc, {join});
+  for (int32_t c = 0; c < width; ++c)
+    matched->exprs.push_back(ir::makeColumn(c, schema[static_cast<size_t>(c)].type,
+                                            schema[static_cast<size_t>(c)].nullable));
+  if (!negated)
+    return matched;
+  plan::NodePtr negation = makeNode(plan::NodeKind::Negate, matched->schema, loc, {matched});
+  return makeNode(plan::NodeKind::UnionAll, input.plan->schema, loc, {input.plan, negation});
+}
+
 // WHERE conditions over an uncorrelated subquery, as joins (the subquery is bound on its own, so
 // it cannot refer to the outer query):
 // - `x IN (subquery)` keeps the rows whose x equals a row of the subquery: a join with the
@@ -91,11 +202,19 @@ plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope 
 //   the semi-join), joined with the subquery's count of rows and of NULLs and filtered on them.
 plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink, bool negated) {
   ir::Location loc = location(sublink.range);
+  Correlation correlation;
+  correlation.outer = &input.scope;
+  correlation.stmt = sublink.subquery.get();
+  Correlation *saved = correlation_;
+  correlation_ = &correlation;
   outer_scopes_.push_back(&input.scope);
   plan::NodePtr sub = bindSelect(*sublink.subquery);
   outer_scopes_.pop_back();
+  correlation_ = saved;
   if (!sub)
     return nullptr;
+  if (!correlation.inner_keys.empty())
+    return correlatedSemiJoin(input, sublink, negated, sub, correlation);
   int32_t width = input.scope.width;
   auto column = [](int32_t index, const ir::Column &c) {
     return ir::makeColumn(index, c.type, c.nullable);

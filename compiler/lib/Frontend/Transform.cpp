@@ -526,7 +526,8 @@ ExprPtr Transformer::columnRef(pg::Object node, const SourceRange &range) {
 
 // libpg_query 15's JSON writer drops an Integer's value unless it is positive
 // (pganalyze/libpg_query#243), so zero and negative integers are read back from the text. The
-// grammar folds unary minus into a constant, which then starts at its minus sign(s).
+// grammar folds unary minus into a constant, which then starts at its minus sign(s), with
+// parentheses between them when it folded a negated parenthesized constant (`-(-(-1))` is -1).
 std::string Transformer::integerText(pg::Object integer, int64_t location) const {
   if (int64_t value = pg::integer(integer, "ival"))
     return std::to_string(value);
@@ -535,8 +536,9 @@ std::string Transformer::integerText(pg::Object integer, int64_t location) const
     return "0";
   size_t i = *token;
   bool negative = false;
-  for (; i < tokens_.size() && tokens_.text(i) == "-"; ++i)
-    negative = !negative;
+  for (; i < tokens_.size() && (tokens_.text(i) == "-" || tokens_.text(i) == "("); ++i)
+    if (tokens_.text(i) == "-")
+      negative = !negative;
   if (i == tokens_.size() || tokens_[i].kind != TokenIndex::Kind::Number)
     return "0";
   std::string_view digits = tokens_.text(i);
