@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <map>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "absl/strings/str_join.h"
 
@@ -73,18 +73,24 @@ bool definesModel(const DataflowOp &op) {
 } // namespace
 
 UpgradePlan planUpgrade(const std::vector<DataflowOp> &ops, const std::vector<SavedOp> &saved_ops) {
-  std::unordered_set<uint64_t> saved;
+  // Saved operators by fingerprint, counted: two operators of a build may compute the same
+  // (a subquery two models repeat), and each kept one takes one saved operator's state.
+  std::unordered_map<uint64_t, int64_t> saved;
   std::set<std::string> saved_models;
   for (const SavedOp &op : saved_ops) {
-    saved.insert(op.fingerprint);
+    ++saved[op.fingerprint];
     if (!op.model.empty())
       saved_models.insert(op.model);
   }
   size_t n = ops.size();
   UpgradePlan plan;
   std::vector<bool> changed(n);
-  for (size_t i = 0; i < n; ++i)
-    changed[i] = !saved.contains(ops[i].fingerprint);
+  for (size_t i = 0; i < n; ++i) {
+    auto it = saved.find(ops[i].fingerprint);
+    changed[i] = it == saved.end() || it->second == 0;
+    if (!changed[i])
+      --it->second;
+  }
   plan.rebuilt = changed;
   std::vector<bool> &rebuilt = plan.rebuilt;
   // Grow the rebuilt set until every rebuilt operator's inputs are rebuilt or can push their

@@ -131,7 +131,10 @@ private:
 
   // ---- subqueries (Subqueries.cpp) ----
   plan::NodePtr semiJoin(const FromItem &input, const ast::Expr &sublink, bool negated);
-  plan::NodePtr bindScalarSubquery(const ast::Expr &subquery, const Scope &outer);
+  // `outer_keys` receives the enclosing row's side of a correlated subquery's equalities (its
+  // value plan then has the matching inner keys after the value, one row per key).
+  plan::NodePtr bindScalarSubquery(const ast::Expr &subquery, const Scope &outer,
+                                   std::vector<ir::ExprPtr> &outer_keys);
   Bound bindSubqueryExpr(const ast::Expr &expr);
   bool refersToOuterQuery(const std::vector<std::string> &qualifier,
                           const std::string &column) const;
@@ -144,6 +147,8 @@ private:
     const Scope *outer = nullptr;
     const ast::SelectStmt *stmt = nullptr; // the subquery's SELECT
     bool in_where = false;
+    // A scalar subquery (bindScalarSubquery): aggregated per key, the keys become its GROUP BY.
+    bool scalar = false;
     std::vector<ir::ExprPtr> inner_keys; // over the subquery's FROM row
     std::vector<ir::ExprPtr> outer_keys; // over the enclosing FROM row
   };

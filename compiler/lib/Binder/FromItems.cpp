@@ -479,6 +479,7 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
   std::vector<std::pair<const ast::Expr *, bool>> semi_joins; // (subquery, under NOT)
   std::vector<const ast::Expr *> scalars;                     // scalar subqueries in WHERE
   std::vector<plan::NodePtr> scalar_plans;
+  std::vector<std::vector<ExprPtr>> scalar_keys; // of correlated scalar subqueries: outer keys
   for (const auto &ref : stmt.from) {
     std::optional<FromItem> item = bindTableRef(*ref);
     if (!item)
@@ -516,12 +517,17 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     };
     findScalars(*stmt.where);
     for (const ast::Expr *scalar : scalars) {
-      plan::NodePtr value = bindScalarSubquery(*scalar, all);
+      std::vector<ExprPtr> outer_keys;
+      plan::NodePtr value = bindScalarSubquery(*scalar, all, outer_keys);
       if (!value)
         return std::nullopt;
       int32_t index = all.width + static_cast<int32_t>(scalar_plans.size());
-      scalar_columns_[scalar] = {index, value->schema[0]};
+      ir::Column column = value->schema[0];
+      if (!outer_keys.empty())
+        column.nullable = true; // NULL for a row whose key the subquery has no rows of
+      scalar_columns_[scalar] = {index, column};
       scalar_plans.push_back(value);
+      scalar_keys.push_back(std::move(outer_keys));
     }
     // Top-level conjuncts `[NOT] x IN (subquery)` and `[NOT] EXISTS (subquery)` become joins after
     // the FROM items are joined (see semiJoin); the others are bound here.
@@ -644,10 +650,38 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     if (!acc.plan)
       return std::nullopt;
   }
-  for (const plan::NodePtr &value : scalar_plans) {
+  for (size_t s = 0; s < scalar_plans.size(); ++s) {
+    const plan::NodePtr &value = scalar_plans[s];
     FromItem right{value, {}};
-    right.scope.width = 1;
-    acc.plan = makeJoin(acc, right, {}, value->loc); // keyless: one row joins every row
+    right.scope.width = static_cast<int32_t>(value->schema.size());
+    if (scalar_keys[s].empty()) {
+      acc.plan = makeJoin(acc, right, {}, value->loc); // keyless: one row joins every row
+      continue;
+    }
+    // Correlated: each row meets its key's value, or NULL if the subquery has no rows for it (a
+    // left join on the keys), and the keys go again. The row so far: the FROM row and the values
+    // of the scalar subqueries before this one.
+    int32_t width = static_cast<int32_t>(acc.plan->schema.size());
+    FromItem left{acc.plan, acc.scope};
+    left.scope.width = width;
+    std::vector<ExprPtr> conjuncts;
+    for (size_t k = 0; k < scalar_keys[s].size(); ++k) {
+      const ir::Column &key = value->schema[k + 1];
+      std::vector<ExprPtr> operands;
+      operands.push_back(std::move(scalar_keys[s][k]));
+      operands.push_back(
+          ir::makeColumn(width + 1 + static_cast<int32_t>(k), key.type, key.nullable));
+      conjuncts.push_back(
+          ir::makeCall(ExprOp::Eq, Type::boolean(), std::move(operands), value->loc));
+    }
+    plan::NodePtr joined =
+        makeOuterJoin(left, right, std::move(conjuncts), true, false, value->loc);
+    ir::Schema schema(joined->schema.begin(), joined->schema.begin() + width + 1);
+    plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, value->loc, {joined});
+    for (int32_t c = 0; c <= width; ++c)
+      project->exprs.push_back(ir::makeColumn(c, schema[static_cast<size_t>(c)].type,
+                                              schema[static_cast<size_t>(c)].nullable));
+    acc.plan = project;
   }
   // The conditions that read them are left in `where`, for the caller's filter over this row.
   for (const ast::Expr *scalar : scalars)

@@ -263,6 +263,8 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
 
   std::vector<ExprPtr> outputs;
   plan::NodePtr body = input;
+  size_t body_key_offset = 0; // a correlated scalar subquery's first key among the group keys
+  bool counts = false;        // whether an aggregate is a count
   if (!aggregated) {
     for (const Item &item : items) {
       if (!item.expr) {
@@ -320,6 +322,12 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
       if (!duplicate)
         agg.group_exprs.push_back(std::move(e));
     }
+    // A correlated scalar subquery's aggregates are per key of the enclosing row: its keys are
+    // the GROUP BY, after any of its own.
+    body_key_offset = agg.group_exprs.size();
+    if (correlation_ && correlation_->stmt == &stmt && correlation_->scalar)
+      for (const ExprPtr &key : correlation_->inner_keys)
+        agg.group_exprs.push_back(key->clone());
     agg_ = &agg;
     agg_from_scope_ = &scope;
     struct Reset {
@@ -385,6 +393,9 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
                       call.kind != ir::AggKind::CountDistinct;
       aggregate->schema.push_back({call.name, call.type, nullable});
     }
+    for (const ir::AggCall &call : agg.aggs)
+      counts |= call.kind == ir::AggKind::CountStar || call.kind == ir::AggKind::Count ||
+                call.kind == ir::AggKind::CountDistinct;
     body = aggregate;
     if (having) {
       plan::NodePtr filter =
@@ -398,15 +409,28 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   for (size_t i = 0; i < items.size(); ++i)
     schema.push_back({items[i].name, outputs[i]->type, outputs[i]->nullable});
   if (correlation_ && correlation_->stmt == &stmt && !correlation_->inner_keys.empty()) {
-    if (aggregated) {
-      error(stmt.range, "correlated subqueries with aggregates are not supported yet").hint =
-          "join the tables in the outer FROM and filter there";
+    if (aggregated != correlation_->scalar) {
+      error(stmt.range, aggregated ? "correlated subqueries with aggregates are not supported yet "
+                                     "under EXISTS or IN"
+                                   : "a correlated scalar subquery must compute aggregates")
+          .hint = "join the tables in the outer FROM and filter there";
       return nullptr;
     }
-    // The correlated keys, for the semi-join with the enclosing query.
-    for (const ExprPtr &key : correlation_->inner_keys) {
+    if (counts) {
+      // Unnested, a key without rows has no group, so the value is NULL where PostgreSQL's count
+      // over no rows is 0.
+      error(stmt.range, "a correlated scalar subquery with count() is not supported yet").hint =
+          "compare with EXISTS or NOT EXISTS instead of count(*) > 0 or = 0";
+      return nullptr;
+    }
+    // The correlated keys, for the join with the enclosing query: the inner key expressions, or
+    // the aggregate's group keys they became.
+    for (size_t k = 0; k < correlation_->inner_keys.size(); ++k) {
+      const ExprPtr &key = correlation_->inner_keys[k];
       schema.push_back({"correlated" + std::to_string(schema.size()), key->type, key->nullable});
-      outputs.push_back(key->clone());
+      outputs.push_back(aggregated ? ir::makeColumn(static_cast<int32_t>(body_key_offset + k),
+                                                    key->type, key->nullable)
+                                   : key->clone());
     }
   }
   plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, location(stmt.range), {body});

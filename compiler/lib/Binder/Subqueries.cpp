@@ -59,24 +59,34 @@ Bound Binder::bindSubqueryExpr(const ast::Expr &expr) {
 // An uncorrelated subquery in an expression, when it provably has exactly one row: one
 // aggregate over its FROM without GROUP BY or HAVING (PostgreSQL would raise at run time for more
 // rows, and give NULL for none).
-plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope &outer) {
+plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope &outer,
+                                         std::vector<ExprPtr> &outer_keys) {
+  Correlation correlation;
+  correlation.outer = &outer;
+  correlation.stmt = subquery.subquery.get();
+  correlation.scalar = true;
+  Correlation *saved = correlation_;
+  correlation_ = &correlation;
   outer_scopes_.push_back(&outer);
   plan::NodePtr value = bindSelect(*subquery.subquery);
   outer_scopes_.pop_back();
+  correlation_ = saved;
   if (!value)
     return nullptr;
   const ast::SelectStmt &stmt = *subquery.subquery;
+  // One row (per key of a correlated one): aggregates without GROUP BY of its own.
   bool one_row = stmt.op == ast::SetOp::None && stmt.group_by.empty() && !stmt.having &&
                  !stmt.distinct && value->kind == plan::NodeKind::Project &&
                  value->inputs[0]->kind == plan::NodeKind::Aggregate &&
-                 value->inputs[0]->group_keys.empty();
+                 value->inputs[0]->group_keys.size() == correlation.inner_keys.size();
+  outer_keys = std::move(correlation.outer_keys);
   if (!one_row) {
     error(subquery.range, "this scalar subquery is not supported yet").hint =
         "a scalar subquery must compute aggregates without GROUP BY or HAVING, so that it has "
         "exactly one row";
     return nullptr;
   }
-  if (value->schema.size() != 1) {
+  if (value->schema.size() != 1 + outer_keys.size()) {
     error(subquery.range, "subquery must return only one column");
     return nullptr;
   }
