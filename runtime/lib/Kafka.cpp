@@ -40,6 +40,23 @@ absl::Status configureAll(rd_kafka_conf_t *conf,
   return absl::OkStatus();
 }
 
+// A consumer with `settings`, owned by the caller (rd_kafka_destroy).
+absl::StatusOr<rd_kafka_t *>
+newConsumer(const std::vector<std::pair<const char *, std::string>> &settings) {
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  if (absl::Status status = configureAll(conf, settings); !status.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return status;
+  }
+  char error[512];
+  rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+  if (consumer == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::UnavailableError(absl::StrCat("cannot create a Kafka consumer: ", error));
+  }
+  return consumer;
+}
+
 } // namespace
 
 struct KafkaSource::Impl {
@@ -111,29 +128,21 @@ absl::StatusOr<int> partitionCount(rd_kafka_t *client, const std::string &broker
 absl::StatusOr<std::unique_ptr<KafkaSource>>
 KafkaSource::open(const std::string &brokers, const std::vector<std::string> &topics,
                   const std::string &group, const std::vector<KafkaOffsets> &start) {
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  if (absl::Status status = configureAll(conf, {{"bootstrap.servers", brokers},
-                                                {"group.id", group},
-                                                {"enable.auto.commit", "false"},
-                                                {"enable.auto.offset.store", "false"},
-                                                {"enable.partition.eof", "true"},
-                                                {"auto.offset.reset", "earliest"},
-                                                {"isolation.level", "read_committed"},
-                                                {"log_level", "3"}});
-      !status.ok()) {
-    rd_kafka_conf_destroy(conf);
-    return status;
-  }
-  char error[512];
+  absl::StatusOr<rd_kafka_t *> consumer = newConsumer({{"bootstrap.servers", brokers},
+                                                       {"group.id", group},
+                                                       {"enable.auto.commit", "false"},
+                                                       {"enable.auto.offset.store", "false"},
+                                                       {"enable.partition.eof", "true"},
+                                                       {"auto.offset.reset", "earliest"},
+                                                       {"isolation.level", "read_committed"},
+                                                       {"log_level", "3"}});
+  if (!consumer.ok())
+    return consumer.status();
   std::unique_ptr<KafkaSource> source(new KafkaSource());
   Impl &impl = *source->impl_;
   impl.brokers = brokers;
   impl.topics = topics;
-  impl.consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
-  if (impl.consumer == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    return absl::UnavailableError(absl::StrCat("cannot create a Kafka consumer: ", error));
-  }
+  impl.consumer = *consumer;
   rd_kafka_poll_set_consumer(impl.consumer);
   // Every partition, assigned by Kiln (not by the group's rebalancing), from the beginning or
   // from where a checkpoint says.
@@ -236,22 +245,14 @@ absl::StatusOr<std::optional<int64_t>> committedOffset(const std::string &broker
                                                        const std::string &group,
                                                        const std::string &topic,
                                                        int32_t partition) {
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  if (absl::Status status = configureAll(conf, {{"bootstrap.servers", brokers},
-                                                {"group.id", group},
-                                                {"enable.auto.commit", "false"},
-                                                {"isolation.level", "read_committed"},
-                                                {"log_level", "3"}});
-      !status.ok()) {
-    rd_kafka_conf_destroy(conf);
-    return status;
-  }
-  char error[512];
-  rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
-  if (consumer == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    return absl::UnavailableError(absl::StrCat("cannot create a Kafka consumer: ", error));
-  }
+  absl::StatusOr<rd_kafka_t *> created = newConsumer({{"bootstrap.servers", brokers},
+                                                      {"group.id", group},
+                                                      {"enable.auto.commit", "false"},
+                                                      {"isolation.level", "read_committed"},
+                                                      {"log_level", "3"}});
+  if (!created.ok())
+    return created.status();
+  rd_kafka_t *consumer = *created;
   rd_kafka_topic_partition_list_t *partitions = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(partitions, topic.c_str(), partition);
   rd_kafka_resp_err_t err = rd_kafka_committed(consumer, partitions, 30000);

@@ -942,6 +942,9 @@ class QueryGen:
         if pairs and r.random() < 0.25:  # a scalar subquery: one aggregate, so one row
             outer, col = r.choice(pairs)
             op = r.choice(['<', '<=', '>', '>=', '=', '<>'])
+            if r.random() < 0.4:  # correlated: one row per key, NULL for a key without rows
+                key_outer, key_col = r.choice(pairs)
+                cond = f' WHERE {key_col} = {key_outer}' + (f' AND {self.expr("bool", inner, 1)}' if r.random() < 0.5 else '')
             return f'{outer} {op} (SELECT {r.choice(["min", "max"])}({col}) FROM {source}{cond})'
         if pairs and r.random() < 0.3:  # correlated by an equality, unnested into a join
             outer, col = r.choice(pairs)
