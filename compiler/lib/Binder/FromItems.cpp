@@ -635,11 +635,12 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     acc.plan = join;
   }
   if (reordered) {
-    ir::Schema schema(joined_column.size());
-    for (size_t c = 0; c < joined_column.size(); ++c)
+    // The FROM items' columns only: the scalar subqueries' values are joined after this.
+    ir::Schema schema(item_of.size());
+    for (size_t c = 0; c < item_of.size(); ++c)
       schema[c] = acc.plan->schema[joined_column[c]];
     plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, acc.plan->loc, {acc.plan});
-    for (size_t c = 0; c < joined_column.size(); ++c)
+    for (size_t c = 0; c < item_of.size(); ++c)
       project->exprs.push_back(
           ir::makeColumn(joined_column[c], schema[c].type, schema[c].nullable));
     acc.plan = project;
