@@ -86,6 +86,15 @@ void splitConjuncts(ir::ExprPtr expr, std::vector<ir::ExprPtr> &out);
 ir::ExprPtr conjunction(std::vector<ir::ExprPtr> conjuncts);
 // Adds `delta` to every column `expr` reads.
 void shiftColumns(ir::Expr &expr, int32_t delta);
+// The columns [first, first + count) of `input`, projected.
+plan::NodePtr projectColumns(const plan::NodePtr &input, int32_t first, int32_t count,
+                             const ir::Location &loc);
+// Join keys that compare whole rows of `schema` with NULL equal to NULL.
+std::vector<ir::ExprPtr> nullSafeRowKeys(const ir::Schema &schema, const ir::Location &loc);
+// An equi-join node of `left` and `right` on the given keys.
+plan::NodePtr makeEquiJoin(plan::NodePtr left, plan::NodePtr right,
+                           std::vector<ir::ExprPtr> left_keys, std::vector<ir::ExprPtr> right_keys,
+                           const ir::Location &loc);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -151,6 +160,11 @@ private:
     bool scalar = false;
     std::vector<ir::ExprPtr> inner_keys; // over the subquery's FROM row
     std::vector<ir::ExprPtr> outer_keys; // over the enclosing FROM row
+    // Other conditions on the enclosing row's columns (EXISTS and IN only), over the enclosing
+    // row's columns (kOuterColumn + index) and the subquery's FROM row; the subquery's select
+    // list then also carries the columns of its own that they read, in this order.
+    std::vector<ir::ExprPtr> residuals;
+    std::vector<int32_t> residual_columns;
   };
   static constexpr int32_t kOuterColumn = 1 << 24;
   Correlation *correlation_ = nullptr;

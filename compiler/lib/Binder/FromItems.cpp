@@ -202,8 +202,6 @@ plan::NodePtr Binder::makeJoin(FromItem &left, FromItem &right, std::vector<Expr
   return join;
 }
 
-namespace {
-
 // The columns [first, first + count) of `input`, projected.
 plan::NodePtr projectColumns(const plan::NodePtr &input, int32_t first, int32_t count,
                              const ir::Location &loc) {
@@ -247,8 +245,6 @@ plan::NodePtr makeEquiJoin(plan::NodePtr left, plan::NodePtr right, std::vector<
   join->right_keys = std::move(right_keys);
   return join;
 }
-
-} // namespace
 
 // Outer joins are composed of inner joins, as DBSP composes them: the inner join of the two sides,
 // plus, for each preserved side, its rows that match nothing, padded with NULLs. A side's

@@ -408,7 +408,8 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   ir::Schema schema;
   for (size_t i = 0; i < items.size(); ++i)
     schema.push_back({items[i].name, outputs[i]->type, outputs[i]->nullable});
-  if (correlation_ && correlation_->stmt == &stmt && !correlation_->inner_keys.empty()) {
+  if (correlation_ && correlation_->stmt == &stmt &&
+      (!correlation_->inner_keys.empty() || !correlation_->residuals.empty())) {
     if (aggregated != correlation_->scalar) {
       error(stmt.range, aggregated ? "correlated subqueries with aggregates are not supported yet "
                                      "under EXISTS or IN"
@@ -431,6 +432,13 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
       outputs.push_back(aggregated ? ir::makeColumn(static_cast<int32_t>(body_key_offset + k),
                                                     key->type, key->nullable)
                                    : key->clone());
+    }
+    // The columns the other correlated conditions read (not aggregated: EXISTS and IN only).
+    for (int32_t c : correlation_->residual_columns) {
+      const ir::Column &column = input->schema[static_cast<size_t>(c)];
+      schema.push_back(
+          {"correlated" + std::to_string(schema.size()), column.type, column.nullable});
+      outputs.push_back(ir::makeColumn(c, column.type, column.nullable));
     }
   }
   plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, location(stmt.range), {body});

@@ -119,10 +119,21 @@ bool Binder::takeCorrelation(const ast::Expr &conjunct, ExprPtr &predicate) {
       }
     }
     if (outer_side < 0) {
-      error(conjunct.range, "this condition on the outer query's columns is not supported yet")
-          .hint = "a correlated subquery may compare its own columns with the outer query's by "
-                  "equality, in conditions ANDed in its WHERE";
-      return false;
+      if (correlation_->scalar) {
+        error(conjunct.range, "this condition on the outer query's columns is not supported yet "
+                              "in a scalar subquery")
+            .hint = "a correlated scalar subquery may compare its own columns with the outer "
+                    "query's by equality, in conditions ANDed in its WHERE";
+        return false;
+      }
+      // Evaluated in the join with the enclosing row (correlatedSemiJoin).
+      for (int32_t c : ir::columnsRead(*part))
+        if (c < kOuterColumn &&
+            std::find(correlation_->residual_columns.begin(), correlation_->residual_columns.end(),
+                      c) == correlation_->residual_columns.end())
+          correlation_->residual_columns.push_back(c);
+      correlation_->residuals.push_back(std::move(part));
+      continue;
     }
     ExprPtr outer = std::move(part->args[static_cast<size_t>(outer_side)]);
     ExprPtr inner = std::move(part->args[static_cast<size_t>(1 - outer_side)]);
@@ -145,7 +156,8 @@ plan::NodePtr Binder::correlatedSemiJoin(const FromItem &input, const ast::Expr 
   ir::Location loc = location(sublink.range);
   int32_t width = input.scope.width;
   int32_t keys = static_cast<int32_t>(correlation.inner_keys.size());
-  int32_t values = static_cast<int32_t>(sub->schema.size()) - keys;
+  int32_t residual_columns = static_cast<int32_t>(correlation.residual_columns.size());
+  int32_t values = static_cast<int32_t>(sub->schema.size()) - keys - residual_columns;
   bool in = sublink.sublink == ast::SublinkKind::In;
   if (in && values != 1) {
     error(sublink.subquery->range,
@@ -158,6 +170,64 @@ plan::NodePtr Binder::correlatedSemiJoin(const FromItem &input, const ast::Expr 
         "use NOT EXISTS with the equality in the subquery's WHERE (it also treats NULLs as "
         "most queries mean)";
     return nullptr;
+  }
+  if (!correlation.residuals.empty()) {
+    // Conditions beyond equalities: the input rows that meet at least one subquery row (the
+    // join on every condition, then its distinct input rows), met with the input again, whole
+    // rows compared with NULL equal to NULL, so that each row is kept once however often it
+    // matched. (Without equalities the join is a product of the two.)
+    std::vector<ExprPtr> conjuncts;
+    auto subColumn = [&](int32_t c) {
+      const ir::Column &column = sub->schema[static_cast<size_t>(c)];
+      return ir::makeColumn(width + c, column.type, column.nullable);
+    };
+    if (in) {
+      Bound x = bindExpr(*sublink.args[0], input.scope);
+      if (!x)
+        return nullptr;
+      Bound equal = comparison(ExprOp::Eq, std::move(x), Bound{subColumn(0), false}, sublink.range);
+      if (!equal)
+        return nullptr;
+      conjuncts.push_back(std::move(equal.expr));
+    }
+    for (int32_t k = 0; k < keys; ++k) {
+      std::vector<ExprPtr> operands;
+      operands.push_back(std::move(correlation.outer_keys[static_cast<size_t>(k)]));
+      operands.push_back(subColumn(values + k));
+      conjuncts.push_back(ir::makeCall(ExprOp::Eq, Type::boolean(), std::move(operands), loc));
+    }
+    for (ExprPtr &residual : correlation.residuals) {
+      ir::walkExpr(*residual, [&](ir::Expr &e) {
+        if (e.op != ExprOp::Column)
+          return;
+        if (e.column >= kOuterColumn) {
+          e.column -= kOuterColumn;
+          return;
+        }
+        auto at = std::find(correlation.residual_columns.begin(),
+                            correlation.residual_columns.end(), e.column);
+        e.column =
+            width + values + keys + static_cast<int32_t>(at - correlation.residual_columns.begin());
+      });
+      conjuncts.push_back(std::move(residual));
+    }
+    FromItem left{input.plan, input.scope};
+    FromItem right{sub, {}};
+    right.scope.width = static_cast<int32_t>(sub->schema.size());
+    plan::NodePtr join = makeJoin(left, right, std::move(conjuncts), loc);
+    plan::NodePtr rows = projectColumns(join, 0, width, loc);
+    plan::NodePtr distinct_rows = makeNode(plan::NodeKind::Distinct, rows->schema, loc, {rows});
+    ir::Schema schema = input.plan->schema;
+    for (size_t c = 0; c < schema.size(); ++c)
+      schema[c].nullable = schema[c].nullable || rows->schema[c].nullable;
+    plan::NodePtr matched =
+        projectColumns(makeEquiJoin(input.plan, distinct_rows, nullSafeRowKeys(schema, loc),
+                                    nullSafeRowKeys(schema, loc), loc),
+                       0, width, loc);
+    if (!negated)
+      return matched;
+    plan::NodePtr negation = makeNode(plan::NodeKind::Negate, matched->schema, loc, {matched});
+    return makeNode(plan::NodeKind::UnionAll, input.plan->schema, loc, {input.plan, negation});
   }
   // The subquery's distinct rows of what the join compares: [value,] keys.
   int32_t first = in ? 0 : values;
@@ -223,7 +293,7 @@ plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink, 
   correlation_ = saved;
   if (!sub)
     return nullptr;
-  if (!correlation.inner_keys.empty())
+  if (!correlation.inner_keys.empty() || !correlation.residuals.empty())
     return correlatedSemiJoin(input, sublink, negated, sub, correlation);
   int32_t width = input.scope.width;
   auto column = [](int32_t index, const ir::Column &c) {
