@@ -84,6 +84,11 @@ plan::NodePtr makeNode(plan::NodeKind kind, ir::Schema schema, ir::Location loc,
 void splitConjuncts(ir::ExprPtr expr, std::vector<ir::ExprPtr> &out);
 // The AND of `conjuncts`; null for none.
 ir::ExprPtr conjunction(std::vector<ir::ExprPtr> conjuncts);
+// The scalar subqueries in `e` (not looking into subqueries), appended to `out`.
+void findScalarSubqueries(const ast::Expr &e, std::vector<const ast::Expr *> &out);
+// The scalar subqueries of a select list that bindFrom joins to the FROM row: those of a query
+// without aggregates (an aggregate query's select list reads groups, not FROM rows).
+std::vector<const ast::Expr *> selectListScalarSubqueries(const ast::SelectStmt &stmt);
 // Adds `delta` to every column `expr` reads.
 void shiftColumns(ir::Expr &expr, int32_t delta);
 // The columns [first, first + count) of `input`, projected.
@@ -143,7 +148,7 @@ private:
   // `outer_keys` receives the enclosing row's side of a correlated subquery's equalities (its
   // value plan then has the matching inner keys after the value, one row per key).
   plan::NodePtr bindScalarSubquery(const ast::Expr &subquery, const Scope &outer,
-                                   std::vector<ir::ExprPtr> &outer_keys);
+                                   std::vector<ir::ExprPtr> &outer_keys, bool &zero_if_empty);
   Bound bindSubqueryExpr(const ast::Expr &expr);
   bool refersToOuterQuery(const std::vector<std::string> &qualifier,
                           const std::string &column) const;
@@ -158,6 +163,8 @@ private:
     bool in_where = false;
     // A scalar subquery (bindScalarSubquery): aggregated per key, the keys become its GROUP BY.
     bool scalar = false;
+    // Its value is a count: 0, not NULL, for a key without rows.
+    bool zero_if_empty = false;
     std::vector<ir::ExprPtr> inner_keys; // over the subquery's FROM row
     std::vector<ir::ExprPtr> outer_keys; // over the enclosing FROM row
     // Other conditions on the enclosing row's columns (EXISTS and IN only), over the enclosing

@@ -469,6 +469,32 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
   return std::nullopt;
 }
 
+void findScalarSubqueries(const ast::Expr &e, std::vector<const ast::Expr *> &out) {
+  if (e.kind == ast::ExprKind::Subquery && e.sublink == ast::SublinkKind::Scalar) {
+    out.push_back(&e);
+    return;
+  }
+  for (const ast::ExprPtr &arg : e.args)
+    if (arg)
+      findScalarSubqueries(*arg, out);
+  if (e.case_operand)
+    findScalarSubqueries(*e.case_operand, out);
+  if (e.case_else)
+    findScalarSubqueries(*e.case_else, out);
+}
+
+std::vector<const ast::Expr *> selectListScalarSubqueries(const ast::SelectStmt &stmt) {
+  std::vector<const ast::Expr *> scalars;
+  bool aggregated = !stmt.group_by.empty() || stmt.having;
+  for (const ast::SelectItem &item : stmt.targets)
+    aggregated |= item.expr && containsAggregate(*item.expr);
+  if (!aggregated)
+    for (const ast::SelectItem &item : stmt.targets)
+      if (item.expr)
+        findScalarSubqueries(*item.expr, scalars);
+  return scalars;
+}
+
 std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
                                                  std::vector<ExprPtr> &where) {
   std::vector<FromItem> items;
@@ -476,6 +502,7 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
   std::vector<const ast::Expr *> scalars;                     // scalar subqueries in WHERE
   std::vector<plan::NodePtr> scalar_plans;
   std::vector<std::vector<ExprPtr>> scalar_keys; // of correlated scalar subqueries: outer keys
+  std::vector<bool> scalar_zero; // a correlated count: 0 for a row whose key has no rows
   for (const auto &ref : stmt.from) {
     std::optional<FromItem> item = bindTableRef(*ref);
     if (!item)
@@ -490,41 +517,37 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     FromItem shifted = concatScopes(FromItem{nullptr, all}, item);
     all = shifted.scope;
   }
-  if (stmt.where) {
-    if (containsAggregate(*stmt.where)) {
-      error(stmt.where->range, "aggregate functions are not allowed in WHERE").hint =
-          "use HAVING to filter on aggregates";
-      return std::nullopt;
-    }
-    // Scalar subqueries in WHERE: each is one row, joined to the FROM row after its items, and
-    // its value is a column past the FROM row's end.
-    std::function<void(const ast::Expr &)> findScalars = [&](const ast::Expr &e) {
-      if (e.kind == ast::ExprKind::Subquery && e.sublink == ast::SublinkKind::Scalar) {
-        scalars.push_back(&e);
-        return;
-      }
-      for (const ast::ExprPtr &arg : e.args)
-        if (arg)
-          findScalars(*arg);
-      if (e.case_operand)
-        findScalars(*e.case_operand);
-      if (e.case_else)
-        findScalars(*e.case_else);
-    };
-    findScalars(*stmt.where);
+  if (stmt.where && containsAggregate(*stmt.where)) {
+    error(stmt.where->range, "aggregate functions are not allowed in WHERE").hint =
+        "use HAVING to filter on aggregates";
+    return std::nullopt;
+  }
+  // Scalar subqueries in WHERE, and in the select list of a query without aggregates: each is
+  // one row (per key, correlated), joined to the FROM row after its items, and its value is a
+  // column past the FROM row's end.
+  if (stmt.where)
+    findScalarSubqueries(*stmt.where, scalars);
+  size_t where_scalars = scalars.size();
+  for (const ast::Expr *scalar : selectListScalarSubqueries(stmt))
+    scalars.push_back(scalar);
+  if (stmt.where || !scalars.empty()) {
     for (const ast::Expr *scalar : scalars) {
       std::vector<ExprPtr> outer_keys;
-      plan::NodePtr value = bindScalarSubquery(*scalar, all, outer_keys);
+      bool zero_if_empty = false;
+      plan::NodePtr value = bindScalarSubquery(*scalar, all, outer_keys, zero_if_empty);
       if (!value)
         return std::nullopt;
       int32_t index = all.width + static_cast<int32_t>(scalar_plans.size());
       ir::Column column = value->schema[0];
-      if (!outer_keys.empty())
+      if (!outer_keys.empty() && !zero_if_empty)
         column.nullable = true; // NULL for a row whose key the subquery has no rows of
+      scalar_zero.push_back(zero_if_empty);
       scalar_columns_[scalar] = {index, column};
       scalar_plans.push_back(value);
       scalar_keys.push_back(std::move(outer_keys));
     }
+  }
+  if (stmt.where) {
     // Top-level conjuncts `[NOT] x IN (subquery)` and `[NOT] EXISTS (subquery)` become joins after
     // the FROM items are joined (see semiJoin); the others are bound here.
     std::vector<const ast::Expr *> conjuncts;
@@ -678,11 +701,23 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     for (int32_t c = 0; c <= width; ++c)
       project->exprs.push_back(ir::makeColumn(c, schema[static_cast<size_t>(c)].type,
                                               schema[static_cast<size_t>(c)].nullable));
+    if (scalar_zero[s]) {
+      ir::Value zero;
+      zero.is_null = false;
+      std::vector<ExprPtr> operands;
+      operands.push_back(std::move(project->exprs.back()));
+      operands.push_back(ir::makeLiteral(zero, schema.back().type));
+      project->exprs.back() =
+          ir::makeCall(ExprOp::Coalesce, schema.back().type, std::move(operands), value->loc);
+      schema.back().nullable = false;
+      project->schema = schema;
+    }
     acc.plan = project;
   }
-  // The conditions that read them are left in `where`, for the caller's filter over this row.
-  for (const ast::Expr *scalar : scalars)
-    scalar_columns_.erase(scalar);
+  // The conditions that read them are left in `where`, for the caller's filter over this row;
+  // the select list's are the caller's to read and forget (forgetScalarSubqueries).
+  for (size_t s = 0; s < where_scalars; ++s)
+    scalar_columns_.erase(scalars[s]);
   return acc;
 }
 

@@ -203,6 +203,15 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   }
   std::vector<ExprPtr> where;
   std::optional<FromItem> from = bindFrom(stmt, where);
+  // The columns of the select list's scalar subqueries (bindFrom) hold until it is bound.
+  struct ForgetScalars {
+    Binder &binder;
+    const ast::SelectStmt &stmt;
+    ~ForgetScalars() {
+      for (const ast::Expr *scalar : selectListScalarSubqueries(stmt))
+        binder.scalar_columns_.erase(scalar);
+    }
+  } forget{*this, stmt};
   if (!from)
     return nullptr;
   plan::NodePtr input = from->plan;
@@ -263,8 +272,9 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
 
   std::vector<ExprPtr> outputs;
   plan::NodePtr body = input;
-  size_t body_key_offset = 0; // a correlated scalar subquery's first key among the group keys
-  bool counts = false;        // whether an aggregate is a count
+  size_t body_key_offset = 0;     // a correlated scalar subquery's first key among the group keys
+  bool counts = false;            // whether an aggregate is a count
+  std::vector<bool> count_column; // of the aggregate's output: whether it is a count
   if (!aggregated) {
     for (const Item &item : items) {
       if (!item.expr) {
@@ -393,9 +403,13 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
                       call.kind != ir::AggKind::CountDistinct;
       aggregate->schema.push_back({call.name, call.type, nullable});
     }
-    for (const ir::AggCall &call : agg.aggs)
-      counts |= call.kind == ir::AggKind::CountStar || call.kind == ir::AggKind::Count ||
-                call.kind == ir::AggKind::CountDistinct;
+    count_column.assign(agg.group_exprs.size(), false);
+    for (const ir::AggCall &call : agg.aggs) {
+      bool count = call.kind == ir::AggKind::CountStar || call.kind == ir::AggKind::Count ||
+                   call.kind == ir::AggKind::CountDistinct;
+      counts |= count;
+      count_column.push_back(count);
+    }
     body = aggregate;
     if (having) {
       plan::NodePtr filter =
@@ -419,10 +433,17 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     }
     if (counts) {
       // Unnested, a key without rows has no group, so the value is NULL where PostgreSQL's count
-      // over no rows is 0.
-      error(stmt.range, "a correlated scalar subquery with count() is not supported yet").hint =
-          "compare with EXISTS or NOT EXISTS instead of count(*) > 0 or = 0";
-      return nullptr;
+      // over no rows is 0: a value that is the count itself becomes 0 there (zero_if_empty);
+      // an expression of counts would need its value over no rows.
+      bool just_a_count = items.size() == 1 && outputs[0]->op == ExprOp::Column &&
+                          count_column[static_cast<size_t>(outputs[0]->column)];
+      if (!just_a_count) {
+        error(stmt.range,
+              "a correlated scalar subquery computing with count() is not supported yet")
+            .hint = "select the count alone, or compare with EXISTS or NOT EXISTS";
+        return nullptr;
+      }
+      correlation_->zero_if_empty = true;
     }
     // The correlated keys, for the join with the enclosing query: the inner key expressions, or
     // the aggregate's group keys they became.

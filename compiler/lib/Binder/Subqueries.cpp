@@ -51,7 +51,8 @@ Bound Binder::bindSubqueryExpr(const ast::Expr &expr) {
         .hint = "not under OR or inside another expression, and not in the select list";
   } else {
     error(expr.range, "subqueries in expressions are not supported yet").hint =
-        "a subquery that computes one aggregate is supported in WHERE; others, in FROM";
+        "a subquery that computes aggregates is supported in WHERE and in the select list of a "
+        "query without aggregates; others, in FROM";
   }
   return {};
 }
@@ -60,7 +61,7 @@ Bound Binder::bindSubqueryExpr(const ast::Expr &expr) {
 // aggregate over its FROM without GROUP BY or HAVING (PostgreSQL would raise at run time for more
 // rows, and give NULL for none).
 plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope &outer,
-                                         std::vector<ExprPtr> &outer_keys) {
+                                         std::vector<ExprPtr> &outer_keys, bool &zero_if_empty) {
   Correlation correlation;
   correlation.outer = &outer;
   correlation.stmt = subquery.subquery.get();
@@ -80,6 +81,7 @@ plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope 
                  value->inputs[0]->kind == plan::NodeKind::Aggregate &&
                  value->inputs[0]->group_keys.size() == correlation.inner_keys.size();
   outer_keys = std::move(correlation.outer_keys);
+  zero_if_empty = correlation.zero_if_empty;
   if (!one_row) {
     error(subquery.range, "this scalar subquery is not supported yet").hint =
         "a scalar subquery must compute aggregates without GROUP BY or HAVING, so that it has "
