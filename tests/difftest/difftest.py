@@ -967,10 +967,30 @@ class QueryGen:
         items = [(self.expr(t, scope), t) for t in types]
         return select_list(items), [(f'c{i}', t) for i, (_, t) in enumerate(items, 1)]
 
+    def scalar_item(self, scope):
+        """A scalar subquery for a select list: min or max of a source's column, uncorrelated or
+        correlated by an equality; (SQL, type) or None."""
+        r = self.rng
+        table = r.choice(sorted(GEN_TABLES))
+        alias = self.alias('q')
+        inner = [(f'{alias}.{c}', t) for c, t in GEN_TABLES[table]]
+        pairs = [(c, ic) for c, t in scope for ic, it in inner if t == it and t in ('int', 'text', 'date')]
+        value, ty = r.choice([(c, t) for c, t in inner if t in ('int', 'num', 'text', 'date')])
+        cond = ''
+        if pairs and r.random() < 0.6:
+            outer, col = r.choice(pairs)
+            cond = f' WHERE {col} = {outer}'
+        return f"(SELECT {r.choice(['min', 'max'])}({value}) FROM {{{{ source('gen', '{table}') }}}} AS {alias}{cond})", ty
+
     def select_project(self, depth, top, types=None, distinct=False):
         frm, scope = self.from_clause(depth)
+        free_width = types is None  # not a branch of a set operation, whose widths must agree
         types = types or [self.scope_type(scope) for _ in range(self.rng.randint(1, 4))]
         cols, out = self.projection(scope, types)
+        if free_width and not distinct and top and self.rng.random() < 0.15:
+            sql, ty = self.scalar_item(scope)
+            cols += f', {sql} AS c{len(out) + 1}'
+            out = out + [(f'c{len(out) + 1}', ty)]
         return f'SELECT {"DISTINCT " if distinct else ""}{cols}\nFROM {frm}{self.where(scope)}', out
 
     def select_distinct(self, depth, top):
