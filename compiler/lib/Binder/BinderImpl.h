@@ -174,6 +174,7 @@ private:
     std::vector<int32_t> residual_columns;
   };
   static constexpr int32_t kOuterColumn = 1 << 24;
+  static constexpr int32_t kHavingScalar = 1 << 23; // see bindSimpleSelect
   Correlation *correlation_ = nullptr;
   // Moves the equalities of `predicate` (a bound WHERE conjunct of the correlated subquery) that
   // relate its columns to the enclosing query's into correlation_; what remains (maybe nothing)

@@ -338,6 +338,36 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     if (correlation_ && correlation_->stmt == &stmt && correlation_->scalar)
       for (const ExprPtr &key : correlation_->inner_keys)
         agg.group_exprs.push_back(key->clone());
+    // Scalar subqueries in HAVING (uncorrelated): one row each, joined to the aggregate's rows
+    // before the HAVING filter. While HAVING is bound, the value of the n-th reads as column
+    // kHavingScalar + n, renumbered once the aggregate's width is known.
+    std::vector<const ast::Expr *> having_scalars;
+    std::vector<plan::NodePtr> having_values;
+    if (stmt.having)
+      findScalarSubqueries(*stmt.having, having_scalars);
+    struct ForgetHavingScalars {
+      Binder &binder;
+      const std::vector<const ast::Expr *> &scalars;
+      ~ForgetHavingScalars() {
+        for (const ast::Expr *scalar : scalars)
+          binder.scalar_columns_.erase(scalar);
+      }
+    } forget_having{*this, having_scalars};
+    for (const ast::Expr *scalar : having_scalars) {
+      std::vector<ExprPtr> outer_keys;
+      bool zero_if_empty = false;
+      plan::NodePtr value = bindScalarSubquery(*scalar, scope, outer_keys, zero_if_empty);
+      if (!value)
+        return nullptr;
+      if (!outer_keys.empty()) {
+        error(scalar->range, "correlated scalar subqueries in HAVING are not supported yet").hint =
+            "compute the subquery's aggregate per key in FROM and join it";
+        return nullptr;
+      }
+      scalar_columns_[scalar] = {kHavingScalar + static_cast<int32_t>(having_values.size()),
+                                 value->schema[0]};
+      having_values.push_back(value);
+    }
     agg_ = &agg;
     agg_from_scope_ = &scope;
     struct Reset {
@@ -411,6 +441,19 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
       count_column.push_back(count);
     }
     body = aggregate;
+    if (!having_values.empty()) {
+      int32_t width = static_cast<int32_t>(aggregate->schema.size());
+      for (const plan::NodePtr &value : having_values) {
+        FromItem left{body, {}}, right{value, {}};
+        left.scope.width = static_cast<int32_t>(body->schema.size());
+        right.scope.width = 1;
+        body = makeJoin(left, right, {}, value->loc); // keyless: one row joins every group
+      }
+      ir::walkExpr(*having, [&](Expr &e) {
+        if (e.op == ExprOp::Column && e.column >= kHavingScalar)
+          e.column = width + (e.column - kHavingScalar);
+      });
+    }
     if (having) {
       plan::NodePtr filter =
           makeNode(plan::NodeKind::Filter, body->schema, location(stmt.having->range), {body});
