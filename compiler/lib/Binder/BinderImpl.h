@@ -94,12 +94,14 @@ void shiftColumns(ir::Expr &expr, int32_t delta);
 // The columns [first, first + count) of `input`, projected.
 plan::NodePtr projectColumns(const plan::NodePtr &input, int32_t first, int32_t count,
                              const ir::Location &loc);
-// Join keys that compare whole rows of `schema` with NULL equal to NULL.
-std::vector<ir::ExprPtr> nullSafeRowKeys(const ir::Schema &schema, const ir::Location &loc);
-// An equi-join node of `left` and `right` on the given keys.
-plan::NodePtr makeEquiJoin(plan::NodePtr left, plan::NodePtr right,
-                           std::vector<ir::ExprPtr> left_keys, std::vector<ir::ExprPtr> right_keys,
-                           const ir::Location &loc);
+// The rows of `input` that `rows` (of input's columns: those of a join, say) holds at least once,
+// each as often as `input` has it: `input` joined with the distinct rows of `rows`, whole rows
+// compared with NULL equal to NULL (a semi-join by rows).
+plan::NodePtr rowsHeldBy(const plan::NodePtr &input, const plan::NodePtr &rows,
+                         const ir::Location &loc);
+// `input` minus `part`, rows of it (an anti-join's complement).
+plan::NodePtr without(const plan::NodePtr &input, const plan::NodePtr &part,
+                      const ir::Location &loc);
 
 // ---------------------------------------------------------------------------------------------
 

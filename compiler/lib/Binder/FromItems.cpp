@@ -212,6 +212,8 @@ plan::NodePtr projectColumns(const plan::NodePtr &input, int32_t first, int32_t 
   return project;
 }
 
+namespace {
+
 // Keys that compare whole rows of `schema` with NULL equal to NULL (as DISTINCT and EXCEPT do): a
 // column that may be NULL becomes two keys, whether it is NULL and its value with NULL as zero, so
 // that the join, where a NULL key matches nothing, still matches it.
@@ -244,6 +246,25 @@ plan::NodePtr makeEquiJoin(plan::NodePtr left, plan::NodePtr right, std::vector<
   join->left_keys = std::move(left_keys);
   join->right_keys = std::move(right_keys);
   return join;
+}
+
+} // namespace
+
+plan::NodePtr rowsHeldBy(const plan::NodePtr &input, const plan::NodePtr &rows,
+                         const ir::Location &loc) {
+  plan::NodePtr distinct_rows = makeNode(plan::NodeKind::Distinct, rows->schema, loc, {rows});
+  ir::Schema schema = input->schema;
+  for (size_t c = 0; c < schema.size(); ++c)
+    schema[c].nullable = schema[c].nullable || rows->schema[c].nullable;
+  plan::NodePtr join = makeEquiJoin(input, distinct_rows, nullSafeRowKeys(schema, loc),
+                                    nullSafeRowKeys(schema, loc), loc);
+  return projectColumns(join, 0, static_cast<int32_t>(input->schema.size()), loc);
+}
+
+plan::NodePtr without(const plan::NodePtr &input, const plan::NodePtr &part,
+                      const ir::Location &loc) {
+  plan::NodePtr negated = makeNode(plan::NodeKind::Negate, part->schema, loc, {part});
+  return makeNode(plan::NodeKind::UnionAll, input->schema, loc, {input, negated});
 }
 
 // Outer joins are composed of inner joins, as DBSP composes them: the inner join of the two sides,
@@ -287,20 +308,13 @@ plan::NodePtr Binder::makeOuterJoin(FromItem &left, FromItem &right, std::vector
       }
       // The side's rows that pass its own conditions (the inner join's input) and have a key
       // the other side has.
-      matched = makeEquiJoin(inner->inputs[static_cast<size_t>(side)], distinct_keys,
-                             std::move(own_keys), std::move(key_columns), loc);
+      matched = projectColumns(makeEquiJoin(inner->inputs[static_cast<size_t>(side)], distinct_keys,
+                                            std::move(own_keys), std::move(key_columns), loc),
+                               0, width, loc);
     } else {
-      plan::NodePtr rows = projectColumns(inner, first, width, loc);
-      plan::NodePtr distinct_rows = makeNode(plan::NodeKind::Distinct, rows->schema, loc, {rows});
-      ir::Schema schema = sides[side]->schema;
-      for (size_t c = 0; c < schema.size(); ++c)
-        schema[c].nullable = schema[c].nullable || rows->schema[c].nullable;
-      matched = makeEquiJoin(sides[side], distinct_rows, nullSafeRowKeys(schema, loc),
-                             nullSafeRowKeys(schema, loc), loc);
+      matched = rowsHeldBy(sides[side], projectColumns(inner, first, width, loc), loc);
     }
-    matched = projectColumns(matched, 0, width, loc);
-    plan::NodePtr negated = makeNode(plan::NodeKind::Negate, matched->schema, loc, {matched});
-    return makeNode(plan::NodeKind::UnionAll, sides[side]->schema, loc, {sides[side], negated});
+    return without(sides[side], matched, loc);
   };
   ir::Schema schema = inner->schema;
   for (int32_t c = 0; c < widths[0] + widths[1]; ++c)

@@ -147,11 +147,10 @@ bool Binder::takeCorrelation(const ast::Expr &conjunct, ExprPtr &predicate) {
   return true;
 }
 
-// A subquery that refers to the enclosing query by equalities, unnested into joins on them:
-// - `EXISTS`: the input rows whose keys the subquery's rows have (a join with the subquery's
-//   distinct keys, so that a row matches once); `NOT EXISTS`, the input minus those. A NULL key
-//   matches nothing, as `inner = NULL` is never TRUE.
-// - `x IN`: the same with x among the keys, equal to the subquery's value.
+// A subquery that refers to the enclosing query, unnested into a join on its conditions:
+// - `EXISTS`: the input rows that meet a subquery row; `NOT EXISTS`, the input minus those. A
+//   NULL key matches nothing, as `inner = NULL` is never TRUE.
+// - `x IN`: the same with `x` equal to the subquery's value among the conditions.
 plan::NodePtr Binder::correlatedSemiJoin(const FromItem &input, const ast::Expr &sublink,
                                          bool negated, plan::NodePtr sub,
                                          Correlation &correlation) {
@@ -173,103 +172,62 @@ plan::NodePtr Binder::correlatedSemiJoin(const FromItem &input, const ast::Expr 
         "most queries mean)";
     return nullptr;
   }
-  if (!correlation.residuals.empty()) {
-    // Conditions beyond equalities: the input rows that meet at least one subquery row (the
-    // join on every condition, then its distinct input rows), met with the input again, whole
-    // rows compared with NULL equal to NULL, so that each row is kept once however often it
-    // matched. (Without equalities the join is a product of the two.)
-    std::vector<ExprPtr> conjuncts;
-    auto subColumn = [&](int32_t c) {
-      const ir::Column &column = sub->schema[static_cast<size_t>(c)];
-      return ir::makeColumn(width + c, column.type, column.nullable);
-    };
-    if (in) {
-      Bound x = bindExpr(*sublink.args[0], input.scope);
-      if (!x)
-        return nullptr;
-      Bound equal = comparison(ExprOp::Eq, std::move(x), Bound{subColumn(0), false}, sublink.range);
-      if (!equal)
-        return nullptr;
-      conjuncts.push_back(std::move(equal.expr));
-    }
-    for (int32_t k = 0; k < keys; ++k) {
-      std::vector<ExprPtr> operands;
-      operands.push_back(std::move(correlation.outer_keys[static_cast<size_t>(k)]));
-      operands.push_back(subColumn(values + k));
-      conjuncts.push_back(ir::makeCall(ExprOp::Eq, Type::boolean(), std::move(operands), loc));
-    }
-    for (ExprPtr &residual : correlation.residuals) {
-      ir::walkExpr(*residual, [&](ir::Expr &e) {
-        if (e.op != ExprOp::Column)
-          return;
-        if (e.column >= kOuterColumn) {
-          e.column -= kOuterColumn;
-          return;
-        }
-        auto at = std::find(correlation.residual_columns.begin(),
-                            correlation.residual_columns.end(), e.column);
-        e.column =
-            width + values + keys + static_cast<int32_t>(at - correlation.residual_columns.begin());
-      });
-      conjuncts.push_back(std::move(residual));
-    }
-    FromItem left{input.plan, input.scope};
-    FromItem right{sub, {}};
-    right.scope.width = static_cast<int32_t>(sub->schema.size());
-    plan::NodePtr join = makeJoin(left, right, std::move(conjuncts), loc);
-    plan::NodePtr rows = projectColumns(join, 0, width, loc);
-    plan::NodePtr distinct_rows = makeNode(plan::NodeKind::Distinct, rows->schema, loc, {rows});
-    ir::Schema schema = input.plan->schema;
-    for (size_t c = 0; c < schema.size(); ++c)
-      schema[c].nullable = schema[c].nullable || rows->schema[c].nullable;
-    plan::NodePtr matched =
-        projectColumns(makeEquiJoin(input.plan, distinct_rows, nullSafeRowKeys(schema, loc),
-                                    nullSafeRowKeys(schema, loc), loc),
-                       0, width, loc);
-    if (!negated)
-      return matched;
-    plan::NodePtr negation = makeNode(plan::NodeKind::Negate, matched->schema, loc, {matched});
-    return makeNode(plan::NodeKind::UnionAll, input.plan->schema, loc, {input.plan, negation});
+  // With equalities only, the join meets the subquery's distinct rows of what it compares
+  // ([value,] keys), so each input row matches once. Conditions beyond equalities need the
+  // subquery's rows themselves (with the columns those conditions read); the input rows that
+  // meet at least one are then the semi-join (rowsHeldBy). Without equalities the join is a
+  // product of the two.
+  bool by_keys = correlation.residuals.empty();
+  int32_t first = by_keys && !in ? values : 0; // the right side's first column, of sub's
+  plan::NodePtr right_plan = sub;
+  if (by_keys) {
+    plan::NodePtr compared =
+        projectColumns(sub, first, static_cast<int32_t>(sub->schema.size()) - first, loc);
+    right_plan = makeNode(plan::NodeKind::Distinct, compared->schema, loc, {compared});
   }
-  // The subquery's distinct rows of what the join compares: [value,] keys.
-  int32_t first = in ? 0 : values;
-  ir::Schema compared(sub->schema.begin() + first, sub->schema.end());
-  plan::NodePtr project = makeNode(plan::NodeKind::Project, compared, loc, {sub});
-  for (int32_t c = 0; c < static_cast<int32_t>(compared.size()); ++c)
-    project->exprs.push_back(ir::makeColumn(first + c, compared[static_cast<size_t>(c)].type,
-                                            compared[static_cast<size_t>(c)].nullable));
-  FromItem right{makeNode(plan::NodeKind::Distinct, compared, loc, {project}), {}};
-  right.scope.width = static_cast<int32_t>(compared.size());
+  auto subColumn = [&](int32_t c) { // column c of sub, in the join's row
+    const ir::Column &column = sub->schema[static_cast<size_t>(c)];
+    return ir::makeColumn(width + c - first, column.type, column.nullable);
+  };
   std::vector<ExprPtr> conjuncts;
   if (in) {
     Bound x = bindExpr(*sublink.args[0], input.scope);
     if (!x)
       return nullptr;
-    Bound equal = comparison(
-        ExprOp::Eq, std::move(x),
-        Bound{ir::makeColumn(width, compared[0].type, compared[0].nullable), false}, sublink.range);
+    Bound equal = comparison(ExprOp::Eq, std::move(x), Bound{subColumn(0), false}, sublink.range);
     if (!equal)
       return nullptr;
     conjuncts.push_back(std::move(equal.expr));
   }
   for (int32_t k = 0; k < keys; ++k) {
-    const ir::Column &key = compared[static_cast<size_t>(k + (in ? 1 : 0))];
     std::vector<ExprPtr> operands;
     operands.push_back(std::move(correlation.outer_keys[static_cast<size_t>(k)]));
-    operands.push_back(ir::makeColumn(width + k + (in ? 1 : 0), key.type, key.nullable));
+    operands.push_back(subColumn(values + k));
     conjuncts.push_back(ir::makeCall(ExprOp::Eq, Type::boolean(), std::move(operands), loc));
   }
+  for (ExprPtr &residual : correlation.residuals) {
+    ir::walkExpr(*residual, [&](ir::Expr &e) {
+      if (e.op != ExprOp::Column)
+        return;
+      if (e.column >= kOuterColumn) {
+        e.column -= kOuterColumn;
+        return;
+      }
+      auto at = std::find(correlation.residual_columns.begin(), correlation.residual_columns.end(),
+                          e.column);
+      e.column =
+          width + values + keys + static_cast<int32_t>(at - correlation.residual_columns.begin());
+    });
+    conjuncts.push_back(std::move(residual));
+  }
   FromItem left{input.plan, input.scope};
+  FromItem right{right_plan, {}};
+  right.scope.width = static_cast<int32_t>(right_plan->schema.size());
   plan::NodePtr join = makeJoin(left, right, std::move(conjuncts), loc);
-  ir::Schema schema(join->schema.begin(), join->schema.begin() + width);
-  plan::NodePtr matched = makeNode(plan::NodeKind::Project, schema, loc, {join});
-  for (int32_t c = 0; c < width; ++c)
-    matched->exprs.push_back(ir::makeColumn(c, schema[static_cast<size_t>(c)].type,
-                                            schema[static_cast<size_t>(c)].nullable));
-  if (!negated)
-    return matched;
-  plan::NodePtr negation = makeNode(plan::NodeKind::Negate, matched->schema, loc, {matched});
-  return makeNode(plan::NodeKind::UnionAll, input.plan->schema, loc, {input.plan, negation});
+  plan::NodePtr matched = projectColumns(join, 0, width, loc);
+  if (!by_keys)
+    matched = rowsHeldBy(input.plan, matched, loc);
+  return negated ? without(input.plan, matched, loc) : matched;
 }
 
 // WHERE conditions over an uncorrelated subquery, as joins (the subquery is bound on its own, so
@@ -314,13 +272,7 @@ plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink, 
     return ir::makeLiteral(std::move(value), Type::int64());
   };
   // The input's own columns of a join of the input with something.
-  auto inputColumns = [&](plan::NodePtr join) {
-    ir::Schema schema(join->schema.begin(), join->schema.begin() + width);
-    plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, loc, {join});
-    for (int32_t c = 0; c < width; ++c)
-      project->exprs.push_back(column(c, schema[c]));
-    return project;
-  };
+  auto inputColumns = [&](plan::NodePtr join) { return projectColumns(join, 0, width, loc); };
   // Joins `plan` (the input's columns) with the subquery's one-row statistics filtered by `keep`
   // (over input ++ statistics), then drops the statistics.
   auto withStatistics = [&](plan::NodePtr plan, std::vector<ir::AggCall> stats,
@@ -373,9 +325,7 @@ plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink, 
 
   // NOT IN: the unmatched rows, kept if the subquery is empty, or else if x is not NULL and the
   // subquery has no NULL.
-  plan::NodePtr negation = makeNode(plan::NodeKind::Negate, matched->schema, loc, {matched});
-  plan::NodePtr unmatched =
-      makeNode(plan::NodeKind::UnionAll, input.plan->schema, loc, {input.plan, negation});
+  plan::NodePtr unmatched = without(input.plan, matched, loc);
   return withStatistics(
       unmatched,
       {{ir::AggKind::CountStar, -1, Type::int64(), "count"},
