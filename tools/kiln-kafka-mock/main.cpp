@@ -53,18 +53,32 @@ bool set(rd_kafka_conf_t *conf, const char *name, const std::string &value) {
   return false;
 }
 
+// A client handle with `settings`; null after reporting an error.
+rd_kafka_t *newClient(rd_kafka_type_t type,
+                      const std::vector<std::pair<const char *, std::string>> &settings) {
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  for (const auto &[name, value] : settings)
+    if (!set(conf, name, value)) {
+      rd_kafka_conf_destroy(conf);
+      return nullptr;
+    }
+  char error[512];
+  rd_kafka_t *client = rd_kafka_new(type, conf, error, sizeof error);
+  if (client == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    std::fprintf(stderr, "kiln-kafka-mock: error: %s\n", error);
+  }
+  return client;
+}
+
 // --commit: see the top of the file.
 int commitOffset(char **args) {
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  if (!set(conf, "bootstrap.servers", args[0]) || !set(conf, "group.id", args[1]) ||
-      !set(conf, "enable.auto.commit", "false") || !set(conf, "log_level", "3"))
+  rd_kafka_t *consumer = newClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", args[0]},
+                                                       {"group.id", args[1]},
+                                                       {"enable.auto.commit", "false"},
+                                                       {"log_level", "3"}});
+  if (consumer == nullptr)
     return 1;
-  char error[512];
-  rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
-  if (consumer == nullptr) {
-    std::fprintf(stderr, "kiln-kafka-mock: error: %s\n", error);
-    return 1;
-  }
   rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(offsets, args[2], std::atoi(args[3]))->offset =
       std::strtoll(args[4], nullptr, 10);
@@ -119,15 +133,9 @@ int main(int argc, char **argv) {
   }
 
   // The mock cluster runs on the threads of a client handle that hosts it.
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  if (!set(conf, "log_level", "3"))
+  rd_kafka_t *host = newClient(RD_KAFKA_PRODUCER, {{"log_level", "3"}});
+  if (host == nullptr)
     return 1;
-  char error[512];
-  rd_kafka_t *host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
-  if (host == nullptr) {
-    std::fprintf(stderr, "kiln-kafka-mock: error: %s\n", error);
-    return 1;
-  }
   rd_kafka_mock_cluster_t *cluster = rd_kafka_mock_cluster_new(host, brokers);
   if (cluster == nullptr) {
     std::fprintf(stderr, "kiln-kafka-mock: error: cannot start the mock cluster\n");
