@@ -69,9 +69,7 @@ void addUnits(IntervalValue &out, double amount, const IntervalUnit &unit) {
 
 // [-]H:MM[:SS[.ffffff]] as microseconds.
 bool parseClock(std::string_view text, int64_t &micros) {
-  bool negative = !text.empty() && (text[0] == '-' || text[0] == '+');
-  if (negative && text[0] == '+')
-    negative = false;
+  bool negative = !text.empty() && text[0] == '-';
   if (!text.empty() && (text[0] == '-' || text[0] == '+'))
     text.remove_prefix(1);
   double parts[3] = {0, 0, 0};
@@ -144,22 +142,18 @@ bool parseInterval(std::string_view text, std::string_view fields, IntervalValue
     }
     if (!number(words[w], value))
       return false;
-    const IntervalUnit *unit = nullptr;
-    if (w + 1 < words.size() && !number(words[w + 1], value) &&
-        words[w + 1].find(':') == std::string::npos) {
-      number(words[w], value);
-      unit = findIntervalUnit(words[++w]);
-      if (unit == nullptr)
-        return false;
-    } else {
-      number(words[w], value);
-      // A bare number: in the unit of the type's last field, else seconds.
-      std::string_view last =
-          fields.substr(fields.rfind(' ') == std::string_view::npos ? 0 : fields.rfind(' ') + 1);
-      unit = findIntervalUnit(last.empty() ? "second" : last);
-      if (unit == nullptr)
-        return false;
-    }
+    // A number and its unit; or a bare number, in the unit of the type's last field (else
+    // seconds), when a number, a clock or nothing follows.
+    double next = 0;
+    bool unit_follows = w + 1 < words.size() && !number(words[w + 1], next) &&
+                        words[w + 1].find(':') == std::string::npos;
+    std::string_view last =
+        fields.substr(fields.rfind(' ') == std::string_view::npos ? 0 : fields.rfind(' ') + 1);
+    const IntervalUnit *unit = findIntervalUnit(unit_follows   ? std::string_view(words[++w])
+                                                : last.empty() ? std::string_view("second")
+                                                               : last);
+    if (unit == nullptr)
+      return false;
     addUnits(out, value, *unit);
   }
   if (ago) {
