@@ -10,7 +10,7 @@ packages=(
   libpg-query-dev libabsl-dev libsimdjson-dev libyaml-cpp-dev
   librdkafka-dev liblz4-dev libsasl2-dev libssl-dev kcat libcpp-httplib-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql python3
+  postgresql python3 python3-jinja2 python3-yaml
 )
 missing=()
 for p in "${packages[@]}"; do

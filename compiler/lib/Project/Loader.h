@@ -2,6 +2,7 @@
 #pragma once
 
 #include "Yaml.h"
+#include "kiln/Jinja/Jinja.h"
 #include "kiln/Project/Project.h"
 
 #include <map>
@@ -59,7 +60,14 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
 
 struct ModelPath {
   std::string path;  // relative to the project root
-  SourceRange range; // the entry in kiln_project.yml; invalid for the default "models"
+  SourceRange range; // the entry in the project file; invalid for a default
+};
+
+// What the project file says about where things are, and its vars.
+struct ProjectLayout {
+  std::vector<ModelPath> model_paths; // default: models
+  std::vector<ModelPath> macro_paths; // default: macros (which need not exist)
+  std::map<std::string, YAML::Node> vars;
 };
 
 // dbt_project.yml's `models:` configs, as a tree of folders (and models, by name) under the
@@ -72,11 +80,12 @@ struct FolderConfig {
   std::map<std::string, FolderConfig> children;
 };
 
-// Fills name, version, vars and tick_size. Returns false if the file could not be used at all.
-bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &model_paths);
-// dbt_project.yml: name, version, model-paths, vars (also scoped to the project's name) and the
-// `models:` configs of this project; dbt's other keys are accepted and unused.
-bool readDbtProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &model_paths,
+// Fills name, version, tick_size and the layout. Returns false if the file could not be used at
+// all.
+bool readProjectFile(YamlFile &yaml, Project &project, ProjectLayout &layout);
+// dbt_project.yml: name, version, model-paths, macro-paths, vars (also scoped to the project's
+// name) and the `models:` configs of this project; dbt's other keys are accepted and unused.
+bool readDbtProjectFile(YamlFile &yaml, Project &project, ProjectLayout &layout,
                         FolderConfig &models);
 // kiln_project.yml next to dbt_project.yml: Kiln's own settings only (tick-size).
 bool readKilnSettings(YamlFile &yaml, Project &project);
@@ -121,12 +130,44 @@ ModelConfig configFor(const FolderConfig &root, const std::vector<std::string> &
 // tables declared twice).
 void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables);
 
-// --- Jinja.cpp: rendering a model.
+// --- DbtContext.cpp: dbt's template context.
 
-// Renders `text` (the model file's contents) into model.rendered_sql and model.offsets, and
-// records its refs, sources and config (its connector settings into `connector`). Errors are
-// reported at their construct; rendering goes on past them where it can, to report more than one.
-void renderModel(Model &model, ConnectorSettings &connector, std::string_view text,
-                 const std::map<std::string, std::string> &vars, DiagnosticEngine &diags);
+// A YAML value as dbt's templates see it (PyYAML's resolution of plain scalars: 10 an integer,
+// 0.5 a float, yes/true booleans, null None; quoted scalars strings).
+jinja::Value jinjaValue(const YAML::Node &node);
+
+// The names dbt gives templates (ref, source, config, var, env_var, this, target, adapter,
+// exceptions, is_incremental, dbt.*) and the project's macros, for rendering models.
+class DbtContext {
+public:
+  DbtContext(const SourceManager &sources, DiagnosticEngine &diags, std::string project_name,
+             std::map<std::string, jinja::Value> vars);
+  // The macros of a file under macro-paths, or of Kiln's copy of dbt's own (`dbt_builtin`).
+  bool defineMacros(const std::shared_ptr<const jinja::Template> &file, bool dbt_builtin);
+  // Renders the model's template into model.rendered_sql and model.offsets, recording its refs,
+  // sources and config (its connector settings into `connector`); reports the first error.
+  void renderModel(Model &model, ConnectorSettings &connector,
+                   const std::shared_ptr<const jinja::Template> &file);
+
+private:
+  jinja::Value var(jinja::CallArgs &args);
+  static jinja::Value envVar(jinja::CallArgs &args);
+  jinja::Value dispatch(jinja::CallArgs &args);
+  jinja::Value ref(Model &model, jinja::CallArgs &args);
+  jinja::Value source(Model &model, jinja::CallArgs &args);
+  void config(Model &model, ConnectorSettings &connector, jinja::CallArgs &args);
+  static std::vector<std::string> columnNames(const jinja::Argument &argument,
+                                              const std::string &what, const std::string &example);
+
+  jinja::Environment env_;
+  DiagnosticEngine &diags_;
+  std::string project_name_;
+  std::map<std::string, jinja::Value> vars_;
+};
+
+// --- DbtMacros.cpp: dbt's cross-database macros (dbt.date_trunc, dbt.type_string, ...) as dbt
+// defines them for postgres, in Jinja.
+extern const char *const kDbtMacrosPath;
+extern const char *const kDbtMacros;
 
 } // namespace kiln::project

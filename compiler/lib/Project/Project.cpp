@@ -99,13 +99,18 @@ public:
     display_root_ = fs::path(directory);
     project_.root = fs::weakly_canonical(fs::absolute(directory), ec).string();
 
-    std::vector<ModelPath> model_paths;
-    if (!readProjectFile(model_paths))
+    if (!readProjectFile())
       return std::nullopt;
     applyVarOverrides();
+    rejectPackages();
+    std::map<std::string, jinja::Value> vars;
+    for (const auto &[name, value] : layout_.vars)
+      vars[name] = jinjaValue(value);
+    context_.emplace(sources_, diags_, project_.name, std::move(vars));
+    loadMacros();
 
     std::vector<fs::path> sql_files, yaml_files;
-    collectFiles(model_paths, sql_files, yaml_files);
+    collectFiles(layout_.model_paths, sql_files, yaml_files, true);
     for (const fs::path &path : yaml_files)
       if (std::optional<FileId> file = addFile(path)) {
         YamlFile yaml(*file, sources_, diags_);
@@ -113,7 +118,7 @@ public:
       }
     for (const fs::path &path : sql_files)
       loadModel(path);
-    applyFolderConfigs(model_paths);
+    applyFolderConfigs(layout_.model_paths);
     resolveReferences();
     sortModels();
 
@@ -141,7 +146,7 @@ private:
 
   // dbt_project.yml as dbt reads it, with kiln_project.yml beside it for Kiln's own settings; or
   // kiln_project.yml alone.
-  bool readProjectFile(std::vector<ModelPath> &model_paths) {
+  bool readProjectFile() {
     bool dbt = fs::exists(fs::path(project_.root) / "dbt_project.yml");
     bool kiln = fs::exists(fs::path(project_.root) / "kiln_project.yml");
     if (!dbt && !kiln) {
@@ -157,13 +162,13 @@ private:
       if (!file)
         return false;
       YamlFile yaml(*file, sources_, diags_);
-      return project::readProjectFile(yaml, project_, model_paths);
+      return project::readProjectFile(yaml, project_, layout_);
     }
     std::optional<FileId> file = addFile("dbt_project.yml");
     if (!file)
       return false;
     YamlFile yaml(*file, sources_, diags_);
-    if (!readDbtProjectFile(yaml, project_, model_paths, folder_configs_))
+    if (!readDbtProjectFile(yaml, project_, layout_, folder_configs_))
       return false;
     if (kiln) {
       std::optional<FileId> settings = addFile("kiln_project.yml");
@@ -224,7 +229,7 @@ private:
     project_.models = std::move(enabled);
   }
 
-  // --vars values are YAML scalars, rendered by the same rule as vars in kiln_project.yml.
+  // --vars values are YAML, read by the same rules as vars in the project file.
   void applyVarOverrides() {
     for (const auto &[name, text] : options_.var_overrides) {
       YAML::Node value;
@@ -233,22 +238,65 @@ private:
       } catch (const YAML::Exception &) {
         value = YAML::Node(text);
       }
-      project_.vars[name] = value.IsScalar() || value.IsNull() ? jinjaText(value) : text;
+      layout_.vars[name] = value;
     }
   }
 
-  // Every *.sql and *.yml/*.yaml file under the model paths, sorted by path so that loading and
-  // every diagnostic come out in the same order on every machine. Hidden files are skipped (editor
-  // backups such as .#orders.sql).
+  // Packages are out of scope: a project that lists some is told which, and what to do.
+  void rejectPackages() {
+    for (const char *name : {"packages.yml", "dependencies.yml"}) {
+      if (!fs::exists(fs::path(project_.root) / name))
+        continue;
+      std::optional<FileId> file = addFile(name);
+      if (!file)
+        continue;
+      YamlFile yaml(*file, sources_, diags_);
+      std::optional<YAML::Node> root = yaml.parse();
+      if (!root || !root->IsMap() || !(*root)["packages"] || !(*root)["packages"].IsSequence() ||
+          (*root)["packages"].size() == 0)
+        continue;
+      std::vector<std::string> names;
+      for (const YAML::Node &package : (*root)["packages"]) {
+        for (const char *key : {"package", "git", "local", "tarball", "private"})
+          if (package.IsMap() && package[key] && package[key].IsScalar())
+            names.push_back(package[key].Scalar());
+      }
+      diags_.error(yaml.range((*root)["packages"]),
+                   "packages are not supported: " + quotedList(names))
+          .hint = "copy the macros the project uses into a file under macro-paths and remove " +
+                  std::string(name);
+    }
+  }
+
+  // dbt's own cross-database macros, then every *.sql file under the macro paths.
+  void loadMacros() {
+    FileId builtin = sources_.addFile(kDbtMacrosPath, kDbtMacros);
+    if (auto parsed = jinja::parseTemplate(sources_, builtin, diags_))
+      context_->defineMacros(parsed, true);
+    std::vector<fs::path> sql_files, yaml_files;
+    collectFiles(layout_.macro_paths, sql_files, yaml_files, false);
+    for (const fs::path &path : sql_files)
+      if (std::optional<FileId> file = addFile(path))
+        if (auto parsed = jinja::parseTemplate(sources_, *file, diags_))
+          context_->defineMacros(parsed, false);
+  }
+
+  // Every *.sql and *.yml/*.yaml file under the paths, sorted by path so that loading and every
+  // diagnostic come out in the same order on every machine. Hidden files are skipped (editor
+  // backups such as .#orders.sql). A default path that does not exist is an error only when
+  // `default_required` (models/, not macros/).
   void collectFiles(const std::vector<ModelPath> &model_paths, std::vector<fs::path> &sql_files,
-                    std::vector<fs::path> &yaml_files) {
+                    std::vector<fs::path> &yaml_files, bool default_required) {
     std::set<fs::path> seen;
     fs::path root(project_.root);
     for (const ModelPath &model_path : model_paths) {
       std::error_code ec;
       fs::path directory = root / model_path.path;
       if (!fs::is_directory(directory, ec)) {
-        Diagnostic &error = diags_.error(model_path.range, "model path \"" + model_path.path +
+        if (!default_required)
+          continue;
+        std::string kind = default_required ? "model" : "macro";
+        Diagnostic &error = diags_.error(model_path.range, kind + " path \"" + model_path.path +
                                                                "\" is not a directory");
         if (!model_path.range.valid())
           error.hint = "create it, or list the model directories under model-paths: in "
@@ -296,8 +344,8 @@ private:
       error.hint = "a model is named by its file name, which must be unique across model paths";
       return;
     }
-    renderModel(model, model_connectors_[model.name], sources_.text(model.file), project_.vars,
-                diags_);
+    if (auto parsed = jinja::parseTemplate(sources_, model.file, diags_))
+      context_->renderModel(model, model_connectors_[model.name], parsed);
     project_.models.push_back(std::move(model));
   }
 
@@ -444,6 +492,8 @@ private:
   const LoadOptions &options_;
   fs::path display_root_;
   Project project_;
+  ProjectLayout layout_;
+  std::optional<DbtContext> context_;
   FolderConfig folder_configs_;                               // dbt_project.yml's `models:`
   std::set<std::string> disabled_;                            // models with enabled: false
   std::map<std::string, ConnectorSettings> model_connectors_; // by model: its config()'s

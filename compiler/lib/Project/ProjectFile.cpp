@@ -16,7 +16,7 @@ bool isValidProjectName(std::string_view name) {
   return true;
 }
 
-void readVarMap(YamlFile &yaml, const YAML::Node &map, std::map<std::string, std::string> &vars,
+void readVarMap(YamlFile &yaml, const YAML::Node &map, std::map<std::string, YAML::Node> &vars,
                 std::string_view project_name) {
   // yaml-cpp's iterators yield key/value pairs by value: bind the pair, not its members.
   for (const auto &entry : map) {
@@ -30,18 +30,12 @@ void readVarMap(YamlFile &yaml, const YAML::Node &map, std::map<std::string, std
       readVarMap(yaml, value, vars, "");
       continue;
     }
-    if (value.IsMap() || value.IsSequence()) {
-      yaml.diags().error(yaml.range(value), "var \"" + key.Scalar() +
-                                                "\" must be a string, number or boolean, not " +
-                                                describeKind(value));
-      continue;
-    }
-    vars[key.Scalar()] = jinjaText(value);
+    vars[key.Scalar()] = value;
   }
 }
 
-// vars: names to scalars (in dbt_project.yml also `project_name: {names: scalars}`).
-void readVars(YamlFile &yaml, const YamlField &field, std::map<std::string, std::string> &vars,
+// vars: names to values (in dbt_project.yml also `project_name: {names: values}`).
+void readVars(YamlFile &yaml, const YamlField &field, std::map<std::string, YAML::Node> &vars,
               std::string_view project_name) {
   if (field.value.IsNull())
     return;
@@ -113,20 +107,22 @@ bool readName(YamlFile &yaml, const std::map<std::string, YamlField> &fields, Pr
   return true;
 }
 
-void readModelPaths(YamlFile &yaml, const std::map<std::string, YamlField> &fields,
-                    std::vector<ModelPath> &model_paths) {
-  auto paths = fields.find("model-paths");
-  if (paths == fields.end()) {
-    model_paths.push_back({"models", {}});
+// model-paths, macro-paths: lists of directories (a single string is a list of one).
+void readPaths(YamlFile &yaml, const std::map<std::string, YamlField> &fields,
+               const std::string &key, const std::string &fallback,
+               std::vector<ModelPath> &paths) {
+  auto found = fields.find(key);
+  if (found == fields.end()) {
+    paths.push_back({fallback, {}});
     return;
   }
-  if (auto items = yaml.expectList(paths->second, "model-paths", true)) {
+  if (auto items = yaml.expectList(found->second, key, true)) {
     for (const YAML::Node &item : *items) {
       if (item.IsScalar() && !item.Scalar().empty())
-        model_paths.push_back({item.Scalar(), yaml.range(item)});
+        paths.push_back({item.Scalar(), yaml.range(item)});
       else
-        yaml.diags().error(yaml.range(item),
-                           std::string("model paths must be strings, not ") + describeKind(item));
+        yaml.diags().error(yaml.range(item), "paths in " + key + " must be strings, not " +
+                                                 describeKind(item));
     }
   }
 }
@@ -162,7 +158,7 @@ bool expectRootMap(YamlFile &yaml, const std::optional<YAML::Node> &root,
 
 } // namespace
 
-bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &model_paths) {
+bool readProjectFile(YamlFile &yaml, Project &project, ProjectLayout &layout) {
   std::optional<YAML::Node> root = yaml.parse();
   if (!expectRootMap(yaml, root, "kiln_project.yml", "start it with `name: my_project`"))
     return false;
@@ -172,15 +168,16 @@ bool readProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &m
   readName(yaml, fields, project, "kiln_project.yml");
   if (auto version = fields.find("version"); version != fields.end())
     project.version = yaml.expectString(version->second, "version").value_or("");
-  readModelPaths(yaml, fields, model_paths);
+  readPaths(yaml, fields, "model-paths", "models", layout.model_paths);
+  layout.macro_paths.push_back({"macros", {}});
   if (auto vars = fields.find("vars"); vars != fields.end())
-    readVars(yaml, vars->second, project.vars, "");
+    readVars(yaml, vars->second, layout.vars, "");
   if (auto tick = fields.find("tick-size"); tick != fields.end())
     readTickSize(yaml, tick->second, project);
   return true;
 }
 
-bool readDbtProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath> &model_paths,
+bool readDbtProjectFile(YamlFile &yaml, Project &project, ProjectLayout &layout,
                         FolderConfig &models) {
   std::optional<YAML::Node> root = yaml.parse();
   if (!expectRootMap(yaml, root, "dbt_project.yml", "start it with `name: my_project`"))
@@ -189,9 +186,10 @@ bool readDbtProjectFile(YamlFile &yaml, Project &project, std::vector<ModelPath>
   readName(yaml, fields, project, "dbt_project.yml");
   if (auto version = fields.find("version"); version != fields.end())
     project.version = yaml.expectString(version->second, "version").value_or("");
-  readModelPaths(yaml, fields, model_paths);
+  readPaths(yaml, fields, "model-paths", "models", layout.model_paths);
+  readPaths(yaml, fields, "macro-paths", "macros", layout.macro_paths);
   if (auto vars = fields.find("vars"); vars != fields.end())
-    readVars(yaml, vars->second, project.vars, project.name);
+    readVars(yaml, vars->second, layout.vars, project.name);
   if (auto configs = fields.find("models");
       configs != fields.end() && !configs->second.value.IsNull() &&
       yaml.expectMap(configs->second.value, "\"models\"", yaml.range(configs->second))) {

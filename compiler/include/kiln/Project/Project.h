@@ -91,7 +91,6 @@ struct Project {
   std::string name;
   std::string version;
   std::string root;                        // absolute path of the project directory
-  std::map<std::string, std::string> vars; // as Jinja prints them (var())
   int64_t tick_size = 0;                   // default records per tick (0: commit records/end)
   std::vector<SourceTable> sources;
   std::vector<Model> models; // topologically sorted: every model after the models it refs
@@ -101,7 +100,7 @@ struct Project {
 };
 
 struct LoadOptions {
-  // --vars on the command line. Each value is a YAML scalar, rendered like a var in
+  // --vars on the command line. Each value is YAML, read like a var in
   // kiln_project.yml: 10 is a number, true a boolean, EU and '10' are strings.
   std::map<std::string, std::string> var_overrides;
 };
