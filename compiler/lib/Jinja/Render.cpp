@@ -17,6 +17,7 @@ struct Scope {
 // return() inside a macro: unwinds to the macro's call with the value.
 struct ReturnSignal {
   Value value;
+  SourceRange call; // for the error when there is no macro to return from
 };
 
 // Where rendered text goes: the template's result (with its map back to the file) or a string
@@ -652,7 +653,7 @@ Environment::Environment(const SourceManager &sources, DiagnosticEngine &diags)
   addGlobalFunctions(state_->globals->names);
   state_->globals->names["return"] = Value::function("return", [](Renderer &, CallArgs &args) {
     args.expect(1, {});
-    throw ReturnSignal{args.value(0, "", Value::none())};
+    throw ReturnSignal{args.value(0, "", Value::none()), args.range};
     return Value();
   });
 }
@@ -667,7 +668,18 @@ namespace {
 void report(DiagnosticEngine &diags, Error &error) {
   Diagnostic &diagnostic = diags.error(error.range, std::move(error.message));
   diagnostic.hint = std::move(error.hint);
-  diagnostic.notes = std::move(error.notes);
+  // A deep chain of calls (a macro calling itself) keeps its innermost and outermost calls.
+  constexpr size_t kKept = 4;
+  std::vector<std::pair<SourceRange, std::string>> &notes = error.notes;
+  if (notes.size() > 2 * kKept + 1) {
+    size_t omitted = notes.size() - 2 * kKept;
+    auto middle = notes.begin() + kKept;
+    SourceRange at = middle->first;
+    notes.erase(middle, middle + omitted);
+    notes.insert(notes.begin() + kKept,
+                 {at, "... " + std::to_string(omitted) + " more macro calls ..."});
+  }
+  diagnostic.notes = std::move(notes);
 }
 } // namespace
 
@@ -680,8 +692,8 @@ bool Environment::defineMacros(const std::shared_ptr<const Template> &file,
   } catch (Error &error) {
     report(state_->diags, error);
     return false;
-  } catch (ReturnSignal &) {
-    state_->diags.error({{file->file, 0}, 0}, "return() outside a macro");
+  } catch (ReturnSignal &signal) {
+    state_->diags.error(signal.call, "return() outside a macro");
     return false;
   }
   bool ok = true;
@@ -747,8 +759,8 @@ std::optional<Rendered> Environment::render(const std::shared_ptr<const Template
   } catch (Error &error) {
     report(state_->diags, error);
     return std::nullopt;
-  } catch (ReturnSignal &) {
-    state_->diags.error({{file->file, 0}, 0}, "return() outside a macro").hint =
+  } catch (ReturnSignal &signal) {
+    state_->diags.error(signal.call, "return() outside a macro").hint =
         "return() gives a macro's result; a model renders its text";
     return std::nullopt;
   }
