@@ -344,6 +344,9 @@ private:
 
   Error undefinedError(const Value &value, SourceRange at) {
     std::string name = value.asString().empty() ? std::string(textOf(at)) : value.asString();
+    if (!value.deferredText().empty()) // dbt's env_var() of a variable that is not set
+      return Error{at, "environment variable \"" + name + "\" is not set",
+                   "set it, or give env_var() a default: env_var('" + name + "', '...')", {}};
     Error error{at, "\"" + name + "\" is undefined", "", {}};
     size_t dot = name.find('.');
     std::string head = name.substr(0, dot);

@@ -244,11 +244,11 @@ Value DbtContext::envVar(CallArgs &args) {
               "env_var('KAFKA_BROKERS', 'localhost:9092')");
   const Argument *fallback = args.get(1, "default");
   const char *set = std::getenv(name->value.asString().c_str());
-  if (!set && !fallback)
-    args.fail("reads environment variable \"" + name->value.asString() + "\", which is not set",
-              "set it, or give a default: env_var('" + name->value.asString() + "', '...')");
-  Value value(set ? std::string(set) : fallback->value.str());
-  // A connector setting keeps the call: the executable reads the variable when it starts.
+  // A variable that is not set is undefined (an error where the SQL prints it), but a connector
+  // setting keeps the call, set or not: the executable reads the variable when it starts.
+  Value value = set        ? Value(std::string(set))
+                : fallback ? Value(fallback->value.str())
+                           : Value::undefined(name->value.asString());
   value.setDeferredText("{{ env_var('" + name->value.asString() + "'" +
                         (fallback ? ", '" + fallback->value.str() + "'" : "") + ") }}");
   return value;
@@ -422,8 +422,10 @@ void DbtContext::config(Model &model, ConnectorSettings &connector, CallArgs &ar
         setting.key = columnNames(argument, "key", "key='id' or key=['region', 'day']");
         for (const std::string &column : setting.key)
           setting.value += (setting.value.empty() ? "" : ",") + column;
+      } else if (!value.deferredText().empty()) {
+        setting.value = value.deferredText();
       } else if (value.isString()) {
-        setting.value = value.deferredText().empty() ? value.asString() : value.deferredText();
+        setting.value = value.asString();
       } else {
         throw jinja::Error{argument.range,
                            argument.keyword + " takes a string, e.g. " + argument.keyword +
