@@ -730,6 +730,14 @@ std::optional<Value> Environment::macro(const std::string &namespace_name,
   return it->second;
 }
 
+std::vector<std::string> Environment::macroNames(const std::string &namespace_name) const {
+  std::vector<std::string> names;
+  if (auto space = state_->macros.find(namespace_name); space != state_->macros.end())
+    for (const auto &[name, macro] : space->second)
+      names.push_back(name);
+  return names;
+}
+
 namespace {
 class Namespace : public Object {
 public:

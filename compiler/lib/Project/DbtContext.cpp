@@ -322,6 +322,19 @@ void DbtContext::renderModel(Model &model, ConnectorSettings &connector,
                              segment.verbatim, segment.template_length});
 }
 
+bool DbtContext::hasTest(const std::string &name) const {
+  return env_.macro("", "test_" + name) || env_.macro("dbt", "test_" + name);
+}
+
+std::vector<std::string> DbtContext::testNames() const {
+  std::vector<std::string> names;
+  for (const char *space : {"", "dbt"})
+    for (const std::string &macro : env_.macroNames(space))
+      if (macro.rfind("test_", 0) == 0)
+        names.push_back(macro.substr(5));
+  return names;
+}
+
 namespace {
 bool positionalStrings(const CallArgs &args, size_t count) {
   if (args.args.size() != count)
@@ -437,6 +450,15 @@ void DbtContext::config(Model &model, ConnectorSettings &connector, CallArgs &ar
       break;
     }
     case ConfigKey::Unused:
+      // A singular test's severity (the other test configs are dbt's alone).
+      if (argument.keyword == "severity" && !model.test_severity.empty()) {
+        std::string severity = value.str();
+        for (char &c : severity)
+          c = std::tolower(static_cast<unsigned char>(c));
+        if (severity != "error" && severity != "warn")
+          throw jinja::Error{argument.range, "severity must be error or warn", "", {}};
+        model.test_severity = severity;
+      }
       break;
     case ConfigKey::Unknown:
       throw jinja::Error{argument.keyword_range,

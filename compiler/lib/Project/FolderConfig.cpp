@@ -8,6 +8,13 @@ namespace {
 
 // dbt's model config keys that Kiln accepts and does not use.
 constexpr std::string_view kUnusedConfigKeys[] = {"tags",
+                                                  "severity",
+                                                  "where",
+                                                  "store_failures",
+                                                  "warn_if",
+                                                  "error_if",
+                                                  "fail_calc",
+                                                  "limit",
                                                   "docs",
                                                   "persist_docs",
                                                   "meta",

@@ -67,6 +67,7 @@ struct ModelPath {
 struct ProjectLayout {
   std::vector<ModelPath> model_paths; // default: models
   std::vector<ModelPath> macro_paths; // default: macros (which need not exist)
+  std::vector<ModelPath> test_paths;  // default: tests (which need not exist)
   std::map<std::string, YAML::Node> vars;
 };
 
@@ -126,9 +127,38 @@ ModelConfig configFor(const FolderConfig &root, const std::vector<std::string> &
 
 // --- SchemaFile.cpp: the *.yml files under the model paths.
 
+// --- DataTests.cpp: dbt's data tests in YAML.
+
+// One data test of a model, source table or column, as schema.yml declares it.
+struct DataTest {
+  std::string name;     // as dbt names it: unique_orders_id, source_not_null_shop_orders_id
+  std::string test;     // unique, not_null, ... or a project's {% test %}
+  std::string relation; // what it tests, as Jinja: ref('orders'), source('shop', 'orders')
+  std::string column;   // empty for a test of the whole model
+  std::vector<std::pair<std::string, YAML::Node>> arguments;
+  std::string where;    // config: where
+  std::string severity = "error";
+  SourceRange range;    // the test's entry
+};
+
+// What a list of tests (tests: or data_tests:) is attached to.
+struct TestTarget {
+  std::string relation;  // ref('orders') or source('shop', 'orders')
+  std::string name_part; // orders, or shop_orders for a source table ("source_" prefixes tests)
+  bool source = false;
+  std::string column;    // empty at the model or table level
+};
+void readDataTests(YamlFile &yaml, const YamlField &field, const TestTarget &target,
+                   std::vector<DataTest> &tests);
+// The template that renders the test's SQL (the failing rows): a call of its test macro.
+std::string dataTestTemplate(const DataTest &test);
+
+// --- SchemaFile.cpp: the *.yml files under the model paths.
+
 // Appends the file's source tables to `tables` (which holds those of earlier files, to find
-// tables declared twice).
-void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables);
+// tables declared twice) and the data tests of its models and sources to `tests`.
+void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables,
+                    std::vector<DataTest> &tests);
 
 // --- DbtContext.cpp: dbt's template context.
 
@@ -148,6 +178,10 @@ public:
   // sources and config (its connector settings into `connector`); reports the first error.
   void renderModel(Model &model, ConnectorSettings &connector,
                    const std::shared_ptr<const jinja::Template> &file);
+  // Whether a generic test of that name is defined (dbt's or the project's {% test %}), and the
+  // names of all of them.
+  bool hasTest(const std::string &name) const;
+  std::vector<std::string> testNames() const;
 
 private:
   jinja::Value var(jinja::CallArgs &args);

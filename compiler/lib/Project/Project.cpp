@@ -114,11 +114,13 @@ public:
     for (const fs::path &path : yaml_files)
       if (std::optional<FileId> file = addFile(path)) {
         YamlFile yaml(*file, sources_, diags_);
-        readSchemaFile(yaml, project_.sources);
+        readSchemaFile(yaml, project_.sources, data_tests_);
       }
     for (const fs::path &path : sql_files)
       loadModel(path);
     applyFolderConfigs(layout_.model_paths);
+    loadDataTests();
+    loadSingularTests();
     resolveReferences();
     sortModels();
 
@@ -329,7 +331,8 @@ private:
     std::sort(yaml_files.begin(), yaml_files.end());
   }
 
-  void loadModel(const fs::path &relative) {
+  // A model, or a singular test (`test_severity` "error").
+  void loadModel(const fs::path &relative, const std::string &test_severity = "") {
     std::optional<FileId> file = addFile(relative);
     if (!file)
       return;
@@ -337,6 +340,7 @@ private:
     model.name = relative.stem().string();
     model.path = relative.generic_string();
     model.file = *file;
+    model.test_severity = test_severity;
     if (const Model *first = project_.findModel(model.name)) {
       Diagnostic &error =
           diags_.error({{model.file, 0}, 0}, "model \"" + model.name + "\" is defined twice");
@@ -347,6 +351,67 @@ private:
     if (auto parsed = jinja::parseTemplate(sources_, model.file, diags_))
       context_->renderModel(model, model_connectors_[model.name], parsed);
     project_.models.push_back(std::move(model));
+  }
+
+  // A test is a sink of its failing rows whose connector, test:SEVERITY, tells the program to
+  // report when the test starts or stops failing.
+  void makeTest(Model &model, SourceRange configured_at) {
+    model.materialization = Materialization::Sink;
+    model.connector.address = "test:" + model.test_severity;
+    model.connector.range = configured_at;
+  }
+
+  // schema.yml's data tests: each renders a call of its test macro; every error in its SQL points
+  // at the test's entry in the YAML.
+  void loadDataTests() {
+    std::vector<std::string> known = context_->testNames();
+    for (const DataTest &test : data_tests_) {
+      if (!context_->hasTest(test.test)) {
+        Diagnostic &error = diags_.error(test.range, "unknown test \"" + test.test + "\"");
+        if (auto suggestion = closestMatch(test.test, known))
+          error.hint = "did you mean \"" + *suggestion + "\"?";
+        else
+          error.hint = "define it with {% test " + test.test +
+                       "(model, column_name) %} in a file under macro-paths";
+        continue;
+      }
+      if (const Model *same = project_.findModel(test.name)) {
+        diags_.error(test.range, "test \"" + test.name + "\" has the name of a model")
+            .notes.emplace_back(SourceRange{{same->file, 0}, 0}, "defined here");
+        continue;
+      }
+      std::string path = sources_.path(test.range.begin.file);
+      Model model;
+      model.name = test.name;
+      model.path = path;
+      model.file = sources_.addFile(path + " (test " + test.name + ")", dataTestTemplate(test));
+      model.test_severity = test.severity;
+      if (auto parsed = jinja::parseTemplate(sources_, model.file, diags_))
+        context_->renderModel(model, model_connectors_[model.name], parsed);
+      makeTest(model, test.range);
+      model.file = test.range.begin.file;
+      for (OffsetSegment &segment : model.offsets) {
+        segment.model_begin = test.range.begin.offset;
+        segment.model_length = test.range.length;
+        segment.verbatim = false;
+      }
+      std::fill(model.ref_ranges.begin(), model.ref_ranges.end(), test.range);
+      std::fill(model.source_ranges.begin(), model.source_ranges.end(), test.range);
+      model.config_range = {};
+      project_.models.push_back(std::move(model));
+    }
+  }
+
+  // Singular tests: the SQL files under test-paths, each selecting its failing rows.
+  void loadSingularTests() {
+    std::vector<fs::path> sql_files, yaml_files;
+    collectFiles(layout_.test_paths, sql_files, yaml_files, false);
+    for (const fs::path &path : sql_files) {
+      size_t before = project_.models.size();
+      loadModel(path, "error");
+      if (project_.models.size() > before)
+        makeTest(project_.models.back(), {{project_.models.back().file, 0}, 0});
+    }
   }
 
   void resolveReferences() {
@@ -494,6 +559,7 @@ private:
   Project project_;
   ProjectLayout layout_;
   std::optional<DbtContext> context_;
+  std::vector<DataTest> data_tests_;
   FolderConfig folder_configs_;                               // dbt_project.yml's `models:`
   std::set<std::string> disabled_;                            // models with enabled: false
   std::map<std::string, ConnectorSettings> model_connectors_; // by model: its config()'s

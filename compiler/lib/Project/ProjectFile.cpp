@@ -170,6 +170,7 @@ bool readProjectFile(YamlFile &yaml, Project &project, ProjectLayout &layout) {
     project.version = yaml.expectString(version->second, "version").value_or("");
   readPaths(yaml, fields, "model-paths", "models", layout.model_paths);
   layout.macro_paths.push_back({"macros", {}});
+  layout.test_paths.push_back({"tests", {}});
   if (auto vars = fields.find("vars"); vars != fields.end())
     readVars(yaml, vars->second, layout.vars, "");
   if (auto tick = fields.find("tick-size"); tick != fields.end())
@@ -188,6 +189,7 @@ bool readDbtProjectFile(YamlFile &yaml, Project &project, ProjectLayout &layout,
     project.version = yaml.expectString(version->second, "version").value_or("");
   readPaths(yaml, fields, "model-paths", "models", layout.model_paths);
   readPaths(yaml, fields, "macro-paths", "macros", layout.macro_paths);
+  readPaths(yaml, fields, "test-paths", "tests", layout.test_paths);
   if (auto vars = fields.find("vars"); vars != fields.end())
     readVars(yaml, vars->second, layout.vars, project.name);
   if (auto configs = fields.find("models");

@@ -15,8 +15,8 @@ struct ColumnExtras {
 
 class SchemaReader {
 public:
-  SchemaReader(YamlFile &yaml, std::vector<SourceTable> &tables)
-      : yaml_(yaml), diags_(yaml.diags()), tables_(tables) {}
+  SchemaReader(YamlFile &yaml, std::vector<SourceTable> &tables, std::vector<DataTest> &tests)
+      : yaml_(yaml), diags_(yaml.diags()), tables_(tables), tests_(tests) {}
 
   void readFile() {
     std::optional<YAML::Node> root = yaml_.parse();
@@ -25,14 +25,55 @@ public:
     if (!yaml_.expectMap(*root, "a YAML file under the model paths"))
       return;
     auto fields = yaml_.fields(*root, {"version", "sources", "models"}, "at the top level");
-    // `models:` (descriptions, tests) is accepted and not used yet.
     if (auto sources = fields.find("sources"); sources != fields.end())
       if (auto entries = yaml_.expectList(sources->second, "sources"))
         for (const YAML::Node &entry : *entries)
           readSource(entry);
+    // Of `models:`, Kiln reads the data tests (descriptions are for `kiln graph`).
+    if (auto models = fields.find("models"); models != fields.end())
+      if (auto entries = yaml_.expectList(models->second, "models"))
+        for (const YAML::Node &entry : *entries)
+          readModelEntry(entry);
   }
 
 private:
+  // tests: and data_tests: (dbt 1.8's name) of an entry.
+  void readTests(const std::map<std::string, YamlField> &fields, const TestTarget &target) {
+    for (const char *key : {"tests", "data_tests"})
+      if (auto found = fields.find(key); found != fields.end())
+        readDataTests(yaml_, found->second, target, tests_);
+  }
+
+  void readModelEntry(const YAML::Node &entry) {
+    if (!yaml_.expectMap(entry, "a model entry"))
+      return;
+    auto fields = yaml_.fields(entry,
+                               {"name", "description", "columns", "tests", "data_tests", "config",
+                                "meta", "tags", "docs", "access", "group", "latest_version",
+                                "versions", "constraints", "deprecation_date"},
+                               "in a model entry");
+    std::optional<std::string> model = name(fields, entry, "a model entry");
+    if (!model)
+      return;
+    TestTarget target{"ref('" + *model + "')", *model, false, ""};
+    readTests(fields, target);
+    if (auto columns = fields.find("columns"); columns != fields.end())
+      if (auto entries = yaml_.expectList(columns->second, "columns"))
+        for (const YAML::Node &column : *entries) {
+          if (!yaml_.expectMap(column, "a column entry"))
+            continue;
+          auto column_fields = yaml_.fields(column,
+                                            {"name", "description", "data_type", "tests",
+                                             "data_tests", "meta", "tags", "quote", "constraints",
+                                             "policy_tags", "granularity"},
+                                            "in a column entry");
+          if (std::optional<std::string> column_name = name(column_fields, column, "a column entry")) {
+            target.column = *column_name;
+            readTests(column_fields, target);
+          }
+        }
+  }
+
   // The required `name` of an entry; reports its absence at the entry.
   std::optional<std::string> name(const std::map<std::string, YamlField> &fields,
                                   const YAML::Node &entry, std::string_view what) {
@@ -93,6 +134,8 @@ private:
     std::optional<std::string> name = this->name(fields, entry, "a table entry");
     if (!name)
       return;
+    TestTarget target{"source('" + source + "', '" + *name + "')", source + "_" + *name, true, ""};
+    readTests(fields, target);
     SourceTable table;
     table.source = source;
     table.name = *name;
@@ -145,6 +188,8 @@ private:
     std::optional<std::string> name = this->name(fields, entry, "a column entry");
     if (!name)
       return;
+    readTests(fields, TestTarget{"source('" + table.source + "', '" + table.name + "')",
+                                 table.source + "_" + table.name, true, *name});
     ColumnDecl column;
     ColumnExtras extra;
     column.name = *name;
@@ -278,12 +323,14 @@ private:
   YamlFile &yaml_;
   DiagnosticEngine &diags_;
   std::vector<SourceTable> &tables_;
+  std::vector<DataTest> &tests_;
 };
 
 } // namespace
 
-void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables) {
-  SchemaReader(yaml, tables).readFile();
+void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables,
+                    std::vector<DataTest> &tests) {
+  SchemaReader(yaml, tables, tests).readFile();
 }
 
 } // namespace kiln::project

@@ -69,6 +69,8 @@ public:
                     const std::string &namespace_name);
   // A macro of a namespace, if defined.
   std::optional<Value> macro(const std::string &namespace_name, const std::string &name) const;
+  // The names of a namespace's macros, sorted.
+  std::vector<std::string> macroNames(const std::string &namespace_name) const;
   // An object whose attributes are the macros of a namespace (dbt.date_trunc).
   Value namespaceObject(const std::string &namespace_name);
 

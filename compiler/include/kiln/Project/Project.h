@@ -81,6 +81,9 @@ struct Model {
   std::vector<SourceRange> ref_ranges;
   std::vector<SourceRange> source_ranges;
   std::vector<OffsetSegment> offsets;
+  // A data test (its SQL selects the failing rows): "error" or "warn", its severity; empty for a
+  // model. Tests are sinks whose connector is test:SEVERITY.
+  std::string test_severity;
 
   // Maps an offset in rendered_sql to a range in the model file (a {{ }} expression maps to the
   // whole expression).
