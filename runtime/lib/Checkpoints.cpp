@@ -139,7 +139,16 @@ std::string manifestJson(const CheckpointManifest &m, const StateImageInfo &stat
     appendJsonString(out, m.outputs[i].path);
     out += absl::StrFormat(",\"length\":%d}", m.outputs[i].length);
   }
-  out += absl::StrFormat("],\"records_read\":%d,\"bad_records\":%d,\"runtime_errors\":%d,"
+  out += "],\"failing_rows\":{";
+  bool first = true;
+  for (const auto &[name, rows] : m.failing_rows) {
+    if (!first)
+      out += ",";
+    first = false;
+    appendJsonString(out, name);
+    out += absl::StrFormat(":%d", rows);
+  }
+  out += absl::StrFormat("},\"records_read\":%d,\"bad_records\":%d,\"runtime_errors\":%d,"
                          "\"changes_out\":%d,\"state_bytes\":%d,\"state_crc32\":%d}\n",
                          m.records_read, m.bad_records, m.runtime_errors, m.changes_out,
                          state.bytes, state.crc);
@@ -196,6 +205,17 @@ absl::Status parseManifest(std::string_view json, CheckpointManifest &m, int64_t
            object["length"].get_int64().get(output.length) == simdjson::SUCCESS;
       output.path = std::string(path);
       m.outputs.push_back(std::move(output));
+    }
+  }
+  // Data tests' failing rows (absent from checkpoints of older builds).
+  simdjson::ondemand::object failing;
+  if (ok && doc["failing_rows"].get_object().get(failing) == simdjson::SUCCESS) {
+    for (auto field : failing) {
+      std::string_view name;
+      int64_t rows = 0;
+      ok = ok && field.unescaped_key().get(name) == simdjson::SUCCESS &&
+           field.value().get_int64().get(rows) == simdjson::SUCCESS;
+      m.failing_rows[std::string(name)] = rows;
     }
   }
   ok = ok && number("records_read", m.records_read) && number("bad_records", m.bad_records) &&

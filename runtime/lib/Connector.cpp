@@ -81,7 +81,7 @@ absl::StatusOr<SinkTarget> parseSinkTarget(std::string_view address) {
   SinkTarget target;
   auto malformed = [&] {
     return absl::InvalidArgumentError(
-        absl::StrCat("a sink is file:PATH, csv:PATH, kafka://BROKERS/TOPIC or stdout, not \"",
+        absl::StrCat("a sink is file:PATH, csv:PATH, kafka://BROKERS/TOPIC, stdout or none, not \"",
                      toAbsl(address), "\""));
   };
   absl::StatusOr<std::optional<KafkaAddress>> kafka = parseKafkaAddress(base);
@@ -93,6 +93,9 @@ absl::StatusOr<SinkTarget> parseSinkTarget(std::string_view address) {
     target.topic = (*kafka)->topic;
   } else if (base == "stdout" || base == "-") {
     target.kind = SinkTarget::Kind::Stdout;
+  } else if (base == "none" || base == "test:error" || base == "test:warn") {
+    // A data test's own connector: its failing rows are counted, not written.
+    target.kind = SinkTarget::Kind::None;
   } else if (base.starts_with("file:") && base.size() > 5) {
     target.kind = SinkTarget::Kind::File;
     target.path = std::string(base.substr(5));

@@ -54,8 +54,14 @@ public:
         sinks(std::make_unique<detail::Sinks>(program, this->options.sinks,
                                               this->options.kafka_transactional_id,
                                               this->options.resume_output_lengths)) {
-    for (int32_t i = 0; i < program.nsinks; ++i)
+    for (int32_t i = 0; i < program.nsinks; ++i) {
       json_rows.emplace_back(program.sinks[i]);
+      std::string_view connector = program.sinks[i].connector ? program.sinks[i].connector : "";
+      test_severity.emplace_back(connector.starts_with("test:") ? connector.substr(5) : "");
+      if (!test_severity.back().empty())
+        stats.failing_rows[program.sinks[i].name] = 0;
+    }
+    reported_failing = stats.failing_rows;
     metrics.source_records.assign(static_cast<size_t>(program.nsources), 0);
     metrics.sink_changes.assign(static_cast<size_t>(program.nsinks), 0);
     metrics.sink_last_change.assign(static_cast<size_t>(program.nsinks), 0);
@@ -106,6 +112,8 @@ public:
       return;
     }
     ++metrics.sink_changes[static_cast<size_t>(sink)];
+    if (!test_severity[static_cast<size_t>(sink)].empty())
+      stats.failing_rows[program.sinks[sink].name] += weight;
     if (changed_sinks.empty() || changed_sinks.back() != sink) // sinks emit one after another
       if (std::find(changed_sinks.begin(), changed_sinks.end(), sink) == changed_sinks.end())
         changed_sinks.push_back(sink);
@@ -397,6 +405,7 @@ public:
                  left.error ? &*left.error : nullptr);
     }
     writeOutput();
+    reportTests();
     forgetTick();
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -411,6 +420,26 @@ public:
     for (int32_t s : changed_sinks)
       metrics.sink_last_change[static_cast<size_t>(s)] = now;
     changed_sinks.clear();
+  }
+
+  // A data test that starts or stops failing in this tick, on stderr: seen when it happens.
+  void reportTests() {
+    for (int32_t sink : changed_sinks) {
+      const std::string &severity = test_severity[static_cast<size_t>(sink)];
+      if (severity.empty())
+        continue;
+      const char *name = program.sinks[sink].name;
+      int64_t now = stats.failing_rows[name];
+      int64_t &before = reported_failing[name];
+      long long tick = static_cast<long long>(engine->ticksCommitted());
+      if (before == 0 && now != 0)
+        std::fprintf(stderr, "%s: test %s %s at tick %lld: %lld failing row%s\n", program.name,
+                     name, severity == "warn" ? "warns" : "fails", tick,
+                     static_cast<long long>(now), now == 1 ? "" : "s");
+      else if (before != 0 && now == 0)
+        std::fprintf(stderr, "%s: test %s passes again at tick %lld\n", program.name, name, tick);
+      before = now;
+    }
   }
 
   void forgetTick() {
@@ -444,6 +473,8 @@ public:
   std::vector<RowJsonFormatter> json_rows; // by sink: rows as an upgrade gathers them
   HostMetrics metrics;
   std::vector<int32_t> changed_sinks; // sinks the running tick changed
+  std::vector<std::string> test_severity; // by sink: a data test's ("error", "warn") or empty
+  std::map<std::string, int64_t> reported_failing; // by test: its failing rows at the last report
   OwnedFile dead_letter;
   EmitCallback emit_callback;
 
@@ -574,7 +605,13 @@ absl::StatusOr<UpgradePlan> Host::upgrade(std::string_view state_image, const Ho
           "new build's sink to a new file (or start from an empty checkpoint directory)"));
   }
   impl.rebuilding = plan->needed();
+  std::map<std::string, int64_t> tests = std::move(impl.stats.failing_rows);
   impl.stats = stats;
+  for (auto &[name, rows] : tests) // the checkpoint's counts, for the tests this build has
+    if (auto it = stats.failing_rows.find(name); it != stats.failing_rows.end())
+      rows = it->second;
+  impl.stats.failing_rows = tests;
+  impl.reported_failing = std::move(tests);
   impl.changes_out_base = stats.changes_out;
   return plan;
 }

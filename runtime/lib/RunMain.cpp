@@ -101,6 +101,10 @@ options:
                              /views/MODEL?KEY=VALUE for the project's index models (JSON), on
                              HOST:PORT (:PORT: every interface; port 0: a free one, printed);
                              answered between ticks
+  --tests                    check the project's data tests: write no model's changes, and at
+                             the end print each test's result (PASS, WARN or FAIL with its
+                             failing rows); exit 1 if a test of severity error fails. Without
+                             it, a test is reported on stderr when it starts or stops failing
   --stats                    print counters and each operator's state (entries, bytes) to
                              stderr at exit
   --stats-json FILE          write the same as JSON to FILE at exit
@@ -127,6 +131,7 @@ struct CommandLine {
   std::vector<Input> inputs;
   bool policy_given = false;
   bool stats = false;
+  bool tests = false; // --tests
   std::string stats_json;        // --stats-json FILE
   std::string dump_state;        // --dump-state FILE
   std::string empty_state_image; // --empty-state-image FILE
@@ -174,6 +179,10 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
     }
     if (name == "--stats") {
       line.stats = true;
+      continue;
+    }
+    if (name == "--tests") {
+      line.tests = true;
       continue;
     }
     if (name == "--stop-at-end") {
@@ -369,6 +378,9 @@ std::optional<std::string> addProjectConnectors(const kiln_program &program, Com
   }
   for (int32_t i = 0; i < program.nsinks; ++i) {
     const kiln_relation_desc &rel = program.sinks[i];
+    bool test = rel.connector != nullptr && std::string_view(rel.connector).starts_with("test:");
+    if (line.tests && !test && !line.options.sinks.contains(rel.name))
+      line.options.sinks[rel.name].kind = SinkTarget::Kind::None; // --tests writes no model
     if (rel.connector == nullptr || line.options.sinks.contains(rel.name))
       continue;
     absl::StatusOr<std::string> text = expand(rel);
@@ -437,6 +449,29 @@ private:
 };
 
 // --stats, --stats-json and --dump-state at exit; false if a file cannot be written.
+// --tests: each data test's result on stdout, as `dbt test` gives them; false if a test of
+// severity error fails.
+bool reportTests(const kiln_program &program, const HostStats &stats) {
+  int passed = 0, warned = 0, failed = 0;
+  for (int32_t i = 0; i < program.nsinks; ++i) {
+    std::string_view connector = program.sinks[i].connector ? program.sinks[i].connector : "";
+    if (!connector.starts_with("test:"))
+      continue;
+    int64_t rows = stats.failing_rows.at(program.sinks[i].name);
+    bool warn = connector == "test:warn";
+    const char *verdict = rows == 0 ? "PASS" : warn ? "WARN" : "FAIL";
+    (rows == 0 ? passed : warn ? warned : failed) += 1;
+    if (rows == 0)
+      std::printf("%s %s\n", verdict, program.sinks[i].name);
+    else
+      std::printf("%s %lld %s\n", verdict, static_cast<long long>(rows), program.sinks[i].name);
+  }
+  std::printf("Done. PASS=%d WARN=%d ERROR=%d TOTAL=%d\n", passed, warned, failed,
+              passed + warned + failed);
+  std::fflush(stdout);
+  return failed == 0;
+}
+
 bool reportStats(const CommandLine &line, const Host &host, const char *argv0) {
   const HostStats &stats = host.stats();
   const kiln_program &program = host.program();
@@ -450,7 +485,14 @@ bool reportStats(const CommandLine &line, const Host &host, const char *argv0) {
                  static_cast<long long>(stats.bad_records), errors.c_str(),
                  static_cast<long long>(stats.ticks), static_cast<long long>(stats.changes_out));
     printStateStats(stderr, host.stateStats());
+    for (const auto &[test, rows] : stats.failing_rows)
+      if (rows != 0)
+        std::fprintf(stderr, "test %s: %lld failing rows\n", test.c_str(),
+                     static_cast<long long>(rows));
   }
+  bool ok = true;
+  if (line.tests)
+    ok = reportTests(program, stats);
   // Writes a file at exit; false (reported) if it cannot be written.
   auto write = [&](const std::string &path, const std::function<bool(std::FILE *)> &fill) {
     std::FILE *file = std::fopen(path.c_str(), "w");
@@ -462,13 +504,15 @@ bool reportStats(const CommandLine &line, const Host &host, const char *argv0) {
                    std::strerror(errno));
     return ok;
   };
-  bool ok = true;
   if (!line.stats_json.empty()) {
+    std::string tests;
+    for (const auto &[test, rows] : stats.failing_rows)
+      tests += absl::StrFormat("%s\"%s\":%d", tests.empty() ? "" : ",", test, rows);
     std::string json = absl::StrFormat(
         "{\"program\":\"%s\",\"records\":%d,\"bad_records\":%d,\"runtime_errors\":%d,"
-        "\"ticks\":%d,\"changes_out\":%d,\"state\":%s}\n",
+        "\"ticks\":%d,\"changes_out\":%d,\"failing_rows\":{%s},\"state\":%s}\n",
         program.name, stats.records_read, stats.bad_records, stats.runtime_errors, stats.ticks,
-        stats.changes_out, stateStatsJson(host.stateStats()));
+        stats.changes_out, tests, stateStatsJson(host.stateStats()));
     ok &= write(line.stats_json,
                 [&](std::FILE *file) { return std::fputs(json.c_str(), file) >= 0; });
   }
@@ -550,6 +594,7 @@ public:
     manifest.bad_records = stats.bad_records;
     manifest.runtime_errors = stats.runtime_errors;
     manifest.changes_out = stats.changes_out;
+    manifest.failing_rows = stats.failing_rows;
     StateImageInfo state;
     absl::Status status = dir_.write(manifest, [&](const StateImageSink &sink) {
       absl::StatusOr<StateImageInfo> info = host_.engine().writeState(sink);
@@ -1343,6 +1388,7 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
     stats.bad_records = m.bad_records;
     stats.runtime_errors = m.runtime_errors;
     stats.changes_out = m.changes_out;
+    stats.failing_rows = m.failing_rows;
     auto start = std::chrono::steady_clock::now();
     absl::StatusOr<UpgradePlan> plan = host.upgrade(resumed->state, stats);
     if (!plan.ok()) {

@@ -253,6 +253,10 @@ void Sinks::addChange(Output &out, size_t offset, int64_t weight, size_t key_off
 void Sinks::write(int64_t tick) {
   for (int32_t i = 0; i < program_.nsinks; ++i) {
     Output &out = *outputs_[static_cast<size_t>(i)];
+    if (out.target.kind == SinkTarget::Kind::None) {
+      out.changes.clear();
+      out.text.clear();
+    }
     if (out.changes.empty())
       continue;
     if (out.target.format == SinkTarget::Format::Debezium ||
@@ -293,7 +297,8 @@ void Sinks::write(int64_t tick) {
 
 void Sinks::flush() {
   for (const auto &out : outputs_)
-    if (out->target.kind != SinkTarget::Kind::Kafka && std::fflush(out->file) != 0)
+    if (out->target.kind != SinkTarget::Kind::Kafka && out->target.kind != SinkTarget::Kind::None &&
+        std::fflush(out->file) != 0)
       throw std::runtime_error(absl::StrCat("cannot write output: ", std::strerror(errno)));
 }
 
@@ -431,6 +436,7 @@ namespace kiln::runtime {
 std::string SinkTarget::describe() const {
   std::string address = kind == Kind::Stdout ? "stdout"
                         : kind == Kind::File ? absl::StrCat("file:", path)
+                        : kind == Kind::None ? "none"
                                              : absl::StrCat("kafka://", brokers, "/", topic);
   std::vector<std::string> query;
   if (format != Format::Json)

@@ -1,4 +1,4 @@
-// kiln: the command line. `kiln build`, `kiln compile`, `kiln run`, `kiln diff`.
+// kiln: the command line. `kiln build`, `kiln compile`, `kiln run`, `kiln test`, `kiln diff`.
 #include "kiln/Driver/Build.h"
 #include "kiln/Driver/CompileCommand.h"
 #include "kiln/Driver/Diff.h"
@@ -17,6 +17,10 @@ commands:
   build     compile the project into one executable (<project>/target/<name>)
   compile   print every model's rendered SQL (like `dbt compile`)
   run       build, then run the executable; arguments after `--` go to it
+  test      kiln test <project> [INPUT...]: build, run the executable over the inputs (change
+            records, as its --input reads them) and print each data test's result (PASS,
+            WARN, FAIL with its failing rows), like `dbt test`; exit 1 if a test of severity
+            error fails. Arguments after `--` go to the executable
   diff      kiln diff <checkpoint> <project>: which models' state a checkpoint of an earlier
             build (a --checkpoint-dir, a library's checkpoint file, or the earlier build's
             executable itself) keeps for this build,
@@ -64,6 +68,7 @@ int main(int argc, char **argv) {
   }
   kiln::driver::BuildOptions options;
   std::vector<std::string> passthrough;
+  std::vector<std::string> inputs; // kiln test's
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const std::string &flag) -> std::string {
@@ -116,6 +121,8 @@ int main(int argc, char **argv) {
       return usage("unknown option " + arg);
     } else if (options.project_dir.empty()) {
       options.project_dir = arg;
+    } else if (command == "test") {
+      inputs.push_back(arg);
     } else {
       return usage("more than one project directory given");
     }
@@ -129,14 +136,22 @@ int main(int argc, char **argv) {
     return kiln::driver::runBuild(options, std::cout, std::cerr);
   if (command == "diff")
     return kiln::driver::runDiff(checkpoint, options, std::cout, std::cerr);
-  if (command == "run") {
+  if (command == "run" || command == "test") {
     options.emit = kiln::driver::Emit::Exe;
     if (options.output.empty())
-      options.output = options.project_dir + "/target/kiln-run";
+      options.output = options.project_dir + "/target/kiln-" + command;
     int status = kiln::driver::runBuild(options, std::cout, std::cerr);
     if (status != 0)
       return status;
+    std::cout.flush();
     std::string line = "'" + options.output + "'";
+    if (command == "test") {
+      line += " --tests";
+      for (const std::string &input : inputs)
+        line += " --input '" + input + "'";
+      if (inputs.empty() && passthrough.empty())
+        line += " --input /dev/null"; // the tests of the empty input, not a wait on stdin
+    }
     for (const std::string &arg : passthrough)
       line += " '" + arg + "'";
     int rc = std::system(line.c_str());

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,7 @@ struct CheckpointManifest {
   std::vector<Output> outputs; // sink files and the dead-letter file, as long as they were
   // The host's counters (HostStats).
   int64_t records_read = 0, bad_records = 0, runtime_errors = 0, changes_out = 0;
+  std::map<std::string, int64_t> failing_rows; // HostStats::failing_rows
 };
 
 struct Checkpoint {

@@ -48,7 +48,8 @@ enum class SourceFormat {
 
 // Where a sink's changes go, and in what form (Connector.h parses the addresses).
 struct SinkTarget {
-  enum class Kind { Stdout, File, Kafka };
+  // None: written nowhere (a data test's failing rows, which the host counts and reports).
+  enum class Kind { Stdout, File, Kafka, None };
   enum class Format {
     Json,     // change records: {"tick":N,"sink":"s","weight":w,"row":{...}}
     Csv,      // a header, then per change: tick, weight, the columns (files)
@@ -102,6 +103,9 @@ struct HostStats {
   int64_t runtime_errors = 0; // records left out of their tick (RuntimeErrorPolicy::DeadLetter)
   int64_t ticks = 0;          // committed
   int64_t changes_out = 0;    // changes emitted by the sinks
+  // Data tests (sinks whose connector is test:SEVERITY): by name, the failing rows their sink
+  // holds now.
+  std::map<std::string, int64_t> failing_rows;
 };
 
 // Counters and timings since the host was created (for /metrics; not checkpointed: Prometheus
