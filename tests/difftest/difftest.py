@@ -253,7 +253,9 @@ def build_project(kiln, src, workdir, drop_failing=False):
         compiled = run([kiln, 'compile', project_dir])
         if compiled.returncode != 0:
             raise SetupError(f'kiln compile {src} failed:\n{compiled.stderr}')
-        name = re.search(r'^name:\s*["\']?([\w-]+)', (project_dir / 'kiln_project.yml').read_text(), re.M)[1]
+        project_file = next(project_dir / f for f in ('dbt_project.yml', 'kiln_project.yml')
+                            if (project_dir / f).exists())
+        name = re.search(r'^name:\s*["\']?([\w-]+)', project_file.read_text(), re.M)[1]
         binary = project_dir / 'target' / name
         built = run([kiln, 'build', project_dir])
         if built.returncode == 0 and binary.exists():
@@ -1246,7 +1248,8 @@ def main():
     seeds = args.seed or [random.randrange(1, 1 << 31)]
     log(f'seeds: {" ".join(map(str, seeds))}')
     projects = args.projects if args.projects is not None else sorted(
-        p for p in (ROOT / 'examples').iterdir() if (p / 'kiln_project.yml').exists())
+        p for p in (ROOT / 'examples').iterdir()
+        if (p / 'kiln_project.yml').exists() or (p / 'dbt_project.yml').exists())
     url = args.pg_url or run([Path(__file__).parent / 'pg.sh', 'url']).stdout.strip()
     pg = Postgres(url)
     if pg.psql('SELECT 1;').returncode != 0:
