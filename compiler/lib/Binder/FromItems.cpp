@@ -523,6 +523,22 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
       return std::nullopt;
     items.push_back(std::move(*item));
   }
+  // SELECT without FROM reads one row of no columns that names can reach: a constant row of one
+  // hidden column (rows of no columns would carry only a weight).
+  if (stmt.from.empty()) {
+    ir::Column column;
+    column.name = "?row?";
+    column.type = Type::boolean();
+    column.nullable = false;
+    plan::NodePtr row = makeNode(plan::NodeKind::Values, {column}, location(stmt.range), {});
+    ir::Value true_value;
+    true_value.is_null = false;
+    true_value.b = true;
+    row->exprs.push_back(ir::makeLiteral(true_value, Type::boolean()));
+    ScopeRelation relation;
+    relation.columns.push_back({column.name, column.type, false, 0, /*hidden=*/true});
+    items.push_back(FromItem{row, Scope{{relation}, 1}});
+  }
   // Bind WHERE over the whole FROM row, then place each conjunct at the first join where all
   // its columns are available: single-item conditions filter that item, two-sided equalities
   // become join keys.

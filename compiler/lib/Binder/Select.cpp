@@ -28,10 +28,58 @@ bool Binder::rejectUnsupportedClauses(const ast::SelectStmt &stmt) {
   return true;
 }
 
+// VALUES (...), (...): a constant relation, emitted at the first tick. Its columns are named
+// column1, column2, ... and typed as PostgreSQL types them: each column's common type over the
+// rows, as UNION resolves it, an all-unknown column ('x', NULL) being text.
 plan::NodePtr Binder::bindValues(const ast::SelectStmt &stmt) {
-  error(stmt.range, "VALUES lists are not supported in models yet").hint =
-      "declare the rows as a source table instead";
-  return nullptr;
+  size_t width = stmt.values[0].size();
+  std::vector<std::vector<Bound>> rows;
+  const Scope no_columns;
+  for (const std::vector<ast::ExprPtr> &row : stmt.values) {
+    if (row.size() != width) {
+      error(row.empty() ? stmt.range : row[0]->range,
+            "VALUES lists must all be the same length")
+          .hint = "the first row has " + std::to_string(width) + " values";
+      return nullptr;
+    }
+    rows.emplace_back();
+    for (const ast::ExprPtr &value : row) {
+      if (containsAggregate(*value)) {
+        error(value->range, "aggregate functions are not allowed in VALUES");
+        return nullptr;
+      }
+      Bound bound = bindExpr(*value, no_columns);
+      if (!bound)
+        return nullptr;
+      rows.back().push_back(std::move(bound));
+    }
+  }
+  ir::Schema schema;
+  for (size_t c = 0; c < width; ++c) {
+    std::vector<Bound *> column;
+    for (std::vector<Bound> &row : rows)
+      column.push_back(&row[c]);
+    std::optional<Type> type = commonType(column, stmt.range, "VALUES");
+    if (!type)
+      return nullptr;
+    if (type->kind == TypeKind::Null)
+      type = Type::text();
+    ir::Column out;
+    out.name = "column" + std::to_string(c + 1);
+    out.type = *type;
+    out.nullable = false;
+    schema.push_back(out);
+  }
+  plan::NodePtr values = makeNode(plan::NodeKind::Values, schema, location(stmt.range), {});
+  for (size_t r = 0; r < rows.size(); ++r)
+    for (size_t c = 0; c < width; ++c) {
+      ExprPtr e = coerce(std::move(rows[r][c]), schema[c].type, stmt.values[r][c]->range);
+      if (!e)
+        return nullptr;
+      values->schema[c].nullable |= e->nullable;
+      values->exprs.push_back(std::move(e));
+    }
+  return values;
 }
 
 plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
@@ -194,11 +242,6 @@ plan::NodePtr Binder::bindSelect(const ast::SelectStmt &stmt) {
 plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   if (stmt.distinct_on) {
     error(stmt.range, "SELECT DISTINCT ON is not supported yet");
-    return nullptr;
-  }
-  if (stmt.from.empty()) {
-    error(stmt.range, "SELECT without FROM is not supported in a maintained view").hint =
-        "a view needs at least one source table or model to maintain";
     return nullptr;
   }
   std::vector<ExprPtr> where;

@@ -76,6 +76,8 @@ private:
   void checkConcat();
   // DeltaJoin: its equalities compare columns of different inputs; its schema is its columns.
   void checkJoinGraph();
+  // Constant: whole rows of constants of the schema's column types.
+  void checkConstantRows();
   void checkExpr(const Expr &e, const Schema &row);
   void checkCall(const Expr &e); // arity and types by the function's signature
 
@@ -213,6 +215,10 @@ void Verifier::checkOp() {
     }
     break;
   case OpPayload::Exprs:
+    if (op.kind == OpKind::Constant) {
+      checkConstantRows();
+      break;
+    }
     if (op.schema.size() != op.exprs.size()) {
       error(kind + " has " + std::to_string(op.exprs.size()) + " expressions but " +
             std::to_string(op.schema.size()) + " columns");
@@ -317,6 +323,28 @@ void Verifier::checkConcat() {
     return column < starts[1] ? in(op.left_keys, column) : in(op.right_keys, column - starts[1]);
   };
   checkSchemaIs(both, "left ++ right", isKey);
+}
+
+void Verifier::checkConstantRows() {
+  const Op &op = *op_;
+  size_t width = op.schema.size();
+  if (width == 0 || op.exprs.size() % width != 0) {
+    error("constant has " + std::to_string(op.exprs.size()) + " expressions, not whole rows of " +
+          std::to_string(width) + " columns");
+    return;
+  }
+  const Schema no_columns;
+  for (size_t i = 0; i < op.exprs.size(); ++i) {
+    const Expr &e = *op.exprs[i];
+    checkExpr(e, no_columns); // a column reference is out of range of a row of no columns
+    const Column &col = op.schema[i % width];
+    if (col.type != e.type)
+      error(describe(col, i % width) + " has type " + col.type.str() + " but row " +
+            std::to_string(i / width) + "'s value has " + e.type.str());
+    else if (!col.nullable && e.nullable)
+      error(describe(col, i % width) + " is not null, but row " + std::to_string(i / width) +
+            "'s value may be NULL");
+  }
 }
 
 void Verifier::checkJoinGraph() {

@@ -68,6 +68,13 @@ private:
       assert(it != table.end() && "scanned relation lowered before its readers");
       return it->second;
     }
+    case plan::NodeKind::Values: {
+      Op &op = append(OpKind::Constant, {}, node.schema, node.loc);
+      for (const ExprPtr &e : node.exprs)
+        op.exprs.push_back(e->clone());
+      op.append_only = true; // it only ever inserts its rows, once
+      return op.id;
+    }
     case plan::NodeKind::Filter: {
       Op &op = append(OpKind::Filter, {lower(node.inputs[0])}, node.schema, node.loc);
       op.predicate = node.predicate->clone();

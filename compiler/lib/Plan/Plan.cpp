@@ -11,6 +11,8 @@ const char *nodeKindName(NodeKind kind) {
   switch (kind) {
   case NodeKind::Scan:
     return "scan";
+  case NodeKind::Values:
+    return "values";
   case NodeKind::Filter:
     return "filter";
   case NodeKind::Project:
@@ -76,6 +78,7 @@ private:
       out_ << ' ' << ir::printExpr(*node.predicate);
       break;
     case NodeKind::Project:
+    case NodeKind::Values:
       printExprs("", node.exprs);
       break;
     case NodeKind::Join:

@@ -70,6 +70,8 @@ private:
       // Operators without a payload read every column of every input (distinct and sinks
       // compare whole rows), and so does an index (its key is in its input's numbering; a
       // source has no input); the others read what their payload names.
+      if (op.kind == OpKind::Constant)
+        continue; // no inputs; its own columns are narrowed by rewrite()
       switch (op.info().payload) {
       case OpPayload::None:
       case OpPayload::SourceKey:
@@ -153,6 +155,29 @@ private:
     return kept;
   }
 
+  // A constant keeps the columns read after it (at least one: rows of no columns would carry
+  // only a weight) in each of its rows.
+  size_t narrowConstant(Op &op) {
+    std::set<int32_t> kept = needed_[op.id];
+    if (kept.empty())
+      kept.insert(0);
+    size_t width = op.schema.size();
+    Renumbering out(width, -1);
+    Schema schema;
+    for (int32_t c : kept) {
+      out[c] = static_cast<int32_t>(schema.size());
+      schema.push_back(op.schema[c]);
+    }
+    std::vector<ExprPtr> exprs;
+    for (size_t i = 0; i < op.exprs.size(); ++i)
+      if (kept.count(static_cast<int32_t>(i % width)))
+        exprs.push_back(std::move(op.exprs[i]));
+    op.exprs = std::move(exprs);
+    op.schema = std::move(schema);
+    renumbering_[op.id] = std::move(out);
+    return 0;
+  }
+
   // Renumbers `op`'s references and narrows it; returns how many ops were inserted before it.
   size_t rewrite(Op &op, size_t position) {
     const std::set<int32_t> &mine = needed_[op.id];
@@ -180,6 +205,8 @@ private:
       return 0;
     }
     case OpPayload::Exprs: {
+      if (op.kind == OpKind::Constant)
+        return narrowConstant(op);
       const Renumbering &in = renumbering(op.inputs[0]);
       Renumbering out(op.exprs.size(), -1);
       std::vector<ExprPtr> exprs;

@@ -14,7 +14,7 @@
 
 namespace kiln::plan {
 
-enum class NodeKind { Scan, Filter, Project, Join, Aggregate, Distinct, UnionAll, Negate };
+enum class NodeKind { Scan, Values, Filter, Project, Join, Aggregate, Distinct, UnionAll, Negate };
 
 struct Node;
 using NodePtr = std::shared_ptr<Node>;
@@ -30,7 +30,8 @@ struct Node {
   bool scans_model = false;
   std::vector<int32_t> key; // Scan of a source: its primary key columns
   ir::ExprPtr predicate;    // Filter; Join: residual condition over left ++ right (may be null)
-  std::vector<ir::ExprPtr> exprs; // Project
+  // Project: one per column; Values: the rows one after another, one constant per column.
+  std::vector<ir::ExprPtr> exprs;
   // Join: equi-join keys; left_keys over the left row, right_keys over the right row, pairwise of
   // one type. No keys: a cross product.
   std::vector<ir::ExprPtr> left_keys, right_keys;
