@@ -537,7 +537,9 @@ void Host::pushRow(int32_t source, const void *row, int64_t weight) {
 
 void Host::commit() { impl_->commit(); }
 bool Host::finishInput() {
-  if (impl_->engine->hasPendingChanges())
+  // An input of no changes still ends the first tick, where constant relations (VALUES lists,
+  // seeds) emit their rows.
+  if (impl_->engine->hasPendingChanges() || impl_->engine->ticksCommitted() == 0)
     impl_->commit();
   return !impl_->failed;
 }

@@ -68,6 +68,9 @@ struct ProjectLayout {
   std::vector<ModelPath> model_paths; // default: models
   std::vector<ModelPath> macro_paths; // default: macros (which need not exist)
   std::vector<ModelPath> test_paths;  // default: tests (which need not exist)
+  std::vector<ModelPath> seed_paths;  // default: seeds (which need not exist)
+  YAML::Node seeds;                   // dbt_project.yml's `seeds:` configs
+  FileId project_file = -1;
   std::map<std::string, YAML::Node> vars;
 };
 
@@ -127,6 +130,27 @@ ModelConfig configFor(const FolderConfig &root, const std::vector<std::string> &
 
 // --- SchemaFile.cpp: the *.yml files under the model paths.
 
+// --- Seeds.cpp: CSV files as tables.
+
+// What the project says about a seed: dbt_project.yml's `seeds:` configs (by folder and name),
+// then a `seeds:` entry of a YAML file under the model paths.
+struct SeedConfig {
+  std::map<std::string, std::string> column_types; // column -> SQL type
+  std::optional<bool> enabled;
+  SourceRange range; // where column_types was given
+};
+// The config of the seed at `segments` (its folders under its seed path, then its name) in
+// dbt_project.yml's `seeds:` (`+column_types`, `+enabled`; deeper levels win).
+SeedConfig seedConfigFor(YamlFile &yaml, const YAML::Node &seeds, const std::string &project,
+                         const std::vector<std::string> &segments);
+// Reads `column_types` and `enabled` of a config mapping into `into` (for YAML `seeds:` entries).
+void readSeedSettings(YamlFile &yaml, const YAML::Node &config, SeedConfig &into);
+// The model of a seed: a VALUES list of its rows, which maps to the CSV file's lines. Reports
+// a malformed file.
+std::optional<Model> seedModel(const std::string &name, const std::string &path, FileId file,
+                               std::string_view text, const SeedConfig &config,
+                               DiagnosticEngine &diags);
+
 // --- DataTests.cpp: dbt's data tests in YAML.
 
 // One data test of a model, source table or column, as schema.yml declares it.
@@ -158,7 +182,7 @@ std::string dataTestTemplate(const DataTest &test);
 // Appends the file's source tables to `tables` (which holds those of earlier files, to find
 // tables declared twice) and the data tests of its models and sources to `tests`.
 void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables,
-                    std::vector<DataTest> &tests);
+                    std::vector<DataTest> &tests, std::map<std::string, SeedConfig> &seeds);
 
 // --- DbtContext.cpp: dbt's template context.
 

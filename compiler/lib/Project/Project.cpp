@@ -114,11 +114,12 @@ public:
     for (const fs::path &path : yaml_files)
       if (std::optional<FileId> file = addFile(path)) {
         YamlFile yaml(*file, sources_, diags_);
-        readSchemaFile(yaml, project_.sources, data_tests_);
+        readSchemaFile(yaml, project_.sources, data_tests_, seed_configs_);
       }
     for (const fs::path &path : sql_files)
       loadModel(path);
     applyFolderConfigs(layout_.model_paths);
+    loadSeeds();
     loadDataTests();
     loadSingularTests();
     resolveReferences();
@@ -353,6 +354,66 @@ private:
     project_.models.push_back(std::move(model));
   }
 
+  // The CSV files under the seed paths, each a model of its rows (enabled: false leaves one out).
+  void loadSeeds() {
+    std::optional<FileId> project_file;
+    for (const ModelPath &seed_path : layout_.seed_paths) {
+      fs::path directory = fs::path(project_.root) / seed_path.path;
+      std::error_code ec;
+      if (!fs::is_directory(directory, ec)) {
+        if (seed_path.range.valid())
+          diags_.error(seed_path.range, "seed path \"" + seed_path.path + "\" is not a directory");
+        continue;
+      }
+      std::vector<fs::path> files;
+      for (auto it = fs::recursive_directory_iterator(directory, ec);
+           it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec)
+          break;
+        if (it->is_regular_file(ec) && it->path().extension() == ".csv" &&
+            it->path().filename().string()[0] != '.')
+          files.push_back(it->path().lexically_relative(project_.root));
+      }
+      std::sort(files.begin(), files.end());
+      for (const fs::path &relative : files) {
+        std::string name = relative.stem().string();
+        std::vector<std::string> segments;
+        for (const fs::path &part :
+             relative.lexically_relative(seed_path.path).parent_path())
+          segments.push_back(part.string());
+        segments.push_back(name);
+        SeedConfig config;
+        if (layout_.seeds && layout_.project_file >= 0) {
+          YamlFile yaml(layout_.project_file, sources_, diags_);
+          config = seedConfigFor(yaml, layout_.seeds, project_.name, segments);
+        }
+        if (auto it = seed_configs_.find(name); it != seed_configs_.end()) {
+          for (const auto &[column, type] : it->second.column_types)
+            config.column_types[column] = type;
+          if (it->second.enabled)
+            config.enabled = it->second.enabled;
+          if (it->second.range.valid())
+            config.range = it->second.range;
+        }
+        if (!config.enabled.value_or(true)) {
+          disabled_.insert(name);
+          continue;
+        }
+        std::optional<FileId> file = addFile(relative);
+        if (!file)
+          continue;
+        if (const Model *same = project_.findModel(name)) {
+          diags_.error({{*file, 0}, 0}, "seed \"" + name + "\" has the name of a model")
+              .notes.emplace_back(SourceRange{{same->file, 0}, 0}, "defined here");
+          continue;
+        }
+        if (std::optional<Model> model = seedModel(name, relative.generic_string(), *file,
+                                                   sources_.text(*file), config, diags_))
+          project_.models.push_back(std::move(*model));
+      }
+    }
+  }
+
   // A test is a sink of its failing rows whose connector, test:SEVERITY, tells the program to
   // report when the test starts or stops failing.
   void makeTest(Model &model, SourceRange configured_at) {
@@ -560,6 +621,7 @@ private:
   ProjectLayout layout_;
   std::optional<DbtContext> context_;
   std::vector<DataTest> data_tests_;
+  std::map<std::string, SeedConfig> seed_configs_; // from YAML files' `seeds:` entries
   FolderConfig folder_configs_;                               // dbt_project.yml's `models:`
   std::set<std::string> disabled_;                            // models with enabled: false
   std::map<std::string, ConnectorSettings> model_connectors_; // by model: its config()'s

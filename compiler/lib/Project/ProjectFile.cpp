@@ -171,6 +171,7 @@ bool readProjectFile(YamlFile &yaml, Project &project, ProjectLayout &layout) {
   readPaths(yaml, fields, "model-paths", "models", layout.model_paths);
   layout.macro_paths.push_back({"macros", {}});
   layout.test_paths.push_back({"tests", {}});
+  layout.seed_paths.push_back({"seeds", {}});
   if (auto vars = fields.find("vars"); vars != fields.end())
     readVars(yaml, vars->second, layout.vars, "");
   if (auto tick = fields.find("tick-size"); tick != fields.end())
@@ -190,6 +191,10 @@ bool readDbtProjectFile(YamlFile &yaml, Project &project, ProjectLayout &layout,
   readPaths(yaml, fields, "model-paths", "models", layout.model_paths);
   readPaths(yaml, fields, "macro-paths", "macros", layout.macro_paths);
   readPaths(yaml, fields, "test-paths", "tests", layout.test_paths);
+  readPaths(yaml, fields, "seed-paths", "seeds", layout.seed_paths);
+  if (auto seeds = fields.find("seeds"); seeds != fields.end() && seeds->second.value.IsMap())
+    layout.seeds = seeds->second.value;
+  layout.project_file = yaml.file();
   if (auto vars = fields.find("vars"); vars != fields.end())
     readVars(yaml, vars->second, layout.vars, project.name);
   if (auto configs = fields.find("models");

@@ -15,8 +15,9 @@ struct ColumnExtras {
 
 class SchemaReader {
 public:
-  SchemaReader(YamlFile &yaml, std::vector<SourceTable> &tables, std::vector<DataTest> &tests)
-      : yaml_(yaml), diags_(yaml.diags()), tables_(tables), tests_(tests) {}
+  SchemaReader(YamlFile &yaml, std::vector<SourceTable> &tables, std::vector<DataTest> &tests,
+               std::map<std::string, SeedConfig> &seeds)
+      : yaml_(yaml), diags_(yaml.diags()), tables_(tables), tests_(tests), seeds_(seeds) {}
 
   void readFile() {
     std::optional<YAML::Node> root = yaml_.parse();
@@ -24,7 +25,11 @@ public:
       return;
     if (!yaml_.expectMap(*root, "a YAML file under the model paths"))
       return;
-    auto fields = yaml_.fields(*root, {"version", "sources", "models"}, "at the top level");
+    auto fields =
+        yaml_.fields(*root, {"version", "sources", "models", "seeds", "macros", "exposures",
+                             "metrics", "semantic_models", "saved_queries", "unit_tests", "groups",
+                             "analyses", "snapshots"},
+                     "at the top level");
     if (auto sources = fields.find("sources"); sources != fields.end())
       if (auto entries = yaml_.expectList(sources->second, "sources"))
         for (const YAML::Node &entry : *entries)
@@ -33,7 +38,12 @@ public:
     if (auto models = fields.find("models"); models != fields.end())
       if (auto entries = yaml_.expectList(models->second, "models"))
         for (const YAML::Node &entry : *entries)
-          readModelEntry(entry);
+          readModelEntry(entry, false);
+    // Seeds: their configs (column_types, enabled) and data tests.
+    if (auto seeds = fields.find("seeds"); seeds != fields.end())
+      if (auto entries = yaml_.expectList(seeds->second, "seeds"))
+        for (const YAML::Node &entry : *entries)
+          readModelEntry(entry, true);
   }
 
 private:
@@ -44,17 +54,19 @@ private:
         readDataTests(yaml_, found->second, target, tests_);
   }
 
-  void readModelEntry(const YAML::Node &entry) {
-    if (!yaml_.expectMap(entry, "a model entry"))
+  void readModelEntry(const YAML::Node &entry, bool seed) {
+    if (!yaml_.expectMap(entry, seed ? "a seed entry" : "a model entry"))
       return;
     auto fields = yaml_.fields(entry,
                                {"name", "description", "columns", "tests", "data_tests", "config",
                                 "meta", "tags", "docs", "access", "group", "latest_version",
                                 "versions", "constraints", "deprecation_date"},
-                               "in a model entry");
-    std::optional<std::string> model = name(fields, entry, "a model entry");
+                               seed ? "in a seed entry" : "in a model entry");
+    std::optional<std::string> model = name(fields, entry, seed ? "a seed entry" : "a model entry");
     if (!model)
       return;
+    if (auto config = fields.find("config"); seed && config != fields.end())
+      readSeedSettings(yaml_, config->second.value, seeds_[*model]);
     TestTarget target{"ref('" + *model + "')", *model, false, ""};
     readTests(fields, target);
     if (auto columns = fields.find("columns"); columns != fields.end())
@@ -324,13 +336,14 @@ private:
   DiagnosticEngine &diags_;
   std::vector<SourceTable> &tables_;
   std::vector<DataTest> &tests_;
+  std::map<std::string, SeedConfig> &seeds_;
 };
 
 } // namespace
 
 void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables,
-                    std::vector<DataTest> &tests) {
-  SchemaReader(yaml, tables, tests).readFile();
+                    std::vector<DataTest> &tests, std::map<std::string, SeedConfig> &seeds) {
+  SchemaReader(yaml, tables, tests, seeds).readFile();
 }
 
 } // namespace kiln::project

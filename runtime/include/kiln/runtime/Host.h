@@ -173,8 +173,9 @@ public:
   // Ends the tick: runs the program's commit, writes the sinks' changes, frees scratch memory. A
   // runtime error is handled per on_error, as in pushRecord.
   void commit();
-  // Commits if anything was pushed since the last commit (the end of an input); false if the
-  // host has failed.
+  // Commits if anything was pushed since the last commit (the end of an input), or if no tick has
+  // been committed yet (constant relations emit their rows at the first tick); false if the host
+  // has failed.
   bool finishInput();
   bool hasPendingChanges() const;
   // Whether a SQL runtime error stopped the host (RuntimeErrorPolicy::Fail).
