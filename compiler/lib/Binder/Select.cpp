@@ -276,6 +276,11 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   for (const ast::SelectItem &target : stmt.targets) {
     const ast::Expr &e = *target.expr;
     if (e.kind == ast::ExprKind::Star) {
+      if (stmt.from.empty() && e.names.empty()) {
+        error(e.range, "SELECT * with no tables specified is not valid").hint =
+            "name the values: select 1 as id, 'a' as name";
+        return nullptr;
+      }
       bool matched = false;
       for (const ScopeRelation &relation : scope.relations) {
         if (!e.names.empty() && relation.alias != e.names.back())

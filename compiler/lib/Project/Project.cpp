@@ -361,9 +361,7 @@ private:
       fs::path directory = fs::path(project_.root) / seed_path.path;
       std::error_code ec;
       if (!fs::is_directory(directory, ec)) {
-        if (seed_path.range.valid())
-          diags_.error(seed_path.range, "seed path \"" + seed_path.path + "\" is not a directory");
-        continue;
+        continue; // dbt's project template lists seeds/ whether or not the project has any
       }
       std::vector<fs::path> files;
       for (auto it = fs::recursive_directory_iterator(directory, ec);
