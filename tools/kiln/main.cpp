@@ -1,7 +1,9 @@
-// kiln: the command line. `kiln build`, `kiln compile`, `kiln run`, `kiln test`, `kiln diff`.
+// kiln: the command line. `kiln build`, `kiln compile`, `kiln run`, `kiln test`, `kiln ls`,
+// `kiln graph`, `kiln diff`.
 #include "kiln/Driver/Build.h"
 #include "kiln/Driver/CompileCommand.h"
 #include "kiln/Driver/Diff.h"
+#include "kiln/Driver/Graph.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +23,9 @@ commands:
             records, as its --input reads them) and print each data test's result (PASS,
             WARN, FAIL with its failing rows), like `dbt test`; exit 1 if a test of severity
             error fails. Arguments after `--` go to the executable
+  ls        list the project's resources (sources, seeds, models, tests), as `dbt ls` does
+  graph     write the graph of models, sources, seeds and tests as Graphviz DOT, or with
+            --format=html as a page with each resource's description, columns and SQL
   diff      kiln diff <checkpoint> <project>: which models' state a checkpoint of an earlier
             build (a --checkpoint-dir, a library's checkpoint file, or the earlier build's
             executable itself) keeps for this build,
@@ -38,6 +43,14 @@ options:
   --vars KEY=VALUE           override a project var (repeatable)
   --diagnostics-format=FMT   text (default) or json
   --timings                  print how long each stage took
+  -s, --select SELECTOR      ls, graph: the resources dbt's selection syntax picks: a name
+                             (globs allowed) or folder, +name (and its ancestors), name+ (and
+                             its descendants), 2+name, @name, tag:T, path:P, source:S[.T],
+                             resource_type:R, test_type:generic|singular; a,b for both;
+                             repeatable (the union)
+  --exclude SELECTOR         ls, graph: leave these out
+  --resource-type TYPE       ls: only model, seed, source or test (repeatable)
+  --format dot|html          graph: the output's form (default dot)
   --verify-diagnostics       check the errors and warnings against `expected-error {{text}}`
                              in comments of the project's files ({# #} in models, # in YAML;
                              expected-error@+N for N lines below) instead of printing them;
@@ -69,6 +82,7 @@ int main(int argc, char **argv) {
   kiln::driver::BuildOptions options;
   std::vector<std::string> passthrough;
   std::vector<std::string> inputs; // kiln test's
+  kiln::GraphOptions graph;         // kiln ls and kiln graph
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const std::string &flag) -> std::string {
@@ -113,6 +127,22 @@ int main(int argc, char **argv) {
         options.diagnostics = kiln::DiagnosticFormat::Json;
       else if (format != "text")
         return usage("--diagnostics-format is text or json");
+    } else if (arg == "-s" || arg.rfind("--select", 0) == 0) {
+      std::string selector = arg == "-s" && i + 1 < argc ? argv[++i] : value("--select");
+      if (selector.empty())
+        return usage("--select needs a selector");
+      graph.select.push_back(selector);
+    } else if (arg.rfind("--exclude", 0) == 0) {
+      std::string selector = value("--exclude");
+      if (selector.empty())
+        return usage("--exclude needs a selector");
+      graph.exclude.push_back(selector);
+    } else if (arg.rfind("--resource-type", 0) == 0) {
+      graph.resource_types.push_back(value("--resource-type"));
+    } else if (arg.rfind("--format", 0) == 0) {
+      graph.format = value("--format");
+      if (graph.format != "dot" && graph.format != "html")
+        return usage("--format is dot or html");
     } else if (arg == "--timings") {
       options.timings = true;
     } else if (arg == "--verify-diagnostics") {
@@ -129,6 +159,14 @@ int main(int argc, char **argv) {
   }
   if (options.project_dir.empty())
     options.project_dir = ".";
+  if (command == "ls" || command == "graph") {
+    graph.project_dir = options.project_dir;
+    graph.vars = options.vars;
+    graph.diagnostics = options.diagnostics;
+    graph.output = options.output;
+    return command == "ls" ? kiln::runListCommand(graph, std::cout, std::cerr)
+                           : kiln::runGraphCommand(graph, std::cout, std::cerr);
+  }
   if (command == "compile")
     return kiln::runCompileCommand(options.project_dir, options.vars, options.diagnostics,
                                    std::cout, std::cerr);

@@ -450,6 +450,10 @@ void DbtContext::config(Model &model, ConnectorSettings &connector, CallArgs &ar
       break;
     }
     case ConfigKey::Unused:
+      if (argument.keyword == "tags")
+        for (const Value &tag : value.kind() == Value::Kind::List ? value.asList()
+                                                                  : jinja::List{value})
+          model.tags.push_back(tag.str());
       // A singular test's severity (the other test configs are dbt's alone).
       if (argument.keyword == "severity" && !model.test_severity.empty()) {
         std::string severity = value.str();

@@ -120,6 +120,10 @@ void readFolderConfig(YamlFile &yaml, const YAML::Node &key, const YAML::Node &v
     readConnectorSetting(yaml, key, value, into.connector);
     break;
   case ConfigKey::Unused:
+    if (name == "tags") // for kiln ls and kiln graph
+      for (const std::string &tag : readTags(value))
+        into.tags.push_back(tag);
+    break;
   case ConfigKey::UniqueKey: // an index model names its key in its own config()
     break;
   case ConfigKey::Unknown: {
@@ -172,6 +176,8 @@ ModelConfig configFor(const FolderConfig &root, const std::vector<std::string> &
       config.enabled = level.enabled;
     for (const auto &[name, setting] : level.connector)
       config.connector[name] = setting;
+    // Tags accumulate down the folders, as in dbt.
+    config.tags.insert(config.tags.end(), level.tags.begin(), level.tags.end());
   };
   take(*folder);
   for (const std::string &segment : segments) {

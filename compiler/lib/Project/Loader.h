@@ -81,6 +81,7 @@ struct FolderConfig {
   SourceRange materialized_range;
   std::optional<bool> enabled;
   ConnectorSettings connector; // sinks' connector settings
+  std::vector<std::string> tags;
   std::map<std::string, FolderConfig> children;
 };
 
@@ -123,6 +124,7 @@ struct ModelConfig {
   SourceRange materialized_range;
   std::optional<bool> enabled;
   ConnectorSettings connector; // per setting, the deepest level's
+  std::vector<std::string> tags; // of every level
 };
 // What applies to the model at `segments` (its folders under its model path, then its name): the
 // deepest level that sets a config wins.
@@ -179,10 +181,28 @@ std::string dataTestTemplate(const DataTest &test);
 
 // --- SchemaFile.cpp: the *.yml files under the model paths.
 
-// Appends the file's source tables to `tables` (which holds those of earlier files, to find
-// tables declared twice) and the data tests of its models and sources to `tests`.
-void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables,
-                    std::vector<DataTest> &tests, std::map<std::string, SeedConfig> &seeds);
+// What the YAML files under the model paths say about a model or seed beyond its tests: for
+// `kiln graph` and `kiln ls`.
+struct ModelDocs {
+  std::string description;
+  std::vector<std::pair<std::string, std::string>> columns; // name, description
+  std::vector<std::string> tags;
+};
+
+// What the YAML files declare, gathered over all of them.
+struct SchemaContents {
+  std::vector<SourceTable> &tables; // of earlier files too, to find tables declared twice
+  std::vector<DataTest> tests;
+  std::map<std::string, SeedConfig> seeds;
+  std::map<std::string, ModelDocs> docs; // by model or seed name
+};
+
+// Appends the file's source tables, the data tests of its models, seeds and sources, seeds'
+// configs and models' descriptions to `into`.
+void readSchemaFile(YamlFile &yaml, SchemaContents &into);
+
+// A YAML value of tags: a string or a list of strings.
+std::vector<std::string> readTags(const YAML::Node &value);
 
 // --- DbtContext.cpp: dbt's template context.
 

@@ -114,7 +114,7 @@ public:
     for (const fs::path &path : yaml_files)
       if (std::optional<FileId> file = addFile(path)) {
         YamlFile yaml(*file, sources_, diags_);
-        readSchemaFile(yaml, project_.sources, data_tests_, seed_configs_);
+        readSchemaFile(yaml, schema_);
       }
     for (const fs::path &path : sql_files)
       loadModel(path);
@@ -122,6 +122,7 @@ public:
     loadSeeds();
     loadDataTests();
     loadSingularTests();
+    attachDocs();
     resolveReferences();
     sortModels();
 
@@ -200,6 +201,7 @@ private:
         break;
       }
       ModelConfig config = configFor(folder_configs_, segments);
+      model.tags.insert(model.tags.begin(), config.tags.begin(), config.tags.end());
       if (config.materialized && !model.materialization_in_model) {
         model.materialization = *config.materialized;
         model.materialization_range = config.materialized_range;
@@ -354,6 +356,18 @@ private:
     project_.models.push_back(std::move(model));
   }
 
+  // The YAML files' descriptions and tags of models and seeds.
+  void attachDocs() {
+    for (Model &model : project_.models) {
+      auto it = schema_.docs.find(model.name);
+      if (it == schema_.docs.end() || !model.test_severity.empty())
+        continue;
+      model.description = it->second.description;
+      model.column_docs = it->second.columns;
+      model.tags.insert(model.tags.end(), it->second.tags.begin(), it->second.tags.end());
+    }
+  }
+
   // The CSV files under the seed paths, each a model of its rows (enabled: false leaves one out).
   void loadSeeds() {
     std::optional<FileId> project_file;
@@ -385,7 +399,7 @@ private:
           YamlFile yaml(layout_.project_file, sources_, diags_);
           config = seedConfigFor(yaml, layout_.seeds, project_.name, segments);
         }
-        if (auto it = seed_configs_.find(name); it != seed_configs_.end()) {
+        if (auto it = schema_.seeds.find(name); it != schema_.seeds.end()) {
           for (const auto &[column, type] : it->second.column_types)
             config.column_types[column] = type;
           if (it->second.enabled)
@@ -424,7 +438,7 @@ private:
   // at the test's entry in the YAML.
   void loadDataTests() {
     std::vector<std::string> known = context_->testNames();
-    for (const DataTest &test : data_tests_) {
+    for (const DataTest &test : schema_.tests) {
       if (!context_->hasTest(test.test)) {
         Diagnostic &error = diags_.error(test.range, "unknown test \"" + test.test + "\"");
         if (auto suggestion = closestMatch(test.test, known))
@@ -618,8 +632,7 @@ private:
   Project project_;
   ProjectLayout layout_;
   std::optional<DbtContext> context_;
-  std::vector<DataTest> data_tests_;
-  std::map<std::string, SeedConfig> seed_configs_; // from YAML files' `seeds:` entries
+  SchemaContents schema_{project_.sources, {}, {}, {}}; // what the YAML files declare
   FolderConfig folder_configs_;                               // dbt_project.yml's `models:`
   std::set<std::string> disabled_;                            // models with enabled: false
   std::map<std::string, ConnectorSettings> model_connectors_; // by model: its config()'s

@@ -15,9 +15,9 @@ struct ColumnExtras {
 
 class SchemaReader {
 public:
-  SchemaReader(YamlFile &yaml, std::vector<SourceTable> &tables, std::vector<DataTest> &tests,
-               std::map<std::string, SeedConfig> &seeds)
-      : yaml_(yaml), diags_(yaml.diags()), tables_(tables), tests_(tests), seeds_(seeds) {}
+  SchemaReader(YamlFile &yaml, SchemaContents &into)
+      : yaml_(yaml), diags_(yaml.diags()), tables_(into.tables), tests_(into.tests),
+        seeds_(into.seeds), docs_(into.docs) {}
 
   void readFile() {
     std::optional<YAML::Node> root = yaml_.parse();
@@ -67,6 +67,17 @@ private:
       return;
     if (auto config = fields.find("config"); seed && config != fields.end())
       readSeedSettings(yaml_, config->second.value, seeds_[*model]);
+    ModelDocs &docs = docs_[*model];
+    if (auto description = fields.find("description"); description != fields.end())
+      docs.description = yaml_.expectString(description->second, "description").value_or("");
+    if (auto tags = fields.find("tags"); tags != fields.end())
+      for (const std::string &tag : readTags(tags->second.value))
+        docs.tags.push_back(tag);
+    if (auto config = fields.find("config"); config != fields.end() && config->second.value.IsMap())
+      for (const auto &entry : config->second.value)
+        if (entry.first.IsScalar() && entry.first.Scalar() == "tags")
+          for (const std::string &tag : readTags(entry.second))
+            docs.tags.push_back(tag);
     TestTarget target{"ref('" + *model + "')", *model, false, ""};
     readTests(fields, target);
     if (auto columns = fields.find("columns"); columns != fields.end())
@@ -82,6 +93,10 @@ private:
           if (std::optional<std::string> column_name = name(column_fields, column, "a column entry")) {
             target.column = *column_name;
             readTests(column_fields, target);
+            std::string description;
+            if (auto text = column_fields.find("description"); text != column_fields.end())
+              description = yaml_.expectString(text->second, "description").value_or("");
+            docs.columns.emplace_back(*column_name, description);
           }
         }
   }
@@ -337,13 +352,22 @@ private:
   std::vector<SourceTable> &tables_;
   std::vector<DataTest> &tests_;
   std::map<std::string, SeedConfig> &seeds_;
+  std::map<std::string, ModelDocs> &docs_;
 };
 
 } // namespace
 
-void readSchemaFile(YamlFile &yaml, std::vector<SourceTable> &tables,
-                    std::vector<DataTest> &tests, std::map<std::string, SeedConfig> &seeds) {
-  SchemaReader(yaml, tables, tests, seeds).readFile();
+void readSchemaFile(YamlFile &yaml, SchemaContents &into) { SchemaReader(yaml, into).readFile(); }
+
+std::vector<std::string> readTags(const YAML::Node &value) {
+  std::vector<std::string> tags;
+  if (value.IsScalar())
+    tags.push_back(value.Scalar());
+  else if (value.IsSequence())
+    for (const YAML::Node &item : value)
+      if (item.IsScalar())
+        tags.push_back(item.Scalar());
+  return tags;
 }
 
 } // namespace kiln::project

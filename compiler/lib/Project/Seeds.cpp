@@ -295,6 +295,7 @@ std::optional<Model> seedModel(const std::string &name, const std::string &path,
   model.name = name;
   model.path = path;
   model.file = file;
+  model.seed = true;
   // The SQL maps to the CSV: the header to the header, each row of the VALUES list to its line.
   auto append = [&](const std::string &sql, uint32_t begin, uint32_t end) {
     model.offsets.push_back({static_cast<uint32_t>(model.rendered_sql.size()),

@@ -84,6 +84,12 @@ struct Model {
   // A data test (its SQL selects the failing rows): "error" or "warn", its severity; empty for a
   // model. Tests are sinks whose connector is test:SEVERITY.
   std::string test_severity;
+  bool seed = false; // a CSV file under the seed paths
+  // From the YAML files and configs, for kiln graph and kiln ls: its description, its columns'
+  // (name, description) and its tags (config(tags=...), dbt_project.yml's +tags, YAML tags).
+  std::string description;
+  std::vector<std::pair<std::string, std::string>> column_docs;
+  std::vector<std::string> tags;
 
   // Maps an offset in rendered_sql to a range in the model file (a {{ }} expression maps to the
   // whole expression).
