@@ -292,15 +292,18 @@ std::string joined(const std::vector<std::string> &parts, const char *separator)
 std::string materialization(const Resource &r) {
   if (r.kind == Resource::Kind::Test)
     return "test (" + r.model->test_severity + ")";
+  if (r.kind == Resource::Kind::Seed)
+    return "seed";
   if (r.model)
     return project::materializationName(r.model->materialization);
   return "source";
 }
 
+// A DOT string; `\n` in `text` stays DOT's line break.
 std::string dotQuoted(const std::string &text) {
   std::string out = "\"";
   for (char c : text) {
-    if (c == '"' || c == '\\')
+    if (c == '"')
       out += '\\';
     out += c;
   }
