@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build
-  llvm-19-dev llvm-19-tools clang-19 lld-19 libzstd-dev zlib1g-dev clang-format-19
+  llvm-19-dev llvm-19-tools clang-19 lld-19 libclang-rt-19-dev libzstd-dev zlib1g-dev clang-format-19
   libpg-query-dev libabsl-dev libsimdjson-dev libyaml-cpp-dev
   librdkafka-dev liblz4-dev libsasl2-dev libssl-dev kcat libcpp-httplib-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -357,7 +357,9 @@ RecordParser::parseDebezium(std::string_view value, int32_t source, Arena &scrat
     od::document doc;
     if (auto error = impl_->iterate(text).get(doc))
       return jsonError(error);
-    if (doc.is_null())
+    // (simdjson's results are read through get(): converting one that holds an error throws.)
+    bool tombstone = false;
+    if (doc.is_null().get(tombstone) == simdjson::SUCCESS && tombstone)
       return std::vector<ChangeRecord>{};
     doc.rewind();
     absl::StatusOr<od::object> object = JsonInput::topObject(doc);
@@ -384,7 +386,11 @@ RecordParser::parseDebezium(std::string_view value, int32_t source, Arena &scrat
       // An object's text, or "null".
       std::string_view raw = "null";
       od::object object_value;
-      if (!value.is_null()) {
+      bool is_null = false;
+      if (value.is_null().get(is_null) != simdjson::SUCCESS)
+        return absl::InvalidArgumentError(
+            absl::StrFormat("a Debezium event's \"%s\" must be an object or null", key));
+      if (!is_null) {
         if (value.get_object().get(object_value))
           return absl::InvalidArgumentError(
               absl::StrFormat("a Debezium event's \"%s\" must be an object or null", key));

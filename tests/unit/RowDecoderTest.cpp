@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "RecordParser.h"
 #include "TestRelations.h"
 #include "kiln/runtime/Values.h"
 #include "gmock/gmock.h"
@@ -135,6 +136,26 @@ TEST_F(RowDecoderTest, MalformedJsonIsAnError) {
     EXPECT_FALSE(status.ok()) << json;
     EXPECT_THAT(status.message(), HasSubstr("JSON")) << json;
   }
+}
+
+// Malformed Debezium events are errors, not exceptions out of the JSON parser (found by the
+// fuzz_records target): a bad literal where "before" or the whole event should be.
+TEST(RecordParserTest, MalformedDebeziumEventsAreErrors) {
+  const kiln_relation_desc sources[] = {testing::kAllTypes};
+  kiln_program program{};
+  program.abi_version = KILN_ABI_VERSION;
+  program.name = "test";
+  program.nsources = 1;
+  program.sources = sources;
+  detail::RecordParser parser(program);
+  Arena scratch;
+  EXPECT_FALSE(
+      parser.parseDebezium(R"({"before":nuler_l,"after":{"i":5},"op":"u"})", 0, scratch).ok());
+  EXPECT_FALSE(parser.parseDebezium("nulx", 0, scratch).ok());
+  absl::StatusOr<std::vector<detail::ChangeRecord>> tombstone =
+      parser.parseDebezium("null", 0, scratch);
+  ASSERT_TRUE(tombstone.ok());
+  EXPECT_TRUE(tombstone->empty());
 }
 
 } // namespace

@@ -152,13 +152,13 @@ private:
     while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
       ++digits;
     if (digits < text.size() && text[digits] == '+') {
-      up = digits ? std::stoi(text.substr(0, digits)) : -1;
+      up = digits ? std::atoi(text.substr(0, std::min<size_t>(digits, 6)).c_str()) : -1;
       text.erase(0, digits + 1);
     }
     // name+ or name+N: descendants (all, or N levels).
     if (size_t plus = text.rfind('+'); plus != std::string::npos && plus > 0 &&
                                        std::all_of(text.begin() + plus + 1, text.end(), ::isdigit)) {
-      down = plus + 1 == text.size() ? -1 : std::stoi(text.substr(plus + 1));
+      down = plus + 1 == text.size() ? -1 : std::atoi(text.substr(plus + 1, 6).c_str());
       text.erase(plus);
     }
     if (text.empty()) {

@@ -5,6 +5,7 @@
 #include "kiln/Support/Spelling.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <cmath>
 #include <functional>
@@ -135,8 +136,9 @@ Value attributeOf(const Value &item, const std::string &path) {
         next = *found;
     } else if (value.kind() == Value::Kind::List && !part.empty() &&
                std::all_of(part.begin(), part.end(), ::isdigit)) {
-      size_t index = std::stoul(part);
-      if (index < value.asList().size())
+      size_t index = 0;
+      auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), index);
+      if (ec == std::errc() && index < value.asList().size())
         next = value.asList()[index];
     }
     value = next;
@@ -706,7 +708,8 @@ std::optional<Value> stringMethod(const std::string &text, const std::string &na
           std::string field = text.substr(i + 1, close - i - 1);
           const Argument *argument =
               field.empty() ? a.get(next++, "")
-              : std::isdigit(static_cast<unsigned char>(field[0])) ? a.get(std::stoul(field), "")
+              : std::isdigit(static_cast<unsigned char>(field[0]))
+                  ? a.get(std::strtoul(field.c_str(), nullptr, 10), "")
                                                                    : a.keyword(field);
           if (!argument)
             fail("format string field \"{" + field + "}\" has no argument");
@@ -899,21 +902,37 @@ template <typename Operation> int64_t checked(Operation operation) {
 }
 } // namespace
 
+namespace {
+// Strings and lists a template builds are capped, so that one doubling in a loop cannot take the
+// machine's memory.
+constexpr size_t kMaxLength = size_t(1) << 24;
+Value checkedLength(Value value) {
+  size_t length = value.isString()                       ? value.asString().size()
+                  : value.kind() == Value::Kind::List ? value.asList().size()
+                                                          : 0;
+  if (length > kMaxLength)
+    fail("a string or list longer than " + std::to_string(kMaxLength) + " items");
+  return value;
+}
+} // namespace
+
 Value binaryOperator(const std::string &op, const Value &left, const Value &right) {
   bool numbers = left.isNumber() && right.isNumber();
   bool integers = numbers && left.kind() != Value::Kind::Float && right.kind() != Value::Kind::Float;
   int64_t a = left.asInt(), b = right.asInt();
   double x = left.asFloat(), y = right.asFloat();
   if (op == "~")
-    return Value(left.str() + right.str());
+    return checkedLength(Value(left.str() + right.str()));
   if (op == "+") {
     if (integers)
       return Value(checked([&](int64_t &r) { return __builtin_add_overflow(a, b, &r); }));
     if (numbers)
       return Value(x + y);
     if (left.isString() && right.isString())
-      return Value(left.asString() + right.asString());
+      return checkedLength(Value(left.asString() + right.asString()));
     if (left.kind() == Value::Kind::List && right.kind() == Value::Kind::List) {
+      if (left.asList().size() + right.asList().size() > kMaxLength)
+        fail("a list longer than " + std::to_string(kMaxLength) + " items");
       List items = left.asList();
       items.insert(items.end(), right.asList().begin(), right.asList().end());
       return Value::list(std::move(items));
@@ -931,8 +950,12 @@ Value binaryOperator(const std::string &op, const Value &left, const Value &righ
     const Value &text = left.isString() ? left : right;
     const Value &times = left.isString() ? right : left;
     if (text.isString() && times.kind() == Value::Kind::Int) {
+      int64_t count = std::max<int64_t>(times.asInt(), 0);
+      if (!text.asString().empty() &&
+          static_cast<uint64_t>(count) > kMaxLength / text.asString().size())
+        fail("a string longer than " + std::to_string(kMaxLength) + " bytes");
       std::string out;
-      for (int64_t i = 0; i < times.asInt() && i < 1000000; ++i)
+      for (int64_t i = 0; i < count; ++i)
         out += text.asString();
       return Value(out);
     }

@@ -777,7 +777,8 @@ private:
       return literal(Value(value), token);
     }
     case Token::Float:
-      return literal(Value(std::stod(token.text)), token);
+      // Beyond a double's range it is inf, as Python's float() reads it.
+      return literal(Value(std::strtod(token.text.c_str(), nullptr)), token);
     case Token::Operator:
       if (token.text == "(") {
         if (acceptOp(")")) {

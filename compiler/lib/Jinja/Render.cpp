@@ -27,12 +27,17 @@ public:
   virtual ~Output() = default;
   virtual void data(std::string_view text, uint32_t template_begin) = 0;
   virtual void expansion(const std::string &text, SourceRange construct) = 0;
+  virtual size_t size() const = 0; // bytes so far
 };
+
+// Rendered text is capped, as the strings it is made of are.
+constexpr size_t kMaxRendered = size_t(1) << 26;
 
 class StringOutput : public Output {
 public:
   void data(std::string_view text, uint32_t) override { text_ += text; }
   void expansion(const std::string &text, SourceRange) override { text_ += text; }
+  size_t size() const override { return text_.size(); }
   std::string &text() { return text_; }
 
 private:
@@ -48,6 +53,7 @@ public:
   void expansion(const std::string &text, SourceRange construct) override {
     add(text, construct.begin.offset, construct.length, false);
   }
+  size_t size() const override { return rendered_.text.size(); }
 
 private:
   void add(std::string_view text, uint32_t template_begin, uint32_t template_length,
@@ -72,6 +78,8 @@ struct Environment::State {
   std::map<std::string, std::map<std::string, Value>> macros;
   std::map<std::string, SourceRange> macro_definitions; // "namespace.name" -> its tag
   int call_depth = 0;
+  // Statements a rendering may run, so that a loop without end is an error, not a hang.
+  int64_t steps = 0, step_limit = 10'000'000;
 
   State(const SourceManager &sources, DiagnosticEngine &diags) : sources(sources), diags(diags) {}
 
@@ -204,9 +212,15 @@ private:
   }
 
   void execute(const Node &node, Output &out) {
+    if (++env_.steps > env_.step_limit)
+      throw Error{node.range,
+                  "rendering runs more than " + std::to_string(env_.step_limit) + " statements",
+                  "is a loop or a macro's recursion without end?",
+                  {}};
     switch (node.kind) {
     case Node::Kind::Data:
       out.data(textOf(node.range), node.range.begin.offset);
+      checkSize(node, out);
       return;
     case Node::Kind::Output: {
       Value value = eval(*node.expr);
@@ -215,6 +229,7 @@ private:
       if (value.isUndefined() && !value.asString().empty())
         throw undefinedError(value, node.expr->range);
       out.expansion(value.str(), node.range);
+      checkSize(node, out);
       return;
     }
     case Node::Kind::If:
@@ -262,6 +277,13 @@ private:
       eval(*node.expr);
       return;
     }
+  }
+
+  void checkSize(const Node &node, const Output &out) {
+    if (out.size() > kMaxRendered)
+      throw Error{node.range, "the rendered text grows beyond " +
+                                  std::to_string(kMaxRendered >> 20) + " MB",
+                  "is a loop without end?", {}};
   }
 
   void executeFor(const Node &node, Output &out) {
@@ -757,8 +779,11 @@ Value Environment::namespaceObject(const std::string &namespace_name) {
   return Value::object(std::make_shared<Namespace>(*this, namespace_name));
 }
 
+void Environment::setStepLimit(int64_t limit) { state_->step_limit = limit; }
+
 std::optional<Rendered> Environment::render(const std::shared_ptr<const Template> &file,
                                             const Dict &locals) {
+  state_->steps = 0;
   auto scope = std::make_shared<Scope>(Scope{{}, nullptr});
   for (const auto &[name, value] : locals.entries)
     scope->names[name] = value;

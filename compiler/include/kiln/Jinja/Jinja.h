@@ -74,6 +74,9 @@ public:
   // An object whose attributes are the macros of a namespace (dbt.date_trunc).
   Value namespaceObject(const std::string &namespace_name);
 
+  // How many statements one rendering may run (default ten million) before it is an error.
+  void setStepLimit(int64_t limit);
+
   // Renders a template with `locals` as its own names; reports an error and returns nullopt if
   // rendering fails.
   std::optional<Rendered> render(const std::shared_ptr<const Template> &file, const Dict &locals);
