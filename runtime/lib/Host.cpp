@@ -472,7 +472,7 @@ public:
   std::unique_ptr<detail::Sinks> sinks;
   std::vector<RowJsonFormatter> json_rows; // by sink: rows as an upgrade gathers them
   HostMetrics metrics;
-  std::vector<int32_t> changed_sinks; // sinks the running tick changed
+  std::vector<int32_t> changed_sinks;     // sinks the running tick changed
   std::vector<std::string> test_severity; // by sink: a data test's ("error", "warn") or empty
   std::map<std::string, int64_t> reported_failing; // by test: its failing rows at the last report
   OwnedFile dead_letter;

@@ -131,7 +131,7 @@ struct CommandLine {
   std::vector<Input> inputs;
   bool policy_given = false;
   bool stats = false;
-  bool tests = false; // --tests
+  bool tests = false;            // --tests
   std::string stats_json;        // --stats-json FILE
   std::string dump_state;        // --dump-state FILE
   std::string empty_state_image; // --empty-state-image FILE

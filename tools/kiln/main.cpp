@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
   kiln::driver::BuildOptions options;
   std::vector<std::string> passthrough;
   std::vector<std::string> inputs; // kiln test's
-  kiln::GraphOptions graph;         // kiln ls and kiln graph
+  kiln::GraphOptions graph;        // kiln ls and kiln graph
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](const std::string &flag) -> std::string {

@@ -37,8 +37,7 @@ plan::NodePtr Binder::bindValues(const ast::SelectStmt &stmt) {
   const Scope no_columns;
   for (const std::vector<ast::ExprPtr> &row : stmt.values) {
     if (row.size() != width) {
-      error(row.empty() ? stmt.range : row[0]->range,
-            "VALUES lists must all be the same length")
+      error(row.empty() ? stmt.range : row[0]->range, "VALUES lists must all be the same length")
           .hint = "the first row has " + std::to_string(width) + " values";
       return nullptr;
     }

@@ -21,9 +21,9 @@ using project::SourceTable;
 
 struct Resource {
   enum class Kind { Source, Seed, Model, Test } kind;
-  std::string name;               // orders, shop.orders
-  std::vector<std::string> fqn;   // project, folders..., name (sources: project, source, table)
-  std::string path;               // its file
+  std::string name;             // orders, shop.orders
+  std::vector<std::string> fqn; // project, folders..., name (sources: project, source, table)
+  std::string path;             // its file
   std::vector<std::string> tags;
   std::vector<size_t> parents, children;
   const Model *model = nullptr;
@@ -32,10 +32,14 @@ struct Resource {
 
 const char *kindName(Resource::Kind kind) {
   switch (kind) {
-  case Resource::Kind::Source: return "source";
-  case Resource::Kind::Seed: return "seed";
-  case Resource::Kind::Model: return "model";
-  case Resource::Kind::Test: return "test";
+  case Resource::Kind::Source:
+    return "source";
+  case Resource::Kind::Seed:
+    return "seed";
+  case Resource::Kind::Model:
+    return "model";
+  case Resource::Kind::Test:
+    return "test";
   }
   return "?";
 }
@@ -44,16 +48,30 @@ std::vector<Resource> resourcesOf(const Project &project) {
   std::vector<Resource> resources;
   std::map<std::string, size_t> by_model, by_table;
   for (const SourceTable &table : project.sources) {
-    Resource r{Resource::Kind::Source, table.qualifiedName(),
-               {project.name, table.source, table.name}, "", {}, {}, {}, nullptr, &table};
+    Resource r{Resource::Kind::Source,
+               table.qualifiedName(),
+               {project.name, table.source, table.name},
+               "",
+               {},
+               {},
+               {},
+               nullptr,
+               &table};
     by_table[table.qualifiedName()] = resources.size();
     resources.push_back(std::move(r));
   }
   for (const Model &model : project.models) {
-    Resource r{model.seed                    ? Resource::Kind::Seed
+    Resource r{model.seed                     ? Resource::Kind::Seed
                : !model.test_severity.empty() ? Resource::Kind::Test
                                               : Resource::Kind::Model,
-               model.name, {project.name}, model.path, model.tags, {}, {}, &model, nullptr};
+               model.name,
+               {project.name},
+               model.path,
+               model.tags,
+               {},
+               {},
+               &model,
+               nullptr};
     // Folders under the model (or seed) path, as dbt's fqn has them; tests go by name alone.
     if (r.kind != Resource::Kind::Test) {
       std::vector<std::string> parts;
@@ -156,8 +174,9 @@ private:
       text.erase(0, digits + 1);
     }
     // name+ or name+N: descendants (all, or N levels).
-    if (size_t plus = text.rfind('+'); plus != std::string::npos && plus > 0 &&
-                                       std::all_of(text.begin() + plus + 1, text.end(), ::isdigit)) {
+    if (size_t plus = text.rfind('+');
+        plus != std::string::npos && plus > 0 &&
+        std::all_of(text.begin() + plus + 1, text.end(), ::isdigit)) {
       down = plus + 1 == text.size() ? -1 : std::atoi(text.substr(plus + 1, 6).c_str());
       text.erase(plus);
     }
@@ -201,11 +220,10 @@ private:
       bool match = false;
       if (method.empty() || method == "fqn") {
         // A name, a folder of its fqn, or the project (dbt's default method).
-        match = globMatch(value, r.name) || (r.kind != Resource::Kind::Source &&
-                                             std::any_of(r.fqn.begin(), r.fqn.end() - 1,
-                                                         [&](const std::string &part) {
-                                                           return globMatch(value, part);
-                                                         }));
+        match = globMatch(value, r.name) ||
+                (r.kind != Resource::Kind::Source &&
+                 std::any_of(r.fqn.begin(), r.fqn.end() - 1,
+                             [&](const std::string &part) { return globMatch(value, part); }));
       } else if (method == "tag") {
         match = std::any_of(r.tags.begin(), r.tags.end(),
                             [&](const std::string &tag) { return globMatch(value, tag); });
@@ -251,8 +269,8 @@ bool load(const GraphOptions &options, Loaded &loaded, std::ostream &err) {
   loaded.diags.emplace(loaded.sources);
   project::LoadOptions load_options;
   load_options.var_overrides = options.vars;
-  loaded.project = project::loadProject(options.project_dir, loaded.sources, *loaded.diags,
-                                        load_options);
+  loaded.project =
+      project::loadProject(options.project_dir, loaded.sources, *loaded.diags, load_options);
   loaded.diags->print(err, options.diagnostics);
   if (!loaded.project)
     return false;
@@ -318,25 +336,35 @@ void writeDot(const Loaded &loaded, std::ostream &out) {
     const Resource &r = resources[i];
     const char *shape = "box", *color = "#dbe9f6";
     switch (r.kind) {
-    case Resource::Kind::Source: shape = "cylinder"; color = "#d5ecd4"; break;
-    case Resource::Kind::Seed: shape = "cylinder"; color = "#f6ecd2"; break;
-    case Resource::Kind::Test: shape = "note"; color = "#f6dada"; break;
+    case Resource::Kind::Source:
+      shape = "cylinder";
+      color = "#d5ecd4";
+      break;
+    case Resource::Kind::Seed:
+      shape = "cylinder";
+      color = "#f6ecd2";
+      break;
+    case Resource::Kind::Test:
+      shape = "note";
+      color = "#f6dada";
+      break;
     case Resource::Kind::Model:
       if (r.model->materialization == Materialization::Sink)
         shape = "doubleoctagon", color = "#c9dcf2";
       break;
     }
-    out << "  " << dotQuoted(std::string(kindName(r.kind)) + "." + r.name) << " [label="
-        << dotQuoted(r.name + "\\n" + materialization(r)) << ", shape=" << shape
+    out << "  " << dotQuoted(std::string(kindName(r.kind)) + "." + r.name)
+        << " [label=" << dotQuoted(r.name + "\\n" + materialization(r)) << ", shape=" << shape
         << ", fillcolor=" << dotQuoted(color) << "];\n";
   }
   for (size_t i : loaded.selected)
     for (size_t parent : resources[i].parents)
       if (loaded.selected.count(parent))
-        out << "  " << dotQuoted(std::string(kindName(resources[parent].kind)) + "." +
-                                 resources[parent].name)
-            << " -> " << dotQuoted(std::string(kindName(resources[i].kind)) + "." +
-                                   resources[i].name)
+        out << "  "
+            << dotQuoted(std::string(kindName(resources[parent].kind)) + "." +
+                         resources[parent].name)
+            << " -> "
+            << dotQuoted(std::string(kindName(resources[i].kind)) + "." + resources[i].name)
             << ";\n";
   out << "}\n";
 }
@@ -345,11 +373,20 @@ std::string html(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    default: out += c;
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
     }
   }
   return out;
@@ -382,8 +419,8 @@ void writeSvg(const Loaded &loaded, std::ostream &out) {
   }
   int width = kMargin * 2 + static_cast<int>(columns.size()) * kColumn;
   int height = kMargin * 2 + static_cast<int>(tallest) * kRow;
-  out << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\""
-      << height << "\">\n<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
+  out << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+      << "\">\n<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
       << "markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" "
       << "fill=\"#777\"/></marker></defs>\n";
   for (size_t r : loaded.selected)
@@ -403,14 +440,14 @@ void writeSvg(const Loaded &loaded, std::ostream &out) {
                        : resource.kind == Resource::Kind::Seed ? "#f6ecd2"
                        : resource.kind == Resource::Kind::Test ? "#f6dada"
                                                                : "#dbe9f6";
-    std::string label = resource.name.size() > 30 ? resource.name.substr(0, 28) + "…"
-                                                  : resource.name;
+    std::string label =
+        resource.name.size() > 30 ? resource.name.substr(0, 28) + "…" : resource.name;
     out << "<a href=\"#" << kindName(resource.kind) << "-" << html(resource.name) << "\"><rect x=\""
         << x << "\" y=\"" << y << "\" width=\"" << kWidth << "\" height=\"" << kHeight
-        << "\" rx=\"6\" fill=\"" << fill << "\" stroke=\"#888\"/><text x=\"" << x + 8
-        << "\" y=\"" << y + 21 << "\" font-family=\"Helvetica\" font-size=\"12\">"
-        << html(label) << "</text><title>" << html(resource.name) << " ("
-        << html(materialization(resource)) << ")</title></a>\n";
+        << "\" rx=\"6\" fill=\"" << fill << "\" stroke=\"#888\"/><text x=\"" << x + 8 << "\" y=\""
+        << y + 21 << "\" font-family=\"Helvetica\" font-size=\"12\">" << html(label)
+        << "</text><title>" << html(resource.name) << " (" << html(materialization(resource))
+        << ")</title></a>\n";
   }
   out << "</svg>\n";
 }
@@ -438,8 +475,8 @@ void writeHtml(const Loaded &loaded, std::ostream &out) {
     out << "<section id=\"" << kindName(resource.kind) << "-" << html(resource.name) << "\"><h2>"
         << html(resource.name) << " <span class=\"kind\">" << kindName(resource.kind) << ", "
         << html(materialization(resource)) << "</span></h2>\n";
-    std::string description = resource.table ? resource.table->description
-                                              : resource.model->description;
+    std::string description =
+        resource.table ? resource.table->description : resource.model->description;
     if (!description.empty())
       out << "<p>" << html(description) << "</p>\n";
     if (!resource.path.empty())

@@ -5,8 +5,8 @@
 #include "kiln/Support/Spelling.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <functional>
 
@@ -159,8 +159,10 @@ std::string joinItems(const List &items, const std::string &separator) {
 Value toInt(const Value &value, const Value &fallback) {
   switch (value.kind()) {
   case Value::Kind::Int:
-  case Value::Kind::Bool: return Value(value.asInt());
-  case Value::Kind::Float: return Value(static_cast<int64_t>(value.asFloat()));
+  case Value::Kind::Bool:
+    return Value(value.asInt());
+  case Value::Kind::Float:
+    return Value(static_cast<int64_t>(value.asFloat()));
   case Value::Kind::String: {
     std::string text = strip(value.asString(), "", true, true);
     try {
@@ -175,7 +177,8 @@ Value toInt(const Value &value, const Value &fallback) {
     }
     return fallback;
   }
-  default: return fallback;
+  default:
+    return fallback;
   }
 }
 
@@ -213,10 +216,13 @@ std::string title(const std::string &text, bool every_word) {
 std::string json(const Value &value) {
   switch (value.kind()) {
   case Value::Kind::Undefined:
-  case Value::Kind::None: return "null";
-  case Value::Kind::Bool: return value.asBool() ? "true" : "false";
+  case Value::Kind::None:
+    return "null";
+  case Value::Kind::Bool:
+    return value.asBool() ? "true" : "false";
   case Value::Kind::Int:
-  case Value::Kind::Float: return value.repr();
+  case Value::Kind::Float:
+    return value.repr();
   case Value::Kind::String: {
     std::string out = "\"";
     for (char c : value.asString()) {
@@ -245,7 +251,8 @@ std::string json(const Value &value) {
     }
     return out + "}";
   }
-  case Value::Kind::Object: return json(Value(value.str()));
+  case Value::Kind::Object:
+    return json(Value(value.str()));
   }
   return "null";
 }
@@ -334,11 +341,16 @@ const std::map<std::string, FilterBody> &filters() {
     t["count"] = t["length"] = [](Renderer &, const Value &v, CallArgs &a) {
       a.expect(0, {});
       switch (v.kind()) {
-      case Value::Kind::String: return Value(int64_t(v.asString().size()));
-      case Value::Kind::List: return Value(int64_t(v.asList().size()));
-      case Value::Kind::Dict: return Value(int64_t(v.asDict().entries.size()));
-      case Value::Kind::Undefined: return Value(int64_t(0));
-      default: fail(v.typeName() + " has no length");
+      case Value::Kind::String:
+        return Value(int64_t(v.asString().size()));
+      case Value::Kind::List:
+        return Value(int64_t(v.asList().size()));
+      case Value::Kind::Dict:
+        return Value(int64_t(v.asDict().entries.size()));
+      case Value::Kind::Undefined:
+        return Value(int64_t(0));
+      default:
+        fail(v.typeName() + " has no length");
       }
     };
     t["default"] = t["d"] = [](Renderer &, const Value &v, CallArgs &a) {
@@ -362,9 +374,8 @@ const std::map<std::string, FilterBody> &filters() {
       });
       return Value::list(std::move(items));
     };
-    t["escape"] = t["e"] = t["safe"] = [](Renderer &, const Value &v, CallArgs &) {
-      return Value(v.str());
-    };
+    t["escape"] = t["e"] =
+        t["safe"] = [](Renderer &, const Value &v, CallArgs &) { return Value(v.str()); };
     t["first"] = [](Renderer &, const Value &v, CallArgs &) {
       List items = sequenceOf(v, "first");
       return items.empty() ? Value::undefined("first") : items.front();
@@ -479,10 +490,9 @@ const std::map<std::string, FilterBody> &filters() {
     };
     t["replace"] = [](Renderer &, const Value &v, CallArgs &a) {
       a.expect(3, {"old", "new", "count"});
-      return Value(replace(v.str(), a.value(0, "old").str(), a.value(1, "new").str(),
-                           a.value(2, "count", Value::none()).isNone()
-                               ? -1
-                               : a.value(2, "count").asInt()));
+      return Value(
+          replace(v.str(), a.value(0, "old").str(), a.value(1, "new").str(),
+                  a.value(2, "count", Value::none()).isNone() ? -1 : a.value(2, "count").asInt()));
     };
     t["reverse"] = [](Renderer &, const Value &v, CallArgs &) {
       if (v.isString())
@@ -495,8 +505,9 @@ const std::map<std::string, FilterBody> &filters() {
       int64_t precision = a.value(0, "precision", Value(int64_t(0))).asInt();
       std::string method = a.value(1, "method", Value("common")).str();
       double scale = std::pow(10.0, precision), x = v.asFloat() * scale;
-      double rounded = method == "ceil" ? std::ceil(x) : method == "floor" ? std::floor(x)
-                                                                           : std::round(x);
+      double rounded = method == "ceil"    ? std::ceil(x)
+                       : method == "floor" ? std::floor(x)
+                                           : std::round(x);
       return Value(rounded / scale);
     };
     t["sort"] = [](Renderer &, const Value &v, CallArgs &a) {
@@ -519,8 +530,8 @@ const std::map<std::string, FilterBody> &filters() {
       Value attribute = a.value(0, "attribute");
       Value total = a.value(1, "start", Value(int64_t(0)));
       for (const Value &item : sequenceOf(v, "sum"))
-        total = binaryOperator(
-            "+", total, attribute.isUndefined() ? item : attributeOf(item, attribute.str()));
+        total = binaryOperator("+", total,
+                               attribute.isUndefined() ? item : attributeOf(item, attribute.str()));
       return total;
     };
     t["title"] = [](Renderer &, const Value &v, CallArgs &) { return Value(title(v.str(), true)); };
@@ -532,9 +543,8 @@ const std::map<std::string, FilterBody> &filters() {
       List out;
       for (const Value &item : sequenceOf(v, "unique"))
         if (std::none_of(out.begin(), out.end(), [&](const Value &seen) {
-              return seen.equals(item) ||
-                     (seen.isString() && item.isString() &&
-                      lower(seen.asString()) == lower(item.asString()));
+              return seen.equals(item) || (seen.isString() && item.isString() &&
+                                           lower(seen.asString()) == lower(item.asString()));
             }))
           out.push_back(item);
       return Value::list(std::move(out));
@@ -576,8 +586,12 @@ const std::map<std::string, TestBody> &tests() {
     t["undefined"] = [](const Value &v, CallArgs &) { return v.isUndefined(); };
     t["none"] = [](const Value &v, CallArgs &) { return v.isNone(); };
     t["boolean"] = [](const Value &v, CallArgs &) { return v.kind() == Value::Kind::Bool; };
-    t["true"] = [](const Value &v, CallArgs &) { return v.kind() == Value::Kind::Bool && v.asBool(); };
-    t["false"] = [](const Value &v, CallArgs &) { return v.kind() == Value::Kind::Bool && !v.asBool(); };
+    t["true"] = [](const Value &v, CallArgs &) {
+      return v.kind() == Value::Kind::Bool && v.asBool();
+    };
+    t["false"] = [](const Value &v, CallArgs &) {
+      return v.kind() == Value::Kind::Bool && !v.asBool();
+    };
     t["integer"] = [](const Value &v, CallArgs &) { return v.kind() == Value::Kind::Int; };
     t["float"] = [](const Value &v, CallArgs &) { return v.kind() == Value::Kind::Float; };
     t["number"] = [](const Value &v, CallArgs &) { return v.isNumber(); };
@@ -587,8 +601,12 @@ const std::map<std::string, TestBody> &tests() {
       return v.isString() || v.kind() == Value::Kind::List || v.kind() == Value::Kind::Dict;
     };
     t["callable"] = [](const Value &v, CallArgs &) { return v.isCallable(); };
-    t["lower"] = [](const Value &v, CallArgs &) { return v.isString() && lower(v.asString()) == v.asString(); };
-    t["upper"] = [](const Value &v, CallArgs &) { return v.isString() && upper(v.asString()) == v.asString(); };
+    t["lower"] = [](const Value &v, CallArgs &) {
+      return v.isString() && lower(v.asString()) == v.asString();
+    };
+    t["upper"] = [](const Value &v, CallArgs &) {
+      return v.isString() && upper(v.asString()) == v.asString();
+    };
     t["even"] = [](const Value &v, CallArgs &) { return requireInt(v, "even") % 2 == 0; };
     t["odd"] = [](const Value &v, CallArgs &) { return requireInt(v, "odd") % 2 != 0; };
     t["divisibleby"] = [](const Value &v, CallArgs &a) {
@@ -599,19 +617,20 @@ const std::map<std::string, TestBody> &tests() {
       Value other = a.value(0, "other");
       return v.kind() == other.kind() && (v.kind() == Value::Kind::None || v.equals(other));
     };
-    t["eq"] = t["equalto"] = t["=="] = [](const Value &v, CallArgs &a) {
-      return v.equals(a.value(0, "other"));
-    };
+    t["eq"] = t["equalto"] =
+        t["=="] = [](const Value &v, CallArgs &a) { return v.equals(a.value(0, "other")); };
     t["ne"] = t["!="] = [](const Value &v, CallArgs &a) { return !v.equals(a.value(0, "other")); };
-    t["lt"] = t["lessthan"] = t["<"] = [](const Value &v, CallArgs &a) {
-      return order(v, a.value(0, "other")) < 0;
+    t["lt"] = t["lessthan"] =
+        t["<"] = [](const Value &v, CallArgs &a) { return order(v, a.value(0, "other")) < 0; };
+    t["le"] =
+        t["<="] = [](const Value &v, CallArgs &a) { return order(v, a.value(0, "other")) <= 0; };
+    t["gt"] = t["greaterthan"] =
+        t[">"] = [](const Value &v, CallArgs &a) { return order(v, a.value(0, "other")) > 0; };
+    t["ge"] =
+        t[">="] = [](const Value &v, CallArgs &a) { return order(v, a.value(0, "other")) >= 0; };
+    t["in"] = [](const Value &v, CallArgs &a) {
+      return compareOperator("in", v, a.value(0, "seq"));
     };
-    t["le"] = t["<="] = [](const Value &v, CallArgs &a) { return order(v, a.value(0, "other")) <= 0; };
-    t["gt"] = t["greaterthan"] = t[">"] = [](const Value &v, CallArgs &a) {
-      return order(v, a.value(0, "other")) > 0;
-    };
-    t["ge"] = t[">="] = [](const Value &v, CallArgs &a) { return order(v, a.value(0, "other")) >= 0; };
-    t["in"] = [](const Value &v, CallArgs &a) { return compareOperator("in", v, a.value(0, "seq")); };
     return t;
   }();
   return table;
@@ -625,7 +644,8 @@ std::vector<std::string> namesOf(const auto &table) {
 }
 
 Value bound(std::string name, std::function<Value(CallArgs &)> body) {
-  return Value::function(std::move(name), [body](Renderer &, CallArgs &args) { return body(args); });
+  return Value::function(std::move(name),
+                         [body](Renderer &, CallArgs &args) { return body(args); });
 }
 
 std::optional<Value> stringMethod(const std::string &text, const std::string &name) {
@@ -635,8 +655,8 @@ std::optional<Value> stringMethod(const std::string &text, const std::string &na
     return bound(name, [text](CallArgs &) { return Value(lower(text)); });
   if (name == "strip" || name == "lstrip" || name == "rstrip")
     return bound(name, [text, name](CallArgs &a) {
-      return Value(strip(text, a.value(0, "chars", Value("")).str(), name != "rstrip",
-                         name != "lstrip"));
+      return Value(
+          strip(text, a.value(0, "chars", Value("")).str(), name != "rstrip", name != "lstrip"));
     });
   if (name == "split")
     return bound(name, [text](CallArgs &a) {
@@ -654,12 +674,13 @@ std::optional<Value> stringMethod(const std::string &text, const std::string &na
       std::string affix = requireString(a.value(0, "prefix"), name.c_str()).asString();
       if (affix.size() > text.size())
         return Value(false);
-      return Value(name == "startswith" ? text.compare(0, affix.size(), affix) == 0
-                                        : text.compare(text.size() - affix.size(), affix.size(),
-                                                       affix) == 0);
+      return Value(name == "startswith"
+                       ? text.compare(0, affix.size(), affix) == 0
+                       : text.compare(text.size() - affix.size(), affix.size(), affix) == 0);
     });
   if (name == "join")
-    return bound(name, [text](CallArgs &a) { return Value(joinItems(iterate(a.value(0, "")), text)); });
+    return bound(name,
+                 [text](CallArgs &a) { return Value(joinItems(iterate(a.value(0, "")), text)); });
   if (name == "title" || name == "capitalize")
     return bound(name, [text, name](CallArgs &) { return Value(title(text, name == "title")); });
   if (name == "find")
@@ -706,11 +727,10 @@ std::optional<Value> stringMethod(const std::string &text, const std::string &na
           if (close == std::string::npos)
             fail("single \"{\" in a format string");
           std::string field = text.substr(i + 1, close - i - 1);
-          const Argument *argument =
-              field.empty() ? a.get(next++, "")
-              : std::isdigit(static_cast<unsigned char>(field[0]))
-                  ? a.get(std::strtoul(field.c_str(), nullptr, 10), "")
-                                                                   : a.keyword(field);
+          const Argument *argument = field.empty() ? a.get(next++, "")
+                                     : std::isdigit(static_cast<unsigned char>(field[0]))
+                                         ? a.get(std::strtoul(field.c_str(), nullptr, 10), "")
+                                         : a.keyword(field);
           if (!argument)
             fail("format string field \"{" + field + "}\" has no argument");
           out += argument->value.str();
@@ -852,8 +872,7 @@ Value applyFilter(Renderer &renderer, const std::string &name, const Value &subj
   return it->second(renderer, subject, args);
 }
 
-bool applyTest(Renderer &renderer, const std::string &name, const Value &subject,
-               CallArgs &args) {
+bool applyTest(Renderer &renderer, const std::string &name, const Value &subject, CallArgs &args) {
   auto it = tests().find(name);
   if (it == tests().end()) {
     std::string hint;
@@ -866,16 +885,21 @@ bool applyTest(Renderer &renderer, const std::string &name, const Value &subject
 
 std::optional<Value> method(const Value &self, const std::string &name) {
   switch (self.kind()) {
-  case Value::Kind::String: return stringMethod(self.asString(), name);
-  case Value::Kind::List: return listMethod(self, name);
-  case Value::Kind::Dict: return dictMethod(self, name);
-  default: return std::nullopt;
+  case Value::Kind::String:
+    return stringMethod(self.asString(), name);
+  case Value::Kind::List:
+    return listMethod(self, name);
+  case Value::Kind::Dict:
+    return dictMethod(self, name);
+  default:
+    return std::nullopt;
   }
 }
 
 List iterate(const Value &value) {
   switch (value.kind()) {
-  case Value::Kind::List: return value.asList();
+  case Value::Kind::List:
+    return value.asList();
   case Value::Kind::Dict: {
     List keys;
     for (const auto &[key, item] : value.asDict().entries)
@@ -888,7 +912,8 @@ List iterate(const Value &value) {
       characters.push_back(Value(std::string(1, c)));
     return characters;
   }
-  default: fail(value.typeName() + " is not iterable");
+  default:
+    fail(value.typeName() + " is not iterable");
   }
 }
 
@@ -907,9 +932,9 @@ namespace {
 // machine's memory.
 constexpr size_t kMaxLength = size_t(1) << 24;
 Value checkedLength(Value value) {
-  size_t length = value.isString()                       ? value.asString().size()
+  size_t length = value.isString()                    ? value.asString().size()
                   : value.kind() == Value::Kind::List ? value.asList().size()
-                                                          : 0;
+                                                      : 0;
   if (length > kMaxLength)
     fail("a string or list longer than " + std::to_string(kMaxLength) + " items");
   return value;
@@ -918,7 +943,8 @@ Value checkedLength(Value value) {
 
 Value binaryOperator(const std::string &op, const Value &left, const Value &right) {
   bool numbers = left.isNumber() && right.isNumber();
-  bool integers = numbers && left.kind() != Value::Kind::Float && right.kind() != Value::Kind::Float;
+  bool integers =
+      numbers && left.kind() != Value::Kind::Float && right.kind() != Value::Kind::Float;
   int64_t a = left.asInt(), b = right.asInt();
   double x = left.asFloat(), y = right.asFloat();
   if (op == "~")
@@ -967,9 +993,8 @@ Value binaryOperator(const std::string &op, const Value &left, const Value &righ
     }
   } else if (op == "//" || op == "%") {
     if (left.isString() && op == "%")
-      return Value(percentFormat(left.asString(), right.kind() == Value::Kind::List
-                                                      ? right.asList()
-                                                      : List{right}));
+      return Value(percentFormat(left.asString(),
+                                 right.kind() == Value::Kind::List ? right.asList() : List{right}));
     if (numbers) {
       if (y == 0)
         fail(op == "%" ? "modulo by zero" : "division by zero");
@@ -994,8 +1019,7 @@ Value binaryOperator(const std::string &op, const Value &left, const Value &righ
     if (numbers)
       return Value(std::pow(x, y));
   }
-  fail("unsupported operand types for " + op + ": " + left.typeName() + " and " +
-       right.typeName());
+  fail("unsupported operand types for " + op + ": " + left.typeName() + " and " + right.typeName());
 }
 
 bool compareOperator(const std::string &op, const Value &left, const Value &right) {

@@ -12,8 +12,7 @@ namespace kiln::jinja {
 Value applyFilter(Renderer &renderer, const std::string &name, const Value &subject,
                   CallArgs &args);
 // `subject is name(args)`.
-bool applyTest(Renderer &renderer, const std::string &name, const Value &subject,
-               CallArgs &args);
+bool applyTest(Renderer &renderer, const std::string &name, const Value &subject, CallArgs &args);
 // A method of a string, list or dict (text.upper, items.append, d.items), bound to `self`.
 std::optional<Value> method(const Value &self, const std::string &name);
 

@@ -49,8 +49,8 @@ public:
       if (strip_next)
         while (data_begin < data_end && isSpace(text_[data_begin]))
           ++data_begin;
-      bool strip_before = open != std::string_view::npos && open + 2 < text_.size() &&
-                          text_[open + 2] == '-';
+      bool strip_before =
+          open != std::string_view::npos && open + 2 < text_.size() && text_[open + 2] == '-';
       if (strip_before)
         while (data_end > data_begin && isSpace(text_[data_end - 1]))
           --data_end;
@@ -209,11 +209,24 @@ private:
           if (text_[at] == '\\' && at + 1 < text_.size()) {
             char escaped = text_[++at];
             switch (escaped) {
-            case 'n': token.text += '\n'; break;
-            case 't': token.text += '\t'; break;
-            case 'r': token.text += '\r'; break;
-            case '\\': case '\'': case '"': token.text += escaped; break;
-            default: token.text += '\\'; token.text += escaped; break;
+            case 'n':
+              token.text += '\n';
+              break;
+            case 't':
+              token.text += '\t';
+              break;
+            case 'r':
+              token.text += '\r';
+              break;
+            case '\\':
+            case '\'':
+            case '"':
+              token.text += escaped;
+              break;
+            default:
+              token.text += '\\';
+              token.text += escaped;
+              break;
             }
           } else {
             token.text += text_[at];
@@ -225,8 +238,8 @@ private:
         }
         ++at;
       } else {
-        static constexpr std::string_view kTwoCharOperators[] = {"**", "//", "==", "!=", "<=",
-                                                                 ">="};
+        static constexpr std::string_view kTwoCharOperators[] = {
+            "**", "//", "==", "!=", "<=", ">="};
         token.kind = Token::Operator;
         std::string_view two = text_.substr(at, 2);
         bool is_two = false;
@@ -243,9 +256,9 @@ private:
           if (c == '}' && depth > 0)
             --depth;
         } else {
-          diags_.error(range(at, at + 1),
-                       std::string("unexpected character \"") + c + "\" in a Jinja " +
-                           (kind == '{' ? "expression" : "tag"));
+          diags_.error(range(at, at + 1), std::string("unexpected character \"") + c +
+                                              "\" in a Jinja " +
+                                              (kind == '{' ? "expression" : "tag"));
           return std::nullopt;
         }
       }
@@ -272,8 +285,8 @@ class Parser {
 public:
   Parser(FileId file, std::string_view text, std::vector<Token> tokens, DiagnosticEngine &diags)
       : file_(file), text_(text), tokens_(std::move(tokens)), diags_(diags) {
-    tokens_.push_back({Token::End, "", static_cast<uint32_t>(text.size()),
-                       static_cast<uint32_t>(text.size())});
+    tokens_.push_back(
+        {Token::End, "", static_cast<uint32_t>(text.size()), static_cast<uint32_t>(text.size())});
   }
 
   bool parse(Body &body) {
@@ -318,14 +331,21 @@ private:
   }
   static std::string describe(const Token &token) {
     switch (token.kind) {
-    case Token::Data: return "text";
-    case Token::VariableEnd: return "the end of the expression \"}}\"";
-    case Token::BlockEnd: return "the end of the tag \"%}\"";
-    case Token::End: return "the end of the file";
-    case Token::String: return "a string";
+    case Token::Data:
+      return "text";
+    case Token::VariableEnd:
+      return "the end of the expression \"}}\"";
+    case Token::BlockEnd:
+      return "the end of the tag \"%}\"";
+    case Token::End:
+      return "the end of the file";
+    case Token::String:
+      return "a string";
     case Token::Integer:
-    case Token::Float: return "the number " + token.text;
-    default: return "\"" + token.text + "\"";
+    case Token::Float:
+      return "the number " + token.text;
+    default:
+      return "\"" + token.text + "\"";
     }
   }
   [[noreturn]] void error(SourceRange at, std::string message, std::string hint = "") {
@@ -430,9 +450,9 @@ private:
       body.push_back(std::move(node));
       return;
     }
-    static constexpr std::string_view kEnds[] = {"endif",    "endfor",    "endset",  "endmacro",
-                                                 "endtest",  "endcall",   "endfilter", "elif",
-                                                 "else",     "endraw"};
+    static constexpr std::string_view kEnds[] = {"endif",   "endfor",  "endset",    "endmacro",
+                                                 "endtest", "endcall", "endfilter", "elif",
+                                                 "else",    "endraw"};
     for (std::string_view end : kEnds)
       if (name == end)
         error(opener, "unexpected \"{% " + name + " %}\"",
@@ -552,7 +572,8 @@ private:
       if (acceptOp("="))
         param.default_value = parseExpression();
       else if (!params.empty() && params.back().default_value)
-        error(range(name), "parameter \"" + name.text + "\" has no default but follows one that does");
+        error(range(name),
+              "parameter \"" + name.text + "\" has no default but follows one that does");
       params.push_back(std::move(param));
     }
     return params;
@@ -909,8 +930,8 @@ private:
       full += "." + peek(1).text;
       pos_ += 2;
     }
-    auto filter = make(Expr::Kind::Filter, subject ? span(subject->range, range(name))
-                                                   : range(name));
+    auto filter =
+        make(Expr::Kind::Filter, subject ? span(subject->range, range(name)) : range(name));
     filter->name = full;
     filter->operands.push_back(std::move(subject));
     if (acceptOp("("))
@@ -934,9 +955,9 @@ private:
           parseArguments(*test);
         } else if (peek().kind == Token::String || peek().kind == Token::Integer ||
                    peek().kind == Token::Float ||
-                   (peek().kind == Token::Name && !isName(peek(), "and") &&
-                    !isName(peek(), "or") && !isName(peek(), "if") && !isName(peek(), "else") &&
-                    !isName(peek(), "is") && !isName(peek(), "in") && !isName(peek(), "not"))) {
+                   (peek().kind == Token::Name && !isName(peek(), "and") && !isName(peek(), "or") &&
+                    !isName(peek(), "if") && !isName(peek(), "else") && !isName(peek(), "is") &&
+                    !isName(peek(), "in") && !isName(peek(), "not"))) {
           // `x is divisibleby 3`, `x is sameas none`: one argument without parentheses.
           test->operands.push_back(parsePostfix(parsePrimary()));
           test->keywords.emplace_back();

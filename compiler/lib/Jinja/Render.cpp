@@ -132,15 +132,24 @@ public:
   void at(size_t index) { index_ = index; }
   std::optional<Value> attribute(const std::string &name) override {
     int64_t length = items_.size(), index = index_;
-    if (name == "index") return Value(index + 1);
-    if (name == "index0") return Value(index);
-    if (name == "revindex") return Value(length - index);
-    if (name == "revindex0") return Value(length - index - 1);
-    if (name == "first") return Value(index == 0);
-    if (name == "last") return Value(index == length - 1);
-    if (name == "length") return Value(length);
-    if (name == "depth") return Value(int64_t(1));
-    if (name == "depth0") return Value(int64_t(0));
+    if (name == "index")
+      return Value(index + 1);
+    if (name == "index0")
+      return Value(index);
+    if (name == "revindex")
+      return Value(length - index);
+    if (name == "revindex0")
+      return Value(length - index - 1);
+    if (name == "first")
+      return Value(index == 0);
+    if (name == "last")
+      return Value(index == length - 1);
+    if (name == "length")
+      return Value(length);
+    if (name == "depth")
+      return Value(int64_t(1));
+    if (name == "depth0")
+      return Value(int64_t(0));
     if (name == "previtem")
       return index > 0 ? items_[index - 1] : Value::undefined("loop.previtem");
     if (name == "nextitem")
@@ -260,8 +269,7 @@ private:
           Value::object(std::make_shared<Macro>(env_, file_, node, node.name, scope_));
       return;
     case Node::Kind::CallBlock: {
-      Value caller =
-          Value::object(std::make_shared<Macro>(env_, file_, node, "caller", scope_));
+      Value caller = Value::object(std::make_shared<Macro>(env_, file_, node, "caller", scope_));
       Value result = evalCall(*node.expr, caller);
       out.expansion(result.str(), node.range);
       return;
@@ -281,9 +289,10 @@ private:
 
   void checkSize(const Node &node, const Output &out) {
     if (out.size() > kMaxRendered)
-      throw Error{node.range, "the rendered text grows beyond " +
-                                  std::to_string(kMaxRendered >> 20) + " MB",
-                  "is a loop without end?", {}};
+      throw Error{node.range,
+                  "the rendered text grows beyond " + std::to_string(kMaxRendered >> 20) + " MB",
+                  "is a loop without end?",
+                  {}};
   }
 
   void executeFor(const Node &node, Output &out) {
@@ -367,8 +376,10 @@ private:
   Error undefinedError(const Value &value, SourceRange at) {
     std::string name = value.asString().empty() ? std::string(textOf(at)) : value.asString();
     if (!value.deferredText().empty()) // dbt's env_var() of a variable that is not set
-      return Error{at, "environment variable \"" + name + "\" is not set",
-                   "set it, or give env_var() a default: env_var('" + name + "', '...')", {}};
+      return Error{at,
+                   "environment variable \"" + name + "\" is not set",
+                   "set it, or give env_var() a default: env_var('" + name + "', '...')",
+                   {}};
     Error error{at, "\"" + name + "\" is undefined", "", {}};
     size_t dot = name.find('.');
     std::string head = name.substr(0, dot);
@@ -516,8 +527,8 @@ private:
     case Value::Kind::List:
     case Value::Kind::String: {
       if (key.kind() != Value::Kind::Int)
-        throw Error{expr.operands[1]->range,
-                    "indices must be integers, not " + key.typeName(), "", {}};
+        throw Error{
+            expr.operands[1]->range, "indices must be integers, not " + key.typeName(), "", {}};
       int64_t size = object.isString() ? object.asString().size() : object.asList().size();
       int64_t index = key.asInt() < 0 ? key.asInt() + size : key.asInt();
       if (index < 0 || index >= size)
@@ -578,8 +589,8 @@ private:
     args.callee = std::move(callee);
     args.range = expr.range;
     for (size_t i = 1; i < expr.operands.size(); ++i)
-      args.args.push_back({expr.keywords[i - 1], eval(*expr.operands[i]),
-                           expr.operands[i]->range, expr.keyword_ranges[i - 1]});
+      args.args.push_back({expr.keywords[i - 1], eval(*expr.operands[i]), expr.operands[i]->range,
+                           expr.keyword_ranges[i - 1]});
     return args;
   }
 
@@ -658,9 +669,9 @@ Value Macro::call(Renderer &renderer, CallArgs &args) {
     // neither a value nor a default is undefined.
     for (size_t i = 0; i < node_.params.size(); ++i)
       if (!given[i])
-        scope->names[node_.params[i].name] =
-            node_.params[i].default_value ? body.evaluate(*node_.params[i].default_value)
-                                          : Value::undefined(node_.params[i].name);
+        scope->names[node_.params[i].name] = node_.params[i].default_value
+                                                 ? body.evaluate(*node_.params[i].default_value)
+                                                 : Value::undefined(node_.params[i].name);
     return Value(body.capture(node_.body));
   } catch (ReturnSignal &signal) {
     return signal.value;
@@ -728,8 +739,8 @@ bool Environment::defineMacros(const std::shared_ptr<const Template> &file,
     std::string key = namespace_name + "." + node->name;
     if (auto first = state_->macro_definitions.find(key);
         first != state_->macro_definitions.end()) {
-      Diagnostic &error = state_->diags.error(node->range, "macro \"" + node->name +
-                                                               "\" is defined twice");
+      Diagnostic &error =
+          state_->diags.error(node->range, "macro \"" + node->name + "\" is defined twice");
       error.notes.emplace_back(first->second, "first defined here");
       error.hint = "macro names are global across macro-paths; rename one";
       ok = false;

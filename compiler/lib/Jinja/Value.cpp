@@ -12,9 +12,7 @@ Value *Dict::find(std::string_view key) {
   return nullptr;
 }
 
-const Value *Dict::find(std::string_view key) const {
-  return const_cast<Dict *>(this)->find(key);
-}
+const Value *Dict::find(std::string_view key) const { return const_cast<Dict *>(this)->find(key); }
 
 void Dict::set(std::string key, Value value) {
   if (Value *existing = find(key))
@@ -103,15 +101,23 @@ std::string floatText(double value) {
 }
 
 std::string quoted(const std::string &text) {
-  char quote = text.find('\'') != std::string::npos && text.find('"') == std::string::npos ? '"'
-                                                                                             : '\'';
+  char quote =
+      text.find('\'') != std::string::npos && text.find('"') == std::string::npos ? '"' : '\'';
   std::string out(1, quote);
   for (char c : text) {
     switch (c) {
-    case '\n': out += "\\n"; break;
-    case '\t': out += "\\t"; break;
-    case '\r': out += "\\r"; break;
-    case '\\': out += "\\\\"; break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
     default:
       if (c == quote)
         out += '\\';
@@ -130,45 +136,67 @@ bool Value::isCallable() const { return kind_ == Kind::Object && object_->callab
 
 double Value::asFloat() const {
   switch (kind_) {
-  case Kind::Float: return float_;
-  case Kind::Int: return static_cast<double>(int_);
-  case Kind::Bool: return bool_ ? 1 : 0;
-  default: return 0;
+  case Kind::Float:
+    return float_;
+  case Kind::Int:
+    return static_cast<double>(int_);
+  case Kind::Bool:
+    return bool_ ? 1 : 0;
+  default:
+    return 0;
   }
 }
 
 bool Value::truthy() const {
   switch (kind_) {
   case Kind::Undefined:
-  case Kind::None: return false;
-  case Kind::Bool: return bool_;
-  case Kind::Int: return int_ != 0;
-  case Kind::Float: return float_ != 0;
-  case Kind::String: return !string_.empty();
-  case Kind::List: return !list_->empty();
-  case Kind::Dict: return !dict_->entries.empty();
-  case Kind::Object: return true;
+  case Kind::None:
+    return false;
+  case Kind::Bool:
+    return bool_;
+  case Kind::Int:
+    return int_ != 0;
+  case Kind::Float:
+    return float_ != 0;
+  case Kind::String:
+    return !string_.empty();
+  case Kind::List:
+    return !list_->empty();
+  case Kind::Dict:
+    return !dict_->entries.empty();
+  case Kind::Object:
+    return true;
   }
   return false;
 }
 
 std::string Value::str() const {
   switch (kind_) {
-  case Kind::Undefined: return "";
-  case Kind::String: return string_;
-  case Kind::Object: return object_->str();
-  default: return repr();
+  case Kind::Undefined:
+    return "";
+  case Kind::String:
+    return string_;
+  case Kind::Object:
+    return object_->str();
+  default:
+    return repr();
   }
 }
 
 std::string Value::repr() const {
   switch (kind_) {
-  case Kind::Undefined: return "";
-  case Kind::None: return "None";
-  case Kind::Bool: return bool_ ? "True" : "False";
-  case Kind::Int: return std::to_string(int_);
-  case Kind::Float: return floatText(float_);
-  case Kind::String: return quoted(string_);
+  case Kind::Undefined:
+    return "";
+  case Kind::None:
+    return "None";
+  case Kind::Bool:
+    return bool_ ? "True" : "False";
+  case Kind::Int:
+    return std::to_string(int_);
+  case Kind::Float:
+    return floatText(float_);
+  case Kind::String:
+    return quoted(string_);
   case Kind::List: {
     std::string out = "[";
     for (size_t i = 0; i < list_->size(); ++i)
@@ -184,22 +212,32 @@ std::string Value::repr() const {
     }
     return out + "}";
   }
-  case Kind::Object: return object_->str();
+  case Kind::Object:
+    return object_->str();
   }
   return "";
 }
 
 std::string Value::typeName() const {
   switch (kind_) {
-  case Kind::Undefined: return "undefined";
-  case Kind::None: return "none";
-  case Kind::Bool: return "boolean";
-  case Kind::Int: return "integer";
-  case Kind::Float: return "float";
-  case Kind::String: return "string";
-  case Kind::List: return "list";
-  case Kind::Dict: return "dict";
-  case Kind::Object: return object_->typeName();
+  case Kind::Undefined:
+    return "undefined";
+  case Kind::None:
+    return "none";
+  case Kind::Bool:
+    return "boolean";
+  case Kind::Int:
+    return "integer";
+  case Kind::Float:
+    return "float";
+  case Kind::String:
+    return "string";
+  case Kind::List:
+    return "list";
+  case Kind::Dict:
+    return "dict";
+  case Kind::Object:
+    return object_->typeName();
   }
   return "value";
 }
@@ -214,8 +252,10 @@ bool Value::equals(const Value &other) const {
     return false;
   switch (kind_) {
   case Kind::Undefined:
-  case Kind::None: return true;
-  case Kind::String: return string_ == other.string_;
+  case Kind::None:
+    return true;
+  case Kind::String:
+    return string_ == other.string_;
   case Kind::List:
     if (list_->size() != other.list_->size())
       return false;
@@ -232,8 +272,10 @@ bool Value::equals(const Value &other) const {
         return false;
     }
     return true;
-  case Kind::Object: return object_ == other.object_;
-  default: return false; // numbers are handled above
+  case Kind::Object:
+    return object_ == other.object_;
+  default:
+    return false; // numbers are handled above
   }
 }
 
@@ -266,7 +308,8 @@ Value CallArgs::value(size_t index, std::string_view name, Value fallback) const
   return argument ? argument->value : fallback;
 }
 
-void CallArgs::expect(size_t max_positional, std::initializer_list<std::string_view> keywords) const {
+void CallArgs::expect(size_t max_positional,
+                      std::initializer_list<std::string_view> keywords) const {
   size_t index = 0;
   for (const Argument &argument : args) {
     if (argument.keyword.empty()) {
@@ -281,7 +324,8 @@ void CallArgs::expect(size_t max_positional, std::initializer_list<std::string_v
     if (!known)
       throw Error{argument.keyword_range,
                   callee + "() got an unexpected keyword argument \"" + argument.keyword + "\"",
-                  "", {}};
+                  "",
+                  {}};
   }
 }
 

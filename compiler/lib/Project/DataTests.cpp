@@ -76,8 +76,9 @@ void readDataTests(YamlFile &yaml, const YamlField &field, const TestTarget &tar
       test.range = yaml.range(item.begin()->first);
       arguments = item.begin()->second;
     } else {
-      yaml.diags().error(yaml.range(item), "a test is a name (unique) or a mapping of one name "
-                                           "to its arguments ({accepted_values: {values: [a, b]}})");
+      yaml.diags().error(yaml.range(item),
+                         "a test is a name (unique) or a mapping of one name "
+                         "to its arguments ({accepted_values: {values: [a, b]}})");
       continue;
     }
     if (arguments && !arguments.IsNull() && !arguments.IsMap()) {
@@ -119,8 +120,10 @@ void readDataTests(YamlFile &yaml, const YamlField &field, const TestTarget &tar
     for (char &c : test.severity)
       c = std::tolower(static_cast<unsigned char>(c));
     if (test.severity != "error" && test.severity != "warn") {
-      yaml.diags().error(test.range, "severity of test \"" + test.test + "\" must be error or "
-                                     "warn, not \"" + test.severity + "\"");
+      yaml.diags().error(test.range, "severity of test \"" + test.test +
+                                         "\" must be error or "
+                                         "warn, not \"" +
+                                         test.severity + "\"");
       continue;
     }
     // dbt's name: the arguments' values in the order of their names.

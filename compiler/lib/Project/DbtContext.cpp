@@ -87,8 +87,10 @@ private:
 };
 
 bool isYamlBool(const std::string &text, bool &value) {
-  static const char *const kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
-  static const char *const kFalse[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+  static const char *const kTrue[] = {"true", "True", "TRUE", "yes", "Yes",
+                                      "YES",  "on",   "On",   "ON"};
+  static const char *const kFalse[] = {"false", "False", "FALSE", "no", "No",
+                                       "NO",    "off",   "Off",   "OFF"};
   for (const char *word : kTrue)
     if (text == word)
       return value = true;
@@ -146,12 +148,11 @@ DbtContext::DbtContext(const SourceManager &sources, DiagnosticEngine &diags,
                        std::string project_name, std::map<std::string, Value> vars)
     : env_(sources, diags), diags_(diags), project_name_(std::move(project_name)),
       vars_(std::move(vars)) {
-  env_.setGlobal("var", Value::function("var", [this](Renderer &, CallArgs &args) {
-    return var(args);
-  }));
+  env_.setGlobal("var",
+                 Value::function("var", [this](Renderer &, CallArgs &args) { return var(args); }));
   env_.setGlobal("env_var", Value::function("env_var", [](Renderer &, CallArgs &args) {
-    return envVar(args);
-  }));
+                   return envVar(args);
+                 }));
   auto always_false = [](Renderer &, CallArgs &args) {
     args.expect(0, {});
     return Value(false);
@@ -160,7 +161,8 @@ DbtContext::DbtContext(const SourceManager &sources, DiagnosticEngine &diags,
   env_.setGlobal("should_full_refresh", Value::function("should_full_refresh", always_false));
   env_.setGlobal("execute", Value(true));
   env_.setGlobal("log", Value::function("log", [](Renderer &, CallArgs &) { return Value(""); }));
-  env_.setGlobal("print", Value::function("print", [](Renderer &, CallArgs &) { return Value(""); }));
+  env_.setGlobal("print",
+                 Value::function("print", [](Renderer &, CallArgs &) { return Value(""); }));
 
   jinja::Dict target;
   target.set("type", Value("postgres"));
@@ -177,12 +179,12 @@ DbtContext::DbtContext(const SourceManager &sources, DiagnosticEngine &diags,
                    throw jinja::Error{args.range, args.value(0, "msg").str(), "", {}};
                    return Value();
                  }));
-  exceptions.set("raise_not_implemented",
-                 Value::function("exceptions.raise_not_implemented", [](Renderer &, CallArgs &args) {
-                   throw jinja::Error{args.range, "not implemented: " + args.value(0, "msg").str(),
-                                      "", {}};
-                   return Value();
-                 }));
+  exceptions.set(
+      "raise_not_implemented",
+      Value::function("exceptions.raise_not_implemented", [](Renderer &, CallArgs &args) {
+        throw jinja::Error{args.range, "not implemented: " + args.value(0, "msg").str(), "", {}};
+        return Value();
+      }));
   exceptions.set("warn", Value::function("exceptions.warn", [](Renderer &renderer, CallArgs &args) {
                    renderer.diags().warning(args.range, args.value(0, "msg").str());
                    return Value("");
@@ -229,7 +231,8 @@ Value DbtContext::var(CallArgs &args) {
   std::vector<std::string> defined;
   for (const auto &[defined_name, value] : vars_)
     defined.push_back(defined_name);
-  throw jinja::Error{args.range, "var \"" + name + "\" is not defined",
+  throw jinja::Error{args.range,
+                     "var \"" + name + "\" is not defined",
                      defined.empty() ? "no vars are defined; set them under vars: in the project "
                                        "file or with --vars"
                                      : "defined vars: " + quotedList(defined),
@@ -270,7 +273,8 @@ Value DbtContext::dispatch(CallArgs &args) {
       if (std::optional<Value> found = env_.macro(in, prefix + name.asString()))
         return *found;
   if (space.isString() && space.asString() != "dbt" && space.asString() != project_name_)
-    args.fail("finds no macro \"" + name.asString() + "\" in namespace \"" + space.asString() + "\"",
+    args.fail("finds no macro \"" + name.asString() + "\" in namespace \"" + space.asString() +
+                  "\"",
               "packages are not supported; copy the package's macros into a file under "
               "macro-paths");
   args.fail("finds no implementation of \"" + name.asString() + "\" for postgres",
@@ -281,28 +285,25 @@ void DbtContext::renderModel(Model &model, ConnectorSettings &connector,
                              const std::shared_ptr<const jinja::Template> &file) {
   jinja::Dict config_values;
   // ref(), source(), config() and this are the model's own, and macros the model calls see them.
-  env_.setGlobal("ref", Value::function("ref", [&](Renderer &, CallArgs &args) {
-    return ref(model, args);
-  }));
-  env_.setGlobal("source", Value::function("source", [&](Renderer &, CallArgs &args) {
-    return source(model, args);
-  }));
   env_.setGlobal(
-      "config",
-      Value::object(std::make_shared<ConfigObject>(
-          [&](Renderer &, CallArgs &args) {
-            config(model, connector, args);
-            for (const Argument &argument : args.args)
-              config_values.set(argument.keyword, argument.value);
-            return Value("");
-          },
-          [&](const std::string &key) -> std::optional<Value> {
-            if (const Value *found = config_values.find(key))
-              return *found;
-            if (key == "materialized")
-              return Value(materializationName(model.materialization));
-            return std::nullopt;
-          })));
+      "ref", Value::function("ref", [&](Renderer &, CallArgs &args) { return ref(model, args); }));
+  env_.setGlobal("source", Value::function("source", [&](Renderer &, CallArgs &args) {
+                   return source(model, args);
+                 }));
+  env_.setGlobal("config", Value::object(std::make_shared<ConfigObject>(
+                               [&](Renderer &, CallArgs &args) {
+                                 config(model, connector, args);
+                                 for (const Argument &argument : args.args)
+                                   config_values.set(argument.keyword, argument.value);
+                                 return Value("");
+                               },
+                               [&](const std::string &key) -> std::optional<Value> {
+                                 if (const Value *found = config_values.find(key))
+                                   return *found;
+                                 if (key == "materialized")
+                                   return Value(materializationName(model.materialization));
+                                 return std::nullopt;
+                               })));
   env_.setGlobal("this", Value::object(std::make_shared<Relation>("public", model.name,
                                                                   sqlIdentifier(model.name))));
   jinja::Dict model_info;
@@ -351,10 +352,10 @@ Value DbtContext::ref(Model &model, CallArgs &args) {
   if (positionalStrings(args, 2) && args.args[0].value.asString() == project_name_)
     args.args.erase(args.args.begin());
   if (!positionalStrings(args, 1)) {
-    std::string hint = positionalStrings(args, 2) ? "Kiln projects have no packages to ref into"
-                                                  : "";
-    throw jinja::Error{args.range, "ref() expects one model name, e.g. {{ ref('stg_orders') }}",
-                       hint, {}};
+    std::string hint =
+        positionalStrings(args, 2) ? "Kiln projects have no packages to ref into" : "";
+    throw jinja::Error{
+        args.range, "ref() expects one model name, e.g. {{ ref('stg_orders') }}", hint, {}};
   }
   const std::string &name = args.args[0].value.asString();
   if (std::find(model.refs.begin(), model.refs.end(), name) == model.refs.end()) {
@@ -423,8 +424,8 @@ void DbtContext::config(Model &model, ConnectorSettings &connector, CallArgs &ar
           .hint = kRenamingConfigHint;
       break;
     case ConfigKey::UniqueKey:
-      model.unique_key = columnNames(argument, "unique_key",
-                                     "unique_key='id' or unique_key=['order_id', 'line']");
+      model.unique_key =
+          columnNames(argument, "unique_key", "unique_key='id' or unique_key=['order_id', 'line']");
       model.unique_key_range = argument.range;
       break;
     case ConfigKey::Connector: {
@@ -451,8 +452,8 @@ void DbtContext::config(Model &model, ConnectorSettings &connector, CallArgs &ar
     }
     case ConfigKey::Unused:
       if (argument.keyword == "tags")
-        for (const Value &tag : value.kind() == Value::Kind::List ? value.asList()
-                                                                  : jinja::List{value})
+        for (const Value &tag :
+             value.kind() == Value::Kind::List ? value.asList() : jinja::List{value})
           model.tags.push_back(tag.str());
       // A singular test's severity (the other test configs are dbt's alone).
       if (argument.keyword == "severity" && !model.test_severity.empty()) {
@@ -489,8 +490,8 @@ std::vector<std::string> DbtContext::columnNames(const Argument &argument, const
       columns.push_back(item.str());
     }
   if (!ok)
-    throw jinja::Error{argument.range,
-                       what + " takes a column name or a list of them, e.g. " + example, "", {}};
+    throw jinja::Error{
+        argument.range, what + " takes a column name or a list of them, e.g. " + example, "", {}};
   return columns;
 }
 

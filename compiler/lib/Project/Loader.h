@@ -123,7 +123,7 @@ struct ModelConfig {
   std::optional<Materialization> materialized;
   SourceRange materialized_range;
   std::optional<bool> enabled;
-  ConnectorSettings connector; // per setting, the deepest level's
+  ConnectorSettings connector;   // per setting, the deepest level's
   std::vector<std::string> tags; // of every level
 };
 // What applies to the model at `segments` (its folders under its model path, then its name): the
@@ -162,9 +162,9 @@ struct DataTest {
   std::string relation; // what it tests, as Jinja: ref('orders'), source('shop', 'orders')
   std::string column;   // empty for a test of the whole model
   std::vector<std::pair<std::string, YAML::Node>> arguments;
-  std::string where;    // config: where
+  std::string where; // config: where
   std::string severity = "error";
-  SourceRange range;    // the test's entry
+  SourceRange range; // the test's entry
 };
 
 // What a list of tests (tests: or data_tests:) is attached to.
@@ -172,7 +172,7 @@ struct TestTarget {
   std::string relation;  // ref('orders') or source('shop', 'orders')
   std::string name_part; // orders, or shop_orders for a source table ("source_" prefixes tests)
   bool source = false;
-  std::string column;    // empty at the model or table level
+  std::string column; // empty at the model or table level
 };
 void readDataTests(YamlFile &yaml, const YamlField &field, const TestTarget &target,
                    std::vector<DataTest> &tests);

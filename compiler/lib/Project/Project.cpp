@@ -266,8 +266,9 @@ private:
           if (package.IsMap() && package[key] && package[key].IsScalar())
             names.push_back(package[key].Scalar());
       }
-      diags_.error(yaml.range((*root)["packages"]),
-                   "packages are not supported: " + quotedList(names))
+      diags_
+          .error(yaml.range((*root)["packages"]),
+                 "packages are not supported: " + quotedList(names))
           .hint = "copy the macros the project uses into a file under macro-paths and remove " +
                   std::string(name);
     }
@@ -390,8 +391,7 @@ private:
       for (const fs::path &relative : files) {
         std::string name = relative.stem().string();
         std::vector<std::string> segments;
-        for (const fs::path &part :
-             relative.lexically_relative(seed_path.path).parent_path())
+        for (const fs::path &part : relative.lexically_relative(seed_path.path).parent_path())
           segments.push_back(part.string());
         segments.push_back(name);
         SeedConfig config;
@@ -632,7 +632,7 @@ private:
   Project project_;
   ProjectLayout layout_;
   std::optional<DbtContext> context_;
-  SchemaContents schema_{project_.sources, {}, {}, {}}; // what the YAML files declare
+  SchemaContents schema_{project_.sources, {}, {}, {}};       // what the YAML files declare
   FolderConfig folder_configs_;                               // dbt_project.yml's `models:`
   std::set<std::string> disabled_;                            // models with enabled: false
   std::map<std::string, ConnectorSettings> model_connectors_; // by model: its config()'s

@@ -109,8 +109,7 @@ bool readName(YamlFile &yaml, const std::map<std::string, YamlField> &fields, Pr
 
 // model-paths, macro-paths: lists of directories (a single string is a list of one).
 void readPaths(YamlFile &yaml, const std::map<std::string, YamlField> &fields,
-               const std::string &key, const std::string &fallback,
-               std::vector<ModelPath> &paths) {
+               const std::string &key, const std::string &fallback, std::vector<ModelPath> &paths) {
   auto found = fields.find(key);
   if (found == fields.end()) {
     paths.push_back({fallback, {}});
@@ -121,8 +120,8 @@ void readPaths(YamlFile &yaml, const std::map<std::string, YamlField> &fields,
       if (item.IsScalar() && !item.Scalar().empty())
         paths.push_back({item.Scalar(), yaml.range(item)});
       else
-        yaml.diags().error(yaml.range(item), "paths in " + key + " must be strings, not " +
-                                                 describeKind(item));
+        yaml.diags().error(yaml.range(item),
+                           "paths in " + key + " must be strings, not " + describeKind(item));
     }
   }
 }

@@ -25,11 +25,11 @@ public:
       return;
     if (!yaml_.expectMap(*root, "a YAML file under the model paths"))
       return;
-    auto fields =
-        yaml_.fields(*root, {"version", "sources", "models", "seeds", "macros", "exposures",
-                             "metrics", "semantic_models", "saved_queries", "unit_tests", "groups",
-                             "analyses", "snapshots"},
-                     "at the top level");
+    auto fields = yaml_.fields(*root,
+                               {"version", "sources", "models", "seeds", "macros", "exposures",
+                                "metrics", "semantic_models", "saved_queries", "unit_tests",
+                                "groups", "analyses", "snapshots"},
+                               "at the top level");
     if (auto sources = fields.find("sources"); sources != fields.end())
       if (auto entries = yaml_.expectList(sources->second, "sources"))
         for (const YAML::Node &entry : *entries)
@@ -85,12 +85,13 @@ private:
         for (const YAML::Node &column : *entries) {
           if (!yaml_.expectMap(column, "a column entry"))
             continue;
-          auto column_fields = yaml_.fields(column,
-                                            {"name", "description", "data_type", "tests",
-                                             "data_tests", "meta", "tags", "quote", "constraints",
-                                             "policy_tags", "granularity"},
-                                            "in a column entry");
-          if (std::optional<std::string> column_name = name(column_fields, column, "a column entry")) {
+          auto column_fields =
+              yaml_.fields(column,
+                           {"name", "description", "data_type", "tests", "data_tests", "meta",
+                            "tags", "quote", "constraints", "policy_tags", "granularity"},
+                           "in a column entry");
+          if (std::optional<std::string> column_name =
+                  name(column_fields, column, "a column entry")) {
             target.column = *column_name;
             readTests(column_fields, target);
             std::string description;

@@ -93,7 +93,8 @@ bool isInteger(std::string_view text) {
 
 bool fitsInt32(std::string_view text) {
   int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data() + (text[0] == '+'), text.data() + text.size(), value);
+  auto [end, ec] =
+      std::from_chars(text.data() + (text[0] == '+'), text.data() + text.size(), value);
   return ec == std::errc() && value >= std::numeric_limits<int32_t>::min() &&
          value <= std::numeric_limits<int32_t>::max();
 }
@@ -205,9 +206,10 @@ bool applySeedSetting(YamlFile &yaml, const YAML::Node &key, const YAML::Node &v
     return true;
   }
   // dbt's other seed configs (quote_columns, tags, docs, ...) mean nothing to Kiln.
-  static const char *const kOthers[] = {"quote_columns", "tags", "docs", "meta", "persist_docs",
-                                        "full_refresh", "schema", "alias", "database", "grants",
-                                        "pre-hook", "post-hook", "group", "contract"};
+  static const char *const kOthers[] = {"quote_columns", "tags",         "docs",     "meta",
+                                        "persist_docs",  "full_refresh", "schema",   "alias",
+                                        "database",      "grants",       "pre-hook", "post-hook",
+                                        "group",         "contract"};
   for (const char *other : kOthers)
     if (name == other)
       return true;
@@ -276,8 +278,7 @@ std::optional<Model> seedModel(const std::string &name, const std::string &path,
       diags
           .error(at(rows[r].begin, rows[r].end),
                  "row of seed \"" + name + "\" has " + std::to_string(rows[r].fields.size()) +
-                     " fields, but its header names " + std::to_string(columns.size()) +
-                     " columns")
+                     " fields, but its header names " + std::to_string(columns.size()) + " columns")
           .hint = "every line of a CSV seed has one field per column of the header";
       return std::nullopt;
     }
@@ -319,8 +320,8 @@ std::optional<Model> seedModel(const std::string &name, const std::string &path,
       for (size_t c = 0; c < columns.size(); ++c) {
         const CsvField &field = rows[r].fields[c];
         values += (c ? ", " : "") +
-                  (isNullText(field) ? std::string("null") : quoteLiteral(field.text)) + "::" +
-                  types[c];
+                  (isNullText(field) ? std::string("null") : quoteLiteral(field.text)) +
+                  "::" + types[c];
       }
       append(values + ")", rows[r].begin, rows[r].end);
     }

@@ -22,8 +22,8 @@ struct GraphOptions {
   std::string project_dir;
   std::map<std::string, std::string> vars; // --vars overrides
   DiagnosticFormat diagnostics = DiagnosticFormat::Text;
-  std::vector<std::string> select;  // empty: everything
-  std::vector<std::string> exclude; // subtracted from the selection
+  std::vector<std::string> select;         // empty: everything
+  std::vector<std::string> exclude;        // subtracted from the selection
   std::vector<std::string> resource_types; // kiln ls --resource-type
   std::string format = "dot";              // kiln graph: dot or html
   std::string output;                      // kiln graph -o: a file instead of `out`

@@ -65,8 +65,7 @@ public:
   // every template calls by name, or a package such as "dbt", whose macros templates reach
   // through its object (dbt.date_trunc) and by name when the project defines none of that name.
   // Returns false after reporting an error (a macro defined twice, an error at the top level).
-  bool defineMacros(const std::shared_ptr<const Template> &file,
-                    const std::string &namespace_name);
+  bool defineMacros(const std::shared_ptr<const Template> &file, const std::string &namespace_name);
   // A macro of a namespace, if defined.
   std::optional<Value> macro(const std::string &namespace_name, const std::string &name) const;
   // The names of a namespace's macros, sorted.

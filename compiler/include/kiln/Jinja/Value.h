@@ -68,7 +68,9 @@ public:
   bool isUndefined() const { return kind_ == Kind::Undefined; }
   bool isNone() const { return kind_ == Kind::None; }
   bool isString() const { return kind_ == Kind::String; }
-  bool isNumber() const { return kind_ == Kind::Int || kind_ == Kind::Float || kind_ == Kind::Bool; }
+  bool isNumber() const {
+    return kind_ == Kind::Int || kind_ == Kind::Float || kind_ == Kind::Bool;
+  }
   bool isCallable() const;
 
   bool asBool() const { return bool_; }
@@ -117,10 +119,10 @@ struct Argument {
 };
 
 struct CallArgs {
-  std::string callee;  // as written, e.g. "adapter.dispatch", for errors
-  SourceRange range;   // the whole call, from the callee to ")"
+  std::string callee; // as written, e.g. "adapter.dispatch", for errors
+  SourceRange range;  // the whole call, from the callee to ")"
   std::vector<Argument> args;
-  Value caller;        // the body of a {% call %} block, if any
+  Value caller; // the body of a {% call %} block, if any
 
   size_t positional() const;
   const Argument *keyword(std::string_view name) const;

@@ -99,8 +99,8 @@ struct Model {
 struct Project {
   std::string name;
   std::string version;
-  std::string root;                        // absolute path of the project directory
-  int64_t tick_size = 0;                   // default records per tick (0: commit records/end)
+  std::string root;      // absolute path of the project directory
+  int64_t tick_size = 0; // default records per tick (0: commit records/end)
   std::vector<SourceTable> sources;
   std::vector<Model> models; // topologically sorted: every model after the models it refs
 

@@ -12,7 +12,8 @@ class ConstantGen : public OperatorGen {
 public:
   ConstantGen(Emitter &emitter, const ir::Op &op)
       : OperatorGen(emitter, op), out_(emitter.layoutOf(op.schema)),
-        payload_type_(llvm::StructType::get(emitter.ctx_, llvm::ArrayRef<llvm::Type *>{emitter.i8_})) {}
+        payload_type_(
+            llvm::StructType::get(emitter.ctx_, llvm::ArrayRef<llvm::Type *>{emitter.i8_})) {}
 
   size_t consumerCount() const override { return 0; } // it has no inputs
 
