@@ -43,12 +43,13 @@ options:
   --vars KEY=VALUE           override a project var (repeatable)
   --diagnostics-format=FMT   text (default) or json
   --timings                  print how long each stage took
-  -s, --select SELECTOR      ls, graph: the resources dbt's selection syntax picks: a name
+  -s, --select SELECTOR      ls, graph, build, run, test: the resources dbt's selection syntax
+                             picks (build: with what they read; test: with their tests): a name
                              (globs allowed) or folder, +name (and its ancestors), name+ (and
                              its descendants), 2+name, @name, tag:T, path:P, source:S[.T],
                              resource_type:R, test_type:generic|singular; a,b for both;
                              repeatable (the union)
-  --exclude SELECTOR         ls, graph: leave these out
+  --exclude SELECTOR         ls, graph, build, run, test: leave these out
   --resource-type TYPE       ls: only model, seed, source or test (repeatable)
   --format dot|html          graph: the output's form (default dot)
   --verify-diagnostics       check the errors and warnings against `expected-error {{text}}`
@@ -170,10 +171,18 @@ int main(int argc, char **argv) {
   if (command == "compile")
     return kiln::runCompileCommand(options.project_dir, options.vars, options.diagnostics,
                                    std::cout, std::cerr);
-  if (command == "build")
+  if (command == "build") {
+    options.select = graph.select;
+    options.exclude = graph.exclude;
     return kiln::driver::runBuild(options, std::cout, std::cerr);
+  }
   if (command == "diff")
     return kiln::driver::runDiff(checkpoint, options, std::cout, std::cerr);
+  if (command == "build" || command == "run" || command == "test") {
+    options.select = graph.select;
+    options.exclude = graph.exclude;
+    options.select_tests = command == "test";
+  }
   if (command == "run" || command == "test") {
     options.emit = kiln::driver::Emit::Exe;
     if (options.output.empty())

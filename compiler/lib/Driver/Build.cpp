@@ -1,4 +1,5 @@
 #include "kiln/Driver/Build.h"
+#include "kiln/Driver/Graph.h"
 
 #include "Link.h"
 #include "kiln/Binder/Binder.h"
@@ -163,6 +164,21 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
       project::loadProject(options.project_dir, sources, diags, load_options);
   if (!project || diags.hasErrors())
     return fail();
+  if (!options.select.empty() || !options.exclude.empty()) {
+    std::optional<std::set<std::string>> chosen = selectModels(
+        *project, options.select, options.exclude, options.select_tests, err);
+    if (!chosen)
+      return 1;
+    std::vector<project::Model> kept;
+    for (project::Model &model : project->models)
+      if (chosen->count(model.name))
+        kept.push_back(std::move(model));
+    project->models = std::move(kept);
+    if (project->models.empty()) {
+      err << "kiln: error: the selection picks no model\n";
+      return 1;
+    }
+  }
   timer.lap("load project");
 
   Frontend front;

@@ -509,6 +509,50 @@ void writeHtml(const Loaded &loaded, std::ostream &out) {
 
 } // namespace
 
+std::optional<std::set<std::string>> selectModels(const project::Project &project,
+                                                  const std::vector<std::string> &select,
+                                                  const std::vector<std::string> &exclude,
+                                                  bool with_tests, std::ostream &err) {
+  std::vector<Resource> resources = resourcesOf(project);
+  Selector selector(resources, err);
+  std::set<size_t> chosen;
+  if (select.empty()) {
+    for (size_t i = 0; i < resources.size(); ++i)
+      chosen.insert(i);
+  } else if (auto picked = selector.select(select)) {
+    chosen = std::move(*picked);
+  } else {
+    return std::nullopt;
+  }
+  if (!exclude.empty()) {
+    std::optional<std::set<size_t>> excluded = selector.select(exclude);
+    if (!excluded)
+      return std::nullopt;
+    for (size_t r : *excluded)
+      chosen.erase(r);
+  }
+  if (with_tests)
+    for (size_t i = 0; i < resources.size(); ++i)
+      if (resources[i].kind == Resource::Kind::Test)
+        for (size_t parent : resources[i].parents)
+          if (chosen.count(parent))
+            chosen.insert(i);
+  // What the chosen read, all the way up.
+  std::vector<size_t> pending(chosen.begin(), chosen.end());
+  while (!pending.empty()) {
+    size_t r = pending.back();
+    pending.pop_back();
+    for (size_t parent : resources[r].parents)
+      if (chosen.insert(parent).second)
+        pending.push_back(parent);
+  }
+  std::set<std::string> names;
+  for (size_t r : chosen)
+    if (resources[r].model)
+      names.insert(resources[r].name);
+  return names;
+}
+
 int runListCommand(const GraphOptions &options, std::ostream &out, std::ostream &err) {
   Loaded loaded;
   if (!load(options, loaded, err))

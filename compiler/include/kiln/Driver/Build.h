@@ -28,6 +28,10 @@ struct BuildOptions {
   // Check the project's diagnostics against `expected-error {{...}}` comments in its files
   // (verifyDiagnostics) instead of printing them; stops after the front end.
   bool verify_diagnostics = false;
+  // Build only the models these select (dbt's node selection, see Graph.h), and what they read;
+  // `select_tests` adds the data tests of what is selected (kiln test -s).
+  std::vector<std::string> select, exclude;
+  bool select_tests = false;
 };
 
 // Returns the process exit code (0 ok, 1 errors in the project, 2 internal/tool failures).

@@ -13,10 +13,16 @@
 
 #include <iosfwd>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace kiln {
+
+namespace project {
+struct Project;
+}
 
 struct GraphOptions {
   std::string project_dir;
@@ -32,6 +38,15 @@ struct GraphOptions {
 // Prints the selected resources, one per line, as `dbt ls` does: models and seeds by their
 // folders (jaffle.staging.stg_orders), sources as source:project.source.table, tests by name.
 int runListCommand(const GraphOptions &options, std::ostream &out, std::ostream &err);
+
+// The models, seeds and tests of `project` that `select` minus `exclude` pick, with every model
+// and seed they read (a program needs its inputs); with `with_tests`, also the data tests of
+// what is picked (dbt's eager indirect selection, as `dbt test -s` has it). Reports a bad
+// selector to `err` and returns nullopt.
+std::optional<std::set<std::string>> selectModels(const project::Project &project,
+                                                  const std::vector<std::string> &select,
+                                                  const std::vector<std::string> &exclude,
+                                                  bool with_tests, std::ostream &err);
 
 // Writes the graph of the selected resources as Graphviz DOT, or as a self-contained HTML page
 // with a picture of the graph and, per resource, its kind, materialization, description, tags,
