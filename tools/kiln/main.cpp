@@ -182,6 +182,7 @@ int main(int argc, char **argv) {
     options.select = graph.select;
     options.exclude = graph.exclude;
     options.select_tests = command == "test";
+    options.unit_tests = command == "test";
   }
   if (command == "run" || command == "test") {
     options.emit = kiln::driver::Emit::Exe;

@@ -1,5 +1,6 @@
 #include "kiln/Driver/Build.h"
 #include "kiln/Driver/Graph.h"
+#include "kiln/Support/Spelling.h"
 
 #include "Link.h"
 #include "kiln/Binder/Binder.h"
@@ -144,6 +145,142 @@ struct Frontend {
   std::map<std::string, codegen::Connector> sink_connectors;
 };
 
+// A type as PostgreSQL spells it, for the casts of a unit test's rows.
+std::string sqlTypeName(const ir::Type &type) {
+  switch (type.kind) {
+  case ir::TypeKind::Bool: return "boolean";
+  case ir::TypeKind::Int32: return "integer";
+  case ir::TypeKind::Int64: return "bigint";
+  case ir::TypeKind::Float64: return "double precision";
+  case ir::TypeKind::Numeric:
+    return "numeric(" + std::to_string(type.precision) + "," + std::to_string(type.scale) + ")";
+  case ir::TypeKind::Text:
+  case ir::TypeKind::Null: return "text";
+  case ir::TypeKind::Date: return "date";
+  case ir::TypeKind::Timestamp: return "timestamp";
+  }
+  return "text";
+}
+
+std::string quotedIdentifier(const std::string &name) {
+  std::string out = "\"";
+  for (char c : name)
+    out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// Rows of `schema` as a query: each given value cast to its column's type, the others NULL; no
+// rows is a query of none. Reports a column the relation does not have.
+std::optional<std::string> rowsQuery(const std::vector<project::UnitRow> &rows,
+                                     const ir::Schema &schema, const std::string &what,
+                                     SourceRange at, DiagnosticEngine &diags) {
+  std::vector<std::string> names;
+  for (const ir::Column &column : schema)
+    names.push_back(column.name);
+  for (const project::UnitRow &row : rows)
+    for (const auto &[name, value] : row.values)
+      if (std::find(names.begin(), names.end(), name) == names.end()) {
+        Diagnostic &error = diags.error(at, what + " has no column \"" + name + "\"");
+        if (auto suggestion = closestMatch(name, names))
+          error.hint = "did you mean \"" + *suggestion + "\"?";
+        return std::nullopt;
+      }
+  auto literal = [](const std::optional<std::string> &value) {
+    if (!value)
+      return std::string("null");
+    std::string out = "'";
+    for (char c : *value)
+      out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+  };
+  std::string sql;
+  for (size_t r = 0; r < std::max<size_t>(rows.size(), 1); ++r) {
+    sql += r ? "\n  union all select " : "select ";
+    for (size_t c = 0; c < schema.size(); ++c) {
+      std::optional<std::string> value;
+      if (r < rows.size())
+        for (const auto &[name, given] : rows[r].values)
+          if (name == schema[c].name)
+            value = given;
+      sql += (c ? ", " : "") + std::string("cast(") + literal(value) + " as " +
+             sqlTypeName(schema[c].type) + ") as " + quotedIdentifier(schema[c].name);
+    }
+    if (rows.empty())
+      sql += " where false";
+  }
+  return sql;
+}
+
+// A dbt unit test as a data test of the program: the model's SQL over its inputs' given rows,
+// compared with the expected rows on the expected columns; each row whose count differs is a
+// failing row (`diff` > 0: unexpected, < 0: missing).
+void addUnitTest(const project::UnitTest &test, binder::Catalog &catalog, SourceManager &sources,
+                 DiagnosticEngine &diags, Frontend &front) {
+  std::string sql = "with ";
+  for (const project::UnitTest::Input &input : test.given) {
+    std::vector<std::string> names;
+    if (input.source) {
+      size_t dot = input.relation.find('.');
+      names = {input.relation.substr(0, dot), input.relation.substr(dot + 1)};
+    } else {
+      names = {input.relation};
+    }
+    const binder::Relation *relation = catalog.find(names);
+    if (!relation) {
+      diags.error(test.range, "unit test \"" + test.name + "\": " + input.relation +
+                                  " is not a model or source table of the project");
+      return;
+    }
+    std::optional<std::string> rows =
+        rowsQuery(input.rows, relation->schema, "input " + input.relation, test.range, diags);
+    if (!rows)
+      return;
+    sql += input.cte + " as (" + *rows + "),\n";
+  }
+  const binder::Relation *model = catalog.find({test.model});
+  // The expected columns, in the order the model has them.
+  ir::Schema expected;
+  for (const ir::Column &column : model->schema)
+    for (const project::UnitRow &row : test.expect)
+      if (std::any_of(row.values.begin(), row.values.end(),
+                      [&](const auto &value) { return value.first == column.name; })) {
+        expected.push_back(column);
+        break;
+      }
+  if (expected.empty()) {
+    for (const project::UnitRow &row : test.expect)
+      if (!row.values.empty()) {
+        diags.error(test.range, "the expected rows of unit test \"" + test.name +
+                                    "\" name no column of " + test.model);
+        return;
+      }
+    expected = model->schema; // no rows expected: compare every column
+  }
+  std::optional<std::string> expect =
+      rowsQuery(test.expect, model->schema, "model " + test.model, test.range, diags);
+  if (!expect)
+    return;
+  std::string columns;
+  for (const ir::Column &column : expected)
+    columns += (columns.empty() ? "" : ", ") + quotedIdentifier(column.name);
+  sql += "__unit_actual as (\n" + test.rendered_sql + "\n),\n__unit_expected as (" + *expect +
+         ")\nselect " + columns + ", sum(__unit_count) as diff from (\n  select " + columns +
+         ", 1 as __unit_count from __unit_actual\n  union all select " + columns +
+         ", -1 from __unit_expected\n) as compared group by " + columns +
+         " having sum(__unit_count) <> 0\n";
+  std::string path = sources.path(test.range.begin.file) + " (unit test " + test.name + ")";
+  FileId file = sources.addFile(path, sql);
+  std::unique_ptr<ast::SelectStmt> query =
+      frontend::parseQuery(sql, frontend::identityMapper(file), diags);
+  if (!query)
+    return;
+  plan::NodePtr plan = binder::bindQuery(*query, catalog, sources, diags);
+  if (!plan)
+    return;
+  front.sink_connectors[test.name] = {"test:error", toLocation(sources, test.range).str()};
+  front.models.push_back({test.name, plan, true, std::nullopt, toLocation(sources, test.range)});
+}
+
 } // namespace
 
 int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) {
@@ -262,6 +399,10 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
                             model.materialization == project::Materialization::Sink, index_key,
                             toLocation(sources, model_start)});
   }
+  if (options.unit_tests)
+    for (const project::UnitTest &test : project->unit_tests)
+      if (!failed.count(test.model) && catalog.find({test.model}))
+        addUnitTest(test, catalog, sources, diags, front);
   if (diags.hasErrors() || options.verify_diagnostics)
     return fail();
   diags.print(err, options.diagnostics); // warnings

@@ -323,6 +323,23 @@ void DbtContext::renderModel(Model &model, ConnectorSettings &connector,
                              segment.verbatim, segment.template_length});
 }
 
+std::optional<std::string>
+DbtContext::renderWithInputs(const Model &model, const std::shared_ptr<const jinja::Template> &file,
+                             const std::map<std::string, std::string> &inputs) {
+  Model scratch;
+  scratch.name = model.name;
+  scratch.path = model.path;
+  scratch.file = model.file;
+  ConnectorSettings connector;
+  unit_inputs_ = &inputs;
+  size_t errors = diags_.errorCount();
+  renderModel(scratch, connector, file);
+  unit_inputs_ = nullptr;
+  if (diags_.errorCount() > errors)
+    return std::nullopt;
+  return scratch.rendered_sql;
+}
+
 bool DbtContext::hasTest(const std::string &name) const {
   return env_.macro("", "test_" + name) || env_.macro("dbt", "test_" + name);
 }
@@ -358,6 +375,11 @@ Value DbtContext::ref(Model &model, CallArgs &args) {
         args.range, "ref() expects one model name, e.g. {{ ref('stg_orders') }}", hint, {}};
   }
   const std::string &name = args.args[0].value.asString();
+  if (unit_inputs_) {
+    auto input = unit_inputs_->find(name);
+    std::string sql = input != unit_inputs_->end() ? input->second : sqlIdentifier(name);
+    return Value::object(std::make_shared<Relation>("public", name, sql));
+  }
   if (std::find(model.refs.begin(), model.refs.end(), name) == model.refs.end()) {
     model.refs.push_back(name);
     model.ref_ranges.push_back(args.range);
@@ -374,6 +396,13 @@ Value DbtContext::source(Model &model, CallArgs &args) {
                        {}};
   std::pair<std::string, std::string> table{args.args[0].value.asString(),
                                             args.args[1].value.asString()};
+  if (unit_inputs_) {
+    auto input = unit_inputs_->find(table.first + "." + table.second);
+    std::string sql = input != unit_inputs_->end()
+                          ? input->second
+                          : sqlIdentifier(table.first) + "." + sqlIdentifier(table.second);
+    return Value::object(std::make_shared<Relation>(table.first, table.second, sql));
+  }
   if (std::find(model.sources.begin(), model.sources.end(), table) == model.sources.end()) {
     model.sources.push_back(table);
     model.source_ranges.push_back(args.range);

@@ -153,6 +153,29 @@ std::optional<Model> seedModel(const std::string &name, const std::string &path,
                                std::string_view text, const SeedConfig &config,
                                DiagnosticEngine &diags);
 
+// RFC 4180 CSV rows (Seeds.cpp): fields, each with whether it was quoted, and the bytes each row
+// spans. Returns false, with `error_at` set, for a quote that is never closed.
+struct CsvField {
+  std::string text;
+  bool quoted = false;
+};
+struct CsvRow {
+  std::vector<CsvField> fields;
+  uint32_t begin = 0, end = 0;
+};
+bool parseCsv(std::string_view text, std::vector<CsvRow> &rows, uint32_t &error_at);
+
+// --- UnitTests.cpp: dbt's unit tests in YAML.
+
+// A unit test as the YAML declares it, before its model is rendered.
+struct UnitTestDecl {
+  UnitTest test;
+  std::vector<std::pair<std::string, SourceRange>> inputs; // as written: ref('x'), source(...)
+};
+
+// Reads a `unit_tests:` list into `into`.
+void readUnitTests(YamlFile &yaml, const YamlField &field, std::vector<UnitTestDecl> &into);
+
 // --- DataTests.cpp: dbt's data tests in YAML.
 
 // One data test of a model, source table or column, as schema.yml declares it.
@@ -193,6 +216,7 @@ struct ModelDocs {
 struct SchemaContents {
   std::vector<SourceTable> &tables; // of earlier files too, to find tables declared twice
   std::vector<DataTest> tests;
+  std::vector<UnitTestDecl> unit_tests;
   std::map<std::string, SeedConfig> seeds;
   std::map<std::string, ModelDocs> docs; // by model or seed name
 };
@@ -222,6 +246,11 @@ public:
   // sources and config (its connector settings into `connector`); reports the first error.
   void renderModel(Model &model, ConnectorSettings &connector,
                    const std::shared_ptr<const jinja::Template> &file);
+  // Renders `model` again with its ref()s and source()s naming `inputs` instead (by model name,
+  // or by qualified source table): a unit test's SQL. nullopt after reporting an error.
+  std::optional<std::string> renderWithInputs(const Model &model,
+                                              const std::shared_ptr<const jinja::Template> &file,
+                                              const std::map<std::string, std::string> &inputs);
   // Whether a generic test of that name is defined (dbt's or the project's {% test %}), and the
   // names of all of them.
   bool hasTest(const std::string &name) const;
@@ -239,6 +268,8 @@ private:
 
   jinja::Environment env_;
   DiagnosticEngine &diags_;
+  // While a unit test's model renders: the names its ref()s and source()s give.
+  const std::map<std::string, std::string> *unit_inputs_ = nullptr;
   std::string project_name_;
   std::map<std::string, jinja::Value> vars_;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -123,6 +124,7 @@ public:
     loadDataTests();
     loadSingularTests();
     attachDocs();
+    loadUnitTests();
     resolveReferences();
     sortModels();
 
@@ -355,6 +357,74 @@ private:
     if (auto parsed = jinja::parseTemplate(sources_, model.file, diags_))
       context_->renderModel(model, model_connectors_[model.name], parsed);
     project_.models.push_back(std::move(model));
+  }
+
+  // dbt's unit tests: each input named as ref() or source() in the YAML, every input of the model
+  // given, and the model rendered again reading the inputs' rows.
+  void loadUnitTests() {
+    static const std::regex kRef(R"(\s*ref\(\s*['"]([^'"]+)['"]\s*\)\s*)");
+    static const std::regex kSource(
+        R"(\s*source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*)");
+    std::set<std::string> names;
+    for (UnitTestDecl &decl : schema_.unit_tests) {
+      UnitTest test = std::move(decl.test);
+      if (!names.insert(test.name).second) {
+        diags_.error(test.range, "unit test \"" + test.name + "\" is defined twice");
+        continue;
+      }
+      const Model *model = project_.findModel(test.model);
+      if (!model || model->seed || !model->test_severity.empty()) {
+        diags_.error(test.range, "unit test \"" + test.name + "\" tests \"" + test.model +
+                                     "\", which is not a model of the project");
+        continue;
+      }
+      std::map<std::string, std::string> inputs;
+      bool ok = true;
+      for (size_t i = 0; i < decl.inputs.size(); ++i) {
+        const auto &[text, range] = decl.inputs[i];
+        UnitTest::Input &input = test.given[i];
+        std::smatch match;
+        if (std::regex_match(text, match, kRef)) {
+          input.relation = match[1];
+        } else if (std::regex_match(text, match, kSource)) {
+          input.relation = std::string(match[1]) + "." + std::string(match[2]);
+          input.source = true;
+        } else {
+          diags_.error(range, "a given input is ref('model') or source('source', 'table')");
+          ok = false;
+          continue;
+        }
+        std::string cte = "__unit_" + std::to_string(i) + "_";
+        for (char c : input.relation)
+          cte += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+        input.cte = cte;
+        inputs[input.relation] = cte;
+      }
+      // Every input of the model needs rows (rows: [] for none), as in dbt.
+      std::vector<std::string> missing;
+      for (const std::string &ref : model->refs)
+        if (!inputs.count(ref))
+          missing.push_back("ref('" + ref + "')");
+      for (const auto &[source, table] : model->sources)
+        if (!inputs.count(source + "." + table))
+          missing.push_back("source('" + source + "', '" + table + "')");
+      if (!missing.empty()) {
+        diags_
+            .error(test.range, "unit test \"" + test.name + "\" gives no rows for " +
+                                   quotedList(missing) + ", which " + test.model + " reads")
+            .hint = "give every input of the model, with `rows: []` for an empty one";
+        ok = false;
+      }
+      if (!ok)
+        continue;
+      auto parsed = jinja::parseTemplate(sources_, model->file, diags_);
+      std::optional<std::string> sql =
+          parsed ? context_->renderWithInputs(*model, parsed, inputs) : std::nullopt;
+      if (!sql)
+        continue;
+      test.rendered_sql = std::move(*sql);
+      project_.unit_tests.push_back(std::move(test));
+    }
   }
 
   // The YAML files' descriptions and tags of models and seeds.
@@ -632,7 +702,7 @@ private:
   Project project_;
   ProjectLayout layout_;
   std::optional<DbtContext> context_;
-  SchemaContents schema_{project_.sources, {}, {}, {}};       // what the YAML files declare
+  SchemaContents schema_{project_.sources, {}, {}, {}, {}};       // what the YAML files declare
   FolderConfig folder_configs_;                               // dbt_project.yml's `models:`
   std::set<std::string> disabled_;                            // models with enabled: false
   std::map<std::string, ConnectorSettings> model_connectors_; // by model: its config()'s

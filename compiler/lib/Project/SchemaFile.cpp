@@ -17,7 +17,7 @@ class SchemaReader {
 public:
   SchemaReader(YamlFile &yaml, SchemaContents &into)
       : yaml_(yaml), diags_(yaml.diags()), tables_(into.tables), tests_(into.tests),
-        seeds_(into.seeds), docs_(into.docs) {}
+        seeds_(into.seeds), docs_(into.docs), unit_tests_(into.unit_tests) {}
 
   void readFile() {
     std::optional<YAML::Node> root = yaml_.parse();
@@ -39,6 +39,8 @@ public:
       if (auto entries = yaml_.expectList(models->second, "models"))
         for (const YAML::Node &entry : *entries)
           readModelEntry(entry, false);
+    if (auto unit_tests = fields.find("unit_tests"); unit_tests != fields.end())
+      readUnitTests(yaml_, unit_tests->second, unit_tests_);
     // Seeds: their configs (column_types, enabled) and data tests.
     if (auto seeds = fields.find("seeds"); seeds != fields.end())
       if (auto entries = yaml_.expectList(seeds->second, "seeds"))
@@ -354,6 +356,7 @@ private:
   std::vector<DataTest> &tests_;
   std::map<std::string, SeedConfig> &seeds_;
   std::map<std::string, ModelDocs> &docs_;
+  std::vector<UnitTestDecl> &unit_tests_;
 };
 
 } // namespace

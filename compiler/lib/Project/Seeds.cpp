@@ -9,21 +9,9 @@
 #include <limits>
 
 namespace kiln::project {
-namespace {
-
-struct CsvField {
-  std::string text;
-  bool quoted = false;
-};
-
-struct CsvRow {
-  std::vector<CsvField> fields;
-  uint32_t begin = 0, end = 0; // the line(s) in the file
-};
 
 // RFC 4180: fields separated by commas, optionally double-quoted (a quote doubled inside), a
-// quoted field may hold commas and line breaks; CRLF or LF ends a row. Returns false, with
-// `error_at` set, for a quote that is never closed.
+// quoted field may hold commas and line breaks; CRLF or LF ends a row.
 bool parseCsv(std::string_view text, std::vector<CsvRow> &rows, uint32_t &error_at) {
   size_t at = 0;
   if (text.substr(0, 3) == "\xEF\xBB\xBF")
@@ -76,6 +64,8 @@ bool parseCsv(std::string_view text, std::vector<CsvRow> &rows, uint32_t &error_
   }
   return true;
 }
+
+namespace {
 
 bool isNullText(const CsvField &field) {
   return !field.quoted && (field.text.empty() || field.text == "null");

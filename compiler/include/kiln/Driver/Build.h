@@ -32,6 +32,8 @@ struct BuildOptions {
   // `select_tests` adds the data tests of what is selected (kiln test -s).
   std::vector<std::string> select, exclude;
   bool select_tests = false;
+  // Compile the project's unit tests into the program too, as tests (kiln test does).
+  bool unit_tests = false;
 };
 
 // Returns the process exit code (0 ok, 1 errors in the project, 2 internal/tool failures).

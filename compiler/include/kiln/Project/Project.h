@@ -96,6 +96,30 @@ struct Model {
   SourceRange mapRendered(uint32_t rendered_offset, uint32_t length = 0) const;
 };
 
+// A row of a dbt unit test (given or expected): per column given, its value as text (a YAML
+// scalar or a CSV field), or nullopt for NULL. Columns not given are NULL.
+struct UnitRow {
+  std::vector<std::pair<std::string, std::optional<std::string>>> values;
+};
+
+// A dbt unit test (`unit_tests:` in YAML): the model's SQL over fixed input rows must give the
+// expected rows (compared on the expected columns, as multisets).
+struct UnitTest {
+  std::string name;
+  std::string model;
+  struct Input {
+    std::string relation; // a model's name, or a source table's qualified name
+    bool source = false;
+    std::string cte;      // the name the test's SQL reads the rows by
+    std::vector<UnitRow> rows;
+  };
+  std::vector<Input> given;
+  std::vector<UnitRow> expect;
+  // The model rendered again with its ref()s and source()s naming the inputs' CTEs.
+  std::string rendered_sql;
+  SourceRange range; // the test's entry in the YAML
+};
+
 struct Project {
   std::string name;
   std::string version;
@@ -103,6 +127,7 @@ struct Project {
   int64_t tick_size = 0; // default records per tick (0: commit records/end)
   std::vector<SourceTable> sources;
   std::vector<Model> models; // topologically sorted: every model after the models it refs
+  std::vector<UnitTest> unit_tests;
 
   const Model *findModel(const std::string &name) const;
   const SourceTable *findSource(const std::string &source, const std::string &table) const;
