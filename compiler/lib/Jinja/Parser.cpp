@@ -429,6 +429,7 @@ private:
   }
 
   void parseTag(Body &body, const Token &tag, uint32_t begin) {
+    Nested nested(*this, begin);
     SourceRange opener = tagRange(begin);
     const std::string &name = tag.text;
     if (name == "if")
@@ -645,7 +646,21 @@ private:
     return tuple;
   }
 
+  // Nesting (parentheses, brackets, blocks in blocks) is bounded, so that no template can
+  // exhaust the stack; Jinja2 stops at Python's recursion limit.
+  struct Nested {
+    Parser &parser;
+    explicit Nested(Parser &parser, uint32_t at) : parser(parser) {
+      if (++parser.depth_ > kMaxDepth)
+        parser.error(parser.range(at, at + 1), "the template nests more than " +
+                                                    std::to_string(kMaxDepth) + " levels deep");
+    }
+    ~Nested() { --parser.depth_; }
+  };
+  static constexpr int kMaxDepth = 200;
+
   ExprPtr parseExpression() {
+    Nested nested(*this, peek().begin);
     ExprPtr value = parseOr();
     while (acceptName("if")) {
       ExprPtr condition = parseOr();
@@ -975,6 +990,7 @@ private:
   std::string_view text_;
   std::vector<Token> tokens_;
   size_t pos_ = 0;
+  int depth_ = 0;
   DiagnosticEngine &diags_;
 };
 
