@@ -124,14 +124,15 @@ private:
   std::shared_ptr<Scope> closure_;
 };
 
-// The `loop` of a for loop.
+// The `loop` of a for loop. It shares the loop's items: a macro defined in the loop may keep it.
 class Loop : public Object {
 public:
-  explicit Loop(const List &items) : items_(items) {}
+  explicit Loop(std::shared_ptr<const List> items) : items_(std::move(items)) {}
   std::string typeName() const override { return "loop"; }
   void at(size_t index) { index_ = index; }
   std::optional<Value> attribute(const std::string &name) override {
-    int64_t length = items_.size(), index = index_;
+    const List &items = *items_;
+    int64_t length = items.size(), index = index_;
     if (name == "index")
       return Value(index + 1);
     if (name == "index0")
@@ -151,9 +152,9 @@ public:
     if (name == "depth0")
       return Value(int64_t(0));
     if (name == "previtem")
-      return index > 0 ? items_[index - 1] : Value::undefined("loop.previtem");
+      return index > 0 ? items[index - 1] : Value::undefined("loop.previtem");
     if (name == "nextitem")
-      return index + 1 < length ? items_[index + 1] : Value::undefined("loop.nextitem");
+      return index + 1 < length ? items[index + 1] : Value::undefined("loop.nextitem");
     if (name == "cycle") {
       size_t at = index_;
       return Value::function("loop.cycle", [at](Renderer &, CallArgs &args) {
@@ -166,7 +167,7 @@ public:
   }
 
 private:
-  const List &items_;
+  std::shared_ptr<const List> items_;
   size_t index_ = 0;
 };
 
@@ -313,7 +314,8 @@ private:
       ~Restore() { scope = saved; }
     } restore{scope_, outer};
 
-    List items;
+    auto kept = std::make_shared<List>();
+    List &items = *kept;
     for (const Value &item : all) {
       if (node.condition) {
         bind(node, item);
@@ -322,7 +324,7 @@ private:
       }
       items.push_back(item);
     }
-    auto loop = std::make_shared<Loop>(items);
+    auto loop = std::make_shared<Loop>(kept);
     for (size_t i = 0; i < items.size(); ++i) {
       loop->at(i);
       scope_->names["loop"] = Value::object(loop);

@@ -315,6 +315,9 @@ void DbtContext::renderModel(Model &model, ConnectorSettings &connector,
   env_.setGlobal("model", Value::dict(std::move(model_info)));
 
   std::optional<jinja::Rendered> rendered = env_.render(file, {});
+  // The model's own functions refer to this call's locals: no template may call them later.
+  for (const char *name : {"ref", "source", "config", "this", "model"})
+    env_.setGlobal(name, Value::undefined(name));
   if (!rendered)
     return;
   model.rendered_sql = std::move(rendered->text);
