@@ -36,41 +36,40 @@ public:
     b_.CreateStore(b_.getInt8(0), b_.CreateStructGEP(payload_type_, e_.payloadOf(entry), 0));
   }
 
+  // At a tick's end: the rows, the first time.
   void defineFlush() override {
-    llvm::Function *f = flusher();
-    e_.beginConsumer(f);
-    e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
-      llvm::Value *flag = b_.CreateStructGEP(payload_type_, e_.payloadOf(entry), 0);
-      llvm::BasicBlock *emit = llvm::BasicBlock::Create(e_.ctx_, "emit", f);
-      llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "done", f);
-      b_.CreateCondBr(b_.CreateICmpEQ(b_.CreateLoad(e_.i8_, flag), b_.getInt8(0)), emit, done);
-      b_.SetInsertPoint(emit);
-      b_.CreateStore(b_.getInt8(1), flag);
-      emitRows();
-      b_.CreateBr(done);
-      b_.SetInsertPoint(done);
-    });
+    e_.beginConsumer(flusher());
+    emitRowsIf(/*emitted=*/false, /*mark=*/true);
     b_.CreateRetVoid();
   }
 
   // Its whole output: the rows, once they have been emitted.
   bool hasContents() const override { return true; }
   void defineContents() override {
-    llvm::Function *f = e_.beginConsumer(contents());
-    e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
-      llvm::Value *flag = b_.CreateStructGEP(payload_type_, e_.payloadOf(entry), 0);
-      llvm::BasicBlock *emit = llvm::BasicBlock::Create(e_.ctx_, "emit", f);
-      llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "done", f);
-      b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(e_.i8_, flag), b_.getInt8(0)), emit, done);
-      b_.SetInsertPoint(emit);
-      emitRows();
-      b_.CreateBr(done);
-      b_.SetInsertPoint(done);
-    });
+    e_.beginConsumer(contents());
+    emitRowsIf(/*emitted=*/true, /*mark=*/false);
     b_.CreateRetVoid();
   }
 
 private:
+  // Emits the rows when the flag says `emitted`, and with `mark` sets the flag.
+  void emitRowsIf(bool emitted, bool mark) {
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
+      llvm::Value *flag = b_.CreateStructGEP(payload_type_, e_.payloadOf(entry), 0);
+      llvm::BasicBlock *emit = llvm::BasicBlock::Create(e_.ctx_, "emit", f);
+      llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "done", f);
+      llvm::Value *set = b_.CreateICmpNE(b_.CreateLoad(e_.i8_, flag), b_.getInt8(0));
+      b_.CreateCondBr(emitted ? set : b_.CreateNot(set), emit, done);
+      b_.SetInsertPoint(emit);
+      if (mark)
+        b_.CreateStore(b_.getInt8(1), flag);
+      emitRows();
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+    });
+  }
+
   // Each row, built from its constants (they read no input row), to the consumers once.
   void emitRows() {
     size_t width = op_.schema.size();
