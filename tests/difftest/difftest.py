@@ -894,6 +894,17 @@ class QueryGen:
             sql, cols = self.select(depth + 1, top=False)
             alias = self.alias('q')
             return f'({sql}) AS {alias}', [(f'{alias}.{c}', t) for c, t in cols]
+        if choice > 0.93:  # a constant relation: VALUES rows of int, text and date columns
+            alias = self.alias('c')
+            types = [r.choice(['int', 'int', 'text', 'date']) for _ in range(r.randint(1, 3))]
+            rows = []
+            for _ in range(r.randint(1, 4)):
+                # The first row types each column (a NULL there would be text).
+                values = [self.literal(t) if not rows or r.random() < 0.85 else 'NULL' for t in types]
+                rows.append('(' + ', '.join(values) + ')')
+            names = [f'k{i}' for i in range(len(types))]
+            return (f'(VALUES {", ".join(rows)}) AS {alias}({", ".join(names)})',
+                    [(f'{alias}.{n}', t) for n, t in zip(names, types)])
         if self.views and choice < 0.4:
             name = r.choice(sorted(self.views))
             alias = self.alias('v')
