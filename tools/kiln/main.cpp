@@ -52,6 +52,10 @@ options:
   --exclude SELECTOR         ls, graph, build, run, test: leave these out
   --resource-type TYPE       ls: only model, seed, source or test (repeatable)
   --format dot|html          graph: the output's form (default dot)
+  --catalog URL              build, compile, run, test: read the types (and primary keys) of
+                             source tables and columns the YAML leaves without from this
+                             PostgreSQL database's catalog (schema: the source's schema or
+                             name; table: the table's identifier or name)
   --verify-diagnostics       check the errors and warnings against `expected-error {{text}}`
                              in comments of the project's files ({# #} in models, # in YAML;
                              expected-error@+N for N lines below) instead of printing them;
@@ -140,6 +144,10 @@ int main(int argc, char **argv) {
       graph.exclude.push_back(selector);
     } else if (arg.rfind("--resource-type", 0) == 0) {
       graph.resource_types.push_back(value("--resource-type"));
+    } else if (arg.rfind("--catalog", 0) == 0) {
+      options.catalog = value("--catalog");
+      if (options.catalog.empty())
+        return usage("--catalog needs a PostgreSQL connection string or URI");
     } else if (arg.rfind("--format", 0) == 0) {
       graph.format = value("--format");
       if (graph.format != "dot" && graph.format != "html")
@@ -170,7 +178,7 @@ int main(int argc, char **argv) {
   }
   if (command == "compile")
     return kiln::runCompileCommand(options.project_dir, options.vars, options.diagnostics,
-                                   std::cout, std::cerr);
+                                   std::cout, std::cerr, options.catalog);
   if (command == "build") {
     options.select = graph.select;
     options.exclude = graph.exclude;

@@ -1,4 +1,5 @@
 #include "kiln/Driver/Build.h"
+#include "kiln/Driver/Catalog.h"
 #include "kiln/Driver/Graph.h"
 #include "kiln/Support/Spelling.h"
 
@@ -285,7 +286,8 @@ void addUnitTest(const project::UnitTest &test, binder::Catalog &catalog, Source
 
 int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) {
   if (options.emit == Emit::Sql)
-    return runCompileCommand(options.project_dir, options.vars, options.diagnostics, out, err);
+    return runCompileCommand(options.project_dir, options.vars, options.diagnostics, out, err,
+                             options.catalog);
   Timer timer(options.timings, err);
   SourceManager sources;
   DiagnosticEngine diags(sources);
@@ -297,6 +299,8 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
   };
   project::LoadOptions load_options;
   load_options.var_overrides = options.vars;
+  if (!options.catalog.empty())
+    load_options.catalog = postgresCatalog(options.catalog);
   std::optional<project::Project> project =
       project::loadProject(options.project_dir, sources, diags, load_options);
   if (!project || diags.hasErrors())

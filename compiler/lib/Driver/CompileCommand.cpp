@@ -2,17 +2,20 @@
 
 #include <ostream>
 
+#include "kiln/Driver/Catalog.h"
 #include "kiln/Project/Project.h"
 
 namespace kiln {
 
 int runCompileCommand(const std::string &project_dir,
                       const std::map<std::string, std::string> &vars, kiln::DiagnosticFormat format,
-                      std::ostream &out, std::ostream &err) {
+                      std::ostream &out, std::ostream &err, const std::string &catalog) {
   SourceManager sources;
   DiagnosticEngine diags(sources);
   project::LoadOptions options;
   options.var_overrides = vars;
+  if (!catalog.empty())
+    options.catalog = driver::postgresCatalog(catalog);
   std::optional<project::Project> project =
       project::loadProject(project_dir, sources, diags, options);
   diags.print(err, format);

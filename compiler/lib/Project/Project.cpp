@@ -108,6 +108,7 @@ public:
     for (const auto &[name, value] : layout_.vars)
       vars[name] = jinjaValue(value);
     context_.emplace(sources_, diags_, project_.name, std::move(vars));
+    schema_.catalog = &options_.catalog;
     loadMacros();
 
     std::vector<fs::path> sql_files, yaml_files;

@@ -16,7 +16,9 @@ struct ColumnExtras {
 class SchemaReader {
 public:
   SchemaReader(YamlFile &yaml, SchemaContents &into)
-      : yaml_(yaml), diags_(yaml.diags()), tables_(into.tables), tests_(into.tests),
+      : yaml_(yaml), diags_(yaml.diags()), tables_(into.tables), catalog_(into.catalog),
+        catalog_failed_(into.catalog_failed),
+        tests_(into.tests),
         seeds_(into.seeds), docs_(into.docs), unit_tests_(into.unit_tests) {}
 
   void readFile() {
@@ -104,6 +106,54 @@ private:
         }
   }
 
+  // Types (and a primary key) from the upstream database's catalog: for every column when the
+  // YAML lists none, else for the listed columns without a data_type.
+  // Returns false after reporting why the catalog could not type the table.
+  bool typeFromCatalog(SourceTable &table, const std::string &schema,
+                       const std::string &identifier, std::vector<ColumnExtras> &extras) {
+    std::string error;
+    std::optional<CatalogTable> found = (*catalog_)(schema, identifier, error);
+    if (!error.empty()) {
+      // One line (libpq's messages run over several), and once: the other tables are not asked.
+      for (size_t at; (at = error.find("\n")) != std::string::npos;)
+        error.replace(at, error.find_first_not_of("\n\t ", at) - at, "; ");
+      diags_.error(table.range, "cannot read " + schema + "." + identifier +
+                                    " from the catalog: " + error);
+      catalog_failed_ = !found && error.find("connect") != std::string::npos;
+      return false;
+    }
+    if (!found) {
+      diags_.error(table.range, "the catalog has no table " + schema + "." + identifier).hint =
+          "name the upstream table with `identifier:` and the source's `schema:`, or declare "
+          "the columns' types";
+      return false;
+    }
+    if (table.columns.empty()) {
+      for (const CatalogTable::Column &upstream : found->columns) {
+        ColumnDecl column;
+        column.name = upstream.name;
+        column.type = upstream.type;
+        column.not_null = upstream.not_null;
+        column.range = column.type_range = table.range;
+        table.columns.push_back(std::move(column));
+        extras.emplace_back();
+      }
+    } else {
+      for (ColumnDecl &column : table.columns) {
+        if (!column.type.empty())
+          continue;
+        for (const CatalogTable::Column &upstream : found->columns)
+          if (upstream.name == column.name) {
+            column.type = upstream.type;
+            column.type_range = column.range;
+            column.not_null |= upstream.not_null;
+          }
+      }
+    }
+    catalog_primary_key_ = found->primary_key;
+    return true;
+  }
+
   // The required `name` of an entry; reports its absence at the entry.
   std::optional<std::string> name(const std::map<std::string, YamlField> &fields,
                                   const YAML::Node &entry, std::string_view what) {
@@ -179,11 +229,36 @@ private:
       columns = yaml_.expectList(field->second, "columns");
     for (const YAML::Node &column : columns.value_or(std::vector<YAML::Node>{}))
       readColumn(table, column, extras);
-    if (columns && columns->empty()) {
+    // dbt's schema of a source defaults to its name; a table's identifier to its name.
+    std::string identifier = table.name;
+    if (auto given = fields.find("identifier"); given != fields.end())
+      identifier = yaml_.expectString(given->second, "identifier").value_or(identifier);
+    bool typed = std::all_of(table.columns.begin(), table.columns.end(),
+                             [](const ColumnDecl &column) { return !column.type.empty(); });
+    bool reported = false;
+    if (catalog_ && *catalog_ && !catalog_failed_ && columns && (columns->empty() || !typed))
+      reported = !typeFromCatalog(table, schema, identifier, extras);
+    if (columns && columns->empty() && table.columns.empty() && !reported) {
       diags_.error(table.range, "table " + table.qualifiedName() + " declares no columns").hint =
-          "source tables need typed columns, e.g. columns: [{name: id, data_type: bigint}]";
+          "declare its columns and their types (where dbt would ask the warehouse):\n"
+          "  - name: " + table.name + "\n    columns:\n      - {name: id, data_type: bigint}\n"
+          "or read them from the upstream database: kiln build --catalog postgres://...";
     }
+    for (const ColumnDecl &column : table.columns)
+      if (column.type.empty())
+        diags_.error(column.range, "column \"" + column.name + "\" of " + table.qualifiedName() +
+                                       " has no data_type")
+            .hint = "add its SQL type, e.g. data_type: bigint, or read it from the upstream "
+                    "database: kiln build --catalog postgres://...";
     readPrimaryKey(table, fields, extras);
+    if (table.primary_key.empty() && !catalog_primary_key_.empty())
+      for (const std::string &key : catalog_primary_key_)
+        for (ColumnDecl &column : table.columns)
+          if (column.name == key) {
+            table.primary_key.push_back(key);
+            column.not_null = true;
+          }
+    catalog_primary_key_.clear();
     readConnectorConfigs(fields, connector);
     // A Kafka topic is named after the table's identifier (or name); a postgres table is
     // schema.identifier.
@@ -235,9 +310,7 @@ private:
     if (data_type == fields.end())
       data_type = type;
     if (data_type == fields.end()) {
-      std::string message =
-          "column \"" + column.name + "\" of " + table.qualifiedName() + " has no data_type";
-      diags_.error(column.range, message).hint = "add its SQL type, e.g. data_type: bigint";
+      // An error once the catalog, if any, has had its say (readTable).
     } else if (auto text = yaml_.expectString(data_type->second, data_type->first)) {
       column.type = *text;
       column.type_range = yaml_.range(data_type->second);
@@ -353,10 +426,13 @@ private:
   YamlFile &yaml_;
   DiagnosticEngine &diags_;
   std::vector<SourceTable> &tables_;
+  const CatalogLookup *catalog_;
+  bool &catalog_failed_;
   std::vector<DataTest> &tests_;
   std::map<std::string, SeedConfig> &seeds_;
   std::map<std::string, ModelDocs> &docs_;
   std::vector<UnitTestDecl> &unit_tests_;
+  std::vector<std::string> catalog_primary_key_; // of the table being read, from the catalog
 };
 
 } // namespace

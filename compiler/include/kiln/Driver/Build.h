@@ -34,6 +34,9 @@ struct BuildOptions {
   bool select_tests = false;
   // Compile the project's unit tests into the program too, as tests (kiln test does).
   bool unit_tests = false;
+  // --catalog: a PostgreSQL database whose catalog types the source tables the YAML leaves
+  // without types (Catalog.h).
+  std::string catalog;
 };
 
 // Returns the process exit code (0 ok, 1 errors in the project, 2 internal/tool failures).

@@ -16,6 +16,6 @@ namespace kiln {
 // project has errors. `vars` are --vars overrides (see project::LoadOptions::var_overrides).
 int runCompileCommand(const std::string &project_dir,
                       const std::map<std::string, std::string> &vars, kiln::DiagnosticFormat format,
-                      std::ostream &out, std::ostream &err);
+                      std::ostream &out, std::ostream &err, const std::string &catalog = "");
 
 } // namespace kiln

@@ -7,6 +7,7 @@
 
 #include "kiln/Support/Diagnostics.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -133,10 +134,27 @@ struct Project {
   const SourceTable *findSource(const std::string &source, const std::string &table) const;
 };
 
+// A table as the upstream database describes it (kiln build --catalog).
+struct CatalogTable {
+  struct Column {
+    std::string name;
+    std::string type; // SQL type text, e.g. "numeric(12,2)"
+    bool not_null = false;
+  };
+  std::vector<Column> columns;
+  std::vector<std::string> primary_key;
+};
+// Looks a table up by schema and name: nullopt if there is none; a non-empty `error` if the
+// database could not be asked.
+using CatalogLookup = std::function<std::optional<CatalogTable>(
+    const std::string &schema, const std::string &table, std::string &error)>;
+
 struct LoadOptions {
   // --vars on the command line. Each value is YAML, read like a var in
   // kiln_project.yml: 10 is a number, true a boolean, EU and '10' are strings.
   std::map<std::string, std::string> var_overrides;
+  // Where source tables (and columns) without types in the YAML get them; empty: they are errors.
+  CatalogLookup catalog;
 };
 
 // Loads and renders a project. On failure reports located diagnostics and returns nullopt.
