@@ -1,6 +1,10 @@
 // Loading a dbt project: dbt_project.yml (or kiln_project.yml), the YAML files' sources, data
 // tests, unit tests and seed configs, the macros, the seeds (CSV), and the models rendered as
 // Jinja templates with dbt's context (kiln/Jinja/Jinja.h).
+//
+// Rendering keeps a map from offsets in the rendered SQL back to offsets in the model file, so
+// every later stage (parser, binder, code generation) reports errors in the user's file.
+#pragma once
 
 #include "kiln/Support/Diagnostics.h"
 
