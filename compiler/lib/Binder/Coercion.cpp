@@ -35,6 +35,11 @@ int typeRank(TypeKind kind) {
 std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, SourceRange range,
                                        const std::string &what) {
   std::optional<Type> result;
+  // An operand whose binding failed (and was reported) has no type to contribute; there is no
+  // common type then, and the caller stops.
+  for (Bound *operand : operands)
+    if (!operand->expr)
+      return std::nullopt;
   for (Bound *operand : operands) {
     if (operand->unknown)
       continue;

@@ -15,6 +15,8 @@ using ir::Type;
 using ir::TypeKind;
 
 Bound Binder::arithmetic(const std::string &op, Bound left, Bound right, SourceRange range) {
+  if (!left || !right) // an operand's error is already reported
+    return {};
   const Type &lt = left.expr->type, &rt = right.expr->type;
   ir::Location loc = location(range);
   bool nullable = left.expr->nullable || right.expr->nullable;
@@ -108,6 +110,8 @@ Bound Binder::arithmetic(const std::string &op, Bound left, Bound right, SourceR
 }
 
 Bound Binder::comparison(ExprOp op, Bound left, Bound right, SourceRange range) {
+  if (!left || !right) // an operand's error is already reported
+    return {};
   std::optional<Type> common = commonType({&left, &right}, range, "comparison of");
   if (!common)
     return {};
