@@ -149,16 +149,23 @@ struct Frontend {
 // A type as PostgreSQL spells it, for the casts of a unit test's rows.
 std::string sqlTypeName(const ir::Type &type) {
   switch (type.kind) {
-  case ir::TypeKind::Bool: return "boolean";
-  case ir::TypeKind::Int32: return "integer";
-  case ir::TypeKind::Int64: return "bigint";
-  case ir::TypeKind::Float64: return "double precision";
+  case ir::TypeKind::Bool:
+    return "boolean";
+  case ir::TypeKind::Int32:
+    return "integer";
+  case ir::TypeKind::Int64:
+    return "bigint";
+  case ir::TypeKind::Float64:
+    return "double precision";
   case ir::TypeKind::Numeric:
     return "numeric(" + std::to_string(type.precision) + "," + std::to_string(type.scale) + ")";
   case ir::TypeKind::Text:
-  case ir::TypeKind::Null: return "text";
-  case ir::TypeKind::Date: return "date";
-  case ir::TypeKind::Timestamp: return "timestamp";
+  case ir::TypeKind::Null:
+    return "text";
+  case ir::TypeKind::Date:
+    return "date";
+  case ir::TypeKind::Timestamp:
+    return "timestamp";
   }
   return "text";
 }
@@ -306,8 +313,8 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
   if (!project || diags.hasErrors())
     return fail();
   if (!options.select.empty() || !options.exclude.empty()) {
-    std::optional<std::set<std::string>> chosen = selectModels(
-        *project, options.select, options.exclude, options.select_tests, err);
+    std::optional<std::set<std::string>> chosen =
+        selectModels(*project, options.select, options.exclude, options.select_tests, err);
     if (!chosen)
       return 1;
     std::vector<project::Model> kept;

@@ -78,17 +78,18 @@ project::CatalogLookup postgresCatalog(const std::string &url) {
     for (int row = 0; row < PQntuples(columns.get()); ++row) {
       std::string name = PQgetvalue(columns.get(), row, 0);
       std::string data_type = PQgetvalue(columns.get(), row, 1);
-      std::optional<std::string> type =
-          kilnType(data_type, PQgetisnull(columns.get(), row, 2) ? nullptr
-                                                                 : PQgetvalue(columns.get(), row, 2),
-                   PQgetisnull(columns.get(), row, 3) ? nullptr : PQgetvalue(columns.get(), row, 3));
+      std::optional<std::string> type = kilnType(
+          data_type,
+          PQgetisnull(columns.get(), row, 2) ? nullptr : PQgetvalue(columns.get(), row, 2),
+          PQgetisnull(columns.get(), row, 3) ? nullptr : PQgetvalue(columns.get(), row, 3));
       if (!type) {
         error = "column \"" + name + "\" has type " + data_type +
                 ", which Kiln does not support yet: declare the column's data_type in the YAML "
                 "(e.g. as text)";
         return std::nullopt;
       }
-      found.columns.push_back({name, *type, std::string(PQgetvalue(columns.get(), row, 4)) == "NO"});
+      found.columns.push_back(
+          {name, *type, std::string(PQgetvalue(columns.get(), row, 4)) == "NO"});
     }
     Result key = query(conn,
                        "select a.attname from pg_index i join pg_attribute a on a.attrelid = "

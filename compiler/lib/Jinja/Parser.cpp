@@ -652,8 +652,8 @@ private:
     Parser &parser;
     explicit Nested(Parser &parser, uint32_t at) : parser(parser) {
       if (++parser.depth_ > kMaxDepth)
-        parser.error(parser.range(at, at + 1), "the template nests more than " +
-                                                    std::to_string(kMaxDepth) + " levels deep");
+        parser.error(parser.range(at, at + 1),
+                     "the template nests more than " + std::to_string(kMaxDepth) + " levels deep");
     }
     ~Nested() { --parser.depth_; }
   };

@@ -214,7 +214,7 @@ struct ModelDocs {
 
 // What the YAML files declare, gathered over all of them.
 struct SchemaContents {
-  std::vector<SourceTable> &tables; // of earlier files too, to find tables declared twice
+  std::vector<SourceTable> &tables;       // of earlier files too, to find tables declared twice
   const CatalogLookup *catalog = nullptr; // types for tables and columns the YAML leaves without
   bool catalog_failed = false;            // it could not be asked (reported once)
   std::vector<DataTest> tests;

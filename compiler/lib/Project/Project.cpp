@@ -703,7 +703,7 @@ private:
   Project project_;
   ProjectLayout layout_;
   std::optional<DbtContext> context_;
-  SchemaContents schema_{project_.sources, {}, {}, {}, {}};       // what the YAML files declare
+  SchemaContents schema_{project_.sources, {}, {}, {}, {}};   // what the YAML files declare
   FolderConfig folder_configs_;                               // dbt_project.yml's `models:`
   std::set<std::string> disabled_;                            // models with enabled: false
   std::map<std::string, ConnectorSettings> model_connectors_; // by model: its config()'s

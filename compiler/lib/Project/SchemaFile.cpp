@@ -17,9 +17,8 @@ class SchemaReader {
 public:
   SchemaReader(YamlFile &yaml, SchemaContents &into)
       : yaml_(yaml), diags_(yaml.diags()), tables_(into.tables), catalog_(into.catalog),
-        catalog_failed_(into.catalog_failed),
-        tests_(into.tests),
-        seeds_(into.seeds), docs_(into.docs), unit_tests_(into.unit_tests) {}
+        catalog_failed_(into.catalog_failed), tests_(into.tests), seeds_(into.seeds),
+        docs_(into.docs), unit_tests_(into.unit_tests) {}
 
   void readFile() {
     std::optional<YAML::Node> root = yaml_.parse();
@@ -109,16 +108,16 @@ private:
   // Types (and a primary key) from the upstream database's catalog: for every column when the
   // YAML lists none, else for the listed columns without a data_type.
   // Returns false after reporting why the catalog could not type the table.
-  bool typeFromCatalog(SourceTable &table, const std::string &schema,
-                       const std::string &identifier, std::vector<ColumnExtras> &extras) {
+  bool typeFromCatalog(SourceTable &table, const std::string &schema, const std::string &identifier,
+                       std::vector<ColumnExtras> &extras) {
     std::string error;
     std::optional<CatalogTable> found = (*catalog_)(schema, identifier, error);
     if (!error.empty()) {
       // One line (libpq's messages run over several), and once: the other tables are not asked.
       for (size_t at; (at = error.find("\n")) != std::string::npos;)
         error.replace(at, error.find_first_not_of("\n\t ", at) - at, "; ");
-      diags_.error(table.range, "cannot read " + schema + "." + identifier +
-                                    " from the catalog: " + error);
+      diags_.error(table.range,
+                   "cannot read " + schema + "." + identifier + " from the catalog: " + error);
       catalog_failed_ = !found && error.find("connect") != std::string::npos;
       return false;
     }
@@ -241,13 +240,16 @@ private:
     if (columns && columns->empty() && table.columns.empty() && !reported) {
       diags_.error(table.range, "table " + table.qualifiedName() + " declares no columns").hint =
           "declare its columns and their types (where dbt would ask the warehouse):\n"
-          "  - name: " + table.name + "\n    columns:\n      - {name: id, data_type: bigint}\n"
+          "  - name: " +
+          table.name +
+          "\n    columns:\n      - {name: id, data_type: bigint}\n"
           "or read them from the upstream database: kiln build --catalog postgres://...";
     }
     for (const ColumnDecl &column : table.columns)
       if (column.type.empty())
-        diags_.error(column.range, "column \"" + column.name + "\" of " + table.qualifiedName() +
-                                       " has no data_type")
+        diags_
+            .error(column.range, "column \"" + column.name + "\" of " + table.qualifiedName() +
+                                     " has no data_type")
             .hint = "add its SQL type, e.g. data_type: bigint, or read it from the upstream "
                     "database: kiln build --catalog postgres://...";
     readPrimaryKey(table, fields, extras);

@@ -17,22 +17,25 @@ std::optional<std::vector<UnitRow>> readRows(YamlFile &yaml, const YAML::Node &e
     return rows;
   if (kind == "dict") {
     if (!given.IsSequence()) {
-      yaml.diags().error(yaml.range(given), "the rows of " + what + " must be a list of mappings")
+      yaml.diags()
+          .error(yaml.range(given), "the rows of " + what + " must be a list of mappings")
           .hint = "rows: [{id: 1, name: a}, {id: 2, name: b}]";
       return std::nullopt;
     }
     for (const YAML::Node &row : given) {
       if (!row.IsMap()) {
-        yaml.diags().error(yaml.range(row), "a row of " + what + " must be a mapping of columns "
-                                            "to values, not " + describeKind(row));
+        yaml.diags().error(yaml.range(row), "a row of " + what +
+                                                " must be a mapping of columns "
+                                                "to values, not " +
+                                                describeKind(row));
         return std::nullopt;
       }
       UnitRow out;
       for (const auto &value : row) {
         std::optional<std::string> text;
         if (value.second.IsScalar() &&
-            !(value.second.Tag() != "!" && (value.second.Scalar() == "null" ||
-                                             value.second.Scalar() == "~")))
+            !(value.second.Tag() != "!" &&
+              (value.second.Scalar() == "null" || value.second.Scalar() == "~")))
           text = value.second.Scalar();
         out.values.emplace_back(value.first.Scalar(), text);
       }
@@ -79,10 +82,10 @@ void readUnitTests(YamlFile &yaml, const YamlField &field, std::vector<UnitTestD
   for (const YAML::Node &entry : *entries) {
     if (!yaml.expectMap(entry, "a unit test"))
       continue;
-    auto fields = yaml.fields(entry,
-                              {"name", "model", "given", "expect", "description", "config",
-                               "overrides", "versions"},
-                              "in a unit test");
+    auto fields = yaml.fields(
+        entry,
+        {"name", "model", "given", "expect", "description", "config", "overrides", "versions"},
+        "in a unit test");
     UnitTestDecl decl;
     UnitTest &test = decl.test;
     auto name = fields.find("name"), model = fields.find("model");
@@ -95,9 +98,9 @@ void readUnitTests(YamlFile &yaml, const YamlField &field, std::vector<UnitTestD
     test.model = yaml.expectString(model->second, "model").value_or("");
     test.range = yaml.range(name->second);
     if (fields.count("overrides"))
-      yaml.diags()
-          .warning(yaml.range(fields.at("overrides").key),
-                   "unit test overrides (macros, vars, env_vars) are not supported; ignored");
+      yaml.diags().warning(
+          yaml.range(fields.at("overrides").key),
+          "unit test overrides (macros, vars, env_vars) are not supported; ignored");
     bool ok = !test.name.empty() && !test.model.empty();
     if (auto given = fields.find("given"); given != fields.end()) {
       if (auto inputs = yaml.expectList(given->second, "given")) {
@@ -124,9 +127,9 @@ void readUnitTests(YamlFile &yaml, const YamlField &field, std::vector<UnitTestD
         ok = false;
       }
     }
-    if (auto expect = fields.find("expect"); expect != fields.end() && expect->second.value.IsMap()) {
-      if (std::optional<std::vector<UnitRow>> rows =
-              readRows(yaml, expect->second.value, "expect"))
+    if (auto expect = fields.find("expect");
+        expect != fields.end() && expect->second.value.IsMap()) {
+      if (std::optional<std::vector<UnitRow>> rows = readRows(yaml, expect->second.value, "expect"))
         test.expect = std::move(*rows);
       else
         ok = false;

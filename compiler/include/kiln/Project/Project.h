@@ -112,7 +112,7 @@ struct UnitTest {
   struct Input {
     std::string relation; // a model's name, or a source table's qualified name
     bool source = false;
-    std::string cte;      // the name the test's SQL reads the rows by
+    std::string cte; // the name the test's SQL reads the rows by
     std::vector<UnitRow> rows;
   };
   std::vector<Input> given;
