@@ -2,6 +2,7 @@
 
 #include "kiln/runtime/civil.h"
 
+#include <optional>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -161,9 +162,15 @@ std::string formatNumeric(__int128 value, int scale) {
   return (negative ? "-" : "") + digits;
 }
 
-__int128 rescale(__int128 value, int from, int to) {
-  if (to >= from)
-    return value * pow10(to - from);
+// The value at another scale (rounded half away from zero); nullopt if it does not fit 128 bits
+// (found by fuzz_model: a constant cast to a numeric of a large scale overflowed).
+std::optional<__int128> rescale(__int128 value, int from, int to) {
+  if (to >= from) {
+    __int128 scaled;
+    if (__builtin_mul_overflow(value, pow10(to - from), &scaled))
+      return std::nullopt;
+    return scaled;
+  }
   __int128 divisor = pow10(from - to);
   __int128 q = value / divisor, r = value % divisor;
   if ((r < 0 ? -r : r) * 2 >= divisor)
@@ -285,7 +292,7 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
     if (from.isInteger())
       v.i = value.i;
     else if (from.kind == TypeKind::Numeric) {
-      __int128 r = rescale(value.n, from.scale, 0);
+      __int128 r = *rescale(value.n, from.scale, 0); // scaling down cannot overflow
       if (r < lo || r > hi)
         return outOfRange();
       v.i = static_cast<int64_t>(r);
@@ -303,11 +310,18 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
     return v;
   }
   case TypeKind::Numeric: {
+    std::optional<__int128> scaled;
     if (from.isInteger())
-      v.n = static_cast<__int128>(value.i) * pow10(to.scale);
+      scaled = rescale(value.i, 0, to.scale);
     else if (from.kind == TypeKind::Numeric)
-      v.n = rescale(value.n, from.scale, to.scale);
-    else if (from.kind == TypeKind::Float64) {
+      scaled = rescale(value.n, from.scale, to.scale);
+    if (from.isInteger() || from.kind == TypeKind::Numeric) {
+      if (!scaled) {
+        error = "numeric field overflow";
+        return std::nullopt;
+      }
+      v.n = *scaled;
+    } else if (from.kind == TypeKind::Float64) {
       char buffer[64];
       auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value.f);
       if (!parseDecimal(std::string_view(buffer, end - buffer), to.scale, v.n)) {
