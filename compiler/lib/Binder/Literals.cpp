@@ -2,11 +2,11 @@
 
 #include "kiln/runtime/civil.h"
 
-#include <optional>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 namespace kiln::binder {
