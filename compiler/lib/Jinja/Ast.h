@@ -42,6 +42,7 @@ struct Expr {
   std::vector<SourceRange> keyword_ranges;
   std::vector<std::string> ops; // Compare
   bool negated = false;         // Test: `is not`
+  int height = 0;               // of a tree of binary operators (Parser bounds it)
 
   explicit Expr(Kind kind, SourceRange range) : kind(kind), range(range) {}
 };

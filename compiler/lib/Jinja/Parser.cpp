@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <map>
 
 namespace kiln::jinja {
 namespace {
@@ -622,8 +623,15 @@ private:
   // --- Expressions.
 
   ExprPtr make(Expr::Kind kind, SourceRange at) { return std::make_unique<Expr>(kind, at); }
+  // A chain of binary operators is a tree as deep as the chain is long (evaluation recurses down
+  // it), so its length counts as nesting too.
   ExprPtr binary(Expr::Kind kind, std::string op, ExprPtr left, ExprPtr right) {
+    int height = std::max(left->height, right->height) + 1;
+    if (height > kMaxChain)
+      error(right->range,
+            "an expression chains more than " + std::to_string(kMaxChain) + " operators");
     auto node = make(kind, span(left->range, right->range));
+    node->height = height;
     node->name = std::move(op);
     node->operands.push_back(std::move(left));
     node->operands.push_back(std::move(right));
@@ -658,6 +666,7 @@ private:
     ~Nested() { --parser.depth_; }
   };
   static constexpr int kMaxDepth = 200;
+  static constexpr int kMaxChain = 1000;
 
   ExprPtr parseExpression() {
     Nested nested(*this, peek().begin);
@@ -765,6 +774,7 @@ private:
   ExprPtr parseUnary(bool with_filter) {
     ExprPtr node;
     if (isOp(peek(), "-") || isOp(peek(), "+")) {
+      Nested nested(*this, peek().begin);
       Token sign = next();
       ExprPtr operand = parseUnary(false);
       node = make(sign.text == "-" ? Expr::Kind::Negate : Expr::Kind::Plus,
