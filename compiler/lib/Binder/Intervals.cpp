@@ -54,17 +54,25 @@ const IntervalUnit *findIntervalUnit(std::string_view name) {
   return nullptr;
 }
 
+// `part` added to `total`, unless it is not a number or either leaves 64 bits (PostgreSQL's
+// "interval field value out of range"; found by fuzz_model).
+bool addPart(int64_t &total, double part) {
+  if (!(std::fabs(part) < 9.2e18))
+    return false;
+  return !__builtin_add_overflow(total, static_cast<int64_t>(part), &total);
+}
+
 // Adds `amount` of `unit`, spilling fractions down as PostgreSQL does: a fraction of a month is
-// 30 days, a fraction of a day 24 hours.
-void addUnits(IntervalValue &out, double amount, const IntervalUnit &unit) {
+// 30 days, a fraction of a day 24 hours. False if a field leaves its range.
+bool addUnits(IntervalValue &out, double amount, const IntervalUnit &unit) {
   double months = amount * static_cast<double>(unit.months);
   double whole_months = std::trunc(months);
-  out.months += static_cast<int64_t>(whole_months);
   double days = amount * static_cast<double>(unit.days) + (months - whole_months) * 30;
   double whole_days = std::trunc(days);
-  out.days += static_cast<int64_t>(whole_days);
-  out.micros += std::llround(amount * static_cast<double>(unit.micros) +
+  double micros = std::round(amount * static_cast<double>(unit.micros) +
                              (days - whole_days) * static_cast<double>(KILN_MICROS_PER_DAY));
+  return addPart(out.months, whole_months) && addPart(out.days, whole_days) &&
+         addPart(out.micros, micros);
 }
 
 // [-]H:MM[:SS[.ffffff]] as microseconds.
@@ -91,6 +99,8 @@ bool parseClock(std::string_view text, int64_t &micros) {
   if (count < 2)
     return false;
   double total = (parts[0] * 3600 + parts[1] * 60 + parts[2]) * kMicrosPerSecond;
+  if (!(total < 9.2e18))
+    return false;
   micros = std::llround(negative ? -total : total);
   return true;
 }
@@ -135,9 +145,8 @@ bool parseInterval(std::string_view text, std::string_view fields, IntervalValue
     double value = 0;
     if (words[w].find(':') != std::string::npos) {
       int64_t micros = 0;
-      if (!parseClock(words[w], micros))
+      if (!parseClock(words[w], micros) || __builtin_add_overflow(out.micros, micros, &out.micros))
         return false;
-      out.micros += micros;
       continue;
     }
     if (!number(words[w], value))
@@ -154,7 +163,8 @@ bool parseInterval(std::string_view text, std::string_view fields, IntervalValue
                                                                : last);
     if (unit == nullptr)
       return false;
-    addUnits(out, value, *unit);
+    if (!addUnits(out, value, *unit))
+      return false;
   }
   if (ago) {
     out.months = -out.months;
