@@ -1228,6 +1228,7 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
   std::signal(SIGINT, requestStop);
   std::signal(SIGTERM, requestStop);
   bool in_transaction = false;
+  int quiet_polls = 0; // polls in a row that brought nothing, once the server is past the start
   // A stop waits for the transaction being read to end: a tick is a whole transaction.
   while (!g_stop_requested || in_transaction) {
     absl::StatusOr<detail::PgReplication::Event> event = pg.poll(100);
@@ -1275,9 +1276,16 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
       read.endpoint->serve(host);
     if (read.progress)
       read.progress->update(host);
-    // --stop-at-end: done once the server has sent all it had when the run started.
+    // --stop-at-end: done once the server has sent all it had when the run started. The last
+    // transaction read may end there; else the server's keepalives say it has read past it, but
+    // their position can run ahead of what it has decoded and sent (a reference run stopped a
+    // transaction early on a loaded machine), so that stop waits for half a second of quiet.
+    if (event->kind != Kind::None)
+      quiet_polls = 0;
     if (line.stop_at_end && event->kind == Kind::None) {
-      if (std::max(position, pg.lastServerLsn()) >= pg.serverLsnAtStart())
+      if (position >= pg.serverLsnAtStart())
+        break;
+      if (pg.lastServerLsn() >= pg.serverLsnAtStart() && ++quiet_polls >= 5)
         break;
       if (absl::Status asked = pg.requestKeepalive(); !asked.ok()) {
         return fail(argv0, asked);
