@@ -191,7 +191,8 @@ public:
     return callee.asObject().call(*this, args);
   }
   DiagnosticEngine &diags() override { return env_.diags; }
-  Value lookup(const std::string &name) override {
+  // The name a template sees from the current scope.
+  Value lookup(const std::string &name) {
     for (Scope *scope = scope_.get(); scope; scope = scope->parent.get())
       if (auto it = scope->names.find(name); it != scope->names.end())
         return it->second;

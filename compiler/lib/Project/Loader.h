@@ -18,9 +18,6 @@ namespace kiln::project {
 // The name as an SQL identifier: as-is when it is a plain lower-case identifier that is not a
 // reserved keyword, double-quoted otherwise.
 std::string sqlIdentifier(std::string_view name);
-// A YAML scalar as Jinja prints the value dbt reads from it (var()): strings and numbers as they
-// are, booleans True/False, null None.
-std::string jinjaText(const YAML::Node &scalar);
 
 // --- Connectors.cpp: where sources' changes come from and sinks' go.
 

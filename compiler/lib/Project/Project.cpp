@@ -304,8 +304,7 @@ private:
       if (!fs::is_directory(directory, ec)) {
         if (!default_required)
           continue;
-        std::string kind = default_required ? "model" : "macro";
-        Diagnostic &error = diags_.error(model_path.range, kind + " path \"" + model_path.path +
+        Diagnostic &error = diags_.error(model_path.range, "model path \"" + model_path.path +
                                                                "\" is not a directory");
         if (!model_path.range.valid())
           error.hint = "create it, or list the model directories under model-paths: in "
@@ -442,7 +441,6 @@ private:
 
   // The CSV files under the seed paths, each a model of its rows (enabled: false leaves one out).
   void loadSeeds() {
-    std::optional<FileId> project_file;
     for (const ModelPath &seed_path : layout_.seed_paths) {
       fs::path directory = fs::path(project_.root) / seed_path.path;
       std::error_code ec;

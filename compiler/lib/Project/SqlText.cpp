@@ -52,19 +52,4 @@ std::string sqlIdentifier(std::string_view name) {
   return quoted + '"';
 }
 
-std::string jinjaText(const YAML::Node &scalar) {
-  if (!scalar.IsDefined() || scalar.IsNull())
-    return "None";
-  const std::string &text = scalar.Scalar();
-  if (scalar.Tag() == "!")
-    return text; // quoted in the YAML: a string as it is
-  if (text == "true" || text == "True" || text == "TRUE")
-    return "True";
-  if (text == "false" || text == "False" || text == "FALSE")
-    return "False";
-  if (text == "null" || text == "Null" || text == "NULL" || text == "~")
-    return "None";
-  return text;
-}
-
 } // namespace kiln::project

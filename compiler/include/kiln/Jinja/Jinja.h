@@ -46,8 +46,6 @@ public:
   // Calls a macro or function (adapter.dispatch's result, caller()).
   virtual Value call(const Value &callee, CallArgs &args) = 0;
   virtual DiagnosticEngine &diags() = 0;
-  // The name a template sees, as a lookup from the current scope would find it.
-  virtual Value lookup(const std::string &name) = 0;
 };
 
 class Environment {

@@ -80,7 +80,6 @@ public:
   List &asList() const { return *list_; }
   Dict &asDict() const { return *dict_; }
   Object &asObject() const { return *object_; }
-  const std::shared_ptr<Object> &objectPointer() const { return object_; }
 
   // Python's truth: empty strings, lists and dicts, zero, None and undefined are false.
   bool truthy() const;
