@@ -68,6 +68,8 @@ std::string describeKey(const kiln_relation_desc &rel, const void *row) {
 class Engine::Impl final : public RuntimeServices {
 public:
   Impl(const kiln_program &program, EngineOptions options) : program(program), options(options) {
+    rt.disabled_constants.insert(options.disabled_constants.begin(),
+                                 options.disabled_constants.end());
     state = program.create(&rt);
     rt.journal.begin();
   }

@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "kiln/runtime/Checkpoints.h"
+#include "kiln/runtime/Csv.h"
 #include "kiln/runtime/Values.h"
 
 namespace kiln::runtime {
@@ -33,8 +34,30 @@ using detail::openOutput;
 using detail::OwnedFile;
 using detail::writeBytes;
 
+// The table of a seed's changes: the seed's model reads it after the rows it was built with.
+std::string seedChangesTable(std::string_view seed) { return "seed." + std::string(seed); }
+
 std::unique_ptr<Engine> openEngine(const kiln_program &program, const HostOptions &options) {
   EngineOptions engine_options;
+  for (const auto &[seed, path] : options.seed_files) {
+    std::string table = seedChangesTable(seed);
+    std::vector<std::string> seeds;
+    bool found = false;
+    for (int32_t s = 0; s < program.nsources; ++s) {
+      std::string_view name = program.sources[s].name;
+      if (name.starts_with("seed."))
+        seeds.emplace_back(name.substr(5));
+      found |= name == table;
+    }
+    if (!found)
+      throw std::runtime_error(absl::StrCat(
+          "--seed ", seed, ": the project has no seed \"", seed, "\"",
+          seeds.empty() ? "" : absl::StrCat(" (its seeds: ", absl::StrJoin(seeds, ", "), ")")));
+    // The seed's constant relation emits nothing (pruned away if no sink reads the seed).
+    for (int32_t op = 0; op < program.nops; ++op)
+      if (std::string_view(program.ops[op].kind) == "constant" && program.ops[op].model == seed)
+        engine_options.disabled_constants.push_back(op);
+  }
   engine_options.on_error = options.on_error == HostOptions::RuntimeErrorPolicy::DeadLetter
                                 ? EngineOptions::OnError::Isolate
                                 : EngineOptions::OnError::Fail;
@@ -124,8 +147,10 @@ public:
     sinks->add(sink, row, weight);
   }
 
+  // `shown`, if given, is the record as its input has it, for messages and dead letters (a
+  // seed file's CSV line, which the host reads as the JSON object `line`).
   bool pushRecord(std::string_view line, std::string_view record_origin, int64_t record_line,
-                  int32_t default_source) {
+                  int32_t default_source, std::optional<std::string_view> shown = std::nullopt) {
     if (failed)
       return false;
     if (upgrading && dead_lettered.contains({std::string(record_origin), record_line}))
@@ -144,12 +169,12 @@ public:
                                        !replayed_source[static_cast<size_t>(record->source)])))
       return true; // handled when the run read it first, or not needed by the rebuild
     if (!record.ok())
-      return reject(line, record.status());
+      return reject(shown.value_or(line), record.status());
     if (record->op == detail::ChangeOp::Commit) {
       commit();
       return !failed;
     }
-    int64_t tag = tagRecord(line);
+    int64_t tag = tagRecord(shown.value_or(line));
     ChangeOp op = engineOp(record->op);
     absl::Status status = engine->change(record->source, op, record->row, record->weight, tag);
     if (absl::IsAborted(status)) {
@@ -157,7 +182,7 @@ public:
       return false;
     }
     if (!status.ok())
-      return upgrading || reject(line, status);
+      return upgrading || reject(shown.value_or(line), status);
     return recordApplied(record->source);
   }
 
@@ -518,6 +543,76 @@ bool Host::pushRecord(std::string_view json_line, std::string_view origin, int64
   return impl_->pushRecord(json_line, origin, line_number, default_source);
 }
 const std::string &Host::lastBadRecord() const { return impl_->last_bad_record; }
+
+absl::StatusOr<bool> Host::loadSeeds() {
+  for (const auto &[seed, path] : impl_->options.seed_files) {
+    absl::StatusOr<std::string> text = readFile(path);
+    if (!text.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat("--seed ", seed, ": ", text.status().message()));
+    int32_t source = findSource(seedChangesTable(seed));
+    const kiln_relation_desc &rel = impl_->program.sources[source];
+    std::vector<csv::Row> rows;
+    uint32_t error_at = 0;
+    auto lineOf = [&](uint32_t offset) {
+      return 1 + std::count(text->begin(), text->begin() + offset, '\n');
+    };
+    if (!csv::parse(*text, rows, error_at))
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", lineOf(error_at), ": a quoted field is never closed"));
+    std::vector<std::string> expected, header;
+    for (int32_t c = 0; c < rel.ncols; ++c)
+      expected.emplace_back(rel.cols[c].name);
+    if (!rows.empty())
+      for (const csv::Field &field : rows[0].fields)
+        header.push_back(field.text);
+    std::vector<std::string> sorted_expected = expected, sorted_header = header;
+    std::sort(sorted_expected.begin(), sorted_expected.end());
+    std::sort(sorted_header.begin(), sorted_header.end());
+    if (sorted_header != sorted_expected)
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":1: the header of seed ", seed, "'s file must name its columns (",
+          absl::StrJoin(expected, ","), "), in any order; it has ", absl::StrJoin(header, ",")));
+    // Each row as the JSON object a bare row of the table is: the decoder reads every type from
+    // its text, as PostgreSQL's COPY would.
+    int64_t line = 1;
+    uint32_t counted_to = 0;
+    for (size_t r = 1; r < rows.size(); ++r) {
+      line += std::count(text->begin() + counted_to, text->begin() + rows[r].begin, '\n');
+      counted_to = rows[r].begin;
+      std::string json = "{";
+      for (size_t c = 0; c < header.size(); ++c) {
+        if (c > 0)
+          json += ',';
+        appendJsonString(json, header[c]);
+        json += ':';
+        const csv::Field *field = c < rows[r].fields.size() ? &rows[r].fields[c] : nullptr;
+        if (field == nullptr || csv::isNull(*field))
+          json += "null";
+        else
+          appendJsonString(json, field->text);
+      }
+      json += '}';
+      std::string_view csv_line =
+          std::string_view(*text).substr(rows[r].begin, rows[r].end - rows[r].begin);
+      bool taken;
+      if (rows[r].fields.size() != header.size()) {
+        impl_->origin = path;
+        impl_->line_number = line;
+        ++impl_->stats.records_read;
+        taken = impl_->reject(
+            csv_line, absl::InvalidArgumentError(absl::StrCat("the row has ", rows[r].fields.size(),
+                                                              " fields, but the header names ",
+                                                              header.size(), " columns")));
+      } else {
+        taken = impl_->pushRecord(json, path, line, source, csv_line);
+      }
+      if (!taken && (impl_->failed || impl_->options.policy == HostOptions::BadRecordPolicy::Fail))
+        return false;
+    }
+  }
+  return true;
+}
 
 absl::StatusOr<const void *> Host::decodeRow(int32_t source, std::string_view json) {
   return impl_->decodeRow(source, json);

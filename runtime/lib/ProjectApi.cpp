@@ -141,19 +141,6 @@ kiln_project_status setValue(kiln_project_row *row, int32_t column,
   });
 }
 
-// PostgreSQL's boolin: t, true, yes, on, 1 and their opposites, any case, trimmed.
-absl::StatusOr<uint8_t> parseBool(std::string_view text) {
-  std::string word = absl::AsciiStrToLower(detail::toAbsl(detail::stripWhitespace(text)));
-  for (const char *yes : {"t", "true", "y", "yes", "on", "1"})
-    if (word == yes)
-      return 1;
-  for (const char *no : {"f", "false", "n", "no", "off", "0"})
-    if (word == no)
-      return 0;
-  return absl::InvalidArgumentError(
-      absl::StrCat("invalid input syntax for type boolean: \"", detail::toAbsl(text), "\""));
-}
-
 template <typename T> absl::Status store(void *at, absl::StatusOr<T> value) {
   if (!value.ok())
     return value.status();

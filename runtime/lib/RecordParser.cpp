@@ -102,6 +102,17 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
   switch (col.type) {
   case KILN_T_BOOL: {
     bool b;
+    if (type == od::json_type::string) {
+      // PostgreSQL's text form ('t', 'true', 'yes', ...), as CSV and some CDC payloads carry it.
+      absl::StatusOr<std::string_view> text = stringText(col, value, type);
+      if (!text.ok())
+        return text.status();
+      absl::StatusOr<bool> parsed = parseBool(*text);
+      if (!parsed.ok())
+        return parsed.status();
+      *static_cast<uint8_t *>(dst) = *parsed;
+      return absl::OkStatus();
+    }
     if (type != od::json_type::boolean)
       return wrongType(col, type);
     if (auto error = value.get_bool().get(b))

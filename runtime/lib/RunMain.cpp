@@ -97,6 +97,10 @@ options:
                              file inputs and every sink written to a file
   --checkpoint-every N|Ns    checkpoint every N ticks, or every N seconds (default: 60s); at the
                              end of the input too
+  --seed NAME=FILE           the rows of seed NAME are those of the CSV file FILE (a header
+                             naming the seed's columns, in any order; empty or null is NULL)
+                             instead of the ones it was built with; they load at the first tick.
+                             A seed also takes changes like a source table (seed.NAME)
   --http HOST:PORT           serve /metrics (Prometheus' text format), /healthz, and /views,
                              /views/MODEL?KEY=VALUE for the project's index models (JSON), on
                              HOST:PORT (:PORT: every interface; port 0: a free one, printed);
@@ -203,7 +207,7 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
         name != "--dump-state" && name != "--on-error" && name != "--checkpoint-dir" &&
         name != "--checkpoint-every" && name != "--empty-state-image" &&
         name != "--tick-interval" && name != "--kafka-group" && name != "--format" &&
-        name != "--kafka-transactional-id" && name != "--http")
+        name != "--kafka-transactional-id" && name != "--http" && name != "--seed")
       return absl::StrFormat("unknown option %s", arg);
     std::optional<std::string_view> v = value();
     if (!v)
@@ -289,6 +293,13 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
                                            : format == "upsert" ? SourceFormat::Upsert
                                                                 : SourceFormat::Json;
       line.formats_given.insert(table);
+    } else if (name == "--seed") {
+      size_t eq = v->find('=');
+      if (eq == 0 || eq == v->npos || eq + 1 == v->size())
+        return absl::StrFormat("--seed takes NAME=FILE (a CSV file with the seed's columns), "
+                               "not %s",
+                               *v);
+      line.options.seed_files[std::string(v->substr(0, eq))] = std::string(v->substr(eq + 1));
     } else if (name == "--http") {
       line.http = std::string(*v);
     } else if (name == "--kafka-transactional-id") {
@@ -1419,6 +1430,15 @@ int run(const kiln_program &program, CommandLine line, const char *argv0) {
   }
   if (!line.checkpoint_dir.empty())
     checkpointer.emplace(line, host, argv0, resumed);
+  if (!resumed) { // a resumed run's state holds the seeds' rows
+    absl::StatusOr<bool> loaded = host.loadSeeds();
+    if (!loaded.ok())
+      return fail(argv0, loaded.status());
+    if (!*loaded) {
+      report();
+      return afterRejected(host, line, argv0);
+    }
+  }
   Endpoint endpoint;
   if (!line.http.empty()) {
     absl::StatusOr<std::unique_ptr<detail::HttpServer>> server =

@@ -57,6 +57,10 @@ void *kiln_scratch(kiln_runtime *rt, int64_t size) {
   return rt->scratch.allocate(static_cast<size_t>(size), 16);
 }
 
+int32_t kiln_constant_enabled(kiln_runtime *rt, int32_t op) {
+  return rt->disabled_constants.contains(op) ? 0 : 1;
+}
+
 } // extern "C"
 
 namespace kiln::runtime::detail {

@@ -38,6 +38,8 @@ struct kiln_runtime {
   int64_t kept_text_bytes = 0; // held by entries now
   // Every change to operator state in the running tick, to undo it after a SQL runtime error.
   kiln::runtime::detail::Journal journal;
+  // Constant operators whose rows the host replaced (kiln_constant_enabled).
+  absl::flat_hash_set<int32_t> disabled_constants;
 
   // Frees the strings released in the tick that just ended.
   void freeReleasedText() {

@@ -504,6 +504,22 @@ void appendJsonString(std::string &out, std::string_view text) {
   out.resize(static_cast<size_t>(writeJsonString(out.data() + at, text) - out.data()));
 }
 
+absl::StatusOr<bool> parseBool(std::string_view text) {
+  std::string_view body = detail::stripWhitespace(text);
+  std::string lower(body);
+  for (char &c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // boolin(): a prefix of true, false, yes or no; "on" and "of"/"off" need two letters.
+  auto prefixOf = [&](std::string_view word, size_t least) {
+    return lower.size() >= least && lower.size() <= word.size() && word.starts_with(lower);
+  };
+  if (prefixOf("true", 1) || prefixOf("yes", 1) || lower == "on" || lower == "1")
+    return true;
+  if (prefixOf("false", 1) || prefixOf("no", 1) || prefixOf("off", 2) || lower == "0")
+    return false;
+  return syntaxError("boolean", body);
+}
+
 absl::StatusOr<int32_t> parseInt32(std::string_view text) {
   return parseInteger<int32_t>(text, "integer");
 }

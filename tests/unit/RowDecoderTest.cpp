@@ -88,6 +88,17 @@ TEST_F(RowDecoderTest, TextIsCopiedIntoTheArena) {
   EXPECT_EQ(std::string(first.t.ptr, first.t.len), "zzzzz");
 }
 
+TEST_F(RowDecoderTest, BooleanFromPostgresText) {
+  const std::pair<const char *, uint8_t> cases[] = {
+      {"t", 1}, {"TRUE", 1},  {"yes", 1}, {"y", 1},   {"on", 1}, {"1", 1}, {" true ", 1},
+      {"f", 0}, {"False", 0}, {"no", 0},  {"off", 0}, {"of", 0}, {"0", 0},
+  };
+  for (const auto &[text, expected] : cases) {
+    ASSERT_TRUE(decode(std::string(R"({"b":")") + text + "\"}").ok()) << text;
+    EXPECT_EQ(row_.b, expected) << text;
+  }
+}
+
 struct BadInput {
   const char *json;
   const char *reason;
@@ -107,7 +118,9 @@ TEST_F(RowDecoderTest, BadInputsSayWhy) {
        R"(column "i": expected a number or a string for type integer, got a boolean)"},
       {R"({"l":[1]})",
        R"(column "l": expected a number or a string for type bigint, got an array)"},
-      {R"({"b":"yes"})", R"(column "b": expected true or false for type boolean, got a string)"},
+      {R"({"b":"maybe"})", R"(column "b": invalid input syntax for type boolean: "maybe")"},
+      {R"({"b":"o"})", R"(column "b": invalid input syntax for type boolean: "o")"},
+      {R"({"b":1})", R"(column "b": expected true or false for type boolean, got a number)"},
       {R"({"t":5})", R"(column "t": expected a string for type text, got a number)"},
       {R"({"d":20240131})", R"(column "d": expected a string for type date, got a number)"},
       {R"({"d":"2024-13-01"})", R"(column "d": date/time field value out of range: "2024-13-01")"},

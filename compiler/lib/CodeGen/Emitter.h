@@ -115,6 +115,8 @@ public:
   llvm::Value *call(const std::string &name, std::vector<llvm::Value *> args);
   llvm::Function *newFunction(const std::string &name, llvm::FunctionType *type);
   llvm::Value *rt() { return rt_; }
+  // An operator's index in kiln_program.ops, as the runtime names operators.
+  int32_t opIndex(int32_t op_id) const { return op_index_.at(op_id); }
   // A payload pointer from a runtime container entry, and back.
   llvm::Value *payloadOf(llvm::Value *entry);
   llvm::Value *entryOf(llvm::Value *payload);

@@ -515,7 +515,7 @@ std::unique_ptr<CompiledProgram> compileInMemory(const std::vector<TableDef> &ta
   for (const TableDef &table : tables) {
     catalog.add({table.name, table.schema, false, table.key});
     infos.push_back({table.name, table.schema, table.key, {}, false});
-    result->tables.push_back({table.name, table.schema, table.key, ""});
+    result->tables.push_back({table.name, table.schema, table.key, "", {}});
   }
   std::vector<incremental::ModelInfo> models;
   for (const ViewDef &view : views) {

@@ -48,6 +48,8 @@ std::vector<Resource> resourcesOf(const Project &project) {
   std::vector<Resource> resources;
   std::map<std::string, size_t> by_model, by_table;
   for (const SourceTable &table : project.sources) {
+    if (table.seed)
+      continue; // part of its seed (the table of its changes at run time)
     Resource r{Resource::Kind::Source,
                table.qualifiedName(),
                {project.name, table.source, table.name},

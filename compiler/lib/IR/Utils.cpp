@@ -326,7 +326,7 @@ std::string modelOf(const Module &module, const Op &op) {
   if (op.has(kNamed))
     return op.name; // the model, or the source table
   std::filesystem::path file(op.loc.file);
-  if (op.loc.known() && file.extension() == ".sql")
+  if (op.loc.known() && (file.extension() == ".sql" || file.extension() == ".csv")) // a seed's
     return file.stem().string();
   for (const auto &user : module.ops)
     if (std::find(user->inputs.begin(), user->inputs.end(), op.id) != user->inputs.end())

@@ -144,23 +144,12 @@ SeedConfig seedConfigFor(YamlFile &yaml, const YAML::Node &seeds, const std::str
                          const std::vector<std::string> &segments);
 // Reads `column_types` and `enabled` of a config mapping into `into` (for YAML `seeds:` entries).
 void readSeedSettings(YamlFile &yaml, const YAML::Node &config, SeedConfig &into);
-// The model of a seed: a VALUES list of its rows, which maps to the CSV file's lines. Reports
-// a malformed file.
+// The model of a seed: a VALUES list of its rows, which maps to the CSV file's lines, plus the
+// rows of `changes`, the table that receives the seed's changes at run time (its rows replaced by
+// --seed, or changed like a source's). Reports a malformed file.
 std::optional<Model> seedModel(const std::string &name, const std::string &path, FileId file,
                                std::string_view text, const SeedConfig &config,
-                               DiagnosticEngine &diags);
-
-// RFC 4180 CSV rows (Seeds.cpp): fields, each with whether it was quoted, and the bytes each row
-// spans. Returns false, with `error_at` set, for a quote that is never closed.
-struct CsvField {
-  std::string text;
-  bool quoted = false;
-};
-struct CsvRow {
-  std::vector<CsvField> fields;
-  uint32_t begin = 0, end = 0;
-};
-bool parseCsv(std::string_view text, std::vector<CsvRow> &rows, uint32_t &error_at);
+                               SourceTable &changes, DiagnosticEngine &diags);
 
 // --- UnitTests.cpp: dbt's unit tests in YAML.
 

@@ -488,9 +488,20 @@ private:
               .notes.emplace_back(SourceRange{{same->file, 0}, 0}, "defined here");
           continue;
         }
+        if (const SourceTable *same = project_.findSource(kSeedChangesSource, name)) {
+          diags_
+              .error(same->range, "source table \"" + same->qualifiedName() +
+                                      "\" has the name of the table of seed \"" + name +
+                                      "\"'s changes")
+              .hint = "rename the source: Kiln names the table of a seed's changes seed.SEED";
+          continue;
+        }
+        SourceTable changes;
         if (std::optional<Model> model = seedModel(name, relative.generic_string(), *file,
-                                                   sources_.text(*file), config, diags_))
+                                                   sources_.text(*file), config, changes, diags_)) {
           project_.models.push_back(std::move(*model));
+          project_.sources.push_back(std::move(changes));
+        }
       }
     }
   }
@@ -701,7 +712,8 @@ private:
   Project project_;
   ProjectLayout layout_;
   std::optional<DbtContext> context_;
-  SchemaContents schema_{project_.sources, {}, {}, {}, {}};   // what the YAML files declare
+  SchemaContents schema_{
+      project_.sources, nullptr, false, {}, {}, {}, {}};      // what the YAML files declare
   FolderConfig folder_configs_;                               // dbt_project.yml's `models:`
   std::set<std::string> disabled_;                            // models with enabled: false
   std::map<std::string, ConnectorSettings> model_connectors_; // by model: its config()'s

@@ -3,6 +3,7 @@
 // dbt infers them, so that it is part of the dataflow like any model (a constant relation,
 // emitted at the first tick) and every error in a value points at its line of the CSV file.
 #include "Loader.h"
+#include "kiln/runtime/Csv.h"
 
 #include <cctype>
 #include <charconv>
@@ -10,66 +11,7 @@
 
 namespace kiln::project {
 
-// RFC 4180: fields separated by commas, optionally double-quoted (a quote doubled inside), a
-// quoted field may hold commas and line breaks; CRLF or LF ends a row.
-bool parseCsv(std::string_view text, std::vector<CsvRow> &rows, uint32_t &error_at) {
-  size_t at = 0;
-  if (text.substr(0, 3) == "\xEF\xBB\xBF")
-    at = 3; // a UTF-8 byte order mark
-  while (at < text.size()) {
-    CsvRow row;
-    row.begin = at;
-    while (true) {
-      CsvField field;
-      if (at < text.size() && text[at] == '"') {
-        field.quoted = true;
-        size_t open = at++;
-        while (true) {
-          if (at >= text.size()) {
-            error_at = open;
-            return false;
-          }
-          if (text[at] == '"') {
-            if (at + 1 < text.size() && text[at + 1] == '"') {
-              field.text += '"';
-              at += 2;
-              continue;
-            }
-            ++at;
-            break;
-          }
-          field.text += text[at++];
-        }
-        while (at < text.size() && text[at] != ',' && text[at] != '\n' && text[at] != '\r')
-          field.text += text[at++]; // text after the closing quote, kept as it is
-      } else {
-        while (at < text.size() && text[at] != ',' && text[at] != '\n' && text[at] != '\r')
-          field.text += text[at++];
-      }
-      row.fields.push_back(std::move(field));
-      if (at < text.size() && text[at] == ',') {
-        ++at;
-        continue;
-      }
-      break;
-    }
-    row.end = at;
-    if (at < text.size() && text[at] == '\r')
-      ++at;
-    if (at < text.size() && text[at] == '\n')
-      ++at;
-    bool blank = row.fields.size() == 1 && row.fields[0].text.empty() && !row.fields[0].quoted;
-    if (!blank)
-      rows.push_back(std::move(row));
-  }
-  return true;
-}
-
 namespace {
-
-bool isNullText(const CsvField &field) {
-  return !field.quoted && (field.text.empty() || field.text == "null");
-}
 
 bool isInteger(std::string_view text) {
   size_t i = text.size() > 0 && (text[0] == '-' || text[0] == '+') ? 1 : 0;
@@ -132,10 +74,10 @@ bool isTimestamp(std::string_view text) {
 // The type dbt gives a column of a seed (agate's type tester, then dbt-postgres's names):
 // integer, float8 when a number has decimals, date, timestamp, boolean (true/false), else text.
 // Kiln widens integers beyond 32 bits to bigint, where PostgreSQL would refuse the seed.
-std::string inferType(const std::vector<CsvRow> &rows, size_t column) {
+std::string inferType(const std::vector<csv::Row> &rows, size_t column) {
   bool integer = true, number = true, date = true, timestamp = true, boolean = true, wide = false;
   for (size_t r = 1; r < rows.size(); ++r) {
-    if (column >= rows[r].fields.size() || isNullText(rows[r].fields[column]))
+    if (column >= rows[r].fields.size() || csv::isNull(rows[r].fields[column]))
       continue;
     const std::string &text = rows[r].fields[column].text;
     integer &= isInteger(text);
@@ -245,11 +187,11 @@ SeedConfig seedConfigFor(YamlFile &yaml, const YAML::Node &seeds, const std::str
 
 std::optional<Model> seedModel(const std::string &name, const std::string &path, FileId file,
                                std::string_view text, const SeedConfig &config,
-                               DiagnosticEngine &diags) {
+                               SourceTable &changes, DiagnosticEngine &diags) {
   auto at = [&](uint32_t begin, uint32_t end) { return SourceRange{{file, begin}, end - begin}; };
-  std::vector<CsvRow> rows;
+  std::vector<csv::Row> rows;
   uint32_t error_at = 0;
-  if (!parseCsv(text, rows, error_at)) {
+  if (!csv::parse(text, rows, error_at)) {
     diags.error(at(error_at, error_at + 1), "unterminated quoted field in seed \"" + name + "\"")
         .hint = "close the field with \", and write a quote inside it as \"\"";
     return std::nullopt;
@@ -259,9 +201,9 @@ std::optional<Model> seedModel(const std::string &name, const std::string &path,
         "its first line names the columns: id,name,...";
     return std::nullopt;
   }
-  const CsvRow &header = rows[0];
+  const csv::Row &header = rows[0];
   std::vector<std::string> columns;
-  for (const CsvField &field : header.fields)
+  for (const csv::Field &field : header.fields)
     columns.push_back(field.text);
   for (size_t r = 1; r < rows.size(); ++r)
     if (rows[r].fields.size() != columns.size()) {
@@ -308,9 +250,9 @@ std::optional<Model> seedModel(const std::string &name, const std::string &path,
     for (size_t r = 1; r < rows.size(); ++r) {
       std::string values = r == 1 ? "values (" : ",\n  (";
       for (size_t c = 0; c < columns.size(); ++c) {
-        const CsvField &field = rows[r].fields[c];
+        const csv::Field &field = rows[r].fields[c];
         values += (c ? ", " : "") +
-                  (isNullText(field) ? std::string("null") : quoteLiteral(field.text)) +
+                  (csv::isNull(field) ? std::string("null") : quoteLiteral(field.text)) +
                   "::" + types[c];
       }
       append(values + ")", rows[r].begin, rows[r].end);
@@ -321,6 +263,26 @@ std::optional<Model> seedModel(const std::string &name, const std::string &path,
   for (size_t c = 0; c < columns.size(); ++c)
     names += (c ? ", " : "") + sqlIdentifier(columns[c]);
   append(names + ")" + (rows.size() == 1 ? " where false" : "") + "\n", header.begin, header.end);
+
+  changes = SourceTable{};
+  changes.source = kSeedChangesSource;
+  changes.name = name;
+  changes.range = at(header.begin, header.end);
+  changes.description = "changes to seed " + name;
+  changes.seed = true;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    ColumnDecl column;
+    column.name = columns[c];
+    column.type = types[c];
+    column.range = changes.range;
+    column.type_range = config.column_types.count(columns[c]) ? config.range : changes.range;
+    changes.columns.push_back(std::move(column));
+  }
+  append("union all\nselect " + names + " from " + sqlIdentifier(kSeedChangesSource) + "." +
+             sqlIdentifier(name) + "\n",
+         header.begin, header.end);
+  model.sources.emplace_back(kSeedChangesSource, name);
+  model.source_ranges.push_back(changes.range);
   return model;
 }
 

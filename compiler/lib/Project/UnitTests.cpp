@@ -1,6 +1,7 @@
 // dbt's unit tests (`unit_tests:` in YAML, dbt 1.8): a model, rows for each of its inputs
 // (`given`, by ref() or source()), and the rows it must give (`expect`), in dict or CSV form.
 #include "Loader.h"
+#include "kiln/runtime/Csv.h"
 
 namespace kiln::project {
 namespace {
@@ -49,18 +50,18 @@ std::optional<std::vector<UnitRow>> readRows(YamlFile &yaml, const YAML::Node &e
           "rows: |\n  id,name\n  1,a";
       return std::nullopt;
     }
-    std::vector<CsvRow> lines;
+    std::vector<csv::Row> lines;
     uint32_t error_at = 0;
-    if (!parseCsv(given.Scalar(), lines, error_at) || lines.empty()) {
+    if (!csv::parse(given.Scalar(), lines, error_at) || lines.empty()) {
       yaml.diags().error(yaml.range(given), "the csv rows of " + what + " cannot be read");
       return std::nullopt;
     }
     for (size_t r = 1; r < lines.size(); ++r) {
       UnitRow out;
       for (size_t c = 0; c < lines[0].fields.size() && c < lines[r].fields.size(); ++c) {
-        const CsvField &field = lines[r].fields[c];
+        const csv::Field &field = lines[r].fields[c];
         std::optional<std::string> text;
-        if (field.quoted || (!field.text.empty() && field.text != "null"))
+        if (!csv::isNull(field))
           text = field.text;
         out.values.emplace_back(lines[0].fields[c].text, text);
       }

@@ -48,8 +48,14 @@ struct SourceTable {
   SourceRange range;                    // the table's entry in the YAML file
   std::string description;
   ConnectorConfig connector;
+  // The table of a seed's changes (source "seed", the seed's name): the seed's model reads it
+  // after the CSV's rows, so that a run can replace those rows (--seed) or change them.
+  bool seed = false;
   std::string qualifiedName() const { return source + "." + name; }
 };
+
+// The source name of the tables that receive seeds' changes.
+inline constexpr const char *kSeedChangesSource = "seed";
 
 // A contiguous piece of rendered SQL and where it came from.
 struct OffsetSegment {

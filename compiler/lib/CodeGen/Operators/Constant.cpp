@@ -1,6 +1,8 @@
 // Constant: the rows of a VALUES list, a SELECT without FROM or a dbt seed. It emits them at the
 // end of the first tick, and keeps one flag so that it never does again, also after a restart
-// from a checkpoint (the flag is saved with the rest of the state).
+// from a checkpoint (the flag is saved with the rest of the state). The host may have replaced
+// the rows (a seed given another file, kiln_constant_enabled): then the flag says so and the
+// operator never emits.
 
 #include "Operator.h"
 
@@ -23,8 +25,8 @@ public:
     emitted.describe = "whether the rows have been emitted";
     emitted.payload = payload_type_;
     emitted.size = ir::StateSize::Bounded;
-    describeScalar(emitted, 0, "emitted", KILN_FIELD_FLAG);
-    emitted.unique_key = true; // its one entry
+    describeScalar(emitted, 0, "emitted", KILN_FIELD_FLAG); // 0 pending, 1 emitted, 2 replaced
+    emitted.unique_key = true;                              // its one entry
     return {emitted};
   }
 
@@ -36,10 +38,33 @@ public:
     b_.CreateStore(b_.getInt8(0), b_.CreateStructGEP(payload_type_, e_.payloadOf(entry), 0));
   }
 
-  // At a tick's end: the rows, the first time.
+  // At a tick's end, the first time: the rows, unless the host replaced them.
   void defineFlush() override {
     e_.beginConsumer(flusher());
-    emitRowsIf(/*emitted=*/false, /*mark=*/true);
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
+      llvm::Value *flag = b_.CreateStructGEP(payload_type_, e_.payloadOf(entry), 0);
+      llvm::BasicBlock *first = llvm::BasicBlock::Create(e_.ctx_, "first", f);
+      llvm::BasicBlock *emit = llvm::BasicBlock::Create(e_.ctx_, "emit", f);
+      llvm::BasicBlock *replaced = llvm::BasicBlock::Create(e_.ctx_, "replaced", f);
+      llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "done", f);
+      b_.CreateCondBr(b_.CreateICmpEQ(b_.CreateLoad(e_.i8_, flag), b_.getInt8(kPending)), first,
+                      done);
+      b_.SetInsertPoint(first);
+      // The flag changes within the tick: a SQL runtime error later in it must undo the change.
+      b_.CreateCall(e_.fn("kiln_ht_touch"), {slot(0), entry});
+      llvm::Value *enabled =
+          b_.CreateCall(e_.fn("kiln_constant_enabled"), {e_.rt(), b_.getInt32(e_.opIndex(op_.id))});
+      b_.CreateCondBr(b_.CreateICmpNE(enabled, b_.getInt32(0)), emit, replaced);
+      b_.SetInsertPoint(emit);
+      b_.CreateStore(b_.getInt8(kEmitted), flag);
+      emitRows();
+      b_.CreateBr(done);
+      b_.SetInsertPoint(replaced);
+      b_.CreateStore(b_.getInt8(kReplaced), flag);
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+    });
     b_.CreateRetVoid();
   }
 
@@ -47,28 +72,24 @@ public:
   bool hasContents() const override { return true; }
   void defineContents() override {
     e_.beginConsumer(contents());
-    emitRowsIf(/*emitted=*/true, /*mark=*/false);
-    b_.CreateRetVoid();
-  }
-
-private:
-  // Emits the rows when the flag says `emitted`, and with `mark` sets the flag.
-  void emitRowsIf(bool emitted, bool mark) {
     llvm::Function *f = b_.GetInsertBlock()->getParent();
     e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
       llvm::Value *flag = b_.CreateStructGEP(payload_type_, e_.payloadOf(entry), 0);
       llvm::BasicBlock *emit = llvm::BasicBlock::Create(e_.ctx_, "emit", f);
       llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "done", f);
-      llvm::Value *set = b_.CreateICmpNE(b_.CreateLoad(e_.i8_, flag), b_.getInt8(0));
-      b_.CreateCondBr(emitted ? set : b_.CreateNot(set), emit, done);
+      b_.CreateCondBr(b_.CreateICmpEQ(b_.CreateLoad(e_.i8_, flag), b_.getInt8(kEmitted)), emit,
+                      done);
       b_.SetInsertPoint(emit);
-      if (mark)
-        b_.CreateStore(b_.getInt8(1), flag);
       emitRows();
       b_.CreateBr(done);
       b_.SetInsertPoint(done);
     });
+    b_.CreateRetVoid();
   }
+
+private:
+  // The flag's values.
+  static constexpr uint8_t kPending = 0, kEmitted = 1, kReplaced = 2;
 
   // Each row, built from its constants (they read no input row), to the consumers once.
   void emitRows() {

@@ -55,6 +55,9 @@ struct EngineOptions {
     Isolate, // commit leaves out the changes that raise errors and applies the rest
   };
   OnError on_error = OnError::Fail;
+  // Constant operators (indexes into kiln_program.ops) that emit nothing: the host feeds their
+  // replacement rows (a seed's rows from another file) through the program's sources.
+  std::vector<int32_t> disabled_constants;
 };
 
 // What commit did besides applying the tick.

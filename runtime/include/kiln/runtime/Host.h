@@ -92,6 +92,9 @@ struct HostOptions {
   std::string kafka_transactional_id;
   // Where each sink's changes go, by sink name; sinks not listed write JSON lines to stdout.
   std::map<std::string, SinkTarget> sinks;
+  // Seeds whose rows come from another CSV file (by seed name): the file's rows replace the ones
+  // the program was built with, at the first tick (loadSeeds).
+  std::map<std::string, std::string> seed_files;
   // A run resumed from a checkpoint: the output files (sinks, dead letters) it recorded, each cut
   // back to its length then and written on from there. Files not listed are created empty.
   std::map<std::string, int64_t> resume_output_lengths;
@@ -157,6 +160,14 @@ public:
   // one-column key). Returns false for a bad record, as pushRecord.
   bool pushUpsert(std::optional<std::string_view> key, std::optional<std::string_view> value,
                   std::string_view origin, int64_t position, int32_t source);
+
+  // Pushes the rows of every seed file of HostOptions::seed_files as inserts into the table of its
+  // seed's changes, for the first tick: each row a record (a bad value is a bad record, handled
+  // per the policy). A file whose header does not name the seed's columns, or that cannot be
+  // read, is an error. Call it before any other input of a run that starts from nothing. Returns
+  // false, as pushRecord, when a record was not taken and the host stops (a SQL runtime error, or
+  // a bad record under BadRecordPolicy::Fail).
+  absl::StatusOr<bool> loadSeeds();
 
   // Decodes a JSON object into a row of `source` (not-null constraints checked), allocated in the
   // tick's scratch memory: valid until the next commit.

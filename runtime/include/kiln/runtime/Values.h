@@ -83,6 +83,8 @@ char *writeJsonString(char *p, std::string_view text);
 
 // ---- Text input; leading and trailing whitespace is allowed, as in PostgreSQL ----
 
+// PostgreSQL's boolean input: true/false, yes/no (or a prefix of either), on/off, 1/0, any case.
+absl::StatusOr<bool> parseBool(std::string_view text);
 absl::StatusOr<int32_t> parseInt32(std::string_view text);
 absl::StatusOr<int64_t> parseInt64(std::string_view text);
 absl::StatusOr<double> parseFloat64(std::string_view text); // also NaN, Infinity, -Infinity

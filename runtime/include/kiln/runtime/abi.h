@@ -264,6 +264,8 @@ KILN_STATIC_ASSERT(sizeof(kiln_program) == 176, "kiln_program is ABI");
  *   kept in operator state); equal strings share one copy.
  * kiln_scratch(rt, size): memory that lives until the end of the current tick (strings computed
  *   by expressions).
+ * kiln_constant_enabled(rt, op): 1 if constant operator `op` (an index into kiln_program.ops)
+ *   emits its rows at the first tick; 0 if the host replaced them (a seed given another file).
  * kiln_text_keep(rt, ptr, len): a copy of the bytes that one entry of operator state owns (a
  *   source's current row): unlike interned text, it goes when the entry lets it go, with
  * kiln_text_release(rt, ptr): frees a kept copy at the end of the tick (the rows pushed in this
