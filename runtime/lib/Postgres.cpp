@@ -538,8 +538,11 @@ absl::StatusOr<std::unique_ptr<PgReplication>> PgReplication::open(const Options
     return status;
   if (absl::Status status = impl.ensurePublication(); !status.ok())
     return status;
+  // The insert position, not the write position (pg_current_wal_lsn): with synchronous_commit
+  // off, a transaction committed before the run started may not be written yet, and a run told
+  // to stop at the end must still read it (delivered-ticks.test stopped two transactions early).
   absl::StatusOr<Result> now =
-      impl.exec(impl.query, "SELECT pg_current_wal_lsn()", PGRES_TUPLES_OK);
+      impl.exec(impl.query, "SELECT pg_current_wal_insert_lsn()", PGRES_TUPLES_OK);
   if (!now.ok())
     return now.status();
   impl.server_lsn_at_start = parseLsn(PQgetvalue(now->get(), 0, 0)).value_or(0);

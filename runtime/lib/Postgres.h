@@ -79,8 +79,9 @@ public:
   absl::Status confirm(uint64_t lsn);
   // The position streaming started at (the slot's consistent point, or `start`).
   uint64_t startLsn() const;
-  // The server's WAL position when the stream was opened, and the last position its keepalives
-  // reported: the WAL decoded and sent up to there.
+  // The server's WAL insert position when the stream was opened (every transaction committed by
+  // then ends before it), and the last position its keepalives reported: the WAL decoded and
+  // sent up to there.
   uint64_t serverLsnAtStart() const;
   uint64_t lastServerLsn() const;
   // Asks the server for a keepalive now (to learn how far it has sent).

@@ -1287,10 +1287,10 @@ int readPostgres(Host &host, const CommandLine &line, const std::vector<int32_t>
       read.endpoint->serve(host);
     if (read.progress)
       read.progress->update(host);
-    // --stop-at-end: done once the server has sent all it had when the run started. The last
-    // transaction read may end there; else the server's keepalives say it has read past it, but
-    // their position can run ahead of what it has decoded and sent (a reference run stopped a
-    // transaction early on a loaded machine), so that stop waits for half a second of quiet.
+    // --stop-at-end: done once the server has sent all it had when the run started (its insert
+    // position then). The last transaction read may end there; else the server's keepalives say
+    // it has read past it, but their position can run ahead of what it has decoded and sent, so
+    // that stop waits for half a second of quiet.
     if (event->kind != Kind::None)
       quiet_polls = 0;
     if (line.stop_at_end && event->kind == Kind::None) {
