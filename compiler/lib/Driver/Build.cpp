@@ -170,6 +170,8 @@ std::string sqlTypeName(const ir::Type &type) {
   return "text";
 }
 
+constexpr const char *kTestResultsSink = "kiln_test_results";
+
 std::string quotedIdentifier(const std::string &name) {
   std::string out = "\"";
   for (char c : name)
@@ -287,6 +289,51 @@ void addUnitTest(const project::UnitTest &test, binder::Catalog &catalog, Source
     return;
   front.sink_connectors[test.name] = {"test:error", toLocation(sources, test.range).str()};
   front.models.push_back({test.name, plan, true, std::nullopt, toLocation(sources, test.range)});
+}
+
+// The sink of test results: per data test (and unit test) of the program, its severity, its
+// status (pass, or fail/warn by severity) and how many rows fail it, kept up to date like any
+// model, so that each tick's changes say which tests started or stopped failing. Its connector
+// is none: the executable writes it where --sink kiln_test_results=... says.
+void addTestResults(const project::Project &project, binder::Catalog &catalog,
+                    SourceManager &sources, DiagnosticEngine &diags, Frontend &front) {
+  std::string sql;
+  auto literal = [](const std::string &text) {
+    std::string out = "'";
+    for (char c : text)
+      out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+  };
+  for (const auto &[name, connector] : front.sink_connectors) { // by name
+    if (!connector.address.starts_with("test:") || !catalog.find({name}))
+      continue;
+    std::string severity = connector.address.substr(5);
+    sql += std::string(sql.empty() ? "" : "union all\n") + "select " + literal(name) +
+           "::text as test, " + literal(severity) +
+           "::text as severity, case when count(*) = 0 then 'pass' else " +
+           literal(severity == "warn" ? "warn" : "fail") +
+           " end as status, count(*) as failing_rows from " + quotedIdentifier(name) + "\n";
+  }
+  if (sql.empty())
+    return;
+  if (const project::Model *same = project.findModel(kTestResultsSink)) {
+    diags
+        .error({{same->file, 0}, 0}, std::string("model \"") + kTestResultsSink +
+                                         "\" has the name of the sink of test results")
+        .hint = "rename the model";
+    return;
+  }
+  FileId file = sources.addFile(std::string("(") + kTestResultsSink + ")", sql);
+  std::unique_ptr<ast::SelectStmt> query =
+      frontend::parseQuery(sql, frontend::identityMapper(file), diags);
+  if (!query)
+    return;
+  plan::NodePtr plan = binder::bindQuery(*query, catalog, sources, diags);
+  if (!plan)
+    return;
+  front.sink_connectors[kTestResultsSink] = {"none", ""};
+  front.models.push_back(
+      {kTestResultsSink, plan, true, std::nullopt, toLocation(sources, {{file, 0}, 0})});
 }
 
 } // namespace
@@ -414,6 +461,7 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
     for (const project::UnitTest &test : project->unit_tests)
       if (!failed.count(test.model) && catalog.find({test.model}))
         addUnitTest(test, catalog, sources, diags, front);
+  addTestResults(*project, catalog, sources, diags, front);
   if (diags.hasErrors() || options.verify_diagnostics)
     return fail();
   diags.print(err, options.diagnostics); // warnings
