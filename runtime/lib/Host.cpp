@@ -580,19 +580,6 @@ absl::StatusOr<bool> Host::loadSeeds() {
     for (size_t r = 1; r < rows.size(); ++r) {
       line += std::count(text->begin() + counted_to, text->begin() + rows[r].begin, '\n');
       counted_to = rows[r].begin;
-      std::string json = "{";
-      for (size_t c = 0; c < header.size(); ++c) {
-        if (c > 0)
-          json += ',';
-        appendJsonString(json, header[c]);
-        json += ':';
-        const csv::Field *field = c < rows[r].fields.size() ? &rows[r].fields[c] : nullptr;
-        if (field == nullptr || csv::isNull(*field))
-          json += "null";
-        else
-          appendJsonString(json, field->text);
-      }
-      json += '}';
       std::string_view csv_line =
           std::string_view(*text).substr(rows[r].begin, rows[r].end - rows[r].begin);
       bool taken;
@@ -605,6 +592,18 @@ absl::StatusOr<bool> Host::loadSeeds() {
                                                               " fields, but the header names ",
                                                               header.size(), " columns")));
       } else {
+        std::string json = "{";
+        for (size_t c = 0; c < header.size(); ++c) {
+          if (c > 0)
+            json += ',';
+          appendJsonString(json, header[c]);
+          json += ':';
+          if (csv::isNull(rows[r].fields[c]))
+            json += "null";
+          else
+            appendJsonString(json, rows[r].fields[c].text);
+        }
+        json += '}';
         taken = impl_->pushRecord(json, path, line, source, csv_line);
       }
       if (!taken && (impl_->failed || impl_->options.policy == HostOptions::BadRecordPolicy::Fail))
