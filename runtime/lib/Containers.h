@@ -25,6 +25,9 @@ void freeErased(kiln_hashtable *ht, kiln_entry *entry);
 // Every value of a multiset with its count, in order (TEXT values as kiln_str).
 void forEachCount(const kiln_multiset *ms,
                   const std::function<void(const void *value, int64_t count)> &visit);
+// The same, from the smallest value on, until `visit` returns false.
+void forEachCountWhile(const kiln_multiset *ms,
+                       const std::function<bool(const void *value, int64_t count)> &visit);
 
 void popItem(kiln_ptrvec *vec);
 void restoreItems(kiln_ptrvec *vec, const void *const *items, size_t n);

@@ -36,6 +36,9 @@ struct kiln_multiset {
   // Every value with a nonzero count (TEXT values as kiln_str), in order.
   virtual void
   forEach(const std::function<void(const void *value, int64_t count)> &visit) const = 0;
+  // The same, from the smallest value on, until `visit` returns false.
+  virtual void
+  forEachWhile(const std::function<bool(const void *value, int64_t count)> &visit) const = 0;
 
 protected:
   // A value's count went from `before` to `after`.
@@ -108,6 +111,11 @@ public:
     for (const auto &[value, count] : counts_)
       visit(&value, count.count);
   }
+  void forEachWhile(const std::function<bool(const void *, int64_t)> &visit) const override {
+    for (const auto &[value, count] : counts_)
+      if (!visit(&value, count.count))
+        return;
+  }
 
 private:
   struct Count {
@@ -168,6 +176,13 @@ public:
     for (const auto &[key, count] : counts_) {
       kiln_str str{key.data(), static_cast<int64_t>(key.size())};
       visit(&str, count.count);
+    }
+  }
+  void forEachWhile(const std::function<bool(const void *, int64_t)> &visit) const override {
+    for (const auto &[key, count] : counts_) {
+      kiln_str str{key.data(), static_cast<int64_t>(key.size())};
+      if (!visit(&str, count.count))
+        return;
     }
   }
   int64_t size() const override { return static_cast<int64_t>(counts_.size()); }
@@ -257,6 +272,11 @@ namespace kiln::runtime::detail {
 void forEachCount(const kiln_multiset *ms,
                   const std::function<void(const void *value, int64_t count)> &visit) {
   ms->forEach(visit);
+}
+
+void forEachCountWhile(const kiln_multiset *ms,
+                       const std::function<bool(const void *value, int64_t count)> &visit) {
+  ms->forEachWhile(visit);
 }
 
 } // namespace kiln::runtime::detail

@@ -811,9 +811,9 @@ struct StreamRead {
 
 // How readKafka reads: from where, up to where.
 struct KafkaRead : StreamRead {
-  std::vector<KafkaPositions> start; // per Kafka input, a checkpoint's (empty: the beginnings)
+  std::vector<KafkaPositions> start = {}; // per Kafka input, a checkpoint's (empty: beginnings)
   // An upgrade's replay: up to a checkpoint's positions, per Kafka input.
-  std::optional<std::vector<KafkaPositions>> until;
+  std::optional<std::vector<KafkaPositions>> until = std::nullopt;
 };
 
 // Reads the Kafka inputs (kafka://BROKERS/TOPIC, the last inputs of the command line) together,
@@ -1065,7 +1065,8 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
 
 // How readPostgres reads.
 struct PostgresRead : StreamRead {
-  std::optional<uint64_t> start; // a checkpoint's LSN: resume after it (else a new snapshot)
+  std::optional<uint64_t> start = std::nullopt; // a checkpoint's LSN: resume after it (else a
+                                                // new snapshot)
 };
 
 // Reads the PostgreSQL inputs (postgres://..., the last inputs; one source table each) through

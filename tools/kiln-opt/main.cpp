@@ -142,7 +142,7 @@ bool generate(const ir::Module &module, const Options &options) {
   std::vector<codegen::SourceTable> sources;
   for (const auto &op : module.ops)
     if (op->kind == ir::OpKind::Source)
-      sources.push_back({op->name, op->schema, op->key, op->loc.str()});
+      sources.push_back({op->name, op->schema, op->key, op->loc.str(), {}});
   codegen::Options codegenOptions;
   codegenOptions.stdlib_bitcode = stdlibBitcode();
   std::string error;

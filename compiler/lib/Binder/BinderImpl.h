@@ -239,6 +239,8 @@ private:
   plan::NodePtr bindSetOperation(const ast::SelectStmt &stmt);
   plan::NodePtr bindValues(const ast::SelectStmt &stmt);
   bool rejectUnsupportedClauses(const ast::SelectStmt &stmt);
+  std::optional<int64_t> bindRowCount(const ast::Expr &expr, const char *clause);
+  plan::NodePtr bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result);
 
   const Catalog &catalog_;
   const SourceManager &sources_;

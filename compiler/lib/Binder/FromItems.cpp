@@ -694,6 +694,13 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
           ir::makeColumn(joined_column[c], schema[c].type, schema[c].nullable));
     acc.plan = project;
     acc.scope = all;
+    // The conditions left for the caller (they read scalar subqueries' values) go back to FROM
+    // order too: TPC-H Q2 compared the wrong column before.
+    std::vector<int32_t> from_column(joined_column.size());
+    for (size_t c = 0; c < joined_column.size(); ++c)
+      from_column[static_cast<size_t>(joined_column[c])] = static_cast<int32_t>(c);
+    for (ExprPtr &c : where)
+      remapColumns(*c, from_column);
   }
   for (auto [sublink, negated] : semi_joins) {
     acc.plan = semiJoin(acc, *sublink, negated);

@@ -8,6 +8,8 @@
 #include "kiln/Binder/Literals.h"
 #include "kiln/IR/Utils.h"
 
+#include <charconv>
+
 #include <functional>
 
 namespace kiln::binder {
@@ -19,13 +21,144 @@ using ir::Type;
 using ir::TypeKind;
 
 bool Binder::rejectUnsupportedClauses(const ast::SelectStmt &stmt) {
-  if (stmt.limit || stmt.offset) {
+  if ((stmt.limit || stmt.offset) && correlation_ && correlation_->stmt == &stmt) {
     error((stmt.limit ? stmt.limit : stmt.offset)->range,
-          "LIMIT and OFFSET are not supported in maintained views yet")
-        .hint = "a top-k operator is planned; filter with WHERE instead";
+          "LIMIT and OFFSET in a correlated subquery are not supported yet")
+        .hint = "join the subquery's table in the outer FROM, or compute the value with an "
+                "aggregate (max, min) instead of ORDER BY ... LIMIT 1";
     return false;
   }
   return true;
+}
+
+// LIMIT or OFFSET's count: a constant bigint, NULL meaning none (-1 for LIMIT).
+std::optional<int64_t> Binder::bindRowCount(const ast::Expr &expr, const char *clause) {
+  std::optional<ir::Value> value = bindConstant(expr, Type::int64());
+  if (!value)
+    return std::nullopt;
+  if (value->is_null)
+    return std::string_view(clause) == "LIMIT" ? -1 : 0;
+  if (value->i < 0) {
+    error(expr.range, std::string(clause) + " must not be negative");
+    return std::nullopt;
+  }
+  return value->i;
+}
+
+// ORDER BY ... LIMIT ... OFFSET over a query's result: a top-k of its rows. The ORDER BY items
+// name the result's columns (by name or position) or are expressions over them; the sort keys
+// that are not columns are computed into extra columns, which a projection drops again.
+plan::NodePtr Binder::bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result) {
+  std::optional<int64_t> limit = -1, offset = 0;
+  if (stmt.limit)
+    limit = bindRowCount(*stmt.limit, "LIMIT");
+  if (stmt.offset)
+    offset = bindRowCount(*stmt.offset, "OFFSET");
+  if (!limit || !offset)
+    return nullptr;
+  Scope scope;
+  ScopeRelation relation;
+  for (size_t i = 0; i < result->schema.size(); ++i)
+    relation.columns.push_back({result->schema[i].name, result->schema[i].type,
+                                result->schema[i].nullable, static_cast<int32_t>(i)});
+  scope.relations.push_back(std::move(relation));
+  scope.width = static_cast<int32_t>(result->schema.size());
+  ir::Schema extended = result->schema;
+  std::vector<ExprPtr> extra;
+  std::vector<ir::SortKey> keys;
+  for (const ast::SortItem &item : stmt.order_by) {
+    ir::SortKey key;
+    key.descending = item.descending;
+    key.nulls_first = item.nulls == 0 ? item.descending : item.nulls == 1;
+    const ast::Expr &e = *item.expr;
+    if (e.kind == ast::ExprKind::Literal && e.literal_kind == ast::LiteralKind::Integer) {
+      int64_t position = 0;
+      auto [end, ec] = std::from_chars(e.text.data(), e.text.data() + e.text.size(), position);
+      if (ec != std::errc() || end != e.text.data() + e.text.size() || position < 1 ||
+          position > static_cast<int64_t>(result->schema.size())) {
+        error(e.range, "ORDER BY position " + e.text + " is not in select list");
+        return nullptr;
+      }
+      key.column = static_cast<int32_t>(position - 1);
+      keys.push_back(key);
+      continue;
+    }
+    // Names of the result's columns only: the rows the top-k keeps are the result's.
+    bool readable = true;
+    std::function<void(const ast::Expr &)> check = [&](const ast::Expr &x) {
+      if (!readable)
+        return;
+      if (x.kind == ast::ExprKind::ColumnRef) {
+        bool found = x.names.size() == 1 &&
+                     std::any_of(result->schema.begin(), result->schema.end(),
+                                 [&](const ir::Column &c) { return c.name == x.names[0]; });
+        if (!found) {
+          std::string name = x.names.empty() ? "" : x.names.back();
+          for (size_t n = x.names.size() - 1; n-- > 0;)
+            name = x.names[n] + "." + name;
+          error(x.range, "ORDER BY with LIMIT or OFFSET reads the query's result: \"" + name +
+                             "\" is not one of its columns")
+              .hint = "select the value too (a column of the result), and order by its name";
+          readable = false;
+          return;
+        }
+      }
+      if (x.subquery || containsAggregate(x)) {
+        error(x.range, "ORDER BY with LIMIT or OFFSET takes the result's columns and "
+                       "expressions of them")
+            .hint = "select the value too, and order by its name";
+        readable = false;
+        return;
+      }
+      for (const ast::ExprPtr &arg : x.args)
+        if (arg)
+          check(*arg);
+      if (x.case_operand)
+        check(*x.case_operand);
+      if (x.case_else)
+        check(*x.case_else);
+    };
+    check(e);
+    if (!readable)
+      return nullptr;
+    Bound bound = bindExpr(e, scope);
+    if (!bound)
+      return nullptr;
+    if (bound.expr->op == ExprOp::Column) {
+      key.column = bound.expr->column;
+    } else {
+      if (bound.unknown)
+        bound.expr = coerce(std::move(bound), Type::text(), e.range);
+      if (!bound.expr)
+        return nullptr;
+      key.column = static_cast<int32_t>(extended.size());
+      extended.push_back({"?order?", bound.expr->type, bound.expr->nullable});
+      extra.push_back(std::move(bound.expr));
+    }
+    keys.push_back(key);
+  }
+  ir::Location loc = location(stmt.limit ? stmt.limit->range : stmt.offset->range);
+  plan::NodePtr input = result;
+  if (!extra.empty()) {
+    plan::NodePtr project = makeNode(plan::NodeKind::Project, extended, loc, {result});
+    for (size_t c = 0; c < result->schema.size(); ++c)
+      project->exprs.push_back(ir::makeColumn(static_cast<int32_t>(c), result->schema[c].type,
+                                              result->schema[c].nullable));
+    for (ExprPtr &e : extra)
+      project->exprs.push_back(std::move(e));
+    input = project;
+  }
+  plan::NodePtr top = makeNode(plan::NodeKind::TopK, extended, loc, {input});
+  top->sort_keys = std::move(keys);
+  top->limit = *limit;
+  top->offset = *offset;
+  if (extra.empty())
+    return top;
+  plan::NodePtr narrowed = makeNode(plan::NodeKind::Project, result->schema, loc, {top});
+  for (size_t c = 0; c < result->schema.size(); ++c)
+    narrowed->exprs.push_back(ir::makeColumn(static_cast<int32_t>(c), result->schema[c].type,
+                                             result->schema[c].nullable));
+  return narrowed;
 }
 
 // VALUES (...), (...): a constant relation, emitted at the first tick. Its columns are named
@@ -231,11 +364,12 @@ plan::NodePtr Binder::bindSelect(const ast::SelectStmt &stmt) {
     }
     ctes_.back()[cte.name] = {query, cte.column_names};
   }
-  if (stmt.op != ast::SetOp::None)
-    return bindSetOperation(stmt);
-  if (!stmt.values.empty())
-    return bindValues(stmt);
-  return bindSimpleSelect(stmt);
+  plan::NodePtr result = stmt.op != ast::SetOp::None ? bindSetOperation(stmt)
+                         : !stmt.values.empty()      ? bindValues(stmt)
+                                                     : bindSimpleSelect(stmt);
+  if (result && (stmt.limit || stmt.offset))
+    return bindTopK(stmt, std::move(result));
+  return result; // ORDER BY alone does not change a view's rows
 }
 
 plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {

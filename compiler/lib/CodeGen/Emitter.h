@@ -115,6 +115,12 @@ public:
   llvm::Value *call(const std::string &name, std::vector<llvm::Value *> args);
   llvm::Function *newFunction(const std::string &name, llvm::FunctionType *type);
   llvm::Value *rt() { return rt_; }
+  // A kiln_relation_desc (abi.h) of rows of `schema`: columns, layout, and `key` columns.
+  llvm::Constant *relationDescriptor(const std::string &name, const std::string &location,
+                                     const ir::Schema &schema, const std::vector<int32_t> &key,
+                                     const Connector &connector);
+  llvm::StructType *columnDescType();
+  llvm::StructType *relationDescType();
   // An operator's index in kiln_program.ops, as the runtime names operators.
   int32_t opIndex(int32_t op_id) const { return op_index_.at(op_id); }
   // A payload pointer from a runtime container entry, and back.

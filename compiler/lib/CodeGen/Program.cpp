@@ -398,47 +398,64 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
   return array(arrangement_desc, descriptors, "state");
 }
 
-void Emitter::defineProgram() {
-  llvm::StructType *column_desc = llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_});
-  llvm::StructType *relation_desc =
-      llvm::StructType::get(ctx_, {ptr_, ptr_, i32_, ptr_, i32_, i32_, i32_, ptr_, ptr_, ptr_});
+llvm::StructType *Emitter::columnDescType() {
+  return llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_});
+}
+llvm::StructType *Emitter::relationDescType() {
+  return llvm::StructType::get(ctx_, {ptr_, ptr_, i32_, ptr_, i32_, i32_, i32_, ptr_, ptr_, ptr_});
+}
+
+llvm::Constant *Emitter::relationDescriptor(const std::string &name, const std::string &location,
+                                            const ir::Schema &schema,
+                                            const std::vector<int32_t> &key,
+                                            const Connector &connector) {
+  llvm::StructType *column_desc = columnDescType();
   auto string = [&](const std::string &text) -> llvm::Constant * {
     return b_.CreateGlobalString(text, "name", 0, &module_);
   };
   llvm::Constant *null = llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(ptr_));
+  const RowLayout &row = layoutOf(schema);
+  const llvm::StructLayout *sl = layout_.getStructLayout(row.type);
+  std::vector<llvm::Constant *> columns;
+  for (size_t i = 0; i < schema.size(); ++i) {
+    const ir::Type &t = schema[i].type;
+    columns.push_back(llvm::ConstantStruct::get(
+        column_desc, {string(schema[i].name), b_.getInt32(storageKind(t)), b_.getInt32(t.precision),
+                      b_.getInt32(t.scale),
+                      b_.getInt32(static_cast<uint32_t>(sl->getElementOffset(row.field_of[i]))),
+                      b_.getInt32(!schema[i].nullable)}));
+  }
+  auto *columns_type = llvm::ArrayType::get(column_desc, columns.size());
+  auto *columns_global =
+      new llvm::GlobalVariable(module_, columns_type, true, llvm::GlobalValue::PrivateLinkage,
+                               llvm::ConstantArray::get(columns_type, columns), "columns");
+  std::vector<llvm::Constant *> keys;
+  for (int32_t k : key)
+    keys.push_back(b_.getInt32(k));
+  auto *keys_type = llvm::ArrayType::get(i32_, keys.size());
+  auto *keys_global =
+      new llvm::GlobalVariable(module_, keys_type, true, llvm::GlobalValue::PrivateLinkage,
+                               llvm::ConstantArray::get(keys_type, keys), "keys");
+  return llvm::ConstantStruct::get(
+      relationDescType(),
+      {string(name), string(location), b_.getInt32(schema.size()), columns_global,
+       b_.getInt32(static_cast<uint32_t>(layout_.getTypeAllocSize(row.type))),
+       b_.getInt32(static_cast<uint32_t>(layout_.getABITypeAlign(row.type).value())),
+       b_.getInt32(key.size()), keys_global,
+       connector.address.empty() ? null : string(connector.address),
+       connector.address.empty() ? null : string(connector.location)});
+}
+
+void Emitter::defineProgram() {
+  llvm::StructType *column_desc = columnDescType();
+  llvm::StructType *relation_desc = relationDescType();
+  auto string = [&](const std::string &text) -> llvm::Constant * {
+    return b_.CreateGlobalString(text, "name", 0, &module_);
+  };
   auto relation = [&](const std::string &name, const std::string &location,
                       const ir::Schema &schema, const std::vector<int32_t> &key,
                       const Connector &connector) -> llvm::Constant * {
-    const RowLayout &row = layoutOf(schema);
-    const llvm::StructLayout *sl = layout_.getStructLayout(row.type);
-    std::vector<llvm::Constant *> columns;
-    for (size_t i = 0; i < schema.size(); ++i) {
-      const ir::Type &t = schema[i].type;
-      columns.push_back(llvm::ConstantStruct::get(
-          column_desc, {string(schema[i].name), b_.getInt32(storageKind(t)),
-                        b_.getInt32(t.precision), b_.getInt32(t.scale),
-                        b_.getInt32(static_cast<uint32_t>(sl->getElementOffset(row.field_of[i]))),
-                        b_.getInt32(!schema[i].nullable)}));
-    }
-    auto *columns_type = llvm::ArrayType::get(column_desc, columns.size());
-    auto *columns_global =
-        new llvm::GlobalVariable(module_, columns_type, true, llvm::GlobalValue::PrivateLinkage,
-                                 llvm::ConstantArray::get(columns_type, columns), "columns");
-    std::vector<llvm::Constant *> keys;
-    for (int32_t k : key)
-      keys.push_back(b_.getInt32(k));
-    auto *keys_type = llvm::ArrayType::get(i32_, keys.size());
-    auto *keys_global =
-        new llvm::GlobalVariable(module_, keys_type, true, llvm::GlobalValue::PrivateLinkage,
-                                 llvm::ConstantArray::get(keys_type, keys), "keys");
-    return llvm::ConstantStruct::get(
-        relation_desc,
-        {string(name), string(location), b_.getInt32(schema.size()), columns_global,
-         b_.getInt32(static_cast<uint32_t>(layout_.getTypeAllocSize(row.type))),
-         b_.getInt32(static_cast<uint32_t>(layout_.getABITypeAlign(row.type).value())),
-         b_.getInt32(key.size()), keys_global,
-         connector.address.empty() ? null : string(connector.address),
-         connector.address.empty() ? null : string(connector.location)});
+    return relationDescriptor(name, location, schema, key, connector);
   };
   checkLayout(column_desc, sizeof(kiln_column_desc),
               {offsetof(kiln_column_desc, name), offsetof(kiln_column_desc, type),

@@ -83,6 +83,14 @@ uint64_t compute(const Module &module, const Op &op, std::unordered_map<int32_t,
     }
     h.columns(op.columns);
   }
+  if (op.info().payload == OpPayload::TopK) {
+    for (const SortKey &key : op.sort_keys) {
+      h.i64(key.column);
+      h.i64(key.descending * 2 + key.nulls_first);
+    }
+    h.i64(op.limit);
+    h.i64(op.offset);
+  }
   h.columns(op.group_keys);
   for (const AggCall &agg : op.aggregates) {
     h.str(aggKindName(agg.kind));

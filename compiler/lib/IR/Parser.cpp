@@ -532,6 +532,35 @@ void Parser::op(Module &module) {
     op->columns = columnList();
     break;
   }
+  case OpPayload::TopK:
+    expectIdent("order");
+    expect(Tok::LBracket, "'['");
+    if (!accept(Tok::RBracket)) {
+      do {
+        SortKey key;
+        key.column = columnIndex();
+        if (acceptIdent("desc"))
+          key.descending = true;
+        else
+          acceptIdent("asc");
+        key.nulls_first = key.descending;
+        if (acceptIdent("nulls")) {
+          if (acceptIdent("first"))
+            key.nulls_first = true;
+          else if (acceptIdent("last"))
+            key.nulls_first = false;
+          else
+            fail("expected 'first' or 'last'");
+        }
+        op->sort_keys.push_back(key);
+      } while (accept(Tok::Comma));
+      expect(Tok::RBracket, "',' or ']'");
+    }
+    if (acceptIdent("limit"))
+      op->limit = integer(expect(Tok::Number, "a row count"), 0, INT64_MAX, "limit");
+    if (acceptIdent("offset"))
+      op->offset = integer(expect(Tok::Number, "a row count"), 0, INT64_MAX, "offset");
+    break;
   case OpPayload::Aggregates:
     if (acceptIdent("group"))
       op->group_keys = columnList();

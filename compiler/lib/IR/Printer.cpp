@@ -181,6 +181,23 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
     }
     out_ << "]";
     break;
+  case OpPayload::TopK:
+    out_ << " order [";
+    for (size_t i = 0; i < op.sort_keys.size(); ++i) {
+      const SortKey &key = op.sort_keys[i];
+      out_ << (i ? ", " : "");
+      column(key.column);
+      if (key.descending)
+        out_ << " desc";
+      if (key.nulls_first != key.descending) // not PostgreSQL's default for the direction
+        out_ << (key.nulls_first ? " nulls first" : " nulls last");
+    }
+    out_ << "]";
+    if (op.limit >= 0)
+      out_ << " limit " << op.limit;
+    if (op.offset > 0)
+      out_ << " offset " << op.offset;
+    break;
   case OpPayload::Aggregates:
     if (!op.group_keys.empty()) {
       out_ << " group [";

@@ -179,6 +179,8 @@ void Verifier::checkOp() {
   unused(!op.columns.empty(), OpPayload::JoinGraph, "output columns");
   unused(!op.group_keys.empty(), OpPayload::Aggregates, "group keys");
   unused(!op.aggregates.empty(), OpPayload::Aggregates, "aggregates");
+  unused(!op.sort_keys.empty(), OpPayload::TopK, "sort keys");
+  unused(op.limit != -1 || op.offset != 0, OpPayload::TopK, "a limit or offset");
 
   if (op.has(kNamed) && op.name.empty())
     error(kind + (op.kind == OpKind::Source ? " has no table name" : " has no model name"));
@@ -243,6 +245,12 @@ void Verifier::checkOp() {
     break;
   case OpPayload::Aggregates:
     checkAggregate(*row); // with the schema, which the aggregates determine
+    break;
+  case OpPayload::TopK:
+    for (const SortKey &key : op.sort_keys)
+      checkColumn(key.column, *row, "sort key column");
+    if (op.limit < -1 || op.offset < 0)
+      error(kind + " has a negative limit or offset");
     break;
   }
 

@@ -88,6 +88,13 @@ private:
     }
     case plan::NodeKind::Distinct:
       return append(OpKind::Distinct, {lower(node.inputs[0])}, node.schema, node.loc).id;
+    case plan::NodeKind::TopK: {
+      Op &op = append(OpKind::TopK, {lower(node.inputs[0])}, node.schema, node.loc);
+      op.sort_keys = node.sort_keys;
+      op.limit = node.limit;
+      op.offset = node.offset;
+      return op.id;
+    }
     case plan::NodeKind::Negate:
       return append(OpKind::Negate, {lower(node.inputs[0])}, node.schema, node.loc).id;
     case plan::NodeKind::UnionAll: {

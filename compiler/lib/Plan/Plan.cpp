@@ -27,6 +27,8 @@ const char *nodeKindName(NodeKind kind) {
     return "union_all";
   case NodeKind::Negate:
     return "negate";
+  case NodeKind::TopK:
+    return "top_k";
   }
   return "?";
 }
@@ -100,6 +102,20 @@ private:
         out_ << ')';
       }
       out_ << ']';
+      break;
+    case NodeKind::TopK:
+      out_ << " order [";
+      for (size_t i = 0; i < node.sort_keys.size(); ++i)
+        out_ << (i ? ", " : "") << '$' << node.sort_keys[i].column
+             << (node.sort_keys[i].descending ? " desc" : "")
+             << (node.sort_keys[i].nulls_first != node.sort_keys[i].descending
+                     ? (node.sort_keys[i].nulls_first ? " nulls first" : " nulls last")
+                     : "");
+      out_ << ']';
+      if (node.limit >= 0)
+        out_ << " limit " << node.limit;
+      if (node.offset > 0)
+        out_ << " offset " << node.offset;
       break;
     case NodeKind::Distinct:
     case NodeKind::UnionAll:

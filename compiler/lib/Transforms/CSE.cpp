@@ -36,7 +36,8 @@ bool sameOp(const Op &a, const Op &b) {
          a.append_only == b.append_only && samePredicate && sameExprs(a.exprs, b.exprs) &&
          a.left_keys == b.left_keys && a.right_keys == b.right_keys &&
          a.equalities == b.equalities && a.columns == b.columns && a.group_keys == b.group_keys &&
-         sameAggregates(a.aggregates, b.aggregates) && sameSchema(a.schema, b.schema);
+         sameAggregates(a.aggregates, b.aggregates) && a.sort_keys == b.sort_keys &&
+         a.limit == b.limit && a.offset == b.offset && sameSchema(a.schema, b.schema);
 }
 
 // Candidates share kind, inputs and name; sameOp decides.

@@ -75,6 +75,7 @@ private:
       switch (op.info().payload) {
       case OpPayload::None:
       case OpPayload::SourceKey:
+      case OpPayload::TopK: // its order breaks ties by whole rows
         for (int32_t input : op.inputs)
           needAll(input);
         break;
@@ -184,6 +185,7 @@ private:
     switch (op.info().payload) {
     case OpPayload::None:
     case OpPayload::SourceKey:
+    case OpPayload::TopK:
       // Their inputs keep every column they read at its place (see computeNeeded).
       renumbering_[op.id] = identity(op.schema.size());
       return 0;

@@ -224,6 +224,7 @@ enum class OpPayload {
   JoinGraph,  // `on [$a = $b, ...] columns [$c, ...]`: Op::equalities, Op::columns, numbering the
               // columns of all inputs left to right
   Aggregates, // `group [$k, ...] [count(...) as name : type, ...]`: group_keys, aggregates
+  TopK,       // `order [$c desc nulls first, ...] limit N offset M`: sort_keys, limit, offset
 };
 
 // How an operator's output schema follows from its inputs.
@@ -277,6 +278,14 @@ struct AggCall {
   std::string name; // output column name
 };
 
+// A column of ORDER BY: PostgreSQL's defaults are NULLS LAST ascending, NULLS FIRST descending.
+struct SortKey {
+  int32_t column = 0;
+  bool descending = false;
+  bool nulls_first = false;
+  bool operator==(const SortKey &) const = default;
+};
+
 struct Op {
   int32_t id = -1; // the value `%id`; unique within the module
   OpKind kind;
@@ -296,6 +305,9 @@ struct Op {
   std::vector<int32_t> columns;
   std::vector<int32_t> group_keys; // Aggregate: input columns
   std::vector<AggCall> aggregates; // Aggregate
+  std::vector<SortKey> sort_keys;  // TopK: input columns, most significant first
+  int64_t limit = -1;              // TopK: at most this many rows; -1: no limit
+  int64_t offset = 0;              // TopK: after skipping this many
   bool append_only = false;        // analysis result: the stream never carries deletions
 
   Op(OpKind k) : kind(k) {}

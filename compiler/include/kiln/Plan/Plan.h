@@ -14,7 +14,18 @@
 
 namespace kiln::plan {
 
-enum class NodeKind { Scan, Values, Filter, Project, Join, Aggregate, Distinct, UnionAll, Negate };
+enum class NodeKind {
+  Scan,
+  Values,
+  Filter,
+  Project,
+  Join,
+  Aggregate,
+  Distinct,
+  UnionAll,
+  Negate,
+  TopK
+};
 
 struct Node;
 using NodePtr = std::shared_ptr<Node>;
@@ -37,6 +48,9 @@ struct Node {
   std::vector<ir::ExprPtr> left_keys, right_keys;
   std::vector<int32_t> group_keys;     // Aggregate
   std::vector<ir::AggCall> aggregates; // Aggregate
+  // TopK: ORDER BY columns of the input, then LIMIT (-1: none) and OFFSET.
+  std::vector<ir::SortKey> sort_keys;
+  int64_t limit = -1, offset = 0;
 
   explicit Node(NodeKind k) : kind(k) {}
 };

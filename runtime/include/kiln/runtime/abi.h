@@ -335,6 +335,23 @@ typedef struct kiln_multiset kiln_multiset;
 /* kiln_ms_min / kiln_ms_max write the smallest / largest value with positive count to *out and
  * return 1; 0 if empty. kiln_ms_distinct: how many values have a positive count. */
 
+/* ---- Top-k (ORDER BY ... LIMIT ... OFFSET) ----
+ * A top-k operator keeps its input's rows in a TEXT multiset, each row as one byte string that
+ * sorts as the ORDER BY sorts the row: the sort columns in an order-preserving encoding, then the
+ * row itself (so that equal rows are one value with a count). `layout` describes the input row;
+ * its key columns (nkeys, key_cols) are the sort columns, and order[k] their directions: bit 0
+ * DESC, bit 1 NULLS FIRST.
+ * kiln_topk_add(rt, ms, layout, order, row, weight): adds `weight` copies of `row` (journaled).
+ * kiln_topk_window(rt, ms, offset, limit, count): the rows (as the set's byte strings) in places
+ *   offset+1 .. offset+limit of the order (limit < 0: all after offset), a row counted as many
+ *   times as its count; copies in the tick's scratch memory, *count of them.
+ * kiln_topk_changes(rt, layout, before, n, after, m, count): the difference between two windows
+ *   as changes: rows decoded into the layout (strings in scratch memory), weight +1 or -1. */
+typedef struct kiln_topk_change {
+  const void *row;
+  int64_t weight;
+} kiln_topk_change;
+
 /* ---- Measuring state (for the runtime and embedders; generated code does not call these) ----
  * Bytes a container holds on the heap, itself included: a hash table's directory and entry slabs
  * (free entries too: they are kept for reuse), a vector's capacity, a multiset's nodes (an

@@ -1,0 +1,231 @@
+// Top-k state: rows kept in a TEXT multiset (kiln_multiset, ordered bytewise) as byte strings that
+// sort the way ORDER BY sorts the rows, so that the first offset+limit values of the set are the
+// window ORDER BY ... LIMIT ... OFFSET selects. The set brings what every container has: the
+// journal for atomic ticks, checkpoints, measuring. Each value is
+//
+//   order key | row | u32 length of the order key
+//
+// The order key encodes each sort column so that bytewise order is SQL order: a NULL marker byte
+// (placing NULLs first or last), then the value: integers big-endian with the sign bit flipped,
+// floats by their bits (negative ones inverted, -0 as 0, NaN above all as in PostgreSQL), text
+// with 0x00 escaped as 0x00 0xFF and ended by 0x00 0x00 ("C" collation: bytewise, a prefix
+// first); DESC inverts the value's bytes. Rows equal in their sort columns fall back to the row's
+// bytes, so ties are in a fixed but arbitrary order. The row part is the null bitmap and each
+// non-NULL value (TEXT as a length and its bytes): equal rows make equal values.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "Containers.h"
+#include "Runtime.h"
+#include "kiln/runtime/Values.h"
+#include "kiln/runtime/abi.h"
+
+namespace {
+
+using kiln::runtime::isNull;
+using kiln::runtime::setNull;
+using kiln::runtime::storageSize;
+
+constexpr uint8_t kDescending = 1, kNullsFirst = 2;
+
+void appendBigEndian(std::string &out, unsigned __int128 bits, size_t bytes, bool invert) {
+  for (size_t i = bytes; i-- > 0;) {
+    auto byte = static_cast<uint8_t>(bits >> (8 * i));
+    out += static_cast<char>(invert ? ~byte : byte);
+  }
+}
+
+void appendOrderKey(std::string &out, const kiln_column_desc &col, int32_t column, const void *row,
+                    uint8_t order) {
+  bool descending = order & kDescending, nulls_first = order & kNullsFirst;
+  if (isNull(row, column)) {
+    out += static_cast<char>(nulls_first ? 0x00 : 0x02);
+    return;
+  }
+  out += static_cast<char>(0x01);
+  const char *at = static_cast<const char *>(row) + col.offset;
+  switch (col.type) {
+  case KILN_T_BOOL:
+    appendBigEndian(out, static_cast<uint8_t>(*at != 0), 1, descending);
+    return;
+  case KILN_T_INT32:
+  case KILN_T_DATE: {
+    uint32_t v;
+    std::memcpy(&v, at, sizeof v);
+    appendBigEndian(out, v ^ 0x80000000u, 4, descending);
+    return;
+  }
+  case KILN_T_INT64:
+  case KILN_T_TIMESTAMP: {
+    uint64_t v;
+    std::memcpy(&v, at, sizeof v);
+    appendBigEndian(out, v ^ (uint64_t{1} << 63), 8, descending);
+    return;
+  }
+  case KILN_T_NUMERIC: { // a scaled integer: every value of a column has the column's scale
+    unsigned __int128 v;
+    std::memcpy(&v, at, sizeof v);
+    appendBigEndian(out, v ^ (static_cast<unsigned __int128>(1) << 127), 16, descending);
+    return;
+  }
+  case KILN_T_FLOAT64: {
+    double d;
+    std::memcpy(&d, at, sizeof d);
+    uint64_t bits;
+    if (std::isnan(d)) {
+      bits = ~uint64_t{0};
+    } else {
+      if (d == 0)
+        d = 0; // -0 sorts as 0
+      std::memcpy(&bits, &d, sizeof bits);
+      bits = (bits >> 63) ? ~bits : bits | (uint64_t{1} << 63);
+    }
+    appendBigEndian(out, bits, 8, descending);
+    return;
+  }
+  case KILN_T_TEXT: {
+    kiln_str text;
+    std::memcpy(&text, at, sizeof text);
+    auto put = [&](uint8_t byte) { out += static_cast<char>(descending ? ~byte : byte); };
+    for (int64_t i = 0; i < text.len; ++i) {
+      auto byte = static_cast<uint8_t>(text.ptr[i]);
+      put(byte);
+      if (byte == 0)
+        put(0xFF);
+    }
+    put(0x00);
+    put(0x00);
+    return;
+  }
+  }
+}
+
+void appendRow(std::string &out, const kiln_relation_desc &layout, const void *row) {
+  size_t words = (static_cast<size_t>(layout.ncols) + 63) / 64;
+  out.append(static_cast<const char *>(row), words * sizeof(uint64_t));
+  for (int32_t c = 0; c < layout.ncols; ++c) {
+    if (isNull(row, c))
+      continue;
+    const kiln_column_desc &col = layout.cols[c];
+    const char *at = static_cast<const char *>(row) + col.offset;
+    if (col.type == KILN_T_TEXT) {
+      kiln_str text;
+      std::memcpy(&text, at, sizeof text);
+      auto len = static_cast<uint32_t>(text.len);
+      out.append(reinterpret_cast<const char *>(&len), sizeof len);
+      out.append(text.ptr, static_cast<size_t>(text.len));
+    } else {
+      out.append(at, storageSize(col.type));
+    }
+  }
+}
+
+// The row of a value (its strings point into the value's bytes), in the tick's scratch memory.
+const void *decodeRow(kiln_runtime *rt, const kiln_relation_desc &layout, kiln_str value) {
+  uint32_t key_length;
+  std::memcpy(&key_length, value.ptr + value.len - sizeof key_length, sizeof key_length);
+  const char *at = value.ptr + key_length;
+  auto *row = static_cast<char *>(kiln_scratch(rt, layout.row_size));
+  std::memset(row, 0, static_cast<size_t>(layout.row_size));
+  size_t words = (static_cast<size_t>(layout.ncols) + 63) / 64;
+  std::memcpy(row, at, words * sizeof(uint64_t));
+  at += words * sizeof(uint64_t);
+  for (int32_t c = 0; c < layout.ncols; ++c) {
+    if (isNull(row, c))
+      continue;
+    const kiln_column_desc &col = layout.cols[c];
+    if (col.type == KILN_T_TEXT) {
+      uint32_t len;
+      std::memcpy(&len, at, sizeof len);
+      kiln_str text{at + sizeof len, len};
+      std::memcpy(row + col.offset, &text, sizeof text);
+      at += sizeof len + len;
+    } else {
+      size_t size = storageSize(col.type);
+      std::memcpy(row + col.offset, at, size);
+      at += size;
+    }
+  }
+  return row;
+}
+
+} // namespace
+
+extern "C" {
+
+void kiln_topk_add(kiln_runtime *rt, kiln_multiset *ms, const kiln_relation_desc *layout,
+                   const uint8_t *order, const void *row, int64_t weight) {
+  std::string value;
+  for (int32_t k = 0; k < layout->nkeys; ++k)
+    appendOrderKey(value, layout->cols[layout->key_cols[k]], layout->key_cols[k], row, order[k]);
+  auto key_length = static_cast<uint32_t>(value.size());
+  appendRow(value, *layout, row);
+  value.append(reinterpret_cast<const char *>(&key_length), sizeof key_length);
+  // The set copies the bytes; a rollback adds the negated weight with this kiln_str, whose bytes
+  // must live as long as the tick: scratch memory.
+  auto *bytes = static_cast<char *>(kiln_scratch(rt, static_cast<int64_t>(value.size())));
+  std::memcpy(bytes, value.data(), value.size());
+  kiln_str str{bytes, static_cast<int64_t>(value.size())};
+  kiln_ms_add(ms, &str, weight);
+}
+
+kiln_str *kiln_topk_window(kiln_runtime *rt, const kiln_multiset *ms, int64_t offset,
+                           int64_t limit, int64_t *count) {
+  std::vector<kiln_str> window;
+  int64_t skipped = 0;
+  kiln::runtime::detail::forEachCountWhile(ms, [&](const void *value, int64_t n) {
+    for (; n > 0; --n) {
+      if (skipped < offset) {
+        ++skipped;
+        continue;
+      }
+      if (limit >= 0 && static_cast<int64_t>(window.size()) >= limit)
+        return false;
+      kiln_str str;
+      std::memcpy(&str, value, sizeof str);
+      window.push_back(str);
+    }
+    return true;
+  });
+  auto *out = static_cast<kiln_str *>(
+      kiln_scratch(rt, static_cast<int64_t>(std::max<size_t>(window.size(), 1) * sizeof(kiln_str))));
+  for (size_t i = 0; i < window.size(); ++i) {
+    // The set's bytes go when a count drops to zero: the window keeps copies.
+    auto *bytes = static_cast<char *>(kiln_scratch(rt, window[i].len));
+    std::memcpy(bytes, window[i].ptr, static_cast<size_t>(window[i].len));
+    out[i] = {bytes, window[i].len};
+  }
+  *count = static_cast<int64_t>(window.size());
+  return out;
+}
+
+kiln_topk_change *kiln_topk_changes(kiln_runtime *rt, const kiln_relation_desc *layout,
+                                    const kiln_str *before, int64_t before_count,
+                                    const kiln_str *after, int64_t after_count, int64_t *count) {
+  auto *out = static_cast<kiln_topk_change *>(
+      kiln_scratch(rt, std::max<int64_t>(before_count + after_count, 1) *
+                           static_cast<int64_t>(sizeof(kiln_topk_change))));
+  auto view = [](const kiln_str &s) { return std::string_view(s.ptr, static_cast<size_t>(s.len)); };
+  // Both windows are in the set's order: a merge finds the rows that left and the rows that came.
+  int64_t i = 0, j = 0, n = 0;
+  while (i < before_count || j < after_count) {
+    int compared = i == before_count  ? 1
+                   : j == after_count ? -1
+                                      : view(before[i]).compare(view(after[j]));
+    if (compared == 0) {
+      ++i;
+      ++j;
+    } else if (compared < 0) {
+      out[n++] = {decodeRow(rt, *layout, before[i++]), -1};
+    } else {
+      out[n++] = {decodeRow(rt, *layout, after[j++]), 1};
+    }
+  }
+  *count = n;
+  return out;
+}
+
+} // extern "C"
