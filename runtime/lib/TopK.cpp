@@ -172,8 +172,8 @@ void kiln_topk_add(kiln_runtime *rt, kiln_multiset *ms, const kiln_relation_desc
   kiln_ms_add(ms, &str, weight);
 }
 
-kiln_str *kiln_topk_window(kiln_runtime *rt, const kiln_multiset *ms, int64_t offset,
-                           int64_t limit, int64_t *count) {
+kiln_str *kiln_topk_window(kiln_runtime *rt, const kiln_multiset *ms, int64_t offset, int64_t limit,
+                           int64_t *count) {
   std::vector<kiln_str> window;
   int64_t skipped = 0;
   kiln::runtime::detail::forEachCountWhile(ms, [&](const void *value, int64_t n) {
@@ -190,8 +190,8 @@ kiln_str *kiln_topk_window(kiln_runtime *rt, const kiln_multiset *ms, int64_t of
     }
     return true;
   });
-  auto *out = static_cast<kiln_str *>(
-      kiln_scratch(rt, static_cast<int64_t>(std::max<size_t>(window.size(), 1) * sizeof(kiln_str))));
+  auto *out = static_cast<kiln_str *>(kiln_scratch(
+      rt, static_cast<int64_t>(std::max<size_t>(window.size(), 1) * sizeof(kiln_str))));
   for (size_t i = 0; i < window.size(); ++i) {
     // The set's bytes go when a count drops to zero: the window keeps copies.
     auto *bytes = static_cast<char *>(kiln_scratch(rt, window[i].len));

@@ -85,8 +85,8 @@ public:
     llvm::Value *entry = theEntry();
     llvm::BasicBlock *changed = llvm::BasicBlock::Create(e_.ctx_, "changed", f);
     llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "done", f);
-    b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(e_.i8_, field(entry, 3)), b_.getInt8(0)),
-                    changed, done);
+    b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(e_.i8_, field(entry, 3)), b_.getInt8(0)), changed,
+                    done);
     b_.SetInsertPoint(changed);
     b_.CreateCall(e_.fn("kiln_ht_touch"), {slot(0), entry});
     b_.CreateStore(b_.getInt8(0), field(entry, 3));
@@ -142,9 +142,9 @@ private:
   void emitChanges(llvm::Value *before, llvm::Value *before_count, llvm::Value *after,
                    llvm::Value *after_count) {
     llvm::Value *count = e_.entryAlloca(e_.i64_);
-    llvm::Value *changes = b_.CreateCall(
-        e_.fn("kiln_topk_changes"),
-        {e_.rt(), layout(), before, before_count, after, after_count, count});
+    llvm::Value *changes =
+        b_.CreateCall(e_.fn("kiln_topk_changes"),
+                      {e_.rt(), layout(), before, before_count, after, after_count, count});
     llvm::Value *n = b_.CreateLoad(e_.i64_, count);
     llvm::StructType *change = llvm::StructType::get(e_.ctx_, {e_.ptr_, e_.i64_});
     llvm::Function *f = b_.GetInsertBlock()->getParent();
