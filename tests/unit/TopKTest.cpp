@@ -150,7 +150,8 @@ TEST_F(TopKTest, NullsLastOrFirstInEitherDirection) {
     add(null_row);
     add(row(1));
     bool descending = order & 1, nulls_first = order & 2;
-    std::vector<int32_t> values = descending ? std::vector<int32_t>{2, 1} : std::vector<int32_t>{1, 2};
+    std::vector<int32_t> values =
+        descending ? std::vector<int32_t>{2, 1} : std::vector<int32_t>{1, 2};
     values.insert(nulls_first ? values.begin() : values.end(), -1);
     EXPECT_EQ(smalls(0, 10), values) << int(order);
   }

@@ -241,6 +241,9 @@ private:
   bool rejectUnsupportedClauses(const ast::SelectStmt &stmt);
   std::optional<int64_t> bindRowCount(const ast::Expr &expr, const char *clause);
   plan::NodePtr bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result);
+  // Per plain SELECT with ORDER BY and LIMIT/OFFSET: for each ORDER BY item, the column of the
+  // result that bindSimpleSelect computed for it past the select list's, or -1.
+  std::map<const ast::SelectStmt *, std::vector<int32_t>> hidden_order_;
 
   const Catalog &catalog_;
   const SourceManager &sources_;

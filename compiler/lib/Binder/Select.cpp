@@ -56,26 +56,41 @@ plan::NodePtr Binder::bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result
     offset = bindRowCount(*stmt.offset, "OFFSET");
   if (!limit || !offset)
     return nullptr;
+  // The ORDER BY items bindSimpleSelect computed as hidden columns, and the result without them.
+  std::vector<int32_t> hidden;
+  if (auto it = hidden_order_.find(&stmt); it != hidden_order_.end())
+    hidden = it->second;
+  size_t visible =
+      result->schema.size() - static_cast<size_t>(std::count_if(hidden.begin(), hidden.end(),
+                                                                [](int32_t c) { return c >= 0; }));
+  ir::Schema output(result->schema.begin(),
+                    result->schema.begin() + static_cast<ptrdiff_t>(visible));
   Scope scope;
   ScopeRelation relation;
-  for (size_t i = 0; i < result->schema.size(); ++i)
-    relation.columns.push_back({result->schema[i].name, result->schema[i].type,
-                                result->schema[i].nullable, static_cast<int32_t>(i)});
+  for (size_t i = 0; i < output.size(); ++i)
+    relation.columns.push_back(
+        {output[i].name, output[i].type, output[i].nullable, static_cast<int32_t>(i)});
   scope.relations.push_back(std::move(relation));
   scope.width = static_cast<int32_t>(result->schema.size());
   ir::Schema extended = result->schema;
   std::vector<ExprPtr> extra;
   std::vector<ir::SortKey> keys;
-  for (const ast::SortItem &item : stmt.order_by) {
+  for (size_t i = 0; i < stmt.order_by.size(); ++i) {
+    const ast::SortItem &item = stmt.order_by[i];
     ir::SortKey key;
     key.descending = item.descending;
     key.nulls_first = item.nulls == 0 ? item.descending : item.nulls == 1;
+    if (i < hidden.size() && hidden[i] >= 0) {
+      key.column = hidden[i];
+      keys.push_back(key);
+      continue;
+    }
     const ast::Expr &e = *item.expr;
     if (e.kind == ast::ExprKind::Literal && e.literal_kind == ast::LiteralKind::Integer) {
       int64_t position = 0;
       auto [end, ec] = std::from_chars(e.text.data(), e.text.data() + e.text.size(), position);
       if (ec != std::errc() || end != e.text.data() + e.text.size() || position < 1 ||
-          position > static_cast<int64_t>(result->schema.size())) {
+          position > static_cast<int64_t>(output.size())) {
         error(e.range, "ORDER BY position " + e.text + " is not in select list");
         return nullptr;
       }
@@ -83,21 +98,24 @@ plan::NodePtr Binder::bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result
       keys.push_back(key);
       continue;
     }
-    // Names of the result's columns only: the rows the top-k keeps are the result's.
+    // Set operations and DISTINCT or aggregate queries sort by their result's columns.
     bool readable = true;
     std::function<void(const ast::Expr &)> check = [&](const ast::Expr &x) {
       if (!readable)
         return;
       if (x.kind == ast::ExprKind::ColumnRef) {
         bool found = x.names.size() == 1 &&
-                     std::any_of(result->schema.begin(), result->schema.end(),
+                     std::any_of(output.begin(), output.end(),
                                  [&](const ir::Column &c) { return c.name == x.names[0]; });
         if (!found) {
           std::string name = x.names.empty() ? "" : x.names.back();
           for (size_t n = x.names.size() - 1; n-- > 0;)
             name = x.names[n] + "." + name;
-          error(x.range, "ORDER BY with LIMIT or OFFSET reads the query's result: \"" + name +
-                             "\" is not one of its columns")
+          error(x.range, "ORDER BY with LIMIT or OFFSET of a query with " +
+                             std::string(stmt.op != ast::SetOp::None ? "UNION, INTERSECT or EXCEPT"
+                                         : stmt.distinct             ? "DISTINCT"
+                                                                     : "aggregates") +
+                             " reads its result: \"" + name + "\" is not one of its columns")
               .hint = "select the value too (a column of the result), and order by its name";
           readable = false;
           return;
@@ -105,7 +123,7 @@ plan::NodePtr Binder::bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result
       }
       if (x.subquery || containsAggregate(x)) {
         error(x.range, "ORDER BY with LIMIT or OFFSET takes the result's columns and "
-                       "expressions of them")
+                       "expressions of them here")
             .hint = "select the value too, and order by its name";
         readable = false;
         return;
@@ -152,12 +170,12 @@ plan::NodePtr Binder::bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result
   top->sort_keys = std::move(keys);
   top->limit = *limit;
   top->offset = *offset;
-  if (extra.empty())
+  if (extended.size() == output.size())
     return top;
-  plan::NodePtr narrowed = makeNode(plan::NodeKind::Project, result->schema, loc, {top});
-  for (size_t c = 0; c < result->schema.size(); ++c)
-    narrowed->exprs.push_back(ir::makeColumn(static_cast<int32_t>(c), result->schema[c].type,
-                                             result->schema[c].nullable));
+  plan::NodePtr narrowed = makeNode(plan::NodeKind::Project, output, loc, {top});
+  for (size_t c = 0; c < output.size(); ++c)
+    narrowed->exprs.push_back(
+        ir::makeColumn(static_cast<int32_t>(c), output[c].type, output[c].nullable));
   return narrowed;
 }
 
@@ -646,6 +664,33 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   ir::Schema schema;
   for (size_t i = 0; i < items.size(); ++i)
     schema.push_back({items[i].name, outputs[i]->type, outputs[i]->nullable});
+  // ORDER BY ... LIMIT of a plain SELECT may sort by input columns and expressions of them that
+  // the select list lacks, as in PostgreSQL: they ride along as hidden columns past the result's
+  // (bindTopK sorts by them and drops them). An output column's name, alone, is the output's.
+  if ((stmt.limit || stmt.offset) && !aggregated && !stmt.distinct) {
+    std::vector<int32_t> &hidden = hidden_order_[&stmt];
+    hidden.clear();
+    for (const ast::SortItem &order : stmt.order_by) {
+      const ast::Expr &e = *order.expr;
+      hidden.push_back(-1);
+      if (e.kind == ast::ExprKind::Literal && e.literal_kind == ast::LiteralKind::Integer)
+        continue;
+      if (e.kind == ast::ExprKind::ColumnRef && e.names.size() == 1 &&
+          std::any_of(items.begin(), items.end(),
+                      [&](const Item &item) { return item.name == e.names[0]; }))
+        continue;
+      Bound bound = bindExpr(e, scope);
+      if (!bound)
+        return nullptr;
+      ExprPtr sort =
+          bound.unknown ? coerce(std::move(bound), Type::text(), e.range) : std::move(bound.expr);
+      if (!sort)
+        return nullptr;
+      hidden.back() = static_cast<int32_t>(schema.size());
+      schema.push_back({"?order?", sort->type, sort->nullable});
+      outputs.push_back(std::move(sort));
+    }
+  }
   if (correlation_ && correlation_->stmt == &stmt &&
       (!correlation_->inner_keys.empty() || !correlation_->residuals.empty())) {
     if (aggregated != correlation_->scalar) {
