@@ -972,9 +972,28 @@ class QueryGen:
         return f'{no}EXISTS (SELECT 1 FROM {source}{cond})'
 
     def select(self, depth=0, top=True):
-        """(SQL, [(column, type)]) of a random query."""
+        """(SQL, [(column, type)]) of a random query, sometimes a top-k of one."""
         shape = self.rng.choice(['project', 'project', 'aggregate', 'aggregate', 'distinct', 'union'])
-        return getattr(self, 'select_' + shape)(depth, top)
+        sql, cols = getattr(self, 'select_' + shape)(depth, top)
+        if self.rng.random() < 0.15:
+            sql = self.top_k(sql, cols)
+        return sql, cols
+
+    def top_k(self, sql, cols):
+        """ORDER BY ... LIMIT ... OFFSET over a query's result. The order takes every column, so
+        that only equal rows tie and PostgreSQL's window is the one possible window."""
+        r = self.rng
+        keys = []
+        for i in r.sample(range(len(cols)), len(cols)):
+            # An `avg` column's scale may differ from PostgreSQL's, but not its order.
+            key = str(i + 1) if r.random() < 0.3 else cols[i][0]
+            key += r.choice(['', '', ' DESC', ' ASC'])
+            key += r.choice(['', '', '', ' NULLS FIRST', ' NULLS LAST'])
+            keys.append(key)
+        limit = f'\nLIMIT {r.randint(0, 6)}' if r.random() < 0.9 else ''
+        offset = f'\nOFFSET {r.randint(1, 3)}' if r.random() < 0.3 or not limit else ''
+        names = ', '.join(c for c, _ in cols)
+        return f'SELECT {names} FROM (\n{sql}\n) AS ranked\nORDER BY {", ".join(keys)}{limit}{offset}'
 
     def projection(self, scope, types):
         items = [(self.expr(t, scope), t) for t in types]
