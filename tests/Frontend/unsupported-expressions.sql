@@ -7,10 +7,6 @@ select
 -- ERR-NEXT:  sum(a) over (partition by b),
 -- ERR-NEXT:  ^~~
   sum(a) over (partition by b),
--- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:10: error: FILTER in aggregate calls is not supported yet
--- ERR-NEXT:  max(a) filter (where a > 1),
--- ERR-NEXT:         ^~~~~~
-  max(a) filter (where a > 1),
 -- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:21: error: ORDER BY in aggregate calls is not supported yet
 -- ERR-NEXT:  string_agg(s, ',' order by s),
 -- ERR-NEXT:                    ^~~~~

@@ -9,6 +9,7 @@
 
 namespace kiln::binder {
 
+using ir::ExprPtr;
 using ir::Type;
 using ir::TypeKind;
 
@@ -45,6 +46,33 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   ir::AggCall call;
   call.name = name;
   int32_t group_count = static_cast<int32_t>(agg_->group_exprs.size());
+  // FILTER (WHERE c): the aggregate sees its argument where c holds and NULL elsewhere, which
+  // every aggregate here skips (count(*) counts a TRUE where c holds).
+  ExprPtr filter;
+  if (expr.agg_filter) {
+    if (containsAggregate(*expr.agg_filter)) {
+      error(expr.agg_filter->range, "aggregate functions are not allowed in FILTER");
+      return {};
+    }
+    AggregateContext *saved = agg_;
+    agg_ = nullptr;
+    filter = bindCondition(*expr.agg_filter, *agg_from_scope_, "FILTER");
+    agg_ = saved;
+    if (!filter)
+      return {};
+  }
+  auto filtered = [&](ExprPtr value) {
+    if (!filter)
+      return value;
+    ir::Location loc = location(expr.agg_filter->range);
+    Type type = value->type;
+    ExprPtr e = ir::makeCall(ir::ExprOp::Case, type, {}, loc);
+    e->args.push_back(std::move(filter));
+    e->args.push_back(std::move(value));
+    e->args.push_back(ir::makeLiteral(ir::Value{}, type)); // ELSE NULL
+    e->nullable = true;
+    return e;
+  };
   if (expr.star || (name == "count" && expr.args.empty())) {
     if (name != "count") {
       error(expr.range, name + "(*) is not valid").hint = "only count(*) takes *";
@@ -52,6 +80,14 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
     }
     call.kind = ir::AggKind::CountStar;
     call.type = Type::int64();
+    if (filter) { // count(*) FILTER (WHERE c) = count(CASE WHEN c THEN TRUE END)
+      ir::Value yes;
+      yes.is_null = false;
+      yes.b = true;
+      call.kind = ir::AggKind::Count;
+      call.arg = group_count + static_cast<int32_t>(agg_->agg_args.size());
+      agg_->agg_args.push_back(filtered(ir::makeLiteral(yes, Type::boolean())));
+    }
   } else {
     if (expr.args.size() != 1) {
       error(expr.range, "function " + name + " takes exactly one argument");
@@ -106,7 +142,7 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
     }
     // Arguments are computed before the aggregate, after the group expressions.
     call.arg = group_count + static_cast<int32_t>(agg_->agg_args.size());
-    agg_->agg_args.push_back(std::move(arg.expr));
+    agg_->agg_args.push_back(filtered(std::move(arg.expr)));
   }
   agg_->aggs.push_back(call);
   int32_t column = group_count + static_cast<int32_t>(agg_->aggs.size()) - 1;

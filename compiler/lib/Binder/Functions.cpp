@@ -42,6 +42,11 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   const std::string &name = expr.names.back();
   if (isAggregateName(name))
     return bindAggregateCall(expr, scope);
+  if (expr.agg_filter) {
+    error(expr.agg_filter->range,
+          "FILTER specified, but " + name + " is not an aggregate function");
+    return {};
+  }
   if (expr.distinct || expr.star) {
     error(expr.range, "DISTINCT or * in a call to " + name + " is not valid");
     return {};

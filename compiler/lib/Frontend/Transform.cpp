@@ -697,11 +697,6 @@ ExprPtr Transformer::funcCall(pg::Object node, const SourceRange &range) {
     error(range, "window functions are not supported yet");
     return nullptr;
   }
-  if (auto filter = pg::field(node, "agg_filter")) {
-    error(keywordBefore(firstLocation(*filter), {"filter"}, range),
-          "FILTER in aggregate calls is not supported yet");
-    return nullptr;
-  }
   std::vector<pg::Json> order = pg::list(node, "agg_order");
   if (pg::flag(node, "agg_within_group")) {
     error(range, "WITHIN GROUP is not supported");
@@ -722,6 +717,11 @@ ExprPtr Transformer::funcCall(pg::Object node, const SourceRange &range) {
   e->star = pg::flag(node, "agg_star");
   e->distinct = pg::flag(node, "agg_distinct");
   e->args = exprs(pg::list(node, "args"), range);
+  if (auto filter = pg::field(node, "agg_filter")) {
+    e->agg_filter = expr(*filter, range);
+    if (!e->agg_filter)
+      return nullptr;
+  }
   return e;
 }
 

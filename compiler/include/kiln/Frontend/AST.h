@@ -66,6 +66,7 @@ struct Expr {
   std::vector<std::unique_ptr<Expr>> args;
   std::unique_ptr<Expr> case_operand;
   std::unique_ptr<Expr> case_else;
+  std::unique_ptr<Expr> agg_filter; // FuncCall: FILTER (WHERE ...)
   TypeName cast_type;
   bool negated = false;
   bool distinct = false;
