@@ -1355,6 +1355,171 @@ static int64_t skip_chars(const char *p, int64_t n, int64_t i, int64_t k) {
 
 /* PostgreSQL's text_substring: characters [start, start + count) intersected with [1, len];
  * e.g. substr('abc', 0, 2) = 'a'. Returns a slice of the input. */
+/* ---- Characters: initcap, reverse, left, right, repeat, strpos, split_part, lpad, rpad ---- */
+
+static int64_t count_chars(const char *p, int64_t n) {
+  int64_t chars = 0;
+  for (int64_t i = 0; i < n; i = next_char(p, n, i))
+    ++chars;
+  return chars;
+}
+
+static int is_ascii_alnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+void kiln_initcap(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
+  char *q = scratch(rt, n);
+  int in_word = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    unsigned char c = (unsigned char)p[i];
+    if (c >= 0x80) { /* other letters: kept as they are, and part of a word */
+      q[i] = (char)c;
+      in_word = (c & 0xC0) == 0x80 ? in_word : 1;
+      continue;
+    }
+    if (in_word && c >= 'A' && c <= 'Z')
+      c = (unsigned char)(c + ('a' - 'A'));
+    else if (!in_word && c >= 'a' && c <= 'z')
+      c = (unsigned char)(c - ('a' - 'A'));
+    q[i] = (char)c;
+    in_word = is_ascii_alnum(c);
+  }
+  out->ptr = q;
+  out->len = n;
+}
+
+void kiln_reverse(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
+  char *q = scratch(rt, n);
+  for (int64_t i = 0; i < n;) {
+    int64_t j = next_char(p, n, i);
+    memcpy(q + (n - j), p + i, (size_t)(j - i)); /* each character keeps its bytes in order */
+    i = j;
+  }
+  out->ptr = q;
+  out->len = n;
+}
+
+void kiln_left(kiln_runtime *rt, const char *p, int64_t n, int64_t k, int32_t loc, kiln_str *out) {
+  (void)rt;
+  (void)loc;
+  int64_t chars = k >= 0 ? k : count_chars(p, n) + k;
+  out->ptr = p;
+  out->len = chars <= 0 ? 0 : skip_chars(p, n, 0, chars);
+}
+
+void kiln_right(kiln_runtime *rt, const char *p, int64_t n, int64_t k, int32_t loc, kiln_str *out) {
+  (void)rt;
+  (void)loc;
+  int64_t total = count_chars(p, n);
+  int64_t skip = k >= 0 ? total - k : -k;
+  if (skip < 0)
+    skip = 0;
+  int64_t b = skip >= total ? n : skip_chars(p, n, 0, skip);
+  out->ptr = p + b;
+  out->len = n - b;
+}
+
+#define KILN_MAX_TEXT_BYTES ((int64_t)0x3FFFFFFF) /* PostgreSQL's 1 GB limit of a value */
+
+void kiln_repeat(kiln_runtime *rt, const char *p, int64_t n, int64_t k, int32_t loc,
+                 kiln_str *out) {
+  if (k <= 0 || n == 0) {
+    out->ptr = p;
+    out->len = 0;
+    return;
+  }
+  int64_t len;
+  if (__builtin_mul_overflow(n, k, &len) || len > KILN_MAX_TEXT_BYTES)
+    raise_code(rt, KILN_ERR_LENGTH_TOO_LARGE, loc);
+  char *q = scratch(rt, len);
+  for (int64_t i = 0; i < k; ++i)
+    memcpy(q + i * n, p, (size_t)n);
+  out->ptr = q;
+  out->len = len;
+}
+
+int32_t kiln_strpos(const char *p, int64_t n, const char *sub, int64_t sn) {
+  if (sn == 0)
+    return 1;
+  int64_t at = find(p, n, 0, sub, sn);
+  if (at < 0)
+    return 0;
+  return (int32_t)(count_chars(p, at) + 1);
+}
+
+void kiln_split_part(kiln_runtime *rt, const char *p, int64_t n, const char *delim, int64_t dn,
+                     int64_t field, int32_t loc, kiln_str *out) {
+  if (field == 0)
+    raise_code(rt, KILN_ERR_FIELD_POSITION_ZERO, loc);
+  out->ptr = p;
+  out->len = 0;
+  if (dn == 0) { /* the whole string is the only field */
+    if (field == 1 || field == -1)
+      out->len = n;
+    return;
+  }
+  if (field < 0) { /* count the fields, then take it from the front */
+    int64_t fields = 1;
+    for (int64_t i = find(p, n, 0, delim, dn); i >= 0; i = find(p, n, i + dn, delim, dn))
+      ++fields;
+    if (-field > fields)
+      return;
+    field = fields + field + 1;
+  }
+  int64_t start = 0;
+  for (int64_t f = 1; f < field; ++f) {
+    int64_t at = find(p, n, start, delim, dn);
+    if (at < 0)
+      return;
+    start = at + dn;
+  }
+  int64_t end = find(p, n, start, delim, dn);
+  out->ptr = p + start;
+  out->len = (end < 0 ? n : end) - start;
+}
+
+static void pad(kiln_runtime *rt, const char *p, int64_t n, int64_t len, const char *fill,
+                int64_t fn, int32_t loc, int left, kiln_str *out) {
+  if (len <= 0) {
+    out->ptr = p;
+    out->len = 0;
+    return;
+  }
+  int64_t chars = count_chars(p, n);
+  if (chars >= len || fn == 0) { /* truncated on the right, both ways */
+    out->ptr = p;
+    out->len = chars >= len ? skip_chars(p, n, 0, len) : n;
+    return;
+  }
+  /* The padding: fill's characters over and over, up to len - chars characters. */
+  int64_t missing = len - chars, fill_chars = count_chars(fill, fn);
+  int64_t whole = missing / fill_chars, rest = missing % fill_chars;
+  int64_t rest_bytes = skip_chars(fill, fn, 0, rest);
+  int64_t pad_bytes;
+  if (__builtin_mul_overflow(whole, fn, &pad_bytes) ||
+      pad_bytes + rest_bytes + n > KILN_MAX_TEXT_BYTES)
+    raise_code(rt, KILN_ERR_LENGTH_TOO_LARGE, loc);
+  pad_bytes += rest_bytes;
+  char *q = scratch(rt, pad_bytes + n);
+  char *w = q + (left ? 0 : n);
+  for (int64_t i = 0; i < whole; ++i, w += fn)
+    memcpy(w, fill, (size_t)fn);
+  memcpy(w, fill, (size_t)rest_bytes);
+  memcpy(left ? q + pad_bytes : q, p, (size_t)n);
+  out->ptr = q;
+  out->len = pad_bytes + n;
+}
+
+void kiln_lpad(kiln_runtime *rt, const char *p, int64_t n, int64_t len, const char *fill,
+               int64_t fn, int32_t loc, kiln_str *out) {
+  pad(rt, p, n, len, fill, fn, loc, 1, out);
+}
+void kiln_rpad(kiln_runtime *rt, const char *p, int64_t n, int64_t len, const char *fill,
+               int64_t fn, int32_t loc, kiln_str *out) {
+  pad(rt, p, n, len, fill, fn, loc, 0, out);
+}
+
 void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int64_t count,
                  int32_t has_count, int32_t loc, kiln_str *out) {
   int64_t first = start < 1 ? 1 : start, end = INT64_MAX; /* 1-based, end exclusive */

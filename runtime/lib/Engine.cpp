@@ -32,6 +32,10 @@ std::string_view errorMessage(int32_t error_code) {
     return "negative substring length not allowed";
   case KILN_ERR_LIKE_TRAILING_ESCAPE:
     return "LIKE pattern must not end with escape character";
+  case KILN_ERR_FIELD_POSITION_ZERO:
+    return "field position must not be zero";
+  case KILN_ERR_LENGTH_TOO_LARGE:
+    return "requested length too large";
   }
   return "unknown runtime error";
 }

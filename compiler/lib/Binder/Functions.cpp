@@ -113,6 +113,18 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
     return call(Type::text(), std::vector<Type>(args.size(), Type::text()));
   case ir::FunctionSignature::TextLength:
     return call(Type::int32(), {Type::text()});
+  case ir::FunctionSignature::TextIntToText:
+    return call(Type::text(), {Type::text(), Type::int32()});
+  case ir::FunctionSignature::TextTextToInt:
+    return call(Type::int32(), {Type::text(), Type::text()});
+  case ir::FunctionSignature::SplitPart:
+    return call(Type::text(), {Type::text(), Type::text(), Type::int32()});
+  case ir::FunctionSignature::Pad: {
+    std::vector<Type> params{Type::text(), Type::int32()};
+    if (args.size() == 3)
+      params.push_back(Type::text());
+    return call(Type::text(), params);
+  }
   case ir::FunctionSignature::TextSubstr: {
     std::vector<Type> params{Type::text(), Type::int32()};
     if (args.size() == 3)

@@ -32,6 +32,8 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
                                b_.getInt32(mode), b_.getInt32(loc)});
   };
   switch (e.function) {
+  case ir::FunctionId::Initcap:
+  case ir::FunctionId::Reverse:
   case ir::FunctionId::Lower:
   case ir::FunctionId::Upper:
   case ir::FunctionId::Btrim:
@@ -46,6 +48,30 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value = textOut(
         fn.symbol, {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1), text(2, 0), text(2, 1)});
     break;
+  case ir::FunctionId::Left:
+  case ir::FunctionId::Right:
+  case ir::FunctionId::Repeat:
+    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.CreateSExt(args[1].value, i64_),
+                                  b_.getInt32(loc)});
+    break;
+  case ir::FunctionId::Strpos:
+    r.value = b_.CreateSExtOrTrunc(
+        call(fn.symbol, {text(0, 0), text(0, 1), text(1, 0), text(1, 1)}), i32_);
+    break;
+  case ir::FunctionId::SplitPart:
+    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1),
+                                  b_.CreateSExt(args[2].value, i64_), b_.getInt32(loc)});
+    break;
+  case ir::FunctionId::Lpad:
+  case ir::FunctionId::Rpad: {
+    llvm::Value *fill = args.size() == 3 ? text(2, 0) : constantText(" ");
+    llvm::Value *fill_len = args.size() == 3 ? text(2, 1) : b_.getInt64(1);
+    if (args.size() != 3)
+      fill = b_.CreateExtractValue(fill, 0);
+    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.CreateSExt(args[1].value, i64_),
+                                  fill, fill_len, b_.getInt32(loc)});
+    break;
+  }
   case ir::FunctionId::Substr: {
     llvm::Value *count = args.size() == 3 ? b_.CreateSExt(args[2].value, i64_) : b_.getInt64(0);
     r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.CreateSExt(args[1].value, i64_),

@@ -651,6 +651,25 @@ void Verifier::checkCall(const Expr &e) {
     argIs(0, first == Type::text(), "text");
     resultIs(e.type == Type::int32(), "i32");
     break;
+  case FunctionSignature::TextIntToText:
+  case FunctionSignature::Pad:
+    argIs(0, first == Type::text(), "text");
+    argIs(1, e.args[1]->type == Type::int32(), "i32");
+    if (n == 3)
+      argIs(2, e.args[2]->type == Type::text(), "text");
+    resultIs(e.type == Type::text(), "text");
+    break;
+  case FunctionSignature::TextTextToInt:
+    argIs(0, first == Type::text(), "text");
+    argIs(1, e.args[1]->type == Type::text(), "text");
+    resultIs(e.type == Type::int32(), "i32");
+    break;
+  case FunctionSignature::SplitPart:
+    argIs(0, first == Type::text(), "text");
+    argIs(1, e.args[1]->type == Type::text(), "text");
+    argIs(2, e.args[2]->type == Type::int32(), "i32");
+    resultIs(e.type == Type::text(), "text");
+    break;
   case FunctionSignature::TextSubstr:
     argIs(0, first == Type::text(), "text");
     for (size_t i = 1; i < n; ++i)

@@ -116,6 +116,23 @@ void kiln_replace(kiln_runtime *rt, const char *p, int64_t n, const char *from, 
 void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int64_t count,
                  int32_t has_count, int32_t loc, kiln_str *out);
 
+/* Characters (UTF-8), as PostgreSQL counts them. initcap: the first letter of each run of
+ * letters and digits upper case, the others lower (ASCII). left/right with n < 0: all but the
+ * last/first -n. repeat, lpad and rpad raise KILN_ERR_LENGTH_TOO_LARGE beyond 1 GB; split_part
+ * raises KILN_ERR_FIELD_POSITION_ZERO for field 0 and counts a negative field from the end. */
+void kiln_initcap(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out);
+void kiln_reverse(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out);
+void kiln_left(kiln_runtime *rt, const char *p, int64_t n, int64_t k, int32_t loc, kiln_str *out);
+void kiln_right(kiln_runtime *rt, const char *p, int64_t n, int64_t k, int32_t loc, kiln_str *out);
+void kiln_repeat(kiln_runtime *rt, const char *p, int64_t n, int64_t k, int32_t loc, kiln_str *out);
+int32_t kiln_strpos(const char *p, int64_t n, const char *sub, int64_t sn); /* 0: not found */
+void kiln_split_part(kiln_runtime *rt, const char *p, int64_t n, const char *delim, int64_t dn,
+                     int64_t field, int32_t loc, kiln_str *out);
+void kiln_lpad(kiln_runtime *rt, const char *p, int64_t n, int64_t len, const char *fill,
+               int64_t fn, int32_t loc, kiln_str *out);
+void kiln_rpad(kiln_runtime *rt, const char *p, int64_t n, int64_t len, const char *fill,
+               int64_t fn, int32_t loc, kiln_str *out);
+
 /* ---- dates and times ---- */
 /* unit: a kiln_date_unit (kiln/runtime/civil.h). */
 int64_t kiln_date_trunc(int32_t unit, int64_t micros);

@@ -86,7 +86,9 @@ typedef enum kiln_error_code {
   KILN_ERR_FLOAT_OUT_OF_RANGE = 6,        /* "value out of range: overflow" */
   KILN_ERR_DATE_OUT_OF_RANGE = 7,         /* "date out of range" */
   KILN_ERR_NEGATIVE_SUBSTRING_LENGTH = 8, /* "negative substring length not allowed" */
-  KILN_ERR_LIKE_TRAILING_ESCAPE = 9       /* "LIKE pattern must not end with escape character" */
+  KILN_ERR_LIKE_TRAILING_ESCAPE = 9,      /* "LIKE pattern must not end with escape character" */
+  KILN_ERR_FIELD_POSITION_ZERO = 10,      /* "field position must not be zero" (split_part) */
+  KILN_ERR_LENGTH_TOO_LARGE = 11          /* "requested length too large" (repeat, lpad, rpad) */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
