@@ -115,6 +115,8 @@ public:
   llvm::Value *call(const std::string &name, std::vector<llvm::Value *> args);
   llvm::Function *newFunction(const std::string &name, llvm::FunctionType *type);
   llvm::Value *rt() { return rt_; }
+  // Destroys a multiset of operator state unless `set` is null (none was created).
+  void destroyMultiset(llvm::Value *set);
   // A kiln_relation_desc (abi.h) of rows of `schema`: columns, layout, and `key` columns.
   llvm::Constant *relationDescriptor(const std::string &name, const std::string &location,
                                      const ir::Schema &schema, const std::vector<int32_t> &key,

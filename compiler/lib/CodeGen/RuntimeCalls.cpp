@@ -159,4 +159,15 @@ llvm::Value *Emitter::entryOf(llvm::Value *payload) {
   return b_.CreateConstGEP1_64(i8_, payload, -KILN_ENTRY_PAYLOAD_OFFSET);
 }
 
+void Emitter::destroyMultiset(llvm::Value *set) {
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  llvm::BasicBlock *destroy = llvm::BasicBlock::Create(ctx_, "free.set", f);
+  llvm::BasicBlock *skip = llvm::BasicBlock::Create(ctx_, "skip", f);
+  b_.CreateCondBr(b_.CreateIsNull(set), skip, destroy);
+  b_.SetInsertPoint(destroy);
+  b_.CreateCall(fn("kiln_ms_destroy"), {set});
+  b_.CreateBr(skip);
+  b_.SetInsertPoint(skip);
+}
+
 } // namespace kiln::codegen

@@ -221,6 +221,26 @@ std::optional<std::string> rowsQuery(const std::vector<project::UnitRow> &rows,
   return sql;
 }
 
+// A sink model whose SQL Kiln writes (a unit test's comparison, the test results), parsed from a
+// file of its own named `path`, so that an error in it shows that SQL; `at` (if valid) is what
+// the program names as its location.
+void addGeneratedSink(const std::string &name, const std::string &path, const std::string &sql,
+                      const std::string &connector, SourceRange at, binder::Catalog &catalog,
+                      SourceManager &sources, DiagnosticEngine &diags, Frontend &front) {
+  FileId file = sources.addFile(path, sql);
+  std::unique_ptr<ast::SelectStmt> query =
+      frontend::parseQuery(sql, frontend::identityMapper(file), diags);
+  if (!query)
+    return;
+  plan::NodePtr plan = binder::bindQuery(*query, catalog, sources, diags);
+  if (!plan)
+    return;
+  if (!at.valid())
+    at = {{file, 0}, 0};
+  front.sink_connectors[name] = {connector, toLocation(sources, at).str()};
+  front.models.push_back({name, plan, true, std::nullopt, toLocation(sources, at)});
+}
+
 // A dbt unit test as a data test of the program: the model's SQL over its inputs' given rows,
 // compared with the expected rows on the expected columns; each row whose count differs is a
 // failing row (`diff` > 0: unexpected, < 0: missing).
@@ -279,16 +299,7 @@ void addUnitTest(const project::UnitTest &test, binder::Catalog &catalog, Source
          ", -1 from __unit_expected\n) as compared group by " + columns +
          " having sum(__unit_count) <> 0\n";
   std::string path = sources.path(test.range.begin.file) + " (unit test " + test.name + ")";
-  FileId file = sources.addFile(path, sql);
-  std::unique_ptr<ast::SelectStmt> query =
-      frontend::parseQuery(sql, frontend::identityMapper(file), diags);
-  if (!query)
-    return;
-  plan::NodePtr plan = binder::bindQuery(*query, catalog, sources, diags);
-  if (!plan)
-    return;
-  front.sink_connectors[test.name] = {"test:error", toLocation(sources, test.range).str()};
-  front.models.push_back({test.name, plan, true, std::nullopt, toLocation(sources, test.range)});
+  addGeneratedSink(test.name, path, sql, "test:error", test.range, catalog, sources, diags, front);
 }
 
 // The sink of test results: per data test (and unit test) of the program, its severity, its
@@ -323,17 +334,8 @@ void addTestResults(const project::Project &project, binder::Catalog &catalog,
         .hint = "rename the model";
     return;
   }
-  FileId file = sources.addFile(std::string("(") + kTestResultsSink + ")", sql);
-  std::unique_ptr<ast::SelectStmt> query =
-      frontend::parseQuery(sql, frontend::identityMapper(file), diags);
-  if (!query)
-    return;
-  plan::NodePtr plan = binder::bindQuery(*query, catalog, sources, diags);
-  if (!plan)
-    return;
-  front.sink_connectors[kTestResultsSink] = {"none", ""};
-  front.models.push_back(
-      {kTestResultsSink, plan, true, std::nullopt, toLocation(sources, {{file, 0}, 0})});
+  addGeneratedSink(kTestResultsSink, std::string("(") + kTestResultsSink + ")", sql, "none", {},
+                   catalog, sources, diags, front);
 }
 
 } // namespace

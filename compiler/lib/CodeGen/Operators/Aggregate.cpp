@@ -517,20 +517,12 @@ void AggregateGen::defineFlush() {
 void AggregateGen::freeMultisets(llvm::Value *payload) {
   const ir::Op &op = op_;
   const AggLayout &l = l_;
-  llvm::Function *f = b_.GetInsertBlock()->getParent();
   for (size_t j = 0; j < op.aggregates.size(); ++j) {
     const ir::AggCall &agg = op.aggregates[j];
     if (!keepsValues(agg) || l.shared[j])
       continue;
-    llvm::Value *set =
-        b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(l.payload, payload, l.agg_field[j] + 1));
-    llvm::BasicBlock *destroy = llvm::BasicBlock::Create(e_.ctx_, "free.set", f);
-    llvm::BasicBlock *skip = llvm::BasicBlock::Create(e_.ctx_, "skip", f);
-    b_.CreateCondBr(b_.CreateIsNull(set), skip, destroy);
-    b_.SetInsertPoint(destroy);
-    b_.CreateCall(e_.fn("kiln_ms_destroy"), {set});
-    b_.CreateBr(skip);
-    b_.SetInsertPoint(skip);
+    e_.destroyMultiset(
+        b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(l.payload, payload, l.agg_field[j] + 1)));
   }
 }
 

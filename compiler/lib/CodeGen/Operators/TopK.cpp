@@ -38,15 +38,7 @@ public:
 
   void emitDestroy() override {
     e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
-      llvm::Function *f = b_.GetInsertBlock()->getParent();
-      llvm::Value *set = b_.CreateLoad(e_.ptr_, field(entry, 0));
-      llvm::BasicBlock *destroy = llvm::BasicBlock::Create(e_.ctx_, "free.set", f);
-      llvm::BasicBlock *skip = llvm::BasicBlock::Create(e_.ctx_, "skip", f);
-      b_.CreateCondBr(b_.CreateIsNull(set), skip, destroy);
-      b_.SetInsertPoint(destroy);
-      b_.CreateCall(e_.fn("kiln_ms_destroy"), {set});
-      b_.CreateBr(skip);
-      b_.SetInsertPoint(skip);
+      e_.destroyMultiset(b_.CreateLoad(e_.ptr_, field(entry, 0)));
     });
   }
 
