@@ -14,7 +14,8 @@ using ir::Type;
 using ir::TypeKind;
 
 bool isAggregateName(const std::string &name) {
-  return name == "count" || name == "sum" || name == "avg" || name == "min" || name == "max";
+  return name == "count" || name == "sum" || name == "avg" || name == "min" || name == "max" ||
+         name == "bool_and" || name == "bool_or" || name == "every";
 }
 
 bool containsAggregate(const ast::Expr &expr) {
@@ -73,6 +74,8 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
     e->nullable = true;
     return e;
   };
+  if (name == "bool_and" || name == "bool_or" || name == "every")
+    return bindBooleanAggregate(expr, filtered);
   if (expr.star || (name == "count" && expr.args.empty())) {
     if (name != "count") {
       error(expr.range, name + "(*) is not valid").hint = "only count(*) takes *";
@@ -150,6 +153,75 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   bool nullable = call.kind != ir::AggKind::CountStar && call.kind != ir::AggKind::Count &&
                   call.kind != ir::AggKind::CountDistinct;
   return {ir::makeColumn(column, call.type, nullable), false};
+}
+
+// bool_and (every) and bool_or from two counts that retract: the non-NULL values and the TRUE
+// ones. NULL when there are no non-NULL values; else bool_or is "some TRUE" and bool_and "all
+// TRUE".
+Bound Binder::bindBooleanAggregate(const ast::Expr &expr,
+                                   const std::function<ExprPtr(ExprPtr)> &filtered) {
+  const std::string &name = expr.names[0];
+  if (expr.star || expr.args.size() != 1) {
+    error(expr.range, "function " + name + " takes exactly one argument");
+    return {};
+  }
+  if (containsAggregate(*expr.args[0])) {
+    error(expr.args[0]->range, "aggregate function calls cannot be nested");
+    return {};
+  }
+  AggregateContext *saved = agg_;
+  agg_ = nullptr;
+  Bound arg = bindExpr(*expr.args[0], *agg_from_scope_);
+  agg_ = saved;
+  if (!arg)
+    return {};
+  ExprPtr value = coerce(std::move(arg), Type::boolean(), expr.args[0]->range);
+  if (!value)
+    return {};
+  ir::Location loc = location(expr.range);
+  value = filtered(std::move(value));
+  ir::Value yes;
+  yes.is_null = false;
+  yes.b = true;
+  ExprPtr when_true = ir::makeCall(ir::ExprOp::Case, Type::boolean(), {}, loc);
+  when_true->args.push_back(value->clone());
+  when_true->args.push_back(ir::makeLiteral(yes, Type::boolean()));
+  when_true->args.push_back(ir::makeLiteral(ir::Value{}, Type::boolean()));
+  when_true->nullable = true;
+  int32_t group_count = static_cast<int32_t>(agg_->group_exprs.size());
+  auto count = [&](ExprPtr counted) {
+    ir::AggCall call;
+    call.name = name;
+    call.kind = ir::AggKind::Count;
+    call.type = Type::int64();
+    call.arg = group_count + static_cast<int32_t>(agg_->agg_args.size());
+    agg_->agg_args.push_back(std::move(counted));
+    agg_->aggs.push_back(call);
+    return ir::makeColumn(group_count + static_cast<int32_t>(agg_->aggs.size()) - 1, Type::int64(),
+                          false);
+  };
+  ExprPtr values = count(std::move(value));
+  ExprPtr trues = count(std::move(when_true));
+  auto compare = [&](ir::ExprOp op, ExprPtr a, ExprPtr b) {
+    std::vector<ExprPtr> operands;
+    operands.push_back(std::move(a));
+    operands.push_back(std::move(b));
+    ExprPtr e = ir::makeCall(op, Type::boolean(), std::move(operands), loc);
+    e->nullable = false;
+    return e;
+  };
+  ir::Value zero;
+  zero.is_null = false;
+  ExprPtr none = compare(ir::ExprOp::Eq, values->clone(), ir::makeLiteral(zero, Type::int64()));
+  ExprPtr result = name == "bool_or" ? compare(ir::ExprOp::Gt, std::move(trues),
+                                               ir::makeLiteral(zero, Type::int64()))
+                                     : compare(ir::ExprOp::Eq, std::move(trues), std::move(values));
+  ExprPtr e = ir::makeCall(ir::ExprOp::Case, Type::boolean(), {}, loc);
+  e->args.push_back(std::move(none));
+  e->args.push_back(ir::makeLiteral(ir::Value{}, Type::boolean()));
+  e->args.push_back(std::move(result));
+  e->nullable = true;
+  return {std::move(e), false};
 }
 
 } // namespace kiln::binder

@@ -227,6 +227,8 @@ private:
   Bound bindDateTrunc(const ast::Expr &expr, std::vector<Bound> &args,
                       const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
   Bound bindAggregateCall(const ast::Expr &expr, const Scope &scope);
+  Bound bindBooleanAggregate(const ast::Expr &expr,
+                             const std::function<ir::ExprPtr(ir::ExprPtr)> &filtered);
 
   // ---- types and coercion (Coercion.cpp) ----
   ir::ExprPtr coerce(Bound bound, const ir::Type &target, SourceRange range);
