@@ -1,9 +1,12 @@
--- DISTINCT ON is parsed and flagged for the binder to reject.
+-- DISTINCT ON keeps its expressions, for the binder's top-1 per group.
 -- RUN: kiln-parse %s | FileCheck %s --strict-whitespace --match-full-lines
 
-select distinct on (a) a, b from t
+select distinct on (a, lower(b)) a, b from t
 
 -- CHECK:(select distinct-on
+-- CHECK-NEXT:  (distinct-on
+-- CHECK-NEXT:    (column a)
+-- CHECK-NEXT:    (call lower (column b)))
 -- CHECK-NEXT:  (targets
 -- CHECK-NEXT:    (item (column a))
 -- CHECK-NEXT:    (item (column b)))

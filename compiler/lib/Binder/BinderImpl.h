@@ -243,6 +243,9 @@ private:
   bool rejectUnsupportedClauses(const ast::SelectStmt &stmt);
   std::optional<int64_t> bindRowCount(const ast::Expr &expr, const char *clause);
   plan::NodePtr bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result);
+  plan::NodePtr bindDistinctOn(const ast::SelectStmt &stmt, plan::NodePtr rows,
+                               const std::vector<int32_t> &on_columns,
+                               const std::vector<ir::SortKey> &order_keys, size_t visible);
   // Per plain SELECT with ORDER BY and LIMIT/OFFSET: for each ORDER BY item, the column of the
   // result that bindSimpleSelect computed for it past the select list's, or -1.
   std::map<const ast::SelectStmt *, std::vector<int32_t>> hidden_order_;

@@ -20,6 +20,15 @@ using ir::ExprPtr;
 using ir::Type;
 using ir::TypeKind;
 
+namespace {
+// An integer literal's value as a position (GROUP BY 2, ORDER BY 1), or -1 beyond 64 bits.
+int64_t integerText(const std::string &text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size() ? value : -1;
+}
+} // namespace
+
 bool Binder::rejectUnsupportedClauses(const ast::SelectStmt &stmt) {
   if ((stmt.limit || stmt.offset) && correlation_ && correlation_->stmt == &stmt) {
     error((stmt.limit ? stmt.limit : stmt.offset)->range,
@@ -87,10 +96,8 @@ plan::NodePtr Binder::bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result
     }
     const ast::Expr &e = *item.expr;
     if (e.kind == ast::ExprKind::Literal && e.literal_kind == ast::LiteralKind::Integer) {
-      int64_t position = 0;
-      auto [end, ec] = std::from_chars(e.text.data(), e.text.data() + e.text.size(), position);
-      if (ec != std::errc() || end != e.text.data() + e.text.size() || position < 1 ||
-          position > static_cast<int64_t>(output.size())) {
+      int64_t position = integerText(e.text);
+      if (position < 1 || position > static_cast<int64_t>(output.size())) {
         error(e.range, "ORDER BY position " + e.text + " is not in select list");
         return nullptr;
       }
@@ -385,16 +392,12 @@ plan::NodePtr Binder::bindSelect(const ast::SelectStmt &stmt) {
   plan::NodePtr result = stmt.op != ast::SetOp::None ? bindSetOperation(stmt)
                          : !stmt.values.empty()      ? bindValues(stmt)
                                                      : bindSimpleSelect(stmt);
-  if (result && (stmt.limit || stmt.offset))
+  if (result && (stmt.limit || stmt.offset) && !stmt.distinct_on) // (DISTINCT ON's has its own)
     return bindTopK(stmt, std::move(result));
   return result; // ORDER BY alone does not change a view's rows
 }
 
 plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
-  if (stmt.distinct_on) {
-    error(stmt.range, "SELECT DISTINCT ON is not supported yet");
-    return nullptr;
-  }
   std::vector<ExprPtr> where;
   std::optional<FromItem> from = bindFrom(stmt, where);
   // The columns of the select list's scalar subqueries (bindFrom) hold until it is bound.
@@ -496,7 +499,7 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     for (const ast::ExprPtr &key : stmt.group_by) {
       const ast::Expr *target = key.get();
       if (key->kind == ast::ExprKind::Literal && key->literal_kind == ast::LiteralKind::Integer) {
-        int64_t ordinal = std::stoll(key->text);
+        int64_t ordinal = integerText(key->text);
         if (ordinal < 1 || ordinal > static_cast<int64_t>(items.size()) ||
             !items[ordinal - 1].expr) {
           error(key->range, "GROUP BY position " + key->text + " is not in select list");
@@ -667,6 +670,71 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   // ORDER BY ... LIMIT of a plain SELECT may sort by input columns and expressions of them that
   // the select list lacks, as in PostgreSQL: they ride along as hidden columns past the result's
   // (bindTopK sorts by them and drops them). An output column's name, alone, is the output's.
+  // DISTINCT ON (keys) ORDER BY keys, rest: per group of equal keys, the first row by the rest.
+  std::vector<int32_t> on_columns;
+  std::vector<ir::SortKey> order_keys;
+  size_t visible = schema.size();
+  if (stmt.distinct_on) {
+    if (aggregated) {
+      error(stmt.distinct_on_exprs[0]->range, "DISTINCT ON in a query with aggregates is not "
+                                              "supported yet")
+          .hint = "aggregate in a subquery, and take DISTINCT ON over it";
+      return nullptr;
+    }
+    // A position or a name of the select list is that column; anything else an expression of
+    // the input, computed into a hidden column (as PostgreSQL resolves them).
+    auto resolve = [&](const ast::Expr &e) -> std::optional<int32_t> {
+      if (e.kind == ast::ExprKind::Literal && e.literal_kind == ast::LiteralKind::Integer) {
+        int64_t position = integerText(e.text);
+        if (position < 1 || position > static_cast<int64_t>(visible)) {
+          error(e.range, "position " + e.text + " is not in select list");
+          return std::nullopt;
+        }
+        return static_cast<int32_t>(position - 1);
+      }
+      if (e.kind == ast::ExprKind::ColumnRef && e.names.size() == 1)
+        for (size_t i = 0; i < items.size(); ++i)
+          if (items[i].name == e.names[0])
+            return static_cast<int32_t>(i);
+      Bound bound = bindExpr(e, scope);
+      if (!bound)
+        return std::nullopt;
+      ExprPtr value =
+          bound.unknown ? coerce(std::move(bound), Type::text(), e.range) : std::move(bound.expr);
+      if (!value)
+        return std::nullopt;
+      for (size_t c = visible; c < outputs.size(); ++c) // the same expression once
+        if (ir::sameExpr(*outputs[c], *value))
+          return static_cast<int32_t>(c);
+      schema.push_back({"?order?", value->type, value->nullable});
+      outputs.push_back(std::move(value));
+      return static_cast<int32_t>(schema.size() - 1);
+    };
+    for (const ast::ExprPtr &on : stmt.distinct_on_exprs) {
+      std::optional<int32_t> column = resolve(*on);
+      if (!column)
+        return nullptr;
+      on_columns.push_back(*column);
+    }
+    for (size_t i = 0; i < stmt.order_by.size(); ++i) {
+      const ast::SortItem &item = stmt.order_by[i];
+      std::optional<int32_t> column = resolve(*item.expr);
+      if (!column)
+        return nullptr;
+      if (i < on_columns.size() &&
+          std::find(on_columns.begin(), on_columns.end(), *column) == on_columns.end()) {
+        error(stmt.distinct_on_exprs[0]->range,
+              "SELECT DISTINCT ON expressions must match initial ORDER BY expressions")
+            .hint = "order by the DISTINCT ON expressions first, then by what picks the row";
+        return nullptr;
+      }
+      ir::SortKey key;
+      key.column = *column;
+      key.descending = item.descending;
+      key.nulls_first = item.nulls == 0 ? item.descending : item.nulls == 1;
+      order_keys.push_back(key);
+    }
+  }
   if ((stmt.limit || stmt.offset) && !aggregated && !stmt.distinct) {
     std::vector<int32_t> &hidden = hidden_order_[&stmt];
     hidden.clear();
@@ -734,9 +802,49 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, location(stmt.range), {body});
   project->exprs = std::move(outputs);
   plan::NodePtr result = project;
+  if (stmt.distinct_on)
+    return bindDistinctOn(stmt, project, on_columns, order_keys, visible);
   if (stmt.distinct)
     result = makeNode(plan::NodeKind::Distinct, schema, project->loc, {project});
   return result;
+}
+
+// DISTINCT ON: a top-1 per group of equal DISTINCT ON columns, ordered by the ORDER BY items
+// after them; then the statement's own LIMIT/OFFSET over the groups' rows in the whole ORDER BY;
+// then the select list without its hidden columns.
+plan::NodePtr Binder::bindDistinctOn(const ast::SelectStmt &stmt, plan::NodePtr rows,
+                                     const std::vector<int32_t> &on_columns,
+                                     const std::vector<ir::SortKey> &order_keys, size_t visible) {
+  ir::Location loc = location(stmt.distinct_on_exprs[0]->range);
+  plan::NodePtr first = makeNode(plan::NodeKind::TopK, rows->schema, loc, {rows});
+  first->group_keys = on_columns;
+  first->sort_keys.assign(
+      order_keys.begin() + static_cast<ptrdiff_t>(std::min(order_keys.size(), on_columns.size())),
+      order_keys.end());
+  first->limit = 1;
+  plan::NodePtr result = first;
+  if (stmt.limit || stmt.offset) {
+    std::optional<int64_t> limit = -1, offset = 0;
+    if (stmt.limit)
+      limit = bindRowCount(*stmt.limit, "LIMIT");
+    if (stmt.offset)
+      offset = bindRowCount(*stmt.offset, "OFFSET");
+    if (!limit || !offset)
+      return nullptr;
+    plan::NodePtr top = makeNode(plan::NodeKind::TopK, rows->schema, loc, {result});
+    top->sort_keys = order_keys;
+    top->limit = *limit;
+    top->offset = *offset;
+    result = top;
+  }
+  if (visible == rows->schema.size())
+    return result;
+  ir::Schema output(rows->schema.begin(), rows->schema.begin() + static_cast<ptrdiff_t>(visible));
+  plan::NodePtr narrowed = makeNode(plan::NodeKind::Project, output, loc, {result});
+  for (size_t c = 0; c < visible; ++c)
+    narrowed->exprs.push_back(
+        ir::makeColumn(static_cast<int32_t>(c), output[c].type, output[c].nullable));
+  return narrowed;
 }
 
 std::optional<ir::Value> Binder::bindConstant(const ast::Expr &expr, const Type &target) {

@@ -153,6 +153,9 @@ public:
       newline(inner);
       select(*stmt.rarg, inner);
     }
+    if (!stmt.distinct_on_exprs.empty())
+      list("distinct-on", inner, stmt.distinct_on_exprs,
+           [&](const ast::ExprPtr &e, int l) { expr(e.get(), l); });
     if (!stmt.targets.empty()) {
       list("targets", inner, stmt.targets, [&](const ast::SelectItem &item, int l) {
         out_ << "(item";

@@ -250,6 +250,9 @@ void Transformer::plainSelect(pg::Object select, ast::SelectStmt &stmt) {
   stmt.distinct = !distinct.empty();
   // Plain DISTINCT is a list holding one NULL node ({}); DISTINCT ON lists its expressions.
   stmt.distinct_on = stmt.distinct && pg::asNode(distinct.front()).has_value();
+  if (stmt.distinct_on)
+    for (pg::Json item : distinct)
+      stmt.distinct_on_exprs.push_back(expr(item, range));
 
   for (pg::Json item : pg::list(select, "targetList")) {
     pg::Object target = pg::asNode(item)->fields;

@@ -533,6 +533,8 @@ void Parser::op(Module &module) {
     break;
   }
   case OpPayload::TopK:
+    if (acceptIdent("group"))
+      op->group_keys = columnList();
     expectIdent("order");
     expect(Tok::LBracket, "'['");
     if (!accept(Tok::RBracket)) {

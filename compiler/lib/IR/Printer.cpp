@@ -182,6 +182,14 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
     out_ << "]";
     break;
   case OpPayload::TopK:
+    if (!op.group_keys.empty()) {
+      out_ << " group [";
+      for (size_t i = 0; i < op.group_keys.size(); ++i) {
+        out_ << (i ? ", " : "");
+        column(op.group_keys[i]);
+      }
+      out_ << "]";
+    }
     out_ << " order [";
     for (size_t i = 0; i < op.sort_keys.size(); ++i) {
       const SortKey &key = op.sort_keys[i];

@@ -177,7 +177,7 @@ void Verifier::checkOp() {
   unused(!op.left_keys.empty() || !op.right_keys.empty(), OpPayload::JoinKeys, "join keys");
   unused(!op.equalities.empty(), OpPayload::JoinGraph, "join equalities");
   unused(!op.columns.empty(), OpPayload::JoinGraph, "output columns");
-  unused(!op.group_keys.empty(), OpPayload::Aggregates, "group keys");
+  unused(!op.group_keys.empty() && payload != OpPayload::TopK, OpPayload::Aggregates, "group keys");
   unused(!op.aggregates.empty(), OpPayload::Aggregates, "aggregates");
   unused(!op.sort_keys.empty(), OpPayload::TopK, "sort keys");
   unused(op.limit != -1 || op.offset != 0, OpPayload::TopK, "a limit or offset");
@@ -247,6 +247,8 @@ void Verifier::checkOp() {
     checkAggregate(*row); // with the schema, which the aggregates determine
     break;
   case OpPayload::TopK:
+    for (int32_t key : op.group_keys)
+      checkColumn(key, *row, "group key column");
     for (const SortKey &key : op.sort_keys)
       checkColumn(key.column, *row, "sort key column");
     if (op.limit < -1 || op.offset < 0)

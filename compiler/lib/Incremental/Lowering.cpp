@@ -90,6 +90,7 @@ private:
       return append(OpKind::Distinct, {lower(node.inputs[0])}, node.schema, node.loc).id;
     case plan::NodeKind::TopK: {
       Op &op = append(OpKind::TopK, {lower(node.inputs[0])}, node.schema, node.loc);
+      op.group_keys = node.group_keys;
       op.sort_keys = node.sort_keys;
       op.limit = node.limit;
       op.offset = node.offset;

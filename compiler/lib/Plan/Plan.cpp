@@ -104,6 +104,12 @@ private:
       out_ << ']';
       break;
     case NodeKind::TopK:
+      if (!node.group_keys.empty()) {
+        out_ << " group [";
+        for (size_t i = 0; i < node.group_keys.size(); ++i)
+          out_ << (i ? ", " : "") << '$' << node.group_keys[i];
+        out_ << ']';
+      }
       out_ << " order [";
       for (size_t i = 0; i < node.sort_keys.size(); ++i)
         out_ << (i ? ", " : "") << '$' << node.sort_keys[i].column

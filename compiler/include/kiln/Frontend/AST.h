@@ -126,7 +126,8 @@ struct SelectStmt {
   std::unique_ptr<SelectStmt> larg, rarg;
   // A plain SELECT.
   bool distinct = false;
-  bool distinct_on = false; // DISTINCT ON (...): not supported, rejected by the binder
+  bool distinct_on = false;               // DISTINCT ON (...)
+  std::vector<ExprPtr> distinct_on_exprs; // its expressions
   std::vector<SelectItem> targets;
   std::vector<std::unique_ptr<TableRef>> from;
   ExprPtr where;

@@ -228,7 +228,8 @@ enum class OpPayload {
   JoinGraph,  // `on [$a = $b, ...] columns [$c, ...]`: Op::equalities, Op::columns, numbering the
               // columns of all inputs left to right
   Aggregates, // `group [$k, ...] [count(...) as name : type, ...]`: group_keys, aggregates
-  TopK,       // `order [$c desc nulls first, ...] limit N offset M`: sort_keys, limit, offset
+  TopK,       // `group [$k, ...] order [$c desc nulls first, ...] limit N offset M`: group_keys
+              // (optional), sort_keys, limit, offset
 };
 
 // How an operator's output schema follows from its inputs.
@@ -307,7 +308,7 @@ struct Op {
   // all inputs left to right (input 1's first column follows input 0's last).
   std::vector<std::pair<int32_t, int32_t>> equalities;
   std::vector<int32_t> columns;
-  std::vector<int32_t> group_keys; // Aggregate: input columns
+  std::vector<int32_t> group_keys; // Aggregate, TopK (its partitions): input columns
   std::vector<AggCall> aggregates; // Aggregate
   std::vector<SortKey> sort_keys;  // TopK: input columns, most significant first
   int64_t limit = -1;              // TopK: at most this many rows; -1: no limit

@@ -46,9 +46,10 @@ struct Node {
   // Join: equi-join keys; left_keys over the left row, right_keys over the right row, pairwise of
   // one type. No keys: a cross product.
   std::vector<ir::ExprPtr> left_keys, right_keys;
-  std::vector<int32_t> group_keys;     // Aggregate
+  std::vector<int32_t> group_keys;     // Aggregate, TopK
   std::vector<ir::AggCall> aggregates; // Aggregate
-  // TopK: ORDER BY columns of the input, then LIMIT (-1: none) and OFFSET.
+  // TopK: ORDER BY columns of the input, then LIMIT (-1: none) and OFFSET, per group of equal
+  // group_keys (DISTINCT ON).
   std::vector<ir::SortKey> sort_keys;
   int64_t limit = -1, offset = 0;
 

@@ -1,8 +1,9 @@
-// TopK: ORDER BY ... LIMIT ... OFFSET, maintained. Its state is one entry holding every input
-// row in a TEXT multiset of byte strings that sort as the rows do (the runtime's kiln_topk_*
-// calls encode them, abi.h), so the window is the set's first offset+limit values. The first
-// change of a tick saves the window as it was; the tick's end compares it with the window now and
-// emits the rows that left (-1) and came (+1): work near the changed rows, not over the input.
+// TopK: ORDER BY ... LIMIT ... OFFSET, maintained, over the whole input or per group of equal
+// group keys (DISTINCT ON). Each group's entry holds its rows in a TEXT multiset of byte strings
+// that sort as the rows do (the runtime's kiln_topk_* calls encode them, abi.h), so a group's
+// window is its set's first offset+limit values. A group's first change in a tick saves its
+// window as it was; the tick's end compares it with the window now and emits the rows that left
+// (-1) and came (+1): work near the changed rows, not over the input.
 
 #include "Operator.h"
 
@@ -13,121 +14,186 @@ namespace {
 class TopKGen : public OperatorGen {
 public:
   TopKGen(Emitter &emitter, const ir::Op &op)
-      : OperatorGen(emitter, op),
-        // payload: { rows (multiset), window at tick start, its length, changed in this tick }
-        payload_type_(llvm::StructType::get(
-            emitter.ctx_, {emitter.ptr_, emitter.ptr_, emitter.i64_, emitter.i8_})) {}
+      : OperatorGen(emitter, op), in_(emitter.layoutOf(op.schema)), key_schema_(keySchema(op)),
+        key_(emitter.layoutOf(key_schema_)), grouped_(!op.group_keys.empty()),
+        // payload: { [group key row,] rows (multiset), window at tick start, its length,
+        //            changed in this tick }
+        payload_type_(payloadType(emitter, grouped_ ? key_.type : nullptr)) {}
 
   std::vector<Arrangement> arrangements() override {
-    Arrangement rows;
-    rows.role = "rows";
-    rows.describe = "every row, in the order of the ORDER BY";
-    rows.payload = payload_type_;
-    rows.size = op_.stateSize();
-    describeScalar(rows, 0, "rows", KILN_FIELD_MULTISET, KILN_T_TEXT);
-    describeScalar(rows, 1, "window at tick start", KILN_FIELD_SCRATCH);
-    describeScalar(rows, 2, "window length at tick start", KILN_FIELD_SCRATCH);
-    describeScalar(rows, 3, "changed", KILN_FIELD_FLAG);
-    rows.unique_key = true; // its one entry
-    return {rows};
+    Arrangement groups;
+    groups.role = grouped_ ? "groups" : "rows";
+    groups.describe = grouped_ ? "per group, its rows in the order of the ORDER BY"
+                               : "every row, in the order of the ORDER BY";
+    groups.payload = payload_type_;
+    groups.size = op_.stateSize();
+    if (grouped_) {
+      describeRow(groups, 0, key_, key_schema_);
+      groups.key_fields = Emitter::allColumns(key_schema_.size());
+    }
+    describeScalar(groups, field(kRows), "rows", KILN_FIELD_MULTISET, KILN_T_TEXT);
+    describeScalar(groups, field(kWindow), "window at tick start", KILN_FIELD_SCRATCH);
+    describeScalar(groups, field(kWindowLength), "window length at tick start", KILN_FIELD_SCRATCH);
+    describeScalar(groups, field(kChanged), "changed", KILN_FIELD_FLAG);
+    groups.unique_key = true; // one entry per group
+    if (!grouped_)
+      return {groups};
+    return {groups, changedList("groups changed in this tick")};
   }
 
   void emitCreate() override {
-    b_.CreateCall(e_.fn("kiln_ht_insert"), {slot(0), b_.getInt64(0x9E3779B97F4A7C15ULL)});
+    if (!grouped_) // the one group, for good
+      b_.CreateCall(e_.fn("kiln_ht_insert"), {slot(0), b_.getInt64(0x9E3779B97F4A7C15ULL)});
   }
 
   void emitDestroy() override {
     e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
-      e_.destroyMultiset(b_.CreateLoad(e_.ptr_, field(entry, 0)));
+      e_.destroyMultiset(b_.CreateLoad(e_.ptr_, at(e_.payloadOf(entry), kRows)));
     });
   }
 
   void defineConsumers() override {
     llvm::Function *f = e_.beginConsumer(consumer(0));
     llvm::Value *row = f->getArg(1), *weight = f->getArg(2);
-    llvm::Value *entry = theEntry();
-    // The first change of the tick: save the window, and the set, created on first use.
+    llvm::Value *payload = groupOf(row);
+    // The group's first change of the tick: save its window, and its set, created on first use.
     llvm::BasicBlock *first = llvm::BasicBlock::Create(e_.ctx_, "first", f);
     llvm::BasicBlock *add = llvm::BasicBlock::Create(e_.ctx_, "add", f);
-    b_.CreateCondBr(b_.CreateICmpEQ(b_.CreateLoad(e_.i8_, field(entry, 3)), b_.getInt8(0)), first,
-                    add);
+    b_.CreateCondBr(b_.CreateICmpEQ(b_.CreateLoad(e_.i8_, at(payload, kChanged)), b_.getInt8(0)),
+                    first, add);
     b_.SetInsertPoint(first);
-    b_.CreateCall(e_.fn("kiln_ht_touch"), {slot(0), entry});
-    llvm::Value *set = b_.CreateLoad(e_.ptr_, field(entry, 0));
+    if (!grouped_) // (findOrInsert touched a group's entry already)
+      b_.CreateCall(e_.fn("kiln_ht_touch"), {slot(0), e_.entryOf(payload)});
+    llvm::Value *set = b_.CreateLoad(e_.ptr_, at(payload, kRows));
     llvm::BasicBlock *make = llvm::BasicBlock::Create(e_.ctx_, "make.set", f);
     llvm::BasicBlock *save = llvm::BasicBlock::Create(e_.ctx_, "save", f);
     b_.CreateCondBr(b_.CreateIsNull(set), make, save);
     b_.SetInsertPoint(make);
     b_.CreateStore(b_.CreateCall(e_.fn("kiln_ms_create"), {e_.rt(), b_.getInt32(KILN_T_TEXT)}),
-                   field(entry, 0));
+                   at(payload, kRows));
     b_.CreateBr(save);
     b_.SetInsertPoint(save);
-    saveWindow(entry);
-    b_.CreateStore(b_.getInt8(1), field(entry, 3));
+    llvm::Value *count = e_.entryAlloca(e_.i64_);
+    b_.CreateStore(window(b_.CreateLoad(e_.ptr_, at(payload, kRows)), count), at(payload, kWindow));
+    b_.CreateStore(b_.CreateLoad(e_.i64_, count), at(payload, kWindowLength));
+    b_.CreateStore(b_.getInt8(1), at(payload, kChanged));
+    if (grouped_)
+      b_.CreateCall(e_.fn("kiln_vec_push"), {slot(1), e_.entryOf(payload)});
     b_.CreateBr(add);
     b_.SetInsertPoint(add);
-    b_.CreateCall(e_.fn("kiln_topk_add"), {e_.rt(), b_.CreateLoad(e_.ptr_, field(entry, 0)),
+    b_.CreateCall(e_.fn("kiln_topk_add"), {e_.rt(), b_.CreateLoad(e_.ptr_, at(payload, kRows)),
                                            layout(), order(), row, weight});
     b_.CreateRetVoid();
   }
 
-  // At the tick's end: the window's changes.
+  // At the tick's end: each changed group's window changes; a group left without rows goes.
   void defineFlush() override {
     llvm::Function *f = e_.beginConsumer(flusher());
-    llvm::Value *entry = theEntry();
-    llvm::BasicBlock *changed = llvm::BasicBlock::Create(e_.ctx_, "changed", f);
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "done", f);
-    b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(e_.i8_, field(entry, 3)), b_.getInt8(0)), changed,
-                    done);
-    b_.SetInsertPoint(changed);
-    b_.CreateCall(e_.fn("kiln_ht_touch"), {slot(0), entry});
-    b_.CreateStore(b_.getInt8(0), field(entry, 3));
-    llvm::Value *count = e_.entryAlloca(e_.i64_);
-    llvm::Value *now = window(b_.CreateLoad(e_.ptr_, field(entry, 0)), count);
-    llvm::Value *now_count = b_.CreateLoad(e_.i64_, count);
-    emitChanges(b_.CreateLoad(e_.ptr_, field(entry, 1)), b_.CreateLoad(e_.i64_, field(entry, 2)),
-                now, now_count);
-    b_.CreateBr(done);
-    b_.SetInsertPoint(done);
+    if (!grouped_) {
+      llvm::Value *entry = b_.CreateCall(e_.fn("kiln_ht_first"), {slot(0)});
+      llvm::Value *payload = e_.payloadOf(entry);
+      llvm::BasicBlock *changed = llvm::BasicBlock::Create(e_.ctx_, "changed", f);
+      llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "done", f);
+      b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(e_.i8_, at(payload, kChanged)), b_.getInt8(0)),
+                      changed, done);
+      b_.SetInsertPoint(changed);
+      b_.CreateCall(e_.fn("kiln_ht_touch"), {slot(0), entry});
+      emitWindowChanges(payload);
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+      b_.CreateRetVoid();
+      return;
+    }
+    e_.forEachListed(slot(1), [&](llvm::Value *entry) {
+      llvm::Value *payload = e_.payloadOf(entry);
+      emitWindowChanges(payload);
+      llvm::Value *set = b_.CreateLoad(e_.ptr_, at(payload, kRows));
+      llvm::BasicBlock *empty = llvm::BasicBlock::Create(e_.ctx_, "empty", f);
+      llvm::BasicBlock *next = llvm::BasicBlock::Create(e_.ctx_, "next", f);
+      b_.CreateCondBr(
+          b_.CreateICmpEQ(b_.CreateCall(e_.fn("kiln_ms_distinct"), {set}), b_.getInt64(0)), empty,
+          next);
+      b_.SetInsertPoint(empty);
+      b_.CreateCall(e_.fn("kiln_ms_destroy"), {set});
+      b_.CreateCall(e_.fn("kiln_ht_erase"), {slot(0), entry});
+      b_.CreateBr(next);
+      b_.SetInsertPoint(next);
+    });
     b_.CreateRetVoid();
   }
 
-  // Its whole output: the window, as insertions.
+  // Its whole output: every group's window, as insertions.
   bool hasContents() const override { return true; }
   void defineContents() override {
     llvm::Function *f = e_.beginConsumer(contents());
-    llvm::Value *entry = theEntry();
-    llvm::Value *set = b_.CreateLoad(e_.ptr_, field(entry, 0));
-    llvm::BasicBlock *some = llvm::BasicBlock::Create(e_.ctx_, "some", f);
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "done", f);
-    b_.CreateCondBr(b_.CreateIsNull(set), done, some);
-    b_.SetInsertPoint(some);
-    llvm::Value *count = e_.entryAlloca(e_.i64_);
-    llvm::Value *now = window(set, count);
-    emitChanges(llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(e_.ptr_)),
-                b_.getInt64(0), now, b_.CreateLoad(e_.i64_, count));
-    b_.CreateBr(done);
-    b_.SetInsertPoint(done);
+    e_.forEachEntry(slot(0), [&](llvm::Value *entry) {
+      llvm::Value *set = b_.CreateLoad(e_.ptr_, at(e_.payloadOf(entry), kRows));
+      llvm::BasicBlock *some = llvm::BasicBlock::Create(e_.ctx_, "some", f);
+      llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "done", f);
+      b_.CreateCondBr(b_.CreateIsNull(set), done, some);
+      b_.SetInsertPoint(some);
+      llvm::Value *count = e_.entryAlloca(e_.i64_);
+      llvm::Value *now = window(set, count);
+      emitChanges(llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(e_.ptr_)),
+                  b_.getInt64(0), now, b_.CreateLoad(e_.i64_, count));
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+    });
     b_.CreateRetVoid();
   }
 
 private:
-  llvm::Value *field(llvm::Value *entry, unsigned index) {
-    return b_.CreateStructGEP(payload_type_, e_.payloadOf(entry), index);
+  // The payload's fields after the group key row (if any).
+  enum Field : unsigned { kRows, kWindow, kWindowLength, kChanged };
+  int field(Field f) const { return static_cast<int>(f) + (grouped_ ? 1 : 0); }
+  llvm::Value *at(llvm::Value *payload, Field f) {
+    return b_.CreateStructGEP(payload_type_, payload, static_cast<unsigned>(field(f)));
   }
-  // The operator's one entry (created with its state).
-  llvm::Value *theEntry() { return b_.CreateCall(e_.fn("kiln_ht_first"), {slot(0)}); }
+
+  static ir::Schema keySchema(const ir::Op &op) {
+    ir::Schema schema;
+    for (int32_t k : op.group_keys)
+      schema.push_back(op.schema[static_cast<size_t>(k)]);
+    return schema;
+  }
+  static llvm::StructType *payloadType(Emitter &e, llvm::Type *key) {
+    std::vector<llvm::Type *> fields;
+    if (key)
+      fields.push_back(key);
+    fields.insert(fields.end(), {e.ptr_, e.ptr_, e.i64_, e.i8_});
+    return llvm::StructType::get(e.ctx_, fields);
+  }
+
+  // The payload of `row`'s group: the one entry, or the entry of its group keys (created with a
+  // copy of them).
+  llvm::Value *groupOf(llvm::Value *row) {
+    if (!grouped_)
+      return e_.payloadOf(b_.CreateCall(e_.fn("kiln_ht_first"), {slot(0)}));
+    llvm::Value *key = e_.newRow(key_);
+    for (size_t i = 0; i < op_.group_keys.size(); ++i)
+      e_.copyColumn(in_, row, op_.group_keys[i], key_, key, static_cast<int>(i));
+    return e_.findOrInsertRow(slot(0), payload_type_, key_, key, [&](llvm::Value *fresh) {
+      llvm::Value *stored = b_.CreateStructGEP(payload_type_, fresh, 0);
+      for (size_t i = 0; i < op_.group_keys.size(); ++i)
+        e_.copyColumn(key_, key, static_cast<int>(i), key_, stored, static_cast<int>(i),
+                      /*intern=*/true);
+    });
+  }
 
   // The window of `set` now (kiln_str copies in scratch memory); its length goes to `count`.
   llvm::Value *window(llvm::Value *set, llvm::Value *count) {
     return b_.CreateCall(e_.fn("kiln_topk_window"),
                          {e_.rt(), set, b_.getInt64(op_.offset), b_.getInt64(op_.limit), count});
   }
-  void saveWindow(llvm::Value *entry) {
+
+  // A changed group: its window then and now, compared; the flag cleared.
+  void emitWindowChanges(llvm::Value *payload) {
+    b_.CreateStore(b_.getInt8(0), at(payload, kChanged));
     llvm::Value *count = e_.entryAlloca(e_.i64_);
-    llvm::Value *saved = window(b_.CreateLoad(e_.ptr_, field(entry, 0)), count);
-    b_.CreateStore(saved, field(entry, 1));
-    b_.CreateStore(b_.CreateLoad(e_.i64_, count), field(entry, 2));
+    llvm::Value *now = window(b_.CreateLoad(e_.ptr_, at(payload, kRows)), count);
+    emitChanges(b_.CreateLoad(e_.ptr_, at(payload, kWindow)),
+                b_.CreateLoad(e_.i64_, at(payload, kWindowLength)), now,
+                b_.CreateLoad(e_.i64_, count));
   }
 
   // Emits the difference between two windows, row by row.
@@ -150,9 +216,9 @@ private:
     i->addIncoming(b_.getInt64(0), entry);
     b_.CreateCondBr(b_.CreateICmpSLT(i, n), body, done);
     b_.SetInsertPoint(body);
-    llvm::Value *at = b_.CreateGEP(change, changes, i);
-    llvm::Value *row = b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(change, at, 0));
-    llvm::Value *weight = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(change, at, 1));
+    llvm::Value *item = b_.CreateGEP(change, changes, i);
+    llvm::Value *row = b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(change, item, 0));
+    llvm::Value *weight = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(change, item, 1));
     e_.emitToConsumers(op_, row, weight);
     i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), b_.GetInsertBlock());
     b_.CreateBr(loop);
@@ -189,6 +255,10 @@ private:
     return order_;
   }
 
+  const RowLayout &in_;
+  ir::Schema key_schema_;
+  const RowLayout &key_;
+  bool grouped_;
   llvm::StructType *payload_type_;
   llvm::GlobalVariable *layout_ = nullptr;
   llvm::GlobalVariable *order_ = nullptr;
