@@ -975,9 +975,25 @@ class QueryGen:
         """(SQL, [(column, type)]) of a random query, sometimes a top-k of one."""
         shape = self.rng.choice(['project', 'project', 'aggregate', 'aggregate', 'distinct', 'union'])
         sql, cols = getattr(self, 'select_' + shape)(depth, top)
-        if self.rng.random() < 0.15:
+        choice = self.rng.random()
+        if choice < 0.15:
             sql = self.top_k(sql, cols)
+        elif choice < 0.22:
+            sql = self.distinct_on(sql, cols)
         return sql, cols
+
+    def distinct_on(self, sql, cols):
+        """DISTINCT ON some columns, ordered by them and then by every other column, so that the
+        row each group keeps is the one possible row."""
+        r = self.rng
+        keys = r.sample(range(len(cols)), r.randint(1, len(cols)))
+        rest = [i for i in r.sample(range(len(cols)), len(cols)) if i not in keys]
+        direction = lambda: r.choice(['', ' DESC']) + r.choice(['', '', ' NULLS FIRST', ' NULLS LAST'])
+        order = [cols[i][0] + direction() for i in keys] + [cols[i][0] + direction() for i in rest]
+        names = ', '.join(c for c, _ in cols)
+        on = ', '.join(cols[i][0] for i in keys)
+        return (f'SELECT DISTINCT ON ({on}) {names} FROM (\n{sql}\n) AS grouped\n'
+                f'ORDER BY {", ".join(order)}')
 
     def top_k(self, sql, cols):
         """ORDER BY ... LIMIT ... OFFSET over a query's result. The order takes every column, so
