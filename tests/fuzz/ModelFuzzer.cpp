@@ -106,7 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!plan)
     return 0;
   std::unique_ptr<ir::Module> module =
-      incremental::lowerProject("fuzz", tables(), {{"fuzz", plan, true, std::nullopt, {}}});
+      incremental::lowerProject("fuzz", tables(), {{"fuzz", "", plan, true, std::nullopt, {}}});
   std::vector<std::string> problems = ir::verifyModule(*module);
   if (!problems.empty()) {
     std::fprintf(stderr, "invalid IR after lowering: %s\n", problems[0].c_str());

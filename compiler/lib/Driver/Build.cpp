@@ -238,7 +238,7 @@ void addGeneratedSink(const std::string &name, const std::string &path, const st
   if (!at.valid())
     at = {{file, 0}, 0};
   front.sink_connectors[name] = {connector, toLocation(sources, at).str()};
-  front.models.push_back({name, plan, true, std::nullopt, toLocation(sources, at)});
+  front.models.push_back({name, "", plan, true, std::nullopt, toLocation(sources, at)});
 }
 
 // A dbt unit test as a data test of the program: the model's SQL over its inputs' given rows,
@@ -451,11 +451,11 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
       continue;
     }
     if (!model.connector.address.empty())
-      front.sink_connectors[model.name] = {model.connector.address,
-                                           toLocation(sources, model.connector.range).str()};
+      front.sink_connectors[model.outputName()] = {
+          model.connector.address, toLocation(sources, model.connector.range).str()};
     catalog.add({model.name, plan->schema, true, {}});
     SourceRange model_start{{model.file, 0}, 0};
-    front.models.push_back({model.name, plan,
+    front.models.push_back({model.name, model.alias, plan,
                             model.materialization == project::Materialization::Sink, index_key,
                             toLocation(sources, model_start)});
   }
@@ -578,7 +578,7 @@ std::unique_ptr<CompiledProgram> compileInMemory(const std::vector<TableDef> &ta
     if (!plan)
       return nullptr;
     catalog.add({view.name, plan->schema, true, {}});
-    models.push_back({view.name, plan, view.is_sink, std::nullopt, {}});
+    models.push_back({view.name, "", plan, view.is_sink, std::nullopt, {}});
     if (view.is_sink) {
       result->sinks.push_back(view.name);
       result->sink_schemas.push_back(plan->schema);

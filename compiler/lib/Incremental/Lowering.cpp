@@ -32,7 +32,7 @@ public:
     models_[model.name] = id;
     if (model.is_sink || model.index_key) {
       auto sink = std::make_unique<Op>(model.is_sink ? OpKind::Sink : OpKind::Index);
-      sink->name = model.name;
+      sink->name = model.output_name.empty() ? model.name : model.output_name;
       sink->inputs = {id};
       sink->loc = model.loc;
       if (model.index_key)

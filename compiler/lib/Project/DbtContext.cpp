@@ -449,11 +449,13 @@ void DbtContext::config(Model &model, ConnectorSettings &connector, CallArgs &ar
         throw jinja::Error{argument.range, "enabled must be true or false", "", {}};
       model.enabled = value.asBool();
       break;
-    case ConfigKey::Renames:
-      diags_
-          .warning(argument.keyword_range,
-                   "config key \"" + argument.keyword + "\" is ignored by Kiln")
-          .hint = kRenamingConfigHint;
+    case ConfigKey::Alias:
+      if (!value.isString() || value.asString().empty())
+        throw jinja::Error{argument.range, "alias must be a name, e.g. alias='orders_v2'", "", {}};
+      model.alias = value.asString();
+      model.alias_range = argument.range;
+      break;
+    case ConfigKey::Placement: // where a warehouse puts it: nothing in Kiln
       break;
     case ConfigKey::UniqueKey:
       model.unique_key =

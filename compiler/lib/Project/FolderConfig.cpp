@@ -59,8 +59,10 @@ ConfigKey classifyConfigKey(std::string_view name) {
     return ConfigKey::Materialized;
   if (name == "enabled")
     return ConfigKey::Enabled;
-  if (name == "alias" || name == "schema" || name == "database")
-    return ConfigKey::Renames;
+  if (name == "alias")
+    return ConfigKey::Alias;
+  if (name == "schema" || name == "database")
+    return ConfigKey::Placement;
   if (name == "unique_key")
     return ConfigKey::UniqueKey;
   if (isConnectorSetting(name))
@@ -70,8 +72,6 @@ ConfigKey classifyConfigKey(std::string_view name) {
       return ConfigKey::Unused;
   return ConfigKey::Unknown;
 }
-
-const char *kRenamingConfigHint = "a model's changes are named after its file in Kiln's output";
 
 std::optional<Materialization> parseMaterialization(std::string_view name) {
   // dbt's table and incremental models are kept up to date like views: every Kiln model is
@@ -112,9 +112,15 @@ void readFolderConfig(YamlFile &yaml, const YAML::Node &key, const YAML::Node &v
     if (std::optional<bool> enabled = yaml.expectBool(YamlField{key, value}, "enabled"))
       into.enabled = enabled;
     break;
-  case ConfigKey::Renames:
-    yaml.diags().warning(yaml.range(key), "config \"" + name + "\" is ignored by Kiln").hint =
-        kRenamingConfigHint;
+  case ConfigKey::Alias:
+    if (value.IsScalar() && !value.Scalar().empty()) {
+      into.alias = value.Scalar();
+      into.alias_range = yaml.range(value);
+    } else {
+      yaml.diags().error(yaml.range(value), "alias must be a name");
+    }
+    break;
+  case ConfigKey::Placement:
     break;
   case ConfigKey::Connector:
     readConnectorSetting(yaml, key, value, into.connector);
@@ -174,6 +180,10 @@ ModelConfig configFor(const FolderConfig &root, const std::vector<std::string> &
     }
     if (level.enabled)
       config.enabled = level.enabled;
+    if (level.alias) {
+      config.alias = level.alias;
+      config.alias_range = level.alias_range;
+    }
     for (const auto &[name, setting] : level.connector)
       config.connector[name] = setting;
     // Tags accumulate down the folders, as in dbt.

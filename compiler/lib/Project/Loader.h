@@ -79,6 +79,8 @@ struct FolderConfig {
   std::optional<bool> enabled;
   ConnectorSettings connector; // sinks' connector settings
   std::vector<std::string> tags;
+  std::optional<std::string> alias; // the name of a sink's or index's output
+  SourceRange alias_range;
   std::map<std::string, FolderConfig> children;
 };
 
@@ -98,7 +100,8 @@ bool readKilnSettings(YamlFile &yaml, Project &project);
 enum class ConfigKey {
   Materialized, // honoured
   Enabled,      // honoured
-  Renames,      // alias, schema, database: Kiln names a model's output after its file
+  Alias,        // alias: the name of a sink's or index's output
+  Placement,    // schema, database: where a warehouse puts the relation; nothing in Kiln
   UniqueKey,    // honoured by index models (the columns lookups find rows by); else unused
   Connector,    // a sink model's connector settings (connector, format, topic, key, ...)
   Unused,       // another of dbt's model configs (tags, unique_key, ...): accepted, unused
@@ -106,7 +109,6 @@ enum class ConfigKey {
 };
 ConfigKey classifyConfigKey(std::string_view name);
 // The hint of the warning a renaming key gets.
-extern const char *kRenamingConfigHint;
 // view, table and incremental (all maintained views), ephemeral, sink, index.
 std::optional<Materialization> parseMaterialization(std::string_view name);
 extern const char *kMaterializationHint;
@@ -122,6 +124,8 @@ struct ModelConfig {
   std::optional<bool> enabled;
   ConnectorSettings connector;   // per setting, the deepest level's
   std::vector<std::string> tags; // of every level
+  std::optional<std::string> alias;
+  SourceRange alias_range;
 };
 // What applies to the model at `segments` (its folders under its model path, then its name): the
 // deepest level that sets a config wins.

@@ -205,6 +205,10 @@ private:
       }
       ModelConfig config = configFor(folder_configs_, segments);
       model.tags.insert(model.tags.begin(), config.tags.begin(), config.tags.end());
+      if (config.alias && model.alias.empty()) {
+        model.alias = *config.alias;
+        model.alias_range = config.alias_range;
+      }
       if (config.materialized && !model.materialization_in_model) {
         model.materialization = *config.materialized;
         model.materialization_range = config.materialized_range;
@@ -567,7 +571,25 @@ private:
     }
   }
 
+  // Sinks and indexes are found by their output names: an alias may not take another's.
+  void checkOutputNames() {
+    std::map<std::string, const Model *> outputs;
+    for (const Model &model : project_.models) {
+      auto [it, fresh] = outputs.emplace(model.outputName(), &model);
+      if (fresh)
+        continue;
+      const Model &aliased = model.alias.empty() ? *it->second : model;
+      const Model &other = model.alias.empty() ? model : *it->second;
+      diags_
+          .error(aliased.alias_range, "alias \"" + aliased.alias + "\" of model \"" + aliased.name +
+                                          "\" is also the output name of model \"" + other.name +
+                                          "\"")
+          .hint = "give each model an output name of its own";
+    }
+  }
+
   void resolveReferences() {
+    checkOutputNames();
     std::vector<std::string> model_names, table_names;
     for (const Model &model : project_.models)
       model_names.push_back(model.name);

@@ -27,6 +27,8 @@ struct SourceTableInfo {
 
 struct ModelInfo {
   std::string name;
+  // The sink's or index's name, if not the model's (dbt's alias).
+  std::string output_name;
   plan::NodePtr plan;
   bool is_sink = false;
   // materialized='index': kept for lookups by these columns of the model (its unique_key).

@@ -80,6 +80,12 @@ struct Model {
   // config(unique_key=...): the columns an index model is looked up by.
   std::vector<std::string> unique_key;
   SourceRange unique_key_range;
+  // config(alias=...) or dbt_project.yml's +alias: the name of a sink's or index's output
+  // (--sink NAME=..., "sink" in change records), as dbt names the relation; refs still use the
+  // model's name.
+  std::string alias;
+  SourceRange alias_range;
+  const std::string &outputName() const { return alias.empty() ? name : alias; }
   SourceRange config_range;      // the {{ config(...) }} call, if any
   ConnectorConfig connector;     // a sink's, from config(connector=..., ...)
   std::vector<std::string> refs; // names of referenced models, in order of appearance
