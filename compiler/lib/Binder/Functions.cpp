@@ -158,8 +158,10 @@ Bound Binder::bindRounding(const ast::Expr &expr, const ir::FunctionInfo &fn,
                            const std::function<Bound(Type, std::vector<Type>)> &call) {
   const std::string &name = expr.names.back();
   Type t = args[0].unknown ? Type::text() : args[0].expr->type;
-  if (t.kind == TypeKind::Float64 && args.size() == 1)
-    return call(t, {t});
+  // One integer argument: PostgreSQL prefers the float8 function (floor(5) is a double
+  // precision); with digits only the numeric one exists.
+  if ((t.kind == TypeKind::Float64 || t.isInteger()) && args.size() == 1)
+    return call(Type::float64(), {Type::float64()});
   if (args.size() == 2 && t.kind == TypeKind::Float64) {
     error(expr.range, "function " + name + "(double precision, integer) does not exist").hint =
         "cast the first argument to numeric";
