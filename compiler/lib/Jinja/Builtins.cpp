@@ -398,7 +398,13 @@ const std::map<std::string, FilterBody> &filters() {
     };
     t["indent"] = [](Renderer &, const Value &v, CallArgs &a) {
       Value width = a.value(0, "width", Value(int64_t(4)));
-      std::string pad = width.isString() ? width.asString() : std::string(width.asInt(), ' ');
+      // Python's ' ' * width: nothing for a negative width; a width beyond any string is an
+      // error, not an allocation that fails (fuzz_model found an uncaught length_error).
+      int64_t spaces = width.isString() ? 0 : std::max<int64_t>(width.asInt(), 0);
+      if (spaces > (int64_t(1) << 24))
+        fail("indent's width " + std::to_string(spaces) + " is too large");
+      std::string pad =
+          width.isString() ? width.asString() : std::string(static_cast<size_t>(spaces), ' ');
       bool first = a.value(1, "first", Value(false)).truthy();
       bool blank = a.value(2, "blank", Value(false)).truthy();
       std::string text = v.str(), out;
