@@ -675,6 +675,12 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   std::vector<ir::SortKey> order_keys;
   size_t visible = schema.size();
   if (stmt.distinct_on) {
+    if (correlation_ && correlation_->stmt == &stmt) {
+      error(stmt.distinct_on_exprs[0]->range,
+            "DISTINCT ON in a correlated subquery is not supported yet")
+          .hint = "take DISTINCT ON in a subquery of the outer FROM, and join it";
+      return nullptr;
+    }
     if (aggregated) {
       error(stmt.distinct_on_exprs[0]->range, "DISTINCT ON in a query with aggregates is not "
                                               "supported yet")
