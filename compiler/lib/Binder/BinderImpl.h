@@ -220,6 +220,7 @@ private:
 
   // ---- functions (Functions.cpp, Aggregates.cpp) ----
   Bound bindFunction(const ast::Expr &expr, const Scope &scope);
+  Bound bindConcat(const ast::Expr &expr, const Scope &scope);
   Bound bindRounding(const ast::Expr &expr, const ir::FunctionInfo &fn, std::vector<Bound> &args,
                      const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
   Bound bindDateField(const ast::Expr &expr, const ir::FunctionInfo &fn, std::vector<Bound> &args,

@@ -51,6 +51,8 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
     error(expr.range, "DISTINCT or * in a call to " + name + " is not valid");
     return {};
   }
+  if (name == "concat" || name == "concat_ws")
+    return bindConcat(expr, scope);
   std::vector<Bound> args;
   for (const ast::ExprPtr &arg : expr.args) {
     args.push_back(bindExpr(*arg, scope));
@@ -245,6 +247,88 @@ Bound Binder::bindDateField(const ast::Expr &expr, const ir::FunctionInfo &fn,
   }
   Type result = Type::numeric(ir::kMaxNumericPrecision, kiln_extract_scale(id, from_date));
   return call(result, {Type::text(), arg});
+}
+
+// concat(a, ...) joins its arguments' text, NULLs as nothing: coalesce(a, '') || ...; never NULL.
+// concat_ws(sep, a, ...) puts sep between the arguments that are not NULL: each contributes
+// coalesce(sep || a, ''), and the first sep is cut off with substr(..., length(sep) + 1), which is
+// NULL when sep is (substr and length are strict), as concat_ws is.
+Bound Binder::bindConcat(const ast::Expr &expr, const Scope &scope) {
+  const std::string &name = expr.names.back();
+  bool with_separator = name == "concat_ws";
+  if (expr.args.size() < (with_separator ? 2u : 1u)) {
+    error(expr.range, "function " + name + " takes " +
+                          (with_separator ? "a separator and values" : "one or more values"));
+    return {};
+  }
+  ir::Location loc = location(expr.range);
+  std::vector<ExprPtr> texts;
+  for (const ast::ExprPtr &arg : expr.args) {
+    Bound bound = bindExpr(*arg, scope);
+    if (!bound)
+      return {};
+    ExprPtr text = coerce(std::move(bound), Type::text(), arg->range);
+    if (!text)
+      return {};
+    texts.push_back(std::move(text));
+  }
+  auto literal = [](const std::string &value) {
+    ir::Value v;
+    v.is_null = false;
+    v.s = value;
+    return ir::makeLiteral(v, Type::text());
+  };
+  auto concat = [&](ExprPtr a, ExprPtr b) {
+    bool nullable = a->nullable || b->nullable;
+    std::vector<ExprPtr> operands;
+    operands.push_back(std::move(a));
+    operands.push_back(std::move(b));
+    ExprPtr e = ir::makeCall(ExprOp::Concat, Type::text(), std::move(operands), loc);
+    e->nullable = nullable;
+    return e;
+  };
+  auto orEmpty = [&](ExprPtr e) {
+    std::vector<ExprPtr> operands;
+    operands.push_back(std::move(e));
+    operands.push_back(literal(""));
+    ExprPtr c = ir::makeCall(ExprOp::Coalesce, Type::text(), std::move(operands), loc);
+    c->nullable = false;
+    return c;
+  };
+  auto call = [&](ir::FunctionId id, Type type, std::vector<ExprPtr> args) {
+    bool nullable = false;
+    for (const ExprPtr &a : args)
+      nullable |= a->nullable;
+    ExprPtr e = ir::makeCall(ExprOp::Call, type, std::move(args), loc);
+    e->function = id;
+    e->nullable = nullable;
+    return e;
+  };
+  size_t first = with_separator ? 1 : 0;
+  ExprPtr joined;
+  for (size_t i = first; i < texts.size(); ++i) {
+    ExprPtr piece = with_separator ? orEmpty(concat(texts[0]->clone(), std::move(texts[i])))
+                                   : orEmpty(std::move(texts[i]));
+    joined = joined ? concat(std::move(joined), std::move(piece)) : std::move(piece);
+  }
+  if (!with_separator)
+    return {std::move(joined), false};
+  std::vector<ExprPtr> length_args;
+  length_args.push_back(texts[0]->clone());
+  ExprPtr length = call(ir::FunctionId::Length, Type::int32(), std::move(length_args));
+  ir::Value one;
+  one.is_null = false;
+  one.i = 1;
+  std::vector<ExprPtr> sum;
+  sum.push_back(std::move(length));
+  sum.push_back(ir::makeLiteral(one, Type::int32()));
+  bool length_nullable = sum[0]->nullable;
+  ExprPtr start = ir::makeCall(ExprOp::Add, Type::int32(), std::move(sum), loc);
+  start->nullable = length_nullable;
+  std::vector<ExprPtr> substr_args;
+  substr_args.push_back(std::move(joined));
+  substr_args.push_back(std::move(start));
+  return {call(ir::FunctionId::Substr, Type::text(), std::move(substr_args)), false};
 }
 
 } // namespace kiln::binder
