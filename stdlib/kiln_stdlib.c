@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h> /* md5 */
+
 typedef __int128 i128;
 typedef unsigned __int128 u128;
 
@@ -1398,6 +1400,20 @@ void kiln_reverse(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
   }
   out->ptr = q;
   out->len = n;
+}
+
+void kiln_md5(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(p, (size_t)n, digest, &size, EVP_md5(), NULL);
+  static const char hex[] = "0123456789abcdef";
+  char *q = scratch(rt, 2 * (int64_t)size);
+  for (unsigned int i = 0; i < size; ++i) {
+    q[2 * i] = hex[digest[i] >> 4];
+    q[2 * i + 1] = hex[digest[i] & 15];
+  }
+  out->ptr = q;
+  out->len = 2 * (int64_t)size;
 }
 
 void kiln_left(kiln_runtime *rt, const char *p, int64_t n, int64_t k, int32_t loc, kiln_str *out) {

@@ -34,6 +34,7 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
   switch (e.function) {
   case ir::FunctionId::Initcap:
   case ir::FunctionId::Reverse:
+  case ir::FunctionId::Md5:
   case ir::FunctionId::Lower:
   case ir::FunctionId::Upper:
   case ir::FunctionId::Btrim:

@@ -122,6 +122,7 @@ void kiln_substr(kiln_runtime *rt, const char *p, int64_t n, int64_t start, int6
  * raises KILN_ERR_FIELD_POSITION_ZERO for field 0 and counts a negative field from the end. */
 void kiln_initcap(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out);
 void kiln_reverse(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out);
+void kiln_md5(kiln_runtime *rt, const char *p, int64_t n, kiln_str *out); /* 32 hex digits */
 void kiln_left(kiln_runtime *rt, const char *p, int64_t n, int64_t k, int32_t loc, kiln_str *out);
 void kiln_right(kiln_runtime *rt, const char *p, int64_t n, int64_t k, int32_t loc, kiln_str *out);
 void kiln_repeat(kiln_runtime *rt, const char *p, int64_t n, int64_t k, int32_t loc, kiln_str *out);
