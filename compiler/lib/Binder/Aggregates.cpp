@@ -32,6 +32,23 @@ bool containsAggregate(const ast::Expr &expr) {
   return false;
 }
 
+// An aggregate's one argument, bound over the FROM row (where no aggregate may be called).
+Bound Binder::bindAggregateArgument(const ast::Expr &expr) {
+  if (expr.args.size() != 1) {
+    error(expr.range, "function " + expr.names[0] + " takes exactly one argument");
+    return {};
+  }
+  if (containsAggregate(*expr.args[0])) {
+    error(expr.args[0]->range, "aggregate function calls cannot be nested");
+    return {};
+  }
+  AggregateContext *saved = agg_;
+  agg_ = nullptr;
+  Bound arg = bindExpr(*expr.args[0], *agg_from_scope_);
+  agg_ = saved;
+  return arg;
+}
+
 Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   const std::string &name = expr.names[0];
   if (!agg_) {
@@ -92,18 +109,7 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
       agg_->agg_args.push_back(filtered(ir::makeLiteral(yes, Type::boolean())));
     }
   } else {
-    if (expr.args.size() != 1) {
-      error(expr.range, "function " + name + " takes exactly one argument");
-      return {};
-    }
-    if (containsAggregate(*expr.args[0])) {
-      error(expr.args[0]->range, "aggregate function calls cannot be nested");
-      return {};
-    }
-    AggregateContext *saved = agg_;
-    agg_ = nullptr;
-    Bound arg = bindExpr(*expr.args[0], *agg_from_scope_);
-    agg_ = saved;
+    Bound arg = bindAggregateArgument(expr);
     if (!arg)
       return {};
     if (arg.unknown) {
@@ -161,18 +167,11 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
 Bound Binder::bindBooleanAggregate(const ast::Expr &expr,
                                    const std::function<ExprPtr(ExprPtr)> &filtered) {
   const std::string &name = expr.names[0];
-  if (expr.star || expr.args.size() != 1) {
+  if (expr.star) {
     error(expr.range, "function " + name + " takes exactly one argument");
     return {};
   }
-  if (containsAggregate(*expr.args[0])) {
-    error(expr.args[0]->range, "aggregate function calls cannot be nested");
-    return {};
-  }
-  AggregateContext *saved = agg_;
-  agg_ = nullptr;
-  Bound arg = bindExpr(*expr.args[0], *agg_from_scope_);
-  agg_ = saved;
+  Bound arg = bindAggregateArgument(expr);
   if (!arg)
     return {};
   ExprPtr value = coerce(std::move(arg), Type::boolean(), expr.args[0]->range);

@@ -228,6 +228,7 @@ private:
   Bound bindDateTrunc(const ast::Expr &expr, std::vector<Bound> &args,
                       const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
   Bound bindAggregateCall(const ast::Expr &expr, const Scope &scope);
+  Bound bindAggregateArgument(const ast::Expr &expr);
   Bound bindBooleanAggregate(const ast::Expr &expr,
                              const std::function<ir::ExprPtr(ir::ExprPtr)> &filtered);
 
@@ -243,6 +244,8 @@ private:
   plan::NodePtr bindValues(const ast::SelectStmt &stmt);
   bool rejectUnsupportedClauses(const ast::SelectStmt &stmt);
   std::optional<int64_t> bindRowCount(const ast::Expr &expr, const char *clause);
+  std::optional<std::pair<int64_t, int64_t>> bindLimitOffset(const ast::SelectStmt &stmt);
+  plan::NodePtr leadingColumns(plan::NodePtr rows, size_t width, const ir::Location &loc);
   plan::NodePtr bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result);
   plan::NodePtr bindDistinctOn(const ast::SelectStmt &stmt, plan::NodePtr rows,
                                const std::vector<int32_t> &on_columns,

@@ -54,16 +54,36 @@ std::optional<int64_t> Binder::bindRowCount(const ast::Expr &expr, const char *c
   return value->i;
 }
 
-// ORDER BY ... LIMIT ... OFFSET over a query's result: a top-k of its rows. The ORDER BY items
-// name the result's columns (by name or position) or are expressions over them; the sort keys
-// that are not columns are computed into extra columns, which a projection drops again.
-plan::NodePtr Binder::bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result) {
+// The statement's (LIMIT, OFFSET): -1 and 0 where it has none.
+std::optional<std::pair<int64_t, int64_t>> Binder::bindLimitOffset(const ast::SelectStmt &stmt) {
   std::optional<int64_t> limit = -1, offset = 0;
   if (stmt.limit)
     limit = bindRowCount(*stmt.limit, "LIMIT");
   if (stmt.offset)
     offset = bindRowCount(*stmt.offset, "OFFSET");
   if (!limit || !offset)
+    return std::nullopt;
+  return std::make_pair(*limit, *offset);
+}
+
+// The first `width` columns of `rows`: a query's result without the hidden sort columns.
+plan::NodePtr Binder::leadingColumns(plan::NodePtr rows, size_t width, const ir::Location &loc) {
+  if (width == rows->schema.size())
+    return rows;
+  ir::Schema output(rows->schema.begin(), rows->schema.begin() + static_cast<ptrdiff_t>(width));
+  plan::NodePtr narrowed = makeNode(plan::NodeKind::Project, output, loc, {rows});
+  for (size_t c = 0; c < width; ++c)
+    narrowed->exprs.push_back(
+        ir::makeColumn(static_cast<int32_t>(c), output[c].type, output[c].nullable));
+  return narrowed;
+}
+
+// ORDER BY ... LIMIT ... OFFSET over a query's result: a top-k of its rows. The ORDER BY items
+// name the result's columns (by name or position) or are expressions over them; the sort keys
+// that are not columns are computed into extra columns, which a projection drops again.
+plan::NodePtr Binder::bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result) {
+  std::optional<std::pair<int64_t, int64_t>> window = bindLimitOffset(stmt);
+  if (!window)
     return nullptr;
   // The ORDER BY items bindSimpleSelect computed as hidden columns, and the result without them.
   std::vector<int32_t> hidden;
@@ -175,15 +195,9 @@ plan::NodePtr Binder::bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result
   }
   plan::NodePtr top = makeNode(plan::NodeKind::TopK, extended, loc, {input});
   top->sort_keys = std::move(keys);
-  top->limit = *limit;
-  top->offset = *offset;
-  if (extended.size() == output.size())
-    return top;
-  plan::NodePtr narrowed = makeNode(plan::NodeKind::Project, output, loc, {top});
-  for (size_t c = 0; c < output.size(); ++c)
-    narrowed->exprs.push_back(
-        ir::makeColumn(static_cast<int32_t>(c), output[c].type, output[c].nullable));
-  return narrowed;
+  top->limit = window->first;
+  top->offset = window->second;
+  return leadingColumns(top, output.size(), loc);
 }
 
 // VALUES (...), (...): a constant relation, emitted at the first tick. Its columns are named
@@ -830,27 +844,16 @@ plan::NodePtr Binder::bindDistinctOn(const ast::SelectStmt &stmt, plan::NodePtr 
   first->limit = 1;
   plan::NodePtr result = first;
   if (stmt.limit || stmt.offset) {
-    std::optional<int64_t> limit = -1, offset = 0;
-    if (stmt.limit)
-      limit = bindRowCount(*stmt.limit, "LIMIT");
-    if (stmt.offset)
-      offset = bindRowCount(*stmt.offset, "OFFSET");
-    if (!limit || !offset)
+    std::optional<std::pair<int64_t, int64_t>> window = bindLimitOffset(stmt);
+    if (!window)
       return nullptr;
     plan::NodePtr top = makeNode(plan::NodeKind::TopK, rows->schema, loc, {result});
     top->sort_keys = order_keys;
-    top->limit = *limit;
-    top->offset = *offset;
+    top->limit = window->first;
+    top->offset = window->second;
     result = top;
   }
-  if (visible == rows->schema.size())
-    return result;
-  ir::Schema output(rows->schema.begin(), rows->schema.begin() + static_cast<ptrdiff_t>(visible));
-  plan::NodePtr narrowed = makeNode(plan::NodeKind::Project, output, loc, {result});
-  for (size_t c = 0; c < visible; ++c)
-    narrowed->exprs.push_back(
-        ir::makeColumn(static_cast<int32_t>(c), output[c].type, output[c].nullable));
-  return narrowed;
+  return leadingColumns(result, visible, loc);
 }
 
 std::optional<ir::Value> Binder::bindConstant(const ast::Expr &expr, const Type &target) {
