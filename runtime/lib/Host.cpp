@@ -35,7 +35,10 @@ using detail::OwnedFile;
 using detail::writeBytes;
 
 // The table of a seed's changes: the seed's model reads it after the rows it was built with.
-std::string seedChangesTable(std::string_view seed) { return "seed." + std::string(seed); }
+constexpr std::string_view kSeedPrefix = KILN_SEED_CHANGES_SOURCE ".";
+std::string seedChangesTable(std::string_view seed) {
+  return std::string(kSeedPrefix) + std::string(seed);
+}
 
 std::unique_ptr<Engine> openEngine(const kiln_program &program, const HostOptions &options) {
   EngineOptions engine_options;
@@ -45,8 +48,8 @@ std::unique_ptr<Engine> openEngine(const kiln_program &program, const HostOption
     bool found = false;
     for (int32_t s = 0; s < program.nsources; ++s) {
       std::string_view name = program.sources[s].name;
-      if (name.starts_with("seed."))
-        seeds.emplace_back(name.substr(5));
+      if (name.starts_with(kSeedPrefix))
+        seeds.emplace_back(name.substr(kSeedPrefix.size()));
       found |= name == table;
     }
     if (!found)

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "kiln/Support/Diagnostics.h"
+#include "kiln/runtime/abi.h"
 
 #include <functional>
 #include <map>
@@ -55,7 +56,7 @@ struct SourceTable {
 };
 
 // The source name of the tables that receive seeds' changes.
-inline constexpr const char *kSeedChangesSource = "seed";
+inline constexpr const char *kSeedChangesSource = KILN_SEED_CHANGES_SOURCE;
 
 // A contiguous piece of rendered SQL and where it came from.
 struct OffsetSegment {

@@ -354,6 +354,10 @@ typedef struct kiln_topk_change {
   int64_t weight;
 } kiln_topk_change;
 
+/* A dbt seed's model reads the source table KILN_SEED_CHANGES_SOURCE.<seed> after the seed's
+ * rows: the table that takes its changes, and the rows of --seed NAME=FILE. */
+#define KILN_SEED_CHANGES_SOURCE "seed"
+
 /* ---- Measuring state (for the runtime and embedders; generated code does not call these) ----
  * Bytes a container holds on the heap, itself included: a hash table's directory and entry slabs
  * (free entries too: they are kept for reuse), a vector's capacity, a multiset's nodes (an
