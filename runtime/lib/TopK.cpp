@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "Containers.h"
+#include "OrderedRows.h"
 #include "Runtime.h"
 #include "kiln/runtime/Values.h"
 #include "kiln/runtime/abi.h"
@@ -123,11 +124,18 @@ void appendRow(std::string &out, const kiln_relation_desc &layout, const void *r
   }
 }
 
-// The row of a value (its strings point into the value's bytes), in the tick's scratch memory.
-const void *decodeRow(kiln_runtime *rt, const kiln_relation_desc &layout, kiln_str value) {
+} // namespace
+
+namespace kiln::runtime::detail {
+
+uint32_t orderKeyLength(kiln_str value) {
   uint32_t key_length;
   std::memcpy(&key_length, value.ptr + value.len - sizeof key_length, sizeof key_length);
-  const char *at = value.ptr + key_length;
+  return key_length;
+}
+
+const void *decodeRow(kiln_runtime *rt, const kiln_relation_desc &layout, kiln_str value) {
+  const char *at = value.ptr + orderKeyLength(value);
   auto *row = static_cast<char *>(kiln_scratch(rt, layout.row_size));
   std::memset(row, 0, static_cast<size_t>(layout.row_size));
   size_t words = (static_cast<size_t>(layout.ncols) + 63) / 64;
@@ -152,7 +160,9 @@ const void *decodeRow(kiln_runtime *rt, const kiln_relation_desc &layout, kiln_s
   return row;
 }
 
-} // namespace
+} // namespace kiln::runtime::detail
+
+using kiln::runtime::detail::decodeRow;
 
 extern "C" {
 

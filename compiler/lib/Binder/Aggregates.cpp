@@ -19,9 +19,18 @@ bool isAggregateName(const std::string &name) {
 }
 
 bool containsAggregate(const ast::Expr &expr) {
+  // An aggregate with OVER is a window function; its window may still read aggregates.
   if (expr.kind == ast::ExprKind::FuncCall && expr.names.size() == 1 &&
-      isAggregateName(expr.names[0]))
+      isAggregateName(expr.names[0]) && !expr.over)
     return true;
+  if (expr.over) {
+    for (const ast::ExprPtr &e : expr.over->partition)
+      if (containsAggregate(*e))
+        return true;
+    for (const ast::SortItem &item : expr.over->order)
+      if (containsAggregate(*item.expr))
+        return true;
+  }
   for (const ast::ExprPtr &arg : expr.args)
     if (arg && containsAggregate(*arg))
       return true;
@@ -55,6 +64,13 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
     error(expr.range, "aggregate functions are not allowed here");
     return {};
   }
+  // An aggregate's argument and FILTER read the FROM row, where no window function may be called.
+  struct NoWindows {
+    Binder &b;
+    WindowContext *saved;
+    ~NoWindows() { b.window_ = saved; }
+  } no_windows{*this, window_};
+  window_ = nullptr;
   // count(DISTINCT x) keeps a multiset of x per group; min and max ignore duplicates anyway.
   if (expr.distinct && name != "count" && name != "min" && name != "max") {
     error(expr.range, name + "(DISTINCT ...) is not supported yet").hint =

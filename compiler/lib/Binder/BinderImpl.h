@@ -68,10 +68,26 @@ struct AggregateContext {
   std::vector<ir::AggCall> aggs;        // arg indexes into [group_exprs..., agg_args...]
 };
 
+// How a select list binds window functions (Windows.cpp): each distinct window (PARTITION BY and
+// ORDER BY) with its calls; the values they read, as extra columns of the select list's row; and
+// per placeholder column (kWindowColumn + n) its window and call.
+struct WindowContext {
+  struct Spec {
+    std::vector<int32_t> partition;    // indexes into inputs
+    std::vector<ir::SortKey> order;    // columns: indexes into inputs
+    std::vector<ir::WindowCall> calls; // arguments: indexes into inputs
+  };
+  std::vector<ir::ExprPtr> inputs; // over the select list's row
+  std::vector<Spec> specs;
+  std::vector<std::pair<size_t, size_t>> results; // (spec, call)
+};
+
 // ---------------------------------------------------------------------------------------------
-// Helpers (Aggregates.cpp, Coercion.cpp, FromItems.cpp)
+// Helpers (Aggregates.cpp, Coercion.cpp, FromItems.cpp, Windows.cpp)
 
 bool isAggregateName(const std::string &name);
+// Whether `name` is a function that only a window can call (row_number, lag, ...).
+bool isWindowFunctionName(const std::string &name);
 // Whether `expr` calls an aggregate (not looking into subqueries).
 bool containsAggregate(const ast::Expr &expr);
 
@@ -231,6 +247,16 @@ private:
   Bound bindAggregateArgument(const ast::Expr &expr);
   Bound bindBooleanAggregate(const ast::Expr &expr,
                              const std::function<ir::ExprPtr(ir::ExprPtr)> &filtered);
+
+  // ---- window functions (Windows.cpp) ----
+  Bound bindWindowCall(const ast::Expr &expr, const Scope &scope);
+  int32_t windowInput(ir::ExprPtr value);
+  std::optional<int64_t> windowCount(const ast::Expr &expr, const char *what, int64_t min);
+  // `body` with the window functions' columns appended; renumbers the placeholders in `outputs`.
+  plan::NodePtr bindWindows(plan::NodePtr body, std::vector<ir::ExprPtr> &outputs,
+                            const ir::Location &loc);
+  WindowContext *window_ = nullptr; // set while a select list may call window functions
+  static constexpr int32_t kWindowColumn = 1 << 22;
 
   // ---- types and coercion (Coercion.cpp) ----
   ir::ExprPtr coerce(Bound bound, const ir::Type &target, SourceRange range);

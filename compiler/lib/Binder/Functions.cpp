@@ -40,6 +40,13 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
     return {};
   }
   const std::string &name = expr.names.back();
+  if (expr.over)
+    return bindWindowCall(expr, scope);
+  if (isWindowFunctionName(name)) {
+    error(expr.range, "window function " + name + " requires an OVER clause").hint =
+        name + "() OVER (PARTITION BY ... ORDER BY ...)";
+    return {};
+  }
   if (isAggregateName(name))
     return bindAggregateCall(expr, scope);
   if (expr.agg_filter) {

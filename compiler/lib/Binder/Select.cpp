@@ -491,7 +491,14 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   size_t body_key_offset = 0;     // a correlated scalar subquery's first key among the group keys
   bool counts = false;            // whether an aggregate is a count
   std::vector<bool> count_column; // of the aggregate's output: whether it is a count
+  // Window functions may be called in the select list, DISTINCT ON and ORDER BY (Windows.cpp).
+  WindowContext windows;
+  struct ResetWindows {
+    Binder &b;
+    ~ResetWindows() { b.window_ = nullptr; }
+  } reset_windows{*this};
   if (!aggregated) {
+    window_ = &windows;
     for (const Item &item : items) {
       if (!item.expr) {
         outputs.push_back(
@@ -590,6 +597,7 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
       Binder &b;
       ~Reset() { b.agg_ = nullptr, b.agg_from_scope_ = nullptr; }
     } reset{*this};
+    window_ = &windows;
     for (const Item &item : items) {
       if (!item.expr) {
         bool found = false;
@@ -618,6 +626,7 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
       outputs.push_back(std::move(e));
     }
     ExprPtr having;
+    window_ = nullptr;
     if (stmt.having) {
       having = bindCondition(*stmt.having, scope, "HAVING");
       if (!having)
@@ -778,6 +787,17 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
       schema.push_back({"?order?", sort->type, sort->nullable});
       outputs.push_back(std::move(sort));
     }
+  }
+  window_ = nullptr;
+  if (!windows.specs.empty()) {
+    if (correlation_ && correlation_->stmt == &stmt) {
+      error(stmt.range, "window functions in a correlated subquery are not supported yet").hint =
+          "compute them in a subquery of the outer FROM, and join it";
+      return nullptr;
+    }
+    window_ = &windows;
+    body = bindWindows(body, outputs, location(stmt.range));
+    window_ = nullptr;
   }
   if (correlation_ && correlation_->stmt == &stmt &&
       (!correlation_->inner_keys.empty() || !correlation_->residuals.empty())) {

@@ -454,6 +454,12 @@ private:
       if (e->star)
         out_ << " *";
       args(e->args, level);
+      if (e->over) { // its PARTITION BY expressions, then its ORDER BY's
+        out_ << " over";
+        args(e->over->partition, level);
+        for (const ast::SortItem &item : e->over->order)
+          expr(item.expr.get(), level + 1);
+      }
       break;
     case ExprKind::Subquery: {
       static const char *const kSublinks[] = {"scalar", "exists", "in", "any", "all"};

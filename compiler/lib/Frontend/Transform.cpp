@@ -217,18 +217,8 @@ std::unique_ptr<ast::SelectStmt> Transformer::query(pg::Object select, const Sou
     stmt->rarg = query(*pg::object(select, "rarg"), range);
   }
 
-  for (pg::Json item : pg::list(select, "sortClause")) {
-    pg::Object sort = pg::asNode(item)->fields;
-    ast::SortItem sort_item;
-    sort_item.expr = expr(*pg::field(sort, "node"), range);
-    std::string_view direction = pg::string(sort, "sortby_dir");
-    sort_item.descending = direction == "SORTBY_DESC";
-    if (direction == "SORTBY_USING") // located at the operator
-      error(located(sort, range), "ORDER BY ... USING is not supported");
-    std::string_view nulls = pg::string(sort, "sortby_nulls");
-    sort_item.nulls = nulls == "SORTBY_NULLS_FIRST" ? 1 : nulls == "SORTBY_NULLS_LAST" ? 2 : 0;
-    stmt->order_by.push_back(std::move(sort_item));
-  }
+  for (pg::Json item : pg::list(select, "sortClause"))
+    stmt->order_by.push_back(sortItem(item, range));
   if (auto count = pg::field(select, "limitCount")) {
     stmt->limit = expr(*count, range);
     if (pg::string(select, "limitOption") == "LIMIT_OPTION_WITH_TIES")
@@ -244,8 +234,92 @@ std::unique_ptr<ast::SelectStmt> Transformer::query(pg::Object select, const Sou
   return stmt;
 }
 
+ast::SortItem Transformer::sortItem(pg::Json item, const SourceRange &range) {
+  pg::Object sort = pg::asNode(item)->fields;
+  ast::SortItem sort_item;
+  sort_item.expr = expr(*pg::field(sort, "node"), range);
+  std::string_view direction = pg::string(sort, "sortby_dir");
+  sort_item.descending = direction == "SORTBY_DESC";
+  if (direction == "SORTBY_USING") // located at the operator
+    error(located(sort, range), "ORDER BY ... USING is not supported");
+  std::string_view nulls = pg::string(sort, "sortby_nulls");
+  sort_item.nulls = nulls == "SORTBY_NULLS_FIRST" ? 1 : nulls == "SORTBY_NULLS_LAST" ? 2 : 0;
+  return sort_item;
+}
+
+// A WindowDef: OVER (...), OVER name, or OVER (name ORDER BY ...) refining a named window of the
+// SELECT (which may give no frame of its own, nor a PARTITION BY when refined).
+std::unique_ptr<ast::WindowSpec> Transformer::windowSpec(pg::Object def, const SourceRange &range) {
+  auto spec = std::make_unique<ast::WindowSpec>();
+  spec->range = range;
+  std::string_view name = pg::string(def, "name"), refname = pg::string(def, "refname");
+  // `OVER w` arrives as name = w; `OVER (w ...)` as refname = w.
+  std::string_view base = refname.empty() && pg::list(def, "partitionClause").empty() &&
+                                  pg::list(def, "orderClause").empty() &&
+                                  !(pg::integer(def, "frameOptions") & 1) // NONDEFAULT
+                              ? name
+                              : refname;
+  if (!base.empty()) {
+    const pg::Object *named = nullptr;
+    for (auto it = named_windows_.rbegin(); it != named_windows_.rend() && !named; ++it)
+      if (auto found = it->find(std::string(base)); found != it->end())
+        named = &found->second;
+    if (!named) {
+      error(range, "window \"" + std::string(base) + "\" does not exist").hint =
+          "define it in the query's WINDOW clause: WINDOW " + std::string(base) + " AS (...)";
+      return nullptr;
+    }
+    spec = windowSpec(*named, range);
+    if (!spec)
+      return nullptr;
+    if (!pg::list(def, "partitionClause").empty()) {
+      error(range, "cannot override PARTITION BY clause of window \"" + std::string(base) + "\"");
+      return nullptr;
+    }
+    if (!pg::list(def, "orderClause").empty()) {
+      if (!spec->order.empty()) {
+        error(range, "cannot override ORDER BY clause of window \"" + std::string(base) + "\"");
+        return nullptr;
+      }
+      for (pg::Json item : pg::list(def, "orderClause"))
+        spec->order.push_back(sortItem(item, range));
+    }
+    if (pg::integer(def, "frameOptions") & 1) { // FRAMEOPTION_NONDEFAULT
+      if (spec->frame_options & 1) {
+        error(range,
+              "cannot copy window \"" + std::string(base) + "\" because it has a frame clause")
+            .hint = "write OVER " + std::string(base) + " without parentheses";
+        return nullptr;
+      }
+    } else {
+      return spec;
+    }
+  } else {
+    for (pg::Json item : pg::list(def, "partitionClause"))
+      spec->partition.push_back(expr(item, range));
+    for (pg::Json item : pg::list(def, "orderClause"))
+      spec->order.push_back(sortItem(item, range));
+  }
+  spec->frame_options = static_cast<int>(pg::integer(def, "frameOptions"));
+  if (auto start = pg::field(def, "startOffset"))
+    spec->start_offset = expr(*start, range);
+  if (auto end = pg::field(def, "endOffset"))
+    spec->end_offset = expr(*end, range);
+  return spec;
+}
+
 void Transformer::plainSelect(pg::Object select, ast::SelectStmt &stmt) {
   const SourceRange &range = stmt.range;
+  // WINDOW name AS (...): visible to the select list's OVER clauses (and of this SELECT only).
+  named_windows_.emplace_back();
+  struct PopWindows {
+    std::vector<std::map<std::string, pg::Object>> &windows;
+    ~PopWindows() { windows.pop_back(); }
+  } pop_windows{named_windows_};
+  for (pg::Json window : pg::list(select, "windowClause")) {
+    pg::Object def = pg::asNode(window)->fields;
+    named_windows_.back()[std::string(pg::string(def, "name"))] = def;
+  }
   std::vector<pg::Json> distinct = pg::list(select, "distinctClause");
   stmt.distinct = !distinct.empty();
   // Plain DISTINCT is a list holding one NULL node ({}); DISTINCT ON lists its expressions.
@@ -283,10 +357,6 @@ void Transformer::plainSelect(pg::Object select, ast::SelectStmt &stmt) {
         "GROUP BY DISTINCT is not supported");
   if (auto having = pg::field(select, "havingClause"))
     stmt.having = expr(*having, range);
-  for (pg::Json window : pg::list(select, "windowClause")) {
-    error(keywordBefore(firstLocation(window), {"window"}, range),
-          "window functions are not supported yet");
-  }
   stmt.values = valuesRows(select, range);
 }
 
@@ -696,9 +766,11 @@ ExprPtr Transformer::boolExpr(pg::Object node, const SourceRange &range) {
 }
 
 ExprPtr Transformer::funcCall(pg::Object node, const SourceRange &range) {
-  if (pg::field(node, "over")) {
-    error(range, "window functions are not supported yet");
-    return nullptr;
+  std::unique_ptr<ast::WindowSpec> over;
+  if (auto def = pg::object(node, "over")) { // a WindowDef inline
+    over = windowSpec(*def, range);
+    if (!over)
+      return nullptr;
   }
   std::vector<pg::Json> order = pg::list(node, "agg_order");
   if (pg::flag(node, "agg_within_group")) {
@@ -725,6 +797,7 @@ ExprPtr Transformer::funcCall(pg::Object node, const SourceRange &range) {
     if (!e->agg_filter)
       return nullptr;
   }
+  e->over = std::move(over);
   return e;
 }
 

@@ -7,6 +7,8 @@
 // keeps going so that one run reports all of them, and the caller discards the result.
 #pragma once
 
+#include <map>
+
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -68,6 +70,8 @@ private:
   std::vector<std::string> relationName(pg::Object range_var) const;
   void alias(pg::Object node, ast::TableRef &ref) const;
   std::vector<std::vector<ast::ExprPtr>> valuesRows(pg::Object node, const SourceRange &parent);
+  ast::SortItem sortItem(pg::Json item, const SourceRange &range);
+  std::unique_ptr<ast::WindowSpec> windowSpec(pg::Object def, const SourceRange &range);
 
   // Expressions.
   ast::ExprPtr expr(pg::Json json, const SourceRange &parent);
@@ -105,6 +109,8 @@ private:
   const TokenIndex &tokens_;
   const RangeMapper &map_range_;
   DiagnosticEngine &diags_;
+  // The WINDOW clauses of the SELECTs being transformed, innermost last.
+  std::vector<std::map<std::string, pg::Object>> named_windows_;
 };
 
 } // namespace kiln::frontend

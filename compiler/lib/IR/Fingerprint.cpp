@@ -83,6 +83,25 @@ uint64_t compute(const Module &module, const Op &op, std::unordered_map<int32_t,
     }
     h.columns(op.columns);
   }
+  if (op.info().payload == OpPayload::Window) {
+    for (const SortKey &key : op.sort_keys) {
+      h.i64(key.column);
+      h.i64(key.descending * 2 + key.nulls_first);
+    }
+    h.i64(op.limit);
+    for (const WindowCall &call : op.windows) {
+      h.str(windowFnName(call.fn));
+      h.i64(call.arg);
+      h.i64(call.default_arg);
+      h.i64(call.n);
+      h.i64(call.frame.rows);
+      h.i64(static_cast<int64_t>(call.frame.start));
+      h.i64(call.frame.start_offset);
+      h.i64(static_cast<int64_t>(call.frame.end));
+      h.i64(call.frame.end_offset);
+      h.type(call.type);
+    }
+  }
   if (op.info().payload == OpPayload::TopK) {
     for (const SortKey &key : op.sort_keys) {
       h.i64(key.column);

@@ -266,6 +266,60 @@ const char *aggKindName(AggKind kind) {
   return "?";
 }
 
+const char *windowFnName(WindowFn fn) {
+  switch (fn) {
+  case WindowFn::RowNumber:
+    return "row_number";
+  case WindowFn::Rank:
+    return "rank";
+  case WindowFn::DenseRank:
+    return "dense_rank";
+  case WindowFn::PercentRank:
+    return "percent_rank";
+  case WindowFn::CumeDist:
+    return "cume_dist";
+  case WindowFn::Ntile:
+    return "ntile";
+  case WindowFn::Lag:
+    return "lag";
+  case WindowFn::Lead:
+    return "lead";
+  case WindowFn::FirstValue:
+    return "first_value";
+  case WindowFn::LastValue:
+    return "last_value";
+  case WindowFn::NthValue:
+    return "nth_value";
+  case WindowFn::CountStar:
+    return "count_star";
+  case WindowFn::Count:
+    return "count";
+  case WindowFn::Sum:
+    return "sum";
+  case WindowFn::Min:
+    return "min";
+  case WindowFn::Max:
+    return "max";
+  }
+  return "?";
+}
+
+bool usesFrame(WindowFn fn) {
+  switch (fn) {
+  case WindowFn::FirstValue:
+  case WindowFn::LastValue:
+  case WindowFn::NthValue:
+  case WindowFn::CountStar:
+  case WindowFn::Count:
+  case WindowFn::Sum:
+  case WindowFn::Min:
+  case WindowFn::Max:
+    return true;
+  default:
+    return false;
+  }
+}
+
 const char *stateSizeName(StateSize size) {
   switch (size) {
   case StateSize::None:

@@ -12,6 +12,7 @@
 
 #include <charconv>
 #include <limits>
+#include <tuple>
 #include <unordered_map>
 
 namespace kiln::ir {
@@ -296,6 +297,9 @@ private:
         integer(expect(Tok::ColumnRef, "a column ('$N')"), INT32_MIN, INT32_MAX, "column index"));
   }
   std::vector<int32_t> columnList();
+  std::vector<SortKey> sortKeys();
+  std::pair<FrameBound, int64_t> frameBound();
+  WindowCall windowCall();
   std::string name(const char *what);
   Type type();
   bool isTypeName() const;
@@ -340,6 +344,92 @@ std::vector<int32_t> Parser::columnList() {
     expect(Tok::RBracket, "',' or ']'");
   }
   return columns;
+}
+
+// `[$c desc nulls first, ...]`
+std::vector<SortKey> Parser::sortKeys() {
+  std::vector<SortKey> keys;
+  expect(Tok::LBracket, "'['");
+  if (!accept(Tok::RBracket)) {
+    do {
+      SortKey key;
+      key.column = columnIndex();
+      if (acceptIdent("desc"))
+        key.descending = true;
+      else
+        acceptIdent("asc");
+      key.nulls_first = key.descending;
+      if (acceptIdent("nulls")) {
+        if (acceptIdent("first"))
+          key.nulls_first = true;
+        else if (acceptIdent("last"))
+          key.nulls_first = false;
+        else
+          fail("expected 'first' or 'last'");
+      }
+      keys.push_back(key);
+    } while (accept(Tok::Comma));
+    expect(Tok::RBracket, "',' or ']'");
+  }
+  return keys;
+}
+
+// `unbounded preceding`, `N preceding`, `current row`, `N following`, `unbounded following`
+std::pair<FrameBound, int64_t> Parser::frameBound() {
+  if (acceptIdent("current")) {
+    expectIdent("row");
+    return {FrameBound::CurrentRow, 0};
+  }
+  if (acceptIdent("unbounded")) {
+    if (acceptIdent("preceding"))
+      return {FrameBound::UnboundedPreceding, 0};
+    expectIdent("following");
+    return {FrameBound::UnboundedFollowing, 0};
+  }
+  int64_t offset = integer(expect(Tok::Number, "a frame bound"), 0, INT64_MAX, "frame offset");
+  if (acceptIdent("preceding"))
+    return {FrameBound::Preceding, offset};
+  expectIdent("following");
+  return {FrameBound::Following, offset};
+}
+
+// `lag($2, 1, $3) rows between 1 preceding and current row as name : type`
+WindowCall Parser::windowCall() {
+  static const WindowFn kFns[] = {
+      WindowFn::RowNumber,  WindowFn::Rank,      WindowFn::DenseRank, WindowFn::PercentRank,
+      WindowFn::CumeDist,   WindowFn::Ntile,     WindowFn::Lag,       WindowFn::Lead,
+      WindowFn::FirstValue, WindowFn::LastValue, WindowFn::NthValue,  WindowFn::CountStar,
+      WindowFn::Count,      WindowFn::Sum,       WindowFn::Min,       WindowFn::Max};
+  Token fnTok = expect(Tok::Ident, "a window function");
+  WindowCall call;
+  bool known = false;
+  for (WindowFn fn : kFns)
+    if (fnTok.text == windowFnName(fn)) {
+      call.fn = fn;
+      known = true;
+    }
+  if (!known)
+    failAt(fnTok, "unknown window function '" + std::string(fnTok.text) + "'");
+  expect(Tok::LParen, "'('");
+  if (is(Tok::ColumnRef))
+    call.arg = columnIndex();
+  if (is(Tok::Number) || (call.arg >= 0 && accept(Tok::Comma)))
+    call.n = integer(expect(Tok::Number, "a count"), 0, INT64_MAX, "count");
+  if (accept(Tok::Comma))
+    call.default_arg = columnIndex();
+  expect(Tok::RParen, "')'");
+  if (isIdent("rows") || isIdent("range")) {
+    call.frame.rows = take().text == "rows";
+    expectIdent("between");
+    std::tie(call.frame.start, call.frame.start_offset) = frameBound();
+    expectIdent("and");
+    std::tie(call.frame.end, call.frame.end_offset) = frameBound();
+  }
+  expectIdent("as");
+  call.name = name("the window function's column name");
+  expect(Tok::Colon, "':' and the window function's type");
+  call.type = type();
+  return call;
 }
 
 std::string Parser::name(const char *what) {
@@ -536,32 +626,26 @@ void Parser::op(Module &module) {
     if (acceptIdent("group"))
       op->group_keys = columnList();
     expectIdent("order");
-    expect(Tok::LBracket, "'['");
-    if (!accept(Tok::RBracket)) {
-      do {
-        SortKey key;
-        key.column = columnIndex();
-        if (acceptIdent("desc"))
-          key.descending = true;
-        else
-          acceptIdent("asc");
-        key.nulls_first = key.descending;
-        if (acceptIdent("nulls")) {
-          if (acceptIdent("first"))
-            key.nulls_first = true;
-          else if (acceptIdent("last"))
-            key.nulls_first = false;
-          else
-            fail("expected 'first' or 'last'");
-        }
-        op->sort_keys.push_back(key);
-      } while (accept(Tok::Comma));
-      expect(Tok::RBracket, "',' or ']'");
-    }
+    op->sort_keys = sortKeys();
     if (acceptIdent("limit"))
       op->limit = integer(expect(Tok::Number, "a row count"), 0, INT64_MAX, "limit");
     if (acceptIdent("offset"))
       op->offset = integer(expect(Tok::Number, "a row count"), 0, INT64_MAX, "offset");
+    break;
+  case OpPayload::Window:
+    if (acceptIdent("partition"))
+      op->group_keys = columnList();
+    if (acceptIdent("order"))
+      op->sort_keys = sortKeys();
+    expect(Tok::LBracket, "'[' and the window functions");
+    if (!accept(Tok::RBracket)) {
+      do
+        op->windows.push_back(windowCall());
+      while (accept(Tok::Comma));
+      expect(Tok::RBracket, "',' or ']'");
+    }
+    if (acceptIdent("limit"))
+      op->limit = integer(expect(Tok::Number, "a row count"), 0, INT64_MAX, "limit");
     break;
   case OpPayload::Aggregates:
     if (acceptIdent("group"))

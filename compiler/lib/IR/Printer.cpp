@@ -77,6 +77,52 @@ private:
   void op(const Op &op, const std::unordered_map<int32_t, const Op *> &earlier);
   void schema(const Schema &schema);
   void column(int32_t index) { out_ << "$" << index; }
+  void columnList(const std::vector<int32_t> &columns) {
+    out_ << "[";
+    for (size_t i = 0; i < columns.size(); ++i) {
+      out_ << (i ? ", " : "");
+      column(columns[i]);
+    }
+    out_ << "]";
+  }
+  void sortKeys(const std::vector<SortKey> &keys) {
+    out_ << " order [";
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const SortKey &key = keys[i];
+      out_ << (i ? ", " : "");
+      column(key.column);
+      if (key.descending)
+        out_ << " desc";
+      if (key.nulls_first != key.descending) // not PostgreSQL's default for the direction
+        out_ << (key.nulls_first ? " nulls first" : " nulls last");
+    }
+    out_ << "]";
+  }
+  void frameBound(FrameBound bound, int64_t offset) {
+    switch (bound) {
+    case FrameBound::UnboundedPreceding:
+      out_ << "unbounded preceding";
+      break;
+    case FrameBound::Preceding:
+      out_ << offset << " preceding";
+      break;
+    case FrameBound::CurrentRow:
+      out_ << "current row";
+      break;
+    case FrameBound::Following:
+      out_ << offset << " following";
+      break;
+    case FrameBound::UnboundedFollowing:
+      out_ << "unbounded following";
+      break;
+    }
+  }
+  void frame(const WindowFrame &frame) {
+    out_ << (frame.rows ? " rows between " : " range between ");
+    frameBound(frame.start, frame.start_offset);
+    out_ << " and ";
+    frameBound(frame.end, frame.end_offset);
+  }
   void nullability(bool nullable, bool expected) {
     if (nullable != expected)
       out_ << (nullable ? " nullable" : " not null");
@@ -183,28 +229,44 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
     break;
   case OpPayload::TopK:
     if (!op.group_keys.empty()) {
-      out_ << " group [";
-      for (size_t i = 0; i < op.group_keys.size(); ++i) {
-        out_ << (i ? ", " : "");
-        column(op.group_keys[i]);
-      }
-      out_ << "]";
+      out_ << " group ";
+      columnList(op.group_keys);
     }
-    out_ << " order [";
-    for (size_t i = 0; i < op.sort_keys.size(); ++i) {
-      const SortKey &key = op.sort_keys[i];
-      out_ << (i ? ", " : "");
-      column(key.column);
-      if (key.descending)
-        out_ << " desc";
-      if (key.nulls_first != key.descending) // not PostgreSQL's default for the direction
-        out_ << (key.nulls_first ? " nulls first" : " nulls last");
-    }
-    out_ << "]";
+    sortKeys(op.sort_keys);
     if (op.limit >= 0)
       out_ << " limit " << op.limit;
     if (op.offset > 0)
       out_ << " offset " << op.offset;
+    break;
+  case OpPayload::Window:
+    if (!op.group_keys.empty()) {
+      out_ << " partition ";
+      columnList(op.group_keys);
+    }
+    if (!op.sort_keys.empty())
+      sortKeys(op.sort_keys);
+    out_ << " [";
+    for (size_t i = 0; i < op.windows.size(); ++i) {
+      const WindowCall &call = op.windows[i];
+      out_ << (i ? ", " : "") << windowFnName(call.fn) << "(";
+      if (call.arg >= 0)
+        column(call.arg);
+      bool counted = call.fn == WindowFn::Lag || call.fn == WindowFn::Lead ||
+                     call.fn == WindowFn::Ntile || call.fn == WindowFn::NthValue;
+      if (counted)
+        out_ << (call.arg >= 0 ? ", " : "") << call.n;
+      if (call.default_arg >= 0) {
+        out_ << ", ";
+        column(call.default_arg);
+      }
+      out_ << ")";
+      if (usesFrame(call.fn) && !(call.frame == WindowFrame{}))
+        frame(call.frame);
+      out_ << " as " << syntax::name(call.name) << " : " << call.type.str();
+    }
+    out_ << "]";
+    if (op.limit >= 0)
+      out_ << " limit " << op.limit;
     break;
   case OpPayload::Aggregates:
     if (!op.group_keys.empty()) {

@@ -128,8 +128,33 @@ std::optional<Schema> inferSchema(const Op &op, const OpLookup &lookup) {
       schema.push_back({agg.name, agg.type, aggregateNullable(op, agg, in->schema)});
     return schema;
   }
+  case SchemaRule::Window: {
+    const Op *in = input(0);
+    if (!in)
+      return std::nullopt;
+    Schema schema = in->schema;
+    for (const WindowCall &call : op.windows)
+      schema.push_back({call.name, call.type, windowNullable(call)});
+    return schema;
+  }
   }
   return std::nullopt;
+}
+
+bool windowNullable(const WindowCall &call) {
+  switch (call.fn) {
+  case WindowFn::RowNumber:
+  case WindowFn::Rank:
+  case WindowFn::DenseRank:
+  case WindowFn::PercentRank:
+  case WindowFn::CumeDist:
+  case WindowFn::Ntile:
+  case WindowFn::CountStar:
+  case WindowFn::Count:
+    return false;
+  default: // no such row, an empty frame, or a NULL value
+    return true;
+  }
 }
 
 bool aggregateNullable(const Op &aggregate, const AggCall &agg, const Schema &input) {

@@ -72,6 +72,7 @@ private:
   void checkSchemaIs(const Schema &expected, const std::string &what,
                      const std::function<bool(size_t)> &mayNarrow = nullptr);
   void checkAggregate(const Schema &row);
+  void checkWindow(const Schema &row);
   void checkJoinKeys(const Schema &left, const Schema &right);
   void checkConcat();
   // DeltaJoin: its equalities compare columns of different inputs; its schema is its columns.
@@ -177,10 +178,13 @@ void Verifier::checkOp() {
   unused(!op.left_keys.empty() || !op.right_keys.empty(), OpPayload::JoinKeys, "join keys");
   unused(!op.equalities.empty(), OpPayload::JoinGraph, "join equalities");
   unused(!op.columns.empty(), OpPayload::JoinGraph, "output columns");
-  unused(!op.group_keys.empty() && payload != OpPayload::TopK, OpPayload::Aggregates, "group keys");
+  unused(!op.group_keys.empty() && payload != OpPayload::TopK && payload != OpPayload::Window,
+         OpPayload::Aggregates, "group keys");
   unused(!op.aggregates.empty(), OpPayload::Aggregates, "aggregates");
-  unused(!op.sort_keys.empty(), OpPayload::TopK, "sort keys");
-  unused(op.limit != -1 || op.offset != 0, OpPayload::TopK, "a limit or offset");
+  unused(!op.sort_keys.empty() && payload != OpPayload::Window, OpPayload::TopK, "sort keys");
+  unused(op.limit != -1 && payload != OpPayload::Window, OpPayload::TopK, "a limit");
+  unused(op.offset != 0, OpPayload::TopK, "an offset");
+  unused(!op.windows.empty(), OpPayload::Window, "window functions");
 
   if (op.has(kNamed) && op.name.empty())
     error(kind + (op.kind == OpKind::Source ? " has no table name" : " has no model name"));
@@ -254,11 +258,15 @@ void Verifier::checkOp() {
     if (op.limit < -1 || op.offset < 0)
       error(kind + " has a negative limit or offset");
     break;
+  case OpPayload::Window:
+    checkWindow(*row); // with the schema, which the calls determine
+    break;
   }
 
   switch (op.info().schema) {
   case SchemaRule::Declared:   // a source's table; a map's expressions (checked above)
   case SchemaRule::Aggregate:  // checked with the aggregates
+  case SchemaRule::Window:     // checked with the window functions
   case SchemaRule::Projection: // checked with the join graph
     break;
   case SchemaRule::SameAsInput:
@@ -392,6 +400,80 @@ void Verifier::checkJoinGraph() {
   if (expected.size() != op.columns.size())
     return;
   checkSchemaIs(expected, "its columns", [&](size_t i) { return equal.count(op.columns[i]) > 0; });
+}
+
+void Verifier::checkWindow(const Schema &row) {
+  const Op &op = *op_;
+  for (int32_t key : op.group_keys)
+    checkColumn(key, row, "partition column");
+  for (const SortKey &key : op.sort_keys)
+    checkColumn(key.column, row, "sort key column");
+  if (op.limit < -1)
+    error("window has a negative limit");
+  if (op.windows.empty())
+    error("window has no window functions");
+  Schema expected = row;
+  for (size_t i = 0; i < op.windows.size(); ++i) {
+    const WindowCall &call = op.windows[i];
+    std::string what = "window function " + std::to_string(i) + " (" + call.name + ")";
+    expected.push_back({call.name, call.type, windowNullable(call)});
+    checkType(call.type, what);
+    bool takes_arg = call.fn >= WindowFn::Lag && call.fn != WindowFn::CountStar;
+    if (takes_arg != (call.arg >= 0)) {
+      error(what + ": " + windowFnName(call.fn) +
+            (takes_arg ? " takes a column argument" : " takes no column argument"));
+      continue;
+    }
+    if (call.arg >= (int32_t)row.size() || call.default_arg >= (int32_t)row.size()) {
+      checkColumn(std::max(call.arg, call.default_arg), row, what + ": argument");
+      continue;
+    }
+    if (call.default_arg >= 0 && ((call.fn != WindowFn::Lag && call.fn != WindowFn::Lead) ||
+                                  row[call.default_arg].type != row[call.arg].type))
+      error(what + ": a default value is lag's or lead's, of the argument's type");
+    if (call.n < 0 || ((call.fn == WindowFn::Ntile || call.fn == WindowFn::NthValue) && call.n < 1))
+      error(what + ": its count is out of range");
+    const Type arg = call.arg >= 0 ? row[call.arg].type : Type::null();
+    const Type &result = call.type;
+    bool ok = true;
+    switch (call.fn) {
+    case WindowFn::RowNumber:
+    case WindowFn::Rank:
+    case WindowFn::DenseRank:
+    case WindowFn::Ntile:
+    case WindowFn::CountStar:
+    case WindowFn::Count:
+      ok = result == Type::int64();
+      break;
+    case WindowFn::PercentRank:
+    case WindowFn::CumeDist:
+      ok = result == Type::float64();
+      break;
+    case WindowFn::Sum:
+      if (arg.isInteger())
+        ok = result == Type::int64() || (result.kind == TypeKind::Numeric && result.scale == 0);
+      else if (arg.kind == TypeKind::Numeric)
+        ok = result.kind == TypeKind::Numeric && result.scale == arg.scale;
+      else
+        ok = arg.kind == TypeKind::Float64 && result == arg;
+      break;
+    default: // the argument's value
+      ok = result == arg;
+      break;
+    }
+    if (!ok)
+      error(what + ": " + windowFnName(call.fn) + "(" + arg.str() + ") cannot have type " +
+            result.str());
+    const WindowFrame &frame = call.frame;
+    if (!frame.rows &&
+        (frame.start == FrameBound::Preceding || frame.start == FrameBound::Following ||
+         frame.end == FrameBound::Preceding || frame.end == FrameBound::Following))
+      error(what + ": a RANGE frame's bounds are unbounded or the current row");
+    if (frame.start == FrameBound::UnboundedFollowing ||
+        frame.end == FrameBound::UnboundedPreceding || frame.start > frame.end)
+      error(what + ": its frame ends before it starts");
+  }
+  checkSchemaIs(expected, "its input's and its window functions'");
 }
 
 void Verifier::checkAggregate(const Schema &row) {

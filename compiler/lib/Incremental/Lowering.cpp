@@ -96,6 +96,14 @@ private:
       op.offset = node.offset;
       return op.id;
     }
+    case plan::NodeKind::Window: {
+      Op &op = append(OpKind::Window, {lower(node.inputs[0])}, node.schema, node.loc);
+      op.group_keys = node.group_keys;
+      op.sort_keys = node.sort_keys;
+      op.windows = node.windows;
+      op.limit = node.limit;
+      return op.id;
+    }
     case plan::NodeKind::Negate:
       return append(OpKind::Negate, {lower(node.inputs[0])}, node.schema, node.loc).id;
     case plan::NodeKind::UnionAll: {

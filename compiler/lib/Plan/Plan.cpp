@@ -29,6 +29,8 @@ const char *nodeKindName(NodeKind kind) {
     return "negate";
   case NodeKind::TopK:
     return "top_k";
+  case NodeKind::Window:
+    return "window";
   }
   return "?";
 }
@@ -103,9 +105,10 @@ private:
       }
       out_ << ']';
       break;
+    case NodeKind::Window:
     case NodeKind::TopK:
       if (!node.group_keys.empty()) {
-        out_ << " group [";
+        out_ << (node.kind == NodeKind::Window ? " partition [" : " group [");
         for (size_t i = 0; i < node.group_keys.size(); ++i)
           out_ << (i ? ", " : "") << '$' << node.group_keys[i];
         out_ << ']';
@@ -122,6 +125,17 @@ private:
         out_ << " limit " << node.limit;
       if (node.offset > 0)
         out_ << " offset " << node.offset;
+      if (!node.windows.empty()) {
+        out_ << " [";
+        for (size_t i = 0; i < node.windows.size(); ++i) {
+          const ir::WindowCall &call = node.windows[i];
+          out_ << (i ? ", " : "") << ir::windowFnName(call.fn) << '(';
+          if (call.arg >= 0)
+            out_ << '$' << call.arg;
+          out_ << ')';
+        }
+        out_ << ']';
+      }
       break;
     case NodeKind::Distinct:
     case NodeKind::UnionAll:

@@ -37,7 +37,8 @@ bool sameOp(const Op &a, const Op &b) {
          a.left_keys == b.left_keys && a.right_keys == b.right_keys &&
          a.equalities == b.equalities && a.columns == b.columns && a.group_keys == b.group_keys &&
          sameAggregates(a.aggregates, b.aggregates) && a.sort_keys == b.sort_keys &&
-         a.limit == b.limit && a.offset == b.offset && sameSchema(a.schema, b.schema);
+         a.windows == b.windows && a.limit == b.limit && a.offset == b.offset &&
+         sameSchema(a.schema, b.schema);
 }
 
 // Candidates share kind, inputs and name; sameOp decides.

@@ -75,7 +75,8 @@ private:
       switch (op.info().payload) {
       case OpPayload::None:
       case OpPayload::SourceKey:
-      case OpPayload::TopK: // its order breaks ties by whole rows
+      case OpPayload::TopK:   // its order breaks ties by whole rows
+      case OpPayload::Window: // and so does a window's, whose output has every input column
         for (int32_t input : op.inputs)
           needAll(input);
         break;
@@ -186,6 +187,7 @@ private:
     case OpPayload::None:
     case OpPayload::SourceKey:
     case OpPayload::TopK:
+    case OpPayload::Window:
       // Their inputs keep every column they read at its place (see computeNeeded).
       renumbering_[op.id] = identity(op.schema.size());
       return 0;

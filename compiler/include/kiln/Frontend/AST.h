@@ -16,6 +16,7 @@
 namespace kiln::ast {
 
 struct SelectStmt;
+struct WindowSpec;
 
 struct TypeName {
   std::string name; // lower-case, PostgreSQL's canonical spelling where it has one:
@@ -67,6 +68,7 @@ struct Expr {
   std::unique_ptr<Expr> case_operand;
   std::unique_ptr<Expr> case_else;
   std::unique_ptr<Expr> agg_filter; // FuncCall: FILTER (WHERE ...)
+  std::unique_ptr<WindowSpec> over; // FuncCall: OVER (...), a window function's call
   TypeName cast_type;
   bool negated = false;
   bool distinct = false;
@@ -106,6 +108,16 @@ struct SortItem {
   ExprPtr expr;
   bool descending = false;
   int nulls = 0; // 0 default, 1 NULLS FIRST, 2 NULLS LAST
+};
+
+// OVER (PARTITION BY ... ORDER BY ... frame), a named window's resolved. The frame's bounds are
+// PostgreSQL's (parsenodes.h FRAMEOPTION_* bits in `frame_options`), offsets as written.
+struct WindowSpec {
+  std::vector<ExprPtr> partition;
+  std::vector<SortItem> order;
+  int frame_options = 0;
+  ExprPtr start_offset, end_offset;
+  SourceRange range;
 };
 
 struct CommonTableExpr {

@@ -230,6 +230,8 @@ enum class OpPayload {
   Aggregates, // `group [$k, ...] [count(...) as name : type, ...]`: group_keys, aggregates
   TopK,       // `group [$k, ...] order [$c desc nulls first, ...] limit N offset M`: group_keys
               // (optional), sort_keys, limit, offset
+  Window,     // `partition [$k, ...] order [...] [row_number() as rn : int8, ...] limit N`:
+              // group_keys (optional), sort_keys (optional), windows, limit (optional)
 };
 
 // How an operator's output schema follows from its inputs.
@@ -240,6 +242,7 @@ enum class SchemaRule {
   Concat,        // every input's columns, left to right
   Projection,    // Op::columns of every input's columns, left to right
   Aggregate,     // group keys ++ one column per aggregate
+  Window,        // its input's columns ++ one column per window function
   None,          // no output stream
 };
 
@@ -291,6 +294,53 @@ struct SortKey {
   bool operator==(const SortKey &) const = default;
 };
 
+// Window functions (Op::windows): ranking, navigation and aggregates over a frame.
+enum class WindowFn {
+  RowNumber,
+  Rank,
+  DenseRank,
+  PercentRank,
+  CumeDist,
+  Ntile,      // n: the number of buckets
+  Lag,        // arg, n: the offset, default_arg: the value where there is no such row (or -1)
+  Lead,       // (the same)
+  FirstValue, // arg, over the frame
+  LastValue,
+  NthValue,  // arg, n, over the frame
+  CountStar, // over the frame
+  Count,     // arg, over the frame
+  Sum,       // arg, over the frame: bigint of int4, numeric of int8, else the argument's type
+  Min,
+  Max,
+};
+
+// A frame's ends. Offsets count rows (ROWS) or, for RANGE, only 0 is taken (CURRENT ROW).
+enum class FrameBound { UnboundedPreceding, Preceding, CurrentRow, Following, UnboundedFollowing };
+
+// PostgreSQL's default frame: RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW (the whole
+// partition when the window has no ORDER BY: every row is then the current row's peer).
+struct WindowFrame {
+  bool rows = false; // ROWS; else RANGE (peers of the current row are in the frame together)
+  FrameBound start = FrameBound::UnboundedPreceding;
+  FrameBound end = FrameBound::CurrentRow;
+  int64_t start_offset = 0, end_offset = 0; // for Preceding and Following
+  bool operator==(const WindowFrame &) const = default;
+};
+
+struct WindowCall {
+  WindowFn fn = WindowFn::RowNumber;
+  int32_t arg = -1;         // input column
+  int32_t default_arg = -1; // Lag, Lead: input column of the default value; -1 for NULL
+  int64_t n = 1;            // Lag, Lead: offset; Ntile: buckets; NthValue: place
+  WindowFrame frame;
+  Type type;        // result type
+  std::string name; // output column name
+  bool operator==(const WindowCall &) const = default;
+};
+
+// Whether `fn` reads a frame (the others read the partition's order alone).
+bool usesFrame(WindowFn fn);
+
 struct Op {
   int32_t id = -1; // the value `%id`; unique within the module
   OpKind kind;
@@ -310,10 +360,11 @@ struct Op {
   std::vector<int32_t> columns;
   std::vector<int32_t> group_keys; // Aggregate, TopK (its partitions): input columns
   std::vector<AggCall> aggregates; // Aggregate
-  std::vector<SortKey> sort_keys;  // TopK: input columns, most significant first
-  int64_t limit = -1;              // TopK: at most this many rows; -1: no limit
-  int64_t offset = 0;              // TopK: after skipping this many
-  bool append_only = false;        // analysis result: the stream never carries deletions
+  std::vector<SortKey> sort_keys;  // TopK, Window: input columns, most significant first
+  std::vector<WindowCall> windows; // Window: one output column each, after the input's
+  int64_t limit = -1;       // TopK: at most this many rows; Window: of each partition; -1: no limit
+  int64_t offset = 0;       // TopK: after skipping this many
+  bool append_only = false; // analysis result: the stream never carries deletions
 
   Op(OpKind k) : kind(k) {}
   const OpInfo &info() const { return opInfo(kind); }
@@ -338,6 +389,7 @@ struct Module {
 const char *opKindName(OpKind kind);       // "source", "filter", ...
 const char *exprOpName(ExprOp op);         // "add", "eq", "is_null", ...
 const char *aggKindName(AggKind kind);     // "count_star", "count", "sum", ...
+const char *windowFnName(WindowFn fn);     // "row_number", "lag", "sum", ...
 const char *stateSizeName(StateSize size); // "none", "bounded", "grows-with-keys", ...
 
 } // namespace kiln::ir

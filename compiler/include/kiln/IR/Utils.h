@@ -35,6 +35,8 @@ std::optional<Schema> inferSchema(const Module &module, const Op &op);
 // the others are NULL over no rows, which only a global aggregate (no group keys) sees, or when
 // their argument may be NULL.
 bool aggregateNullable(const Op &aggregate, const AggCall &agg, const Schema &input);
+// Whether a window function's column may be NULL (ranks and counts never are).
+bool windowNullable(const WindowCall &call);
 
 bool sameColumn(const Column &a, const Column &b); // name, type and nullability
 

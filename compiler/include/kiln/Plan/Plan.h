@@ -24,7 +24,8 @@ enum class NodeKind {
   Distinct,
   UnionAll,
   Negate,
-  TopK
+  TopK,
+  Window
 };
 
 struct Node;
@@ -46,12 +47,14 @@ struct Node {
   // Join: equi-join keys; left_keys over the left row, right_keys over the right row, pairwise of
   // one type. No keys: a cross product.
   std::vector<ir::ExprPtr> left_keys, right_keys;
-  std::vector<int32_t> group_keys;     // Aggregate, TopK
+  std::vector<int32_t> group_keys;     // Aggregate, TopK, Window (its partitions)
   std::vector<ir::AggCall> aggregates; // Aggregate
   // TopK: ORDER BY columns of the input, then LIMIT (-1: none) and OFFSET, per group of equal
   // group_keys (DISTINCT ON).
+  // Window: the ORDER BY of its partitions; its functions, one column each after the input's.
   std::vector<ir::SortKey> sort_keys;
   int64_t limit = -1, offset = 0;
+  std::vector<ir::WindowCall> windows;
 
   explicit Node(NodeKind k) : kind(k) {}
 };

@@ -4,6 +4,10 @@
 // window is its set's first offset+limit values. A group's first change in a tick saves its
 // window as it was; the tick's end compares it with the window now and emits the rows that left
 // (-1) and came (+1): work near the changed rows, not over the input.
+//
+// Window: the same state per partition, its window the whole partition (or its first `limit`
+// rows); at the tick's end the runtime computes the window functions of a changed partition's
+// rows before and after (kiln_window_changes) and emits the rows whose results changed.
 
 #include "Operator.h"
 
@@ -14,17 +18,21 @@ namespace {
 class TopKGen : public OperatorGen {
 public:
   TopKGen(Emitter &emitter, const ir::Op &op)
-      : OperatorGen(emitter, op), in_(emitter.layoutOf(op.schema)), key_schema_(keySchema(op)),
-        key_(emitter.layoutOf(key_schema_)), grouped_(!op.group_keys.empty()),
+      : OperatorGen(emitter, op), windowed_(op.kind == ir::OpKind::Window),
+        in_schema_(emitter.input(op, 0).schema), in_(emitter.layoutOf(in_schema_)),
+        key_schema_(keySchema(op, in_schema_)), key_(emitter.layoutOf(key_schema_)),
+        grouped_(!op.group_keys.empty()),
         // payload: { [group key row,] rows (multiset), window at tick start, its length,
         //            changed in this tick }
         payload_type_(payloadType(emitter, grouped_ ? key_.type : nullptr)) {}
 
   std::vector<Arrangement> arrangements() override {
     Arrangement groups;
-    groups.role = grouped_ ? "groups" : "rows";
-    groups.describe = grouped_ ? "per group, its rows in the order of the ORDER BY"
-                               : "every row, in the order of the ORDER BY";
+    groups.role = grouped_ ? (windowed_ ? "partitions" : "groups") : "rows";
+    groups.describe = grouped_ ? (windowed_ ? "per partition, its rows in the window's order"
+                                            : "per group, its rows in the order of the ORDER BY")
+                               : (windowed_ ? "every row, in the window's order"
+                                            : "every row, in the order of the ORDER BY");
     groups.payload = payload_type_;
     groups.size = op_.stateSize();
     if (grouped_) {
@@ -150,10 +158,10 @@ private:
     return b_.CreateStructGEP(payload_type_, payload, static_cast<unsigned>(field(f)));
   }
 
-  static ir::Schema keySchema(const ir::Op &op) {
+  static ir::Schema keySchema(const ir::Op &op, const ir::Schema &input) {
     ir::Schema schema;
     for (int32_t k : op.group_keys)
-      schema.push_back(op.schema[static_cast<size_t>(k)]);
+      schema.push_back(input[static_cast<size_t>(k)]);
     return schema;
   }
   static llvm::StructType *payloadType(Emitter &e, llvm::Type *key) {
@@ -186,6 +194,21 @@ private:
                          {e_.rt(), set, b_.getInt64(op_.offset), b_.getInt64(op_.limit), count});
   }
 
+  // Emits the difference between two windows, row by row.
+  void emitChanges(llvm::Value *before, llvm::Value *before_count, llvm::Value *after,
+                   llvm::Value *after_count) {
+    llvm::Value *count = e_.entryAlloca(e_.i64_);
+    llvm::Value *changes =
+        windowed_
+            ? b_.CreateCall(e_.fn("kiln_window_changes"),
+                            {e_.rt(), layout(), outLayout(), calls(),
+                             b_.getInt32(static_cast<uint32_t>(op_.windows.size())), before,
+                             before_count, after, after_count, count})
+            : b_.CreateCall(e_.fn("kiln_topk_changes"),
+                            {e_.rt(), layout(), before, before_count, after, after_count, count});
+    emitEach(changes, b_.CreateLoad(e_.i64_, count));
+  }
+
   // A changed group: its window then and now, compared; the flag cleared.
   void emitWindowChanges(llvm::Value *payload) {
     b_.CreateStore(b_.getInt8(0), at(payload, kChanged));
@@ -196,14 +219,8 @@ private:
                 b_.CreateLoad(e_.i64_, count));
   }
 
-  // Emits the difference between two windows, row by row.
-  void emitChanges(llvm::Value *before, llvm::Value *before_count, llvm::Value *after,
-                   llvm::Value *after_count) {
-    llvm::Value *count = e_.entryAlloca(e_.i64_);
-    llvm::Value *changes =
-        b_.CreateCall(e_.fn("kiln_topk_changes"),
-                      {e_.rt(), layout(), before, before_count, after, after_count, count});
-    llvm::Value *n = b_.CreateLoad(e_.i64_, count);
+  // Passes on `n` changes (kiln_topk_change) to the consumers.
+  void emitEach(llvm::Value *changes, llvm::Value *n) {
     llvm::StructType *change = llvm::StructType::get(e_.ctx_, {e_.ptr_, e_.i64_});
     llvm::Function *f = b_.GetInsertBlock()->getParent();
     llvm::BasicBlock *entry = b_.GetInsertBlock();
@@ -232,13 +249,51 @@ private:
       for (const ir::SortKey &key : op_.sort_keys)
         columns.push_back(key.column);
       llvm::Constant *desc =
-          e_.relationDescriptor(op_.stateName(), "", op_.schema, columns, Connector{});
+          e_.relationDescriptor(op_.stateName(), "", in_schema_, columns, Connector{});
       layout_ = new llvm::GlobalVariable(e_.module_, desc->getType(), true,
                                          llvm::GlobalValue::PrivateLinkage, desc,
                                          op_.stateName() + ".layout");
     }
     return layout_;
   }
+  // The output's layout (a window's: the input's columns, then its functions').
+  llvm::Value *outLayout() {
+    if (!out_layout_) {
+      llvm::Constant *desc =
+          e_.relationDescriptor(op_.stateName(), "", op_.schema, {}, Connector{});
+      out_layout_ = new llvm::GlobalVariable(e_.module_, desc->getType(), true,
+                                             llvm::GlobalValue::PrivateLinkage, desc,
+                                             op_.stateName() + ".out");
+    }
+    return out_layout_;
+  }
+  // The window functions as the runtime reads them (kiln_window_call).
+  llvm::Value *calls() {
+    if (!calls_) {
+      static_assert(KILN_WF_MAX == static_cast<int>(ir::WindowFn::Max) &&
+                        KILN_WF_NTILE == static_cast<int>(ir::WindowFn::Ntile) &&
+                        KILN_WF_COUNT_STAR == static_cast<int>(ir::WindowFn::CountStar),
+                    "kiln_window_fn follows ir::WindowFn");
+      static_assert(KILN_FRAME_UNBOUNDED_FOLLOWING ==
+                            static_cast<int>(ir::FrameBound::UnboundedFollowing) &&
+                        KILN_FRAME_CURRENT_ROW == static_cast<int>(ir::FrameBound::CurrentRow),
+                    "kiln_frame_bound follows ir::FrameBound");
+      std::vector<int64_t> fields;
+      for (const ir::WindowCall &call : op_.windows)
+        fields.insert(fields.end(),
+                      {static_cast<int64_t>(call.fn), call.arg, call.default_arg, call.n,
+                       call.frame.rows, static_cast<int64_t>(call.frame.start),
+                       call.frame.start_offset, static_cast<int64_t>(call.frame.end),
+                       call.frame.end_offset});
+      static_assert(sizeof(kiln_window_call) == 9 * sizeof(int64_t), "nine int64 fields");
+      llvm::Constant *data = llvm::ConstantDataArray::get(e_.ctx_, fields);
+      calls_ = new llvm::GlobalVariable(e_.module_, data->getType(), true,
+                                        llvm::GlobalValue::PrivateLinkage, data,
+                                        op_.stateName() + ".calls");
+    }
+    return calls_;
+  }
+
   // Per sort column: bit 0 DESC, bit 1 NULLS FIRST.
   llvm::Value *order() {
     if (!order_) {
@@ -255,6 +310,8 @@ private:
     return order_;
   }
 
+  bool windowed_; // a window operator, not a top-k
+  const ir::Schema &in_schema_;
   const RowLayout &in_;
   ir::Schema key_schema_;
   const RowLayout &key_;
@@ -262,11 +319,17 @@ private:
   llvm::StructType *payload_type_;
   llvm::GlobalVariable *layout_ = nullptr;
   llvm::GlobalVariable *order_ = nullptr;
+  llvm::GlobalVariable *out_layout_ = nullptr;
+  llvm::GlobalVariable *calls_ = nullptr;
 };
 
 } // namespace
 
 std::unique_ptr<OperatorGen> makeTopKGen(Emitter &emitter, const ir::Op &op) {
+  return std::make_unique<TopKGen>(emitter, op);
+}
+
+std::unique_ptr<OperatorGen> makeWindowGen(Emitter &emitter, const ir::Op &op) {
   return std::make_unique<TopKGen>(emitter, op);
 }
 

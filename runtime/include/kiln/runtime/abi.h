@@ -354,6 +354,53 @@ typedef struct kiln_topk_change {
   int64_t weight;
 } kiln_topk_change;
 
+/* ---- Window functions ----
+ * A window operator keeps each partition's rows as a top-k keeps its rows (`layout` the input
+ * row, its key columns the window's ORDER BY). At a tick's end, a changed partition's rows before
+ * and after the tick (kiln_topk_window) become output rows, laid out as `out`: the input row's
+ * columns, then one column per call, in order; their difference is the operator's output.
+ * kiln_window_changes(rt, layout, out, calls, ncalls, before, n, after, m, count): that
+ *   difference, as kiln_topk_changes gives a top-k's (rows in `out`'s layout).
+ * A call's frame (for the calls that read one: first/last/nth_value and the aggregates) is ROWS
+ * (rows = 1) or RANGE (0: the current row stands for all its peers, rows equal in the ORDER BY),
+ * from `start` to `end` (kiln_frame_bound), offsets counting rows. Aggregates skip NULLs;
+ * sum is an INT64 of integers, a NUMERIC of integers or NUMERICs (the output column's scale is
+ * its argument's), or a FLOAT64 of FLOAT64s, as the output column's type says. */
+typedef enum kiln_window_fn {
+  KILN_WF_ROW_NUMBER = 0,
+  KILN_WF_RANK = 1,
+  KILN_WF_DENSE_RANK = 2,
+  KILN_WF_PERCENT_RANK = 3,
+  KILN_WF_CUME_DIST = 4,
+  KILN_WF_NTILE = 5,       /* n buckets */
+  KILN_WF_LAG = 6,         /* arg, n rows back, default_arg (or -1: NULL) */
+  KILN_WF_LEAD = 7,        /* arg, n rows on, default_arg */
+  KILN_WF_FIRST_VALUE = 8, /* arg, over the frame */
+  KILN_WF_LAST_VALUE = 9,
+  KILN_WF_NTH_VALUE = 10, /* arg, the n-th row of the frame */
+  KILN_WF_COUNT_STAR = 11,
+  KILN_WF_COUNT = 12,
+  KILN_WF_SUM = 13,
+  KILN_WF_MIN = 14,
+  KILN_WF_MAX = 15
+} kiln_window_fn;
+typedef enum kiln_frame_bound {
+  KILN_FRAME_UNBOUNDED_PRECEDING = 0,
+  KILN_FRAME_PRECEDING = 1,
+  KILN_FRAME_CURRENT_ROW = 2,
+  KILN_FRAME_FOLLOWING = 3,
+  KILN_FRAME_UNBOUNDED_FOLLOWING = 4
+} kiln_frame_bound;
+typedef struct kiln_window_call {
+  int64_t fn;          /* kiln_window_fn */
+  int64_t arg;         /* input column, or -1 */
+  int64_t default_arg; /* input column, or -1 */
+  int64_t n;
+  int64_t rows; /* 1: ROWS, 0: RANGE */
+  int64_t start, start_offset, end, end_offset;
+} kiln_window_call;
+KILN_STATIC_ASSERT(sizeof(kiln_window_call) == 72, "kiln_window_call is ABI");
+
 /* A dbt seed's model reads the source table KILN_SEED_CHANGES_SOURCE.<seed> after the seed's
  * rows: the table that takes its changes, and the rows of --seed NAME=FILE. */
 #define KILN_SEED_CHANGES_SOURCE "seed"
