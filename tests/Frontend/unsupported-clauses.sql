@@ -31,10 +31,6 @@ from t
 -- ERR-NEXT:group by rollup (a), cube (b), grouping sets ((a), ()), ()
 -- ERR-NEXT:                                                        ^
 group by rollup (a), cube (b), grouping sets ((a), ()), ()
--- ERR:{{.*}}unsupported-clauses.sql:[[@LINE+3]]:1: error: window functions are not supported yet
--- ERR-NEXT:window w as (partition by a)
--- ERR-NEXT:^~~~~~
-window w as (partition by a)
 -- ERR:{{.*}}unsupported-clauses.sql:[[@LINE+3]]:18: error: ORDER BY ... USING is not supported
 -- ERR-NEXT:order by a using <
 -- ERR-NEXT:                 ^

@@ -3,10 +3,10 @@
 -- RUN: not kiln-parse %s 2>&1 | FileCheck %s --check-prefix=ERR --strict-whitespace --match-full-lines
 
 select
--- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:3: error: window functions are not supported yet
--- ERR-NEXT:  sum(a) over (partition by b),
+-- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:3: error: window "nowhere" does not exist
+-- ERR-NEXT:  sum(a) over nowhere,
 -- ERR-NEXT:  ^~~
-  sum(a) over (partition by b),
+  sum(a) over nowhere,
 -- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:21: error: ORDER BY in aggregate calls is not supported yet
 -- ERR-NEXT:  string_agg(s, ',' order by s),
 -- ERR-NEXT:                    ^~~~~

@@ -68,9 +68,11 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   struct NoWindows {
     Binder &b;
     WindowContext *saved;
-    ~NoWindows() { b.window_ = saved; }
-  } no_windows{*this, window_};
+    const char *saved_reason;
+    ~NoWindows() { b.window_ = saved, b.window_forbidden_ = saved_reason; }
+  } no_windows{*this, window_, window_forbidden_};
   window_ = nullptr;
+  window_forbidden_ = "aggregate function calls cannot contain window function calls";
   // count(DISTINCT x) keeps a multiset of x per group; min and max ignore duplicates anyway.
   if (expr.distinct && name != "count" && name != "min" && name != "max") {
     error(expr.range, name + "(DISTINCT ...) is not supported yet").hint =

@@ -256,6 +256,8 @@ private:
   plan::NodePtr bindWindows(plan::NodePtr body, std::vector<ir::ExprPtr> &outputs,
                             const ir::Location &loc);
   WindowContext *window_ = nullptr; // set while a select list may call window functions
+  // Where they may not be, and the message says why (else "not allowed here").
+  const char *window_forbidden_ = nullptr;
   static constexpr int32_t kWindowColumn = 1 << 22;
 
   // ---- types and coercion (Coercion.cpp) ----

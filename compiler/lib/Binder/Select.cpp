@@ -412,6 +412,15 @@ plan::NodePtr Binder::bindSelect(const ast::SelectStmt &stmt) {
 }
 
 plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
+  // A subquery has its own select list: the enclosing query's window context is not its own.
+  struct RestoreWindows {
+    Binder &b;
+    WindowContext *saved;
+    const char *saved_reason;
+    ~RestoreWindows() { b.window_ = saved, b.window_forbidden_ = saved_reason; }
+  } restore_windows{*this, window_, window_forbidden_};
+  window_ = nullptr;
+  window_forbidden_ = nullptr;
   std::vector<ExprPtr> where;
   std::optional<FromItem> from = bindFrom(stmt, where);
   // The columns of the select list's scalar subqueries (bindFrom) hold until it is bound.
@@ -493,10 +502,6 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   std::vector<bool> count_column; // of the aggregate's output: whether it is a count
   // Window functions may be called in the select list, DISTINCT ON and ORDER BY (Windows.cpp).
   WindowContext windows;
-  struct ResetWindows {
-    Binder &b;
-    ~ResetWindows() { b.window_ = nullptr; }
-  } reset_windows{*this};
   if (!aggregated) {
     window_ = &windows;
     for (const Item &item : items) {

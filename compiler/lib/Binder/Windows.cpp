@@ -39,9 +39,9 @@ enum FrameOption : int {
 };
 
 bool isWindowOnlyName(const std::string &name) {
-  return name == "row_number" || name == "rank" || name == "dense_rank" ||
-         name == "percent_rank" || name == "cume_dist" || name == "ntile" || name == "lag" ||
-         name == "lead" || name == "first_value" || name == "last_value" || name == "nth_value";
+  return name == "row_number" || name == "rank" || name == "dense_rank" || name == "percent_rank" ||
+         name == "cume_dist" || name == "ntile" || name == "lag" || name == "lead" ||
+         name == "first_value" || name == "last_value" || name == "nth_value";
 }
 
 } // namespace
@@ -59,6 +59,11 @@ int32_t Binder::windowInput(ExprPtr value) {
 
 // A constant count argument (ntile's buckets, lag's offset, a frame's offset): a bigint.
 std::optional<int64_t> Binder::windowCount(const ast::Expr &expr, const char *what, int64_t min) {
+  if (expr.kind == ast::ExprKind::ColumnRef) {
+    error(expr.range, std::string(what) + " must be a constant").hint =
+        "Kiln takes one value for the whole window, not one per row";
+    return std::nullopt;
+  }
   std::optional<ir::Value> value = bindConstant(expr, Type::int64());
   if (!value)
     return std::nullopt;
@@ -73,6 +78,10 @@ std::optional<int64_t> Binder::windowCount(const ast::Expr &expr, const char *wh
 Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
   const std::string &name = expr.names.back();
   if (!window_) {
+    if (window_forbidden_) {
+      error(expr.range, window_forbidden_);
+      return {};
+    }
     error(expr.range, "window functions are not allowed here").hint =
         "compute the window function in a subquery's select list and filter on its result outside";
     return {};
@@ -86,9 +95,11 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
   struct Restore {
     Binder &binder;
     WindowContext *saved;
-    ~Restore() { binder.window_ = saved; }
-  } restore{*this, window_};
+    const char *saved_reason;
+    ~Restore() { binder.window_ = saved, binder.window_forbidden_ = saved_reason; }
+  } restore{*this, window_, window_forbidden_};
   window_ = nullptr;
+  window_forbidden_ = "window function calls cannot be nested";
   auto input = [&](const ast::Expr &e, bool as_text) -> std::optional<int32_t> {
     Bound bound = bindExpr(e, scope);
     if (!bound)
@@ -140,9 +151,8 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
       return {};
     }
     frame.rows = options & kRows;
-    if (!frame.rows &&
-        (options & (kStartOffsetPreceding | kStartOffsetFollowing | kEndOffsetPreceding |
-                    kEndOffsetFollowing))) {
+    if (!frame.rows && (options & (kStartOffsetPreceding | kStartOffsetFollowing |
+                                   kEndOffsetPreceding | kEndOffsetFollowing))) {
       error(over.range, "RANGE frames with an offset are not supported yet").hint =
           "use ROWS BETWEEN n PRECEDING AND ..., or RANGE with UNBOUNDED and CURRENT ROW";
       return {};
@@ -161,8 +171,7 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
                 : options & kEndOffsetFollowing  ? ir::FrameBound::Following
                                                  : ir::FrameBound::CurrentRow; // ROWS n PRECEDING
     if (over.start_offset) {
-      std::optional<int64_t> offset =
-          windowCount(*over.start_offset, "frame starting offset", 0);
+      std::optional<int64_t> offset = windowCount(*over.start_offset, "frame starting offset", 0);
       if (!offset)
         return {};
       frame.start_offset = *offset;
@@ -200,8 +209,7 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
   ExprPtr filter;
   if (expr.agg_filter) {
     if (!isAggregateName(name)) {
-      error(expr.agg_filter->range,
-            "FILTER is not implemented for non-aggregate window functions");
+      error(expr.agg_filter->range, "FILTER is not implemented for non-aggregate window functions");
       return {};
     }
     filter = bindCondition(*expr.agg_filter, scope, "FILTER");
@@ -224,8 +232,8 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
     Bound bound = bindExpr(e, scope);
     if (!bound)
       return std::nullopt;
-    ExprPtr value = bound.unknown ? coerce(std::move(bound), Type::text(), e.range)
-                                  : std::move(bound.expr);
+    ExprPtr value =
+        bound.unknown ? coerce(std::move(bound), Type::text(), e.range) : std::move(bound.expr);
     if (!value)
       return std::nullopt;
     *type = value->type;
@@ -236,8 +244,8 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
   };
 
   std::vector<ir::WindowCall> calls; // one, or avg's two
-  if (name == "row_number" || name == "rank" || name == "dense_rank" ||
-      name == "percent_rank" || name == "cume_dist") {
+  if (name == "row_number" || name == "rank" || name == "dense_rank" || name == "percent_rank" ||
+      name == "cume_dist") {
     if (!argCount(0, 0))
       return {};
     call.fn = name == "row_number"     ? ir::WindowFn::RowNumber
@@ -322,8 +330,7 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
       return {};
     call.arg = *column;
     calls.push_back(call);
-  } else if (name == "count" || name == "sum" || name == "avg" || name == "min" ||
-             name == "max") {
+  } else if (name == "count" || name == "sum" || name == "avg" || name == "min" || name == "max") {
     if (expr.star || (name == "count" && expr.args.empty())) {
       if (name != "count") {
         error(expr.range, name + "(*) is not valid").hint = "only count(*) takes *";
@@ -404,9 +411,9 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
   for (const ir::WindowCall &c : calls) {
     window_->specs[spec_index].calls.push_back(c);
     window_->results.emplace_back(spec_index, window_->specs[spec_index].calls.size() - 1);
-    values.push_back(ir::makeColumn(
-        kWindowColumn + static_cast<int32_t>(window_->results.size() - 1), c.type,
-        ir::windowNullable(c)));
+    values.push_back(
+        ir::makeColumn(kWindowColumn + static_cast<int32_t>(window_->results.size() - 1), c.type,
+                       ir::windowNullable(c)));
   }
   window_ = nullptr;
   if (name != "avg")
@@ -418,16 +425,16 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
   Type result = sum_type.kind == TypeKind::Float64
                     ? Type::float64()
                     : Type::numeric(ir::kMaxNumericPrecision, std::max(16, sum_type.scale));
-  ExprPtr sum = castExpr(std::move(values[0]), sum_type.kind == TypeKind::Float64
-                                                   ? Type::float64()
-                                                   : Type::numeric(ir::kMaxNumericPrecision,
-                                                                   sum_type.scale),
+  ExprPtr sum = castExpr(std::move(values[0]),
+                         sum_type.kind == TypeKind::Float64
+                             ? Type::float64()
+                             : Type::numeric(ir::kMaxNumericPrecision, sum_type.scale),
                          expr.range);
-  ExprPtr count = castExpr(std::move(values[1]),
-                           sum_type.kind == TypeKind::Float64
-                               ? Type::float64()
-                               : Type::numeric(ir::kMaxNumericPrecision, 0),
-                           expr.range);
+  ExprPtr count =
+      castExpr(std::move(values[1]),
+               sum_type.kind == TypeKind::Float64 ? Type::float64()
+                                                  : Type::numeric(ir::kMaxNumericPrecision, 0),
+               expr.range);
   if (!sum || !count)
     return {};
   // The count is never 0 where the sum is not NULL, and division by a NULL sum is NULL.
@@ -443,19 +450,24 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
 plan::NodePtr Binder::bindWindows(plan::NodePtr body, std::vector<ExprPtr> &outputs,
                                   const ir::Location &loc) {
   WindowContext &context = *window_;
-  int32_t width = static_cast<int32_t>(body->schema.size());
-  plan::NodePtr input = body;
-  if (!context.inputs.empty()) {
-    ir::Schema schema = body->schema;
-    plan::NodePtr project = makeNode(plan::NodeKind::Project, {}, loc, {body});
-    for (size_t c = 0; c < body->schema.size(); ++c)
-      project->exprs.push_back(ir::makeColumn(static_cast<int32_t>(c), body->schema[c].type,
-                                              body->schema[c].nullable));
-    for (size_t i = 0; i < context.inputs.size(); ++i) {
-      schema.push_back({"window_input" + std::to_string(i), context.inputs[i]->type,
-                        context.inputs[i]->nullable});
-      project->exprs.push_back(context.inputs[i]->clone());
+  // Each input's column: a column of the row already, or an extra one computed after them.
+  std::vector<int32_t> column_of;
+  ir::Schema schema = body->schema;
+  plan::NodePtr project = makeNode(plan::NodeKind::Project, {}, loc, {body});
+  for (size_t c = 0; c < body->schema.size(); ++c)
+    project->exprs.push_back(
+        ir::makeColumn(static_cast<int32_t>(c), body->schema[c].type, body->schema[c].nullable));
+  for (const ExprPtr &value : context.inputs) {
+    if (value->op == ExprOp::Column) {
+      column_of.push_back(value->column);
+      continue;
     }
+    column_of.push_back(static_cast<int32_t>(schema.size()));
+    schema.push_back({"window_input", value->type, value->nullable});
+    project->exprs.push_back(value->clone());
+  }
+  plan::NodePtr input = body;
+  if (schema.size() > body->schema.size()) {
     project->schema = std::move(schema);
     input = project;
   }
@@ -464,17 +476,17 @@ plan::NodePtr Binder::bindWindows(plan::NodePtr body, std::vector<ExprPtr> &outp
   for (WindowContext::Spec &spec : context.specs) {
     plan::NodePtr window = makeNode(plan::NodeKind::Window, input->schema, loc, {input});
     for (int32_t c : spec.partition)
-      window->group_keys.push_back(width + c);
+      window->group_keys.push_back(column_of[c]);
     for (ir::SortKey key : spec.order) {
-      key.column += width;
+      key.column = column_of[key.column];
       window->sort_keys.push_back(key);
     }
     first_column.push_back(static_cast<int32_t>(input->schema.size()));
     for (ir::WindowCall call : spec.calls) {
       if (call.arg >= 0)
-        call.arg += width;
+        call.arg = column_of[call.arg];
       if (call.default_arg >= 0)
-        call.default_arg += width;
+        call.default_arg = column_of[call.default_arg];
       window->schema.push_back({call.name, call.type, ir::windowNullable(call)});
       window->windows.push_back(std::move(call));
     }

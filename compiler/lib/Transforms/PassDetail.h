@@ -21,6 +21,7 @@ void aggregateBelowJoin(ir::Module &module);
 void consolidateUpdates(ir::Module &module);
 void fuseDeltaJoins(ir::Module &module);
 void inferAppendOnly(ir::Module &module);
+void limitWindows(ir::Module &module);
 
 // How many times each op id is used as an input (an op used twice by one join counts twice).
 std::unordered_map<int32_t, int> countUses(const ir::Module &module);

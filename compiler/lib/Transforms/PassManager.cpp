@@ -36,6 +36,10 @@ const std::vector<PassInfo> &allPasses() {
        "fuse trees of inner joins (through the maps that only pick columns between them) into "
        "delta joins that keep each input once and store no intermediate joined rows",
        fuseDeltaJoins},
+      {"window-limit",
+       "compute only the first k rows of each partition of a window whose row_number() a filter "
+       "bounds by k (the top-k per group pattern)",
+       limitWindows},
       {"append-only",
        "mark streams that never carry deletions (from append-only sources through linear "
        "operators and joins)",
@@ -67,6 +71,8 @@ std::vector<std::string> defaultPipeline() {
       // Joins carry only what is read; the narrowing maps then fuse into the maps before them, and
       // the twin maps of a self-join become one.
       "prune-columns",
+      // Filters on row_number() have been pushed below the maps onto their windows.
+      "window-limit",
       // Then a dimension change meets one pre-aggregated row instead of every fact row.
       "aggregate-below-join",
       "fuse",
