@@ -980,7 +980,81 @@ class QueryGen:
             sql = self.top_k(sql, cols)
         elif choice < 0.22:
             sql = self.distinct_on(sql, cols)
+        elif choice < 0.30:
+            sql, cols = self.windowed(sql, cols, top)
+        elif choice < 0.34:
+            sql = self.top_per_group(sql, cols)
         return sql, cols
+
+    def window_clause(self, cols):
+        """OVER (PARTITION BY some columns ORDER BY every other column): only equal rows tie, so
+        every function's results over the partition are PostgreSQL's whichever way it orders them."""
+        r = self.rng
+        keys = r.sample(range(len(cols)), r.randint(0, len(cols) - 1)) if r.random() < 0.8 else []
+        rest = [i for i in r.sample(range(len(cols)), len(cols)) if i not in keys]
+        direction = lambda: r.choice(['', ' DESC']) + r.choice(['', '', ' NULLS FIRST', ' NULLS LAST'])
+        partition = f'PARTITION BY {", ".join(cols[i][0] for i in keys)} ' if keys else ''
+        return f'{partition}ORDER BY {", ".join(cols[i][0] + direction() for i in rest)}'
+
+    def window_function(self, cols, top):
+        """(call, type) of a random window function over `cols` (its OVER clause comes after)."""
+        r = self.rng
+        typed = [(c, t) for c, t in cols if t != 'avg']
+        forms = [('row_number()', 'int'), ('rank()', 'int'), ('dense_rank()', 'int'),
+                 (f'ntile({r.randint(1, 4)})', 'int'), ('count(*)', 'int'),
+                 ('percent_rank()', 'float'), ('cume_dist()', 'float')]
+        if typed:
+            c, t = r.choice(typed)
+            offset = r.randint(0, 3)
+            fallback = f', {self.literal(t)}' if r.random() < 0.5 else ''
+            forms += [(f'lag({c})', t), (f'lead({c}, {offset}{fallback})', t),
+                      (f'lag({c}, {offset}{fallback})', t), (f'first_value({c})', t),
+                      (f'last_value({c})', t), (f'nth_value({c}, {r.randint(1, 3)})', t),
+                      (f'count({c})', 'int'), (f'min({c})', t), (f'max({c})', t)]
+            if t in ('int', 'num', 'float'):
+                forms += [(f'sum({c})', t)] * 2
+                if top:
+                    forms.append((f'avg({c})', 'avg'))
+        return r.choice(forms)
+
+    def frame(self):
+        r = self.rng
+        bound = lambda: r.choice(['UNBOUNDED PRECEDING', f'{r.randint(0, 2)} PRECEDING', 'CURRENT ROW',
+                                  f'{r.randint(0, 2)} FOLLOWING', 'UNBOUNDED FOLLOWING'])
+        order = ['UNBOUNDED PRECEDING', 'PRECEDING', 'CURRENT ROW', 'FOLLOWING', 'UNBOUNDED FOLLOWING']
+        rank = lambda b: order.index(b if b in order else b.split(' ', 1)[1])
+        while True:
+            start, end = bound(), bound()
+            if start != 'UNBOUNDED FOLLOWING' and end != 'UNBOUNDED PRECEDING' and rank(start) <= rank(end):
+                break
+        if r.random() < 0.3:  # RANGE takes only UNBOUNDED and CURRENT ROW here
+            start, end = r.choice([('UNBOUNDED PRECEDING', 'CURRENT ROW'), ('CURRENT ROW', 'UNBOUNDED FOLLOWING'),
+                                   ('UNBOUNDED PRECEDING', 'UNBOUNDED FOLLOWING')])
+            return f' RANGE BETWEEN {start} AND {end}'
+        return f' ROWS BETWEEN {start} AND {end}'
+
+    def windowed(self, sql, cols, top):
+        """A query's columns and one to three window functions over them."""
+        r = self.rng
+        names = ', '.join(c for c, _ in cols)
+        items = []
+        for _ in range(r.randint(1, 3)):
+            call, ty = self.window_function(cols, top)
+            framed = call.split('(')[0] in ('first_value', 'last_value', 'nth_value', 'count', 'min', 'max',
+                                            'sum', 'avg')
+            frame = self.frame() if framed and r.random() < 0.5 else ''
+            items.append((f'{call} OVER ({self.window_clause(cols)}{frame})', ty))
+        out = cols + [(f'w{i}', t) for i, (_, t) in enumerate(items, 1)]
+        calls = ', '.join(f'{e} AS w{i}' for i, (e, _) in enumerate(items, 1))
+        return f'SELECT {names}, {calls} FROM (\n{sql}\n) AS windowed', out
+
+    def top_per_group(self, sql, cols):
+        """The top-k per group pattern: row_number() over a partition, bounded by a filter."""
+        r = self.rng
+        names = ', '.join(c for c, _ in cols)
+        bound = r.choice(['rn <= {k}', 'rn < {k}', 'rn = 1', '{k} >= rn']).format(k=r.randint(1, 3))
+        return (f'SELECT {names} FROM (SELECT {names}, row_number() OVER ({self.window_clause(cols)}) AS rn '
+                f'FROM (\n{sql}\n) AS numbered) AS ranked WHERE {bound}')
 
     def distinct_on(self, sql, cols):
         """DISTINCT ON some columns, ordered by them and then by every other column, so that the
