@@ -165,8 +165,11 @@ private:
   plan::NodePtr semiJoin(const FromItem &input, const ast::Expr &sublink, bool negated);
   // `outer_keys` receives the enclosing row's side of a correlated subquery's equalities (its
   // value plan then has the matching inner keys after the value, one row per key).
+  // `domain` receives the node of its outer values' domain, if any (Correlation::domain), which
+  // the caller fills in with the distinct values of the enclosing row's `domain_columns`.
   plan::NodePtr bindScalarSubquery(const ast::Expr &subquery, const Scope &outer,
-                                   std::vector<ir::ExprPtr> &outer_keys, bool &zero_if_empty);
+                                   std::vector<ir::ExprPtr> &outer_keys, bool &zero_if_empty,
+                                   plan::NodePtr &domain, std::vector<int32_t> &domain_columns);
   Bound bindSubqueryExpr(const ast::Expr &expr);
   bool refersToOuterQuery(const std::vector<std::string> &qualifier,
                           const std::string &column) const;
@@ -183,6 +186,9 @@ private:
     bool scalar = false;
     // Its value is a count: 0, not NULL, for a key without rows.
     bool zero_if_empty = false;
+    // An EXISTS in an expression: bound as a scalar subquery of count(*) in place of its select
+    // list, which the expression compares with 0.
+    bool exists_count = false;
     std::vector<ir::ExprPtr> inner_keys; // over the subquery's FROM row
     std::vector<ir::ExprPtr> outer_keys; // over the enclosing FROM row
     // Other conditions on the enclosing row's columns (EXISTS and IN only), over the enclosing
@@ -190,7 +196,16 @@ private:
     // list then also carries the columns of its own that they read, in this order.
     std::vector<ir::ExprPtr> residuals;
     std::vector<int32_t> residual_columns;
+    // A scalar subquery's other conditions on the enclosing row's columns (`x.b < t.b`): its
+    // FROM row is joined with the distinct values of the enclosing row's columns they read
+    // (`domain`, a Distinct node whose input the enclosing query fills in once its FROM row is
+    // built), on those conditions, and aggregated per value too (Neumann and Kemper's
+    // unnesting over the outer values' domain).
+    plan::NodePtr domain;
+    std::vector<int32_t> domain_columns; // of the enclosing FROM row
   };
+  // The scalar subquery's domain join (see Correlation::domain), over its FROM row `input`.
+  plan::NodePtr joinDomain(plan::NodePtr input, int32_t width, const ir::Location &loc);
   static constexpr int32_t kOuterColumn = 1 << 24;
   static constexpr int32_t kHavingScalar = 1 << 23; // see bindSimpleSelect
   Correlation *correlation_ = nullptr;

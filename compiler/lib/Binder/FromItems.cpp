@@ -484,7 +484,8 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
 }
 
 void findScalarSubqueries(const ast::Expr &e, std::vector<const ast::Expr *> &out) {
-  if (e.kind == ast::ExprKind::Subquery && e.sublink == ast::SublinkKind::Scalar) {
+  if (e.kind == ast::ExprKind::Subquery &&
+      (e.sublink == ast::SublinkKind::Scalar || e.sublink == ast::SublinkKind::Exists)) {
     out.push_back(&e);
     return;
   }
@@ -517,6 +518,9 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
   std::vector<plan::NodePtr> scalar_plans;
   std::vector<std::vector<ExprPtr>> scalar_keys; // of correlated scalar subqueries: outer keys
   std::vector<bool> scalar_zero; // a correlated count: 0 for a row whose key has no rows
+  // A subquery correlated beyond equalities: its outer values' domain, to fill in, and the columns
+  // of the FROM row it is made of (Correlation::domain).
+  std::vector<std::pair<plan::NodePtr, std::vector<int32_t>>> scalar_domains;
   for (const auto &ref : stmt.from) {
     std::optional<FromItem> item = bindTableRef(*ref);
     if (!item)
@@ -555,8 +559,22 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
   // Scalar subqueries in WHERE, and in the select list of a query without aggregates: each is
   // one row (per key, correlated), joined to the FROM row after its items, and its value is a
   // column past the FROM row's end.
-  if (stmt.where)
-    findScalarSubqueries(*stmt.where, scalars);
+  // (A top-level `[NOT] EXISTS` conjunct is a semi-join instead, below.)
+  auto isSemiJoin = [](const ast::Expr &e) {
+    return e.kind == ast::ExprKind::Subquery &&
+           (e.sublink == ast::SublinkKind::In || e.sublink == ast::SublinkKind::Exists);
+  };
+  std::vector<const ast::Expr *> where_conjuncts;
+  if (stmt.where && stmt.where->kind == ast::ExprKind::Binary && stmt.where->op == "AND") {
+    for (const auto &arg : stmt.where->args)
+      where_conjuncts.push_back(arg.get());
+  } else if (stmt.where) {
+    where_conjuncts.push_back(stmt.where.get());
+  }
+  for (const ast::Expr *c : where_conjuncts)
+    if (!isSemiJoin(*c) &&
+        !(c->kind == ast::ExprKind::Unary && c->op == "NOT" && isSemiJoin(*c->args[0])))
+      findScalarSubqueries(*c, scalars);
   size_t where_scalars = scalars.size();
   for (const ast::Expr *scalar : selectListScalarSubqueries(stmt))
     scalars.push_back(scalar);
@@ -564,9 +582,13 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     for (const ast::Expr *scalar : scalars) {
       std::vector<ExprPtr> outer_keys;
       bool zero_if_empty = false;
-      plan::NodePtr value = bindScalarSubquery(*scalar, all, outer_keys, zero_if_empty);
+      plan::NodePtr domain;
+      std::vector<int32_t> domain_columns;
+      plan::NodePtr value =
+          bindScalarSubquery(*scalar, all, outer_keys, zero_if_empty, domain, domain_columns);
       if (!value)
         return std::nullopt;
+      scalar_domains.emplace_back(domain, std::move(domain_columns));
       int32_t index = all.width + static_cast<int32_t>(scalar_plans.size());
       ir::Column column = value->schema[0];
       if (!outer_keys.empty() && !zero_if_empty)
@@ -580,18 +602,7 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
   if (stmt.where) {
     // Top-level conjuncts `[NOT] x IN (subquery)` and `[NOT] EXISTS (subquery)` become joins after
     // the FROM items are joined (see semiJoin); the others are bound here.
-    std::vector<const ast::Expr *> conjuncts;
-    if (stmt.where->kind == ast::ExprKind::Binary && stmt.where->op == "AND") {
-      for (const auto &arg : stmt.where->args)
-        conjuncts.push_back(arg.get());
-    } else {
-      conjuncts.push_back(stmt.where.get());
-    }
-    auto isSemiJoin = [](const ast::Expr &e) {
-      return e.kind == ast::ExprKind::Subquery &&
-             (e.sublink == ast::SublinkKind::In || e.sublink == ast::SublinkKind::Exists);
-    };
-    for (const ast::Expr *c : conjuncts) {
+    for (const ast::Expr *c : where_conjuncts) {
       if (isSemiJoin(*c)) {
         semi_joins.push_back({c, false});
         continue;
@@ -709,6 +720,15 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
   }
   for (size_t s = 0; s < scalar_plans.size(); ++s) {
     const plan::NodePtr &value = scalar_plans[s];
+    if (auto &[domain, columns] = scalar_domains[s]; domain) {
+      // The subquery's outer values: the distinct values of those columns of this FROM row.
+      plan::NodePtr project =
+          makeNode(plan::NodeKind::Project, domain->schema, domain->loc, {acc.plan});
+      for (size_t i = 0; i < columns.size(); ++i)
+        project->exprs.push_back(
+            ir::makeColumn(columns[i], domain->schema[i].type, domain->schema[i].nullable));
+      domain->inputs = {project};
+    }
     FromItem right{value, {}};
     right.scope.width = static_cast<int32_t>(value->schema.size());
     if (scalar_keys[s].empty()) {

@@ -440,6 +440,10 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     filter->predicate = conjunction(std::move(where));
     input = filter;
   }
+  // A correlated scalar subquery's conditions beyond equalities: joined with the outer values.
+  if (correlation_ && correlation_->stmt == &stmt && correlation_->scalar &&
+      !correlation_->residuals.empty())
+    input = joinDomain(input, static_cast<int32_t>(input->schema.size()), location(stmt.range));
   const Scope &scope = from->scope;
 
   // Expand the select list (stars) into (expression, name, range) items.
@@ -450,7 +454,16 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     SourceRange range;
   };
   std::vector<Item> items;
+  // An EXISTS bound as a count of rows (Correlation::exists_count) selects count(*) instead.
+  ast::Expr count_rows(ast::ExprKind::FuncCall, stmt.range);
+  count_rows.names = {"count"};
+  count_rows.star = true;
+  bool counts_rows = correlation_ && correlation_->stmt == &stmt && correlation_->exists_count;
+  if (counts_rows)
+    items.push_back({&count_rows, nullptr, "count", stmt.range});
   for (const ast::SelectItem &target : stmt.targets) {
+    if (counts_rows)
+      break;
     const ast::Expr &e = *target.expr;
     if (e.kind == ast::ExprKind::Star) {
       if (stmt.from.empty() && e.names.empty()) {
@@ -584,7 +597,10 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     for (const ast::Expr *scalar : having_scalars) {
       std::vector<ExprPtr> outer_keys;
       bool zero_if_empty = false;
-      plan::NodePtr value = bindScalarSubquery(*scalar, scope, outer_keys, zero_if_empty);
+      plan::NodePtr domain;
+      std::vector<int32_t> domain_columns;
+      plan::NodePtr value =
+          bindScalarSubquery(*scalar, scope, outer_keys, zero_if_empty, domain, domain_columns);
       if (!value)
         return nullptr;
       if (!outer_keys.empty()) {

@@ -41,7 +41,19 @@ bool Binder::refersToOuterQuery(const std::vector<std::string> &qualifier,
 Bound Binder::bindSubqueryExpr(const ast::Expr &expr) {
   if (auto it = scalar_columns_.find(&expr); it != scalar_columns_.end()) {
     const ir::Column &column = it->second.second;
-    return {ir::makeColumn(it->second.first, column.type, column.nullable), false};
+    ExprPtr value = ir::makeColumn(it->second.first, column.type, column.nullable);
+    if (expr.sublink != ast::SublinkKind::Exists)
+      return {std::move(value), false};
+    // EXISTS: its count of rows is not 0.
+    ir::Value zero;
+    zero.is_null = false;
+    std::vector<ExprPtr> operands;
+    operands.push_back(std::move(value));
+    operands.push_back(ir::makeLiteral(zero, column.type));
+    ExprPtr exists =
+        ir::makeCall(ExprOp::Gt, Type::boolean(), std::move(operands), location(expr.range));
+    exists->nullable = false;
+    return {std::move(exists), false};
   }
   // Top-level WHERE conditions never get here: bindFrom makes them semi-joins.
   if (expr.sublink == ast::SublinkKind::Exists || expr.sublink == ast::SublinkKind::In) {
@@ -61,11 +73,29 @@ Bound Binder::bindSubqueryExpr(const ast::Expr &expr) {
 // aggregate over its FROM without GROUP BY or HAVING (PostgreSQL would raise at run time for more
 // rows, and give NULL for none).
 plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope &outer,
-                                         std::vector<ExprPtr> &outer_keys, bool &zero_if_empty) {
+                                         std::vector<ExprPtr> &outer_keys, bool &zero_if_empty,
+                                         plan::NodePtr &domain,
+                                         std::vector<int32_t> &domain_columns) {
   Correlation correlation;
   correlation.outer = &outer;
   correlation.stmt = subquery.subquery.get();
   correlation.scalar = true;
+  if (subquery.sublink == ast::SublinkKind::Exists) {
+    // EXISTS (q) is (SELECT count(*) FROM ... WHERE ...) > 0 when q's rows are its FROM's.
+    const ast::SelectStmt &q = *subquery.subquery;
+    bool plain = q.op == ast::SetOp::None && q.values.empty() && q.group_by.empty() && !q.having &&
+                 !q.limit && !q.offset && !q.distinct_on;
+    for (const ast::SelectItem &item : q.targets)
+      plain &= !(item.expr && containsAggregate(*item.expr));
+    if (!plain) {
+      error(subquery.range, "this EXISTS is supported only as a condition of WHERE, ANDed with "
+                            "the others")
+          .hint = "an EXISTS elsewhere (under OR, in the select list) takes a subquery without "
+                  "GROUP BY, HAVING, LIMIT or aggregates";
+      return nullptr;
+    }
+    correlation.exists_count = true;
+  }
   Correlation *saved = correlation_;
   correlation_ = &correlation;
   outer_scopes_.push_back(&outer);
@@ -82,6 +112,8 @@ plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope 
                  value->inputs[0]->group_keys.size() == correlation.inner_keys.size();
   outer_keys = std::move(correlation.outer_keys);
   zero_if_empty = correlation.zero_if_empty;
+  domain = correlation.domain;
+  domain_columns = correlation.domain_columns;
   if (!one_row) {
     error(subquery.range, "this scalar subquery is not supported yet").hint =
         "a scalar subquery must compute aggregates without GROUP BY or HAVING, so that it has "
@@ -93,6 +125,88 @@ plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope 
     return nullptr;
   }
   return value;
+}
+
+namespace {
+// Whether `e` is a comparison of operands that are NULL whenever a column they read is: then it
+// is never TRUE where a column it reads is NULL.
+bool nullRejecting(const ir::Expr &e) {
+  switch (e.op) {
+  case ExprOp::Eq:
+  case ExprOp::Ne:
+  case ExprOp::Lt:
+  case ExprOp::Le:
+  case ExprOp::Gt:
+  case ExprOp::Ge:
+    break;
+  default:
+    return false;
+  }
+  bool strict = true;
+  for (const ExprPtr &operand : e.args)
+    ir::walkExpr(*operand, [&](const ir::Expr &x) {
+      switch (x.op) {
+      case ExprOp::Column:
+      case ExprOp::Literal:
+      case ExprOp::Add:
+      case ExprOp::Sub:
+      case ExprOp::Mul:
+      case ExprOp::Div:
+      case ExprOp::Mod:
+      case ExprOp::Neg:
+      case ExprOp::Cast:
+        break;
+      default:
+        strict = false;
+      }
+    });
+  return strict;
+}
+} // namespace
+
+plan::NodePtr Binder::joinDomain(plan::NodePtr input, int32_t width, const ir::Location &loc) {
+  Correlation &correlation = *correlation_;
+  std::vector<int32_t> &columns = correlation.domain_columns;
+  for (const ExprPtr &residual : correlation.residuals)
+    for (int32_t c : ir::columnsRead(*residual))
+      if (c >= kOuterColumn &&
+          std::find(columns.begin(), columns.end(), c - kOuterColumn) == columns.end())
+        columns.push_back(c - kOuterColumn);
+  std::sort(columns.begin(), columns.end());
+  ir::Schema schema;
+  for (int32_t c : columns) {
+    const ScopeColumn *found = nullptr;
+    for (const ScopeRelation &relation : correlation.outer->relations)
+      for (const ScopeColumn &column : relation.columns)
+        if (column.index == c && !found)
+          found = &column;
+    schema.push_back({found->name, found->type, found->nullable});
+  }
+  // Filled in by the enclosing query (bindFrom): Distinct(its FROM row's `columns`).
+  correlation.domain = makeNode(plan::NodeKind::Distinct, schema, loc, {});
+  std::vector<ExprPtr> conditions;
+  for (ExprPtr &residual : correlation.residuals) {
+    ir::walkExpr(*residual, [&](ir::Expr &e) {
+      if (e.op == ExprOp::Column && e.column >= kOuterColumn)
+        e.column = width + static_cast<int32_t>(
+                               std::find(columns.begin(), columns.end(), e.column - kOuterColumn) -
+                               columns.begin());
+    });
+    conditions.push_back(std::move(residual));
+  }
+  correlation.residuals.clear();
+  FromItem left{input, {}}, right{correlation.domain, {}};
+  left.scope.width = width;
+  right.scope.width = static_cast<int32_t>(schema.size());
+  plan::NodePtr joined = makeJoin(left, right, std::move(conditions), loc);
+  // Aggregated per domain value too, and matched with the enclosing row's values.
+  for (size_t i = 0; i < columns.size(); ++i) {
+    correlation.inner_keys.push_back(
+        ir::makeColumn(width + static_cast<int32_t>(i), schema[i].type, schema[i].nullable));
+    correlation.outer_keys.push_back(
+        ir::makeColumn(columns[i], schema[i].type, schema[i].nullable));
+  }
+  return joined;
 }
 
 bool Binder::takeCorrelation(const ast::Expr &conjunct, ExprPtr &predicate) {
@@ -122,11 +236,18 @@ bool Binder::takeCorrelation(const ast::Expr &conjunct, ExprPtr &predicate) {
     }
     if (outer_side < 0) {
       if (correlation_->scalar) {
-        error(conjunct.range, "this condition on the outer query's columns is not supported yet "
-                              "in a scalar subquery")
-            .hint = "a correlated scalar subquery may compare its own columns with the outer "
-                    "query's by equality, in conditions ANDed in its WHERE";
-        return false;
+        // Joined with the outer values' domain (joinDomain), which then equals the enclosing
+        // row's values: only a condition that is not TRUE where one of them is NULL can take
+        // that join's place (a NULL never equals the domain's NULL).
+        if (!nullRejecting(*part)) {
+          error(conjunct.range, "this condition on the outer query's columns is not supported "
+                                "yet in a scalar subquery")
+              .hint = "compare the subquery's columns with the outer query's (=, <, <=, >, >=, "
+                      "<>), in conditions ANDed in its WHERE";
+          return false;
+        }
+        correlation_->residuals.push_back(std::move(part));
+        continue;
       }
       // Evaluated in the join with the enclosing row (correlatedSemiJoin).
       for (int32_t c : ir::columnsRead(*part))
