@@ -170,7 +170,23 @@ private:
   plan::NodePtr bindScalarSubquery(const ast::Expr &subquery, const Scope &outer,
                                    std::vector<ir::ExprPtr> &outer_keys, bool &zero_if_empty,
                                    plan::NodePtr &domain, std::vector<int32_t> &domain_columns);
-  Bound bindSubqueryExpr(const ast::Expr &expr);
+  Bound bindSubqueryExpr(const ast::Expr &expr, const Scope &scope);
+  // A subquery joined to the FROM row as one column past its end (bindFrom): its plan, the
+  // enclosing row's keys it is matched on (none: one row for every row), whether its value is 0
+  // (not NULL) for a key without rows, and its outer values' domain (Correlation::domain).
+  struct ScalarJoin {
+    plan::NodePtr value;
+    std::vector<ir::ExprPtr> outer_keys;
+    bool zero_if_empty = false;
+    plan::NodePtr domain;
+    std::vector<int32_t> domain_columns;
+  };
+  // `x IN (subquery)` in an expression (not a top-level WHERE conjunct): three columns, whether x
+  // is among the subquery's values (TRUE or NULL), how many rows it has, how many non-NULL
+  // values; bindSubqueryExpr combines them with PostgreSQL's NULL rules.
+  std::optional<std::vector<ScalarJoin>> bindInSubquery(const ast::Expr &sublink,
+                                                        const Scope &outer);
+  Bound inFromCounts(const ast::Expr &expr, const Scope &scope, int32_t first);
   bool refersToOuterQuery(const std::vector<std::string> &qualifier,
                           const std::string &column) const;
   std::vector<const Scope *> outer_scopes_; // of the queries enclosing a WHERE subquery

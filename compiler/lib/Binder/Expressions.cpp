@@ -60,7 +60,7 @@ Bound Binder::bindExprInner(const ast::Expr &expr, const Scope &scope) {
     error(expr.range, "query parameters are not supported");
     return {};
   case K::Subquery:
-    return bindSubqueryExpr(expr);
+    return bindSubqueryExpr(expr, scope);
   case K::Unary:
     return bindUnary(expr, scope);
   case K::Binary:

@@ -485,7 +485,8 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
 
 void findScalarSubqueries(const ast::Expr &e, std::vector<const ast::Expr *> &out) {
   if (e.kind == ast::ExprKind::Subquery &&
-      (e.sublink == ast::SublinkKind::Scalar || e.sublink == ast::SublinkKind::Exists)) {
+      (e.sublink == ast::SublinkKind::Scalar || e.sublink == ast::SublinkKind::Exists ||
+       e.sublink == ast::SublinkKind::In)) {
     out.push_back(&e);
     return;
   }
@@ -580,23 +581,34 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     scalars.push_back(scalar);
   if (stmt.where || !scalars.empty()) {
     for (const ast::Expr *scalar : scalars) {
-      std::vector<ExprPtr> outer_keys;
-      bool zero_if_empty = false;
-      plan::NodePtr domain;
-      std::vector<int32_t> domain_columns;
-      plan::NodePtr value =
-          bindScalarSubquery(*scalar, all, outer_keys, zero_if_empty, domain, domain_columns);
-      if (!value)
-        return std::nullopt;
-      scalar_domains.emplace_back(domain, std::move(domain_columns));
-      int32_t index = all.width + static_cast<int32_t>(scalar_plans.size());
-      ir::Column column = value->schema[0];
-      if (!outer_keys.empty() && !zero_if_empty)
-        column.nullable = true; // NULL for a row whose key the subquery has no rows of
-      scalar_zero.push_back(zero_if_empty);
-      scalar_columns_[scalar] = {index, column};
-      scalar_plans.push_back(value);
-      scalar_keys.push_back(std::move(outer_keys));
+      std::vector<ScalarJoin> joins;
+      if (scalar->sublink == ast::SublinkKind::In) {
+        std::optional<std::vector<ScalarJoin>> in = bindInSubquery(*scalar, all);
+        if (!in)
+          return std::nullopt;
+        joins = std::move(*in);
+      } else {
+        ScalarJoin join;
+        join.value = bindScalarSubquery(*scalar, all, join.outer_keys, join.zero_if_empty,
+                                        join.domain, join.domain_columns);
+        if (!join.value)
+          return std::nullopt;
+        joins.push_back(std::move(join));
+      }
+      // The expression reads the first join's column (and an IN the next two too).
+      for (size_t j = 0; j < joins.size(); ++j) {
+        ScalarJoin &join = joins[j];
+        int32_t index = all.width + static_cast<int32_t>(scalar_plans.size());
+        ir::Column column = join.value->schema[0];
+        if (!join.outer_keys.empty() && !join.zero_if_empty)
+          column.nullable = true; // NULL for a row whose key the subquery has no rows of
+        if (j == 0)
+          scalar_columns_[scalar] = {index, column};
+        scalar_domains.emplace_back(join.domain, std::move(join.domain_columns));
+        scalar_zero.push_back(join.zero_if_empty);
+        scalar_plans.push_back(join.value);
+        scalar_keys.push_back(std::move(join.outer_keys));
+      }
     }
   }
   if (stmt.where) {

@@ -595,6 +595,11 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
       }
     } forget_having{*this, having_scalars};
     for (const ast::Expr *scalar : having_scalars) {
+      if (scalar->sublink == ast::SublinkKind::In) {
+        error(scalar->range, "IN (subquery) in HAVING is not supported yet").hint =
+            "compare with EXISTS, or join the subquery's distinct values in FROM";
+        return nullptr;
+      }
       std::vector<ExprPtr> outer_keys;
       bool zero_if_empty = false;
       plan::NodePtr domain;

@@ -38,10 +38,12 @@ bool Binder::refersToOuterQuery(const std::vector<std::string> &qualifier,
 
 // A subquery in an expression: the column that carries a scalar subquery's value (see
 // bindFrom), or an error.
-Bound Binder::bindSubqueryExpr(const ast::Expr &expr) {
+Bound Binder::bindSubqueryExpr(const ast::Expr &expr, const Scope &scope) {
   if (auto it = scalar_columns_.find(&expr); it != scalar_columns_.end()) {
     const ir::Column &column = it->second.second;
     ExprPtr value = ir::makeColumn(it->second.first, column.type, column.nullable);
+    if (expr.sublink == ast::SublinkKind::In)
+      return inFromCounts(expr, scope, it->second.first);
     if (expr.sublink != ast::SublinkKind::Exists)
       return {std::move(value), false};
     // EXISTS: its count of rows is not 0.
@@ -59,14 +61,138 @@ Bound Binder::bindSubqueryExpr(const ast::Expr &expr) {
   if (expr.sublink == ast::SublinkKind::Exists || expr.sublink == ast::SublinkKind::In) {
     error(expr.range,
           std::string(expr.sublink == ast::SublinkKind::Exists ? "EXISTS" : "IN (subquery)") +
-              " is supported only as a condition of WHERE, ANDed with the others")
-        .hint = "not under OR or inside another expression, and not in the select list";
+              " is not supported here yet")
+        .hint = "it is supported in WHERE and in the select list of a query without aggregates";
   } else {
     error(expr.range, "subqueries in expressions are not supported yet").hint =
         "a subquery that computes aggregates is supported in WHERE and in the select list of a "
         "query without aggregates; others, in FROM";
   }
   return {};
+}
+
+// `x IN (subquery)` from its three columns (bindInSubquery): FALSE over no rows; else NULL for a
+// NULL x; TRUE where x is among the values; else NULL if a value is NULL; else FALSE.
+Bound Binder::inFromCounts(const ast::Expr &expr, const Scope &scope, int32_t first) {
+  ir::Location loc = location(expr.range);
+  Bound x = bindExpr(*expr.args[0], scope);
+  if (x && x.unknown) // only its NULLness matters here
+    x.expr = coerce(std::move(x), Type::text(), expr.args[0]->range);
+  if (!x)
+    return {};
+  auto boolean = [](std::optional<bool> b) {
+    ir::Value v;
+    v.is_null = !b;
+    v.b = b.value_or(false);
+    return ir::makeLiteral(v, Type::boolean());
+  };
+  auto call = [&](ExprOp op, std::vector<ExprPtr> args) {
+    ExprPtr e = ir::makeCall(op, Type::boolean(), std::move(args), loc);
+    e->nullable = false;
+    return e;
+  };
+  auto two = [](ExprPtr a, ExprPtr b) {
+    std::vector<ExprPtr> v;
+    v.push_back(std::move(a));
+    v.push_back(std::move(b));
+    return v;
+  };
+  auto one = [](ExprPtr a) {
+    std::vector<ExprPtr> v;
+    v.push_back(std::move(a));
+    return v;
+  };
+  ExprPtr matched = ir::makeColumn(first, Type::boolean(), true);
+  ExprPtr rows = ir::makeColumn(first + 1, Type::int64(), false);
+  ExprPtr values = ir::makeColumn(first + 2, Type::int64(), false);
+  ir::Value zero;
+  zero.is_null = false;
+  ExprPtr e = ir::makeCall(ExprOp::Case, Type::boolean(), {}, loc);
+  e->args.push_back(call(ExprOp::Eq, two(rows->clone(), ir::makeLiteral(zero, Type::int64()))));
+  e->args.push_back(boolean(false));
+  e->args.push_back(call(ExprOp::IsNull, one(std::move(x.expr))));
+  e->args.push_back(boolean(std::nullopt));
+  e->args.push_back(call(ExprOp::IsNotNull, one(std::move(matched))));
+  e->args.push_back(boolean(true));
+  e->args.push_back(call(ExprOp::Lt, two(std::move(values), std::move(rows))));
+  e->args.push_back(boolean(std::nullopt));
+  e->args.push_back(boolean(false));
+  e->nullable = true;
+  return {std::move(e), false};
+}
+
+std::optional<std::vector<Binder::ScalarJoin>> Binder::bindInSubquery(const ast::Expr &sublink,
+                                                                      const Scope &outer) {
+  ir::Location loc = location(sublink.range);
+  Correlation correlation;
+  correlation.outer = &outer;
+  correlation.stmt = sublink.subquery.get();
+  Correlation *saved = correlation_;
+  correlation_ = &correlation;
+  outer_scopes_.push_back(&outer);
+  plan::NodePtr sub = bindSelect(*sublink.subquery);
+  outer_scopes_.pop_back();
+  correlation_ = saved;
+  if (!sub)
+    return std::nullopt;
+  if (!correlation.inner_keys.empty() || !correlation.residuals.empty()) {
+    error(sublink.range, "a correlated IN (subquery) is supported only as a condition of WHERE, "
+                         "ANDed with the others")
+        .hint = "use EXISTS with the comparison in the subquery's WHERE";
+    return std::nullopt;
+  }
+  if (sub->schema.size() != 1) {
+    error(sublink.subquery->range,
+          sub->schema.size() > 1 ? "subquery has too many columns" : "subquery has too few columns")
+        .hint = "an IN subquery selects exactly one column";
+    return std::nullopt;
+  }
+  // x and the values compare in their common type.
+  Bound x = bindExpr(*sublink.args[0], outer);
+  if (!x)
+    return std::nullopt;
+  Bound y{ir::makeColumn(0, sub->schema[0].type, sub->schema[0].nullable),
+          sub->schema[0].type.kind == TypeKind::Null};
+  std::optional<Type> type = commonType({&x, &y}, sublink.range, "IN");
+  if (!type)
+    return std::nullopt;
+  if (type->kind == TypeKind::Null)
+    type = Type::text();
+  ExprPtr key = coerce(std::move(x), *type, sublink.args[0]->range);
+  ExprPtr value = coerce(std::move(y), *type, sublink.subquery->range);
+  if (!key || !value)
+    return std::nullopt;
+  std::vector<ScalarJoin> joins(3);
+  // Whether x is among the values: TRUE for the distinct values, matched on x.
+  {
+    ir::Column flag{"matched", Type::boolean(), false};
+    ir::Column column{"value", *type, value->nullable};
+    plan::NodePtr values = makeNode(plan::NodeKind::Project, {column}, loc, {sub});
+    values->exprs.push_back(std::move(value));
+    plan::NodePtr distinct = makeNode(plan::NodeKind::Distinct, {column}, loc, {values});
+    plan::NodePtr matched = makeNode(plan::NodeKind::Project, {flag, column}, loc, {distinct});
+    ir::Value yes;
+    yes.is_null = false;
+    yes.b = true;
+    matched->exprs.push_back(ir::makeLiteral(yes, Type::boolean()));
+    matched->exprs.push_back(ir::makeColumn(0, column.type, column.nullable));
+    joins[0].value = matched;
+    joins[0].outer_keys.push_back(std::move(key));
+  }
+  // Its rows and its non-NULL values, counted (one row).
+  plan::NodePtr aggregate = makeNode(plan::NodeKind::Aggregate, {}, loc, {sub});
+  for (int i = 0; i < 2; ++i) {
+    ir::AggCall count;
+    count.kind = i == 0 ? ir::AggKind::CountStar : ir::AggKind::Count;
+    count.arg = i == 0 ? -1 : 0;
+    count.type = Type::int64();
+    count.name = i == 0 ? "rows" : "values";
+    aggregate->aggregates.push_back(count);
+    aggregate->schema.push_back({count.name, count.type, false});
+  }
+  for (int32_t i = 0; i < 2; ++i)
+    joins[static_cast<size_t>(1 + i)].value = projectColumns(aggregate, i, 1, loc);
+  return joins;
 }
 
 // An uncorrelated subquery in an expression, when it provably has exactly one row: one
