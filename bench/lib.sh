@@ -15,8 +15,22 @@ bench_build() {
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
-  ninja -C "$BUILD_DIR" -j"$JOBS" kiln shop_gen shop_baseline pg_replay >/dev/null
+  ninja -C "$BUILD_DIR" -j"$JOBS" kiln shop_gen shop_baseline pg_replay nexmark_gen \
+    nexmark_baseline >/dev/null
 }
+
+# median of the numbers on stdin
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# repeat_timed N FILE CMD...: runs CMD N times, writes "WALL CPU MAXRSS" lines to FILE
+repeat_timed() {
+  local n=$1 file=$2
+  shift 2
+  : > "$file"
+  for _ in $(seq "$n"); do timed "$@" >> "$file"; done
+}
+# col FILE N: the median of column N of FILE
+col() { awk -v c="$2" '{ print $c }' "$1" | median; }
 
 # The sink names of a generated binary, from its --help.
 sinks_of() {

@@ -50,17 +50,6 @@ WORK=$(mktemp -d /tmp/kiln-bench-shop.XXXXXX)
 cleanup() { pg_stop; if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi; }
 trap cleanup EXIT
 
-# median of the numbers on stdin
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
-# repeat_timed N FILE CMD...: runs CMD N times, writes "WALL CPU" lines to FILE
-repeat_timed() {
-  local n=$1 file=$2
-  shift 2
-  : > "$file"
-  for _ in $(seq "$n"); do timed "$@" >> "$file"; done
-}
-col() { awk -v c="$2" '{ print $c }' "$1" | median; }
 
 echo "== kiln build (median of $REPEAT)"
 for project in shop marketplace; do

@@ -19,6 +19,9 @@ for tool in ["kiln", "kiln-opt", "kiln-slt", "kiln-parse"]:
 config.substitutions.append(("%sum_sinks", "python3 " + os.path.join(config.kiln_source_dir, "tests", "e2e", "sum-sinks.py")))
 config.substitutions.append(("%examples", os.path.join(config.kiln_source_dir, "examples")))
 config.substitutions.append(("%shop_gen", os.path.join(config.kiln_build_dir, "bench", "shop_gen")))
+for tool in ["nexmark_gen", "nexmark_baseline"]:
+    config.substitutions.append(("%" + tool, os.path.join(config.kiln_build_dir, "bench", tool)))
+config.substitutions.append(("%bench", os.path.join(config.kiln_source_dir, "bench")))
 config.substitutions.append(("%sanitized_runtime", os.path.join(
     config.kiln_build_dir, "runtime", "libkiln_runtime_sanitized.a")))
 config.substitutions.append(("%corpora", os.path.join(config.kiln_source_dir, "..", "shared", "corpora")))
