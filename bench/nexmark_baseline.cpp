@@ -73,10 +73,10 @@ void appendTimestamp(std::string &out, int64_t micros) {
     rest += KILN_MICROS_PER_DAY, --day;
   kiln_civil c = kiln_civil_from_days(day);
   char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "\"%04" PRId64 "-%02d-%02d %02d:%02d:%02d", c.year,
-                        c.month, c.day, static_cast<int>(rest / 3600000000),
-                        static_cast<int>(rest / 60000000 % 60),
-                        static_cast<int>(rest / 1000000 % 60));
+  int n =
+      std::snprintf(buf, sizeof buf, "\"%04" PRId64 "-%02d-%02d %02d:%02d:%02d", c.year, c.month,
+                    c.day, static_cast<int>(rest / 3600000000),
+                    static_cast<int>(rest / 60000000 % 60), static_cast<int>(rest / 1000000 % 60));
   out.append(buf, static_cast<size_t>(n));
   if (int64_t fraction = rest % 1000000) {
     char f[8];
@@ -410,8 +410,8 @@ public:
     State &s = it->second;
     if (b.date_time < s.auction.date_time || b.date_time > s.auction.expires)
       return;
-    if (s.has_best && (b.price < s.best.price ||
-                       (b.price == s.best.price && b.date_time >= s.best.date_time)))
+    if (s.has_best &&
+        (b.price < s.best.price || (b.price == s.best.price && b.date_time >= s.best.date_time)))
       return;
     if (!s.dirty) {
       s.dirty = true;
@@ -500,11 +500,12 @@ public:
       have += n;
       size_t start = 0;
       for (;;) {
-        const char *nl = static_cast<const char *>(
-            std::memchr(buffer.data() + start, '\n', have - start));
+        const char *nl =
+            static_cast<const char *>(std::memchr(buffer.data() + start, '\n', have - start));
         if (!nl)
           break;
-        record(std::string_view(buffer.data() + start, static_cast<size_t>(nl - buffer.data()) - start));
+        record(std::string_view(buffer.data() + start,
+                                static_cast<size_t>(nl - buffer.data()) - start));
         start = static_cast<size_t>(nl - buffer.data()) + 1;
       }
       std::memmove(buffer.data(), buffer.data() + start, have - start);

@@ -29,12 +29,12 @@
 
 namespace {
 
-const char *const kFirstNames[] = {"Peter", "Paul",  "Luke",  "John", "Saul",
-                                   "Vicky", "Kate",  "Julie", "Sarah", "Deiter", "Walter"};
+const char *const kFirstNames[] = {"Peter", "Paul",  "Luke",  "John",   "Saul",  "Vicky",
+                                   "Kate",  "Julie", "Sarah", "Deiter", "Walter"};
 const char *const kLastNames[] = {"Shultz", "Abrams", "Spencer", "White", "Bartels",
                                   "Walton", "Smith",  "Jones",   "Noris"};
-const char *const kCities[] = {"Phoenix",  "Los Angeles", "San Francisco", "Boise", "Portland",
-                               "Bend",     "Redmond",     "Seattle",       "Kent",  "Cheyenne"};
+const char *const kCities[] = {"Phoenix", "Los Angeles", "San Francisco", "Boise", "Portland",
+                               "Bend",    "Redmond",     "Seattle",       "Kent",  "Cheyenne"};
 const char *const kStates[] = {"AZ", "CA", "ID", "OR", "WA", "WY"};
 const char *const kChannels[] = {"Google", "Facebook", "Baidu", "Apple"};
 
@@ -85,7 +85,8 @@ private:
   // Pads `row` (without its closing brace) with an "extra" field to about `size` bytes.
   void extra(std::string &row, size_t size) {
     size_t have = row.size() + 12;
-    row += ",\"extra\":\"" + letters(have + 8 < size ? static_cast<int64_t>(size - have) : 8) + "\"";
+    row +=
+        ",\"extra\":\"" + letters(have + 8 < size ? static_cast<int64_t>(size - have) : 8) + "\"";
   }
 
   // `micros` since 2000-01-01 as a quoted timestamp, PostgreSQL's text form.
@@ -97,18 +98,16 @@ private:
                   "\"%04" PRId64 "-%02d-%02d %02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%06" PRId64
                   "\"",
                   day.year, day.month, day.day, static_cast<int64_t>(rest / 3600000000),
-                  static_cast<int64_t>(rest / 60000000 % 60),
-                  rest / 1000000 % 60, rest % 1000000);
+                  static_cast<int64_t>(rest / 60000000 % 60), rest / 1000000 % 60, rest % 1000000);
     out += buf;
   }
 
   int64_t lastPerson(int64_t epoch) const { return epoch + 1000; }
 
   void person(std::string &line, int64_t id, int64_t now) {
-    std::string row = "{\"id\":" + std::to_string(id) + ",\"name\":\"" +
-                      kFirstNames[uniform(11)] + " " + kLastNames[uniform(9)] +
-                      "\",\"emailaddress\":\"" + letters(7) + "@" + letters(5) +
-                      ".com\",\"creditcard\":\"";
+    std::string row = "{\"id\":" + std::to_string(id) + ",\"name\":\"" + kFirstNames[uniform(11)] +
+                      " " + kLastNames[uniform(9)] + "\",\"emailaddress\":\"" + letters(7) + "@" +
+                      letters(5) + ".com\",\"creditcard\":\"";
     for (int g = 0; g < 4; ++g)
       row += (g ? " " : "") + std::to_string(1000 + uniform(9000));
     row += "\",\"city\":\"";
@@ -123,7 +122,8 @@ private:
 
   void auction(std::string &line, int64_t id, int64_t epoch, int64_t now) {
     int64_t last = lastPerson(epoch);
-    int64_t seller = uniform(4) < 3 ? (last / 100) * 100 : last - uniform(std::min<int64_t>(1000, last - 999));
+    int64_t seller =
+        uniform(4) < 3 ? (last / 100) * 100 : last - uniform(std::min<int64_t>(1000, last - 999));
     if (seller < 1000)
       seller = 1000;
     int64_t initial = price();
@@ -142,8 +142,8 @@ private:
 
   void bid(std::string &line, int64_t epoch, int64_t now) {
     int64_t last_auction = 3 * epoch + 2 + 1000;
-    int64_t auction = uniform(2) == 0 ? (last_auction / 100) * 100
-                                      : last_auction - uniform(100) + uniform(10);
+    int64_t auction =
+        uniform(2) == 0 ? (last_auction / 100) * 100 : last_auction - uniform(100) + uniform(10);
     if (auction < 1000)
       auction = 1000;
     int64_t last = lastPerson(epoch);

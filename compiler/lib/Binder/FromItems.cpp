@@ -421,12 +421,6 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
                 using_columns.push_back(lc.name);
         }
     }
-    if (keep_left && keep_right && !using_columns.empty()) {
-      error(ref.range, std::string("FULL JOIN with ") + (ref.natural ? "NATURAL" : "USING") +
-                           " is not supported yet")
-          .hint = "join ON the columns and select COALESCE(a.column, b.column) for each";
-      return std::nullopt;
-    }
     FromItem combined = concatScopes(*left, *right);
     // The side an outer join pads with NULLs: its columns may be NULL above the join.
     for (size_t r = 0; r < combined.scope.relations.size(); ++r) {
@@ -436,6 +430,8 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
           column.nullable = true;
     }
     std::vector<ExprPtr> conjuncts;
+    // FULL JOIN USING: each merged column is COALESCE(left, right), computed past the joined row.
+    std::vector<std::pair<ScopeColumn, std::pair<Bound, Bound>>> merged;
     if (ref.on) {
       ExprPtr on = bindCondition(*ref.on, combined.scope, "JOIN/ON");
       if (!on)
@@ -460,10 +456,23 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
       }
       Bound a{ir::makeColumn(l->index, l->type, l->nullable), false};
       Bound b{ir::makeColumn(r->index + left->scope.width, r->type, r->nullable), false};
+      if (keep_left && keep_right) {
+        ScopeColumn column{name, l->type, true, 0};
+        // Either side is NULL-padded in a FULL join.
+        merged.emplace_back(
+            column, std::make_pair(Bound{ir::makeColumn(l->index, l->type, true), false},
+                                   Bound{ir::makeColumn(b.expr->column, r->type, true), false}));
+        for (ScopeRelation &relation : combined.scope.relations)
+          for (ScopeColumn &c : relation.columns)
+            if (c.name == name && (c.index == l->index || c.index == b.expr->column))
+              c.hidden = true;
+      }
       Bound eq = comparison(ExprOp::Eq, std::move(a), std::move(b), ref.range);
       if (!eq)
         return std::nullopt;
       conjuncts.push_back(std::move(eq.expr));
+      if (keep_left && keep_right)
+        continue;
       // The merged column is found unqualified on one side only: the preserved one (a RIGHT
       // JOIN's right side), whose value it always has.
       int32_t hidden_index = keep_right ? l->index : r->index + left->scope.width;
@@ -477,6 +486,41 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
                                     location(ref.range));
     else
       combined.plan = makeJoin(*left, *right, std::move(conjuncts), location(ref.range));
+    if (!merged.empty()) {
+      // The merged columns come first in `*` and unqualified, as PostgreSQL's join alias has
+      // them; the sides' own stay reachable qualified.
+      ir::Location loc = location(ref.range);
+      plan::NodePtr project =
+          makeNode(plan::NodeKind::Project, combined.plan->schema, loc, {combined.plan});
+      for (size_t c = 0; c < combined.plan->schema.size(); ++c)
+        project->exprs.push_back(ir::makeColumn(static_cast<int32_t>(c),
+                                                combined.plan->schema[c].type,
+                                                combined.plan->schema[c].nullable));
+      ScopeRelation relation;
+      for (auto &[column, sides] : merged) {
+        std::vector<Bound *> operands{&sides.first, &sides.second};
+        std::optional<Type> type = commonType(operands, ref.range, "JOIN/USING");
+        if (!type)
+          return std::nullopt;
+        std::vector<ExprPtr> args;
+        args.push_back(coerce(std::move(sides.first), *type, ref.range));
+        args.push_back(coerce(std::move(sides.second), *type, ref.range));
+        if (!args[0] || !args[1])
+          return std::nullopt;
+        bool nullable = true; // (a side's NULL key has no match: its row is padded)
+        ExprPtr value = ir::makeCall(ExprOp::Coalesce, *type, std::move(args), loc);
+        value->nullable = nullable;
+        column.type = *type;
+        column.nullable = nullable;
+        column.index = static_cast<int32_t>(project->schema.size());
+        project->schema.push_back({column.name, *type, nullable});
+        project->exprs.push_back(std::move(value));
+        relation.columns.push_back(column);
+      }
+      combined.plan = project;
+      combined.scope.width = static_cast<int32_t>(project->schema.size());
+      combined.scope.relations.insert(combined.scope.relations.begin(), std::move(relation));
+    }
     return combined;
   }
   }
