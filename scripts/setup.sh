@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build
   llvm-19-dev llvm-19-tools clang-19 lld-19 libclang-rt-19-dev libzstd-dev zlib1g-dev clang-format-19
   libpg-query-dev libabsl-dev libsimdjson-dev libyaml-cpp-dev
-  librdkafka-dev liblz4-dev libsasl2-dev libssl-dev kcat libcpp-httplib-dev libpq-dev
+  librdkafka-dev liblz4-dev libsasl2-dev libssl-dev kcat libcpp-httplib-dev libpq-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql python3 python3-jinja2 python3-yaml
 )

@@ -17,6 +17,9 @@
 #include <string.h>
 
 #include <openssl/evp.h> /* md5 */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h> /* regular expressions */
+#include <pthread.h>
 
 typedef __int128 i128;
 typedef unsigned __int128 u128;
@@ -1657,4 +1660,202 @@ int64_t kiln_date_trunc(int32_t unit, int64_t micros) {
     days = days_from_civil(y, m, 1);
   }
   return days * MICROS_PER_DAY;
+}
+
+/* ---- regular expressions ---- */
+
+/* Compiled patterns by pattern text and options: a model's patterns are usually constants, so a
+ * few entries compile each once (replaced round-robin past that). One lock guards the cache and
+ * the match data of its entries: programs run one tick at a time, and an embedder's runtimes in
+ * several threads take turns here. (Not thread-local storage: kiln-slt's JIT has none.) */
+enum { REGEX_CACHE = 16 };
+typedef struct regex_entry {
+  char *pattern;
+  int64_t len;
+  uint32_t options;
+  pcre2_code *code;
+  pcre2_match_data *match;
+} regex_entry;
+static regex_entry regex_cache[REGEX_CACHE];
+static unsigned regex_next;
+static pthread_mutex_t regex_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* PostgreSQL's flags as PCRE2 options; *global for g. */
+static uint32_t regex_options(kiln_runtime *rt, const char *flags, int64_t fn, int allow_global,
+                              int *global, int32_t loc) {
+  uint32_t options = PCRE2_UTF | PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY;
+  *global = 0;
+  for (int64_t i = 0; i < fn; ++i) {
+    switch (flags[i]) {
+    case 'i':
+      options |= PCRE2_CASELESS;
+      break;
+    case 'c':
+      options &= ~(uint32_t)PCRE2_CASELESS;
+      break;
+    case 'n':
+    case 'm':
+      options = (options & ~(uint32_t)(PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY)) | PCRE2_MULTILINE;
+      break;
+    case 's':
+      options = (options & ~(uint32_t)PCRE2_MULTILINE) | PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY;
+      break;
+    case 'x':
+      options |= PCRE2_EXTENDED;
+      break;
+    case 'g':
+      if (allow_global) {
+        *global = 1;
+        break;
+      }
+      raise_code(rt, KILN_ERR_INVALID_REGEX_OPTION, loc);
+    default:
+      raise_code(rt, KILN_ERR_INVALID_REGEX_OPTION, loc);
+    }
+  }
+  return options;
+}
+
+static regex_entry *regex_compiled(kiln_runtime *rt, const char *pattern, int64_t pn,
+                                   uint32_t options, int32_t loc) {
+  for (unsigned i = 0; i < REGEX_CACHE; ++i) {
+    regex_entry *e = &regex_cache[i];
+    if (e->code && e->options == options && e->len == pn &&
+        (pn == 0 || memcmp(e->pattern, pattern, (size_t)pn) == 0))
+      return e;
+  }
+  int error;
+  PCRE2_SIZE offset;
+  pcre2_code *code =
+      pcre2_compile((PCRE2_SPTR)pattern, (PCRE2_SIZE)pn, options, &error, &offset, NULL);
+  if (!code) {
+    pthread_mutex_unlock(&regex_lock);
+    raise_code(rt, KILN_ERR_INVALID_REGEX, loc);
+  }
+  regex_entry *e = &regex_cache[regex_next++ % REGEX_CACHE];
+  if (e->code) {
+    pcre2_match_data_free(e->match);
+    pcre2_code_free(e->code);
+    free(e->pattern);
+  }
+  e->pattern = (char *)malloc(pn > 0 ? (size_t)pn : 1);
+  if (pn > 0)
+    memcpy(e->pattern, pattern, (size_t)pn);
+  e->len = pn;
+  e->options = options;
+  e->code = code;
+  e->match = pcre2_match_data_create_from_pattern(code, NULL);
+  return e;
+}
+
+/* The next match of `e` in s from `start`: 1 (ovector in e->match), 0 for none, -1 for an error
+ * (invalid UTF-8, or a match limit reached). */
+static int regex_find(regex_entry *e, const char *p, int64_t n, int64_t start) {
+  int rc = pcre2_match(e->code, (PCRE2_SPTR)p, (PCRE2_SIZE)n, (PCRE2_SIZE)start, 0, e->match, NULL);
+  return rc == PCRE2_ERROR_NOMATCH ? 0 : rc < 0 ? -1 : 1;
+}
+
+int32_t kiln_regexp_like(kiln_runtime *rt, const char *p, int64_t n, const char *pattern,
+                         int64_t pn, const char *flags, int64_t fn, int32_t loc) {
+  int global;
+  uint32_t options = regex_options(rt, flags, fn, 0, &global, loc);
+  pthread_mutex_lock(&regex_lock);
+  int found = regex_find(regex_compiled(rt, pattern, pn, options, loc), p, n, 0);
+  pthread_mutex_unlock(&regex_lock);
+  if (found < 0)
+    raise_code(rt, KILN_ERR_INVALID_REGEX, loc);
+  return found;
+}
+
+void kiln_regexp_replace(kiln_runtime *rt, const char *p, int64_t n, const char *pattern,
+                         int64_t pn, const char *r, int64_t rn, const char *flags, int64_t fn,
+                         int32_t loc, kiln_str *out) {
+  int global;
+  uint32_t options = regex_options(rt, flags, fn, 1, &global, loc);
+  pthread_mutex_lock(&regex_lock);
+  regex_entry *e = regex_compiled(rt, pattern, pn, options, loc);
+  /* Matches first (the ovector is overwritten by each), then the result in one allocation. */
+  int64_t start = 0, cap = 8, count = 0, total = 0;
+  int64_t *spans = NULL; /* per match: 10 (begin, end) pairs, groups 0..9 (-1: unset) */
+  uint32_t groups = pcre2_get_ovector_count(e->match);
+  int found;
+  while (start <= n && (found = regex_find(e, p, n, start)) != 0) {
+    if (found < 0) {
+      pthread_mutex_unlock(&regex_lock);
+      free(spans);
+      raise_code(rt, KILN_ERR_INVALID_REGEX, loc);
+    }
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(e->match);
+    if (!spans || count == cap) {
+      cap *= 2;
+      spans = (int64_t *)realloc(spans, (size_t)cap * 20 * sizeof(int64_t));
+    }
+    int64_t *span = spans + count * 20;
+    for (uint32_t g = 0; g < 10; ++g) {
+      int set = g < groups && ov[2 * g] != PCRE2_UNSET;
+      span[2 * g] = set ? (int64_t)ov[2 * g] : -1;
+      span[2 * g + 1] = set ? (int64_t)ov[2 * g + 1] : -1;
+    }
+    ++count;
+    int64_t end = span[1];
+    if (!global)
+      break;
+    if (end == span[0]) { /* an empty match: the next search starts a character on */
+      if (end >= n)
+        break;
+      end = next_char(p, n, end);
+    }
+    start = end;
+  }
+  pthread_mutex_unlock(&regex_lock);
+  if (count == 0) {
+    free(spans);
+    out->ptr = p;
+    out->len = n;
+    return;
+  }
+  /* The replacement's text per match: \1..\9 groups, \& the match, \\ a backslash. */
+  for (int pass = 0; pass < 2; ++pass) {
+    char *q = pass ? scratch(rt, total) : NULL;
+    int64_t at = 0, copied = 0;
+    for (int64_t m = 0; m < count; ++m) {
+      const int64_t *span = spans + m * 20;
+      if (pass)
+        memcpy(q + at, p + copied, (size_t)(span[0] - copied));
+      at += span[0] - copied;
+      for (int64_t i = 0; i < rn; ++i) {
+        const char *piece = r + i;
+        int64_t len = 1;
+        if (r[i] == '\\' && i + 1 < rn) {
+          char c = r[i + 1];
+          if (c >= '1' && c <= '9') {
+            int g = c - '0';
+            piece = span[2 * g] < 0 ? p : p + span[2 * g];
+            len = span[2 * g] < 0 ? 0 : span[2 * g + 1] - span[2 * g];
+            ++i;
+          } else if (c == '&') {
+            piece = p + span[0];
+            len = span[1] - span[0];
+            ++i;
+          } else if (c == '\\') {
+            ++i;
+          }
+        }
+        if (pass)
+          memcpy(q + at, piece, (size_t)len);
+        at += len;
+      }
+      copied = span[1];
+    }
+    if (pass)
+      memcpy(q + at, p + copied, (size_t)(n - copied));
+    at += n - copied;
+    if (pass) {
+      out->ptr = q;
+      out->len = at;
+    } else {
+      total = at;
+    }
+  }
+  free(spans);
 }

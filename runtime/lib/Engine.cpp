@@ -36,6 +36,10 @@ std::string_view errorMessage(int32_t error_code) {
     return "field position must not be zero";
   case KILN_ERR_LENGTH_TOO_LARGE:
     return "requested length too large";
+  case KILN_ERR_INVALID_REGEX:
+    return "invalid regular expression";
+  case KILN_ERR_INVALID_REGEX_OPTION:
+    return "invalid regular expression option";
   }
   return "unknown runtime error";
 }

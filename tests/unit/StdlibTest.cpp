@@ -762,3 +762,48 @@ TEST_F(StdlibTest, HashingAndComparison) {
 }
 
 } // namespace
+
+namespace {
+bool RegexLike(const std::string &s, const std::string &p, const std::string &flags = "") {
+  return kiln_regexp_like(nullptr, s.data(), static_cast<int64_t>(s.size()), p.data(),
+                          static_cast<int64_t>(p.size()), flags.data(),
+                          static_cast<int64_t>(flags.size()), 0);
+}
+std::string RegexReplace(const std::string &s, const std::string &p, const std::string &r,
+                         const std::string &flags = "") {
+  kiln_str out;
+  kiln_regexp_replace(nullptr, s.data(), static_cast<int64_t>(s.size()), p.data(),
+                      static_cast<int64_t>(p.size()), r.data(), static_cast<int64_t>(r.size()),
+                      flags.data(), static_cast<int64_t>(flags.size()), 0, &out);
+  return str(out);
+}
+} // namespace
+
+TEST_F(StdlibTest, RegularExpressions) {
+  EXPECT_TRUE(RegexLike("abc123", "^[a-c]+[0-9]*$"));
+  EXPECT_FALSE(RegexLike("abc", "ABC"));
+  EXPECT_TRUE(RegexLike("abc", "ABC", "i"));
+  EXPECT_FALSE(RegexLike("abc", "ABC", "ic")); // the last of i and c wins
+  EXPECT_TRUE(RegexLike("a\nb", "a.b"));       // PostgreSQL: `.` matches a newline
+  EXPECT_FALSE(RegexLike("a\nb", "a.b", "n"));
+  EXPECT_FALSE(RegexLike("ab\n", "b$")); // and `$` is only the end
+  EXPECT_TRUE(RegexLike("ab\nc", "b$", "n"));
+  EXPECT_TRUE(RegexLike("héé", "^hé+$")); // characters, not bytes
+  EXPECT_TRUE(RegexLike("ab", "a b # a comment", "x"));
+  EXPECT_TRUE(RegexLike("x9", "[[:digit:]]"));
+  EXPECT_EQ(raised([] { RegexLike("a", "("); }), KILN_ERR_INVALID_REGEX);
+  EXPECT_EQ(raised([] { RegexLike("a", "a", "z"); }), KILN_ERR_INVALID_REGEX_OPTION);
+  EXPECT_EQ(raised([] { RegexLike("a", "a", "g"); }), KILN_ERR_INVALID_REGEX_OPTION);
+
+  EXPECT_EQ(RegexReplace("abc", "b", "X"), "aXc");
+  EXPECT_EQ(RegexReplace("banana", "a", "_"), "b_nana"); // the first match only
+  EXPECT_EQ(RegexReplace("banana", "a", "_", "g"), "b_n_n_");
+  EXPECT_EQ(RegexReplace("a1b2", "([a-z])([0-9])", "\\2\\1", "g"), "1a2b");
+  EXPECT_EQ(RegexReplace("abc", "b", "<\\&>"), "a<b>c");
+  EXPECT_EQ(RegexReplace("abc", "b", "\\\\"), "a\\c");
+  EXPECT_EQ(RegexReplace("abc", "x*", "-", "g"), "-a-b-c-"); // empty matches, as PostgreSQL
+  EXPECT_EQ(RegexReplace("ABC", "b", "x", "gi"), "AxC");
+  EXPECT_EQ(RegexReplace("abc", "z", "x"), "abc");
+  EXPECT_EQ(RegexReplace("abc", "(z)?b", "[\\1]"), "a[]c"); // an unset group is empty
+  EXPECT_EQ(raised([] { RegexReplace("a", "[", "x"); }), KILN_ERR_INVALID_REGEX);
+}

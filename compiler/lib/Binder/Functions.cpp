@@ -126,6 +126,8 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
     return call(Type::text(), {Type::text(), Type::int32()});
   case ir::FunctionSignature::TextTextToInt:
     return call(Type::int32(), {Type::text(), Type::text()});
+  case ir::FunctionSignature::TextTextToBool:
+    return call(Type::boolean(), std::vector<Type>(args.size(), Type::text()));
   case ir::FunctionSignature::SplitPart:
     return call(Type::text(), {Type::text(), Type::text(), Type::int32()});
   case ir::FunctionSignature::Pad: {

@@ -236,6 +236,31 @@ Bound Binder::bindBinary(const ast::Expr &expr, const Scope &scope) {
       {"IS NOT DISTINCT FROM", ExprOp::IsNotDistinctFrom}};
   if (auto it = comparisons.find(expr.op); it != comparisons.end())
     return comparison(it->second, std::move(left), std::move(right), expr.range);
+  if (expr.op == "~" || expr.op == "~*" || expr.op == "!~" || expr.op == "!~*") {
+    // POSIX regular expression matches: regexp_like, case-insensitive with *, negated with !.
+    bool nullable = left.expr->nullable || right.expr->nullable;
+    std::vector<ExprPtr> operands;
+    operands.push_back(coerce(std::move(left), Type::text(), expr.args[0]->range));
+    operands.push_back(coerce(std::move(right), Type::text(), expr.args[1]->range));
+    if (!operands[0] || !operands[1])
+      return {};
+    if (expr.op.find('*') != std::string::npos) {
+      ir::Value flags;
+      flags.is_null = false;
+      flags.s = "i";
+      operands.push_back(ir::makeLiteral(flags, Type::text()));
+    }
+    ExprPtr match = ir::makeCall(ExprOp::Call, Type::boolean(), std::move(operands), loc);
+    match->function = ir::FunctionId::RegexpLike;
+    match->nullable = nullable;
+    if (expr.op[0] != '!')
+      return {std::move(match), false};
+    std::vector<ExprPtr> negated;
+    negated.push_back(std::move(match));
+    ExprPtr e = ir::makeCall(ExprOp::Not, Type::boolean(), std::move(negated), loc);
+    e->nullable = nullable;
+    return {std::move(e), false};
+  }
   if (expr.op == "||") {
     bool nullable = left.expr->nullable || right.expr->nullable;
     ExprPtr a = coerce(std::move(left), Type::text(), expr.args[0]->range);

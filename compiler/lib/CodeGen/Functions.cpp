@@ -31,6 +31,17 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
                                b_.getInt32(e.type.scale), b_.getInt32(e.type.scale),
                                b_.getInt32(mode), b_.getInt32(loc)});
   };
+  // A strict function that can raise must not run on a NULL argument, whose value is whatever the
+  // NULL slot holds (split_part(s, ',', NULL) is NULL, not "field position must not be zero").
+  llvm::BasicBlock *guarded = nullptr, *done = nullptr;
+  if (fn.has(ir::kStrict) && fn.has(ir::kRaises) && !e.args.empty()) {
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    guarded = b_.GetInsertBlock();
+    llvm::BasicBlock *run = llvm::BasicBlock::Create(ctx_, "call.args", f);
+    done = llvm::BasicBlock::Create(ctx_, "call.done", f);
+    b_.CreateCondBr(null, done, run);
+    b_.SetInsertPoint(run);
+  }
   switch (e.function) {
   case ir::FunctionId::Initcap:
   case ir::FunctionId::Reverse:
@@ -55,6 +66,25 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.CreateSExt(args[1].value, i64_),
                                   b_.getInt32(loc)});
     break;
+  case ir::FunctionId::RegexpLike:
+  case ir::FunctionId::RegexpReplace: {
+    size_t flags_arg = e.function == ir::FunctionId::RegexpLike ? 2 : 3;
+    llvm::Value *flags = b_.CreateExtractValue(constantText(""), 0);
+    llvm::Value *flags_len = b_.getInt64(0);
+    if (args.size() > flags_arg)
+      flags = text(flags_arg, 0), flags_len = text(flags_arg, 1);
+    if (e.function == ir::FunctionId::RegexpLike) {
+      r.value = b_.CreateZExt( // a BOOL value is a byte
+          b_.CreateICmpNE(call(fn.symbol, {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1),
+                                           flags, flags_len, b_.getInt32(loc)}),
+                          b_.getInt32(0)),
+          i8_);
+    } else {
+      r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1),
+                                    text(2, 0), text(2, 1), flags, flags_len, b_.getInt32(loc)});
+    }
+    break;
+  }
   case ir::FunctionId::Strpos:
     r.value = b_.CreateSExtOrTrunc(
         call(fn.symbol, {text(0, 0), text(0, 1), text(1, 0), text(1, 1)}), i32_);
@@ -129,6 +159,15 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
   case ir::FunctionId::AddInterval:
     r.value = call(fn.symbol, {args[0].value, args[1].value, args[2].value, args[3].value});
     break;
+  }
+  if (guarded) {
+    llvm::BasicBlock *ran = b_.GetInsertBlock();
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    llvm::PHINode *value = b_.CreatePHI(r.value->getType(), 2);
+    value->addIncoming(llvm::Constant::getNullValue(r.value->getType()), guarded);
+    value->addIncoming(r.value, ran);
+    r.value = value;
   }
   return r;
 }

@@ -748,6 +748,11 @@ void Verifier::checkCall(const Expr &e) {
     argIs(1, e.args[1]->type == Type::text(), "text");
     resultIs(e.type == Type::int32(), "i32");
     break;
+  case FunctionSignature::TextTextToBool:
+    for (size_t i = 0; i < n; ++i)
+      argIs(i, e.args[i]->type == Type::text(), "text");
+    resultIs(e.type == Type::boolean(), "bool");
+    break;
   case FunctionSignature::SplitPart:
     argIs(0, first == Type::text(), "text");
     argIs(1, e.args[1]->type == Type::text(), "text");

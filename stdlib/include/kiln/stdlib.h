@@ -129,6 +129,21 @@ void kiln_repeat(kiln_runtime *rt, const char *p, int64_t n, int64_t k, int32_t 
 int32_t kiln_strpos(const char *p, int64_t n, const char *sub, int64_t sn); /* 0: not found */
 void kiln_split_part(kiln_runtime *rt, const char *p, int64_t n, const char *delim, int64_t dn,
                      int64_t field, int32_t loc, kiln_str *out);
+/* Regular expressions (PCRE2, compiled once per pattern and thread): PostgreSQL's advanced
+ * regular expressions where the two agree (the usual syntax: classes, quantifiers, groups,
+ * alternation, anchors, backreferences, POSIX bracket classes), with PostgreSQL's defaults: `.`
+ * matches a newline and `$` only the end. `flags` (may be empty): i (case-insensitive), c (case
+ * sensitive), n (newline-sensitive: `.` stops at newlines, `^`/`$` match at lines), s (not), x
+ * (expanded: whitespace and # comments ignored), g (replace every match: regexp_replace only).
+ * An invalid pattern raises KILN_ERR_INVALID_REGEX, an unknown flag
+ * KILN_ERR_INVALID_REGEX_OPTION.
+ * regexp_like: whether s has a match. regexp_replace: s with the first (or every, g) match
+ * replaced by `r`, where \1..\9 stand for the match's groups and \& for the whole match. */
+int32_t kiln_regexp_like(kiln_runtime *rt, const char *p, int64_t n, const char *pattern,
+                         int64_t pn, const char *flags, int64_t fn, int32_t loc);
+void kiln_regexp_replace(kiln_runtime *rt, const char *p, int64_t n, const char *pattern,
+                         int64_t pn, const char *r, int64_t rn, const char *flags, int64_t fn,
+                         int32_t loc, kiln_str *out);
 void kiln_lpad(kiln_runtime *rt, const char *p, int64_t n, int64_t len, const char *fill,
                int64_t fn, int32_t loc, kiln_str *out);
 void kiln_rpad(kiln_runtime *rt, const char *p, int64_t n, int64_t len, const char *fill,

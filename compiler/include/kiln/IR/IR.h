@@ -138,6 +138,7 @@ enum class FunctionSignature {
   TextSubstr,
   TextIntToText,
   TextTextToInt,
+  TextTextToBool,
   SplitPart,
   Pad,
   SameNumber,

@@ -88,7 +88,9 @@ typedef enum kiln_error_code {
   KILN_ERR_NEGATIVE_SUBSTRING_LENGTH = 8, /* "negative substring length not allowed" */
   KILN_ERR_LIKE_TRAILING_ESCAPE = 9,      /* "LIKE pattern must not end with escape character" */
   KILN_ERR_FIELD_POSITION_ZERO = 10,      /* "field position must not be zero" (split_part) */
-  KILN_ERR_LENGTH_TOO_LARGE = 11          /* "requested length too large" (repeat, lpad, rpad) */
+  KILN_ERR_LENGTH_TOO_LARGE = 11,         /* "requested length too large" (repeat, lpad, rpad) */
+  KILN_ERR_INVALID_REGEX = 12,            /* "invalid regular expression" */
+  KILN_ERR_INVALID_REGEX_OPTION = 13      /* "invalid regular expression option" */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
