@@ -18,6 +18,13 @@ bool isAggregateName(const std::string &name) {
          name == "bool_and" || name == "bool_or" || name == "every";
 }
 
+Type sumType(const Type &t) {
+  return t.kind == TypeKind::Int32     ? Type::int64()
+         : t.kind == TypeKind::Int64   ? Type::numeric(ir::kMaxNumericPrecision, 0)
+         : t.kind == TypeKind::Numeric ? Type::numeric(ir::kMaxNumericPrecision, t.scale)
+                                       : Type::float64();
+}
+
 bool containsAggregate(const ast::Expr &expr) {
   // An aggregate with OVER is a window function; its window may still read aggregates.
   if (expr.kind == ast::ExprKind::FuncCall && expr.names.size() == 1 &&
@@ -150,14 +157,7 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
       }
       if (name == "sum") {
         call.kind = ir::AggKind::Sum;
-        if (t.kind == TypeKind::Int32)
-          call.type = Type::int64();
-        else if (t.kind == TypeKind::Int64)
-          call.type = Type::numeric(ir::kMaxNumericPrecision, 0);
-        else if (t.kind == TypeKind::Numeric)
-          call.type = Type::numeric(ir::kMaxNumericPrecision, t.scale);
-        else
-          call.type = Type::float64();
+        call.type = sumType(t);
       } else {
         call.kind = ir::AggKind::Avg;
         if (t.kind == TypeKind::Float64)

@@ -91,6 +91,10 @@ bool isWindowFunctionName(const std::string &name);
 // Whether `expr` calls an aggregate (not looking into subqueries).
 bool containsAggregate(const ast::Expr &expr);
 
+// sum's result type for an argument of type `t` (a number): bigint of integer, numeric of bigint
+// and numeric (at its scale), double precision of double precision.
+ir::Type sumType(const ir::Type &t);
+
 // PostgreSQL's implicit-cast lattice for the numeric types: 0 for the others.
 int typeRank(ir::TypeKind kind);
 
@@ -220,6 +224,7 @@ private:
     plan::NodePtr domain;
     std::vector<int32_t> domain_columns; // of the enclosing FROM row
   };
+  plan::NodePtr bindCorrelated(Correlation &correlation);
   // The scalar subquery's domain join (see Correlation::domain), over its FROM row `input`.
   plan::NodePtr joinDomain(plan::NodePtr input, int32_t width, const ir::Location &loc);
   static constexpr int32_t kOuterColumn = 1 << 24;

@@ -71,6 +71,18 @@ Bound Binder::bindSubqueryExpr(const ast::Expr &expr, const Scope &scope) {
   return {};
 }
 
+// A subquery bound under `correlation` (its `outer` scope and `stmt` set): its references to the
+// enclosing query's columns become the correlation's keys and residuals.
+plan::NodePtr Binder::bindCorrelated(Correlation &correlation) {
+  Correlation *saved = correlation_;
+  correlation_ = &correlation;
+  outer_scopes_.push_back(correlation.outer);
+  plan::NodePtr plan = bindSelect(*correlation.stmt);
+  outer_scopes_.pop_back();
+  correlation_ = saved;
+  return plan;
+}
+
 // `x IN (subquery)` from its three columns (bindInSubquery): FALSE over no rows; else NULL for a
 // NULL x; TRUE where x is among the values; else NULL if a value is NULL; else FALSE.
 Bound Binder::inFromCounts(const ast::Expr &expr, const Scope &scope, int32_t first) {
@@ -127,12 +139,7 @@ std::optional<std::vector<Binder::ScalarJoin>> Binder::bindInSubquery(const ast:
   Correlation correlation;
   correlation.outer = &outer;
   correlation.stmt = sublink.subquery.get();
-  Correlation *saved = correlation_;
-  correlation_ = &correlation;
-  outer_scopes_.push_back(&outer);
-  plan::NodePtr sub = bindSelect(*sublink.subquery);
-  outer_scopes_.pop_back();
-  correlation_ = saved;
+  plan::NodePtr sub = bindCorrelated(correlation);
   if (!sub)
     return std::nullopt;
   if (!correlation.inner_keys.empty() || !correlation.residuals.empty()) {
@@ -222,12 +229,7 @@ plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope 
     }
     correlation.exists_count = true;
   }
-  Correlation *saved = correlation_;
-  correlation_ = &correlation;
-  outer_scopes_.push_back(&outer);
-  plan::NodePtr value = bindSelect(*subquery.subquery);
-  outer_scopes_.pop_back();
-  correlation_ = saved;
+  plan::NodePtr value = bindCorrelated(correlation);
   if (!value)
     return nullptr;
   const ast::SelectStmt &stmt = *subquery.subquery;
@@ -492,12 +494,7 @@ plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink, 
   Correlation correlation;
   correlation.outer = &input.scope;
   correlation.stmt = sublink.subquery.get();
-  Correlation *saved = correlation_;
-  correlation_ = &correlation;
-  outer_scopes_.push_back(&input.scope);
-  plan::NodePtr sub = bindSelect(*sublink.subquery);
-  outer_scopes_.pop_back();
-  correlation_ = saved;
+  plan::NodePtr sub = bindCorrelated(correlation);
   if (!sub)
     return nullptr;
   if (!correlation.inner_keys.empty() || !correlation.residuals.empty())

@@ -377,10 +377,7 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
           return {};
         }
         call.fn = ir::WindowFn::Sum;
-        call.type = t.kind == TypeKind::Int32     ? Type::int64()
-                    : t.kind == TypeKind::Int64   ? Type::numeric(ir::kMaxNumericPrecision, 0)
-                    : t.kind == TypeKind::Numeric ? Type::numeric(ir::kMaxNumericPrecision, t.scale)
-                                                  : Type::float64();
+        call.type = sumType(t);
         calls.push_back(call);
         if (name == "avg") {
           ir::WindowCall count = call;

@@ -402,6 +402,17 @@ void Verifier::checkJoinGraph() {
   checkSchemaIs(expected, "its columns", [&](size_t i) { return equal.count(op.columns[i]) > 0; });
 }
 
+namespace {
+// PostgreSQL: sum(integer) is bigint, sum(bigint) numeric; Kiln may keep either exact.
+bool sumTypeFits(const Type &arg, const Type &result) {
+  if (arg.isInteger())
+    return result == Type::int64() || (result.kind == TypeKind::Numeric && result.scale == 0);
+  if (arg.kind == TypeKind::Numeric)
+    return result.kind == TypeKind::Numeric && result.scale == arg.scale;
+  return arg.kind == TypeKind::Float64 && result == arg;
+}
+} // namespace
+
 void Verifier::checkWindow(const Schema &row) {
   const Op &op = *op_;
   for (int32_t key : op.group_keys)
@@ -450,12 +461,7 @@ void Verifier::checkWindow(const Schema &row) {
       ok = result == Type::float64();
       break;
     case WindowFn::Sum:
-      if (arg.isInteger())
-        ok = result == Type::int64() || (result.kind == TypeKind::Numeric && result.scale == 0);
-      else if (arg.kind == TypeKind::Numeric)
-        ok = result.kind == TypeKind::Numeric && result.scale == arg.scale;
-      else
-        ok = arg.kind == TypeKind::Float64 && result == arg;
+      ok = sumTypeFits(arg, result);
       break;
     default: // the argument's value
       ok = result == arg;
@@ -512,13 +518,7 @@ void Verifier::checkAggregate(const Schema &row) {
       ok = result == Type::int64();
       break;
     case AggKind::Sum:
-      // PostgreSQL: sum(integer) is bigint, sum(bigint) numeric; Kiln may keep either exact.
-      if (arg.isInteger())
-        ok = result == Type::int64() || (result.kind == TypeKind::Numeric && result.scale == 0);
-      else if (arg.kind == TypeKind::Numeric)
-        ok = result.kind == TypeKind::Numeric && result.scale == arg.scale;
-      else
-        ok = arg.kind == TypeKind::Float64 && result == arg;
+      ok = sumTypeFits(arg, result);
       break;
     case AggKind::Avg:
       if (arg.isInteger() || arg.kind == TypeKind::Numeric)
