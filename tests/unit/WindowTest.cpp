@@ -75,8 +75,10 @@ protected:
   std::vector<std::string> changes(const std::vector<kiln_str> &before,
                                    const std::vector<kiln_str> &after,
                                    const std::vector<kiln_window_call> &calls) {
-    out_ = {"out", "", static_cast<int32_t>(2 + calls.size()), kOut, sizeof(Out), alignof(Out),
-            0, nullptr, nullptr, nullptr};
+    out_ = {"out",  "",          static_cast<int32_t>(2 + calls.size()),
+            kOut,   sizeof(Out), alignof(Out),
+            0,      nullptr,     nullptr,
+            nullptr};
     int64_t n = 0;
     kiln_topk_change *rows = kiln_window_changes(
         &rt_, in(), &out_, calls.data(), static_cast<int32_t>(calls.size()), before.data(),
@@ -136,8 +138,7 @@ TEST_F(WindowTest, NavigationAndFrames) {
   empty.start = KILN_FRAME_FOLLOWING, empty.start_offset = 3;
   empty.end = KILN_FRAME_FOLLOWING, empty.end_offset = 4;
   EXPECT_EQ(rows({count, last, empty}),
-            (std::vector<std::string>{"+1:1,-,2", "+2:2,-,1", "+3:3,-,0", "+4:4,-,0",
-                                      "+5:4,-,0"}));
+            (std::vector<std::string>{"+1:1,-,2", "+2:2,-,1", "+3:3,-,0", "+4:4,-,0", "+5:4,-,0"}));
 }
 
 TEST_F(WindowTest, ChangesAreTheRowsWhoseResultsChanged) {

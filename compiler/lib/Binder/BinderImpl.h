@@ -317,6 +317,8 @@ private:
   // Per plain SELECT with ORDER BY and LIMIT/OFFSET: for each ORDER BY item, the column of the
   // result that bindSimpleSelect computed for it past the select list's, or -1.
   std::map<const ast::SelectStmt *, std::vector<int32_t>> hidden_order_;
+  plan::NodePtr firstRowPerKey(const ast::SelectStmt &stmt, plan::NodePtr rows, size_t visible);
+  std::set<const ast::SelectStmt *> limited_; // whose LIMIT bindSimpleSelect took
 
   const Catalog &catalog_;
   const SourceManager &sources_;

@@ -31,10 +31,21 @@ int64_t integerText(const std::string &text) {
 
 bool Binder::rejectUnsupportedClauses(const ast::SelectStmt &stmt) {
   if ((stmt.limit || stmt.offset) && correlation_ && correlation_->stmt == &stmt) {
+    // A scalar subquery's ORDER BY ... LIMIT 1: the first row per key (bindSimpleSelect).
+    bool first_row = correlation_->scalar && !correlation_->exists_count && stmt.limit &&
+                     !stmt.offset && stmt.op == ast::SetOp::None && stmt.values.empty();
+    if (first_row) {
+      int saved = quiet_;
+      quiet_ = 1; // (a bad LIMIT is reported below)
+      std::optional<int64_t> limit = bindRowCount(*stmt.limit, "LIMIT");
+      quiet_ = saved;
+      first_row = limit == 1;
+    }
+    if (first_row)
+      return true;
     error((stmt.limit ? stmt.limit : stmt.offset)->range,
           "LIMIT and OFFSET in a correlated subquery are not supported yet")
-        .hint = "join the subquery's table in the outer FROM, or compute the value with an "
-                "aggregate (max, min) instead of ORDER BY ... LIMIT 1";
+        .hint = "a correlated scalar subquery may take its first row: ORDER BY ... LIMIT 1";
     return false;
   }
   return true;
@@ -406,7 +417,8 @@ plan::NodePtr Binder::bindSelect(const ast::SelectStmt &stmt) {
   plan::NodePtr result = stmt.op != ast::SetOp::None ? bindSetOperation(stmt)
                          : !stmt.values.empty()      ? bindValues(stmt)
                                                      : bindSimpleSelect(stmt);
-  if (result && (stmt.limit || stmt.offset) && !stmt.distinct_on) // (DISTINCT ON's has its own)
+  // (DISTINCT ON's and a correlated subquery's first row have their own.)
+  if (result && (stmt.limit || stmt.offset) && !stmt.distinct_on && !limited_.count(&stmt))
     return bindTopK(stmt, std::move(result));
   return result; // ORDER BY alone does not change a view's rows
 }
@@ -827,11 +839,14 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   }
   if (correlation_ && correlation_->stmt == &stmt &&
       (!correlation_->inner_keys.empty() || !correlation_->residuals.empty())) {
-    if (aggregated != correlation_->scalar) {
+    bool first_row = correlation_->scalar && !aggregated && stmt.limit && !stmt.distinct;
+    if (aggregated != correlation_->scalar && !first_row) {
       error(stmt.range, aggregated ? "correlated subqueries with aggregates are not supported yet "
                                      "under EXISTS or IN"
                                    : "a correlated scalar subquery must compute aggregates")
-          .hint = "join the tables in the outer FROM and filter there";
+          .hint = correlation_->scalar ? "compute an aggregate, or take the first row with "
+                                         "ORDER BY ... LIMIT 1"
+                                       : "join the tables in the outer FROM and filter there";
       return nullptr;
     }
     if (counts) {
@@ -868,11 +883,69 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, location(stmt.range), {body});
   project->exprs = std::move(outputs);
   plan::NodePtr result = project;
+  if (correlation_ && correlation_->stmt == &stmt && correlation_->scalar && !aggregated &&
+      stmt.limit)
+    return firstRowPerKey(stmt, project, visible);
   if (stmt.distinct_on)
     return bindDistinctOn(stmt, project, on_columns, order_keys, visible);
   if (stmt.distinct)
     result = makeNode(plan::NodeKind::Distinct, schema, project->loc, {project});
   return result;
+}
+
+// A correlated scalar subquery's ORDER BY ... LIMIT 1 (rejectUnsupportedClauses lets no other
+// LIMIT through): per key of the enclosing row, the first row in that order, as a top-1 per
+// group of the correlated keys (the last columns of `rows`); then [value, keys...] as
+// bindScalarSubquery expects them.
+plan::NodePtr Binder::firstRowPerKey(const ast::SelectStmt &stmt, plan::NodePtr rows,
+                                     size_t visible) {
+  ir::Location loc = location(stmt.limit->range);
+  size_t keys = correlation_->inner_keys.size();
+  size_t first_key = rows->schema.size() - keys;
+  std::vector<int32_t> hidden;
+  if (auto it = hidden_order_.find(&stmt); it != hidden_order_.end())
+    hidden = it->second;
+  plan::NodePtr top = makeNode(plan::NodeKind::TopK, rows->schema, loc, {rows});
+  for (size_t k = 0; k < keys; ++k)
+    top->group_keys.push_back(static_cast<int32_t>(first_key + k));
+  for (size_t i = 0; i < stmt.order_by.size(); ++i) {
+    const ast::SortItem &item = stmt.order_by[i];
+    ir::SortKey key;
+    key.descending = item.descending;
+    key.nulls_first = item.nulls == 0 ? item.descending : item.nulls == 1;
+    key.column = i < hidden.size() ? hidden[i] : -1;
+    const ast::Expr &e = *item.expr;
+    if (key.column < 0 && e.kind == ast::ExprKind::Literal &&
+        e.literal_kind == ast::LiteralKind::Integer) {
+      int64_t position = integerText(e.text);
+      if (position < 1 || position > static_cast<int64_t>(visible)) {
+        error(e.range, "ORDER BY position " + e.text + " is not in select list");
+        return nullptr;
+      }
+      key.column = static_cast<int32_t>(position - 1);
+    }
+    for (size_t c = 0; key.column < 0 && c < visible; ++c)
+      if (e.kind == ast::ExprKind::ColumnRef && e.names.size() == 1 &&
+          rows->schema[c].name == e.names[0])
+        key.column = static_cast<int32_t>(c);
+    if (key.column < 0) {
+      error(e.range, "this ORDER BY item is not supported in a correlated subquery yet");
+      return nullptr;
+    }
+    top->sort_keys.push_back(key);
+  }
+  top->limit = 1;
+  ir::Schema schema;
+  schema.push_back(rows->schema[0]);
+  schema.insert(schema.end(), rows->schema.begin() + static_cast<ptrdiff_t>(first_key),
+                rows->schema.end());
+  plan::NodePtr value = makeNode(plan::NodeKind::Project, schema, loc, {top});
+  value->exprs.push_back(ir::makeColumn(0, schema[0].type, schema[0].nullable));
+  for (size_t k = 0; k < keys; ++k)
+    value->exprs.push_back(ir::makeColumn(static_cast<int32_t>(first_key + k), schema[k + 1].type,
+                                          schema[k + 1].nullable));
+  limited_.insert(&stmt);
+  return value;
 }
 
 // DISTINCT ON: a top-1 per group of equal DISTINCT ON columns, ordered by the ORDER BY items

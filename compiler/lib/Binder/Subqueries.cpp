@@ -234,10 +234,13 @@ plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope 
     return nullptr;
   const ast::SelectStmt &stmt = *subquery.subquery;
   // One row (per key of a correlated one): aggregates without GROUP BY of its own.
+  // Or the first row per key (ORDER BY ... LIMIT 1, firstRowPerKey).
+  const plan::NodePtr &under = value->inputs.empty() ? value : value->inputs[0];
   bool one_row = stmt.op == ast::SetOp::None && stmt.group_by.empty() && !stmt.having &&
                  !stmt.distinct && value->kind == plan::NodeKind::Project &&
-                 value->inputs[0]->kind == plan::NodeKind::Aggregate &&
-                 value->inputs[0]->group_keys.size() == correlation.inner_keys.size();
+                 (under->kind == plan::NodeKind::Aggregate ||
+                  (under->kind == plan::NodeKind::TopK && under->limit == 1)) &&
+                 under->group_keys.size() == correlation.inner_keys.size();
   outer_keys = std::move(correlation.outer_keys);
   zero_if_empty = correlation.zero_if_empty;
   domain = correlation.domain;
