@@ -40,6 +40,8 @@ std::string_view errorMessage(int32_t error_code) {
     return "invalid regular expression";
   case KILN_ERR_INVALID_REGEX_OPTION:
     return "invalid regular expression option";
+  case KILN_ERR_APPEND_ONLY_CHANGE:
+    return "a delete or an update of a row of a source declared append_only";
   }
   return "unknown runtime error";
 }

@@ -212,6 +212,25 @@ kiln_str *kiln_topk_window(kiln_runtime *rt, const kiln_multiset *ms, int64_t of
   return out;
 }
 
+void kiln_topk_trim(kiln_runtime *rt, kiln_multiset *ms, int64_t keep) {
+  std::vector<std::pair<kiln_str, int64_t>> past; // values past `keep`, and how many of each
+  int64_t seen = 0;
+  kiln::runtime::detail::forEachCount(ms, [&](const void *value, int64_t n) {
+    int64_t kept = std::clamp<int64_t>(keep - seen, 0, n);
+    seen += n;
+    if (kept == n)
+      return;
+    kiln_str str;
+    std::memcpy(&str, value, sizeof str);
+    // The set frees a value whose count drops to zero; a rollback re-adds this one: scratch.
+    auto *bytes = static_cast<char *>(kiln_scratch(rt, str.len));
+    std::memcpy(bytes, str.ptr, static_cast<size_t>(str.len));
+    past.push_back({{bytes, str.len}, n - kept});
+  });
+  for (auto &[value, n] : past)
+    kiln_ms_add(ms, &value, -n);
+}
+
 kiln_topk_change *kiln_topk_changes(kiln_runtime *rt, const kiln_relation_desc *layout,
                                     const kiln_str *before, int64_t before_count,
                                     const kiln_str *after, int64_t after_count, int64_t *count) {

@@ -225,6 +225,10 @@ void Emitter::defineEntryPoints() {
     llvm::BasicBlock *block = llvm::BasicBlock::Create(ctx_, "source." + sources_[s].name, push);
     dispatch->addCase(b_.getInt32(static_cast<uint32_t>(s)), block);
     b_.SetInsertPoint(block);
+    // A source declared append-only takes no deletes: its consumers keep no retraction state.
+    if (source->append_only)
+      raiseIf(b_.CreateICmpSLT(push->getArg(3), b_.getInt64(0)), KILN_ERR_APPEND_ONLY_CHANGE,
+              source->loc);
     emitToConsumers(*source, push->getArg(2), push->getArg(3));
     b_.CreateBr(done);
   }

@@ -384,6 +384,7 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
     incremental::SourceTableInfo info;
     info.name = table.qualifiedName();
     info.loc = toLocation(sources, table.range);
+    info.append_only = table.append_only;
     for (const project::ColumnDecl &column : table.columns) {
       std::optional<ir::Type> type =
           parseTypeText(column.type, column.type_range.valid() ? column.type_range : column.range,

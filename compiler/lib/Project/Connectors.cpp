@@ -11,8 +11,9 @@ namespace kiln::project {
 
 namespace {
 
-constexpr std::string_view kSettings[] = {"connector", "format", "topic", "brokers",     "path",
-                                          "key",       "dsn",    "slot",  "publication", "table"};
+constexpr std::string_view kSettings[] = {"connector",   "format", "topic",      "brokers",
+                                          "path",        "key",    "dsn",        "slot",
+                                          "publication", "table",  "append_only"};
 
 // The first setting as written, for errors about the whole connector.
 SourceRange firstRange(const ConnectorSettings &settings) {
@@ -86,6 +87,12 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
                                               const ConnectorTarget &target,
                                               DiagnosticEngine &diags) {
   ConnectorConfig config;
+  if (auto append_only = settings.find("append_only"); append_only != settings.end()) {
+    // (A source table's, which readTable takes out first.)
+    diags.error(append_only->second.key_range, "append_only is a setting of source tables").hint =
+        "a sink's changes are what its model's are";
+    return std::nullopt;
+  }
   if (settings.empty())
     return config;
   bool ok = true;

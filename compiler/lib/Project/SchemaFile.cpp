@@ -262,6 +262,14 @@ private:
           }
     catalog_primary_key_.clear();
     readConnectorConfigs(fields, connector);
+    if (auto append_only = connector.find("append_only"); append_only != connector.end()) {
+      const std::string &value = append_only->second.value;
+      if (value == "true" || value == "false")
+        table.append_only = value == "true";
+      else
+        diags_.error(append_only->second.value_range, "append_only takes true or false");
+      connector.erase(append_only);
+    }
     // A Kafka topic is named after the table's identifier (or name); a postgres table is
     // schema.identifier.
     std::string topic = table.name;

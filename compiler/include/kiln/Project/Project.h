@@ -52,6 +52,10 @@ struct SourceTable {
   // The table of a seed's changes (source "seed", the seed's name): the seed's model reads it
   // after the CSV's rows, so that a run can replace those rows (--seed) or change them.
   bool seed = false;
+  // `append_only: true` in its config or meta: it only ever receives inserts (an event stream),
+  // so a top-k over it keeps only the rows that can still make its window; a delete or an update
+  // of one of its rows is a bad record.
+  bool append_only = false;
   std::string qualifiedName() const { return source + "." + name; }
 };
 

@@ -218,6 +218,8 @@ void SourceGen::defineConsumers() {
   // The key's row goes (`row` holds only its key). The joins over the source write their flags
   // in its entry, so it is touched before anything is pushed.
   b_.SetInsertPoint(erase);
+  if (op_.append_only) // a source that only takes inserts (appendOnlyChange)
+    e_.raiseIf(b_.getTrue(), KILN_ERR_APPEND_ONLY_CHANGE, op_.loc);
   b_.CreateCall(e_.fn("kiln_ht_touch"), {table, found});
   llvm::Value *stored = storedRow(found);
   b_.CreateStore(found, current);
@@ -235,6 +237,8 @@ void SourceGen::defineConsumers() {
   b_.SetInsertPoint(unchanged);
   b_.CreateRet(b_.getInt32(KILN_APPLY_UNCHANGED));
   b_.SetInsertPoint(replace);
+  if (op_.append_only)
+    e_.raiseIf(b_.getTrue(), KILN_ERR_APPEND_ONLY_CHANGE, op_.loc);
   b_.CreateCall(e_.fn("kiln_ht_touch"), {table, found});
   b_.CreateStore(found, current);
   b_.CreateCall(replace_row, {f->getArg(0), stored, row, b_.getInt64(1)});

@@ -209,14 +209,18 @@ private:
     emitEach(changes, b_.CreateLoad(e_.i64_, count));
   }
 
-  // A changed group: its window then and now, compared; the flag cleared.
+  // A changed group: its window then and now, compared; the flag cleared. Over an append-only
+  // input, the rows past the window go: no deletion can bring them back into it.
   void emitWindowChanges(llvm::Value *payload) {
     b_.CreateStore(b_.getInt8(0), at(payload, kChanged));
     llvm::Value *count = e_.entryAlloca(e_.i64_);
-    llvm::Value *now = window(b_.CreateLoad(e_.ptr_, at(payload, kRows)), count);
+    llvm::Value *set = b_.CreateLoad(e_.ptr_, at(payload, kRows));
+    llvm::Value *now = window(set, count);
     emitChanges(b_.CreateLoad(e_.ptr_, at(payload, kWindow)),
                 b_.CreateLoad(e_.i64_, at(payload, kWindowLength)), now,
                 b_.CreateLoad(e_.i64_, count));
+    if (op_.limit >= 0 && e_.input(op_, 0).append_only)
+      b_.CreateCall(e_.fn("kiln_topk_trim"), {e_.rt(), set, b_.getInt64(op_.offset + op_.limit)});
   }
 
   // Passes on `n` changes (kiln_topk_change) to the consumers.

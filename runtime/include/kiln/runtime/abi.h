@@ -90,7 +90,8 @@ typedef enum kiln_error_code {
   KILN_ERR_FIELD_POSITION_ZERO = 10,      /* "field position must not be zero" (split_part) */
   KILN_ERR_LENGTH_TOO_LARGE = 11,         /* "requested length too large" (repeat, lpad, rpad) */
   KILN_ERR_INVALID_REGEX = 12,            /* "invalid regular expression" */
-  KILN_ERR_INVALID_REGEX_OPTION = 13      /* "invalid regular expression option" */
+  KILN_ERR_INVALID_REGEX_OPTION = 13,     /* "invalid regular expression option" */
+  KILN_ERR_APPEND_ONLY_CHANGE = 14        /* a delete or an update of an append-only source */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
@@ -350,7 +351,9 @@ typedef struct kiln_multiset kiln_multiset;
  *   offset+1 .. offset+limit of the order (limit < 0: all after offset), a row counted as many
  *   times as its count; copies in the tick's scratch memory, *count of them.
  * kiln_topk_changes(rt, layout, before, n, after, m, count): the difference between two windows
- *   as changes: rows decoded into the layout (strings in scratch memory), weight +1 or -1. */
+ *   as changes: rows decoded into the layout (strings in scratch memory), weight +1 or -1.
+ * kiln_topk_trim(rt, ms, keep): removes every row past the first `keep` (journaled): what an
+ *   operator over an append-only input can forget, as nothing can bring those rows back. */
 typedef struct kiln_topk_change {
   const void *row;
   int64_t weight;
