@@ -1010,7 +1010,9 @@ class QueryGen:
             forms += [(f'lag({c})', t), (f'lead({c}, {offset}{fallback})', t),
                       (f'lag({c}, {offset}{fallback})', t), (f'first_value({c})', t),
                       (f'last_value({c})', t), (f'nth_value({c}, {r.randint(1, 3)})', t),
-                      (f'count({c})', 'int'), (f'min({c})', t), (f'max({c})', t)]
+                      (f'count({c})', 'int')]
+            if t != 'bool':  # PostgreSQL has no min or max of booleans
+                forms += [(f'min({c})', t), (f'max({c})', t)]
             if t in ('int', 'num', 'float'):
                 forms += [(f'sum({c})', t)] * 2
                 if top:
@@ -1038,12 +1040,15 @@ class QueryGen:
         r = self.rng
         names = ', '.join(c for c, _ in cols)
         items = []
+        # One window per query: rows equal in every column may be numbered either way, and two
+        # windows of different orders would pair their numbers differently in each system.
+        over = self.window_clause(cols)
         for _ in range(r.randint(1, 3)):
             call, ty = self.window_function(cols, top)
             framed = call.split('(')[0] in ('first_value', 'last_value', 'nth_value', 'count', 'min', 'max',
                                             'sum', 'avg')
             frame = self.frame() if framed and r.random() < 0.5 else ''
-            items.append((f'{call} OVER ({self.window_clause(cols)}{frame})', ty))
+            items.append((f'{call} OVER ({over}{frame})', ty))
         out = cols + [(f'w{i}', t) for i, (_, t) in enumerate(items, 1)]
         calls = ', '.join(f'{e} AS w{i}' for i, (e, _) in enumerate(items, 1))
         return f'SELECT {names}, {calls} FROM (\n{sql}\n) AS windowed', out

@@ -147,6 +147,11 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
       call.kind = expr.distinct ? ir::AggKind::CountDistinct : ir::AggKind::Count;
       call.type = Type::int64();
     } else if (name == "min" || name == "max") {
+      if (t.kind == TypeKind::Bool) {
+        error(expr.range, "function " + name + "(boolean) does not exist").hint =
+            name == "min" ? "use bool_and" : "use bool_or";
+        return {};
+      }
       call.kind = name == "min" ? ir::AggKind::Min : ir::AggKind::Max;
       call.type = t;
     } else {

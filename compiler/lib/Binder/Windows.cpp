@@ -367,6 +367,11 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
         call.type = Type::int64();
         calls.push_back(call);
       } else if (name == "min" || name == "max") {
+        if (t.kind == TypeKind::Bool) {
+          error(expr.range, "function " + name + "(boolean) does not exist").hint =
+              "PostgreSQL has no " + name + " of booleans";
+          return {};
+        }
         call.fn = name == "min" ? ir::WindowFn::Min : ir::WindowFn::Max;
         call.type = t;
         calls.push_back(call);
