@@ -202,10 +202,19 @@ private:
       return 0;
     }
     case OpPayload::Predicate: {
+      // Its input's columns, renumbered, under its own names (a renaming map may have given
+      // them: a sink's columns are named by its input) and NOT NULLs (which it may narrow).
       const Op &input = *module_.find(op.inputs[0]);
-      op.predicate = renumbered(*op.predicate, renumbering(op.inputs[0]));
-      op.schema = input.schema;
-      renumbering_[op.id] = renumbering(op.inputs[0]);
+      const Renumbering &in = renumbering(op.inputs[0]);
+      op.predicate = renumbered(*op.predicate, in);
+      Schema schema = input.schema;
+      for (size_t c = 0; c < in.size() && c < op.schema.size(); ++c)
+        if (in[c] >= 0) {
+          schema[static_cast<size_t>(in[c])].name = op.schema[c].name;
+          schema[static_cast<size_t>(in[c])].nullable &= op.schema[c].nullable;
+        }
+      op.schema = std::move(schema);
+      renumbering_[op.id] = in;
       return 0;
     }
     case OpPayload::Exprs: {
