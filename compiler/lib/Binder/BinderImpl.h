@@ -78,6 +78,8 @@ struct WindowContext {
     std::vector<ir::WindowCall> calls; // arguments: indexes into inputs
   };
   std::vector<ir::ExprPtr> inputs; // over the select list's row
+  // The index in `inputs` of `value`, added if no equal expression is there yet.
+  int32_t input(ir::ExprPtr value);
   std::vector<Spec> specs;
   std::vector<std::pair<size_t, size_t>> results; // (spec, call)
 };
@@ -286,7 +288,6 @@ private:
 
   // ---- window functions (Windows.cpp) ----
   Bound bindWindowCall(const ast::Expr &expr, const Scope &scope);
-  int32_t windowInput(ir::ExprPtr value);
   std::optional<int64_t> windowCount(const ast::Expr &expr, const char *what, int64_t min);
   // `body` with the window functions' columns appended; renumbers the placeholders in `outputs`.
   plan::NodePtr bindWindows(plan::NodePtr body, std::vector<ir::ExprPtr> &outputs,

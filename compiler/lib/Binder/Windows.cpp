@@ -48,13 +48,12 @@ bool isWindowOnlyName(const std::string &name) {
 
 bool isWindowFunctionName(const std::string &name) { return isWindowOnlyName(name); }
 
-// The column of the select list's row that holds `value`, an extra one if it is not yet there.
-int32_t Binder::windowInput(ExprPtr value) {
-  for (size_t i = 0; i < window_->inputs.size(); ++i)
-    if (ir::sameExpr(*window_->inputs[i], *value))
+int32_t WindowContext::input(ExprPtr value) {
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (ir::sameExpr(*inputs[i], *value))
       return static_cast<int32_t>(i);
-  window_->inputs.push_back(std::move(value));
-  return static_cast<int32_t>(window_->inputs.size() - 1);
+  inputs.push_back(std::move(value));
+  return static_cast<int32_t>(inputs.size() - 1);
 }
 
 // A constant count argument (ntile's buckets, lag's offset, a frame's offset): a bigint.
@@ -108,10 +107,7 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
                                              : std::move(bound.expr);
     if (!value)
       return std::nullopt;
-    window_ = context;
-    int32_t column = windowInput(std::move(value));
-    window_ = nullptr;
-    return column;
+    return context->input(std::move(value));
   };
   const ast::WindowSpec &over = *expr.over;
   WindowContext::Spec spec;
@@ -237,10 +233,7 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
     if (!value)
       return std::nullopt;
     *type = value->type;
-    window_ = context;
-    int32_t column = windowInput(filtered(std::move(value)));
-    window_ = nullptr;
-    return column;
+    return context->input(filtered(std::move(value)));
   };
 
   std::vector<ir::WindowCall> calls; // one, or avg's two
@@ -306,11 +299,9 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
     ExprPtr d = fallback ? coerce(std::move(fallback), *type, expr.args[2]->range) : nullptr;
     if (!v || (expr.args.size() == 3 && !d))
       return {};
-    window_ = context;
-    call.arg = windowInput(std::move(v));
+    call.arg = context->input(std::move(v));
     if (d)
-      call.default_arg = windowInput(std::move(d));
-    window_ = nullptr;
+      call.default_arg = context->input(std::move(d));
     call.type = *type;
     calls.push_back(call);
   } else if (name == "first_value" || name == "last_value" || name == "nth_value") {
@@ -343,9 +334,7 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
         yes.is_null = false;
         yes.b = true;
         call.fn = ir::WindowFn::Count;
-        window_ = context;
-        call.arg = windowInput(filtered(ir::makeLiteral(yes, Type::boolean())));
-        window_ = nullptr;
+        call.arg = context->input(filtered(ir::makeLiteral(yes, Type::boolean())));
       }
       calls.push_back(call);
     } else {
@@ -401,23 +390,21 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
   }
 
   // The window this call belongs to, found or added; its calls' placeholders.
-  window_ = context;
   size_t spec_index = 0;
-  while (spec_index < window_->specs.size() &&
-         !(window_->specs[spec_index].partition == spec.partition &&
-           window_->specs[spec_index].order == spec.order))
+  while (spec_index < context->specs.size() &&
+         !(context->specs[spec_index].partition == spec.partition &&
+           context->specs[spec_index].order == spec.order))
     ++spec_index;
-  if (spec_index == window_->specs.size())
-    window_->specs.push_back(std::move(spec));
+  if (spec_index == context->specs.size())
+    context->specs.push_back(std::move(spec));
   std::vector<ExprPtr> values;
   for (const ir::WindowCall &c : calls) {
-    window_->specs[spec_index].calls.push_back(c);
-    window_->results.emplace_back(spec_index, window_->specs[spec_index].calls.size() - 1);
+    context->specs[spec_index].calls.push_back(c);
+    context->results.emplace_back(spec_index, context->specs[spec_index].calls.size() - 1);
     values.push_back(
-        ir::makeColumn(kWindowColumn + static_cast<int32_t>(window_->results.size() - 1), c.type,
+        ir::makeColumn(kWindowColumn + static_cast<int32_t>(context->results.size() - 1), c.type,
                        ir::windowNullable(c)));
   }
-  window_ = nullptr;
   if (name != "avg")
     return {std::move(values[0]), false};
 
