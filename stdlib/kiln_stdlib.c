@@ -555,6 +555,51 @@ i128 kiln_numeric_accumulate(kiln_runtime *rt, i128 acc, i128 v, int64_t weight,
   return r;
 }
 
+/* x >>= 2 (the square root's bit steps by powers of four). */
+static void u256_shr(u256 *x, int n) {
+  for (int i = 0; i < 4; ++i)
+    x->w[i] = x->w[i] >> n | (i < 3 ? x->w[i + 1] << (64 - n) : 0);
+}
+/* floor(sqrt(n)), bit by bit: the root r and a power-of-four `bit` walk down together; where
+ * r + bit fits under the remainder, it is taken off and the bit set in r. */
+static u256 u256_isqrt(u256 n) {
+  u256 r = u256_of(0), bit = {{0, 0, 0, (uint64_t)1 << 62}};
+  while (!u256_is_zero(&bit) && u256_cmp(&bit, &n) > 0)
+    u256_shr(&bit, 2);
+  while (!u256_is_zero(&bit)) {
+    u256 t = r;
+    u256_add(&t, &bit);
+    u256_shr(&r, 1);
+    if (u256_cmp(&n, &t) >= 0) {
+      u256_sub(&n, &t);
+      u256_add(&r, &bit);
+    }
+    u256_shr(&bit, 2);
+  }
+  return r;
+}
+
+i128 kiln_numeric_sqrt(kiln_runtime *rt, i128 v, int32_t from, int32_t to, int32_t loc) {
+  if (UNLIKELY(v < 0))
+    raise_code(rt, KILN_ERR_SQRT_NEGATIVE, loc);
+  /* The root at one more digit than the result, cut (floor of the true root: the floor of the
+   * root of floor(x) is the floor of the root of x), then rounded half up by that digit. */
+  int64_t k = 2 * ((int64_t)to + 1) - from;
+  u256 m = u256_of((u128)v);
+  if (k >= 0 && u256_mul_pow10(&m, k)) /* not with v < 10^38 and to <= 34 */
+    overflow(rt, loc);
+  else if (k < 0)
+    for (; k < 0; k += 19)
+      u256_div64(&m, (uint64_t)P10[-k > 19 ? 19 : -k]);
+  u256 root = u256_isqrt(m);
+  uint64_t digit = u256_div64(&root, 10);
+  if (digit >= 5) {
+    u256 one = u256_of(1);
+    u256_add(&root, &one);
+  }
+  return (i128)((u128)root.w[1] << 64 | root.w[0]);
+}
+
 int32_t kiln_numeric_cmp(i128 a, int32_t sa, i128 b, int32_t sb) {
   int32_t sc = sa > sb ? sa : sb;
   i128 x = a, y = b;
@@ -1630,6 +1675,63 @@ int64_t kiln_extract_date(int32_t field, int32_t days) {
   if (field == KILN_FIELD_EPOCH)
     return ((int64_t)days + KILN_UNIX_TO_PG_DAYS) * 86400;
   return date_field_micros(field, (int64_t)days * MICROS_PER_DAY) / 1000000;
+}
+
+/* ======================================================================================== */
+/* double precision functions: PostgreSQL's float.c checks                                   */
+/* ======================================================================================== */
+
+/* A finite argument with an infinite result overflowed; a nonzero one with a zero result
+ * (where zero is not the true answer) underflowed. */
+static double checked(kiln_runtime *rt, double result, int inf_ok, int zero_ok, int32_t loc) {
+  if (UNLIKELY(isinf(result) && !inf_ok))
+    raise_code(rt, KILN_ERR_FLOAT_OUT_OF_RANGE, loc);
+  if (UNLIKELY(result == 0.0 && !zero_ok))
+    raise_code(rt, KILN_ERR_FLOAT_UNDERFLOW, loc);
+  return result;
+}
+
+double kiln_f64_sqrt(kiln_runtime *rt, double x, int32_t loc) {
+  if (UNLIKELY(x < 0))
+    raise_code(rt, KILN_ERR_SQRT_NEGATIVE, loc);
+  return sqrt(x);
+}
+
+double kiln_f64_cbrt(double x) { return cbrt(x); }
+
+double kiln_f64_exp(kiln_runtime *rt, double x, int32_t loc) {
+  if (isnan(x))
+    return x;
+  if (isinf(x))
+    return x > 0 ? x : 0.0;
+  return checked(rt, exp(x), 0, 0, loc);
+}
+
+static double logarithm(kiln_runtime *rt, double x, double (*log_fn)(double), int32_t loc) {
+  if (UNLIKELY(x == 0.0))
+    raise_code(rt, KILN_ERR_LOG_ZERO, loc);
+  if (UNLIKELY(x < 0))
+    raise_code(rt, KILN_ERR_LOG_NEGATIVE, loc);
+  return log_fn(x);
+}
+double kiln_f64_ln(kiln_runtime *rt, double x, int32_t loc) { return logarithm(rt, x, log, loc); }
+double kiln_f64_log10(kiln_runtime *rt, double x, int32_t loc) {
+  return logarithm(rt, x, log10, loc);
+}
+
+/* PostgreSQL's dpow: NaN rules first (1^NaN and NaN^0 are 1), then the domain errors, then
+ * pow() with overflow and underflow checked against what the operands allow. */
+double kiln_f64_power(kiln_runtime *rt, double x, double y, int32_t loc) {
+  if (isnan(x))
+    return y == 0.0 ? 1.0 : x;
+  if (isnan(y))
+    return x == 1.0 ? 1.0 : y;
+  if (UNLIKELY(x == 0.0 && y < 0.0))
+    raise_code(rt, KILN_ERR_POWER_ZERO_NEGATIVE, loc);
+  if (UNLIKELY(x < 0.0 && floor(y) != y && !isinf(y)))
+    raise_code(rt, KILN_ERR_POWER_COMPLEX, loc);
+  double r = pow(x, y);
+  return checked(rt, r, isinf(x) || isinf(y), x == 0.0 || isinf(y) || isinf(x), loc);
 }
 
 double kiln_date_part(int32_t field, int64_t micros) {

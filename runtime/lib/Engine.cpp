@@ -42,6 +42,18 @@ std::string_view errorMessage(int32_t error_code) {
     return "invalid regular expression option";
   case KILN_ERR_APPEND_ONLY_CHANGE:
     return "a delete or an update of a row of a source declared append_only";
+  case KILN_ERR_SQRT_NEGATIVE:
+    return "cannot take square root of a negative number";
+  case KILN_ERR_LOG_ZERO:
+    return "cannot take logarithm of zero";
+  case KILN_ERR_LOG_NEGATIVE:
+    return "cannot take logarithm of a negative number";
+  case KILN_ERR_POWER_ZERO_NEGATIVE:
+    return "zero raised to a negative power is undefined";
+  case KILN_ERR_POWER_COMPLEX:
+    return "a negative number raised to a non-integer power yields a complex result";
+  case KILN_ERR_FLOAT_UNDERFLOW:
+    return "value out of range: underflow";
   }
   return "unknown runtime error";
 }

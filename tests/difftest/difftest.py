@@ -1161,6 +1161,9 @@ class QueryGen:
             forms += [(f'sum({arg})', ty)] * 3
             if top:  # avg's scale may legitimately differ: never fed into other expressions
                 forms.append((f'avg({arg})', 'avg'))
+        if top and ty in ('int', 'num'):  # exact sums: equal to PostgreSQL's to its scale
+            fn = r.choice(['stddev', 'stddev_pop', 'variance', 'var_pop'])
+            forms.append((f'{fn}({arg})', 'avg'))
         return r.choice(forms)
 
     def view(self, name):

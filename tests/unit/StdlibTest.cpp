@@ -268,6 +268,41 @@ TEST_F(StdlibTest, NumericAccumulateAndCompare) {
   EXPECT_EQ(kiln_numeric_cmp(1, 0, N("0.5", 38), 38), 1);
 }
 
+TEST_F(StdlibTest, NumericSquareRoot) {
+  EXPECT_EQ(S(kiln_numeric_sqrt(nullptr, 2, 0, 16, 0), 16), "1.4142135623730950");
+  EXPECT_EQ(S(kiln_numeric_sqrt(nullptr, 225, 2, 16, 0), 16), "1.5000000000000000");
+  EXPECT_EQ(S(kiln_numeric_sqrt(nullptr, 0, 2, 16, 0), 16), "0.0000000000000000");
+  EXPECT_EQ(kiln_numeric_sqrt(nullptr, 225, 2, 0, 0), 2); // 1.5 rounds half up
+  EXPECT_EQ(S(kiln_numeric_sqrt(nullptr, N(kMax38.c_str(), 0), 0, 16, 0), 16),
+            "10000000000000000000.0000000000000000");
+  EXPECT_EQ(S(kiln_numeric_sqrt(nullptr, N("0.5", 38), 38, 34, 0), 34),
+            "0.7071067811865475244008443621048490");
+  EXPECT_EQ(S(kiln_numeric_sqrt(nullptr, N("0.5", 38), 38, 1, 0), 1), "0.7"); // digits cut first
+  EXPECT_EQ(raised([] { kiln_numeric_sqrt(nullptr, -1, 0, 16, 0); }), KILN_ERR_SQRT_NEGATIVE);
+}
+
+TEST_F(StdlibTest, DoublePrecisionFunctions) {
+  EXPECT_EQ(kiln_f64_sqrt(nullptr, 2.25, 0), 1.5);
+  EXPECT_DOUBLE_EQ(kiln_f64_cbrt(-27), -3); // glibc's cbrt, as PostgreSQL's: 3.0000000000000004
+  EXPECT_EQ(kiln_f64_ln(nullptr, 1, 0), 0);
+  EXPECT_EQ(kiln_f64_log10(nullptr, 1000, 0), 3);
+  EXPECT_EQ(kiln_f64_power(nullptr, -2, 3, 0), -8);
+  EXPECT_EQ(kiln_f64_power(nullptr, NAN, 0, 0), 1);
+  EXPECT_EQ(kiln_f64_power(nullptr, 1, NAN, 0), 1);
+  EXPECT_EQ(kiln_f64_power(nullptr, 0, 0, 0), 1);
+  EXPECT_EQ(kiln_f64_power(nullptr, 2, -INFINITY, 0), 0); // zero is the true answer
+  EXPECT_EQ(kiln_f64_exp(nullptr, -INFINITY, 0), 0);
+  EXPECT_EQ(raised([] { kiln_f64_sqrt(nullptr, -1, 0); }), KILN_ERR_SQRT_NEGATIVE);
+  EXPECT_EQ(raised([] { kiln_f64_ln(nullptr, 0, 0); }), KILN_ERR_LOG_ZERO);
+  EXPECT_EQ(raised([] { kiln_f64_log10(nullptr, -1, 0); }), KILN_ERR_LOG_NEGATIVE);
+  EXPECT_EQ(raised([] { kiln_f64_power(nullptr, 0, -1, 0); }), KILN_ERR_POWER_ZERO_NEGATIVE);
+  EXPECT_EQ(raised([] { kiln_f64_power(nullptr, -8, 0.5, 0); }), KILN_ERR_POWER_COMPLEX);
+  EXPECT_EQ(raised([] { kiln_f64_power(nullptr, 10, 400, 0); }), KILN_ERR_FLOAT_OUT_OF_RANGE);
+  EXPECT_EQ(raised([] { kiln_f64_power(nullptr, 10, -400, 0); }), KILN_ERR_FLOAT_UNDERFLOW);
+  EXPECT_EQ(raised([] { kiln_f64_exp(nullptr, 1000, 0); }), KILN_ERR_FLOAT_OUT_OF_RANGE);
+  EXPECT_EQ(raised([] { kiln_f64_exp(nullptr, -1000, 0); }), KILN_ERR_FLOAT_UNDERFLOW);
+}
+
 // ---- conversions ----
 
 TEST_F(StdlibTest, NumericFloatConversions) {

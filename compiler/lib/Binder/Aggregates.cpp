@@ -13,9 +13,17 @@ using ir::ExprPtr;
 using ir::Type;
 using ir::TypeKind;
 
+namespace {
+// The standard deviation and variance family, sample or population.
+bool isVarianceName(const std::string &name) {
+  return name == "stddev" || name == "stddev_samp" || name == "stddev_pop" ||
+         name == "variance" || name == "var_samp" || name == "var_pop";
+}
+} // namespace
+
 bool isAggregateName(const std::string &name) {
   return name == "count" || name == "sum" || name == "avg" || name == "min" || name == "max" ||
-         name == "bool_and" || name == "bool_or" || name == "every";
+         name == "bool_and" || name == "bool_or" || name == "every" || isVarianceName(name);
 }
 
 Type sumType(const Type &t) {
@@ -110,7 +118,7 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
     ir::Location loc = location(expr.agg_filter->range);
     Type type = value->type;
     ExprPtr e = ir::makeCall(ir::ExprOp::Case, type, {}, loc);
-    e->args.push_back(std::move(filter));
+    e->args.push_back(filter->clone());
     e->args.push_back(std::move(value));
     e->args.push_back(ir::makeLiteral(ir::Value{}, type)); // ELSE NULL
     e->nullable = true;
@@ -118,6 +126,8 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   };
   if (name == "bool_and" || name == "bool_or" || name == "every")
     return bindBooleanAggregate(expr, filtered);
+  if (isVarianceName(name))
+    return bindVarianceAggregate(expr, filtered);
   if (expr.star || (name == "count" && expr.args.empty())) {
     if (name != "count") {
       error(expr.range, name + "(*) is not valid").hint = "only count(*) takes *";
@@ -242,6 +252,106 @@ Bound Binder::bindBooleanAggregate(const ast::Expr &expr,
   e->args.push_back(std::move(none));
   e->args.push_back(ir::makeLiteral(ir::Value{}, Type::boolean()));
   e->args.push_back(std::move(result));
+  e->nullable = true;
+  return {std::move(e), false};
+}
+
+// stddev/variance (sample or population) from three sums that retract: n = count(x), s = sum(x)
+// and q = sum(x * x); n*q - s*s over n*(n-1) (or n*n) is the variance, as PostgreSQL's numeric
+// code computes it. Integers and NUMERICs sum exactly, so the result is PostgreSQL's to the last
+// digit of its scale (16 decimals at least); double precision sums round, as SUM's do.
+Bound Binder::bindVarianceAggregate(const ast::Expr &expr,
+                                    const std::function<ExprPtr(ExprPtr)> &filtered) {
+  const std::string &name = expr.names[0];
+  if (expr.star) {
+    error(expr.range, "function " + name + " takes exactly one argument");
+    return {};
+  }
+  Bound arg = bindAggregateArgument(expr);
+  if (!arg)
+    return {};
+  if (arg.unknown) {
+    arg.expr = coerce(std::move(arg), Type::float64(), expr.args[0]->range);
+    if (!arg.expr)
+      return {};
+  }
+  const Type &t = arg.expr->type;
+  if (!t.isNumericLike()) {
+    error(expr.range, "function " + name + "(" + t.sqlName() + ") does not exist").hint =
+        name + " takes a numeric argument";
+    return {};
+  }
+  SourceRange range = expr.range;
+  ir::Location loc = location(range);
+  bool exact = t.kind != TypeKind::Float64;
+  ExprPtr x = coerce(std::move(arg), exact ? Type::numeric(ir::kMaxNumericPrecision, t.scale) : t,
+                     expr.args[0]->range);
+  if (!x)
+    return {};
+  Bound squared = arithmetic("*", {x->clone(), false}, {x->clone(), false}, range);
+  if (!squared)
+    return {};
+  int32_t group_count = static_cast<int32_t>(agg_->group_exprs.size());
+  auto aggregate = [&](ir::AggKind kind, Type type, ExprPtr argument) -> Bound {
+    ir::AggCall call;
+    call.name = name;
+    call.kind = kind;
+    call.type = type;
+    call.arg = group_count + static_cast<int32_t>(agg_->agg_args.size());
+    agg_->agg_args.push_back(filtered(std::move(argument)));
+    agg_->aggs.push_back(call);
+    return {ir::makeColumn(group_count + static_cast<int32_t>(agg_->aggs.size()) - 1, type,
+                           kind != ir::AggKind::Count),
+            false};
+  };
+  Type sum_type = sumType(x->type), squares_type = sumType(squared.expr->type);
+  Bound n = aggregate(ir::AggKind::Count, Type::int64(), x->clone());
+  Bound s = aggregate(ir::AggKind::Sum, sum_type, std::move(x));
+  Bound q = aggregate(ir::AggKind::Sum, squares_type, std::move(squared.expr));
+  auto integer = [](int64_t v) {
+    ir::Value value;
+    value.is_null = false;
+    value.i = v;
+    return Bound{ir::makeLiteral(value, Type::int64()), false};
+  };
+  auto copy = [](const Bound &b) { return Bound{b.expr->clone(), false}; };
+  bool sample = name != "stddev_pop" && name != "var_pop";
+  Bound numerator = arithmetic("-", arithmetic("*", copy(n), std::move(q), range),
+                               arithmetic("*", copy(s), copy(s), range), range);
+  if (!numerator)
+    return {};
+  if (!exact) { // rounding can leave a tiny negative where the true value is 0
+    ExprPtr zero = ir::makeLiteral(ir::Value{false}, Type::float64());
+    zero->literal.f = 0;
+    ExprPtr e = ir::makeCall(ir::ExprOp::Greatest, Type::float64(), {}, loc);
+    e->args.push_back(std::move(numerator.expr));
+    e->args.push_back(std::move(zero));
+    e->nullable = false;
+    numerator = {std::move(e), false};
+  }
+  Bound denominator =
+      arithmetic("*", copy(n), sample ? arithmetic("-", copy(n), integer(1), range) : copy(n),
+                 range);
+  Bound variance = arithmetic("/", std::move(numerator), std::move(denominator), range);
+  if (!variance)
+    return {};
+  ExprPtr value = std::move(variance.expr);
+  if (name.starts_with("stddev")) {
+    Type root = exact ? Type::numeric(ir::kMaxNumericPrecision, ir::sqrtScale(value->type.scale))
+                      : Type::float64();
+    ExprPtr e = ir::makeCall(ir::ExprOp::Call, root, {}, loc);
+    e->function = ir::FunctionId::Sqrt;
+    e->args.push_back(std::move(value));
+    e->nullable = true;
+    value = std::move(e);
+  }
+  // NULL below two values (one for the population forms).
+  Bound enough = comparison(ir::ExprOp::Gt, copy(n), integer(sample ? 1 : 0), range);
+  Type type = value->type;
+  ExprPtr e = ir::makeCall(ir::ExprOp::Case, type, {}, loc);
+  e->args.push_back(std::move(enough.expr));
+  e->args.push_back(std::move(value));
+  e->args.push_back(ir::makeLiteral(ir::Value{}, type));
   e->nullable = true;
   return {std::move(e), false};
 }

@@ -150,6 +150,23 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
       t = Type::numeric(ir::kMaxNumericPrecision, t.scale);
     return call(t, {t});
   }
+  case ir::FunctionSignature::SquareRoot: {
+    // sqrt(integer) is PostgreSQL's float8 function (the preferred numeric type); only a
+    // NUMERIC argument takes the exact one.
+    Type t = argType(0);
+    if (t.kind != TypeKind::Numeric)
+      return call(Type::float64(), {Type::float64()});
+    return call(Type::numeric(ir::kMaxNumericPrecision, ir::sqrtScale(t.scale)), {t});
+  }
+  case ir::FunctionSignature::FloatMath:
+    for (size_t i = 0; i < args.size(); ++i)
+      if (argType(i).kind == TypeKind::Numeric) {
+        error(expr.args[i]->range,
+              "function " + expr.names.back() + "(numeric) is not supported yet")
+                .hint = "cast the argument to double precision";
+        return {};
+      }
+    return call(Type::float64(), std::vector<Type>(args.size(), Type::float64()));
   case ir::FunctionSignature::RoundNumber:
     return bindRounding(expr, fn, args, call);
   case ir::FunctionSignature::DateTrunc:

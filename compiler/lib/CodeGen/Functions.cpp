@@ -141,6 +141,26 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
   case ir::FunctionId::Ceil:
     round(llvm::Intrinsic::ceil, KILN_ROUND_CEIL);
     break;
+  case ir::FunctionId::Sqrt:
+    r.value = e.type.kind == TypeKind::Float64
+                  ? call("kiln_f64_sqrt", {rt(), args[0].value, b_.getInt32(loc)})
+                  : call(fn.symbol, {rt(), args[0].value, b_.getInt32(e.args[0]->type.scale),
+                                     b_.getInt32(e.type.scale), b_.getInt32(loc)});
+    break;
+  case ir::FunctionId::Cbrt:
+    r.value = call(fn.symbol, {args[0].value});
+    break;
+  case ir::FunctionId::Exp:
+  case ir::FunctionId::Ln:
+  case ir::FunctionId::Log10:
+  case ir::FunctionId::Power: {
+    std::vector<llvm::Value *> operands{rt()};
+    for (const SqlValue &arg : args)
+      operands.push_back(arg.value);
+    operands.push_back(b_.getInt32(loc));
+    r.value = call(fn.symbol, operands);
+    break;
+  }
   case ir::FunctionId::DateTrunc:
     r.value =
         call(fn.symbol, {b_.getInt32(ir::dateTruncUnit(e.args[0]->literal.s)), args[1].value});

@@ -770,6 +770,18 @@ void Verifier::checkCall(const Expr &e) {
     resultIs(first.kind == TypeKind::Numeric ? e.type.kind == TypeKind::Numeric : e.type == first,
              first.str());
     break;
+  case FunctionSignature::SquareRoot:
+    argIs(0, first.kind == TypeKind::Numeric || first.kind == TypeKind::Float64, "numeric or f64");
+    resultIs(first.kind == TypeKind::Numeric
+                 ? e.type.kind == TypeKind::Numeric && e.type.scale == sqrtScale(first.scale)
+                 : e.type == first,
+             first.kind == TypeKind::Numeric ? "numeric at sqrtScale" : first.str());
+    break;
+  case FunctionSignature::FloatMath:
+    for (size_t i = 0; i < n; ++i)
+      argIs(i, e.args[i]->type == Type::float64(), "f64");
+    resultIs(e.type == Type::float64(), "f64");
+    break;
   case FunctionSignature::RoundNumber:
     argIs(0, first.kind == TypeKind::Numeric || (first.kind == TypeKind::Float64 && n == 1),
           n == 1 ? "numeric or f64" : "numeric");

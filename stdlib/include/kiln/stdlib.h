@@ -57,6 +57,9 @@ typedef enum kiln_round_mode {
  * mode: a kiln_round_mode. */
 __int128 kiln_numeric_round(kiln_runtime *rt, __int128 v, int32_t from, int32_t digits, int32_t to,
                             int32_t mode, int32_t loc);
+/* sqrt of `v` (scale `from`) at scale `to` (at most 34), rounded half up; a negative `v` raises
+ * KILN_ERR_SQRT_NEGATIVE. */
+__int128 kiln_numeric_sqrt(kiln_runtime *rt, __int128 v, int32_t from, int32_t to, int32_t loc);
 /* Weighted sum step for aggregates: acc + v * weight, raising "numeric field overflow". */
 __int128 kiln_numeric_accumulate(kiln_runtime *rt, __int128 acc, __int128 v, int64_t weight,
                                  int32_t loc);
@@ -148,6 +151,14 @@ void kiln_lpad(kiln_runtime *rt, const char *p, int64_t n, int64_t len, const ch
                int64_t fn, int32_t loc, kiln_str *out);
 void kiln_rpad(kiln_runtime *rt, const char *p, int64_t n, int64_t len, const char *fill,
                int64_t fn, int32_t loc, kiln_str *out);
+
+/* ---- double precision functions, with PostgreSQL's errors ---- */
+double kiln_f64_sqrt(kiln_runtime *rt, double x, int32_t loc);
+double kiln_f64_cbrt(double x);
+double kiln_f64_exp(kiln_runtime *rt, double x, int32_t loc);
+double kiln_f64_ln(kiln_runtime *rt, double x, int32_t loc);
+double kiln_f64_log10(kiln_runtime *rt, double x, int32_t loc);
+double kiln_f64_power(kiln_runtime *rt, double x, double y, int32_t loc);
 
 /* ---- dates and times ---- */
 /* unit: a kiln_date_unit (kiln/runtime/civil.h). */

@@ -64,6 +64,11 @@ struct Type {
 // The widest NUMERIC Kind supports: 38 digits fit a 128-bit scaled integer.
 constexpr int32_t kMaxNumericPrecision = 38;
 
+// The scale of sqrt(numeric at scale `from`): PostgreSQL's 16 significant decimals at least,
+// the argument's scale if larger, and at most 34 (the stdlib's kiln_numeric_sqrt computes one
+// more digit of the root in 256 bits).
+constexpr int32_t sqrtScale(int32_t from) { return from < 16 ? 16 : from > 34 ? 34 : from; }
+
 struct Column {
   std::string name;
   Type type;
@@ -142,6 +147,8 @@ enum class FunctionSignature {
   SplitPart,
   Pad,
   SameNumber,
+  SquareRoot,
+  FloatMath,
   RoundNumber,
   DateTrunc,
   DatePart,

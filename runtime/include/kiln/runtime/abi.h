@@ -91,7 +91,14 @@ typedef enum kiln_error_code {
   KILN_ERR_LENGTH_TOO_LARGE = 11,         /* "requested length too large" (repeat, lpad, rpad) */
   KILN_ERR_INVALID_REGEX = 12,            /* "invalid regular expression" */
   KILN_ERR_INVALID_REGEX_OPTION = 13,     /* "invalid regular expression option" */
-  KILN_ERR_APPEND_ONLY_CHANGE = 14        /* a delete or an update of an append-only source */
+  KILN_ERR_APPEND_ONLY_CHANGE = 14,       /* a delete or an update of an append-only source */
+  KILN_ERR_SQRT_NEGATIVE = 15,            /* "cannot take square root of a negative number" */
+  KILN_ERR_LOG_ZERO = 16,                 /* "cannot take logarithm of zero" */
+  KILN_ERR_LOG_NEGATIVE = 17,             /* "cannot take logarithm of a negative number" */
+  KILN_ERR_POWER_ZERO_NEGATIVE = 18,      /* "zero raised to a negative power is undefined" */
+  KILN_ERR_POWER_COMPLEX = 19,            /* "a negative number raised to a non-integer power
+                                             yields a complex result" */
+  KILN_ERR_FLOAT_UNDERFLOW = 20           /* "value out of range: underflow" */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
