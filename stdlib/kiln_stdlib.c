@@ -1008,7 +1008,8 @@ void kiln_text_from_date(kiln_runtime *rt, int32_t days, kiln_str *out) {
   set_copy(rt, buf, p - buf, out);
 }
 
-void kiln_text_from_timestamp(kiln_runtime *rt, int64_t micros, kiln_str *out) {
+/* With `zone`, the UTC offset as PostgreSQL prints it in a session in UTC ("+00", before BC). */
+static void text_from_timestamp(kiln_runtime *rt, int64_t micros, int zone, kiln_str *out) {
   /* floor division: an instant before the epoch still has a positive time of day */
   int64_t days = floor_div(micros, MICROS_PER_DAY), t = micros - days * MICROS_PER_DAY;
   int64_t secs = t / 1000000, frac = t % 1000000;
@@ -1028,11 +1029,21 @@ void kiln_text_from_timestamp(kiln_runtime *rt, int64_t micros, kiln_str *out) {
     *p++ = '.';
     p = put_num(p, frac, width);
   }
+  if (zone) {
+    memcpy(p, "+00", 3);
+    p += 3;
+  }
   if (bc) {
     memcpy(p, " BC", 3);
     p += 3;
   }
   set_copy(rt, buf, p - buf, out);
+}
+void kiln_text_from_timestamp(kiln_runtime *rt, int64_t micros, kiln_str *out) {
+  text_from_timestamp(rt, micros, 0, out);
+}
+void kiln_text_from_timestamptz(kiln_runtime *rt, int64_t micros, kiln_str *out) {
+  text_from_timestamp(rt, micros, 1, out);
 }
 
 /* ---- text input ---- */
@@ -1247,6 +1258,13 @@ int64_t kiln_text_to_timestamp(kiln_runtime *rt, const char *p, int64_t n, int32
   if (UNLIKELY(rc != 0))
     raise_code(rt, rc, loc);
   return days * MICROS_PER_DAY + time;
+}
+
+int64_t kiln_text_to_timestamptz(kiln_runtime *rt, const char *p, int64_t n, int32_t loc) {
+  int64_t offset, len = kiln_split_zone(p, n, &offset);
+  if (UNLIKELY(len < 0))
+    raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
+  return kiln_text_to_timestamp(rt, p, len, loc) - offset * 1000000;
 }
 
 /* ======================================================================================== */

@@ -221,6 +221,7 @@ static kiln_multiset *newMultiset(int32_t type_kind) {
     return new ScalarMultiset<int32_t>;
   case KILN_T_INT64:
   case KILN_T_TIMESTAMP:
+  case KILN_T_TIMESTAMPTZ:
     return new ScalarMultiset<int64_t>;
   case KILN_T_FLOAT64:
     return new ScalarMultiset<double, Float64Less>;

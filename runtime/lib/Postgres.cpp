@@ -178,14 +178,18 @@ bool typeFits(const kiln_column_desc &col, const std::string &upstream) {
   case KILN_T_TIMESTAMP:
     return upstream.starts_with("timestamp") &&
            upstream.find("with time zone") == std::string::npos;
+  case KILN_T_TIMESTAMPTZ:
+    return upstream.starts_with("timestamp") &&
+           upstream.find("with time zone") != std::string::npos;
   }
   return false;
 }
 
 const char *kindName(int32_t type) {
-  static const char *kNames[] = {"boolean", "integer", "bigint", "double precision",
-                                 "numeric", "text",    "date",   "timestamp"};
-  return type >= 0 && type < 8 ? kNames[type] : "?";
+  static const char *kNames[] = {
+      "boolean", "integer", "bigint",    "double precision",        "numeric",
+      "text",    "date",    "timestamp", "timestamp with time zone"};
+  return type >= 0 && type < 9 ? kNames[type] : "?";
 }
 
 // A value in PostgreSQL's text output as JSON for Kiln's row decoder: booleans as true/false

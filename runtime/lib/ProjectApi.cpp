@@ -336,7 +336,7 @@ kiln_project_status kiln_project_set_text(kiln_project_row *row, int32_t column,
   std::string_view value(text == nullptr ? "" : text, length);
   return setValue(row, column,
                   {KILN_T_BOOL, KILN_T_INT32, KILN_T_INT64, KILN_T_FLOAT64, KILN_T_NUMERIC,
-                   KILN_T_TEXT, KILN_T_DATE, KILN_T_TIMESTAMP},
+                   KILN_T_TEXT, KILN_T_DATE, KILN_T_TIMESTAMP, KILN_T_TIMESTAMPTZ},
                   "set_text", [&](const kiln_column_desc &col, void *at) -> absl::Status {
                     switch (col.type) {
                     case KILN_T_BOOL:
@@ -353,6 +353,8 @@ kiln_project_status kiln_project_set_text(kiln_project_row *row, int32_t column,
                       return store(at, parseDate(value));
                     case KILN_T_TIMESTAMP:
                       return store(at, parseTimestamp(value));
+                    case KILN_T_TIMESTAMPTZ:
+                      return store(at, parseTimestampTz(value));
                     default: {
                       std::string_view copy = row->owner->engine->scratch().copy(value);
                       kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
@@ -371,7 +373,7 @@ kiln_project_status kiln_project_set_date(kiln_project_row *row, int32_t column,
 
 kiln_project_status kiln_project_set_timestamp(kiln_project_row *row, int32_t column,
                                                int64_t micros) {
-  return setValue(row, column, {KILN_T_TIMESTAMP}, "set_timestamp",
+  return setValue(row, column, {KILN_T_TIMESTAMP, KILN_T_TIMESTAMPTZ}, "set_timestamp",
                   [&](const kiln_column_desc &, void *at) {
                     return store(at, absl::StatusOr<int64_t>(micros));
                   });
@@ -485,6 +487,7 @@ int64_t kiln_project_get_int64(const kiln_project_row *row, int32_t column) {
     return *static_cast<const int32_t *>(at);
   case KILN_T_INT64:
   case KILN_T_TIMESTAMP:
+  case KILN_T_TIMESTAMPTZ:
     return *static_cast<const int64_t *>(at);
   default:
     return 0;

@@ -45,11 +45,11 @@ std::string_view jsonTypeName(od::json_type type) {
 }
 
 absl::Status wrongType(const kiln_column_desc &col, od::json_type got) {
-  std::string_view expected =
-      col.type == KILN_T_BOOL ? "true or false"
-      : col.type == KILN_T_TEXT || col.type == KILN_T_DATE || col.type == KILN_T_TIMESTAMP
-          ? "a string"
-          : "a number or a string";
+  std::string_view expected = col.type == KILN_T_BOOL ? "true or false"
+                              : col.type == KILN_T_TEXT || col.type == KILN_T_DATE ||
+                                      col.type == KILN_T_TIMESTAMP || col.type == KILN_T_TIMESTAMPTZ
+                                  ? "a string"
+                                  : "a number or a string";
   return absl::InvalidArgumentError(absl::StrFormat("expected %s for type %s, got %s", expected,
                                                     typeName(col.type), jsonTypeName(got)));
 }
@@ -170,12 +170,15 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
     return absl::OkStatus();
   }
   case KILN_T_DATE:
-  case KILN_T_TIMESTAMP: {
+  case KILN_T_TIMESTAMP:
+  case KILN_T_TIMESTAMPTZ: {
     absl::StatusOr<std::string_view> text = stringText(col, value, type);
     if (!text.ok())
       return text.status();
     if (col.type == KILN_T_DATE)
       return store(dst, parseDate(*text));
+    if (col.type == KILN_T_TIMESTAMPTZ)
+      return store(dst, parseTimestampTz(*text));
     return store(dst, parseTimestamp(*text));
   }
   }

@@ -60,7 +60,8 @@ void appendOrderKey(std::string &out, const kiln_column_desc &col, int32_t colum
     return;
   }
   case KILN_T_INT64:
-  case KILN_T_TIMESTAMP: {
+  case KILN_T_TIMESTAMP:
+  case KILN_T_TIMESTAMPTZ: {
     uint64_t v;
     std::memcpy(&v, at, sizeof v);
     appendBigEndian(out, v ^ (uint64_t{1} << 63), 8, descending);

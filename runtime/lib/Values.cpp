@@ -171,6 +171,8 @@ char *writeJsonValue(char *p, const kiln_column_desc &col, const void *value) {
   }
   case KILN_T_TIMESTAMP:
     return writeJsonString(p, formatTimestamp(load<int64_t>(value)));
+  case KILN_T_TIMESTAMPTZ:
+    return writeJsonString(p, formatTimestampTz(load<int64_t>(value)));
   }
   return p;
 }
@@ -192,7 +194,8 @@ size_t jsonValueWidth(const kiln_column_desc &col, const void *value) {
   case KILN_T_DATE:
     return kCivilDayWidth + 5; // quotes and " BC"
   case KILN_T_TIMESTAMP:
-    return 6 * (kCivilDayWidth + 20) + 2;
+  case KILN_T_TIMESTAMPTZ:
+    return 6 * (kCivilDayWidth + 23) + 2;
   }
   return 0;
 }
@@ -208,6 +211,7 @@ size_t storageSize(int32_t type_kind) {
     return 4;
   case KILN_T_INT64:
   case KILN_T_TIMESTAMP:
+  case KILN_T_TIMESTAMPTZ:
   case KILN_T_FLOAT64:
     return 8;
   case KILN_T_NUMERIC:
@@ -236,6 +240,8 @@ std::string_view typeName(int32_t type_kind) {
     return "date";
   case KILN_T_TIMESTAMP:
     return "timestamp";
+  case KILN_T_TIMESTAMPTZ:
+    return "timestamp with time zone";
   }
   return "unknown";
 }
@@ -372,6 +378,12 @@ std::string formatTimestamp(int64_t micros) {
   return bc ? out + " BC" : out;
 }
 
+std::string formatTimestampTz(int64_t micros) {
+  std::string out = formatTimestamp(micros);
+  out.insert(out.ends_with(" BC") ? out.size() - 3 : out.size(), "+00");
+  return out;
+}
+
 std::string formatScalar(const kiln_column_desc &col, const void *value) {
   switch (col.type) {
   case KILN_T_BOOL:
@@ -392,6 +404,8 @@ std::string formatScalar(const kiln_column_desc &col, const void *value) {
     return formatDate(load<int32_t>(value));
   case KILN_T_TIMESTAMP:
     return formatTimestamp(load<int64_t>(value));
+  case KILN_T_TIMESTAMPTZ:
+    return formatTimestampTz(load<int64_t>(value));
   }
   return "?";
 }
@@ -719,6 +733,17 @@ absl::StatusOr<int64_t> parseTimestamp(std::string_view text) {
   if (pos != s.size())
     return syntaxError("timestamp", text);
   return micros;
+}
+
+absl::StatusOr<int64_t> parseTimestampTz(std::string_view text) {
+  int64_t offset = 0;
+  int64_t len = kiln_split_zone(text.data(), static_cast<int64_t>(text.size()), &offset);
+  if (len < 0)
+    return syntaxError("timestamp with time zone", text);
+  absl::StatusOr<int64_t> local = parseTimestamp(text.substr(0, static_cast<size_t>(len)));
+  if (!local.ok())
+    return local.status();
+  return *local - offset * kMicrosPerSecond;
 }
 
 absl::Status checkNotNull(const kiln_relation_desc &rel, const void *row) {

@@ -42,7 +42,8 @@ int compareValues(int32_t type, const char *a, const char *b) {
     return three_way(x, y);
   }
   case KILN_T_INT64:
-  case KILN_T_TIMESTAMP: {
+  case KILN_T_TIMESTAMP:
+  case KILN_T_TIMESTAMPTZ: {
     int64_t x, y;
     std::memcpy(&x, a, sizeof x);
     std::memcpy(&y, b, sizeof y);

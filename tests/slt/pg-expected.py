@@ -15,6 +15,7 @@ then: tests/slt/pg-expected.py [--write] tests/slt/*.slt
 """
 import argparse
 import collections
+import os
 import re
 import subprocess
 import sys
@@ -27,7 +28,9 @@ def psql(args, sql, database):
     result = subprocess.run(
         ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", args.host, "-p", str(args.port),
          "-U", args.user, "-d", database],
-        input=sql, capture_output=True, text=True)
+        input=sql, capture_output=True, text=True,
+        # Kiln's session time zone is UTC: timestamptz values print with +00 in both.
+        env={**os.environ, "PGTZ": "UTC"})
     error = ""
     for line in result.stderr.splitlines():
         match = re.match(r"^(?:psql:[^:]*:\d+: )?ERROR:\s+(.*)$", line)

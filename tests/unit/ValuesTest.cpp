@@ -204,6 +204,24 @@ TEST(ParseTimestamp, SpaceOrTAndMicroseconds) {
   EXPECT_FALSE(parseTimestamp("2024-01-31 12:00:00+02").ok());
 }
 
+TEST(ParseTimestampTz, ZonesToUtc) {
+  int64_t noon = k2024_01_31 * kMicrosPerDay + 12 * 3'600'000'000LL, hour = 3'600'000'000LL;
+  EXPECT_EQ(*parseTimestampTz("2024-01-31 12:00:00"), noon); // the session's zone: UTC
+  EXPECT_EQ(*parseTimestampTz("2024-01-31T12:00:00Z"), noon);
+  EXPECT_EQ(*parseTimestampTz("2024-01-31 12:00:00 UTC"), noon);
+  EXPECT_EQ(*parseTimestampTz("2024-01-31 14:00:00+02"), noon);
+  EXPECT_EQ(*parseTimestampTz("2024-01-31 14:30:00+02:30"), noon);
+  EXPECT_EQ(*parseTimestampTz("2024-01-31 06:30:00-0530"), noon);
+  EXPECT_EQ(*parseTimestampTz("2024-01-31 12:00:10+00:00:10"), noon);
+  EXPECT_EQ(*parseTimestampTz("2024-01-31 12:00:00.5+01"), noon - hour + 500'000);
+  EXPECT_EQ(*parseTimestampTz("2024-01-31"), k2024_01_31 * kMicrosPerDay); // no time: no zone
+  EXPECT_FALSE(parseTimestampTz("2024-01-31 12:00:00+16").ok());
+  EXPECT_FALSE(parseTimestampTz("2024-01-31 12:00:00+1:2:3:4").ok());
+  EXPECT_FALSE(parseTimestampTz("2024-01-31 12:00:00+123").ok());
+  EXPECT_FALSE(parseTimestampTz("2024-01-31 12:00:00 CET").ok()); // named zones: not yet
+  EXPECT_EQ(formatTimestampTz(noon), "2024-01-31 12:00:00+00");
+}
+
 AllTypesRow sampleRow() {
   static const char kText[] = "a\"b\\c\n\x01";
   AllTypesRow row{};

@@ -44,6 +44,7 @@ std::unique_ptr<std::byte[]> encodeRow(const kiln_relation_desc &rel, const Row 
       break;
     case KILN_T_INT64:
     case KILN_T_TIMESTAMP:
+    case KILN_T_TIMESTAMPTZ:
       store<int64_t>(row.get(), col, v.i);
       break;
     case KILN_T_FLOAT64:
@@ -82,6 +83,7 @@ Row decodeRow(const kiln_relation_desc &rel, const void *row) {
       break;
     case KILN_T_INT64:
     case KILN_T_TIMESTAMP:
+    case KILN_T_TIMESTAMPTZ:
       v.i = load<int64_t>(row, col);
       break;
     case KILN_T_FLOAT64:

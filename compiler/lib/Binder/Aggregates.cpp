@@ -16,8 +16,8 @@ using ir::TypeKind;
 namespace {
 // The standard deviation and variance family, sample or population.
 bool isVarianceName(const std::string &name) {
-  return name == "stddev" || name == "stddev_samp" || name == "stddev_pop" ||
-         name == "variance" || name == "var_samp" || name == "var_pop";
+  return name == "stddev" || name == "stddev_samp" || name == "stddev_pop" || name == "variance" ||
+         name == "var_samp" || name == "var_pop";
 }
 } // namespace
 
@@ -329,9 +329,8 @@ Bound Binder::bindVarianceAggregate(const ast::Expr &expr,
     e->nullable = false;
     numerator = {std::move(e), false};
   }
-  Bound denominator =
-      arithmetic("*", copy(n), sample ? arithmetic("-", copy(n), integer(1), range) : copy(n),
-                 range);
+  Bound denominator = arithmetic(
+      "*", copy(n), sample ? arithmetic("-", copy(n), integer(1), range) : copy(n), range);
   Bound variance = arithmetic("/", std::move(numerator), std::move(denominator), range);
   if (!variance)
     return {};

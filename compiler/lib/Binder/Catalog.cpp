@@ -54,6 +54,8 @@ std::optional<ir::Type> resolveType(const ast::TypeName &type, const SourceManag
     return Type::date();
   if (name == "timestamp")
     return Type::timestamp();
+  if (name == "timestamptz") // timestamp with time zone: an instant, shown in UTC
+    return Type::timestamptz();
   if (name == "numeric" || name == "decimal") {
     int64_t precision = ir::kMaxNumericPrecision, scale = 0;
     if (type.modifiers.size() >= 1)
@@ -79,18 +81,16 @@ std::optional<ir::Type> resolveType(const ast::TypeName &type, const SourceManag
     shown = "smallint";
   if (name == "float4")
     shown = "real";
-  if (name == "timestamptz")
-    shown = "timestamp with time zone";
+  if (name == "timetz")
+    shown = "time with time zone";
   Diagnostic &d = diags.error(type.range, "type " + shown + " is not supported yet");
   if (name == "int2")
     d.hint = "use integer";
   else if (name == "float4")
     d.hint = "use double precision";
-  else if (name == "timestamptz")
-    d.hint = "use timestamp (without time zone)";
   else
     d.hint = "supported types: boolean, integer, bigint, double precision, numeric(p,s), text, "
-             "varchar, date, timestamp";
+             "varchar, date, timestamp, timestamptz";
   return std::nullopt;
 }
 

@@ -64,9 +64,15 @@ std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, Sou
         result = Type{wider};
       continue;
     }
-    if ((result->kind == TypeKind::Date && t.kind == TypeKind::Timestamp) ||
-        (result->kind == TypeKind::Timestamp && t.kind == TypeKind::Date)) {
-      result = Type::timestamp();
+    // PostgreSQL's datetime category prefers timestamptz: date < timestamp < timestamptz.
+    auto datetime = [](TypeKind k) {
+      return k == TypeKind::Date          ? 1
+             : k == TypeKind::Timestamp   ? 2
+             : k == TypeKind::TimestampTz ? 3
+                                          : 0;
+    };
+    if (datetime(result->kind) && datetime(t.kind)) {
+      result = Type{datetime(result->kind) > datetime(t.kind) ? result->kind : t.kind};
       continue;
     }
     error(range,
@@ -89,8 +95,8 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
       return true;
     if (from.kind == TypeKind::Text || target.kind == TypeKind::Text)
       return true;
-    if ((from.kind == TypeKind::Date || from.kind == TypeKind::Timestamp) &&
-        (target.kind == TypeKind::Date || target.kind == TypeKind::Timestamp))
+    if ((from.kind == TypeKind::Date || from.isTimestamp()) &&
+        (target.kind == TypeKind::Date || target.isTimestamp()))
       return true;
     if ((from.kind == TypeKind::Bool && target.kind == TypeKind::Int32) ||
         (from.kind == TypeKind::Int32 && target.kind == TypeKind::Bool))

@@ -23,9 +23,10 @@ namespace {
 // The types PostgreSQL also names a cast function after.
 std::optional<Type> functionStyleCast(const std::string &name) {
   static const std::pair<std::string_view, Type (*)()> casts[] = {
-      {"date", Type::date},          {"text", Type::text},      {"int4", Type::int32},
-      {"int8", Type::int64},         {"float8", Type::float64}, {"bool", Type::boolean},
-      {"timestamp", Type::timestamp}};
+      {"date", Type::date},           {"text", Type::text},
+      {"int4", Type::int32},          {"int8", Type::int64},
+      {"float8", Type::float64},      {"bool", Type::boolean},
+      {"timestamp", Type::timestamp}, {"timestamptz", Type::timestamptz}};
   for (const auto &[spelling, make] : casts)
     if (name == spelling)
       return make();
@@ -163,7 +164,7 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
       if (argType(i).kind == TypeKind::Numeric) {
         error(expr.args[i]->range,
               "function " + expr.names.back() + "(numeric) is not supported yet")
-                .hint = "cast the argument to double precision";
+            .hint = "cast the argument to double precision";
         return {};
       }
     return call(Type::float64(), std::vector<Type>(args.size(), Type::float64()));
@@ -227,14 +228,15 @@ Bound Binder::bindDateTrunc(const ast::Expr &expr, std::vector<Bound> &args,
     error(expr.args[0]->range, "unit \"" + unit + "\" not recognized for date_trunc");
     return {};
   }
-  if (!args[1].unknown && args[1].expr->type.kind == TypeKind::Date) {
-    error(expr.args[1]->range, "date_trunc on a date returns timestamp with time zone in "
-                               "PostgreSQL, which Kiln does not support")
-        .hint = "cast the argument to timestamp: date_trunc('" + unit + "', d::timestamp)";
-    return {};
-  }
   args[0].expr->literal.s = unit;
-  return call(Type::timestamp(), {Type::text(), Type::timestamp()});
+  // A date is truncated as a timestamp with time zone (its midnight in UTC), as PostgreSQL
+  // resolves date_trunc(text, date); a timestamp keeps its own type.
+  Type t = args[1].unknown ? Type::timestamp() : args[1].expr->type;
+  if (t.kind == TypeKind::Date)
+    t = Type::timestamptz();
+  if (!t.isTimestamp())
+    t = Type::timestamp(); // the coercion reports what cannot become one
+  return call(t, {Type::text(), t});
 }
 
 // extract(field FROM x) and date_part('field', x): the field must be a constant Kiln knows; x a
@@ -258,13 +260,13 @@ Bound Binder::bindDateField(const ast::Expr &expr, const ir::FunctionInfo &fn,
   }
   args[0].expr->literal.s = field;
   Type arg = args[1].unknown ? Type::timestamp() : args[1].expr->type;
-  if (arg.kind != TypeKind::Date && arg.kind != TypeKind::Timestamp) {
+  if (arg.kind != TypeKind::Date && !arg.isTimestamp()) {
     error(expr.args[1]->range, "function " + name + "(text, " + arg.str() + ") does not exist")
         .hint = "the argument must be a date or a timestamp";
     return {};
   }
   if (fn.signature == ir::FunctionSignature::DatePart)
-    return call(Type::float64(), {Type::text(), Type::timestamp()});
+    return call(Type::float64(), {Type::text(), arg.isTimestamp() ? arg : Type::timestamp()});
   bool from_date = arg.kind == TypeKind::Date;
   if (from_date && kiln_date_field_is_time(id)) {
     error(expr.args[0]->range, "unit \"" + field + "\" not supported for type date").hint =

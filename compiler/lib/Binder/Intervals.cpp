@@ -271,8 +271,7 @@ std::optional<Bound> Binder::bindIntervalArithmetic(const ast::Expr &expr, const
   Bound base = bindExpr(other, scope);
   if (!base)
     return Bound{};
-  if (!base.unknown && base.expr->type.kind != TypeKind::Date &&
-      base.expr->type.kind != TypeKind::Timestamp) {
+  if (!base.unknown && base.expr->type.kind != TypeKind::Date && !base.expr->type.isTimestamp()) {
     std::string left = interval_side == 0 ? "interval" : base.expr->type.sqlName();
     std::string right = interval_side == 0 ? base.expr->type.sqlName() : "interval";
     error(expr.range, "operator does not exist: " + left + " " + expr.op + " " + right).hint =
@@ -283,8 +282,10 @@ std::optional<Bound> Binder::bindIntervalArithmetic(const ast::Expr &expr, const
     error(expr.range, "interval out of range");
     return Bound{};
   }
-  // PostgreSQL's date + interval is a timestamp.
-  ExprPtr timestamp = coerce(std::move(base), Type::timestamp(), other.range);
+  // PostgreSQL's date + interval is a timestamp; a timestamptz's calendar is UTC's, the session's
+  // time zone, so it adds as a timestamp does.
+  Type type = !base.unknown && base.expr->type.isTimestamp() ? base.expr->type : Type::timestamp();
+  ExprPtr timestamp = coerce(std::move(base), type, other.range);
   if (!timestamp)
     return Bound{};
   ir::Location loc = location(expr.range);
@@ -293,7 +294,7 @@ std::optional<Bound> Binder::bindIntervalArithmetic(const ast::Expr &expr, const
     if (!value.is_null)
       value.i =
           kiln_timestamp_add_interval(value.i, interval.months, interval.days, interval.micros);
-    return Bound{ir::makeLiteral(value, Type::timestamp()), false};
+    return Bound{ir::makeLiteral(value, type), false};
   }
   bool nullable = timestamp->nullable;
   std::vector<ExprPtr> args;
@@ -301,7 +302,7 @@ std::optional<Bound> Binder::bindIntervalArithmetic(const ast::Expr &expr, const
   args.push_back(intLiteral(interval.months, Type::int32()));
   args.push_back(intLiteral(interval.days, Type::int32()));
   args.push_back(intLiteral(interval.micros, Type::int64()));
-  ExprPtr call = ir::makeCall(ExprOp::Call, Type::timestamp(), std::move(args), loc);
+  ExprPtr call = ir::makeCall(ExprOp::Call, type, std::move(args), loc);
   call->function = ir::FunctionId::AddInterval;
   call->nullable = nullable;
   return Bound{std::move(call), false};

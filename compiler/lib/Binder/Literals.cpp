@@ -264,6 +264,14 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
     if (!parseTimestamp(text, v.i))
       return invalid();
     return v;
+  case TypeKind::TimestampTz: { // in the zone the text names, else in UTC (the session's)
+    int64_t offset = 0;
+    int64_t len = kiln_split_zone(text.data(), static_cast<int64_t>(text.size()), &offset);
+    if (len < 0 || !parseTimestamp(text.substr(0, static_cast<size_t>(len)), v.i))
+      return invalid();
+    v.i -= offset * 1000000;
+    return v;
+  }
   case TypeKind::Null:
     break;
   }
@@ -355,13 +363,16 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
       break;
     return v;
   case TypeKind::Timestamp:
+  case TypeKind::TimestampTz: // in UTC, the session's time zone: the same instant's digits
     if (from.kind == TypeKind::Date) {
       v.i = value.i * 86400000000LL;
       return v;
     }
+    if (from.isTimestamp())
+      return value;
     break;
   case TypeKind::Date:
-    if (from.kind == TypeKind::Timestamp) {
+    if (from.isTimestamp()) {
       v.i = value.i >= 0 ? value.i / 86400000000LL
                          : -((-value.i + 86400000000LL - 1) / 86400000000LL);
       return v;

@@ -205,6 +205,9 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
     case TypeKind::Timestamp:
       r.value = textOut("kiln_text_from_timestamp", {rt(), x});
       break;
+    case TypeKind::TimestampTz:
+      r.value = textOut("kiln_text_from_timestamptz", {rt(), x});
+      break;
     default:
       r.value = x;
       break;
@@ -239,6 +242,9 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
       break;
     case TypeKind::Timestamp:
       r.value = call("kiln_text_to_timestamp", {rt(), p, n, b_.getInt32(loc)});
+      break;
+    case TypeKind::TimestampTz:
+      r.value = call("kiln_text_to_timestamptz", {rt(), p, n, b_.getInt32(loc)});
       break;
     default:
       r.value = x;
@@ -295,10 +301,15 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
     else if (from.kind == TypeKind::Numeric)
       r.value = call("kiln_numeric_to_f64", {x, b_.getInt32(from.scale)});
     return r;
-  case TypeKind::Timestamp: // from date
-    r.value = b_.CreateMul(b_.CreateSExt(x, i64_), b_.getInt64(86400000000LL));
+  case TypeKind::Timestamp:
+  case TypeKind::TimestampTz:
+    // From a date: its midnight (in UTC, the session's zone, for timestamptz). Between the two
+    // timestamp types the value stays: the session's time zone is UTC.
+    r.value = from.kind == TypeKind::Date
+                  ? b_.CreateMul(b_.CreateSExt(x, i64_), b_.getInt64(86400000000LL))
+                  : x;
     return r;
-  case TypeKind::Date: { // from timestamp: floor division by a day
+  case TypeKind::Date: { // from a timestamp: floor division by a day
     llvm::Value *day = b_.getInt64(86400000000LL);
     llvm::Value *q = b_.CreateSDiv(x, day);
     llvm::Value *adjust = b_.CreateAnd(b_.CreateICmpSLT(x, b_.getInt64(0)),

@@ -18,6 +18,7 @@ llvm::Value *Emitter::hashValue(const ir::Type &type, llvm::Value *v) {
     return b_.CreateSExt(v, i64_);
   case TypeKind::Int64:
   case TypeKind::Timestamp:
+  case TypeKind::TimestampTz:
     return v;
   case TypeKind::Float64: {
     // -0 and 0 are equal, and all NaNs are one value (PostgreSQL's float8 equality).

@@ -24,6 +24,7 @@ llvm::Type *Emitter::valueType(const ir::Type &type) {
   case TypeKind::Date:
     return i32_;
   case TypeKind::Timestamp:
+  case TypeKind::TimestampTz:
     return i64_;
   case TypeKind::Null:
     return i8_;
@@ -49,6 +50,8 @@ int32_t Emitter::storageKind(const ir::Type &type) {
     return KILN_T_DATE;
   case TypeKind::Timestamp:
     return KILN_T_TIMESTAMP;
+  case TypeKind::TimestampTz:
+    return KILN_T_TIMESTAMPTZ;
   case TypeKind::Null:
     break;
   }
@@ -202,6 +205,7 @@ llvm::Value *Emitter::literal(const ir::Value &v, const ir::Type &type) {
     return b_.getInt32(static_cast<uint32_t>(v.i));
   case TypeKind::Int64:
   case TypeKind::Timestamp:
+  case TypeKind::TimestampTz:
     return b_.getInt64(static_cast<uint64_t>(v.i));
   case TypeKind::Float64:
     return llvm::ConstantFP::get(f64_, v.f);

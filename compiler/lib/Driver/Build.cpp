@@ -166,6 +166,8 @@ std::string sqlTypeName(const ir::Type &type) {
     return "date";
   case ir::TypeKind::Timestamp:
     return "timestamp";
+  case ir::TypeKind::TimestampTz:
+    return "timestamptz";
   }
   return "text";
 }

@@ -42,6 +42,8 @@ std::optional<std::string> kilnType(const std::string &data_type, const char *pr
     return data_type;
   if (data_type == "timestamp without time zone")
     return "timestamp";
+  if (data_type == "timestamp with time zone")
+    return "timestamptz";
   return std::nullopt;
 }
 

@@ -25,6 +25,8 @@ std::string Type::str() const {
     return "date";
   case TypeKind::Timestamp:
     return "timestamp";
+  case TypeKind::TimestampTz:
+    return "timestamptz";
   case TypeKind::Null:
     return "null";
   }
@@ -49,6 +51,8 @@ std::string Type::sqlName() const {
     return "date";
   case TypeKind::Timestamp:
     return "timestamp without time zone";
+  case TypeKind::TimestampTz:
+    return "timestamp with time zone";
   case TypeKind::Null:
     return "unknown";
   }

@@ -441,8 +441,8 @@ std::string Parser::name(const char *what) {
 }
 
 bool Parser::isTypeName() const {
-  static const char *const kNames[] = {"bool", "i32",  "i64",       "f64", "numeric",
-                                       "text", "date", "timestamp", "null"};
+  static const char *const kNames[] = {"bool", "i32",       "i64",         "f64",  "numeric",
+                                       "text", "timestamp", "timestamptz", "date", "null"};
   for (const char *n : kNames)
     if (isIdent(n))
       return true;
@@ -468,6 +468,8 @@ Type Parser::type() {
     return Type::date();
   if (t == "timestamp")
     return Type::timestamp();
+  if (t == "timestamptz")
+    return Type::timestamptz();
   if (t == "null")
     return Type::null();
   if (t == "numeric") {
@@ -876,7 +878,8 @@ void Parser::literalValue(Expr &lit) {
     v.s = expect(Tok::String, "a string").value;
     return;
   case TypeKind::Date:
-  case TypeKind::Timestamp: {
+  case TypeKind::Timestamp:
+  case TypeKind::TimestampTz: { // a TimestampTz literal is written in UTC, without the zone
     bool date = lit.type.kind == TypeKind::Date;
     if (is(Tok::Number)) {
       v.i = integer(take(), INT64_MIN, INT64_MAX, date ? "day count" : "microsecond count");

@@ -386,6 +386,7 @@ void Printer::literal(const Expr &e) {
         out_ << v.i;
       break;
     case TypeKind::Timestamp:
+    case TypeKind::TimestampTz:
       if (auto s = syntax::formatTimestamp(v.i))
         out_ << syntax::quote(*s);
       else

@@ -189,6 +189,7 @@ bool sameValue(const Value &a, const Value &b, const Type &type) {
   case TypeKind::Int64:
   case TypeKind::Date:
   case TypeKind::Timestamp:
+  case TypeKind::TimestampTz:
     return a.i == b.i;
   case TypeKind::Float64:
     // Bitwise: 0.0 and -0.0 print differently, and a NaN literal equals itself.

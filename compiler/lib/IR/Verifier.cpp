@@ -795,8 +795,8 @@ void Verifier::checkCall(const Expr &e) {
           e.args[0]->op == ExprOp::Literal && first == Type::text() &&
               dateTruncUnit(e.args[0]->literal.s) >= 0,
           "a text literal naming a unit");
-    argIs(1, e.args[1]->type == Type::timestamp(), "timestamp");
-    resultIs(e.type == Type::timestamp(), "timestamp");
+    argIs(1, e.args[1]->type.isTimestamp(), "timestamp or timestamptz");
+    resultIs(e.type == e.args[1]->type, e.args[1]->type.str());
     break;
   case FunctionSignature::DatePart:
   case FunctionSignature::Extract: {
@@ -806,10 +806,10 @@ void Verifier::checkCall(const Expr &e) {
                         : -1;
     argIs(0, field >= 0, "a text literal naming a field");
     if (fn.signature == FunctionSignature::DatePart) {
-      argIs(1, e.args[1]->type == Type::timestamp(), "timestamp");
+      argIs(1, e.args[1]->type.isTimestamp(), "timestamp or timestamptz");
       resultIs(e.type == Type::float64(), "f64");
     } else {
-      argIs(1, from_date || e.args[1]->type == Type::timestamp(), "date or timestamp");
+      argIs(1, from_date || e.args[1]->type.isTimestamp(), "date or timestamp");
       argIs(0, !(from_date && field >= 0 && kiln_date_field_is_time(field)), "a field a date has");
       resultIs(e.type.kind == TypeKind::Numeric &&
                    e.type.scale == kiln_extract_scale(field, from_date),
@@ -818,13 +818,13 @@ void Verifier::checkCall(const Expr &e) {
     break;
   }
   case FunctionSignature::AddInterval: {
-    argIs(0, first == Type::timestamp(), "timestamp");
+    argIs(0, first.isTimestamp(), "timestamp or timestamptz");
     for (size_t i = 1; i < n; ++i)
       argIs(i,
             e.args[i]->op == ExprOp::Literal && !e.args[i]->literal.is_null &&
                 e.args[i]->type == (i == 3 ? Type::int64() : Type::int32()),
             i == 3 ? "an i64 literal" : "an i32 literal");
-    resultIs(e.type == Type::timestamp(), "timestamp");
+    resultIs(e.type == first, first.str());
     break;
   }
   }

@@ -98,6 +98,7 @@ std::optional<int> compare(const Expr &a, const Expr &b, bool equalityOnly) {
   case TypeKind::Int64:
   case TypeKind::Date:
   case TypeKind::Timestamp:
+  case TypeKind::TimestampTz:
     return x.i < y.i ? -1 : x.i > y.i ? 1 : 0;
   case TypeKind::Numeric: {
     int32_t scale = std::max(a.type.scale, b.type.scale);

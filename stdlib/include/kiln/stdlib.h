@@ -86,6 +86,8 @@ void kiln_text_from_bool(kiln_runtime *rt, int32_t v, kiln_str *out);    /* "tru
 void kiln_text_from_date(kiln_runtime *rt, int32_t days, kiln_str *out); /* 2024-01-31 */
 void kiln_text_from_timestamp(kiln_runtime *rt, int64_t micros,
                               kiln_str *out); /* 2024-01-31 12:00:00[.5] */
+void kiln_text_from_timestamptz(kiln_runtime *rt, int64_t micros,
+                                kiln_str *out); /* 2024-01-31 12:00:00[.5]+00 (in UTC) */
 /* Text input; malformed text raises KILN_ERR_INVALID_TEXT_CAST (out of range: the range error:
  * `code` for integers, KILN_ERR_FLOAT_OUT_OF_RANGE, KILN_ERR_NUMERIC_OVERFLOW). Dates and
  * timestamps take YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]][ BC]; a field out of range (2023-02-29,
@@ -98,6 +100,8 @@ __int128 kiln_text_to_numeric(kiln_runtime *rt, const char *p, int64_t n, int32_
 int32_t kiln_text_to_bool(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
 int32_t kiln_text_to_date(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
 int64_t kiln_text_to_timestamp(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
+/* A timestamp, then a zone (kiln_split_zone) it is in; none: UTC, the session's zone. */
+int64_t kiln_text_to_timestamptz(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
 
 /* ---- text functions ---- */
 /* % and _ (one UTF-8 character), backslash escapes; ILIKE folds ASCII. Reaching a lone backslash

@@ -26,7 +26,20 @@ namespace kiln::ir {
 // ---------------------------------------------------------------------------------------------
 // Types
 
-enum class TypeKind { Bool, Int32, Int64, Float64, Numeric, Text, Date, Timestamp, Null };
+// TimestampTz (timestamp with time zone) is an instant, kept as a Timestamp in UTC: Kiln's session
+// time zone is UTC, so the two convert without arithmetic and differ in text and typing.
+enum class TypeKind {
+  Bool,
+  Int32,
+  Int64,
+  Float64,
+  Numeric,
+  Text,
+  Date,
+  Timestamp,
+  TimestampTz,
+  Null
+};
 
 // A SQL type. Null is the type of an untyped NULL literal before the binder resolves it; it never
 // reaches an operator's schema. Numeric carries precision (1..38) and scale (0..precision).
@@ -43,9 +56,12 @@ struct Type {
   static Type text() { return {TypeKind::Text}; }
   static Type date() { return {TypeKind::Date}; }
   static Type timestamp() { return {TypeKind::Timestamp}; }
+  static Type timestamptz() { return {TypeKind::TimestampTz}; }
   static Type null() { return {TypeKind::Null}; }
 
   bool isInteger() const { return kind == TypeKind::Int32 || kind == TypeKind::Int64; }
+  // A timestamp with or without time zone: the same representation and functions.
+  bool isTimestamp() const { return kind == TypeKind::Timestamp || kind == TypeKind::TimestampTz; }
   bool isNumericLike() const {
     return isInteger() || kind == TypeKind::Float64 || kind == TypeKind::Numeric;
   }
@@ -186,7 +202,8 @@ int32_t dateField(std::string_view name);
 struct Value {
   bool is_null = true;
   bool b = false; // Bool
-  int64_t i = 0;  // Int32, Int64, Date (days since 2000-01-01), Timestamp (µs since 2000-01-01)
+  int64_t i = 0;  // Int32, Int64, Date (days since 2000-01-01), Timestamp and TimestampTz (µs
+                  // since 2000-01-01 00:00, UTC for TimestampTz)
   double f = 0;   // Float64
   __int128 n = 0; // Numeric: value * 10^scale
   std::string s;  // Text

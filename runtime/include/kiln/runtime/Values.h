@@ -46,8 +46,9 @@ void appendNumeric(std::string &out, __int128 scaled, int32_t scale);
 // The same written at `p`, which has room for kNumericWidth + |scale| bytes; returns the end.
 constexpr size_t kNumericWidth = 42; // sign, 39 digits, "0." or "."
 char *writeNumeric(char *p, __int128 scaled, int32_t scale);
-std::string formatDate(int32_t days);        // 2024-01-31, 0044-03-15 BC
-std::string formatTimestamp(int64_t micros); // 2024-01-31 12:00:00.5
+std::string formatDate(int32_t days);          // 2024-01-31, 0044-03-15 BC
+std::string formatTimestamp(int64_t micros);   // 2024-01-31 12:00:00.5
+std::string formatTimestampTz(int64_t micros); // 2024-01-31 12:00:00.5+00 (UTC)
 
 // The non-NULL value stored at `value` (storage of col's type); BOOL prints as t/f.
 std::string formatScalar(const kiln_column_desc &col, const void *value);
@@ -93,6 +94,8 @@ absl::StatusOr<__int128> parseNumeric(std::string_view text, int32_t precision, 
 absl::StatusOr<int32_t> parseDate(std::string_view text); // YYYY-MM-DD
 // YYYY-MM-DD[( |T)HH:MM:SS[.ffffff]]
 absl::StatusOr<int64_t> parseTimestamp(std::string_view text);
+// A timestamp and the zone it is in (kiln_split_zone: Z, UTC, +02, -05:30); none: UTC.
+absl::StatusOr<int64_t> parseTimestampTz(std::string_view text);
 
 // ---- JSON rows ----
 

@@ -45,7 +45,8 @@ typedef enum kiln_type_kind {
   KILN_T_NUMERIC = 4,
   KILN_T_TEXT = 5,
   KILN_T_DATE = 6,
-  KILN_T_TIMESTAMP = 7
+  KILN_T_TIMESTAMP = 7,
+  KILN_T_TIMESTAMPTZ = 8 /* stored as TIMESTAMP, the instant in UTC (Kiln's session time zone) */
 } kiln_type_kind;
 
 typedef struct kiln_column_desc {

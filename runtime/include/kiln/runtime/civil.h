@@ -199,4 +199,77 @@ static inline int64_t kiln_timestamp_add_interval(int64_t timestamp, int64_t mon
   return timestamp + micros;
 }
 
+/* A timestamp with time zone's text may end in a zone after its time of day: "Z", "UTC" or
+ * "GMT", or an offset east of Greenwich, +HH, +HH:MM, +HH:MM:SS, +HHMM or +HHMMSS (or with -),
+ * hours up to 15 as PostgreSQL allows. Returns the length of the text before the zone (spaces
+ * before it dropped) and sets *offset to the zone's seconds east of UTC; n and 0 when the text
+ * names no zone (the session's, UTC, applies); -1 when what follows the time's sign is not an
+ * offset. A date alone has no time of day, so its dashes are never taken for a sign. */
+static inline int64_t kiln_split_zone(const char *p, int64_t n, int64_t *offset) {
+  int64_t end = n;
+  *offset = 0;
+  while (end > 0 && p[end - 1] == ' ')
+    --end;
+  int64_t colon = -1; /* the time of day's first colon: a zone comes after it */
+  for (int64_t i = 0; i < end; ++i)
+    if (p[i] == ':') {
+      colon = i;
+      break;
+    }
+  if (colon < 0)
+    return n;
+  int64_t zone = -1;
+  if (p[end - 1] == 'Z' || p[end - 1] == 'z') {
+    zone = end - 1;
+  } else if (end - colon > 3) {
+    char a = (char)(p[end - 3] | 0x20), b = (char)(p[end - 2] | 0x20),
+         c = (char)(p[end - 1] | 0x20);
+    if ((a == 'u' && b == 't' && c == 'c') || (a == 'g' && b == 'm' && c == 't'))
+      zone = end - 3;
+  }
+  if (zone < 0) {
+    int64_t sign = -1;
+    for (int64_t i = end - 1; i > colon; --i)
+      if (p[i] == '+' || p[i] == '-') {
+        sign = i;
+        break;
+      }
+    if (sign < 0)
+      return n;
+    int64_t fields[3] = {0, 0, 0}, nfields = 0, digits = 0, value = 0, i = sign + 1;
+    for (; i <= end; ++i) {
+      if (i < end && p[i] >= '0' && p[i] <= '9') {
+        value = value * 10 + (p[i] - '0');
+        if (++digits > 6)
+          return -1;
+        continue;
+      }
+      if (i < end && p[i] != ':')
+        return -1;
+      if (digits == 0 || nfields == 3)
+        return -1;
+      if (nfields == 0 && digits > 2) { /* HHMM or HHMMSS: split by pairs */
+        if (digits != 4 && digits != 6)
+          return -1;
+        for (int64_t k = digits / 2 - 1; k >= 0; --k, value /= 100)
+          fields[k] = value % 100;
+        nfields = digits / 2;
+      } else {
+        if (digits > 2)
+          return -1;
+        fields[nfields++] = value;
+      }
+      digits = 0;
+      value = 0;
+    }
+    if (fields[0] > 15 || fields[1] > 59 || fields[2] > 59)
+      return -1;
+    *offset = (fields[0] * 3600 + fields[1] * 60 + fields[2]) * (p[sign] == '-' ? -1 : 1);
+    zone = sign;
+  }
+  while (zone > 0 && p[zone - 1] == ' ')
+    --zone;
+  return zone;
+}
+
 #endif /* KILN_RUNTIME_CIVIL_H */
