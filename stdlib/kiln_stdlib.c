@@ -579,25 +579,37 @@ static u256 u256_isqrt(u256 n) {
   return r;
 }
 
-i128 kiln_numeric_sqrt(kiln_runtime *rt, i128 v, int32_t from, int32_t to, int32_t loc) {
-  if (UNLIKELY(v < 0))
+i128 kiln_numeric_sqrt_div(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t to,
+                           int32_t loc) {
+  if (UNLIKELY(b == 0))
+    raise_code(rt, KILN_ERR_DIVISION_BY_ZERO, loc);
+  if (UNLIKELY((a < 0) != (b < 0) && a != 0))
     raise_code(rt, KILN_ERR_SQRT_NEGATIVE, loc);
-  /* The root at one more digit than the result, cut (floor of the true root: the floor of the
-   * root of floor(x) is the floor of the root of x), then rounded half up by that digit. */
-  int64_t k = 2 * ((int64_t)to + 1) - from;
-  u256 m = u256_of((u128)v);
-  if (k >= 0 && u256_mul_pow10(&m, k)) /* not with v < 10^38 and to <= 34 */
-    overflow(rt, loc);
-  else if (k < 0)
-    for (; k < 0; k += 19)
-      u256_div64(&m, (uint64_t)P10[-k > 19 ? 19 : -k]);
-  u256 root = u256_isqrt(m);
+  /* The root at one more digit than the result: floor(sqrt(floor(a / b * 10^(2 (to + 1))))),
+   * which is the floor of the true root (the floor of the root of floor(x) is the floor of the
+   * root of x), then rounded half up by that digit. The power of ten goes to whichever side
+   * keeps it an integer. */
+  int64_t k = 2 * ((int64_t)to + 1) - sa + sb;
+  u256 n = u256_of(uabs(a)), d = u256_of(uabs(b)), q, r;
+  if (u256_mul_pow10(k >= 0 ? &n : &d, k >= 0 ? k : -k)) {
+    if (k >= 0)
+      overflow(rt, loc);
+    return 0; /* the divisor left 256 bits: the quotient rounds to 0 */
+  }
+  u256_divmod(&n, &d, &q, &r);
+  u256 root = u256_isqrt(q);
   uint64_t digit = u256_div64(&root, 10);
   if (digit >= 5) {
     u256 one = u256_of(1);
     u256_add(&root, &one);
   }
+  if (root.w[2] | root.w[3] || ((u128)root.w[1] << 64 | root.w[0]) >= P10[MAX_DIGITS])
+    overflow(rt, loc);
   return (i128)((u128)root.w[1] << 64 | root.w[0]);
+}
+
+i128 kiln_numeric_sqrt(kiln_runtime *rt, i128 v, int32_t from, int32_t to, int32_t loc) {
+  return kiln_numeric_sqrt_div(rt, v, from, 1, 0, to, loc);
 }
 
 int32_t kiln_numeric_cmp(i128 a, int32_t sa, i128 b, int32_t sb) {

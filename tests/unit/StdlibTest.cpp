@@ -279,6 +279,16 @@ TEST_F(StdlibTest, NumericSquareRoot) {
             "0.7071067811865475244008443621048490");
   EXPECT_EQ(S(kiln_numeric_sqrt(nullptr, N("0.5", 38), 38, 1, 0), 1), "0.7"); // digits cut first
   EXPECT_EQ(raised([] { kiln_numeric_sqrt(nullptr, -1, 0, 16, 0); }), KILN_ERR_SQRT_NEGATIVE);
+
+  // sqrt(1/3) rounds once: the root of 0.3333333333333333 would end in ...257.
+  EXPECT_EQ(S(kiln_numeric_sqrt_div(nullptr, 1, 0, 3, 0, 16, 0), 16), "0.5773502691896258");
+  EXPECT_EQ(S(kiln_numeric_sqrt_div(nullptr, 225, 2, 100, 2, 16, 0), 16), "1.5000000000000000");
+  EXPECT_EQ(S(kiln_numeric_sqrt_div(nullptr, 1, 37, 1, 0, 16, 0), 16), "0.0000000000000000");
+  EXPECT_EQ(S(kiln_numeric_sqrt_div(nullptr, -4, 0, -1, 0, 16, 0), 16), "2.0000000000000000");
+  EXPECT_EQ(raised([] { kiln_numeric_sqrt_div(nullptr, 1, 0, 0, 0, 16, 0); }),
+            KILN_ERR_DIVISION_BY_ZERO);
+  EXPECT_EQ(raised([] { kiln_numeric_sqrt_div(nullptr, -1, 0, 3, 0, 16, 0); }),
+            KILN_ERR_SQRT_NEGATIVE);
 }
 
 TEST_F(StdlibTest, DoublePrecisionFunctions) {

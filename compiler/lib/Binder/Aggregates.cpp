@@ -331,19 +331,32 @@ Bound Binder::bindVarianceAggregate(const ast::Expr &expr,
   }
   Bound denominator = arithmetic(
       "*", copy(n), sample ? arithmetic("-", copy(n), integer(1), range) : copy(n), range);
-  Bound variance = arithmetic("/", std::move(numerator), std::move(denominator), range);
-  if (!variance)
+  if (!numerator || !denominator)
     return {};
-  ExprPtr value = std::move(variance.expr);
-  if (name.starts_with("stddev")) {
-    Type root = exact ? Type::numeric(ir::kMaxNumericPrecision, ir::sqrtScale(value->type.scale))
-                      : Type::float64();
-    ExprPtr e = ir::makeCall(ir::ExprOp::Call, root, {}, loc);
-    e->function = ir::FunctionId::Sqrt;
-    e->args.push_back(std::move(value));
-    e->nullable = true;
-    value = std::move(e);
+  ExprPtr value;
+  if (name.starts_with("stddev") && exact) {
+    // The root of the exact quotient, rounded once: a quotient rounded to 16 digits first can
+    // move the root's 16th digit (PostgreSQL divides to 20 digits there).
+    ExprPtr num = std::move(numerator.expr);
+    ExprPtr den = coerce(std::move(denominator), Type::numeric(ir::kMaxNumericPrecision, 0), range);
+    int32_t scale = ir::sqrtScale(std::max(16, num->type.scale));
+    value = ir::makeCall(ir::ExprOp::Call, Type::numeric(ir::kMaxNumericPrecision, scale), {}, loc);
+    value->function = ir::FunctionId::SqrtDiv;
+    value->args.push_back(std::move(num));
+    value->args.push_back(std::move(den));
+  } else {
+    Bound variance = arithmetic("/", std::move(numerator), std::move(denominator), range);
+    if (!variance)
+      return {};
+    value = std::move(variance.expr);
+    if (name.starts_with("stddev")) {
+      ExprPtr e = ir::makeCall(ir::ExprOp::Call, Type::float64(), {}, loc);
+      e->function = ir::FunctionId::Sqrt;
+      e->args.push_back(std::move(value));
+      value = std::move(e);
+    }
   }
+  value->nullable = true;
   // NULL below two values (one for the population forms).
   Bound enough = comparison(ir::ExprOp::Gt, copy(n), integer(sample ? 1 : 0), range);
   Type type = value->type;

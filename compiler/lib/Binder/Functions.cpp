@@ -80,13 +80,18 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
     return {std::move(e), false};
   }
   std::optional<ir::FunctionId> id = ir::findFunction(name);
-  // Kiln's own functions are the binder's to call (timestamp + interval), not the user's.
-  if (id && ir::functionInfo(*id).signature == ir::FunctionSignature::AddInterval)
+  // Kiln's own functions (named kiln_...) are the binder's to call (timestamp + interval, the
+  // standard deviation's root), not the user's.
+  auto internal = [](const ir::FunctionInfo &fn) {
+    return std::string_view(fn.name).starts_with("kiln_");
+  };
+  if (id && internal(ir::functionInfo(*id)))
     id.reset();
   if (!id) {
     std::string supported;
     for (const ir::FunctionInfo &fn : ir::allFunctions())
-      supported += std::string(supported.empty() ? "" : ", ") + fn.name;
+      if (!internal(fn))
+        supported += std::string(supported.empty() ? "" : ", ") + fn.name;
     error(expr.range, "function " + name + " is not supported yet").hint =
         "supported functions: " + supported + ", mod, coalesce, nullif, greatest, least";
     return {};
@@ -176,6 +181,7 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   case ir::FunctionSignature::Extract:
     return bindDateField(expr, fn, args, call);
   case ir::FunctionSignature::AddInterval:
+  case ir::FunctionSignature::SquareRootOfQuotient:
     break; // not found by name (above)
   }
   return {};

@@ -777,6 +777,14 @@ void Verifier::checkCall(const Expr &e) {
                  : e.type == first,
              first.kind == TypeKind::Numeric ? "numeric at sqrtScale" : first.str());
     break;
+  case FunctionSignature::SquareRootOfQuotient: {
+    for (size_t i = 0; i < n; ++i)
+      argIs(i, e.args[i]->type.kind == TypeKind::Numeric, "numeric");
+    int32_t scale = sqrtScale(std::max({16, first.scale, e.args[1]->type.scale}));
+    resultIs(e.type.kind == TypeKind::Numeric && e.type.scale == scale,
+             "numeric(38," + std::to_string(scale) + ")");
+    break;
+  }
   case FunctionSignature::FloatMath:
     for (size_t i = 0; i < n; ++i)
       argIs(i, e.args[i]->type == Type::float64(), "f64");

@@ -317,9 +317,17 @@ private:
         for (int32_t n : narrowed)
           out.push_back(n < 0 ? -1 : base + n);
       }
-      op.schema = module_.find(op.inputs[0])->schema;
+      // The inputs' columns under the join's own names: a renaming map absorbed into the join
+      // names a sink's columns (the differential test found a sink writing `column1` for `c1`).
+      Schema schema = module_.find(op.inputs[0])->schema;
       const Schema &right = module_.find(op.inputs[1])->schema;
-      op.schema.insert(op.schema.end(), right.begin(), right.end());
+      schema.insert(schema.end(), right.begin(), right.end());
+      for (size_t c = 0; c < out.size() && c < op.schema.size(); ++c)
+        if (out[c] >= 0) {
+          schema[static_cast<size_t>(out[c])].name = op.schema[c].name;
+          schema[static_cast<size_t>(out[c])].nullable &= op.schema[c].nullable;
+        }
+      op.schema = std::move(schema);
       renumbering_[op.id] = std::move(out);
       return inserted;
     }

@@ -164,6 +164,7 @@ enum class FunctionSignature {
   Pad,
   SameNumber,
   SquareRoot,
+  SquareRootOfQuotient,
   FloatMath,
   RoundNumber,
   DateTrunc,
