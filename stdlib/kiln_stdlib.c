@@ -579,17 +579,92 @@ static u256 u256_isqrt(u256 n) {
   return r;
 }
 
-i128 kiln_numeric_sqrt_div(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t to,
-                           int32_t loc) {
+/* floor(sqrt(m)) rounded half up by its last digit, dropped: the root at one digit less. */
+static u256 root_rounded(u256 m) {
+  u256 root = u256_isqrt(m);
+  uint64_t digit = u256_div64(&root, 10);
+  if (digit >= 5) {
+    u256 one = u256_of(1);
+    u256_add(&root, &one);
+  }
+  return root;
+}
+
+/* The magnitude at scale `to` as an i128, checked against 10^38. */
+static i128 finish_magnitude(kiln_runtime *rt, int neg, u256 m, int32_t loc) {
+  if (m.w[2] | m.w[3] || ((u128)m.w[1] << 64 | m.w[0]) >= P10[MAX_DIGITS])
+    overflow(rt, loc);
+  i128 v = (i128)((u128)m.w[1] << 64 | m.w[0]);
+  return neg ? -v : v;
+}
+
+i128 kiln_numeric_sqrt(kiln_runtime *rt, i128 v, int32_t from, int32_t to, int32_t loc) {
+  if (UNLIKELY(v < 0))
+    raise_code(rt, KILN_ERR_SQRT_NEGATIVE, loc);
+  /* The root at one more digit than the result, cut (floor of the true root: the floor of the
+   * root of floor(x) is the floor of the root of x), then rounded half up by that digit. */
+  int64_t k = 2 * ((int64_t)to + 1) - from;
+  u256 m = u256_of((u128)v);
+  if (k >= 0 && u256_mul_pow10(&m, k)) /* not with v < 10^38 and to <= 34 */
+    overflow(rt, loc);
+  for (; k < 0; k += 19)
+    u256_div64(&m, (uint64_t)P10[-k > 19 ? 19 : -k]);
+  return finish_magnitude(rt, 0, root_rounded(m), loc);
+}
+
+/* PostgreSQL's NumericVar of v / 10^s > 0 in base 10000: the weight of its first digit and that
+ * digit. */
+static void base10000_lead(u128 v, int32_t s, int64_t *weight, u128 *first) {
+  int64_t digits = 1;
+  while (digits < MAX_DIGITS + 1 && v >= P10[digits])
+    ++digits;
+  int64_t exponent = digits - 1 - s; /* floor(log10(value)) */
+  *weight = exponent >= 0 ? exponent / 4 : -((-exponent + 3) / 4);
+  int64_t shift = s + 4 * *weight; /* first = floor(v / 10^shift), shift in [digits - 4, digits) */
+  *first = shift >= 0 ? v / P10[shift] : v * P10[-shift];
+}
+
+/* PostgreSQL's select_div_scale: at least 16 significant digits, and the operands' scales. */
+static int64_t pg_div_scale(u128 a, int32_t sa, u128 b, int32_t sb) {
+  int64_t wa, wb;
+  u128 fa, fb;
+  base10000_lead(a, sa, &wa, &fa);
+  base10000_lead(b, sb, &wb, &fb);
+  int64_t qweight = wa - wb - (fa <= fb);
+  int64_t rscale = 16 - qweight * 4;
+  if (rscale < sa)
+    rscale = sa;
+  if (rscale < sb)
+    rscale = sb;
+  return rscale < 0 ? 0 : rscale;
+}
+
+/* round(m / 10^k) for k >= 0, half up; m * 10^-k for k < 0 (overflow raises). */
+static u256 rescale_magnitude(kiln_runtime *rt, u256 m, int64_t k, int32_t loc) {
+  if (k > 0)
+    return u256_div_pow10_round(m, k, 0);
+  if (k < 0 && u256_mul_pow10(&m, -k))
+    overflow(rt, loc);
+  return m;
+}
+
+i128 kiln_numeric_variance(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t root,
+                           int32_t to, int32_t loc) {
   if (UNLIKELY(b == 0))
     raise_code(rt, KILN_ERR_DIVISION_BY_ZERO, loc);
-  if (UNLIKELY((a < 0) != (b < 0) && a != 0))
+  if (a == 0)
+    return 0;
+  int neg = (a < 0) != (b < 0);
+  if (UNLIKELY(neg && root))
     raise_code(rt, KILN_ERR_SQRT_NEGATIVE, loc);
-  /* The root at one more digit than the result: floor(sqrt(floor(a / b * 10^(2 (to + 1))))),
-   * which is the floor of the true root (the floor of the root of floor(x) is the floor of the
-   * root of x), then rounded half up by that digit. The power of ten goes to whichever side
-   * keeps it an integer. */
-  int64_t k = 2 * ((int64_t)to + 1) - sa + sb;
+  /* PostgreSQL divides at select_div_scale's scale and takes the root at that scale too, so
+   * both roundings happen there, then the result moves to `to`. Scales beyond to + 8 digits
+   * change nothing at `to` but ties eight digits down: they are cut there. */
+  int64_t rscale = pg_div_scale(uabs(a), sa, uabs(b), sb);
+  if (rscale > (int64_t)to + 8)
+    rscale = (int64_t)to + 8;
+  /* The quotient at rscale: floor at one more digit, then rounded half up by it. */
+  int64_t k = rscale + 1 - sa + sb;
   u256 n = u256_of(uabs(a)), d = u256_of(uabs(b)), q, r;
   if (u256_mul_pow10(k >= 0 ? &n : &d, k >= 0 ? k : -k)) {
     if (k >= 0)
@@ -597,19 +672,13 @@ i128 kiln_numeric_sqrt_div(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t
     return 0; /* the divisor left 256 bits: the quotient rounds to 0 */
   }
   u256_divmod(&n, &d, &q, &r);
-  u256 root = u256_isqrt(q);
-  uint64_t digit = u256_div64(&root, 10);
-  if (digit >= 5) {
-    u256 one = u256_of(1);
-    u256_add(&root, &one);
+  u256 value = u256_div_pow10_round(q, 1, 0);
+  if (root) { /* sqrt at rscale: the root of value * 10^(rscale + 2) at rscale + 1 digits */
+    if (u256_mul_pow10(&value, rscale + 2))
+      overflow(rt, loc);
+    value = root_rounded(value);
   }
-  if (root.w[2] | root.w[3] || ((u128)root.w[1] << 64 | root.w[0]) >= P10[MAX_DIGITS])
-    overflow(rt, loc);
-  return (i128)((u128)root.w[1] << 64 | root.w[0]);
-}
-
-i128 kiln_numeric_sqrt(kiln_runtime *rt, i128 v, int32_t from, int32_t to, int32_t loc) {
-  return kiln_numeric_sqrt_div(rt, v, from, 1, 0, to, loc);
+  return finish_magnitude(rt, neg, rescale_magnitude(rt, value, rscale - to, loc), loc);
 }
 
 int32_t kiln_numeric_cmp(i128 a, int32_t sa, i128 b, int32_t sb) {

@@ -263,6 +263,52 @@ void kiln_ms_add(kiln_multiset *ms, const void *value, int64_t weight) {
 int32_t kiln_ms_min(const kiln_multiset *ms, void *out) { return ms->min(out); }
 int32_t kiln_ms_max(const kiln_multiset *ms, void *out) { return ms->max(out); }
 int64_t kiln_ms_distinct(const kiln_multiset *ms) { return ms->distinct(); }
+
+int64_t kiln_ms_sum(kiln_runtime *rt, const kiln_multiset *ms, int32_t type_kind, void *out,
+                    int32_t loc) {
+  __int128 exact = 0;
+  double approximate = 0;
+  bool overflow = false;
+  constexpr __int128 kLimit = static_cast<__int128>(10'000'000'000'000'000'000ULL) *
+                              static_cast<__int128>(10'000'000'000'000'000'000ULL);
+  ms->forEach([&](const void *value, int64_t count) {
+    if (count <= 0)
+      return;
+    switch (type_kind) {
+    case KILN_T_INT32: {
+      int32_t v;
+      std::memcpy(&v, value, sizeof v);
+      exact += v; // below 2^31 values of 2^31 each: no overflow
+      return;
+    }
+    case KILN_T_INT64: {
+      int64_t v;
+      std::memcpy(&v, value, sizeof v);
+      exact += v;
+      return;
+    }
+    case KILN_T_NUMERIC: {
+      __int128 v;
+      std::memcpy(&v, value, sizeof v);
+      overflow |= __builtin_add_overflow(exact, v, &exact) || exact >= kLimit || exact <= -kLimit;
+      return;
+    }
+    default: {
+      double v;
+      std::memcpy(&v, value, sizeof v);
+      approximate += v;
+    }
+    }
+  });
+  if (overflow)
+    kiln_raise(rt, KILN_ERR_NUMERIC_OVERFLOW, loc);
+  if (type_kind == KILN_T_FLOAT64)
+    std::memcpy(out, &approximate, sizeof approximate);
+  else
+    std::memcpy(out, &exact, sizeof exact);
+  return ms->distinct();
+}
+
 int64_t kiln_ms_size(const kiln_multiset *ms) { return ms->size(); }
 int64_t kiln_ms_bytes(const kiln_multiset *ms) { return ms->bytes(); }
 

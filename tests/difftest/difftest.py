@@ -1126,7 +1126,7 @@ class QueryGen:
     def select_union(self, depth, top):
         first, cols = self.select_project(depth, top)
         second, _ = self.select_project(depth, top, types=[t for _, t in cols])
-        op = self.rng.choice(['UNION ALL', 'UNION ALL', 'UNION', 'INTERSECT', 'EXCEPT'])
+        op = self.rng.choice(['UNION ALL', 'UNION ALL', 'UNION', 'INTERSECT', 'EXCEPT', 'INTERSECT ALL', 'EXCEPT ALL'])
         return f'{first}\n{op}\n{second}', cols
 
     def select_aggregate(self, depth, top):

@@ -279,15 +279,27 @@ TEST_F(StdlibTest, NumericSquareRoot) {
             "0.7071067811865475244008443621048490");
   EXPECT_EQ(S(kiln_numeric_sqrt(nullptr, N("0.5", 38), 38, 1, 0), 1), "0.7"); // digits cut first
   EXPECT_EQ(raised([] { kiln_numeric_sqrt(nullptr, -1, 0, 16, 0); }), KILN_ERR_SQRT_NEGATIVE);
+}
 
-  // sqrt(1/3) rounds once: the root of 0.3333333333333333 would end in ...257.
-  EXPECT_EQ(S(kiln_numeric_sqrt_div(nullptr, 1, 0, 3, 0, 16, 0), 16), "0.5773502691896258");
-  EXPECT_EQ(S(kiln_numeric_sqrt_div(nullptr, 225, 2, 100, 2, 16, 0), 16), "1.5000000000000000");
-  EXPECT_EQ(S(kiln_numeric_sqrt_div(nullptr, 1, 37, 1, 0, 16, 0), 16), "0.0000000000000000");
-  EXPECT_EQ(S(kiln_numeric_sqrt_div(nullptr, -4, 0, -1, 0, 16, 0), 16), "2.0000000000000000");
-  EXPECT_EQ(raised([] { kiln_numeric_sqrt_div(nullptr, 1, 0, 0, 0, 16, 0); }),
+// PostgreSQL's numeric variance and stddev round the quotient at select_div_scale's scale and
+// the root at that scale again; the results below are PostgreSQL 15's.
+TEST_F(StdlibTest, NumericVarianceAsPostgresRoundsIt) {
+  auto v = [](i128 a, int32_t sa, i128 b, int root) {
+    return S(kiln_numeric_variance(nullptr, a, sa, b, 0, root, 16, 0), 16);
+  };
+  // stddev_samp(1, 2, 2): 1/3 divides to 20 digits (its first digit is below 1), and its root
+  // is 0.57735026918962576451.
+  EXPECT_EQ(v(2, 0, 6, 1), "0.5773502691896258");
+  EXPECT_EQ(v(2, 0, 6, 0), "0.3333333333333333");
+  // stddev_pop over 14/3: 4.6666666666666667 at 16 digits, whose root rounds up at the 16th.
+  EXPECT_EQ(v(14, 0, 3, 1), "2.1602468994692868");
+  // A large quotient divides at fewer digits: 1e20 / 3 at scale 0.
+  EXPECT_EQ(v(N("100000000000000000000", 0), 0, 3, 0), "33333333333333333333.0000000000000000");
+  EXPECT_EQ(v(225, 2, 1, 1), "1.5000000000000000");
+  EXPECT_EQ(v(0, 0, 3, 1), "0.0000000000000000");
+  EXPECT_EQ(raised([] { kiln_numeric_variance(nullptr, 1, 0, 0, 0, 1, 16, 0); }),
             KILN_ERR_DIVISION_BY_ZERO);
-  EXPECT_EQ(raised([] { kiln_numeric_sqrt_div(nullptr, -1, 0, 3, 0, 16, 0); }),
+  EXPECT_EQ(raised([] { kiln_numeric_variance(nullptr, -1, 0, 3, 0, 1, 16, 0); }),
             KILN_ERR_SQRT_NEGATIVE);
 }
 

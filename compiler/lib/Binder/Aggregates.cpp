@@ -334,14 +334,15 @@ Bound Binder::bindVarianceAggregate(const ast::Expr &expr,
   if (!numerator || !denominator)
     return {};
   ExprPtr value;
-  if (name.starts_with("stddev") && exact) {
-    // The root of the exact quotient, rounded once: a quotient rounded to 16 digits first can
-    // move the root's 16th digit (PostgreSQL divides to 20 digits there).
+  if (exact) {
+    // Rounded where PostgreSQL rounds: the quotient at a scale that depends on its value (16
+    // significant digits), and the root at that scale again. Its 16th decimal depends on it.
     ExprPtr num = std::move(numerator.expr);
     ExprPtr den = coerce(std::move(denominator), Type::numeric(ir::kMaxNumericPrecision, 0), range);
     int32_t scale = ir::sqrtScale(std::max(16, num->type.scale));
     value = ir::makeCall(ir::ExprOp::Call, Type::numeric(ir::kMaxNumericPrecision, scale), {}, loc);
-    value->function = ir::FunctionId::SqrtDiv;
+    value->function =
+        name.starts_with("stddev") ? ir::FunctionId::Stddev : ir::FunctionId::Variance;
     value->args.push_back(std::move(num));
     value->args.push_back(std::move(den));
   } else {

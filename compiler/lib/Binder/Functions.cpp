@@ -181,7 +181,7 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   case ir::FunctionSignature::Extract:
     return bindDateField(expr, fn, args, call);
   case ir::FunctionSignature::AddInterval:
-  case ir::FunctionSignature::SquareRootOfQuotient:
+  case ir::FunctionSignature::VarianceQuotient:
     break; // not found by name (above)
   }
   return {};

@@ -268,12 +268,6 @@ plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
   const char *name = stmt.op == ast::SetOp::Union       ? (stmt.all ? "UNION ALL" : "UNION")
                      : stmt.op == ast::SetOp::Intersect ? (stmt.all ? "INTERSECT ALL" : "INTERSECT")
                                                         : (stmt.all ? "EXCEPT ALL" : "EXCEPT");
-  if (stmt.all && stmt.op != ast::SetOp::Union) {
-    error(stmt.range, std::string(name) + " is not supported yet").hint =
-        std::string("use ") + (stmt.op == ast::SetOp::Intersect ? "INTERSECT" : "EXCEPT") +
-        " (without ALL), which compares distinct rows";
-    return nullptr;
-  }
   // Flatten a chain of one union kind into one n-ary union: UNION ALL is associative, and so is
   // UNION (distinct over the sum of all branches). INTERSECT and EXCEPT stay binary.
   std::vector<const ast::SelectStmt *> branches;
@@ -354,6 +348,7 @@ plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
     return makeNode(kind, std::move(out), loc, std::move(in));
   };
   auto distinct = [&](plan::NodePtr in) { return node(plan::NodeKind::Distinct, {std::move(in)}); };
+  auto positive = [&](plan::NodePtr in) { return node(plan::NodeKind::Positive, {std::move(in)}); };
   auto minus = [&](plan::NodePtr a, plan::NodePtr b) {
     return node(plan::NodeKind::UnionAll,
                 {std::move(a), node(plan::NodeKind::Negate, {std::move(b)})});
@@ -363,9 +358,15 @@ plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
     plan::NodePtr sum = node(plan::NodeKind::UnionAll, inputs);
     return stmt.all ? sum : distinct(sum);
   }
+  // With ALL, a row's copies count: L EXCEPT ALL R has max(l - r, 0) copies of a row that L has
+  // l times and R r times, and L INTERSECT ALL R has min(l, r) = l - max(l - r, 0).
   case ast::SetOp::Except:
+    if (stmt.all)
+      return positive(minus(inputs[0], inputs[1]));
     return distinct(minus(distinct(inputs[0]), distinct(inputs[1])));
   case ast::SetOp::Intersect: {
+    if (stmt.all)
+      return minus(inputs[0], positive(minus(inputs[0], inputs[1])));
     plan::NodePtr left = distinct(inputs[0]);
     return minus(left, distinct(minus(left, distinct(inputs[1]))));
   }

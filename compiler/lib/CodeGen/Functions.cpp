@@ -147,9 +147,11 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
                   : call(fn.symbol, {rt(), args[0].value, b_.getInt32(e.args[0]->type.scale),
                                      b_.getInt32(e.type.scale), b_.getInt32(loc)});
     break;
-  case ir::FunctionId::SqrtDiv:
+  case ir::FunctionId::Variance:
+  case ir::FunctionId::Stddev:
     r.value = call(fn.symbol, {rt(), args[0].value, b_.getInt32(e.args[0]->type.scale),
                                args[1].value, b_.getInt32(e.args[1]->type.scale),
+                               b_.getInt32(e.function == ir::FunctionId::Stddev),
                                b_.getInt32(e.type.scale), b_.getInt32(loc)});
     break;
   case ir::FunctionId::Cbrt:

@@ -112,7 +112,8 @@ std::vector<runtime::DataflowOp> dataflowOf(const ir::Module &module) {
     node.source = op->kind == ir::OpKind::Source;
     node.keyed = node.source && !op->key.empty();
     // (A keyed source's table holds its rows, but pushing them is not supported yet.)
-    node.has_contents = op->kind == ir::OpKind::Aggregate || op->kind == ir::OpKind::Distinct;
+    node.has_contents = op->kind == ir::OpKind::Aggregate || op->kind == ir::OpKind::Distinct ||
+                        op->kind == ir::OpKind::Positive;
     if (node.source)
       node.source_table = op->name;
     if (op->kind == ir::OpKind::Join || op->kind == ir::OpKind::DeltaJoin)

@@ -114,7 +114,8 @@ StateSize Op::stateSize() const {
     // MIN/MAX must survive the retraction of the current extreme, and count(DISTINCT) count
     // each value once however often it comes, so they keep every value.
     bool keepsValues = std::any_of(aggregates.begin(), aggregates.end(), [](const AggCall &a) {
-      return a.kind == AggKind::Min || a.kind == AggKind::Max || a.kind == AggKind::CountDistinct;
+      return a.kind == AggKind::Min || a.kind == AggKind::Max || a.kind == AggKind::CountDistinct ||
+             a.kind == AggKind::SumDistinct;
     });
     if (keepsValues)
       return StateSize::GrowsWithInput;
@@ -266,6 +267,8 @@ const char *aggKindName(AggKind kind) {
     return "max";
   case AggKind::CountDistinct:
     return "count_distinct";
+  case AggKind::SumDistinct:
+    return "sum_distinct";
   }
   return "?";
 }

@@ -518,6 +518,7 @@ void Verifier::checkAggregate(const Schema &row) {
       ok = result == Type::int64();
       break;
     case AggKind::Sum:
+    case AggKind::SumDistinct:
       ok = sumTypeFits(arg, result);
       break;
     case AggKind::Avg:
@@ -777,10 +778,10 @@ void Verifier::checkCall(const Expr &e) {
                  : e.type == first,
              first.kind == TypeKind::Numeric ? "numeric at sqrtScale" : first.str());
     break;
-  case FunctionSignature::SquareRootOfQuotient: {
+  case FunctionSignature::VarianceQuotient: {
     for (size_t i = 0; i < n; ++i)
       argIs(i, e.args[i]->type.kind == TypeKind::Numeric, "numeric");
-    int32_t scale = sqrtScale(std::max({16, first.scale, e.args[1]->type.scale}));
+    int32_t scale = sqrtScale(std::max(16, first.scale));
     resultIs(e.type.kind == TypeKind::Numeric && e.type.scale == scale,
              "numeric(38," + std::to_string(scale) + ")");
     break;

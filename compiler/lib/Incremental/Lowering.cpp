@@ -88,6 +88,8 @@ private:
     }
     case plan::NodeKind::Distinct:
       return append(OpKind::Distinct, {lower(node.inputs[0])}, node.schema, node.loc).id;
+    case plan::NodeKind::Positive:
+      return append(OpKind::Positive, {lower(node.inputs[0])}, node.schema, node.loc).id;
     case plan::NodeKind::TopK: {
       Op &op = append(OpKind::TopK, {lower(node.inputs[0])}, node.schema, node.loc);
       op.group_keys = node.group_keys;

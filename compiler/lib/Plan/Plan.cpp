@@ -23,6 +23,8 @@ const char *nodeKindName(NodeKind kind) {
     return "aggregate";
   case NodeKind::Distinct:
     return "distinct";
+  case NodeKind::Positive:
+    return "positive";
   case NodeKind::UnionAll:
     return "union_all";
   case NodeKind::Negate:
@@ -138,6 +140,7 @@ private:
       }
       break;
     case NodeKind::Distinct:
+    case NodeKind::Positive:
     case NodeKind::UnionAll:
     case NodeKind::Negate:
       break;

@@ -60,10 +60,12 @@ __int128 kiln_numeric_round(kiln_runtime *rt, __int128 v, int32_t from, int32_t 
 /* sqrt of `v` (scale `from`) at scale `to` (at most 34), rounded half up; a negative `v` raises
  * KILN_ERR_SQRT_NEGATIVE. */
 __int128 kiln_numeric_sqrt(kiln_runtime *rt, __int128 v, int32_t from, int32_t to, int32_t loc);
-/* sqrt(a / b) at scale `to`, rounded once (stddev: the variance's quotient is not rounded before
- * its root); a negative quotient raises KILN_ERR_SQRT_NEGATIVE, b = 0 division by zero. */
-__int128 kiln_numeric_sqrt_div(kiln_runtime *rt, __int128 a, int32_t sa, __int128 b, int32_t sb,
-                               int32_t to, int32_t loc);
+/* variance/stddev as PostgreSQL computes them from a = n*sum(x*x) - sum(x)^2 and b = n*(n-1)
+ * (or n*n): a / b rounded at select_div_scale's scale (16 significant digits at least), with
+ * `root` its square root rounded at that scale too, then moved to scale `to` (a quotient's
+ * digits beyond to + 8 are cut). A negative root raises KILN_ERR_SQRT_NEGATIVE. */
+__int128 kiln_numeric_variance(kiln_runtime *rt, __int128 a, int32_t sa, __int128 b, int32_t sb,
+                               int32_t root, int32_t to, int32_t loc);
 /* Weighted sum step for aggregates: acc + v * weight, raising "numeric field overflow". */
 __int128 kiln_numeric_accumulate(kiln_runtime *rt, __int128 acc, __int128 v, int64_t weight,
                                  int32_t loc);

@@ -164,7 +164,7 @@ enum class FunctionSignature {
   Pad,
   SameNumber,
   SquareRoot,
-  SquareRootOfQuotient,
+  VarianceQuotient,
   FloatMath,
   RoundNumber,
   DateTrunc,
@@ -303,7 +303,9 @@ const OpInfo &opInfo(OpKind kind);
 const std::vector<OpInfo> &allOps();
 
 // CountDistinct: count(DISTINCT x), the number of distinct non-NULL values.
-enum class AggKind { CountStar, Count, Sum, Avg, Min, Max, CountDistinct };
+// CountDistinct and SumDistinct read the distinct non-NULL values (a multiset of them, shared with
+// MIN and MAX of the same column).
+enum class AggKind { CountStar, Count, Sum, Avg, Min, Max, CountDistinct, SumDistinct };
 
 struct AggCall {
   AggKind kind;

@@ -22,6 +22,7 @@ enum class NodeKind {
   Join,
   Aggregate,
   Distinct,
+  Positive, // each row max(count, 0) times (EXCEPT ALL, INTERSECT ALL)
   UnionAll,
   Negate,
   TopK,

@@ -14,10 +14,10 @@ using ir::TypeKind;
 
 namespace {
 
-// MIN, MAX and count(DISTINCT) keep a multiset of their values per group.
+// MIN, MAX, count(DISTINCT) and sum(DISTINCT) keep a multiset of their values per group.
 bool keepsValues(const ir::AggCall &agg) {
   return agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max ||
-         agg.kind == ir::AggKind::CountDistinct;
+         agg.kind == ir::AggKind::CountDistinct || agg.kind == ir::AggKind::SumDistinct;
 }
 
 struct AggLayout {
@@ -25,8 +25,9 @@ struct AggLayout {
   const RowLayout *key = nullptr;
   const RowLayout *out = nullptr;
   std::vector<int> agg_field; // first payload field of each aggregate's state
-  // Per aggregate: whether an earlier one keeps the state it reads (MIN and MAX of one column
-  // share one multiset, which the first of them updates, describes and frees).
+  // Per aggregate: whether an earlier one keeps the state it reads (MIN, MAX, count(DISTINCT)
+  // and sum(DISTINCT) of one column share one multiset, which the first of them updates,
+  // describes and frees).
   std::vector<bool> shared;
   int count_field = 1, dirty_field = 0, old_present_field = 0, old_field = 0;
 };
@@ -42,15 +43,12 @@ AggLayout layoutFor(Emitter &e_, const ir::Op &op) {
   l.key = &e_.layoutOf(key_types);
   l.out = &e_.layoutOf(op.schema);
   std::vector<llvm::Type *> fields{l.key->type, e_.i64_};
-  auto extreme = [](const ir::AggCall &agg) {
-    return agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max;
-  };
   for (size_t j = 0; j < op.aggregates.size(); ++j) {
     const ir::AggCall &agg = op.aggregates[j];
-    auto owner = std::find_if(op.aggregates.begin(), op.aggregates.begin() + j,
-                              [&](const ir::AggCall &earlier) {
-                                return extreme(agg) && extreme(earlier) && earlier.arg == agg.arg;
-                              });
+    auto owner = std::find_if(
+        op.aggregates.begin(), op.aggregates.begin() + j, [&](const ir::AggCall &earlier) {
+          return keepsValues(agg) && keepsValues(earlier) && earlier.arg == agg.arg;
+        });
     l.shared.push_back(owner != op.aggregates.begin() + j);
     if (l.shared.back()) {
       l.agg_field.push_back(l.agg_field[owner - op.aggregates.begin()]);
@@ -252,6 +250,32 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
       count_distinct->addIncoming(b_.getInt64(0), before);
       count_distinct->addIncoming(distinct, read);
       e_.storeColumn(*l.out, out, column, {count_distinct, b_.getFalse()});
+      break;
+    }
+    case ir::AggKind::SumDistinct: {
+      // The runtime sums the distinct values exactly (in 128 bits) or in doubles; a bigint
+      // result (of integers) is checked against bigint's range here.
+      llvm::Value *set = b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(l.payload, payload, field + 1));
+      bool floating = agg.type.kind == TypeKind::Float64;
+      llvm::Value *sum = e_.entryAlloca(floating ? e_.f64_ : e_.i128_);
+      b_.CreateStore(llvm::Constant::getNullValue(floating ? e_.f64_ : e_.i128_), sum);
+      llvm::Function *f = b_.GetInsertBlock()->getParent();
+      llvm::BasicBlock *read = llvm::BasicBlock::Create(e_.ctx_, "sum.distinct", f);
+      llvm::BasicBlock *after = llvm::BasicBlock::Create(e_.ctx_, "sum.distinct.done", f);
+      b_.CreateCondBr(b_.CreateIsNull(set), after, read);
+      b_.SetInsertPoint(read);
+      b_.CreateCall(e_.fn("kiln_ms_sum"), {e_.rt(), set, b_.getInt32(e_.storageKind(arg_type)), sum,
+                                           b_.getInt32(e_.locationIndex(op.loc))});
+      b_.CreateBr(after);
+      b_.SetInsertPoint(after);
+      llvm::Value *value = b_.CreateLoad(floating ? e_.f64_ : e_.i128_, sum);
+      if (agg.type.kind == TypeKind::Int64) {
+        llvm::Value *narrow = b_.CreateTrunc(value, e_.i64_);
+        e_.raiseIf(b_.CreateICmpNE(b_.CreateSExt(narrow, e_.i128_), value),
+                   KILN_ERR_BIGINT_OUT_OF_RANGE, op.loc);
+        value = narrow;
+      }
+      e_.storeColumn(*l.out, out, column, {value, empty});
       break;
     }
     default:

@@ -1,5 +1,7 @@
 // Distinct: set semantics over a multiset. It keeps a count per distinct row and emits a row at
 // the end of a tick when its count became positive or stopped being positive.
+// Positive (EXCEPT ALL, INTERSECT ALL) keeps the same counts and emits the change of each row's
+// positive part, max(count, 0).
 
 #include "Operator.h"
 
@@ -10,7 +12,8 @@ namespace {
 class DistinctGen : public OperatorGen {
 public:
   DistinctGen(Emitter &emitter, const ir::Op &op)
-      : OperatorGen(emitter, op), in_(emitter.layoutOf(op.schema)),
+      : OperatorGen(emitter, op), bag_(op.kind == ir::OpKind::Positive),
+        in_(emitter.layoutOf(op.schema)),
         // payload: { row, count, count at tick start, dirty }
         payload_type_(llvm::StructType::get(emitter.ctx_,
                                             {in_.type, emitter.i64_, emitter.i64_, emitter.i8_})) {}
@@ -77,7 +80,8 @@ public:
       llvm::BasicBlock *next = llvm::BasicBlock::Create(e_.ctx_, "next", f);
       b_.CreateCondBr(b_.CreateICmpSGT(count, b_.getInt64(0)), emit, next);
       b_.SetInsertPoint(emit);
-      e_.emitToConsumers(op_, b_.CreateStructGEP(payload_type_, payload, 0), b_.getInt64(1));
+      e_.emitToConsumers(op_, b_.CreateStructGEP(payload_type_, payload, 0),
+                         bag_ ? count : b_.getInt64(1));
       b_.CreateBr(next);
       b_.SetInsertPoint(next);
     });
@@ -101,9 +105,20 @@ public:
       llvm::Value *now = b_.CreateICmpSGT(count, b_.getInt64(0));
       llvm::BasicBlock *changed = llvm::BasicBlock::Create(e_.ctx_, "changed", f);
       llvm::BasicBlock *after = llvm::BasicBlock::Create(e_.ctx_, "after", f);
-      b_.CreateCondBr(b_.CreateICmpNE(was, now), changed, after);
-      b_.SetInsertPoint(changed);
-      e_.emitToConsumers(op, row, b_.CreateSelect(now, b_.getInt64(1), b_.getInt64(-1)));
+      llvm::Value *delta;
+      if (bag_) { // the change of the count's positive part
+        auto held = [&](llvm::Value *n, llvm::Value *positive) {
+          return b_.CreateSelect(positive, n, b_.getInt64(0));
+        };
+        delta = b_.CreateSub(held(count, now), held(old, was));
+        b_.CreateCondBr(b_.CreateICmpNE(delta, b_.getInt64(0)), changed, after);
+        b_.SetInsertPoint(changed);
+      } else { // in or out of the set
+        b_.CreateCondBr(b_.CreateICmpNE(was, now), changed, after);
+        b_.SetInsertPoint(changed);
+        delta = b_.CreateSelect(now, b_.getInt64(1), b_.getInt64(-1));
+      }
+      e_.emitToConsumers(op, row, delta);
       b_.CreateBr(after);
       b_.SetInsertPoint(after);
       llvm::BasicBlock *erase = llvm::BasicBlock::Create(e_.ctx_, "erase", f);
@@ -118,6 +133,7 @@ public:
   }
 
 private:
+  bool bag_; // positive: multiplicities, not set membership
   const RowLayout &in_;
   llvm::StructType *payload_type_;
 };
@@ -125,6 +141,10 @@ private:
 } // namespace
 
 std::unique_ptr<OperatorGen> makeDistinctGen(Emitter &emitter, const ir::Op &op) {
+  return std::make_unique<DistinctGen>(emitter, op);
+}
+
+std::unique_ptr<OperatorGen> makePositiveGen(Emitter &emitter, const ir::Op &op) {
   return std::make_unique<DistinctGen>(emitter, op);
 }
 

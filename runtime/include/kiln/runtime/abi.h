@@ -346,7 +346,10 @@ typedef struct kiln_ptrvec kiln_ptrvec;
  * `value` points at storage of the set's type (see above); TEXT values are copied. */
 typedef struct kiln_multiset kiln_multiset;
 /* kiln_ms_min / kiln_ms_max write the smallest / largest value with positive count to *out and
- * return 1; 0 if empty. kiln_ms_distinct: how many values have a positive count. */
+ * return 1; 0 if empty. kiln_ms_distinct: how many values have a positive count.
+ * kiln_ms_sum(rt, ms, type_kind, out, loc): the sum of those values, each once (sum(DISTINCT)),
+ * for a set of `type_kind` values: an __int128 for INT32, INT64 and NUMERIC (a sum beyond 38
+ * digits raises KILN_ERR_NUMERIC_OVERFLOW at `loc`), a double for FLOAT64; returns how many. */
 
 /* ---- Top-k (ORDER BY ... LIMIT ... OFFSET) ----
  * A top-k operator keeps its input's rows in a TEXT multiset, each row as one byte string that
