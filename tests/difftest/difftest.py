@@ -1159,8 +1159,11 @@ class QueryGen:
         forms = [('count(*)', 'int'), (f'count({arg})', 'int'), (f'min({arg})', ty), (f'max({arg})', ty)]
         if ty in ('int', 'num', 'float'):
             forms += [(f'sum({arg})', ty)] * 3
+            forms.append((f'sum(DISTINCT {arg})', ty))
             if top:  # avg's scale may legitimately differ: never fed into other expressions
                 forms.append((f'avg({arg})', 'avg'))
+        if top and ty in ('int', 'num'):
+            forms.append((f'avg(DISTINCT {arg})', 'avg'))
         if top and ty in ('int', 'num'):  # exact sums: equal to PostgreSQL's to its scale
             fn = r.choice(['stddev', 'stddev_pop', 'variance', 'var_pop'])
             forms.append((f'{fn}({arg})', 'avg'))

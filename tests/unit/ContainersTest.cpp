@@ -325,6 +325,12 @@ public:
     T out;
     return kiln_ms_max(ms_, &out) ? std::optional<T>(out) : std::nullopt;
   }
+  // sum(DISTINCT): (how many distinct values, their sum) in the kernel's representation.
+  template <typename Sum> std::pair<int64_t, Sum> sum(int32_t kind) const {
+    Sum out{};
+    int64_t n = kiln_ms_sum(nullptr, ms_, kind, &out, 0);
+    return {n, out};
+  }
 
 private:
   kiln_multiset *ms_;
@@ -378,6 +384,24 @@ TEST(Multiset, RetractionBeforeInsertionIsNotAValue) {
   EXPECT_EQ(ms.min(), 5);
   ms.add(1, 1);
   EXPECT_EQ(ms.min(), 1);
+}
+
+TEST(Multiset, SumOfDistinctValues) {
+  Multiset<int32_t> ints(KILN_T_INT32);
+  ints.add(7, 3); // three rows of 7 count once
+  ints.add(-2, 1);
+  ints.add(4, -1); // a retraction ahead of its insertion is not a value
+  EXPECT_EQ((ints.sum<__int128>(KILN_T_INT32)), (std::pair<int64_t, __int128>{2, 5}));
+  Multiset<int64_t> big(KILN_T_INT64);
+  big.add(INT64_MAX, 1);
+  big.add(INT64_MAX - 1, 2);
+  EXPECT_EQ((big.sum<__int128>(KILN_T_INT64)).second, __int128{INT64_MAX} * 2 - 1); // beyond bigint
+  Multiset<double> doubles(KILN_T_FLOAT64);
+  doubles.add(0.5, 2);
+  doubles.add(0.25, 1);
+  EXPECT_EQ((doubles.sum<double>(KILN_T_FLOAT64)), (std::pair<int64_t, double>{2, 0.75}));
+  Multiset<int64_t> none(KILN_T_INT64);
+  EXPECT_EQ((none.sum<__int128>(KILN_T_INT64)).first, 0);
 }
 
 // A set remembers its extremes between changes: after any sequence of changes, asked or not in

@@ -88,8 +88,10 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   } no_windows{*this, window_, window_forbidden_};
   window_ = nullptr;
   window_forbidden_ = "aggregate function calls cannot contain window function calls";
-  // count(DISTINCT x) keeps a multiset of x per group; min and max ignore duplicates anyway.
-  if (expr.distinct && name != "count" && name != "min" && name != "max") {
+  // count, sum and avg (DISTINCT x) keep a multiset of x per group; min and max ignore duplicates
+  // anyway.
+  if (expr.distinct && name != "count" && name != "min" && name != "max" && name != "sum" &&
+      name != "avg") {
     error(expr.range, name + "(DISTINCT ...) is not supported yet").hint =
         "aggregate over a SELECT DISTINCT subquery instead";
     return {};
@@ -171,8 +173,10 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
         return {};
       }
       if (name == "sum") {
-        call.kind = ir::AggKind::Sum;
+        call.kind = expr.distinct ? ir::AggKind::SumDistinct : ir::AggKind::Sum;
         call.type = sumType(t);
+      } else if (expr.distinct) {
+        return bindDistinctAverage(expr, std::move(arg.expr), filtered);
       } else {
         call.kind = ir::AggKind::Avg;
         if (t.kind == TypeKind::Float64)
@@ -252,6 +256,53 @@ Bound Binder::bindBooleanAggregate(const ast::Expr &expr,
   e->args.push_back(std::move(none));
   e->args.push_back(ir::makeLiteral(ir::Value{}, Type::boolean()));
   e->args.push_back(std::move(result));
+  e->nullable = true;
+  return {std::move(e), false};
+}
+
+// avg(DISTINCT x): sum(DISTINCT x) / count(DISTINCT x), both read from one multiset of x, typed
+// as avg(x) is (NULL over no values).
+Bound Binder::bindDistinctAverage(const ast::Expr &expr, ExprPtr arg,
+                                  const std::function<ExprPtr(ExprPtr)> &filtered) {
+  SourceRange range = expr.range;
+  const Type t = arg->type;
+  int32_t group_count = static_cast<int32_t>(agg_->group_exprs.size());
+  int32_t column = group_count + static_cast<int32_t>(agg_->agg_args.size());
+  agg_->agg_args.push_back(filtered(std::move(arg)));
+  auto aggregate = [&](ir::AggKind kind, Type type) -> Bound {
+    agg_->aggs.push_back({kind, column, type, expr.names[0]});
+    return {ir::makeColumn(group_count + static_cast<int32_t>(agg_->aggs.size()) - 1, type,
+                           kind != ir::AggKind::CountDistinct),
+            false};
+  };
+  Bound sum = aggregate(ir::AggKind::SumDistinct, sumType(t));
+  Bound count = aggregate(ir::AggKind::CountDistinct, Type::int64());
+  ir::Value zero;
+  zero.is_null = false;
+  Bound none = comparison(ir::ExprOp::Eq, {count.expr->clone(), false},
+                          {ir::makeLiteral(zero, Type::int64()), false}, range);
+  // avg's type: double precision of doubles; else NUMERIC with 16 decimals at least.
+  Type type = t.kind == TypeKind::Float64
+                  ? Type::float64()
+                  : Type::numeric(ir::kMaxNumericPrecision,
+                                  std::max(16, t.kind == TypeKind::Numeric ? t.scale : 0));
+  if (t.kind != TypeKind::Float64) // a NUMERIC quotient, not an integer division
+    sum = {
+        coerce(std::move(sum),
+               Type::numeric(ir::kMaxNumericPrecision, t.kind == TypeKind::Numeric ? t.scale : 0),
+               range),
+        false};
+  Bound quotient = arithmetic("/", std::move(sum), std::move(count), range);
+  if (!none || !quotient)
+    return {};
+  ExprPtr value = coerce(std::move(quotient), type, range);
+  if (!value)
+    return {};
+  // An empty group's quotient is NULL, not a division by zero.
+  ExprPtr e = ir::makeCall(ir::ExprOp::Case, type, {}, location(range));
+  e->args.push_back(std::move(none.expr));
+  e->args.push_back(ir::makeLiteral(ir::Value{}, type));
+  e->args.push_back(std::move(value));
   e->nullable = true;
   return {std::move(e), false};
 }

@@ -283,6 +283,8 @@ private:
                       const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
   Bound bindAggregateCall(const ast::Expr &expr, const Scope &scope);
   Bound bindAggregateArgument(const ast::Expr &expr);
+  Bound bindDistinctAverage(const ast::Expr &expr, ir::ExprPtr arg,
+                            const std::function<ir::ExprPtr(ir::ExprPtr)> &filtered);
   Bound bindVarianceAggregate(const ast::Expr &expr,
                               const std::function<ir::ExprPtr(ir::ExprPtr)> &filtered);
   Bound bindBooleanAggregate(const ast::Expr &expr,
