@@ -18,19 +18,10 @@ with recursive r (n) as (select 1 union all select n + 1 from r),
 -- ERR-NEXT:              ^~~~~~~~~
 select a into new_table
 from t
--- ERR:{{.*}}unsupported-clauses.sql:[[@LINE+12]]:10: error: GROUPING SETS, ROLLUP and CUBE are not supported yet
--- ERR-NEXT:group by rollup (a), cube (b), grouping sets ((a), ()), ()
--- ERR-NEXT:         ^~~~~~
--- ERR:{{.*}}unsupported-clauses.sql:[[@LINE+9]]:22: error: GROUPING SETS, ROLLUP and CUBE are not supported yet
--- ERR-NEXT:group by rollup (a), cube (b), grouping sets ((a), ()), ()
--- ERR-NEXT:                     ^~~~
--- ERR:{{.*}}unsupported-clauses.sql:[[@LINE+6]]:32: error: GROUPING SETS, ROLLUP and CUBE are not supported yet
--- ERR-NEXT:group by rollup (a), cube (b), grouping sets ((a), ()), ()
--- ERR-NEXT:                               ^~~~~~~~
--- ERR:{{.*}}unsupported-clauses.sql:[[@LINE+3]]:57: error: GROUPING SETS, ROLLUP and CUBE are not supported yet
--- ERR-NEXT:group by rollup (a), cube (b), grouping sets ((a), ()), ()
--- ERR-NEXT:                                                        ^
-group by rollup (a), cube (b), grouping sets ((a), ()), ()
+-- ERR:{{.*}}unsupported-clauses.sql:[[@LINE+3]]:10: error: CUBE of more than 12 elements is not supported
+-- ERR-NEXT:group by cube (a, b, c, d, e, f, g, h, i, j, k, l, m)
+-- ERR-NEXT:         ^~~~
+group by cube (a, b, c, d, e, f, g, h, i, j, k, l, m)
 -- ERR:{{.*}}unsupported-clauses.sql:[[@LINE+3]]:18: error: ORDER BY ... USING is not supported
 -- ERR-NEXT:order by a using <
 -- ERR-NEXT:                 ^

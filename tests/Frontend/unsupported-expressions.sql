@@ -80,10 +80,6 @@ select
 -- ERR-NEXT:  x::numeric('a'),
 -- ERR-NEXT:             ^~~
   x::numeric('a'),
--- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:3: error: GROUPING() is not supported yet
--- ERR-NEXT:  grouping(a),
--- ERR-NEXT:  ^~~~~~~~
-  grouping(a),
 -- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:3: error: XML functions are not supported
 -- ERR-NEXT:  xmlelement(name a)
 -- ERR-NEXT:  ^~~~~~~~~~

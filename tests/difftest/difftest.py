@@ -1136,7 +1136,15 @@ class QueryGen:
         items = keys + [self.aggregate(scope, top) for _ in range(r.randint(1, 3))]
         sql = f'SELECT {select_list(items)}\nFROM {frm}{self.where(scope)}'
         if keys:
-            sql += '\nGROUP BY ' + ', '.join(e for e, _ in keys)
+            listed = ', '.join(e for e, _ in keys)
+            shape = r.random()
+            if shape < 0.1:
+                listed = f'ROLLUP ({listed})'
+            elif shape < 0.15:
+                listed = f'CUBE ({listed})'
+            elif shape < 0.2:
+                listed = f'GROUPING SETS (({listed}), ({keys[0][0]}), ())'
+            sql += '\nGROUP BY ' + listed
         if r.random() < 0.35:
             agg, ty = self.aggregate(scope, top=False, types=['int', 'num'])
             sql += f'\nHAVING {agg} {r.choice([">", ">=", "<", "<>"])} {self.literal(ty)}'

@@ -4,6 +4,7 @@
 // computed before the aggregate. GROUP BY and the aggregate's plan are built by bindSimpleSelect
 // (Select.cpp).
 #include "BinderImpl.h"
+#include "kiln/IR/Utils.h"
 
 #include <algorithm>
 
@@ -258,6 +259,44 @@ Bound Binder::bindBooleanAggregate(const ast::Expr &expr,
   e->args.push_back(std::move(result));
   e->nullable = true;
   return {std::move(e), false};
+}
+
+// GROUPING(a, b, ...): per row, a bit per argument (the first the highest), set where the row's
+// grouping set lacks that key. Each argument must be a GROUP BY expression. The call reads a
+// placeholder column that bindSimpleSelect turns into a constant of each set's rows.
+Bound Binder::bindGrouping(const ast::Expr &expr) {
+  if (!agg_) {
+    error(expr.range, "GROUPING is only allowed in the select list and HAVING of a "
+                      "query with GROUP BY")
+        .hint = "select it as a column, and ORDER BY that column's name";
+    return {};
+  }
+  if (expr.args.empty() || expr.args.size() > 31 || expr.star || expr.distinct) {
+    error(expr.range, "GROUPING takes 1 to 31 GROUP BY expressions");
+    return {};
+  }
+  std::vector<int32_t> keys;
+  for (const ast::ExprPtr &arg : expr.args) {
+    AggregateContext *saved = agg_;
+    agg_ = nullptr;
+    Bound bound = bindExpr(*arg, *agg_from_scope_);
+    agg_ = saved;
+    if (!bound)
+      return {};
+    auto key = std::find_if(agg_->group_exprs.begin(), agg_->group_exprs.end(),
+                            [&](const ExprPtr &g) { return ir::sameExpr(*g, *bound.expr); });
+    if (key == agg_->group_exprs.end()) {
+      error(arg->range, "arguments to GROUPING must be grouping expressions of the associated "
+                        "query level")
+          .hint = "name a GROUP BY expression";
+      return {};
+    }
+    keys.push_back(static_cast<int32_t>(key - agg_->group_exprs.begin()));
+  }
+  agg_->groupings.push_back(std::move(keys));
+  return {ir::makeColumn(kGroupingColumn + static_cast<int32_t>(agg_->groupings.size()) - 1,
+                         Type::int32(), false),
+          false};
 }
 
 // avg(DISTINCT x): sum(DISTINCT x) / count(DISTINCT x), both read from one multiset of x, typed

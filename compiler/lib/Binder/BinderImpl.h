@@ -66,6 +66,14 @@ struct AggregateContext {
   std::vector<ir::ExprPtr> group_exprs; // over the FROM row
   std::vector<ir::ExprPtr> agg_args;    // over the FROM row, one per aggregate with an argument
   std::vector<ir::AggCall> aggs;        // arg indexes into [group_exprs..., agg_args...]
+  // Per group expression: whether a grouping set lacks it, so that it reads as NULL in that
+  // set's rows (empty without GROUPING SETS).
+  std::vector<bool> padded;
+  // Per GROUPING(...) call: the group expressions it names, its first argument the highest bit.
+  std::vector<std::vector<int32_t>> groupings;
+  bool keyNullable(size_t i) const {
+    return group_exprs[i]->nullable || (i < padded.size() && padded[i]);
+  }
 };
 
 // How a select list binds window functions (Windows.cpp): each distinct window (PARTITION BY and
@@ -231,6 +239,9 @@ private:
   plan::NodePtr joinDomain(plan::NodePtr input, int32_t width, const ir::Location &loc);
   static constexpr int32_t kOuterColumn = 1 << 24;
   static constexpr int32_t kHavingScalar = 1 << 23; // see bindSimpleSelect
+  // GROUPING(...) calls read column kGroupingColumn + n (the n-th call) until the aggregate's
+  // layout is known (bindSimpleSelect).
+  static constexpr int32_t kGroupingColumn = 1 << 21;
   Correlation *correlation_ = nullptr;
   // Moves the equalities of `predicate` (a bound WHERE conjunct of the correlated subquery) that
   // relate its columns to the enclosing query's into correlation_; what remains (maybe nothing)
@@ -283,6 +294,7 @@ private:
                       const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
   Bound bindAggregateCall(const ast::Expr &expr, const Scope &scope);
   Bound bindAggregateArgument(const ast::Expr &expr);
+  Bound bindGrouping(const ast::Expr &expr);
   Bound bindDistinctAverage(const ast::Expr &expr, ir::ExprPtr arg,
                             const std::function<ir::ExprPtr(ir::ExprPtr)> &filtered);
   Bound bindVarianceAggregate(const ast::Expr &expr,
@@ -310,6 +322,10 @@ private:
   // ---- queries (Select.cpp) ----
   plan::NodePtr bindSimpleSelect(const ast::SelectStmt &stmt);
   plan::NodePtr bindSetOperation(const ast::SelectStmt &stmt);
+  plan::NodePtr groupingSets(const plan::NodePtr &all, const plan::NodePtr &pre,
+                             const std::vector<std::vector<size_t>> &sets,
+                             const std::vector<int32_t> &key_of,
+                             const std::vector<std::vector<int32_t>> &groupings);
   plan::NodePtr bindValues(const ast::SelectStmt &stmt);
   bool rejectUnsupportedClauses(const ast::SelectStmt &stmt);
   std::optional<int64_t> bindRowCount(const ast::Expr &expr, const char *clause);

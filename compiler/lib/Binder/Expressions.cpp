@@ -36,7 +36,7 @@ Bound Binder::bindExpr(const ast::Expr &expr, const Scope &scope) {
       for (size_t i = 0; i < agg_->group_exprs.size(); ++i) {
         if (ir::sameExpr(*trial.expr, *agg_->group_exprs[i])) {
           const Expr &key = *agg_->group_exprs[i];
-          return {ir::makeColumn(static_cast<int32_t>(i), key.type, key.nullable), false};
+          return {ir::makeColumn(static_cast<int32_t>(i), key.type, agg_->keyNullable(i)), false};
         }
       }
       if (trial.expr->op == ExprOp::Literal)

@@ -50,6 +50,8 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   }
   if (isAggregateName(name))
     return bindAggregateCall(expr, scope);
+  if (name == "grouping")
+    return bindGrouping(expr);
   if (expr.agg_filter) {
     error(expr.agg_filter->range,
           "FILTER specified, but " + name + " is not an aggregate function");

@@ -264,6 +264,66 @@ plan::NodePtr Binder::bindValues(const ast::SelectStmt &stmt) {
   return values;
 }
 
+// GROUPING SETS (ROLLUP, CUBE): one aggregate of `pre` per set, grouped by the set's keys, its
+// rows padded with NULL for the keys the set lacks, all added up. Each branch has the layout of
+// `all`, the aggregate by every key, so HAVING and the select list read them as they read it.
+plan::NodePtr Binder::groupingSets(const plan::NodePtr &all, const plan::NodePtr &pre,
+                                   const std::vector<std::vector<size_t>> &sets,
+                                   const std::vector<int32_t> &key_of,
+                                   const std::vector<std::vector<int32_t>> &groupings) {
+  size_t nkeys = all->group_keys.size();
+  std::vector<plan::NodePtr> branches;
+  std::vector<bool> always(nkeys, true); // keys every set has (never padded)
+  for (const std::vector<size_t> &set : sets) {
+    std::vector<int32_t> keys;
+    for (size_t item : set)
+      if (std::find(keys.begin(), keys.end(), key_of[item]) == keys.end())
+        keys.push_back(key_of[item]);
+    plan::NodePtr aggregate = makeNode(plan::NodeKind::Aggregate, {}, all->loc, {pre});
+    for (int32_t k : keys) {
+      aggregate->group_keys.push_back(k);
+      aggregate->schema.push_back(pre->schema[static_cast<size_t>(k)]);
+    }
+    aggregate->aggregates = all->aggregates;
+    aggregate->schema.insert(aggregate->schema.end(), all->schema.begin() + nkeys,
+                             all->schema.end());
+    plan::NodePtr padded = makeNode(plan::NodeKind::Project, {}, all->loc, {aggregate});
+    for (size_t k = 0; k < nkeys; ++k) {
+      ir::Column column = all->schema[k];
+      auto at = std::find(keys.begin(), keys.end(), static_cast<int32_t>(k));
+      if (at == keys.end()) {
+        always[k] = false;
+        column.nullable = true;
+        padded->exprs.push_back(ir::makeLiteral(ir::Value{}, column.type));
+      } else {
+        padded->exprs.push_back(
+            ir::makeColumn(static_cast<int32_t>(at - keys.begin()), column.type, column.nullable));
+      }
+      padded->schema.push_back(column);
+    }
+    for (size_t j = nkeys; j < all->schema.size(); ++j) {
+      padded->exprs.push_back(ir::makeColumn(static_cast<int32_t>(keys.size() + j - nkeys),
+                                             all->schema[j].type, all->schema[j].nullable));
+      padded->schema.push_back(all->schema[j]);
+    }
+    for (const std::vector<int32_t> &grouping : groupings) { // GROUPING(...) of this set
+      ir::Value bits;
+      bits.is_null = false;
+      for (int32_t key : grouping)
+        bits.i = bits.i << 1 | (std::find(keys.begin(), keys.end(), key) == keys.end());
+      padded->exprs.push_back(ir::makeLiteral(bits, Type::int32()));
+      padded->schema.push_back({"grouping", Type::int32(), false});
+    }
+    branches.push_back(padded);
+  }
+  if (branches.size() == 1)
+    return branches[0];
+  ir::Schema schema = branches[0]->schema;
+  for (size_t k = 0; k < nkeys; ++k)
+    schema[k].nullable |= !always[k];
+  return makeNode(plan::NodeKind::UnionAll, schema, all->loc, branches);
+}
+
 plan::NodePtr Binder::bindSetOperation(const ast::SelectStmt &stmt) {
   const char *name = stmt.op == ast::SetOp::Union       ? (stmt.all ? "UNION ALL" : "UNION")
                      : stmt.op == ast::SetOp::Intersect ? (stmt.all ? "INTERSECT ALL" : "INTERSECT")
@@ -517,7 +577,7 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     items.push_back({&e, nullptr, name, target.range});
   }
 
-  bool aggregated = !stmt.group_by.empty() || stmt.having;
+  bool aggregated = !stmt.group_by.empty() || !stmt.grouping_sets.empty() || stmt.having;
   for (const Item &item : items)
     aggregated |= item.expr && containsAggregate(*item.expr);
 
@@ -547,7 +607,9 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     }
   } else {
     AggregateContext agg;
-    // GROUP BY items: expressions over the FROM row, output column names, or ordinals.
+    // GROUP BY items: expressions over the FROM row, output column names, or ordinals. Equal
+    // items are one key: key_of maps each item to it.
+    std::vector<int32_t> key_of;
     for (const ast::ExprPtr &key : stmt.group_by) {
       const ast::Expr *target = key.get();
       if (key->kind == ast::ExprKind::Literal && key->literal_kind == ast::LiteralKind::Integer) {
@@ -580,11 +642,25 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
                                 : std::move(bound.expr);
       if (!e)
         return nullptr;
-      bool duplicate = false;
-      for (const ExprPtr &existing : agg.group_exprs)
-        duplicate |= ir::sameExpr(*existing, *e);
-      if (!duplicate)
+      auto existing = std::find_if(agg.group_exprs.begin(), agg.group_exprs.end(),
+                                   [&](const ExprPtr &other) { return ir::sameExpr(*other, *e); });
+      key_of.push_back(static_cast<int32_t>(existing - agg.group_exprs.begin()));
+      if (existing == agg.group_exprs.end())
         agg.group_exprs.push_back(std::move(e));
+    }
+    if (!stmt.grouping_sets.empty() && correlation_ && correlation_->stmt == &stmt) {
+      error(stmt.group_by.empty() ? stmt.range : stmt.group_by[0]->range,
+            "GROUPING SETS, ROLLUP and CUBE in a correlated subquery are not supported yet");
+      return nullptr;
+    }
+    // A key that some grouping set lacks reads as NULL in that set's rows.
+    for (size_t k = 0; k < agg.group_exprs.size() && !stmt.grouping_sets.empty(); ++k) {
+      bool in_every_set = true;
+      for (const std::vector<size_t> &set : stmt.grouping_sets)
+        in_every_set &= std::any_of(set.begin(), set.end(), [&](size_t item) {
+          return key_of[item] == static_cast<int32_t>(k);
+        });
+      agg.padded.push_back(!in_every_set);
     }
     // A correlated scalar subquery's aggregates are per key of the enclosing row: its keys are
     // the GROUP BY, after any of its own.
@@ -643,7 +719,7 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
         for (size_t i = 0; i < agg.group_exprs.size(); ++i) {
           const Expr &g = *agg.group_exprs[i];
           if (g.op == ExprOp::Column && g.column == item.column->index) {
-            outputs.push_back(ir::makeColumn(static_cast<int32_t>(i), g.type, g.nullable));
+            outputs.push_back(ir::makeColumn(static_cast<int32_t>(i), g.type, agg.keyNullable(i)));
             found = true;
           }
         }
@@ -697,6 +773,26 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
                       call.kind != ir::AggKind::CountDistinct;
       aggregate->schema.push_back({call.name, call.type, nullable});
     }
+    // GROUPING(...) reads a column of constants past the aggregates (one per grouping set), or,
+    // without grouping sets, is 0.
+    int32_t grouping_base = static_cast<int32_t>(aggregate->schema.size());
+    if (!stmt.grouping_sets.empty())
+      aggregate = groupingSets(aggregate, pre, stmt.grouping_sets, key_of, agg.groupings);
+    auto placeGroupings = [&](Expr &e) {
+      if (e.op != ExprOp::Column || e.column < kGroupingColumn || e.column >= kWindowColumn)
+        return;
+      if (!stmt.grouping_sets.empty()) {
+        e.column = grouping_base + (e.column - kGroupingColumn);
+        return;
+      }
+      e.op = ExprOp::Literal;
+      e.literal = ir::Value{};
+      e.literal.is_null = false;
+    };
+    for (ExprPtr &output : outputs)
+      ir::walkExpr(*output, placeGroupings);
+    if (having)
+      ir::walkExpr(*having, placeGroupings);
     count_column.assign(agg.group_exprs.size(), false);
     for (const ir::AggCall &call : agg.aggs) {
       bool count = call.kind == ir::AggKind::CountStar || call.kind == ir::AggKind::Count ||

@@ -343,14 +343,7 @@ void Transformer::plainSelect(pg::Object select, ast::SelectStmt &stmt) {
   if (auto where = pg::field(select, "whereClause"))
     stmt.where = expr(*where, range);
 
-  for (pg::Json item : pg::list(select, "groupClause")) {
-    auto node = pg::asNode(item);
-    if (node && node->is("GroupingSet")) {
-      error(located(node->fields, range), "GROUPING SETS, ROLLUP and CUBE are not supported yet");
-      continue;
-    }
-    stmt.group_by.push_back(expr(item, range));
-  }
+  groupBy(stmt, pg::list(select, "groupClause"), range);
   if (pg::flag(select, "groupDistinct"))
     error(
         keywordBefore(firstLocation(pg::list(select, "groupClause").front()), {"distinct"}, range),
@@ -367,6 +360,87 @@ std::vector<std::vector<ExprPtr>> Transformer::valuesRows(pg::Object node,
     rows.push_back(exprs(pg::list(pg::asNode(row)->fields, "items"), parent));
   }
   return rows;
+}
+
+void Transformer::groupBy(ast::SelectStmt &stmt, const std::vector<pg::Json> &items,
+                          const SourceRange &range) {
+  using Sets = std::vector<std::vector<size_t>>;
+  bool any_sets = false;
+  auto add = [&](pg::Json e) {
+    stmt.group_by.push_back(expr(e, range));
+    return stmt.group_by.size() - 1;
+  };
+  // A ROLLUP or CUBE element, or a set of GROUPING SETS: (a, b) is its items together.
+  auto element = [&](pg::Json e) {
+    std::vector<size_t> items;
+    auto node = pg::asNode(e);
+    if (node && node->is("RowExpr"))
+      for (pg::Json arg : pg::list(node->fields, "args"))
+        items.push_back(add(arg));
+    else
+      items.push_back(add(e));
+    return items;
+  };
+  std::function<Sets(pg::Json)> setsOf = [&](pg::Json item) -> Sets {
+    auto node = pg::asNode(item);
+    if (!node || !node->is("GroupingSet"))
+      return {{add(item)}};
+    any_sets = true;
+    std::string_view kind = pg::string(node->fields, "kind");
+    std::vector<pg::Json> content = pg::list(node->fields, "content");
+    Sets sets;
+    if (kind == "GROUPING_SET_EMPTY")
+      return {{}};
+    if (kind == "GROUPING_SET_SETS") {
+      for (pg::Json c : content) {
+        auto inner = pg::asNode(c);
+        Sets more = inner && inner->is("GroupingSet") ? setsOf(c) : Sets{element(c)};
+        sets.insert(sets.end(), more.begin(), more.end());
+      }
+      return sets;
+    }
+    std::vector<std::vector<size_t>> elements;
+    for (pg::Json c : content)
+      elements.push_back(element(c));
+    if (kind == "GROUPING_SET_SIMPLE") {
+      sets.emplace_back();
+      for (const auto &e : elements)
+        sets.back().insert(sets.back().end(), e.begin(), e.end());
+    } else if (kind == "GROUPING_SET_ROLLUP") { // (a, b, c), (a, b), (a), ()
+      for (size_t n = elements.size() + 1; n-- > 0;) {
+        sets.emplace_back();
+        for (size_t i = 0; i < n; ++i)
+          sets.back().insert(sets.back().end(), elements[i].begin(), elements[i].end());
+      }
+    } else if (elements.size() > 12) { // CUBE: every subset
+      error(located(node->fields, range), "CUBE of more than 12 elements is not supported");
+    } else {
+      for (size_t mask = (size_t{1} << elements.size()); mask-- > 0;) {
+        sets.emplace_back();
+        for (size_t i = 0; i < elements.size(); ++i)
+          if (mask & (size_t{1} << (elements.size() - 1 - i)))
+            sets.back().insert(sets.back().end(), elements[i].begin(), elements[i].end());
+      }
+    }
+    return sets;
+  };
+  // Items side by side multiply: GROUP BY a, ROLLUP (b) is the sets (a, b) and (a).
+  Sets product{{}};
+  for (pg::Json item : items) {
+    Sets next, sets = setsOf(item);
+    for (const std::vector<size_t> &left : product)
+      for (const std::vector<size_t> &right : sets) {
+        next.push_back(left);
+        next.back().insert(next.back().end(), right.begin(), right.end());
+      }
+    product = std::move(next);
+    if (product.size() > 4096) {
+      error(range, "GROUP BY has more than 4096 grouping sets");
+      return;
+    }
+  }
+  if (any_sets)
+    stmt.grouping_sets = std::move(product);
 }
 
 void Transformer::withClause(pg::Object with, ast::SelectStmt &stmt) {
@@ -541,6 +615,12 @@ ExprPtr Transformer::expr(pg::Json json, const SourceRange &parent) {
     e->args.push_back(expr(*pg::field(n, "arg"), e->range));
     return e;
   }
+  if (type == "GroupingFunc") { // GROUPING(a, b): the binder's, as a call
+    auto e = makeExpr(ExprKind::FuncCall, located(n, parent));
+    e->names = {"grouping"};
+    e->args = exprs(pg::list(n, "args"), e->range);
+    return e;
+  }
   if (type == "CoalesceExpr") {
     auto e = makeExpr(ExprKind::Coalesce, located(n, parent));
     e->args = exprs(pg::list(n, "args"), e->range);
@@ -566,7 +646,6 @@ ExprPtr Transformer::unsupportedExpr(const pg::Node &node, const SourceRange &pa
       {"A_Indirection", "subscripts and field selections are not supported"},
       {"CollateClause", "COLLATE is not supported yet"},
       {"RowExpr", "row constructors are not supported"},
-      {"GroupingFunc", "GROUPING() is not supported yet"},
       {"SetToDefault", "DEFAULT is not supported here"},
       {"NamedArgExpr", "named arguments are not supported"},
       {"XmlExpr", "XML functions are not supported"},

@@ -64,6 +64,9 @@ private:
 
   // Queries.
   void plainSelect(pg::Object select, ast::SelectStmt &stmt);
+  // GROUP BY's items into stmt.group_by, and GROUPING SETS, ROLLUP and CUBE into the sets of
+  // them to group by (stmt.grouping_sets).
+  void groupBy(ast::SelectStmt &stmt, const std::vector<pg::Json> &items, const SourceRange &range);
   void withClause(pg::Object with, ast::SelectStmt &stmt);
   std::unique_ptr<ast::TableRef> tableRef(pg::Json json, const SourceRange &parent);
   std::unique_ptr<ast::TableRef> join(pg::Object join, const SourceRange &parent);

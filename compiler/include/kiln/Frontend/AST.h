@@ -144,6 +144,9 @@ struct SelectStmt {
   std::vector<std::unique_ptr<TableRef>> from;
   ExprPtr where;
   std::vector<ExprPtr> group_by;
+  // GROUPING SETS, ROLLUP and CUBE (and plain keys beside them): the sets of group_by's items
+  // (indices) to group by, one aggregate each; empty when GROUP BY has none of them.
+  std::vector<std::vector<size_t>> grouping_sets;
   ExprPtr having;
   // VALUES (...), (...) as a query: each row a list of expressions.
   std::vector<std::vector<ExprPtr>> values;
