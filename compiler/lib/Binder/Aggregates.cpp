@@ -74,6 +74,21 @@ Bound Binder::bindAggregateArgument(const ast::Expr &expr) {
   return arg;
 }
 
+// One more aggregate of the query: `kind` of the argument column `arg` (of [group expressions...,
+// aggregate arguments...]), or of a new argument `argument` when it is given. Returns its column
+// of the aggregate's output (NULL over no values unless it is a count).
+ExprPtr Binder::addAggregate(ir::AggKind kind, const Type &type, const std::string &name,
+                             ExprPtr argument, int32_t arg) {
+  int32_t group_count = static_cast<int32_t>(agg_->group_exprs.size());
+  if (argument) {
+    arg = group_count + static_cast<int32_t>(agg_->agg_args.size());
+    agg_->agg_args.push_back(std::move(argument));
+  }
+  agg_->aggs.push_back({kind, arg, type, name});
+  bool count = kind == ir::AggKind::Count || kind == ir::AggKind::CountDistinct;
+  return ir::makeColumn(group_count + static_cast<int32_t>(agg_->aggs.size()) - 1, type, !count);
+}
+
 Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   const std::string &name = expr.names[0];
   if (!agg_) {
@@ -205,11 +220,7 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
 Bound Binder::bindBooleanAggregate(const ast::Expr &expr,
                                    const std::function<ExprPtr(ExprPtr)> &filtered) {
   const std::string &name = expr.names[0];
-  if (expr.star) {
-    error(expr.range, "function " + name + " takes exactly one argument");
-    return {};
-  }
-  Bound arg = bindAggregateArgument(expr);
+  Bound arg = bindAggregateArgument(expr); // (an aggregate(*) has no argument: an error there)
   if (!arg)
     return {};
   ExprPtr value = coerce(std::move(arg), Type::boolean(), expr.args[0]->range);
@@ -225,17 +236,8 @@ Bound Binder::bindBooleanAggregate(const ast::Expr &expr,
   when_true->args.push_back(ir::makeLiteral(yes, Type::boolean()));
   when_true->args.push_back(ir::makeLiteral(ir::Value{}, Type::boolean()));
   when_true->nullable = true;
-  int32_t group_count = static_cast<int32_t>(agg_->group_exprs.size());
   auto count = [&](ExprPtr counted) {
-    ir::AggCall call;
-    call.name = name;
-    call.kind = ir::AggKind::Count;
-    call.type = Type::int64();
-    call.arg = group_count + static_cast<int32_t>(agg_->agg_args.size());
-    agg_->agg_args.push_back(std::move(counted));
-    agg_->aggs.push_back(call);
-    return ir::makeColumn(group_count + static_cast<int32_t>(agg_->aggs.size()) - 1, Type::int64(),
-                          false);
+    return addAggregate(ir::AggKind::Count, Type::int64(), name, std::move(counted));
   };
   ExprPtr values = count(std::move(value));
   ExprPtr trues = count(std::move(when_true));
@@ -309,10 +311,7 @@ Bound Binder::bindDistinctAverage(const ast::Expr &expr, ExprPtr arg,
   int32_t column = group_count + static_cast<int32_t>(agg_->agg_args.size());
   agg_->agg_args.push_back(filtered(std::move(arg)));
   auto aggregate = [&](ir::AggKind kind, Type type) -> Bound {
-    agg_->aggs.push_back({kind, column, type, expr.names[0]});
-    return {ir::makeColumn(group_count + static_cast<int32_t>(agg_->aggs.size()) - 1, type,
-                           kind != ir::AggKind::CountDistinct),
-            false};
+    return {addAggregate(kind, type, expr.names[0], nullptr, column), false};
   };
   Bound sum = aggregate(ir::AggKind::SumDistinct, sumType(t));
   Bound count = aggregate(ir::AggKind::CountDistinct, Type::int64());
@@ -353,10 +352,6 @@ Bound Binder::bindDistinctAverage(const ast::Expr &expr, ExprPtr arg,
 Bound Binder::bindVarianceAggregate(const ast::Expr &expr,
                                     const std::function<ExprPtr(ExprPtr)> &filtered) {
   const std::string &name = expr.names[0];
-  if (expr.star) {
-    error(expr.range, "function " + name + " takes exactly one argument");
-    return {};
-  }
   Bound arg = bindAggregateArgument(expr);
   if (!arg)
     return {};
@@ -381,18 +376,8 @@ Bound Binder::bindVarianceAggregate(const ast::Expr &expr,
   Bound squared = arithmetic("*", {x->clone(), false}, {x->clone(), false}, range);
   if (!squared)
     return {};
-  int32_t group_count = static_cast<int32_t>(agg_->group_exprs.size());
   auto aggregate = [&](ir::AggKind kind, Type type, ExprPtr argument) -> Bound {
-    ir::AggCall call;
-    call.name = name;
-    call.kind = kind;
-    call.type = type;
-    call.arg = group_count + static_cast<int32_t>(agg_->agg_args.size());
-    agg_->agg_args.push_back(filtered(std::move(argument)));
-    agg_->aggs.push_back(call);
-    return {ir::makeColumn(group_count + static_cast<int32_t>(agg_->aggs.size()) - 1, type,
-                           kind != ir::AggKind::Count),
-            false};
+    return {addAggregate(kind, type, name, filtered(std::move(argument))), false};
   };
   Type sum_type = sumType(x->type), squares_type = sumType(squared.expr->type);
   Bound n = aggregate(ir::AggKind::Count, Type::int64(), x->clone());
@@ -411,8 +396,9 @@ Bound Binder::bindVarianceAggregate(const ast::Expr &expr,
   if (!numerator)
     return {};
   if (!exact) { // rounding can leave a tiny negative where the true value is 0
-    ExprPtr zero = ir::makeLiteral(ir::Value{false}, Type::float64());
-    zero->literal.f = 0;
+    ir::Value zero_value;
+    zero_value.is_null = false;
+    ExprPtr zero = ir::makeLiteral(zero_value, Type::float64());
     ExprPtr e = ir::makeCall(ir::ExprOp::Greatest, Type::float64(), {}, loc);
     e->args.push_back(std::move(numerator.expr));
     e->args.push_back(std::move(zero));

@@ -295,6 +295,8 @@ private:
   Bound bindAggregateCall(const ast::Expr &expr, const Scope &scope);
   Bound bindAggregateArgument(const ast::Expr &expr);
   Bound bindGrouping(const ast::Expr &expr);
+  ir::ExprPtr addAggregate(ir::AggKind kind, const ir::Type &type, const std::string &name,
+                           ir::ExprPtr argument, int32_t arg = -1);
   Bound bindDistinctAverage(const ast::Expr &expr, ir::ExprPtr arg,
                             const std::function<ir::ExprPtr(ir::ExprPtr)> &filtered);
   Bound bindVarianceAggregate(const ast::Expr &expr,
