@@ -40,7 +40,8 @@ const std::vector<incremental::SourceTableInfo> &tables() {
                  false});
     t.push_back({"shop.customers",
                  {column("id", ir::Type::int64(), false), column("name", ir::Type::text()),
-                  column("vip", ir::Type::boolean()), column("score", ir::Type::float64())},
+                  column("vip", ir::Type::boolean()), column("score", ir::Type::float64()),
+                  column("seen", ir::Type::timestamptz())},
                  {0},
                  {},
                  false});
