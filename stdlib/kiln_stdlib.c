@@ -580,23 +580,7 @@ static u256 u256_isqrt(u256 n) {
 }
 
 /* floor(sqrt(m)) rounded half up by its last digit, dropped: the root at one digit less. */
-static u256 root_rounded(u256 m) {
-  u256 root = u256_isqrt(m);
-  uint64_t digit = u256_div64(&root, 10);
-  if (digit >= 5) {
-    u256 one = u256_of(1);
-    u256_add(&root, &one);
-  }
-  return root;
-}
-
-/* The magnitude at scale `to` as an i128, checked against 10^38. */
-static i128 finish_magnitude(kiln_runtime *rt, int neg, u256 m, int32_t loc) {
-  if (m.w[2] | m.w[3] || ((u128)m.w[1] << 64 | m.w[0]) >= P10[MAX_DIGITS])
-    overflow(rt, loc);
-  i128 v = (i128)((u128)m.w[1] << 64 | m.w[0]);
-  return neg ? -v : v;
-}
+static u256 root_rounded(u256 m) { return u256_div_pow10_round(u256_isqrt(m), 1, 0); }
 
 i128 kiln_numeric_sqrt(kiln_runtime *rt, i128 v, int32_t from, int32_t to, int32_t loc) {
   if (UNLIKELY(v < 0))
@@ -609,7 +593,7 @@ i128 kiln_numeric_sqrt(kiln_runtime *rt, i128 v, int32_t from, int32_t to, int32
     overflow(rt, loc);
   for (; k < 0; k += 19)
     u256_div64(&m, (uint64_t)P10[-k > 19 ? 19 : -k]);
-  return finish_magnitude(rt, 0, root_rounded(m), loc);
+  return finish(rt, 0, root_rounded(m), to, to, loc);
 }
 
 /* PostgreSQL's NumericVar of v / 10^s > 0 in base 10000: the weight of its first digit and that
@@ -637,15 +621,6 @@ static int64_t pg_div_scale(u128 a, int32_t sa, u128 b, int32_t sb) {
   if (rscale < sb)
     rscale = sb;
   return rscale < 0 ? 0 : rscale;
-}
-
-/* round(m / 10^k) for k >= 0, half up; m * 10^-k for k < 0 (overflow raises). */
-static u256 rescale_magnitude(kiln_runtime *rt, u256 m, int64_t k, int32_t loc) {
-  if (k > 0)
-    return u256_div_pow10_round(m, k, 0);
-  if (k < 0 && u256_mul_pow10(&m, -k))
-    overflow(rt, loc);
-  return m;
 }
 
 i128 kiln_numeric_variance(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t sb, int32_t root,
@@ -678,7 +653,7 @@ i128 kiln_numeric_variance(kiln_runtime *rt, i128 a, int32_t sa, i128 b, int32_t
       overflow(rt, loc);
     value = root_rounded(value);
   }
-  return finish_magnitude(rt, neg, rescale_magnitude(rt, value, rscale - to, loc), loc);
+  return finish(rt, neg, value, rscale, to, loc);
 }
 
 int32_t kiln_numeric_cmp(i128 a, int32_t sa, i128 b, int32_t sb) {

@@ -185,13 +185,6 @@ bool typeFits(const kiln_column_desc &col, const std::string &upstream) {
   return false;
 }
 
-const char *kindName(int32_t type) {
-  static const char *kNames[] = {
-      "boolean", "integer", "bigint",    "double precision",        "numeric",
-      "text",    "date",    "timestamp", "timestamp with time zone"};
-  return type >= 0 && type < 9 ? kNames[type] : "?";
-}
-
 // A value in PostgreSQL's text output as JSON for Kiln's row decoder: booleans as true/false
 // (pgoutput and libpq write t/f), everything else as a string (the decoder reads numbers, dates
 // and timestamps from text).
@@ -260,9 +253,9 @@ struct PgReplication::Impl {
               ") is not a column of the upstream table ", table.upstream));
         if (!typeFits(col, it->second))
           return absl::FailedPreconditionError(absl::StrCat(
-              "column \"", col.name, "\" of ", table.desc->name, " is ", kindName(col.type), " in ",
-              table.desc->location, ", but ", it->second, " in the upstream table ", table.upstream,
-              ": declare its data_type to match"));
+              "column \"", col.name, "\" of ", table.desc->name, " is ",
+              std::string(typeName(col.type)), " in ", table.desc->location, ", but ", it->second,
+              " in the upstream table ", table.upstream, ": declare its data_type to match"));
       }
       // A keyed table's deletes and key changes carry the replica identity's columns only (the
       // primary key by default): Kiln's key must be among them, unless rows go whole.

@@ -326,7 +326,7 @@ private:
   plan::NodePtr bindSetOperation(const ast::SelectStmt &stmt);
   plan::NodePtr groupingSets(const plan::NodePtr &all, const plan::NodePtr &pre,
                              const std::vector<std::vector<size_t>> &sets,
-                             const std::vector<int32_t> &key_of,
+                             const std::vector<int32_t> &key_of, const std::vector<bool> &padded,
                              const std::vector<std::vector<int32_t>> &groupings);
   plan::NodePtr bindValues(const ast::SelectStmt &stmt);
   bool rejectUnsupportedClauses(const ast::SelectStmt &stmt);

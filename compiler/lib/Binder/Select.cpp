@@ -270,10 +270,10 @@ plan::NodePtr Binder::bindValues(const ast::SelectStmt &stmt) {
 plan::NodePtr Binder::groupingSets(const plan::NodePtr &all, const plan::NodePtr &pre,
                                    const std::vector<std::vector<size_t>> &sets,
                                    const std::vector<int32_t> &key_of,
+                                   const std::vector<bool> &padded,
                                    const std::vector<std::vector<int32_t>> &groupings) {
   size_t nkeys = all->group_keys.size();
   std::vector<plan::NodePtr> branches;
-  std::vector<bool> always(nkeys, true); // keys every set has (never padded)
   for (const std::vector<size_t> &set : sets) {
     std::vector<int32_t> keys;
     for (size_t item : set)
@@ -287,40 +287,39 @@ plan::NodePtr Binder::groupingSets(const plan::NodePtr &all, const plan::NodePtr
     aggregate->aggregates = all->aggregates;
     aggregate->schema.insert(aggregate->schema.end(), all->schema.begin() + nkeys,
                              all->schema.end());
-    plan::NodePtr padded = makeNode(plan::NodeKind::Project, {}, all->loc, {aggregate});
+    plan::NodePtr branch = makeNode(plan::NodeKind::Project, {}, all->loc, {aggregate});
     for (size_t k = 0; k < nkeys; ++k) {
       ir::Column column = all->schema[k];
       auto at = std::find(keys.begin(), keys.end(), static_cast<int32_t>(k));
       if (at == keys.end()) {
-        always[k] = false;
         column.nullable = true;
-        padded->exprs.push_back(ir::makeLiteral(ir::Value{}, column.type));
+        branch->exprs.push_back(ir::makeLiteral(ir::Value{}, column.type));
       } else {
-        padded->exprs.push_back(
+        branch->exprs.push_back(
             ir::makeColumn(static_cast<int32_t>(at - keys.begin()), column.type, column.nullable));
       }
-      padded->schema.push_back(column);
+      branch->schema.push_back(column);
     }
     for (size_t j = nkeys; j < all->schema.size(); ++j) {
-      padded->exprs.push_back(ir::makeColumn(static_cast<int32_t>(keys.size() + j - nkeys),
+      branch->exprs.push_back(ir::makeColumn(static_cast<int32_t>(keys.size() + j - nkeys),
                                              all->schema[j].type, all->schema[j].nullable));
-      padded->schema.push_back(all->schema[j]);
+      branch->schema.push_back(all->schema[j]);
     }
     for (const std::vector<int32_t> &grouping : groupings) { // GROUPING(...) of this set
       ir::Value bits;
       bits.is_null = false;
       for (int32_t key : grouping)
         bits.i = bits.i << 1 | (std::find(keys.begin(), keys.end(), key) == keys.end());
-      padded->exprs.push_back(ir::makeLiteral(bits, Type::int32()));
-      padded->schema.push_back({"grouping", Type::int32(), false});
+      branch->exprs.push_back(ir::makeLiteral(bits, Type::int32()));
+      branch->schema.push_back({"grouping", Type::int32(), false});
     }
-    branches.push_back(padded);
+    branches.push_back(branch);
   }
   if (branches.size() == 1)
     return branches[0];
   ir::Schema schema = branches[0]->schema;
   for (size_t k = 0; k < nkeys; ++k)
-    schema[k].nullable |= !always[k];
+    schema[k].nullable |= padded[k];
   return makeNode(plan::NodeKind::UnionAll, schema, all->loc, branches);
 }
 
@@ -777,7 +776,8 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     // without grouping sets, is 0.
     int32_t grouping_base = static_cast<int32_t>(aggregate->schema.size());
     if (!stmt.grouping_sets.empty())
-      aggregate = groupingSets(aggregate, pre, stmt.grouping_sets, key_of, agg.groupings);
+      aggregate =
+          groupingSets(aggregate, pre, stmt.grouping_sets, key_of, agg.padded, agg.groupings);
     auto placeGroupings = [&](Expr &e) {
       if (e.op != ExprOp::Column || e.column < kGroupingColumn || e.column >= kWindowColumn)
         return;
