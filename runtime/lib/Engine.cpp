@@ -54,6 +54,17 @@ std::string_view errorMessage(int32_t error_code) {
     return "a negative number raised to a non-integer power yields a complex result";
   case KILN_ERR_FLOAT_UNDERFLOW:
     return "value out of range: underflow";
+  case KILN_ERR_INVALID_JSON:
+    return "invalid input syntax for type json";
+  case KILN_ERR_JSON_UNICODE_NUL:
+    return "unsupported Unicode escape sequence: \\u0000 cannot be converted to text";
+  case KILN_ERR_JSONB_LENGTH_OF_SCALAR:
+    return "cannot get array length of a scalar";
+  case KILN_ERR_JSONB_LENGTH_OF_OBJECT:
+    return "cannot get array length of a non-array";
+  case KILN_ERR_JSONB_CAST:
+    return "cannot cast jsonb value: only a jsonb number casts to a number type, and only a "
+           "jsonb boolean to boolean";
   }
   return "unknown runtime error";
 }

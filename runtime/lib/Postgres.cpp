@@ -181,13 +181,15 @@ bool typeFits(const kiln_column_desc &col, const std::string &upstream) {
   case KILN_T_TIMESTAMPTZ:
     return upstream.starts_with("timestamp") &&
            upstream.find("with time zone") != std::string::npos;
+  case KILN_T_JSONB:
+    return upstream == "jsonb" || upstream == "json";
   }
   return false;
 }
 
 // A value in PostgreSQL's text output as JSON for Kiln's row decoder: booleans as true/false
-// (pgoutput and libpq write t/f), everything else as a string (the decoder reads numbers, dates
-// and timestamps from text).
+// (pgoutput and libpq write t/f), everything else as a string (the decoder reads numbers, dates,
+// timestamps and jsonb from text).
 void appendValue(std::string &json, const kiln_column_desc &col, std::string_view text) {
   if (col.type == KILN_T_BOOL)
     json += text == "t" || text == "true" ? "true" : "false";

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "kiln/runtime/Checkpoints.h"
 #include "kiln/runtime/Engine.h"
+#include "kiln/runtime/Jsonb.h"
 #include "kiln/runtime/Values.h"
 
 extern "C" const kiln_program kiln_program_main;
@@ -336,7 +337,7 @@ kiln_project_status kiln_project_set_text(kiln_project_row *row, int32_t column,
   std::string_view value(text == nullptr ? "" : text, length);
   return setValue(row, column,
                   {KILN_T_BOOL, KILN_T_INT32, KILN_T_INT64, KILN_T_FLOAT64, KILN_T_NUMERIC,
-                   KILN_T_TEXT, KILN_T_DATE, KILN_T_TIMESTAMP, KILN_T_TIMESTAMPTZ},
+                   KILN_T_TEXT, KILN_T_DATE, KILN_T_TIMESTAMP, KILN_T_TIMESTAMPTZ, KILN_T_JSONB},
                   "set_text", [&](const kiln_column_desc &col, void *at) -> absl::Status {
                     switch (col.type) {
                     case KILN_T_BOOL:
@@ -355,7 +356,14 @@ kiln_project_status kiln_project_set_text(kiln_project_row *row, int32_t column,
                       return store(at, parseTimestamp(value));
                     case KILN_T_TIMESTAMPTZ:
                       return store(at, parseTimestampTz(value));
-                    default: {
+                    default: { // text, or jsonb in its canonical form
+                      absl::StatusOr<std::string> canonical;
+                      if (col.type == KILN_T_JSONB) {
+                        canonical = kiln::jsonb::normalize(value);
+                        if (!canonical.ok())
+                          return canonical.status();
+                        value = *canonical;
+                      }
                       std::string_view copy = row->owner->engine->scratch().copy(value);
                       kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
                       std::memcpy(at, &str, sizeof str);
@@ -513,7 +521,7 @@ double kiln_project_get_double(const kiln_project_row *row, int32_t column) {
 const char *kiln_project_get_text(const kiln_project_row *row, int32_t column, size_t *length) {
   if (length != nullptr)
     *length = 0;
-  if (kiln_project_is_null(row, column) || row->rel->cols[column].type != KILN_T_TEXT)
+  if (kiln_project_is_null(row, column) || !kiln_type_is_string(row->rel->cols[column].type))
     return "";
   kiln_str str;
   std::memcpy(&str, valueAt(row, column), sizeof str);

@@ -14,6 +14,7 @@
 #include "absl/container/fixed_array.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "kiln/runtime/Jsonb.h"
 #include "kiln/runtime/Values.h"
 
 namespace kiln::runtime {
@@ -165,6 +166,36 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
       return text.status();
     // The parser's string buffer is reused by the next line: the row gets its own copy.
     std::string_view copy = strings.copy(*text);
+    kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
+    std::memcpy(dst, &str, sizeof str);
+    return absl::OkStatus();
+  }
+  case KILN_T_JSONB: {
+    // The field's JSON value is the jsonb value, but for a string, which holds JSON text (as
+    // Debezium, Kafka Connect and CSV carry JSON columns; a jsonb string is then "\"x\"").
+    std::string_view json;
+    simdjson::error_code error = simdjson::SUCCESS;
+    if (type == od::json_type::string) {
+      error = value.get_string().get(json);
+    } else if (type == od::json_type::object) {
+      od::object object;
+      error = value.get_object().get(object);
+      if (!error)
+        error = object.raw_json().get(json);
+    } else if (type == od::json_type::array) {
+      od::array array;
+      error = value.get_array().get(array);
+      if (!error)
+        error = array.raw_json().get(json);
+    } else {
+      json = value.raw_json_token();
+    }
+    if (error)
+      return jsonError(error);
+    absl::StatusOr<std::string> canonical = jsonb::normalize(json);
+    if (!canonical.ok())
+      return canonical.status();
+    std::string_view copy = strings.copy(*canonical);
     kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
     std::memcpy(dst, &str, sizeof str);
     return absl::OkStatus();

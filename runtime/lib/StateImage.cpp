@@ -202,7 +202,7 @@ absl::StatusOr<StateImageInfo> writeStateImage(const kiln_program &program, void
       w.bytes(payload, static_cast<size_t>(desc.payload_size));
       for (int32_t f = 0; f < desc.nfields; ++f) {
         const kiln_state_field &field = desc.fields[f];
-        if (field.kind == KILN_FIELD_VALUE && field.type == KILN_T_TEXT) {
+        if (field.kind == KILN_FIELD_VALUE && kiln_type_is_string(field.type)) {
           kiln_str text;
           std::memcpy(&text, payload + field.offset, sizeof text);
           w.str(text.ptr, text.ptr == nullptr ? 0 : text.len);
@@ -215,7 +215,7 @@ absl::StatusOr<StateImageInfo> writeStateImage(const kiln_program &program, void
           }
           w.put<uint64_t>(static_cast<uint64_t>(kiln_ms_size(set)));
           detail::forEachCount(set, [&](const void *value, int64_t n) {
-            if (field.type == KILN_T_TEXT) {
+            if (kiln_type_is_string(field.type)) {
               kiln_str text;
               std::memcpy(&text, value, sizeof text);
               w.str(text.ptr, text.len);
@@ -343,7 +343,7 @@ absl::Status loadSection(const kiln_arrangement_desc &desc, kiln_hashtable *tabl
       std::byte *at = payload + field.offset;
       if (field.kind == KILN_FIELD_SCRATCH) {
         std::memset(at, 0, sizeof(void *));
-      } else if (field.kind == KILN_FIELD_VALUE && field.type == KILN_T_TEXT) {
+      } else if (field.kind == KILN_FIELD_VALUE && kiln_type_is_string(field.type)) {
         std::string_view text;
         if (!r.str(text))
           return damaged("truncated text");
@@ -361,7 +361,7 @@ absl::Status loadSection(const kiln_arrangement_desc &desc, kiln_hashtable *tabl
           set = kiln_ms_create(rt, field.type);
           for (uint64_t v = 0; v < values; ++v) {
             alignas(16) std::byte value[16];
-            if (field.type == KILN_T_TEXT) {
+            if (kiln_type_is_string(field.type)) {
               std::string_view text;
               if (!r.str(text))
                 return damaged("truncated multiset");

@@ -88,7 +88,8 @@ void appendOrderKey(std::string &out, const kiln_column_desc &col, int32_t colum
     appendBigEndian(out, bits, 8, descending);
     return;
   }
-  case KILN_T_TEXT: {
+  case KILN_T_TEXT:
+  case KILN_T_JSONB: {
     kiln_str text;
     std::memcpy(&text, at, sizeof text);
     auto put = [&](uint8_t byte) { out += static_cast<char>(descending ? ~byte : byte); };
@@ -113,7 +114,7 @@ void appendRow(std::string &out, const kiln_relation_desc &layout, const void *r
       continue;
     const kiln_column_desc &col = layout.cols[c];
     const char *at = static_cast<const char *>(row) + col.offset;
-    if (col.type == KILN_T_TEXT) {
+    if (kiln_type_is_string(col.type)) {
       kiln_str text;
       std::memcpy(&text, at, sizeof text);
       auto len = static_cast<uint32_t>(text.len);
@@ -146,7 +147,7 @@ const void *decodeRow(kiln_runtime *rt, const kiln_relation_desc &layout, kiln_s
     if (isNull(row, c))
       continue;
     const kiln_column_desc &col = layout.cols[c];
-    if (col.type == KILN_T_TEXT) {
+    if (kiln_type_is_string(col.type)) {
       uint32_t len;
       std::memcpy(&len, at, sizeof len);
       kiln_str text{at + sizeof len, len};

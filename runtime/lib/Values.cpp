@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "kiln/runtime/Jsonb.h"
 #include "kiln/runtime/civil.h"
 
 namespace kiln::runtime {
@@ -173,6 +174,15 @@ char *writeJsonValue(char *p, const kiln_column_desc &col, const void *value) {
     return writeJsonString(p, formatTimestamp(load<int64_t>(value)));
   case KILN_T_TIMESTAMPTZ:
     return writeJsonString(p, formatTimestampTz(load<int64_t>(value)));
+  case KILN_T_JSONB: {
+    // Objects, arrays, numbers and booleans as themselves; a string or a JSON null as a JSON
+    // string of its text, as a record's jsonb field is read (RecordParser).
+    auto str = load<kiln_str>(value);
+    std::string_view text(str.ptr, static_cast<size_t>(str.len));
+    jsonb::Kind kind = jsonb::kindOf(text);
+    return kind == jsonb::Kind::String || kind == jsonb::Kind::Null ? writeJsonString(p, text)
+                                                                     : copy(text);
+  }
   }
   return p;
 }
@@ -190,6 +200,7 @@ size_t jsonValueWidth(const kiln_column_desc &col, const void *value) {
   case KILN_T_FLOAT64:
     return 64;
   case KILN_T_TEXT:
+  case KILN_T_JSONB:
     return 6 * static_cast<size_t>(load<kiln_str>(value).len) + 2; // every byte as \u00XX
   case KILN_T_DATE:
     return kCivilDayWidth + 5; // quotes and " BC"
@@ -217,6 +228,7 @@ size_t storageSize(int32_t type_kind) {
   case KILN_T_NUMERIC:
     return 16;
   case KILN_T_TEXT:
+  case KILN_T_JSONB:
     return sizeof(kiln_str);
   }
   return 0;
@@ -242,6 +254,8 @@ std::string_view typeName(int32_t type_kind) {
     return "timestamp";
   case KILN_T_TIMESTAMPTZ:
     return "timestamp with time zone";
+  case KILN_T_JSONB:
+    return "jsonb";
   }
   return "unknown";
 }
@@ -256,7 +270,7 @@ bool rowsEqual(const kiln_relation_desc &rel, const void *a, const void *b) {
       continue;
     const void *va = valuePtr(col, a);
     const void *vb = valuePtr(col, b);
-    if (col.type == KILN_T_TEXT) {
+    if (kiln_type_is_string(col.type)) {
       auto sa = load<kiln_str>(va), sb = load<kiln_str>(vb);
       if (sa.len != sb.len || (sa.len != 0 && std::memcmp(sa.ptr, sb.ptr, sa.len) != 0))
         return false;
@@ -396,7 +410,8 @@ std::string formatScalar(const kiln_column_desc &col, const void *value) {
     return formatFloat64(load<double>(value));
   case KILN_T_NUMERIC:
     return formatNumeric(load<__int128>(value), col.scale);
-  case KILN_T_TEXT: {
+  case KILN_T_TEXT:
+  case KILN_T_JSONB: {
     auto str = load<kiln_str>(value);
     return std::string(str.ptr, static_cast<size_t>(str.len));
   }

@@ -63,7 +63,8 @@ int compareValues(int32_t type, const char *a, const char *b) {
       return three_way(std::isnan(x), std::isnan(y));
     return three_way(x, y);
   }
-  case KILN_T_TEXT: {
+  case KILN_T_TEXT:
+  case KILN_T_JSONB: {
     kiln_str x, y;
     std::memcpy(&x, a, sizeof x);
     std::memcpy(&y, b, sizeof y);
@@ -178,7 +179,7 @@ public:
       }
       bytes += '\1';
       const kiln_column_desc &col = out_.cols[c];
-      if (col.type == KILN_T_TEXT) {
+      if (kiln_type_is_string(col.type)) {
         kiln_str text;
         std::memcpy(&text, row + col.offset, sizeof text);
         bytes.append(reinterpret_cast<const char *>(&text.len), sizeof text.len);

@@ -23,7 +23,7 @@ template <typename T> T load(const void *row, const kiln_column_desc &col) {
 std::unique_ptr<std::byte[]> encodeRow(const kiln_relation_desc &rel, const Row &values) {
   size_t size = rel.row_size;
   for (int32_t i = 0; i < rel.ncols; ++i)
-    if (rel.cols[i].type == KILN_T_TEXT && !values[i].is_null)
+    if (kiln_type_is_string(rel.cols[i].type) && !values[i].is_null)
       size += values[i].s.size();
   auto row = std::make_unique<std::byte[]>(size); // zeroed: NULL storage must be zero
   std::byte *tail = row.get() + rel.row_size;
@@ -53,7 +53,8 @@ std::unique_ptr<std::byte[]> encodeRow(const kiln_relation_desc &rel, const Row 
     case KILN_T_NUMERIC:
       store<__int128>(row.get(), col, v.n);
       break;
-    case KILN_T_TEXT: {
+    case KILN_T_TEXT:
+    case KILN_T_JSONB: {
       std::memcpy(tail, v.s.data(), v.s.size());
       store(row.get(), col,
             kiln_str{reinterpret_cast<const char *>(tail), static_cast<int64_t>(v.s.size())});
@@ -92,7 +93,8 @@ Row decodeRow(const kiln_relation_desc &rel, const void *row) {
     case KILN_T_NUMERIC:
       v.n = load<__int128>(row, col);
       break;
-    case KILN_T_TEXT: {
+    case KILN_T_TEXT:
+    case KILN_T_JSONB: {
       kiln_str str = load<kiln_str>(row, col);
       v.s.assign(str.ptr, str.len);
       break;

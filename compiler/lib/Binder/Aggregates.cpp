@@ -180,6 +180,11 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
             name == "min" ? "use bool_and" : "use bool_or";
         return {};
       }
+      if (t.kind == TypeKind::Jsonb) {
+        error(expr.range, "function " + name + "(jsonb) does not exist").hint =
+            "take the " + name + " of a field: " + name + "((payload ->> 'key')::numeric)";
+        return {};
+      }
       call.kind = name == "min" ? ir::AggKind::Min : ir::AggKind::Max;
       call.type = t;
     } else {

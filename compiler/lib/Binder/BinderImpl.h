@@ -282,6 +282,14 @@ private:
   // if `expr` has no interval operand.
   std::optional<Bound> bindIntervalArithmetic(const ast::Expr &expr, const Scope &scope);
   Bound comparison(ir::ExprOp op, Bound left, Bound right, SourceRange range);
+  // A call of a jsonb function (JsonbAccess): the first argument coerced to jsonb, the others to
+  // the function's step type. `ranges` are the arguments'.
+  Bound jsonbCall(ir::FunctionId id, std::vector<Bound> args,
+                  const std::vector<SourceRange> &ranges, SourceRange range);
+  // The jsonb operators ->, ->>, #>, #>> and ?; nullopt if `expr` is none of them.
+  std::optional<Bound> bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right);
+  // False, with an error at `range`, for a sort key of a type Kiln cannot order (jsonb).
+  bool orderable(const ir::Type &type, SourceRange range);
 
   // ---- functions (Functions.cpp, Aggregates.cpp) ----
   Bound bindFunction(const ast::Expr &expr, const Scope &scope);

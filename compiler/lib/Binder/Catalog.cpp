@@ -56,6 +56,8 @@ std::optional<ir::Type> resolveType(const ast::TypeName &type, const SourceManag
     return Type::timestamp();
   if (name == "timestamptz") // timestamp with time zone: an instant, shown in UTC
     return Type::timestamptz();
+  if (name == "jsonb")
+    return Type::jsonb();
   if (name == "numeric" || name == "decimal") {
     int64_t precision = ir::kMaxNumericPrecision, scale = 0;
     if (type.modifiers.size() >= 1)
@@ -88,9 +90,11 @@ std::optional<ir::Type> resolveType(const ast::TypeName &type, const SourceManag
     d.hint = "use integer";
   else if (name == "float4")
     d.hint = "use double precision";
+  else if (name == "json")
+    d.hint = "use jsonb (json keeps its text as written; jsonb in PostgreSQL's normal form)";
   else
     d.hint = "supported types: boolean, integer, bigint, double precision, numeric(p,s), text, "
-             "varchar, date, timestamp, timestamptz";
+             "varchar, date, timestamp, timestamptz, jsonb";
   return std::nullopt;
 }
 

@@ -91,6 +91,12 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
   auto allowed = [&]() {
     if (from.kind == TypeKind::Null)
       return true;
+    // jsonb comes from text, and goes to text, or to a number or boolean it holds.
+    if (from.kind == TypeKind::Jsonb)
+      return target.kind == TypeKind::Text || target.kind == TypeKind::Bool ||
+             typeRank(target.kind) != 0;
+    if (target.kind == TypeKind::Jsonb)
+      return from.kind == TypeKind::Text;
     if (typeRank(from.kind) && typeRank(target.kind))
       return true;
     if (from.kind == TypeKind::Text || target.kind == TypeKind::Text)

@@ -182,6 +182,12 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   case ir::FunctionSignature::DatePart:
   case ir::FunctionSignature::Extract:
     return bindDateField(expr, fn, args, call);
+  case ir::FunctionSignature::JsonbAccess: {
+    std::vector<SourceRange> ranges;
+    for (const ast::ExprPtr &arg : expr.args)
+      ranges.push_back(arg->range);
+    return jsonbCall(*id, std::move(args), ranges, expr.range);
+  }
   case ir::FunctionSignature::AddInterval:
   case ir::FunctionSignature::VarianceQuotient:
     break; // not found by name (above)

@@ -1,5 +1,6 @@
 #include "kiln/Binder/Literals.h"
 
+#include "kiln/runtime/Jsonb.h"
 #include "kiln/runtime/civil.h"
 
 #include <algorithm>
@@ -272,6 +273,15 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
     v.i -= offset * 1000000;
     return v;
   }
+  case TypeKind::Jsonb: { // in canonical form, as the runtime would put it
+    absl::StatusOr<std::string> canonical = jsonb::normalize(text);
+    if (!canonical.ok()) {
+      error = std::string(canonical.status().message());
+      return std::nullopt;
+    }
+    v.s = std::move(*canonical);
+    return v;
+  }
   case TypeKind::Null:
     break;
   }
@@ -359,6 +369,8 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
       v.s = formatNumeric(value.n, from.scale);
     else if (from.kind == TypeKind::Bool)
       v.s = value.b ? "true" : "false";
+    else if (from.kind == TypeKind::Jsonb)
+      v.s = value.s;
     else
       break;
     return v;
@@ -384,6 +396,7 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
       return v;
     }
     break;
+  case TypeKind::Jsonb: // only from text (above)
   case TypeKind::Null:
     break;
   }

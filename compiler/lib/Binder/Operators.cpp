@@ -5,6 +5,7 @@
 #include "BinderImpl.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace kiln::binder {
 
@@ -114,6 +115,9 @@ Bound Binder::comparison(ExprOp op, Bound left, Bound right, SourceRange range) 
     return {};
   std::optional<Type> common = commonType({&left, &right}, range, "comparison of");
   if (!common)
+    return {};
+  if (common->kind == TypeKind::Jsonb && op != ExprOp::Eq && op != ExprOp::Ne &&
+      op != ExprOp::IsDistinctFrom && op != ExprOp::IsNotDistinctFrom && !orderable(*common, range))
     return {};
   bool nullable = left.expr->nullable || right.expr->nullable;
   // Numeric operands keep their scales: code generation compares them exactly.
@@ -241,6 +245,8 @@ Bound Binder::bindBinary(const ast::Expr &expr, const Scope &scope) {
       {"IS NOT DISTINCT FROM", ExprOp::IsNotDistinctFrom}};
   if (auto it = comparisons.find(expr.op); it != comparisons.end())
     return comparison(it->second, std::move(left), std::move(right), expr.range);
+  if (std::optional<Bound> json = bindJsonbOperator(expr, std::move(left), std::move(right)))
+    return std::move(*json);
   if (expr.op == "~" || expr.op == "~*" || expr.op == "!~" || expr.op == "!~*") {
     // POSIX regular expression matches: regexp_like, case-insensitive with *, negated with !.
     bool nullable = left.expr->nullable || right.expr->nullable;
@@ -416,6 +422,115 @@ Bound Binder::bindLike(const ast::Expr &expr, const Scope &scope) {
     return {std::move(n), false};
   }
   return {std::move(e), false};
+}
+
+bool Binder::orderable(const Type &type, SourceRange range) {
+  if (type.kind != TypeKind::Jsonb)
+    return true;
+  error(range, "ordering jsonb values is not supported yet").hint =
+      "order by a field of it as text or as a number: (payload ->> 'key')::numeric";
+  return false;
+}
+
+Bound Binder::jsonbCall(ir::FunctionId id, std::vector<Bound> args,
+                        const std::vector<SourceRange> &ranges, SourceRange range) {
+  ir::JsonbAccessTypes types = ir::jsonbAccessTypes(id);
+  bool nullable = types.may_be_null;
+  for (const Bound &arg : args)
+    nullable |= arg.expr->nullable;
+  ExprPtr e = ir::makeCall(ExprOp::Call, types.result, {}, location(range));
+  e->function = id;
+  for (size_t i = 0; i < args.size(); ++i) {
+    Type want = i == 0 ? Type::jsonb() : types.step;
+    // Only text and untyped literals become jsonb here (PostgreSQL has no other cast to it).
+    if (i == 0 && !args[i].unknown && args[i].expr->type.kind != TypeKind::Jsonb &&
+        args[i].expr->type.kind != TypeKind::Text && args[i].expr->type.kind != TypeKind::Null) {
+      error(ranges[i], "function " + std::string(ir::functionInfo(id).name) + "(" +
+                           args[i].expr->type.sqlName() + ", ...) does not exist")
+          .hint = "its first argument is a jsonb value";
+      return {};
+    }
+    ExprPtr a = coerce(std::move(args[i]), want, ranges[i]);
+    if (!a)
+      return {};
+    e->args.push_back(std::move(a));
+  }
+  e->nullable = nullable;
+  return {std::move(e), false};
+}
+
+std::optional<Bound> Binder::bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right) {
+  const std::string &op = expr.op;
+  if (op != "->" && op != "->>" && op != "#>" && op != "#>>" && op != "?")
+    return std::nullopt;
+  std::vector<SourceRange> ranges{expr.args[0]->range, expr.args[1]->range};
+  std::vector<Bound> args;
+  args.push_back(std::move(left));
+  if (op == "?") {
+    args.push_back(std::move(right));
+    return jsonbCall(ir::FunctionId::JsonbExists, std::move(args), ranges, expr.range);
+  }
+  bool as_text = op.size() == 3;
+  if (op[0] == '-') {
+    // An integer picks an array element; anything else (text, an untyped literal) is a key.
+    bool index = !right.unknown && right.expr->type.isInteger();
+    ir::FunctionId id = index ? (as_text ? ir::FunctionId::JsonbArrayElementText
+                                         : ir::FunctionId::JsonbArrayElement)
+                              : (as_text ? ir::FunctionId::JsonbObjectFieldText
+                                         : ir::FunctionId::JsonbObjectField);
+    args.push_back(std::move(right));
+    return jsonbCall(id, std::move(args), ranges, expr.range);
+  }
+  // #> '{a,0,b}': a text[] constant, whose elements are the path's steps.
+  const ir::Expr &path = *right.expr;
+  if (path.op != ExprOp::Literal || path.literal.is_null || !right.unknown) {
+    error(expr.args[1]->range, "the path of " + op + " must be a constant in Kiln").hint =
+        "write it as '{key,0,key}', or call jsonb_extract_path with one argument per step";
+    return Bound{};
+  }
+  std::string_view text = path.literal.s;
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+      s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+      s.remove_suffix(1);
+    return s;
+  };
+  text = trim(text);
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') {
+    error(expr.args[1]->range, "malformed array literal: \"" + path.literal.s + "\"").hint =
+        "a path is written '{key,0,key}'";
+    return Bound{};
+  }
+  std::string_view rest = trim(text.substr(1, text.size() - 2));
+  // Elements are separated by commas; one in double quotes may hold commas and \-escapes.
+  while (!rest.empty()) {
+    std::string step;
+    if (rest.front() == '"') {
+      size_t i = 1;
+      for (; i < rest.size() && rest[i] != '"'; ++i)
+        step += rest[i] == '\\' && i + 1 < rest.size() ? rest[++i] : rest[i];
+      rest = trim(rest.substr(std::min(i + 1, rest.size())));
+    } else {
+      size_t comma = rest.find(',');
+      step = std::string(trim(rest.substr(0, comma)));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma);
+    }
+    if (!rest.empty()) {
+      if (rest.front() != ',') {
+        error(expr.args[1]->range, "malformed array literal: \"" + path.literal.s + "\"");
+        return Bound{};
+      }
+      rest = trim(rest.substr(1));
+    }
+    ir::Value v;
+    v.is_null = false;
+    v.s = std::move(step);
+    args.push_back({ir::makeLiteral(std::move(v), Type::text()), false});
+  }
+  ranges.resize(args.size(), expr.args[1]->range);
+  return jsonbCall(as_text ? ir::FunctionId::JsonbExtractPathText : ir::FunctionId::JsonbExtractPath,
+                   std::move(args), ranges, expr.range);
 }
 
 } // namespace kiln::binder

@@ -50,6 +50,7 @@ llvm::Value *Emitter::genCompare(ExprOp op, llvm::Value *a, const ir::Type &ta, 
       cmp = call("kiln_numeric_cmp", {a, b_.getInt32(ta.scale), b, b_.getInt32(tb.scale)});
     break;
   case TypeKind::Text:
+  case TypeKind::Jsonb: // equality only (the binder's rule): canonical texts
     cmp = call("kiln_text_cmp", {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
                                  b_.CreateExtractValue(b, 0), b_.CreateExtractValue(b, 1)});
     break;
@@ -181,6 +182,20 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
     hi = kind == TypeKind::Int32 ? INT32_MAX : INT64_MAX;
     code = kind == TypeKind::Int32 ? KILN_ERR_INT_OUT_OF_RANGE : KILN_ERR_BIGINT_OUT_OF_RANGE;
   };
+  // A jsonb number or boolean casts as its text does, once it is known to be one; to an integer
+  // through numeric, which rounds (PostgreSQL's numeric_int4, where text to integer would fail).
+  if (from.kind == TypeKind::Jsonb && to.kind != TypeKind::Text) {
+    llvm::Value *p = b_.CreateExtractValue(x, 0), *n = b_.CreateExtractValue(x, 1);
+    call("kiln_jsonb_expect",
+         {rt(), p, n, b_.getInt32(to.kind == TypeKind::Bool ? 1 : 0), b_.getInt32(loc)});
+    if (!to.isInteger())
+      return genCast(e, v, ir::Type::text());
+    ir::Type whole = ir::Type::numeric(ir::kMaxNumericPrecision, 0);
+    llvm::Value *rounded = call("kiln_text_to_numeric", {rt(), p, n, b_.getInt32(0),
+                                                         b_.getInt32(whole.precision),
+                                                         b_.getInt32(loc)});
+    return genCast(e, {rounded, v.null}, whole);
+  }
   // Text output of any type.
   if (to.kind == TypeKind::Text) {
     switch (from.kind) {
@@ -245,6 +260,9 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
       break;
     case TypeKind::TimestampTz:
       r.value = call("kiln_text_to_timestamptz", {rt(), p, n, b_.getInt32(loc)});
+      break;
+    case TypeKind::Jsonb:
+      r.value = textOut("kiln_jsonb_in", {rt(), p, n, b_.getInt32(loc)});
       break;
     default:
       r.value = x;

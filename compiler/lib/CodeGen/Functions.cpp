@@ -186,6 +186,27 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
   case ir::FunctionId::AddInterval:
     r.value = call(fn.symbol, {args[0].value, args[1].value, args[2].value, args[3].value});
     break;
+  case ir::FunctionId::JsonbObjectField:
+  case ir::FunctionId::JsonbObjectFieldText:
+  case ir::FunctionId::JsonbArrayElement:
+  case ir::FunctionId::JsonbArrayElementText:
+  case ir::FunctionId::JsonbExtractPath:
+  case ir::FunctionId::JsonbExtractPathText:
+    r = jsonbAccess(e, args);
+    break;
+  case ir::FunctionId::JsonbTypeof:
+    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1)});
+    break;
+  case ir::FunctionId::JsonbArrayLength:
+    r.value = b_.CreateTrunc(call(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.getInt32(loc)}),
+                             i32_);
+    break;
+  case ir::FunctionId::JsonbExists:
+    r.value = b_.CreateZExt(b_.CreateICmpNE(call(fn.symbol, {text(0, 0), text(0, 1), text(1, 0),
+                                                             text(1, 1)}),
+                                            b_.getInt32(0)),
+                            i8_);
+    break;
   }
   if (guarded) {
     llvm::BasicBlock *ran = b_.GetInsertBlock();
@@ -197,6 +218,40 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value = value;
   }
   return r;
+}
+
+// Steps into a jsonb value (->, #>, jsonb_extract_path), then its text for the *_text forms. A
+// missing step makes the rest run on an empty value, which has no steps, and the result NULL.
+SqlValue Emitter::jsonbAccess(const ir::Expr &e, const std::vector<SqlValue> &args) {
+  llvm::Value *value = args[0].value;
+  llvm::Value *missing = b_.getFalse();
+  bool index = e.function == ir::FunctionId::JsonbArrayElement ||
+               e.function == ir::FunctionId::JsonbArrayElementText;
+  bool path = e.function == ir::FunctionId::JsonbExtractPath ||
+              e.function == ir::FunctionId::JsonbExtractPathText;
+  for (size_t i = 1; i < args.size(); ++i) {
+    llvm::Value *key = index ? constantText("") : args[i].value;
+    llvm::Value *at = index ? b_.CreateSExt(args[i].value, i64_) : b_.getInt64(0);
+    llvm::Value *out = entryAlloca(str_);
+    llvm::Value *found = call("kiln_jsonb_get", {rt(), b_.CreateExtractValue(value, 0),
+                                                 b_.CreateExtractValue(value, 1),
+                                                 b_.CreateExtractValue(key, 0),
+                                                 b_.CreateExtractValue(key, 1), at,
+                                                 b_.getInt32(index ? 1 : path ? 2 : 0), out});
+    missing = b_.CreateOr(missing, b_.CreateICmpEQ(found, b_.getInt32(0)));
+    value = b_.CreateLoad(str_, out);
+  }
+  if (e.type.kind == TypeKind::Text) {
+    llvm::Value *out = entryAlloca(str_);
+    llvm::Value *present = call("kiln_jsonb_text", {rt(), b_.CreateExtractValue(value, 0),
+                                                    b_.CreateExtractValue(value, 1), out});
+    missing = b_.CreateOr(missing, b_.CreateICmpEQ(present, b_.getInt32(0)));
+    value = b_.CreateLoad(str_, out);
+  }
+  llvm::Value *null = b_.getFalse();
+  for (const SqlValue &arg : args)
+    null = b_.CreateOr(null, arg.null);
+  return {value, b_.CreateOr(null, missing)};
 }
 
 } // namespace kiln::codegen

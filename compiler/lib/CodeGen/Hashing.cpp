@@ -34,6 +34,7 @@ llvm::Value *Emitter::hashValue(const ir::Type &type, llvm::Value *v) {
     return call("kiln_hash_mix", {lo, hi});
   }
   case TypeKind::Text:
+  case TypeKind::Jsonb:
     return call("kiln_hash_bytes", {b_.CreateExtractValue(v, 0), b_.CreateExtractValue(v, 1)});
   case TypeKind::Null:
     return b_.getInt64(0);
@@ -71,7 +72,8 @@ llvm::Value *Emitter::valuesEqual(const ir::Type &ta, llvm::Value *a, const ir::
     return b_.CreateICmpEQ(
         call("kiln_numeric_cmp", {a, b_.getInt32(ta.scale), b, b_.getInt32(tb.scale)}),
         b_.getInt32(0));
-  case TypeKind::Text: {
+  case TypeKind::Text:
+  case TypeKind::Jsonb: { // canonical texts
     llvm::Value *r =
         call("kiln_text_eq", {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
                               b_.CreateExtractValue(b, 0), b_.CreateExtractValue(b, 1)});
@@ -130,6 +132,7 @@ llvm::Value *Emitter::sameBits(const ir::Type &type, llvm::Value *a, llvm::Value
   case ir::TypeKind::Float64:
     return b_.CreateICmpEQ(b_.CreateBitCast(a, i64_), b_.CreateBitCast(b, i64_));
   case ir::TypeKind::Text:
+  case ir::TypeKind::Jsonb:
     return valuesEqual(type, a, type, b);
   default:
     return b_.CreateICmpEQ(a, b);

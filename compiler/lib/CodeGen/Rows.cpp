@@ -20,6 +20,7 @@ llvm::Type *Emitter::valueType(const ir::Type &type) {
   case TypeKind::Numeric:
     return i128_;
   case TypeKind::Text:
+  case TypeKind::Jsonb:
     return str_;
   case TypeKind::Date:
     return i32_;
@@ -52,6 +53,8 @@ int32_t Emitter::storageKind(const ir::Type &type) {
     return KILN_T_TIMESTAMP;
   case TypeKind::TimestampTz:
     return KILN_T_TIMESTAMPTZ;
+  case TypeKind::Jsonb:
+    return KILN_T_JSONB;
   case TypeKind::Null:
     break;
   }
@@ -181,7 +184,7 @@ llvm::Value *Emitter::entryAlloca(llvm::Type *type) {
 void Emitter::copyColumn(const RowLayout &from, llvm::Value *src, int i, const RowLayout &to,
                          llvm::Value *dst, int j, bool intern) {
   SqlValue v = loadColumn(from, src, i);
-  if (intern && from.types[i].kind == TypeKind::Text)
+  if (intern && from.types[i].isString())
     v.value = internText(v.value);
   storeColumn(to, dst, j, v);
 }
@@ -215,6 +218,7 @@ llvm::Value *Emitter::literal(const ir::Value &v, const ir::Type &type) {
     return llvm::ConstantInt::get(ctx_, llvm::APInt(128, words));
   }
   case TypeKind::Text:
+  case TypeKind::Jsonb:
     return constantText(v.s);
   case TypeKind::Null:
     return b_.getInt8(0);

@@ -168,6 +168,8 @@ std::string sqlTypeName(const ir::Type &type) {
     return "timestamp";
   case ir::TypeKind::TimestampTz:
     return "timestamptz";
+  case ir::TypeKind::Jsonb:
+    return "jsonb";
   }
   return "text";
 }

@@ -44,6 +44,8 @@ std::optional<std::string> kilnType(const std::string &data_type, const char *pr
     return "timestamp";
   if (data_type == "timestamp with time zone")
     return "timestamptz";
+  if (data_type == "jsonb")
+    return data_type;
   return std::nullopt;
 }
 

@@ -27,6 +27,8 @@ std::string Type::str() const {
     return "timestamp";
   case TypeKind::TimestampTz:
     return "timestamptz";
+  case TypeKind::Jsonb:
+    return "jsonb";
   case TypeKind::Null:
     return "null";
   }
@@ -53,6 +55,8 @@ std::string Type::sqlName() const {
     return "timestamp without time zone";
   case TypeKind::TimestampTz:
     return "timestamp with time zone";
+  case TypeKind::Jsonb:
+    return "jsonb";
   case TypeKind::Null:
     return "unknown";
   }
@@ -177,6 +181,29 @@ std::optional<FunctionId> findFunction(std::string_view name) {
     if (name == alias)
       return id;
   return std::nullopt;
+}
+
+JsonbAccessTypes jsonbAccessTypes(FunctionId id) {
+  switch (id) {
+  case FunctionId::JsonbObjectField:
+  case FunctionId::JsonbExtractPath:
+    return {Type::text(), Type::jsonb(), true};
+  case FunctionId::JsonbObjectFieldText:
+  case FunctionId::JsonbExtractPathText:
+    return {Type::text(), Type::text(), true};
+  case FunctionId::JsonbArrayElement:
+    return {Type::int32(), Type::jsonb(), true};
+  case FunctionId::JsonbArrayElementText:
+    return {Type::int32(), Type::text(), true};
+  case FunctionId::JsonbTypeof:
+    return {Type::null(), Type::text(), false};
+  case FunctionId::JsonbArrayLength:
+    return {Type::null(), Type::int32(), false};
+  case FunctionId::JsonbExists:
+    return {Type::text(), Type::boolean(), false};
+  default:
+    return {Type::null(), Type::null(), false};
+  }
 }
 
 int32_t dateTruncUnit(std::string_view name) {

@@ -441,8 +441,8 @@ std::string Parser::name(const char *what) {
 }
 
 bool Parser::isTypeName() const {
-  static const char *const kNames[] = {"bool", "i32",       "i64",         "f64",  "numeric",
-                                       "text", "timestamp", "timestamptz", "date", "null"};
+  static const char *const kNames[] = {"bool",      "i32",         "i64",  "f64",  "numeric", "text",
+                                       "timestamp", "timestamptz", "date", "null", "jsonb"};
   for (const char *n : kNames)
     if (isIdent(n))
       return true;
@@ -470,6 +470,8 @@ Type Parser::type() {
     return Type::timestamp();
   if (t == "timestamptz")
     return Type::timestamptz();
+  if (t == "jsonb")
+    return Type::jsonb();
   if (t == "null")
     return Type::null();
   if (t == "numeric") {
@@ -875,6 +877,7 @@ void Parser::literalValue(Expr &lit) {
     return;
   }
   case TypeKind::Text:
+  case TypeKind::Jsonb: // in canonical form, as the binder writes it
     v.s = expect(Tok::String, "a string").value;
     return;
   case TypeKind::Date:

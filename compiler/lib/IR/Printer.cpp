@@ -377,6 +377,7 @@ void Printer::literal(const Expr &e) {
       out_ << numericString(v.n, e.type.scale);
       break;
     case TypeKind::Text:
+    case TypeKind::Jsonb:
       out_ << syntax::quote(v.s);
       break;
     case TypeKind::Date:

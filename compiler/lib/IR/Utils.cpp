@@ -197,6 +197,7 @@ bool sameValue(const Value &a, const Value &b, const Type &type) {
   case TypeKind::Numeric:
     return a.n == b.n;
   case TypeKind::Text:
+  case TypeKind::Jsonb:
     return a.s == b.s;
   case TypeKind::Null:
     return true;

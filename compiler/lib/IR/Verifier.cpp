@@ -726,6 +726,14 @@ void Verifier::checkCall(const Expr &e) {
   };
   const Type &first = e.args[0]->type;
   switch (fn.signature) {
+  case FunctionSignature::JsonbAccess: {
+    JsonbAccessTypes types = jsonbAccessTypes(e.function);
+    argIs(0, first == Type::jsonb(), "jsonb");
+    for (size_t i = 1; i < n; ++i)
+      argIs(i, e.args[i]->type == types.step, types.step.str());
+    resultIs(e.type == types.result, types.result.str());
+    break;
+  }
   case FunctionSignature::TextToText:
   case FunctionSignature::TextReplace:
     for (size_t i = 0; i < n; ++i)

@@ -113,6 +113,10 @@ std::optional<int> compare(const Expr &a, const Expr &b, bool equalityOnly) {
     if (std::isnan(x.f) || std::isnan(y.f))
       return int(std::isnan(x.f)) - int(std::isnan(y.f));
     return x.f < y.f ? -1 : x.f > y.f ? 1 : 0;
+  case TypeKind::Jsonb: // canonical texts: equal values, equal texts
+    if (!equalityOnly)
+      return std::nullopt;
+    return x.s == y.s ? 0 : 1;
   case TypeKind::Text:
     if (!equalityOnly)
       return std::nullopt;

@@ -28,6 +28,8 @@ namespace kiln::ir {
 
 // TimestampTz (timestamp with time zone) is an instant, kept as a Timestamp in UTC: Kiln's session
 // time zone is UTC, so the two convert without arithmetic and differ in text and typing.
+// Jsonb is kept as Text, in the canonical form PostgreSQL prints (kiln/runtime/Jsonb.h): equal
+// values have equal texts. It compares for equality only.
 enum class TypeKind {
   Bool,
   Int32,
@@ -38,6 +40,7 @@ enum class TypeKind {
   Date,
   Timestamp,
   TimestampTz,
+  Jsonb,
   Null
 };
 
@@ -57,11 +60,14 @@ struct Type {
   static Type date() { return {TypeKind::Date}; }
   static Type timestamp() { return {TypeKind::Timestamp}; }
   static Type timestamptz() { return {TypeKind::TimestampTz}; }
+  static Type jsonb() { return {TypeKind::Jsonb}; }
   static Type null() { return {TypeKind::Null}; }
 
   bool isInteger() const { return kind == TypeKind::Int32 || kind == TypeKind::Int64; }
   // A timestamp with or without time zone: the same representation and functions.
   bool isTimestamp() const { return kind == TypeKind::Timestamp || kind == TypeKind::TimestampTz; }
+  // Stored as a string (kiln_str): text and jsonb.
+  bool isString() const { return kind == TypeKind::Text || kind == TypeKind::Jsonb; }
   bool isNumericLike() const {
     return isInteger() || kind == TypeKind::Float64 || kind == TypeKind::Numeric;
   }
@@ -70,7 +76,8 @@ struct Type {
            (kind != TypeKind::Numeric || (precision == o.precision && scale == o.scale));
   }
   bool operator!=(const Type &o) const { return !(*this == o); }
-  // IR spelling: bool, i32, i64, f64, numeric(p,s), text, date, timestamp, null.
+  // IR spelling: bool, i32, i64, f64, numeric(p,s), text, date, timestamp, timestamptz, jsonb,
+  // null.
   std::string str() const;
   // SQL spelling as PostgreSQL prints it: boolean, integer, bigint, double precision,
   // numeric(p,s), text, date, timestamp without time zone, unknown.
@@ -170,7 +177,8 @@ enum class FunctionSignature {
   DateTrunc,
   DatePart,
   Extract,
-  AddInterval
+  AddInterval,
+  JsonbAccess
 };
 
 enum FunctionFlag : uint32_t {
@@ -197,6 +205,14 @@ const std::vector<FunctionInfo> &allFunctions();
 std::optional<FunctionId> findFunction(std::string_view name);
 // The date_trunc units (the stdlib's kiln_date_unit) by PostgreSQL's names; -1 if none.
 int32_t dateTruncUnit(std::string_view name);
+// The types of a JsonbAccess function: of its arguments after the jsonb (every one), of its
+// result, and whether it is NULL where its arguments are not (a missing field, a JSON null).
+struct JsonbAccessTypes {
+  Type step;
+  Type result;
+  bool may_be_null;
+};
+JsonbAccessTypes jsonbAccessTypes(FunctionId id);
 // The fields of extract and date_part (the stdlib's kiln_date_field) by PostgreSQL's names; -1.
 int32_t dateField(std::string_view name);
 

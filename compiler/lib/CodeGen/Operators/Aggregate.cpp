@@ -225,7 +225,7 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
                     {set, slot});
       b_.CreateBr(after);
       b_.SetInsertPoint(after);
-      if (intern_text && agg.type.kind == TypeKind::Text) {
+      if (intern_text && agg.type.isString()) {
         // The multiset may drop this value before the saved output is retracted: keep a copy.
         llvm::Value *text = b_.CreateLoad(e_.str_, slot);
         b_.CreateStore(e_.internText(text), slot);

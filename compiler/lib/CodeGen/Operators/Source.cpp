@@ -119,7 +119,7 @@ void SourceGen::keepRow(llvm::Value *row, llvm::Value *stored) {
   for (size_t c = 0; c < layout_.types.size(); ++c) {
     int column = static_cast<int>(c);
     SqlValue v = e_.loadColumn(layout_, row, column);
-    if (layout_.types[c].kind == ir::TypeKind::Text)
+    if (layout_.types[c].isString())
       v.value = b_.CreateCall(e_.fn("kiln_text_keep"), {e_.rt(), b_.CreateExtractValue(v.value, 0),
                                                         b_.CreateExtractValue(v.value, 1)});
     e_.storeColumn(layout_, stored, column, v);
@@ -128,7 +128,7 @@ void SourceGen::keepRow(llvm::Value *row, llvm::Value *stored) {
 
 void SourceGen::releaseRow(llvm::Value *stored) {
   for (size_t c = 0; c < layout_.types.size(); ++c) {
-    if (layout_.types[c].kind != ir::TypeKind::Text)
+    if (!layout_.types[c].isString())
       continue;
     SqlValue v = e_.loadColumn(layout_, stored, static_cast<int>(c));
     b_.CreateCall(e_.fn("kiln_text_release"), {e_.rt(), b_.CreateExtractValue(v.value, 0)});

@@ -14,6 +14,7 @@
  *   TEXT      kiln_str (pointer + length, not NUL-terminated)
  *   DATE      int32_t days since 2000-01-01 (PostgreSQL's epoch)
  *   TIMESTAMP int64_t microseconds since 2000-01-01 00:00:00
+ *   JSONB     kiln_str, the value's canonical text as PostgreSQL prints it (kiln/runtime/Jsonb.h)
  * A row starts with a null bitmap of ceil(ncols / 64) uint64_t words; bit i set means column i is
  * NULL (its storage is then zero).
  */
@@ -46,8 +47,14 @@ typedef enum kiln_type_kind {
   KILN_T_TEXT = 5,
   KILN_T_DATE = 6,
   KILN_T_TIMESTAMP = 7,
-  KILN_T_TIMESTAMPTZ = 8 /* stored as TIMESTAMP, the instant in UTC (Kiln's session time zone) */
+  KILN_T_TIMESTAMPTZ = 8, /* stored as TIMESTAMP, the instant in UTC (Kiln's session time zone) */
+  KILN_T_JSONB = 9        /* stored as TEXT, in canonical form */
 } kiln_type_kind;
+
+/* Whether values of a kind are stored as a kiln_str (interned, kept and saved as text). */
+static inline int kiln_type_is_string(int32_t type) {
+  return type == KILN_T_TEXT || type == KILN_T_JSONB;
+}
 
 typedef struct kiln_column_desc {
   const char *name;
@@ -99,7 +106,13 @@ typedef enum kiln_error_code {
   KILN_ERR_POWER_ZERO_NEGATIVE = 18,      /* "zero raised to a negative power is undefined" */
   KILN_ERR_POWER_COMPLEX = 19,            /* "a negative number raised to a non-integer power
                                              yields a complex result" */
-  KILN_ERR_FLOAT_UNDERFLOW = 20           /* "value out of range: underflow" */
+  KILN_ERR_FLOAT_UNDERFLOW = 20,          /* "value out of range: underflow" */
+  KILN_ERR_INVALID_JSON = 21,             /* "invalid input syntax for type json" */
+  KILN_ERR_JSON_UNICODE_NUL = 22,         /* "unsupported Unicode escape sequence" (\u0000) */
+  KILN_ERR_JSONB_LENGTH_OF_SCALAR = 23,   /* "cannot get array length of a scalar" */
+  KILN_ERR_JSONB_LENGTH_OF_OBJECT = 24,   /* "cannot get array length of a non-array" */
+  KILN_ERR_JSONB_CAST = 25                /* a jsonb value of another kind cast to a number or
+                                             boolean */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
@@ -350,6 +363,21 @@ typedef struct kiln_multiset kiln_multiset;
  * kiln_ms_sum(rt, ms, type_kind, out, loc): the sum of those values, each once (sum(DISTINCT)),
  * for a set of `type_kind` values: an __int128 for INT32, INT64 and NUMERIC (a sum beyond 38
  * digits raises KILN_ERR_NUMERIC_OVERFLOW at `loc`), a double for FLOAT64; returns how many. */
+
+/* ---- jsonb (values in canonical text, kiln/runtime/Jsonb.h) ----
+ * Results are views into the argument or scratch memory (kiln_scratch).
+ * kiln_jsonb_in(rt, p, n, loc, out): the jsonb value of JSON text (text::jsonb); raises
+ *   KILN_ERR_INVALID_JSON or KILN_ERR_JSON_UNICODE_NUL at `loc`.
+ * kiln_jsonb_get(rt, p, n, key, key_len, index, mode, out): one step into the value: mode 0 the
+ *   object field `key` (->), 1 the array element `index` (->), 2 a path step (#>: a field, or the
+ *   element `key` spells); returns 0 if there is none (SQL NULL).
+ * kiln_jsonb_text(rt, p, n, out): the text of a value (->>): a string unescaped, the canonical
+ *   text of others; returns 0 for a JSON null (SQL NULL).
+ * kiln_jsonb_typeof(rt, p, n, out): jsonb_typeof.
+ * kiln_jsonb_array_length(rt, p, n, loc): jsonb_array_length; raises for a non-array.
+ * kiln_jsonb_exists(p, n, key, key_len): `?`.
+ * kiln_jsonb_expect(rt, p, n, kind, loc): raises KILN_ERR_JSONB_CAST unless the value is a number
+ *   (kind 0) or a boolean (kind 1), before its text is cast to that type. */
 
 /* ---- Top-k (ORDER BY ... LIMIT ... OFFSET) ----
  * A top-k operator keeps its input's rows in a TEXT multiset, each row as one byte string that

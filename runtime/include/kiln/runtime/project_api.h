@@ -76,7 +76,8 @@ typedef enum kiln_project_type {
   KILN_PROJECT_TYPE_TEXT = 5,
   KILN_PROJECT_TYPE_DATE = 6,
   KILN_PROJECT_TYPE_TIMESTAMP = 7,
-  KILN_PROJECT_TYPE_TIMESTAMPTZ = 8 /* timestamp with time zone: an instant, kept in UTC */
+  KILN_PROJECT_TYPE_TIMESTAMPTZ = 8, /* timestamp with time zone: an instant, kept in UTC */
+  KILN_PROJECT_TYPE_JSONB = 9        /* jsonb: its text as PostgreSQL prints it */
 } kiln_project_type;
 
 typedef struct kiln_project_options {
@@ -115,7 +116,8 @@ kiln_project_status kiln_project_push_json(kiln_project *instance, int32_t table
  *   set_int64    INTEGER (range-checked), BIGINT, NUMERIC (an integer value)
  *   set_double   DOUBLE PRECISION
  *   set_text     TEXT; for any other type, the value in PostgreSQL's text form ("12.50",
- *                "2024-01-31", "2024-01-31 12:00:00", "t"), parsed as PostgreSQL parses it
+ *                "2024-01-31", "2024-01-31 12:00:00", "t", JSON text for JSONB), parsed as
+ *                PostgreSQL parses it
  *   set_date     DATE: days since 2000-01-01
  *   set_timestamp TIMESTAMP: microseconds since 2000-01-01 00:00:00; TIMESTAMP WITH TIME ZONE:
  *                 microseconds since 2000-01-01 00:00:00 UTC */
@@ -163,8 +165,9 @@ int32_t kiln_project_column_type(const kiln_project_row *row, int32_t column);
 int kiln_project_is_null(const kiln_project_row *row, int32_t column);
 /* The value of a non-NULL column (0 for NULL, or for a column of another type):
  *   get_int64   BOOLEAN (0/1), INTEGER, BIGINT, DATE (days), TIMESTAMP [WITH TIME ZONE]
- * (microseconds) get_double  DOUBLE PRECISION, NUMERIC (rounded to the nearest double) get_text
- * TEXT, not NUL-terminated: *length bytes */
+ *               (microseconds)
+ *   get_double  DOUBLE PRECISION, NUMERIC (rounded to the nearest double)
+ *   get_text    TEXT, and JSONB in its canonical text; not NUL-terminated: *length bytes */
 int64_t kiln_project_get_int64(const kiln_project_row *row, int32_t column);
 double kiln_project_get_double(const kiln_project_row *row, int32_t column);
 const char *kiln_project_get_text(const kiln_project_row *row, int32_t column, size_t *length);
