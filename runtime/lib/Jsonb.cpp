@@ -21,6 +21,16 @@ absl::Status syntaxError(std::string_view detail) {
   return absl::InvalidArgumentError(std::string(kSyntaxError) + ": " + std::string(detail));
 }
 
+// JSON's whitespace off both ends.
+std::string_view trimmed(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && space(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && space(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
+
 absl::Status invalidToken(std::string_view token) {
   return syntaxError("Token \"" + std::string(token) + "\" is invalid.");
 }
@@ -180,12 +190,7 @@ template <typename Value> absl::Status appendValue(std::string &out, Value &v) {
     std::string_view token;
     if (auto error = simdjson::simdjson_result<std::string_view>(v.raw_json_token()).get(token))
       return parseError(error);
-    // The token may run into the whitespace after it.
-    while (!token.empty() &&
-           (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
-            token.back() == '\r'))
-      token.remove_suffix(1);
-    return appendNumber(out, token);
+    return appendNumber(out, trimmed(token)); // the token may run into the whitespace after it
   }
   case od::json_type::boolean: {
     bool b;
@@ -273,12 +278,23 @@ absl::StatusOr<std::string> normalize(std::string_view text) {
   od::document document;
   if (auto error = parser.iterate(padded).get(document))
     return parseError(error);
+  od::json_type type;
+  if (auto error = document.type().get(type))
+    return parseError(error);
+  bool container = type == od::json_type::object || type == od::json_type::array;
+  if (!container) {
+    // A scalar document (`1`, `"x"`) is its one token: reading it does not say what follows.
+    std::string_view token;
+    if (auto error = document.raw_json_token().get(token))
+      return parseError(error);
+    if (trimmed(token) != trimmed(text))
+      return syntaxError("Expected end of input, but found more.");
+  }
   std::string out;
-  // A scalar document (`1`, `"x"`) is read through the document itself.
   if (absl::Status s = appendValue(out, document); !s.ok())
     return s;
-  // Past the value, only the end: a location there means more input.
-  if (!document.current_location().error())
+  // Past a container, only the end: a location there means more input.
+  if (container && !document.current_location().error())
     return syntaxError("Expected end of input, but found more.");
   return out;
 }

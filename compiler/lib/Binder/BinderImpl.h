@@ -286,8 +286,8 @@ private:
   // the function's step type. `ranges` are the arguments'.
   Bound jsonbCall(ir::FunctionId id, std::vector<Bound> args,
                   const std::vector<SourceRange> &ranges, SourceRange range);
-  // The jsonb operators ->, ->>, #>, #>> and ?; nullopt if `expr` is none of them.
-  std::optional<Bound> bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right);
+  // The jsonb operators ->, ->>, #>, #>> and ? (expr.op is one of them).
+  Bound bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right);
   // False, with an error at `range`, for a sort key of a type Kiln cannot order (jsonb).
   bool orderable(const ir::Type &type, SourceRange range);
 

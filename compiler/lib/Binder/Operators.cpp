@@ -245,8 +245,8 @@ Bound Binder::bindBinary(const ast::Expr &expr, const Scope &scope) {
       {"IS NOT DISTINCT FROM", ExprOp::IsNotDistinctFrom}};
   if (auto it = comparisons.find(expr.op); it != comparisons.end())
     return comparison(it->second, std::move(left), std::move(right), expr.range);
-  if (std::optional<Bound> json = bindJsonbOperator(expr, std::move(left), std::move(right)))
-    return std::move(*json);
+  if (expr.op == "->" || expr.op == "->>" || expr.op == "#>" || expr.op == "#>>" || expr.op == "?")
+    return bindJsonbOperator(expr, std::move(left), std::move(right));
   if (expr.op == "~" || expr.op == "~*" || expr.op == "!~" || expr.op == "!~*") {
     // POSIX regular expression matches: regexp_like, case-insensitive with *, negated with !.
     bool nullable = left.expr->nullable || right.expr->nullable;
@@ -459,10 +459,8 @@ Bound Binder::jsonbCall(ir::FunctionId id, std::vector<Bound> args,
   return {std::move(e), false};
 }
 
-std::optional<Bound> Binder::bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right) {
+Bound Binder::bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right) {
   const std::string &op = expr.op;
-  if (op != "->" && op != "->>" && op != "#>" && op != "#>>" && op != "?")
-    return std::nullopt;
   std::vector<SourceRange> ranges{expr.args[0]->range, expr.args[1]->range};
   std::vector<Bound> args;
   args.push_back(std::move(left));
@@ -486,7 +484,7 @@ std::optional<Bound> Binder::bindJsonbOperator(const ast::Expr &expr, Bound left
   if (path.op != ExprOp::Literal || path.literal.is_null || !right.unknown) {
     error(expr.args[1]->range, "the path of " + op + " must be a constant in Kiln").hint =
         "write it as '{key,0,key}', or call jsonb_extract_path with one argument per step";
-    return Bound{};
+    return {};
   }
   std::string_view text = path.literal.s;
   auto trim = [](std::string_view s) {
@@ -500,7 +498,7 @@ std::optional<Bound> Binder::bindJsonbOperator(const ast::Expr &expr, Bound left
   if (text.size() < 2 || text.front() != '{' || text.back() != '}') {
     error(expr.args[1]->range, "malformed array literal: \"" + path.literal.s + "\"").hint =
         "a path is written '{key,0,key}'";
-    return Bound{};
+    return {};
   }
   std::string_view rest = trim(text.substr(1, text.size() - 2));
   // Elements are separated by commas; one in double quotes may hold commas and \-escapes.
@@ -519,7 +517,7 @@ std::optional<Bound> Binder::bindJsonbOperator(const ast::Expr &expr, Bound left
     if (!rest.empty()) {
       if (rest.front() != ',') {
         error(expr.args[1]->range, "malformed array literal: \"" + path.literal.s + "\"");
-        return Bound{};
+        return {};
       }
       rest = trim(rest.substr(1));
     }
