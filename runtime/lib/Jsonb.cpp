@@ -142,8 +142,7 @@ template <typename Value> absl::Status appendValue(std::string &out, Value &v) {
     }
     // Shorter keys first, then bytewise; of equal keys the last one written stays.
     std::stable_sort(fields.begin(), fields.end(), [](const auto &a, const auto &b) {
-      return a.first.size() != b.first.size() ? a.first.size() < b.first.size()
-                                              : a.first < b.first;
+      return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
     });
     out += '{';
     bool first = true;

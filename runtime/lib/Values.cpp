@@ -181,7 +181,7 @@ char *writeJsonValue(char *p, const kiln_column_desc &col, const void *value) {
     std::string_view text(str.ptr, static_cast<size_t>(str.len));
     jsonb::Kind kind = jsonb::kindOf(text);
     return kind == jsonb::Kind::String || kind == jsonb::Kind::Null ? writeJsonString(p, text)
-                                                                     : copy(text);
+                                                                    : copy(text);
   }
   }
   return p;

@@ -39,7 +39,8 @@ TEST(Jsonb, RejectsWhatPostgreSQLRejects) {
                           "", "[1,]", "01", "nul", "{\"a\":1}x", "'a'"}) {
     absl::StatusOr<std::string> out = normalize(bad);
     ASSERT_FALSE(out.ok()) << bad << " gave " << *out;
-    EXPECT_TRUE(std::string(out.status().message()).starts_with("invalid input syntax for type json"))
+    EXPECT_TRUE(
+        std::string(out.status().message()).starts_with("invalid input syntax for type json"))
         << bad << ": " << out.status().message();
   }
   absl::StatusOr<std::string> nul = normalize(R"("a\u0000b")");

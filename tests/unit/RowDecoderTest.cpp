@@ -32,7 +32,8 @@ protected:
 
 TEST_F(RowDecoderTest, EveryTypeFromItsJsonForms) {
   ASSERT_TRUE(decode(R"({"b":true,"i":"42","l":-9000000000,"f":"NaN","n":12.345,)"
-                     R"("t":"h\u00e9llo \"q\"","d":"2024-01-31","ts":"2024-01-31T12:00:00.5"})")
+                     R"("t":"h\u00e9llo \"q\"","d":"2024-01-31","ts":"2024-01-31T12:00:00.5",)"
+                     R"("j":[true]})")
                   .ok());
   EXPECT_EQ(row_.nulls, 0u);
   EXPECT_EQ(row_.b, 1);
@@ -50,6 +51,24 @@ TEST_F(RowDecoderTest, EveryTypeFromItsJsonForms) {
   EXPECT_EQ(row_.l, 12);
   EXPECT_EQ(row_.f, -1.5e-5);
   EXPECT_EQ(row_.n, -1);
+}
+
+TEST_F(RowDecoderTest, JsonbIsTheFieldOrTheJsonTextOfAString) {
+  ASSERT_TRUE(decode(R"({"j":{"b":[1,2.50],"a":null}})").ok());
+  EXPECT_EQ(value(8), R"({"a": null, "b": [1, 2.50]})");
+  ASSERT_TRUE(decode(R"({"j":"{\"b\":1e2,\"a\":\"x\"}"})").ok()); // Debezium's Json type
+  EXPECT_EQ(value(8), R"({"a": "x", "b": 100})");
+  ASSERT_TRUE(decode(R"({"j":"\"s\""})").ok());
+  EXPECT_EQ(value(8), R"("s")");
+  ASSERT_TRUE(decode(R"({"j":-0.50})").ok());
+  EXPECT_EQ(value(8), "-0.50");
+  ASSERT_TRUE(decode(R"({"j":null})").ok());
+  EXPECT_EQ(value(8), "<null>");
+  absl::Status bad = decode(R"({"j":"{not json"})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(
+      std::string(bad.message()).starts_with(R"(column "j": invalid input syntax for type json)"))
+      << bad.message();
 }
 
 TEST_F(RowDecoderTest, NumericUsesTheDigitsAsWritten) {

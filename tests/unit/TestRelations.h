@@ -18,6 +18,7 @@ struct AllTypesRow {
   kiln_str t;
   int32_t d;
   int64_t ts;
+  kiln_str j;
 };
 
 inline const kiln_column_desc kAllTypesColumns[] = {
@@ -29,10 +30,11 @@ inline const kiln_column_desc kAllTypesColumns[] = {
     {"t", KILN_T_TEXT, 0, 0, offsetof(AllTypesRow, t), 0},
     {"d", KILN_T_DATE, 0, 0, offsetof(AllTypesRow, d), 0},
     {"ts", KILN_T_TIMESTAMP, 0, 0, offsetof(AllTypesRow, ts), 0},
+    {"j", KILN_T_JSONB, 0, 0, offsetof(AllTypesRow, j), 0},
 };
 
 inline const kiln_relation_desc kAllTypes = {
-    "test.all_types", "models/sources.yml:1:1", 8, kAllTypesColumns,
+    "test.all_types", "models/sources.yml:1:1", 9, kAllTypesColumns,
     sizeof(AllTypesRow), alignof(AllTypesRow), 0, nullptr};
 
 }  // namespace kiln::runtime::testing

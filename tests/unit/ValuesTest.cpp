@@ -224,6 +224,7 @@ TEST(ParseTimestampTz, ZonesToUtc) {
 
 AllTypesRow sampleRow() {
   static const char kText[] = "a\"b\\c\n\x01";
+  static const char kJson[] = R"({"a": [1, "x"]})";
   AllTypesRow row{};
   row.b = 1;
   row.i = -7;
@@ -233,6 +234,7 @@ AllTypesRow sampleRow() {
   row.t = {kText, sizeof kText - 1};
   row.d = k2024_01_31;
   row.ts = k2024_01_31 * kMicrosPerDay + 12 * 3'600'000'000LL + 500'000;
+  row.j = {kJson, sizeof kJson - 1};
   return row;
 }
 
@@ -252,14 +254,19 @@ TEST(FormatRow, Json) {
   AllTypesRow row = sampleRow();
   EXPECT_EQ(formatRowJson(kAllTypes, &row),
             R"({"b":true,"i":-7,"l":9000000000,"f":1.5,"n":-0.05,"t":"a\"b\\c\n\u0001",)"
-            R"("d":"2024-01-31","ts":"2024-01-31 12:00:00.5"})");
+            R"("d":"2024-01-31","ts":"2024-01-31 12:00:00.5","j":{"a": [1, "x"]}})");
   row.f = -std::numeric_limits<double>::infinity();
   row.b = 0;
   setNull(&row, 1);
   row.i = 0;
   EXPECT_EQ(formatRowJson(kAllTypes, &row),
             R"({"b":false,"i":null,"l":9000000000,"f":"-Infinity","n":-0.05,)"
-            R"("t":"a\"b\\c\n\u0001","d":"2024-01-31","ts":"2024-01-31 12:00:00.5"})");
+            R"("t":"a\"b\\c\n\u0001","d":"2024-01-31","ts":"2024-01-31 12:00:00.5",)"
+            R"("j":{"a": [1, "x"]}})");
+  // A jsonb string or JSON null is written as a JSON string of its text, as it is read.
+  static const char kString[] = R"("x")";
+  row.j = {kString, sizeof kString - 1};
+  EXPECT_TRUE(formatRowJson(kAllTypes, &row).ends_with(R"("j":"\"x\""})"));
 }
 
 TEST(FormatRow, JsonStringEscapesOnlyWhatItMust) {

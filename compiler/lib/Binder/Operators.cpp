@@ -472,10 +472,10 @@ Bound Binder::bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right) 
   if (op[0] == '-') {
     // An integer picks an array element; anything else (text, an untyped literal) is a key.
     bool index = !right.unknown && right.expr->type.isInteger();
-    ir::FunctionId id = index ? (as_text ? ir::FunctionId::JsonbArrayElementText
-                                         : ir::FunctionId::JsonbArrayElement)
-                              : (as_text ? ir::FunctionId::JsonbObjectFieldText
-                                         : ir::FunctionId::JsonbObjectField);
+    ir::FunctionId id =
+        index
+            ? (as_text ? ir::FunctionId::JsonbArrayElementText : ir::FunctionId::JsonbArrayElement)
+            : (as_text ? ir::FunctionId::JsonbObjectFieldText : ir::FunctionId::JsonbObjectField);
     args.push_back(std::move(right));
     return jsonbCall(id, std::move(args), ranges, expr.range);
   }
@@ -527,7 +527,8 @@ Bound Binder::bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right) 
     args.push_back({ir::makeLiteral(std::move(v), Type::text()), false});
   }
   ranges.resize(args.size(), expr.args[1]->range);
-  return jsonbCall(as_text ? ir::FunctionId::JsonbExtractPathText : ir::FunctionId::JsonbExtractPath,
+  return jsonbCall(as_text ? ir::FunctionId::JsonbExtractPathText
+                           : ir::FunctionId::JsonbExtractPath,
                    std::move(args), ranges, expr.range);
 }
 

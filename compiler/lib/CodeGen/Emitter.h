@@ -224,8 +224,7 @@ public:
   llvm::StructType *str_;
 
 private:
-  SqlValue genCall(const ir::Expr &e, const RowLayout &row_layout,
-                   llvm::Value *row);
+  SqlValue genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
   SqlValue jsonbAccess(const ir::Expr &e, const std::vector<SqlValue> &args); // Functions.cpp
   SqlValue genCast(const ir::Expr &e, SqlValue v, const ir::Type &from);
   llvm::Value *genArithmetic(const ir::Expr &e, ir::ExprOp op, llvm::Value *a, const ir::Type &ta,

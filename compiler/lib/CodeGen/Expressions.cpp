@@ -191,9 +191,9 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
     if (!to.isInteger())
       return genCast(e, v, ir::Type::text());
     ir::Type whole = ir::Type::numeric(ir::kMaxNumericPrecision, 0);
-    llvm::Value *rounded = call("kiln_text_to_numeric", {rt(), p, n, b_.getInt32(0),
-                                                         b_.getInt32(whole.precision),
-                                                         b_.getInt32(loc)});
+    llvm::Value *rounded =
+        call("kiln_text_to_numeric",
+             {rt(), p, n, b_.getInt32(0), b_.getInt32(whole.precision), b_.getInt32(loc)});
     return genCast(e, {rounded, v.null}, whole);
   }
   // Text output of any type.

@@ -198,14 +198,14 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1)});
     break;
   case ir::FunctionId::JsonbArrayLength:
-    r.value = b_.CreateTrunc(call(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.getInt32(loc)}),
-                             i32_);
+    r.value =
+        b_.CreateTrunc(call(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.getInt32(loc)}), i32_);
     break;
   case ir::FunctionId::JsonbExists:
-    r.value = b_.CreateZExt(b_.CreateICmpNE(call(fn.symbol, {text(0, 0), text(0, 1), text(1, 0),
-                                                             text(1, 1)}),
-                                            b_.getInt32(0)),
-                            i8_);
+    r.value = b_.CreateZExt(
+        b_.CreateICmpNE(call(fn.symbol, {text(0, 0), text(0, 1), text(1, 0), text(1, 1)}),
+                        b_.getInt32(0)),
+        i8_);
     break;
   }
   if (guarded) {
@@ -233,11 +233,13 @@ SqlValue Emitter::jsonbAccess(const ir::Expr &e, const std::vector<SqlValue> &ar
     llvm::Value *key = index ? constantText("") : args[i].value;
     llvm::Value *at = index ? b_.CreateSExt(args[i].value, i64_) : b_.getInt64(0);
     llvm::Value *out = entryAlloca(str_);
-    llvm::Value *found = call("kiln_jsonb_get", {rt(), b_.CreateExtractValue(value, 0),
-                                                 b_.CreateExtractValue(value, 1),
-                                                 b_.CreateExtractValue(key, 0),
-                                                 b_.CreateExtractValue(key, 1), at,
-                                                 b_.getInt32(index ? 1 : path ? 2 : 0), out});
+    llvm::Value *found = call(
+        "kiln_jsonb_get", {rt(), b_.CreateExtractValue(value, 0), b_.CreateExtractValue(value, 1),
+                           b_.CreateExtractValue(key, 0), b_.CreateExtractValue(key, 1), at,
+                           b_.getInt32(index  ? 1
+                                       : path ? 2
+                                              : 0),
+                           out});
     missing = b_.CreateOr(missing, b_.CreateICmpEQ(found, b_.getInt32(0)));
     value = b_.CreateLoad(str_, out);
   }

@@ -441,8 +441,9 @@ std::string Parser::name(const char *what) {
 }
 
 bool Parser::isTypeName() const {
-  static const char *const kNames[] = {"bool",      "i32",         "i64",  "f64",  "numeric", "text",
-                                       "timestamp", "timestamptz", "date", "null", "jsonb"};
+  static const char *const kNames[] = {"bool",    "i32",  "i64",       "f64",
+                                       "numeric", "text", "timestamp", "timestamptz",
+                                       "date",    "null", "jsonb"};
   for (const char *n : kNames)
     if (isIdent(n))
       return true;
