@@ -184,6 +184,52 @@ void kiln_topk_add(kiln_runtime *rt, kiln_multiset *ms, const kiln_relation_desc
   kiln_ms_add(ms, &str, weight);
 }
 
+void kiln_agg_entry_add(kiln_runtime *rt, kiln_multiset *ms, const kiln_relation_desc *layout,
+                        const uint8_t *order, int32_t value_column, const void *row,
+                        int64_t weight) {
+  std::string entry;
+  for (int32_t k = 0; k < layout->nkeys; ++k)
+    appendOrderKey(entry, layout->cols[layout->key_cols[k]], layout->key_cols[k], row, order[k]);
+  kiln_str value;
+  std::memcpy(&value, static_cast<const char *>(row) + layout->cols[value_column].offset,
+              sizeof value);
+  entry.append(value.ptr, static_cast<size_t>(value.len));
+  auto value_length = static_cast<uint32_t>(value.len);
+  entry.append(reinterpret_cast<const char *>(&value_length), sizeof value_length);
+  // As kiln_topk_add: the set copies the bytes, a rollback needs them until the tick ends.
+  auto *bytes = static_cast<char *>(kiln_scratch(rt, static_cast<int64_t>(entry.size())));
+  std::memcpy(bytes, entry.data(), entry.size());
+  kiln_str str{bytes, static_cast<int64_t>(entry.size())};
+  kiln_ms_add(ms, &str, weight);
+}
+
+int32_t kiln_agg_entries_join(kiln_runtime *rt, const kiln_multiset *ms, const char *separator,
+                              int64_t separator_length, int32_t distinct, kiln_str *out) {
+  std::string joined;
+  bool any = false;
+  kiln::runtime::detail::forEachCount(ms, [&](const void *value, int64_t n) {
+    kiln_str entry;
+    std::memcpy(&entry, value, sizeof entry);
+    uint32_t length;
+    std::memcpy(&length, entry.ptr + entry.len - sizeof length, sizeof length);
+    std::string_view text(entry.ptr + entry.len - sizeof length - length, length);
+    for (int64_t i = 0; i < (distinct ? std::min<int64_t>(n, 1) : n); ++i) {
+      if (any)
+        joined.append(separator, static_cast<size_t>(separator_length));
+      joined.append(text);
+      any = true;
+    }
+  });
+  if (!any) {
+    *out = {nullptr, 0};
+    return 0;
+  }
+  auto *bytes = static_cast<char *>(kiln_scratch(rt, static_cast<int64_t>(joined.size())));
+  std::memcpy(bytes, joined.data(), joined.size());
+  *out = {bytes, static_cast<int64_t>(joined.size())};
+  return 1;
+}
+
 kiln_str *kiln_topk_window(kiln_runtime *rt, const kiln_multiset *ms, int64_t offset, int64_t limit,
                            int64_t *count) {
   std::vector<kiln_str> window;

@@ -24,7 +24,8 @@ bool isVarianceName(const std::string &name) {
 
 bool isAggregateName(const std::string &name) {
   return name == "count" || name == "sum" || name == "avg" || name == "min" || name == "max" ||
-         name == "bool_and" || name == "bool_or" || name == "every" || isVarianceName(name);
+         name == "bool_and" || name == "bool_or" || name == "every" || name == "string_agg" ||
+         name == "array_agg" || isVarianceName(name);
 }
 
 Type sumType(const Type &t) {
@@ -63,15 +64,87 @@ Bound Binder::bindAggregateArgument(const ast::Expr &expr) {
     error(expr.range, "function " + expr.names[0] + " takes exactly one argument");
     return {};
   }
-  if (containsAggregate(*expr.args[0])) {
-    error(expr.args[0]->range, "aggregate function calls cannot be nested");
+  return bindOverAggregatedRow(*expr.args[0]);
+}
+
+Bound Binder::bindOverAggregatedRow(const ast::Expr &expr) {
+  if (containsAggregate(expr)) {
+    error(expr.range, "aggregate function calls cannot be nested");
     return {};
   }
   AggregateContext *saved = agg_;
   agg_ = nullptr;
-  Bound arg = bindExpr(*expr.args[0], *agg_from_scope_);
+  Bound bound = bindExpr(expr, *agg_from_scope_);
   agg_ = saved;
-  return arg;
+  return bound;
+}
+
+// string_agg(value, separator [ORDER BY ...]): the group's non-NULL values in the order, joined
+// by the separator (a constant here). Without ORDER BY, PostgreSQL's order is its input's; Kiln
+// orders by the value. With DISTINCT, the ORDER BY may only name the value (PostgreSQL's rule).
+Bound Binder::bindStringAgg(const ast::Expr &expr,
+                            const std::function<ExprPtr(ExprPtr)> &filtered) {
+  if (expr.args.size() != 2) {
+    error(expr.range, "function string_agg takes two arguments: a value and a separator");
+    return {};
+  }
+  ir::AggCall call;
+  call.kind = ir::AggKind::StringAgg;
+  call.name = "string_agg";
+  call.type = Type::text();
+  call.distinct = expr.distinct;
+  std::optional<ir::Value> separator = bindConstant(*expr.args[1], Type::text());
+  if (!separator)
+    return {};
+  call.separator = separator->is_null ? "" : separator->s; // a NULL separator adds nothing
+  Bound value = bindOverAggregatedRow(*expr.args[0]);
+  if (!value)
+    return {};
+  if (!value.unknown && value.expr->type != Type::text()) {
+    error(expr.args[0]->range,
+          "function string_agg(" + value.expr->type.sqlName() + ", text) does not exist")
+        .hint = "cast the value to text: string_agg(x::text, ', ')";
+    return {};
+  }
+  ExprPtr text = coerce(std::move(value), Type::text(), expr.args[0]->range);
+  if (!text)
+    return {};
+  int32_t group_count = static_cast<int32_t>(agg_->group_exprs.size());
+  auto column = [&](ExprPtr e) {
+    // The same expression once: `ORDER BY x` of string_agg(x, ...) orders by the value's column.
+    for (size_t i = 0; i < agg_->agg_args.size(); ++i)
+      if (ir::sameExpr(*agg_->agg_args[i], *e))
+        return group_count + static_cast<int32_t>(i);
+    agg_->agg_args.push_back(std::move(e));
+    return group_count + static_cast<int32_t>(agg_->agg_args.size()) - 1;
+  };
+  ExprPtr unfiltered = text->clone();
+  call.arg = column(filtered(std::move(text)));
+  for (const ast::SortItem &item : expr.agg_order) {
+    Bound key = bindOverAggregatedRow(*item.expr);
+    if (!key)
+      return {};
+    if (key.unknown)
+      key.expr = coerce(std::move(key), Type::text(), item.expr->range);
+    if (!key.expr || !orderable(key.expr->type, item.expr->range))
+      return {};
+    if (call.distinct && !ir::sameExpr(*key.expr, *unfiltered)) {
+      error(item.expr->range,
+            "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list");
+      return {};
+    }
+    ir::SortKey sort;
+    sort.descending = item.descending;
+    sort.nulls_first = item.nulls == 0 ? item.descending : item.nulls == 1;
+    sort.column = column(std::move(key.expr));
+    call.order.push_back(sort);
+  }
+  if (call.order.empty())
+    call.order.push_back({call.arg, false, false});
+  agg_->aggs.push_back(std::move(call));
+  return {ir::makeColumn(group_count + static_cast<int32_t>(agg_->aggs.size()) - 1, Type::text(),
+                         true),
+          false};
 }
 
 // One more aggregate of the query: `kind` of the argument column `arg` (of [group expressions...,
@@ -107,7 +180,7 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   // count, sum and avg (DISTINCT x) keep a multiset of x per group; min and max ignore duplicates
   // anyway.
   if (expr.distinct && name != "count" && name != "min" && name != "max" && name != "sum" &&
-      name != "avg") {
+      name != "avg" && name != "string_agg") {
     error(expr.range, name + "(DISTINCT ...) is not supported yet").hint =
         "aggregate over a SELECT DISTINCT subquery instead";
     return {};
@@ -144,6 +217,13 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   };
   if (name == "bool_and" || name == "bool_or" || name == "every")
     return bindBooleanAggregate(expr, filtered);
+  if (name == "string_agg")
+    return bindStringAgg(expr, filtered);
+  if (name == "array_agg") {
+    error(expr.range, "array_agg is not supported yet: Kiln has no array types").hint =
+        "string_agg(x::text, ',' ORDER BY ...) joins the values as text";
+    return {};
+  }
   if (isVarianceName(name))
     return bindVarianceAggregate(expr, filtered);
   if (expr.star || (name == "count" && expr.args.empty())) {

@@ -57,6 +57,11 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
           "FILTER specified, but " + name + " is not an aggregate function");
     return {};
   }
+  if (!expr.agg_order.empty()) {
+    error(expr.agg_order[0].expr->range,
+          "ORDER BY specified, but " + name + " is not an aggregate function");
+    return {};
+  }
   if (expr.distinct || expr.star) {
     error(expr.range, "DISTINCT or * in a call to " + name + " is not valid");
     return {};

@@ -203,6 +203,11 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
     }
     return true;
   };
+  if (!expr.agg_order.empty()) {
+    error(expr.agg_order[0].expr->range,
+          "aggregate ORDER BY is not implemented for window functions");
+    return {};
+  }
   // FILTER (WHERE c) on an aggregate: its argument where c holds, NULL elsewhere.
   ExprPtr filter;
   if (expr.agg_filter) {

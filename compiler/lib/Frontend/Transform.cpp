@@ -856,11 +856,6 @@ ExprPtr Transformer::funcCall(pg::Object node, const SourceRange &range) {
     error(range, "WITHIN GROUP is not supported");
     return nullptr;
   }
-  if (!order.empty()) {
-    error(keywordBefore(firstLocation(order.front()), {"order"}, range),
-          "ORDER BY in aggregate calls is not supported yet");
-    return nullptr;
-  }
   if (pg::flag(node, "func_variadic")) {
     error(range, "VARIADIC arguments are not supported");
     return nullptr;
@@ -871,6 +866,11 @@ ExprPtr Transformer::funcCall(pg::Object node, const SourceRange &range) {
   e->star = pg::flag(node, "agg_star");
   e->distinct = pg::flag(node, "agg_distinct");
   e->args = exprs(pg::list(node, "args"), range);
+  for (pg::Json item : order) {
+    e->agg_order.push_back(sortItem(item, range));
+    if (!e->agg_order.back().expr)
+      return nullptr;
+  }
   if (auto filter = pg::field(node, "agg_filter")) {
     e->agg_filter = expr(*filter, range);
     if (!e->agg_filter)

@@ -115,6 +115,12 @@ uint64_t compute(const Module &module, const Op &op, std::unordered_map<int32_t,
     h.str(aggKindName(agg.kind));
     h.i64(agg.arg);
     h.type(agg.type);
+    h.str(agg.separator);
+    h.i64(agg.distinct);
+    for (const SortKey &key : agg.order) {
+      h.i64(key.column);
+      h.i64(key.descending * 2 + key.nulls_first);
+    }
   }
   h.i64(op.append_only);
   for (const Column &c : op.schema) {

@@ -296,6 +296,8 @@ const char *aggKindName(AggKind kind) {
     return "count_distinct";
   case AggKind::SumDistinct:
     return "sum_distinct";
+  case AggKind::StringAgg:
+    return "string_agg";
   }
   return "?";
 }

@@ -657,12 +657,13 @@ void Parser::op(Module &module) {
       op->group_keys = columnList();
     expect(Tok::LBracket, "'[' and the aggregates");
     if (!accept(Tok::RBracket)) {
-      static const AggKind kAggs[] = {AggKind::CountStar,     AggKind::Count,      AggKind::Sum,
-                                      AggKind::Avg,           AggKind::Min,        AggKind::Max,
-                                      AggKind::CountDistinct, AggKind::SumDistinct};
+      static const AggKind kAggs[] = {AggKind::CountStar,   AggKind::Count,        AggKind::Sum,
+                                      AggKind::Avg,         AggKind::Min,          AggKind::Max,
+                                      AggKind::CountDistinct, AggKind::SumDistinct,
+                                      AggKind::StringAgg};
       do {
         Token aggTok = expect(Tok::Ident, "an aggregate function");
-        AggCall agg{AggKind::CountStar, -1, Type::null(), ""};
+        AggCall agg{AggKind::CountStar, -1, Type::null(), "", "", {}, false};
         bool knownAgg = false;
         for (AggKind kind : kAggs) {
           if (aggTok.text == aggKindName(kind)) {
@@ -673,8 +674,17 @@ void Parser::op(Module &module) {
         if (!knownAgg)
           failAt(aggTok, "unknown aggregate function '" + std::string(aggTok.text) + "'");
         expect(Tok::LParen, "'('");
+        if (agg.kind == AggKind::StringAgg)
+          agg.distinct = acceptIdent("distinct");
         if (is(Tok::ColumnRef))
           agg.arg = columnIndex();
+        if (agg.kind == AggKind::StringAgg) {
+          // string_agg([distinct] $c, "separator" [order [...]])
+          expect(Tok::Comma, "',' and the separator");
+          agg.separator = expect(Tok::String, "the separator").value;
+          if (acceptIdent("order"))
+            agg.order = sortKeys();
+        }
         expect(Tok::RParen, "')'");
         expectIdent("as");
         agg.name = name("the aggregate's column name");

@@ -284,8 +284,15 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
       if (i)
         out_ << ", ";
       out_ << aggKindName(agg.kind) << "(";
+      if (agg.distinct)
+        out_ << "distinct ";
       if (agg.arg >= 0)
         column(agg.arg);
+      if (agg.kind == AggKind::StringAgg) {
+        out_ << ", " << syntax::quote(agg.separator);
+        if (!agg.order.empty())
+          sortKeys(agg.order);
+      }
       out_ << ") as " << syntax::name(agg.name) << " : " << agg.type.str();
     }
     out_ << "]";

@@ -531,7 +531,14 @@ void Verifier::checkAggregate(const Schema &row) {
     case AggKind::Max:
       ok = result == arg;
       break;
+    case AggKind::StringAgg:
+      ok = arg == Type::text() && result == Type::text();
+      for (const SortKey &key : agg.order)
+        checkColumn(key.column, row, what + ": order");
+      break;
     }
+    if (agg.kind != AggKind::StringAgg && (agg.distinct || !agg.order.empty() || !agg.separator.empty()))
+      error(what + ": only string_agg has a separator, an order or distinct");
     if (!ok)
       error(what + ": " + aggKindName(agg.kind) + "(" + (agg.arg >= 0 ? arg.str() : "") +
             ") cannot have type " + result.str());

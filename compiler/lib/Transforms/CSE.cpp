@@ -24,7 +24,8 @@ bool sameExprs(const std::vector<ExprPtr> &a, const std::vector<ExprPtr> &b) {
 
 bool sameAggregates(const std::vector<AggCall> &a, const std::vector<AggCall> &b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const AggCall &x, const AggCall &y) {
-    return x.kind == y.kind && x.arg == y.arg && x.type == y.type && x.name == y.name;
+    return x.kind == y.kind && x.arg == y.arg && x.type == y.type && x.name == y.name &&
+           x.separator == y.separator && x.order == y.order && x.distinct == y.distinct;
   });
 }
 

@@ -165,9 +165,12 @@ bool aggregateThroughMap(Module &module, Op &aggregate, Op &map, int mapUses) {
   std::vector<int32_t *> columns;
   for (int32_t &key : aggregate.group_keys)
     columns.push_back(&key);
-  for (AggCall &agg : aggregate.aggregates)
+  for (AggCall &agg : aggregate.aggregates) {
     if (agg.arg >= 0)
       columns.push_back(&agg.arg);
+    for (SortKey &key : agg.order)
+      columns.push_back(&key.column);
+  }
   for (int32_t *column : columns)
     if (*column >= (int32_t)map.exprs.size() || map.exprs[*column]->op != ExprOp::Column)
       return false;

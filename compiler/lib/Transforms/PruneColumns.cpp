@@ -128,9 +128,12 @@ private:
       case OpPayload::Aggregates:
         for (int32_t c : op.group_keys)
           need(op.inputs[0], c);
-        for (const AggCall &agg : op.aggregates)
+        for (const AggCall &agg : op.aggregates) {
           if (agg.arg >= 0)
             need(op.inputs[0], agg.arg);
+          for (const SortKey &key : agg.order)
+            need(op.inputs[0], key.column);
+        }
         break;
       }
     }
@@ -195,9 +198,12 @@ private:
       const Renumbering &in = renumbering(op.inputs[0]);
       for (int32_t &c : op.group_keys)
         c = in[c];
-      for (AggCall &agg : op.aggregates)
+      for (AggCall &agg : op.aggregates) {
         if (agg.arg >= 0)
           agg.arg = in[agg.arg];
+        for (SortKey &key : agg.order)
+          key.column = in[key.column];
+      }
       renumbering_[op.id] = identity(op.schema.size());
       return 0;
     }

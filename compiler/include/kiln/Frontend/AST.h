@@ -57,6 +57,8 @@ enum class ExprKind {
 enum class LiteralKind { Integer, Numeric, String, Boolean, Null };
 enum class SublinkKind { Scalar, Exists, In, Any, All };
 
+struct SortItem;
+
 struct Expr {
   ExprKind kind;
   SourceRange range;
@@ -68,6 +70,7 @@ struct Expr {
   std::unique_ptr<Expr> case_operand;
   std::unique_ptr<Expr> case_else;
   std::unique_ptr<Expr> agg_filter; // FuncCall: FILTER (WHERE ...)
+  std::vector<SortItem> agg_order;  // FuncCall: an aggregate's ORDER BY (string_agg(x, ',' ORDER BY y))
   std::unique_ptr<WindowSpec> over; // FuncCall: OVER (...), a window function's call
   TypeName cast_type;
   bool negated = false;

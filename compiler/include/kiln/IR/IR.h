@@ -321,14 +321,7 @@ const std::vector<OpInfo> &allOps();
 // CountDistinct: count(DISTINCT x), the number of distinct non-NULL values.
 // CountDistinct and SumDistinct read the distinct non-NULL values (a multiset of them, shared with
 // MIN and MAX of the same column).
-enum class AggKind { CountStar, Count, Sum, Avg, Min, Max, CountDistinct, SumDistinct };
-
-struct AggCall {
-  AggKind kind;
-  int32_t arg = -1; // input column; -1 for CountStar
-  Type type;        // result type
-  std::string name; // output column name
-};
+enum class AggKind { CountStar, Count, Sum, Avg, Min, Max, CountDistinct, SumDistinct, StringAgg };
 
 // A column of ORDER BY: PostgreSQL's defaults are NULLS LAST ascending, NULLS FIRST descending.
 struct SortKey {
@@ -336,6 +329,18 @@ struct SortKey {
   bool descending = false;
   bool nulls_first = false;
   bool operator==(const SortKey &) const = default;
+};
+
+struct AggCall {
+  AggKind kind;
+  int32_t arg = -1; // input column; -1 for CountStar
+  Type type;        // result type
+  std::string name; // output column name
+  // StringAgg: the text between values, the order of the values (input columns; a value's
+  // ties are ordered by its text), and whether equal values (with equal sort keys) count once.
+  std::string separator;
+  std::vector<SortKey> order;
+  bool distinct = false;
 };
 
 // Window functions (Op::windows): ranking, navigation and aggregates over a frame.

@@ -7,6 +7,7 @@
 #include "Operator.h"
 
 #include <algorithm>
+#include <map>
 
 namespace kiln::codegen {
 
@@ -14,10 +15,21 @@ using ir::TypeKind;
 
 namespace {
 
-// MIN, MAX, count(DISTINCT) and sum(DISTINCT) keep a multiset of their values per group.
+// MIN, MAX, count(DISTINCT) and sum(DISTINCT) keep a multiset of their values per group;
+// string_agg one of its entries (kiln_agg_entry_add: the row's order key, then the value).
 bool keepsValues(const ir::AggCall &agg) {
   return agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max ||
-         agg.kind == ir::AggKind::CountDistinct || agg.kind == ir::AggKind::SumDistinct;
+         agg.kind == ir::AggKind::CountDistinct || agg.kind == ir::AggKind::SumDistinct ||
+         agg.kind == ir::AggKind::StringAgg;
+}
+
+// Whether `a` can read the multiset `b` keeps: the same values of the same column, or the same
+// entries (string_aggs of one value in one order, whatever their separators).
+bool sharesValues(const ir::AggCall &a, const ir::AggCall &b) {
+  if (!keepsValues(a) || !keepsValues(b) || a.arg != b.arg)
+    return false;
+  bool entries = a.kind == ir::AggKind::StringAgg;
+  return entries == (b.kind == ir::AggKind::StringAgg) && (!entries || a.order == b.order);
 }
 
 struct AggLayout {
@@ -46,9 +58,8 @@ AggLayout layoutFor(Emitter &e_, const ir::Op &op) {
   for (size_t j = 0; j < op.aggregates.size(); ++j) {
     const ir::AggCall &agg = op.aggregates[j];
     auto owner = std::find_if(
-        op.aggregates.begin(), op.aggregates.begin() + j, [&](const ir::AggCall &earlier) {
-          return keepsValues(agg) && keepsValues(earlier) && earlier.arg == agg.arg;
-        });
+        op.aggregates.begin(), op.aggregates.begin() + j,
+        [&](const ir::AggCall &earlier) { return sharesValues(agg, earlier); });
     l.shared.push_back(owner != op.aggregates.begin() + j);
     if (l.shared.back()) {
       l.agg_field.push_back(l.agg_field[owner - op.aggregates.begin()]);
@@ -117,6 +128,36 @@ private:
   bool keepsMultisets() const {
     return std::any_of(op_.aggregates.begin(), op_.aggregates.end(), keepsValues);
   }
+
+  // string_agg's entries: the input's layout with the sort columns as its key, and their
+  // directions (kiln_agg_entry_add).
+  llvm::Value *entryLayout(const ir::AggCall &agg) {
+    llvm::Value *&layout = entry_layouts_[&agg];
+    if (layout)
+      return layout;
+    std::vector<int32_t> columns;
+    for (const ir::SortKey &key : agg.order)
+      columns.push_back(key.column);
+    llvm::Constant *desc =
+        e_.relationDescriptor(op_.stateName(), "", e_.input(op_, 0).schema, columns, Connector{});
+    return layout = new llvm::GlobalVariable(e_.module_, desc->getType(), true,
+                                             llvm::GlobalValue::PrivateLinkage, desc,
+                                             op_.stateName() + "." + agg.name + ".layout");
+  }
+  llvm::Value *entryOrder(const ir::AggCall &agg) {
+    llvm::Value *&order = entry_orders_[&agg];
+    if (order)
+      return order;
+    std::vector<uint8_t> flags;
+    for (const ir::SortKey &key : agg.order)
+      flags.push_back(static_cast<uint8_t>(key.descending | key.nulls_first << 1));
+    flags.push_back(0); // never empty
+    llvm::Constant *data = llvm::ConstantDataArray::get(e_.ctx_, flags);
+    return order = new llvm::GlobalVariable(e_.module_, data->getType(), true,
+                                            llvm::GlobalValue::PrivateLinkage, data,
+                                            op_.stateName() + "." + agg.name + ".order");
+  }
+  std::map<const ir::AggCall *, llvm::Value *> entry_layouts_, entry_orders_;
 
   AggLayout l_;
 };
@@ -278,6 +319,30 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
       e_.storeColumn(*l.out, out, column, {value, empty});
       break;
     }
+    case ir::AggKind::StringAgg: {
+      // The set exists once a non-NULL value arrived; the values joined, NULL if none is left.
+      llvm::Value *set = b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(l.payload, payload, field + 1));
+      llvm::Value *joined = e_.entryAlloca(e_.str_);
+      b_.CreateStore(llvm::Constant::getNullValue(e_.str_), joined);
+      llvm::Value *present = e_.entryAlloca(e_.i32_);
+      b_.CreateStore(b_.getInt32(0), present);
+      llvm::Function *f = b_.GetInsertBlock()->getParent();
+      llvm::BasicBlock *read = llvm::BasicBlock::Create(e_.ctx_, "join", f);
+      llvm::BasicBlock *after = llvm::BasicBlock::Create(e_.ctx_, "join.done", f);
+      b_.CreateCondBr(b_.CreateIsNull(set), after, read);
+      b_.SetInsertPoint(read);
+      llvm::Value *separator = e_.constantText(agg.separator);
+      b_.CreateStore(b_.CreateCall(e_.fn("kiln_agg_entries_join"),
+                                   {e_.rt(), set, b_.CreateExtractValue(separator, 0),
+                                    b_.CreateExtractValue(separator, 1),
+                                    b_.getInt32(agg.distinct), joined}),
+                     present);
+      b_.CreateBr(after);
+      b_.SetInsertPoint(after);
+      llvm::Value *none = b_.CreateICmpEQ(b_.CreateLoad(e_.i32_, present), b_.getInt32(0));
+      e_.storeColumn(*l.out, out, column, {b_.CreateLoad(e_.str_, joined), none});
+      break;
+    }
     default:
       break;
     }
@@ -403,9 +468,15 @@ void AggregateGen::accumulate(llvm::Value *payload, llvm::Value *row, llvm::Valu
       llvm::PHINode *the_set = b_.CreatePHI(e_.ptr_, 2);
       the_set->addIncoming(set, from);
       the_set->addIncoming(made, make);
-      llvm::Value *tmp = e_.entryAlloca(e_.valueType(t));
-      b_.CreateStore(v.value, tmp);
-      b_.CreateCall(e_.fn("kiln_ms_add"), {the_set, tmp, weight});
+      if (agg.kind == ir::AggKind::StringAgg) {
+        b_.CreateCall(e_.fn("kiln_agg_entry_add"), {e_.rt(), the_set, entryLayout(agg),
+                                                    entryOrder(agg), b_.getInt32(agg.arg), row,
+                                                    weight});
+      } else {
+        llvm::Value *tmp = e_.entryAlloca(e_.valueType(t));
+        b_.CreateStore(v.value, tmp);
+        b_.CreateCall(e_.fn("kiln_ms_add"), {the_set, tmp, weight});
+      }
     }
     b_.CreateBr(next);
     b_.SetInsertPoint(next);
@@ -430,9 +501,12 @@ llvm::Function *AggregateGen::regrouper() {
 void AggregateGen::emitUpdate(size_t port, llvm::Value *old_row, llvm::Value *new_row,
                               llvm::Value *weight) {
   std::vector<int32_t> read = op_.group_keys;
-  for (const ir::AggCall &agg : op_.aggregates)
+  for (const ir::AggCall &agg : op_.aggregates) {
     if (agg.arg >= 0)
       read.push_back(agg.arg);
+    for (const ir::SortKey &key : agg.order)
+      read.push_back(key.column);
+  }
   const RowLayout &in = e_.layoutOf(e_.input(op_, 0).schema);
   llvm::Function *f = b_.GetInsertBlock()->getParent();
   llvm::BasicBlock *changed = llvm::BasicBlock::Create(e_.ctx_, "changed", f);

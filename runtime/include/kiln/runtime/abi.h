@@ -364,6 +364,16 @@ typedef struct kiln_multiset kiln_multiset;
  * for a set of `type_kind` values: an __int128 for INT32, INT64 and NUMERIC (a sum beyond 38
  * digits raises KILN_ERR_NUMERIC_OVERFLOW at `loc`), a double for FLOAT64; returns how many. */
 
+/* ---- string_agg ----
+ * An aggregate of values in an order keeps, per group, a TEXT multiset of entries: the order key
+ * of the row (as a top-k's, below), the value, and the value's u32 length.
+ * kiln_agg_entry_add(rt, ms, layout, order, value_column, row, weight): adds `weight` copies of
+ *   the entry of `row` (its sort columns are layout's key columns, order[k] their directions as
+ *   kiln_topk_add takes them; `value_column` a TEXT column, not NULL) (journaled).
+ * kiln_agg_entries_join(rt, ms, separator, separator_length, distinct, out): the values in the
+ *   set's order, each as many times as its count (once if `distinct`), joined by the separator,
+ *   in scratch memory; returns 0 if there are none (SQL NULL). */
+
 /* ---- jsonb (values in canonical text, kiln/runtime/Jsonb.h) ----
  * Results are views into the argument or scratch memory (kiln_scratch).
  * kiln_jsonb_in(rt, p, n, loc, out): the jsonb value of JSON text (text::jsonb); raises
