@@ -93,6 +93,11 @@ Bound Binder::bindStringAgg(const ast::Expr &expr,
   call.name = "string_agg";
   call.type = Type::text();
   call.distinct = expr.distinct;
+  if (expr.args[1]->kind != ast::ExprKind::Literal) {
+    error(expr.args[1]->range, "the separator of string_agg must be a constant in Kiln").hint =
+        "write it as a string: string_agg(x, ', ')";
+    return {};
+  }
   std::optional<ir::Value> separator = bindConstant(*expr.args[1], Type::text());
   if (!separator)
     return {};
@@ -142,9 +147,9 @@ Bound Binder::bindStringAgg(const ast::Expr &expr,
   if (call.order.empty())
     call.order.push_back({call.arg, false, false});
   agg_->aggs.push_back(std::move(call));
-  return {ir::makeColumn(group_count + static_cast<int32_t>(agg_->aggs.size()) - 1, Type::text(),
-                         true),
-          false};
+  return {
+      ir::makeColumn(group_count + static_cast<int32_t>(agg_->aggs.size()) - 1, Type::text(), true),
+      false};
 }
 
 // One more aggregate of the query: `kind` of the argument column `arg` (of [group expressions...,

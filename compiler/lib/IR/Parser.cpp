@@ -657,10 +657,10 @@ void Parser::op(Module &module) {
       op->group_keys = columnList();
     expect(Tok::LBracket, "'[' and the aggregates");
     if (!accept(Tok::RBracket)) {
-      static const AggKind kAggs[] = {AggKind::CountStar,   AggKind::Count,        AggKind::Sum,
-                                      AggKind::Avg,         AggKind::Min,          AggKind::Max,
-                                      AggKind::CountDistinct, AggKind::SumDistinct,
-                                      AggKind::StringAgg};
+      static const AggKind kAggs[] = {
+          AggKind::CountStar,     AggKind::Count,       AggKind::Sum,
+          AggKind::Avg,           AggKind::Min,         AggKind::Max,
+          AggKind::CountDistinct, AggKind::SumDistinct, AggKind::StringAgg};
       do {
         Token aggTok = expect(Tok::Ident, "an aggregate function");
         AggCall agg{AggKind::CountStar, -1, Type::null(), "", "", {}, false};

@@ -537,7 +537,8 @@ void Verifier::checkAggregate(const Schema &row) {
         checkColumn(key.column, row, what + ": order");
       break;
     }
-    if (agg.kind != AggKind::StringAgg && (agg.distinct || !agg.order.empty() || !agg.separator.empty()))
+    if (agg.kind != AggKind::StringAgg &&
+        (agg.distinct || !agg.order.empty() || !agg.separator.empty()))
       error(what + ": only string_agg has a separator, an order or distinct");
     if (!ok)
       error(what + ": " + aggKindName(agg.kind) + "(" + (agg.arg >= 0 ? arg.str() : "") +

@@ -57,7 +57,14 @@ enum class ExprKind {
 enum class LiteralKind { Integer, Numeric, String, Boolean, Null };
 enum class SublinkKind { Scalar, Exists, In, Any, All };
 
-struct SortItem;
+struct Expr;
+
+// An ORDER BY item (of a query, a window or an aggregate call).
+struct SortItem {
+  std::unique_ptr<Expr> expr;
+  bool descending = false;
+  int nulls = 0; // 0 default, 1 NULLS FIRST, 2 NULLS LAST
+};
 
 struct Expr {
   ExprKind kind;
@@ -70,7 +77,8 @@ struct Expr {
   std::unique_ptr<Expr> case_operand;
   std::unique_ptr<Expr> case_else;
   std::unique_ptr<Expr> agg_filter; // FuncCall: FILTER (WHERE ...)
-  std::vector<SortItem> agg_order;  // FuncCall: an aggregate's ORDER BY (string_agg(x, ',' ORDER BY y))
+  std::vector<SortItem>
+      agg_order; // FuncCall: an aggregate's ORDER BY (string_agg(x, ',' ORDER BY y))
   std::unique_ptr<WindowSpec> over; // FuncCall: OVER (...), a window function's call
   TypeName cast_type;
   bool negated = false;
@@ -105,12 +113,6 @@ struct SelectItem {
   ExprPtr expr;      // may be a Star expression
   std::string alias; // AS name, empty if none
   SourceRange range;
-};
-
-struct SortItem {
-  ExprPtr expr;
-  bool descending = false;
-  int nulls = 0; // 0 default, 1 NULLS FIRST, 2 NULLS LAST
 };
 
 // OVER (PARTITION BY ... ORDER BY ... frame), a named window's resolved. The frame's bounds are

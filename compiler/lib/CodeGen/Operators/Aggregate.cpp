@@ -57,9 +57,9 @@ AggLayout layoutFor(Emitter &e_, const ir::Op &op) {
   std::vector<llvm::Type *> fields{l.key->type, e_.i64_};
   for (size_t j = 0; j < op.aggregates.size(); ++j) {
     const ir::AggCall &agg = op.aggregates[j];
-    auto owner = std::find_if(
-        op.aggregates.begin(), op.aggregates.begin() + j,
-        [&](const ir::AggCall &earlier) { return sharesValues(agg, earlier); });
+    auto owner =
+        std::find_if(op.aggregates.begin(), op.aggregates.begin() + j,
+                     [&](const ir::AggCall &earlier) { return sharesValues(agg, earlier); });
     l.shared.push_back(owner != op.aggregates.begin() + j);
     if (l.shared.back()) {
       l.agg_field.push_back(l.agg_field[owner - op.aggregates.begin()]);
@@ -332,11 +332,11 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
       b_.CreateCondBr(b_.CreateIsNull(set), after, read);
       b_.SetInsertPoint(read);
       llvm::Value *separator = e_.constantText(agg.separator);
-      b_.CreateStore(b_.CreateCall(e_.fn("kiln_agg_entries_join"),
-                                   {e_.rt(), set, b_.CreateExtractValue(separator, 0),
-                                    b_.CreateExtractValue(separator, 1),
-                                    b_.getInt32(agg.distinct), joined}),
-                     present);
+      b_.CreateStore(
+          b_.CreateCall(e_.fn("kiln_agg_entries_join"),
+                        {e_.rt(), set, b_.CreateExtractValue(separator, 0),
+                         b_.CreateExtractValue(separator, 1), b_.getInt32(agg.distinct), joined}),
+          present);
       b_.CreateBr(after);
       b_.SetInsertPoint(after);
       llvm::Value *none = b_.CreateICmpEQ(b_.CreateLoad(e_.i32_, present), b_.getInt32(0));
@@ -469,9 +469,9 @@ void AggregateGen::accumulate(llvm::Value *payload, llvm::Value *row, llvm::Valu
       the_set->addIncoming(set, from);
       the_set->addIncoming(made, make);
       if (agg.kind == ir::AggKind::StringAgg) {
-        b_.CreateCall(e_.fn("kiln_agg_entry_add"), {e_.rt(), the_set, entryLayout(agg),
-                                                    entryOrder(agg), b_.getInt32(agg.arg), row,
-                                                    weight});
+        b_.CreateCall(e_.fn("kiln_agg_entry_add"),
+                      {e_.rt(), the_set, entryLayout(agg), entryOrder(agg), b_.getInt32(agg.arg),
+                       row, weight});
       } else {
         llvm::Value *tmp = e_.entryAlloca(e_.valueType(t));
         b_.CreateStore(v.value, tmp);
