@@ -7,10 +7,6 @@ select
 -- ERR-NEXT:  sum(a) over nowhere,
 -- ERR-NEXT:  ^~~
   sum(a) over nowhere,
--- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:21: error: ORDER BY in aggregate calls is not supported yet
--- ERR-NEXT:  string_agg(s, ',' order by s),
--- ERR-NEXT:                    ^~~~~
-  string_agg(s, ',' order by s),
 -- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:3: error: WITHIN GROUP is not supported
 -- ERR-NEXT:  percentile_cont(0.5) within group (order by a),
 -- ERR-NEXT:  ^~~~~~~~~~~~~~~

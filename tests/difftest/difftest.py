@@ -1175,6 +1175,18 @@ class QueryGen:
         if top and ty in ('int', 'num'):  # exact sums: equal to PostgreSQL's to its scale
             fn = r.choice(['stddev', 'stddev_pop', 'variance', 'var_pop'])
             forms.append((f'{fn}({arg})', 'avg'))
+        if top and ty in ('int', 'text', 'date'):
+            # Ordered by the value (and maybe a column first): equal sort keys then have equal
+            # values, so the text is PostgreSQL's whatever order it meets ties in.
+            value = f'({arg})::text'
+            order = f'{value}{r.choice(["", " DESC"])}'
+            if r.random() < 0.5:
+                col, _ = r.choice(scope)
+                order = f'{col}{r.choice(["", " DESC", " NULLS FIRST", " DESC NULLS LAST"])}, {order}'
+                forms.append((f"string_agg({value}, '{r.choice([',', ' | ', ''])}' ORDER BY {order})", 'text'))
+            else:
+                distinct = r.choice(['', 'DISTINCT '])
+                forms.append((f"string_agg({distinct}{value}, ',' ORDER BY {order})", 'text'))
         return r.choice(forms)
 
     def view(self, name):
