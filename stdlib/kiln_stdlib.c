@@ -8,6 +8,7 @@
  * operation is computed exactly and rounded once, half away from zero, like PostgreSQL.
  */
 #include "kiln/runtime/civil.h"
+#include "kiln/runtime/interval.h"
 #include "kiln/stdlib.h"
 
 #include <errno.h>
@@ -1812,8 +1813,65 @@ double kiln_date_part(int32_t field, int64_t micros) {
   return (double)date_field_micros(field, micros) / 1e6;
 }
 
-int64_t kiln_add_interval(int64_t micros, int32_t months, int32_t days, int64_t interval_micros) {
-  return kiln_timestamp_add_interval(micros, months, days, interval_micros);
+int64_t kiln_add_interval(int64_t micros, __int128 interval) {
+  kiln_interval v = kiln_interval_unpack(interval);
+  return kiln_timestamp_add_interval(micros, v.months, v.days, v.micros);
+}
+
+/* ======================================================================================== */
+/* intervals (kiln/runtime/interval.h)                                                       */
+/* ======================================================================================== */
+
+void kiln_text_from_interval(kiln_runtime *rt, __int128 v, kiln_str *out) {
+  char text[KILN_INTERVAL_TEXT_MAX];
+  int n = kiln_interval_format(text, kiln_interval_unpack(v));
+  char *q = scratch(rt, n);
+  memcpy(q, text, (size_t)n);
+  out->ptr = q;
+  out->len = n;
+}
+
+__int128 kiln_interval_diff(int64_t a, int64_t b) {
+  return kiln_interval_pack(kiln_timestamp_diff(a, b));
+}
+
+__int128 kiln_interval_add(kiln_runtime *rt, __int128 a, __int128 b, int32_t sign, int32_t loc) {
+  kiln_interval out;
+  if (UNLIKELY(
+          !kiln_interval_add_checked(kiln_interval_unpack(a), kiln_interval_unpack(b), sign, &out)))
+    raise_code(rt, KILN_ERR_INTERVAL_OUT_OF_RANGE, loc);
+  return kiln_interval_pack(out);
+}
+
+__int128 kiln_interval_mul(kiln_runtime *rt, __int128 v, double factor, int32_t loc) {
+  kiln_interval out;
+  if (UNLIKELY(!kiln_interval_mul_checked(kiln_interval_unpack(v), factor, &out)))
+    raise_code(rt, KILN_ERR_INTERVAL_OUT_OF_RANGE, loc);
+  return kiln_interval_pack(out);
+}
+
+__int128 kiln_interval_div(kiln_runtime *rt, __int128 v, double factor, int32_t loc) {
+  kiln_interval out;
+  if (UNLIKELY(factor == 0.0))
+    raise_code(rt, KILN_ERR_DIVISION_BY_ZERO, loc);
+  if (UNLIKELY(!kiln_interval_div_checked(kiln_interval_unpack(v), factor, &out)))
+    raise_code(rt, KILN_ERR_INTERVAL_OUT_OF_RANGE, loc);
+  return kiln_interval_pack(out);
+}
+
+int32_t kiln_interval_cmp(__int128 a, __int128 b) { return kiln_interval_compare(a, b); }
+
+__int128 kiln_interval_span_of(__int128 v) { return kiln_interval_span(v); }
+
+__int128 kiln_extract_interval(int32_t field, __int128 v, int32_t scale) {
+  __int128 value = kiln_interval_field_micros(field, kiln_interval_unpack(v));
+  for (int32_t i = scale; i < 6; ++i)
+    value /= 10; /* exact: fields other than seconds and epoch are whole */
+  return value;
+}
+
+double kiln_date_part_interval(int32_t field, __int128 v) {
+  return (double)kiln_interval_field_micros(field, kiln_interval_unpack(v)) / 1e6;
 }
 
 int64_t kiln_date_trunc(int32_t unit, int64_t micros) {

@@ -62,6 +62,8 @@ std::string_view errorMessage(int32_t error_code) {
     return "cannot get array length of a scalar";
   case KILN_ERR_JSONB_LENGTH_OF_OBJECT:
     return "cannot get array length of a non-array";
+  case KILN_ERR_INTERVAL_OUT_OF_RANGE:
+    return "interval out of range";
   case KILN_ERR_JSONB_CAST:
     return "cannot cast jsonb value: only a jsonb number casts to a number type, and only a "
            "jsonb boolean to boolean";

@@ -19,6 +19,7 @@
 #include "absl/container/btree_map.h"
 #include "kiln/runtime/Values.h"
 #include "kiln/runtime/abi.h"
+#include "kiln/runtime/interval.h"
 
 struct kiln_multiset {
   // The journal to record changes in, and the size of the values it records.
@@ -57,6 +58,11 @@ template <typename Map> int64_t nodeBytes(const Map &map) {
 }
 
 // PostgreSQL's float8 order: NaN is the largest value and equal to itself.
+// Intervals by span: '1 day' and '24 hours' are one value (the first stored stays).
+struct IntervalLess {
+  bool operator()(__int128 a, __int128 b) const { return kiln_interval_compare(a, b) < 0; }
+};
+
 struct Float64Less {
   bool operator()(double a, double b) const {
     if (std::isnan(a))
@@ -225,6 +231,8 @@ static kiln_multiset *newMultiset(int32_t type_kind) {
     return new ScalarMultiset<int64_t>;
   case KILN_T_FLOAT64:
     return new ScalarMultiset<double, Float64Less>;
+  case KILN_T_INTERVAL:
+    return new ScalarMultiset<__int128, IntervalLess>;
   case KILN_T_NUMERIC:
     return new ScalarMultiset<__int128>;
   case KILN_T_TEXT:

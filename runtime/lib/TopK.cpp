@@ -23,6 +23,7 @@
 #include "Runtime.h"
 #include "kiln/runtime/Values.h"
 #include "kiln/runtime/abi.h"
+#include "kiln/runtime/interval.h"
 
 namespace {
 
@@ -65,6 +66,13 @@ void appendOrderKey(std::string &out, const kiln_column_desc &col, int32_t colum
     uint64_t v;
     std::memcpy(&v, at, sizeof v);
     appendBigEndian(out, v ^ (uint64_t{1} << 63), 8, descending);
+    return;
+  }
+  case KILN_T_INTERVAL: { // by span (a month as 30 days); equal spans then by the row's bytes
+    __int128 v;
+    std::memcpy(&v, at, sizeof v);
+    auto span = static_cast<unsigned __int128>(kiln_interval_span(v));
+    appendBigEndian(out, span ^ (static_cast<unsigned __int128>(1) << 127), 16, descending);
     return;
   }
   case KILN_T_NUMERIC: { // a scaled integer: every value of a column has the column's scale

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "kiln/runtime/Jsonb.h"
 #include "kiln/runtime/civil.h"
+#include "kiln/runtime/interval.h"
 
 namespace kiln::runtime {
 
@@ -174,6 +175,8 @@ char *writeJsonValue(char *p, const kiln_column_desc &col, const void *value) {
     return writeJsonString(p, formatTimestamp(load<int64_t>(value)));
   case KILN_T_TIMESTAMPTZ:
     return writeJsonString(p, formatTimestampTz(load<int64_t>(value)));
+  case KILN_T_INTERVAL:
+    return writeJsonString(p, formatScalar(col, value));
   case KILN_T_JSONB: {
     // Objects, arrays, numbers and booleans as themselves; a string or a JSON null as a JSON
     // string of its text, as a record's jsonb field is read (RecordParser).
@@ -202,6 +205,8 @@ size_t jsonValueWidth(const kiln_column_desc &col, const void *value) {
   case KILN_T_TEXT:
   case KILN_T_JSONB:
     return 6 * static_cast<size_t>(load<kiln_str>(value).len) + 2; // every byte as \u00XX
+  case KILN_T_INTERVAL:
+    return KILN_INTERVAL_TEXT_MAX + 2;
   case KILN_T_DATE:
     return kCivilDayWidth + 5; // quotes and " BC"
   case KILN_T_TIMESTAMP:
@@ -226,6 +231,7 @@ size_t storageSize(int32_t type_kind) {
   case KILN_T_FLOAT64:
     return 8;
   case KILN_T_NUMERIC:
+  case KILN_T_INTERVAL:
     return 16;
   case KILN_T_TEXT:
   case KILN_T_JSONB:
@@ -256,6 +262,8 @@ std::string_view typeName(int32_t type_kind) {
     return "timestamp with time zone";
   case KILN_T_JSONB:
     return "jsonb";
+  case KILN_T_INTERVAL:
+    return "interval";
   }
   return "unknown";
 }
@@ -421,6 +429,11 @@ std::string formatScalar(const kiln_column_desc &col, const void *value) {
     return formatTimestamp(load<int64_t>(value));
   case KILN_T_TIMESTAMPTZ:
     return formatTimestampTz(load<int64_t>(value));
+  case KILN_T_INTERVAL: {
+    char text[KILN_INTERVAL_TEXT_MAX];
+    int n = kiln_interval_format(text, kiln_interval_unpack(load<__int128>(value)));
+    return std::string(text, static_cast<size_t>(n));
+  }
   }
   return "?";
 }

@@ -15,6 +15,7 @@
 #include "Runtime.h"
 #include "kiln/runtime/Values.h"
 #include "kiln/runtime/abi.h"
+#include "kiln/runtime/interval.h"
 
 namespace {
 
@@ -48,6 +49,12 @@ int compareValues(int32_t type, const char *a, const char *b) {
     std::memcpy(&x, a, sizeof x);
     std::memcpy(&y, b, sizeof y);
     return three_way(x, y);
+  }
+  case KILN_T_INTERVAL: {
+    __int128 x, y;
+    std::memcpy(&x, a, sizeof x);
+    std::memcpy(&y, b, sizeof y);
+    return kiln_interval_compare(x, y);
   }
   case KILN_T_NUMERIC: { // one column: one scale
     __int128 x, y;

@@ -51,6 +51,7 @@ std::unique_ptr<std::byte[]> encodeRow(const kiln_relation_desc &rel, const Row 
       store<double>(row.get(), col, v.f);
       break;
     case KILN_T_NUMERIC:
+    case KILN_T_INTERVAL:
       store<__int128>(row.get(), col, v.n);
       break;
     case KILN_T_TEXT:
@@ -91,6 +92,7 @@ Row decodeRow(const kiln_relation_desc &rel, const void *row) {
       v.f = load<double>(row, col);
       break;
     case KILN_T_NUMERIC:
+    case KILN_T_INTERVAL:
       v.n = load<__int128>(row, col);
       break;
     case KILN_T_TEXT:

@@ -274,13 +274,10 @@ private:
   Bound arithmetic(const std::string &op, Bound left, Bound right, SourceRange range);
 
   // ---- intervals (Intervals.cpp) ----
-  enum class IntervalForm { None, Constant, Failed };
-  // Whether `expr` is a constant interval (a literal, negated, summed or multiplied by an integer
-  // constant), and its value; Failed after reporting an error in it.
-  IntervalForm constantInterval(const ast::Expr &expr, IntervalValue &out);
-  // A date or timestamp plus or minus a constant interval (`expr` a + or - of them), or nullopt
-  // if `expr` has no interval operand.
-  std::optional<Bound> bindIntervalArithmetic(const ast::Expr &expr, const Scope &scope);
+  // `left op right` where an interval is an operand or the result (timestamp - timestamp);
+  // nullopt if neither is (the operands are then untouched).
+  std::optional<Bound> bindIntervalArithmetic(const std::string &op, Bound &left, Bound &right,
+                                              SourceRange range);
   Bound comparison(ir::ExprOp op, Bound left, Bound right, SourceRange range);
   // A call of a jsonb function (JsonbAccess): the first argument coerced to jsonb, the others to
   // the function's step type. `ranges` are the arguments'.

@@ -58,6 +58,8 @@ std::optional<ir::Type> resolveType(const ast::TypeName &type, const SourceManag
     return Type::timestamptz();
   if (name == "jsonb")
     return Type::jsonb();
+  if (name == "interval") // with any fields: they matter only to reading constants
+    return Type::interval();
   if (name == "numeric" || name == "decimal") {
     int64_t precision = ir::kMaxNumericPrecision, scale = 0;
     if (type.modifiers.size() >= 1)

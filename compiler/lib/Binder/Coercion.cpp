@@ -97,6 +97,9 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
              typeRank(target.kind) != 0;
     if (target.kind == TypeKind::Jsonb)
       return from.kind == TypeKind::Text;
+    // An interval goes to text; text becomes one only as a constant (read when bound).
+    if (from.kind == TypeKind::Interval || target.kind == TypeKind::Interval)
+      return target.kind == TypeKind::Text;
     if (typeRank(from.kind) && typeRank(target.kind))
       return true;
     if (from.kind == TypeKind::Text || target.kind == TypeKind::Text)
@@ -110,7 +113,10 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
     return false;
   };
   if (!allowed()) {
-    error(range, "cannot cast type " + from.sqlName() + " to " + target.sqlName());
+    Diagnostic &d = error(range, "cannot cast type " + from.sqlName() + " to " + target.sqlName());
+    if (target.kind == TypeKind::Interval && from.kind == TypeKind::Text)
+      d.hint = "only constant text becomes an interval so far: interval '3 days', or "
+               "n * interval '1 day' for a number of days";
     return nullptr;
   }
   bool nullable = expr->nullable;

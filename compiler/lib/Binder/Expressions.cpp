@@ -308,11 +308,20 @@ Bound Binder::bindConditional(const ast::Expr &expr, const Scope &scope) {
 Bound Binder::bindCast(const ast::Expr &expr, const Scope &scope) {
   ir::Location loc = location(expr.range);
   if (expr.cast_type.name == "interval" && !expr.cast_type.is_array) {
-    // Date and timestamp arithmetic takes constant intervals before this (Intervals.cpp).
-    error(expr.range, "interval values are supported only added to or subtracted from a date or "
-                      "timestamp so far")
-        .hint = "use them as date '2024-01-01' + interval '3 days' or ts - interval '1 hour'";
-    return {};
+    // interval 'text' and 'text'::interval: read now, with the type's fields (interval '3' month).
+    const ast::Expr &operand = *expr.args[0];
+    if (operand.kind == ast::ExprKind::Literal &&
+        operand.literal_kind == ast::LiteralKind::String) {
+      std::string message;
+      std::optional<ir::Value> value =
+          parseIntervalLiteral(operand.text, expr.cast_type.interval_fields, message);
+      if (!value) {
+        error(operand.range, message).hint =
+            "write a number and a unit, such as '3 days', '1 year 2 months' or '02:30:00'";
+        return {};
+      }
+      return {ir::makeLiteral(std::move(*value), Type::interval()), false};
+    }
   }
   DiagnosticEngine trial_diags(sources_);
   std::optional<Type> target = resolveType(expr.cast_type, sources_, quiet_ ? trial_diags : diags_);

@@ -5,6 +5,7 @@
 #include "BinderImpl.h"
 
 #include "kiln/runtime/civil.h"
+#include "kiln/runtime/interval.h"
 
 #include <algorithm>
 #include <cctype>
@@ -279,10 +280,20 @@ Bound Binder::bindDateField(const ast::Expr &expr, const ir::FunctionInfo &fn,
   }
   args[0].expr->literal.s = field;
   Type arg = args[1].unknown ? Type::timestamp() : args[1].expr->type;
-  if (arg.kind != TypeKind::Date && !arg.isTimestamp()) {
+  if (arg.kind != TypeKind::Date && !arg.isTimestamp() && arg.kind != TypeKind::Interval) {
     error(expr.args[1]->range, "function " + name + "(text, " + arg.str() + ") does not exist")
-        .hint = "the argument must be a date or a timestamp";
+        .hint = "the argument must be a date, a timestamp or an interval";
     return {};
+  }
+  if (arg.kind == TypeKind::Interval) {
+    if (!kiln_interval_has_field(id)) {
+      error(expr.args[0]->range, "unit \"" + field + "\" not supported for type interval");
+      return {};
+    }
+    if (fn.signature == ir::FunctionSignature::DatePart)
+      return call(Type::float64(), {Type::text(), arg});
+    return call(Type::numeric(ir::kMaxNumericPrecision, kiln_extract_scale(id, false)),
+                {Type::text(), arg});
   }
   if (fn.signature == ir::FunctionSignature::DatePart)
     return call(Type::float64(), {Type::text(), arg.isTimestamp() ? arg : Type::timestamp()});

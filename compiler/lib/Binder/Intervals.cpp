@@ -1,14 +1,13 @@
-// INTERVAL constants in date and timestamp arithmetic: `o_orderdate < date '1995-01-01' +
-// interval '3' month`, `ts - interval '90 days'`, `ts + 2 * interval '1 hour'`. An interval here is
-// a constant of months, days and microseconds (PostgreSQL's three parts), evaluated from the
-// query's text by the binder; `timestamp + interval` is folded when the timestamp is a constant too
-// and is otherwise a call of kiln_add_interval, which adds the parts as PostgreSQL does (months on
-// the calendar, then days, then microseconds; kiln/runtime/civil.h). Interval values anywhere else
-// (selected, stored, compared, computed from columns) are not supported yet: a located error says
-// so.
+// Intervals: PostgreSQL's input of interval constants (`interval '3' month`, '1 day 02:00:00',
+// '@ 3 hours ago'), and the arithmetic of intervals with dates and timestamps: `ts - ts` is an
+// interval, `ts + interval` a timestamp (kiln_add_interval: months on the calendar, then days,
+// then microseconds; kiln/runtime/civil.h), intervals add, negate, and multiply and divide by
+// numbers (kiln/runtime/interval.h). Constants are folded here with the same code the stdlib runs.
 #include "BinderImpl.h"
 
+#include "kiln/Binder/Literals.h"
 #include "kiln/runtime/civil.h"
+#include "kiln/runtime/interval.h"
 
 #include <cctype>
 #include <cmath>
@@ -174,138 +173,175 @@ bool parseInterval(std::string_view text, std::string_view fields, IntervalValue
   return true;
 }
 
-bool fitsInt32(int64_t v) {
-  return v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max();
+} // namespace
+
+std::optional<ir::Value> parseIntervalLiteral(std::string_view text, std::string_view fields,
+                                              std::string &error) {
+  IntervalValue parsed;
+  if (!parseInterval(text, fields, parsed)) {
+    error = "invalid input syntax for type interval: \"" + std::string(text) + "\"";
+    return std::nullopt;
+  }
+  if (parsed.months < INT32_MIN || parsed.months > INT32_MAX || parsed.days < INT32_MIN ||
+      parsed.days > INT32_MAX) {
+    error = "interval out of range";
+    return std::nullopt;
+  }
+  ir::Value v;
+  v.is_null = false;
+  v.n = kiln_interval_pack(
+      {static_cast<int32_t>(parsed.months), static_cast<int32_t>(parsed.days), parsed.micros});
+  return v;
 }
 
-ExprPtr intLiteral(int64_t v, Type type) {
+namespace {
+
+bool isDatetime(const Type &t) { return t.kind == TypeKind::Date || t.isTimestamp(); }
+
+ir::Value packed(kiln_interval v) {
   ir::Value value;
   value.is_null = false;
-  value.i = v;
-  return ir::makeLiteral(value, type);
+  value.n = kiln_interval_pack(v);
+  return value;
 }
 
 } // namespace
 
-Binder::IntervalForm Binder::constantInterval(const ast::Expr &expr, IntervalValue &out) {
-  using K = ast::ExprKind;
-  if (expr.kind == K::Cast && expr.cast_type.name == "interval") {
-    const ast::Expr &operand = *expr.args[0];
-    if (operand.kind != K::Literal || operand.literal_kind != ast::LiteralKind::String) {
-      error(expr.range, "only constant intervals are supported so far").hint =
-          "write the interval as a literal, such as interval '3 days', or multiply one by a "
-          "constant";
-      return IntervalForm::Failed;
-    }
-    out = {};
-    if (!parseInterval(operand.text, expr.cast_type.interval_fields, out)) {
-      error(operand.range, "invalid input syntax for type interval: \"" + operand.text + "\"")
-          .hint = "write a number and a unit, such as '3 days', '1 year 2 months' or '02:30:00'";
-      return IntervalForm::Failed;
-    }
-    return IntervalForm::Constant;
-  }
-  if (expr.kind == K::Unary && (expr.op == "-" || expr.op == "+")) {
-    IntervalForm form = constantInterval(*expr.args[0], out);
-    if (form == IntervalForm::Constant && expr.op == "-")
-      out = {-out.months, -out.days, -out.micros};
-    return form;
-  }
-  if (expr.kind == K::Binary && (expr.op == "+" || expr.op == "-")) {
-    IntervalValue a, b;
-    IntervalForm left = constantInterval(*expr.args[0], a);
-    if (left == IntervalForm::Failed)
-      return left;
-    IntervalForm right = constantInterval(*expr.args[1], b);
-    if (right == IntervalForm::Failed)
-      return right;
-    if (left != IntervalForm::Constant || right != IntervalForm::Constant)
-      return IntervalForm::None; // a date or timestamp plus an interval, or no interval at all
-    int64_t sign = expr.op == "+" ? 1 : -1;
-    out = {a.months + sign * b.months, a.days + sign * b.days, a.micros + sign * b.micros};
-    return IntervalForm::Constant;
-  }
-  if (expr.kind == K::Binary && expr.op == "*") {
-    for (int side = 0; side < 2; ++side) {
-      const ast::Expr &factor = *expr.args[static_cast<size_t>(1 - side)];
-      IntervalForm form = constantInterval(*expr.args[static_cast<size_t>(side)], out);
-      if (form == IntervalForm::Failed)
-        return form;
-      if (form != IntervalForm::Constant)
-        continue;
-      if (factor.kind != K::Literal || factor.literal_kind != ast::LiteralKind::Integer) {
-        error(factor.range, "an interval can be multiplied only by an integer constant so far");
-        return IntervalForm::Failed;
-      }
-      int64_t n = std::strtoll(factor.text.c_str(), nullptr, 10);
-      out = {out.months * n, out.days * n, out.micros * n};
-      return IntervalForm::Constant;
-    }
-  }
-  return IntervalForm::None;
-}
-
-std::optional<Bound> Binder::bindIntervalArithmetic(const ast::Expr &expr, const Scope &scope) {
-  IntervalValue interval;
-  int interval_side = -1;
-  for (int side = 1; side >= 0 && interval_side < 0; --side) {
-    IntervalForm form = constantInterval(*expr.args[static_cast<size_t>(side)], interval);
-    if (form == IntervalForm::Failed)
+std::optional<Bound> Binder::bindIntervalArithmetic(const std::string &op, Bound &left,
+                                                    Bound &right, SourceRange range) {
+  auto typeOf = [](const Bound &b) { return b.unknown ? Type::null() : b.expr->type; };
+  Type lt = typeOf(left), rt = typeOf(right);
+  bool left_interval = lt.kind == TypeKind::Interval,
+       right_interval = rt.kind == TypeKind::Interval;
+  ir::Location loc = location(range);
+  bool nullable = left.expr->nullable || right.expr->nullable;
+  auto literal = [](const ExprPtr &e) { return e->op == ExprOp::Literal && !e->literal.is_null; };
+  auto call = [&](ExprOp kind, Type type, ExprPtr a, ExprPtr b) {
+    ExprPtr e = ir::makeCall(kind, type, {}, loc);
+    e->args.push_back(std::move(a));
+    e->args.push_back(std::move(b));
+    e->nullable = nullable;
+    return Bound{std::move(e), false};
+  };
+  auto outOfRange = [&]() {
+    error(range, "interval out of range");
+    return Bound{};
+  };
+  // timestamp - timestamp (a date meeting a timestamp is one): an interval.
+  if (op == "-" && isDatetime(lt) && isDatetime(rt) && (lt.isTimestamp() || rt.isTimestamp())) {
+    std::optional<Type> common = commonType({&left, &right}, range, "operator -");
+    if (!common)
       return Bound{};
-    if (form == IntervalForm::Constant)
-      interval_side = side;
+    ExprPtr a = coerce(std::move(left), *common, range),
+            b = coerce(std::move(right), *common, range);
+    if (!a || !b)
+      return Bound{};
+    if (literal(a) && literal(b))
+      return Bound{ir::makeLiteral(packed(kiln_timestamp_diff(a->literal.i, b->literal.i)),
+                                   Type::interval()),
+                   false};
+    return call(ExprOp::Sub, Type::interval(), std::move(a), std::move(b));
   }
-  if (interval_side < 0)
+  if (!left_interval && !right_interval)
     return std::nullopt;
-  const ast::Expr &other = *expr.args[static_cast<size_t>(1 - interval_side)];
-  IntervalValue unused;
-  if (constantInterval(other, unused) == IntervalForm::Constant ||
-      (interval_side == 0 && expr.op == "-")) {
-    error(expr.range, "interval values are supported only added to or subtracted from a date or "
-                      "timestamp so far")
-        .hint = "add the intervals to the date or timestamp one after another";
-    return Bound{};
+  // A date or timestamp plus or minus an interval: kiln_add_interval of the interval or its
+  // negation. PostgreSQL's date + interval is a timestamp; a timestamptz's calendar is UTC's.
+  if ((op == "+" || op == "-") &&
+      (isDatetime(lt) || isDatetime(rt) || left.unknown || right.unknown)) {
+    bool interval_left = left_interval;
+    if (interval_left && op == "-") {
+      error(range, "operator does not exist: interval - " +
+                       (right.unknown ? std::string("unknown") : rt.sqlName()))
+          .hint = "subtract the interval from the date or timestamp";
+      return Bound{};
+    }
+    Bound &base = interval_left ? right : left;
+    Bound &interval = interval_left ? left : right;
+    Type type =
+        !base.unknown && base.expr->type.isTimestamp() ? base.expr->type : Type::timestamp();
+    ExprPtr timestamp = coerce(std::move(base), type, range);
+    ExprPtr amount = std::move(interval.expr);
+    if (!timestamp || !amount)
+      return Bound{};
+    if (op == "-") {
+      if (literal(amount)) {
+        kiln_interval negated;
+        if (!kiln_interval_add_checked({0, 0, 0}, kiln_interval_unpack(amount->literal.n), -1,
+                                       &negated))
+          return outOfRange();
+        amount = ir::makeLiteral(packed(negated), Type::interval());
+      } else {
+        ExprPtr negated = ir::makeCall(ExprOp::Neg, Type::interval(), {}, loc);
+        negated->nullable = amount->nullable;
+        negated->args.push_back(std::move(amount));
+        amount = std::move(negated);
+      }
+    }
+    if (literal(timestamp) && literal(amount)) {
+      kiln_interval v = kiln_interval_unpack(amount->literal.n);
+      ir::Value value = timestamp->literal;
+      value.i = kiln_timestamp_add_interval(value.i, v.months, v.days, v.micros);
+      return Bound{ir::makeLiteral(value, type), false};
+    }
+    std::vector<ExprPtr> args;
+    args.push_back(std::move(timestamp));
+    args.push_back(std::move(amount));
+    ExprPtr e = ir::makeCall(ExprOp::Call, type, std::move(args), loc);
+    e->function = ir::FunctionId::AddInterval;
+    e->nullable = nullable;
+    return Bound{std::move(e), false};
   }
-  if (expr.op == "-")
-    interval = {-interval.months, -interval.days, -interval.micros};
-  Bound base = bindExpr(other, scope);
-  if (!base)
-    return Bound{};
-  if (!base.unknown && base.expr->type.kind != TypeKind::Date && !base.expr->type.isTimestamp()) {
-    std::string left = interval_side == 0 ? "interval" : base.expr->type.sqlName();
-    std::string right = interval_side == 0 ? base.expr->type.sqlName() : "interval";
-    error(expr.range, "operator does not exist: " + left + " " + expr.op + " " + right).hint =
-        "an interval is added to a date or a timestamp";
-    return Bound{};
+  // interval +/- interval.
+  if ((op == "+" || op == "-") && (left_interval || left.unknown) &&
+      (right_interval || right.unknown)) {
+    ExprPtr a = coerce(std::move(left), Type::interval(), range);
+    ExprPtr b = coerce(std::move(right), Type::interval(), range);
+    if (!a || !b)
+      return Bound{};
+    if (literal(a) && literal(b)) {
+      kiln_interval sum;
+      if (!kiln_interval_add_checked(kiln_interval_unpack(a->literal.n),
+                                     kiln_interval_unpack(b->literal.n), op == "+" ? 1 : -1, &sum))
+        return outOfRange();
+      return Bound{ir::makeLiteral(packed(sum), Type::interval()), false};
+    }
+    return call(op == "+" ? ExprOp::Add : ExprOp::Sub, Type::interval(), std::move(a),
+                std::move(b));
   }
-  if (!fitsInt32(interval.months) || !fitsInt32(interval.days)) {
-    error(expr.range, "interval out of range");
-    return Bound{};
+  // interval * number, number * interval, interval / number: the number as a double precision.
+  if ((op == "*" && (left_interval != right_interval)) || (op == "/" && left_interval)) {
+    Bound &interval = left_interval ? left : right;
+    Bound &factor = left_interval ? right : left;
+    if (!factor.unknown && !factor.expr->type.isNumericLike()) {
+      error(range, "operator does not exist: " + lt.sqlName() + " " + op + " " + rt.sqlName());
+      return Bound{};
+    }
+    ExprPtr a = std::move(interval.expr);
+    ExprPtr b = coerce(std::move(factor), Type::float64(), range);
+    if (!b)
+      return Bound{};
+    if (literal(a) && literal(b)) {
+      kiln_interval product;
+      if (op == "/" && b->literal.f == 0.0) {
+        error(range, "division by zero");
+        return Bound{};
+      }
+      bool ok = op == "*" ? kiln_interval_mul_checked(kiln_interval_unpack(a->literal.n),
+                                                      b->literal.f, &product)
+                          : kiln_interval_div_checked(kiln_interval_unpack(a->literal.n),
+                                                      b->literal.f, &product);
+      if (!ok)
+        return outOfRange();
+      return Bound{ir::makeLiteral(packed(product), Type::interval()), false};
+    }
+    return call(op == "*" ? ExprOp::Mul : ExprOp::Div, Type::interval(), std::move(a),
+                std::move(b));
   }
-  // PostgreSQL's date + interval is a timestamp; a timestamptz's calendar is UTC's, the session's
-  // time zone, so it adds as a timestamp does.
-  Type type = !base.unknown && base.expr->type.isTimestamp() ? base.expr->type : Type::timestamp();
-  ExprPtr timestamp = coerce(std::move(base), type, other.range);
-  if (!timestamp)
-    return Bound{};
-  ir::Location loc = location(expr.range);
-  if (timestamp->op == ExprOp::Literal) {
-    ir::Value value = timestamp->literal;
-    if (!value.is_null)
-      value.i =
-          kiln_timestamp_add_interval(value.i, interval.months, interval.days, interval.micros);
-    return Bound{ir::makeLiteral(value, type), false};
-  }
-  bool nullable = timestamp->nullable;
-  std::vector<ExprPtr> args;
-  args.push_back(std::move(timestamp));
-  args.push_back(intLiteral(interval.months, Type::int32()));
-  args.push_back(intLiteral(interval.days, Type::int32()));
-  args.push_back(intLiteral(interval.micros, Type::int64()));
-  ExprPtr call = ir::makeCall(ExprOp::Call, type, std::move(args), loc);
-  call->function = ir::FunctionId::AddInterval;
-  call->nullable = nullable;
-  return Bound{std::move(call), false};
+  error(range,
+        "operator does not exist: " + (left.unknown ? std::string("unknown") : lt.sqlName()) + " " +
+            op + " " + (right.unknown ? std::string("unknown") : rt.sqlName()))
+      .hint = "intervals add to dates, timestamps and intervals, and multiply or divide by numbers";
+  return Bound{};
 }
 
 } // namespace kiln::binder

@@ -2,6 +2,7 @@
 
 #include "kiln/runtime/Jsonb.h"
 #include "kiln/runtime/civil.h"
+#include "kiln/runtime/interval.h"
 
 #include <algorithm>
 #include <cctype>
@@ -273,6 +274,8 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
     v.i -= offset * 1000000;
     return v;
   }
+  case TypeKind::Interval:
+    return parseIntervalLiteral(text, "", error);
   case TypeKind::Jsonb: { // in canonical form, as the runtime would put it
     absl::StatusOr<std::string> canonical = jsonb::normalize(text);
     if (!canonical.ok()) {
@@ -371,7 +374,11 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
       v.s = value.b ? "true" : "false";
     else if (from.kind == TypeKind::Jsonb)
       v.s = value.s;
-    else
+    else if (from.kind == TypeKind::Interval) {
+      char text[KILN_INTERVAL_TEXT_MAX];
+      v.s.assign(text,
+                 static_cast<size_t>(kiln_interval_format(text, kiln_interval_unpack(value.n))));
+    } else
       break;
     return v;
   case TypeKind::Timestamp:
@@ -397,6 +404,7 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
     }
     break;
   case TypeKind::Jsonb: // only from text (above)
+  case TypeKind::Interval:
   case TypeKind::Null:
     break;
   }

@@ -18,6 +18,8 @@ using ir::TypeKind;
 Bound Binder::arithmetic(const std::string &op, Bound left, Bound right, SourceRange range) {
   if (!left || !right) // an operand's error is already reported
     return {};
+  if (std::optional<Bound> with_interval = bindIntervalArithmetic(op, left, right, range))
+    return std::move(*with_interval);
   const Type &lt = left.expr->type, &rt = right.expr->type;
   ir::Location loc = location(range);
   bool nullable = left.expr->nullable || right.expr->nullable;
@@ -175,6 +177,16 @@ Bound Binder::bindUnary(const ast::Expr &expr, const Scope &scope) {
     operand.expr = coerce(std::move(operand), Type::numeric(38, 6), expr.range);
   if (!operand.expr)
     return {};
+  if (operand.expr->type.kind == TypeKind::Interval) {
+    // -interval is 0 - interval, field by field.
+    ir::Value zero;
+    zero.is_null = false;
+    zero.n = 0;
+    Bound none{ir::makeLiteral(zero, Type::interval()), false};
+    if (expr.op == "+")
+      return operand;
+    return arithmetic("-", std::move(none), std::move(operand), expr.range);
+  }
   if (!operand.expr->type.isNumericLike()) {
     error(expr.range, "operator does not exist: " + expr.op + " " + operand.expr->type.sqlName());
     return {};
@@ -227,9 +239,6 @@ Bound Binder::bindBinary(const ast::Expr &expr, const Scope &scope) {
     e->nullable = nullable;
     return {std::move(e), false};
   }
-  if (expr.op == "+" || expr.op == "-")
-    if (std::optional<Bound> with_interval = bindIntervalArithmetic(expr, scope))
-      return std::move(*with_interval);
   Bound left = bindExpr(*expr.args[0], scope);
   Bound right = bindExpr(*expr.args[1], scope);
   if (!left || !right)

@@ -49,6 +49,9 @@ llvm::Value *Emitter::genCompare(ExprOp op, llvm::Value *a, const ir::Type &ta, 
     if (ta.scale != tb.scale)
       cmp = call("kiln_numeric_cmp", {a, b_.getInt32(ta.scale), b, b_.getInt32(tb.scale)});
     break;
+  case TypeKind::Interval:
+    cmp = call("kiln_interval_cmp", {a, b});
+    break;
   case TypeKind::Text:
   case TypeKind::Jsonb: // equality only (the binder's rule): canonical texts
     cmp = call("kiln_text_cmp", {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
@@ -89,6 +92,16 @@ llvm::Value *Emitter::genArithmetic(const ir::Expr &e, ExprOp op, llvm::Value *a
                                     const ir::Type &ta, llvm::Value *b, const ir::Type &tb) {
   const ir::Type &result = e.type;
   int32_t loc = locationIndex(e.loc);
+  if (result.kind == TypeKind::Interval) {
+    // timestamp - timestamp, interval +/- interval, interval * or / double precision.
+    if (ta.isTimestamp())
+      return call("kiln_interval_diff", {a, b});
+    if (op == ExprOp::Add || op == ExprOp::Sub)
+      return call("kiln_interval_add",
+                  {rt(), a, b, b_.getInt32(op == ExprOp::Add ? 1 : -1), b_.getInt32(loc)});
+    return call(op == ExprOp::Mul ? "kiln_interval_mul" : "kiln_interval_div",
+                {rt(), a, b, b_.getInt32(loc)});
+  }
   if (result.kind == TypeKind::Numeric) {
     const char *name = op == ExprOp::Add   ? "kiln_numeric_add"
                        : op == ExprOp::Sub ? "kiln_numeric_sub"
@@ -222,6 +235,9 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
       break;
     case TypeKind::TimestampTz:
       r.value = textOut("kiln_text_from_timestamptz", {rt(), x});
+      break;
+    case TypeKind::Interval:
+      r.value = textOut("kiln_text_from_interval", {rt(), x});
       break;
     default:
       r.value = x;
@@ -495,6 +511,14 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
       return {b_.CreateFNeg(x), args[0].null};
     if (t.kind == TypeKind::Numeric)
       return {b_.CreateNeg(x), args[0].null};
+    if (t.kind == TypeKind::Interval) // 0 - x, field by field (INT_MIN days is out of range)
+      return {unlessNull(args[0].null, i128_, "neg",
+                         [&] {
+                           return call("kiln_interval_add",
+                                       {rt(), llvm::ConstantInt::get(i128_, 0), x, b_.getInt32(-1),
+                                        b_.getInt32(locationIndex(e.loc))});
+                         }),
+              args[0].null};
     llvm::Type *type = x->getType();
     llvm::Value *min =
         llvm::ConstantInt::get(type, llvm::APInt::getSignedMinValue(type->getIntegerBitWidth()));

@@ -173,10 +173,16 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
         call(fn.symbol, {b_.getInt32(ir::dateTruncUnit(e.args[0]->literal.s)), args[1].value});
     break;
   case ir::FunctionId::DatePart:
-    r.value = call(fn.symbol, {b_.getInt32(ir::dateField(e.args[0]->literal.s)), args[1].value});
+    r.value =
+        call(e.args[1]->type.kind == TypeKind::Interval ? "kiln_date_part_interval" : fn.symbol,
+             {b_.getInt32(ir::dateField(e.args[0]->literal.s)), args[1].value});
     break;
   case ir::FunctionId::Extract: {
     llvm::Value *field = b_.getInt32(ir::dateField(e.args[0]->literal.s));
+    if (e.args[1]->type.kind == TypeKind::Interval) {
+      r.value = call("kiln_extract_interval", {field, args[1].value, b_.getInt32(e.type.scale)});
+      break;
+    }
     llvm::Value *scaled = e.args[1]->type.kind == TypeKind::Date
                               ? call("kiln_extract_date", {field, args[1].value})
                               : call(fn.symbol, {field, args[1].value, b_.getInt32(e.type.scale)});
@@ -184,7 +190,7 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     break;
   }
   case ir::FunctionId::AddInterval:
-    r.value = call(fn.symbol, {args[0].value, args[1].value, args[2].value, args[3].value});
+    r.value = call(fn.symbol, {args[0].value, args[1].value});
     break;
   case ir::FunctionId::JsonbObjectField:
   case ir::FunctionId::JsonbObjectFieldText:

@@ -28,6 +28,9 @@ llvm::Value *Emitter::hashValue(const ir::Type &type, llvm::Value *v) {
     n = b_.CreateSelect(is_nan, llvm::ConstantFP::getNaN(f64_), n);
     return b_.CreateBitCast(n, i64_);
   }
+  case TypeKind::Interval: // by span: '1 day' and '24 hours' are equal
+    v = call("kiln_interval_span_of", {v});
+    [[fallthrough]];
   case TypeKind::Numeric: {
     llvm::Value *lo = b_.CreateTrunc(v, i64_);
     llvm::Value *hi = b_.CreateTrunc(b_.CreateLShr(v, 64), i64_);
@@ -66,6 +69,8 @@ llvm::Value *Emitter::valuesEqual(const ir::Type &ta, llvm::Value *a, const ir::
   switch (ta.kind) {
   case TypeKind::Float64:
     return b_.CreateICmpEQ(call("kiln_f64_cmp", {a, b}), b_.getInt32(0));
+  case TypeKind::Interval:
+    return b_.CreateICmpEQ(call("kiln_interval_cmp", {a, b}), b_.getInt32(0));
   case TypeKind::Numeric:
     if (ta.scale == tb.scale)
       return b_.CreateICmpEQ(a, b);

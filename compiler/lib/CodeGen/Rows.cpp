@@ -18,6 +18,7 @@ llvm::Type *Emitter::valueType(const ir::Type &type) {
   case TypeKind::Float64:
     return f64_;
   case TypeKind::Numeric:
+  case TypeKind::Interval:
     return i128_;
   case TypeKind::Text:
   case TypeKind::Jsonb:
@@ -55,6 +56,8 @@ int32_t Emitter::storageKind(const ir::Type &type) {
     return KILN_T_TIMESTAMPTZ;
   case TypeKind::Jsonb:
     return KILN_T_JSONB;
+  case TypeKind::Interval:
+    return KILN_T_INTERVAL;
   case TypeKind::Null:
     break;
   }
@@ -212,7 +215,8 @@ llvm::Value *Emitter::literal(const ir::Value &v, const ir::Type &type) {
     return b_.getInt64(static_cast<uint64_t>(v.i));
   case TypeKind::Float64:
     return llvm::ConstantFP::get(f64_, v.f);
-  case TypeKind::Numeric: {
+  case TypeKind::Numeric:
+  case TypeKind::Interval: {
     uint64_t words[2] = {static_cast<uint64_t>(v.n),
                          static_cast<uint64_t>(static_cast<unsigned __int128>(v.n) >> 64)};
     return llvm::ConstantInt::get(ctx_, llvm::APInt(128, words));

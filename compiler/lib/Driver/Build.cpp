@@ -65,7 +65,13 @@ std::optional<ir::Type> parseTypeText(const std::string &text, SourceRange where
   ast::TypeName type = query->targets[0].expr->cast_type;
   if (!type.range.valid())
     type.range = where;
-  return binder::resolveType(type, sources, diags);
+  std::optional<ir::Type> resolved = binder::resolveType(type, sources, diags);
+  if (resolved && resolved->kind == ir::TypeKind::Interval) {
+    diags.error(type.range, "interval columns of sources and seeds are not supported yet").hint =
+        "declare the column as text, or keep the timestamps it spans and subtract them in a model";
+    return std::nullopt;
+  }
+  return resolved;
 }
 
 class Timer {
@@ -170,6 +176,8 @@ std::string sqlTypeName(const ir::Type &type) {
     return "timestamptz";
   case ir::TypeKind::Jsonb:
     return "jsonb";
+  case ir::TypeKind::Interval:
+    return "interval";
   }
   return "text";
 }

@@ -29,6 +29,8 @@ std::string Type::str() const {
     return "timestamptz";
   case TypeKind::Jsonb:
     return "jsonb";
+  case TypeKind::Interval:
+    return "interval";
   case TypeKind::Null:
     return "null";
   }
@@ -57,6 +59,8 @@ std::string Type::sqlName() const {
     return "timestamp with time zone";
   case TypeKind::Jsonb:
     return "jsonb";
+  case TypeKind::Interval:
+    return "interval";
   case TypeKind::Null:
     return "unknown";
   }

@@ -9,6 +9,7 @@
 #include "kiln/IR/Utils.h"
 
 #include "Syntax.h"
+#include "kiln/runtime/interval.h"
 
 #include <charconv>
 #include <limits>
@@ -443,7 +444,7 @@ std::string Parser::name(const char *what) {
 bool Parser::isTypeName() const {
   static const char *const kNames[] = {"bool",    "i32",  "i64",       "f64",
                                        "numeric", "text", "timestamp", "timestamptz",
-                                       "date",    "null", "jsonb"};
+                                       "date",    "null", "jsonb",     "interval"};
   for (const char *n : kNames)
     if (isIdent(n))
       return true;
@@ -473,6 +474,8 @@ Type Parser::type() {
     return Type::timestamptz();
   if (t == "jsonb")
     return Type::jsonb();
+  if (t == "interval")
+    return Type::interval();
   if (t == "null")
     return Type::null();
   if (t == "numeric") {
@@ -847,6 +850,17 @@ void Parser::literalValue(Expr &lit) {
   case TypeKind::Int32:
     v.i = integer(expect(Tok::Number, "an integer"), INT32_MIN, INT32_MAX, "i32 literal");
     return;
+  case TypeKind::Interval: { // months days microseconds
+    kiln_interval parts;
+    parts.months = static_cast<int32_t>(
+        integer(expect(Tok::Number, "the months"), INT32_MIN, INT32_MAX, "months"));
+    parts.days = static_cast<int32_t>(
+        integer(expect(Tok::Number, "the days"), INT32_MIN, INT32_MAX, "days"));
+    parts.micros =
+        integer(expect(Tok::Number, "the microseconds"), INT64_MIN, INT64_MAX, "microseconds");
+    v.n = kiln_interval_pack(parts);
+    return;
+  }
   case TypeKind::Int64:
     v.i = integer(expect(Tok::Number, "an integer"), INT64_MIN, INT64_MAX, "i64 literal");
     return;

@@ -18,6 +18,7 @@
 #include "kiln/IR/Utils.h"
 
 #include "Syntax.h"
+#include "kiln/runtime/interval.h"
 
 #include <charconv>
 #include <ostream>
@@ -387,6 +388,11 @@ void Printer::literal(const Expr &e) {
     case TypeKind::Jsonb:
       out_ << syntax::quote(v.s);
       break;
+    case TypeKind::Interval: { // months days microseconds
+      kiln_interval parts = kiln_interval_unpack(v.n);
+      out_ << parts.months << " " << parts.days << " " << parts.micros;
+      break;
+    }
     case TypeKind::Date:
       if (auto s = syntax::formatDate(v.i))
         out_ << syntax::quote(*s);

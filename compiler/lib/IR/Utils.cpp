@@ -195,6 +195,7 @@ bool sameValue(const Value &a, const Value &b, const Type &type) {
     // Bitwise: 0.0 and -0.0 print differently, and a NaN literal equals itself.
     return std::memcmp(&a.f, &b.f, sizeof(double)) == 0;
   case TypeKind::Numeric:
+  case TypeKind::Interval: // the same fields (an equal span may print differently)
     return a.n == b.n;
   case TypeKind::Text:
   case TypeKind::Jsonb:

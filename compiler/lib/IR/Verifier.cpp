@@ -4,6 +4,7 @@
 #include "kiln/IR/TextFormat.h"
 #include "kiln/IR/Utils.h"
 #include "kiln/runtime/civil.h"
+#include "kiln/runtime/interval.h"
 
 #include <algorithm>
 #include <functional>
@@ -614,7 +615,16 @@ void Verifier::checkExpr(const Expr &e, const Schema &row) {
       break;
     Type a = argType(0), b = argType(1);
     bool isDate = a.kind == TypeKind::Date;
-    if (isDate && (e.op == ExprOp::Add || e.op == ExprOp::Sub) && b == Type::int32()) {
+    bool additive = e.op == ExprOp::Add || e.op == ExprOp::Sub;
+    if (e.type == Type::interval()) {
+      // timestamp - timestamp (of one type), interval +/- interval, interval * or / f64.
+      bool ok = (e.op == ExprOp::Sub && a.isTimestamp() && b == a) ||
+                (additive && a == Type::interval() && b == a) ||
+                ((e.op == ExprOp::Mul || e.op == ExprOp::Div) && a == Type::interval() &&
+                 b == Type::float64());
+      if (!ok)
+        error(name + " of " + a.str() + " and " + b.str() + " has result type interval");
+    } else if (isDate && additive && b == Type::int32()) {
       resultIs(Type::date());
     } else if (isDate && e.op == ExprOp::Sub && b == Type::date()) {
       resultIs(Type::int32());
@@ -628,7 +638,9 @@ void Verifier::checkExpr(const Expr &e, const Schema &row) {
   case ExprOp::Neg:
     if (!arity(1))
       break;
-    if (!argType(0).isNumericLike())
+    if (argType(0) == Type::interval())
+      resultIs(Type::interval());
+    else if (!argType(0).isNumericLike())
       error("neg operand has type " + argType(0).str());
     else if (argType(0).kind == TypeKind::Numeric ? e.type.kind != TypeKind::Numeric
                                                   : e.type != argType(0))
@@ -826,15 +838,20 @@ void Verifier::checkCall(const Expr &e) {
   case FunctionSignature::DatePart:
   case FunctionSignature::Extract: {
     bool from_date = e.args[1]->type == Type::date();
+    bool from_interval = e.args[1]->type == Type::interval();
     int32_t field = e.args[0]->op == ExprOp::Literal && first == Type::text()
                         ? dateField(e.args[0]->literal.s)
                         : -1;
     argIs(0, field >= 0, "a text literal naming a field");
+    argIs(0, !from_interval || field < 0 || kiln_interval_has_field(field),
+          "a field an interval has");
     if (fn.signature == FunctionSignature::DatePart) {
-      argIs(1, e.args[1]->type.isTimestamp(), "timestamp or timestamptz");
+      argIs(1, e.args[1]->type.isTimestamp() || from_interval,
+            "timestamp, timestamptz or interval");
       resultIs(e.type == Type::float64(), "f64");
     } else {
-      argIs(1, from_date || e.args[1]->type.isTimestamp(), "date or timestamp");
+      argIs(1, from_date || from_interval || e.args[1]->type.isTimestamp(),
+            "date, timestamp or interval");
       argIs(0, !(from_date && field >= 0 && kiln_date_field_is_time(field)), "a field a date has");
       resultIs(e.type.kind == TypeKind::Numeric &&
                    e.type.scale == kiln_extract_scale(field, from_date),
@@ -842,16 +859,11 @@ void Verifier::checkCall(const Expr &e) {
     }
     break;
   }
-  case FunctionSignature::AddInterval: {
+  case FunctionSignature::AddInterval:
     argIs(0, first.isTimestamp(), "timestamp or timestamptz");
-    for (size_t i = 1; i < n; ++i)
-      argIs(i,
-            e.args[i]->op == ExprOp::Literal && !e.args[i]->literal.is_null &&
-                e.args[i]->type == (i == 3 ? Type::int64() : Type::int32()),
-            i == 3 ? "an i64 literal" : "an i32 literal");
+    argIs(1, e.args[1]->type == Type::interval(), "interval");
     resultIs(e.type == first, first.str());
     break;
-  }
   }
 }
 

@@ -113,6 +113,8 @@ std::optional<int> compare(const Expr &a, const Expr &b, bool equalityOnly) {
     if (std::isnan(x.f) || std::isnan(y.f))
       return int(std::isnan(x.f)) - int(std::isnan(y.f));
     return x.f < y.f ? -1 : x.f > y.f ? 1 : 0;
+  case TypeKind::Interval: // by span: left to run time
+    return std::nullopt;
   case TypeKind::Jsonb: // canonical texts: equal values, equal texts
     if (!equalityOnly)
       return std::nullopt;

@@ -179,8 +179,26 @@ int64_t kiln_extract(int32_t field, int64_t micros, int32_t scale);
 int64_t kiln_extract_date(int32_t field, int32_t days);
 /* date_part('field', timestamp). */
 double kiln_date_part(int32_t field, int64_t micros);
-/* timestamp + interval (kiln_timestamp_add_interval). */
-int64_t kiln_add_interval(int64_t micros, int32_t months, int32_t days, int64_t interval_micros);
+/* timestamp + interval (kiln_timestamp_add_interval), the interval packed
+ * (kiln/runtime/interval.h). */
+int64_t kiln_add_interval(int64_t micros, __int128 interval);
+
+/* ---- intervals, packed as kiln/runtime/interval.h says ---- */
+/* Its text, as PostgreSQL prints it ("1 day 02:00:00"). */
+void kiln_text_from_interval(kiln_runtime *rt, __int128 v, kiln_str *out);
+/* timestamp a - timestamp b. */
+__int128 kiln_interval_diff(int64_t a, int64_t b);
+/* a + sign * b (sign 1 or -1; -b is 0 - b); beyond a field's range an error. */
+__int128 kiln_interval_add(kiln_runtime *rt, __int128 a, __int128 b, int32_t sign, int32_t loc);
+/* v * factor and v / factor as PostgreSQL computes them; out of range, or / 0, an error. */
+__int128 kiln_interval_mul(kiln_runtime *rt, __int128 v, double factor, int32_t loc);
+__int128 kiln_interval_div(kiln_runtime *rt, __int128 v, double factor, int32_t loc);
+/* -1, 0, 1 by span (a month 30 days, a day 24 hours); the span itself, for hashing. */
+int32_t kiln_interval_cmp(__int128 a, __int128 b);
+__int128 kiln_interval_span_of(__int128 v);
+/* extract(field FROM interval) as a NUMERIC of `scale` digits, scaled; date_part's double. */
+__int128 kiln_extract_interval(int32_t field, __int128 v, int32_t scale);
+double kiln_date_part_interval(int32_t field, __int128 v);
 
 #ifdef __cplusplus
 }

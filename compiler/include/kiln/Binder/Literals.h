@@ -19,6 +19,12 @@ std::optional<std::pair<ir::Value, ir::Type>> parseNumberLiteral(std::string_vie
 std::optional<ir::Value> parseLiteral(std::string_view text, const ir::Type &type,
                                       std::string &error);
 
+// PostgreSQL's interval input ('1 day 02:00:00', '3 mons', '@ 2 hours ago'; a bare number in
+// the unit of the last of `fields`, as `interval '3' month` writes it, else in seconds), packed
+// (kiln/runtime/interval.h).
+std::optional<ir::Value> parseIntervalLiteral(std::string_view text, std::string_view fields,
+                                              std::string &error);
+
 // A constant cast between types (integers, numeric, double, text, date, timestamp, boolean).
 std::optional<ir::Value> castLiteral(const ir::Value &value, const ir::Type &from,
                                      const ir::Type &to, std::string &error);

@@ -29,7 +29,8 @@ namespace kiln::ir {
 // TimestampTz (timestamp with time zone) is an instant, kept as a Timestamp in UTC: Kiln's session
 // time zone is UTC, so the two convert without arithmetic and differ in text and typing.
 // Jsonb is kept as Text, in the canonical form PostgreSQL prints (kiln/runtime/Jsonb.h): equal
-// values have equal texts. It compares for equality only.
+// values have equal texts. It compares for equality only. Interval is months, days and
+// microseconds packed in 128 bits (kiln/runtime/interval.h), compared by its span.
 enum class TypeKind {
   Bool,
   Int32,
@@ -41,6 +42,7 @@ enum class TypeKind {
   Timestamp,
   TimestampTz,
   Jsonb,
+  Interval,
   Null
 };
 
@@ -61,6 +63,7 @@ struct Type {
   static Type timestamp() { return {TypeKind::Timestamp}; }
   static Type timestamptz() { return {TypeKind::TimestampTz}; }
   static Type jsonb() { return {TypeKind::Jsonb}; }
+  static Type interval() { return {TypeKind::Interval}; }
   static Type null() { return {TypeKind::Null}; }
 
   bool isInteger() const { return kind == TypeKind::Int32 || kind == TypeKind::Int64; }

@@ -15,6 +15,7 @@
  *   DATE      int32_t days since 2000-01-01 (PostgreSQL's epoch)
  *   TIMESTAMP int64_t microseconds since 2000-01-01 00:00:00
  *   JSONB     kiln_str, the value's canonical text as PostgreSQL prints it (kiln/runtime/Jsonb.h)
+ *   INTERVAL  __int128: months, days and microseconds packed (kiln/runtime/interval.h)
  * A row starts with a null bitmap of ceil(ncols / 64) uint64_t words; bit i set means column i is
  * NULL (its storage is then zero).
  */
@@ -48,7 +49,8 @@ typedef enum kiln_type_kind {
   KILN_T_DATE = 6,
   KILN_T_TIMESTAMP = 7,
   KILN_T_TIMESTAMPTZ = 8, /* stored as TIMESTAMP, the instant in UTC (Kiln's session time zone) */
-  KILN_T_JSONB = 9        /* stored as TEXT, in canonical form */
+  KILN_T_JSONB = 9,       /* stored as TEXT, in canonical form */
+  KILN_T_INTERVAL = 10    /* 16 bytes: months, days and microseconds (kiln/runtime/interval.h) */
 } kiln_type_kind;
 
 /* Whether values of a kind are stored as a kiln_str (interned, kept and saved as text). */
@@ -111,8 +113,9 @@ typedef enum kiln_error_code {
   KILN_ERR_JSON_UNICODE_NUL = 22,         /* "unsupported Unicode escape sequence" (\u0000) */
   KILN_ERR_JSONB_LENGTH_OF_SCALAR = 23,   /* "cannot get array length of a scalar" */
   KILN_ERR_JSONB_LENGTH_OF_OBJECT = 24,   /* "cannot get array length of a non-array" */
-  KILN_ERR_JSONB_CAST = 25                /* a jsonb value of another kind cast to a number or
+  KILN_ERR_JSONB_CAST = 25,               /* a jsonb value of another kind cast to a number or
                                              boolean */
+  KILN_ERR_INTERVAL_OUT_OF_RANGE = 26     /* "interval out of range" */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
