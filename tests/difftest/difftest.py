@@ -832,7 +832,8 @@ class QueryGen:
                     lambda: f'{r.choice(["floor", "ceil"])}({e()})', lambda: f'abs({e()})', lambda: f'({e()} / 4)',
                     lambda: f'({e("int")} / 2.0)', lambda: f'COALESCE({e()}, {lit("num")})',
                     lambda: f'CAST({e("int")} AS numeric(10,2))',
-                    lambda: f'{r.choice(["GREATEST", "LEAST"])}({e()}, {e()})'],
+                    lambda: f'{r.choice(["GREATEST", "LEAST"])}({e()}, {e()})',
+                    lambda: f'extract({r.choice(["epoch", "hour", "day", "minute"])} FROM {self.interval(e)})'],
             'float': [lambda: f'({e()} + {e()})', lambda: f'({e()} - {e(r.choice(["float", "int"]))})',
                       lambda: f'({e()} * 2)', lambda: f'abs({e()})', lambda: f'COALESCE({e()}, {lit("float")})',
                       lambda: f'CAST({e(r.choice(["int", "num"]))} AS double precision)'],
@@ -840,14 +841,16 @@ class QueryGen:
                      lambda: f'({e()} || {e("int")})', lambda: f'COALESCE({e()}, {lit("text")})',
                      lambda: f'substr({e()}, {r.randint(1, 2)}, 2)',
                      lambda: f'{r.choice(["btrim", "ltrim", "rtrim"])}({e()})',
-                     lambda: f"replace({e()}, 'a', 'b')", lambda: f'CAST({e("int")} AS text)'],
+                     lambda: f"replace({e()}, 'a', 'b')", lambda: f'CAST({e("int")} AS text)',
+                     lambda: f'CAST({self.interval(e)} AS text)'],
             'date': [lambda: f'COALESCE({e()}, {lit("date")})', lambda: f'({e()} + {r.randint(-2, 2)})',
                      lambda: f'CAST({e("ts")} AS date)'],
             'ts': [lambda: f"date_trunc('{r.choice(['day', 'hour'])}', {e()})",
                    lambda: f'CAST({e("date")} AS timestamp)',
                    lambda: f'COALESCE({e()}, {lit("ts")})',
                    lambda: (f'({e(r.choice(["ts", "date"]))} {r.choice(["+", "-"])} interval '
-                            f"'{r.choice(['1 month', '2 days', '3 hours', '1 year 1 day', '90 minutes', '1.5 days'])}')")],
+                            f"'{r.choice(['1 month', '2 days', '3 hours', '1 year 1 day', '90 minutes', '1.5 days'])}')"),
+                   lambda: f'({e(r.choice(["ts", "date"]))} {r.choice(["+", "-"])} {self.interval(e)})'],
             'bool': [self.comparison_form(scope, depth), lambda: f'({e()} AND {e()})', lambda: f'({e()} OR {e()})',
                      lambda: f'(NOT {e()})', lambda: f'({e(self.ordered_type(scope))} IS NULL)',
                      lambda: f'({e(self.ordered_type(scope))} IS NOT NULL)',
@@ -855,6 +858,7 @@ class QueryGen:
                          self.ordered_type(scope)),
                      lambda: f'({e()} IS {r.choice(["", "NOT "])}{r.choice(["TRUE", "FALSE"])})',
                      lambda: self.between(scope, e),
+                     lambda: f'({self.interval(e)} {r.choice(["<", ">=", "=", "<>"])} {self.interval(e)})',
                      lambda: self.in_list(scope, e),
                      lambda: f'({e("text")} {r.choice(["LIKE", "NOT LIKE"])} {sql_literal(r.choice(LIKE_PATTERNS))})'],
         }[ty]
@@ -863,6 +867,15 @@ class QueryGen:
                   lambda: f'CASE {e("int")} WHEN 1 THEN {e()} WHEN {lit("int")} THEN {e()} ELSE {e()} END',
                   lambda: f'COALESCE({e()}, {e()}, {lit(ty)})']
         return r.choice(forms)()
+
+    def interval(self, e):
+        """An interval: of timestamps subtracted, or a count of a unit (dbt's dateadd), or scaled."""
+        r = self.rng
+        return r.choice([
+            lambda: f'({e("ts")} - {e("ts")})',
+            lambda: f"({e('int')} * interval '{r.choice(['1 hour', '1 day', '1 month', '90 minutes'])}')",
+            lambda: f"(({e('ts')} - {e('ts')}) {r.choice(['*', '/'])} {r.choice(['2', '3', '1.5', '-4'])})",
+            lambda: f"(interval '{r.choice(['1 day', '36 hours', '1 mon 2 days'])}' - ({e('ts')} - {e('ts')}))"])()
 
     def comparison_form(self, scope, depth):
         def form():

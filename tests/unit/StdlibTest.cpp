@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/runtime/interval.h"
 #include "kiln/stdlib.h"
 
 namespace {
@@ -863,4 +864,69 @@ TEST_F(StdlibTest, RegularExpressions) {
   EXPECT_EQ(RegexReplace("abc", "z", "x"), "abc");
   EXPECT_EQ(RegexReplace("abc", "(z)?b", "[\\1]"), "a[]c"); // an unset group is empty
   EXPECT_EQ(raised([] { RegexReplace("a", "[", "x"); }), KILN_ERR_INVALID_REGEX);
+}
+
+namespace {
+
+// An interval of PostgreSQL's three fields, and its text as the stdlib prints it.
+i128 Iv(int32_t months, int32_t days, int64_t micros) {
+  return kiln_interval_pack({months, days, micros});
+}
+std::string IvText(i128 v) {
+  kiln_str out;
+  kiln_text_from_interval(nullptr, v, &out);
+  return str(out);
+}
+
+} // namespace
+
+// ---- intervals: PostgreSQL 15's answers ----
+
+TEST_F(StdlibTest, IntervalTextAsPostgresPrintsIt) {
+  EXPECT_EQ(IvText(Iv(14, 3, 14706500000)), "1 year 2 mons 3 days 04:05:06.5");
+  EXPECT_EQ(IvText(Iv(0, -1, 7200000000)), "-1 days +02:00:00");
+  EXPECT_EQ(IvText(Iv(0, 0, 0)), "00:00:00");
+  EXPECT_EQ(IvText(Iv(0, 0, -1000000)), "-00:00:01");
+  EXPECT_EQ(IvText(Iv(0, 0, 90000000000)), "25:00:00");
+  EXPECT_EQ(IvText(Iv(1, -1, 0)), "1 mon -1 days");
+  EXPECT_EQ(IvText(Iv(-1, -15, 0)), "-1 mons -15 days");
+  EXPECT_EQ(IvText(Iv(0, 0, 1)), "00:00:00.000001");
+  EXPECT_EQ(IvText(Iv(-24, 1, 0)), "-2 years +1 day");
+}
+
+TEST_F(StdlibTest, IntervalArithmeticAsPostgres) {
+  EXPECT_EQ(IvText(kiln_interval_diff(Ts("2024-03-01 10:00:00"), Ts("2024-02-28 12:30:15.25"))),
+            "1 day 21:29:44.75");
+  EXPECT_EQ(IvText(kiln_interval_diff(Ts("2024-01-01"), Ts("2024-01-02 01:00:00"))),
+            "-1 days -01:00:00");
+  EXPECT_EQ(IvText(kiln_interval_mul(nullptr, Iv(0, 1, 0), 1.5, 0)), "1 day 12:00:00");
+  EXPECT_EQ(IvText(kiln_interval_mul(nullptr, Iv(1, 0, 0), 0.5, 0)), "15 days");
+  EXPECT_EQ(IvText(kiln_interval_div(nullptr, Iv(0, 0, 3600000000), 3, 0)), "00:20:00");
+  EXPECT_EQ(IvText(kiln_interval_mul(nullptr, Iv(1, 1, 0), -2, 0)), "-2 mons -2 days");
+  EXPECT_EQ(IvText(kiln_interval_div(nullptr, Iv(12, 0, 0), 7, 0)), "1 mon 21 days 10:17:08.5344");
+  EXPECT_EQ(raised([] { kiln_interval_mul(nullptr, Iv(0, 1, 0), 1e20, 0); }),
+            KILN_ERR_INTERVAL_OUT_OF_RANGE);
+  EXPECT_EQ(raised([] { kiln_interval_div(nullptr, Iv(0, 1, 0), 0, 0); }),
+            KILN_ERR_DIVISION_BY_ZERO);
+  EXPECT_EQ(raised([] { kiln_interval_add(nullptr, Iv(0, INT32_MAX, 0), Iv(0, 1, 0), 1, 0); }),
+            KILN_ERR_INTERVAL_OUT_OF_RANGE);
+  // Equal spans: a month is 30 days, a day 24 hours.
+  EXPECT_EQ(kiln_interval_cmp(Iv(0, 1, 0), Iv(0, 0, 86400000000)), 0);
+  EXPECT_EQ(kiln_interval_cmp(Iv(1, 0, 0), Iv(0, 30, 0)), 0);
+  EXPECT_EQ(kiln_interval_cmp(Iv(1, 0, 0), Iv(0, 29, 86399000000)), 1);
+  EXPECT_EQ(TsText(kiln_add_interval(Ts("2024-01-31 00:00:00"), Iv(1, 0, 0))),
+            "2024-02-29 00:00:00");
+}
+
+TEST_F(StdlibTest, IntervalFields) {
+  i128 v = Iv(14, 3, 14706500000); // 1 year 2 mons 3 days 04:05:06.5
+  EXPECT_EQ(S(kiln_extract_interval(KILN_FIELD_EPOCH, v, 6), 6), "37015506.500000");
+  EXPECT_EQ(S(kiln_extract_interval(KILN_FIELD_SECOND, v, 6), 6), "6.500000");
+  EXPECT_EQ(S(kiln_extract_interval(KILN_FIELD_YEAR, v, 0), 0), "1");
+  EXPECT_EQ(S(kiln_extract_interval(KILN_FIELD_MONTH, v, 0), 0), "2");
+  EXPECT_EQ(S(kiln_extract_interval(KILN_FIELD_HOUR, Iv(0, 0, -90000000000), 0), 0), "-25");
+  EXPECT_EQ(S(kiln_extract_interval(KILN_FIELD_QUARTER, Iv(7, 0, 0), 0), 0), "3");
+  EXPECT_EQ(S(kiln_extract_interval(KILN_FIELD_MILLISECONDS, Iv(0, 0, 1500000), 3), 3),
+            "1500.000");
+  EXPECT_EQ(kiln_date_part_interval(KILN_FIELD_EPOCH, Iv(0, 1, 1000000)), 86401.0);
 }
