@@ -41,7 +41,7 @@ const std::vector<incremental::SourceTableInfo> &tables() {
     t.push_back({"shop.customers",
                  {column("id", ir::Type::int64(), false), column("name", ir::Type::text()),
                   column("vip", ir::Type::boolean()), column("score", ir::Type::float64()),
-                  column("seen", ir::Type::timestamptz())},
+                  column("seen", ir::Type::timestamptz()), column("prefs", ir::Type::jsonb())},
                  {0},
                  {},
                  false});

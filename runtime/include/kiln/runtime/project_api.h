@@ -77,7 +77,8 @@ typedef enum kiln_project_type {
   KILN_PROJECT_TYPE_DATE = 6,
   KILN_PROJECT_TYPE_TIMESTAMP = 7,
   KILN_PROJECT_TYPE_TIMESTAMPTZ = 8, /* timestamp with time zone: an instant, kept in UTC */
-  KILN_PROJECT_TYPE_JSONB = 9        /* jsonb: its text as PostgreSQL prints it */
+  KILN_PROJECT_TYPE_JSONB = 9,       /* jsonb: its text as PostgreSQL prints it */
+  KILN_PROJECT_TYPE_INTERVAL = 10    /* interval: its text through kiln_project_format_value */
 } kiln_project_type;
 
 typedef struct kiln_project_options {
