@@ -67,25 +67,25 @@ static inline int kiln_interval_add_checked(kiln_interval a, kiln_interval b, in
 /* PostgreSQL's TSROUND: to microseconds, of a number of seconds or days kept in a double. */
 static inline double kiln_interval_tsround(double x) { return rint(x * 1000000.0) / 1000000.0; }
 
-/* span * factor as PostgreSQL's interval_mul computes it (fractions of months spill into days
- * at 30 days a month, fractions of days into time at 24 hours); 0 if out of range. */
-static inline int kiln_interval_mul_checked(kiln_interval span, double factor,
-                                            kiln_interval *out) {
-  double month = span.months * factor, day = span.days * factor;
-  if (isnan(factor) || !(month >= INT32_MIN && month < -(double)INT32_MIN) ||
-      !(day >= INT32_MIN && day < -(double)INT32_MIN))
-    return 0;
-  int32_t months = (int32_t)month, days = (int32_t)day;
-  double month_remainder_days = kiln_interval_tsround((span.months * factor - months) * 30);
+/* The interval of fields scaled in doubles (a product or quotient of each), as PostgreSQL's
+ * interval_mul and interval_div finish: whole months and days, the fraction of the months spilled
+ * into days at 30 a month and of the days into time at 24 hours; 0 if out of range. */
+static inline int kiln_interval_from_scaled(double months_exact, double days_exact,
+                                            double micros_exact, kiln_interval *out) {
+  if (!(months_exact >= INT32_MIN && months_exact < -(double)INT32_MIN) ||
+      !(days_exact >= INT32_MIN && days_exact < -(double)INT32_MIN))
+    return 0; /* NaN fails too */
+  int32_t months = (int32_t)months_exact, days = (int32_t)days_exact;
+  double month_remainder_days = kiln_interval_tsround((months_exact - months) * 30);
   double sec_remainder = kiln_interval_tsround(
-      (span.days * factor - days + month_remainder_days - (int)month_remainder_days) * 86400);
+      (days_exact - days + month_remainder_days - (int)month_remainder_days) * 86400);
   if (fabs(sec_remainder) >= 86400) {
     days += (int)(sec_remainder / 86400);
     sec_remainder -= (int)(sec_remainder / 86400) * 86400.0;
   }
   days += (int32_t)month_remainder_days;
-  double time = rint(span.micros * factor + sec_remainder * 1000000.0);
-  if (isnan(time) || !(time >= (double)INT64_MIN && time < -(double)INT64_MIN))
+  double time = rint(micros_exact + sec_remainder * 1000000.0);
+  if (!(time >= (double)INT64_MIN && time < -(double)INT64_MIN))
     return 0;
   out->months = months;
   out->days = days;
@@ -93,27 +93,17 @@ static inline int kiln_interval_mul_checked(kiln_interval span, double factor,
   return 1;
 }
 
-/* span / factor as PostgreSQL's interval_div (the caller rejects a zero factor). */
-static inline int kiln_interval_div_checked(kiln_interval span, double factor,
+/* span * factor and span / factor (the caller rejects a zero divisor). */
+static inline int kiln_interval_mul_checked(kiln_interval span, double factor,
                                             kiln_interval *out) {
-  int32_t months = (int32_t)(span.months / factor), days = (int32_t)(span.days / factor);
-  if (isnan(factor) || !(span.months / factor >= INT32_MIN && span.months / factor <= INT32_MAX))
-    return 0;
-  double month_remainder_days = kiln_interval_tsround((span.months / factor - months) * 30);
-  double sec_remainder = kiln_interval_tsround(
-      (span.days / factor - days + month_remainder_days - (int)month_remainder_days) * 86400);
-  if (fabs(sec_remainder) >= 86400) {
-    days += (int)(sec_remainder / 86400);
-    sec_remainder -= (int)(sec_remainder / 86400) * 86400.0;
-  }
-  days += (int32_t)month_remainder_days;
-  double time = rint(span.micros / factor + sec_remainder * 1000000.0);
-  if (isnan(time) || !(time >= (double)INT64_MIN && time < -(double)INT64_MIN))
-    return 0;
-  out->months = months;
-  out->days = days;
-  out->micros = (int64_t)time;
-  return 1;
+  return kiln_interval_from_scaled(span.months * factor, span.days * factor,
+                                   (double)span.micros * factor, out);
+}
+
+static inline int kiln_interval_div_checked(kiln_interval span, double divisor,
+                                            kiln_interval *out) {
+  return kiln_interval_from_scaled(span.months / divisor, span.days / divisor,
+                                   (double)span.micros / divisor, out);
 }
 
 /* timestamp a - timestamp b, as PostgreSQL's timestamp_mi: the microseconds, then whole days of
