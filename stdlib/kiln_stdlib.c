@@ -1831,6 +1831,14 @@ void kiln_text_from_interval(kiln_runtime *rt, __int128 v, kiln_str *out) {
   out->len = n;
 }
 
+__int128 kiln_text_to_interval(kiln_runtime *rt, const char *p, int64_t n, int32_t loc) {
+  kiln_interval v;
+  int status = kiln_interval_parse(p, (size_t)n, NULL, &v);
+  if (UNLIKELY(status <= 0))
+    raise_code(rt, status < 0 ? KILN_ERR_INTERVAL_OUT_OF_RANGE : KILN_ERR_INVALID_TEXT_CAST, loc);
+  return kiln_interval_pack(v);
+}
+
 __int128 kiln_interval_diff(int64_t a, int64_t b) {
   return kiln_interval_pack(kiln_timestamp_diff(a, b));
 }

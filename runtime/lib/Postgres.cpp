@@ -183,6 +183,8 @@ bool typeFits(const kiln_column_desc &col, const std::string &upstream) {
            upstream.find("with time zone") != std::string::npos;
   case KILN_T_JSONB:
     return upstream == "jsonb" || upstream == "json";
+  case KILN_T_INTERVAL:
+    return upstream.starts_with("interval");
   }
   return false;
 }

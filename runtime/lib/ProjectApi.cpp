@@ -337,7 +337,8 @@ kiln_project_status kiln_project_set_text(kiln_project_row *row, int32_t column,
   std::string_view value(text == nullptr ? "" : text, length);
   return setValue(row, column,
                   {KILN_T_BOOL, KILN_T_INT32, KILN_T_INT64, KILN_T_FLOAT64, KILN_T_NUMERIC,
-                   KILN_T_TEXT, KILN_T_DATE, KILN_T_TIMESTAMP, KILN_T_TIMESTAMPTZ, KILN_T_JSONB},
+                   KILN_T_TEXT, KILN_T_DATE, KILN_T_TIMESTAMP, KILN_T_TIMESTAMPTZ, KILN_T_JSONB,
+                   KILN_T_INTERVAL},
                   "set_text", [&](const kiln_column_desc &col, void *at) -> absl::Status {
                     switch (col.type) {
                     case KILN_T_BOOL:
@@ -356,6 +357,8 @@ kiln_project_status kiln_project_set_text(kiln_project_row *row, int32_t column,
                       return store(at, parseTimestamp(value));
                     case KILN_T_TIMESTAMPTZ:
                       return store(at, parseTimestampTz(value));
+                    case KILN_T_INTERVAL:
+                      return store(at, parseInterval(value));
                     default: { // text, or jsonb in its canonical form
                       absl::StatusOr<std::string> canonical;
                       if (col.type == KILN_T_JSONB) {

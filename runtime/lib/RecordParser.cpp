@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "kiln/runtime/Jsonb.h"
 #include "kiln/runtime/Values.h"
+#include "kiln/runtime/interval.h"
 
 namespace kiln::runtime {
 
@@ -48,7 +49,8 @@ std::string_view jsonTypeName(od::json_type type) {
 absl::Status wrongType(const kiln_column_desc &col, od::json_type got) {
   std::string_view expected = col.type == KILN_T_BOOL ? "true or false"
                               : col.type == KILN_T_TEXT || col.type == KILN_T_DATE ||
-                                      col.type == KILN_T_TIMESTAMP || col.type == KILN_T_TIMESTAMPTZ
+                                      col.type == KILN_T_TIMESTAMP ||
+                                      col.type == KILN_T_TIMESTAMPTZ || col.type == KILN_T_INTERVAL
                                   ? "a string"
                                   : "a number or a string";
   return absl::InvalidArgumentError(absl::StrFormat("expected %s for type %s, got %s", expected,
@@ -169,6 +171,22 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
     kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
     std::memcpy(dst, &str, sizeof str);
     return absl::OkStatus();
+  }
+  case KILN_T_INTERVAL: {
+    // PostgreSQL's text ('1 day 02:00:00'), or a number of microseconds (Debezium's
+    // MicroDuration).
+    if (type == od::json_type::number) {
+      int64_t micros;
+      if (auto error = value.get_int64().get(micros))
+        return jsonError(error);
+      __int128 packed = kiln_interval_pack({0, 0, micros});
+      std::memcpy(dst, &packed, sizeof packed);
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::string_view> text = stringText(col, value, type);
+    if (!text.ok())
+      return text.status();
+    return store(dst, parseInterval(*text));
   }
   case KILN_T_JSONB: {
     // The field's JSON value is the jsonb value, but for a string, which holds JSON text (as

@@ -763,6 +763,17 @@ absl::StatusOr<int64_t> parseTimestamp(std::string_view text) {
   return micros;
 }
 
+absl::StatusOr<__int128> parseInterval(std::string_view text) {
+  kiln_interval v;
+  int status = kiln_interval_parse(text.data(), text.size(), nullptr, &v);
+  if (status <= 0)
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: \"%s\"",
+        status < 0 ? "interval field value out of range" : "invalid input syntax for type interval",
+        text));
+  return kiln_interval_pack(v);
+}
+
 absl::StatusOr<int64_t> parseTimestampTz(std::string_view text) {
   int64_t offset = 0;
   int64_t len = kiln_split_zone(text.data(), static_cast<int64_t>(text.size()), &offset);

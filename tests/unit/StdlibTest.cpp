@@ -926,7 +926,6 @@ TEST_F(StdlibTest, IntervalFields) {
   EXPECT_EQ(S(kiln_extract_interval(KILN_FIELD_MONTH, v, 0), 0), "2");
   EXPECT_EQ(S(kiln_extract_interval(KILN_FIELD_HOUR, Iv(0, 0, -90000000000), 0), 0), "-25");
   EXPECT_EQ(S(kiln_extract_interval(KILN_FIELD_QUARTER, Iv(7, 0, 0), 0), 0), "3");
-  EXPECT_EQ(S(kiln_extract_interval(KILN_FIELD_MILLISECONDS, Iv(0, 0, 1500000), 3), 3),
-            "1500.000");
+  EXPECT_EQ(S(kiln_extract_interval(KILN_FIELD_MILLISECONDS, Iv(0, 0, 1500000), 3), 3), "1500.000");
   EXPECT_EQ(kiln_date_part_interval(KILN_FIELD_EPOCH, Iv(0, 1, 1000000)), 86401.0);
 }

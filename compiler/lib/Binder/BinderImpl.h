@@ -55,11 +55,6 @@ struct Bound {
   explicit operator bool() const { return expr != nullptr; }
 };
 
-// A constant INTERVAL: PostgreSQL's three parts (Intervals.cpp).
-struct IntervalValue {
-  int64_t months = 0, days = 0, micros = 0;
-};
-
 // How aggregate queries bind the select list and HAVING: group expressions and aggregate calls
 // become columns of the aggregate's output.
 struct AggregateContext {

@@ -97,9 +97,9 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
              typeRank(target.kind) != 0;
     if (target.kind == TypeKind::Jsonb)
       return from.kind == TypeKind::Text;
-    // An interval goes to text; text becomes one only as a constant (read when bound).
+    // An interval comes from text and goes to text.
     if (from.kind == TypeKind::Interval || target.kind == TypeKind::Interval)
-      return target.kind == TypeKind::Text;
+      return target.kind == TypeKind::Text || from.kind == TypeKind::Text;
     if (typeRank(from.kind) && typeRank(target.kind))
       return true;
     if (from.kind == TypeKind::Text || target.kind == TypeKind::Text)
@@ -113,10 +113,7 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
     return false;
   };
   if (!allowed()) {
-    Diagnostic &d = error(range, "cannot cast type " + from.sqlName() + " to " + target.sqlName());
-    if (target.kind == TypeKind::Interval && from.kind == TypeKind::Text)
-      d.hint = "only constant text becomes an interval so far: interval '3 days', or "
-               "n * interval '1 day' for a number of days";
+    error(range, "cannot cast type " + from.sqlName() + " to " + target.sqlName());
     return nullptr;
   }
   bool nullable = expr->nullable;

@@ -21,176 +21,22 @@ using ir::ExprPtr;
 using ir::Type;
 using ir::TypeKind;
 
-namespace {
-
-// How many months, days and microseconds one of a unit is.
-struct IntervalUnit {
-  const char *names[5];
-  int64_t months, days, micros;
-};
-
-constexpr int64_t kMicrosPerSecond = 1000000;
-const IntervalUnit kIntervalUnits[] = {
-    {{"microsecond", "microseconds", "us", "usec", "usecs"}, 0, 0, 1},
-    {{"millisecond", "milliseconds", "ms", "msec", "msecs"}, 0, 0, 1000},
-    {{"second", "seconds", "s", "sec", "secs"}, 0, 0, kMicrosPerSecond},
-    {{"minute", "minutes", "m", "min", "mins"}, 0, 0, 60 * kMicrosPerSecond},
-    {{"hour", "hours", "h", "hr", "hrs"}, 0, 0, 3600 * kMicrosPerSecond},
-    {{"day", "days", "d", nullptr, nullptr}, 0, 1, 0},
-    {{"week", "weeks", "w", nullptr, nullptr}, 0, 7, 0},
-    {{"month", "months", "mon", "mons", nullptr}, 1, 0, 0},
-    {{"year", "years", "y", "yr", "yrs"}, 12, 0, 0},
-    {{"decade", "decades", "dec", "decs", nullptr}, 120, 0, 0},
-    {{"century", "centuries", "c", "cent", nullptr}, 1200, 0, 0},
-    {{"millennium", "millennia", "mil", "mils", nullptr}, 12000, 0, 0},
-};
-
-const IntervalUnit *findIntervalUnit(std::string_view name) {
-  for (const IntervalUnit &unit : kIntervalUnits)
-    for (const char *spelling : unit.names)
-      if (spelling != nullptr && name == spelling)
-        return &unit;
-  return nullptr;
-}
-
-// `part` added to `total`, unless it is not a number or either leaves 64 bits (PostgreSQL's
-// "interval field value out of range"; found by fuzz_model).
-bool addPart(int64_t &total, double part) {
-  if (!(std::fabs(part) < 9.2e18))
-    return false;
-  return !__builtin_add_overflow(total, static_cast<int64_t>(part), &total);
-}
-
-// Adds `amount` of `unit`, spilling fractions down as PostgreSQL does: a fraction of a month is
-// 30 days, a fraction of a day 24 hours. False if a field leaves its range.
-bool addUnits(IntervalValue &out, double amount, const IntervalUnit &unit) {
-  double months = amount * static_cast<double>(unit.months);
-  double whole_months = std::trunc(months);
-  double days = amount * static_cast<double>(unit.days) + (months - whole_months) * 30;
-  double whole_days = std::trunc(days);
-  double micros = std::round(amount * static_cast<double>(unit.micros) +
-                             (days - whole_days) * static_cast<double>(KILN_MICROS_PER_DAY));
-  return addPart(out.months, whole_months) && addPart(out.days, whole_days) &&
-         addPart(out.micros, micros);
-}
-
-// [-]H:MM[:SS[.ffffff]] as microseconds.
-bool parseClock(std::string_view text, int64_t &micros) {
-  bool negative = !text.empty() && text[0] == '-';
-  if (!text.empty() && (text[0] == '-' || text[0] == '+'))
-    text.remove_prefix(1);
-  double parts[3] = {0, 0, 0};
-  int count = 0;
-  while (count < 3) {
-    size_t colon = text.find(':');
-    std::string part(text.substr(0, colon));
-    if (part.empty() || part.find_first_not_of("0123456789.") != std::string::npos)
-      return false;
-    if (count < 2 && part.find('.') != std::string::npos)
-      return false;
-    parts[count++] = std::strtod(part.c_str(), nullptr);
-    if (colon == std::string_view::npos)
-      break;
-    text.remove_prefix(colon + 1);
-    if (count == 3)
-      return false;
-  }
-  if (count < 2)
-    return false;
-  double total = (parts[0] * 3600 + parts[1] * 60 + parts[2]) * kMicrosPerSecond;
-  if (!(total < 9.2e18))
-    return false;
-  micros = std::llround(negative ? -total : total);
-  return true;
-}
-
-// PostgreSQL's interval input, in the forms queries write: `3 days`, `1 year 2 mons`,
-// `1 day 02:00:00`, `@ 3 hours ago`, or a bare number in the unit of the type's last field
-// (`interval '90' day`) or else seconds.
-bool parseInterval(std::string_view text, std::string_view fields, IntervalValue &out) {
-  std::string lower;
-  for (char ch : text)
-    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  std::vector<std::string> words;
-  size_t i = 0;
-  while (i < lower.size()) {
-    while (i < lower.size() && std::isspace(static_cast<unsigned char>(lower[i])))
-      ++i;
-    size_t start = i;
-    // A number and its unit may be written together ("3days").
-    while (i < lower.size() && !std::isspace(static_cast<unsigned char>(lower[i])) &&
-           !(i > start && std::isalpha(static_cast<unsigned char>(lower[i])) &&
-             !std::isalpha(static_cast<unsigned char>(lower[i - 1]))))
-      ++i;
-    if (i > start)
-      words.push_back(lower.substr(start, i - start));
-  }
-  if (!words.empty() && words[0] == "@")
-    words.erase(words.begin());
-  bool ago = !words.empty() && words.back() == "ago";
-  if (ago)
-    words.pop_back();
-  if (words.empty())
-    return false;
-  auto number = [](const std::string &word, double &value) {
-    if (word.empty() || word.find_first_not_of("+-0123456789.") != std::string::npos ||
-        word.find_first_of("0123456789") == std::string::npos)
-      return false;
-    char *end = nullptr;
-    value = std::strtod(word.c_str(), &end);
-    return *end == '\0';
-  };
-  for (size_t w = 0; w < words.size(); ++w) {
-    double value = 0;
-    if (words[w].find(':') != std::string::npos) {
-      int64_t micros = 0;
-      if (!parseClock(words[w], micros) || __builtin_add_overflow(out.micros, micros, &out.micros))
-        return false;
-      continue;
-    }
-    if (!number(words[w], value))
-      return false;
-    // A number and its unit; or a bare number, in the unit of the type's last field (else
-    // seconds), when a number, a clock or nothing follows.
-    double next = 0;
-    bool unit_follows = w + 1 < words.size() && !number(words[w + 1], next) &&
-                        words[w + 1].find(':') == std::string::npos;
-    std::string_view last =
-        fields.substr(fields.rfind(' ') == std::string_view::npos ? 0 : fields.rfind(' ') + 1);
-    const IntervalUnit *unit = findIntervalUnit(unit_follows   ? std::string_view(words[++w])
-                                                : last.empty() ? std::string_view("second")
-                                                               : last);
-    if (unit == nullptr)
-      return false;
-    if (!addUnits(out, value, *unit))
-      return false;
-  }
-  if (ago) {
-    out.months = -out.months;
-    out.days = -out.days;
-    out.micros = -out.micros;
-  }
-  return true;
-}
-
-} // namespace
-
 std::optional<ir::Value> parseIntervalLiteral(std::string_view text, std::string_view fields,
                                               std::string &error) {
-  IntervalValue parsed;
-  if (!parseInterval(text, fields, parsed)) {
-    error = "invalid input syntax for type interval: \"" + std::string(text) + "\"";
-    return std::nullopt;
-  }
-  if (parsed.months < INT32_MIN || parsed.months > INT32_MAX || parsed.days < INT32_MIN ||
-      parsed.days > INT32_MAX) {
-    error = "interval out of range";
+  // A bare number is in the unit of the type's last field (interval '3' month).
+  std::string bare(
+      fields.substr(fields.rfind(' ') == std::string_view::npos ? 0 : fields.rfind(' ') + 1));
+  kiln_interval parsed;
+  int status = kiln_interval_parse(text.data(), text.size(), bare.c_str(), &parsed);
+  if (status <= 0) {
+    error = std::string(status < 0 ? "interval field value out of range"
+                                   : "invalid input syntax for type interval") +
+            ": \"" + std::string(text) + "\"";
     return std::nullopt;
   }
   ir::Value v;
   v.is_null = false;
-  v.n = kiln_interval_pack(
-      {static_cast<int32_t>(parsed.months), static_cast<int32_t>(parsed.days), parsed.micros});
+  v.n = kiln_interval_pack(parsed);
   return v;
 }
 

@@ -280,6 +280,9 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
     case TypeKind::Jsonb:
       r.value = textOut("kiln_jsonb_in", {rt(), p, n, b_.getInt32(loc)});
       break;
+    case TypeKind::Interval:
+      r.value = call("kiln_text_to_interval", {rt(), p, n, b_.getInt32(loc)});
+      break;
     default:
       r.value = x;
       break;

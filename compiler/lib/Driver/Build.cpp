@@ -65,13 +65,7 @@ std::optional<ir::Type> parseTypeText(const std::string &text, SourceRange where
   ast::TypeName type = query->targets[0].expr->cast_type;
   if (!type.range.valid())
     type.range = where;
-  std::optional<ir::Type> resolved = binder::resolveType(type, sources, diags);
-  if (resolved && resolved->kind == ir::TypeKind::Interval) {
-    diags.error(type.range, "interval columns of sources and seeds are not supported yet").hint =
-        "declare the column as text, or keep the timestamps it spans and subtract them in a model";
-    return std::nullopt;
-  }
-  return resolved;
+  return binder::resolveType(type, sources, diags);
 }
 
 class Timer {

@@ -44,7 +44,7 @@ std::optional<std::string> kilnType(const std::string &data_type, const char *pr
     return "timestamp";
   if (data_type == "timestamp with time zone")
     return "timestamptz";
-  if (data_type == "jsonb")
+  if (data_type == "jsonb" || data_type == "interval")
     return data_type;
   return std::nullopt;
 }

@@ -184,8 +184,9 @@ double kiln_date_part(int32_t field, int64_t micros);
 int64_t kiln_add_interval(int64_t micros, __int128 interval);
 
 /* ---- intervals, packed as kiln/runtime/interval.h says ---- */
-/* Its text, as PostgreSQL prints it ("1 day 02:00:00"). */
+/* Its text, as PostgreSQL prints it ("1 day 02:00:00"), and text read as one. */
 void kiln_text_from_interval(kiln_runtime *rt, __int128 v, kiln_str *out);
+__int128 kiln_text_to_interval(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
 /* timestamp a - timestamp b. */
 __int128 kiln_interval_diff(int64_t a, int64_t b);
 /* a + sign * b (sign 1 or -1; -b is 0 - b); beyond a field's range an error. */

@@ -96,6 +96,9 @@ absl::StatusOr<int32_t> parseDate(std::string_view text); // YYYY-MM-DD
 absl::StatusOr<int64_t> parseTimestamp(std::string_view text);
 // A timestamp and the zone it is in (kiln_split_zone: Z, UTC, +02, -05:30); none: UTC.
 absl::StatusOr<int64_t> parseTimestampTz(std::string_view text);
+// PostgreSQL's interval text ('1 day 02:00:00', '-1 days +02:00:00', '3 mons'), packed
+// (kiln/runtime/interval.h).
+absl::StatusOr<__int128> parseInterval(std::string_view text);
 
 // ---- JSON rows ----
 

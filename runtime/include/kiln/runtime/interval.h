@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kiln/runtime/civil.h"
 
@@ -94,8 +95,7 @@ static inline int kiln_interval_from_scaled(double months_exact, double days_exa
 }
 
 /* span * factor and span / factor (the caller rejects a zero divisor). */
-static inline int kiln_interval_mul_checked(kiln_interval span, double factor,
-                                            kiln_interval *out) {
+static inline int kiln_interval_mul_checked(kiln_interval span, double factor, kiln_interval *out) {
   return kiln_interval_from_scaled(span.months * factor, span.days * factor,
                                    (double)span.micros * factor, out);
 }
@@ -176,6 +176,226 @@ static inline __int128 kiln_interval_field_micros(int32_t field, kiln_interval v
   }
 }
 
+/* ---- Input: PostgreSQL's interval_in for the forms data and queries write ---- */
+
+/* One of a unit in months, days and microseconds, by the names PostgreSQL accepts. */
+typedef struct kiln_interval_unit {
+  const char *name;
+  int64_t months, days, micros;
+} kiln_interval_unit;
+
+static inline const kiln_interval_unit *kiln_interval_find_unit(const char *name, size_t n) {
+  static const kiln_interval_unit units[] = {
+      {"microsecond", 0, 0, 1},
+      {"microseconds", 0, 0, 1},
+      {"us", 0, 0, 1},
+      {"usec", 0, 0, 1},
+      {"usecs", 0, 0, 1},
+      {"millisecond", 0, 0, 1000},
+      {"milliseconds", 0, 0, 1000},
+      {"ms", 0, 0, 1000},
+      {"msec", 0, 0, 1000},
+      {"msecs", 0, 0, 1000},
+      {"second", 0, 0, 1000000},
+      {"seconds", 0, 0, 1000000},
+      {"s", 0, 0, 1000000},
+      {"sec", 0, 0, 1000000},
+      {"secs", 0, 0, 1000000},
+      {"minute", 0, 0, 60000000},
+      {"minutes", 0, 0, 60000000},
+      {"m", 0, 0, 60000000},
+      {"min", 0, 0, 60000000},
+      {"mins", 0, 0, 60000000},
+      {"hour", 0, 0, 3600000000LL},
+      {"hours", 0, 0, 3600000000LL},
+      {"h", 0, 0, 3600000000LL},
+      {"hr", 0, 0, 3600000000LL},
+      {"hrs", 0, 0, 3600000000LL},
+      {"day", 0, 1, 0},
+      {"days", 0, 1, 0},
+      {"d", 0, 1, 0},
+      {"week", 0, 7, 0},
+      {"weeks", 0, 7, 0},
+      {"w", 0, 7, 0},
+      {"month", 1, 0, 0},
+      {"months", 1, 0, 0},
+      {"mon", 1, 0, 0},
+      {"mons", 1, 0, 0},
+      {"year", 12, 0, 0},
+      {"years", 12, 0, 0},
+      {"y", 12, 0, 0},
+      {"yr", 12, 0, 0},
+      {"yrs", 12, 0, 0},
+      {"decade", 120, 0, 0},
+      {"decades", 120, 0, 0},
+      {"dec", 120, 0, 0},
+      {"decs", 120, 0, 0},
+      {"century", 1200, 0, 0},
+      {"centuries", 1200, 0, 0},
+      {"c", 1200, 0, 0},
+      {"cent", 1200, 0, 0},
+      {"millennium", 12000, 0, 0},
+      {"millennia", 12000, 0, 0},
+      {"mil", 12000, 0, 0},
+      {"mils", 12000, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; ++i)
+    if (strlen(units[i].name) == n && strncmp(units[i].name, name, n) == 0)
+      return &units[i];
+  return NULL;
+}
+
+/* `part` added to `*total`, unless it is not a number or either leaves 64 bits. */
+static inline int kiln_interval_add_part(int64_t *total, double part) {
+  if (!(fabs(part) < 9.2e18))
+    return 0;
+  return !__builtin_add_overflow(*total, (int64_t)part, total);
+}
+
+/* [-]H:MM[:SS[.ffffff]] as microseconds. */
+static inline int kiln_interval_parse_clock(const char *p, size_t n, int64_t *micros) {
+  int negative = n > 0 && p[0] == '-';
+  if (n > 0 && (p[0] == '-' || p[0] == '+'))
+    ++p, --n;
+  double parts[3] = {0, 0, 0};
+  int count = 0;
+  size_t i = 0;
+  while (count < 3) {
+    size_t start = i;
+    int dot = 0;
+    char digits[64];
+    while (i < n && p[i] != ':') {
+      if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
+        return 0;
+      dot |= p[i] == '.';
+      ++i;
+    }
+    if (i == start || i - start >= sizeof digits || (count < 2 && dot))
+      return 0;
+    memcpy(digits, p + start, i - start);
+    digits[i - start] = '\0';
+    parts[count++] = strtod(digits, NULL);
+    if (i == n)
+      break;
+    ++i; /* the colon */
+    if (count == 3)
+      return 0;
+  }
+  if (count < 2)
+    return 0;
+  double total = (parts[0] * 3600 + parts[1] * 60 + parts[2]) * 1000000.0;
+  if (!(total < 9.2e18))
+    return 0;
+  *micros = llround(negative ? -total : total);
+  return 1;
+}
+
+/* Whether a word is a number (digits, a sign, a point). */
+static inline int kiln_interval_number(const char *w, size_t n, double *value) {
+  char buffer[64];
+  int digit = 0;
+  if (n == 0 || n >= sizeof buffer)
+    return 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!((w[i] >= '0' && w[i] <= '9') || w[i] == '+' || w[i] == '-' || w[i] == '.'))
+      return 0;
+    digit |= w[i] >= '0' && w[i] <= '9';
+  }
+  if (!digit)
+    return 0;
+  memcpy(buffer, w, n);
+  buffer[n] = '\0';
+  char *end = NULL;
+  *value = strtod(buffer, &end);
+  return *end == '\0';
+}
+
+/* PostgreSQL's interval input in the forms queries and data write: `3 days`, `1 year 2 mons`,
+ * `1 day 02:00:00`, `-1 days +02:00:00`, `@ 3 hours ago`, `3days`, or a bare number in
+ * `bare_unit` (`interval '90' day`; NULL: seconds). Fractions spill down as PostgreSQL's do (a
+ * fraction of a month is 30 days, of a day 24 hours). Returns 1 and the value, 0 if the text is
+ * not one, -1 if a field leaves its range ("interval out of range"). ISO 8601 forms ('P1D') and
+ * the SQL standard's ('1-2') are not read. */
+static inline int kiln_interval_parse(const char *text, size_t n, const char *bare_unit,
+                                      kiln_interval *out) {
+  char lower[256];
+  if (n >= sizeof lower)
+    return 0;
+  for (size_t i = 0; i < n; ++i)
+    lower[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] - 'A' + 'a' : text[i]);
+  /* Words: runs of non-spaces, a number and a unit written together ("3days") split. */
+  size_t starts[64], lengths[64], words = 0;
+  for (size_t i = 0; i < n;) {
+    while (i < n && (lower[i] == ' ' || lower[i] == '\t' || lower[i] == '\n'))
+      ++i;
+    size_t start = i;
+    while (i < n && lower[i] != ' ' && lower[i] != '\t' && lower[i] != '\n' &&
+           !(i > start && lower[i] >= 'a' && lower[i] <= 'z' &&
+             !(lower[i - 1] >= 'a' && lower[i - 1] <= 'z')))
+      ++i;
+    if (i > start) {
+      if (words == 64)
+        return 0;
+      starts[words] = start;
+      lengths[words++] = i - start;
+    }
+  }
+  size_t first = 0;
+  if (words > 0 && lengths[0] == 1 && lower[starts[0]] == '@')
+    first = 1;
+  int ago =
+      words > first && lengths[words - 1] == 3 && strncmp(lower + starts[words - 1], "ago", 3) == 0;
+  if (ago)
+    --words;
+  if (words <= first)
+    return 0;
+  int64_t months = 0, days = 0, micros = 0;
+  for (size_t w = first; w < words; ++w) {
+    const char *word = lower + starts[w];
+    size_t len = lengths[w];
+    if (memchr(word, ':', len) != NULL) {
+      int64_t clock = 0;
+      if (!kiln_interval_parse_clock(word, len, &clock))
+        return 0;
+      if (__builtin_add_overflow(micros, clock, &micros))
+        return -1;
+      continue;
+    }
+    double value = 0, next = 0;
+    if (!kiln_interval_number(word, len, &value))
+      return 0;
+    const kiln_interval_unit *unit;
+    if (w + 1 < words && !kiln_interval_number(lower + starts[w + 1], lengths[w + 1], &next) &&
+        memchr(lower + starts[w + 1], ':', lengths[w + 1]) == NULL) {
+      ++w;
+      unit = kiln_interval_find_unit(lower + starts[w], lengths[w]);
+    } else {
+      const char *bare = bare_unit != NULL && bare_unit[0] != '\0' ? bare_unit : "second";
+      unit = kiln_interval_find_unit(bare, strlen(bare));
+    }
+    if (unit == NULL)
+      return 0;
+    double m = value * (double)unit->months, whole_months = trunc(m);
+    double d = value * (double)unit->days + (m - whole_months) * 30, whole_days = trunc(d);
+    double us =
+        round(value * (double)unit->micros + (d - whole_days) * (double)KILN_MICROS_PER_DAY);
+    if (!kiln_interval_add_part(&months, whole_months) ||
+        !kiln_interval_add_part(&days, whole_days) || !kiln_interval_add_part(&micros, us))
+      return -1;
+  }
+  if (ago) {
+    months = -months;
+    days = -days;
+    micros = -micros;
+  }
+  if (months < INT32_MIN || months > INT32_MAX || days < INT32_MIN || days > INT32_MAX)
+    return -1;
+  out->months = (int32_t)months;
+  out->days = (int32_t)days;
+  out->micros = micros;
+  return 1;
+}
+
 /* The longest text kiln_interval_format writes, with its NUL. */
 #define KILN_INTERVAL_TEXT_MAX 96
 
@@ -200,8 +420,11 @@ static inline int kiln_interval_format(char *out, kiln_interval v) {
   if (zero || v.micros != 0) {
     int minus = v.micros < 0;
     n += snprintf(out + n, (size_t)(KILN_INTERVAL_TEXT_MAX - n), "%s%s%02lld:%02lld:%02lld",
-                  zero ? "" : " ", minus ? "-" : before ? "+" : "", (long long)llabs(hours),
-                  (long long)llabs(minutes), (long long)llabs(seconds));
+                  zero ? "" : " ",
+                  minus    ? "-"
+                  : before ? "+"
+                           : "",
+                  (long long)llabs(hours), (long long)llabs(minutes), (long long)llabs(seconds));
     if (fraction != 0) {
       char digits[8];
       snprintf(digits, sizeof digits, "%06lld", (long long)llabs(fraction));
