@@ -1813,9 +1813,12 @@ double kiln_date_part(int32_t field, int64_t micros) {
   return (double)date_field_micros(field, micros) / 1e6;
 }
 
-int64_t kiln_add_interval(int64_t micros, __int128 interval) {
+int64_t kiln_add_interval(kiln_runtime *rt, int64_t micros, __int128 interval, int32_t loc) {
   kiln_interval v = kiln_interval_unpack(interval);
-  return kiln_timestamp_add_interval(micros, v.months, v.days, v.micros);
+  int64_t out;
+  if (UNLIKELY(!kiln_timestamp_add_interval(micros, v.months, v.days, v.micros, &out)))
+    raise_code(rt, KILN_ERR_TIMESTAMP_OUT_OF_RANGE, loc);
+  return out;
 }
 
 /* ======================================================================================== */

@@ -64,6 +64,8 @@ std::string_view errorMessage(int32_t error_code) {
     return "cannot get array length of a non-array";
   case KILN_ERR_INTERVAL_OUT_OF_RANGE:
     return "interval out of range";
+  case KILN_ERR_TIMESTAMP_OUT_OF_RANGE:
+    return "timestamp out of range";
   case KILN_ERR_JSONB_CAST:
     return "cannot cast jsonb value: only a jsonb number casts to a number type, and only a "
            "jsonb boolean to boolean";

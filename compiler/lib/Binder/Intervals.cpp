@@ -126,7 +126,10 @@ std::optional<Bound> Binder::bindIntervalArithmetic(const std::string &op, Bound
     if (literal(timestamp) && literal(amount)) {
       kiln_interval v = kiln_interval_unpack(amount->literal.n);
       ir::Value value = timestamp->literal;
-      value.i = kiln_timestamp_add_interval(value.i, v.months, v.days, v.micros);
+      if (!kiln_timestamp_add_interval(value.i, v.months, v.days, v.micros, &value.i)) {
+        error(range, "timestamp out of range");
+        return Bound{};
+      }
       return Bound{ir::makeLiteral(value, type), false};
     }
     std::vector<ExprPtr> args;

@@ -190,7 +190,7 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     break;
   }
   case ir::FunctionId::AddInterval:
-    r.value = call(fn.symbol, {args[0].value, args[1].value});
+    r.value = call(fn.symbol, {rt(), args[0].value, args[1].value, b_.getInt32(loc)});
     break;
   case ir::FunctionId::JsonbObjectField:
   case ir::FunctionId::JsonbObjectFieldText:

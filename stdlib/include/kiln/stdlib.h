@@ -181,7 +181,7 @@ int64_t kiln_extract_date(int32_t field, int32_t days);
 double kiln_date_part(int32_t field, int64_t micros);
 /* timestamp + interval (kiln_timestamp_add_interval), the interval packed
  * (kiln/runtime/interval.h). */
-int64_t kiln_add_interval(int64_t micros, __int128 interval);
+int64_t kiln_add_interval(kiln_runtime *rt, int64_t micros, __int128 interval, int32_t loc);
 
 /* ---- intervals, packed as kiln/runtime/interval.h says ---- */
 /* Its text, as PostgreSQL prints it ("1 day 02:00:00"), and text read as one. */

@@ -115,7 +115,8 @@ typedef enum kiln_error_code {
   KILN_ERR_JSONB_LENGTH_OF_OBJECT = 24,   /* "cannot get array length of a non-array" */
   KILN_ERR_JSONB_CAST = 25,               /* a jsonb value of another kind cast to a number or
                                              boolean */
-  KILN_ERR_INTERVAL_OUT_OF_RANGE = 26     /* "interval out of range" */
+  KILN_ERR_INTERVAL_OUT_OF_RANGE = 26,    /* "interval out of range" */
+  KILN_ERR_TIMESTAMP_OUT_OF_RANGE = 27    /* "timestamp out of range" */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----

@@ -175,12 +175,18 @@ static inline int32_t kiln_extract_scale(int32_t field, int from_date) {
                                                                  : 0;
 }
 
+/* PostgreSQL's timestamp range: 4714-11-24 00:00:00 BC up to (not including) 294277-01-01. */
+#define KILN_MIN_TIMESTAMP (-211813488000000000LL)
+#define KILN_END_TIMESTAMP 9223371331200000000LL
+
 /* A timestamp (microseconds since 2000-01-01) plus an interval of `months`, `days` and
  * `micros`, as PostgreSQL's timestamp_pl_interval adds one: the months first, on the calendar (a
  * day past the end of the new month becomes its last day: Jan 31 + 1 month is Feb 28 or 29),
- * then the days, then the microseconds. */
-static inline int64_t kiln_timestamp_add_interval(int64_t timestamp, int64_t months, int64_t days,
-                                                  int64_t micros) {
+ * then the days, then the microseconds. Returns 0 where the result leaves the timestamp range
+ * (PostgreSQL's "timestamp out of range"). */
+static inline int kiln_timestamp_add_interval(int64_t timestamp, int64_t months, int64_t days,
+                                              int64_t micros, int64_t *out) {
+  int64_t result = timestamp;
   if (months != 0 || days != 0) {
     int64_t day = timestamp / KILN_MICROS_PER_DAY;
     if (timestamp % KILN_MICROS_PER_DAY < 0)
@@ -190,13 +196,22 @@ static inline int64_t kiln_timestamp_add_interval(int64_t timestamp, int64_t mon
       kiln_civil c = kiln_civil_from_days(day);
       int64_t month0 = c.year * 12 + (c.month - 1) + months;
       int64_t year = month0 / 12 - (month0 % 12 < 0);
+      if (year < -300000 || year > 300000) /* far outside the range; keeps the calendar exact */
+        return 0;
       int32_t month = (int32_t)(month0 - year * 12) + 1;
       int32_t last = kiln_days_in_month(year, month);
       day = kiln_days_from_civil(year, month, c.day > last ? last : c.day);
     }
-    timestamp = (day + days) * KILN_MICROS_PER_DAY + time;
+    if (__builtin_add_overflow(day, days, &day) ||
+        __builtin_mul_overflow(day, KILN_MICROS_PER_DAY, &result) ||
+        __builtin_add_overflow(result, time, &result))
+      return 0;
   }
-  return timestamp + micros;
+  if (__builtin_add_overflow(result, micros, &result) || result < KILN_MIN_TIMESTAMP ||
+      result >= KILN_END_TIMESTAMP)
+    return 0;
+  *out = result;
+  return 1;
 }
 
 /* A timestamp with time zone's text may end in a zone after its time of day: "Z", "UTC" or
