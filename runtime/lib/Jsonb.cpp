@@ -461,11 +461,11 @@ std::optional<int64_t> arrayLength(std::string_view value) {
 }
 
 bool exists(std::string_view value, std::string_view key) {
+  if (kindOf(value) == Kind::Object)
+    return objectField(value, key).has_value();
   std::string quoted;
   appendQuoted(quoted, key);
   switch (kindOf(value)) {
-  case Kind::Object:
-    return objectField(value, key).has_value();
   case Kind::Array: {
     bool found = false;
     forEach(value, [&](std::string_view, std::string_view v) { return found = v == quoted; });

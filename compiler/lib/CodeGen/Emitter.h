@@ -225,7 +225,9 @@ public:
 
 private:
   SqlValue genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
-  SqlValue jsonbAccess(const ir::Expr &e, const std::vector<SqlValue> &args); // Functions.cpp
+  // `null`: whether an argument is NULL (genCall's).
+  SqlValue jsonbAccess(const ir::Expr &e, const std::vector<SqlValue> &args,
+                       llvm::Value *null); // Functions.cpp
   SqlValue genCast(const ir::Expr &e, SqlValue v, const ir::Type &from);
   llvm::Value *genArithmetic(const ir::Expr &e, ir::ExprOp op, llvm::Value *a, const ir::Type &ta,
                              llvm::Value *b, const ir::Type &tb);

@@ -198,7 +198,7 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
   case ir::FunctionId::JsonbArrayElementText:
   case ir::FunctionId::JsonbExtractPath:
   case ir::FunctionId::JsonbExtractPathText:
-    r = jsonbAccess(e, args);
+    r = jsonbAccess(e, args, null);
     break;
   case ir::FunctionId::JsonbTypeof:
     r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1)});
@@ -228,7 +228,8 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
 
 // Steps into a jsonb value (->, #>, jsonb_extract_path), then its text for the *_text forms. A
 // missing step makes the rest run on an empty value, which has no steps, and the result NULL.
-SqlValue Emitter::jsonbAccess(const ir::Expr &e, const std::vector<SqlValue> &args) {
+SqlValue Emitter::jsonbAccess(const ir::Expr &e, const std::vector<SqlValue> &args,
+                              llvm::Value *null) {
   llvm::Value *value = args[0].value;
   llvm::Value *missing = b_.getFalse();
   bool index = e.function == ir::FunctionId::JsonbArrayElement ||
@@ -236,7 +237,7 @@ SqlValue Emitter::jsonbAccess(const ir::Expr &e, const std::vector<SqlValue> &ar
   bool path = e.function == ir::FunctionId::JsonbExtractPath ||
               e.function == ir::FunctionId::JsonbExtractPathText;
   for (size_t i = 1; i < args.size(); ++i) {
-    llvm::Value *key = index ? constantText("") : args[i].value;
+    llvm::Value *key = index ? llvm::Constant::getNullValue(str_) : args[i].value;
     llvm::Value *at = index ? b_.CreateSExt(args[i].value, i64_) : b_.getInt64(0);
     llvm::Value *out = entryAlloca(str_);
     llvm::Value *found = call(
@@ -256,9 +257,6 @@ SqlValue Emitter::jsonbAccess(const ir::Expr &e, const std::vector<SqlValue> &ar
     missing = b_.CreateOr(missing, b_.CreateICmpEQ(present, b_.getInt32(0)));
     value = b_.CreateLoad(str_, out);
   }
-  llvm::Value *null = b_.getFalse();
-  for (const SqlValue &arg : args)
-    null = b_.CreateOr(null, arg.null);
   return {value, b_.CreateOr(null, missing)};
 }
 

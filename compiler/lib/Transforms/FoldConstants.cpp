@@ -116,9 +116,6 @@ std::optional<int> compare(const Expr &a, const Expr &b, bool equalityOnly) {
   case TypeKind::Interval: // by span: left to run time
     return std::nullopt;
   case TypeKind::Jsonb: // canonical texts: equal values, equal texts
-    if (!equalityOnly)
-      return std::nullopt;
-    return x.s == y.s ? 0 : 1;
   case TypeKind::Text:
     if (!equalityOnly)
       return std::nullopt;
