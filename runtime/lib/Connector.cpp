@@ -17,6 +17,7 @@ namespace {
 struct Query {
   std::optional<std::string> format;
   std::vector<std::string> key;
+  std::optional<std::string> transactions; // a Debezium source's transaction topic
 };
 
 std::optional<Query> parseQuery(std::string_view text) {
@@ -24,6 +25,8 @@ std::optional<Query> parseQuery(std::string_view text) {
   for (absl::string_view setting : absl::StrSplit(toAbsl(text), '&')) {
     if (absl::ConsumePrefix(&setting, "format=") && !setting.empty()) {
       query.format = std::string(setting);
+    } else if (absl::ConsumePrefix(&setting, "transactions=") && !setting.empty()) {
+      query.transactions = std::string(setting);
     } else if (absl::ConsumePrefix(&setting, "key=") && !setting.empty()) {
       for (absl::string_view column : absl::StrSplit(setting, ','))
         query.key.emplace_back(column);
@@ -61,6 +64,14 @@ absl::StatusOr<SourceAddress> parseSourceAddress(std::string_view address) {
     return absl::InvalidArgumentError(
         absl::StrCat("key= is for sinks; a source's key is its primary_key in sources.yml, in ",
                      toAbsl(address)));
+  if (query.transactions) {
+    if (!source.input.starts_with("kafka://") || (query.format && *query.format != "debezium"))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "transactions= names the Debezium transaction topic of a Kafka source of format "
+          "debezium (kafka://BROKERS/TOPIC?format=debezium&transactions=PREFIX.transaction), in ",
+          toAbsl(address)));
+    source.transactions = query.transactions;
+  }
   if (query.format) {
     if (*query.format == "json")
       source.format = SourceFormat::Json;
@@ -120,6 +131,9 @@ absl::StatusOr<SinkTarget> parseSinkTarget(std::string_view address) {
                                                      "upsert, not ", *query.format, " in ",
                                                      toAbsl(address)));
   }
+  if (query.transactions)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "transactions= is a setting of Debezium sources, not of sinks, in ", toAbsl(address)));
   target.key = query.key;
   return target;
 }

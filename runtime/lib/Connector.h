@@ -2,6 +2,7 @@
 // project's sources.yml and config() record them in the program (kiln_relation_desc.connector):
 //
 //   sources: FILE | - | file:PATH | kafka://BROKERS/TOPIC            [?format=json|debezium|upsert]
+//            (debezium: [&transactions=TOPIC], the transaction topic)
 //   sinks:   stdout | file:PATH | csv:PATH | kafka://BROKERS/TOPIC   [?format=...&key=COL,COL]
 //
 // A project's addresses may hold {{ env_var('NAME') }} or {{ env_var('NAME', 'default') }},
@@ -21,6 +22,9 @@ namespace kiln::runtime::detail {
 struct SourceAddress {
   std::string input; // what the input reads: a path, "-" (stdin) or kafka://BROKERS/TOPIC
   std::optional<SourceFormat> format; // ?format=, if given
+  // ?transactions=TOPIC: Debezium's transaction topic on the same brokers; each upstream
+  // transaction becomes one tick (DebeziumTransactions.h).
+  std::optional<std::string> transactions;
 };
 absl::StatusOr<SourceAddress> parseSourceAddress(std::string_view address);
 absl::StatusOr<SinkTarget> parseSinkTarget(std::string_view address);

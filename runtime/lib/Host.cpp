@@ -335,6 +335,20 @@ public:
                    in_model.c_str(), static_cast<long long>(tick));
   }
 
+  // A record its reader found bad before the host parsed it: counted as read, handled per the
+  // policy.
+  bool rejectRecord(std::string_view line, std::string_view record_origin, int64_t record_line,
+                    const absl::Status &status) {
+    if (failed)
+      return false;
+    if (upgrading)
+      return true; // handled when the run read it first
+    ++stats.records_read;
+    origin.assign(record_origin);
+    line_number = record_line;
+    return reject(line, status);
+  }
+
   bool reject(std::string_view line, const absl::Status &status) {
     ++stats.bad_records;
     last_bad_record = std::string(status.message());
@@ -544,6 +558,10 @@ void Host::setEmitCallback(EmitCallback callback) { impl_->emit_callback = std::
 bool Host::pushRecord(std::string_view json_line, std::string_view origin, int64_t line_number,
                       int32_t default_source) {
   return impl_->pushRecord(json_line, origin, line_number, default_source);
+}
+bool Host::rejectRecord(std::string_view text, std::string_view origin, int64_t position,
+                        const absl::Status &reason) {
+  return impl_->rejectRecord(text, origin, position, reason);
 }
 const std::string &Host::lastBadRecord() const { return impl_->last_bad_record; }
 
@@ -772,7 +790,10 @@ absl::StatusOr<std::optional<int64_t>> Host::deliveredInputPosition() const {
 void Host::muteKafkaSinks(bool mute) { impl_->sinks->muteKafka(mute); }
 
 bool Host::takesUpserts(int32_t source) const {
-  return source >= 0 && impl_->formats[static_cast<size_t>(source)] == SourceFormat::Upsert;
+  return sourceFormat(source) == SourceFormat::Upsert;
+}
+SourceFormat Host::sourceFormat(int32_t source) const {
+  return source >= 0 ? impl_->formats[static_cast<size_t>(source)] : SourceFormat::Json;
 }
 bool Host::pushUpsert(std::optional<std::string_view> key, std::optional<std::string_view> value,
                       std::string_view origin, int64_t position, int32_t source) {

@@ -683,6 +683,145 @@ absl::StatusOr<ChangeRecord> RecordParser::parse(std::string_view line, int32_t 
   return record;
 }
 
+namespace {
+
+// Parses a Debezium message into `doc` and returns its envelope: the top-level object, or its
+// "payload" when the message is wrapped with a "schema" (Kafka Connect's JSON converter with
+// schemas enabled). Nullopt for a null message or payload.
+absl::StatusOr<std::optional<od::object>> parseEnvelope(JsonInput &input, std::string_view text,
+                                                        od::document &doc) {
+  if (auto error = input.iterate(text).get(doc))
+    return jsonError(error);
+  bool null_document = false;
+  if (doc.is_null().get(null_document) == simdjson::SUCCESS && null_document)
+    return std::nullopt;
+  doc.rewind();
+  absl::StatusOr<od::object> object = JsonInput::topObject(doc);
+  if (!object.ok())
+    return object.status();
+  bool wrapper = true;
+  std::optional<std::string_view> payload;
+  for (auto field_result : *object) {
+    od::field field;
+    std::string_view key;
+    if (auto error = openField(std::move(field_result), field, key))
+      return jsonError(error);
+    if (key != "payload") {
+      wrapper = wrapper && key == "schema";
+      continue;
+    }
+    od::value value = field.value();
+    bool is_null = false;
+    od::object inner;
+    std::string_view raw;
+    if (value.is_null().get(is_null) != simdjson::SUCCESS)
+      return absl::InvalidArgumentError("a Debezium message's \"payload\" must be an object");
+    if (!is_null && (value.get_object().get(inner) || inner.raw_json().get(raw)))
+      return absl::InvalidArgumentError("a Debezium message's \"payload\" must be an object");
+    payload = is_null ? std::string_view() : stripWhitespace(raw);
+  }
+  if (!wrapper || !payload) {
+    doc.rewind();
+    return JsonInput::topObject(doc);
+  }
+  if (payload->empty())
+    return std::nullopt;
+  // (The payload lies in the input's padded buffer: it parses in place.)
+  if (auto error = input.iterateAgain(*payload).get(doc))
+    return jsonError(error);
+  return JsonInput::topObject(doc);
+}
+
+// A transaction id as Debezium writes it: a string ("571:53195832"), or a number.
+absl::StatusOr<std::string> transactionId(od::value value) {
+  od::json_type type;
+  if (auto error = value.type().get(type))
+    return jsonError(error);
+  if (type == od::json_type::number)
+    return std::string(detail::stripWhitespace(value.raw_json_token()));
+  std::string_view id;
+  if (type != od::json_type::string || value.get_string().get(id) || id.empty())
+    return absl::InvalidArgumentError("a Debezium transaction's \"id\" must be a string");
+  return std::string(id);
+}
+
+} // namespace
+
+struct DebeziumMetadataReader::Impl : JsonInput {};
+
+DebeziumMetadataReader::DebeziumMetadataReader() : impl_(std::make_unique<Impl>()) {}
+DebeziumMetadataReader::~DebeziumMetadataReader() = default;
+
+absl::StatusOr<std::optional<std::string>>
+DebeziumMetadataReader::transactionOf(std::string_view event) {
+  if (stripWhitespace(event).empty())
+    return std::nullopt; // a tombstone
+  od::document doc;
+  absl::StatusOr<std::optional<od::object>> envelope = parseEnvelope(*impl_, event, doc);
+  if (!envelope.ok())
+    return envelope.status();
+  if (!envelope->has_value())
+    return std::nullopt;
+  od::value block;
+  if ((*envelope)->find_field_unordered("transaction").get(block))
+    return std::nullopt;
+  bool null_block = false;
+  if (block.is_null().get(null_block) != simdjson::SUCCESS || null_block)
+    return std::nullopt;
+  od::object transaction;
+  if (block.get_object().get(transaction))
+    return absl::InvalidArgumentError(
+        "a Debezium event's \"transaction\" must be an object or null");
+  od::value id;
+  if (transaction.find_field_unordered("id").get(id))
+    return absl::InvalidArgumentError("a Debezium event's \"transaction\" has no \"id\"");
+  return transactionId(id);
+}
+
+absl::StatusOr<DebeziumTransactionMarker> DebeziumMetadataReader::marker(std::string_view message) {
+  od::document doc;
+  absl::StatusOr<std::optional<od::object>> envelope = parseEnvelope(*impl_, message, doc);
+  if (!envelope.ok())
+    return envelope.status();
+  if (!envelope->has_value())
+    return absl::InvalidArgumentError("a Debezium transaction event cannot be null");
+  od::object &object = **envelope;
+  DebeziumTransactionMarker marker;
+  std::string_view status;
+  if (object.find_field_unordered("status").get_string().get(status) ||
+      (status != "BEGIN" && status != "END"))
+    return absl::InvalidArgumentError(
+        "a Debezium transaction event's \"status\" must be \"BEGIN\" or \"END\"");
+  marker.end = status == "END";
+  od::value id;
+  if (object.find_field_unordered("id").get(id))
+    return absl::InvalidArgumentError("a Debezium transaction event has no \"id\"");
+  absl::StatusOr<std::string> text = transactionId(id);
+  if (!text.ok())
+    return text.status();
+  marker.id = *std::move(text);
+  if (!marker.end)
+    return marker;
+  od::array collections;
+  if (object.find_field_unordered("data_collections").get_array().get(collections))
+    return absl::InvalidArgumentError(
+        "a Debezium END event needs \"data_collections\": an array of "
+        "{\"data_collection\", \"event_count\"}");
+  for (auto item : collections) {
+    od::object entry;
+    std::string_view name;
+    int64_t count = 0;
+    if (item.get_object().get(entry) ||
+        entry.find_field_unordered("data_collection").get_string().get(name) ||
+        entry.find_field_unordered("event_count").get_int64().get(count) || count < 0)
+      return absl::InvalidArgumentError(
+          "a Debezium END event's \"data_collections\" holds {\"data_collection\": NAME, "
+          "\"event_count\": N} objects");
+    marker.event_counts.emplace_back(std::string(name), count);
+  }
+  return marker;
+}
+
 } // namespace detail
 } // namespace kiln::runtime
 

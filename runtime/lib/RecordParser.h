@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include <string>
@@ -54,6 +55,31 @@ private:
   absl::flat_hash_map<std::string_view, int32_t> qualified_;
   absl::flat_hash_map<std::string_view, int32_t> unqualified_; // -1 when ambiguous
   std::string deferred_; // a Debezium wrapper's payload, parsed on its own
+  std::unique_ptr<Impl> impl_;
+};
+
+// Debezium's transaction metadata (the connector's provide.transaction.metadata): each change
+// event's "transaction" block names the upstream transaction it belongs to, and the transaction
+// topic's BEGIN and END events frame each transaction; an END counts its events per data
+// collection ("schema.table"). Both are read with or without the schema/payload wrapper.
+struct DebeziumTransactionMarker {
+  bool end = false; // END; else BEGIN
+  std::string id;
+  std::vector<std::pair<std::string, int64_t>> event_counts; // END: per data collection
+};
+
+class DebeziumMetadataReader {
+public:
+  DebeziumMetadataReader();
+  ~DebeziumMetadataReader();
+  // The id of the transaction a change event belongs to; nullopt for an event outside any (a
+  // snapshot read, a connector that provides no metadata, a tombstone).
+  absl::StatusOr<std::optional<std::string>> transactionOf(std::string_view event);
+  // A message of the transaction topic.
+  absl::StatusOr<DebeziumTransactionMarker> marker(std::string_view message);
+
+private:
+  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -16,9 +17,11 @@
 #include <vector>
 
 #include "Connector.h"
+#include "DebeziumTransactions.h"
 #include "HttpServer.h"
 #include "Kafka.h"
 #include "Postgres.h"
+#include "RecordParser.h"
 #include "Serving.h"
 #include "Strings.h"
 #include "absl/strings/numbers.h"
@@ -128,6 +131,10 @@ Exit status: 0 at end of input, 1 on usage or I/O errors, 2 on a bad record with
 struct Input {
   std::string path;   // "-" for stdin
   std::string source; // --source NAME, or empty
+  // A Debezium source's transaction topic (on the input's brokers; ?transactions=), or empty.
+  std::string transactions;
+  // The input is such a transaction topic: the inputs that name it take their ticks from it.
+  bool transaction_topic = false;
 };
 
 struct CommandLine {
@@ -198,7 +205,7 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       continue;
     }
     if (arg == "-" || !arg.starts_with("-")) { // a bare FILE is an --input FILE
-      line.inputs.push_back({std::string(arg), ""});
+      line.inputs.push_back({std::string(arg), "", ""});
       line.mixed_inputs = true;
       continue;
     }
@@ -214,7 +221,7 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       return absl::StrFormat("%s needs a value", name);
 
     if (name == "--input") {
-      line.inputs.push_back({std::string(*v), ""});
+      line.inputs.push_back({std::string(*v), "", ""});
       line.mixed_inputs = true;
     } else if (name == "--source") {
       size_t eq = v->find('=');
@@ -224,7 +231,7 @@ std::optional<std::string> parseArguments(int argc, char **argv, CommandLine &li
       absl::StatusOr<detail::SourceAddress> address = detail::parseSourceAddress(v->substr(eq + 1));
       if (!address.ok())
         return absl::StrFormat("--source %s: %s", *v, address.status().message());
-      line.inputs.push_back({address->input, table});
+      line.inputs.push_back({address->input, table, address->transactions.value_or("")});
       if (address->format && !line.formats_given.contains(table))
         line.options.source_formats[table] = *address->format;
     } else if (name == "--sink") {
@@ -383,7 +390,7 @@ std::optional<std::string> addProjectConnectors(const kiln_program &program, Com
         text.ok() ? detail::parseSourceAddress(*text) : text.status();
     if (!address.ok())
       return std::string(address.status().message());
-    line.inputs.push_back({address->input, rel.name});
+    line.inputs.push_back({address->input, rel.name, address->transactions.value_or("")});
     if (address->format && !line.formats_given.contains(rel.name))
       line.options.source_formats[rel.name] = *address->format;
   }
@@ -401,7 +408,19 @@ std::optional<std::string> addProjectConnectors(const kiln_program &program, Com
     line.options.sinks[rel.name] = *std::move(target);
   }
   if (line.inputs.empty())
-    line.inputs.push_back({"-", ""});
+    line.inputs.push_back({"-", "", ""});
+  // Each Debezium transaction topic named is read as an input of its own, once, on the brokers
+  // of the sources naming it.
+  for (size_t i = 0, n = line.inputs.size(); i < n; ++i) {
+    if (line.inputs[i].transactions.empty())
+      continue;
+    absl::StatusOr<std::optional<detail::KafkaAddress>> data =
+        detail::parseKafkaAddress(line.inputs[i].path);
+    std::string path = absl::StrCat("kafka://", (*data)->brokers, "/", line.inputs[i].transactions);
+    if (std::none_of(line.inputs.begin(), line.inputs.end(),
+                     [&](const Input &input) { return input.path == path; }))
+      line.inputs.push_back({path, "", "", true});
+  }
   auto streamed =
       std::stable_partition(line.inputs.begin(), line.inputs.end(), [](const Input &input) {
         return !isKafka(input) && !isPostgres(input);
@@ -864,6 +883,59 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
   for (size_t t = 0; t < count; ++t)
     for (int32_t p = 0; p < (*kafka)->partitions(t); ++p)
       next[t].try_emplace(p, 0);
+  // Per topic and partition, the offset after the last message read; `next`, what ticks record
+  // and commit, stops at the first message a Debezium transaction holds back.
+  std::vector<detail::KafkaOffsets> consumed = next;
+  // Debezium transaction topics, and the data topics naming them: an assembler each.
+  std::vector<detail::TransactionAssembler> assemblers;
+  std::vector<int> assembler_of(count, -1); // by topic, a data or a transaction topic
+  for (size_t t = 0; t < count; ++t) {
+    if (!line.inputs[first + t].transaction_topic)
+      continue;
+    std::map<int32_t, std::string> collections;
+    for (size_t d = 0; d < count; ++d) {
+      const Input &input = line.inputs[first + d];
+      if (input.transactions != topics[t])
+        continue;
+      if (host.sourceFormat(sources[first + d]) != SourceFormat::Debezium) {
+        std::fprintf(stderr,
+                     "%s: error: --source %s=...?transactions=%s: a transaction topic is "
+                     "Debezium's: the source's format must be debezium\n",
+                     argv0, input.source.c_str(), topics[t].c_str());
+        return 1;
+      }
+      std::optional<std::string> collection =
+          detail::TransactionAssembler::collectionOf(topics[d], topics[t]);
+      if (!collection) {
+        std::fprintf(stderr,
+                     "%s: error: Kafka topic %s: cannot tell which data collection it carries: "
+                     "with transaction topic %s, Debezium names it %sSCHEMA.TABLE\n",
+                     argv0, topics[d].c_str(), topics[t].c_str(),
+                     topics[t].substr(0, topics[t].rfind('.') + 1).c_str());
+        return 1;
+      }
+      collections[static_cast<int32_t>(d)] = *collection;
+      assembler_of[d] = static_cast<int>(assemblers.size());
+    }
+    if ((*kafka)->partitions(t) != 1) {
+      std::fprintf(stderr,
+                   "%s: error: Debezium transaction topic %s has %d partitions: its END events "
+                   "give the commit order only in one\n",
+                   argv0, topics[t].c_str(), (*kafka)->partitions(t));
+      return 1;
+    }
+    assembler_of[t] = static_cast<int>(assemblers.size());
+    assemblers.emplace_back(static_cast<int32_t>(t), std::move(collections));
+  }
+  detail::DebeziumMetadataReader metadata;
+  // Brings next[topic][partition] up to date with what is read and what is held.
+  auto updatePosition = [&](size_t topic, int32_t partition) {
+    std::optional<int64_t> held;
+    if (assembler_of[topic] >= 0)
+      held = assemblers[static_cast<size_t>(assembler_of[topic])].firstHeld(
+          static_cast<int32_t>(topic), partition);
+    next[topic][partition] = held.value_or(consumed[topic][partition]);
+  };
   auto limit = [&](size_t topic, int32_t partition) {
     auto it = until[topic].find(partition);
     return it == until[topic].end() ? 0 : it->second;
@@ -947,7 +1019,6 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
   // Applies one message; 0, or the exit status.
   auto apply = [&](const detail::KafkaSource::Message &m) {
     const size_t t = static_cast<size_t>(m.topic);
-    next[t][m.partition] = m.offset + 1;
     // Dead letters and messages name a record by topic, partition and offset.
     origin = absl::StrCat("kafka:", topics[t], "/", m.partition);
     int32_t source = sources[first + t];
@@ -971,6 +1042,88 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
         return 1;
     }
     return 0;
+  };
+  // Applies the batches assembler `a` has ready: each whole transaction is a tick. 0, or the
+  // exit status.
+  auto release = [&](size_t a) {
+    while (std::optional<detail::TransactionAssembler::Batch> batch = assemblers[a].next()) {
+      for (const detail::TransactionAssembler::Message &held : batch->messages) {
+        detail::KafkaSource::Message m{
+            held.payload,    held.topic,
+            held.partition,  held.offset,
+            held.null_value, held.key ? std::optional<std::string_view>(*held.key) : std::nullopt};
+        if (int status = apply(m); status != 0)
+          return status;
+      }
+      for (size_t t = 0; t < count; ++t)
+        if (assembler_of[t] == static_cast<int>(a))
+          for (const auto &[partition, offset] : consumed[t])
+            updatePosition(t, partition);
+      if (batch->transaction && host.hasPendingChanges()) {
+        host.commit();
+        tick_started.reset();
+        if (host.failed())
+          return 3;
+        if (!tickEnded(false))
+          return 1;
+      }
+    }
+    return 0;
+  };
+  // Takes one message read: applies it, or gives it to its Debezium transaction's assembler.
+  // 0, or the exit status.
+  auto take = [&](const detail::KafkaSource::Message &m) {
+    const size_t t = static_cast<size_t>(m.topic);
+    consumed[t][m.partition] = m.offset + 1;
+    if (assembler_of[t] < 0) {
+      updatePosition(t, m.partition);
+      return apply(m);
+    }
+    const size_t a = static_cast<size_t>(assembler_of[t]);
+    detail::TransactionAssembler &assembler = assemblers[a];
+    if (line.inputs[first + t].transaction_topic) {
+      absl::StatusOr<detail::DebeziumTransactionMarker> marker =
+          metadata.marker(m.null_value ? std::string_view("null") : m.payload);
+      absl::Status status =
+          marker.ok() && marker->end
+              ? assembler.end(marker->id, marker->event_counts, m.partition, m.offset)
+              : marker.status();
+      if (!status.ok()) {
+        // Without its END, a transaction and every one after it would wait for good.
+        return fail(argv0,
+                    absl::Status(status.code(),
+                                 absl::StrCat("Kafka topic ", topics[t], " partition ", m.partition,
+                                              " offset ", m.offset, ": ", status.message())));
+      }
+    } else {
+      std::optional<std::string> id;
+      if (!m.null_value) {
+        absl::StatusOr<std::optional<std::string>> transaction = metadata.transactionOf(m.payload);
+        if (!transaction.ok()) {
+          updatePosition(t, m.partition);
+          if (!host.rejectRecord(m.payload, absl::StrCat("kafka:", topics[t], "/", m.partition),
+                                 m.offset, transaction.status()))
+            if (int status = afterRejected(host, line, argv0); status != 0)
+              return status;
+          return 0;
+        }
+        id = *std::move(transaction);
+      }
+      detail::TransactionAssembler::Message copy{
+          m.topic,      m.partition,
+          m.offset,     std::string(m.payload),
+          m.null_value, m.key ? std::optional<std::string>(*m.key) : std::nullopt};
+      absl::StatusOr<bool> held = assembler.event(std::move(copy), std::move(id));
+      if (!held.ok()) {
+        return fail(argv0, held.status());
+      }
+      if (!*held) {
+        updatePosition(t, m.partition);
+        return apply(m);
+      }
+    }
+    updatePosition(t, m.partition);
+    return release(a);
   };
   // While the sinks are muted, a partition that has passed its delivered offset waits (paused,
   // its messages kept here) for the others: what it reads next is new to the sinks, and a muted
@@ -1004,7 +1157,7 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
         if (absl::Status paused = (*kafka)->pause(t, m.partition); !paused.ok()) {
           return fail(argv0, paused);
         }
-      } else if (int status = apply(m); status != 0) {
+      } else if (int status = take(m); status != 0) {
         return status;
       }
     }
@@ -1026,7 +1179,7 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
       for (Held &h : held) {
         h.message.payload = h.payload;
         h.message.key = h.key ? std::optional<std::string_view>(*h.key) : std::nullopt;
-        if (int status = apply(h.message); status != 0)
+        if (int status = take(h.message); status != 0)
           return status;
       }
       held.clear();
@@ -1058,6 +1211,18 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
       return 1;
     }
   }
+  int64_t held_events = 0, held_transactions = 0;
+  for (const detail::TransactionAssembler &assembler : assemblers) {
+    held_events += assembler.heldEvents();
+    held_transactions += assembler.heldTransactions();
+  }
+  if (held_events > 0 && !read.until)
+    std::fprintf(stderr,
+                 "%s: %lld events of %lld Debezium transactions were held back, not applied: "
+                 "their END events or some of their events were not read (a run from this "
+                 "checkpoint or consumer group reads them again)\n",
+                 argv0, static_cast<long long>(held_events),
+                 static_cast<long long>(held_transactions));
   if (!host.finishInput())
     return 3;
   return tickEnded(!read.until) ? 0 : 1;
@@ -1551,8 +1716,10 @@ int runMain(const kiln_program *program, int argc, char **argv) {
       std::fprintf(stderr, "%s: error: %s\n", argv0, error->c_str());
       return 1;
     }
-    // Ticks of a PostgreSQL stream are its transactions, whatever their size.
-    if (line.postgres)
+    // Ticks of a PostgreSQL stream, or of Debezium topics with their transaction topic, are
+    // upstream transactions, whatever their size.
+    if (line.postgres || std::any_of(line.inputs.begin(), line.inputs.end(),
+                                     [](const Input &input) { return input.transaction_topic; }))
       line.options.tick_size = 0;
   }
   if (line.help) {

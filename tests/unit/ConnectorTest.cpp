@@ -31,6 +31,19 @@ TEST(ConnectorAddress, SourcesAreFilesOrKafkaTopicsWithAFormat) {
   EXPECT_FALSE(parseSourceAddress("kafka://nohost").ok());
 }
 
+TEST(ConnectorAddress, DebeziumSourcesNameTheirTransactionTopic) {
+  absl::StatusOr<SourceAddress> kafka = parseSourceAddress(
+      "kafka://b:9092/pg.public.orders?format=debezium&transactions=pg.transaction");
+  ASSERT_TRUE(kafka.ok());
+  EXPECT_EQ(kafka->input, "kafka://b:9092/pg.public.orders");
+  EXPECT_EQ(kafka->transactions, "pg.transaction");
+  // (The format may come from --format.)
+  EXPECT_TRUE(parseSourceAddress("kafka://b:9092/t?transactions=pg.transaction").ok());
+  EXPECT_FALSE(parseSourceAddress("kafka://b:9092/t?format=upsert&transactions=x").ok());
+  EXPECT_FALSE(parseSourceAddress("file:t.jsonl?transactions=x").ok());
+  EXPECT_FALSE(parseSinkTarget("kafka://b:9092/t?transactions=x").ok());
+}
+
 TEST(ConnectorAddress, SinksTakeAFormatAndKeyColumns) {
   absl::StatusOr<SinkTarget> kafka =
       parseSinkTarget("kafka://b:9092/revenue?format=upsert&key=region,day");

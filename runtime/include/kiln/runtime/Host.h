@@ -152,7 +152,13 @@ public:
   // is reported on stderr and failed() is true: the host takes no more input).
   bool pushRecord(std::string_view json_line, std::string_view origin, int64_t line_number,
                   int32_t default_source = -1);
+  // A record its reader found bad before it reached the host (`reason`): counted and handled as
+  // a bad record of pushRecord. Returns false, as pushRecord does for one.
+  bool rejectRecord(std::string_view text, std::string_view origin, int64_t position,
+                    const absl::Status &reason);
   const std::string &lastBadRecord() const;
+  // What `source`'s inputs hold (HostOptions::source_formats; Json for -1, records of any table).
+  SourceFormat sourceFormat(int32_t source) const;
   // Whether `source`'s messages are upserts by key (SourceFormat::Upsert).
   bool takesUpserts(int32_t source) const;
   // One message of an upsert topic of `source`: `value` the row (an upsert), or none: the
