@@ -12,10 +12,11 @@ TransactionAssembler::TransactionAssembler(int32_t transaction_topic,
 
 std::optional<std::string>
 TransactionAssembler::collectionOf(const std::string &topic, const std::string &transaction_topic) {
-  constexpr std::string_view kSuffix = ".transaction";
-  if (!std::string_view(transaction_topic).ends_with(kSuffix))
+  // (Debezium's topic.transaction renames the last part, "transaction" by default.)
+  size_t dot = transaction_topic.rfind('.');
+  if (dot == std::string::npos || dot == 0)
     return std::nullopt;
-  std::string prefix = transaction_topic.substr(0, transaction_topic.size() + 1 - kSuffix.size());
+  std::string prefix = transaction_topic.substr(0, dot + 1);
   if (!topic.starts_with(prefix) || topic.size() == prefix.size() || topic == transaction_topic)
     return std::nullopt;
   return topic.substr(prefix.size());

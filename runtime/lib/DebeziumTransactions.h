@@ -55,7 +55,8 @@ public:
   TransactionAssembler(int32_t transaction_topic, std::map<int32_t, std::string> collections);
 
   // The data collection a topic carries under Debezium's topic naming: `topic` is
-  // PREFIX.COLLECTION where `transaction_topic` is PREFIX.transaction; nullopt if it is not.
+  // PREFIX.COLLECTION where `transaction_topic` is PREFIX.transaction (or PREFIX.NAME, Debezium's
+  // topic.transaction); nullopt if it is not.
   static std::optional<std::string> collectionOf(const std::string &topic,
                                                  const std::string &transaction_topic);
 

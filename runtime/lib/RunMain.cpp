@@ -50,7 +50,9 @@ options:
                              ?format=FORMAT as --format): they may omit "table", and a bare row
                              object means insert. Source tables the project gives a connector
                              are read from it unless a --source names them or FILE/--input
-                             arguments are given
+                             arguments are given. A Debezium topic's
+                             ?transactions=TOPIC names its transaction topic: each upstream
+                             transaction is then one tick
   --format NAME=FORMAT       what the inputs of source table NAME (--source NAME=...) hold:
                              json (default: rows to insert, or change records) or debezium
                              (Debezium's JSON change events, with or without the schema

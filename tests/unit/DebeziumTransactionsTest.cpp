@@ -70,6 +70,7 @@ TEST(TransactionAssembler, TopicsAreNamedAfterTheTransactionTopic) {
   EXPECT_EQ(TransactionAssembler::collectionOf("orders", "pg.transaction"), std::nullopt);
   EXPECT_EQ(TransactionAssembler::collectionOf("pg.transaction", "pg.transaction"), std::nullopt);
   EXPECT_EQ(TransactionAssembler::collectionOf("pg.public.orders", "transactions"), std::nullopt);
+  EXPECT_EQ(TransactionAssembler::collectionOf("pg.public.orders", "pg.tx"), "public.orders");
 }
 
 // Topics: 0 and 1 carry public.a and public.b, 2 is the transaction topic.
@@ -88,9 +89,8 @@ protected:
     return held.ok() && *held;
   }
   void end(const std::string &id, int64_t a, int64_t b, int64_t offset) {
-    EXPECT_TRUE(assembler.end(id, {{"public.a", a}, {"public.b", b}, {"public.other", 5}}, 0,
-                              offset)
-                    .ok());
+    EXPECT_TRUE(
+        assembler.end(id, {{"public.a", a}, {"public.b", b}, {"public.other", 5}}, 0, offset).ok());
   }
   // The next batch: its id (or "-" outside transactions) and payloads.
   std::vector<std::string> next() {

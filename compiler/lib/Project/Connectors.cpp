@@ -11,9 +11,9 @@ namespace kiln::project {
 
 namespace {
 
-constexpr std::string_view kSettings[] = {"connector",   "format", "topic",      "brokers",
-                                          "path",        "key",    "dsn",        "slot",
-                                          "publication", "table",  "append_only"};
+constexpr std::string_view kSettings[] = {
+    "connector", "format", "topic",       "brokers", "path",        "key",
+    "dsn",       "slot",   "publication", "table",   "append_only", "transaction_topic"};
 
 // The first setting as written, for errors about the whole connector.
 SourceRange firstRange(const ConnectorSettings &settings) {
@@ -135,6 +135,8 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
       return true;
     if (name == "topic" || name == "brokers")
       return kind == "kafka";
+    if (name == "transaction_topic")
+      return kind == "kafka" && !target.sink;
     if (name == "path")
       return kind == "file";
     if (name == "dsn" || name == "slot" || name == "publication" || name == "table")
@@ -179,6 +181,15 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
           .hint = "add key='id' (or key=['a', 'b']) to its config()";
       ok = false;
     }
+  }
+
+  if (const ConnectorSetting *transactions = get("transaction_topic");
+      transactions != nullptr && format != "debezium" && allowed("transaction_topic")) {
+    diags
+        .error(transactions->key_range, "transaction_topic is Debezium's transaction topic: the "
+                                        "table's format must be debezium")
+        .hint = "add format: debezium";
+    ok = false;
   }
 
   std::string address;
@@ -227,6 +238,9 @@ std::optional<ConnectorConfig> buildConnector(const ConnectorSettings &settings,
   std::vector<std::string> query;
   if (format != "json" && format != "pgoutput")
     query.push_back("format=" + format);
+  if (const ConnectorSetting *transactions = get("transaction_topic");
+      transactions != nullptr && allowed("transaction_topic"))
+    query.push_back("transactions=" + transactions->value);
   if (const ConnectorSetting *key = get("key"); key != nullptr && allowed("key")) {
     config.key = key->key;
     config.key_range = key->value_range;
