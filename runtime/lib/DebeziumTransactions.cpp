@@ -1,6 +1,7 @@
 #include "DebeziumTransactions.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 
@@ -83,46 +84,56 @@ void TransactionAssembler::takeLeadingLoose(std::deque<Entry> &queue, Batch &bat
 }
 
 std::optional<TransactionAssembler::Batch> TransactionAssembler::next() {
+  if (ends_.empty())
+    return std::nullopt;
+  auto found = transactions_.find(ends_.front().id);
+  if (found == transactions_.end() || !found->second.complete())
+    return std::nullopt;
   Batch batch;
-  if (!ends_.empty()) {
-    auto found = transactions_.find(ends_.front().id);
-    if (found != transactions_.end() && found->second.complete()) {
-      batch.transaction = true;
-      batch.id = ends_.front().id;
-      for (const auto &[topic, count] : found->second.received) {
-        static_cast<void>(count);
-        for (auto &[key, queue] : queues_) {
-          if (key.first != topic)
-            continue;
-          // In a partition, the transaction's events follow what was released before them,
-          // with events outside transactions between: the front of the queue. (An event of a
-          // later transaction before them would be a partition out of commit order; they are
-          // taken out all the same.)
-          takeLeadingLoose(queue, batch);
-          std::deque<Entry> rest;
-          for (Entry &entry : queue) {
-            if (entry.id == batch.id)
-              batch.messages.push_back(std::move(entry.message));
-            else
-              rest.push_back(std::move(entry));
-          }
-          queue = std::move(rest);
-          takeLeadingLoose(queue, batch);
-        }
+  batch.id = ends_.front().id;
+  const std::optional<std::string> id = batch.id;
+  for (const auto &[topic, count] : found->second.received) {
+    auto first = queues_.lower_bound({topic, INT32_MIN});
+    auto last = queues_.lower_bound({topic + 1, INT32_MIN});
+    // In a partition, the transaction's events follow what was released before them, with
+    // events outside transactions among them: they are at the front of its queue.
+    int64_t taken = 0;
+    for (auto it = first; it != last; ++it) {
+      std::deque<Entry> &queue = it->second;
+      while (!queue.empty() && (!queue.front().id || queue.front().id == id)) {
+        taken += queue.front().id ? 1 : 0;
+        batch.messages.push_back(std::move(queue.front().message));
+        queue.pop_front();
       }
-      held_events_ -= static_cast<int64_t>(batch.messages.size());
-      transactions_.erase(found);
-      ends_.pop_front();
-      std::erase_if(queues_, [](const auto &item) { return item.second.empty(); });
-      return batch;
+    }
+    if (taken == count)
+      continue;
+    // A partition out of commit order (an event of a later transaction before them): they are
+    // taken out all the same.
+    for (auto it = first; it != last; ++it) {
+      std::deque<Entry> &queue = it->second;
+      std::deque<Entry> rest;
+      for (Entry &entry : queue) {
+        if (entry.id == id)
+          batch.messages.push_back(std::move(entry.message));
+        else
+          rest.push_back(std::move(entry));
+      }
+      queue = std::move(rest);
+      takeLeadingLoose(queue, batch);
     }
   }
-  for (auto &[key, queue] : queues_)
-    takeLeadingLoose(queue, batch);
-  if (batch.messages.empty())
-    return std::nullopt;
   held_events_ -= static_cast<int64_t>(batch.messages.size());
-  std::erase_if(queues_, [](const auto &item) { return item.second.empty(); });
+  for (const auto &[topic, count] : found->second.received) {
+    static_cast<void>(count);
+    std::erase_if(queues_, [topic = topic](const auto &item) {
+      return item.first.first == topic && item.second.empty();
+    });
+  }
+  transactions_.erase(found);
+  ends_.pop_front();
+  // (No queue starts with an event outside transactions: event() queues one only behind
+  // another, and a release takes those its removal brings to the front.)
   return batch;
 }
 

@@ -42,10 +42,9 @@ public:
     bool null_value = false;
     std::optional<std::string> key;
   };
-  // What to apply next: the events of one transaction (and the events outside transactions that
-  // its partitions held before or after them), or, with `transaction` false, events outside any.
+  // What to apply next: the events of one transaction, and the events outside transactions that
+  // its partitions held behind them.
   struct Batch {
-    bool transaction = false;
     std::string id;
     std::vector<Message> messages;
   };
@@ -71,8 +70,8 @@ public:
   absl::Status end(const std::string &id,
                    const std::vector<std::pair<std::string, int64_t>> &event_counts,
                    int32_t partition, int64_t offset);
-  // The next batch to apply, if one is ready (a transaction whose events are all in, or events
-  // outside transactions that nothing held before them keeps back).
+  // The next batch to apply, if one is ready: the transaction of the first END not released,
+  // once its events are all in.
   std::optional<Batch> next();
 
   // The offset of the first message held from `topic`'s `partition`, if one is.

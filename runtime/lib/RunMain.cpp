@@ -1061,7 +1061,7 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
         if (assembler_of[t] == static_cast<int>(a))
           for (const auto &[partition, offset] : consumed[t])
             updatePosition(t, partition);
-      if (batch->transaction && host.hasPendingChanges()) {
+      if (host.hasPendingChanges()) {
         host.commit();
         tick_started.reset();
         if (host.failed())

@@ -92,12 +92,12 @@ protected:
     EXPECT_TRUE(
         assembler.end(id, {{"public.a", a}, {"public.b", b}, {"public.other", 5}}, 0, offset).ok());
   }
-  // The next batch: its id (or "-" outside transactions) and payloads.
+  // The next batch: its transaction's id and payloads.
   std::vector<std::string> next() {
     std::optional<TransactionAssembler::Batch> batch = assembler.next();
     if (!batch)
       return {};
-    std::vector<std::string> out{batch->transaction ? batch->id : "-"};
+    std::vector<std::string> out{batch->id};
     for (const TransactionAssembler::Message &m : batch->messages)
       out.push_back(m.payload);
     return out;
@@ -165,6 +165,18 @@ TEST_F(Assembling, PositionsStopAtTheFirstHeldMessageOfEachPartition) {
   EXPECT_EQ(assembler.firstHeld(0, 1), 8);
   EXPECT_EQ(assembler.heldEvents(), 2);
   EXPECT_EQ(assembler.heldTransactions(), 1);
+}
+
+TEST_F(Assembling, APartitionOutOfCommitOrderStillReleasesWholeTransactions) {
+  EXPECT_TRUE(event(0, 0, "t2"));
+  EXPECT_TRUE(event(0, 1, "t1"));
+  EXPECT_TRUE(event(0, 2, std::nullopt));
+  end("t1", 1, 0, 100);
+  end("t2", 1, 0, 101);
+  EXPECT_THAT(next(), ElementsAre("t1", "0/0@1"));
+  EXPECT_EQ(assembler.firstHeld(0, 0), 0);
+  EXPECT_THAT(next(), ElementsAre("t2", "0/0@0", "0/0@2"));
+  EXPECT_EQ(assembler.heldEvents(), 0);
 }
 
 TEST_F(Assembling, MoreEventsThanTheEndCountsIsAnError) {
