@@ -32,49 +32,15 @@ WORK=$(mktemp -d /tmp/kiln-bench-kafka.XXXXXX)
 "$KILN" build "$ROOT/examples/shop" -o "$WORK/shop" >/dev/null
 "$GEN" --records "$RECORDS" --commit-every 1000 --seed 1 --customers $((RECORDS / 50 + 1)) \
   --products $((RECORDS / 500 + 1)) -o "$WORK/changes.jsonl"
-# Each table's change records as Debezium envelopes, in a file of its own.
-python3 - "$WORK" <<'PY'
-import json, sys
-work = sys.argv[1]
-files, keyed, transacted = {}, {}, {}
-transactions = open(f"{work}/transactions.jsonl", "w")
-transaction, counts = 1, {}
-def end_transaction():
-    collections = [{"data_collection": f"shop.{name}", "event_count": n} for name, n in counts.items()]
-    transactions.write(json.dumps({"status": "END", "id": f"tx{transaction}",
-                                   "event_count": sum(counts.values()),
-                                   "data_collections": collections}, separators=(",", ":")) + "\n")
-KEYS = {"customers": ["id"], "products": ["id"], "orders": ["id"], "order_items": ["order_id", "line"]}
-for line in open(f"{work}/changes.jsonl"):
-    record = json.loads(line)
-    table = record.get("table")
-    if table is None:  # a commit: the upstream transaction ends
-        if counts:
-            end_transaction()
-            transaction, counts = transaction + 1, {}
-        continue
-    name = table.split(".")[1]
-    if name not in files:
-        files[name] = open(f"{work}/{name}.dbz", "w")
-        keyed[name] = open(f"{work}/{name}.keyed", "w")
-        transacted[name] = open(f"{work}/{name}.transacted", "w")
-    op = record["op"]
-    event = {"before": record["row"] if op == "delete" else None,
-             "after": None if op == "delete" else record["row"],
-             "op": {"insert": "c", "upsert": "u", "delete": "d"}[op]}
-    value = json.dumps(event, separators=(",", ":"))
-    files[name].write(value + "\n")
-    # Kafka: keyed by primary key, so that a key's events stay in one partition, in order.
-    key = json.dumps({k: record["row"][k] for k in KEYS[name]}, separators=(",", ":"))
-    keyed[name].write(key + "\t" + value + "\n")
-    event["transaction"] = {"id": f"tx{transaction}"}
-    transacted[name].write(key + "\t" + json.dumps(event, separators=(",", ":")) + "\n")
-    counts[name] = counts.get(name, 0) + 1
-if counts:
-    end_transaction()
-print(" ".join(sorted(files)), file=open(f"{work}/tables", "w"))
-PY
-TABLES=$(cat "$WORK/tables")
+# Each table's change records as Debezium envelopes, keyed by primary key (so that a key's events
+# stay in one partition, in order): in plain/ as they are, in tx/ with transaction metadata.
+KEYS=(--key shop.customers=id --key shop.products=id --key shop.orders=id
+      --key shop.order_items=order_id,line)
+mkdir -p "$WORK/plain" "$WORK/tx"
+TABLES=$(python3 "$ROOT/tests/kafka/to_debezium.py" "$WORK/changes.jsonl" "$WORK/plain" "${KEYS[@]}")
+python3 "$ROOT/tests/kafka/to_debezium.py" "$WORK/changes.jsonl" "$WORK/tx" "${KEYS[@]}" \
+  --transactions dbz >/dev/null
+for t in $TABLES; do cut -f2- "$WORK/plain/$t.keyed" > "$WORK/$t.dbz"; done
 SINKS=$(sinks_of "$WORK/shop")
 records=$(cat "$WORK"/*.dbz | wc -l)
 bytes=$(cat "$WORK"/*.dbz | wc -c)
@@ -84,14 +50,14 @@ cpu_of() { # the time file: "user system elapsed"
 }
 run_files() {
   local args=(--tick-size 1000)
-  for t in $TABLES; do args+=(--source "shop.$t=file:$WORK/$t.dbz?format=debezium"); done
+  for t in $TABLES; do args+=(--source "$t=file:$WORK/$t.dbz?format=debezium"); done
   for s in $SINKS; do args+=(--sink "$s=file:$WORK/file.$s"); done
   /usr/bin/time -f "%U %S %e" -o "$WORK/time" "$WORK/shop" "${args[@]}" \
     --stats-json "$WORK/file.stats" 2>>"$WORK/stderr"
 }
 run_kafka() { # RUN [extra flags...]
   local args=(--tick-size 1000 --stop-at-end --kafka-group "bench-$1" "${@:2}")
-  for t in $TABLES; do args+=(--source "shop.$t=kafka://$KAFKA_BROKERS/$t?format=debezium"); done
+  for t in $TABLES; do args+=(--source "$t=kafka://$KAFKA_BROKERS/$t?format=debezium"); done
   for s in $SINKS; do args+=(--sink "$s=kafka://$KAFKA_BROKERS/out_$s"); done
   /usr/bin/time -f "%U %S %e" -o "$WORK/time" "$WORK/shop" "${args[@]}" \
     --kafka-transactional-id "bench-$1" --stats-json "$WORK/kafka.stats" 2>>"$WORK/stderr"
@@ -99,7 +65,7 @@ run_kafka() { # RUN [extra flags...]
 run_transactions() { # RUN
   local args=(--stop-at-end --kafka-group "bench-tx-$1")
   for t in $TABLES; do
-    args+=(--source "shop.$t=kafka://$KAFKA_BROKERS/dbz.shop.$t?format=debezium&transactions=dbz.transaction")
+    args+=(--source "$t=kafka://$KAFKA_BROKERS/dbz.$t?format=debezium&transactions=dbz.transaction")
   done
   for s in $SINKS; do args+=(--sink "$s=kafka://$KAFKA_BROKERS/out_$s"); done
   /usr/bin/time -f "%U %S %e" -o "$WORK/time" "$WORK/shop" "${args[@]}" \
@@ -111,16 +77,16 @@ export WORK TABLES SINKS PARTITIONS
 # The mock cluster keeps only the last few megabytes of a partition (older segments go, as
 # retention would): many partitions keep every message of the input.
 topics=()
-for t in $TABLES; do topics+=(--topic "$t:$PARTITIONS" --topic "dbz.shop.$t:$PARTITIONS"); done
+for t in $TABLES; do topics+=(--topic "$t:$PARTITIONS" --topic "dbz.$t:$PARTITIONS"); done
 topics+=(--topic dbz.transaction:1)
 for s in $SINKS; do topics+=(--topic "out_$s:1"); done
 bash "$ROOT/tests/kafka/with-mock.sh" "$MOCK" "${topics[@]}" -- bash -c '
   set -euo pipefail
   for t in $TABLES; do
-    kcat -b "$KAFKA_BROKERS" -t "$t" -P -K "	" -l "$WORK/$t.keyed"
-    kcat -b "$KAFKA_BROKERS" -t "dbz.shop.$t" -P -K "	" -l "$WORK/$t.transacted"
+    kcat -b "$KAFKA_BROKERS" -t "$t" -P -K "	" -l "$WORK/plain/$t.keyed"
+    kcat -b "$KAFKA_BROKERS" -t "dbz.$t" -P -K "	" -l "$WORK/tx/$t.keyed"
   done
-  kcat -b "$KAFKA_BROKERS" -t dbz.transaction -P -l "$WORK/transactions.jsonl"
+  kcat -b "$KAFKA_BROKERS" -t dbz.transaction -P -l "$WORK/tx/transactions.jsonl"
   for i in $(seq '"$REPEAT"'); do
     run_kafka "$i"
     cpu_of "$WORK/time" >> "$WORK/kafka.cpu"; echo >> "$WORK/kafka.cpu"

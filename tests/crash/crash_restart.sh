@@ -5,12 +5,16 @@
 # checkpoint (a flipped byte, a truncated state file), which must be detected and skipped.
 #
 #   crash_restart.sh --kiln PATH --gen PATH --example DIR [--kills N] [--records N] [--seed S]
-#                    [--kafka TOPIC | --kafka-tables]
+#                    [--kafka TOPIC | --kafka-tables | --debezium-transactions]
 #
 # With --kafka, the records are produced (kcat) into TOPIC of the cluster at $KAFKA_BROKERS
 # (tests/kafka/with-mock.sh) and the program reads them from there: restarts resume from the
 # partitions' offsets in the checkpoint. With --kafka-tables, each table's records go to a topic
-# of its own (orders, customers, ...), which the program reads together.
+# of its own (orders, customers, ...), which the program reads together. With
+# --debezium-transactions, each table's records go as Debezium events to topic dbz.SCHEMA.TABLE,
+# each commit group of the input an upstream transaction whose END event goes to dbz.transaction
+# (tests/kafka/to_debezium.py): ticks are those transactions, whatever order the consumer meets
+# the topics in, so outputs compare byte for byte again.
 #
 # Prints one summary line; exits 1 at the first mismatch (the outputs are kept for a look).
 set -euo pipefail
@@ -26,11 +30,12 @@ while [ $# -gt 0 ]; do
     --seed) SEED=$2; shift ;;
     --kafka) TOPIC=$2; shift ;;
     --kafka-tables) TABLE_TOPICS=1 ;;
+    --debezium-transactions) DEBEZIUM=1 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
-TABLE_TOPICS=${TABLE_TOPICS:-}
+TABLE_TOPICS=${TABLE_TOPICS:-} DEBEZIUM=${DEBEZIUM:-}
 RANDOM=$SEED
 WORK=$(mktemp -d /tmp/kiln-crash.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -63,6 +68,16 @@ print(" ".join(sorted({json.loads(l)["table"] for l in open(sys.argv[1]) if "tab
     grep -F "\"table\":\"$table\"" "$WORK/input.jsonl" > "$WORK/$topic.jsonl"
     kcat -b "$KAFKA_BROKERS" -t "$topic" -P -l "$WORK/$topic.jsonl"
     COMMON="$COMMON --source $table=kafka://$KAFKA_BROKERS/$topic"
+  done
+fi
+if [ -n "$DEBEZIUM" ]; then
+  COMMON="--stop-at-end --tick-interval 3600"
+  tables=$(python3 "$(dirname "$0")/../kafka/to_debezium.py" "$WORK/input.jsonl" "$WORK" \
+    --transactions dbz)
+  kcat -b "$KAFKA_BROKERS" -t dbz.transaction -P -l "$WORK/transactions.jsonl"
+  for table in $tables; do
+    kcat -b "$KAFKA_BROKERS" -t "dbz.$table" -P -K "	" -l "$WORK/$table.keyed"
+    COMMON="$COMMON --source $table=kafka://$KAFKA_BROKERS/dbz.$table?format=debezium&transactions=dbz.transaction"
   done
 fi
 same_output() { # sink
