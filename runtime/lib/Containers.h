@@ -28,6 +28,9 @@ void forEachCount(const kiln_multiset *ms,
 // The same, from the smallest value on, until `visit` returns false.
 void forEachCountWhile(const kiln_multiset *ms,
                        const std::function<bool(const void *value, int64_t count)> &visit);
+// The same, from the first value not less than `from` (a value of the set's type) on.
+void forEachCountFromWhile(const kiln_multiset *ms, const void *from,
+                           const std::function<bool(const void *value, int64_t count)> &visit);
 
 void popItem(kiln_ptrvec *vec);
 void restoreItems(kiln_ptrvec *vec, const void *const *items, size_t n);

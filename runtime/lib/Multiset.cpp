@@ -40,6 +40,10 @@ struct kiln_multiset {
   // The same, from the smallest value on, until `visit` returns false.
   virtual void
   forEachWhile(const std::function<bool(const void *value, int64_t count)> &visit) const = 0;
+  // The same from the first value not less than `from` (a value of the set's type) on.
+  virtual void
+  forEachFromWhile(const void *from,
+                   const std::function<bool(const void *value, int64_t count)> &visit) const = 0;
 
 protected:
   // A value's count went from `before` to `after`.
@@ -122,6 +126,14 @@ public:
       if (!visit(&value, count.count))
         return;
   }
+  void forEachFromWhile(const void *from,
+                        const std::function<bool(const void *, int64_t)> &visit) const override {
+    T key;
+    std::memcpy(&key, from, sizeof(T));
+    for (auto it = counts_.lower_bound(key); it != counts_.end(); ++it)
+      if (!visit(&it->first, it->second.count))
+        return;
+  }
 
 private:
   struct Count {
@@ -188,6 +200,17 @@ public:
     for (const auto &[key, count] : counts_) {
       kiln_str str{key.data(), static_cast<int64_t>(key.size())};
       if (!visit(&str, count.count))
+        return;
+    }
+  }
+  void forEachFromWhile(const void *from,
+                        const std::function<bool(const void *, int64_t)> &visit) const override {
+    kiln_str start;
+    std::memcpy(&start, from, sizeof start);
+    for (auto it = counts_.lower_bound(std::string_view(start.ptr, static_cast<size_t>(start.len)));
+         it != counts_.end(); ++it) {
+      kiln_str str{it->first.data(), static_cast<int64_t>(it->first.size())};
+      if (!visit(&str, it->second.count))
         return;
     }
   }
@@ -333,6 +356,11 @@ void forEachCount(const kiln_multiset *ms,
 void forEachCountWhile(const kiln_multiset *ms,
                        const std::function<bool(const void *value, int64_t count)> &visit) {
   ms->forEachWhile(visit);
+}
+
+void forEachCountFromWhile(const kiln_multiset *ms, const void *from,
+                           const std::function<bool(const void *value, int64_t count)> &visit) {
+  ms->forEachFromWhile(from, visit);
 }
 
 } // namespace kiln::runtime::detail

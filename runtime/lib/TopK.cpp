@@ -16,7 +16,9 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "Containers.h"
 #include "OrderedRows.h"
@@ -236,6 +238,96 @@ int32_t kiln_agg_entries_join(kiln_runtime *rt, const kiln_multiset *ms, const c
   std::memcpy(bytes, joined.data(), joined.size());
   *out = {bytes, static_cast<int64_t>(joined.size())};
   return 1;
+}
+
+void kiln_range_add(kiln_runtime *rt, kiln_multiset *ms, const kiln_relation_desc *layout,
+                    const void *row, int64_t weight) {
+  for (int32_t k = 0; k < layout->nkeys; ++k)
+    if (isNull(row, layout->key_cols[k]))
+      return;
+  // Ascending, every key column: what a top-k of ORDER BY those columns keeps.
+  constexpr uint8_t kAscending[64] = {};
+  if (layout->nkeys <= 64) {
+    kiln_topk_add(rt, ms, layout, kAscending, row, weight);
+    return;
+  }
+  std::string order(static_cast<size_t>(layout->nkeys), '\0');
+  kiln_topk_add(rt, ms, layout, reinterpret_cast<const uint8_t *>(order.data()), row, weight);
+}
+
+kiln_topk_change *kiln_range_match(kiln_runtime *rt, const kiln_multiset *ms,
+                                   const kiln_relation_desc *layout,
+                                   const kiln_relation_desc *probe_layout, const void *probe,
+                                   const int32_t *keys, const kiln_range_condition *conditions,
+                                   int32_t nconditions, int64_t *count) {
+  *count = 0;
+  auto none = [&] {
+    return static_cast<kiln_topk_change *>(kiln_scratch(rt, sizeof(kiln_topk_change)));
+  };
+  const int32_t equalities = layout->nkeys - 1;
+  const int32_t indexed = layout->key_cols[equalities];
+  for (int32_t k = 0; k < equalities; ++k)
+    if (isNull(probe, keys[k]))
+      return none();
+  for (int32_t c = 0; c < nconditions; ++c)
+    if (isNull(probe, conditions[c].probe_col))
+      return none();
+  // A value's encoding: bytes that compare as the values do (types are equal on both sides).
+  auto encode = [](const kiln_relation_desc &desc, int32_t column, const void *row) {
+    std::string bytes;
+    appendOrderKey(bytes, desc.cols[column], column, row, 0);
+    return bytes;
+  };
+  std::string prefix;
+  for (int32_t k = 0; k < equalities; ++k)
+    appendOrderKey(prefix, probe_layout->cols[keys[k]], keys[k], probe, 0);
+  // The indexed column's tightest bounds among the conditions on it.
+  std::optional<std::string> low, high;
+  for (int32_t c = 0; c < nconditions; ++c) {
+    const kiln_range_condition &condition = conditions[c];
+    if (condition.stored_col != indexed)
+      continue;
+    std::string bound = encode(*probe_layout, condition.probe_col, probe);
+    // probe < stored: the stored value is above the probe's, and so on.
+    bool lower = condition.op == KILN_RANGE_LT || condition.op == KILN_RANGE_LE;
+    std::optional<std::string> &kept = lower ? low : high;
+    if (!kept || (lower ? bound > *kept : bound < *kept))
+      kept = std::move(bound);
+  }
+  std::string start = prefix + low.value_or("");
+  kiln_str from{start.data(), static_cast<int64_t>(start.size())};
+  std::string end = high ? prefix + *high : std::string();
+  std::vector<kiln_topk_change> matches;
+  kiln::runtime::detail::forEachCountFromWhile(ms, &from, [&](const void *value, int64_t n) {
+    kiln_str str;
+    std::memcpy(&str, value, sizeof str);
+    std::string_view key(str.ptr, kiln::runtime::detail::orderKeyLength(str));
+    if (!key.starts_with(prefix))
+      return false; // past the probe's equal keys
+    if (high && key > std::string_view(end))
+      return false; // past the upper bound
+    const void *row = decodeRow(rt, *layout, str);
+    for (int32_t c = 0; c < nconditions; ++c) {
+      const kiln_range_condition &condition = conditions[c];
+      if (isNull(row, condition.stored_col))
+        return true;
+      int compared = encode(*probe_layout, condition.probe_col, probe)
+                         .compare(encode(*layout, condition.stored_col, row));
+      bool holds = condition.op == KILN_RANGE_LT   ? compared < 0
+                   : condition.op == KILN_RANGE_LE ? compared <= 0
+                   : condition.op == KILN_RANGE_GT ? compared > 0
+                                                   : compared >= 0;
+      if (!holds)
+        return true;
+    }
+    matches.push_back({row, n});
+    return true;
+  });
+  auto *out = static_cast<kiln_topk_change *>(kiln_scratch(
+      rt, static_cast<int64_t>(std::max<size_t>(matches.size(), 1) * sizeof(kiln_topk_change))));
+  std::copy(matches.begin(), matches.end(), out);
+  *count = static_cast<int64_t>(matches.size());
+  return out;
 }
 
 kiln_str *kiln_topk_window(kiln_runtime *rt, const kiln_multiset *ms, int64_t offset, int64_t limit,

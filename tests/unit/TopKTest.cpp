@@ -198,5 +198,101 @@ TEST_F(TopKTest, DecodedTextAndNullsRoundTrip) {
   EXPECT_EQ(back.small, 7);
 }
 
+// Range joins: rows stored by (big, small) (an equality column, then the indexed one), matched by
+// probes of the same layout: small in a range, big equal, text compared too.
+TEST_F(TopKTest, RangeMatchesScanOnlyTheProbesKeyAndBounds) {
+  const int32_t keys[] = {0, 3};
+  desc_ = {"test", "", 4, kColumns, sizeof(Row), alignof(Row), 2, keys, nullptr, nullptr};
+  auto store = [&](int64_t big, int32_t small, const char *text, int64_t weight = 1) {
+    Row r = row(small);
+    r.big = big;
+    r.text = {text, static_cast<int64_t>(std::strlen(text))};
+    kiln_range_add(&rt_, set_, &desc_, &r, weight);
+  };
+  store(1, 10, "a");
+  store(1, 20, "b", 2);
+  store(1, 30, "c");
+  store(2, 15, "d");
+  Row nulled = row(5);
+  nulled.big = 1;
+  setNull(&nulled, 3); // a NULL key column: never stored
+  kiln_range_add(&rt_, set_, &desc_, &nulled, 1);
+  EXPECT_EQ(kiln_ms_size(set_), 4);
+
+  // Probe: stored.big = probe.big, probe.small < stored.small, probe.text < stored.text.
+  const int32_t probe_keys[] = {0};
+  auto match = [&](int64_t big, int32_t low, const char *text) {
+    Row probe = row(low);
+    probe.big = big;
+    probe.text = {text, static_cast<int64_t>(std::strlen(text))};
+    const kiln_range_condition conditions[] = {
+        {3, KILN_RANGE_LT, 3, 0}, // probe.small < stored.small
+        {2, KILN_RANGE_LT, 2, 0}, // probe.text < stored.text
+    };
+    int64_t n = 0;
+    kiln_topk_change *found =
+        kiln_range_match(&rt_, set_, &desc_, &desc_, &probe, probe_keys, conditions, 2, &n);
+    std::vector<std::pair<int32_t, int64_t>> got;
+    for (int64_t i = 0; i < n; ++i)
+      got.emplace_back(static_cast<const Row *>(found[i].row)->small, found[i].weight);
+    return got;
+  };
+  using Found = std::vector<std::pair<int32_t, int64_t>>;
+  EXPECT_EQ(match(1, 10, ""), (Found{{20, 2}, {30, 1}}));
+  EXPECT_EQ(match(1, 9, "a"), (Found{{20, 2}, {30, 1}})); // "a" < "a" fails
+  EXPECT_EQ(match(1, 0, ""), (Found{{10, 1}, {20, 2}, {30, 1}}));
+  EXPECT_EQ(match(2, 0, ""), (Found{{15, 1}}));
+  EXPECT_EQ(match(3, 0, ""), Found{});
+  EXPECT_EQ(match(1, 30, ""), Found{});
+
+  // Both bounds on the indexed column: low <= stored.small <= high.
+  const kiln_range_condition between[] = {
+      {3, KILN_RANGE_LE, 3, 0}, // probe.small <= stored.small
+      {0, KILN_RANGE_GE, 0, 0}, // (an equality column may be compared too)
+  };
+  Row probe = row(15);
+  probe.big = 1;
+  int64_t n = 0;
+  kiln_range_match(&rt_, set_, &desc_, &desc_, &probe, probe_keys, between, 2, &n);
+  EXPECT_EQ(n, 2);
+  setNull(&probe, 3);
+  kiln_range_match(&rt_, set_, &desc_, &desc_, &probe, probe_keys, between, 2, &n);
+  EXPECT_EQ(n, 0); // a NULL probe value matches nothing
+}
+
+TEST_F(TopKTest, RangeMatchesStopAtTheUpperBound) {
+  const int32_t keys[] = {3};
+  desc_ = {"test", "", 4, kColumns, sizeof(Row), alignof(Row), 1, keys, nullptr, nullptr};
+  for (int32_t v = 0; v < 100; ++v) {
+    Row r = row(v);
+    kiln_range_add(&rt_, set_, &desc_, &r, 1);
+  }
+  // A probe of another layout bounds the indexed column on both sides: low <= small < high.
+  struct Probe {
+    uint64_t nulls;
+    int32_t low, high;
+  };
+  const kiln_column_desc probe_columns[] = {
+      {"low", KILN_T_INT32, 0, 0, offsetof(Probe, low), 0},
+      {"high", KILN_T_INT32, 0, 0, offsetof(Probe, high), 0},
+  };
+  const kiln_relation_desc probe_layout = {"probe", "",      2,       probe_columns, sizeof(Probe),
+                                           alignof(Probe), 0, nullptr, nullptr,       nullptr};
+  const kiln_range_condition window[] = {
+      {0, KILN_RANGE_LE, 3, 0}, // low <= stored.small
+      {1, KILN_RANGE_GT, 3, 0}, // high > stored.small
+  };
+  Probe probe{0, 40, 45};
+  int64_t n = 0;
+  kiln_topk_change *found =
+      kiln_range_match(&rt_, set_, &desc_, &probe_layout, &probe, nullptr, window, 2, &n);
+  ASSERT_EQ(n, 5);
+  EXPECT_EQ(static_cast<const Row *>(found[0].row)->small, 40);
+  EXPECT_EQ(static_cast<const Row *>(found[4].row)->small, 44);
+  probe = {0, -5, 2};
+  kiln_range_match(&rt_, set_, &desc_, &probe_layout, &probe, nullptr, window, 2, &n);
+  EXPECT_EQ(n, 2);
+}
+
 } // namespace
 } // namespace kiln::runtime

@@ -412,6 +412,31 @@ typedef struct kiln_topk_change {
   int64_t weight;
 } kiln_topk_change;
 
+/* ---- Range joins ----
+ * A range join (an inner join whose condition compares columns by <, <=, > or >=, besides any
+ * equalities) keeps each input's rows in a TEXT multiset as a top-k keeps its rows: sorted by the
+ * layout's key columns, ascending: the input's equality columns, then its indexed column (one
+ * that conditions compare). A change of one input is matched with the other's rows by a range
+ * scan of that set, not by a pass over it.
+ * kiln_range_add(rt, ms, layout, row, weight): adds `weight` copies of `row` (journaled), unless
+ *   one of its key columns is NULL: such a row matches nothing.
+ * kiln_range_match(rt, ms, layout, probe_layout, probe, keys, conditions, nconditions, count):
+ *   the rows of `ms` (decoded into `layout`, in scratch memory, each with its count as weight)
+ *   whose key columns but the last equal the probe row's columns keys[0..] and that satisfy every
+ *   condition; *count of them. The conditions on the indexed column bound the scan. None if a
+ *   column the probe is compared by is NULL. */
+#define KILN_RANGE_LT 0 /* probe < stored */
+#define KILN_RANGE_LE 1
+#define KILN_RANGE_GT 2
+#define KILN_RANGE_GE 3
+typedef struct kiln_range_condition {
+  int32_t probe_col; /* a column of the probe row */
+  int32_t op;        /* KILN_RANGE_*: probe_col OP stored_col */
+  int32_t stored_col; /* a column of the stored rows, of the probe column's type */
+  int32_t reserved;
+} kiln_range_condition;
+KILN_STATIC_ASSERT(sizeof(kiln_range_condition) == 16, "kiln_range_condition is ABI");
+
 /* ---- Window functions ----
  * A window operator keeps each partition's rows as a top-k keeps its rows (`layout` the input
  * row, its key columns the window's ORDER BY). At a tick's end, a changed partition's rows before
