@@ -1221,84 +1221,16 @@ int32_t kiln_text_to_bool(kiln_runtime *rt, const char *s, int64_t n, int32_t lo
   raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
 }
 
-/* PostgreSQL's limits: both types start at 4714-11-24 BC (Julian day 0); DATE ends with
- * 5874897-12-31, TIMESTAMP with 294276-12-31 23:59:59.999999. */
-#define MIN_DAY (-2451545ll)
-#define DATE_END_YEAR 5874898
-#define TIMESTAMP_END_YEAR 294277
-
-/* Reads 1..max_len digits at s[*i]; returns the count read. */
-static int read_num(const char *s, int64_t n, int64_t *i, int max_len, int64_t *out) {
-  int len = 0;
-  *out = 0;
-  while (*i < n && is_digit(s[*i]) && len < max_len)
-    *out = *out * 10 + (s[(*i)++] - '0'), ++len;
-  return len;
-}
-
-/* [space]Y-M-D[( |T)H:MM[:SS[.ffffff]]][ BC|AD][space] -> microseconds since the epoch. Years
- * have 4 to 9 digits, month, day and hour 1 or 2. Returns 0, KILN_ERR_INVALID_TEXT_CAST, or
- * KILN_ERR_DATE_OUT_OF_RANGE (fields out of range, or beyond the type's limits). */
+/* kiln_parse_datetime (civil.h), its failures as the errors a cast from text raises. */
 static int parse_datetime(const char *s, int64_t n, int64_t end_year, int64_t *days_out,
                           int64_t *time_out) {
-  int64_t i = 0, y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
-  while (i < n && is_space(s[i]))
-    ++i;
-  if (read_num(s, n, &i, 9, &y) < 4 || i >= n || s[i++] != '-' || !read_num(s, n, &i, 2, &mo) ||
-      i >= n || s[i++] != '-' || !read_num(s, n, &i, 2, &d))
-    return KILN_ERR_INVALID_TEXT_CAST;
-  if (i + 1 < n && (s[i] == ' ' || s[i] == 'T') && is_digit(s[i + 1])) {
-    ++i;
-    if (!read_num(s, n, &i, 2, &h) || i >= n || s[i++] != ':' || read_num(s, n, &i, 2, &mi) != 2)
-      return KILN_ERR_INVALID_TEXT_CAST;
-    if (i < n && s[i] == ':') {
-      ++i;
-      if (read_num(s, n, &i, 2, &sec) != 2)
-        return KILN_ERR_INVALID_TEXT_CAST;
-      if (i < n && s[i] == '.') {
-        int64_t begin = ++i, unit = 1000000;
-        for (; i < n && is_digit(s[i]); ++i) {
-          if (i - begin < 6)
-            frac += (s[i] - '0') * (unit /= 10);
-          else if (i - begin == 6 && s[i] >= '5')
-            ++frac; /* rounds at microseconds */
-        }
-        if (i == begin)
-          return KILN_ERR_INVALID_TEXT_CAST;
-      }
-    }
-  }
-  int64_t j = i;
-  int bc = 0;
-  while (j < n && is_space(s[j]))
-    ++j;
-  if (j > i && j + 1 < n) { /* era suffix */
-    char a = fold(s[j]), b = fold(s[j + 1]);
-    if ((a == 'b' && b == 'c') || (a == 'a' && b == 'd')) {
-      bc = a == 'b';
-      i = j + 2;
-    }
-  }
-  while (i < n && is_space(s[i]))
-    ++i;
-  if (i != n)
-    return KILN_ERR_INVALID_TEXT_CAST;
-  if (y == 0)
-    return KILN_ERR_DATE_OUT_OF_RANGE; /* there is no year 0 */
-  if (bc)
-    y = 1 - y; /* 1 BC is astronomical year 0 */
-  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, (int)mo) || h > 24 || mi > 59 ||
-      sec > 60 || (h == 24 && (mi | sec | frac)))
-    return KILN_ERR_DATE_OUT_OF_RANGE;
-  int64_t days = days_from_civil(y, (int)mo, (int)d);
-  int64_t time = ((h * 60 + mi) * 60 + sec) * 1000000 + frac; /* 24:00:00 and :60 roll over */
-  int64_t total_days = days + time / MICROS_PER_DAY;
-  if (total_days < MIN_DAY || y >= end_year || total_days >= days_from_civil(end_year, 1, 1))
-    return KILN_ERR_DATE_OUT_OF_RANGE;
-  *days_out = days;
-  *time_out = time;
-  return 0;
+  int rc = kiln_parse_datetime(s, n, end_year, days_out, time_out);
+  return rc == 0                      ? 0
+         : rc == KILN_DATETIME_SYNTAX ? KILN_ERR_INVALID_TEXT_CAST
+                                      : KILN_ERR_DATE_OUT_OF_RANGE;
 }
+#define DATE_END_YEAR KILN_DATE_END_YEAR
+#define TIMESTAMP_END_YEAR KILN_TIMESTAMP_END_YEAR
 
 /* PostgreSQL's date_in also takes a time of day, and ignores it. */
 int32_t kiln_text_to_date(kiln_runtime *rt, const char *p, int64_t n, int32_t loc) {

@@ -15,8 +15,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 

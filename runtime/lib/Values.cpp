@@ -19,10 +19,6 @@ namespace {
 
 constexpr int64_t kMicrosPerSecond = 1'000'000;
 constexpr int64_t kMicrosPerDay = KILN_MICROS_PER_DAY;
-// PostgreSQL's upper limits: DATE up to 5874897-12-31, TIMESTAMP up to 294276-12-31. Kiln reads
-// years from 1 on (no BC input).
-constexpr int64_t kMaxDateYear = 5874897;
-constexpr int64_t kMaxTimestampYear = 294276;
 
 absl::Status syntaxError(std::string_view type, std::string_view text) {
   return absl::InvalidArgumentError(
@@ -66,39 +62,6 @@ template <typename T> absl::StatusOr<T> parseInteger(std::string_view text, std:
   if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty())
     return syntaxError(type, text);
   return value;
-}
-
-// Reads exactly `width` digits at `pos`, advancing it.
-bool readDigits(std::string_view text, size_t &pos, size_t width, int64_t &out) {
-  if (pos + width > text.size())
-    return false;
-  out = 0;
-  for (size_t end = pos + width; pos < end; ++pos) {
-    if (!absl::ascii_isdigit(text[pos]))
-      return false;
-    out = out * 10 + (text[pos] - '0');
-  }
-  return true;
-}
-
-// Parses YYYY-MM-DD (four or more year digits) at the start of `text` and advances `pos` past it.
-// Days since 2000-01-01 of the date at `pos`.
-absl::StatusOr<int64_t> parseDatePart(std::string_view text, size_t &pos, std::string_view type,
-                                      int64_t max_year) {
-  size_t year_digits = 0;
-  while (pos + year_digits < text.size() && absl::ascii_isdigit(text[pos + year_digits]))
-    ++year_digits;
-  int64_t year, month, day;
-  if (year_digits < 4 || year_digits > 7 || !readDigits(text, pos, year_digits, year) ||
-      pos >= text.size() || text[pos++] != '-' || !readDigits(text, pos, 2, month) ||
-      pos >= text.size() || text[pos++] != '-' || !readDigits(text, pos, 2, day))
-    return syntaxError(type, text);
-  if (!kiln_civil_valid(year, month, day))
-    return absl::InvalidArgumentError(
-        absl::StrFormat("date/time field value out of range: \"%s\"", text));
-  if (year < 1 || year > max_year)
-    return absl::InvalidArgumentError(absl::StrFormat("%s out of range: \"%s\"", type, text));
-  return kiln_days_from_civil(year, static_cast<int32_t>(month), static_cast<int32_t>(day));
 }
 
 // Y-M-D of a civil day the way PostgreSQL prints it, written at `p` (at most kCivilDayWidth
@@ -710,57 +673,46 @@ std::optional<int32_t> parseIsoDate(std::string_view s) {
 
 } // namespace
 
+namespace {
+
+// kiln_parse_datetime (civil.h) of a date or timestamp, its failures worded as PostgreSQL's.
+absl::StatusOr<int64_t> parseDateTime(std::string_view text, std::string_view type,
+                                      int64_t end_year, int64_t &time) {
+  int64_t days = 0;
+  switch (
+      kiln_parse_datetime(text.data(), static_cast<int64_t>(text.size()), end_year, &days, &time)) {
+  case 0:
+    return days;
+  case KILN_DATETIME_SYNTAX:
+    return syntaxError(type, text);
+  case KILN_DATETIME_FIELD_RANGE:
+    return absl::InvalidArgumentError(
+        absl::StrFormat("date/time field value out of range: \"%s\"", text));
+  default:
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s out of range: \"%s\"", type == "date" ? "date" : "timestamp", text));
+  }
+}
+
+} // namespace
+
 absl::StatusOr<int32_t> parseDate(std::string_view text) {
-  std::string_view s = detail::stripWhitespace(text);
-  if (std::optional<int32_t> days = parseIsoDate(s))
+  if (std::optional<int32_t> days = parseIsoDate(detail::stripWhitespace(text)))
     return *days;
-  size_t pos = 0;
-  absl::StatusOr<int64_t> day = parseDatePart(s, pos, "date", kMaxDateYear);
-  if (!day.ok())
-    return day.status();
-  if (pos != s.size())
-    return syntaxError("date", text);
-  return static_cast<int32_t>(*day);
+  // PostgreSQL's date_in takes a time of day too, and ignores it.
+  int64_t time = 0;
+  absl::StatusOr<int64_t> days = parseDateTime(text, "date", KILN_DATE_END_YEAR, time);
+  if (!days.ok())
+    return days.status();
+  return static_cast<int32_t>(*days);
 }
 
 absl::StatusOr<int64_t> parseTimestamp(std::string_view text) {
-  std::string_view s = detail::stripWhitespace(text);
-  size_t pos = 0;
-  absl::StatusOr<int64_t> day = parseDatePart(s, pos, "timestamp", kMaxTimestampYear);
-  if (!day.ok())
-    return day.status();
-  int64_t micros = *day * kMicrosPerDay;
-  if (pos == s.size())
-    return micros;
-
-  int64_t hour, minute, second;
-  if ((s[pos] != ' ' && s[pos] != 'T') || !readDigits(s, ++pos, 2, hour) || pos >= s.size() ||
-      s[pos++] != ':' || !readDigits(s, pos, 2, minute) || pos >= s.size() || s[pos++] != ':' ||
-      !readDigits(s, pos, 2, second))
-    return syntaxError("timestamp", text);
-  if (hour > 23 || minute > 59 || second > 59)
-    return absl::InvalidArgumentError(
-        absl::StrFormat("date/time field value out of range: \"%s\"", text));
-  micros += ((hour * 60 + minute) * 60 + second) * kMicrosPerSecond;
-  if (pos < s.size() && s[pos] == '.') {
-    // Microsecond precision: digits beyond the sixth round the value, as in PostgreSQL.
-    int64_t fraction = 0, scale = kMicrosPerSecond;
-    size_t begin = ++pos;
-    for (; pos < s.size() && absl::ascii_isdigit(s[pos]); ++pos) {
-      if (pos - begin < 6) {
-        scale /= 10;
-        fraction += (s[pos] - '0') * scale;
-      } else if (pos - begin == 6 && s[pos] >= '5') {
-        ++fraction;
-      }
-    }
-    if (pos == begin)
-      return syntaxError("timestamp", text);
-    micros += fraction;
-  }
-  if (pos != s.size())
-    return syntaxError("timestamp", text);
-  return micros;
+  int64_t time = 0;
+  absl::StatusOr<int64_t> days = parseDateTime(text, "timestamp", KILN_TIMESTAMP_END_YEAR, time);
+  if (!days.ok())
+    return days.status();
+  return *days * kMicrosPerDay + time;
 }
 
 absl::StatusOr<__int128> parseInterval(std::string_view text) {

@@ -276,8 +276,8 @@ TEST_F(TopKTest, RangeMatchesStopAtTheUpperBound) {
       {"low", KILN_T_INT32, 0, 0, offsetof(Probe, low), 0},
       {"high", KILN_T_INT32, 0, 0, offsetof(Probe, high), 0},
   };
-  const kiln_relation_desc probe_layout = {"probe", "",      2,       probe_columns, sizeof(Probe),
-                                           alignof(Probe), 0, nullptr, nullptr,       nullptr};
+  const kiln_relation_desc probe_layout = {
+      "probe", "", 2, probe_columns, sizeof(Probe), alignof(Probe), 0, nullptr, nullptr, nullptr};
   const kiln_range_condition window[] = {
       {0, KILN_RANGE_LE, 3, 0}, // low <= stored.small
       {1, KILN_RANGE_GT, 3, 0}, // high > stored.small

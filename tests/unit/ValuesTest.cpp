@@ -160,7 +160,7 @@ TEST(ParseFloat64, NumbersAndSpecialValues) {
   EXPECT_FALSE(parseFloat64("+-1.5").ok());
 }
 
-TEST(ParseDate, IsoDatesOnly) {
+TEST(ParseDate, IsoDatesAsPostgresReadsThem) {
   EXPECT_EQ(*parseDate("2024-01-31"), k2024_01_31);
   EXPECT_EQ(*parseDate("1999-12-31"), -1);
   EXPECT_EQ(*parseDate("0001-01-01"), -730119);
@@ -168,9 +168,15 @@ TEST(ParseDate, IsoDatesOnly) {
   EXPECT_EQ(parseDate("2023-02-29").status().message(),
             "date/time field value out of range: \"2023-02-29\"");
   EXPECT_FALSE(parseDate("2024-13-01").ok());
-  EXPECT_FALSE(parseDate("0000-01-01").ok());
-  EXPECT_EQ(parseDate("2024-1-31").status().message(),
-            "invalid input syntax for type date: \"2024-1-31\"");
+  EXPECT_EQ(parseDate("0000-01-01").status().message(),
+            "date/time field value out of range: \"0000-01-01\"");
+  EXPECT_EQ(parseDate("5874898-01-01").status().message(), "date out of range: \"5874898-01-01\"");
+  EXPECT_EQ(parseDate("2024-01-31x").status().message(),
+            "invalid input syntax for type date: \"2024-01-31x\"");
+  // PostgreSQL's other spellings: one-digit fields, a time of day (ignored), an era.
+  EXPECT_EQ(*parseDate("2024-1-31"), k2024_01_31);
+  EXPECT_EQ(*parseDate("2024-01-31 10:00"), k2024_01_31);
+  EXPECT_EQ(*parseDate("0001-01-01 BC"), -730119 - 366);
   EXPECT_FALSE(parseDate("2024-01-31x").ok());
   EXPECT_FALSE(parseDate("").ok());
   EXPECT_FALSE(parseDate("1900-02-29").ok()); // a century is a leap year only every 400 years
@@ -199,7 +205,8 @@ TEST(ParseTimestamp, SpaceOrTAndMicroseconds) {
   EXPECT_EQ(*parseTimestamp("1999-12-31 23:59:59.999999"), -1);
   EXPECT_EQ(parseTimestamp("2024-01-31 25:00:00").status().message(),
             "date/time field value out of range: \"2024-01-31 25:00:00\"");
-  EXPECT_FALSE(parseTimestamp("2024-01-31 12:00").ok());
+  EXPECT_EQ(*parseTimestamp("2024-01-31 12:00"), noon); // seconds may be left out
+  EXPECT_EQ(*parseTimestamp("2024-01-30 24:00"), k2024_01_31 * kMicrosPerDay);
   EXPECT_FALSE(parseTimestamp("2024-01-31 12:00:00.").ok());
   EXPECT_FALSE(parseTimestamp("2024-01-31 12:00:00+02").ok());
 }

@@ -114,38 +114,16 @@ bool parseInteger(std::string_view text, int64_t &out) {
   return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
-bool parseDate(std::string_view text, int64_t &days) {
-  int year = 0, month = 0, day = 0;
-  char extra = 0;
-  std::string s(text);
-  if (std::sscanf(s.c_str(), "%d-%d-%d%c", &year, &month, &day, &extra) != 3)
-    return false;
-  if (!kiln_civil_valid(year, month, day))
-    return false;
-  days = kiln_days_from_civil(year, month, day);
-  return true;
-}
-
-bool parseTimestamp(std::string_view text, int64_t &micros) {
-  std::string s(text);
-  size_t split = s.find_first_of(" T");
-  int64_t days = 0;
-  if (!parseDate(split == std::string::npos ? s : s.substr(0, split), days))
-    return false;
-  int64_t time = 0;
-  if (split != std::string::npos) {
-    int hour = 0, minute = 0;
-    double second = 0;
-    char extra = 0;
-    if (std::sscanf(s.c_str() + split + 1, "%d:%d:%lf%c", &hour, &minute, &second, &extra) != 3)
-      return false;
-    if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second >= 60)
-      return false;
-    time = (static_cast<int64_t>(hour) * 3600 + minute * 60) * 1000000 +
-           static_cast<int64_t>(std::llround(second * 1e6));
-  }
-  micros = days * KILN_MICROS_PER_DAY + time;
-  return true;
+// A date's or a timestamp's text (kiln_parse_datetime, civil.h: the runtime reads it the same),
+// as days since 2000-01-01 or microseconds; else the failure, as KILN_DATETIME_*.
+int parseDateTime(std::string_view text, bool timestamp, int64_t &value) {
+  int64_t days = 0, time = 0;
+  int status =
+      kiln_parse_datetime(text.data(), static_cast<int64_t>(text.size()),
+                          timestamp ? KILN_TIMESTAMP_END_YEAR : KILN_DATE_END_YEAR, &days, &time);
+  if (status == 0)
+    value = timestamp ? days * KILN_MICROS_PER_DAY + time : days;
+  return status;
 }
 
 std::string formatNumeric(__int128 value, int scale) {
@@ -259,18 +237,23 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
     v.s = std::string(text);
     return v;
   case TypeKind::Date:
-    if (!parseDate(text, v.i))
-      return invalid();
-    return v;
   case TypeKind::Timestamp:
-    if (!parseTimestamp(text, v.i))
-      return invalid();
-    return v;
   case TypeKind::TimestampTz: { // in the zone the text names, else in UTC (the session's)
-    int64_t offset = 0;
-    int64_t len = kiln_split_zone(text.data(), static_cast<int64_t>(text.size()), &offset);
-    if (len < 0 || !parseTimestamp(text.substr(0, static_cast<size_t>(len)), v.i))
+    int64_t offset = 0, len = static_cast<int64_t>(text.size());
+    if (type.kind == TypeKind::TimestampTz)
+      len = kiln_split_zone(text.data(), len, &offset);
+    int status = len < 0 ? KILN_DATETIME_SYNTAX
+                         : parseDateTime(text.substr(0, static_cast<size_t>(len)),
+                                         type.kind != TypeKind::Date, v.i);
+    if (status == KILN_DATETIME_SYNTAX)
       return invalid();
+    if (status != 0) {
+      error = status == KILN_DATETIME_FIELD_RANGE
+                  ? "date/time field value out of range: \"" + std::string(text) + "\""
+                  : std::string(type.kind == TypeKind::Date ? "date" : "timestamp") +
+                        " out of range: \"" + std::string(text) + "\"";
+      return std::nullopt;
+    }
     v.i -= offset * 1000000;
     return v;
   }

@@ -76,6 +76,11 @@ uint64_t compute(const Module &module, const Op &op, std::unordered_map<int32_t,
     h.expr(*e);
   h.columns(op.left_keys);
   h.columns(op.right_keys);
+  for (const RangeCondition &condition : op.ranges) {
+    h.i64(condition.left);
+    h.i64(static_cast<int64_t>(condition.op));
+    h.i64(condition.right);
+  }
   if (op.info().payload == OpPayload::JoinGraph) { // (other kinds' fingerprints stay as they were)
     for (auto [a, b] : op.equalities) {
       h.i64(a);

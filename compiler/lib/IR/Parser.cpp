@@ -597,7 +597,8 @@ void Parser::op(Module &module) {
       expect(Tok::RBracket, "',' or ']'");
     }
     break;
-  case OpPayload::JoinKeys: {
+  case OpPayload::JoinKeys:
+  case OpPayload::RangeJoinKeys: {
     expectIdent("on");
     expect(Tok::LBracket, "'['");
     // `_` stands for the missing side of an unequal key count (which the verifier rejects).
@@ -610,6 +611,29 @@ void Parser::op(Module &module) {
         key(op->left_keys);
         expect(Tok::Equal, "'='");
         key(op->right_keys);
+      } while (accept(Tok::Comma));
+      expect(Tok::RBracket, "',' or ']'");
+    }
+    if (op->info().payload != OpPayload::RangeJoinKeys)
+      break;
+    // `range [$l lt $r, ...]`
+    expectIdent("range");
+    expect(Tok::LBracket, "'['");
+    if (!accept(Tok::RBracket)) {
+      do {
+        RangeCondition condition;
+        condition.left = columnIndex();
+        Token opTok = expect(Tok::Ident, "lt, le, gt or ge");
+        bool known = false;
+        for (ExprOp candidate : {ExprOp::Lt, ExprOp::Le, ExprOp::Gt, ExprOp::Ge})
+          if (opTok.text == exprOpName(candidate)) {
+            condition.op = candidate;
+            known = true;
+          }
+        if (!known)
+          failAt(opTok, "expected lt, le, gt or ge");
+        condition.right = columnIndex();
+        op->ranges.push_back(condition);
       } while (accept(Tok::Comma));
       expect(Tok::RBracket, "',' or ']'");
     }

@@ -193,7 +193,8 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
     }
     out_ << "]";
     break;
-  case OpPayload::JoinKeys: {
+  case OpPayload::JoinKeys:
+  case OpPayload::RangeJoinKeys: {
     // Pairs `left = right`; `_` marks the missing side of an (invalid) unequal key count.
     out_ << " on [";
     size_t n = std::max(op.left_keys.size(), op.right_keys.size());
@@ -211,6 +212,17 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
         out_ << "_";
     }
     out_ << "]";
+    if (op.info().payload == OpPayload::RangeJoinKeys) {
+      out_ << " range [";
+      for (size_t i = 0; i < op.ranges.size(); ++i) {
+        if (i)
+          out_ << ", ";
+        column(op.ranges[i].left);
+        out_ << " " << exprOpName(op.ranges[i].op) << " ";
+        column(op.ranges[i].right);
+      }
+      out_ << "]";
+    }
     break;
   }
   case OpPayload::JoinGraph:

@@ -75,6 +75,7 @@ private:
   void checkAggregate(const Schema &row);
   void checkWindow(const Schema &row);
   void checkJoinKeys(const Schema &left, const Schema &right);
+  void checkRanges(const Schema &left, const Schema &right);
   void checkConcat();
   // DeltaJoin: its equalities compare columns of different inputs; its schema is its columns.
   void checkJoinGraph();
@@ -176,7 +177,9 @@ void Verifier::checkOp() {
   unused(!op.key.empty(), OpPayload::SourceKey, "a key");
   unused(op.predicate != nullptr, OpPayload::Predicate, "a predicate");
   unused(!op.exprs.empty(), OpPayload::Exprs, "map expressions");
-  unused(!op.left_keys.empty() || !op.right_keys.empty(), OpPayload::JoinKeys, "join keys");
+  unused(!op.left_keys.empty() || !op.right_keys.empty(),
+         payload == OpPayload::RangeJoinKeys ? payload : OpPayload::JoinKeys, "join keys");
+  unused(!op.ranges.empty(), OpPayload::RangeJoinKeys, "range conditions");
   unused(!op.equalities.empty(), OpPayload::JoinGraph, "join equalities");
   unused(!op.columns.empty(), OpPayload::JoinGraph, "output columns");
   unused(!op.group_keys.empty() && payload != OpPayload::TopK && payload != OpPayload::Window,
@@ -244,6 +247,10 @@ void Verifier::checkOp() {
     break;
   case OpPayload::JoinKeys:
     checkJoinKeys(input(0)->schema, input(1)->schema);
+    break;
+  case OpPayload::RangeJoinKeys:
+    checkJoinKeys(input(0)->schema, input(1)->schema);
+    checkRanges(input(0)->schema, input(1)->schema);
     break;
   case OpPayload::JoinGraph:
     checkJoinGraph(); // with the schema, which the columns determine
@@ -324,6 +331,32 @@ void Verifier::checkJoinKeys(const Schema &left, const Schema &right) {
   }
 }
 
+void Verifier::checkRanges(const Schema &left, const Schema &right) {
+  const Op &op = *op_;
+  if (op.ranges.empty())
+    error("range_join has no range conditions (a join without them is a join)");
+  for (size_t i = 0; i < op.ranges.size(); ++i) {
+    const RangeCondition &condition = op.ranges[i];
+    std::string what = "range condition " + std::to_string(i);
+    checkColumn(condition.left, left, what + ": left column");
+    checkColumn(condition.right, right, what + ": right column");
+    if (condition.op != ExprOp::Lt && condition.op != ExprOp::Le && condition.op != ExprOp::Gt &&
+        condition.op != ExprOp::Ge)
+      error(what + " is not lt, le, gt or ge");
+    if (condition.left < 0 || condition.right < 0 || condition.left >= (int32_t)left.size() ||
+        condition.right >= (int32_t)right.size())
+      continue;
+    const Type &a = left[condition.left].type, &b = right[condition.right].type;
+    // The index orders by the values' encodings: NUMERIC ones must agree on the scale.
+    bool same =
+        a.kind == TypeKind::Numeric && b.kind == TypeKind::Numeric ? a.scale == b.scale : a == b;
+    if (!same)
+      error(what + " compares " + a.str() + " with " + b.str());
+    if (a.kind == TypeKind::Jsonb)
+      error(what + " compares jsonb, which has no order here");
+  }
+}
+
 void Verifier::checkConcat() {
   const Op &op = *op_;
   Schema both;
@@ -334,12 +367,19 @@ void Verifier::checkConcat() {
   }
   // Equi-join keys are never NULL in the output: the schema may say so.
   auto isKey = [&](size_t column) {
-    if (op.info().payload != OpPayload::JoinKeys || starts.size() != 2)
+    if ((op.info().payload != OpPayload::JoinKeys &&
+         op.info().payload != OpPayload::RangeJoinKeys) ||
+        starts.size() != 2)
       return false;
     auto in = [](const std::vector<int32_t> &keys, size_t c) {
       return std::find(keys.begin(), keys.end(), (int32_t)c) != keys.end();
     };
-    return column < starts[1] ? in(op.left_keys, column) : in(op.right_keys, column - starts[1]);
+    // (A range join's compared columns are never NULL either.)
+    bool left = column < starts[1];
+    for (const RangeCondition &condition : op.ranges)
+      if ((left ? condition.left : condition.right + (int32_t)starts[1]) == (int32_t)column)
+        return true;
+    return left ? in(op.left_keys, column) : in(op.right_keys, column - starts[1]);
   };
   checkSchemaIs(both, "left ++ right", isKey);
 }

@@ -35,7 +35,7 @@ bool sameOp(const Op &a, const Op &b) {
                                                   : !a.predicate && !b.predicate;
   return a.kind == b.kind && a.inputs == b.inputs && a.name == b.name && a.key == b.key &&
          a.append_only == b.append_only && samePredicate && sameExprs(a.exprs, b.exprs) &&
-         a.left_keys == b.left_keys && a.right_keys == b.right_keys &&
+         a.left_keys == b.left_keys && a.right_keys == b.right_keys && a.ranges == b.ranges &&
          a.equalities == b.equalities && a.columns == b.columns && a.group_keys == b.group_keys &&
          sameAggregates(a.aggregates, b.aggregates) && a.sort_keys == b.sort_keys &&
          a.windows == b.windows && a.limit == b.limit && a.offset == b.offset &&

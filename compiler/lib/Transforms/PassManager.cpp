@@ -32,6 +32,11 @@ const std::vector<PassInfo> &allPasses() {
        "updatable source and do not keep their rows in the source's state, so updates of the "
        "other columns cancel before the join",
        consolidateUpdates},
+      {"range-joins",
+       "turn a join filtered by comparisons of a left column with a right column (<, <=, >, >=) "
+       "into a range join that finds each change's matches by range scans of the other side's "
+       "ordered rows, instead of pairing every row with every row",
+       formRangeJoins},
       {"delta-joins",
        "fuse trees of inner joins (through the maps that only pick columns between them) into "
        "delta joins that keep each input once and store no intermediate joined rows",
@@ -79,6 +84,8 @@ std::vector<std::string> defaultPipeline() {
       "cse",
       // After pruning, which decides what joins read.
       "consolidate-updates",
+      // Before delta-joins, which would fuse the join into a tree of equi-joins.
+      "range-joins",
       // After everything that rewrites binary joins; its trees' leaves are the consolidated
       // inputs.
       "delta-joins",

@@ -97,12 +97,17 @@ private:
           need(op.inputs[0], c);
         break;
       }
-      case OpPayload::JoinKeys: {
+      case OpPayload::JoinKeys:
+      case OpPayload::RangeJoinKeys: {
         int32_t left_width = static_cast<int32_t>(module_.find(op.inputs[0])->schema.size());
         for (int32_t c : op.left_keys)
           need(op.inputs[0], c);
         for (int32_t c : op.right_keys)
           need(op.inputs[1], c);
+        for (const RangeCondition &condition : op.ranges) {
+          need(op.inputs[0], condition.left);
+          need(op.inputs[1], condition.right);
+        }
         for (int32_t c : mine) {
           if (c < left_width)
             need(op.inputs[0], c);
@@ -281,7 +286,8 @@ private:
       renumbering_[op.id] = std::move(out);
       return 0;
     }
-    case OpPayload::JoinKeys: {
+    case OpPayload::JoinKeys:
+    case OpPayload::RangeJoinKeys: {
       size_t inserted = 0;
       int32_t old_left_width = 0;
       Renumbering out;
@@ -296,6 +302,8 @@ private:
         std::set<int32_t> read;
         for (int32_t c : side == 0 ? op.left_keys : op.right_keys)
           read.insert(c);
+        for (const RangeCondition &condition : op.ranges)
+          read.insert(side == 0 ? condition.left : condition.right);
         for (int32_t c : mine)
           if (c >= offset && c < offset + static_cast<int32_t>(old_width))
             read.insert(c - offset);
@@ -317,6 +325,10 @@ private:
         std::vector<int32_t> &keys = side == 0 ? op.left_keys : op.right_keys;
         for (int32_t &k : keys)
           k = narrowed[k];
+        for (RangeCondition &condition : op.ranges) {
+          int32_t &c = side == 0 ? condition.left : condition.right;
+          c = narrowed[c];
+        }
         op.inputs[side] = input_id;
         int32_t base =
             side == 0 ? 0 : static_cast<int32_t>(module_.find(op.inputs[0])->schema.size());

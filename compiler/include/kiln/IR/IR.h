@@ -265,11 +265,12 @@ enum class OpKind {
 
 // An operator's own fields, as the text form spells them after its inputs.
 enum class OpPayload {
-  None,       // nothing
-  SourceKey,  // `key [$0, ...]`: Op::key (a source's primary key, an index's lookup key)
-  Predicate,  // an expression: Op::predicate
-  Exprs,      // `[expr, ...]`: Op::exprs
-  JoinKeys,   // `on [$l = $r, ...]`: Op::left_keys, Op::right_keys
+  None,          // nothing
+  SourceKey,     // `key [$0, ...]`: Op::key (a source's primary key, an index's lookup key)
+  Predicate,     // an expression: Op::predicate
+  Exprs,         // `[expr, ...]`: Op::exprs
+  JoinKeys,      // `on [$l = $r, ...]`: Op::left_keys, Op::right_keys
+  RangeJoinKeys, // `on [$l = $r, ...] range [$l < $r, ...]`: left_keys, right_keys, ranges
   JoinGraph,  // `on [$a = $b, ...] columns [$c, ...]`: Op::equalities, Op::columns, numbering the
               // columns of all inputs left to right
   Aggregates, // `group [$k, ...] [count(...) as name : type, ...]`: group_keys, aggregates
@@ -332,6 +333,15 @@ struct SortKey {
   bool descending = false;
   bool nulls_first = false;
   bool operator==(const SortKey &) const = default;
+};
+
+// A range join's condition: a left input's column compared with a right input's column, of the
+// same type (Numeric: the same scale).
+struct RangeCondition {
+  int32_t left = 0;
+  ExprOp op = ExprOp::Lt; // Lt, Le, Gt or Ge
+  int32_t right = 0;
+  bool operator==(const RangeCondition &) const = default;
 };
 
 struct AggCall {
@@ -400,12 +410,13 @@ struct Op {
   Schema schema;               // output columns (empty for Sink)
   Location loc;
 
-  std::string name;                // Source: qualified table ("shop.orders"); Sink: model name
-  std::vector<int32_t> key;        // Source: primary key columns (may be empty)
-  ExprPtr predicate;               // Filter
-  std::vector<ExprPtr> exprs;      // Map: one per output column
-  std::vector<int32_t> left_keys;  // Join: columns of inputs[0]
-  std::vector<int32_t> right_keys; // Join: columns of inputs[1]; same count and types
+  std::string name;                   // Source: qualified table ("shop.orders"); Sink: model name
+  std::vector<int32_t> key;           // Source: primary key columns (may be empty)
+  ExprPtr predicate;                  // Filter
+  std::vector<ExprPtr> exprs;         // Map: one per output column
+  std::vector<int32_t> left_keys;     // Join: columns of inputs[0]
+  std::vector<int32_t> right_keys;    // Join: columns of inputs[1]; same count and types
+  std::vector<RangeCondition> ranges; // RangeJoin: conditions that all hold, besides the keys
   // DeltaJoin: pairs of equal columns, and the output columns, both numbering the columns of
   // all inputs left to right (input 1's first column follows input 0's last).
   std::vector<std::pair<int32_t, int32_t>> equalities;

@@ -430,8 +430,8 @@ typedef struct kiln_topk_change {
 #define KILN_RANGE_GT 2
 #define KILN_RANGE_GE 3
 typedef struct kiln_range_condition {
-  int32_t probe_col; /* a column of the probe row */
-  int32_t op;        /* KILN_RANGE_*: probe_col OP stored_col */
+  int32_t probe_col;  /* a column of the probe row */
+  int32_t op;         /* KILN_RANGE_*: probe_col OP stored_col */
   int32_t stored_col; /* a column of the stored rows, of the probe column's type */
   int32_t reserved;
 } kiln_range_condition;

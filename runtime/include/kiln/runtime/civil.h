@@ -287,4 +287,98 @@ static inline int64_t kiln_split_zone(const char *p, int64_t n, int64_t *offset)
   return zone;
 }
 
+/* ---- Date and timestamp text, as PostgreSQL's date_in and timestamp_in read ISO dates ----
+ * [space]Y-M-D[( |T)H:MM[:SS[.ffffff]]][ BC|AD][space]: years of 4 to 9 digits, month, day and
+ * hour of 1 or 2, seconds optional, microseconds rounded, 24:00:00 and :60 rolled over. The one
+ * parser the compiler (literals), the stdlib (casts from text) and the runtime (input) share.
+ * Returns 0 with the day (days since 2000-01-01) and the time of day (microseconds), or what is
+ * wrong: */
+#define KILN_DATETIME_SYNTAX 1      /* not such a text */
+#define KILN_DATETIME_FIELD_RANGE 2 /* a field out of range: month 13, February 30, hour 25 */
+#define KILN_DATETIME_RANGE 3       /* beyond the type's limits */
+/* PostgreSQL's limits: both types start at 4714-11-24 BC (Julian day 0); DATE ends with
+ * 5874897-12-31, TIMESTAMP with 294276-12-31 23:59:59.999999. */
+#define KILN_MIN_DAY (-2451545LL)
+#define KILN_DATE_END_YEAR 5874898
+#define KILN_TIMESTAMP_END_YEAR 294277
+
+static inline int kiln_civil_is_space(char c) { /* isspace in the "C" locale */
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+static inline int kiln_civil_is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* Reads 1..max_len digits at s[*i]; returns the count read. */
+static inline int kiln_civil_read_num(const char *s, int64_t n, int64_t *i, int max_len,
+                                      int64_t *out) {
+  int len = 0;
+  *out = 0;
+  while (*i < n && kiln_civil_is_digit(s[*i]) && len < max_len)
+    *out = *out * 10 + (s[(*i)++] - '0'), ++len;
+  return len;
+}
+
+static inline int kiln_parse_datetime(const char *s, int64_t n, int64_t end_year, int64_t *days_out,
+                                      int64_t *time_out) {
+  int64_t i = 0, y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
+  while (i < n && kiln_civil_is_space(s[i]))
+    ++i;
+  if (kiln_civil_read_num(s, n, &i, 9, &y) < 4 || i >= n || s[i++] != '-' ||
+      !kiln_civil_read_num(s, n, &i, 2, &mo) || i >= n || s[i++] != '-' ||
+      !kiln_civil_read_num(s, n, &i, 2, &d))
+    return KILN_DATETIME_SYNTAX;
+  if (i + 1 < n && (s[i] == ' ' || s[i] == 'T') && kiln_civil_is_digit(s[i + 1])) {
+    ++i;
+    if (!kiln_civil_read_num(s, n, &i, 2, &h) || i >= n || s[i++] != ':' ||
+        kiln_civil_read_num(s, n, &i, 2, &mi) != 2)
+      return KILN_DATETIME_SYNTAX;
+    if (i < n && s[i] == ':') {
+      ++i;
+      if (kiln_civil_read_num(s, n, &i, 2, &sec) != 2)
+        return KILN_DATETIME_SYNTAX;
+      if (i < n && s[i] == '.') {
+        int64_t begin = ++i, unit = 1000000;
+        for (; i < n && kiln_civil_is_digit(s[i]); ++i) {
+          if (i - begin < 6)
+            frac += (s[i] - '0') * (unit /= 10);
+          else if (i - begin == 6 && s[i] >= '5')
+            ++frac; /* rounds at microseconds */
+        }
+        if (i == begin)
+          return KILN_DATETIME_SYNTAX;
+      }
+    }
+  }
+  int64_t j = i;
+  int bc = 0;
+  while (j < n && kiln_civil_is_space(s[j]))
+    ++j;
+  if (j > i && j + 1 < n) { /* era suffix */
+    char a = (char)(s[j] | 0x20), b = (char)(s[j + 1] | 0x20);
+    if ((a == 'b' && b == 'c') || (a == 'a' && b == 'd')) {
+      bc = a == 'b';
+      i = j + 2;
+    }
+  }
+  while (i < n && kiln_civil_is_space(s[i]))
+    ++i;
+  if (i != n)
+    return KILN_DATETIME_SYNTAX;
+  if (y == 0)
+    return KILN_DATETIME_FIELD_RANGE; /* there is no year 0 */
+  if (bc)
+    y = 1 - y; /* 1 BC is astronomical year 0 */
+  if (mo < 1 || mo > 12 || d < 1 || d > kiln_days_in_month(y, (int32_t)mo) || h > 24 || mi > 59 ||
+      sec > 60 || (h == 24 && (mi | sec | frac)))
+    return KILN_DATETIME_FIELD_RANGE;
+  int64_t days = kiln_days_from_civil(y, (int32_t)mo, (int32_t)d);
+  int64_t time = ((h * 60 + mi) * 60 + sec) * 1000000 + frac; /* 24:00:00 and :60 roll over */
+  int64_t total_days = days + time / KILN_MICROS_PER_DAY;
+  if (total_days < KILN_MIN_DAY || y >= end_year ||
+      total_days >= kiln_days_from_civil(end_year, 1, 1))
+    return KILN_DATETIME_RANGE;
+  *days_out = days;
+  *time_out = time;
+  return 0;
+}
+
 #endif /* KILN_RUNTIME_CIVIL_H */

@@ -1,0 +1,228 @@
+// RangeJoin: an inner join on equalities and on comparisons (<, <=, >, >=) of a left column with
+// a right column, without a cross product. Each side keeps its rows in a TEXT multiset ordered by
+// its equality columns and then by its indexed column, the one of its columns the comparisons
+// read most (the runtime's kiln_range_* calls, abi.h). A change of one side is matched with the
+// other side's rows of its key in the range that the comparisons on the other side's indexed
+// column bound (a range scan of the ordered set), each row checked against every comparison, and
+// then added to its own side. Processing changes one at a time in any order yields every matching
+// pair once, when the later of its two rows arrives, as in Join.cpp: dL ⋈ R + L ⋈ dR + dL ⋈ dR.
+//
+// Rows whose equality or indexed columns are NULL match nothing and are not stored.
+
+#include "Operator.h"
+
+#include <map>
+
+namespace kiln::codegen {
+
+namespace {
+
+class RangeJoinGen : public OperatorGen {
+public:
+  RangeJoinGen(Emitter &emitter, const ir::Op &op)
+      : OperatorGen(emitter, op),
+        // (An ArrayRef: a braced pointer would pick the overload that makes an empty struct.)
+        payload_type_(
+            llvm::StructType::get(emitter.ctx_, llvm::ArrayRef<llvm::Type *>(emitter.ptr_))) {
+    for (int side = 0; side < 2; ++side) {
+      schemas_[side] = &emitter.input(op, static_cast<size_t>(side)).schema;
+      rows_[side] = &emitter.layoutOf(*schemas_[side]);
+      indexed_[side] = indexedColumn(side);
+    }
+  }
+
+  size_t consumerCount() const override { return 2; }
+
+  std::vector<Arrangement> arrangements() override {
+    std::vector<Arrangement> sides;
+    for (int side = 0; side < 2; ++side) {
+      Arrangement rows;
+      rows.role = side == 0 ? "left" : "right";
+      rows.describe = "every row of the " + rows.role +
+                      " input, ordered by its join key and then by column " +
+                      (*schemas_[side])[static_cast<size_t>(indexed_[side])].name;
+      rows.payload = payload_type_;
+      rows.size = op_.stateSize();
+      describeScalar(rows, 0, "rows", KILN_FIELD_MULTISET, KILN_T_TEXT);
+      rows.unique_key = true; // one entry, holding the set
+      sides.push_back(std::move(rows));
+    }
+    return sides;
+  }
+
+  void emitCreate() override {
+    for (int side = 0; side < 2; ++side)
+      b_.CreateCall(e_.fn("kiln_ht_insert"), {slot(side), b_.getInt64(0x9E3779B97F4A7C15ULL)});
+  }
+
+  void emitDestroy() override {
+    for (int side = 0; side < 2; ++side)
+      e_.forEachEntry(slot(side), [&](llvm::Value *entry) {
+        e_.destroyMultiset(b_.CreateLoad(e_.ptr_, setField(e_.payloadOf(entry))));
+      });
+  }
+
+  void defineConsumers() override {
+    for (int side = 0; side < 2; ++side) {
+      llvm::Function *f = e_.beginConsumer(consumer(static_cast<size_t>(side)));
+      llvm::Value *row = f->getArg(1), *weight = f->getArg(2);
+      emitMatches(side, row, weight);
+      // Then the change joins its own side's rows.
+      llvm::Value *entry = b_.CreateCall(e_.fn("kiln_ht_first"), {slot(side)});
+      llvm::Value *field = setField(e_.payloadOf(entry));
+      llvm::BasicBlock *make = llvm::BasicBlock::Create(e_.ctx_, "make.set", f);
+      llvm::BasicBlock *add = llvm::BasicBlock::Create(e_.ctx_, "add", f);
+      b_.CreateCondBr(b_.CreateIsNull(b_.CreateLoad(e_.ptr_, field)), make, add);
+      b_.SetInsertPoint(make);
+      b_.CreateCall(e_.fn("kiln_ht_touch"), {slot(side), entry}); // the payload changes
+      b_.CreateStore(b_.CreateCall(e_.fn("kiln_ms_create"), {e_.rt(), b_.getInt32(KILN_T_TEXT)}),
+                     field);
+      b_.CreateBr(add);
+      b_.SetInsertPoint(add);
+      b_.CreateCall(e_.fn("kiln_range_add"),
+                    {e_.rt(), b_.CreateLoad(e_.ptr_, field), layout(side), row, weight});
+      b_.CreateRetVoid();
+    }
+  }
+
+private:
+  llvm::Value *setField(llvm::Value *payload) {
+    return b_.CreateStructGEP(payload_type_, payload, 0);
+  }
+
+  // The column of `side` the comparisons read most (the first of those on a tie).
+  int32_t indexedColumn(int side) const {
+    std::map<int32_t, int> uses;
+    int32_t best = -1;
+    for (const ir::RangeCondition &condition : op_.ranges) {
+      int32_t column = side == 0 ? condition.left : condition.right;
+      if (++uses[column] > (best < 0 ? 0 : uses[best]))
+        best = column;
+    }
+    return best;
+  }
+
+  // Matches a change of `side` with the other side's rows and passes the joined rows on.
+  void emitMatches(int side, llvm::Value *row, llvm::Value *weight) {
+    int other = 1 - side;
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::Value *set = b_.CreateLoad(
+        e_.ptr_, setField(e_.payloadOf(b_.CreateCall(e_.fn("kiln_ht_first"), {slot(other)}))));
+    llvm::BasicBlock *scan = llvm::BasicBlock::Create(e_.ctx_, "scan", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "matched", f);
+    b_.CreateCondBr(b_.CreateIsNull(set), done, scan);
+    b_.SetInsertPoint(scan);
+    llvm::Value *count = e_.entryAlloca(e_.i64_);
+    llvm::Value *matches = b_.CreateCall(
+        e_.fn("kiln_range_match"),
+        {e_.rt(), set, layout(other), layout(side), row, probeKeys(side), conditions(side),
+         b_.getInt32(static_cast<uint32_t>(op_.ranges.size())), count});
+    llvm::Value *n = b_.CreateLoad(e_.i64_, count);
+    llvm::StructType *match = llvm::StructType::get(e_.ctx_, {e_.ptr_, e_.i64_});
+    llvm::BasicBlock *before = b_.GetInsertBlock();
+    llvm::BasicBlock *loop = llvm::BasicBlock::Create(e_.ctx_, "match", f);
+    llvm::BasicBlock *body = llvm::BasicBlock::Create(e_.ctx_, "match.body", f);
+    b_.CreateBr(loop);
+    b_.SetInsertPoint(loop);
+    llvm::PHINode *i = b_.CreatePHI(e_.i64_, 2);
+    i->addIncoming(b_.getInt64(0), before);
+    b_.CreateCondBr(b_.CreateICmpSLT(i, n), body, done);
+    b_.SetInsertPoint(body);
+    llvm::Value *item = b_.CreateGEP(match, matches, i);
+    llvm::Value *found = b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(match, item, 0));
+    llvm::Value *found_weight = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(match, item, 1));
+    llvm::Value *rows[2];
+    rows[side] = row;
+    rows[other] = found;
+    e_.emitToConsumers(op_, joinedRow(rows[0], rows[1]), b_.CreateMul(weight, found_weight));
+    i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), b_.GetInsertBlock());
+    b_.CreateBr(loop);
+    b_.SetInsertPoint(done);
+  }
+
+  llvm::Value *joinedRow(llvm::Value *left, llvm::Value *right) {
+    const RowLayout &out = e_.layoutOf(op_.schema);
+    llvm::Value *joined = e_.newRow(out);
+    int width = static_cast<int>(schemas_[0]->size());
+    for (int c = 0; c < width; ++c)
+      e_.copyColumn(*rows_[0], left, c, out, joined, c);
+    for (int c = 0; c < static_cast<int>(schemas_[1]->size()); ++c)
+      e_.copyColumn(*rows_[1], right, c, out, joined, width + c);
+    return joined;
+  }
+
+  // Side `side`'s layout for the runtime: its key columns the equality columns, then the indexed.
+  llvm::Value *layout(int side) {
+    if (!layouts_[side]) {
+      std::vector<int32_t> columns = side == 0 ? op_.left_keys : op_.right_keys;
+      columns.push_back(indexed_[side]);
+      llvm::Constant *desc = e_.relationDescriptor(op_.stateName(), "", *schemas_[side], columns,
+                                                   Connector{});
+      layouts_[side] = new llvm::GlobalVariable(
+          e_.module_, desc->getType(), true, llvm::GlobalValue::PrivateLinkage, desc,
+          op_.stateName() + (side == 0 ? ".left" : ".right"));
+    }
+    return layouts_[side];
+  }
+
+  // A change of `side`'s columns that equal the other side's key columns, in their order.
+  llvm::Value *probeKeys(int side) {
+    if (!probe_keys_[side]) {
+      std::vector<int32_t> keys = side == 0 ? op_.left_keys : op_.right_keys;
+      if (keys.empty())
+        keys.push_back(0); // (not read)
+      std::vector<uint32_t> values(keys.begin(), keys.end());
+      llvm::Constant *data = llvm::ConstantDataArray::get(e_.ctx_, values);
+      probe_keys_[side] = new llvm::GlobalVariable(
+          e_.module_, data->getType(), true, llvm::GlobalValue::PrivateLinkage, data,
+          op_.stateName() + (side == 0 ? ".left.probe" : ".right.probe"));
+    }
+    return probe_keys_[side];
+  }
+
+  // The comparisons as a change of `side` (the probe) meets the other side's stored rows.
+  llvm::Value *conditions(int side) {
+    if (!conditions_[side]) {
+      static_assert(sizeof(kiln_range_condition) == 4 * sizeof(int32_t), "four int32 fields");
+      std::vector<uint32_t> fields;
+      for (const ir::RangeCondition &condition : op_.ranges) {
+        // left OP right, or, from the right, right FLIPPED-OP left.
+        ir::ExprOp op = condition.op;
+        if (side == 1)
+          op = op == ir::ExprOp::Lt   ? ir::ExprOp::Gt
+               : op == ir::ExprOp::Le ? ir::ExprOp::Ge
+               : op == ir::ExprOp::Gt ? ir::ExprOp::Lt
+                                      : ir::ExprOp::Le;
+        int32_t code = op == ir::ExprOp::Lt   ? KILN_RANGE_LT
+                       : op == ir::ExprOp::Le ? KILN_RANGE_LE
+                       : op == ir::ExprOp::Gt ? KILN_RANGE_GT
+                                              : KILN_RANGE_GE;
+        int32_t probe = side == 0 ? condition.left : condition.right;
+        int32_t stored = side == 0 ? condition.right : condition.left;
+        fields.insert(fields.end(), {static_cast<uint32_t>(probe), static_cast<uint32_t>(code),
+                                     static_cast<uint32_t>(stored), 0});
+      }
+      llvm::Constant *data = llvm::ConstantDataArray::get(e_.ctx_, fields);
+      conditions_[side] = new llvm::GlobalVariable(
+          e_.module_, data->getType(), true, llvm::GlobalValue::PrivateLinkage, data,
+          op_.stateName() + (side == 0 ? ".left.conditions" : ".right.conditions"));
+    }
+    return conditions_[side];
+  }
+
+  llvm::StructType *payload_type_; // { multiset }
+  const ir::Schema *schemas_[2] = {};
+  const RowLayout *rows_[2] = {};
+  int32_t indexed_[2] = {};
+  llvm::GlobalVariable *layouts_[2] = {};
+  llvm::GlobalVariable *probe_keys_[2] = {};
+  llvm::GlobalVariable *conditions_[2] = {};
+};
+
+} // namespace
+
+std::unique_ptr<OperatorGen> makeRangeJoinGen(Emitter &emitter, const ir::Op &op) {
+  return std::make_unique<RangeJoinGen>(emitter, op);
+}
+
+} // namespace kiln::codegen
