@@ -14,6 +14,8 @@
 // non-NULL value (TEXT as a length and its bytes): equal rows make equal values.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -112,6 +114,35 @@ void appendOrderKey(std::string &out, const kiln_column_desc &col, int32_t colum
     put(0x00);
     put(0x00);
     return;
+  }
+  }
+}
+
+constexpr char kPresent = 0x01; // the marker byte of a value that is not NULL
+
+// The length of the encoding of a value of `type` at key[at] (appendOrderKey's, ascending).
+size_t encodedLength(int32_t type, std::string_view key, size_t at) {
+  if (key[at] != kPresent)
+    return 1; // NULL
+  switch (type) {
+  case KILN_T_BOOL:
+    return 2;
+  case KILN_T_INT32:
+  case KILN_T_DATE:
+    return 5;
+  case KILN_T_INT64:
+  case KILN_T_TIMESTAMP:
+  case KILN_T_TIMESTAMPTZ:
+  case KILN_T_FLOAT64:
+    return 9;
+  case KILN_T_NUMERIC:
+  case KILN_T_INTERVAL:
+    return 17;
+  default: { // text: 0x00 0xFF is an escaped 0x00; 0x00 0x00 ends it
+    size_t i = at + 1;
+    while (i + 1 < key.size() && !(key[i] == 0 && key[i + 1] == 0))
+      i += key[i] == 0 ? 2 : 1;
+    return i + 2 - at;
   }
   }
 }
@@ -256,7 +287,7 @@ void kiln_range_add(kiln_runtime *rt, kiln_multiset *ms, const kiln_relation_des
 }
 
 kiln_topk_change *kiln_range_match(kiln_runtime *rt, const kiln_multiset *ms,
-                                   const kiln_relation_desc *layout,
+                                   const kiln_relation_desc *layout, int32_t nequal,
                                    const kiln_relation_desc *probe_layout, const void *probe,
                                    const int32_t *keys, const kiln_range_condition *conditions,
                                    int32_t nconditions, int64_t *count) {
@@ -264,39 +295,52 @@ kiln_topk_change *kiln_range_match(kiln_runtime *rt, const kiln_multiset *ms,
   auto none = [&] {
     return static_cast<kiln_topk_change *>(kiln_scratch(rt, sizeof(kiln_topk_change)));
   };
-  const int32_t equalities = layout->nkeys - 1;
-  const int32_t indexed = layout->key_cols[equalities];
-  for (int32_t k = 0; k < equalities; ++k)
+  for (int32_t k = 0; k < nequal; ++k)
     if (isNull(probe, keys[k]))
       return none();
   for (int32_t c = 0; c < nconditions; ++c)
     if (isNull(probe, conditions[c].probe_col))
       return none();
-  // A value's encoding: bytes that compare as the values do (types are equal on both sides).
-  auto encode = [](const kiln_relation_desc &desc, int32_t column, const void *row) {
-    std::string bytes;
-    appendOrderKey(bytes, desc.cols[column], column, row, 0);
-    return bytes;
-  };
+  // Everything is compared in the order keys' encoding (bytes that compare as the values do;
+  // the compared columns have one type on both sides), so a stored row is decoded only once it
+  // matches. The key: the equal columns (the probe's prefix), the indexed column, then the other
+  // compared columns of the stored side.
   std::string prefix;
-  for (int32_t k = 0; k < equalities; ++k)
+  for (int32_t k = 0; k < nequal; ++k)
     appendOrderKey(prefix, probe_layout->cols[keys[k]], keys[k], probe, 0);
-  // The indexed column's tightest bounds among the conditions on it.
-  std::optional<std::string> low, high;
+  const int32_t compared = layout->nkeys - nequal; // key columns after the prefix
+  struct Test {
+    std::string probe; // the probe's value, encoded
+    int32_t slot;      // which compared key column it meets
+    int32_t op;
+  };
+  std::vector<Test> tests;
+  std::optional<std::string> low, high; // the indexed column's tightest bounds
   for (int32_t c = 0; c < nconditions; ++c) {
     const kiln_range_condition &condition = conditions[c];
-    if (condition.stored_col != indexed)
-      continue;
-    std::string bound = encode(*probe_layout, condition.probe_col, probe);
-    // probe < stored: the stored value is above the probe's, and so on.
-    bool lower = condition.op == KILN_RANGE_LT || condition.op == KILN_RANGE_LE;
-    std::optional<std::string> &kept = lower ? low : high;
-    if (!kept || (lower ? bound > *kept : bound < *kept))
-      kept = std::move(bound);
+    Test test{{}, -1, condition.op};
+    appendOrderKey(test.probe, probe_layout->cols[condition.probe_col], condition.probe_col,
+                   probe, 0);
+    for (int32_t k = 0; k < compared && test.slot < 0; ++k)
+      if (layout->key_cols[nequal + k] == condition.stored_col)
+        test.slot = k;
+    if (test.slot < 0) { // generated code always lists them (RangeJoin.cpp)
+      std::fprintf(stderr, "kiln_range_match: column %d is not a key column of %s\n",
+                   condition.stored_col, layout->name);
+      std::abort();
+    }
+    if (test.slot == 0) {
+      // probe < stored: the stored value is above the probe's, and so on.
+      bool lower = condition.op == KILN_RANGE_LT || condition.op == KILN_RANGE_LE;
+      std::optional<std::string> &kept = lower ? low : high;
+      if (!kept || (lower ? test.probe > *kept : test.probe < *kept))
+        kept = test.probe;
+    }
+    tests.push_back(std::move(test));
   }
   std::string start = prefix + low.value_or("");
   kiln_str from{start.data(), static_cast<int64_t>(start.size())};
-  std::string end = high ? prefix + *high : std::string();
+  std::vector<std::string_view> slices(static_cast<size_t>(compared));
   std::vector<kiln_topk_change> matches;
   kiln::runtime::detail::forEachCountFromWhile(ms, &from, [&](const void *value, int64_t n) {
     kiln_str str;
@@ -304,23 +348,27 @@ kiln_topk_change *kiln_range_match(kiln_runtime *rt, const kiln_multiset *ms,
     std::string_view key(str.ptr, kiln::runtime::detail::orderKeyLength(str));
     if (!key.starts_with(prefix))
       return false; // past the probe's equal keys
-    if (high && key > std::string_view(end))
+    size_t at = prefix.size();
+    for (int32_t k = 0; k < compared; ++k) {
+      size_t length = encodedLength(layout->cols[layout->key_cols[nequal + k]].type, key, at);
+      slices[static_cast<size_t>(k)] = key.substr(at, length);
+      at += length;
+    }
+    if (high && slices[0] > std::string_view(*high))
       return false; // past the upper bound
-    const void *row = decodeRow(rt, *layout, str);
-    for (int32_t c = 0; c < nconditions; ++c) {
-      const kiln_range_condition &condition = conditions[c];
-      if (isNull(row, condition.stored_col))
-        return true;
-      int compared = encode(*probe_layout, condition.probe_col, probe)
-                         .compare(encode(*layout, condition.stored_col, row));
-      bool holds = condition.op == KILN_RANGE_LT   ? compared < 0
-                   : condition.op == KILN_RANGE_LE ? compared <= 0
-                   : condition.op == KILN_RANGE_GT ? compared > 0
-                                                   : compared >= 0;
+    for (const Test &test : tests) {
+      std::string_view stored = slices[static_cast<size_t>(test.slot)];
+      if (stored[0] != kPresent)
+        return true; // NULL
+      int order = std::string_view(test.probe).compare(stored);
+      bool holds = test.op == KILN_RANGE_LT   ? order < 0
+                   : test.op == KILN_RANGE_LE ? order <= 0
+                   : test.op == KILN_RANGE_GT ? order > 0
+                                              : order >= 0;
       if (!holds)
         return true;
     }
-    matches.push_back({row, n});
+    matches.push_back({decodeRow(rt, *layout, str), n});
     return true;
   });
   auto *out = static_cast<kiln_topk_change *>(kiln_scratch(

@@ -11,6 +11,7 @@
 
 #include "Operator.h"
 
+#include <algorithm>
 #include <map>
 
 namespace kiln::codegen {
@@ -115,8 +116,10 @@ private:
     llvm::Value *count = e_.entryAlloca(e_.i64_);
     llvm::Value *matches = b_.CreateCall(
         e_.fn("kiln_range_match"),
-        {e_.rt(), set, layout(other), layout(side), row, probeKeys(side), conditions(side),
-         b_.getInt32(static_cast<uint32_t>(op_.ranges.size())), count});
+        {e_.rt(), set, layout(other),
+         b_.getInt32(static_cast<uint32_t>(op_.left_keys.size())), layout(side), row,
+         probeKeys(side), conditions(side), b_.getInt32(static_cast<uint32_t>(op_.ranges.size())),
+         count});
     llvm::Value *n = b_.CreateLoad(e_.i64_, count);
     llvm::StructType *match = llvm::StructType::get(e_.ctx_, {e_.ptr_, e_.i64_});
     llvm::BasicBlock *before = b_.GetInsertBlock();
@@ -151,11 +154,20 @@ private:
     return joined;
   }
 
-  // Side `side`'s layout for the runtime: its key columns the equality columns, then the indexed.
+  // Side `side`'s layout for the runtime: its key columns the equality columns, the indexed
+  // column, then the other columns the comparisons read (so that the runtime compares them in the
+  // stored key's bytes).
   llvm::Value *layout(int side) {
     if (!layouts_[side]) {
       std::vector<int32_t> columns = side == 0 ? op_.left_keys : op_.right_keys;
+      size_t equal = columns.size();
       columns.push_back(indexed_[side]);
+      for (const ir::RangeCondition &condition : op_.ranges) {
+        int32_t column = side == 0 ? condition.left : condition.right;
+        if (std::find(columns.begin() + static_cast<std::ptrdiff_t>(equal), columns.end(),
+                      column) == columns.end())
+          columns.push_back(column);
+      }
       llvm::Constant *desc = e_.relationDescriptor(op_.stateName(), "", *schemas_[side], columns,
                                                    Connector{});
       layouts_[side] = new llvm::GlobalVariable(

@@ -415,16 +415,17 @@ typedef struct kiln_topk_change {
 /* ---- Range joins ----
  * A range join (an inner join whose condition compares columns by <, <=, > or >=, besides any
  * equalities) keeps each input's rows in a TEXT multiset as a top-k keeps its rows: sorted by the
- * layout's key columns, ascending: the input's equality columns, then its indexed column (one
- * that conditions compare). A change of one input is matched with the other's rows by a range
- * scan of that set, not by a pass over it.
+ * layout's key columns, ascending: the input's `nequal` equality columns, then its indexed column
+ * (one that conditions compare), then its other compared columns. A change of one input is
+ * matched with the other's rows by a range scan of that set, not by a pass over it.
  * kiln_range_add(rt, ms, layout, row, weight): adds `weight` copies of `row` (journaled), unless
  *   one of its key columns is NULL: such a row matches nothing.
- * kiln_range_match(rt, ms, layout, probe_layout, probe, keys, conditions, nconditions, count):
- *   the rows of `ms` (decoded into `layout`, in scratch memory, each with its count as weight)
- *   whose key columns but the last equal the probe row's columns keys[0..] and that satisfy every
- *   condition; *count of them. The conditions on the indexed column bound the scan. None if a
- *   column the probe is compared by is NULL. */
+ * kiln_range_match(rt, ms, layout, nequal, probe_layout, probe, keys, conditions, nconditions,
+ *   count): the rows of `ms` (decoded into `layout`, in scratch memory, each with its count as
+ *   weight) whose first `nequal` key columns equal the probe row's columns keys[0..nequal-1] and
+ *   that satisfy every condition (each stored column one of the layout's key columns); *count of
+ *   them. The conditions on the indexed column bound the scan. None if a column the probe is
+ *   compared by is NULL. */
 #define KILN_RANGE_LT 0 /* probe < stored */
 #define KILN_RANGE_LE 1
 #define KILN_RANGE_GT 2
