@@ -44,16 +44,10 @@ void appendBigEndian(std::string &out, unsigned __int128 bits, size_t bytes, boo
   }
 }
 
-void appendOrderKey(std::string &out, const kiln_column_desc &col, int32_t column, const void *row,
-                    uint8_t order) {
-  bool descending = order & kDescending, nulls_first = order & kNullsFirst;
-  if (isNull(row, column)) {
-    out += static_cast<char>(nulls_first ? 0x00 : 0x02);
-    return;
-  }
+// The encoding of a value that is not NULL: its marker, then its bytes.
+void appendValueKey(std::string &out, int32_t type, const char *at, bool descending) {
   out += static_cast<char>(0x01);
-  const char *at = static_cast<const char *>(row) + col.offset;
-  switch (col.type) {
+  switch (type) {
   case KILN_T_BOOL:
     appendBigEndian(out, static_cast<uint8_t>(*at != 0), 1, descending);
     return;
@@ -116,6 +110,59 @@ void appendOrderKey(std::string &out, const kiln_column_desc &col, int32_t colum
     return;
   }
   }
+}
+
+void appendOrderKey(std::string &out, const kiln_column_desc &col, int32_t column, const void *row,
+                    uint8_t order) {
+  if (isNull(row, column)) {
+    out += static_cast<char>(order & kNullsFirst ? 0x00 : 0x02);
+    return;
+  }
+  appendValueKey(out, col.type, static_cast<const char *>(row) + col.offset, order & kDescending);
+}
+
+// A value of an integer-like type (integers, dates, timestamps, NUMERIC's scaled integer) as an
+// __int128; nullopt for other types.
+std::optional<__int128> integerValue(int32_t type, const char *at) {
+  switch (type) {
+  case KILN_T_INT32:
+  case KILN_T_DATE: {
+    int32_t v;
+    std::memcpy(&v, at, sizeof v);
+    return v;
+  }
+  case KILN_T_INT64:
+  case KILN_T_TIMESTAMP:
+  case KILN_T_TIMESTAMPTZ: {
+    int64_t v;
+    std::memcpy(&v, at, sizeof v);
+    return v;
+  }
+  case KILN_T_NUMERIC: {
+    __int128 v;
+    std::memcpy(&v, at, sizeof v);
+    return v;
+  }
+  default:
+    return std::nullopt;
+  }
+}
+
+// The encoding of `value`, clamped to `type`'s range, as appendValueKey writes one of that type.
+std::string integerKey(int32_t type, __int128 value) {
+  char bytes[16];
+  if (type == KILN_T_INT32 || type == KILN_T_DATE) {
+    auto v = static_cast<int32_t>(std::clamp<__int128>(value, INT32_MIN, INT32_MAX));
+    std::memcpy(bytes, &v, sizeof v);
+  } else if (type == KILN_T_NUMERIC) {
+    std::memcpy(bytes, &value, sizeof value);
+  } else {
+    auto v = static_cast<int64_t>(std::clamp<__int128>(value, INT64_MIN, INT64_MAX));
+    std::memcpy(bytes, &v, sizeof v);
+  }
+  std::string out;
+  appendValueKey(out, type, bytes, false);
+  return out;
 }
 
 constexpr char kPresent = 0x01; // the marker byte of a value that is not NULL
@@ -290,7 +337,7 @@ kiln_topk_change *kiln_range_match(kiln_runtime *rt, const kiln_multiset *ms,
                                    const kiln_relation_desc *layout, int32_t nequal,
                                    const kiln_relation_desc *probe_layout, const void *probe,
                                    const int32_t *keys, const kiln_range_condition *conditions,
-                                   int32_t nconditions, int64_t *count) {
+                                   int32_t nconditions, int64_t span, int64_t *count) {
   *count = 0;
   auto none = [&] {
     return static_cast<kiln_topk_change *>(kiln_scratch(rt, sizeof(kiln_topk_change)));
@@ -319,8 +366,8 @@ kiln_topk_change *kiln_range_match(kiln_runtime *rt, const kiln_multiset *ms,
   for (int32_t c = 0; c < nconditions; ++c) {
     const kiln_range_condition &condition = conditions[c];
     Test test{{}, -1, condition.op};
-    appendOrderKey(test.probe, probe_layout->cols[condition.probe_col], condition.probe_col,
-                   probe, 0);
+    appendOrderKey(test.probe, probe_layout->cols[condition.probe_col], condition.probe_col, probe,
+                   0);
     for (int32_t k = 0; k < compared && test.slot < 0; ++k)
       if (layout->key_cols[nequal + k] == condition.stored_col)
         test.slot = k;
@@ -337,6 +384,32 @@ kiln_topk_change *kiln_range_match(kiln_runtime *rt, const kiln_multiset *ms,
         kept = test.probe;
     }
     tests.push_back(std::move(test));
+  }
+  // A band (stored a <= probe p <= stored b, a or b indexed) bounds the other end too: no stored
+  // row's b - a exceeds `span`, so a >= p - span and b <= p + span.
+  if (span >= 0 && low.has_value() != high.has_value()) {
+    for (int32_t c = 0; c < nconditions; ++c) {
+      const kiln_range_condition &on_indexed = conditions[c];
+      if (tests[static_cast<size_t>(c)].slot != 0)
+        continue;
+      bool indexed_below = on_indexed.op == KILN_RANGE_GE || on_indexed.op == KILN_RANGE_GT;
+      for (int32_t d = 0; d < nconditions; ++d) {
+        const kiln_range_condition &other = conditions[d];
+        bool other_above = other.op == KILN_RANGE_LE || other.op == KILN_RANGE_LT;
+        if (tests[static_cast<size_t>(d)].slot == 0 || other.probe_col != on_indexed.probe_col ||
+            indexed_below != other_above)
+          continue;
+        const kiln_column_desc &col = probe_layout->cols[other.probe_col];
+        std::optional<__int128> p =
+            integerValue(col.type, static_cast<const char *>(probe) + col.offset);
+        if (!p)
+          continue;
+        std::string bound = integerKey(col.type, indexed_below ? *p - span : *p + span);
+        std::optional<std::string> &missing = indexed_below ? low : high;
+        if (!missing || (indexed_below ? bound > *missing : bound < *missing))
+          missing = std::move(bound);
+      }
+    }
   }
   std::string start = prefix + low.value_or("");
   kiln_str from{start.data(), static_cast<int64_t>(start.size())};
@@ -376,6 +449,20 @@ kiln_topk_change *kiln_range_match(kiln_runtime *rt, const kiln_multiset *ms,
   std::copy(matches.begin(), matches.end(), out);
   *count = static_cast<int64_t>(matches.size());
   return out;
+}
+
+int64_t kiln_range_span(const kiln_relation_desc *layout, const void *row, int32_t low_col,
+                        int32_t high_col) {
+  if (isNull(row, low_col) || isNull(row, high_col))
+    return 0;
+  const auto *bytes = static_cast<const char *>(row);
+  std::optional<__int128> low = integerValue(layout->cols[low_col].type,
+                                             bytes + layout->cols[low_col].offset),
+                          high = integerValue(layout->cols[high_col].type,
+                                              bytes + layout->cols[high_col].offset);
+  if (!low || !high || *high <= *low)
+    return 0;
+  return static_cast<int64_t>(std::min<__int128>(*high - *low, INT64_MAX));
 }
 
 kiln_str *kiln_topk_window(kiln_runtime *rt, const kiln_multiset *ms, int64_t offset, int64_t limit,

@@ -232,7 +232,7 @@ TEST_F(TopKTest, RangeMatchesScanOnlyTheProbesKeyAndBounds) {
     };
     int64_t n = 0;
     kiln_topk_change *found =
-        kiln_range_match(&rt_, set_, &desc_, 1, &desc_, &probe, probe_keys, conditions, 2, &n);
+        kiln_range_match(&rt_, set_, &desc_, 1, &desc_, &probe, probe_keys, conditions, 2, -1, &n);
     std::vector<std::pair<int32_t, int64_t>> got;
     for (int64_t i = 0; i < n; ++i)
       got.emplace_back(static_cast<const Row *>(found[i].row)->small, found[i].weight);
@@ -254,10 +254,10 @@ TEST_F(TopKTest, RangeMatchesScanOnlyTheProbesKeyAndBounds) {
   Row probe = row(15);
   probe.big = 1;
   int64_t n = 0;
-  kiln_range_match(&rt_, set_, &desc_, 1, &desc_, &probe, probe_keys, between, 2, &n);
+  kiln_range_match(&rt_, set_, &desc_, 1, &desc_, &probe, probe_keys, between, 2, -1, &n);
   EXPECT_EQ(n, 2);
   setNull(&probe, 3);
-  kiln_range_match(&rt_, set_, &desc_, 1, &desc_, &probe, probe_keys, between, 2, &n);
+  kiln_range_match(&rt_, set_, &desc_, 1, &desc_, &probe, probe_keys, between, 2, -1, &n);
   EXPECT_EQ(n, 0); // a NULL probe value matches nothing
 }
 
@@ -286,12 +286,12 @@ TEST_F(TopKTest, RangeMatchesStopAtTheUpperBound) {
   Probe probe{0, 40, 45};
   int64_t n = 0;
   kiln_topk_change *found =
-      kiln_range_match(&rt_, set_, &desc_, 0, &probe_layout, &probe, nullptr, window, 2, &n);
+      kiln_range_match(&rt_, set_, &desc_, 0, &probe_layout, &probe, nullptr, window, 2, -1, &n);
   ASSERT_EQ(n, 5);
   EXPECT_EQ(static_cast<const Row *>(found[0].row)->small, 40);
   EXPECT_EQ(static_cast<const Row *>(found[4].row)->small, 44);
   probe = {0, -5, 2};
-  kiln_range_match(&rt_, set_, &desc_, 0, &probe_layout, &probe, nullptr, window, 2, &n);
+  kiln_range_match(&rt_, set_, &desc_, 0, &probe_layout, &probe, nullptr, window, 2, -1, &n);
   EXPECT_EQ(n, 2);
 }
 

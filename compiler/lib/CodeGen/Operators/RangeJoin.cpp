@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <vector>
 
 namespace kiln::codegen {
 
@@ -22,14 +24,15 @@ class RangeJoinGen : public OperatorGen {
 public:
   RangeJoinGen(Emitter &emitter, const ir::Op &op)
       : OperatorGen(emitter, op),
-        // (An ArrayRef: a braced pointer would pick the overload that makes an empty struct.)
-        payload_type_(
-            llvm::StructType::get(emitter.ctx_, llvm::ArrayRef<llvm::Type *>(emitter.ptr_))) {
+        payload_type_(llvm::StructType::get(
+            emitter.ctx_, std::vector<llvm::Type *>{emitter.ptr_, emitter.i64_})) {
     for (int side = 0; side < 2; ++side) {
       schemas_[side] = &emitter.input(op, static_cast<size_t>(side)).schema;
       rows_[side] = &emitter.layoutOf(*schemas_[side]);
       indexed_[side] = indexedColumn(side);
     }
+    for (int side = 0; side < 2; ++side)
+      band_[side] = bandOf(side);
   }
 
   size_t consumerCount() const override { return 2; }
@@ -45,6 +48,7 @@ public:
       rows.payload = payload_type_;
       rows.size = op_.stateSize();
       describeScalar(rows, 0, "rows", KILN_FIELD_MULTISET, KILN_T_TEXT);
+      describeScalar(rows, 1, "widest band", KILN_FIELD_VALUE, KILN_T_INT64);
       rows.unique_key = true; // one entry, holding the set
       sides.push_back(std::move(rows));
     }
@@ -82,6 +86,8 @@ public:
       b_.SetInsertPoint(add);
       b_.CreateCall(e_.fn("kiln_range_add"),
                     {e_.rt(), b_.CreateLoad(e_.ptr_, field), layout(side), row, weight});
+      if (band_[side])
+        emitWidenBand(side, entry, row);
       b_.CreateRetVoid();
     }
   }
@@ -89,6 +95,65 @@ public:
 private:
   llvm::Value *setField(llvm::Value *payload) {
     return b_.CreateStructGEP(payload_type_, payload, 0);
+  }
+  llvm::Value *spanField(llvm::Value *payload) {
+    return b_.CreateStructGEP(payload_type_, payload, 1);
+  }
+
+  // Two stored columns of `side` that every match brackets a probe's value with (low <= p <=
+  // high, any of < and <=), one of them the indexed column, of a type the runtime measures
+  // spans of: the widest stored band then bounds each scan at both ends (kiln_range_match).
+  struct Band {
+    int32_t low = 0, high = 0;
+  };
+  std::optional<Band> bandOf(int side) const {
+    auto probeOp = [&](const ir::RangeCondition &condition) { // probe OP stored
+      ir::ExprOp op = condition.op;
+      if (side == 0) // stored on the left: the probe (right) is on the other side of the op
+        op = op == ir::ExprOp::Lt   ? ir::ExprOp::Gt
+             : op == ir::ExprOp::Le ? ir::ExprOp::Ge
+             : op == ir::ExprOp::Gt ? ir::ExprOp::Lt
+                                    : ir::ExprOp::Le;
+      return op;
+    };
+    auto stored = [&](const ir::RangeCondition &c) { return side == 0 ? c.left : c.right; };
+    auto probe = [&](const ir::RangeCondition &c) { return side == 0 ? c.right : c.left; };
+    for (const ir::RangeCondition &a : op_.ranges) {
+      if (stored(a) != indexed_[side])
+        continue;
+      // p >= stored a: a is the band's low end; p <= stored b: b is its high end.
+      bool indexed_low = probeOp(a) == ir::ExprOp::Ge || probeOp(a) == ir::ExprOp::Gt;
+      for (const ir::RangeCondition &b : op_.ranges) {
+        bool other_high = probeOp(b) == ir::ExprOp::Le || probeOp(b) == ir::ExprOp::Lt;
+        if (stored(b) == indexed_[side] || probe(b) != probe(a) || indexed_low != other_high)
+          continue;
+        ir::TypeKind kind = (*schemas_[side])[static_cast<size_t>(stored(a))].type.kind;
+        if (kind != ir::TypeKind::Int32 && kind != ir::TypeKind::Int64 &&
+            kind != ir::TypeKind::Date && kind != ir::TypeKind::Timestamp &&
+            kind != ir::TypeKind::TimestampTz && kind != ir::TypeKind::Numeric)
+          continue;
+        return indexed_low ? Band{stored(a), stored(b)} : Band{stored(b), stored(a)};
+      }
+    }
+    return std::nullopt;
+  }
+
+  // A stored row wider than the widest band so far widens it (it never narrows: a bound that
+  // is too wide only scans more).
+  void emitWidenBand(int side, llvm::Value *entry, llvm::Value *row) {
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::Value *span =
+        b_.CreateCall(e_.fn("kiln_range_span"), {layout(side), row, b_.getInt32(band_[side]->low),
+                                                 b_.getInt32(band_[side]->high)});
+    llvm::Value *field = spanField(e_.payloadOf(entry));
+    llvm::BasicBlock *widen = llvm::BasicBlock::Create(e_.ctx_, "widen", f);
+    llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "widened", f);
+    b_.CreateCondBr(b_.CreateICmpSGT(span, b_.CreateLoad(e_.i64_, field)), widen, done);
+    b_.SetInsertPoint(widen);
+    b_.CreateCall(e_.fn("kiln_ht_touch"), {slot(side), entry});
+    b_.CreateStore(span, field);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
   }
 
   // The column of `side` the comparisons read most (the first of those on a tie).
@@ -107,8 +172,8 @@ private:
   void emitMatches(int side, llvm::Value *row, llvm::Value *weight) {
     int other = 1 - side;
     llvm::Function *f = b_.GetInsertBlock()->getParent();
-    llvm::Value *set = b_.CreateLoad(
-        e_.ptr_, setField(e_.payloadOf(b_.CreateCall(e_.fn("kiln_ht_first"), {slot(other)}))));
+    llvm::Value *other_payload = e_.payloadOf(b_.CreateCall(e_.fn("kiln_ht_first"), {slot(other)}));
+    llvm::Value *set = b_.CreateLoad(e_.ptr_, setField(other_payload));
     llvm::BasicBlock *scan = llvm::BasicBlock::Create(e_.ctx_, "scan", f);
     llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "matched", f);
     b_.CreateCondBr(b_.CreateIsNull(set), done, scan);
@@ -116,9 +181,11 @@ private:
     llvm::Value *count = e_.entryAlloca(e_.i64_);
     llvm::Value *matches = b_.CreateCall(
         e_.fn("kiln_range_match"),
-        {e_.rt(), set, layout(other),
-         b_.getInt32(static_cast<uint32_t>(op_.left_keys.size())), layout(side), row,
-         probeKeys(side), conditions(side), b_.getInt32(static_cast<uint32_t>(op_.ranges.size())),
+        {e_.rt(), set, layout(other), b_.getInt32(static_cast<uint32_t>(op_.left_keys.size())),
+         layout(side), row, probeKeys(side), conditions(side),
+         b_.getInt32(static_cast<uint32_t>(op_.ranges.size())),
+         band_[other] ? static_cast<llvm::Value *>(b_.CreateLoad(e_.i64_, spanField(other_payload)))
+                      : b_.getInt64(static_cast<uint64_t>(-1)),
          count});
     llvm::Value *n = b_.CreateLoad(e_.i64_, count);
     llvm::StructType *match = llvm::StructType::get(e_.ctx_, {e_.ptr_, e_.i64_});
@@ -168,11 +235,11 @@ private:
                       column) == columns.end())
           columns.push_back(column);
       }
-      llvm::Constant *desc = e_.relationDescriptor(op_.stateName(), "", *schemas_[side], columns,
-                                                   Connector{});
-      layouts_[side] = new llvm::GlobalVariable(
-          e_.module_, desc->getType(), true, llvm::GlobalValue::PrivateLinkage, desc,
-          op_.stateName() + (side == 0 ? ".left" : ".right"));
+      llvm::Constant *desc =
+          e_.relationDescriptor(op_.stateName(), "", *schemas_[side], columns, Connector{});
+      layouts_[side] = new llvm::GlobalVariable(e_.module_, desc->getType(), true,
+                                                llvm::GlobalValue::PrivateLinkage, desc,
+                                                op_.stateName() + (side == 0 ? ".left" : ".right"));
     }
     return layouts_[side];
   }
@@ -226,6 +293,7 @@ private:
   const ir::Schema *schemas_[2] = {};
   const RowLayout *rows_[2] = {};
   int32_t indexed_[2] = {};
+  std::optional<Band> band_[2];
   llvm::GlobalVariable *layouts_[2] = {};
   llvm::GlobalVariable *probe_keys_[2] = {};
   llvm::GlobalVariable *conditions_[2] = {};

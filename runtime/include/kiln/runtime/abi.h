@@ -421,11 +421,16 @@ typedef struct kiln_topk_change {
  * kiln_range_add(rt, ms, layout, row, weight): adds `weight` copies of `row` (journaled), unless
  *   one of its key columns is NULL: such a row matches nothing.
  * kiln_range_match(rt, ms, layout, nequal, probe_layout, probe, keys, conditions, nconditions,
- *   count): the rows of `ms` (decoded into `layout`, in scratch memory, each with its count as
- *   weight) whose first `nequal` key columns equal the probe row's columns keys[0..nequal-1] and
- *   that satisfy every condition (each stored column one of the layout's key columns); *count of
- *   them. The conditions on the indexed column bound the scan. None if a column the probe is
- *   compared by is NULL. */
+ *   span, count): the rows of `ms` (decoded into `layout`, in scratch memory, each with its count
+ *   as weight) whose first `nequal` key columns equal the probe row's columns keys[0..nequal-1]
+ *   and that satisfy every condition (each stored column one of the layout's key columns);
+ *   *count of them. The conditions on the indexed column bound the scan. None if a column the
+ *   probe is compared by is NULL. A band, stored a <= probe p <= stored b (any of <, <=) with a
+ *   or b the indexed column, of an integer-like type: `span` >= 0 is at least every stored
+ *   row's b - a, and bounds the scan at the other end too (a >= p - span, b <= p + span); -1:
+ *   none is known.
+ * kiln_range_span(layout, row, low_col, high_col): the row's high - low (0 if NULL or
+ *   negative; saturated), integer-like columns: what a band's `span` must cover. */
 #define KILN_RANGE_LT 0 /* probe < stored */
 #define KILN_RANGE_LE 1
 #define KILN_RANGE_GT 2
