@@ -1018,6 +1018,15 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> tick_started;
   std::string origin;
+  // Ends the running tick: commits it and records it (a checkpoint when one is due); 0, or the
+  // exit status.
+  auto commitTick = [&] {
+    host.commit();
+    tick_started.reset();
+    if (host.failed())
+      return 3;
+    return tickEnded(false) ? 0 : 1;
+  };
   // Applies one message; 0, or the exit status.
   auto apply = [&](const detail::KafkaSource::Message &m) {
     const size_t t = static_cast<size_t>(m.topic);
@@ -1061,14 +1070,9 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
         if (assembler_of[t] == static_cast<int>(a))
           for (const auto &[partition, offset] : consumed[t])
             updatePosition(t, partition);
-      if (host.hasPendingChanges()) {
-        host.commit();
-        tick_started.reset();
-        if (host.failed())
-          return 3;
-        if (!tickEnded(false))
-          return 1;
-      }
+      if (host.hasPendingChanges())
+        if (int status = commitTick(); status != 0)
+          return status;
     }
     return 0;
   };
@@ -1190,15 +1194,9 @@ int readKafka(Host &host, const CommandLine &line, const std::vector<int32_t> &s
     // answer reads whole ticks.
     bool serve = read.endpoint && read.endpoint->waiting() && !read.until;
     if (host.hasPendingChanges() && tick_started &&
-        (serve ||
-         Clock::now() - *tick_started >= std::chrono::milliseconds(line.tick_interval_ms))) {
-      host.commit();
-      tick_started.reset();
-      if (host.failed())
-        return 3;
-      if (!tickEnded(false))
-        return 1;
-    }
+        (serve || Clock::now() - *tick_started >= std::chrono::milliseconds(line.tick_interval_ms)))
+      if (int status = commitTick(); status != 0)
+        return status;
     if (serve)
       read.endpoint->serve(host);
     if (read.progress)

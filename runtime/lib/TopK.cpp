@@ -441,7 +441,11 @@ kiln_topk_change *kiln_range_match(kiln_runtime *rt, const kiln_multiset *ms,
       if (!holds)
         return true;
     }
-    matches.push_back({decodeRow(rt, *layout, str), n});
+    // The row's strings point into its bytes, which the set frees when its count drops to zero,
+    // maybe before the tick's end: the match keeps a copy, as a top-k's window does.
+    auto *bytes = static_cast<char *>(kiln_scratch(rt, str.len));
+    std::memcpy(bytes, str.ptr, static_cast<size_t>(str.len));
+    matches.push_back({decodeRow(rt, *layout, {bytes, str.len}), n});
     return true;
   });
   auto *out = static_cast<kiln_topk_change *>(kiln_scratch(

@@ -928,7 +928,7 @@ class QueryGen:
 
     def from_clause(self, depth):
         """One item, or inner or outer (LEFT, RIGHT, FULL) joins of up to three on equal columns,
-        sometimes with a residual condition, or on a comparison only."""
+        sometimes with a residual condition, or on comparisons only (one, or a band)."""
         sql, scope = self.from_item(depth)
         for _ in range(self.rng.choice([0, 0, 1, 1, 2])):
             right, rscope = self.from_item(depth)
@@ -940,8 +940,13 @@ class QueryGen:
             kind = self.rng.choice(['JOIN', 'JOIN', 'LEFT JOIN', 'LEFT JOIN', 'RIGHT JOIN', 'FULL JOIN'])
             # PostgreSQL runs a FULL JOIN on equalities only (merge- or hash-joinable).
             full = kind == 'FULL JOIN'
-            op = '=' if full or self.rng.random() < 0.9 else self.rng.choice(['<', '>='])
-            cond = f'{self.rng.choice(lk)} {op} {self.rng.choice(rk)}'
+            op = '=' if full or self.rng.random() < 0.85 else self.rng.choice(['<', '>=', 'band'])
+            if op == 'band':  # a band: the left value between two right ones (a range join)
+                l, r1, r2 = self.rng.choice(lk), self.rng.choice(rk), self.rng.choice(rk)
+                cond = (f'{l} BETWEEN {r1} AND {r2}' if self.rng.random() < 0.5
+                        else f'{r1} <= {l} AND {l} < {r2}')
+            else:
+                cond = f'{self.rng.choice(lk)} {op} {self.rng.choice(rk)}'
             if not full and self.rng.random() < 0.3:
                 cond += f' AND {self.expr("bool", scope + rscope, 1)}'
             sql, scope = f'{sql}\n  {kind} {right} ON {cond}', scope + rscope

@@ -92,6 +92,29 @@ void OperatorGen::describeScalar(Arrangement &arrangement, int field, std::strin
   arrangement.fields.push_back(std::move(f));
 }
 
+void OperatorGen::forEachChange(
+    llvm::Value *changes, llvm::Value *n,
+    const std::function<void(llvm::Value *row, llvm::Value *weight)> &body) {
+  llvm::StructType *change = llvm::StructType::get(e_.ctx_, {e_.ptr_, e_.i64_});
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  llvm::BasicBlock *entry = b_.GetInsertBlock();
+  llvm::BasicBlock *loop = llvm::BasicBlock::Create(e_.ctx_, "change", f);
+  llvm::BasicBlock *each = llvm::BasicBlock::Create(e_.ctx_, "change.body", f);
+  llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "changes.done", f);
+  b_.CreateBr(loop);
+  b_.SetInsertPoint(loop);
+  llvm::PHINode *i = b_.CreatePHI(e_.i64_, 2);
+  i->addIncoming(b_.getInt64(0), entry);
+  b_.CreateCondBr(b_.CreateICmpSLT(i, n), each, done);
+  b_.SetInsertPoint(each);
+  llvm::Value *item = b_.CreateGEP(change, changes, i);
+  body(b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(change, item, 0)),
+       b_.CreateLoad(e_.i64_, b_.CreateStructGEP(change, item, 1)));
+  i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), b_.GetInsertBlock());
+  b_.CreateBr(loop);
+  b_.SetInsertPoint(done);
+}
+
 std::unique_ptr<OperatorGen> makeOperatorGen(Emitter &emitter, const ir::Op &op) {
   switch (op.kind) {
 #define KILN_OP(Kind, ...)                                                                         \

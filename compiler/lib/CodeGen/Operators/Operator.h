@@ -6,6 +6,8 @@
 // Operators/: a kind without one does not link.
 #pragma once
 
+#include <functional>
+
 #include "../Emitter.h"
 
 namespace kiln::codegen {
@@ -117,6 +119,9 @@ protected:
                         llvm::Value *weight);
   void describeScalar(Arrangement &arrangement, int field, std::string name,
                       kiln_state_field_kind kind, int32_t type = KILN_T_INT64);
+  // Emits `body` for each of `n` rows with weights (kiln_topk_change, abi.h) at `changes`.
+  void forEachChange(llvm::Value *changes, llvm::Value *n,
+                     const std::function<void(llvm::Value *row, llvm::Value *weight)> &body);
 
   Emitter &e_;
   const ir::Op &op_;

@@ -187,26 +187,14 @@ private:
          band_[other] ? static_cast<llvm::Value *>(b_.CreateLoad(e_.i64_, spanField(other_payload)))
                       : b_.getInt64(static_cast<uint64_t>(-1)),
          count});
-    llvm::Value *n = b_.CreateLoad(e_.i64_, count);
-    llvm::StructType *match = llvm::StructType::get(e_.ctx_, {e_.ptr_, e_.i64_});
-    llvm::BasicBlock *before = b_.GetInsertBlock();
-    llvm::BasicBlock *loop = llvm::BasicBlock::Create(e_.ctx_, "match", f);
-    llvm::BasicBlock *body = llvm::BasicBlock::Create(e_.ctx_, "match.body", f);
-    b_.CreateBr(loop);
-    b_.SetInsertPoint(loop);
-    llvm::PHINode *i = b_.CreatePHI(e_.i64_, 2);
-    i->addIncoming(b_.getInt64(0), before);
-    b_.CreateCondBr(b_.CreateICmpSLT(i, n), body, done);
-    b_.SetInsertPoint(body);
-    llvm::Value *item = b_.CreateGEP(match, matches, i);
-    llvm::Value *found = b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(match, item, 0));
-    llvm::Value *found_weight = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(match, item, 1));
-    llvm::Value *rows[2];
-    rows[side] = row;
-    rows[other] = found;
-    e_.emitToConsumers(op_, joinedRow(rows[0], rows[1]), b_.CreateMul(weight, found_weight));
-    i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), b_.GetInsertBlock());
-    b_.CreateBr(loop);
+    forEachChange(
+        matches, b_.CreateLoad(e_.i64_, count), [&](llvm::Value *found, llvm::Value *found_weight) {
+          llvm::Value *rows[2];
+          rows[side] = row;
+          rows[other] = found;
+          e_.emitToConsumers(op_, joinedRow(rows[0], rows[1]), b_.CreateMul(weight, found_weight));
+        });
+    b_.CreateBr(done);
     b_.SetInsertPoint(done);
   }
 

@@ -225,25 +225,9 @@ private:
 
   // Passes on `n` changes (kiln_topk_change) to the consumers.
   void emitEach(llvm::Value *changes, llvm::Value *n) {
-    llvm::StructType *change = llvm::StructType::get(e_.ctx_, {e_.ptr_, e_.i64_});
-    llvm::Function *f = b_.GetInsertBlock()->getParent();
-    llvm::BasicBlock *entry = b_.GetInsertBlock();
-    llvm::BasicBlock *loop = llvm::BasicBlock::Create(e_.ctx_, "change", f);
-    llvm::BasicBlock *body = llvm::BasicBlock::Create(e_.ctx_, "change.body", f);
-    llvm::BasicBlock *done = llvm::BasicBlock::Create(e_.ctx_, "changes.done", f);
-    b_.CreateBr(loop);
-    b_.SetInsertPoint(loop);
-    llvm::PHINode *i = b_.CreatePHI(e_.i64_, 2);
-    i->addIncoming(b_.getInt64(0), entry);
-    b_.CreateCondBr(b_.CreateICmpSLT(i, n), body, done);
-    b_.SetInsertPoint(body);
-    llvm::Value *item = b_.CreateGEP(change, changes, i);
-    llvm::Value *row = b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(change, item, 0));
-    llvm::Value *weight = b_.CreateLoad(e_.i64_, b_.CreateStructGEP(change, item, 1));
-    e_.emitToConsumers(op_, row, weight);
-    i->addIncoming(b_.CreateAdd(i, b_.getInt64(1)), b_.GetInsertBlock());
-    b_.CreateBr(loop);
-    b_.SetInsertPoint(done);
+    forEachChange(changes, n, [&](llvm::Value *row, llvm::Value *weight) {
+      e_.emitToConsumers(op_, row, weight);
+    });
   }
 
   // The input's layout for the runtime, its key columns the sort columns (built once).
