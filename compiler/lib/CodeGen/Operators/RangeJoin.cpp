@@ -7,7 +7,7 @@
 // then added to its own side. Processing changes one at a time in any order yields every matching
 // pair once, when the later of its two rows arrives, as in Join.cpp: dL ⋈ R + L ⋈ dR + dL ⋈ dR.
 //
-// Rows whose equality or indexed columns are NULL match nothing and are not stored.
+// Rows with a NULL in a column the join compares match nothing and are not stored.
 
 #include "Operator.h"
 
@@ -19,6 +19,18 @@
 namespace kiln::codegen {
 
 namespace {
+
+// A condition (left OP right) as a change of one side meets the rows of side `stored`: probe OP
+// stored, the operator flipped when the stored rows are the left input's.
+ir::ExprOp probeOp(const ir::RangeCondition &condition, int stored) {
+  ir::ExprOp op = condition.op;
+  if (stored == 1)
+    return op;
+  return op == ir::ExprOp::Lt   ? ir::ExprOp::Gt
+         : op == ir::ExprOp::Le ? ir::ExprOp::Ge
+         : op == ir::ExprOp::Gt ? ir::ExprOp::Lt
+                                : ir::ExprOp::Le;
+}
 
 class RangeJoinGen : public OperatorGen {
 public:
@@ -107,24 +119,16 @@ private:
     int32_t low = 0, high = 0;
   };
   std::optional<Band> bandOf(int side) const {
-    auto probeOp = [&](const ir::RangeCondition &condition) { // probe OP stored
-      ir::ExprOp op = condition.op;
-      if (side == 0) // stored on the left: the probe (right) is on the other side of the op
-        op = op == ir::ExprOp::Lt   ? ir::ExprOp::Gt
-             : op == ir::ExprOp::Le ? ir::ExprOp::Ge
-             : op == ir::ExprOp::Gt ? ir::ExprOp::Lt
-                                    : ir::ExprOp::Le;
-      return op;
-    };
+    auto op = [&](const ir::RangeCondition &c) { return probeOp(c, side); };
     auto stored = [&](const ir::RangeCondition &c) { return side == 0 ? c.left : c.right; };
     auto probe = [&](const ir::RangeCondition &c) { return side == 0 ? c.right : c.left; };
     for (const ir::RangeCondition &a : op_.ranges) {
       if (stored(a) != indexed_[side])
         continue;
       // p >= stored a: a is the band's low end; p <= stored b: b is its high end.
-      bool indexed_low = probeOp(a) == ir::ExprOp::Ge || probeOp(a) == ir::ExprOp::Gt;
+      bool indexed_low = op(a) == ir::ExprOp::Ge || op(a) == ir::ExprOp::Gt;
       for (const ir::RangeCondition &b : op_.ranges) {
-        bool other_high = probeOp(b) == ir::ExprOp::Le || probeOp(b) == ir::ExprOp::Lt;
+        bool other_high = op(b) == ir::ExprOp::Le || op(b) == ir::ExprOp::Lt;
         if (stored(b) == indexed_[side] || probe(b) != probe(a) || indexed_low != other_high)
           continue;
         ir::TypeKind kind = (*schemas_[side])[static_cast<size_t>(stored(a))].type.kind;
@@ -253,13 +257,7 @@ private:
       static_assert(sizeof(kiln_range_condition) == 4 * sizeof(int32_t), "four int32 fields");
       std::vector<uint32_t> fields;
       for (const ir::RangeCondition &condition : op_.ranges) {
-        // left OP right, or, from the right, right FLIPPED-OP left.
-        ir::ExprOp op = condition.op;
-        if (side == 1)
-          op = op == ir::ExprOp::Lt   ? ir::ExprOp::Gt
-               : op == ir::ExprOp::Le ? ir::ExprOp::Ge
-               : op == ir::ExprOp::Gt ? ir::ExprOp::Lt
-                                      : ir::ExprOp::Le;
+        ir::ExprOp op = probeOp(condition, 1 - side);
         int32_t code = op == ir::ExprOp::Lt   ? KILN_RANGE_LT
                        : op == ir::ExprOp::Le ? KILN_RANGE_LE
                        : op == ir::ExprOp::Gt ? KILN_RANGE_GT
@@ -277,7 +275,7 @@ private:
     return conditions_[side];
   }
 
-  llvm::StructType *payload_type_; // { multiset }
+  llvm::StructType *payload_type_; // { multiset, widest band }
   const ir::Schema *schemas_[2] = {};
   const RowLayout *rows_[2] = {};
   int32_t indexed_[2] = {};
