@@ -1229,13 +1229,11 @@ static int parse_datetime(const char *s, int64_t n, int64_t end_year, int64_t *d
          : rc == KILN_DATETIME_SYNTAX ? KILN_ERR_INVALID_TEXT_CAST
                                       : KILN_ERR_DATE_OUT_OF_RANGE;
 }
-#define DATE_END_YEAR KILN_DATE_END_YEAR
-#define TIMESTAMP_END_YEAR KILN_TIMESTAMP_END_YEAR
 
 /* PostgreSQL's date_in also takes a time of day, and ignores it. */
 int32_t kiln_text_to_date(kiln_runtime *rt, const char *p, int64_t n, int32_t loc) {
   int64_t days, time;
-  int rc = parse_datetime(p, n, DATE_END_YEAR, &days, &time);
+  int rc = parse_datetime(p, n, KILN_DATE_END_YEAR, &days, &time);
   if (UNLIKELY(rc != 0))
     raise_code(rt, rc, loc);
   return (int32_t)days;
@@ -1243,7 +1241,7 @@ int32_t kiln_text_to_date(kiln_runtime *rt, const char *p, int64_t n, int32_t lo
 
 int64_t kiln_text_to_timestamp(kiln_runtime *rt, const char *p, int64_t n, int32_t loc) {
   int64_t days, time;
-  int rc = parse_datetime(p, n, TIMESTAMP_END_YEAR, &days, &time);
+  int rc = parse_datetime(p, n, KILN_TIMESTAMP_END_YEAR, &days, &time);
   if (UNLIKELY(rc != 0))
     raise_code(rt, rc, loc);
   return days * MICROS_PER_DAY + time;

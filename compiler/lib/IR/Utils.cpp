@@ -7,6 +7,21 @@
 
 namespace kiln::ir {
 
+ExprOp mirroredComparison(ExprOp op) {
+  switch (op) {
+  case ExprOp::Lt:
+    return ExprOp::Gt;
+  case ExprOp::Le:
+    return ExprOp::Ge;
+  case ExprOp::Gt:
+    return ExprOp::Lt;
+  case ExprOp::Ge:
+    return ExprOp::Le;
+  default:
+    return op;
+  }
+}
+
 std::optional<Type> fixedResultType(ExprOp op) {
   switch (op) {
   case ExprOp::Eq:

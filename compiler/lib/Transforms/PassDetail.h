@@ -38,6 +38,9 @@ void eraseOps(ir::Module &module, const std::unordered_set<int32_t> &ids);
 // rows they did not run on before (or not run on rows they did).
 bool canRaise(const ir::Expr &expr);
 
+// The conjuncts of `e`: the operands of nested ANDs, or `e` itself.
+void collectConjuncts(const ir::Expr &e, std::vector<const ir::Expr *> &out);
+
 // Whether `expr`'s column references are valid over `row`: in range, of the column's type, and
 // not claiming NOT NULL for a nullable column.
 bool fitsRow(const ir::Expr &expr, const ir::Schema &row);

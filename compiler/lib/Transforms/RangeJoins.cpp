@@ -17,28 +17,6 @@ using namespace ir;
 
 namespace {
 
-void collectConjuncts(const ExprPtr &e, std::vector<const ExprPtr *> &out) {
-  if (e->op == ExprOp::And) {
-    for (const ExprPtr &arg : e->args)
-      collectConjuncts(arg, out);
-    return;
-  }
-  out.push_back(&e);
-}
-
-ExprOp flipped(ExprOp op) {
-  switch (op) {
-  case ExprOp::Lt:
-    return ExprOp::Gt;
-  case ExprOp::Le:
-    return ExprOp::Ge;
-  case ExprOp::Gt:
-    return ExprOp::Lt;
-  default:
-    return ExprOp::Le;
-  }
-}
-
 // `e` as a comparison of a left column with a right column of the same type, if it is one
 // (`left_width`: the join's left input's columns come first in its output).
 std::optional<RangeCondition> rangeCondition(const Expr &e, int32_t left_width) {
@@ -59,7 +37,7 @@ std::optional<RangeCondition> rangeCondition(const Expr &e, int32_t left_width) 
     return std::nullopt;
   if (a_left)
     return RangeCondition{a.column, e.op, b.column - left_width};
-  return RangeCondition{b.column, flipped(e.op), a.column - left_width};
+  return RangeCondition{b.column, mirroredComparison(e.op), a.column - left_width};
 }
 
 } // namespace
@@ -74,17 +52,17 @@ void formRangeJoins(Module &module) {
     if (!join || join->kind != OpKind::Join || uses[join->id] != 1)
       continue;
     int32_t left_width = static_cast<int32_t>(module.find(join->inputs[0])->schema.size());
-    std::vector<const ExprPtr *> conjuncts;
-    collectConjuncts(op->predicate, conjuncts);
+    std::vector<const Expr *> conjuncts;
+    collectConjuncts(*op->predicate, conjuncts);
     std::vector<RangeCondition> ranges;
     std::vector<ExprPtr> rest;
     bool raises = false;
-    for (const ExprPtr *conjunct : conjuncts) {
-      if (std::optional<RangeCondition> range = rangeCondition(**conjunct, left_width)) {
+    for (const Expr *conjunct : conjuncts) {
+      if (std::optional<RangeCondition> range = rangeCondition(*conjunct, left_width)) {
         ranges.push_back(*range);
       } else {
-        raises |= canRaise(**conjunct);
-        rest.push_back((*conjunct)->clone());
+        raises |= canRaise(*conjunct);
+        rest.push_back(conjunct->clone());
       }
     }
     if (ranges.empty() || raises)

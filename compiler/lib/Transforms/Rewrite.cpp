@@ -27,6 +27,15 @@ void eraseOps(Module &module, const std::unordered_set<int32_t> &ids) {
   std::erase_if(module.ops, [&](const std::unique_ptr<Op> &op) { return ids.count(op->id); });
 }
 
+void collectConjuncts(const Expr &e, std::vector<const Expr *> &out) {
+  if (e.op == ExprOp::And) {
+    for (const ExprPtr &arg : e.args)
+      collectConjuncts(*arg, out);
+    return;
+  }
+  out.push_back(&e);
+}
+
 bool canRaise(const Expr &expr) {
   bool raises = false;
   walkExpr(expr, [&](const Expr &e) {

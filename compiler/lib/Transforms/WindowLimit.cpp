@@ -63,15 +63,6 @@ int64_t rowNumberBound(const Expr &conjunct, int32_t column) {
   }
 }
 
-void collectConjuncts(const Expr &e, std::vector<const Expr *> &out) {
-  if (e.op == ExprOp::And) {
-    for (const ExprPtr &arg : e.args)
-      collectConjuncts(*arg, out);
-    return;
-  }
-  out.push_back(&e);
-}
-
 } // namespace
 
 void limitWindows(Module &module) {

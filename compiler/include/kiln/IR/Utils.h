@@ -16,6 +16,10 @@ namespace kiln::ir {
 // for ||), or nullopt when it depends on the operands.
 std::optional<Type> fixedResultType(ExprOp op);
 
+// The comparison with its operands swapped: `a OP b` is `b mirroredComparison(OP) a` (Lt and Gt,
+// Le and Ge trade places; Eq and Ne stay). Other operators come back as they are.
+ExprOp mirroredComparison(ExprOp op);
+
 // Whether an operation of `op` over `args` can be NULL under PostgreSQL's rules: strict operations
 // are NULL when an operand is; IS [NOT] NULL / IS [NOT] DISTINCT FROM never are; COALESCE,
 // GREATEST and LEAST only when every operand is; NULLIF always may be; CASE when a branch may be.

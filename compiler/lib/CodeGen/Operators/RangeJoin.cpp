@@ -11,6 +11,8 @@
 
 #include "Operator.h"
 
+#include "kiln/IR/Utils.h"
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -23,13 +25,7 @@ namespace {
 // A condition (left OP right) as a change of one side meets the rows of side `stored`: probe OP
 // stored, the operator flipped when the stored rows are the left input's.
 ir::ExprOp probeOp(const ir::RangeCondition &condition, int stored) {
-  ir::ExprOp op = condition.op;
-  if (stored == 1)
-    return op;
-  return op == ir::ExprOp::Lt   ? ir::ExprOp::Gt
-         : op == ir::ExprOp::Le ? ir::ExprOp::Ge
-         : op == ir::ExprOp::Gt ? ir::ExprOp::Lt
-                                : ir::ExprOp::Le;
+  return stored == 1 ? condition.op : ir::mirroredComparison(condition.op);
 }
 
 class RangeJoinGen : public OperatorGen {
