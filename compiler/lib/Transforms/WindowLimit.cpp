@@ -44,9 +44,9 @@ int64_t rowNumberBound(const Expr &conjunct, int32_t column) {
     return -1;
   const Expr *left = conjunct.args[0].get(), *right = conjunct.args[1].get();
   ExprOp op = conjunct.op;
-  if (left->op == ExprOp::Literal) { // k >= $c is $c <= k
+  if (left->op == ExprOp::Literal) { // k >= $c is $c <= k; k < $c is $c > k, which bounds nothing
     std::swap(left, right);
-    op = op == ExprOp::Ge ? ExprOp::Le : op == ExprOp::Gt ? ExprOp::Lt : op;
+    op = mirroredComparison(op);
   }
   if (left->op != ExprOp::Column || left->column != column || right->op != ExprOp::Literal ||
       right->literal.is_null || right->type.kind != TypeKind::Int64)
