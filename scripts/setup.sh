@@ -10,7 +10,7 @@ packages=(
   libpg-query-dev libabsl-dev libsimdjson-dev libyaml-cpp-dev
   librdkafka-dev liblz4-dev libsasl2-dev libssl-dev kcat libcpp-httplib-dev libpq-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql python3 python3-jinja2 python3-yaml
+  postgresql python3 python3-jinja2 python3-yaml tzdata
 )
 missing=()
 for p in "${packages[@]}"; do

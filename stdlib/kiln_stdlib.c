@@ -1065,8 +1065,10 @@ void kiln_text_from_date(kiln_runtime *rt, int32_t days, kiln_str *out) {
   set_copy(rt, buf, p - buf, out);
 }
 
-/* With `zone`, the UTC offset as PostgreSQL prints it in a session in UTC ("+00", before BC). */
-static void text_from_timestamp(kiln_runtime *rt, int64_t micros, int zone, kiln_str *out) {
+/* With `zoned`, the UTC offset `offset` after the time ("+01", before BC), as PostgreSQL prints
+ * a timestamptz; `micros` is then already on the zone's clock. */
+static void text_from_timestamp(kiln_runtime *rt, int64_t micros, int zoned, int32_t offset,
+                                kiln_str *out) {
   /* floor division: an instant before the epoch still has a positive time of day */
   int64_t days = floor_div(micros, MICROS_PER_DAY), t = micros - days * MICROS_PER_DAY;
   int64_t secs = t / 1000000, frac = t % 1000000;
@@ -1086,10 +1088,8 @@ static void text_from_timestamp(kiln_runtime *rt, int64_t micros, int zone, kiln
     *p++ = '.';
     p = put_num(p, frac, width);
   }
-  if (zone) {
-    memcpy(p, "+00", 3);
-    p += 3;
-  }
+  if (zoned)
+    p += kiln_format_zone_offset(p, offset);
   if (bc) {
     memcpy(p, " BC", 3);
     p += 3;
@@ -1097,10 +1097,11 @@ static void text_from_timestamp(kiln_runtime *rt, int64_t micros, int zone, kiln
   set_copy(rt, buf, p - buf, out);
 }
 void kiln_text_from_timestamp(kiln_runtime *rt, int64_t micros, kiln_str *out) {
-  text_from_timestamp(rt, micros, 0, out);
+  text_from_timestamp(rt, micros, 0, 0, out);
 }
-void kiln_text_from_timestamptz(kiln_runtime *rt, int64_t micros, kiln_str *out) {
-  text_from_timestamp(rt, micros, 1, out);
+void kiln_text_from_timestamptz(kiln_runtime *rt, int64_t micros, kiln_zone *zone, kiln_str *out) {
+  int32_t offset = zone ? kiln_zone_offset(zone, micros) : 0;
+  text_from_timestamp(rt, micros + (int64_t)offset * 1000000, 1, offset, out);
 }
 
 /* ---- text input ---- */
@@ -1247,11 +1248,15 @@ int64_t kiln_text_to_timestamp(kiln_runtime *rt, const char *p, int64_t n, int32
   return days * MICROS_PER_DAY + time;
 }
 
-int64_t kiln_text_to_timestamptz(kiln_runtime *rt, const char *p, int64_t n, int32_t loc) {
+int64_t kiln_text_to_timestamptz(kiln_runtime *rt, const char *p, int64_t n, kiln_zone *zone,
+                                 int32_t loc) {
   int64_t offset, len = kiln_split_zone(p, n, &offset);
   if (UNLIKELY(len < 0))
     raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
-  return kiln_text_to_timestamp(rt, p, len, loc) - offset * 1000000;
+  int64_t local = kiln_text_to_timestamp(rt, p, len, loc);
+  if (len == n) /* no zone written: the session's */
+    return kiln_instant_of_local(zone, local);
+  return local - offset * 1000000;
 }
 
 /* ======================================================================================== */
@@ -1835,6 +1840,41 @@ int64_t kiln_date_trunc(int32_t unit, int64_t micros) {
     days = days_from_civil(y, m, 1);
   }
   return days * MICROS_PER_DAY;
+}
+
+int64_t kiln_local_time(kiln_zone *zone, int64_t micros) {
+  return zone ? micros + (int64_t)kiln_zone_offset(zone, micros) * 1000000 : micros;
+}
+
+int64_t kiln_instant_of_local(kiln_zone *zone, int64_t local) {
+  int32_t offset;
+  return zone ? kiln_zone_from_local(zone, local, &offset) : local;
+}
+
+int64_t kiln_date_trunc_tz(int32_t unit, int64_t micros, kiln_zone *zone) {
+  int64_t shift = kiln_local_time(zone, micros) - micros;
+  int64_t truncated = kiln_date_trunc(unit, micros + shift);
+  return unit >= KILN_UNIT_DAY ? kiln_instant_of_local(zone, truncated) : truncated - shift;
+}
+
+int64_t kiln_add_interval_tz(kiln_runtime *rt, int64_t micros, __int128 interval, kiln_zone *zone,
+                             int32_t loc) {
+  kiln_interval v = kiln_interval_unpack(interval);
+  int64_t out = micros;
+  /* Months and days on the zone's clock, each its own step as in timestamptz_pl_interval. */
+  if (v.months != 0) {
+    if (UNLIKELY(!kiln_timestamp_add_interval(kiln_local_time(zone, out), v.months, 0, 0, &out)))
+      raise_code(rt, KILN_ERR_TIMESTAMP_OUT_OF_RANGE, loc);
+    out = kiln_instant_of_local(zone, out);
+  }
+  if (v.days != 0) {
+    if (UNLIKELY(!kiln_timestamp_add_interval(kiln_local_time(zone, out), 0, v.days, 0, &out)))
+      raise_code(rt, KILN_ERR_TIMESTAMP_OUT_OF_RANGE, loc);
+    out = kiln_instant_of_local(zone, out);
+  }
+  if (UNLIKELY(!kiln_timestamp_add_interval(out, 0, 0, v.micros, &out)))
+    raise_code(rt, KILN_ERR_TIMESTAMP_OUT_OF_RANGE, loc);
+  return out;
 }
 
 /* ---- regular expressions ---- */

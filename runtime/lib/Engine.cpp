@@ -426,6 +426,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::open(const kiln_program *program
         absl::StrFormat("program %s was built for runtime ABI %d, but this runtime implements "
                         "ABI %d",
                         program->name, program->abi_version, KILN_ABI_VERSION));
+  kiln_zone *zone = kiln_zone_keep(program->session_zone);
+  if (program->session_zone && !zone)
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "program %s carries a damaged time zone (%s)", program->name, program->session_zone->name));
+  setSessionZone(zone);
   std::unique_ptr<Engine> engine(new Engine());
   engine->impl_ = std::make_unique<Impl>(*program, options);
   return engine;

@@ -156,7 +156,7 @@ absl::StatusOr<StateImageInfo> writeStateImage(const kiln_program &program, void
   Writer w(sink);
   w.bytes(kMagic, sizeof kMagic);
   w.put<uint32_t>(kFormat);
-  w.put<uint32_t>(KILN_ABI_VERSION);
+  w.put<uint32_t>(KILN_STATE_ABI_VERSION);
   w.str(program.name);
   w.put<int64_t>(ticks);
   w.put<uint32_t>(static_cast<uint32_t>(program.nops));
@@ -395,10 +395,10 @@ absl::StatusOr<int64_t> loadStateImage(const kiln_program &program, void *state,
   if (!parsed.ok())
     return parsed.status();
   const StateImageSummary &saved = parsed->summary;
-  if (parsed->abi != KILN_ABI_VERSION)
+  if (parsed->abi != KILN_STATE_ABI_VERSION)
     return absl::FailedPreconditionError(
         absl::StrFormat("the state image was written by another Kiln (ABI %d; this one: %d)",
-                        parsed->abi, KILN_ABI_VERSION));
+                        parsed->abi, KILN_STATE_ABI_VERSION));
   if (saved.program != program.name)
     return absl::FailedPreconditionError(
         absl::StrFormat("the state image is of project %s, not %s", saved.program, program.name));

@@ -1,5 +1,6 @@
 #include "kiln/runtime/Values.h"
 
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -363,9 +364,20 @@ std::string formatTimestamp(int64_t micros) {
   return bc ? out + " BC" : out;
 }
 
+namespace {
+std::atomic<kiln_zone *> session_zone{nullptr};
+} // namespace
+
+void setSessionZone(kiln_zone *zone) { session_zone.store(zone, std::memory_order_release); }
+kiln_zone *sessionZone() { return session_zone.load(std::memory_order_acquire); }
+
 std::string formatTimestampTz(int64_t micros) {
-  std::string out = formatTimestamp(micros);
-  out.insert(out.ends_with(" BC") ? out.size() - 3 : out.size(), "+00");
+  kiln_zone *zone = sessionZone();
+  int32_t offset = kiln_zone_offset(zone, micros);
+  std::string out = formatTimestamp(micros + static_cast<int64_t>(offset) * kMicrosPerSecond);
+  char suffix[16];
+  int n = kiln_format_zone_offset(suffix, offset);
+  out.insert(out.ends_with(" BC") ? out.size() - 3 : out.size(), suffix, static_cast<size_t>(n));
   return out;
 }
 
@@ -734,6 +746,10 @@ absl::StatusOr<int64_t> parseTimestampTz(std::string_view text) {
   absl::StatusOr<int64_t> local = parseTimestamp(text.substr(0, static_cast<size_t>(len)));
   if (!local.ok())
     return local.status();
+  if (len == static_cast<int64_t>(text.size())) { // no zone written: the session's
+    int32_t session_offset;
+    return kiln_zone_from_local(sessionZone(), *local, &session_offset);
+  }
   return *local - offset * kMicrosPerSecond;
 }
 

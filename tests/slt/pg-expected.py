@@ -21,6 +21,10 @@ import subprocess
 import sys
 
 DML_START = re.compile(r"^(insert|delete|update)\b", re.IGNORECASE)
+# SET TIME ZONE as kiln-slt takes it: every later session of the file runs in that zone.
+SET_ZONE = re.compile(r"^\s*SET\s+(?:SESSION\s+)?(?:TIME\s+ZONE\s+|timezone\s*(?:=|TO)\s*)"
+                      r"(?:'([^']*)'|LOCAL|DEFAULT)\s*;?\s*$", re.IGNORECASE)
+session_zone = "UTC"  # Kiln's default
 
 
 def psql(args, sql, database):
@@ -29,8 +33,8 @@ def psql(args, sql, database):
         ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", args.host, "-p", str(args.port),
          "-U", args.user, "-d", database],
         input=sql, capture_output=True, text=True,
-        # Kiln's session time zone is UTC: timestamptz values print with +00 in both.
-        env={**os.environ, "PGTZ": "UTC"})
+        # The session time zone is the file's (UTC unless it says SET TIME ZONE), in both.
+        env={**os.environ, "PGTZ": session_zone})
     error = ""
     for line in result.stderr.splitlines():
         match = re.match(r"^(?:psql:[^:]*:\d+: )?ERROR:\s+(.*)$", line)
@@ -128,8 +132,14 @@ def run_file(args, path):
                 contents[current][tuple(copy_value(f) for f in line.split("\t"))] += 1
         return True, contents, ""
 
+    global session_zone
+    session_zone = "UTC"
     for record in records:
         where = "%s:%d" % (path, record.start + 1)
+        zone = SET_ZONE.match(record.sql) if record.kind == "statement" else None
+        if zone:
+            session_zone = zone.group(1) or "UTC"
+            continue
         if record.kind == "statement":
             if snapshot is None:
                 ok, _, error = psql(args, record.sql + ";\n", "kiln_slt")

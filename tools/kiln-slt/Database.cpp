@@ -4,6 +4,7 @@
 #include "kiln/Binder/Binder.h"
 #include "kiln/Binder/Literals.h"
 #include "kiln/Frontend/Parser.h"
+#include "kiln/IR/TimeZone.h"
 
 #include <algorithm>
 #include <cstring>
@@ -115,6 +116,21 @@ std::optional<bool> executeIndexStatement(Database &db, const std::string &sql,
   return std::nullopt;
 }
 
+std::optional<bool> executeSessionStatement(Database &db, const std::string &sql,
+                                            std::string &error) {
+  static const std::regex set_zone(
+      R"(^\s*SET\s+(SESSION\s+)?(TIME\s+ZONE\s+|timezone\s*(=|TO)\s*)('([^']*)'|LOCAL|DEFAULT)\s*;?\s*$)",
+      std::regex::icase);
+  std::smatch m;
+  if (!std::regex_search(sql, m, set_zone))
+    return std::nullopt;
+  std::string name = m[5].matched ? m[5].str() : "";
+  if (!ir::timeZone(name, &error) && !error.empty())
+    return false;
+  db.time_zone = ir::isUtcZone(name) ? "" : name;
+  return true;
+}
+
 int32_t Database::findTable(const std::string &name) const {
   for (size_t i = 0; i < tables.size(); ++i)
     if (tables[i].name == name)
@@ -187,8 +203,8 @@ bool Executor::insertValues(Database &db, int32_t table_index, const ast::Statem
     }
     Row row(table.schema.size()); // columns not named are NULL (Kiln has no defaults)
     for (size_t k = 0; k < values.size(); ++k) {
-      std::optional<ir::Value> value =
-          binder::bindConstant(*values[k], table.schema[targets[k]].type, sources_, diags);
+      std::optional<ir::Value> value = binder::bindConstant(
+          *values[k], table.schema[targets[k]].type, sources_, diags, db.time_zone);
       if (!value) {
         error = firstError(diags, "cannot evaluate the value");
         return false;
@@ -204,7 +220,7 @@ bool Executor::evaluate(const Database &db, const std::string &sql, bool with_vi
                         ir::Schema &schema, std::string &error) {
   std::vector<ViewSource> views = with_views ? db.views : std::vector<ViewSource>{};
   views.push_back({"__rows", sql, true});
-  Compiled compiled = compileViews(db.tables, views);
+  Compiled compiled = compileViews(db.tables, views, db.time_zone);
   if (!compiled.program) {
     error = compiled.error;
     return false;
@@ -335,8 +351,8 @@ bool Executor::execute(Database &db, const ast::Statement &stmt, const std::stri
     for (const auto &[values, weight] : result) {
       Row row(width);
       for (size_t k = 0; k < targets.size(); ++k) {
-        std::optional<ir::Value> value =
-            binder::castLiteral(values[k], schema[k].type, table.schema[targets[k]].type, error);
+        std::optional<ir::Value> value = binder::castLiteral(
+            values[k], schema[k].type, table.schema[targets[k]].type, error, db.time_zone);
         if (!value)
           return false;
         row[targets[k]] = std::move(*value);
@@ -401,8 +417,9 @@ bool Executor::execute(Database &db, const ast::Statement &stmt, const std::stri
     for (const auto &[values, weight] : result) {
       Row old_row(values.begin(), values.begin() + width), new_row = old_row;
       for (size_t k = 0; k < targets.size(); ++k) {
-        std::optional<ir::Value> value = binder::castLiteral(
-            values[width + k], schema[width + k].type, table.schema[targets[k]].type, error);
+        std::optional<ir::Value> value =
+            binder::castLiteral(values[width + k], schema[width + k].type,
+                                table.schema[targets[k]].type, error, db.time_zone);
         if (!value)
           return false;
         new_row[targets[k]] = std::move(*value);

@@ -20,6 +20,7 @@ struct Database {
   std::vector<Table> tables;
   std::vector<ViewSource> views; // CREATE VIEW, in order (compiled before a query's own view)
   std::map<std::string, std::string> indexes; // index name -> table (indexes change no result)
+  std::string time_zone; // SET TIME ZONE: the session's (empty: UTC), for the views after it
 
   int32_t findTable(const std::string &name) const;
 };
@@ -55,6 +56,11 @@ private:
 // CREATE INDEX and DROP INDEX, which Kiln's parser does not take: only their names are kept, so
 // that dropping a missing index fails. nullopt if `sql` is not one of them; else whether it worked.
 std::optional<bool> executeIndexStatement(Database &db, const std::string &sql, std::string &error);
+
+// SET TIME ZONE 'zone' (also SET timezone TO/= 'zone', and LOCAL/DEFAULT for UTC): nullopt if
+// `sql` is not one; else whether the zone is known. It applies to the views compiled after it.
+std::optional<bool> executeSessionStatement(Database &db, const std::string &sql,
+                                            std::string &error);
 
 // "t", or "s.t" for a qualified name.
 std::string joinName(const std::vector<std::string> &names);

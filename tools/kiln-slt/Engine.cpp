@@ -121,7 +121,8 @@ TextRow formatRow(const kiln_relation_desc &rel, const void *row) {
   return text;
 }
 
-Compiled compileViews(const std::vector<Table> &tables, const std::vector<ViewSource> &views) {
+Compiled compileViews(const std::vector<Table> &tables, const std::vector<ViewSource> &views,
+                      const std::string &time_zone) {
   std::vector<driver::TableDef> defs;
   for (const Table &table : tables)
     defs.push_back({table.name, table.schema, table.key});
@@ -131,7 +132,8 @@ Compiled compileViews(const std::vector<Table> &tables, const std::vector<ViewSo
   SourceManager sources;
   DiagnosticEngine diags(sources);
   Compiled result;
-  result.program = driver::compileInMemory(defs, view_defs, sources, diags, result.error);
+  result.program =
+      driver::compileInMemory(defs, view_defs, sources, diags, result.error, true, time_zone);
   if (diags.hasErrors()) {
     result.program.reset();
     result.unsupported = true;

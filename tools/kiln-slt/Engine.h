@@ -47,8 +47,10 @@ struct Compiled {
   std::string details;      // all diagnostics, rendered
 };
 
-// Compiles `views` over `tables` (in this order: table i is the program's source i).
-Compiled compileViews(const std::vector<Table> &tables, const std::vector<ViewSource> &views);
+// Compiles `views` over `tables` (in this order: table i is the program's source i), in the
+// session time zone `time_zone` (empty: UTC).
+Compiled compileViews(const std::vector<Table> &tables, const std::vector<ViewSource> &views,
+                      const std::string &time_zone = "");
 
 // One instance of a compiled program (a runtime Engine). A tick that raises a SQL runtime error
 // (division by zero, overflow) is rolled back: the instance goes on from the state before it, as

@@ -512,6 +512,8 @@ private:
   void statement(const Record &record) {
     std::string error;
     std::optional<bool> index = executeIndexStatement(db_, record.sql, error);
+    if (!index)
+      index = executeSessionStatement(db_, record.sql, error);
     bool ok = index.value_or(true);
     if (!index) {
       Database next = db_;
@@ -575,7 +577,7 @@ private:
 
     std::vector<ViewSource> views = db_.views;
     views.push_back({"__query", sql, true});
-    Compiled compiled = compileViews(db_.tables, views);
+    Compiled compiled = compileViews(db_.tables, views, db_.time_zone);
     if (!compiled.program) {
       report(record, compiled.unsupported ? "query unsupported" : "query failed to compile",
              compiled.error);
@@ -671,7 +673,7 @@ private:
   bool start(const Record &record) {
     if (program_ || broken_)
       return program_ != nullptr;
-    compiled_ = compileViews(db_.tables, views_);
+    compiled_ = compileViews(db_.tables, views_, db_.time_zone);
     if (!compiled_.program) {
       broken_ = true;
       start_error_ = "the views do not compile: " + compiled_.error;

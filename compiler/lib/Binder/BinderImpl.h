@@ -290,6 +290,8 @@ private:
                      const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
   Bound bindDateField(const ast::Expr &expr, const ir::FunctionInfo &fn, std::vector<Bound> &args,
                       const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
+  Bound bindAtTimeZone(const ast::Expr &expr, std::vector<Bound> &args,
+                       const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
   Bound bindDateTrunc(const ast::Expr &expr, std::vector<Bound> &args,
                       const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
   Bound bindAggregateCall(const ast::Expr &expr, const Scope &scope);

@@ -121,7 +121,8 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
     // Constants are converted now; a conversion that fails is left to run time, where
     // PostgreSQL raises it too (only if the expression is evaluated).
     std::string ignored;
-    if (std::optional<ir::Value> value = castLiteral(expr->literal, expr->type, target, ignored))
+    if (std::optional<ir::Value> value =
+            castLiteral(expr->literal, expr->type, target, ignored, catalog_.time_zone))
       return ir::makeLiteral(std::move(*value), target);
   }
   ExprPtr cast = ir::makeCall(ExprOp::Cast, target, {}, location(range));
@@ -137,7 +138,8 @@ ExprPtr Binder::coerce(Bound bound, const Type &target, SourceRange range) {
       target.kind != TypeKind::Text) {
     // 'text' literal in a typed context: parse it now, like PostgreSQL's unknown-type literals.
     std::string error_message;
-    std::optional<ir::Value> value = parseLiteral(bound.expr->literal.s, target, error_message);
+    std::optional<ir::Value> value =
+        parseLiteral(bound.expr->literal.s, target, error_message, catalog_.time_zone);
     if (!value) {
       error(range, error_message);
       return nullptr;

@@ -4,6 +4,7 @@
 // everything else is rejected with the list of supported functions.
 #include "BinderImpl.h"
 
+#include "kiln/IR/TimeZone.h"
 #include "kiln/runtime/civil.h"
 #include "kiln/runtime/interval.h"
 
@@ -185,6 +186,8 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
     return bindRounding(expr, fn, args, call);
   case ir::FunctionSignature::DateTrunc:
     return bindDateTrunc(expr, args, call);
+  case ir::FunctionSignature::AtTimeZone:
+    return bindAtTimeZone(expr, args, call);
   case ir::FunctionSignature::DatePart:
   case ir::FunctionSignature::Extract:
     return bindDateField(expr, fn, args, call);
@@ -257,6 +260,37 @@ Bound Binder::bindDateTrunc(const ast::Expr &expr, std::vector<Bound> &args,
   if (!t.isTimestamp())
     t = Type::timestamp(); // the coercion reports what cannot become one
   return call(t, {Type::text(), t});
+}
+
+// x AT TIME ZONE 'zone' (timezone('zone', x)): the zone a constant the zone database names; x a
+// timestamp or a timestamptz (a date or a text literal is read as a timestamptz, PostgreSQL's
+// preferred type).
+Bound Binder::bindAtTimeZone(const ast::Expr &expr, std::vector<Bound> &args,
+                             const std::function<Bound(Type, std::vector<Type>)> &call) {
+  if (args[0].expr->op != ExprOp::Literal || args[0].expr->literal.is_null ||
+      !(args[0].unknown || args[0].expr->type == Type::text())) {
+    error(expr.args[0]->range, "AT TIME ZONE takes a constant zone name").hint =
+        "write the zone as a string constant, e.g. AT TIME ZONE 'Europe/Paris'";
+    return {};
+  }
+  std::string zone_error;
+  ir::timeZone(args[0].expr->literal.s, &zone_error);
+  if (!zone_error.empty()) {
+    error(expr.args[0]->range, zone_error).hint =
+        "name a zone of the IANA database (e.g. 'America/New_York' or 'UTC'); fixed offsets "
+        "and abbreviations are not supported yet";
+    return {};
+  }
+  Type t = args[1].unknown ? Type::timestamptz() : args[1].expr->type;
+  if (t.kind == TypeKind::Date)
+    t = Type::timestamptz();
+  if (!t.isTimestamp()) {
+    error(expr.range, "function timezone(text, " + t.str() + ") does not exist").hint =
+        "AT TIME ZONE takes a timestamp or a timestamp with time zone";
+    return {};
+  }
+  return call(t.kind == TypeKind::Timestamp ? Type::timestamptz() : Type::timestamp(),
+              {Type::text(), t});
 }
 
 // extract(field FROM x) and date_part('field', x): the field must be a constant Kiln knows; x a

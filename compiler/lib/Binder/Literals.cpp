@@ -1,5 +1,6 @@
 #include "kiln/Binder/Literals.h"
 
+#include "kiln/IR/TimeZone.h"
 #include "kiln/runtime/Jsonb.h"
 #include "kiln/runtime/civil.h"
 #include "kiln/runtime/interval.h"
@@ -189,7 +190,8 @@ std::optional<std::pair<Value, Type>> parseNumberLiteral(std::string_view text,
   return std::make_pair(v, Type::numeric(ir::kMaxNumericPrecision, scale));
 }
 
-std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::string &error) {
+std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::string &error,
+                                  std::string_view time_zone) {
   Value v;
   v.is_null = false;
   auto invalid = [&]() -> std::optional<Value> {
@@ -238,10 +240,13 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
     return v;
   case TypeKind::Date:
   case TypeKind::Timestamp:
-  case TypeKind::TimestampTz: { // in the zone the text names, else in UTC (the session's)
+  case TypeKind::TimestampTz: { // in the zone the text names, else in the session's
     int64_t offset = 0, len = static_cast<int64_t>(text.size());
-    if (type.kind == TypeKind::TimestampTz)
+    bool zoned = false;
+    if (type.kind == TypeKind::TimestampTz) {
       len = kiln_split_zone(text.data(), len, &offset);
+      zoned = len != static_cast<int64_t>(text.size());
+    }
     int status = len < 0 ? KILN_DATETIME_SYNTAX
                          : parseDateTime(text.substr(0, static_cast<size_t>(len)),
                                          type.kind != TypeKind::Date, v.i);
@@ -255,6 +260,8 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
       return std::nullopt;
     }
     v.i -= offset * 1000000;
+    if (type.kind == TypeKind::TimestampTz && !zoned)
+      v.i = ir::instantOfLocal(ir::timeZone(time_zone, nullptr), v.i);
     return v;
   }
   case TypeKind::Interval:
@@ -275,7 +282,7 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
 }
 
 std::optional<Value> castLiteral(const Value &value, const Type &from, const Type &to,
-                                 std::string &error) {
+                                 std::string &error, std::string_view time_zone) {
   if (value.is_null)
     return value;
   if (from == to)
@@ -365,18 +372,24 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
       break;
     return v;
   case TypeKind::Timestamp:
-  case TypeKind::TimestampTz: // in UTC, the session's time zone: the same instant's digits
-    if (from.kind == TypeKind::Date) {
+  case TypeKind::TimestampTz: // a timestamptz meets the others on the session zone's clock
+    if (from.kind == TypeKind::Date)
       v.i = value.i * 86400000000LL;
-      return v;
-    }
-    if (from.isTimestamp())
-      return value;
-    break;
+    else if (from.isTimestamp())
+      v.i = from.kind == TypeKind::TimestampTz && to.kind == TypeKind::Timestamp
+                ? ir::localTime(ir::timeZone(time_zone, nullptr), value.i)
+                : value.i;
+    else
+      break;
+    if (to.kind == TypeKind::TimestampTz && from.kind != TypeKind::TimestampTz)
+      v.i = ir::instantOfLocal(ir::timeZone(time_zone, nullptr), v.i);
+    return v;
   case TypeKind::Date:
     if (from.isTimestamp()) {
-      v.i = value.i >= 0 ? value.i / 86400000000LL
-                         : -((-value.i + 86400000000LL - 1) / 86400000000LL);
+      int64_t local = from.kind == TypeKind::TimestampTz
+                          ? ir::localTime(ir::timeZone(time_zone, nullptr), value.i)
+                          : value.i;
+      v.i = local >= 0 ? local / 86400000000LL : -((-local + 86400000000LL - 1) / 86400000000LL);
       return v;
     }
     break;

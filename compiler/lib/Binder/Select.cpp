@@ -1093,7 +1093,7 @@ std::optional<ir::Value> Binder::bindConstant(const ast::Expr &expr, const Type 
   if (e->op == ExprOp::Cast && e->args[0]->op == ExprOp::Literal) {
     std::string message;
     std::optional<ir::Value> v =
-        castLiteral(e->args[0]->literal, e->args[0]->type, target, message);
+        castLiteral(e->args[0]->literal, e->args[0]->type, target, message, catalog_.time_zone);
     if (v)
       return v;
     error(expr.range, message);
@@ -1114,8 +1114,10 @@ plan::NodePtr bindQuery(const ast::SelectStmt &query, const Catalog &catalog,
 }
 
 std::optional<ir::Value> bindConstant(const ast::Expr &expr, const ir::Type &target,
-                                      const SourceManager &sources, DiagnosticEngine &diags) {
-  static const Catalog empty;
+                                      const SourceManager &sources, DiagnosticEngine &diags,
+                                      const std::string &time_zone) {
+  Catalog empty;
+  empty.time_zone = time_zone;
   Binder binder(empty, sources, diags);
   return binder.bindConstant(expr, target);
 }

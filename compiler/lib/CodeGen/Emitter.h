@@ -115,6 +115,15 @@ public:
   llvm::Value *call(const std::string &name, std::vector<llvm::Value *> args);
   llvm::Function *newFunction(const std::string &name, llvm::FunctionType *type);
   llvm::Value *rt() { return rt_; }
+  // The session time zone's kiln_zone (kiln/runtime/zone.h), or a null pointer for UTC; and any
+  // zone's (AT TIME ZONE), each embedded once.
+  llvm::Constant *sessionZone();
+  llvm::Constant *zoneGlobal(const std::string &name);
+  bool zoned() { return !sessionZone()->isNullValue(); }
+  // Whether a timestamptz argument is read on a session zone's clock (not UTC's), and its value
+  // for a date field (kiln_date_field) of it: the wall-clock time, except for the epoch.
+  bool onZoneClock(const ir::Expr &arg);
+  llvm::Value *wallClock(const ir::Expr &arg, int32_t field, llvm::Value *value);
   // Destroys a multiset of operator state unless `set` is null (none was created).
   void destroyMultiset(llvm::Value *set);
   // A kiln_relation_desc (abi.h) of rows of `schema`: columns, layout, and `key` columns.
@@ -216,6 +225,7 @@ public:
   llvm::LLVMContext &ctx_;
   llvm::Module &module_;
   const ir::Module &ir_;
+  std::map<std::string, llvm::Constant *> zones_; // by name
   const std::vector<SourceTable> &sources_;
   const Options &options_;
   llvm::IRBuilder<> b_;

@@ -234,7 +234,7 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
       r.value = textOut("kiln_text_from_timestamp", {rt(), x});
       break;
     case TypeKind::TimestampTz:
-      r.value = textOut("kiln_text_from_timestamptz", {rt(), x});
+      r.value = textOut("kiln_text_from_timestamptz", {rt(), x, sessionZone()});
       break;
     case TypeKind::Interval:
       r.value = textOut("kiln_text_from_interval", {rt(), x});
@@ -275,7 +275,7 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
       r.value = call("kiln_text_to_timestamp", {rt(), p, n, b_.getInt32(loc)});
       break;
     case TypeKind::TimestampTz:
-      r.value = call("kiln_text_to_timestamptz", {rt(), p, n, b_.getInt32(loc)});
+      r.value = call("kiln_text_to_timestamptz", {rt(), p, n, sessionZone(), b_.getInt32(loc)});
       break;
     case TypeKind::Jsonb:
       r.value = textOut("kiln_jsonb_in", {rt(), p, n, b_.getInt32(loc)});
@@ -340,13 +340,19 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
     return r;
   case TypeKind::Timestamp:
   case TypeKind::TimestampTz:
-    // From a date: its midnight (in UTC, the session's zone, for timestamptz). Between the two
-    // timestamp types the value stays: the session's time zone is UTC.
+    // From a date: its midnight. A timestamptz meets a timestamp or a date on the session
+    // zone's clock; in UTC the value stays.
     r.value = from.kind == TypeKind::Date
                   ? b_.CreateMul(b_.CreateSExt(x, i64_), b_.getInt64(86400000000LL))
                   : x;
+    if (zoned() && to.kind == TypeKind::TimestampTz && from.kind != TypeKind::TimestampTz)
+      r.value = call("kiln_instant_of_local", {sessionZone(), r.value});
+    else if (zoned() && to.kind == TypeKind::Timestamp && from.kind == TypeKind::TimestampTz)
+      r.value = call("kiln_local_time", {sessionZone(), r.value});
     return r;
   case TypeKind::Date: { // from a timestamp: floor division by a day
+    if (zoned() && from.kind == TypeKind::TimestampTz)
+      x = call("kiln_local_time", {sessionZone(), x});
     llvm::Value *day = b_.getInt64(86400000000LL);
     llvm::Value *q = b_.CreateSDiv(x, day);
     llvm::Value *adjust = b_.CreateAnd(b_.CreateICmpSLT(x, b_.getInt64(0)),

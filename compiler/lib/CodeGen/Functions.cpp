@@ -3,11 +3,23 @@
 
 #include "Emitter.h"
 
+#include "kiln/runtime/civil.h"
 #include "kiln/stdlib.h"
 
 namespace kiln::codegen {
 
 using ir::TypeKind;
+
+bool Emitter::onZoneClock(const ir::Expr &arg) {
+  return arg.type.kind == TypeKind::TimestampTz && zoned();
+}
+
+llvm::Value *Emitter::wallClock(const ir::Expr &arg, int32_t field, llvm::Value *value) {
+  // The epoch counts from the instant 1970-01-01 00:00 UTC, whatever the zone.
+  if (!onZoneClock(arg) || field == KILN_FIELD_EPOCH)
+    return value;
+  return call("kiln_local_time", {sessionZone(), value});
+}
 
 SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row) {
   std::vector<SqlValue> args;
@@ -168,29 +180,50 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value = call(fn.symbol, operands);
     break;
   }
-  case ir::FunctionId::DateTrunc:
-    r.value =
-        call(fn.symbol, {b_.getInt32(ir::dateTruncUnit(e.args[0]->literal.s)), args[1].value});
+  case ir::FunctionId::DateTrunc: {
+    llvm::Value *unit = b_.getInt32(ir::dateTruncUnit(e.args[0]->literal.s));
+    r.value = onZoneClock(*e.args[1])
+                  ? call("kiln_date_trunc_tz", {unit, args[1].value, sessionZone()})
+                  : call(fn.symbol, {unit, args[1].value});
     break;
-  case ir::FunctionId::DatePart:
+  }
+  case ir::FunctionId::DatePart: {
+    int32_t field = ir::dateField(e.args[0]->literal.s);
     r.value =
         call(e.args[1]->type.kind == TypeKind::Interval ? "kiln_date_part_interval" : fn.symbol,
-             {b_.getInt32(ir::dateField(e.args[0]->literal.s)), args[1].value});
+             {b_.getInt32(field), wallClock(*e.args[1], field, args[1].value)});
     break;
+  }
   case ir::FunctionId::Extract: {
-    llvm::Value *field = b_.getInt32(ir::dateField(e.args[0]->literal.s));
+    int32_t field_code = ir::dateField(e.args[0]->literal.s);
+    llvm::Value *field = b_.getInt32(field_code);
     if (e.args[1]->type.kind == TypeKind::Interval) {
       r.value = call("kiln_extract_interval", {field, args[1].value, b_.getInt32(e.type.scale)});
       break;
     }
-    llvm::Value *scaled = e.args[1]->type.kind == TypeKind::Date
-                              ? call("kiln_extract_date", {field, args[1].value})
-                              : call(fn.symbol, {field, args[1].value, b_.getInt32(e.type.scale)});
+    llvm::Value *scaled =
+        e.args[1]->type.kind == TypeKind::Date
+            ? call("kiln_extract_date", {field, args[1].value})
+            : call(fn.symbol, {field, wallClock(*e.args[1], field_code, args[1].value),
+                               b_.getInt32(e.type.scale)});
     r.value = b_.CreateSExt(scaled, i128_);
     break;
   }
+  case ir::FunctionId::Timezone: {
+    llvm::Constant *zone = zoneGlobal(e.args[0]->literal.s);
+    if (zone->isNullValue()) // UTC: the same digits
+      r.value = args[1].value;
+    else
+      r.value = call(e.args[1]->type.kind == TypeKind::TimestampTz ? "kiln_local_time"
+                                                                   : "kiln_instant_of_local",
+                     {zone, args[1].value});
+    break;
+  }
   case ir::FunctionId::AddInterval:
-    r.value = call(fn.symbol, {rt(), args[0].value, args[1].value, b_.getInt32(loc)});
+    r.value = onZoneClock(*e.args[0])
+                  ? call("kiln_add_interval_tz",
+                         {rt(), args[0].value, args[1].value, sessionZone(), b_.getInt32(loc)})
+                  : call(fn.symbol, {rt(), args[0].value, args[1].value, b_.getInt32(loc)});
     break;
   case ir::FunctionId::JsonbObjectField:
   case ir::FunctionId::JsonbObjectFieldText:

@@ -6,7 +6,10 @@
 #include "Operators/Operator.h"
 
 #include "kiln/IR/Fingerprint.h"
+#include "kiln/IR/TimeZone.h"
 #include "kiln/IR/Utils.h"
+
+#include "kiln/runtime/zone.h"
 
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Verifier.h>
@@ -527,7 +530,7 @@ void Emitter::defineProgram() {
   }
   llvm::StructType *program_type = llvm::StructType::get(
       ctx_, {i32_, ptr_, i32_, ptr_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, ptr_, ptr_,
-             ptr_, i64_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, i32_, i32_, ptr_});
+             ptr_, i64_, i32_, ptr_, i32_, ptr_, ptr_, ptr_, i32_, i32_, ptr_, ptr_});
   checkLayout(program_type, sizeof(kiln_program),
               {offsetof(kiln_program, abi_version), offsetof(kiln_program, name),
                offsetof(kiln_program, nsources),    offsetof(kiln_program, sources),
@@ -540,7 +543,7 @@ void Emitter::defineProgram() {
                offsetof(kiln_program, nindexes),    offsetof(kiln_program, indexes),
                offsetof(kiln_program, lookup),      offsetof(kiln_program, scan),
                offsetof(kiln_program, nops),        offsetof(kiln_program, mute_slot),
-               offsetof(kiln_program, ops)});
+               offsetof(kiln_program, ops),         offsetof(kiln_program, session_zone)});
   llvm::Constant *program =
       llvm::ConstantStruct::get(program_type, {b_.getInt32(KILN_ABI_VERSION),
                                                string(ir_.name),
@@ -564,9 +567,40 @@ void Emitter::defineProgram() {
                                                module_.getFunction("kiln.scan"),
                                                b_.getInt32(ops.size()),
                                                b_.getInt32(mute_slot_),
-                                               array(op_desc, ops, "ops")});
+                                               array(op_desc, ops, "ops"),
+                                               sessionZone()});
   new llvm::GlobalVariable(module_, program_type, true, llvm::GlobalValue::ExternalLinkage, program,
                            "kiln_program_main");
+}
+
+llvm::Constant *Emitter::sessionZone() { return zoneGlobal(ir_.time_zone); }
+
+llvm::Constant *Emitter::zoneGlobal(const std::string &name) {
+  llvm::Constant *&global = zones_[name];
+  if (global)
+    return global;
+  kiln_zone *zone = ir::timeZone(name, nullptr);
+  if (!zone)
+    return global = llvm::ConstantPointerNull::get(b_.getPtrTy());
+  // A kiln_zone (kiln/runtime/zone.h) over the TZif bytes, writable: the runtime keeps the rules
+  // it reads from them in `loaded`.
+  std::string_view tzif = ir::timeZoneData(zone);
+  auto *bytes = new llvm::GlobalVariable(
+      module_, llvm::ArrayType::get(b_.getInt8Ty(), tzif.size()), true,
+      llvm::GlobalValue::PrivateLinkage,
+      llvm::ConstantDataArray::getRaw(llvm::StringRef(tzif.data(), tzif.size()), tzif.size(),
+                                      b_.getInt8Ty()),
+      "kiln.zone.tzif");
+  std::vector<llvm::Type *> fields{ptr_, ptr_, i64_, ptr_};
+  llvm::StructType *zone_type = llvm::StructType::get(ctx_, fields);
+  checkLayout(zone_type, sizeof(kiln_zone),
+              {offsetof(kiln_zone, name), offsetof(kiln_zone, tzif), offsetof(kiln_zone, tzif_size),
+               offsetof(kiln_zone, loaded)});
+  llvm::Constant *desc = llvm::ConstantStruct::get(
+      zone_type, {b_.CreateGlobalString(name, "kiln.zone.name", 0, &module_), bytes,
+                  b_.getInt64(tzif.size()), llvm::ConstantPointerNull::get(b_.getPtrTy())});
+  return global = new llvm::GlobalVariable(module_, zone_type, false,
+                                           llvm::GlobalValue::PrivateLinkage, desc, "kiln.zone");
 }
 
 static std::vector<ModelRelation> relationsOf(const ir::Module &module, ir::OpKind kind) {

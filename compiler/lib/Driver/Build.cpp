@@ -386,6 +386,7 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
 
   Frontend front;
   binder::Catalog catalog;
+  catalog.time_zone = project->time_zone;
   for (const project::SourceTable &table : project->sources) {
     incremental::SourceTableInfo info;
     info.name = table.qualifiedName();
@@ -480,6 +481,7 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
 
   std::unique_ptr<ir::Module> module =
       incremental::lowerProject(project->name, front.sources, front.models);
+  module->time_zone = project->time_zone;
   std::vector<std::string> problems = ir::verifyModule(*module);
   if (!problems.empty()) {
     err << "kiln: internal error: lowering produced invalid IR:\n";
@@ -565,8 +567,10 @@ int runBuild(const BuildOptions &options, std::ostream &out, std::ostream &err) 
 std::unique_ptr<CompiledProgram> compileInMemory(const std::vector<TableDef> &tables,
                                                  const std::vector<ViewDef> &views,
                                                  SourceManager &sources, DiagnosticEngine &diags,
-                                                 std::string &error, bool optimize) {
+                                                 std::string &error, bool optimize,
+                                                 const std::string &time_zone) {
   binder::Catalog catalog;
+  catalog.time_zone = time_zone;
   auto result = std::make_unique<CompiledProgram>();
   std::vector<incremental::SourceTableInfo> infos;
   for (const TableDef &table : tables) {
@@ -592,6 +596,7 @@ std::unique_ptr<CompiledProgram> compileInMemory(const std::vector<TableDef> &ta
     }
   }
   std::unique_ptr<ir::Module> module = incremental::lowerProject("query", infos, models);
+  module->time_zone = time_zone;
   std::vector<std::string> problems = ir::verifyModule(*module);
   if (!problems.empty()) {
     error = "internal error: invalid IR: " + problems[0];

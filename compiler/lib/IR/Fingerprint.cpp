@@ -128,6 +128,10 @@ uint64_t compute(const Module &module, const Op &op, std::unordered_map<int32_t,
     }
   }
   h.i64(op.append_only);
+  // A zone other than UTC changes what timestamptz conversions compute (UTC adds nothing, so
+  // fingerprints of programs in UTC stay as they were).
+  if (!module.time_zone.empty())
+    h.str(module.time_zone);
   for (const Column &c : op.schema) {
     h.type(c.type);
     h.i64(c.nullable);

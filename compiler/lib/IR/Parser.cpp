@@ -6,6 +6,7 @@
 // omitted schema or column type whose input is unknown.
 
 #include "kiln/IR/TextFormat.h"
+#include "kiln/IR/TimeZone.h"
 #include "kiln/IR/Utils.h"
 
 #include "Syntax.h"
@@ -540,6 +541,12 @@ std::unique_ptr<Module> Parser::module() {
   expectIdent("module");
   if (accept(Tok::At))
     module->name = name("a module name");
+  if (acceptIdent("time_zone")) {
+    module->time_zone = expect(Tok::String, "a time zone name").value;
+    std::string error;
+    if (!timeZone(module->time_zone, &error) && !error.empty())
+      fail(error);
+  }
   expect(Tok::LBrace, "'{'");
   while (!accept(Tok::RBrace))
     op(*module);

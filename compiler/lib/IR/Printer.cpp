@@ -141,6 +141,8 @@ void Printer::module(const Module &module) {
   out_ << "module";
   if (!module.name.empty())
     out_ << " @" << syntax::name(module.name);
+  if (!module.time_zone.empty())
+    out_ << " time_zone " << syntax::quote(module.time_zone);
   out_ << " {\n";
   // Only ops printed so far give context, as the parser sees the text in order.
   std::unordered_map<int32_t, const Op *> earlier;

@@ -2,6 +2,7 @@
 // names the offending piece the way the text form spells it.
 
 #include "kiln/IR/TextFormat.h"
+#include "kiln/IR/TimeZone.h"
 #include "kiln/IR/Utils.h"
 #include "kiln/runtime/civil.h"
 #include "kiln/runtime/interval.h"
@@ -875,6 +876,17 @@ void Verifier::checkCall(const Expr &e) {
     argIs(1, e.args[1]->type.isTimestamp(), "timestamp or timestamptz");
     resultIs(e.type == e.args[1]->type, e.args[1]->type.str());
     break;
+  case FunctionSignature::AtTimeZone: {
+    std::string zone_error;
+    argIs(0,
+          e.args[0]->op == ExprOp::Literal && first == Type::text() &&
+              (timeZone(e.args[0]->literal.s, &zone_error), zone_error.empty()),
+          "a text literal naming a time zone");
+    argIs(1, e.args[1]->type.isTimestamp(), "timestamp or timestamptz");
+    Type other = e.args[1]->type == Type::timestamp() ? Type::timestamptz() : Type::timestamp();
+    resultIs(e.type == other, other.str());
+    break;
+  }
   case FunctionSignature::DatePart:
   case FunctionSignature::Extract: {
     bool from_date = e.args[1]->type == Type::date();

@@ -1,5 +1,7 @@
 #include "Loader.h"
 
+#include "kiln/IR/TimeZone.h"
+
 #include <cctype>
 #include <charconv>
 
@@ -139,6 +141,21 @@ void readTickSize(YamlFile &yaml, const YamlField &tick, Project &project) {
   }
 }
 
+// time-zone: an IANA zone name; timestamptz values are shown and read on its clock.
+void readTimeZone(YamlFile &yaml, const YamlField &field, Project &project) {
+  std::optional<std::string> name = yaml.expectString(field, "time-zone");
+  if (!name)
+    return;
+  std::string error;
+  if (!ir::timeZone(*name, &error) && !error.empty()) {
+    yaml.diags().error(yaml.range(field.value), error).hint =
+        "name a zone of the IANA database, e.g. `time-zone: Europe/Paris` or `UTC` (the "
+        "default); Kiln reads it from /usr/share/zoneinfo (Debian's tzdata) when it builds";
+    return;
+  }
+  project.time_zone = ir::isUtcZone(*name) ? "" : *name;
+}
+
 // The root must be a mapping; reports why not.
 bool expectRootMap(YamlFile &yaml, const std::optional<YAML::Node> &root,
                    std::string_view file_name, std::string_view hint) {
@@ -161,9 +178,10 @@ bool readProjectFile(YamlFile &yaml, Project &project, ProjectLayout &layout) {
   std::optional<YAML::Node> root = yaml.parse();
   if (!expectRootMap(yaml, root, "kiln_project.yml", "start it with `name: my_project`"))
     return false;
-  auto fields = yaml.fields(
-      *root, {"name", "version", "model-paths", "vars", "tick-size", "config-version", "profile"},
-      "in kiln_project.yml");
+  auto fields = yaml.fields(*root,
+                            {"name", "version", "model-paths", "vars", "tick-size", "time-zone",
+                             "config-version", "profile"},
+                            "in kiln_project.yml");
   readName(yaml, fields, project, "kiln_project.yml");
   if (auto version = fields.find("version"); version != fields.end())
     project.version = yaml.expectString(version->second, "version").value_or("");
@@ -175,6 +193,8 @@ bool readProjectFile(YamlFile &yaml, Project &project, ProjectLayout &layout) {
     readVars(yaml, vars->second, layout.vars, "");
   if (auto tick = fields.find("tick-size"); tick != fields.end())
     readTickSize(yaml, tick->second, project);
+  if (auto zone = fields.find("time-zone"); zone != fields.end())
+    readTimeZone(yaml, zone->second, project);
   return true;
 }
 
@@ -233,6 +253,10 @@ bool readKilnSettings(YamlFile &yaml, Project &project) {
       readTickSize(yaml, YamlField{key, entry.second}, project);
       continue;
     }
+    if (name == "time-zone") {
+      readTimeZone(yaml, YamlField{key, entry.second}, project);
+      continue;
+    }
     bool dbt_key = false;
     for (std::string_view candidate : kDbtProjectKeys)
       dbt_key |= candidate == name;
@@ -240,7 +264,7 @@ bool readKilnSettings(YamlFile &yaml, Project &project) {
         yaml.range(key), dbt_key ? "\"" + name + "\" belongs in dbt_project.yml"
                                  : "unknown key \"" + name + "\" in kiln_project.yml");
     error.hint = "next to dbt_project.yml, kiln_project.yml holds only Kiln's own settings "
-                 "(tick-size)";
+                 "(tick-size, time-zone)";
   }
   return true;
 }

@@ -16,6 +16,7 @@
 #define KILN_STDLIB_H
 
 #include "kiln/runtime/abi.h"
+#include "kiln/runtime/zone.h"
 
 #include <stdint.h>
 
@@ -92,8 +93,8 @@ void kiln_text_from_bool(kiln_runtime *rt, int32_t v, kiln_str *out);    /* "tru
 void kiln_text_from_date(kiln_runtime *rt, int32_t days, kiln_str *out); /* 2024-01-31 */
 void kiln_text_from_timestamp(kiln_runtime *rt, int64_t micros,
                               kiln_str *out); /* 2024-01-31 12:00:00[.5] */
-void kiln_text_from_timestamptz(kiln_runtime *rt, int64_t micros,
-                                kiln_str *out); /* 2024-01-31 12:00:00[.5]+00 (in UTC) */
+/* 2024-01-31 13:00:00[.5]+01: the time on the clock of `zone` (NULL: UTC), and its offset. */
+void kiln_text_from_timestamptz(kiln_runtime *rt, int64_t micros, kiln_zone *zone, kiln_str *out);
 /* Text input; malformed text raises KILN_ERR_INVALID_TEXT_CAST (out of range: the range error:
  * `code` for integers, KILN_ERR_FLOAT_OUT_OF_RANGE, KILN_ERR_NUMERIC_OVERFLOW). Dates and
  * timestamps take YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]][ BC]; a field out of range (2023-02-29,
@@ -106,8 +107,9 @@ __int128 kiln_text_to_numeric(kiln_runtime *rt, const char *p, int64_t n, int32_
 int32_t kiln_text_to_bool(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
 int32_t kiln_text_to_date(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
 int64_t kiln_text_to_timestamp(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
-/* A timestamp, then a zone (kiln_split_zone) it is in; none: UTC, the session's zone. */
-int64_t kiln_text_to_timestamptz(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
+/* A timestamp, then a zone (kiln_split_zone) it is in; none: `zone`, the session's. */
+int64_t kiln_text_to_timestamptz(kiln_runtime *rt, const char *p, int64_t n, kiln_zone *zone,
+                                 int32_t loc);
 
 /* ---- text functions ---- */
 /* % and _ (one UTF-8 character), backslash escapes; ILIKE folds ASCII. Reaching a lone backslash
@@ -182,6 +184,20 @@ double kiln_date_part(int32_t field, int64_t micros);
 /* timestamp + interval (kiln_timestamp_add_interval), the interval packed
  * (kiln/runtime/interval.h). */
 int64_t kiln_add_interval(kiln_runtime *rt, int64_t micros, __int128 interval, int32_t loc);
+
+/* timestamptz in a session time zone (`zone`, kiln/runtime/zone.h; generated code calls these
+ * only for a zone other than UTC). The wall-clock time of an instant (timestamptz::timestamp) and
+ * the instant of a wall-clock time (timestamp::timestamptz, PostgreSQL's choice where a
+ * transition skips or repeats it). */
+int64_t kiln_local_time(kiln_zone *zone, int64_t micros);
+int64_t kiln_instant_of_local(kiln_zone *zone, int64_t local);
+/* date_trunc on the zone's clock: units of a day and up start at local midnight (its offset
+ * found again, as PostgreSQL's timestamptz_trunc does), smaller ones keep the offset. */
+int64_t kiln_date_trunc_tz(int32_t unit, int64_t micros, kiln_zone *zone);
+/* timestamptz + interval as PostgreSQL's timestamptz_pl_interval adds it: months, then days,
+ * on the zone's clock (a day is 23 or 25 hours across a transition), then the time. */
+int64_t kiln_add_interval_tz(kiln_runtime *rt, int64_t micros, __int128 interval, kiln_zone *zone,
+                             int32_t loc);
 
 /* ---- intervals, packed as kiln/runtime/interval.h says ---- */
 /* Its text, as PostgreSQL prints it ("1 day 02:00:00"), and text read as one. */

@@ -33,6 +33,10 @@ public:
   const Relation *find(const std::vector<std::string> &names) const;
   std::vector<std::string> names() const;
 
+  // The session time zone (kiln/IR/TimeZone.h) constants of timestamptz are read and converted
+  // in: empty for UTC.
+  std::string time_zone;
+
 private:
   std::map<std::string, Relation> relations_;
 };
@@ -48,6 +52,7 @@ plan::NodePtr bindQuery(const ast::SelectStmt &query, const Catalog &catalog,
 
 // Binds a constant expression (no column references), e.g. a VALUES item, coerced to `target`.
 std::optional<ir::Value> bindConstant(const ast::Expr &expr, const ir::Type &target,
-                                      const SourceManager &sources, DiagnosticEngine &diags);
+                                      const SourceManager &sources, DiagnosticEngine &diags,
+                                      const std::string &time_zone = "");
 
 } // namespace kiln::binder

@@ -16,8 +16,9 @@ std::optional<std::pair<ir::Value, ir::Type>> parseNumberLiteral(std::string_vie
                                                                  std::string &error);
 
 // Text converted to a value of `type`, as PostgreSQL's input functions do ('2024-01-31'::date).
+// A timestamptz without a zone in its text is a time in `time_zone`, the session's (empty: UTC).
 std::optional<ir::Value> parseLiteral(std::string_view text, const ir::Type &type,
-                                      std::string &error);
+                                      std::string &error, std::string_view time_zone = {});
 
 // PostgreSQL's interval input ('1 day 02:00:00', '3 mons', '@ 2 hours ago'; a bare number in
 // the unit of the last of `fields`, as `interval '3' month` writes it, else in seconds), packed
@@ -26,7 +27,10 @@ std::optional<ir::Value> parseIntervalLiteral(std::string_view text, std::string
                                               std::string &error);
 
 // A constant cast between types (integers, numeric, double, text, date, timestamp, boolean).
+// Between timestamptz and text, date or timestamp it is on the clock of `time_zone`, the
+// session's (empty: UTC).
 std::optional<ir::Value> castLiteral(const ir::Value &value, const ir::Type &from,
-                                     const ir::Type &to, std::string &error);
+                                     const ir::Type &to, std::string &error,
+                                     std::string_view time_zone = {});
 
 } // namespace kiln::binder

@@ -65,11 +65,13 @@ struct CompiledProgram {
 
 // Parses, binds, lowers, optimizes and JIT-compiles the views over the tables. Views may read
 // earlier views. Reports problems to `diags`; returns null on failure (`error` says why when the
-// problem is not a located diagnostic).
+// problem is not a located diagnostic). `time_zone` is the session's (empty: UTC; a name
+// ir::timeZone knows).
 std::unique_ptr<CompiledProgram> compileInMemory(const std::vector<TableDef> &tables,
                                                  const std::vector<ViewDef> &views,
                                                  SourceManager &sources, DiagnosticEngine &diags,
-                                                 std::string &error, bool optimize = true);
+                                                 std::string &error, bool optimize = true,
+                                                 const std::string &time_zone = "");
 
 // Where the build found its runtime pieces (from the build tree).
 std::string stdlibBitcodePath();

@@ -181,6 +181,7 @@ enum class FunctionSignature {
   DatePart,
   Extract,
   AddInterval,
+  AtTimeZone,
   JsonbAccess
 };
 
@@ -442,6 +443,10 @@ struct Op {
 
 struct Module {
   std::string name;
+  // The session time zone (kiln/IR/TimeZone.h): empty for UTC. Casts between timestamptz and
+  // timestamp or date, its text, and its date_trunc, extract and interval arithmetic are on
+  // this zone's clock, so it is part of what every operator computes (fingerprints count it).
+  std::string time_zone;
   std::vector<std::unique_ptr<Op>> ops; // topological order: inputs come before their users
 
   Op *find(int32_t id) const;

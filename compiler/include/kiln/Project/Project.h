@@ -144,6 +144,8 @@ struct Project {
   std::string version;
   std::string root;      // absolute path of the project directory
   int64_t tick_size = 0; // default records per tick (0: commit records/end)
+  // The session time zone (kiln_project.yml's time-zone; kiln/IR/TimeZone.h): empty for UTC.
+  std::string time_zone;
   std::vector<SourceTable> sources;
   std::vector<Model> models; // topologically sorted: every model after the models it refs
   std::vector<UnitTest> unit_tests;

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "kiln/runtime/Arena.h"
 #include "kiln/runtime/abi.h"
+#include "kiln/runtime/zone.h"
 
 namespace kiln::runtime {
 
@@ -94,8 +95,14 @@ absl::StatusOr<__int128> parseNumeric(std::string_view text, int32_t precision, 
 absl::StatusOr<int32_t> parseDate(std::string_view text); // YYYY-MM-DD
 // YYYY-MM-DD[( |T)HH:MM:SS[.ffffff]]
 absl::StatusOr<int64_t> parseTimestamp(std::string_view text);
-// A timestamp and the zone it is in (kiln_split_zone: Z, UTC, +02, -05:30); none: UTC.
+// A timestamp and the zone it is in (kiln_split_zone: Z, UTC, +02, -05:30); none: the session's.
 absl::StatusOr<int64_t> parseTimestampTz(std::string_view text);
+
+// The session time zone of the program this process runs (kiln_program.session_zone, set by
+// Engine::open): timestamptz values are formatted and parsed on its clock. nullptr: UTC. One per
+// process, as a program's runtime is (a library's copy of the runtime is its own).
+void setSessionZone(kiln_zone *zone);
+kiln_zone *sessionZone();
 // PostgreSQL's interval text ('1 day 02:00:00', '-1 days +02:00:00', '3 mons'), packed
 // (kiln/runtime/interval.h).
 absl::StatusOr<__int128> parseInterval(std::string_view text);

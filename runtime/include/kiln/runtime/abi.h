@@ -32,7 +32,11 @@ extern "C" {
 #define KILN_STATIC_ASSERT(condition, why) _Static_assert(condition, why)
 #endif
 
-#define KILN_ABI_VERSION 9
+#define KILN_ABI_VERSION 10
+/* The layouts of operator state (containers and their entries) that state images hold. A
+ * checkpoint stays readable across a change of the program descriptors alone (ABI 10 added the
+ * session time zone); a change to what state holds is a new version of both. */
+#define KILN_STATE_ABI_VERSION 9
 
 typedef struct kiln_str {
   const char *ptr;
@@ -271,6 +275,9 @@ typedef struct kiln_program {
   int32_t nops;
   int32_t mute_slot;
   const kiln_op_desc *ops;
+  /* The session time zone (ABI 10; kiln/runtime/zone.h): timestamptz values are read and
+   * written on its clock. NULL for UTC. */
+  struct kiln_zone *session_zone;
 } kiln_program;
 
 /* The descriptors' layouts are part of the ABI: generated code builds these structs as LLVM
@@ -281,7 +288,7 @@ KILN_STATIC_ASSERT(sizeof(kiln_relation_desc) == 72, "kiln_relation_desc is ABI"
 KILN_STATIC_ASSERT(sizeof(kiln_state_field) == 32, "kiln_state_field is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_arrangement_desc) == 112, "kiln_arrangement_desc is ABI");
 KILN_STATIC_ASSERT(sizeof(kiln_op_desc) == 72, "kiln_op_desc is ABI");
-KILN_STATIC_ASSERT(sizeof(kiln_program) == 176, "kiln_program is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_program) == 184, "kiln_program is ABI");
 
 /* ---- Services for generated code ----
  * kiln_emit(rt, sink, row, weight): one consolidated change of sink `sink` (row in the sink's

@@ -214,6 +214,23 @@ static inline int kiln_timestamp_add_interval(int64_t timestamp, int64_t months,
   return 1;
 }
 
+/* A UTC offset (seconds east) as PostgreSQL prints it after a timestamptz: "+02", "-03:30",
+ * "+00:09:21" (the seconds of a local mean time). Writes at most 9 bytes; returns how many. */
+static inline int kiln_format_zone_offset(char *out, int32_t offset) {
+  int32_t a = offset < 0 ? -offset : offset;
+  int32_t parts[3] = {a / 3600, a / 60 % 60, a % 60};
+  int shown = parts[2] != 0 ? 3 : parts[1] != 0 ? 2 : 1;
+  int n = 0;
+  out[n++] = offset < 0 ? '-' : '+';
+  for (int i = 0; i < shown; ++i) {
+    if (i > 0)
+      out[n++] = ':';
+    out[n++] = (char)('0' + parts[i] / 10 % 10);
+    out[n++] = (char)('0' + parts[i] % 10);
+  }
+  return n;
+}
+
 /* A timestamp with time zone's text may end in a zone after its time of day: "Z", "UTC" or
  * "GMT", or an offset east of Greenwich, +HH, +HH:MM, +HH:MM:SS, +HHMM or +HHMMSS (or with -),
  * hours up to 15 as PostgreSQL allows. Returns the length of the text before the zone (spaces
