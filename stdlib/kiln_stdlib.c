@@ -1805,6 +1805,133 @@ __int128 kiln_interval_div(kiln_runtime *rt, __int128 v, double factor, int32_t 
   return kiln_interval_pack(out);
 }
 
+__int128 kiln_interval_accumulate(kiln_runtime *rt, __int128 acc, __int128 v, int64_t weight,
+                                  int32_t loc) {
+  kiln_interval a = kiln_interval_unpack(acc), x = kiln_interval_unpack(v), out;
+  __int128 months = (__int128)a.months + (__int128)x.months * weight;
+  __int128 days = (__int128)a.days + (__int128)x.days * weight;
+  __int128 micros = (__int128)a.micros + (__int128)x.micros * weight;
+  if (UNLIKELY(months < INT32_MIN || months > INT32_MAX || days < INT32_MIN || days > INT32_MAX ||
+               micros < INT64_MIN || micros > INT64_MAX))
+    raise_code(rt, KILN_ERR_INTERVAL_OUT_OF_RANGE, loc);
+  out.months = (int32_t)months;
+  out.days = (int32_t)days;
+  out.micros = (int64_t)micros;
+  return kiln_interval_pack(out);
+}
+
+/* A timestamp's calendar fields, as PostgreSQL's timestamp2tm gives them to timestamp_age. */
+typedef struct age_fields {
+  int64_t year, month, day, hour, minute, second, micros;
+} age_fields;
+static age_fields age_fields_of(int64_t ts) {
+  int64_t days = floor_div(ts, MICROS_PER_DAY), time = ts - days * MICROS_PER_DAY;
+  age_fields f;
+  int m, d;
+  civil_from_days(days, &f.year, &m, &d);
+  f.month = m;
+  f.day = d;
+  f.hour = time / 3600000000ll;
+  f.minute = time / 60000000 % 60;
+  f.second = time / 1000000 % 60;
+  f.micros = time % 1000000;
+  return f;
+}
+
+__int128 kiln_age(int64_t a, int64_t b) {
+  age_fields x = age_fields_of(a), y = age_fields_of(b);
+  int negative = a < b;
+  int64_t sign = negative ? -1 : 1;
+  /* Subtract field by field, on the magnitude, then borrow upwards. */
+  int64_t us = sign * (x.micros - y.micros), sec = sign * (x.second - y.second),
+          min = sign * (x.minute - y.minute), hour = sign * (x.hour - y.hour),
+          day = sign * (x.day - y.day), mon = sign * (x.month - y.month),
+          year = sign * (x.year - y.year);
+  while (us < 0)
+    us += 1000000, --sec;
+  while (sec < 0)
+    sec += 60, --min;
+  while (min < 0)
+    min += 60, --hour;
+  while (hour < 0)
+    hour += 24, --day;
+  while (day < 0) { /* a month of the earlier timestamp's month length */
+    day += negative ? days_in_month(x.year, (int)x.month) : days_in_month(y.year, (int)y.month);
+    --mon;
+  }
+  while (mon < 0)
+    mon += 12, --year;
+  kiln_interval out;
+  out.months = (int32_t)(sign * (year * 12 + mon));
+  out.days = (int32_t)(sign * day);
+  out.micros = sign * (((hour * 60 + min) * 60 + sec) * 1000000 + us);
+  return kiln_interval_pack(out);
+}
+
+static int justify_hours_of(kiln_interval *v) {
+  int64_t whole = v->micros / MICROS_PER_DAY; /* truncating, as PostgreSQL's TMODULO */
+  v->micros -= whole * MICROS_PER_DAY;
+  int64_t days = (int64_t)v->days + whole;
+  if (days < INT32_MIN || days > INT32_MAX)
+    return 0;
+  v->days = (int32_t)days;
+  return 1;
+}
+static void justify_day_sign(kiln_interval *v) {
+  if (v->days > 0 && v->micros < 0) {
+    v->micros += MICROS_PER_DAY;
+    --v->days;
+  } else if (v->days < 0 && v->micros > 0) {
+    v->micros -= MICROS_PER_DAY;
+    ++v->days;
+  }
+}
+
+__int128 kiln_justify_hours(kiln_runtime *rt, __int128 packed, int32_t loc) {
+  kiln_interval v = kiln_interval_unpack(packed);
+  if (UNLIKELY(!justify_hours_of(&v)))
+    raise_code(rt, KILN_ERR_INTERVAL_OUT_OF_RANGE, loc);
+  justify_day_sign(&v);
+  return kiln_interval_pack(v);
+}
+
+__int128 kiln_justify_days(kiln_runtime *rt, __int128 packed, int32_t loc) {
+  kiln_interval v = kiln_interval_unpack(packed);
+  int64_t months = (int64_t)v.months + v.days / 30;
+  if (UNLIKELY(months < INT32_MIN || months > INT32_MAX))
+    raise_code(rt, KILN_ERR_INTERVAL_OUT_OF_RANGE, loc);
+  v.months = (int32_t)months;
+  v.days %= 30;
+  if (v.months > 0 && v.days < 0) {
+    v.days += 30;
+    --v.months;
+  } else if (v.months < 0 && v.days > 0) {
+    v.days -= 30;
+    ++v.months;
+  }
+  return kiln_interval_pack(v);
+}
+
+__int128 kiln_justify_interval(kiln_runtime *rt, __int128 packed, int32_t loc) {
+  kiln_interval v = kiln_interval_unpack(packed);
+  if (UNLIKELY(!justify_hours_of(&v)))
+    raise_code(rt, KILN_ERR_INTERVAL_OUT_OF_RANGE, loc);
+  int64_t months = (int64_t)v.months + v.days / 30;
+  if (UNLIKELY(months < INT32_MIN || months > INT32_MAX))
+    raise_code(rt, KILN_ERR_INTERVAL_OUT_OF_RANGE, loc);
+  v.months = (int32_t)months;
+  v.days %= 30;
+  if (v.months > 0 && (v.days < 0 || (v.days == 0 && v.micros < 0))) {
+    v.days += 30;
+    --v.months;
+  } else if (v.months < 0 && (v.days > 0 || (v.days == 0 && v.micros > 0))) {
+    v.days -= 30;
+    ++v.months;
+  }
+  justify_day_sign(&v);
+  return kiln_interval_pack(v);
+}
+
 int32_t kiln_interval_cmp(__int128 a, __int128 b) { return kiln_interval_compare(a, b); }
 
 __int128 kiln_interval_span_of(__int128 v) { return kiln_interval_span(v); }

@@ -47,10 +47,15 @@ private:
 
 // Embedded zones by the name they are loaded under: "kiln-embedded:" + IANA name + ":" + a hash
 // of the bytes, so that two programs in one process (kiln-slt compiles many) that embed the
-// same zone from different databases do not share Abseil's cache entry.
+// same zone from different databases do not share Abseil's cache entry. Entries are never
+// removed: a kiln_zone's `loaded` points at one, whatever memory the kiln_zone itself is in.
+struct Embedded {
+  std::string bytes;
+  std::unique_ptr<absl::TimeZone> rules; // once loaded
+};
 std::mutex registry_lock;
-std::map<std::string, std::string> &registry() {
-  static auto *zones = new std::map<std::string, std::string>();
+std::map<std::string, Embedded> &registry() {
+  static auto *zones = new std::map<std::string, Embedded>();
   return *zones;
 }
 constexpr char kEmbeddedPrefix[] = "kiln-embedded:";
@@ -63,7 +68,7 @@ embeddedFactory(const std::string &name,
     std::lock_guard<std::mutex> guard(registry_lock);
     auto found = registry().find(name);
     if (found != registry().end())
-      return std::make_unique<BytesSource>(found->second);
+      return std::make_unique<BytesSource>(found->second.bytes);
     return nullptr;
   }
   return default_factory(name);
@@ -79,7 +84,7 @@ std::string embeddedName(const kiln_zone *zone, const std::string &bytes) {
          std::to_string(std::hash<std::string>()(bytes));
 }
 
-absl::TimeZone *load(kiln_zone *zone) {
+const absl::TimeZone *load(kiln_zone *zone) {
   std::string bytes = bytesOf(zone);
   std::string name = embeddedName(zone, bytes);
   {
@@ -88,12 +93,21 @@ absl::TimeZone *load(kiln_zone *zone) {
     std::call_once(installed, [] {
       absl::time_internal::cctz_extension::zone_info_source_factory = embeddedFactory;
     });
-    registry().emplace(name, std::move(bytes));
+    Embedded &entry = registry()[name];
+    if (entry.rules)
+      return entry.rules.get();
+    if (entry.bytes.empty())
+      entry.bytes = std::move(bytes);
   }
+  // Outside the lock: Abseil calls embeddedFactory, which takes it.
   absl::TimeZone tz;
   if (!absl::LoadTimeZone(name, &tz))
     return nullptr;
-  return new absl::TimeZone(tz);
+  std::lock_guard<std::mutex> guard(registry_lock);
+  Embedded &entry = registry()[name];
+  if (!entry.rules)
+    entry.rules = std::make_unique<absl::TimeZone>(tz);
+  return entry.rules.get();
 }
 
 // The zone's rules, loaded by the first caller; NULL if its bytes are not a zone.
@@ -102,15 +116,10 @@ const absl::TimeZone *rules(kiln_zone *zone) {
   static_assert(sizeof(std::atomic<void *>) == sizeof(void *));
   if (void *loaded = slot->load(std::memory_order_acquire))
     return static_cast<const absl::TimeZone *>(loaded);
-  absl::TimeZone *fresh = load(zone);
-  if (!fresh)
-    return nullptr;
-  void *expected = nullptr;
-  if (!slot->compare_exchange_strong(expected, fresh, std::memory_order_acq_rel)) {
-    delete fresh; // another thread loaded it first
-    return static_cast<const absl::TimeZone *>(expected);
-  }
-  return fresh;
+  const absl::TimeZone *rules = load(zone);
+  if (rules) // every loader finds the same entry: storing it twice is harmless
+    slot->store(const_cast<absl::TimeZone *>(rules), std::memory_order_release);
+  return rules;
 }
 
 int64_t floorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
@@ -149,7 +158,8 @@ extern "C" int32_t kiln_zone_offset(kiln_zone *zone, int64_t micros) {
   const absl::TimeZone *tz = zone ? rules(zone) : nullptr;
   if (!tz)
     return 0;
-  absl::Time instant = absl::FromUnixSeconds(floorDiv(micros, kMicrosPerSecond) + kUnixToKilnSeconds);
+  absl::Time instant =
+      absl::FromUnixSeconds(floorDiv(micros, kMicrosPerSecond) + kUnixToKilnSeconds);
   return tz->At(instant).offset;
 }
 

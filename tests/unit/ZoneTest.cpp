@@ -1,8 +1,8 @@
 // kiln/runtime/zone.h: offsets, PostgreSQL's reading of skipped and repeated wall-clock times,
 // zones kept past their program, damaged zones; and the runtime's timestamptz text in a session
 // zone (Values.h). Expected values are PostgreSQL 15's in the same zone.
-#include "kiln/runtime/Values.h"
 #include "kiln/runtime/zone.h"
+#include "kiln/runtime/Values.h"
 
 #include <gtest/gtest.h>
 

@@ -272,10 +272,20 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
       }
       call.kind = name == "min" ? ir::AggKind::Min : ir::AggKind::Max;
       call.type = t;
+    } else if (t.kind == TypeKind::Interval) {
+      // Intervals add field by field (months, days, time): a sum retracts exactly, and avg
+      // divides it by the count as interval / number does.
+      if (expr.distinct) {
+        error(expr.range, name + "(DISTINCT interval) is not supported yet").hint =
+            "aggregate over a SELECT DISTINCT subquery instead";
+        return {};
+      }
+      call.kind = name == "sum" ? ir::AggKind::Sum : ir::AggKind::Avg;
+      call.type = t;
     } else {
       if (!t.isNumericLike()) {
         error(expr.range, "function " + name + "(" + t.sqlName() + ") does not exist").hint =
-            name + " takes a numeric argument";
+            name + " takes a numeric argument or an interval";
         return {};
       }
       if (name == "sum") {

@@ -110,8 +110,11 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
     std::string count = std::to_string(fn.min_args);
     if (fn.max_args > fn.min_args)
       count += " or " + std::to_string(fn.max_args);
-    error(expr.range,
-          "function " + name + " takes " + count + " argument" + (fn.max_args == 1 ? "" : "s"));
+    Diagnostic &d = error(expr.range, "function " + name + " takes " + count + " argument" +
+                                          (fn.max_args == 1 ? "" : "s"));
+    if (*id == ir::FunctionId::Age && args.size() == 1)
+      d.hint = "age(x) counts from today, which a maintained view cannot follow; write "
+               "age(timestamp '...', x) from a fixed time";
     return {};
   }
   bool nullable = false;
@@ -188,6 +191,19 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
     return bindDateTrunc(expr, args, call);
   case ir::FunctionSignature::AtTimeZone:
     return bindAtTimeZone(expr, args, call);
+  case ir::FunctionSignature::Age: {
+    // Both timestamps, or both timestamptz (PostgreSQL's preferred type, which dates and text
+    // literals become).
+    auto kind = [&](const Bound &arg) {
+      return arg.unknown ? TypeKind::TimestampTz : arg.expr->type.kind;
+    };
+    Type t = kind(args[0]) == TypeKind::Timestamp && kind(args[1]) == TypeKind::Timestamp
+                 ? Type::timestamp()
+                 : Type::timestamptz();
+    return call(Type::interval(), {t, t});
+  }
+  case ir::FunctionSignature::IntervalToInterval:
+    return call(Type::interval(), {Type::interval()});
   case ir::FunctionSignature::DatePart:
   case ir::FunctionSignature::Extract:
     return bindDateField(expr, fn, args, call);

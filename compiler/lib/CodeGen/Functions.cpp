@@ -219,6 +219,20 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
                      {zone, args[1].value});
     break;
   }
+  case ir::FunctionId::Age: {
+    llvm::Value *a = args[0].value, *b = args[1].value;
+    if (onZoneClock(*e.args[0])) { // the calendar fields of each, on the session zone's clock
+      a = call("kiln_local_time", {sessionZone(), a});
+      b = call("kiln_local_time", {sessionZone(), b});
+    }
+    r.value = call(fn.symbol, {a, b});
+    break;
+  }
+  case ir::FunctionId::JustifyDays:
+  case ir::FunctionId::JustifyHours:
+  case ir::FunctionId::JustifyInterval:
+    r.value = call(fn.symbol, {rt(), args[0].value, b_.getInt32(loc)});
+    break;
   case ir::FunctionId::AddInterval:
     r.value = onZoneClock(*e.args[0])
                   ? call("kiln_add_interval_tz",

@@ -451,7 +451,7 @@ bool sumTypeFits(const Type &arg, const Type &result) {
     return result == Type::int64() || (result.kind == TypeKind::Numeric && result.scale == 0);
   if (arg.kind == TypeKind::Numeric)
     return result.kind == TypeKind::Numeric && result.scale == arg.scale;
-  return arg.kind == TypeKind::Float64 && result == arg;
+  return (arg.kind == TypeKind::Float64 || arg.kind == TypeKind::Interval) && result == arg;
 }
 } // namespace
 
@@ -567,7 +567,7 @@ void Verifier::checkAggregate(const Schema &row) {
       if (arg.isInteger() || arg.kind == TypeKind::Numeric)
         ok = result.kind == TypeKind::Numeric;
       else
-        ok = arg.kind == TypeKind::Float64 && result == arg;
+        ok = (arg.kind == TypeKind::Float64 || arg.kind == TypeKind::Interval) && result == arg;
       break;
     case AggKind::Min:
     case AggKind::Max:
@@ -875,6 +875,15 @@ void Verifier::checkCall(const Expr &e) {
           "a text literal naming a unit");
     argIs(1, e.args[1]->type.isTimestamp(), "timestamp or timestamptz");
     resultIs(e.type == e.args[1]->type, e.args[1]->type.str());
+    break;
+  case FunctionSignature::Age:
+    argIs(0, first.isTimestamp(), "timestamp or timestamptz");
+    argIs(1, e.args[1]->type == first, first.str());
+    resultIs(e.type == Type::interval(), "interval");
+    break;
+  case FunctionSignature::IntervalToInterval:
+    argIs(0, first == Type::interval(), "interval");
+    resultIs(e.type == Type::interval(), "interval");
     break;
   case FunctionSignature::AtTimeZone: {
     std::string zone_error;

@@ -205,6 +205,18 @@ void kiln_text_from_interval(kiln_runtime *rt, __int128 v, kiln_str *out);
 __int128 kiln_text_to_interval(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
 /* timestamp a - timestamp b. */
 __int128 kiln_interval_diff(int64_t a, int64_t b);
+/* sum(interval)'s accumulator: acc + weight * v, field by field; beyond a field's range an
+ * error ("interval out of range"). */
+__int128 kiln_interval_accumulate(kiln_runtime *rt, __int128 acc, __int128 v, int64_t weight,
+                                  int32_t loc);
+/* age(a, b): a - b in years, months, days and time, as PostgreSQL's timestamp_age subtracts
+ * field by field (borrowing a month of the length of the earlier timestamp's month). */
+__int128 kiln_age(int64_t a, int64_t b);
+/* justify_days (30 days a month), justify_hours (24 hours a day), justify_interval (both), with
+ * PostgreSQL's sign rules; beyond a field's range an error. */
+__int128 kiln_justify_days(kiln_runtime *rt, __int128 v, int32_t loc);
+__int128 kiln_justify_hours(kiln_runtime *rt, __int128 v, int32_t loc);
+__int128 kiln_justify_interval(kiln_runtime *rt, __int128 v, int32_t loc);
 /* a + sign * b (sign 1 or -1; -b is 0 - b); beyond a field's range an error. */
 __int128 kiln_interval_add(kiln_runtime *rt, __int128 a, __int128 b, int32_t sign, int32_t loc);
 /* v * factor and v / factor as PostgreSQL computes them; out of range, or / 0, an error. */

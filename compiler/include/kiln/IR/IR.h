@@ -182,6 +182,8 @@ enum class FunctionSignature {
   Extract,
   AddInterval,
   AtTimeZone,
+  Age,
+  IntervalToInterval,
   JsonbAccess
 };
 

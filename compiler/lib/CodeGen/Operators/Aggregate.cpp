@@ -185,9 +185,10 @@ std::vector<Arrangement> AggregateGen::arrangements() {
     const ir::Type &arg = input.schema[agg.arg].type;
     if (agg.kind == ir::AggKind::Sum || agg.kind == ir::AggKind::Avg) {
       llvm::Type *acc = l_.payload->getElementType(field + 1);
-      int32_t kind = acc == e_.f64_   ? KILN_T_FLOAT64
-                     : acc == e_.i64_ ? KILN_T_INT64
-                                      : KILN_T_NUMERIC;
+      int32_t kind = acc == e_.f64_                        ? KILN_T_FLOAT64
+                     : acc == e_.i64_                      ? KILN_T_INT64
+                     : agg.type.kind == TypeKind::Interval ? KILN_T_INTERVAL
+                                                           : KILN_T_NUMERIC;
       describeScalar(groups, field + 1, agg.name + ".sum", KILN_FIELD_VALUE, kind);
       groups.fields.back().scale = arg.kind == TypeKind::Numeric ? arg.scale : 0;
     } else if (keepsValues(agg)) {
@@ -241,6 +242,11 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
       llvm::Value *avg;
       if (agg.type.kind == TypeKind::Float64) {
         avg = b_.CreateFDiv(sum, b_.CreateSIToFP(n, e_.f64_));
+      } else if (agg.type.kind == TypeKind::Interval) {
+        // interval / count, as PostgreSQL's interval_avg divides; an empty group's is NULL.
+        llvm::Value *divisor = b_.CreateSIToFP(b_.CreateSelect(empty, b_.getInt64(1), n), e_.f64_);
+        avg = e_.call("kiln_interval_div",
+                      {e_.rt(), sum, divisor, b_.getInt32(e_.locationIndex(op.loc))});
       } else {
         // Guard the division: an empty group's average is NULL, not a division by zero.
         llvm::Value *divisor = b_.CreateSExt(b_.CreateSelect(empty, b_.getInt64(1), n), e_.i128_);
@@ -444,6 +450,9 @@ void AggregateGen::accumulate(llvm::Value *payload, llvm::Value *row, llvm::Valu
         e_.raiseIf(b_.CreateOr(b_.CreateExtractValue(product, 1), b_.CreateExtractValue(total, 1)),
                    KILN_ERR_BIGINT_OUT_OF_RANGE, op.loc);
         updated = b_.CreateExtractValue(total, 0);
+      } else if (t.kind == TypeKind::Interval) {
+        updated = e_.call("kiln_interval_accumulate",
+                          {e_.rt(), acc, v.value, weight, b_.getInt32(e_.locationIndex(op.loc))});
       } else {
         llvm::Value *value =
             t.kind == TypeKind::Numeric ? v.value : b_.CreateSExt(v.value, e_.i128_);

@@ -18,10 +18,10 @@ extern "C" {
 #endif
 
 typedef struct kiln_zone {
-  const char *name;      /* the IANA name, e.g. "Europe/Paris" */
-  const uint8_t *tzif;   /* the zone's TZif file */
+  const char *name;    /* the IANA name, e.g. "Europe/Paris" */
+  const uint8_t *tzif; /* the zone's TZif file */
   int64_t tzif_size;
-  void *loaded;          /* the zone's rules, read from tzif by the first use; NULL before */
+  void *loaded; /* the zone's rules, read from tzif by the first use; NULL before */
 } kiln_zone;
 
 /* Reads the zone's rules from its TZif bytes (at most once). 0 on success, -1 if the bytes are
