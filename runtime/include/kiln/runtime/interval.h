@@ -310,14 +310,103 @@ static inline int kiln_interval_number(const char *w, size_t n, double *value) {
   return *end == '\0';
 }
 
+/* `value` of a unit of `months`, `days` and `micros` added to the totals, its fraction spilled
+ * down as PostgreSQL's DecodeInterval does: a fraction of a year-based unit becomes whole
+ * months (rounded, AdjustFractYears), of a month 30 days, of a day 24 hours. 0 if a total
+ * leaves 64 bits. */
+static inline int kiln_interval_add_unit(double value, int64_t unit_months, int64_t unit_days,
+                                         int64_t unit_micros, int64_t *months, int64_t *days,
+                                         int64_t *micros) {
+  double m, d, whole_months, whole_days;
+  if (unit_months != 0 && unit_months % 12 == 0) {
+    double whole = trunc(value);
+    whole_months = whole * (double)unit_months + rint((value - whole) * (double)unit_months);
+    d = 0;
+  } else {
+    m = value * (double)unit_months;
+    whole_months = trunc(m);
+    d = (m - whole_months) * 30;
+  }
+  d += value * (double)unit_days;
+  whole_days = trunc(d);
+  double us = round(value * (double)unit_micros + (d - whole_days) * (double)KILN_MICROS_PER_DAY);
+  return kiln_interval_add_part(months, whole_months) && kiln_interval_add_part(days, whole_days) &&
+         kiln_interval_add_part(micros, us);
+}
+
+/* The totals as an interval; 0 if months or days leave 32 bits. */
+static inline int kiln_interval_from_totals(int64_t months, int64_t days, int64_t micros,
+                                            kiln_interval *out) {
+  if (months < INT32_MIN || months > INT32_MAX || days < INT32_MIN || days > INT32_MAX)
+    return 0;
+  out->months = (int32_t)months;
+  out->days = (int32_t)days;
+  out->micros = micros;
+  return 1;
+}
+
+/* ISO 8601's "format with designators", as PostgreSQL reads it: P, then numbers (signed, with a
+ * fraction) each followed by Y, M (months), W or D, then T and numbers followed by H, M
+ * (minutes) or S: `P1Y2M3DT4H5M6.5S`, `PT36H`, `P-1DT-2H`, `P0.5W`. Debezium writes intervals
+ * so with interval.handling.mode=string. Returns as kiln_interval_parse does. */
+static inline int kiln_interval_parse_iso(const char *p, size_t n, kiln_interval *out) {
+  if (n < 2 || p[0] != 'P')
+    return 0;
+  int64_t months = 0, days = 0, micros = 0;
+  int time = 0, fields = 0;
+  for (size_t i = 1; i < n;) {
+    if (p[i] == 'T' && !time) {
+      time = 1;
+      ++i;
+      continue;
+    }
+    size_t start = i;
+    if (p[i] == '-' || p[i] == '+')
+      ++i;
+    while (i < n && ((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
+      ++i;
+    double value;
+    if (i == start || i >= n || !kiln_interval_number(p + start, i - start, &value))
+      return 0;
+    char designator = p[i++];
+    int64_t unit_months = 0, unit_days = 0, unit_micros = 0;
+    if (!time && designator == 'Y')
+      unit_months = 12;
+    else if (!time && designator == 'M')
+      unit_months = 1;
+    else if (!time && designator == 'W')
+      unit_days = 7;
+    else if (!time && designator == 'D')
+      unit_days = 1;
+    else if (time && designator == 'H')
+      unit_micros = 3600000000LL;
+    else if (time && designator == 'M')
+      unit_micros = 60000000LL;
+    else if (time && designator == 'S')
+      unit_micros = 1000000LL;
+    else
+      return 0;
+    if (!kiln_interval_add_unit(value, unit_months, unit_days, unit_micros, &months, &days,
+                                &micros))
+      return -1;
+    ++fields;
+  }
+  if (fields == 0)
+    return 0;
+  return kiln_interval_from_totals(months, days, micros, out) ? 1 : -1;
+}
+
 /* PostgreSQL's interval input in the forms queries and data write: `3 days`, `1 year 2 mons`,
- * `1 day 02:00:00`, `-1 days +02:00:00`, `@ 3 hours ago`, `3days`, or a bare number in
- * `bare_unit` (`interval '90' day`; NULL: seconds). Fractions spill down as PostgreSQL's do (a
- * fraction of a month is 30 days, of a day 24 hours). Returns 1 and the value, 0 if the text is
- * not one, -1 if a field leaves its range ("interval out of range"). ISO 8601 forms ('P1D') and
- * the SQL standard's ('1-2') are not read. */
+ * `1 day 02:00:00`, `-1 days +02:00:00`, `@ 3 hours ago`, `3days`, ISO 8601's `P1DT2H`
+ * (kiln_interval_parse_iso), or a bare number in `bare_unit` (`interval '90' day`; NULL:
+ * seconds). Fractions spill down as PostgreSQL's do (kiln_interval_add_unit). Returns 1 and the
+ * value, 0 if the text is not one, -1 if a field leaves its range ("interval out of range").
+ * The SQL standard's forms ('1-2', '1 2:03:04' as days) and ISO 8601's alternative format
+ * ('P0001-02-03T04:05:06') are not read. */
 static inline int kiln_interval_parse(const char *text, size_t n, const char *bare_unit,
                                       kiln_interval *out) {
+  if (n > 0 && text[0] == 'P') /* as PostgreSQL decides: no blanks around it */
+    return kiln_interval_parse_iso(text, n, out);
   char lower[256];
   if (n >= sizeof lower)
     return 0;
@@ -375,12 +464,8 @@ static inline int kiln_interval_parse(const char *text, size_t n, const char *ba
     }
     if (unit == NULL)
       return 0;
-    double m = value * (double)unit->months, whole_months = trunc(m);
-    double d = value * (double)unit->days + (m - whole_months) * 30, whole_days = trunc(d);
-    double us =
-        round(value * (double)unit->micros + (d - whole_days) * (double)KILN_MICROS_PER_DAY);
-    if (!kiln_interval_add_part(&months, whole_months) ||
-        !kiln_interval_add_part(&days, whole_days) || !kiln_interval_add_part(&micros, us))
+    if (!kiln_interval_add_unit(value, unit->months, unit->days, unit->micros, &months, &days,
+                                &micros))
       return -1;
   }
   if (ago) {
@@ -388,12 +473,7 @@ static inline int kiln_interval_parse(const char *text, size_t n, const char *ba
     days = -days;
     micros = -micros;
   }
-  if (months < INT32_MIN || months > INT32_MAX || days < INT32_MIN || days > INT32_MAX)
-    return -1;
-  out->months = (int32_t)months;
-  out->days = (int32_t)days;
-  out->micros = micros;
-  return 1;
+  return kiln_interval_from_totals(months, days, micros, out) ? 1 : -1;
 }
 
 /* The longest text kiln_interval_format writes, with its NUL. */
