@@ -1969,6 +1969,494 @@ int64_t kiln_date_trunc(int32_t unit, int64_t micros) {
   return days * MICROS_PER_DAY;
 }
 
+/* The calendar day of make_date's fields: a negative year is BC (1 BC is year 0 of the
+ * calendar), year 0 and days a month lacks are errors. */
+static int64_t made_day(kiln_runtime *rt, int32_t year, int32_t month, int32_t day, int32_t loc) {
+  int64_t y = year < 0 ? (int64_t)year + 1 : year;
+  if (UNLIKELY(year == 0 || month < 1 || month > 12 || day < 1 ||
+               day > kiln_days_in_month(y, month)))
+    raise_code(rt, KILN_ERR_DATE_FIELD_OUT_OF_RANGE, loc);
+  return kiln_days_from_civil(y, month, day);
+}
+
+int32_t kiln_make_date(kiln_runtime *rt, int32_t year, int32_t month, int32_t day, int32_t loc) {
+  int64_t days = made_day(rt, year, month, day, loc);
+  if (UNLIKELY(days < KILN_MIN_DAY || days >= kiln_days_from_civil(KILN_DATE_END_YEAR, 1, 1)))
+    raise_code(rt, KILN_ERR_DATE_OUT_OF_RANGE, loc);
+  return (int32_t)days;
+}
+
+int64_t kiln_make_timestamp(kiln_runtime *rt, int32_t year, int32_t month, int32_t day,
+                            int32_t hour, int32_t minute, double second, int32_t loc) {
+  int64_t days = made_day(rt, year, month, day, loc);
+  if (UNLIKELY(!(second >= 0 && second <= 60) || hour < 0 || minute < 0 || minute > 59 ||
+               hour > 24 || (hour == 24 && (minute > 0 || second > 0))))
+    raise_code(rt, KILN_ERR_TIME_FIELD_OUT_OF_RANGE, loc);
+  int64_t micros = days * MICROS_PER_DAY + ((int64_t)hour * 60 + minute) * 60000000LL +
+                   (int64_t)rint(second * 1e6);
+  if (UNLIKELY(micros < KILN_MIN_TIMESTAMP || micros >= KILN_END_TIMESTAMP))
+    raise_code(rt, KILN_ERR_TIMESTAMP_OUT_OF_RANGE, loc);
+  return micros;
+}
+
+/* ---- to_char ---- */
+
+/* The fields of a timestamp that to_char prints. */
+typedef struct char_fields {
+  int64_t year; /* of the calendar: 0 is 1 BC */
+  int month, day, hour, minute, second;
+  int64_t micros, days; /* fraction of the second; days since 2000-01-01 */
+  int dow;              /* 0 Sunday */
+  int doy;
+} char_fields;
+
+static const char *const month_names[12] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
+static const char *const day_names[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                         "Thursday", "Friday", "Saturday"};
+static const char *const roman_months[12] = {"I",   "II",   "III", "IV", "V",  "VI",
+                                             "VII", "VIII", "IX",  "X",  "XI", "XII"};
+
+/* The ISO 8601 year and week of a day (the year of its week's Thursday). */
+static void iso_week(int64_t days, int dow, int64_t *iso_year, int *week) {
+  int64_t isodow = dow == 0 ? 7 : dow, thursday = days - isodow + 4, ty;
+  int tm, td;
+  civil_from_days(thursday, &ty, &tm, &td);
+  *iso_year = ty;
+  *week = (int)((thursday - days_from_civil(ty, 1, 1)) / 7 + 1);
+}
+
+/* A growing output buffer in scratch memory. */
+typedef struct char_out {
+  kiln_runtime *rt;
+  char *p;
+  int64_t n, cap;
+} char_out;
+static void out_bytes(char_out *o, const char *s, int64_t n) {
+  if (o->n + n > o->cap) {
+    int64_t cap = (o->cap + n) * 2;
+    char *q = scratch(o->rt, cap);
+    if (o->n > 0)
+      memcpy(q, o->p, (size_t)o->n);
+    o->p = q;
+    o->cap = cap;
+  }
+  memcpy(o->p + o->n, s, (size_t)n);
+  o->n += n;
+}
+static void out_text(char_out *o, const char *s) { out_bytes(o, s, (int64_t)strlen(s)); }
+/* A number at least `width` digits wide (unless fill mode), with its sign. */
+static void out_number(char_out *o, int64_t v, int width, int fill) {
+  char buf[32], *p = buf;
+  if (v < 0) {
+    *p++ = '-';
+    v = -v;
+  }
+  p = put_num(p, v, fill ? 1 : width);
+  out_bytes(o, buf, p - buf);
+}
+/* A name in the case the pattern was written in (UPPER, Title, lower), blank-padded to `pad`
+ * characters unless fill mode. */
+static void out_name(char_out *o, const char *name, int letters, int upper, int lower, int pad) {
+  char buf[16];
+  int n = 0;
+  for (const char *s = name; *s && n < letters; ++s, ++n) {
+    char c = *s;
+    if (upper && c >= 'a' && c <= 'z')
+      c = (char)(c - 'a' + 'A');
+    else if (lower && c >= 'A' && c <= 'Z')
+      c = (char)(c - 'A' + 'a');
+    buf[n] = c;
+  }
+  while (n < pad)
+    buf[n++] = ' ';
+  out_bytes(o, buf, n);
+}
+/* PostgreSQL's ordinal suffix (TH, th) of a number. */
+static void out_ordinal(char_out *o, int64_t v, int upper) {
+  int64_t last = (v < 0 ? -v : v) % 100;
+  const char *suffix = last >= 11 && last <= 13 ? "th"
+                       : last % 10 == 1         ? "st"
+                       : last % 10 == 2         ? "nd"
+                       : last % 10 == 3         ? "rd"
+                                                : "th";
+  char buf[2] = {suffix[0], suffix[1]};
+  if (upper)
+    buf[0] = (char)(buf[0] - 'a' + 'A'), buf[1] = (char)(buf[1] - 'a' + 'A');
+  out_bytes(o, buf, 2);
+}
+
+/* The template patterns, longest first where one is a prefix of another, in both cases where
+ * PostgreSQL takes both (the names' case sets the output's). */
+enum char_pattern {
+  P_AD_DOTS,
+  P_AM_DOTS,
+  P_AD,
+  P_AM,
+  P_BC_DOTS,
+  P_BC,
+  P_CC,
+  P_DAY,
+  P_DDD,
+  P_DD,
+  P_DY,
+  P_D,
+  P_FF1,
+  P_FF2,
+  P_FF3,
+  P_FF4,
+  P_FF5,
+  P_FF6,
+  P_HH24,
+  P_HH12,
+  P_HH,
+  P_IDDD,
+  P_ID,
+  P_IW,
+  P_IYYY,
+  P_IYY,
+  P_IY,
+  P_I,
+  P_J,
+  P_MI,
+  P_MM,
+  P_MONTH,
+  P_MON,
+  P_MS,
+  P_OF,
+  P_PM_DOTS,
+  P_PM,
+  P_Q,
+  P_RM,
+  P_SSSSS,
+  P_SSSS,
+  P_SS,
+  P_TZH,
+  P_TZM,
+  P_TZ,
+  P_US,
+  P_WW,
+  P_W,
+  P_Y_YYY,
+  P_YYYY,
+  P_YYY,
+  P_YY,
+  P_Y
+};
+typedef struct char_keyword {
+  const char *text;
+  int pattern;
+} char_keyword;
+static const char_keyword char_keywords[] = {
+    {"A.D.", P_AD_DOTS}, {"A.M.", P_AM_DOTS}, {"AD", P_AD},        {"AM", P_AM},
+    {"B.C.", P_BC_DOTS}, {"BC", P_BC},        {"CC", P_CC},        {"DAY", P_DAY},
+    {"DDD", P_DDD},      {"DD", P_DD},        {"DY", P_DY},        {"Day", P_DAY},
+    {"Dy", P_DY},        {"D", P_D},          {"FF1", P_FF1},      {"FF2", P_FF2},
+    {"FF3", P_FF3},      {"FF4", P_FF4},      {"FF5", P_FF5},      {"FF6", P_FF6},
+    {"HH24", P_HH24},    {"HH12", P_HH12},    {"HH", P_HH},        {"IDDD", P_IDDD},
+    {"ID", P_ID},        {"IW", P_IW},        {"IYYY", P_IYYY},    {"IYY", P_IYY},
+    {"IY", P_IY},        {"I", P_I},          {"J", P_J},          {"MI", P_MI},
+    {"MM", P_MM},        {"MONTH", P_MONTH},  {"MON", P_MON},      {"MS", P_MS},
+    {"Month", P_MONTH},  {"Mon", P_MON},      {"OF", P_OF},        {"P.M.", P_PM_DOTS},
+    {"PM", P_PM},        {"Q", P_Q},          {"RM", P_RM},        {"SSSSS", P_SSSSS},
+    {"SSSS", P_SSSS},    {"SS", P_SS},        {"TZH", P_TZH},      {"TZM", P_TZM},
+    {"TZ", P_TZ},        {"US", P_US},        {"WW", P_WW},        {"W", P_W},
+    {"Y,YYY", P_Y_YYY},  {"YYYY", P_YYYY},    {"YYY", P_YYY},      {"YY", P_YY},
+    {"Y", P_Y},          {"a.d.", P_AD_DOTS}, {"a.m.", P_AM_DOTS}, {"ad", P_AD},
+    {"am", P_AM},        {"b.c.", P_BC_DOTS}, {"bc", P_BC},        {"cc", P_CC},
+    {"day", P_DAY},      {"ddd", P_DDD},      {"dd", P_DD},        {"dy", P_DY},
+    {"d", P_D},          {"ff1", P_FF1},      {"ff2", P_FF2},      {"ff3", P_FF3},
+    {"ff4", P_FF4},      {"ff5", P_FF5},      {"ff6", P_FF6},      {"hh24", P_HH24},
+    {"hh12", P_HH12},    {"hh", P_HH},        {"iddd", P_IDDD},    {"id", P_ID},
+    {"iw", P_IW},        {"iyyy", P_IYYY},    {"iyy", P_IYY},      {"iy", P_IY},
+    {"i", P_I},          {"j", P_J},          {"mi", P_MI},        {"mm", P_MM},
+    {"month", P_MONTH},  {"mon", P_MON},      {"ms", P_MS},        {"of", P_OF},
+    {"p.m.", P_PM_DOTS}, {"pm", P_PM},        {"q", P_Q},          {"rm", P_RM},
+    {"sssss", P_SSSSS},  {"ssss", P_SSSS},    {"ss", P_SS},        {"tzh", P_TZH},
+    {"tzm", P_TZM},      {"tz", P_TZ},        {"us", P_US},        {"ww", P_WW},
+    {"w", P_W},          {"y,yyy", P_Y_YYY},  {"yyyy", P_YYYY},    {"yyy", P_YYY},
+    {"yy", P_YY},        {"y", P_Y},
+};
+
+static const char_keyword *char_keyword_at(const char *f, int64_t n) {
+  for (size_t k = 0; k < sizeof char_keywords / sizeof char_keywords[0]; ++k) {
+    size_t len = strlen(char_keywords[k].text);
+    if ((int64_t)len <= n && memcmp(f, char_keywords[k].text, len) == 0)
+      return &char_keywords[k];
+  }
+  return NULL;
+}
+
+void kiln_to_char(kiln_runtime *rt, int64_t micros, kiln_zone *zone, int32_t zoned, const char *fmt,
+                  int64_t fn, kiln_str *out) {
+  int32_t offset = zoned && zone ? kiln_zone_offset(zone, micros) : 0;
+  int64_t local = micros + (int64_t)offset * 1000000;
+  char_fields t;
+  t.days = floor_div(local, MICROS_PER_DAY);
+  int64_t time = local - t.days * MICROS_PER_DAY;
+  civil_from_days(t.days, &t.year, &t.month, &t.day);
+  t.hour = (int)(time / 3600000000LL);
+  t.minute = (int)(time / 60000000 % 60);
+  t.second = (int)(time / 1000000 % 60);
+  t.micros = time % 1000000;
+  t.dow = (int)((t.days + 6) - floor_div(t.days + 6, 7) * 7);
+  t.doy = (int)(t.days - days_from_civil(t.year, 1, 1) + 1);
+  int64_t year = t.year > 0 ? t.year : 1 - t.year; /* as printed: BC years count up */
+  int bc = t.year <= 0;
+  char_out o = {rt, NULL, 0, 0};
+  for (int64_t i = 0; i < fn;) {
+    /* Double-quoted text is copied (a backslash escapes a quote); a backslash before a quote
+     * outside is the quote. */
+    if (fmt[i] == '"') {
+      for (++i; i < fn && fmt[i] != '"'; ++i) {
+        if (fmt[i] == '\\' && i + 1 < fn)
+          ++i;
+        out_bytes(&o, fmt + i, 1);
+      }
+      ++i;
+      continue;
+    }
+    if (fmt[i] == '\\' && i + 1 < fn && fmt[i + 1] == '"') {
+      out_bytes(&o, "\"", 1);
+      i += 2;
+      continue;
+    }
+    int fill = 0;
+    int64_t at = i;
+    /* Prefixes: FM (fill mode: no padding), FX and TM (no effect on output here). */
+    while (at + 1 < fn &&
+           ((fmt[at] == 'F' && fmt[at + 1] == 'M') || (fmt[at] == 'f' && fmt[at + 1] == 'm') ||
+            (fmt[at] == 'T' && fmt[at + 1] == 'M') || (fmt[at] == 't' && fmt[at + 1] == 'm') ||
+            (fmt[at] == 'F' && fmt[at + 1] == 'X') || (fmt[at] == 'f' && fmt[at + 1] == 'x'))) {
+      fill |= fmt[at] == 'F' || fmt[at] == 'f' ? (fmt[at + 1] == 'M' || fmt[at + 1] == 'm') : 0;
+      at += 2;
+    }
+    const char_keyword *k = char_keyword_at(fmt + at, fn - at);
+    if (k == NULL) {
+      if (at > i) { /* a lone prefix: PostgreSQL drops it */
+        i = at;
+        continue;
+      }
+      out_bytes(&o, fmt + i, 1);
+      ++i;
+      continue;
+    }
+    i = at + (int64_t)strlen(k->text);
+    const char *w = k->text;
+    int upper = w[0] >= 'A' && w[0] <= 'Z' && (w[1] == '\0' || !(w[1] >= 'a' && w[1] <= 'z'));
+    int lower = w[0] >= 'a' && w[0] <= 'z';
+    int64_t number = 0;
+    int numeric = 1;
+    switch (k->pattern) {
+    case P_AD_DOTS:
+    case P_BC_DOTS:
+      out_text(&o, bc ? (upper ? "B.C." : "b.c.") : (upper ? "A.D." : "a.d."));
+      numeric = 0;
+      break;
+    case P_AD:
+    case P_BC:
+      out_text(&o, bc ? (upper ? "BC" : "bc") : (upper ? "AD" : "ad"));
+      numeric = 0;
+      break;
+    case P_AM_DOTS:
+    case P_PM_DOTS:
+      out_text(&o, t.hour >= 12 ? (upper ? "P.M." : "p.m.") : (upper ? "A.M." : "a.m."));
+      numeric = 0;
+      break;
+    case P_AM:
+    case P_PM:
+      out_text(&o, t.hour >= 12 ? (upper ? "PM" : "pm") : (upper ? "AM" : "am"));
+      numeric = 0;
+      break;
+    case P_CC:
+      number = t.year > 0 ? (t.year + 99) / 100 : -((99 - (t.year - 1)) / 100);
+      out_number(&o, number, 2, fill);
+      break;
+    case P_DAY:
+      out_name(&o, day_names[t.dow], 9, upper, lower, fill ? 0 : 9);
+      numeric = 0;
+      break;
+    case P_DY:
+      out_name(&o, day_names[t.dow], 3, upper, lower, 0);
+      numeric = 0;
+      break;
+    case P_MONTH:
+      out_name(&o, month_names[t.month - 1], 9, upper, lower, fill ? 0 : 9);
+      numeric = 0;
+      break;
+    case P_MON:
+      out_name(&o, month_names[t.month - 1], 3, upper, lower, 0);
+      numeric = 0;
+      break;
+    case P_RM: {
+      const char *r = roman_months[t.month - 1];
+      char buf[8];
+      size_t len = strlen(r);
+      for (size_t c = 0; c < len; ++c)
+        buf[c] = lower ? (char)(r[c] - 'A' + 'a') : r[c];
+      out_bytes(&o, buf, (int64_t)len);
+      if (!fill)
+        out_bytes(&o, "    ", 4 - (int64_t)len);
+      numeric = 0;
+      break;
+    }
+    case P_DDD:
+      out_number(&o, number = t.doy, 3, fill);
+      break;
+    case P_DD:
+      out_number(&o, number = t.day, 2, fill);
+      break;
+    case P_D:
+      out_number(&o, number = t.dow + 1, 1, fill);
+      break;
+    case P_ID:
+      out_number(&o, number = t.dow == 0 ? 7 : t.dow, 1, fill);
+      break;
+    case P_FF1:
+    case P_FF2:
+    case P_FF3:
+    case P_FF4:
+    case P_FF5:
+    case P_FF6: {
+      int digits = k->pattern - P_FF1 + 1;
+      int64_t v = t.micros;
+      for (int d = digits; d < 6; ++d)
+        v /= 10;
+      out_number(&o, number = v, digits, 0);
+      break;
+    }
+    case P_HH24:
+      out_number(&o, number = t.hour, 2, fill);
+      break;
+    case P_HH12:
+    case P_HH:
+      out_number(&o, number = t.hour % 12 == 0 ? 12 : t.hour % 12, 2, fill);
+      break;
+    case P_MI:
+      out_number(&o, number = t.minute, 2, fill);
+      break;
+    case P_SS:
+      out_number(&o, number = t.second, 2, fill);
+      break;
+    case P_MS:
+      out_number(&o, number = t.micros / 1000, 3, fill);
+      break;
+    case P_US:
+      out_number(&o, number = t.micros, 6, fill);
+      break;
+    case P_SSSS:
+    case P_SSSSS:
+      out_number(&o, number = ((int64_t)t.hour * 60 + t.minute) * 60 + t.second, 1, fill);
+      break;
+    case P_MM:
+      out_number(&o, number = t.month, 2, fill);
+      break;
+    case P_Q:
+      out_number(&o, number = (t.month - 1) / 3 + 1, 1, fill);
+      break;
+    case P_WW:
+      out_number(&o, number = (t.doy - 1) / 7 + 1, 2, fill);
+      break;
+    case P_W:
+      out_number(&o, number = (t.day - 1) / 7 + 1, 1, fill);
+      break;
+    case P_J:
+      out_number(&o, number = t.days + 2451545, 1, fill);
+      break;
+    case P_IW:
+    case P_IDDD:
+    case P_IYYY:
+    case P_IYY:
+    case P_IY:
+    case P_I: {
+      int64_t iso_year;
+      int week;
+      iso_week(t.days, t.dow, &iso_year, &week);
+      if (k->pattern == P_IW) {
+        out_number(&o, number = week, 2, fill);
+      } else if (k->pattern == P_IDDD) {
+        out_number(&o, number = (int64_t)(week - 1) * 7 + (t.dow == 0 ? 7 : t.dow), 3, fill);
+      } else {
+        int64_t y = iso_year > 0 ? iso_year : 1 - iso_year;
+        static const int64_t mod[4] = {0, 10, 100, 1000};
+        int digits = k->pattern == P_IYYY  ? 4
+                     : k->pattern == P_IYY ? 3
+                     : k->pattern == P_IY  ? 2
+                                           : 1;
+        out_number(&o, number = digits == 4 ? y : y % mod[digits], digits, fill);
+      }
+      break;
+    }
+    case P_Y_YYY: {
+      char buf[40];
+      int len = snprintf(buf, sizeof buf, "%lld,%03lld", (long long)(year / 1000),
+                         (long long)(year % 1000));
+      out_bytes(&o, buf, len);
+      number = year;
+      break;
+    }
+    case P_YYYY:
+      out_number(&o, number = year, 4, fill);
+      break;
+    case P_YYY:
+      out_number(&o, number = year % 1000, 3, fill);
+      break;
+    case P_YY:
+      out_number(&o, number = year % 100, 2, fill);
+      break;
+    case P_Y:
+      out_number(&o, number = year % 10, 1, fill);
+      break;
+    case P_TZ: {
+      numeric = 0;
+      if (!zoned)
+        break;
+      char buf[32];
+      int32_t len = kiln_zone_abbreviation(zone, micros, buf, (int32_t)sizeof buf);
+      for (int32_t c = 0; lower && c < len; ++c)
+        if (buf[c] >= 'A' && buf[c] <= 'Z')
+          buf[c] = (char)(buf[c] - 'A' + 'a');
+      out_bytes(&o, buf, len);
+      break;
+    }
+    case P_TZH: {
+      char buf[8];
+      buf[0] = offset < 0 ? '-' : '+';
+      char *p = put_num(buf + 1, (offset < 0 ? -offset : offset) / 3600, 2);
+      out_bytes(&o, buf, p - buf);
+      numeric = 0;
+      break;
+    }
+    case P_TZM:
+      out_number(&o, (offset < 0 ? -offset : offset) / 60 % 60, 2, fill);
+      numeric = 0;
+      break;
+    case P_OF: { /* +HH[:MM]: unlike a timestamptz's text, no seconds */
+      int32_t a = offset < 0 ? -offset : offset;
+      char buf[16], *p = buf;
+      *p++ = offset < 0 ? '-' : '+';
+      p = put_num(p, a / 3600, fill ? 1 : 2);
+      if (a % 3600 != 0) {
+        *p++ = ':';
+        p = put_num(p, a % 3600 / 60, 2);
+      }
+      out_bytes(&o, buf, p - buf);
+      numeric = 0;
+      break;
+    }
+    }
+    /* TH / th after a number: its ordinal suffix. */
+    if (numeric && i + 1 < fn &&
+        ((fmt[i] == 'T' && fmt[i + 1] == 'H') || (fmt[i] == 't' && fmt[i + 1] == 'h'))) {
+      out_ordinal(&o, number, fmt[i] == 'T');
+      i += 2;
+    }
+  }
+  out->ptr = o.p ? o.p : "";
+  out->len = o.n;
+}
+
 int64_t kiln_local_time(kiln_zone *zone, int64_t micros) {
   return zone ? micros + (int64_t)kiln_zone_offset(zone, micros) * 1000000 : micros;
 }

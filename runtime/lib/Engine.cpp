@@ -66,6 +66,10 @@ std::string_view errorMessage(int32_t error_code) {
     return "interval out of range";
   case KILN_ERR_TIMESTAMP_OUT_OF_RANGE:
     return "timestamp out of range";
+  case KILN_ERR_DATE_FIELD_OUT_OF_RANGE:
+    return "date field value out of range";
+  case KILN_ERR_TIME_FIELD_OUT_OF_RANGE:
+    return "time field value out of range";
   case KILN_ERR_JSONB_CAST:
     return "cannot cast jsonb value: only a jsonb number casts to a number type, and only a "
            "jsonb boolean to boolean";

@@ -176,3 +176,16 @@ extern "C" int64_t kiln_zone_from_local(kiln_zone *zone, int64_t local, int32_t 
   *offset = static_cast<int32_t>(seconds - absl::ToUnixSeconds(chosen));
   return local - static_cast<int64_t>(*offset) * kMicrosPerSecond;
 }
+
+extern "C" int32_t kiln_zone_abbreviation(kiln_zone *zone, int64_t micros, char *out, int32_t cap) {
+  const absl::TimeZone *tz = zone ? rules(zone) : nullptr;
+  std::string abbreviation = "UTC";
+  if (tz) {
+    absl::Time instant =
+        absl::FromUnixSeconds(floorDiv(micros, kMicrosPerSecond) + kUnixToKilnSeconds);
+    abbreviation = tz->At(instant).zone_abbr;
+  }
+  size_t n = std::min(abbreviation.size(), static_cast<size_t>(cap > 0 ? cap : 0));
+  std::memcpy(out, abbreviation.data(), n);
+  return static_cast<int32_t>(n);
+}

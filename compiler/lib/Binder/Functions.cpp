@@ -204,6 +204,22 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   }
   case ir::FunctionSignature::IntervalToInterval:
     return call(Type::interval(), {Type::interval()});
+  case ir::FunctionSignature::MakeDate:
+    return call(Type::date(), {Type::int32(), Type::int32(), Type::int32()});
+  case ir::FunctionSignature::MakeTimestamp:
+    return call(Type::timestamp(), {Type::int32(), Type::int32(), Type::int32(), Type::int32(),
+                                    Type::int32(), Type::float64()});
+  case ir::FunctionSignature::ToChar: {
+    Type t = args[0].unknown ? Type::timestamptz() : args[0].expr->type;
+    if (t.kind == TypeKind::Date)
+      t = Type::timestamptz();
+    if (!t.isTimestamp()) {
+      error(expr.range, "function to_char(" + t.sqlName() + ", text) is not supported yet").hint =
+          "Kiln's to_char formats dates and timestamps; cast a number to text instead";
+      return {};
+    }
+    return call(Type::text(), {t, Type::text()});
+  }
   case ir::FunctionSignature::DatePart:
   case ir::FunctionSignature::Extract:
     return bindDateField(expr, fn, args, call);

@@ -228,6 +228,21 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value = call(fn.symbol, {a, b});
     break;
   }
+  case ir::FunctionId::MakeDate:
+  case ir::FunctionId::MakeTimestamp: {
+    std::vector<llvm::Value *> operands{rt()};
+    for (const SqlValue &arg : args)
+      operands.push_back(arg.value);
+    operands.push_back(b_.getInt32(loc));
+    r.value = call(fn.symbol, operands);
+    break;
+  }
+  case ir::FunctionId::ToChar: {
+    bool zoned = e.args[0]->type.kind == TypeKind::TimestampTz;
+    r.value = textOut(fn.symbol, {rt(), args[0].value, sessionZone(), b_.getInt32(zoned),
+                                  text(1, 0), text(1, 1)});
+    break;
+  }
   case ir::FunctionId::JustifyDays:
   case ir::FunctionId::JustifyHours:
   case ir::FunctionId::JustifyInterval:

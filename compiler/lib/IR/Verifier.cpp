@@ -881,6 +881,22 @@ void Verifier::checkCall(const Expr &e) {
     argIs(1, e.args[1]->type == first, first.str());
     resultIs(e.type == Type::interval(), "interval");
     break;
+  case FunctionSignature::MakeDate:
+    for (size_t i = 0; i < n; ++i)
+      argIs(i, e.args[i]->type == Type::int32(), "i32");
+    resultIs(e.type == Type::date(), "date");
+    break;
+  case FunctionSignature::MakeTimestamp:
+    for (size_t i = 0; i + 1 < n; ++i)
+      argIs(i, e.args[i]->type == Type::int32(), "i32");
+    argIs(n - 1, e.args[n - 1]->type == Type::float64(), "f64");
+    resultIs(e.type == Type::timestamp(), "timestamp");
+    break;
+  case FunctionSignature::ToChar:
+    argIs(0, first.isTimestamp(), "timestamp or timestamptz");
+    argIs(1, e.args[1]->type == Type::text(), "text");
+    resultIs(e.type == Type::text(), "text");
+    break;
   case FunctionSignature::IntervalToInterval:
     argIs(0, first == Type::interval(), "interval");
     resultIs(e.type == Type::interval(), "interval");

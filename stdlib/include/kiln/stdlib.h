@@ -185,6 +185,19 @@ double kiln_date_part(int32_t field, int64_t micros);
  * (kiln/runtime/interval.h). */
 int64_t kiln_add_interval(kiln_runtime *rt, int64_t micros, __int128 interval, int32_t loc);
 
+/* make_date(year, month, day): a negative year is BC; year 0 or a day the month lacks raises
+ * KILN_ERR_DATE_FIELD_OUT_OF_RANGE. make_timestamp(year, month, day, hour, min, sec) too; the
+ * time may be 24:00:00 and the seconds 60; other times raise KILN_ERR_TIME_FIELD_OUT_OF_RANGE. */
+int32_t kiln_make_date(kiln_runtime *rt, int32_t year, int32_t month, int32_t day, int32_t loc);
+int64_t kiln_make_timestamp(kiln_runtime *rt, int32_t year, int32_t month, int32_t day,
+                            int32_t hour, int32_t minute, double second, int32_t loc);
+/* to_char(timestamp, format) with PostgreSQL's template patterns (YYYY, MM, DD, HH24, MI, SS,
+ * MS, US, Month, Mon, Day, Dy, AM, Q, WW, IW, J, RM, TZ, OF, ... with FM and TH), `micros` read
+ * on the clock of `zone` when `zoned` (a timestamptz), else as it is (a timestamp: its zone
+ * fields are empty or +00). */
+void kiln_to_char(kiln_runtime *rt, int64_t micros, kiln_zone *zone, int32_t zoned, const char *fmt,
+                  int64_t fn, kiln_str *out);
+
 /* timestamptz in a session time zone (`zone`, kiln/runtime/zone.h; generated code calls these
  * only for a zone other than UTC). The wall-clock time of an instant (timestamptz::timestamp) and
  * the instant of a wall-clock time (timestamp::timestamptz, PostgreSQL's choice where a

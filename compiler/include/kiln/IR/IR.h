@@ -184,6 +184,9 @@ enum class FunctionSignature {
   AtTimeZone,
   Age,
   IntervalToInterval,
+  MakeDate,
+  MakeTimestamp,
+  ToChar,
   JsonbAccess
 };
 

@@ -120,7 +120,9 @@ typedef enum kiln_error_code {
   KILN_ERR_JSONB_CAST = 25,               /* a jsonb value of another kind cast to a number or
                                              boolean */
   KILN_ERR_INTERVAL_OUT_OF_RANGE = 26,    /* "interval out of range" */
-  KILN_ERR_TIMESTAMP_OUT_OF_RANGE = 27    /* "timestamp out of range" */
+  KILN_ERR_TIMESTAMP_OUT_OF_RANGE = 27,   /* "timestamp out of range" */
+  KILN_ERR_DATE_FIELD_OUT_OF_RANGE = 28,  /* "date field value out of range" (make_date) */
+  KILN_ERR_TIME_FIELD_OUT_OF_RANGE = 29   /* "time field value out of range" (make_timestamp) */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----

@@ -46,6 +46,10 @@ int32_t kiln_zone_offset(kiln_zone *zone, int64_t micros);
  * offset; a repeated time (fall back) with the offset after it. */
 int64_t kiln_zone_from_local(kiln_zone *zone, int64_t local, int32_t *offset);
 
+/* The zone's abbreviation at the instant `micros` ("CET", "CEST", "-03", "LMT"; "UTC" for
+ * NULL), written to `out` (at most `cap` bytes, no NUL); returns its length. */
+int32_t kiln_zone_abbreviation(kiln_zone *zone, int64_t micros, char *out, int32_t cap);
+
 #ifdef __cplusplus
 }
 #endif
