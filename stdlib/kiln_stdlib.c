@@ -939,16 +939,43 @@ static int shortest_digits(double v, char *digits, int *exp10) {
   }
 }
 
-void kiln_text_from_f64(kiln_runtime *rt, double v, kiln_str *out) {
+/* A float's shortest round-trip digits, as shortest_digits gives a double's. */
+static int shortest_float_digits(float v, char *digits, int *exp10) {
+  float a = fabsf(v);
+  if (a == 0) {
+    digits[0] = '0';
+    *exp10 = 0;
+    return 1;
+  }
+  char buf[32];
+  for (int prec = 0;; ++prec) {
+    snprintf(buf, sizeof buf, "%.*e", prec, (double)a);
+    if (strtof(buf, NULL) == a || prec >= 8)
+      break;
+  }
+  int nd = 0;
+  for (const char *q = buf; *q != 'e'; ++q)
+    if (is_digit(*q))
+      digits[nd++] = *q;
+  *exp10 = atoi(strchr(buf, 'e') + 1);
+  while (nd > 1 && digits[nd - 1] == '0')
+    --nd;
+  return nd;
+}
+
+/* PostgreSQL's layout of shortest digits: fixed notation for decimal exponents in [-4, fixed),
+ * else d.ddde+XX. */
+static void text_from_float(kiln_runtime *rt, double v, int single, kiln_str *out) {
   if (!isfinite(v)) {
     set_static(isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity", out);
     return;
   }
   char digits[20], buf[40];
-  int e, nd = shortest_digits(v, digits, &e), n = 0;
+  int e, nd = single ? shortest_float_digits((float)v, digits, &e) : shortest_digits(v, digits, &e);
+  int n = 0, fixed = single ? 6 : 15;
   if (signbit(v))
     buf[n++] = '-';
-  if (e < -4 || e >= 15) { /* 1.5e-05, 1e+20 */
+  if (e < -4 || e >= fixed) { /* 1.5e-05, 1e+20 */
     buf[n++] = digits[0];
     if (nd > 1) {
       buf[n++] = '.';
@@ -971,6 +998,58 @@ void kiln_text_from_f64(kiln_runtime *rt, double v, kiln_str *out) {
     }
   }
   set_copy(rt, buf, n, out);
+}
+
+void kiln_text_from_f64(kiln_runtime *rt, double v, kiln_str *out) {
+  text_from_float(rt, v, 0, out);
+}
+
+void kiln_text_from_real(kiln_runtime *rt, double v, kiln_str *out) {
+  text_from_float(rt, v, 1, out);
+}
+
+double kiln_f64_to_real(kiln_runtime *rt, double v, int32_t loc) {
+  float f = (float)v;
+  if (UNLIKELY(isinf(f) && !isinf(v)))
+    raise_code(rt, KILN_ERR_FLOAT_OUT_OF_RANGE, loc);
+  if (UNLIKELY(f == 0.0f && v != 0.0))
+    raise_code(rt, KILN_ERR_FLOAT_UNDERFLOW, loc);
+  return (double)f;
+}
+
+/* Digits read as a real; 0 if beyond float's range (either way). */
+static int real_of_text(const char *text, double *out) {
+  float f = strtof(text, NULL);
+  double d = strtod(text, NULL);
+  if ((isinf(f) && !isinf(d)) || (f == 0.0f && d != 0.0))
+    return 0;
+  *out = (double)f;
+  return 1;
+}
+
+double kiln_numeric_to_real(kiln_runtime *rt, i128 v, int32_t scale, int32_t loc) {
+  kiln_str text;
+  kiln_text_from_numeric(rt, v, scale, &text);
+  char buf[64];
+  int64_t n = text.len < (int64_t)sizeof buf - 1 ? text.len : (int64_t)sizeof buf - 1;
+  memcpy(buf, text.ptr, (size_t)n);
+  buf[n] = '\0';
+  double out;
+  if (UNLIKELY(!real_of_text(buf, &out)))
+    raise_code(rt, KILN_ERR_REAL_OUT_OF_RANGE, loc);
+  return out;
+}
+
+i128 kiln_real_to_numeric(kiln_runtime *rt, double v, int32_t scale, int32_t precision,
+                          int32_t loc) {
+  if (UNLIKELY(!isfinite(v)))
+    overflow(rt, loc);
+  char buf[32];
+  int len = snprintf(buf, sizeof buf, "%.6g", v);
+  i128 out;
+  if (parse_decimal(buf, len, scale, clamp_precision(precision), &out) != 0)
+    overflow(rt, loc);
+  return out;
 }
 
 void kiln_text_from_numeric(kiln_runtime *rt, i128 v, int32_t scale, kiln_str *out) {
@@ -1187,6 +1266,20 @@ double kiln_text_to_f64(kiln_runtime *rt, const char *s, int64_t n, int32_t loc)
   if (end != buf + n)
     raise_code(rt, KILN_ERR_INVALID_TEXT_CAST, loc);
   return v;
+}
+
+double kiln_text_to_real(kiln_runtime *rt, const char *s, int64_t n, int32_t loc) {
+  double d = kiln_text_to_f64(rt, s, n, loc); /* the syntax, NaN and infinities */
+  if (!isfinite(d))
+    return d;
+  /* The digits rounded once to a float, not through the double. */
+  char small[64], *buf = n < (int64_t)sizeof small ? small : scratch(rt, n + 1);
+  memcpy(buf, s, (size_t)n);
+  buf[n] = '\0';
+  double out;
+  if (UNLIKELY(!real_of_text(buf, &out)))
+    raise_code(rt, KILN_ERR_REAL_OUT_OF_RANGE, loc);
+  return out;
 }
 
 i128 kiln_text_to_numeric(kiln_runtime *rt, const char *p, int64_t n, int32_t scale,

@@ -70,6 +70,10 @@ std::string_view errorMessage(int32_t error_code) {
     return "date field value out of range";
   case KILN_ERR_TIME_FIELD_OUT_OF_RANGE:
     return "time field value out of range";
+  case KILN_ERR_SMALLINT_OUT_OF_RANGE:
+    return "smallint out of range";
+  case KILN_ERR_REAL_OUT_OF_RANGE:
+    return "value is out of range for type real";
   case KILN_ERR_JSONB_CAST:
     return "cannot cast jsonb value: only a jsonb number casts to a number type, and only a "
            "jsonb boolean to boolean";

@@ -163,11 +163,11 @@ bool typeFits(const kiln_column_desc &col, const std::string &upstream) {
   case KILN_T_BOOL:
     return upstream == "boolean";
   case KILN_T_INT32:
-    return upstream == "integer" || upstream == "smallint";
+    return upstream == "smallint" || (!isSmallintColumn(col) && upstream == "integer");
   case KILN_T_INT64:
     return upstream == "bigint" || upstream == "integer" || upstream == "smallint";
   case KILN_T_FLOAT64:
-    return upstream == "double precision" || upstream == "real";
+    return upstream == "real" || (!isRealColumn(col) && upstream == "double precision");
   case KILN_T_NUMERIC:
     return upstream.starts_with("numeric") || upstream == "integer" || upstream == "smallint" ||
            upstream == "bigint";

@@ -133,7 +133,8 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
       if (value.get_int64().get(i) == simdjson::SUCCESS) {
         if (col.type == KILN_T_INT64)
           return store(dst, absl::StatusOr<int64_t>(i));
-        if (i >= INT32_MIN && i <= INT32_MAX)
+        if (isSmallintColumn(col) ? i >= INT16_MIN && i <= INT16_MAX
+                                  : i >= INT32_MIN && i <= INT32_MAX)
           return store(dst, absl::StatusOr<int32_t>(static_cast<int32_t>(i)));
       }
     }
@@ -141,7 +142,7 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
     if (!text.ok())
       return text.status();
     if (col.type == KILN_T_INT32)
-      return store(dst, parseInt32(*text));
+      return store(dst, isSmallintColumn(col) ? parseInt16(*text) : parseInt32(*text));
     if (col.type == KILN_T_INT64)
       return store(dst, parseInt64(*text));
     return store(dst, parseNumeric(*text, col.precision, col.scale));
@@ -149,9 +150,13 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
   case KILN_T_FLOAT64: {
     if (type != od::json_type::number) {
       absl::StatusOr<std::string_view> text = numberOrStringText(col, value, type);
-      return text.ok() ? store(dst, parseFloat64(*text)) : text.status();
+      if (!text.ok())
+        return text.status();
+      return store(dst, isRealColumn(col) ? parseReal(*text) : parseFloat64(*text));
     }
     std::string_view token = detail::stripWhitespace(value.raw_json_token());
+    if (isRealColumn(col)) // rounded once from the digits
+      return store(dst, parseReal(token));
     double d;
     if (value.get_double().get(d) == simdjson::SUCCESS)
       return store(dst, absl::StatusOr<double>(d));

@@ -119,7 +119,8 @@ char *writeJsonValue(char *p, const kiln_column_desc &col, const void *value) {
     return writeNumeric(p, load<__int128>(value), col.scale);
   case KILN_T_FLOAT64: {
     // Finite floats print as JSON numbers; NaN and the infinities as strings.
-    std::string text = formatFloat64(load<double>(value));
+    std::string text =
+        isRealColumn(col) ? formatReal(load<double>(value)) : formatFloat64(load<double>(value));
     return std::isfinite(load<double>(value)) ? copy(text) : writeJsonString(p, text);
   }
   case KILN_T_TEXT: {
@@ -256,7 +257,10 @@ bool rowsEqual(const kiln_relation_desc &rel, const void *a, const void *b) {
 // PostgreSQL prints the shortest digits that read back to the same double (extra_float_digits=1,
 // the default since PostgreSQL 12), in fixed notation for decimal exponents in [-4, 15) and in
 // scientific notation otherwise.
-std::string formatFloat64(double value) {
+namespace {
+// PostgreSQL's layout of a float's or double's shortest digits: fixed notation for decimal
+// exponents in [-4, fixed_below), else as "-1.2345e+20".
+template <typename Float> std::string formatShortest(Float value, int fixed_below) {
   if (std::isnan(value))
     return "NaN";
   if (std::isinf(value))
@@ -267,7 +271,7 @@ std::string formatFloat64(double value) {
   size_t e = sci.find('e');
   int exponent = 0;
   std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exponent);
-  if (exponent < -4 || exponent >= 15)
+  if (exponent < -4 || exponent >= fixed_below)
     return std::string(sci);
 
   bool negative = sci[0] == '-';
@@ -288,6 +292,10 @@ std::string formatFloat64(double value) {
   }
   return out;
 }
+} // namespace
+
+std::string formatFloat64(double value) { return formatShortest(value, 15); }
+std::string formatReal(double value) { return formatShortest(static_cast<float>(value), 6); }
 
 char *writeNumeric(char *p, __int128 scaled, int32_t scale) {
   bool negative = scaled < 0;
@@ -390,7 +398,7 @@ std::string formatScalar(const kiln_column_desc &col, const void *value) {
   case KILN_T_INT64:
     return absl::StrCat(load<int64_t>(value));
   case KILN_T_FLOAT64:
-    return formatFloat64(load<double>(value));
+    return isRealColumn(col) ? formatReal(load<double>(value)) : formatFloat64(load<double>(value));
   case KILN_T_NUMERIC:
     return formatNumeric(load<__int128>(value), col.scale);
   case KILN_T_TEXT:
@@ -570,6 +578,37 @@ absl::StatusOr<double> parseFloat64(std::string_view text) {
   if (ec != std::errc() || end != body.data() + body.size() || body.empty())
     return syntaxError("double precision", text);
   return value;
+}
+
+absl::StatusOr<double> parseReal(std::string_view text) {
+  absl::StatusOr<double> wide = parseFloat64(text); // the syntax, NaN and the infinities
+  if (!wide.ok() || !std::isfinite(*wide))
+    return wide;
+  std::string_view body = detail::stripWhitespace(text);
+  if (body.starts_with('+'))
+    body.remove_prefix(1);
+  float value; // the digits rounded once to a float, not through the double
+  auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), value);
+  if (ec == std::errc::result_out_of_range || std::isinf(value) || (value == 0 && *wide != 0))
+    return absl::InvalidArgumentError(
+        absl::StrFormat("\"%s\" is out of range for type real", text));
+  return static_cast<double>(value);
+}
+
+absl::StatusOr<double> narrowToReal(double value) {
+  float narrow = static_cast<float>(value);
+  if (std::isinf(narrow) && !std::isinf(value))
+    return absl::InvalidArgumentError("value out of range: overflow");
+  if (narrow == 0 && value != 0)
+    return absl::InvalidArgumentError("value out of range: underflow");
+  return static_cast<double>(narrow);
+}
+
+absl::StatusOr<int32_t> parseInt16(std::string_view text) {
+  absl::StatusOr<int16_t> value = parseInteger<int16_t>(text, "smallint");
+  if (!value.ok())
+    return value.status();
+  return static_cast<int32_t>(*value);
 }
 
 // Exact decimal arithmetic on the digits: the text is [sign] digits [. digits] [e [sign] digits],

@@ -42,6 +42,41 @@ TEST(FormatFloat64, ShortestDigitsInPostgresLayout) {
   EXPECT_EQ(formatFloat64(-std::numeric_limits<double>::infinity()), "-Infinity");
 }
 
+// real and smallint columns (FLOAT64 and INT32 of precision 24 and 16): PostgreSQL 15's answers.
+TEST(FormatReal, FloatShortestDigitsFixedBelowExponentSix) {
+  EXPECT_EQ(formatReal(0.1f), "0.1");
+  EXPECT_EQ(formatReal(123456), "123456");
+  EXPECT_EQ(formatReal(1234567), "1.234567e+06");
+  EXPECT_EQ(formatReal(16777217.0), "1.6777216e+07"); // the float nearest
+  EXPECT_EQ(formatReal(0.0001f), "0.0001");
+  EXPECT_EQ(formatReal(0.00001f), "1e-05");
+  EXPECT_EQ(formatReal(3.4e38f), "3.4e+38");
+  EXPECT_EQ(formatReal(-0.0), "-0");
+  EXPECT_EQ(formatReal(std::numeric_limits<double>::infinity()), "Infinity");
+}
+
+TEST(ParseReal, RoundsOnceAndRejectsWhatFloatCannotHold) {
+  EXPECT_EQ(*parseReal("0.1"), static_cast<double>(0.1f));
+  EXPECT_EQ(*parseReal(" 16777217 "), 16777216.0);
+  EXPECT_EQ(*parseReal("1e-45"), static_cast<double>(1e-45f));
+  EXPECT_TRUE(std::isnan(*parseReal("NaN")));
+  EXPECT_THAT(std::string(parseReal("1e39").status().message()),
+              HasSubstr("\"1e39\" is out of range for type real"));
+  EXPECT_THAT(std::string(parseReal("1e-50").status().message()),
+              HasSubstr("is out of range for type real"));
+  EXPECT_THAT(std::string(parseReal("one").status().message()), HasSubstr("invalid input"));
+  EXPECT_EQ(*narrowToReal(0.1), static_cast<double>(0.1f));
+  EXPECT_EQ(narrowToReal(1e39).status().message(), "value out of range: overflow");
+  EXPECT_EQ(narrowToReal(1e-50).status().message(), "value out of range: underflow");
+}
+
+TEST(ParseInt16, SmallintRange) {
+  EXPECT_EQ(*parseInt16("-32768"), -32768);
+  EXPECT_EQ(*parseInt16(" 32767 "), 32767);
+  EXPECT_THAT(std::string(parseInt16("32768").status().message()),
+              HasSubstr("out of range for type smallint"));
+}
+
 TEST(FormatNumeric, ExactlyAtScale) {
   EXPECT_EQ(formatNumeric(1250, 2), "12.50");
   EXPECT_EQ(formatNumeric(-5, 2), "-0.05");

@@ -32,7 +32,7 @@ Type sumType(const Type &t) {
   return t.kind == TypeKind::Int32     ? Type::int64()
          : t.kind == TypeKind::Int64   ? Type::numeric(ir::kMaxNumericPrecision, 0)
          : t.kind == TypeKind::Numeric ? Type::numeric(ir::kMaxNumericPrecision, t.scale)
-                                       : Type::float64();
+                                       : t; // sum(real) is real, as PostgreSQL's float4 sum
 }
 
 bool containsAggregate(const ast::Expr &expr) {

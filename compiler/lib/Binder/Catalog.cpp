@@ -40,6 +40,10 @@ std::optional<ir::Type> resolveType(const ast::TypeName &type, const SourceManag
     return Type::int32();
   if (name == "int8" || name == "bigint")
     return Type::int64();
+  if (name == "int2" || name == "smallint")
+    return Type::int16();
+  if (name == "float4" || name == "real")
+    return Type::real();
   if (name == "float8" || name == "double precision" || name == "float")
     return Type::float64();
   if (name == "text" || name == "varchar" || name == "bpchar" || name == "character varying") {
@@ -81,22 +85,14 @@ std::optional<ir::Type> resolveType(const ast::TypeName &type, const SourceManag
     return Type::numeric(static_cast<int32_t>(precision), static_cast<int32_t>(scale));
   }
   std::string shown = name;
-  if (name == "int2")
-    shown = "smallint";
-  if (name == "float4")
-    shown = "real";
   if (name == "timetz")
     shown = "time with time zone";
   Diagnostic &d = diags.error(type.range, "type " + shown + " is not supported yet");
-  if (name == "int2")
-    d.hint = "use integer";
-  else if (name == "float4")
-    d.hint = "use double precision";
-  else if (name == "json")
+  if (name == "json")
     d.hint = "use jsonb (json keeps its text as written; jsonb in PostgreSQL's normal form)";
   else
-    d.hint = "supported types: boolean, integer, bigint, double precision, numeric(p,s), text, "
-             "varchar, date, timestamp, timestamptz, jsonb";
+    d.hint = "supported types: boolean, smallint, integer, bigint, real, double precision, "
+             "numeric(p,s), text, varchar, date, timestamp, timestamptz, interval, jsonb";
   return std::nullopt;
 }
 

@@ -32,8 +32,28 @@ int typeRank(TypeKind kind) {
   }
 }
 
+// The numeric types by width: smallint, integer, bigint, numeric, real, double precision.
+int numericRank(const Type &t) {
+  switch (t.kind) {
+  case TypeKind::Int32:
+    return t.isSmallint() ? 1 : 2;
+  case TypeKind::Int64:
+    return 3;
+  case TypeKind::Numeric:
+    return 4;
+  case TypeKind::Float64:
+    return t.isReal() ? 5 : 6;
+  default:
+    return 0;
+  }
+}
+
 std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, SourceRange range,
                                        const std::string &what) {
+  // real meets another number as double precision in operators and comparisons (PostgreSQL
+  // prefers float8's operators), as real in CASE, COALESCE and set operations (every other
+  // number converts to real implicitly).
+  bool operator_like = what.rfind("operator", 0) == 0 || what == "comparison of" || what == "IN";
   std::optional<Type> result;
   // An operand whose binding failed (and was reported) has no type to contribute; there is no
   // common type then, and the caller stops.
@@ -54,14 +74,16 @@ std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, Sou
       result = Type::numeric(ir::kMaxNumericPrecision, std::max(result->scale, t.scale));
       continue;
     }
-    int a = typeRank(result->kind), b = typeRank(t.kind);
+    int a = numericRank(*result), b = numericRank(t);
     if (a && b) {
-      TypeKind wider = a > b ? result->kind : t.kind;
-      if (wider == TypeKind::Numeric)
+      Type wider = a > b ? *result : t;
+      if (wider.kind == TypeKind::Numeric)
         result = Type::numeric(ir::kMaxNumericPrecision,
                                result->kind == TypeKind::Numeric ? result->scale : t.scale);
+      else if (wider.isReal() && operator_like)
+        result = Type::float64();
       else
-        result = Type{wider};
+        result = wider;
       continue;
     }
     // PostgreSQL's datetime category prefers timestamptz: date < timestamp < timestamptz.
@@ -107,8 +129,8 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
     if ((from.kind == TypeKind::Date || from.isTimestamp()) &&
         (target.kind == TypeKind::Date || target.isTimestamp()))
       return true;
-    if ((from.kind == TypeKind::Bool && target.kind == TypeKind::Int32) ||
-        (from.kind == TypeKind::Int32 && target.kind == TypeKind::Bool))
+    if ((from.kind == TypeKind::Bool && target == Type::int32()) ||
+        (from == Type::int32() && target.kind == TypeKind::Bool))
       return true;
     return false;
   };

@@ -27,6 +27,7 @@ std::optional<Type> functionStyleCast(const std::string &name) {
   static const std::pair<std::string_view, Type (*)()> casts[] = {
       {"date", Type::date},           {"text", Type::text},
       {"int4", Type::int32},          {"int8", Type::int64},
+      {"int2", Type::int16},          {"float4", Type::real},
       {"float8", Type::float64},      {"bool", Type::boolean},
       {"timestamp", Type::timestamp}, {"timestamptz", Type::timestamptz}};
   for (const auto &[spelling, make] : casts)

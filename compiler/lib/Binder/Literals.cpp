@@ -214,14 +214,27 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
   case TypeKind::Int64:
     if (!parseInteger(text, v.i))
       return invalid();
-    if (type.kind == TypeKind::Int32 && (v.i < INT32_MIN || v.i > INT32_MAX)) {
-      error = "value \"" + std::string(text) + "\" is out of range for type integer";
+    if ((type.isSmallint() && (v.i < INT16_MIN || v.i > INT16_MAX)) ||
+        (type.kind == TypeKind::Int32 && (v.i < INT32_MIN || v.i > INT32_MAX))) {
+      error = "value \"" + std::string(text) + "\" is out of range for type " + type.sqlName();
       return std::nullopt;
     }
     return v;
   case TypeKind::Float64: {
     std::string s(text);
     char *end = nullptr;
+    if (type.isReal()) { // the text rounded once to a float; beyond its range an error
+      float f = std::strtof(s.c_str(), &end);
+      if (s.empty() || *end)
+        return invalid();
+      if (std::isinf(f) != std::isinf(std::strtod(s.c_str(), nullptr)) ||
+          (f == 0.0f && std::strtod(s.c_str(), nullptr) != 0.0)) {
+        error = "\"" + s + "\" is out of range for type real";
+        return std::nullopt;
+      }
+      v.f = f;
+      return v;
+    }
     v.f = std::strtod(s.c_str(), &end);
     if (s.empty() || *end)
       return invalid();
@@ -288,18 +301,20 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
   if (from == to)
     return value;
   if (from.kind == TypeKind::Text)
-    return parseLiteral(value.s, to, error);
+    return parseLiteral(value.s, to, error, time_zone);
   Value v;
   v.is_null = false;
   auto outOfRange = [&]() -> std::optional<Value> {
-    error = to.kind == TypeKind::Int32 ? "integer out of range" : "bigint out of range";
+    error = to.isSmallint()              ? "smallint out of range"
+            : to.kind == TypeKind::Int32 ? "integer out of range"
+                                         : "bigint out of range";
     return std::nullopt;
   };
   switch (to.kind) {
   case TypeKind::Int32:
   case TypeKind::Int64: {
-    int64_t lo = to.kind == TypeKind::Int32 ? INT32_MIN : INT64_MIN;
-    int64_t hi = to.kind == TypeKind::Int32 ? INT32_MAX : INT64_MAX;
+    int64_t lo = to.isSmallint() ? INT16_MIN : to.kind == TypeKind::Int32 ? INT32_MIN : INT64_MIN;
+    int64_t hi = to.isSmallint() ? INT16_MAX : to.kind == TypeKind::Int32 ? INT32_MAX : INT64_MAX;
     if (from.isInteger())
       v.i = value.i;
     else if (from.kind == TypeKind::Numeric) {
@@ -348,10 +363,33 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
     return v;
   }
   case TypeKind::Float64:
+    if (to.isReal()) { // rounded once, from the exact value, as PostgreSQL's float4 casts do
+      std::string digits = from.isInteger()                 ? std::to_string(value.i)
+                           : from.kind == TypeKind::Numeric ? formatNumeric(value.n, from.scale)
+                                                            : "";
+      if (from.kind == TypeKind::Float64) {
+        float f = static_cast<float>(value.f);
+        if (std::isinf(f) && !std::isinf(value.f)) {
+          error = "value out of range: overflow";
+          return std::nullopt;
+        }
+        if (f == 0.0f && value.f != 0.0) {
+          error = "value out of range: underflow";
+          return std::nullopt;
+        }
+        v.f = f;
+        return v;
+      }
+      if (digits.empty())
+        break;
+      return parseLiteral(digits, to, error);
+    }
     if (from.isInteger())
       v.f = static_cast<double>(value.i);
     else if (from.kind == TypeKind::Numeric)
       v.f = std::strtod(formatNumeric(value.n, from.scale).c_str(), nullptr);
+    else if (from.kind == TypeKind::Float64) // real -> double precision: exact
+      v.f = value.f;
     else
       break;
     return v;

@@ -206,7 +206,8 @@ Bound Binder::bindUnary(const ast::Expr &expr, const Scope &scope) {
     }
     // Only where the negated value fits: -(-2147483648) is PostgreSQL's "integer out of range"
     // at run time (a fuzzed model made an out-of-range int4 literal here).
-    bool fits = operand.expr->type.kind == TypeKind::Int32
+    bool fits = operand.expr->type.isSmallint() ? v.i > INT16_MIN
+                : operand.expr->type.kind == TypeKind::Int32
                     ? v.i > INT32_MIN && v.i <= static_cast<int64_t>(INT32_MAX) + 1
                     : v.i != INT64_MIN;
     if (operand.expr->type.isInteger() && fits) {

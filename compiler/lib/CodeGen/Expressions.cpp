@@ -140,6 +140,9 @@ llvm::Value *Emitter::genArithmetic(const ir::Expr &e, ExprOp op, llvm::Value *a
     llvm::Value *b_inf = b_.CreateFCmpOEQ(b_.CreateCall(fabs, {b}), inf);
     raiseIf(b_.CreateAnd(r_inf, b_.CreateNot(b_.CreateOr(a_inf, b_inf))),
             KILN_ERR_FLOAT_OUT_OF_RANGE, e.loc);
+    // real op real: the exact double result rounded once to float is float arithmetic's.
+    if (result.isReal())
+      r = call("kiln_f64_to_real", {rt(), r, b_.getInt32(locationIndex(e.loc))});
     return r;
   }
   if (result.kind == TypeKind::Date) { // date +/- integer days
@@ -158,31 +161,45 @@ llvm::Value *Emitter::genArithmetic(const ir::Expr &e, ExprOp op, llvm::Value *a
     raiseIf(b_.CreateExtractValue(pair, 1), overflow, e.loc);
     return b_.CreateExtractValue(pair, 0);
   };
-  switch (op) {
-  case ExprOp::Add:
-    return checked(llvm::Intrinsic::sadd_with_overflow);
-  case ExprOp::Sub:
-    return checked(llvm::Intrinsic::ssub_with_overflow);
-  case ExprOp::Mul:
-    return checked(llvm::Intrinsic::smul_with_overflow);
-  case ExprOp::Div:
-  case ExprOp::Mod: {
-    raiseIf(b_.CreateICmpEQ(b, llvm::ConstantInt::get(type, 0)), KILN_ERR_DIVISION_BY_ZERO, e.loc);
-    llvm::Value *min =
-        llvm::ConstantInt::get(type, llvm::APInt::getSignedMinValue(type->getIntegerBitWidth()));
-    llvm::Value *minus_one = llvm::ConstantInt::getSigned(type, -1);
-    llvm::Value *special = b_.CreateAnd(b_.CreateICmpEQ(a, min), b_.CreateICmpEQ(b, minus_one));
-    if (op == ExprOp::Div) {
-      raiseIf(special, overflow, e.loc);
-      return b_.CreateSDiv(a, b);
+  // Computed in the integer's width; a smallint in 32 bits, where it cannot overflow, and then
+  // checked against smallint's range.
+  auto integer = [&]() -> llvm::Value * {
+    switch (op) {
+    case ExprOp::Add:
+      return checked(llvm::Intrinsic::sadd_with_overflow);
+    case ExprOp::Sub:
+      return checked(llvm::Intrinsic::ssub_with_overflow);
+    case ExprOp::Mul:
+      return checked(llvm::Intrinsic::smul_with_overflow);
+    case ExprOp::Div:
+    case ExprOp::Mod: {
+      raiseIf(b_.CreateICmpEQ(b, llvm::ConstantInt::get(type, 0)), KILN_ERR_DIVISION_BY_ZERO,
+              e.loc);
+      llvm::Value *min =
+          llvm::ConstantInt::get(type, llvm::APInt::getSignedMinValue(type->getIntegerBitWidth()));
+      llvm::Value *minus_one = llvm::ConstantInt::getSigned(type, -1);
+      llvm::Value *special = b_.CreateAnd(b_.CreateICmpEQ(a, min), b_.CreateICmpEQ(b, minus_one));
+      if (op == ExprOp::Div) {
+        raiseIf(special, overflow, e.loc);
+        return b_.CreateSDiv(a, b);
+      }
+      // INT_MIN % -1 is 0 in PostgreSQL; srem would trap.
+      llvm::Value *safe_b = b_.CreateSelect(special, llvm::ConstantInt::get(type, 1), b);
+      return b_.CreateSRem(a, safe_b);
     }
-    // INT_MIN % -1 is 0 in PostgreSQL; srem would trap.
-    llvm::Value *safe_b = b_.CreateSelect(special, llvm::ConstantInt::get(type, 1), b);
-    return b_.CreateSRem(a, safe_b);
-  }
-  default:
-    return a;
-  }
+    default:
+      return a;
+    }
+  };
+  llvm::Value *value = integer();
+  return result.isSmallint() ? smallintInRange(value, e.loc) : value;
+}
+
+llvm::Value *Emitter::smallintInRange(llvm::Value *value, const ir::Location &loc) {
+  raiseIf(b_.CreateOr(b_.CreateICmpSLT(value, b_.getInt32(INT16_MIN)),
+                      b_.CreateICmpSGT(value, b_.getInt32(INT16_MAX))),
+          KILN_ERR_SMALLINT_OUT_OF_RANGE, loc);
+  return value;
 }
 
 SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
@@ -190,10 +207,12 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
   int32_t loc = locationIndex(e.loc);
   llvm::Value *x = v.value;
   SqlValue r{nullptr, v.null};
-  auto intRange = [&](TypeKind kind, int64_t &lo, int64_t &hi, kiln_error_code &code) {
-    lo = kind == TypeKind::Int32 ? INT32_MIN : INT64_MIN;
-    hi = kind == TypeKind::Int32 ? INT32_MAX : INT64_MAX;
-    code = kind == TypeKind::Int32 ? KILN_ERR_INT_OUT_OF_RANGE : KILN_ERR_BIGINT_OUT_OF_RANGE;
+  auto intRange = [&](const ir::Type &t, int64_t &lo, int64_t &hi, kiln_error_code &code) {
+    lo = t.isSmallint() ? INT16_MIN : t.kind == TypeKind::Int32 ? INT32_MIN : INT64_MIN;
+    hi = t.isSmallint() ? INT16_MAX : t.kind == TypeKind::Int32 ? INT32_MAX : INT64_MAX;
+    code = t.isSmallint()              ? KILN_ERR_SMALLINT_OUT_OF_RANGE
+           : t.kind == TypeKind::Int32 ? KILN_ERR_INT_OUT_OF_RANGE
+                                       : KILN_ERR_BIGINT_OUT_OF_RANGE;
   };
   // A jsonb number or boolean casts as its text does, once it is known to be one; to an integer
   // through numeric, which rounds (PostgreSQL's numeric_int4, where text to integer would fail).
@@ -219,7 +238,7 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
       r.value = textOut("kiln_text_from_i64", {rt(), x});
       break;
     case TypeKind::Float64:
-      r.value = textOut("kiln_text_from_f64", {rt(), x});
+      r.value = textOut(from.isReal() ? "kiln_text_from_real" : "kiln_text_from_f64", {rt(), x});
       break;
     case TypeKind::Numeric:
       r.value = textOut("kiln_text_from_numeric", {rt(), x, b_.getInt32(from.scale)});
@@ -252,14 +271,15 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
     switch (to.kind) {
     case TypeKind::Int32:
     case TypeKind::Int64:
-      intRange(to.kind, lo, hi, code);
+      intRange(to, lo, hi, code);
       r.value =
           b_.CreateTrunc(call("kiln_text_to_int", {rt(), p, n, b_.getInt64(lo), b_.getInt64(hi),
                                                    b_.getInt32(code), b_.getInt32(loc)}),
                          valueType(to));
       break;
     case TypeKind::Float64:
-      r.value = call("kiln_text_to_f64", {rt(), p, n, b_.getInt32(loc)});
+      r.value = call(to.isReal() ? "kiln_text_to_real" : "kiln_text_to_f64",
+                     {rt(), p, n, b_.getInt32(loc)});
       break;
     case TypeKind::Numeric:
       r.value = call("kiln_text_to_numeric", {rt(), p, n, b_.getInt32(to.scale),
@@ -294,9 +314,14 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
   case TypeKind::Int64: {
     int64_t lo, hi;
     kiln_error_code code;
-    intRange(to.kind, lo, hi, code);
+    intRange(to, lo, hi, code);
     if (from.kind == TypeKind::Bool) {
       r.value = b_.CreateZExt(x, valueType(to));
+    } else if (from.kind == TypeKind::Int32 && to.kind == TypeKind::Int32) {
+      // smallint <-> integer, both kept in 32 bits: integer -> smallint checks the range.
+      r.value = to.isSmallint() ? unlessNull(v.null, i32_, "to.smallint",
+                                             [&] { return smallintInRange(x, e.loc); })
+                                : x;
     } else if (from.isInteger()) {
       if (from.kind == TypeKind::Int32) {
         r.value = b_.CreateSExt(x, i64_);
@@ -328,15 +353,29 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
           call("kiln_numeric_rescale", {rt(), x, b_.getInt32(from.scale), b_.getInt32(to.scale),
                                         b_.getInt32(to.precision), b_.getInt32(loc)});
     } else if (from.kind == TypeKind::Float64) {
-      r.value = call("kiln_f64_to_numeric",
+      r.value = call(from.isReal() ? "kiln_real_to_numeric" : "kiln_f64_to_numeric",
                      {rt(), x, b_.getInt32(to.scale), b_.getInt32(to.precision), b_.getInt32(loc)});
     }
     return r;
   case TypeKind::Float64:
+    if (to.isReal()) { // rounded once to float; from a double, with float's range errors
+      if (from.isInteger())
+        r.value = b_.CreateFPExt(b_.CreateSIToFP(x, b_.getFloatTy()), f64_);
+      else if (from.kind == TypeKind::Numeric)
+        r.value = unlessNull(v.null, f64_, "to.real", [&] {
+          return call("kiln_numeric_to_real", {rt(), x, b_.getInt32(from.scale), b_.getInt32(loc)});
+        });
+      else if (from.kind == TypeKind::Float64)
+        r.value = unlessNull(v.null, f64_, "to.real",
+                             [&] { return call("kiln_f64_to_real", {rt(), x, b_.getInt32(loc)}); });
+      return r;
+    }
     if (from.isInteger())
       r.value = b_.CreateSIToFP(x, f64_);
     else if (from.kind == TypeKind::Numeric)
       r.value = call("kiln_numeric_to_f64", {x, b_.getInt32(from.scale)});
+    else if (from.kind == TypeKind::Float64) // real -> double precision: the same value
+      r.value = x;
     return r;
   case TypeKind::Timestamp:
   case TypeKind::TimestampTz:
@@ -531,6 +570,8 @@ SqlValue Emitter::genExpr(const ir::Expr &e, const RowLayout &row_layout, llvm::
     llvm::Type *type = x->getType();
     llvm::Value *min =
         llvm::ConstantInt::get(type, llvm::APInt::getSignedMinValue(type->getIntegerBitWidth()));
+    if (t.isSmallint()) // -(-32768) leaves smallint (NULL's stored 0 stays in range)
+      return {smallintInRange(b_.CreateNeg(x), e.loc), args[0].null};
     raiseIf(b_.CreateAnd(b_.CreateNot(args[0].null), b_.CreateICmpEQ(x, min)),
             t.kind == TypeKind::Int32 ? KILN_ERR_INT_OUT_OF_RANGE : KILN_ERR_BIGINT_OUT_OF_RANGE,
             e.loc);

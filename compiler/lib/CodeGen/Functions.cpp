@@ -139,6 +139,8 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     }
     llvm::Value *negative = b_.CreateICmpSLT(x, llvm::ConstantInt::get(type, 0));
     r.value = b_.CreateSelect(negative, b_.CreateNeg(x), x);
+    if (e.type.isSmallint()) // abs(-32768)
+      r.value = smallintInRange(r.value, e.loc);
     break;
   }
   case ir::FunctionId::Round:

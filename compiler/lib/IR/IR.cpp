@@ -12,11 +12,11 @@ std::string Type::str() const {
   case TypeKind::Bool:
     return "bool";
   case TypeKind::Int32:
-    return "i32";
+    return isSmallint() ? "i16" : "i32";
   case TypeKind::Int64:
     return "i64";
   case TypeKind::Float64:
-    return "f64";
+    return isReal() ? "f32" : "f64";
   case TypeKind::Numeric:
     return "numeric(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
   case TypeKind::Text:
@@ -42,11 +42,11 @@ std::string Type::sqlName() const {
   case TypeKind::Bool:
     return "boolean";
   case TypeKind::Int32:
-    return "integer";
+    return isSmallint() ? "smallint" : "integer";
   case TypeKind::Int64:
     return "bigint";
   case TypeKind::Float64:
-    return "double precision";
+    return isReal() ? "real" : "double precision";
   case TypeKind::Numeric:
     return "numeric(" + std::to_string(precision) + "," + std::to_string(scale) + ")";
   case TypeKind::Text:

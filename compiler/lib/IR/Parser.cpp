@@ -443,9 +443,9 @@ std::string Parser::name(const char *what) {
 }
 
 bool Parser::isTypeName() const {
-  static const char *const kNames[] = {"bool",    "i32",  "i64",       "f64",
-                                       "numeric", "text", "timestamp", "timestamptz",
-                                       "date",    "null", "jsonb",     "interval"};
+  static const char *const kNames[] = {"bool", "i16",     "i32",   "i64",       "f32",
+                                       "f64",  "numeric", "text",  "timestamp", "timestamptz",
+                                       "date", "null",    "jsonb", "interval"};
   for (const char *n : kNames)
     if (isIdent(n))
       return true;
@@ -459,6 +459,10 @@ Type Parser::type() {
   std::string_view t = tok.text;
   if (t == "bool")
     return Type::boolean();
+  if (t == "i16")
+    return Type::int16();
+  if (t == "f32")
+    return Type::real();
   if (t == "i32")
     return Type::int32();
   if (t == "i64")

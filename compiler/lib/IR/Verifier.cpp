@@ -566,8 +566,10 @@ void Verifier::checkAggregate(const Schema &row) {
     case AggKind::Avg:
       if (arg.isInteger() || arg.kind == TypeKind::Numeric)
         ok = result.kind == TypeKind::Numeric;
+      else if (arg.kind == TypeKind::Float64) // avg(real) is double precision
+        ok = result == Type::float64();
       else
-        ok = (arg.kind == TypeKind::Float64 || arg.kind == TypeKind::Interval) && result == arg;
+        ok = arg.kind == TypeKind::Interval && result == arg;
       break;
     case AggKind::Min:
     case AggKind::Max:

@@ -80,6 +80,8 @@ std::optional<__int128> rescale(__int128 n, int32_t from, const Type &to, bool e
 }
 
 bool fitsInteger(const Type &type, int64_t v) {
+  if (type.isSmallint())
+    return v >= INT16_MIN && v <= INT16_MAX;
   return type.kind == TypeKind::Int64 || (v >= INT32_MIN && v <= INT32_MAX);
 }
 
@@ -138,6 +140,8 @@ ExprPtr foldArithmetic(const Expr &e) {
     return nullOf(e.type); // strict
   const Value &x = a.literal, &y = b.literal;
   ExprOp op = e.op;
+  if (e.type.isReal()) // float rounding and its range errors are left to run time
+    return nullptr;
 
   if (a.type.isInteger() && (unary || b.type == a.type) && e.type == a.type) {
     int64_t r = 0;
@@ -423,7 +427,7 @@ ExprPtr foldCast(const Expr &e) {
     auto n = rescale(x.i, 0, to);
     return n ? literalOf(to, [&](Value &v) { v.n = *n; }) : nullptr;
   }
-  if (a.type.isInteger() && to.kind == TypeKind::Float64)
+  if (a.type.isInteger() && to.kind == TypeKind::Float64 && !to.isReal())
     return literalOf(to, [&](Value &v) { v.f = double(x.i); });
   if (a.type.kind == TypeKind::Numeric && to.kind == TypeKind::Numeric) {
     auto n = rescale(x.n, a.type.scale, to);

@@ -77,6 +77,16 @@ double kiln_numeric_to_f64(__int128 v, int32_t scale);
  * raise KILN_ERR_NUMERIC_OVERFLOW (Kiln's NUMERIC has neither). */
 __int128 kiln_f64_to_numeric(kiln_runtime *rt, double v, int32_t scale, int32_t precision,
                              int32_t loc);
+/* real (float4), kept as the double of its value (kiln/IR/IR.h Type::real). A double rounded to
+ * real: beyond float's range KILN_ERR_FLOAT_OUT_OF_RANGE, a nonzero that rounds to 0
+ * KILN_ERR_FLOAT_UNDERFLOW, as PostgreSQL's float8 -> float4 cast and float4 arithmetic. */
+double kiln_f64_to_real(kiln_runtime *rt, double v, int32_t loc);
+/* NUMERIC to real through its text, rounded once (PostgreSQL's numeric_float4); beyond float's
+ * range KILN_ERR_REAL_OUT_OF_RANGE. real to NUMERIC through its 6-significant-digit text
+ * ("%.6g"), as PostgreSQL's float4_numeric. */
+double kiln_numeric_to_real(kiln_runtime *rt, __int128 v, int32_t scale, int32_t loc);
+__int128 kiln_real_to_numeric(kiln_runtime *rt, double v, int32_t scale, int32_t precision,
+                              int32_t loc);
 /* Rounds to an integer and range-checks against [lo, hi]; raises `code`
  * (KILN_ERR_INT_OUT_OF_RANGE or KILN_ERR_BIGINT_OUT_OF_RANGE) outside it. */
 int64_t kiln_numeric_to_int(kiln_runtime *rt, __int128 v, int32_t scale, int64_t lo, int64_t hi,
@@ -88,6 +98,9 @@ int64_t kiln_f64_to_int(kiln_runtime *rt, double v, int64_t lo, int64_t hi, int3
  * decimal exponents in [-4, 15), else 1e+20 style; NaN, Infinity, -Infinity). */
 void kiln_text_from_i64(kiln_runtime *rt, int64_t v, kiln_str *out);
 void kiln_text_from_f64(kiln_runtime *rt, double v, kiln_str *out);
+/* A real's text: a float's shortest round-trip digits, fixed notation for decimal exponents in
+ * [-4, 6) (PostgreSQL's float4out). */
+void kiln_text_from_real(kiln_runtime *rt, double v, kiln_str *out);
 void kiln_text_from_numeric(kiln_runtime *rt, __int128 v, int32_t scale, kiln_str *out);
 void kiln_text_from_bool(kiln_runtime *rt, int32_t v, kiln_str *out);    /* "true"/"false" */
 void kiln_text_from_date(kiln_runtime *rt, int32_t days, kiln_str *out); /* 2024-01-31 */
@@ -102,6 +115,8 @@ void kiln_text_from_timestamptz(kiln_runtime *rt, int64_t micros, kiln_zone *zon
 int64_t kiln_text_to_int(kiln_runtime *rt, const char *p, int64_t n, int64_t lo, int64_t hi,
                          int32_t code, int32_t loc);
 double kiln_text_to_f64(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
+/* Text read as a real, rounded once; beyond float's range KILN_ERR_REAL_OUT_OF_RANGE. */
+double kiln_text_to_real(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);
 __int128 kiln_text_to_numeric(kiln_runtime *rt, const char *p, int64_t n, int32_t scale,
                               int32_t precision, int32_t loc);
 int32_t kiln_text_to_bool(kiln_runtime *rt, const char *p, int64_t n, int32_t loc);

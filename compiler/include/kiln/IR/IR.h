@@ -57,6 +57,16 @@ struct Type {
   static Type int32() { return {TypeKind::Int32}; }
   static Type int64() { return {TypeKind::Int64}; }
   static Type float64() { return {TypeKind::Float64}; }
+  // real (float4) and smallint (int2) are kept widened, as PostgreSQL widens them in a Datum:
+  // every real is exactly a double and every smallint an integer. Precision 24 (a float's
+  // mantissa bits) marks a real, 16 a smallint. Their arithmetic rounds to float or checks
+  // smallint's range, and a real's text has a float's shortest digits (CodeGen, the runtime).
+  static Type real() { return {TypeKind::Float64, kRealPrecision}; }
+  static Type int16() { return {TypeKind::Int32, kSmallintPrecision}; }
+  static constexpr int32_t kRealPrecision = 24;
+  static constexpr int32_t kSmallintPrecision = 16;
+  bool isReal() const { return kind == TypeKind::Float64 && precision == kRealPrecision; }
+  bool isSmallint() const { return kind == TypeKind::Int32 && precision == kSmallintPrecision; }
   static Type numeric(int32_t p, int32_t s) { return {TypeKind::Numeric, p, s}; }
   static Type text() { return {TypeKind::Text}; }
   static Type date() { return {TypeKind::Date}; }
@@ -75,12 +85,12 @@ struct Type {
     return isInteger() || kind == TypeKind::Float64 || kind == TypeKind::Numeric;
   }
   bool operator==(const Type &o) const {
-    return kind == o.kind &&
-           (kind != TypeKind::Numeric || (precision == o.precision && scale == o.scale));
+    return kind == o.kind && precision == o.precision &&
+           (kind != TypeKind::Numeric || scale == o.scale);
   }
   bool operator!=(const Type &o) const { return !(*this == o); }
-  // IR spelling: bool, i32, i64, f64, numeric(p,s), text, date, timestamp, timestamptz, jsonb,
-  // null.
+  // IR spelling: bool, i16, i32, i64, f32, f64, numeric(p,s), text, date, timestamp,
+  // timestamptz, jsonb, null.
   std::string str() const;
   // SQL spelling as PostgreSQL prints it: boolean, integer, bigint, double precision,
   // numeric(p,s), text, date, timestamp without time zone, unknown.

@@ -233,6 +233,8 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
     case ir::AggKind::Sum: {
       llvm::Value *sum = b_.CreateLoad(l.payload->getElementType(field + 1),
                                        b_.CreateStructGEP(l.payload, payload, field + 1));
+      if (agg.type.isReal()) // accumulated in double, shown as the real it rounds to
+        sum = e_.call("kiln_f64_to_real", {e_.rt(), sum, b_.getInt32(e_.locationIndex(op.loc))});
       e_.storeColumn(*l.out, out, column, {sum, empty});
       break;
     }

@@ -41,7 +41,8 @@ bool rowsEqual(const kiln_relation_desc &rel, const void *a, const void *b);
 
 // ---- Text output ----
 
-std::string formatFloat64(double value);                   // 1.5, 1e+20, 1.5e-05, NaN, -Infinity
+std::string formatFloat64(double value); // 1.5, 1e+20, 1.5e-05, NaN, -Infinity
+std::string formatReal(double value);    // a real's: a float's shortest digits, 1.234567e+06
 std::string formatNumeric(__int128 scaled, int32_t scale); // 12.50, -0.05, 0
 void appendNumeric(std::string &out, __int128 scaled, int32_t scale);
 // The same written at `p`, which has room for kNumericWidth + |scale| bytes; returns the end.
@@ -90,6 +91,20 @@ absl::StatusOr<bool> parseBool(std::string_view text);
 absl::StatusOr<int32_t> parseInt32(std::string_view text);
 absl::StatusOr<int64_t> parseInt64(std::string_view text);
 absl::StatusOr<double> parseFloat64(std::string_view text); // also NaN, Infinity, -Infinity
+// real and smallint columns are FLOAT64 and INT32 columns of precision 24 and 16 (the
+// compiler's Type::real and Type::int16): a real is a double holding a float's value, a
+// smallint an integer in smallint's range.
+inline bool isRealColumn(const kiln_column_desc &col) {
+  return col.type == KILN_T_FLOAT64 && col.precision == 24;
+}
+inline bool isSmallintColumn(const kiln_column_desc &col) {
+  return col.type == KILN_T_INT32 && col.precision == 16;
+}
+// Text read as a real, rounded once to a float; beyond float's range PostgreSQL's error.
+absl::StatusOr<double> parseReal(std::string_view text);
+// A double (set_double) as a real: rounded, with float's range errors.
+absl::StatusOr<double> narrowToReal(double value);
+absl::StatusOr<int32_t> parseInt16(std::string_view text);
 // The exact value times 10^scale, rounded half away from zero; at most `precision` digits.
 absl::StatusOr<__int128> parseNumeric(std::string_view text, int32_t precision, int32_t scale);
 absl::StatusOr<int32_t> parseDate(std::string_view text); // YYYY-MM-DD

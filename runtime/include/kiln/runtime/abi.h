@@ -122,7 +122,10 @@ typedef enum kiln_error_code {
   KILN_ERR_INTERVAL_OUT_OF_RANGE = 26,    /* "interval out of range" */
   KILN_ERR_TIMESTAMP_OUT_OF_RANGE = 27,   /* "timestamp out of range" */
   KILN_ERR_DATE_FIELD_OUT_OF_RANGE = 28,  /* "date field value out of range" (make_date) */
-  KILN_ERR_TIME_FIELD_OUT_OF_RANGE = 29   /* "time field value out of range" (make_timestamp) */
+  KILN_ERR_TIME_FIELD_OUT_OF_RANGE = 29,  /* "time field value out of range" (make_timestamp) */
+  KILN_ERR_SMALLINT_OUT_OF_RANGE = 30,    /* "smallint out of range" */
+  KILN_ERR_REAL_OUT_OF_RANGE = 31         /* "value is out of range for type real" (a number or
+                                             text read as one) */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
