@@ -25,12 +25,9 @@ Result query(PGconn *conn, const char *sql, const std::string &schema, const std
 // A column's type as Kiln's YAML takes it, from information_schema's description.
 std::optional<std::string> kilnType(const std::string &data_type, const char *precision,
                                     const char *scale) {
-  if (data_type == "smallint" || data_type == "integer")
-    return "integer";
-  if (data_type == "bigint")
-    return "bigint";
-  if (data_type == "real" || data_type == "double precision")
-    return "double precision";
+  if (data_type == "smallint" || data_type == "integer" || data_type == "bigint" ||
+      data_type == "real" || data_type == "double precision")
+    return data_type;
   if (data_type == "numeric")
     return precision && *precision ? "numeric(" + std::string(precision) + "," +
                                          std::string(scale && *scale ? scale : "0") + ")"
