@@ -478,6 +478,71 @@ bool exists(std::string_view value, std::string_view key) {
   }
 }
 
+namespace {
+bool isContainer(Kind kind) { return kind == Kind::Object || kind == Kind::Array; }
+
+bool containsValue(std::string_view value, std::string_view part, bool top) {
+  Kind have = kindOf(value), want = kindOf(part);
+  if (have == Kind::Object) {
+    if (want != Kind::Object)
+      return false;
+    bool all = true;
+    forEach(part, [&](std::string_view key, std::string_view wanted) {
+      bool found = false;
+      forEach(value, [&](std::string_view k, std::string_view v) {
+        if (k != key)
+          return false;
+        found = containsValue(v, wanted, false);
+        return true; // keys are unique in canonical form
+      });
+      all = found;
+      return !all;
+    });
+    return all;
+  }
+  if (have == Kind::Array) {
+    if (want != Kind::Array) // a raw scalar, only at the top, as an element
+      return top && !isContainer(want) && [&] {
+        bool found = false;
+        forEach(value, [&](std::string_view, std::string_view e) {
+          return found = !isContainer(kindOf(e)) && e == part;
+        });
+        return found;
+      }();
+    bool all = true;
+    forEach(part, [&](std::string_view, std::string_view wanted) {
+      Kind kind = kindOf(wanted);
+      bool found = false;
+      forEach(value, [&](std::string_view, std::string_view e) {
+        found =
+            isContainer(kind) ? kindOf(e) == kind && containsValue(e, wanted, false) : e == wanted;
+        return found;
+      });
+      all = found;
+      return !all;
+    });
+    return all;
+  }
+  if (have == Kind::Number && want == Kind::Number) { // as numeric values: 1.0 is 1
+    auto value_of = [](std::string_view number) {
+      if (number.find('.') != std::string_view::npos) {
+        while (number.ends_with('0'))
+          number.remove_suffix(1);
+        if (number.ends_with('.'))
+          number.remove_suffix(1);
+      }
+      return number == "-0" ? std::string_view("0") : number;
+    };
+    return value_of(value) == value_of(part);
+  }
+  return have == want && value == part;
+}
+} // namespace
+
+bool contains(std::string_view value, std::string_view part) {
+  return containsValue(value, part, true);
+}
+
 void appendQuoted(std::string &out, std::string_view text) {
   out += '"';
   for (char c : text) {

@@ -82,6 +82,10 @@ int32_t kiln_jsonb_exists(const char *p, int64_t n, const char *key, int64_t key
   return kiln::jsonb::exists(view(p, n), view(key, key_len));
 }
 
+int32_t kiln_jsonb_contains(const char *p, int64_t n, const char *part, int64_t part_len) {
+  return kiln::jsonb::contains(view(p, n), view(part, part_len));
+}
+
 void kiln_jsonb_expect(kiln_runtime *rt, const char *p, int64_t n, int32_t kind, int32_t loc) {
   kiln::jsonb::Kind is = kiln::jsonb::kindOf(view(p, n));
   if (is != (kind == 0 ? kiln::jsonb::Kind::Number : kiln::jsonb::Kind::Boolean))

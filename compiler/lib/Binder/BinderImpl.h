@@ -279,6 +279,9 @@ private:
   Bound jsonbCall(ir::FunctionId id, std::vector<Bound> args,
                   const std::vector<SourceRange> &ranges, SourceRange range);
   // The jsonb operators ->, ->>, #>, #>> and ? (expr.op is one of them).
+  std::optional<std::vector<std::string>> textArrayConstant(const Bound &array, SourceRange range,
+                                                            const std::string &what,
+                                                            const std::string &hint);
   Bound bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right);
   // False, with an error at `range`, for a sort key of a type Kiln cannot order (jsonb).
   bool orderable(const ir::Type &type, SourceRange range);

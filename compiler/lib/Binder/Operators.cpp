@@ -255,7 +255,8 @@ Bound Binder::bindBinary(const ast::Expr &expr, const Scope &scope) {
       {"IS NOT DISTINCT FROM", ExprOp::IsNotDistinctFrom}};
   if (auto it = comparisons.find(expr.op); it != comparisons.end())
     return comparison(it->second, std::move(left), std::move(right), expr.range);
-  if (expr.op == "->" || expr.op == "->>" || expr.op == "#>" || expr.op == "#>>" || expr.op == "?")
+  if (expr.op == "->" || expr.op == "->>" || expr.op == "#>" || expr.op == "#>>" ||
+      expr.op == "?" || expr.op == "?|" || expr.op == "?&" || expr.op == "@>" || expr.op == "<@")
     return bindJsonbOperator(expr, std::move(left), std::move(right));
   if (expr.op == "~" || expr.op == "~*" || expr.op == "!~" || expr.op == "!~*") {
     // POSIX regular expression matches: regexp_like, case-insensitive with *, negated with !.
@@ -469,32 +470,16 @@ Bound Binder::jsonbCall(ir::FunctionId id, std::vector<Bound> args,
   return {std::move(e), false};
 }
 
-Bound Binder::bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right) {
-  const std::string &op = expr.op;
-  std::vector<SourceRange> ranges{expr.args[0]->range, expr.args[1]->range};
-  std::vector<Bound> args;
-  args.push_back(std::move(left));
-  if (op == "?") {
-    args.push_back(std::move(right));
-    return jsonbCall(ir::FunctionId::JsonbExists, std::move(args), ranges, expr.range);
-  }
-  bool as_text = op.size() == 3;
-  if (op[0] == '-') {
-    // An integer picks an array element; anything else (text, an untyped literal) is a key.
-    bool index = !right.unknown && right.expr->type.isInteger();
-    ir::FunctionId id =
-        index
-            ? (as_text ? ir::FunctionId::JsonbArrayElementText : ir::FunctionId::JsonbArrayElement)
-            : (as_text ? ir::FunctionId::JsonbObjectFieldText : ir::FunctionId::JsonbObjectField);
-    args.push_back(std::move(right));
-    return jsonbCall(id, std::move(args), ranges, expr.range);
-  }
-  // #> '{a,0,b}': a text[] constant, whose elements are the path's steps.
-  const ir::Expr &path = *right.expr;
-  if (path.op != ExprOp::Literal || path.literal.is_null || !right.unknown) {
-    error(expr.args[1]->range, "the path of " + op + " must be a constant in Kiln").hint =
-        "write it as '{key,0,key}', or call jsonb_extract_path with one argument per step";
-    return {};
+// A text[] constant written '{a,"b,c",d}' (elements in double quotes may hold commas and
+// \-escapes): the right side of #>, ?| and ?&, which Kiln takes as constants only.
+std::optional<std::vector<std::string>> Binder::textArrayConstant(const Bound &array,
+                                                                  SourceRange range,
+                                                                  const std::string &what,
+                                                                  const std::string &hint) {
+  const ir::Expr &path = *array.expr;
+  if (path.op != ExprOp::Literal || path.literal.is_null || !array.unknown) {
+    error(range, what + " must be a constant in Kiln").hint = hint;
+    return std::nullopt;
   }
   std::string_view text = path.literal.s;
   auto trim = [](std::string_view s) {
@@ -506,11 +491,12 @@ Bound Binder::bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right) 
   };
   text = trim(text);
   if (text.size() < 2 || text.front() != '{' || text.back() != '}') {
-    error(expr.args[1]->range, "malformed array literal: \"" + path.literal.s + "\"").hint =
-        "a path is written '{key,0,key}'";
-    return {};
+    error(range, "malformed array literal: \"" + path.literal.s + "\"").hint =
+        "write the array '{a,b,c}'";
+    return std::nullopt;
   }
   std::string_view rest = trim(text.substr(1, text.size() - 2));
+  std::vector<std::string> elements;
   // Elements are separated by commas; one in double quotes may hold commas and \-escapes.
   while (!rest.empty()) {
     std::string step;
@@ -526,11 +512,98 @@ Bound Binder::bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right) 
     }
     if (!rest.empty()) {
       if (rest.front() != ',') {
-        error(expr.args[1]->range, "malformed array literal: \"" + path.literal.s + "\"");
-        return {};
+        error(range, "malformed array literal: \"" + path.literal.s + "\"");
+        return std::nullopt;
       }
       rest = trim(rest.substr(1));
     }
+    elements.push_back(std::move(step));
+  }
+  return elements;
+}
+
+Bound Binder::bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right) {
+  const std::string &op = expr.op;
+  std::vector<SourceRange> ranges{expr.args[0]->range, expr.args[1]->range};
+  std::vector<Bound> args;
+  args.push_back(std::move(left));
+  if (op == "?") {
+    args.push_back(std::move(right));
+    return jsonbCall(ir::FunctionId::JsonbExists, std::move(args), ranges, expr.range);
+  }
+  if (op == "@>" || op == "<@") {
+    args.push_back(std::move(right));
+    return jsonbCall(op == "@>" ? ir::FunctionId::JsonbContains : ir::FunctionId::JsonbContained,
+                     std::move(args), ranges, expr.range);
+  }
+  if (op == "?|" || op == "?&") {
+    // Any or all of a constant text[]'s keys: ? of each, ORed or ANDed (an empty array:
+    // false for ?|, true for ?&, as in PostgreSQL).
+    std::optional<std::vector<std::string>> keys =
+        textArrayConstant(right, expr.args[1]->range, "the keys of " + op,
+                          "write them as a constant: value " + op + " '{a,b}'");
+    if (!keys)
+      return {};
+    bool any = op == "?|";
+    ExprPtr result;
+    Bound value = std::move(args[0]);
+    bool nullable = value.expr && value.expr->nullable;
+    for (size_t k = 0; k < keys->size(); ++k) {
+      ir::Value key;
+      key.is_null = false;
+      key.s = (*keys)[k];
+      std::vector<Bound> call;
+      call.push_back(k + 1 < keys->size() ? Bound{value.expr->clone(), value.unknown}
+                                          : std::move(value));
+      call.push_back({ir::makeLiteral(std::move(key), Type::text()), false});
+      Bound exists = jsonbCall(ir::FunctionId::JsonbExists, std::move(call), ranges, expr.range);
+      if (!exists)
+        return {};
+      if (!result) {
+        result = std::move(exists.expr);
+        continue;
+      }
+      ExprPtr both =
+          ir::makeCall(any ? ExprOp::Or : ExprOp::And, Type::boolean(), {}, location(expr.range));
+      both->nullable = nullable;
+      both->args.push_back(std::move(result));
+      both->args.push_back(std::move(exists.expr));
+      result = std::move(both);
+    }
+    if (!result) {
+      // No keys: false (?|) or true (?&), and NULL for a NULL value, the operator being
+      // strict: `v IS NULL AND NULL` or `v IS NOT NULL OR NULL`.
+      ir::Location loc = location(expr.range);
+      ExprPtr test =
+          ir::makeCall(any ? ExprOp::IsNull : ExprOp::IsNotNull, Type::boolean(), {}, loc);
+      test->args.push_back(coerce(std::move(value), Type::jsonb(), ranges[0]));
+      if (!test->args.back())
+        return {};
+      result = ir::makeCall(any ? ExprOp::And : ExprOp::Or, Type::boolean(), {}, loc);
+      result->nullable = true;
+      result->args.push_back(std::move(test));
+      result->args.push_back(ir::makeLiteral(ir::Value{}, Type::boolean()));
+    }
+    return {std::move(result), false};
+  }
+  bool as_text = op.size() == 3;
+  if (op[0] == '-') {
+    // An integer picks an array element; anything else (text, an untyped literal) is a key.
+    bool index = !right.unknown && right.expr->type.isInteger();
+    ir::FunctionId id =
+        index
+            ? (as_text ? ir::FunctionId::JsonbArrayElementText : ir::FunctionId::JsonbArrayElement)
+            : (as_text ? ir::FunctionId::JsonbObjectFieldText : ir::FunctionId::JsonbObjectField);
+    args.push_back(std::move(right));
+    return jsonbCall(id, std::move(args), ranges, expr.range);
+  }
+  // #> '{a,0,b}': a text[] constant, whose elements are the path's steps.
+  std::optional<std::vector<std::string>> steps = textArrayConstant(
+      right, expr.args[1]->range, "the path of " + op,
+      "write it as '{key,0,key}', or call jsonb_extract_path with one argument per step");
+  if (!steps)
+    return {};
+  for (std::string &step : *steps) {
     ir::Value v;
     v.is_null = false;
     v.s = std::move(step);

@@ -174,7 +174,9 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
   case ir::FunctionId::Exp:
   case ir::FunctionId::Ln:
   case ir::FunctionId::Log10:
-  case ir::FunctionId::Power: {
+  case ir::FunctionId::Power:
+  case ir::FunctionId::MakeDate:
+  case ir::FunctionId::MakeTimestamp: { // (rt, arguments..., location)
     std::vector<llvm::Value *> operands{rt()};
     for (const SqlValue &arg : args)
       operands.push_back(arg.value);
@@ -230,15 +232,6 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value = call(fn.symbol, {a, b});
     break;
   }
-  case ir::FunctionId::MakeDate:
-  case ir::FunctionId::MakeTimestamp: {
-    std::vector<llvm::Value *> operands{rt()};
-    for (const SqlValue &arg : args)
-      operands.push_back(arg.value);
-    operands.push_back(b_.getInt32(loc));
-    r.value = call(fn.symbol, operands);
-    break;
-  }
   case ir::FunctionId::ToChar: {
     bool zoned = e.args[0]->type.kind == TypeKind::TimestampTz;
     r.value = textOut(fn.symbol, {rt(), args[0].value, sessionZone(), b_.getInt32(zoned),
@@ -272,11 +265,17 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
         b_.CreateTrunc(call(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.getInt32(loc)}), i32_);
     break;
   case ir::FunctionId::JsonbExists:
-    r.value = b_.CreateZExt(
-        b_.CreateICmpNE(call(fn.symbol, {text(0, 0), text(0, 1), text(1, 0), text(1, 1)}),
-                        b_.getInt32(0)),
-        i8_);
+  case ir::FunctionId::JsonbContains:
+  case ir::FunctionId::JsonbContained: {
+    // jsonb_contained(a, b) is b @> a.
+    size_t first = e.function == ir::FunctionId::JsonbContained ? 1 : 0;
+    r.value =
+        b_.CreateZExt(b_.CreateICmpNE(call(fn.symbol, {text(first, 0), text(first, 1),
+                                                       text(1 - first, 0), text(1 - first, 1)}),
+                                      b_.getInt32(0)),
+                      i8_);
     break;
+  }
   }
   if (guarded) {
     llvm::BasicBlock *ran = b_.GetInsertBlock();

@@ -50,6 +50,13 @@ std::optional<int64_t> arrayLength(std::string_view value);
 // that string.
 bool exists(std::string_view value, std::string_view key);
 
+// `value @> part` as PostgreSQL's JsonbDeepContains decides it: an object contains an object
+// whose every key it has with a value containing that key's value; an array contains an array
+// whose every scalar element it has and whose every container element is contained in one of
+// its elements of that kind; at the top only, an array contains a scalar it has as an element;
+// scalars contain equal scalars (numbers by value: 1.0 contains 1, though = tells them apart).
+bool contains(std::string_view value, std::string_view part);
+
 // `text` escaped as a JSON string, with its quotes, as PostgreSQL escapes it.
 void appendQuoted(std::string &out, std::string_view text);
 

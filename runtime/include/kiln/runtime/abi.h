@@ -402,6 +402,7 @@ typedef struct kiln_multiset kiln_multiset;
  * kiln_jsonb_typeof(rt, p, n, out): jsonb_typeof.
  * kiln_jsonb_array_length(rt, p, n, loc): jsonb_array_length; raises for a non-array.
  * kiln_jsonb_exists(p, n, key, key_len): `?`.
+ * kiln_jsonb_contains(p, n, part, part_len): `@>` (Jsonb.h contains).
  * kiln_jsonb_expect(rt, p, n, kind, loc): raises KILN_ERR_JSONB_CAST unless the value is a number
  *   (kind 0) or a boolean (kind 1), before its text is cast to that type. */
 
