@@ -74,6 +74,8 @@ std::string_view errorMessage(int32_t error_code) {
     return "smallint out of range";
   case KILN_ERR_REAL_OUT_OF_RANGE:
     return "value is out of range for type real";
+  case KILN_ERR_JSONB_NULL_KEY:
+    return "argument of jsonb_build_object: key must not be null";
   case KILN_ERR_JSONB_CAST:
     return "cannot cast jsonb value: only a jsonb number casts to a number type, and only a "
            "jsonb boolean to boolean";

@@ -31,9 +31,76 @@ int32_t jsonbIn(kiln_runtime *rt, std::string_view text, kiln_str *out) {
   return 0;
 }
 
+// An argument of to_jsonb and the builders as JSON text (kiln_jsonb_part), as PostgreSQL's
+// datum_to_jsonb writes it.
+void appendPart(std::string &json, std::string_view text, uint8_t kind) {
+  switch (kind) {
+  case KILN_JSONB_PART_JSON:
+    json += text;
+    return;
+  case KILN_JSONB_PART_FLOAT:
+    if (text == "NaN" || text == "Infinity" || text == "-Infinity")
+      kiln::jsonb::appendQuoted(json, text);
+    else
+      json += text;
+    return;
+  case KILN_JSONB_PART_TIMESTAMP:
+  case KILN_JSONB_PART_TIMESTAMPTZ: {
+    std::string iso(text);
+    size_t blank = iso.find(' ');
+    if (blank != std::string::npos)
+      iso[blank] = 'T';
+    // The offset after the time of day (+01, -03:30, +00:09:21) with its minutes: +01:00.
+    size_t sign = kind == KILN_JSONB_PART_TIMESTAMPTZ ? iso.find_first_of("+-", blank) : iso.npos;
+    if (sign != std::string::npos) {
+      size_t end = iso.find(' ', sign);
+      size_t digits = (end == std::string::npos ? iso.size() : end) - sign - 1;
+      if (digits == 2)
+        iso.insert(sign + 3, ":00");
+    }
+    kiln::jsonb::appendQuoted(json, iso);
+    return;
+  }
+  default:
+    kiln::jsonb::appendQuoted(json, text);
+  }
+}
+
 } // namespace
 
 extern "C" {
+
+void kiln_jsonb_build(kiln_runtime *rt, int32_t shape, const kiln_str *parts, const uint8_t *kinds,
+                      const uint8_t *nulls, int32_t n, int32_t loc, kiln_str *out) {
+  int32_t error = 0;
+  {
+    std::string json;
+    if (shape == 1)
+      json += '[';
+    else if (shape == 2)
+      json += '{';
+    for (int32_t i = 0; i < n && !error; ++i) {
+      bool key = shape == 2 && i % 2 == 0;
+      if (i > 0)
+        json += key || shape == 1 ? ", " : ": ";
+      if (nulls[i]) {
+        if (key)
+          error = KILN_ERR_JSONB_NULL_KEY;
+        json += "null";
+        continue;
+      }
+      appendPart(json, view(parts[i].ptr, parts[i].len), key ? KILN_JSONB_PART_STRING : kinds[i]);
+    }
+    if (shape == 1)
+      json += ']';
+    else if (shape == 2)
+      json += '}';
+    if (!error) // canonical form: an object's keys sorted, a duplicate keeping its last value
+      error = jsonbIn(rt, json, out);
+  }
+  if (error)
+    kiln_raise(rt, error, loc);
+}
 
 void kiln_jsonb_in(kiln_runtime *rt, const char *p, int64_t n, int32_t loc, kiln_str *out) {
   if (int32_t error = jsonbIn(rt, view(p, n), out))

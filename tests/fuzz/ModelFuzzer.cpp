@@ -48,7 +48,8 @@ const std::vector<incremental::SourceTableInfo> &tables() {
     t.push_back({"t1",
                  {column("a", ir::Type::int32()), column("b", ir::Type::int32()),
                   column("c", ir::Type::text()), column("d", ir::Type::int64()),
-                  column("e", ir::Type::float64())},
+                  column("e", ir::Type::float64()), column("f", ir::Type::int16()),
+                  column("g", ir::Type::real()), column("h", ir::Type::interval())},
                  {},
                  {},
                  false});
@@ -101,6 +102,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!query)
     return 0;
   binder::Catalog catalog;
+  // Inputs of odd length run in a session time zone with daylight saving (timestamptz text,
+  // casts and arithmetic on its clock), the others in UTC.
+  catalog.time_zone = size % 2 ? "Europe/Paris" : "";
   for (const incremental::SourceTableInfo &table : tables())
     catalog.add({table.name, table.schema, false, table.key});
   plan::NodePtr plan = binder::bindQuery(*query, catalog, sources, diags);
@@ -108,6 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   std::unique_ptr<ir::Module> module =
       incremental::lowerProject("fuzz", tables(), {{"fuzz", "", plan, true, std::nullopt, {}}});
+  module->time_zone = catalog.time_zone;
   std::vector<std::string> problems = ir::verifyModule(*module);
   if (!problems.empty()) {
     std::fprintf(stderr, "invalid IR after lowering: %s\n", problems[0].c_str());

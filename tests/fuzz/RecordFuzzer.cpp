@@ -5,6 +5,8 @@
 #include "TestRelations.h"
 #include "kiln/runtime/Values.h"
 
+#include <vector>
+
 namespace {
 
 using namespace kiln::runtime;
@@ -22,6 +24,28 @@ const kiln_program &program() {
   return p;
 }
 
+// kAllTypes with its double precision and integer columns as real and smallint (the same
+// storage, narrowed: kiln/runtime/Values.h isRealColumn).
+const kiln_relation_desc &narrowTypes() {
+  static const std::vector<kiln_column_desc> cols = [] {
+    std::vector<kiln_column_desc> c(testing::kAllTypes.cols,
+                                    testing::kAllTypes.cols + testing::kAllTypes.ncols);
+    for (kiln_column_desc &col : c) {
+      if (col.type == KILN_T_FLOAT64)
+        col.precision = 24;
+      if (col.type == KILN_T_INT32)
+        col.precision = 16;
+    }
+    return c;
+  }();
+  static const kiln_relation_desc rel = [] {
+    kiln_relation_desc r = testing::kAllTypes;
+    r.cols = cols.data();
+    return r;
+  }();
+  return rel;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -37,5 +61,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (decoder.decode(testing::kAllTypes, line, &row, scratch).ok())
     for (int32_t c = 0; c < testing::kAllTypes.ncols; ++c)
       (void)formatValue(testing::kAllTypes, c, &row);
+  testing::AllTypesRow narrow{};
+  if (decoder.decode(narrowTypes(), line, &narrow, scratch).ok())
+    for (int32_t c = 0; c < narrowTypes().ncols; ++c)
+      (void)formatValue(narrowTypes(), c, &narrow);
   return 0;
 }

@@ -205,6 +205,21 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   }
   case ir::FunctionSignature::IntervalToInterval:
     return call(Type::interval(), {Type::interval()});
+  case ir::FunctionSignature::JsonbBuild: {
+    if (*id == ir::FunctionId::JsonbBuildObject && args.size() % 2 != 0) {
+      error(expr.range, "argument list must have even number of elements").hint =
+          "The arguments of jsonb_build_object() must consist of alternating keys and values.";
+      return {};
+    }
+    // Any values, each as to_jsonb writes its type; an untyped literal is text.
+    std::vector<Type> types;
+    for (const Bound &arg : args)
+      types.push_back(arg.unknown ? Type::text() : arg.expr->type);
+    Bound built = call(Type::jsonb(), types);
+    if (built && *id != ir::FunctionId::ToJsonb) // a NULL argument is JSON null
+      built.expr->nullable = false;
+    return built;
+  }
   case ir::FunctionSignature::MakeDate:
     return call(Type::date(), {Type::int32(), Type::int32(), Type::int32()});
   case ir::FunctionSignature::MakeTimestamp:

@@ -240,6 +240,7 @@ private:
                        llvm::Value *null); // Functions.cpp
   SqlValue genCast(const ir::Expr &e, SqlValue v, const ir::Type &from);
   // Raises "smallint out of range" unless the 32-bit `value` is a smallint; returns it.
+  llvm::Value *jsonbBuild(const ir::Expr &e, const std::vector<SqlValue> &args);
   llvm::Value *smallintInRange(llvm::Value *value, const ir::Location &loc);
   llvm::Value *genArithmetic(const ir::Expr &e, ir::ExprOp op, llvm::Value *a, const ir::Type &ta,
                              llvm::Value *b, const ir::Type &tb);

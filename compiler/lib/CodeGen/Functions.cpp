@@ -264,6 +264,13 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value =
         b_.CreateTrunc(call(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.getInt32(loc)}), i32_);
     break;
+  case ir::FunctionId::ToJsonb:
+  case ir::FunctionId::JsonbBuildArray:
+  case ir::FunctionId::JsonbBuildObject:
+    r.value = jsonbBuild(e, args);
+    if (e.function != ir::FunctionId::ToJsonb) // a NULL argument is JSON null
+      r.null = b_.getFalse();
+    break;
   case ir::FunctionId::JsonbExists:
   case ir::FunctionId::JsonbContains:
   case ir::FunctionId::JsonbContained: {
@@ -287,6 +294,43 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value = value;
   }
   return r;
+}
+
+// to_jsonb and the builders: each argument's text (its text output, the canonical text of a
+// jsonb) with how kiln_jsonb_build writes it (kiln_jsonb_part) and whether it is NULL.
+llvm::Value *Emitter::jsonbBuild(const ir::Expr &e, const std::vector<SqlValue> &args) {
+  size_t n = args.size();
+  llvm::Value *parts = entryAlloca(llvm::ArrayType::get(str_, std::max<size_t>(n, 1)));
+  llvm::Value *kinds = entryAlloca(llvm::ArrayType::get(i8_, std::max<size_t>(n, 1)));
+  llvm::Value *nulls = entryAlloca(llvm::ArrayType::get(i8_, std::max<size_t>(n, 1)));
+  for (size_t i = 0; i < n; ++i) {
+    const ir::Type &t = e.args[i]->type;
+    kiln_jsonb_part kind = t.kind == TypeKind::Jsonb || t.kind == TypeKind::Bool || t.isInteger() ||
+                                   t.kind == TypeKind::Numeric || t.kind == TypeKind::Null
+                               ? KILN_JSONB_PART_JSON
+                           : t.kind == TypeKind::Float64     ? KILN_JSONB_PART_FLOAT
+                           : t.kind == TypeKind::Timestamp   ? KILN_JSONB_PART_TIMESTAMP
+                           : t.kind == TypeKind::TimestampTz ? KILN_JSONB_PART_TIMESTAMPTZ
+                                                             : KILN_JSONB_PART_STRING;
+    llvm::Value *text = llvm::ConstantStruct::get(
+        str_, {llvm::ConstantPointerNull::get(b_.getPtrTy()), b_.getInt64(0)});
+    if (t.kind != TypeKind::Null) { // the text of a NULL is never read
+      ir::Expr to_text(ir::ExprOp::Cast, ir::Type::text());
+      to_text.loc = e.loc;
+      text = t.isString() ? args[i].value : genCast(to_text, args[i], t).value;
+    }
+    b_.CreateStore(text, b_.CreateConstGEP2_32(llvm::ArrayType::get(str_, std::max<size_t>(n, 1)),
+                                               parts, 0, static_cast<unsigned>(i)));
+    b_.CreateStore(b_.getInt8(kind), b_.CreateConstGEP1_32(i8_, kinds, static_cast<unsigned>(i)));
+    b_.CreateStore(b_.CreateZExt(args[i].null, i8_),
+                   b_.CreateConstGEP1_32(i8_, nulls, static_cast<unsigned>(i)));
+  }
+  int32_t shape = e.function == ir::FunctionId::ToJsonb           ? 0
+                  : e.function == ir::FunctionId::JsonbBuildArray ? 1
+                                                                  : 2;
+  return textOut("kiln_jsonb_build",
+                 {rt(), b_.getInt32(shape), parts, kinds, nulls,
+                  b_.getInt32(static_cast<int32_t>(n)), b_.getInt32(locationIndex(e.loc))});
 }
 
 // Steps into a jsonb value (->, #>, jsonb_extract_path), then its text for the *_text forms. A

@@ -787,7 +787,7 @@ void Verifier::checkCall(const Expr &e) {
     if (!ok)
       error(name + " has result type " + e.type.str() + ", not " + expected);
   };
-  const Type &first = e.args[0]->type;
+  const Type first = e.args.empty() ? Type::null() : e.args[0]->type; // builders take none
   switch (fn.signature) {
   case FunctionSignature::JsonbAccess: {
     JsonbAccessTypes types = jsonbAccessTypes(e.function);
@@ -898,6 +898,11 @@ void Verifier::checkCall(const Expr &e) {
     argIs(0, first.isTimestamp(), "timestamp or timestamptz");
     argIs(1, e.args[1]->type == Type::text(), "text");
     resultIs(e.type == Type::text(), "text");
+    break;
+  case FunctionSignature::JsonbBuild:
+    if (e.function == FunctionId::JsonbBuildObject && n % 2 != 0)
+      error(name + " has an odd number of operands, not keys and values in pairs");
+    resultIs(e.type == Type::jsonb(), "jsonb");
     break;
   case FunctionSignature::IntervalToInterval:
     argIs(0, first == Type::interval(), "interval");

@@ -197,6 +197,7 @@ enum class FunctionSignature {
   MakeDate,
   MakeTimestamp,
   ToChar,
+  JsonbBuild,
   JsonbAccess
 };
 

@@ -124,8 +124,9 @@ typedef enum kiln_error_code {
   KILN_ERR_DATE_FIELD_OUT_OF_RANGE = 28,  /* "date field value out of range" (make_date) */
   KILN_ERR_TIME_FIELD_OUT_OF_RANGE = 29,  /* "time field value out of range" (make_timestamp) */
   KILN_ERR_SMALLINT_OUT_OF_RANGE = 30,    /* "smallint out of range" */
-  KILN_ERR_REAL_OUT_OF_RANGE = 31         /* "value is out of range for type real" (a number or
+  KILN_ERR_REAL_OUT_OF_RANGE = 31,        /* "value is out of range for type real" (a number or
                                              text read as one) */
+  KILN_ERR_JSONB_NULL_KEY = 32            /* "key must not be null" (jsonb_build_object) */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
@@ -403,8 +404,21 @@ typedef struct kiln_multiset kiln_multiset;
  * kiln_jsonb_array_length(rt, p, n, loc): jsonb_array_length; raises for a non-array.
  * kiln_jsonb_exists(p, n, key, key_len): `?`.
  * kiln_jsonb_contains(p, n, part, part_len): `@>` (Jsonb.h contains).
+ * kiln_jsonb_build(rt, shape, parts, kinds, nulls, n, loc, out): the canonical jsonb of
+ *   to_jsonb (shape 0, one part), jsonb_build_array (1) or jsonb_build_object (2: keys at even
+ *   positions). parts[i] is the i-th argument's text, by kinds[i] (kiln_jsonb_part); nulls[i]
+ *   marks a NULL, which is JSON null, except a key: KILN_ERR_JSONB_NULL_KEY.
  * kiln_jsonb_expect(rt, p, n, kind, loc): raises KILN_ERR_JSONB_CAST unless the value is a number
  *   (kind 0) or a boolean (kind 1), before its text is cast to that type. */
+
+/* How kiln_jsonb_build writes an argument's text. */
+typedef enum kiln_jsonb_part {
+  KILN_JSONB_PART_JSON = 0,       /* as it is: jsonb, a boolean, an integer or numeric */
+  KILN_JSONB_PART_STRING = 1,     /* quoted: text, a date, an interval, an object's key */
+  KILN_JSONB_PART_FLOAT = 2,      /* as it is, but NaN and the infinities quoted */
+  KILN_JSONB_PART_TIMESTAMP = 3,  /* quoted, ISO 8601: "2024-01-31T10:00:00" */
+  KILN_JSONB_PART_TIMESTAMPTZ = 4 /* also its offset as +HH:MM: "...T10:00:00+01:00" */
+} kiln_jsonb_part;
 
 /* ---- Top-k (ORDER BY ... LIMIT ... OFFSET) ----
  * A top-k operator keeps its input's rows in a TEXT multiset, each row as one byte string that
