@@ -161,8 +161,18 @@ Value toInt(const Value &value, const Value &fallback) {
   case Value::Kind::Int:
   case Value::Kind::Bool:
     return Value(value.asInt());
-  case Value::Kind::Float:
-    return Value(static_cast<int64_t>(value.asFloat()));
+  case Value::Kind::Float: {
+    // Python's int(): NaN is a ValueError (the default), infinity an OverflowError; Kiln's
+    // integers have 64 bits (found by fuzz_model: `1e309 | int` converted inf, undefined).
+    double f = value.asFloat();
+    if (std::isnan(f))
+      return fallback;
+    if (std::isinf(f))
+      fail("cannot convert float infinity to integer");
+    if (!(f > -9223372036854775808.0 && f < 9223372036854775808.0))
+      fail("integer overflow");
+    return Value(static_cast<int64_t>(f));
+  }
   case Value::Kind::String: {
     std::string text = strip(value.asString(), "", true, true);
     try {
