@@ -8,5 +8,8 @@ example=examples/shop
 echo "== kiln build $example"
 build/tools/kiln/kiln build "$example" --timings
 echo "== $example/target/shop --input $example/data/changes.jsonl"
-"$example/target/shop" --input "$example/data/changes.jsonl" --stats | tee /tmp/kiln-demo-output.jsonl | head -40
+# The whole output goes to a file first: `| head` would close the pipe early, and with pipefail
+# the program's SIGPIPE would fail the demo.
+"$example/target/shop" --input "$example/data/changes.jsonl" --stats > /tmp/kiln-demo-output.jsonl
+head -40 /tmp/kiln-demo-output.jsonl
 echo "(full output: /tmp/kiln-demo-output.jsonl, $(wc -l < /tmp/kiln-demo-output.jsonl) changes)"
