@@ -326,8 +326,13 @@ private:
 
   // ---- types and coercion (Coercion.cpp) ----
   ir::ExprPtr coerce(Bound bound, const ir::Type &target, SourceRange range);
+  // How PostgreSQL resolves the operands' type: as an operator's (and a comparison's, IN's),
+  // where real meets another number as double precision, or as CASE, COALESCE and set
+  // operations do, where it stays real.
+  enum class Resolution { Union, Operator };
   std::optional<ir::Type> commonType(const std::vector<Bound *> &operands, SourceRange range,
-                                     const std::string &what);
+                                     const std::string &what,
+                                     Resolution resolution = Resolution::Union);
   ir::ExprPtr castExpr(ir::ExprPtr expr, const ir::Type &target, SourceRange range);
 
   // ---- queries (Select.cpp) ----

@@ -49,11 +49,7 @@ int numericRank(const Type &t) {
 }
 
 std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, SourceRange range,
-                                       const std::string &what) {
-  // real meets another number as double precision in operators and comparisons (PostgreSQL
-  // prefers float8's operators), as real in CASE, COALESCE and set operations (every other
-  // number converts to real implicitly).
-  bool operator_like = what.rfind("operator", 0) == 0 || what == "comparison of" || what == "IN";
+                                       const std::string &what, Resolution resolution) {
   std::optional<Type> result;
   // An operand whose binding failed (and was reported) has no type to contribute; there is no
   // common type then, and the caller stops.
@@ -80,8 +76,8 @@ std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, Sou
       if (wider.kind == TypeKind::Numeric)
         result = Type::numeric(ir::kMaxNumericPrecision,
                                result->kind == TypeKind::Numeric ? result->scale : t.scale);
-      else if (wider.isReal() && operator_like)
-        result = Type::float64();
+      else if (wider.isReal() && resolution == Resolution::Operator)
+        result = Type::float64(); // PostgreSQL prefers float8's operators
       else
         result = wider;
       continue;

@@ -36,6 +36,13 @@ std::optional<Type> functionStyleCast(const std::string &name) {
   return std::nullopt;
 }
 
+// A date or timestamp argument of a function PostgreSQL has for both timestamp and timestamptz
+// (to_char, timezone, age): a date or an untyped literal is a timestamptz, the preferred type.
+Type datetimeArgument(const Bound &arg) {
+  Type t = arg.unknown ? Type::timestamptz() : arg.expr->type;
+  return t.kind == TypeKind::Date ? Type::timestamptz() : t;
+}
+
 } // namespace
 
 Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
@@ -193,12 +200,9 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   case ir::FunctionSignature::AtTimeZone:
     return bindAtTimeZone(expr, args, call);
   case ir::FunctionSignature::Age: {
-    // Both timestamps, or both timestamptz (PostgreSQL's preferred type, which dates and text
-    // literals become).
-    auto kind = [&](const Bound &arg) {
-      return arg.unknown ? TypeKind::TimestampTz : arg.expr->type.kind;
-    };
-    Type t = kind(args[0]) == TypeKind::Timestamp && kind(args[1]) == TypeKind::Timestamp
+    // Both timestamps, or else both timestamptz.
+    Type t = datetimeArgument(args[0]) == Type::timestamp() &&
+                     datetimeArgument(args[1]) == Type::timestamp()
                  ? Type::timestamp()
                  : Type::timestamptz();
     return call(Type::interval(), {t, t});
@@ -226,9 +230,7 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
     return call(Type::timestamp(), {Type::int32(), Type::int32(), Type::int32(), Type::int32(),
                                     Type::int32(), Type::float64()});
   case ir::FunctionSignature::ToChar: {
-    Type t = args[0].unknown ? Type::timestamptz() : args[0].expr->type;
-    if (t.kind == TypeKind::Date)
-      t = Type::timestamptz();
+    Type t = datetimeArgument(args[0]);
     if (!t.isTimestamp()) {
       error(expr.range, "function to_char(" + t.sqlName() + ", text) is not supported yet").hint =
           "Kiln's to_char formats dates and timestamps; cast a number to text instead";
@@ -329,9 +331,7 @@ Bound Binder::bindAtTimeZone(const ast::Expr &expr, std::vector<Bound> &args,
         "and abbreviations are not supported yet";
     return {};
   }
-  Type t = args[1].unknown ? Type::timestamptz() : args[1].expr->type;
-  if (t.kind == TypeKind::Date)
-    t = Type::timestamptz();
+  Type t = datetimeArgument(args[1]);
   if (!t.isTimestamp()) {
     error(expr.range, "function timezone(text, " + t.str() + ") does not exist").hint =
         "AT TIME ZONE takes a timestamp or a timestamp with time zone";

@@ -75,7 +75,8 @@ std::optional<Bound> Binder::bindIntervalArithmetic(const std::string &op, Bound
   };
   // timestamp - timestamp (a date meeting a timestamp is one): an interval.
   if (op == "-" && isDatetime(lt) && isDatetime(rt) && (lt.isTimestamp() || rt.isTimestamp())) {
-    std::optional<Type> common = commonType({&left, &right}, range, "operator -");
+    std::optional<Type> common =
+        commonType({&left, &right}, range, "operator -", Resolution::Operator);
     if (!common)
       return Bound{};
     ExprPtr a = coerce(std::move(left), *common, range),

@@ -50,7 +50,8 @@ Bound Binder::arithmetic(const std::string &op, Bound left, Bound right, SourceR
         .hint = "arithmetic needs numeric operands; add an explicit CAST";
     return {};
   }
-  std::optional<Type> common = commonType({&left, &right}, range, "operator " + op);
+  std::optional<Type> common =
+      commonType({&left, &right}, range, "operator " + op, Resolution::Operator);
   if (!common)
     return {};
   if (!common->isNumericLike()) {
@@ -115,7 +116,8 @@ Bound Binder::arithmetic(const std::string &op, Bound left, Bound right, SourceR
 Bound Binder::comparison(ExprOp op, Bound left, Bound right, SourceRange range) {
   if (!left || !right) // an operand's error is already reported
     return {};
-  std::optional<Type> common = commonType({&left, &right}, range, "comparison of");
+  std::optional<Type> common =
+      commonType({&left, &right}, range, "comparison of", Resolution::Operator);
   if (!common)
     return {};
   if (common->kind == TypeKind::Jsonb && op != ExprOp::Eq && op != ExprOp::Ne &&
@@ -380,7 +382,7 @@ Bound Binder::bindInList(const ast::Expr &expr, const Scope &scope) {
   std::vector<Bound *> operands;
   for (Bound &item : items)
     operands.push_back(&item);
-  std::optional<Type> common = commonType(operands, expr.range, "IN");
+  std::optional<Type> common = commonType(operands, expr.range, "IN", Resolution::Operator);
   if (!common)
     return {};
   std::vector<ExprPtr> equalities;

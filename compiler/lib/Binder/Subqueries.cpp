@@ -160,7 +160,7 @@ std::optional<std::vector<Binder::ScalarJoin>> Binder::bindInSubquery(const ast:
     return std::nullopt;
   Bound y{ir::makeColumn(0, sub->schema[0].type, sub->schema[0].nullable),
           sub->schema[0].type.kind == TypeKind::Null};
-  std::optional<Type> type = commonType({&x, &y}, sublink.range, "IN");
+  std::optional<Type> type = commonType({&x, &y}, sublink.range, "IN", Resolution::Operator);
   if (!type)
     return std::nullopt;
   if (type->kind == TypeKind::Null)

@@ -132,6 +132,10 @@ llvm::Value *Emitter::genArithmetic(const ir::Expr &e, ExprOp op, llvm::Value *a
       r = b_.CreateFRem(a, b);
       break;
     }
+    // real op real: the exact double result rounded once to float is float arithmetic's, and
+    // the rounding reports the overflow (a double of floats cannot overflow).
+    if (result.isReal())
+      return call("kiln_f64_to_real", {rt(), r, b_.getInt32(loc)});
     // PostgreSQL reports overflow to infinity instead of returning it.
     llvm::Function *fabs = llvm::Intrinsic::getDeclaration(&module_, llvm::Intrinsic::fabs, {f64_});
     llvm::Value *inf = llvm::ConstantFP::getInfinity(f64_);
@@ -140,9 +144,6 @@ llvm::Value *Emitter::genArithmetic(const ir::Expr &e, ExprOp op, llvm::Value *a
     llvm::Value *b_inf = b_.CreateFCmpOEQ(b_.CreateCall(fabs, {b}), inf);
     raiseIf(b_.CreateAnd(r_inf, b_.CreateNot(b_.CreateOr(a_inf, b_inf))),
             KILN_ERR_FLOAT_OUT_OF_RANGE, e.loc);
-    // real op real: the exact double result rounded once to float is float arithmetic's.
-    if (result.isReal())
-      r = call("kiln_f64_to_real", {rt(), r, b_.getInt32(locationIndex(e.loc))});
     return r;
   }
   if (result.kind == TypeKind::Date) { // date +/- integer days

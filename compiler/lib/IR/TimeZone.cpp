@@ -2,6 +2,8 @@
 
 #include "kiln/runtime/zone.h"
 
+#include <absl/strings/match.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -18,18 +20,12 @@ struct LoadedZone {
   kiln_zone zone{};
 };
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char &c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 } // namespace
 
 bool isUtcZone(std::string_view name) {
-  std::string folded = lower(name);
-  return folded.empty() || folded == "utc" || folded == "etc/utc";
+  absl::string_view text(name.data(), name.size()); // Debian's Abseil has its own string_view
+  return text.empty() || absl::EqualsIgnoreCase(text, "UTC") ||
+         absl::EqualsIgnoreCase(text, "Etc/UTC");
 }
 
 kiln_zone *timeZone(std::string_view name, std::string *error) {
