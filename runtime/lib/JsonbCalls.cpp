@@ -79,13 +79,14 @@ void kiln_jsonb_build(kiln_runtime *rt, int32_t shape, const kiln_str *parts, co
       json += '[';
     else if (shape == 2)
       json += '{';
+    bool member = shape == 3; // jsonb_object_agg's `"key": value`: its parts are canonical
     for (int32_t i = 0; i < n && !error; ++i) {
-      bool key = shape == 2 && i % 2 == 0;
+      bool key = (shape == 2 || member) && i % 2 == 0;
       if (i > 0)
         json += key || shape == 1 ? ", " : ": ";
       if (nulls[i]) {
         if (key)
-          error = KILN_ERR_JSONB_NULL_KEY;
+          error = member ? KILN_ERR_JSONB_NULL_FIELD_NAME : KILN_ERR_JSONB_NULL_KEY;
         json += "null";
         continue;
       }
@@ -95,7 +96,9 @@ void kiln_jsonb_build(kiln_runtime *rt, int32_t shape, const kiln_str *parts, co
       json += ']';
     else if (shape == 2)
       json += '}';
-    if (!error) // canonical form: an object's keys sorted, a duplicate keeping its last value
+    if (member && !error)
+      *out = inScratch(rt, json);
+    else if (!error) // canonical form: an object's keys sorted, a duplicate keeping its last value
       error = jsonbIn(rt, json, out);
   }
   if (error)

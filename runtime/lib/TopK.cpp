@@ -291,30 +291,44 @@ void kiln_agg_entry_add(kiln_runtime *rt, kiln_multiset *ms, const kiln_relation
   kiln_ms_add(ms, &str, weight);
 }
 
-int32_t kiln_agg_entries_join(kiln_runtime *rt, const kiln_multiset *ms, const char *separator,
-                              int64_t separator_length, int32_t distinct, kiln_str *out) {
-  std::string joined;
-  bool any = false;
-  kiln::runtime::detail::forEachCount(ms, [&](const void *value, int64_t n) {
-    kiln_str entry;
-    std::memcpy(&entry, value, sizeof entry);
-    uint32_t length;
-    std::memcpy(&length, entry.ptr + entry.len - sizeof length, sizeof length);
-    std::string_view text(entry.ptr + entry.len - sizeof length - length, length);
-    for (int64_t i = 0; i < (distinct ? std::min<int64_t>(n, 1) : n); ++i) {
-      if (any)
-        joined.append(separator, static_cast<size_t>(separator_length));
-      joined.append(text);
-      any = true;
+int32_t kiln_agg_entries_join(kiln_runtime *rt, const kiln_multiset *ms, int32_t shape,
+                              const char *separator, int64_t separator_length, int32_t distinct,
+                              int32_t loc, kiln_str *out) {
+  {
+    // jsonb prints an array's elements and an object's members after ", ".
+    std::string_view between =
+        shape == KILN_AGG_TEXT ? std::string_view(separator, static_cast<size_t>(separator_length))
+                               : ", ";
+    std::string joined = shape == KILN_AGG_JSONB_ARRAY    ? "["
+                         : shape == KILN_AGG_JSONB_OBJECT ? "{"
+                                                          : "";
+    bool any = false;
+    kiln::runtime::detail::forEachCount(ms, [&](const void *value, int64_t n) {
+      kiln_str entry;
+      std::memcpy(&entry, value, sizeof entry);
+      uint32_t length;
+      std::memcpy(&length, entry.ptr + entry.len - sizeof length, sizeof length);
+      std::string_view text(entry.ptr + entry.len - sizeof length - length, length);
+      for (int64_t i = 0; i < (distinct ? std::min<int64_t>(n, 1) : n); ++i) {
+        if (any)
+          joined += between;
+        joined += text;
+        any = true;
+      }
+    });
+    if (!any) {
+      *out = {nullptr, 0};
+      return 0;
     }
-  });
-  if (!any) {
-    *out = {nullptr, 0};
-    return 0;
+    joined += shape == KILN_AGG_JSONB_ARRAY ? "]" : shape == KILN_AGG_JSONB_OBJECT ? "}" : "";
+    auto *bytes = static_cast<char *>(kiln_scratch(rt, static_cast<int64_t>(joined.size())));
+    std::memcpy(bytes, joined.data(), joined.size());
+    *out = {bytes, static_cast<int64_t>(joined.size())};
   }
-  auto *bytes = static_cast<char *>(kiln_scratch(rt, static_cast<int64_t>(joined.size())));
-  std::memcpy(bytes, joined.data(), joined.size());
-  *out = {bytes, static_cast<int64_t>(joined.size())};
+  // An object's members in canonical order, a duplicate key's last value kept. No C++ object is
+  // alive here, as kiln_jsonb_in could raise (it does not: every member is canonical JSON).
+  if (shape == KILN_AGG_JSONB_OBJECT)
+    kiln_jsonb_in(rt, out->ptr, out->len, loc, out);
   return 1;
 }
 

@@ -1208,6 +1208,22 @@ class QueryGen:
             else:
                 distinct = r.choice(['', 'DISTINCT '])
                 forms.append((f"string_agg({distinct}{value}, ',' ORDER BY {order})", 'text'))
+        if top and ty in ('int', 'num', 'text', 'date'):
+            # Ordered by the value: tied elements are equal (NULLs too, as null elements). A
+            # string literal is typed: PostgreSQL takes no unknown in a polymorphic argument.
+            if ty == 'text':
+                arg = f'({arg})::text'
+            # A NUMERIC quotient's text has Kiln's scale, not PostgreSQL's (README): of numbers,
+            # a column.
+            if ty == 'num':
+                arg = r.choice([c for c, t in scope if t == 'num'] or ['1.5'])
+            direction = r.choice(['', ' DESC', ' NULLS FIRST', ' DESC NULLS LAST'])
+            distinct = r.choice(['', 'DISTINCT '])
+            forms.append((f'(jsonb_agg({distinct}{arg} ORDER BY {arg}{direction}))::text', 'text'))
+            # One member per key: a duplicate key keeps the value last in the order.
+            key = f"coalesce(({r.choice(scope)[0]})::text, 'none')"
+            forms.append((f'(jsonb_object_agg({key}, {arg} ORDER BY {key}, {arg}{direction}))'
+                          '::text', 'text'))
         return r.choice(forms)
 
     def view(self, name):

@@ -25,7 +25,8 @@ bool isVarianceName(const std::string &name) {
 bool isAggregateName(const std::string &name) {
   return name == "count" || name == "sum" || name == "avg" || name == "min" || name == "max" ||
          name == "bool_and" || name == "bool_or" || name == "every" || name == "string_agg" ||
-         name == "array_agg" || isVarianceName(name);
+         name == "array_agg" || name == "jsonb_agg" || name == "jsonb_object_agg" ||
+         isVarianceName(name);
 }
 
 Type sumType(const Type &t) {
@@ -79,41 +80,92 @@ Bound Binder::bindOverAggregatedRow(const ast::Expr &expr) {
   return bound;
 }
 
-// string_agg(value, separator [ORDER BY ...]): the group's non-NULL values in the order, joined
-// by the separator (a constant here). Without ORDER BY, PostgreSQL's order is its input's; Kiln
-// orders by the value. With DISTINCT, the ORDER BY may only name the value (PostgreSQL's rule).
-Bound Binder::bindStringAgg(const ast::Expr &expr,
-                            const std::function<ExprPtr(ExprPtr)> &filtered) {
-  if (expr.args.size() != 2) {
-    error(expr.range, "function string_agg takes two arguments: a value and a separator");
-    return {};
-  }
+// Aggregates that join their group's values in an order (ir::joinsEntries):
+// - string_agg(value, separator): the non-NULL values, joined by the separator (a constant here);
+// - jsonb_agg(value): to_jsonb of every value, a NULL as null, in a jsonb array;
+// - jsonb_object_agg(key, value): an object of `key: to_jsonb(value)` members (a NULL key is an
+//   error where the row is aggregated, as in PostgreSQL).
+// Each takes DISTINCT and ORDER BY. Without ORDER BY, PostgreSQL's order is its input's; Kiln
+// orders by the entry's text. With DISTINCT, the ORDER BY may only name the value (PostgreSQL's
+// rule).
+Bound Binder::bindOrderedAggregate(const ast::Expr &expr,
+                                   const std::function<ExprPtr(ExprPtr)> &filtered) {
+  const std::string &name = expr.names[0];
   ir::AggCall call;
-  call.kind = ir::AggKind::StringAgg;
-  call.name = "string_agg";
-  call.type = Type::text();
+  call.kind = name == "string_agg"  ? ir::AggKind::StringAgg
+              : name == "jsonb_agg" ? ir::AggKind::JsonbAgg
+                                    : ir::AggKind::JsonbObjectAgg;
+  call.name = name;
+  call.type = call.kind == ir::AggKind::StringAgg ? Type::text() : Type::jsonb();
   call.distinct = expr.distinct;
-  if (expr.args[1]->kind != ast::ExprKind::Literal) {
-    error(expr.args[1]->range, "the separator of string_agg must be a constant in Kiln").hint =
-        "write it as a string: string_agg(x, ', ')";
+  size_t arity = call.kind == ir::AggKind::JsonbAgg ? 1 : 2;
+  if (expr.args.size() != arity) {
+    error(expr.range, call.kind == ir::AggKind::StringAgg
+                          ? "function string_agg takes two arguments: a value and a separator"
+                      : call.kind == ir::AggKind::JsonbAgg
+                          ? "function jsonb_agg takes exactly one argument"
+                          : "function jsonb_object_agg takes two arguments: a key and a value");
     return {};
   }
-  std::optional<ir::Value> separator = bindConstant(*expr.args[1], Type::text());
-  if (!separator)
-    return {};
-  call.separator = separator->is_null ? "" : separator->s; // a NULL separator adds nothing
-  Bound value = bindOverAggregatedRow(*expr.args[0]);
-  if (!value)
-    return {};
-  if (!value.unknown && value.expr->type != Type::text()) {
-    error(expr.args[0]->range,
-          "function string_agg(" + value.expr->type.sqlName() + ", text) does not exist")
-        .hint = "cast the value to text: string_agg(x::text, ', ')";
-    return {};
+  // The entry's value (text or jsonb), and the expression an ORDER BY with DISTINCT must name.
+  ExprPtr value, argument;
+  ir::Location loc = location(expr.range);
+  if (call.kind == ir::AggKind::StringAgg) {
+    if (expr.args[1]->kind != ast::ExprKind::Literal) {
+      error(expr.args[1]->range, "the separator of string_agg must be a constant in Kiln").hint =
+          "write it as a string: string_agg(x, ', ')";
+      return {};
+    }
+    std::optional<ir::Value> separator = bindConstant(*expr.args[1], Type::text());
+    if (!separator)
+      return {};
+    call.separator = separator->is_null ? "" : separator->s; // a NULL separator adds nothing
+    Bound bound = bindOverAggregatedRow(*expr.args[0]);
+    if (!bound)
+      return {};
+    if (!bound.unknown && bound.expr->type != Type::text()) {
+      error(expr.args[0]->range,
+            "function string_agg(" + bound.expr->type.sqlName() + ", text) does not exist")
+          .hint = "cast the value to text: string_agg(x::text, ', ')";
+      return {};
+    }
+    value = coerce(std::move(bound), Type::text(), expr.args[0]->range);
+    if (!value)
+      return {};
+    argument = value->clone();
+  } else {
+    // Each argument as to_jsonb and the builders take it: an untyped literal is text.
+    std::vector<ExprPtr> args;
+    for (const ast::ExprPtr &arg : expr.args) {
+      Bound bound = bindOverAggregatedRow(*arg);
+      if (!bound)
+        return {};
+      ExprPtr e = bound.unknown ? coerce(std::move(bound), Type::text(), arg->range)
+                                : std::move(bound.expr);
+      if (!e)
+        return {};
+      args.push_back(std::move(e));
+    }
+    argument = args[0]->clone();
+    if (call.kind == ir::AggKind::JsonbAgg) {
+      // COALESCE(to_jsonb(x), 'null'): a NULL is an element too.
+      bool nullable = args[0]->nullable;
+      ExprPtr element = ir::makeCall(ir::ExprOp::Call, Type::jsonb(), std::move(args), loc);
+      element->function = ir::FunctionId::ToJsonb;
+      element->nullable = nullable;
+      ir::Value null_json;
+      null_json.is_null = false;
+      null_json.s = "null";
+      std::vector<ExprPtr> operands;
+      operands.push_back(std::move(element));
+      operands.push_back(ir::makeLiteral(null_json, Type::jsonb()));
+      value = ir::makeCall(ir::ExprOp::Coalesce, Type::jsonb(), std::move(operands), loc);
+    } else {
+      value = ir::makeCall(ir::ExprOp::Call, Type::text(), std::move(args), loc);
+      value->function = ir::FunctionId::JsonbObjectMember;
+    }
+    value->nullable = false;
   }
-  ExprPtr text = coerce(std::move(value), Type::text(), expr.args[0]->range);
-  if (!text)
-    return {};
   int32_t group_count = static_cast<int32_t>(agg_->group_exprs.size());
   auto column = [&](ExprPtr e) {
     // The same expression once: `ORDER BY x` of string_agg(x, ...) orders by the value's column.
@@ -123,8 +175,7 @@ Bound Binder::bindStringAgg(const ast::Expr &expr,
     agg_->agg_args.push_back(std::move(e));
     return group_count + static_cast<int32_t>(agg_->agg_args.size()) - 1;
   };
-  ExprPtr unfiltered = text->clone();
-  call.arg = column(filtered(std::move(text)));
+  call.arg = column(filtered(std::move(value)));
   for (const ast::SortItem &item : expr.agg_order) {
     Bound key = bindOverAggregatedRow(*item.expr);
     if (!key)
@@ -133,7 +184,7 @@ Bound Binder::bindStringAgg(const ast::Expr &expr,
       key.expr = coerce(std::move(key), Type::text(), item.expr->range);
     if (!key.expr || !orderable(key.expr->type, item.expr->range))
       return {};
-    if (call.distinct && !ir::sameExpr(*key.expr, *unfiltered)) {
+    if (call.distinct && !ir::sameExpr(*key.expr, *argument)) {
       error(item.expr->range,
             "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list");
       return {};
@@ -146,10 +197,10 @@ Bound Binder::bindStringAgg(const ast::Expr &expr,
   }
   if (call.order.empty())
     call.order.push_back({call.arg, false, false});
+  Type type = call.type;
   agg_->aggs.push_back(std::move(call));
-  return {
-      ir::makeColumn(group_count + static_cast<int32_t>(agg_->aggs.size()) - 1, Type::text(), true),
-      false};
+  return {ir::makeColumn(group_count + static_cast<int32_t>(agg_->aggs.size()) - 1, type, true),
+          false};
 }
 
 // One more aggregate of the query: `kind` of the argument column `arg` (of [group expressions...,
@@ -185,7 +236,7 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   // count, sum and avg (DISTINCT x) keep a multiset of x per group; min and max ignore duplicates
   // anyway.
   if (expr.distinct && name != "count" && name != "min" && name != "max" && name != "sum" &&
-      name != "avg" && name != "string_agg") {
+      name != "avg" && name != "string_agg" && name != "jsonb_agg" && name != "jsonb_object_agg") {
     error(expr.range, name + "(DISTINCT ...) is not supported yet").hint =
         "aggregate over a SELECT DISTINCT subquery instead";
     return {};
@@ -222,8 +273,8 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   };
   if (name == "bool_and" || name == "bool_or" || name == "every")
     return bindBooleanAggregate(expr, filtered);
-  if (name == "string_agg")
-    return bindStringAgg(expr, filtered);
+  if (name == "string_agg" || name == "jsonb_agg" || name == "jsonb_object_agg")
+    return bindOrderedAggregate(expr, filtered);
   if (name == "array_agg") {
     error(expr.range, "array_agg is not supported yet: Kiln has no array types").hint =
         "string_agg(x::text, ',' ORDER BY ...) joins the values as text";

@@ -301,8 +301,8 @@ private:
   Bound bindAggregateArgument(const ast::Expr &expr);
   // An expression of an aggregate call (an argument, an ORDER BY item) over the FROM row.
   Bound bindOverAggregatedRow(const ast::Expr &expr);
-  Bound bindStringAgg(const ast::Expr &expr,
-                      const std::function<ir::ExprPtr(ir::ExprPtr)> &filtered);
+  Bound bindOrderedAggregate(const ast::Expr &expr,
+                             const std::function<ir::ExprPtr(ir::ExprPtr)> &filtered);
   Bound bindGrouping(const ast::Expr &expr);
   ir::ExprPtr addAggregate(ir::AggKind kind, const ir::Type &type, const std::string &name,
                            ir::ExprPtr argument, int32_t arg = -1);

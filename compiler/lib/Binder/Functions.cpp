@@ -249,6 +249,7 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   }
   case ir::FunctionSignature::AddInterval:
   case ir::FunctionSignature::VarianceQuotient:
+  case ir::FunctionSignature::JsonbMember:
     break; // not found by name (above)
   }
   return {};

@@ -267,6 +267,7 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
   case ir::FunctionId::ToJsonb:
   case ir::FunctionId::JsonbBuildArray:
   case ir::FunctionId::JsonbBuildObject:
+  case ir::FunctionId::JsonbObjectMember:
     r.value = jsonbBuild(e, args);
     if (e.function != ir::FunctionId::ToJsonb) // a NULL argument is JSON null
       r.null = b_.getFalse();
@@ -325,9 +326,10 @@ llvm::Value *Emitter::jsonbBuild(const ir::Expr &e, const std::vector<SqlValue> 
     b_.CreateStore(b_.CreateZExt(args[i].null, i8_),
                    b_.CreateConstGEP1_32(i8_, nulls, static_cast<unsigned>(i)));
   }
-  int32_t shape = e.function == ir::FunctionId::ToJsonb           ? 0
-                  : e.function == ir::FunctionId::JsonbBuildArray ? 1
-                                                                  : 2;
+  int32_t shape = e.function == ir::FunctionId::ToJsonb            ? 0
+                  : e.function == ir::FunctionId::JsonbBuildArray  ? 1
+                  : e.function == ir::FunctionId::JsonbBuildObject ? 2
+                                                                   : 3; // JsonbObjectMember
   return textOut("kiln_jsonb_build",
                  {rt(), b_.getInt32(shape), parts, kinds, nulls,
                   b_.getInt32(static_cast<int32_t>(n)), b_.getInt32(locationIndex(e.loc))});

@@ -305,6 +305,10 @@ const char *aggKindName(AggKind kind) {
     return "sum_distinct";
   case AggKind::StringAgg:
     return "string_agg";
+  case AggKind::JsonbAgg:
+    return "jsonb_agg";
+  case AggKind::JsonbObjectAgg:
+    return "jsonb_object_agg";
   }
   return "?";
 }

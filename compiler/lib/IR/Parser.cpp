@@ -696,9 +696,9 @@ void Parser::op(Module &module) {
     expect(Tok::LBracket, "'[' and the aggregates");
     if (!accept(Tok::RBracket)) {
       static const AggKind kAggs[] = {
-          AggKind::CountStar,     AggKind::Count,       AggKind::Sum,
-          AggKind::Avg,           AggKind::Min,         AggKind::Max,
-          AggKind::CountDistinct, AggKind::SumDistinct, AggKind::StringAgg};
+          AggKind::CountStar, AggKind::Count,    AggKind::Sum,           AggKind::Avg,
+          AggKind::Min,       AggKind::Max,      AggKind::CountDistinct, AggKind::SumDistinct,
+          AggKind::StringAgg, AggKind::JsonbAgg, AggKind::JsonbObjectAgg};
       do {
         Token aggTok = expect(Tok::Ident, "an aggregate function");
         AggCall agg{AggKind::CountStar, -1, Type::null(), "", "", {}, false};
@@ -712,17 +712,18 @@ void Parser::op(Module &module) {
         if (!knownAgg)
           failAt(aggTok, "unknown aggregate function '" + std::string(aggTok.text) + "'");
         expect(Tok::LParen, "'('");
-        if (agg.kind == AggKind::StringAgg)
+        if (joinsEntries(agg.kind))
           agg.distinct = acceptIdent("distinct");
         if (is(Tok::ColumnRef))
           agg.arg = columnIndex();
+        // string_agg([distinct] $c, "separator" [order [...]]), jsonb_agg([distinct] $c [order
+        // [...]])
         if (agg.kind == AggKind::StringAgg) {
-          // string_agg([distinct] $c, "separator" [order [...]])
           expect(Tok::Comma, "',' and the separator");
           agg.separator = expect(Tok::String, "the separator").value;
-          if (acceptIdent("order"))
-            agg.order = sortKeys();
         }
+        if (joinsEntries(agg.kind) && acceptIdent("order"))
+          agg.order = sortKeys();
         expect(Tok::RParen, "')'");
         expectIdent("as");
         agg.name = name("the aggregate's column name");

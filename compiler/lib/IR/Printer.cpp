@@ -303,11 +303,10 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
         out_ << "distinct ";
       if (agg.arg >= 0)
         column(agg.arg);
-      if (agg.kind == AggKind::StringAgg) {
+      if (agg.kind == AggKind::StringAgg)
         out_ << ", " << syntax::quote(agg.separator);
-        if (!agg.order.empty())
-          sortKeys(agg.order);
-      }
+      if (joinsEntries(agg.kind) && !agg.order.empty())
+        sortKeys(agg.order);
       out_ << ") as " << syntax::name(agg.name) << " : " << agg.type.str();
     }
     out_ << "]";

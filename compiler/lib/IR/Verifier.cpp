@@ -576,14 +576,20 @@ void Verifier::checkAggregate(const Schema &row) {
       ok = result == arg;
       break;
     case AggKind::StringAgg:
-      ok = arg == Type::text() && result == Type::text();
+    case AggKind::JsonbAgg:
+    case AggKind::JsonbObjectAgg:
+      // string_agg of text; jsonb_agg of its elements (jsonb); jsonb_object_agg of the text of
+      // its members.
+      ok = arg == (agg.kind == AggKind::JsonbAgg ? Type::jsonb() : Type::text()) &&
+           result == (agg.kind == AggKind::StringAgg ? Type::text() : Type::jsonb());
       for (const SortKey &key : agg.order)
         checkColumn(key.column, row, what + ": order");
       break;
     }
-    if (agg.kind != AggKind::StringAgg &&
-        (agg.distinct || !agg.order.empty() || !agg.separator.empty()))
-      error(what + ": only string_agg has a separator, an order or distinct");
+    if (!joinsEntries(agg.kind) && (agg.distinct || !agg.order.empty()))
+      error(what + ": only string_agg and the jsonb aggregates have an order or distinct");
+    if (agg.kind != AggKind::StringAgg && !agg.separator.empty())
+      error(what + ": only string_agg has a separator");
     if (!ok)
       error(what + ": " + aggKindName(agg.kind) + "(" + (agg.arg >= 0 ? arg.str() : "") +
             ") cannot have type " + result.str());
@@ -903,6 +909,9 @@ void Verifier::checkCall(const Expr &e) {
     if (e.function == FunctionId::JsonbBuildObject && n % 2 != 0)
       error(name + " has an odd number of operands, not keys and values in pairs");
     resultIs(e.type == Type::jsonb(), "jsonb");
+    break;
+  case FunctionSignature::JsonbMember:
+    resultIs(e.type == Type::text(), "text");
     break;
   case FunctionSignature::IntervalToInterval:
     argIs(0, first == Type::interval(), "interval");

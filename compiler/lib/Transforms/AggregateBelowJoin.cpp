@@ -148,7 +148,7 @@ private:
     std::vector<Plan> plans;
     for (const AggCall &agg : aggregate.aggregates) {
       Plan plan{agg, nullptr, nullptr};
-      if (agg.kind == AggKind::StringAgg) // its order reads more columns: left above the join
+      if (joinsEntries(agg.kind)) // its order reads more columns: left above the join
         return false;
       if (agg.arg >= 0) {
         ExprPtr arg = view.column(agg.arg);

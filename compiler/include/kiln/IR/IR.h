@@ -198,6 +198,7 @@ enum class FunctionSignature {
   MakeTimestamp,
   ToChar,
   JsonbBuild,
+  JsonbMember,
   JsonbAccess
 };
 
@@ -342,7 +343,28 @@ const std::vector<OpInfo> &allOps();
 // CountDistinct: count(DISTINCT x), the number of distinct non-NULL values.
 // CountDistinct and SumDistinct read the distinct non-NULL values (a multiset of them, shared with
 // MIN and MAX of the same column).
-enum class AggKind { CountStar, Count, Sum, Avg, Min, Max, CountDistinct, SumDistinct, StringAgg };
+// StringAgg, JsonbAgg and JsonbObjectAgg keep their group's entries in an order and join them:
+// string_agg's text values by its separator; jsonb_agg's element texts (to_jsonb of the value,
+// `null` for a NULL) into a jsonb array; jsonb_object_agg's member texts (`"key": value`) into an
+// object, put in canonical form.
+enum class AggKind {
+  CountStar,
+  Count,
+  Sum,
+  Avg,
+  Min,
+  Max,
+  CountDistinct,
+  SumDistinct,
+  StringAgg,
+  JsonbAgg,
+  JsonbObjectAgg
+};
+
+// Whether the aggregate joins ordered entries (string_agg and the jsonb aggregates).
+inline bool joinsEntries(AggKind kind) {
+  return kind == AggKind::StringAgg || kind == AggKind::JsonbAgg || kind == AggKind::JsonbObjectAgg;
+}
 
 // A column of ORDER BY: PostgreSQL's defaults are NULLS LAST ascending, NULLS FIRST descending.
 struct SortKey {
@@ -366,8 +388,9 @@ struct AggCall {
   int32_t arg = -1; // input column; -1 for CountStar
   Type type;        // result type
   std::string name; // output column name
-  // StringAgg: the text between values, the order of the values (input columns; a value's
-  // ties are ordered by its text), and whether equal values (with equal sort keys) count once.
+  // Aggregates that join entries (joinsEntries): the order of the values (input columns; a
+  // value's ties are ordered by its text) and whether equal values (with equal sort keys) count
+  // once; StringAgg: the text between values.
   std::string separator;
   std::vector<SortKey> order;
   bool distinct = false;

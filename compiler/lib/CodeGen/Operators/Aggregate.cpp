@@ -16,20 +16,28 @@ using ir::TypeKind;
 namespace {
 
 // MIN, MAX, count(DISTINCT) and sum(DISTINCT) keep a multiset of their values per group;
-// string_agg one of its entries (kiln_agg_entry_add: the row's order key, then the value).
+// string_agg and the jsonb aggregates one of their entries (kiln_agg_entry_add: the row's order
+// key, then the value).
 bool keepsValues(const ir::AggCall &agg) {
   return agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max ||
          agg.kind == ir::AggKind::CountDistinct || agg.kind == ir::AggKind::SumDistinct ||
-         agg.kind == ir::AggKind::StringAgg;
+         ir::joinsEntries(agg.kind);
 }
 
 // Whether `a` can read the multiset `b` keeps: the same values of the same column, or the same
-// entries (string_aggs of one value in one order, whatever their separators).
+// entries (aggregates joining one value in one order, whatever their separators and shapes).
 bool sharesValues(const ir::AggCall &a, const ir::AggCall &b) {
   if (!keepsValues(a) || !keepsValues(b) || a.arg != b.arg)
     return false;
-  bool entries = a.kind == ir::AggKind::StringAgg;
-  return entries == (b.kind == ir::AggKind::StringAgg) && (!entries || a.order == b.order);
+  bool entries = ir::joinsEntries(a.kind);
+  return entries == ir::joinsEntries(b.kind) && (!entries || a.order == b.order);
+}
+
+// How kiln_agg_entries_join joins an aggregate's entries.
+kiln_agg_shape joinShape(ir::AggKind kind) {
+  return kind == ir::AggKind::JsonbAgg         ? KILN_AGG_JSONB_ARRAY
+         : kind == ir::AggKind::JsonbObjectAgg ? KILN_AGG_JSONB_OBJECT
+                                               : KILN_AGG_TEXT;
 }
 
 struct AggLayout {
@@ -327,7 +335,9 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
       e_.storeColumn(*l.out, out, column, {value, empty});
       break;
     }
-    case ir::AggKind::StringAgg: {
+    case ir::AggKind::StringAgg:
+    case ir::AggKind::JsonbAgg:
+    case ir::AggKind::JsonbObjectAgg: {
       // The set exists once a non-NULL value arrived; the values joined, NULL if none is left.
       llvm::Value *set = b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(l.payload, payload, field + 1));
       llvm::Value *joined = e_.entryAlloca(e_.str_);
@@ -342,8 +352,9 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
       llvm::Value *separator = e_.constantText(agg.separator);
       b_.CreateStore(
           b_.CreateCall(e_.fn("kiln_agg_entries_join"),
-                        {e_.rt(), set, b_.CreateExtractValue(separator, 0),
-                         b_.CreateExtractValue(separator, 1), b_.getInt32(agg.distinct), joined}),
+                        {e_.rt(), set, b_.getInt32(joinShape(agg.kind)),
+                         b_.CreateExtractValue(separator, 0), b_.CreateExtractValue(separator, 1),
+                         b_.getInt32(agg.distinct), b_.getInt32(e_.locationIndex(op.loc)), joined}),
           present);
       b_.CreateBr(after);
       b_.SetInsertPoint(after);
@@ -479,7 +490,7 @@ void AggregateGen::accumulate(llvm::Value *payload, llvm::Value *row, llvm::Valu
       llvm::PHINode *the_set = b_.CreatePHI(e_.ptr_, 2);
       the_set->addIncoming(set, from);
       the_set->addIncoming(made, make);
-      if (agg.kind == ir::AggKind::StringAgg) {
+      if (ir::joinsEntries(agg.kind)) {
         b_.CreateCall(e_.fn("kiln_agg_entry_add"),
                       {e_.rt(), the_set, entryLayout(agg), entryOrder(agg), b_.getInt32(agg.arg),
                        row, weight});

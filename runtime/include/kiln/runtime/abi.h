@@ -32,7 +32,7 @@ extern "C" {
 #define KILN_STATIC_ASSERT(condition, why) _Static_assert(condition, why)
 #endif
 
-#define KILN_ABI_VERSION 10
+#define KILN_ABI_VERSION 11
 /* The layouts of operator state (containers and their entries) that state images hold. A
  * checkpoint stays readable across a change of the program descriptors alone (ABI 10 added the
  * session time zone); a change to what state holds is a new version of both. */
@@ -126,7 +126,8 @@ typedef enum kiln_error_code {
   KILN_ERR_SMALLINT_OUT_OF_RANGE = 30,    /* "smallint out of range" */
   KILN_ERR_REAL_OUT_OF_RANGE = 31,        /* "value is out of range for type real" (a number or
                                              text read as one) */
-  KILN_ERR_JSONB_NULL_KEY = 32            /* "key must not be null" (jsonb_build_object) */
+  KILN_ERR_JSONB_NULL_KEY = 32,           /* "key must not be null" (jsonb_build_object) */
+  KILN_ERR_JSONB_NULL_FIELD_NAME = 33     /* "field name must not be null" (jsonb_object_agg) */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
@@ -381,15 +382,23 @@ typedef struct kiln_multiset kiln_multiset;
  * for a set of `type_kind` values: an __int128 for INT32, INT64 and NUMERIC (a sum beyond 38
  * digits raises KILN_ERR_NUMERIC_OVERFLOW at `loc`), a double for FLOAT64; returns how many. */
 
-/* ---- string_agg ----
+/* ---- string_agg, jsonb_agg, jsonb_object_agg ----
  * An aggregate of values in an order keeps, per group, a TEXT multiset of entries: the order key
  * of the row (as a top-k's, below), the value, and the value's u32 length.
  * kiln_agg_entry_add(rt, ms, layout, order, value_column, row, weight): adds `weight` copies of
  *   the entry of `row` (its sort columns are layout's key columns, order[k] their directions as
  *   kiln_topk_add takes them; `value_column` a TEXT column, not NULL) (journaled).
- * kiln_agg_entries_join(rt, ms, separator, separator_length, distinct, out): the values in the
- *   set's order, each as many times as its count (once if `distinct`), joined by the separator,
- *   in scratch memory; returns 0 if there are none (SQL NULL). */
+ * kiln_agg_entries_join(rt, ms, shape, separator, separator_length, distinct, loc, out): the
+ *   values in the set's order, each as many times as its count (once if `distinct`), in scratch
+ *   memory, joined as `shape` (kiln_agg_shape) says; returns 0 if there are none (SQL NULL). */
+
+typedef enum kiln_agg_shape {
+  KILN_AGG_TEXT = 0,        /* string_agg: joined by the separator */
+  KILN_AGG_JSONB_ARRAY = 1, /* jsonb_agg: jsonb texts, as a jsonb array's elements */
+  KILN_AGG_JSONB_OBJECT = 2 /* jsonb_object_agg: `"key": value` texts, as an object's members,
+                               put in canonical form (keys sorted, a duplicate's last value
+                               kept) */
+} kiln_agg_shape;
 
 /* ---- jsonb (values in canonical text, kiln/runtime/Jsonb.h) ----
  * Results are views into the argument or scratch memory (kiln_scratch).
@@ -406,10 +415,11 @@ typedef struct kiln_multiset kiln_multiset;
  * kiln_jsonb_contains(p, n, part, part_len): `@>` (Jsonb.h contains).
  * kiln_jsonb_build(rt, shape, parts, kinds, nulls, n, loc, out): the canonical jsonb of
  *   to_jsonb (shape 0, one part), jsonb_build_array (1) or jsonb_build_object (2: keys at even
- *   positions). parts[i] is the i-th argument's text, by kinds[i] (kiln_jsonb_part); nulls[i]
- *   marks a NULL, which is JSON null, except a key: KILN_ERR_JSONB_NULL_KEY.
- * kiln_jsonb_expect(rt, p, n, kind, loc): raises KILN_ERR_JSONB_CAST unless the value is a number
- *   (kind 0) or a boolean (kind 1), before its text is cast to that type. */
+ *   positions); shape 3, two parts, is a member of jsonb_object_agg (`"key": value`, text).
+ * parts[i] is the i-th argument's text, by kinds[i] (kiln_jsonb_part); nulls[i] marks a NULL, which
+ * is JSON null, except a key: KILN_ERR_JSONB_NULL_KEY. kiln_jsonb_expect(rt, p, n, kind, loc):
+ * raises KILN_ERR_JSONB_CAST unless the value is a number (kind 0) or a boolean (kind 1), before
+ * its text is cast to that type. */
 
 /* How kiln_jsonb_build writes an argument's text. */
 typedef enum kiln_jsonb_part {
