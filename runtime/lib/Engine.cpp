@@ -78,6 +78,8 @@ std::string_view errorMessage(int32_t error_code) {
     return "argument of jsonb_build_object: key must not be null";
   case KILN_ERR_JSONB_NULL_FIELD_NAME:
     return "field name must not be null";
+  case KILN_ERR_ARRAY_SYNTAX:
+    return "malformed array literal";
   case KILN_ERR_JSONB_CAST:
     return "cannot cast jsonb value: only a jsonb number casts to a number type, and only a "
            "jsonb boolean to boolean";

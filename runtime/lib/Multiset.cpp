@@ -260,6 +260,7 @@ static kiln_multiset *newMultiset(int32_t type_kind) {
     return new ScalarMultiset<__int128>;
   case KILN_T_TEXT:
   case KILN_T_JSONB:
+  case KILN_T_ARRAY:
     return new TextMultiset;
   }
   std::fprintf(stderr, "kiln runtime: kiln_ms_create: unknown type kind %d\n", type_kind);

@@ -157,7 +157,7 @@ int64_t dumpState(const kiln_program &program, void *state, std::FILE *out) {
           if ((word >> field.null_bit) & 1) {
             line += "null";
           } else {
-            kiln_column_desc col{field.name, field.type, 0, field.scale, 0, 0};
+            kiln_column_desc col{field.name, field.type, 0, field.scale, 0, 0, 0};
             appendJsonString(line, formatScalar(col, at));
           }
         }

@@ -95,7 +95,8 @@ void appendValueKey(std::string &out, int32_t type, const char *at, bool descend
     return;
   }
   case KILN_T_TEXT:
-  case KILN_T_JSONB: {
+  case KILN_T_JSONB:
+  case KILN_T_ARRAY: {
     kiln_str text;
     std::memcpy(&text, at, sizeof text);
     auto put = [&](uint8_t byte) { out += static_cast<char>(descending ? ~byte : byte); };
@@ -295,13 +296,13 @@ int32_t kiln_agg_entries_join(kiln_runtime *rt, const kiln_multiset *ms, int32_t
                               const char *separator, int64_t separator_length, int32_t distinct,
                               int32_t loc, kiln_str *out) {
   {
-    // jsonb prints an array's elements and an object's members after ", ".
+    // jsonb prints an array's elements and an object's members after ", ", array_out after ",".
+    bool braces = shape == KILN_AGG_JSONB_OBJECT || shape == KILN_AGG_ARRAY;
     std::string_view between =
         shape == KILN_AGG_TEXT ? std::string_view(separator, static_cast<size_t>(separator_length))
-                               : ", ";
-    std::string joined = shape == KILN_AGG_JSONB_ARRAY    ? "["
-                         : shape == KILN_AGG_JSONB_OBJECT ? "{"
-                                                          : "";
+        : shape == KILN_AGG_ARRAY ? ","
+                                  : ", ";
+    std::string joined = shape == KILN_AGG_JSONB_ARRAY ? "[" : braces ? "{" : "";
     bool any = false;
     kiln::runtime::detail::forEachCount(ms, [&](const void *value, int64_t n) {
       kiln_str entry;
@@ -320,7 +321,7 @@ int32_t kiln_agg_entries_join(kiln_runtime *rt, const kiln_multiset *ms, int32_t
       *out = {nullptr, 0};
       return 0;
     }
-    joined += shape == KILN_AGG_JSONB_ARRAY ? "]" : shape == KILN_AGG_JSONB_OBJECT ? "}" : "";
+    joined += shape == KILN_AGG_JSONB_ARRAY ? "]" : braces ? "}" : "";
     auto *bytes = static_cast<char *>(kiln_scratch(rt, static_cast<int64_t>(joined.size())));
     std::memcpy(bytes, joined.data(), joined.size());
     *out = {bytes, static_cast<int64_t>(joined.size())};

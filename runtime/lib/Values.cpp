@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "kiln/runtime/ArrayText.h"
 #include "kiln/runtime/Jsonb.h"
 #include "kiln/runtime/civil.h"
 #include "kiln/runtime/interval.h"
@@ -101,6 +102,42 @@ std::string formatCivilDay(int64_t days, bool &bc) {
 // The most bytes writeJsonValue writes for a value of `col` (text: of `value`).
 size_t jsonValueWidth(const kiln_column_desc &col, const void *value);
 
+} // namespace
+
+std::string arrayToJson(std::string_view array, int32_t element_kind) {
+  std::string json = "[";
+  for (const std::optional<std::string> &element : array_text::elements(array)) {
+    if (json.size() > 1)
+      json += ',';
+    if (!element) {
+      json += "null";
+      continue;
+    }
+    switch (element_kind) {
+    case KILN_T_BOOL:
+      json += *element == "t" ? "true" : "false";
+      break;
+    case KILN_T_INT32:
+    case KILN_T_INT64:
+    case KILN_T_NUMERIC:
+    case KILN_T_JSONB:
+      json += *element;
+      break;
+    case KILN_T_FLOAT64:
+      if (*element == "NaN" || *element == "Infinity" || *element == "-Infinity")
+        appendJsonString(json, *element);
+      else
+        json += *element;
+      break;
+    default:
+      appendJsonString(json, *element);
+    }
+  }
+  return json + "]";
+}
+
+namespace {
+
 // Writes a non-NULL value as JSON at `p`, which has room for jsonValueWidth bytes; returns the
 // end. Every value of every output row goes through here: no temporaries, no checks per byte.
 char *writeJsonValue(char *p, const kiln_column_desc &col, const void *value) {
@@ -151,6 +188,10 @@ char *writeJsonValue(char *p, const kiln_column_desc &col, const void *value) {
     return kind == jsonb::Kind::String || kind == jsonb::Kind::Null ? writeJsonString(p, text)
                                                                     : copy(text);
   }
+  case KILN_T_ARRAY: { // a JSON array, its elements as a column of their type would be written
+    auto str = load<kiln_str>(value);
+    return copy(arrayToJson(std::string_view(str.ptr, static_cast<size_t>(str.len)), col.element));
+  }
   }
   return p;
 }
@@ -170,6 +211,8 @@ size_t jsonValueWidth(const kiln_column_desc &col, const void *value) {
   case KILN_T_TEXT:
   case KILN_T_JSONB:
     return 6 * static_cast<size_t>(load<kiln_str>(value).len) + 2; // every byte as \u00XX
+  case KILN_T_ARRAY: // every byte as \u00XX, and `, ` and quotes for every element (a byte)
+    return 10 * static_cast<size_t>(load<kiln_str>(value).len) + 2;
   case KILN_T_INTERVAL:
     return KILN_INTERVAL_TEXT_MAX + 2;
   case KILN_T_DATE:
@@ -200,6 +243,7 @@ size_t storageSize(int32_t type_kind) {
     return 16;
   case KILN_T_TEXT:
   case KILN_T_JSONB:
+  case KILN_T_ARRAY:
     return sizeof(kiln_str);
   }
   return 0;
@@ -229,6 +273,8 @@ std::string_view typeName(int32_t type_kind) {
     return "jsonb";
   case KILN_T_INTERVAL:
     return "interval";
+  case KILN_T_ARRAY:
+    return "array";
   }
   return "unknown";
 }
@@ -402,7 +448,8 @@ std::string formatScalar(const kiln_column_desc &col, const void *value) {
   case KILN_T_NUMERIC:
     return formatNumeric(load<__int128>(value), col.scale);
   case KILN_T_TEXT:
-  case KILN_T_JSONB: {
+  case KILN_T_JSONB:
+  case KILN_T_ARRAY: {
     auto str = load<kiln_str>(value);
     return std::string(str.ptr, static_cast<size_t>(str.len));
   }

@@ -71,7 +71,8 @@ int compareValues(int32_t type, const char *a, const char *b) {
     return three_way(x, y);
   }
   case KILN_T_TEXT:
-  case KILN_T_JSONB: {
+  case KILN_T_JSONB:
+  case KILN_T_ARRAY: {
     kiln_str x, y;
     std::memcpy(&x, a, sizeof x);
     std::memcpy(&y, b, sizeof y);

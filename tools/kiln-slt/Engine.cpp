@@ -55,7 +55,8 @@ std::unique_ptr<std::byte[]> encodeRow(const kiln_relation_desc &rel, const Row 
       store<__int128>(row.get(), col, v.n);
       break;
     case KILN_T_TEXT:
-    case KILN_T_JSONB: {
+    case KILN_T_JSONB:
+    case KILN_T_ARRAY: {
       std::memcpy(tail, v.s.data(), v.s.size());
       store(row.get(), col,
             kiln_str{reinterpret_cast<const char *>(tail), static_cast<int64_t>(v.s.size())});
@@ -96,7 +97,8 @@ Row decodeRow(const kiln_relation_desc &rel, const void *row) {
       v.n = load<__int128>(row, col);
       break;
     case KILN_T_TEXT:
-    case KILN_T_JSONB: {
+    case KILN_T_JSONB:
+    case KILN_T_ARRAY: {
       kiln_str str = load<kiln_str>(row, col);
       v.s.assign(str.ptr, str.len);
       break;

@@ -94,16 +94,17 @@ Bound Binder::bindOrderedAggregate(const ast::Expr &expr,
   ir::AggCall call;
   call.kind = name == "string_agg"  ? ir::AggKind::StringAgg
               : name == "jsonb_agg" ? ir::AggKind::JsonbAgg
+              : name == "array_agg" ? ir::AggKind::ArrayAgg
                                     : ir::AggKind::JsonbObjectAgg;
   call.name = name;
   call.type = call.kind == ir::AggKind::StringAgg ? Type::text() : Type::jsonb();
   call.distinct = expr.distinct;
-  size_t arity = call.kind == ir::AggKind::JsonbAgg ? 1 : 2;
+  size_t arity = call.kind == ir::AggKind::JsonbAgg || call.kind == ir::AggKind::ArrayAgg ? 1 : 2;
   if (expr.args.size() != arity) {
     error(expr.range, call.kind == ir::AggKind::StringAgg
                           ? "function string_agg takes two arguments: a value and a separator"
-                      : call.kind == ir::AggKind::JsonbAgg
-                          ? "function jsonb_agg takes exactly one argument"
+                      : arity == 1
+                          ? "function " + name + " takes exactly one argument"
                           : "function jsonb_object_agg takes two arguments: a key and a value");
     return {};
   }
@@ -147,7 +148,18 @@ Bound Binder::bindOrderedAggregate(const ast::Expr &expr,
       args.push_back(std::move(e));
     }
     argument = args[0]->clone();
-    if (call.kind == ir::AggKind::JsonbAgg) {
+    if (call.kind == ir::AggKind::ArrayAgg) {
+      // The element as it stands in the array: NULL is an element too.
+      if (args[0]->type.isArray()) {
+        error(expr.args[0]->range, "array_agg of arrays is not supported yet");
+        return {};
+      }
+      call.type = Type::array(args[0]->type);
+      std::vector<ExprPtr> operands;
+      operands.push_back(arrayElementText(std::move(args[0]), expr.args[0]->range));
+      value = ir::makeCall(ir::ExprOp::Call, Type::text(), std::move(operands), loc);
+      value->function = ir::FunctionId::ArrayElement;
+    } else if (call.kind == ir::AggKind::JsonbAgg) {
       // COALESCE(to_jsonb(x), 'null'): a NULL is an element too.
       bool nullable = args[0]->nullable;
       ExprPtr element = ir::makeCall(ir::ExprOp::Call, Type::jsonb(), std::move(args), loc);
@@ -236,7 +248,8 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   // count, sum and avg (DISTINCT x) keep a multiset of x per group; min and max ignore duplicates
   // anyway.
   if (expr.distinct && name != "count" && name != "min" && name != "max" && name != "sum" &&
-      name != "avg" && name != "string_agg" && name != "jsonb_agg" && name != "jsonb_object_agg") {
+      name != "avg" && name != "string_agg" && name != "jsonb_agg" && name != "jsonb_object_agg" &&
+      name != "array_agg") {
     error(expr.range, name + "(DISTINCT ...) is not supported yet").hint =
         "aggregate over a SELECT DISTINCT subquery instead";
     return {};
@@ -273,13 +286,9 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
   };
   if (name == "bool_and" || name == "bool_or" || name == "every")
     return bindBooleanAggregate(expr, filtered);
-  if (name == "string_agg" || name == "jsonb_agg" || name == "jsonb_object_agg")
+  if (name == "string_agg" || name == "jsonb_agg" || name == "jsonb_object_agg" ||
+      name == "array_agg")
     return bindOrderedAggregate(expr, filtered);
-  if (name == "array_agg") {
-    error(expr.range, "array_agg is not supported yet: Kiln has no array types").hint =
-        "string_agg(x::text, ',' ORDER BY ...) joins the values as text";
-    return {};
-  }
   if (isVarianceName(name))
     return bindVarianceAggregate(expr, filtered);
   if (expr.star || (name == "count" && expr.args.empty())) {

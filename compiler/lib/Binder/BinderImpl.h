@@ -91,6 +91,8 @@ struct WindowContext {
 // Helpers (Aggregates.cpp, Coercion.cpp, FromItems.cpp, Windows.cpp)
 
 bool isAggregateName(const std::string &name);
+// ARRAY[...], a[i] and x = ANY (a) as the front end spells them (Arrays.cpp).
+bool isArrayCallName(const std::string &name);
 // Whether `name` is a function that only a window can call (row_number, lag, ...).
 bool isWindowFunctionName(const std::string &name);
 // Whether `expr` calls an aggregate (not looking into subqueries).
@@ -289,6 +291,9 @@ private:
   // ---- functions (Functions.cpp, Aggregates.cpp) ----
   Bound bindFunction(const ast::Expr &expr, const Scope &scope);
   Bound bindConcat(const ast::Expr &expr, const Scope &scope);
+  // ---- arrays (Arrays.cpp) ----
+  Bound bindArrayCall(const ast::Expr &expr, const Scope &scope);
+  ir::ExprPtr arrayElementText(ir::ExprPtr value, SourceRange range);
   Bound bindRounding(const ast::Expr &expr, const ir::FunctionInfo &fn, std::vector<Bound> &args,
                      const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
   Bound bindDateField(const ast::Expr &expr, const ir::FunctionInfo &fn, std::vector<Bound> &args,

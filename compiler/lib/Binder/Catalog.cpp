@@ -29,9 +29,13 @@ std::vector<std::string> Catalog::names() const {
 
 std::optional<ir::Type> resolveType(const ast::TypeName &type, const SourceManager &sources,
                                     DiagnosticEngine &diags) {
-  if (type.is_array) {
-    diags.error(type.range, "array types are not supported yet");
-    return std::nullopt;
+  if (type.is_array) { // one dimension, of any other type
+    ast::TypeName element = type;
+    element.is_array = false;
+    std::optional<ir::Type> resolved = resolveType(element, sources, diags);
+    if (!resolved)
+      return std::nullopt;
+    return Type::array(*resolved);
   }
   const std::string &name = type.name;
   if (name == "bool" || name == "boolean")

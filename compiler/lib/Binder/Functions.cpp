@@ -60,6 +60,8 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   }
   if (isAggregateName(name))
     return bindAggregateCall(expr, scope);
+  if (isArrayCallName(name))
+    return bindArrayCall(expr, scope);
   if (name == "grouping")
     return bindGrouping(expr);
   if (expr.agg_filter) {
@@ -250,7 +252,8 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   case ir::FunctionSignature::AddInterval:
   case ir::FunctionSignature::VarianceQuotient:
   case ir::FunctionSignature::JsonbMember:
-    break; // not found by name (above)
+  case ir::FunctionSignature::Array: // bindArrayCall (above)
+    break;                           // not found by name (above)
   }
   return {};
 }

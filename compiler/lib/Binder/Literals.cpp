@@ -1,6 +1,7 @@
 #include "kiln/Binder/Literals.h"
 
 #include "kiln/IR/TimeZone.h"
+#include "kiln/runtime/ArrayText.h"
 #include "kiln/runtime/Jsonb.h"
 #include "kiln/runtime/civil.h"
 #include "kiln/runtime/interval.h"
@@ -190,6 +191,16 @@ std::optional<std::pair<Value, Type>> parseNumberLiteral(std::string_view text,
   return std::make_pair(v, Type::numeric(ir::kMaxNumericPrecision, scale));
 }
 
+namespace {
+// A boolean as its type writes it in an array (boolout: t or f), not as a cast to text writes it.
+Value boolText(bool b) {
+  Value v;
+  v.is_null = false;
+  v.s = b ? "t" : "f";
+  return v;
+}
+} // namespace
+
 std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::string &error,
                                   std::string_view time_zone) {
   Value v;
@@ -286,6 +297,41 @@ std::optional<Value> parseLiteral(std::string_view text, const Type &type, std::
       return std::nullopt;
     }
     v.s = std::move(*canonical);
+    return v;
+  }
+  case TypeKind::Array: { // in canonical form, each element read and written as its type
+    std::string detail;
+    std::optional<array_text::Elements> elements = array_text::parse(text, detail);
+    if (!elements) {
+      error = "malformed array literal: \"" + std::string(text) + "\": " + detail;
+      return std::nullopt;
+    }
+    Type element_type = type.elementType();
+    v.s = "{";
+    for (const std::optional<std::string> &element : *elements) {
+      if (v.s.size() > 1)
+        v.s += ',';
+      if (!element) {
+        v.s += array_text::kNull;
+        continue;
+      }
+      std::optional<Value> value = parseLiteral(*element, element_type, error, time_zone);
+      if (!value)
+        return std::nullopt;
+      // An element's text output; a type whose output only the runtime writes (a float, a date)
+      // leaves the whole constant to run time: no error.
+      std::string ignored;
+      std::optional<Value> out =
+          element_type.kind == TypeKind::Bool
+              ? std::optional<Value>(boolText(value->b))
+              : castLiteral(*value, element_type, Type::text(), ignored, time_zone);
+      if (!out) {
+        error.clear();
+        return std::nullopt;
+      }
+      array_text::appendElement(v.s, out->s);
+    }
+    v.s += '}';
     return v;
   }
   case TypeKind::Null:
@@ -400,7 +446,7 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
       v.s = formatNumeric(value.n, from.scale);
     else if (from.kind == TypeKind::Bool)
       v.s = value.b ? "true" : "false";
-    else if (from.kind == TypeKind::Jsonb)
+    else if (from.kind == TypeKind::Jsonb || from.kind == TypeKind::Array)
       v.s = value.s;
     else if (from.kind == TypeKind::Interval) {
       char text[KILN_INTERVAL_TEXT_MAX];
@@ -438,6 +484,7 @@ std::optional<Value> castLiteral(const Value &value, const Type &from, const Typ
     }
     break;
   case TypeKind::Jsonb: // only from text (above)
+  case TypeKind::Array:
   case TypeKind::Interval:
   case TypeKind::Null:
     break;

@@ -438,6 +438,11 @@ Bound Binder::bindLike(const ast::Expr &expr, const Scope &scope) {
 }
 
 bool Binder::orderable(const Type &type, SourceRange range) {
+  if (type.isArray()) {
+    error(range, "ordering arrays is not supported yet").hint =
+        "order by an element (a[1]) or by array_to_string(a, ',')";
+    return false;
+  }
   if (type.kind != TypeKind::Jsonb)
     return true;
   error(range, "ordering jsonb values is not supported yet").hint =

@@ -54,6 +54,7 @@ llvm::Value *Emitter::genCompare(ExprOp op, llvm::Value *a, const ir::Type &ta, 
     break;
   case TypeKind::Text:
   case TypeKind::Jsonb: // equality only (the binder's rule): canonical texts
+  case TypeKind::Array:
     cmp = call("kiln_text_cmp", {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
                                  b_.CreateExtractValue(b, 0), b_.CreateExtractValue(b, 1)});
     break;
@@ -304,6 +305,13 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
     case TypeKind::Interval:
       r.value = call("kiln_text_to_interval", {rt(), p, n, b_.getInt32(loc)});
       break;
+    case TypeKind::Array: {
+      ir::Type element = to.elementType();
+      r.value = textOut("kiln_array_in", {rt(), p, n, b_.getInt32(storageKind(element)),
+                                          b_.getInt32(element.precision),
+                                          b_.getInt32(element.scale), b_.getInt32(loc)});
+      break;
+    }
     default:
       r.value = x;
       break;

@@ -272,6 +272,59 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     if (e.function != ir::FunctionId::ToJsonb) // a NULL argument is JSON null
       r.null = b_.getFalse();
     break;
+  case ir::FunctionId::ArrayBuild: { // the elements' texts, NULL ones as NULL
+    size_t n = args.size();
+    auto *parts_type = llvm::ArrayType::get(str_, std::max<size_t>(n, 1));
+    llvm::Value *parts = entryAlloca(parts_type);
+    llvm::Value *nulls = entryAlloca(llvm::ArrayType::get(i8_, std::max<size_t>(n, 1)));
+    for (size_t i = 0; i < n; ++i) {
+      b_.CreateStore(args[i].value,
+                     b_.CreateConstGEP2_32(parts_type, parts, 0, static_cast<unsigned>(i)));
+      b_.CreateStore(b_.CreateZExt(args[i].null, i8_),
+                     b_.CreateConstGEP1_32(i8_, nulls, static_cast<unsigned>(i)));
+    }
+    r.value = textOut(fn.symbol, {rt(), parts, nulls, b_.getInt32(static_cast<int32_t>(n))});
+    r.null = b_.getFalse();
+    break;
+  }
+  case ir::FunctionId::ArrayElement: // NULL is an element too
+    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.CreateZExt(args[0].null, i32_)});
+    r.null = b_.getFalse();
+    break;
+  case ir::FunctionId::ArrayGet: {
+    llvm::Value *out = entryAlloca(str_);
+    llvm::Value *found =
+        call(fn.symbol, {rt(), text(0, 0), text(0, 1), b_.CreateSExt(args[1].value, i64_), out});
+    r.value = b_.CreateLoad(str_, out);
+    r.null = b_.CreateOr(null, b_.CreateICmpEQ(found, b_.getInt32(0)));
+    break;
+  }
+  case ir::FunctionId::ArrayFind: { // 1 found; 0 not; -1 not, but a NULL element: NULL
+    llvm::Value *found = call(fn.symbol, {text(0, 0), text(0, 1), text(1, 0), text(1, 1)});
+    r.value = b_.CreateZExt(b_.CreateICmpEQ(found, b_.getInt32(1)), i8_);
+    r.null = b_.CreateOr(null, b_.CreateICmpSLT(found, b_.getInt32(0)));
+    break;
+  }
+  case ir::FunctionId::ArrayLength:
+  case ir::FunctionId::Cardinality: {
+    llvm::Value *length = b_.CreateTrunc(call(fn.symbol, {text(0, 0), text(0, 1)}), i32_);
+    r.value = length;
+    if (e.function == ir::FunctionId::ArrayLength) // NULL for no elements or dimension but 1
+      r.null = b_.CreateOr(null, b_.CreateOr(b_.CreateICmpEQ(length, b_.getInt32(0)),
+                                             b_.CreateICmpNE(args[1].value, b_.getInt32(1))));
+    break;
+  }
+  case ir::FunctionId::ArrayToString: {
+    bool with_null_text = args.size() == 3;
+    llvm::Value *empty = llvm::ConstantPointerNull::get(b_.getPtrTy());
+    r.value = textOut(
+        fn.symbol,
+        {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1), with_null_text ? text(2, 0) : empty,
+         with_null_text ? text(2, 1) : b_.getInt64(0),
+         with_null_text ? b_.CreateZExt(b_.CreateNot(args[2].null), i32_) : b_.getInt32(0)});
+    r.null = b_.CreateOr(args[0].null, args[1].null);
+    break;
+  }
   case ir::FunctionId::JsonbExists:
   case ir::FunctionId::JsonbContains:
   case ir::FunctionId::JsonbContained: {
@@ -315,7 +368,12 @@ llvm::Value *Emitter::jsonbBuild(const ir::Expr &e, const std::vector<SqlValue> 
                                                              : KILN_JSONB_PART_STRING;
     llvm::Value *text = llvm::ConstantStruct::get(
         str_, {llvm::ConstantPointerNull::get(b_.getPtrTy()), b_.getInt64(0)});
-    if (t.kind != TypeKind::Null) { // the text of a NULL is never read
+    if (t.isArray()) { // a JSON array of its elements
+      kind = KILN_JSONB_PART_JSON;
+      text = textOut("kiln_array_to_jsonb", {rt(), b_.CreateExtractValue(args[i].value, 0),
+                                             b_.CreateExtractValue(args[i].value, 1),
+                                             b_.getInt32(storageKind(t.elementType()))});
+    } else if (t.kind != TypeKind::Null) { // the text of a NULL is never read
       ir::Expr to_text(ir::ExprOp::Cast, ir::Type::text());
       to_text.loc = e.loc;
       text = t.isString() ? args[i].value : genCast(to_text, args[i], t).value;

@@ -38,6 +38,7 @@ llvm::Value *Emitter::hashValue(const ir::Type &type, llvm::Value *v) {
   }
   case TypeKind::Text:
   case TypeKind::Jsonb:
+  case TypeKind::Array:
     return call("kiln_hash_bytes", {b_.CreateExtractValue(v, 0), b_.CreateExtractValue(v, 1)});
   case TypeKind::Null:
     return b_.getInt64(0);
@@ -78,7 +79,8 @@ llvm::Value *Emitter::valuesEqual(const ir::Type &ta, llvm::Value *a, const ir::
         call("kiln_numeric_cmp", {a, b_.getInt32(ta.scale), b, b_.getInt32(tb.scale)}),
         b_.getInt32(0));
   case TypeKind::Text:
-  case TypeKind::Jsonb: { // canonical texts
+  case TypeKind::Jsonb:
+  case TypeKind::Array: { // canonical texts
     llvm::Value *r =
         call("kiln_text_eq", {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
                               b_.CreateExtractValue(b, 0), b_.CreateExtractValue(b, 1)});
@@ -138,6 +140,7 @@ llvm::Value *Emitter::sameBits(const ir::Type &type, llvm::Value *a, llvm::Value
     return b_.CreateICmpEQ(b_.CreateBitCast(a, i64_), b_.CreateBitCast(b, i64_));
   case ir::TypeKind::Text:
   case ir::TypeKind::Jsonb:
+  case ir::TypeKind::Array:
     return valuesEqual(type, a, type, b);
   default:
     return b_.CreateICmpEQ(a, b);

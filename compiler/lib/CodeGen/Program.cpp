@@ -406,7 +406,7 @@ llvm::Constant *Emitter::stateDescriptors(int32_t &count) {
 }
 
 llvm::StructType *Emitter::columnDescType() {
-  return llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_});
+  return llvm::StructType::get(ctx_, {ptr_, i32_, i32_, i32_, i32_, i32_, i32_});
 }
 llvm::StructType *Emitter::relationDescType() {
   return llvm::StructType::get(ctx_, {ptr_, ptr_, i32_, ptr_, i32_, i32_, i32_, ptr_, ptr_, ptr_});
@@ -430,7 +430,8 @@ llvm::Constant *Emitter::relationDescriptor(const std::string &name, const std::
         column_desc, {string(schema[i].name), b_.getInt32(storageKind(t)), b_.getInt32(t.precision),
                       b_.getInt32(t.scale),
                       b_.getInt32(static_cast<uint32_t>(sl->getElementOffset(row.field_of[i]))),
-                      b_.getInt32(!schema[i].nullable)}));
+                      b_.getInt32(!schema[i].nullable),
+                      b_.getInt32(t.isArray() ? storageKind(t.elementType()) : 0)}));
   }
   auto *columns_type = llvm::ArrayType::get(column_desc, columns.size());
   auto *columns_global =
@@ -467,7 +468,8 @@ void Emitter::defineProgram() {
   checkLayout(column_desc, sizeof(kiln_column_desc),
               {offsetof(kiln_column_desc, name), offsetof(kiln_column_desc, type),
                offsetof(kiln_column_desc, precision), offsetof(kiln_column_desc, scale),
-               offsetof(kiln_column_desc, offset), offsetof(kiln_column_desc, not_null)});
+               offsetof(kiln_column_desc, offset), offsetof(kiln_column_desc, not_null),
+               offsetof(kiln_column_desc, element)});
   checkLayout(relation_desc, sizeof(kiln_relation_desc),
               {offsetof(kiln_relation_desc, name), offsetof(kiln_relation_desc, location),
                offsetof(kiln_relation_desc, ncols), offsetof(kiln_relation_desc, cols),

@@ -22,6 +22,7 @@ llvm::Type *Emitter::valueType(const ir::Type &type) {
     return i128_;
   case TypeKind::Text:
   case TypeKind::Jsonb:
+  case TypeKind::Array:
     return str_;
   case TypeKind::Date:
     return i32_;
@@ -58,6 +59,8 @@ int32_t Emitter::storageKind(const ir::Type &type) {
     return KILN_T_JSONB;
   case TypeKind::Interval:
     return KILN_T_INTERVAL;
+  case TypeKind::Array:
+    return KILN_T_ARRAY;
   case TypeKind::Null:
     break;
   }
@@ -223,6 +226,7 @@ llvm::Value *Emitter::literal(const ir::Value &v, const ir::Type &type) {
   }
   case TypeKind::Text:
   case TypeKind::Jsonb:
+  case TypeKind::Array:
     return constantText(v.s);
   case TypeKind::Null:
     return b_.getInt8(0);

@@ -615,6 +615,29 @@ ExprPtr Transformer::expr(pg::Json json, const SourceRange &parent) {
     e->args.push_back(expr(*pg::field(n, "arg"), e->range));
     return e;
   }
+  // Arrays: ARRAY[a, b] and a[i] as calls of names no function has ("array[]", "[]").
+  if (type == "A_ArrayExpr") {
+    auto e = makeExpr(ExprKind::FuncCall, located(n, parent));
+    e->names = {"array[]"};
+    e->args = exprs(pg::list(n, "elements"), e->range);
+    return e;
+  }
+  if (type == "A_Indirection") {
+    std::vector<pg::Json> steps = pg::list(n, "indirection");
+    auto index = steps.size() == 1 ? pg::asNode(steps[0]) : std::nullopt;
+    if (index && index->is("A_Indices") && !pg::flag(index->fields, "is_slice") &&
+        pg::field(index->fields, "uidx")) {
+      ExprPtr array = expr(*pg::field(n, "arg"), parent);
+      if (!array)
+        return nullptr;
+      auto e = makeExpr(ExprKind::FuncCall, array->range);
+      e->names = {"[]"};
+      e->args.push_back(std::move(array));
+      e->args.push_back(expr(*pg::field(index->fields, "uidx"), e->range));
+      return e;
+    }
+    return unsupportedExpr(*node, parent);
+  }
   if (type == "GroupingFunc") { // GROUPING(a, b): the binder's, as a call
     auto e = makeExpr(ExprKind::FuncCall, located(n, parent));
     e->names = {"grouping"};
@@ -642,8 +665,7 @@ ExprPtr Transformer::expr(pg::Json json, const SourceRange &parent) {
 
 ExprPtr Transformer::unsupportedExpr(const pg::Node &node, const SourceRange &parent) {
   static const std::pair<std::string_view, std::string_view> kMessages[] = {
-      {"A_ArrayExpr", "array expressions are not supported"},
-      {"A_Indirection", "subscripts and field selections are not supported"},
+      {"A_Indirection", "array slices and field selections are not supported"},
       {"CollateClause", "COLLATE is not supported yet"},
       {"RowExpr", "row constructors are not supported"},
       {"SetToDefault", "DEFAULT is not supported here"},
@@ -813,7 +835,15 @@ ExprPtr Transformer::operatorExpr(pg::Object node, const SourceRange &range) {
   if (kind == "AEXPR_SIMILAR") {
     error(range, "SIMILAR TO is not supported yet");
   } else if (kind == "AEXPR_OP_ANY" || kind == "AEXPR_OP_ALL") {
-    error(range, "ANY and ALL over an array are not supported").hint = "use IN (...) or a subquery";
+    // x op ANY (array): a call of "any" (or "all") with the operator (Binder/Arrays.cpp).
+    std::optional<std::string> op = operatorName(node, "name", range);
+    if (!op)
+      return nullptr;
+    auto e = make(ExprKind::FuncCall);
+    e->names = {kind == "AEXPR_OP_ANY" ? "any" : "all"};
+    e->op = *op;
+    e->args.push_back(expr(*right, range));
+    return e;
   } else {
     error(range, "this operator is not supported");
   }

@@ -31,6 +31,8 @@ std::string Type::str() const {
     return "jsonb";
   case TypeKind::Interval:
     return "interval";
+  case TypeKind::Array:
+    return elementType().str() + "[]";
   case TypeKind::Null:
     return "null";
   }
@@ -61,6 +63,8 @@ std::string Type::sqlName() const {
     return "jsonb";
   case TypeKind::Interval:
     return "interval";
+  case TypeKind::Array:
+    return elementType().sqlName() + "[]";
   case TypeKind::Null:
     return "unknown";
   }
@@ -309,6 +313,8 @@ const char *aggKindName(AggKind kind) {
     return "jsonb_agg";
   case AggKind::JsonbObjectAgg:
     return "jsonb_object_agg";
+  case AggKind::ArrayAgg:
+    return "array_agg";
   }
   return "?";
 }

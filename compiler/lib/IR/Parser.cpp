@@ -304,6 +304,7 @@ private:
   WindowCall windowCall();
   std::string name(const char *what);
   Type type();
+  Type scalarType();
   bool isTypeName() const;
   Schema schema();
   Location location();
@@ -453,6 +454,17 @@ bool Parser::isTypeName() const {
 }
 
 Type Parser::type() {
+  Type t = scalarType();
+  if (accept(Tok::LBracket)) { // i32[]
+    expect(Tok::RBracket, "']' of an array type");
+    if (t.kind == TypeKind::Null)
+      fail("an array of null is not a type");
+    t = Type::array(t);
+  }
+  return t;
+}
+
+Type Parser::scalarType() {
   if (!is(Tok::Ident))
     fail("expected a type");
   Token tok = take();
@@ -695,10 +707,18 @@ void Parser::op(Module &module) {
       op->group_keys = columnList();
     expect(Tok::LBracket, "'[' and the aggregates");
     if (!accept(Tok::RBracket)) {
-      static const AggKind kAggs[] = {
-          AggKind::CountStar, AggKind::Count,    AggKind::Sum,           AggKind::Avg,
-          AggKind::Min,       AggKind::Max,      AggKind::CountDistinct, AggKind::SumDistinct,
-          AggKind::StringAgg, AggKind::JsonbAgg, AggKind::JsonbObjectAgg};
+      static const AggKind kAggs[] = {AggKind::CountStar,
+                                      AggKind::Count,
+                                      AggKind::Sum,
+                                      AggKind::Avg,
+                                      AggKind::Min,
+                                      AggKind::Max,
+                                      AggKind::CountDistinct,
+                                      AggKind::SumDistinct,
+                                      AggKind::StringAgg,
+                                      AggKind::JsonbAgg,
+                                      AggKind::JsonbObjectAgg,
+                                      AggKind::ArrayAgg};
       do {
         Token aggTok = expect(Tok::Ident, "an aggregate function");
         AggCall agg{AggKind::CountStar, -1, Type::null(), "", "", {}, false};
@@ -939,6 +959,7 @@ void Parser::literalValue(Expr &lit) {
   }
   case TypeKind::Text:
   case TypeKind::Jsonb: // in canonical form, as the binder writes it
+  case TypeKind::Array:
     v.s = expect(Tok::String, "a string").value;
     return;
   case TypeKind::Date:

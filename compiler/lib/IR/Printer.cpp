@@ -399,6 +399,7 @@ void Printer::literal(const Expr &e) {
       break;
     case TypeKind::Text:
     case TypeKind::Jsonb:
+    case TypeKind::Array:
       out_ << syntax::quote(v.s);
       break;
     case TypeKind::Interval: { // months days microseconds

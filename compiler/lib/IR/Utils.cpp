@@ -214,6 +214,7 @@ bool sameValue(const Value &a, const Value &b, const Type &type) {
     return a.n == b.n;
   case TypeKind::Text:
   case TypeKind::Jsonb:
+  case TypeKind::Array:
     return a.s == b.s;
   case TypeKind::Null:
     return true;

@@ -578,10 +578,13 @@ void Verifier::checkAggregate(const Schema &row) {
     case AggKind::StringAgg:
     case AggKind::JsonbAgg:
     case AggKind::JsonbObjectAgg:
+    case AggKind::ArrayAgg:
       // string_agg of text; jsonb_agg of its elements (jsonb); jsonb_object_agg of the text of
-      // its members.
+      // its members; array_agg of its elements' texts.
       ok = arg == (agg.kind == AggKind::JsonbAgg ? Type::jsonb() : Type::text()) &&
-           result == (agg.kind == AggKind::StringAgg ? Type::text() : Type::jsonb());
+           (agg.kind == AggKind::ArrayAgg
+                ? result.isArray()
+                : result == (agg.kind == AggKind::StringAgg ? Type::text() : Type::jsonb()));
       for (const SortKey &key : agg.order)
         checkColumn(key.column, row, what + ": order");
       break;
@@ -912,6 +915,41 @@ void Verifier::checkCall(const Expr &e) {
     break;
   case FunctionSignature::JsonbMember:
     resultIs(e.type == Type::text(), "text");
+    break;
+  case FunctionSignature::Array:
+    switch (e.function) {
+    case FunctionId::ArrayBuild:
+      for (size_t i = 0; i < n; ++i)
+        argIs(i, e.args[i]->type == Type::text(), "text");
+      resultIs(e.type.isArray(), "an array");
+      break;
+    case FunctionId::ArrayElement:
+      argIs(0, first == Type::text(), "text");
+      resultIs(e.type == Type::text(), "text");
+      break;
+    case FunctionId::ArrayGet:
+    case FunctionId::ArrayLength:
+      argIs(0, first.isArray(), "an array");
+      argIs(1, e.args[1]->type == Type::int32(), "i32");
+      resultIs(e.type == (e.function == FunctionId::ArrayGet ? Type::text() : Type::int32()),
+               e.function == FunctionId::ArrayGet ? "text" : "i32");
+      break;
+    case FunctionId::ArrayFind:
+      argIs(0, first.isArray(), "an array");
+      argIs(1, e.args[1]->type == Type::text(), "text");
+      resultIs(e.type == Type::boolean(), "bool");
+      break;
+    case FunctionId::Cardinality:
+      argIs(0, first.isArray(), "an array");
+      resultIs(e.type == Type::int32(), "i32");
+      break;
+    default: // ArrayToString
+      argIs(0, first.isArray(), "an array");
+      for (size_t i = 1; i < n; ++i)
+        argIs(i, e.args[i]->type == Type::text(), "text");
+      resultIs(e.type == Type::text(), "text");
+      break;
+    }
     break;
   case FunctionSignature::IntervalToInterval:
     argIs(0, first == Type::interval(), "interval");

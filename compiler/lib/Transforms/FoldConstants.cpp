@@ -118,6 +118,7 @@ std::optional<int> compare(const Expr &a, const Expr &b, bool equalityOnly) {
   case TypeKind::Interval: // by span: left to run time
     return std::nullopt;
   case TypeKind::Jsonb: // canonical texts: equal values, equal texts
+  case TypeKind::Array:
   case TypeKind::Text:
     if (!equalityOnly)
       return std::nullopt;

@@ -43,15 +43,20 @@ enum class TypeKind {
   TimestampTz,
   Jsonb,
   Interval,
+  Array,
   Null
 };
 
 // A SQL type. Null is the type of an untyped NULL literal before the binder resolves it; it never
 // reaches an operator's schema. Numeric carries precision (1..38) and scale (0..precision).
+// An Array (one-dimensional, of any other type but Null) is its element's kind, precision and
+// scale; it is kept as Text, in the canonical form PostgreSQL prints (`{1,NULL,"a b"}`: element
+// texts, quoted where array_out quotes them), so equal arrays have equal texts.
 struct Type {
   TypeKind kind = TypeKind::Null;
   int32_t precision = 0;
   int32_t scale = 0;
+  TypeKind element = TypeKind::Null; // Array only
 
   static Type boolean() { return {TypeKind::Bool}; }
   static Type int32() { return {TypeKind::Int32}; }
@@ -75,25 +80,33 @@ struct Type {
   static Type jsonb() { return {TypeKind::Jsonb}; }
   static Type interval() { return {TypeKind::Interval}; }
   static Type null() { return {TypeKind::Null}; }
+  static Type array(const Type &element) {
+    return {TypeKind::Array, element.precision, element.scale, element.kind};
+  }
+  Type elementType() const { return {element, precision, scale}; }
+  bool isArray() const { return kind == TypeKind::Array; }
 
   bool isInteger() const { return kind == TypeKind::Int32 || kind == TypeKind::Int64; }
   // A timestamp with or without time zone: the same representation and functions.
   bool isTimestamp() const { return kind == TypeKind::Timestamp || kind == TypeKind::TimestampTz; }
-  // Stored as a string (kiln_str): text and jsonb.
-  bool isString() const { return kind == TypeKind::Text || kind == TypeKind::Jsonb; }
+  // Stored as a string (kiln_str): text, jsonb and arrays.
+  bool isString() const {
+    return kind == TypeKind::Text || kind == TypeKind::Jsonb || kind == TypeKind::Array;
+  }
   bool isNumericLike() const {
     return isInteger() || kind == TypeKind::Float64 || kind == TypeKind::Numeric;
   }
   bool operator==(const Type &o) const {
-    return kind == o.kind && precision == o.precision &&
-           (kind != TypeKind::Numeric || scale == o.scale);
+    bool numeric = kind == TypeKind::Numeric || element == TypeKind::Numeric;
+    return kind == o.kind && precision == o.precision && element == o.element &&
+           (!numeric || scale == o.scale);
   }
   bool operator!=(const Type &o) const { return !(*this == o); }
   // IR spelling: bool, i16, i32, i64, f32, f64, numeric(p,s), text, date, timestamp,
-  // timestamptz, jsonb, null.
+  // timestamptz, jsonb, null; an array's is its element's with `[]` (i32[]).
   std::string str() const;
   // SQL spelling as PostgreSQL prints it: boolean, integer, bigint, double precision,
-  // numeric(p,s), text, date, timestamp without time zone, unknown.
+  // numeric(p,s), text, date, timestamp without time zone, unknown, integer[].
   std::string sqlName() const;
 };
 
@@ -199,7 +212,8 @@ enum class FunctionSignature {
   ToChar,
   JsonbBuild,
   JsonbMember,
-  JsonbAccess
+  JsonbAccess,
+  Array
 };
 
 enum FunctionFlag : uint32_t {
@@ -346,7 +360,8 @@ const std::vector<OpInfo> &allOps();
 // StringAgg, JsonbAgg and JsonbObjectAgg keep their group's entries in an order and join them:
 // string_agg's text values by its separator; jsonb_agg's element texts (to_jsonb of the value,
 // `null` for a NULL) into a jsonb array; jsonb_object_agg's member texts (`"key": value`) into an
-// object, put in canonical form.
+// object, put in canonical form; array_agg's element texts (as they stand in an array, NULL for
+// a NULL) into an array.
 enum class AggKind {
   CountStar,
   Count,
@@ -358,12 +373,14 @@ enum class AggKind {
   SumDistinct,
   StringAgg,
   JsonbAgg,
-  JsonbObjectAgg
+  JsonbObjectAgg,
+  ArrayAgg
 };
 
 // Whether the aggregate joins ordered entries (string_agg and the jsonb aggregates).
 inline bool joinsEntries(AggKind kind) {
-  return kind == AggKind::StringAgg || kind == AggKind::JsonbAgg || kind == AggKind::JsonbObjectAgg;
+  return kind == AggKind::StringAgg || kind == AggKind::JsonbAgg ||
+         kind == AggKind::JsonbObjectAgg || kind == AggKind::ArrayAgg;
 }
 
 // A column of ORDER BY: PostgreSQL's defaults are NULLS LAST ascending, NULLS FIRST descending.

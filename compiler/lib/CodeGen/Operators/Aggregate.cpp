@@ -37,6 +37,7 @@ bool sharesValues(const ir::AggCall &a, const ir::AggCall &b) {
 kiln_agg_shape joinShape(ir::AggKind kind) {
   return kind == ir::AggKind::JsonbAgg         ? KILN_AGG_JSONB_ARRAY
          : kind == ir::AggKind::JsonbObjectAgg ? KILN_AGG_JSONB_OBJECT
+         : kind == ir::AggKind::ArrayAgg       ? KILN_AGG_ARRAY
                                                : KILN_AGG_TEXT;
 }
 
@@ -337,7 +338,8 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
     }
     case ir::AggKind::StringAgg:
     case ir::AggKind::JsonbAgg:
-    case ir::AggKind::JsonbObjectAgg: {
+    case ir::AggKind::JsonbObjectAgg:
+    case ir::AggKind::ArrayAgg: {
       // The set exists once a non-NULL value arrived; the values joined, NULL if none is left.
       llvm::Value *set = b_.CreateLoad(e_.ptr_, b_.CreateStructGEP(l.payload, payload, field + 1));
       llvm::Value *joined = e_.entryAlloca(e_.str_);

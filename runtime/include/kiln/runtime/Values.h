@@ -60,6 +60,10 @@ std::optional<std::string> formatValue(const kiln_relation_desc &rel, int32_t co
 // {"col":value,...} in column order: numbers as JSON numbers (NUMERIC with its exact digits),
 // BOOL as true/false, NaN/Infinity, DATE and TIMESTAMP as strings, NULL as null.
 std::string formatRowJson(const kiln_relation_desc &rel, const void *row);
+// Array text as a JSON array: its elements as JSON values of `element_kind` would be written
+// (numbers and booleans as themselves, NaN and the infinities and other values as strings,
+// jsonb as its JSON), NULL as null.
+std::string arrayToJson(std::string_view array, int32_t element_kind);
 // The same for many rows of one relation: the quoted column names are escaped once, not per row.
 class RowJsonFormatter {
 public:

@@ -54,12 +54,15 @@ typedef enum kiln_type_kind {
   KILN_T_TIMESTAMP = 7,
   KILN_T_TIMESTAMPTZ = 8, /* stored as TIMESTAMP, the instant in UTC (Kiln's session time zone) */
   KILN_T_JSONB = 9,       /* stored as TEXT, in canonical form */
-  KILN_T_INTERVAL = 10    /* 16 bytes: months, days and microseconds (kiln/runtime/interval.h) */
+  KILN_T_INTERVAL = 10,   /* 16 bytes: months, days and microseconds (kiln/runtime/interval.h) */
+  KILN_T_ARRAY = 11       /* stored as TEXT, as PostgreSQL prints it (kiln/runtime/ArrayText.h);
+                             the column's `element` is its elements' kind, its precision and
+                             scale theirs */
 } kiln_type_kind;
 
 /* Whether values of a kind are stored as a kiln_str (interned, kept and saved as text). */
 static inline int kiln_type_is_string(int32_t type) {
-  return type == KILN_T_TEXT || type == KILN_T_JSONB;
+  return type == KILN_T_TEXT || type == KILN_T_JSONB || type == KILN_T_ARRAY;
 }
 
 typedef struct kiln_column_desc {
@@ -69,6 +72,7 @@ typedef struct kiln_column_desc {
   int32_t scale;     /* NUMERIC only */
   int32_t offset;    /* byte offset of the value inside the row */
   int32_t not_null;  /* 1 if the schema forbids NULL */
+  int32_t element;   /* KILN_T_ARRAY only: the elements' kiln_type_kind */
 } kiln_column_desc;
 
 typedef struct kiln_relation_desc {
@@ -127,7 +131,8 @@ typedef enum kiln_error_code {
   KILN_ERR_REAL_OUT_OF_RANGE = 31,        /* "value is out of range for type real" (a number or
                                              text read as one) */
   KILN_ERR_JSONB_NULL_KEY = 32,           /* "key must not be null" (jsonb_build_object) */
-  KILN_ERR_JSONB_NULL_FIELD_NAME = 33     /* "field name must not be null" (jsonb_object_agg) */
+  KILN_ERR_JSONB_NULL_FIELD_NAME = 33,    /* "field name must not be null" (jsonb_object_agg) */
+  KILN_ERR_ARRAY_SYNTAX = 34              /* "malformed array literal" */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
@@ -393,11 +398,12 @@ typedef struct kiln_multiset kiln_multiset;
  *   memory, joined as `shape` (kiln_agg_shape) says; returns 0 if there are none (SQL NULL). */
 
 typedef enum kiln_agg_shape {
-  KILN_AGG_TEXT = 0,        /* string_agg: joined by the separator */
-  KILN_AGG_JSONB_ARRAY = 1, /* jsonb_agg: jsonb texts, as a jsonb array's elements */
-  KILN_AGG_JSONB_OBJECT = 2 /* jsonb_object_agg: `"key": value` texts, as an object's members,
-                               put in canonical form (keys sorted, a duplicate's last value
-                               kept) */
+  KILN_AGG_TEXT = 0,         /* string_agg: joined by the separator */
+  KILN_AGG_JSONB_ARRAY = 1,  /* jsonb_agg: jsonb texts, as a jsonb array's elements */
+  KILN_AGG_JSONB_OBJECT = 2, /* jsonb_object_agg: `"key": value` texts, as an object's
+                                members, put in canonical form (keys sorted, a duplicate's last
+                                value kept) */
+  KILN_AGG_ARRAY = 3         /* array_agg: elements as they stand in an array's text */
 } kiln_agg_shape;
 
 /* ---- jsonb (values in canonical text, kiln/runtime/Jsonb.h) ----
@@ -420,6 +426,23 @@ typedef enum kiln_agg_shape {
  * is JSON null, except a key: KILN_ERR_JSONB_NULL_KEY. kiln_jsonb_expect(rt, p, n, kind, loc):
  * raises KILN_ERR_JSONB_CAST unless the value is a number (kind 0) or a boolean (kind 1), before
  * its text is cast to that type. */
+
+/* ---- arrays (canonical text, kiln/runtime/ArrayText.h) ----
+ * Results are in scratch memory.
+ * kiln_array_in(rt, p, n, element, precision, scale, loc, out): text::T[] for elements of kind
+ *   `element` (kiln_type_kind) with that precision and scale: each element read and written
+ *   again as its type; raises KILN_ERR_ARRAY_SYNTAX or KILN_ERR_INVALID_TEXT_CAST at `loc`.
+ * kiln_array_build(rt, parts, nulls, n, out): ARRAY[...] of the elements' texts (nulls[i]: NULL).
+ * kiln_array_element(rt, p, n, is_null, out): one element as it stands in an array (array_agg's
+ *   entries: joined by KILN_AGG_ARRAY).
+ * kiln_array_length(p, n): the number of elements.
+ * kiln_array_get(rt, p, n, index, out): the text of element `index` (from 1); returns 0 if there
+ *   is none or it is NULL.
+ * kiln_array_to_string(rt, p, n, separator, separator_length, null_text, null_length,
+ *   has_null_text, out): array_to_string; a NULL element is skipped unless has_null_text.
+ * kiln_array_find(p, n, element, element_length): 1 if an element's text is `element`; else -1
+ *   if an element is NULL, 0 if not (`= ANY`'s three values).
+ * kiln_array_to_jsonb(rt, p, n, element, out): to_jsonb of an array of `element` values. */
 
 /* How kiln_jsonb_build writes an argument's text. */
 typedef enum kiln_jsonb_part {

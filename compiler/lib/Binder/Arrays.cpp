@@ -1,0 +1,191 @@
+// Arrays (one-dimensional, kept as PostgreSQL's text: kiln/runtime/ArrayText.h): ARRAY[...],
+// subscripts, `x = ANY(a)` and `x <> ALL(a)`, array_length, cardinality and array_to_string.
+// The front end spells ARRAY[...] as a call of "array[]", a[i] as "[]" and `x op ANY (a)` as
+// "any" (or "all") with the operator in the expression's `op`: names no user function has.
+#include "BinderImpl.h"
+
+namespace kiln::binder {
+
+using ir::ExprOp;
+using ir::ExprPtr;
+using ir::Type;
+using ir::TypeKind;
+
+bool isArrayCallName(const std::string &name) {
+  return name == "array[]" || name == "[]" || name == "any" || name == "all" ||
+         name == "array_length" || name == "cardinality" || name == "array_to_string";
+}
+
+// An element's text as it stands in an array: its type's output (a boolean's is t or f, not
+// the true or false of a cast to text).
+ExprPtr Binder::arrayElementText(ExprPtr value, SourceRange range) {
+  if (value->type.kind == TypeKind::Bool) {
+    ir::Location loc = location(range);
+    ir::Value t, f;
+    t.is_null = f.is_null = false;
+    t.s = "t";
+    f.s = "f";
+    // CASE WHEN v THEN 't' WHEN NOT v THEN 'f' END: NULL stays NULL.
+    bool nullable = value->nullable;
+    ExprPtr negated = ir::makeCall(ExprOp::Not, Type::boolean(), {}, loc);
+    negated->args.push_back(value->clone());
+    negated->nullable = nullable;
+    ExprPtr e = ir::makeCall(ExprOp::Case, Type::text(), {}, loc);
+    e->args.push_back(std::move(value));
+    e->args.push_back(ir::makeLiteral(t, Type::text()));
+    e->args.push_back(std::move(negated));
+    e->args.push_back(ir::makeLiteral(f, Type::text()));
+    e->args.push_back(ir::makeLiteral(ir::Value{}, Type::text()));
+    e->nullable = nullable;
+    return e;
+  }
+  return castExpr(std::move(value), Type::text(), range);
+}
+
+Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
+  const std::string &name = expr.names.back();
+  if (expr.agg_filter || !expr.agg_order.empty() || expr.distinct || expr.star) {
+    error(expr.range, name + " is not an aggregate function");
+    return {};
+  }
+  size_t min_args = name == "array[]" ? 0 : name == "cardinality" ? 1 : 2;
+  size_t max_args = name == "array[]" ? 100 : name == "array_to_string" ? 3 : min_args;
+  if (expr.args.size() < min_args || expr.args.size() > max_args) {
+    error(expr.range, "function " + name + " takes " + std::to_string(min_args) +
+                          (max_args > min_args ? " or " + std::to_string(max_args) : "") +
+                          " argument" + (max_args == 1 ? "" : "s"));
+    return {};
+  }
+  std::vector<Bound> args;
+  for (const ast::ExprPtr &arg : expr.args) {
+    args.push_back(bindExpr(*arg, scope));
+    if (!args.back())
+      return {};
+  }
+  ir::Location loc = location(expr.range);
+  auto call = [&](ir::FunctionId id, Type type, std::vector<ExprPtr> operands, bool nullable) {
+    ExprPtr e = ir::makeCall(ExprOp::Call, type, std::move(operands), loc);
+    e->function = id;
+    e->nullable = nullable;
+    return e;
+  };
+  auto isArray = [&](const Bound &b) { return !b.unknown && b.expr->type.isArray(); };
+
+  if (name == "array[]") { // ARRAY[a, b, ...]: the elements in their common type
+    if (args.empty()) {
+      error(expr.range, "cannot determine type of empty array").hint =
+          "write an empty array as a typed constant: '{}'::integer[]";
+      return {};
+    }
+    std::vector<Bound *> operands;
+    for (Bound &arg : args)
+      operands.push_back(&arg);
+    std::optional<Type> element = commonType(operands, expr.range, "ARRAY");
+    if (!element)
+      return {};
+    if (element->isArray()) {
+      error(expr.range, "arrays of arrays are not supported yet");
+      return {};
+    }
+    std::vector<ExprPtr> texts;
+    for (size_t i = 0; i < args.size(); ++i) {
+      ExprPtr value = coerce(std::move(args[i]), *element, expr.args[i]->range);
+      if (!value)
+        return {};
+      texts.push_back(arrayElementText(std::move(value), expr.args[i]->range));
+    }
+    return {call(ir::FunctionId::ArrayBuild, Type::array(*element), std::move(texts), false),
+            false};
+  }
+
+  if (name == "[]") { // a[i]: the element's text, read as the element type
+    if (!isArray(args[0])) {
+      error(expr.args[0]->range,
+            "cannot subscript type " + (args[0].unknown ? std::string("unknown")
+                                                        : args[0].expr->type.sqlName()) +
+                " because it does not support subscripting")
+          .hint = "only arrays take subscripts here";
+      return {};
+    }
+    Type element = args[0].expr->type.elementType();
+    ExprPtr index = coerce(std::move(args[1]), Type::int32(), expr.args[1]->range);
+    if (!index)
+      return {};
+    std::vector<ExprPtr> operands;
+    operands.push_back(std::move(args[0].expr));
+    operands.push_back(std::move(index));
+    ExprPtr text = call(ir::FunctionId::ArrayGet, Type::text(), std::move(operands), true);
+    if (element == Type::text())
+      return {std::move(text), false};
+    ExprPtr typed = castExpr(std::move(text), element, expr.range);
+    if (typed)
+      typed->nullable = true;
+    return {std::move(typed), false};
+  }
+
+  if (name == "any" || name == "all") { // x = ANY (a), x <> ALL (a)
+    bool any = name == "any";
+    if ((any && expr.op != "=") || (!any && expr.op != "<>")) {
+      error(expr.range, "only = ANY and <> ALL over an array are supported yet").hint =
+          "write x = ANY (a), or compare with an element: x " + expr.op + " a[1]";
+      return {};
+    }
+    Type element;
+    if (isArray(args[1])) {
+      element = args[1].expr->type.elementType();
+    } else if (args[1].unknown) { // x = ANY ('{1,2}'): an array of x's type
+      element = args[0].unknown ? Type::text() : args[0].expr->type;
+    } else {
+      error(expr.args[1]->range, "op ANY/ALL (array) requires array on right side").hint =
+          "for a subquery, write x IN (SELECT ...)";
+      return {};
+    }
+    ExprPtr array = coerce(std::move(args[1]), Type::array(element), expr.args[1]->range);
+    ExprPtr value = coerce(std::move(args[0]), element, expr.args[0]->range);
+    if (!array || !value)
+      return {};
+    std::vector<ExprPtr> operands;
+    operands.push_back(std::move(array));
+    operands.push_back(arrayElementText(std::move(value), expr.args[0]->range));
+    ExprPtr found = call(ir::FunctionId::ArrayFind, Type::boolean(), std::move(operands), true);
+    if (any)
+      return {std::move(found), false};
+    ExprPtr negated = ir::makeCall(ExprOp::Not, Type::boolean(), {}, loc);
+    negated->args.push_back(std::move(found));
+    negated->nullable = true;
+    return {std::move(negated), false};
+  }
+
+  // array_length(a, dimension), cardinality(a), array_to_string(a, separator [, null_text])
+  if (!isArray(args[0])) {
+    error(expr.args[0]->range,
+          "function " + name + "(" +
+              (args[0].unknown ? std::string("unknown") : args[0].expr->type.sqlName()) +
+              ", ...) does not exist")
+        .hint = "its first argument is an array; cast a constant: '{1,2}'::integer[]";
+    return {};
+  }
+  bool nullable = false;
+  for (const Bound &arg : args)
+    nullable |= arg.expr->nullable;
+  std::vector<ExprPtr> operands;
+  operands.push_back(std::move(args[0].expr));
+  for (size_t i = 1; i < args.size(); ++i) {
+    Type want = name == "array_length" ? Type::int32() : Type::text();
+    ExprPtr e = coerce(std::move(args[i]), want, expr.args[i]->range);
+    if (!e)
+      return {};
+    operands.push_back(std::move(e));
+  }
+  if (name == "array_length") // NULL for an empty array, or a dimension other than 1
+    return {call(ir::FunctionId::ArrayLength, Type::int32(), std::move(operands), true), false};
+  if (name == "cardinality")
+    return {call(ir::FunctionId::Cardinality, Type::int32(), std::move(operands), nullable),
+            false};
+  // array_to_string: NULL for a NULL array or separator; a NULL third argument skips NULLs.
+  bool result_nullable = operands[0]->nullable || operands[1]->nullable;
+  return {call(ir::FunctionId::ArrayToString, Type::text(), std::move(operands), result_nullable),
+          false};
+}
+
+} // namespace kiln::binder

@@ -1,0 +1,194 @@
+// The array calls of abi.h: arrays kept as PostgreSQL's text (kiln/runtime/ArrayText.h).
+#include "Runtime.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kiln/runtime/ArrayText.h"
+#include "kiln/runtime/Jsonb.h"
+#include "kiln/runtime/Values.h"
+
+namespace {
+
+using kiln::array_text::Elements;
+
+std::string_view view(const char *p, int64_t n) { return {p, static_cast<size_t>(n)}; }
+
+kiln_str inScratch(kiln_runtime *rt, std::string_view text) {
+  auto *copy = static_cast<char *>(kiln_scratch(rt, std::max<int64_t>(1, text.size())));
+  std::memcpy(copy, text.data(), text.size());
+  return {copy, static_cast<int64_t>(text.size())};
+}
+
+// An element's canonical text: read as its type reads text, then written as it writes it.
+absl::StatusOr<std::string> canonicalElement(const kiln_column_desc &col, std::string_view text) {
+  using namespace kiln::runtime;
+  alignas(16) unsigned char value[16] = {};
+  auto keep = [&](auto parsed) -> absl::Status {
+    if (!parsed.ok())
+      return parsed.status();
+    auto v = *parsed;
+    std::memcpy(value, &v, sizeof v);
+    return absl::OkStatus();
+  };
+  absl::Status status;
+  switch (col.type) {
+  case KILN_T_BOOL:
+    status = keep(parseBool(text));
+    break;
+  case KILN_T_INT32:
+    status = isSmallintColumn(col) ? keep(parseInt16(text)) : keep(parseInt32(text));
+    break;
+  case KILN_T_INT64:
+    status = keep(parseInt64(text));
+    break;
+  case KILN_T_FLOAT64:
+    status = isRealColumn(col) ? keep(parseReal(text)) : keep(parseFloat64(text));
+    break;
+  case KILN_T_NUMERIC:
+    status = keep(parseNumeric(text, col.precision, col.scale));
+    break;
+  case KILN_T_DATE:
+    status = keep(parseDate(text));
+    break;
+  case KILN_T_TIMESTAMP:
+    status = keep(parseTimestamp(text));
+    break;
+  case KILN_T_TIMESTAMPTZ:
+    status = keep(parseTimestampTz(text));
+    break;
+  case KILN_T_INTERVAL:
+    status = keep(parseInterval(text));
+    break;
+  case KILN_T_JSONB:
+    return kiln::jsonb::normalize(text);
+  default: // text
+    return std::string(text);
+  }
+  if (!status.ok())
+    return status;
+  return formatScalar(col, value);
+}
+
+// The canonical text of array text whose elements have the type `col` describes, or the error.
+int32_t arrayIn(kiln_runtime *rt, std::string_view text, const kiln_column_desc &col,
+                kiln_str *out) {
+  std::string error;
+  std::optional<Elements> elements = kiln::array_text::parse(text, error);
+  if (!elements)
+    return KILN_ERR_ARRAY_SYNTAX;
+  std::string canonical = "{";
+  for (const std::optional<std::string> &element : *elements) {
+    if (canonical.size() > 1)
+      canonical += ',';
+    if (!element) {
+      canonical += kiln::array_text::kNull;
+      continue;
+    }
+    absl::StatusOr<std::string> value = canonicalElement(col, *element);
+    if (!value.ok())
+      return KILN_ERR_INVALID_TEXT_CAST;
+    kiln::array_text::appendElement(canonical, *value);
+  }
+  canonical += '}';
+  *out = inScratch(rt, canonical);
+  return 0;
+}
+
+} // namespace
+
+extern "C" {
+
+void kiln_array_in(kiln_runtime *rt, const char *p, int64_t n, int32_t element, int32_t precision,
+                   int32_t scale, int32_t loc, kiln_str *out) {
+  kiln_column_desc col{"", element, precision, scale, 0, 0, 0};
+  if (int32_t error = arrayIn(rt, view(p, n), col, out))
+    kiln_raise(rt, error, loc);
+}
+
+void kiln_array_build(kiln_runtime *rt, const kiln_str *parts, const uint8_t *nulls, int32_t n,
+                      kiln_str *out) {
+  std::string text = "{";
+  for (int32_t i = 0; i < n; ++i) {
+    if (i > 0)
+      text += ',';
+    if (nulls[i])
+      text += kiln::array_text::kNull;
+    else
+      kiln::array_text::appendElement(text, view(parts[i].ptr, parts[i].len));
+  }
+  text += '}';
+  *out = inScratch(rt, text);
+}
+
+void kiln_array_element(kiln_runtime *rt, const char *p, int64_t n, int32_t is_null,
+                        kiln_str *out) {
+  std::string text;
+  if (is_null)
+    text = kiln::array_text::kNull;
+  else
+    kiln::array_text::appendElement(text, view(p, n));
+  *out = inScratch(rt, text);
+}
+
+int64_t kiln_array_length(const char *p, int64_t n) {
+  return static_cast<int64_t>(kiln::array_text::elements(view(p, n)).size());
+}
+
+int32_t kiln_array_get(kiln_runtime *rt, const char *p, int64_t n, int64_t index, kiln_str *out) {
+  Elements elements = kiln::array_text::elements(view(p, n));
+  if (index < 1 || index > static_cast<int64_t>(elements.size()) ||
+      !elements[static_cast<size_t>(index - 1)]) {
+    *out = {nullptr, 0};
+    return 0;
+  }
+  *out = inScratch(rt, *elements[static_cast<size_t>(index - 1)]);
+  return 1;
+}
+
+void kiln_array_to_string(kiln_runtime *rt, const char *p, int64_t n, const char *separator,
+                          int64_t separator_length, const char *null_text, int64_t null_length,
+                          int32_t has_null_text, kiln_str *out) {
+  std::string text;
+  bool first = true;
+  for (const std::optional<std::string> &element : kiln::array_text::elements(view(p, n))) {
+    if (!element && !has_null_text)
+      continue; // NULLs are skipped without a text for them
+    if (!first)
+      text.append(separator, static_cast<size_t>(separator_length));
+    first = false;
+    if (element)
+      text += *element;
+    else
+      text.append(null_text, static_cast<size_t>(null_length));
+  }
+  *out = inScratch(rt, text);
+}
+
+int32_t kiln_array_find(const char *p, int64_t n, const char *element, int64_t element_length) {
+  bool nulls = false;
+  for (const std::optional<std::string> &candidate : kiln::array_text::elements(view(p, n))) {
+    if (!candidate)
+      nulls = true;
+    else if (*candidate == view(element, element_length))
+      return 1;
+  }
+  return nulls ? -1 : 0;
+}
+
+void kiln_array_to_jsonb(kiln_runtime *rt, const char *p, int64_t n, int32_t element,
+                         kiln_str *out) {
+  int32_t error = 0;
+  {
+    absl::StatusOr<std::string> json =
+        kiln::jsonb::normalize(kiln::runtime::arrayToJson(view(p, n), element));
+    if (json.ok())
+      *out = inScratch(rt, *json);
+    else
+      error = KILN_ERR_INVALID_JSON; // cannot happen: every element is valid JSON
+  }
+  if (error)
+    kiln_raise(rt, error, -1);
+}
+
+} // extern "C"
