@@ -1220,6 +1220,7 @@ class QueryGen:
             direction = r.choice(['', ' DESC', ' NULLS FIRST', ' DESC NULLS LAST'])
             distinct = r.choice(['', 'DISTINCT '])
             forms.append((f'(jsonb_agg({distinct}{arg} ORDER BY {arg}{direction}))::text', 'text'))
+            forms.append((f'(array_agg({distinct}{arg} ORDER BY {arg}{direction}))::text', 'text'))
             # One member per key: a duplicate key keeps the value last in the order.
             key = f"coalesce(({r.choice(scope)[0]})::text, 'none')"
             forms.append((f'(jsonb_object_agg({key}, {arg} ORDER BY {key}, {arg}{direction}))'

@@ -101,8 +101,8 @@ Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
   if (name == "[]") { // a[i]: the element's text, read as the element type
     if (!isArray(args[0])) {
       error(expr.args[0]->range,
-            "cannot subscript type " + (args[0].unknown ? std::string("unknown")
-                                                        : args[0].expr->type.sqlName()) +
+            "cannot subscript type " +
+                (args[0].unknown ? std::string("unknown") : args[0].expr->type.sqlName()) +
                 " because it does not support subscripting")
           .hint = "only arrays take subscripts here";
       return {};
@@ -180,8 +180,7 @@ Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
   if (name == "array_length") // NULL for an empty array, or a dimension other than 1
     return {call(ir::FunctionId::ArrayLength, Type::int32(), std::move(operands), true), false};
   if (name == "cardinality")
-    return {call(ir::FunctionId::Cardinality, Type::int32(), std::move(operands), nullable),
-            false};
+    return {call(ir::FunctionId::Cardinality, Type::int32(), std::move(operands), nullable), false};
   // array_to_string: NULL for a NULL array or separator; a NULL third argument skips NULLs.
   bool result_nullable = operands[0]->nullable || operands[1]->nullable;
   return {call(ir::FunctionId::ArrayToString, Type::text(), std::move(operands), result_nullable),
