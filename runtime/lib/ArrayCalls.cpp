@@ -14,12 +14,6 @@ using kiln::array_text::Elements;
 
 std::string_view view(const char *p, int64_t n) { return {p, static_cast<size_t>(n)}; }
 
-kiln_str inScratch(kiln_runtime *rt, std::string_view text) {
-  auto *copy = static_cast<char *>(kiln_scratch(rt, std::max<int64_t>(1, text.size())));
-  std::memcpy(copy, text.data(), text.size());
-  return {copy, static_cast<int64_t>(text.size())};
-}
-
 // An element's canonical text: read as its type reads text, then written as it writes it.
 absl::StatusOr<std::string> canonicalElement(const kiln_column_desc &col, std::string_view text) {
   using namespace kiln::runtime;
@@ -91,7 +85,7 @@ int32_t arrayIn(kiln_runtime *rt, std::string_view text, const kiln_column_desc 
     kiln::array_text::appendElement(canonical, *value);
   }
   canonical += '}';
-  *out = inScratch(rt, canonical);
+  *out = kiln::runtime::scratchText(rt, canonical);
   return 0;
 }
 
@@ -118,7 +112,7 @@ void kiln_array_build(kiln_runtime *rt, const kiln_str *parts, const uint8_t *nu
       kiln::array_text::appendElement(text, view(parts[i].ptr, parts[i].len));
   }
   text += '}';
-  *out = inScratch(rt, text);
+  *out = kiln::runtime::scratchText(rt, text);
 }
 
 void kiln_array_element(kiln_runtime *rt, const char *p, int64_t n, int32_t is_null,
@@ -128,7 +122,7 @@ void kiln_array_element(kiln_runtime *rt, const char *p, int64_t n, int32_t is_n
     text = kiln::array_text::kNull;
   else
     kiln::array_text::appendElement(text, view(p, n));
-  *out = inScratch(rt, text);
+  *out = kiln::runtime::scratchText(rt, text);
 }
 
 int64_t kiln_array_length(const char *p, int64_t n) {
@@ -142,7 +136,7 @@ int32_t kiln_array_get(kiln_runtime *rt, const char *p, int64_t n, int64_t index
     *out = {nullptr, 0};
     return 0;
   }
-  *out = inScratch(rt, *elements[static_cast<size_t>(index - 1)]);
+  *out = kiln::runtime::scratchText(rt, *elements[static_cast<size_t>(index - 1)]);
   return 1;
 }
 
@@ -162,7 +156,7 @@ void kiln_array_to_string(kiln_runtime *rt, const char *p, int64_t n, const char
     else
       text.append(null_text, static_cast<size_t>(null_length));
   }
-  *out = inScratch(rt, text);
+  *out = kiln::runtime::scratchText(rt, text);
 }
 
 int32_t kiln_array_find(const char *p, int64_t n, const char *element, int64_t element_length) {
@@ -176,6 +170,59 @@ int32_t kiln_array_find(const char *p, int64_t n, const char *element, int64_t e
   return nulls ? -1 : 0;
 }
 
+int32_t kiln_array_contains(const char *p, int64_t n, const char *q, int64_t m, int32_t any) {
+  // @> (every element of q is in p) and && (some element is in both); NULLs equal nothing.
+  Elements have = kiln::array_text::elements(view(p, n));
+  for (const std::optional<std::string> &wanted : kiln::array_text::elements(view(q, m))) {
+    bool found = wanted && std::find(have.begin(), have.end(), wanted) != have.end();
+    if (found && any)
+      return 1;
+    if (!found && !any)
+      return 0;
+  }
+  return any ? 0 : 1;
+}
+
+void kiln_array_cat(kiln_runtime *rt, const char *p, int64_t n, const char *q, int64_t m,
+                    kiln_str *out) {
+  // Canonical texts: the elements of both between one pair of braces.
+  std::string_view a = view(p, n), b = view(q, m);
+  std::string text;
+  if (a.size() <= 2)
+    text = b;
+  else if (b.size() <= 2)
+    text = a;
+  else
+    text = std::string(a.substr(0, a.size() - 1)) + ',' + std::string(b.substr(1));
+  *out = kiln::runtime::scratchText(rt, text);
+}
+
+int64_t kiln_array_position(const char *p, int64_t n, const char *element, int64_t length,
+                            int32_t is_null) {
+  Elements elements = kiln::array_text::elements(view(p, n));
+  for (size_t i = 0; i < elements.size(); ++i)
+    if (is_null ? !elements[i] : elements[i] && *elements[i] == view(element, length))
+      return static_cast<int64_t>(i) + 1;
+  return 0;
+}
+
+void kiln_array_remove(kiln_runtime *rt, const char *p, int64_t n, const char *element,
+                       int64_t length, int32_t is_null, kiln_str *out) {
+  std::string text = "{";
+  for (const std::optional<std::string> &candidate : kiln::array_text::elements(view(p, n))) {
+    if (is_null ? !candidate : candidate && *candidate == view(element, length))
+      continue;
+    if (text.size() > 1)
+      text += ',';
+    if (candidate)
+      kiln::array_text::appendElement(text, *candidate);
+    else
+      text += kiln::array_text::kNull;
+  }
+  text += '}';
+  *out = kiln::runtime::scratchText(rt, text);
+}
+
 void kiln_array_to_jsonb(kiln_runtime *rt, const char *p, int64_t n, int32_t element,
                          kiln_str *out) {
   int32_t error = 0;
@@ -183,7 +230,7 @@ void kiln_array_to_jsonb(kiln_runtime *rt, const char *p, int64_t n, int32_t ele
     absl::StatusOr<std::string> json =
         kiln::jsonb::normalize(kiln::runtime::arrayToJson(view(p, n), element));
     if (json.ok())
-      *out = inScratch(rt, *json);
+      *out = kiln::runtime::scratchText(rt, *json);
     else
       error = KILN_ERR_INVALID_JSON; // cannot happen: every element is valid JSON
   }

@@ -10,13 +10,6 @@ namespace {
 
 std::string_view view(const char *p, int64_t n) { return {p, static_cast<size_t>(n)}; }
 
-// `text` where generated code may keep it until the end of the tick.
-kiln_str inScratch(kiln_runtime *rt, std::string_view text) {
-  auto *copy = static_cast<char *>(kiln_scratch(rt, std::max<int64_t>(1, text.size())));
-  std::memcpy(copy, text.data(), text.size());
-  return {copy, static_cast<int64_t>(text.size())};
-}
-
 // A view into the argument: it lives as long as the argument does.
 kiln_str slice(std::string_view part) { return {part.data(), static_cast<int64_t>(part.size())}; }
 
@@ -27,7 +20,7 @@ int32_t jsonbIn(kiln_runtime *rt, std::string_view text, kiln_str *out) {
   if (!canonical.ok())
     return kiln::jsonb::isUnicodeEscapeError(canonical.status()) ? KILN_ERR_JSON_UNICODE_NUL
                                                                  : KILN_ERR_INVALID_JSON;
-  *out = inScratch(rt, *canonical);
+  *out = kiln::runtime::scratchText(rt, *canonical);
   return 0;
 }
 
@@ -97,7 +90,7 @@ void kiln_jsonb_build(kiln_runtime *rt, int32_t shape, const kiln_str *parts, co
     else if (shape == 2)
       json += '}';
     if (member && !error)
-      *out = inScratch(rt, json);
+      *out = kiln::runtime::scratchText(rt, json);
     else if (!error) // canonical form: an object's keys sorted, a duplicate keeping its last value
       error = jsonbIn(rt, json, out);
   }
@@ -128,7 +121,7 @@ int32_t kiln_jsonb_text(kiln_runtime *rt, const char *p, int64_t n, kiln_str *ou
     *out = {nullptr, 0};
     return 0;
   }
-  *out = text->data() == unescaped.data() ? inScratch(rt, *text) : slice(*text);
+  *out = text->data() == unescaped.data() ? kiln::runtime::scratchText(rt, *text) : slice(*text);
   return 1;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -49,3 +50,16 @@ struct kiln_runtime {
   }
   ~kiln_runtime() { freeReleasedText(); }
 };
+
+namespace kiln::runtime {
+
+// A copy of `text` in the tick's scratch memory, where generated code may keep a result until
+// the tick ends.
+inline kiln_str scratchText(kiln_runtime *rt, std::string_view text) {
+  auto *copy =
+      static_cast<char *>(kiln_scratch(rt, text.empty() ? 1 : static_cast<int64_t>(text.size())));
+  std::memcpy(copy, text.data(), text.size());
+  return {copy, static_cast<int64_t>(text.size())};
+}
+
+} // namespace kiln::runtime

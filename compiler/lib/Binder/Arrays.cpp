@@ -13,7 +13,79 @@ using ir::TypeKind;
 
 bool isArrayCallName(const std::string &name) {
   return name == "array[]" || name == "[]" || name == "any" || name == "all" ||
-         name == "array_length" || name == "cardinality" || name == "array_to_string";
+         name == "array_length" || name == "cardinality" || name == "array_to_string" ||
+         name == "array_cat" || name == "array_append" || name == "array_prepend" ||
+         name == "array_position" || name == "array_remove";
+}
+
+bool isArrayOperator(const std::string &op) {
+  return op == "@>" || op == "<@" || op == "&&" || op == "||";
+}
+
+// a @> b, a <@ b, a && b of two arrays of one type (an untyped literal is the other's type);
+// a || b of two arrays, or of an array and an element on either side: the side of a typed
+// non-array, or `element_side` (0 left, 1 right) for array_prepend and array_append, whose
+// untyped NULL is an element.
+Bound Binder::bindArrayOperator(const std::string &op, Bound left, Bound right,
+                                SourceRange left_range, SourceRange right_range, SourceRange range,
+                                int element_side) {
+  ir::Location loc = location(range);
+  bool left_array = !left.unknown && left.expr->type.isArray();
+  bool right_array = !right.unknown && right.expr->type.isArray();
+  Type array = left_array ? left.expr->type : right.expr->type;
+  auto call = [&](ir::FunctionId id, Type type, ExprPtr a, ExprPtr b, bool nullable) {
+    std::vector<ExprPtr> operands;
+    operands.push_back(std::move(a));
+    operands.push_back(std::move(b));
+    ExprPtr e = ir::makeCall(ExprOp::Call, type, std::move(operands), loc);
+    e->function = id;
+    e->nullable = nullable;
+    return e;
+  };
+  if (op == "||" && element_side < 0 && left_array != right_array &&
+      !(left_array ? right : left).unknown)
+    element_side = left_array ? 1 : 0;
+  if (element_side >= 0) {
+    // An element and an array: the element as a one-element array, then concatenated.
+    bool element_left = element_side == 0;
+    Bound &element = element_left ? left : right;
+    ExprPtr value =
+        coerce(std::move(element), array.elementType(), element_left ? left_range : right_range);
+    if (!value)
+      return {};
+    std::vector<ExprPtr> texts;
+    texts.push_back(arrayElementText(std::move(value), range));
+    ExprPtr single = ir::makeCall(ExprOp::Call, array, std::move(texts), loc);
+    single->function = ir::FunctionId::ArrayBuild;
+    single->nullable = false;
+    ExprPtr other = std::move((element_left ? right : left).expr);
+    bool nullable = false; // at least the element
+    return {
+        element_left
+            ? call(ir::FunctionId::ArrayCat, array, std::move(single), std::move(other), nullable)
+            : call(ir::FunctionId::ArrayCat, array, std::move(other), std::move(single), nullable),
+        false};
+  }
+  if ((left_array && right_array && left.expr->type != right.expr->type)) {
+    error(range, "operator does not exist: " + left.expr->type.sqlName() + " " + op + " " +
+                     right.expr->type.sqlName())
+        .hint = "both arrays need one element type";
+    return {};
+  }
+  bool nullable = left.expr->nullable || right.expr->nullable;
+  ExprPtr a = coerce(std::move(left), array, left_range);
+  ExprPtr b = coerce(std::move(right), array, right_range);
+  if (!a || !b)
+    return {};
+  if (op == "||")
+    return {call(ir::FunctionId::ArrayCat, array, std::move(a), std::move(b),
+                 a->nullable && b->nullable),
+            false};
+  if (op == "<@")
+    std::swap(a, b);
+  return {call(op == "&&" ? ir::FunctionId::ArrayOverlap : ir::FunctionId::ArrayContains,
+               Type::boolean(), std::move(a), std::move(b), nullable),
+          false};
 }
 
 // An element's text as it stands in an array: its type's output (a boolean's is t or f, not
@@ -49,6 +121,32 @@ Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
     return {};
   }
   size_t min_args = name == "array[]" ? 0 : name == "cardinality" ? 1 : 2;
+  if (name == "array_cat" || name == "array_append" || name == "array_prepend") {
+    if (expr.args.size() != 2) {
+      error(expr.range, "function " + name + " takes 2 arguments");
+      return {};
+    }
+    Bound a = bindExpr(*expr.args[0], scope), b = bindExpr(*expr.args[1], scope);
+    if (!a || !b)
+      return {};
+    // array_append(a, e) is a || e, array_prepend(e, a) is e || a: the array must be one.
+    Bound &array = name == "array_prepend" ? b : a;
+    if (array.unknown || !array.expr->type.isArray()) {
+      error(expr.args[name == "array_prepend" ? 1 : 0]->range,
+            "function " + name + " takes an array there")
+          .hint = "cast a constant: '{1,2}'::integer[]";
+      return {};
+    }
+    if (name == "array_cat" && (b.unknown || !b.expr->type.isArray()) && !b.unknown) {
+      error(expr.args[1]->range, "function array_cat takes two arrays");
+      return {};
+    }
+    return bindArrayOperator("||", std::move(a), std::move(b), expr.args[0]->range,
+                             expr.args[1]->range, expr.range,
+                             name == "array_append"    ? 1
+                             : name == "array_prepend" ? 0
+                                                       : -1);
+  }
   size_t max_args = name == "array[]" ? 100 : name == "array_to_string" ? 3 : min_args;
   if (expr.args.size() < min_args || expr.args.size() > max_args) {
     error(expr.range, "function " + name + " takes " + std::to_string(min_args) +
@@ -156,7 +254,8 @@ Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
     return {std::move(negated), false};
   }
 
-  // array_length(a, dimension), cardinality(a), array_to_string(a, separator [, null_text])
+  // array_length(a, dimension), cardinality(a), array_to_string(a, separator [, null_text]),
+  // array_position(a, e), array_remove(a, e)
   if (!isArray(args[0])) {
     error(expr.args[0]->range,
           "function " + name + "(" +
@@ -168,6 +267,19 @@ Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
   bool nullable = false;
   for (const Bound &arg : args)
     nullable |= arg.expr->nullable;
+  if (name == "array_position" || name == "array_remove") { // the element by its text
+    Type array = args[0].expr->type;
+    ExprPtr element = coerce(std::move(args[1]), array.elementType(), expr.args[1]->range);
+    if (!element)
+      return {};
+    bool array_nullable = args[0].expr->nullable;
+    std::vector<ExprPtr> operands;
+    operands.push_back(std::move(args[0].expr));
+    operands.push_back(arrayElementText(std::move(element), expr.args[1]->range));
+    if (name == "array_position")
+      return {call(ir::FunctionId::ArrayPosition, Type::int32(), std::move(operands), true), false};
+    return {call(ir::FunctionId::ArrayRemove, array, std::move(operands), array_nullable), false};
+  }
   std::vector<ExprPtr> operands;
   operands.push_back(std::move(args[0].expr));
   for (size_t i = 1; i < args.size(); ++i) {

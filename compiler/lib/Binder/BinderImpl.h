@@ -93,6 +93,8 @@ struct WindowContext {
 bool isAggregateName(const std::string &name);
 // ARRAY[...], a[i] and x = ANY (a) as the front end spells them (Arrays.cpp).
 bool isArrayCallName(const std::string &name);
+// @>, <@, && and || of arrays (Arrays.cpp).
+bool isArrayOperator(const std::string &op);
 // Whether `name` is a function that only a window can call (row_number, lag, ...).
 bool isWindowFunctionName(const std::string &name);
 // Whether `expr` calls an aggregate (not looking into subqueries).
@@ -294,6 +296,8 @@ private:
   // ---- arrays (Arrays.cpp) ----
   Bound bindArrayCall(const ast::Expr &expr, const Scope &scope);
   ir::ExprPtr arrayElementText(ir::ExprPtr value, SourceRange range);
+  Bound bindArrayOperator(const std::string &op, Bound left, Bound right, SourceRange left_range,
+                          SourceRange right_range, SourceRange range, int element_side = -1);
   Bound bindRounding(const ast::Expr &expr, const ir::FunctionInfo &fn, std::vector<Bound> &args,
                      const std::function<Bound(ir::Type, std::vector<ir::Type>)> &call);
   Bound bindDateField(const ast::Expr &expr, const ir::FunctionInfo &fn, std::vector<Bound> &args,

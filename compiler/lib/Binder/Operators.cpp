@@ -257,6 +257,10 @@ Bound Binder::bindBinary(const ast::Expr &expr, const Scope &scope) {
       {"IS NOT DISTINCT FROM", ExprOp::IsNotDistinctFrom}};
   if (auto it = comparisons.find(expr.op); it != comparisons.end())
     return comparison(it->second, std::move(left), std::move(right), expr.range);
+  if (isArrayOperator(expr.op) && ((!left.unknown && left.expr->type.isArray()) ||
+                                   (!right.unknown && right.expr->type.isArray())))
+    return bindArrayOperator(expr.op, std::move(left), std::move(right), expr.args[0]->range,
+                             expr.args[1]->range, expr.range);
   if (expr.op == "->" || expr.op == "->>" || expr.op == "#>" || expr.op == "#>>" ||
       expr.op == "?" || expr.op == "?|" || expr.op == "?&" || expr.op == "@>" || expr.op == "<@")
     return bindJsonbOperator(expr, std::move(left), std::move(right));

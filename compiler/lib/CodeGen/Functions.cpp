@@ -314,6 +314,36 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
                                              b_.CreateICmpNE(args[1].value, b_.getInt32(1))));
     break;
   }
+  case ir::FunctionId::ArrayContains:
+  case ir::FunctionId::ArrayOverlap:
+    r.value =
+        b_.CreateTrunc(call(fn.symbol, {text(0, 0), text(0, 1), text(1, 0), text(1, 1),
+                                        b_.getInt32(e.function == ir::FunctionId::ArrayOverlap)}),
+                       i8_);
+    break;
+  case ir::FunctionId::ArrayCat: { // a NULL array adds no elements; both NULL: NULL
+    llvm::Value *empty = constantText("{}");
+    llvm::Value *a = b_.CreateSelect(args[0].null, empty, args[0].value);
+    llvm::Value *b = b_.CreateSelect(args[1].null, empty, args[1].value);
+    r.value = textOut(fn.symbol, {rt(), b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
+                                  b_.CreateExtractValue(b, 0), b_.CreateExtractValue(b, 1)});
+    r.null = b_.CreateAnd(args[0].null, args[1].null);
+    break;
+  }
+  case ir::FunctionId::ArrayPosition: { // NULL if not found or the array is NULL
+    llvm::Value *place =
+        b_.CreateTrunc(call(fn.symbol, {text(0, 0), text(0, 1), text(1, 0), text(1, 1),
+                                        b_.CreateZExt(args[1].null, i32_)}),
+                       i32_);
+    r.value = place;
+    r.null = b_.CreateOr(args[0].null, b_.CreateICmpEQ(place, b_.getInt32(0)));
+    break;
+  }
+  case ir::FunctionId::ArrayRemove:
+    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1),
+                                  b_.CreateZExt(args[1].null, i32_)});
+    r.null = args[0].null;
+    break;
   case ir::FunctionId::ArrayToString: {
     bool with_null_text = args.size() == 3;
     llvm::Value *empty = llvm::ConstantPointerNull::get(b_.getPtrTy());

@@ -943,6 +943,21 @@ void Verifier::checkCall(const Expr &e) {
       argIs(0, first.isArray(), "an array");
       resultIs(e.type == Type::int32(), "i32");
       break;
+    case FunctionId::ArrayContains:
+    case FunctionId::ArrayOverlap:
+    case FunctionId::ArrayCat:
+      argIs(0, first.isArray(), "an array");
+      argIs(1, e.args[1]->type == first, first.str());
+      resultIs(e.type == (e.function == FunctionId::ArrayCat ? first : Type::boolean()),
+               e.function == FunctionId::ArrayCat ? first.str() : "bool");
+      break;
+    case FunctionId::ArrayPosition:
+    case FunctionId::ArrayRemove:
+      argIs(0, first.isArray(), "an array");
+      argIs(1, e.args[1]->type == Type::text(), "text"); // the element's text
+      resultIs(e.type == (e.function == FunctionId::ArrayRemove ? first : Type::int32()),
+               e.function == FunctionId::ArrayRemove ? first.str() : "i32");
+      break;
     default: // ArrayToString
       argIs(0, first.isArray(), "an array");
       for (size_t i = 1; i < n; ++i)

@@ -442,6 +442,13 @@ typedef enum kiln_agg_shape {
  *   has_null_text, out): array_to_string; a NULL element is skipped unless has_null_text.
  * kiln_array_find(p, n, element, element_length): 1 if an element's text is `element`; else -1
  *   if an element is NULL, 0 if not (`= ANY`'s three values).
+ * kiln_array_contains(p, n, q, m, any): `a @> b` (any = 0: every element of b is in a) or
+ *   `a && b` (any = 1: an element is in both); a NULL element equals nothing.
+ * kiln_array_cat(rt, p, n, q, m, out): the elements of both arrays (`||`, array_cat).
+ * kiln_array_position(p, n, element, length, is_null): the place (from 1) of the first element
+ *   whose text is `element` (the first NULL if is_null), or 0.
+ * kiln_array_remove(rt, p, n, element, length, is_null, out): the array without the elements
+ *   whose text is `element` (the NULL ones if is_null).
  * kiln_array_to_jsonb(rt, p, n, element, out): to_jsonb of an array of `element` values. */
 
 /* How kiln_jsonb_build writes an argument's text. */
