@@ -14,56 +14,6 @@ using kiln::array_text::Elements;
 
 std::string_view view(const char *p, int64_t n) { return {p, static_cast<size_t>(n)}; }
 
-// An element's canonical text: read as its type reads text, then written as it writes it.
-absl::StatusOr<std::string> canonicalElement(const kiln_column_desc &col, std::string_view text) {
-  using namespace kiln::runtime;
-  alignas(16) unsigned char value[16] = {};
-  auto keep = [&](auto parsed) -> absl::Status {
-    if (!parsed.ok())
-      return parsed.status();
-    auto v = *parsed;
-    std::memcpy(value, &v, sizeof v);
-    return absl::OkStatus();
-  };
-  absl::Status status;
-  switch (col.type) {
-  case KILN_T_BOOL:
-    status = keep(parseBool(text));
-    break;
-  case KILN_T_INT32:
-    status = isSmallintColumn(col) ? keep(parseInt16(text)) : keep(parseInt32(text));
-    break;
-  case KILN_T_INT64:
-    status = keep(parseInt64(text));
-    break;
-  case KILN_T_FLOAT64:
-    status = isRealColumn(col) ? keep(parseReal(text)) : keep(parseFloat64(text));
-    break;
-  case KILN_T_NUMERIC:
-    status = keep(parseNumeric(text, col.precision, col.scale));
-    break;
-  case KILN_T_DATE:
-    status = keep(parseDate(text));
-    break;
-  case KILN_T_TIMESTAMP:
-    status = keep(parseTimestamp(text));
-    break;
-  case KILN_T_TIMESTAMPTZ:
-    status = keep(parseTimestampTz(text));
-    break;
-  case KILN_T_INTERVAL:
-    status = keep(parseInterval(text));
-    break;
-  case KILN_T_JSONB:
-    return kiln::jsonb::normalize(text);
-  default: // text
-    return std::string(text);
-  }
-  if (!status.ok())
-    return status;
-  return formatScalar(col, value);
-}
-
 // The canonical text of array text whose elements have the type `col` describes, or the error.
 int32_t arrayIn(kiln_runtime *rt, std::string_view text, const kiln_column_desc &col,
                 kiln_str *out) {
@@ -71,21 +21,10 @@ int32_t arrayIn(kiln_runtime *rt, std::string_view text, const kiln_column_desc 
   std::optional<Elements> elements = kiln::array_text::parse(text, error);
   if (!elements)
     return KILN_ERR_ARRAY_SYNTAX;
-  std::string canonical = "{";
-  for (const std::optional<std::string> &element : *elements) {
-    if (canonical.size() > 1)
-      canonical += ',';
-    if (!element) {
-      canonical += kiln::array_text::kNull;
-      continue;
-    }
-    absl::StatusOr<std::string> value = canonicalElement(col, *element);
-    if (!value.ok())
-      return KILN_ERR_INVALID_TEXT_CAST;
-    kiln::array_text::appendElement(canonical, *value);
-  }
-  canonical += '}';
-  *out = kiln::runtime::scratchText(rt, canonical);
+  absl::StatusOr<std::string> canonical = kiln::runtime::canonicalArray(*elements, col);
+  if (!canonical.ok())
+    return KILN_ERR_INVALID_TEXT_CAST;
+  *out = kiln::runtime::scratchText(rt, *canonical);
   return 0;
 }
 

@@ -185,6 +185,9 @@ bool typeFits(const kiln_column_desc &col, const std::string &upstream) {
     return upstream == "jsonb" || upstream == "json";
   case KILN_T_INTERVAL:
     return upstream.starts_with("interval");
+  case KILN_T_ARRAY: // integer[] holds integer[]'s elements
+    return upstream.ends_with("[]") &&
+           typeFits(arrayElement(col), upstream.substr(0, upstream.size() - 2));
   }
   return false;
 }

@@ -336,45 +336,47 @@ kiln_project_status kiln_project_set_text(kiln_project_row *row, int32_t column,
                ? KILN_PROJECT_INVALID_ARGUMENT
                : row->owner->fail(KILN_PROJECT_INVALID_ARGUMENT, "set_text: text is NULL");
   std::string_view value(text == nullptr ? "" : text, length);
-  return setValue(
-      row, column,
-      {KILN_T_BOOL, KILN_T_INT32, KILN_T_INT64, KILN_T_FLOAT64, KILN_T_NUMERIC, KILN_T_TEXT,
-       KILN_T_DATE, KILN_T_TIMESTAMP, KILN_T_TIMESTAMPTZ, KILN_T_JSONB, KILN_T_INTERVAL},
-      "set_text", [&](const kiln_column_desc &col, void *at) -> absl::Status {
-        switch (col.type) {
-        case KILN_T_BOOL:
-          return store(at, parseBool(value));
-        case KILN_T_INT32:
-          return store(at, isSmallintColumn(col) ? parseInt16(value) : parseInt32(value));
-        case KILN_T_INT64:
-          return store(at, parseInt64(value));
-        case KILN_T_FLOAT64:
-          return store(at, isRealColumn(col) ? parseReal(value) : parseFloat64(value));
-        case KILN_T_NUMERIC:
-          return store(at, parseNumeric(value, col.precision, col.scale));
-        case KILN_T_DATE:
-          return store(at, parseDate(value));
-        case KILN_T_TIMESTAMP:
-          return store(at, parseTimestamp(value));
-        case KILN_T_TIMESTAMPTZ:
-          return store(at, parseTimestampTz(value));
-        case KILN_T_INTERVAL:
-          return store(at, parseInterval(value));
-        default: { // text, or jsonb in its canonical form
-          absl::StatusOr<std::string> canonical;
-          if (col.type == KILN_T_JSONB) {
-            canonical = kiln::jsonb::normalize(value);
-            if (!canonical.ok())
-              return canonical.status();
-            value = *canonical;
-          }
-          std::string_view copy = row->owner->engine->scratch().copy(value);
-          kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
-          std::memcpy(at, &str, sizeof str);
-          return absl::OkStatus();
-        }
-        }
-      });
+  return setValue(row, column,
+                  {KILN_T_BOOL, KILN_T_INT32, KILN_T_INT64, KILN_T_FLOAT64, KILN_T_NUMERIC,
+                   KILN_T_TEXT, KILN_T_DATE, KILN_T_TIMESTAMP, KILN_T_TIMESTAMPTZ, KILN_T_JSONB,
+                   KILN_T_INTERVAL, KILN_T_ARRAY},
+                  "set_text", [&](const kiln_column_desc &col, void *at) -> absl::Status {
+                    switch (col.type) {
+                    case KILN_T_BOOL:
+                      return store(at, parseBool(value));
+                    case KILN_T_INT32:
+                      return store(at,
+                                   isSmallintColumn(col) ? parseInt16(value) : parseInt32(value));
+                    case KILN_T_INT64:
+                      return store(at, parseInt64(value));
+                    case KILN_T_FLOAT64:
+                      return store(at, isRealColumn(col) ? parseReal(value) : parseFloat64(value));
+                    case KILN_T_NUMERIC:
+                      return store(at, parseNumeric(value, col.precision, col.scale));
+                    case KILN_T_DATE:
+                      return store(at, parseDate(value));
+                    case KILN_T_TIMESTAMP:
+                      return store(at, parseTimestamp(value));
+                    case KILN_T_TIMESTAMPTZ:
+                      return store(at, parseTimestampTz(value));
+                    case KILN_T_INTERVAL:
+                      return store(at, parseInterval(value));
+                    default: { // text, or jsonb or an array in its canonical form
+                      absl::StatusOr<std::string> canonical;
+                      if (col.type == KILN_T_JSONB || col.type == KILN_T_ARRAY) {
+                        canonical = col.type == KILN_T_JSONB ? kiln::jsonb::normalize(value)
+                                                             : parseArray(value, arrayElement(col));
+                        if (!canonical.ok())
+                          return canonical.status();
+                        value = *canonical;
+                      }
+                      std::string_view copy = row->owner->engine->scratch().copy(value);
+                      kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
+                      std::memcpy(at, &str, sizeof str);
+                      return absl::OkStatus();
+                    }
+                    }
+                  });
 }
 
 kiln_project_status kiln_project_set_date(kiln_project_row *row, int32_t column, int32_t days) {

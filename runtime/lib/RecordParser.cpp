@@ -14,6 +14,7 @@
 #include "absl/container/fixed_array.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "kiln/runtime/ArrayText.h"
 #include "kiln/runtime/Jsonb.h"
 #include "kiln/runtime/Values.h"
 #include "kiln/runtime/interval.h"
@@ -216,6 +217,69 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
     if (error)
       return jsonError(error);
     absl::StatusOr<std::string> canonical = jsonb::normalize(json);
+    if (!canonical.ok())
+      return canonical.status();
+    std::string_view copy = strings.copy(*canonical);
+    kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
+    std::memcpy(dst, &str, sizeof str);
+    return absl::OkStatus();
+  }
+  case KILN_T_ARRAY: {
+    // A JSON array of the elements (as Debezium writes an array column), or PostgreSQL's text
+    // of one (as CSV and logical replication carry it). Elements are read as the column's
+    // values are: a jsonb element is its JSON value, but for a string, which holds JSON text.
+    kiln_column_desc element = arrayElement(col);
+    absl::StatusOr<std::string> canonical;
+    if (type == od::json_type::array) {
+      array_text::Elements elements;
+      od::array array;
+      if (auto error = value.get_array().get(array))
+        return jsonError(error);
+      for (auto item_result : array) {
+        od::value item;
+        od::json_type item_type;
+        if (auto error = item_result.get(item))
+          return jsonError(error);
+        if (auto error = item.type().get(item_type))
+          return jsonError(error);
+        std::string_view text;
+        simdjson::error_code error = simdjson::SUCCESS;
+        if (item_type == od::json_type::null) {
+          elements.emplace_back(std::nullopt);
+          continue;
+        }
+        if (item_type == od::json_type::string) {
+          error = item.get_string().get(text);
+        } else if (item_type == od::json_type::array || item_type == od::json_type::object) {
+          if (element.type != KILN_T_JSONB)
+            return absl::InvalidArgumentError(absl::StrCat("an array of ",
+                                                           std::string(typeName(element.type)),
+                                                           " has no nested arrays or objects"));
+          if (item_type == od::json_type::object) {
+            od::object object;
+            error = item.get_object().get(object);
+            if (!error)
+              error = object.raw_json().get(text);
+          } else {
+            od::array nested;
+            error = item.get_array().get(nested);
+            if (!error)
+              error = nested.raw_json().get(text);
+          }
+        } else {
+          text = detail::stripWhitespace(item.raw_json_token());
+        }
+        if (error)
+          return jsonError(error);
+        elements.emplace_back(std::string(text));
+      }
+      canonical = canonicalArray(elements, element);
+    } else {
+      absl::StatusOr<std::string_view> text = stringText(col, value, type);
+      if (!text.ok())
+        return text.status();
+      canonical = parseArray(*text, element);
+    }
     if (!canonical.ok())
       return canonical.status();
     std::string_view copy = strings.copy(*canonical);

@@ -104,6 +104,83 @@ size_t jsonValueWidth(const kiln_column_desc &col, const void *value);
 
 } // namespace
 
+absl::StatusOr<std::string> canonicalArray(const std::vector<std::optional<std::string>> &elements,
+                                           const kiln_column_desc &element) {
+  std::string canonical = "{";
+  for (const std::optional<std::string> &text : elements) {
+    if (canonical.size() > 1)
+      canonical += ',';
+    if (!text) {
+      canonical += array_text::kNull;
+      continue;
+    }
+    // Read as its type reads text, then written as it writes it.
+    alignas(16) unsigned char value[16] = {};
+    auto keep = [&](auto parsed) -> absl::Status {
+      if (!parsed.ok())
+        return parsed.status();
+      auto v = *parsed;
+      std::memcpy(value, &v, sizeof v);
+      return absl::OkStatus();
+    };
+    absl::Status status;
+    std::string written;
+    switch (element.type) {
+    case KILN_T_BOOL:
+      status = keep(parseBool(*text));
+      break;
+    case KILN_T_INT32:
+      status = isSmallintColumn(element) ? keep(parseInt16(*text)) : keep(parseInt32(*text));
+      break;
+    case KILN_T_INT64:
+      status = keep(parseInt64(*text));
+      break;
+    case KILN_T_FLOAT64:
+      status = isRealColumn(element) ? keep(parseReal(*text)) : keep(parseFloat64(*text));
+      break;
+    case KILN_T_NUMERIC:
+      status = keep(parseNumeric(*text, element.precision, element.scale));
+      break;
+    case KILN_T_DATE:
+      status = keep(parseDate(*text));
+      break;
+    case KILN_T_TIMESTAMP:
+      status = keep(parseTimestamp(*text));
+      break;
+    case KILN_T_TIMESTAMPTZ:
+      status = keep(parseTimestampTz(*text));
+      break;
+    case KILN_T_INTERVAL:
+      status = keep(parseInterval(*text));
+      break;
+    case KILN_T_JSONB: {
+      absl::StatusOr<std::string> json = jsonb::normalize(*text);
+      if (!json.ok())
+        return json.status();
+      written = std::move(*json);
+      break;
+    }
+    default: // text
+      written = *text;
+    }
+    if (!status.ok())
+      return status;
+    if (element.type != KILN_T_JSONB && element.type != KILN_T_TEXT)
+      written = formatScalar(element, value);
+    array_text::appendElement(canonical, written);
+  }
+  return canonical + '}';
+}
+
+absl::StatusOr<std::string> parseArray(std::string_view text, const kiln_column_desc &element) {
+  std::string detail;
+  std::optional<array_text::Elements> elements = array_text::parse(text, detail);
+  if (!elements)
+    return absl::InvalidArgumentError(
+        absl::StrFormat("malformed array literal: \"%s\": %s", text, detail));
+  return canonicalArray(*elements, element);
+}
+
 std::string arrayToJson(std::string_view array, int32_t element_kind) {
   std::string json = "[";
   for (const std::optional<std::string> &element : array_text::elements(array)) {

@@ -29,7 +29,7 @@ def ticks(topic):
     return sorted({m["tick"] for m in messages(topic)})
 
 sql("""create schema shop;
-       create table customers (id int primary key, region text);
+       create table customers (id int primary key, region text, tags text[]);
        create table shop.orders (customer_id int, amount numeric(10,2));
        alter table shop.orders replica identity full;
        insert into customers select i, 'r' || i % 3 from generate_series(1, 8) i;

@@ -65,14 +65,7 @@ std::optional<ir::Type> parseTypeText(const std::string &text, SourceRange where
   ast::TypeName type = query->targets[0].expr->cast_type;
   if (!type.range.valid())
     type.range = where;
-  std::optional<ir::Type> resolved = binder::resolveType(type, sources, diags);
-  if (resolved && resolved->isArray()) {
-    // Connectors, the library API and the record decoder read no array values yet.
-    diags.error(type.range, "array columns of sources and seeds are not supported yet").hint =
-        "declare the column as text and cast it in a model: col::" + resolved->sqlName();
-    return std::nullopt;
-  }
-  return resolved;
+  return binder::resolveType(type, sources, diags);
 }
 
 class Timer {

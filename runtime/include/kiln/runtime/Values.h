@@ -64,6 +64,18 @@ std::string formatRowJson(const kiln_relation_desc &rel, const void *row);
 // (numbers and booleans as themselves, NaN and the infinities and other values as strings,
 // jsonb as its JSON), NULL as null.
 std::string arrayToJson(std::string_view array, int32_t element_kind);
+// The canonical text of an array (kiln/runtime/ArrayText.h) of these elements' texts (nullopt
+// for NULL), each read as `element` (a column descriptor of the element type) reads text and
+// written as it writes it; or the first element's error.
+absl::StatusOr<std::string> canonicalArray(const std::vector<std::optional<std::string>> &elements,
+                                           const kiln_column_desc &element);
+// Array text read as PostgreSQL's array_in reads one dimension, in canonical form; "malformed
+// array literal" or an element's error otherwise.
+absl::StatusOr<std::string> parseArray(std::string_view text, const kiln_column_desc &element);
+// The column descriptor of an array column's elements.
+inline kiln_column_desc arrayElement(const kiln_column_desc &array) {
+  return {array.name, array.element, array.precision, array.scale, 0, 0, 0};
+}
 // The same for many rows of one relation: the quoted column names are escaped once, not per row.
 class RowJsonFormatter {
 public:
