@@ -1,5 +1,5 @@
 // libFuzzer target over the input record decoder: one input line, as change records, bare rows
-// of a table, Debezium envelopes and rows of every column type. Whatever the bytes, the decoder
+// of a table, Debezium envelopes and rows of every column type and of arrays of each. Whatever the bytes, the decoder
 // answers with a row or an error status: never a crash or a sanitizer report.
 #include "RecordParser.h"
 #include "TestRelations.h"
@@ -46,6 +46,33 @@ const kiln_relation_desc &narrowTypes() {
   return rel;
 }
 
+// kAllTypes with every column an array of its type, each a kiln_str after the null bitmap.
+struct ArrayRow {
+  uint64_t nulls;
+  kiln_str values[9];
+};
+const kiln_relation_desc &arrayTypes() {
+  static const std::vector<kiln_column_desc> cols = [] {
+    std::vector<kiln_column_desc> c(testing::kAllTypes.cols,
+                                    testing::kAllTypes.cols + testing::kAllTypes.ncols);
+    for (size_t i = 0; i < c.size(); ++i) {
+      c[i].element = c[i].type;
+      c[i].type = KILN_T_ARRAY;
+      c[i].offset = static_cast<int32_t>(offsetof(ArrayRow, values) + i * sizeof(kiln_str));
+    }
+    return c;
+  }();
+  static const kiln_relation_desc rel = [] {
+    kiln_relation_desc r = testing::kAllTypes;
+    r.cols = cols.data();
+    r.row_size = sizeof(ArrayRow);
+    r.row_align = alignof(ArrayRow);
+    return r;
+  }();
+  static_assert(sizeof(ArrayRow::values) / sizeof(kiln_str) == 9);
+  return rel;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -65,5 +92,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (decoder.decode(narrowTypes(), line, &narrow, scratch).ok())
     for (int32_t c = 0; c < narrowTypes().ncols; ++c)
       (void)formatValue(narrowTypes(), c, &narrow);
+  ArrayRow arrays{};
+  if (decoder.decode(arrayTypes(), line, &arrays, scratch).ok())
+    for (int32_t c = 0; c < arrayTypes().ncols; ++c)
+      if (auto text = formatValue(arrayTypes(), c, &arrays))
+        (void)arrayToJson(*text, arrayTypes().cols[c].element);
   return 0;
 }
