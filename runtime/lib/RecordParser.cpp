@@ -65,6 +65,15 @@ template <typename T> absl::Status store(void *dst, const absl::StatusOr<T> &val
   return absl::OkStatus();
 }
 
+// A string value of the row. The parser's string buffer is reused by the next line, and a
+// canonical form is a temporary: the row gets its own copy.
+absl::Status storeText(void *dst, std::string_view text, Arena &strings) {
+  std::string_view copy = strings.copy(text);
+  kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
+  std::memcpy(dst, &str, sizeof str);
+  return absl::OkStatus();
+}
+
 // The text of a number (as written) or of a string (unescaped), for types that read either.
 absl::StatusOr<std::string_view> numberOrStringText(const kiln_column_desc &col, od::value &value,
                                                     od::json_type type) {
@@ -172,11 +181,7 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
     absl::StatusOr<std::string_view> text = stringText(col, value, type);
     if (!text.ok())
       return text.status();
-    // The parser's string buffer is reused by the next line: the row gets its own copy.
-    std::string_view copy = strings.copy(*text);
-    kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
-    std::memcpy(dst, &str, sizeof str);
-    return absl::OkStatus();
+    return storeText(dst, *text, strings);
   }
   case KILN_T_INTERVAL: {
     // PostgreSQL's text ('1 day 02:00:00'), or a number of microseconds (Debezium's
@@ -219,10 +224,7 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
     absl::StatusOr<std::string> canonical = jsonb::normalize(json);
     if (!canonical.ok())
       return canonical.status();
-    std::string_view copy = strings.copy(*canonical);
-    kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
-    std::memcpy(dst, &str, sizeof str);
-    return absl::OkStatus();
+    return storeText(dst, *canonical, strings);
   }
   case KILN_T_ARRAY: {
     // A JSON array of the elements (as Debezium writes an array column), or PostgreSQL's text
@@ -282,10 +284,7 @@ absl::Status decodeValue(const kiln_relation_desc &rel, int32_t column, od::valu
     }
     if (!canonical.ok())
       return canonical.status();
-    std::string_view copy = strings.copy(*canonical);
-    kiln_str str{copy.data(), static_cast<int64_t>(copy.size())};
-    std::memcpy(dst, &str, sizeof str);
-    return absl::OkStatus();
+    return storeText(dst, *canonical, strings);
   }
   case KILN_T_DATE:
   case KILN_T_TIMESTAMP:
