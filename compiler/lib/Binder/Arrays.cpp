@@ -77,10 +77,11 @@ Bound Binder::bindArrayOperator(const std::string &op, Bound left, Bound right,
   ExprPtr b = coerce(std::move(right), array, right_range);
   if (!a || !b)
     return {};
-  if (op == "||")
-    return {call(ir::FunctionId::ArrayCat, array, std::move(a), std::move(b),
-                 a->nullable && b->nullable),
+  if (op == "||") { // NULL only if both are: a NULL array adds no elements
+    bool both_nullable = a->nullable && b->nullable;
+    return {call(ir::FunctionId::ArrayCat, array, std::move(a), std::move(b), both_nullable),
             false};
+  }
   if (op == "<@")
     std::swap(a, b);
   return {call(op == "&&" ? ir::FunctionId::ArrayOverlap : ir::FunctionId::ArrayContains,
