@@ -322,9 +322,7 @@ int32_t kiln_agg_entries_join(kiln_runtime *rt, const kiln_multiset *ms, int32_t
       return 0;
     }
     joined += shape == KILN_AGG_JSONB_ARRAY ? "]" : braces ? "}" : "";
-    auto *bytes = static_cast<char *>(kiln_scratch(rt, static_cast<int64_t>(joined.size())));
-    std::memcpy(bytes, joined.data(), joined.size());
-    *out = {bytes, static_cast<int64_t>(joined.size())};
+    *out = kiln::runtime::scratchText(rt, joined);
   }
   // An object's members in canonical order, a duplicate key's last value kept. No C++ object is
   // alive here, as kiln_jsonb_in could raise (it does not: every member is canonical JSON).
