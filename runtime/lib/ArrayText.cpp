@@ -147,6 +147,36 @@ std::optional<Elements> parse(std::string_view text, std::string &error) {
   return elements;
 }
 
+bool nextElement(std::string_view canonical, size_t &pos, std::string &element, bool &is_null) {
+  const size_t n = canonical.size();
+  if (pos == 0)
+    pos = 1; // past '{'
+  if (pos >= n || canonical[pos] == '}')
+    return false;
+  element.clear();
+  is_null = false;
+  if (canonical[pos] == '"') {
+    for (++pos; pos < n && canonical[pos] != '"'; ++pos) {
+      if (canonical[pos] == '\\' && pos + 1 < n)
+        ++pos;
+      element += canonical[pos];
+    }
+    ++pos; // the closing quote
+  } else {
+    size_t end = canonical.find_first_of(",}", pos);
+    if (end == std::string_view::npos)
+      end = n;
+    element.assign(canonical.substr(pos, end - pos));
+    is_null = element == kNull;
+    if (is_null)
+      element.clear();
+    pos = end;
+  }
+  if (pos < n && canonical[pos] == ',')
+    ++pos;
+  return true;
+}
+
 Elements elements(std::string_view canonical) {
   std::string ignored;
   std::optional<Elements> parsed = parse(canonical, ignored);

@@ -80,6 +80,14 @@ std::string_view errorMessage(int32_t error_code) {
     return "field name must not be null";
   case KILN_ERR_ARRAY_SYNTAX:
     return "malformed array literal";
+  case KILN_ERR_JSONB_ELEMENTS_OF_SCALAR:
+    return "cannot extract elements from a scalar";
+  case KILN_ERR_JSONB_ELEMENTS_OF_OBJECT:
+    return "cannot extract elements from an object";
+  case KILN_ERR_JSONB_FIELDS_OF_NON_OBJECT:
+    return "cannot call jsonb_each or jsonb_object_keys on a non-object";
+  case KILN_ERR_SERIES_STEP_ZERO:
+    return "step size cannot equal zero";
   case KILN_ERR_JSONB_CAST:
     return "cannot cast jsonb value: only a jsonb number casts to a number type, and only a "
            "jsonb boolean to boolean";

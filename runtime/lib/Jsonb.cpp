@@ -338,6 +338,25 @@ std::string_view kindName(Kind kind) {
   return "null";
 }
 
+bool nextMember(std::string_view s, size_t &pos, std::string_view &key, std::string_view &value) {
+  if (s.size() < 2 || (s[0] != '{' && s[0] != '['))
+    return false;
+  if (pos == 0)
+    pos = 1;
+  if (pos >= s.size() || s[pos] == '}' || s[pos] == ']')
+    return false;
+  key = {};
+  if (s[0] == '{') {
+    size_t key_end = skipValue(s, pos);
+    key = s.substr(pos, key_end - pos);
+    pos = key_end + 2; // ": "
+  }
+  size_t end = skipValue(s, pos);
+  value = s.substr(pos, end - pos);
+  pos = end < s.size() && s[end] == ',' ? end + 2 : s.size(); // ", "
+  return true;
+}
+
 std::optional<std::string_view> objectField(std::string_view value, std::string_view key) {
   if (kindOf(value) != Kind::Object)
     return std::nullopt;

@@ -7,10 +7,10 @@ from t,
 -- ERR-NEXT:  lateral (select t.a) as l,
 -- ERR-NEXT:  ^~~~~~~
   lateral (select t.a) as l,
--- ERR:{{.*}}unsupported-from.sql:[[@LINE+3]]:3: error: functions in FROM are not supported
--- ERR-NEXT:  generate_series(1, 3),
+-- ERR:{{.*}}unsupported-from.sql:[[@LINE+3]]:3: error: a column definition list is not supported: Kiln's set-returning functions name their own columns
+-- ERR-NEXT:  jsonb_to_record(x) as r(a int),
 -- ERR-NEXT:  ^~~~~~~~~~~~~~~
-  generate_series(1, 3),
+  jsonb_to_record(x) as r(a int),
 -- ERR:{{.*}}unsupported-from.sql:[[@LINE+3]]:17: error: TABLESAMPLE is not supported
 -- ERR-NEXT:  u tablesample system (10),
 -- ERR-NEXT:                ^~~~~~

@@ -950,7 +950,47 @@ class QueryGen:
             if not full and self.rng.random() < 0.3:
                 cond += f' AND {self.expr("bool", scope + rscope, 1)}'
             sql, scope = f'{sql}\n  {kind} {right} ON {cond}', scope + rscope
+        if self.rng.random() < 0.15:
+            sql, scope = self.lateral_function(sql, scope)
         return sql, scope
+
+    def lateral_function(self, sql, scope):
+        """The FROM clause with a set-returning function of its columns after it: a comma item,
+        CROSS JOIN LATERAL or LEFT JOIN LATERAL ... ON (an unnest operator)."""
+        r = self.rng
+        alias = self.alias('f')
+        ints = [c for c, t in scope if t == 'int']
+        texts = [c for c, t in scope if t == 'text']
+        forms = []
+        if ints:  # a short series per row: empty for a NULL or negative bound
+            forms.append((f'generate_series(0, {r.choice(ints)} % 4)', [(f'{alias}.{alias}', 'int')]))
+            forms.append((f'generate_series({r.choice(ints)} % 3, 2, {r.choice([1, 2, -1])})',
+                          [(f'{alias}.{alias}', 'int')]))
+            forms.append((f'unnest(ARRAY[{r.choice(ints)}, {self.expr("int", scope, 1)}, NULL])',
+                          [(f'{alias}.{alias}', 'int')]))
+        if texts:
+            forms.append((f'unnest(ARRAY[{r.choice(texts)}, {self.literal("text")}])',
+                          [(f'{alias}.{alias}', 'text')]))
+            # jsonb: the elements of an array built from the row, as text; a NULL is JSON null
+            forms.append((f'jsonb_array_elements_text(jsonb_build_array({r.choice(texts)}, {r.choice(texts)}))',
+                          [(f'{alias}.value', 'text')]))
+        if not forms:
+            return sql, scope
+        call, cols = r.choice(forms)
+        ordinality = r.random() < 0.3
+        if ordinality:
+            names = [c.split('.')[1] for c, _ in cols] + ['o']
+            cols = [(f'{alias}.{n}', t) for n, (_, t) in zip(names, cols)] + [(f'{alias}.o', 'int')]
+            call += ' WITH ORDINALITY'
+            alias_sql = f'{alias}({", ".join(names)})'
+        else:
+            alias_sql = alias
+        kind = r.choice([',', 'CROSS JOIN LATERAL', 'LEFT JOIN LATERAL'])
+        if kind == 'LEFT JOIN LATERAL':
+            cond = 'true' if r.random() < 0.5 else self.expr('bool', scope + cols, 1)
+            return f'{sql}\n  LEFT JOIN LATERAL {call} AS {alias_sql} ON {cond}', scope + cols
+        joiner = ',' if kind == ',' else f'\n  {kind}'
+        return f'{sql}{joiner} {call} AS {alias_sql}', scope + cols
 
     def where(self, scope):
         r = self.rng
@@ -1136,6 +1176,14 @@ class QueryGen:
             sql, ty = self.scalar_item(scope)
             cols += f', {sql} AS c{len(out) + 1}'
             out = out + [(f'c{len(out) + 1}', ty)]
+        elif free_width and self.rng.random() < 0.08:  # set-returning functions in the list, zipped
+            ty = self.rng.choice(['int', 'text'])
+            calls = [f'unnest(ARRAY[{self.expr(ty, scope, 1)}, {self.expr(ty, scope, 1)}])']
+            if self.rng.random() < 0.5:
+                calls.append(f'generate_series(1, {self.rng.randint(1, 3)})')
+            for call in calls:
+                cols += f', {call} AS c{len(out) + 1}'
+                out = out + [(f'c{len(out) + 1}', ty if call.startswith('unnest') else 'int')]
         return f'SELECT {"DISTINCT " if distinct else ""}{cols}\nFROM {frm}{self.where(scope)}', out
 
     def select_distinct(self, depth, top):

@@ -231,6 +231,8 @@ ExprPtr Binder::addAggregate(ir::AggKind kind, const Type &type, const std::stri
 }
 
 Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
+  NoSetFunctions no_sets(*this); // PostgreSQL: "aggregate function calls cannot contain
+                                 // set-returning function calls"
   const std::string &name = expr.names[0];
   if (!agg_) {
     error(expr.range, "aggregate functions are not allowed here");

@@ -9,6 +9,7 @@
 //   Aggregates.cpp   aggregate detection and aggregate calls
 //   FromItems.cpp    FROM: relations, subqueries, joins, the WHERE conditions placed on them
 //   Subqueries.cpp   subqueries in WHERE and references to the outer query
+//   SetFunctions.cpp set-returning functions (unnest, jsonb_each, ...) in FROM and select lists
 //   Select.cpp       queries: SELECT, set operations, WITH, VALUES, and the entry points
 #pragma once
 
@@ -91,6 +92,8 @@ struct WindowContext {
 // Helpers (Aggregates.cpp, Coercion.cpp, FromItems.cpp, Windows.cpp)
 
 bool isAggregateName(const std::string &name);
+// unnest, jsonb_array_elements, jsonb_each, generate_series, ... (SetFunctions.cpp).
+bool isSetFunctionName(const std::string &name);
 // ARRAY[...], a[i] and x = ANY (a) as the front end spells them (Arrays.cpp).
 bool isArrayCallName(const std::string &name);
 // @>, <@, && and || of arrays (Arrays.cpp).
@@ -173,6 +176,47 @@ private:
   plan::NodePtr makeOuterJoin(FromItem &left, FromItem &right, std::vector<ir::ExprPtr> conjuncts,
                               bool keep_left, bool keep_right, ir::Location loc);
   static FromItem concatScopes(FromItem left, const FromItem &right);
+
+  // ---- set-returning functions (SetFunctions.cpp) ----
+  // Binds a call of one over `scope` into `node` (an unnest node): its calls (unnest of several
+  // arrays is one each) and their arguments. False after an error.
+  bool bindSetCall(const ast::Expr &call, const Scope &scope, plan::Node &node);
+  // Sets an unnest node's schema: its input's columns, then its functions' (named `names`
+  // where given).
+  void finishUnnest(plan::Node &node, const std::vector<std::string> &names);
+  // One row of one hidden column (what SELECT without FROM reads).
+  plan::NodePtr oneRow(const ir::Location &loc);
+  // A function in FROM, its arguments over `lateral` (the row of the items before it). If they
+  // read its columns, the item has no plan: `pending` receives the unnest node, for
+  // applyLateral over those rows; else the item is the function's own rows.
+  std::optional<FromItem> bindFunctionItem(const ast::TableRef &ref, const Scope &lateral,
+                                           plan::NodePtr &pending);
+  // `pending` (of bindFunctionItem) over `input`: LEFT JOIN LATERAL (outer) keeps a row without
+  // elements satisfying `predicate` (over input ++ the function's columns), padded.
+  plan::NodePtr applyLateral(const plan::NodePtr &pending, plan::NodePtr input, bool outer,
+                             ir::ExprPtr predicate);
+  std::map<const plan::Node *, std::vector<std::string>> pending_names_;
+  // A select list's set-returning functions, zipped in one unnest node over the select list's
+  // row (after its window functions); while the list is bound, the n-th new column reads as
+  // column kSetColumn + n.
+  struct SetContext {
+    plan::NodePtr node;
+    int32_t width = 0;
+  };
+  SetContext *sets_ = nullptr; // set while a select list may call set-returning functions
+  static constexpr int32_t kSetColumn = 1 << 20;
+  Bound bindSelectListSetCall(const ast::Expr &expr, const Scope &scope);
+  // No set-returning function in what is bound while one lives (aggregate and window
+  // arguments, subqueries).
+  struct NoSetFunctions {
+    Binder &binder;
+    SetContext *saved;
+    explicit NoSetFunctions(Binder &b) : binder(b), saved(b.sets_) { b.sets_ = nullptr; }
+    ~NoSetFunctions() { binder.sets_ = saved; }
+  };
+  // `left [LEFT] JOIN [LATERAL] f(left's columns) ON ...`: `right` is the function's item.
+  std::optional<FromItem> bindLateralJoin(const ast::TableRef &ref, FromItem left,
+                                          const FromItem &right, const plan::NodePtr &pending);
 
   // ---- subqueries (Subqueries.cpp) ----
   plan::NodePtr semiJoin(const FromItem &input, const ast::Expr &sublink, bool negated);

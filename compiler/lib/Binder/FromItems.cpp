@@ -397,13 +397,25 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
     makeScope(sub->schema, ref.alias, {ref.alias});
     return item;
   }
+  case ast::TableRef::Kind::Function: {
+    plan::NodePtr pending; // (an empty scope: nothing to read)
+    return bindFunctionItem(ref, Scope{}, pending);
+  }
   case ast::TableRef::Kind::Join: {
     bool keep_left = ref.join_kind == ast::JoinKind::Left || ref.join_kind == ast::JoinKind::Full;
     bool keep_right = ref.join_kind == ast::JoinKind::Right || ref.join_kind == ast::JoinKind::Full;
     std::optional<FromItem> left = bindTableRef(*ref.left);
     if (!left)
       return std::nullopt;
-    std::optional<FromItem> right = bindTableRef(*ref.right);
+    std::optional<FromItem> right;
+    if (ref.right->kind == ast::TableRef::Kind::Function) {
+      plan::NodePtr pending;
+      right = bindFunctionItem(*ref.right, left->scope, pending);
+      if (right && pending)
+        return bindLateralJoin(ref, std::move(*left), std::move(*right), pending);
+    } else {
+      right = bindTableRef(*ref.right);
+    }
     if (!right)
       return std::nullopt;
     std::vector<std::string> using_columns = ref.using_columns;
@@ -566,12 +578,23 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
   // A subquery correlated beyond equalities: its outer values' domain, to fill in, and the columns
   // of the FROM row it is made of (Correlation::domain).
   std::vector<std::pair<plan::NodePtr, std::vector<int32_t>>> scalar_domains;
+  // A function reading the columns of the items before it (implicitly LATERAL) is applied to
+  // their join, in FROM order: lateral[i] holds its unnest node.
+  std::vector<plan::NodePtr> lateral;
+  Scope before;
   for (const auto &ref : stmt.from) {
-    std::optional<FromItem> item = bindTableRef(*ref);
+    plan::NodePtr pending;
+    std::optional<FromItem> item = ref->kind == ast::TableRef::Kind::Function
+                                       ? bindFunctionItem(*ref, before, pending)
+                                       : bindTableRef(*ref);
     if (!item)
       return std::nullopt;
+    before = concatScopes(FromItem{nullptr, before}, *item).scope;
     items.push_back(std::move(*item));
+    lateral.push_back(pending);
   }
+  bool any_lateral =
+      std::any_of(lateral.begin(), lateral.end(), [](const plan::NodePtr &p) { return p; });
   // SELECT without FROM reads one row of no columns that names can reach: a constant row of one
   // hidden column (rows of no columns would carry only a weight).
   if (stmt.from.empty()) {
@@ -587,6 +610,7 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     ScopeRelation relation;
     relation.columns.push_back({column.name, column.type, false, 0, /*hidden=*/true});
     items.push_back(FromItem{row, Scope{{relation}, 1}});
+    lateral.push_back(nullptr);
   }
   // Bind WHERE over the whole FROM row, then place each conjunct at the first join where all
   // its columns are available: single-item conditions filter that item, two-sided equalities
@@ -694,6 +718,9 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     item_of.insert(item_of.end(), items[i].scope.width, i);
   }
   std::vector<size_t> order = joinOrder(items.size(), item_of, where);
+  if (any_lateral) // a lateral function reads the FROM row as far as it: keep FROM order
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
   // FROM-row column -> joined-row column; scalar subqueries' columns stay past the end.
   std::vector<int32_t> joined_column(item_of.size() + scalar_plans.size());
   for (size_t c = item_of.size(); c < joined_column.size(); ++c)
@@ -746,7 +773,13 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
       (maxColumn(*c) < end ? now : later).push_back(std::move(c));
     where = std::move(later);
     FromItem right = std::move(items[i]);
-    plan::NodePtr join = makeJoin(acc, right, std::move(now), acc.plan->loc);
+    plan::NodePtr join = lateral[i] ? applyLateral(lateral[i], acc.plan, false, nullptr)
+                                    : makeJoin(acc, right, std::move(now), acc.plan->loc);
+    if (lateral[i] && !now.empty()) {
+      plan::NodePtr filter = makeNode(plan::NodeKind::Filter, join->schema, join->loc, {join});
+      filter->predicate = conjunction(std::move(now));
+      join = filter;
+    }
     acc = concatScopes(std::move(acc), right);
     acc.plan = join;
   }

@@ -60,6 +60,8 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
   }
   if (isAggregateName(name))
     return bindAggregateCall(expr, scope);
+  if (isSetFunctionName(name))
+    return bindSelectListSetCall(expr, scope);
   if (isArrayCallName(name))
     return bindArrayCall(expr, scope);
   if (name == "grouping")

@@ -496,6 +496,7 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   } restore_windows{*this, window_, window_forbidden_};
   window_ = nullptr;
   window_forbidden_ = nullptr;
+  NoSetFunctions own_sets(*this); // (an enclosing select list's are not this one's)
   std::vector<ExprPtr> where;
   std::optional<FromItem> from = bindFrom(stmt, where);
   // The columns of the select list's scalar subqueries (bindFrom) hold until it is bound.
@@ -590,8 +591,11 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   std::vector<bool> count_column; // of the aggregate's output: whether it is a count
   // Window functions may be called in the select list, DISTINCT ON and ORDER BY (Windows.cpp).
   WindowContext windows;
+  SetContext sets;
+  sets.node = makeNode(plan::NodeKind::Unnest, {}, location(stmt.range), {});
   if (!aggregated) {
     window_ = &windows;
+    sets_ = &sets;
     for (const Item &item : items) {
       if (!item.expr) {
         outputs.push_back(
@@ -715,6 +719,7 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
       ~Reset() { b.agg_ = nullptr, b.agg_from_scope_ = nullptr; }
     } reset{*this};
     window_ = &windows;
+    sets_ = &sets;
     for (const Item &item : items) {
       if (!item.expr) {
         bool found = false;
@@ -744,6 +749,7 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     }
     ExprPtr having;
     window_ = nullptr;
+    sets_ = nullptr;
     if (stmt.having) {
       having = bindCondition(*stmt.having, scope, "HAVING");
       if (!having)
@@ -825,6 +831,7 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     }
   }
 
+  sets_ = nullptr; // (DISTINCT ON and ORDER BY may not call them)
   ir::Schema schema;
   for (size_t i = 0; i < items.size(); ++i)
     schema.push_back({items[i].name, outputs[i]->type, outputs[i]->nullable});
@@ -938,6 +945,23 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     window_ = &windows;
     body = bindWindows(body, outputs, location(stmt.range));
     window_ = nullptr;
+  }
+  if (sets.width > 0) {
+    // The set-returning functions: each row of the select list's row once per element, zipped.
+    if (correlation_ && correlation_->stmt == &stmt) {
+      error(stmt.range, "set-returning functions in a correlated subquery are not supported yet")
+          .hint = "call them in the outer query's FROM";
+      return nullptr;
+    }
+    auto base = static_cast<int32_t>(body->schema.size());
+    sets.node->inputs = {body};
+    finishUnnest(*sets.node, {});
+    body = sets.node;
+    for (ExprPtr &output : outputs)
+      ir::walkExpr(*output, [&](Expr &e) {
+        if (e.op == ExprOp::Column && e.column >= kSetColumn && e.column < kGroupingColumn)
+          e.column = base + (e.column - kSetColumn);
+      });
   }
   if (correlation_ && correlation_->stmt == &stmt &&
       (!correlation_->inner_keys.empty() || !correlation_->residuals.empty())) {

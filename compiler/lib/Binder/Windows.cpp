@@ -75,6 +75,7 @@ std::optional<int64_t> Binder::windowCount(const ast::Expr &expr, const char *wh
 }
 
 Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
+  NoSetFunctions no_sets(*this);
   const std::string &name = expr.names.back();
   if (!window_) {
     if (window_forbidden_) {

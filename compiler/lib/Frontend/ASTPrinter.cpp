@@ -330,11 +330,21 @@ private:
         out_ << " natural";
       at(ref->range);
       break;
+    case ast::TableRef::Kind::Function:
+      out_ << "(function";
+      if (ref->ordinality)
+        out_ << " with ordinality";
+      at(ref->range);
+      break;
     }
     if (!ref->alias.empty())
       out_ << " as " << name(ref->alias);
     names(" (columns", ref->column_aliases);
     subquery(ref->subquery.get(), level + 1);
+    for (const ast::ExprPtr &call : ref->functions) {
+      newline(level + 1);
+      expr(call.get(), level + 1);
+    }
     if (ref->kind == ast::TableRef::Kind::Join) {
       newline(level + 1);
       tableRef(ref->left.get(), level + 1);

@@ -507,15 +507,46 @@ std::unique_ptr<ast::TableRef> Transformer::tableRef(pg::Json json, const Source
     alias(node->fields, *ref);
     return ref;
   }
+  if (node && node->is("RangeFunction"))
+    return rangeFunction(node->fields, parent);
   std::string_view type = node ? node->type : std::string_view();
-  std::string message = type == "RangeFunction"      ? "functions in FROM are not supported"
-                        : type == "RangeTableSample" ? "TABLESAMPLE is not supported"
-                        : type == "RangeTableFunc"   ? "XMLTABLE is not supported"
-                                                     : "this kind of FROM item is not supported";
+  std::string message = type == "RangeTableSample" ? "TABLESAMPLE is not supported"
+                        : type == "RangeTableFunc" ? "XMLTABLE is not supported"
+                                                   : "this kind of FROM item is not supported";
   SourceRange range = node && pg::field(node->fields, "location") ? located(node->fields, parent)
                                                                   : firstTokenRange(json, parent);
   error(range, std::move(message));
   return nullptr;
+}
+
+std::unique_ptr<ast::TableRef> Transformer::rangeFunction(pg::Object node,
+                                                          const SourceRange &parent) {
+  auto ref = std::make_unique<ast::TableRef>();
+  ref->kind = ast::TableRef::Kind::Function;
+  ref->range = parent;
+  ref->ordinality = pg::flag(node, "ordinality");
+  // Each function is a list of the call and its column definition list (for functions returning
+  // `record`, which Kiln has none of).
+  for (pg::Json item : pg::list(node, "functions")) {
+    auto pair = pg::asNode(item);
+    std::vector<pg::Json> parts = pair ? pg::list(pair->fields, "items") : std::vector<pg::Json>{};
+    if (parts.empty())
+      continue;
+    ast::ExprPtr call = expr(parts[0], parent);
+    if (!call)
+      return nullptr;
+    if (ref->functions.empty())
+      ref->range = call->range;
+    if (parts.size() > 1 && pg::asNode(parts[1]))
+      error(call->range, "a column definition list is not supported: Kiln's set-returning "
+                         "functions name their own columns");
+    ref->functions.push_back(std::move(call));
+  }
+  if (pg::field(node, "coldeflist"))
+    error(ref->range, "a column definition list is not supported: Kiln's set-returning "
+                      "functions name their own columns");
+  alias(node, *ref);
+  return ref;
 }
 
 std::unique_ptr<ast::TableRef> Transformer::join(pg::Object node, const SourceRange &parent) {

@@ -69,6 +69,8 @@ private:
   void groupBy(ast::SelectStmt &stmt, const std::vector<pg::Json> &items, const SourceRange &range);
   void withClause(pg::Object with, ast::SelectStmt &stmt);
   std::unique_ptr<ast::TableRef> tableRef(pg::Json json, const SourceRange &parent);
+  // A function in FROM (`unnest(a) AS u(x)`, `ROWS FROM (f(), g())`, WITH ORDINALITY).
+  std::unique_ptr<ast::TableRef> rangeFunction(pg::Object node, const SourceRange &parent);
   std::unique_ptr<ast::TableRef> join(pg::Object join, const SourceRange &parent);
   std::vector<std::string> relationName(pg::Object range_var) const;
   void alias(pg::Object node, ast::TableRef &ref) const;

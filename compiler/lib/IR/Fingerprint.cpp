@@ -107,6 +107,13 @@ uint64_t compute(const Module &module, const Op &op, std::unordered_map<int32_t,
       h.type(call.type);
     }
   }
+  if (op.info().payload == OpPayload::SetFunctions) {
+    for (const SetCall &call : op.set_calls) {
+      h.str(setFunctionName(call.fn));
+      h.i64(call.args);
+    }
+    h.i64(op.ordinality * 2 + op.outer);
+  }
   if (op.info().payload == OpPayload::TopK) {
     for (const SortKey &key : op.sort_keys) {
       h.i64(key.column);

@@ -387,4 +387,48 @@ const char *stateSizeName(StateSize size) {
   return "?";
 }
 
+const char *setFunctionName(SetFunction fn) {
+  switch (fn) {
+  case SetFunction::Unnest:
+    return "unnest";
+  case SetFunction::JsonbArrayElements:
+    return "jsonb_array_elements";
+  case SetFunction::JsonbArrayElementsText:
+    return "jsonb_array_elements_text";
+  case SetFunction::JsonbEach:
+    return "jsonb_each";
+  case SetFunction::JsonbEachText:
+    return "jsonb_each_text";
+  case SetFunction::JsonbObjectKeys:
+    return "jsonb_object_keys";
+  case SetFunction::GenerateSeries:
+    return "generate_series";
+  }
+  return "?";
+}
+
+std::pair<int, int> setFunctionArity(SetFunction fn) {
+  return fn == SetFunction::GenerateSeries ? std::pair{2, 3} : std::pair{1, 1};
+}
+
+Schema setFunctionColumns(SetFunction fn, const Type &first_arg) {
+  switch (fn) {
+  case SetFunction::Unnest:
+    return {{"unnest", first_arg.elementType(), true}};
+  case SetFunction::JsonbArrayElements:
+    return {{"value", Type::jsonb(), false}};
+  case SetFunction::JsonbArrayElementsText:
+    return {{"value", Type::text(), true}};
+  case SetFunction::JsonbEach:
+    return {{"key", Type::text(), false}, {"value", Type::jsonb(), false}};
+  case SetFunction::JsonbEachText:
+    return {{"key", Type::text(), false}, {"value", Type::text(), true}};
+  case SetFunction::JsonbObjectKeys:
+    return {{"jsonb_object_keys", Type::text(), false}};
+  case SetFunction::GenerateSeries:
+    return {{"generate_series", first_arg, false}};
+  }
+  return {};
+}
+
 } // namespace kiln::ir

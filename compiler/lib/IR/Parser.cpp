@@ -702,6 +702,49 @@ void Parser::op(Module &module) {
     if (acceptIdent("limit"))
       op->limit = integer(expect(Tok::Number, "a row count"), 0, INT64_MAX, "limit");
     break;
+  case OpPayload::SetFunctions: {
+    expect(Tok::LBracket, "'[' and the set-returning functions");
+    do {
+      Token fnTok = expect(Tok::Ident, "a set-returning function");
+      SetCall call;
+      bool known = false;
+      for (SetFunction fn :
+           {SetFunction::Unnest, SetFunction::JsonbArrayElements,
+            SetFunction::JsonbArrayElementsText, SetFunction::JsonbEach, SetFunction::JsonbEachText,
+            SetFunction::JsonbObjectKeys, SetFunction::GenerateSeries})
+        if (fnTok.text == setFunctionName(fn)) {
+          call.fn = fn;
+          known = true;
+        }
+      if (!known)
+        failAt(fnTok, "unknown set-returning function '" + std::string(fnTok.text) + "'");
+      expect(Tok::LParen, "'('");
+      call.args = 0;
+      do {
+        op->exprs.push_back(expr());
+        ++call.args;
+      } while (accept(Tok::Comma));
+      expect(Tok::RParen, "')'");
+      if (isIdent("loc"))
+        call.loc = location();
+      op->set_calls.push_back(call);
+    } while (accept(Tok::Comma));
+    expect(Tok::RBracket, "',' or ']'");
+    op->ordinality = acceptIdent("ordinality");
+    op->outer = acceptIdent("outer");
+    if (acceptIdent("on")) {
+      // The condition reads the output row: the input's columns and the functions'.
+      std::optional<Schema> added = unnestColumns(*op);
+      Schema output = row_ ? *row_ : Schema{};
+      if (added)
+        output.insert(output.end(), added->begin(), added->end());
+      const Schema *saved = row_;
+      row_ = &output;
+      op->predicate = expr();
+      row_ = saved;
+    }
+    break;
+  }
   case OpPayload::Aggregates:
     if (acceptIdent("group"))
       op->group_keys = columnList();

@@ -283,6 +283,29 @@ void Printer::op(const Op &op, const std::unordered_map<int32_t, const Op *> &ea
     if (op.limit >= 0)
       out_ << " limit " << op.limit;
     break;
+  case OpPayload::SetFunctions: {
+    out_ << " [";
+    size_t arg = 0;
+    for (size_t i = 0; i < op.set_calls.size(); ++i) {
+      out_ << (i ? ", " : "") << setFunctionName(op.set_calls[i].fn) << "(";
+      for (int32_t a = 0; a < op.set_calls[i].args && arg < op.exprs.size(); ++a, ++arg) {
+        out_ << (a ? ", " : "");
+        expr(*op.exprs[arg], input);
+      }
+      out_ << ")";
+      loc(op.set_calls[i].loc);
+    }
+    out_ << "]";
+    if (op.ordinality)
+      out_ << " ordinality";
+    if (op.outer)
+      out_ << " outer";
+    if (op.predicate) { // over the output row
+      out_ << " on ";
+      expr(*op.predicate, &op.schema);
+    }
+    break;
+  }
   case OpPayload::Aggregates:
     if (!op.group_keys.empty()) {
       out_ << " group [";

@@ -152,8 +152,36 @@ std::optional<Schema> inferSchema(const Op &op, const OpLookup &lookup) {
       schema.push_back({call.name, call.type, windowNullable(call)});
     return schema;
   }
+  case SchemaRule::SetFunctions: {
+    const Op *in = input(0);
+    std::optional<Schema> added = unnestColumns(op);
+    if (!in || !added)
+      return std::nullopt;
+    Schema schema = in->schema;
+    schema.insert(schema.end(), added->begin(), added->end());
+    return schema;
+  }
   }
   return std::nullopt;
+}
+
+std::optional<Schema> unnestColumns(const std::vector<SetCall> &calls,
+                                    const std::vector<ExprPtr> &args, bool ordinality, bool outer) {
+  Schema columns;
+  size_t arg = 0;
+  bool padded = outer || calls.size() > 1;
+  for (const SetCall &call : calls) {
+    if (call.args < 1 || arg + static_cast<size_t>(call.args) > args.size())
+      return std::nullopt;
+    for (Column column : setFunctionColumns(call.fn, args[arg]->type)) {
+      column.nullable |= padded;
+      columns.push_back(std::move(column));
+    }
+    arg += static_cast<size_t>(call.args);
+  }
+  if (ordinality)
+    columns.push_back({"ordinality", Type::int64(), outer});
+  return columns;
 }
 
 bool windowNullable(const WindowCall &call) {

@@ -75,6 +75,7 @@ private:
                      const std::function<bool(size_t)> &mayNarrow = nullptr);
   void checkAggregate(const Schema &row);
   void checkWindow(const Schema &row);
+  void checkSetFunctions(const Schema &row);
   void checkJoinKeys(const Schema &left, const Schema &right);
   void checkRanges(const Schema &left, const Schema &right);
   void checkConcat();
@@ -176,8 +177,12 @@ void Verifier::checkOp() {
       error(kind + " has " + field);
   };
   unused(!op.key.empty(), OpPayload::SourceKey, "a key");
-  unused(op.predicate != nullptr, OpPayload::Predicate, "a predicate");
-  unused(!op.exprs.empty(), OpPayload::Exprs, "map expressions");
+  unused(op.predicate != nullptr && payload != OpPayload::SetFunctions, OpPayload::Predicate,
+         "a predicate");
+  unused(!op.exprs.empty() && payload != OpPayload::SetFunctions, OpPayload::Exprs,
+         "map expressions");
+  unused(!op.set_calls.empty() || op.ordinality || op.outer, OpPayload::SetFunctions,
+         "set-returning functions");
   unused(!op.left_keys.empty() || !op.right_keys.empty(),
          payload == OpPayload::RangeJoinKeys ? payload : OpPayload::JoinKeys, "join keys");
   unused(!op.ranges.empty(), OpPayload::RangeJoinKeys, "range conditions");
@@ -270,13 +275,17 @@ void Verifier::checkOp() {
   case OpPayload::Window:
     checkWindow(*row); // with the schema, which the calls determine
     break;
+  case OpPayload::SetFunctions:
+    checkSetFunctions(*row);
+    break;
   }
 
   switch (op.info().schema) {
-  case SchemaRule::Declared:   // a source's table; a map's expressions (checked above)
-  case SchemaRule::Aggregate:  // checked with the aggregates
-  case SchemaRule::Window:     // checked with the window functions
-  case SchemaRule::Projection: // checked with the join graph
+  case SchemaRule::Declared:     // a source's table; a map's expressions (checked above)
+  case SchemaRule::Aggregate:    // checked with the aggregates
+  case SchemaRule::Window:       // checked with the window functions
+  case SchemaRule::SetFunctions: // checked with the set functions
+  case SchemaRule::Projection:   // checked with the join graph
     break;
   case SchemaRule::SameAsInput:
     // A predicate proves its columns not NULL, so a filter may narrow any column.
@@ -454,6 +463,48 @@ bool sumTypeFits(const Type &arg, const Type &result) {
   return (arg.kind == TypeKind::Float64 || arg.kind == TypeKind::Interval) && result == arg;
 }
 } // namespace
+
+void Verifier::checkSetFunctions(const Schema &row) {
+  const Op &op = *op_;
+  if (op.set_calls.empty()) {
+    error("unnest has no set-returning function");
+    return;
+  }
+  size_t arg = 0;
+  for (const SetCall &call : op.set_calls) {
+    std::string name = setFunctionName(call.fn);
+    auto [min_args, max_args] = setFunctionArity(call.fn);
+    if (call.args < min_args || call.args > max_args ||
+        arg + static_cast<size_t>(call.args) > op.exprs.size()) {
+      error(name + " has " + std::to_string(call.args) + " arguments");
+      return;
+    }
+    const Type &first = op.exprs[arg]->type;
+    for (int32_t a = 0; a < call.args; ++a) {
+      const Expr &e = *op.exprs[arg + static_cast<size_t>(a)];
+      checkExpr(e, row);
+      bool fits = call.fn == SetFunction::Unnest           ? e.type.isArray()
+                  : call.fn == SetFunction::GenerateSeries ? first.isInteger() && e.type == first
+                                                           : e.type == Type::jsonb();
+      if (!fits)
+        error(name + " argument " + std::to_string(a) + " has type " + e.type.str());
+    }
+    arg += static_cast<size_t>(call.args);
+  }
+  if (arg != op.exprs.size())
+    error("unnest has " + std::to_string(op.exprs.size() - arg) + " arguments no function takes");
+  std::optional<Schema> added = unnestColumns(op);
+  if (!added)
+    return;
+  Schema expected = row;
+  expected.insert(expected.end(), added->begin(), added->end());
+  checkSchemaIs(expected, "its input's and its functions'");
+  if (op.predicate) {
+    checkExpr(*op.predicate, op.schema);
+    if (op.predicate->type != Type::boolean())
+      error("unnest condition has type " + op.predicate->type.str() + ", not bool");
+  }
+}
 
 void Verifier::checkWindow(const Schema &row) {
   const Op &op = *op_;

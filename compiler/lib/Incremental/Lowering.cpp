@@ -106,6 +106,17 @@ private:
       op.limit = node.limit;
       return op.id;
     }
+    case plan::NodeKind::Unnest: {
+      Op &op = append(OpKind::Unnest, {lower(node.inputs[0])}, node.schema, node.loc);
+      for (const ExprPtr &e : node.exprs)
+        op.exprs.push_back(e->clone());
+      if (node.predicate)
+        op.predicate = node.predicate->clone();
+      op.set_calls = node.set_calls;
+      op.ordinality = node.ordinality;
+      op.outer = node.outer;
+      return op.id;
+    }
     case plan::NodeKind::Negate:
       return append(OpKind::Negate, {lower(node.inputs[0])}, node.schema, node.loc).id;
     case plan::NodeKind::UnionAll: {

@@ -33,6 +33,8 @@ const char *nodeKindName(NodeKind kind) {
     return "top_k";
   case NodeKind::Window:
     return "window";
+  case NodeKind::Unnest:
+    return "unnest";
   }
   return "?";
 }
@@ -92,6 +94,12 @@ private:
       printExprs("right_keys", node.right_keys);
       if (node.predicate)
         out_ << " residual " << ir::printExpr(*node.predicate);
+      break;
+    case NodeKind::Unnest:
+      out_ << " [";
+      for (size_t i = 0; i < node.set_calls.size(); ++i)
+        out_ << (i ? ", " : "") << ir::setFunctionName(node.set_calls[i].fn);
+      out_ << ']' << (node.ordinality ? " ordinality" : "") << (node.outer ? " outer" : "");
       break;
     case NodeKind::Aggregate:
       out_ << " group [";

@@ -39,6 +39,7 @@ bool sameOp(const Op &a, const Op &b) {
          a.equalities == b.equalities && a.columns == b.columns && a.group_keys == b.group_keys &&
          sameAggregates(a.aggregates, b.aggregates) && a.sort_keys == b.sort_keys &&
          a.windows == b.windows && a.limit == b.limit && a.offset == b.offset &&
+         a.set_calls == b.set_calls && a.ordinality == b.ordinality && a.outer == b.outer &&
          sameSchema(a.schema, b.schema);
 }
 

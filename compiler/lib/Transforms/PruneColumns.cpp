@@ -75,8 +75,9 @@ private:
       switch (op.info().payload) {
       case OpPayload::None:
       case OpPayload::SourceKey:
-      case OpPayload::TopK:   // its order breaks ties by whole rows
-      case OpPayload::Window: // and so does a window's, whose output has every input column
+      case OpPayload::TopK:         // its order breaks ties by whole rows
+      case OpPayload::Window:       // and so does a window's, whose output has every input column
+      case OpPayload::SetFunctions: // an unnest's output has every input column too
         for (int32_t input : op.inputs)
           needAll(input);
         break;
@@ -196,6 +197,7 @@ private:
     case OpPayload::SourceKey:
     case OpPayload::TopK:
     case OpPayload::Window:
+    case OpPayload::SetFunctions:
       // Their inputs keep every column they read at its place (see computeNeeded).
       renumbering_[op.id] = identity(op.schema.size());
       return 0;

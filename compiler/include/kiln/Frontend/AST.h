@@ -96,7 +96,7 @@ using ExprPtr = std::unique_ptr<Expr>;
 enum class JoinKind { Inner, Left, Right, Full, Cross };
 
 struct TableRef {
-  enum class Kind { Named, Subquery, Join } kind = Kind::Named;
+  enum class Kind { Named, Subquery, Join, Function } kind = Kind::Named;
   SourceRange range;
   std::vector<std::string> names;          // Named: [table] or [schema, table]
   std::string alias;                       // empty if none
@@ -107,6 +107,9 @@ struct TableRef {
   std::unique_ptr<TableRef> left, right;
   ExprPtr on;                             // JOIN ... ON
   std::vector<std::string> using_columns; // JOIN ... USING
+  // Function: its calls (FuncCall expressions; several for ROWS FROM (...)), and WITH ORDINALITY.
+  std::vector<ExprPtr> functions;
+  bool ordinality = false;
 };
 
 struct SelectItem {

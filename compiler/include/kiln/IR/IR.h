@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace kiln::ir {
@@ -303,13 +304,16 @@ enum class OpPayload {
   Exprs,         // `[expr, ...]`: Op::exprs
   JoinKeys,      // `on [$l = $r, ...]`: Op::left_keys, Op::right_keys
   RangeJoinKeys, // `on [$l = $r, ...] range [$l < $r, ...]`: left_keys, right_keys, ranges
-  JoinGraph,  // `on [$a = $b, ...] columns [$c, ...]`: Op::equalities, Op::columns, numbering the
-              // columns of all inputs left to right
-  Aggregates, // `group [$k, ...] [count(...) as name : type, ...]`: group_keys, aggregates
-  TopK,       // `group [$k, ...] order [$c desc nulls first, ...] limit N offset M`: group_keys
-              // (optional), sort_keys, limit, offset
-  Window,     // `partition [$k, ...] order [...] [row_number() as rn : int8, ...] limit N`:
-              // group_keys (optional), sort_keys (optional), windows, limit (optional)
+  JoinGraph,    // `on [$a = $b, ...] columns [$c, ...]`: Op::equalities, Op::columns, numbering the
+                // columns of all inputs left to right
+  Aggregates,   // `group [$k, ...] [count(...) as name : type, ...]`: group_keys, aggregates
+  TopK,         // `group [$k, ...] order [$c desc nulls first, ...] limit N offset M`: group_keys
+                // (optional), sort_keys, limit, offset
+  Window,       // `partition [$k, ...] order [...] [row_number() as rn : int8, ...] limit N`:
+                // group_keys (optional), sort_keys (optional), windows, limit (optional)
+  SetFunctions, // `[unnest(expr), generate_series(expr, expr), ...] ordinality outer on expr`:
+                // set_calls with their arguments (exprs), ordinality, outer and its predicate
+                // (all three optional)
 };
 
 // How an operator's output schema follows from its inputs.
@@ -321,6 +325,7 @@ enum class SchemaRule {
   Projection,    // Op::columns of every input's columns, left to right
   Aggregate,     // group keys ++ one column per aggregate
   Window,        // its input's columns ++ one column per window function
+  SetFunctions,  // its input's columns ++ each set function's columns (++ the ordinality)
   None,          // no output stream
 };
 
@@ -460,6 +465,34 @@ struct WindowCall {
 // Whether `fn` reads a frame (the others read the partition's order alone).
 bool usesFrame(WindowFn fn);
 
+// The set-returning functions of an unnest operator (Op::set_calls), PostgreSQL's, each over
+// its arguments (Op::exprs, in order) and adding its columns to the row:
+enum class SetFunction {
+  Unnest,                 // (array): its elements, of the element type
+  JsonbArrayElements,     // (jsonb): an array's elements, as jsonb
+  JsonbArrayElementsText, // (jsonb): an array's elements as ->> reads them (NULL for null)
+  JsonbEach,              // (jsonb): an object's fields, key text and value jsonb
+  JsonbEachText,          // (jsonb): an object's fields, key text and value as ->> reads it
+  JsonbObjectKeys,        // (jsonb): an object's keys, text
+  GenerateSeries,         // (start, stop [, step]) of one integer type: start, start + step, ...
+                          // while not past stop; step 0 is an error
+};
+
+struct SetCall {
+  SetFunction fn = SetFunction::Unnest;
+  int32_t args = 1; // how many of Op::exprs are its arguments
+  Location loc;     // the call, where a jsonb of the wrong kind raises
+  // The same function of the same arguments (wherever it was written).
+  bool operator==(const SetCall &o) const { return fn == o.fn && args == o.args; }
+};
+
+// A set function's output columns given its first argument's type, named as PostgreSQL names
+// them (unnest, value, key, jsonb_object_keys, generate_series); whether a column may be NULL
+// is its own (zipped calls and outer unnests make every column nullable: unnestColumns).
+Schema setFunctionColumns(SetFunction fn, const Type &first_arg);
+// The range of argument counts a set function takes.
+std::pair<int, int> setFunctionArity(SetFunction fn);
+
 struct Op {
   int32_t id = -1; // the value `%id`; unique within the module
   OpKind kind;
@@ -482,6 +515,9 @@ struct Op {
   std::vector<AggCall> aggregates; // Aggregate
   std::vector<SortKey> sort_keys;  // TopK, Window: input columns, most significant first
   std::vector<WindowCall> windows; // Window: one output column each, after the input's
+  std::vector<SetCall> set_calls;  // Unnest: its functions, zipped; arguments in `exprs`
+  bool ordinality = false;         // Unnest: a column numbering each input row's elements
+  bool outer = false;              // Unnest: a row without elements is kept, padded
   int64_t limit = -1;       // TopK: at most this many rows; Window: of each partition; -1: no limit
   int64_t offset = 0;       // TopK: after skipping this many
   bool append_only = false; // analysis result: the stream never carries deletions
@@ -510,10 +546,11 @@ struct Module {
   Op &append(std::unique_ptr<Op> op); // assigns an id if op->id < 0
 };
 
-const char *opKindName(OpKind kind);       // "source", "filter", ...
-const char *exprOpName(ExprOp op);         // "add", "eq", "is_null", ...
-const char *aggKindName(AggKind kind);     // "count_star", "count", "sum", ...
-const char *windowFnName(WindowFn fn);     // "row_number", "lag", "sum", ...
-const char *stateSizeName(StateSize size); // "none", "bounded", "grows-with-keys", ...
+const char *opKindName(OpKind kind);         // "source", "filter", ...
+const char *exprOpName(ExprOp op);           // "add", "eq", "is_null", ...
+const char *aggKindName(AggKind kind);       // "count_star", "count", "sum", ...
+const char *windowFnName(WindowFn fn);       // "row_number", "lag", "sum", ...
+const char *stateSizeName(StateSize size);   // "none", "bounded", "grows-with-keys", ...
+const char *setFunctionName(SetFunction fn); // "unnest", "jsonb_each", ...
 
 } // namespace kiln::ir

@@ -41,6 +41,14 @@ std::optional<Schema> inferSchema(const Module &module, const Op &op);
 bool aggregateNullable(const Op &aggregate, const AggCall &agg, const Schema &input);
 // Whether a window function's column may be NULL (ranks and counts never are).
 bool windowNullable(const WindowCall &call);
+// The columns an unnest operator adds to its input's: each set function's, then the ordinality.
+// Zipped functions pad each other with NULLs, and an outer unnest pads a row without elements,
+// so there every column may be NULL. Nullopt if an argument is missing.
+std::optional<Schema> unnestColumns(const std::vector<SetCall> &calls,
+                                    const std::vector<ExprPtr> &args, bool ordinality, bool outer);
+inline std::optional<Schema> unnestColumns(const Op &op) {
+  return unnestColumns(op.set_calls, op.exprs, op.ordinality, op.outer);
+}
 
 bool sameColumn(const Column &a, const Column &b); // name, type and nullability
 

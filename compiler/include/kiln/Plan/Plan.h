@@ -26,7 +26,8 @@ enum class NodeKind {
   UnionAll,
   Negate,
   TopK,
-  Window
+  Window,
+  Unnest
 };
 
 struct Node;
@@ -56,6 +57,10 @@ struct Node {
   std::vector<ir::SortKey> sort_keys;
   int64_t limit = -1, offset = 0;
   std::vector<ir::WindowCall> windows;
+  // Unnest (ir's unnest operator): its functions, with their arguments in `exprs` (over the
+  // input row) and its condition in `predicate` (over the output row, may be null).
+  std::vector<ir::SetCall> set_calls;
+  bool ordinality = false, outer = false;
 
   explicit Node(NodeKind k) : kind(k) {}
 };

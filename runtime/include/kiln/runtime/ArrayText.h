@@ -32,4 +32,9 @@ std::optional<Elements> parse(std::string_view text, std::string &error);
 // The elements of canonical array text (what parse reads back, without its checks).
 Elements elements(std::string_view canonical);
 
+// One element of canonical array text from `pos` (0 at the start), which it advances: the
+// element's text unescaped in `element` (empty and `is_null` for a NULL); false past the last.
+// Stepping reads each element once, where elements() reads them all (unnest's use).
+bool nextElement(std::string_view canonical, size_t &pos, std::string &element, bool &is_null);
+
 } // namespace kiln::array_text

@@ -46,6 +46,11 @@ std::optional<std::string_view> pathStep(std::string_view value, std::string_vie
 std::optional<std::string_view> text(std::string_view value, std::string &scratch);
 // jsonb_array_length: the number of elements; nullopt if `value` is not an array.
 std::optional<int64_t> arrayLength(std::string_view value);
+// One member of a canonical array or object from `pos` (0 at the start), which it advances: an
+// array's element in `value` (`key` empty), or an object's field, its key still quoted and
+// escaped in `key`; false past the last, or for a scalar. (The set functions' stepping.)
+bool nextMember(std::string_view container, size_t &pos, std::string_view &key,
+                std::string_view &value);
 // `value ? key`: an object has the key, an array has the string as an element, or the value is
 // that string.
 bool exists(std::string_view value, std::string_view key);

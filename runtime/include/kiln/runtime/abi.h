@@ -96,43 +96,47 @@ typedef struct kiln_runtime kiln_runtime; /* opaque; owned by the runtime */
 
 /* Runtime errors raised by generated code; each message follows PostgreSQL's wording. */
 typedef enum kiln_error_code {
-  KILN_ERR_INT_OUT_OF_RANGE = 1,          /* "integer out of range" */
-  KILN_ERR_BIGINT_OUT_OF_RANGE = 2,       /* "bigint out of range" */
-  KILN_ERR_DIVISION_BY_ZERO = 3,          /* "division by zero" */
-  KILN_ERR_NUMERIC_OVERFLOW = 4,          /* "numeric field overflow" */
-  KILN_ERR_INVALID_TEXT_CAST = 5,         /* "invalid input syntax for type ..." */
-  KILN_ERR_FLOAT_OUT_OF_RANGE = 6,        /* "value out of range: overflow" */
-  KILN_ERR_DATE_OUT_OF_RANGE = 7,         /* "date out of range" */
-  KILN_ERR_NEGATIVE_SUBSTRING_LENGTH = 8, /* "negative substring length not allowed" */
-  KILN_ERR_LIKE_TRAILING_ESCAPE = 9,      /* "LIKE pattern must not end with escape character" */
-  KILN_ERR_FIELD_POSITION_ZERO = 10,      /* "field position must not be zero" (split_part) */
-  KILN_ERR_LENGTH_TOO_LARGE = 11,         /* "requested length too large" (repeat, lpad, rpad) */
-  KILN_ERR_INVALID_REGEX = 12,            /* "invalid regular expression" */
-  KILN_ERR_INVALID_REGEX_OPTION = 13,     /* "invalid regular expression option" */
-  KILN_ERR_APPEND_ONLY_CHANGE = 14,       /* a delete or an update of an append-only source */
-  KILN_ERR_SQRT_NEGATIVE = 15,            /* "cannot take square root of a negative number" */
-  KILN_ERR_LOG_ZERO = 16,                 /* "cannot take logarithm of zero" */
-  KILN_ERR_LOG_NEGATIVE = 17,             /* "cannot take logarithm of a negative number" */
-  KILN_ERR_POWER_ZERO_NEGATIVE = 18,      /* "zero raised to a negative power is undefined" */
-  KILN_ERR_POWER_COMPLEX = 19,            /* "a negative number raised to a non-integer power
-                                             yields a complex result" */
-  KILN_ERR_FLOAT_UNDERFLOW = 20,          /* "value out of range: underflow" */
-  KILN_ERR_INVALID_JSON = 21,             /* "invalid input syntax for type json" */
-  KILN_ERR_JSON_UNICODE_NUL = 22,         /* "unsupported Unicode escape sequence" (\u0000) */
-  KILN_ERR_JSONB_LENGTH_OF_SCALAR = 23,   /* "cannot get array length of a scalar" */
-  KILN_ERR_JSONB_LENGTH_OF_OBJECT = 24,   /* "cannot get array length of a non-array" */
-  KILN_ERR_JSONB_CAST = 25,               /* a jsonb value of another kind cast to a number or
-                                             boolean */
-  KILN_ERR_INTERVAL_OUT_OF_RANGE = 26,    /* "interval out of range" */
-  KILN_ERR_TIMESTAMP_OUT_OF_RANGE = 27,   /* "timestamp out of range" */
-  KILN_ERR_DATE_FIELD_OUT_OF_RANGE = 28,  /* "date field value out of range" (make_date) */
-  KILN_ERR_TIME_FIELD_OUT_OF_RANGE = 29,  /* "time field value out of range" (make_timestamp) */
-  KILN_ERR_SMALLINT_OUT_OF_RANGE = 30,    /* "smallint out of range" */
-  KILN_ERR_REAL_OUT_OF_RANGE = 31,        /* "value is out of range for type real" (a number or
-                                             text read as one) */
-  KILN_ERR_JSONB_NULL_KEY = 32,           /* "key must not be null" (jsonb_build_object) */
-  KILN_ERR_JSONB_NULL_FIELD_NAME = 33,    /* "field name must not be null" (jsonb_object_agg) */
-  KILN_ERR_ARRAY_SYNTAX = 34              /* "malformed array literal" */
+  KILN_ERR_INT_OUT_OF_RANGE = 1,            /* "integer out of range" */
+  KILN_ERR_BIGINT_OUT_OF_RANGE = 2,         /* "bigint out of range" */
+  KILN_ERR_DIVISION_BY_ZERO = 3,            /* "division by zero" */
+  KILN_ERR_NUMERIC_OVERFLOW = 4,            /* "numeric field overflow" */
+  KILN_ERR_INVALID_TEXT_CAST = 5,           /* "invalid input syntax for type ..." */
+  KILN_ERR_FLOAT_OUT_OF_RANGE = 6,          /* "value out of range: overflow" */
+  KILN_ERR_DATE_OUT_OF_RANGE = 7,           /* "date out of range" */
+  KILN_ERR_NEGATIVE_SUBSTRING_LENGTH = 8,   /* "negative substring length not allowed" */
+  KILN_ERR_LIKE_TRAILING_ESCAPE = 9,        /* "LIKE pattern must not end with escape character" */
+  KILN_ERR_FIELD_POSITION_ZERO = 10,        /* "field position must not be zero" (split_part) */
+  KILN_ERR_LENGTH_TOO_LARGE = 11,           /* "requested length too large" (repeat, lpad, rpad) */
+  KILN_ERR_INVALID_REGEX = 12,              /* "invalid regular expression" */
+  KILN_ERR_INVALID_REGEX_OPTION = 13,       /* "invalid regular expression option" */
+  KILN_ERR_APPEND_ONLY_CHANGE = 14,         /* a delete or an update of an append-only source */
+  KILN_ERR_SQRT_NEGATIVE = 15,              /* "cannot take square root of a negative number" */
+  KILN_ERR_LOG_ZERO = 16,                   /* "cannot take logarithm of zero" */
+  KILN_ERR_LOG_NEGATIVE = 17,               /* "cannot take logarithm of a negative number" */
+  KILN_ERR_POWER_ZERO_NEGATIVE = 18,        /* "zero raised to a negative power is undefined" */
+  KILN_ERR_POWER_COMPLEX = 19,              /* "a negative number raised to a non-integer power
+                                               yields a complex result" */
+  KILN_ERR_FLOAT_UNDERFLOW = 20,            /* "value out of range: underflow" */
+  KILN_ERR_INVALID_JSON = 21,               /* "invalid input syntax for type json" */
+  KILN_ERR_JSON_UNICODE_NUL = 22,           /* "unsupported Unicode escape sequence" (\u0000) */
+  KILN_ERR_JSONB_LENGTH_OF_SCALAR = 23,     /* "cannot get array length of a scalar" */
+  KILN_ERR_JSONB_LENGTH_OF_OBJECT = 24,     /* "cannot get array length of a non-array" */
+  KILN_ERR_JSONB_CAST = 25,                 /* a jsonb value of another kind cast to a number or
+                                               boolean */
+  KILN_ERR_INTERVAL_OUT_OF_RANGE = 26,      /* "interval out of range" */
+  KILN_ERR_TIMESTAMP_OUT_OF_RANGE = 27,     /* "timestamp out of range" */
+  KILN_ERR_DATE_FIELD_OUT_OF_RANGE = 28,    /* "date field value out of range" (make_date) */
+  KILN_ERR_TIME_FIELD_OUT_OF_RANGE = 29,    /* "time field value out of range" (make_timestamp) */
+  KILN_ERR_SMALLINT_OUT_OF_RANGE = 30,      /* "smallint out of range" */
+  KILN_ERR_REAL_OUT_OF_RANGE = 31,          /* "value is out of range for type real" (a number or
+                                               text read as one) */
+  KILN_ERR_JSONB_NULL_KEY = 32,             /* "key must not be null" (jsonb_build_object) */
+  KILN_ERR_JSONB_NULL_FIELD_NAME = 33,      /* "field name must not be null" (jsonb_object_agg) */
+  KILN_ERR_ARRAY_SYNTAX = 34,               /* "malformed array literal" */
+  KILN_ERR_JSONB_ELEMENTS_OF_SCALAR = 35,   /* "cannot extract elements from a scalar" */
+  KILN_ERR_JSONB_ELEMENTS_OF_OBJECT = 36,   /* "cannot extract elements from an object" */
+  KILN_ERR_JSONB_FIELDS_OF_NON_OBJECT = 37, /* jsonb_each, jsonb_object_keys of a non-object */
+  KILN_ERR_SERIES_STEP_ZERO = 38            /* "step size cannot equal zero" (generate_series) */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
@@ -450,6 +454,21 @@ typedef enum kiln_agg_shape {
  * kiln_array_remove(rt, p, n, element, length, is_null, out): the array without the elements
  *   whose text is `element` (the NULL ones if is_null).
  * kiln_array_to_jsonb(rt, p, n, element, out): to_jsonb of an array of `element` values. */
+
+/* ---- set-returning functions (unnest operators) ----
+ * kiln_set_next(rt, fn, p, n, cursor, out, nulls, loc): the next element of set function `fn`
+ *   (kiln_set_function) of the array or jsonb text p, n, from *cursor (0 at the start), which it
+ *   advances: its columns' texts in out[0] and out[1] (views into p, or scratch memory), with
+ *   nulls[i] set for a NULL; returns 0 past the last. A jsonb of the wrong kind raises at `loc`
+ *   (KILN_ERR_JSONB_ELEMENTS_OF_SCALAR, _OF_OBJECT, KILN_ERR_JSONB_FIELDS_OF_NON_OBJECT). */
+typedef enum kiln_set_function {
+  KILN_SET_UNNEST = 0,                    /* an array's elements: the element's text */
+  KILN_SET_JSONB_ARRAY_ELEMENTS = 1,      /* a jsonb array's elements */
+  KILN_SET_JSONB_ARRAY_ELEMENTS_TEXT = 2, /* ... as ->> reads them (JSON null: NULL) */
+  KILN_SET_JSONB_EACH = 3,                /* an object's fields: key, value */
+  KILN_SET_JSONB_EACH_TEXT = 4,           /* key, value as ->> reads it */
+  KILN_SET_JSONB_OBJECT_KEYS = 5          /* key */
+} kiln_set_function;
 
 /* How kiln_jsonb_build writes an argument's text. */
 typedef enum kiln_jsonb_part {

@@ -1,0 +1,316 @@
+// Set-returning functions: unnest, jsonb_array_elements[_text], jsonb_each[_text],
+// jsonb_object_keys and generate_series, in FROM (alone, in a comma list or a JOIN reading the
+// items before them: PostgreSQL's functions in FROM are implicitly LATERAL) and in a select list.
+// Each becomes an unnest node (ir's unnest operator) over the rows whose columns its arguments
+// read: a one-row relation when they read none.
+
+#include "BinderImpl.h"
+
+#include "kiln/IR/Utils.h"
+
+namespace kiln::binder {
+
+using ir::ExprPtr;
+using ir::SetFunction;
+using ir::Type;
+using ir::TypeKind;
+
+namespace {
+
+std::optional<SetFunction> setFunction(const std::string &name) {
+  for (SetFunction fn :
+       {SetFunction::Unnest, SetFunction::JsonbArrayElements, SetFunction::JsonbArrayElementsText,
+        SetFunction::JsonbEach, SetFunction::JsonbEachText, SetFunction::JsonbObjectKeys,
+        SetFunction::GenerateSeries})
+    if (name == ir::setFunctionName(fn))
+      return fn;
+  return std::nullopt;
+}
+
+// A function of a base type whose FROM alias also names its column (`unnest(a) AS u` has the
+// column u); the jsonb functions' columns are named by their OUT parameters (value, key).
+bool aliasNamesColumn(SetFunction fn) {
+  return fn == SetFunction::Unnest || fn == SetFunction::GenerateSeries ||
+         fn == SetFunction::JsonbObjectKeys;
+}
+
+} // namespace
+
+bool isSetFunctionName(const std::string &name) { return setFunction(name).has_value(); }
+
+bool Binder::bindSetCall(const ast::Expr &expr, const Scope &scope, plan::Node &node) {
+  const std::string &name = expr.names.back();
+  SetFunction fn = *setFunction(name);
+  if (expr.over || expr.agg_filter || !expr.agg_order.empty() || expr.distinct || expr.star) {
+    error(expr.range, name + " is a set-returning function: OVER, FILTER, ORDER BY, DISTINCT "
+                             "and * do not apply to it");
+    return false;
+  }
+  auto [min_args, max_args] = ir::setFunctionArity(fn);
+  if (fn == SetFunction::Unnest)
+    max_args = static_cast<int>(expr.args.size()); // unnest(a, b, ...) zips its arrays
+  int count = static_cast<int>(expr.args.size());
+  if (count < std::max(min_args, 1) || count > max_args) {
+    Diagnostic &d = error(expr.range, "function " + name + " takes " +
+                                          (fn == SetFunction::GenerateSeries ? "2 or 3 arguments"
+                                           : fn == SetFunction::Unnest       ? "one or more arrays"
+                                                                             : "one argument"));
+    d.hint = fn == SetFunction::GenerateSeries ? "generate_series(start, stop [, step])"
+                                               : name + "(value)";
+    return false;
+  }
+  std::vector<Bound> args;
+  for (const ast::ExprPtr &arg : expr.args) {
+    args.push_back(bindExpr(*arg, scope));
+    if (!args.back())
+      return false;
+  }
+  // A jsonb value the runtime finds of the wrong kind raises where the call is.
+  ir::Location loc = location(expr.range);
+  switch (fn) {
+  case SetFunction::Unnest:
+    for (size_t i = 0; i < args.size(); ++i) {
+      const SourceRange &range = expr.args[i]->range;
+      if (args[i].unknown) {
+        error(range, "could not determine the element type of an untyped literal").hint =
+            "cast it to an array type: unnest('{1,2}'::integer[])";
+        return false;
+      }
+      if (!args[i].expr->type.isArray()) {
+        error(range, "unnest takes an array, not " + args[i].expr->type.sqlName()).hint =
+            "for a jsonb array, use jsonb_array_elements";
+        return false;
+      }
+      node.set_calls.push_back({fn, 1, loc});
+      node.exprs.push_back(std::move(args[i].expr));
+    }
+    return true;
+  case SetFunction::GenerateSeries: {
+    std::vector<Bound *> operands;
+    for (Bound &arg : args)
+      operands.push_back(&arg);
+    std::optional<Type> type = commonType(operands, expr.range, "generate_series");
+    if (!type)
+      return false;
+    if (type->isSmallint())
+      *type = Type::int32(); // PostgreSQL has no smallint series: integer's takes them
+    if (!type->isInteger()) {
+      error(expr.range, "generate_series of " + type->sqlName() + " is not supported yet").hint =
+          "Kiln generates series of integers and bigints; for dates, add the series to a date: "
+          "date '2024-01-01' + generate_series(0, 30)";
+      return false;
+    }
+    for (size_t i = 0; i < args.size(); ++i) {
+      ExprPtr e = coerce(std::move(args[i]), *type, expr.args[i]->range);
+      if (!e)
+        return false;
+      node.exprs.push_back(std::move(e));
+    }
+    node.set_calls.push_back({fn, count, loc});
+    return true;
+  }
+  default: {
+    Bound &arg = args[0];
+    TypeKind kind = arg.expr->type.kind;
+    // As the jsonb functions of expressions take them: jsonb, text (cast) or an untyped literal.
+    if (!arg.unknown && kind != TypeKind::Jsonb && kind != TypeKind::Text &&
+        kind != TypeKind::Null) {
+      error(expr.args[0]->range,
+            "function " + name + "(" + arg.expr->type.sqlName() + ") does not exist")
+          .hint = name + " takes a jsonb value";
+      return false;
+    }
+    ExprPtr e = coerce(std::move(arg), Type::jsonb(), expr.args[0]->range);
+    if (!e)
+      return false;
+    node.exprs.push_back(std::move(e));
+    node.set_calls.push_back({fn, 1, loc});
+    return true;
+  }
+  }
+}
+
+void Binder::finishUnnest(plan::Node &node, const std::vector<std::string> &names) {
+  ir::Schema schema = node.inputs[0]->schema;
+  std::optional<ir::Schema> added =
+      ir::unnestColumns(node.set_calls, node.exprs, node.ordinality, node.outer);
+  for (size_t i = 0; added && i < added->size(); ++i) {
+    if (i < names.size() && !names[i].empty())
+      (*added)[i].name = names[i];
+    schema.push_back((*added)[i]);
+  }
+  node.schema = std::move(schema);
+}
+
+plan::NodePtr Binder::oneRow(const ir::Location &loc) {
+  ir::Column column{"?row?", Type::boolean(), false};
+  plan::NodePtr row = makeNode(plan::NodeKind::Values, {column}, loc, {});
+  ir::Value true_value;
+  true_value.is_null = false;
+  true_value.b = true;
+  row->exprs.push_back(ir::makeLiteral(true_value, Type::boolean()));
+  return row;
+}
+
+std::optional<Binder::FromItem> Binder::bindFunctionItem(const ast::TableRef &ref,
+                                                         const Scope &lateral,
+                                                         plan::NodePtr &pending) {
+  ir::Location loc = location(ref.range);
+  plan::NodePtr node = makeNode(plan::NodeKind::Unnest, {}, loc, {});
+  node->ordinality = ref.ordinality;
+  for (const ast::ExprPtr &call : ref.functions) {
+    std::string name = call->kind == ast::ExprKind::FuncCall ? call->names.back() : "";
+    if (!isSetFunctionName(name) ||
+        (call->names.size() > 1 && call->names[0] != "pg_catalog")) {
+      error(call->range, "only set-returning functions may stand in FROM").hint =
+          "Kiln's are unnest, jsonb_array_elements, jsonb_array_elements_text, jsonb_each, "
+          "jsonb_each_text, jsonb_object_keys and generate_series; call other functions in the "
+          "select list";
+      return std::nullopt;
+    }
+    if (!bindSetCall(*call, lateral, *node))
+      return std::nullopt;
+  }
+  // Column names: the functions' own, or the alias for one function of a base type, then the
+  // column aliases over them.
+  std::optional<ir::Schema> columns =
+      ir::unnestColumns(node->set_calls, node->exprs, node->ordinality, false);
+  if (!columns)
+    return std::nullopt;
+  std::vector<std::string> names;
+  bool single = node->set_calls.size() == 1 && ref.functions.size() == 1;
+  for (size_t i = 0; i < columns->size(); ++i) {
+    std::string name = (*columns)[i].name;
+    if (single && i == 0 && !ref.alias.empty() && aliasNamesColumn(node->set_calls[0].fn))
+      name = ref.alias;
+    if (i < ref.column_aliases.size())
+      name = ref.column_aliases[i];
+    names.push_back(name);
+  }
+  if (ref.column_aliases.size() > columns->size()) {
+    error(ref.range, "table \"" + ref.alias + "\" has " + std::to_string(columns->size()) +
+                         " columns available but " + std::to_string(ref.column_aliases.size()) +
+                         " columns specified");
+    return std::nullopt;
+  }
+  FromItem item;
+  ScopeRelation relation;
+  relation.alias = !ref.alias.empty() ? ref.alias : ref.functions[0]->names.back();
+  relation.names = {relation.alias};
+  for (size_t i = 0; i < columns->size(); ++i)
+    relation.columns.push_back(
+        {names[i], (*columns)[i].type, (*columns)[i].nullable, static_cast<int32_t>(i)});
+  item.scope.relations.push_back(std::move(relation));
+  item.scope.width = static_cast<int32_t>(columns->size());
+
+  bool reads_columns = false;
+  for (const ExprPtr &arg : node->exprs)
+    reads_columns |= !ir::columnsRead(*arg).empty();
+  if (reads_columns) { // the caller puts it over the rows it reads
+    pending = node;
+    pending_names_[node.get()] = names;
+    return item;
+  }
+  // Its own rows: the one row it reads, unnested, without that row's column.
+  node->inputs = {oneRow(loc)};
+  finishUnnest(*node, names);
+  item.plan = projectColumns(node, 1, item.scope.width, loc);
+  return item;
+}
+
+plan::NodePtr Binder::applyLateral(const plan::NodePtr &pending, plan::NodePtr input,
+                                   bool outer, ExprPtr predicate) {
+  pending->inputs = {std::move(input)};
+  pending->outer = outer;
+  pending->predicate = std::move(predicate);
+  finishUnnest(*pending, pending_names_[pending.get()]);
+  return pending;
+}
+
+Bound Binder::bindSelectListSetCall(const ast::Expr &expr, const Scope &scope) {
+  const std::string &name = expr.names.back();
+  if (!sets_) {
+    error(expr.range, "set-returning function " + name + " is not allowed here").hint =
+        "call it in the select list, or in FROM: ... CROSS JOIN LATERAL " + name + "(...)";
+    return {};
+  }
+  SetContext &sets = *sets_;
+  plan::Node &node = *sets.node;
+  size_t first_call = node.set_calls.size(), first_arg = node.exprs.size();
+  bool bound;
+  {
+    NoSetFunctions no_nesting(*this); // PostgreSQL evaluates nested ones in another way
+    bound = bindSetCall(expr, scope, node);
+  }
+  if (!bound)
+    return {};
+  if (node.set_calls.size() != first_call + 1) {
+    error(expr.range, "unnest of several arrays may only stand in FROM").hint =
+        "unnest each array: select unnest(a), unnest(b) zips them too";
+    return {};
+  }
+  for (size_t a = first_arg; a < node.exprs.size(); ++a)
+    for (int32_t c : ir::columnsRead(*node.exprs[a]))
+      if (c >= kWindowColumn && c < kHavingScalar) {
+        error(expr.range, "window functions in the arguments of " + name + " are not supported")
+            .hint = "compute the window function in a subquery, and call " + name + " over it";
+        return {};
+      }
+  ir::Schema columns = ir::setFunctionColumns(node.set_calls.back().fn, node.exprs[first_arg]->type);
+  if (columns.size() != 1) {
+    error(expr.range, name + " in a select list returns records, which Kiln does not have").hint =
+        "call it in FROM: ... CROSS JOIN LATERAL " + name + "(...) AS e(key, value)";
+    return {};
+  }
+  // NULL where a longer set zipped with it goes on.
+  ExprPtr column = ir::makeColumn(kSetColumn + sets.width, columns[0].type, true);
+  ++sets.width;
+  return {std::move(column), false};
+}
+
+std::optional<Binder::FromItem> Binder::bindLateralJoin(const ast::TableRef &ref, FromItem left,
+                                                        const FromItem &right,
+                                                        const plan::NodePtr &pending) {
+  if (ref.join_kind == ast::JoinKind::Right || ref.join_kind == ast::JoinKind::Full) {
+    error(ref.range, "a RIGHT or FULL JOIN cannot pass its left side's columns to a function")
+        .hint = "the combining JOIN type must be INNER or LEFT for a LATERAL reference";
+    return std::nullopt;
+  }
+  if (ref.natural || !ref.using_columns.empty()) {
+    error(ref.range, "NATURAL and USING joins with a function of the left side's columns are not "
+                     "supported")
+        .hint = "write the condition with ON";
+    return std::nullopt;
+  }
+  bool outer = ref.join_kind == ast::JoinKind::Left;
+  int32_t left_width = left.scope.width;
+  FromItem combined = concatScopes(std::move(left), right);
+  if (outer) // a left row without elements has NULLs there
+    for (ScopeRelation &relation : combined.scope.relations)
+      for (ScopeColumn &column : relation.columns)
+        if (column.index >= left_width)
+          column.nullable = true;
+  ExprPtr on;
+  if (ref.on) {
+    on = bindCondition(*ref.on, combined.scope, "JOIN/ON");
+    if (!on)
+      return std::nullopt;
+    if (on->op == ir::ExprOp::Literal && !on->literal.is_null && on->literal.b)
+      on = nullptr; // ON TRUE
+  }
+  plan::NodePtr input = combined.plan;
+  if (outer) {
+    combined.plan = applyLateral(pending, input, true, std::move(on));
+    return combined;
+  }
+  combined.plan = applyLateral(pending, input, false, nullptr);
+  if (on) {
+    plan::NodePtr filter =
+        makeNode(plan::NodeKind::Filter, combined.plan->schema, combined.plan->loc, {combined.plan});
+    filter->predicate = std::move(on);
+    combined.plan = filter;
+  }
+  return combined;
+}
+
+} // namespace kiln::binder
