@@ -968,6 +968,11 @@ class QueryGen:
                           [(f'{alias}.{alias}', 'int')]))
             forms.append((f'unnest(ARRAY[{r.choice(ints)}, {self.expr("int", scope, 1)}, NULL])',
                           [(f'{alias}.{alias}', 'int')]))
+        stamps = [c for c, t in scope if t == 'ts']
+        if stamps:  # a series of timestamps stepped by an interval (months clamp at a month's end)
+            start, step = r.choice(stamps), r.choice(["'1 day'", "'12 hours'", "'1 month'", "'-1 day'"])
+            stop = f"{start} + interval '2 days'" if not step.startswith("'-") else f"{start} - interval '2 days'"
+            forms.append((f'generate_series({start}, {stop}, interval {step})', [(f'{alias}.{alias}', 'ts')]))
         if texts:
             forms.append((f'unnest(ARRAY[{r.choice(texts)}, {self.literal("text")}])',
                           [(f'{alias}.{alias}', 'text')]))

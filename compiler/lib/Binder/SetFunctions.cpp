@@ -86,22 +86,38 @@ bool Binder::bindSetCall(const ast::Expr &expr, const Scope &scope, plan::Node &
     }
     return true;
   case SetFunction::GenerateSeries: {
-    std::vector<Bound *> operands;
-    for (Bound &arg : args)
-      operands.push_back(&arg);
+    std::vector<Bound *> operands{&args[0], &args[1]};
     std::optional<Type> type = commonType(operands, expr.range, "generate_series");
     if (!type)
       return false;
+    bool times = type->kind == TypeKind::Date || type->isTimestamp();
+    if (times) {
+      // PostgreSQL's series of timestamp and of timestamptz, stepped by an interval; dates
+      // resolve to timestamptz, its preferred type.
+      if (count != 3) {
+        error(expr.range, "a series of " + type->sqlName() + " values needs a step").hint =
+            "generate_series(start, stop, interval '1 day')";
+        return false;
+      }
+      if (type->kind != TypeKind::Timestamp)
+        *type = Type::timestamptz();
+    } else if (count > 2) {
+      operands.push_back(&args[2]);
+      type = commonType(operands, expr.range, "generate_series");
+      if (!type)
+        return false;
+    }
     if (type->isSmallint())
       *type = Type::int32(); // PostgreSQL has no smallint series: integer's takes them
-    if (!type->isInteger()) {
+    if (!times && !type->isInteger()) {
       error(expr.range, "generate_series of " + type->sqlName() + " is not supported yet").hint =
-          "Kiln generates series of integers and bigints; for dates, add the series to a date: "
-          "date '2024-01-01' + generate_series(0, 30)";
+          "Kiln generates series of integers, bigints, timestamps and timestamptz values (with "
+          "an interval step)";
       return false;
     }
     for (size_t i = 0; i < args.size(); ++i) {
-      ExprPtr e = coerce(std::move(args[i]), *type, expr.args[i]->range);
+      Type want = times && i == 2 ? Type::interval() : *type;
+      ExprPtr e = coerce(std::move(args[i]), want, expr.args[i]->range);
       if (!e)
         return false;
       node.exprs.push_back(std::move(e));
@@ -152,16 +168,14 @@ plan::NodePtr Binder::oneRow(const ir::Location &loc) {
   return row;
 }
 
-std::optional<Binder::FromItem> Binder::bindFunctionItem(const ast::TableRef &ref,
-                                                         const Scope &lateral,
-                                                         plan::NodePtr &pending) {
+std::optional<Binder::FromItem>
+Binder::bindFunctionItem(const ast::TableRef &ref, const Scope &lateral, plan::NodePtr &pending) {
   ir::Location loc = location(ref.range);
   plan::NodePtr node = makeNode(plan::NodeKind::Unnest, {}, loc, {});
   node->ordinality = ref.ordinality;
   for (const ast::ExprPtr &call : ref.functions) {
     std::string name = call->kind == ast::ExprKind::FuncCall ? call->names.back() : "";
-    if (!isSetFunctionName(name) ||
-        (call->names.size() > 1 && call->names[0] != "pg_catalog")) {
+    if (!isSetFunctionName(name) || (call->names.size() > 1 && call->names[0] != "pg_catalog")) {
       error(call->range, "only set-returning functions may stand in FROM").hint =
           "Kiln's are unnest, jsonb_array_elements, jsonb_array_elements_text, jsonb_each, "
           "jsonb_each_text, jsonb_object_keys and generate_series; call other functions in the "
@@ -218,8 +232,8 @@ std::optional<Binder::FromItem> Binder::bindFunctionItem(const ast::TableRef &re
   return item;
 }
 
-plan::NodePtr Binder::applyLateral(const plan::NodePtr &pending, plan::NodePtr input,
-                                   bool outer, ExprPtr predicate) {
+plan::NodePtr Binder::applyLateral(const plan::NodePtr &pending, plan::NodePtr input, bool outer,
+                                   ExprPtr predicate) {
   pending->inputs = {std::move(input)};
   pending->outer = outer;
   pending->predicate = std::move(predicate);
@@ -256,7 +270,8 @@ Bound Binder::bindSelectListSetCall(const ast::Expr &expr, const Scope &scope) {
             .hint = "compute the window function in a subquery, and call " + name + " over it";
         return {};
       }
-  ir::Schema columns = ir::setFunctionColumns(node.set_calls.back().fn, node.exprs[first_arg]->type);
+  ir::Schema columns =
+      ir::setFunctionColumns(node.set_calls.back().fn, node.exprs[first_arg]->type);
   if (columns.size() != 1) {
     error(expr.range, name + " in a select list returns records, which Kiln does not have").hint =
         "call it in FROM: ... CROSS JOIN LATERAL " + name + "(...) AS e(key, value)";
@@ -305,8 +320,8 @@ std::optional<Binder::FromItem> Binder::bindLateralJoin(const ast::TableRef &ref
   }
   combined.plan = applyLateral(pending, input, false, nullptr);
   if (on) {
-    plan::NodePtr filter =
-        makeNode(plan::NodeKind::Filter, combined.plan->schema, combined.plan->loc, {combined.plan});
+    plan::NodePtr filter = makeNode(plan::NodeKind::Filter, combined.plan->schema,
+                                    combined.plan->loc, {combined.plan});
     filter->predicate = std::move(on);
     combined.plan = filter;
   }

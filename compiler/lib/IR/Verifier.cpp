@@ -480,10 +480,15 @@ void Verifier::checkSetFunctions(const Schema &row) {
       return;
     }
     const Type &first = op.exprs[arg]->type;
+    // A series of timestamps steps by an interval, its third argument.
+    bool times = call.fn == SetFunction::GenerateSeries && first.isTimestamp();
+    if (times && call.args != 3)
+      error(name + " of " + first.str() + " has no step");
     for (int32_t a = 0; a < call.args; ++a) {
       const Expr &e = *op.exprs[arg + static_cast<size_t>(a)];
       checkExpr(e, row);
-      bool fits = call.fn == SetFunction::Unnest           ? e.type.isArray()
+      bool fits = call.fn == SetFunction::Unnest ? e.type.isArray()
+                  : times                        ? e.type == (a == 2 ? Type::interval() : first)
                   : call.fn == SetFunction::GenerateSeries ? first.isInteger() && e.type == first
                                                            : e.type == Type::jsonb();
       if (!fits)

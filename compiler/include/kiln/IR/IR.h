@@ -474,8 +474,9 @@ enum class SetFunction {
   JsonbEach,              // (jsonb): an object's fields, key text and value jsonb
   JsonbEachText,          // (jsonb): an object's fields, key text and value as ->> reads it
   JsonbObjectKeys,        // (jsonb): an object's keys, text
-  GenerateSeries,         // (start, stop [, step]) of one integer type: start, start + step, ...
-                          // while not past stop; step 0 is an error
+  GenerateSeries,         // (start, stop [, step]) of one integer type, or (start, stop, step)
+                          // of timestamps or timestamptz values and an interval: start,
+                          // start + step, ... while not past stop; a zero step is an error
 };
 
 struct SetCall {

@@ -54,9 +54,36 @@ public:
       arg += static_cast<size_t>(call.args);
     }
     if (op.ordinality) {
-      columns_.push_back(ir::makeColumn(static_cast<int32_t>(raw_types_.size()),
-                                        ir::Type::int64(), true));
+      columns_.push_back(
+          ir::makeColumn(static_cast<int32_t>(raw_types_.size()), ir::Type::int64(), true));
       raw_types_.push_back(ir::Type::int64());
+    }
+    // A series of timestamps steps by adding its interval, as `timestamp + interval` does (on
+    // the session zone's clock for timestamptz), over a row of [value, step].
+    arg = 0;
+    for (const ir::SetCall &call : op.set_calls) {
+      const ir::Type &type = op.exprs[arg]->type;
+      arg += static_cast<size_t>(call.args);
+      times_.emplace_back();
+      if (call.fn != SetFunction::GenerateSeries || !type.isTimestamp())
+        continue;
+      TimeSeries &series = times_.back();
+      series.types = {type, ir::Type::interval()};
+      std::vector<ir::ExprPtr> operands;
+      operands.push_back(ir::makeColumn(0, type, false));
+      operands.push_back(ir::makeColumn(1, ir::Type::interval(), false));
+      series.next = ir::makeCall(ir::ExprOp::Call, type, std::move(operands), call.loc);
+      series.next->function = ir::FunctionId::AddInterval;
+      auto compare = [&](ir::ExprOp op) {
+        ir::Value zero;
+        zero.is_null = false;
+        std::vector<ir::ExprPtr> sides;
+        sides.push_back(ir::makeColumn(1, ir::Type::interval(), false));
+        sides.push_back(ir::makeLiteral(zero, ir::Type::interval()));
+        return ir::makeCall(op, ir::Type::boolean(), std::move(sides), call.loc);
+      };
+      series.up = compare(ir::ExprOp::Gt);
+      series.zero = compare(ir::ExprOp::Eq);
     }
   }
 
@@ -70,16 +97,22 @@ private:
   // One set function's loop state, in the consumer's frame.
   struct Cursor {
     const ir::SetCall *call = nullptr;
-    int32_t first_raw = 0;     // its first column in the raw row
-    llvm::Value *done;         // i1: no more elements
-    llvm::Value *has;          // i1: an element this step
-    llvm::Value *position;     // i64: the text's cursor, or the series' next value
-    llvm::Value *value;        // i64: a series' value this step
-    int32_t location = 0;      // where its argument is, for kiln_set_next's errors
-    llvm::Value *out, *nulls;  // [2 x str], [2 x i8]: kiln_set_next's element
-    llvm::Value *text;         // the array or jsonb (a str), for kiln_set_next
-    llvm::Value *stop, *step;  // a series' bounds (i64)
-    bool narrow = false;       // a series of integers (not bigints)
+    int32_t first_raw = 0;       // its first column in the raw row
+    llvm::Value *done;           // i1: no more elements
+    llvm::Value *has;            // i1: an element this step
+    llvm::Value *position;       // i64: the text's cursor, or the series' next value
+    llvm::Value *value;          // i64: a series' value this step
+    int32_t location = 0;        // where its argument is, for kiln_set_next's errors
+    llvm::Value *out, *nulls;    // [2 x str], [2 x i8]: kiln_set_next's element
+    llvm::Value *text;           // the array or jsonb (a str), for kiln_set_next
+    llvm::Value *stop, *step;    // a series' bounds (i64)
+    bool narrow = false;         // a series of integers (not bigints)
+    llvm::Value *pair = nullptr; // a series of timestamps: its [value, step] row
+  };
+  // The expressions of a series of timestamps, over its [value, step] row.
+  struct TimeSeries {
+    std::vector<ir::Type> types;
+    ir::ExprPtr next, up, zero; // value + step, step > 0, step = 0
   };
 
   llvm::BasicBlock *block(const char *name) {
@@ -118,8 +151,7 @@ private:
       }
     }
     if (op_.ordinality)
-      e_.storeColumn(raw, raw_row, static_cast<int>(raw_types_.size()) - 1,
-                     {place, b_.getFalse()});
+      e_.storeColumn(raw, raw_row, static_cast<int>(raw_types_.size()) - 1, {place, b_.getFalse()});
     llvm::Value *result = e_.newRow(out);
     for (size_t c = 0; c < in.types.size(); ++c)
       e_.copyColumn(in, row, static_cast<int>(c), out, result, static_cast<int>(c), false);
@@ -198,7 +230,19 @@ private:
       for (const SqlValue &v : args)
         null = b_.CreateOr(null, v.null);
       b_.CreateStore(null, cursor.done);
-      if (call.fn == SetFunction::GenerateSeries) {
+      const TimeSeries &times = times_[cursors.size()];
+      if (times.next) {
+        const RowLayout &pair = e_.layoutOf(times.types);
+        cursor.pair = e_.newRow(pair);
+        e_.storeColumn(pair, cursor.pair, 1, {args[2].value, b_.getFalse()});
+        cursor.stop = args[1].value;
+        SqlValue up = e_.genExpr(*times.up, pair, cursor.pair);
+        cursor.step = b_.CreateICmpNE(up.value, b_.getInt8(0)); // (i1: upwards)
+        SqlValue zero = e_.genExpr(*times.zero, pair, cursor.pair);
+        e_.raiseIf(b_.CreateAnd(b_.CreateNot(null), b_.CreateICmpNE(zero.value, b_.getInt8(0))),
+                   KILN_ERR_SERIES_STEP_ZERO, op_.exprs[arg + 2]->loc);
+        b_.CreateStore(args[0].value, cursor.position);
+      } else if (call.fn == SetFunction::GenerateSeries) {
         cursor.narrow = op_.exprs[arg]->type.kind == ir::TypeKind::Int32;
         auto wide = [&](llvm::Value *v) { return cursor.narrow ? b_.CreateSExt(v, e_.i64_) : v; };
         cursor.stop = wide(args[1].value);
@@ -226,15 +270,17 @@ private:
     llvm::BasicBlock *next = block("unnest.next.element"), *joined = block("unnest.stepped");
     b_.CreateCondBr(b_.CreateLoad(e_.i1_, cursor.done), joined, next);
     b_.SetInsertPoint(next);
-    if (cursor.call->fn == SetFunction::GenerateSeries) {
+    if (cursor.pair) {
+      stepTimes(cursor);
+    } else if (cursor.call->fn == SetFunction::GenerateSeries) {
       stepSeries(cursor);
     } else {
       llvm::Value *p = b_.CreateExtractValue(cursor.text, 0);
       llvm::Value *n = b_.CreateExtractValue(cursor.text, 1);
-      llvm::Value *got = e_.call(
-          "kiln_set_next", {e_.rt(), b_.getInt32(runtimeFunction(cursor.call->fn)), p, n,
-                            cursor.position, cursor.out, cursor.nulls,
-                            b_.getInt32(cursor.location)});
+      llvm::Value *got =
+          e_.call("kiln_set_next",
+                  {e_.rt(), b_.getInt32(runtimeFunction(cursor.call->fn)), p, n, cursor.position,
+                   cursor.out, cursor.nulls, b_.getInt32(cursor.location)});
       llvm::Value *has = b_.CreateICmpNE(got, b_.getInt32(0));
       b_.CreateStore(has, cursor.has);
       b_.CreateStore(b_.CreateNot(has), cursor.done);
@@ -252,18 +298,38 @@ private:
     llvm::Value *within = b_.CreateSelect(up, b_.CreateICmpSLE(current, cursor.stop),
                                           b_.CreateICmpSGE(current, cursor.stop));
     b_.CreateStore(within, cursor.has);
-    llvm::Value *sum = b_.CreateBinaryIntrinsic(llvm::Intrinsic::sadd_with_overflow, current,
-                                                cursor.step);
+    llvm::Value *sum =
+        b_.CreateBinaryIntrinsic(llvm::Intrinsic::sadd_with_overflow, current, cursor.step);
     llvm::Value *following = b_.CreateExtractValue(sum, 0);
     llvm::Value *overflow = b_.CreateExtractValue(sum, 1);
     if (cursor.narrow)
-      overflow = b_.CreateOr(overflow,
-                             b_.CreateICmpNE(b_.CreateSExt(b_.CreateTrunc(following, e_.i32_),
-                                                           e_.i64_),
-                                             following));
+      overflow = b_.CreateOr(
+          overflow,
+          b_.CreateICmpNE(b_.CreateSExt(b_.CreateTrunc(following, e_.i32_), e_.i64_), following));
     b_.CreateStore(b_.CreateOr(b_.CreateNot(within), overflow), cursor.done);
     b_.CreateStore(current, cursor.value);
     b_.CreateStore(following, cursor.position);
+  }
+
+  // A series of timestamps: the current value while it is not past stop, and the next one
+  // computed then (PostgreSQL computes it after returning each value, and raises where it
+  // leaves the timestamps' range).
+  void stepTimes(Cursor &cursor) {
+    const TimeSeries &times = times_[static_cast<size_t>(cursor.call - op_.set_calls.data())];
+    const RowLayout &pair = e_.layoutOf(times.types);
+    llvm::Value *current = b_.CreateLoad(e_.i64_, cursor.position);
+    llvm::Value *within = b_.CreateSelect(cursor.step, b_.CreateICmpSLE(current, cursor.stop),
+                                          b_.CreateICmpSGE(current, cursor.stop));
+    b_.CreateStore(within, cursor.has);
+    b_.CreateStore(b_.CreateNot(within), cursor.done);
+    b_.CreateStore(current, cursor.value);
+    llvm::BasicBlock *advance = block("series.advance"), *advanced = block("series.advanced");
+    b_.CreateCondBr(within, advance, advanced);
+    b_.SetInsertPoint(advance);
+    e_.storeColumn(pair, cursor.pair, 0, {current, b_.getFalse()});
+    b_.CreateStore(e_.genExpr(*times.next, pair, cursor.pair).value, cursor.position);
+    b_.CreateBr(advanced);
+    b_.SetInsertPoint(advanced);
   }
 
   // Column `c` of the function's element this step, as the raw row holds it.
@@ -280,6 +346,7 @@ private:
 
   std::vector<ir::Type> raw_types_;
   std::vector<ir::ExprPtr> columns_; // per new column: over the raw row
+  std::vector<TimeSeries> times_;    // per call (empty but for a series of timestamps)
 };
 
 } // namespace
