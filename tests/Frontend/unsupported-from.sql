@@ -3,10 +3,6 @@
 
 select *
 from t,
--- ERR:{{.*}}unsupported-from.sql:[[@LINE+3]]:3: error: LATERAL is not supported yet
--- ERR-NEXT:  lateral (select t.a) as l,
--- ERR-NEXT:  ^~~~~~~
-  lateral (select t.a) as l,
 -- ERR:{{.*}}unsupported-from.sql:[[@LINE+3]]:3: error: a column definition list is not supported: Kiln's set-returning functions name their own columns
 -- ERR-NEXT:  jsonb_to_record(x) as r(a int),
 -- ERR-NEXT:  ^~~~~~~~~~~~~~~

@@ -952,7 +952,47 @@ class QueryGen:
             sql, scope = f'{sql}\n  {kind} {right} ON {cond}', scope + rscope
         if self.rng.random() < 0.15:
             sql, scope = self.lateral_function(sql, scope)
+        elif self.rng.random() < 0.1:
+            sql, scope = self.lateral_subquery(sql, scope)
         return sql, scope
+
+    def lateral_subquery(self, sql, scope):
+        """The FROM clause with a LATERAL subquery over a source correlated with its columns by
+        an equality: its top rows per outer row, its aggregates (one row per outer row), or its
+        rows, sometimes also compared with the outer row by <."""
+        r = self.rng
+        table = r.choice(sorted(GEN_TABLES))
+        alias, sub = self.alias('l'), self.alias('x')
+        inner = [(f'{alias}.{c}', t) for c, t in GEN_TABLES[table]]
+        pairs = [(c, ic) for c, t in scope for ic, it in inner if t == it and t in ('int', 'text', 'date')]
+        if not pairs:
+            return sql, scope
+        outer, col = r.choice(pairs)
+        cond, tail = f'{col} = {outer}', ''
+        shape = r.choice(['top', 'aggregate', 'rows'])
+        if shape == 'aggregate':
+            value, ty = r.choice([(c, t) for c, t in inner if t in ('int', 'num', 'text', 'date')])
+            select = f'count(*) AS n, max({value}) AS m'
+            cols = [(f'{sub}.n', 'int'), (f'{sub}.m', ty)]
+        else:
+            picks = r.sample(inner, k=2)
+            select = ', '.join(f'{c} AS v{i}' for i, (c, _) in enumerate(picks))
+            cols = [(f'{sub}.v{i}', t) for i, (_, t) in enumerate(picks)]
+            if shape == 'top':  # every column ordered: only equal rows tie
+                order = ', '.join(f'{c}{r.choice(["", " DESC"])}' for c, _ in inner)
+                tail = f' ORDER BY {order} LIMIT {r.randint(1, 2)}'
+            else:
+                less = [(c, ic) for c, t in scope for ic, it in inner if t == it == 'int']
+                if less and r.random() < 0.5:
+                    o, i = r.choice(less)
+                    cond += f' AND {i} < {o}'
+        source = f"{{{{ source('gen', '{table}') }}}} AS {alias}"
+        item = f'LATERAL (SELECT {select} FROM {source} WHERE {cond}{tail}) AS {sub}'
+        kind = r.choice([',', 'CROSS JOIN', 'LEFT JOIN'])
+        if kind == 'LEFT JOIN':
+            on = 'true' if r.random() < 0.5 else self.expr('bool', scope + cols, 1)
+            return f'{sql}\n  LEFT JOIN {item} ON {on}', scope + cols
+        return f'{sql}{"," if kind == "," else chr(10) + "  " + kind} {item}', scope + cols
 
     def lateral_function(self, sql, scope):
         """The FROM clause with a set-returning function of its columns after it: a comma item,

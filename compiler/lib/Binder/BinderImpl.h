@@ -214,9 +214,38 @@ private:
     explicit NoSetFunctions(Binder &b) : binder(b), saved(b.sets_) { b.sets_ = nullptr; }
     ~NoSetFunctions() { binder.sets_ = saved; }
   };
-  // `left [LEFT] JOIN [LATERAL] f(left's columns) ON ...`: `right` is the function's item.
+  // A correlated LATERAL subquery (bindLateralSubquery), to join with the rows it reads: its
+  // plan's columns are the visible ones, then its keys (matching `outer_keys`, over the
+  // enclosing row), then the columns its other conditions (`residuals`) read.
+  struct LateralSubquery {
+    plan::NodePtr plan;
+    size_t visible = 0;
+    std::vector<ir::ExprPtr> outer_keys;
+    // Over the enclosing row, the plan's columns read as kOuterColumn + their index (the
+    // enclosing row's width is the join's to add).
+    std::vector<ir::ExprPtr> residuals;
+    bool one_row = false;              // aggregates without GROUP BY: one row per outer row
+    std::vector<size_t> count_columns; // then: its counts, 0 for a key without rows
+  };
+  // A FROM item reading the items before it: a set-returning function's unnest node (awaiting
+  // its input) or a correlated LATERAL subquery.
+  struct Lateral {
+    plan::NodePtr unnest;
+    std::shared_ptr<LateralSubquery> subquery;
+    explicit operator bool() const { return unnest || subquery; }
+  };
+  // A LATERAL subquery over the enclosing row `outer`: `pending` receives it if it reads that
+  // row, else the item has its plan.
+  std::optional<FromItem> bindLateralSubquery(const ast::TableRef &ref, const Scope &outer,
+                                              Lateral &pending);
+  // `left` [LEFT (keep_left)] JOIN `lateral` ON `on` (over left ++ its columns; may be null).
+  plan::NodePtr joinLateral(FromItem &left, const Lateral &lateral, bool keep_left, ir::ExprPtr on);
+  // The join of a LATERAL subquery (see joinLateral): [left's columns, its visible ones].
+  plan::NodePtr joinLateralSubquery(FromItem &left, const LateralSubquery &sub, bool keep_left,
+                                    ir::ExprPtr on);
+  // `left [LEFT] JOIN [LATERAL] item ON ...` where the item (`right`) reads left's columns.
   std::optional<FromItem> bindLateralJoin(const ast::TableRef &ref, FromItem left,
-                                          const FromItem &right, const plan::NodePtr &pending);
+                                          const FromItem &right, const Lateral &lateral);
 
   // ---- subqueries (Subqueries.cpp) ----
   plan::NodePtr semiJoin(const FromItem &input, const ast::Expr &sublink, bool negated);
@@ -257,6 +286,13 @@ private:
     bool in_where = false;
     // A scalar subquery (bindScalarSubquery): aggregated per key, the keys become its GROUP BY.
     bool scalar = false;
+    // A LATERAL subquery in FROM (bindLateralSubquery): any select list, aggregated per key (its
+    // keys join its GROUP BY) or not, LIMIT per key. Set by bindSimpleSelect: whether it has one
+    // row per key (aggregates without GROUP BY), and which of its columns are counts then (0,
+    // not NULL, for a key without rows).
+    bool lateral = false;
+    bool one_row = false;
+    std::vector<size_t> count_columns;
     // Its value is a count: 0, not NULL, for a key without rows.
     bool zero_if_empty = false;
     // An EXISTS in an expression: bound as a scalar subquery of count(*) in place of its select

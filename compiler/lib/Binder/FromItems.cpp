@@ -390,6 +390,10 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
     return item;
   }
   case ast::TableRef::Kind::Subquery: {
+    if (ref.lateral) { // (nothing before it to read)
+      Lateral pending;
+      return bindLateralSubquery(ref, Scope{}, pending);
+    }
     plan::NodePtr sub = bindSelect(*ref.subquery);
     if (!sub)
       return std::nullopt;
@@ -408,14 +412,15 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
     if (!left)
       return std::nullopt;
     std::optional<FromItem> right;
-    if (ref.right->kind == ast::TableRef::Kind::Function) {
-      plan::NodePtr pending;
-      right = bindFunctionItem(*ref.right, left->scope, pending);
-      if (right && pending)
-        return bindLateralJoin(ref, std::move(*left), std::move(*right), pending);
-    } else {
+    Lateral pending;
+    if (ref.right->kind == ast::TableRef::Kind::Function)
+      right = bindFunctionItem(*ref.right, left->scope, pending.unnest);
+    else if (ref.right->kind == ast::TableRef::Kind::Subquery && ref.right->lateral)
+      right = bindLateralSubquery(*ref.right, left->scope, pending);
+    else
       right = bindTableRef(*ref.right);
-    }
+    if (right && pending)
+      return bindLateralJoin(ref, std::move(*left), std::move(*right), pending);
     if (!right)
       return std::nullopt;
     std::vector<std::string> using_columns = ref.using_columns;
@@ -578,14 +583,16 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
   // A subquery correlated beyond equalities: its outer values' domain, to fill in, and the columns
   // of the FROM row it is made of (Correlation::domain).
   std::vector<std::pair<plan::NodePtr, std::vector<int32_t>>> scalar_domains;
-  // A function reading the columns of the items before it (implicitly LATERAL) is applied to
-  // their join, in FROM order: lateral[i] holds its unnest node.
-  std::vector<plan::NodePtr> lateral;
+  // A function (implicitly LATERAL) or a LATERAL subquery reading the columns of the items before
+  // it is joined with their join, in FROM order: lateral[i] holds it.
+  std::vector<Lateral> lateral;
   Scope before;
   for (const auto &ref : stmt.from) {
-    plan::NodePtr pending;
+    Lateral pending;
     std::optional<FromItem> item = ref->kind == ast::TableRef::Kind::Function
-                                       ? bindFunctionItem(*ref, before, pending)
+                                       ? bindFunctionItem(*ref, before, pending.unnest)
+                                   : ref->kind == ast::TableRef::Kind::Subquery && ref->lateral
+                                       ? bindLateralSubquery(*ref, before, pending)
                                        : bindTableRef(*ref);
     if (!item)
       return std::nullopt;
@@ -593,8 +600,8 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     items.push_back(std::move(*item));
     lateral.push_back(pending);
   }
-  bool any_lateral =
-      std::any_of(lateral.begin(), lateral.end(), [](const plan::NodePtr &p) { return p; });
+  bool any_lateral = std::any_of(lateral.begin(), lateral.end(),
+                                 [](const Lateral &l) { return static_cast<bool>(l); });
   // SELECT without FROM reads one row of no columns that names can reach: a constant row of one
   // hidden column (rows of no columns would carry only a weight).
   if (stmt.from.empty()) {
@@ -610,7 +617,7 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
     ScopeRelation relation;
     relation.columns.push_back({column.name, column.type, false, 0, /*hidden=*/true});
     items.push_back(FromItem{row, Scope{{relation}, 1}});
-    lateral.push_back(nullptr);
+    lateral.emplace_back();
   }
   // Bind WHERE over the whole FROM row, then place each conjunct at the first join where all
   // its columns are available: single-item conditions filter that item, two-sided equalities
@@ -773,13 +780,9 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
       (maxColumn(*c) < end ? now : later).push_back(std::move(c));
     where = std::move(later);
     FromItem right = std::move(items[i]);
-    plan::NodePtr join = lateral[i] ? applyLateral(lateral[i], acc.plan, false, nullptr)
-                                    : makeJoin(acc, right, std::move(now), acc.plan->loc);
-    if (lateral[i] && !now.empty()) {
-      plan::NodePtr filter = makeNode(plan::NodeKind::Filter, join->schema, join->loc, {join});
-      filter->predicate = conjunction(std::move(now));
-      join = filter;
-    }
+    plan::NodePtr join = lateral[i]
+                             ? joinLateral(acc, lateral[i], false, conjunction(std::move(now)))
+                             : makeJoin(acc, right, std::move(now), acc.plan->loc);
     acc = concatScopes(std::move(acc), right);
     acc.plan = join;
   }

@@ -30,7 +30,8 @@ int64_t integerText(const std::string &text) {
 } // namespace
 
 bool Binder::rejectUnsupportedClauses(const ast::SelectStmt &stmt) {
-  if ((stmt.limit || stmt.offset) && correlation_ && correlation_->stmt == &stmt) {
+  if ((stmt.limit || stmt.offset) && correlation_ && correlation_->stmt == &stmt &&
+      !correlation_->lateral) { // (a LATERAL subquery's are per key: bindTopK)
     // A scalar subquery's ORDER BY ... LIMIT 1: the first row per key (bindSimpleSelect).
     bool first_row = correlation_->scalar && !correlation_->exists_count && stmt.limit &&
                      !stmt.offset && stmt.op == ast::SetOp::None && stmt.values.empty();
@@ -100,9 +101,23 @@ plan::NodePtr Binder::bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result
   std::vector<int32_t> hidden;
   if (auto it = hidden_order_.find(&stmt); it != hidden_order_.end())
     hidden = it->second;
-  size_t visible =
-      result->schema.size() - static_cast<size_t>(std::count_if(hidden.begin(), hidden.end(),
-                                                                [](int32_t c) { return c >= 0; }));
+  // A correlated LATERAL subquery's rows carry their key (and the columns its other conditions
+  // read) last: its LIMIT is per key, and they stay.
+  size_t carried = 0, key_count = 0;
+  if (correlation_ && correlation_->stmt == &stmt && correlation_->lateral) {
+    key_count = correlation_->inner_keys.size();
+    carried = key_count + correlation_->residual_columns.size();
+    if (carried > key_count) {
+      error(stmt.limit ? stmt.limit->range : stmt.offset->range,
+            "LIMIT in a LATERAL subquery correlated by conditions other than equalities is not "
+            "supported yet")
+          .hint = "compare its columns with the outer query's by = in its WHERE";
+      return nullptr;
+    }
+  }
+  size_t visible = result->schema.size() - carried -
+                   static_cast<size_t>(std::count_if(hidden.begin(), hidden.end(),
+                                                     [](int32_t c) { return c >= 0; }));
   ir::Schema output(result->schema.begin(),
                     result->schema.begin() + static_cast<ptrdiff_t>(visible));
   Scope scope;
@@ -211,7 +226,25 @@ plan::NodePtr Binder::bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result
   top->sort_keys = std::move(keys);
   top->limit = window->first;
   top->offset = window->second;
-  return leadingColumns(top, output.size(), loc);
+  if (carried == 0)
+    return leadingColumns(top, output.size(), loc);
+  // Per key; the visible columns, then the carried ones.
+  size_t first_carried = result->schema.size() - carried;
+  for (size_t k = 0; k < key_count; ++k)
+    top->group_keys.push_back(static_cast<int32_t>(first_carried + k));
+  std::vector<int32_t> kept(visible);
+  for (size_t c = 0; c < visible; ++c)
+    kept[c] = static_cast<int32_t>(c);
+  for (size_t c = first_carried; c < result->schema.size(); ++c)
+    kept.push_back(static_cast<int32_t>(c));
+  ir::Schema schema;
+  for (int32_t c : kept)
+    schema.push_back(extended[static_cast<size_t>(c)]);
+  plan::NodePtr project = makeNode(plan::NodeKind::Project, schema, loc, {top});
+  for (int32_t c : kept)
+    project->exprs.push_back(ir::makeColumn(c, extended[static_cast<size_t>(c)].type,
+                                            extended[static_cast<size_t>(c)].nullable));
+  return project;
 }
 
 // VALUES (...), (...): a constant relation, emitted at the first tick. Its columns are named
@@ -671,7 +704,8 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
     // A correlated scalar subquery's aggregates are per key of the enclosing row: its keys are
     // the GROUP BY, after any of its own.
     body_key_offset = agg.group_exprs.size();
-    if (correlation_ && correlation_->stmt == &stmt && correlation_->scalar)
+    if (correlation_ && correlation_->stmt == &stmt &&
+        (correlation_->scalar || correlation_->lateral))
       for (const ExprPtr &key : correlation_->inner_keys)
         agg.group_exprs.push_back(key->clone());
     // Scalar subqueries in HAVING (uncorrelated): one row each, joined to the aggregate's rows
@@ -966,7 +1000,41 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
   if (correlation_ && correlation_->stmt == &stmt &&
       (!correlation_->inner_keys.empty() || !correlation_->residuals.empty())) {
     bool first_row = correlation_->scalar && !aggregated && stmt.limit && !stmt.distinct;
-    if (aggregated != correlation_->scalar && !first_row) {
+    if (correlation_->lateral && aggregated) {
+      // One row per key without a GROUP BY of its own, where PostgreSQL's counts over a key
+      // without rows are 0: a column that is a count alone becomes 0 there; an expression of
+      // counts would need its value over no rows.
+      if (!correlation_->residuals.empty() || stmt.having || !stmt.grouping_sets.empty()) {
+        error(stmt.range, "a LATERAL subquery with aggregates is supported correlated by "
+                          "equalities only, without HAVING or GROUPING SETS")
+            .hint = "compare its columns with the outer query's by = in its WHERE";
+        return nullptr;
+      }
+      correlation_->one_row = stmt.group_by.empty();
+      for (size_t i = 0; i < items.size() && correlation_->one_row && counts; ++i) {
+        const Expr &output = *outputs[i];
+        bool reads_count = false;
+        for (int32_t c : ir::columnsRead(output))
+          reads_count |= count_column[static_cast<size_t>(c)];
+        if (output.op == ExprOp::Column && reads_count) {
+          correlation_->count_columns.push_back(i);
+        } else if (reads_count) {
+          error(items[i].range, "an expression of count() in a correlated LATERAL subquery is "
+                                "not supported yet")
+              .hint = "select the count alone, and compute with it in the outer query";
+          return nullptr;
+        }
+      }
+    } else if (correlation_->lateral) {
+      // Its rows, each with its key (and the columns the other conditions read, which would
+      // tell rows DISTINCT keeps apart).
+      if (stmt.distinct && !correlation_->residuals.empty()) {
+        error(stmt.range, "DISTINCT in a LATERAL subquery correlated by conditions other than "
+                          "equalities is not supported yet")
+            .hint = "compare its columns with the outer query's by = in its WHERE";
+        return nullptr;
+      }
+    } else if (aggregated != correlation_->scalar && !first_row) {
       error(stmt.range, aggregated ? "correlated subqueries with aggregates are not supported yet "
                                      "under EXISTS or IN"
                                    : "a correlated scalar subquery must compute aggregates")
@@ -975,7 +1043,7 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
                                        : "join the tables in the outer FROM and filter there";
       return nullptr;
     }
-    if (counts) {
+    if (counts && !correlation_->lateral) {
       // Unnested, a key without rows has no group, so the value is NULL where PostgreSQL's count
       // over no rows is 0: a value that is the count itself becomes 0 there (zero_if_empty);
       // an expression of counts would need its value over no rows.

@@ -285,22 +285,23 @@ Bound Binder::bindSelectListSetCall(const ast::Expr &expr, const Scope &scope) {
 
 std::optional<Binder::FromItem> Binder::bindLateralJoin(const ast::TableRef &ref, FromItem left,
                                                         const FromItem &right,
-                                                        const plan::NodePtr &pending) {
+                                                        const Lateral &lateral) {
   if (ref.join_kind == ast::JoinKind::Right || ref.join_kind == ast::JoinKind::Full) {
-    error(ref.range, "a RIGHT or FULL JOIN cannot pass its left side's columns to a function")
+    error(ref.range, "a RIGHT or FULL JOIN cannot pass its left side's columns to a LATERAL item")
         .hint = "the combining JOIN type must be INNER or LEFT for a LATERAL reference";
     return std::nullopt;
   }
   if (ref.natural || !ref.using_columns.empty()) {
-    error(ref.range, "NATURAL and USING joins with a function of the left side's columns are not "
+    error(ref.range, "NATURAL and USING joins with a LATERAL item reading the left side are not "
                      "supported")
         .hint = "write the condition with ON";
     return std::nullopt;
   }
   bool outer = ref.join_kind == ast::JoinKind::Left;
   int32_t left_width = left.scope.width;
+  FromItem input = left;
   FromItem combined = concatScopes(std::move(left), right);
-  if (outer) // a left row without elements has NULLs there
+  if (outer) // a left row without a match has NULLs there
     for (ScopeRelation &relation : combined.scope.relations)
       for (ScopeColumn &column : relation.columns)
         if (column.index >= left_width)
@@ -313,19 +314,24 @@ std::optional<Binder::FromItem> Binder::bindLateralJoin(const ast::TableRef &ref
     if (on->op == ir::ExprOp::Literal && !on->literal.is_null && on->literal.b)
       on = nullptr; // ON TRUE
   }
-  plan::NodePtr input = combined.plan;
-  if (outer) {
-    combined.plan = applyLateral(pending, input, true, std::move(on));
-    return combined;
-  }
-  combined.plan = applyLateral(pending, input, false, nullptr);
-  if (on) {
-    plan::NodePtr filter = makeNode(plan::NodeKind::Filter, combined.plan->schema,
-                                    combined.plan->loc, {combined.plan});
-    filter->predicate = std::move(on);
-    combined.plan = filter;
-  }
+  combined.plan = joinLateral(input, lateral, outer, std::move(on));
   return combined;
+}
+
+plan::NodePtr Binder::joinLateral(FromItem &left, const Lateral &lateral, bool keep_left,
+                                  ExprPtr on) {
+  // An outer join takes its condition inside: a left row none of whose matches it holds for
+  // stays, padded. An inner join filters afterwards.
+  ExprPtr inside = keep_left ? std::move(on) : nullptr;
+  plan::NodePtr joined =
+      lateral.unnest ? applyLateral(lateral.unnest, left.plan, keep_left, std::move(inside))
+                     : joinLateralSubquery(left, *lateral.subquery, keep_left, std::move(inside));
+  if (on) {
+    plan::NodePtr filter = makeNode(plan::NodeKind::Filter, joined->schema, joined->loc, {joined});
+    filter->predicate = std::move(on);
+    joined = filter;
+  }
+  return joined;
 }
 
 } // namespace kiln::binder

@@ -597,4 +597,142 @@ plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink, 
       });
 }
 
+// A LATERAL subquery: bound as a correlated subquery over the items before it (`outer`), whose
+// WHERE equalities with their columns become its keys (and the key of its aggregates' groups or
+// of its LIMIT), its other conditions on them residuals evaluated in the join (Neumann and
+// Kemper's unnesting, as the other correlated subqueries are). Uncorrelated, it is a subquery.
+std::optional<Binder::FromItem> Binder::bindLateralSubquery(const ast::TableRef &ref,
+                                                            const Scope &outer, Lateral &pending) {
+  Correlation correlation;
+  correlation.outer = &outer;
+  correlation.stmt = ref.subquery.get();
+  correlation.lateral = true;
+  plan::NodePtr plan = bindCorrelated(correlation);
+  if (!plan)
+    return std::nullopt;
+  size_t carried = correlation.inner_keys.size() + correlation.residual_columns.size();
+  size_t visible = plan->schema.size() - carried;
+  if (ref.column_aliases.size() > visible) {
+    error(ref.range, "table \"" + ref.alias + "\" has " + std::to_string(visible) +
+                         " columns available but " + std::to_string(ref.column_aliases.size()) +
+                         " columns specified");
+    return std::nullopt;
+  }
+  FromItem item;
+  ScopeRelation relation;
+  relation.alias = ref.alias;
+  relation.names = {ref.alias};
+  for (size_t i = 0; i < visible; ++i) {
+    const ir::Column &column = plan->schema[i];
+    relation.columns.push_back({i < ref.column_aliases.size() ? ref.column_aliases[i] : column.name,
+                                column.type, column.nullable, static_cast<int32_t>(i)});
+  }
+  item.scope.relations.push_back(std::move(relation));
+  item.scope.width = static_cast<int32_t>(visible);
+  if (correlation.inner_keys.empty() && correlation.residuals.empty()) {
+    item.plan = plan;
+    return item;
+  }
+  auto sub = std::make_shared<LateralSubquery>();
+  sub->plan = plan;
+  sub->visible = visible;
+  sub->outer_keys = std::move(correlation.outer_keys);
+  sub->one_row = correlation.one_row;
+  sub->count_columns = correlation.count_columns;
+  // Residuals read the enclosing row (kOuterColumn + i) and the subquery's FROM row, whose
+  // columns they read ride along after the keys: renumbered to the enclosing row's columns and
+  // the plan's (as kOuterColumn + index: LateralSubquery::residuals).
+  size_t first_residual = visible + correlation.inner_keys.size();
+  for (ExprPtr &residual : correlation.residuals) {
+    ir::walkExpr(*residual, [&](ir::Expr &e) {
+      if (e.op != ExprOp::Column)
+        return;
+      if (e.column >= kOuterColumn) {
+        e.column -= kOuterColumn;
+        return;
+      }
+      const std::vector<int32_t> &read = correlation.residual_columns;
+      auto at = std::find(read.begin(), read.end(), e.column) - read.begin();
+      e.column = kOuterColumn + static_cast<int32_t>(first_residual + static_cast<size_t>(at));
+    });
+    sub->residuals.push_back(std::move(residual));
+  }
+  pending.subquery = std::move(sub);
+  return item;
+}
+
+plan::NodePtr Binder::joinLateralSubquery(FromItem &left, const LateralSubquery &sub,
+                                          bool keep_left, ExprPtr on) {
+  ir::Location loc = sub.plan->loc;
+  auto width = static_cast<int32_t>(left.plan->schema.size());
+  FromItem right{sub.plan, {}};
+  right.scope.width = static_cast<int32_t>(sub.plan->schema.size());
+  std::vector<ExprPtr> conjuncts;
+  for (size_t k = 0; k < sub.outer_keys.size(); ++k) {
+    const ir::Column &key = sub.plan->schema[sub.visible + k];
+    std::vector<ExprPtr> sides;
+    sides.push_back(sub.outer_keys[k]->clone());
+    sides.push_back(
+        ir::makeColumn(width + static_cast<int32_t>(sub.visible + k), key.type, key.nullable));
+    conjuncts.push_back(ir::makeCall(ExprOp::Eq, Type::boolean(), std::move(sides), loc));
+  }
+  for (const ExprPtr &residual : sub.residuals) {
+    ExprPtr condition = residual->clone();
+    ir::walkExpr(*condition, [&](ir::Expr &e) {
+      if (e.op == ExprOp::Column && e.column >= kOuterColumn)
+        e.column = width + (e.column - kOuterColumn);
+    });
+    conjuncts.push_back(std::move(condition));
+  }
+  // One row per enclosing row (aggregates without GROUP BY): a key without rows has the
+  // aggregates over no rows, its counts 0; the condition then keeps or pads that one row.
+  if (sub.one_row) {
+    plan::NodePtr joined = makeOuterJoin(left, right, std::move(conjuncts), true, false, loc);
+    ir::Schema schema(joined->schema.begin(), joined->schema.begin() + width + sub.visible);
+    plan::NodePtr project = makeNode(plan::NodeKind::Project, {}, loc, {joined});
+    for (size_t c = 0; c < schema.size(); ++c) {
+      ExprPtr value = ir::makeColumn(static_cast<int32_t>(c), schema[c].type, schema[c].nullable);
+      bool count = c >= static_cast<size_t>(width) &&
+                   std::count(sub.count_columns.begin(), sub.count_columns.end(),
+                              c - static_cast<size_t>(width)) > 0;
+      if (count) {
+        ir::Value zero;
+        zero.is_null = false;
+        std::vector<ExprPtr> operands;
+        operands.push_back(std::move(value));
+        operands.push_back(ir::makeLiteral(zero, schema[c].type));
+        value = ir::makeCall(ExprOp::Coalesce, schema[c].type, std::move(operands), loc);
+        value->nullable = false;
+        schema[c].nullable = false;
+      }
+      project->exprs.push_back(std::move(value));
+    }
+    project->schema = schema;
+    if (!on)
+      return project;
+    // LEFT JOIN LATERAL ... ON: where the condition does not hold, that row's columns are NULL.
+    plan::NodePtr padded = makeNode(plan::NodeKind::Project, schema, loc, {project});
+    for (size_t c = 0; c < schema.size(); ++c) {
+      ExprPtr value = ir::makeColumn(static_cast<int32_t>(c), schema[c].type, schema[c].nullable);
+      if (c >= static_cast<size_t>(width)) {
+        ir::Value null;
+        ExprPtr e = ir::makeCall(ExprOp::Case, schema[c].type, {}, loc);
+        e->args.push_back(on->clone());
+        e->args.push_back(std::move(value));
+        e->args.push_back(ir::makeLiteral(null, schema[c].type));
+        value = std::move(e);
+        padded->schema[c].nullable = true;
+      }
+      padded->exprs.push_back(std::move(value));
+    }
+    return padded;
+  }
+  if (on)
+    splitConjuncts(std::move(on), conjuncts);
+  plan::NodePtr joined = keep_left
+                             ? makeOuterJoin(left, right, std::move(conjuncts), true, false, loc)
+                             : makeJoin(left, right, std::move(conjuncts), loc);
+  return projectColumns(joined, 0, width + static_cast<int32_t>(sub.visible), loc);
+}
+
 } // namespace kiln::binder

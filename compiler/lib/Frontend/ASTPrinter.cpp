@@ -321,7 +321,7 @@ private:
       out_ << " " << qualifiedName(ref->names);
       break;
     case ast::TableRef::Kind::Subquery:
-      out_ << "(subquery";
+      out_ << (ref->lateral ? "(lateral subquery" : "(subquery");
       at(ref->range);
       break;
     case ast::TableRef::Kind::Join:

@@ -501,9 +501,7 @@ std::unique_ptr<ast::TableRef> Transformer::tableRef(pg::Json json, const Source
     pg::Object subquery = pg::node(node->fields, "subquery")->fields;
     ref->subquery = query(subquery, parent);
     ref->range = ref->subquery->range;
-    if (pg::flag(node->fields, "lateral"))
-      error(keywordBefore(firstLocation(subquery), {"lateral"}, ref->range),
-            "LATERAL is not supported yet");
+    ref->lateral = pg::flag(node->fields, "lateral");
     alias(node->fields, *ref);
     return ref;
   }

@@ -102,6 +102,7 @@ struct TableRef {
   std::string alias;                       // empty if none
   std::vector<std::string> column_aliases; // AS t(a, b)
   std::unique_ptr<SelectStmt> subquery;    // Subquery
+  bool lateral = false;                    // Subquery: LATERAL (may read the items before it)
   JoinKind join_kind = JoinKind::Inner;    // Join
   bool natural = false;
   std::unique_ptr<TableRef> left, right;
