@@ -2690,6 +2690,51 @@ int32_t kiln_regexp_like(kiln_runtime *rt, const char *p, int64_t n, const char 
   return found;
 }
 
+int32_t kiln_regexp_split(kiln_runtime *rt, const char *p, int64_t n, const char *pattern,
+                          int64_t pn, const char *flags, int64_t fn, int32_t loc, kiln_str **pieces,
+                          uint8_t **nulls) {
+  int global;
+  uint32_t options = regex_options(rt, flags, fn, 0, &global, loc);
+  pthread_mutex_lock(&regex_lock);
+  regex_entry *e = regex_compiled(rt, pattern, pn, options, loc);
+  /* The pieces, as PostgreSQL's setup_regexp_matches finds the matches with ignore_degenerate:
+   * a match counts if it starts before the end and ends after the previous one. */
+  int64_t cap = 8, count = 0, start = 0, previous_end = 0, piece_start = 0;
+  kiln_str *parts = (kiln_str *)malloc((size_t)cap * sizeof(kiln_str));
+  int found;
+  while (start <= n && (found = regex_find(e, p, n, start)) != 0) {
+    if (found < 0) {
+      pthread_mutex_unlock(&regex_lock);
+      free(parts);
+      raise_code(rt, KILN_ERR_INVALID_REGEX, loc);
+    }
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(e->match);
+    int64_t begin = (int64_t)ov[0], end = (int64_t)ov[1];
+    if (begin < n && end > previous_end) {
+      if (count + 1 >= cap) {
+        cap *= 2;
+        parts = (kiln_str *)realloc(parts, (size_t)cap * sizeof(kiln_str));
+      }
+      parts[count].ptr = p + piece_start;
+      parts[count].len = begin - piece_start;
+      ++count;
+      piece_start = end;
+    }
+    previous_end = end;
+    start = begin == end ? (end >= n ? n + 1 : next_char(p, n, end)) : end;
+  }
+  pthread_mutex_unlock(&regex_lock);
+  parts[count].ptr = p + piece_start;
+  parts[count].len = n - piece_start;
+  ++count;
+  *pieces = (kiln_str *)kiln_scratch(rt, count * (int64_t)sizeof(kiln_str));
+  memcpy(*pieces, parts, (size_t)count * sizeof(kiln_str));
+  free(parts);
+  *nulls = (uint8_t *)scratch(rt, count);
+  memset(*nulls, 0, (size_t)count);
+  return (int32_t)count;
+}
+
 void kiln_regexp_replace(kiln_runtime *rt, const char *p, int64_t n, const char *pattern,
                          int64_t pn, const char *r, int64_t rn, const char *flags, int64_t fn,
                          int32_t loc, kiln_str *out) {

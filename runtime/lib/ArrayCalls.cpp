@@ -177,4 +177,43 @@ void kiln_array_to_jsonb(kiln_runtime *rt, const char *p, int64_t n, int32_t ele
     kiln_raise(rt, error, -1);
 }
 
+void kiln_string_to_array(kiln_runtime *rt, const char *p, int64_t n, const char *delimiter,
+                          int64_t delimiter_length, int32_t by_character, const char *null_text,
+                          int64_t null_length, int32_t has_null_text, kiln_str *out) {
+  std::string_view text = view(p, n), separator = view(delimiter, delimiter_length);
+  std::string array = "{";
+  auto add = [&](std::string_view piece) {
+    if (array.size() > 1)
+      array += ',';
+    if (has_null_text && piece == view(null_text, null_length))
+      array += kiln::array_text::kNull;
+    else
+      kiln::array_text::appendElement(array, piece);
+  };
+  if (text.empty()) {
+    // No elements.
+  } else if (by_character) { // a NULL delimiter: each (UTF-8) character
+    for (size_t i = 0; i < text.size();) {
+      size_t length = 1;
+      while (i + length < text.size() &&
+             (static_cast<unsigned char>(text[i + length]) & 0xC0) == 0x80)
+        ++length;
+      add(text.substr(i, length));
+      i += length;
+    }
+  } else if (separator.empty()) {
+    add(text);
+  } else {
+    for (size_t start = 0;;) {
+      size_t at = text.find(separator, start);
+      add(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+      if (at == std::string_view::npos)
+        break;
+      start = at + separator.size();
+    }
+  }
+  array += '}';
+  *out = kiln::runtime::scratchText(rt, array);
+}
+
 } // extern "C"

@@ -15,7 +15,8 @@ bool isArrayCallName(const std::string &name) {
   return name == "array[]" || name == "[]" || name == "any" || name == "all" ||
          name == "array_length" || name == "cardinality" || name == "array_to_string" ||
          name == "array_cat" || name == "array_append" || name == "array_prepend" ||
-         name == "array_position" || name == "array_remove";
+         name == "array_position" || name == "array_remove" || name == "string_to_array" ||
+         name == "regexp_split_to_array";
 }
 
 bool isArrayOperator(const std::string &op) {
@@ -115,6 +116,25 @@ ExprPtr Binder::arrayElementText(ExprPtr value, SourceRange range) {
   return castExpr(std::move(value), Type::text(), range);
 }
 
+Bound Binder::bindSplitToArray(bool regex, std::vector<Bound> args, const ast::Expr &expr) {
+  std::vector<ExprPtr> operands;
+  for (size_t i = 0; i < args.size(); ++i) {
+    ExprPtr e = coerce(std::move(args[i]), Type::text(), expr.args[i]->range);
+    if (!e)
+      return {};
+    operands.push_back(std::move(e));
+  }
+  // string_to_array is NULL for a NULL text only (a NULL delimiter splits characters).
+  bool nullable = regex ? std::any_of(operands.begin(), operands.end(),
+                                      [](const ExprPtr &e) { return e->nullable; })
+                        : operands[0]->nullable;
+  ExprPtr e = ir::makeCall(ExprOp::Call, Type::array(Type::text()), std::move(operands),
+                           location(expr.range));
+  e->function = regex ? ir::FunctionId::RegexpSplitToArray : ir::FunctionId::StringToArray;
+  e->nullable = nullable;
+  return {std::move(e), false};
+}
+
 Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
   const std::string &name = expr.names.back();
   if (expr.agg_filter || !expr.agg_order.empty() || expr.distinct || expr.star) {
@@ -148,7 +168,11 @@ Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
                              : name == "array_prepend" ? 0
                                                        : -1);
   }
-  size_t max_args = name == "array[]" ? 100 : name == "array_to_string" ? 3 : min_args;
+  size_t max_args =
+      name == "array[]" ? 100
+      : name == "array_to_string" || name == "string_to_array" || name == "regexp_split_to_array"
+          ? 3
+          : min_args;
   if (expr.args.size() < min_args || expr.args.size() > max_args) {
     error(expr.range, "function " + name + " takes " + std::to_string(min_args) +
                           (max_args > min_args ? " or " + std::to_string(max_args) : "") +
@@ -196,6 +220,9 @@ Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
     return {call(ir::FunctionId::ArrayBuild, Type::array(*element), std::move(texts), false),
             false};
   }
+
+  if (name == "string_to_array" || name == "regexp_split_to_array")
+    return bindSplitToArray(name == "regexp_split_to_array", std::move(args), expr);
 
   if (name == "[]") { // a[i]: the element's text, read as the element type
     if (!isArray(args[0])) {

@@ -376,6 +376,8 @@ private:
   // ---- arrays (Arrays.cpp) ----
   Bound bindArrayCall(const ast::Expr &expr, const Scope &scope);
   ir::ExprPtr arrayElementText(ir::ExprPtr value, SourceRange range);
+  // string_to_array (regex: regexp_split_to_array) of `args`, the bound arguments of `expr`.
+  Bound bindSplitToArray(bool regex, std::vector<Bound> args, const ast::Expr &expr);
   Bound bindArrayOperator(const std::string &op, Bound left, Bound right, SourceRange left_range,
                           SourceRange right_range, SourceRange range, int element_side = -1);
   Bound bindRounding(const ast::Expr &expr, const ir::FunctionInfo &fn, std::vector<Bound> &args,

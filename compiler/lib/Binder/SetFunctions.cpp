@@ -1,8 +1,8 @@
 // Set-returning functions: unnest, jsonb_array_elements[_text], jsonb_each[_text],
-// jsonb_object_keys and generate_series, in FROM (alone, in a comma list or a JOIN reading the
-// items before them: PostgreSQL's functions in FROM are implicitly LATERAL) and in a select list.
-// Each becomes an unnest node (ir's unnest operator) over the rows whose columns its arguments
-// read: a one-row relation when they read none.
+// jsonb_object_keys, generate_series, string_to_table and regexp_split_to_table, in FROM (alone, in
+// a comma list or a JOIN reading the items before them: PostgreSQL's functions in FROM are
+// implicitly LATERAL) and in a select list. Each becomes an unnest node (ir's unnest operator) over
+// the rows whose columns its arguments read: a one-row relation when they read none.
 
 #include "BinderImpl.h"
 
@@ -17,7 +17,15 @@ using ir::TypeKind;
 
 namespace {
 
+// string_to_table and regexp_split_to_table: unnest of string_to_array's and
+// regexp_split_to_array's arrays.
+bool splitsToTable(const std::string &name) {
+  return name == "string_to_table" || name == "regexp_split_to_table";
+}
+
 std::optional<SetFunction> setFunction(const std::string &name) {
+  if (splitsToTable(name))
+    return SetFunction::Unnest;
   for (SetFunction fn :
        {SetFunction::Unnest, SetFunction::JsonbArrayElements, SetFunction::JsonbArrayElementsText,
         SetFunction::JsonbEach, SetFunction::JsonbEachText, SetFunction::JsonbObjectKeys,
@@ -49,13 +57,17 @@ bool Binder::bindSetCall(const ast::Expr &expr, const Scope &scope, plan::Node &
   auto [min_args, max_args] = ir::setFunctionArity(fn);
   if (fn == SetFunction::Unnest)
     max_args = static_cast<int>(expr.args.size()); // unnest(a, b, ...) zips its arrays
+  if (splitsToTable(name))
+    min_args = 2, max_args = 3;
   int count = static_cast<int>(expr.args.size());
   if (count < std::max(min_args, 1) || count > max_args) {
     Diagnostic &d = error(expr.range, "function " + name + " takes " +
-                                          (fn == SetFunction::GenerateSeries ? "2 or 3 arguments"
-                                           : fn == SetFunction::Unnest       ? "one or more arrays"
-                                                                             : "one argument"));
+                                          (fn == SetFunction::GenerateSeries || splitsToTable(name)
+                                               ? "2 or 3 arguments"
+                                           : fn == SetFunction::Unnest ? "one or more arrays"
+                                                                       : "one argument"));
     d.hint = fn == SetFunction::GenerateSeries ? "generate_series(start, stop [, step])"
+             : splitsToTable(name)             ? name + "(text, delimiter [, ...])"
                                                : name + "(value)";
     return false;
   }
@@ -67,6 +79,14 @@ bool Binder::bindSetCall(const ast::Expr &expr, const Scope &scope, plan::Node &
   }
   // A jsonb value the runtime finds of the wrong kind raises where the call is.
   ir::Location loc = location(expr.range);
+  if (splitsToTable(name)) {
+    Bound array = bindSplitToArray(name == "regexp_split_to_table", std::move(args), expr);
+    if (!array)
+      return false;
+    node.set_calls.push_back({SetFunction::Unnest, 1, loc});
+    node.exprs.push_back(std::move(array.expr));
+    return true;
+  }
   switch (fn) {
   case SetFunction::Unnest:
     for (size_t i = 0; i < args.size(); ++i) {
@@ -178,8 +198,8 @@ Binder::bindFunctionItem(const ast::TableRef &ref, const Scope &lateral, plan::N
     if (!isSetFunctionName(name) || (call->names.size() > 1 && call->names[0] != "pg_catalog")) {
       error(call->range, "only set-returning functions may stand in FROM").hint =
           "Kiln's are unnest, jsonb_array_elements, jsonb_array_elements_text, jsonb_each, "
-          "jsonb_each_text, jsonb_object_keys and generate_series; call other functions in the "
-          "select list";
+          "jsonb_each_text, jsonb_object_keys, generate_series, string_to_table and "
+          "regexp_split_to_table; call other functions in the select list";
       return std::nullopt;
     }
     if (!bindSetCall(*call, lateral, *node))
@@ -195,6 +215,8 @@ Binder::bindFunctionItem(const ast::TableRef &ref, const Scope &lateral, plan::N
   bool single = node->set_calls.size() == 1 && ref.functions.size() == 1;
   for (size_t i = 0; i < columns->size(); ++i) {
     std::string name = (*columns)[i].name;
+    if (single && i == 0 && splitsToTable(ref.functions[0]->names.back()))
+      name = ref.functions[0]->names.back(); // (an unnest of its array, named as itself)
     if (single && i == 0 && !ref.alias.empty() && aliasNamesColumn(node->set_calls[0].fn))
       name = ref.alias;
     if (i < ref.column_aliases.size())

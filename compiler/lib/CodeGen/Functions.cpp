@@ -344,6 +344,30 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
                                   b_.CreateZExt(args[1].null, i32_)});
     r.null = args[0].null;
     break;
+  case ir::FunctionId::StringToArray: {
+    bool with_null_text = args.size() == 3;
+    llvm::Value *empty = llvm::ConstantPointerNull::get(b_.getPtrTy());
+    r.value = textOut(
+        fn.symbol,
+        {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1), b_.CreateZExt(args[1].null, i32_),
+         with_null_text ? text(2, 0) : empty, with_null_text ? text(2, 1) : b_.getInt64(0),
+         with_null_text ? b_.CreateZExt(b_.CreateNot(args[2].null), i32_) : b_.getInt32(0)});
+    r.null = args[0].null;
+    break;
+  }
+  case ir::FunctionId::RegexpSplitToArray: {
+    llvm::Value *flags = b_.CreateExtractValue(constantText(""), 0);
+    llvm::Value *flags_len = b_.getInt64(0);
+    if (args.size() > 2)
+      flags = text(2, 0), flags_len = text(2, 1);
+    // The pieces (in scratch memory), then their array.
+    llvm::Value *pieces = entryAlloca(ptr_), *nulls = entryAlloca(ptr_);
+    llvm::Value *count = call(fn.symbol, {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1),
+                                          flags, flags_len, b_.getInt32(loc), pieces, nulls});
+    r.value = textOut("kiln_array_build",
+                      {rt(), b_.CreateLoad(ptr_, pieces), b_.CreateLoad(ptr_, nulls), count});
+    break;
+  }
   case ir::FunctionId::ArrayToString: {
     bool with_null_text = args.size() == 3;
     llvm::Value *empty = llvm::ConstantPointerNull::get(b_.getPtrTy());

@@ -1014,6 +1014,12 @@ void Verifier::checkCall(const Expr &e) {
       resultIs(e.type == (e.function == FunctionId::ArrayRemove ? first : Type::int32()),
                e.function == FunctionId::ArrayRemove ? first.str() : "i32");
       break;
+    case FunctionId::StringToArray:
+    case FunctionId::RegexpSplitToArray:
+      for (size_t i = 0; i < n; ++i)
+        argIs(i, e.args[i]->type == Type::text(), "text");
+      resultIs(e.type == Type::array(Type::text()), "text[]");
+      break;
     default: // ArrayToString
       argIs(0, first.isArray(), "an array");
       for (size_t i = 1; i < n; ++i)

@@ -174,6 +174,13 @@ int32_t kiln_regexp_like(kiln_runtime *rt, const char *p, int64_t n, const char 
 void kiln_regexp_replace(kiln_runtime *rt, const char *p, int64_t n, const char *pattern,
                          int64_t pn, const char *r, int64_t rn, const char *flags, int64_t fn,
                          int32_t loc, kiln_str *out);
+/* regexp_split_to_array's pieces: of s between the pattern's matches (a match of no characters
+ * at the start or the end, or right after another match, splits nothing, as in PostgreSQL), in
+ * scratch memory: *pieces, and *nulls as many zero bytes, for kiln_array_build; returns how
+ * many. The g flag raises KILN_ERR_INVALID_REGEX_OPTION. */
+int32_t kiln_regexp_split(kiln_runtime *rt, const char *p, int64_t n, const char *pattern,
+                          int64_t pn, const char *flags, int64_t fn, int32_t loc, kiln_str **pieces,
+                          uint8_t **nulls);
 void kiln_lpad(kiln_runtime *rt, const char *p, int64_t n, int64_t len, const char *fill,
                int64_t fn, int32_t loc, kiln_str *out);
 void kiln_rpad(kiln_runtime *rt, const char *p, int64_t n, int64_t len, const char *fill,

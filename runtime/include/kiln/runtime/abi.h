@@ -453,7 +453,11 @@ typedef enum kiln_agg_shape {
  *   whose text is `element` (the first NULL if is_null), or 0.
  * kiln_array_remove(rt, p, n, element, length, is_null, out): the array without the elements
  *   whose text is `element` (the NULL ones if is_null).
- * kiln_array_to_jsonb(rt, p, n, element, out): to_jsonb of an array of `element` values. */
+ * kiln_array_to_jsonb(rt, p, n, element, out): to_jsonb of an array of `element` values.
+ * kiln_string_to_array(rt, p, n, delimiter, delimiter_length, by_character, null_text,
+ *   null_length, has_null_text, out): string_to_array: the text's pieces between delimiters
+ *   (by_character: each character, for a NULL delimiter; an empty delimiter: the text whole),
+ *   none for an empty text; a piece equal to null_text (has_null_text) is NULL. */
 
 /* ---- set-returning functions (unnest operators) ----
  * kiln_set_next(rt, fn, p, n, cursor, out, nulls, loc): the next element of set function `fn`
