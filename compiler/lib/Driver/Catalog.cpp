@@ -46,6 +46,26 @@ std::optional<std::string> kilnType(const std::string &data_type, const char *pr
   return std::nullopt;
 }
 
+// An array column's type from its format_type (information_schema says only ARRAY):
+// "numeric(10,2)[]", "character varying(20)[]", "timestamp without time zone[]".
+std::optional<std::string> kilnArrayType(std::string formatted) {
+  if (formatted.size() < 3 || formatted.substr(formatted.size() - 2) != "[]")
+    return std::nullopt;
+  std::string element = formatted.substr(0, formatted.size() - 2);
+  std::string precision, scale;
+  if (size_t open = element.find('('); open != std::string::npos) {
+    std::string modifiers = element.substr(open + 1, element.find(')') - open - 1);
+    element = element.substr(0, open);
+    size_t comma = modifiers.find(',');
+    precision = modifiers.substr(0, comma);
+    scale = comma == std::string::npos ? "0" : modifiers.substr(comma + 1);
+  }
+  bool numeric = element == "numeric";
+  std::optional<std::string> type =
+      kilnType(element, numeric ? precision.c_str() : nullptr, numeric ? scale.c_str() : nullptr);
+  return type ? std::optional(*type + "[]") : std::nullopt;
+}
+
 } // namespace
 
 project::CatalogLookup postgresCatalog(const std::string &url) {
@@ -66,8 +86,11 @@ project::CatalogLookup postgresCatalog(const std::string &url) {
     PGconn *conn = connection->conn;
     Result columns = query(conn,
                            "select column_name, data_type, numeric_precision, numeric_scale, "
-                           "is_nullable from information_schema.columns where table_schema = $1 "
-                           "and table_name = $2 order by ordinal_position",
+                           "is_nullable, (select format_type(a.atttypid, a.atttypmod) from "
+                           "pg_attribute a where a.attrelid = to_regclass(quote_ident($1) || "
+                           "'.' || quote_ident($2)) and a.attname = c.column_name) from "
+                           "information_schema.columns c where table_schema = $1 and "
+                           "table_name = $2 order by ordinal_position",
                            schema, table);
     if (PQresultStatus(columns.get()) != PGRES_TUPLES_OK) {
       error = PQresultErrorMessage(columns.get());
@@ -79,12 +102,18 @@ project::CatalogLookup postgresCatalog(const std::string &url) {
     for (int row = 0; row < PQntuples(columns.get()); ++row) {
       std::string name = PQgetvalue(columns.get(), row, 0);
       std::string data_type = PQgetvalue(columns.get(), row, 1);
-      std::optional<std::string> type = kilnType(
-          data_type,
-          PQgetisnull(columns.get(), row, 2) ? nullptr : PQgetvalue(columns.get(), row, 2),
-          PQgetisnull(columns.get(), row, 3) ? nullptr : PQgetvalue(columns.get(), row, 3));
+      std::string formatted = PQgetvalue(columns.get(), row, 5);
+      std::optional<std::string> type =
+          data_type == "ARRAY"
+              ? kilnArrayType(formatted)
+              : kilnType(data_type,
+                         PQgetisnull(columns.get(), row, 2) ? nullptr
+                                                            : PQgetvalue(columns.get(), row, 2),
+                         PQgetisnull(columns.get(), row, 3) ? nullptr
+                                                            : PQgetvalue(columns.get(), row, 3));
       if (!type) {
-        error = "column \"" + name + "\" has type " + data_type +
+        error = "column \"" + name + "\" has type " +
+                (data_type == "ARRAY" ? formatted : data_type) +
                 ", which Kiln does not support yet: declare the column's data_type in the YAML "
                 "(e.g. as text)";
         return std::nullopt;
