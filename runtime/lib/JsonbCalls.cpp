@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kiln/runtime/ArrayText.h"
 #include "kiln/runtime/Jsonb.h"
 
 namespace {
@@ -143,6 +144,20 @@ int64_t kiln_jsonb_array_length(kiln_runtime *rt, const char *p, int64_t n, int3
 
 int32_t kiln_jsonb_exists(const char *p, int64_t n, const char *key, int64_t key_len) {
   return kiln::jsonb::exists(view(p, n), view(key, key_len));
+}
+
+int32_t kiln_jsonb_exists_array(const char *p, int64_t n, const char *keys, int64_t keys_len,
+                                int32_t all) {
+  std::string_view value = view(p, n), array = view(keys, keys_len);
+  std::string key;
+  bool is_null = false;
+  for (size_t pos = 0; kiln::array_text::nextElement(array, pos, key, is_null);) {
+    if (is_null)
+      continue;
+    if (kiln::jsonb::exists(value, key) != static_cast<bool>(all))
+      return !all; // ?| found one; ?& missed one
+  }
+  return all;
 }
 
 int32_t kiln_jsonb_contains(const char *p, int64_t n, const char *part, int64_t part_len) {

@@ -547,6 +547,11 @@ Bound Binder::bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right) 
     return jsonbCall(op == "@>" ? ir::FunctionId::JsonbContains : ir::FunctionId::JsonbContained,
                      std::move(args), ranges, expr.range);
   }
+  if ((op == "?|" || op == "?&") && !right.unknown) { // a text[] value (a column, ARRAY[...])
+    args.push_back(std::move(right));
+    return jsonbCall(op == "?|" ? ir::FunctionId::JsonbExistsAny : ir::FunctionId::JsonbExistsAll,
+                     std::move(args), ranges, expr.range);
+  }
   if (op == "?|" || op == "?&") {
     // Any or all of a constant text[]'s keys: ? of each, ORed or ANDed (an empty array:
     // false for ?|, true for ?&, as in PostgreSQL).

@@ -379,6 +379,15 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.null = b_.CreateOr(args[0].null, args[1].null);
     break;
   }
+  case ir::FunctionId::JsonbExistsAny:
+  case ir::FunctionId::JsonbExistsAll:
+    r.value = b_.CreateZExt(
+        b_.CreateICmpNE(
+            call(fn.symbol, {text(0, 0), text(0, 1), text(1, 0), text(1, 1),
+                             b_.getInt32(e.function == ir::FunctionId::JsonbExistsAll)}),
+            b_.getInt32(0)),
+        i8_);
+    break;
   case ir::FunctionId::JsonbExists:
   case ir::FunctionId::JsonbContains:
   case ir::FunctionId::JsonbContained: {

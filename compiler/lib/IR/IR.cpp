@@ -209,6 +209,9 @@ JsonbAccessTypes jsonbAccessTypes(FunctionId id) {
     return {Type::null(), Type::int32(), false};
   case FunctionId::JsonbExists:
     return {Type::text(), Type::boolean(), false};
+  case FunctionId::JsonbExistsAny:
+  case FunctionId::JsonbExistsAll:
+    return {Type::array(Type::text()), Type::boolean(), false};
   case FunctionId::JsonbContains:
   case FunctionId::JsonbContained:
     return {Type::jsonb(), Type::boolean(), false};

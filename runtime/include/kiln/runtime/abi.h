@@ -422,6 +422,8 @@ typedef enum kiln_agg_shape {
  * kiln_jsonb_typeof(rt, p, n, out): jsonb_typeof.
  * kiln_jsonb_array_length(rt, p, n, loc): jsonb_array_length; raises for a non-array.
  * kiln_jsonb_exists(p, n, key, key_len): `?`.
+ * kiln_jsonb_exists_array(p, n, keys, keys_len, all): `?|` (all = 0) and `?&` of a text[]'s
+ *   keys (canonical array text; NULL elements skipped, as PostgreSQL skips them).
  * kiln_jsonb_contains(p, n, part, part_len): `@>` (Jsonb.h contains).
  * kiln_jsonb_build(rt, shape, parts, kinds, nulls, n, loc, out): the canonical jsonb of
  *   to_jsonb (shape 0, one part), jsonb_build_array (1) or jsonb_build_object (2: keys at even
