@@ -115,7 +115,19 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
              typeRank(target.kind) != 0;
     if (target.kind == TypeKind::Jsonb)
       return from.kind == TypeKind::Text;
-    // An array comes from text and goes to text (casts of its elements are not built).
+    // An array comes from text and goes to text; to another array, each element's text is read
+    // as the new element type, which is the element's cast where its text means the same to
+    // both types: from text, to text (but a boolean's, t in an array and true alone), between
+    // integers and to numerics from integers and numerics, to double precision from those
+    // (PostgreSQL converts a numeric through its text too), dates to timestamps.
+    if (from.isArray() && target.isArray()) {
+      Type a = from.elementType(), b = target.elementType();
+      return a.kind == TypeKind::Text || (b.kind == TypeKind::Text && a.kind != TypeKind::Bool) ||
+             (a.isInteger() && b.isInteger()) ||
+             ((a.isInteger() || a.kind == TypeKind::Numeric) &&
+              (b.kind == TypeKind::Numeric || (b.kind == TypeKind::Float64 && !b.isReal()))) ||
+             (a.kind == TypeKind::Date && b.isTimestamp());
+    }
     if (from.isArray() || target.isArray())
       return target.kind == TypeKind::Text || from.kind == TypeKind::Text;
     // An interval comes from text and goes to text.
@@ -134,7 +146,11 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
     return false;
   };
   if (!allowed()) {
-    error(range, "cannot cast type " + from.sqlName() + " to " + target.sqlName());
+    bool arrays = from.isArray() && target.isArray();
+    Diagnostic &d = error(range, "cannot cast type " + from.sqlName() + " to " + target.sqlName() +
+                                     (arrays ? " yet" : ""));
+    if (arrays)
+      d.hint = "cast the elements: unnest the array, cast each element, and array_agg them";
     return nullptr;
   }
   bool nullable = expr->nullable;

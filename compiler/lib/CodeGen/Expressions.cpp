@@ -266,7 +266,9 @@ SqlValue Emitter::genCast(const ir::Expr &e, SqlValue v, const ir::Type &from) {
     }
     return r;
   }
-  if (from.kind == TypeKind::Text) {
+  // An array to another: its text read as the new array type (the binder allows it where that is
+  // the elements' cast).
+  if (from.kind == TypeKind::Text || (from.isArray() && to.isArray())) {
     llvm::Value *p = b_.CreateExtractValue(x, 0), *n = b_.CreateExtractValue(x, 1);
     int64_t lo, hi;
     kiln_error_code code;
