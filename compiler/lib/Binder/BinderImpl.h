@@ -298,6 +298,9 @@ private:
     // An EXISTS in an expression: bound as a scalar subquery of count(*) in place of its select
     // list, which the expression compares with 0.
     bool exists_count = false;
+    // Under EXISTS (either way): whether it has rows matters, not which, so a LIMIT of one or
+    // more rows without OFFSET changes nothing and is dropped (rejectUnsupportedClauses).
+    bool exists = false;
     std::vector<ir::ExprPtr> inner_keys; // over the subquery's FROM row
     std::vector<ir::ExprPtr> outer_keys; // over the enclosing FROM row
     // Other conditions on the enclosing row's columns (EXISTS and IN only), over the enclosing
@@ -446,7 +449,8 @@ private:
   // result that bindSimpleSelect computed for it past the select list's, or -1.
   std::map<const ast::SelectStmt *, std::vector<int32_t>> hidden_order_;
   plan::NodePtr firstRowPerKey(const ast::SelectStmt &stmt, plan::NodePtr rows, size_t visible);
-  std::set<const ast::SelectStmt *> limited_; // whose LIMIT bindSimpleSelect took
+  // Whose LIMIT bindSimpleSelect took (or an EXISTS subquery dropped: rejectUnsupportedClauses).
+  std::set<const ast::SelectStmt *> limited_;
 
   const Catalog &catalog_;
   const SourceManager &sources_;

@@ -30,6 +30,18 @@ int64_t integerText(const std::string &text) {
 } // namespace
 
 bool Binder::rejectUnsupportedClauses(const ast::SelectStmt &stmt) {
+  if (stmt.limit && !stmt.offset && correlation_ && correlation_->stmt == &stmt &&
+      correlation_->exists && stmt.op == ast::SetOp::None && stmt.values.empty()) {
+    // EXISTS (... LIMIT 1): the rows' number does not matter, only whether there are any.
+    int saved = quiet_;
+    quiet_ = 1; // (a bad LIMIT is reported below)
+    std::optional<int64_t> limit = bindRowCount(*stmt.limit, "LIMIT");
+    quiet_ = saved;
+    if (limit && (*limit >= 1 || *limit == -1)) {
+      limited_.insert(&stmt);
+      return true;
+    }
+  }
   if ((stmt.limit || stmt.offset) && correlation_ && correlation_->stmt == &stmt &&
       !correlation_->lateral) { // (a LATERAL subquery's are per key: bindTopK)
     // A scalar subquery's ORDER BY ... LIMIT 1: the first row per key (bindSimpleSelect).
@@ -945,7 +957,7 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
       order_keys.push_back(key);
     }
   }
-  if ((stmt.limit || stmt.offset) && !aggregated && !stmt.distinct) {
+  if ((stmt.limit || stmt.offset) && !aggregated && !stmt.distinct && !limited_.count(&stmt)) {
     std::vector<int32_t> &hidden = hidden_order_[&stmt];
     hidden.clear();
     for (const ast::SortItem &order : stmt.order_by) {

@@ -217,7 +217,7 @@ plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope 
     // EXISTS (q) is (SELECT count(*) FROM ... WHERE ...) > 0 when q's rows are its FROM's.
     const ast::SelectStmt &q = *subquery.subquery;
     bool plain = q.op == ast::SetOp::None && q.values.empty() && q.group_by.empty() && !q.having &&
-                 !q.limit && !q.offset && !q.distinct_on;
+                 !q.offset && !q.distinct_on;
     for (const ast::SelectItem &item : q.targets)
       plain &= !(item.expr && containsAggregate(*item.expr));
     if (!plain) {
@@ -228,6 +228,7 @@ plan::NodePtr Binder::bindScalarSubquery(const ast::Expr &subquery, const Scope 
       return nullptr;
     }
     correlation.exists_count = true;
+    correlation.exists = true;
   }
   plan::NodePtr value = bindCorrelated(correlation);
   if (!value)
@@ -497,6 +498,7 @@ plan::NodePtr Binder::semiJoin(const FromItem &input, const ast::Expr &sublink, 
   Correlation correlation;
   correlation.outer = &input.scope;
   correlation.stmt = sublink.subquery.get();
+  correlation.exists = sublink.sublink == ast::SublinkKind::Exists;
   plan::NodePtr sub = bindCorrelated(correlation);
   if (!sub)
     return nullptr;
