@@ -4,6 +4,8 @@
 // "any" (or "all") with the operator in the expression's `op`: names no user function has.
 #include "BinderImpl.h"
 
+#include "kiln/runtime/ArrayText.h"
+
 namespace kiln::binder {
 
 using ir::ExprOp;
@@ -135,6 +137,104 @@ Bound Binder::bindSplitToArray(bool regex, std::vector<Bound> args, const ast::E
   return {std::move(e), false};
 }
 
+// x op ANY (a) and x op ALL (a) for the other comparisons and LIKE (=, <>, <, <=, >, >=, ~~,
+// ~~*, !~~, !~~*) over ARRAY[...] or a constant array: x op each element, ORed (ANY) or ANDed
+// (ALL), which is their meaning in PostgreSQL, NULLs included (an empty array: false for ANY,
+// true for ALL).
+Bound Binder::bindQuantified(const ast::Expr &expr, std::vector<Bound> args, const Scope &scope) {
+  bool any = expr.names.back() == "any";
+  static const std::map<std::string, ExprOp> kComparisons = {{"=", ExprOp::Eq}, {"<>", ExprOp::Ne},
+                                                             {"<", ExprOp::Lt}, {"<=", ExprOp::Le},
+                                                             {">", ExprOp::Gt}, {">=", ExprOp::Ge}};
+  bool like = expr.op == "~~" || expr.op == "~~*" || expr.op == "!~~" || expr.op == "!~~*";
+  auto comparison_op = kComparisons.find(expr.op);
+  if (!like && comparison_op == kComparisons.end()) {
+    error(expr.range, "operator " + expr.op + " with ANY or ALL is not supported").hint =
+        "ANY and ALL take comparisons (=, <>, <, <=, >, >=) and LIKE";
+    return {};
+  }
+  // The elements, as expressions.
+  std::vector<Bound> elements;
+  const ast::Expr &array = *expr.args[1];
+  if (array.kind == ast::ExprKind::FuncCall && array.names == std::vector<std::string>{"array[]"}) {
+    for (const ast::ExprPtr &element : array.args) {
+      elements.push_back(bindExpr(*element, scope));
+      if (!elements.back())
+        return {};
+    }
+  } else if (args[1].expr->op == ExprOp::Literal &&
+             (args[1].unknown || args[1].expr->type.isArray())) {
+    const ir::Value &constant = args[1].expr->literal;
+    if (constant.is_null) // a NULL array: NULL
+      return {ir::makeLiteral(ir::Value{}, Type::boolean()), false};
+    std::string detail;
+    std::optional<array_text::Elements> texts = array_text::parse(constant.s, detail);
+    if (!texts) {
+      error(array.range, "malformed array literal: \"" + constant.s + "\": " + detail);
+      return {};
+    }
+    for (const std::optional<std::string> &text : *texts) {
+      ir::Value value;
+      value.is_null = !text;
+      value.s = text.value_or("");
+      elements.push_back({ir::makeLiteral(std::move(value), Type::null()), true});
+      if (text)
+        elements.back().expr->type = Type::text();
+    }
+  } else {
+    error(array.range, expr.op + " " + (any ? "ANY" : "ALL") +
+                           " is supported over ARRAY[...] and constant arrays only yet")
+        .hint = std::string("for an array column, write EXISTS (SELECT 1 FROM unnest(a) AS e "
+                            "WHERE x ") +
+                expr.op + " e)";
+    return {};
+  }
+  ir::Location loc = location(expr.range);
+  std::vector<ExprPtr> tests;
+  for (Bound &element : elements) {
+    Bound x{args[0].expr->clone(), args[0].unknown};
+    Bound test;
+    if (like) {
+      ExprPtr a = coerce(std::move(x), Type::text(), expr.args[0]->range);
+      ExprPtr b = coerce(std::move(element), Type::text(), array.range);
+      if (!a || !b)
+        return {};
+      bool nullable = a->nullable || b->nullable;
+      ExprPtr e = ir::makeCall(ExprOp::Like, Type::boolean(), {}, loc);
+      e->flag = expr.op.find('*') != std::string::npos;
+      e->args.push_back(std::move(a));
+      e->args.push_back(std::move(b));
+      e->nullable = nullable;
+      if (expr.op[0] == '!') {
+        ExprPtr negated = ir::makeCall(ExprOp::Not, Type::boolean(), {}, loc);
+        negated->args.push_back(std::move(e));
+        negated->nullable = nullable;
+        e = std::move(negated);
+      }
+      test = {std::move(e), false};
+    } else {
+      test = comparison(comparison_op->second, std::move(x), std::move(element), expr.range);
+    }
+    if (!test)
+      return {};
+    tests.push_back(std::move(test.expr));
+  }
+  if (tests.empty()) { // false for ANY, true for ALL
+    ir::Value empty;
+    empty.is_null = false;
+    empty.b = !any;
+    return {ir::makeLiteral(empty, Type::boolean()), false};
+  }
+  if (tests.size() == 1)
+    return {std::move(tests[0]), false};
+  bool nullable =
+      std::any_of(tests.begin(), tests.end(), [](const ExprPtr &t) { return t->nullable; });
+  ExprPtr combined =
+      ir::makeCall(any ? ExprOp::Or : ExprOp::And, Type::boolean(), std::move(tests), loc);
+  combined->nullable = nullable;
+  return {std::move(combined), false};
+}
+
 Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
   const std::string &name = expr.names.back();
   if (expr.agg_filter || !expr.agg_order.empty() || expr.distinct || expr.star) {
@@ -251,11 +351,8 @@ Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
 
   if (name == "any" || name == "all") { // x = ANY (a), x <> ALL (a)
     bool any = name == "any";
-    if ((any && expr.op != "=") || (!any && expr.op != "<>")) {
-      error(expr.range, "only = ANY and <> ALL over an array are supported yet").hint =
-          "write x = ANY (a), or compare with an element: x " + expr.op + " a[1]";
-      return {};
-    }
+    if ((any && expr.op != "=") || (!any && expr.op != "<>"))
+      return bindQuantified(expr, std::move(args), scope);
     Type element;
     if (isArray(args[1])) {
       element = args[1].expr->type.elementType();

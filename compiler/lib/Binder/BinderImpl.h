@@ -379,6 +379,7 @@ private:
   // ---- arrays (Arrays.cpp) ----
   Bound bindArrayCall(const ast::Expr &expr, const Scope &scope);
   ir::ExprPtr arrayElementText(ir::ExprPtr value, SourceRange range);
+  Bound bindQuantified(const ast::Expr &expr, std::vector<Bound> args, const Scope &scope);
   // string_to_array (regex: regexp_split_to_array) of `args`, the bound arguments of `expr`.
   Bound bindSplitToArray(bool regex, std::vector<Bound> args, const ast::Expr &expr);
   Bound bindArrayOperator(const std::string &op, Bound left, Bound right, SourceRange left_range,
