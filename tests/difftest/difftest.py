@@ -886,8 +886,9 @@ class QueryGen:
             if t in ('int', 'num', 'float') and self.rng.random() < 0.2:
                 t = self.rng.choice(['int', 'num', 'float'])  # mixed numeric types
             if self.rng.random() < 0.1:  # ANY or ALL over ARRAY[...] (the OR or AND of each)
-                items = ', '.join(self.literal(t) if self.rng.random() < 0.6 else self.expr(t, scope, depth + 1)
-                                  for _ in range(self.rng.randint(1, 3)))
+                # (the first item typed, so that a NULL literal after it takes its type)
+                items = ', '.join([left] + [self.literal(t) if self.rng.random() < 0.6 else self.expr(t, scope, depth + 1)
+                                            for _ in range(self.rng.randint(0, 2))])
                 return f'({left} {op} {self.rng.choice(["ANY", "ALL"])} (ARRAY[{items}]))'
             right = self.literal(t) if self.rng.random() < 0.6 else self.expr(t, scope, depth + 1)
             return f'({left} {op} {right})'
