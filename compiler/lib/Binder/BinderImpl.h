@@ -221,9 +221,9 @@ private:
     plan::NodePtr plan;
     size_t visible = 0;
     std::vector<ir::ExprPtr> outer_keys;
-    // Over the enclosing row, the plan's columns read as kOuterColumn + their index (the
-    // enclosing row's width is the join's to add).
+    // As the correlation left them (joinedResidual), with the FROM-row columns they read.
     std::vector<ir::ExprPtr> residuals;
+    std::vector<int32_t> residual_columns;
     bool one_row = false;              // aggregates without GROUP BY: one row per outer row
     std::vector<size_t> count_columns; // then: its counts, 0 for a key without rows
   };
@@ -317,6 +317,11 @@ private:
     std::vector<int32_t> domain_columns; // of the enclosing FROM row
   };
   plan::NodePtr bindCorrelated(Correlation &correlation);
+  // A correlated subquery's residual condition (Correlation::residuals) renumbered to the row of
+  // its join with the enclosing row: the enclosing row's columns first, the subquery's FROM-row
+  // columns it reads (residual_columns) where the join's row carries them, from `carried` on.
+  static void joinedResidual(ir::Expr &residual, const std::vector<int32_t> &residual_columns,
+                             int32_t carried);
   // The scalar subquery's domain join (see Correlation::domain), over its FROM row `input`.
   plan::NodePtr joinDomain(plan::NodePtr input, int32_t width, const ir::Location &loc);
   static constexpr int32_t kOuterColumn = 1 << 24;

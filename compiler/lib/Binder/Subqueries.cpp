@@ -73,6 +73,20 @@ Bound Binder::bindSubqueryExpr(const ast::Expr &expr, const Scope &scope) {
 
 // A subquery bound under `correlation` (its `outer` scope and `stmt` set): its references to the
 // enclosing query's columns become the correlation's keys and residuals.
+void Binder::joinedResidual(ir::Expr &residual, const std::vector<int32_t> &residual_columns,
+                            int32_t carried) {
+  ir::walkExpr(residual, [&](ir::Expr &e) {
+    if (e.op != ExprOp::Column)
+      return;
+    if (e.column >= kOuterColumn) {
+      e.column -= kOuterColumn;
+      return;
+    }
+    auto at = std::find(residual_columns.begin(), residual_columns.end(), e.column);
+    e.column = carried + static_cast<int32_t>(at - residual_columns.begin());
+  });
+}
+
 plan::NodePtr Binder::bindCorrelated(Correlation &correlation) {
   Correlation *saved = correlation_;
   correlation_ = &correlation;
@@ -459,18 +473,7 @@ plan::NodePtr Binder::correlatedSemiJoin(const FromItem &input, const ast::Expr 
     conjuncts.push_back(ir::makeCall(ExprOp::Eq, Type::boolean(), std::move(operands), loc));
   }
   for (ExprPtr &residual : correlation.residuals) {
-    ir::walkExpr(*residual, [&](ir::Expr &e) {
-      if (e.op != ExprOp::Column)
-        return;
-      if (e.column >= kOuterColumn) {
-        e.column -= kOuterColumn;
-        return;
-      }
-      auto at = std::find(correlation.residual_columns.begin(), correlation.residual_columns.end(),
-                          e.column);
-      e.column =
-          width + values + keys + static_cast<int32_t>(at - correlation.residual_columns.begin());
-    });
+    joinedResidual(*residual, correlation.residual_columns, width + values + keys);
     conjuncts.push_back(std::move(residual));
   }
   FromItem left{input.plan, input.scope};
@@ -641,24 +644,8 @@ std::optional<Binder::FromItem> Binder::bindLateralSubquery(const ast::TableRef 
   sub->outer_keys = std::move(correlation.outer_keys);
   sub->one_row = correlation.one_row;
   sub->count_columns = correlation.count_columns;
-  // Residuals read the enclosing row (kOuterColumn + i) and the subquery's FROM row, whose
-  // columns they read ride along after the keys: renumbered to the enclosing row's columns and
-  // the plan's (as kOuterColumn + index: LateralSubquery::residuals).
-  size_t first_residual = visible + correlation.inner_keys.size();
-  for (ExprPtr &residual : correlation.residuals) {
-    ir::walkExpr(*residual, [&](ir::Expr &e) {
-      if (e.op != ExprOp::Column)
-        return;
-      if (e.column >= kOuterColumn) {
-        e.column -= kOuterColumn;
-        return;
-      }
-      const std::vector<int32_t> &read = correlation.residual_columns;
-      auto at = std::find(read.begin(), read.end(), e.column) - read.begin();
-      e.column = kOuterColumn + static_cast<int32_t>(first_residual + static_cast<size_t>(at));
-    });
-    sub->residuals.push_back(std::move(residual));
-  }
+  sub->residuals = std::move(correlation.residuals);
+  sub->residual_columns = correlation.residual_columns;
   pending.subquery = std::move(sub);
   return item;
 }
@@ -680,10 +667,8 @@ plan::NodePtr Binder::joinLateralSubquery(FromItem &left, const LateralSubquery 
   }
   for (const ExprPtr &residual : sub.residuals) {
     ExprPtr condition = residual->clone();
-    ir::walkExpr(*condition, [&](ir::Expr &e) {
-      if (e.op == ExprOp::Column && e.column >= kOuterColumn)
-        e.column = width + (e.column - kOuterColumn);
-    });
+    joinedResidual(*condition, sub.residual_columns,
+                   width + static_cast<int32_t>(sub.visible + sub.outer_keys.size()));
     conjuncts.push_back(std::move(condition));
   }
   // One row per enclosing row (aggregates without GROUP BY): a key without rows has the
