@@ -206,13 +206,29 @@ private:
   SetContext *sets_ = nullptr; // set while a select list may call set-returning functions
   static constexpr int32_t kSetColumn = 1 << 20;
   Bound bindSelectListSetCall(const ast::Expr &expr, const Scope &scope);
+  // Where a select list's set-returning function may not stand (CASE, COALESCE), for the error.
+  const char *sets_forbidden_in_ = nullptr;
+  struct SetFunctionsForbidden {
+    Binder &binder;
+    const char *saved;
+    SetFunctionsForbidden(Binder &b, const char *where) : binder(b), saved(b.sets_forbidden_in_) {
+      if (where)
+        b.sets_forbidden_in_ = where;
+    }
+    ~SetFunctionsForbidden() { binder.sets_forbidden_in_ = saved; }
+  };
   // No set-returning function in what is bound while one lives (aggregate and window
   // arguments, subqueries).
   struct NoSetFunctions {
     Binder &binder;
     SetContext *saved;
-    explicit NoSetFunctions(Binder &b) : binder(b), saved(b.sets_) { b.sets_ = nullptr; }
-    ~NoSetFunctions() { binder.sets_ = saved; }
+    const char *saved_forbidden;
+    explicit NoSetFunctions(Binder &b)
+        : binder(b), saved(b.sets_), saved_forbidden(b.sets_forbidden_in_) {
+      b.sets_ = nullptr;
+      b.sets_forbidden_in_ = nullptr;
+    }
+    ~NoSetFunctions() { binder.sets_ = saved, binder.sets_forbidden_in_ = saved_forbidden; }
   };
   // A correlated LATERAL subquery (bindLateralSubquery), to join with the rows it reads: its
   // plan's columns are the visible ones, then its keys (matching `outer_keys`, over the

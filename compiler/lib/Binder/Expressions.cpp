@@ -212,6 +212,7 @@ ExprPtr Binder::bindCondition(const ast::Expr &expr, const Scope &scope, const c
 }
 
 Bound Binder::bindCase(const ast::Expr &expr, const Scope &scope) {
+  SetFunctionsForbidden no_sets(*this, "CASE"); // (PostgreSQL's rule: they would run anyway)
   ir::Location loc = location(expr.range);
   std::vector<ExprPtr> conditions;
   std::vector<Bound> values;
@@ -269,6 +270,7 @@ Bound Binder::bindCase(const ast::Expr &expr, const Scope &scope) {
 
 // COALESCE, NULLIF, GREATEST and LEAST: operands of one common type.
 Bound Binder::bindConditional(const ast::Expr &expr, const Scope &scope) {
+  SetFunctionsForbidden no_sets(*this, expr.kind == ast::ExprKind::Coalesce ? "COALESCE" : nullptr);
   using K = ast::ExprKind;
   ir::Location loc = location(expr.range);
   std::vector<Bound> items;

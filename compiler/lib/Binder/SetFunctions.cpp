@@ -270,6 +270,12 @@ Bound Binder::bindSelectListSetCall(const ast::Expr &expr, const Scope &scope) {
         "call it in the select list, or in FROM: ... CROSS JOIN LATERAL " + name + "(...)";
     return {};
   }
+  if (sets_forbidden_in_) {
+    error(expr.range,
+          "set-returning functions are not allowed in " + std::string(sets_forbidden_in_))
+        .hint = "move the set-returning function into a LATERAL FROM item";
+    return {};
+  }
   SetContext &sets = *sets_;
   plan::Node &node = *sets.node;
   size_t first_call = node.set_calls.size(), first_arg = node.exprs.size();
