@@ -182,12 +182,7 @@ Bound Binder::bindQuantified(const ast::Expr &expr, std::vector<Bound> args, con
         elements.back().expr->type = Type::text();
     }
   } else {
-    error(array.range, expr.op + " " + (any ? "ANY" : "ALL") +
-                           " is supported over ARRAY[...] and constant arrays only yet")
-        .hint = std::string("for an array column, write EXISTS (SELECT 1 FROM unnest(a) AS e "
-                            "WHERE x ") +
-                expr.op + " e)";
-    return {};
+    return compareElements(expr, std::move(args), like, any);
   }
   ir::Location loc = location(expr.range);
   std::vector<ExprPtr> tests;
@@ -233,6 +228,58 @@ Bound Binder::bindQuantified(const ast::Expr &expr, std::vector<Bound> args, con
       ir::makeCall(any ? ExprOp::Or : ExprOp::And, Type::boolean(), std::move(tests), loc);
   combined->nullable = nullable;
   return {std::move(combined), false};
+}
+
+// x op ANY/ALL (a) over an array value (a column, an expression): ArrayCompare reads each
+// element as x's type, the operator's common type of x and the element, where reading an
+// element's text so is its cast.
+Bound Binder::compareElements(const ast::Expr &expr, std::vector<Bound> args, bool like, bool any) {
+  const ast::Expr &array = *expr.args[1];
+  if (args[1].unknown || !args[1].expr->type.isArray()) {
+    error(array.range, "op ANY/ALL (array) requires array on right side").hint =
+        "for a subquery, write x " + expr.op + (any ? " ANY" : " ALL") + " (SELECT ...)";
+    return {};
+  }
+  Type element = args[1].expr->type.elementType();
+  Type target = Type::text();
+  if (like && element != Type::text()) {
+    error(array.range,
+          "LIKE with ANY or ALL takes a text array, not " + args[1].expr->type.sqlName());
+    return {};
+  }
+  if (!like) {
+    Bound stand_in{ir::makeColumn(0, element, true), false};
+    std::vector<Bound *> operands{&args[0], &stand_in};
+    std::optional<Type> common = commonType(operands, expr.range, "ANY/ALL", Resolution::Operator);
+    if (!common)
+      return {};
+    target = *common;
+    if (!elementTextCasts(element, target)) {
+      error(expr.range, "comparing " + target.sqlName() + " with the elements of " +
+                            args[1].expr->type.sqlName() + " is not supported yet")
+          .hint = "cast the value to the element type";
+      return {};
+    }
+  }
+  ExprPtr x = coerce(std::move(args[0]), target, expr.args[0]->range);
+  if (!x)
+    return {};
+  static const std::map<std::string, int64_t> kCodes = {
+      {"=", 0},  {"<>", 1}, {"<", 2},   {"<=", 3},  {">", 4},
+      {">=", 5}, {"~~", 6}, {"~~*", 7}, {"!~~", 8}, {"!~~*", 9}};
+  ir::Value code;
+  code.is_null = false;
+  code.i = kCodes.at(expr.op);
+  std::vector<ExprPtr> operands;
+  operands.push_back(std::move(args[1].expr));
+  operands.push_back(std::move(x));
+  operands.push_back(ir::makeLiteral(code, Type::int32()));
+  ExprPtr e =
+      ir::makeCall(ExprOp::Call, Type::boolean(), std::move(operands), location(expr.range));
+  e->function = ir::FunctionId::ArrayCompare;
+  e->flag = !any; // ALL
+  e->nullable = true;
+  return {std::move(e), false};
 }
 
 Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {

@@ -109,6 +109,11 @@ ir::Type sumType(const ir::Type &t);
 
 // PostgreSQL's implicit-cast lattice for the numeric types: 0 for the others.
 int typeRank(ir::TypeKind kind);
+// Whether an array element's text (as it stands in an array of `from`) read as `to` is the
+// element's cast to `to`: from text, to text (not from boolean, which prints t in an array and
+// true alone), between integer types, integers and numerics to numerics and double precision
+// (PostgreSQL converts a numeric through its text too), dates to timestamps, and to itself.
+bool elementTextCasts(const ir::Type &from, const ir::Type &to);
 
 plan::NodePtr makeNode(plan::NodeKind kind, ir::Schema schema, ir::Location loc,
                        std::vector<plan::NodePtr> inputs);
@@ -401,6 +406,7 @@ private:
   Bound bindArrayCall(const ast::Expr &expr, const Scope &scope);
   ir::ExprPtr arrayElementText(ir::ExprPtr value, SourceRange range);
   Bound bindQuantified(const ast::Expr &expr, std::vector<Bound> args, const Scope &scope);
+  Bound compareElements(const ast::Expr &expr, std::vector<Bound> args, bool like, bool any);
   // string_to_array (regex: regexp_split_to_array) of `args`, the bound arguments of `expr`.
   Bound bindSplitToArray(bool regex, std::vector<Bound> args, const ast::Expr &expr);
   Bound bindArrayOperator(const std::string &op, Bound left, Bound right, SourceRange left_range,

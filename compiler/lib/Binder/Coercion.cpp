@@ -17,6 +17,17 @@ using ir::TypeKind;
 
 // PostgreSQL's implicit-cast lattice for the types Kiln has: integers widen to bigint, then to
 // numeric, then to double precision; date widens to timestamp.
+bool elementTextCasts(const Type &from, const Type &to) {
+  // (A real's shortest digits read as a double are not its value: 0.1 is 0.100000001490116.)
+  return (from.kind == to.kind && !(from.isReal() && !to.isReal())) ||
+         from.kind == TypeKind::Text ||
+         (to.kind == TypeKind::Text && from.kind != TypeKind::Bool) ||
+         (from.isInteger() && to.isInteger()) ||
+         ((from.isInteger() || from.kind == TypeKind::Numeric) &&
+          (to.kind == TypeKind::Numeric || (to.kind == TypeKind::Float64 && !to.isReal()))) ||
+         (from.kind == TypeKind::Date && to.isTimestamp());
+}
+
 int typeRank(TypeKind kind) {
   switch (kind) {
   case TypeKind::Int32:
@@ -116,18 +127,9 @@ ExprPtr Binder::castExpr(ExprPtr expr, const Type &target, SourceRange range) {
     if (target.kind == TypeKind::Jsonb)
       return from.kind == TypeKind::Text;
     // An array comes from text and goes to text; to another array, each element's text is read
-    // as the new element type, which is the element's cast where its text means the same to
-    // both types: from text, to text (but a boolean's, t in an array and true alone), between
-    // integers and to numerics from integers and numerics, to double precision from those
-    // (PostgreSQL converts a numeric through its text too), dates to timestamps.
-    if (from.isArray() && target.isArray()) {
-      Type a = from.elementType(), b = target.elementType();
-      return a.kind == TypeKind::Text || (b.kind == TypeKind::Text && a.kind != TypeKind::Bool) ||
-             (a.isInteger() && b.isInteger()) ||
-             ((a.isInteger() || a.kind == TypeKind::Numeric) &&
-              (b.kind == TypeKind::Numeric || (b.kind == TypeKind::Float64 && !b.isReal()))) ||
-             (a.kind == TypeKind::Date && b.isTimestamp());
-    }
+    // as the new element type, where that is the element's cast.
+    if (from.isArray() && target.isArray())
+      return elementTextCasts(from.elementType(), target.elementType());
     if (from.isArray() || target.isArray())
       return target.kind == TypeKind::Text || from.kind == TypeKind::Text;
     // An interval comes from text and goes to text.

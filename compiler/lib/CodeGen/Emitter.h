@@ -236,6 +236,8 @@ public:
 private:
   SqlValue genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
   // `null`: whether an argument is NULL (genCall's).
+  // x op ANY/ALL (array) over an array value (kiln_array_compare, Functions.def).
+  SqlValue arrayCompare(const ir::Expr &e, const std::vector<SqlValue> &args);
   SqlValue jsonbAccess(const ir::Expr &e, const std::vector<SqlValue> &args,
                        llvm::Value *null); // Functions.cpp
   SqlValue genCast(const ir::Expr &e, SqlValue v, const ir::Type &from);

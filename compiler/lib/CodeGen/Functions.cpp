@@ -344,6 +344,9 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
                                   b_.CreateZExt(args[1].null, i32_)});
     r.null = args[0].null;
     break;
+  case ir::FunctionId::ArrayCompare:
+    r = arrayCompare(e, args);
+    break;
   case ir::FunctionId::StringToArray: {
     bool with_null_text = args.size() == 3;
     llvm::Value *empty = llvm::ConstantPointerNull::get(b_.getPtrTy());
@@ -411,6 +414,75 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value = value;
   }
   return r;
+}
+
+// A loop over the array's elements (kiln_set_next steps through its text): each read as x's
+// type and compared, until one decides (TRUE for ANY, FALSE for ALL).
+SqlValue Emitter::arrayCompare(const ir::Expr &e, const std::vector<SqlValue> &args) {
+  const ir::Type &type = e.args[1]->type;
+  bool all = e.flag;
+  int64_t code = e.args[2]->literal.i;
+  int32_t loc = locationIndex(e.loc);
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  auto block = [&](const char *name) { return llvm::BasicBlock::Create(ctx_, name, f); };
+  llvm::Value *cursor = entryAlloca(i64_), *decided = entryAlloca(i1_),
+              *saw_null = entryAlloca(i1_);
+  llvm::Type *strs = llvm::ArrayType::get(str_, 2), *bytes = llvm::ArrayType::get(i8_, 2);
+  llvm::Value *out = entryAlloca(strs), *nulls = entryAlloca(bytes);
+  b_.CreateStore(b_.getInt64(0), cursor);
+  b_.CreateStore(b_.getFalse(), decided);
+  b_.CreateStore(b_.getFalse(), saw_null);
+  llvm::BasicBlock *step = block("any.step"), *element = block("any.element"),
+                   *compare = block("any.compare"), *found = block("any.found"),
+                   *done = block("any.done");
+  b_.CreateCondBr(args[0].null, done, step);
+  b_.SetInsertPoint(step);
+  llvm::Value *got =
+      call("kiln_set_next",
+           {rt(), b_.getInt32(KILN_SET_UNNEST), b_.CreateExtractValue(args[0].value, 0),
+            b_.CreateExtractValue(args[0].value, 1), cursor, out, nulls, b_.getInt32(loc)});
+  b_.CreateCondBr(b_.CreateICmpNE(got, b_.getInt32(0)), element, done);
+  b_.SetInsertPoint(element);
+  // A NULL element or x: this comparison is NULL.
+  llvm::Value *element_null =
+      b_.CreateICmpNE(b_.CreateLoad(i8_, b_.CreateConstGEP2_32(bytes, nulls, 0, 0)), b_.getInt8(0));
+  llvm::Value *unknown = b_.CreateOr(element_null, args[1].null);
+  b_.CreateStore(b_.CreateOr(b_.CreateLoad(i1_, saw_null), unknown), saw_null);
+  b_.CreateCondBr(unknown, step, compare);
+  b_.SetInsertPoint(compare);
+  llvm::Value *text = b_.CreateLoad(str_, b_.CreateConstGEP2_32(strs, out, 0, 0));
+  llvm::Value *holds;
+  if (code >= 6) { // [NOT] [I]LIKE the element
+    llvm::Value *like =
+        call("kiln_like", {rt(), b_.CreateExtractValue(args[1].value, 0),
+                           b_.CreateExtractValue(args[1].value, 1), b_.CreateExtractValue(text, 0),
+                           b_.CreateExtractValue(text, 1), b_.getInt32(code == 7 || code == 9),
+                           b_.getInt32(loc)});
+    holds = b_.CreateICmpNE(like, llvm::ConstantInt::get(like->getType(), 0));
+    if (code >= 8)
+      holds = b_.CreateNot(holds);
+  } else {
+    llvm::Value *value = text;
+    if (type.kind != TypeKind::Text) { // the element's text read as x's type
+      ir::Expr cast(ir::ExprOp::Cast, type);
+      cast.loc = e.loc;
+      value = genCast(cast, {text, b_.getFalse()}, ir::Type::text()).value;
+    }
+    static const ir::ExprOp kOps[] = {ir::ExprOp::Eq, ir::ExprOp::Ne, ir::ExprOp::Lt,
+                                      ir::ExprOp::Le, ir::ExprOp::Gt, ir::ExprOp::Ge};
+    holds = genCompare(kOps[code], args[1].value, type, value, type);
+  }
+  // ANY is decided by a TRUE comparison, ALL by a FALSE one.
+  b_.CreateCondBr(all ? b_.CreateNot(holds) : holds, found, step);
+  b_.SetInsertPoint(found);
+  b_.CreateStore(b_.getTrue(), decided);
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
+  llvm::Value *is_decided = b_.CreateLoad(i1_, decided);
+  llvm::Value *null = b_.CreateOr(
+      args[0].null, b_.CreateAnd(b_.CreateNot(is_decided), b_.CreateLoad(i1_, saw_null)));
+  llvm::Value *result = all ? b_.CreateNot(is_decided) : is_decided;
+  return {b_.CreateZExt(result, i8_), null};
 }
 
 // to_jsonb and the builders: each argument's text (its text output, the canonical text of a

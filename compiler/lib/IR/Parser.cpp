@@ -877,6 +877,8 @@ ExprPtr Parser::expr() {
     e->args.push_back(expr());
   if (*op == ExprOp::Like && acceptIdent("ilike"))
     e->flag = true;
+  if (*op == ExprOp::Call && acceptIdent("all"))
+    e->flag = true;
   if (accept(Tok::Colon)) {
     e->type = type();
   } else if (auto fixed = fixedResultType(*op)) {

@@ -389,6 +389,8 @@ void Printer::expr(const Expr &e, const Schema *input) {
   }
   if (e.op == ExprOp::Like && e.flag)
     out_ << " ilike";
+  if (e.op == ExprOp::Call && e.flag) // kiln_array_compare's ALL
+    out_ << " all";
   std::optional<Type> fixed = fixedResultType(e.op);
   if (!fixed || *fixed != e.type)
     out_ << " : " << e.type.str();

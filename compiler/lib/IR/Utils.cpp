@@ -264,7 +264,7 @@ bool sameExpr(const Expr &a, const Expr &b) {
       return false;
     break;
   case ExprOp::Call:
-    if (a.function != b.function)
+    if (a.function != b.function || a.flag != b.flag)
       return false;
     break;
   case ExprOp::Like:

@@ -1014,6 +1014,14 @@ void Verifier::checkCall(const Expr &e) {
       resultIs(e.type == (e.function == FunctionId::ArrayRemove ? first : Type::int32()),
                e.function == FunctionId::ArrayRemove ? first.str() : "i32");
       break;
+    case FunctionId::ArrayCompare:
+      argIs(0, first.isArray(), "an array");
+      argIs(2,
+            e.args[2]->op == ExprOp::Literal && e.args[2]->type == Type::int32() &&
+                e.args[2]->literal.i >= 0 && e.args[2]->literal.i <= 9,
+            "an operator's code (0-9)");
+      resultIs(e.type == Type::boolean(), "bool");
+      break;
     case FunctionId::StringToArray:
     case FunctionId::RegexpSplitToArray:
       for (size_t i = 0; i < n; ++i)

@@ -272,7 +272,7 @@ struct Expr {
   int32_t column = -1;                     // Column
   Value literal;                           // Literal
   FunctionId function = FunctionId::Lower; // Call
-  bool flag = false;                       // Like: case-insensitive
+  bool flag = false; // Like: case-insensitive; Call of kiln_array_compare: ALL (not ANY)
   std::vector<ExprPtr> args;
   Location loc; // for errors raised while evaluating (division by zero, overflow)
 
