@@ -236,6 +236,9 @@ public:
 private:
   SqlValue genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row);
   // `null`: whether an argument is NULL (genCall's).
+  // The (text, length, given) operands of an optional third argument that names NULL elements
+  // (array_to_string's and string_to_array's null_text).
+  void appendNullText(std::vector<llvm::Value *> &operands, const std::vector<SqlValue> &args);
   // x op ANY/ALL (array) over an array value (kiln_array_compare, Functions.def).
   SqlValue arrayCompare(const ir::Expr &e, const std::vector<SqlValue> &args);
   SqlValue jsonbAccess(const ir::Expr &e, const std::vector<SqlValue> &args,

@@ -348,13 +348,10 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r = arrayCompare(e, args);
     break;
   case ir::FunctionId::StringToArray: {
-    bool with_null_text = args.size() == 3;
-    llvm::Value *empty = llvm::ConstantPointerNull::get(b_.getPtrTy());
-    r.value = textOut(
-        fn.symbol,
-        {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1), b_.CreateZExt(args[1].null, i32_),
-         with_null_text ? text(2, 0) : empty, with_null_text ? text(2, 1) : b_.getInt64(0),
-         with_null_text ? b_.CreateZExt(b_.CreateNot(args[2].null), i32_) : b_.getInt32(0)});
+    std::vector<llvm::Value *> operands{rt(),       text(0, 0), text(0, 1),
+                                        text(1, 0), text(1, 1), b_.CreateZExt(args[1].null, i32_)};
+    appendNullText(operands, args);
+    r.value = textOut(fn.symbol, operands);
     r.null = args[0].null;
     break;
   }
@@ -372,13 +369,9 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     break;
   }
   case ir::FunctionId::ArrayToString: {
-    bool with_null_text = args.size() == 3;
-    llvm::Value *empty = llvm::ConstantPointerNull::get(b_.getPtrTy());
-    r.value = textOut(
-        fn.symbol,
-        {rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1), with_null_text ? text(2, 0) : empty,
-         with_null_text ? text(2, 1) : b_.getInt64(0),
-         with_null_text ? b_.CreateZExt(b_.CreateNot(args[2].null), i32_) : b_.getInt32(0)});
+    std::vector<llvm::Value *> operands{rt(), text(0, 0), text(0, 1), text(1, 0), text(1, 1)};
+    appendNullText(operands, args);
+    r.value = textOut(fn.symbol, operands);
     r.null = b_.CreateOr(args[0].null, args[1].null);
     break;
   }
@@ -414,6 +407,18 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.value = value;
   }
   return r;
+}
+
+void Emitter::appendNullText(std::vector<llvm::Value *> &operands,
+                             const std::vector<SqlValue> &args) {
+  if (args.size() < 3) { // none: (nullptr, 0, 0)
+    operands.insert(operands.end(), {llvm::ConstantPointerNull::get(b_.getPtrTy()), b_.getInt64(0),
+                                     b_.getInt32(0)});
+    return;
+  }
+  operands.insert(operands.end(),
+                  {b_.CreateExtractValue(args[2].value, 0), b_.CreateExtractValue(args[2].value, 1),
+                   b_.CreateZExt(b_.CreateNot(args[2].null), i32_)});
 }
 
 // A loop over the array's elements (kiln_set_next steps through its text): each read as x's

@@ -106,6 +106,7 @@ private:
     llvm::Value *out, *nulls;    // [2 x str], [2 x i8]: kiln_set_next's element
     llvm::Value *text;           // the array or jsonb (a str), for kiln_set_next
     llvm::Value *stop, *step;    // a series' bounds (i64)
+    llvm::Value *up = nullptr;   // a series of timestamps: whether its step is positive (i1)
     bool narrow = false;         // a series of integers (not bigints)
     llvm::Value *pair = nullptr; // a series of timestamps: its [value, step] row
   };
@@ -237,7 +238,7 @@ private:
         e_.storeColumn(pair, cursor.pair, 1, {args[2].value, b_.getFalse()});
         cursor.stop = args[1].value;
         SqlValue up = e_.genExpr(*times.up, pair, cursor.pair);
-        cursor.step = b_.CreateICmpNE(up.value, b_.getInt8(0)); // (i1: upwards)
+        cursor.up = b_.CreateICmpNE(up.value, b_.getInt8(0));
         SqlValue zero = e_.genExpr(*times.zero, pair, cursor.pair);
         e_.raiseIf(b_.CreateAnd(b_.CreateNot(null), b_.CreateICmpNE(zero.value, b_.getInt8(0))),
                    KILN_ERR_SERIES_STEP_ZERO, op_.exprs[arg + 2]->loc);
@@ -318,7 +319,7 @@ private:
     const TimeSeries &times = times_[static_cast<size_t>(cursor.call - op_.set_calls.data())];
     const RowLayout &pair = e_.layoutOf(times.types);
     llvm::Value *current = b_.CreateLoad(e_.i64_, cursor.position);
-    llvm::Value *within = b_.CreateSelect(cursor.step, b_.CreateICmpSLE(current, cursor.stop),
+    llvm::Value *within = b_.CreateSelect(cursor.up, b_.CreateICmpSLE(current, cursor.stop),
                                           b_.CreateICmpSGE(current, cursor.stop));
     b_.CreateStore(within, cursor.has);
     b_.CreateStore(b_.CreateNot(within), cursor.done);
