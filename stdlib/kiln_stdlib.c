@@ -2567,20 +2567,8 @@ int64_t kiln_date_trunc_tz(int32_t unit, int64_t micros, kiln_zone *zone) {
 
 int64_t kiln_add_interval_tz(kiln_runtime *rt, int64_t micros, __int128 interval, kiln_zone *zone,
                              int32_t loc) {
-  kiln_interval v = kiln_interval_unpack(interval);
-  int64_t out = micros;
-  /* Months and days on the zone's clock, each its own step as in timestamptz_pl_interval. */
-  if (v.months != 0) {
-    if (UNLIKELY(!kiln_timestamp_add_interval(kiln_local_time(zone, out), v.months, 0, 0, &out)))
-      raise_code(rt, KILN_ERR_TIMESTAMP_OUT_OF_RANGE, loc);
-    out = kiln_instant_of_local(zone, out);
-  }
-  if (v.days != 0) {
-    if (UNLIKELY(!kiln_timestamp_add_interval(kiln_local_time(zone, out), 0, v.days, 0, &out)))
-      raise_code(rt, KILN_ERR_TIMESTAMP_OUT_OF_RANGE, loc);
-    out = kiln_instant_of_local(zone, out);
-  }
-  if (UNLIKELY(!kiln_timestamp_add_interval(out, 0, 0, v.micros, &out)))
+  int64_t out;
+  if (UNLIKELY(!kiln_zone_add_interval(zone, micros, kiln_interval_unpack(interval), &out)))
     raise_code(rt, KILN_ERR_TIMESTAMP_OUT_OF_RANGE, loc);
   return out;
 }

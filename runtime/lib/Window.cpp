@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,7 +16,9 @@
 #include "Runtime.h"
 #include "kiln/runtime/Values.h"
 #include "kiln/runtime/abi.h"
+#include "kiln/runtime/civil.h"
 #include "kiln/runtime/interval.h"
+#include "kiln/runtime/zone.h"
 
 namespace {
 
@@ -83,6 +86,98 @@ int compareValues(int32_t type, const char *a, const char *b) {
   return 0;
 }
 
+// The ORDER BY column a RANGE frame's offsets measure from, and its non-NULL rows [first, end).
+struct RangeColumn {
+  int32_t column = -1;
+  int32_t type = KILN_T_INT64;
+  int64_t first = 0, end = 0;
+};
+
+// PostgreSQL's in_range support functions: whether `value` <= base -/+ offset (`less`) or
+// >= it, `sub` choosing the sign. A bound past the type's range is past every value.
+bool inRange(int32_t type, const char *value, const char *base, __int128 offset, bool sub,
+             bool less) {
+  auto compare = [&](auto x, auto bound) { return less ? x <= bound : x >= bound; };
+  // Past the range in the direction of the offset: every value is <= (or none is >=) it.
+  bool beyond = less != sub;
+  switch (type) {
+  case KILN_T_INT32:
+  case KILN_T_INT64:
+  case KILN_T_NUMERIC: {
+    __int128 x, b;
+    if (type == KILN_T_INT32) {
+      int32_t v, w;
+      std::memcpy(&v, value, sizeof v);
+      std::memcpy(&w, base, sizeof w);
+      x = v, b = w;
+    } else if (type == KILN_T_INT64) {
+      int64_t v, w;
+      std::memcpy(&v, value, sizeof v);
+      std::memcpy(&w, base, sizeof w);
+      x = v, b = w;
+    } else {
+      std::memcpy(&x, value, sizeof x);
+      std::memcpy(&b, base, sizeof b);
+    }
+    __int128 bound;
+    if (sub ? __builtin_sub_overflow(b, offset, &bound) : __builtin_add_overflow(b, offset, &bound))
+      return beyond;
+    return compare(x, bound);
+  }
+  case KILN_T_FLOAT64: { // in_range_float8_float8, NaN sorting after every number
+    double x, b, d;
+    std::memcpy(&x, value, sizeof x);
+    std::memcpy(&b, base, sizeof b);
+    auto bits = static_cast<int64_t>(offset);
+    std::memcpy(&d, &bits, sizeof d);
+    if (std::isnan(x))
+      return std::isnan(b) || !less;
+    if (std::isnan(b))
+      return less;
+    if (std::isinf(d) && std::isinf(b) && (sub ? b > 0 : b < 0))
+      return true;
+    return compare(x, sub ? b - d : b + d);
+  }
+  case KILN_T_DATE:
+  case KILN_T_TIMESTAMP:
+  case KILN_T_TIMESTAMPTZ: { // dates read as midnight timestamps, as in_range_date_interval
+    int64_t x, b;
+    if (type == KILN_T_DATE) {
+      int32_t v, w;
+      std::memcpy(&v, value, sizeof v);
+      std::memcpy(&w, base, sizeof w);
+      x = v * KILN_MICROS_PER_DAY, b = w * KILN_MICROS_PER_DAY;
+    } else {
+      std::memcpy(&x, value, sizeof x);
+      std::memcpy(&b, base, sizeof b);
+    }
+    kiln_interval span = kiln_interval_unpack(offset);
+    if (sub)
+      span = {-span.months, -span.days, -span.micros};
+    int64_t bound;
+    bool fits = type == KILN_T_TIMESTAMPTZ
+                    ? kiln_zone_add_interval(kiln::runtime::sessionZone(), b, span, &bound)
+                    : kiln_timestamp_add_interval(b, span.months, span.days, span.micros, &bound);
+    if (!fits)
+      return beyond;
+    return compare(x, bound);
+  }
+  case KILN_T_INTERVAL: {
+    __int128 x, b;
+    std::memcpy(&x, value, sizeof x);
+    std::memcpy(&b, base, sizeof b);
+    kiln_interval bound;
+    if (!kiln_interval_add_checked(kiln_interval_unpack(b), kiln_interval_unpack(offset),
+                                   sub ? -1 : 1, &bound))
+      return beyond;
+    int32_t order = kiln_interval_compare(x, kiln_interval_pack(bound));
+    return less ? order <= 0 : order >= 0;
+  }
+  default: // no other type has offsets (ir::rangeOffsetType)
+    return false;
+  }
+}
+
 // The output rows of one partition.
 class PartitionOutput {
 public:
@@ -107,6 +202,7 @@ public:
     // Peers: rows whose order keys are equal bytes, adjacent in the set's order.
     peer_start_.resize(static_cast<size_t>(n_));
     peer_end_.resize(static_cast<size_t>(n_));
+    group_.resize(static_cast<size_t>(n_));
     for (int64_t i = 0; i < n_;) {
       int64_t j = i + 1;
       while (j < n_ && orderKey(j) == orderKey(i))
@@ -114,9 +210,12 @@ public:
       for (int64_t k = i; k < j; ++k) {
         peer_start_[k] = i;
         peer_end_[k] = j;
+        group_[k] = static_cast<int64_t>(group_start_.size());
       }
+      group_start_.push_back(i);
       i = j;
     }
+    group_start_.push_back(n_);
   }
 
   void compute(const kiln_window_call &call, int32_t column) {
@@ -220,29 +319,119 @@ private:
                 valueAt(in_, rows_[j], from), storageSize(out_.cols[column].type));
   }
 
-  // Row i's frame [first, last] (empty when first > last), clamped to the partition.
-  std::pair<int64_t, int64_t> frame(const kiln_window_call &call, int64_t i) const {
-    auto bound = [&](int64_t kind, int64_t offset, bool end) -> int64_t {
-      switch (kind) {
-      case KILN_FRAME_UNBOUNDED_PRECEDING:
-        return 0;
-      case KILN_FRAME_PRECEDING:
-        return i - std::min(offset, i + 1);
-      case KILN_FRAME_CURRENT_ROW:
-        return call.rows ? i : end ? peer_end_[i] - 1 : peer_start_[i];
-      case KILN_FRAME_FOLLOWING:
-        return i + std::min(offset, n_ - i);
-      default:
-        return n_ - 1;
-      }
+  // A frame: up to three runs of rows [first, last] (a run with first > last is empty), in
+  // order. The bounds make one run; EXCLUDE cuts the current row or its peers out of it.
+  struct Frame {
+    std::pair<int64_t, int64_t> runs[3];
+    int count = 0;
+  };
+
+  Frame frame(const kiln_window_call &call, int64_t i, const RangeColumn &range) const {
+    int64_t first = std::max<int64_t>(bound(call, i, true, range), 0);
+    int64_t last = std::min<int64_t>(bound(call, i, false, range), n_ - 1);
+    Frame f;
+    auto keep = [&](int64_t from, int64_t to) {
+      f.runs[f.count++] = {std::max(first, from), std::min(last, to)};
     };
-    return {std::max<int64_t>(bound(call.start, call.start_offset, false), 0),
-            std::min<int64_t>(bound(call.end, call.end_offset, true), n_ - 1)};
+    switch (call.exclude) {
+    case KILN_EXCLUDE_CURRENT_ROW:
+      keep(first, i - 1);
+      keep(i + 1, last);
+      break;
+    case KILN_EXCLUDE_GROUP:
+      keep(first, peer_start_[i] - 1);
+      keep(peer_end_[i], last);
+      break;
+    case KILN_EXCLUDE_TIES:
+      keep(first, peer_start_[i] - 1);
+      keep(i, i);
+      keep(peer_end_[i], last);
+      break;
+    default:
+      keep(first, last);
+      break;
+    }
+    return f;
+  }
+
+  // Where row i's frame starts (`start`) or ends, before clamping to the partition.
+  int64_t bound(const kiln_window_call &call, int64_t i, bool start,
+                const RangeColumn &range) const {
+    int64_t kind = start ? call.start : call.end;
+    int64_t offset = start ? call.start_offset : call.end_offset;
+    switch (kind) {
+    case KILN_FRAME_UNBOUNDED_PRECEDING:
+      return 0;
+    case KILN_FRAME_UNBOUNDED_FOLLOWING:
+      return n_ - 1;
+    case KILN_FRAME_CURRENT_ROW:
+      return call.units == KILN_FRAME_ROWS ? i : start ? peer_start_[i] : peer_end_[i] - 1;
+    default:
+      break;
+    }
+    bool preceding = kind == KILN_FRAME_PRECEDING;
+    switch (call.units) {
+    case KILN_FRAME_ROWS:
+      return preceding ? i - std::min(offset, i + 1) : i + std::min(offset, n_ - i);
+    case KILN_FRAME_GROUPS: {
+      // The first row of the group `offset` groups away (start), or the last.
+      int64_t groups = static_cast<int64_t>(group_start_.size()) - 1;
+      int64_t g = preceding ? group_[i] - std::min(offset, group_[i] + 1)
+                            : group_[i] + std::min(offset, groups - group_[i]);
+      if (start)
+        return g < 0 ? 0 : group_start_[g];
+      return g >= groups ? n_ - 1 : group_start_[g + 1] - 1;
+    }
+    default:
+      return rangeBound(call, i, start, preceding, range);
+    }
+  }
+
+  // A RANGE bound at an offset, as PostgreSQL's update_frameheadpos/update_frametailpos find
+  // it: the first (start) or last row whose ORDER BY value is in_range of the current row's. A
+  // NULL current row's frame is its peers (the NULLs); a non-NULL one's never reaches a NULL.
+  int64_t rangeBound(const kiln_window_call &call, int64_t i, bool start, bool preceding,
+                     const RangeColumn &range) const {
+    if (isNull(rows_[i], range.column))
+      return start ? peer_start_[i] : peer_end_[i] - 1;
+    bool descending = call.order & 1;
+    bool sub = preceding != descending, less = start == descending;
+    auto low = static_cast<unsigned __int128>(
+        static_cast<uint64_t>(start ? call.start_offset : call.end_offset));
+    auto high =
+        static_cast<unsigned __int128>(start ? call.start_offset_high : call.end_offset_high);
+    auto offset = static_cast<__int128>(high << 64 | low);
+    const char *base = valueAt(in_, rows_[i], range.column);
+    auto in_range = [&](int64_t j) {
+      return inRange(range.type, valueAt(in_, rows_[j], range.column), base, offset, sub, less);
+    };
+    // In the non-NULL rows, in_range goes false then true for a start (true then false for an
+    // end): a binary search finds the change.
+    int64_t lo = range.first, hi = range.end;
+    while (lo < hi) {
+      int64_t mid = lo + (hi - lo) / 2;
+      if (in_range(mid) != start)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return start ? lo : lo - 1;
   }
 
   void computeOverFrames(const kiln_window_call &call, int32_t column) {
     const kiln_column_desc &out = out_.cols[column];
     int32_t arg = static_cast<int32_t>(call.arg);
+    RangeColumn range;
+    if (in_.nkeys > 0) {
+      range.column = in_.key_cols[0];
+      range.type = in_.cols[range.column].type;
+      int64_t nulls = 0;
+      for (int64_t j = 0; j < n_; ++j)
+        nulls += isNull(rows_[j], range.column);
+      bool nulls_first = call.order & 2;
+      range.first = nulls_first ? nulls : 0;
+      range.end = nulls_first ? n_ : n_ - nulls;
+    }
     auto present = [&](int64_t j) { return arg < 0 || !isNull(rows_[j], arg); };
     // Exact sums and counts: prefix sums over the partition.
     std::vector<__int128> prefix;
@@ -277,44 +466,66 @@ private:
       }
     }
     for (int64_t i = 0; i < n_; ++i) {
-      auto [first, last] = frame(call, i);
+      Frame f = frame(call, i, range);
+      auto runs = std::span(f.runs, static_cast<size_t>(f.count));
+      // Each row of the frame in order, until `visit` returns false.
+      auto each = [&](auto visit) {
+        for (auto [first, last] : runs)
+          for (int64_t j = first; j <= last; ++j)
+            if (!visit(j))
+              return;
+      };
+      auto sumOver = [&](const auto &sums) {
+        std::decay_t<decltype(sums[0])> total = 0;
+        for (auto [first, last] : runs)
+          if (first <= last)
+            total += sums[last + 1] - sums[first];
+        return total;
+      };
       char *row = static_cast<char *>(outputs_[i]);
       char *slot = row + out.offset;
-      bool empty = first > last;
       switch (call.fn) {
       case KILN_WF_FIRST_VALUE:
       case KILN_WF_LAST_VALUE:
       case KILN_WF_NTH_VALUE: {
-        int64_t j = call.fn == KILN_WF_FIRST_VALUE  ? first
-                    : call.fn == KILN_WF_LAST_VALUE ? last
-                                                    : first + call.n - 1;
-        if (empty || j > last)
+        int64_t place = call.fn == KILN_WF_FIRST_VALUE  ? 1
+                        : call.fn == KILN_WF_LAST_VALUE ? 0
+                                                        : call.n;
+        int64_t found = -1, seen = 0;
+        each([&](int64_t j) {
+          if (place == 0 || ++seen == place)
+            found = j;
+          return place == 0 || seen < place;
+        });
+        if (found < 0)
           setNull(row, column);
         else
-          copyValue(i, column, j, arg);
+          copyValue(i, column, found, arg);
         break;
       }
       case KILN_WF_COUNT_STAR:
       case KILN_WF_COUNT:
-        putInt64(i, column, empty ? 0 : counts[last + 1] - counts[first]);
+        putInt64(i, column, sumOver(counts));
         break;
       case KILN_WF_SUM: {
-        if (empty || counts[last + 1] == counts[first]) {
+        if (sumOver(counts) == 0) {
           setNull(row, column);
         } else if (out.type == KILN_T_INT64) {
-          auto sum = static_cast<int64_t>(prefix[last + 1] - prefix[first]);
+          auto sum = static_cast<int64_t>(sumOver(prefix));
           std::memcpy(slot, &sum, sizeof sum);
         } else if (out.type == KILN_T_NUMERIC) {
-          __int128 sum = prefix[last + 1] - prefix[first];
+          __int128 sum = sumOver(prefix);
           std::memcpy(slot, &sum, sizeof sum);
         } else {
           double sum = 0;
-          for (int64_t j = first; j <= last; ++j)
+          each([&](int64_t j) {
             if (present(j)) {
               double x;
               std::memcpy(&x, valueAt(in_, rows_[j], arg), sizeof x);
               sum += x;
             }
+            return true;
+          });
           std::memcpy(slot, &sum, sizeof sum);
         }
         break;
@@ -322,14 +533,15 @@ private:
       case KILN_WF_MIN:
       case KILN_WF_MAX: {
         const char *best = nullptr;
-        for (int64_t j = first; j <= last; ++j) {
+        each([&](int64_t j) {
           if (!present(j))
-            continue;
+            return true;
           const char *at = valueAt(in_, rows_[j], arg);
           int compared = best ? compareValues(out.type, at, best) : 0;
           if (!best || (call.fn == KILN_WF_MIN ? compared < 0 : compared > 0))
             best = at;
-        }
+          return true;
+        });
         if (best)
           std::memcpy(slot, best, storageSize(out.type));
         else
@@ -347,6 +559,8 @@ private:
   std::vector<const void *> rows_;
   std::vector<void *> outputs_;
   std::vector<int64_t> peer_start_, peer_end_; // of each row's peers: [start, end)
+  std::vector<int64_t> group_;                 // each row's peer group, numbered from 0 in order
+  std::vector<int64_t> group_start_;           // each group's first row, then n_
 };
 
 PartitionOutput outputOf(kiln_runtime *rt, const kiln_relation_desc &in,

@@ -1,8 +1,9 @@
 // Window functions over one partition (runtime/lib/Window.cpp): the rows a window operator keeps
 // (a top-k's ordered multiset) become output rows with one column per call. Checks each function
-// against PostgreSQL's definitions on a small partition with ties and NULLs, frames of ROWS and
-// RANGE, and that the changes between two versions of a partition are exactly the rows whose
-// results changed (an update as -old +new, a row that kept its results as nothing).
+// against PostgreSQL's definitions on a small partition with ties and NULLs, frames of ROWS,
+// RANGE (with offsets) and GROUPS, EXCLUDE clauses, and that the changes between two versions of a
+// partition are exactly the rows whose results changed (an update as -old +new, a row that kept its
+// results as nothing).
 #include <cstring>
 #include <string>
 #include <vector>
@@ -47,7 +48,19 @@ public:
 };
 
 kiln_window_call call(kiln_window_fn fn, int64_t arg = -1, int64_t n = 1) {
-  return {fn, arg, -1, n, 1, KILN_FRAME_UNBOUNDED_PRECEDING, 0, KILN_FRAME_CURRENT_ROW, 0};
+  return {fn,
+          arg,
+          -1,
+          n,
+          KILN_FRAME_ROWS,
+          KILN_FRAME_UNBOUNDED_PRECEDING,
+          0,
+          KILN_FRAME_CURRENT_ROW,
+          0,
+          0,
+          0,
+          KILN_EXCLUDE_NO_OTHERS,
+          0};
 }
 
 class WindowTest : public ::testing::Test {
@@ -124,7 +137,7 @@ TEST_F(WindowTest, NavigationAndFrames) {
   kiln_window_call lag = call(KILN_WF_LAG, 1), lead2 = call(KILN_WF_LEAD, 1, 2);
   // RANGE UNBOUNDED PRECEDING .. CURRENT ROW: the current row's peers are in its frame.
   kiln_window_call running = call(KILN_WF_SUM, 1);
-  running.rows = 0;
+  running.units = KILN_FRAME_RANGE;
   // ROWS 1 PRECEDING .. 1 FOLLOWING.
   kiln_window_call around = call(KILN_WF_MAX, 1);
   around.start = KILN_FRAME_PRECEDING, around.start_offset = 1;
@@ -139,6 +152,39 @@ TEST_F(WindowTest, NavigationAndFrames) {
   empty.end = KILN_FRAME_FOLLOWING, empty.end_offset = 4;
   EXPECT_EQ(rows({count, last, empty}),
             (std::vector<std::string>{"+1:1,-,2", "+2:2,-,1", "+3:3,-,0", "+4:4,-,0", "+5:4,-,0"}));
+}
+
+TEST_F(WindowTest, GroupsRangeOffsetsAndExclusions) {
+  add(1, 10), add(2, 20), add(3, 20), add(4, 30), add(5, INT64_MIN);
+  // RANGE BETWEEN 10 PRECEDING AND CURRENT ROW: values in [v - 10, v]; a NULL's frame is the NULLs.
+  kiln_window_call trailing = call(KILN_WF_SUM, 1);
+  trailing.units = KILN_FRAME_RANGE;
+  trailing.start = KILN_FRAME_PRECEDING, trailing.start_offset = 10;
+  // RANGE BETWEEN 5 FOLLOWING AND 15 FOLLOWING.
+  kiln_window_call ahead = call(KILN_WF_SUM, 1);
+  ahead.units = KILN_FRAME_RANGE;
+  ahead.start = KILN_FRAME_FOLLOWING, ahead.start_offset = 5;
+  ahead.end = KILN_FRAME_FOLLOWING, ahead.end_offset = 15;
+  // GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING: the peer groups next to the row's.
+  kiln_window_call groups = call(KILN_WF_COUNT, 1);
+  groups.units = KILN_FRAME_GROUPS;
+  groups.start = KILN_FRAME_PRECEDING, groups.start_offset = 1;
+  groups.end = KILN_FRAME_FOLLOWING, groups.end_offset = 1;
+  // ROWS over the partition EXCLUDE TIES: the row's peers, not itself, are left out.
+  kiln_window_call ties = call(KILN_WF_COUNT_STAR);
+  ties.end = KILN_FRAME_UNBOUNDED_FOLLOWING, ties.exclude = KILN_EXCLUDE_TIES;
+  EXPECT_EQ(rows({trailing, ahead, groups, ties}),
+            (std::vector<std::string>{"+1:10,40,3,5", "+2:50,30,4,4", "+3:50,30,4,4", "+4:70,-,3,5",
+                                      "+5:-,-,1,5"}));
+  // EXCLUDE CURRENT ROW and GROUP; first_value and nth_value skip the excluded rows.
+  kiln_window_call others = ties, group = ties;
+  others.exclude = KILN_EXCLUDE_CURRENT_ROW, group.exclude = KILN_EXCLUDE_GROUP;
+  kiln_window_call first = call(KILN_WF_FIRST_VALUE, 1), second = call(KILN_WF_NTH_VALUE, 1, 2);
+  first.end = second.end = KILN_FRAME_UNBOUNDED_FOLLOWING;
+  first.exclude = second.exclude = KILN_EXCLUDE_GROUP;
+  EXPECT_EQ(rows({others, group, first, second}),
+            (std::vector<std::string>{"+1:4,4,20,20", "+2:4,3,10,30", "+3:4,3,10,30",
+                                      "+4:4,4,10,20", "+5:4,4,10,20"}));
 }
 
 TEST_F(WindowTest, ChangesAreTheRowsWhoseResultsChanged) {

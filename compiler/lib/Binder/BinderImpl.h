@@ -438,6 +438,8 @@ private:
   // ---- window functions (Windows.cpp) ----
   Bound bindWindowCall(const ast::Expr &expr, const Scope &scope);
   std::optional<int64_t> windowCount(const ast::Expr &expr, const char *what, int64_t min);
+  std::optional<ir::Value> rangeOffset(const ast::Expr &expr, const ir::Type &order,
+                                       const char *what);
   // `body` with the window functions' columns appended; renumbers the placeholders in `outputs`.
   plan::NodePtr bindWindows(plan::NodePtr body, std::vector<ir::ExprPtr> &outputs,
                             const ir::Location &loc);

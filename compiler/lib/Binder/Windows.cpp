@@ -35,7 +35,9 @@ enum FrameOption : int {
   kEndOffsetPreceding = 0x1000,
   kStartOffsetFollowing = 0x2000,
   kEndOffsetFollowing = 0x4000,
-  kExclusions = 0x8000 | 0x10000 | 0x20000,
+  kExcludeCurrentRow = 0x8000,
+  kExcludeGroup = 0x10000,
+  kExcludeTies = 0x20000,
 };
 
 bool isWindowOnlyName(const std::string &name) {
@@ -72,6 +74,65 @@ std::optional<int64_t> Binder::windowCount(const ast::Expr &expr, const char *wh
     return std::nullopt;
   }
   return value->i;
+}
+
+// A RANGE frame's offset from an ORDER BY column of type `order`: a constant of its offset type
+// (ir::rangeOffsetType), where PostgreSQL has an in_range function for the two types after the
+// offset's implicit casts. A numeric offset is cut to the column's scale: every value of the
+// column is a multiple of its last digit, so `x >= v - d` holds exactly when it holds for d cut.
+std::optional<ir::Value> Binder::rangeOffset(const ast::Expr &expr, const Type &order,
+                                             const char *what) {
+  std::optional<Type> offset_type = ir::rangeOffsetType(order);
+  if (!offset_type) {
+    error(expr.range, "RANGE with offset PRECEDING/FOLLOWING is not supported for column type " +
+                          order.sqlName())
+        .hint = "order by a number, a date, a timestamp or an interval, or use ROWS or GROUPS";
+    return std::nullopt;
+  }
+  if (expr.kind == ast::ExprKind::ColumnRef) {
+    error(expr.range, std::string(what) + " must be a constant").hint =
+        "Kiln takes one value for the whole window, not one per row";
+    return std::nullopt;
+  }
+  Scope empty;
+  Bound bound = bindExpr(expr, empty);
+  if (!bound)
+    return std::nullopt;
+  Type given = bound.expr->type;
+  auto numericRank = [](const Type &t) {
+    return t.kind == TypeKind::Int32 || t.kind == TypeKind::Int64 ? 1
+           : t.kind == TypeKind::Numeric                          ? 2
+           : t.kind == TypeKind::Float64                          ? 3
+                                                                  : 0;
+  };
+  bool fits = bound.unknown || given.kind == TypeKind::Null ||
+              (offset_type->kind == TypeKind::Interval
+                   ? given.kind == TypeKind::Interval
+                   : numericRank(given) > 0 && numericRank(given) <= numericRank(*offset_type));
+  if (!fits) {
+    error(expr.range, "RANGE with offset PRECEDING/FOLLOWING is not supported for column type " +
+                          order.sqlName() + " and offset type " + given.sqlName())
+        .hint = "cast the offset value to an appropriate type";
+    return std::nullopt;
+  }
+  // A numeric offset is read at its own scale (or the column's, if larger), then cut.
+  Type read = *offset_type;
+  if (read.kind == TypeKind::Numeric && given.kind == TypeKind::Numeric && given.scale > read.scale)
+    read = Type::numeric(ir::kMaxNumericPrecision, given.scale);
+  std::optional<ir::Value> value = bindConstant(expr, read);
+  if (!value)
+    return std::nullopt;
+  if (value->is_null) {
+    error(expr.range, std::string(what) + " must not be null");
+    return std::nullopt;
+  }
+  if (ir::rangeOffsetNegative(*offset_type, *value)) {
+    error(expr.range, "invalid preceding or following size in window function");
+    return std::nullopt;
+  }
+  for (int32_t scale = read.scale; scale > offset_type->scale; --scale)
+    value->n /= 10;
+  return value;
 }
 
 Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
@@ -141,19 +202,15 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
   ir::WindowFrame frame;
   int options = over.frame_options;
   if (options & kNonDefault) {
-    if (options & kGroups) {
-      error(over.range, "GROUPS frames are not supported yet").hint = "use ROWS or RANGE";
-      return {};
-    }
-    if (options & kExclusions) {
-      error(over.range, "frame EXCLUDE clauses are not supported yet");
-      return {};
-    }
-    frame.rows = options & kRows;
-    if (!frame.rows && (options & (kStartOffsetPreceding | kStartOffsetFollowing |
-                                   kEndOffsetPreceding | kEndOffsetFollowing))) {
-      error(over.range, "RANGE frames with an offset are not supported yet").hint =
-          "use ROWS BETWEEN n PRECEDING AND ..., or RANGE with UNBOUNDED and CURRENT ROW";
+    frame.units = options & kRows     ? ir::FrameUnits::Rows
+                  : options & kGroups ? ir::FrameUnits::Groups
+                                      : ir::FrameUnits::Range;
+    frame.exclude = options & kExcludeCurrentRow ? ir::FrameExclusion::CurrentRow
+                    : options & kExcludeGroup    ? ir::FrameExclusion::Group
+                    : options & kExcludeTies     ? ir::FrameExclusion::Ties
+                                                 : ir::FrameExclusion::NoOthers;
+    if (frame.units == ir::FrameUnits::Groups && spec.order.empty()) {
+      error(over.range, "GROUPS mode requires an ORDER BY clause");
       return {};
     }
     if (options & kStartUnboundedFollowing) {
@@ -169,17 +226,37 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
                 : options & kEndOffsetPreceding  ? ir::FrameBound::Preceding
                 : options & kEndOffsetFollowing  ? ir::FrameBound::Following
                                                  : ir::FrameBound::CurrentRow; // ROWS n PRECEDING
-    if (over.start_offset) {
-      std::optional<int64_t> offset = windowCount(*over.start_offset, "frame starting offset", 0);
-      if (!offset)
+    if (frame.hasRangeOffset()) {
+      if (spec.order.size() != 1) {
+        error((over.start_offset ? over.start_offset : over.end_offset)->range,
+              "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column");
         return {};
-      frame.start_offset = *offset;
-    }
-    if (over.end_offset) {
-      std::optional<int64_t> offset = windowCount(*over.end_offset, "frame ending offset", 0);
-      if (!offset)
-        return {};
-      frame.end_offset = *offset;
+      }
+      const Type &order = context->inputs[spec.order[0].column]->type;
+      for (auto [offset, value, what] :
+           {std::tuple{over.start_offset.get(), &frame.start_value, "frame starting offset"},
+            std::tuple{over.end_offset.get(), &frame.end_value, "frame ending offset"}}) {
+        if (!offset)
+          continue;
+        std::optional<ir::Value> bound = rangeOffset(*offset, order, what);
+        if (!bound)
+          return {};
+        *value = *bound;
+      }
+      frame.offset_type = *ir::rangeOffsetType(order);
+    } else {
+      if (over.start_offset) {
+        std::optional<int64_t> offset = windowCount(*over.start_offset, "frame starting offset", 0);
+        if (!offset)
+          return {};
+        frame.start_offset = *offset;
+      }
+      if (over.end_offset) {
+        std::optional<int64_t> offset = windowCount(*over.end_offset, "frame ending offset", 0);
+        if (!offset)
+          return {};
+        frame.end_offset = *offset;
+      }
     }
     if ((frame.start == ir::FrameBound::CurrentRow && frame.end == ir::FrameBound::Preceding) ||
         (frame.start == ir::FrameBound::Following &&

@@ -37,19 +37,22 @@ public:
     for (int32_t c : cs)
       i64(c);
   }
+  void constant(const Value &v) {
+    i64(v.is_null);
+    if (!v.is_null) {
+      i64(v.b);
+      i64(v.i);
+      bytes(&v.f, sizeof v.f);
+      bytes(&v.n, sizeof v.n);
+      str(v.s);
+    }
+  }
   void expr(const Expr &e) {
     str(exprOpName(e.op));
     type(e.type);
     i64(e.nullable);
     i64(e.column);
-    i64(e.literal.is_null);
-    if (!e.literal.is_null) {
-      i64(e.literal.b);
-      i64(e.literal.i);
-      bytes(&e.literal.f, sizeof e.literal.f);
-      bytes(&e.literal.n, sizeof e.literal.n);
-      str(e.literal.s);
-    }
+    constant(e.literal);
     str(e.op == ExprOp::Call ? functionInfo(e.function).name : "");
     i64(e.flag);
     i64(static_cast<int64_t>(e.args.size()));
@@ -99,11 +102,15 @@ uint64_t compute(const Module &module, const Op &op, std::unordered_map<int32_t,
       h.i64(call.arg);
       h.i64(call.default_arg);
       h.i64(call.n);
-      h.i64(call.frame.rows);
+      h.i64(static_cast<int64_t>(call.frame.units));
       h.i64(static_cast<int64_t>(call.frame.start));
       h.i64(call.frame.start_offset);
       h.i64(static_cast<int64_t>(call.frame.end));
       h.i64(call.frame.end_offset);
+      h.type(call.frame.offset_type);
+      h.constant(call.frame.start_value);
+      h.constant(call.frame.end_value);
+      h.i64(static_cast<int64_t>(call.frame.exclude));
       h.type(call.type);
     }
   }

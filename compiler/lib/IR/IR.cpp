@@ -2,6 +2,7 @@
 
 #include "kiln/IR/Utils.h"
 #include "kiln/runtime/civil.h"
+#include "kiln/runtime/interval.h"
 
 #include <algorithm>
 
@@ -371,6 +372,47 @@ bool usesFrame(WindowFn fn) {
   case WindowFn::Min:
   case WindowFn::Max:
     return true;
+  default:
+    return false;
+  }
+}
+
+std::optional<Type> rangeOffsetType(const Type &order) {
+  switch (order.kind) {
+  case TypeKind::Int32:
+  case TypeKind::Int64:
+    return Type::int64();
+  case TypeKind::Numeric:
+    return order;
+  case TypeKind::Float64: // real too: PostgreSQL's in_range_float4_float8
+    return Type::float64();
+  case TypeKind::Date:
+  case TypeKind::Timestamp:
+  case TypeKind::TimestampTz:
+  case TypeKind::Interval:
+    return Type::interval();
+  case TypeKind::Bool:
+  case TypeKind::Text:
+  case TypeKind::Jsonb:
+  case TypeKind::Array:
+  case TypeKind::Null:
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+bool rangeOffsetNegative(const Type &offset_type, const Value &offset) {
+  switch (offset_type.kind) {
+  case TypeKind::Int64:
+    return offset.i < 0;
+  case TypeKind::Numeric:
+    return offset.n < 0;
+  case TypeKind::Float64:
+    return offset.f < 0;
+  case TypeKind::Interval: {
+    kiln_interval parts = kiln_interval_unpack(offset.n);
+    return parts.months < 0 || parts.days < 0 || parts.micros < 0;
+  }
   default:
     return false;
   }

@@ -300,7 +300,7 @@ private:
   }
   std::vector<int32_t> columnList();
   std::vector<SortKey> sortKeys();
-  std::pair<FrameBound, int64_t> frameBound();
+  void frameBound(WindowFrame &frame, bool start);
   WindowCall windowCall();
   std::string name(const char *what);
   Type type();
@@ -377,23 +377,43 @@ std::vector<SortKey> Parser::sortKeys() {
   return keys;
 }
 
-// `unbounded preceding`, `N preceding`, `current row`, `N following`, `unbounded following`
-std::pair<FrameBound, int64_t> Parser::frameBound() {
+// `unbounded preceding`, `N preceding`, `current row`, `N following`, `unbounded following`;
+// in a RANGE frame, a typed constant for N: `(interval 0 7 0) preceding`.
+void Parser::frameBound(WindowFrame &frame, bool start) {
+  FrameBound &bound = start ? frame.start : frame.end;
   if (acceptIdent("current")) {
     expectIdent("row");
-    return {FrameBound::CurrentRow, 0};
+    bound = FrameBound::CurrentRow;
+    return;
   }
   if (acceptIdent("unbounded")) {
-    if (acceptIdent("preceding"))
-      return {FrameBound::UnboundedPreceding, 0};
+    if (acceptIdent("preceding")) {
+      bound = FrameBound::UnboundedPreceding;
+      return;
+    }
     expectIdent("following");
-    return {FrameBound::UnboundedFollowing, 0};
+    bound = FrameBound::UnboundedFollowing;
+    return;
   }
-  int64_t offset = integer(expect(Tok::Number, "a frame bound"), 0, INT64_MAX, "frame offset");
-  if (acceptIdent("preceding"))
-    return {FrameBound::Preceding, offset};
+  if (frame.units == FrameUnits::Range) {
+    Token at = tok_;
+    ExprPtr offset = expr();
+    if (offset->op != ExprOp::Literal || offset->literal.is_null)
+      failAt(at, "a RANGE frame's offset is a typed constant, e.g. (i64 3)");
+    if (frame.offset_type.kind != TypeKind::Null && offset->type != frame.offset_type)
+      failAt(at, "a RANGE frame's offsets have one type");
+    frame.offset_type = offset->type;
+    (start ? frame.start_value : frame.end_value) = offset->literal;
+  } else {
+    (start ? frame.start_offset : frame.end_offset) =
+        integer(expect(Tok::Number, "a frame bound"), 0, INT64_MAX, "frame offset");
+  }
+  if (acceptIdent("preceding")) {
+    bound = FrameBound::Preceding;
+    return;
+  }
   expectIdent("following");
-  return {FrameBound::Following, offset};
+  bound = FrameBound::Following;
 }
 
 // `lag($2, 1, $3) rows between 1 preceding and current row as name : type`
@@ -421,12 +441,28 @@ WindowCall Parser::windowCall() {
   if (accept(Tok::Comma))
     call.default_arg = columnIndex();
   expect(Tok::RParen, "')'");
-  if (isIdent("rows") || isIdent("range")) {
-    call.frame.rows = take().text == "rows";
+  if (isIdent("rows") || isIdent("range") || isIdent("groups")) {
+    std::string_view units = take().text;
+    call.frame.units = units == "rows"    ? FrameUnits::Rows
+                       : units == "range" ? FrameUnits::Range
+                                          : FrameUnits::Groups;
     expectIdent("between");
-    std::tie(call.frame.start, call.frame.start_offset) = frameBound();
+    frameBound(call.frame, true);
     expectIdent("and");
-    std::tie(call.frame.end, call.frame.end_offset) = frameBound();
+    frameBound(call.frame, false);
+    if (acceptIdent("exclude")) {
+      if (acceptIdent("current")) {
+        expectIdent("row");
+        call.frame.exclude = FrameExclusion::CurrentRow;
+      } else if (acceptIdent("group")) {
+        call.frame.exclude = FrameExclusion::Group;
+      } else if (acceptIdent("ties")) {
+        call.frame.exclude = FrameExclusion::Ties;
+      } else {
+        expectIdent("no");
+        expectIdent("others");
+      }
+    }
   }
   expectIdent("as");
   call.name = name("the window function's column name");

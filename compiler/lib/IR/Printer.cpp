@@ -99,30 +99,48 @@ private:
     }
     out_ << "]";
   }
-  void frameBound(FrameBound bound, int64_t offset) {
+  void frameBound(const WindowFrame &frame, bool start) {
+    FrameBound bound = start ? frame.start : frame.end;
     switch (bound) {
     case FrameBound::UnboundedPreceding:
       out_ << "unbounded preceding";
-      break;
-    case FrameBound::Preceding:
-      out_ << offset << " preceding";
-      break;
+      return;
     case FrameBound::CurrentRow:
       out_ << "current row";
-      break;
-    case FrameBound::Following:
-      out_ << offset << " following";
-      break;
+      return;
     case FrameBound::UnboundedFollowing:
       out_ << "unbounded following";
-      break;
+      return;
+    case FrameBound::Preceding:
+    case FrameBound::Following:
+      if (frame.units == FrameUnits::Range)
+        literal(*makeLiteral(start ? frame.start_value : frame.end_value, frame.offset_type));
+      else
+        out_ << (start ? frame.start_offset : frame.end_offset);
+      out_ << (bound == FrameBound::Preceding ? " preceding" : " following");
+      return;
     }
   }
   void frame(const WindowFrame &frame) {
-    out_ << (frame.rows ? " rows between " : " range between ");
-    frameBound(frame.start, frame.start_offset);
+    out_ << (frame.units == FrameUnits::Rows    ? " rows between "
+             : frame.units == FrameUnits::Range ? " range between "
+                                                : " groups between ");
+    frameBound(frame, true);
     out_ << " and ";
-    frameBound(frame.end, frame.end_offset);
+    frameBound(frame, false);
+    switch (frame.exclude) {
+    case FrameExclusion::NoOthers:
+      break;
+    case FrameExclusion::CurrentRow:
+      out_ << " exclude current row";
+      break;
+    case FrameExclusion::Group:
+      out_ << " exclude group";
+      break;
+    case FrameExclusion::Ties:
+      out_ << " exclude ties";
+      break;
+    }
   }
   void nullability(bool nullable, bool expected) {
     if (nullable != expected)

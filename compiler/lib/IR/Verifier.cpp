@@ -569,10 +569,20 @@ void Verifier::checkWindow(const Schema &row) {
       error(what + ": " + windowFnName(call.fn) + "(" + arg.str() + ") cannot have type " +
             result.str());
     const WindowFrame &frame = call.frame;
-    if (!frame.rows &&
-        (frame.start == FrameBound::Preceding || frame.start == FrameBound::Following ||
-         frame.end == FrameBound::Preceding || frame.end == FrameBound::Following))
-      error(what + ": a RANGE frame's bounds are unbounded or the current row");
+    if (frame.hasRangeOffset()) {
+      std::optional<Type> offset;
+      if (op.sort_keys.size() == 1 && op.sort_keys[0].column >= 0 &&
+          op.sort_keys[0].column < (int32_t)row.size())
+        offset = rangeOffsetType(row[op.sort_keys[0].column].type);
+      if (!offset || frame.offset_type != *offset)
+        error(what + ": a RANGE frame with offsets orders by one column and its offsets have " +
+              "that column's offset type");
+      for (const Value *value : {&frame.start_value, &frame.end_value})
+        if (!value->is_null && rangeOffsetNegative(frame.offset_type, *value))
+          error(what + ": a RANGE frame's offset is negative");
+    } else if (frame.offset_type.kind != TypeKind::Null) {
+      error(what + ": only a RANGE frame with offsets has an offset type");
+    }
     if (frame.start == FrameBound::UnboundedFollowing ||
         frame.end == FrameBound::UnboundedPreceding || frame.start > frame.end)
       error(what + ": its frame ends before it starts");

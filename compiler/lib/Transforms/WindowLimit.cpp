@@ -32,7 +32,7 @@ bool readsOnlyEarlierRows(const WindowCall &call) {
   case WindowFn::Lead:
     return false;
   default:
-    return call.frame.rows &&
+    return call.frame.units == FrameUnits::Rows &&
            (call.frame.end == FrameBound::Preceding || call.frame.end == FrameBound::CurrentRow);
   }
 }

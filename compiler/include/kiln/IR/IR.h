@@ -258,8 +258,9 @@ struct Value {
   int64_t i = 0;  // Int32, Int64, Date (days since 2000-01-01), Timestamp and TimestampTz (µs
                   // since 2000-01-01 00:00, UTC for TimestampTz)
   double f = 0;   // Float64
-  __int128 n = 0; // Numeric: value * 10^scale
+  __int128 n = 0; // Numeric: value * 10^scale; Interval: kiln_interval_pack
   std::string s;  // Text
+  bool operator==(const Value &) const = default;
 };
 
 struct Expr;
@@ -438,17 +439,37 @@ enum class WindowFn {
   Max,
 };
 
-// A frame's ends. Offsets count rows (ROWS) or, for RANGE, only 0 is taken (CURRENT ROW).
+// A frame's ends.
 enum class FrameBound { UnboundedPreceding, Preceding, CurrentRow, Following, UnboundedFollowing };
+
+// What a frame's offsets count: ORDER BY values (RANGE: the current row stands for its peers,
+// rows equal in the ORDER BY), rows, or peer groups.
+enum class FrameUnits { Range, Rows, Groups };
+
+// The rows an EXCLUDE clause takes out of every frame: none, the current row, its peers with
+// it (GROUP), or its peers but not itself (TIES).
+enum class FrameExclusion { NoOthers, CurrentRow, Group, Ties };
 
 // PostgreSQL's default frame: RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW (the whole
 // partition when the window has no ORDER BY: every row is then the current row's peer).
 struct WindowFrame {
-  bool rows = false; // ROWS; else RANGE (peers of the current row are in the frame together)
+  FrameUnits units = FrameUnits::Range;
   FrameBound start = FrameBound::UnboundedPreceding;
   FrameBound end = FrameBound::CurrentRow;
-  int64_t start_offset = 0, end_offset = 0; // for Preceding and Following
+  // Preceding and Following in ROWS and GROUPS: counts of rows or peer groups.
+  int64_t start_offset = 0, end_offset = 0;
+  // Preceding and Following in RANGE: the distances from the current row's ORDER BY value (the
+  // window's one ORDER BY column), constants of `offset_type`: the column's type (a numeric at
+  // its scale), or interval for dates and timestamps. Null otherwise.
+  Type offset_type;
+  Value start_value, end_value;
+  FrameExclusion exclude = FrameExclusion::NoOthers;
   bool operator==(const WindowFrame &) const = default;
+  bool hasRangeOffset() const {
+    return units == FrameUnits::Range &&
+           (start == FrameBound::Preceding || start == FrameBound::Following ||
+            end == FrameBound::Preceding || end == FrameBound::Following);
+  }
 };
 
 struct WindowCall {
@@ -464,6 +485,13 @@ struct WindowCall {
 
 // Whether `fn` reads a frame (the others read the partition's order alone).
 bool usesFrame(WindowFn fn);
+
+// The type of a RANGE frame's offsets from an ORDER BY column of type `order` (PostgreSQL's
+// in_range support): bigint for integers, the column's own for numerics, double precision for
+// floats, interval for dates, timestamps and intervals; nullopt where there is none.
+std::optional<Type> rangeOffsetType(const Type &order);
+// Whether an offset of that type is negative (an interval: any of its fields).
+bool rangeOffsetNegative(const Type &offset_type, const Value &offset);
 
 // The set-returning functions of an unnest operator (Op::set_calls), PostgreSQL's, each over
 // its arguments (Op::exprs, in order) and adding its columns to the row:

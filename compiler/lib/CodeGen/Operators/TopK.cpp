@@ -11,6 +11,8 @@
 
 #include "Operator.h"
 
+#include <cstring>
+
 namespace kiln::codegen {
 
 namespace {
@@ -255,6 +257,21 @@ private:
     }
     return out_layout_;
   }
+  // A RANGE offset as kiln_window_call holds it: 128 bits of the offset type's storage.
+  static __int128 rangeOffsetBits(const ir::Type &type, const ir::Value &offset) {
+    switch (type.kind) {
+    case ir::TypeKind::Int64:
+      return offset.i;
+    case ir::TypeKind::Float64: {
+      int64_t bits;
+      std::memcpy(&bits, &offset.f, sizeof bits);
+      return bits;
+    }
+    default: // Numeric, Interval
+      return offset.n;
+    }
+  }
+
   // The window functions as the runtime reads them (kiln_window_call).
   llvm::Value *calls() {
     if (!calls_) {
@@ -266,14 +283,31 @@ private:
                             static_cast<int>(ir::FrameBound::UnboundedFollowing) &&
                         KILN_FRAME_CURRENT_ROW == static_cast<int>(ir::FrameBound::CurrentRow),
                     "kiln_frame_bound follows ir::FrameBound");
+      static_assert(KILN_FRAME_GROUPS == static_cast<int>(ir::FrameUnits::Groups) &&
+                        KILN_FRAME_ROWS == static_cast<int>(ir::FrameUnits::Rows) &&
+                        KILN_EXCLUDE_TIES == static_cast<int>(ir::FrameExclusion::Ties) &&
+                        KILN_EXCLUDE_CURRENT_ROW ==
+                            static_cast<int>(ir::FrameExclusion::CurrentRow),
+                    "kiln_frame_units and kiln_frame_exclusion follow ir::");
       std::vector<int64_t> fields;
-      for (const ir::WindowCall &call : op_.windows)
+      for (const ir::WindowCall &call : op_.windows) {
+        const ir::WindowFrame &frame = call.frame;
+        __int128 start = frame.start_offset, end = frame.end_offset;
+        int64_t order = 0;
+        if (frame.hasRangeOffset()) {
+          start = rangeOffsetBits(frame.offset_type, frame.start_value);
+          end = rangeOffsetBits(frame.offset_type, frame.end_value);
+          order = op_.sort_keys[0].descending | op_.sort_keys[0].nulls_first << 1;
+        }
         fields.insert(fields.end(),
                       {static_cast<int64_t>(call.fn), call.arg, call.default_arg, call.n,
-                       call.frame.rows, static_cast<int64_t>(call.frame.start),
-                       call.frame.start_offset, static_cast<int64_t>(call.frame.end),
-                       call.frame.end_offset});
-      static_assert(sizeof(kiln_window_call) == 9 * sizeof(int64_t), "nine int64 fields");
+                       static_cast<int64_t>(frame.units), static_cast<int64_t>(frame.start),
+                       static_cast<int64_t>(start), static_cast<int64_t>(frame.end),
+                       static_cast<int64_t>(end), static_cast<int64_t>(start >> 64),
+                       static_cast<int64_t>(end >> 64), static_cast<int64_t>(frame.exclude),
+                       order});
+      }
+      static_assert(sizeof(kiln_window_call) == 13 * sizeof(int64_t), "13 int64 fields");
       llvm::Constant *data = llvm::ConstantDataArray::get(e_.ctx_, fields);
       calls_ = new llvm::GlobalVariable(e_.module_, data->getType(), true,
                                         llvm::GlobalValue::PrivateLinkage, data,

@@ -32,10 +32,11 @@ extern "C" {
 #define KILN_STATIC_ASSERT(condition, why) _Static_assert(condition, why)
 #endif
 
-#define KILN_ABI_VERSION 11
+#define KILN_ABI_VERSION 12
 /* The layouts of operator state (containers and their entries) that state images hold. A
  * checkpoint stays readable across a change of the program descriptors alone (ABI 10 added the
- * session time zone); a change to what state holds is a new version of both. */
+ * session time zone, 12 GROUPS, EXCLUDE and RANGE offsets to window calls); a change to what
+ * state holds is a new version of both. */
 #define KILN_STATE_ABI_VERSION 9
 
 typedef struct kiln_str {
@@ -542,9 +543,15 @@ KILN_STATIC_ASSERT(sizeof(kiln_range_condition) == 16, "kiln_range_condition is 
  * columns, then one column per call, in order; their difference is the operator's output.
  * kiln_window_changes(rt, layout, out, calls, ncalls, before, n, after, m, count): that
  *   difference, as kiln_topk_changes gives a top-k's (rows in `out`'s layout).
- * A call's frame (for the calls that read one: first/last/nth_value and the aggregates) is ROWS
- * (rows = 1) or RANGE (0: the current row stands for all its peers, rows equal in the ORDER BY),
- * from `start` to `end` (kiln_frame_bound), offsets counting rows. Aggregates skip NULLs;
+ * A call's frame (for the calls that read one: first/last/nth_value and the aggregates) is in
+ * `units` (kiln_frame_units: RANGE, where the current row stands for all its peers, rows equal in
+ * the ORDER BY; ROWS; or GROUPS of peers), from `start` to `end` (kiln_frame_bound), without the
+ * rows `exclude` takes out (kiln_frame_exclusion). ROWS and GROUPS offsets count rows or groups;
+ * a RANGE offset is a distance from the current row's value of the ORDER BY column (the layout's
+ * one key column, its order in `order`: bit 0 DESC, bit 1 NULLS FIRST), 128 bits in two halves
+ * (`start_offset` low, `start_offset_high` high): an INT64 for integer columns, a NUMERIC at the
+ * column's scale, a FLOAT64's bits for FLOAT64, an interval (interval.h) for dates, timestamps,
+ * timestamptz values (moved on the session zone's clock) and intervals. Aggregates skip NULLs;
  * sum is an INT64 of integers, a NUMERIC of integers or NUMERICs (the output column's scale is
  * its argument's), or a FLOAT64 of FLOAT64s, as the output column's type says. */
 typedef enum kiln_window_fn {
@@ -572,15 +579,29 @@ typedef enum kiln_frame_bound {
   KILN_FRAME_FOLLOWING = 3,
   KILN_FRAME_UNBOUNDED_FOLLOWING = 4
 } kiln_frame_bound;
+typedef enum kiln_frame_units {
+  KILN_FRAME_RANGE = 0,
+  KILN_FRAME_ROWS = 1,
+  KILN_FRAME_GROUPS = 2
+} kiln_frame_units;
+typedef enum kiln_frame_exclusion {
+  KILN_EXCLUDE_NO_OTHERS = 0,
+  KILN_EXCLUDE_CURRENT_ROW = 1,
+  KILN_EXCLUDE_GROUP = 2, /* the current row and its peers */
+  KILN_EXCLUDE_TIES = 3   /* its peers, not itself */
+} kiln_frame_exclusion;
 typedef struct kiln_window_call {
   int64_t fn;          /* kiln_window_fn */
   int64_t arg;         /* input column, or -1 */
   int64_t default_arg; /* input column, or -1 */
   int64_t n;
-  int64_t rows; /* 1: ROWS, 0: RANGE */
+  int64_t units; /* kiln_frame_units */
   int64_t start, start_offset, end, end_offset;
+  int64_t start_offset_high, end_offset_high; /* RANGE offsets' high halves */
+  int64_t exclude;                            /* kiln_frame_exclusion */
+  int64_t order;                              /* RANGE offsets: the ORDER BY's direction */
 } kiln_window_call;
-KILN_STATIC_ASSERT(sizeof(kiln_window_call) == 72, "kiln_window_call is ABI");
+KILN_STATIC_ASSERT(sizeof(kiln_window_call) == 104, "kiln_window_call is ABI");
 
 /* A dbt seed's model reads the source table KILN_SEED_CHANGES_SOURCE.<seed> after the seed's
  * rows: the table that takes its changes, and the rows of --seed NAME=FILE. */

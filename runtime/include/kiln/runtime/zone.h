@@ -13,6 +13,9 @@
 
 #include <stdint.h>
 
+#include "kiln/runtime/civil.h"
+#include "kiln/runtime/interval.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -49,6 +52,30 @@ int64_t kiln_zone_from_local(kiln_zone *zone, int64_t local, int32_t *offset);
 /* The zone's abbreviation at the instant `micros` ("CET", "CEST", "-03", "LMT"; "UTC" for
  * NULL), written to `out` (at most `cap` bytes, no NUL); returns its length. */
 int32_t kiln_zone_abbreviation(kiln_zone *zone, int64_t micros, char *out, int32_t cap);
+
+/* timestamptz + interval as PostgreSQL's timestamptz_pl_interval adds them: the months, then the
+ * days, each on the zone's wall clock (so a day across a DST change is 23 or 25 hours), then the
+ * microseconds. 0 if the result leaves the timestamp range, else 1 and the instant in *out. */
+static inline int kiln_zone_add_interval(kiln_zone *zone, int64_t micros, kiln_interval v,
+                                         int64_t *out) {
+  int32_t offset;
+  *out = micros;
+  if (v.months != 0) {
+    int64_t local = zone ? *out + (int64_t)kiln_zone_offset(zone, *out) * 1000000 : *out;
+    if (!kiln_timestamp_add_interval(local, v.months, 0, 0, out))
+      return 0;
+    if (zone)
+      *out = kiln_zone_from_local(zone, *out, &offset);
+  }
+  if (v.days != 0) {
+    int64_t local = zone ? *out + (int64_t)kiln_zone_offset(zone, *out) * 1000000 : *out;
+    if (!kiln_timestamp_add_interval(local, 0, v.days, 0, out))
+      return 0;
+    if (zone)
+      *out = kiln_zone_from_local(zone, *out, &offset);
+  }
+  return kiln_timestamp_add_interval(*out, 0, 0, v.micros, out);
+}
 
 #ifdef __cplusplus
 }
