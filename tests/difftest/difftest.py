@@ -1127,21 +1127,52 @@ class QueryGen:
                     forms.append((f'avg({c})', 'avg'))
         return r.choice(forms)
 
-    def frame(self):
+    def frame(self, offset=lambda r: str(r.randint(0, 2)), units=('ROWS', 'GROUPS')):
+        """A frame in one of `units` with bounds at `offset()`s, and maybe an EXCLUDE clause."""
         r = self.rng
-        bound = lambda: r.choice(['UNBOUNDED PRECEDING', f'{r.randint(0, 2)} PRECEDING', 'CURRENT ROW',
-                                  f'{r.randint(0, 2)} FOLLOWING', 'UNBOUNDED FOLLOWING'])
+        bound = lambda: r.choice(['UNBOUNDED PRECEDING', f'{offset(r)} PRECEDING', 'CURRENT ROW',
+                                  f'{offset(r)} FOLLOWING', 'UNBOUNDED FOLLOWING'])
         order = ['UNBOUNDED PRECEDING', 'PRECEDING', 'CURRENT ROW', 'FOLLOWING', 'UNBOUNDED FOLLOWING']
-        rank = lambda b: order.index(b if b in order else b.split(' ', 1)[1])
+        rank = lambda b: order.index(b if b in order else b.rsplit(' ', 1)[1])
         while True:
             start, end = bound(), bound()
             if start != 'UNBOUNDED FOLLOWING' and end != 'UNBOUNDED PRECEDING' and rank(start) <= rank(end):
                 break
-        if r.random() < 0.3:  # RANGE takes only UNBOUNDED and CURRENT ROW here
+        exclude = r.choice(['', '', '', ' EXCLUDE CURRENT ROW', ' EXCLUDE GROUP', ' EXCLUDE TIES',
+                            ' EXCLUDE NO OTHERS'])
+        if 'RANGE' not in units and r.random() < 0.3:  # RANGE with UNBOUNDED and CURRENT ROW
             start, end = r.choice([('UNBOUNDED PRECEDING', 'CURRENT ROW'), ('CURRENT ROW', 'UNBOUNDED FOLLOWING'),
                                    ('UNBOUNDED PRECEDING', 'UNBOUNDED FOLLOWING')])
-            return f' RANGE BETWEEN {start} AND {end}'
-        return f' ROWS BETWEEN {start} AND {end}'
+            return f' RANGE BETWEEN {start} AND {end}{exclude}'
+        return f' {r.choice(units)} BETWEEN {start} AND {end}{exclude}'
+
+    # Offsets for a RANGE frame over an ORDER BY column of each type.
+    RANGE_OFFSETS = {
+        'int': lambda r: str(r.randint(0, 3)),
+        'num': lambda r: str(Decimal(r.randint(0, 8)) / 4),
+        'float': lambda r: str(r.randint(0, 8) / 4),
+        'date': lambda r: f"INTERVAL '{r.randint(0, 3)} days'",
+        'ts': lambda r: r.choice(["INTERVAL '1 hour'", "INTERVAL '1 day'", "INTERVAL '90 minutes'",
+                                  "INTERVAL '12 hours'", "INTERVAL '0 seconds'"]),
+    }
+
+    def range_window(self, cols):
+        """OVER (PARTITION BY ... ORDER BY one column RANGE|GROUPS frame): frames of whole peer
+        groups, so an aggregate over one is one answer whatever order the peers are in; or None."""
+        r = self.rng
+        ordered = [i for i, (_, t) in enumerate(cols) if t in self.RANGE_OFFSETS]
+        if not ordered:
+            return None
+        o = r.choice(ordered)
+        keys = [i for i in r.sample(range(len(cols)), r.randint(0, len(cols) - 1)) if i != o]
+        partition = f'PARTITION BY {", ".join(cols[i][0] for i in keys)} ' if keys and r.random() < 0.6 else ''
+        direction = r.choice(['', ' DESC']) + r.choice(['', '', ' NULLS FIRST', ' NULLS LAST'])
+        name, ty = cols[o]
+        if r.random() < 0.7:
+            frame = self.frame(self.RANGE_OFFSETS[ty], ('RANGE',))
+        else:
+            frame = self.frame(units=('GROUPS',))
+        return f'{partition}ORDER BY {name}{direction}{frame}'
 
     def windowed(self, sql, cols, top):
         """A query's columns and one to three window functions over them."""
@@ -1151,10 +1182,18 @@ class QueryGen:
         # One window per query: rows equal in every column may be numbered either way, and two
         # windows of different orders would pair their numbers differently in each system.
         over = self.window_clause(cols)
+        # Or aggregates over peer groups of one ORDER BY column.
+        range_over = self.range_window(cols) if r.random() < 0.35 else None
         for _ in range(r.randint(1, 3)):
             call, ty = self.window_function(cols, top)
-            framed = call.split('(')[0] in ('first_value', 'last_value', 'nth_value', 'count', 'min', 'max',
-                                            'sum', 'avg')
+            name = call.split('(')[0]
+            if range_over:
+                while name not in ('count', 'min', 'max', 'sum', 'avg'):
+                    call, ty = self.window_function(cols, top)
+                    name = call.split('(')[0]
+                items.append((f'{call} OVER ({range_over})', ty))
+                continue
+            framed = name in ('first_value', 'last_value', 'nth_value', 'count', 'min', 'max', 'sum', 'avg')
             frame = self.frame() if framed and r.random() < 0.5 else ''
             items.append((f'{call} OVER ({over}{frame})', ty))
         out = cols + [(f'w{i}', t) for i, (_, t) in enumerate(items, 1)]
