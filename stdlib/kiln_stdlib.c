@@ -9,6 +9,7 @@
  */
 #include "kiln/runtime/civil.h"
 #include "kiln/runtime/interval.h"
+#include "kiln/runtime/numformat.h"
 #include "kiln/stdlib.h"
 
 #include <errno.h>
@@ -2571,6 +2572,222 @@ int64_t kiln_add_interval_tz(kiln_runtime *rt, int64_t micros, __int128 interval
   if (UNLIKELY(!kiln_zone_add_interval(zone, micros, kiln_interval_unpack(interval), &out)))
     raise_code(rt, KILN_ERR_TIMESTAMP_OUT_OF_RANGE, loc);
   return out;
+}
+
+/* ---- to_char of numbers (kiln/runtime/numformat.h) ---- */
+
+/* Lays out `number` (unsigned digits, '.', or '#'s) with `sign` along the template. */
+static void num_render(kiln_runtime *rt, const kiln_numfmt_node *nodes, kiln_numfmt *num,
+                       const char *number, char sign, int32_t pre_spaces, kiln_str *out) {
+  char *p = scratch(rt, (int64_t)kiln_numfmt_capacity((size_t)num->nodes, strlen(number)));
+  out->len = (int64_t)kiln_numfmt_render(nodes, num, number, sign, pre_spaces, p);
+  out->ptr = p;
+}
+
+/* The template's digits before the point the number leaves unused; or, where the number has
+ * more of them than the template, the '#'s PostgreSQL prints instead (into *number). */
+static int32_t num_fit(kiln_runtime *rt, const kiln_numfmt *num, const char **number) {
+  const char *point = strchr(*number, '.');
+  int32_t pre_len = (int32_t)(point ? point - *number : (int64_t)strlen(*number));
+  if (pre_len < num->pre)
+    return num->pre - pre_len;
+  if (pre_len > num->pre) {
+    char *hashes = scratch(rt, num->pre + num->post + 2);
+    memset(hashes, '#', (size_t)(num->pre + num->post + 1));
+    hashes[num->pre] = '.';
+    hashes[num->pre + num->post + 1] = 0;
+    *number = hashes;
+  }
+  return 0;
+}
+
+/* Reads the template; a bad one (the binder rejects bad constant ones) prints nothing. */
+static kiln_numfmt_node *num_template(kiln_runtime *rt, const char *fmt, int64_t fn,
+                                      kiln_numfmt *num) {
+  kiln_numfmt_node *nodes = (kiln_numfmt_node *)scratch(rt, (fn + 1) * (int64_t)sizeof *nodes);
+  return kiln_numfmt_parse(fmt, (size_t)fn, nodes, num) ? NULL : nodes;
+}
+
+/* A double in printf's `%+.*e`, its leading '+' a space (float8_to_char's EEEE). */
+static void num_float_sci(kiln_runtime *rt, double v, const kiln_numfmt *num, kiln_str *out) {
+  char *p = scratch(rt, num->pre + num->post + 400);
+  if (isnan(v) || isinf(v)) {
+    int32_t n = num->pre + num->post + 6;
+    memset(p, '#', (size_t)n);
+    p[0] = ' ';
+    p[num->pre + 1] = '.';
+    out->ptr = p;
+    out->len = n;
+    return;
+  }
+  int n = snprintf(p, (size_t)(num->pre + num->post + 400), "%+.*e", num->post, v);
+  if (p[0] == '+')
+    p[0] = ' ';
+  out->ptr = p;
+  out->len = n;
+}
+
+void kiln_to_char_numeric(kiln_runtime *rt, i128 v, int32_t scale, int32_t int4, const char *fmt,
+                          int64_t fn, kiln_str *out) {
+  kiln_numfmt num;
+  kiln_numfmt_node *nodes = num_template(rt, fmt, fn, &num);
+  out->ptr = "";
+  out->len = 0;
+  if (!nodes)
+    return;
+  /* The digits of |v| with `scale` of them after the point, at least one before it. */
+  char buf[48], *end = buf + sizeof buf;
+  char *d = u128_digits(uabs(v), end);
+  int64_t nd = end - d;
+  if (num.flag & KILN_NUMF_MULTI) { /* V: times 10^multi */
+    scale -= num.multi;
+    num.pre += num.multi;
+  }
+  int64_t zeros = scale < 0 ? -(int64_t)scale : 0; /* a negative scale: zeros after the digits */
+  if (zeros)
+    scale = 0;
+  int64_t lead = nd + zeros <= scale ? scale + 1 - (nd + zeros) : 0;
+  int64_t len = lead + nd + zeros;
+  char *digits = scratch(rt, len + 2);
+  memset(digits, '0', (size_t)lead);
+  memcpy(digits + lead, d, (size_t)nd);
+  memset(digits + lead + nd, '0', (size_t)zeros);
+  int64_t int_len = len - scale;
+  if (num.flag & KILN_NUMF_EEEE) {
+    if (int4) { /* int4_to_char goes through a double */
+      num_float_sci(rt, (double)(int64_t)v, &num, out);
+      return;
+    }
+    /* numeric_out_sci: the exponent of the first significant digit, then the significand
+     * rounded to `post` digits (half away from zero; 9.999 can round to 10.00). */
+    int64_t first = 0;
+    while (first < len && digits[first] == '0')
+      ++first;
+    int64_t exponent = first == len ? 0 : int_len - 1 - first;
+    int64_t keep = first == len ? 1 + num.post : 1 + num.post; /* significant digits kept */
+    char *sig = scratch(rt, keep + 2);
+    int64_t from = first == len ? len - 1 : first;
+    for (int64_t k = 0; k < keep; ++k)
+      sig[k + 1] = from + k < len ? digits[from + k] : '0';
+    sig[0] = '0';
+    if (from + keep < len && digits[from + keep] >= '5') /* carry */
+      for (int64_t k = keep; k >= 0; --k) {
+        if (sig[k] != '9') {
+          ++sig[k];
+          break;
+        }
+        sig[k] = '0';
+      }
+    int carried = sig[0] != '0';
+    char *p = scratch(rt, keep + 40), *q = p;
+    *q++ = v < 0 ? '-' : ' ';
+    const char *s = sig + (carried ? 0 : 1);
+    int64_t whole = carried ? 2 : 1; /* digits before the point */
+    memcpy(q, s, (size_t)whole);
+    q += whole;
+    if (num.post > 0) {
+      *q++ = '.';
+      memcpy(q, s + whole, (size_t)num.post);
+      q += num.post;
+    }
+    q += snprintf(q, 24, "e%+03lld", (long long)exponent);
+    out->ptr = p;
+    out->len = q - p;
+    return;
+  }
+  if (num.flag & KILN_NUMF_ROMAN) {
+    int64_t whole = 0; /* rounded half away from zero; past 3999 is '#'s anyway */
+    for (int64_t k = 0; k < int_len && whole <= 4000; ++k)
+      whole = whole * 10 + (digits[k] - '0');
+    if (int_len < len && digits[int_len] >= '5')
+      ++whole;
+    char roman[16];
+    kiln_numfmt_roman(v < 0 ? -whole : whole, roman);
+    num_render(rt, nodes, &num, roman, '+', 0, out);
+    return;
+  }
+  /* numeric_round to `post` digits after the point, then numeric_out's text. */
+  int64_t keep = int_len + num.post;
+  char *text = scratch(rt, keep + num.post + 4);
+  char *t = text + 1; /* room for a carry */
+  text[0] = '0';
+  for (int64_t k = 0; k < keep; ++k)
+    t[k] = k < len ? digits[k] : '0';
+  if (keep < len && digits[keep] >= '5')
+    for (int64_t k = keep - 1; k >= -1; --k) {
+      if (t[k] != '9') {
+        ++t[k];
+        break;
+      }
+      t[k] = '0';
+    }
+  int64_t start = 0, whole_len = int_len + 1; /* over text: the carry digit and the whole */
+  while (start < whole_len - 1 && text[start] == '0')
+    ++start;
+  char *number = scratch(rt, keep + 4), *q = number;
+  int nonzero = 0;
+  for (int64_t k = start; k < whole_len; ++k)
+    *q++ = text[k];
+  if (num.post > 0) {
+    *q++ = '.';
+    memcpy(q, text + whole_len, (size_t)num.post);
+    q += num.post;
+  }
+  *q = 0;
+  for (const char *c = number; *c; ++c)
+    nonzero |= *c >= '1' && *c <= '9';
+  const char *shown = number;
+  int32_t pre_spaces = num_fit(rt, &num, &shown);
+  num_render(rt, nodes, &num, shown, v < 0 && nonzero ? '-' : '+', pre_spaces, out);
+}
+
+void kiln_to_char_float(kiln_runtime *rt, double v, int32_t real, const char *fmt, int64_t fn,
+                        kiln_str *out) {
+  kiln_numfmt num;
+  kiln_numfmt_node *nodes = num_template(rt, fmt, fn, &num);
+  out->ptr = "";
+  out->len = 0;
+  if (!nodes)
+    return;
+  if (num.flag & KILN_NUMF_EEEE) {
+    num_float_sci(rt, v, &num, out);
+    return;
+  }
+  if (num.flag & KILN_NUMF_ROMAN) {
+    char roman[16];
+    double r = rint(v);
+    kiln_numfmt_roman(r >= -1e9 && r <= 1e9 ? (int64_t)r : 0, roman);
+    num_render(rt, nodes, &num, roman, '+', 0, out);
+    return;
+  }
+  if (num.flag & KILN_NUMF_MULTI) {
+    v *= pow(10, num.multi);
+    num.pre += num.multi;
+  }
+  if (isnan(v) || isinf(v)) { /* as PostgreSQL's snprintf spells them */
+    const char *shown = isnan(v) ? "NaN" : "Infinity";
+    int32_t pre_spaces = num_fit(rt, &num, &shown);
+    num_render(rt, nodes, &num, shown, isinf(v) && v < 0 ? '-' : '+', pre_spaces, out);
+    return;
+  }
+  /* float8_to_char: no more than DBL_DIG (FLT_DIG for a real) significant digits. */
+  int digits = real ? 6 : 15;
+  int64_t cap = 400 + num.post;
+  char *p = scratch(rt, cap);
+  int whole = snprintf(p, (size_t)cap, "%.0f", fabs(v));
+  if (whole >= digits)
+    num.post = 0;
+  else if (whole + num.post > digits)
+    num.post = digits - whole;
+  snprintf(p, (size_t)cap, "%.*f", num.post, v);
+  char sign = '+';
+  const char *shown = p;
+  if (*shown == '-') {
+    sign = '-';
+    ++shown;
+  }
+  int32_t pre_spaces = num_fit(rt, &num, &shown);
+  num_render(rt, nodes, &num, shown, sign, pre_spaces, out);
 }
 
 /* ---- regular expressions ---- */

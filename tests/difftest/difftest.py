@@ -761,6 +761,10 @@ GEN_TABLES = {  # column types of GEN_SOURCES as the generator's types
 }
 TEXT_LITERALS = ['a', 'b', 'ab', 'B', 'x y', '', 'é']
 TYPES = ['int', 'num', 'float', 'text', 'date', 'ts', 'bool']  # of the query generator
+# to_char templates for numbers: digits, zeros, FM, points, groups, signs, Roman numerals and
+# scientific notation, as dbt models format amounts.
+NUMBER_TEMPLATES = ['999', 'FM999', '0000', '999.99', 'FM999,990.00', 'S99.9', '99.9MI', 'FM9.999',
+                    '999PR', 'PL99', 'SG9.9', '9.99EEEE', 'FMRN', '99th', '99V9', '"n="FM90.0', '9G999D99']
 LIKE_PATTERNS = ['a%', '%b', '_b%', 'A%', '%', 'x_y', '_', '%a%']
 
 
@@ -842,7 +846,9 @@ class QueryGen:
                      lambda: f'substr({e()}, {r.randint(1, 2)}, 2)',
                      lambda: f'{r.choice(["btrim", "ltrim", "rtrim"])}({e()})',
                      lambda: f"replace({e()}, 'a', 'b')", lambda: f'CAST({e("int")} AS text)',
-                     lambda: f'CAST({self.interval(e)} AS text)'],
+                     lambda: f'CAST({self.interval(e)} AS text)',
+                     lambda: (f'to_char({e(r.choice(["int", "num", "float"]))}, '
+                              f"'{r.choice(NUMBER_TEMPLATES)}')")],
             'date': [lambda: f'COALESCE({e()}, {lit("date")})', lambda: f'({e()} + {r.randint(-2, 2)})',
                      lambda: f'CAST({e("ts")} AS date)'],
             'ts': [lambda: f"date_trunc('{r.choice(['day', 'hour'])}', {e()})",

@@ -437,6 +437,7 @@ private:
 
   // ---- window functions (Windows.cpp) ----
   Bound bindWindowCall(const ast::Expr &expr, const Scope &scope);
+  Bound toCharNumber(const ast::Expr &expr, std::vector<Bound> args);
   std::optional<int64_t> windowCount(const ast::Expr &expr, const char *what, int64_t min);
   std::optional<ir::Value> rangeOffset(const ast::Expr &expr, const ir::Type &order,
                                        const char *what);

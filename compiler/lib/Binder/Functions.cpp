@@ -7,6 +7,7 @@
 #include "kiln/IR/TimeZone.h"
 #include "kiln/runtime/civil.h"
 #include "kiln/runtime/interval.h"
+#include "kiln/runtime/numformat.h"
 
 #include <algorithm>
 #include <cctype>
@@ -235,9 +236,12 @@ Bound Binder::bindFunction(const ast::Expr &expr, const Scope &scope) {
                                     Type::int32(), Type::float64()});
   case ir::FunctionSignature::ToChar: {
     Type t = datetimeArgument(args[0]);
+    if (!args[0].unknown && (t.kind == TypeKind::Int32 || t.kind == TypeKind::Int64 ||
+                             t.kind == TypeKind::Numeric || t.kind == TypeKind::Float64))
+      return toCharNumber(expr, std::move(args));
     if (!t.isTimestamp()) {
       error(expr.range, "function to_char(" + t.sqlName() + ", text) is not supported yet").hint =
-          "Kiln's to_char formats dates and timestamps; cast a number to text instead";
+          "Kiln's to_char formats numbers, dates and timestamps";
       return {};
     }
     return call(Type::text(), {t, Type::text()});
@@ -475,6 +479,36 @@ Bound Binder::bindConcat(const ast::Expr &expr, const Scope &scope) {
   substr_args.push_back(std::move(joined));
   substr_args.push_back(std::move(start));
   return {call(ir::FunctionId::Substr, Type::text(), std::move(substr_args)), false};
+}
+
+// to_char of a number: its template a constant, read at compile time so that a bad one is
+// PostgreSQL's error here (kiln/runtime/numformat.h) rather than at some row.
+Bound Binder::toCharNumber(const ast::Expr &expr, std::vector<Bound> args) {
+  const SourceRange &at = expr.args[1]->range;
+  ExprPtr format = coerce(std::move(args[1]), Type::text(), at);
+  if (!format)
+    return {};
+  if (format->op != ExprOp::Literal) {
+    error(at, "to_char of a number takes a constant template").hint =
+        "write the template as a string literal, e.g. 'FM999,990.00'";
+    return {};
+  }
+  if (format->literal.is_null)
+    return {ir::makeLiteral(ir::Value{}, Type::text()), false};
+  const std::string &text = format->literal.s;
+  std::vector<kiln_numfmt_node> nodes(text.size() + 1);
+  kiln_numfmt parsed;
+  if (const char *message = kiln_numfmt_parse(text.data(), text.size(), nodes.data(), &parsed)) {
+    error(at, message);
+    return {};
+  }
+  bool nullable = args[0].expr->nullable;
+  ExprPtr e = ir::makeCall(ExprOp::Call, Type::text(), {}, location(expr.range));
+  e->function = ir::FunctionId::ToCharNumber;
+  e->args.push_back(std::move(args[0].expr));
+  e->args.push_back(std::move(format));
+  e->nullable = nullable;
+  return {std::move(e), false};
 }
 
 } // namespace kiln::binder

@@ -238,6 +238,19 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
                                   text(1, 0), text(1, 1)});
     break;
   }
+  case ir::FunctionId::ToCharNumber: {
+    const ir::Type &t = e.args[0]->type;
+    if (t.kind == TypeKind::Float64) {
+      r.value = textOut("kiln_to_char_float",
+                        {rt(), args[0].value, b_.getInt32(t.isReal()), text(1, 0), text(1, 1)});
+      break;
+    }
+    llvm::Value *v = t.kind == TypeKind::Numeric ? args[0].value
+                                                 : b_.CreateSExt(args[0].value, b_.getInt128Ty());
+    r.value = textOut(fn.symbol, {rt(), v, b_.getInt32(t.kind == TypeKind::Numeric ? t.scale : 0),
+                                  b_.getInt32(t.kind == TypeKind::Int32), text(1, 0), text(1, 1)});
+    break;
+  }
   case ir::FunctionId::JustifyDays:
   case ir::FunctionId::JustifyHours:
   case ir::FunctionId::JustifyInterval:

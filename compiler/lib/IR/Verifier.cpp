@@ -970,7 +970,13 @@ void Verifier::checkCall(const Expr &e) {
     resultIs(e.type == Type::timestamp(), "timestamp");
     break;
   case FunctionSignature::ToChar:
-    argIs(0, first.isTimestamp(), "timestamp or timestamptz");
+    if (e.function == FunctionId::ToCharNumber)
+      argIs(0,
+            first.kind == TypeKind::Int32 || first.kind == TypeKind::Int64 ||
+                first.kind == TypeKind::Numeric || first.kind == TypeKind::Float64,
+            "a number");
+    else
+      argIs(0, first.isTimestamp(), "timestamp or timestamptz");
     argIs(1, e.args[1]->type == Type::text(), "text");
     resultIs(e.type == Type::text(), "text");
     break;

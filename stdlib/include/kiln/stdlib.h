@@ -219,6 +219,13 @@ int64_t kiln_make_timestamp(kiln_runtime *rt, int32_t year, int32_t month, int32
  * fields are empty or +00). */
 void kiln_to_char(kiln_runtime *rt, int64_t micros, kiln_zone *zone, int32_t zoned, const char *fmt,
                   int64_t fn, kiln_str *out);
+/* to_char of a number (kiln/runtime/numformat.h): a NUMERIC at `scale` (integers at scale 0;
+ * int4: an integer or smallint, whose EEEE goes through a double as int4_to_char's does), or a
+ * double precision (real: a real, FLT_DIG digits instead of DBL_DIG). */
+void kiln_to_char_numeric(kiln_runtime *rt, __int128 v, int32_t scale, int32_t int4,
+                          const char *fmt, int64_t fn, kiln_str *out);
+void kiln_to_char_float(kiln_runtime *rt, double v, int32_t real, const char *fmt, int64_t fn,
+                        kiln_str *out);
 
 /* timestamptz in a session time zone (`zone`, kiln/runtime/zone.h; generated code calls these
  * only for a zone other than UTC). The wall-clock time of an instant (timestamptz::timestamp) and
