@@ -2601,9 +2601,12 @@ static int32_t num_fit(kiln_runtime *rt, const kiln_numfmt *num, const char **nu
   return 0;
 }
 
-/* Reads the template; a bad one (the binder rejects bad constant ones) prints nothing. */
+/* Reads the template, `out` empty until the number is laid out: a bad template (the binder
+ * rejects bad constant ones) prints nothing. */
 static kiln_numfmt_node *num_template(kiln_runtime *rt, const char *fmt, int64_t fn,
-                                      kiln_numfmt *num) {
+                                      kiln_numfmt *num, kiln_str *out) {
+  out->ptr = "";
+  out->len = 0;
   kiln_numfmt_node *nodes = (kiln_numfmt_node *)scratch(rt, (fn + 1) * (int64_t)sizeof *nodes);
   return kiln_numfmt_parse(fmt, (size_t)fn, nodes, num) ? NULL : nodes;
 }
@@ -2630,9 +2633,7 @@ static void num_float_sci(kiln_runtime *rt, double v, const kiln_numfmt *num, ki
 void kiln_to_char_numeric(kiln_runtime *rt, i128 v, int32_t scale, int32_t int4, const char *fmt,
                           int64_t fn, kiln_str *out) {
   kiln_numfmt num;
-  kiln_numfmt_node *nodes = num_template(rt, fmt, fn, &num);
-  out->ptr = "";
-  out->len = 0;
+  kiln_numfmt_node *nodes = num_template(rt, fmt, fn, &num, out);
   if (!nodes)
     return;
   /* The digits of |v| with `scale` of them after the point, at least one before it. */
@@ -2664,7 +2665,7 @@ void kiln_to_char_numeric(kiln_runtime *rt, i128 v, int32_t scale, int32_t int4,
     while (first < len && digits[first] == '0')
       ++first;
     int64_t exponent = first == len ? 0 : int_len - 1 - first;
-    int64_t keep = first == len ? 1 + num.post : 1 + num.post; /* significant digits kept */
+    int64_t keep = 1 + num.post; /* significant digits kept */
     char *sig = scratch(rt, keep + 2);
     int64_t from = first == len ? len - 1 : first;
     for (int64_t k = 0; k < keep; ++k)
@@ -2744,9 +2745,7 @@ void kiln_to_char_numeric(kiln_runtime *rt, i128 v, int32_t scale, int32_t int4,
 void kiln_to_char_float(kiln_runtime *rt, double v, int32_t real, const char *fmt, int64_t fn,
                         kiln_str *out) {
   kiln_numfmt num;
-  kiln_numfmt_node *nodes = num_template(rt, fmt, fn, &num);
-  out->ptr = "";
-  out->len = 0;
+  kiln_numfmt_node *nodes = num_template(rt, fmt, fn, &num, out);
   if (!nodes)
     return;
   if (num.flag & KILN_NUMF_EEEE) {

@@ -88,6 +88,14 @@ std::string_view errorMessage(int32_t error_code) {
     return "cannot call jsonb_each or jsonb_object_keys on a non-object";
   case KILN_ERR_SERIES_STEP_ZERO:
     return "step size cannot equal zero";
+  case KILN_ERR_RECORDSET_OF_NON_ARRAY:
+    return "cannot call jsonb_to_recordset on a non-array";
+  case KILN_ERR_RECORDSET_OF_NON_OBJECTS:
+    return "argument of jsonb_to_recordset must be an array of objects";
+  case KILN_ERR_RECORD_OF_ARRAY:
+    return "cannot call populate_composite on an array";
+  case KILN_ERR_RECORD_OF_SCALAR:
+    return "cannot call populate_composite on a scalar";
   case KILN_ERR_JSONB_CAST:
     return "cannot cast jsonb value: only a jsonb number casts to a number type, and only a "
            "jsonb boolean to boolean";

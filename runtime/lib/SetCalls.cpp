@@ -30,9 +30,25 @@ void jsonbText(kiln_runtime *rt, std::string_view value, kiln_str &out, uint8_t 
 
 extern "C" int32_t kiln_set_next(kiln_runtime *rt, int32_t fn, const char *p, int64_t n,
                                  int64_t *cursor, kiln_str *out, uint8_t *nulls, int32_t loc) {
+  nulls[0] = nulls[1] = 0;
+  if (fn == KILN_SET_JSONB_TO_RECORD) { // one row: the object (or NULL), checked
+    if (*cursor != 0)
+      return 0;
+    *cursor = 1;
+    if (n < 0) {
+      nulls[0] = 1;
+      return 1;
+    }
+    kiln::jsonb::Kind kind = kiln::jsonb::kindOf(view(p, n));
+    if (kind == kiln::jsonb::Kind::Array)
+      kiln_raise(rt, KILN_ERR_RECORD_OF_ARRAY, loc);
+    if (kind != kiln::jsonb::Kind::Object)
+      kiln_raise(rt, KILN_ERR_RECORD_OF_SCALAR, loc);
+    out[0] = {p, n};
+    return 1;
+  }
   std::string_view text = view(p, n);
   size_t pos = static_cast<size_t>(*cursor);
-  nulls[0] = nulls[1] = 0;
   if (fn == KILN_SET_UNNEST) {
     std::string element;
     bool is_null = false;
@@ -45,7 +61,10 @@ extern "C" int32_t kiln_set_next(kiln_runtime *rt, int32_t fn, const char *p, in
   }
   if (pos == 0) { // the value's kind is checked once, before its first member
     kiln::jsonb::Kind kind = kiln::jsonb::kindOf(text);
-    bool elements = fn == KILN_SET_JSONB_ARRAY_ELEMENTS || fn == KILN_SET_JSONB_ARRAY_ELEMENTS_TEXT;
+    if (fn == KILN_SET_JSONB_TO_RECORDSET && kind != kiln::jsonb::Kind::Array)
+      kiln_raise(rt, KILN_ERR_RECORDSET_OF_NON_ARRAY, loc);
+    bool elements = fn == KILN_SET_JSONB_ARRAY_ELEMENTS ||
+                    fn == KILN_SET_JSONB_ARRAY_ELEMENTS_TEXT || fn == KILN_SET_JSONB_TO_RECORDSET;
     if (elements && kind == kiln::jsonb::Kind::Object)
       kiln_raise(rt, KILN_ERR_JSONB_ELEMENTS_OF_OBJECT, loc);
     if (elements && kind != kiln::jsonb::Kind::Array)
@@ -58,6 +77,11 @@ extern "C" int32_t kiln_set_next(kiln_runtime *rt, int32_t fn, const char *p, in
     return 0;
   *cursor = static_cast<int64_t>(pos);
   switch (fn) {
+  case KILN_SET_JSONB_TO_RECORDSET:
+    if (kiln::jsonb::kindOf(value) != kiln::jsonb::Kind::Object)
+      kiln_raise(rt, KILN_ERR_RECORDSET_OF_NON_OBJECTS, loc);
+    out[0] = {value.data(), static_cast<int64_t>(value.size())};
+    break;
   case KILN_SET_JSONB_ARRAY_ELEMENTS:
     out[0] = {value.data(), static_cast<int64_t>(value.size())};
     break;

@@ -3,10 +3,11 @@
 
 select *
 from t,
--- ERR:{{.*}}unsupported-from.sql:[[@LINE+3]]:3: error: a column definition list is not supported: Kiln's set-returning functions name their own columns
--- ERR-NEXT:  jsonb_to_record(x) as r(a int),
--- ERR-NEXT:  ^~~~~~~~~~~~~~~
-  jsonb_to_record(x) as r(a int),
+-- ERR:{{.*}}unsupported-from.sql:[[@LINE+4]]:14: error: a column definition list inside ROWS FROM is not supported yet
+-- ERR-NEXT:  rows from (jsonb_to_record(x) as (a int)),
+-- ERR-NEXT:             ^~~~~~~~~~~~~~~
+-- ERR-NEXT:hint: call the function alone: FROM f(...) AS r(a int, b text)
+  rows from (jsonb_to_record(x) as (a int)),
 -- ERR:{{.*}}unsupported-from.sql:[[@LINE+3]]:17: error: TABLESAMPLE is not supported
 -- ERR-NEXT:  u tablesample system (10),
 -- ERR-NEXT:                ^~~~~~

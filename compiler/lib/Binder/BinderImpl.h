@@ -88,6 +88,14 @@ struct WindowContext {
   std::vector<std::pair<size_t, size_t>> results; // (spec, call)
 };
 
+// jsonb_to_record[set]'s column definition list: each field's name, type and where it is written
+// (where a value that does not cast raises).
+struct RecordField {
+  std::string name;
+  ir::Type type;
+  ir::Location loc;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Helpers (Aggregates.cpp, Coercion.cpp, FromItems.cpp, Windows.cpp)
 
@@ -201,6 +209,12 @@ private:
   plan::NodePtr applyLateral(const plan::NodePtr &pending, plan::NodePtr input, bool outer,
                              ir::ExprPtr predicate);
   std::map<const plan::Node *, std::vector<std::string>> pending_names_;
+  std::optional<std::vector<RecordField>> recordFields(const ast::TableRef &ref, bool record);
+  // The rows of a record function's unnest node: its input's columns, each field read from the
+  // record, then the ordinality if any.
+  plan::NodePtr readRecordFields(const plan::NodePtr &unnest,
+                                 const std::vector<RecordField> &fields);
+  std::map<const plan::Node *, std::vector<RecordField>> pending_records_;
   // A select list's set-returning functions, zipped in one unnest node over the select list's
   // row (after its window functions); while the list is bound, the n-th new column reads as
   // column kSetColumn + n.

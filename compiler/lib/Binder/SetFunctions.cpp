@@ -6,6 +6,8 @@
 
 #include "BinderImpl.h"
 
+#include <functional>
+
 #include "kiln/IR/Utils.h"
 
 namespace kiln::binder {
@@ -26,10 +28,7 @@ bool splitsToTable(const std::string &name) {
 std::optional<SetFunction> setFunction(const std::string &name) {
   if (splitsToTable(name))
     return SetFunction::Unnest;
-  for (SetFunction fn :
-       {SetFunction::Unnest, SetFunction::JsonbArrayElements, SetFunction::JsonbArrayElementsText,
-        SetFunction::JsonbEach, SetFunction::JsonbEachText, SetFunction::JsonbObjectKeys,
-        SetFunction::GenerateSeries})
+  for (SetFunction fn : ir::kAllSetFunctions)
     if (name == ir::setFunctionName(fn))
       return fn;
   return std::nullopt;
@@ -40,6 +39,10 @@ std::optional<SetFunction> setFunction(const std::string &name) {
 bool aliasNamesColumn(SetFunction fn) {
   return fn == SetFunction::Unnest || fn == SetFunction::GenerateSeries ||
          fn == SetFunction::JsonbObjectKeys;
+}
+
+bool isRecordFunction(SetFunction fn) {
+  return fn == SetFunction::JsonbToRecordset || fn == SetFunction::JsonbToRecord;
 }
 
 } // namespace
@@ -205,12 +208,27 @@ Binder::bindFunctionItem(const ast::TableRef &ref, const Scope &lateral, plan::N
     if (!bindSetCall(*call, lateral, *node))
       return std::nullopt;
   }
+  // jsonb_to_record[set]: the row has the column definition list's fields, not the record.
+  bool record = node->set_calls.size() == 1 && ref.functions.size() == 1 &&
+                isRecordFunction(node->set_calls[0].fn);
+  std::optional<std::vector<RecordField>> fields = recordFields(ref, record);
+  if (!fields)
+    return std::nullopt;
   // Column names: the functions' own, or the alias for one function of a base type, then the
   // column aliases over them.
   std::optional<ir::Schema> columns =
       ir::unnestColumns(node->set_calls, node->exprs, node->ordinality, false);
   if (!columns)
     return std::nullopt;
+  std::vector<std::string> unnest_names;
+  for (const ir::Column &column : *columns)
+    unnest_names.push_back(column.name);
+  if (record) {
+    columns->erase(columns->begin());
+    for (size_t i = 0; i < fields->size(); ++i)
+      columns->insert(columns->begin() + static_cast<std::ptrdiff_t>(i),
+                      ir::Column{(*fields)[i].name, (*fields)[i].type, true});
+  }
   std::vector<std::string> names;
   bool single = node->set_calls.size() == 1 && ref.functions.size() == 1;
   for (size_t i = 0; i < columns->size(); ++i) {
@@ -244,22 +262,126 @@ Binder::bindFunctionItem(const ast::TableRef &ref, const Scope &lateral, plan::N
     reads_columns |= !ir::columnsRead(*arg).empty();
   if (reads_columns) { // the caller puts it over the rows it reads
     pending = node;
-    pending_names_[node.get()] = names;
+    pending_names_[node.get()] = record ? unnest_names : names;
+    if (record)
+      pending_records_[node.get()] = *fields;
     return item;
   }
   // Its own rows: the one row it reads, unnested, without that row's column.
   node->inputs = {oneRow(loc)};
-  finishUnnest(*node, names);
-  item.plan = projectColumns(node, 1, item.scope.width, loc);
+  finishUnnest(*node, record ? unnest_names : names);
+  item.plan =
+      projectColumns(record ? readRecordFields(node, *fields) : node, 1, item.scope.width, loc);
   return item;
+}
+
+std::optional<std::vector<RecordField>> Binder::recordFields(const ast::TableRef &ref,
+                                                             bool record) {
+  const std::string &name = ref.functions[0]->names.back();
+  if (!record) {
+    if (!ref.column_definitions.empty()) {
+      error(ref.column_definitions[0].range,
+            "a column definition list is only allowed for functions returning \"record\"");
+      return std::nullopt;
+    }
+    return std::vector<RecordField>{};
+  }
+  if (ref.ordinality && !ref.column_definitions.empty()) {
+    error(ref.range, "WITH ORDINALITY cannot be used with a column definition list").hint =
+        "number the elements another way: jsonb_array_elements(...) WITH ORDINALITY, then ->>";
+    return std::nullopt;
+  }
+  if (ref.column_definitions.empty()) {
+    error(ref.range, "a column definition list is required for functions returning \"record\"")
+        .hint = "name the fields and their types: " + name + "(...) AS r(id integer, name text)";
+    return std::nullopt;
+  }
+  std::vector<RecordField> fields;
+  for (const ast::ColumnDef &definition : ref.column_definitions) {
+    std::optional<Type> type = resolveType(definition.type, sources_, diags_);
+    if (!type)
+      return std::nullopt;
+    if (type->isArray()) {
+      error(definition.type.range, "array fields of " + name + " are not supported yet").hint =
+          "read the field as jsonb and call jsonb_array_elements on it";
+      return std::nullopt;
+    }
+    fields.push_back({definition.name, *type, location(definition.range)});
+  }
+  return fields;
+}
+
+namespace {
+
+// A field of a record function's object (column `record` of `width`-column rows): ->> read as
+// the field's type, as jsonb_populate_record reads it (a string's content, else the JSON text,
+// through the type's input); -> for a jsonb field.
+ExprPtr readField(int32_t record, const RecordField &field) {
+  ir::Value key;
+  key.is_null = false;
+  key.s = field.name;
+  bool jsonb = field.type.kind == TypeKind::Jsonb;
+  std::vector<ExprPtr> operands;
+  operands.push_back(ir::makeColumn(record, Type::jsonb(), true));
+  operands.push_back(ir::makeLiteral(key, Type::text()));
+  ExprPtr e = ir::makeCall(ir::ExprOp::Call, jsonb ? Type::jsonb() : Type::text(),
+                           std::move(operands), field.loc);
+  e->function = jsonb ? ir::FunctionId::JsonbObjectField : ir::FunctionId::JsonbObjectFieldText;
+  if (jsonb || field.type.kind == TypeKind::Text && field.type.precision == 0)
+    return e;
+  std::vector<ExprPtr> operand;
+  operand.push_back(std::move(e));
+  return ir::makeCall(ir::ExprOp::Cast, field.type, std::move(operand), field.loc);
+}
+
+} // namespace
+
+plan::NodePtr Binder::readRecordFields(const plan::NodePtr &unnest,
+                                       const std::vector<RecordField> &fields) {
+  const ir::Schema &in = unnest->schema;
+  auto record = static_cast<int32_t>(unnest->inputs[0]->schema.size());
+  ir::Schema schema(in.begin(), in.begin() + record);
+  std::vector<ExprPtr> exprs;
+  for (int32_t c = 0; c < record; ++c)
+    exprs.push_back(ir::makeColumn(c, in[c].type, in[c].nullable));
+  for (const RecordField &field : fields) {
+    schema.push_back({field.name, field.type, true});
+    exprs.push_back(readField(record, field));
+  }
+  for (auto c = static_cast<size_t>(record) + 1; c < in.size(); ++c) { // the ordinality
+    schema.push_back(in[c]);
+    exprs.push_back(ir::makeColumn(static_cast<int32_t>(c), in[c].type, in[c].nullable));
+  }
+  plan::NodePtr map = makeNode(plan::NodeKind::Project, schema, unnest->loc, {unnest});
+  map->exprs = std::move(exprs);
+  return map;
 }
 
 plan::NodePtr Binder::applyLateral(const plan::NodePtr &pending, plan::NodePtr input, bool outer,
                                    ExprPtr predicate) {
+  auto record = pending_records_.find(pending.get());
+  if (record != pending_records_.end() && predicate) {
+    // The condition reads the fields: over the unnest's row, each is read from the record.
+    auto width = static_cast<int32_t>(input->schema.size());
+    auto count = static_cast<int32_t>(record->second.size());
+    std::function<void(ExprPtr &)> substitute = [&](ExprPtr &e) {
+      if (e->op == ir::ExprOp::Column && e->column >= width + count) {
+        e->column -= count - 1; // the ordinality, after the record
+      } else if (e->op == ir::ExprOp::Column && e->column >= width) {
+        e = readField(width, record->second[static_cast<size_t>(e->column - width)]);
+        return;
+      }
+      for (ExprPtr &arg : e->args)
+        substitute(arg);
+    };
+    substitute(predicate);
+  }
   pending->inputs = {std::move(input)};
   pending->outer = outer;
   pending->predicate = std::move(predicate);
   finishUnnest(*pending, pending_names_[pending.get()]);
+  if (record != pending_records_.end())
+    return readRecordFields(pending, record->second);
   return pending;
 }
 
@@ -274,6 +396,12 @@ Bound Binder::bindSelectListSetCall(const ast::Expr &expr, const Scope &scope) {
     error(expr.range,
           "set-returning functions are not allowed in " + std::string(sets_forbidden_in_))
         .hint = "move the set-returning function into a LATERAL FROM item";
+    return {};
+  }
+  if (isRecordFunction(*setFunction(name))) {
+    error(expr.range, name + " returns records, which a select list cannot take").hint =
+        "call it in FROM with a column definition list: ... CROSS JOIN LATERAL " + name +
+        "(...) AS r(id integer, name text)";
     return {};
   }
   SetContext &sets = *sets_;

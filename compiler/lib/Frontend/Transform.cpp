@@ -524,7 +524,8 @@ std::unique_ptr<ast::TableRef> Transformer::rangeFunction(pg::Object node,
   ref->range = parent;
   ref->ordinality = pg::flag(node, "ordinality");
   // Each function is a list of the call and its column definition list (for functions returning
-  // `record`, which Kiln has none of).
+  // `record`: ROWS FROM (f(...) AS (a int)), which Kiln does not take); one function's list is
+  // the node's (AS r(a int, b text)).
   for (pg::Json item : pg::list(node, "functions")) {
     auto pair = pg::asNode(item);
     std::vector<pg::Json> parts = pair ? pg::list(pair->fields, "items") : std::vector<pg::Json>{};
@@ -536,13 +537,20 @@ std::unique_ptr<ast::TableRef> Transformer::rangeFunction(pg::Object node,
     if (ref->functions.empty())
       ref->range = call->range;
     if (parts.size() > 1 && pg::asNode(parts[1]))
-      error(call->range, "a column definition list is not supported: Kiln's set-returning "
-                         "functions name their own columns");
+      error(call->range, "a column definition list inside ROWS FROM is not supported yet").hint =
+          "call the function alone: FROM f(...) AS r(a int, b text)";
     ref->functions.push_back(std::move(call));
   }
-  if (pg::field(node, "coldeflist"))
-    error(ref->range, "a column definition list is not supported: Kiln's set-returning "
-                      "functions name their own columns");
+  for (pg::Json item : pg::list(node, "coldeflist")) {
+    auto element = pg::asNode(item);
+    if (!element || !element->is("ColumnDef"))
+      continue;
+    ast::ColumnDef column;
+    column.name = pg::string(element->fields, "colname");
+    column.range = located(element->fields, ref->range);
+    column.type = typeName(*pg::object(element->fields, "typeName"), column.range);
+    ref->column_definitions.push_back(std::move(column));
+  }
   alias(node, *ref);
   return ref;
 }

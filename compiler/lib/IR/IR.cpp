@@ -448,6 +448,10 @@ const char *setFunctionName(SetFunction fn) {
     return "jsonb_object_keys";
   case SetFunction::GenerateSeries:
     return "generate_series";
+  case SetFunction::JsonbToRecordset:
+    return "jsonb_to_recordset";
+  case SetFunction::JsonbToRecord:
+    return "jsonb_to_record";
   }
   return "?";
 }
@@ -472,6 +476,10 @@ Schema setFunctionColumns(SetFunction fn, const Type &first_arg) {
     return {{"jsonb_object_keys", Type::text(), false}};
   case SetFunction::GenerateSeries:
     return {{"generate_series", first_arg, false}};
+  case SetFunction::JsonbToRecordset:
+    return {{"record", Type::jsonb(), false}};
+  case SetFunction::JsonbToRecord:
+    return {{"record", Type::jsonb(), true}};
   }
   return {};
 }

@@ -744,10 +744,7 @@ void Parser::op(Module &module) {
       Token fnTok = expect(Tok::Ident, "a set-returning function");
       SetCall call;
       bool known = false;
-      for (SetFunction fn :
-           {SetFunction::Unnest, SetFunction::JsonbArrayElements,
-            SetFunction::JsonbArrayElementsText, SetFunction::JsonbEach, SetFunction::JsonbEachText,
-            SetFunction::JsonbObjectKeys, SetFunction::GenerateSeries})
+      for (SetFunction fn : kAllSetFunctions)
         if (fnTok.text == setFunctionName(fn)) {
           call.fn = fn;
           known = true;

@@ -95,6 +95,16 @@ using ExprPtr = std::unique_ptr<Expr>;
 
 enum class JoinKind { Inner, Left, Right, Full, Cross };
 
+// A column of CREATE TABLE (the sqllogictest runner's), or of a FROM function's column
+// definition list (`jsonb_to_recordset(x) AS r(a int, b text)`).
+struct ColumnDef {
+  std::string name;
+  TypeName type;
+  bool not_null = false;
+  bool primary_key = false;
+  SourceRange range;
+};
+
 struct TableRef {
   enum class Kind { Named, Subquery, Join, Function } kind = Kind::Named;
   SourceRange range;
@@ -111,6 +121,7 @@ struct TableRef {
   // Function: its calls (FuncCall expressions; several for ROWS FROM (...)), and WITH ORDINALITY.
   std::vector<ExprPtr> functions;
   bool ordinality = false;
+  std::vector<ColumnDef> column_definitions; // Function: AS r(a int, b text), for records
 };
 
 struct SelectItem {
@@ -165,13 +176,6 @@ struct SelectStmt {
 };
 
 // Statements other than SELECT, for the sqllogictest runner.
-struct ColumnDef {
-  std::string name;
-  TypeName type;
-  bool not_null = false;
-  bool primary_key = false;
-  SourceRange range;
-};
 
 struct Statement {
   enum class Kind {

@@ -505,7 +505,19 @@ enum class SetFunction {
   GenerateSeries,         // (start, stop [, step]) of one integer type, or (start, stop, step)
                           // of timestamps or timestamptz values and an interval: start,
                           // start + step, ... while not past stop; a zero step is an error
+  JsonbToRecordset,       // (jsonb): an array's elements, each an object (jsonb); the binder
+                          // reads the column definition list's fields from it
+  JsonbToRecord,          // (jsonb): the object itself, one row (a NULL too)
 };
+inline constexpr SetFunction kAllSetFunctions[] = {SetFunction::Unnest,
+                                                   SetFunction::JsonbArrayElements,
+                                                   SetFunction::JsonbArrayElementsText,
+                                                   SetFunction::JsonbEach,
+                                                   SetFunction::JsonbEachText,
+                                                   SetFunction::JsonbObjectKeys,
+                                                   SetFunction::GenerateSeries,
+                                                   SetFunction::JsonbToRecordset,
+                                                   SetFunction::JsonbToRecord};
 
 struct SetCall {
   SetFunction fn = SetFunction::Unnest;

@@ -25,6 +25,10 @@ kiln_set_function runtimeFunction(SetFunction fn) {
     return KILN_SET_JSONB_EACH_TEXT;
   case SetFunction::JsonbObjectKeys:
     return KILN_SET_JSONB_OBJECT_KEYS;
+  case SetFunction::JsonbToRecordset:
+    return KILN_SET_JSONB_TO_RECORDSET;
+  case SetFunction::JsonbToRecord:
+    return KILN_SET_JSONB_TO_RECORD;
   default:
     return KILN_SET_UNNEST;
   }
@@ -230,7 +234,15 @@ private:
       llvm::Value *null = b_.getFalse();
       for (const SqlValue &v : args)
         null = b_.CreateOr(null, v.null);
-      b_.CreateStore(null, cursor.done);
+      // jsonb_to_record of a NULL is one row (of NULLs), the runtime told by a length of -1.
+      bool one_row = call.fn == SetFunction::JsonbToRecord;
+      b_.CreateStore(one_row ? b_.getFalse() : null, cursor.done);
+      if (one_row)
+        args[0].value =
+            b_.CreateSelect(null,
+                            llvm::ConstantStruct::get(
+                                e_.str_, {llvm::Constant::getNullValue(e_.ptr_), b_.getInt64(-1)}),
+                            args[0].value);
       const TimeSeries &times = times_[cursors.size()];
       if (times.next) {
         const RowLayout &pair = e_.layoutOf(times.types);

@@ -137,7 +137,12 @@ typedef enum kiln_error_code {
   KILN_ERR_JSONB_ELEMENTS_OF_SCALAR = 35,   /* "cannot extract elements from a scalar" */
   KILN_ERR_JSONB_ELEMENTS_OF_OBJECT = 36,   /* "cannot extract elements from an object" */
   KILN_ERR_JSONB_FIELDS_OF_NON_OBJECT = 37, /* jsonb_each, jsonb_object_keys of a non-object */
-  KILN_ERR_SERIES_STEP_ZERO = 38            /* "step size cannot equal zero" (generate_series) */
+  KILN_ERR_SERIES_STEP_ZERO = 38,           /* "step size cannot equal zero" (generate_series) */
+  KILN_ERR_RECORDSET_OF_NON_ARRAY = 39,     /* "cannot call jsonb_to_recordset on a non-array" */
+  KILN_ERR_RECORDSET_OF_NON_OBJECTS = 40,   /* "argument of jsonb_to_recordset must be an array
+                                               of objects" */
+  KILN_ERR_RECORD_OF_ARRAY = 41,            /* "cannot call populate_composite on an array" */
+  KILN_ERR_RECORD_OF_SCALAR = 42            /* "cannot call populate_composite on a scalar" */
 } kiln_error_code;
 
 /* ---- Operator state, as the program describes it ----
@@ -467,14 +472,17 @@ typedef enum kiln_agg_shape {
  *   (kiln_set_function) of the array or jsonb text p, n, from *cursor (0 at the start), which it
  *   advances: its columns' texts in out[0] and out[1] (views into p, or scratch memory), with
  *   nulls[i] set for a NULL; returns 0 past the last. A jsonb of the wrong kind raises at `loc`
- *   (KILN_ERR_JSONB_ELEMENTS_OF_SCALAR, _OF_OBJECT, KILN_ERR_JSONB_FIELDS_OF_NON_OBJECT). */
+ *   (KILN_ERR_JSONB_ELEMENTS_OF_SCALAR, _OF_OBJECT, KILN_ERR_JSONB_FIELDS_OF_NON_OBJECT, and
+ *   for the record functions KILN_ERR_RECORDSET_*, KILN_ERR_RECORD_*). */
 typedef enum kiln_set_function {
   KILN_SET_UNNEST = 0,                    /* an array's elements: the element's text */
   KILN_SET_JSONB_ARRAY_ELEMENTS = 1,      /* a jsonb array's elements */
   KILN_SET_JSONB_ARRAY_ELEMENTS_TEXT = 2, /* ... as ->> reads them (JSON null: NULL) */
   KILN_SET_JSONB_EACH = 3,                /* an object's fields: key, value */
   KILN_SET_JSONB_EACH_TEXT = 4,           /* key, value as ->> reads it */
-  KILN_SET_JSONB_OBJECT_KEYS = 5          /* key */
+  KILN_SET_JSONB_OBJECT_KEYS = 5,         /* key */
+  KILN_SET_JSONB_TO_RECORDSET = 6,        /* an array's elements, each an object */
+  KILN_SET_JSONB_TO_RECORD = 7            /* the object itself, once; a NULL (n < 0) once too */
 } kiln_set_function;
 
 /* How kiln_jsonb_build writes an argument's text. */

@@ -69,15 +69,15 @@ enum { KILN_LSIGN_NONE = 0, KILN_LSIGN_PRE = -1, KILN_LSIGN_POST = 1 };
 
 /* PostgreSQL's NUMDesc. */
 typedef struct kiln_numfmt {
-  int32_t pre;          /* digits before the decimal point */
-  int32_t post;         /* digits after it */
-  int32_t lsign;        /* where S is */
-  int32_t flag;         /* KILN_NUMF_* */
+  int32_t pre;           /* digits before the decimal point */
+  int32_t post;          /* digits after it */
+  int32_t lsign;         /* where S is */
+  int32_t flag;          /* KILN_NUMF_* */
   int32_t pre_lsign_num; /* digits before S */
-  int32_t multi;        /* digits after V */
-  int32_t zero_start;   /* the first 0 (1-based) */
-  int32_t zero_end;     /* the last 0 */
-  int32_t nodes;        /* nodes read */
+  int32_t multi;         /* digits after V */
+  int32_t zero_start;    /* the first 0 (1-based) */
+  int32_t zero_end;      /* the last 0 */
+  int32_t nodes;         /* nodes read */
 } kiln_numfmt;
 
 /* The keywords in the order PostgreSQL's index search finds them (longest first where two
@@ -87,18 +87,18 @@ static const struct {
   int32_t len;
   int32_t id;
 } kiln_numfmt_keywords[] = {
-    {",", 1, KILN_NUM_COMMA}, {".", 1, KILN_NUM_DEC}, {"0", 1, KILN_NUM_0},
-    {"9", 1, KILN_NUM_9},     {"B", 1, KILN_NUM_B},   {"C", 1, KILN_NUM_C},
+    {",", 1, KILN_NUM_COMMA}, {".", 1, KILN_NUM_DEC},  {"0", 1, KILN_NUM_0},
+    {"9", 1, KILN_NUM_9},     {"B", 1, KILN_NUM_B},    {"C", 1, KILN_NUM_C},
     {"D", 1, KILN_NUM_D},     {"EEEE", 4, KILN_NUM_E}, {"FM", 2, KILN_NUM_FM},
-    {"G", 1, KILN_NUM_G},     {"L", 1, KILN_NUM_L},   {"MI", 2, KILN_NUM_MI},
-    {"PL", 2, KILN_NUM_PL},   {"PR", 2, KILN_NUM_PR}, {"RN", 2, KILN_NUM_RN},
-    {"SG", 2, KILN_NUM_SG},   {"SP", 2, KILN_NUM_SP}, {"S", 1, KILN_NUM_S},
-    {"TH", 2, KILN_NUM_TH},   {"V", 1, KILN_NUM_V},   {"b", 1, KILN_NUM_B},
-    {"c", 1, KILN_NUM_C},     {"d", 1, KILN_NUM_D},   {"eeee", 4, KILN_NUM_E},
-    {"fm", 2, KILN_NUM_FM},   {"g", 1, KILN_NUM_G},   {"l", 1, KILN_NUM_L},
-    {"mi", 2, KILN_NUM_MI},   {"pl", 2, KILN_NUM_PL}, {"pr", 2, KILN_NUM_PR},
-    {"rn", 2, KILN_NUM_rn},   {"sg", 2, KILN_NUM_SG}, {"sp", 2, KILN_NUM_SP},
-    {"s", 1, KILN_NUM_S},     {"th", 2, KILN_NUM_th}, {"v", 1, KILN_NUM_V},
+    {"G", 1, KILN_NUM_G},     {"L", 1, KILN_NUM_L},    {"MI", 2, KILN_NUM_MI},
+    {"PL", 2, KILN_NUM_PL},   {"PR", 2, KILN_NUM_PR},  {"RN", 2, KILN_NUM_RN},
+    {"SG", 2, KILN_NUM_SG},   {"SP", 2, KILN_NUM_SP},  {"S", 1, KILN_NUM_S},
+    {"TH", 2, KILN_NUM_TH},   {"V", 1, KILN_NUM_V},    {"b", 1, KILN_NUM_B},
+    {"c", 1, KILN_NUM_C},     {"d", 1, KILN_NUM_D},    {"eeee", 4, KILN_NUM_E},
+    {"fm", 2, KILN_NUM_FM},   {"g", 1, KILN_NUM_G},    {"l", 1, KILN_NUM_L},
+    {"mi", 2, KILN_NUM_MI},   {"pl", 2, KILN_NUM_PL},  {"pr", 2, KILN_NUM_PR},
+    {"rn", 2, KILN_NUM_rn},   {"sg", 2, KILN_NUM_SG},  {"sp", 2, KILN_NUM_SP},
+    {"s", 1, KILN_NUM_S},     {"th", 2, KILN_NUM_th},  {"v", 1, KILN_NUM_V},
 };
 
 /* NUMDesc_prepare for one keyword: NULL, or PostgreSQL's error message. */
@@ -268,7 +268,10 @@ static inline const char *kiln_numfmt_th(const char *num, int upper) {
   size_t len = strlen(num);
   char last = len ? num[len - 1] : '0';
   int teen = len > 1 && num[len - 2] == '1';
-  const char *lower = teen || last < '1' || last > '3' ? "th" : last == '1' ? "st" : last == '2' ? "nd" : "rd";
+  const char *lower = teen || last < '1' || last > '3' ? "th"
+                      : last == '1'                    ? "st"
+                      : last == '2'                    ? "nd"
+                                                       : "rd";
   if (!upper)
     return lower;
   return lower[0] == 't' ? "TH" : lower[0] == 's' ? "ST" : lower[0] == 'n' ? "ND" : "RD";
@@ -317,8 +320,7 @@ static inline void kiln_numfmt_numpart(kiln_numfmt_state *s, int32_t id) {
       s->sign_wrote = 1;
     }
   }
-  if (s->num_curr < s->out_pre_spaces &&
-      (num->zero_start > s->num_curr || !(f & KILN_NUMF_ZERO))) {
+  if (s->num_curr < s->out_pre_spaces && (num->zero_start > s->num_curr || !(f & KILN_NUMF_ZERO))) {
     if (!(f & KILN_NUMF_FILLMODE))
       *s->out++ = ' ';
   } else if ((f & KILN_NUMF_ZERO) && s->num_curr < s->out_pre_spaces &&
@@ -393,8 +395,8 @@ static inline size_t kiln_numfmt_render(const kiln_numfmt_node *nodes, kiln_numf
   } else {
     if (s->sign != '-' && (num->flag & KILN_NUMF_FILLMODE))
       num->flag &= ~KILN_NUMF_BRACKET;
-    s->sign_wrote = s->sign == '+' && (num->flag & KILN_NUMF_FILLMODE) &&
-                    !(num->flag & KILN_NUMF_LSIGN);
+    s->sign_wrote =
+        s->sign == '+' && (num->flag & KILN_NUMF_FILLMODE) && !(num->flag & KILN_NUMF_LSIGN);
     if (num->lsign == KILN_LSIGN_PRE && num->pre == num->pre_lsign_num)
       num->lsign = KILN_LSIGN_POST;
   }
@@ -481,7 +483,8 @@ static inline size_t kiln_numfmt_render(const kiln_numfmt_node *nodes, kiln_numf
 /* PostgreSQL's int_to_roman: 1 to 3999 in Roman numerals, else 15 '#'s (`out`: 16 bytes). */
 static inline void kiln_numfmt_roman(int64_t value, char *out) {
   static const char *const thousands[] = {"", "M", "MM", "MMM"};
-  static const char *const hundreds[] = {"", "C", "CC", "CCC", "CD", "D", "DC", "DCC", "DCCC", "CM"};
+  static const char *const hundreds[] = {"",  "C",  "CC",  "CCC",  "CD",
+                                         "D", "DC", "DCC", "DCCC", "CM"};
   static const char *const tens[] = {"", "X", "XX", "XXX", "XL", "L", "LX", "LXX", "LXXX", "XC"};
   static const char *const ones[] = {"", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX"};
   if (value < 1 || value > 3999) {
