@@ -332,6 +332,8 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
             "take the " + name + " of a field: " + name + "((payload ->> 'key')::numeric)";
         return {};
       }
+      if (!orderable(t, expr.range)) // arrays: their text's order is not PostgreSQL's
+        return {};
       call.kind = name == "min" ? ir::AggKind::Min : ir::AggKind::Max;
       call.type = t;
     } else if (t.kind == TypeKind::Interval) {

@@ -446,6 +446,13 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
               "PostgreSQL has no " + name + " of booleans";
           return {};
         }
+        if (t.kind == TypeKind::Jsonb) {
+          error(expr.range, "function " + name + "(jsonb) does not exist").hint =
+              "take the " + name + " of a field: " + name + "((payload ->> 'key')::numeric)";
+          return {};
+        }
+        if (!orderable(t, expr.range)) // arrays: their text's order is not PostgreSQL's
+          return {};
         call.fn = name == "min" ? ir::WindowFn::Min : ir::WindowFn::Max;
         call.type = t;
         calls.push_back(call);
