@@ -367,7 +367,8 @@ Bound Binder::bindDateField(const ast::Expr &expr, const ir::FunctionInfo &fn,
   if (id < 0) {
     error(expr.args[0]->range, "unit \"" + field + "\" not recognized for " + name).hint =
         "Kiln knows year, quarter, month, week, day, hour, minute, second, milliseconds, "
-        "microseconds, dow, isodow, doy, isoyear, decade, century, millennium and epoch";
+        "microseconds, dow, isodow, doy, isoyear, decade, century, millennium, epoch, "
+        "timezone, timezone_hour and timezone_minute";
     return {};
   }
   args[0].expr->literal.s = field;
@@ -375,6 +376,11 @@ Bound Binder::bindDateField(const ast::Expr &expr, const ir::FunctionInfo &fn,
   if (arg.kind != TypeKind::Date && !arg.isTimestamp() && arg.kind != TypeKind::Interval) {
     error(expr.args[1]->range, "function " + name + "(text, " + arg.str() + ") does not exist")
         .hint = "the argument must be a date, a timestamp or an interval";
+    return {};
+  }
+  if (kiln_date_field_is_zone(id) && arg.kind != TypeKind::TimestampTz) {
+    error(expr.args[0]->range, "unit \"" + field + "\" not supported for type " + arg.sqlName())
+        .hint = "only a timestamp with time zone has a zone offset";
     return {};
   }
   if (arg.kind == TypeKind::Interval) {

@@ -123,6 +123,8 @@ public:
   // Whether a timestamptz argument is read on a session zone's clock (not UTC's), and its value
   // for a date field (kiln_date_field) of it: the wall-clock time, except for the epoch.
   bool onZoneClock(const ir::Expr &arg);
+  // extract's time zone fields of a timestamptz (kiln_date_field_is_zone): an i64.
+  llvm::Value *zoneField(const ir::Expr &arg, int32_t field, llvm::Value *value);
   llvm::Value *wallClock(const ir::Expr &arg, int32_t field, llvm::Value *value);
   // Destroys a multiset of operator state unless `set` is null (none was created).
   void destroyMultiset(llvm::Value *set);

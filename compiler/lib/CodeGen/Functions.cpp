@@ -21,6 +21,22 @@ llvm::Value *Emitter::wallClock(const ir::Expr &arg, int32_t field, llvm::Value 
   return call("kiln_local_time", {sessionZone(), value});
 }
 
+llvm::Value *Emitter::zoneField(const ir::Expr &arg, int32_t field, llvm::Value *value) {
+  // The offset at that instant: its wall-clock time less the instant (0 in UTC).
+  llvm::Value *offset = b_.getInt64(0);
+  if (onZoneClock(arg))
+    offset = b_.CreateSDiv(b_.CreateSub(call("kiln_local_time", {sessionZone(), value}), value),
+                           b_.getInt64(1000000));
+  switch (field) {
+  case KILN_FIELD_TIMEZONE_HOUR:
+    return b_.CreateSDiv(offset, b_.getInt64(3600));
+  case KILN_FIELD_TIMEZONE_MINUTE:
+    return b_.CreateSRem(b_.CreateSDiv(offset, b_.getInt64(60)), b_.getInt64(60));
+  default:
+    return offset;
+  }
+}
+
 SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::Value *row) {
   std::vector<SqlValue> args;
   llvm::Value *null = b_.getFalse();
@@ -193,6 +209,10 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
   }
   case ir::FunctionId::DatePart: {
     int32_t field = ir::dateField(e.args[0]->literal.s);
+    if (kiln_date_field_is_zone(field)) {
+      r.value = b_.CreateSIToFP(zoneField(*e.args[1], field, args[1].value), f64_);
+      break;
+    }
     r.value =
         call(e.args[1]->type.kind == TypeKind::Interval ? "kiln_date_part_interval" : fn.symbol,
              {b_.getInt32(field), wallClock(*e.args[1], field, args[1].value)});
@@ -203,6 +223,10 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     llvm::Value *field = b_.getInt32(field_code);
     if (e.args[1]->type.kind == TypeKind::Interval) {
       r.value = call("kiln_extract_interval", {field, args[1].value, b_.getInt32(e.type.scale)});
+      break;
+    }
+    if (kiln_date_field_is_zone(field_code)) {
+      r.value = b_.CreateSExt(zoneField(*e.args[1], field_code, args[1].value), i128_);
       break;
     }
     llvm::Value *scaled =

@@ -1077,6 +1077,8 @@ void Verifier::checkCall(const Expr &e) {
     argIs(0, field >= 0, "a text literal naming a field");
     argIs(0, !from_interval || field < 0 || kiln_interval_has_field(field),
           "a field an interval has");
+    argIs(0, field < 0 || !kiln_date_field_is_zone(field) || e.args[1]->type == Type::timestamptz(),
+          "a field its argument has (only timestamptz has time zone fields)");
     if (fn.signature == FunctionSignature::DatePart) {
       argIs(1, e.args[1]->type.isTimestamp() || from_interval,
             "timestamp, timestamptz or interval");

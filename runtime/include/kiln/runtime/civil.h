@@ -122,7 +122,12 @@ typedef enum kiln_date_field {
   KILN_FIELD_DOW = 14,    /* 0 Sunday .. 6 Saturday */
   KILN_FIELD_ISODOW = 15, /* 1 Monday .. 7 Sunday */
   KILN_FIELD_DOY = 16,    /* 1 .. 366 */
-  KILN_FIELD_EPOCH = 17   /* seconds since 1970-01-01 00:00:00 */
+  KILN_FIELD_EPOCH = 17,  /* seconds since 1970-01-01 00:00:00 */
+  /* A timestamptz's offset from UTC in the session zone, seconds east, and its hours and
+   * minutes (each with the offset's sign). */
+  KILN_FIELD_TIMEZONE = 18,
+  KILN_FIELD_TIMEZONE_HOUR = 19,
+  KILN_FIELD_TIMEZONE_MINUTE = 20
 } kiln_date_field;
 
 /* A field by the name PostgreSQL accepts (lower case; its plural and abbreviated spellings too),
@@ -158,9 +163,15 @@ static inline int32_t kiln_date_field_named(const char *name, size_t length) {
                                           {"dow", KILN_FIELD_DOW},
                                           {"isodow", KILN_FIELD_ISODOW},
                                           {"doy", KILN_FIELD_DOY},
-                                          {"epoch", KILN_FIELD_EPOCH}};
+                                          {"epoch", KILN_FIELD_EPOCH},
+                                          {"timezone", KILN_FIELD_TIMEZONE},
+                                          {"timezone_hour", KILN_FIELD_TIMEZONE_HOUR},
+                                          {"timezone_minute", KILN_FIELD_TIMEZONE_MINUTE}};
   return kiln_code_named(names, sizeof names / sizeof names[0], name, length);
 }
+
+/* Whether a field is a time zone's (only a timestamptz has one). */
+static inline int kiln_date_field_is_zone(int32_t field) { return field >= KILN_FIELD_TIMEZONE; }
 
 /* Whether a field is a time of day, which a date has none of (extract from a date rejects it). */
 static inline int kiln_date_field_is_time(int32_t field) { return field <= KILN_FIELD_HOUR; }

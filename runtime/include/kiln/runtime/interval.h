@@ -126,11 +126,11 @@ static inline kiln_interval kiln_timestamp_diff(int64_t a, int64_t b) {
   return v;
 }
 
-/* The fields extract() takes of an interval: those of a date or timestamp but the week, ISO and
- * day-of fields. */
+/* The fields extract() takes of an interval: those of a date or timestamp but the week, ISO,
+ * day-of and time zone fields. */
 static inline int kiln_interval_has_field(int32_t field) {
   return field != KILN_FIELD_WEEK && field != KILN_FIELD_ISOYEAR && field != KILN_FIELD_DOW &&
-         field != KILN_FIELD_ISODOW && field != KILN_FIELD_DOY;
+         field != KILN_FIELD_ISODOW && field != KILN_FIELD_DOY && !kiln_date_field_is_zone(field);
 }
 
 /* extract(field FROM v) in millionths (seconds, milliseconds and epoch have fractions; the
