@@ -22,6 +22,20 @@ bool isVarianceName(const std::string &name) {
 }
 } // namespace
 
+bool Binder::extremeOf(const std::string &name, const Type &type, SourceRange range) {
+  if (type.kind == TypeKind::Bool) {
+    error(range, "function " + name + "(boolean) does not exist").hint =
+        name == "min" ? "use bool_and" : "use bool_or";
+    return false;
+  }
+  if (type.kind == TypeKind::Jsonb) {
+    error(range, "function " + name + "(jsonb) does not exist").hint =
+        "take the " + name + " of a field: " + name + "((payload ->> 'key')::numeric)";
+    return false;
+  }
+  return orderable(type, range); // arrays: their text's order is not PostgreSQL's
+}
+
 bool isAggregateName(const std::string &name) {
   return name == "count" || name == "sum" || name == "avg" || name == "min" || name == "max" ||
          name == "bool_and" || name == "bool_or" || name == "every" || name == "string_agg" ||
@@ -322,17 +336,7 @@ Bound Binder::bindAggregateCall(const ast::Expr &expr, const Scope &scope) {
       call.kind = expr.distinct ? ir::AggKind::CountDistinct : ir::AggKind::Count;
       call.type = Type::int64();
     } else if (name == "min" || name == "max") {
-      if (t.kind == TypeKind::Bool) {
-        error(expr.range, "function " + name + "(boolean) does not exist").hint =
-            name == "min" ? "use bool_and" : "use bool_or";
-        return {};
-      }
-      if (t.kind == TypeKind::Jsonb) {
-        error(expr.range, "function " + name + "(jsonb) does not exist").hint =
-            "take the " + name + " of a field: " + name + "((payload ->> 'key')::numeric)";
-        return {};
-      }
-      if (!orderable(t, expr.range)) // arrays: their text's order is not PostgreSQL's
+      if (!extremeOf(name, t, expr.range))
         return {};
       call.kind = name == "min" ? ir::AggKind::Min : ir::AggKind::Max;
       call.type = t;

@@ -441,17 +441,7 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
         call.type = Type::int64();
         calls.push_back(call);
       } else if (name == "min" || name == "max") {
-        if (t.kind == TypeKind::Bool) {
-          error(expr.range, "function " + name + "(boolean) does not exist").hint =
-              "PostgreSQL has no " + name + " of booleans";
-          return {};
-        }
-        if (t.kind == TypeKind::Jsonb) {
-          error(expr.range, "function " + name + "(jsonb) does not exist").hint =
-              "take the " + name + " of a field: " + name + "((payload ->> 'key')::numeric)";
-          return {};
-        }
-        if (!orderable(t, expr.range)) // arrays: their text's order is not PostgreSQL's
+        if (!extremeOf(name, t, expr.range))
           return {};
         call.fn = name == "min" ? ir::WindowFn::Min : ir::WindowFn::Max;
         call.type = t;
