@@ -2,7 +2,9 @@
 // ordered TEXT multiset, OrderedRows.h): each row becomes an output row with one column per call,
 // and a partition that changed in a tick emits the difference between its output rows before and
 // after. Ranks and navigation read the order; first/last/nth_value and the aggregates read each
-// row's frame. Sums of exact types use prefix sums (a frame's sum is a difference of two), floats
+// row's frame: ROWS, GROUPS of peers, or RANGE (offsets measured from the ORDER BY value as
+// PostgreSQL's in_range functions measure them, found by binary search), less the rows EXCLUDE
+// takes out. Sums of exact types use prefix sums (a frame's sum is a difference of two), floats
 // and extremes add up the frame in order, as PostgreSQL does when it cannot undo an addition.
 #include <algorithm>
 #include <cmath>
