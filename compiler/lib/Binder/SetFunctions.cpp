@@ -220,9 +220,6 @@ Binder::bindFunctionItem(const ast::TableRef &ref, const Scope &lateral, plan::N
       ir::unnestColumns(node->set_calls, node->exprs, node->ordinality, false);
   if (!columns)
     return std::nullopt;
-  std::vector<std::string> unnest_names;
-  for (const ir::Column &column : *columns)
-    unnest_names.push_back(column.name);
   if (record) {
     columns->erase(columns->begin());
     for (size_t i = 0; i < fields->size(); ++i)
@@ -262,14 +259,15 @@ Binder::bindFunctionItem(const ast::TableRef &ref, const Scope &lateral, plan::N
     reads_columns |= !ir::columnsRead(*arg).empty();
   if (reads_columns) { // the caller puts it over the rows it reads
     pending = node;
-    pending_names_[node.get()] = record ? unnest_names : names;
+    // A record function's unnest keeps its own column names; the fields are named after it.
+    pending_names_[node.get()] = record ? std::vector<std::string>{} : names;
     if (record)
       pending_records_[node.get()] = *fields;
     return item;
   }
   // Its own rows: the one row it reads, unnested, without that row's column.
   node->inputs = {oneRow(loc)};
-  finishUnnest(*node, record ? unnest_names : names);
+  finishUnnest(*node, record ? std::vector<std::string>{} : names);
   item.plan =
       projectColumns(record ? readRecordFields(node, *fields) : node, 1, item.scope.width, loc);
   return item;

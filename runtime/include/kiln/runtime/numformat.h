@@ -80,8 +80,8 @@ typedef struct kiln_numfmt {
   int32_t nodes;         /* nodes read */
 } kiln_numfmt;
 
-/* The keywords in the order PostgreSQL's index search finds them (longest first where two
- * start alike: "SG" and "SP" before "S", "PL" and "PR" before... each by its first letter). */
+/* The keywords in the order PostgreSQL's search tries them (NUM_keywords): the first that
+ * matches wins, so "SG" and "SP" come before "S". */
 static const struct {
   const char *name;
   int32_t len;
