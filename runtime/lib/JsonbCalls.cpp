@@ -84,7 +84,8 @@ void kiln_jsonb_build(kiln_runtime *rt, int32_t shape, const kiln_str *parts, co
         json += "null";
         continue;
       }
-      appendPart(json, view(parts[i].ptr, parts[i].len), key ? KILN_JSONB_PART_STRING : kinds[i]);
+      appendPart(json, view(parts[i].ptr, parts[i].len),
+                 key ? static_cast<uint8_t>(KILN_JSONB_PART_STRING) : kinds[i]);
     }
     if (shape == 1)
       json += ']';

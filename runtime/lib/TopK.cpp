@@ -6,12 +6,10 @@
 //   order key | row | u32 length of the order key
 //
 // The order key encodes each sort column so that bytewise order is SQL order: a NULL marker byte
-// (placing NULLs first or last), then the value: integers big-endian with the sign bit flipped,
-// floats by their bits (negative ones inverted, -0 as 0, NaN above all as in PostgreSQL), text
-// with 0x00 escaped as 0x00 0xFF and ended by 0x00 0x00 ("C" collation: bytewise, a prefix
-// first); DESC inverts the value's bytes. Rows equal in their sort columns fall back to the row's
-// bytes, so ties are in a fixed but arbitrary order. The row part is the null bitmap and each
-// non-NULL value (TEXT as a length and its bytes): equal rows make equal values.
+// (placing NULLs first or last), then the value's key (OrderKeys.h). Rows equal in their sort
+// columns fall back to the row's bytes, so ties are in a fixed but arbitrary order. The row part is
+// the null bitmap and each non-NULL value (TEXT as a length and its bytes): equal rows make equal
+// values.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +21,7 @@
 #include <vector>
 
 #include "Containers.h"
+#include "OrderKeys.h"
 #include "OrderedRows.h"
 #include "Runtime.h"
 #include "kiln/runtime/Values.h"
@@ -34,84 +33,10 @@ namespace {
 using kiln::runtime::isNull;
 using kiln::runtime::setNull;
 using kiln::runtime::storageSize;
+using kiln::runtime::detail::appendValueKey;
+using kiln::runtime::detail::encodedLength;
 
 constexpr uint8_t kDescending = 1, kNullsFirst = 2;
-
-void appendBigEndian(std::string &out, unsigned __int128 bits, size_t bytes, bool invert) {
-  for (size_t i = bytes; i-- > 0;) {
-    auto byte = static_cast<uint8_t>(bits >> (8 * i));
-    out += static_cast<char>(invert ? ~byte : byte);
-  }
-}
-
-// The encoding of a value that is not NULL: its marker, then its bytes.
-void appendValueKey(std::string &out, int32_t type, const char *at, bool descending) {
-  out += static_cast<char>(0x01);
-  switch (type) {
-  case KILN_T_BOOL:
-    appendBigEndian(out, static_cast<uint8_t>(*at != 0), 1, descending);
-    return;
-  case KILN_T_INT32:
-  case KILN_T_DATE: {
-    uint32_t v;
-    std::memcpy(&v, at, sizeof v);
-    appendBigEndian(out, v ^ 0x80000000u, 4, descending);
-    return;
-  }
-  case KILN_T_INT64:
-  case KILN_T_TIMESTAMP:
-  case KILN_T_TIMESTAMPTZ: {
-    uint64_t v;
-    std::memcpy(&v, at, sizeof v);
-    appendBigEndian(out, v ^ (uint64_t{1} << 63), 8, descending);
-    return;
-  }
-  case KILN_T_INTERVAL: { // by span (a month as 30 days); equal spans then by the row's bytes
-    __int128 v;
-    std::memcpy(&v, at, sizeof v);
-    auto span = static_cast<unsigned __int128>(kiln_interval_span(v));
-    appendBigEndian(out, span ^ (static_cast<unsigned __int128>(1) << 127), 16, descending);
-    return;
-  }
-  case KILN_T_NUMERIC: { // a scaled integer: every value of a column has the column's scale
-    unsigned __int128 v;
-    std::memcpy(&v, at, sizeof v);
-    appendBigEndian(out, v ^ (static_cast<unsigned __int128>(1) << 127), 16, descending);
-    return;
-  }
-  case KILN_T_FLOAT64: {
-    double d;
-    std::memcpy(&d, at, sizeof d);
-    uint64_t bits;
-    if (std::isnan(d)) {
-      bits = ~uint64_t{0};
-    } else {
-      if (d == 0)
-        d = 0; // -0 sorts as 0
-      std::memcpy(&bits, &d, sizeof bits);
-      bits = (bits >> 63) ? ~bits : bits | (uint64_t{1} << 63);
-    }
-    appendBigEndian(out, bits, 8, descending);
-    return;
-  }
-  case KILN_T_TEXT:
-  case KILN_T_JSONB:
-  case KILN_T_ARRAY: {
-    kiln_str text;
-    std::memcpy(&text, at, sizeof text);
-    auto put = [&](uint8_t byte) { out += static_cast<char>(descending ? ~byte : byte); };
-    for (int64_t i = 0; i < text.len; ++i) {
-      auto byte = static_cast<uint8_t>(text.ptr[i]);
-      put(byte);
-      if (byte == 0)
-        put(0xFF);
-    }
-    put(0x00);
-    put(0x00);
-    return;
-  }
-  }
-}
 
 void appendOrderKey(std::string &out, const kiln_column_desc &col, int32_t column, const void *row,
                     uint8_t order) {
@@ -119,7 +44,7 @@ void appendOrderKey(std::string &out, const kiln_column_desc &col, int32_t colum
     out += static_cast<char>(order & kNullsFirst ? 0x00 : 0x02);
     return;
   }
-  appendValueKey(out, col.type, static_cast<const char *>(row) + col.offset, order & kDescending);
+  appendValueKey(out, col, static_cast<const char *>(row) + col.offset, order & kDescending);
 }
 
 // A value of an integer-like type (integers, dates, timestamps, NUMERIC's scaled integer) as an
@@ -162,37 +87,9 @@ std::string integerKey(int32_t type, __int128 value) {
     std::memcpy(bytes, &v, sizeof v);
   }
   std::string out;
-  appendValueKey(out, type, bytes, false);
+  kiln_column_desc desc{"", type, 0, 0, 0, 0, 0};
+  appendValueKey(out, desc, bytes, false);
   return out;
-}
-
-constexpr char kPresent = 0x01; // the marker byte of a value that is not NULL
-
-// The length of the encoding of a value of `type` at key[at] (appendOrderKey's, ascending).
-size_t encodedLength(int32_t type, std::string_view key, size_t at) {
-  if (key[at] != kPresent)
-    return 1; // NULL
-  switch (type) {
-  case KILN_T_BOOL:
-    return 2;
-  case KILN_T_INT32:
-  case KILN_T_DATE:
-    return 5;
-  case KILN_T_INT64:
-  case KILN_T_TIMESTAMP:
-  case KILN_T_TIMESTAMPTZ:
-  case KILN_T_FLOAT64:
-    return 9;
-  case KILN_T_NUMERIC:
-  case KILN_T_INTERVAL:
-    return 17;
-  default: { // text: 0x00 0xFF is an escaped 0x00; 0x00 0x00 ends it
-    size_t i = at + 1;
-    while (i + 1 < key.size() && !(key[i] == 0 && key[i + 1] == 0))
-      i += key[i] == 0 ? 2 : 1;
-    return i + 2 - at;
-  }
-  }
 }
 
 void appendRow(std::string &out, const kiln_relation_desc &layout, const void *row) {
@@ -444,7 +341,7 @@ kiln_topk_change *kiln_range_match(kiln_runtime *rt, const kiln_multiset *ms,
       return false; // past the upper bound
     for (const Test &test : tests) {
       std::string_view stored = slices[static_cast<size_t>(test.slot)];
-      if (stored[0] != kPresent)
+      if (stored[0] != kiln::runtime::detail::kPresentMarker)
         return true; // NULL
       int order = std::string_view(test.probe).compare(stored);
       bool holds = test.op == KILN_RANGE_LT   ? order < 0

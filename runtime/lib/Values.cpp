@@ -104,6 +104,39 @@ size_t jsonValueWidth(const kiln_column_desc &col, const void *value);
 
 } // namespace
 
+absl::Status parseScalar(const kiln_column_desc &col, std::string_view text, void *value) {
+  auto keep = [&](auto parsed) -> absl::Status {
+    if (!parsed.ok())
+      return parsed.status();
+    auto v = *parsed;
+    std::memcpy(value, &v, sizeof v);
+    return absl::OkStatus();
+  };
+  switch (col.type) {
+  case KILN_T_BOOL:
+    return keep(parseBool(text));
+  case KILN_T_INT32:
+    return isSmallintColumn(col) ? keep(parseInt16(text)) : keep(parseInt32(text));
+  case KILN_T_INT64:
+    return keep(parseInt64(text));
+  case KILN_T_FLOAT64:
+    return isRealColumn(col) ? keep(parseReal(text)) : keep(parseFloat64(text));
+  case KILN_T_NUMERIC:
+    return keep(parseNumeric(text, col.precision, col.scale));
+  case KILN_T_DATE:
+    return keep(parseDate(text));
+  case KILN_T_TIMESTAMP:
+    return keep(parseTimestamp(text));
+  case KILN_T_TIMESTAMPTZ:
+    return keep(parseTimestampTz(text));
+  case KILN_T_INTERVAL:
+    return keep(parseInterval(text));
+  default:
+    return absl::InvalidArgumentError(std::string("parseScalar: no fixed-size storage for ") +
+                                      std::string(typeName(col.type)));
+  }
+}
+
 absl::StatusOr<std::string> canonicalArray(const std::vector<std::optional<std::string>> &elements,
                                            const kiln_column_desc &element) {
   std::string canonical = "{";
@@ -115,58 +148,20 @@ absl::StatusOr<std::string> canonicalArray(const std::vector<std::optional<std::
       continue;
     }
     // Read as its type reads text, then written as it writes it.
-    alignas(16) unsigned char value[16] = {};
-    auto keep = [&](auto parsed) -> absl::Status {
-      if (!parsed.ok())
-        return parsed.status();
-      auto v = *parsed;
-      std::memcpy(value, &v, sizeof v);
-      return absl::OkStatus();
-    };
-    absl::Status status;
     std::string written;
-    switch (element.type) {
-    case KILN_T_BOOL:
-      status = keep(parseBool(*text));
-      break;
-    case KILN_T_INT32:
-      status = isSmallintColumn(element) ? keep(parseInt16(*text)) : keep(parseInt32(*text));
-      break;
-    case KILN_T_INT64:
-      status = keep(parseInt64(*text));
-      break;
-    case KILN_T_FLOAT64:
-      status = isRealColumn(element) ? keep(parseReal(*text)) : keep(parseFloat64(*text));
-      break;
-    case KILN_T_NUMERIC:
-      status = keep(parseNumeric(*text, element.precision, element.scale));
-      break;
-    case KILN_T_DATE:
-      status = keep(parseDate(*text));
-      break;
-    case KILN_T_TIMESTAMP:
-      status = keep(parseTimestamp(*text));
-      break;
-    case KILN_T_TIMESTAMPTZ:
-      status = keep(parseTimestampTz(*text));
-      break;
-    case KILN_T_INTERVAL:
-      status = keep(parseInterval(*text));
-      break;
-    case KILN_T_JSONB: {
+    if (element.type == KILN_T_JSONB) {
       absl::StatusOr<std::string> json = jsonb::normalize(*text);
       if (!json.ok())
         return json.status();
       written = std::move(*json);
-      break;
-    }
-    default: // text
+    } else if (element.type == KILN_T_TEXT) {
       written = *text;
-    }
-    if (!status.ok())
-      return status;
-    if (element.type != KILN_T_JSONB && element.type != KILN_T_TEXT)
+    } else {
+      alignas(16) unsigned char value[16] = {};
+      if (absl::Status status = parseScalar(element, *text, value); !status.ok())
+        return status;
       written = formatScalar(element, value);
+    }
     array_text::appendElement(canonical, written);
   }
   return canonical + '}';

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "OrderKeys.h"
 #include "OrderedRows.h"
 #include "Runtime.h"
 #include "kiln/runtime/Values.h"
@@ -27,65 +28,12 @@ namespace {
 using kiln::runtime::isNull;
 using kiln::runtime::setNull;
 using kiln::runtime::storageSize;
+using kiln::runtime::detail::compareValues;
 using kiln::runtime::detail::decodeRow;
 using kiln::runtime::detail::orderKeyLength;
 
 const char *valueAt(const kiln_relation_desc &layout, const void *row, int64_t column) {
   return static_cast<const char *>(row) + layout.cols[column].offset;
-}
-
-// Compares two non-NULL values of one type as SQL's ORDER BY does ("C" collation; NaN last).
-int compareValues(int32_t type, const char *a, const char *b) {
-  auto three_way = [](auto x, auto y) { return x < y ? -1 : x > y ? 1 : 0; };
-  switch (type) {
-  case KILN_T_BOOL:
-    return three_way(*a != 0, *b != 0);
-  case KILN_T_INT32:
-  case KILN_T_DATE: {
-    int32_t x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return three_way(x, y);
-  }
-  case KILN_T_INT64:
-  case KILN_T_TIMESTAMP:
-  case KILN_T_TIMESTAMPTZ: {
-    int64_t x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return three_way(x, y);
-  }
-  case KILN_T_INTERVAL: {
-    __int128 x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return kiln_interval_compare(x, y);
-  }
-  case KILN_T_NUMERIC: { // one column: one scale
-    __int128 x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return three_way(x, y);
-  }
-  case KILN_T_FLOAT64: {
-    double x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    if (std::isnan(x) || std::isnan(y))
-      return three_way(std::isnan(x), std::isnan(y));
-    return three_way(x, y);
-  }
-  case KILN_T_TEXT:
-  case KILN_T_JSONB:
-  case KILN_T_ARRAY: {
-    kiln_str x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return std::string_view(x.ptr, static_cast<size_t>(x.len))
-        .compare(std::string_view(y.ptr, static_cast<size_t>(y.len)));
-  }
-  }
-  return 0;
 }
 
 // The ORDER BY column a RANGE frame's offsets measure from, and its non-NULL rows [first, end).
@@ -539,7 +487,7 @@ private:
           if (!present(j))
             return true;
           const char *at = valueAt(in_, rows_[j], arg);
-          int compared = best ? compareValues(out.type, at, best) : 0;
+          int compared = best ? compareValues(out, at, best) : 0;
           if (!best || (call.fn == KILN_WF_MIN ? compared < 0 : compared > 0))
             best = at;
           return true;

@@ -38,7 +38,7 @@ std::string rowKey(const Row &row, const std::vector<int32_t> *columns = nullptr
 
 std::string firstError(const DiagnosticEngine &diags, const std::string &fallback) {
   for (const Diagnostic &d : diags.diagnostics())
-    if (d.severity == Severity::Error)
+    if (d.severity == Severity::Error && !d.message.empty())
       return d.message;
   return fallback;
 }
@@ -206,7 +206,10 @@ bool Executor::insertValues(Database &db, int32_t table_index, const ast::Statem
       std::optional<ir::Value> value = binder::bindConstant(
           *values[k], table.schema[targets[k]].type, sources_, diags, db.time_zone);
       if (!value) {
-        error = firstError(diags, "cannot evaluate the value");
+        // Constants whose text only the runtime writes (arrays of floats or dates) are not
+        // evaluated at compile time.
+        error = firstError(diags, "kiln-slt cannot evaluate this value at compile time: insert "
+                                  "its text into a text column and cast it in the view");
         return false;
       }
       row[targets[k]] = std::move(*value);

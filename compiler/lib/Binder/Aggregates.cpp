@@ -33,7 +33,7 @@ bool Binder::extremeOf(const std::string &name, const Type &type, SourceRange ra
         "take the " + name + " of a field: " + name + "((payload ->> 'key')::numeric)";
     return false;
   }
-  return orderable(type, range); // arrays: their text's order is not PostgreSQL's
+  return true;
 }
 
 bool isAggregateName(const std::string &name) {
@@ -208,7 +208,7 @@ Bound Binder::bindOrderedAggregate(const ast::Expr &expr,
       return {};
     if (key.unknown)
       key.expr = coerce(std::move(key), Type::text(), item.expr->range);
-    if (!key.expr || !orderable(key.expr->type, item.expr->range))
+    if (!key.expr)
       return {};
     if (call.distinct && !ir::sameExpr(*key.expr, *argument)) {
       error(item.expr->range,

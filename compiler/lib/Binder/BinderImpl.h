@@ -410,10 +410,8 @@ private:
                                                             const std::string &what,
                                                             const std::string &hint);
   Bound bindJsonbOperator(const ast::Expr &expr, Bound left, Bound right);
-  // False, with an error at `range`, for a sort key of a type Kiln cannot order (jsonb).
-  bool orderable(const ir::Type &type, SourceRange range);
   // Whether min or max (`name`) takes an argument of `type` (PostgreSQL has them of neither
-  // booleans nor jsonb; Kiln has no order of arrays yet); else a located error.
+  // booleans nor jsonb); else a located error.
   bool extremeOf(const std::string &name, const ir::Type &type, SourceRange range);
 
   // ---- functions (Functions.cpp, Aggregates.cpp) ----

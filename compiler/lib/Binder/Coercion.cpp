@@ -81,6 +81,13 @@ std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, Sou
       result = Type::numeric(ir::kMaxNumericPrecision, std::max(result->scale, t.scale));
       continue;
     }
+    // numeric[] of any typmods is one type to PostgreSQL: the elements keep every digit.
+    if (result->isArray() && t.isArray() && result->element == TypeKind::Numeric &&
+        t.element == TypeKind::Numeric) {
+      result =
+          Type::array(Type::numeric(ir::kMaxNumericPrecision, std::max(result->scale, t.scale)));
+      continue;
+    }
     int a = numericRank(*result), b = numericRank(t);
     if (a && b) {
       Type wider = a > b ? *result : t;

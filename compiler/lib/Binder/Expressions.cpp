@@ -289,8 +289,6 @@ Bound Binder::bindConditional(const ast::Expr &expr, const Scope &scope) {
   std::optional<Type> common = commonType(operands, expr.range, what);
   if (!common)
     return {};
-  if ((expr.kind == K::Greatest || expr.kind == K::Least) && !orderable(*common, expr.range))
-    return {};
   ExprOp op = expr.kind == K::Coalesce   ? ExprOp::Coalesce
               : expr.kind == K::NullIf   ? ExprOp::NullIf
               : expr.kind == K::Greatest ? ExprOp::Greatest

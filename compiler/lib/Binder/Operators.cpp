@@ -120,9 +120,6 @@ Bound Binder::comparison(ExprOp op, Bound left, Bound right, SourceRange range) 
       commonType({&left, &right}, range, "comparison of", Resolution::Operator);
   if (!common)
     return {};
-  if (common->kind == TypeKind::Jsonb && op != ExprOp::Eq && op != ExprOp::Ne &&
-      op != ExprOp::IsDistinctFrom && op != ExprOp::IsNotDistinctFrom && !orderable(*common, range))
-    return {};
   bool nullable = left.expr->nullable || right.expr->nullable;
   // Numeric operands keep their scales: code generation compares them exactly.
   Type lt = *common, rt = *common;
@@ -439,19 +436,6 @@ Bound Binder::bindLike(const ast::Expr &expr, const Scope &scope) {
     return {std::move(n), false};
   }
   return {std::move(e), false};
-}
-
-bool Binder::orderable(const Type &type, SourceRange range) {
-  if (type.isArray()) {
-    error(range, "ordering arrays is not supported yet").hint =
-        "order by an element (a[1]) or by array_to_string(a, ',')";
-    return false;
-  }
-  if (type.kind != TypeKind::Jsonb)
-    return true;
-  error(range, "ordering jsonb values is not supported yet").hint =
-      "order by a field of it as text or as a number: (payload ->> 'key')::numeric";
-  return false;
 }
 
 Bound Binder::jsonbCall(ir::FunctionId id, std::vector<Bound> args,

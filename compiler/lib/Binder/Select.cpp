@@ -220,9 +220,6 @@ plan::NodePtr Binder::bindTopK(const ast::SelectStmt &stmt, plan::NodePtr result
     }
     keys.push_back(key);
   }
-  for (size_t i = 0; i < keys.size(); ++i)
-    if (!orderable(extended[keys[i].column].type, stmt.order_by[i].expr->range))
-      return nullptr;
   ir::Location loc = location(stmt.limit ? stmt.limit->range : stmt.offset->range);
   plan::NodePtr input = result;
   if (!extra.empty()) {
@@ -948,8 +945,6 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
             .hint = "order by the DISTINCT ON expressions first, then by what picks the row";
         return nullptr;
       }
-      if (!orderable(schema[*column].type, item.expr->range))
-        return nullptr;
       ir::SortKey key;
       key.column = *column;
       key.descending = item.descending;
@@ -1138,8 +1133,6 @@ plan::NodePtr Binder::firstRowPerKey(const ast::SelectStmt &stmt, plan::NodePtr 
       error(e.range, "this ORDER BY item is not supported in a correlated subquery yet");
       return nullptr;
     }
-    if (!orderable(rows->schema[key.column].type, e.range))
-      return nullptr;
     top->sort_keys.push_back(key);
   }
   top->limit = 1;

@@ -325,7 +325,7 @@ ExprPtr readField(int32_t record, const RecordField &field) {
   ExprPtr e = ir::makeCall(ir::ExprOp::Call, jsonb ? Type::jsonb() : Type::text(),
                            std::move(operands), field.loc);
   e->function = jsonb ? ir::FunctionId::JsonbObjectField : ir::FunctionId::JsonbObjectFieldText;
-  if (jsonb || field.type.kind == TypeKind::Text && field.type.precision == 0)
+  if (jsonb || (field.type.kind == TypeKind::Text && field.type.precision == 0))
     return e;
   std::vector<ExprPtr> operand;
   operand.push_back(std::move(e));

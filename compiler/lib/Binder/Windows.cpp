@@ -189,8 +189,6 @@ Bound Binder::bindWindowCall(const ast::Expr &expr, const Scope &scope) {
     std::optional<int32_t> column = input(*item.expr, true);
     if (!column)
       return {};
-    if (!orderable(context->inputs[*column]->type, item.expr->range))
-      return {};
     ir::SortKey key;
     key.column = *column;
     key.descending = item.descending;

@@ -52,9 +52,26 @@ llvm::Value *Emitter::genCompare(ExprOp op, llvm::Value *a, const ir::Type &ta, 
   case TypeKind::Interval:
     cmp = call("kiln_interval_cmp", {a, b});
     break;
-  case TypeKind::Text:
-  case TypeKind::Jsonb: // equality only (the binder's rule): canonical texts
+  case TypeKind::Jsonb: // numbers by value: 1.0 = 1, as PostgreSQL's jsonb
+    cmp = call("kiln_jsonb_cmp", {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
+                                  b_.CreateExtractValue(b, 0), b_.CreateExtractValue(b, 1)});
+    break;
   case TypeKind::Array:
+    // Equal texts are equal arrays; elements with one text per value (integers, text, dates,
+    // timestamps, booleans) are equal only then. Other comparisons go element by element.
+    if ((op == ExprOp::Eq || op == ExprOp::Ne || op == ExprOp::IsDistinctFrom ||
+         op == ExprOp::IsNotDistinctFrom) &&
+        ta.hasOneTextPerValue() && ta == tb) {
+      cmp = call("kiln_text_cmp", {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
+                                   b_.CreateExtractValue(b, 0), b_.CreateExtractValue(b, 1)});
+      break;
+    }
+    cmp = call("kiln_array_cmp", {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
+                                  b_.CreateExtractValue(b, 0), b_.CreateExtractValue(b, 1),
+                                  b_.getInt32(storageKind(ta.elementType())),
+                                  b_.getInt32(ta.precision), b_.getInt32(ta.scale)});
+    break;
+  case TypeKind::Text:
     cmp = call("kiln_text_cmp", {b_.CreateExtractValue(a, 0), b_.CreateExtractValue(a, 1),
                                  b_.CreateExtractValue(b, 0), b_.CreateExtractValue(b, 1)});
     break;

@@ -25,12 +25,12 @@ std::optional<RangeCondition> rangeCondition(const Expr &e, int32_t left_width) 
   const Expr &a = *e.args[0], &b = *e.args[1];
   if (a.op != ExprOp::Column || b.op != ExprOp::Column)
     return std::nullopt;
-  // The index orders by the values' encodings: NUMERIC columns must agree on the scale; jsonb
-  // has no order.
+  // The index orders by the values' order keys: NUMERIC columns must agree on the scale (arrays
+  // of numbers, jsonb and the rest compare by value whatever their texts).
   bool same = a.type.kind == TypeKind::Numeric && b.type.kind == TypeKind::Numeric
                   ? a.type.scale == b.type.scale
                   : a.type == b.type;
-  if (!same || a.type.kind == TypeKind::Jsonb)
+  if (!same)
     return std::nullopt;
   bool a_left = a.column < left_width, b_left = b.column < left_width;
   if (a_left == b_left)

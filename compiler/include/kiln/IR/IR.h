@@ -97,6 +97,13 @@ struct Type {
   bool isNumericLike() const {
     return isInteger() || kind == TypeKind::Float64 || kind == TypeKind::Numeric;
   }
+  // Whether equal values of this type always print the same text, so that equal texts and equal
+  // values are one: not floats (-0 and 0), intervals ('1 day' and '24:00:00'), jsonb (1.0 and 1)
+  // or arrays of those. (NUMERIC values of one scale print one text each.)
+  bool hasOneTextPerValue() const {
+    TypeKind k = kind == TypeKind::Array ? element : kind;
+    return k != TypeKind::Float64 && k != TypeKind::Interval && k != TypeKind::Jsonb;
+  }
   bool operator==(const Type &o) const {
     bool numeric = kind == TypeKind::Numeric || element == TypeKind::Numeric;
     return kind == o.kind && precision == o.precision && element == o.element &&

@@ -24,10 +24,17 @@ bool keepsValues(const ir::AggCall &agg) {
          ir::joinsEntries(agg.kind);
 }
 
+// MIN and MAX of arrays keep each value as an entry that sorts as array_cmp orders the arrays
+// (kiln_array_ordered_entry: its order key, then its text); their texts' bytes do not.
+bool keepsOrderedEntries(const ir::AggCall &agg) {
+  return (agg.kind == ir::AggKind::Min || agg.kind == ir::AggKind::Max) && agg.type.isArray();
+}
+
 // Whether `a` can read the multiset `b` keeps: the same values of the same column, or the same
 // entries (aggregates joining one value in one order, whatever their separators and shapes).
 bool sharesValues(const ir::AggCall &a, const ir::AggCall &b) {
-  if (!keepsValues(a) || !keepsValues(b) || a.arg != b.arg)
+  if (!keepsValues(a) || !keepsValues(b) || a.arg != b.arg ||
+      keepsOrderedEntries(a) != keepsOrderedEntries(b))
     return false;
   bool entries = ir::joinsEntries(a.kind);
   return entries == ir::joinsEntries(b.kind) && (!entries || a.order == b.order);
@@ -281,6 +288,12 @@ void AggregateGen::aggregateOutput(llvm::Value *payload, llvm::Value *out, bool 
       b_.SetInsertPoint(read);
       b_.CreateCall(e_.fn(agg.kind == ir::AggKind::Min ? "kiln_ms_min" : "kiln_ms_max"),
                     {set, slot});
+      if (keepsOrderedEntries(agg)) {
+        llvm::Value *entry = b_.CreateLoad(e_.str_, slot);
+        b_.CreateStore(e_.call("kiln_ordered_entry_value",
+                               {b_.CreateExtractValue(entry, 0), b_.CreateExtractValue(entry, 1)}),
+                       slot);
+      }
       b_.CreateBr(after);
       b_.SetInsertPoint(after);
       if (intern_text && agg.type.isString()) {
@@ -498,7 +511,14 @@ void AggregateGen::accumulate(llvm::Value *payload, llvm::Value *row, llvm::Valu
                        row, weight});
       } else {
         llvm::Value *tmp = e_.entryAlloca(e_.valueType(t));
-        b_.CreateStore(v.value, tmp);
+        if (keepsOrderedEntries(agg))
+          b_.CreateCall(e_.fn("kiln_array_ordered_entry"),
+                        {e_.rt(), b_.CreateExtractValue(v.value, 0),
+                         b_.CreateExtractValue(v.value, 1),
+                         b_.getInt32(e_.storageKind(t.elementType())), b_.getInt32(t.precision),
+                         b_.getInt32(t.scale), tmp});
+        else
+          b_.CreateStore(v.value, tmp);
         b_.CreateCall(e_.fn("kiln_ms_add"), {the_set, tmp, weight});
       }
     }

@@ -4,8 +4,9 @@
 // keys sorted by length, then bytewise, a duplicate key keeping its last value; ", " between
 // elements and ": " after keys; numbers as PostgreSQL's numeric prints them (1e2 is 100, 1.50
 // stays 1.50); strings escaped as PostgreSQL escapes them. Two equal canonical texts are equal
-// jsonb values, so equality, hashing, grouping and joins work on the text. (PostgreSQL also
-// takes 1.0 and 1.00 as equal jsonb numbers; Kiln does not, since their texts differ.)
+// jsonb values, so hashing, grouping and joins work on the text. (PostgreSQL also takes 1.0 and
+// 1.00 as equal jsonb numbers: so do Kiln's comparisons, = and < (kiln_jsonb_cmp), but not its
+// GROUP BY, DISTINCT or join keys, since their texts differ.)
 //
 // The sub-value of a canonical text is a substring of it, so navigation (->, #>) returns a view
 // into its argument and allocates nothing. Built into the runtime and, for constants, the binder.

@@ -137,6 +137,9 @@ kiln_zone *sessionZone();
 // PostgreSQL's interval text ('1 day 02:00:00', '-1 days +02:00:00', '3 mons'), packed
 // (kiln/runtime/interval.h).
 absl::StatusOr<__int128> parseInterval(std::string_view text);
+// Text read as a value of `col`'s type (not TEXT, JSONB or ARRAY) into `value` (storage of that
+// type, as in a row), with the parse function of its type above.
+absl::Status parseScalar(const kiln_column_desc &col, std::string_view text, void *value);
 
 // ---- JSON rows ----
 

@@ -431,6 +431,8 @@ typedef enum kiln_agg_shape {
  * kiln_jsonb_exists_array(p, n, keys, keys_len, all): `?|` (all = 0) and `?&` of a text[]'s
  *   keys (canonical array text; NULL elements skipped, as PostgreSQL skips them).
  * kiln_jsonb_contains(p, n, part, part_len): `@>` (Jsonb.h contains).
+ * kiln_jsonb_cmp(p, n, q, m): <0, 0 or >0 in jsonb's btree order (null < string < number <
+ *   boolean < array < object; numbers by value, 1.0 equal to 1).
  * kiln_jsonb_build(rt, shape, parts, kinds, nulls, n, loc, out): the canonical jsonb of
  *   to_jsonb (shape 0, one part), jsonb_build_array (1) or jsonb_build_object (2: keys at even
  *   positions); shape 3, two parts, is a member of jsonb_object_agg (`"key": value`, text).
@@ -454,6 +456,12 @@ typedef enum kiln_agg_shape {
  *   has_null_text, out): array_to_string; a NULL element is skipped unless has_null_text.
  * kiln_array_find(p, n, element, element_length): 1 if an element's text is `element`; else -1
  *   if an element is NULL, 0 if not (`= ANY`'s three values).
+ * kiln_array_cmp(p, n, q, m, element, precision, scale): <0, 0 or >0 as PostgreSQL's array_cmp
+ *   orders two arrays of `element` values (element by element, NULL above every value, then the
+ *   shorter first; numbers by value whatever their scales).
+ * kiln_array_ordered_entry(rt, p, n, element, precision, scale, out): the array as a TEXT
+ *   multiset keeps it for min/max: its order key, its text, the text's u32 length (a set of them
+ *   is in array_cmp's order); kiln_ordered_entry_value(p, n): the text of such an entry.
  * kiln_array_contains(p, n, q, m, any): `a @> b` (any = 0: every element of b is in a) or
  *   `a && b` (any = 1: an element is in both); a NULL element equals nothing.
  * kiln_array_cat(rt, p, n, q, m, out): the elements of both arrays (`||`, array_cat).
