@@ -79,6 +79,28 @@ int32_t kiln_array_get(kiln_runtime *rt, const char *p, int64_t n, int64_t index
   return 1;
 }
 
+void kiln_array_slice(kiln_runtime *rt, const char *p, int64_t n, int32_t lower, int32_t upper,
+                      kiln_str *out) {
+  std::string text = "{";
+  size_t pos = 0;
+  std::string element;
+  bool is_null = false;
+  for (int64_t index = 1;
+       index <= upper && kiln::array_text::nextElement(view(p, n), pos, element, is_null);
+       ++index) {
+    if (index < lower)
+      continue;
+    if (text.size() > 1)
+      text += ',';
+    if (is_null)
+      text += kiln::array_text::kNull;
+    else
+      kiln::array_text::appendElement(text, element);
+  }
+  text += '}';
+  *out = kiln::runtime::scratchText(rt, text);
+}
+
 void kiln_array_to_string(kiln_runtime *rt, const char *p, int64_t n, const char *separator,
                           int64_t separator_length, const char *null_text, int64_t null_length,
                           int32_t has_null_text, kiln_str *out) {

@@ -19,11 +19,11 @@ select
 -- ERR-NEXT:  f(x => 1),
 -- ERR-NEXT:    ^
   f(x => 1),
--- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:3: error: array slices and field selections are not supported
--- ERR-NEXT:  a[1:2],
+-- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:3: error: field selections and subscripts of more than one dimension are not supported
+-- ERR-NEXT:  a[1:2][1],
 -- ERR-NEXT:  ^
-  a[1:2],
--- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:4: error: array slices and field selections are not supported
+  a[1:2][1],
+-- ERR:{{.*}}unsupported-expressions.sql:[[@LINE+3]]:4: error: field selections and subscripts of more than one dimension are not supported
 -- ERR-NEXT:  (a).b,
 -- ERR-NEXT:   ^
   (a).b,

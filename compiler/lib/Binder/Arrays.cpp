@@ -1,6 +1,7 @@
 // Arrays (one-dimensional, kept as PostgreSQL's text: kiln/runtime/ArrayText.h): ARRAY[...],
 // subscripts, `x = ANY(a)` and `x <> ALL(a)`, array_length, cardinality and array_to_string.
-// The front end spells ARRAY[...] as a call of "array[]", a[i] as "[]" and `x op ANY (a)` as
+// The front end spells ARRAY[...] as a call of "array[]", a[i] as "[]", a[lo:hi] as "[:]" (an
+// omitted bound given as 1 or 2147483647) and `x op ANY (a)` as
 // "any" (or "all") with the operator in the expression's `op`: names no user function has.
 #include "BinderImpl.h"
 
@@ -14,7 +15,7 @@ using ir::Type;
 using ir::TypeKind;
 
 bool isArrayCallName(const std::string &name) {
-  return name == "array[]" || name == "[]" || name == "any" || name == "all" ||
+  return name == "array[]" || name == "[]" || name == "[:]" || name == "any" || name == "all" ||
          name == "array_length" || name == "cardinality" || name == "array_to_string" ||
          name == "array_cat" || name == "array_append" || name == "array_prepend" ||
          name == "array_position" || name == "array_remove" || name == "string_to_array" ||
@@ -288,7 +289,7 @@ Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
     error(expr.range, name + " is not an aggregate function");
     return {};
   }
-  size_t min_args = name == "array[]" ? 0 : name == "cardinality" ? 1 : 2;
+  size_t min_args = name == "array[]" ? 0 : name == "cardinality" ? 1 : name == "[:]" ? 3 : 2;
   if (name == "array_cat" || name == "array_append" || name == "array_prepend") {
     if (expr.args.size() != 2) {
       error(expr.range, "function " + name + " takes 2 arguments");
@@ -371,15 +372,29 @@ Bound Binder::bindArrayCall(const ast::Expr &expr, const Scope &scope) {
   if (name == "string_to_array" || name == "regexp_split_to_array")
     return bindSplitToArray(name == "regexp_split_to_array", std::move(args), expr);
 
-  if (name == "[]") { // a[i]: the element's text, read as the element type
-    if (!isArray(args[0])) {
-      error(expr.args[0]->range,
-            "cannot subscript type " +
-                (args[0].unknown ? std::string("unknown") : args[0].expr->type.sqlName()) +
-                " because it does not support subscripting")
-          .hint = "only arrays take subscripts here";
-      return {};
+  if ((name == "[]" || name == "[:]") && !isArray(args[0])) {
+    error(expr.args[0]->range,
+          "cannot subscript type " +
+              (args[0].unknown ? std::string("unknown") : args[0].expr->type.sqlName()) +
+              " because it does not support subscripting")
+        .hint = "only arrays take subscripts here";
+    return {};
+  }
+  if (name == "[:]") { // a[lo:hi]: the elements from lo to hi (clamped to the array's), renumbered
+    bool nullable = args[0].expr->nullable;
+    Type type = args[0].expr->type;
+    std::vector<ExprPtr> operands;
+    operands.push_back(std::move(args[0].expr));
+    for (size_t i = 1; i < 3; ++i) {
+      nullable |= args[i].expr->nullable;
+      ExprPtr bound = coerce(std::move(args[i]), Type::int32(), expr.args[i]->range);
+      if (!bound)
+        return {};
+      operands.push_back(std::move(bound));
     }
+    return {call(ir::FunctionId::ArraySlice, type, std::move(operands), nullable), false};
+  }
+  if (name == "[]") { // a[i]: the element's text, read as the element type
     Type element = args[0].expr->type.elementType();
     ExprPtr index = coerce(std::move(args[1]), Type::int32(), expr.args[1]->range);
     if (!index)

@@ -336,6 +336,9 @@ SqlValue Emitter::genCall(const ir::Expr &e, const RowLayout &row_layout, llvm::
     r.null = b_.CreateOr(null, b_.CreateICmpEQ(found, b_.getInt32(0)));
     break;
   }
+  case ir::FunctionId::ArraySlice:
+    r.value = textOut(fn.symbol, {rt(), text(0, 0), text(0, 1), args[1].value, args[2].value});
+    break;
   case ir::FunctionId::ArrayFind: { // 1 found; 0 not; -1 not, but a NULL element: NULL
     llvm::Value *found = call(fn.symbol, {text(0, 0), text(0, 1), text(1, 0), text(1, 1)});
     r.value = b_.CreateZExt(b_.CreateICmpEQ(found, b_.getInt32(1)), i8_);

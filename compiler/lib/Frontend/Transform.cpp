@@ -662,18 +662,35 @@ ExprPtr Transformer::expr(pg::Json json, const SourceRange &parent) {
   if (type == "A_Indirection") {
     std::vector<pg::Json> steps = pg::list(n, "indirection");
     auto index = steps.size() == 1 ? pg::asNode(steps[0]) : std::nullopt;
-    if (index && index->is("A_Indices") && !pg::flag(index->fields, "is_slice") &&
-        pg::field(index->fields, "uidx")) {
-      ExprPtr array = expr(*pg::field(n, "arg"), parent);
-      if (!array)
-        return nullptr;
-      auto e = makeExpr(ExprKind::FuncCall, array->range);
-      e->names = {"[]"};
-      e->args.push_back(std::move(array));
+    if (!index || !index->is("A_Indices"))
+      return unsupportedExpr(*node, parent);
+    bool slice = pg::flag(index->fields, "is_slice");
+    if (!slice && !pg::field(index->fields, "uidx"))
+      return unsupportedExpr(*node, parent);
+    ExprPtr array = expr(*pg::field(n, "arg"), parent);
+    if (!array)
+      return nullptr;
+    auto e = makeExpr(ExprKind::FuncCall, array->range);
+    e->names = {slice ? "[:]" : "[]"};
+    e->args.push_back(std::move(array));
+    if (!slice) {
       e->args.push_back(expr(*pg::field(index->fields, "uidx"), e->range));
       return e;
     }
-    return unsupportedExpr(*node, parent);
+    // a[lo:hi]; an omitted bound is the array's own (Kiln's arrays are one-dimensional and
+    // start at 1, so a[:hi] is a[1:hi] and a[lo:] runs to the last element).
+    for (auto [bound, omitted] : {std::pair<const char *, const char *>{"lidx", "1"},
+                                  std::pair<const char *, const char *>{"uidx", "2147483647"}}) {
+      if (auto given = pg::field(index->fields, bound)) {
+        e->args.push_back(expr(*given, e->range));
+      } else {
+        auto literal = makeExpr(ExprKind::Literal, e->range);
+        literal->literal_kind = ast::LiteralKind::Integer;
+        literal->text = omitted;
+        e->args.push_back(std::move(literal));
+      }
+    }
+    return e;
   }
   if (type == "GroupingFunc") { // GROUPING(a, b): the binder's, as a call
     auto e = makeExpr(ExprKind::FuncCall, located(n, parent));
@@ -702,7 +719,8 @@ ExprPtr Transformer::expr(pg::Json json, const SourceRange &parent) {
 
 ExprPtr Transformer::unsupportedExpr(const pg::Node &node, const SourceRange &parent) {
   static const std::pair<std::string_view, std::string_view> kMessages[] = {
-      {"A_Indirection", "array slices and field selections are not supported"},
+      {"A_Indirection", "field selections and subscripts of more than one dimension are not "
+                        "supported"},
       {"CollateClause", "COLLATE is not supported yet"},
       {"RowExpr", "row constructors are not supported"},
       {"SetToDefault", "DEFAULT is not supported here"},

@@ -1004,6 +1004,12 @@ void Verifier::checkCall(const Expr &e) {
       resultIs(e.type == (e.function == FunctionId::ArrayGet ? Type::text() : Type::int32()),
                e.function == FunctionId::ArrayGet ? "text" : "i32");
       break;
+    case FunctionId::ArraySlice:
+      argIs(0, first.isArray(), "an array");
+      argIs(1, e.args[1]->type == Type::int32(), "i32");
+      argIs(2, e.args[2]->type == Type::int32(), "i32");
+      resultIs(e.type == first, first.str());
+      break;
     case FunctionId::ArrayFind:
       argIs(0, first.isArray(), "an array");
       argIs(1, e.args[1]->type == Type::text(), "text");

@@ -452,6 +452,8 @@ typedef enum kiln_agg_shape {
  * kiln_array_length(p, n): the number of elements.
  * kiln_array_get(rt, p, n, index, out): the text of element `index` (from 1); returns 0 if there
  *   is none or it is NULL.
+ * kiln_array_slice(rt, p, n, lower, upper, out): a[lower:upper], the elements from `lower` to
+ *   `upper` (from 1, clamped to the array's), `{}` if none.
  * kiln_array_to_string(rt, p, n, separator, separator_length, null_text, null_length,
  *   has_null_text, out): array_to_string; a NULL element is skipped unless has_null_text.
  * kiln_array_find(p, n, element, element_length): 1 if an element's text is `element`; else -1
