@@ -777,6 +777,7 @@ TYPES = ['int', 'num', 'float', 'text', 'date', 'ts', 'bool']  # of the query ge
 # scientific notation, as dbt models format amounts.
 NUMBER_TEMPLATES = ['999', 'FM999', '0000', '999.99', 'FM999,990.00', 'S99.9', '99.9MI', 'FM9.999',
                     '999PR', 'PL99', 'SG9.9', '9.99EEEE', 'FMRN', '99th', '99V9', '"n="FM90.0', '9G999D99']
+ARRAY_ELEMENT_TYPES = ['int', 'num', 'text', 'date', 'float']  # compared as arrays
 LIKE_PATTERNS = ['a%', '%b', '_b%', 'A%', '%', 'x_y', '_', '%a%']
 
 
@@ -860,7 +861,9 @@ class QueryGen:
                      lambda: f"replace({e()}, 'a', 'b')", lambda: f'CAST({e("int")} AS text)',
                      lambda: f'CAST({self.interval(e)} AS text)',
                      lambda: (f'to_char({e(r.choice(["int", "num", "float"]))}, '
-                              f"'{r.choice(NUMBER_TEMPLATES)}')")],
+                              f"'{r.choice(NUMBER_TEMPLATES)}')"),
+                     lambda: (lambda t: f'CAST({r.choice(["GREATEST", "LEAST"])}({self.array_expr(e, t)}, '
+                                        f'{self.array_expr(e, t)}) AS text)')(r.choice(ARRAY_ELEMENT_TYPES))],
             'date': [lambda: f'COALESCE({e()}, {lit("date")})', lambda: f'({e()} + {r.randint(-2, 2)})',
                      lambda: f'CAST({e("ts")} AS date)'],
             'ts': [lambda: f"date_trunc('{r.choice(['day', 'hour'])}', {e()})",
@@ -878,13 +881,38 @@ class QueryGen:
                      lambda: self.between(scope, e),
                      lambda: f'({self.interval(e)} {r.choice(["<", ">=", "=", "<>"])} {self.interval(e)})',
                      lambda: self.in_list(scope, e),
-                     lambda: f'({e("text")} {r.choice(["LIKE", "NOT LIKE"])} {sql_literal(r.choice(LIKE_PATTERNS))})'],
+                     lambda: f'({e("text")} {r.choice(["LIKE", "NOT LIKE"])} {sql_literal(r.choice(LIKE_PATTERNS))})',
+                     lambda: self.container_comparison(e)],
         }[ty]
         forms += [lambda: f'CASE WHEN {e("bool")} THEN {e()} ELSE {e()} END',
                   lambda: f'CASE WHEN {e("bool")} THEN {e()} WHEN {e("bool")} THEN {e()} END',
                   lambda: f'CASE {e("int")} WHEN 1 THEN {e()} WHEN {lit("int")} THEN {e()} ELSE {e()} END',
                   lambda: f'COALESCE({e()}, {e()}, {lit(ty)})']
         return r.choice(forms)()
+
+    def array_expr(self, e, t):
+        """ARRAY[...] of one to three values of `t` (the first typed), sometimes ending in NULL."""
+        r = self.rng
+        items = [e(t) if r.random() < 0.7 else self.literal(t) for _ in range(r.randint(1, 3))]
+        if r.random() < 0.2:
+            items.append('NULL')
+        return f'ARRAY[{", ".join(items)}]'
+
+    def container_comparison(self, e):
+        """Arrays compared (element by element, a NULL element last, the shorter first) or jsonb
+        values compared (by kind, then by value: numbers whatever their scales)."""
+        r = self.rng
+        op = r.choice(['=', '<>', '<', '<=', '>', '>='])
+        if r.random() < 0.5:
+            t = r.choice(ARRAY_ELEMENT_TYPES)
+            return f'({self.array_expr(e, t)} {op} {self.array_expr(e, t)})'
+
+        def doc():
+            t = r.choice(['int', 'num', 'text', 'bool', 'float'])
+            return r.choice([lambda: f'to_jsonb({e(t)})',
+                             lambda: f'jsonb_build_array({e(t)}, {e(r.choice(["int", "text"]))})',
+                             lambda: f"jsonb_build_object('k', {e(t)})"])()
+        return f'({doc()} {op} {doc()})'
 
     def interval(self, e):
         """An interval: of timestamps subtracted, or a count of a unit (dbt's dateadd), or scaled."""

@@ -156,15 +156,20 @@ std::optional<std::vector<Binder::ScalarJoin>> Binder::bindInSubquery(const ast:
   plan::NodePtr sub = bindCorrelated(correlation);
   if (!sub)
     return std::nullopt;
-  if (!correlation.inner_keys.empty() || !correlation.residuals.empty()) {
-    error(sublink.range, "a correlated IN (subquery) is supported only as a condition of WHERE, "
-                         "ANDed with the others")
-        .hint = "use EXISTS with the comparison in the subquery's WHERE";
+  // Correlated by equalities (`WHERE t.k = outer.k`): the subquery's select list carries its
+  // keys after its value, and each of the three columns below is per key, joined on the outer
+  // row's keys (a key without rows has none: counts of 0, no match).
+  if (!correlation.residuals.empty()) {
+    error(sublink.range, "a correlated IN (subquery) in an expression may compare the enclosing "
+                         "query's columns only by equality")
+        .hint = "as a condition of WHERE, ANDed with the others, it may compare them otherwise too";
     return std::nullopt;
   }
-  if (sub->schema.size() != 1) {
-    error(sublink.subquery->range,
-          sub->schema.size() > 1 ? "subquery has too many columns" : "subquery has too few columns")
+  auto keys = static_cast<int32_t>(correlation.inner_keys.size());
+  if (static_cast<int32_t>(sub->schema.size()) != 1 + keys) {
+    error(sublink.subquery->range, static_cast<int32_t>(sub->schema.size()) > 1 + keys
+                                       ? "subquery has too many columns"
+                                       : "subquery has too few columns")
         .hint = "an IN subquery selects exactly one column";
     return std::nullopt;
   }
@@ -183,25 +188,44 @@ std::optional<std::vector<Binder::ScalarJoin>> Binder::bindInSubquery(const ast:
   ExprPtr value = coerce(std::move(y), *type, sublink.subquery->range);
   if (!key || !value)
     return std::nullopt;
+  auto subColumn = [&](int32_t c) {
+    const ir::Column &column = sub->schema[static_cast<size_t>(c)];
+    return ir::makeColumn(c, column.type, column.nullable);
+  };
   std::vector<ScalarJoin> joins(3);
-  // Whether x is among the values: TRUE for the distinct values, matched on x.
+  // Whether x is among the values (of its key): TRUE for the distinct values, matched on x.
   {
     ir::Column flag{"matched", Type::boolean(), false};
-    ir::Column column{"value", *type, value->nullable};
-    plan::NodePtr values = makeNode(plan::NodeKind::Project, {column}, loc, {sub});
+    plan::NodePtr values = makeNode(plan::NodeKind::Project, {}, loc, {sub});
+    values->schema.push_back({"value", *type, value->nullable});
     values->exprs.push_back(std::move(value));
-    plan::NodePtr distinct = makeNode(plan::NodeKind::Distinct, {column}, loc, {values});
-    plan::NodePtr matched = makeNode(plan::NodeKind::Project, {flag, column}, loc, {distinct});
+    for (int32_t k = 0; k < keys; ++k) {
+      values->schema.push_back(sub->schema[static_cast<size_t>(1 + k)]);
+      values->exprs.push_back(subColumn(1 + k));
+    }
+    plan::NodePtr distinct = makeNode(plan::NodeKind::Distinct, values->schema, loc, {values});
+    plan::NodePtr matched = makeNode(plan::NodeKind::Project, {flag}, loc, {distinct});
     ir::Value yes;
     yes.is_null = false;
     yes.b = true;
     matched->exprs.push_back(ir::makeLiteral(yes, Type::boolean()));
-    matched->exprs.push_back(ir::makeColumn(0, column.type, column.nullable));
+    for (size_t c = 0; c < distinct->schema.size(); ++c) {
+      const ir::Column &column = distinct->schema[c];
+      matched->schema.push_back(column);
+      matched->exprs.push_back(
+          ir::makeColumn(static_cast<int32_t>(c), column.type, column.nullable));
+    }
     joins[0].value = matched;
     joins[0].outer_keys.push_back(std::move(key));
+    for (const ExprPtr &outer_key : correlation.outer_keys)
+      joins[0].outer_keys.push_back(outer_key->clone());
   }
-  // Its rows and its non-NULL values, counted (one row).
+  // Its rows and its non-NULL values, counted (per key: [keys..., rows, values]).
   plan::NodePtr aggregate = makeNode(plan::NodeKind::Aggregate, {}, loc, {sub});
+  for (int32_t k = 0; k < keys; ++k) {
+    aggregate->group_keys.push_back(1 + k);
+    aggregate->schema.push_back(sub->schema[static_cast<size_t>(1 + k)]);
+  }
   for (int i = 0; i < 2; ++i) {
     ir::AggCall count;
     count.kind = i == 0 ? ir::AggKind::CountStar : ir::AggKind::Count;
@@ -211,8 +235,26 @@ std::optional<std::vector<Binder::ScalarJoin>> Binder::bindInSubquery(const ast:
     aggregate->aggregates.push_back(count);
     aggregate->schema.push_back({count.name, count.type, false});
   }
-  for (int32_t i = 0; i < 2; ++i)
-    joins[static_cast<size_t>(1 + i)].value = projectColumns(aggregate, i, 1, loc);
+  for (int32_t i = 0; i < 2; ++i) {
+    ScalarJoin &join = joins[static_cast<size_t>(1 + i)];
+    if (keys == 0) {
+      join.value = projectColumns(aggregate, i, 1, loc);
+      continue;
+    }
+    // The count, then the keys it is joined on; a key without rows counts 0.
+    plan::NodePtr counted = makeNode(plan::NodeKind::Project, {}, loc, {aggregate});
+    counted->schema.push_back(aggregate->schema[static_cast<size_t>(keys + i)]);
+    counted->exprs.push_back(ir::makeColumn(keys + i, Type::int64(), false));
+    for (int32_t k = 0; k < keys; ++k) {
+      const ir::Column &column = aggregate->schema[static_cast<size_t>(k)];
+      counted->schema.push_back(column);
+      counted->exprs.push_back(ir::makeColumn(k, column.type, column.nullable));
+    }
+    join.value = counted;
+    join.zero_if_empty = true;
+    for (const ExprPtr &outer_key : correlation.outer_keys)
+      join.outer_keys.push_back(outer_key->clone());
+  }
   return joins;
 }
 
