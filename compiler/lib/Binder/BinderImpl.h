@@ -371,6 +371,9 @@ private:
   bool takeCorrelation(const ast::Expr &conjunct, ir::ExprPtr &predicate);
   plan::NodePtr correlatedSemiJoin(const FromItem &input, const ast::Expr &sublink, bool negated,
                                    plan::NodePtr sub, Correlation &correlation);
+  // `x NOT IN (subquery)` correlated by equalities, as a WHERE conjunct (correlatedSemiJoin).
+  plan::NodePtr correlatedNotIn(const FromItem &input, const ast::Expr &sublink,
+                                const plan::NodePtr &sub, Correlation &correlation);
   // Scalar subqueries of the WHERE being bound: the column of the FROM row (extended past its
   // end) that carries each one's value.
   std::map<const ast::Expr *, std::pair<int32_t, ir::Column>> scalar_columns_;

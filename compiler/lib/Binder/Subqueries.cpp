@@ -476,9 +476,12 @@ plan::NodePtr Binder::correlatedSemiJoin(const FromItem &input, const ast::Expr 
     return nullptr;
   }
   if (in && negated) {
-    error(sublink.range, "NOT IN over a correlated subquery is not supported yet").hint =
-        "use NOT EXISTS with the equality in the subquery's WHERE (it also treats NULLs as "
-        "most queries mean)";
+    if (correlation.residuals.empty())
+      return correlatedNotIn(input, sublink, sub, correlation);
+    error(sublink.range, "NOT IN over a subquery correlated otherwise than by equalities is not "
+                         "supported yet")
+        .hint = "use NOT EXISTS with the conditions in the subquery's WHERE (it also treats NULLs "
+                "as most queries mean)";
     return nullptr;
   }
   // With equalities only, the join meets the subquery's distinct rows of what it compares
@@ -526,6 +529,82 @@ plan::NodePtr Binder::correlatedSemiJoin(const FromItem &input, const ast::Expr 
   if (!by_keys)
     matched = rowsHeldBy(input.plan, matched, loc);
   return negated ? without(input.plan, matched, loc) : matched;
+}
+
+// `x NOT IN (subquery)`, the subquery correlated by equalities with the row's keys: TRUE when the
+// subquery has no rows for the key, and otherwise when x is not NULL and none of the key's values
+// is x or NULL. So: the rows with a non-NULL x, less those whose key has x among its values, less
+// those whose key has a NULL value; and the rows with a NULL x whose key has no rows. Each part is
+// a semi-join with the subquery's distinct [value,] keys, maintained as any join.
+plan::NodePtr Binder::correlatedNotIn(const FromItem &input, const ast::Expr &sublink,
+                                      const plan::NodePtr &sub, Correlation &correlation) {
+  ir::Location loc = location(sublink.range);
+  int32_t width = input.scope.width;
+  auto keys = static_cast<int32_t>(correlation.inner_keys.size());
+  Bound x = bindExpr(*sublink.args[0], input.scope);
+  if (!x)
+    return nullptr;
+  ExprPtr x_value = x.expr->clone();
+  auto nullTest = [&](ExprOp op, const plan::NodePtr &rows) {
+    plan::NodePtr filter = makeNode(plan::NodeKind::Filter, rows->schema, loc, {rows});
+    std::vector<ExprPtr> operands;
+    operands.push_back(x_value->clone());
+    filter->predicate = ir::makeCall(op, Type::boolean(), std::move(operands), loc);
+    filter->predicate->nullable = false;
+    return filter;
+  };
+  // The rows of `rows` (the input's columns) whose keys (and x, when `with_value`) meet a row of
+  // `compared` (sub's distinct [value,] keys).
+  auto semi = [&](const plan::NodePtr &rows, const plan::NodePtr &compared,
+                  bool with_value) -> plan::NodePtr {
+    std::vector<ExprPtr> conjuncts;
+    int32_t first = with_value ? 1 : 0;
+    if (with_value) {
+      const ir::Column &value = compared->schema[0];
+      Bound equal = comparison(ExprOp::Eq, Bound{x_value->clone(), x.unknown},
+                               Bound{ir::makeColumn(width, value.type, value.nullable),
+                                     value.type.kind == TypeKind::Null},
+                               sublink.range);
+      if (!equal)
+        return nullptr;
+      conjuncts.push_back(std::move(equal.expr));
+    }
+    for (int32_t k = 0; k < keys; ++k) {
+      const ir::Column &key = compared->schema[static_cast<size_t>(first + k)];
+      std::vector<ExprPtr> operands;
+      operands.push_back(correlation.outer_keys[static_cast<size_t>(k)]->clone());
+      operands.push_back(ir::makeColumn(width + first + k, key.type, key.nullable));
+      conjuncts.push_back(ir::makeCall(ExprOp::Eq, Type::boolean(), std::move(operands), loc));
+    }
+    FromItem left{rows, input.scope};
+    FromItem right{compared, {}};
+    right.scope.width = static_cast<int32_t>(compared->schema.size());
+    return projectColumns(makeJoin(left, right, std::move(conjuncts), loc), 0, width, loc);
+  };
+  auto distinct = [&](const plan::NodePtr &rows) {
+    return makeNode(plan::NodeKind::Distinct, rows->schema, loc, {rows});
+  };
+  plan::NodePtr all_columns = distinct(sub);                               // [value, keys...]
+  plan::NodePtr key_columns = distinct(projectColumns(sub, 1, keys, loc)); // [keys...]
+  plan::NodePtr null_values = makeNode(plan::NodeKind::Filter, sub->schema, loc, {sub});
+  {
+    std::vector<ExprPtr> operands;
+    operands.push_back(ir::makeColumn(0, sub->schema[0].type, sub->schema[0].nullable));
+    null_values->predicate =
+        ir::makeCall(ExprOp::IsNull, Type::boolean(), std::move(operands), loc);
+    null_values->predicate->nullable = false;
+  }
+  plan::NodePtr null_keys = distinct(projectColumns(null_values, 1, keys, loc));
+
+  plan::NodePtr with_x = nullTest(ExprOp::IsNotNull, input.plan);
+  plan::NodePtr found = semi(with_x, all_columns, true);
+  if (!found)
+    return nullptr;
+  plan::NodePtr not_found = without(with_x, found, loc);
+  plan::NodePtr kept = without(not_found, semi(not_found, null_keys, false), loc);
+  plan::NodePtr without_x = nullTest(ExprOp::IsNull, input.plan);
+  plan::NodePtr no_rows = without(without_x, semi(without_x, key_columns, false), loc);
+  return makeNode(plan::NodeKind::UnionAll, input.plan->schema, loc, {kept, no_rows});
 }
 
 // WHERE conditions over an uncorrelated subquery, as joins (the subquery is bound on its own, so
