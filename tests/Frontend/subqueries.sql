@@ -1,5 +1,6 @@
 -- Subqueries in expressions: scalar, EXISTS, IN (a subquery keeps its operand in args; NOT IN is
--- NOT over it), and comparisons with ANY/SOME/ALL. Each query starts a deeper-indented line.
+-- NOT over it), and comparisons with ANY/SOME/ALL (`= ANY` is IN, `<> ALL` NOT IN). Each query
+-- starts a deeper-indented line.
 -- RUN: kiln-parse %s | FileCheck %s --strict-whitespace --match-full-lines
 
 select (select max(b) from u where u.a = t.a) as m,
@@ -37,7 +38,7 @@ where not exists (select 1 from u where u.a = t.a) and a > 0
 -- CHECK-NEXT:          (item (column c)))
 -- CHECK-NEXT:        (from
 -- CHECK-NEXT:          (table v))))))
--- CHECK-NEXT:    (item (subquery any "=" (column a)
+-- CHECK-NEXT:    (item (subquery in (column a)
 -- CHECK-NEXT:      (select
 -- CHECK-NEXT:        (targets
 -- CHECK-NEXT:          (item (column b)))
@@ -49,12 +50,12 @@ where not exists (select 1 from u where u.a = t.a) and a > 0
 -- CHECK-NEXT:          (item (column b)))
 -- CHECK-NEXT:        (from
 -- CHECK-NEXT:          (table u)))))
--- CHECK-NEXT:    (item (subquery all "<>" (column a)
+-- CHECK-NEXT:    (item (unary "NOT" (subquery in (column a)
 -- CHECK-NEXT:      (select
 -- CHECK-NEXT:        (targets
 -- CHECK-NEXT:          (item (column b)))
 -- CHECK-NEXT:        (from
--- CHECK-NEXT:          (table u))))))
+-- CHECK-NEXT:          (table u)))))))
 -- CHECK-NEXT:  (from
 -- CHECK-NEXT:    (table t))
 -- CHECK-NEXT:  (where (binary "AND" (unary "NOT" (subquery exists

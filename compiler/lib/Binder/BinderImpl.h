@@ -307,6 +307,13 @@ private:
   // values; bindSubqueryExpr combines them with PostgreSQL's NULL rules.
   std::optional<std::vector<ScalarJoin>> bindInSubquery(const ast::Expr &sublink,
                                                         const Scope &outer);
+  // `x op ANY (subquery)` and `x op ALL (subquery)` in an expression: four columns, the least and
+  // greatest non-NULL values, the rows and the non-NULL values; quantifiedFromAggregates combines
+  // them with PostgreSQL's NULL rules.
+  std::optional<std::vector<ScalarJoin>> bindQuantifiedSubquery(const ast::Expr &sublink,
+                                                                const Scope &outer);
+  Bound quantifiedFromAggregates(const ast::Expr &expr, const Scope &scope, int32_t first,
+                                 const ir::Type &type);
   Bound inFromCounts(const ast::Expr &expr, const Scope &scope, int32_t first);
   bool refersToOuterQuery(const std::vector<std::string> &qualifier,
                           const std::string &column) const;
@@ -352,6 +359,19 @@ private:
     std::vector<int32_t> domain_columns; // of the enclosing FROM row
   };
   plan::NodePtr bindCorrelated(Correlation &correlation);
+  // A subquery compared with a value (IN, ANY, ALL), uncorrelated or correlated by equalities:
+  // `values` is [value, keys...] over its rows, the value in x's and its common type.
+  struct ComparedSubquery {
+    Correlation correlation;
+    int32_t keys = 0;
+    ir::Type type;
+    ir::ExprPtr x; // over the enclosing row
+    plan::NodePtr values;
+  };
+  std::optional<ComparedSubquery> bindComparedSubquery(const ast::Expr &sublink,
+                                                       const Scope &outer);
+  // An aggregate of the compared values per key, as a column joined to the enclosing row.
+  ScalarJoin perKey(const ComparedSubquery &q, ir::AggKind kind, const ir::Location &loc);
   // A correlated subquery's residual condition (Correlation::residuals) renumbered to the row of
   // its join with the enclosing row: the enclosing row's columns first, the subquery's FROM-row
   // columns it reads (residual_columns) where the join's row carries them, from `carried` on.

@@ -59,6 +59,50 @@ int numericRank(const Type &t) {
   }
 }
 
+namespace {
+
+// The type two operands of different types meet in (PostgreSQL's select_common_type for the
+// categories Kiln has), or nullopt; `for_operator`: as an operator's operands.
+std::optional<Type> commonOfTwo(const Type &a, const Type &b, bool for_operator) {
+  if (a.kind == TypeKind::Numeric && b.kind == TypeKind::Numeric)
+    return Type::numeric(ir::kMaxNumericPrecision, std::max(a.scale, b.scale));
+  if (a.isArray() && b.isArray()) {
+    // numeric[] of any typmods is one type to PostgreSQL: the elements keep every digit.
+    if (a.element == TypeKind::Numeric && b.element == TypeKind::Numeric)
+      return Type::array(Type::numeric(ir::kMaxNumericPrecision, std::max(a.scale, b.scale)));
+    // Other arrays meet where their elements do (integer[] becomes bigint[] in GREATEST, CASE
+    // or UNION), but an operator takes one array type (there is no bigint[] < integer[]).
+    if (for_operator)
+      return std::nullopt;
+    std::optional<Type> element = commonOfTwo(a.elementType(), b.elementType(), for_operator);
+    if (!element || element->isArray())
+      return std::nullopt;
+    return Type::array(*element);
+  }
+  int ra = numericRank(a), rb = numericRank(b);
+  if (ra && rb) {
+    const Type &wider = ra > rb ? a : b;
+    if (wider.kind == TypeKind::Numeric)
+      return Type::numeric(ir::kMaxNumericPrecision,
+                           a.kind == TypeKind::Numeric ? a.scale : b.scale);
+    if (wider.isReal() && for_operator)
+      return Type::float64(); // PostgreSQL prefers float8's operators
+    return wider;
+  }
+  // PostgreSQL's datetime category prefers timestamptz: date < timestamp < timestamptz.
+  auto datetime = [](TypeKind k) {
+    return k == TypeKind::Date          ? 1
+           : k == TypeKind::Timestamp   ? 2
+           : k == TypeKind::TimestampTz ? 3
+                                        : 0;
+  };
+  if (datetime(a.kind) && datetime(b.kind))
+    return Type{datetime(a.kind) > datetime(b.kind) ? a.kind : b.kind};
+  return std::nullopt;
+}
+
+} // namespace
+
 std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, SourceRange range,
                                        const std::string &what, Resolution resolution) {
   std::optional<Type> result;
@@ -77,44 +121,14 @@ std::optional<Type> Binder::commonType(const std::vector<Bound *> &operands, Sou
     }
     if (*result == t)
       continue;
-    if (result->kind == TypeKind::Numeric && t.kind == TypeKind::Numeric) {
-      result = Type::numeric(ir::kMaxNumericPrecision, std::max(result->scale, t.scale));
-      continue;
+    std::optional<Type> common = commonOfTwo(*result, t, resolution == Resolution::Operator);
+    if (!common) {
+      error(range,
+            what + " types " + result->sqlName() + " and " + t.sqlName() + " cannot be matched")
+          .hint = "add an explicit CAST to one side";
+      return std::nullopt;
     }
-    // numeric[] of any typmods is one type to PostgreSQL: the elements keep every digit.
-    if (result->isArray() && t.isArray() && result->element == TypeKind::Numeric &&
-        t.element == TypeKind::Numeric) {
-      result =
-          Type::array(Type::numeric(ir::kMaxNumericPrecision, std::max(result->scale, t.scale)));
-      continue;
-    }
-    int a = numericRank(*result), b = numericRank(t);
-    if (a && b) {
-      Type wider = a > b ? *result : t;
-      if (wider.kind == TypeKind::Numeric)
-        result = Type::numeric(ir::kMaxNumericPrecision,
-                               result->kind == TypeKind::Numeric ? result->scale : t.scale);
-      else if (wider.isReal() && resolution == Resolution::Operator)
-        result = Type::float64(); // PostgreSQL prefers float8's operators
-      else
-        result = wider;
-      continue;
-    }
-    // PostgreSQL's datetime category prefers timestamptz: date < timestamp < timestamptz.
-    auto datetime = [](TypeKind k) {
-      return k == TypeKind::Date          ? 1
-             : k == TypeKind::Timestamp   ? 2
-             : k == TypeKind::TimestampTz ? 3
-                                          : 0;
-    };
-    if (datetime(result->kind) && datetime(t.kind)) {
-      result = Type{datetime(result->kind) > datetime(t.kind) ? result->kind : t.kind};
-      continue;
-    }
-    error(range,
-          what + " types " + result->sqlName() + " and " + t.sqlName() + " cannot be matched")
-        .hint = "add an explicit CAST to one side";
-    return std::nullopt;
+    result = common;
   }
   // Only untyped literals (strings or NULLs): PostgreSQL resolves them as text.
   return result ? result : Type::text();

@@ -547,7 +547,8 @@ std::optional<Binder::FromItem> Binder::bindTableRef(const ast::TableRef &ref) {
 void findScalarSubqueries(const ast::Expr &e, std::vector<const ast::Expr *> &out) {
   if (e.kind == ast::ExprKind::Subquery &&
       (e.sublink == ast::SublinkKind::Scalar || e.sublink == ast::SublinkKind::Exists ||
-       e.sublink == ast::SublinkKind::In)) {
+       e.sublink == ast::SublinkKind::In || e.sublink == ast::SublinkKind::Any ||
+       e.sublink == ast::SublinkKind::All)) {
     out.push_back(&e);
     return;
   }
@@ -657,11 +658,14 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
   if (stmt.where || !scalars.empty()) {
     for (const ast::Expr *scalar : scalars) {
       std::vector<ScalarJoin> joins;
-      if (scalar->sublink == ast::SublinkKind::In) {
-        std::optional<std::vector<ScalarJoin>> in = bindInSubquery(*scalar, all);
-        if (!in)
+      if (scalar->sublink == ast::SublinkKind::In || scalar->sublink == ast::SublinkKind::Any ||
+          scalar->sublink == ast::SublinkKind::All) {
+        std::optional<std::vector<ScalarJoin>> compared =
+            scalar->sublink == ast::SublinkKind::In ? bindInSubquery(*scalar, all)
+                                                    : bindQuantifiedSubquery(*scalar, all);
+        if (!compared)
           return std::nullopt;
-        joins = std::move(*in);
+        joins = std::move(*compared);
       } else {
         ScalarJoin join;
         join.value = bindScalarSubquery(*scalar, all, join.outer_keys, join.zero_if_empty,
@@ -670,7 +674,7 @@ std::optional<Binder::FromItem> Binder::bindFrom(const ast::SelectStmt &stmt,
           return std::nullopt;
         joins.push_back(std::move(join));
       }
-      // The expression reads the first join's column (and an IN the next two too).
+      // The expression reads the first join's column (and IN, ANY and ALL the next ones too).
       for (size_t j = 0; j < joins.size(); ++j) {
         ScalarJoin &join = joins[j];
         int32_t index = all.width + static_cast<int32_t>(scalar_plans.size());

@@ -733,9 +733,13 @@ plan::NodePtr Binder::bindSimpleSelect(const ast::SelectStmt &stmt) {
       }
     } forget_having{*this, having_scalars};
     for (const ast::Expr *scalar : having_scalars) {
-      if (scalar->sublink == ast::SublinkKind::In) {
-        error(scalar->range, "IN (subquery) in HAVING is not supported yet").hint =
-            "compare with EXISTS, or join the subquery's distinct values in FROM";
+      if (scalar->sublink == ast::SublinkKind::In || scalar->sublink == ast::SublinkKind::Any ||
+          scalar->sublink == ast::SublinkKind::All) {
+        error(scalar->range, std::string(scalar->sublink == ast::SublinkKind::In    ? "IN"
+                                         : scalar->sublink == ast::SublinkKind::Any ? "ANY"
+                                                                                    : "ALL") +
+                                 " (subquery) in HAVING is not supported yet")
+            .hint = "compare with EXISTS, or join the subquery's distinct values in FROM";
         return nullptr;
       }
       std::vector<ExprPtr> outer_keys;

@@ -44,6 +44,8 @@ Bound Binder::bindSubqueryExpr(const ast::Expr &expr, const Scope &scope) {
     ExprPtr value = ir::makeColumn(it->second.first, column.type, column.nullable);
     if (expr.sublink == ast::SublinkKind::In)
       return inFromCounts(expr, scope, it->second.first);
+    if (expr.sublink == ast::SublinkKind::Any || expr.sublink == ast::SublinkKind::All)
+      return quantifiedFromAggregates(expr, scope, it->second.first, column.type);
     if (expr.sublink != ast::SublinkKind::Exists)
       return {std::move(value), false};
     // EXISTS: its count of rows is not 0.
@@ -99,6 +101,91 @@ plan::NodePtr Binder::bindCorrelated(Correlation &correlation) {
 
 // `x IN (subquery)` from its three columns (bindInSubquery): FALSE over no rows; else NULL for a
 // NULL x; TRUE where x is among the values; else NULL if a value is NULL; else FALSE.
+// `x op ANY (subquery)` and `x op ALL (subquery)` from the subquery's least and greatest non-NULL
+// values, rows and non-NULL values (bindQuantifiedSubquery, columns from `first`), as PostgreSQL
+// defines them: ANY is FALSE over no rows, NULL for a NULL x, TRUE if x op some value (x < the
+// greatest, x > the least, x <> the least or the greatest), else NULL if a value is NULL, else
+// FALSE; ALL is TRUE over no rows, NULL for a NULL x, FALSE if x op some value fails (x < the
+// least, ...; x = both), else NULL if a value is NULL, else TRUE.
+Bound Binder::quantifiedFromAggregates(const ast::Expr &expr, const Scope &scope, int32_t first,
+                                       const Type &type) {
+  ir::Location loc = location(expr.range);
+  bool any = expr.sublink == ast::SublinkKind::Any;
+  Bound x = bindExpr(*expr.args[0], scope);
+  if (!x)
+    return {};
+  ExprPtr value = coerce(std::move(x), type, expr.args[0]->range);
+  if (!value)
+    return {};
+  std::string op = expr.op == "!=" ? "<>" : expr.op;
+  auto column = [&](int32_t c, const Type &t, bool nullable) {
+    return Bound{ir::makeColumn(first + c, t, nullable), false};
+  };
+  auto compare = [&](ExprOp cmp, int32_t extreme) {
+    return comparison(cmp, Bound{value->clone(), false}, column(extreme, type, true), expr.range);
+  };
+  ExprOp cmp = op == "<"    ? ExprOp::Lt
+               : op == "<=" ? ExprOp::Le
+               : op == ">"  ? ExprOp::Gt
+               : op == ">=" ? ExprOp::Ge
+               : op == "="  ? ExprOp::Eq
+                            : ExprOp::Ne;
+  constexpr int32_t kLeast = 0, kGreatest = 1, kRows = 2, kValues = 3;
+  // Whether x op some value (ANY), or x op every value (ALL), over the non-NULL values.
+  Bound test;
+  if (op == "<>" || op == "=") { // <> ANY: the least or the greatest differs; = ALL: both equal
+    Bound a = compare(cmp, kLeast), b = compare(cmp, kGreatest);
+    if (!a || !b)
+      return {};
+    ExprPtr both = ir::makeCall(op == "<>" ? ExprOp::Or : ExprOp::And, Type::boolean(), {}, loc);
+    both->args.push_back(std::move(a.expr));
+    both->args.push_back(std::move(b.expr));
+    both->nullable = true;
+    test = {std::move(both), false};
+  } else {
+    bool below = cmp == ExprOp::Lt || cmp == ExprOp::Le; // x < ANY: below the greatest
+    test = compare(cmp, below == any ? kGreatest : kLeast);
+  }
+  if (!test)
+    return {};
+  auto boolean = [](std::optional<bool> b) {
+    ir::Value v;
+    v.is_null = !b;
+    v.b = b.value_or(false);
+    return ir::makeLiteral(v, Type::boolean());
+  };
+  auto call = [&](ExprOp op, ExprPtr a, ExprPtr b = nullptr) {
+    ExprPtr e = ir::makeCall(op, Type::boolean(), {}, loc);
+    e->args.push_back(std::move(a));
+    if (b)
+      e->args.push_back(std::move(b));
+    e->nullable = false;
+    return e;
+  };
+  ir::Value zero;
+  zero.is_null = false;
+  ExprPtr rows = column(kRows, Type::int64(), false).expr;
+  ExprPtr e = ir::makeCall(ExprOp::Case, Type::boolean(), {}, loc);
+  e->args.push_back(call(ExprOp::Eq, rows->clone(), ir::makeLiteral(zero, Type::int64())));
+  e->args.push_back(boolean(!any));
+  e->args.push_back(call(ExprOp::IsNull, std::move(value)));
+  e->args.push_back(boolean(std::nullopt));
+  if (any) {
+    e->args.push_back(std::move(test.expr));
+  } else {
+    ExprPtr fails = ir::makeCall(ExprOp::Not, Type::boolean(), {}, loc);
+    fails->args.push_back(std::move(test.expr));
+    fails->nullable = true;
+    e->args.push_back(std::move(fails));
+  }
+  e->args.push_back(boolean(any));
+  e->args.push_back(call(ExprOp::Lt, column(kValues, Type::int64(), false).expr, std::move(rows)));
+  e->args.push_back(boolean(std::nullopt));
+  e->args.push_back(boolean(!any));
+  e->nullable = true;
+  return {std::move(e), false};
+}
+
 Bound Binder::inFromCounts(const ast::Expr &expr, const Scope &scope, int32_t first) {
   ir::Location loc = location(expr.range);
   Bound x = bindExpr(*expr.args[0], scope);
@@ -147,30 +234,34 @@ Bound Binder::inFromCounts(const ast::Expr &expr, const Scope &scope, int32_t fi
   return {std::move(e), false};
 }
 
-std::optional<std::vector<Binder::ScalarJoin>> Binder::bindInSubquery(const ast::Expr &sublink,
-                                                                      const Scope &outer) {
-  ir::Location loc = location(sublink.range);
-  Correlation correlation;
-  correlation.outer = &outer;
-  correlation.stmt = sublink.subquery.get();
-  plan::NodePtr sub = bindCorrelated(correlation);
+std::optional<Binder::ComparedSubquery> Binder::bindComparedSubquery(const ast::Expr &sublink,
+                                                                     const Scope &outer) {
+  ComparedSubquery q;
+  q.correlation.outer = &outer;
+  q.correlation.stmt = sublink.subquery.get();
+  plan::NodePtr sub = bindCorrelated(q.correlation);
   if (!sub)
     return std::nullopt;
+  std::string what = sublink.sublink == ast::SublinkKind::In    ? "IN (subquery)"
+                     : sublink.sublink == ast::SublinkKind::Any ? sublink.op + " ANY (subquery)"
+                                                                : sublink.op + " ALL (subquery)";
   // Correlated by equalities (`WHERE t.k = outer.k`): the subquery's select list carries its
-  // keys after its value, and each of the three columns below is per key, joined on the outer
-  // row's keys (a key without rows has none: counts of 0, no match).
-  if (!correlation.residuals.empty()) {
-    error(sublink.range, "a correlated IN (subquery) in an expression may compare the enclosing "
-                         "query's columns only by equality")
-        .hint = "as a condition of WHERE, ANDed with the others, it may compare them otherwise too";
+  // keys after its value, and each column computed from it is per key, joined on the outer row's
+  // keys (a key without rows has none: counts of 0, no match).
+  if (!q.correlation.residuals.empty()) {
+    error(sublink.range, "a correlated " + what +
+                             " in an expression may compare the enclosing query's columns only "
+                             "by equality")
+        .hint = "only x IN (subquery) as a condition of WHERE, ANDed with the others, may compare "
+                "them otherwise too";
     return std::nullopt;
   }
-  auto keys = static_cast<int32_t>(correlation.inner_keys.size());
-  if (static_cast<int32_t>(sub->schema.size()) != 1 + keys) {
-    error(sublink.subquery->range, static_cast<int32_t>(sub->schema.size()) > 1 + keys
+  q.keys = static_cast<int32_t>(q.correlation.inner_keys.size());
+  if (static_cast<int32_t>(sub->schema.size()) != 1 + q.keys) {
+    error(sublink.subquery->range, static_cast<int32_t>(sub->schema.size()) > 1 + q.keys
                                        ? "subquery has too many columns"
                                        : "subquery has too few columns")
-        .hint = "an IN subquery selects exactly one column";
+        .hint = "a subquery compared with a value selects exactly one column";
     return std::nullopt;
   }
   // x and the values compare in their common type.
@@ -179,32 +270,75 @@ std::optional<std::vector<Binder::ScalarJoin>> Binder::bindInSubquery(const ast:
     return std::nullopt;
   Bound y{ir::makeColumn(0, sub->schema[0].type, sub->schema[0].nullable),
           sub->schema[0].type.kind == TypeKind::Null};
-  std::optional<Type> type = commonType({&x, &y}, sublink.range, "IN", Resolution::Operator);
+  std::optional<Type> type = commonType({&x, &y}, sublink.range, what, Resolution::Operator);
   if (!type)
     return std::nullopt;
-  if (type->kind == TypeKind::Null)
-    type = Type::text();
-  ExprPtr key = coerce(std::move(x), *type, sublink.args[0]->range);
-  ExprPtr value = coerce(std::move(y), *type, sublink.subquery->range);
-  if (!key || !value)
+  q.type = type->kind == TypeKind::Null ? Type::text() : *type;
+  q.x = coerce(std::move(x), q.type, sublink.args[0]->range);
+  ExprPtr value = coerce(std::move(y), q.type, sublink.subquery->range);
+  if (!q.x || !value)
     return std::nullopt;
-  auto subColumn = [&](int32_t c) {
-    const ir::Column &column = sub->schema[static_cast<size_t>(c)];
-    return ir::makeColumn(c, column.type, column.nullable);
-  };
-  std::vector<ScalarJoin> joins(3);
+  // The compared values and their keys: [value, keys...].
+  ir::Location loc = location(sublink.range);
+  q.values = makeNode(plan::NodeKind::Project, {}, loc, {sub});
+  q.values->schema.push_back({"value", q.type, value->nullable});
+  q.values->exprs.push_back(std::move(value));
+  for (int32_t k = 0; k < q.keys; ++k) {
+    const ir::Column &column = sub->schema[static_cast<size_t>(1 + k)];
+    q.values->schema.push_back(column);
+    q.values->exprs.push_back(ir::makeColumn(1 + k, column.type, column.nullable));
+  }
+  return q;
+}
+
+Binder::ScalarJoin Binder::perKey(const ComparedSubquery &q, ir::AggKind kind,
+                                  const ir::Location &loc) {
+  plan::NodePtr aggregate = makeNode(plan::NodeKind::Aggregate, {}, loc, {q.values});
+  for (int32_t k = 0; k < q.keys; ++k) {
+    aggregate->group_keys.push_back(1 + k);
+    aggregate->schema.push_back(q.values->schema[static_cast<size_t>(1 + k)]);
+  }
+  ir::AggCall call;
+  call.kind = kind;
+  call.arg = kind == ir::AggKind::CountStar ? -1 : 0;
+  bool count = kind == ir::AggKind::CountStar || kind == ir::AggKind::Count;
+  call.type = count ? Type::int64() : q.type;
+  call.name = kind == ir::AggKind::CountStar ? "rows"
+              : kind == ir::AggKind::Count   ? "values"
+              : kind == ir::AggKind::Min     ? "least"
+                                             : "greatest";
+  aggregate->aggregates.push_back(call);
+  aggregate->schema.push_back({call.name, call.type, !count});
+  // The value, then the keys it is joined on.
+  ScalarJoin join;
+  plan::NodePtr value = makeNode(plan::NodeKind::Project, {}, loc, {aggregate});
+  value->schema.push_back(aggregate->schema[static_cast<size_t>(q.keys)]);
+  value->exprs.push_back(ir::makeColumn(q.keys, call.type, !count));
+  for (int32_t k = 0; k < q.keys; ++k) {
+    const ir::Column &column = aggregate->schema[static_cast<size_t>(k)];
+    value->schema.push_back(column);
+    value->exprs.push_back(ir::makeColumn(k, column.type, column.nullable));
+  }
+  join.value = value;
+  join.zero_if_empty = count && q.keys > 0;
+  for (const ExprPtr &outer_key : q.correlation.outer_keys)
+    join.outer_keys.push_back(outer_key->clone());
+  return join;
+}
+
+std::optional<std::vector<Binder::ScalarJoin>> Binder::bindInSubquery(const ast::Expr &sublink,
+                                                                      const Scope &outer) {
+  ir::Location loc = location(sublink.range);
+  std::optional<ComparedSubquery> q = bindComparedSubquery(sublink, outer);
+  if (!q)
+    return std::nullopt;
+  std::vector<ScalarJoin> joins;
   // Whether x is among the values (of its key): TRUE for the distinct values, matched on x.
   {
-    ir::Column flag{"matched", Type::boolean(), false};
-    plan::NodePtr values = makeNode(plan::NodeKind::Project, {}, loc, {sub});
-    values->schema.push_back({"value", *type, value->nullable});
-    values->exprs.push_back(std::move(value));
-    for (int32_t k = 0; k < keys; ++k) {
-      values->schema.push_back(sub->schema[static_cast<size_t>(1 + k)]);
-      values->exprs.push_back(subColumn(1 + k));
-    }
-    plan::NodePtr distinct = makeNode(plan::NodeKind::Distinct, values->schema, loc, {values});
-    plan::NodePtr matched = makeNode(plan::NodeKind::Project, {flag}, loc, {distinct});
+    plan::NodePtr distinct =
+        makeNode(plan::NodeKind::Distinct, q->values->schema, loc, {q->values});
+    plan::NodePtr matched =
+        makeNode(plan::NodeKind::Project, {{"matched", Type::boolean(), false}}, loc, {distinct});
     ir::Value yes;
     yes.is_null = false;
     yes.b = true;
@@ -215,46 +349,37 @@ std::optional<std::vector<Binder::ScalarJoin>> Binder::bindInSubquery(const ast:
       matched->exprs.push_back(
           ir::makeColumn(static_cast<int32_t>(c), column.type, column.nullable));
     }
-    joins[0].value = matched;
-    joins[0].outer_keys.push_back(std::move(key));
-    for (const ExprPtr &outer_key : correlation.outer_keys)
-      joins[0].outer_keys.push_back(outer_key->clone());
-  }
-  // Its rows and its non-NULL values, counted (per key: [keys..., rows, values]).
-  plan::NodePtr aggregate = makeNode(plan::NodeKind::Aggregate, {}, loc, {sub});
-  for (int32_t k = 0; k < keys; ++k) {
-    aggregate->group_keys.push_back(1 + k);
-    aggregate->schema.push_back(sub->schema[static_cast<size_t>(1 + k)]);
-  }
-  for (int i = 0; i < 2; ++i) {
-    ir::AggCall count;
-    count.kind = i == 0 ? ir::AggKind::CountStar : ir::AggKind::Count;
-    count.arg = i == 0 ? -1 : 0;
-    count.type = Type::int64();
-    count.name = i == 0 ? "rows" : "values";
-    aggregate->aggregates.push_back(count);
-    aggregate->schema.push_back({count.name, count.type, false});
-  }
-  for (int32_t i = 0; i < 2; ++i) {
-    ScalarJoin &join = joins[static_cast<size_t>(1 + i)];
-    if (keys == 0) {
-      join.value = projectColumns(aggregate, i, 1, loc);
-      continue;
-    }
-    // The count, then the keys it is joined on; a key without rows counts 0.
-    plan::NodePtr counted = makeNode(plan::NodeKind::Project, {}, loc, {aggregate});
-    counted->schema.push_back(aggregate->schema[static_cast<size_t>(keys + i)]);
-    counted->exprs.push_back(ir::makeColumn(keys + i, Type::int64(), false));
-    for (int32_t k = 0; k < keys; ++k) {
-      const ir::Column &column = aggregate->schema[static_cast<size_t>(k)];
-      counted->schema.push_back(column);
-      counted->exprs.push_back(ir::makeColumn(k, column.type, column.nullable));
-    }
-    join.value = counted;
-    join.zero_if_empty = true;
-    for (const ExprPtr &outer_key : correlation.outer_keys)
+    ScalarJoin &join = joins.emplace_back();
+    join.value = matched;
+    join.outer_keys.push_back(std::move(q->x));
+    for (const ExprPtr &outer_key : q->correlation.outer_keys)
       join.outer_keys.push_back(outer_key->clone());
   }
+  // Its rows and its non-NULL values, counted.
+  joins.push_back(perKey(*q, ir::AggKind::CountStar, loc));
+  joins.push_back(perKey(*q, ir::AggKind::Count, loc));
+  return joins;
+}
+
+std::optional<std::vector<Binder::ScalarJoin>>
+Binder::bindQuantifiedSubquery(const ast::Expr &sublink, const Scope &outer) {
+  static const std::set<std::string> kComparisons = {"<", "<=", ">", ">=", "=", "<>", "!="};
+  if (!kComparisons.contains(sublink.op)) {
+    error(sublink.range, "operator " + sublink.op + " with " +
+                             (sublink.sublink == ast::SublinkKind::Any ? "ANY" : "ALL") +
+                             " (subquery) is not supported")
+        .hint = "compare with =, <>, <, <=, > or >=";
+    return std::nullopt;
+  }
+  ir::Location loc = location(sublink.range);
+  std::optional<ComparedSubquery> q = bindComparedSubquery(sublink, outer);
+  if (!q)
+    return std::nullopt;
+  // The least and greatest non-NULL values, the rows and the non-NULL values (per key).
+  std::vector<ScalarJoin> joins;
+  for (ir::AggKind kind :
+       {ir::AggKind::Min, ir::AggKind::Max, ir::AggKind::CountStar, ir::AggKind::Count})
+    joins.push_back(perKey(*q, kind, loc));
   return joins;
 }
 

@@ -968,6 +968,7 @@ ExprPtr Transformer::funcCall(pg::Object node, const SourceRange &range) {
 ExprPtr Transformer::subLink(pg::Object node, const SourceRange &range) {
   std::string_view type = pg::string(node, "subLinkType");
   auto e = makeExpr(ExprKind::Subquery, range);
+  bool negate_in = false;
   if (type == "EXISTS_SUBLINK") {
     e->sublink = ast::SublinkKind::Exists;
   } else if (type == "EXPR_SUBLINK") {
@@ -983,6 +984,13 @@ ExprPtr Transformer::subLink(pg::Object node, const SourceRange &range) {
       if (!op)
         return nullptr;
       e->op = *op;
+      // `x = ANY (q)` is `x IN (q)`, and `x <> ALL (q)` is `NOT (x IN (q))`, NULLs and all.
+      if ((e->sublink == ast::SublinkKind::Any && e->op == "=") ||
+          (e->sublink == ast::SublinkKind::All && (e->op == "<>" || e->op == "!="))) {
+        negate_in = e->sublink == ast::SublinkKind::All;
+        e->sublink = ast::SublinkKind::In;
+        e->op.clear();
+      }
     }
   } else if (type == "ARRAY_SUBLINK") {
     error(range, "ARRAY(subquery) is not supported");
@@ -997,7 +1005,12 @@ ExprPtr Transformer::subLink(pg::Object node, const SourceRange &range) {
   if (auto test = pg::field(node, "testexpr"))
     e->args.push_back(expr(*test, range));
   e->subquery = query(pg::node(node, "subselect")->fields, range);
-  return e;
+  if (!negate_in)
+    return e;
+  auto negated = makeExpr(ExprKind::Unary, e->range);
+  negated->op = "NOT";
+  negated->args.push_back(std::move(e));
+  return negated;
 }
 
 ExprPtr Transformer::caseExpr(pg::Object node, const SourceRange &range) {

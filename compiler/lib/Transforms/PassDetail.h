@@ -19,6 +19,7 @@ void eliminateDeadOps(ir::Module &module);
 void pruneColumns(ir::Module &module);
 void aggregateBelowJoin(ir::Module &module);
 void consolidateUpdates(ir::Module &module);
+void consolidateDifferences(ir::Module &module);
 void formRangeJoins(ir::Module &module);
 void fuseDeltaJoins(ir::Module &module);
 void inferAppendOnly(ir::Module &module);

@@ -32,6 +32,11 @@ const std::vector<PassInfo> &allPasses() {
        "updatable source and do not keep their rows in the source's state, so updates of the "
        "other columns cancel before the join",
        consolidateUpdates},
+      {"consolidate-differences",
+       "sum a tick's changes per row after each set difference (the unmatched rows of an outer "
+       "join, NOT EXISTS, EXCEPT), so that the changes of rows that stay matched cancel there "
+       "instead of doubling at every level of a chain of outer joins",
+       consolidateDifferences},
       {"range-joins",
        "turn a join filtered by comparisons of a left column with a right column (<, <=, >, >=) "
        "into a range join that finds each change's matches by range scans of the other side's "
@@ -84,6 +89,7 @@ std::vector<std::string> defaultPipeline() {
       "cse",
       // After pruning, which decides what joins read.
       "consolidate-updates",
+      "consolidate-differences",
       // Before delta-joins, which would fuse the join into a tree of equi-joins.
       "range-joins",
       // After everything that rewrites binary joins; its trees' leaves are the consolidated
