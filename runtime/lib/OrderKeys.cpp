@@ -188,10 +188,11 @@ void appendArrayKey(std::string &out, std::string_view array, const kiln_column_
   out += '\0';
 }
 
-kiln_str storedText(const char *at) {
-  kiln_str text;
-  std::memcpy(&text, at, sizeof text);
-  return text;
+// The value of type T stored at `at` (row storage may be unaligned).
+template <typename T> T load(const char *at) {
+  T value;
+  std::memcpy(&value, at, sizeof value);
+  return value;
 }
 
 std::string_view view(kiln_str text) { return {text.ptr, static_cast<size_t>(text.len)}; }
@@ -249,15 +250,15 @@ void appendValueKey(std::string &out, const kiln_column_desc &col, const char *a
     return;
   }
   case KILN_T_TEXT:
-    appendEscaped(out, view(storedText(at)), descending);
+    appendEscaped(out, view(load<kiln_str>(at)), descending);
     return;
   case KILN_T_JSONB:
   case KILN_T_ARRAY: {
     std::string structure;
     if (col.type == KILN_T_JSONB)
-      appendJsonbKey(structure, view(storedText(at)), true);
+      appendJsonbKey(structure, view(load<kiln_str>(at)), true);
     else
-      appendArrayKey(structure, view(storedText(at)), arrayElement(col));
+      appendArrayKey(structure, view(load<kiln_str>(at)), arrayElement(col));
     appendEscaped(out, structure, descending);
     return;
   }
@@ -316,48 +317,28 @@ int compareValues(const kiln_column_desc &col, const char *a, const char *b) {
   case KILN_T_BOOL:
     return three_way(*a != 0, *b != 0);
   case KILN_T_INT32:
-  case KILN_T_DATE: {
-    int32_t x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return three_way(x, y);
-  }
+  case KILN_T_DATE:
+    return three_way(load<int32_t>(a), load<int32_t>(b));
   case KILN_T_INT64:
   case KILN_T_TIMESTAMP:
-  case KILN_T_TIMESTAMPTZ: {
-    int64_t x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return three_way(x, y);
-  }
-  case KILN_T_INTERVAL: {
-    __int128 x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return kiln_interval_compare(x, y);
-  }
-  case KILN_T_NUMERIC: { // one column: one scale
-    __int128 x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
-    return three_way(x, y);
-  }
+  case KILN_T_TIMESTAMPTZ:
+    return three_way(load<int64_t>(a), load<int64_t>(b));
+  case KILN_T_INTERVAL:
+    return kiln_interval_compare(load<__int128>(a), load<__int128>(b));
+  case KILN_T_NUMERIC: // one column: one scale
+    return three_way(load<__int128>(a), load<__int128>(b));
   case KILN_T_FLOAT64: {
-    double x, y;
-    std::memcpy(&x, a, sizeof x);
-    std::memcpy(&y, b, sizeof y);
+    double x = load<double>(a), y = load<double>(b);
     if (std::isnan(x) || std::isnan(y))
       return three_way(std::isnan(x), std::isnan(y));
     return three_way(x, y);
   }
-  case KILN_T_TEXT: {
-    int order = view(storedText(a)).compare(view(storedText(b)));
-    return (order > 0) - (order < 0);
-  }
+  case KILN_T_TEXT:
+    return three_way(view(load<kiln_str>(a)).compare(view(load<kiln_str>(b))), 0);
   case KILN_T_JSONB:
-    return compareJsonb(view(storedText(a)), view(storedText(b)));
+    return compareJsonb(view(load<kiln_str>(a)), view(load<kiln_str>(b)));
   case KILN_T_ARRAY:
-    return compareArrays(view(storedText(a)), view(storedText(b)), arrayElement(col));
+    return compareArrays(view(load<kiln_str>(a)), view(load<kiln_str>(b)), arrayElement(col));
   }
   return 0;
 }

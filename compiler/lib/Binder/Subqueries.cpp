@@ -19,6 +19,16 @@ using ir::ExprPtr;
 using ir::Type;
 using ir::TypeKind;
 
+namespace {
+// TRUE, FALSE or NULL (nullopt) as a boolean constant.
+ExprPtr booleanLiteral(std::optional<bool> b) {
+  ir::Value v;
+  v.is_null = !b;
+  v.b = b.value_or(false);
+  return ir::makeLiteral(v, Type::boolean());
+}
+} // namespace
+
 // Whether a column reference that the current scope cannot resolve names a column of a query that
 // encloses this subquery (see semiJoin).
 bool Binder::refersToOuterQuery(const std::vector<std::string> &qualifier,
@@ -148,12 +158,6 @@ Bound Binder::quantifiedFromAggregates(const ast::Expr &expr, const Scope &scope
   }
   if (!test)
     return {};
-  auto boolean = [](std::optional<bool> b) {
-    ir::Value v;
-    v.is_null = !b;
-    v.b = b.value_or(false);
-    return ir::makeLiteral(v, Type::boolean());
-  };
   auto call = [&](ExprOp op, ExprPtr a, ExprPtr b = nullptr) {
     ExprPtr e = ir::makeCall(op, Type::boolean(), {}, loc);
     e->args.push_back(std::move(a));
@@ -167,9 +171,9 @@ Bound Binder::quantifiedFromAggregates(const ast::Expr &expr, const Scope &scope
   ExprPtr rows = column(kRows, Type::int64(), false).expr;
   ExprPtr e = ir::makeCall(ExprOp::Case, Type::boolean(), {}, loc);
   e->args.push_back(call(ExprOp::Eq, rows->clone(), ir::makeLiteral(zero, Type::int64())));
-  e->args.push_back(boolean(!any));
+  e->args.push_back(booleanLiteral(!any));
   e->args.push_back(call(ExprOp::IsNull, std::move(value)));
-  e->args.push_back(boolean(std::nullopt));
+  e->args.push_back(booleanLiteral(std::nullopt));
   if (any) {
     e->args.push_back(std::move(test.expr));
   } else {
@@ -178,10 +182,10 @@ Bound Binder::quantifiedFromAggregates(const ast::Expr &expr, const Scope &scope
     fails->nullable = true;
     e->args.push_back(std::move(fails));
   }
-  e->args.push_back(boolean(any));
+  e->args.push_back(booleanLiteral(any));
   e->args.push_back(call(ExprOp::Lt, column(kValues, Type::int64(), false).expr, std::move(rows)));
-  e->args.push_back(boolean(std::nullopt));
-  e->args.push_back(boolean(!any));
+  e->args.push_back(booleanLiteral(std::nullopt));
+  e->args.push_back(booleanLiteral(!any));
   e->nullable = true;
   return {std::move(e), false};
 }
@@ -193,12 +197,6 @@ Bound Binder::inFromCounts(const ast::Expr &expr, const Scope &scope, int32_t fi
     x.expr = coerce(std::move(x), Type::text(), expr.args[0]->range);
   if (!x)
     return {};
-  auto boolean = [](std::optional<bool> b) {
-    ir::Value v;
-    v.is_null = !b;
-    v.b = b.value_or(false);
-    return ir::makeLiteral(v, Type::boolean());
-  };
   auto call = [&](ExprOp op, std::vector<ExprPtr> args) {
     ExprPtr e = ir::makeCall(op, Type::boolean(), std::move(args), loc);
     e->nullable = false;
@@ -222,14 +220,14 @@ Bound Binder::inFromCounts(const ast::Expr &expr, const Scope &scope, int32_t fi
   zero.is_null = false;
   ExprPtr e = ir::makeCall(ExprOp::Case, Type::boolean(), {}, loc);
   e->args.push_back(call(ExprOp::Eq, two(rows->clone(), ir::makeLiteral(zero, Type::int64()))));
-  e->args.push_back(boolean(false));
+  e->args.push_back(booleanLiteral(false));
   e->args.push_back(call(ExprOp::IsNull, one(std::move(x.expr))));
-  e->args.push_back(boolean(std::nullopt));
+  e->args.push_back(booleanLiteral(std::nullopt));
   e->args.push_back(call(ExprOp::IsNotNull, one(std::move(matched))));
-  e->args.push_back(boolean(true));
+  e->args.push_back(booleanLiteral(true));
   e->args.push_back(call(ExprOp::Lt, two(std::move(values), std::move(rows))));
-  e->args.push_back(boolean(std::nullopt));
-  e->args.push_back(boolean(false));
+  e->args.push_back(booleanLiteral(std::nullopt));
+  e->args.push_back(booleanLiteral(false));
   e->nullable = true;
   return {std::move(e), false};
 }
