@@ -905,7 +905,9 @@ class QueryGen:
         op = r.choice(['=', '<>', '<', '<=', '>', '>='])
         if r.random() < 0.5:
             t = r.choice(ARRAY_ELEMENT_TYPES)
-            return f'({self.array_expr(e, t)} {op} {self.array_expr(e, t)})'
+            # integer[] and bigint[] have no comparison in PostgreSQL: both sides as bigint[].
+            typed = (lambda a: f'CAST({a} AS bigint[])') if t == 'int' else (lambda a: a)
+            return f'({typed(self.array_expr(e, t))} {op} {typed(self.array_expr(e, t))})'
 
         def doc():
             t = r.choice(['int', 'num', 'text', 'bool', 'float'])
