@@ -11,7 +11,6 @@
 // the null bitmap and each non-NULL value (TEXT as a length and its bytes): equal rows make equal
 // values.
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,7 +25,6 @@
 #include "Runtime.h"
 #include "kiln/runtime/Values.h"
 #include "kiln/runtime/abi.h"
-#include "kiln/runtime/interval.h"
 
 namespace {
 
